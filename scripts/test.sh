@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds slipway twice (normal and ASan+UBSan), runs every
+# test in both, then runs the fuzz targets for a bounded time.
+# Exit status is non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/slipway-ccache}"
+
+status=0
+run_suite() {  # name, build dir, extra cmake args...
+  local name=$1 dir=$2; shift 2
+  echo "=== $name: configure and build ($dir)"
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  ninja -C "$dir" -j "$jobs"
+  echo "=== $name: tests"
+  (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 300) || status=1
+}
+
+run_suite "release" build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DSLIPWAY_SANITIZE=ON
+
+if [ -x scripts/fuzz.sh ]; then
+  echo "=== fuzz (bounded)"
+  bash scripts/fuzz.sh || status=1
+fi
+exit $status

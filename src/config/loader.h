@@ -1,0 +1,41 @@
+// Reading a pipeline: the root file and everything it includes, merged the way
+// GitLab merges them, with anchors, merge keys and !reference resolved.
+#ifndef SLIPWAY_CONFIG_LOADER_H_
+#define SLIPWAY_CONFIG_LOADER_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/node.h"
+#include "pipeline/variables.h"
+#include "util/diagnostic.h"
+
+namespace slipway {
+
+// Parses YAML text into documents. Marks name `file`. Anchors/aliases become
+// copies, `<<` merge keys are applied (explicit keys win), duplicate keys are
+// warnings (the later value wins). Returns nullopt after reporting an error.
+std::optional<std::vector<Node>> ParseYaml(std::string_view text, const std::string& file,
+                                           Diagnostics* diags);
+
+struct LoadOptions {
+  std::string project_dir = ".";  // Root for `include: local` paths.
+  std::string file = ".gitlab-ci.yml";  // Relative to project_dir, or absolute.
+  // Variables visible to `include:rules` and `include` path expansion
+  // (predefined CI_* variables and --variable values).
+  VariableList variables;
+};
+
+// Loads the root file and its includes into one merged top-level map, then
+// resolves !reference tags. Returns nullopt if any error was reported.
+std::optional<Node> LoadConfig(const LoadOptions& options, Diagnostics* diags);
+
+// Writes a node tree back as YAML (block style, stable key order as in the
+// tree), as `slipway config` prints the merged configuration.
+std::string EmitYaml(const Node& node);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_CONFIG_LOADER_H_

@@ -1,0 +1,43 @@
+// `rules:if` / `workflow:rules:if` / `include:rules:if` expressions, evaluated
+// exactly as GitLab documents: $VAR, "strings", 'strings', null, ==, !=, =~,
+// !~, /regex/flags (RE2), a regex held in a variable, &&, ||, parentheses.
+#ifndef SLIPWAY_PIPELINE_EXPRESSION_H_
+#define SLIPWAY_PIPELINE_EXPRESSION_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "pipeline/variables.h"
+#include "util/status.h"
+
+namespace slipway {
+
+class Expression {
+ public:
+  // Parses text. On error the Status message says what is wrong and where,
+  // e.g. "unexpected '&' at column 7" (column 1-based within text), suitable to
+  // follow the mark of the `if:` value.
+  static StatusOr<Expression> Parse(std::string_view text);
+
+  // GitLab's truthiness: a lone $VAR is true when defined and non-empty; the
+  // whole expression is true when its value is truthy. Never fails: an
+  // invalid regex in a variable evaluates false, as in GitLab.
+  bool Evaluate(const VariableList& vars) const;
+
+  const std::string& text() const { return text_; }
+
+  struct Ast;  // Defined in expression.cc.
+  Expression(Expression&&) noexcept;
+  Expression& operator=(Expression&&) noexcept;
+  ~Expression();
+
+ private:
+  Expression();
+  std::string text_;
+  std::unique_ptr<Ast> ast_;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_PIPELINE_EXPRESSION_H_
