@@ -1,0 +1,262 @@
+#include "exec/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace slipway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How often a running child is checked for cancellation: the CancelToken is
+// polled, so this bounds how long a Ctrl-C takes to reach the job.
+constexpr std::chrono::milliseconds kCancelPollInterval{20};
+// Without a pidfd (kernels before 5.3), how often waitid() is retried.
+constexpr std::chrono::milliseconds kExitPollInterval{5};
+// After the group is gone, how long a pipe held open by an escaped process
+// (one that called setsid) may keep the job from finishing.
+constexpr std::chrono::milliseconds kDrainAfterExit{2000};
+
+std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+// Closes an fd on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  void Reset() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+int PidfdOpen(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// Spawns spec into a new process group with stdout+stderr on write_fd.
+StatusOr<pid_t> Spawn(const ProcessSpec& spec, int write_fd) {
+  if (spec.argv.empty()) return Status::Error("cannot spawn: empty command");
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, write_fd, 1);
+  if (spec.discard_stderr) {
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  } else {
+    posix_spawn_file_actions_adddup2(&actions, write_fd, 2);
+  }
+  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
+  posix_spawnattr_setpgroup(&attr, 0);
+  // The child must not inherit signals slipway blocks or ignores (a
+  // scheduler thread may block SIGINT to handle it synchronously).
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv = CStrings(spec.argv);
+  std::vector<char*> envp = CStrings(spec.env);
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    return Status::Error("cannot start '" + spec.argv[0] + "': " + std::strerror(rc));
+  }
+  return pid;
+}
+
+int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const OutputFn& output,
+                                                const CancelToken* cancel) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::Error(Errno("pipe2"));
+  Fd read_end(pipe_fds[0]);
+  Fd write_end(pipe_fds[1]);
+  StatusOr<pid_t> spawned = Spawn(spec, write_end.get());
+  write_end.Reset();
+  if (!spawned.ok()) return spawned.status();
+  const pid_t pid = *spawned;
+  fcntl(read_end.get(), F_SETFL, fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
+  Fd pidfd(PidfdOpen(pid));
+
+  ProcessResult result;
+  const Clock::time_point start = Clock::now();
+  std::optional<Clock::time_point> deadline;
+  if (spec.timeout) deadline = start + *spec.timeout;
+  std::optional<Clock::time_point> term_sent;
+  bool killed = false;
+  bool exited = false;  // The leader is a zombie or reaped.
+  bool reaped = false;
+  std::optional<Clock::time_point> drain_until;
+  char buffer[65536];
+
+  auto kill_group = [&](int sig) {
+    if (!reaped) kill(-pid, sig);
+  };
+
+  while (!reaped || read_end.get() >= 0) {
+    Clock::time_point now = Clock::now();
+    // Decide on signals first: a child that ignores its output still ends.
+    if (!exited && !term_sent) {
+      bool cancel_now = cancel != nullptr && cancel->canceled();
+      bool timeout_now = deadline && now >= *deadline;
+      if (cancel_now || timeout_now) {
+        result.canceled = cancel_now;
+        result.timed_out = !cancel_now;
+        kill_group(SIGTERM);
+        term_sent = now;
+      }
+    }
+    if (term_sent && !killed && !exited && now >= *term_sent + spec.kill_grace) {
+      kill_group(SIGKILL);
+      killed = true;
+    }
+
+    std::chrono::milliseconds wait{-1};
+    auto bound = [&](std::chrono::milliseconds ms) {
+      ms = std::max(ms, std::chrono::milliseconds(0));
+      wait = wait.count() < 0 ? ms : std::min(wait, ms);
+    };
+    auto until = [&](Clock::time_point t) {
+      bound(std::chrono::duration_cast<std::chrono::milliseconds>(t - now) +
+            std::chrono::milliseconds(1));
+    };
+    if (!exited) {
+      if (cancel != nullptr && !term_sent) bound(kCancelPollInterval);
+      if (deadline && !term_sent) until(*deadline);
+      if (term_sent && !killed) until(*term_sent + spec.kill_grace);
+      if (pidfd.get() < 0) bound(kExitPollInterval);
+    }
+    if (drain_until) until(*drain_until);
+
+    pollfd fds[2];
+    int nfds = 0;
+    if (read_end.get() >= 0) fds[nfds++] = {read_end.get(), POLLIN, 0};
+    if (!exited && pidfd.get() >= 0) fds[nfds++] = {pidfd.get(), POLLIN, 0};
+    if (nfds > 0) {
+      int rc = poll(fds, nfds, static_cast<int>(wait.count()));
+      if (rc < 0 && errno != EINTR) {
+        kill_group(SIGKILL);
+        if (!reaped) waitpid(pid, nullptr, 0);
+        return Status::Error(Errno("poll"));
+      }
+    }
+
+    if (read_end.get() >= 0) {
+      while (true) {
+        ssize_t n = read(read_end.get(), buffer, sizeof(buffer));
+        if (n > 0) {
+          output(std::string_view(buffer, static_cast<size_t>(n)));
+          continue;
+        }
+        if (n == 0) {
+          read_end.Reset();  // Every writer is gone.
+        } else if (errno == EINTR) {
+          continue;
+        }
+        break;  // EAGAIN: nothing more for now.
+      }
+    }
+
+    if (!exited) {
+      // WNOWAIT keeps the leader a zombie so its pid, which is the group id,
+      // cannot be reused while the rest of the group is being killed.
+      siginfo_t info;
+      info.si_pid = 0;
+      if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
+        exited = true;
+        kill(-pid, SIGKILL);  // Whatever the job left running in its group.
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        reaped = true;
+        result.exit_code = ExitCodeOf(status);
+        drain_until = Clock::now() + kDrainAfterExit;
+      }
+    }
+    if (drain_until && Clock::now() >= *drain_until) read_end.Reset();
+  }
+  return result;
+}
+
+std::vector<std::string> HostEnvironmentForTools() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (entry.starts_with("GIT_DIR=") || entry.starts_with("GIT_INDEX_FILE=") ||
+        entry.starts_with("GIT_WORK_TREE=") || entry.starts_with("GIT_OBJECT_DIRECTORY=") ||
+        entry.starts_with("GIT_ALTERNATE_OBJECT_DIRECTORIES=") ||
+        entry.starts_with("GIT_COMMON_DIR=")) {
+      continue;
+    }
+    env.emplace_back(entry);
+  }
+  return env;
+}
+
+StatusOr<std::string> RunTool(ProcessRunner* runner, const std::vector<std::string>& argv,
+                              const std::string& cwd, const std::vector<std::string>& extra_env) {
+  ProcessSpec spec;
+  spec.argv = argv;
+  spec.cwd = cwd;
+  spec.discard_stderr = true;
+  // getenv() takes the first of duplicate names, so overrides go first.
+  spec.env = extra_env;
+  for (std::string& e : HostEnvironmentForTools()) spec.env.push_back(std::move(e));
+  std::string out;
+  StatusOr<ProcessResult> result =
+      runner->Run(spec, [&](std::string_view chunk) { out.append(chunk); }, nullptr);
+  if (!result.ok()) return result.status();
+  if (result->exit_code != 0) {
+    std::string command;
+    for (const std::string& a : argv) command += (command.empty() ? "" : " ") + a;
+    return Status::Error("'" + command + "' failed with exit code " +
+                         std::to_string(result->exit_code));
+  }
+  return out;
+}
+
+}  // namespace slipway

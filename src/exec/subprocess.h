@@ -1,0 +1,79 @@
+// Spawning one child process and supervising it to the end: output, timeout,
+// cancellation, and the guarantee that nothing it started outlives it.
+#ifndef SLIPWAY_EXEC_SUBPROCESS_H_
+#define SLIPWAY_EXEC_SUBPROCESS_H_
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exec/executor.h"
+#include "util/status.h"
+
+namespace slipway {
+
+struct ProcessSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in slipway's own PATH.
+  // The complete environment as NAME=value strings; nothing is inherited.
+  std::vector<std::string> env;
+  std::string cwd;  // Empty: the caller's working directory.
+  std::optional<std::chrono::milliseconds> timeout;
+  // After SIGTERM (timeout or cancel), how long the group may take to exit
+  // before it gets SIGKILL.
+  std::chrono::milliseconds kill_grace{5000};
+  // true: stderr goes to /dev/null instead of the output pipe (for tools
+  // whose stdout is parsed).
+  bool discard_stderr = false;
+};
+
+struct ProcessResult {
+  // The exit status; 128+N when killed by signal N (as bash reports it).
+  int exit_code = -1;
+  bool timed_out = false;
+  bool canceled = false;
+};
+
+// Called with chunks of the child's stdout and stderr (one pipe, so they are
+// interleaved exactly as written), on the thread that called Run.
+using OutputFn = std::function<void(std::string_view)>;
+
+// Runs processes to completion. Implementations are thread-safe: the
+// scheduler runs several jobs at once.
+class ProcessRunner {
+ public:
+  virtual ~ProcessRunner() = default;
+  // Blocks until the child and every process in its process group are gone.
+  // On timeout or once cancel is set (cancel may be null), the whole group
+  // gets SIGTERM, then SIGKILL after spec.kill_grace. When the child exits
+  // normally, processes it left running in its group are killed too, so a
+  // job never leaves anything behind. A non-OK Status means the child could
+  // not be started (or the system failed), not that it exited non-zero.
+  virtual StatusOr<ProcessResult> Run(const ProcessSpec& spec, const OutputFn& output,
+                                      const CancelToken* cancel) = 0;
+};
+
+// posix_spawn into a new process group, stdin from /dev/null, stdout and
+// stderr on one O_CLOEXEC pipe read with poll().
+class PosixProcessRunner : public ProcessRunner {
+ public:
+  StatusOr<ProcessResult> Run(const ProcessSpec& spec, const OutputFn& output,
+                              const CancelToken* cancel) override;
+};
+
+// The host environment as NAME=value strings, minus variables that would
+// redirect git (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE ...). For slipway's own
+// helper commands, never for jobs.
+std::vector<std::string> HostEnvironmentForTools();
+
+// Runs argv (with HostEnvironmentForTools) in cwd and returns its output;
+// a non-zero exit is an error whose message holds the command and output.
+StatusOr<std::string> RunTool(ProcessRunner* runner, const std::vector<std::string>& argv,
+                              const std::string& cwd,
+                              const std::vector<std::string>& extra_env = {});
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_SUBPROCESS_H_
