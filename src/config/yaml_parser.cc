@@ -16,6 +16,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include "config/block_scalar_rewrite.h"
 #include "config/loader.h"
 
 namespace slipway {
@@ -315,7 +316,9 @@ class TreeBuilder : public YAML::EventHandler {
 
 }  // namespace
 
-std::optional<std::vector<Node>> ParseYaml(std::string_view text, const std::string& file,
+namespace {
+
+std::optional<std::vector<Node>> ParseOnce(std::string_view text, const std::string& file,
                                            Diagnostics* diags) {
   std::istringstream input{std::string(text)};
   TreeBuilder builder(file, diags);
@@ -334,6 +337,32 @@ std::optional<std::vector<Node>> ParseYaml(std::string_view text, const std::str
     return std::nullopt;
   }
   return builder.TakeDocuments();
+}
+
+void Append(const Diagnostics& from, Diagnostics* to) {
+  for (const Diagnostic& d : from.items()) to->Add(d);
+}
+
+}  // namespace
+
+std::optional<std::vector<Node>> ParseYaml(std::string_view text, const std::string& file,
+                                           Diagnostics* diags) {
+  Diagnostics first;
+  std::optional<std::vector<Node>> docs = ParseOnce(text, file, &first);
+  if (!docs) {
+    // Only text that yaml-cpp rejects is rewritten, so valid input is never
+    // touched; if the rewrite does not help, the original error stands.
+    if (std::optional<std::string> rewritten = RewriteBlockScalarsAfterProperties(text)) {
+      Diagnostics second;
+      docs = ParseOnce(*rewritten, file, &second);
+      if (docs) {
+        Append(second, diags);
+        return docs;
+      }
+    }
+  }
+  Append(first, diags);
+  return docs;
 }
 
 }  // namespace slipway

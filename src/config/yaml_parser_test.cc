@@ -1,3 +1,6 @@
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -229,6 +232,26 @@ TEST(ParseYamlTest, DeepBlockNestingIsBounded) {
   std::string error = ParseError(text);
   EXPECT_NE(error.find("error: nesting too deep: more than 256 levels"), std::string::npos)
       << error;
+}
+
+// Every YAML file of the real-pipeline corpus parses without errors.
+TEST(ParseYamlTest, CorpusFilesParse) {
+  std::filesystem::path corpus = std::filesystem::path(SLIPWAY_SOURCE_DIR) / "../shared/corpus";
+  if (!std::filesystem::is_directory(corpus)) GTEST_SKIP() << "no corpus at " << corpus;
+  int files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(corpus)) {
+    std::string ext = entry.path().extension().string();
+    if (!entry.is_regular_file() || (ext != ".yml" && ext != ".yaml")) continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    Diagnostics diags;
+    std::optional<std::vector<Node>> docs = ParseYaml(text.str(), entry.path().string(), &diags);
+    EXPECT_TRUE(docs.has_value()) << diags.FormatAll();
+    EXPECT_FALSE(diags.HasErrors()) << diags.FormatAll();
+    ++files;
+  }
+  EXPECT_GT(files, 40);
 }
 
 }  // namespace
