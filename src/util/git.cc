@@ -1,0 +1,190 @@
+#include "util/git.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+extern char** environ;
+
+namespace slipway {
+namespace {
+
+// Variables that would point git at another repository than dir, or make it
+// wait for a user.
+bool IsDroppedFromEnvironment(std::string_view entry) {
+  static constexpr std::string_view kDropped[] = {
+      "GIT_DIR=", "GIT_WORK_TREE=", "GIT_INDEX_FILE=", "GIT_OBJECT_DIRECTORY=",
+      "GIT_COMMON_DIR=", "GIT_PREFIX=", "GIT_TERMINAL_PROMPT=", "GIT_OPTIONAL_LOCKS=",
+      "LC_ALL="};
+  for (std::string_view d : kDropped) {
+    if (entry.substr(0, d.size()) == d) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> ChildEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (!IsDroppedFromEnvironment(*e)) env.emplace_back(*e);
+  }
+  env.emplace_back("GIT_TERMINAL_PROMPT=0");
+  // Status queries must not take the index lock a concurrent git may hold.
+  env.emplace_back("GIT_OPTIONAL_LOCKS=0");
+  env.emplace_back("LC_ALL=C");
+  return env;
+}
+
+std::vector<char*> PointersTo(std::vector<std::string>& strings) {
+  std::vector<char*> ptrs;
+  ptrs.reserve(strings.size() + 1);
+  for (std::string& s : strings) ptrs.push_back(s.data());
+  ptrs.push_back(nullptr);
+  return ptrs;
+}
+
+std::string ErrnoText(const char* what, int err) {
+  return std::string(what) + ": " + std::strerror(err);
+}
+
+// Reads both pipes to EOF without letting either fill up and block the child.
+void DrainPipes(int out_fd, int err_fd, std::string* out, std::string* err) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* sinks[2] = {out, err};
+  int open_count = 2;
+  char buf[65536];
+  while (open_count > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+StatusOr<GitResult> RunGit(const std::string& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv_strings = {"git", "-C", dir};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv = PointersTo(argv_strings);
+  std::vector<std::string> env_strings = ChildEnvironment();
+  std::vector<char*> envp = PointersTo(env_strings);
+
+  int out_pipe[2];
+  int err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return Status::Error(ErrnoText("git: pipe", errno));
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    int saved = errno;
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return Status::Error(ErrnoText("git: pipe", saved));
+  }
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (null_fd >= 0) posix_spawn_file_actions_adddup2(&actions, null_fd, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+
+  pid_t pid = 0;
+  int spawn_err = posix_spawnp(&pid, "git", &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (null_fd >= 0) close(null_fd);
+  if (spawn_err != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return Status::Error(ErrnoText("cannot run git", spawn_err));
+  }
+
+  GitResult result;
+  DrainPipes(out_pipe[0], err_pipe[0], &result.out, &result.err);
+  close(out_pipe[0]);
+  close(err_pipe[0]);
+
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0) {
+    if (errno != EINTR) return Status::Error(ErrnoText("git: waitpid", errno));
+  }
+  if (WIFEXITED(wstatus)) {
+    result.exit_code = WEXITSTATUS(wstatus);
+  } else {
+    result.exit_code = 128 + (WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+  }
+  return result;
+}
+
+StatusOr<std::string> GitOutput(const std::string& dir, const std::vector<std::string>& args) {
+  StatusOr<GitResult> r = RunGit(dir, args);
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    std::string command = "git";
+    for (const std::string& a : args) command += " " + a;
+    std::string first_line = r->err.substr(0, r->err.find('\n'));
+    return Status::Error(command + " failed (exit " + std::to_string(r->exit_code) +
+                         (first_line.empty() ? ")" : "): " + first_line));
+  }
+  std::string out = std::move(r->out);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+namespace {
+
+void AppendNulSeparated(const std::string& text, std::vector<std::string>* paths) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\0', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) paths->emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
+                                                     const std::string& base) {
+  StatusOr<std::string> base_sha =
+      GitOutput(dir, {"rev-parse", "--verify", "--quiet", "--end-of-options", base + "^{commit}"});
+  if (!base_sha.ok()) return Status::Error("'" + base + "' is not a commit in " + dir);
+
+  std::vector<std::string> paths;
+  // Diffing base against the working tree covers committed, staged and
+  // unstaged changes at once; untracked files are listed separately.
+  StatusOr<GitResult> diff =
+      RunGit(dir, {"diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", *base_sha});
+  if (!diff.ok()) return diff.status();
+  if (diff->exit_code != 0) {
+    return Status::Error("git diff against '" + base + "' failed: " +
+                         diff->err.substr(0, diff->err.find('\n')));
+  }
+  AppendNulSeparated(diff->out, &paths);
+  StatusOr<GitResult> untracked = RunGit(dir, {"ls-files", "-z", "--others", "--exclude-standard"});
+  if (!untracked.ok()) return untracked.status();
+  if (untracked->exit_code == 0) AppendNulSeparated(untracked->out, &paths);
+
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  return paths;
+}
+
+}  // namespace slipway

@@ -1,0 +1,39 @@
+// Running git as a subprocess: an argument vector handed to posix_spawn, never
+// a shell, so refs and paths from a repository cannot inject commands.
+#ifndef SLIPWAY_UTIL_GIT_H_
+#define SLIPWAY_UTIL_GIT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace slipway {
+
+struct GitResult {
+  int exit_code = 0;
+  std::string out;  // stdout, complete.
+  std::string err;  // stderr, complete.
+};
+
+// Runs `git -C dir args...` and waits for it. Fails only when git cannot be
+// started or waited for (e.g. not installed); a non-zero exit is a result.
+// Interactive prompts are disabled so a call never blocks on a terminal.
+StatusOr<GitResult> RunGit(const std::string& dir, const std::vector<std::string>& args);
+
+// Like RunGit, but a non-zero exit becomes an error naming the command and
+// git's first stderr line. Returns stdout without its trailing newline.
+StatusOr<std::string> GitOutput(const std::string& dir, const std::vector<std::string>& args);
+
+// Files changed in the repository at dir relative to the commit `base` names
+// (any revision git understands): the committed diff base..HEAD plus staged,
+// unstaged and untracked (non-ignored) changes in the working tree, as
+// repo-relative paths, sorted and unique. A rename lists both paths, as
+// GitLab's changed paths do. Errors if base does not name a commit.
+StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
+                                                     const std::string& base);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_UTIL_GIT_H_
