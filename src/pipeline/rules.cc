@@ -1,0 +1,331 @@
+#include "pipeline/rules.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "pipeline/expression.h"
+#include "util/git.h"
+
+namespace slipway {
+namespace {
+
+// ---- Glob matching (Ruby fnmatch, FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB)
+
+// Index of the '}' closing the '{' at open, or npos.
+size_t ClosingBrace(std::string_view p, size_t open) {
+  int depth = 0;
+  for (size_t i = open; i < p.size(); ++i) {
+    if (p[i] == '\\') {
+      ++i;
+    } else if (p[i] == '{') {
+      ++depth;
+    } else if (p[i] == '}' && --depth == 0) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Expands the first {a,b,...} group, recursively, into plain patterns.
+void ExpandBraces(std::string_view p, std::vector<std::string>* out) {
+  size_t open = std::string_view::npos;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '\\') {
+      ++i;
+    } else if (p[i] == '{') {
+      open = i;
+      break;
+    }
+  }
+  size_t close = open == std::string_view::npos ? open : ClosingBrace(p, open);
+  if (close == std::string_view::npos) {
+    out->emplace_back(p);
+    return;
+  }
+  std::string_view prefix = p.substr(0, open);
+  std::string_view suffix = p.substr(close + 1);
+  int depth = 0;
+  size_t start = open + 1;
+  for (size_t i = open + 1; i <= close; ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (c == '{') ++depth;
+    if (c == '}' && depth > 0 && i != close) --depth;
+    if ((c == ',' && depth == 0) || i == close) {
+      std::string alt(prefix);
+      alt += p.substr(start, i - start);
+      alt += suffix;
+      ExpandBraces(alt, out);
+      start = i + 1;
+    }
+  }
+}
+
+// Matches a bracket expression starting at p[pi] == '['. Sets *next to the
+// index after it; returns false with *next = npos when it is not closed.
+bool MatchClass(std::string_view p, size_t pi, char c, size_t* next) {
+  size_t i = pi + 1;
+  bool negate = i < p.size() && (p[i] == '!' || p[i] == '^');
+  if (negate) ++i;
+  bool matched = false;
+  bool first = true;
+  while (i < p.size() && (p[i] != ']' || first)) {
+    first = false;
+    char lo = p[i];
+    if (lo == '\\' && i + 1 < p.size()) lo = p[++i];
+    char hi = lo;
+    if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') {
+      hi = p[i + 2];
+      if (hi == '\\' && i + 3 < p.size()) hi = p[++i + 2];
+      i += 2;
+    }
+    if (lo <= c && c <= hi) matched = true;
+    ++i;
+  }
+  if (i >= p.size()) {
+    *next = std::string_view::npos;
+    return false;
+  }
+  *next = i + 1;
+  return matched != negate;
+}
+
+bool MatchAt(std::string_view p, size_t pi, std::string_view s, size_t si) {
+  while (pi < p.size()) {
+    char c = p[pi];
+    if (c == '*') {
+      bool at_segment_start = pi == 0 || p[pi - 1] == '/';
+      if (at_segment_start && p.substr(pi, 3) == "**/") {
+        // Zero or more whole directories.
+        if (MatchAt(p, pi + 3, s, si)) return true;
+        for (size_t k = si; k < s.size(); ++k) {
+          if (s[k] == '/' && MatchAt(p, pi + 3, s, k + 1)) return true;
+        }
+        return false;
+      }
+      while (pi < p.size() && p[pi] == '*') ++pi;
+      for (size_t k = si; k <= s.size(); ++k) {
+        if (MatchAt(p, pi, s, k)) return true;
+        if (k < s.size() && s[k] == '/') break;
+      }
+      return false;
+    }
+    if (si >= s.size()) return false;
+    if (c == '?') {
+      if (s[si] == '/') return false;
+    } else if (c == '[') {
+      size_t next = 0;
+      bool ok = s[si] != '/' && MatchClass(p, pi, s[si], &next);
+      if (next == std::string_view::npos) {
+        if (s[si] != '[') return false;  // An unclosed '[' is literal.
+      } else {
+        if (!ok) return false;
+        pi = next;
+        ++si;
+        continue;
+      }
+    } else {
+      if (c == '\\' && pi + 1 < p.size()) c = p[++pi];
+      if (s[si] != c) return false;
+    }
+    ++pi;
+    ++si;
+  }
+  return si == s.size();
+}
+
+// ---- Conditions
+
+StatusOr<bool> EvaluateIf(const std::string& text, const VariableList& vars) {
+  StatusOr<Expression> expr = Expression::Parse(text);
+  if (!expr.ok()) return Status::Error("invalid expression '" + text + "': " + expr.status().message());
+  return expr->Evaluate(vars);
+}
+
+bool AnyPathMatches(const std::vector<std::string>& patterns, const std::vector<std::string>& paths,
+                    const VariableList& vars) {
+  for (const std::string& raw : patterns) {
+    std::string pattern = ExpandVariables(raw, vars);
+    if (pattern.empty()) continue;
+    for (const std::string& path : paths) {
+      if (PathGlobMatch(pattern, path)) return true;
+    }
+  }
+  return false;
+}
+
+// GitLab knows a pipeline's changed paths only for pushes to an existing
+// branch and for merge requests; for anything else `changes` is true.
+const std::vector<std::string>* KnownChangedFiles(const RuleContext& context) {
+  if (context.changed_files == nullptr || !context.changed_files->has_value()) return nullptr;
+  if (context.is_tag) return nullptr;
+  if (context.source != "push" && context.source != "merge_request_event" &&
+      context.source != "external_pull_request_event") {
+    return nullptr;
+  }
+  return &**context.changed_files;
+}
+
+StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) {
+  const VariableList& vars = *context.variables;
+  if (!changes.compare_to.empty()) {
+    std::string ref = ExpandVariables(changes.compare_to, vars);
+    StatusOr<std::vector<std::string>> files = ChangedFilesSince(context.project_dir, ref);
+    if (!files.ok()) return Status::Error("rules:changes:compare_to is not a valid ref");
+    return AnyPathMatches(changes.paths, *files, vars);
+  }
+  const std::vector<std::string>* files = KnownChangedFiles(context);
+  if (files == nullptr) return true;
+  return AnyPathMatches(changes.paths, *files, vars);
+}
+
+const std::vector<std::string>& ProjectFiles(const RuleContext& context) {
+  if (context.project_files) return *context.project_files;
+  std::vector<std::string> files;
+  std::error_code ec;
+  std::filesystem::path root(context.project_dir);
+  auto it = std::filesystem::recursive_directory_iterator(
+      root, std::filesystem::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() == ".git") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    std::error_code type_ec;
+    if (it->is_directory(type_ec)) continue;
+    files.push_back(it->path().lexically_relative(root).generic_string());
+  }
+  std::sort(files.begin(), files.end());
+  context.project_files = std::move(files);
+  return *context.project_files;
+}
+
+bool ExistsMatch(const std::vector<std::string>& patterns, const RuleContext& context) {
+  return AnyPathMatches(patterns, ProjectFiles(context), *context.variables);
+}
+
+std::string Pluralize(const std::string& word) {
+  auto ends_with = [&](std::string_view tail) {
+    return word.size() >= tail.size() && word.compare(word.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (ends_with("s") || ends_with("sh") || ends_with("ch") || ends_with("x")) return word + "es";
+  return word + "s";
+}
+
+// One entry of only/except refs: a keyword, a /regex/, or a ref name, each
+// optionally followed by @group/project.
+bool RefPatternMatches(const std::string& entry, const RuleContext& context) {
+  std::string pattern = entry;
+  size_t at = entry.find('@');
+  if (at != std::string::npos) {
+    if (entry.substr(at + 1) != context.project_path) return false;
+    pattern = entry.substr(0, at);
+  }
+  bool is_branch = !context.is_tag && context.source != "merge_request_event";
+  if (pattern == "tags" && context.is_tag) return true;
+  if (pattern == "branches" && is_branch) return true;
+  if (pattern == context.source || pattern == Pluralize(context.source)) return true;
+  if (pattern == "merge_requests" && context.source == "merge_request_event") return true;
+  if (pattern == "external_pull_requests" && context.source == "external_pull_request_event") {
+    return true;
+  }
+  if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
+    RE2 re(pattern.substr(1, pattern.size() - 2), RE2::Quiet);
+    return re.ok() && RE2::PartialMatch(context.ref, re);
+  }
+  return pattern == context.ref;
+}
+
+// Each key given in an only/except block, evaluated. Keys not given are
+// absent from the result (GitLab builds one policy per given key).
+StatusOr<std::vector<bool>> PolicyResults(const OnlyExcept& policy,
+                                          const std::vector<std::string>* default_refs,
+                                          const RuleContext& context) {
+  std::vector<bool> results;
+  const std::vector<std::string>* refs = policy.present ? &policy.refs : default_refs;
+  if (refs != nullptr && !refs->empty()) {
+    results.push_back(std::any_of(refs->begin(), refs->end(), [&](const std::string& r) {
+      return RefPatternMatches(r, context);
+    }));
+  }
+  if (!policy.present) return results;
+  if (!policy.variables.empty()) {
+    bool any = false;
+    for (const std::string& text : policy.variables) {
+      StatusOr<bool> r = EvaluateIf(text, *context.variables);
+      if (!r.ok()) return r.status();
+      any = any || *r;
+    }
+    results.push_back(any);
+  }
+  if (!policy.changes.empty()) {
+    const std::vector<std::string>* files = KnownChangedFiles(context);
+    results.push_back(files == nullptr ||
+                      AnyPathMatches(policy.changes, *files, *context.variables));
+  }
+  if (!policy.kubernetes.empty()) {
+    // `kubernetes: active` needs a cluster integration; a local run has none.
+    results.push_back(false);
+  }
+  return results;
+}
+
+}  // namespace
+
+bool PathGlobMatch(std::string_view pattern, std::string_view path) {
+  std::vector<std::string> patterns;
+  ExpandBraces(pattern, &patterns);
+  for (const std::string& p : patterns) {
+    if (MatchAt(p, 0, path, 0)) return true;
+  }
+  return false;
+}
+
+StatusOr<bool> RuleMatches(const Rule& rule, const RuleContext& context) {
+  if (rule.if_expr) {
+    StatusOr<bool> r = EvaluateIf(*rule.if_expr, *context.variables);
+    if (!r.ok() || !*r) return r;
+  }
+  if (rule.changes) {
+    StatusOr<bool> r = ChangesMatch(*rule.changes, context);
+    if (!r.ok() || !*r) return r;
+  }
+  if (rule.exists && !ExistsMatch(*rule.exists, context)) return false;
+  return true;
+}
+
+StatusOr<std::optional<size_t>> FirstMatchingRule(const std::vector<Rule>& rules,
+                                                  const RuleContext& context) {
+  for (size_t i = 0; i < rules.size(); ++i) {
+    StatusOr<bool> r = RuleMatches(rules[i], context);
+    if (!r.ok()) return r.status();
+    if (*r) return std::optional<size_t>(i);
+  }
+  return std::optional<size_t>();
+}
+
+StatusOr<bool> OnlyExceptIncludes(const OnlyExcept& only, const OnlyExcept& except,
+                                  bool default_only, const RuleContext& context) {
+  static const std::vector<std::string> kDefaultRefs = {"branches", "tags"};
+  StatusOr<std::vector<bool>> only_results =
+      PolicyResults(only, default_only ? &kDefaultRefs : nullptr, context);
+  if (!only_results.ok()) return only_results.status();
+  for (bool r : *only_results) {
+    if (!r) return false;
+  }
+  if (!except.present) return true;
+  StatusOr<std::vector<bool>> except_results = PolicyResults(except, nullptr, context);
+  if (!except_results.ok()) return except_results.status();
+  for (bool r : *except_results) {
+    if (r) return false;
+  }
+  return true;
+}
+
+}  // namespace slipway
