@@ -1,0 +1,62 @@
+// Time as the scheduler sees it, behind an interface so that tests can run
+// delayed jobs and measure durations without sleeping.
+#ifndef SLIPWAY_EXEC_CLOCK_H_
+#define SLIPWAY_EXEC_CLOCK_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+namespace slipway {
+
+class Clock {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  using WallTime = std::chrono::system_clock::time_point;
+
+  virtual ~Clock() = default;
+  // Monotonic time, for timers and durations.
+  virtual TimePoint Now() const = 0;
+  // Calendar time, for the timestamps users read (reports, summaries).
+  virtual WallTime WallNow() const = 0;
+  // Blocks (with lock held on entry and on return) until cv is notified or
+  // this clock reaches deadline. May return early or spuriously: callers
+  // re-check their condition. Thread-safe.
+  virtual void WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                         TimePoint deadline) = 0;
+};
+
+// The machine's clocks.
+class RealClock : public Clock {
+ public:
+  TimePoint Now() const override;
+  WallTime WallNow() const override;
+  void WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                 TimePoint deadline) override;
+};
+
+// Time that moves only when told to. WaitUntil jumps straight to the
+// deadline instead of waiting, so a delayed job "waits" 30 minutes at once;
+// Advance lets a fake executor model how long a job takes. Thread-safe.
+class FakeClock : public Clock {
+ public:
+  // Starts at 2026-01-01T00:00:00Z on the wall clock.
+  FakeClock();
+  TimePoint Now() const override;
+  WallTime WallNow() const override;
+  void WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                 TimePoint deadline) override;
+  void Advance(std::chrono::milliseconds delta);
+  // Time elapsed since the clock was made.
+  std::chrono::milliseconds Elapsed() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::chrono::steady_clock::duration offset_{};  // Guarded by mu_.
+  const TimePoint steady_origin_;
+  const WallTime wall_origin_;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_CLOCK_H_

@@ -1,0 +1,39 @@
+// A job's full log on disk: every byte an attempt produces is appended to
+// <job_dir>/log and passed on to the live output.
+#ifndef SLIPWAY_EXEC_JOB_LOG_H_
+#define SLIPWAY_EXEC_JOB_LOG_H_
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "exec/executor.h"
+#include "util/status.h"
+
+namespace slipway {
+
+class JobLogFile : public LogSink {
+ public:
+  // next may be null. Nothing is written to disk until Open succeeds.
+  explicit JobLogFile(LogSink* next) : next_(next) {}
+  ~JobLogFile() override;
+  JobLogFile(const JobLogFile&) = delete;
+  JobLogFile& operator=(const JobLogFile&) = delete;
+
+  // Opens path for appending (a retried job's attempts share one log),
+  // creating it if needed.
+  Status Open(const std::string& path);
+  // Thread-safe. A failing disk write is not fatal to the job: the bytes
+  // still reach next.
+  void Write(std::string_view job_name, std::string_view bytes) override;
+
+ private:
+  LogSink* next_;
+  std::mutex mu_;
+  std::FILE* file_ = nullptr;  // Guarded by mu_.
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_JOB_LOG_H_

@@ -1,0 +1,66 @@
+// What a pipeline run produced: each job's status, timing, exit code and log,
+// and the pipeline's overall status. Written by the scheduler, read by the
+// console summary and the JSON report (docs/report.md).
+#ifndef SLIPWAY_EXEC_RUN_RESULT_H_
+#define SLIPWAY_EXEC_RUN_RESULT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exec/clock.h"
+#include "pipeline/job.h"
+#include "pipeline/variables.h"
+
+namespace slipway {
+
+// GitLab's job statuses, as far as a local run reaches them. kScheduled is a
+// delayed job waiting for its start_in; kManual a manual job nobody played.
+enum class JobStatus {
+  kCreated,
+  kPending,
+  kScheduled,
+  kRunning,
+  kSuccess,
+  kFailed,
+  kCanceled,
+  kSkipped,
+  kManual,
+};
+// "created", "pending", "scheduled", "running", "success", "failed",
+// "canceled", "skipped", "manual".
+const char* JobStatusName(JobStatus status);
+
+enum class PipelineStatus { kSuccess, kFailed, kCanceled };
+// "success", "failed", "canceled".
+const char* PipelineStatusName(PipelineStatus status);
+
+struct JobRun {
+  const Job* job = nullptr;  // Points into the Pipeline the scheduler ran.
+  JobStatus status = JobStatus::kCreated;
+  // Effective allow_failure: true when `allow_failure: true`, or when the job
+  // failed with one of `allow_failure:exit_codes`.
+  bool allow_failure = false;
+  std::optional<int> exit_code;  // Set once an attempt has ended with one.
+  std::string failure_reason;    // GitLab's failure_reason; empty unless failed.
+  int retries = 0;               // Attempts beyond the first.
+  std::optional<Clock::WallTime> started_at;   // First attempt's start.
+  std::optional<Clock::WallTime> finished_at;  // Last attempt's end.
+  double duration_s = 0;  // Sum over attempts of running time.
+  std::string job_dir;    // run_dir/jobs/<dir>; empty if the job never ran.
+  std::string log_path;   // The job's full log; empty if it never ran.
+  std::string summary;    // From the executor (e.g. JUnit counts).
+  VariableList dotenv;    // artifacts:reports:dotenv of the last attempt.
+};
+
+struct RunResult {
+  PipelineStatus status = PipelineStatus::kSuccess;
+  Clock::WallTime started_at;
+  Clock::WallTime finished_at;
+  double duration_s = 0;
+  std::vector<JobRun> jobs;  // In the Pipeline's job order.
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_RUN_RESULT_H_

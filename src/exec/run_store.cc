@@ -1,0 +1,85 @@
+#include "exec/run_store.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sys/stat.h>
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxDirName = 100;
+
+// Highest numeric directory name under dir; 0 when there is none.
+int HighestRunId(const fs::path& dir) {
+  int highest = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    int id = 0;
+    auto [ptr, err] = std::from_chars(name.data(), name.data() + name.size(), id);
+    if (err == std::errc() && ptr == name.data() + name.size() && id > highest) highest = id;
+  }
+  return highest;
+}
+
+}  // namespace
+
+StatusOr<RunDir> CreateRunDir(const std::string& project_dir) {
+  std::error_code ec;
+  fs::path root = fs::absolute(fs::path(project_dir), ec);
+  if (ec) return Status::Error("cannot resolve project directory '" + project_dir + "': " + ec.message());
+  fs::path slipway_dir = root / ".slipway";
+  fs::path runs = slipway_dir / "runs";
+  fs::create_directories(runs, ec);
+  if (ec) return Status::Error("cannot create '" + runs.string() + "': " + ec.message());
+  fs::path ignore = slipway_dir / ".gitignore";
+  if (!fs::exists(ignore, ec)) {
+    std::ofstream out(ignore);
+    out << "# Written by slipway: runs are local, never committed.\n*\n";
+  }
+  int id = HighestRunId(runs) + 1;
+  for (int attempt = 0; attempt < 1000; ++attempt, ++id) {
+    fs::path candidate = runs / std::to_string(id);
+    if (::mkdir(candidate.c_str(), 0755) == 0) {
+      return RunDir{id, candidate.string()};
+    }
+    if (errno != EEXIST) {
+      return Status::Error("cannot create '" + candidate.string() + "': " + std::strerror(errno));
+    }
+  }
+  return Status::Error("cannot create a run directory under '" + runs.string() + "'");
+}
+
+std::string JobDirName(std::string_view job_name) {
+  std::string out;
+  for (char c : job_name.substr(0, kMaxDirName)) {
+    bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-';
+    out.push_back(safe ? c : '_');
+  }
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
+std::vector<std::string> UniqueJobDirNames(const std::vector<std::string>& job_names) {
+  std::vector<std::string> out;
+  out.reserve(job_names.size());
+  std::set<std::string> taken;
+  for (const std::string& name : job_names) {
+    std::string base = JobDirName(name);
+    std::string candidate = base;
+    for (int n = 2; !taken.insert(candidate).second; ++n) {
+      candidate = base + "-" + std::to_string(n);
+    }
+    out.push_back(std::move(candidate));
+  }
+  return out;
+}
+
+}  // namespace slipway

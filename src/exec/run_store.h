@@ -1,0 +1,37 @@
+// Where runs are kept: `.slipway/runs/<id>/` in the project, one directory
+// per run with increasing numeric ids, and `jobs/<dir>/` per job inside it.
+// `.slipway/` holds a `.gitignore` of `*`, so git ignores it without the
+// project's own .gitignore being touched. The layout is documented in
+// docs/report.md.
+#ifndef SLIPWAY_EXEC_RUN_STORE_H_
+#define SLIPWAY_EXEC_RUN_STORE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace slipway {
+
+struct RunDir {
+  int id = 0;
+  std::string path;  // Absolute: <project>/.slipway/runs/<id>.
+};
+
+// Creates the next run directory of the project (id = highest existing + 1,
+// starting at 1). Safe against concurrent runs: creation is an exclusive
+// mkdir, retried with the next id when another run took it.
+StatusOr<RunDir> CreateRunDir(const std::string& project_dir);
+
+// A directory name for a job: the job name with every character outside
+// [A-Za-z0-9._-] replaced by '_', at most 100 bytes, never "", "." or "..".
+std::string JobDirName(std::string_view job_name);
+
+// JobDirName for each name, made unique among them by appending "-2", "-3"...
+// to later collisions ("test 1/2" and "test_1_2" both sanitize alike).
+std::vector<std::string> UniqueJobDirNames(const std::vector<std::string>& job_names);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_RUN_STORE_H_

@@ -1,0 +1,96 @@
+// Runs a Pipeline's jobs with GitLab's processing semantics:
+//  - A job without `needs` (stage job) is processed once every job of the
+//    earlier stages has completed; a job with `needs` (DAG job, including
+//    `needs: []`) once the jobs it needs have, whatever their stage.
+//  - "Completed" and the status a job sees are GitLab's: a job in a
+//    completed state (success, failed, canceled, skipped), or a manual job
+//    with allow_failure (ignored). A failed/canceled job with allow_failure
+//    counts as success with warnings. A blocking manual job never completes,
+//    so what waits for it stays `created`, as in GitLab's blocked pipelines.
+//  - Stage jobs see the composite status of all earlier stages; DAG jobs see
+//    the composite of their needs, which is `skipped` when any need was
+//    skipped or is an unplayed optional manual job.
+//  - on_success / manual / delayed run when that status is success (stage
+//    jobs: or skipped); on_failure when failed; always when success, failed
+//    or skipped; anything else is skipped.
+//  - resource_group: at most one running job per group, FIFO.
+//  - retry: max, when (failure reasons, "always"), exit_codes — all given
+//    conditions must hold.
+//  - Cancel(): running jobs get the CancelToken and end canceled; created,
+//    pending and scheduled jobs become canceled; manual and skipped stay.
+// Scheduling work is linear in jobs + needs edges: indegree counts per DAG
+// job and one counter per stage, no scans of all jobs per event.
+#ifndef SLIPWAY_EXEC_SCHEDULER_H_
+#define SLIPWAY_EXEC_SCHEDULER_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exec/clock.h"
+#include "exec/executor.h"
+#include "exec/run_result.h"
+#include "pipeline/instantiate.h"
+#include "util/status.h"
+
+namespace slipway {
+
+// Sees every job status change as it happens. Called on the thread running
+// Scheduler::Run, with the scheduler's lock held: implementations must be
+// quick and must not call back into the scheduler.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnJobUpdate(const JobRun& run) = 0;
+};
+
+struct SchedulerOptions {
+  int max_parallel = 1;  // --jobs N; at least 1.
+  // Job names given on the command line. Empty: the whole pipeline. Else the
+  // named jobs plus, transitively, what they depend on: the jobs a DAG job
+  // needs, and every job of the earlier stages for a stage job. Named manual
+  // jobs, and manual jobs a selected job needs, are played.
+  std::vector<std::string> selected;
+  std::string project_dir;
+  std::string ref;
+  std::string run_dir;    // Empty: jobs get no job_dir and no log file.
+  std::string cache_dir;
+  // Lowest-precedence variables: predefined CI_* of the pipeline.
+  VariableList predefined;
+  // Per-job predefined variables (CI_JOB_NAME ...); layered on predefined.
+  // Null: CI_JOB_NAME, CI_JOB_STAGE and CI_JOB_ID (1-based job index).
+  std::function<VariableList(const Job&, int job_id)> job_predefined;
+  // --variable KEY=VALUE, highest precedence.
+  VariableList cli_variables;
+  // For jobs without `timeout:`; GitLab's default project timeout is 1 h.
+  std::chrono::milliseconds default_timeout = std::chrono::hours(1);
+};
+
+class Scheduler {
+ public:
+  // pipeline, executor and clock must outlive the scheduler; log and
+  // observer may be null.
+  Scheduler(const Pipeline& pipeline, Executor* executor, Clock* clock, LogSink* log,
+            RunObserver* observer, SchedulerOptions options);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Runs the pipeline to its end and returns every selected job's outcome.
+  // Errors (an unknown selected job, a job in an undeclared stage) are
+  // reported before anything runs. Call once.
+  StatusOr<RunResult> Run();
+
+  // Cancels the run. Thread-safe; may be called before or during Run.
+  void Cancel();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_SCHEDULER_H_
