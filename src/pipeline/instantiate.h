@@ -25,16 +25,29 @@ struct PipelineContext {
 };
 
 struct Pipeline {
-  bool created = true;       // false when workflow:rules filtered it out.
+  // false when workflow:rules filtered the pipeline out or no job is left
+  // outside .pre/.post; not_created_reason then says which, in GitLab's words.
+  bool created = true;
+  std::string not_created_reason;
   std::string name;          // workflow:name, expanded.
   std::vector<std::string> stages;
   VariableList variables;    // predefined + global + cli, for reference.
-  std::vector<Job> jobs;     // Created jobs only, in GitLab's order.
+  // Created jobs only, in GitLab's order (stage order, then YAML order),
+  // with rules applied: final when / allow_failure / start_in / needs /
+  // interruptible, rules:variables and workflow:rules:variables merged into
+  // variables, optional needs on absent jobs and such dependencies dropped.
+  std::vector<Job> jobs;
   const Job* FindJob(std::string_view name) const;
 };
 
 // Returns nullopt if an error was reported (e.g. a `needs` naming a job that
-// rules removed, without optional: true).
+// rules removed, without optional: true). A pipeline that workflow:rules
+// filter out is not an error: it comes back with created == false.
+//
+// rules:if and only:variables see the predefined variables, the job's
+// CI_JOB_* variables, the job's variables (global ones included) and the CLI
+// variables, in rising precedence; workflow:rules:if sees predefined, global
+// and CLI variables.
 std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
                                             const PipelineContext& context,
                                             Diagnostics* diags);
