@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "pipeline/predefined.h"
+#include "pipeline/pipeline_context.h"
 #include "pipeline/rules.h"
 
 namespace slipway {
@@ -201,10 +201,7 @@ std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
     Job job = original;
     ++job_id;
     if (!workflow_vars.empty()) ApplyWorkflowVariables(workflow_vars, config.variables, &job);
-    VariableList rule_vars = context.predefined;
-    rule_vars.Merge(JobPredefinedVariables(job, job_id, context.predefined, job.variables));
-    rule_vars.Merge(job.variables);
-    rule_vars.Merge(context.cli_variables);
+    VariableList rule_vars = FinalJobVariables(job, job_id, context);
     if (DecideJob(context, facts, has_workflow_rules, rule_vars, &job, diags)) {
       pipeline.jobs.push_back(std::move(job));
     }

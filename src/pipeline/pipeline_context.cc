@@ -1,0 +1,31 @@
+#include "pipeline/pipeline_context.h"
+
+#include "util/git.h"
+
+namespace slipway {
+
+StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options) {
+  PipelineContext context;
+  context.project_dir = options.predefined.project_dir;
+  StatusOr<VariableList> predefined = PredefinedVariables(options.predefined);
+  if (!predefined.ok()) return predefined.status();
+  context.predefined = *std::move(predefined);
+  context.cli_variables = options.cli_variables;
+  if (options.changes_since) {
+    StatusOr<std::vector<std::string>> files =
+        ChangedFilesSince(options.predefined.project_dir, *options.changes_since);
+    if (!files.ok()) return files.status();
+    context.changed_files = *std::move(files);
+  }
+  return context;
+}
+
+VariableList FinalJobVariables(const Job& job, int64_t job_id, const PipelineContext& context) {
+  VariableList vars = context.predefined;
+  vars.Merge(JobPredefinedVariables(job, job_id, context.predefined, job.variables));
+  vars.Merge(job.variables);
+  vars.Merge(context.cli_variables);
+  return vars;
+}
+
+}  // namespace slipway

@@ -1,0 +1,39 @@
+// Assembling what InstantiatePipeline needs from the repository and the
+// command line, and the variables a created job finally runs with.
+#ifndef SLIPWAY_PIPELINE_PIPELINE_CONTEXT_H_
+#define SLIPWAY_PIPELINE_PIPELINE_CONTEXT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "pipeline/instantiate.h"
+#include "pipeline/predefined.h"
+#include "util/status.h"
+
+namespace slipway {
+
+struct ContextOptions {
+  PredefinedOptions predefined;  // project_dir, ref overrides, source ...
+  VariableList cli_variables;    // --variable KEY=VALUE.
+  // Revision that rules:changes / only:changes compare against (e.g.
+  // "origin/main"). Unset: changes are unknown and every `changes` condition
+  // is true, as in GitLab for a new branch's first push.
+  std::optional<std::string> changes_since;
+};
+
+// Reads the repository once: predefined variables and, with changes_since,
+// the changed files. Errors when project_dir is missing or changes_since
+// names no commit.
+StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options);
+
+// The variables a created job runs with, in GitLab's precedence (lowest
+// first): pipeline predefined, the job's CI_JOB_* / CI_NODE_* /
+// CI_ENVIRONMENT_*, the job's YAML variables (global ones, workflow and rules
+// variables already merged in by InstantiatePipeline), CLI variables.
+// Dotenv variables inherited from other jobs are the executor's to add.
+VariableList FinalJobVariables(const Job& job, int64_t job_id, const PipelineContext& context);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_PIPELINE_PIPELINE_CONTEXT_H_
