@@ -1,0 +1,169 @@
+#include "pipeline/extends.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "pipeline/keyword_reader.h"
+
+namespace slipway {
+
+Node DeepMerge(const Node& base, const Node& over) {
+  if (!base.IsMap() || !over.IsMap()) return over;
+  Node out = base;
+  out.mark = over.mark;
+  out.tag = over.tag;
+  for (const MapEntry& e : over.entries) {
+    Node* existing = out.Find(e.key);
+    if (existing != nullptr && existing->IsMap() && e.value.IsMap()) {
+      *existing = DeepMerge(*existing, e.value);
+    } else {
+      out.Set(e.key, e.value, e.key_mark);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+class ExtendsResolver {
+ public:
+  ExtendsResolver(std::vector<MapEntry>* entries, Diagnostics* diags)
+      : entries_(*entries), diags_(diags), state_(entries->size(), State::kUnvisited),
+        height_(entries->size(), -2), resolved_(entries->size()), parents_(entries->size()) {
+    for (size_t i = 0; i < entries_.size(); ++i) index_[entries_[i].key] = i;
+  }
+
+  bool Run() {
+    bool ok = true;
+    for (size_t i = 0; i < entries_.size(); ++i) ok = Resolve(i) && ok;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (state_[i] == State::kDone) entries_[i].value = std::move(*resolved_[i]);
+    }
+    return ok;
+  }
+
+ private:
+  enum class State { kUnvisited, kInProgress, kDone, kFailed };
+
+  bool Extensible(size_t i) const {
+    return entries_[i].value.IsMap() && entries_[i].value.Find("extends") != nullptr;
+  }
+
+  // Parent indexes of entry i, or nullopt after reporting why not.
+  std::optional<std::vector<size_t>> Parents(size_t i) {
+    const MapEntry& entry = entries_[i];
+    const Node& extends = *entry.value.Find("extends");
+    KeywordReader reader(diags_, entry.key);
+    auto names = reader.StringOrStringArray(extends, "extends");
+    if (!names) return std::nullopt;
+    std::vector<std::string> unknown, invalid;
+    std::vector<size_t> parents;
+    for (const std::string& name : *names) {
+      auto it = index_.find(name);
+      if (it == index_.end()) {
+        unknown.push_back(name);
+      } else if (!entries_[it->second].value.IsMap()) {
+        invalid.push_back(name);
+      } else {
+        parents.push_back(it->second);
+      }
+    }
+    if (!unknown.empty()) {
+      reader.Error(extends.mark, "extends", "unknown keys in `extends` (" + JoinNames(unknown) + ")");
+      return std::nullopt;
+    }
+    if (!invalid.empty()) {
+      reader.Error(extends.mark, "extends",
+                   "invalid base hashes in `extends` (" + JoinNames(invalid) + ")");
+      return std::nullopt;
+    }
+    return parents;
+  }
+
+  // The largest number of ancestors at which an extending entry is reached
+  // when resolving i (-1 when i does not extend anything). Only called on
+  // acyclic graphs.
+  int Height(size_t i) {
+    if (height_[i] != -2) return height_[i];
+    if (!Extensible(i)) return height_[i] = -1;
+    int h = 0;
+    for (size_t p : parents_[i]) h = std::max(h, Height(p) + 1);
+    return height_[i] = h;
+  }
+
+  bool Resolve(size_t i) {
+    switch (state_[i]) {
+      case State::kDone:
+        return true;
+      case State::kFailed:
+        return false;
+      case State::kInProgress: {
+        const Node& extends = *entries_[i].value.Find("extends");
+        diags_->Error(extends.mark, "circular dependency detected in `extends`", entries_[i].key,
+                      "extends");
+        state_[i] = State::kFailed;
+        return false;
+      }
+      case State::kUnvisited:
+        break;
+    }
+    if (!Extensible(i)) {
+      resolved_[i] = entries_[i].value;
+      state_[i] = State::kDone;
+      return true;
+    }
+    state_[i] = State::kInProgress;
+    auto parents = Parents(i);
+    if (!parents) {
+      state_[i] = State::kFailed;
+      return false;
+    }
+    parents_[i] = *parents;
+    Node merged = Node::Map(entries_[i].value.mark);
+    bool ok = true;
+    for (size_t p : *parents) {
+      if (!Resolve(p)) {
+        ok = false;
+        continue;
+      }
+      merged = DeepMerge(merged, *resolved_[p]);
+    }
+    if (!ok || state_[i] == State::kFailed) {
+      state_[i] = State::kFailed;
+      return false;
+    }
+    if (Height(i) > kMaxExtendsNesting) {
+      diags_->Error(entries_[i].value.Find("extends")->mark, "nesting too deep in `extends`",
+                    entries_[i].key, "extends");
+      state_[i] = State::kFailed;
+      return false;
+    }
+    resolved_[i] = DeepMerge(merged, entries_[i].value);
+    state_[i] = State::kDone;
+    return true;
+  }
+
+  std::vector<MapEntry>& entries_;
+  Diagnostics* diags_;
+  std::unordered_map<std::string, size_t> index_;
+  std::vector<State> state_;
+  std::vector<int> height_;
+  std::vector<std::optional<Node>> resolved_;
+  std::vector<std::vector<size_t>> parents_;
+};
+
+}  // namespace
+
+bool ResolveExtends(std::vector<MapEntry>* entries, Diagnostics* diags) {
+  return ExtendsResolver(entries, diags).Run();
+}
+
+}  // namespace slipway
