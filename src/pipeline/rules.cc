@@ -1,12 +1,11 @@
 #include "pipeline/rules.h"
 
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
 
 #include "pipeline/expression.h"
+#include "pipeline/ruby_regexp.h"
 #include "util/git.h"
 
 namespace slipway {
@@ -236,8 +235,9 @@ bool RefPatternMatches(const std::string& entry, const RuleContext& context) {
     return true;
   }
   if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
-    RE2 re(pattern.substr(1, pattern.size() - 2), RE2::Quiet);
-    return re.ok() && RE2::PartialMatch(context.ref, re);
+    std::string error;
+    std::shared_ptr<const RubyRegexp> re = RubyRegexp::Parse(pattern, &error);
+    return re != nullptr && re->PartialMatch(context.ref);
   }
   return pattern == context.ref;
 }
