@@ -82,4 +82,16 @@ std::vector<std::string> UniqueJobDirNames(const std::vector<std::string>& job_n
   return out;
 }
 
+std::string PathForDisplay(const std::string& path, const std::string& project_dir) {
+  if (path.empty() || project_dir.empty()) return path;
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(fs::absolute(project_dir, ec), ec);
+  if (ec) return path;
+  fs::path file = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) return path;
+  fs::path relative = file.lexically_relative(root);
+  if (relative.empty() || *relative.begin() == "..") return path;
+  return relative.string();
+}
+
 }  // namespace slipway

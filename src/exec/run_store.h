@@ -32,6 +32,10 @@ std::string JobDirName(std::string_view job_name);
 // to later collisions ("test 1/2" and "test_1_2" both sanitize alike).
 std::vector<std::string> UniqueJobDirNames(const std::vector<std::string>& job_names);
 
+// path relative to project_dir when it lies inside it, else path unchanged,
+// so users read ".slipway/runs/3/jobs/build/log".
+std::string PathForDisplay(const std::string& path, const std::string& project_dir);
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_EXEC_RUN_STORE_H_

@@ -1,0 +1,92 @@
+#include "exec/report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "exec/run_store.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Seconds rounded to milliseconds, so that reports do not show float noise.
+double RoundSeconds(double s) { return std::round(s * 1000.0) / 1000.0; }
+
+nlohmann::json TimestampOrNull(const std::optional<Clock::WallTime>& t) {
+  if (!t) return nullptr;
+  return FormatTimestamp(*t);
+}
+
+}  // namespace
+
+std::string FormatTimestamp(Clock::WallTime t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  if (ms % 1000 < 0) --seconds;
+  int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return buf;
+}
+
+std::string ReportJson(const RunResult& result, const ReportContext& context) {
+  nlohmann::ordered_json report;
+  report["status"] = PipelineStatusName(result.status);
+  report["pipeline"] = {
+      {"id", context.pipeline_id},
+      {"started_at", FormatTimestamp(result.started_at)},
+      {"finished_at", FormatTimestamp(result.finished_at)},
+      {"duration_s", RoundSeconds(result.duration_s)},
+  };
+  nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
+  for (const JobRun& run : result.jobs) {
+    nlohmann::ordered_json job;
+    job["name"] = run.job->name;
+    job["stage"] = run.job->stage;
+    job["status"] = JobStatusName(run.status);
+    job["allow_failure"] = run.allow_failure;
+    job["exit_code"] = run.exit_code ? nlohmann::ordered_json(*run.exit_code) : nullptr;
+    job["failure_reason"] = run.status == JobStatus::kFailed && !run.failure_reason.empty()
+                                ? nlohmann::ordered_json(run.failure_reason)
+                                : nullptr;
+    job["retries"] = run.retries;
+    job["started_at"] = TimestampOrNull(run.started_at);
+    job["finished_at"] = TimestampOrNull(run.finished_at);
+    job["duration_s"] = RoundSeconds(run.duration_s);
+    job["log"] = run.log_path.empty()
+                     ? nullptr
+                     : nlohmann::ordered_json(PathForDisplay(run.log_path, context.project_dir));
+    jobs.push_back(std::move(job));
+  }
+  report["jobs"] = std::move(jobs);
+  return report.dump(2) + "\n";
+}
+
+Status WriteReport(const std::string& path, const RunResult& result, const ReportContext& context) {
+  std::string text = ReportJson(result, context);
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return Status::Error("cannot write report '" + path + "'");
+    out << text;
+    out.close();
+    if (!out) return Status::Error("cannot write report '" + path + "'");
+  }
+  std::error_code ec;
+  fs::rename(temporary, path, ec);
+  if (ec) {
+    std::string reason = ec.message();
+    fs::remove(temporary, ec);
+    return Status::Error("cannot write report '" + path + "': " + reason);
+  }
+  return Status::Ok();
+}
+
+}  // namespace slipway

@@ -1,0 +1,118 @@
+#include "exec/report.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace slipway {
+namespace {
+
+Clock::WallTime At(int ms) {
+  return Clock::WallTime(std::chrono::sys_days{std::chrono::year{2026} / 11 / 28}) +
+         std::chrono::hours(13) + std::chrono::minutes(45) + std::chrono::milliseconds(ms);
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    build_.name = "build: [linux, amd64]";
+    build_.stage = "build";
+    deploy_.name = "deploy";
+    deploy_.stage = "deploy";
+    result_.status = PipelineStatus::kFailed;
+    result_.started_at = At(123);
+    result_.finished_at = At(543);
+    result_.duration_s = 0.42;
+    JobRun built;
+    built.job = &build_;
+    built.status = JobStatus::kFailed;
+    built.allow_failure = false;
+    built.exit_code = 2;
+    built.failure_reason = "script_failure";
+    built.retries = 1;
+    built.started_at = At(125);
+    built.finished_at = At(135);
+    built.duration_s = 0.0100000001;
+    built.log_path = "/work/project/.slipway/runs/1/jobs/build___linux__amd64_/log";
+    JobRun deployed;
+    deployed.job = &deploy_;
+    deployed.status = JobStatus::kSkipped;
+    result_.jobs = {built, deployed};
+  }
+  Job build_;
+  Job deploy_;
+  RunResult result_;
+};
+
+TEST_F(ReportTest, MatchesTheDocumentedFormat) {
+  EXPECT_EQ(ReportJson(result_, {1, "/work/project"}), R"({
+  "status": "failed",
+  "pipeline": {
+    "id": 1,
+    "started_at": "2026-11-28T13:45:00.123Z",
+    "finished_at": "2026-11-28T13:45:00.543Z",
+    "duration_s": 0.42
+  },
+  "jobs": [
+    {
+      "name": "build: [linux, amd64]",
+      "stage": "build",
+      "status": "failed",
+      "allow_failure": false,
+      "exit_code": 2,
+      "failure_reason": "script_failure",
+      "retries": 1,
+      "started_at": "2026-11-28T13:45:00.125Z",
+      "finished_at": "2026-11-28T13:45:00.135Z",
+      "duration_s": 0.01,
+      "log": ".slipway/runs/1/jobs/build___linux__amd64_/log"
+    },
+    {
+      "name": "deploy",
+      "stage": "deploy",
+      "status": "skipped",
+      "allow_failure": false,
+      "exit_code": null,
+      "failure_reason": null,
+      "retries": 0,
+      "started_at": null,
+      "finished_at": null,
+      "duration_s": 0.0,
+      "log": null
+    }
+  ]
+}
+)");
+}
+
+TEST_F(ReportTest, KeepsLogPathsOutsideTheProjectAbsolute) {
+  std::string json = ReportJson(result_, {1, "/elsewhere"});
+  EXPECT_NE(json.find("\"log\": \"/work/project/.slipway/runs/1/jobs/build___linux__amd64_/log\""),
+            std::string::npos);
+}
+
+TEST_F(ReportTest, WritesTheFile) {
+  std::string path = ::testing::TempDir() + "/report_test.json";
+  ASSERT_TRUE(WriteReport(path, result_, {3, "/work/project"}).ok());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), ReportJson(result_, {3, "/work/project"}));
+  std::filesystem::remove(path);
+}
+
+TEST_F(ReportTest, ReportsAnUnwritablePath) {
+  Status s = WriteReport("/nonexistent-dir/r.json", result_, {1, ""});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "cannot write report '/nonexistent-dir/r.json'");
+}
+
+TEST(FormatTimestampTest, UtcWithMilliseconds) {
+  EXPECT_EQ(FormatTimestamp(Clock::WallTime(std::chrono::milliseconds(1'000'000'000'007))),
+            "2001-09-09T01:46:40.007Z");
+}
+
+}  // namespace
+}  // namespace slipway

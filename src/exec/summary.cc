@@ -1,0 +1,120 @@
+#include "exec/summary.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "exec/run_store.h"
+
+namespace slipway {
+namespace {
+
+constexpr std::streamoff kTailBytes = 64 * 1024;
+
+std::string Pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string Duration(const JobRun& run) {
+  if (!run.started_at) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f s", run.duration_s);
+  return buf;
+}
+
+std::string StatusText(const JobRun& run) {
+  std::string text = JobStatusName(run.status);
+  if (run.status == JobStatus::kFailed && run.allow_failure) text += " (allowed)";
+  if (run.retries > 0) text += " (" + std::to_string(run.retries) + " retries)";
+  return text;
+}
+
+std::string Colored(const std::string& text, const JobRun& run, bool color) {
+  if (!color) return text;
+  const char* code = "\033[90m";
+  if (run.status == JobStatus::kSuccess) code = "\033[32m";
+  if (run.status == JobStatus::kFailed) code = run.allow_failure ? "\033[33m" : "\033[31m";
+  if (run.status == JobStatus::kCanceled) code = "\033[31m";
+  return code + text + "\033[0m";
+}
+
+}  // namespace
+
+std::string TailLines(const std::string& path, int n) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || n <= 0) return "";
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  std::streamoff from = std::max<std::streamoff>(0, size - kTailBytes);
+  in.seekg(from);
+  std::string text(static_cast<size_t>(size - from), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (!text.empty() && text.back() != '\n') text.push_back('\n');
+  // Walk back over n line ends (the last one closes the final line).
+  size_t begin = text.size();
+  for (int lines = 0; lines < n && begin > 0; ++lines) {
+    size_t nl = begin >= 2 ? text.rfind('\n', begin - 2) : std::string::npos;
+    begin = nl == std::string::npos ? 0 : nl + 1;
+  }
+  // A line cut by the 64 KiB window is not shown half.
+  if (begin == 0 && from > 0) {
+    size_t nl = text.find('\n');
+    begin = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  return text.substr(begin);
+}
+
+std::string FormatSummary(const RunResult& result, const SummaryOptions& options) {
+  size_t name_w = 3;
+  size_t stage_w = 5;
+  size_t status_w = 6;
+  for (const JobRun& run : result.jobs) {
+    name_w = std::max(name_w, run.job->name.size());
+    stage_w = std::max(stage_w, run.job->stage.size());
+    status_w = std::max(status_w, StatusText(run).size());
+  }
+  std::string out = "\n" + Pad("job", name_w) + "  " + Pad("stage", stage_w) + "  " +
+                    Pad("status", status_w) + "  duration\n";
+  int failed = 0, warnings = 0, skipped = 0, canceled = 0, manual = 0, succeeded = 0;
+  for (const JobRun& run : result.jobs) {
+    out += Pad(run.job->name, name_w) + "  " + Pad(run.job->stage, stage_w) + "  " +
+           Colored(Pad(StatusText(run), status_w), run, options.color) + "  " + Duration(run) +
+           "\n";
+    switch (run.status) {
+      case JobStatus::kSuccess: ++succeeded; break;
+      case JobStatus::kFailed: ++(run.allow_failure ? warnings : failed); break;
+      case JobStatus::kSkipped: ++skipped; break;
+      case JobStatus::kCanceled: ++canceled; break;
+      case JobStatus::kManual: ++manual; break;
+      default: break;
+    }
+  }
+  for (const JobRun& run : result.jobs) {
+    if (run.status != JobStatus::kFailed || run.log_path.empty()) continue;
+    out += "\n--- " + run.job->name + ": last lines of " +
+           PathForDisplay(run.log_path, options.project_dir) + " ---\n";
+    out += TailLines(run.log_path, options.tail_lines);
+  }
+  char head[64];
+  std::snprintf(head, sizeof head, " in %.2f s", result.duration_s);
+  std::string status = std::string("pipeline ") + PipelineStatusName(result.status);
+  if (options.color) {
+    const char* code = result.status == PipelineStatus::kSuccess ? "\033[32m" : "\033[31m";
+    status = code + status + "\033[0m";
+  }
+  out += "\n" + status + head + ": " + std::to_string(succeeded) + " succeeded";
+  auto add = [&](int count, const char* what) {
+    if (count > 0) out += ", " + std::to_string(count) + " " + what;
+  };
+  add(failed, "failed");
+  add(warnings, "allowed to fail");
+  add(canceled, "canceled");
+  add(skipped, "skipped");
+  add(manual, "manual");
+  out += "\n";
+  return out;
+}
+
+}  // namespace slipway

@@ -1,0 +1,88 @@
+#include "exec/summary.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace slipway {
+namespace {
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+TEST(TailLinesTest, ReturnsTheLastLines) {
+  std::string path = WriteFile("tail1", "a\nb\nc\nd\n");
+  EXPECT_EQ(TailLines(path, 2), "c\nd\n");
+  EXPECT_EQ(TailLines(path, 10), "a\nb\nc\nd\n");
+  EXPECT_EQ(TailLines(path, 1), "d\n");
+  std::filesystem::remove(path);
+}
+
+TEST(TailLinesTest, CompletesAnUnterminatedLastLine) {
+  std::string path = WriteFile("tail2", "a\nb\nno newline");
+  EXPECT_EQ(TailLines(path, 2), "b\nno newline\n");
+  std::filesystem::remove(path);
+}
+
+TEST(TailLinesTest, ReadsOnlyTheEndOfLargeFiles) {
+  std::string big(200 * 1024, 'x');
+  std::string path = WriteFile("tail3", big + "\nlast\n");
+  EXPECT_EQ(TailLines(path, 3), "last\n");
+  std::filesystem::remove(path);
+}
+
+TEST(TailLinesTest, MissingFileIsEmpty) { EXPECT_EQ(TailLines("/nonexistent/log", 3), ""); }
+
+TEST(SummaryTest, ListsJobsFailedLogTailsAndPipelineStatus) {
+  Job build;
+  build.name = "build";
+  build.stage = "build";
+  Job lint;
+  lint.name = "lint";
+  lint.stage = "test";
+  Job deploy;
+  deploy.name = "deploy to production";
+  deploy.stage = "deploy";
+  RunResult result;
+  result.status = PipelineStatus::kFailed;
+  result.duration_s = 3.5;
+  JobRun b;
+  b.job = &build;
+  b.status = JobStatus::kFailed;
+  b.started_at = Clock::WallTime{};
+  b.duration_s = 1.25;
+  b.retries = 1;
+  b.log_path = WriteFile("summary_build_log", "$ make\nerror: boom\n");
+  JobRun l;
+  l.job = &lint;
+  l.status = JobStatus::kFailed;
+  l.allow_failure = true;
+  l.started_at = Clock::WallTime{};
+  l.duration_s = 0.5;
+  JobRun d;
+  d.job = &deploy;
+  d.status = JobStatus::kSkipped;
+  result.jobs = {b, l, d};
+  SummaryOptions options;
+  options.tail_lines = 1;
+  options.project_dir = ::testing::TempDir();
+  EXPECT_EQ(FormatSummary(result, options),
+            "\n"
+            "job                   stage   status              duration\n"
+            "build                 build   failed (1 retries)  1.25 s\n"
+            "lint                  test    failed (allowed)    0.50 s\n"
+            "deploy to production  deploy  skipped             -\n"
+            "\n"
+            "--- build: last lines of summary_build_log ---\n"
+            "error: boom\n"
+            "\n"
+            "pipeline failed in 3.50 s: 0 succeeded, 1 failed, 1 allowed to fail, 1 skipped\n");
+  std::filesystem::remove(b.log_path);
+}
+
+}  // namespace
+}  // namespace slipway
