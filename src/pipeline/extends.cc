@@ -5,25 +5,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "config/deep_merge.h"
 #include "pipeline/keyword_reader.h"
 
 namespace slipway {
-
-Node DeepMerge(const Node& base, const Node& over) {
-  if (!base.IsMap() || !over.IsMap()) return over;
-  Node out = base;
-  out.mark = over.mark;
-  out.tag = over.tag;
-  for (const MapEntry& e : over.entries) {
-    Node* existing = out.Find(e.key);
-    if (existing != nullptr && existing->IsMap() && e.value.IsMap()) {
-      *existing = DeepMerge(*existing, e.value);
-    } else {
-      out.Set(e.key, e.value, e.key_mark);
-    }
-  }
-  return out;
-}
 
 namespace {
 
@@ -134,7 +119,7 @@ class ExtendsResolver {
         ok = false;
         continue;
       }
-      merged = DeepMerge(merged, *resolved_[p]);
+      DeepMerge(&merged, *resolved_[p]);
     }
     if (!ok || state_[i] == State::kFailed) {
       state_[i] = State::kFailed;
@@ -146,7 +131,8 @@ class ExtendsResolver {
       state_[i] = State::kFailed;
       return false;
     }
-    resolved_[i] = DeepMerge(merged, entries_[i].value);
+    DeepMerge(&merged, entries_[i].value);
+    resolved_[i] = std::move(merged);
     state_[i] = State::kDone;
     return true;
   }

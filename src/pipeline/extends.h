@@ -1,7 +1,7 @@
 // `extends:` as GitLab resolves it, before any keyword is interpreted: each
 // entry that extends others becomes the deep merge of its parents (in the
-// order listed, later parents winning) with its own keys on top. Maps merge
-// key by key; any other value, arrays included, is replaced whole.
+// order listed, later parents winning) with its own keys on top, merged as
+// config/deep_merge.h merges: maps key by key, anything else replaced whole.
 #ifndef SLIPWAY_PIPELINE_EXTENDS_H_
 #define SLIPWAY_PIPELINE_EXTENDS_H_
 
@@ -15,10 +15,6 @@ namespace slipway {
 // GitLab stops following `extends` when an entry that itself extends
 // something is reached through more than this many ancestors.
 inline constexpr int kMaxExtendsNesting = 10;
-
-// over merged onto base: maps recursively (existing keys keep their place,
-// new keys are appended), everything else replaced by over.
-Node DeepMerge(const Node& base, const Node& over);
 
 // Resolves `extends` for every entry of entries in place; parents are looked
 // up among the same entries (hidden or not). Errors name the entry and the

@@ -48,7 +48,9 @@ bool Contains(std::span<const std::string_view> list, std::string_view s) {
 // when key is not one of them.
 bool ReadSimpleKeyword(const std::string& key, const Node& value, Job* job,
                        KeywordReader* r) {
-  if (key == "stage") {
+  if (key == "script" && value.IsPlainNullScalar()) {
+    // Reported as blank by the caller.
+  } else if (key == "stage") {
     if (auto s = r->String(value, key)) job->stage = *s;
   } else if (key == "script") {
     if (auto v = r->Script(value, key)) job->script = *v;
@@ -298,9 +300,10 @@ std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, con
       // or carried by GitLab for features slipway does not run.
     }
   }
-  if (!is_bridge && config.Find("run") == nullptr && job.script.empty() &&
-      config.Find("script") != nullptr) {
-    r.Error(config.Find("script")->mark, "script", "can't be blank");
+  if (const Node* script = config.Find("script");
+      script != nullptr && (script->IsPlainNullScalar() ||
+                            (script->IsSequence() && script->items.empty()))) {
+    r.Error(script->mark, "script", "can't be blank");
   }
   ReadWhenAndStart(config, &job, &r);
   CheckWithRules(config, &r);
