@@ -14,6 +14,7 @@
 
 #include "exec/job_log.h"
 #include "exec/run_store.h"
+#include "pipeline/predefined.h"
 
 namespace slipway {
 namespace {
@@ -84,14 +85,6 @@ bool WhenAccepts(When when, JobStatus previous, bool dag) {
 
 bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-VariableList DefaultJobPredefined(const Job& job, int job_id) {
-  VariableList vars;
-  vars.Set("CI_JOB_NAME", job.name);
-  vars.Set("CI_JOB_STAGE", job.stage);
-  vars.Set("CI_JOB_ID", std::to_string(job_id));
-  return vars;
-}
-
 // `start_in` of a delayed job ("30 minutes", "1 hour 30 min", "10"). The
 // builder has validated it; anything unreadable counts as no delay.
 // TODO: use util/duration.h once it lands on main.
@@ -148,7 +141,6 @@ class Scheduler::Impl {
         observer_(observer),
         options_(std::move(options)) {
     if (options_.max_parallel < 1) options_.max_parallel = 1;
-    if (!options_.job_predefined) options_.job_predefined = DefaultJobPredefined;
   }
 
   StatusOr<RunResult> Run();
@@ -499,7 +491,8 @@ JobContext Scheduler::Impl::MakeContext(int i) {
   }
   // predefined < global/job/rules variables < dotenv of artifact sources < --variable.
   context.variables = options_.predefined;
-  context.variables.Merge(options_.job_predefined(job, node.pipeline_index + 1));
+  context.variables.Merge(
+      JobPredefinedVariables(job, node.pipeline_index + 1, options_.predefined, job.variables));
   context.variables.Merge(job.variables);
   for (int n : ArtifactSources(i)) {
     context.variables.Merge(runs_[n].dotenv);

@@ -24,7 +24,6 @@
 #define SLIPWAY_EXEC_SCHEDULER_H_
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,9 +58,8 @@ struct SchedulerOptions {
   std::string cache_dir;
   // Lowest-precedence variables: predefined CI_* of the pipeline.
   VariableList predefined;
-  // Per-job predefined variables (CI_JOB_NAME ...); layered on predefined.
-  // Null: CI_JOB_NAME, CI_JOB_STAGE and CI_JOB_ID (1-based job index).
-  std::function<VariableList(const Job&, int job_id)> job_predefined;
+  // On top of these each job gets its own CI_JOB_* (JobPredefinedVariables),
+  // CI_JOB_ID being the job's 1-based position in the pipeline.
   // --variable KEY=VALUE, highest precedence.
   VariableList cli_variables;
   // For jobs without `timeout:`; GitLab's default project timeout is 1 h.

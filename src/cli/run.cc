@@ -1,0 +1,127 @@
+#include "cli/run.h"
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "cli/interrupt.h"
+#include "exec/console.h"
+#include "exec/report.h"
+#include "exec/run_store.h"
+#include "exec/scheduler.h"
+#include "exec/summary.h"
+
+namespace slipway {
+namespace {
+
+// Redraws the console's status line once a second while a run lasts.
+class Ticker {
+ public:
+  explicit Ticker(Console* console) : console_(console), thread_([this] { Loop(); }) {}
+  ~Ticker() {
+    {
+      std::lock_guard<std::mutex> guard(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+      console_->Tick();
+    }
+  }
+  Console* console_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+int ExitCode(PipelineStatus status) {
+  switch (status) {
+    case PipelineStatus::kSuccess:
+      return kExitSuccess;
+    case PipelineStatus::kFailed:
+      return kExitFailed;
+    case PipelineStatus::kCanceled:
+      return kExitCanceled;
+  }
+  return kExitFailed;
+}
+
+}  // namespace
+
+int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
+                const RunFrontOptions& options, Executor* executor, Clock* clock) {
+  std::error_code ec;
+  std::string project_dir = std::filesystem::absolute(context.project_dir, ec).lexically_normal();
+  if (!project_dir.empty() && project_dir.size() > 1 && project_dir.back() == '/') {
+    project_dir.pop_back();
+  }
+  StatusOr<RunDir> run_dir = CreateRunDir(project_dir);
+  if (!run_dir.ok()) {
+    std::fprintf(options.err, "error: %s\n", run_dir.status().message().c_str());
+    return kExitFailed;
+  }
+
+  SchedulerOptions scheduler_options;
+  scheduler_options.max_parallel =
+      options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  scheduler_options.selected = options.job_names;
+  scheduler_options.project_dir = project_dir;
+  scheduler_options.ref = options.ref;
+  scheduler_options.run_dir = run_dir->path;
+  scheduler_options.cache_dir = project_dir + "/.slipway/cache";
+  scheduler_options.predefined = context.predefined;
+  scheduler_options.predefined.Set("CI_PIPELINE_ID", std::to_string(run_dir->id));
+  scheduler_options.predefined.Set("CI_PIPELINE_IID", std::to_string(run_dir->id));
+  scheduler_options.cli_variables = context.cli_variables;
+
+  std::vector<std::string> names;
+  for (const Job& job : pipeline.jobs) names.push_back(job.name);
+  ConsoleOptions console_options;
+  console_options.color = options.terminal;
+  console_options.status_line = options.terminal;
+  Console console(options.out, names, clock, console_options);
+  Scheduler scheduler(pipeline, executor, clock, &console, &console, scheduler_options);
+
+  StatusOr<RunResult> result = Status::Error("not run");
+  {
+    std::unique_ptr<InterruptHandler> interrupts;
+    if (options.handle_signals) {
+      interrupts = std::make_unique<InterruptHandler>([&scheduler] { scheduler.Cancel(); });
+    }
+    std::unique_ptr<Ticker> ticker;
+    if (options.terminal) ticker = std::make_unique<Ticker>(&console);
+    result = scheduler.Run();
+  }
+  console.Finish();
+  if (!result.ok()) {
+    std::fprintf(options.err, "error: %s\n", result.status().message().c_str());
+    std::filesystem::remove_all(run_dir->path, ec);
+    return kExitInvalid;
+  }
+
+  SummaryOptions summary_options;
+  summary_options.color = options.terminal;
+  summary_options.project_dir = project_dir;
+  std::string summary = FormatSummary(*result, summary_options);
+  std::fputs(summary.c_str(), options.out);
+  std::fflush(options.out);
+
+  int exit_code = ExitCode(result->status);
+  if (!options.report.empty()) {
+    Status written = WriteReport(options.report, *result, {run_dir->id, project_dir});
+    if (!written.ok()) {
+      std::fprintf(options.err, "error: %s\n", written.message().c_str());
+      if (exit_code == kExitSuccess) exit_code = kExitFailed;
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace slipway

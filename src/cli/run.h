@@ -1,0 +1,44 @@
+// `slipway run`: runs a created pipeline on this machine — run directory,
+// scheduler, live console, summary, JSON report, Ctrl-C — and maps the
+// outcome to the exit code: 0 success (warnings included), 1 failed,
+// 2 invalid (usage, unknown job), 130 canceled.
+#ifndef SLIPWAY_CLI_RUN_H_
+#define SLIPWAY_CLI_RUN_H_
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "exec/clock.h"
+#include "exec/executor.h"
+#include "pipeline/instantiate.h"
+
+namespace slipway {
+
+constexpr int kExitSuccess = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitInvalid = 2;
+constexpr int kExitCanceled = 130;
+
+struct RunFrontOptions {
+  int jobs = 0;                         // --jobs N; 0: number of CPUs.
+  std::string report;                   // --report FILE; empty: none.
+  std::string ref;                      // --ref REV; empty: the working tree.
+  std::vector<std::string> job_names;   // Positional JOB...: run only these.
+  bool handle_signals = true;           // SIGINT/SIGTERM cancel the run.
+  std::FILE* out = stdout;              // Live output and summary.
+  std::FILE* err = stderr;              // Errors.
+  bool terminal = false;                // out is a TTY: colours, status line.
+};
+
+// Runs pipeline (from InstantiatePipeline with context) with executor.
+// Creates <context.project_dir>/.slipway/runs/<id>/ and sets CI_PIPELINE_ID
+// and CI_PIPELINE_IID to the run id. The report is written whatever the
+// outcome; a failure to write it is printed and makes the exit code at
+// least 1.
+int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
+                const RunFrontOptions& options, Executor* executor, Clock* clock);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_CLI_RUN_H_
