@@ -135,7 +135,12 @@ void Console::Write(std::string_view job_name, std::string_view bytes) {
   for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
     std::string_view line(partial.data() + start, nl - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    EmitLine(job_name, "|", line);
+    // Commands the executor echoes ("$ make") are green, as in GitLab's log view.
+    if (options_.color && line.substr(0, 2) == "$ ") {
+      EmitLine(job_name, "|", "\033[32m" + std::string(line) + kReset);
+    } else {
+      EmitLine(job_name, "|", line);
+    }
   }
   partial.erase(0, start);
   if (partial.size() > kMaxPartialLine) {

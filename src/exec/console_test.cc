@@ -101,10 +101,13 @@ TEST_F(ConsoleTest, ColorsAndStatusLineOnATerminal) {
   console.OnJobUpdate(Run(build_, JobStatus::kRunning));
   clock_.Advance(std::chrono::milliseconds(2500));
   console.Tick();
+  console.Write("build", "$ make\n");
   console.Finish();
   EXPECT_EQ(capture_.Text(),
             "\033[36mbuild\033[0m > started (stage build)\n"
             "\r\033[K1 running, 0/1 done, 0.0 s: build"
+            "\r\033[K1 running, 0/1 done, 2.5 s: build"
+            "\r\033[K\033[36mbuild\033[0m | \033[32m$ make\033[0m\n"
             "\r\033[K1 running, 0/1 done, 2.5 s: build"
             "\r\033[K");
 }

@@ -546,7 +546,8 @@ void Scheduler::Impl::Finish(const Completion& c) {
   run.exit_code = r.exit_code;
   run.dotenv = r.dotenv;
   run.summary = r.summary;
-  if (!r.log_path.empty()) run.log_path = r.log_path;
+  // With a run dir the scheduler keeps the whole log (all attempts) itself.
+  if (run.log_path.empty()) run.log_path = r.log_path;
   ReleaseResourceGroup(i);
   switch (r.outcome) {
     case JobOutcome::kSuccess:
