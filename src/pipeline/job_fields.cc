@@ -56,7 +56,7 @@ std::optional<Cache> ParseCache(const Node& node, const std::string& key,
   }
   int errors_before = reader->errors();
   Cache cache;
-  if (const Node* k = node.Find("key")) {
+  if (const Node* k = FindValue(node, "key")) {
     const std::string kkey = key + ":key";
     if (k->IsMap()) {
       if (reader->CheckKeys(*k, {"files", "prefix"}, kkey)) {
@@ -89,13 +89,13 @@ std::optional<Cache> ParseCache(const Node& node, const std::string& key,
       reader->Error(k->mark, kkey, "should be a hash, a string or a symbol");
     }
   }
-  if (const Node* n = node.Find("paths")) {
+  if (const Node* n = FindValue(node, "paths")) {
     if (auto v = reader->StringArray(*n, key + ":paths")) cache.paths = *v;
   }
-  if (const Node* n = node.Find("untracked")) {
+  if (const Node* n = FindValue(node, "untracked")) {
     if (auto b = reader->Bool(*n, key + ":untracked")) cache.untracked = *b;
   }
-  if (const Node* n = node.Find("policy")) {
+  if (const Node* n = FindValue(node, "policy")) {
     auto s = reader->String(*n, key + ":policy");
     // A policy held in a variable is resolved when the job runs.
     if (s && (s->starts_with("$") || OneOf(*s, {"pull-push", "push", "pull"}))) {
@@ -104,15 +104,15 @@ std::optional<Cache> ParseCache(const Node& node, const std::string& key,
       reader->Error(n->mark, key + ":policy", "should be one of: pull-push, push, pull");
     }
   }
-  if (const Node* n = node.Find("when")) {
+  if (const Node* n = FindValue(node, "when")) {
     if (auto s = Choice(*n, key + ":when", {"on_success", "on_failure", "always"}, reader)) {
       cache.when = *s;
     }
   }
-  if (const Node* n = node.Find("fallback_keys")) {
+  if (const Node* n = FindValue(node, "fallback_keys")) {
     if (auto v = reader->StringArray(*n, key + ":fallback_keys")) cache.fallback_keys = *v;
   }
-  if (const Node* n = node.Find("unprotect")) {
+  if (const Node* n = FindValue(node, "unprotect")) {
     if (auto b = reader->Bool(*n, key + ":unprotect")) cache.unprotect = *b;
   }
   if (reader->errors() != errors_before) return std::nullopt;
@@ -132,46 +132,46 @@ std::optional<Artifacts> ParseArtifacts(const Node& node, KeywordReader* reader)
   }
   int errors_before = reader->errors();
   a.present = true;
-  if (const Node* n = node.Find("name")) {
+  if (const Node* n = FindValue(node, "name")) {
     if (auto s = reader->String(*n, "artifacts:name")) a.name = *s;
   }
-  if (const Node* n = node.Find("untracked")) {
+  if (const Node* n = FindValue(node, "untracked")) {
     if (auto b = reader->Bool(*n, "artifacts:untracked")) a.untracked = *b;
   }
-  if (const Node* n = node.Find("paths")) {
+  if (const Node* n = FindValue(node, "paths")) {
     if (auto v = reader->StringArray(*n, "artifacts:paths")) a.paths = *v;
   }
-  if (const Node* n = node.Find("exclude")) {
+  if (const Node* n = FindValue(node, "exclude")) {
     if (auto v = reader->StringArray(*n, "artifacts:exclude")) a.exclude = *v;
   }
-  if (const Node* n = node.Find("when")) {
+  if (const Node* n = FindValue(node, "when")) {
     if (auto s = Choice(*n, "artifacts:when", {"on_success", "on_failure", "always"}, reader)) {
       a.when = *s;
     }
   }
-  if (const Node* n = node.Find("expire_in")) {
+  if (const Node* n = FindValue(node, "expire_in")) {
     if (auto s = reader->String(*n, "artifacts:expire_in")) a.expire_in = *s;
   }
-  if (const Node* n = node.Find("expose_as")) {
+  if (const Node* n = FindValue(node, "expose_as")) {
     if (auto s = reader->String(*n, "artifacts:expose_as")) a.expose_as = *s;
   }
-  if (const Node* n = node.Find("public")) {
+  if (const Node* n = FindValue(node, "public")) {
     if (auto b = reader->Bool(*n, "artifacts:public")) a.is_public = *b;
   }
-  if (const Node* n = node.Find("access")) {
+  if (const Node* n = FindValue(node, "access")) {
     if (auto s = Choice(*n, "artifacts:access", {"all", "developer", "maintainer", "none"},
                         reader)) {
       a.is_public = *s == "all";
     }
   }
-  if (const Node* n = node.Find("reports")) {
+  if (const Node* n = FindValue(node, "reports")) {
     if (reader->ExpectMap(*n, "artifacts:reports")) {
       for (const MapEntry& e : n->entries) {
         const std::string key = "artifacts:reports:" + e.key;
         if (e.value.IsMap()) {
           // coverage_report: {coverage_format, path}; annotations and the
           // like carry no file list slipway uses.
-          if (const Node* path = e.value.Find("path")) {
+          if (const Node* path = FindValue(e.value, "path")) {
             if (auto s = reader->String(*path, key + ":path")) a.reports[e.key] = {*s};
           }
           continue;
@@ -231,33 +231,33 @@ std::optional<Environment> ParseEnvironment(const Node& node, KeywordReader* rea
     return std::nullopt;
   }
   int errors_before = reader->errors();
-  if (const Node* n = node.Find("name")) {
+  if (const Node* n = FindValue(node, "name")) {
     if (auto s = reader->String(*n, "environment:name")) env.name = *s;
   } else {
     reader->Error(node.mark, "environment:name", "can't be blank");
   }
-  if (const Node* n = node.Find("url")) {
+  if (const Node* n = FindValue(node, "url")) {
     if (auto s = reader->String(*n, "environment:url")) env.url = *s;
   }
-  if (const Node* n = node.Find("action")) {
+  if (const Node* n = FindValue(node, "action")) {
     if (auto s = Choice(*n, "environment:action",
                         {"start", "stop", "prepare", "verify", "access"}, reader)) {
       env.action = *s;
     }
   }
-  if (const Node* n = node.Find("on_stop")) {
+  if (const Node* n = FindValue(node, "on_stop")) {
     if (auto s = reader->String(*n, "environment:on_stop")) env.on_stop = *s;
   }
-  if (const Node* n = node.Find("auto_stop_in")) {
+  if (const Node* n = FindValue(node, "auto_stop_in")) {
     if (auto s = reader->String(*n, "environment:auto_stop_in")) env.auto_stop_in = *s;
   }
-  if (const Node* n = node.Find("deployment_tier")) {
+  if (const Node* n = FindValue(node, "deployment_tier")) {
     if (auto s = Choice(*n, "environment:deployment_tier",
                         {"production", "staging", "testing", "development", "other"}, reader)) {
       env.deployment_tier = *s;
     }
   }
-  if (const Node* n = node.Find("kubernetes")) env.kubernetes = *n;
+  if (const Node* n = FindValue(node, "kubernetes")) env.kubernetes = *n;
   if (reader->errors() != errors_before) return std::nullopt;
   return env;
 }
@@ -288,8 +288,8 @@ std::optional<Retry> ParseRetry(const Node& node, KeywordReader* reader) {
   }
   if (!reader->CheckKeys(node, {"max", "when", "exit_codes"}, "retry")) return std::nullopt;
   int errors_before = reader->errors();
-  if (const Node* n = node.Find("max")) read_max(*n, "retry:max");
-  if (const Node* n = node.Find("when")) {
+  if (const Node* n = FindValue(node, "max")) read_max(*n, "retry:max");
+  if (const Node* n = FindValue(node, "when")) {
     if (auto list = reader->StringOrStringArray(*n, "retry:when")) {
       for (const std::string& w : *list) {
         if (std::find(std::begin(kRetryWhen), std::end(kRetryWhen), w) == std::end(kRetryWhen)) {
@@ -299,7 +299,7 @@ std::optional<Retry> ParseRetry(const Node& node, KeywordReader* reader) {
       retry.when = *list;
     }
   }
-  if (const Node* n = node.Find("exit_codes")) {
+  if (const Node* n = FindValue(node, "exit_codes")) {
     if (auto codes = reader->IntOrIntArray(*n, "retry:exit_codes")) retry.exit_codes = *codes;
   }
   if (reader->errors() != errors_before) return std::nullopt;
@@ -317,7 +317,7 @@ std::optional<AllowFailure> ParseAllowFailure(const Node& node, KeywordReader* r
     return std::nullopt;
   }
   if (!reader->CheckKeys(node, {"exit_codes"}, "allow_failure")) return std::nullopt;
-  const Node* codes = node.Find("exit_codes");
+  const Node* codes = FindValue(node, "exit_codes");
   if (codes == nullptr) {
     reader->Error(node.mark, "allow_failure", "config missing required keys: exit_codes");
     return std::nullopt;

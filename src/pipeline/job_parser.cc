@@ -212,7 +212,7 @@ void CheckWithRules(const Node& config, KeywordReader* r) {
   if (config.Find("rules") == nullptr) return;
   for (const char* key : {"only", "except", "start_in"}) {
     const MapEntry* e = config.FindEntry(key);
-    if (e != nullptr && !e->value.IsNull()) {
+    if (e != nullptr) {
       r->Error(e->key_mark, key, "key may not be used with `rules`");
     }
   }
@@ -278,11 +278,17 @@ std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, con
               is_bridge ? std::span<const std::string_view>(kBridgeKeys)
                         : std::span<const std::string_view>(kJobKeys),
               "");
-  Inherit inherit = ReadInherit(config.Find("inherit"), &r);
+  // A keyword set to null counts as not given (so default: applies), except
+  // script, which is then blank.
+  Node spec = Node::Map(config.mark);
+  for (const MapEntry& e : config.entries) {
+    if (e.key == "script" || !e.value.IsPlainNullScalar()) spec.entries.push_back(e);
+  }
+  Inherit inherit = ReadInherit(spec.Find("inherit"), &r);
 
   // default: fills what the job leaves unset. Trigger jobs only take the
   // keywords they have.
-  Node effective = config;
+  Node effective = spec;
   for (const MapEntry& d : context.defaults.entries) {
     if (!inherit.Default(d.key) || effective.Find(d.key) != nullptr) continue;
     if (is_bridge && d.key != "interruptible") continue;
@@ -300,14 +306,14 @@ std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, con
       // or carried by GitLab for features slipway does not run.
     }
   }
-  if (const Node* script = config.Find("script");
+  if (const Node* script = spec.Find("script");
       script != nullptr && (script->IsPlainNullScalar() ||
                             (script->IsSequence() && script->items.empty()))) {
     r.Error(script->mark, "script", "can't be blank");
   }
-  ReadWhenAndStart(config, &job, &r);
-  CheckWithRules(config, &r);
-  CheckDependenciesInNeeds(config, job, &r);
+  ReadWhenAndStart(spec, &job, &r);
+  CheckWithRules(spec, &r);
+  CheckDependenciesInNeeds(spec, job, &r);
 
   for (const Variable& v : context.global_variables.items()) {
     if (inherit.all_variables || std::find(inherit.variable_names.begin(),
@@ -316,7 +322,7 @@ std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, con
       job.variables.Set(v);
     }
   }
-  if (const Node* vars = config.Find("variables")) {
+  if (const Node* vars = spec.Find("variables")) {
     if (auto own = ParseVariables(*vars, VariablesScope::kJob, "variables", &r)) {
       job.variables.Merge(*own);
     }

@@ -322,5 +322,17 @@ TEST(JobParserTest, DependenciesMustBePartOfNeeds) {
             "ci.yml:10:17: error: job 'c', key 'dependencies': the b should be part of needs\n");
 }
 
+TEST(JobParserTest, NullKeywordsCountAsNotGiven) {
+  // As corpus 36 and 40 write `tags:` and `cache: paths:` with no value.
+  BuildResult r = BuildOk(
+      "default:\n  image: alpine\n"
+      "job:\n  script: x\n  tags:\n  image:\n  needs:\n  cache:\n    paths:\n");
+  EXPECT_TRUE(r.job("job").tags.empty());
+  EXPECT_EQ(r.job("job").image->scalar, "alpine");
+  EXPECT_FALSE(r.job("job").needs.has_value());
+  ASSERT_EQ(r.job("job").caches.size(), 1u);
+  EXPECT_TRUE(r.job("job").caches[0].paths.empty());
+}
+
 }  // namespace
 }  // namespace slipway

@@ -78,6 +78,11 @@ std::string RubyFloatToString(double v) {
 
 }  // namespace
 
+const Node* FindValue(const Node& map, std::string_view key) {
+  const Node* n = map.Find(key);
+  return n == nullptr || n->IsPlainNullScalar() ? nullptr : n;
+}
+
 bool IsStringScalar(const Node& n) { return n.IsScalar() && n.TypeName() == "string"; }
 
 std::string ScalarToGitLabString(const Node& n) {

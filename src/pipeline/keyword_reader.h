@@ -68,6 +68,10 @@ class KeywordReader {
   int errors_ = 0;
 };
 
+// map's value for key, or nullptr when the key is absent or its value is
+// null: GitLab treats a keyword set to null as not specified.
+const Node* FindValue(const Node& map, std::string_view key);
+
 // True for a scalar that GitLab reads as a string (quoted, or plain text that
 // is not null, a boolean or a number).
 bool IsStringScalar(const Node& n);

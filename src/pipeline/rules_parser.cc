@@ -38,7 +38,7 @@ std::optional<Changes> ParseChanges(const Node& node, const std::string& key,
   Changes changes;
   if (node.IsMap()) {
     if (!reader->CheckKeys(node, {"paths", "compare_to"}, key)) return std::nullopt;
-    const Node* paths = node.Find("paths");
+    const Node* paths = FindValue(node, "paths");
     if (paths == nullptr) {
       reader->Error(node.mark, key, "config missing required keys: paths");
       return std::nullopt;
@@ -46,7 +46,7 @@ std::optional<Changes> ParseChanges(const Node& node, const std::string& key,
     auto list = reader->StringArray(*paths, key + ":paths");
     if (!list) return std::nullopt;
     changes.paths = *list;
-    if (const Node* compare_to = node.Find("compare_to")) {
+    if (const Node* compare_to = FindValue(node, "compare_to")) {
       auto s = reader->String(*compare_to, key + ":compare_to");
       if (!s) return std::nullopt;
       changes.compare_to = *s;
@@ -63,7 +63,7 @@ std::optional<std::vector<std::string>> ParseExists(const Node& node, const std:
                                                     KeywordReader* reader) {
   if (node.IsMap()) {
     if (!reader->CheckKeys(node, {"paths", "project", "ref"}, key)) return std::nullopt;
-    const Node* paths = node.Find("paths");
+    const Node* paths = FindValue(node, "paths");
     if (paths == nullptr) {
       reader->Error(node.mark, key, "config missing required keys: paths");
       return std::nullopt;
@@ -91,15 +91,15 @@ std::optional<Rule> ParseRule(const Node& node, RulesScope scope, const std::str
   if (!keys_ok) return std::nullopt;
   Rule rule;
   rule.mark = node.mark;
-  if (const Node* n = node.Find("if")) {
+  if (const Node* n = FindValue(node, "if")) {
     if (auto s = reader->String(*n, key + ":if")) {
       if (ValidateIfExpression(*n, key + ":if", reader)) rule.if_expr = *s;
       rule.if_mark = n->mark;
     }
   }
-  if (const Node* n = node.Find("changes")) rule.changes = ParseChanges(*n, key + ":changes", reader);
-  if (const Node* n = node.Find("exists")) rule.exists = ParseExists(*n, key + ":exists", reader);
-  if (const Node* n = node.Find("when")) {
+  if (const Node* n = FindValue(node, "changes")) rule.changes = ParseChanges(*n, key + ":changes", reader);
+  if (const Node* n = FindValue(node, "exists")) rule.exists = ParseExists(*n, key + ":exists", reader);
+  if (const Node* n = FindValue(node, "when")) {
     auto s = reader->String(*n, key + ":when");
     std::optional<When> when = s ? ParseWhen(*s) : std::nullopt;
     bool allowed = when.has_value() && (scope == RulesScope::kJob || *when == When::kAlways ||
@@ -107,7 +107,7 @@ std::optional<Rule> ParseRule(const Node& node, RulesScope scope, const std::str
     if (s && !allowed) reader->Error(n->mark, key + ":when", "unknown value: " + *s);
     if (allowed) rule.when = when;
   }
-  const Node* start_in = node.Find("start_in");
+  const Node* start_in = FindValue(node, "start_in");
   if (rule.when == When::kDelayed) {
     if (start_in == nullptr) {
       reader->Error(node.mark, key + ":start_in", "can't be blank");
@@ -117,18 +117,18 @@ std::optional<Rule> ParseRule(const Node& node, RulesScope scope, const std::str
   } else if (start_in != nullptr) {
     reader->Error(start_in->mark, key, "config contains disallowed keys: start_in");
   }
-  if (const Node* n = node.Find("allow_failure")) {
+  if (const Node* n = FindValue(node, "allow_failure")) {
     rule.allow_failure = reader->Bool(*n, key + ":allow_failure");
   }
-  if (const Node* n = node.Find("interruptible")) {
+  if (const Node* n = FindValue(node, "interruptible")) {
     rule.interruptible = reader->Bool(*n, key + ":interruptible");
   }
-  if (const Node* n = node.Find("variables")) {
+  if (const Node* n = FindValue(node, "variables")) {
     if (auto vars = ParseVariables(*n, VariablesScope::kRule, key + ":variables", reader)) {
       rule.variables = std::move(*vars);
     }
   }
-  if (const Node* n = node.Find("needs")) rule.needs = ParseNeeds(*n, key + ":needs", reader);
+  if (const Node* n = FindValue(node, "needs")) rule.needs = ParseNeeds(*n, key + ":needs", reader);
   if (reader->errors() != errors_before) return std::nullopt;
   return rule;
 }
@@ -153,33 +153,33 @@ std::optional<std::vector<Need>> ParseNeed(const Node& node, const std::string& 
   }
   int errors_before = reader->errors();
   const Node* parallel = nullptr;
-  if (node.Find("pipeline") != nullptr) {
+  if (FindValue(node, "pipeline") != nullptr) {
     if (!reader->CheckKeys(node, {"pipeline", "job", "artifacts"}, key)) return std::nullopt;
-    if (auto s = reader->String(*node.Find("pipeline"), key + ":pipeline")) need.pipeline = *s;
-  } else if (node.Find("project") != nullptr) {
+    if (auto s = reader->String(*FindValue(node, "pipeline"), key + ":pipeline")) need.pipeline = *s;
+  } else if (FindValue(node, "project") != nullptr) {
     if (!reader->CheckKeys(node, {"project", "job", "ref", "artifacts"}, key)) {
       return std::nullopt;
     }
-    if (auto s = reader->String(*node.Find("project"), key + ":project")) need.project = *s;
-    if (const Node* ref = node.Find("ref")) {
+    if (auto s = reader->String(*FindValue(node, "project"), key + ":project")) need.project = *s;
+    if (const Node* ref = FindValue(node, "ref")) {
       if (auto s = reader->String(*ref, key + ":ref")) need.ref = *s;
     }
   } else {
     if (!reader->CheckKeys(node, {"job", "artifacts", "optional", "parallel"}, key)) {
       return std::nullopt;
     }
-    parallel = node.Find("parallel");
+    parallel = FindValue(node, "parallel");
   }
-  const Node* job = node.Find("job");
+  const Node* job = FindValue(node, "job");
   if (job == nullptr) {
     if (need.pipeline.empty()) reader->Error(node.mark, key, "has an unsupported type");
   } else if (auto s = reader->String(*job, key + ":job")) {
     need.job = *s;
   }
-  if (const Node* n = node.Find("artifacts")) {
+  if (const Node* n = FindValue(node, "artifacts")) {
     if (auto b = reader->Bool(*n, key + ":artifacts")) need.artifacts = *b;
   }
-  if (const Node* n = node.Find("optional")) {
+  if (const Node* n = FindValue(node, "optional")) {
     if (auto b = reader->Bool(*n, key + ":optional")) need.optional = *b;
   }
   if (reader->errors() != errors_before) return std::nullopt;
@@ -276,10 +276,10 @@ std::optional<OnlyExcept> ParseOnlyExcept(const Node& node, const std::string& k
     return std::nullopt;
   }
   int errors_before = reader->errors();
-  if (const Node* n = node.Find("refs")) {
+  if (const Node* n = FindValue(node, "refs")) {
     if (auto v = reader->StringArray(*n, key + ":refs")) out.refs = *v;
   }
-  if (const Node* n = node.Find("variables")) {
+  if (const Node* n = FindValue(node, "variables")) {
     if (auto v = reader->StringArray(*n, key + ":variables")) {
       for (size_t i = 0; i < n->items.size(); ++i) {
         ValidateIfExpression(n->items[i], Index(key + ":variables", i), reader);
@@ -287,10 +287,10 @@ std::optional<OnlyExcept> ParseOnlyExcept(const Node& node, const std::string& k
       out.variables = *v;
     }
   }
-  if (const Node* n = node.Find("changes")) {
+  if (const Node* n = FindValue(node, "changes")) {
     if (auto v = reader->StringArray(*n, key + ":changes")) out.changes = *v;
   }
-  if (const Node* n = node.Find("kubernetes")) {
+  if (const Node* n = FindValue(node, "kubernetes")) {
     auto s = reader->String(*n, key + ":kubernetes");
     if (s && *s != "active") {
       reader->Error(n->mark, key + ":kubernetes", "unknown value: " + *s);
