@@ -1,0 +1,26 @@
+// The backend for teams that outgrow one file: SqlStore over a PostgreSQL
+// connection (libpq), same schema in meaning as SQLite's.
+#ifndef SLIPWAY_STORE_POSTGRES_STORE_H_
+#define SLIPWAY_STORE_POSTGRES_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "store/sql_store.h"
+
+namespace slipway {
+
+class PostgresStore : public SqlStore {
+ public:
+  // url: "postgresql://user@host:port/db?..." (libpq's URI syntax).
+  // Connects, applies StoreOptions::postgres_schema, and migrates.
+  static StatusOr<std::unique_ptr<PostgresStore>> Open(const std::string& url,
+                                                       StoreOptions options = {});
+
+ private:
+  using SqlStore::SqlStore;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_STORE_POSTGRES_STORE_H_

@@ -1,0 +1,170 @@
+#include "store/record_codec.h"
+
+#include <nlohmann/json.hpp>
+
+namespace slipway {
+
+const char kProjectColumns[] =
+    "id, name, path_with_namespace, repo_url, default_branch, webhook_secret, created_at";
+const char kPipelineColumns[] =
+    "id, project_id, iid, ref, tag, sha, before_sha, source, name, status, created_at, "
+    "updated_at, started_at, finished_at, duration_ms, yaml_errors, variables";
+const char kJobColumns[] =
+    "id, pipeline_id, name, stage, stage_idx, status, run_when, allow_failure, exit_code, "
+    "failure_reason, retried, retry_count, created_at, queued_at, started_at, finished_at, "
+    "duration_ms, runner, needs, log_size";
+const char kArtifactColumns[] = "job_id, path, file_type, size, sha256";
+const char kTokenColumns[] = "id, name, token_sha256, role, created_at, last_used_at, revoked";
+const char kScheduleColumns[] =
+    "id, project_id, description, cron, cron_timezone, ref, variables, active, next_run_at, "
+    "last_pipeline_id, created_at, updated_at";
+
+namespace {
+
+CiStatus StatusFromText(const std::string& text) {
+  return ParseCiStatus(text).value_or(CiStatus::kCreated);
+}
+
+}  // namespace
+
+ProjectRecord ProjectFromRow(const SqlRow& row) {
+  ProjectRecord p;
+  p.id = row.Int(0);
+  p.name = row.Text(1);
+  p.path_with_namespace = row.Text(2);
+  p.repo_url = row.Text(3);
+  p.default_branch = row.Text(4);
+  p.webhook_secret = row.Text(5);
+  p.created_at = row.Int(6);
+  return p;
+}
+
+PipelineRecord PipelineFromRow(const SqlRow& row) {
+  PipelineRecord p;
+  p.id = row.Int(0);
+  p.project_id = row.Int(1);
+  p.iid = row.Int(2);
+  p.ref = row.Text(3);
+  p.tag = row.Int(4) != 0;
+  p.sha = row.Text(5);
+  p.before_sha = row.Text(6);
+  p.source = row.Text(7);
+  p.name = row.Text(8);
+  p.status = StatusFromText(row.Text(9));
+  p.created_at = row.Int(10);
+  p.updated_at = row.Int(11);
+  p.started_at = row.OptInt(12);
+  p.finished_at = row.OptInt(13);
+  p.duration_ms = row.OptInt(14);
+  p.yaml_errors = row.Text(15);
+  p.variables = VariablesFromJson(row.Text(16));
+  return p;
+}
+
+JobRecord JobFromRow(const SqlRow& row) {
+  JobRecord j;
+  j.id = row.Int(0);
+  j.pipeline_id = row.Int(1);
+  j.name = row.Text(2);
+  j.stage = row.Text(3);
+  j.stage_idx = static_cast<int>(row.Int(4));
+  j.status = StatusFromText(row.Text(5));
+  j.when = row.Text(6);
+  j.allow_failure = row.Int(7) != 0;
+  if (auto code = row.OptInt(8)) j.exit_code = static_cast<int>(*code);
+  j.failure_reason = row.Text(9);
+  j.retried = row.Int(10) != 0;
+  j.retry_count = static_cast<int>(row.Int(11));
+  j.created_at = row.Int(12);
+  j.queued_at = row.OptInt(13);
+  j.started_at = row.OptInt(14);
+  j.finished_at = row.OptInt(15);
+  j.duration_ms = row.OptInt(16);
+  j.runner = row.Text(17);
+  j.needs = StringsFromJson(row.Text(18));
+  j.log_size = row.Int(19);
+  return j;
+}
+
+ArtifactRecord ArtifactFromRow(const SqlRow& row) {
+  ArtifactRecord a;
+  a.job_id = row.Int(0);
+  a.path = row.Text(1);
+  a.file_type = row.Text(2);
+  a.size = row.Int(3);
+  a.sha256 = row.Text(4);
+  return a;
+}
+
+TokenRecord TokenFromRow(const SqlRow& row) {
+  TokenRecord t;
+  t.id = row.Int(0);
+  t.name = row.Text(1);
+  t.token_sha256 = row.Text(2);
+  t.role = ParseTokenRole(row.Text(3)).value_or(TokenRole::kRead);
+  t.created_at = row.Int(4);
+  t.last_used_at = row.OptInt(5);
+  t.revoked = row.Int(6) != 0;
+  return t;
+}
+
+ScheduleRecord ScheduleFromRow(const SqlRow& row) {
+  ScheduleRecord s;
+  s.id = row.Int(0);
+  s.project_id = row.Int(1);
+  s.description = row.Text(2);
+  s.cron = row.Text(3);
+  s.cron_timezone = row.Text(4);
+  s.ref = row.Text(5);
+  s.variables = VariablesFromJson(row.Text(6));
+  s.active = row.Int(7) != 0;
+  s.next_run_at = row.OptInt(8);
+  s.last_pipeline_id = row.OptInt(9);
+  s.created_at = row.Int(10);
+  s.updated_at = row.Int(11);
+  return s;
+}
+
+std::string VariablesToJson(const std::vector<StoredVariable>& variables) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const StoredVariable& v : variables) {
+    array.push_back({{"key", v.key}, {"value", v.value}, {"variable_type", v.variable_type}});
+  }
+  // Invalid UTF-8 is replaced rather than thrown on.
+  return array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<StoredVariable> VariablesFromJson(const std::string& json) {
+  std::vector<StoredVariable> out;
+  nlohmann::json array = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!array.is_array()) return out;
+  try {
+    for (const nlohmann::json& item : array) {
+      if (!item.is_object()) continue;
+      StoredVariable v;
+      v.key = item.value("key", "");
+      v.value = item.value("value", "");
+      v.variable_type = item.value("variable_type", "env_var");
+      out.push_back(std::move(v));
+    }
+  } catch (const nlohmann::json::exception&) {
+    // A field of the wrong type: keep what was read before it.
+  }
+  return out;
+}
+
+std::string StringsToJson(const std::vector<std::string>& strings) {
+  return nlohmann::json(strings).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<std::string> StringsFromJson(const std::string& json) {
+  std::vector<std::string> out;
+  nlohmann::json array = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!array.is_array()) return out;
+  for (const nlohmann::json& item : array) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace slipway

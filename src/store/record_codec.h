@@ -1,0 +1,69 @@
+// How store records map to table rows (docs/database.md): the column lists
+// SqlStore selects and the conversions between rows and records, shared by
+// both backends. Lists and variables are stored as JSON text.
+#ifndef SLIPWAY_STORE_RECORD_CODEC_H_
+#define SLIPWAY_STORE_RECORD_CODEC_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sql_database.h"
+#include "store/store.h"
+
+namespace slipway {
+
+// Column lists, in the order the *FromRow functions read them.
+extern const char kProjectColumns[];
+extern const char kPipelineColumns[];
+extern const char kJobColumns[];
+extern const char kArtifactColumns[];
+extern const char kTokenColumns[];
+extern const char kScheduleColumns[];
+
+ProjectRecord ProjectFromRow(const SqlRow& row);
+PipelineRecord PipelineFromRow(const SqlRow& row);
+JobRecord JobFromRow(const SqlRow& row);
+ArtifactRecord ArtifactFromRow(const SqlRow& row);
+TokenRecord TokenFromRow(const SqlRow& row);
+ScheduleRecord ScheduleFromRow(const SqlRow& row);
+
+// JSON text for the variables / needs columns. Reading malformed JSON (only
+// possible if someone edited the database by hand) gives an empty list.
+std::string VariablesToJson(const std::vector<StoredVariable>& variables);
+std::vector<StoredVariable> VariablesFromJson(const std::string& json);
+std::string StringsToJson(const std::vector<std::string>& strings);
+std::vector<std::string> StringsFromJson(const std::string& json);
+
+// Runs a query and converts every row (or the first, if any) to a record.
+template <typename Record>
+StatusOr<std::vector<Record>> QueryRecords(SqlDatabase* db, std::string_view sql,
+                                           const std::vector<SqlValue>& params,
+                                           Record (*from_row)(const SqlRow&)) {
+  auto rows = db->Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  std::vector<Record> out;
+  out.reserve(rows->size());
+  for (const SqlRow& row : *rows) out.push_back(from_row(row));
+  return out;
+}
+
+template <typename Record>
+StatusOr<std::optional<Record>> QueryRecord(SqlDatabase* db, std::string_view sql,
+                                            const std::vector<SqlValue>& params,
+                                            Record (*from_row)(const SqlRow&)) {
+  auto rows = db->Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Record>();
+  return std::optional<Record>(from_row(rows->front()));
+}
+
+inline SqlValue OptionalValue(const std::optional<int64_t>& v) {
+  return v ? SqlValue(*v) : SqlValue();
+}
+inline SqlValue BoolValue(bool b) { return SqlValue(static_cast<int64_t>(b ? 1 : 0)); }
+inline SqlValue StatusValue(CiStatus s) { return SqlValue(std::string(CiStatusName(s))); }
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_STORE_RECORD_CODEC_H_

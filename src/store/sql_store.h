@@ -1,0 +1,80 @@
+// Store written once over SqlDatabase; SqliteStore and PostgresStore only
+// choose the connection. One connection per store, every call holding mu_
+// for its whole transaction: calls from many threads are serialised, which
+// keeps each call atomic and costs little next to the disk or network.
+// Several processes may share one database (e.g. `slipway token create`
+// beside a running server): SQLite waits on its busy timeout, PostgreSQL on
+// row locks.
+#ifndef SLIPWAY_STORE_SQL_STORE_H_
+#define SLIPWAY_STORE_SQL_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sql_database.h"
+#include "store/store.h"
+
+namespace slipway {
+
+class SqlStore : public Store {
+ public:
+  // db must already be migrated to the latest schema version.
+  SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options);
+
+  StatusOr<ProjectRecord> CreateProject(const ProjectRecord& project) override;
+  StatusOr<std::optional<ProjectRecord>> GetProject(int64_t id) override;
+  StatusOr<std::optional<ProjectRecord>> GetProjectByPath(std::string_view path) override;
+  StatusOr<std::vector<ProjectRecord>> ListProjects() override;
+
+  StatusOr<PipelineRecord> CreatePipeline(const PipelineRecord& pipeline,
+                                          const std::vector<JobRecord>& jobs) override;
+  StatusOr<std::optional<PipelineRecord>> GetPipeline(int64_t id) override;
+  StatusOr<Page<PipelineRecord>> ListPipelines(const PipelineFilter& filter) override;
+  StatusOr<PipelineRecord> UpdatePipelineStatus(int64_t id, CiStatus status) override;
+  Status DeletePipeline(int64_t id) override;
+  StatusOr<std::vector<PipelineRecord>> ListPipelinesToResume() override;
+
+  StatusOr<std::optional<JobRecord>> GetJob(int64_t id) override;
+  StatusOr<Page<JobRecord>> ListJobs(const JobFilter& filter) override;
+  StatusOr<JobRecord> UpdateJob(int64_t id, const JobUpdate& update) override;
+  StatusOr<JobRecord> RetryJob(int64_t id) override;
+  StatusOr<std::vector<JobRecord>> MarkInterruptedJobs() override;
+
+  StatusOr<int64_t> AppendLog(int64_t job_id, std::string_view bytes) override;
+  StatusOr<LogSlice> ReadLog(int64_t job_id, int64_t offset, int64_t max_bytes) override;
+
+  Status AddArtifact(const ArtifactRecord& artifact) override;
+  StatusOr<std::vector<ArtifactRecord>> ListArtifacts(int64_t job_id) override;
+
+  StatusOr<CreatedToken> CreateToken(std::string_view name, TokenRole role) override;
+  StatusOr<std::optional<TokenRecord>> LookupToken(std::string_view raw) override;
+  Status RevokeToken(int64_t id) override;
+  StatusOr<std::vector<TokenRecord>> ListTokens() override;
+
+  StatusOr<ScheduleRecord> CreateSchedule(const ScheduleRecord& schedule) override;
+  StatusOr<std::optional<ScheduleRecord>> GetSchedule(int64_t id) override;
+  StatusOr<std::vector<ScheduleRecord>> ListSchedules(int64_t project_id) override;
+  StatusOr<ScheduleRecord> UpdateSchedule(const ScheduleRecord& schedule) override;
+  Status DeleteSchedule(int64_t id) override;
+  StatusOr<std::vector<ScheduleRecord>> DueSchedules(int64_t now_ms) override;
+
+ private:
+  int64_t Now() const;
+  // The *Locked helpers expect mu_ held (and, where they write, a transaction).
+  StatusOr<std::optional<PipelineRecord>> GetPipelineLocked(int64_t id);
+  StatusOr<std::optional<JobRecord>> GetJobLocked(int64_t id);
+  StatusOr<JobRecord> FindJobLocked(int64_t id);  // An error if there is none.
+  StatusOr<JobRecord> InsertJobLocked(const JobRecord& job, int64_t pipeline_id, int64_t now);
+  StatusOr<JobRecord> SetJobStatusLocked(const JobRecord& job, const JobUpdate& update,
+                                         int64_t now);
+
+  std::mutex mu_;
+  std::unique_ptr<SqlDatabase> db_;  // Guarded by mu_.
+  const StoreOptions options_;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_STORE_SQL_STORE_H_

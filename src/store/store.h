@@ -1,0 +1,265 @@
+// Durable history for `slipway serve`: projects, pipelines, jobs, job logs,
+// the artifacts index, API tokens and schedules. One interface, two backends
+// with the same schema in meaning (docs/database.md): SQLite (embedded, the
+// default) and PostgreSQL.
+//
+// Contracts shared by every implementation:
+// - Thread-safe: any method may be called from any thread at once. Each call
+//   is atomic (one transaction); CreatePipeline writes the pipeline and all
+//   its jobs or nothing.
+// - Errors are values. A lookup that finds nothing returns an empty optional;
+//   a non-OK Status means the database failed or the request was invalid
+//   (unknown id on update, a status change GitLab does not allow, a bad
+//   filter), and its message says which.
+// - Times are Unix milliseconds (UTC) taken from StoreOptions::now_ms.
+// - Once a method that writes has returned OK, what it wrote survives a crash
+//   of the process (SQLite: WAL + synchronous=NORMAL; PostgreSQL: commit).
+#ifndef SLIPWAY_STORE_STORE_H_
+#define SLIPWAY_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/ci_status.h"
+#include "util/status.h"
+
+namespace slipway {
+
+struct ProjectRecord {
+  int64_t id = 0;  // Assigned by the store.
+  std::string name;
+  std::string path_with_namespace;  // Unique, e.g. "group/app".
+  std::string repo_url;             // A local path or a URL git can fetch.
+  std::string default_branch = "main";
+  std::string webhook_secret;  // Empty: webhooks are not verified by secret.
+  int64_t created_at = 0;      // Assigned by the store.
+};
+
+// A variable given when a pipeline is created (API, schedule, trigger).
+struct StoredVariable {
+  std::string key;
+  std::string value;
+  std::string variable_type = "env_var";  // env_var | file
+  bool operator==(const StoredVariable&) const = default;
+};
+
+struct PipelineRecord {
+  int64_t id = 0;          // Assigned by the store.
+  int64_t project_id = 0;
+  int64_t iid = 0;         // 1, 2, ... per project; assigned by the store.
+  std::string ref;
+  bool tag = false;        // ref is a tag (GitLab's `tag` field; scope=tags).
+  std::string sha;
+  std::string before_sha;
+  std::string source;      // push, web, api, schedule, trigger, ...
+  std::string name;        // workflow:name, may be empty.
+  CiStatus status = CiStatus::kCreated;
+  int64_t created_at = 0;  // Assigned by the store.
+  int64_t updated_at = 0;
+  std::optional<int64_t> started_at;
+  std::optional<int64_t> finished_at;
+  std::optional<int64_t> duration_ms;
+  std::string yaml_errors;  // Lint errors of an invalid pipeline file.
+  std::vector<StoredVariable> variables;
+};
+
+struct JobRecord {
+  int64_t id = 0;           // Assigned by the store.
+  int64_t pipeline_id = 0;  // Assigned by CreatePipeline.
+  std::string name;
+  std::string stage = "test";
+  int stage_idx = 0;        // Position of the stage in `stages:`.
+  CiStatus status = CiStatus::kCreated;
+  std::string when = "on_success";
+  bool allow_failure = false;
+  std::optional<int> exit_code;
+  std::string failure_reason;  // GitLab's values, e.g. "script_failure".
+  bool retried = false;        // A newer attempt of this job exists.
+  int retry_count = 0;         // 0 for the first attempt.
+  int64_t created_at = 0;
+  std::optional<int64_t> queued_at;
+  std::optional<int64_t> started_at;
+  std::optional<int64_t> finished_at;
+  std::optional<int64_t> duration_ms;
+  std::string runner;  // Which executor / host ran it.
+  std::vector<std::string> needs;
+  int64_t log_size = 0;  // Bytes of log stored so far.
+};
+
+// A change of a job's status. Fields left empty keep their stored value.
+struct JobUpdate {
+  CiStatus status = CiStatus::kPending;
+  std::optional<int> exit_code;
+  std::optional<std::string> failure_reason;
+  std::optional<std::string> runner;
+};
+
+struct ArtifactRecord {
+  int64_t job_id = 0;
+  std::string path;  // Relative to the job's artifacts root.
+  std::string file_type = "archive";  // archive, junit, dotenv, ...
+  int64_t size = 0;
+  std::string sha256;  // Lowercase hex.
+};
+
+enum class TokenRole { kRead, kRun, kAdmin };
+const char* TokenRoleName(TokenRole r);  // "read", "run", "admin"
+std::optional<TokenRole> ParseTokenRole(std::string_view name);
+
+struct TokenRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string token_sha256;  // Lowercase hex of SHA-256 over the raw token.
+  TokenRole role = TokenRole::kRead;
+  int64_t created_at = 0;
+  std::optional<int64_t> last_used_at;
+  bool revoked = false;
+};
+
+struct CreatedToken {
+  TokenRecord record;
+  std::string raw;  // Shown once to the user; the store keeps only its hash.
+};
+
+struct ScheduleRecord {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string description;
+  std::string cron;                        // Five-field cron syntax.
+  std::string cron_timezone = "UTC";       // IANA name.
+  std::string ref;
+  std::vector<StoredVariable> variables;
+  bool active = true;
+  std::optional<int64_t> next_run_at;      // Computed by the caller from cron.
+  std::optional<int64_t> last_pipeline_id;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  int64_t total = 0;  // Matching rows over all pages (X-Total).
+};
+
+// GitLab's GET /projects/:id/pipelines parameters.
+struct PipelineFilter {
+  int64_t project_id = 0;
+  std::string scope;  // "", running, pending, finished, branches, tags
+  std::optional<CiStatus> status;
+  std::string ref, sha, source, name;  // Empty: no filter.
+  std::optional<bool> yaml_errors;
+  std::optional<int64_t> updated_after, updated_before;
+  std::string order_by = "id";  // id, status, ref, updated_at
+  std::string sort = "desc";    // asc, desc
+  int page = 1;
+  int per_page = 20;  // 1..100
+};
+
+// GET /projects/:id/pipelines/:pid/jobs and GET /projects/:id/jobs.
+struct JobFilter {
+  std::optional<int64_t> pipeline_id;  // One of pipeline_id and project_id.
+  std::optional<int64_t> project_id;
+  std::vector<CiStatus> scope;  // Empty: every status.
+  bool include_retried = false;
+  int page = 1;
+  int per_page = 20;
+};
+
+struct LogSlice {
+  std::string bytes;
+  int64_t offset = 0;       // Where bytes start.
+  int64_t total_size = 0;   // The log's size when read.
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- projects
+  // Fails if path_with_namespace is taken.
+  virtual StatusOr<ProjectRecord> CreateProject(const ProjectRecord& project) = 0;
+  virtual StatusOr<std::optional<ProjectRecord>> GetProject(int64_t id) = 0;
+  virtual StatusOr<std::optional<ProjectRecord>> GetProjectByPath(std::string_view path) = 0;
+  virtual StatusOr<std::vector<ProjectRecord>> ListProjects() = 0;  // By id.
+
+  // ---- pipelines
+  // Inserts pipeline (id, iid, timestamps assigned) and its jobs in one
+  // transaction. Returns the stored pipeline.
+  virtual StatusOr<PipelineRecord> CreatePipeline(const PipelineRecord& pipeline,
+                                                  const std::vector<JobRecord>& jobs) = 0;
+  virtual StatusOr<std::optional<PipelineRecord>> GetPipeline(int64_t id) = 0;
+  virtual StatusOr<Page<PipelineRecord>> ListPipelines(const PipelineFilter& filter) = 0;
+  // A pipeline's status is derived from its jobs by the caller, so any change
+  // is allowed (as in GitLab). Sets started_at on the first running,
+  // finished_at and duration on success/failed/canceled, updated_at always.
+  virtual StatusOr<PipelineRecord> UpdatePipelineStatus(int64_t id, CiStatus status) = 0;
+  // Deletes the pipeline with its jobs, logs and artifacts index.
+  virtual Status DeletePipeline(int64_t id) = 0;
+  // Pipelines a restarted server must continue: status created .. running.
+  virtual StatusOr<std::vector<PipelineRecord>> ListPipelinesToResume() = 0;
+
+  // ---- jobs
+  virtual StatusOr<std::optional<JobRecord>> GetJob(int64_t id) = 0;
+  virtual StatusOr<Page<JobRecord>> ListJobs(const JobFilter& filter) = 0;  // By id.
+  // Validated with JobTransitionAllowed. Sets queued_at on pending,
+  // started_at on running, finished_at and duration on a finished status.
+  virtual StatusOr<JobRecord> UpdateJob(int64_t id, const JobUpdate& update) = 0;
+  // GitLab's retry: the finished job is marked retried and a copy is created
+  // (status created, retry_count + 1, fresh log). Returns the new job.
+  virtual StatusOr<JobRecord> RetryJob(int64_t id) = 0;
+  // After a crash: every running job becomes failed with failure_reason
+  // runner_system_failure. Returns them (as updated) so that the caller can
+  // retry those whose retry:when allows it.
+  virtual StatusOr<std::vector<JobRecord>> MarkInterruptedJobs() = 0;
+
+  // ---- job logs: append-only, addressed by byte offset.
+  // Appends bytes at the end of the job's log; returns the new size.
+  virtual StatusOr<int64_t> AppendLog(int64_t job_id, std::string_view bytes) = 0;
+  // Up to max_bytes starting at offset (clamped to the log's size).
+  virtual StatusOr<LogSlice> ReadLog(int64_t job_id, int64_t offset, int64_t max_bytes) = 0;
+
+  // ---- artifacts index; adding the same (job, path) again replaces it.
+  virtual Status AddArtifact(const ArtifactRecord& artifact) = 0;
+  virtual StatusOr<std::vector<ArtifactRecord>> ListArtifacts(int64_t job_id) = 0;  // By path.
+
+  // ---- tokens
+  virtual StatusOr<CreatedToken> CreateToken(std::string_view name, TokenRole role) = 0;
+  // The live token whose raw value is `raw` (and records its use), or none
+  // when it is unknown or revoked.
+  virtual StatusOr<std::optional<TokenRecord>> LookupToken(std::string_view raw) = 0;
+  virtual Status RevokeToken(int64_t id) = 0;
+  virtual StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
+
+  // ---- pipeline schedules
+  virtual StatusOr<ScheduleRecord> CreateSchedule(const ScheduleRecord& schedule) = 0;
+  virtual StatusOr<std::optional<ScheduleRecord>> GetSchedule(int64_t id) = 0;
+  virtual StatusOr<std::vector<ScheduleRecord>> ListSchedules(int64_t project_id) = 0;
+  // Replaces every field but id, project_id and created_at.
+  virtual StatusOr<ScheduleRecord> UpdateSchedule(const ScheduleRecord& schedule) = 0;
+  virtual Status DeleteSchedule(int64_t id) = 0;
+  // Active schedules with next_run_at <= now_ms, oldest first.
+  virtual StatusOr<std::vector<ScheduleRecord>> DueSchedules(int64_t now_ms) = 0;
+};
+
+struct StoreOptions {
+  // The clock for every timestamp the store assigns; the system clock if empty.
+  std::function<int64_t()> now_ms;
+  // PostgreSQL only: a schema to create (if missing) and use instead of the
+  // default search_path, so that several stores can share one database.
+  std::string postgres_schema;
+};
+
+// "sqlite:PATH" or a plain path: SQLite (the file is created if missing);
+// "postgresql://..." or "postgres://...": PostgreSQL. Migrates the schema to
+// the current version before returning.
+StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view url, StoreOptions options = {});
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_STORE_STORE_H_

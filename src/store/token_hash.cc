@@ -1,0 +1,37 @@
+#include "store/token_hash.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+namespace slipway {
+namespace {
+
+std::string Hex(const unsigned char* bytes, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out += kDigits[bytes[i] >> 4];
+    out += kDigits[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  return Hex(digest, size);
+}
+
+StatusOr<std::string> GenerateRawToken() {
+  unsigned char bytes[20];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    return Status::Error("cannot generate a token: the random number generator failed");
+  }
+  return "slw_" + Hex(bytes, sizeof(bytes));
+}
+
+}  // namespace slipway
