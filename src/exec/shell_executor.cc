@@ -1,0 +1,220 @@
+#include "exec/shell_executor.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "exec/bash_script.h"
+#include "exec/file_tree.h"
+
+namespace slipway {
+namespace {
+
+// The attempt's log: every byte goes to the log file and the LogSink.
+class JobLog {
+ public:
+  JobLog(const std::string& path, std::string job_name, LogSink* sink)
+      : fd_(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)),
+        job_name_(std::move(job_name)),
+        sink_(sink) {}
+  ~JobLog() {
+    if (fd_ >= 0) close(fd_);
+  }
+  JobLog(const JobLog&) = delete;
+  JobLog& operator=(const JobLog&) = delete;
+
+  void Write(std::string_view bytes) {
+    if (bytes.empty()) return;
+    at_line_start_ = bytes.back() == '\n';
+    if (sink_ != nullptr) sink_->Write(job_name_, bytes);
+    size_t done = 0;
+    while (fd_ >= 0 && done < bytes.size()) {
+      ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;  // A full disk must not fail the job; the sink still has it.
+      done += static_cast<size_t>(n);
+    }
+  }
+  // Writes text as a line of its own (after a newline if the job's output
+  // ended mid-line).
+  void Line(std::string_view text) {
+    std::string line = at_line_start_ ? "" : "\n";
+    line.append(text);
+    line += '\n';
+    Write(line);
+  }
+
+ private:
+  int fd_;
+  std::string job_name_;
+  LogSink* sink_;
+  bool at_line_start_ = true;
+};
+
+// Go's time.Duration formatting, which GitLab Runner's messages use:
+// "500ms", "10s", "1m30s", "1h0m0s".
+std::string GoDuration(std::chrono::milliseconds d) {
+  int64_t ms = d.count();
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  int64_t h = ms / 3600000, m = (ms / 60000) % 60, s = (ms / 1000) % 60, frac = ms % 1000;
+  std::string out;
+  if (h > 0) out += std::to_string(h) + "h";
+  if (h > 0 || m > 0) out += std::to_string(m) + "m";
+  out += std::to_string(s);
+  if (frac > 0) {
+    std::string f = std::to_string(frac);
+    f = std::string(3 - f.size(), '0') + f;
+    while (f.back() == '0') f.pop_back();
+    out += "." + f;
+  }
+  return out + "s";
+}
+
+constexpr const char* kHostVariables[] = {"PATH", "HOME",   "USER", "LOGNAME",
+                                          "LANG", "LC_ALL", "TZ",   "TMPDIR"};
+
+bool ValidEnvName(std::string_view name) {
+  return !name.empty() && name.find('=') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
+}  // namespace
+
+ShellExecutor::ShellExecutor(Options options, ProcessRunner* runner)
+    : options_(std::move(options)),
+      owned_runner_(runner == nullptr ? std::make_unique<PosixProcessRunner>() : nullptr),
+      runner_(runner == nullptr ? owned_runner_.get() : runner),
+      workspaces_(runner_) {}
+
+std::vector<std::string> ShellExecutor::JobEnvironment(const VariableList& variables) {
+  std::vector<std::string> env;
+  for (const char* name : kHostVariables) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && variables.Find(name) == nullptr) {
+      env.push_back(std::string(name) + "=" + value);
+    }
+  }
+  for (const Variable& v : variables.items()) {
+    if (!ValidEnvName(v.name)) continue;
+    env.push_back(v.name + "=" + (v.expand ? ExpandVariables(v.value, variables) : v.value));
+  }
+  return env;
+}
+
+JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink* sink,
+                             const CancelToken& cancel) {
+  JobResult result;
+  result.outcome = JobOutcome::kFailed;
+  Status made = MakeDirs(context.job_dir);
+  result.log_path = JoinPath(context.job_dir, "attempt-" + std::to_string(context.attempt) + ".log");
+  JobLog log(result.log_path, job.name, sink);
+  auto system_failure = [&](const std::string& what, const Status& status) {
+    log.Line("ERROR: " + what + ": " + status.message());
+    log.Line("ERROR: Job failed (system failure)");
+    result.outcome = JobOutcome::kFailed;
+    result.failure_reason = "runner_system_failure";
+    result.exit_code = -1;
+    return result;
+  };
+  if (!made.ok()) return system_failure("Preparing job directory failed", made);
+
+  if (job.image || job.services) {
+    log.Line("WARNING: image: and services: are ignored; the shell executor runs the job on "
+             "this machine");
+  }
+
+  const std::string workspace = JoinPath(context.job_dir, "workspace");
+  StatusOr<std::shared_ptr<const Snapshot>> snapshot =
+      workspaces_.GetSnapshot(context.project_dir, context.ref, context.run_dir);
+  if (!snapshot.ok()) return system_failure("Preparing workspace failed", snapshot.status());
+  Status populated = WorkspaceFactory::Populate(**snapshot, workspace);
+  if (!populated.ok()) return system_failure("Preparing workspace failed", populated);
+
+  VariableList variables = context.variables;
+  variables.Set("CI_PROJECT_DIR", workspace);
+  variables.Set("CI_BUILDS_DIR", context.job_dir);
+
+  ProcessSpec spec;
+  spec.env = JobEnvironment(variables);
+  spec.cwd = workspace;
+  spec.kill_grace = options_.kill_grace;
+  auto run_script = [&](const std::vector<std::string>& commands, const std::string& name,
+                        const CancelToken* token) -> StatusOr<ProcessResult> {
+    std::string path = JoinPath(context.job_dir, name + ".sh");
+    Status written = WriteFile(path, BuildBashScript(commands));
+    if (!written.ok()) return written;
+    spec.argv = {options_.bash, "--noprofile", "--norc", path};
+    return runner_->Run(spec, [&](std::string_view chunk) { log.Write(chunk); }, token);
+  };
+
+  bool canceled = cancel.canceled();
+  bool timed_out = false;
+  if (!canceled) {
+    std::vector<std::string> commands = job.before_script;
+    commands.insert(commands.end(), job.script.begin(), job.script.end());
+    log.Line("Executing \"step_script\" stage of the job script");
+    spec.timeout = context.timeout;
+    StatusOr<ProcessResult> ran = run_script(commands, "step_script", &cancel);
+    if (!ran.ok()) return system_failure("Starting the job script failed", ran.status());
+    canceled = ran->canceled;
+    timed_out = ran->timed_out;
+    result.exit_code = (canceled || timed_out) ? -1 : ran->exit_code;
+    if (!canceled && !timed_out && ran->exit_code == 0) result.outcome = JobOutcome::kSuccess;
+  }
+  if (canceled) {
+    result.outcome = JobOutcome::kCanceled;
+    result.exit_code = -1;
+  } else if (timed_out) {
+    result.failure_reason = "job_execution_timeout";
+  } else if (result.outcome == JobOutcome::kFailed) {
+    result.failure_reason = "script_failure";
+  }
+
+  if (!job.after_script.empty()) {
+    log.Line("Running after_script");
+    const char* status = result.outcome == JobOutcome::kSuccess  ? "success"
+                         : result.outcome == JobOutcome::kFailed ? "failed"
+                                                                 : "canceled";
+    variables.Set("CI_JOB_STATUS", status);
+    spec.env = JobEnvironment(variables);
+    spec.timeout = canceled ? std::min(options_.after_script_timeout, options_.kill_grace)
+                            : options_.after_script_timeout;
+    // Not subject to the cancel token: a canceled job's after_script runs
+    // (bounded by the timeout above) as GitLab runs it.
+    StatusOr<ProcessResult> after = run_script(job.after_script, "after_script", nullptr);
+    if (!after.ok()) {
+      log.Line("WARNING: after_script failed to start: " + after.status().message());
+    } else if (after->timed_out) {
+      log.Line("WARNING: after_script timed out after " +
+               GoDuration(*spec.timeout) + ", but job will continue unaffected");
+    } else if (after->exit_code != 0) {
+      log.Line("WARNING: after_script failed, but job will continue unaffected: exit code " +
+               std::to_string(after->exit_code));
+    }
+  }
+
+  switch (result.outcome) {
+    case JobOutcome::kSuccess:
+      log.Line("Job succeeded");
+      break;
+    case JobOutcome::kCanceled:
+      log.Line("ERROR: Job failed: canceled");
+      break;
+    case JobOutcome::kFailed:
+      if (timed_out) {
+        log.Line("ERROR: Job failed: execution took longer than " +
+                 GoDuration(context.timeout.value_or(std::chrono::milliseconds(0))) + " seconds");
+      } else {
+        log.Line("ERROR: Job failed: exit code " + std::to_string(result.exit_code));
+      }
+      break;
+  }
+  if (!options_.keep_workspace) {
+    Status removed = RemoveTree(workspace);
+    if (!removed.ok()) log.Line("WARNING: " + removed.message());
+  }
+  return result;
+}
+
+}  // namespace slipway

@@ -1,0 +1,73 @@
+// The shell executor: runs a job on this machine with bash, in a clean
+// workspace, the way GitLab Runner's shell executor runs it.
+//
+// One attempt, in GitLab Runner's order:
+//   1. workspace: <job_dir>/workspace, a fresh copy of the run's snapshot of
+//      the project (see workspace.h); CI_PROJECT_DIR points at it and
+//      CI_BUILDS_DIR at its parent.
+//   2. caches restored (cache.h), then artifacts of context.artifact_job_dirs
+//      copied in, in order (artifacts.h).
+//   3. before_script + script in one bash (bash_script.h), under
+//      context.timeout.
+//   4. after_script, if any, in a separate bash with CI_JOB_STATUS set to
+//      success, failed or canceled, under its own timeout; its result never
+//      changes the job's. It also runs after a timeout; after a cancel it gets
+//      at most kill_grace.
+//   5. caches saved and artifacts collected per their `when`.
+// The log of the attempt is written to <job_dir>/attempt-<n>.log and streamed
+// to the LogSink.
+//
+// Environment of the job's processes: exactly the job's variables (values
+// expanded as GitLab Runner expands them, except `expand: false` ones) plus
+// PATH, HOME, USER, LOGNAME, LANG, LC_ALL, TZ and TMPDIR taken from slipway's
+// own environment when set there and not set by the job. Nothing else from the
+// host leaks in. bash runs with --noprofile --norc (GitLab Runner uses a
+// login shell; profiles are host state, so slipway leaves them out).
+#ifndef SLIPWAY_EXEC_SHELL_EXECUTOR_H_
+#define SLIPWAY_EXEC_SHELL_EXECUTOR_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exec/executor.h"
+#include "exec/subprocess.h"
+#include "exec/workspace.h"
+
+namespace slipway {
+
+class ShellExecutor : public Executor {
+ public:
+  struct Options {
+    std::string bash = "bash";
+    // SIGTERM-to-SIGKILL grace on timeout and cancel.
+    std::chrono::milliseconds kill_grace{5000};
+    // GitLab's default for after_script (RUNNER_AFTER_SCRIPT_TIMEOUT).
+    std::chrono::milliseconds after_script_timeout{std::chrono::minutes(5)};
+    // false: the workspace is removed when the attempt ends.
+    bool keep_workspace = false;
+  };
+
+  // runner must outlive the executor; null means a PosixProcessRunner owned
+  // by the executor.
+  explicit ShellExecutor(Options options, ProcessRunner* runner = nullptr);
+  ShellExecutor() : ShellExecutor(Options()) {}
+
+  // Thread-safe.
+  JobResult Run(const Job& job, const JobContext& context, LogSink* log,
+                const CancelToken& cancel) override;
+
+  // The environment (NAME=value) the job's processes get; see above.
+  static std::vector<std::string> JobEnvironment(const VariableList& variables);
+
+ private:
+  Options options_;
+  std::unique_ptr<ProcessRunner> owned_runner_;
+  ProcessRunner* runner_;
+  WorkspaceFactory workspaces_;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_SHELL_EXECUTOR_H_

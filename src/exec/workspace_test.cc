@@ -1,0 +1,146 @@
+#include "exec/workspace.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "exec/exec_test_util.h"
+
+namespace slipway {
+namespace {
+
+class WorkspaceTest : public ::testing::Test {
+ protected:
+  std::string project() const { return tmp_.Sub("project"); }
+  std::string run_dir() const { return tmp_.Sub("project/.slipway/runs/1"); }
+
+  // Output of a command run in dir, or "<failed>".
+  std::string Output(const std::string& dir, const std::vector<std::string>& argv) {
+    StatusOr<std::string> out = RunTool(&runner_, argv, dir);
+    return out.ok() ? *out : "<failed: " + out.status().message() + ">";
+  }
+
+  // Snapshots the project (at ref) and populates tmp/ws from it; returns the
+  // snapshot, or null after a test failure.
+  std::shared_ptr<const Snapshot> MakeWorkspace(const std::string& ref = "") {
+    StatusOr<std::shared_ptr<const Snapshot>> snapshot =
+        factory_.GetSnapshot(project(), ref, run_dir());
+    EXPECT_TRUE(snapshot.ok()) << snapshot.status().message();
+    if (!snapshot.ok()) return nullptr;
+    Status populated = WorkspaceFactory::Populate(**snapshot, ws());
+    EXPECT_TRUE(populated.ok()) << populated.message();
+    return *snapshot;
+  }
+  std::string ws() const { return tmp_.Sub("ws"); }
+
+  TempDir tmp_;
+  PosixProcessRunner runner_;
+  WorkspaceFactory factory_{&runner_};
+};
+
+TEST_F(WorkspaceTest, WorkingTreeIncludesUntrackedAndUncommittedExcludesIgnored) {
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir project && cd project && git init -q
+    echo "*.log" > .gitignore
+    echo one > a.txt; echo two > b.txt; echo gone > e.txt
+    mkdir -p sub && echo deep > sub/d.txt && printf "#!/bin/sh\n" > run.sh && chmod +x run.sh
+    git add -A && git commit -qm init
+    echo changed > b.txt; echo new > c.txt; echo noise > x.log; rm e.txt
+    mkdir -p .slipway/runs && echo old > .slipway/runs/old.txt
+  )"),
+            0);
+  std::shared_ptr<const Snapshot> snapshot = MakeWorkspace();
+  ASSERT_NE(snapshot, nullptr);
+  std::string ws = this->ws();
+
+  EXPECT_EQ(Slurp(ws + "/a.txt"), "one\n");
+  EXPECT_EQ(Slurp(ws + "/b.txt"), "changed\n");
+  EXPECT_EQ(Slurp(ws + "/c.txt"), "new\n");
+  EXPECT_EQ(Slurp(ws + "/sub/d.txt"), "deep\n");
+  EXPECT_FALSE(PathExists(ws + "/x.log"));
+  EXPECT_FALSE(PathExists(ws + "/e.txt"));
+  EXPECT_FALSE(PathExists(ws + "/.slipway"));
+  struct stat st;
+  ASSERT_EQ(stat((ws + "/run.sh").c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IXUSR);
+
+  // git works inside the workspace and sees the developer's changes.
+  std::string head = Output(project(), {"git", "rev-parse", "HEAD"});
+  EXPECT_EQ(Output(ws, {"git", "rev-parse", "HEAD"}), head);
+  EXPECT_EQ(Output(ws, {"git", "status", "--porcelain"}), " M b.txt\n D e.txt\n?? c.txt\n");
+  EXPECT_EQ(snapshot->source_files.count("c.txt"), 1u);
+  EXPECT_EQ(snapshot->source_files.count(".git/HEAD"), 0u);
+
+  // A job's changes stay in its workspace.
+  ASSERT_EQ(Sh(ws, "echo job > a.txt; git -c user.name=j -c user.email=j@j commit -qam job"), 0);
+  EXPECT_EQ(Slurp(project() + "/a.txt"), "one\n");
+  EXPECT_EQ(Output(project(), {"git", "rev-parse", "HEAD"}), head);
+  std::string ws2 = tmp_.Sub("ws2");
+  ASSERT_TRUE(WorkspaceFactory::Populate(*snapshot, ws2).ok());
+  EXPECT_EQ(Slurp(ws2 + "/a.txt"), "one\n");
+}
+
+TEST_F(WorkspaceTest, RefIsTheCommitExactly) {
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir project && cd project && git init -q
+    echo v1 > a.txt && echo keep > k.txt && git add -A && git commit -qm one && git tag v1
+    echo v2 > a.txt && git rm -q k.txt && echo n > n.txt && git add -A && git commit -qm two
+    echo dirty > a.txt; echo untracked > u.txt
+  )"),
+            0);
+  std::shared_ptr<const Snapshot> snapshot = MakeWorkspace("HEAD~1");
+  ASSERT_NE(snapshot, nullptr);
+  std::string ws = this->ws();
+  EXPECT_EQ(Slurp(ws + "/a.txt"), "v1\n");
+  EXPECT_EQ(Slurp(ws + "/k.txt"), "keep\n");
+  EXPECT_FALSE(PathExists(ws + "/n.txt"));
+  EXPECT_FALSE(PathExists(ws + "/u.txt"));
+  EXPECT_EQ(Output(ws, {"git", "status", "--porcelain"}), "");
+  EXPECT_EQ(Output(ws, {"git", "describe", "--tags"}), "v1\n");
+  EXPECT_EQ(Output(ws, {"git", "rev-parse", "HEAD"}),
+            Output(project(), {"git", "rev-parse", "HEAD~1"}));
+}
+
+TEST_F(WorkspaceTest, UnknownRefIsAnError) {
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && touch a && "
+                            "git add a && git commit -qm one"),
+            0);
+  StatusOr<std::shared_ptr<const Snapshot>> snapshot =
+      factory_.GetSnapshot(project(), "no-such-branch", run_dir());
+  ASSERT_FALSE(snapshot.ok());
+  EXPECT_EQ(snapshot.status().message(), "--ref no-such-branch: not a commit in " + project());
+}
+
+TEST_F(WorkspaceTest, NonGitDirectoryIsCopiedWhole) {
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir -p project/d project/.slipway && echo x > project/d/f && "
+                            "echo y > project/.slipway/s"),
+            0);
+  std::shared_ptr<const Snapshot> snapshot = MakeWorkspace();
+  ASSERT_NE(snapshot, nullptr);
+  std::string ws = this->ws();
+  EXPECT_EQ(Slurp(ws + "/d/f"), "x\n");
+  EXPECT_FALSE(PathExists(ws + "/.slipway"));
+}
+
+TEST_F(WorkspaceTest, RepositoryWithoutCommitsWorks) {
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && echo a > a.txt"), 0);
+  std::shared_ptr<const Snapshot> snapshot = MakeWorkspace();
+  ASSERT_NE(snapshot, nullptr);
+  std::string ws = this->ws();
+  EXPECT_EQ(Slurp(ws + "/a.txt"), "a\n");
+  EXPECT_EQ(Output(ws, {"git", "status", "--porcelain"}), "?? a.txt\n");
+}
+
+TEST_F(WorkspaceTest, SnapshotIsSharedWithinARun) {
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && echo a > a.txt"), 0);
+  StatusOr<std::shared_ptr<const Snapshot>> first = factory_.GetSnapshot(project(), "", run_dir());
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(Sh(project(), "echo later > b.txt"), 0);
+  StatusOr<std::shared_ptr<const Snapshot>> second =
+      factory_.GetSnapshot(project(), "", run_dir());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(first->get(), second->get());
+  EXPECT_EQ((*second)->source_files.count("b.txt"), 0u);
+}
+
+}  // namespace
+}  // namespace slipway
