@@ -1,7 +1,12 @@
 #include "exec/subprocess.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdlib>
 #include <fstream>
@@ -30,14 +35,17 @@ Captured RunSpec(const ProcessSpec& spec, const CancelToken* cancel = nullptr) {
   return {std::move(r), std::move(out)};
 }
 
-// Exited processes may linger as zombies until init reaps them; they count
-// as gone.
-bool ProcessAlive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  size_t paren = content.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= content.size()) return false;
-  return content[paren + 2] != 'Z';
+// True when pid is gone or exits within two seconds. A SIGKILLed process
+// closes its files (ending the job's output) a moment before it is reaped, so
+// "already dead" cannot be asserted; a process that survived the kill would
+// keep sleeping and fail this. Waits on a pidfd: no polling.
+bool ProcessEnds(pid_t pid) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;
+  pollfd p{fd, POLLIN, 0};
+  int ready = poll(&p, 1, 2000);
+  close(fd);
+  return ready == 1;
 }
 
 TEST(SubprocessTest, CapturesStdoutAndStderrInOrderAndExitCode) {
@@ -127,7 +135,7 @@ TEST(SubprocessTest, CancelKillsGrandchildren) {
   std::vector<pid_t> pids;
   for (pid_t p; in >> p;) pids.push_back(p);
   EXPECT_FALSE(pids.empty());
-  for (pid_t p : pids) EXPECT_FALSE(ProcessAlive(p)) << "pid " << p << " survived";
+  for (pid_t p : pids) EXPECT_TRUE(ProcessEnds(p)) << "pid " << p << " survived";
   std::system(("rm -rf " + std::string(dir_template)).c_str());
 }
 
@@ -144,7 +152,7 @@ TEST(SubprocessTest, BackgroundProcessLeftByAFinishedJobIsKilled) {
   pid_t pid = 0;
   in >> pid;
   ASSERT_GT(pid, 0);
-  EXPECT_FALSE(ProcessAlive(pid));
+  EXPECT_TRUE(ProcessEnds(pid));
   std::system(("rm -rf " + std::string(dir_template)).c_str());
 }
 
