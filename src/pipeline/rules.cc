@@ -184,9 +184,17 @@ StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) 
   return AnyPathMatches(changes.paths, *files, vars);
 }
 
+// The files `exists` looks at. In a git work tree: tracked and untracked
+// files that are not ignored (GitLab looks at the commit's files; ignored
+// build output is not part of it). Elsewhere: every file below the project.
 const std::vector<std::string>& ProjectFiles(const RuleContext& context) {
   if (context.project_files) return *context.project_files;
   std::vector<std::string> files;
+  if (StatusOr<std::vector<std::string>> listed = ListWorkTreeFiles(context.project_dir);
+      listed.ok()) {
+    context.project_files = *std::move(listed);
+    return *context.project_files;
+  }
   std::error_code ec;
   std::filesystem::path root(context.project_dir);
   auto it = std::filesystem::recursive_directory_iterator(

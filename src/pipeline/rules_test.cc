@@ -324,3 +324,27 @@ TEST_F(OnlyExceptTest, KubernetesIsNeverActiveLocally) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+TEST(RulesExistsTest, IgnoredFilesOfAGitWorkTreeDoNotCount) {
+  TestRepo repo;
+  repo.Write(".gitignore", "*.log\n");
+  repo.Commit("one", "Dockerfile");
+  repo.Write("debug.log", "x");
+  VariableList vars;
+  std::optional<std::vector<std::string>> changed;
+  RuleContext rc;
+  rc.project_dir = repo.dir();
+  rc.variables = &vars;
+  rc.changed_files = &changed;
+  Rule r;
+  r.exists = std::vector<std::string>{"*.log"};
+  EXPECT_FALSE(*RuleMatches(r, rc));
+  r.exists = std::vector<std::string>{"Dockerfile"};
+  EXPECT_TRUE(*RuleMatches(r, rc));
+}
+
+}  // namespace
+}  // namespace slipway

@@ -187,4 +187,19 @@ StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
   return paths;
 }
 
+StatusOr<std::vector<std::string>> ListWorkTreeFiles(const std::string& dir) {
+  StatusOr<GitResult> listed =
+      RunGit(dir, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"});
+  if (!listed.ok()) return listed.status();
+  if (listed->exit_code != 0) {
+    return Status::Error("git ls-files failed in " + dir + ": " +
+                         listed->err.substr(0, listed->err.find('\n')));
+  }
+  std::vector<std::string> files;
+  AppendNulSeparated(listed->out, &files);
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
 }  // namespace slipway

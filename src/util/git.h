@@ -34,6 +34,11 @@ StatusOr<std::string> GitOutput(const std::string& dir, const std::vector<std::s
 StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
                                                      const std::string& base);
 
+// Files of the work tree at dir that git knows or would add: tracked plus
+// untracked, not ignored, relative to dir, sorted and unique. Errors when dir
+// is not inside a git work tree.
+StatusOr<std::vector<std::string>> ListWorkTreeFiles(const std::string& dir);
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_UTIL_GIT_H_

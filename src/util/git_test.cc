@@ -96,3 +96,25 @@ TEST(ChangedFilesSinceTest, UnknownBaseIsAnError) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+TEST(ListWorkTreeFilesTest, TrackedAndUntrackedButNotIgnored) {
+  TestRepo repo;
+  repo.Write(".gitignore", "build/\n");
+  repo.Commit("one", "src/a.c");
+  repo.Write("src/b.c", "new");
+  repo.Write("build/out.o", "ignored");
+  StatusOr<std::vector<std::string>> files = ListWorkTreeFiles(repo.dir());
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  EXPECT_EQ(*files, (std::vector<std::string>{".gitignore", "src/a.c", "src/b.c"}));
+}
+
+TEST(ListWorkTreeFilesTest, OutsideARepositoryIsAnError) {
+  TestRepo dir(/*init=*/false);
+  EXPECT_FALSE(ListWorkTreeFiles(dir.dir()).ok());
+}
+
+}  // namespace
+}  // namespace slipway
