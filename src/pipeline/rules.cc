@@ -1,143 +1,14 @@
 #include "pipeline/rules.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
 
 #include "pipeline/expression.h"
 #include "pipeline/ruby_regexp.h"
 #include "util/git.h"
+#include "util/glob.h"
 
 namespace slipway {
 namespace {
-
-// ---- Glob matching (Ruby fnmatch, FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB)
-
-// Index of the '}' closing the '{' at open, or npos.
-size_t ClosingBrace(std::string_view p, size_t open) {
-  int depth = 0;
-  for (size_t i = open; i < p.size(); ++i) {
-    if (p[i] == '\\') {
-      ++i;
-    } else if (p[i] == '{') {
-      ++depth;
-    } else if (p[i] == '}' && --depth == 0) {
-      return i;
-    }
-  }
-  return std::string_view::npos;
-}
-
-// Expands the first {a,b,...} group, recursively, into plain patterns.
-void ExpandBraces(std::string_view p, std::vector<std::string>* out) {
-  size_t open = std::string_view::npos;
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (p[i] == '\\') {
-      ++i;
-    } else if (p[i] == '{') {
-      open = i;
-      break;
-    }
-  }
-  size_t close = open == std::string_view::npos ? open : ClosingBrace(p, open);
-  if (close == std::string_view::npos) {
-    out->emplace_back(p);
-    return;
-  }
-  std::string_view prefix = p.substr(0, open);
-  std::string_view suffix = p.substr(close + 1);
-  int depth = 0;
-  size_t start = open + 1;
-  for (size_t i = open + 1; i <= close; ++i) {
-    char c = p[i];
-    if (c == '\\') {
-      ++i;
-      continue;
-    }
-    if (c == '{') ++depth;
-    if (c == '}' && depth > 0 && i != close) --depth;
-    if ((c == ',' && depth == 0) || i == close) {
-      std::string alt(prefix);
-      alt += p.substr(start, i - start);
-      alt += suffix;
-      ExpandBraces(alt, out);
-      start = i + 1;
-    }
-  }
-}
-
-// Matches a bracket expression starting at p[pi] == '['. Sets *next to the
-// index after it; returns false with *next = npos when it is not closed.
-bool MatchClass(std::string_view p, size_t pi, char c, size_t* next) {
-  size_t i = pi + 1;
-  bool negate = i < p.size() && (p[i] == '!' || p[i] == '^');
-  if (negate) ++i;
-  bool matched = false;
-  bool first = true;
-  while (i < p.size() && (p[i] != ']' || first)) {
-    first = false;
-    char lo = p[i];
-    if (lo == '\\' && i + 1 < p.size()) lo = p[++i];
-    char hi = lo;
-    if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') {
-      hi = p[i + 2];
-      if (hi == '\\' && i + 3 < p.size()) hi = p[++i + 2];
-      i += 2;
-    }
-    if (lo <= c && c <= hi) matched = true;
-    ++i;
-  }
-  if (i >= p.size()) {
-    *next = std::string_view::npos;
-    return false;
-  }
-  *next = i + 1;
-  return matched != negate;
-}
-
-bool MatchAt(std::string_view p, size_t pi, std::string_view s, size_t si) {
-  while (pi < p.size()) {
-    char c = p[pi];
-    if (c == '*') {
-      bool at_segment_start = pi == 0 || p[pi - 1] == '/';
-      if (at_segment_start && p.substr(pi, 3) == "**/") {
-        // Zero or more whole directories.
-        if (MatchAt(p, pi + 3, s, si)) return true;
-        for (size_t k = si; k < s.size(); ++k) {
-          if (s[k] == '/' && MatchAt(p, pi + 3, s, k + 1)) return true;
-        }
-        return false;
-      }
-      while (pi < p.size() && p[pi] == '*') ++pi;
-      for (size_t k = si; k <= s.size(); ++k) {
-        if (MatchAt(p, pi, s, k)) return true;
-        if (k < s.size() && s[k] == '/') break;
-      }
-      return false;
-    }
-    if (si >= s.size()) return false;
-    if (c == '?') {
-      if (s[si] == '/') return false;
-    } else if (c == '[') {
-      size_t next = 0;
-      bool ok = s[si] != '/' && MatchClass(p, pi, s[si], &next);
-      if (next == std::string_view::npos) {
-        if (s[si] != '[') return false;  // An unclosed '[' is literal.
-      } else {
-        if (!ok) return false;
-        pi = next;
-        ++si;
-        continue;
-      }
-    } else {
-      if (c == '\\' && pi + 1 < p.size()) c = p[++pi];
-      if (s[si] != c) return false;
-    }
-    ++pi;
-    ++si;
-  }
-  return si == s.size();
-}
 
 // ---- Conditions
 
@@ -152,8 +23,9 @@ bool AnyPathMatches(const std::vector<std::string>& patterns, const std::vector<
   for (const std::string& raw : patterns) {
     std::string pattern = ExpandVariables(raw, vars);
     if (pattern.empty()) continue;
+    Glob glob(pattern);
     for (const std::string& path : paths) {
-      if (PathGlobMatch(pattern, path)) return true;
+      if (glob.Match(path)) return true;
     }
   }
   return false;
@@ -189,27 +61,10 @@ StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) 
 // build output is not part of it). Elsewhere: every file below the project.
 const std::vector<std::string>& ProjectFiles(const RuleContext& context) {
   if (context.project_files) return *context.project_files;
-  std::vector<std::string> files;
-  if (StatusOr<std::vector<std::string>> listed = ListWorkTreeFiles(context.project_dir);
-      listed.ok()) {
-    context.project_files = *std::move(listed);
-    return *context.project_files;
-  }
-  std::error_code ec;
-  std::filesystem::path root(context.project_dir);
-  auto it = std::filesystem::recursive_directory_iterator(
-      root, std::filesystem::directory_options::skip_permission_denied, ec);
-  for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->path().filename() == ".git") {
-      it.disable_recursion_pending();
-      continue;
-    }
-    std::error_code type_ec;
-    if (it->is_directory(type_ec)) continue;
-    files.push_back(it->path().lexically_relative(root).generic_string());
-  }
-  std::sort(files.begin(), files.end());
-  context.project_files = std::move(files);
+  StatusOr<std::vector<std::string>> files = ListWorkTreeFiles(context.project_dir);
+  if (!files.ok()) files = ListFiles(context.project_dir);
+  // An unreadable project leaves the list empty: nothing exists.
+  context.project_files = files.ok() ? *std::move(files) : std::vector<std::string>{};
   return *context.project_files;
 }
 
@@ -285,15 +140,6 @@ StatusOr<std::vector<bool>> PolicyResults(const OnlyExcept& policy,
 }
 
 }  // namespace
-
-bool PathGlobMatch(std::string_view pattern, std::string_view path) {
-  std::vector<std::string> patterns;
-  ExpandBraces(pattern, &patterns);
-  for (const std::string& p : patterns) {
-    if (MatchAt(p, 0, path, 0)) return true;
-  }
-  return false;
-}
 
 StatusOr<bool> RuleMatches(const Rule& rule, const RuleContext& context) {
   if (rule.if_expr) {

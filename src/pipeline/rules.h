@@ -52,11 +52,6 @@ StatusOr<std::optional<size_t>> FirstMatchingRule(const std::vector<Rule>& rules
 StatusOr<bool> OnlyExceptIncludes(const OnlyExcept& only, const OnlyExcept& except,
                                   bool default_only, const RuleContext& context);
 
-// Ruby's File.fnmatch with FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB, which
-// GitLab uses for `changes` and `exists`: `*` and `?` stop at '/', `**/`
-// spans directories, `[a-z]`, `[!x]`, `{a,b}`, backslash escapes.
-bool PathGlobMatch(std::string_view pattern, std::string_view path);
-
 }  // namespace slipway
 
 #endif  // SLIPWAY_PIPELINE_RULES_H_
