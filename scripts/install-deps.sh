@@ -7,6 +7,7 @@ packages=(
   libyaml-cpp-dev libre2-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev libssl-dev
   libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   bash coreutils rsync hyperfine time
+  libpq-dev postgresql-15 postgresql-client-15
 )
 missing=()
 for p in "${packages[@]}"; do

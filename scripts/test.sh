@@ -8,6 +8,13 @@ bash scripts/install-deps.sh
 jobs=$(nproc)
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/slipway-ccache}"
 
+# The store tests also run against a PostgreSQL server on loopback.
+if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ]; then
+  SLIPWAY_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start)
+  export SLIPWAY_TEST_POSTGRES_URL
+  trap 'bash scripts/postgres.sh stop' EXIT
+fi
+
 status=0
 run_suite() {  # name, build dir, extra cmake args...
   local name=$1 dir=$2; shift 2

@@ -1,0 +1,42 @@
+#include "store/ci_status.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway {
+namespace {
+
+TEST(CiStatusTest, NamesAreGitLabs) {
+  const char* names[] = {"created", "waiting_for_resource", "preparing", "pending",
+                         "running", "success", "failed", "canceled", "skipped", "manual",
+                         "scheduled"};
+  for (const char* name : names) {
+    std::optional<CiStatus> s = ParseCiStatus(name);
+    ASSERT_TRUE(s.has_value()) << name;
+    EXPECT_STREQ(CiStatusName(*s), name);
+  }
+  EXPECT_FALSE(ParseCiStatus("cancelled").has_value());
+  EXPECT_FALSE(ParseCiStatus("succeeded").has_value());
+}
+
+TEST(CiStatusTest, JobTransitionsFollowGitLabsStateMachine) {
+  using S = CiStatus;
+  EXPECT_TRUE(JobTransitionAllowed(S::kCreated, S::kPending));
+  EXPECT_TRUE(JobTransitionAllowed(S::kCreated, S::kManual));
+  EXPECT_TRUE(JobTransitionAllowed(S::kPending, S::kRunning));
+  EXPECT_TRUE(JobTransitionAllowed(S::kRunning, S::kSuccess));
+  EXPECT_TRUE(JobTransitionAllowed(S::kManual, S::kPending));       // play
+  EXPECT_TRUE(JobTransitionAllowed(S::kScheduled, S::kManual));     // unschedule
+  EXPECT_TRUE(JobTransitionAllowed(S::kSkipped, S::kCreated));      // process
+  EXPECT_TRUE(JobTransitionAllowed(S::kWaitingForResource, S::kPending));
+  EXPECT_FALSE(JobTransitionAllowed(S::kCreated, S::kRunning));     // must be picked up first
+  EXPECT_FALSE(JobTransitionAllowed(S::kManual, S::kSuccess));
+  EXPECT_FALSE(JobTransitionAllowed(S::kRunning, S::kPending));
+  EXPECT_FALSE(JobTransitionAllowed(S::kRunning, S::kRunning));
+  for (S done : {S::kSuccess, S::kFailed, S::kCanceled}) {
+    EXPECT_FALSE(JobTransitionAllowed(done, S::kPending)) << CiStatusName(done);
+    EXPECT_FALSE(JobTransitionAllowed(done, S::kRunning)) << CiStatusName(done);
+  }
+}
+
+}  // namespace
+}  // namespace slipway

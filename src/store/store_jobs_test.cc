@@ -1,0 +1,306 @@
+// Jobs, crash recovery, logs and artifacts against both backends.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "store/store.h"
+#include "store/store_test_backend.h"
+
+namespace slipway {
+namespace {
+
+class StoreJobsTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ProjectRecord project;
+    project.name = "app";
+    project.path_with_namespace = "group/app";
+    auto created = store_->CreateProject(project);
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    project_id_ = created->id;
+  }
+
+  // A pipeline with jobs named as given; returns their ids in order.
+  std::vector<int64_t> AddPipeline(const std::vector<std::string>& names) {
+    std::vector<JobRecord> jobs;
+    for (const std::string& name : names) {
+      JobRecord j;
+      j.name = name;
+      jobs.push_back(j);
+    }
+    PipelineRecord p;
+    p.project_id = project_id_;
+    p.ref = "main";
+    auto created = store_->CreatePipeline(p, jobs);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    pipeline_id_ = created.ok() ? created->id : 0;
+    auto listed = store_->ListJobs({.pipeline_id = pipeline_id_});
+    std::vector<int64_t> ids;
+    if (listed.ok()) {
+      for (const JobRecord& j : listed->items) ids.push_back(j.id);
+    }
+    return ids;
+  }
+
+  JobRecord Update(int64_t id, CiStatus status) {
+    auto updated = store_->UpdateJob(id, {.status = status});
+    EXPECT_TRUE(updated.ok()) << updated.status().message();
+    return updated.ok() ? *updated : JobRecord{};
+  }
+
+  std::string ReadAll(int64_t job_id) {
+    auto slice = store_->ReadLog(job_id, 0, int64_t{1} << 40);
+    EXPECT_TRUE(slice.ok()) << slice.status().message();
+    return slice.ok() ? slice->bytes : "";
+  }
+
+  int64_t project_id_ = 0;
+  int64_t pipeline_id_ = 0;
+};
+
+TEST_P(StoreJobsTest, StatusChangesFollowGitLabAndSetTimestamps) {
+  int64_t id = AddPipeline({"build"})[0];
+  now_ += 100;
+  EXPECT_EQ(Update(id, CiStatus::kPending).queued_at, now_.load());
+  now_ += 100;
+  EXPECT_EQ(Update(id, CiStatus::kRunning).started_at, now_.load());
+  now_ += 1500;
+  auto failed = store_->UpdateJob(id, {.status = CiStatus::kFailed,
+                                       .exit_code = 2,
+                                       .failure_reason = "script_failure",
+                                       .runner = "shell@host"});
+  ASSERT_TRUE(failed.ok()) << failed.status().message();
+  auto stored = store_->GetJob(id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  const JobRecord& j = **stored;
+  EXPECT_EQ(j.status, CiStatus::kFailed);
+  EXPECT_EQ(j.exit_code, 2);
+  EXPECT_EQ(j.failure_reason, "script_failure");
+  EXPECT_EQ(j.runner, "shell@host");
+  EXPECT_EQ(j.finished_at, now_.load());
+  EXPECT_EQ(j.duration_ms, 1500);
+
+  auto refused = store_->UpdateJob(id, {.status = CiStatus::kRunning});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            "job " + std::to_string(id) + " ('build'): cannot change status from failed to running");
+  auto missing = store_->UpdateJob(999, {.status = CiStatus::kRunning});
+  EXPECT_EQ(missing.status().message(), "job 999 not found");
+}
+
+TEST_P(StoreJobsTest, RetryCreatesANewAttemptAndHidesTheOldOne) {
+  std::vector<int64_t> ids = AddPipeline({"build", "test"});
+  Update(ids[0], CiStatus::kPending);
+  auto running_retry = store_->RetryJob(ids[0]);
+  ASSERT_FALSE(running_retry.ok());
+  EXPECT_EQ(running_retry.status().message(),
+            "job " + std::to_string(ids[0]) + " ('build') cannot be retried while pending");
+  Update(ids[0], CiStatus::kCanceled);
+  ASSERT_TRUE(store_->AppendLog(ids[0], "first attempt\n").ok());
+
+  auto retry = store_->RetryJob(ids[0]);
+  ASSERT_TRUE(retry.ok()) << retry.status().message();
+  EXPECT_EQ(retry->name, "build");
+  EXPECT_EQ(retry->status, CiStatus::kCreated);
+  EXPECT_EQ(retry->retry_count, 1);
+  EXPECT_EQ(retry->log_size, 0);
+  auto twice = store_->RetryJob(ids[0]);
+  EXPECT_EQ(twice.status().message(),
+            "job " + std::to_string(ids[0]) + " ('build') has already been retried");
+
+  auto latest = store_->ListJobs({.pipeline_id = pipeline_id_});
+  ASSERT_TRUE(latest.ok());
+  ASSERT_EQ(latest->total, 2);
+  EXPECT_EQ(latest->items[0].name, "test");
+  EXPECT_EQ(latest->items[1].id, retry->id);
+  auto all = store_->ListJobs({.pipeline_id = pipeline_id_, .include_retried = true});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->total, 3);
+  EXPECT_TRUE(all->items[0].retried);
+}
+
+TEST_P(StoreJobsTest, ListsJobsByScopeAndProjectNewestFirst) {
+  std::vector<int64_t> first = AddPipeline({"a", "b", "c"});
+  std::vector<int64_t> second = AddPipeline({"d", "e"});
+  Update(first[0], CiStatus::kSkipped);
+  Update(second[1], CiStatus::kPending);
+  Update(second[1], CiStatus::kRunning);
+
+  auto project = store_->ListJobs({.project_id = project_id_, .per_page = 2});
+  ASSERT_TRUE(project.ok()) << project.status().message();
+  EXPECT_EQ(project->total, 5);
+  ASSERT_EQ(project->items.size(), 2u);
+  EXPECT_EQ(project->items[0].name, "e");
+  EXPECT_EQ(project->items[1].name, "d");
+  auto page3 = store_->ListJobs({.project_id = project_id_, .page = 3, .per_page = 2});
+  ASSERT_TRUE(page3.ok());
+  ASSERT_EQ(page3->items.size(), 1u);
+  EXPECT_EQ(page3->items[0].name, "a");
+
+  auto scoped = store_->ListJobs(
+      {.project_id = project_id_, .scope = {CiStatus::kRunning, CiStatus::kSkipped}});
+  ASSERT_TRUE(scoped.ok());
+  ASSERT_EQ(scoped->total, 2);
+  EXPECT_EQ(scoped->items[0].name, "e");
+  EXPECT_EQ(scoped->items[1].name, "a");
+
+  auto neither = store_->ListJobs({});
+  EXPECT_EQ(neither.status().message(),
+            "listing jobs needs exactly one of a pipeline id and a project id");
+}
+
+TEST_P(StoreJobsTest, InterruptedJobsFailWithRunnerSystemFailure) {
+  std::vector<int64_t> ids = AddPipeline({"running", "pending", "done"});
+  Update(ids[0], CiStatus::kPending);
+  Update(ids[0], CiStatus::kRunning);
+  Update(ids[1], CiStatus::kPending);
+  Update(ids[2], CiStatus::kSuccess);
+  ASSERT_TRUE(store_->UpdatePipelineStatus(pipeline_id_, CiStatus::kRunning).ok());
+  Reopen();  // As after a crash.
+
+  auto interrupted = store_->MarkInterruptedJobs();
+  ASSERT_TRUE(interrupted.ok()) << interrupted.status().message();
+  ASSERT_EQ(interrupted->size(), 1u);
+  EXPECT_EQ((*interrupted)[0].id, ids[0]);
+  EXPECT_EQ((*interrupted)[0].status, CiStatus::kFailed);
+  EXPECT_EQ((*interrupted)[0].failure_reason, "runner_system_failure");
+  auto stored = store_->GetJob(ids[0]);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->failure_reason, "runner_system_failure");
+  EXPECT_EQ((*store_->GetJob(ids[1]))->status, CiStatus::kPending);
+  // Nothing is running any more, so a second call finds nothing.
+  EXPECT_TRUE(store_->MarkInterruptedJobs()->empty());
+
+  auto resume = store_->ListPipelinesToResume();
+  ASSERT_TRUE(resume.ok());
+  ASSERT_EQ(resume->size(), 1u);
+  EXPECT_EQ((*resume)[0].id, pipeline_id_);
+}
+
+TEST_P(StoreJobsTest, LogsAreReadByByteOffset) {
+  int64_t id = AddPipeline({"build"})[0];
+  EXPECT_EQ(*store_->AppendLog(id, "$ make\n"), 7);
+  EXPECT_EQ(*store_->AppendLog(id, ""), 7);
+  std::string binary("\0\xff\x1b[31mred\x1b[0m\n", 15);
+  EXPECT_EQ(*store_->AppendLog(id, binary), 22);
+  EXPECT_EQ(*store_->AppendLog(id, "done\n"), 27);
+
+  auto middle = store_->ReadLog(id, 5, 10);  // Spans the first two chunks.
+  ASSERT_TRUE(middle.ok()) << middle.status().message();
+  EXPECT_EQ(middle->bytes, std::string("e\n\0\xff\x1b[31mre", 10));
+  EXPECT_EQ(middle->offset, 5);
+  EXPECT_EQ(middle->total_size, 27);
+  EXPECT_EQ(ReadAll(id), "$ make\n" + binary + "done\n");
+  auto tail = store_->ReadLog(id, 25, 100);
+  EXPECT_EQ(tail->bytes, "e\n");
+  auto past_end = store_->ReadLog(id, 1000, 100);
+  ASSERT_TRUE(past_end.ok());
+  EXPECT_EQ(past_end->bytes, "");
+  EXPECT_EQ(past_end->offset, 27);
+  EXPECT_EQ((*store_->GetJob(id))->log_size, 27);
+
+  EXPECT_EQ(store_->ReadLog(id, -1, 10).status().message(), "log offset must not be negative");
+  EXPECT_EQ(store_->ReadLog(id, 0, 0).status().message(), "log read size must be positive");
+  EXPECT_EQ(store_->AppendLog(999, "x").status().message(), "job 999 not found");
+  EXPECT_EQ(store_->ReadLog(999, 0, 1).status().message(), "job 999 not found");
+}
+
+TEST_P(StoreJobsTest, ConcurrentAppendsKeepEveryLineWhole) {
+  std::vector<int64_t> ids = AddPipeline({"a", "b"});
+  constexpr int kThreads = 4;
+  constexpr int kLines = 100;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kLines; ++i) {
+        std::string line = "thread " + std::to_string(t) + " line " + std::to_string(i) + "\n";
+        auto appended = store_->AppendLog(ids[t % 2], line);
+        ASSERT_TRUE(appended.ok()) << appended.status().message();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  for (int job = 0; job < 2; ++job) {
+    std::map<int, int> next_line;  // Per thread: lines arrive in order.
+    std::istringstream in(ReadAll(ids[job]));
+    std::string word, line_word;
+    int thread = 0, line = 0, count = 0;
+    while (in >> word >> thread >> line_word >> line) {
+      ASSERT_EQ(word, "thread");
+      ASSERT_EQ(thread % 2, job);
+      EXPECT_EQ(line, next_line[thread]++);
+      ++count;
+    }
+    EXPECT_EQ(count, kThreads / 2 * kLines);
+  }
+}
+
+TEST_P(StoreJobsTest, LogLinesWrittenBeforeAKillSurvive) {
+  int64_t id = AddPipeline({"build"})[0];
+  Update(id, CiStatus::kPending);
+  Update(id, CiStatus::kRunning);
+  store_.reset();  // The child opens its own connection.
+  constexpr int kLines = 50;
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready[0]);
+    auto store = OpenStore(url_, Options());
+    if (!store.ok()) _exit(1);
+    for (int i = 0; i < kLines; ++i) {
+      if (!(*store)->AppendLog(id, "line " + std::to_string(i) + "\n").ok()) _exit(2);
+      if (write(ready[1], "x", 1) != 1) _exit(3);  // Reported only once stored.
+    }
+    while (true) pause();  // Killed here, never exits cleanly.
+  }
+  close(ready[1]);
+  int reported = 0;
+  char c;
+  while (reported < kLines && read(ready[0], &c, 1) == 1) ++reported;
+  close(ready[0]);
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  ASSERT_EQ(reported, kLines);
+
+  Reopen();
+  std::string expected;
+  for (int i = 0; i < kLines; ++i) expected += "line " + std::to_string(i) + "\n";
+  EXPECT_EQ(ReadAll(id), expected);
+  auto interrupted = store_->MarkInterruptedJobs();
+  ASSERT_TRUE(interrupted.ok());
+  ASSERT_EQ(interrupted->size(), 1u);
+  EXPECT_EQ((*interrupted)[0].log_size, static_cast<int64_t>(expected.size()));
+}
+
+TEST_P(StoreJobsTest, ArtifactsIndexIsKeyedByPath) {
+  int64_t id = AddPipeline({"build"})[0];
+  ASSERT_TRUE(store_->AddArtifact({id, "out/b.bin", "archive", 10, "aa"}).ok());
+  ASSERT_TRUE(store_->AddArtifact({id, "out/a.txt", "archive", 3, "bb"}).ok());
+  ASSERT_TRUE(store_->AddArtifact({id, "out/b.bin", "archive", 12, "cc"}).ok());  // Replaces.
+  auto listed = store_->ListArtifacts(id);
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].path, "out/a.txt");
+  EXPECT_EQ((*listed)[1].size, 12);
+  EXPECT_EQ((*listed)[1].sha256, "cc");
+  EXPECT_FALSE(store_->AddArtifact({999, "x", "archive", 1, "dd"}).ok());
+  EXPECT_EQ(store_->AddArtifact({id, "", "archive", 1, "dd"}).message(),
+            "artifact path must not be empty");
+}
+
+SLIPWAY_STORE_TEST_SUITE(StoreJobsTest);
+
+}  // namespace
+}  // namespace slipway
