@@ -1,8 +1,6 @@
 #include "exec/scheduler.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -15,6 +13,7 @@
 #include "exec/job_log.h"
 #include "exec/run_store.h"
 #include "pipeline/predefined.h"
+#include "util/duration.h"
 
 namespace slipway {
 namespace {
@@ -85,45 +84,11 @@ bool WhenAccepts(When when, JobStatus previous, bool dag) {
 
 bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-// `start_in` of a delayed job ("30 minutes", "1 hour 30 min", "10"). The
-// builder has validated it; anything unreadable counts as no delay.
-// TODO: use util/duration.h once it lands on main.
-std::chrono::milliseconds ParseStartIn(std::string_view text) {
-  double total = 0;
-  size_t pos = 0;
-  auto skip_space = [&] {
-    while (pos < text.size() && (text[pos] == ' ' || text[pos] == ',')) ++pos;
-  };
-  while (true) {
-    skip_space();
-    if (pos >= text.size()) break;
-    size_t start = pos;
-    while (pos < text.size() && ((text[pos] >= '0' && text[pos] <= '9') || text[pos] == '.')) ++pos;
-    if (start == pos) return std::chrono::milliseconds(0);
-    double number = std::strtod(std::string(text.substr(start, pos - start)).c_str(), nullptr);
-    skip_space();
-    start = pos;
-    while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
-    std::string unit(text.substr(start, pos - start));
-    double scale = 1;
-    if (unit.empty() || unit[0] == 's') {
-      scale = 1;
-    } else if (unit.rfind("mo", 0) == 0) {
-      scale = 30 * 86400.0;
-    } else if (unit[0] == 'm') {
-      scale = 60;
-    } else if (unit[0] == 'h') {
-      scale = 3600;
-    } else if (unit[0] == 'd') {
-      scale = 86400;
-    } else if (unit[0] == 'w') {
-      scale = 7 * 86400.0;
-    } else if (unit[0] == 'y') {
-      scale = 365 * 86400.0;
-    }
-    total += number * scale;
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(total * 1000));
+// `start_in` of a delayed job. The builder has validated it; anything
+// unreadable counts as no delay.
+std::chrono::milliseconds StartInDelay(std::string_view text) {
+  StatusOr<int64_t> seconds = ParseDuration(text);
+  return std::chrono::seconds(seconds.ok() ? *seconds : 0);
 }
 
 double Seconds(Clock::TimePoint::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -360,7 +325,7 @@ void Scheduler::Impl::Process(int i) {
     return;
   }
   if (job.when == When::kDelayed) {
-    std::chrono::milliseconds delay = ParseStartIn(job.start_in);
+    std::chrono::milliseconds delay = StartInDelay(job.start_in);
     SetStatus(i, JobStatus::kScheduled);
     timers_.push(Timer{clock_->Now() + delay, i});
     return;
