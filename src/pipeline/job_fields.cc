@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <iterator>
 
+
 namespace slipway {
 namespace {
 
@@ -150,6 +151,9 @@ std::optional<Artifacts> ParseArtifacts(const Node& node, KeywordReader* reader)
     }
   }
   if (const Node* n = FindValue(node, "expire_in")) {
+    // Kept as written: GitLab also reads number words ("one week", corpus
+    // 18) that util/duration does not, so a strict check here would reject
+    // pipelines GitLab runs.
     if (auto s = reader->String(*n, "artifacts:expire_in")) a.expire_in = *s;
   }
   if (const Node* n = FindValue(node, "expose_as")) {

@@ -14,6 +14,10 @@ namespace {
 
 constexpr size_t kMaxJobNameLength = 255;
 constexpr size_t kMaxTags = 50;
+// GitLab caps job timeouts at one month (ActiveSupport's 30.436875 days) and
+// delays at one week.
+constexpr int64_t kMaxTimeoutSeconds = 2629746;
+constexpr int64_t kMaxStartInSeconds = 7 * 24 * 3600;
 
 // Keywords of every job, trigger jobs included (GitLab's Processable).
 #define SLIPWAY_PROCESSABLE_KEYS                                                            \
@@ -66,11 +70,7 @@ bool ReadSimpleKeyword(const std::string& key, const Node& value, Job* job,
   } else if (key == "retry") {
     if (auto retry = ParseRetry(value, r)) job->retry = *retry;
   } else if (key == "timeout") {
-    if (value.AsInt() || IsStringScalar(value)) {
-      // Parsed into seconds where the duration grammar is available.
-    } else {
-      r->Error(value.mark, key, "should be a duration");
-    }
+    if (auto seconds = r->Duration(value, key, kMaxTimeoutSeconds)) job->timeout_seconds = seconds;
   } else if (key == "needs") {
     if (auto needs = ParseNeeds(value, key, r)) job->needs = *needs;
   } else if (key == "dependencies") {
@@ -197,8 +197,8 @@ void ReadWhenAndStart(const Node& config, Job* job, KeywordReader* r) {
   if (job->when == When::kDelayed && !has_rules) {
     if (start_in == nullptr) {
       r->Error(config.mark, "start_in", "should be a duration");
-    } else if (auto s = r->String(*start_in, "start_in")) {
-      job->start_in = *s;
+    } else if (r->Duration(*start_in, "start_in", kMaxStartInSeconds)) {
+      job->start_in = start_in->scalar;
     }
   } else if (start_in != nullptr && !has_rules) {
     r->Error(start_in->mark, "start_in", "must be blank");

@@ -304,6 +304,22 @@ TEST(JobParserTest, OnlyExceptForms) {
   EXPECT_FALSE(r.job("b").except.present);
 }
 
+TEST(JobParserTest, TimeoutAndStartInAreDurations) {
+  BuildResult r = BuildOk(
+      "a:\n  script: x\n  timeout: 3 hours 30 minutes\n"
+      "b:\n  script: x\n  timeout: 3600\n  when: delayed\n  start_in: 1 week\n");
+  EXPECT_EQ(r.job("a").timeout_seconds, 12600);
+  EXPECT_EQ(r.job("b").timeout_seconds, 3600);
+  EXPECT_EQ(r.job("b").start_in, "1 week");
+  EXPECT_EQ(BuildErrors("a:\n  script: x\n  when: delayed\n  start_in: 8 days\n"),
+            "ci.yml:4:13: error: job 'a', key 'start_in': should not exceed the limit\n");
+  EXPECT_EQ(BuildErrors("a:\n  script: x\n  timeout: soon\n"),
+            "ci.yml:3:12: error: job 'a', key 'timeout': should be a duration\n");
+  EXPECT_EQ(BuildOk("a:\n  script: x\n  artifacts:\n    expire_in: one week\n")
+                .job("a").artifacts.expire_in,
+            "one week");
+}
+
 TEST(JobParserTest, TimeoutMustBeADuration) {
   EXPECT_EQ(BuildErrors("job:\n  script: x\n  timeout: [1h]\n"),
             "ci.yml:3:12: error: job 'job', key 'timeout': should be a duration\n");

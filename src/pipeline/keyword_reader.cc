@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "util/duration.h"
+
 namespace slipway {
 namespace {
 
@@ -203,6 +205,22 @@ std::optional<std::vector<int>> KeywordReader::IntOrIntArray(const Node& n,
   if (ok) return out;
   Error(n.mark, key, "should be an integer or an array of integers");
   return std::nullopt;
+}
+
+std::optional<int64_t> KeywordReader::Duration(const Node& n, const std::string& key,
+                                               std::optional<int64_t> limit_seconds) {
+  StatusOr<int64_t> seconds =
+      n.IsScalar() && !n.IsPlainNullScalar() ? ParseDuration(n.scalar)
+                                             : StatusOr<int64_t>(Status::Error("not a scalar"));
+  if (!seconds.ok()) {
+    Error(n.mark, key, "should be a duration");
+    return std::nullopt;
+  }
+  if (limit_seconds && *seconds > *limit_seconds) {
+    Error(n.mark, key, "should not exceed the limit");
+    return std::nullopt;
+  }
+  return *seconds;
 }
 
 std::optional<std::vector<std::string>> KeywordReader::Script(const Node& n,

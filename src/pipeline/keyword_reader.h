@@ -57,6 +57,11 @@ class KeywordReader {
                                                               const std::string& key);
   // An integer or an array of integers.
   std::optional<std::vector<int>> IntOrIntArray(const Node& n, const std::string& key);
+  // A duration as GitLab's ChronicDuration reads it ("1h 30m", "3600"),
+  // in seconds; "should be a duration", or "should not exceed the limit"
+  // when limit_seconds is given and exceeded.
+  std::optional<int64_t> Duration(const Node& n, const std::string& key,
+                                  std::optional<int64_t> limit_seconds = std::nullopt);
   // script / before_script / after_script: a string or an array of strings
   // and arrays of strings nested up to 10 levels deep, flattened in order.
   std::optional<std::vector<std::string>> Script(const Node& n, const std::string& key);

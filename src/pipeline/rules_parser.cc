@@ -8,6 +8,7 @@ namespace slipway {
 namespace {
 
 constexpr int kMaxRulesNesting = 10;
+constexpr int64_t kMaxStartInSeconds = 7 * 24 * 3600;  // GitLab's one-week limit.
 
 std::string Index(const std::string& key, size_t i) { return key + ":" + std::to_string(i); }
 
@@ -111,8 +112,8 @@ std::optional<Rule> ParseRule(const Node& node, RulesScope scope, const std::str
   if (rule.when == When::kDelayed) {
     if (start_in == nullptr) {
       reader->Error(node.mark, key + ":start_in", "can't be blank");
-    } else if (auto s = reader->String(*start_in, key + ":start_in")) {
-      rule.start_in = *s;
+    } else if (reader->Duration(*start_in, key + ":start_in", kMaxStartInSeconds)) {
+      rule.start_in = start_in->scalar;
     }
   } else if (start_in != nullptr) {
     reader->Error(start_in->mark, key, "config contains disallowed keys: start_in");
