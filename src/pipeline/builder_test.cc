@@ -207,5 +207,28 @@ TEST(BuilderTest, EmptyOrNonMapRoot) {
   EXPECT_EQ(diags.FormatAll(), "<input>: error: Please provide content of .gitlab-ci.yml\n");
 }
 
+TEST(BuilderTest, EveryKeywordWithEveryValueShapeGivesAResultOrAnError) {
+  const char* const keys[] = {
+      "stage",        "script",       "before_script", "after_script", "variables",
+      "allow_failure", "retry",       "timeout",       "needs",        "dependencies",
+      "rules",        "only",         "except",        "artifacts",    "cache",
+      "resource_group", "environment", "interruptible", "tags",         "coverage",
+      "parallel",     "when",         "start_in",      "inherit",      "extends",
+      "image",        "services",     "release",       "pages",        "trigger"};
+  const char* const values[] = {"x", "7", "true", "~", "[a, [b, ~], 3]", "{a: b}",
+                                "{a: {b: [c]}}", "[{job: a}, {matrix: [{A: [1]}]}]"};
+  for (const char* key : keys) {
+    for (const char* value : values) {
+      std::string yaml = std::string("job:\n  script: x\n  ") + key + ": " + value + "\n";
+      BuildResult r = BuildYaml(yaml);
+      EXPECT_TRUE(r.config.has_value() || r.diags.HasErrors()) << yaml;
+      for (const Diagnostic& d : r.diags.items()) {
+        EXPECT_EQ(d.mark.file, "ci.yml") << yaml << d.Format();
+        EXPECT_GT(d.mark.line, 0) << yaml << d.Format();
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace slipway
