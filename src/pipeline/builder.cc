@@ -93,6 +93,29 @@ Node CollectDefaults(const Node& root, const Node* default_node, Diagnostics* di
   return ValidateDefaults(merged, diags);
 }
 
+// Resolves matrix expressions in the needs of one matrix instance.
+bool InterpolateNeeds(const ParallelInstance& inst, Job* job, KeywordReader* r) {
+  auto interpolate = [&](std::vector<Need>* needs, const std::string& key) {
+    for (Need& need : *needs) {
+      std::string unknown;
+      auto name = InterpolateMatrix(need.job, inst.variables, &unknown);
+      if (!name) {
+        r->Error(need.mark, key, "'" + unknown + "' is not a matrix identifier of this job");
+        return false;
+      }
+      need.job = std::move(*name);
+    }
+    return true;
+  };
+  if (job->needs && !interpolate(&*job->needs, "needs")) return false;
+  if (job->rules) {
+    for (Rule& rule : *job->rules) {
+      if (rule.needs && !interpolate(&*rule.needs, "rules:needs")) return false;
+    }
+  }
+  return true;
+}
+
 void AddJobInstances(ParsedJob parsed, PipelineConfig* config,
                      std::map<std::string, std::vector<std::string>>* instances,
                      Diagnostics* diags) {
@@ -106,6 +129,7 @@ void AddJobInstances(ParsedJob parsed, PipelineConfig* config,
   std::vector<std::string>& names = (*instances)[parsed.job.base_name];
   for (ParallelInstance& inst : *expanded) {
     Job job = parsed.job;
+    if (!inst.variables.empty() && !InterpolateNeeds(inst, &job, &r)) return;
     job.name = inst.name;
     job.parallel_index = inst.index;
     job.parallel_total = inst.total;

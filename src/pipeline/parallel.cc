@@ -104,6 +104,37 @@ std::optional<std::vector<ParallelInstance>> ExpandMatrix(const std::string& bas
   return out;
 }
 
+std::optional<std::string> InterpolateMatrix(std::string_view text, const VariableList& values,
+                                             std::string* unknown) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    size_t open = text.find("$[[", pos);
+    size_t close = open == std::string_view::npos ? open : text.find("]]", open + 3);
+    if (close == std::string_view::npos) break;
+    std::string_view inner = text.substr(open + 3, close - open - 3);
+    while (!inner.empty() && inner.front() == ' ') inner.remove_prefix(1);
+    while (!inner.empty() && inner.back() == ' ') inner.remove_suffix(1);
+    if (!inner.starts_with("matrix.")) {
+      // Not a matrix expression (e.g. inputs); left for whoever owns it.
+      out.append(text.substr(pos, close + 2 - pos));
+      pos = close + 2;
+      continue;
+    }
+    std::string_view name = inner.substr(7);
+    const std::string* value = values.Get(name);
+    if (value == nullptr) {
+      *unknown = std::string(name);
+      return std::nullopt;
+    }
+    out.append(text.substr(pos, open - pos));
+    out += *value;
+    pos = close + 2;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
 std::optional<std::vector<ParallelInstance>> ExpandParallel(const std::string& base_name,
                                                             const Node& parallel,
                                                             KeywordReader* reader) {

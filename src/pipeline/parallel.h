@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/node.h"
@@ -37,6 +38,13 @@ std::optional<std::vector<ParallelInstance>> ExpandMatrix(const std::string& bas
                                                           const Node& matrix,
                                                           const std::string& key,
                                                           KeywordReader* reader);
+
+// Matrix expressions: replaces each `$[[ matrix.NAME ]]` in text with the
+// value of NAME in one instance's matrix variables, as GitLab does in the
+// `needs` of a parallel:matrix job. Returns nullopt and sets *unknown to the
+// identifier when NAME is not one of the instance's matrix variables.
+std::optional<std::string> InterpolateMatrix(std::string_view text, const VariableList& values,
+                                             std::string* unknown);
 
 }  // namespace slipway
 

@@ -98,5 +98,25 @@ TEST(ParallelTest, NeedsAnInstanceByItsGeneratedName) {
   EXPECT_FALSE((*r.job("test").needs)[0].artifacts);
 }
 
+TEST(ParallelTest, MatrixExpressionsInNeeds) {
+  // From GitLab's "Matrix expressions" page, as corpus 38 uses them.
+  BuildResult r = BuildOk(
+      "linux:build:\n  stage: build\n  script: echo\n  parallel:\n    matrix:\n"
+      "      - PROVIDER: [aws, gcp]\n        STACK: [monitoring, app1]\n"
+      "linux:test:\n  stage: test\n  script: echo\n  parallel:\n    matrix:\n"
+      "      - PROVIDER: [aws, gcp]\n        STACK: [monitoring, app1]\n"
+      "  needs:\n    - job: linux:build\n      parallel:\n        matrix:\n"
+      "          - PROVIDER: ['$[[ matrix.PROVIDER ]]']\n            STACK: ['$[[ matrix.STACK ]]']\n");
+  const Job& job = r.job("linux:test: [gcp, app1]");
+  ASSERT_EQ(job.needs->size(), 1u);
+  EXPECT_EQ((*job.needs)[0].job, "linux:build: [gcp, app1]");
+  EXPECT_EQ(BuildErrors("b:\n  stage: build\n  script: x\n  parallel:\n    matrix:\n      - A: [1]\n"
+                        "t:\n  script: x\n  parallel:\n    matrix:\n      - A: [1]\n"
+                        "  needs:\n    - job: b\n      parallel:\n        matrix:\n"
+                        "          - A: '$[[ matrix.B ]]'\n"),
+            "ci.yml:13:7: error: job 't', key 'needs': 'B' is not a matrix identifier of this "
+            "job\n");
+}
+
 }  // namespace
 }  // namespace slipway
