@@ -116,6 +116,24 @@ bool InterpolateNeeds(const ParallelInstance& inst, Job* job, KeywordReader* r) 
   return true;
 }
 
+// GitLab's warning for a job whose last rule is a bare `when:` (other than
+// never) while workflow:rules is absent: such a job runs in both branch and
+// merge request pipelines.
+void WarnAboutDuplicatePipelines(const ParsedJob& parsed, Diagnostics* diags) {
+  if (!parsed.job.rules || parsed.job.rules->empty()) return;
+  const Rule& last = parsed.job.rules->back();
+  bool bare_when = last.when && *last.when != When::kNever && !last.if_expr && !last.changes &&
+                   !last.exists && last.start_in.empty() && !last.allow_failure &&
+                   last.variables.empty() && !last.needs && !last.interruptible;
+  if (!bare_when) return;
+  diags->Warning(last.mark,
+                 "may allow multiple pipelines to run for a single action due to `rules:when` "
+                 "clause with no `workflow:rules` - read more: "
+                 "https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html"
+                 "#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning",
+                 parsed.job.name, "rules");
+}
+
 void AddJobInstances(ParsedJob parsed, PipelineConfig* config,
                      std::map<std::string, std::vector<std::string>>* instances,
                      Diagnostics* diags) {
@@ -191,6 +209,7 @@ std::optional<PipelineConfig> BuildPipelineConfig(const Node& root, Diagnostics*
       continue;
     }
     if (auto parsed = ParseJob(e->key, e->key_mark, e->value, context, diags)) {
+      if (!config.workflow.rules) WarnAboutDuplicatePipelines(*parsed, diags);
       AddJobInstances(std::move(*parsed), &config, &instances, diags);
     }
   }

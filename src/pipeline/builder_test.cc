@@ -184,6 +184,20 @@ TEST(BuilderTest, WorkflowRulesOnlyAllowAlwaysAndNever) {
             "ci.yml:3:13: error: key 'workflow:rules:0:when': unknown value: manual\n");
 }
 
+TEST(BuilderTest, WarnsAboutBareWhenWithoutWorkflowRules) {
+  BuildResult r = BuildOk("test:\n  script: x\n  rules:\n    - if: $A\n    - when: on_success\n");
+  EXPECT_EQ(r.diags.FormatAll(),
+            "ci.yml:5:7: warning: job 'test', key 'rules': may allow multiple pipelines to run "
+            "for a single action due to `rules:when` clause with no `workflow:rules` - read "
+            "more: https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html"
+            "#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning\n");
+  EXPECT_TRUE(BuildOk("workflow:\n  rules:\n    - when: always\n"
+                      "test:\n  script: x\n  rules:\n    - when: on_success\n")
+                  .diags.items()
+                  .empty());
+  EXPECT_TRUE(BuildOk("test:\n  script: x\n  rules:\n    - when: never\n").diags.items().empty());
+}
+
 TEST(BuilderTest, TriggerJobIsAJobWithoutScript) {
   BuildResult r = BuildOk("child:\n  trigger:\n    include: child.yml\n  stage: deploy\n");
   EXPECT_TRUE(r.job("child").trigger.has_value());
