@@ -26,10 +26,21 @@ struct LoadOptions {
   // Variables visible to `include:rules` and `include` path expansion
   // (predefined CI_* variables and --variable values).
   VariableList variables;
+  // Pipeline inputs for the root file's `spec:inputs` header: a map from
+  // input name to value, or null to use the defaults.
+  Node inputs;
 };
+
+// GitLab's limit on included files per pipeline (each inclusion counts, also
+// repeated ones; the root file does not).
+inline constexpr int kMaxIncludes = 150;
 
 // Loads the root file and its includes into one merged top-level map, then
 // resolves !reference tags. Returns nullopt if any error was reported.
+// Only `include: local` (string, `local:`, wildcards) is read; `remote`,
+// `project`, `template`, `component` and `artifact` includes whose rules let
+// them in are errors at the include ("slipway cannot fetch ..."). See
+// docs/config-loading.md for the merge order, limits and messages.
 std::optional<Node> LoadConfig(const LoadOptions& options, Diagnostics* diags);
 
 // Writes a node tree back as YAML (block style, stable key order as in the

@@ -1,0 +1,326 @@
+// LoadConfig: the root file, its `include:`s (recursively), inputs, the
+// merge, and !reference resolution.
+#include "config/loader.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "config/deep_merge.h"
+#include "config/include_rules.h"
+#include "config/inputs.h"
+#include "config/reference.h"
+#include "pipeline/extends.h"
+#include "util/glob.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kIncludeKeys[] = {"local",  "file",      "remote", "project",
+                                             "ref",    "template",  "artifact", "job",
+                                             "component", "rules",  "inputs", "integrity",
+                                             "cache"};
+
+bool IsUrl(std::string_view s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
+
+bool HasYamlExtension(std::string_view path) {
+  std::string name = fs::path(std::string(path)).filename().string();
+  for (std::string_view ext : {".yml", ".yaml"}) {
+    if (name.size() > ext.size()) {
+      std::string tail = name.substr(name.size() - ext.size());
+      for (char& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (tail == ext) return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> ReadFile(const fs::path& path, std::string* error) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    *error = fs::exists(path, ec) ? "not a regular file" : "no such file";
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// How the include names what slipway cannot fetch, in the form
+// `type:location` (for project includes `project:path:file@ref`).
+std::string DescribeRemote(const Node& entry, std::string_view type) {
+  auto text = [&](std::string_view key) {
+    const Node* n = entry.Find(key);
+    return n && n->IsScalar() ? n->scalar : std::string();
+  };
+  if (type == "project") {
+    std::string ref = text("ref");
+    return "project:" + text("project") + ":" + text("file") + (ref.empty() ? "" : "@" + ref);
+  }
+  return std::string(type) + ":" + text(type);
+}
+
+class Loader {
+ public:
+  Loader(const LoadOptions& options, Diagnostics* diags) : options_(options), diags_(diags) {}
+
+  std::optional<Node> LoadRoot() {
+    fs::path path = fs::path(options_.file).is_absolute()
+                        ? fs::path(options_.file)
+                        : fs::path(options_.project_dir) / options_.file;
+    Mark mark{options_.file, 0, 0};
+    std::string error;
+    std::optional<std::string> text = ReadFile(path, &error);
+    if (!text) {
+      diags_->Error(mark, "cannot read the pipeline file: " + error);
+      return std::nullopt;
+    }
+    std::optional<Node> content = Parse(*text, options_.file, &options_.inputs, mark, "");
+    if (!content) return std::nullopt;
+    if (content->IsNull() || (content->IsMap() && content->entries.empty())) {
+      diags_->Error(mark, "Please provide content of " + options_.file);
+      return std::nullopt;
+    }
+    if (!content->IsMap()) {
+      diags_->Error(content->mark, "Invalid configuration format");
+      return std::nullopt;
+    }
+    return ExpandIncludes(std::move(*content));
+  }
+
+ private:
+  // Parses a file's text, applies its `spec:inputs` header, and returns the
+  // content document (null for an empty file).
+  std::optional<Node> Parse(const std::string& text, const std::string& file, const Node* inputs,
+                            const Mark& include_mark, const std::string& prefix) {
+    std::optional<std::vector<Node>> docs = ParseYaml(text, file, diags_);
+    if (!docs) return std::nullopt;
+    bool has_inputs = inputs != nullptr && inputs->IsMap() && !inputs->entries.empty();
+    if (!HasSpecHeader(*docs)) {
+      if (has_inputs) {
+        std::string names;
+        for (const MapEntry& e : inputs->entries) names += (names.empty() ? "" : ", ") + e.key;
+        diags_->Error(include_mark, prefix + "unknown input arguments: " + names);
+        return std::nullopt;
+      }
+      return docs->empty() ? Node::Null(Mark{file, 1, 1}) : std::move((*docs)[0]);
+    }
+    Node content = std::move(docs->back());
+    InputsSource source{include_mark.line > 0 ? include_mark : (*docs)[0].mark, prefix};
+    if (!ApplyInputs((*docs)[0], inputs, source, options_.variables, &content, diags_)) {
+      return std::nullopt;
+    }
+    return content;
+  }
+
+  // Returns content with its includes merged in (GitLab: every included
+  // file in order, then the including file on top).
+  std::optional<Node> ExpandIncludes(Node content) {
+    const MapEntry* include = content.FindEntry("include");
+    if (include == nullptr) return content;
+    Node include_value = include->value;
+    content.Erase("include");
+    std::vector<const Node*> entries;
+    if (include_value.IsSequence()) {
+      for (const Node& item : include_value.items) entries.push_back(&item);
+    } else if (!include_value.IsNull()) {
+      entries.push_back(&include_value);
+    }
+    Node merged = Node::Map(content.mark);
+    bool ok = true;
+    for (const Node* entry : entries) {
+      if (!IncludeEntry(*entry, &merged)) ok = false;
+      if (limit_reached_) return std::nullopt;
+    }
+    if (!ok) return std::nullopt;
+    DeepMerge(&merged, std::move(content));
+    return merged;
+  }
+
+  // Handles one item of `include:`; merges what it names into merged.
+  bool IncludeEntry(const Node& entry, Node* merged) {
+    if (entry.IsScalar()) {
+      std::string location = ExpandVariables(entry.scalar, options_.variables);
+      if (IsUrl(location)) return CannotFetch(entry.mark, "remote:" + entry.scalar);
+      return IncludeLocal(location, nullptr, entry.mark, merged);
+    }
+    if (!entry.IsMap()) {
+      diags_->Error(entry.mark, "include config should be a hash, a string or an array of them");
+      return false;
+    }
+    for (const MapEntry& e : entry.entries) {
+      bool known = false;
+      for (std::string_view key : kIncludeKeys) known = known || e.key == key;
+      if (!known) {
+        diags_->Error(e.key_mark, "include config contains unknown keys: " + e.key);
+        return false;
+      }
+    }
+    std::vector<std::string_view> types;
+    if (entry.Find("local")) types.push_back("local");
+    if (entry.Find("project") && entry.Find("file")) types.push_back("project");
+    if (entry.Find("remote")) types.push_back("remote");
+    if (entry.Find("template")) types.push_back("template");
+    if (entry.Find("artifact") && entry.Find("job")) types.push_back("artifact");
+    if (entry.Find("component")) types.push_back("component");
+    if (types.size() != 1) {
+      diags_->Error(entry.mark,
+                    types.empty()
+                        ? "include does not have a valid subkey. Valid subkeys are: `local`, "
+                          "`project`, `remote`, `template`, `artifact`, `component`"
+                        : "Each include must use only one of: `local`, `project`, `remote`, "
+                          "`template`, `artifact`, `component`");
+      return false;
+    }
+    std::optional<bool> allowed =
+        EvaluateIncludeRules(entry.Find("rules"), options_.project_dir, options_.variables, diags_);
+    if (!allowed) return false;
+    if (!*allowed) return true;
+    if (types[0] != "local") {
+      if (types[0] == "project" && entry.Find("file")->IsSequence()) {
+        Node one = entry;
+        bool ok = true;
+        for (const Node& file : entry.Find("file")->items) {
+          one.Set("file", file);
+          ok = CannotFetch(entry.mark, DescribeRemote(one, "project")) && ok;
+        }
+        return ok;
+      }
+      return CannotFetch(entry.mark, DescribeRemote(entry, types[0]));
+    }
+    const Node& local = *entry.Find("local");
+    if (!local.IsScalar()) {
+      diags_->Error(local.mark, "Included file `" + local.scalar + "` needs to be a string");
+      return false;
+    }
+    return IncludeLocal(ExpandVariables(local.scalar, options_.variables), entry.Find("inputs"),
+                        entry.mark, merged);
+  }
+
+  bool CannotFetch(const Mark& mark, const std::string& what) {
+    diags_->Error(mark, "cannot fetch `" + what +
+                            "`: slipway runs pipelines offline and reads only `local` includes");
+    return false;
+  }
+
+  bool IncludeLocal(const std::string& location, const Node* inputs, const Mark& mark,
+                    Node* merged) {
+    std::string path = location;
+    while (!path.empty() && path.front() == '/') path.erase(path.begin());
+    if (path.find('*') == std::string::npos) return IncludeFile(path, inputs, mark, merged);
+    // GitLab turns each match into a plain `{local: path}`: inputs given
+    // next to a wildcard do not reach the matched files.
+    StatusOr<std::vector<std::string>> matches =
+        FindFiles(options_.project_dir, path, GlobSyntax::kIncludeWildcard);
+    if (!matches.ok()) {
+      diags_->Error(mark, matches.status().message());
+      return false;
+    }
+    bool ok = true;
+    for (const std::string& match : *matches) {
+      ok = IncludeFile(match, nullptr, mark, merged) && ok;
+      if (limit_reached_) return false;
+    }
+    return ok;
+  }
+
+  bool IncludeFile(const std::string& path, const Node* inputs, const Mark& mark, Node* merged) {
+    if (include_count_ >= kMaxIncludes) {
+      diags_->Error(mark, "Maximum of " + std::to_string(kMaxIncludes) +
+                              " nested includes are allowed!");
+      limit_reached_ = true;
+      return false;
+    }
+    ++include_count_;
+    if (!HasYamlExtension(path)) {
+      diags_->Error(mark, "Included file `" + path + "` does not have YAML extension!");
+      return false;
+    }
+    fs::path normal = fs::path(path).lexically_normal();
+    std::string error;
+    std::optional<std::string> text;
+    if (!normal.empty() && *normal.begin() != "..") {
+      text = ReadFile(fs::path(options_.project_dir) / normal, &error);
+    }
+    if (!text) {
+      diags_->Error(mark, "Local file `" + path + "` does not exist!");
+      return false;
+    }
+    if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
+      diags_->Error(mark, "Local file `" + path + "` is empty!");
+      return false;
+    }
+    std::string prefix = "`" + path + "`: ";
+    std::optional<Node> content = Parse(*text, path, inputs, mark, prefix);
+    if (!content) return false;
+    if (!content->IsMap()) {
+      diags_->Error(mark, "Included file `" + path + "` does not have valid YAML syntax!");
+      return false;
+    }
+    std::optional<Node> expanded = ExpandIncludes(std::move(*content));
+    if (!expanded) return false;
+    DeepMerge(merged, std::move(*expanded));
+    return true;
+  }
+
+  const LoadOptions& options_;
+  Diagnostics* diags_;
+  int include_count_ = 0;
+  bool limit_reached_ = false;
+};
+
+// GitLab's reserved top-level keywords: never jobs, never extended.
+bool IsReservedKeyword(std::string_view key) {
+  for (std::string_view word : {"include", "before_script", "image", "services", "after_script",
+                                "variables", "stages", "cache"}) {
+    if (key == word) return true;
+  }
+  return false;
+}
+
+// GitLab resolves `extends` before `!reference` (Config#build_config: load,
+// includes, extends, tags), so a reference may name keys that a template
+// only gets through `extends`. Running extends here as well as in the
+// pipeline builder is harmless: merging an entry's parents into it again
+// changes nothing.
+bool ResolveTopLevelExtends(Node* root, Diagnostics* diags) {
+  std::vector<MapEntry> candidates;
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < root->entries.size(); ++i) {
+    const std::string& key = root->entries[i].key;
+    if (IsReservedKeyword(key) || key == "spec") continue;
+    candidates.push_back(root->entries[i]);
+    positions.push_back(i);
+  }
+  bool ok = ResolveExtends(&candidates, diags);
+  for (size_t k = 0; k < positions.size(); ++k) {
+    root->entries[positions[k]].value = std::move(candidates[k].value);
+  }
+  return ok;
+}
+
+}  // namespace
+
+std::optional<Node> LoadConfig(const LoadOptions& options, Diagnostics* diags) {
+  Loader loader(options, diags);
+  std::optional<Node> config = loader.LoadRoot();
+  if (!config) return std::nullopt;
+  if (!ResolveTopLevelExtends(&*config, diags)) return std::nullopt;
+  if (!ResolveReferences(&*config, diags)) return std::nullopt;
+  if (diags->HasErrors()) return std::nullopt;
+  return config;
+}
+
+}  // namespace slipway
