@@ -145,6 +145,19 @@ StatusOr<std::vector<TreeEntry>> ListTree(const std::string& root,
   return entries;
 }
 
+StatusOr<std::vector<std::string>> ListNames(const std::string& dir_path) {
+  DIR* dir = opendir(dir_path.c_str());
+  if (dir == nullptr) return ErrnoStatus("cannot list", dir_path);
+  std::vector<std::string> names;
+  while (dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 Status MakeDirs(const std::string& path) {
   if (path.empty()) return Status::Ok();
   if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) {
@@ -227,15 +240,9 @@ Status RemoveTree(const std::string& path) {
   }
   // A job may leave read-only directories behind; make them writable first.
   chmod(path.c_str(), (st.st_mode & 07777) | S_IRWXU);
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return ErrnoStatus("cannot list", path);
-  std::vector<std::string> names;
-  while (dirent* e = readdir(dir)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  closedir(dir);
-  for (const std::string& name : names) {
+  StatusOr<std::vector<std::string>> names = ListNames(path);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
     Status s = RemoveTree(JoinPath(path, name));
     if (!s.ok()) return s;
   }

@@ -27,6 +27,9 @@ struct TreeEntry {
 StatusOr<std::vector<TreeEntry>> ListTree(const std::string& root,
                                           const std::vector<std::string>& skip_top_level = {});
 
+// The names in one directory (not recursive, without "." and ".."), sorted.
+StatusOr<std::vector<std::string>> ListNames(const std::string& dir);
+
 // Copies one file, symlink or (empty) directory from `from` to `to`, creating
 // to's parent directories. An existing file at `to` is replaced.
 Status CopyEntry(const std::string& from, const std::string& to);

@@ -1,40 +1,25 @@
 #include "exec/shell_executor.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdlib>
 
+#include "exec/artifacts.h"
 #include "exec/bash_script.h"
+#include "exec/cache.h"
 #include "exec/file_tree.h"
 
 namespace slipway {
 namespace {
 
-// The attempt's log: every byte goes to the log file and the LogSink.
+// The attempt's output as the LogSink receives it, with slipway's own lines
+// kept on lines of their own.
 class JobLog {
  public:
-  JobLog(const std::string& path, std::string job_name, LogSink* sink)
-      : fd_(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)),
-        job_name_(std::move(job_name)),
-        sink_(sink) {}
-  ~JobLog() {
-    if (fd_ >= 0) close(fd_);
-  }
-  JobLog(const JobLog&) = delete;
-  JobLog& operator=(const JobLog&) = delete;
+  JobLog(std::string job_name, LogSink* sink) : job_name_(std::move(job_name)), sink_(sink) {}
 
   void Write(std::string_view bytes) {
     if (bytes.empty()) return;
     at_line_start_ = bytes.back() == '\n';
     if (sink_ != nullptr) sink_->Write(job_name_, bytes);
-    size_t done = 0;
-    while (fd_ >= 0 && done < bytes.size()) {
-      ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;  // A full disk must not fail the job; the sink still has it.
-      done += static_cast<size_t>(n);
-    }
   }
   // Writes text as a line of its own (after a newline if the job's output
   // ended mid-line).
@@ -46,7 +31,6 @@ class JobLog {
   }
 
  private:
-  int fd_;
   std::string job_name_;
   LogSink* sink_;
   bool at_line_start_ = true;
@@ -79,6 +63,86 @@ bool ValidEnvName(std::string_view name) {
          name.find('\0') == std::string_view::npos;
 }
 
+bool WhenMatches(const std::string& when, JobOutcome outcome) {
+  if (outcome == JobOutcome::kCanceled) return false;
+  if (when == "always") return true;
+  if (when == "on_failure") return outcome == JobOutcome::kFailed;
+  return outcome == JobOutcome::kSuccess;
+}
+
+void RestoreCaches(const Job& job, const std::vector<std::string>& keys,
+                   const VariableList& vars, const JobContext& context,
+                   const std::string& workspace, JobLog* log) {
+  CacheStore store(context.cache_dir);
+  for (size_t i = 0; i < job.caches.size(); ++i) {
+    const Cache& cache = job.caches[i];
+    if (cache.policy == "push") continue;
+    log->Line("Restoring cache");
+    bool restored = false;
+    for (const std::string& key : RestoreKeys(cache, keys[i], vars)) {
+      log->Line("Checking cache for " + key + "...");
+      StatusOr<std::string> found = store.Restore({key}, workspace);
+      if (!found.ok()) {
+        log->Line("WARNING: " + found.status().message());
+      } else if (!found->empty()) {
+        log->Line("Successfully extracted cache");
+        restored = true;
+        break;
+      } else {
+        log->Line("WARNING: file does not exist");
+      }
+    }
+    if (!restored) log->Line("Failed to extract cache");
+  }
+}
+
+void SaveCaches(const Job& job, const std::vector<std::string>& keys, const VariableList& vars,
+                const JobContext& context, const std::string& workspace,
+                const std::unordered_set<std::string>& source_files, JobOutcome outcome,
+                JobLog* log) {
+  CacheStore store(context.cache_dir);
+  for (size_t i = 0; i < job.caches.size(); ++i) {
+    const Cache& cache = job.caches[i];
+    if (cache.policy == "pull" || !WhenMatches(cache.when, outcome)) continue;
+    log->Line(outcome == JobOutcome::kSuccess ? "Saving cache for successful job"
+                                              : "Saving cache for failed job");
+    log->Line("Creating cache " + keys[i] + "...");
+    StatusOr<std::vector<TreeEntry>> entries = ListTree(workspace, {".git"});
+    if (!entries.ok()) {
+      log->Line("WARNING: " + entries.status().message());
+      continue;
+    }
+    Artifacts as_artifacts;  // cache:paths/untracked select files as artifacts do.
+    as_artifacts.paths = cache.paths;
+    as_artifacts.untracked = cache.untracked;
+    std::vector<TreeEntry> chosen =
+        SelectEntries(*entries, ArtifactSelection(as_artifacts, vars), source_files, workspace,
+                      [&](const std::string& line) { log->Line(line); });
+    Status saved = store.Save(keys[i], workspace, chosen);
+    log->Line(saved.ok() ? "Created cache" : "WARNING: " + saved.message());
+  }
+}
+
+Status UploadArtifacts(const Job& job, const VariableList& vars, const std::string& workspace,
+                       const std::unordered_set<std::string>& source_files,
+                       const std::string& job_dir, JobResult* result, JobLog* log) {
+  const Artifacts& artifacts = job.artifacts;
+  if (!artifacts.present || !WhenMatches(artifacts.when, result->outcome)) return Status::Ok();
+  log->Line(result->outcome == JobOutcome::kSuccess ? "Uploading artifacts for successful job"
+                                                    : "Uploading artifacts for failed job");
+  LogLineFn line = [&](const std::string& text) { log->Line(text); };
+  if (!artifacts.paths.empty() || artifacts.untracked) {
+    log->Line("Uploading artifacts...");
+    Status s = CollectArtifacts(artifacts, vars, workspace, source_files, job_dir, line);
+    if (!s.ok()) return s;
+  }
+  StatusOr<Reports> reports = CollectReports(artifacts, vars, workspace, job_dir, line);
+  if (!reports.ok()) return reports.status();
+  result->dotenv = std::move(reports->dotenv);
+  result->summary = std::move(reports->summary);
+  return Status::Ok();
+}
+
 }  // namespace
 
 ShellExecutor::ShellExecutor(Options options, ProcessRunner* runner)
@@ -107,8 +171,7 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
   JobResult result;
   result.outcome = JobOutcome::kFailed;
   Status made = MakeDirs(context.job_dir);
-  result.log_path = JoinPath(context.job_dir, "attempt-" + std::to_string(context.attempt) + ".log");
-  JobLog log(result.log_path, job.name, sink);
+  JobLog log(job.name, sink);
   auto system_failure = [&](const std::string& what, const Status& status) {
     log.Line("ERROR: " + what + ": " + status.message());
     log.Line("ERROR: Job failed (system failure)");
@@ -134,6 +197,20 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
   VariableList variables = context.variables;
   variables.Set("CI_PROJECT_DIR", workspace);
   variables.Set("CI_BUILDS_DIR", context.job_dir);
+
+  // GitLab Runner's order: caches first, then the artifacts of earlier jobs.
+  std::vector<std::string> cache_keys;
+  for (size_t i = 0; i < job.caches.size(); ++i) {
+    cache_keys.push_back(
+        CacheKey(job.caches[i], i, variables, (*snapshot)->dir, (*snapshot)->entries));
+  }
+  if (!context.cache_dir.empty()) RestoreCaches(job, cache_keys, variables, context, workspace, &log);
+  for (const std::string& from : context.artifact_job_dirs) {
+    if (!IsDirectory(ArtifactsDir(from))) continue;
+    log.Line("Downloading artifacts from " + from);
+    Status restored = RestoreArtifacts(from, workspace);
+    if (!restored.ok()) return system_failure("Downloading artifacts failed", restored);
+  }
 
   ProcessSpec spec;
   spec.env = JobEnvironment(variables);
@@ -194,6 +271,22 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
     }
   }
 
+  if (result.outcome != JobOutcome::kCanceled) {
+    if (!context.cache_dir.empty()) {
+      SaveCaches(job, cache_keys, variables, context, workspace, (*snapshot)->source_files,
+                 result.outcome, &log);
+    }
+    Status uploaded = UploadArtifacts(job, variables, workspace, (*snapshot)->source_files,
+                                      context.job_dir, &result, &log);
+    if (!uploaded.ok()) {
+      log.Line("ERROR: Uploading artifacts failed: " + uploaded.message());
+      if (result.outcome == JobOutcome::kSuccess) {
+        result.outcome = JobOutcome::kFailed;
+        result.failure_reason = "unknown_failure";
+      }
+    }
+  }
+
   switch (result.outcome) {
     case JobOutcome::kSuccess:
       log.Line("Job succeeded");
@@ -202,7 +295,9 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
       log.Line("ERROR: Job failed: canceled");
       break;
     case JobOutcome::kFailed:
-      if (timed_out) {
+      if (result.failure_reason == "unknown_failure") {
+        log.Line("ERROR: Job failed: artifacts could not be uploaded");
+      } else if (timed_out) {
         log.Line("ERROR: Job failed: execution took longer than " +
                  GoDuration(context.timeout.value_or(std::chrono::milliseconds(0))) + " seconds");
       } else {

@@ -14,8 +14,8 @@
 //      changes the job's. It also runs after a timeout; after a cancel it gets
 //      at most kill_grace.
 //   5. caches saved and artifacts collected per their `when`.
-// The log of the attempt is written to <job_dir>/attempt-<n>.log and streamed
-// to the LogSink.
+// Everything the attempt logs goes to the LogSink (which keeps the job's log
+// file); JobResult::log_path is left empty.
 //
 // Environment of the job's processes: exactly the job's variables (values
 // expanded as GitLab Runner expands them, except `expand: false` ones) plus

@@ -82,8 +82,6 @@ TEST_F(ShellExecutorTest, EchoesCommandsAndSucceeds) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.failure_reason, "");
   EXPECT_EQ(Output(), "$ echo one\none\n$ echo two\ntwo\nJob succeeded\n");
-  EXPECT_EQ(Slurp(r.log_path), sink_.Text("job"));
-  EXPECT_EQ(r.log_path, tmp_.Sub("run/jobs/job/attempt-1.log"));
 }
 
 TEST_F(ShellExecutorTest, StopsAtFirstFailingCommandWithItsExitCode) {
@@ -213,6 +211,121 @@ TEST_F(ShellExecutorTest, MissingProjectIsASystemFailure) {
   JobResult r = Run(MakeJob({"true"}), context);
   EXPECT_EQ(r.outcome, JobOutcome::kFailed);
   EXPECT_EQ(r.failure_reason, "runner_system_failure");
+}
+
+TEST_F(ShellExecutorTest, ArtifactsFollowWhenAndAreRestoredIntoLaterJobs) {
+  Job build = MakeJob({"mkdir -p out && echo built > out/app && echo x > scratch.tmp"});
+  build.artifacts.present = true;
+  build.artifacts.paths = {"out/", "missing/"};
+  build.artifacts.untracked = true;
+  build.artifacts.exclude = {"*.tmp"};
+  JobContext build_context = Context("build");
+  JobResult r = Run(build, build_context);
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess);
+  EXPECT_NE(Output().find("Uploading artifacts for successful job\nUploading artifacts...\n"
+                          "out: found 2 matching artifact files and directories\n"
+                          "WARNING: missing: no matching files."),
+            std::string::npos)
+      << Output();
+  EXPECT_EQ(Slurp(build_context.job_dir + "/artifacts/out/app"), "built\n");
+  EXPECT_FALSE(PathExists(build_context.job_dir + "/artifacts/scratch.tmp"));
+  EXPECT_FALSE(PathExists(build_context.job_dir + "/artifacts/greeting.txt"));
+
+  JobContext test_context = Context("test");
+  test_context.artifact_job_dirs = {build_context.job_dir};
+  JobResult t = Run(MakeJob({"cat out/app"}), test_context);
+  EXPECT_EQ(t.outcome, JobOutcome::kSuccess);
+  EXPECT_NE(sink_.Text("job").find("$ cat out/app\nbuilt\n"), std::string::npos);
+
+  // on_success artifacts of a failed job are not kept; on_failure ones are.
+  Job failing = MakeJob({"echo f > f.txt", "false"});
+  failing.artifacts.present = true;
+  failing.artifacts.paths = {"f.txt"};
+  JobContext failing_context = Context("failing");
+  Run(failing, failing_context);
+  EXPECT_FALSE(PathExists(failing_context.job_dir + "/artifacts/f.txt"));
+  failing.artifacts.when = "on_failure";
+  Run(failing, failing_context);
+  EXPECT_EQ(Slurp(failing_context.job_dir + "/artifacts/f.txt"), "f\n");
+}
+
+TEST_F(ShellExecutorTest, DotenvAndJunitReportsReachTheResult) {
+  Job job = MakeJob({"echo VERSION=$CI_JOB_NAME-1 > build.env",
+                     "echo '<testcase name=\"a\"><failure/></testcase>' > junit.xml"});
+  job.artifacts.present = true;
+  job.artifacts.reports["dotenv"] = {"build.env"};
+  job.artifacts.reports["junit"] = {"junit.xml"};
+  JobContext context = Context();
+  context.variables.Set("CI_JOB_NAME", "job");
+  JobResult r = Run(job, context);
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess);
+  ASSERT_NE(r.dotenv.Get("VERSION"), nullptr);
+  EXPECT_EQ(*r.dotenv.Get("VERSION"), "job-1");
+  EXPECT_EQ(r.summary, "junit: 1 total, 0 success, 1 failed, 0 skipped, 0 error");
+
+  // A dotenv file GitLab would reject fails the job.
+  Job bad = MakeJob({"echo '# not a variable' > build.env"});
+  bad.artifacts.present = true;
+  bad.artifacts.reports["dotenv"] = {"build.env"};
+  JobResult b = Run(bad);
+  EXPECT_EQ(b.outcome, JobOutcome::kFailed);
+  EXPECT_EQ(b.failure_reason, "unknown_failure");
+  EXPECT_NE(sink_.Text("job").find(
+                "ERROR: Uploading artifacts failed: dotenv report build.env: Invalid Format\n"
+                "ERROR: Job failed: artifacts could not be uploaded\n"),
+            std::string::npos);
+}
+
+TEST_F(ShellExecutorTest, CachesArePulledAndPushedPerPolicyAndWhen) {
+  Cache cache;
+  cache.key = "deps-$BRANCH";
+  cache.paths = {"vendor/"};
+  JobContext context = Context();
+  context.variables.Set("BRANCH", "main");
+
+  Job first = MakeJob({"test ! -e vendor/lib", "mkdir vendor && echo v1 > vendor/lib"});
+  first.caches = {cache};
+  EXPECT_EQ(Run(first, context).outcome, JobOutcome::kSuccess);
+  EXPECT_NE(Output().find("Creating cache deps-main...\n"
+                          "vendor: found 2 matching artifact files and directories\n"
+                          "Created cache\n"),
+            std::string::npos)
+      << Output();
+
+  // pull: restored, not saved.
+  Job reader = MakeJob({"cat vendor/lib", "echo v2 > vendor/lib"});
+  reader.caches = {cache};
+  reader.caches[0].policy = "pull";
+  EXPECT_EQ(Run(reader, context).outcome, JobOutcome::kSuccess);
+  EXPECT_NE(sink_.Text("job").find("Checking cache for deps-main...\n"
+                                   "Successfully extracted cache\n"),
+            std::string::npos);
+  Job check = MakeJob({"grep -q v1 vendor/lib"});
+  check.caches = {cache};
+  check.caches[0].policy = "pull";
+  EXPECT_EQ(Run(check, context).outcome, JobOutcome::kSuccess);
+
+  // A failed job saves only a when: on_failure / always cache.
+  Job failing = MakeJob({"echo v3 > vendor/lib", "false"});
+  failing.caches = {cache};
+  Run(failing, context);
+  EXPECT_EQ(Run(check, context).outcome, JobOutcome::kSuccess);
+  failing.caches[0].when = "always";
+  Run(failing, context);
+  check.script = {"grep -q v3 vendor/lib"};
+  EXPECT_EQ(Run(check, context).outcome, JobOutcome::kSuccess);
+
+  // A missing key falls back to fallback_keys.
+  Job fallback = MakeJob({"grep -q v3 vendor/lib"});
+  fallback.caches = {cache};
+  fallback.caches[0].key = "other";
+  fallback.caches[0].fallback_keys = {"deps-$BRANCH"};
+  fallback.caches[0].policy = "pull";
+  EXPECT_EQ(Run(fallback, context).outcome, JobOutcome::kSuccess);
+  EXPECT_NE(sink_.Text("job").find("Checking cache for other...\nWARNING: file does not exist\n"
+                                   "Checking cache for deps-main...\n"
+                                   "Successfully extracted cache\n"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,172 @@
+#include "exec/artifacts.h"
+
+#include <map>
+#include <set>
+
+#include "exec/dotenv.h"
+#include "exec/glob.h"
+#include "exec/junit.h"
+
+namespace slipway {
+namespace {
+
+std::string Parent(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+std::vector<std::string> ExpandAndClean(const std::vector<std::string>& raw,
+                                        const VariableList& vars) {
+  std::vector<std::string> out;
+  for (const std::string& p : raw) out.push_back(CleanRelativePath(ExpandVariables(p, vars)));
+  return out;
+}
+
+StatusOr<std::vector<TreeEntry>> WorkspaceEntries(const std::string& workspace) {
+  return ListTree(workspace, {".git"});
+}
+
+}  // namespace
+
+std::string ArtifactsDir(const std::string& job_dir) { return JoinPath(job_dir, "artifacts"); }
+
+PathSelection ArtifactSelection(const Artifacts& artifacts, const VariableList& vars) {
+  PathSelection selection;
+  selection.patterns = ExpandAndClean(artifacts.paths, vars);
+  selection.exclude = ExpandAndClean(artifacts.exclude, vars);
+  selection.untracked = artifacts.untracked;
+  return selection;
+}
+
+std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_entries,
+                                     const PathSelection& selection,
+                                     const std::unordered_set<std::string>& source_files,
+                                     const std::string& workspace, const LogLineFn& log) {
+  std::vector<bool> selected(workspace_entries.size(), false);
+  for (const std::string& pattern : selection.patterns) {
+    if (EscapesRoot(pattern)) {
+      log("WARNING: " + pattern + ": not in the project directory (" + workspace + ")");
+      continue;
+    }
+    // Parents come before children, so a directory is known to be matched
+    // before its entries are seen.
+    std::set<std::string> matched_dirs;
+    int found = 0;
+    for (size_t i = 0; i < workspace_entries.size(); ++i) {
+      const TreeEntry& e = workspace_entries[i];
+      bool match = pattern.empty() || matched_dirs.count(Parent(e.path)) > 0 ||
+                   GlobMatch(pattern, e.path);
+      if (!match) continue;
+      ++found;
+      selected[i] = true;
+      if (e.type == EntryType::kDirectory) matched_dirs.insert(e.path);
+    }
+    std::string shown = pattern.empty() ? "." : pattern;
+    if (found == 0) {
+      log("WARNING: " + shown +
+          ": no matching files. Ensure that the artifact path is relative to the working "
+          "directory (" + workspace + ")");
+    } else {
+      log(shown + ": found " + std::to_string(found) + " matching artifact files and directories");
+    }
+  }
+  if (selection.untracked) {
+    int found = 0;
+    for (size_t i = 0; i < workspace_entries.size(); ++i) {
+      const TreeEntry& e = workspace_entries[i];
+      if (e.type == EntryType::kDirectory || source_files.count(e.path) > 0) continue;
+      selected[i] = true;
+      ++found;
+    }
+    log("untracked: found " + std::to_string(found) + " files");
+  }
+  for (const std::string& pattern : selection.exclude) {
+    int excluded = 0;
+    for (size_t i = 0; i < workspace_entries.size(); ++i) {
+      if (selected[i] && GlobMatch(pattern, workspace_entries[i].path)) {
+        selected[i] = false;
+        ++excluded;
+      }
+    }
+    if (excluded > 0) log(pattern + ": excluded " + std::to_string(excluded) + " files");
+  }
+  std::vector<TreeEntry> out;
+  for (size_t i = 0; i < workspace_entries.size(); ++i) {
+    if (selected[i]) out.push_back(workspace_entries[i]);
+  }
+  return out;
+}
+
+Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
+                        const std::string& workspace,
+                        const std::unordered_set<std::string>& source_files,
+                        const std::string& job_dir, const LogLineFn& log) {
+  StatusOr<std::vector<TreeEntry>> entries = WorkspaceEntries(workspace);
+  if (!entries.ok()) return entries.status();
+  std::vector<TreeEntry> chosen = SelectEntries(*entries, ArtifactSelection(artifacts, vars),
+                                                source_files, workspace, log);
+  std::string dest = ArtifactsDir(job_dir);
+  Status s = RemoveTree(dest);
+  if (!s.ok()) return s;
+  if (chosen.empty()) {
+    log("ERROR: No files to upload");
+    return Status::Ok();
+  }
+  return CopyEntries(workspace, chosen, dest);
+}
+
+Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace) {
+  std::string dir = ArtifactsDir(from_job_dir);
+  if (!IsDirectory(dir)) return Status::Ok();
+  return CopyTree(dir, workspace);
+}
+
+StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList& vars,
+                                 const std::string& workspace, const std::string& job_dir,
+                                 const LogLineFn& log) {
+  Reports reports;
+  if (artifacts.reports.empty()) return reports;
+  StatusOr<std::vector<TreeEntry>> entries = WorkspaceEntries(workspace);
+  if (!entries.ok()) return entries.status();
+  std::string reports_dir = JoinPath(job_dir, "reports");
+  Status s = RemoveTree(reports_dir);
+  if (!s.ok()) return s;
+  bool any_junit = false;
+  TestCounts counts;
+  for (const auto& [type, paths] : artifacts.reports) {
+    PathSelection selection;
+    selection.patterns = ExpandAndClean(paths, vars);
+    std::vector<TreeEntry> chosen = SelectEntries(*entries, selection, {}, workspace, log);
+    s = CopyEntries(workspace, chosen, JoinPath(reports_dir, type));
+    if (!s.ok()) return s;
+    for (const TreeEntry& e : chosen) {
+      if (e.type != EntryType::kFile) continue;
+      std::string path = JoinPath(workspace, e.path);
+      if (type == "dotenv") {
+        StatusOr<std::string> content = ReadFile(path, kDotenvSizeLimit);
+        Status parsed = content.ok() ? ParseDotenv(*content, &reports.dotenv)
+                                     : Status::Error("Dotenv Artifact Too Big. Maximum "
+                                                     "Allowable Size: " +
+                                                     std::to_string(kDotenvSizeLimit));
+        if (!parsed.ok()) return Status::Error("dotenv report " + e.path + ": " + parsed.message());
+      } else if (type == "junit") {
+        StatusOr<std::string> content = ReadFile(path);
+        if (!content.ok()) return content.status();
+        StatusOr<TestCounts> parsed = ParseJunit(*content);
+        if (!parsed.ok()) {
+          return Status::Error("junit report " + e.path + ": " + parsed.status().message());
+        }
+        counts.Add(*parsed);
+        any_junit = true;
+      }
+    }
+  }
+  if (artifacts.reports.count("dotenv") > 0) {
+    Status limit = CheckDotenvLimit(reports.dotenv);
+    if (!limit.ok()) return Status::Error("dotenv report: " + limit.message());
+  }
+  if (any_junit) reports.summary = counts.Summary();
+  return reports;
+}
+
+}  // namespace slipway

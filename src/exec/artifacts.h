@@ -1,0 +1,76 @@
+// Job artifacts on the local disk, with GitLab Runner's selection rules.
+//
+// A job's artifacts are the files of its workspace selected by
+// artifacts:paths (globs, see glob.h; a matched directory brings everything
+// under it), plus, with artifacts:untracked, every file that was not in the
+// workspace when the job started (ignored files included, as with git's
+// untracked files in GitLab), minus the entries artifacts:exclude matches
+// (exclude is not recursive: `dir/**` excludes a directory's content). They
+// are stored under <job_dir>/artifacts/ with their paths relative to the
+// workspace kept, and restored into a later job's workspace by copying that
+// tree over it. Report files (artifacts:reports) are copied to
+// <job_dir>/reports/<type>/ and are not restored into other jobs.
+// The layout is described in docs/artifacts.md.
+#ifndef SLIPWAY_EXEC_ARTIFACTS_H_
+#define SLIPWAY_EXEC_ARTIFACTS_H_
+
+#include <functional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "exec/file_tree.h"
+#include "pipeline/job.h"
+#include "pipeline/variables.h"
+#include "util/status.h"
+
+namespace slipway {
+
+// Receives the lines GitLab Runner would log ("x: found 3 matching artifact
+// files and directories", "WARNING: x: no matching files ...").
+using LogLineFn = std::function<void(const std::string&)>;
+
+struct PathSelection {
+  std::vector<std::string> patterns;  // Variables expanded, cleaned.
+  std::vector<std::string> exclude;
+  bool untracked = false;
+};
+
+// The workspace entries (ListTree order, .git left out) a selection picks.
+// source_files are the files the workspace started with (for untracked).
+std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_entries,
+                                     const PathSelection& selection,
+                                     const std::unordered_set<std::string>& source_files,
+                                     const std::string& workspace, const LogLineFn& log);
+
+// artifacts:paths/exclude/untracked with variables expanded.
+PathSelection ArtifactSelection(const Artifacts& artifacts, const VariableList& vars);
+
+// The artifacts directory of a job.
+std::string ArtifactsDir(const std::string& job_dir);
+
+// Copies the selected entries of workspace into <job_dir>/artifacts/.
+Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
+                        const std::string& workspace,
+                        const std::unordered_set<std::string>& source_files,
+                        const std::string& job_dir, const LogLineFn& log);
+
+// Copies <job_dir>/artifacts/ of a finished job into workspace (files there
+// are replaced). A job without artifacts restores nothing.
+Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace);
+
+struct Reports {
+  VariableList dotenv;
+  std::string summary;  // From junit reports; empty without them.
+};
+
+// Copies every artifacts:reports file to <job_dir>/reports/<type>/ and parses
+// dotenv and junit reports. Errors (a dotenv file breaking GitLab's rules)
+// name the file.
+StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList& vars,
+                                 const std::string& workspace, const std::string& job_dir,
+                                 const LogLineFn& log);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_ARTIFACTS_H_
