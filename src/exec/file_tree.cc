@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace slipway {
@@ -70,11 +71,55 @@ Status ListInto(const std::string& root, const std::string& rel,
   return Status::Ok();
 }
 
+// The process's umask, read without changing it (umask() would race with
+// other threads creating files).
+mode_t CurrentUmask() {
+  static const mode_t mask = [] {
+    std::FILE* f = std::fopen("/proc/self/status", "r");
+    unsigned value = 022;
+    if (f != nullptr) {
+      char line[256];
+      while (std::fgets(line, sizeof(line), f) != nullptr) {
+        if (std::sscanf(line, "Umask: %o", &value) == 1) break;
+      }
+      std::fclose(f);
+    }
+    return static_cast<mode_t>(value);
+  }();
+  return mask;
+}
+
+// Creates `to` with create(), which returns -1/errno like open(). Copies are
+// made mostly into fresh trees whose parents exist, so the common case costs
+// one call; an existing entry is replaced (never written through: it may be a
+// hard link or symlink) and missing parents are created.
+template <typename CreateFn>
+int CreateReplacing(const std::string& to, const CreateFn& create) {
+  int rc = create();
+  if (rc < 0 && errno == EEXIST) {
+    struct stat existing;
+    if (lstat(to.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode)) {
+      (void)RemoveTree(to);
+    } else {
+      unlink(to.c_str());
+    }
+    rc = create();
+  }
+  if (rc < 0 && errno == ENOENT) {
+    size_t slash = to.find_last_of('/');
+    if (slash != std::string::npos && slash > 0 && MakeDirs(to.substr(0, slash)).ok()) {
+      rc = create();
+    }
+  }
+  return rc;
+}
+
 Status CopyFileContents(const std::string& from, const std::string& to, const struct stat& st) {
   int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) return ErrnoStatus("cannot open", from);
-  unlink(to.c_str());  // Never write through a hard link or symlink at `to`.
-  int out = open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+  int out = CreateReplacing(to, [&] {
+    return open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+  });
   if (out < 0) {
     Status s = ErrnoStatus("cannot create", to);
     close(in);
@@ -117,7 +162,7 @@ Status CopyFileContents(const std::string& from, const std::string& to, const st
     remaining -= std::min<off_t>(remaining, n);
   }
   if (status.ok()) {
-    fchmod(out, st.st_mode & 07777);  // open() applied the umask.
+    if ((st.st_mode & 07777 & CurrentUmask()) != 0) fchmod(out, st.st_mode & 07777);
     timespec times[2] = {st.st_atim, st.st_mtim};
     futimens(out, times);
   }
@@ -179,21 +224,17 @@ Status MakeDirs(const std::string& path) {
 Status CopyEntry(const std::string& from, const std::string& to) {
   struct stat st;
   if (lstat(from.c_str(), &st) != 0) return ErrnoStatus("cannot stat", from);
-  size_t slash = to.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) {
-    Status s = MakeDirs(to.substr(0, slash));
-    if (!s.ok()) return s;
-  }
   switch (TypeOf(st.st_mode)) {
     case EntryType::kFile:
       return CopyFileContents(from, to, st);
     case EntryType::kDirectory: {
-      struct stat existing;
-      if (lstat(to.c_str(), &existing) == 0 && !S_ISDIR(existing.st_mode)) unlink(to.c_str());
-      if (mkdir(to.c_str(), st.st_mode & 07777) != 0 && errno != EEXIST) {
-        return ErrnoStatus("cannot create directory", to);
-      }
-      chmod(to.c_str(), (st.st_mode & 07777) | S_IRWXU);
+      // Owner rwx always, so the copy's own content can be written.
+      mode_t mode = (st.st_mode & 07777) | S_IRWXU;
+      int rc = mkdir(to.c_str(), mode);
+      if (rc != 0 && errno == EEXIST && IsDirectory(to)) return Status::Ok();  // Merge.
+      if (rc != 0) rc = CreateReplacing(to, [&] { return mkdir(to.c_str(), mode); });
+      if (rc != 0) return ErrnoStatus("cannot create directory", to);
+      if ((mode & CurrentUmask()) != 0) chmod(to.c_str(), mode);
       return Status::Ok();
     }
     case EntryType::kSymlink: {
@@ -201,8 +242,9 @@ Status CopyEntry(const std::string& from, const std::string& to) {
       ssize_t n = readlink(from.c_str(), target.data(), target.size());
       if (n < 0) return ErrnoStatus("cannot read link", from);
       target.resize(static_cast<size_t>(n));
-      unlink(to.c_str());
-      if (symlink(target.c_str(), to.c_str()) != 0) return ErrnoStatus("cannot create link", to);
+      if (CreateReplacing(to, [&] { return symlink(target.c_str(), to.c_str()); }) != 0) {
+        return ErrnoStatus("cannot create link", to);
+      }
       return Status::Ok();
     }
     case EntryType::kOther:
