@@ -15,7 +15,8 @@
 
 namespace slipway {
 
-// GitLab's default limit of needs per job (ci_needs_size_limit).
+// GitLab's default limit of needs per job (ci_needs_size_limit); exceeding
+// it is a warning, since instances may raise it.
 inline constexpr size_t kMaxNeeds = 50;
 
 // parallel_instances maps a parallel job's base name to its instances'
