@@ -64,7 +64,7 @@ bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 
 class Expander {
  public:
-  explicit Expander(const VariableList& vars) : vars_(vars) {}
+  Expander(const VariableList& vars, bool keep_unknown) : vars_(vars), keep_unknown_(keep_unknown) {}
 
   void Expand(std::string_view text, int depth, std::string* out) {
     size_t i = 0;
@@ -114,7 +114,10 @@ class Expander {
   void AppendValue(std::string_view name, std::string_view reference, int depth,
                    std::string* out) {
     const Variable* v = vars_.Find(name);
-    if (v == nullptr) return;
+    if (v == nullptr) {
+      if (keep_unknown_) out->append(reference);
+      return;
+    }
     if (!v->expand || v->value.find('$') == std::string::npos) {
       out->append(v->value);
       return;
@@ -130,6 +133,7 @@ class Expander {
   }
 
   const VariableList& vars_;
+  const bool keep_unknown_;
   std::vector<const Variable*> active_;
 };
 
@@ -138,7 +142,14 @@ class Expander {
 std::string ExpandVariables(std::string_view text, const VariableList& vars) {
   std::string out;
   out.reserve(text.size());
-  Expander(vars).Expand(text, 0, &out);
+  Expander(vars, /*keep_unknown=*/false).Expand(text, 0, &out);
+  return out;
+}
+
+std::string ExpandExistingVariables(std::string_view text, const VariableList& vars) {
+  std::string out;
+  out.reserve(text.size());
+  Expander(vars, /*keep_unknown=*/true).Expand(text, 0, &out);
   return out;
 }
 

@@ -51,6 +51,12 @@ class VariableList {
 // expand: false.
 std::string ExpandVariables(std::string_view text, const VariableList& vars);
 
+// GitLab's `expand_existing`: as ExpandVariables, but a reference to a
+// variable that is not defined is kept as written ("$NOPE/x" stays
+// "$NOPE/x"). GitLab expands `rules:changes` paths and `compare_to`, and
+// `rules:exists` paths, this way.
+std::string ExpandExistingVariables(std::string_view text, const VariableList& vars);
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_PIPELINE_VARIABLES_H_

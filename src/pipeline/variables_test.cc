@@ -75,6 +75,15 @@ INSTANTIATE_TEST_SUITE_P(
                     ExpandCase{"$BRACED", "world"}, ExpandCase{"$DOLLARS", "cost $5"},
                     ExpandCase{"$PCT", "%NAME%"}, ExpandCase{"$name", ""}));
 
+TEST(ExpandExistingVariablesTest, KeepsUnknownReferencesAsWritten) {
+  VariableList vars = Vars({{"DIR", "src"}, {"NESTED", "$DIR/$NOPE"}, {"EMPTY", ""}});
+  EXPECT_EQ(ExpandExistingVariables("$DIR/**/*.c", vars), "src/**/*.c");
+  EXPECT_EQ(ExpandExistingVariables("${DIR}/$NOPE/${NOPE}x", vars), "src/$NOPE/${NOPE}x");
+  EXPECT_EQ(ExpandExistingVariables("$NESTED", vars), "src/$NOPE");
+  EXPECT_EQ(ExpandExistingVariables("[$EMPTY]$$", vars), "[]$");
+  EXPECT_EQ(ExpandVariables("$DIR/$NOPE", vars), "src/");
+}
+
 TEST(ExpandVariablesTest, ExpandFalseValuesAreVerbatim) {
   VariableList vars = Vars({{"NAME", "world"}});
   Variable raw;
