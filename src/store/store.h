@@ -255,7 +255,9 @@ struct StoreOptions {
   std::string postgres_schema;
 };
 
-// "sqlite:PATH" or a plain path: SQLite (the file is created if missing);
+// "sqlite:PATH" or a plain path: SQLite (the file is created if missing;
+// "sqlite::memory:" is a private in-memory database, the store's fake for
+// tests);
 // "postgresql://..." or "postgres://...": PostgreSQL. Migrates the schema to
 // the current version before returning.
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view url, StoreOptions options = {});
