@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -122,6 +123,7 @@ class Lexer {
       }
       token->text = std::string(text_.substr(pos_, length));
       pos_ += length;
+      regex_end_ = pos_;
       return Set(token, TokenKind::kRegex);
     }
     if (Consume("null")) return Set(token, TokenKind::kNull);
@@ -136,6 +138,10 @@ class Lexer {
     if (c == '$' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '{') {
       return Status::Error("unexpected '${'" + At(column) +
                            ": variables in expressions are written $NAME, without braces");
+    }
+    if (pos_ == regex_end_ && std::isalpha(static_cast<unsigned char>(c))) {
+      return Status::Error("unsupported regular expression flag " + Quote(text_.substr(pos_, 1)) +
+                           At(column) + " (GitLab accepts i, m, s and U)");
     }
     return Status::Error("unexpected " + Quote(text_.substr(pos_, 1)) + At(column));
   }
@@ -172,6 +178,7 @@ class Lexer {
 
   std::string_view text_;
   size_t pos_ = 0;
+  size_t regex_end_ = std::string_view::npos;  // Just after the last regex literal.
 };
 
 }  // namespace

@@ -241,8 +241,16 @@ INSTANTIATE_TEST_SUITE_P(
                   "invalid regular expression literal at column 7 (expected /pattern/flags with at "
                   "least two characters between the slashes)"},
         ErrorCase{"$A =~ /a(b/", "invalid regular expression /a(b/ at column 7: missing ): a(b"},
-        ErrorCase{"$A =~ /ab/x", "unexpected 'x' at column 11"},
-        ErrorCase{"'test/url' =~ /test/ur/", "unexpected 'u' at column 21"},
+        ErrorCase{"$A =~ /ab/x",
+                  "unsupported regular expression flag 'x' at column 11 (GitLab accepts i, m, s "
+                  "and U)"},
+        ErrorCase{"$A =~ /ab/ix",
+                  "unsupported regular expression flag 'x' at column 12 (GitLab accepts i, m, s "
+                  "and U)"},
+        ErrorCase{"$A =~ /ab/ x", "unexpected 'x' at column 12"},
+        ErrorCase{"'test/url' =~ /test/ur/",
+                  "unsupported regular expression flag 'u' at column 21 (GitLab accepts i, m, s "
+                  "and U)"},
         ErrorCase{"!$A", "unexpected '!' at column 1"},
         ErrorCase{"$A == nullx", "unexpected 'x' at column 11"},
         ErrorCase{"$A == trueish", "unexpected 't' at column 7"}));
