@@ -21,7 +21,7 @@ StatusOr<bool> EvaluateIf(const std::string& text, const VariableList& vars) {
 bool AnyPathMatches(const std::vector<std::string>& patterns, const std::vector<std::string>& paths,
                     const VariableList& vars) {
   for (const std::string& raw : patterns) {
-    std::string pattern = ExpandVariables(raw, vars);
+    std::string pattern = ExpandExistingVariables(raw, vars);
     if (pattern.empty()) continue;
     Glob glob(pattern);
     for (const std::string& path : paths) {
@@ -46,7 +46,7 @@ const std::vector<std::string>* KnownChangedFiles(const RuleContext& context) {
 StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) {
   const VariableList& vars = *context.variables;
   if (!changes.compare_to.empty()) {
-    std::string ref = ExpandVariables(changes.compare_to, vars);
+    std::string ref = ExpandExistingVariables(changes.compare_to, vars);
     StatusOr<std::vector<std::string>> files = ChangedFilesSince(context.project_dir, ref);
     if (!files.ok()) return Status::Error("rules:changes:compare_to is not a valid ref");
     return AnyPathMatches(changes.paths, *files, vars);

@@ -60,6 +60,10 @@ TEST_F(RulesTest, ChangesClauseAgainstKnownFiles) {
   EXPECT_FALSE(Matches(ChangesRule({"Dockerfile", "src/*.h"})));
   vars_.Set("DIR", "docs");
   EXPECT_TRUE(Matches(ChangesRule({"$DIR/**/*"})));
+  // An undefined variable stays as written (GitLab's expand_existing), so
+  // the pattern matches only a path that literally contains it.
+  changed_ = std::vector<std::string>{"$NOPE/a.md"};
+  EXPECT_TRUE(Matches(ChangesRule({"$NOPE/*.md"})));
 }
 
 TEST_F(RulesTest, ChangesIsTrueWhenTheDiffBaseIsUnknown) {
