@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (src/**/*_fuzz.cc) with clang, ASan and UBSan,
-# and runs each for a bounded time from a small seed corpus.
+# and runs each for a bounded time from a small seed corpus: the seeds below
+# plus the files committed under tests/fuzz/<target>/ (read, never written).
 # FUZZ_SECONDS (default 30) per target; FUZZ_BUILD_DIR (default build-fuzz).
 # Exit status is non-zero if a target fails to build or finds a crash, leak
 # or slow input; the failing input is left in $FUZZ_BUILD_DIR/artifacts/.
@@ -33,9 +34,11 @@ status=0
 for t in "${targets[@]}"; do
   echo "=== fuzz $t for ${seconds}s"
   mkdir -p "$dir/corpus/$t" "$dir/seeds/$t"
+  committed=()
+  if [ -d "tests/fuzz/$t" ]; then committed=("tests/fuzz/$t"); fi
   if ! "$dir/$t" -max_total_time="$seconds" -max_len=512 -timeout=5 -rss_limit_mb=2048 \
       -artifact_prefix="$dir/artifacts/$t-" -print_final_stats=0 \
-      "$dir/corpus/$t" "$dir/seeds/$t" 2>"$dir/$t.log"; then
+      "$dir/corpus/$t" "$dir/seeds/$t" "${committed[@]}" 2>"$dir/$t.log"; then
     tail -n 40 "$dir/$t.log"
     status=1
   fi

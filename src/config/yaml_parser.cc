@@ -88,6 +88,12 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
+    // yaml-cpp 0.7 can get stuck on a token it cannot place (`- a\n,\n`):
+    // it then reports empty documents at the same position forever.
+    if (!documents_.empty() && mark.pos == last_document_pos_) {
+      throw ParseAbort{ToMark(mark), "unexpected text; the YAML parser cannot continue here"};
+    }
+    last_document_pos_ = mark.pos;
     stack_.clear();
     anchors_.clear();
     root_.reset();
@@ -312,6 +318,7 @@ class TreeBuilder : public YAML::EventHandler {
   std::string pending_anchor_name_;
   size_t node_count_ = 0;
   Mark document_mark_;
+  int last_document_pos_ = -1;
 };
 
 }  // namespace

@@ -198,6 +198,12 @@ TEST(ParseYamlTest, BadIndentationHasPosition) {
   EXPECT_EQ(ParseError("a:\n  b: 1\n c: 2\n"), "f.yml:3:2: error: end of map not found\n");
 }
 
+// yaml-cpp 0.7 alone would report empty documents here forever.
+TEST(ParseYamlTest, StuckParserIsAnErrorNotAHang) {
+  EXPECT_EQ(ParseError("- a\n,\n"),
+            "f.yml:2:1: error: unexpected text; the YAML parser cannot continue here\n");
+}
+
 TEST(ParseYamlTest, CollectionKeyIsAnError) {
   EXPECT_EQ(ParseError("? [a, b]\n: value\n"),
             "f.yml:1:3: error: a mapping key must be a scalar, not a sequence\n");
