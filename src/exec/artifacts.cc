@@ -22,6 +22,25 @@ std::vector<std::string> ExpandAndClean(const std::vector<std::string>& raw,
   return out;
 }
 
+// GitLab Runner accepts absolute paths inside the project directory
+// ("$CI_PROJECT_DIR/build/"); they are made relative to it.
+std::vector<std::string> RelativeToWorkspace(const std::vector<std::string>& patterns,
+                                             const std::string& workspace) {
+  std::string root = CleanRelativePath(workspace);
+  std::vector<std::string> out;
+  for (const std::string& raw : patterns) {
+    std::string p = CleanRelativePath(raw);
+    if (p == root) {
+      out.push_back("");
+    } else if (p.starts_with(root + "/")) {
+      out.push_back(p.substr(root.size() + 1));
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
 StatusOr<std::vector<TreeEntry>> WorkspaceEntries(const std::string& workspace) {
   return ListTree(workspace, {".git"});
 }
@@ -43,7 +62,7 @@ std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_ent
                                      const std::unordered_set<std::string>& source_files,
                                      const std::string& workspace, const LogLineFn& log) {
   std::vector<bool> selected(workspace_entries.size(), false);
-  for (const std::string& pattern : selection.patterns) {
+  for (const std::string& pattern : RelativeToWorkspace(selection.patterns, workspace)) {
     if (EscapesRoot(pattern)) {
       log("WARNING: " + pattern + ": not in the project directory (" + workspace + ")");
       continue;
@@ -80,7 +99,7 @@ std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_ent
     }
     log("untracked: found " + std::to_string(found) + " files");
   }
-  for (const std::string& pattern : selection.exclude) {
+  for (const std::string& pattern : RelativeToWorkspace(selection.exclude, workspace)) {
     int excluded = 0;
     for (size_t i = 0; i < workspace_entries.size(); ++i) {
       if (selected[i] && GlobMatch(pattern, workspace_entries[i].path)) {

@@ -62,6 +62,12 @@ TEST_F(ArtifactsTest, UntrackedIsEverythingTheJobStartedWithout) {
   EXPECT_EQ(log_, "untracked: found 5 files|*.log: excluded 1 files|");
 }
 
+TEST_F(ArtifactsTest, AbsolutePathsInsideTheWorkspaceAreRelative) {
+  EXPECT_EQ(Select({{ws() + "/build/sub/"}, {ws() + "/build/sub/c.bin"}, false}), "build/sub");
+  EXPECT_EQ(log_, "build/sub: found 2 matching artifact files and directories|"
+                  "build/sub/c.bin: excluded 1 files|");
+}
+
 TEST_F(ArtifactsTest, MissingAndOutsidePathsWarn) {
   EXPECT_EQ(Select({{"nothing/here", "../etc"}, {}, false}), "");
   EXPECT_EQ(log_, "WARNING: nothing/here: no matching files. Ensure that the artifact path is "

@@ -213,6 +213,8 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
   }
 
   ProcessSpec spec;
+  // GitLab Runner's value while the job's own stages run.
+  variables.Set("CI_JOB_STATUS", "running");
   spec.env = JobEnvironment(variables);
   spec.cwd = workspace;
   spec.kill_grace = options_.kill_grace;

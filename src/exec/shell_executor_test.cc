@@ -116,13 +116,14 @@ TEST_F(ShellExecutorTest, MultiLineCommandIsCollapsedInTheEcho) {
 }
 
 TEST_F(ShellExecutorTest, AfterScriptSeesStatusAndNeverChangesIt) {
-  Job job = MakeJob({"export IN_SCRIPT=yes", "exit 1"});
+  Job job = MakeJob({"test \"$CI_JOB_STATUS\" = running", "export IN_SCRIPT=yes", "exit 1"});
   job.after_script = {"echo \"status=$CI_JOB_STATUS in_script=${IN_SCRIPT-no}\"", "exit 7"};
   JobResult r = Run(job);
   EXPECT_EQ(r.outcome, JobOutcome::kFailed);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(Output(),
-            "$ export IN_SCRIPT=yes\n$ exit 1\nRunning after_script\n"
+            "$ test \"$CI_JOB_STATUS\" = running\n$ export IN_SCRIPT=yes\n$ exit 1\n"
+            "Running after_script\n"
             "$ echo \"status=$CI_JOB_STATUS in_script=${IN_SCRIPT-no}\"\n"
             "status=failed in_script=no\n$ exit 7\n"
             "WARNING: after_script failed, but job will continue unaffected: exit code 7\n"
