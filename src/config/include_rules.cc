@@ -25,7 +25,9 @@ std::optional<bool> AnyFileExists(const Node& exists, const std::string& project
       diags->Error(pattern.mark, "include:rules:exists should be an array of strings");
       return std::nullopt;
     }
-    std::string expanded = ExpandVariables(pattern.scalar, variables);
+    // GitLab expands `exists` paths with expand_existing: unknown variables
+    // stay as written.
+    std::string expanded = ExpandExistingVariables(pattern.scalar, variables);
     while (!expanded.empty() && expanded.front() == '/') expanded.erase(expanded.begin());
     StatusOr<std::vector<std::string>> found = FindFiles(project_dir, expanded);
     if (found.ok() && !found->empty()) return true;

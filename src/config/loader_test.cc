@@ -257,15 +257,17 @@ TEST(LoadConfigTest, IncludeRulesExists) {
           "  - local: a.yml\n    rules:\n      - exists:\n          - docs/*.md\n"
           "  - local: b.yml\n    rules:\n      - exists:\n          paths: [missing/**/*.c]\n"
           "  - local: c.yml\n    rules:\n      - exists: [Dockerfile]\n        when: never\n"
-          "      - when: always\n");
+          "      - when: always\n"
+          "  - local: d.yml\n    rules:\n      - exists: ['$NOPE/x', '$DIR/*.md']\n");
   p.Write("docs/readme.md", "x");
   p.Write("Dockerfile", "x");
-  for (const char* name : {"a", "b", "c"}) {
+  p.Write("$NOPE/x", "x");  // An unknown variable stays as written.
+  for (const char* name : {"a", "b", "c", "d"}) {
     p.Write(std::string(name) + ".yml", std::string(name) + ":\n  script: x\n");
   }
   Loaded r = Load(p);
   EXPECT_EQ(r.diagnostics, "");
-  EXPECT_EQ(r.yaml, "a:\n  script: x\n");
+  EXPECT_EQ(r.yaml, "a:\n  script: x\nd:\n  script: x\n");
 }
 
 TEST(LoadConfigTest, IncludeRulesErrors) {
