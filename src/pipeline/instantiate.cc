@@ -36,8 +36,9 @@ Facts FactsFrom(const VariableList& vars) {
 }
 
 RuleContext MakeRuleContext(const PipelineContext& context, const Facts& facts,
-                            const VariableList* vars) {
+                            const VariableList* vars, RuleCache* cache) {
   RuleContext rc;
+  rc.cache = cache;
   rc.project_dir = context.project_dir;
   rc.variables = vars;
   rc.changed_files = &context.changed_files;
@@ -81,8 +82,8 @@ bool DefaultAllowFailure(const Job& job, When job_level_when) {
 // Applies the job's rules or only/except. Returns false when the job is not
 // created; reports evaluation errors to diags.
 bool DecideJob(const PipelineContext& context, const Facts& facts, bool has_workflow_rules,
-               const VariableList& rule_vars, Job* job, Diagnostics* diags) {
-  RuleContext rc = MakeRuleContext(context, facts, &rule_vars);
+               const VariableList& rule_vars, RuleCache* cache, Job* job, Diagnostics* diags) {
+  RuleContext rc = MakeRuleContext(context, facts, &rule_vars, cache);
   const When job_level_when = job->when;
   bool allow_failure = DefaultAllowFailure(*job, job_level_when);
   if (job->rules) {
@@ -166,6 +167,7 @@ std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
   VariableList fact_vars = context.predefined;
   fact_vars.Merge(context.cli_variables);
   const Facts facts = FactsFrom(fact_vars);
+  RuleCache cache;  // One git diff / file listing for all jobs.
 
   VariableList globals = config.variables;
   VariableList workflow_vars;
@@ -174,7 +176,7 @@ std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
     VariableList scope = context.predefined;
     scope.Merge(config.variables);
     scope.Merge(context.cli_variables);
-    RuleContext rc = MakeRuleContext(context, facts, &scope);
+    RuleContext rc = MakeRuleContext(context, facts, &scope, &cache);
     StatusOr<std::optional<size_t>> match = FirstMatchingRule(*config.workflow.rules, rc);
     if (!match.ok()) {
       Mark mark = config.workflow.rules->empty() ? Mark{} : config.workflow.rules->front().mark;
@@ -202,7 +204,7 @@ std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
     ++job_id;
     if (!workflow_vars.empty()) ApplyWorkflowVariables(workflow_vars, config.variables, &job);
     VariableList rule_vars = FinalJobVariables(job, job_id, context);
-    if (DecideJob(context, facts, has_workflow_rules, rule_vars, &job, diags)) {
+    if (DecideJob(context, facts, has_workflow_rules, rule_vars, &cache, &job, diags)) {
       pipeline.jobs.push_back(std::move(job));
     }
   }

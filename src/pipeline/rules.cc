@@ -31,6 +31,10 @@ bool AnyPathMatches(const std::vector<std::string>& patterns, const std::vector<
   return false;
 }
 
+RuleCache& CacheOf(const RuleContext& context) {
+  return context.cache != nullptr ? *context.cache : context.own_cache;
+}
+
 // GitLab knows a pipeline's changed paths only for pushes to an existing
 // branch and for merge requests; for anything else `changes` is true.
 const std::vector<std::string>* KnownChangedFiles(const RuleContext& context) {
@@ -47,9 +51,16 @@ StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) 
   const VariableList& vars = *context.variables;
   if (!changes.compare_to.empty()) {
     std::string ref = ExpandExistingVariables(changes.compare_to, vars);
-    StatusOr<std::vector<std::string>> files = ChangedFilesSince(context.project_dir, ref);
-    if (!files.ok()) return Status::Error("rules:changes:compare_to is not a valid ref");
-    return AnyPathMatches(changes.paths, *files, vars);
+    RuleCache& cache = CacheOf(context);
+    auto it = cache.changed_since.find(ref);
+    if (it == cache.changed_since.end()) {
+      StatusOr<std::vector<std::string>> files = ChangedFilesSince(context.project_dir, ref);
+      std::optional<std::vector<std::string>> entry;
+      if (files.ok()) entry = *std::move(files);
+      it = cache.changed_since.emplace(ref, std::move(entry)).first;
+    }
+    if (!it->second) return Status::Error("rules:changes:compare_to is not a valid ref");
+    return AnyPathMatches(changes.paths, *it->second, vars);
   }
   const std::vector<std::string>* files = KnownChangedFiles(context);
   if (files == nullptr) return true;
@@ -60,12 +71,13 @@ StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) 
 // files that are not ignored (GitLab looks at the commit's files; ignored
 // build output is not part of it). Elsewhere: every file below the project.
 const std::vector<std::string>& ProjectFiles(const RuleContext& context) {
-  if (context.project_files) return *context.project_files;
+  RuleCache& cache = CacheOf(context);
+  if (cache.project_files) return *cache.project_files;
   StatusOr<std::vector<std::string>> files = ListWorkTreeFiles(context.project_dir);
   if (!files.ok()) files = ListFiles(context.project_dir);
   // An unreadable project leaves the list empty: nothing exists.
-  context.project_files = files.ok() ? *std::move(files) : std::vector<std::string>{};
-  return *context.project_files;
+  cache.project_files = files.ok() ? *std::move(files) : std::vector<std::string>{};
+  return *cache.project_files;
 }
 
 bool ExistsMatch(const std::vector<std::string>& patterns, const RuleContext& context) {

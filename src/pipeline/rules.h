@@ -4,6 +4,7 @@
 #ifndef SLIPWAY_PIPELINE_RULES_H_
 #define SLIPWAY_PIPELINE_RULES_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,16 @@
 #include "util/status.h"
 
 namespace slipway {
+
+// Answers that are costly to compute (they run git or walk the tree) and the
+// same for every job of a pipeline. Not thread-safe.
+struct RuleCache {
+  // The files `exists` patterns are matched against (project-relative).
+  std::optional<std::vector<std::string>> project_files;
+  // compare_to revision -> files changed since it; nullopt when the
+  // revision names no commit.
+  std::map<std::string, std::optional<std::vector<std::string>>> changed_since;
+};
 
 // What the conditions look at. Not owning: the pointed-to objects outlive it.
 struct RuleContext {
@@ -30,9 +41,11 @@ struct RuleContext {
   bool is_tag = false;
   std::string source = "push";
   std::string project_path;  // CI_PROJECT_PATH, for `ref@group/project`.
-  // Files under project_dir (relative, '/'-separated, .git excluded), listed
-  // on the first `exists` evaluation and reused after. Not thread-safe.
-  mutable std::optional<std::vector<std::string>> project_files;
+  // Where git and file-system answers are kept between evaluations; point
+  // every job's context of one pipeline at the same cache so each query runs
+  // once. Null: a cache private to this context is used.
+  RuleCache* cache = nullptr;
+  mutable RuleCache own_cache;
 };
 
 // Whether one rule's clauses all hold (a rule without clauses always does).

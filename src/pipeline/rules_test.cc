@@ -312,3 +312,30 @@ TEST(RulesExistsTest, IgnoredFilesOfAGitWorkTreeDoNotCount) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+TEST(RuleCacheTest, ASharedCacheListsFilesOnce) {
+  TestRepo dir(/*init=*/false);
+  dir.Write("a.txt", "a");
+  VariableList vars;
+  std::optional<std::vector<std::string>> changed;
+  RuleCache cache;
+  RuleContext rc;
+  rc.project_dir = dir.dir();
+  rc.variables = &vars;
+  rc.changed_files = &changed;
+  rc.cache = &cache;
+  Rule r;
+  r.exists = std::vector<std::string>{"new.txt"};
+  EXPECT_FALSE(*RuleMatches(r, rc));
+  dir.Write("new.txt", "n");
+  EXPECT_FALSE(*RuleMatches(r, rc));  // Answered from the cache.
+  EXPECT_EQ(cache.project_files, (std::vector<std::string>{"a.txt"}));
+  rc.cache = nullptr;
+  EXPECT_TRUE(*RuleMatches(r, rc));
+}
+
+}  // namespace
+}  // namespace slipway
