@@ -1,0 +1,122 @@
+#include "store/run_recorder.h"
+
+#include <gtest/gtest.h>
+
+#include "exec/clock.h"
+#include "exec/fake_executor.h"
+#include "store/store_test_backend.h"
+
+namespace slipway {
+namespace {
+
+class RunRecorderTest : public StoreTest {
+ protected:
+  Job& Add(const std::string& name, const std::string& stage) {
+    Job job;
+    job.name = name;
+    job.base_name = name;
+    job.stage = stage;
+    job.script = {"true"};
+    pipeline_.jobs.push_back(std::move(job));
+    return pipeline_.jobs.back();
+  }
+
+  std::string Log(int64_t job_id) {
+    auto slice = store_->ReadLog(job_id, 0, 1 << 20);
+    return slice.ok() ? slice->bytes : slice.status().message();
+  }
+
+  Pipeline pipeline_;
+};
+
+TEST_P(RunRecorderTest, RecordsStatusesRetriesAndLogsOfASchedulerRun) {
+  ProjectRecord project;
+  project.name = "app";
+  project.path_with_namespace = "group/app";
+  int64_t project_id = store_->CreateProject(project)->id;
+  pipeline_.stages = {".pre", "build", "test", ".post"};
+  Add("compile", "build");
+  Add("flaky", "test").retry.max = 1;
+  Job& lint = Add("lint", "test");
+  lint.allow_failure.value = true;
+  Job& deploy = Add("deploy", "test");
+  deploy.when = When::kManual;
+  deploy.needs.emplace();
+  deploy.needs->push_back(Need{.job = "compile"});
+
+  FakeExecutor executor;
+  JobResult failed;
+  failed.outcome = JobOutcome::kFailed;
+  failed.exit_code = 1;
+  failed.failure_reason = "script_failure";
+  executor.Script("flaky", {failed, JobResult{.outcome = JobOutcome::kSuccess}});
+  executor.Fail("lint", 3);
+
+  PipelineRecord draft;
+  draft.project_id = project_id;
+  draft.ref = "main";
+  draft.source = "push";
+  auto recorder = RunRecorder::Start(store_.get(), draft, pipeline_);
+  ASSERT_TRUE(recorder.ok()) << recorder.status().message();
+  RealClock clock;
+  Scheduler scheduler(pipeline_, &executor, &clock, recorder->get(), recorder->get(),
+                      SchedulerOptions{});
+  auto result = scheduler.Run();
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  Status finished = (*recorder)->Finish(*result);
+  ASSERT_TRUE(finished.ok()) << finished.message();
+
+  int64_t pipeline_id = (*recorder)->pipeline_id();
+  auto stored = store_->GetPipeline(pipeline_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->status, CiStatus::kSuccess);
+  EXPECT_TRUE((*stored)->started_at.has_value());
+  EXPECT_TRUE((*stored)->finished_at.has_value());
+
+  auto jobs = store_->ListJobs({.pipeline_id = pipeline_id, .include_retried = true});
+  ASSERT_TRUE(jobs.ok());
+  std::vector<std::string> rows;
+  for (const JobRecord& j : jobs->items) {
+    rows.push_back(j.name + " " + j.stage + ":" + std::to_string(j.stage_idx) + " " +
+                   CiStatusName(j.status) + " try" + std::to_string(j.retry_count) +
+                   (j.retried ? " retried" : "") +
+                   (j.exit_code ? " exit" + std::to_string(*j.exit_code) : "") +
+                   (j.failure_reason.empty() ? "" : " " + j.failure_reason));
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{
+                      "compile build:1 success try0 exit0",
+                      "flaky test:2 failed try0 retried exit1 script_failure",
+                      "lint test:2 failed try0 exit3 script_failure",
+                      "deploy test:2 manual try0",
+                      "flaky test:2 success try1 exit0",
+                  }));
+  const JobRecord& deploy_row = jobs->items[3];
+  EXPECT_EQ(deploy_row.when, "manual");
+  EXPECT_EQ(deploy_row.needs, std::vector<std::string>{"compile"});
+  EXPECT_TRUE(jobs->items[2].allow_failure);
+
+  // Each attempt's log went to its own row.
+  EXPECT_EQ(Log(jobs->items[0].id), "running compile\n");
+  EXPECT_EQ(Log(jobs->items[1].id), "running flaky\n");
+  EXPECT_EQ(Log(jobs->items[4].id), "running flaky\n");
+  EXPECT_EQ((*recorder)->JobId("flaky"), jobs->items[4].id);
+}
+
+TEST_P(RunRecorderTest, KeepsTheFirstErrorForUnknownJobs) {
+  PipelineRecord stored;
+  stored.id = 77;
+  RunRecorder recorder(store_.get(), stored, {}, nullptr);
+  recorder.Write("ghost", "boo\n");
+  Job ghost;
+  ghost.name = "ghost";
+  JobRun run;
+  run.job = &ghost;
+  run.status = JobStatus::kRunning;
+  recorder.OnJobUpdate(run);
+  EXPECT_EQ(recorder.status().message(), "log for unknown job 'ghost'");
+}
+
+SLIPWAY_STORE_TEST_SUITE(RunRecorderTest);
+
+}  // namespace
+}  // namespace slipway
