@@ -20,9 +20,14 @@ class Expression {
   // follow the mark of the `if:` value.
   static StatusOr<Expression> Parse(std::string_view text);
 
-  // GitLab's truthiness: a lone $VAR is true when defined and non-empty; the
-  // whole expression is true when its value is truthy. Never fails: an
-  // invalid regex in a variable evaluates false, as in GitLab.
+  // GitLab's truthiness: a lone $VAR is true when defined and not blank
+  // (empty or whitespace only); && and || return one of their operands as in
+  // Ruby (so "$EMPTY && $X" is $X), and the whole expression is true when its
+  // value is present. Variable values are used as stored, never expanded
+  // further. On the right of =~ / !~, a value written /pattern/flags is a
+  // regex; any other value, including an invalid regex, is a plain string
+  // that "matches" when the left text occurs inside it (GitLab's behaviour).
+  // Never fails. Thread-safe: const, and regexes are immutable.
   bool Evaluate(const VariableList& vars) const;
 
   const std::string& text() const { return text_; }
