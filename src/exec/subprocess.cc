@@ -96,7 +96,8 @@ StatusOr<pid_t> Spawn(const ProcessSpec& spec, int write_fd) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
-    return Status::Error("cannot start '" + spec.argv[0] + "': " + std::strerror(rc));
+    std::string where = spec.cwd.empty() ? "" : " in " + spec.cwd;
+    return Status::Error("cannot start '" + spec.argv[0] + "'" + where + ": " + std::strerror(rc));
   }
   return pid;
 }

@@ -68,8 +68,9 @@ class PosixProcessRunner : public ProcessRunner {
 // helper commands, never for jobs.
 std::vector<std::string> HostEnvironmentForTools();
 
-// Runs argv (with HostEnvironmentForTools) in cwd and returns its output;
-// a non-zero exit is an error whose message holds the command and output.
+// Runs argv (with extra_env, then HostEnvironmentForTools) in cwd and
+// returns its stdout (stderr is discarded); a non-zero exit is an error naming
+// the command and its exit code.
 StatusOr<std::string> RunTool(ProcessRunner* runner, const std::vector<std::string>& argv,
                               const std::string& cwd,
                               const std::vector<std::string>& extra_env = {});

@@ -87,7 +87,9 @@ TEST(SubprocessTest, MissingWorkingDirectoryIsAnError) {
   ProcessSpec spec = Bash("true");
   spec.cwd = "/nonexistent-slipway-dir";
   Captured c = RunSpec(spec);
-  EXPECT_FALSE(c.result.ok());
+  ASSERT_FALSE(c.result.ok());
+  EXPECT_EQ(c.result.status().message(),
+            "cannot start 'bash' in /nonexistent-slipway-dir: No such file or directory");
 }
 
 TEST(SubprocessTest, TimeoutTerminatesTheGroup) {
