@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 #include <string_view>
+#include <unordered_map>
 
 #include "pipeline/extends.h"
 #include "pipeline/job_parser.h"
@@ -134,11 +135,24 @@ void WarnAboutDuplicatePipelines(const ParsedJob& parsed, Diagnostics* diags) {
                  parsed.job.name, "rules");
 }
 
+// Adds job; a job whose name is already taken (a key "test 1/2" beside a
+// `test` with parallel: 2) replaces the earlier one in its place, as the
+// later entry of a Ruby hash does in GitLab's normalizer.
+void AddJob(Job job, PipelineConfig* config, std::unordered_map<std::string, size_t>* index) {
+  auto [it, inserted] = index->emplace(job.name, config->jobs.size());
+  if (inserted) {
+    config->jobs.push_back(std::move(job));
+  } else {
+    config->jobs[it->second] = std::move(job);
+  }
+}
+
 void AddJobInstances(ParsedJob parsed, PipelineConfig* config,
+                     std::unordered_map<std::string, size_t>* index,
                      std::map<std::string, std::vector<std::string>>* instances,
                      Diagnostics* diags) {
   if (!parsed.parallel) {
-    config->jobs.push_back(std::move(parsed.job));
+    AddJob(std::move(parsed.job), config, index);
     return;
   }
   KeywordReader r(diags, parsed.job.name);
@@ -153,7 +167,7 @@ void AddJobInstances(ParsedJob parsed, PipelineConfig* config,
     job.parallel_total = inst.total;
     job.variables.Merge(inst.variables);
     names.push_back(job.name);
-    config->jobs.push_back(std::move(job));
+    AddJob(std::move(job), config, index);
   }
 }
 
@@ -202,6 +216,7 @@ std::optional<PipelineConfig> BuildPipelineConfig(const Node& root, Diagnostics*
   context.global_variables = config.variables;
 
   std::map<std::string, std::vector<std::string>> instances;
+  std::unordered_map<std::string, size_t> job_index;
   for (const MapEntry* e : job_entries) {
     if (!IsJobShaped(e->value)) {
       diags->Error(e->key_mark.line > 0 ? e->key_mark : e->value.mark,
@@ -210,7 +225,7 @@ std::optional<PipelineConfig> BuildPipelineConfig(const Node& root, Diagnostics*
     }
     if (auto parsed = ParseJob(e->key, e->key_mark, e->value, context, diags)) {
       if (!config.workflow.rules) WarnAboutDuplicatePipelines(*parsed, diags);
-      AddJobInstances(std::move(*parsed), &config, &instances, diags);
+      AddJobInstances(std::move(*parsed), &config, &job_index, &instances, diags);
     }
   }
   if (job_entries.empty()) {

@@ -18,6 +18,12 @@ TEST(ParallelTest, NumberNamesInstances) {
   EXPECT_EQ(r.job("test 2/3").parallel_total, 3);
 }
 
+TEST(ParallelTest, LaterJobWithAnInstanceNameReplacesTheInstance) {
+  BuildResult r = BuildOk("test:\n  script: a\n  parallel: 2\ntest 1/2:\n  script: b\n");
+  EXPECT_THAT(r.names(), ElementsAre("test 1/2", "test 2/2"));
+  EXPECT_THAT(r.job("test 1/2").script, ElementsAre("b"));
+}
+
 TEST(ParallelTest, MatrixFromTheReference) {
   BuildResult r = BuildOk(
       "deploystacks:\n  stage: deploy\n  script: [bin/deploy]\n  parallel:\n    matrix:\n"
