@@ -1,22 +1,28 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
 
 namespace slipway {
 
 int RunCli(int argc, char** argv) {
-  CLI::App app{"slipway: run GitLab CI pipelines locally and as a server"};
+  CLI::App app{"slipway: run GitLab CI pipelines on this machine, exactly as GitLab would"};
   app.set_version_flag("--version", std::string("slipway ") + SLIPWAY_VERSION);
   app.require_subcommand(1);
-  app.add_subcommand("lint", "Validate a pipeline file");
+  int exit_code = 0;
+  AddLintCommand(&app, &exit_code);
+  AddListCommand(&app, &exit_code);
+  AddConfigCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int code = app.exit(e);
+    // CLI11 returns 0 for --help/--version; usage errors are invalid input.
+    return code == 0 ? 0 : 2;
   }
-  std::fprintf(stderr, "not implemented yet\n");
-  return 2;
+  return exit_code;
 }
 
 }  // namespace slipway

@@ -1,0 +1,15 @@
+// Each subcommand registers itself on the app and stores its exit code.
+#ifndef SLIPWAY_CLI_COMMANDS_H_
+#define SLIPWAY_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+
+namespace slipway {
+
+void AddLintCommand(CLI::App* app, int* exit_code);
+void AddListCommand(CLI::App* app, int* exit_code);
+void AddConfigCommand(CLI::App* app, int* exit_code);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_CLI_COMMANDS_H_

@@ -1,0 +1,50 @@
+#include "cli/common.h"
+
+#include <cstdio>
+
+#include "config/loader.h"
+#include "pipeline/builder.h"
+
+namespace slipway {
+
+void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
+  cmd->add_option("-C,--directory", options->project_dir, "Project directory")
+      ->capture_default_str();
+  cmd->add_option("-f,--file", options->file, "Pipeline file, relative to the project directory")
+      ->capture_default_str();
+  cmd->add_option("--variable", options->variables,
+                  "KEY=VALUE, overrides every other variable (repeatable)");
+}
+
+std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags) {
+  LoadedPipeline out;
+  out.context.project_dir = options.project_dir;
+  for (const std::string& kv : options.variables) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      diags->Error({"--variable"}, "expected KEY=VALUE, got '" + kv + "'");
+      continue;
+    }
+    out.context.cli_variables.Set(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  if (diags->HasErrors()) return std::nullopt;
+
+  LoadOptions load;
+  load.project_dir = options.project_dir;
+  load.file = options.file;
+  load.variables = out.context.predefined;
+  load.variables.Merge(out.context.cli_variables);
+  std::optional<Node> root = LoadConfig(load, diags);
+  if (!root) return std::nullopt;
+  std::optional<PipelineConfig> config = BuildPipelineConfig(*root, diags);
+  if (!config) return std::nullopt;
+  out.root = std::move(*root);
+  out.config = std::move(*config);
+  return out;
+}
+
+void PrintDiagnostics(const Diagnostics& diags) {
+  for (const Diagnostic& d : diags.items()) std::fprintf(stderr, "%s\n", d.Format().c_str());
+}
+
+}  // namespace slipway

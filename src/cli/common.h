@@ -1,0 +1,44 @@
+// What every pipeline command shares: where the pipeline is, --variable
+// values, and loading it through config → pipeline with diagnostics printed.
+#ifndef SLIPWAY_CLI_COMMON_H_
+#define SLIPWAY_CLI_COMMON_H_
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/node.h"
+#include "pipeline/instantiate.h"
+#include "pipeline/job.h"
+#include "pipeline/variables.h"
+#include "util/diagnostic.h"
+
+namespace slipway {
+
+struct PipelineOptions {
+  std::string project_dir = ".";
+  std::string file = ".gitlab-ci.yml";
+  std::vector<std::string> variables;  // KEY=VALUE
+};
+
+// Adds -C DIR, -f FILE and --variable KEY=VALUE to cmd.
+void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
+
+struct LoadedPipeline {
+  Node root;               // Merged configuration.
+  PipelineConfig config;   // Static model.
+  PipelineContext context; // Predefined and --variable values.
+};
+
+// Loads and builds the pipeline. Diagnostics (warnings too) are collected in
+// diags; returns nullopt when there were errors. Bad --variable syntax is an
+// error too.
+std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags);
+
+// Prints diagnostics to stderr, one per line.
+void PrintDiagnostics(const Diagnostics& diags);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_CLI_COMMON_H_

@@ -1,0 +1,29 @@
+// `slipway config`: the fully merged configuration (includes, anchors,
+// !reference resolved) as YAML, like GitLab's "full configuration" view.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "config/loader.h"
+
+namespace slipway {
+
+void AddConfigCommand(CLI::App* app, int* exit_code) {
+  auto options = std::make_shared<PipelineOptions>();
+  CLI::App* cmd = app->add_subcommand("config", "Print the merged configuration as YAML");
+  AddPipelineOptions(cmd, options.get());
+  cmd->callback([options, exit_code] {
+    Diagnostics diags;
+    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    PrintDiagnostics(diags);
+    if (!loaded) {
+      *exit_code = 1;
+      return;
+    }
+    std::string yaml = EmitYaml(loaded->root);
+    std::fwrite(yaml.data(), 1, yaml.size(), stdout);
+    *exit_code = 0;
+  });
+}
+
+}  // namespace slipway
