@@ -1,0 +1,109 @@
+// Golden cases for `slipway list` and `slipway lint`, most taken from the
+// examples in GitLab's CI/CD YAML documentation. Each directory under
+// tests/cases/ is a project: its files are committed to a fresh git repository
+// on branch `main`, then the command in `cmd` (default: `list`) runs there.
+// `expected.txt` starts with `# exit N`; the rest is the exact stdout when N is
+// 0, and the exact stderr otherwise.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kCasesDir = fs::path(SLIPWAY_SOURCE_DIR) / "tests" / "cases";
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a shell command line; stdout and stderr captured through files.
+CommandResult Run(const std::string& command, const fs::path& tmp) {
+  fs::path out = tmp / "stdout", err = tmp / "stderr";
+  std::string line = command + " >" + out.string() + " 2>" + err.string();
+  int status = std::system(line.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadFile(out);
+  r.err = ReadFile(err);
+  return r;
+}
+
+std::vector<std::string> CaseNames() {
+  std::vector<std::string> names;
+  if (!fs::exists(kCasesDir)) return names;
+  for (const auto& entry : fs::directory_iterator(kCasesDir)) {
+    if (entry.is_directory()) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class ListCaseTest : public testing::TestWithParam<std::string> {};
+
+TEST_P(ListCaseTest, MatchesExpected) {
+  const fs::path src = kCasesDir / GetParam();
+  const fs::path tmp = fs::path(testing::TempDir()) / ("slipway-case-" + GetParam());
+  fs::remove_all(tmp);
+  const fs::path repo = tmp / "repo";
+  fs::create_directories(repo);
+  fs::copy(src, repo, fs::copy_options::recursive);
+  std::string expected = ReadFile(repo / "expected.txt");
+  std::string cmd = fs::exists(repo / "cmd") ? ReadFile(repo / "cmd") : "list";
+  while (!cmd.empty() && (cmd.back() == '\n' || cmd.back() == ' ')) cmd.pop_back();
+  fs::remove(repo / "expected.txt");
+  fs::remove(repo / "cmd");
+
+  CommandResult git = Run("cd " + repo.string() +
+                              " && git init -q -b main && git add -A && git -c user.name=t "
+                              "-c user.email=t@example.invalid commit -qm 'case commit' && "
+                              "git remote add origin https://gitlab.example.com/g/p.git",
+                          tmp);
+  ASSERT_EQ(git.exit_code, 0) << git.err;
+
+  CommandResult r = Run("cd " + repo.string() + " && " SLIPWAY_BINARY " " + cmd, tmp);
+  size_t nl = expected.find('\n');
+  ASSERT_NE(nl, std::string::npos) << "expected.txt needs a '# exit N' first line";
+  ASSERT_EQ(expected.rfind("# exit ", 0), 0u) << "expected.txt needs a '# exit N' first line";
+  int want_exit = std::stoi(expected.substr(7, nl - 7));
+  std::string want = expected.substr(nl + 1);
+  EXPECT_EQ(r.exit_code, want_exit) << "stdout:\n" << r.out << "stderr:\n" << r.err;
+  if (want_exit == 0) {
+    EXPECT_EQ(r.out, want) << "stderr:\n" << r.err;
+  } else {
+    EXPECT_EQ(r.err, want);
+  }
+  fs::remove_all(tmp);
+}
+
+std::string CaseName(const testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ListCaseTest, testing::ValuesIn(CaseNames()), CaseName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ListCaseTest);
+
+}  // namespace
+}  // namespace slipway
