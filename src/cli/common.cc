@@ -4,6 +4,7 @@
 
 #include "config/loader.h"
 #include "pipeline/builder.h"
+#include "pipeline/predefined.h"
 
 namespace slipway {
 
@@ -28,6 +29,19 @@ std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagn
     out.context.cli_variables.Set(kv.substr(0, eq), kv.substr(eq + 1));
   }
   if (diags->HasErrors()) return std::nullopt;
+
+  PredefinedOptions predefined;
+  predefined.project_dir = options.project_dir;
+  predefined.config_path = options.file;
+  if (const std::string* source = out.context.cli_variables.Get("CI_PIPELINE_SOURCE")) {
+    predefined.pipeline_source = *source;
+  }
+  StatusOr<VariableList> vars = PredefinedVariables(predefined);
+  if (!vars.ok()) {
+    diags->Error({options.project_dir}, vars.status().message());
+    return std::nullopt;
+  }
+  out.context.predefined = std::move(*vars);
 
   LoadOptions load;
   load.project_dir = options.project_dir;
