@@ -4,7 +4,7 @@
 
 #include "config/loader.h"
 #include "pipeline/builder.h"
-#include "pipeline/predefined.h"
+#include "pipeline/pipeline_context.h"
 
 namespace slipway {
 
@@ -18,31 +18,29 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
 }
 
 std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags) {
-  LoadedPipeline out;
-  out.context.project_dir = options.project_dir;
+  ContextOptions context;
+  context.predefined.project_dir = options.project_dir;
+  context.predefined.config_path = options.file;
   for (const std::string& kv : options.variables) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       diags->Error({"--variable"}, "expected KEY=VALUE, got '" + kv + "'");
       continue;
     }
-    out.context.cli_variables.Set(kv.substr(0, eq), kv.substr(eq + 1));
+    context.cli_variables.Set(kv.substr(0, eq), kv.substr(eq + 1));
   }
   if (diags->HasErrors()) return std::nullopt;
-
-  PredefinedOptions predefined;
-  predefined.project_dir = options.project_dir;
-  predefined.config_path = options.file;
-  if (const std::string* source = out.context.cli_variables.Get("CI_PIPELINE_SOURCE")) {
-    predefined.pipeline_source = *source;
+  if (const std::string* source = context.cli_variables.Get("CI_PIPELINE_SOURCE")) {
+    context.predefined.pipeline_source = *source;
   }
-  StatusOr<VariableList> vars = PredefinedVariables(predefined);
-  if (!vars.ok()) {
-    diags->Error({options.project_dir}, vars.status().message());
+  StatusOr<PipelineContext> made = MakePipelineContext(context);
+  if (!made.ok()) {
+    diags->Error({options.project_dir}, made.status().message());
     return std::nullopt;
   }
-  out.context.predefined = std::move(*vars);
 
+  LoadedPipeline out;
+  out.context = std::move(*made);
   LoadOptions load;
   load.project_dir = options.project_dir;
   load.file = options.file;
