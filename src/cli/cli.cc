@@ -15,6 +15,7 @@ int RunCli(int argc, char** argv) {
   AddLintCommand(&app, &exit_code);
   AddListCommand(&app, &exit_code);
   AddConfigCommand(&app, &exit_code);
+  AddRunCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

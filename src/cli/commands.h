@@ -9,6 +9,7 @@ namespace slipway {
 void AddLintCommand(CLI::App* app, int* exit_code);
 void AddListCommand(CLI::App* app, int* exit_code);
 void AddConfigCommand(CLI::App* app, int* exit_code);
+void AddRunCommand(CLI::App* app, int* exit_code);
 
 }  // namespace slipway
 

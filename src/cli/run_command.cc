@@ -1,0 +1,47 @@
+// `slipway run [JOB...]`: load, instantiate and run the pipeline on this
+// machine with the shell executor.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/run.h"
+#include "exec/clock.h"
+#include "exec/shell_executor.h"
+
+namespace slipway {
+
+void AddRunCommand(CLI::App* app, int* exit_code) {
+  auto options = std::make_shared<PipelineOptions>();
+  auto front = std::make_shared<RunFrontOptions>();
+  CLI::App* cmd = app->add_subcommand("run", "Run the pipeline, or the named jobs, on this machine");
+  AddPipelineOptions(cmd, options.get());
+  cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)");
+  cmd->add_option("--report", front->report, "Write the JSON report to FILE");
+  cmd->add_option("--ref", front->ref, "Run this commit exactly as committed");
+  cmd->add_option("job", front->job_names, "Run only these jobs and what they need");
+  cmd->callback([options, front, exit_code] {
+    Diagnostics diags;
+    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<Pipeline> pipeline;
+    if (loaded) pipeline = InstantiatePipeline(loaded->config, loaded->context, &diags);
+    PrintDiagnostics(diags);
+    if (!pipeline) {
+      *exit_code = kExitInvalid;
+      return;
+    }
+    if (!pipeline->created) {
+      std::printf("no pipeline: workflow:rules do not create one for this ref\n");
+      *exit_code = kExitSuccess;
+      return;
+    }
+    front->terminal = isatty(STDOUT_FILENO) == 1;
+    ShellExecutor executor;
+    RealClock clock;
+    *exit_code = RunPipeline(*pipeline, loaded->context, *front, &executor, &clock);
+  });
+}
+
+}  // namespace slipway
