@@ -1,10 +1,11 @@
 // `slipway config`: the fully merged configuration (includes, anchors,
-// !reference resolved) as YAML, like GitLab's "full configuration" view.
+// !reference and extends resolved) as YAML, like GitLab's "full configuration" view.
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "config/loader.h"
+#include "pipeline/extends.h"
 
 namespace slipway {
 
@@ -20,7 +21,11 @@ void AddConfigCommand(CLI::App* app, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    std::string yaml = EmitYaml(loaded->root);
+    // The pipeline was valid, so extends resolves without errors here.
+    Node merged = loaded->root;
+    Diagnostics ignored;
+    ResolveExtends(&merged.entries, &ignored);
+    std::string yaml = EmitYaml(merged);
     std::fwrite(yaml.data(), 1, yaml.size(), stdout);
     *exit_code = 0;
   });
