@@ -83,7 +83,7 @@ void AddListCommand(CLI::App* app, int* exit_code) {
       for (const Job& job : pipeline->jobs) out.push_back(JobJson(job));
       std::printf("%s\n", out.dump(2).c_str());
     } else if (!pipeline->created) {
-      std::printf("no pipeline: workflow:rules do not create one for this ref\n");
+      std::printf("no pipeline: %s\n", pipeline->not_created_reason.c_str());
     } else {
       PrintTable(*pipeline);
     }

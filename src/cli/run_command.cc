@@ -33,7 +33,7 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       return;
     }
     if (!pipeline->created) {
-      std::printf("no pipeline: workflow:rules do not create one for this ref\n");
+      std::printf("no pipeline: %s\n", pipeline->not_created_reason.c_str());
       *exit_code = kExitSuccess;
       return;
     }

@@ -109,10 +109,12 @@ bool RefPatternMatches(const std::string& entry, const RuleContext& context) {
   if (pattern == "external_pull_requests" && context.source == "external_pull_request_event") {
     return true;
   }
-  if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
+  // As GitLab: a /regex/flags pattern (flags such as `i` included) matches the
+  // ref by regex; text that does not parse as one is compared literally.
+  if (pattern.size() >= 2 && pattern.front() == '/') {
     std::string error;
     std::shared_ptr<const RubyRegexp> re = RubyRegexp::Parse(pattern, &error);
-    return re != nullptr && re->PartialMatch(context.ref);
+    if (re != nullptr) return re->PartialMatch(context.ref);
   }
   return pattern == context.ref;
 }
