@@ -36,7 +36,7 @@ struct CommandResult {
 };
 
 // Runs a shell command line; stdout and stderr captured through files.
-CommandResult Run(const std::string& command, const fs::path& tmp) {
+CommandResult RunShell(const std::string& command, const fs::path& tmp) {
   fs::path out = tmp / "stdout", err = tmp / "stderr";
   std::string line = command + " >" + out.string() + " 2>" + err.string();
   int status = std::system(line.c_str());
@@ -72,14 +72,14 @@ TEST_P(ListCaseTest, MatchesExpected) {
   fs::remove(repo / "expected.txt");
   fs::remove(repo / "cmd");
 
-  CommandResult git = Run("cd " + repo.string() +
+  CommandResult git = RunShell("cd " + repo.string() +
                               " && git init -q -b main && git add -A && git -c user.name=t "
                               "-c user.email=t@example.invalid commit -qm 'case commit' && "
                               "git remote add origin https://gitlab.example.com/g/p.git",
                           tmp);
   ASSERT_EQ(git.exit_code, 0) << git.err;
 
-  CommandResult r = Run("cd " + repo.string() + " && " SLIPWAY_BINARY " " + cmd, tmp);
+  CommandResult r = RunShell("cd " + repo.string() + " && " SLIPWAY_BINARY " " + cmd, tmp);
   size_t nl = expected.find('\n');
   ASSERT_NE(nl, std::string::npos) << "expected.txt needs a '# exit N' first line";
   ASSERT_EQ(expected.rfind("# exit ", 0), 0u) << "expected.txt needs a '# exit N' first line";
