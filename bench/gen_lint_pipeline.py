@@ -14,6 +14,7 @@ def main():
     stages = ["build", "test", "package", "deploy"]
     with open(os.path.join(a.dir, ".gitlab-ci.yml"), "w") as f:
         f.write("stages: [%s]\n\n" % ", ".join(stages))
+        f.write("workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\n\n")
         f.write("variables:\n  GLOBAL_FLAG: \"1\"\n\n")
         f.write("include:\n")
         for i in range(a.files):

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <system_error>
 #include <vector>
 
@@ -37,13 +38,41 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-std::string DetectDefaultBranch(const std::string& dir) {
+// `git config --list` read once: key (lower-case section and name, as git
+// prints them) to its last value, which is the one `git config --get` gives.
+std::map<std::string, std::string> ReadGitConfig(const std::string& dir) {
+  std::map<std::string, std::string> config;
+  std::optional<std::string> out = Git(dir, {"config", "-z", "--list"});
+  if (!out) return config;
+  size_t start = 0;
+  while (start < out->size()) {
+    size_t end = out->find('\0', start);
+    if (end == std::string::npos) end = out->size();
+    std::string entry = out->substr(start, end - start);
+    size_t nl = entry.find('\n');
+    if (nl == std::string::npos) {
+      config[entry] = "";
+    } else {
+      config[entry.substr(0, nl)] = entry.substr(nl + 1);
+    }
+    start = end + 1;
+  }
+  return config;
+}
+
+std::string ConfigValue(const std::map<std::string, std::string>& config, const char* key) {
+  auto it = config.find(key);
+  return it == config.end() ? std::string() : it->second;
+}
+
+std::string DetectDefaultBranch(const std::string& dir,
+                                const std::map<std::string, std::string>& config) {
   if (auto head = Git(dir, {"symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"})) {
     constexpr std::string_view kPrefix = "refs/remotes/origin/";
     if (head->substr(0, kPrefix.size()) == kPrefix) return head->substr(kPrefix.size());
   }
-  if (auto configured = Git(dir, {"config", "--get", "init.defaultBranch"})) {
-    if (!configured->empty()) return *configured;
+  if (std::string configured = ConfigValue(config, "init.defaultbranch"); !configured.empty()) {
+    return configured;
   }
   for (const char* name : {"main", "master"}) {
     if (RefExists(dir, std::string("refs/heads/") + name) ||
@@ -175,8 +204,10 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
   info.sha = kZeroSha;
   auto inside = Git(dir, {"rev-parse", "--is-inside-work-tree"});
   info.is_git = inside.has_value() && *inside == "true";
-  info.default_branch = options.default_branch.value_or(info.is_git ? DetectDefaultBranch(dir)
-                                                                    : std::string("main"));
+  std::map<std::string, std::string> config;
+  if (info.is_git) config = ReadGitConfig(dir);
+  info.default_branch = options.default_branch.value_or(
+      info.is_git ? DetectDefaultBranch(dir, config) : std::string("main"));
   if (info.is_git) {
     if (auto sha = Git(dir, {"rev-parse", "--verify", "--quiet", "HEAD^{commit}"})) {
       info.has_commit = true;
@@ -196,9 +227,9 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
       }
     }
     DetectRef(dir, &info);
-    info.origin_url = Git(dir, {"config", "--get", "remote.origin.url"}).value_or("");
-    info.user_name = Git(dir, {"config", "--get", "user.name"}).value_or("");
-    info.user_email = Git(dir, {"config", "--get", "user.email"}).value_or("");
+    info.origin_url = ConfigValue(config, "remote.origin.url");
+    info.user_name = ConfigValue(config, "user.name");
+    info.user_email = ConfigValue(config, "user.email");
   } else {
     info.ref = info.default_branch;
   }
