@@ -1,0 +1,384 @@
+// End-to-end: the real `slipway run` binary on small git repositories, with
+// real bash. Each case asserts job statuses from the JSON report, the exit
+// code, and what the logs and the live output say.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "util/test_repo.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A started `slipway` process whose output goes to a file.
+class SlipwayProcess {
+ public:
+  SlipwayProcess(const std::string& dir, const std::vector<std::string>& args)
+      : output_path_(dir + "/../" + fs::path(dir).filename().string() + ".out") {
+    std::vector<std::string> argv_storage = {SLIPWAY_BINARY};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd < 0 || ::chdir(dir.c_str()) != 0) ::_exit(127);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (std::string& a : argv_storage) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~SlipwayProcess() { std::remove(output_path_.c_str()); }
+  void Signal(int sig) { ::kill(pid_, sig); }
+  // Waits for the process; returns its exit code (128 + signal if killed).
+  int Wait() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string Output() const { return ReadFile(output_path_); }
+
+ private:
+  std::string output_path_;
+  pid_t pid_ = -1;
+};
+
+struct RunOutcome {
+  int exit_code = -1;
+  std::string output;
+  nlohmann::json report;
+  std::map<std::string, std::string> status;  // job name -> status
+  const nlohmann::json& Job(const std::string& name) const {
+    for (const nlohmann::json& j : report["jobs"]) {
+      if (j["name"] == name) return j;
+    }
+    static const nlohmann::json kNone;
+    ADD_FAILURE() << "no job '" << name << "' in the report";
+    return kNone;
+  }
+};
+
+class RunE2eTest : public ::testing::Test {
+ protected:
+  // Writes .gitlab-ci.yml and commits it with any other files.
+  void Pipeline(const std::string& yaml) {
+    repo_.Write(".gitlab-ci.yml", yaml);
+    repo_.Git({"add", "-A"});
+    repo_.Git({"commit", "-q", "-m", "pipeline"});
+  }
+  RunOutcome Run(std::vector<std::string> args = {}) {
+    std::vector<std::string> full = {"run", "--report", "report.json", "--jobs", "2"};
+    full.insert(full.end(), args.begin(), args.end());
+    fs::remove(fs::path(repo_.dir()) / "report.json");
+    SlipwayProcess process(repo_.dir(), full);
+    RunOutcome out;
+    out.exit_code = process.Wait();
+    out.output = process.Output();
+    fs::path report = fs::path(repo_.dir()) / "report.json";
+    if (fs::exists(report)) {
+      out.report = nlohmann::json::parse(ReadFile(report), nullptr, false);
+      for (const nlohmann::json& j : out.report["jobs"]) {
+        out.status[j["name"].get<std::string>()] = j["status"].get<std::string>();
+      }
+    }
+    return out;
+  }
+  std::string Log(const RunOutcome& out, const std::string& job) {
+    const nlohmann::json& j = out.Job(job);
+    if (!j.contains("log") || !j["log"].is_string()) return "";
+    return ReadFile(fs::path(repo_.dir()) / j["log"].get<std::string>());
+  }
+  // A path outside the repository for state that outlives a job workspace.
+  std::string Scratch(const std::string& name) { return repo_.dir() + "-" + name; }
+
+  TestRepo repo_;
+};
+
+using Statuses = std::map<std::string, std::string>;
+
+TEST_F(RunE2eTest, SingleJobSucceedsWithEchoedCommands) {
+  Pipeline("hello:\n  script:\n    - echo hello world\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"hello", "success"}}));
+  EXPECT_THAT(Log(out, "hello"), HasSubstr("$ echo hello world\nhello world\n"));
+  EXPECT_THAT(out.output, HasSubstr("hello | hello world\n"));
+  EXPECT_THAT(out.output, HasSubstr("pipeline success"));
+  EXPECT_EQ(out.report["pipeline"]["id"], 1);
+}
+
+TEST_F(RunE2eTest, FailingScriptFailsPipelineAndSkipsLaterStages) {
+  Pipeline(
+      "build:\n  stage: build\n  script:\n    - echo before\n    - exit 3\n    - echo never\n"
+      "test:\n  stage: test\n  script: echo test\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 1) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"build", "failed"}, {"test", "skipped"}}));
+  EXPECT_EQ(out.Job("build")["exit_code"], 3);
+  EXPECT_EQ(out.Job("build")["failure_reason"], "script_failure");
+  EXPECT_THAT(Log(out, "build"), Not(HasSubstr("never")));
+  EXPECT_THAT(out.output, HasSubstr("--- build: last lines of .slipway/runs/1/jobs/build/log ---"));
+}
+
+TEST_F(RunE2eTest, PipefailAndErrexitAsGitLabRunner) {
+  Pipeline(
+      "pipe:\n  script:\n    - false | true\n"
+      "andand:\n  script:\n    - false && true\n    - echo still here\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.status, (Statuses{{"pipe", "failed"}, {"andand", "success"}}));
+  EXPECT_THAT(Log(out, "andand"), HasSubstr("still here"));
+}
+
+TEST_F(RunE2eTest, StagesRunInOrder) {
+  Pipeline(
+      "stages: [one, two, three]\n"
+      "c:\n  stage: three\n  script: echo c\n"
+      "a:\n  stage: one\n  script: echo a\n"
+      "b:\n  stage: two\n  script: echo b\n");
+  RunOutcome out = Run();
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_LE(out.Job("a")["finished_at"].get<std::string>(),
+            out.Job("b")["started_at"].get<std::string>());
+  EXPECT_LE(out.Job("b")["finished_at"].get<std::string>(),
+            out.Job("c")["started_at"].get<std::string>());
+  EXPECT_EQ(out.report["jobs"][0]["name"], "a");
+}
+
+TEST_F(RunE2eTest, NeedsStartsAcrossStagesBeforeTheSlowJobEnds) {
+  std::string fifo = Scratch("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // `slow` blocks until `fast_test` (which only needs `fast`) writes to the FIFO.
+  Pipeline(
+      "stages: [build, test]\n"
+      "fast:\n  stage: build\n  script: echo fast\n"
+      "slow:\n  stage: build\n  script: read line < $FIFO && echo got $line\n"
+      "fast_test:\n  stage: test\n  needs: [fast]\n  script: echo go > $FIFO\n");
+  RunOutcome out = Run({"--variable", "FIFO=" + fifo});
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(Log(out, "slow"), HasSubstr("got go"));
+  fs::remove(fifo);
+}
+
+TEST_F(RunE2eTest, OnFailureAndAlwaysJobsRunAfterAFailure) {
+  Pipeline(
+      "build:\n  stage: build\n  script: exit 1\n"
+      "test:\n  stage: test\n  script: echo test\n"
+      "notify:\n  stage: test\n  when: on_failure\n  script: echo failed\n"
+      "cleanup:\n  stage: deploy\n  when: always\n  script: echo cleanup\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.status, (Statuses{{"build", "failed"},
+                                  {"test", "skipped"},
+                                  {"notify", "success"},
+                                  {"cleanup", "success"}}));
+}
+
+TEST_F(RunE2eTest, AllowFailureIsAWarning) {
+  Pipeline(
+      "lint:\n  stage: build\n  allow_failure: true\n  script: exit 1\n"
+      "coded:\n  stage: build\n  allow_failure:\n    exit_codes: [42]\n  script: exit 42\n"
+      "test:\n  stage: test\n  script: echo ok\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(out.report["status"], "success");
+  EXPECT_EQ(out.status, (Statuses{{"lint", "failed"}, {"coded", "failed"}, {"test", "success"}}));
+  EXPECT_EQ(out.Job("coded")["allow_failure"], true);
+}
+
+TEST_F(RunE2eTest, ManualJobsRunOnlyWhenNamed) {
+  Pipeline(
+      "build:\n  stage: build\n  script: echo build\n"
+      "deploy:\n  stage: deploy\n  when: manual\n  script: echo deploying\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"build", "success"}, {"deploy", "manual"}}));
+  out = Run({"deploy"});
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"build", "success"}, {"deploy", "success"}}));
+  EXPECT_EQ(out.report["pipeline"]["id"], 2);
+}
+
+TEST_F(RunE2eTest, NamedJobRunsWithWhatItNeedsOnly) {
+  Pipeline(
+      "a:\n  stage: build\n  script: echo a\n"
+      "b:\n  stage: build\n  script: echo b\n"
+      "c:\n  stage: test\n  needs: [a]\n  script: echo c\n");
+  RunOutcome out = Run({"c"});
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"a", "success"}, {"c", "success"}}));
+}
+
+TEST_F(RunE2eTest, UnknownJobIsAnError) {
+  Pipeline("a:\n  script: echo a\n");
+  RunOutcome out = Run({"nope"});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.output, HasSubstr("error: job 'nope' is not in the pipeline"));
+}
+
+TEST_F(RunE2eTest, InvalidPipelineExitsTwoWithLintErrors) {
+  Pipeline("job:\n  script: echo\n  when: sometimes\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.output, HasSubstr(".gitlab-ci.yml:3:"));
+  EXPECT_FALSE(fs::exists(fs::path(repo_.dir()) / "report.json"));
+}
+
+TEST_F(RunE2eTest, RetryRunsAgainUntilSuccess) {
+  std::string marker = Scratch("marker");
+  Pipeline(
+      "flaky:\n  retry: 2\n  script:\n"
+      "    - if [ ! -e $MARKER ]; then touch $MARKER; exit 1; fi\n"
+      "    - echo second time lucky\n");
+  RunOutcome out = Run({"--variable", "MARKER=" + marker});
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"flaky", "success"}}));
+  EXPECT_EQ(out.Job("flaky")["retries"], 1);
+  EXPECT_THAT(Log(out, "flaky"), HasSubstr("second time lucky"));
+  fs::remove(marker);
+}
+
+TEST_F(RunE2eTest, TimeoutFailsTheJob) {
+  Pipeline("slow:\n  timeout: 1s\n  script: sleep 30\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 1) << out.output;
+  EXPECT_EQ(out.Job("slow")["failure_reason"], "job_execution_timeout");
+  EXPECT_LT(out.Job("slow")["duration_s"].get<double>(), 20);
+}
+
+TEST_F(RunE2eTest, VariablePrecedenceUpToTheCommandLine) {
+  Pipeline(
+      "variables:\n  A: global\n  B: global\n  C: global\n"
+      "job:\n  variables:\n    B: job\n    C: job\n"
+      "  script: echo \"A=$A B=$B C=$C name=$CI_JOB_NAME\"\n");
+  RunOutcome out = Run({"--variable", "C=cli"});
+  EXPECT_THAT(Log(out, "job"), HasSubstr("A=global B=job C=cli name=job"));
+}
+
+TEST_F(RunE2eTest, ArtifactsAndDotenvReachLaterJobs) {
+  Pipeline(
+      "build:\n  stage: build\n  script:\n    - echo built > out.txt\n    - echo VERSION=1.2 > build.env\n"
+      "  artifacts:\n    paths: [out.txt]\n    reports:\n      dotenv: build.env\n"
+      "test:\n  stage: test\n  script:\n    - cat out.txt\n    - echo version $VERSION\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(Log(out, "test"), HasSubstr("built\n"));
+  EXPECT_THAT(Log(out, "test"), HasSubstr("version 1.2\n"));
+}
+
+TEST_F(RunE2eTest, ResourceGroupSerializesJobs) {
+  std::string trace = Scratch("trace");
+  Pipeline(
+      "one:\n  resource_group: prod\n  script:\n    - echo start >> $TRACE\n    - sleep 0.3\n"
+      "    - echo end >> $TRACE\n"
+      "two:\n  resource_group: prod\n  script:\n    - echo start >> $TRACE\n    - sleep 0.3\n"
+      "    - echo end >> $TRACE\n");
+  RunOutcome out = Run({"--variable", "TRACE=" + trace});
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(ReadFile(trace), "start\nend\nstart\nend\n");
+  fs::remove(trace);
+}
+
+TEST_F(RunE2eTest, DelayedJobWaitsForStartIn) {
+  Pipeline(
+      "build:\n  stage: build\n  script: echo build\n"
+      "later:\n  stage: deploy\n  when: delayed\n  start_in: 1 second\n  script: echo later\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(out.status["later"], "success");
+  EXPECT_THAT(out.output, HasSubstr("later > delayed: starts in 1 second"));
+  EXPECT_GE(out.report["pipeline"]["duration_s"].get<double>(), 1.0);
+}
+
+TEST_F(RunE2eTest, JobsExcludedByRulesAreAbsent) {
+  Pipeline(
+      "kept:\n  script: echo kept\n"
+      "dropped:\n  rules:\n    - if: $NOPE == \"yes\"\n  script: echo dropped\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.status, (Statuses{{"kept", "success"}}));
+}
+
+TEST_F(RunE2eTest, WorkspaceIsCleanAndHasNoRunDirectory) {
+  repo_.Write("tracked.txt", "tracked\n");
+  Pipeline(
+      "first:\n  stage: build\n  script:\n    - cat tracked.txt\n    - touch leftover\n"
+      "second:\n  stage: test\n  script:\n    - test ! -e leftover\n    - test ! -e .slipway\n");
+  repo_.Write("untracked.txt", "untracked\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"first", "success"}, {"second", "success"}}));
+  EXPECT_EQ(ReadFile(fs::path(repo_.dir()) / ".slipway/.gitignore").back(), '\n');
+  EXPECT_EQ(repo_.Git({"status", "--porcelain", "--", ".slipway"}), "");
+}
+
+bool ProcessAlive(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+// Waits (bounded) for a process that is not our child to exit.
+bool WaitGone(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return !ProcessAlive(pid);
+  pollfd p{fd, POLLIN, 0};
+  ::poll(&p, 1, 10000);
+  ::close(fd);
+  return !ProcessAlive(pid);
+}
+
+TEST_F(RunE2eTest, InterruptCancelsAndLeavesNoProcessBehind) {
+  std::string fifo = Scratch("cancel-fifo");
+  std::string pid_file = Scratch("pid");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Pipeline(
+      "long:\n  stage: build\n  script:\n    - sleep 1000 &\n    - echo $! > $PIDFILE\n"
+      "    - echo started > $FIFO\n    - wait\n"
+      "after:\n  stage: test\n  script: echo never\n");
+  fs::remove(fs::path(repo_.dir()) / "report.json");
+  SlipwayProcess process(repo_.dir(), {"run", "--report", "report.json", "--variable",
+                                       "FIFO=" + fifo, "--variable", "PIDFILE=" + pid_file});
+  {
+    std::ifstream sync(fifo);  // Blocks until the job has written its pid.
+    std::string line;
+    std::getline(sync, line);
+    EXPECT_EQ(line, "started");
+  }
+  process.Signal(SIGINT);
+  EXPECT_EQ(process.Wait(), 130) << process.Output();
+  nlohmann::json report = nlohmann::json::parse(ReadFile(fs::path(repo_.dir()) / "report.json"));
+  EXPECT_EQ(report["status"], "canceled");
+  EXPECT_EQ(report["jobs"][0]["status"], "canceled");
+  EXPECT_EQ(report["jobs"][1]["status"], "canceled");
+  pid_t sleeper = std::stoi(ReadFile(pid_file));
+  EXPECT_TRUE(WaitGone(sleeper)) << "pid " << sleeper << " survived";
+  fs::remove(fifo);
+  fs::remove(pid_file);
+}
+
+}  // namespace
+}  // namespace slipway
