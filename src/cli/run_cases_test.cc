@@ -374,6 +374,85 @@ const RunCase kCases[] = {
      {{"job", "failed"}},
      {},
      {{"job", {"exit_code", 9}}}},
+    {"NeedsWithoutArtifactsRestoresNothing",
+     {{kCi,
+       "build: {stage: build, script: [echo built > out.txt], artifacts: {paths: [out.txt]}}\n"
+       "test: {stage: test, needs: [{job: build, artifacts: false}], script: [test ! -e out.txt]}\n"
+       "use: {stage: test, needs: [build], script: [cat out.txt]}\n"}},
+     {},
+     0,
+     {{"build", "success"}, {"test", "success"}, {"use", "success"}},
+     {{"use", "built"}}},
+    {"EmptyDependenciesRestoreNothing",
+     {{kCi,
+       "build: {stage: build, script: [echo built > out.txt], artifacts: {paths: [out.txt]}}\n"
+       "test: {stage: test, dependencies: [], script: [test ! -e out.txt]}\n"}},
+     {},
+     0,
+     {{"build", "success"}, {"test", "success"}}},
+    {"ArtifactsExcludeKeepsTheRest",
+     {{kCi,
+       "build: {stage: build, script: [mkdir -p dist, echo a > dist/a.txt, echo b > dist/b.log],"
+       " artifacts: {paths: [dist/], exclude: [dist/*.log]}}\n"
+       "test: {stage: test, script: [cat dist/a.txt, test ! -e dist/b.log]}\n"}},
+     {},
+     0,
+     {{"build", "success"}, {"test", "success"}}},
+    {"UntrackedArtifactsReachLaterStages",
+     {{kCi,
+       "build: {stage: build, script: [echo gen > generated.bin], artifacts: {untracked: true}}\n"
+       "test: {stage: test, script: [cat generated.bin]}\n"}},
+     {},
+     0,
+     {{"build", "success"}, {"test", "success"}},
+     {{"test", "gen"}}},
+    {"ArtifactsOnFailureReachTheRescueJob",
+     {{kCi,
+       "build: {stage: build, script: [echo why > report.txt, exit 3],"
+       " artifacts: {when: on_failure, paths: [report.txt]}}\n"
+       "rescue: {stage: test, when: on_failure, script: [cat report.txt]}\n"}},
+     {},
+     1,
+     {{"build", "failed"}, {"rescue", "success"}},
+     {{"rescue", "why"}}},
+    {"FilesLeftByAJobDoNotLeakIntoTheNext",
+     {{kCi,
+       "a: {stage: build, script: [echo x > leftover.txt]}\n"
+       "b: {stage: test, script: [test ! -e leftover.txt]}\n"}},
+     {},
+     0,
+     {{"a", "success"}, {"b", "success"}}},
+    {"CachePushedByOneJobIsPulledByTheNext",
+     {{kCi,
+       "fill: {stage: build, script: [mkdir -p .deps, echo cached > .deps/x],"
+       " cache: {key: deps-$CI_COMMIT_REF_SLUG, paths: [.deps/], policy: push}}\n"
+       "use: {stage: test, script: [cat .deps/x],"
+       " cache: {key: deps-$CI_COMMIT_REF_SLUG, paths: [.deps/], policy: pull}}\n"}},
+     {},
+     0,
+     {{"fill", "success"}, {"use", "success"}},
+     {{"use", "cached"}}},
+    {"RulesVariablesReachTheScript",
+     {{kCi,
+       "variables: {MODE: slow}\n"
+       "job:\n"
+       "  script: [echo mode=$MODE]\n"
+       "  rules:\n"
+       "    - if: $CI_COMMIT_BRANCH\n"
+       "      variables: {MODE: fast}\n"}},
+     {},
+     0,
+     {{"job", "success"}},
+     {{"job", "mode=fast"}}},
+    {"JobBeforeScriptReplacesTheDefault",
+     {{kCi,
+       "default: {before_script: [echo from-default]}\n"
+       "a: {script: [echo a]}\n"
+       "b: {before_script: [echo own-before], script: [echo b]}\n"}},
+     {},
+     0,
+     {{"a", "success"}, {"b", "success"}},
+     {{"a", "from-default"}, {"b", "own-before"}}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, RunCaseTest, ::testing::ValuesIn(kCases),
