@@ -6,6 +6,7 @@
 // 0, and the exact stderr otherwise.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -61,8 +62,10 @@ class ListCaseTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(ListCaseTest, MatchesExpected) {
   const fs::path src = kCasesDir / GetParam();
-  const fs::path tmp = fs::path(testing::TempDir()) / ("slipway-case-" + GetParam());
-  fs::remove_all(tmp);
+  // A fresh directory per run: two test runs at once must not share it.
+  std::string pattern = (fs::path(testing::TempDir()) / "slipway-case-XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const fs::path tmp = pattern;
   const fs::path repo = tmp / "repo";
   fs::create_directories(repo);
   fs::copy(src, repo, fs::copy_options::recursive);
