@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git clang libclang-rt-14-dev
-  libyaml-cpp-dev libre2-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev libssl-dev
+  libyaml-cpp-dev libyaml-dev libre2-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev libssl-dev
   libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   bash coreutils git python3 rsync hyperfine time bc make
   libpq-dev postgresql-15 postgresql-client-15

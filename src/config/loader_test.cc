@@ -161,7 +161,7 @@ TEST(LoadConfigTest, ErrorsInsideIncludedFilesPointAtThem) {
   TempProject p;
   p.Write(".gitlab-ci.yml", "include: ci/bad.yml\n");
   p.Write("ci/bad.yml", "job:\n  script: [a\n");
-  EXPECT_EQ(Load(p).diagnostics, "ci/bad.yml:3:1: error: end of sequence flow not found\n");
+  EXPECT_EQ(Load(p).diagnostics, "ci/bad.yml:3:1: error: did not find expected ',' or ']'\n");
 }
 
 TEST(LoadConfigTest, IncludeLoopHitsTheLimit) {

@@ -1,22 +1,20 @@
-// ParseYaml: yaml-cpp's event API feeding a builder that produces slipway::Node
-// trees directly. Working from events rather than YAML::Node is what gives us a
-// mark for every node, the plain/quoted distinction, explicit tags, and every
-// duplicate key (YAML::Node silently keeps one of them).
+// ParseYaml: libyaml's event parser feeding a builder that produces
+// slipway::Node trees directly. Working from events rather than a document
+// model is what gives us a mark for every node, the plain/quoted distinction,
+// explicit tags, and every duplicate key. libyaml is a C library that reports
+// errors through return values, so nothing here throws across it.
+#include <algorithm>
 #include <cstddef>
 #include <optional>
-#include <sstream>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
-#include "config/block_scalar_rewrite.h"
 #include "config/loader.h"
 
 namespace slipway {
@@ -32,7 +30,8 @@ constexpr size_t kMaxNodes = 1'000'000;
 constexpr std::string_view kStrTag = "tag:yaml.org,2002:str";
 constexpr std::string_view kCoreTagPrefix = "tag:yaml.org,2002:";
 
-// Thrown by the handler to stop yaml-cpp mid-stream; never escapes ParseYaml.
+// Thrown by the builder to stop reading events; caught in ParseYaml and never
+// thrown through libyaml.
 struct ParseAbort {
   Mark mark;
   std::string message;
@@ -55,7 +54,7 @@ struct MergeSite {
 // A collection under construction.
 struct Frame {
   Node node;
-  YAML::anchor_t anchor = 0;
+  std::string anchor;  // empty: none
   // kMap: the key read but whose value has not arrived yet.
   bool has_key = false;
   bool key_is_merge = false;
@@ -72,28 +71,76 @@ struct AnchorSlot {
   size_t size = 0;
 };
 
-class TreeBuilder : public YAML::EventHandler {
+std::string_view Text(const yaml_char_t* text) {
+  return text ? std::string_view(reinterpret_cast<const char*>(text)) : std::string_view();
+}
+
+// The tag as the builder sees it: the explicit tag (libyaml resolves `!!x` and
+// %TAG handles; `!reference` stays "!reference"), or the YAML non-specific tag,
+// "?" for a plain scalar or a collection and "!" for a quoted or block scalar.
+std::string TagOf(const yaml_char_t* tag, bool non_plain_scalar) {
+  if (tag) return std::string(Text(tag));
+  return non_plain_scalar ? "!" : "?";
+}
+
+bool IsNullText(std::string_view s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+class TreeBuilder {
  public:
   TreeBuilder(const std::string& file, Diagnostics* diags) : file_(file), diags_(diags) {}
 
   std::vector<Node> TakeDocuments() { return std::move(documents_); }
-  Mark ToMark(const YAML::Mark& m) const {
+  // libyaml's marks are 0-based.
+  Mark ToMark(const yaml_mark_t& m) const {
     Mark out;
     out.file = file_;
-    if (!m.is_null()) {
-      out.line = m.line + 1;
-      out.column = m.column + 1;
-    }
+    out.line = static_cast<int>(m.line) + 1;
+    out.column = static_cast<int>(m.column) + 1;
     return out;
   }
 
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    // yaml-cpp 0.7 can get stuck on a token it cannot place (`- a\n,\n`):
-    // it then reports empty documents at the same position forever.
-    if (!documents_.empty() && mark.pos == last_document_pos_) {
-      throw ParseAbort{ToMark(mark), "unexpected text; the YAML parser cannot continue here"};
+  void OnEvent(const yaml_event_t& event) {
+    switch (event.type) {
+      case YAML_DOCUMENT_START_EVENT:
+        OnDocumentStart(event.start_mark);
+        break;
+      case YAML_DOCUMENT_END_EVENT:
+        OnDocumentEnd();
+        break;
+      case YAML_ALIAS_EVENT:
+        OnAlias(event.start_mark, Text(event.data.alias.anchor));
+        break;
+      case YAML_SCALAR_EVENT: {
+        const auto& sc = event.data.scalar;
+        std::string value(reinterpret_cast<const char*>(sc.value), sc.length);
+        OnScalar(event.start_mark, TagOf(sc.tag, sc.style != YAML_PLAIN_SCALAR_STYLE),
+                 Text(sc.anchor), std::move(value));
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+        Push(Node::Sequence(ToMark(event.start_mark)), TagOf(event.data.sequence_start.tag, false),
+             Text(event.data.sequence_start.anchor));
+        break;
+      case YAML_SEQUENCE_END_EVENT:
+        Pop();
+        break;
+      case YAML_MAPPING_START_EVENT:
+        Push(Node::Map(ToMark(event.start_mark)), TagOf(event.data.mapping_start.tag, false),
+             Text(event.data.mapping_start.anchor));
+        break;
+      case YAML_MAPPING_END_EVENT:
+        ApplyMerges(&stack_.back());
+        Pop();
+        break;
+      default:  // stream start/end, no event
+        break;
     }
-    last_document_pos_ = mark.pos;
+  }
+
+ private:
+  void OnDocumentStart(const yaml_mark_t& mark) {
     stack_.clear();
     anchors_.clear();
     root_.reset();
@@ -101,21 +148,15 @@ class TreeBuilder : public YAML::EventHandler {
     document_mark_ = ToMark(mark);
   }
 
-  void OnDocumentEnd() override {
+  void OnDocumentEnd() {
     documents_.push_back(root_ ? std::move(*root_) : Node::Null(document_mark_));
     root_.reset();
   }
 
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    Node node = Node::Null(ToMark(mark));
-    Count(1, node.mark);
-    Complete(std::move(node), anchor);
-  }
-
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    auto it = anchors_.find(anchor);
+  void OnAlias(const yaml_mark_t& mark, std::string_view name) {
+    auto it = anchors_.find(std::string(name));
     if (it == anchors_.end()) {
-      throw ParseAbort{ToMark(mark), "unknown alias"};
+      throw ParseAbort{ToMark(mark), "the referenced anchor is not defined"};
     }
     if (!it->second.complete) {
       throw ParseAbort{ToMark(mark), "alias '*" + it->second.name +
@@ -126,12 +167,16 @@ class TreeBuilder : public YAML::EventHandler {
     // inside keep the marks of the text they were written in.
     Node copy = it->second.node;
     copy.mark = ToMark(mark);
-    Complete(std::move(copy), 0);
+    Complete(std::move(copy), {});
   }
 
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    Node node = Node::Scalar(value, ToMark(mark), tag == "?");
+  void OnScalar(const yaml_mark_t& yaml_mark, const std::string& tag, std::string_view anchor,
+                std::string value) {
+    Mark mark = ToMark(yaml_mark);
+    // Plain `null`, `~` and empty values without a tag are YAML nulls.
+    Node node = tag == "?" && IsNullText(value)
+                    ? Node::Null(mark)
+                    : Node::Scalar(std::move(value), mark, tag == "?");
     if (tag == kStrTag) {
       node.plain = false;
     } else if (tag.rfind(kCoreTagPrefix, 0) == 0) {
@@ -143,25 +188,6 @@ class TreeBuilder : public YAML::EventHandler {
     Complete(std::move(node), anchor);
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    Push(Node::Sequence(ToMark(mark)), tag, anchor);
-  }
-  void OnSequenceEnd() override { Pop(); }
-
-  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    Push(Node::Map(ToMark(mark)), tag, anchor);
-  }
-  void OnMapEnd() override {
-    ApplyMerges(&stack_.back());
-    Pop();
-  }
-
-  void OnAnchor(const YAML::Mark&, const std::string& anchor_name) override {
-    pending_anchor_name_ = anchor_name;
-  }
-
  private:
   void Count(size_t n, const Mark& mark) {
     node_count_ += n;
@@ -171,17 +197,17 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
 
-  void Push(Node node, const std::string& tag, YAML::anchor_t anchor) {
+  void Push(Node node, const std::string& tag, std::string_view anchor) {
     if (stack_.size() >= kMaxDepth) {
       throw ParseAbort{node.mark,
                        "nesting too deep: more than " + std::to_string(kMaxDepth) + " levels"};
     }
     Count(1, node.mark);
     if (tag != "?" && tag != "!" && tag.rfind(kCoreTagPrefix, 0) != 0) node.tag = tag;
-    if (anchor != 0) StartAnchor(anchor);
+    if (!anchor.empty()) StartAnchor(anchor);
     Frame frame;
     frame.node = std::move(node);
-    frame.anchor = anchor;
+    frame.anchor = std::string(anchor);
     stack_.push_back(std::move(frame));
   }
 
@@ -192,15 +218,15 @@ class TreeBuilder : public YAML::EventHandler {
     Attach(std::move(frame.node));
   }
 
-  void StartAnchor(YAML::anchor_t anchor) {
-    AnchorSlot& slot = anchors_[anchor];
+  // A later anchor of the same name replaces the earlier one from here on.
+  void StartAnchor(std::string_view anchor) {
+    AnchorSlot& slot = anchors_[std::string(anchor)];
     slot = AnchorSlot{};
-    slot.name = std::move(pending_anchor_name_);
-    pending_anchor_name_.clear();
+    slot.name = std::string(anchor);
   }
 
-  void FinishAnchor(YAML::anchor_t anchor, const Node& node) {
-    if (anchor == 0) return;
+  void FinishAnchor(const std::string& anchor, const Node& node) {
+    if (anchor.empty()) return;
     AnchorSlot& slot = anchors_[anchor];
     slot.node = node;
     slot.size = CountNodes(node);
@@ -208,10 +234,10 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   // A scalar, null or alias: it is complete as soon as it is seen.
-  void Complete(Node node, YAML::anchor_t anchor) {
-    if (anchor != 0) {
+  void Complete(Node node, std::string_view anchor) {
+    if (!anchor.empty()) {
       StartAnchor(anchor);
-      FinishAnchor(anchor, node);
+      FinishAnchor(std::string(anchor), node);
     }
     Attach(std::move(node));
   }
@@ -314,62 +340,91 @@ class TreeBuilder : public YAML::EventHandler {
   std::vector<Node> documents_;
   std::vector<Frame> stack_;
   std::optional<Node> root_;
-  std::unordered_map<YAML::anchor_t, AnchorSlot> anchors_;
-  std::string pending_anchor_name_;
+  std::unordered_map<std::string, AnchorSlot> anchors_;
   size_t node_count_ = 0;
   Mark document_mark_;
-  int last_document_pos_ = -1;
 };
 
 }  // namespace
 
 namespace {
 
-std::optional<std::vector<Node>> ParseOnce(std::string_view text, const std::string& file,
-                                           Diagnostics* diags) {
-  std::istringstream input{std::string(text)};
-  TreeBuilder builder(file, diags);
-  try {
-    YAML::Parser parser(input);
-    while (parser.HandleNextDocument(builder)) {
-    }
-  } catch (const ParseAbort& abort) {
-    diags->Error(abort.mark, abort.message);
-    return std::nullopt;
-  } catch (const YAML::Exception& e) {
-    diags->Error(builder.ToMark(e.mark), e.msg);
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    diags->Error(Mark{file, 0, 0}, std::string("cannot parse YAML: ") + e.what());
-    return std::nullopt;
-  }
-  return builder.TakeDocuments();
+// libyaml's reader errors (bad encoding) carry a byte offset, not a mark.
+Mark MarkAtOffset(std::string_view text, size_t offset, const std::string& file) {
+  std::string_view before = text.substr(0, std::min(offset, text.size()));
+  size_t last_newline = before.rfind('\n');
+  Mark mark;
+  mark.file = file;
+  mark.line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  mark.column =
+      1 + static_cast<int>(last_newline == std::string_view::npos ? before.size()
+                                                                  : before.size() - last_newline - 1);
+  return mark;
 }
 
-void Append(const Diagnostics& from, Diagnostics* to) {
-  for (const Diagnostic& d : from.items()) to->Add(d);
-}
+// Owns a libyaml parser for one ParseYaml call.
+class LibYamlParser {
+ public:
+  explicit LibYamlParser(std::string_view text) {
+    ok_ = yaml_parser_initialize(&parser_) != 0;
+    if (ok_) {
+      yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
+                                   text.size());
+    }
+  }
+  ~LibYamlParser() {
+    if (ok_) yaml_parser_delete(&parser_);
+  }
+  LibYamlParser(const LibYamlParser&) = delete;
+  LibYamlParser& operator=(const LibYamlParser&) = delete;
+
+  bool ok() const { return ok_; }
+  yaml_parser_t* get() { return &parser_; }
+
+ private:
+  yaml_parser_t parser_;
+  bool ok_ = false;
+};
+
+// Owns one event from yaml_parser_parse.
+struct EventHolder {
+  yaml_event_t event;
+  ~EventHolder() { yaml_event_delete(&event); }
+};
 
 }  // namespace
 
 std::optional<std::vector<Node>> ParseYaml(std::string_view text, const std::string& file,
                                            Diagnostics* diags) {
-  Diagnostics first;
-  std::optional<std::vector<Node>> docs = ParseOnce(text, file, &first);
-  if (!docs) {
-    // Only text that yaml-cpp rejects is rewritten, so valid input is never
-    // touched; if the rewrite does not help, the original error stands.
-    if (std::optional<std::string> rewritten = RewriteBlockScalarsAfterProperties(text)) {
-      Diagnostics second;
-      docs = ParseOnce(*rewritten, file, &second);
-      if (docs) {
-        Append(second, diags);
-        return docs;
-      }
-    }
+  TreeBuilder builder(file, diags);
+  LibYamlParser parser(text);
+  if (!parser.ok()) {
+    diags->Error(Mark{file, 0, 0}, "cannot parse YAML: out of memory");
+    return std::nullopt;
   }
-  Append(first, diags);
-  return docs;
+  try {
+    while (true) {
+      EventHolder holder;
+      if (!yaml_parser_parse(parser.get(), &holder.event)) {
+        // yaml_parser_parse leaves the event zeroed on failure, so deleting
+        // it is safe.
+        const yaml_parser_t& p = *parser.get();
+        std::string problem = p.problem ? p.problem : "cannot parse YAML";
+        if (p.error == YAML_READER_ERROR) {
+          diags->Error(MarkAtOffset(text, p.problem_offset, file), problem);
+        } else {
+          diags->Error(builder.ToMark(p.problem_mark), problem);
+        }
+        return std::nullopt;
+      }
+      if (holder.event.type == YAML_STREAM_END_EVENT) break;
+      builder.OnEvent(holder.event);
+    }
+  } catch (const ParseAbort& abort) {
+    diags->Error(abort.mark, abort.message);
+    return std::nullopt;
+  }
+  return builder.TakeDocuments();
 }
 
 }  // namespace slipway

@@ -113,7 +113,7 @@ TEST(ExtendsTest, ScriptFromParentMakesAJob) {
 
 TEST(ExtendsTest, NullInChildReplacesParentValue) {
   std::string errors = BuildErrors(".t:\n  script: make\njob:\n  extends: .t\n  script:\n");
-  EXPECT_EQ(errors, "ci.yml:6:1: error: job 'job', key 'script': can't be blank\n");
+  EXPECT_EQ(errors, "ci.yml:5:10: error: job 'job', key 'script': can't be blank\n");
 }
 
 }  // namespace
