@@ -29,6 +29,35 @@ bool LooksTyped(std::string_view s) {
   return i < s.size() && IsDigit(s[i]);
 }
 
+// The length of the UTF-8 sequence at s[i] if it encodes a character that the
+// YAML reader would take as a line break (NEL, LS, PS) or reject as
+// non-printable (other C1 controls, U+FFFE, U+FFFF), or the BOM; 0 otherwise.
+// Such characters must be escaped. *code receives the code point.
+size_t SpecialCharLength(std::string_view s, size_t i, unsigned* code) {
+  auto at = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  if (at(0) == 0xC2 && at(1) >= 0x80 && at(1) <= 0x9F) {
+    *code = at(1);
+    return 2;
+  }
+  if (at(0) == 0xE2 && at(1) == 0x80 && (at(2) == 0xA8 || at(2) == 0xA9)) {
+    *code = 0x2000 + (at(2) - 0x80);
+    return 3;
+  }
+  if (at(0) == 0xEF && ((at(1) == 0xBF && at(2) >= 0xBE) || (at(1) == 0xBB && at(2) == 0xBF))) {
+    *code = at(1) == 0xBF ? 0xFF00 + (at(2) - 0x80) + 0xC0 : 0xFEFF;
+    return 3;
+  }
+  return 0;
+}
+
+bool HasSpecialChar(std::string_view s) {
+  unsigned code = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (SpecialCharLength(s, i, &code) != 0) return true;
+  }
+  return false;
+}
+
 // Whether text can be written as a plain scalar and read back unchanged.
 bool PlainSafe(std::string_view s, bool flow) {
   if (s.empty() || s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
@@ -45,13 +74,22 @@ bool PlainSafe(std::string_view s, bool flow) {
     if (c == '#' && i > 0 && s[i - 1] == ' ') return false;
     if (flow && (c == ',' || c == '[' || c == ']' || c == '{' || c == '}')) return false;
   }
-  return true;
+  return !HasSpecialChar(s);
 }
 
 std::string DoubleQuoted(std::string_view s) {
   std::string out = "\"";
-  for (char ch : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char ch = s[i];
     unsigned char c = static_cast<unsigned char>(ch);
+    unsigned code = 0;
+    if (size_t len = SpecialCharLength(s, i, &code)) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04X", code);
+      out += buf;
+      i += len - 1;
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -93,6 +131,7 @@ std::string ScalarText(const Node& node, bool flow) {
 bool UseLiteral(const Node& node) {
   if (!node.IsScalar() || node.scalar.find('\n') == std::string::npos) return false;
   const std::string& s = node.scalar;
+  if (HasSpecialChar(s)) return false;
   size_t first_content = s.find_first_not_of('\n');
   if (first_content == std::string::npos || s[first_content] == ' ' || s[first_content] == '\t') {
     return false;

@@ -96,6 +96,18 @@ TEST(EmitYamlTest, NullAndScalarDocuments) {
   EXPECT_EQ(EmitYaml(Node::Scalar("x")), "x\n");
 }
 
+// libyaml reads raw NEL, LS and PS as line breaks and rejects C1 controls and
+// U+FFFE/U+FFFF, so the emitter escapes them.
+TEST(EmitYamlTest, EscapesLineSeparatorsAndNonPrintables) {
+  Diagnostics diags;
+  std::optional<std::vector<Node>> docs =
+      ParseYaml("a: \"q\\Lr\\N\\P\\x80\\uFFFE\\uFEFF\"\nb: \"x\\Ly\\nz\\n\"\n", "f.yml", &diags);
+  ASSERT_TRUE(docs.has_value()) << diags.FormatAll();
+  EXPECT_EQ(EmitYaml((*docs)[0]),
+            "a: \"q\\u2028r\\u0085\\u2029\\u0080\\uFFFE\\uFEFF\"\nb: \"x\\u2028y\\nz\\n\"\n");
+  ExpectRoundTrip("a: \"q\\Lr\\N\\P\\x80\\uFFFE\\uFEFF\"\nb: \"x\\Ly\\nz\\n\"\n");
+}
+
 TEST(EmitYamlTest, RoundTripsTrickyValues) {
   ExpectRoundTrip(
       "a: \"  spaced  \"\nb: \"multi\\nline with trailing  \\n\\n\"\nc: \"\\x01ctl\"\n"
