@@ -58,8 +58,24 @@ bool HasSpecialChar(std::string_view s) {
   return false;
 }
 
+// Whether s is well-formed UTF-8 (a YAML stream must be; text read from a
+// file need not be).
+bool IsUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 // Whether text can be written as a plain scalar and read back unchanged.
 bool PlainSafe(std::string_view s, bool flow) {
+  if (!IsUtf8(s)) return false;
   if (s.empty() || s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
   static constexpr std::string_view kBadFirst = "-?:,[]{}#&*!|>'\"%@`";
   if (kBadFirst.find(s.front()) != std::string_view::npos) {
@@ -78,6 +94,9 @@ bool PlainSafe(std::string_view s, bool flow) {
 }
 
 std::string DoubleQuoted(std::string_view s) {
+  // Bytes that are not UTF-8 are written as \xNN escapes so that the output
+  // stays a valid YAML stream.
+  const bool escape_high = !IsUtf8(s);
   std::string out = "\"";
   for (size_t i = 0; i < s.size(); ++i) {
     char ch = s[i];
@@ -107,7 +126,7 @@ std::string DoubleQuoted(std::string_view s) {
         out += "\\r";
         break;
       default:
-        if (c < 0x20 || c == 0x7f) {
+        if (c < 0x20 || c == 0x7f || (escape_high && c >= 0x80)) {
           char buf[8];
           std::snprintf(buf, sizeof(buf), "\\x%02x", c);
           out += buf;
@@ -130,6 +149,7 @@ std::string ScalarText(const Node& node, bool flow) {
 // A multi-line string that a literal block scalar can carry exactly.
 bool UseLiteral(const Node& node) {
   if (!node.IsScalar() || node.scalar.find('\n') == std::string::npos) return false;
+  if (!IsUtf8(node.scalar)) return false;
   const std::string& s = node.scalar;
   if (HasSpecialChar(s)) return false;
   size_t first_content = s.find_first_not_of('\n');

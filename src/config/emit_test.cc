@@ -145,3 +145,24 @@ TEST(EmitYamlTest, CorpusRoundTrips) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+// Found by yaml_parser_fuzz: bytes that are not UTF-8 inside a scalar must be
+// escaped, or the emitted text is no longer a YAML stream.
+TEST(EmitYamlTest, BytesThatAreNotUtf8AreEscaped) {
+  Node doc = Node::Sequence();
+  doc.items.push_back(Node::Scalar(std::string("\xe3qq\x9a\x9a"), {}, true));
+  doc.items.push_back(Node::Scalar(std::string("line1\n\xff line2\n"), {}, false));
+  Node map = Node::Map();
+  map.Set(std::string("k\xfe"), doc);
+  std::string emitted = EmitYaml(map);
+  EXPECT_NE(emitted.find("\\xe3qq\\x9a\\x9a"), std::string::npos) << emitted;
+  Diagnostics diags;
+  EXPECT_TRUE(ParseYaml(emitted, "emitted.yml", &diags).has_value())
+      << emitted << diags.FormatAll();
+}
+
+}  // namespace
+}  // namespace slipway
