@@ -301,12 +301,15 @@ bool ResolveTopLevelExtends(Node* root, Diagnostics* diags) {
   for (size_t i = 0; i < root->entries.size(); ++i) {
     const std::string& key = root->entries[i].key;
     if (IsReservedKeyword(key) || key == "spec") continue;
-    candidates.push_back(root->entries[i]);
+    candidates.push_back(std::move(root->entries[i]));
     positions.push_back(i);
   }
   bool ok = ResolveExtends(&candidates, diags);
   for (size_t k = 0; k < positions.size(); ++k) {
-    root->entries[positions[k]].value = std::move(candidates[k].value);
+    // Once resolved, `extends` has done its work; dropping it spares the
+    // pipeline builder merging every parent a second time.
+    if (ok) candidates[k].value.Erase("extends");
+    root->entries[positions[k]] = std::move(candidates[k]);
   }
   return ok;
 }

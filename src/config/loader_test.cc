@@ -309,7 +309,7 @@ TEST(LoadConfigTest, ReferencesSeeKeysFromExtends) {
   EXPECT_EQ(r.diagnostics, "");
   EXPECT_EQ(r.yaml,
             ".base:\n  before_script:\n    - setup\n"
-            ".derived:\n  before_script:\n    - setup\n  extends: .base\n  variables:\n    A: 1\n"
+            ".derived:\n  before_script:\n    - setup\n  variables:\n    A: 1\n"
             "job:\n  script:\n    - setup\n    - run\n");
 }
 
