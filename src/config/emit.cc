@@ -88,7 +88,11 @@ bool PlainSafe(std::string_view s, bool flow) {
     if (c < 0x20 || c == 0x7f) return false;
     if (c == ':' && i + 1 < s.size() && s[i + 1] == ' ') return false;
     if (c == '#' && i > 0 && s[i - 1] == ' ') return false;
-    if (flow && (c == ',' || c == '[' || c == ']' || c == '{' || c == '}')) return false;
+    // libyaml reads ':' inside a flow collection as a key indicator in more
+    // places than the spec says ("s::a" included): quote every such scalar.
+    if (flow && (c == ',' || c == '[' || c == ']' || c == '{' || c == '}' || c == ':')) {
+      return false;
+    }
   }
   return !HasSpecialChar(s);
 }

@@ -166,3 +166,24 @@ TEST(EmitYamlTest, BytesThatAreNotUtf8AreEscaped) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+// Found by yaml_parser_fuzz: libyaml rejects "s::a" as a plain scalar inside
+// a flow sequence, so colons there are quoted.
+TEST(EmitYamlTest, ColonsInFlowSequencesAreQuoted) {
+  Node seq = Node::Sequence();
+  seq.tag = "!c";
+  seq.items.push_back(Node::Scalar("s::a:?&j:i", {}, true));
+  seq.items.push_back(Node::Scalar("a:b", {}, true));
+  std::string emitted = EmitYaml(seq);
+  Diagnostics diags;
+  auto docs = ParseYaml(emitted, "emitted.yml", &diags);
+  ASSERT_TRUE(docs.has_value()) << emitted << diags.FormatAll();
+  ASSERT_EQ((*docs)[0].items.size(), 2u) << emitted;
+  EXPECT_EQ((*docs)[0].items[0].scalar, "s::a:?&j:i");
+}
+
+}  // namespace
+}  // namespace slipway
