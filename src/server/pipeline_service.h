@@ -1,0 +1,93 @@
+// The server's engine: turns a request (push webhook, API call, the web UI,
+// a schedule) into a stored pipeline and runs it with the same scheduler and
+// shell executor as `slipway run`, recording every status change and log
+// byte in the Store and publishing log bytes to the LogHub.
+//
+// Layout under ServiceOptions::data_dir:
+//   repos/<project id>.git      bare mirror of the project's repository
+//   runs/<pipeline id>/         the run directory (jobs/<name>/ log, artifacts)
+//   cache/<project id>/         the project's caches
+// All methods are thread-safe. Requests never block on a running pipeline:
+// CreatePipeline stores the pipeline, queues it and returns.
+#ifndef SLIPWAY_SERVER_PIPELINE_SERVICE_H_
+#define SLIPWAY_SERVER_PIPELINE_SERVICE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/log_hub.h"
+#include "store/store.h"
+#include "util/status.h"
+
+namespace slipway {
+
+struct ServiceOptions {
+  std::string data_dir;
+  int max_running_pipelines = 2;  // Pipelines run at once; more wait queued.
+  int jobs_per_pipeline = 0;      // --jobs of each run; 0: number of CPUs.
+};
+
+struct CreatePipelineRequest {
+  int64_t project_id = 0;
+  std::string ref;         // Branch or tag name; empty: the project's default branch.
+  bool tag = false;        // ref names a tag (refs/tags/...), not a branch.
+  std::string sha;         // Exact commit (webhooks); empty: the tip of ref after fetching.
+  std::string before_sha;  // Push events: the previous tip; else empty.
+  std::string source = "api";  // push, web, api, schedule, trigger
+  std::vector<StoredVariable> variables;  // Highest precedence, like --variable.
+};
+
+// Counters for /metrics.
+struct ServiceStats {
+  int64_t queued_pipelines = 0;
+  int64_t running_pipelines = 0;
+  int64_t running_jobs = 0;
+};
+
+class PipelineService {
+ public:
+  // store and hub must outlive the service.
+  static StatusOr<std::unique_ptr<PipelineService>> Create(Store* store, LogHub* hub,
+                                                           ServiceOptions options);
+  virtual ~PipelineService() = default;
+
+  // Crash recovery, then starts the workers and the schedule timer:
+  // running jobs left by a previous process become failed
+  // (runner_system_failure) or are retried when their retry:when allows;
+  // pipelines still created/pending/running are queued again.
+  virtual Status Start() = 0;
+  // Cancels what runs, waits for the workers. Called by the destructor too.
+  virtual void Stop() = 0;
+
+  // Fetches the project's repository, resolves ref/sha, reads
+  // .gitlab-ci.yml at that commit and creates the pipeline with the jobs
+  // GitLab would create for this source. An invalid pipeline file gives a
+  // stored pipeline with status failed and yaml_errors set (not an error);
+  // a fetch failure or an unknown ref is an error. A pipeline with no jobs
+  // (workflow:rules, every job excluded) is an error, as in GitLab.
+  virtual StatusOr<PipelineRecord> CreatePipeline(const CreatePipelineRequest& request) = 0;
+
+  // GitLab's pipeline actions. Cancel: running jobs are canceled, pending
+  // and created ones too. Retry: every failed or canceled job gets a new
+  // attempt and the pipeline runs again.
+  virtual Status CancelPipeline(int64_t pipeline_id) = 0;
+  virtual StatusOr<PipelineRecord> RetryPipeline(int64_t pipeline_id) = 0;
+
+  // GitLab's job actions: retry a finished job (returns the new attempt),
+  // cancel a pending or running job, play a manual job.
+  virtual StatusOr<JobRecord> RetryJob(int64_t job_id) = 0;
+  virtual StatusOr<JobRecord> CancelJob(int64_t job_id) = 0;
+  virtual StatusOr<JobRecord> PlayJob(int64_t job_id) = 0;
+
+  // The directory holding a finished job's artifacts (for download), or
+  // empty if it kept none.
+  virtual std::string ArtifactsDir(int64_t job_id) = 0;
+
+  virtual ServiceStats Stats() = 0;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_PIPELINE_SERVICE_H_

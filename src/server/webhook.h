@@ -1,0 +1,49 @@
+// Push webhooks of GitLab, GitHub and Gitea (Forgejo): verifying the
+// request the forge's way and reading the push event.
+//  - GitLab: header X-Gitlab-Token equals the project's secret; X-Gitlab-Event: Push Hook / Tag Push Hook.
+//  - GitHub: X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256(secret, body); X-GitHub-Event: push.
+//  - Gitea:  X-Gitea-Signature = hex HMAC-SHA256(secret, body); X-Gitea-Event: push.
+// Header names are matched case-insensitively. A project without a secret
+// accepts unsigned requests (as the forges do when no secret is set).
+#ifndef SLIPWAY_SERVER_WEBHOOK_H_
+#define SLIPWAY_SERVER_WEBHOOK_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace slipway {
+
+enum class Forge { kGitLab, kGitHub, kGitea };
+std::optional<Forge> ParseForge(std::string_view name);  // "gitlab", "github", "gitea"
+
+struct PushEvent {
+  std::string ref;         // Short name: "main", "v1.0".
+  bool tag = false;        // refs/tags/...
+  std::string after;       // The pushed commit (40 hex).
+  std::string before;      // The previous tip; 40 zeros for a new ref.
+  bool deleted = false;    // The ref was deleted (after is all zeros): no pipeline.
+};
+
+enum class WebhookError {
+  kUnauthorized,  // Missing or wrong token/signature: HTTP 401.
+  kBadRequest,    // Malformed JSON or missing fields: HTTP 400.
+  kIgnored,       // A valid event that is not a push (ping, issues ...): HTTP 200/202, no pipeline.
+};
+
+struct WebhookResult {
+  std::optional<PushEvent> event;  // Set on success.
+  WebhookError error = WebhookError::kBadRequest;
+  std::string message;  // For the JSON error body.
+};
+
+// headers: lower-cased names.
+WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>& headers,
+                           std::string_view body, std::string_view secret);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_WEBHOOK_H_
