@@ -11,10 +11,10 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "exec/exec_test_util.h"
 
 namespace slipway {
 namespace {
@@ -22,13 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kCasesDir = fs::path(SLIPWAY_SOURCE_DIR) / "tests" / "cases";
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct CommandResult {
   int exit_code = -1;
@@ -43,8 +36,8 @@ CommandResult RunShell(const std::string& command, const fs::path& tmp) {
   int status = std::system(line.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = ReadFile(out);
-  r.err = ReadFile(err);
+  r.out = Slurp(out);
+  r.err = Slurp(err);
   return r;
 }
 
@@ -69,8 +62,8 @@ TEST_P(ListCaseTest, MatchesExpected) {
   const fs::path repo = tmp / "repo";
   fs::create_directories(repo);
   fs::copy(src, repo, fs::copy_options::recursive);
-  std::string expected = ReadFile(repo / "expected.txt");
-  std::string cmd = fs::exists(repo / "cmd") ? ReadFile(repo / "cmd") : "list";
+  std::string expected = Slurp(repo / "expected.txt");
+  std::string cmd = fs::exists(repo / "cmd") ? Slurp(repo / "cmd") : "list";
   while (!cmd.empty() && (cmd.back() == '\n' || cmd.back() == ' ')) cmd.pop_back();
   fs::remove(repo / "expected.txt");
   fs::remove(repo / "cmd");

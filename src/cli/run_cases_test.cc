@@ -9,12 +9,11 @@
 
 #include <filesystem>
 #include <algorithm>
-#include <fstream>
 #include <ostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "exec/exec_test_util.h"
 #include "util/test_repo.h"
 
 namespace slipway {
@@ -37,13 +36,6 @@ struct RunCase {
 // Test names instead of byte dumps in failure messages.
 void PrintTo(const RunCase& c, std::ostream* os) { *os << c.name; }
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs the binary in dir; returns exit code and combined output.
 std::pair<int, std::string> RunSlipway(const std::string& dir, std::vector<std::string> args) {
   std::string output_path = dir + ".out";
@@ -62,7 +54,7 @@ std::pair<int, std::string> RunSlipway(const std::string& dir, std::vector<std::
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  std::string output = ReadFile(output_path);
+  std::string output = Slurp(output_path);
   fs::remove(output_path);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
 }
@@ -90,7 +82,7 @@ TEST_P(RunCaseTest, MatchesGitLab) {
     EXPECT_FALSE(fs::exists(report_path)) << output;
     return;
   }
-  nlohmann::json report = nlohmann::json::parse(ReadFile(report_path), nullptr, false);
+  nlohmann::json report = nlohmann::json::parse(Slurp(report_path), nullptr, false);
   ASSERT_FALSE(report.is_discarded()) << output;
   std::map<std::string, std::string> statuses;
   std::map<std::string, nlohmann::json> jobs;
@@ -102,7 +94,7 @@ TEST_P(RunCaseTest, MatchesGitLab) {
   for (const auto& [job, text] : c.logs) {
     ASSERT_TRUE(jobs.count(job)) << job;
     ASSERT_TRUE(jobs[job]["log"].is_string()) << job << " has no log";
-    std::string log = ReadFile(fs::path(repo.dir()) / jobs[job]["log"].get<std::string>());
+    std::string log = Slurp(fs::path(repo.dir()) / jobs[job]["log"].get<std::string>());
     EXPECT_NE(log.find(text), std::string::npos) << job << "'s log lacks '" << text << "':\n" << log;
   }
   for (const auto& [job, field] : c.fields) {

@@ -15,8 +15,8 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "exec/exec_test_util.h"
 #include "util/test_repo.h"
 
 namespace slipway {
@@ -25,13 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // A started `slipway` process whose output goes to a file.
 class SlipwayProcess {
@@ -61,7 +54,7 @@ class SlipwayProcess {
     ::waitpid(pid_, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
-  std::string Output() const { return ReadFile(output_path_); }
+  std::string Output() const { return Slurp(output_path_); }
 
  private:
   std::string output_path_;
@@ -101,7 +94,7 @@ class RunE2eTest : public ::testing::Test {
     out.output = process.Output();
     fs::path report = fs::path(repo_.dir()) / "report.json";
     if (fs::exists(report)) {
-      out.report = nlohmann::json::parse(ReadFile(report), nullptr, false);
+      out.report = nlohmann::json::parse(Slurp(report), nullptr, false);
       for (const nlohmann::json& j : out.report["jobs"]) {
         out.status[j["name"].get<std::string>()] = j["status"].get<std::string>();
       }
@@ -111,7 +104,7 @@ class RunE2eTest : public ::testing::Test {
   std::string Log(const RunOutcome& out, const std::string& job) {
     const nlohmann::json& j = out.Job(job);
     if (!j.contains("log") || !j["log"].is_string()) return "";
-    return ReadFile(fs::path(repo_.dir()) / j["log"].get<std::string>());
+    return Slurp(fs::path(repo_.dir()) / j["log"].get<std::string>());
   }
   // A path outside the repository for state that outlives a job workspace.
   std::string Scratch(const std::string& name) { return repo_.dir() + "-" + name; }
@@ -299,7 +292,7 @@ TEST_F(RunE2eTest, ResourceGroupSerializesJobs) {
       "    - echo end >> $TRACE\n");
   RunOutcome out = Run({"--variable", "TRACE=" + trace});
   EXPECT_EQ(out.exit_code, 0) << out.output;
-  EXPECT_EQ(ReadFile(trace), "start\nend\nstart\nend\n");
+  EXPECT_EQ(Slurp(trace), "start\nend\nstart\nend\n");
   fs::remove(trace);
 }
 
@@ -331,12 +324,12 @@ TEST_F(RunE2eTest, WorkspaceIsCleanAndHasNoRunDirectory) {
   RunOutcome out = Run();
   EXPECT_EQ(out.exit_code, 0) << out.output;
   EXPECT_EQ(out.status, (Statuses{{"first", "success"}, {"second", "success"}}));
-  EXPECT_EQ(ReadFile(fs::path(repo_.dir()) / ".slipway/.gitignore").back(), '\n');
+  EXPECT_EQ(Slurp(fs::path(repo_.dir()) / ".slipway/.gitignore").back(), '\n');
   EXPECT_EQ(repo_.Git({"status", "--porcelain", "--", ".slipway"}), "");
 }
 
 bool ProcessAlive(pid_t pid) {
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
   size_t paren = stat.rfind(')');
   return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
@@ -370,11 +363,11 @@ TEST_F(RunE2eTest, InterruptCancelsAndLeavesNoProcessBehind) {
   }
   process.Signal(SIGINT);
   EXPECT_EQ(process.Wait(), 130) << process.Output();
-  nlohmann::json report = nlohmann::json::parse(ReadFile(fs::path(repo_.dir()) / "report.json"));
+  nlohmann::json report = nlohmann::json::parse(Slurp(fs::path(repo_.dir()) / "report.json"));
   EXPECT_EQ(report["status"], "canceled");
   EXPECT_EQ(report["jobs"][0]["status"], "canceled");
   EXPECT_EQ(report["jobs"][1]["status"], "canceled");
-  pid_t sleeper = std::stoi(ReadFile(pid_file));
+  pid_t sleeper = std::stoi(Slurp(pid_file));
   EXPECT_TRUE(WaitGone(sleeper)) << "pid " << sleeper << " survived";
   fs::remove(fifo);
   fs::remove(pid_file);

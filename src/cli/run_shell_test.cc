@@ -11,10 +11,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/run.h"
 #include "exec/shell_executor.h"
+#include "exec/exec_test_util.h"
 #include "util/test_repo.h"
 
 namespace slipway {
@@ -22,13 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class RunShellTest : public ::testing::Test {
  protected:
@@ -59,9 +52,9 @@ class RunShellTest : public ::testing::Test {
     return pipeline_.jobs.back();
   }
   int Run() { return RunPipeline(pipeline_, context_, options_, executor_.get(), &clock_); }
-  nlohmann::json Report() { return nlohmann::json::parse(ReadFile(options_.report)); }
+  nlohmann::json Report() { return nlohmann::json::parse(Slurp(options_.report)); }
   std::string Log(const std::string& dir) {
-    return ReadFile(fs::path(repo_.dir()) / ".slipway/runs/1/jobs" / dir / "log");
+    return Slurp(fs::path(repo_.dir()) / ".slipway/runs/1/jobs" / dir / "log");
   }
 
   TestRepo repo_;
@@ -96,7 +89,7 @@ TEST_F(RunShellTest, TimeoutFailsWithJobExecutionTimeout) {
 }
 
 bool ProcessAlive(pid_t pid) {
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
   size_t paren = stat.rfind(')');
   return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
@@ -132,7 +125,7 @@ TEST_F(RunShellTest, InterruptCancelsRunningJobAndKillsItsProcesses) {
   EXPECT_EQ(report["status"], "canceled");
   EXPECT_EQ(report["jobs"][0]["status"], "canceled");
   EXPECT_EQ(report["jobs"][1]["status"], "canceled");
-  pid_t sleeper = std::stoi(ReadFile(pid_file));
+  pid_t sleeper = std::stoi(Slurp(pid_file));
   EXPECT_TRUE(WaitGone(sleeper)) << "pid " << sleeper << " survived";
   fs::remove(fifo);
   fs::remove(pid_file);

@@ -4,11 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <unistd.h>
 
+#include "exec/exec_test_util.h"
 #include "exec/fake_executor.h"
 
 namespace slipway {
@@ -16,13 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class RunPipelineTest : public ::testing::Test {
  protected:
@@ -77,8 +69,8 @@ class RunPipelineTest : public ::testing::Test {
 TEST_F(RunPipelineTest, SuccessfulRunKeepsLogsAndWritesReport) {
   options_.report = (project_ / "report.json").string();
   EXPECT_EQ(Run(), kExitSuccess);
-  EXPECT_EQ(ReadFile(project_ / ".slipway/runs/1/jobs/build/log"), "running build\n");
-  nlohmann::json report = nlohmann::json::parse(ReadFile(project_ / "report.json"));
+  EXPECT_EQ(Slurp(project_ / ".slipway/runs/1/jobs/build/log"), "running build\n");
+  nlohmann::json report = nlohmann::json::parse(Slurp(project_ / "report.json"));
   EXPECT_EQ(report["status"], "success");
   EXPECT_EQ(report["pipeline"]["id"], 1);
   ASSERT_EQ(report["jobs"].size(), 2u);
@@ -110,7 +102,7 @@ TEST_F(RunPipelineTest, FailedJobGivesExitOneAndItsLogTail) {
   EXPECT_THAT(out, HasSubstr("--- build: last lines of .slipway/runs/1/jobs/build/log ---\n"
                              "running build\n"));
   EXPECT_THAT(out, HasSubstr("pipeline failed"));
-  nlohmann::json report = nlohmann::json::parse(ReadFile(project_ / "report.json"));
+  nlohmann::json report = nlohmann::json::parse(Slurp(project_ / "report.json"));
   EXPECT_EQ(report["status"], "failed");
   EXPECT_EQ(report["jobs"][0]["exit_code"], 3);
   EXPECT_EQ(report["jobs"][1]["status"], "skipped");
@@ -142,7 +134,7 @@ TEST_F(RunPipelineTest, CanceledRunExits130AndStillReports) {
     return r;
   });
   EXPECT_EQ(Run(), kExitCanceled);
-  nlohmann::json report = nlohmann::json::parse(ReadFile(project_ / "report.json"));
+  nlohmann::json report = nlohmann::json::parse(Slurp(project_ / "report.json"));
   EXPECT_EQ(report["status"], "canceled");
   EXPECT_EQ(report["jobs"][0]["status"], "canceled");
   EXPECT_EQ(report["jobs"][1]["status"], "canceled");
