@@ -31,10 +31,18 @@ struct LoadedPipeline {
   PipelineContext context; // Predefined and --variable values.
 };
 
+// What the caller does with LoadedPipeline::context.
+enum class ContextUse {
+  kNeeded,        // Filled from git before loading.
+  kIncludesOnly,  // Read from git only if an include needs variables; else
+                  // context.predefined stays empty (what `lint` wants).
+};
+
 // Loads and builds the pipeline. Diagnostics (warnings too) are collected in
 // diags; returns nullopt when there were errors. Bad --variable syntax is an
 // error too.
-std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags);
+std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags,
+                                           ContextUse use = ContextUse::kNeeded);
 
 // Prints diagnostics to stderr, one per line.
 void PrintDiagnostics(const Diagnostics& diags);

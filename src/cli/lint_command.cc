@@ -14,7 +14,7 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
   AddPipelineOptions(cmd, options.get());
   cmd->callback([options, exit_code] {
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags, ContextUse::kIncludesOnly);
     PrintDiagnostics(diags);
     if (!loaded) {
       std::fprintf(stderr, "%s: invalid: %d error%s\n", options->file.c_str(),

@@ -119,7 +119,7 @@ class Loader {
     }
     Node content = std::move(docs->back());
     InputsSource source{include_mark.line > 0 ? include_mark : (*docs)[0].mark, prefix};
-    if (!ApplyInputs((*docs)[0], inputs, source, options_.variables, &content, diags_)) {
+    if (!ApplyInputs((*docs)[0], inputs, source, Variables(), &content, diags_)) {
       return std::nullopt;
     }
     return content;
@@ -152,7 +152,7 @@ class Loader {
   // Handles one item of `include:`; merges what it names into merged.
   bool IncludeEntry(const Node& entry, Node* merged) {
     if (entry.IsScalar()) {
-      std::string location = ExpandVariables(entry.scalar, options_.variables);
+      std::string location = Expand(entry.scalar);
       if (IsUrl(location)) return CannotFetch(entry.mark, "remote:" + entry.scalar);
       return IncludeLocal(location, nullptr, entry.mark, merged);
     }
@@ -185,7 +185,9 @@ class Loader {
       return false;
     }
     std::optional<bool> allowed =
-        EvaluateIncludeRules(entry.Find("rules"), options_.project_dir, options_.variables, diags_);
+        entry.Find("rules") == nullptr
+            ? std::optional<bool>(true)
+            : EvaluateIncludeRules(entry.Find("rules"), options_.project_dir, Variables(), diags_);
     if (!allowed) return false;
     if (!*allowed) return true;
     if (types[0] != "local") {
@@ -205,8 +207,22 @@ class Loader {
       diags_->Error(local.mark, "Included file `" + local.scalar + "` needs to be a string");
       return false;
     }
-    return IncludeLocal(ExpandVariables(local.scalar, options_.variables), entry.Find("inputs"),
+    return IncludeLocal(Expand(local.scalar), entry.Find("inputs"),
                         entry.mark, merged);
+  }
+
+  // The variables includes see, read on first use (LoadOptions::lazy_variables).
+  const VariableList& Variables() {
+    if (!options_.lazy_variables) return options_.variables;
+    if (!lazy_) lazy_ = options_.lazy_variables();
+    return *lazy_;
+  }
+
+  // An include location with variables expanded; one without `$` is its own
+  // expansion, and asks for no variables.
+  std::string Expand(const std::string& text) {
+    if (text.find('$') == std::string::npos) return text;
+    return ExpandVariables(text, Variables());
   }
 
   bool CannotFetch(const Mark& mark, const std::string& what) {
@@ -277,6 +293,7 @@ class Loader {
 
   const LoadOptions& options_;
   Diagnostics* diags_;
+  std::optional<VariableList> lazy_;
   int include_count_ = 0;
   bool limit_reached_ = false;
 };

@@ -3,6 +3,7 @@
 #ifndef SLIPWAY_CONFIG_LOADER_H_
 #define SLIPWAY_CONFIG_LOADER_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ struct LoadOptions {
   // Variables visible to `include:rules` and `include` path expansion
   // (predefined CI_* variables and --variable values).
   VariableList variables;
+  // When set, `variables` is ignored and this is called instead, at most
+  // once, the first time an include needs variables (a `$` in its location,
+  // `rules:`, or a `spec:inputs` header): reading them from git costs
+  // processes that a pipeline without such includes never needs.
+  std::function<VariableList()> lazy_variables;
   // Pipeline inputs for the root file's `spec:inputs` header: a map from
   // input name to value, or null to use the defaults.
   Node inputs;

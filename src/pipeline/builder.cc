@@ -183,17 +183,29 @@ std::optional<PipelineConfig> BuildPipelineConfig(const Node& root, Diagnostics*
   }
 
   // extends: is resolved over every key that could be a job or template
-  // before anything is interpreted, as GitLab does.
-  std::vector<MapEntry> candidates;
+  // before anything is interpreted, as GitLab does. LoadConfig has already
+  // done so and dropped the `extends` keys; only a root that still has some
+  // (one built by hand) pays for copying the entries to resolve them.
+  std::vector<const MapEntry*> candidates;
+  bool any_extends = false;
   for (const MapEntry& e : root.entries) {
-    if (!IsReserved(e.key) && e.key != "spec") candidates.push_back(e);
+    if (IsReserved(e.key) || e.key == "spec") continue;
+    candidates.push_back(&e);
+    any_extends = any_extends || (e.value.IsMap() && e.value.Find("extends") != nullptr);
   }
-  ResolveExtends(&candidates, diags);
+  std::vector<MapEntry> resolved;
+  if (any_extends) {
+    resolved.reserve(candidates.size());
+    for (const MapEntry* e : candidates) resolved.push_back(*e);
+    ResolveExtends(&resolved, diags);
+    for (size_t i = 0; i < resolved.size(); ++i) candidates[i] = &resolved[i];
+  }
 
   const Node* default_node = nullptr;
   const Node* workflow_node = nullptr;
   std::vector<const MapEntry*> job_entries;
-  for (const MapEntry& e : candidates) {
+  for (const MapEntry* entry : candidates) {
+    const MapEntry& e = *entry;
     if ((e.key == "default" || e.key == "workflow") && !IsJobShaped(e.value)) {
       (e.key == "default" ? default_node : workflow_node) = &e.value;
     } else if (!IsHidden(e.key)) {

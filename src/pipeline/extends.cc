@@ -22,15 +22,19 @@ class ExtendsResolver {
  public:
   ExtendsResolver(std::vector<MapEntry>* entries, Diagnostics* diags)
       : entries_(*entries), diags_(diags), state_(entries->size(), State::kUnvisited),
-        height_(entries->size(), -2), resolved_(entries->size()), parents_(entries->size()) {
-    for (size_t i = 0; i < entries_.size(); ++i) index_[entries_[i].key] = i;
+        height_(entries->size(), -2), extensible_(entries->size()), resolved_(entries->size()),
+        parents_(entries->size()) {
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      index_[entries_[i].key] = i;
+      extensible_[i] = entries_[i].value.IsMap() && entries_[i].value.Find("extends") != nullptr;
+    }
   }
 
   bool Run() {
     bool ok = true;
     for (size_t i = 0; i < entries_.size(); ++i) ok = Resolve(i) && ok;
     for (size_t i = 0; i < entries_.size(); ++i) {
-      if (state_[i] == State::kDone) entries_[i].value = std::move(*resolved_[i]);
+      if (resolved_[i]) entries_[i].value = std::move(*resolved_[i]);
     }
     return ok;
   }
@@ -38,9 +42,12 @@ class ExtendsResolver {
  private:
   enum class State { kUnvisited, kInProgress, kDone, kFailed };
 
-  bool Extensible(size_t i) const {
-    return entries_[i].value.IsMap() && entries_[i].value.Find("extends") != nullptr;
-  }
+  // Whether entry i extends something; fixed before resolution starts.
+  bool Extensible(size_t i) const { return extensible_[i]; }
+
+  // The value of a resolved entry: its merge for one that extends, else the
+  // entry itself (not copied: it never changes during resolution).
+  const Node& Resolved(size_t i) const { return resolved_[i] ? *resolved_[i] : entries_[i].value; }
 
   // Parent indexes of entry i, or nullopt after reporting why not.
   std::optional<std::vector<size_t>> Parents(size_t i) {
@@ -55,7 +62,7 @@ class ExtendsResolver {
       auto it = index_.find(name);
       if (it == index_.end()) {
         unknown.push_back(name);
-      } else if (!entries_[it->second].value.IsMap()) {
+      } else if (!Resolved(it->second).IsMap()) {
         invalid.push_back(name);
       } else {
         parents.push_back(it->second);
@@ -101,7 +108,6 @@ class ExtendsResolver {
         break;
     }
     if (!Extensible(i)) {
-      resolved_[i] = entries_[i].value;
       state_[i] = State::kDone;
       return true;
     }
@@ -119,7 +125,7 @@ class ExtendsResolver {
         ok = false;
         continue;
       }
-      DeepMerge(&merged, *resolved_[p]);
+      DeepMerge(&merged, Resolved(p));
     }
     if (!ok || state_[i] == State::kFailed) {
       state_[i] = State::kFailed;
@@ -131,7 +137,9 @@ class ExtendsResolver {
       state_[i] = State::kFailed;
       return false;
     }
-    DeepMerge(&merged, entries_[i].value);
+    // The entry's own keys are needed no more once merged on top: every
+    // later read of entry i goes through Resolved(i).
+    DeepMerge(&merged, std::move(entries_[i].value));
     resolved_[i] = std::move(merged);
     state_[i] = State::kDone;
     return true;
@@ -142,6 +150,8 @@ class ExtendsResolver {
   std::unordered_map<std::string, size_t> index_;
   std::vector<State> state_;
   std::vector<int> height_;
+  std::vector<bool> extensible_;
+  // Set only for the entries that extend something, once merged.
   std::vector<std::optional<Node>> resolved_;
   std::vector<std::vector<size_t>> parents_;
 };

@@ -22,10 +22,6 @@ std::optional<std::string> Git(const std::string& dir, const std::vector<std::st
   return *std::move(out);
 }
 
-bool RefExists(const std::string& dir, const std::string& ref) {
-  return Git(dir, {"rev-parse", "--verify", "--quiet", ref}).has_value();
-}
-
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
   size_t start = 0;
@@ -65,18 +61,42 @@ std::string ConfigValue(const std::map<std::string, std::string>& config, const 
   return it == config.end() ? std::string() : it->second;
 }
 
+// GitLab's default branch as the clone knows it: where origin/HEAD points,
+// else init.defaultBranch, else `main` or `master` if such a branch exists
+// (locally or on origin), else `main`. One `git for-each-ref` answers every
+// question about refs at once.
 std::string DetectDefaultBranch(const std::string& dir,
                                 const std::map<std::string, std::string>& config) {
-  if (auto head = Git(dir, {"symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"})) {
-    constexpr std::string_view kPrefix = "refs/remotes/origin/";
-    if (head->substr(0, kPrefix.size()) == kPrefix) return head->substr(kPrefix.size());
+  constexpr std::string_view kOriginPrefix = "refs/remotes/origin/";
+  static const char* const kCandidates[] = {"main", "master"};
+  std::vector<std::string> args = {"for-each-ref", "--format=%(refname)%00%(symref)",
+                                   "refs/remotes/origin/HEAD"};
+  for (const char* name : kCandidates) {
+    args.push_back(std::string("refs/heads/") + name);
+    args.push_back(std::string(kOriginPrefix) + name);
+  }
+  // refname to symref target (empty for a plain ref). A pattern also matches
+  // refs below it (refs/heads/main/x), so names are compared exactly.
+  std::map<std::string, std::string> refs;
+  if (auto out = Git(dir, args)) {
+    for (const std::string& line : Lines(*out)) {
+      size_t nul = line.find('\0');
+      if (nul == std::string::npos) continue;
+      refs[line.substr(0, nul)] = line.substr(nul + 1);
+    }
+  }
+  if (auto head = refs.find("refs/remotes/origin/HEAD"); head != refs.end()) {
+    const std::string& target = head->second;
+    if (target.substr(0, kOriginPrefix.size()) == kOriginPrefix) {
+      return target.substr(kOriginPrefix.size());
+    }
   }
   if (std::string configured = ConfigValue(config, "init.defaultbranch"); !configured.empty()) {
     return configured;
   }
-  for (const char* name : {"main", "master"}) {
-    if (RefExists(dir, std::string("refs/heads/") + name) ||
-        RefExists(dir, std::string("refs/remotes/origin/") + name)) {
+  for (const char* name : kCandidates) {
+    if (refs.count(std::string("refs/heads/") + name) ||
+        refs.count(std::string(kOriginPrefix) + name)) {
       return name;
     }
   }
@@ -194,25 +214,39 @@ std::string Slugify(std::string_view text) {
   return slug.substr(first, last - first + 1);
 }
 
-StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
+Status CheckProjectDirectory(const std::string& project_dir) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(options.project_dir, ec)) {
-    return Status::Error("project directory '" + options.project_dir + "' does not exist");
+  if (!std::filesystem::is_directory(project_dir, ec)) {
+    return Status::Error("project directory '" + project_dir + "' does not exist");
   }
+  return Status::Ok();
+}
+
+StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
+  if (Status dir = CheckProjectDirectory(options.project_dir); !dir.ok()) return dir;
   const std::string& dir = options.project_dir;
   RepositoryInfo info;
   info.sha = kZeroSha;
-  auto inside = Git(dir, {"rev-parse", "--is-inside-work-tree"});
-  info.is_git = inside.has_value() && *inside == "true";
+  // One call for both: "true" (or "false" outside the work tree, e.g. in
+  // .git) and then HEAD's commit, which fails (exit 1) before the first commit.
+  if (StatusOr<GitResult> head =
+          RunGit(dir, {"rev-parse", "--is-inside-work-tree", "--verify", "--quiet", "HEAD^{commit}"});
+      head.ok()) {
+    std::vector<std::string> lines = Lines(head->out);
+    info.is_git = !lines.empty() && lines[0] == "true";
+    if (info.is_git && head->exit_code == 0 && lines.size() == 2) {
+      info.has_commit = true;
+      info.sha = lines[1];
+    }
+  }
   std::map<std::string, std::string> config;
   if (info.is_git) config = ReadGitConfig(dir);
-  info.default_branch = options.default_branch.value_or(
-      info.is_git ? DetectDefaultBranch(dir, config) : std::string("main"));
+  if (options.default_branch) {
+    info.default_branch = *options.default_branch;
+  } else {
+    info.default_branch = info.is_git ? DetectDefaultBranch(dir, config) : std::string("main");
+  }
   if (info.is_git) {
-    if (auto sha = Git(dir, {"rev-parse", "--verify", "--quiet", "HEAD^{commit}"})) {
-      info.has_commit = true;
-      info.sha = *sha;
-    }
     if (info.has_commit) {
       // One call, fields separated by NUL: author, date, message.
       if (auto log = Git(dir, {"log", "-1", "--format=%an <%ae>%x00%ct%x00%B", "HEAD"})) {

@@ -45,6 +45,10 @@ struct RepositoryInfo {
   std::string user_email;
 };
 
+// The error ReadRepositoryInfo gives for a project directory that does not
+// exist; Ok otherwise.
+Status CheckProjectDirectory(const std::string& project_dir);
+
 // Reads RepositoryInfo with git. Never fails for a directory that exists:
 // without git, or without commits, the fields get documented defaults.
 // Errors when project_dir does not exist.
