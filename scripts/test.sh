@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# playwright-core for the browser test, at the version package-lock.json pins
+# (it drives Debian's Chromium; it downloads no browser).
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 jobs=$(nproc)
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/slipway-ccache}"
 

@@ -1,0 +1,597 @@
+// The slipway dashboard: a single page over the GitLab-compatible v4 API of
+// `slipway serve`. Hash routes:
+//   #/                                  projects
+//   #/projects/ID                       pipelines of a project
+//   #/projects/ID/pipelines/PID         one pipeline: stages, needs graph, actions
+//   #/projects/ID/jobs/JID[#L42]        one job: live log, line 42 marked
+//   #/login                             the API token form
+// The token lives in localStorage and goes out as PRIVATE-TOKEN (EventSource,
+// which cannot set headers, passes it as ?private_token=).
+'use strict';
+
+const POLL_MS = 2000;
+const TOKEN_KEY = 'slipway.token';
+const FINISHED = new Set(['success', 'failed', 'canceled', 'skipped', 'manual']);
+const STATUS_LABEL = {
+  success: 'passed', failed: 'failed', running: 'running', pending: 'pending', created: 'created',
+  canceled: 'canceled', skipped: 'skipped', manual: 'manual', scheduled: 'scheduled',
+  waiting_for_resource: 'waiting', preparing: 'preparing',
+};
+const STATUS_ICON = {
+  success: '✓', failed: '✕', running: '◔', pending: '◷', created: '○', canceled: '⊘',
+  skipped: '»', manual: '⚙', scheduled: '◷', waiting_for_resource: '◷', preparing: '◷', warning: '!',
+};
+
+// ---- DOM helpers -----------------------------------------------------------
+
+// h('a', {href: '#/', class: 'x'}, 'text', child, ...): builds an element.
+// Strings become text nodes; attributes starting with "on" are listeners.
+function h(tag, attrs, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) element.addEventListener(key.slice(2), value);
+    else if (key === 'class') element.className = value;
+    else if (key === 'dataset') Object.assign(element.dataset, value);
+    else element.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+  }
+  return element;
+}
+
+const main = () => document.getElementById('main');
+
+function show(...children) {
+  main().replaceChildren(...children);
+}
+
+function statusBadge(status, allowFailure) {
+  const shown = status === 'failed' && allowFailure ? 'warning' : status;
+  const label = shown === 'warning' ? 'failed (allowed)' : STATUS_LABEL[status] || status;
+  return h('span', { class: `badge st-${shown}`, dataset: { status } },
+    h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[shown] || '•'), label);
+}
+
+function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '—';
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  seconds = Math.round(seconds);
+  const h_ = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  return h_ ? `${h_}h ${m}m ${s}s` : m ? `${m}m ${String(s).padStart(2, '0')}s` : `${s} s`;
+}
+
+// GitLab's `duration`, or what can be derived from started/finished times.
+function durationOf(item) {
+  if (typeof item.duration === 'number') return item.duration;
+  if (!item.started_at) return null;
+  const end = item.finished_at ? Date.parse(item.finished_at) : Date.now();
+  return (end - Date.parse(item.started_at)) / 1000;
+}
+
+function timeAgo(iso) {
+  if (!iso) return '—';
+  const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  const text = seconds < 60 ? 'just now' : seconds < 3600 ? `${Math.floor(seconds / 60)} min ago`
+    : seconds < 86400 ? `${Math.floor(seconds / 3600)} h ago` : `${Math.floor(seconds / 86400)} d ago`;
+  return h('time', { datetime: iso, title: new Date(iso).toLocaleString() }, text);
+}
+
+function errorBox(error) {
+  return h('p', { class: 'error', role: 'alert' }, String(error.message || error));
+}
+
+// ---- API -------------------------------------------------------------------
+
+const token = {
+  get: () => localStorage.getItem(TOKEN_KEY) || '',
+  set: (value) => localStorage.setItem(TOKEN_KEY, value),
+  clear: () => localStorage.removeItem(TOKEN_KEY),
+};
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+// Calls /api/v4 + path. Returns {data, headers}. 401 sends the user to the
+// login page (remembering where they were) and throws.
+async function apiCall(path, options = {}) {
+  const headers = { 'PRIVATE-TOKEN': token.get() };
+  let body;
+  if (options.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  }
+  const response = await fetch('/api/v4' + path, { method: options.method || 'GET', headers, body });
+  if (response.status === 401) {
+    if (!location.hash.startsWith('#/login')) {
+      token.clear();
+      sessionStorage.setItem('slipway.after-login', location.hash);
+      location.hash = '#/login';
+    }
+    throw new ApiError(401, 'Not signed in (401)');
+  }
+  const text = options.raw ? null : await response.text();
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const parsed = JSON.parse(text);
+      const detail = parsed.message || parsed.error;
+      if (detail) message += ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail));
+    } catch (_) { /* Not JSON: keep the status line. */ }
+    throw new ApiError(response.status, message);
+  }
+  if (options.raw) return response;
+  return { data: text ? JSON.parse(text) : null, headers: response.headers };
+}
+
+const api = async (path, options) => (await apiCall(path, options)).data;
+
+// Every page of a paginated list (GitLab's X-Next-Page).
+async function apiAll(path) {
+  const items = [];
+  for (let page = 1; page;) {
+    const sep = path.includes('?') ? '&' : '?';
+    const { data, headers } = await apiCall(`${path}${sep}per_page=100&page=${page}`);
+    items.push(...data);
+    page = Number(headers.get('X-Next-Page')) || 0;
+  }
+  return items;
+}
+
+// Runs fn now and then every POLL_MS after it finishes, while the page is
+// visible. Returns a function that stops it.
+function poll(fn) {
+  let timer = 0;
+  let stopped = false;
+  const tick = async () => {
+    timer = 0;
+    if (stopped) return;
+    if (document.hidden) return;  // Resumed by visibilitychange.
+    try { await fn(); } catch (error) { if (!stopped) console.warn(error); }
+    if (!stopped && !timer) timer = setTimeout(tick, POLL_MS);
+  };
+  const onVisible = () => { if (!document.hidden && !timer) tick(); };
+  document.addEventListener('visibilitychange', onVisible);
+  tick();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    document.removeEventListener('visibilitychange', onVisible);
+  };
+}
+
+// A button that runs an API action, disabled while it runs; errors go to
+// the page's alert area.
+function actionButton(label, action, attrs = {}) {
+  const button = h('button', Object.assign({ type: 'button' }, attrs), label);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await action();
+      notice('');
+    } catch (error) {
+      notice(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+function notice(message) {
+  const area = document.getElementById('notice');
+  area.textContent = message;
+  area.hidden = !message;
+}
+
+// ---- Navigation ------------------------------------------------------------
+
+function crumbs(...items) {
+  const nav = document.getElementById('crumbs');
+  nav.replaceChildren(h('ol', {}, items.map((item, i) =>
+    h('li', {}, i === items.length - 1 ? h('span', { 'aria-current': 'page' }, item[0]) : h('a', { href: item[1] }, item[0])))));
+  document.title = [...items].reverse().map((item) => item[0]).concat('slipway').join(' · ');
+}
+
+const projectCache = new Map();
+async function getProject(id) {
+  if (!projectCache.has(id)) projectCache.set(id, await api(`/projects/${encodeURIComponent(id)}`));
+  return projectCache.get(id);
+}
+
+// ---- Views: each returns an object {stop(), anchor(name)?} -------------------
+
+function viewLogin() {
+  crumbs(['Sign in', '#/login']);
+  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
+  const message = h('p', { class: 'error', role: 'alert', hidden: true });
+  const form = h('form', { class: 'login', onsubmit: async (event) => {
+    event.preventDefault();
+    token.set(input.value.trim());
+    try {
+      await api('/user');
+    } catch (error) {
+      token.clear();
+      message.textContent = error.status === 401 ? 'This token is not valid.' : error.message;
+      message.hidden = false;
+      return;
+    }
+    const next = sessionStorage.getItem('slipway.after-login') || '#/';
+    sessionStorage.removeItem('slipway.after-login');
+    location.hash = next === '#/login' ? '#/' : next;
+  } },
+  h('h1', {}, 'Sign in'),
+  h('label', { for: 'token' }, 'API token'),
+  input,
+  h('p', { class: 'hint' }, 'Create one on the server with ', h('code', {}, 'slipway token create --data DIR --name NAME --role run'), '.'),
+  message,
+  h('button', { type: 'submit' }, 'Sign in'));
+  show(form);
+  input.focus();
+  return {};
+}
+
+async function viewProjects() {
+  crumbs(['Projects', '#/']);
+  const projects = await apiAll('/projects?order_by=id&sort=asc');
+  show(h('h1', {}, 'Projects'),
+    projects.length === 0
+      ? h('p', {}, 'No projects yet. Add one with ', h('code', {}, 'slipway project add --data DIR NAME REPO'), '.')
+      : h('table', { class: 'list' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Project'), h('th', {}, 'Path'), h('th', {}, 'Default branch'))),
+        h('tbody', {}, projects.map((p) => h('tr', {},
+          h('td', {}, h('a', { href: `#/projects/${p.id}`, class: 'project-link' }, p.name)),
+          h('td', {}, p.path_with_namespace),
+          h('td', {}, p.default_branch || '—'))))));
+  return {};
+}
+
+function runPipelineForm(project) {
+  const ref = h('input', { id: 'run-ref', name: 'ref', required: true, value: project.default_branch || 'main' });
+  const rows = h('div', { class: 'variables' });
+  const addRow = () => {
+    const n = rows.childElementCount + 1;
+    rows.appendChild(h('div', { class: 'variable' },
+      h('label', { for: `var-key-${n}` }, 'Key'), h('input', { id: `var-key-${n}`, class: 'var-key', spellcheck: 'false' }),
+      h('label', { for: `var-value-${n}` }, 'Value'), h('input', { id: `var-value-${n}`, class: 'var-value', spellcheck: 'false' })));
+  };
+  addRow();
+  const form = h('form', { class: 'run-form', onsubmit: async (event) => {
+    event.preventDefault();
+    const variables = [...rows.children]
+      .map((row) => ({ key: row.querySelector('.var-key').value.trim(), value: row.querySelector('.var-value').value, variable_type: 'env_var' }))
+      .filter((v) => v.key);
+    try {
+      const pipeline = await api(`/projects/${project.id}/pipeline`, { method: 'POST', json: { ref: ref.value.trim(), variables } });
+      location.hash = `#/projects/${project.id}/pipelines/${pipeline.id}`;
+    } catch (error) {
+      notice(error.message);
+    }
+  } },
+  h('label', { for: 'run-ref' }, 'Branch or tag'), ref,
+  h('fieldset', {}, h('legend', {}, 'Variables'), rows,
+    h('button', { type: 'button', onclick: addRow }, 'Add variable')),
+  h('button', { type: 'submit', class: 'primary' }, 'Run pipeline'));
+  return h('details', { class: 'run-pipeline' }, h('summary', {}, 'Run pipeline'), form);
+}
+
+async function viewPipelines(projectId) {
+  const project = await getProject(projectId);
+  crumbs(['Projects', '#/'], [project.name, `#/projects/${project.id}`]);
+  let page = 1;
+  const body = h('tbody');
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+  const empty = h('p', { hidden: true }, 'No pipelines yet: push to the repository or run one.');
+  show(h('div', { class: 'title-row' }, h('h1', {}, project.name, ' · pipelines'), h('span', { class: 'muted' }, project.path_with_namespace)),
+    runPipelineForm(project),
+    h('table', { class: 'list pipelines' },
+      h('thead', {}, h('tr', {}, ['Status', 'Pipeline', 'Ref', 'Commit', 'Trigger', 'Created', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
+      body),
+    empty, pager);
+  let last = '';
+  const refresh = async () => {
+    const { data, headers } = await apiCall(`/projects/${project.id}/pipelines?per_page=20&page=${page}`);
+    const key = JSON.stringify(data) + page;
+    empty.hidden = data.length > 0 || page > 1;
+    const running = data.some((p) => !FINISHED.has(p.status));
+    if (key === last && !running) return;
+    last = key;
+    body.replaceChildren(...data.map((p) => h('tr', { dataset: { pipeline: p.id } },
+      h('td', {}, h('a', { href: `#/projects/${project.id}/pipelines/${p.id}`, 'aria-label': `Pipeline ${p.id}: ${STATUS_LABEL[p.status] || p.status}` }, statusBadge(p.status))),
+      h('td', {}, h('a', { href: `#/projects/${project.id}/pipelines/${p.id}` }, `#${p.id}`), h('span', { class: 'muted' }, ` (#${p.iid})`)),
+      h('td', {}, h('span', { class: 'ref' }, p.ref)),
+      h('td', {}, h('code', { title: p.sha }, (p.sha || '').slice(0, 8))),
+      h('td', {}, p.source || '—'),
+      h('td', {}, timeAgo(p.created_at)),
+      h('td', {}, formatDuration(durationOf(p))))));
+    const prev = Number(headers.get('X-Prev-Page')), next = Number(headers.get('X-Next-Page'));
+    pager.replaceChildren(
+      prev ? h('button', { type: 'button', onclick: () => { page = prev; refresh(); } }, '← Newer') : '',
+      next ? h('button', { type: 'button', onclick: () => { page = next; refresh(); } }, 'Older →') : '');
+  };
+  return { stop: poll(refresh) };
+}
+
+// Draws the needs graph: a path from each needed job's card to the card of
+// the job that needs it, in an SVG laid over the stage columns.
+function drawNeeds(container, svg, jobs) {
+  const box = container.getBoundingClientRect();
+  svg.setAttribute('width', container.scrollWidth);
+  svg.setAttribute('height', container.scrollHeight);
+  const cards = new Map([...container.querySelectorAll('.job-card')].map((c) => [c.dataset.name, c]));
+  const paths = [];
+  for (const job of jobs) {
+    const to = cards.get(job.name);
+    for (const need of job.needs || []) {
+      const from = cards.get(need);
+      if (!from || !to) continue;
+      const a = from.getBoundingClientRect(), b = to.getBoundingClientRect();
+      const x1 = a.right - box.left, y1 = a.top + a.height / 2 - box.top;
+      const x2 = b.left - box.left, y2 = b.top + b.height / 2 - box.top;
+      const bend = Math.max(24, Math.abs(x2 - x1) / 2);
+      const d = x2 > x1
+        ? `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`
+        : `M${a.left - box.left},${y1} C${a.left - box.left - 30},${y1} ${x2 - 30},${y2} ${x2},${y2}`;  // Same column.
+      const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+      path.setAttribute('d', d);
+      path.setAttribute('class', 'need-edge');
+      path.dataset.from = need;
+      path.dataset.to = job.name;
+      paths.push(path);
+    }
+  }
+  svg.replaceChildren(...paths);
+}
+
+// Play / retry / cancel buttons for a job, as icons (compact) or words.
+// after(result) runs when the action succeeded.
+function jobActions(projectId, job, after, compact) {
+  const base = `/projects/${projectId}/jobs/${job.id}`;
+  const button = (verb, icon, action, cls) => actionButton(compact ? icon : verb,
+    async () => after(await api(`${base}/${action}`, { method: 'POST' })),
+    { class: `${cls}${compact ? ' icon-button' : ''}`, 'aria-label': `${verb} ${job.name}`, title: verb });
+  const buttons = [];
+  if (job.status === 'manual') buttons.push(button('Run', '▶', 'play', 'play-job'));
+  if (['success', 'failed', 'canceled'].includes(job.status)) buttons.push(button('Retry', '↻', 'retry', 'retry-job'));
+  if (['created', 'pending', 'running', 'waiting_for_resource', 'preparing', 'scheduled'].includes(job.status)) buttons.push(button('Cancel', '⊘', 'cancel', 'cancel-job'));
+  return buttons;
+}
+
+async function viewPipeline(projectId, pipelineId) {
+  const project = await getProject(projectId);
+  const base = `/projects/${project.id}/pipelines/${pipelineId}`;
+  crumbs(['Projects', '#/'], [project.name, `#/projects/${project.id}`], [`Pipeline #${pipelineId}`, `#/projects/${project.id}/pipelines/${pipelineId}`]);
+  const header = h('div', { class: 'pipeline-header' });
+  const errors = h('div', { class: 'yaml-errors', hidden: true });
+  const graph = h('div', { class: 'stages', 'aria-label': 'Jobs by stage' });
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', 'needs');
+  svg.setAttribute('aria-hidden', 'true');
+  show(header, errors, graph);
+  let jobs = [];
+  let last = '';
+  const resize = new ResizeObserver(() => drawNeeds(graph, svg, jobs));
+  resize.observe(graph);
+
+  const refresh = async () => {
+    const [pipeline, list] = await Promise.all([api(base), apiAll(`${base}/jobs`)]);
+    const key = JSON.stringify([pipeline, list]);
+    const live = !FINISHED.has(pipeline.status) || list.some((j) => !FINISHED.has(j.status));
+    if (key === last && !live) return;
+    last = key;
+    jobs = list;
+    header.replaceChildren(
+      h('h1', {}, statusBadge(pipeline.status), ` Pipeline #${pipeline.id}`, h('span', { class: 'muted' }, ` (#${pipeline.iid})`)),
+      h('p', { class: 'facts' },
+        'Ref ', h('span', { class: 'ref' }, pipeline.ref), ' · commit ', h('code', { title: pipeline.sha }, (pipeline.sha || '').slice(0, 8)),
+        ' · trigger ', pipeline.source || '—', ' · created ', timeAgo(pipeline.created_at),
+        ' · duration ', formatDuration(durationOf(pipeline))),
+      h('div', { class: 'actions' },
+        ['failed', 'canceled'].includes(pipeline.status) || list.some((j) => ['failed', 'canceled'].includes(j.status))
+          ? actionButton('Retry', async () => { await api(`${base}/retry`, { method: 'POST' }); await refresh(); }, { class: 'retry-pipeline' }) : '',
+        !FINISHED.has(pipeline.status)
+          ? actionButton('Cancel', async () => { await api(`${base}/cancel`, { method: 'POST' }); await refresh(); }, { class: 'cancel-pipeline' }) : ''));
+    errors.hidden = !pipeline.yaml_errors;
+    errors.replaceChildren(h('h2', {}, 'This pipeline file is invalid'), h('pre', { role: 'alert' }, pipeline.yaml_errors || ''));
+
+    // Stage columns in stage_idx order; jobs in API order within a stage.
+    const stages = new Map();
+    for (const job of [...list].sort((a, b) => (a.stage_idx ?? 0) - (b.stage_idx ?? 0))) {
+      if (!stages.has(job.stage)) stages.set(job.stage, []);
+      stages.get(job.stage).push(job);
+    }
+    graph.replaceChildren(svg, ...[...stages].map(([stage, stageJobs]) => h('section', { class: 'stage', dataset: { stage } },
+      h('h2', {}, stage),
+      h('ul', {}, stageJobs.map((job) => h('li', { class: 'job-card', dataset: { name: job.name, status: job.status } },
+        h('a', { href: `#/projects/${project.id}/jobs/${job.id}`, class: 'job-link' }, statusBadge(job.status, job.allow_failure), ' ', h('span', { class: 'job-name' }, job.name)),
+        h('span', { class: 'job-duration muted' }, job.started_at ? formatDuration(durationOf(job)) : ''),
+        h('span', { class: 'job-actions' }, jobActions(project.id, job, refresh, true))))))));
+    if (list.length === 0 && !pipeline.yaml_errors) graph.appendChild(h('p', {}, 'This pipeline has no jobs.'));
+    drawNeeds(graph, svg, jobs);
+  };
+  const stop = poll(refresh);
+  return { stop: () => { stop(); resize.disconnect(); } };
+}
+
+async function viewJob(projectId, jobId, anchor) {
+  const project = await getProject(projectId);
+  const base = `/projects/${project.id}/jobs/${jobId}`;
+  let job = await api(base);
+  const pipelineId = job.pipeline && job.pipeline.id;
+  crumbs(['Projects', '#/'], [project.name, `#/projects/${project.id}`],
+    [`Pipeline #${pipelineId}`, `#/projects/${project.id}/pipelines/${pipelineId}`], [job.name, `#/projects/${project.id}/jobs/${jobId}`]);
+
+  const header = h('div', { class: 'job-header' });
+  const logBox = h('div', { class: 'log', tabindex: '0', 'aria-label': `Log of ${job.name}` });
+  const view = new SlipwayLog.LogView(logBox, {
+    lineHref: (n) => `#/projects/${project.id}/jobs/${jobId}#L${n}`,
+    onLines: (from, to) => search.added(from, to),
+  });
+  const search = new SlipwayLog.LogSearch(view);
+  const searchInput = h('input', { id: 'log-search', type: 'search', placeholder: 'Search the log', spellcheck: 'false' });
+  const searchCount = h('span', { class: 'search-count', 'aria-live': 'polite' });
+  const showPosition = () => {
+    searchCount.textContent = search.query ? `${search.current + 1 || 0} / ${search.matches.length}${search.matches.length >= search.limit ? '+' : ''}` : '';
+  };
+  const runSearch = () => { search.run(searchInput.value); if (search.matches.length) search.move(1); showPosition(); };
+  let searchTimer = 0;
+  searchInput.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 200); });
+  searchInput.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    clearTimeout(searchTimer);
+    if (search.query !== searchInput.value.toLowerCase()) runSearch();
+    else { search.move(e.shiftKey ? -1 : 1); showPosition(); }
+  });
+  const followButton = h('button', { type: 'button', class: 'follow', onclick: () => view.scrollToEnd() }, 'Follow log');
+  view.onFollowChange = (follow) => { followButton.setAttribute('aria-pressed', String(follow)); };
+  view.onFollowChange(true);
+  const download = actionButton('Download', async () => {
+    const response = await apiCall(`${base}/trace`, { raw: true });
+    const url = URL.createObjectURL(await response.blob());
+    const link = h('a', { href: url, download: `job-${jobId}.log` });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }, { class: 'download' });
+  const toolbar = h('div', { class: 'log-toolbar' },
+    h('label', { for: 'log-search', class: 'visually-hidden' }, 'Search the log'), searchInput,
+    h('button', { type: 'button', 'aria-label': 'Previous match', onclick: () => { search.move(-1); showPosition(); } }, '↑'),
+    h('button', { type: 'button', 'aria-label': 'Next match', onclick: () => { search.move(1); showPosition(); } }, '↓'),
+    searchCount, h('span', { class: 'spacer' }), followButton, download);
+  const logState = h('p', { class: 'log-state muted', 'aria-live': 'polite' });
+  show(header, toolbar, logBox, logState);
+
+  const renderHeader = () => {
+    header.replaceChildren(
+      h('h1', {}, statusBadge(job.status, job.allow_failure), ' ', job.name),
+      h('p', { class: 'facts' }, 'Stage ', job.stage, ' · duration ', formatDuration(durationOf(job)),
+        job.failure_reason ? [' · ', h('span', { class: 'failure-reason' }, job.failure_reason.replace(/_/g, ' '))] : '',
+        job.runner && job.runner.description ? ` · runner ${job.runner.description}` : ''),
+      h('div', { class: 'actions' }, jobActions(project.id, job, (result) => {
+        // A retry creates a new job: open it; play and cancel change this one.
+        if (result && result.id && String(result.id) !== String(jobId)) location.hash = `#/projects/${project.id}/jobs/${result.id}`;
+        else if (result && result.id) { job = result; renderHeader(); }
+      })));
+  };
+  renderHeader();
+
+  // The live log. EventSource reconnects by itself and resumes with
+  // Last-Event-ID (the byte offset of the last chunk received).
+  let ended = false;
+  let received = false;
+  const source = new EventSource(`/api/v4${base}/trace/stream?private_token=${encodeURIComponent(token.get())}`);
+  logState.textContent = ['created', 'pending', 'scheduled', 'manual', 'waiting_for_resource'].includes(job.status)
+    ? 'The log starts when the job runs.' : 'Loading log…';
+  source.addEventListener('append', (event) => {
+    received = true;
+    logState.textContent = '';
+    view.append(JSON.parse(event.data));
+  });
+  source.addEventListener('end', (event) => {
+    ended = true;
+    source.close();
+    view.finish(() => {
+      logState.textContent = view.lines.length ? '' : 'This job has no log.';
+      logBox.dataset.complete = 'true';
+    });
+    try { const data = JSON.parse(event.data); if (data.status && data.status !== job.status) { job.status = data.status; renderHeader(); } } catch (_) { /* Keep the header. */ }
+  });
+  source.addEventListener('error', async () => {
+    if (ended || source.readyState !== EventSource.CLOSED) return;
+    // The stream was refused: show the stored log once.
+    if (!received) {
+      try {
+        const response = await apiCall(`${base}/trace`, { raw: true });
+        view.append(await response.text());
+        view.finish(() => { logBox.dataset.complete = 'true'; });
+        logState.textContent = 'Live log unavailable; showing the stored log.';
+      } catch (error) { logState.textContent = error.message; }
+    } else {
+      logState.textContent = 'The live log was disconnected. Reload to continue.';
+    }
+  });
+
+  const stopPoll = poll(async () => {
+    if (FINISHED.has(job.status) && ended) return;
+    const fresh = await api(base);
+    if (JSON.stringify(fresh) !== JSON.stringify(job)) { job = fresh; renderHeader(); }
+  });
+  const lineOf = (name) => { const m = /^L(\d+)$/.exec(name || ''); return m ? Number(m[1]) : 0; };
+  view.highlightLine(lineOf(anchor));
+  return {
+    stop: () => { stopPoll(); source.close(); view.destroy(); clearTimeout(searchTimer); },
+    anchor: (name) => view.highlightLine(lineOf(name)),
+  };
+}
+
+// ---- Router ----------------------------------------------------------------
+
+const ROUTES = [
+  [/^\/?$/, () => viewProjects()],
+  [/^\/login$/, () => viewLogin()],
+  [/^\/projects\/([^/]+)$/, (m) => viewPipelines(decodeURIComponent(m[1]))],
+  [/^\/projects\/([^/]+)\/pipelines\/(\d+)$/, (m) => viewPipeline(decodeURIComponent(m[1]), m[2])],
+  [/^\/projects\/([^/]+)\/jobs\/(\d+)$/, (m, anchor) => viewJob(decodeURIComponent(m[1]), m[2], anchor)],
+];
+
+let current = { path: null, view: {} };
+
+async function route() {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const cut = hash.indexOf('#');
+  const path = cut >= 0 ? hash.slice(0, cut) : hash;
+  const anchor = cut >= 0 ? hash.slice(cut + 1) : '';
+  if (path === current.path) {  // Only the line anchor changed.
+    if (current.view.anchor) current.view.anchor(anchor);
+    return;
+  }
+  if (current.view.stop) current.view.stop();
+  const mine = current = { path, view: {} };
+  notice('');
+  if (!token.get() && path !== '/login') {
+    sessionStorage.setItem('slipway.after-login', location.hash);
+    location.hash = '#/login';
+    return;
+  }
+  document.getElementById('signed-in').hidden = !token.get();
+  const match = ROUTES.map(([re, view]) => [re.exec(path), view]).find(([m]) => m);
+  if (!match) {
+    crumbs(['Not found', location.hash]);
+    show(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the projects')));
+    return;
+  }
+  show(h('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const view = await match[1](match[0], anchor);
+    if (mine === current) current.view = view || {};
+    else if (view && view.stop) view.stop();  // The user moved on meanwhile.
+  } catch (error) {
+    if (mine === current && error.status !== 401) show(errorBox(error));
+  }
+}
+
+async function showUser() {
+  if (!token.get() || document.getElementById('user-name').textContent) return;
+  try {
+    const user = await api('/user');
+    document.getElementById('user-name').textContent = user.username || user.name || '';
+  } catch (_) { /* The view shows the error. */ }
+}
+
+document.getElementById('sign-out').addEventListener('click', () => {
+  token.clear();
+  projectCache.clear();
+  document.getElementById('user-name').textContent = '';
+  location.hash = '#/login';
+});
+window.addEventListener('hashchange', () => { route(); showUser(); });
+route();
+showUser();
