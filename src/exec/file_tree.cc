@@ -71,24 +71,6 @@ Status ListInto(const std::string& root, const std::string& rel,
   return Status::Ok();
 }
 
-// The process's umask, read without changing it (umask() would race with
-// other threads creating files).
-mode_t CurrentUmask() {
-  static const mode_t mask = [] {
-    std::FILE* f = std::fopen("/proc/self/status", "r");
-    unsigned value = 022;
-    if (f != nullptr) {
-      char line[256];
-      while (std::fgets(line, sizeof(line), f) != nullptr) {
-        if (std::sscanf(line, "Umask: %o", &value) == 1) break;
-      }
-      std::fclose(f);
-    }
-    return static_cast<mode_t>(value);
-  }();
-  return mask;
-}
-
 // Creates `to` with create(), which returns -1/errno like open(). Copies are
 // made mostly into fresh trees whose parents exist, so the common case costs
 // one call; an existing entry is replaced (never written through: it may be a
@@ -182,6 +164,22 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   return out;
 }
 
+mode_t CurrentUmask() {
+  static const mode_t mask = [] {
+    std::FILE* f = std::fopen("/proc/self/status", "r");
+    unsigned value = 022;
+    if (f != nullptr) {
+      char line[256];
+      while (std::fgets(line, sizeof(line), f) != nullptr) {
+        if (std::sscanf(line, "Umask: %o", &value) == 1) break;
+      }
+      std::fclose(f);
+    }
+    return static_cast<mode_t>(value);
+  }();
+  return mask;
+}
+
 StatusOr<std::vector<TreeEntry>> ListTree(const std::string& root,
                                           const std::vector<std::string>& skip_top_level) {
   std::vector<TreeEntry> entries;
@@ -271,6 +269,66 @@ Status CopyTree(const std::string& from_root, const std::string& to_root,
   return CopyEntries(from_root, *entries, to_root);
 }
 
+namespace {
+
+// Removes everything inside the directory open as dir_fd (path names it in
+// errors). Works on descriptors and readdir's types, so an entry costs one
+// unlinkat and no path walk. A directory the owner cannot list, enter or
+// change (a job may leave such behind) is made owner-rwx first: one fstat per
+// directory, and a chmod only where needed.
+Status RemoveContents(int dir_fd, const std::string& path) {
+  DIR* dir = fdopendir(dir_fd);
+  if (dir == nullptr) {
+    Status s = ErrnoStatus("cannot list", path);
+    close(dir_fd);
+    return s;
+  }
+  std::vector<std::pair<std::string, bool>> children;  // name, is a directory
+  while (dirent* e = readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir = fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    children.emplace_back(std::string(name), is_dir);
+  }
+  struct stat self;
+  if (fstat(dir_fd, &self) == 0 && (self.st_mode & S_IRWXU) != S_IRWXU) {
+    fchmod(dir_fd, (self.st_mode & 07777) | S_IRWXU);
+  }
+  Status status;
+  for (const auto& [name, is_dir] : children) {
+    std::string child = JoinPath(path, name);
+    if (is_dir) {
+      int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == EACCES) {
+        struct stat st;
+        if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          fchmodat(dir_fd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
+        }
+        fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      }
+      if (fd < 0) {
+        status = ErrnoStatus("cannot list", child);
+        break;
+      }
+      status = RemoveContents(fd, child);
+      if (!status.ok()) break;
+    }
+    int flags = is_dir ? AT_REMOVEDIR : 0;
+    if (unlinkat(dir_fd, name.c_str(), flags) != 0 && errno != ENOENT) {
+      status = ErrnoStatus("cannot remove", child);
+      break;
+    }
+  }
+  closedir(dir);  // Closes dir_fd too.
+  return status;
+}
+
+}  // namespace
+
 Status RemoveTree(const std::string& path) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) {
@@ -281,13 +339,11 @@ Status RemoveTree(const std::string& path) {
     return Status::Ok();
   }
   // A job may leave read-only directories behind; make them writable first.
-  chmod(path.c_str(), (st.st_mode & 07777) | S_IRWXU);
-  StatusOr<std::vector<std::string>> names = ListNames(path);
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    Status s = RemoveTree(JoinPath(path, name));
-    if (!s.ok()) return s;
-  }
+  if ((st.st_mode & S_IRWXU) != S_IRWXU) chmod(path.c_str(), (st.st_mode & 07777) | S_IRWXU);
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot list", path);
+  Status s = RemoveContents(fd, path);
+  if (!s.ok()) return s;
   if (rmdir(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("cannot remove", path);
   return Status::Ok();
 }

@@ -6,6 +6,8 @@
 #ifndef SLIPWAY_EXEC_FILE_TREE_H_
 #define SLIPWAY_EXEC_FILE_TREE_H_
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +62,10 @@ bool PathExists(const std::string& path);
 bool IsDirectory(const std::string& path);
 
 std::string JoinPath(std::string_view a, std::string_view b);
+
+// The process's umask, read once without changing it (umask() would race with
+// other threads creating files).
+mode_t CurrentUmask();
 
 }  // namespace slipway
 

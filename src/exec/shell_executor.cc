@@ -147,6 +147,7 @@ Status UploadArtifacts(const Job& job, const VariableList& vars, const std::stri
 
 ShellExecutor::ShellExecutor(Options options, ProcessRunner* runner)
     : options_(std::move(options)),
+      bash_path_(ResolveExecutable(options_.bash)),
       owned_runner_(runner == nullptr ? std::make_unique<PosixProcessRunner>() : nullptr),
       runner_(runner == nullptr ? owned_runner_.get() : runner),
       workspaces_(runner_) {}
@@ -223,7 +224,7 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
     std::string path = JoinPath(context.job_dir, name + ".sh");
     Status written = WriteFile(path, BuildBashScript(commands));
     if (!written.ok()) return written;
-    spec.argv = {options_.bash, "--noprofile", "--norc", path};
+    spec.argv = {bash_path_, "--noprofile", "--norc", path};
     return runner_->Run(spec, [&](std::string_view chunk) { log.Write(chunk); }, token);
   };
 

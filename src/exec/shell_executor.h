@@ -63,6 +63,7 @@ class ShellExecutor : public Executor {
 
  private:
   Options options_;
+  std::string bash_path_;  // options_.bash resolved through PATH once.
   std::unique_ptr<ProcessRunner> owned_runner_;
   ProcessRunner* runner_;
   WorkspaceFactory workspaces_;

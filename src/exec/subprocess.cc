@@ -4,12 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 extern char** environ;
@@ -236,6 +238,27 @@ std::vector<std::string> HostEnvironmentForTools() {
     env.emplace_back(entry);
   }
   return env;
+}
+
+std::string ResolveExecutable(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/bin:/usr/bin";
+  while (true) {
+    size_t colon = dirs.find(':');
+    std::string_view dir = dirs.substr(0, colon);
+    // An empty entry means the current directory, which a later chdir
+    // changes: leave such a search to posix_spawnp.
+    if (dir.empty()) return name;
+    std::string candidate = std::string(dir) + "/" + name;
+    struct stat st;
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    if (colon == std::string_view::npos) return name;
+    dirs.remove_prefix(colon + 1);
+  }
 }
 
 StatusOr<std::string> RunTool(ProcessRunner* runner, const std::vector<std::string>& argv,

@@ -68,6 +68,13 @@ class PosixProcessRunner : public ProcessRunner {
 // helper commands, never for jobs.
 std::vector<std::string> HostEnvironmentForTools();
 
+// The file posix_spawnp would run for name: name itself if it contains '/',
+// else the first executable regular file name in slipway's own PATH (glibc's
+// default path without one); name unchanged when none is found, so that
+// spawning it reports the error. Resolving once spares each spawn the PATH
+// search (one failed execve per directory before the right one).
+std::string ResolveExecutable(const std::string& name);
+
 // Runs argv (with extra_env, then HostEnvironmentForTools) in cwd and
 // returns its stdout (stderr is discarded); a non-zero exit is an error naming
 // the command and its exit code.

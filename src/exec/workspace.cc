@@ -136,6 +136,9 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
   StatusOr<std::vector<TreeEntry>> entries = ListTree(dir);
   if (!entries.ok()) return entries.status();
   snapshot->entries = std::move(*entries);
+  StatusOr<TreeImage> image = TreeImage::Read(dir, snapshot->entries);
+  if (!image.ok()) return image.status();
+  snapshot->image = *std::move(image);
   for (const TreeEntry& e : snapshot->entries) {
     if (e.type == EntryType::kDirectory || e.path == ".git" || e.path.starts_with(".git/")) {
       continue;
@@ -148,7 +151,9 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
 Status WorkspaceFactory::Populate(const Snapshot& snapshot, const std::string& dest) {
   Status s = RemoveTree(dest);
   if (!s.ok()) return s;
-  return CopyEntries(snapshot.dir, snapshot.entries, dest);
+  s = MakeDirs(dest);
+  if (!s.ok()) return s;
+  return snapshot.image.WriteTo(dest);
 }
 
 }  // namespace slipway

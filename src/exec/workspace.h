@@ -14,7 +14,8 @@
 //     packed-refs copied, objects shared read-only through
 //     objects/info/alternates (nothing is cloned), an index of the commit's
 //     tree (so `git status` shows the working tree's uncommitted changes).
-// Each job's workspace is then a copy of the snapshot (copy_file_range, modes
+// Each job's workspace is then a copy of the snapshot written from its
+// TreeImage (small files from memory, larger ones with copy_file_range; modes
 // and modification times kept), so its cost is proportional to the project's
 // size and needs no process. Jobs may modify their workspace freely; nothing
 // leaks into the project or other jobs.
@@ -30,6 +31,7 @@
 
 #include "exec/file_tree.h"
 #include "exec/subprocess.h"
+#include "exec/tree_image.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -39,6 +41,7 @@ struct Snapshot {
   std::string commit_sha;               // Empty when not a git repo or no commit yet.
   std::vector<TreeEntry> entries;       // Everything under dir, .git included.
   std::unordered_set<std::string> source_files;  // Non-directory entries outside .git.
+  TreeImage image;  // dir read once, written into each job's workspace.
 };
 
 // Thread-safe: jobs of one run share a snapshot, made by whichever asks first.

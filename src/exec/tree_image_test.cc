@@ -1,0 +1,107 @@
+#include "exec/tree_image.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec/exec_test_util.h"
+
+namespace slipway {
+namespace {
+
+struct stat Lstat(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+class TreeImageTest : public ::testing::Test {
+ protected:
+  // src: small and large (not cached) files, an executable, a private file,
+  // nested and empty directories, a symlink, an old modification time.
+  void SetUp() override {
+    ASSERT_EQ(Sh(tmp_.path(), R"(
+      mkdir -p src/a/b src/empty && cd src
+      echo top > top.txt
+      printf '#!/bin/sh\necho hi\n' > run.sh && chmod 755 run.sh
+      echo secret > private && chmod 600 private
+      echo deep > a/b/deep.txt
+      head -c 200000 /dev/zero | tr '\0' x > a/large.bin
+      ln -s a/b/deep.txt link
+      touch -d 2001-02-03T04:05:06 top.txt a/large.bin
+    )"),
+              0);
+  }
+
+  TreeImage Image() {
+    StatusOr<std::vector<TreeEntry>> entries = ListTree(tmp_.Sub("src"));
+    EXPECT_TRUE(entries.ok());
+    StatusOr<TreeImage> image = TreeImage::Read(tmp_.Sub("src"), *entries);
+    EXPECT_TRUE(image.ok()) << image.status().message();
+    return *std::move(image);
+  }
+
+  TempDir tmp_;
+};
+
+TEST_F(TreeImageTest, WritesAnEqualTreeWithModesLinksAndTimes) {
+  TreeImage image = Image();
+  // The large file is copied from disk, the rest comes from memory.
+  EXPECT_GT(image.cached_bytes(), 0u);
+  EXPECT_LT(image.cached_bytes(), 1000u);
+  std::string dest = tmp_.Sub("copy");
+  ASSERT_TRUE(image.WriteTo(dest).ok());
+
+  EXPECT_EQ(Slurp(dest + "/top.txt"), "top\n");
+  EXPECT_EQ(Slurp(dest + "/a/b/deep.txt"), "deep\n");
+  EXPECT_EQ(Slurp(dest + "/a/large.bin"), std::string(200000, 'x'));
+  EXPECT_EQ(Lstat(dest + "/run.sh").st_mode & 07777, 0755u);
+  EXPECT_EQ(Lstat(dest + "/private").st_mode & 07777, 0600u);
+  EXPECT_TRUE(S_ISDIR(Lstat(dest + "/empty").st_mode));
+  ASSERT_TRUE(S_ISLNK(Lstat(dest + "/link").st_mode));
+  EXPECT_EQ(Slurp(dest + "/link"), "deep\n");
+  for (const char* file : {"/top.txt", "/a/large.bin", "/a/b/deep.txt"}) {
+    EXPECT_EQ(Lstat(dest + file).st_mtim.tv_sec, Lstat(tmp_.Sub("src") + file).st_mtim.tv_sec)
+        << file;
+  }
+}
+
+TEST_F(TreeImageTest, CopiesShareNothing) {
+  TreeImage image = Image();
+  std::string one = tmp_.Sub("one"), two = tmp_.Sub("two");
+  ASSERT_TRUE(image.WriteTo(one).ok());
+  ASSERT_TRUE(image.WriteTo(two).ok());
+  ASSERT_EQ(Sh(one, "echo changed > top.txt; echo changed >> a/large.bin; rm a/b/deep.txt"), 0);
+  EXPECT_NE(Lstat(one + "/top.txt").st_ino, Lstat(two + "/top.txt").st_ino);
+  EXPECT_EQ(Slurp(two + "/top.txt"), "top\n");
+  EXPECT_EQ(Slurp(two + "/a/large.bin"), std::string(200000, 'x'));
+  EXPECT_EQ(Slurp(two + "/a/b/deep.txt"), "deep\n");
+  EXPECT_EQ(Slurp(tmp_.Sub("src/top.txt")), "top\n");
+  EXPECT_EQ(Slurp(tmp_.Sub("src/a/large.bin")), std::string(200000, 'x'));
+}
+
+TEST_F(TreeImageTest, WritingOverAnExistingFileIsAnError) {
+  TreeImage image = Image();
+  std::string dest = tmp_.Sub("copy");
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir copy && echo old > copy/top.txt"), 0);
+  Status s = image.WriteTo(dest);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "cannot create " + dest + "/top.txt: File exists");
+}
+
+TEST(RemoveTreeTest, RemovesWhatAJobLeavesIncludingReadOnlyDirectories) {
+  TempDir tmp;
+  ASSERT_EQ(Sh(tmp.path(), R"(
+    mkdir -p ws/ro/inner ws/locked ws/.hidden/x && cd ws
+    echo a > ro/inner/f && echo b > locked/g && ln -s /nonexistent dangling && mkfifo fifo
+    chmod 555 ro/inner ro && chmod 000 locked
+  )"),
+            0);
+  Status s = RemoveTree(tmp.Sub("ws"));
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_FALSE(PathExists(tmp.Sub("ws")));
+  EXPECT_TRUE(RemoveTree(tmp.Sub("missing")).ok());
+}
+
+}  // namespace
+}  // namespace slipway
