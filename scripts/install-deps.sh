@@ -8,7 +8,7 @@ packages=(
   libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   bash coreutils git python3 rsync hyperfine time bc make
   libpq-dev postgresql-15 postgresql-client-15
-  libboost1.74-dev chromium wrk python3-gitlab
+  libboost1.74-dev zlib1g-dev chromium wrk python3-gitlab
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,9 @@ void AddLintCommand(CLI::App* app, int* exit_code);
 void AddListCommand(CLI::App* app, int* exit_code);
 void AddConfigCommand(CLI::App* app, int* exit_code);
 void AddRunCommand(CLI::App* app, int* exit_code);
+void AddServeCommand(CLI::App* app, int* exit_code);
+void AddProjectCommand(CLI::App* app, int* exit_code);
+void AddTokenCommand(CLI::App* app, int* exit_code);
 
 }  // namespace slipway
 

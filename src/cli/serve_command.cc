@@ -1,0 +1,105 @@
+// `slipway serve`: the store, the engine, the HTTP server; runs until
+// SIGINT or SIGTERM.
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+
+#include "cli/commands.h"
+#include "cli/interrupt.h"
+#include "cli/server_commands.h"
+#include "server/api.h"
+#include "server/http_server.h"
+#include "server/log_hub.h"
+#include "server/pipeline_service.h"
+
+namespace slipway {
+
+namespace {
+
+struct ServeOptions {
+  DataOptions data;
+  std::string listen = "127.0.0.1:8080";
+  int jobs = 0;
+  int max_pipelines = 2;
+};
+
+// "HOST:PORT" or "[V6]:PORT".
+bool ParseListen(const std::string& text, std::string* host, uint16_t* port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) return false;
+  std::string h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) return false;
+  int p = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9') return false;
+    p = p * 10 + (c - '0');
+    if (p > 65535) return false;
+  }
+  *host = h;
+  *port = static_cast<uint16_t>(p);
+  return true;
+}
+
+int Serve(const ServeOptions& options) {
+  std::string host;
+  uint16_t port = 0;
+  if (!ParseListen(options.listen, &host, &port)) {
+    std::fprintf(stderr, "slipway: --listen must be HOST:PORT, not '%s'\n", options.listen.c_str());
+    return 2;
+  }
+  std::unique_ptr<Store> store = OpenDataStore(options.data);
+  if (!store) return 1;
+  LogHub hub;
+  std::unique_ptr<PipelineService> service;
+  ServiceOptions service_options;
+  service_options.data_dir = options.data.data_dir;
+  service_options.jobs_per_pipeline = options.jobs;
+  service_options.max_running_pipelines = options.max_pipelines;
+  (void)service_options;
+  Api api(store.get(), service.get(), &hub);
+  HttpServerOptions server_options;
+  server_options.host = host;
+  server_options.port = port;
+  HttpServer server(&api, store.get(), &hub, server_options);
+  Status started = server.Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", started.message().c_str());
+    return 1;
+  }
+  std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::printf("slipway serve: listening on http://%s:%u\n", shown.c_str(), server.port());
+  std::fflush(stdout);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  {
+    InterruptHandler interrupt([&] {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+      cv.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return stop; });
+  }
+  std::fprintf(stderr, "slipway serve: stopping\n");
+  server.Stop();
+  if (service) service->Stop();
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App* app, int* exit_code) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app->add_subcommand("serve", "Run the CI server: API, web UI, webhooks, pipelines");
+  AddDataOptions(cmd, &options->data);
+  cmd->add_option("--listen", options->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--jobs,-j", options->jobs, "Jobs each pipeline runs at once (default: CPUs)");
+  cmd->add_option("--max-pipelines", options->max_pipelines, "Pipelines run at once")
+      ->capture_default_str();
+  cmd->callback([options, exit_code] { *exit_code = Serve(*options); });
+}
+
+}  // namespace slipway

@@ -1,0 +1,289 @@
+// Routing, authentication, caching and the endpoints outside /api/v4
+// (/healthz, /metrics, the web UI).
+#include "server/api.h"
+
+#include <chrono>
+#include <functional>
+
+#include "server/api_handlers.h"
+#include "server/web_assets.h"
+
+namespace slipway {
+
+namespace {
+
+enum class Role { kNone, kRead, kRun, kAdmin };  // kNone: no token needed.
+
+struct RouteEntry {
+  const char* method;
+  std::vector<std::string_view> pattern;  // ":name" captures a segment, "*path" the rest.
+  Role role;
+  HttpResponse (*handler)(ApiContext&);
+};
+
+const std::vector<RouteEntry>& ApiRoutes() {
+  static const std::vector<RouteEntry> routes = {
+      {"GET", {"user"}, Role::kRead, GetUser},
+      {"GET", {"version"}, Role::kRead, GetVersion},
+      {"GET", {"projects"}, Role::kRead, ListProjects},
+      {"POST", {"projects"}, Role::kAdmin, CreateProject},
+      {"GET", {"projects", ":id"}, Role::kRead, GetProject},
+      {"GET", {"projects", ":id", "pipelines"}, Role::kRead, ListPipelines},
+      {"POST", {"projects", ":id", "pipeline"}, Role::kRun, CreatePipeline},
+      {"GET", {"projects", ":id", "pipelines", ":pipeline_id"}, Role::kRead, GetPipeline},
+      {"DELETE", {"projects", ":id", "pipelines", ":pipeline_id"}, Role::kAdmin, DeletePipeline},
+      {"POST", {"projects", ":id", "pipelines", ":pipeline_id", "cancel"}, Role::kRun, CancelPipeline},
+      {"POST", {"projects", ":id", "pipelines", ":pipeline_id", "retry"}, Role::kRun, RetryPipeline},
+      {"GET", {"projects", ":id", "pipelines", ":pipeline_id", "jobs"}, Role::kRead, ListPipelineJobs},
+      {"GET", {"projects", ":id", "jobs"}, Role::kRead, ListProjectJobs},
+      {"GET", {"projects", ":id", "jobs", ":job_id"}, Role::kRead, GetJob},
+      {"GET", {"projects", ":id", "jobs", ":job_id", "trace"}, Role::kRead, GetTrace},
+      {"GET", {"projects", ":id", "jobs", ":job_id", "trace", "stream"}, Role::kRead, StreamTrace},
+      {"POST", {"projects", ":id", "jobs", ":job_id", "retry"}, Role::kRun, RetryJob},
+      {"POST", {"projects", ":id", "jobs", ":job_id", "cancel"}, Role::kRun, CancelJob},
+      {"POST", {"projects", ":id", "jobs", ":job_id", "play"}, Role::kRun, PlayJob},
+      {"GET", {"projects", ":id", "jobs", ":job_id", "artifacts"}, Role::kRead, GetArtifactsArchive},
+      {"GET", {"projects", ":id", "jobs", ":job_id", "artifacts", "*path"}, Role::kRead, GetArtifactFile},
+  };
+  return routes;
+}
+
+const std::vector<RouteEntry>& HookRoutes() {
+  static const std::vector<RouteEntry> routes = {
+      {"POST", {":forge", ":id"}, Role::kNone, HandleWebhook},
+  };
+  return routes;
+}
+
+bool Matches(const RouteEntry& route, const std::vector<std::string>& segments,
+             std::map<std::string, std::string>* params) {
+  params->clear();
+  size_t i = 0;
+  for (; i < route.pattern.size(); ++i) {
+    std::string_view p = route.pattern[i];
+    if (p.front() == '*') {
+      if (i >= segments.size()) return false;
+      std::string rest;
+      for (size_t j = i; j < segments.size(); ++j) rest += (j > i ? "/" : "") + segments[j];
+      (*params)[std::string(p.substr(1))] = rest;
+      return true;
+    }
+    if (i >= segments.size()) return false;
+    if (p.front() == ':') {
+      if (segments[i].empty()) return false;
+      (*params)[std::string(p.substr(1))] = segments[i];
+    } else if (p != segments[i]) {
+      return false;
+    }
+  }
+  return i == segments.size();
+}
+
+// Splits a path into percent-decoded segments ("/a/b%2Fc/" → a, b/c).
+std::vector<std::string> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) out.push_back(PercentDecode(path.substr(start, slash - start), false));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool Allowed(Role needed, TokenRole have) {
+  switch (needed) {
+    case Role::kNone:
+    case Role::kRead:
+      return true;
+    case Role::kRun:
+      return have == TokenRole::kRun || have == TokenRole::kAdmin;
+    case Role::kAdmin:
+      return have == TokenRole::kAdmin;
+  }
+  return false;
+}
+
+bool IsRead(const std::string& method) { return method == "GET" || method == "HEAD"; }
+
+std::string ETagOf(std::string_view body) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "W/\"%016zx\"", std::hash<std::string_view>()(body));
+  return buf;
+}
+
+// Answers 304 when If-None-Match names the response's ETag.
+HttpResponse WithETag(const HttpRequest& req, HttpResponse response) {
+  const std::string* etag = response.FindHeader("ETag");
+  if (etag != nullptr && req.Header("if-none-match") == *etag) {
+    HttpResponse not_modified;
+    not_modified.status = 304;
+    not_modified.headers = {{"ETag", *etag}};
+    return not_modified;
+  }
+  return response;
+}
+
+HttpResponse ServeStatic(const HttpRequest& req) {
+  if (!IsRead(req.method)) return JsonError(405, "405 Method Not Allowed");
+  std::vector<std::string> segments = Segments(req.path);
+  std::string path;
+  for (const std::string& s : segments) path += (path.empty() ? "" : "/") + s;
+  const WebAsset* asset = FindWebAsset(path.empty() ? "index.html" : path);
+  // Paths without an extension are the UI's own routes: index.html handles them.
+  if (asset == nullptr && path.find('.') == std::string::npos) asset = FindWebAsset("index.html");
+  if (asset == nullptr) return JsonError(404, "404 Not Found");
+  HttpResponse response;
+  response.headers = {{"Content-Type", std::string(asset->content_type)},
+                      {"ETag", std::string(asset->etag)},
+                      {"Cache-Control", "no-cache"}};
+  response.body = std::string(asset->data);
+  return WithETag(req, std::move(response));
+}
+
+std::string CacheKey(const HttpRequest& req) {
+  std::string key = req.Header("host") + "\n" + req.path + "?";
+  for (const auto& [k, v] : req.query) {
+    if (k != "private_token") key += k + "=" + v + "&";
+  }
+  return key;
+}
+
+}  // namespace
+
+Api::Api(Store* store, PipelineService* service, LogHub* hub, ApiOptions options)
+    : store_(store),
+      service_(service),
+      hub_(hub),
+      options_(std::move(options)),
+      metrics_(options_.now_ms ? options_.now_ms()
+                               : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()) {}
+
+Api::~Api() = default;
+
+int64_t Api::Now() const {
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool Api::IsBlocking(const HttpRequest& request) {
+  if (!IsRead(request.method)) return true;
+  std::string_view path = request.path;
+  return path == "/metrics" || path.ends_with("/artifacts");
+}
+
+std::optional<TokenRecord> Api::Authenticate(const HttpRequest& req) {
+  std::string raw = req.Header("private-token");
+  if (raw.empty()) {
+    std::string auth = req.Header("authorization");
+    if (auth.size() > 7 && strncasecmp(auth.c_str(), "Bearer ", 7) == 0) raw = auth.substr(7);
+  }
+  if (raw.empty()) raw = req.Query("private_token").value_or("");
+  if (raw.empty()) return std::nullopt;
+  int64_t now = Now();
+  {
+    std::lock_guard<std::mutex> lock(token_mu_);
+    auto it = tokens_.find(raw);
+    if (it != tokens_.end() && it->second.expires_ms > now) return it->second.token;
+  }
+  auto token = store_->LookupToken(raw);
+  if (!token.ok() || !token->has_value()) return std::nullopt;
+  std::lock_guard<std::mutex> lock(token_mu_);
+  if (tokens_.size() >= 10000) tokens_.clear();
+  tokens_[raw] = CachedToken{**token, now + options_.token_cache_ms};
+  return **token;
+}
+
+HttpResponse Api::Handle(const HttpRequest& request) {
+  ApiContext ctx{request};
+  ctx.store = store_;
+  ctx.service = service_;
+  ctx.metrics = &metrics_;
+  ctx.max_trace_bytes = options_.max_trace_bytes;
+  std::string host = request.Header("host");
+  ctx.base_url = "http://" + (host.empty() ? std::string("localhost") : host);
+  HttpResponse response = Route(ctx);
+  metrics_.CountRequest(response.status);
+  return response;
+}
+
+HttpResponse Api::Route(ApiContext& ctx) {
+  const HttpRequest& req = ctx.req;
+  if (req.path == "/healthz") {
+    if (!IsRead(req.method)) return JsonError(405, "405 Method Not Allowed");
+    return TextResponse(200, "ok\n");
+  }
+  if (req.path == "/metrics") {
+    if (!IsRead(req.method)) return JsonError(405, "405 Method Not Allowed");
+    return TextResponse(200, metrics_.Render(store_, service_, hub_, Now()),
+                        "text/plain; version=0.0.4; charset=utf-8");
+  }
+  std::vector<std::string> segments = Segments(req.path);
+  const std::vector<RouteEntry>* routes = nullptr;
+  bool api = segments.size() >= 2 && segments[0] == "api" && segments[1] == "v4";
+  if (api) {
+    routes = &ApiRoutes();
+    segments.erase(segments.begin(), segments.begin() + 2);
+  } else if (!segments.empty() && segments[0] == "hooks") {
+    routes = &HookRoutes();
+    segments.erase(segments.begin());
+  } else {
+    return ServeStatic(req);
+  }
+  if (api) {
+    ctx.token = Authenticate(req);
+    if (!ctx.token) return JsonError(401, "401 Unauthorized");
+  }
+  std::string method = req.method == "HEAD" ? "GET" : req.method;
+  const RouteEntry* found = nullptr;
+  std::string allow;
+  for (const RouteEntry& route : *routes) {
+    if (!Matches(route, segments, &ctx.params)) continue;
+    allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+    if (method == route.method) {
+      found = &route;
+      break;
+    }
+  }
+  if (found == nullptr) {
+    if (allow.empty()) return JsonError(404, "404 Not Found");
+    HttpResponse response = JsonError(405, "405 Method Not Allowed");
+    response.SetHeader("Allow", allow);
+    return response;
+  }
+  Matches(*found, segments, &ctx.params);
+  if (api && !Allowed(found->role, ctx.token->role)) return JsonError(403, "403 Forbidden");
+
+  if (method == "GET" && api) {
+    std::string key = CacheKey(req);
+    {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end()) return WithETag(req, *it->second);
+    }
+    HttpResponse response = found->handler(ctx);
+    if (response.status == 200 && !response.stream && response.file_path.empty()) {
+      response.SetHeader("ETag", ETagOf(response.body));
+      if (ctx.cacheable) {
+        std::lock_guard<std::mutex> lock(cache_mu_);
+        if (cache_.size() >= 10000) cache_.clear();
+        cache_[key] = std::make_shared<const HttpResponse>(response);
+      }
+    }
+    return WithETag(req, std::move(response));
+  }
+  HttpResponse response = found->handler(ctx);
+  if (response.status < 400) {
+    // A write may change what a cached answer says (a retried job, a deleted pipeline).
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    cache_.clear();
+  }
+  return response;
+}
+
+}  // namespace slipway

@@ -1,0 +1,80 @@
+// The HTTP API of `slipway serve` without sockets (docs/api.md): GitLab v4
+// subset, webhooks, /healthz, /metrics and the embedded web UI. Handle() is
+// thread-safe; it calls the Store (blocking, short) and, for actions, the
+// PipelineService (CreatePipeline fetches git: slow). The server runs
+// requests for which IsBlocking() is true off its IO threads.
+#ifndef SLIPWAY_SERVER_API_H_
+#define SLIPWAY_SERVER_API_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/http_message.h"
+#include "server/log_hub.h"
+#include "server/metrics.h"
+#include "server/pipeline_service.h"
+#include "store/store.h"
+
+namespace slipway {
+
+struct ApiContext;  // One request's state (api_handlers.h).
+
+struct ApiOptions {
+  // Clock for the token and response caches; the system's if empty.
+  std::function<int64_t()> now_ms;
+  // How long a looked-up token is trusted without asking the store again
+  // (a revoked token keeps working this long).
+  int64_t token_cache_ms = 5000;
+  // Largest trace returned by GET .../trace (the SSE stream has no limit).
+  int64_t max_trace_bytes = 64 << 20;
+};
+
+class Api {
+ public:
+  // store and hub must outlive the Api. service may be null (no engine):
+  // reads work, actions answer 503.
+  Api(Store* store, PipelineService* service, LogHub* hub, ApiOptions options = {});
+  ~Api();
+
+  HttpResponse Handle(const HttpRequest& request);
+
+  // Whether a request may take long (writes, git fetches): the server runs
+  // these off its IO threads.
+  static bool IsBlocking(const HttpRequest& request);
+
+  Metrics* metrics() { return &metrics_; }
+
+ private:
+  HttpResponse Route(ApiContext& ctx);
+  std::optional<TokenRecord> Authenticate(const HttpRequest& request);
+  int64_t Now() const;
+
+  Store* store_;
+  PipelineService* service_;
+  LogHub* hub_;
+  ApiOptions options_;
+  Metrics metrics_;
+
+  struct CachedToken {
+    TokenRecord token;
+    int64_t expires_ms = 0;
+  };
+  std::mutex token_mu_;
+  std::unordered_map<std::string, CachedToken> tokens_;  // Guarded by token_mu_; raw → record.
+
+  // Responses about finished pipelines and jobs, which no longer change
+  // unless the API changes them (any write clears the cache).
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const HttpResponse>> cache_;  // Guarded by cache_mu_.
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_API_H_

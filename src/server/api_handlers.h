@@ -1,0 +1,102 @@
+// Internal to the API: one request's state and the handlers of each
+// endpoint group (api_*.cc). Each handler answers one route of the table in
+// api.cc; the route has already checked the token's role.
+#ifndef SLIPWAY_SERVER_API_HANDLERS_H_
+#define SLIPWAY_SERVER_API_HANDLERS_H_
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "server/http_message.h"
+#include "server/log_hub.h"
+#include "server/metrics.h"
+#include "server/pipeline_service.h"
+#include "store/store.h"
+
+namespace slipway {
+
+struct ApiContext {
+  explicit ApiContext(const HttpRequest& request) : req(request) {}
+
+  const HttpRequest& req;
+  Store* store = nullptr;
+  PipelineService* service = nullptr;  // May be null: actions answer 503.
+  Metrics* metrics = nullptr;
+  int64_t max_trace_bytes = 0;
+  std::string base_url;              // "http://" + Host.
+  std::optional<TokenRecord> token;  // Set for /api/v4 routes.
+  std::map<std::string, std::string> params;  // Route captures (decoded): id, pipeline_id, job_id, path.
+  // Set by a handler whose answer describes something finished that only the
+  // API can change: the response may be cached until the next write.
+  bool cacheable = false;
+};
+
+// ---- shared helpers (api_util.cc)
+HttpResponse StoreError(const Status& status);  // 500 with the message.
+HttpResponse ServiceUnavailable();
+HttpResponse JsonOk(int status, const nlohmann::json& body);
+
+// The project named by ctx.params["id"] (numeric id or path_with_namespace);
+// nullopt with *error set (404 or 500) otherwise.
+std::optional<ProjectRecord> LoadProject(ApiContext& ctx, HttpResponse* error);
+// The pipeline ctx.params[key] of project; 404 if it belongs to another.
+std::optional<PipelineRecord> LoadPipeline(ApiContext& ctx, const ProjectRecord& project,
+                                           HttpResponse* error);
+std::optional<JobRecord> LoadJob(ApiContext& ctx, const ProjectRecord& project,
+                                 PipelineRecord* pipeline, HttpResponse* error);
+// Parses a positive integer; nullopt if text is not one.
+std::optional<int64_t> ParseId(const std::string& text);
+
+// The request's parameters: the query string, then the body's (a JSON object,
+// or a form). Body values win. nullopt with *error (400) on a malformed body.
+std::optional<nlohmann::json> RequestParams(const HttpRequest& req, HttpResponse* error);
+// A parameter as a string ("" if absent; numbers and booleans as text).
+std::string ParamString(const nlohmann::json& params, const std::string& key);
+
+struct PageRequest {
+  int page = 1;
+  int per_page = 20;
+};
+// page and per_page as GitLab reads them (per_page clamped to 1..100).
+std::optional<PageRequest> ParsePage(const HttpRequest& req, HttpResponse* error);
+// X-Total, X-Total-Pages, X-Per-Page, X-Page, X-Next-Page, X-Prev-Page, Link.
+void SetPaginationHeaders(const ApiContext& ctx, const PageRequest& page, int64_t total,
+                          HttpResponse* response);
+
+// The JSON of a job (looks up its artifacts index).
+nlohmann::json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pipeline,
+                          const ProjectRecord& project);
+
+// ---- handlers
+HttpResponse GetUser(ApiContext& ctx);
+HttpResponse GetVersion(ApiContext& ctx);
+HttpResponse ListProjects(ApiContext& ctx);
+HttpResponse GetProject(ApiContext& ctx);
+HttpResponse CreateProject(ApiContext& ctx);
+
+HttpResponse ListPipelines(ApiContext& ctx);
+HttpResponse CreatePipeline(ApiContext& ctx);
+HttpResponse GetPipeline(ApiContext& ctx);
+HttpResponse CancelPipeline(ApiContext& ctx);
+HttpResponse RetryPipeline(ApiContext& ctx);
+HttpResponse DeletePipeline(ApiContext& ctx);
+
+HttpResponse ListPipelineJobs(ApiContext& ctx);
+HttpResponse ListProjectJobs(ApiContext& ctx);
+HttpResponse GetJob(ApiContext& ctx);
+HttpResponse GetTrace(ApiContext& ctx);
+HttpResponse StreamTrace(ApiContext& ctx);
+HttpResponse RetryJob(ApiContext& ctx);
+HttpResponse CancelJob(ApiContext& ctx);
+HttpResponse PlayJob(ApiContext& ctx);
+HttpResponse GetArtifactFile(ApiContext& ctx);
+HttpResponse GetArtifactsArchive(ApiContext& ctx);
+
+HttpResponse HandleWebhook(ApiContext& ctx);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_API_HANDLERS_H_

@@ -1,0 +1,187 @@
+// The pipelines endpoints: list with GitLab's filters, create, get, cancel,
+// retry, delete.
+#include "server/api_handlers.h"
+#include "server/gitlab_json.h"
+
+namespace slipway {
+
+using nlohmann::json;
+
+namespace {
+
+HttpResponse BadParam(const std::string& name) {
+  return JsonError(400, "400 Bad request - " + name + " does not have a valid value");
+}
+
+// Variables from [{key, value, variable_type}] (JSON or form).
+std::optional<std::vector<StoredVariable>> ParseVariables(const json& params,
+                                                          HttpResponse* error) {
+  std::vector<StoredVariable> out;
+  auto it = params.find("variables");
+  if (it == params.end() || it->is_null()) return out;
+  if (!it->is_array()) {
+    *error = BadParam("variables");
+    return std::nullopt;
+  }
+  for (const json& v : *it) {
+    if (!v.is_object()) {
+      *error = BadParam("variables");
+      return std::nullopt;
+    }
+    StoredVariable var;
+    var.key = ParamString(v, "key");
+    var.value = ParamString(v, "value");
+    std::string type = ParamString(v, "variable_type");
+    if (!type.empty()) var.variable_type = type;
+    if (var.key.empty() || (var.variable_type != "env_var" && var.variable_type != "file")) {
+      *error = JsonError(400, "400 Bad request - variables need a key and a variable_type of env_var or file");
+      return std::nullopt;
+    }
+    out.push_back(std::move(var));
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse ListPipelines(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto page = ParsePage(ctx.req, &error);
+  if (!page) return error;
+  PipelineFilter filter;
+  filter.project_id = project->id;
+  filter.page = page->page;
+  filter.per_page = page->per_page;
+  const HttpRequest& req = ctx.req;
+  if (auto scope = req.Query("scope"); scope && !scope->empty()) {
+    if (*scope != "running" && *scope != "pending" && *scope != "finished" &&
+        *scope != "branches" && *scope != "tags") {
+      return BadParam("scope");
+    }
+    filter.scope = *scope;
+  }
+  if (auto status = req.Query("status"); status && !status->empty()) {
+    filter.status = ParseCiStatus(*status);
+    if (!filter.status) return BadParam("status");
+  }
+  filter.ref = req.Query("ref").value_or("");
+  filter.sha = req.Query("sha").value_or("");
+  filter.source = req.Query("source").value_or("");
+  filter.name = req.Query("name").value_or("");
+  if (auto yaml = req.Query("yaml_errors"); yaml && !yaml->empty()) {
+    if (*yaml != "true" && *yaml != "false") return BadParam("yaml_errors");
+    filter.yaml_errors = *yaml == "true";
+  }
+  for (auto [key, target] :
+       {std::pair<const char*, std::optional<int64_t>*>{"updated_after", &filter.updated_after},
+        std::pair<const char*, std::optional<int64_t>*>{"updated_before", &filter.updated_before}}) {
+    if (auto text = req.Query(key); text && !text->empty()) {
+      *target = ParseIsoTime(*text);
+      if (!*target) return BadParam(key);
+    }
+  }
+  if (auto order = req.Query("order_by"); order && !order->empty()) {
+    if (*order != "id" && *order != "status" && *order != "ref" && *order != "updated_at") {
+      return BadParam("order_by");
+    }
+    filter.order_by = *order;
+  }
+  if (auto sort = req.Query("sort"); sort && !sort->empty()) {
+    if (*sort != "asc" && *sort != "desc") return BadParam("sort");
+    filter.sort = *sort;
+  }
+  auto pipelines = ctx.store->ListPipelines(filter);
+  if (!pipelines.ok()) return StoreError(pipelines.status());
+  json items = json::array();
+  for (const PipelineRecord& p : pipelines->items) {
+    items.push_back(PipelineJson(p, *project, ctx.base_url));
+  }
+  HttpResponse response = JsonOk(200, items);
+  SetPaginationHeaders(ctx, *page, pipelines->total, &response);
+  return response;
+}
+
+HttpResponse CreatePipeline(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto params = RequestParams(ctx.req, &error);
+  if (!params) return error;
+  CreatePipelineRequest request;
+  request.project_id = project->id;
+  request.ref = ParamString(*params, "ref");
+  if (request.ref.empty()) return JsonError(400, "400 Bad request - ref is missing");
+  request.source = ParamString(*params, "source") == "web" ? "web" : "api";
+  auto variables = ParseVariables(*params, &error);
+  if (!variables) return error;
+  request.variables = std::move(*variables);
+  if (ctx.service == nullptr) return ServiceUnavailable();
+  auto pipeline = ctx.service->CreatePipeline(request);
+  if (!pipeline.ok()) return JsonError(400, "400 Bad request - " + pipeline.status().message());
+  return JsonOk(201, PipelineJson(*pipeline, *project, ctx.base_url));
+}
+
+HttpResponse GetPipeline(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto pipeline = LoadPipeline(ctx, *project, &error);
+  if (!pipeline) return error;
+  ctx.cacheable = IsFinished(pipeline->status);
+  return JsonOk(200, PipelineJson(*pipeline, *project, ctx.base_url));
+}
+
+namespace {
+
+// Runs action on the pipeline, then answers with its state afterwards.
+template <typename Action>
+HttpResponse PipelineAction(ApiContext& ctx, Action action) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto pipeline = LoadPipeline(ctx, *project, &error);
+  if (!pipeline) return error;
+  if (ctx.service == nullptr) return ServiceUnavailable();
+  Status status = action(pipeline->id);
+  if (!status.ok()) return JsonError(400, "400 Bad request - " + status.message());
+  auto after = ctx.store->GetPipeline(pipeline->id);
+  if (!after.ok()) return StoreError(after.status());
+  if (!after->has_value()) return JsonError(404, "404 Pipeline Not Found");
+  return JsonOk(201, PipelineJson(**after, *project, ctx.base_url));
+}
+
+}  // namespace
+
+HttpResponse CancelPipeline(ApiContext& ctx) {
+  return PipelineAction(ctx, [&](int64_t id) { return ctx.service->CancelPipeline(id); });
+}
+
+HttpResponse RetryPipeline(ApiContext& ctx) {
+  return PipelineAction(ctx, [&](int64_t id) {
+    auto retried = ctx.service->RetryPipeline(id);
+    return retried.ok() ? Status::Ok() : retried.status();
+  });
+}
+
+HttpResponse DeletePipeline(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto pipeline = LoadPipeline(ctx, *project, &error);
+  if (!pipeline) return error;
+  if (IsActive(pipeline->status)) {
+    // Stop it first, so that the engine writes nothing for deleted rows.
+    if (ctx.service == nullptr) return ServiceUnavailable();
+    Status canceled = ctx.service->CancelPipeline(pipeline->id);
+    if (!canceled.ok()) return JsonError(400, "400 Bad request - " + canceled.message());
+  }
+  Status deleted = ctx.store->DeletePipeline(pipeline->id);
+  if (!deleted.ok()) return StoreError(deleted);
+  HttpResponse response;
+  response.status = 204;
+  return response;
+}
+
+}  // namespace slipway

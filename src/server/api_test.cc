@@ -1,0 +1,340 @@
+// The API's handlers against a real in-memory SQLite store, without sockets:
+// routing, authentication and roles, every endpoint's shape, filters,
+// pagination headers and errors.
+#include "server/api.h"
+
+#include <gtest/gtest.h>
+
+#include "server/api_test_util.h"
+
+namespace slipway {
+namespace {
+
+using nlohmann::json;
+
+class ApiTest : public ApiTestBase {};
+
+TEST_F(ApiTest, RequestsWithoutAValidTokenGet401AndNoData) {
+  for (const std::string& token : {std::string(), std::string("slw_wrong")}) {
+    HttpResponse r = Call("GET", "/api/v4/projects", token);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.body, R"({"message":"401 Unauthorized"})");
+  }
+  // Unknown routes under /api/v4 too: nothing is revealed without a token.
+  EXPECT_EQ(Call("GET", "/api/v4/nothing", "").status, 401);
+}
+
+TEST_F(ApiTest, TokenFromHeaderBearerOrQuery) {
+  EXPECT_EQ(Call("GET", "/api/v4/user", admin_).status, 200);
+  EXPECT_EQ(Call("GET", "/api/v4/user?private_token=" + read_, "").status, 200);
+  HttpResponse r = Call("GET", "/api/v4/user", "", "", {{"authorization", "Bearer " + run_}});
+  ASSERT_EQ(r.status, 200);
+  json user = Json(r);
+  EXPECT_EQ(user["username"], "run-bot");
+  EXPECT_EQ(user["is_admin"], false);
+  EXPECT_EQ(user["role"], "run");
+}
+
+TEST_F(ApiTest, RolesLimitWhatATokenMayDo) {
+  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  std::string pipeline = "/api/v4/projects/1/pipelines/" + std::to_string(p.id);
+  // read: no writes at all.
+  HttpResponse r = Call("POST", "/api/v4/projects/1/pipeline", read_, R"({"ref":"main"})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body, R"({"message":"403 Forbidden"})");
+  EXPECT_EQ(Call("POST", pipeline + "/cancel", read_).status, 403);
+  EXPECT_EQ(Call("POST", "/api/v4/projects/1/jobs/1/retry", read_).status, 403);
+  // run: pipelines and jobs, but not projects or deletes.
+  EXPECT_EQ(Call("POST", "/api/v4/projects", run_, R"({"name":"x","repo_url":"/x"})").status, 403);
+  EXPECT_EQ(Call("DELETE", pipeline, run_).status, 403);
+  // admin: everything.
+  EXPECT_EQ(Call("DELETE", pipeline, admin_).status, 204);
+  EXPECT_EQ(Call("GET", pipeline, read_).status, 404);
+}
+
+TEST_F(ApiTest, ProjectByIdOrEncodedPath) {
+  HttpResponse by_id = Call("GET", "/api/v4/projects/1", read_);
+  HttpResponse by_path = Call("GET", "/api/v4/projects/group%2Fapp", read_);
+  ASSERT_EQ(by_id.status, 200);
+  ASSERT_EQ(by_path.status, 200);
+  EXPECT_EQ(by_id.body, by_path.body);
+  json p = Json(by_id);
+  EXPECT_EQ(p["id"], 1);
+  EXPECT_EQ(p["path"], "app");
+  EXPECT_EQ(p["path_with_namespace"], "group/app");
+  EXPECT_EQ(p["name_with_namespace"], "group / app");
+  EXPECT_EQ(p["namespace"]["full_path"], "group");
+  EXPECT_EQ(p["default_branch"], "main");
+  EXPECT_EQ(p["web_url"], "http://ci.example:8080/group/app");
+  EXPECT_EQ(p["created_at"], "2026-12-05T13:45:00.123Z");
+  EXPECT_EQ(p.count("webhook_secret"), 0u);
+  HttpResponse missing = Call("GET", "/api/v4/projects/group%2Fnope", read_);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, R"({"message":"404 Project Not Found"})");
+  EXPECT_EQ(Call("GET", "/api/v4/projects/99", read_).status, 404);
+}
+
+TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
+  HttpResponse r = Call("POST", "/api/v4/projects", admin_,
+                        R"({"name":"Web Site","repo_url":"https://git.example/web.git","default_branch":"trunk","webhook_secret":"s"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  json p = Json(r);
+  EXPECT_EQ(p["path_with_namespace"], "Web-Site");
+  EXPECT_EQ(p["default_branch"], "trunk");
+  EXPECT_EQ(p["webhook_secret_set"], true);
+  r = Call("POST", "/api/v4/projects", admin_, "name=lib&path=team%2Flib&repo_url=%2Fsrv%2Flib",
+           {{"content-type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Json(r)["path_with_namespace"], "team/lib");
+  EXPECT_EQ(Call("GET", "/api/v4/projects/team%2Flib", read_).status, 200);
+
+  r = Call("POST", "/api/v4/projects", admin_, R"({"name":"lib","path":"team/lib","repo_url":"/x"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("already"), std::string::npos) << r.body;
+  r = Call("POST", "/api/v4/projects", admin_, R"({"name":"nourl"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["message"], "400 Bad request - repo_url is missing");
+  r = Call("POST", "/api/v4/projects", admin_, R"({"name":"x","path":"a/../b","repo_url":"/x"})");
+  EXPECT_EQ(r.status, 400);
+  r = Call("POST", "/api/v4/projects", admin_, R"({"name": "x",)");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["message"], "400 Bad request - the body is not valid JSON");
+  r = Call("POST", "/api/v4/projects", admin_, R"(["x"])");
+  EXPECT_EQ(r.status, 400);
+
+  r = Call("GET", "/api/v4/projects?per_page=2&sort=asc", read_);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r).size(), 2u);
+  EXPECT_EQ(Header(r, "X-Total"), "3");
+  EXPECT_EQ(Header(r, "X-Total-Pages"), "2");
+}
+
+TEST_F(ApiTest, PipelineFields) {
+  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  HttpResponse r = Call("GET", "/api/v4/projects/1/pipelines/" + std::to_string(p.id), read_);
+  ASSERT_EQ(r.status, 200);
+  json j = Json(r);
+  EXPECT_EQ(j["id"], p.id);
+  EXPECT_EQ(j["iid"], 1);
+  EXPECT_EQ(j["project_id"], 1);
+  EXPECT_EQ(j["status"], "success");
+  EXPECT_EQ(j["ref"], "main");
+  EXPECT_EQ(j["tag"], false);
+  EXPECT_EQ(j["sha"], std::string(40, 'a'));
+  EXPECT_EQ(j["source"], "push");
+  EXPECT_EQ(j["yaml_errors"], nullptr);
+  EXPECT_EQ(j["created_at"], "2026-12-05T13:45:00.123Z");
+  EXPECT_EQ(j["started_at"], "2026-12-05T13:45:02.623Z");
+  EXPECT_EQ(j["finished_at"], "2026-12-05T13:45:04.623Z");
+  EXPECT_EQ(j["duration"], 2);
+  EXPECT_EQ(j["web_url"], "http://ci.example:8080/group/app/-/pipelines/" + std::to_string(p.id));
+  EXPECT_EQ(j["detailed_status"]["text"], "passed");
+  // Another project's pipeline is not found through this one.
+  EXPECT_EQ(Call("GET", "/api/v4/projects/group%2Fapp/pipelines/999", read_).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v4/projects/1/pipelines/abc", read_).status, 404);
+}
+
+TEST_F(ApiTest, PipelineFiltersAndPagination) {
+  AddPipeline("main", CiStatus::kSuccess, {{"a", "test", CiStatus::kSuccess}});
+  AddPipeline("dev", CiStatus::kFailed, {{"a", "test", CiStatus::kFailed}});
+  AddPipeline("v1.0", CiStatus::kRunning, {{"a", "test", CiStatus::kRunning}}, /*tag=*/true);
+  auto ids = [&](const std::string& query) {
+    HttpResponse r = Call("GET", "/api/v4/projects/1/pipelines" + query, read_);
+    EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+    std::vector<std::string> refs;
+    for (const json& p : Json(r)) refs.push_back(p["ref"]);
+    return refs;
+  };
+  EXPECT_EQ(ids(""), (std::vector<std::string>{"v1.0", "dev", "main"}));
+  EXPECT_EQ(ids("?sort=asc"), (std::vector<std::string>{"main", "dev", "v1.0"}));
+  EXPECT_EQ(ids("?status=failed"), (std::vector<std::string>{"dev"}));
+  EXPECT_EQ(ids("?scope=tags"), (std::vector<std::string>{"v1.0"}));
+  EXPECT_EQ(ids("?scope=finished"), (std::vector<std::string>{"dev", "main"}));
+  EXPECT_EQ(ids("?ref=main"), (std::vector<std::string>{"main"}));
+  EXPECT_EQ(ids("?source=web"), (std::vector<std::string>{}));
+  EXPECT_EQ(ids("?order_by=ref&sort=asc"), (std::vector<std::string>{"dev", "main", "v1.0"}));
+  EXPECT_EQ(ids("?updated_after=2026-12-05T13:45:05Z&sort=asc"),
+            (std::vector<std::string>{"dev", "v1.0"}));
+
+  HttpResponse r = Call("GET", "/api/v4/projects/1/pipelines?per_page=1&page=2&ref=", read_);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r)[0]["ref"], "dev");
+  EXPECT_EQ(Header(r, "X-Total"), "3");
+  EXPECT_EQ(Header(r, "X-Total-Pages"), "3");
+  EXPECT_EQ(Header(r, "X-Per-Page"), "1");
+  EXPECT_EQ(Header(r, "X-Page"), "2");
+  EXPECT_EQ(Header(r, "X-Next-Page"), "3");
+  EXPECT_EQ(Header(r, "X-Prev-Page"), "1");
+  const std::string base = "http://ci.example:8080/api/v4/projects/1/pipelines?ref=&";
+  EXPECT_EQ(Header(r, "Link"),
+            "<" + base + "page=1&per_page=1>; rel=\"prev\", <" + base +
+                "page=3&per_page=1>; rel=\"next\", <" + base + "page=1&per_page=1>; rel=\"first\", <" +
+                base + "page=3&per_page=1>; rel=\"last\"");
+  r = Call("GET", "/api/v4/projects/1/pipelines?per_page=1&page=3", read_);
+  EXPECT_EQ(Header(r, "X-Next-Page"), "");
+
+  for (const char* bad : {"scope=everything", "status=green", "sort=up", "order_by=name",
+                                 "updated_after=yesterday", "yaml_errors=maybe", "page=0",
+                                 "per_page=x"}) {
+    HttpResponse e = Call("GET", std::string("/api/v4/projects/1/pipelines?") + bad, read_);
+    EXPECT_EQ(e.status, 400) << bad;
+    EXPECT_TRUE(Json(e).contains("message")) << bad;
+  }
+}
+
+TEST_F(ApiTest, JobsOfAPipelineAndOfAProject) {
+  PipelineRecord p = AddPipeline("main", CiStatus::kFailed,
+                                 {{"build", "build", CiStatus::kSuccess},
+                                  {"test", "test", CiStatus::kFailed},
+                                  {"deploy", "deploy", CiStatus::kManual}});
+  std::string base = "/api/v4/projects/1/pipelines/" + std::to_string(p.id) + "/jobs";
+  HttpResponse r = Call("GET", base, read_);
+  ASSERT_EQ(r.status, 200);
+  json jobs = Json(r);
+  ASSERT_EQ(jobs.size(), 3u);
+  json test = jobs[1];
+  EXPECT_EQ(test["name"], "test");
+  EXPECT_EQ(test["stage"], "test");
+  EXPECT_EQ(test["status"], "failed");
+  EXPECT_EQ(test["failure_reason"], "script_failure");
+  EXPECT_EQ(test["ref"], "main");
+  EXPECT_EQ(test["pipeline"]["id"], p.id);
+  EXPECT_EQ(test["pipeline"]["status"], "failed");
+  EXPECT_EQ(test["commit"]["id"], std::string(40, 'a'));
+  EXPECT_EQ(test["needs"], json::array({"build"}));
+  EXPECT_EQ(test["stage_idx"], 1);
+  EXPECT_EQ(test["retry_count"], 0);
+  EXPECT_EQ(test["duration"], 0.5);
+  EXPECT_EQ(test["web_url"],
+            "http://ci.example:8080/group/app/-/jobs/" + std::to_string(test["id"].get<int64_t>()));
+  EXPECT_EQ(jobs[0].count("failure_reason"), 0u);
+
+  EXPECT_EQ(Json(Call("GET", base + "?scope=failed", read_)).size(), 1u);
+  EXPECT_EQ(Json(Call("GET", base + "?scope[]=failed&scope[]=success", read_)).size(), 2u);
+  EXPECT_EQ(Call("GET", base + "?scope[]=bogus", read_).status, 400);
+
+  // A retried job is hidden unless include_retried.
+  ASSERT_TRUE(store_->RetryJob(test["id"].get<int64_t>()).ok());
+  EXPECT_EQ(Json(Call("GET", base, read_)).size(), 3u);
+  json all = Json(Call("GET", base + "?include_retried=true", read_));
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[1]["retried"], true);
+  EXPECT_EQ(all[3]["retry_count"], 1);
+
+  AddPipeline("dev", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  r = Call("GET", "/api/v4/projects/group%2Fapp/jobs?scope=success&per_page=1", read_);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Header(r, "X-Total"), "2");
+  EXPECT_EQ(Json(r).size(), 1u);
+}
+
+TEST_F(ApiTest, SingleJobTraceAndStream) {
+  PipelineRecord p = AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
+  int64_t job = Jobs(p.id)[0].id;
+  ASSERT_TRUE(store_->AppendLog(job, "hello\n").ok());
+  std::string base = "/api/v4/projects/1/jobs/" + std::to_string(job);
+  HttpResponse r = Call("GET", base, read_);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r)["status"], "running");
+  EXPECT_EQ(Json(r)["artifacts"][0]["file_type"], "trace");
+  r = Call("GET", base + "/trace", read_);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "hello\n");
+  EXPECT_EQ(Header(r, "Content-Type"), "text/plain; charset=utf-8");
+
+  r = Call("GET", base + "/trace/stream?offset=3", read_);
+  ASSERT_EQ(r.status, 200);
+  ASSERT_TRUE(r.stream.has_value());
+  EXPECT_EQ(r.stream->job_id, job);
+  EXPECT_EQ(r.stream->offset, 3);
+  EXPECT_EQ(Header(r, "Content-Type"), "text/event-stream");
+  r = Call("GET", base + "/trace/stream", read_, "", {{"last-event-id", "5"}});
+  ASSERT_TRUE(r.stream.has_value());
+  EXPECT_EQ(r.stream->offset, 5);
+  EXPECT_EQ(Call("GET", base + "/trace/stream?offset=-1", read_).status, 400);
+  EXPECT_EQ(Call("GET", base + "/trace/stream?offset=x", read_).status, 400);
+
+  EXPECT_EQ(Call("GET", "/api/v4/projects/1/jobs/999", read_).status, 404);
+  ProjectRecord other;
+  other.name = "other";
+  other.path_with_namespace = "other";
+  ASSERT_TRUE(store_->CreateProject(other).ok());
+  EXPECT_EQ(Call("GET", "/api/v4/projects/other/jobs/" + std::to_string(job), read_).status, 404);
+}
+
+TEST_F(ApiTest, ActionsNeedTheEngine) {
+  PipelineRecord p = AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
+  HttpResponse r = Call("POST", "/api/v4/projects/1/pipeline", run_, R"({"ref":"main"})");
+  EXPECT_EQ(r.status, 503);
+  r = Call("POST", "/api/v4/projects/1/pipelines/" + std::to_string(p.id) + "/cancel", run_);
+  EXPECT_EQ(r.status, 503);
+  // Invalid requests are rejected before that.
+  r = Call("POST", "/api/v4/projects/1/pipeline", run_, R"({"variables":[]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["message"], "400 Bad request - ref is missing");
+  r = Call("POST", "/api/v4/projects/1/pipeline?ref=main", run_, R"({"variables":[{"value":"1"}]})");
+  EXPECT_EQ(r.status, 400);
+  r = Call("POST", "/api/v4/projects/1/pipeline", run_, R"({"ref":"main","variables":"A=1"})");
+  EXPECT_EQ(r.status, 400);
+}
+
+TEST_F(ApiTest, RoutingErrors) {
+  HttpResponse r = Call("GET", "/api/v4/projects/1/nothing", read_);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"message":"404 Not Found"})");
+  r = Call("PUT", "/api/v4/projects/1", admin_);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Header(r, "Allow"), "GET");
+  r = Call("PATCH", "/api/v4/projects", admin_);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Header(r, "Allow"), "GET, POST");
+  EXPECT_EQ(Call("POST", "/healthz", "").status, 405);
+  EXPECT_EQ(Call("GET", "/hooks/gitlab/1", "").status, 405);
+  EXPECT_EQ(Call("POST", "/hooks/gitlab", "").status, 404);
+}
+
+TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
+  AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  HttpResponse r = Call("GET", "/healthz", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok\n");
+  Call("GET", "/api/v4/projects", "");
+  r = Call("GET", "/metrics", "");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("slipway_pipelines{status=\"success\"} 1\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("slipway_jobs{status=\"success\"} 1\n"), std::string::npos);
+  EXPECT_NE(r.body.find("slipway_http_requests_total{code=\"401\"} 1\n"), std::string::npos);
+  EXPECT_NE(r.body.find("slipway_log_watchers 0\n"), std::string::npos);
+  EXPECT_NE(r.body.find("# TYPE slipway_job_duration_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(r.body.find("slipway_queue_length 0\n"), std::string::npos);
+}
+
+TEST_F(ApiTest, WebUiWithETags) {
+  HttpResponse r = Call("GET", "/", "");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Header(r, "Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("<html"), std::string::npos);
+  std::string etag = Header(r, "ETag");
+  HttpResponse again = Call("GET", "/", "", "", {{"if-none-match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  // The UI's own routes get index.html; missing files a 404.
+  EXPECT_EQ(Call("GET", "/group/app/-/pipelines/1", "").body, r.body);
+  EXPECT_EQ(Call("GET", "/missing.js", "").status, 404);
+  EXPECT_EQ(Call("POST", "/", "").status, 405);
+}
+
+TEST_F(ApiTest, FinishedPipelinesAreCachedUntilAWrite) {
+  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  std::string url = "/api/v4/projects/1/pipelines/" + std::to_string(p.id);
+  HttpResponse first = Call("GET", url, read_);
+  ASSERT_EQ(first.status, 200);
+  HttpResponse etag_hit = Call("GET", url, read_, "", {{"if-none-match", Header(first, "ETag")}});
+  EXPECT_EQ(etag_hit.status, 304);
+  EXPECT_EQ(Call("GET", url, admin_).body, first.body);
+  EXPECT_EQ(Call("DELETE", url, admin_).status, 204);
+  EXPECT_EQ(Call("GET", url, read_).status, 404);
+}
+
+}  // namespace
+}  // namespace slipway

@@ -1,0 +1,214 @@
+// Helpers shared by the API handlers: lookups with GitLab's 404s, request
+// parameters from query, JSON or form bodies, and pagination headers.
+#include <algorithm>
+#include <charconv>
+
+#include "server/api_handlers.h"
+#include "server/gitlab_json.h"
+
+namespace slipway {
+
+using nlohmann::json;
+
+HttpResponse StoreError(const Status& status) { return JsonError(500, status.message()); }
+
+HttpResponse ServiceUnavailable() {
+  return JsonError(503, "503 Service Unavailable: the pipeline engine is not running");
+}
+
+HttpResponse JsonOk(int status, const json& body) { return JsonResponse(status, DumpJson(body)); }
+
+std::optional<int64_t> ParseId(const std::string& text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+std::optional<ProjectRecord> LoadProject(ApiContext& ctx, HttpResponse* error) {
+  const std::string& id = ctx.params["id"];
+  StatusOr<std::optional<ProjectRecord>> project = std::optional<ProjectRecord>();
+  if (auto numeric = ParseId(id)) {
+    project = ctx.store->GetProject(*numeric);
+  } else {
+    project = ctx.store->GetProjectByPath(id);
+  }
+  if (!project.ok()) {
+    *error = StoreError(project.status());
+    return std::nullopt;
+  }
+  if (!project->has_value()) {
+    *error = JsonError(404, "404 Project Not Found");
+    return std::nullopt;
+  }
+  return std::move(**project);
+}
+
+std::optional<PipelineRecord> LoadPipeline(ApiContext& ctx, const ProjectRecord& project,
+                                           HttpResponse* error) {
+  auto id = ParseId(ctx.params["pipeline_id"]);
+  if (!id) {
+    *error = JsonError(404, "404 Pipeline Not Found");
+    return std::nullopt;
+  }
+  auto pipeline = ctx.store->GetPipeline(*id);
+  if (!pipeline.ok()) {
+    *error = StoreError(pipeline.status());
+    return std::nullopt;
+  }
+  if (!pipeline->has_value() || (*pipeline)->project_id != project.id) {
+    *error = JsonError(404, "404 Pipeline Not Found");
+    return std::nullopt;
+  }
+  return std::move(**pipeline);
+}
+
+std::optional<JobRecord> LoadJob(ApiContext& ctx, const ProjectRecord& project,
+                                 PipelineRecord* pipeline_out, HttpResponse* error) {
+  auto id = ParseId(ctx.params["job_id"]);
+  if (!id) {
+    *error = JsonError(404, "404 Job Not Found");
+    return std::nullopt;
+  }
+  auto job = ctx.store->GetJob(*id);
+  if (!job.ok()) {
+    *error = StoreError(job.status());
+    return std::nullopt;
+  }
+  if (!job->has_value()) {
+    *error = JsonError(404, "404 Job Not Found");
+    return std::nullopt;
+  }
+  auto pipeline = ctx.store->GetPipeline((*job)->pipeline_id);
+  if (!pipeline.ok()) {
+    *error = StoreError(pipeline.status());
+    return std::nullopt;
+  }
+  if (!pipeline->has_value() || (*pipeline)->project_id != project.id) {
+    *error = JsonError(404, "404 Job Not Found");
+    return std::nullopt;
+  }
+  *pipeline_out = std::move(**pipeline);
+  return std::move(**job);
+}
+
+namespace {
+
+// Form keys like variables[][key] build arrays of objects: a key seen again
+// in the same array starts a new element (what Rack does).
+void AddFormParam(json* params, const std::string& key, const std::string& value) {
+  size_t open = key.find("[]");
+  if (open == std::string::npos || open == 0) {
+    (*params)[key] = value;
+    return;
+  }
+  std::string base = key.substr(0, open);
+  std::string rest = key.substr(open + 2);
+  json& array = (*params)[base];
+  if (!array.is_array()) array = json::array();
+  if (rest.size() > 2 && rest.front() == '[' && rest.back() == ']') {
+    std::string field = rest.substr(1, rest.size() - 2);
+    if (array.empty() || !array.back().is_object() || array.back().contains(field)) {
+      array.push_back(json::object());
+    }
+    array.back()[field] = value;
+  } else {
+    array.push_back(value);
+  }
+}
+
+}  // namespace
+
+std::optional<json> RequestParams(const HttpRequest& req, HttpResponse* error) {
+  json params = json::object();
+  for (const auto& [k, v] : req.query) AddFormParam(&params, k, v);
+  std::string content_type = req.Header("content-type");
+  std::transform(content_type.begin(), content_type.end(), content_type.begin(), ::tolower);
+  bool is_form = content_type.find("application/x-www-form-urlencoded") != std::string::npos;
+  bool is_multipart = content_type.find("multipart/") != std::string::npos;
+  if (is_multipart) {
+    *error = JsonError(400, "400 Bad request - multipart bodies are not supported; send JSON or a form");
+    return std::nullopt;
+  }
+  if (is_form) {
+    for (const auto& [k, v] : ParseForm(req.body)) AddFormParam(&params, k, v);
+    return params;
+  }
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return params;
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) {
+    *error = JsonError(400, "400 Bad request - the body is not valid JSON");
+    return std::nullopt;
+  }
+  if (!body.is_object()) {
+    *error = JsonError(400, "400 Bad request - the body must be a JSON object");
+    return std::nullopt;
+  }
+  for (auto& [k, v] : body.items()) params[k] = v;
+  return params;
+}
+
+std::string ParamString(const json& params, const std::string& key) {
+  auto it = params.find(key);
+  if (it == params.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_boolean()) return it->get<bool>() ? "true" : "false";
+  if (it->is_number()) return it->dump();
+  return "";
+}
+
+std::optional<PageRequest> ParsePage(const HttpRequest& req, HttpResponse* error) {
+  PageRequest page;
+  for (auto [key, target] : {std::pair<const char*, int*>{"page", &page.page},
+                             std::pair<const char*, int*>{"per_page", &page.per_page}}) {
+    auto text = req.Query(key);
+    if (!text || text->empty()) continue;
+    auto value = ParseId(*text);
+    if (!value) {
+      *error = JsonError(400, std::string("400 Bad request - ") + key + " is invalid");
+      return std::nullopt;
+    }
+    *target = static_cast<int>(std::min<int64_t>(*value, 1 << 30));
+  }
+  page.per_page = std::clamp(page.per_page, 1, 100);
+  return page;
+}
+
+void SetPaginationHeaders(const ApiContext& ctx, const PageRequest& page, int64_t total,
+                          HttpResponse* response) {
+  int64_t pages = std::max<int64_t>(1, (total + page.per_page - 1) / page.per_page);
+  response->SetHeader("X-Total", std::to_string(total));
+  response->SetHeader("X-Total-Pages", std::to_string(pages));
+  response->SetHeader("X-Per-Page", std::to_string(page.per_page));
+  response->SetHeader("X-Page", std::to_string(page.page));
+  response->SetHeader("X-Next-Page", page.page < pages ? std::to_string(page.page + 1) : "");
+  response->SetHeader("X-Prev-Page",
+                      page.page > 1 ? std::to_string(std::min<int64_t>(page.page - 1, pages)) : "");
+  // Link: the request's URL with page (and per_page) replaced.
+  std::string query;
+  for (const auto& [k, v] : ctx.req.query) {
+    if (k == "page" || k == "per_page" || k == "private_token") continue;
+    query += PercentEncode(k) + "=" + PercentEncode(v) + "&";
+  }
+  auto link = [&](int64_t p, const char* rel) {
+    return "<" + ctx.base_url + ctx.req.path + "?" + query + "page=" + std::to_string(p) +
+           "&per_page=" + std::to_string(page.per_page) + ">; rel=\"" + rel + "\"";
+  };
+  std::vector<std::string> links;
+  if (page.page > 1) links.push_back(link(std::min<int64_t>(page.page - 1, pages), "prev"));
+  if (page.page < pages) links.push_back(link(page.page + 1, "next"));
+  links.push_back(link(1, "first"));
+  links.push_back(link(pages, "last"));
+  std::string header;
+  for (const std::string& l : links) header += (header.empty() ? "" : ", ") + l;
+  response->SetHeader("Link", header);
+}
+
+json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pipeline,
+                const ProjectRecord& project) {
+  auto artifacts = ctx.store->ListArtifacts(job.id);
+  return JobJson(job, pipeline, project, artifacts.ok() ? *artifacts : std::vector<ArtifactRecord>{},
+                 ctx.base_url);
+}
+
+}  // namespace slipway

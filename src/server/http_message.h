@@ -1,0 +1,75 @@
+// The HTTP request and response as the API handlers see them: plain structs
+// without Beast types, so that handlers are tested without sockets. The
+// server (http_server.cc) converts to and from the wire.
+#ifndef SLIPWAY_SERVER_HTTP_MESSAGE_H_
+#define SLIPWAY_SERVER_HTTP_MESSAGE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace slipway {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // As received: path and query, still percent-encoded.
+  std::string path;    // target before '?', still percent-encoded (segments are decoded by the router).
+  // Query parameters in order, decoded ('+' is a space). Repeated keys
+  // (scope[]=a&scope[]=b) stay separate entries.
+  std::vector<std::pair<std::string, std::string>> query;
+  std::map<std::string, std::string> headers;  // Lower-cased names.
+  std::string body;
+
+  // The first value of a query parameter, or nullopt.
+  std::optional<std::string> Query(std::string_view key) const;
+  // Every value of key (and of "key[]").
+  std::vector<std::string> QueryAll(std::string_view key) const;
+  // A header by lower-case name, or "".
+  std::string Header(std::string_view name) const;
+};
+
+// A live log stream (SSE) the server must run after sending the headers:
+// the handler validated the request; the server streams job_id's log from
+// offset and then what LogHub publishes.
+struct LogStreamSpec {
+  int64_t job_id = 0;
+  int64_t offset = 0;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // Besides Content-Length.
+  std::string body;
+  std::string file_path;  // If set, the body is this file's content (artifact downloads).
+  std::optional<LogStreamSpec> stream;
+
+  void SetHeader(std::string name, std::string value);
+  const std::string* FindHeader(std::string_view name) const;  // Case-insensitive.
+};
+
+// Parses "path?a=1&b=2" into req->path and req->query.
+void ParseTarget(std::string_view target, HttpRequest* req);
+// Percent-decoding; plus_is_space for query strings. Invalid escapes are
+// kept verbatim.
+std::string PercentDecode(std::string_view s, bool plus_is_space);
+// Percent-encoding of everything but unreserved characters (RFC 3986).
+std::string PercentEncode(std::string_view s);
+// Parses an application/x-www-form-urlencoded body.
+std::vector<std::pair<std::string, std::string>> ParseForm(std::string_view body);
+
+// {"message": message} with the given status.
+HttpResponse JsonError(int status, std::string_view message);
+// body as application/json.
+HttpResponse JsonResponse(int status, std::string body);
+HttpResponse TextResponse(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+
+// The reason phrase for a status code ("OK", "Not Found", ...).
+const char* HttpReason(int status);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_HTTP_MESSAGE_H_
