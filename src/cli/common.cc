@@ -34,36 +34,33 @@ std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagn
   if (const std::string* source = context.cli_variables.Get("CI_PIPELINE_SOURCE")) {
     context.predefined.pipeline_source = *source;
   }
-  LoadedPipeline out;
-  LoadOptions load;
-  load.project_dir = options.project_dir;
-  load.file = options.file;
   if (use == ContextUse::kNeeded) {
     StatusOr<PipelineContext> made = MakePipelineContext(context);
     if (!made.ok()) {
       diags->Error({options.project_dir}, made.status().message());
       return std::nullopt;
     }
-    out.context = std::move(*made);
-    load.variables = out.context.predefined;
-    load.variables.Merge(out.context.cli_variables);
-  } else {
-    // The one error MakePipelineContext can give, reported as eagerly.
-    if (Status dir = CheckProjectDirectory(options.project_dir); !dir.ok()) {
-      diags->Error({options.project_dir}, dir.message());
-      return std::nullopt;
-    }
-    out.context.project_dir = options.project_dir;
-    out.context.cli_variables = context.cli_variables;
-    load.lazy_variables = [&context, &out] {
-      if (StatusOr<PipelineContext> made = MakePipelineContext(context); made.ok()) {
-        out.context = *std::move(made);
-      }
-      VariableList variables = out.context.predefined;
-      variables.Merge(out.context.cli_variables);
-      return variables;
-    };
+    return LoadPipelineFile(std::move(*made), options.file, diags);
   }
+  LoadedPipeline out;
+  LoadOptions load;
+  load.project_dir = options.project_dir;
+  load.file = options.file;
+  // The one error MakePipelineContext can give, reported as eagerly.
+  if (Status dir = CheckProjectDirectory(options.project_dir); !dir.ok()) {
+    diags->Error({options.project_dir}, dir.message());
+    return std::nullopt;
+  }
+  out.context.project_dir = options.project_dir;
+  out.context.cli_variables = context.cli_variables;
+  load.lazy_variables = [&context, &out] {
+    if (StatusOr<PipelineContext> made = MakePipelineContext(context); made.ok()) {
+      out.context = *std::move(made);
+    }
+    VariableList variables = out.context.predefined;
+    variables.Merge(out.context.cli_variables);
+    return variables;
+  };
   std::optional<Node> root = LoadConfig(load, diags);
   if (!root) return std::nullopt;
   std::optional<PipelineConfig> config = BuildPipelineConfig(*root, diags);

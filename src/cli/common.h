@@ -11,6 +11,7 @@
 #include "config/node.h"
 #include "pipeline/instantiate.h"
 #include "pipeline/job.h"
+#include "pipeline/pipeline_context.h"
 #include "pipeline/variables.h"
 #include "util/diagnostic.h"
 
@@ -24,12 +25,6 @@ struct PipelineOptions {
 
 // Adds -C DIR, -f FILE and --variable KEY=VALUE to cmd.
 void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
-
-struct LoadedPipeline {
-  Node root;               // Merged configuration.
-  PipelineConfig config;   // Static model.
-  PipelineContext context; // Predefined and --variable values.
-};
 
 // What the caller does with LoadedPipeline::context.
 enum class ContextUse {

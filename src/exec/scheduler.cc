@@ -10,6 +10,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "exec/dotenv.h"
+#include "exec/file_tree.h"
 #include "exec/job_log.h"
 #include "exec/run_store.h"
 #include "pipeline/predefined.h"
@@ -93,6 +95,27 @@ std::chrono::milliseconds StartInDelay(std::string_view text) {
 
 double Seconds(Clock::TimePoint::duration d) { return std::chrono::duration<double>(d).count(); }
 
+bool IsFinal(JobStatus s) {
+  return s == JobStatus::kSuccess || s == JobStatus::kFailed || s == JobStatus::kCanceled ||
+         s == JobStatus::kSkipped;
+}
+
+// The dotenv variables a finished job left in <job_dir>/reports/dotenv/.
+// Unreadable reports give none: the job was accepted with them before.
+VariableList ReadDotenvReports(const std::string& job_dir) {
+  VariableList vars;
+  std::string dir = JoinPath(job_dir, "reports/dotenv");
+  if (!PathExists(dir)) return vars;
+  StatusOr<std::vector<TreeEntry>> entries = ListTree(dir);
+  if (!entries.ok()) return vars;
+  for (const TreeEntry& e : *entries) {
+    if (e.type != EntryType::kFile) continue;
+    StatusOr<std::string> content = ReadFile(JoinPath(dir, e.path), kDotenvSizeLimit);
+    if (content.ok()) (void)ParseDotenv(*content, &vars);
+  }
+  return vars;
+}
+
 }  // namespace
 
 class Scheduler::Impl {
@@ -112,9 +135,14 @@ class Scheduler::Impl {
   void Cancel() {
     std::lock_guard<std::mutex> guard(mu_);
     cancel_requested_ = true;
-    token_.Cancel();
+    for (Node& node : nodes_) {
+      if (node.token) node.token->Cancel();
+    }
     cv_.notify_all();
   }
+  Status Play(const std::string& name);
+  Status Retry(const std::string& name);
+  Status CancelJob(const std::string& name);
 
  private:
   struct Node {
@@ -129,10 +157,12 @@ class Scheduler::Impl {
     Aggregate needs_seen;
     std::optional<Seen> seen;  // Set once completed.
     Clock::TimePoint attempt_start{};
+    std::shared_ptr<CancelToken> token;  // Of the running attempt.
   };
   struct Work {
     int node;
     JobContext context;
+    std::shared_ptr<CancelToken> token;
   };
   struct Completion {
     int node;
@@ -149,6 +179,11 @@ class Scheduler::Impl {
   };
 
   Status Build();
+  void ApplyPrior();
+  void Rebuild();
+  bool Completed(int i) const;
+  StatusOr<int> AcceptingNode(const std::string& name);
+  void ResetSkippedAfter(int i);
   void SetStatus(int i, JobStatus status);
   void Process(int i);
   void Complete(int i);
@@ -163,7 +198,7 @@ class Scheduler::Impl {
   JobContext MakeContext(int i);
   std::vector<int> ArtifactSources(int i) const;
   void WorkerLoop();
-  JobResult RunAttempt(const Job& job, const JobContext& context);
+  JobResult RunAttempt(const Job& job, const JobContext& context, const CancelToken& token);
 
   const Pipeline& pipeline_;
   Executor* executor_;
@@ -171,7 +206,6 @@ class Scheduler::Impl {
   LogSink* log_;
   RunObserver* observer_;
   SchedulerOptions options_;
-  CancelToken token_;
 
   std::vector<Node> nodes_;
   std::vector<JobRun> runs_;  // Parallel to nodes_.
@@ -189,6 +223,7 @@ class Scheduler::Impl {
   std::condition_variable cv_;       // Completions and cancel, for Run.
   std::condition_variable work_cv_;  // Work, for workers.
   bool cancel_requested_ = false;    // Guarded by mu_.
+  bool accepting_ = false;           // Run's loop is running; guarded by mu_.
   bool cancel_applied_ = false;
   bool shutdown_ = false;            // Guarded by mu_.
   std::deque<Work> work_;            // Guarded by mu_.
@@ -297,6 +332,164 @@ Status Scheduler::Impl::Build() {
   dir_names_ = UniqueJobDirNames(names);
   runs_.resize(nodes_.size());
   for (size_t n = 0; n < nodes_.size(); ++n) runs_[n].job = nodes_[n].job;
+  ApplyPrior();
+  return Status::Ok();
+}
+
+void Scheduler::Impl::ApplyPrior() {
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    auto it = options_.prior.find(nodes_[n].job->name);
+    if (it == options_.prior.end()) continue;
+    const PriorJob& prior = it->second;
+    JobRun& run = runs_[n];
+    run.retries = prior.retries;
+    nodes_[n].play_manual |= prior.play;
+    if (!IsFinal(prior.status)) continue;
+    run.status = prior.status;
+    run.allow_failure = prior.allow_failure;
+    run.exit_code = prior.exit_code;
+    run.failure_reason = prior.failure_reason;
+    if (prior.status == JobStatus::kSkipped || options_.run_dir.empty()) continue;
+    std::string job_dir = options_.run_dir + "/jobs/" + dir_names_[n];
+    if (!PathExists(job_dir)) continue;
+    run.job_dir = job_dir;
+    run.log_path = job_dir + "/log";
+    run.dotenv = ReadDotenvReports(job_dir);
+  }
+}
+
+bool Scheduler::Impl::Completed(int i) const {
+  JobStatus s = runs_[i].status;
+  return IsFinal(s) || (s == JobStatus::kManual && runs_[i].allow_failure);
+}
+
+// Derives the processing state (stage counters, needs counters) from the
+// jobs' statuses, then processes whatever is ready. Linear in jobs + needs;
+// used at the start of a run and after an action changes a job.
+void Scheduler::Impl::Rebuild() {
+  std::fill(stage_incomplete_.begin(), stage_incomplete_.end(), 0);
+  std::fill(stage_seen_.begin(), stage_seen_.end(), Aggregate{});
+  prefix_seen_ = Aggregate{};
+  frontier_ = 0;
+  evaluated_ = 0;
+  completed_.clear();
+  for (Node& node : nodes_) {
+    ++stage_incomplete_[node.stage];
+    node.needs_seen = Aggregate{};
+    node.remaining = static_cast<int>(node.needs.size());
+    node.seen.reset();
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (Completed(static_cast<int>(i))) Complete(static_cast<int>(i));
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].dag && nodes_[i].remaining == 0) Process(static_cast<int>(i));
+  }
+  AdvanceStages();
+  Propagate();
+}
+
+StatusOr<int> Scheduler::Impl::AcceptingNode(const std::string& name) {
+  if (!accepting_) return Status::Error("the pipeline is not running");
+  auto it = node_by_name_.find(name);
+  if (it == node_by_name_.end()) return Status::Error("job '" + name + "' is not in the run");
+  if (cancel_applied_) return Status::Error("the pipeline is being canceled");
+  return it->second;
+}
+
+// GitLab's ResetSkippedJobsService: skipped jobs after i (later stages, or
+// needing i directly or not) are processed again.
+void Scheduler::Impl::ResetSkippedAfter(int i) {
+  std::vector<bool> after(nodes_.size(), false);
+  std::vector<int> stack = {i};
+  while (!stack.empty()) {
+    int n = stack.back();
+    stack.pop_back();
+    for (int d : nodes_[n].dependents) {
+      if (!after[d]) {
+        after[d] = true;
+        stack.push_back(d);
+      }
+    }
+  }
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    if ((after[n] || nodes_[n].stage > nodes_[i].stage) && runs_[n].status == JobStatus::kSkipped) {
+      SetStatus(static_cast<int>(n), JobStatus::kCreated);
+    }
+  }
+}
+
+Status Scheduler::Impl::Play(const std::string& name) {
+  std::lock_guard<std::mutex> guard(mu_);
+  StatusOr<int> i = AcceptingNode(name);
+  if (!i.ok()) return i.status();
+  if (runs_[*i].status != JobStatus::kManual) {
+    return Status::Error("job '" + name + "' is not a manual job waiting to be played");
+  }
+  nodes_[*i].play_manual = true;
+  SetStatus(*i, JobStatus::kCreated);
+  Rebuild();
+  Dispatch();
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status Scheduler::Impl::Retry(const std::string& name) {
+  std::lock_guard<std::mutex> guard(mu_);
+  StatusOr<int> i = AcceptingNode(name);
+  if (!i.ok()) return i.status();
+  JobRun& run = runs_[*i];
+  if (run.status != JobStatus::kSuccess && run.status != JobStatus::kFailed &&
+      run.status != JobStatus::kCanceled) {
+    return Status::Error("job '" + name + "' has not finished");
+  }
+  ++run.retries;
+  run.allow_failure = nodes_[*i].job->allow_failure.value;
+  run.exit_code.reset();
+  run.failure_reason.clear();
+  run.dotenv = VariableList();
+  run.summary.clear();
+  run.job_dir.clear();
+  run.log_path.clear();
+  // A retried manual job runs without being played again.
+  nodes_[*i].play_manual = true;
+  SetStatus(*i, JobStatus::kCreated);
+  ResetSkippedAfter(*i);
+  Rebuild();
+  Dispatch();
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status Scheduler::Impl::CancelJob(const std::string& name) {
+  std::lock_guard<std::mutex> guard(mu_);
+  StatusOr<int> found = AcceptingNode(name);
+  if (!found.ok()) return found.status();
+  int i = *found;
+  JobStatus s = runs_[i].status;
+  if (s == JobStatus::kRunning) {
+    if (nodes_[i].token) nodes_[i].token->Cancel();
+    return Status::Ok();
+  }
+  if (s != JobStatus::kCreated && s != JobStatus::kPending && s != JobStatus::kScheduled) {
+    return Status::Error("job '" + name + "' cannot be canceled: it is " + JobStatusName(s));
+  }
+  if (s == JobStatus::kPending) {
+    auto queued = std::find(ready_.begin(), ready_.end(), i);
+    if (queued != ready_.end()) {
+      ready_.erase(queued);
+      ReleaseResourceGroup(i);
+    } else if (!nodes_[i].job->resource_group.empty()) {
+      std::deque<int>& waiting = groups_[nodes_[i].job->resource_group].waiting;
+      waiting.erase(std::remove(waiting.begin(), waiting.end(), i), waiting.end());
+    }
+  }
+  // A scheduled job's timer finds it canceled and is dropped.
+  SetStatus(i, JobStatus::kCanceled);
+  Complete(i);
+  Propagate();
+  Dispatch();
+  cv_.notify_all();
   return Status::Ok();
 }
 
@@ -456,8 +649,9 @@ JobContext Scheduler::Impl::MakeContext(int i) {
   }
   // predefined < global/job/rules variables < dotenv of artifact sources < --variable.
   context.variables = options_.predefined;
+  int64_t job_id = options_.job_id ? options_.job_id(job) : node.pipeline_index + 1;
   context.variables.Merge(
-      JobPredefinedVariables(job, node.pipeline_index + 1, options_.predefined, job.variables));
+      JobPredefinedVariables(job, job_id, options_.predefined, job.variables));
   context.variables.Merge(job.variables);
   for (int n : ArtifactSources(i)) {
     context.variables.Merge(runs_[n].dotenv);
@@ -478,7 +672,9 @@ void Scheduler::Impl::Dispatch() {
     int i = ready_.front();
     ready_.pop_front();
     JobRun& run = runs_[i];
-    Work work{i, MakeContext(i)};
+    Work work{i, MakeContext(i), std::make_shared<CancelToken>()};
+    if (cancel_requested_) work.token->Cancel();
+    nodes_[i].token = work.token;
     run.job_dir = work.context.job_dir;
     if (!run.job_dir.empty()) run.log_path = run.job_dir + "/log";
     if (!run.started_at) run.started_at = clock_->WallNow();
@@ -491,7 +687,7 @@ void Scheduler::Impl::Dispatch() {
 }
 
 bool Scheduler::Impl::RetryAllowed(int i, const JobResult& r) const {
-  const Retry& retry = nodes_[i].job->retry;
+  const slipway::Retry& retry = nodes_[i].job->retry;
   if (runs_[i].retries >= retry.max) return false;
   bool reason_ok = retry.when.empty();
   for (const std::string& w : retry.when) reason_ok |= w == "always" || w == r.failure_reason;
@@ -553,8 +749,9 @@ void Scheduler::Impl::ApplyCancel() {
   }
 }
 
-JobResult Scheduler::Impl::RunAttempt(const Job& job, const JobContext& context) {
-  if (context.job_dir.empty()) return executor_->Run(job, context, log_, token_);
+JobResult Scheduler::Impl::RunAttempt(const Job& job, const JobContext& context,
+                                      const CancelToken& token) {
+  if (context.job_dir.empty()) return executor_->Run(job, context, log_, token);
   std::error_code ec;
   std::filesystem::create_directories(context.job_dir, ec);
   JobLogFile log(log_);
@@ -568,7 +765,7 @@ JobResult Scheduler::Impl::RunAttempt(const Job& job, const JobContext& context)
     if (log_ != nullptr) log_->Write(job.name, "ERROR: " + opened.message() + "\n");
     return failed;
   }
-  return executor_->Run(job, context, &log, token_);
+  return executor_->Run(job, context, &log, token);
 }
 
 void Scheduler::Impl::WorkerLoop() {
@@ -580,7 +777,7 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = *nodes_[work.node].job;
     lock.unlock();
-    JobResult result = RunAttempt(job, work.context);
+    JobResult result = RunAttempt(job, work.context, *work.token);
     lock.lock();
     done_.push_back(Completion{work.node, std::move(result)});
     cv_.notify_all();
@@ -600,11 +797,8 @@ StatusOr<RunResult> Scheduler::Impl::Run() {
 
   {
     std::unique_lock<std::mutex> lock(mu_);
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i].dag && nodes_[i].remaining == 0) Process(static_cast<int>(i));
-    }
-    AdvanceStages();
-    Propagate();
+    accepting_ = true;
+    Rebuild();
     while (true) {
       while (!done_.empty()) {
         Completion c = std::move(done_.front());
@@ -616,7 +810,7 @@ StatusOr<RunResult> Scheduler::Impl::Run() {
       while (!timers_.empty() && timers_.top().deadline <= clock_->Now()) {
         int i = timers_.top().node;
         timers_.pop();
-        Enqueue(i);
+        if (runs_[i].status == JobStatus::kScheduled) Enqueue(i);
       }
       Dispatch();
       if (!done_.empty() || !completed_.empty()) continue;
@@ -628,6 +822,7 @@ StatusOr<RunResult> Scheduler::Impl::Run() {
         cv_.wait(lock);
       }
     }
+    accepting_ = false;
     shutdown_ = true;
     work_cv_.notify_all();
   }
@@ -663,5 +858,11 @@ Scheduler::~Scheduler() = default;
 StatusOr<RunResult> Scheduler::Run() { return impl_->Run(); }
 
 void Scheduler::Cancel() { impl_->Cancel(); }
+
+Status Scheduler::Play(const std::string& job_name) { return impl_->Play(job_name); }
+
+Status Scheduler::Retry(const std::string& job_name) { return impl_->Retry(job_name); }
+
+Status Scheduler::CancelJob(const std::string& job_name) { return impl_->CancelJob(job_name); }
 
 }  // namespace slipway

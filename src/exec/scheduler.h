@@ -24,7 +24,10 @@
 #define SLIPWAY_EXEC_SCHEDULER_H_
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +46,21 @@ class RunObserver {
  public:
   virtual ~RunObserver() = default;
   virtual void OnJobUpdate(const JobRun& run) = 0;
+};
+
+// What an earlier run of the same pipeline left of a job (the server resumes
+// a pipeline after a restart, a retry or a play). A job whose status is
+// success, failed, canceled or skipped is not run again: it keeps its
+// outcome, and its artifacts and dotenv report are taken from its job dir
+// (run_dir/jobs/<dir>) for the jobs after it. A manual job stays manual
+// unless `play`. created / pending / running jobs are run (again).
+struct PriorJob {
+  JobStatus status = JobStatus::kCreated;
+  bool allow_failure = false;  // Effective, as in JobRun.
+  int retries = 0;             // Attempts so far beyond the first.
+  std::optional<int> exit_code;
+  std::string failure_reason;
+  bool play = false;  // A manual job somebody played.
 };
 
 struct SchedulerOptions {
@@ -64,6 +82,11 @@ struct SchedulerOptions {
   VariableList cli_variables;
   // For jobs without `timeout:`; GitLab's default project timeout is 1 h.
   std::chrono::milliseconds default_timeout = std::chrono::hours(1);
+  // By job name; jobs not named start from scratch.
+  std::map<std::string, PriorJob> prior;
+  // CI_JOB_ID of a job's attempt, asked when it is dispatched (with the
+  // scheduler's lock held). Empty: the job's 1-based position.
+  std::function<int64_t(const Job& job)> job_id;
 };
 
 class Scheduler {
@@ -83,6 +106,20 @@ class Scheduler {
 
   // Cancels the run. Thread-safe; may be called before or during Run.
   void Cancel();
+
+  // Actions on one job while Run is running (thread-safe). They fail when
+  // the job is not in a state that allows them, or when the run has not
+  // started or has ended (the caller then records the action in the store
+  // and runs the pipeline again from its prior outcomes).
+  //  - Play: a manual job is enqueued; what waits for it follows.
+  //  - Retry: a finished job gets a new attempt (retries + 1); skipped jobs
+  //    after it are processed again, as GitLab resets them.
+  //  - CancelJob: a created, pending or scheduled job becomes canceled, a
+  //    running one is told to stop and ends canceled.
+  // Observer updates for these happen before they return.
+  Status Play(const std::string& job_name);
+  Status Retry(const std::string& job_name);
+  Status CancelJob(const std::string& job_name);
 
  private:
   class Impl;

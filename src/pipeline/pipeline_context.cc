@@ -1,5 +1,7 @@
 #include "pipeline/pipeline_context.h"
 
+#include "config/loader.h"
+#include "pipeline/builder.h"
 #include "util/git.h"
 
 namespace slipway {
@@ -18,6 +20,24 @@ StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options) {
     context.changed_files = *std::move(files);
   }
   return context;
+}
+
+std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const std::string& file,
+                                               Diagnostics* diags) {
+  LoadedPipeline out;
+  out.context = std::move(context);
+  LoadOptions load;
+  load.project_dir = out.context.project_dir;
+  load.file = file;
+  load.variables = out.context.predefined;
+  load.variables.Merge(out.context.cli_variables);
+  std::optional<Node> root = LoadConfig(load, diags);
+  if (!root) return std::nullopt;
+  std::optional<PipelineConfig> config = BuildPipelineConfig(*root, diags);
+  if (!config) return std::nullopt;
+  out.root = std::move(*root);
+  out.config = std::move(*config);
+  return out;
 }
 
 VariableList FinalJobVariables(const Job& job, int64_t job_id, const PipelineContext& context) {

@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 
+#include "config/node.h"
 #include "pipeline/instantiate.h"
 #include "pipeline/predefined.h"
+#include "util/diagnostic.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -26,6 +28,19 @@ struct ContextOptions {
 // the changed files. Errors when project_dir is missing or changes_since
 // names no commit.
 StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options);
+
+struct LoadedPipeline {
+  Node root;                // Merged configuration.
+  PipelineConfig config;    // Static model.
+  PipelineContext context;  // Predefined and --variable values.
+};
+
+// Loads `file` (relative to context.project_dir) and its includes and builds
+// the static model; the context's predefined and CLI variables are visible
+// to include:rules. Diagnostics (warnings too) go to diags; nullopt when
+// there were errors. `slipway run` and the server load pipelines this way.
+std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const std::string& file,
+                                               Diagnostics* diags);
 
 // The variables a created job runs with, in GitLab's precedence (lowest
 // first): pipeline predefined, the job's CI_JOB_* / CI_NODE_* /

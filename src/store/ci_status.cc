@@ -1,6 +1,7 @@
 #include "store/ci_status.h"
 
 #include <array>
+#include <set>
 #include <utility>
 
 namespace slipway {
@@ -80,6 +81,42 @@ bool JobTransitionAllowed(CiStatus from, CiStatus to) {
       return false;
   }
   return false;
+}
+
+CiStatus CompositeStatus(const std::vector<StatusEntry>& jobs) {
+  using S = CiStatus;
+  std::set<S> set;
+  bool warnings = false;
+  for (const StatusEntry& job : jobs) {
+    bool failed_like = job.status == S::kFailed || job.status == S::kCanceled;
+    if (job.allow_failure && failed_like) warnings = true;
+    if (job.allow_failure && (failed_like || job.status == S::kManual)) continue;
+    set.insert(job.status);
+  }
+  auto only_of = [&](std::initializer_list<S> names) {
+    size_t matching = 0;
+    for (S s : names) matching += set.count(s);
+    return matching == set.size();
+  };
+  auto any_of = [&](std::initializer_list<S> names) {
+    for (S s : names) {
+      if (set.count(s) > 0) return true;
+    }
+    return false;
+  };
+  if (set.empty() || only_of({S::kSkipped})) return warnings ? S::kSuccess : S::kSkipped;
+  if (only_of({S::kSuccess, S::kSkipped})) return S::kSuccess;
+  if (only_of({S::kCreated})) return S::kCreated;
+  if (only_of({S::kPreparing})) return S::kPreparing;
+  if (only_of({S::kSuccess, S::kSkipped, S::kCanceled})) return S::kCanceled;
+  if (only_of({S::kCreated, S::kSkipped, S::kPending})) return S::kPending;
+  if (any_of({S::kRunning, S::kPending})) return S::kRunning;
+  if (any_of({S::kWaitingForResource})) return S::kWaitingForResource;
+  if (any_of({S::kManual})) return S::kManual;
+  if (any_of({S::kScheduled})) return S::kScheduled;
+  if (any_of({S::kPreparing})) return S::kPreparing;
+  if (any_of({S::kCreated})) return S::kRunning;
+  return S::kFailed;
 }
 
 }  // namespace slipway

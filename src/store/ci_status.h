@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace slipway {
 
@@ -39,6 +40,18 @@ bool IsActive(CiStatus s);
 // retrying creates a new job row, as in GitLab. Setting the same status again
 // is not a transition and is refused.
 bool JobTransitionAllowed(CiStatus from, CiStatus to);
+
+// GitLab's composite status (Gitlab::Ci::Status::Composite) of a pipeline
+// from its latest jobs: a failed or canceled job with allow_failure counts as
+// a warning and, like an allowed-to-fail manual job, is left out; then e.g.
+// only success/skipped -> success, any running/pending -> running, any
+// blocking manual -> manual, else failed. No jobs (or only ignored ones):
+// success with warnings, else skipped.
+struct StatusEntry {
+  CiStatus status;
+  bool allow_failure = false;
+};
+CiStatus CompositeStatus(const std::vector<StatusEntry>& jobs);
 
 }  // namespace slipway
 

@@ -40,3 +40,28 @@ TEST(CiStatusTest, JobTransitionsFollowGitLabsStateMachine) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+TEST(CompositeStatusTest, GitLabTable) {
+  using S = CiStatus;
+  EXPECT_EQ(CompositeStatus({}), S::kSkipped);
+  EXPECT_EQ(CompositeStatus({{S::kSuccess}, {S::kSkipped}}), S::kSuccess);
+  EXPECT_EQ(CompositeStatus({{S::kSuccess}, {S::kFailed, true}}), S::kSuccess);
+  EXPECT_EQ(CompositeStatus({{S::kSkipped}, {S::kFailed, true}}), S::kSuccess);
+  EXPECT_EQ(CompositeStatus({{S::kSkipped}}), S::kSkipped);
+  EXPECT_EQ(CompositeStatus({{S::kCreated}, {S::kCreated}}), S::kCreated);
+  EXPECT_EQ(CompositeStatus({{S::kSuccess}, {S::kCanceled}}), S::kCanceled);
+  EXPECT_EQ(CompositeStatus({{S::kCreated}, {S::kPending}}), S::kPending);
+  EXPECT_EQ(CompositeStatus({{S::kSuccess}, {S::kPending}}), S::kRunning);
+  EXPECT_EQ(CompositeStatus({{S::kFailed}, {S::kRunning}}), S::kRunning);
+  EXPECT_EQ(CompositeStatus({{S::kSuccess}, {S::kManual}, {S::kCreated}}), S::kManual);
+  EXPECT_EQ(CompositeStatus({{S::kSuccess}, {S::kManual, true}}), S::kSuccess);
+  EXPECT_EQ(CompositeStatus({{S::kSuccess}, {S::kCreated}}), S::kRunning);
+  EXPECT_EQ(CompositeStatus({{S::kSuccess}, {S::kFailed}}), S::kFailed);
+  EXPECT_EQ(CompositeStatus({{S::kFailed}, {S::kCanceled}}), S::kFailed);
+}
+
+}  // namespace
+}  // namespace slipway

@@ -31,14 +31,9 @@ std::vector<JobRecord> JobRecordsFor(const Pipeline& pipeline) {
   return records;
 }
 
-StatusOr<std::unique_ptr<RunRecorder>> RunRecorder::Start(Store* store,
-                                                          const PipelineRecord& draft,
-                                                          const Pipeline& pipeline,
-                                                          LogSink* next) {
-  auto stored = store->CreatePipeline(draft, JobRecordsFor(pipeline));
-  if (!stored.ok()) return stored.status();
+StatusOr<std::vector<JobRecord>> LatestJobRecords(Store* store, int64_t pipeline_id) {
   JobFilter filter;
-  filter.pipeline_id = stored->id;
+  filter.pipeline_id = pipeline_id;
   filter.per_page = 100;
   std::vector<JobRecord> jobs;
   for (filter.page = 1;; ++filter.page) {
@@ -47,7 +42,18 @@ StatusOr<std::unique_ptr<RunRecorder>> RunRecorder::Start(Store* store,
     jobs.insert(jobs.end(), page->items.begin(), page->items.end());
     if (page->items.empty() || static_cast<int64_t>(jobs.size()) >= page->total) break;
   }
-  return std::make_unique<RunRecorder>(store, *stored, jobs, next);
+  return jobs;
+}
+
+StatusOr<std::unique_ptr<RunRecorder>> RunRecorder::Start(Store* store,
+                                                          const PipelineRecord& draft,
+                                                          const Pipeline& pipeline,
+                                                          LogSink* next) {
+  auto stored = store->CreatePipeline(draft, JobRecordsFor(pipeline));
+  if (!stored.ok()) return stored.status();
+  StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store, stored->id);
+  if (!jobs.ok()) return jobs.status();
+  return std::make_unique<RunRecorder>(store, *stored, *jobs, next);
 }
 
 RunRecorder::RunRecorder(Store* store, PipelineRecord pipeline, const std::vector<JobRecord>& jobs,
@@ -63,6 +69,25 @@ void RunRecorder::KeepError(const Status& s) {
 Status RunRecorder::status() const {
   std::lock_guard<std::mutex> lock(mu_);
   return first_error_;
+}
+
+std::optional<JobRecord> RunRecorder::Job(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(name);
+  if (it == jobs_.end()) return std::nullopt;
+  return it->second;
+}
+
+StatusOr<CiStatus> RunRecorder::FinishComposite() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<StatusEntry> entries;
+  for (const auto& [name, job] : jobs_) entries.push_back({job.status, job.allow_failure});
+  CiStatus status = CompositeStatus(entries);
+  auto updated = store_->UpdatePipelineStatus(pipeline_id_, status);
+  KeepError(updated.status());
+  if (updated.ok()) pipeline_status_ = status;
+  if (!first_error_.ok()) return first_error_;
+  return status;
 }
 
 int64_t RunRecorder::JobId(const std::string& name) const {
@@ -84,7 +109,9 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   if (to == CiStatus::kFailed) update.failure_reason = run.failure_reason;
   auto updated = store_->UpdateJob(job->id, update);
   KeepError(updated.status());
-  if (updated.ok()) *job = std::move(*updated);
+  if (!updated.ok()) return;
+  *job = std::move(*updated);
+  if ((IsFinished(to) || to == CiStatus::kSkipped) && on_finished_) on_finished_(job->id);
 }
 
 void RunRecorder::UpdatePipelineLocked(CiStatus job_status) {
@@ -110,8 +137,9 @@ void RunRecorder::OnJobUpdate(const JobRun& run) {
   JobRecord& job = it->second;
   if (run.retries > job.retry_count) {
     // The scheduler retries without reporting the failed attempt: close it
-    // with that attempt's result, then continue on a new row.
-    MoveLocked(&job, CiStatus::kFailed, run);
+    // with that attempt's result, then continue on a new row. (A retry
+    // asked for by a user comes after the attempt finished.)
+    if (!IsFinished(job.status)) MoveLocked(&job, CiStatus::kFailed, run);
     auto retry = store_->RetryJob(job.id);
     KeepError(retry.status());
     if (retry.ok()) job = std::move(*retry);
@@ -124,8 +152,14 @@ void RunRecorder::OnJobUpdate(const JobRun& run) {
 void RunRecorder::Write(std::string_view job_name, std::string_view bytes) {
   if (next_ != nullptr) next_->Write(job_name, bytes);
   int64_t id = JobId(std::string(job_name));
-  Status s = id == 0 ? Status::Error("log for unknown job '" + std::string(job_name) + "'")
-                     : store_->AppendLog(id, bytes).status();
+  Status s;
+  if (id == 0) {
+    s = Status::Error("log for unknown job '" + std::string(job_name) + "'");
+  } else {
+    StatusOr<int64_t> size = store_->AppendLog(id, bytes);
+    s = size.status();
+    if (size.ok() && on_log_) on_log_(id, *size - static_cast<int64_t>(bytes.size()), bytes);
+  }
   if (!s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     KeepError(s);

@@ -6,9 +6,11 @@
 #ifndef SLIPWAY_STORE_RUN_RECORDER_H_
 #define SLIPWAY_STORE_RUN_RECORDER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +25,19 @@ namespace slipway {
 // when, allow_failure, needs; status created.
 std::vector<JobRecord> JobRecordsFor(const Pipeline& pipeline);
 
+// The latest attempt of every job of a stored pipeline, in id order (every
+// page of ListJobs without retried rows).
+StatusOr<std::vector<JobRecord>> LatestJobRecords(Store* store, int64_t pipeline_id);
+
 class RunRecorder : public RunObserver, public LogSink {
  public:
+  // Called after bytes were appended to a job's stored log at offset, on the
+  // writing thread, in order for any one job (e.g. to publish live logs).
+  using LogListener = std::function<void(int64_t job_id, int64_t offset, std::string_view bytes)>;
+  // Called once a job row reached a final status (success, failed, canceled,
+  // skipped): its log is complete.
+  using FinishedListener = std::function<void(int64_t job_id)>;
+
   // Stores draft (project_id, ref, sha, source ...) with pipeline's jobs and
   // returns a recorder for it. store must outlive the recorder; next (may be
   // null) receives every log byte too, e.g. a console.
@@ -36,6 +49,10 @@ class RunRecorder : public RunObserver, public LogSink {
   RunRecorder(Store* store, PipelineRecord pipeline, const std::vector<JobRecord>& jobs,
               LogSink* next);
 
+  // Set before the run starts (not thread-safe).
+  void set_log_listener(LogListener listener) { on_log_ = std::move(listener); }
+  void set_finished_listener(FinishedListener listener) { on_finished_ = std::move(listener); }
+
   // Thread-safe. Store errors cannot be returned from here: the first one is
   // kept (see status()) and later updates still go through.
   void OnJobUpdate(const JobRun& run) override;
@@ -43,12 +60,18 @@ class RunRecorder : public RunObserver, public LogSink {
 
   // Sets the pipeline's final status from the run's.
   Status Finish(const RunResult& result);
+  // Sets the pipeline's status to GitLab's composite of its jobs' latest
+  // attempts (CompositeStatus), e.g. manual for a pipeline blocked by a
+  // manual job; returns it, or the first error met while recording.
+  StatusOr<CiStatus> FinishComposite();
 
   // OK, or the first error met while recording.
   Status status() const;
   int64_t pipeline_id() const { return pipeline_id_; }
   // The current (latest attempt's) row id of a job, or 0 if unknown.
   int64_t JobId(const std::string& name) const;
+  // The current row of a job (as last written), if known.
+  std::optional<JobRecord> Job(const std::string& name) const;
 
  private:
   // Moves the stored job to `to`, through pending if GitLab's state machine
@@ -64,6 +87,8 @@ class RunRecorder : public RunObserver, public LogSink {
   CiStatus pipeline_status_;               // Guarded by mu_.
   std::map<std::string, JobRecord> jobs_;  // By name; guarded by mu_.
   Status first_error_;                     // Guarded by mu_.
+  LogListener on_log_;
+  FinishedListener on_finished_;
 };
 
 }  // namespace slipway

@@ -1,0 +1,379 @@
+// PipelineService: creating pipelines, the queue and the workers that run
+// them. Actions, crash recovery and schedules are in service_actions.cc.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "exec/shell_executor.h"
+#include "server/repo_mirror.h"
+#include "server/service_impl.h"
+#include "util/git.h"
+
+namespace slipway {
+namespace internal {
+namespace {
+
+std::optional<JobStatus> ToJobStatus(CiStatus s) {
+  switch (s) {
+    case CiStatus::kSuccess: return JobStatus::kSuccess;
+    case CiStatus::kFailed: return JobStatus::kFailed;
+    case CiStatus::kCanceled: return JobStatus::kCanceled;
+    case CiStatus::kSkipped: return JobStatus::kSkipped;
+    case CiStatus::kManual: return JobStatus::kManual;
+    default: return std::nullopt;
+  }
+}
+
+// Forwards to the recorder and counts the jobs running (for Stats).
+class CountingObserver : public RunObserver {
+ public:
+  CountingObserver(RunObserver* next, std::atomic<int64_t>* running)
+      : next_(next), running_(running) {}
+  ~CountingObserver() override { *running_ -= static_cast<int64_t>(now_running_.size()); }
+  void OnJobUpdate(const JobRun& run) override {
+    next_->OnJobUpdate(run);
+    bool running = run.status == JobStatus::kRunning;
+    bool was = now_running_.count(run.job) > 0;
+    if (running && !was) {
+      now_running_.insert(run.job);
+      ++*running_;
+    } else if (!running && was) {
+      now_running_.erase(run.job);
+      --*running_;
+    }
+  }
+
+ private:
+  RunObserver* next_;
+  std::atomic<int64_t>* running_;
+  std::set<const Job*> now_running_;  // Guarded by the scheduler's lock.
+};
+
+}  // namespace
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+
+
+std::mutex& Service::RepoLock(int64_t project_id) {
+  std::lock_guard<std::mutex> lock(repo_mu_);
+  std::unique_ptr<std::mutex>& m = repo_locks_[project_id];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
+StatusOr<ProjectRecord> Service::Project(int64_t id) {
+  auto project = store_->GetProject(id);
+  if (!project.ok()) return project.status();
+  if (!*project) return Status::Error("project " + std::to_string(id) + " not found");
+  return **project;
+}
+
+StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const PipelineRecord& pipeline,
+                                       const std::string& checkout) {
+  ServerPipelineInput input;
+  input.project = project;
+  input.checkout_dir = checkout;
+  input.ref = pipeline.ref;
+  input.tag = pipeline.tag;
+  input.sha = pipeline.sha;
+  input.before_sha = pipeline.before_sha;
+  input.source = pipeline.source;
+  input.pipeline_id = pipeline.id;
+  input.pipeline_iid = pipeline.iid;
+  input.created_at_ms = pipeline.created_at;
+  input.variables = pipeline.variables;
+  input.file_variables_dir = (pipeline.id > 0 ? RunDir(pipeline.id) : checkout + "/..") + "/variables";
+  return LoadServerPipeline(input);
+}
+
+StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& request) {
+  StatusOr<ProjectRecord> project = Project(request.project_id);
+  if (!project.ok()) return project.status();
+  PipelineRecord draft;
+  draft.project_id = project->id;
+  draft.ref = request.ref.empty() ? project->default_branch : request.ref;
+  draft.tag = request.tag;
+  draft.before_sha = request.before_sha;
+  draft.source = request.source.empty() ? "api" : request.source;
+  draft.variables = request.variables;
+
+  // Fetch, resolve and check out under the project's lock; the checkout goes
+  // to a temporary directory until the pipeline has its id.
+  std::string tmp_root = options_.data_dir + "/runs/tmp";
+  std::error_code ec;
+  std::filesystem::create_directories(tmp_root, ec);
+  std::string tmpl = tmp_root + "/new-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) return Status::Error("cannot create a directory in " + tmp_root);
+  std::string tmp_dir = tmpl;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{tmp_dir};
+  {
+    std::lock_guard<std::mutex> repo_lock(RepoLock(project->id));
+    RepoMirror mirror(options_.data_dir + "/repos/" + std::to_string(project->id) + ".git",
+                      project->repo_url);
+    Status fetched = mirror.Fetch();
+    if (!fetched.ok()) return fetched;
+    StatusOr<std::string> sha = request.sha.empty() ? mirror.Resolve(draft.ref, draft.tag)
+                                                    : mirror.EnsureCommit(request.sha);
+    if (!sha.ok()) return sha.status();
+    draft.sha = *sha;
+    Status checked = mirror.Checkout(draft.sha, tmp_dir + "/src");
+    if (!checked.ok()) return checked;
+  }
+
+  StatusOr<ServerPipeline> loaded = Load(*project, draft, tmp_dir + "/src");
+  if (!loaded.ok()) return loaded.status();
+  if (loaded->pipeline && !loaded->pipeline->created) {
+    return Status::Error("no pipeline: " + loaded->pipeline->not_created_reason);
+  }
+  if (!loaded->pipeline) {
+    draft.yaml_errors = loaded->errors;
+    StatusOr<PipelineRecord> stored = store_->CreatePipeline(draft, {});
+    if (!stored.ok()) return stored;
+    // Sets finished_at like any finished pipeline.
+    return store_->UpdatePipelineStatus(stored->id, CiStatus::kFailed);
+  }
+  draft.name = loaded->pipeline->name;
+  StatusOr<PipelineRecord> stored =
+      store_->CreatePipeline(draft, JobRecordsFor(*loaded->pipeline));
+  if (!stored.ok()) return stored;
+  std::string run_dir = RunDir(stored->id);
+  std::filesystem::remove_all(run_dir, ec);
+  std::filesystem::create_directories(run_dir, ec);
+  std::filesystem::rename(tmp_dir + "/src", run_dir + "/src", ec);
+  // A failed rename only costs a second checkout when the pipeline runs.
+  Enqueue(stored->id);
+  return stored;
+}
+
+void Service::Enqueue(int64_t pipeline_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto active = active_.find(pipeline_id);
+  if (active != active_.end()) {
+    active->second->again = true;
+    return;
+  }
+  if (std::find(queue_.begin(), queue_.end(), pipeline_id) != queue_.end()) return;
+  queue_.push_back(pipeline_id);
+  cv_.notify_one();
+}
+
+Status Service::EnsureCheckout(const ProjectRecord& project, const PipelineRecord& pipeline) {
+  std::string src = RunDir(pipeline.id) + "/src";
+  std::error_code ec;
+  if (std::filesystem::exists(src + "/.git", ec)) {
+    StatusOr<GitResult> head = RunGit(src, {"rev-parse", "HEAD"});
+    if (head.ok() && head->exit_code == 0 && head->out.starts_with(pipeline.sha)) {
+      return Status::Ok();
+    }
+  }
+  std::filesystem::remove_all(src, ec);
+  std::lock_guard<std::mutex> repo_lock(RepoLock(project.id));
+  RepoMirror mirror(options_.data_dir + "/repos/" + std::to_string(project.id) + ".git",
+                    project.repo_url);
+  StatusOr<std::string> sha = mirror.EnsureCommit(pipeline.sha);
+  if (!sha.ok()) {
+    Status fetched = mirror.Fetch();
+    if (!fetched.ok()) return fetched;
+    sha = mirror.EnsureCommit(pipeline.sha);
+    if (!sha.ok()) return sha.status();
+  }
+  return mirror.Checkout(*sha, src);
+}
+
+Status Service::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_) return Status::Error("the pipeline service is already started");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir + "/runs", ec);
+  if (ec) return Status::Error("cannot create '" + options_.data_dir + "/runs': " + ec.message());
+  std::filesystem::remove_all(options_.data_dir + "/runs/tmp", ec);
+  Status recovered = Recover();
+  if (!recovered.ok()) return recovered;
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = true;
+  stopping_ = false;
+  for (int i = 0; i < options_.max_running_pipelines; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  timer_ = std::thread([this] { TimerLoop(); });
+  return Status::Ok();
+}
+
+void Service::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_) return;
+    stopping_ = true;
+    for (auto& [id, active] : active_) {
+      active->cancel = true;
+      if (active->scheduler != nullptr) active->scheduler->Cancel();
+    }
+    cv_.notify_all();
+    timer_cv_.notify_all();
+  }
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+  if (timer_.joinable()) timer_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = false;
+}
+
+void Service::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    int64_t id = queue_.front();
+    queue_.pop_front();
+    Active active;
+    active_[id] = &active;
+    lock.unlock();
+    RunOnce(id);
+    lock.lock();
+    active_.erase(id);
+    if (active.again && !stopping_) queue_.push_front(id);
+  }
+}
+
+void Service::RunOnce(int64_t pipeline_id) {
+  Active* active;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active = active_[pipeline_id];
+  }
+  auto record = store_->GetPipeline(pipeline_id);
+  if (!record.ok() || !*record) return;
+  Status s = RunPipeline(**record, active);
+  if (!s.ok()) {
+    // The pipeline cannot run (repository gone, file changed meaning): its
+    // unfinished jobs fail so that it does not stay running forever.
+    auto jobs = LatestJobRecords(store_, pipeline_id);
+    if (jobs.ok()) {
+      for (const JobRecord& job : *jobs) {
+        if (!IsActive(job.status) && job.status != CiStatus::kManual &&
+            job.status != CiStatus::kScheduled) {
+          continue;
+        }
+        JobUpdate update;
+        update.status = JobTransitionAllowed(job.status, CiStatus::kFailed) ? CiStatus::kFailed
+                                                                           : CiStatus::kCanceled;
+        update.failure_reason = "runner_system_failure";
+        (void)store_->UpdateJob(job.id, update);
+        if (!job.id) continue;
+        StatusOr<int64_t> size =
+            store_->AppendLog(job.id, "ERROR: the server could not run this pipeline: " +
+                                          s.message() + "\n");
+        (void)size;
+        hub_->Finish(job.id);
+      }
+    }
+    (void)store_->UpdatePipelineStatus(pipeline_id, CiStatus::kFailed);
+  }
+}
+
+Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
+  if (IsFinished(record.status) && record.status != CiStatus::kFailed &&
+      record.status != CiStatus::kCanceled && record.status != CiStatus::kSuccess) {
+    return Status::Ok();
+  }
+  StatusOr<ProjectRecord> project = Project(record.project_id);
+  if (!project.ok()) return project.status();
+  Status checked = EnsureCheckout(*project, record);
+  if (!checked.ok()) return checked;
+  std::string run_dir = RunDir(record.id);
+  StatusOr<ServerPipeline> loaded = Load(*project, record, run_dir + "/src");
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->pipeline) return Status::Error(loaded->errors);
+  const Pipeline& pipeline = *loaded->pipeline;
+
+  StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, record.id);
+  if (!jobs.ok()) return jobs.status();
+  SchedulerOptions options;
+  for (const JobRecord& job : *jobs) {
+    PriorJob prior;
+    prior.retries = job.retry_count;
+    prior.allow_failure = job.allow_failure;
+    prior.exit_code = job.exit_code;
+    prior.failure_reason = job.failure_reason;
+    std::optional<JobStatus> status = ToJobStatus(job.status);
+    prior.status = status && *status != JobStatus::kManual ? *status : JobStatus::kCreated;
+    // A manual job that was played (pending) or retried runs without waiting.
+    prior.play = job.when == "manual" && (job.status == CiStatus::kPending || job.retry_count > 0);
+    options.prior[job.name] = prior;
+  }
+  RunRecorder recorder(store_, record, *jobs, nullptr);
+  recorder.set_log_listener([this](int64_t job_id, int64_t offset, std::string_view bytes) {
+    hub_->Publish(job_id, offset, bytes);
+  });
+  recorder.set_finished_listener([this](int64_t job_id) { hub_->Finish(job_id); });
+  CountingObserver observer(&recorder, &running_jobs_);
+
+  options.max_parallel = options_.jobs_per_pipeline > 0
+                             ? options_.jobs_per_pipeline
+                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.project_dir = run_dir + "/src";
+  options.ref = record.sha;
+  options.run_dir = run_dir;
+  options.cache_dir = options_.data_dir + "/cache/" + std::to_string(record.project_id);
+  options.predefined = loaded->context.predefined;
+  options.cli_variables = loaded->context.cli_variables;
+  options.job_id = [&recorder](const Job& job) { return recorder.JobId(job.name); };
+
+  ShellExecutor executor;
+  RealClock clock;
+  Scheduler scheduler(pipeline, &executor, &clock, &recorder, &observer, options);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active->scheduler = &scheduler;
+    active->recorder = &recorder;
+    if (active->cancel || stopping_) scheduler.Cancel();
+  }
+  StatusOr<RunResult> result = scheduler.Run();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active->scheduler = nullptr;
+    active->recorder = nullptr;
+  }
+  if (!result.ok()) return result.status();
+  StatusOr<CiStatus> final_status = recorder.FinishComposite();
+  return final_status.status();
+}
+
+ServiceStats Service::Stats() {
+  ServiceStats stats;
+  std::lock_guard<std::mutex> lock(mu_);
+  stats.queued_pipelines = static_cast<int64_t>(queue_.size());
+  stats.running_pipelines = static_cast<int64_t>(active_.size());
+  stats.running_jobs = running_jobs_.load();
+  return stats;
+}
+
+}  // namespace internal
+
+StatusOr<std::unique_ptr<PipelineService>> PipelineService::Create(Store* store, LogHub* hub,
+                                                                   ServiceOptions options) {
+  if (store == nullptr || hub == nullptr) return Status::Error("PipelineService needs a store and a log hub");
+  if (options.data_dir.empty()) return Status::Error("PipelineService needs a data directory");
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return Status::Error("cannot create '" + options.data_dir + "': " + ec.message());
+  options.data_dir = std::filesystem::absolute(options.data_dir, ec).lexically_normal().string();
+  while (options.data_dir.size() > 1 && options.data_dir.back() == '/') options.data_dir.pop_back();
+  return std::unique_ptr<PipelineService>(new internal::Service(store, hub, std::move(options)));
+}
+
+}  // namespace slipway

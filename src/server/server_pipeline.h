@@ -1,0 +1,54 @@
+// Loading the pipeline of a server-side pipeline record: its commit checked
+// out under runs/<id>/src, `.gitlab-ci.yml` read there with the same code as
+// `slipway run` (LoadPipelineFile, InstantiatePipeline), and the predefined
+// variables of a server pipeline (docs/server.md): CI_PIPELINE_SOURCE,
+// CI_COMMIT_BRANCH or CI_COMMIT_TAG, CI_COMMIT_SHA / BEFORE_SHA, the store's
+// pipeline and project ids, and the request's variables on top.
+#ifndef SLIPWAY_SERVER_SERVER_PIPELINE_H_
+#define SLIPWAY_SERVER_SERVER_PIPELINE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/instantiate.h"
+#include "pipeline/pipeline_context.h"
+#include "store/store.h"
+#include "util/status.h"
+
+namespace slipway {
+
+struct ServerPipelineInput {
+  ProjectRecord project;
+  std::string checkout_dir;  // A checkout of sha (RepoMirror::Checkout).
+  std::string ref;
+  bool tag = false;
+  std::string sha;
+  std::string before_sha;  // Empty: 40 zeros.
+  std::string source = "api";
+  int64_t pipeline_id = 0;  // 0 before the pipeline is stored.
+  int64_t pipeline_iid = 0;
+  int64_t created_at_ms = 0;  // 0: now.
+  std::vector<StoredVariable> variables;
+  // Where file-type request variables are written (one file per key); the
+  // variable's value becomes the file's path, as in GitLab.
+  std::string file_variables_dir;
+};
+
+struct ServerPipeline {
+  PipelineContext context;
+  // Set when the file is valid; `created` false when workflow:rules or the
+  // jobs' rules leave nothing to run.
+  std::optional<Pipeline> pipeline;
+  // The diagnostics as `slipway lint` prints them, one per line; non-empty
+  // when the file is invalid.
+  std::string errors;
+};
+
+// Errors are failures to read the repository, not an invalid file.
+StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_SERVER_PIPELINE_H_

@@ -1,0 +1,329 @@
+// PipelineService: GitLab's actions on pipelines and jobs, crash recovery
+// and the schedule timer.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "exec/artifacts.h"
+#include "exec/run_store.h"
+#include "server/cron.h"
+#include "server/service_impl.h"
+
+namespace slipway {
+namespace internal {
+namespace {
+
+bool Retryable(const JobRecord& job) {
+  return !job.retried && (job.status == CiStatus::kSuccess || job.status == CiStatus::kFailed ||
+                          job.status == CiStatus::kCanceled);
+}
+
+bool Cancelable(CiStatus s) {
+  return s == CiStatus::kCreated || s == CiStatus::kWaitingForResource ||
+         s == CiStatus::kPreparing || s == CiStatus::kPending || s == CiStatus::kRunning ||
+         s == CiStatus::kScheduled;
+}
+
+Status NotFound(const char* what, int64_t id) {
+  return Status::Error(std::string(what) + " " + std::to_string(id) + " not found");
+}
+
+// Whether retry:when lets an interrupted job (runner_system_failure) run again.
+bool RetriesSystemFailure(const Job& job, int retry_count) {
+  if (retry_count >= job.retry.max) return false;
+  if (job.retry.when.empty()) return true;
+  for (const std::string& w : job.retry.when) {
+    if (w == "always" || w == "runner_system_failure") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status Service::UpdateComposite(int64_t pipeline_id) {
+  StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, pipeline_id);
+  if (!jobs.ok()) return jobs.status();
+  std::vector<StatusEntry> entries;
+  for (const JobRecord& job : *jobs) entries.push_back({job.status, job.allow_failure});
+  return store_->UpdatePipelineStatus(pipeline_id, CompositeStatus(entries)).status();
+}
+
+Status Service::ResetSkippedAfter(const JobRecord& job) {
+  StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, job.pipeline_id);
+  if (!jobs.ok()) return jobs.status();
+  for (const JobRecord& other : *jobs) {
+    if (other.status != CiStatus::kSkipped) continue;
+    bool needs = std::find(other.needs.begin(), other.needs.end(), job.name) != other.needs.end();
+    if (!needs && other.stage_idx <= job.stage_idx) continue;
+    JobUpdate update;
+    update.status = CiStatus::kCreated;
+    StatusOr<JobRecord> reset = store_->UpdateJob(other.id, update);
+    if (!reset.ok()) return reset.status();
+  }
+  return Status::Ok();
+}
+
+StatusOr<JobRecord> Service::JobAction(
+    int64_t job_id, const std::function<Status(Scheduler*, const JobRecord&)>& live,
+    const std::function<Status(const JobRecord&)>& stored) {
+  auto found = store_->GetJob(job_id);
+  if (!found.ok()) return found.status();
+  if (!*found) return NotFound("job", job_id);
+  const JobRecord job = **found;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto active = active_.find(job.pipeline_id);
+    if (active != active_.end() && active->second->scheduler != nullptr && !job.retried) {
+      if (live(active->second->scheduler, job).ok()) {
+        std::optional<JobRecord> now = active->second->recorder->Job(job.name);
+        if (now) return *now;
+      }
+    }
+  }
+  Status s = stored(job);
+  if (!s.ok()) return s;
+  auto now = store_->GetJob(job_id);
+  if (!now.ok()) return now.status();
+  return **now;
+}
+
+StatusOr<JobRecord> Service::RetryJob(int64_t job_id) {
+  int64_t new_id = 0;
+  StatusOr<JobRecord> result = JobAction(
+      job_id, [](Scheduler* s, const JobRecord& job) { return s->Retry(job.name); },
+      [&](const JobRecord& job) -> Status {
+        if (!Retryable(job)) {
+          return Status::Error("job " + std::to_string(job.id) + " cannot be retried: it is " +
+                               (job.retried ? "not the latest attempt" : CiStatusName(job.status)));
+        }
+        StatusOr<JobRecord> retried = store_->RetryJob(job.id);
+        if (!retried.ok()) return retried.status();
+        new_id = retried->id;
+        Status reset = ResetSkippedAfter(job);
+        if (!reset.ok()) return reset;
+        StatusOr<PipelineRecord> p = store_->UpdatePipelineStatus(job.pipeline_id, CiStatus::kPending);
+        if (!p.ok()) return p.status();
+        Enqueue(job.pipeline_id);
+        return Status::Ok();
+      });
+  if (!result.ok() || new_id == 0) return result;
+  auto fresh = store_->GetJob(new_id);
+  if (!fresh.ok()) return fresh.status();
+  return **fresh;
+}
+
+StatusOr<JobRecord> Service::CancelJob(int64_t job_id) {
+  return JobAction(
+      job_id, [](Scheduler* s, const JobRecord& job) { return s->CancelJob(job.name); },
+      [&](const JobRecord& job) -> Status {
+        if (job.retried || !Cancelable(job.status) || job.status == CiStatus::kRunning) {
+          return Status::Error("job " + std::to_string(job.id) + " cannot be canceled: it is " +
+                               CiStatusName(job.status));
+        }
+        JobUpdate update;
+        update.status = CiStatus::kCanceled;
+        StatusOr<JobRecord> canceled = store_->UpdateJob(job.id, update);
+        if (!canceled.ok()) return canceled.status();
+        hub_->Finish(job.id);
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (active_.count(job.pipeline_id) > 0) return Status::Ok();
+        }
+        return UpdateComposite(job.pipeline_id);
+      });
+}
+
+StatusOr<JobRecord> Service::PlayJob(int64_t job_id) {
+  return JobAction(
+      job_id, [](Scheduler* s, const JobRecord& job) { return s->Play(job.name); },
+      [&](const JobRecord& job) -> Status {
+        if (job.retried || job.status != CiStatus::kManual) {
+          return Status::Error("job " + std::to_string(job.id) + " cannot be played: it is " +
+                               CiStatusName(job.status));
+        }
+        JobUpdate update;
+        update.status = CiStatus::kPending;
+        StatusOr<JobRecord> played = store_->UpdateJob(job.id, update);
+        if (!played.ok()) return played.status();
+        StatusOr<PipelineRecord> p = store_->UpdatePipelineStatus(job.pipeline_id, CiStatus::kPending);
+        if (!p.ok()) return p.status();
+        Enqueue(job.pipeline_id);
+        return Status::Ok();
+      });
+}
+
+Status Service::CancelPipeline(int64_t pipeline_id) {
+  auto pipeline = store_->GetPipeline(pipeline_id);
+  if (!pipeline.ok()) return pipeline.status();
+  if (!*pipeline) return NotFound("pipeline", pipeline_id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto active = active_.find(pipeline_id);
+    if (active != active_.end()) {
+      active->second->cancel = true;
+      active->second->again = false;
+      if (active->second->scheduler != nullptr) active->second->scheduler->Cancel();
+      return Status::Ok();
+    }
+    queue_.erase(std::remove(queue_.begin(), queue_.end(), pipeline_id), queue_.end());
+  }
+  StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, pipeline_id);
+  if (!jobs.ok()) return jobs.status();
+  bool any = false;
+  for (const JobRecord& job : *jobs) {
+    if (!Cancelable(job.status)) continue;
+    JobUpdate update;
+    update.status = CiStatus::kCanceled;
+    StatusOr<JobRecord> canceled = store_->UpdateJob(job.id, update);
+    if (!canceled.ok()) return canceled.status();
+    hub_->Finish(job.id);
+    any = true;
+  }
+  if (!any && !IsActive((*pipeline)->status)) return Status::Ok();
+  return store_->UpdatePipelineStatus(pipeline_id, CiStatus::kCanceled).status();
+}
+
+StatusOr<PipelineRecord> Service::RetryPipeline(int64_t pipeline_id) {
+  auto pipeline = store_->GetPipeline(pipeline_id);
+  if (!pipeline.ok()) return pipeline.status();
+  if (!*pipeline) return NotFound("pipeline", pipeline_id);
+  StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, pipeline_id);
+  if (!jobs.ok()) return jobs.status();
+  bool any = false;
+  for (const JobRecord& job : *jobs) {
+    if (job.status != CiStatus::kFailed && job.status != CiStatus::kCanceled) continue;
+    StatusOr<JobRecord> retried = RetryJob(job.id);
+    if (!retried.ok()) return retried.status();
+    any = true;
+  }
+  if (!any) {
+    return Status::Error("pipeline " + std::to_string(pipeline_id) +
+                         " has no failed or canceled jobs to retry");
+  }
+  auto now = store_->GetPipeline(pipeline_id);
+  if (!now.ok()) return now.status();
+  return **now;
+}
+
+std::string Service::ArtifactsDir(int64_t job_id) {
+  auto job = store_->GetJob(job_id);
+  if (!job.ok() || !*job || (*job)->retried) return "";
+  JobFilter filter;
+  filter.pipeline_id = (*job)->pipeline_id;
+  filter.include_retried = true;
+  filter.per_page = 100;
+  std::vector<std::string> names;  // First attempts, in the pipeline's order.
+  for (filter.page = 1;; ++filter.page) {
+    auto page = store_->ListJobs(filter);
+    if (!page.ok() || page->items.empty()) break;
+    for (const JobRecord& j : page->items) {
+      if (j.retry_count == 0) names.push_back(j.name);
+    }
+    if (filter.page * filter.per_page >= page->total) break;
+  }
+  std::vector<std::string> dirs = UniqueJobDirNames(names);
+  auto it = std::find(names.begin(), names.end(), (*job)->name);
+  if (it == names.end()) return "";
+  std::string dir =
+      slipway::ArtifactsDir(RunDir((*job)->pipeline_id) + "/jobs/" + dirs[it - names.begin()]);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec) || std::filesystem::is_empty(dir, ec)) return "";
+  return dir;
+}
+
+Status Service::Recover() {
+  StatusOr<std::vector<JobRecord>> interrupted = store_->MarkInterruptedJobs();
+  if (!interrupted.ok()) return interrupted.status();
+  for (const JobRecord& job : *interrupted) {
+    StatusOr<int64_t> size = store_->AppendLog(
+        job.id, "\nERROR: Job failed (system failure): the server stopped while the job ran\n");
+    if (!size.ok()) return size.status();
+    hub_->Finish(job.id);
+  }
+  Status retried = RetryInterrupted(*interrupted);
+  if (!retried.ok()) return retried;
+  StatusOr<std::vector<PipelineRecord>> resume = store_->ListPipelinesToResume();
+  if (!resume.ok()) return resume.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PipelineRecord& p : *resume) queue_.push_back(p.id);
+  return Status::Ok();
+}
+
+Status Service::RetryInterrupted(const std::vector<JobRecord>& jobs) {
+  std::map<int64_t, std::vector<const JobRecord*>> by_pipeline;
+  for (const JobRecord& job : jobs) by_pipeline[job.pipeline_id].push_back(&job);
+  for (const auto& [pipeline_id, pipeline_jobs] : by_pipeline) {
+    auto record = store_->GetPipeline(pipeline_id);
+    if (!record.ok()) return record.status();
+    if (!*record) continue;
+    StatusOr<ProjectRecord> project = Project((*record)->project_id);
+    // retry:when comes from the pipeline's file at its commit; a pipeline
+    // that cannot be loaded any more keeps its jobs failed.
+    if (!project.ok() || !EnsureCheckout(*project, **record).ok()) continue;
+    StatusOr<ServerPipeline> loaded = Load(*project, **record, RunDir(pipeline_id) + "/src");
+    if (!loaded.ok() || !loaded->pipeline) continue;
+    for (const JobRecord* job : pipeline_jobs) {
+      const Job* config = loaded->pipeline->FindJob(job->name);
+      if (config == nullptr || !RetriesSystemFailure(*config, job->retry_count)) continue;
+      StatusOr<JobRecord> retried = store_->RetryJob(job->id);
+      if (!retried.ok()) return retried.status();
+    }
+  }
+  return Status::Ok();
+}
+
+void Service::TimerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    RunDueSchedules();
+    lock.lock();
+    timer_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+  }
+}
+
+void Service::RunDueSchedules() {
+  int64_t now = NowMs();
+  StatusOr<std::vector<ScheduleRecord>> due = store_->DueSchedules(now);
+  if (!due.ok()) {
+    std::fprintf(stderr, "slipway: schedules: %s\n", due.status().message().c_str());
+    return;
+  }
+  for (ScheduleRecord schedule : *due) {
+    CreatePipelineRequest request;
+    request.project_id = schedule.project_id;
+    request.ref = schedule.ref;
+    constexpr std::string_view kTags = "refs/tags/";
+    constexpr std::string_view kHeads = "refs/heads/";
+    if (request.ref.starts_with(kTags)) {
+      request.ref = request.ref.substr(kTags.size());
+      request.tag = true;
+    } else if (request.ref.starts_with(kHeads)) {
+      request.ref = request.ref.substr(kHeads.size());
+    }
+    request.source = "schedule";
+    request.variables = schedule.variables;
+    StatusOr<PipelineRecord> created = CreatePipeline(request);
+    if (created.ok()) {
+      schedule.last_pipeline_id = created->id;
+    } else {
+      std::fprintf(stderr, "slipway: schedule %lld: %s\n", static_cast<long long>(schedule.id),
+                   created.status().message().c_str());
+    }
+    StatusOr<int64_t> next = NextRun(schedule.cron, schedule.cron_timezone, now);
+    if (next.ok()) {
+      schedule.next_run_at = *next;
+    } else {
+      schedule.next_run_at.reset();
+      schedule.active = false;  // A schedule that can never run again.
+    }
+    StatusOr<ScheduleRecord> updated = store_->UpdateSchedule(schedule);
+    if (!updated.ok()) {
+      std::fprintf(stderr, "slipway: schedule %lld: %s\n", static_cast<long long>(schedule.id),
+                   updated.status().message().c_str());
+    }
+  }
+}
+
+}  // namespace internal
+}  // namespace slipway

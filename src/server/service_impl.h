@@ -1,0 +1,109 @@
+// Internal to src/server: the PipelineService implementation, shared by
+// pipeline_service.cc (creation, queue, running) and service_actions.cc
+// (actions, crash recovery, schedules).
+#ifndef SLIPWAY_SERVER_SERVICE_IMPL_H_
+#define SLIPWAY_SERVER_SERVICE_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exec/scheduler.h"
+#include "server/pipeline_service.h"
+#include "server/server_pipeline.h"
+#include "store/run_recorder.h"
+
+namespace slipway {
+namespace internal {
+
+int64_t NowMs();
+
+class Service : public PipelineService {
+ public:
+  Service(Store* store, LogHub* hub, ServiceOptions options)
+      : store_(store), hub_(hub), options_(std::move(options)) {
+    if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
+  }
+  ~Service() override { Stop(); }
+
+  Status Start() override;
+  void Stop() override;
+  StatusOr<PipelineRecord> CreatePipeline(const CreatePipelineRequest& request) override;
+  Status CancelPipeline(int64_t pipeline_id) override;
+  StatusOr<PipelineRecord> RetryPipeline(int64_t pipeline_id) override;
+  StatusOr<JobRecord> RetryJob(int64_t job_id) override;
+  StatusOr<JobRecord> CancelJob(int64_t job_id) override;
+  StatusOr<JobRecord> PlayJob(int64_t job_id) override;
+  std::string ArtifactsDir(int64_t job_id) override;
+  ServiceStats Stats() override;
+
+ private:
+  // A pipeline a worker is running.
+  struct Active {
+    Scheduler* scheduler = nullptr;  // Null until the run starts.
+    RunRecorder* recorder = nullptr;
+    bool cancel = false;
+    bool again = false;  // Run it again once this run ends (an action came too late).
+  };
+
+  std::string RunDir(int64_t pipeline_id) const {
+    return options_.data_dir + "/runs/" + std::to_string(pipeline_id);
+  }
+  std::mutex& RepoLock(int64_t project_id);
+  StatusOr<ProjectRecord> Project(int64_t id);
+  StatusOr<ServerPipeline> Load(const ProjectRecord& project, const PipelineRecord& pipeline,
+                                const std::string& checkout);
+  Status EnsureCheckout(const ProjectRecord& project, const PipelineRecord& pipeline);
+  void Enqueue(int64_t pipeline_id);
+  void WorkerLoop();
+  void RunOnce(int64_t pipeline_id);
+  Status RunPipeline(const PipelineRecord& record, Active* active);
+  void TimerLoop();
+  void RunDueSchedules();
+  Status Recover();
+  Status RetryInterrupted(const std::vector<JobRecord>& jobs);
+  // A job action: `live` on the pipeline's running scheduler when it has
+  // one and accepts it; else `stored` changes the store and the pipeline is
+  // queued to run (again). Returns the job's row afterwards.
+  StatusOr<JobRecord> JobAction(int64_t job_id,
+                                const std::function<Status(Scheduler*, const JobRecord&)>& live,
+                                const std::function<Status(const JobRecord&)>& stored);
+  // Skipped jobs after `job` (later stages, or needing it) become created so
+  // that a new run processes them again (GitLab's ResetSkippedJobsService).
+  Status ResetSkippedAfter(const JobRecord& job);
+  // The pipeline's status from its jobs (after an action on a pipeline that
+  // is not running).
+  Status UpdateComposite(int64_t pipeline_id);
+
+  Store* store_;
+  LogHub* hub_;
+  ServiceOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;        // Queue and stop, for workers.
+  std::condition_variable timer_cv_;  // Stop, for the timer.
+  bool started_ = false;              // Guarded by mu_.
+  bool stopping_ = false;             // Guarded by mu_.
+  std::deque<int64_t> queue_;         // Guarded by mu_.
+  std::map<int64_t, Active*> active_;  // Guarded by mu_.
+  std::vector<std::thread> workers_;
+  std::thread timer_;
+  std::atomic<int64_t> running_jobs_{0};
+
+  std::mutex repo_mu_;
+  std::map<int64_t, std::unique_ptr<std::mutex>> repo_locks_;  // Guarded by repo_mu_.
+};
+
+}  // namespace internal
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_SERVICE_IMPL_H_

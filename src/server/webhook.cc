@@ -1,0 +1,162 @@
+#include "server/webhook.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <nlohmann/json.hpp>
+
+namespace slipway {
+namespace {
+
+constexpr std::string_view kZeroSha = "0000000000000000000000000000000000000000";
+
+WebhookResult Fail(WebhookError error, std::string message) {
+  WebhookResult r;
+  r.error = error;
+  r.message = std::move(message);
+  return r;
+}
+
+const std::string* Header(const std::map<std::string, std::string>& headers,
+                          std::string_view name) {
+  auto it = headers.find(std::string(name));
+  return it == headers.end() ? nullptr : &it->second;
+}
+
+// Constant-time equality of two byte strings (the lengths are not secret).
+bool SameBytes(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xf];
+  }
+  return hex;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+// Verifies the request the forge's way; an empty secret accepts anything.
+std::optional<WebhookResult> Verify(Forge forge, const std::map<std::string, std::string>& headers,
+                                    std::string_view body, std::string_view secret) {
+  if (secret.empty()) return std::nullopt;
+  switch (forge) {
+    case Forge::kGitLab: {
+      const std::string* token = Header(headers, "x-gitlab-token");
+      if (token == nullptr) return Fail(WebhookError::kUnauthorized, "missing X-Gitlab-Token");
+      if (!SameBytes(*token, secret)) {
+        return Fail(WebhookError::kUnauthorized, "X-Gitlab-Token does not match");
+      }
+      return std::nullopt;
+    }
+    case Forge::kGitHub:
+    case Forge::kGitea: {
+      bool github = forge == Forge::kGitHub;
+      const char* name = github ? "x-hub-signature-256" : "x-gitea-signature";
+      const char* shown = github ? "X-Hub-Signature-256" : "X-Gitea-Signature";
+      const std::string* signature = Header(headers, name);
+      if (signature == nullptr) {
+        return Fail(WebhookError::kUnauthorized, std::string("missing ") + shown);
+      }
+      std::string expected = (github ? "sha256=" : "") + HmacSha256Hex(secret, body);
+      if (!SameBytes(Lower(*signature), expected)) {
+        return Fail(WebhookError::kUnauthorized, std::string(shown) + " does not match");
+      }
+      return std::nullopt;
+    }
+  }
+  return Fail(WebhookError::kUnauthorized, "unknown forge");
+}
+
+bool IsHexSha(const std::string& s) {
+  if (s.size() != 40) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string StringField(const nlohmann::json& body, const char* key) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::optional<Forge> ParseForge(std::string_view name) {
+  if (name == "gitlab") return Forge::kGitLab;
+  if (name == "github") return Forge::kGitHub;
+  if (name == "gitea") return Forge::kGitea;
+  return std::nullopt;
+}
+
+WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>& headers,
+                           std::string_view body, std::string_view secret) {
+  if (std::optional<WebhookResult> denied = Verify(forge, headers, body, secret)) return *denied;
+
+  const char* event_header = forge == Forge::kGitLab   ? "x-gitlab-event"
+                             : forge == Forge::kGitHub ? "x-github-event"
+                                                       : "x-gitea-event";
+  if (const std::string* event = Header(headers, event_header)) {
+    bool push = forge == Forge::kGitLab ? (*event == "Push Hook" || *event == "Tag Push Hook")
+                                        : *event == "push";
+    if (!push) return Fail(WebhookError::kIgnored, "event '" + *event + "' is not a push");
+  }
+
+  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Fail(WebhookError::kBadRequest, "body is not valid JSON");
+  if (!json.is_object()) return Fail(WebhookError::kBadRequest, "body is not a JSON object");
+  if (forge == Forge::kGitLab) {
+    std::string kind = StringField(json, "object_kind");
+    if (!kind.empty() && kind != "push" && kind != "tag_push") {
+      return Fail(WebhookError::kIgnored, "event '" + kind + "' is not a push");
+    }
+  }
+
+  PushEvent event;
+  std::string ref = StringField(json, "ref");
+  event.after = StringField(json, "after");
+  event.before = StringField(json, "before");
+  if (ref.empty()) return Fail(WebhookError::kBadRequest, "push event without 'ref'");
+  if (!IsHexSha(event.after)) {
+    return Fail(WebhookError::kBadRequest, "push event without a 40-hex 'after' commit");
+  }
+  if (event.before.empty()) event.before = std::string(kZeroSha);
+  if (!IsHexSha(event.before)) {
+    return Fail(WebhookError::kBadRequest, "push event 'before' is not a 40-hex commit");
+  }
+  constexpr std::string_view kHeads = "refs/heads/";
+  constexpr std::string_view kTags = "refs/tags/";
+  if (ref.starts_with(kHeads)) {
+    event.ref = ref.substr(kHeads.size());
+  } else if (ref.starts_with(kTags)) {
+    event.ref = ref.substr(kTags.size());
+    event.tag = true;
+  } else {
+    return Fail(WebhookError::kIgnored, "ref '" + ref + "' is neither a branch nor a tag");
+  }
+  if (event.ref.empty()) return Fail(WebhookError::kBadRequest, "push event with an empty ref name");
+  auto deleted = json.find("deleted");
+  event.deleted = event.after == kZeroSha || (deleted != json.end() && deleted->is_boolean() &&
+                                              deleted->get<bool>());
+  WebhookResult result;
+  result.event = std::move(event);
+  return result;
+}
+
+}  // namespace slipway
