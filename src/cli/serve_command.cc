@@ -56,7 +56,17 @@ int Serve(const ServeOptions& options) {
   service_options.data_dir = options.data.data_dir;
   service_options.jobs_per_pipeline = options.jobs;
   service_options.max_running_pipelines = options.max_pipelines;
-  (void)service_options;
+  auto created = PipelineService::Create(store.get(), &hub, service_options);
+  if (!created.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", created.status().message().c_str());
+    return 1;
+  }
+  service = std::move(*created);
+  Status recovered = service->Start();
+  if (!recovered.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", recovered.message().c_str());
+    return 1;
+  }
   Api api(store.get(), service.get(), &hub);
   HttpServerOptions server_options;
   server_options.host = host;

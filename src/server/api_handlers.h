@@ -47,6 +47,9 @@ std::optional<PipelineRecord> LoadPipeline(ApiContext& ctx, const ProjectRecord&
                                            HttpResponse* error);
 std::optional<JobRecord> LoadJob(ApiContext& ctx, const ProjectRecord& project,
                                  PipelineRecord* pipeline, HttpResponse* error);
+// A boolean parameter as Grape reads one: true/false, 1/0, yes/no in any case;
+// nullopt for anything else.
+std::optional<bool> ParseBool(std::string text);
 // Parses a positive integer; nullopt if text is not one.
 std::optional<int64_t> ParseId(const std::string& text);
 

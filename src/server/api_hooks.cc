@@ -6,13 +6,7 @@
 
 namespace slipway {
 
-// Weak until the engine's webhook.cc lands on main (TEMPORARY).
-WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>& headers,
-                           std::string_view body, std::string_view secret) __attribute__((weak));
-std::optional<Forge> ParseForge(std::string_view name) __attribute__((weak));
-
 HttpResponse HandleWebhook(ApiContext& ctx) {
-  if (ParseWebhook == nullptr || ParseForge == nullptr) return ServiceUnavailable();
   auto forge = ParseForge(ctx.params["forge"]);
   if (!forge) return JsonError(404, "404 Not Found");
   auto id = ParseId(ctx.params["id"]);

@@ -56,8 +56,6 @@ HttpResponse ListJobs(ApiContext& ctx, const ProjectRecord& project, JobFilter f
   return response;
 }
 
-bool ParseBool(const std::string& text) { return text == "true" || text == "1"; }
-
 }  // namespace
 
 namespace {
@@ -75,7 +73,7 @@ HttpResponse ListJobsOf(ApiContext& ctx, bool of_pipeline) {
   } else {
     filter.project_id = project->id;
   }
-  filter.include_retried = ParseBool(ctx.req.Query("include_retried").value_or(""));
+  filter.include_retried = ParseBool(ctx.req.Query("include_retried").value_or("")).value_or(false);
   return ListJobs(ctx, *project, filter);
 }
 

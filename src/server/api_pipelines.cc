@@ -71,8 +71,8 @@ HttpResponse ListPipelines(ApiContext& ctx) {
   filter.source = req.Query("source").value_or("");
   filter.name = req.Query("name").value_or("");
   if (auto yaml = req.Query("yaml_errors"); yaml && !yaml->empty()) {
-    if (*yaml != "true" && *yaml != "false") return BadParam("yaml_errors");
-    filter.yaml_errors = *yaml == "true";
+    filter.yaml_errors = ParseBool(*yaml);
+    if (!filter.yaml_errors) return BadParam("yaml_errors");
   }
   for (auto [key, target] :
        {std::pair<const char*, std::optional<int64_t>*>{"updated_after", &filter.updated_after},

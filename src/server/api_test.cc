@@ -278,6 +278,31 @@ TEST_F(ApiTest, ActionsNeedTheEngine) {
   EXPECT_EQ(r.status, 400);
 }
 
+TEST_F(ApiTest, WebhookResultsMapToStatuses) {
+  ProjectRecord signed_project;
+  signed_project.name = "signed";
+  signed_project.path_with_namespace = "signed";
+  signed_project.webhook_secret = "s3cret";
+  int64_t id = store_->CreateProject(signed_project)->id;
+  std::string hook = "/hooks/gitlab/" + std::to_string(id);
+  std::string push = R"({"object_kind":"push","ref":"refs/heads/main","before":")" +
+                     std::string(40, '0') + R"(","after":")" + std::string(40, 'b') + R"("})";
+  // No API token needed, but the forge's.
+  HttpResponse r = Call("POST", hook, "", push, {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "wrong"}});
+  EXPECT_EQ(r.status, 401) << r.body;
+  r = Call("POST", hook, "", "{not json", {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3cret"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Call("POST", hook, "", R"({"object_kind":"issue"})",
+           {{"x-gitlab-event", "Issue Hook"}, {"x-gitlab-token", "s3cret"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"message":"ignored"})");
+  EXPECT_EQ(Call("POST", "/hooks/gitlab/999", "", push).status, 404);
+  EXPECT_EQ(Call("POST", "/hooks/bitbucket/1", "", push).status, 404);
+  // A valid push needs the engine to create the pipeline.
+  r = Call("POST", hook, "", push, {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3cret"}});
+  EXPECT_EQ(r.status, 503) << r.body;
+}
+
 TEST_F(ApiTest, RoutingErrors) {
   HttpResponse r = Call("GET", "/api/v4/projects/1/nothing", read_);
   EXPECT_EQ(r.status, 404);

@@ -18,6 +18,13 @@ HttpResponse ServiceUnavailable() {
 
 HttpResponse JsonOk(int status, const json& body) { return JsonResponse(status, DumpJson(body)); }
 
+std::optional<bool> ParseBool(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), ::tolower);
+  if (text == "true" || text == "1" || text == "yes") return true;
+  if (text == "false" || text == "0" || text == "no") return false;
+  return std::nullopt;
+}
+
 std::optional<int64_t> ParseId(const std::string& text) {
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""End-to-end test of `slipway serve` with python-gitlab (Debian's python3-gitlab).
+
+Starts the real server on a free loopback port with a temporary data directory,
+creates tokens with `slipway token create`, registers a temporary git repository
+with `slipway project add`, and drives the API as a GitLab client would:
+pipelines with variables, filters, traces, artifacts, retry, cancel, play,
+delete, the live log stream, webhooks, 401 and 403.
+
+usage: gitlab_api_test.py PATH/TO/slipway
+"""
+import hashlib
+import hmac
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+import zipfile
+
+import gitlab
+
+SLIPWAY = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "slipway"
+# A guard against hangs only: every wait below ends as soon as its condition holds.
+HANG_GUARD_S = 120
+
+PIPELINE = """\
+stages: [build, test, deploy]
+build:
+  stage: build
+  script:
+    - echo "building $GREETING"
+    - mkdir -p out && echo hello > out/result.txt
+  artifacts:
+    paths: [out/]
+test:
+  stage: test
+  script:
+    - echo "testing"
+slow:
+  stage: test
+  script:
+    - if [ "$SLOW" = "1" ]; then sleep 600; fi
+    - echo "slow done"
+deploy:
+  stage: deploy
+  when: manual
+  script:
+    - echo "deploying"
+"""
+
+SECRET = "s3cret"
+
+
+def run(*args, cwd=None):
+    return subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+class Server:
+    def __init__(self, root):
+        self.data = os.path.join(root, "data")
+        self.repo = os.path.join(root, "repo")
+        os.makedirs(self.repo)
+        run("git", "init", "-q", "-b", "main", cwd=self.repo)
+        with open(os.path.join(self.repo, ".gitlab-ci.yml"), "w") as f:
+            f.write(PIPELINE)
+        run("git", "add", ".", cwd=self.repo)
+        run("git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "ci",
+            cwd=self.repo)
+        self.sha = run("git", "rev-parse", "HEAD", cwd=self.repo).strip()
+        self.admin = run(SLIPWAY, "token", "create", "--data", self.data, "--name", "admin",
+                         "--role", "admin").strip()
+        self.reader = run(SLIPWAY, "token", "create", "--data", self.data, "--name", "reader",
+                          "--role", "read").strip()
+        self.project_id = int(run(SLIPWAY, "project", "add", "--data", self.data, "--path",
+                                  "team/app", "--webhook-secret", SECRET, "app", self.repo))
+        self.proc = subprocess.Popen([SLIPWAY, "serve", "--data", self.data, "--listen",
+                                      "127.0.0.1:0", "--jobs", "2"],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if "listening on " not in line:
+            raise RuntimeError("serve did not start: %r" % line)
+        self.url = line.split("listening on ")[1].strip()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=HANG_GUARD_S)
+
+
+def wait_for(what, fetch, done):
+    deadline = time.monotonic() + HANG_GUARD_S
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("still waiting for %s: %r" % (what, value))
+        time.sleep(0.1)
+
+
+ACTIVE = ("created", "waiting_for_resource", "preparing", "pending", "running")
+
+
+class GitLabApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="slipway-api-")
+        cls.server = Server(cls.root)
+        cls.gl = gitlab.Gitlab(cls.server.url, private_token=cls.server.admin)
+        cls.gl.auth()
+        cls.project = cls.gl.projects.get("team/app")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        shutil.rmtree(cls.root, ignore_errors=True)
+        assert code == 0, "serve exited with %d" % code
+
+    def finished(self, pipeline):
+        return wait_for("pipeline %d" % pipeline.id,
+                        lambda: self.project.pipelines.get(pipeline.id),
+                        lambda p: p.status not in ACTIVE)
+
+    def job(self, pipeline, name, include_retried=False):
+        jobs = [j for j in pipeline.jobs.list(all=True, include_retried=include_retried)
+                if j.name == name]
+        self.assertTrue(jobs, name)
+        return self.project.jobs.get(jobs[-1].id)
+
+    def test_user_and_project(self):
+        self.assertEqual(self.gl.user.username, "admin")
+        self.assertEqual(self.project.id, self.server.project_id)
+        self.assertEqual(self.project.path_with_namespace, "team/app")
+        self.assertEqual(self.gl.projects.get(self.server.project_id).name, "app")
+        self.assertIn("team/app", [p.path_with_namespace for p in self.gl.projects.list()])
+
+    def test_pipeline_with_variables_jobs_trace_artifacts(self):
+        pipeline = self.project.pipelines.create(
+            {"ref": "main", "variables": [{"key": "GREETING", "value": "world"}]})
+        self.assertEqual(pipeline.ref, "main")
+        self.assertEqual(pipeline.source, "api")
+        # Everything but the manual job runs; the manual job allows failure.
+        build = wait_for("build", lambda: self.job(pipeline, "build"),
+                         lambda j: j.status not in ACTIVE)
+        self.assertEqual(build.status, "success")
+        self.assertIn(b"building world", build.trace())
+        self.assertEqual(build.artifact("out/result.txt"), b"hello\n")
+        archive = zipfile.ZipFile(io.BytesIO(build.artifacts()))
+        self.assertEqual(archive.read("out/result.txt"), b"hello\n")
+        test = wait_for("test", lambda: self.job(pipeline, "test"),
+                        lambda j: j.status not in ACTIVE)
+        self.assertEqual(test.status, "success")
+        self.assertEqual(test.needs, [])
+        self.assertEqual(test.stage_idx, 1)
+
+        # Filters.
+        done = self.finished(pipeline)
+        self.assertEqual(done.sha, self.server.sha)
+        ids = [p.id for p in self.project.pipelines.list(ref="main", source="api", all=True)]
+        self.assertIn(pipeline.id, ids)
+        self.assertNotIn(pipeline.id, [p.id for p in self.project.pipelines.list(ref="nope")])
+        names = sorted(j.name for j in pipeline.jobs.list(scope="success", all=True))
+        self.assertEqual(names, ["build", "slow", "test"])
+        self.assertEqual([j.name for j in pipeline.jobs.list(scope=["manual"])], ["deploy"])
+        self.assertTrue(self.project.jobs.list(scope="success", per_page=1, get_all=False))
+
+        # Retry a job: a new attempt, the old one marked retried.
+        retried = test.retry()
+        again = wait_for("retried test", lambda: self.job(pipeline, "test"),
+                         lambda j: j.id != test.id and j.status not in ACTIVE)
+        self.assertEqual(again.status, "success")
+        self.assertEqual(again.retry_count, 1)
+        all_tests = [j for j in pipeline.jobs.list(include_retried=True, all=True)
+                     if j.name == "test"]
+        self.assertEqual(len(all_tests), 2)
+        self.assertTrue(retried)
+
+        # Play the manual job.
+        deploy = self.job(pipeline, "deploy")
+        self.assertEqual(deploy.status, "manual")
+        deploy.play()
+        deploy = wait_for("deploy", lambda: self.project.jobs.get(deploy.id),
+                          lambda j: j.status not in ACTIVE + ("manual",))
+        self.assertEqual(deploy.status, "success")
+        self.assertIn(b"deploying", deploy.trace())
+
+        # The live log of a finished job: stored bytes, then the end event.
+        request = urllib.request.Request(
+            "%s/api/v4/projects/%d/jobs/%d/trace/stream" % (self.server.url, self.project.id, build.id),
+            headers={"PRIVATE-TOKEN": self.server.reader})
+        with urllib.request.urlopen(request, timeout=HANG_GUARD_S) as response:
+            self.assertEqual(response.headers["Content-Type"], "text/event-stream")
+            body = response.read().decode()
+        self.assertIn("event: append\n", body)
+        self.assertIn("building world", "".join(
+            json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: \"")))
+        self.assertTrue(body.endswith('event: end\ndata: {"status": "success"}\n\n'), body)
+
+    def test_cancel_a_running_job_and_delete_the_pipeline(self):
+        pipeline = self.project.pipelines.create(
+            {"ref": "main", "variables": [{"key": "SLOW", "value": "1"}]})
+        slow = wait_for("slow running", lambda: self.job(pipeline, "slow"),
+                        lambda j: j.status == "running")
+        slow.cancel()
+        slow = wait_for("slow canceled", lambda: self.project.jobs.get(slow.id),
+                        lambda j: j.status not in ACTIVE)
+        self.assertEqual(slow.status, "canceled")
+        done = self.finished(pipeline)
+        self.assertIn(done.status, ("canceled", "failed"))
+        done.delete()
+        with self.assertRaises(gitlab.exceptions.GitlabGetError) as error:
+            self.project.pipelines.get(pipeline.id)
+        self.assertEqual(error.exception.response_code, 404)
+
+    def test_cancel_a_pipeline(self):
+        pipeline = self.project.pipelines.create(
+            {"ref": "main", "variables": [{"key": "SLOW", "value": "1"}]})
+        wait_for("slow running", lambda: self.job(pipeline, "slow"),
+                 lambda j: j.status == "running")
+        pipeline.cancel()
+        self.assertEqual(self.finished(pipeline).status, "canceled")
+
+    def test_401_without_a_valid_token(self):
+        for token in (None, "slw_" + "0" * 40):
+            gl = gitlab.Gitlab(self.server.url, private_token=token)
+            with self.assertRaises(gitlab.exceptions.GitlabAuthenticationError):
+                gl.projects.get(self.project.id)
+
+    def test_403_for_a_read_token_on_a_write(self):
+        gl = gitlab.Gitlab(self.server.url, private_token=self.server.reader)
+        project = gl.projects.get(self.project.id)
+        self.assertTrue(project.pipelines.list() is not None)
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError) as error:
+            project.pipelines.create({"ref": "main"})
+        self.assertEqual(error.exception.response_code, 403)
+
+    def post_hook(self, forge, body, headers):
+        request = urllib.request.Request(
+            "%s/hooks/%s/%d" % (self.server.url, forge, self.project.id),
+            data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=HANG_GUARD_S) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def test_webhooks(self):
+        push = json.dumps({"ref": "refs/heads/main", "before": "0" * 40,
+                           "after": self.server.sha, "checkout_sha": self.server.sha,
+                           "object_kind": "push"}).encode()
+        status, _ = self.post_hook("gitlab", push, {"X-Gitlab-Event": "Push Hook",
+                                                    "X-Gitlab-Token": "wrong"})
+        self.assertEqual(status, 401)
+        status, body = self.post_hook("gitlab", push, {"X-Gitlab-Event": "Push Hook",
+                                                       "X-Gitlab-Token": SECRET,
+                                                       "Content-Type": "application/json"})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["source"], "push")
+        self.assertEqual(body["sha"], self.server.sha)
+        signature = "sha256=" + hmac.new(SECRET.encode(), push, hashlib.sha256).hexdigest()
+        status, body = self.post_hook("github", push, {"X-GitHub-Event": "ping",
+                                                       "X-Hub-Signature-256": signature})
+        self.assertEqual((status, body), (200, {"message": "ignored"}))
+        self.finished(self.project.pipelines.get(self.project.pipelines.list(source="push")[0].id))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
