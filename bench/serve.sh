@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Server benchmark: `slipway serve` on loopback, driven by wrk (Debian).
+# - requests/s and p99 latency for listing pipelines (read from SQLite each
+#   time) and for reading a finished pipeline and a finished job (answered
+#   from the response cache);
+# - N live-log watchers (SSE) on one busy job (bench/sse_watchers.py);
+# - resident memory idle, after the load and at its peak.
+# wrk and the server share the machine's cores. Prints a Markdown table.
+# Usage: bench/serve.sh [build-dir] [seconds per wrk run] [watchers]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+seconds=${2:-10}
+watchers=${3:-1000}
+slipway=$build/slipway
+[ -x "$slipway" ] || { echo "build slipway first: $slipway" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 2; }
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+repo=$work/repo
+mkdir -p "$repo"
+cat >"$repo/.gitlab-ci.yml" <<'YAML'
+stages: [build, test]
+build:
+  stage: build
+  script:
+    - for i in $(seq 1 200); do echo "compiling unit $i"; done
+test:
+  stage: test
+  script:
+    - echo tests pass
+busy:
+  stage: test
+  rules:
+    - if: $BUSY == "1"
+  script:
+    - sleep 2
+    - for i in $(seq 1 400); do echo "busy line $i $(date +%s%N)"; sleep 0.01; done
+YAML
+(cd "$repo" && git init -q -b main && git add -A && git -c user.email=b@e -c user.name=b commit -qm b)
+data=$work/data
+token=$("$slipway" token create --data "$data" --name bench --role admin)
+project=$("$slipway" project add --data "$data" app "$repo")
+"$slipway" serve --data "$data" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
+pid=$!
+while ! grep -q "listening on" "$work/serve.out"; do sleep 0.05; done
+url=$(awk '{print $NF}' "$work/serve.out")
+api=$url/api/v4/projects/$project
+sleep 1
+rss_kib() { awk -v k="$1" '$1 == k":" {print $2}' /proc/$pid/status; }
+idle_rss=$(rss_kib VmRSS)
+
+create() {  # variables-json -> pipeline id
+  curl -sf -H "PRIVATE-TOKEN: $token" -H 'Content-Type: application/json' \
+    -d "{\"ref\":\"main\",\"variables\":$1}" "$api/pipeline" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+status() { curl -sf -H "PRIVATE-TOKEN: $token" "$api/pipelines/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
+pipeline=$(create '[]')
+while [ "$(status "$pipeline")" != success ]; do sleep 0.2; done
+job=$(curl -sf -H "PRIVATE-TOKEN: $token" "$api/pipelines/$pipeline/jobs" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+
+printf '| request | requests/s | p99 ms |\n|---|---|---|\n'
+bench() {  # label path
+  wrk -t2 -c64 -d"${seconds}s" --latency -H "PRIVATE-TOKEN: $token" "$url$2" >"$work/wrk" 2>&1
+  local rps p99
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$work/wrk")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; printf "%.2f", v}' "$work/wrk")
+  printf '| %s | %s | %s |\n' "$1" "$rps" "$p99"
+}
+bench "list pipelines (\`GET /projects/:id/pipelines\`)" "/api/v4/projects/$project/pipelines"
+bench "finished pipeline (\`GET /projects/:id/pipelines/:pid\`, cached)" "/api/v4/projects/$project/pipelines/$pipeline"
+bench "finished job (\`GET /projects/:id/jobs/:job_id\`, cached)" "/api/v4/projects/$project/jobs/$job"
+bench "\`/healthz\`" "/healthz"
+load_rss=$(rss_kib VmRSS)
+
+busy_pipeline=$(create '[{"key":"BUSY","value":"1"}]')
+busy_job=
+while [ -z "$busy_job" ]; do
+  busy_job=$(curl -sf -H "PRIVATE-TOKEN: $token" "$api/pipelines/$busy_pipeline/jobs?scope=running" |
+    python3 -c 'import json,sys; print(next((j["id"] for j in json.load(sys.stdin) if j["name"] == "busy"), ""))')
+  sleep 0.1
+done
+cpu_before=$(awk '{print $14 + $15}' /proc/$pid/stat)
+watch_result=$(python3 "$root/bench/sse_watchers.py" "$url" "$token" "$project" "$busy_job" "$watchers")
+cpu_after=$(awk '{print $14 + $15}' /proc/$pid/stat)
+peak_rss=$(rss_kib VmHWM)
+echo
+echo "live log: $watch_result; server CPU while streaming: $(( (cpu_after - cpu_before) * 10 )) ms"
+echo "resident memory: idle $((idle_rss / 1024)) MiB, after the wrk runs $((load_rss / 1024)) MiB, peak $((peak_rss / 1024)) MiB"
