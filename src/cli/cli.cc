@@ -19,6 +19,7 @@ int RunCli(int argc, char** argv) {
   AddServeCommand(&app, &exit_code);
   AddProjectCommand(&app, &exit_code);
   AddTokenCommand(&app, &exit_code);
+  AddScheduleCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

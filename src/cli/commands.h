@@ -13,6 +13,7 @@ void AddRunCommand(CLI::App* app, int* exit_code);
 void AddServeCommand(CLI::App* app, int* exit_code);
 void AddProjectCommand(CLI::App* app, int* exit_code);
 void AddTokenCommand(CLI::App* app, int* exit_code);
+void AddScheduleCommand(CLI::App* app, int* exit_code);
 
 }  // namespace slipway
 

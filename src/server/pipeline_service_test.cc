@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "util/test_repo.h"
+#include "util/test_wait.h"
 
 namespace slipway {
 namespace {
@@ -22,16 +23,6 @@ namespace {
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Polls cond until it holds; fails the test after two minutes.
-bool WaitFor(const std::function<bool()>& cond) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 class PipelineServiceTest : public ::testing::Test {

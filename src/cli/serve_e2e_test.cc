@@ -1,0 +1,327 @@
+// End-to-end: the real `slipway serve` binary, killed with SIGKILL in the
+// middle of a job and started again on the same data directory. Pipelines
+// are created through the HTTP API and a signed GitHub push webhook; results
+// are read back through the API and the SQLite store.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "exec/exec_test_util.h"
+#include "store/store.h"
+#include "util/test_repo.h"
+#include "util/test_wait.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs `slipway args...` to completion; returns its stdout.
+std::string RunSlipway(const std::vector<std::string>& args, int* exit_code) {
+  int out[2];
+  if (pipe(out) != 0) return "";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    std::vector<std::string> storage = {SLIPWAY_BINARY};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+// `slipway serve` on a free port; its output goes to a file.
+class Server {
+ public:
+  Server(const std::string& data_dir, const std::string& log_path)
+      : log_path_(log_path), log_start_(fs::exists(log_path) ? fs::file_size(log_path) : 0) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd < 0) _exit(127);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<std::string> storage = {SLIPWAY_BINARY, "serve",          "--data",
+                                          data_dir,       "--listen",       "127.0.0.1:0",
+                                          "--jobs",       "2",              "--max-pipelines",
+                                          "1"};
+      std::vector<char*> argv;
+      for (std::string& a : storage) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~Server() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // The port from this start's "listening on http://127.0.0.1:PORT" line
+  // (the log file collects every start).
+  int WaitForPort() {
+    int port = 0;
+    WaitFor([&] {
+      std::string log = fs::exists(log_path_) ? Slurp(log_path_) : "";
+      if (log.size() < log_start_) return false;
+      log = log.substr(log_start_);
+      size_t at = log.find("listening on http://127.0.0.1:");
+      if (at == std::string::npos || log.find('\n', at) == std::string::npos) return false;
+      port = std::atoi(log.c_str() + at + std::string("listening on http://127.0.0.1:").size());
+      return true;
+    });
+    return port;
+  }
+  void Kill9() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::string log_path_;
+  size_t log_start_;
+  pid_t pid_ = -1;
+};
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// One HTTP/1.1 request on a fresh loopback connection.
+HttpReply Http(int port, const std::string& method, const std::string& target,
+               const std::vector<std::string>& headers, const std::string& body = "") {
+  HttpReply reply;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return reply;
+  }
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                        "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\n";
+  for (const std::string& h : headers) request += h + "\r\n";
+  request += "\r\n" + body;
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = write(fd, request.data() + sent, request.size() - sent);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string response;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
+  close(fd);
+  if (response.size() > 12) reply.status = std::atoi(response.c_str() + 9);
+  size_t head_end = response.find("\r\n\r\n");
+  if (head_end != std::string::npos) {
+    std::string head = response.substr(0, head_end);
+    reply.body = response.substr(head_end + 4);
+    if (head.find("Transfer-Encoding: chunked") != std::string::npos ||
+        head.find("transfer-encoding: chunked") != std::string::npos) {
+      std::string decoded;
+      size_t pos = 0;
+      while (pos < reply.body.size()) {
+        size_t line_end = reply.body.find("\r\n", pos);
+        if (line_end == std::string::npos) break;
+        size_t size = std::strtoul(reply.body.substr(pos, line_end - pos).c_str(), nullptr, 16);
+        if (size == 0) break;
+        decoded += reply.body.substr(line_end + 2, size);
+        pos = line_end + 2 + size + 2;
+      }
+      reply.body = decoded;
+    }
+  }
+  return reply;
+}
+
+std::string HmacSha256Hex(const std::string& key, const std::string& body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  std::string hex;
+  char byte[3];
+  for (unsigned int i = 0; i < length; ++i) {
+    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+    hex += byte;
+  }
+  return hex;
+}
+
+TEST(ServeE2eTest, KillNineMidJobThenRestartKeepsResultsAndContinues) {
+  TestRepo repo;
+  std::string dir = repo.dir() + "-serve";
+  fs::create_directories(dir);
+  std::string data = dir + "/data";
+  std::string mark = dir + "/long.pid";
+  repo.Write(".gitlab-ci.yml", R"(
+quick:
+  stage: build
+  script: echo quick-done
+long:
+  stage: test
+  script:
+    - echo "long started"
+    - if [ ! -e ")" + mark + R"(" ]; then echo $$ > ")" + mark + R"("; sleep 300; fi
+    - echo long-finished
+after:
+  stage: deploy
+  script: echo after-done
+)");
+  std::string sha = repo.Commit("crash me");
+
+  int rc = 0;
+  std::string project = RunSlipway({"project", "add", "--data", data, "app", repo.dir(),
+                                    "--webhook-secret", "s3cret"},
+                                   &rc);
+  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(project, "1");
+  std::string token = RunSlipway(
+      {"token", "create", "--data", data, "--name", "e2e", "--role", "admin"}, &rc);
+  ASSERT_EQ(rc, 0);
+  std::string schedule = RunSlipway({"schedule", "add", "--data", data, "1", "--cron",
+                                     "0 4 * * *", "--cron-timezone", "Europe/Berlin", "--ref",
+                                     "main", "--description", "nightly"},
+                                    &rc);
+  ASSERT_EQ(rc, 0) << schedule;
+  EXPECT_EQ(schedule.rfind("1 next run 20", 0), 0u) << schedule;
+  std::vector<std::string> auth = {"PRIVATE-TOKEN: " + token};
+
+  std::string server_log = dir + "/server.log";
+  auto server = std::make_unique<Server>(data, server_log);
+  int port = server->WaitForPort();
+  ASSERT_GT(port, 0) << Slurp(server_log);
+
+  HttpReply first = Http(port, "POST", "/api/v4/projects/1/pipeline?ref=main",
+                         auth);
+  ASSERT_EQ(first.status, 201) << first.body;
+  int64_t first_id = nlohmann::json::parse(first.body)["id"].get<int64_t>();
+  // The job writes its pid (its process group) before it sleeps.
+  ASSERT_TRUE(WaitFor([&] {
+    return fs::exists(mark) && Slurp(mark).find('\n') != std::string::npos;
+  })) << Slurp(server_log);
+  pid_t job_group = std::atoi(Slurp(mark).c_str());
+
+  // A push webhook (GitHub's shape, signed) while the first pipeline runs:
+  // with --max-pipelines 1 it waits in the queue.
+  std::string push = R"({"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000","after":")" +
+                     sha + R"(","created":true,"deleted":false,"commits":[]})";
+  HttpReply unsigned_push = Http(port, "POST", "/hooks/github/1",
+                                 {"X-GitHub-Event: push", "Content-Type: application/json"}, push);
+  EXPECT_EQ(unsigned_push.status, 401) << unsigned_push.body;
+  HttpReply second = Http(port, "POST", "/hooks/github/1",
+                          {"X-GitHub-Event: push", "Content-Type: application/json",
+                           "X-Hub-Signature-256: sha256=" + HmacSha256Hex("s3cret", push)},
+                          push);
+  ASSERT_EQ(second.status, 201) << second.body;
+  int64_t second_id = nlohmann::json::parse(second.body)["id"].get<int64_t>();
+
+  server->Kill9();
+  // The job's process group outlives the server (it runs in its own group).
+  ASSERT_GT(job_group, 1) << Slurp(mark);
+  if (job_group != getpgrp()) kill(-job_group, SIGKILL);
+
+  server = std::make_unique<Server>(data, server_log);
+  port = server->WaitForPort();
+  ASSERT_GT(port, 0) << Slurp(server_log);
+
+  auto store = OpenStore("sqlite:" + data + "/slipway.db");
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto finished = [&](int64_t id) {
+    return WaitFor([&] {
+      auto p = (*store)->GetPipeline(id);
+      return p.ok() && *p && !IsActive((*p)->status);
+    });
+  };
+  ASSERT_TRUE(finished(first_id)) << Slurp(server_log);
+  ASSERT_TRUE(finished(second_id)) << Slurp(server_log);
+
+  JobFilter filter;
+  filter.pipeline_id = first_id;
+  filter.include_retried = true;
+  auto jobs = (*store)->ListJobs(filter);
+  ASSERT_TRUE(jobs.ok());
+  std::map<std::string, JobRecord> by_name;
+  for (const JobRecord& j : jobs->items) by_name[j.name] = j;
+  ASSERT_EQ(jobs->items.size(), 3u);
+  EXPECT_EQ(by_name["quick"].status, CiStatus::kSuccess);
+  EXPECT_EQ(by_name["long"].status, CiStatus::kFailed);
+  EXPECT_EQ(by_name["long"].failure_reason, "runner_system_failure");
+  EXPECT_EQ(by_name["after"].status, CiStatus::kSkipped);
+  auto first_after = (*store)->GetPipeline(first_id);
+  EXPECT_EQ((**first_after).status, CiStatus::kFailed);
+
+  // Logs written before the crash are intact, through the API too.
+  HttpReply quick_log = Http(port, "GET",
+                             "/api/v4/projects/1/jobs/" + std::to_string(by_name["quick"].id) +
+                                 "/trace",
+                             auth);
+  EXPECT_EQ(quick_log.status, 200);
+  EXPECT_NE(quick_log.body.find("\nquick-done\n"), std::string::npos) << quick_log.body;
+  HttpReply long_log = Http(port, "GET",
+                            "/api/v4/projects/1/jobs/" + std::to_string(by_name["long"].id) +
+                                "/trace",
+                            auth);
+  EXPECT_NE(long_log.body.find("\nlong started\n"), std::string::npos) << long_log.body;
+  EXPECT_NE(long_log.body.find("system failure"), std::string::npos) << long_log.body;
+  EXPECT_EQ(long_log.body.find("long-finished"), std::string::npos);
+
+  // The pipeline queued at the crash ran after the restart.
+  auto second_after = (*store)->GetPipeline(second_id);
+  EXPECT_EQ((**second_after).status, CiStatus::kSuccess);
+  EXPECT_EQ((**second_after).source, "push");
+  EXPECT_EQ((**second_after).sha, sha);
+  filter.pipeline_id = second_id;
+  auto second_jobs = (*store)->ListJobs(filter);
+  ASSERT_TRUE(second_jobs.ok());
+  for (const JobRecord& j : second_jobs->items) {
+    EXPECT_EQ(j.status, CiStatus::kSuccess) << j.name;
+    if (j.name == "long") {
+      auto log = (*store)->ReadLog(j.id, 0, 1 << 20);
+      EXPECT_NE(log->bytes.find("\nlong-finished\n"), std::string::npos) << log->bytes;
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace slipway
