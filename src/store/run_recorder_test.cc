@@ -4,6 +4,7 @@
 
 #include "exec/clock.h"
 #include "exec/fake_executor.h"
+#include "exec/scheduler_test_util.h"
 #include "store/store_test_backend.h"
 
 namespace slipway {
@@ -11,22 +12,15 @@ namespace {
 
 class RunRecorderTest : public StoreTest {
  protected:
-  Job& Add(const std::string& name, const std::string& stage) {
-    Job job;
-    job.name = name;
-    job.base_name = name;
-    job.stage = stage;
-    job.script = {"true"};
-    pipeline_.jobs.push_back(std::move(job));
-    return pipeline_.jobs.back();
-  }
+  Job& Add(const std::string& name, const std::string& stage) { return builder_.Add(name, stage); }
 
   std::string Log(int64_t job_id) {
     auto slice = store_->ReadLog(job_id, 0, 1 << 20);
     return slice.ok() ? slice->bytes : slice.status().message();
   }
 
-  Pipeline pipeline_;
+  PipelineBuilder builder_{{"build", "test"}};
+  Pipeline& pipeline_ = builder_.pipeline();
 };
 
 TEST_P(RunRecorderTest, RecordsStatusesRetriesAndLogsOfASchedulerRun) {
@@ -34,7 +28,6 @@ TEST_P(RunRecorderTest, RecordsStatusesRetriesAndLogsOfASchedulerRun) {
   project.name = "app";
   project.path_with_namespace = "group/app";
   int64_t project_id = store_->CreateProject(project)->id;
-  pipeline_.stages = {".pre", "build", "test", ".post"};
   Add("compile", "build");
   Add("flaky", "test").retry.max = 1;
   Job& lint = Add("lint", "test");
