@@ -255,13 +255,18 @@ after:
   int64_t second_id = nlohmann::json::parse(second.body)["id"].get<int64_t>();
 
   server->Kill9();
-  // The job's process group outlives the server (it runs in its own group).
+  // The job's process group outlives the server (it runs in its own group);
+  // the restarted server kills it before it resumes anything.
   ASSERT_GT(job_group, 1) << Slurp(mark);
-  if (job_group != getpgrp()) kill(-job_group, SIGKILL);
+  EXPECT_TRUE(ProcessAlive(job_group));
 
   server = std::make_unique<Server>(data, server_log);
   port = server->WaitForPort();
   ASSERT_GT(port, 0) << Slurp(server_log);
+  EXPECT_FALSE(ProcessAlive(job_group));
+  EXPECT_NE(Slurp(server_log).find("job processes left by a previous server"),
+            std::string::npos)
+      << Slurp(server_log);
 
   auto store = OpenStore("sqlite:" + data + "/slipway.db");
   ASSERT_TRUE(store.ok()) << store.status().message();
@@ -321,6 +326,7 @@ after:
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
+  if (ProcessAlive(job_group)) kill(-job_group, SIGKILL);  // Only if the test failed above.
 }
 
 }  // namespace

@@ -266,15 +266,6 @@ job:
   EXPECT_NE(created.status().message().find("no pipeline"), std::string::npos);
 }
 
-// A process that exists and is not a zombie (a killed grandchild waits for
-// init to reap it).
-bool ProcessAlive(pid_t pid) {
-  if (kill(pid, 0) != 0) return false;
-  std::string stat = ReadAll("/proc/" + std::to_string(pid) + "/stat");
-  size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
-}
-
 TEST_F(PipelineServiceTest, CancelStopsALongJobAndLeavesNoProcess) {
   repo_.Write(".gitlab-ci.yml", R"(
 long:

@@ -7,6 +7,7 @@
 #include "exec/artifacts.h"
 #include "exec/run_store.h"
 #include "server/cron.h"
+#include "server/orphan_jobs.h"
 #include "server/service_impl.h"
 
 namespace slipway {
@@ -232,6 +233,10 @@ std::string Service::ArtifactsDir(int64_t job_id) {
 }
 
 Status Service::Recover() {
+  int orphans = KillOrphanedJobs(options_.data_dir + "/runs");
+  if (orphans > 0) {
+    std::fprintf(stderr, "slipway: killed %d job processes left by a previous server\n", orphans);
+  }
   StatusOr<std::vector<JobRecord>> interrupted = store_->MarkInterruptedJobs();
   if (!interrupted.ok()) return interrupted.status();
   for (const JobRecord& job : *interrupted) {

@@ -1,11 +1,17 @@
 // Test helper (header-only, tests only): waiting for another thread or
-// process to reach a state, by polling the condition. The condition decides;
+// process to reach a state, by polling the condition, and whether a process
+// is still alive. The condition decides;
 // the two-minute bound only ends a test that would otherwise hang.
 #ifndef SLIPWAY_UTIL_TEST_WAIT_H_
 #define SLIPWAY_UTIL_TEST_WAIT_H_
 
+#include <signal.h>
+
 #include <chrono>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <string>
 #include <thread>
 
 namespace slipway {
@@ -18,6 +24,16 @@ inline bool WaitFor(const std::function<bool()>& cond) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
+}
+
+// Whether pid is a live process: it exists and is not a zombie (a killed
+// grandchild stays a zombie until init reaps it).
+inline bool ProcessAlive(pid_t pid) {
+  if (kill(pid, 0) != 0) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
 }  // namespace slipway
