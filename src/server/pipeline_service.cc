@@ -273,11 +273,8 @@ void Service::RunOnce(int64_t pipeline_id) {
                                                                            : CiStatus::kCanceled;
         update.failure_reason = "runner_system_failure";
         (void)store_->UpdateJob(job.id, update);
-        if (!job.id) continue;
-        StatusOr<int64_t> size =
-            store_->AppendLog(job.id, "ERROR: the server could not run this pipeline: " +
-                                          s.message() + "\n");
-        (void)size;
+        (void)store_->AppendLog(job.id, "ERROR: the server could not run this pipeline: " +
+                                            s.message() + "\n");
         hub_->Finish(job.id);
       }
     }
@@ -286,10 +283,6 @@ void Service::RunOnce(int64_t pipeline_id) {
 }
 
 Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
-  if (IsFinished(record.status) && record.status != CiStatus::kFailed &&
-      record.status != CiStatus::kCanceled && record.status != CiStatus::kSuccess) {
-    return Status::Ok();
-  }
   StatusOr<ProjectRecord> project = Project(record.project_id);
   if (!project.ok()) return project.status();
   Status checked = EnsureCheckout(*project, record);

@@ -250,7 +250,10 @@ Status Service::Recover() {
   StatusOr<std::vector<PipelineRecord>> resume = store_->ListPipelinesToResume();
   if (!resume.ok()) return resume.status();
   std::lock_guard<std::mutex> lock(mu_);
-  for (const PipelineRecord& p : *resume) queue_.push_back(p.id);
+  for (const PipelineRecord& p : *resume) {
+    // Pipelines created before Start() are queued already.
+    if (std::find(queue_.begin(), queue_.end(), p.id) == queue_.end()) queue_.push_back(p.id);
+  }
   return Status::Ok();
 }
 
