@@ -14,6 +14,7 @@
 #include <functional>
 #include <thread>
 
+#include "store/store_test_backend.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"
 
@@ -25,28 +26,30 @@ std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-class PipelineServiceTest : public ::testing::Test {
+// Runs against SQLite and, when SLIPWAY_TEST_POSTGRES_URL is set, PostgreSQL
+// (the store's clock is the fixture's fixed one; the service's is real).
+class PipelineServiceTest : public StoreTest {
  protected:
   void SetUp() override {
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     std::string tmpl = (std::filesystem::temp_directory_path() / "slipway-service-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    data_dir_ = dir_ + "/data";
+    work_dir_ = tmpl;
+    data_dir_ = work_dir_ + "/data";
     OpenService();
   }
   void TearDown() override {
     service_.reset();
-    store_.reset();
     std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    if (!work_dir_.empty()) std::filesystem::remove_all(work_dir_, ec);
+    StoreTest::TearDown();
   }
 
+  // A new service on a new connection to the same database (a restart).
   void OpenService(bool start = true) {
     service_.reset();
-    store_.reset();
-    auto store = OpenStore("sqlite:" + dir_ + "/slipway.db");
-    ASSERT_TRUE(store.ok()) << store.status().message();
-    store_ = std::move(*store);
+    Reopen();
     ServiceOptions options;
     options.data_dir = data_dir_;
     options.jobs_per_pipeline = 2;
@@ -106,15 +109,14 @@ class PipelineServiceTest : public ::testing::Test {
     return slice.ok() ? slice->bytes : "";
   }
 
-  std::string dir_;
+  std::string work_dir_;  // Work directory: data dir, gates, marks.
   std::string data_dir_;
   TestRepo repo_;
   LogHub hub_;
-  std::unique_ptr<Store> store_;
   std::unique_ptr<PipelineService> service_;
 };
 
-TEST_F(PipelineServiceTest, PushPipelineRunsWithServerVariablesAndLiveLogs) {
+TEST_P(PipelineServiceTest, PushPipelineRunsWithServerVariablesAndLiveLogs) {
   repo_.Write(".gitlab-ci.yml", R"(
 build:
   script:
@@ -139,7 +141,7 @@ api_only:
   repo_.Commit("moved on");  // main moves: the pipeline must run `second`.
   int64_t project = AddProject();
 
-  std::string gate = dir_ + "/gate";
+  std::string gate = work_dir_ + "/gate";
   CreatePipelineRequest request;
   request.project_id = project;
   request.ref = "feature";
@@ -195,7 +197,7 @@ api_only:
   EXPECT_EQ(live, log.substr(first_offset));
 }
 
-TEST_F(PipelineServiceTest, ApiPipelineOnTheDefaultBranchAndTags) {
+TEST_P(PipelineServiceTest, ApiPipelineOnTheDefaultBranchAndTags) {
   repo_.Write(".gitlab-ci.yml", R"(
 job:
   script: echo "tag=[$CI_COMMIT_TAG] branch=[$CI_COMMIT_BRANCH] source=$CI_PIPELINE_SOURCE"
@@ -235,7 +237,7 @@ job:
   EXPECT_NE(missing.status().message().find("is not in"), std::string::npos);
 }
 
-TEST_F(PipelineServiceTest, InvalidFileGivesAFailedPipelineWithTheLintErrors) {
+TEST_P(PipelineServiceTest, InvalidFileGivesAFailedPipelineWithTheLintErrors) {
   repo_.Write(".gitlab-ci.yml", "job:\n  script: [echo\n");
   repo_.Commit("broken");
   int64_t project = AddProject();
@@ -250,7 +252,7 @@ TEST_F(PipelineServiceTest, InvalidFileGivesAFailedPipelineWithTheLintErrors) {
   EXPECT_TRUE(Jobs(created->id).empty());
 }
 
-TEST_F(PipelineServiceTest, WorkflowRulesThatCreateNothingAreAnError) {
+TEST_P(PipelineServiceTest, WorkflowRulesThatCreateNothingAreAnError) {
   repo_.Write(".gitlab-ci.yml", R"(
 workflow:
   rules:
@@ -266,7 +268,7 @@ job:
   EXPECT_NE(created.status().message().find("no pipeline"), std::string::npos);
 }
 
-TEST_F(PipelineServiceTest, CancelStopsALongJobAndLeavesNoProcess) {
+TEST_P(PipelineServiceTest, CancelStopsALongJobAndLeavesNoProcess) {
   repo_.Write(".gitlab-ci.yml", R"(
 long:
   script:
@@ -278,7 +280,7 @@ later:
   script: echo never
 )");
   repo_.Commit("long");
-  std::string pidfile = dir_ + "/pid";
+  std::string pidfile = work_dir_ + "/pid";
   CreatePipelineRequest request;
   request.project_id = AddProject();
   request.variables = {{"PIDFILE", pidfile}};
@@ -296,7 +298,7 @@ later:
   EXPECT_FALSE(ProcessAlive(pid));
 }
 
-TEST_F(PipelineServiceTest, CancelOneRunningJob) {
+TEST_P(PipelineServiceTest, CancelOneRunningJob) {
   repo_.Write(".gitlab-ci.yml", R"(
 long:
   script:
@@ -306,7 +308,7 @@ quick:
   script: echo ok
 )");
   repo_.Commit("two");
-  std::string started = dir_ + "/started";
+  std::string started = work_dir_ + "/started";
   CreatePipelineRequest request;
   request.project_id = AddProject();
   request.variables = {{"STARTED", started}};
@@ -322,7 +324,7 @@ quick:
   EXPECT_EQ(done.status, CiStatus::kCanceled);
 }
 
-TEST_F(PipelineServiceTest, RetryAFailedJobAfterThePipelineFinished) {
+TEST_P(PipelineServiceTest, RetryAFailedJobAfterThePipelineFinished) {
   repo_.Write(".gitlab-ci.yml", R"(
 flaky:
   script:
@@ -334,7 +336,7 @@ deploy:
   repo_.Commit("flaky");
   CreatePipelineRequest request;
   request.project_id = AddProject();
-  request.variables = {{"MARK", dir_ + "/mark"}};
+  request.variables = {{"MARK", work_dir_ + "/mark"}};
   auto created = service_->CreatePipeline(request);
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(WaitDone(created->id).status, CiStatus::kFailed);
@@ -363,7 +365,7 @@ deploy:
   EXPECT_FALSE(service_->RetryPipeline(created->id).ok());
 }
 
-TEST_F(PipelineServiceTest, RetryPipelineReRunsFailedJobsOnly) {
+TEST_P(PipelineServiceTest, RetryPipelineReRunsFailedJobsOnly) {
   repo_.Write(".gitlab-ci.yml", R"(
 good:
   script: echo good >> "$COUNT"
@@ -374,17 +376,17 @@ flaky:
   repo_.Commit("two jobs");
   CreatePipelineRequest request;
   request.project_id = AddProject();
-  request.variables = {{"MARK", dir_ + "/mark"}, {"COUNT", dir_ + "/count"}};
+  request.variables = {{"MARK", work_dir_ + "/mark"}, {"COUNT", work_dir_ + "/count"}};
   auto created = service_->CreatePipeline(request);
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(WaitDone(created->id).status, CiStatus::kFailed);
   auto retried = service_->RetryPipeline(created->id);
   ASSERT_TRUE(retried.ok()) << retried.status().message();
   EXPECT_EQ(WaitDone(created->id).status, CiStatus::kSuccess);
-  EXPECT_EQ(ReadAll(dir_ + "/count"), "good\n");  // good ran once.
+  EXPECT_EQ(ReadAll(work_dir_ + "/count"), "good\n");  // good ran once.
 }
 
-TEST_F(PipelineServiceTest, PlayABlockingManualJob) {
+TEST_P(PipelineServiceTest, PlayABlockingManualJob) {
   repo_.Write(".gitlab-ci.yml", R"(
 build:
   stage: build
@@ -433,7 +435,7 @@ after:
   EXPECT_TRUE(service_->ArtifactsDir(jobs.at("after").id).empty());
 }
 
-TEST_F(PipelineServiceTest, PlayAnOptionalManualJobWhileThePipelineRuns) {
+TEST_P(PipelineServiceTest, PlayAnOptionalManualJobWhileThePipelineRuns) {
   repo_.Write(".gitlab-ci.yml", R"(
 wait:
   script:
@@ -445,7 +447,7 @@ optional:
   repo_.Commit("optional manual");
   CreatePipelineRequest request;
   request.project_id = AddProject();
-  request.variables = {{"GATE", dir_ + "/gate"}};
+  request.variables = {{"GATE", work_dir_ + "/gate"}};
   auto created = service_->CreatePipeline(request);
   ASSERT_TRUE(created.ok());
   int64_t optional_id = Jobs(created->id).at("optional").id;
@@ -460,7 +462,7 @@ optional:
   EXPECT_EQ(Jobs(created->id).at("optional").status, CiStatus::kSuccess);
 }
 
-TEST_F(PipelineServiceTest, CrashRecoveryContinuesPipelinesAndRetriesWhatRetryAllows) {
+TEST_P(PipelineServiceTest, CrashRecoveryContinuesPipelinesAndRetriesWhatRetryAllows) {
   repo_.Write(".gitlab-ci.yml", R"(
 a:
   script: echo a again
@@ -516,7 +518,7 @@ c:
   EXPECT_EQ(all.at("c#0").status, CiStatus::kSuccess);
 }
 
-TEST_F(PipelineServiceTest, DueScheduleCreatesAPipeline) {
+TEST_P(PipelineServiceTest, DueScheduleCreatesAPipeline) {
   repo_.Write(".gitlab-ci.yml", R"(
 nightly:
   script: echo "source=$CI_PIPELINE_SOURCE mode=$MODE"
@@ -552,6 +554,8 @@ nightly:
   EXPECT_NE(Log(Jobs(pipeline.id).at("nightly").id).find("source=schedule mode=full"),
             std::string::npos);
 }
+
+SLIPWAY_STORE_TEST_SUITE(PipelineServiceTest);
 
 }  // namespace
 }  // namespace slipway
