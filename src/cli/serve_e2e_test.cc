@@ -223,6 +223,15 @@ after:
                                     &rc);
   ASSERT_EQ(rc, 0) << schedule;
   EXPECT_EQ(schedule.rfind("1 next run 20", 0), 0u) << schedule;
+  RunSlipway({"schedule", "add", "--data", data, "1", "--cron", "61 * * * *", "--ref", "main"},
+             &rc);
+  EXPECT_EQ(rc, 2);
+  RunSlipway({"schedule", "add", "--data", data, "1", "--cron", "* * * * *", "--cron-timezone",
+              "Nowhere/Land", "--ref", "main"},
+             &rc);
+  EXPECT_EQ(rc, 2);
+  RunSlipway({"schedule", "add", "--data", data, "9", "--cron", "* * * * *", "--ref", "main"}, &rc);
+  EXPECT_EQ(rc, 1);
   std::vector<std::string> auth = {"PRIVATE-TOKEN: " + token};
 
   std::string server_log = dir + "/server.log";
