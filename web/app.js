@@ -107,7 +107,8 @@ async function apiCall(path, options = {}) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.json);
   }
-  const response = await fetch('/api/v4' + path, { method: options.method || 'GET', headers, body });
+  // no-cache: always revalidate (the server answers 304 to a matching ETag).
+  const response = await fetch('/api/v4' + path, { method: options.method || 'GET', headers, body, cache: 'no-cache' });
   if (response.status === 401) {
     if (!location.hash.startsWith('#/login')) {
       token.clear();
@@ -118,11 +119,12 @@ async function apiCall(path, options = {}) {
   }
   const text = options.raw ? null : await response.text();
   if (!response.ok) {
+    // GitLab's errors are {"message": "403 Forbidden"} (or "error"); else the status line.
     let message = `${response.status} ${response.statusText}`;
     try {
       const parsed = JSON.parse(text);
       const detail = parsed.message || parsed.error;
-      if (detail) message += ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail));
+      if (detail) message = typeof detail === 'string' ? detail : JSON.stringify(detail);
     } catch (_) { /* Not JSON: keep the status line. */ }
     throw new ApiError(response.status, message);
   }
@@ -268,7 +270,7 @@ function runPipelineForm(project) {
       .map((row) => ({ key: row.querySelector('.var-key').value.trim(), value: row.querySelector('.var-value').value, variable_type: 'env_var' }))
       .filter((v) => v.key);
     try {
-      const pipeline = await api(`/projects/${project.id}/pipeline`, { method: 'POST', json: { ref: ref.value.trim(), variables } });
+      const pipeline = await api(`/projects/${project.id}/pipeline`, { method: 'POST', json: { ref: ref.value.trim(), variables, source: 'web' } });
       location.hash = `#/projects/${project.id}/pipelines/${pipeline.id}`;
     } catch (error) {
       notice(error.message);
