@@ -15,6 +15,7 @@ namespace slipway {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
 
 JobResult Outcome(JobOutcome outcome) {
   JobResult r;
@@ -198,7 +199,7 @@ TEST_F(SchedulerActionsTest, CancelOneRunningJobAndOneWaitingJob) {
   EXPECT_EQ(StatusOf(*result, "long"), "canceled");
   EXPECT_EQ(StatusOf(*result, "canceller"), "success");
   EXPECT_EQ(StatusOf(*result, "deploy"), "canceled");
-  EXPECT_THAT(executor_.order(), ElementsAre("long", "canceller"));
+  EXPECT_THAT(executor_.order(), UnorderedElementsAre("long", "canceller"));  // Both start at once.
   EXPECT_EQ(result->status, PipelineStatus::kCanceled);
 }
 
