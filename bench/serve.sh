@@ -7,6 +7,7 @@
 # - resident memory idle, after the load and at its peak.
 # wrk and the server share the machine's cores. Prints a Markdown table.
 # Usage: bench/serve.sh [build-dir] [seconds per wrk run] [watchers]
+# With PERF_OUT=FILE, `perf record -g` samples the server while the watchers stream.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -84,8 +85,10 @@ while [ -z "$busy_job" ]; do
   sleep 0.1
 done
 cpu_before=$(awk '{print $14 + $15}' /proc/$pid/stat)
+[ -n "${PERF_OUT:-}" ] && { perf record -g -p $pid -o "$PERF_OUT" & perf_pid=$!; }
 watch_result=$(python3 "$root/bench/sse_watchers.py" "$url" "$token" "$project" "$busy_job" "$watchers")
 cpu_after=$(awk '{print $14 + $15}' /proc/$pid/stat)
+[ -n "${PERF_OUT:-}" ] && { kill -INT $perf_pid; wait $perf_pid || true; }
 peak_rss=$(rss_kib VmHWM)
 echo
 echo "live log: $watch_result; server CPU while streaming: $(( (cpu_after - cpu_before) * 10 )) ms"

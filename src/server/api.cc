@@ -174,7 +174,8 @@ int64_t Api::Now() const {
 bool Api::IsBlocking(const HttpRequest& request) {
   if (!IsRead(request.method)) return true;
   std::string_view path = request.path;
-  return path == "/metrics" || path.ends_with("/artifacts");
+  // Whole traces can be large, archives are zipped, metrics may scan the store.
+  return path == "/metrics" || path.ends_with("/artifacts") || path.ends_with("/trace");
 }
 
 std::optional<TokenRecord> Api::Authenticate(const HttpRequest& req) {

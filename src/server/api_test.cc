@@ -318,6 +318,25 @@ TEST_F(ApiTest, RoutingErrors) {
   EXPECT_EQ(Call("POST", "/hooks/gitlab", "").status, 404);
 }
 
+TEST_F(ApiTest, OddRequestsGetErrorsNotCrashes) {
+  for (const char* target : {"", "/", "//", "/api", "/api/v4", "/api/v4/", "/api/v4/projects/%",
+                             "/api/v4/projects/%zz/pipelines", "/api/v4/projects/1/pipelines/%00",
+                             "/api/v4/projects/1/jobs/1/artifacts/..%2F..%2Fetc%2Fpasswd",
+                             "/api/v4/projects//pipelines", "/api/v4/projects/1?=&&=x&page",
+                             "/api/v4/projects/99999999999999999999999/pipelines", "*",
+                             "http://example/api/v4/user", "/%2e%2e/%2e%2e/etc/passwd"}) {
+    HttpResponse r = Call("GET", target, read_);
+    EXPECT_TRUE(r.status == 200 || r.status == 400 || r.status == 404 || r.status == 405)
+        << target << ": " << r.status << " " << r.body;
+  }
+  std::string deep(200000, '[');
+  HttpResponse r = Call("POST", "/api/v4/projects", admin_, deep);
+  EXPECT_EQ(r.status, 400);
+  r = Call("POST", "/api/v4/projects/1/pipeline", run_,
+           R"({"ref":["main"],"variables":[{"key":{"a":1},"value":[1]}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+}
+
 TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
   AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   HttpResponse r = Call("GET", "/healthz", "");
@@ -332,6 +351,14 @@ TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
   EXPECT_NE(r.body.find("slipway_log_watchers 0\n"), std::string::npos);
   EXPECT_NE(r.body.find("# TYPE slipway_job_duration_seconds histogram\n"), std::string::npos);
   EXPECT_NE(r.body.find("slipway_queue_length 0\n"), std::string::npos);
+  // Finished after the Api started: observed once, with its jobs.
+  EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_bucket{le=\"5\"} 1\n"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_count 1\n"), std::string::npos);
+  EXPECT_NE(r.body.find("slipway_job_duration_seconds_count 1\n"), std::string::npos);
+  now_ms_ += 5000;
+  r = Call("GET", "/metrics", "");
+  EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_count 1\n"), std::string::npos);
 }
 
 TEST_F(ApiTest, WebUiWithETags) {

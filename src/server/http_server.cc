@@ -361,8 +361,16 @@ asio::awaitable<void> HttpServer::Impl::Stream(beast::tcp_stream& stream,
   out += log.EndIfFinished();
   if (!co_await WriteRaw(stream, std::move(out))) co_return;
   std::deque<std::pair<int64_t, std::string>> chunks;
+  asio::steady_timer batch(stream.get_executor());
   while (!log.done()) {
     bool woken = co_await watch->Wait(std::chrono::seconds(options.heartbeat_s));
+    if (woken && options.sse_batch_ms > 0) {
+      // Let a burst of small chunks (a log written line by line) gather:
+      // one write instead of one per line, for every watcher.
+      beast::error_code ec;
+      batch.expires_after(std::chrono::milliseconds(options.sse_batch_ms));
+      co_await batch.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
     bool finished = false;
     watch->Take(&chunks, &finished);
     out.clear();

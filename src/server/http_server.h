@@ -25,6 +25,7 @@ struct HttpServerOptions {
   uint32_t max_header_bytes = 16 * 1024;
   int idle_timeout_s = 60;     // A keep-alive connection idle this long is closed.
   int heartbeat_s = 15;        // SSE comment interval.
+  int sse_batch_ms = 100;      // Live chunks arriving within this time are sent in one write.
 };
 
 class HttpServer {

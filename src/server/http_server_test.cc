@@ -123,6 +123,18 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_TRUE(client.Closed());
 }
 
+TEST_F(HttpServerTest, HeadSendsTheHeadersOnly) {
+  Client client(server_->port());
+  client.Send("HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n" + Get("/healthz"));
+  std::string head = client.ReadUntil("\r\n\r\n");
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Length: 3\r\n"), std::string::npos) << head;
+  // No body: the next bytes are the second response.
+  std::string next = client.ReadResponse();
+  EXPECT_EQ(next.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << next;
+  EXPECT_NE(next.find("\r\n\r\nok\n"), std::string::npos);
+}
+
 TEST_F(HttpServerTest, BlockingRequestsRunOffTheLoopAndAnswer) {
   Client client(server_->port());
   std::string body = R"({"name":"lib","repo_url":"/srv/lib"})";
