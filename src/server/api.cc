@@ -2,6 +2,7 @@
 // (/healthz, /metrics, the web UI).
 #include "server/api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 
@@ -142,6 +143,31 @@ HttpResponse ServeStatic(const HttpRequest& req) {
   return WithETag(req, std::move(response));
 }
 
+// GitLab's web URLs (the web_url fields: /group/app, /group/app/-/pipelines/7,
+// /group/app/-/jobs/9) lead to the UI's hash routes. nullopt if the path
+// names no project.
+std::optional<HttpResponse> RedirectWebUrl(Store* store, const HttpRequest& req) {
+  if (!IsRead(req.method)) return std::nullopt;
+  std::vector<std::string> segments = Segments(req.path);
+  auto dash = std::find(segments.begin(), segments.end(), "-");
+  std::string path;
+  for (auto it = segments.begin(); it != dash; ++it) path += (path.empty() ? "" : "/") + *it;
+  if (path.empty()) return std::nullopt;
+  auto project = store->GetProjectByPath(path);
+  if (!project.ok() || !project->has_value()) return std::nullopt;
+  std::string hash = "/#/projects/" + std::to_string((*project)->id);
+  size_t rest = static_cast<size_t>(segments.end() - dash);
+  if (rest == 3 && (dash[1] == "pipelines" || dash[1] == "jobs") && ParseId(dash[2])) {
+    hash += "/" + dash[1] + "/" + dash[2];
+  } else if (rest != 0) {
+    return std::nullopt;
+  }
+  HttpResponse response;
+  response.status = 302;
+  response.headers = {{"Location", hash}};
+  return response;
+}
+
 std::string CacheKey(const HttpRequest& req) {
   std::string key = req.Header("host") + "\n" + req.path + "?";
   for (const auto& [k, v] : req.query) {
@@ -234,6 +260,7 @@ HttpResponse Api::Route(ApiContext& ctx) {
     routes = &HookRoutes();
     segments.erase(segments.begin());
   } else {
+    if (auto redirect = RedirectWebUrl(store_, req)) return std::move(*redirect);
     return ServeStatic(req);
   }
   if (api) {

@@ -370,9 +370,16 @@ TEST_F(ApiTest, WebUiWithETags) {
   HttpResponse again = Call("GET", "/", "", "", {{"if-none-match", etag}});
   EXPECT_EQ(again.status, 304);
   EXPECT_TRUE(again.body.empty());
-  // The UI's own routes get index.html; missing files a 404.
-  EXPECT_EQ(Call("GET", "/group/app/-/pipelines/1", "").body, r.body);
+  // Paths without an extension get index.html; missing files a 404.
+  EXPECT_EQ(Call("GET", "/other/thing", "").body, r.body);
   EXPECT_EQ(Call("GET", "/missing.js", "").status, 404);
+  // GitLab's web URLs (web_url fields) lead to the UI's routes.
+  HttpResponse redirect = Call("GET", "/group/app/-/pipelines/7", "");
+  EXPECT_EQ(redirect.status, 302);
+  EXPECT_EQ(Header(redirect, "Location"), "/#/projects/1/pipelines/7");
+  EXPECT_EQ(Header(Call("GET", "/group/app/-/jobs/9", ""), "Location"), "/#/projects/1/jobs/9");
+  EXPECT_EQ(Header(Call("GET", "/group/app", ""), "Location"), "/#/projects/1");
+  EXPECT_EQ(Call("GET", "/group/app/-/pipelines/x", "").body, r.body);  // Not a web URL: the UI.
   EXPECT_EQ(Call("POST", "/", "").status, 405);
 }
 
