@@ -220,7 +220,10 @@ void Service::Stop() {
     stopping_ = true;
     for (auto& [id, active] : active_) {
       active->cancel = true;
-      if (active->scheduler != nullptr) active->scheduler->Cancel();
+      if (active->scheduler != nullptr) {
+        active->recorder->Detach();
+        active->scheduler->Cancel();
+      }
     }
     cv_.notify_all();
     timer_cv_.notify_all();
@@ -333,6 +336,7 @@ Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
     std::lock_guard<std::mutex> lock(mu_);
     active->scheduler = &scheduler;
     active->recorder = &recorder;
+    if (stopping_) recorder.Detach();
     if (active->cancel || stopping_) scheduler.Cancel();
   }
   StatusOr<RunResult> result = scheduler.Run();

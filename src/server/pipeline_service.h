@@ -58,7 +58,11 @@ class PipelineService {
   // (runner_system_failure) or are retried when their retry:when allows;
   // pipelines still created/pending/running are queued again.
   virtual Status Start() = 0;
-  // Cancels what runs, waits for the workers. Called by the destructor too.
+  // Stops what runs (job processes are killed) and waits for the workers.
+  // The store is left as a crash leaves it — running jobs stay running,
+  // pipelines stay active — so that the next Start() treats them exactly as
+  // after a crash (failed with runner_system_failure or retried, pipelines
+  // resumed). Called by the destructor too.
   virtual void Stop() = 0;
 
   // Fetches the project's repository, resolves ref/sha, reads

@@ -518,6 +518,35 @@ c:
   EXPECT_EQ(all.at("c#0").status, CiStatus::kSuccess);
 }
 
+TEST_P(PipelineServiceTest, StopLeavesRunningJobsToTheNextStartLikeACrash) {
+  repo_.Write(".gitlab-ci.yml", R"(
+long:
+  script:
+    - if [ -e "$MARK" ]; then echo resumed; else touch "$MARK"; sleep 300; fi
+  retry:
+    max: 1
+    when: runner_system_failure
+)");
+  repo_.Commit("stop");
+  std::string mark = work_dir_ + "/mark";
+  CreatePipelineRequest request;
+  request.project_id = AddProject();
+  request.variables = {{"MARK", mark}};
+  auto created = service_->CreatePipeline(request);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(mark); }));
+  service_->Stop();
+  auto stopped = Jobs(created->id);
+  EXPECT_EQ(stopped.at("long").status, CiStatus::kRunning);  // Left as a crash leaves it.
+  OpenService(/*start=*/true);
+  EXPECT_EQ(WaitDone(created->id).status, CiStatus::kSuccess);
+  auto all = Jobs(created->id, /*include_retried=*/true);
+  EXPECT_EQ(all.at("long#0").status, CiStatus::kFailed);
+  EXPECT_EQ(all.at("long#0").failure_reason, "runner_system_failure");
+  EXPECT_EQ(all.at("long#1").status, CiStatus::kSuccess);
+  EXPECT_NE(Log(all.at("long#1").id).find("\nresumed\n"), std::string::npos);
+}
+
 TEST_P(PipelineServiceTest, DueScheduleCreatesAPipeline) {
   repo_.Write(".gitlab-ci.yml", R"(
 nightly:

@@ -80,6 +80,7 @@ std::optional<JobRecord> RunRecorder::Job(const std::string& name) const {
 
 StatusOr<CiStatus> RunRecorder::FinishComposite() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (detached_) return pipeline_status_;
   std::vector<StatusEntry> entries;
   for (const auto& [name, job] : jobs_) entries.push_back({job.status, job.allow_failure});
   CiStatus status = CompositeStatus(entries);
@@ -126,8 +127,14 @@ void RunRecorder::UpdatePipelineLocked(CiStatus job_status) {
   if (updated.ok()) pipeline_status_ = next;
 }
 
+void RunRecorder::Detach() {
+  std::lock_guard<std::mutex> lock(mu_);
+  detached_ = true;
+}
+
 void RunRecorder::OnJobUpdate(const JobRun& run) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (detached_) return;
   auto it = jobs_.find(run.job->name);
   if (it == jobs_.end()) {
     KeepError(Status::Error("job '" + run.job->name + "' is not in pipeline " +
@@ -151,7 +158,13 @@ void RunRecorder::OnJobUpdate(const JobRun& run) {
 
 void RunRecorder::Write(std::string_view job_name, std::string_view bytes) {
   if (next_ != nullptr) next_->Write(job_name, bytes);
-  int64_t id = JobId(std::string(job_name));
+  int64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (detached_) return;
+    auto it = jobs_.find(std::string(job_name));
+    if (it != jobs_.end()) id = it->second.id;
+  }
   Status s;
   if (id == 0) {
     s = Status::Error("log for unknown job '" + std::string(job_name) + "'");

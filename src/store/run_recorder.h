@@ -58,6 +58,11 @@ class RunRecorder : public RunObserver, public LogSink {
   void OnJobUpdate(const JobRun& run) override;
   void Write(std::string_view job_name, std::string_view bytes) override;
 
+  // From now on nothing more is written (status changes, log bytes): the
+  // store keeps the run as it is, as if the process had died here. For a
+  // server shutting down. Thread-safe.
+  void Detach();
+
   // Sets the pipeline's final status from the run's.
   Status Finish(const RunResult& result);
   // Sets the pipeline's status to GitLab's composite of its jobs' latest
@@ -87,6 +92,7 @@ class RunRecorder : public RunObserver, public LogSink {
   CiStatus pipeline_status_;               // Guarded by mu_.
   std::map<std::string, JobRecord> jobs_;  // By name; guarded by mu_.
   Status first_error_;                     // Guarded by mu_.
+  bool detached_ = false;                  // Guarded by mu_.
   LogListener on_log_;
   FinishedListener on_finished_;
 };
