@@ -112,6 +112,7 @@ async function apiCall(path, options = {}) {
   if (response.status === 401) {
     if (!location.hash.startsWith('#/login')) {
       token.clear();
+      document.getElementById('user-name').textContent = '';
       sessionStorage.setItem('slipway.after-login', location.hash);
       location.hash = '#/login';
     }
@@ -524,7 +525,8 @@ async function viewJob(projectId, jobId, anchor) {
   const stopPoll = poll(async () => {
     if (FINISHED.has(job.status) && ended) return;
     const fresh = await api(base);
-    if (JSON.stringify(fresh) !== JSON.stringify(job)) { job = fresh; renderHeader(); }
+    // A running job's duration grows without its JSON changing.
+    if (JSON.stringify(fresh) !== JSON.stringify(job) || !FINISHED.has(fresh.status)) { job = fresh; renderHeader(); }
   });
   const lineOf = (name) => { const m = /^L(\d+)$/.exec(name || ''); return m ? Number(m[1]) : 0; };
   view.highlightLine(lineOf(anchor));
@@ -585,12 +587,15 @@ async function showUser() {
   try {
     const user = await api('/user');
     document.getElementById('user-name').textContent = user.username || user.name || '';
+    // A read-only token sees no action buttons (the server would answer 403).
+    document.body.classList.toggle('read-only', user.role === 'read');
   } catch (_) { /* The view shows the error. */ }
 }
 
 document.getElementById('sign-out').addEventListener('click', () => {
   token.clear();
   projectCache.clear();
+  document.body.classList.remove('read-only');
   document.getElementById('user-name').textContent = '';
   location.hash = '#/login';
 });

@@ -122,6 +122,20 @@ await runTest('dashboard', async () => {
     await page.waitForSelector('.yaml-errors:not([hidden]) pre');
     check((await page.textContent('.yaml-errors pre')).trim().length > 0, 'the lint errors are shown');
 
+    // Signed in with a read-only token: the same pages without action buttons.
+    const reader = server.createToken('read');
+    await page.click('#sign-out');
+    await page.waitForSelector('form.login');
+    await page.fill('#token', reader);
+    await page.click('form.login button[type=submit]');
+    await page.waitForSelector('body.read-only');
+    await page.goto(`${server.base}/#/projects/${project.id}`);
+    await page.waitForSelector('tr[data-pipeline]');
+    check(!(await page.isVisible('details.run-pipeline')), 'no run form for a read token');
+    await page.locator('tr[data-pipeline]').last().locator('a').first().click();
+    await page.waitForSelector('.pipeline-header [data-status="success"]');
+    check(!(await page.isVisible('.job-actions button')), 'no job buttons for a read token');
+
     check(pageErrors.length === 0, `no errors in the page: ${pageErrors.join('; ')}`);
     console.log(`PASS: dashboard (project ${project.id}, ${lines} log lines)`);
   } catch (error) {
