@@ -59,8 +59,8 @@ function formatDuration(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '—';
   if (seconds < 10) return `${seconds.toFixed(1)} s`;
   seconds = Math.round(seconds);
-  const h_ = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-  return h_ ? `${h_}h ${m}m ${s}s` : m ? `${m}m ${String(s).padStart(2, '0')}s` : `${s} s`;
+  const hours = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  return hours ? `${hours}h ${m}m ${s}s` : m ? `${m}m ${String(s).padStart(2, '0')}s` : `${s} s`;
 }
 
 // GitLab's `duration`, or what can be derived from started/finished times.
@@ -148,15 +148,26 @@ async function apiAll(path) {
 }
 
 // Runs fn now and then every POLL_MS after it finishes, while the page is
-// visible. Returns a function that stops it.
+// visible. A failure (server gone, 500) is shown in the notice area until a
+// later call succeeds. Returns a function that stops it.
 function poll(fn) {
   let timer = 0;
   let stopped = false;
+  let failing = false;
   const tick = async () => {
     timer = 0;
     if (stopped) return;
     if (document.hidden) return;  // Resumed by visibilitychange.
-    try { await fn(); } catch (error) { if (!stopped) console.warn(error); }
+    try {
+      await fn();
+      if (failing && !stopped) notice('');
+      failing = false;
+    } catch (error) {
+      if (!stopped && error.status !== 401) {
+        failing = true;
+        notice(`Could not refresh: ${error.message}`);
+      }
+    }
     if (!stopped && !timer) timer = setTimeout(tick, POLL_MS);
   };
   const onVisible = () => { if (!document.hidden && !timer) tick(); };
