@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets (src/**/*_fuzz.cc) with clang, ASan and UBSan,
 # and runs each for a bounded time from a small seed corpus: the seeds below
 # plus the files committed under tests/fuzz/<target>/ (read, never written).
-# FUZZ_SECONDS (default 30) per target; FUZZ_BUILD_DIR (default build-fuzz).
+# FUZZ_SECONDS (default 30) per target; FUZZ_BUILD_DIR (default build-fuzz; a
+# directory already configured with SLIPWAY_FUZZ=ON is reused as it is).
 # Exit status is non-zero if a target fails to build or finds a crash, leak
 # or slow input; the failing input is left in $FUZZ_BUILD_DIR/artifacts/.
 set -euo pipefail
@@ -10,8 +11,12 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
 dir=${FUZZ_BUILD_DIR:-build-fuzz}
 
-CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSLIPWAY_FUZZ=ON -DSLIPWAY_TESTS=OFF >/dev/null
+# A tree already configured for fuzzing (scripts/test.sh's build-san, which
+# also builds the sanitized tests) is used as it is configured.
+if ! grep -qs '^SLIPWAY_FUZZ:BOOL=ON$' "$dir/CMakeCache.txt"; then
+  CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSLIPWAY_FUZZ=ON -DSLIPWAY_TESTS=OFF >/dev/null
+fi
 targets=()
 for src in $(find src -name '*_fuzz.cc' | sort); do
   targets+=("$(basename "$src" .cc)")
