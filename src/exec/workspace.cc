@@ -1,5 +1,7 @@
 #include "exec/workspace.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -48,6 +50,22 @@ Status SetUpGitDir(const std::string& common_dir, const std::string& commit,
     }
   }
   return CopyTree(JoinPath(common_dir, "refs"), JoinPath(git_dir, "refs"));
+}
+
+// Packs the refs of a snapshot's .git into packed-refs and removes the
+// directories that leaves empty: every job's workspace then gets one file for
+// all refs instead of a directory per namespace and a file per ref. Git reads
+// both forms alike; if packing fails, the loose refs stay and still work.
+void PackRefs(ProcessRunner* runner, const std::string& git_dir, const std::string& dir) {
+  if (!RunTool(runner, {"git", "--git-dir=" + git_dir, "pack-refs", "--all"}, dir).ok()) return;
+  std::string refs = JoinPath(git_dir, "refs");
+  StatusOr<std::vector<TreeEntry>> entries = ListTree(refs);
+  if (!entries.ok()) return;
+  // Children come after their parents: removing in reverse order empties a
+  // directory before it is tried. Non-empty ones stay (rmdir fails).
+  for (auto it = entries->rbegin(); it != entries->rend(); ++it) {
+    if (it->type == EntryType::kDirectory) (void)rmdir(JoinPath(refs, it->path).c_str());
+  }
 }
 
 std::string RefDirSuffix(const std::string& ref) {
@@ -132,6 +150,7 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
     }
   }
   if (!s.ok()) return s;
+  if (common.ok()) PackRefs(runner_, JoinPath(dir, ".git"), dir);
 
   StatusOr<std::vector<TreeEntry>> entries = ListTree(dir);
   if (!entries.ok()) return entries.status();

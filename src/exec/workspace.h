@@ -11,7 +11,8 @@
 //   - ref: the tree of that commit exactly as committed (git read-tree -u).
 //   - a `.git` directory that makes git commands inside jobs work like in a
 //     GitLab checkout: HEAD detached at the commit, the project's refs and
-//     packed-refs copied, objects shared read-only through
+//     packed-refs copied (and packed: loose refs go into packed-refs, so a
+//     workspace gets one file for them), objects shared read-only through
 //     objects/info/alternates (nothing is cloned), an index of the commit's
 //     tree (so `git status` shows the working tree's uncommitted changes).
 // Each job's workspace is then a copy of the snapshot written from its

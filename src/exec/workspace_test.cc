@@ -130,6 +130,28 @@ TEST_F(WorkspaceTest, RepositoryWithoutCommitsWorks) {
   EXPECT_EQ(Output(ws, {"git", "status", "--porcelain"}), "?? a.txt\n");
 }
 
+TEST_F(WorkspaceTest, RefsArePackedIntoOneFileAndResolveAsInTheProject) {
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir project && cd project && git init -q -b main
+    echo a > a.txt && git add -A && git commit -qm one && git tag v1 && git tag -a v2 -m two
+    git branch feature && git update-ref refs/remotes/origin/main HEAD
+  )"),
+            0);
+  ASSERT_NE(MakeWorkspace(), nullptr);
+  std::string ws = this->ws();
+  std::vector<std::string> list = {"git", "for-each-ref", "--format=%(refname) %(objectname)"};
+  EXPECT_EQ(Output(ws, list), Output(project(), list));
+  EXPECT_EQ(Output(ws, {"git", "rev-parse", "v2^{commit}"}),
+            Output(project(), {"git", "rev-parse", "v2^{commit}"}));
+  EXPECT_EQ(Output(ws, {"git", "describe", "--tags"}), "v2\n");
+  // One packed-refs file, and no directory per ref namespace.
+  EXPECT_TRUE(PathExists(ws + "/.git/packed-refs"));
+  EXPECT_EQ(Output(ws, {"ls", "-A", ".git/refs"}), "");
+  // Git still writes refs in a workspace.
+  EXPECT_EQ(Sh(ws, "git branch topic && git tag v3"), 0);
+  EXPECT_EQ(Output(ws, {"git", "rev-parse", "topic"}), Output(project(), {"git", "rev-parse", "main"}));
+}
+
 TEST_F(WorkspaceTest, SnapshotIsSharedWithinARun) {
   ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && echo a > a.txt"), 0);
   StatusOr<std::shared_ptr<const Snapshot>> first = factory_.GetSnapshot(project(), "", run_dir());
