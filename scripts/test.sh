@@ -10,6 +10,8 @@ bash scripts/install-deps.sh
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 jobs=$(nproc)
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/slipway-ccache}"
+# A clone in another directory reuses the cache (paths hashed relative to it).
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
 
 # The store tests also run against a PostgreSQL server on loopback.
 if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ]; then
