@@ -14,6 +14,7 @@
 #include <functional>
 #include <thread>
 
+#include "server/gitlab_json.h"
 #include "store/store_test_backend.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"
@@ -433,6 +434,54 @@ after:
   EXPECT_FALSE(service_->ArtifactsDir(jobs.at("build").id).empty());
   EXPECT_TRUE(std::filesystem::exists(service_->ArtifactsDir(jobs.at("build").id) + "/built.txt"));
   EXPECT_TRUE(service_->ArtifactsDir(jobs.at("after").id).empty());
+}
+
+// A job that fails with one of its allow_failure:exit_codes is a warning, in
+// the first run and in a run resumed from stored outcomes (the play below).
+TEST_P(PipelineServiceTest, AllowFailureExitCodesMakeAWarningAlsoAfterAResume) {
+  repo_.Write(".gitlab-ci.yml", R"(
+check:
+  script: exit $CODE
+  allow_failure:
+    exit_codes: [3]
+deploy:
+  stage: deploy
+  when: manual
+  allow_failure: false
+  script: echo deployed
+)");
+  repo_.Commit("exit codes");
+  CreatePipelineRequest request;
+  request.project_id = AddProject();
+  request.variables = {{"CODE", "3"}};
+  auto allowed = service_->CreatePipeline(request);
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_EQ(WaitDone(allowed->id).status, CiStatus::kManual);
+  auto jobs = Jobs(allowed->id);
+  EXPECT_EQ(jobs.at("check").status, CiStatus::kFailed);
+  EXPECT_EQ(jobs.at("check").exit_code, 3);
+  EXPECT_TRUE(jobs.at("check").allow_failure);
+  EXPECT_FALSE(jobs.at("deploy").allow_failure);
+  ASSERT_TRUE(service_->PlayJob(jobs.at("deploy").id).ok());
+  PipelineRecord done = WaitDone(allowed->id);
+  EXPECT_EQ(done.status, CiStatus::kSuccess);
+  jobs = Jobs(allowed->id);
+  EXPECT_EQ(jobs.at("check").status, CiStatus::kFailed);
+  EXPECT_EQ(jobs.at("deploy").status, CiStatus::kSuccess);
+  auto project = store_->GetProject(request.project_id);
+  ASSERT_TRUE(project.ok() && project->has_value());
+  nlohmann::json json = JobJson(jobs.at("check"), done, **project, {}, "http://localhost");
+  EXPECT_EQ(json["status"], "failed");
+  EXPECT_EQ(json["allow_failure"], true);
+
+  request.variables = {{"CODE", "4"}};
+  auto refused = service_->CreatePipeline(request);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(WaitDone(refused->id).status, CiStatus::kFailed);
+  jobs = Jobs(refused->id);
+  EXPECT_EQ(jobs.at("check").exit_code, 4);
+  EXPECT_FALSE(jobs.at("check").allow_failure);
+  EXPECT_EQ(jobs.at("deploy").status, CiStatus::kSkipped);
 }
 
 TEST_P(PipelineServiceTest, PlayAnOptionalManualJobWhileThePipelineRuns) {

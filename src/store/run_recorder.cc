@@ -108,6 +108,13 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   update.status = to;
   if (IsFinished(to)) update.exit_code = run.exit_code;
   if (to == CiStatus::kFailed) update.failure_reason = run.failure_reason;
+  // The scheduler knows the effective allow_failure once it queued the job:
+  // for a failed run it includes `allow_failure:exit_codes`, and a new
+  // attempt (a retry copies the row) starts again from the job's own value.
+  if (to == CiStatus::kPending || to == CiStatus::kRunning || to == CiStatus::kSuccess ||
+      to == CiStatus::kFailed) {
+    update.allow_failure = run.allow_failure;
+  }
   auto updated = store_->UpdateJob(job->id, update);
   KeepError(updated.status());
   if (!updated.ok()) return;

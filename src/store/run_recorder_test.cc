@@ -95,6 +95,39 @@ TEST_P(RunRecorderTest, RecordsStatusesRetriesAndLogsOfASchedulerRun) {
   EXPECT_EQ((*recorder)->JobId("flaky"), jobs->items[4].id);
 }
 
+TEST_P(RunRecorderTest, StoresAFailureAllowedByExitCodes) {
+  ProjectRecord project;
+  project.name = "app";
+  project.path_with_namespace = "group/app";
+  int64_t project_id = store_->CreateProject(project)->id;
+  Add("allowed", "test").allow_failure.exit_codes = {3};
+  Add("strict", "test").allow_failure.exit_codes = {3};
+  FakeExecutor executor;
+  executor.Fail("allowed", 3);
+  executor.Fail("strict", 4);
+
+  PipelineRecord draft;
+  draft.project_id = project_id;
+  auto recorder = RunRecorder::Start(store_.get(), draft, pipeline_);
+  ASSERT_TRUE(recorder.ok()) << recorder.status().message();
+  RealClock clock;
+  Scheduler scheduler(pipeline_, &executor, &clock, recorder->get(), recorder->get(),
+                      SchedulerOptions{});
+  ASSERT_TRUE(scheduler.Run().ok());
+  auto composite = (*recorder)->FinishComposite();
+  ASSERT_TRUE(composite.ok()) << composite.status().message();
+  EXPECT_EQ(*composite, CiStatus::kFailed);  // strict exited 4.
+
+  auto jobs = LatestJobRecords(store_.get(), (*recorder)->pipeline_id());
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].name, "allowed");
+  EXPECT_EQ((*jobs)[0].status, CiStatus::kFailed);
+  EXPECT_TRUE((*jobs)[0].allow_failure);
+  EXPECT_EQ((*jobs)[1].status, CiStatus::kFailed);
+  EXPECT_FALSE((*jobs)[1].allow_failure);
+}
+
 TEST_P(RunRecorderTest, KeepsTheFirstErrorForUnknownJobs) {
   PipelineRecord stored;
   stored.id = 77;

@@ -97,6 +97,9 @@ struct JobUpdate {
   std::optional<int> exit_code;
   std::optional<std::string> failure_reason;
   std::optional<std::string> runner;
+  // The effective allow_failure, e.g. true for a job that failed with one of
+  // its `allow_failure:exit_codes` (as JobRun::allow_failure).
+  std::optional<bool> allow_failure;
 };
 
 struct ArtifactRecord {

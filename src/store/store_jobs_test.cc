@@ -95,6 +95,34 @@ TEST_P(StoreJobsTest, StatusChangesFollowGitLabAndSetTimestamps) {
   EXPECT_EQ(missing.status().message(), "job 999 not found");
 }
 
+TEST_P(StoreJobsTest, AnUpdateCanSetTheEffectiveAllowFailure) {
+  std::vector<int64_t> ids = AddPipeline({"allowed", "strict"});
+  for (int64_t id : ids) {
+    Update(id, CiStatus::kPending);
+    Update(id, CiStatus::kRunning);
+  }
+  // allow_failure:exit_codes matched: failed, allowed to fail.
+  auto allowed = store_->UpdateJob(
+      ids[0], {.status = CiStatus::kFailed, .exit_code = 3, .allow_failure = true});
+  ASSERT_TRUE(allowed.ok()) << allowed.status().message();
+  EXPECT_TRUE(allowed->allow_failure);
+  // Left empty, the stored value stays.
+  Update(ids[1], CiStatus::kFailed);
+  auto stored = store_->ListJobs({.pipeline_id = pipeline_id_});
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->items.size(), 2u);
+  EXPECT_TRUE(stored->items[0].allow_failure);
+  EXPECT_EQ(stored->items[0].exit_code, 3);
+  EXPECT_FALSE(stored->items[1].allow_failure);
+  auto retry = store_->RetryJob(ids[0]);
+  ASSERT_TRUE(retry.ok()) << retry.status().message();
+  auto reset = store_->UpdateJob(retry->id, {.status = CiStatus::kPending, .allow_failure = false});
+  ASSERT_TRUE(reset.ok()) << reset.status().message();
+  auto got = store_->GetJob(retry->id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_FALSE((*got)->allow_failure);
+}
+
 TEST_P(StoreJobsTest, RetryCreatesANewAttemptAndHidesTheOldOne) {
   std::vector<int64_t> ids = AddPipeline({"build", "test"});
   Update(ids[0], CiStatus::kPending);
