@@ -61,12 +61,7 @@ std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagn
     variables.Merge(out.context.cli_variables);
     return variables;
   };
-  std::optional<Node> root = LoadConfig(load, diags);
-  if (!root) return std::nullopt;
-  std::optional<PipelineConfig> config = BuildPipelineConfig(*root, diags);
-  if (!config) return std::nullopt;
-  out.root = std::move(*root);
-  out.config = std::move(*config);
+  if (!LoadAndBuild(load, &out, diags)) return std::nullopt;
   return out;
 }
 

@@ -31,13 +31,18 @@ std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const st
   load.file = file;
   load.variables = out.context.predefined;
   load.variables.Merge(out.context.cli_variables);
-  std::optional<Node> root = LoadConfig(load, diags);
-  if (!root) return std::nullopt;
-  std::optional<PipelineConfig> config = BuildPipelineConfig(*root, diags);
-  if (!config) return std::nullopt;
-  out.root = std::move(*root);
-  out.config = std::move(*config);
+  if (!LoadAndBuild(load, &out, diags)) return std::nullopt;
   return out;
+}
+
+bool LoadAndBuild(const LoadOptions& load, LoadedPipeline* out, Diagnostics* diags) {
+  std::optional<Node> root = LoadConfig(load, diags);
+  if (!root) return false;
+  std::optional<PipelineConfig> config = BuildPipelineConfig(*root, diags);
+  if (!config) return false;
+  out->root = std::move(*root);
+  out->config = std::move(*config);
+  return true;
 }
 
 VariableList FinalJobVariables(const Job& job, int64_t job_id, const PipelineContext& context) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "config/loader.h"
 #include "config/node.h"
 #include "pipeline/instantiate.h"
 #include "pipeline/predefined.h"
@@ -41,6 +42,11 @@ struct LoadedPipeline {
 // there were errors. `slipway run` and the server load pipelines this way.
 std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const std::string& file,
                                                Diagnostics* diags);
+
+// The step both ways of loading share: loads with `load` and builds the
+// static model into out->root and out->config (out->context is left as it
+// is). False when there were errors (in diags).
+bool LoadAndBuild(const LoadOptions& load, LoadedPipeline* out, Diagnostics* diags);
 
 // The variables a created job runs with, in GitLab's precedence (lowest
 // first): pipeline predefined, the job's CI_JOB_* / CI_NODE_* /
