@@ -45,8 +45,14 @@ std::optional<ProjectRecord> LoadProject(ApiContext& ctx, HttpResponse* error);
 // The pipeline ctx.params[key] of project; 404 if it belongs to another.
 std::optional<PipelineRecord> LoadPipeline(ApiContext& ctx, const ProjectRecord& project,
                                            HttpResponse* error);
-std::optional<JobRecord> LoadJob(ApiContext& ctx, const ProjectRecord& project,
-                                 PipelineRecord* pipeline, HttpResponse* error);
+// The job ctx.params["job_id"] of the project ctx.params["id"], with its
+// pipeline; 404 if the job belongs to another project.
+struct LoadedJob {
+  ProjectRecord project;
+  PipelineRecord pipeline;
+  JobRecord job;
+};
+std::optional<LoadedJob> LoadJob(ApiContext& ctx, HttpResponse* error);
 // A boolean parameter as Grape reads one: true/false, 1/0, yes/no in any case;
 // nullopt for anything else.
 std::optional<bool> ParseBool(std::string text);

@@ -85,22 +85,21 @@ HttpResponse ListProjectJobs(ApiContext& ctx) { return ListJobsOf(ctx, false); }
 
 HttpResponse GetJob(ApiContext& ctx) {
   HttpResponse error;
-  auto project = LoadProject(ctx, &error);
-  if (!project) return error;
-  PipelineRecord pipeline;
-  auto job = LoadJob(ctx, *project, &pipeline, &error);
-  if (!job) return error;
+  auto loaded = LoadJob(ctx, &error);
+  if (!loaded) return error;
+  const ProjectRecord* project = &loaded->project;
+  PipelineRecord& pipeline = loaded->pipeline;
+  const JobRecord* job = &loaded->job;
   ctx.cacheable = IsFinished(job->status) && IsFinished(pipeline.status);
   return JsonOk(200, JobJsonFor(ctx, *job, pipeline, *project));
 }
 
 HttpResponse GetTrace(ApiContext& ctx) {
   HttpResponse error;
-  auto project = LoadProject(ctx, &error);
-  if (!project) return error;
-  PipelineRecord pipeline;
-  auto job = LoadJob(ctx, *project, &pipeline, &error);
-  if (!job) return error;
+  auto loaded = LoadJob(ctx, &error);
+  if (!loaded) return error;
+  PipelineRecord& pipeline = loaded->pipeline;
+  const JobRecord* job = &loaded->job;
   auto log = ctx.store->ReadLog(job->id, 0, ctx.max_trace_bytes);
   if (!log.ok()) return StoreError(log.status());
   ctx.cacheable = IsFinished(job->status) && IsFinished(pipeline.status);
@@ -109,11 +108,9 @@ HttpResponse GetTrace(ApiContext& ctx) {
 
 HttpResponse StreamTrace(ApiContext& ctx) {
   HttpResponse error;
-  auto project = LoadProject(ctx, &error);
-  if (!project) return error;
-  PipelineRecord pipeline;
-  auto job = LoadJob(ctx, *project, &pipeline, &error);
-  if (!job) return error;
+  auto loaded = LoadJob(ctx, &error);
+  if (!loaded) return error;
+  const JobRecord* job = &loaded->job;
   std::string offset_text = ctx.req.Query("offset").value_or(ctx.req.Header("last-event-id"));
   int64_t offset = 0;
   if (!offset_text.empty()) {
@@ -136,11 +133,11 @@ namespace {
 template <typename Action>
 HttpResponse JobAction(ApiContext& ctx, Action action) {
   HttpResponse error;
-  auto project = LoadProject(ctx, &error);
-  if (!project) return error;
-  PipelineRecord pipeline;
-  auto job = LoadJob(ctx, *project, &pipeline, &error);
-  if (!job) return error;
+  auto loaded = LoadJob(ctx, &error);
+  if (!loaded) return error;
+  const ProjectRecord* project = &loaded->project;
+  PipelineRecord& pipeline = loaded->pipeline;
+  const JobRecord* job = &loaded->job;
   if (ctx.service == nullptr) return ServiceUnavailable();
   StatusOr<JobRecord> result = action(job->id);
   if (!result.ok()) return JsonError(400, "400 Bad request - " + result.status().message());
@@ -168,11 +165,9 @@ namespace {
 // The artifacts directory of the job in ctx, or a 404.
 std::optional<std::filesystem::path> ArtifactsRoot(ApiContext& ctx, HttpResponse* error,
                                                    int64_t* job_id) {
-  auto project = LoadProject(ctx, error);
-  if (!project) return std::nullopt;
-  PipelineRecord pipeline;
-  auto job = LoadJob(ctx, *project, &pipeline, error);
-  if (!job) return std::nullopt;
+  auto loaded = LoadJob(ctx, error);
+  if (!loaded) return std::nullopt;
+  const JobRecord* job = &loaded->job;
   std::string dir = ctx.service != nullptr ? ctx.service->ArtifactsDir(job->id) : std::string();
   std::error_code ec;
   if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {

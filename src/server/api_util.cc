@@ -70,8 +70,10 @@ std::optional<PipelineRecord> LoadPipeline(ApiContext& ctx, const ProjectRecord&
   return std::move(**pipeline);
 }
 
-std::optional<JobRecord> LoadJob(ApiContext& ctx, const ProjectRecord& project,
-                                 PipelineRecord* pipeline_out, HttpResponse* error) {
+namespace {
+
+std::optional<JobRecord> LoadJobOf(ApiContext& ctx, const ProjectRecord& project,
+                                   PipelineRecord* pipeline_out, HttpResponse* error) {
   auto id = ParseId(ctx.params["job_id"]);
   if (!id) {
     *error = JsonError(404, "404 Job Not Found");
@@ -97,6 +99,19 @@ std::optional<JobRecord> LoadJob(ApiContext& ctx, const ProjectRecord& project,
   }
   *pipeline_out = std::move(**pipeline);
   return std::move(**job);
+}
+
+}  // namespace
+
+std::optional<LoadedJob> LoadJob(ApiContext& ctx, HttpResponse* error) {
+  auto project = LoadProject(ctx, error);
+  if (!project) return std::nullopt;
+  LoadedJob loaded;
+  auto job = LoadJobOf(ctx, *project, &loaded.pipeline, error);
+  if (!job) return std::nullopt;
+  loaded.project = std::move(*project);
+  loaded.job = std::move(*job);
+  return loaded;
 }
 
 namespace {
