@@ -22,6 +22,7 @@ std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagn
   ContextOptions context;
   context.predefined.project_dir = options.project_dir;
   context.predefined.config_path = options.file;
+  context.predefined.revision = options.ref;
   for (const std::string& kv : options.variables) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

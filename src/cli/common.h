@@ -21,6 +21,9 @@ struct PipelineOptions {
   std::string project_dir = ".";
   std::string file = ".gitlab-ci.yml";
   std::vector<std::string> variables;  // KEY=VALUE
+  // A revision: load and describe that commit instead of the working tree
+  // (`slipway run --ref`). Empty: the working tree and HEAD.
+  std::string ref;
 };
 
 // Adds -C DIR, -f FILE and --variable KEY=VALUE to cmd.

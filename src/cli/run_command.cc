@@ -20,7 +20,9 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   AddPipelineOptions(cmd, options.get());
   cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)");
   cmd->add_option("--report", front->report, "Write the JSON report to FILE");
-  cmd->add_option("--ref", front->ref, "Run this commit exactly as committed");
+  cmd->add_option("--ref", options->ref,
+                  "Run this commit (branch, tag or SHA) exactly as committed: its files, "
+                  "its pipeline file and CI_COMMIT_* variables");
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need");
   cmd->callback([options, front, exit_code] {
     Diagnostics diags;
@@ -37,6 +39,9 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       *exit_code = kExitSuccess;
       return;
     }
+    // The workspaces get the very commit the pipeline was read from and its
+    // variables describe, even if the branch moves meanwhile.
+    front->ref = loaded->context.commit;
     front->terminal = isatty(STDOUT_FILENO) == 1;
     ShellExecutor executor;
     RealClock clock;

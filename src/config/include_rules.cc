@@ -13,7 +13,7 @@ const Node* ExistsPatterns(const Node& exists) {
   return exists.IsMap() ? exists.Find("paths") : &exists;
 }
 
-std::optional<bool> AnyFileExists(const Node& exists, const std::string& project_dir,
+std::optional<bool> AnyFileExists(const Node& exists, const SourceTree& tree,
                                   const VariableList& variables, Diagnostics* diags) {
   const Node* patterns = ExistsPatterns(exists);
   if (patterns == nullptr || !patterns->IsSequence()) {
@@ -29,14 +29,14 @@ std::optional<bool> AnyFileExists(const Node& exists, const std::string& project
     // stay as written.
     std::string expanded = ExpandExistingVariables(pattern.scalar, variables);
     while (!expanded.empty() && expanded.front() == '/') expanded.erase(expanded.begin());
-    StatusOr<std::vector<std::string>> found = FindFiles(project_dir, expanded);
+    StatusOr<std::vector<std::string>> found = tree.Find(expanded, GlobSyntax::kFnmatch);
     if (found.ok() && !found->empty()) return true;
   }
   return false;
 }
 
 // Whether every clause of rule holds; nullopt after an error.
-std::optional<bool> RuleMatches(const Node& rule, const std::string& project_dir,
+std::optional<bool> RuleMatches(const Node& rule, const SourceTree& tree,
                                 const VariableList& variables, Diagnostics* diags) {
   for (const MapEntry& clause : rule.entries) {
     if (clause.key == "if") {
@@ -52,7 +52,7 @@ std::optional<bool> RuleMatches(const Node& rule, const std::string& project_dir
       }
       if (!expression->Evaluate(variables)) return false;
     } else if (clause.key == "exists") {
-      std::optional<bool> exists = AnyFileExists(clause.value, project_dir, variables, diags);
+      std::optional<bool> exists = AnyFileExists(clause.value, tree, variables, diags);
       if (!exists || !*exists) return exists;
     } else if (clause.key != "changes" && clause.key != "when") {
       diags->Error(clause.key_mark, "include:rules:rule config contains unknown keys: " +
@@ -65,7 +65,7 @@ std::optional<bool> RuleMatches(const Node& rule, const std::string& project_dir
 
 }  // namespace
 
-std::optional<bool> EvaluateIncludeRules(const Node* rules, const std::string& project_dir,
+std::optional<bool> EvaluateIncludeRules(const Node* rules, const SourceTree& tree,
                                          const VariableList& variables, Diagnostics* diags) {
   if (rules == nullptr || rules->IsNull()) return true;
   if (!rules->IsSequence()) {
@@ -84,7 +84,7 @@ std::optional<bool> EvaluateIncludeRules(const Node* rules, const std::string& p
                                    (when->IsScalar() ? when->scalar : when->TypeName()));
       return std::nullopt;
     }
-    std::optional<bool> matches = RuleMatches(rule, project_dir, variables, diags);
+    std::optional<bool> matches = RuleMatches(rule, tree, variables, diags);
     if (!matches) return std::nullopt;
     if (*matches) return when == nullptr || when->scalar != "never";
   }

@@ -8,6 +8,7 @@
 #include "config/node.h"
 #include "pipeline/variables.h"
 #include "util/diagnostic.h"
+#include "util/source_tree.h"
 
 namespace slipway {
 
@@ -20,7 +21,7 @@ namespace slipway {
 // against the files under project_dir; true when any file matches), `changes` (always true: a local run has no push to
 // compare with, which is also what GitLab does without a diff base).
 // Returns nullopt after reporting a malformed rule.
-std::optional<bool> EvaluateIncludeRules(const Node* rules, const std::string& project_dir,
+std::optional<bool> EvaluateIncludeRules(const Node* rules, const SourceTree& tree,
                                          const VariableList& variables, Diagnostics* diags);
 
 }  // namespace slipway

@@ -2,11 +2,7 @@
 // merge, and !reference resolution.
 #include "config/loader.h"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "config/deep_merge.h"
@@ -15,6 +11,7 @@
 #include "config/reference.h"
 #include "pipeline/extends.h"
 #include "util/glob.h"
+#include "util/source_tree.h"
 
 namespace slipway {
 namespace {
@@ -42,22 +39,6 @@ bool HasYamlExtension(std::string_view path) {
   return false;
 }
 
-std::optional<std::string> ReadFile(const fs::path& path, std::string* error) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    *error = fs::exists(path, ec) ? "not a regular file" : "no such file";
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // How the include names what slipway cannot fetch, in the form
 // `type:location` (for project includes `project:path:file@ref`).
 std::string DescribeRemote(const Node& entry, std::string_view type) {
@@ -74,23 +55,27 @@ std::string DescribeRemote(const Node& entry, std::string_view type) {
 
 class Loader {
  public:
-  Loader(const LoadOptions& options, Diagnostics* diags) : options_(options), diags_(diags) {}
+  Loader(const LoadOptions& options, Diagnostics* diags)
+      : options_(options),
+        diags_(diags),
+        tree_(options.commit.empty()
+                  ? SourceTree::WorkTree(options.project_dir)
+                  : SourceTree::AtCommit(options.project_dir, options.commit,
+                                         options.commit_label.empty() ? options.commit
+                                                                      : options.commit_label)) {}
 
   std::optional<Node> LoadRoot() {
-    fs::path path = fs::path(options_.file).is_absolute()
-                        ? fs::path(options_.file)
-                        : fs::path(options_.project_dir) / options_.file;
-    Mark mark{options_.file, 0, 0};
-    std::string error;
-    std::optional<std::string> text = ReadFile(path, &error);
-    if (!text) {
-      diags_->Error(mark, "cannot read the pipeline file: " + error);
+    std::string name = tree_.Name(options_.file);
+    Mark mark{name, 0, 0};
+    StatusOr<std::string> text = tree_.Read(options_.file);
+    if (!text.ok()) {
+      diags_->Error(mark, "cannot read the pipeline file: " + text.status().message());
       return std::nullopt;
     }
-    std::optional<Node> content = Parse(*text, options_.file, &options_.inputs, mark, "");
+    std::optional<Node> content = Parse(*text, name, &options_.inputs, mark, "");
     if (!content) return std::nullopt;
     if (content->IsNull() || (content->IsMap() && content->entries.empty())) {
-      diags_->Error(mark, "Please provide content of " + options_.file);
+      diags_->Error(mark, "Please provide content of " + name);
       return std::nullopt;
     }
     if (!content->IsMap()) {
@@ -187,7 +172,7 @@ class Loader {
     std::optional<bool> allowed =
         entry.Find("rules") == nullptr
             ? std::optional<bool>(true)
-            : EvaluateIncludeRules(entry.Find("rules"), options_.project_dir, Variables(), diags_);
+            : EvaluateIncludeRules(entry.Find("rules"), tree_, Variables(), diags_);
     if (!allowed) return false;
     if (!*allowed) return true;
     if (types[0] != "local") {
@@ -238,8 +223,7 @@ class Loader {
     if (path.find('*') == std::string::npos) return IncludeFile(path, inputs, mark, merged);
     // GitLab turns each match into a plain `{local: path}`: inputs given
     // next to a wildcard do not reach the matched files.
-    StatusOr<std::vector<std::string>> matches =
-        FindFiles(options_.project_dir, path, GlobSyntax::kIncludeWildcard);
+    StatusOr<std::vector<std::string>> matches = tree_.Find(path, GlobSyntax::kIncludeWildcard);
     if (!matches.ok()) {
       diags_->Error(mark, matches.status().message());
       return false;
@@ -265,24 +249,22 @@ class Loader {
       return false;
     }
     fs::path normal = fs::path(path).lexically_normal();
-    std::string error;
-    std::optional<std::string> text;
-    if (!normal.empty() && *normal.begin() != "..") {
-      text = ReadFile(fs::path(options_.project_dir) / normal, &error);
-    }
-    if (!text) {
-      diags_->Error(mark, "Local file `" + path + "` does not exist!");
+    std::string name = tree_.Name(path);
+    StatusOr<std::string> text = Status::Error("outside the project");
+    if (!normal.empty() && *normal.begin() != "..") text = tree_.Read(normal.generic_string());
+    if (!text.ok()) {
+      diags_->Error(mark, "Local file `" + name + "` does not exist!");
       return false;
     }
     if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
-      diags_->Error(mark, "Local file `" + path + "` is empty!");
+      diags_->Error(mark, "Local file `" + name + "` is empty!");
       return false;
     }
-    std::string prefix = "`" + path + "`: ";
-    std::optional<Node> content = Parse(*text, path, inputs, mark, prefix);
+    std::string prefix = "`" + name + "`: ";
+    std::optional<Node> content = Parse(*text, name, inputs, mark, prefix);
     if (!content) return false;
     if (!content->IsMap()) {
-      diags_->Error(mark, "Included file `" + path + "` does not have valid YAML syntax!");
+      diags_->Error(mark, "Included file `" + name + "` does not have valid YAML syntax!");
       return false;
     }
     std::optional<Node> expanded = ExpandIncludes(std::move(*content));
@@ -293,6 +275,7 @@ class Loader {
 
   const LoadOptions& options_;
   Diagnostics* diags_;
+  SourceTree tree_;  // Where files are read: disk or options_.commit.
   std::optional<VariableList> lazy_;
   int include_count_ = 0;
   bool limit_reached_ = false;

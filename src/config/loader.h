@@ -35,6 +35,12 @@ struct LoadOptions {
   // Pipeline inputs for the root file's `spec:inputs` header: a map from
   // input name to value, or null to use the defaults.
   Node inputs;
+  // A commit id: read the root file, local includes and the files
+  // include:rules:exists looks for from this commit of the repository at
+  // project_dir instead of the disk (`slipway run --ref`). Messages then name
+  // files `<commit_label>:<path>`.
+  std::string commit;
+  std::string commit_label;
 };
 
 // GitLab's limit on included files per pipeline (each inclusion counts, also

@@ -40,6 +40,7 @@ RuleContext MakeRuleContext(const PipelineContext& context, const Facts& facts,
   RuleContext rc;
   rc.cache = cache;
   rc.project_dir = context.project_dir;
+  rc.commit = context.commit;
   rc.variables = vars;
   rc.changed_files = &context.changed_files;
   rc.ref = facts.ref;

@@ -16,6 +16,11 @@ namespace slipway {
 
 struct PipelineContext {
   std::string project_dir = ".";
+  // The commit id the pipeline is for when it is not the working tree
+  // (`slipway run --ref REV`), and REV as the user wrote it: the pipeline
+  // file, its includes and rules:exists are read from that commit.
+  std::string commit;
+  std::string commit_label;
   VariableList predefined;     // CI_* variables (see predefined.h).
   VariableList cli_variables;  // --variable KEY=VALUE; highest precedence.
   // Files changed by this pipeline relative to its compare target, for

@@ -9,13 +9,17 @@ namespace slipway {
 StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options) {
   PipelineContext context;
   context.project_dir = options.predefined.project_dir;
-  StatusOr<VariableList> predefined = PredefinedVariables(options.predefined);
-  if (!predefined.ok()) return predefined.status();
-  context.predefined = *std::move(predefined);
+  StatusOr<RepositoryInfo> repo = ReadRepositoryInfo(options.predefined);
+  if (!repo.ok()) return repo.status();
+  context.predefined = PredefinedVariablesFor(*repo, options.predefined);
+  if (!options.predefined.revision.empty()) {
+    context.commit = repo->sha;
+    context.commit_label = options.predefined.revision;
+  }
   context.cli_variables = options.cli_variables;
   if (options.changes_since) {
-    StatusOr<std::vector<std::string>> files =
-        ChangedFilesSince(options.predefined.project_dir, *options.changes_since);
+    StatusOr<std::vector<std::string>> files = ChangedFilesSince(
+        options.predefined.project_dir, *options.changes_since, context.commit);
     if (!files.ok()) return files.status();
     context.changed_files = *std::move(files);
   }
@@ -29,6 +33,8 @@ std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const st
   LoadOptions load;
   load.project_dir = out.context.project_dir;
   load.file = file;
+  load.commit = out.context.commit;
+  load.commit_label = out.context.commit_label;
   load.variables = out.context.predefined;
   load.variables.Merge(out.context.cli_variables);
   if (!LoadAndBuild(load, &out, diags)) return std::nullopt;

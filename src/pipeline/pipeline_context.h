@@ -26,8 +26,10 @@ struct ContextOptions {
 };
 
 // Reads the repository once: predefined variables and, with changes_since,
-// the changed files. Errors when project_dir is missing or changes_since
-// names no commit.
+// the changed files. With predefined.revision, all of it describes that
+// commit, and context.commit / commit_label are set so the pipeline file is
+// read from it too. Errors when project_dir is missing, or changes_since or
+// the revision names no commit.
 StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options);
 
 struct LoadedPipeline {
@@ -36,7 +38,8 @@ struct LoadedPipeline {
   PipelineContext context;  // Predefined and --variable values.
 };
 
-// Loads `file` (relative to context.project_dir) and its includes and builds
+// Loads `file` (relative to context.project_dir; from context.commit when it
+// is set) and its includes and builds
 // the static model; the context's predefined and CLI variables are visible
 // to include:rules. Diagnostics (warnings too) go to diags; nullopt when
 // there were errors. `slipway run` and the server load pipelines this way.

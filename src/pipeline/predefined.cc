@@ -103,12 +103,40 @@ std::string DetectDefaultBranch(const std::string& dir,
   return "main";
 }
 
-// Decides the ref a pipeline for HEAD belongs to. An attached HEAD is its
-// branch. A detached HEAD (as in a CI checkout) takes a local branch at that
-// commit, else a tag at it, else a remote-tracking branch at it, else the
-// short SHA as a branch name.
-void DetectRef(const std::string& dir, RepositoryInfo* info) {
-  if (auto branch = Git(dir, {"symbolic-ref", "--quiet", "--short", "HEAD"})) {
+// The branch or tag a revision names by itself: `main`, `refs/heads/main`,
+// `origin/main` (a remote-tracking branch is that branch) or `v1.0`, with
+// git's precedence when a name is both a tag and a branch. False for
+// anything else (a SHA, `HEAD~1`, a detached HEAD).
+bool NamedRef(const std::string& dir, const std::string& revision, RepositoryInfo* info) {
+  auto full = Git(dir, {"rev-parse", "--verify", "--quiet", "--symbolic-full-name",
+                        "--end-of-options", revision});
+  if (!full) return false;
+  std::string_view name = *full;
+  if (name.starts_with("refs/heads/")) {
+    info->ref = name.substr(11);
+  } else if (name.starts_with("refs/tags/")) {
+    info->ref = name.substr(10);
+    info->is_tag = true;
+  } else if (name.starts_with("refs/remotes/") &&
+             name.find('/', 13) != std::string_view::npos) {
+    std::string_view branch = name.substr(name.find('/', 13) + 1);
+    if (branch == "HEAD") return false;
+    info->ref = branch;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Decides the ref a pipeline for HEAD (or options.revision) belongs to. A
+// revision that names a branch or tag is that ref, and an attached HEAD is
+// its branch. Otherwise (a detached HEAD, as in a CI checkout, or a revision
+// such as a SHA) a local branch at the commit is taken, else a tag at it,
+// else a remote-tracking branch at it, else the short SHA as a branch name.
+void DetectRef(const std::string& dir, const std::string& revision, RepositoryInfo* info) {
+  if (!revision.empty()) {
+    if (NamedRef(dir, revision, info)) return;
+  } else if (auto branch = Git(dir, {"symbolic-ref", "--quiet", "--short", "HEAD"})) {
     info->ref = *branch;
     return;
   }
@@ -117,7 +145,8 @@ void DetectRef(const std::string& dir, RepositoryInfo* info) {
     return;
   }
   auto first_ref = [&](const char* prefix) -> std::optional<std::string> {
-    auto refs = Git(dir, {"for-each-ref", "--points-at", "HEAD", "--format=%(refname)", prefix});
+    auto refs =
+        Git(dir, {"for-each-ref", "--points-at", info->sha, "--format=%(refname)", prefix});
     if (!refs) return std::nullopt;
     std::vector<std::string> lines = Lines(*refs);
     std::string wanted = std::string(prefix) + "/" + info->default_branch;
@@ -140,6 +169,16 @@ void DetectRef(const std::string& dir, RepositoryInfo* info) {
   } else {
     info->ref = info->sha.substr(0, 8);
   }
+}
+
+// The message of the annotated tag `name`; empty for a lightweight tag or
+// one that does not exist here.
+std::string TagMessage(const std::string& dir, const std::string& name) {
+  auto out = Git(dir, {"for-each-ref", "--format=%(objecttype)%00%(contents)", "refs/tags/" + name});
+  if (!out || !out->starts_with(std::string("tag") + '\0')) return "";
+  std::string message = out->substr(4);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return message;
 }
 
 // GitLab writes UTC timestamps as "2022-01-31T16:47:55Z".
@@ -239,6 +278,15 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
       info.sha = lines[1];
     }
   }
+  if (!options.revision.empty()) {
+    if (!info.is_git) {
+      return Status::Error("--ref " + options.revision + ": " + dir + " is not a git repository");
+    }
+    StatusOr<std::string> sha = ResolveCommit(dir, options.revision);
+    if (!sha.ok()) return Status::Error("--ref " + options.revision + ": not a commit in " + dir);
+    info.has_commit = true;
+    info.sha = *sha;
+  }
   std::map<std::string, std::string> config;
   if (info.is_git) config = ReadGitConfig(dir);
   if (options.default_branch) {
@@ -249,7 +297,7 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
   if (info.is_git) {
     if (info.has_commit) {
       // One call, fields separated by NUL: author, date, message.
-      if (auto log = Git(dir, {"log", "-1", "--format=%an <%ae>%x00%ct%x00%B", "HEAD"})) {
+      if (auto log = Git(dir, {"log", "-1", "--format=%an <%ae>%x00%ct%x00%B", info.sha})) {
         size_t a = log->find('\0');
         size_t b = a == std::string::npos ? a : log->find('\0', a + 1);
         if (b != std::string::npos) {
@@ -260,7 +308,7 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
         }
       }
     }
-    DetectRef(dir, &info);
+    DetectRef(dir, options.revision, &info);
     info.origin_url = ConfigValue(config, "remote.origin.url");
     info.user_name = ConfigValue(config, "user.name");
     info.user_email = ConfigValue(config, "user.email");
@@ -274,6 +322,7 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
     info.ref = *options.branch;
     info.is_tag = false;
   }
+  if (info.is_tag && info.is_git) info.tag_message = TagMessage(dir, info.ref);
   if (info.user_name.empty() && !info.author.empty()) {
     size_t lt = info.author.find(" <");
     info.user_name = info.author.substr(0, lt);
@@ -345,7 +394,7 @@ VariableList PredefinedVariablesFor(const RepositoryInfo& repo, const Predefined
   v.Set("CI_COMMIT_REF_SLUG", Slugify(repo.ref));
   if (repo.is_tag) {
     v.Set("CI_COMMIT_TAG", repo.ref);
-    v.Set("CI_COMMIT_TAG_MESSAGE", "");
+    v.Set("CI_COMMIT_TAG_MESSAGE", repo.tag_message);
   } else {
     v.Set("CI_COMMIT_BRANCH", repo.ref);
   }

@@ -24,6 +24,10 @@ struct PredefinedOptions {
   std::optional<std::string> branch;
   std::optional<std::string> tag;
   std::optional<std::string> default_branch;  // Overrides the detection.
+  // A revision (`slipway run --ref REV`): describe the commit it names
+  // instead of HEAD; a branch or tag name also sets the ref (see
+  // docs/variables.md). Empty: HEAD.
+  std::string revision;
   int64_t pipeline_id = 1;
   int64_t pipeline_iid = 1;
   std::string created_at;  // ISO 8601 UTC, e.g. "2026-01-02T03:04:05Z"; empty: now.
@@ -36,6 +40,7 @@ struct RepositoryInfo {
   std::string sha;           // 40 hex digits; zeros without a commit.
   std::string ref;           // Branch or tag name (CI_COMMIT_REF_NAME).
   bool is_tag = false;
+  std::string tag_message;   // An annotated tag's message; empty otherwise.
   std::string default_branch;
   std::string message;       // Full commit message, trailing newlines removed.
   std::string author;        // "Name <email>".
@@ -51,7 +56,8 @@ Status CheckProjectDirectory(const std::string& project_dir);
 
 // Reads RepositoryInfo with git. Never fails for a directory that exists:
 // without git, or without commits, the fields get documented defaults.
-// Errors when project_dir does not exist.
+// Errors when project_dir does not exist, and when options.revision is set
+// but names no commit ("--ref REV: ...").
 StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options);
 
 // The pipeline-level predefined variables, in the order docs/variables.md

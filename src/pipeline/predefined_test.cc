@@ -138,6 +138,107 @@ TEST(PredefinedTest, TagOptionMakesATagPipelineOnABranch) {
   EXPECT_EQ(Get(v, "CI_PIPELINE_ID"), "42");
 }
 
+// `slipway run --ref REV`: everything describes REV's commit, not HEAD.
+VariableList AtRevision(const std::string& dir, const std::string& revision) {
+  PredefinedOptions options;
+  options.revision = revision;
+  return Predefined(dir, options);
+}
+
+TEST(PredefinedTest, RevisionNamingABranchIsABranchPipelineForItsTip) {
+  TestRepo repo;
+  repo.Commit("on main");
+  repo.Git({"checkout", "-q", "-b", "feature/x"});
+  std::string tip = repo.Commit("Feature work\n\nin detail\n");
+  repo.Git({"checkout", "-q", "main"});
+  repo.Commit("later on main");
+  for (const char* revision : {"feature/x", "refs/heads/feature/x"}) {
+    VariableList v = AtRevision(repo.dir(), revision);
+    EXPECT_EQ(Get(v, "CI_COMMIT_SHA"), tip) << revision;
+    EXPECT_EQ(Get(v, "CI_COMMIT_SHORT_SHA"), tip.substr(0, 8));
+    EXPECT_EQ(Get(v, "CI_COMMIT_BRANCH"), "feature/x");
+    EXPECT_EQ(Get(v, "CI_COMMIT_REF_NAME"), "feature/x");
+    EXPECT_EQ(Get(v, "CI_COMMIT_REF_SLUG"), "feature-x");
+    EXPECT_EQ(Get(v, "CI_COMMIT_TAG"), "<unset>");
+    EXPECT_EQ(Get(v, "CI_COMMIT_REF_PROTECTED"), "false");
+    EXPECT_EQ(Get(v, "CI_COMMIT_MESSAGE"), "Feature work\n\nin detail");
+    EXPECT_EQ(Get(v, "CI_COMMIT_TITLE"), "Feature work");
+    EXPECT_EQ(Get(v, "CI_COMMIT_DESCRIPTION"), "\nin detail");
+  }
+}
+
+TEST(PredefinedTest, RevisionNamingATagIsATagPipelineWithTheTagMessage) {
+  TestRepo repo;
+  std::string first = repo.Commit("first");
+  repo.Git({"tag", "-a", "-m", "Release 1.0\n\nnotes", "v1.0"});
+  repo.Git({"tag", "light", first});
+  repo.Commit("second");
+  VariableList v = AtRevision(repo.dir(), "v1.0");
+  EXPECT_EQ(Get(v, "CI_COMMIT_SHA"), first);
+  EXPECT_EQ(Get(v, "CI_COMMIT_TAG"), "v1.0");
+  EXPECT_EQ(Get(v, "CI_COMMIT_TAG_MESSAGE"), "Release 1.0\n\nnotes");
+  EXPECT_EQ(Get(v, "CI_COMMIT_REF_NAME"), "v1.0");
+  EXPECT_EQ(Get(v, "CI_COMMIT_BRANCH"), "<unset>");
+  EXPECT_EQ(Get(v, "CI_COMMIT_MESSAGE"), "first");
+  // A lightweight tag has no message of its own (not the commit's).
+  v = AtRevision(repo.dir(), "light");
+  EXPECT_EQ(Get(v, "CI_COMMIT_TAG"), "light");
+  EXPECT_EQ(Get(v, "CI_COMMIT_TAG_MESSAGE"), "");
+}
+
+TEST(PredefinedTest, RevisionNamingARemoteBranchIsThatBranch) {
+  TestRepo repo;
+  std::string sha = repo.Commit("first");
+  repo.Git({"update-ref", "refs/remotes/origin/release", sha});
+  repo.Commit("second");
+  VariableList v = AtRevision(repo.dir(), "origin/release");
+  EXPECT_EQ(Get(v, "CI_COMMIT_SHA"), sha);
+  EXPECT_EQ(Get(v, "CI_COMMIT_BRANCH"), "release");
+}
+
+TEST(PredefinedTest, RevisionThatIsACommitTakesARefPointingAtIt) {
+  TestRepo repo;
+  std::string first = repo.Commit("first");
+  repo.Git({"tag", "v1", first});
+  std::string second = repo.Commit("second");
+  std::string third = repo.Commit("third");
+  // A tag at the commit: a tag pipeline, as for a detached HEAD.
+  VariableList v = AtRevision(repo.dir(), first);
+  EXPECT_EQ(Get(v, "CI_COMMIT_SHA"), first);
+  EXPECT_EQ(Get(v, "CI_COMMIT_TAG"), "v1");
+  // A branch tip: that branch (HEAD~0 is no name, but main points at it).
+  v = AtRevision(repo.dir(), "HEAD~0");
+  EXPECT_EQ(Get(v, "CI_COMMIT_SHA"), third);
+  EXPECT_EQ(Get(v, "CI_COMMIT_BRANCH"), "main");
+  // No ref at it: the short SHA stands in as the branch name.
+  v = AtRevision(repo.dir(), second.substr(0, 12));
+  EXPECT_EQ(Get(v, "CI_COMMIT_SHA"), second);
+  EXPECT_EQ(Get(v, "CI_COMMIT_BRANCH"), second.substr(0, 8));
+  EXPECT_EQ(Get(v, "CI_COMMIT_TAG"), "<unset>");
+  EXPECT_EQ(Get(v, "CI_COMMIT_MESSAGE"), "second");
+}
+
+TEST(PredefinedTest, RevisionThatNamesNoCommitIsAnError) {
+  TestRepo repo;
+  repo.Commit("first");
+  for (const char* revision : {"no-such-branch", "--upload-pack=x"}) {
+    PredefinedOptions options;
+    options.project_dir = repo.dir();
+    options.revision = revision;
+    StatusOr<RepositoryInfo> info = ReadRepositoryInfo(options);
+    ASSERT_FALSE(info.ok());
+    EXPECT_EQ(info.status().message(),
+              std::string("--ref ") + revision + ": not a commit in " + repo.dir());
+  }
+  TestRepo plain(/*init=*/false);
+  PredefinedOptions options;
+  options.project_dir = plain.dir();
+  options.revision = "main";
+  StatusOr<RepositoryInfo> info = ReadRepositoryInfo(options);
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.status().message(), "--ref main: " + plain.dir() + " is not a git repository");
+}
+
 TEST(PredefinedTest, RepositoryWithoutCommits) {
   TestRepo repo(/*init=*/true, "trunk");
   VariableList v = Predefined(repo.dir());

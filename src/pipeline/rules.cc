@@ -54,7 +54,7 @@ StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) 
     RuleCache& cache = CacheOf(context);
     auto it = cache.changed_since.find(ref);
     if (it == cache.changed_since.end()) {
-      StatusOr<std::vector<std::string>> files = ChangedFilesSince(context.project_dir, ref);
+      StatusOr<std::vector<std::string>> files = ChangedFilesSince(context.project_dir, ref, context.commit);
       std::optional<std::vector<std::string>> entry;
       if (files.ok()) entry = *std::move(files);
       it = cache.changed_since.emplace(ref, std::move(entry)).first;
@@ -67,14 +67,17 @@ StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) 
   return AnyPathMatches(changes.paths, *files, vars);
 }
 
-// The files `exists` looks at. In a git work tree: tracked and untracked
-// files that are not ignored (GitLab looks at the commit's files; ignored
-// build output is not part of it). Elsewhere: every file below the project.
+// The files `exists` looks at: a given commit's. In a git work tree:
+// tracked and untracked files that are not ignored (GitLab looks at the
+// commit's files; ignored build output is not part of it). Elsewhere: every
+// file below the project.
 const std::vector<std::string>& ProjectFiles(const RuleContext& context) {
   RuleCache& cache = CacheOf(context);
   if (cache.project_files) return *cache.project_files;
-  StatusOr<std::vector<std::string>> files = ListWorkTreeFiles(context.project_dir);
-  if (!files.ok()) files = ListFiles(context.project_dir);
+  StatusOr<std::vector<std::string>> files =
+      context.commit.empty() ? ListWorkTreeFiles(context.project_dir)
+                             : ListCommitFiles(context.project_dir, context.commit);
+  if (!files.ok() && context.commit.empty()) files = ListFiles(context.project_dir);
   // An unreadable project leaves the list empty: nothing exists.
   cache.project_files = files.ok() ? *std::move(files) : std::vector<std::string>{};
   return *cache.project_files;

@@ -30,6 +30,9 @@ struct RuleCache {
 struct RuleContext {
   // Root for `exists` patterns and `changes:compare_to` diffs.
   std::string project_dir = ".";
+  // The commit id the pipeline runs (`slipway run --ref`): `exists` looks at
+  // its files and `compare_to` diffs end at it. Empty: the working tree.
+  std::string commit;
   // The variables `if:` expressions see and that `changes` / `exists`
   // patterns are expanded with. Never null when evaluating.
   const VariableList* variables = nullptr;

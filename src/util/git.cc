@@ -159,28 +159,50 @@ void AppendNulSeparated(const std::string& text, std::vector<std::string>* paths
   }
 }
 
+// The NUL-separated paths a git command (args, with -z) prints, sorted and
+// unique. Errors name the command and git's first stderr line.
+StatusOr<std::vector<std::string>> ListedPaths(const std::string& dir,
+                                               const std::vector<std::string>& args) {
+  StatusOr<GitResult> listed = RunGit(dir, args);
+  if (!listed.ok()) return listed.status();
+  if (listed->exit_code != 0) {
+    return Status::Error("git " + args[0] + " failed in " + dir + ": " +
+                         listed->err.substr(0, listed->err.find('\n')));
+  }
+  std::vector<std::string> paths;
+  AppendNulSeparated(listed->out, &paths);
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  return paths;
+}
+
 }  // namespace
 
 StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
-                                                     const std::string& base) {
-  StatusOr<std::string> base_sha =
-      GitOutput(dir, {"rev-parse", "--verify", "--quiet", "--end-of-options", base + "^{commit}"});
-  if (!base_sha.ok()) return Status::Error("'" + base + "' is not a commit in " + dir);
+                                                     const std::string& base,
+                                                     const std::string& commit) {
+  StatusOr<std::string> base_sha = ResolveCommit(dir, base);
+  if (!base_sha.ok()) return base_sha.status();
 
   std::vector<std::string> paths;
   // Diffing base against the working tree covers committed, staged and
   // unstaged changes at once; untracked files are listed separately.
-  StatusOr<GitResult> diff =
-      RunGit(dir, {"diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", *base_sha});
+  std::vector<std::string> args = {"diff", "--name-only", "-z", "--no-renames", "--no-ext-diff",
+                                   *base_sha};
+  if (!commit.empty()) args.push_back(commit);
+  StatusOr<GitResult> diff = RunGit(dir, args);
   if (!diff.ok()) return diff.status();
   if (diff->exit_code != 0) {
     return Status::Error("git diff against '" + base + "' failed: " +
                          diff->err.substr(0, diff->err.find('\n')));
   }
   AppendNulSeparated(diff->out, &paths);
-  StatusOr<GitResult> untracked = RunGit(dir, {"ls-files", "-z", "--others", "--exclude-standard"});
-  if (!untracked.ok()) return untracked.status();
-  if (untracked->exit_code == 0) AppendNulSeparated(untracked->out, &paths);
+  if (commit.empty()) {
+    StatusOr<GitResult> untracked =
+        RunGit(dir, {"ls-files", "-z", "--others", "--exclude-standard"});
+    if (!untracked.ok()) return untracked.status();
+    if (untracked->exit_code == 0) AppendNulSeparated(untracked->out, &paths);
+  }
 
   std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
@@ -188,18 +210,37 @@ StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
 }
 
 StatusOr<std::vector<std::string>> ListWorkTreeFiles(const std::string& dir) {
-  StatusOr<GitResult> listed =
-      RunGit(dir, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"});
-  if (!listed.ok()) return listed.status();
-  if (listed->exit_code != 0) {
-    return Status::Error("git ls-files failed in " + dir + ": " +
-                         listed->err.substr(0, listed->err.find('\n')));
+  return ListedPaths(dir, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"});
+}
+
+StatusOr<std::string> ResolveCommit(const std::string& dir, const std::string& rev) {
+  Status not_commit = Status::Error("'" + rev + "' is not a commit in " + dir);
+  if (rev.empty() || rev.front() == '-') return not_commit;
+  StatusOr<GitResult> r =
+      RunGit(dir, {"rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}"});
+  if (!r.ok()) return r.status();
+  std::string sha = r->out.substr(0, r->out.find('\n'));
+  if (r->exit_code != 0 || sha.empty()) return not_commit;
+  return sha;
+}
+
+StatusOr<std::vector<std::string>> ListCommitFiles(const std::string& dir,
+                                                   const std::string& commit) {
+  // Run in dir, ls-tree lists only dir's part of the tree, relative to it.
+  return ListedPaths(dir, {"ls-tree", "-r", "-z", "--name-only", commit});
+}
+
+StatusOr<std::string> ReadCommitFile(const std::string& dir, const std::string& commit,
+                                     const std::string& path) {
+  // `commit:./path` is relative to the directory git runs in, like path.
+  StatusOr<GitResult> read = RunGit(dir, {"cat-file", "blob", commit + ":./" + path});
+  if (!read.ok()) return read.status();
+  if (read->exit_code != 0) {
+    std::string message = read->err.substr(0, read->err.find('\n'));
+    if (message.starts_with("fatal: ")) message.erase(0, 7);
+    return Status::Error(message.empty() ? "git cat-file failed" : message);
   }
-  std::vector<std::string> files;
-  AppendNulSeparated(listed->out, &files);
-  std::sort(files.begin(), files.end());
-  files.erase(std::unique(files.begin(), files.end()), files.end());
-  return files;
+  return std::move(read->out);
 }
 
 }  // namespace slipway

@@ -31,8 +31,26 @@ StatusOr<std::string> GitOutput(const std::string& dir, const std::vector<std::s
 // unstaged and untracked (non-ignored) changes in the working tree, as
 // repo-relative paths, sorted and unique. A rename lists both paths, as
 // GitLab's changed paths do. Errors if base does not name a commit.
+// With a non-empty `commit` (a commit id), only the committed diff
+// base..commit counts and the working tree is not looked at.
 StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
-                                                     const std::string& base);
+                                                     const std::string& base,
+                                                     const std::string& commit = "");
+
+// The commit id (40 hex digits) that rev names in the repository at dir.
+// Errors when rev names no commit, starts with '-', or dir is not in a git
+// repository.
+StatusOr<std::string> ResolveCommit(const std::string& dir, const std::string& rev);
+
+// The files of commit's tree below dir, relative to dir (as `git ls-files`
+// gives them for a checkout of commit), sorted. Submodules are one entry.
+StatusOr<std::vector<std::string>> ListCommitFiles(const std::string& dir,
+                                                   const std::string& commit);
+
+// The content of the file at path (relative to dir) in commit. Errors with
+// git's message when there is no such file.
+StatusOr<std::string> ReadCommitFile(const std::string& dir, const std::string& commit,
+                                     const std::string& path);
 
 // Files of the work tree at dir that git knows or would add: tracked plus
 // untracked, not ignored, relative to dir, sorted and unique. Errors when dir
