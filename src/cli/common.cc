@@ -15,6 +15,9 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
       ->capture_default_str();
   cmd->add_option("--variable", options->variables,
                   "KEY=VALUE, overrides every other variable (repeatable)");
+  cmd->add_option("--ref", options->ref,
+                  "Use this commit (branch, tag or SHA) exactly as committed: its pipeline file, "
+                  "its files and CI_COMMIT_* variables, not the working tree");
 }
 
 std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags,
@@ -35,7 +38,8 @@ std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagn
   if (const std::string* source = context.cli_variables.Get("CI_PIPELINE_SOURCE")) {
     context.predefined.pipeline_source = *source;
   }
-  if (use == ContextUse::kNeeded) {
+  // A commit to read from is resolved with the rest of the context.
+  if (use == ContextUse::kNeeded || !options.ref.empty()) {
     StatusOr<PipelineContext> made = MakePipelineContext(context);
     if (!made.ok()) {
       diags->Error({options.project_dir}, made.status().message());

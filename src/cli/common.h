@@ -21,12 +21,12 @@ struct PipelineOptions {
   std::string project_dir = ".";
   std::string file = ".gitlab-ci.yml";
   std::vector<std::string> variables;  // KEY=VALUE
-  // A revision: load and describe that commit instead of the working tree
-  // (`slipway run --ref`). Empty: the working tree and HEAD.
+  // --ref REV: load and describe that commit instead of the working tree.
+  // Empty: the working tree and HEAD.
   std::string ref;
 };
 
-// Adds -C DIR, -f FILE and --variable KEY=VALUE to cmd.
+// Adds -C DIR, -f FILE, --variable KEY=VALUE and --ref REV to cmd.
 void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
 
 // What the caller does with LoadedPipeline::context.
@@ -34,6 +34,7 @@ enum class ContextUse {
   kNeeded,        // Filled from git before loading.
   kIncludesOnly,  // Read from git only if an include needs variables; else
                   // context.predefined stays empty (what `lint` wants).
+                  // With a ref, always filled, as for kNeeded.
 };
 
 // Loads and builds the pipeline. Diagnostics (warnings too) are collected in

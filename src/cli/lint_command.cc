@@ -16,8 +16,10 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
     Diagnostics diags;
     std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags, ContextUse::kIncludesOnly);
     PrintDiagnostics(diags);
+    // Named as diagnostics name it: `REV:path` when read from a commit.
+    std::string file = options->ref.empty() ? options->file : options->ref + ":" + options->file;
     if (!loaded) {
-      std::fprintf(stderr, "%s: invalid: %d error%s\n", options->file.c_str(),
+      std::fprintf(stderr, "%s: invalid: %d error%s\n", file.c_str(),
                    diags.ErrorCount(), diags.ErrorCount() == 1 ? "" : "s");
       *exit_code = 1;
       return;
@@ -25,7 +27,7 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
     std::set<std::string> used_stages;
     for (const Job& job : loaded->config.jobs) used_stages.insert(job.stage);
     int warnings = diags.WarningCount();
-    std::printf("%s: valid: %zu jobs in %zu stages", options->file.c_str(),
+    std::printf("%s: valid: %zu jobs in %zu stages", file.c_str(),
                 loaded->config.jobs.size(), used_stages.size());
     if (warnings > 0) std::printf(", %d warning%s", warnings, warnings == 1 ? "" : "s");
     std::printf("\n");

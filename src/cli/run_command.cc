@@ -20,9 +20,6 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   AddPipelineOptions(cmd, options.get());
   cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)");
   cmd->add_option("--report", front->report, "Write the JSON report to FILE");
-  cmd->add_option("--ref", options->ref,
-                  "Run this commit (branch, tag or SHA) exactly as committed: its files, "
-                  "its pipeline file and CI_COMMIT_* variables");
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need");
   cmd->callback([options, front, exit_code] {
     Diagnostics diags;

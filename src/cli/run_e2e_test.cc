@@ -455,5 +455,26 @@ TEST_F(RunRefTest, ErrorsNameTheRevisionAndPath) {
   EXPECT_THAT(out.output, HasSubstr("--ref nope: not a commit in ."));
 }
 
+TEST_F(RunRefTest, ListLintAndConfigReadTheRevisionToo) {
+  {
+    SlipwayProcess list(repo_.dir(), {"list", "--ref", "v1.0"});
+    EXPECT_EQ(list.Wait(), 0) << list.Output();
+    EXPECT_THAT(list.Output(), HasSubstr("\nold_only "));
+    EXPECT_THAT(list.Output(), Not(HasSubstr("new_only")));
+  }
+  {
+    SlipwayProcess lint(repo_.dir(), {"lint", "--ref", "main"});
+    EXPECT_EQ(lint.Wait(), 0) << lint.Output();
+    EXPECT_THAT(lint.Output(), HasSubstr("main:.gitlab-ci.yml:6:7: warning: job 'new_only'"));
+    EXPECT_THAT(lint.Output(), HasSubstr("\nmain:.gitlab-ci.yml: valid: 3 jobs in 1 stages, "
+                                         "1 warning\n"));
+  }
+  {
+    SlipwayProcess config(repo_.dir(), {"config", "--ref", "v1.0"});
+    EXPECT_EQ(config.Wait(), 0) << config.Output();
+    EXPECT_THAT(config.Output(), HasSubstr("old_only:\n"));
+  }
+}
+
 }  // namespace
 }  // namespace slipway
