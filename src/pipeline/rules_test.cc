@@ -125,6 +125,28 @@ TEST_F(RulesTest, CompareToDiffsAgainstTheRef) {
   EXPECT_EQ(bad.status().message(), "rules:changes:compare_to is not a valid ref");
 }
 
+TEST_F(RulesTest, AtACommitExistsAndCompareToSeeOnlyThatCommit) {
+  TestRepo repo;
+  repo.Commit("base", "README.md");
+  repo.Git({"branch", "base"});
+  std::string commit = repo.Commit("change", "src/lib.c");
+  repo.Commit("later", "later.txt");
+  repo.Write("untracked.txt", "x");
+  RuleContext rc = Context();
+  rc.project_dir = repo.dir();
+  rc.commit = commit;
+  Rule r;
+  r.exists = std::vector<std::string>{"src/lib.c"};
+  EXPECT_TRUE(*RuleMatches(r, rc));
+  r.exists = std::vector<std::string>{"*.txt"};  // later.txt: newer; untracked.txt: not committed.
+  EXPECT_FALSE(*RuleMatches(r, rc));
+  r = Rule{};
+  r.changes = Changes{{"src/*.c"}, "base"};
+  EXPECT_TRUE(*RuleMatches(r, rc));
+  r.changes = Changes{{"*.txt"}, "base"};  // The diff ends at the commit.
+  EXPECT_FALSE(*RuleMatches(r, rc));
+}
+
 TEST_F(RulesTest, FirstMatchingRule) {
   std::vector<Rule> rules = {If("$CI_PIPELINE_SOURCE == \"schedule\""),
                              If("$CI_COMMIT_BRANCH"), Rule{}};
