@@ -271,6 +271,29 @@ Status CopyTree(const std::string& from_root, const std::string& to_root,
 
 namespace {
 
+Status RemoveContents(int dir_fd, const std::string& path);
+
+// Removes the entry name of dir_fd (a directory with its contents).
+Status RemoveChild(int dir_fd, const std::string& name, bool is_dir, const std::string& path) {
+  if (is_dir) {
+    int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES) {
+      struct stat st;
+      if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        fchmodat(dir_fd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
+      }
+      fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) return ErrnoStatus("cannot list", path);
+    Status s = RemoveContents(fd, path);
+    if (!s.ok()) return s;
+  }
+  if (unlinkat(dir_fd, name.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
+    return ErrnoStatus("cannot remove", path);
+  }
+  return Status::Ok();
+}
+
 // Removes everything inside the directory open as dir_fd (path names it in
 // errors). Works on descriptors and readdir's types, so an entry costs one
 // unlinkat and no path walk. A directory the owner cannot list, enter or
@@ -300,34 +323,22 @@ Status RemoveContents(int dir_fd, const std::string& path) {
   }
   Status status;
   for (const auto& [name, is_dir] : children) {
-    std::string child = JoinPath(path, name);
-    if (is_dir) {
-      int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0 && errno == EACCES) {
-        struct stat st;
-        if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-          fchmodat(dir_fd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
-        }
-        fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      }
-      if (fd < 0) {
-        status = ErrnoStatus("cannot list", child);
-        break;
-      }
-      status = RemoveContents(fd, child);
-      if (!status.ok()) break;
-    }
-    int flags = is_dir ? AT_REMOVEDIR : 0;
-    if (unlinkat(dir_fd, name.c_str(), flags) != 0 && errno != ENOENT) {
-      status = ErrnoStatus("cannot remove", child);
-      break;
-    }
+    status = RemoveChild(dir_fd, name, is_dir, JoinPath(path, name));
+    if (!status.ok()) break;
   }
   closedir(dir);  // Closes dir_fd too.
   return status;
 }
 
 }  // namespace
+
+Status RemoveAt(int dir_fd, const std::string& name, const std::string& path) {
+  struct stat st;
+  if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return errno == ENOENT ? Status::Ok() : ErrnoStatus("cannot stat", path);
+  }
+  return RemoveChild(dir_fd, name, S_ISDIR(st.st_mode), path);
+}
 
 Status RemoveTree(const std::string& path) {
   struct stat st;

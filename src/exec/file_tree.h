@@ -49,6 +49,10 @@ Status CopyTree(const std::string& from_root, const std::string& to_root,
 // Removes path and everything under it; a missing path is not an error.
 Status RemoveTree(const std::string& path);
 
+// Removes the entry `name` of the directory open as dir_fd, and everything
+// under it if it is a directory; path names it in errors.
+Status RemoveAt(int dir_fd, const std::string& name, const std::string& path);
+
 // mkdir -p.
 Status MakeDirs(const std::string& path);
 

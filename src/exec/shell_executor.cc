@@ -6,6 +6,7 @@
 #include "exec/bash_script.h"
 #include "exec/cache.h"
 #include "exec/file_tree.h"
+#include "exec/run_store.h"
 
 namespace slipway {
 namespace {
@@ -188,16 +189,23 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
              "this machine");
   }
 
-  const std::string workspace = JoinPath(context.job_dir, "workspace");
   StatusOr<std::shared_ptr<const Snapshot>> snapshot =
       workspaces_.GetSnapshot(context.project_dir, context.ref, context.run_dir);
   if (!snapshot.ok()) return system_failure("Preparing workspace failed", snapshot.status());
-  Status populated = WorkspaceFactory::Populate(**snapshot, workspace);
-  if (!populated.ok()) return system_failure("Preparing workspace failed", populated);
+  const Variable* project_name = context.variables.Find("CI_PROJECT_NAME");
+  StatusOr<std::string> acquired = workspaces_.Acquire(
+      **snapshot, context.run_dir, JobDirName(project_name != nullptr ? project_name->value : ""));
+  if (!acquired.ok()) return system_failure("Preparing workspace failed", acquired.status());
+  const std::string workspace = *acquired;
+  struct Releaser {
+    WorkspaceFactory* factory;
+    const std::string& workspace;
+    ~Releaser() { factory->Release(workspace); }
+  } releaser{&workspaces_, workspace};
 
   VariableList variables = context.variables;
   variables.Set("CI_PROJECT_DIR", workspace);
-  variables.Set("CI_BUILDS_DIR", context.job_dir);
+  variables.Set("CI_BUILDS_DIR", JoinPath(context.run_dir, "builds"));
 
   // GitLab Runner's order: caches first, then the artifacts of earlier jobs.
   std::vector<std::string> cache_keys;
@@ -307,10 +315,6 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
         log.Line("ERROR: Job failed: exit code " + std::to_string(result.exit_code));
       }
       break;
-  }
-  if (!options_.keep_workspace) {
-    Status removed = RemoveTree(workspace);
-    if (!removed.ok()) log.Line("WARNING: " + removed.message());
   }
   return result;
 }

@@ -2,9 +2,10 @@
 // workspace, the way GitLab Runner's shell executor runs it.
 //
 // One attempt, in GitLab Runner's order:
-//   1. workspace: <job_dir>/workspace, a fresh copy of the run's snapshot of
-//      the project (see workspace.h); CI_PROJECT_DIR points at it and
-//      CI_BUILDS_DIR at its parent.
+//   1. workspace: a directory of the run's pool, <run_dir>/builds/<n>/<project
+//      name>, holding exactly the run's snapshot of the project (see
+//      workspace.h); CI_PROJECT_DIR points at it and CI_BUILDS_DIR at
+//      <run_dir>/builds.
 //   2. caches restored (cache.h), then artifacts of context.artifact_job_dirs
 //      copied in, in order (artifacts.h).
 //   3. before_script + script in one bash (bash_script.h), under
@@ -45,8 +46,6 @@ class ShellExecutor : public Executor {
     std::chrono::milliseconds kill_grace{5000};
     // GitLab's default for after_script (RUNNER_AFTER_SCRIPT_TIMEOUT).
     std::chrono::milliseconds after_script_timeout{std::chrono::minutes(5)};
-    // false: the workspace is removed when the attempt ends.
-    bool keep_workspace = false;
   };
 
   // runner must outlive the executor; null means a PosixProcessRunner owned

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <dirent.h>
+#include <time.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -34,6 +37,13 @@ class DirStack {
  private:
   std::vector<int> fds_;
 };
+
+std::string ReadLinkAt(int dir_fd, const std::string& name) {
+  std::string target(4096, '\0');
+  ssize_t n = readlinkat(dir_fd, name.c_str(), target.data(), target.size());
+  target.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  return target;
+}
 
 }  // namespace
 
@@ -78,75 +88,220 @@ StatusOr<TreeImage> TreeImage::Read(const std::string& root,
     } else {
       continue;  // Sockets, fifos, devices: not project content.
     }
+    image.paths_.insert(item.path);
     image.items_.push_back(std::move(item));
   }
   return image;
 }
 
-Status TreeImage::WriteFile(int dir_fd, const Item& item, const std::string& dest) const {
-  if (!item.cached) return CopyEntry(JoinPath(root_, item.path), JoinPath(dest, item.path));
+Status TreeImage::WriteFile(int dir_fd, const Item& item, const std::string& dest,
+                            struct stat* written) const {
+  std::string path = JoinPath(dest, item.path);
+  if (!item.cached) {
+    Status s = CopyEntry(JoinPath(root_, item.path), path);
+    if (s.ok() && fstatat(dir_fd, item.name.c_str(), written, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus("cannot stat", path);
+    }
+    return s;
+  }
   int fd = openat(dir_fd, item.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, item.mode);
-  if (fd < 0) return ErrnoStatus("cannot create", JoinPath(dest, item.path));
-  size_t written = 0;
-  while (written < item.data.size()) {
-    ssize_t n = write(fd, item.data.data() + written, item.data.size() - written);
+  if (fd < 0) return ErrnoStatus("cannot create", path);
+  size_t done = 0;
+  while (done < item.data.size()) {
+    ssize_t n = write(fd, item.data.data() + done, item.data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      Status s = ErrnoStatus("cannot write", JoinPath(dest, item.path));
+      Status s = ErrnoStatus("cannot write", path);
       close(fd);
       return s;
     }
-    written += static_cast<size_t>(n);
+    done += static_cast<size_t>(n);
   }
   if ((item.mode & CurrentUmask()) != 0) fchmod(fd, item.mode);
   timespec times[2] = {item.atime, item.mtime};
   futimens(fd, times);
-  if (close(fd) != 0) return ErrnoStatus("cannot write", JoinPath(dest, item.path));
+  if (fstat(fd, written) != 0) {
+    Status s = ErrnoStatus("cannot stat", path);
+    close(fd);
+    return s;
+  }
+  if (close(fd) != 0) return ErrnoStatus("cannot write", path);
   return Status::Ok();
 }
 
-Status TreeImage::WriteTo(const std::string& dest) const {
-  if (mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST) {
-    return ErrnoStatus("cannot create directory", dest);
+namespace {
+
+bool SameTime(const timespec& a, const timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+// How long after a change a file's change time may still equal the one it
+// had before the change: file systems take times from a coarse clock (one
+// tick), and some keep whole seconds only (their times have no nanoseconds).
+bool MayHideChanges(const timespec& ctime, const timespec& written_at) {
+  static const int64_t margin_ns = [] {
+    timespec res{};
+    clock_getres(CLOCK_REALTIME_COARSE, &res);
+    return std::max<int64_t>(2 * (res.tv_sec * 1000000000LL + res.tv_nsec), 10000000);
+  }();
+  int64_t margin = ctime.tv_nsec == 0 ? 2000000000LL : margin_ns;
+  int64_t at = ctime.tv_sec * 1000000000LL + ctime.tv_nsec;
+  int64_t until = written_at.tv_sec * 1000000000LL + written_at.tv_nsec;
+  return at + margin >= until;
+}
+
+bool ContentEquals(int dir_fd, const std::string& name, const std::string& expected) {
+  int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string got(expected.size() + 1, '\0');
+  size_t have = 0;
+  while (have < got.size()) {
+    ssize_t n = read(fd, got.data() + have, got.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    have += static_cast<size_t>(n);
   }
+  close(fd);
+  return have == expected.size() && got.compare(0, have, expected) == 0;
+}
+
+}  // namespace
+
+bool TreeImage::Unchanged(int dir_fd, const Item& item, const struct stat& st,
+                          const Stamps::File& stamp, const timespec& written_at) const {
+  if (!S_ISREG(st.st_mode) || stamp.ino != st.st_ino || !SameTime(stamp.ctime, st.st_ctim) ||
+      st.st_size != item.size || !SameTime(st.st_mtim, item.mtime) ||
+      (st.st_mode & 07777) != item.mode) {
+    return false;
+  }
+  if (!MayHideChanges(stamp.ctime, written_at)) return true;
+  return item.cached && ContentEquals(dir_fd, item.name, item.data);
+}
+
+Status TreeImage::WriteTo(const std::string& dest, Stamps* stamps) const {
+  // The stamps of the last write into dest, when they are of this image.
+  const bool stamped = stamps != nullptr && stamps->image == this;
+  std::vector<Stamps::File> previous;
+  timespec previous_at{};
+  if (stamps != nullptr) {
+    if (stamped) previous = std::move(stamps->files);
+    previous_at = stamps->written_at;
+    stamps->image = nullptr;  // Until this write succeeds.
+    stamps->files.assign(items_.size(), {});
+  }
+
+  // A directory made here is known empty: its entries need no checks.
+  bool dest_made = mkdir(dest.c_str(), 0755) == 0;
+  if (!dest_made && errno != EEXIST) return ErrnoStatus("cannot create directory", dest);
   DirStack dirs;  // dirs[d]: the directory holding the entries of depth d.
+  std::vector<bool> fresh;  // fresh[d]: dirs[d] was made by this write.
   int root_fd = open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return ErrnoStatus("cannot open", dest);
   dirs.Push(root_fd);
-  for (const Item& item : items_) {
+  fresh.push_back(dest_made);
+  if (!dest_made) {
+    Status s = RemoveExtras(root_fd, "", dest);
+    if (!s.ok()) return s;
+  }
+  for (size_t i = 0; i < items_.size(); ++i) {
+    const Item& item = items_[i];
     // Entries come parents first, so the parent of an entry of depth d is
     // the last directory opened at depth d - 1.
     dirs.Truncate(item.depth + 1);
+    fresh.resize(dirs.size());
     if (dirs.size() != item.depth + 1) {
       return Status::Error("cannot copy " + JoinPath(root_, item.path) + ": parent not listed");
     }
     int parent = dirs.top();
+    std::string path = JoinPath(dest, item.path);
+    struct stat st;
+    bool exists = !fresh.back() && fstatat(parent, item.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    bool keep = false;
+    if (exists) {
+      switch (item.type) {
+        case EntryType::kDirectory:
+          keep = S_ISDIR(st.st_mode);
+          break;
+        case EntryType::kFile:
+          keep = stamped && Unchanged(parent, item, st, previous[i], previous_at);
+          break;
+        case EntryType::kSymlink:
+          keep = S_ISLNK(st.st_mode) && ReadLinkAt(parent, item.name) == item.data;
+          break;
+        case EntryType::kOther:
+          keep = true;
+          break;
+      }
+      if (!keep) {
+        Status s = RemoveAt(parent, item.name, path);
+        if (!s.ok()) return s;
+      }
+    }
     switch (item.type) {
       case EntryType::kDirectory: {
         mode_t mode = item.mode | S_IRWXU;  // The copy's own content must be writable.
-        if (mkdirat(parent, item.name.c_str(), mode) != 0 && errno != EEXIST) {
-          return ErrnoStatus("cannot create directory", JoinPath(dest, item.path));
+        if (!keep && mkdirat(parent, item.name.c_str(), mode) != 0) {
+          return ErrnoStatus("cannot create directory", path);
         }
-        if ((mode & CurrentUmask()) != 0) fchmodat(parent, item.name.c_str(), mode, 0);
-        int fd = openat(parent, item.name.c_str(),
-                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) return ErrnoStatus("cannot open", JoinPath(dest, item.path));
+        if ((keep && (st.st_mode & 07777) != mode) || (!keep && (mode & CurrentUmask()) != 0)) {
+          fchmodat(parent, item.name.c_str(), mode, 0);
+        }
+        int fd = openat(parent, item.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return ErrnoStatus("cannot open", path);
         dirs.Push(fd);
+        fresh.push_back(!keep);
+        if (keep) {
+          Status s = RemoveExtras(fd, item.path, dest);
+          if (!s.ok()) return s;
+        }
         break;
       }
       case EntryType::kFile: {
-        Status s = WriteFile(parent, item, dest);
+        if (keep) {
+          stamps->files[i] = previous[i];
+          break;
+        }
+        struct stat written;
+        Status s = WriteFile(parent, item, dest, &written);
         if (!s.ok()) return s;
+        if (stamps != nullptr) stamps->files[i] = {written.st_ino, written.st_ctim};
         break;
       }
       case EntryType::kSymlink:
-        if (symlinkat(item.data.c_str(), parent, item.name.c_str()) != 0) {
-          return ErrnoStatus("cannot create link", JoinPath(dest, item.path));
+        if (!keep && symlinkat(item.data.c_str(), parent, item.name.c_str()) != 0) {
+          return ErrnoStatus("cannot create link", path);
         }
         break;
       case EntryType::kOther:
         break;
     }
+  }
+  if (stamps != nullptr) {
+    clock_gettime(CLOCK_REALTIME, &stamps->written_at);
+    stamps->image = this;
+  }
+  return Status::Ok();
+}
+
+Status TreeImage::RemoveExtras(int dir_fd, const std::string& rel, const std::string& dest) const {
+  int fd = dup(dir_fd);
+  DIR* dir = fd < 0 ? nullptr : fdopendir(fd);
+  if (dir == nullptr) {
+    if (fd >= 0) close(fd);
+    return ErrnoStatus("cannot list", JoinPath(dest, rel));
+  }
+  std::vector<std::string> extras;
+  while (dirent* e = readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string child = rel.empty() ? std::string(name) : rel + "/" + std::string(name);
+    if (!paths_.contains(child)) extras.emplace_back(name);
+  }
+  closedir(dir);
+  for (const std::string& name : extras) {
+    std::string rel_child = rel.empty() ? name : rel + "/" + name;
+    Status s = RemoveAt(dir_fd, name, JoinPath(dest, rel_child));
+    if (!s.ok()) return s;
   }
   return Status::Ok();
 }

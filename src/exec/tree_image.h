@@ -6,6 +6,12 @@
 // directory's descriptor (no path walks from the root). Larger files are
 // copied from the tree with copy_file_range. The copy is a real copy: nothing
 // is shared with the source, so a job can change its files freely.
+//
+// A copy can also be brought back to the image after a job changed it
+// (WriteTo with Stamps): what the job added is removed, what it changed or
+// removed is written again, and what it left alone is kept. That is how a
+// run reuses one workspace directory for job after job without creating and
+// deleting every file each time (see workspace.h).
 #ifndef SLIPWAY_EXEC_TREE_IMAGE_H_
 #define SLIPWAY_EXEC_TREE_IMAGE_H_
 
@@ -13,6 +19,7 @@
 
 #include <cstddef>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "exec/file_tree.h"
@@ -31,10 +38,32 @@ class TreeImage {
   // under root. The tree must not change while the image is used.
   static StatusOr<TreeImage> Read(const std::string& root, const std::vector<TreeEntry>& entries);
 
-  // Writes the tree into dest, which must not exist or be an empty
-  // directory; its parent must exist. The copy keeps modes (directories get
-  // owner rwx, as CopyEntry gives them), symlinks and file times.
-  Status WriteTo(const std::string& dest) const;
+  // What a WriteTo left in its destination: the identity of every file it
+  // wrote or checked, so that the next WriteTo into the same directory can
+  // tell a file nothing touched since (same inode, change time, size,
+  // modification time and mode) from one a job changed. A file's change
+  // time moves with every write, chmod, link or rename, and user space
+  // cannot set it back. One Stamps belongs to one directory.
+  struct Stamps {
+    struct File {
+      ino_t ino = 0;
+      timespec ctime{};
+    };
+    const TreeImage* image = nullptr;  // The image written; null: nothing known.
+    std::vector<File> files;           // Per entry of image (files only).
+    timespec written_at{};             // When that WriteTo finished.
+  };
+
+  // Makes dest hold exactly the tree; its parent must exist. The copy keeps
+  // modes (directories get owner rwx, as CopyEntry gives them), symlinks and
+  // file times. Whatever dest already holds is reconciled: entries the tree
+  // does not have are removed, entries of the wrong type or content are
+  // replaced (never written through: they may be hard links). With stamps,
+  // a file whose stamp shows it untouched since the last WriteTo into dest
+  // is kept as it is; a file written too shortly before that WriteTo ended
+  // for its change time to tell (the file system's clock is coarse) is
+  // compared by content instead. stamps is updated; on error it is cleared.
+  Status WriteTo(const std::string& dest, Stamps* stamps = nullptr) const;
 
   size_t cached_bytes() const { return cached_bytes_; }
 
@@ -52,10 +81,20 @@ class TreeImage {
     std::string data;  // Cached file contents, or a symlink's target.
   };
 
-  Status WriteFile(int dir_fd, const Item& item, const std::string& dest) const;
+  // Writes one file under dir_fd; on success *written holds its stat.
+  Status WriteFile(int dir_fd, const Item& item, const std::string& dest,
+                   struct stat* written) const;
+  // True if the file (st: its lstat, stamp: what the last write into its
+  // directory left, at written_at) is still the item's as written.
+  bool Unchanged(int dir_fd, const Item& item, const struct stat& st, const Stamps::File& stamp,
+                 const timespec& written_at) const;
+  // Removes the entries of the directory dir_fd (rel: its path in the tree,
+  // dest: the tree's root, for errors) that the tree does not have.
+  Status RemoveExtras(int dir_fd, const std::string& rel, const std::string& dest) const;
 
   std::string root_;
   std::vector<Item> items_;
+  std::unordered_set<std::string> paths_;  // Every item's path.
   size_t cached_bytes_ = 0;
 };
 

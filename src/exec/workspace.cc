@@ -167,12 +167,57 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 
-Status WorkspaceFactory::Populate(const Snapshot& snapshot, const std::string& dest) {
-  Status s = RemoveTree(dest);
-  if (!s.ok()) return s;
-  s = MakeDirs(dest);
-  if (!s.ok()) return s;
-  return snapshot.image.WriteTo(dest);
+WorkspaceFactory::~WorkspaceFactory() {
+  for (const std::string& root : pool_roots_) (void)RemoveTree(root);
+  for (const auto& [key, snapshot] : snapshots_) (void)RemoveTree(snapshot->dir);
+}
+
+StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
+                                                const std::string& run_dir,
+                                                const std::string& name) {
+  std::string root = JoinPath(run_dir, "builds");
+  Slot* slot = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    size_t in_run = 0;
+    for (const std::unique_ptr<Slot>& s : slots_) {
+      if (!s->dir.starts_with(root + "/")) continue;
+      ++in_run;
+      if (!s->busy && s->dir.ends_with("/" + name)) {
+        slot = s.get();
+        break;
+      }
+    }
+    if (slot == nullptr) {
+      if (std::find(pool_roots_.begin(), pool_roots_.end(), root) == pool_roots_.end()) {
+        pool_roots_.push_back(root);
+      }
+      slots_.push_back(std::make_unique<Slot>());
+      slot = slots_.back().get();
+      slot->dir = JoinPath(JoinPath(root, std::to_string(in_run)), name);
+    }
+    slot->busy = true;
+  }
+  Status s = MakeDirs(slot->dir.substr(0, slot->dir.find_last_of('/')));
+  if (s.ok()) s = snapshot.image.WriteTo(slot->dir, &slot->stamps);
+  if (!s.ok()) {
+    // Whatever a job left that cannot be reconciled (say, a directory it
+    // made unreadable): start again from nothing.
+    Status removed = RemoveTree(slot->dir);
+    s = removed.ok() ? snapshot.image.WriteTo(slot->dir, &slot->stamps) : removed;
+  }
+  if (!s.ok()) {
+    Release(slot->dir);
+    return s;
+  }
+  return slot->dir;
+}
+
+void WorkspaceFactory::Release(const std::string& workspace) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  for (const std::unique_ptr<Slot>& s : slots_) {
+    if (s->dir == workspace) s->busy = false;
+  }
 }
 
 }  // namespace slipway

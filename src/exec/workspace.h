@@ -20,6 +20,19 @@
 // and modification times kept), so its cost is proportional to the project's
 // size and needs no process. Jobs may modify their workspace freely; nothing
 // leaks into the project or other jobs.
+//
+// Workspaces are directories of the run's pool, <run_dir>/builds/<n>/<name>
+// (as GitLab Runner's builds/<concurrent id>/<project>): a job takes one no
+// running job holds, so there are at most as many as jobs ever ran at once.
+// Before each job the directory is brought back to exactly the snapshot
+// (TreeImage::WriteTo with stamps): what an earlier job added is deleted,
+// what it changed or deleted is written again, the rest is left as it is.
+// GitLab Runner's default (GIT_STRATEGY: fetch + git clean -ffdx) reuses a
+// build directory the same way; slipway also restores ignored and changed
+// files. Reuse spares the file system a create and a delete of every file
+// per job, which on ext4 costs more than running a small job. When the
+// factory is destroyed (the run has ended) the pool and the snapshots are
+// removed; job directories (logs, artifacts) stay.
 #ifndef SLIPWAY_EXEC_WORKSPACE_H_
 #define SLIPWAY_EXEC_WORKSPACE_H_
 
@@ -49,16 +62,29 @@ struct Snapshot {
 class WorkspaceFactory {
  public:
   explicit WorkspaceFactory(ProcessRunner* runner) : runner_(runner) {}
+  ~WorkspaceFactory();
+  WorkspaceFactory(const WorkspaceFactory&) = delete;
+  WorkspaceFactory& operator=(const WorkspaceFactory&) = delete;
 
   // The snapshot of project_dir (at ref, if not empty) for the run in run_dir.
   StatusOr<std::shared_ptr<const Snapshot>> GetSnapshot(const std::string& project_dir,
                                                         const std::string& ref,
                                                         const std::string& run_dir);
 
-  // Makes dest (removing whatever was there) a copy of snapshot.
-  static Status Populate(const Snapshot& snapshot, const std::string& dest);
+  // A workspace for a job of the run in run_dir, holding exactly the
+  // snapshot: a pool directory named `name` (the project's name) that no
+  // other job holds until Release.
+  StatusOr<std::string> Acquire(const Snapshot& snapshot, const std::string& run_dir,
+                                const std::string& name);
+  void Release(const std::string& workspace);
 
  private:
+  struct Slot {
+    std::string dir;
+    bool busy = false;
+    TreeImage::Stamps stamps;  // Owned by the holder while busy.
+  };
+
   StatusOr<std::shared_ptr<const Snapshot>> MakeSnapshot(const std::string& project_dir,
                                                          const std::string& ref,
                                                          const std::string& dir);
@@ -68,6 +94,10 @@ class WorkspaceFactory {
   // Key: run_dir + '\n' + ref. Guarded by mu_, which is also held while a
   // snapshot is made so that other jobs wait for it instead of duplicating it.
   std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Slot>> slots_;  // Guarded by pool_mu_ (but see Slot::stamps).
+  std::vector<std::string> pool_roots_;       // <run_dir>/builds of every run seen.
 };
 
 }  // namespace slipway

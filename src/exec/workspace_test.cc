@@ -19,22 +19,25 @@ class WorkspaceTest : public ::testing::Test {
     return out.ok() ? *out : "<failed: " + out.status().message() + ">";
   }
 
-  // Snapshots the project (at ref) and populates tmp/ws from it; returns the
-  // snapshot, or null after a test failure.
+  // Snapshots the project (at ref) and acquires a workspace (ws()) holding
+  // it; returns the snapshot, or null after a test failure.
   std::shared_ptr<const Snapshot> MakeWorkspace(const std::string& ref = "") {
     StatusOr<std::shared_ptr<const Snapshot>> snapshot =
         factory_.GetSnapshot(project(), ref, run_dir());
     EXPECT_TRUE(snapshot.ok()) << snapshot.status().message();
     if (!snapshot.ok()) return nullptr;
-    Status populated = WorkspaceFactory::Populate(**snapshot, ws());
-    EXPECT_TRUE(populated.ok()) << populated.message();
+    StatusOr<std::string> acquired = factory_.Acquire(**snapshot, run_dir(), "project");
+    EXPECT_TRUE(acquired.ok()) << acquired.status().message();
+    if (!acquired.ok()) return nullptr;
+    ws_ = *acquired;
     return *snapshot;
   }
-  std::string ws() const { return tmp_.Sub("ws"); }
+  const std::string& ws() const { return ws_; }
 
   TempDir tmp_;
   PosixProcessRunner runner_;
   WorkspaceFactory factory_{&runner_};
+  std::string ws_;
 };
 
 TEST_F(WorkspaceTest, WorkingTreeIncludesUntrackedAndUncommittedExcludesIgnored) {
@@ -70,13 +73,48 @@ TEST_F(WorkspaceTest, WorkingTreeIncludesUntrackedAndUncommittedExcludesIgnored)
   EXPECT_EQ(snapshot->source_files.count("c.txt"), 1u);
   EXPECT_EQ(snapshot->source_files.count(".git/HEAD"), 0u);
 
-  // A job's changes stay in its workspace.
-  ASSERT_EQ(Sh(ws, "echo job > a.txt; git -c user.name=j -c user.email=j@j commit -qam job"), 0);
+  // A job's changes stay in its workspace: the project does not see them,
+  // and the next job that gets this directory finds the snapshot again.
+  std::string status = Output(ws, {"git", "status", "--porcelain"});
+  ASSERT_EQ(Sh(ws, "echo job > a.txt; git -c user.name=j -c user.email=j@j commit -qam job; "
+                   "echo more > x.log; mkdir -p new/dir; echo n > new/dir/f; rm sub/d.txt"),
+            0);
   EXPECT_EQ(Slurp(project() + "/a.txt"), "one\n");
   EXPECT_EQ(Output(project(), {"git", "rev-parse", "HEAD"}), head);
-  std::string ws2 = tmp_.Sub("ws2");
-  ASSERT_TRUE(WorkspaceFactory::Populate(*snapshot, ws2).ok());
-  EXPECT_EQ(Slurp(ws2 + "/a.txt"), "one\n");
+  factory_.Release(ws);
+  StatusOr<std::string> again = factory_.Acquire(*snapshot, run_dir(), "project");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(*again, ws);
+  EXPECT_EQ(Slurp(ws + "/a.txt"), "one\n");
+  EXPECT_EQ(Slurp(ws + "/sub/d.txt"), "deep\n");
+  EXPECT_FALSE(PathExists(ws + "/x.log"));
+  EXPECT_FALSE(PathExists(ws + "/new"));
+  EXPECT_EQ(Output(ws, {"git", "rev-parse", "HEAD"}), head);
+  EXPECT_EQ(Output(ws, {"git", "status", "--porcelain"}), status);
+
+  // A second job at the same time gets a directory of its own.
+  StatusOr<std::string> other = factory_.Acquire(*snapshot, run_dir(), "project");
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  EXPECT_NE(*other, ws);
+  EXPECT_EQ(Slurp(*other + "/a.txt"), "one\n");
+}
+
+TEST_F(WorkspaceTest, PoolAndSnapshotsAreRemovedWhenTheRunEnds) {
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && echo a > a.txt"), 0);
+  {
+    WorkspaceFactory factory(&runner_);
+    StatusOr<std::shared_ptr<const Snapshot>> snapshot =
+        factory.GetSnapshot(project(), "", run_dir());
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+    StatusOr<std::string> ws = factory.Acquire(**snapshot, run_dir(), "project");
+    ASSERT_TRUE(ws.ok()) << ws.status().message();
+    EXPECT_EQ(*ws, run_dir() + "/builds/0/project");
+    EXPECT_EQ(Slurp(*ws + "/a.txt"), "a\n");
+    ASSERT_TRUE(MakeDirs(run_dir() + "/jobs/j").ok());
+  }
+  EXPECT_FALSE(PathExists(run_dir() + "/builds"));
+  EXPECT_FALSE(PathExists(run_dir() + "/source"));
+  EXPECT_TRUE(PathExists(run_dir() + "/jobs/j"));
 }
 
 TEST_F(WorkspaceTest, RefIsTheCommitExactly) {
