@@ -229,7 +229,9 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
   spec.kill_grace = options_.kill_grace;
   auto run_script = [&](const std::vector<std::string>& commands, const std::string& name,
                         const CancelToken* token) -> StatusOr<ProcessResult> {
-    std::string path = JoinPath(context.job_dir, name + ".sh");
+    // Beside the workspace, in the pool's slot: rewriting a file there is
+    // cheaper than creating one per job (see workspace.h).
+    std::string path = workspace.substr(0, workspace.find_last_of('/') + 1) + name + ".sh";
     Status written = WriteFile(path, BuildBashScript(commands));
     if (!written.ok()) return written;
     spec.argv = {bash_path_, "--noprofile", "--norc", path};

@@ -9,7 +9,8 @@
 //   2. caches restored (cache.h), then artifacts of context.artifact_job_dirs
 //      copied in, in order (artifacts.h).
 //   3. before_script + script in one bash (bash_script.h), under
-//      context.timeout.
+//      context.timeout. The script file is <run_dir>/builds/<n>/step_script.sh
+//      (after_script.sh for step 4), beside the workspace.
 //   4. after_script, if any, in a separate bash with CI_JOB_STATUS set to
 //      success, failed or canceled, under its own timeout; its result never
 //      changes the job's. It also runs after a timeout; after a cancel it gets
