@@ -4,7 +4,12 @@
 # make -j2 (the floor) on the same generated pipelines, in one invocation.
 #
 # slipway and make: hyperfine, RUNS timed runs (default 10) after 2 warm-up
-# runs, each slipway run starting without .slipway/ (nothing accumulates).
+# runs. slipway runs one after another in the same project, as a developer
+# runs it: .slipway/ keeps the earlier runs' logs (each run deletes its own
+# snapshot and workspaces when it ends). Deleting .slipway/ before every run
+# would time the file system, not slipway: on ext4 without a journal (this
+# machine's) creating files soon after deleting thousands costs a scan of the
+# recently deleted inodes per file (see docs/benchmarks.md).
 # gitlab-ci-local: GLCL_RUNS timed runs (default 1; it takes seconds to
 # minutes per run), timed with GNU time. Prints a Markdown table: min and median wall seconds,
 # ratios of medians (and of minimums for slipway / make), peak RSS (MiB).
@@ -68,7 +73,6 @@ printf '|---|---|---|---|---|---|---|---|\n'
 row() {  # label dir run_glcl
   local label=$1 dir=$2 run_glcl=$3
   (cd "$dir" && hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/h.json" \
-    --prepare "rm -rf .slipway" --prepare "true" \
     "$slipway run --jobs 2" "make -s -j2 all" >/dev/null 2>&1) || {
     echo "slipway or make failed on $label" >&2; (cd "$dir" && "$slipway" run --jobs 2 | tail -20) >&2; exit 1; }
   read -r s_min s_med < <(times "$work/h.json" 0)
@@ -106,7 +110,7 @@ sed -i 's/needs: \["build: \[gcc\]"\]/needs: [build]/' "$demo/.gitlab-ci.yml"
 (cd "$demo" && git init -q -b main && git add -A && git -c user.email=b@e -c user.name=b commit -qm b)
 # Warm-up runs first: compilers and headers come into the page cache.
 (cd "$demo" && hyperfine -N --warmup 1 --runs "$(( (runs + 1) / 2 ))" --export-json "$work/h.json" \
-  --prepare "rm -rf .slipway" "$slipway run --jobs 2" >/dev/null 2>&1)
+  "$slipway run --jobs 2" >/dev/null 2>&1)
 glcl_times "$demo" >/dev/null  # Its warm-up run.
 read -r g_t g_m < <(glcl_times "$demo")
 read -r s_min s_med < <(times "$work/h.json" 0)
