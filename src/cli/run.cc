@@ -55,13 +55,17 @@ int ExitCode(PipelineStatus status) {
 
 }  // namespace
 
+std::string AbsoluteProjectDir(const std::string& dir) {
+  std::error_code ec;
+  std::string out = std::filesystem::absolute(dir, ec).lexically_normal();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
 int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
                 const RunFrontOptions& options, Executor* executor, Clock* clock) {
   std::error_code ec;
-  std::string project_dir = std::filesystem::absolute(context.project_dir, ec).lexically_normal();
-  if (!project_dir.empty() && project_dir.size() > 1 && project_dir.back() == '/') {
-    project_dir.pop_back();
-  }
+  std::string project_dir = AbsoluteProjectDir(context.project_dir);
   StatusOr<RunDir> run_dir = CreateRunDir(project_dir);
   if (!run_dir.ok()) {
     std::fprintf(options.err, "error: %s\n", run_dir.status().message().c_str());

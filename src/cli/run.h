@@ -36,6 +36,10 @@ struct RunFrontOptions {
 // and CI_PIPELINE_IID to the run id. The report is written whatever the
 // outcome; a failure to write it is printed and makes the exit code at
 // least 1.
+// dir made absolute and normal, without a trailing '/': where a run's
+// .slipway/ goes.
+std::string AbsoluteProjectDir(const std::string& dir);
+
 int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
                 const RunFrontOptions& options, Executor* executor, Clock* clock);
 

@@ -40,7 +40,9 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     // variables describe, even if the branch moves meanwhile.
     front->ref = loaded->context.commit;
     front->terminal = isatty(STDOUT_FILENO) == 1;
-    ShellExecutor executor;
+    ShellExecutor::Options executor_options;
+    executor_options.state_dir = AbsoluteProjectDir(loaded->context.project_dir) + "/.slipway";
+    ShellExecutor executor(executor_options);
     RealClock clock;
     *exit_code = RunPipeline(*pipeline, loaded->context, *front, &executor, &clock);
   });

@@ -151,7 +151,7 @@ ShellExecutor::ShellExecutor(Options options, ProcessRunner* runner)
       bash_path_(ResolveExecutable(options_.bash)),
       owned_runner_(runner == nullptr ? std::make_unique<PosixProcessRunner>() : nullptr),
       runner_(runner == nullptr ? owned_runner_.get() : runner),
-      workspaces_(runner_) {}
+      workspaces_(runner_, options_.state_dir) {}
 
 std::vector<std::string> ShellExecutor::JobEnvironment(const VariableList& variables) {
   std::vector<std::string> env;
@@ -205,7 +205,8 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
 
   VariableList variables = context.variables;
   variables.Set("CI_PROJECT_DIR", workspace);
-  variables.Set("CI_BUILDS_DIR", JoinPath(context.run_dir, "builds"));
+  std::string slot = workspace.substr(0, workspace.find_last_of('/'));
+  variables.Set("CI_BUILDS_DIR", slot.substr(0, slot.find_last_of('/')));
 
   // GitLab Runner's order: caches first, then the artifacts of earlier jobs.
   std::vector<std::string> cache_keys;
@@ -231,7 +232,7 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
                         const CancelToken* token) -> StatusOr<ProcessResult> {
     // Beside the workspace, in the pool's slot: rewriting a file there is
     // cheaper than creating one per job (see workspace.h).
-    std::string path = workspace.substr(0, workspace.find_last_of('/') + 1) + name + ".sh";
+    std::string path = JoinPath(slot, name + ".sh");
     Status written = WriteFile(path, BuildBashScript(commands));
     if (!written.ok()) return written;
     spec.argv = {bash_path_, "--noprofile", "--norc", path};

@@ -2,14 +2,14 @@
 // workspace, the way GitLab Runner's shell executor runs it.
 //
 // One attempt, in GitLab Runner's order:
-//   1. workspace: a directory of the run's pool, <run_dir>/builds/<n>/<project
-//      name>, holding exactly the run's snapshot of the project (see
-//      workspace.h); CI_PROJECT_DIR points at it and CI_BUILDS_DIR at
-//      <run_dir>/builds.
+//   1. workspace: a directory of the pool, <builds>/<n>/<project name>,
+//      holding exactly the run's snapshot of the project (see workspace.h;
+//      <builds> is <state_dir>/builds, or <run_dir>/builds without a
+//      state_dir); CI_PROJECT_DIR points at it and CI_BUILDS_DIR at <builds>.
 //   2. caches restored (cache.h), then artifacts of context.artifact_job_dirs
 //      copied in, in order (artifacts.h).
 //   3. before_script + script in one bash (bash_script.h), under
-//      context.timeout. The script file is <run_dir>/builds/<n>/step_script.sh
+//      context.timeout. The script file is <builds>/<n>/step_script.sh
 //      (after_script.sh for step 4), beside the workspace.
 //   4. after_script, if any, in a separate bash with CI_JOB_STATUS set to
 //      success, failed or canceled, under its own timeout; its result never
@@ -47,6 +47,9 @@ class ShellExecutor : public Executor {
     std::chrono::milliseconds kill_grace{5000};
     // GitLab's default for after_script (RUNNER_AFTER_SCRIPT_TIMEOUT).
     std::chrono::milliseconds after_script_timeout{std::chrono::minutes(5)};
+    // Where the snapshot and the workspaces outlive the run, to be reused by
+    // the next (see workspace.h); empty: under the run directory.
+    std::string state_dir;
   };
 
   // runner must outlive the executor; null means a PosixProcessRunner owned

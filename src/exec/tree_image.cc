@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <string_view>
 
 namespace slipway {
 namespace {
@@ -37,6 +39,25 @@ class DirStack {
  private:
   std::vector<int> fds_;
 };
+
+// A 64-bit hash of bytes: tells contents apart, not meant to resist attack.
+uint64_t Hash(std::string_view bytes) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ bytes.size();
+  auto mix = [&h](uint64_t word) {
+    h = (h ^ word) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  };
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    mix(word);
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+  mix(tail);
+  return h;
+}
 
 std::string ReadLinkAt(int dir_fd, const std::string& name) {
   std::string target(4096, '\0');
@@ -87,6 +108,14 @@ StatusOr<TreeImage> TreeImage::Read(const std::string& root,
       item.data = std::move(target);
     } else {
       continue;  // Sockets, fifos, devices: not project content.
+    }
+    if (item.type == EntryType::kFile) {
+      if (item.cached) {
+        item.content = Hash(item.data);
+      } else {
+        int64_t stat_key[3] = {static_cast<int64_t>(item.size), item.mtime.tv_sec, item.mtime.tv_nsec};
+        item.content = Hash(std::string_view(reinterpret_cast<const char*>(stat_key), sizeof(stat_key)));
+      }
     }
     image.paths_.insert(item.path);
     image.items_.push_back(std::move(item));
@@ -169,9 +198,9 @@ bool ContentEquals(int dir_fd, const std::string& name, const std::string& expec
 
 bool TreeImage::Unchanged(int dir_fd, const Item& item, const struct stat& st,
                           const Stamps::File& stamp, const timespec& written_at) const {
-  if (!S_ISREG(st.st_mode) || stamp.ino != st.st_ino || !SameTime(stamp.ctime, st.st_ctim) ||
-      st.st_size != item.size || !SameTime(st.st_mtim, item.mtime) ||
-      (st.st_mode & 07777) != item.mode) {
+  if (!S_ISREG(st.st_mode) || stamp.content != item.content || stamp.ino != st.st_ino ||
+      !SameTime(stamp.ctime, st.st_ctim) || st.st_size != item.size ||
+      !SameTime(st.st_mtim, item.mtime) || (st.st_mode & 07777) != item.mode) {
     return false;
   }
   if (!MayHideChanges(stamp.ctime, written_at)) return true;
@@ -179,15 +208,19 @@ bool TreeImage::Unchanged(int dir_fd, const Item& item, const struct stat& st,
 }
 
 Status TreeImage::WriteTo(const std::string& dest, Stamps* stamps) const {
-  // The stamps of the last write into dest, when they are of this image.
-  const bool stamped = stamps != nullptr && stamps->image == this;
-  std::vector<Stamps::File> previous;
+  Status s = Write(dest, stamps);
+  if (!s.ok() && stamps != nullptr) stamps->files.clear();
+  return s;
+}
+
+Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
+  // The stamps of the last write into dest; stamps gets this write's.
+  std::unordered_map<std::string, Stamps::File> previous;
   timespec previous_at{};
   if (stamps != nullptr) {
-    if (stamped) previous = std::move(stamps->files);
+    previous = std::move(stamps->files);
     previous_at = stamps->written_at;
-    stamps->image = nullptr;  // Until this write succeeds.
-    stamps->files.assign(items_.size(), {});
+    stamps->files.clear();
   }
 
   // A directory made here is known empty: its entries need no checks.
@@ -223,7 +256,9 @@ Status TreeImage::WriteTo(const std::string& dest, Stamps* stamps) const {
           keep = S_ISDIR(st.st_mode);
           break;
         case EntryType::kFile:
-          keep = stamped && Unchanged(parent, item, st, previous[i], previous_at);
+          if (auto it = previous.find(item.path); it != previous.end()) {
+            keep = Unchanged(parent, item, st, it->second, previous_at);
+          }
           break;
         case EntryType::kSymlink:
           keep = S_ISLNK(st.st_mode) && ReadLinkAt(parent, item.name) == item.data;
@@ -258,13 +293,15 @@ Status TreeImage::WriteTo(const std::string& dest, Stamps* stamps) const {
       }
       case EntryType::kFile: {
         if (keep) {
-          stamps->files[i] = previous[i];
+          stamps->files.emplace(item.path, previous[item.path]);
           break;
         }
         struct stat written;
         Status s = WriteFile(parent, item, dest, &written);
         if (!s.ok()) return s;
-        if (stamps != nullptr) stamps->files[i] = {written.st_ino, written.st_ctim};
+        if (stamps != nullptr) {
+          stamps->files[item.path] = {written.st_ino, written.st_ctim, item.content};
+        }
         break;
       }
       case EntryType::kSymlink:
@@ -276,10 +313,7 @@ Status TreeImage::WriteTo(const std::string& dest, Stamps* stamps) const {
         break;
     }
   }
-  if (stamps != nullptr) {
-    clock_gettime(CLOCK_REALTIME, &stamps->written_at);
-    stamps->image = this;
-  }
+  if (stamps != nullptr) clock_gettime(CLOCK_REALTIME, &stamps->written_at);
   return Status::Ok();
 }
 
@@ -304,6 +338,54 @@ Status TreeImage::RemoveExtras(int dir_fd, const std::string& rel, const std::st
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+Status TreeImage::Stamps::Save(const std::string& path) const {
+  // "slipway-stamps 1 <sec> <nsec>\n", then per file
+  // "<ino> <ctime sec> <ctime nsec> <content>\t<path>\0".
+  std::string out = "slipway-stamps 1 " + std::to_string(written_at.tv_sec) + " " +
+                    std::to_string(written_at.tv_nsec) + "\n";
+  for (const auto& [file, stamp] : files) {
+    out += std::to_string(stamp.ino) + " " + std::to_string(stamp.ctime.tv_sec) + " " +
+           std::to_string(stamp.ctime.tv_nsec) + " " + std::to_string(stamp.content) + "\t" +
+           file + '\0';
+  }
+  std::string tmp = path + ".tmp";
+  Status s = slipway::WriteFile(tmp, out);
+  if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus("cannot rename", tmp);
+  return s;
+}
+
+TreeImage::Stamps TreeImage::Stamps::Load(const std::string& path) {
+  Stamps stamps;
+  StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return stamps;
+  size_t newline = text->find('\n');
+  long long sec = 0, nsec = 0;
+  if (newline == std::string::npos ||
+      std::sscanf(text->substr(0, newline).c_str(), "slipway-stamps 1 %lld %lld", &sec, &nsec) != 2) {
+    return stamps;
+  }
+  stamps.written_at = {static_cast<time_t>(sec), static_cast<long>(nsec)};
+  size_t at = newline + 1;
+  while (at < text->size()) {
+    size_t end = text->find('\0', at);
+    if (end == std::string::npos) break;  // A record cut short: left out.
+    std::string record = text->substr(at, end - at);
+    at = end + 1;
+    size_t tab = record.find('\t');
+    unsigned long long ino = 0, content = 0;
+    long long csec = 0, cnsec = 0;
+    if (tab == std::string::npos || tab + 1 == record.size() ||
+        std::sscanf(record.substr(0, tab).c_str(), "%llu %lld %lld %llu", &ino, &csec, &cnsec,
+                    &content) != 4) {
+      return Stamps();  // Not a file this version wrote: trust none of it.
+    }
+    stamps.files[record.substr(tab + 1)] = {static_cast<ino_t>(ino),
+                                           {static_cast<time_t>(csec), static_cast<long>(cnsec)},
+                                           content};
+  }
+  return stamps;
 }
 
 }  // namespace slipway

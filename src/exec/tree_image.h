@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -38,20 +40,28 @@ class TreeImage {
   // under root. The tree must not change while the image is used.
   static StatusOr<TreeImage> Read(const std::string& root, const std::vector<TreeEntry>& entries);
 
-  // What a WriteTo left in its destination: the identity of every file it
-  // wrote or checked, so that the next WriteTo into the same directory can
-  // tell a file nothing touched since (same inode, change time, size,
-  // modification time and mode) from one a job changed. A file's change
-  // time moves with every write, chmod, link or rename, and user space
-  // cannot set it back. One Stamps belongs to one directory.
+  // What a WriteTo left in its destination: for every file it wrote or
+  // found unchanged, the file's inode and change time then, and which content
+  // it holds. The next WriteTo into the same directory (from this image or a
+  // later one, in this process or another: see Save and Load) keeps a file
+  // whose inode, change time, size, modification time and mode are still
+  // those, and whose content is the one wanted, and writes the rest again.
+  // A file's change time moves with every write, chmod, link or rename, and
+  // user space cannot set it back. One Stamps belongs to one directory.
   struct Stamps {
     struct File {
       ino_t ino = 0;
       timespec ctime{};
+      uint64_t content = 0;  // Hash of the content (see Item::content).
     };
-    const TreeImage* image = nullptr;  // The image written; null: nothing known.
-    std::vector<File> files;           // Per entry of image (files only).
-    timespec written_at{};             // When that WriteTo finished.
+    std::unordered_map<std::string, File> files;  // By path in the tree.
+    timespec written_at{};                        // When that WriteTo finished.
+
+    // Writes the stamps to path (via path.tmp and a rename).
+    Status Save(const std::string& path) const;
+    // The stamps saved at path; none if it is missing or unreadable (then
+    // every file is written again, which is always safe).
+    static Stamps Load(const std::string& path);
   };
 
   // Makes dest hold exactly the tree; its parent must exist. The copy keeps
@@ -79,13 +89,17 @@ class TreeImage {
     off_t size = 0;
     bool cached = false;
     std::string data;  // Cached file contents, or a symlink's target.
+    // Which content a file has: a hash of data when cached, else of its
+    // size and modification time (as git's index tells files apart).
+    uint64_t content = 0;
   };
 
   // Writes one file under dir_fd; on success *written holds its stat.
   Status WriteFile(int dir_fd, const Item& item, const std::string& dest,
                    struct stat* written) const;
+  Status Write(const std::string& dest, Stamps* stamps) const;
   // True if the file (st: its lstat, stamp: what the last write into its
-  // directory left, at written_at) is still the item's as written.
+  // directory left, at written_at) holds the item's content, untouched.
   bool Unchanged(int dir_fd, const Item& item, const struct stat& st, const Stamps::File& stamp,
                  const timespec& written_at) const;
   // Removes the entries of the directory dir_fd (rel: its path in the tree,

@@ -1,5 +1,8 @@
 #include "exec/workspace.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,7 +77,82 @@ std::string RefDirSuffix(const std::string& ref) {
   return out;
 }
 
+// Orders paths as a depth-first walk lists them: a directory, then its
+// contents, then its next sibling ('/' sorts before every other byte).
+bool WalkOrder(const std::string& a, const std::string& b) {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    int kx = x == '/' ? 0 : static_cast<unsigned char>(x) + 1;
+    int ky = y == '/' ? 0 : static_cast<unsigned char>(y) + 1;
+    return kx < ky;
+  });
+}
+
+// The entries of project_dir that paths (as `git ls-files` lists them)
+// name, with their parent directories, in walk order. A listed directory (a
+// submodule) brings its files, without its .git.
+StatusOr<std::vector<TreeEntry>> ListedEntries(const std::string& project_dir,
+                                               const std::vector<std::string>& paths) {
+  std::vector<std::string> all;
+  for (const std::string& path : paths) {
+    if (path == kSlipwayDir || path.starts_with(std::string(kSlipwayDir) + "/")) continue;
+    std::string from = JoinPath(project_dir, path);
+    struct stat st;
+    if (lstat(from.c_str(), &st) != 0) continue;  // Deleted but not committed.
+    for (size_t slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      all.push_back(path.substr(0, slash));
+    }
+    all.push_back(path);
+    if (S_ISDIR(st.st_mode)) {
+      StatusOr<std::vector<TreeEntry>> inside = ListTree(from, {".git"});
+      if (!inside.ok()) return inside.status();
+      for (const TreeEntry& e : *inside) all.push_back(path + "/" + e.path);
+    }
+  }
+  std::sort(all.begin(), all.end(), WalkOrder);
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  std::vector<TreeEntry> entries;
+  entries.reserve(all.size());
+  for (std::string& path : all) entries.push_back({std::move(path), EntryType::kFile});
+  return entries;  // TreeImage::Read finds each entry's type itself.
+}
+
 }  // namespace
+
+bool WorkspaceFactory::TakePersistent(const std::string& dir, Held* held) {
+  if (!MakeDirs(dir.substr(0, dir.find_last_of('/'))).ok()) return false;
+  std::string lock = dir + ".lock";
+  int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return false;
+  }
+  held->dir = dir;
+  held->persistent = true;
+  held->lock_fd = fd;
+  held->stamps = TreeImage::Stamps::Load(dir + ".stamps");
+  return true;
+}
+
+WorkspaceFactory::~WorkspaceFactory() {
+  std::vector<std::string> roots;
+  for (const auto* list : {&slots_, &snapshot_dirs_}) {
+    for (const std::unique_ptr<Held>& held : *list) {
+      if (held->persistent) {
+        (void)held->stamps.Save(held->dir + ".stamps");
+        close(held->lock_fd);
+      } else if (!held->root.empty()) {
+        if (std::find(roots.begin(), roots.end(), held->root) == roots.end()) {
+          roots.push_back(held->root);
+        }
+      } else {
+        (void)RemoveTree(held->dir);
+      }
+    }
+  }
+  for (const std::string& root : roots) (void)RemoveTree(root);
+}
 
 StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::GetSnapshot(
     const std::string& project_dir, const std::string& ref, const std::string& run_dir) {
@@ -82,32 +160,42 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::GetSnapshot(
   std::string key = run_dir + "\n" + ref;
   auto it = snapshots_.find(key);
   if (it != snapshots_.end()) return it->second;
-  std::string dir = JoinPath(run_dir, ref.empty() ? "source" : "source-" + RefDirSuffix(ref));
-  StatusOr<std::shared_ptr<const Snapshot>> made = MakeSnapshot(project_dir, ref, dir);
+  auto held = std::make_unique<Held>();
+  if (state_dir_.empty() ||
+      !TakePersistent(JoinPath(state_dir_, ref.empty() ? "source" : "source-ref"), held.get())) {
+    held->dir = JoinPath(run_dir, ref.empty() ? "source" : "source-" + RefDirSuffix(ref));
+    Status removed = RemoveTree(held->dir);
+    if (!removed.ok()) return removed;
+  }
+  StatusOr<std::shared_ptr<const Snapshot>> made = MakeSnapshot(project_dir, ref, held.get());
+  if (!made.ok() && held->persistent) {
+    // Whatever an interrupted run left there: start again from nothing.
+    held->stamps = {};
+    Status removed = RemoveTree(held->dir);
+    made = removed.ok() ? MakeSnapshot(project_dir, ref, held.get()) : removed;
+  }
+  snapshot_dirs_.push_back(std::move(held));
   if (made.ok()) snapshots_[key] = *made;
   return made;
 }
 
 StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
-    const std::string& project_dir, const std::string& ref, const std::string& dir) {
+    const std::string& project_dir, const std::string& ref, Held* held) {
   auto snapshot = std::make_shared<Snapshot>();
+  const std::string& dir = held->dir;
   snapshot->dir = dir;
-  Status s = RemoveTree(dir);
-  if (s.ok()) s = MakeDirs(dir);
-  if (!s.ok()) return s;
+  Status s;
 
   StatusOr<std::string> common =
       RunTool(runner_, {"git", "rev-parse", "--path-format=absolute", "--git-common-dir"},
               project_dir);
-  if (!common.ok()) {
-    if (!ref.empty()) {
-      return Status::Error("--ref " + ref + ": " + project_dir + " is not a git repository");
-    }
-    s = CopyTree(project_dir, dir, {".git", kSlipwayDir});
-  } else {
-    std::string common_dir = TrimNewlines(*common);
-    std::string git_dir = JoinPath(dir, ".git");
-    if (ref.empty()) {
+  std::string git_dir = JoinPath(dir, ".git");
+  if (ref.empty()) {
+    // The project's files, written over what the last run left in dir.
+    StatusOr<std::vector<TreeEntry>> entries = std::vector<TreeEntry>();
+    if (!common.ok()) {
+      entries = ListTree(project_dir, {".git", kSlipwayDir});
+    } else {
       StatusOr<std::string> head =
           RunTool(runner_, {"git", "rev-parse", "--verify", "-q", "HEAD"}, project_dir);
       if (head.ok()) snapshot->commit_sha = TrimNewlines(*head);
@@ -115,42 +203,47 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
           runner_, {"git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"},
           project_dir);
       if (!listed.ok()) return listed.status();
-      std::vector<std::string> paths = SplitNul(*listed);
-      paths.erase(std::unique(paths.begin(), paths.end()), paths.end());  // Unmerged entries.
-      for (const std::string& path : paths) {
-        if (path == kSlipwayDir || path.starts_with(std::string(kSlipwayDir) + "/")) continue;
-        std::string from = JoinPath(project_dir, path);
-        if (!PathExists(from)) continue;  // Deleted but not committed.
-        // A submodule is listed as one path: copy its files, not its .git.
-        s = IsDirectory(from) ? CopyTree(from, JoinPath(dir, path), {".git"})
-                              : CopyEntry(from, JoinPath(dir, path));
-        if (!s.ok()) return s;
-      }
-      s = SetUpGitDir(common_dir, snapshot->commit_sha, git_dir);
+      entries = ListedEntries(project_dir, SplitNul(*listed));
+    }
+    if (!entries.ok()) return entries.status();
+    StatusOr<TreeImage> files = TreeImage::Read(project_dir, *entries);
+    if (!files.ok()) return files.status();
+    s = MakeDirs(dir.substr(0, dir.find_last_of('/')));
+    if (s.ok()) s = files->WriteTo(dir, &held->stamps);
+    if (s.ok() && common.ok()) {
+      s = SetUpGitDir(TrimNewlines(*common), snapshot->commit_sha, git_dir);
       if (s.ok() && !snapshot->commit_sha.empty()) {
         StatusOr<std::string> read = RunTool(
             runner_, {"git", "--git-dir=" + git_dir, "--work-tree=" + dir, "read-tree", "HEAD"},
             dir);
         if (!read.ok()) s = read.status();
       }
-    } else {
-      StatusOr<std::string> sha = RunTool(
-          runner_, {"git", "rev-parse", "--verify", "-q", ref + "^{commit}"}, project_dir);
-      if (!sha.ok()) return Status::Error("--ref " + ref + ": not a commit in " + project_dir);
-      snapshot->commit_sha = TrimNewlines(*sha);
-      s = SetUpGitDir(common_dir, snapshot->commit_sha, git_dir);
-      if (s.ok()) {
-        StatusOr<std::string> read =
-            RunTool(runner_,
-                    {"git", "--git-dir=" + git_dir, "--work-tree=" + dir, "read-tree", "--reset",
-                     "-u", snapshot->commit_sha},
-                    dir);
-        if (!read.ok()) s = read.status();
-      }
+    }
+  } else {
+    if (!common.ok()) {
+      return Status::Error("--ref " + ref + ": " + project_dir + " is not a git repository");
+    }
+    StatusOr<std::string> sha = RunTool(
+        runner_, {"git", "rev-parse", "--verify", "-q", ref + "^{commit}"}, project_dir);
+    if (!sha.ok()) return Status::Error("--ref " + ref + ": not a commit in " + project_dir);
+    snapshot->commit_sha = TrimNewlines(*sha);
+    // The last run's checkout stays: read-tree -u changes only what differs
+    // (its index says what is there). Its refs go: the project's are copied.
+    s = RemoveTree(JoinPath(git_dir, "refs"));
+    if (s.ok()) s = RemoveTree(JoinPath(git_dir, "packed-refs"));
+    if (s.ok()) s = MakeDirs(dir);
+    if (s.ok()) s = SetUpGitDir(TrimNewlines(*common), snapshot->commit_sha, git_dir);
+    if (s.ok()) {
+      StatusOr<std::string> read =
+          RunTool(runner_,
+                  {"git", "--git-dir=" + git_dir, "--work-tree=" + dir, "read-tree", "--reset",
+                   "-u", snapshot->commit_sha},
+                  dir);
+      if (!read.ok()) s = read.status();
     }
   }
   if (!s.ok()) return s;
-  if (common.ok()) PackRefs(runner_, JoinPath(dir, ".git"), dir);
+  if (common.ok()) PackRefs(runner_, git_dir, dir);
 
   StatusOr<std::vector<TreeEntry>> entries = ListTree(dir);
   if (!entries.ok()) return entries.status();
@@ -167,34 +260,34 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 
-WorkspaceFactory::~WorkspaceFactory() {
-  for (const std::string& root : pool_roots_) (void)RemoveTree(root);
-  for (const auto& [key, snapshot] : snapshots_) (void)RemoveTree(snapshot->dir);
-}
-
 StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
                                                 const std::string& run_dir,
                                                 const std::string& name) {
-  std::string root = JoinPath(run_dir, "builds");
-  Slot* slot = nullptr;
+  bool persistent = !state_dir_.empty();
+  std::string root = persistent ? JoinPath(state_dir_, "builds") : JoinPath(run_dir, "builds");
+  Held* slot = nullptr;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
-    size_t in_run = 0;
-    for (const std::unique_ptr<Slot>& s : slots_) {
-      if (!s->dir.starts_with(root + "/")) continue;
-      ++in_run;
-      if (!s->busy && s->dir.ends_with("/" + name)) {
-        slot = s.get();
+    std::vector<int> taken;
+    for (const std::unique_ptr<Held>& held : slots_) {
+      if (held->root != root) continue;
+      taken.push_back(held->number);
+      if (!held->busy && held->dir == JoinPath(JoinPath(root, std::to_string(held->number)), name)) {
+        slot = held.get();
         break;
       }
     }
-    if (slot == nullptr) {
-      if (std::find(pool_roots_.begin(), pool_roots_.end(), root) == pool_roots_.end()) {
-        pool_roots_.push_back(root);
-      }
-      slots_.push_back(std::make_unique<Slot>());
-      slot = slots_.back().get();
-      slot->dir = JoinPath(JoinPath(root, std::to_string(in_run)), name);
+    for (int n = 0; slot == nullptr; ++n) {
+      if (std::find(taken.begin(), taken.end(), n) != taken.end()) continue;
+      auto held = std::make_unique<Held>();
+      std::string dir = JoinPath(JoinPath(root, std::to_string(n)), name);
+      // A slot another run holds is skipped.
+      if (persistent && !TakePersistent(dir, held.get())) continue;
+      held->dir = dir;
+      held->root = root;
+      held->number = n;
+      slot = held.get();
+      slots_.push_back(std::move(held));
     }
     slot->busy = true;
   }
@@ -215,8 +308,8 @@ StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
 
 void WorkspaceFactory::Release(const std::string& workspace) {
   std::lock_guard<std::mutex> lock(pool_mu_);
-  for (const std::unique_ptr<Slot>& s : slots_) {
-    if (s->dir == workspace) s->busy = false;
+  for (const std::unique_ptr<Held>& held : slots_) {
+    if (held->dir == workspace) held->busy = false;
   }
 }
 

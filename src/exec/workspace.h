@@ -21,23 +21,34 @@
 // size and needs no process. Jobs may modify their workspace freely; nothing
 // leaks into the project or other jobs.
 //
-// Workspaces are directories of the run's pool, <run_dir>/builds/<n>/<name>
-// (as GitLab Runner's builds/<concurrent id>/<project>): a job takes one no
-// running job holds, so there are at most as many as jobs ever ran at once.
-// Before each job the directory is brought back to exactly the snapshot
+// Workspaces are directories of a pool, <builds>/<n>/<name> (as GitLab
+// Runner's builds/<concurrent id>/<project>): a job takes one no running job
+// holds, so there are at most as many as jobs ever ran at once. Before each
+// job the directory is brought back to exactly the snapshot
 // (TreeImage::WriteTo with stamps): what an earlier job added is deleted,
 // what it changed or deleted is written again, the rest is left as it is.
 // GitLab Runner's default (GIT_STRATEGY: fetch + git clean -ffdx) reuses a
 // build directory the same way; slipway also restores ignored and changed
-// files. Reuse spares the file system a create and a delete of every file
-// per job, which on ext4 costs more than running a small job. When the
-// factory is destroyed (the run has ended) the pool and the snapshots are
-// removed; job directories (logs, artifacts) stay.
+// files.
+//
+// With a state directory (the CLI: <project>/.slipway; the server:
+// DATA/workspaces/<project id>) the snapshot (state/source, or
+// state/source-ref for a commit) and the pool (state/builds) outlive the run
+// and the next run reconciles them in the same way: a run of an unchanged
+// project writes almost nothing. A run holds what it uses with flock
+// (<dir>.lock beside each directory); one that finds the snapshot
+// taken by a concurrent run makes its own under the run directory instead,
+// and takes the pool's next free n. The stamps of each directory are saved
+// beside it (<dir>.stamps) when the run ends. Without a state directory
+// everything lives under <run_dir> (source, builds) and is deleted when the
+// run ends. Either way, creating and deleting every file for every job
+// (which on ext4 costs more than running a small job) is avoided.
 #ifndef SLIPWAY_EXEC_WORKSPACE_H_
 #define SLIPWAY_EXEC_WORKSPACE_H_
 
 #include <map>
 #include <memory>
+#include <utility>
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -61,7 +72,9 @@ struct Snapshot {
 // Thread-safe: jobs of one run share a snapshot, made by whichever asks first.
 class WorkspaceFactory {
  public:
-  explicit WorkspaceFactory(ProcessRunner* runner) : runner_(runner) {}
+  // state_dir: see above; empty: none.
+  explicit WorkspaceFactory(ProcessRunner* runner, std::string state_dir = "")
+      : runner_(runner), state_dir_(std::move(state_dir)) {}
   ~WorkspaceFactory();
   WorkspaceFactory(const WorkspaceFactory&) = delete;
   WorkspaceFactory& operator=(const WorkspaceFactory&) = delete;
@@ -73,31 +86,44 @@ class WorkspaceFactory {
 
   // A workspace for a job of the run in run_dir, holding exactly the
   // snapshot: a pool directory named `name` (the project's name) that no
-  // other job holds until Release.
+  // other job holds until Release. (The script files of the job go beside
+  // it, in its parent.)
   StatusOr<std::string> Acquire(const Snapshot& snapshot, const std::string& run_dir,
                                 const std::string& name);
   void Release(const std::string& workspace);
 
  private:
-  struct Slot {
+  // A directory this factory writes into and keeps stamps for: a snapshot
+  // or a pool slot.
+  struct Held {
     std::string dir;
+    bool persistent = false;  // In state_dir_: kept (with its stamps) at the end.
+    int lock_fd = -1;         // flock held on <dir>.lock while persistent.
+    TreeImage::Stamps stamps;
+    // Pool slots only:
+    std::string root;  // The pool's directory.
+    int number = 0;    // n in <root>/<n>/<name>.
     bool busy = false;
-    TreeImage::Stamps stamps;  // Owned by the holder while busy.
   };
 
+  // Locks <dir>.lock and loads <dir>.stamps into held; false if another
+  // process holds the lock.
+  static bool TakePersistent(const std::string& dir, Held* held);
+
   StatusOr<std::shared_ptr<const Snapshot>> MakeSnapshot(const std::string& project_dir,
-                                                         const std::string& ref,
-                                                         const std::string& dir);
+                                                         const std::string& ref, Held* held);
 
   ProcessRunner* runner_;
+  const std::string state_dir_;
   std::mutex mu_;
   // Key: run_dir + '\n' + ref. Guarded by mu_, which is also held while a
   // snapshot is made so that other jobs wait for it instead of duplicating it.
   std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;
+  std::vector<std::unique_ptr<Held>> snapshot_dirs_;  // Guarded by mu_.
 
   std::mutex pool_mu_;
-  std::vector<std::unique_ptr<Slot>> slots_;  // Guarded by pool_mu_ (but see Slot::stamps).
-  std::vector<std::string> pool_roots_;       // <run_dir>/builds of every run seen.
+  // Guarded by pool_mu_, except a busy slot's stamps, which its holder uses.
+  std::vector<std::unique_ptr<Held>> slots_;
 };
 
 }  // namespace slipway

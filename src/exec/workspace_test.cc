@@ -117,6 +117,118 @@ TEST_F(WorkspaceTest, PoolAndSnapshotsAreRemovedWhenTheRunEnds) {
   EXPECT_TRUE(PathExists(run_dir() + "/jobs/j"));
 }
 
+// One run of a factory with a state directory: the snapshot and the one
+// workspace it used, and the ctime of a file in each.
+struct PersistentRun {
+  std::string workspace;
+  timespec source_ctime{}, workspace_ctime{};
+};
+
+PersistentRun RunOnce(ProcessRunner* runner, const std::string& project, const std::string& state,
+                      const std::string& run_dir, const std::string& ref,
+                      const std::string& job_script) {
+  PersistentRun out;
+  WorkspaceFactory factory(runner, state);
+  StatusOr<std::shared_ptr<const Snapshot>> snapshot = factory.GetSnapshot(project, ref, run_dir);
+  EXPECT_TRUE(snapshot.ok()) << snapshot.status().message();
+  if (!snapshot.ok()) return out;
+  StatusOr<std::string> ws = factory.Acquire(**snapshot, run_dir, "project");
+  EXPECT_TRUE(ws.ok()) << ws.status().message();
+  if (!ws.ok()) return out;
+  out.workspace = *ws;
+  struct stat st {};
+  EXPECT_EQ(lstat(((*snapshot)->dir + "/keep.txt").c_str(), &st), 0);
+  out.source_ctime = st.st_ctim;
+  EXPECT_EQ(lstat((*ws + "/keep.txt").c_str(), &st), 0);
+  out.workspace_ctime = st.st_ctim;
+  EXPECT_EQ(Sh(*ws, job_script), 0);
+  factory.Release(*ws);
+  return out;
+}
+
+// With a state directory the snapshot and the workspaces outlive the run:
+// the next run finds them, writes only what changed, and its jobs still see
+// exactly the project.
+TEST_F(WorkspaceTest, StateDirectoryKeepsSnapshotAndWorkspacesForTheNextRun) {
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir project && cd project && git init -q && echo k > keep.txt && echo v1 > a.txt
+    echo gone > gone.txt && git add -A && git -c user.name=a -c user.email=a@a commit -qm one
+  )"),
+            0);
+  std::string state = project() + "/.slipway";
+  PersistentRun one = RunOnce(&runner_, project(), state, run_dir(), "",
+                              "echo job > a.txt; echo junk > junk.txt; git tag from-job");
+  EXPECT_EQ(one.workspace, state + "/builds/0/project");
+  EXPECT_TRUE(PathExists(state + "/source/keep.txt"));
+  EXPECT_TRUE(PathExists(state + "/builds/0/project.stamps"));
+  EXPECT_FALSE(PathExists(run_dir() + "/builds"));
+
+  usleep(30000);
+  ASSERT_EQ(Sh(project(), "echo v2 > a.txt && rm gone.txt && echo new > new.txt"), 0);
+  std::string run2 = tmp_.Sub("project/.slipway/runs/2");
+  PersistentRun two = RunOnce(&runner_, project(), state, run2, "", "true");
+  EXPECT_EQ(two.workspace, one.workspace);
+  std::string ws = two.workspace;
+  EXPECT_EQ(Slurp(ws + "/a.txt"), "v2\n");
+  EXPECT_EQ(Slurp(ws + "/new.txt"), "new\n");
+  EXPECT_FALSE(PathExists(ws + "/gone.txt"));
+  EXPECT_FALSE(PathExists(ws + "/junk.txt"));
+  EXPECT_EQ(Output(ws, {"git", "tag"}), "");
+  EXPECT_EQ(Output(ws, {"git", "status", "--porcelain"}), " M a.txt\n D gone.txt\n?? new.txt\n");
+  // keep.txt did not change: neither copy of it was written again.
+  EXPECT_EQ(two.source_ctime.tv_nsec, one.source_ctime.tv_nsec);
+  EXPECT_EQ(two.workspace_ctime.tv_nsec, one.workspace_ctime.tv_nsec);
+}
+
+// Two runs at once in one project: the second finds the snapshot and slot 0
+// locked, makes its own snapshot under its run directory and takes slot 1.
+TEST_F(WorkspaceTest, ConcurrentRunsDoNotShareSnapshotOrWorkspace) {
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && echo k > keep.txt"), 0);
+  std::string state = project() + "/.slipway";
+  WorkspaceFactory first(&runner_, state);
+  StatusOr<std::shared_ptr<const Snapshot>> a = first.GetSnapshot(project(), "", run_dir());
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  StatusOr<std::string> ws_a = first.Acquire(**a, run_dir(), "project");
+  ASSERT_TRUE(ws_a.ok());
+  std::string run2 = tmp_.Sub("project/.slipway/runs/2");
+  {
+    WorkspaceFactory second(&runner_, state);
+    StatusOr<std::shared_ptr<const Snapshot>> b = second.GetSnapshot(project(), "", run2);
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    EXPECT_EQ((*a)->dir, state + "/source");
+    EXPECT_EQ((*b)->dir, run2 + "/source");
+    StatusOr<std::string> ws_b = second.Acquire(**b, run2, "project");
+    ASSERT_TRUE(ws_b.ok());
+    EXPECT_EQ(*ws_a, state + "/builds/0/project");
+    EXPECT_EQ(*ws_b, state + "/builds/1/project");
+    EXPECT_EQ(Slurp(*ws_b + "/keep.txt"), "k\n");
+  }
+  EXPECT_FALSE(PathExists(run2 + "/source"));
+  EXPECT_TRUE(PathExists(state + "/builds/1/project/keep.txt"));
+}
+
+// A commit's snapshot is kept too (one for any commit): the next run with
+// another commit checks out only the difference.
+TEST_F(WorkspaceTest, StateDirectoryKeepsTheSnapshotOfACommit) {
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir project && cd project && git init -q && echo k > keep.txt && echo v1 > a.txt
+    git add -A && git -c user.name=a -c user.email=a@a commit -qm one && git tag v1
+    echo v2 > a.txt && echo n > n.txt && git add -A && git -c user.name=a -c user.email=a@a commit -qm two
+  )"),
+            0);
+  std::string state = project() + "/.slipway";
+  PersistentRun one = RunOnce(&runner_, project(), state, run_dir(), "HEAD", "true");
+  EXPECT_EQ(Slurp(one.workspace + "/a.txt"), "v2\n");
+  ASSERT_EQ(Sh(project(), "git tag -d v1 >/dev/null"), 0);
+  PersistentRun two = RunOnce(&runner_, project(), state, tmp_.Sub("project/.slipway/runs/2"),
+                              "HEAD~1", "true");
+  EXPECT_EQ(Slurp(two.workspace + "/a.txt"), "v1\n");
+  EXPECT_FALSE(PathExists(two.workspace + "/n.txt"));
+  EXPECT_EQ(Output(two.workspace, {"git", "status", "--porcelain"}), "");
+  EXPECT_EQ(Output(two.workspace, {"git", "tag"}), "");  // The deleted tag is gone.
+  EXPECT_EQ(two.source_ctime.tv_nsec, one.source_ctime.tv_nsec);
+}
+
 TEST_F(WorkspaceTest, RefIsTheCommitExactly) {
   ASSERT_EQ(Sh(tmp_.path(), R"(
     mkdir project && cd project && git init -q

@@ -329,7 +329,10 @@ Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
   options.cli_variables = loaded->context.cli_variables;
   options.job_id = [&recorder](const Job& job) { return recorder.JobId(job.name); };
 
-  ShellExecutor executor;
+  ShellExecutor::Options executor_options;
+  executor_options.state_dir =
+      options_.data_dir + "/workspaces/" + std::to_string(record.project_id);
+  ShellExecutor executor(executor_options);
   RealClock clock;
   Scheduler scheduler(pipeline, &executor, &clock, &recorder, &observer, options);
   {

@@ -233,7 +233,7 @@ std::string Service::ArtifactsDir(int64_t job_id) {
 }
 
 Status Service::Recover() {
-  int orphans = KillOrphanedJobs(options_.data_dir + "/runs");
+  int orphans = KillOrphanedJobs(options_.data_dir);
   if (orphans > 0) {
     std::fprintf(stderr, "slipway: killed %d job processes left by a previous server\n", orphans);
   }
