@@ -5,6 +5,8 @@ Makefile (the floor: the same processes, scheduled by make).
   flat N    N trivial jobs in one stage
   chain N   N trivial jobs, each `needs` the previous one
   sleepdag  a DAG of sleep jobs; prints its critical path in seconds
+  files N   a project of N files (4 KiB each, 50 per directory) and 6 jobs
+            in 2 stages that read them
 """
 import os
 import sys
@@ -47,6 +49,21 @@ def main():
             mk.append("%s: %s\n\t@sleep %s\n" % (name, " ".join(needs), secs))
         mk.insert(0, "all: %s\n" % " ".join(j[0] for j in jobs))
         print("2.0")
+    elif kind == "files":
+        for i in range(n):
+            d = os.path.join(out, "src", "d%03d" % (i // 50))
+            os.makedirs(d, exist_ok=True)
+            write(os.path.join(d, "f%04d.txt" % i), ("line %d of file %d\n" % (0, i)) * 200)
+        yml.append("stages: [build, test]\n")
+        names = []
+        for stage in ("build", "test"):
+            for k in range(3):
+                name = "%s%d" % (stage, k)
+                names.append(name)
+                yml.append("%s:\n  stage: %s\n  script:\n    - cat src/*/*.txt | wc -l\n" %
+                           (name, stage))
+                mk.append("%s:\n\t@bash -c 'cat src/*/*.txt | wc -l'\n" % name)
+        mk.insert(0, "all: %s\n" % " ".join(names))
     else:
         sys.exit("unknown kind " + kind)
     write(os.path.join(out, ".gitlab-ci.yml"), "\n".join(yml))

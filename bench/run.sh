@@ -99,6 +99,7 @@ else
   row "needs chain of 100" "$(new_repo chain 100)" yes
 fi
 row "needs chain of 300" "$(new_repo chain 300)" no
+row "project of 2000 files, 6 jobs in 2 stages" "$(new_repo files 2000)" yes
 dag=$(new_repo sleepdag 0)
 row "sleep DAG (critical path $(cat "$dag.cp") s)" "$dag" yes
 
