@@ -7,12 +7,11 @@
 #ifndef SLIPWAY_STORE_POSTGRES_DATABASE_H_
 #define SLIPWAY_STORE_POSTGRES_DATABASE_H_
 
-#include <libpq-fe.h>
-
 #include <map>
 #include <memory>
 #include <string>
 
+#include "store/libpq.h"
 #include "store/sql_database.h"
 
 namespace slipway {
@@ -31,15 +30,16 @@ class PostgresDatabase : public SqlDatabase {
   Status Begin() override { return ExecScript("BEGIN"); }
 
  private:
+  // Both run only after LoadLibPq succeeded (Open loads it first).
   struct Finish {
-    void operator()(PGconn* c) const { PQfinish(c); }
+    void operator()(PGconn* c) const { (*LoadLibPq())->PQfinish(c); }
   };
   struct Clear {
-    void operator()(PGresult* r) const { PQclear(r); }
+    void operator()(PGresult* r) const { (*LoadLibPq())->PQclear(r); }
   };
   using ResultPtr = std::unique_ptr<PGresult, Clear>;
 
-  explicit PostgresDatabase(PGconn* conn) : conn_(conn) {}
+  PostgresDatabase(const LibPq* pq, PGconn* conn) : pq_(pq), conn_(conn) {}
   Status Setup();
   // Re-establishes a dropped connection. Returns true if the caller may
   // retry its statement (the connection was lost outside a transaction).
@@ -48,6 +48,7 @@ class PostgresDatabase : public SqlDatabase {
                                           const std::vector<SqlValue>& params);
   Status ResultError(const PGresult* result, std::string_view sql) const;
 
+  const LibPq* pq_;
   std::unique_ptr<PGconn, Finish> conn_;
   std::string setup_sql_;  // Run after every (re)connect.
   std::map<std::string, std::string, std::less<>> statements_;  // SQL -> name.

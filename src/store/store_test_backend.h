@@ -6,7 +6,6 @@
 #define SLIPWAY_STORE_STORE_TEST_BACKEND_H_
 
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +17,7 @@
 
 #include "store/postgres_database.h"
 #include "store/sqlite_database.h"
+#include "store/libpq.h"
 #include "store/store.h"
 
 // Tests build filters with designated initializers; GCC 12 warns about the
@@ -57,10 +57,13 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     store_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
     if (!schema_.empty()) {
-      PGconn* conn = PQconnectdb(url_.c_str());
-      PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-      PQclear(PQexec(conn, ("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE").c_str()));
-      PQfinish(conn);
+      StatusOr<const LibPq*> pq = LoadLibPq();
+      ASSERT_TRUE(pq.ok()) << pq.status().message();
+      PGconn* conn = (*pq)->PQconnectdb(url_.c_str());
+      (*pq)->PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+      (*pq)->PQclear(
+          (*pq)->PQexec(conn, ("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE").c_str()));
+      (*pq)->PQfinish(conn);
     }
   }
 
