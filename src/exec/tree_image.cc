@@ -228,7 +228,8 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
   if (!dest_made && errno != EEXIST) return ErrnoStatus("cannot create directory", dest);
   DirStack dirs;  // dirs[d]: the directory holding the entries of depth d.
   std::vector<bool> fresh;  // fresh[d]: dirs[d] was made by this write.
-  int root_fd = open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // Not through a symlink: a job may have replaced its workspace with one.
+  int root_fd = open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root_fd < 0) return ErrnoStatus("cannot open", dest);
   dirs.Push(root_fd);
   fresh.push_back(dest_made);

@@ -207,6 +207,32 @@ TEST_F(WorkspaceTest, ConcurrentRunsDoNotShareSnapshotOrWorkspace) {
   EXPECT_TRUE(PathExists(state + "/builds/1/project/keep.txt"));
 }
 
+// What a job leaves that cannot be reconciled in place is replaced, and
+// nothing outside the workspace is touched: not through a symlink that took
+// the workspace's place, not in a directory the job made unreadable.
+TEST_F(WorkspaceTest, WorkspaceReplacedBySymlinkOrLockedIsRebuiltWithoutFollowing) {
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir project && cd project && git init -q && mkdir sub && echo k > sub/keep.txt
+    mkdir ../elsewhere && echo precious > ../elsewhere/precious.txt
+  )"),
+            0);
+  ASSERT_NE(MakeWorkspace(), nullptr);
+  std::string ws = this->ws();
+  StatusOr<std::shared_ptr<const Snapshot>> snapshot = factory_.GetSnapshot(project(), "", run_dir());
+  ASSERT_TRUE(snapshot.ok());
+  for (const char* job : {"cd .. && rm -rf project && ln -s ../../../../../../elsewhere project",
+                          "echo x > sub/new && chmod 000 sub", "chmod 000 ."}) {
+    ASSERT_EQ(Sh(ws, job), 0) << job;
+    factory_.Release(ws);
+    StatusOr<std::string> again = factory_.Acquire(**snapshot, run_dir(), "project");
+    ASSERT_TRUE(again.ok()) << job << ": " << again.status().message();
+    EXPECT_EQ(*again, ws);
+    EXPECT_EQ(Slurp(ws + "/sub/keep.txt"), "k\n") << job;
+    EXPECT_FALSE(PathExists(ws + "/sub/new")) << job;
+    EXPECT_EQ(Slurp(tmp_.Sub("elsewhere/precious.txt")), "precious\n") << job;
+  }
+}
+
 // A commit's snapshot is kept too (one for any commit): the next run with
 // another commit checks out only the difference.
 TEST_F(WorkspaceTest, StateDirectoryKeepsTheSnapshotOfACommit) {
