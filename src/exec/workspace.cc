@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 
 namespace slipway {
 namespace {
@@ -119,14 +121,17 @@ StatusOr<std::vector<TreeEntry>> ListedEntries(const std::string& project_dir,
 
 }  // namespace
 
-bool WorkspaceFactory::TakePersistent(const std::string& dir, Held* held) {
-  if (!MakeDirs(dir.substr(0, dir.find_last_of('/'))).ok()) return false;
+StatusOr<bool> WorkspaceFactory::TakePersistent(const std::string& dir, Held* held) {
+  Status made = MakeDirs(dir.substr(0, dir.find_last_of('/')));
+  if (!made.ok()) return made;
   std::string lock = dir + ".lock";
   int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
+  if (fd < 0) return Status::Error("cannot create " + lock + ": " + std::strerror(errno));
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
     close(fd);
-    return false;
+    if (error == EWOULDBLOCK) return false;
+    return Status::Error("cannot lock " + lock + ": " + std::strerror(error));
   }
   held->dir = dir;
   held->persistent = true;
@@ -161,8 +166,12 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::GetSnapshot(
   auto it = snapshots_.find(key);
   if (it != snapshots_.end()) return it->second;
   auto held = std::make_unique<Held>();
-  if (state_dir_.empty() ||
-      !TakePersistent(JoinPath(state_dir_, ref.empty() ? "source" : "source-ref"), held.get())) {
+  StatusOr<bool> taken = false;
+  if (!state_dir_.empty()) {
+    taken = TakePersistent(JoinPath(state_dir_, ref.empty() ? "source" : "source-ref"), held.get());
+    if (!taken.ok()) return taken.status();
+  }
+  if (!*taken) {
     held->dir = JoinPath(run_dir, ref.empty() ? "source" : "source-" + RefDirSuffix(ref));
     Status removed = RemoveTree(held->dir);
     if (!removed.ok()) return removed;
@@ -281,8 +290,11 @@ StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
       if (std::find(taken.begin(), taken.end(), n) != taken.end()) continue;
       auto held = std::make_unique<Held>();
       std::string dir = JoinPath(JoinPath(root, std::to_string(n)), name);
-      // A slot another run holds is skipped.
-      if (persistent && !TakePersistent(dir, held.get())) continue;
+      if (persistent) {
+        StatusOr<bool> taken = TakePersistent(dir, held.get());
+        if (!taken.ok()) return taken.status();
+        if (!*taken) continue;  // Another run holds it.
+      }
       held->dir = dir;
       held->root = root;
       held->number = n;

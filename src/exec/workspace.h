@@ -107,8 +107,8 @@ class WorkspaceFactory {
   };
 
   // Locks <dir>.lock and loads <dir>.stamps into held; false if another
-  // process holds the lock.
-  static bool TakePersistent(const std::string& dir, Held* held);
+  // run holds the lock.
+  static StatusOr<bool> TakePersistent(const std::string& dir, Held* held);
 
   StatusOr<std::shared_ptr<const Snapshot>> MakeSnapshot(const std::string& project_dir,
                                                          const std::string& ref, Held* held);
