@@ -16,6 +16,7 @@ int RunCli(int argc, char** argv) {
   AddListCommand(&app, &exit_code);
   AddConfigCommand(&app, &exit_code);
   AddRunCommand(&app, &exit_code);
+  AddRunsCommand(&app, &exit_code);
   AddServeCommand(&app, &exit_code);
   AddProjectCommand(&app, &exit_code);
   AddTokenCommand(&app, &exit_code);

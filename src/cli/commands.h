@@ -10,6 +10,7 @@ void AddLintCommand(CLI::App* app, int* exit_code);
 void AddListCommand(CLI::App* app, int* exit_code);
 void AddConfigCommand(CLI::App* app, int* exit_code);
 void AddRunCommand(CLI::App* app, int* exit_code);
+void AddRunsCommand(CLI::App* app, int* exit_code);  // runs and show
 void AddServeCommand(CLI::App* app, int* exit_code);
 void AddProjectCommand(CLI::App* app, int* exit_code);
 void AddTokenCommand(CLI::App* app, int* exit_code);

@@ -6,6 +6,7 @@
 
 #include "cli/interrupt.h"
 #include "exec/console.h"
+#include "exec/file_tree.h"
 #include "exec/report.h"
 #include "exec/run_store.h"
 #include "exec/scheduler.h"
@@ -118,6 +119,15 @@ int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
   std::fflush(options.out);
 
   int exit_code = ExitCode(result->status);
+  // The run's own record, for `slipway runs` and `slipway show` (report.md).
+  SummaryOptions plain = summary_options;
+  plain.color = false;
+  Status recorded = WriteReport(run_dir->path + "/" + kRunReportFile, *result,
+                                {run_dir->id, project_dir});
+  if (recorded.ok()) {
+    recorded = WriteFile(run_dir->path + "/" + kRunSummaryFile, FormatSummary(*result, plain));
+  }
+  if (!recorded.ok()) std::fprintf(options.err, "warning: %s\n", recorded.message().c_str());
   if (!options.report.empty()) {
     Status written = WriteReport(options.report, *result, {run_dir->id, project_dir});
     if (!written.ok()) {

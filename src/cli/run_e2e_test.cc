@@ -125,6 +125,40 @@ TEST_F(RunE2eTest, SingleJobSucceedsWithEchoedCommands) {
   EXPECT_EQ(out.report["pipeline"]["id"], 1);
 }
 
+// Every run leaves its report and summary in its directory; `slipway runs`
+// lists the runs and `slipway show` prints one again, or a job's log.
+TEST_F(RunE2eTest, PastRunsAreListedAndShownAgain) {
+  Pipeline("ok:\n  script: echo fine\nbad:\n  script:\n    - echo broken\n    - exit 4\n");
+  ASSERT_EQ(Run().exit_code, 1);
+  Pipeline("ok:\n  script: echo fine again\n");
+  RunOutcome second = Run();
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_TRUE(fs::exists(repo_.dir() + "/.slipway/runs/2/report.json"));
+  EXPECT_EQ(nlohmann::json::parse(Slurp(repo_.dir() + "/.slipway/runs/2/report.json")),
+            second.report);
+
+  auto slipway = [&](std::vector<std::string> args, int expected) {
+    SlipwayProcess process(repo_.dir(), args);
+    EXPECT_EQ(process.Wait(), expected) << process.Output();
+    return process.Output();
+  };
+  std::string runs = slipway({"runs"}, 0);
+  EXPECT_THAT(runs, testing::ContainsRegex("\n1 +20[0-9-]+T[0-9:.]+Z +failed +[0-9.]+ s +"
+                                           "2 jobs: 1 success, 1 failed\n"));
+  EXPECT_THAT(runs, testing::ContainsRegex("\n2 +20[^ ]+ +success +[0-9.]+ s +1 job: 1 success\n"));
+  EXPECT_THAT(slipway({"show"}, 0), HasSubstr("run 2\n"));
+  std::string first = slipway({"show", "1"}, 0);
+  EXPECT_THAT(first, HasSubstr("pipeline failed"));
+  EXPECT_THAT(first, HasSubstr("--- bad: last lines of .slipway/runs/1/jobs/bad/log ---"));
+  EXPECT_THAT(slipway({"show", "1", "bad"}, 0), HasSubstr("$ exit 4\n"));
+  EXPECT_THAT(slipway({"show", "3"}, 2), HasSubstr("error: no run '3'"));
+  EXPECT_THAT(slipway({"show", "1", "nope"}, 2),
+              HasSubstr("error: run 1 has no job 'nope'; its jobs:\n  ok\n  bad\n"));
+  fs::remove(repo_.dir() + "/.slipway/runs/1/report.json");
+  EXPECT_THAT(slipway({"runs"}, 0), HasSubstr("1     -                        unfinished"));
+  EXPECT_THAT(slipway({"show", "1"}, 2), HasSubstr("error: run 1 has no report"));
+}
+
 TEST_F(RunE2eTest, FailingScriptFailsPipelineAndSkipsLaterStages) {
   Pipeline(
       "build:\n  stage: build\n  script:\n    - echo before\n    - exit 3\n    - echo never\n"

@@ -1,5 +1,6 @@
 #include "exec/run_store.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -15,20 +16,29 @@ namespace fs = std::filesystem;
 
 constexpr size_t kMaxDirName = 100;
 
-// Highest numeric directory name under dir; 0 when there is none.
-int HighestRunId(const fs::path& dir) {
-  int highest = 0;
+// The numeric directory names under dir, ascending.
+std::vector<int> NumericNames(const fs::path& dir) {
+  std::vector<int> ids;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
     int id = 0;
     auto [ptr, err] = std::from_chars(name.data(), name.data() + name.size(), id);
-    if (err == std::errc() && ptr == name.data() + name.size() && id > highest) highest = id;
+    if (err == std::errc() && ptr == name.data() + name.size() && id > 0) ids.push_back(id);
   }
-  return highest;
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 }  // namespace
+
+std::string RunsDir(const std::string& project_dir) {
+  return (fs::path(project_dir) / ".slipway" / "runs").string();
+}
+
+std::vector<int> ListRunIds(const std::string& project_dir) {
+  return NumericNames(RunsDir(project_dir));
+}
 
 StatusOr<RunDir> CreateRunDir(const std::string& project_dir) {
   std::error_code ec;
@@ -43,7 +53,8 @@ StatusOr<RunDir> CreateRunDir(const std::string& project_dir) {
     std::ofstream out(ignore);
     out << "# Written by slipway: runs are local, never committed.\n*\n";
   }
-  int id = HighestRunId(runs) + 1;
+  std::vector<int> ids = NumericNames(runs);
+  int id = (ids.empty() ? 0 : ids.back()) + 1;
   for (int attempt = 0; attempt < 1000; ++attempt, ++id) {
     fs::path candidate = runs / std::to_string(id);
     if (::mkdir(candidate.c_str(), 0755) == 0) {

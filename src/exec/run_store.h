@@ -19,6 +19,17 @@ struct RunDir {
   std::string path;  // Absolute: <project>/.slipway/runs/<id>.
 };
 
+// What a finished run leaves in its directory: the JSON report (report.h)
+// and the summary printed at its end, without colour.
+inline constexpr const char* kRunReportFile = "report.json";
+inline constexpr const char* kRunSummaryFile = "summary.txt";
+
+// The project's runs directory: <project>/.slipway/runs.
+std::string RunsDir(const std::string& project_dir);
+
+// The ids of the project's run directories, ascending.
+std::vector<int> ListRunIds(const std::string& project_dir);
+
 // Creates the next run directory of the project (id = highest existing + 1,
 // starting at 1). Safe against concurrent runs: creation is an exclusive
 // mkdir, retried with the next id when another run took it.
