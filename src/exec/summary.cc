@@ -1,9 +1,11 @@
 #include "exec/summary.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 
+#include "exec/bash_script.h"
 #include "exec/run_store.h"
 
 namespace slipway {
@@ -37,6 +39,15 @@ std::string Colored(const std::string& text, const JobRun& run, bool color) {
   if (run.status == JobStatus::kFailed) code = run.allow_failure ? "\033[33m" : "\033[31m";
   if (run.status == JobStatus::kCanceled) code = "\033[31m";
   return code + text + "\033[0m";
+}
+
+// name as one shell word: quoted unless it is plain.
+std::string ShellWord(const std::string& name) {
+  bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+           c == '/' || c == ':';
+  });
+  return plain ? name : ShellQuote(name);
 }
 
 }  // namespace
@@ -114,6 +125,31 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
   add(skipped, "skipped");
   add(manual, "manual");
   out += "\n";
+  // What GitLab shows as a blocked pipeline: jobs never reached because a
+  // manual job with allow_failure: false was not run.
+  std::vector<std::string> gates, waiting;
+  for (const JobRun& run : result.jobs) {
+    if (run.status == JobStatus::kManual && !run.allow_failure) gates.push_back(run.job->name);
+    if (run.status == JobStatus::kCreated) waiting.push_back(run.job->name);
+  }
+  if (!gates.empty() && !waiting.empty()) {
+    std::string names, command = "slipway run";
+    for (const std::string& gate : gates) {
+      names += (names.empty() ? "'" : ", '") + gate + "'";
+      command += " " + ShellWord(gate);
+    }
+    // Jobs named on the command line run with what they depend on; the
+    // waiting ones must be named too, or only the gates run.
+    constexpr size_t kMaxNamed = 5;
+    for (size_t i = 0; i < waiting.size() && i < kMaxNamed; ++i) {
+      command += " " + ShellWord(waiting[i]);
+    }
+    if (waiting.size() > kMaxNamed) command += " …";
+    out += "blocked: " + std::to_string(waiting.size()) +
+           (waiting.size() == 1 ? " job waits" : " jobs wait") + " on manual job" +
+           (gates.size() == 1 ? " " : "s ") + names + " (allow_failure: false); to go on: `" +
+           command + "`\n";
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "exec/summary.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -82,6 +83,36 @@ TEST(SummaryTest, ListsJobsFailedLogTailsAndPipelineStatus) {
             "\n"
             "pipeline failed in 3.50 s: 0 succeeded, 1 failed, 1 allowed to fail, 1 skipped\n");
   std::filesystem::remove(b.log_path);
+}
+
+// GitLab calls such a pipeline blocked: say which manual jobs hold it up.
+TEST(SummaryTest, NamesTheManualJobsABlockedPipelineWaitsOn) {
+  Job build, gate, optional, after;
+  build.name = "build";
+  gate.name = "deploy: [prod]";
+  optional.name = "optional";
+  after.name = "verify";
+  for (Job* job : {&build, &gate, &optional, &after}) job->stage = "s";
+  RunResult result;
+  JobRun b, g, o, a;
+  b.job = &build;
+  g.job = &gate;
+  o.job = &optional;
+  a.job = &after;
+  b.status = JobStatus::kSuccess;
+  g.status = JobStatus::kManual;
+  o.status = JobStatus::kManual;
+  o.allow_failure = true;
+  a.status = JobStatus::kCreated;
+  result.jobs = {b, g, o, a};
+  std::string summary = FormatSummary(result, SummaryOptions());
+  EXPECT_THAT(summary, ::testing::EndsWith(
+                           "pipeline success in 0.00 s: 1 succeeded, 2 manual\n"
+                           "blocked: 1 job waits on manual job 'deploy: [prod]' (allow_failure: "
+                           "false); to go on: `slipway run 'deploy: [prod]' verify`\n"));
+  result.jobs = {b, o};
+  EXPECT_THAT(FormatSummary(result, SummaryOptions()),
+              ::testing::Not(::testing::HasSubstr("blocked")));
 }
 
 }  // namespace
