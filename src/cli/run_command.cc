@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "cli/run.h"
 #include "exec/clock.h"
+#include "exec/file_tree.h"
 #include "exec/shell_executor.h"
 
 namespace slipway {
@@ -22,6 +23,15 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--report", front->report, "Write the JSON report to FILE");
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need");
   cmd->callback([options, front, exit_code] {
+    std::string project_dir = AbsoluteProjectDir(options->project_dir);
+    ShellExecutor::Options executor_options;
+    executor_options.state_dir = project_dir + "/.slipway";
+    ShellExecutor executor(executor_options);
+    // The working tree's snapshot is made while the pipeline loads (both
+    // mostly wait for git), when there is a pipeline file to load.
+    if (options->ref.empty() && PathExists(JoinPath(project_dir, options->file))) {
+      executor.Prefetch(project_dir);
+    }
     Diagnostics diags;
     std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
     std::optional<Pipeline> pipeline;
@@ -40,9 +50,6 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     // variables describe, even if the branch moves meanwhile.
     front->ref = loaded->context.commit;
     front->terminal = isatty(STDOUT_FILENO) == 1;
-    ShellExecutor::Options executor_options;
-    executor_options.state_dir = AbsoluteProjectDir(loaded->context.project_dir) + "/.slipway";
-    ShellExecutor executor(executor_options);
     RealClock clock;
     *exit_code = RunPipeline(*pipeline, loaded->context, *front, &executor, &clock);
   });

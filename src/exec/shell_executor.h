@@ -57,6 +57,11 @@ class ShellExecutor : public Executor {
   explicit ShellExecutor(Options options, ProcessRunner* runner = nullptr);
   ShellExecutor() : ShellExecutor(Options()) {}
 
+  // Starts making the run's snapshot of project_dir's working tree now, in
+  // the background (see WorkspaceFactory::Prefetch): call it before loading
+  // the pipeline, so that the two overlap.
+  void Prefetch(const std::string& project_dir) { workspaces_.Prefetch(project_dir); }
+
   // Thread-safe.
   JobResult Run(const Job& job, const JobContext& context, LogSink* log,
                 const CancelToken& cancel) override;

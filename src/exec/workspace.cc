@@ -141,6 +141,10 @@ StatusOr<bool> WorkspaceFactory::TakePersistent(const std::string& dir, Held* he
 }
 
 WorkspaceFactory::~WorkspaceFactory() {
+  if (prefetch_.valid()) {  // Made, but no job asked for it: keep it for the next run.
+    Prepared prepared = prefetch_.get();
+    if (prepared.held) snapshot_dirs_.push_back(std::move(prepared.held));
+  }
   std::vector<std::string> roots;
   for (const auto* list : {&slots_, &snapshot_dirs_}) {
     for (const std::unique_ptr<Held>& held : *list) {
@@ -159,30 +163,63 @@ WorkspaceFactory::~WorkspaceFactory() {
   for (const std::string& root : roots) (void)RemoveTree(root);
 }
 
+WorkspaceFactory::Prepared WorkspaceFactory::PrepareInStateDir(const std::string& project_dir,
+                                                               const std::string& ref) {
+  Prepared out;
+  auto held = std::make_unique<Held>();
+  StatusOr<bool> taken =
+      TakePersistent(JoinPath(state_dir_, ref.empty() ? "source" : "source-ref"), held.get());
+  if (!taken.ok()) {
+    out.made = taken.status();
+    return out;
+  }
+  if (!*taken) {
+    out.busy = true;
+    return out;
+  }
+  out.made = MakeSnapshot(project_dir, ref, held.get());
+  if (!out.made.ok()) {
+    // Whatever an interrupted run left there: start again from nothing.
+    held->stamps = {};
+    Status removed = RemoveTree(held->dir);
+    out.made = removed.ok() ? MakeSnapshot(project_dir, ref, held.get()) : removed;
+  }
+  out.held = std::move(held);
+  return out;
+}
+
+void WorkspaceFactory::Prefetch(const std::string& project_dir) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_dir_.empty() || prefetch_.valid()) return;
+  prefetch_project_ = project_dir;
+  prefetch_ = std::async(std::launch::async,
+                         [this, project_dir] { return PrepareInStateDir(project_dir, ""); });
+}
+
 StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::GetSnapshot(
     const std::string& project_dir, const std::string& ref, const std::string& run_dir) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string key = run_dir + "\n" + ref;
   auto it = snapshots_.find(key);
   if (it != snapshots_.end()) return it->second;
+  Prepared prepared;
+  prepared.busy = true;
+  if (ref.empty() && prefetch_.valid() && project_dir == prefetch_project_) {
+    prepared = prefetch_.get();
+  } else if (!state_dir_.empty()) {
+    prepared = PrepareInStateDir(project_dir, ref);
+  }
+  if (!prepared.busy) {
+    if (prepared.held) snapshot_dirs_.push_back(std::move(prepared.held));
+    if (prepared.made.ok()) snapshots_[key] = *prepared.made;
+    return prepared.made;
+  }
+  // Held by a concurrent run (or no state directory): one of this run's own.
   auto held = std::make_unique<Held>();
-  StatusOr<bool> taken = false;
-  if (!state_dir_.empty()) {
-    taken = TakePersistent(JoinPath(state_dir_, ref.empty() ? "source" : "source-ref"), held.get());
-    if (!taken.ok()) return taken.status();
-  }
-  if (!*taken) {
-    held->dir = JoinPath(run_dir, ref.empty() ? "source" : "source-" + RefDirSuffix(ref));
-    Status removed = RemoveTree(held->dir);
-    if (!removed.ok()) return removed;
-  }
+  held->dir = JoinPath(run_dir, ref.empty() ? "source" : "source-" + RefDirSuffix(ref));
+  Status removed = RemoveTree(held->dir);
+  if (!removed.ok()) return removed;
   StatusOr<std::shared_ptr<const Snapshot>> made = MakeSnapshot(project_dir, ref, held.get());
-  if (!made.ok() && held->persistent) {
-    // Whatever an interrupted run left there: start again from nothing.
-    held->stamps = {};
-    Status removed = RemoveTree(held->dir);
-    made = removed.ok() ? MakeSnapshot(project_dir, ref, held.get()) : removed;
-  }
   snapshot_dirs_.push_back(std::move(held));
   if (made.ok()) snapshots_[key] = *made;
   return made;

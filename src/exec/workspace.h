@@ -46,6 +46,7 @@
 #ifndef SLIPWAY_EXEC_WORKSPACE_H_
 #define SLIPWAY_EXEC_WORKSPACE_H_
 
+#include <future>
 #include <map>
 #include <memory>
 #include <utility>
@@ -78,6 +79,11 @@ class WorkspaceFactory {
   ~WorkspaceFactory();
   WorkspaceFactory(const WorkspaceFactory&) = delete;
   WorkspaceFactory& operator=(const WorkspaceFactory&) = delete;
+
+  // Starts making the working-tree snapshot of project_dir in the state
+  // directory in the background, so that it overlaps loading the pipeline;
+  // GetSnapshot then waits for it. Nothing without a state directory.
+  void Prefetch(const std::string& project_dir);
 
   // The snapshot of project_dir (at ref, if not empty) for the run in run_dir.
   StatusOr<std::shared_ptr<const Snapshot>> GetSnapshot(const std::string& project_dir,
@@ -113,6 +119,14 @@ class WorkspaceFactory {
   StatusOr<std::shared_ptr<const Snapshot>> MakeSnapshot(const std::string& project_dir,
                                                          const std::string& ref, Held* held);
 
+  // A snapshot made in state_dir_: busy when a concurrent run holds it.
+  struct Prepared {
+    bool busy = false;
+    std::unique_ptr<Held> held;
+    StatusOr<std::shared_ptr<const Snapshot>> made = Status::Error("no snapshot");
+  };
+  Prepared PrepareInStateDir(const std::string& project_dir, const std::string& ref);
+
   ProcessRunner* runner_;
   const std::string state_dir_;
   std::mutex mu_;
@@ -120,6 +134,8 @@ class WorkspaceFactory {
   // snapshot is made so that other jobs wait for it instead of duplicating it.
   std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;
   std::vector<std::unique_ptr<Held>> snapshot_dirs_;  // Guarded by mu_.
+  std::string prefetch_project_;                       // Guarded by mu_.
+  std::future<Prepared> prefetch_;                     // Guarded by mu_.
 
   std::mutex pool_mu_;
   // Guarded by pool_mu_, except a busy slot's stamps, which its holder uses.

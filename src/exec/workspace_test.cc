@@ -233,6 +233,42 @@ TEST_F(WorkspaceTest, WorkspaceReplacedBySymlinkOrLockedIsRebuiltWithoutFollowin
   }
 }
 
+// The snapshot can be started before the run directory exists (while the
+// pipeline loads); the run then takes it, or makes its own if a concurrent
+// run held the state directory; one nobody took is kept for the next run.
+TEST_F(WorkspaceTest, PrefetchedSnapshotIsTakenByTheRunOrKeptForTheNext) {
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && echo k > keep.txt"), 0);
+  std::string state = project() + "/.slipway";
+  {
+    WorkspaceFactory factory(&runner_, state);
+    factory.Prefetch(project());
+    ASSERT_EQ(Sh(project(), "echo later > later.txt"), 0);  // After the snapshot began, maybe.
+    StatusOr<std::shared_ptr<const Snapshot>> snapshot =
+        factory.GetSnapshot(project(), "", run_dir());
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+    EXPECT_EQ((*snapshot)->dir, state + "/source");
+    EXPECT_EQ(Slurp(state + "/source/keep.txt"), "k\n");
+    {
+      WorkspaceFactory concurrent(&runner_, state);
+      concurrent.Prefetch(project());
+      std::string run2 = tmp_.Sub("project/.slipway/runs/2");
+      StatusOr<std::shared_ptr<const Snapshot>> own =
+          concurrent.GetSnapshot(project(), "", run2);
+      ASSERT_TRUE(own.ok()) << own.status().message();
+      EXPECT_EQ((*own)->dir, run2 + "/source");
+    }
+  }
+  {
+    WorkspaceFactory unused(&runner_, state);
+    unused.Prefetch(project());
+  }
+  WorkspaceFactory next(&runner_, state);
+  StatusOr<std::shared_ptr<const Snapshot>> again = next.GetSnapshot(project(), "", run_dir());
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ((*again)->dir, state + "/source");
+  EXPECT_EQ(Slurp(state + "/source/later.txt"), "later\n");
+}
+
 // A commit's snapshot is kept too (one for any commit): the next run with
 // another commit checks out only the difference.
 TEST_F(WorkspaceTest, StateDirectoryKeepsTheSnapshotOfACommit) {
