@@ -66,10 +66,15 @@ std::string ReadLinkAt(int dir_fd, const std::string& name) {
   return target;
 }
 
+bool SameTime(const timespec& a, const timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
 }  // namespace
 
 StatusOr<TreeImage> TreeImage::Read(const std::string& root,
-                                    const std::vector<TreeEntry>& entries) {
+                                    const std::vector<TreeEntry>& entries,
+                                    const TreeImage* written_from) {
   TreeImage image;
   image.root_ = root;
   image.items_.reserve(entries.size());
@@ -82,6 +87,7 @@ StatusOr<TreeImage> TreeImage::Read(const std::string& root,
     std::string from = JoinPath(root, e.path);
     struct stat st;
     if (lstat(from.c_str(), &st) != 0) return ErrnoStatus("cannot stat", from);
+    bool known = false;  // Contents (and their hash) taken from written_from.
     item.mode = st.st_mode & 07777;
     item.atime = st.st_atim;
     item.mtime = st.st_mtim;
@@ -89,7 +95,15 @@ StatusOr<TreeImage> TreeImage::Read(const std::string& root,
     if (S_ISREG(st.st_mode)) {
       item.type = EntryType::kFile;
       size_t size = static_cast<size_t>(st.st_size);
-      if (size <= kMaxCachedFileBytes && image.cached_bytes_ + size <= kMaxCachedBytes) {
+      const Item* same = written_from != nullptr ? written_from->Find(e.path) : nullptr;
+      if (same != nullptr && same->cached && same->size == item.size &&
+          SameTime(same->mtime, item.mtime) && image.cached_bytes_ + size <= kMaxCachedBytes) {
+        item.data = same->data;
+        item.cached = true;
+        item.content = same->content;
+        image.cached_bytes_ += item.data.size();
+        known = true;
+      } else if (size <= kMaxCachedFileBytes && image.cached_bytes_ + size <= kMaxCachedBytes) {
         StatusOr<std::string> data = ReadFile(from, kMaxCachedFileBytes);
         if (data.ok()) {
           item.data = *std::move(data);
@@ -109,7 +123,7 @@ StatusOr<TreeImage> TreeImage::Read(const std::string& root,
     } else {
       continue;  // Sockets, fifos, devices: not project content.
     }
-    if (item.type == EntryType::kFile) {
+    if (item.type == EntryType::kFile && !known) {
       if (item.cached) {
         item.content = Hash(item.data);
       } else {
@@ -117,7 +131,7 @@ StatusOr<TreeImage> TreeImage::Read(const std::string& root,
         item.content = Hash(std::string_view(reinterpret_cast<const char*>(stat_key), sizeof(stat_key)));
       }
     }
-    image.paths_.insert(item.path);
+    image.index_.emplace(item.path, image.items_.size());
     image.items_.push_back(std::move(item));
   }
   return image;
@@ -159,10 +173,6 @@ Status TreeImage::WriteFile(int dir_fd, const Item& item, const std::string& des
 }
 
 namespace {
-
-bool SameTime(const timespec& a, const timespec& b) {
-  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
 
 // How long after a change a file's change time may still equal the one it
 // had before the change: file systems take times from a coarse clock (one
@@ -251,15 +261,15 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
     struct stat st;
     bool exists = !fresh.back() && fstatat(parent, item.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
     bool keep = false;
+    const Stamps::File* stamp = nullptr;  // The last write's, for a file.
     if (exists) {
       switch (item.type) {
         case EntryType::kDirectory:
           keep = S_ISDIR(st.st_mode);
           break;
         case EntryType::kFile:
-          if (auto it = previous.find(item.path); it != previous.end()) {
-            keep = Unchanged(parent, item, st, it->second, previous_at);
-          }
+          if (auto it = previous.find(item.path); it != previous.end()) stamp = &it->second;
+          keep = stamp != nullptr && Unchanged(parent, item, st, *stamp, previous_at);
           break;
         case EntryType::kSymlink:
           keep = S_ISLNK(st.st_mode) && ReadLinkAt(parent, item.name) == item.data;
@@ -294,7 +304,7 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
       }
       case EntryType::kFile: {
         if (keep) {
-          stamps->files.emplace(item.path, previous[item.path]);
+          stamps->files.emplace(item.path, *stamp);
           break;
         }
         struct stat written;
@@ -318,6 +328,11 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
   return Status::Ok();
 }
 
+const TreeImage::Item* TreeImage::Find(const std::string& path) const {
+  auto it = index_.find(path);
+  return it == index_.end() ? nullptr : &items_[it->second];
+}
+
 Status TreeImage::RemoveExtras(int dir_fd, const std::string& rel, const std::string& dest) const {
   int fd = dup(dir_fd);
   DIR* dir = fd < 0 ? nullptr : fdopendir(fd);
@@ -330,7 +345,7 @@ Status TreeImage::RemoveExtras(int dir_fd, const std::string& rel, const std::st
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     std::string child = rel.empty() ? std::string(name) : rel + "/" + std::string(name);
-    if (!paths_.contains(child)) extras.emplace_back(name);
+    if (Find(child) == nullptr) extras.emplace_back(name);
   }
   closedir(dir);
   for (const std::string& name : extras) {

@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "exec/file_tree.h"
@@ -38,7 +37,11 @@ class TreeImage {
 
   // Reads the entries (as ListTree returns them: parents before children)
   // under root. The tree must not change while the image is used.
-  static StatusOr<TreeImage> Read(const std::string& root, const std::vector<TreeEntry>& entries);
+  // written_from: an image just written into root (the snapshot, written
+  // from the project's image): a file whose size and modification time are
+  // its item's there takes that item's contents instead of being read again.
+  static StatusOr<TreeImage> Read(const std::string& root, const std::vector<TreeEntry>& entries,
+                                  const TreeImage* written_from = nullptr);
 
   // What a WriteTo left in its destination: for every file it wrote or
   // found unchanged, the file's inode and change time then, and which content
@@ -98,6 +101,7 @@ class TreeImage {
   Status WriteFile(int dir_fd, const Item& item, const std::string& dest,
                    struct stat* written) const;
   Status Write(const std::string& dest, Stamps* stamps) const;
+  const Item* Find(const std::string& path) const;  // Null if the tree has no such entry.
   // True if the file (st: its lstat, stamp: what the last write into its
   // directory left, at written_at) holds the item's content, untouched.
   bool Unchanged(int dir_fd, const Item& item, const struct stat& st, const Stamps::File& stamp,
@@ -108,7 +112,7 @@ class TreeImage {
 
   std::string root_;
   std::vector<Item> items_;
-  std::unordered_set<std::string> paths_;  // Every item's path.
+  std::unordered_map<std::string, size_t> index_;  // Path -> its item.
   size_t cached_bytes_ = 0;
 };
 

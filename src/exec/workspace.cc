@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace slipway {
 namespace {
@@ -236,6 +237,7 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
       RunTool(runner_, {"git", "rev-parse", "--path-format=absolute", "--git-common-dir"},
               project_dir);
   std::string git_dir = JoinPath(dir, ".git");
+  std::optional<TreeImage> project_image;  // What was written into dir, if anything.
   if (ref.empty()) {
     // The project's files, written over what the last run left in dir.
     StatusOr<std::vector<TreeEntry>> entries = std::vector<TreeEntry>();
@@ -254,8 +256,9 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
     if (!entries.ok()) return entries.status();
     StatusOr<TreeImage> files = TreeImage::Read(project_dir, *entries);
     if (!files.ok()) return files.status();
+    project_image = *std::move(files);
     s = MakeDirs(dir.substr(0, dir.find_last_of('/')));
-    if (s.ok()) s = files->WriteTo(dir, &held->stamps);
+    if (s.ok()) s = project_image->WriteTo(dir, &held->stamps);
     if (s.ok() && common.ok()) {
       s = SetUpGitDir(TrimNewlines(*common), snapshot->commit_sha, git_dir);
       if (s.ok() && !snapshot->commit_sha.empty()) {
@@ -294,7 +297,9 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
   StatusOr<std::vector<TreeEntry>> entries = ListTree(dir);
   if (!entries.ok()) return entries.status();
   snapshot->entries = std::move(*entries);
-  StatusOr<TreeImage> image = TreeImage::Read(dir, snapshot->entries);
+  // The files just written from the project's image are not read again.
+  StatusOr<TreeImage> image =
+      TreeImage::Read(dir, snapshot->entries, project_image ? &*project_image : nullptr);
   if (!image.ok()) return image.status();
   snapshot->image = *std::move(image);
   for (const TreeEntry& e : snapshot->entries) {
@@ -311,6 +316,7 @@ StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
                                                 const std::string& name) {
   bool persistent = !state_dir_.empty();
   std::string root = persistent ? JoinPath(state_dir_, "builds") : JoinPath(run_dir, "builds");
+  auto slot_dir = [&](int n) { return JoinPath(JoinPath(root, std::to_string(n)), name); };
   Held* slot = nullptr;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
@@ -318,7 +324,7 @@ StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
     for (const std::unique_ptr<Held>& held : slots_) {
       if (held->root != root) continue;
       taken.push_back(held->number);
-      if (!held->busy && held->dir == JoinPath(JoinPath(root, std::to_string(held->number)), name)) {
+      if (!held->busy && held->dir == slot_dir(held->number)) {
         slot = held.get();
         break;
       }
@@ -326,7 +332,7 @@ StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
     for (int n = 0; slot == nullptr; ++n) {
       if (std::find(taken.begin(), taken.end(), n) != taken.end()) continue;
       auto held = std::make_unique<Held>();
-      std::string dir = JoinPath(JoinPath(root, std::to_string(n)), name);
+      std::string dir = slot_dir(n);
       if (persistent) {
         StatusOr<bool> taken = TakePersistent(dir, held.get());
         if (!taken.ok()) return taken.status();
