@@ -1,5 +1,6 @@
 // EmitYaml: block-style YAML that ParseYaml reads back into an equal tree
 // (same kinds, keys, order, tags and scalar meanings).
+#include <cctype>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -95,6 +96,34 @@ bool PlainSafe(std::string_view s, bool flow) {
     }
   }
   return !HasSpecialChar(s);
+}
+
+// A tag as YAML writes it: a local tag ("!name") as itself, any other (a URI
+// from %TAG or !<...>) in the verbatim form "!<uri>". Bytes a tag may not
+// hold are %-escaped, as the parser (libyaml) unescapes them: a tag read
+// from "!a%22b" is !a"b and must be written back escaped.
+std::string TagText(std::string_view tag) {
+  bool local = tag.size() > 1 && tag[0] == '!';
+  std::string_view body = local ? tag.substr(1) : tag;
+  std::string out = local ? "!" : "!<";
+  for (unsigned char c : body) {
+    // What libyaml's scanner takes in a tag (YAML's URI characters but '#').
+    bool word = std::isalnum(c) || c == '-';
+    bool uri = std::string_view(";/?:@&=+$_.~*'()").find(static_cast<char>(c)) !=
+               std::string_view::npos;
+    // In a local tag, '!' and the flow indicators ",[]{}" end the tag.
+    bool allowed = word || uri || (!local && std::string_view(",![]").find(static_cast<char>(c)) !=
+                                                 std::string_view::npos);
+    if (allowed) {
+      out += static_cast<char>(c);
+    } else {
+      static const char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return local ? out : out + ">";
 }
 
 std::string DoubleQuoted(std::string_view s) {
@@ -206,7 +235,7 @@ bool IsFlowSequence(const Node& node) {
 
 // The one-line form of node, or "" when it needs a block.
 std::string InlineText(const Node& node) {
-  std::string prefix = node.tag.empty() ? "" : node.tag + " ";
+  std::string prefix = node.tag.empty() ? "" : TagText(node.tag) + " ";
   if (node.IsNull() || (node.IsScalar() && !UseLiteral(node))) {
     return prefix + ScalarText(node, false);
   }
@@ -233,7 +262,7 @@ void EmitValue(const Node& value, int indent, bool after_dash, std::string* out)
     *out += " " + inline_text + "\n";
     return;
   }
-  std::string tag = value.tag.empty() ? "" : " " + value.tag;
+  std::string tag = value.tag.empty() ? "" : " " + TagText(value.tag);
   if (UseLiteral(value)) {
     *out += tag + " ";
     EmitLiteral(value.scalar, indent, out);
@@ -273,7 +302,7 @@ std::string EmitYaml(const Node& node) {
   std::string out;
   if ((node.IsMap() && !node.entries.empty()) ||
       (node.IsSequence() && !node.items.empty() && InlineText(node).empty())) {
-    if (!node.tag.empty()) out += node.tag + "\n";
+    if (!node.tag.empty()) out += TagText(node.tag) + "\n";
     EmitBlock(node, 0, &out);
     return out;
   }

@@ -185,5 +185,16 @@ TEST(EmitYamlTest, ColonsInFlowSequencesAreQuoted) {
   EXPECT_EQ((*docs)[0].items[0].scalar, "s::a:?&j:i");
 }
 
+// Found by yaml_parser_fuzz: the parser unescapes %-escapes in tags
+// ("!:2%22" is the tag !:2"), so tags are written back escaped, and a URI
+// tag (from !<...>) in the verbatim form.
+TEST(EmitYamlTest, TagsRoundTripWithEscapesAndVerbatimUris) {
+  for (const char* text : {"!:22%222-a i\n", "!a%25b%20c x\n", "!<tag:example.com,2000:x> y\n",
+                           "k: !e%7Bx%7D [a, b]\n",
+                           "!20222%233-a \n"}) {
+    ExpectRoundTrip(text);
+  }
+}
+
 }  // namespace
 }  // namespace slipway
