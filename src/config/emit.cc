@@ -78,6 +78,8 @@ bool IsUtf8(std::string_view s) {
 bool PlainSafe(std::string_view s, bool flow) {
   if (!IsUtf8(s)) return false;
   if (s.empty() || s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
+  // "..." at the start of a line ends the document (as "---" starts one).
+  if (s.starts_with("...")) return false;
   static constexpr std::string_view kBadFirst = "-?:,[]{}#&*!|>'\"%@`";
   if (kBadFirst.find(s.front()) != std::string_view::npos) {
     // "-x" and "?x" and ":x" are plain in block context; keep it simple

@@ -187,11 +187,12 @@ TEST(EmitYamlTest, ColonsInFlowSequencesAreQuoted) {
 
 // Found by yaml_parser_fuzz: the parser unescapes %-escapes in tags
 // ("!:2%22" is the tag !:2"), so tags are written back escaped, and a URI
-// tag (from !<...>) in the verbatim form.
+// tag (from !<...>) in the verbatim form. A scalar starting with "..." is
+// quoted: at the start of a line that ends the document.
 TEST(EmitYamlTest, TagsRoundTripWithEscapesAndVerbatimUris) {
   for (const char* text : {"!:22%222-a i\n", "!a%25b%20c x\n", "!<tag:example.com,2000:x> y\n",
                            "k: !e%7Bx%7D [a, b]\n",
-                           "!20222%233-a \n"}) {
+                           "!20222%233-a \n", "! ... .ript..\n-\n  -\n", "k: ...x\n"}) {
     ExpectRoundTrip(text);
   }
 }

@@ -121,7 +121,13 @@ std::string_view Macro(std::string_view text) {
 }
 
 // TZ is process-wide: every use of it here holds this lock, and the previous
-// value is restored afterwards.
+// value is restored afterwards. With threads that read the environment
+// (git.cc builds child environments from environ), TZ must only ever be
+// replaced: replacing a variable that exists swaps one pointer in environ
+// (glibc keeps the old string), while adding or removing one reallocates the
+// array under those threads. PinTimeZoneVariable, called before such threads
+// start, sets an unset TZ to what unset means (the system zone), so that
+// ScopedTimeZone then only replaces it.
 std::mutex tz_mu;
 
 class ScopedTimeZone {
@@ -258,6 +264,11 @@ StatusOr<int64_t> NextRun(std::string_view cron, const std::string& timezone, in
     }
   }
   return Status::Error("cron '" + std::string(cron) + "' matches no time in the next 5 years");
+}
+
+void PinTimeZoneVariable() {
+  std::lock_guard<std::mutex> lock(tz_mu);
+  if (getenv("TZ") == nullptr) setenv("TZ", ":/etc/localtime", 1);
 }
 
 }  // namespace slipway

@@ -47,6 +47,11 @@ bool ValidTimeZone(const std::string& timezone);
 // zone, or when nothing matches within 5 years (e.g. "0 0 31 2 *").
 StatusOr<int64_t> NextRun(std::string_view cron, const std::string& timezone, int64_t after_ms);
 
+// NextRun switches TZ while it computes: call this before starting threads
+// that read the environment (any that start processes), so that TZ is set
+// (to the system zone if it was unset) and NextRun only ever replaces it.
+void PinTimeZoneVariable();
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_SERVER_CRON_H_

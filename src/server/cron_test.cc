@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <optional>
+#include <string>
 
 namespace slipway {
 namespace {
@@ -100,6 +102,8 @@ TEST(CronTest, DayOfMonthOrDayOfWeekWhenBothAreRestricted) {
 }
 
 TEST(CronTest, TimeZonesAndDaylightSaving) {
+  const char* tz = getenv("TZ");  // Unset, or pinned by a service test run before.
+  std::optional<std::string> before = tz ? std::optional<std::string>(tz) : std::nullopt;
   // Berlin is UTC+1 in winter, UTC+2 in summer (from 2026-03-29 02:00 local).
   EXPECT_EQ(Next("0 3 * * *", "Europe/Berlin", Utc(2026, 1, 2, 0, 0)), Utc(2026, 1, 2, 2, 0));
   EXPECT_EQ(Next("0 3 * * *", "Europe/Berlin", Utc(2026, 7, 2, 0, 0)), Utc(2026, 7, 2, 1, 0));
@@ -116,7 +120,19 @@ TEST(CronTest, TimeZonesAndDaylightSaving) {
   EXPECT_EQ(Next("*/30 * * * *", "America/New_York", Utc(2026, 11, 1, 5, 30)),
             Utc(2026, 11, 1, 7, 0));
   // The process's TZ is left as it was.
-  EXPECT_EQ(getenv("TZ"), nullptr);
+  tz = getenv("TZ");
+  EXPECT_EQ(tz ? std::optional<std::string>(tz) : std::nullopt, before);
+}
+
+// A pinned TZ (see PinTimeZoneVariable) is set to the system zone and stays
+// set: NextRun only replaces it, which is safe under threads reading environ.
+TEST(CronTest, PinnedTimeZoneIsOnlyReplaced) {
+  PinTimeZoneVariable();
+  std::string pinned = getenv("TZ");
+  EXPECT_FALSE(pinned.empty());
+  EXPECT_EQ(Next("0 3 * * *", "Europe/Berlin", Utc(2026, 1, 2, 0, 0)), Utc(2026, 1, 2, 2, 0));
+  ASSERT_NE(getenv("TZ"), nullptr);
+  EXPECT_EQ(std::string(getenv("TZ")), pinned);
 }
 
 }  // namespace

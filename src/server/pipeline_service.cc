@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "exec/shell_executor.h"
+#include "server/cron.h"
 #include "server/repo_mirror.h"
 #include "server/service_impl.h"
 #include "util/git.h"
@@ -193,6 +194,7 @@ Status Service::EnsureCheckout(const ProjectRecord& project, const PipelineRecor
 }
 
 Status Service::Start() {
+  PinTimeZoneVariable();  // Before the threads below: see cron.h.
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (started_) return Status::Error("the pipeline service is already started");
