@@ -53,23 +53,61 @@ std::string DescribeRemote(const Node& entry, std::string_view type) {
   return std::string(type) + ":" + text(type);
 }
 
+// Why a link is not followed; "`ci` is a symbolic link to `../x`: ...".
+std::string LinkNote(const ReadError& error) {
+  return "`" + error.link + "` is a symbolic link to `" + error.link_target +
+         "`: GitLab does not follow symbolic links in the repository";
+}
+
+// GitLab's message for a local include that could not be read. GitLab reads
+// a link's blob, whose content is the target's name and so not a map:
+// "`x.yml`: Invalid configuration format". A path through a linked
+// directory, one that leaves the repository or names a directory is not in
+// its tree: "does not exist!".
+std::string LocalFileError(const std::string& name, const ReadError& error,
+                           const Status& status) {
+  switch (error.kind) {
+    case ReadError::Kind::kSymlink:
+      return "`" + name + "`: Invalid configuration format (" + LinkNote(error) + ")";
+    case ReadError::Kind::kSymlinkInPath:
+      return "Local file `" + name + "` does not exist! (" + LinkNote(error) + ")";
+    case ReadError::Kind::kOther:
+      return "Local file `" + name + "` cannot be read: " + status.message();
+    case ReadError::Kind::kNoSuchFile:
+    case ReadError::Kind::kNotRegularFile:
+    case ReadError::Kind::kOutside:
+      break;
+  }
+  return "Local file `" + name + "` does not exist!";
+}
+
 class Loader {
  public:
   Loader(const LoadOptions& options, Diagnostics* diags)
       : options_(options),
         diags_(diags),
-        tree_(options.commit.empty()
-                  ? SourceTree::WorkTree(options.project_dir)
-                  : SourceTree::AtCommit(options.project_dir, options.commit,
-                                         options.commit_label.empty() ? options.commit
-                                                                      : options.commit_label)) {}
+        tree_(options.commit.empty() ? SourceTree::WorkTree(options.project_dir)
+                                     : SourceTree::AtCommit(options.project_dir, options.commit,
+                                                            options.commit_label)) {}
 
   std::optional<Node> LoadRoot() {
-    std::string name = tree_.Name(options_.file);
+    StatusOr<std::string> path = tree_.Locate(options_.file);
+    if (!path.ok()) {
+      diags_->Error(Mark{tree_.Name(options_.file), 0, 0}, path.status().message());
+      return std::nullopt;
+    }
+    std::string name = tree_.Name(*path);
     Mark mark{name, 0, 0};
-    StatusOr<std::string> text = tree_.Read(options_.file);
+    ReadError error;
+    StatusOr<std::string> text = tree_.Read(*path, &error);
     if (!text.ok()) {
-      diags_->Error(mark, "cannot read the pipeline file: " + text.status().message());
+      std::string why = "cannot read the pipeline file: " + text.status().message();
+      if (error.kind == ReadError::Kind::kSymlink) {
+        why = "Invalid configuration format (" + LinkNote(error) + ")";
+      } else if (error.kind == ReadError::Kind::kSymlinkInPath) {
+        why = "cannot read the pipeline file: no such file (" + LinkNote(error) + ")";
+      }
+      diags_->Error(mark, why);
       return std::nullopt;
     }
     std::optional<Node> content = Parse(*text, name, &options_.inputs, mark, "");
@@ -248,12 +286,11 @@ class Loader {
       diags_->Error(mark, "Included file `" + path + "` does not have YAML extension!");
       return false;
     }
-    fs::path normal = fs::path(path).lexically_normal();
     std::string name = tree_.Name(path);
-    StatusOr<std::string> text = Status::Error("outside the project");
-    if (!normal.empty() && *normal.begin() != "..") text = tree_.Read(normal.generic_string());
+    ReadError error;
+    StatusOr<std::string> text = tree_.Read(path, &error);
     if (!text.ok()) {
-      diags_->Error(mark, "Local file `" + name + "` does not exist!");
+      diags_->Error(mark, LocalFileError(name, error, text.status()));
       return false;
     }
     if (text->find_first_not_of(" \t\r\n") == std::string::npos) {

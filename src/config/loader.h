@@ -23,7 +23,9 @@ std::optional<std::vector<Node>> ParseYaml(std::string_view text, const std::str
 
 struct LoadOptions {
   std::string project_dir = ".";  // Root for `include: local` paths.
-  std::string file = ".gitlab-ci.yml";  // Relative to project_dir, or absolute.
+  // Relative to project_dir, or absolute; it must lie inside project_dir
+  // with every link resolved (SourceTree::Locate), else loading fails.
+  std::string file = ".gitlab-ci.yml";
   // Variables visible to `include:rules` and `include` path expansion
   // (predefined CI_* variables and --variable values).
   VariableList variables;
@@ -37,8 +39,10 @@ struct LoadOptions {
   Node inputs;
   // A commit id: read the root file, local includes and the files
   // include:rules:exists looks for from this commit of the repository at
-  // project_dir instead of the disk (`slipway run --ref`). Messages then name
-  // files `<commit_label>:<path>`.
+  // project_dir instead of the disk (`slipway run --ref`, the server).
+  // Messages then name files `<commit_label>:<path>`, or `<path>` when the
+  // label is empty. Either way no file is read through a symbolic link
+  // (util/source_tree.h).
   std::string commit;
   std::string commit_label;
 };

@@ -1,11 +1,19 @@
 #include "util/glob.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <re2/re2.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
 #include <utility>
+
+#include "util/beneath.h"
 
 namespace slipway {
 namespace {
@@ -257,29 +265,67 @@ void SortUnique(std::vector<std::string>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
-// Appends files under root/relative_dir to out. Errors name the directory.
-Status Walk(const std::filesystem::path& root, const std::string& relative_dir,
+// Appends the files in the directory open at dir_fd (relative_dir below the
+// root) and below it to out. Names come from readdir and each directory is
+// opened from its parent's descriptor with O_NOFOLLOW (util/beneath.h), so
+// a symbolic link is listed as a file and never entered, even if a
+// directory is swapped for one mid-walk. Errors name the directory (shown
+// as root/relative_dir).
+Status Walk(const std::filesystem::path& root, int dir_fd, const std::string& relative_dir,
             std::vector<std::string>* out) {
-  std::filesystem::path dir = relative_dir.empty() ? root : root / relative_dir;
-  std::error_code ec;
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec) return Status::Error(dir.string() + ": cannot list directory: " + ec.message());
-  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::filesystem::directory_entry& entry = *it;
-    std::string name = entry.path().filename().string();
-    std::string relative = relative_dir.empty() ? name : relative_dir + "/" + name;
-    std::error_code type_ec;
-    if (entry.is_symlink(type_ec)) {
-      out->push_back(relative);
-    } else if (entry.is_directory(type_ec)) {
-      if (name == ".git") continue;
-      Status status = Walk(root, relative, out);
-      if (!status.ok()) return status;
-    } else if (entry.is_regular_file(type_ec)) {
-      out->push_back(relative);
-    }
+  std::filesystem::path shown = relative_dir.empty() ? root : root / relative_dir;
+  auto fail = [&](int err) {
+    return Status::Error(shown.string() + ": cannot list directory: " + std::strerror(err));
+  };
+  // fdopendir owns the descriptor it is given: hand it a duplicate.
+  int listed_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (listed_fd < 0) return fail(errno);
+  DIR* dir = fdopendir(listed_fd);
+  if (dir == nullptr) {
+    int err = errno;
+    ::close(listed_fd);
+    return fail(err);
   }
-  if (ec) return Status::Error(dir.string() + ": cannot list directory: " + ec.message());
+  std::vector<std::string> subdirs;
+  errno = 0;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    unsigned char type = entry->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat st;
+      if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR
+                                          : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    std::string relative = relative_dir.empty() ? name : relative_dir + "/" + name;
+    if (type == DT_LNK || type == DT_REG) {
+      out->push_back(std::move(relative));
+    } else if (type == DT_DIR && name != ".git") {
+      subdirs.push_back(std::move(name));
+    }
+    errno = 0;
+  }
+  int read_error = errno;
+  closedir(dir);
+  if (read_error != 0) return fail(read_error);
+  for (const std::string& name : subdirs) {
+    std::string relative = relative_dir.empty() ? name : relative_dir + "/" + name;
+    BeneathOpen sub = OpenBeneath(dir_fd, name, BeneathKind::kDirectory);
+    if (sub.result == BeneathOpen::Result::kSymlink) {
+      out->push_back(std::move(relative));  // Became a link since readdir.
+      continue;
+    }
+    if (sub.result != BeneathOpen::Result::kOk) {
+      if (sub.result == BeneathOpen::Result::kError) {
+        return Status::Error((root / relative).string() +
+                             ": cannot list directory: " + std::strerror(sub.error));
+      }
+      continue;  // Gone or replaced since readdir.
+    }
+    Status status = Walk(root, sub.fd.get(), relative, out);
+    if (!status.ok()) return status;
+  }
   return Status::Ok();
 }
 
@@ -331,7 +377,11 @@ bool IsLiteralGlob(std::string_view pattern) {
 
 StatusOr<std::vector<std::string>> ListFiles(const std::filesystem::path& root) {
   std::vector<std::string> files;
-  Status status = Walk(root, "", &files);
+  UniqueFd root_fd = OpenDirectory(root.string());
+  if (!root_fd.valid()) {
+    return Status::Error(root.string() + ": cannot list directory: " + std::strerror(errno));
+  }
+  Status status = Walk(root, root_fd.get(), "", &files);
   if (!status.ok()) return status;
   SortUnique(&files);
   return files;
@@ -341,11 +391,19 @@ StatusOr<std::vector<std::string>> FindFiles(const std::filesystem::path& root,
                                              std::string_view pattern, GlobSyntax syntax) {
   std::string start = LiteralDirectoryPrefix(pattern, syntax);
   std::vector<std::string> candidates;
-  if (!start.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(root / start, ec)) return std::vector<std::string>();
+  UniqueFd root_fd = OpenDirectory(root.string());
+  if (!root_fd.valid()) {
+    return Status::Error(root.string() + ": cannot list directory: " + std::strerror(errno));
   }
-  Status status = Walk(root, start, &candidates);
+  // The literal directories are looked up like any path in the tree: one
+  // that is missing, not a directory or a symbolic link holds no files.
+  BeneathOpen start_dir = OpenBeneath(root_fd.get(), start, BeneathKind::kDirectory);
+  if (start_dir.result == BeneathOpen::Result::kError) {
+    return Status::Error((root / start).string() + ": cannot list directory: " +
+                         std::strerror(start_dir.error));
+  }
+  if (start_dir.result != BeneathOpen::Result::kOk) return std::vector<std::string>();
+  Status status = Walk(root, start_dir.fd.get(), start, &candidates);
   if (!status.ok()) return status;
   Glob glob(pattern, syntax);
   std::vector<std::string> matches;

@@ -57,14 +57,18 @@ bool GlobMatch(std::string_view pattern, std::string_view path,
 // paths as an exact string.
 bool IsLiteralGlob(std::string_view pattern);
 
-// Every file under root (regular files and symlinks, not directories), as
-// sorted root-relative '/'-separated paths. `.git` directories are skipped and
-// directory symlinks are not followed. Fails with a message naming the
-// directory that could not be read.
+// Every file under root (regular files and symbolic links, not directories),
+// as sorted root-relative '/'-separated paths. `.git` directories are
+// skipped. Symbolic links below root are listed, never followed: the walk
+// opens each directory from its parent without following links
+// (util/beneath.h), so it cannot be led outside root. Fails with a message
+// naming the directory that could not be read.
 StatusOr<std::vector<std::string>> ListFiles(const std::filesystem::path& root);
 
 // The files under root whose relative path matches pattern, sorted. Walks
-// only below the pattern's literal leading directories.
+// only below the pattern's literal leading directories, which are opened
+// like the rest: a leading directory that is a symbolic link or `..` holds
+// no files.
 StatusOr<std::vector<std::string>> FindFiles(const std::filesystem::path& root,
                                              std::string_view pattern,
                                              GlobSyntax syntax = GlobSyntax::kFnmatch);
