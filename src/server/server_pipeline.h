@@ -1,6 +1,7 @@
 // Loading the pipeline of a server-side pipeline record: its commit checked
-// out under runs/<id>/src, `.gitlab-ci.yml` read there with the same code as
-// `slipway run` (LoadPipelineFile, InstantiatePipeline), and the predefined
+// out under runs/<id>/src, `.gitlab-ci.yml` read from that commit's git
+// objects (not its files) with the same code as `slipway run --ref`
+// (LoadPipelineFile, InstantiatePipeline), and the predefined
 // variables of a server pipeline (docs/server.md): CI_PIPELINE_SOURCE,
 // CI_COMMIT_BRANCH or CI_COMMIT_TAG, CI_COMMIT_SHA / BEFORE_SHA, the store's
 // pipeline and project ids, and the request's variables on top.
@@ -21,7 +22,9 @@ namespace slipway {
 
 struct ServerPipelineInput {
   ProjectRecord project;
-  std::string checkout_dir;  // A checkout of sha (RepoMirror::Checkout).
+  // A checkout of sha (RepoMirror::Checkout): CI_COMMIT_* are read from it,
+  // and the pipeline's files from sha's objects in its repository.
+  std::string checkout_dir;
   std::string ref;
   bool tag = false;
   std::string sha;
