@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "util/git.h"
 
@@ -30,11 +29,17 @@ StatusOr<std::string> SourceTree::Read(const std::string& path) const {
     if (!fs::is_regular_file(full, ec)) {
       return Status::Error(fs::exists(full, ec) ? "not a regular file" : "no such file");
     }
-    std::ifstream in(full, std::ios::binary);
-    if (!in) return Status::Error(std::strerror(errno));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    // "e": O_CLOEXEC (a filebuf opens without it).
+    std::FILE* in = std::fopen(full.c_str(), "rbe");
+    if (in == nullptr) return Status::Error(std::strerror(errno));
+    std::string text;
+    char buffer[65536];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) text.append(buffer, n);
+    bool failed = std::ferror(in) != 0;
+    std::fclose(in);
+    if (failed) return Status::Error("read error");
+    return text;
   }
   if (fs::path(path).is_absolute()) {
     return Status::Error("an absolute path cannot be read from a commit");
