@@ -78,6 +78,32 @@ inline std::vector<pid_t> EscapedPids(const std::string& dir) {
   return pids;
 }
 
+// The lines of `ls -l /proc/self/fd` output that show a descriptor other
+// than 0, 1, 2 and the directory ls itself opened to list them (or every
+// line when there is no listing).
+inline std::vector<std::string> UnexpectedDescriptors(const std::string& listing) {
+  std::vector<std::string> unexpected;
+  bool listed = false;
+  size_t start = 0;
+  while (start < listing.size()) {
+    size_t end = listing.find('\n', start);
+    if (end == std::string::npos) end = listing.size();
+    std::string line = listing.substr(start, end - start);
+    start = end + 1;
+    size_t arrow = line.find(" -> ");
+    if (arrow == std::string::npos) continue;
+    listed = true;
+    size_t name = line.rfind(' ', arrow - 1) + 1;
+    int fd = std::atoi(line.c_str() + name);
+    std::string target = line.substr(arrow + 4);
+    bool own_dir = target.rfind("/proc/", 0) == 0 && target.size() > 3 &&
+                   target.compare(target.size() - 3, 3, "/fd") == 0;
+    if (fd > 2 && !own_dir) unexpected.push_back(line);
+  }
+  if (!listed) unexpected.push_back("no listing in: " + listing);
+  return unexpected;
+}
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_EXEC_CONTAINMENT_TEST_UTIL_H_

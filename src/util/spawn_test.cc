@@ -164,7 +164,7 @@ TEST(SpawnTest, SwitchesUserAndGroups) {
 TEST(SpawnTest, ParentDeathSignalKillsTheChildWhenTheSpawningThreadEnds) {
   StatusOr<pid_t> pid = Status::Error("not run");
   std::thread spawner([&] {
-    SpawnRequest request = Sh("sleep 1000");
+    SpawnRequest request = Sh("exec sleep 1000");
     request.parent_death_signal = SIGKILL;
     pid = Spawn(request);
   });
@@ -182,7 +182,7 @@ TEST(ChildrenTest, StrayChildrenAreKilledAndSpawnedOnesAreNot) {
     _exit(0);
   }
   ASSERT_GT(stray, 0);
-  SpawnRequest request = Sh("sleep 1000");
+  SpawnRequest request = Sh("exec sleep 1000");
   StatusOr<pid_t> spawned = Spawn(request);
   ASSERT_TRUE(spawned.ok());
   std::vector<pid_t> children = ListChildren();
