@@ -1,3 +1,16 @@
-#include "cli/cli.h"
+#include <cstring>
 
-int main(int argc, char** argv) { return slipway::RunCli(argc, argv); }
+#include "cli/cli.h"
+#include "exec/containment.h"
+#include "exec/reaper.h"
+
+int main(int argc, char** argv) {
+  // A job's reaper (exec/reaper.h): before anything else runs.
+  if (argc >= 2 && std::strcmp(argv[1], slipway::kReaperMode) == 0) {
+    return slipway::ReaperMain(argc, argv);
+  }
+  // Where jobs need a reaper, it is this binary; orphans of a reaper that
+  // was killed come to this process, which kills them.
+  slipway::SetReaperBinary("/proc/self/exe", /*adopt_orphans=*/true);
+  return slipway::RunCli(argc, argv);
+}

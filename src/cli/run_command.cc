@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "cli/run.h"
 #include "exec/clock.h"
+#include "exec/containment.h"
 #include "exec/file_tree.h"
 #include "exec/shell_executor.h"
 
@@ -24,6 +25,11 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need");
   cmd->callback([options, front, exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
+    // Jobs of an earlier slipway killed with SIGKILL ran on in their cgroups.
+    if (int left = KillLeftoverJobProcesses(); left > 0) {
+      std::fprintf(stderr, "slipway: killed %d job processes left by a slipway that was killed\n",
+                   left);
+    }
     ShellExecutor::Options executor_options;
     executor_options.state_dir = project_dir + "/.slipway";
     ShellExecutor executor(executor_options);

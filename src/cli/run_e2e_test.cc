@@ -16,8 +16,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "exec/containment_test_util.h"
 #include "exec/exec_test_util.h"
 #include "util/test_repo.h"
+#include "util/test_wait.h"
 
 namespace slipway {
 namespace {
@@ -29,7 +31,9 @@ using ::testing::Not;
 // A started `slipway` process whose output goes to a file.
 class SlipwayProcess {
  public:
-  SlipwayProcess(const std::string& dir, const std::vector<std::string>& args)
+  // env: NAME=value set for it on top of this process's environment.
+  SlipwayProcess(const std::string& dir, const std::vector<std::string>& args,
+                 const std::vector<std::string>& env = {})
       : output_path_(dir + "/../" + fs::path(dir).filename().string() + ".out") {
     std::vector<std::string> argv_storage = {SLIPWAY_BINARY};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
@@ -39,6 +43,9 @@ class SlipwayProcess {
       if (fd < 0 || ::chdir(dir.c_str()) != 0) ::_exit(127);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
+      // fd stays open too, without close-on-exec: a descriptor slipway
+      // inherits and must not hand on to jobs.
+      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
       std::vector<char*> argv;
       for (std::string& a : argv_storage) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -84,11 +91,11 @@ class RunE2eTest : public ::testing::Test {
     repo_.Git({"add", "-A"});
     repo_.Git({"commit", "-q", "-m", "pipeline"});
   }
-  RunOutcome Run(std::vector<std::string> args = {}) {
+  RunOutcome Run(std::vector<std::string> args = {}, const std::vector<std::string>& env = {}) {
     std::vector<std::string> full = {"run", "--report", "report.json", "--jobs", "2"};
     full.insert(full.end(), args.begin(), args.end());
     fs::remove(fs::path(repo_.dir()) / "report.json");
-    SlipwayProcess process(repo_.dir(), full);
+    SlipwayProcess process(repo_.dir(), full, env);
     RunOutcome out;
     out.exit_code = process.Wait();
     out.output = process.Output();
@@ -362,12 +369,6 @@ TEST_F(RunE2eTest, WorkspaceIsCleanAndHasNoRunDirectory) {
   EXPECT_EQ(repo_.Git({"status", "--porcelain", "--", ".slipway"}), "");
 }
 
-bool ProcessAlive(pid_t pid) {
-  std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
-  size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
-}
-
 // Waits (bounded) for a process that is not our child to exit.
 bool WaitGone(pid_t pid) {
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -403,6 +404,146 @@ TEST_F(RunE2eTest, InterruptCancelsAndLeavesNoProcessBehind) {
   EXPECT_EQ(report["jobs"][1]["status"], "canceled");
   pid_t sleeper = std::stoi(Slurp(pid_file));
   EXPECT_TRUE(WaitGone(sleeper)) << "pid " << sleeper << " survived";
+  fs::remove(fifo);
+  fs::remove(pid_file);
+}
+
+// A job sees 0, 1 and 2 only: not the descriptor slipway inherited from
+// this test without close-on-exec (SlipwayProcess), nor any of its own.
+TEST_F(RunE2eTest, JobSeesOnlyTheStandardDescriptors) {
+  Pipeline("fds:\n  script: ls -l /proc/self/fd\n");
+  RunOutcome out = Run();
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(UnexpectedDescriptors(Log(out, "fds")), ::testing::IsEmpty()) << Log(out, "fds");
+}
+
+// Runs a job's commands as one block scalar.
+std::string ScriptBlock(const std::string& commands) {
+  std::string block = "    - |\n";
+  size_t start = 0;
+  while (start < commands.size()) {
+    size_t end = commands.find('\n', start);
+    if (end == std::string::npos) end = commands.size();
+    block += "      " + commands.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return block;
+}
+
+// Nothing a job starts outlives it, however the job ends, whether its
+// processes are contained by a cgroup or (SLIPWAY_NO_CGROUP=1) by a reaper.
+class RunContainmentTest : public RunE2eTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    if (!reaper() && DefaultContainment().kind != ContainmentKind::kCgroup) {
+      GTEST_SKIP() << "no cgroup v2 here: " << DefaultContainment().Describe();
+    }
+    pids_ = Scratch("pids");
+    fs::create_directories(pids_);
+  }
+  void TearDown() override { fs::remove_all(pids_); }
+  bool reaper() const { return GetParam(); }
+  std::vector<std::string> Env() const {
+    return {reaper() ? "SLIPWAY_NO_CGROUP=1" : "SLIPWAY_NO_CGROUP=0"};
+  }
+  // A job that starts three escaping processes (pids in pids_/name), then
+  // runs then.
+  std::string EscapingJob(const std::string& name, const std::string& then,
+                          const std::string& extra = "") {
+    fs::create_directories(pids_ + "/" + name);
+    return name + ":\n" + extra + "  script:\n" +
+           ScriptBlock(EscapingCommands(pids_ + "/" + name)) + "    - " + then + "\n";
+  }
+  void ExpectAllGone(const std::string& name) {
+    for (pid_t pid : EscapedPids(pids_ + "/" + name)) {
+      EXPECT_FALSE(ProcessAlive(pid)) << name << ": pid " << pid << " outlived the job";
+      if (ProcessAlive(pid)) kill(pid, SIGKILL);
+    }
+  }
+  std::string pids_;
+};
+
+TEST_P(RunContainmentTest, NothingOutlivesSuccessFailureOrTimeout) {
+  Pipeline(EscapingJob("succeeds", "echo done") + EscapingJob("fails", "exit 1") +
+           EscapingJob("times_out", "sleep 1000", "  timeout: 3s\n"));
+  RunOutcome out = Run({}, Env());
+  EXPECT_EQ(out.exit_code, 1) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"succeeds", "success"}, {"fails", "failed"},
+                                  {"times_out", "failed"}}));
+  EXPECT_EQ(out.Job("times_out")["failure_reason"], "job_execution_timeout");
+  for (const char* name : {"succeeds", "fails", "times_out"}) ExpectAllGone(name);
+}
+
+TEST_P(RunContainmentTest, NothingOutlivesACancel) {
+  std::string fifo = Scratch("containment-fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Pipeline(EscapingJob("canceled", "echo started > " + fifo + "; sleep 1000"));
+  SlipwayProcess process(repo_.dir(), {"run", "--report", "report.json"}, Env());
+  {
+    std::ifstream sync(fifo);  // Blocks until the job's processes run.
+    std::string line;
+    std::getline(sync, line);
+    EXPECT_EQ(line, "started");
+  }
+  process.Signal(SIGINT);
+  EXPECT_EQ(process.Wait(), 130) << process.Output();
+  ExpectAllGone("canceled");
+  fs::remove(fifo);
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, RunContainmentTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Reaper" : "Cgroup"; });
+
+// With a reaper, a job can kill it (it runs as the job's user); what the job
+// started then comes to slipway, which kills it.
+TEST_F(RunE2eTest, ProcessesOfAKilledReaperAreKilledBySlipway) {
+  std::string pids = Scratch("reaper-pids");
+  fs::create_directories(pids);
+  Pipeline("kills_its_reaper:\n  script:\n"
+           "    - setsid sleep 1000 & echo $! > " + pids + "/setsid.pid\n"
+           "    - echo $$ > " + pids + "/shell.pid\n"
+           "    - kill -9 $PPID\n"
+           "    - sleep 1000\n");
+  RunOutcome out = Run({}, {"SLIPWAY_NO_CGROUP=1"});
+  EXPECT_EQ(out.exit_code, 1) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"kills_its_reaper", "failed"}}));
+  for (const char* kind : {"setsid", "shell"}) {
+    pid_t pid = std::atoi(Slurp(pids + "/" + kind + ".pid").c_str());
+    ASSERT_GT(pid, 1) << kind;
+    EXPECT_FALSE(ProcessAlive(pid)) << kind << " pid " << pid << " survived";
+    if (ProcessAlive(pid)) kill(pid, SIGKILL);
+  }
+  fs::remove_all(pids);
+}
+
+// A slipway killed with SIGKILL cannot end its jobs; their cgroups name it,
+// and the next slipway kills what is in them.
+TEST_F(RunE2eTest, JobsOfAKilledSlipwayAreKilledByTheNextOne) {
+  if (DefaultContainment().kind != ContainmentKind::kCgroup) {
+    GTEST_SKIP() << "no cgroup v2 here: " << DefaultContainment().Describe();
+  }
+  std::string fifo = Scratch("left-fifo");
+  std::string pid_file = Scratch("left.pid");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Pipeline("long:\n  script:\n    - setsid sleep 1000 & echo $! > " + pid_file +
+           "\n    - echo started > " + fifo + "\n    - sleep 1000\n"
+           "quick:\n  script: echo quick\n");
+  SlipwayProcess first(repo_.dir(), {"run", "long"}, {"SLIPWAY_NO_CGROUP=0"});
+  {
+    std::ifstream sync(fifo);
+    std::string line;
+    std::getline(sync, line);
+  }
+  first.Signal(SIGKILL);
+  EXPECT_EQ(first.Wait(), 128 + SIGKILL);
+  pid_t left = std::atoi(Slurp(pid_file).c_str());
+  ASSERT_GT(left, 1);
+  EXPECT_TRUE(ProcessAlive(left));
+  RunOutcome second = Run({"quick"}, {"SLIPWAY_NO_CGROUP=0"});
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_THAT(second.output, HasSubstr("job processes left by a slipway that was killed"));
+  EXPECT_FALSE(ProcessAlive(left));
+  if (ProcessAlive(left)) kill(left, SIGKILL);
   fs::remove(fifo);
   fs::remove(pid_file);
 }

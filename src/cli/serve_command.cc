@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/server_commands.h"
+#include "exec/containment.h"
 #include "server/api.h"
 #include "server/http_server.h"
 #include "server/log_hub.h"
@@ -77,6 +78,8 @@ int Serve(const ServeOptions& options) {
     std::fprintf(stderr, "slipway: %s\n", started.message().c_str());
     return 1;
   }
+  std::fprintf(stderr, "slipway serve: job processes are contained by %s\n",
+               DefaultContainment().Describe().c_str());
   std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::printf("slipway serve: listening on http://%s:%u\n", shown.c_str(), server.port());
   std::fflush(stdout);

@@ -4,12 +4,14 @@
 // are read back through the API and the SQLite store.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "exec/containment_test_util.h"
 #include "exec/exec_test_util.h"
 #include "store/store.h"
 #include "util/test_repo.h"
@@ -63,16 +66,22 @@ std::string RunSlipway(const std::vector<std::string>& args, int* exit_code) {
 // `slipway serve` on a free port; its output goes to a file.
 class Server {
  public:
-  Server(const std::string& data_dir, const std::string& log_path)
+  // env: NAME=value set for the server on top of this process's environment.
+  Server(const std::string& data_dir, const std::string& log_path,
+         const std::string& listen = "127.0.0.1:0", const std::vector<std::string>& env = {})
       : log_path_(log_path), log_start_(fs::exists(log_path) ? fs::file_size(log_path) : 0) {
     pid_ = fork();
     if (pid_ == 0) {
-      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      // Close-on-exec: the server's only descriptors above 2 are its own.
+      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (fd < 0) _exit(127);
       dup2(fd, 1);
       dup2(fd, 2);
+      // What this test process inherited stays here.
+      syscall(SYS_close_range, 3, ~0U, 0);
+      for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
       std::vector<std::string> storage = {SLIPWAY_BINARY, "serve",          "--data",
-                                          data_dir,       "--listen",       "127.0.0.1:0",
+                                          data_dir,       "--listen",       listen,
                                           "--jobs",       "2",              "--max-pipelines",
                                           "1"};
       std::vector<char*> argv;
@@ -108,6 +117,7 @@ class Server {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  pid_t pid() const { return pid_; }
 
  private:
   std::string log_path_;
@@ -264,18 +274,23 @@ after:
   int64_t second_id = nlohmann::json::parse(second.body)["id"].get<int64_t>();
 
   server->Kill9();
-  // The job's process group outlives the server (it runs in its own group);
-  // the restarted server kills it before it resumes anything.
+  // In its cgroup the job outlives the server; the restarted server kills
+  // it before it resumes anything. (Under a reaper it dies with the server.)
   ASSERT_GT(job_group, 1) << Slurp(mark);
-  EXPECT_TRUE(ProcessAlive(job_group));
+  bool cgroup = DefaultContainment().kind == ContainmentKind::kCgroup;
+  if (cgroup) {
+    EXPECT_TRUE(ProcessAlive(job_group));
+  }
 
   server = std::make_unique<Server>(data, server_log);
   port = server->WaitForPort();
   ASSERT_GT(port, 0) << Slurp(server_log);
   EXPECT_FALSE(ProcessAlive(job_group));
-  EXPECT_NE(Slurp(server_log).find("job processes left by a previous server"),
-            std::string::npos)
-      << Slurp(server_log);
+  if (cgroup) {
+    EXPECT_NE(Slurp(server_log).find("job processes left by a previous server"),
+              std::string::npos)
+        << Slurp(server_log);
+  }
 
   auto store = OpenStore("sqlite:" + data + "/slipway.db");
   ASSERT_TRUE(store.ok()) << store.status().message();
@@ -337,6 +352,199 @@ after:
   fs::remove_all(dir, ec);
   if (ProcessAlive(job_group)) kill(-job_group, SIGKILL);  // Only if the test failed above.
 }
+
+
+// A project "app" whose pipeline is yaml, in a new data directory, and an
+// admin token for it; the server is started by the test.
+struct ServedProject {
+  explicit ServedProject(const std::string& yaml) {
+    repo.Write(".gitlab-ci.yml", yaml);
+    repo.Commit("pipeline");
+    dir = repo.dir() + "-serve";
+    fs::create_directories(dir);
+    data = dir + "/data";
+    log = dir + "/server.log";
+    int rc = 0;
+    RunSlipway({"project", "add", "--data", data, "app", repo.dir()}, &rc);
+    EXPECT_EQ(rc, 0);
+    token = RunSlipway({"token", "create", "--data", data, "--name", "t", "--role", "admin"}, &rc);
+    EXPECT_EQ(rc, 0);
+  }
+  ~ServedProject() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::vector<std::string> Auth() const { return {"PRIVATE-TOKEN: " + token}; }
+  // Creates a pipeline through the API; returns its id.
+  int64_t CreatePipeline(int port) const {
+    HttpReply created = Http(port, "POST", "/api/v4/projects/1/pipeline?ref=main", Auth());
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.status == 201 ? nlohmann::json::parse(created.body)["id"].get<int64_t>() : 0;
+  }
+  // Waits for the pipeline to end; returns its status ("" on a timeout).
+  std::string WaitFinished(int port, int64_t id) const {
+    std::string status;
+    WaitFor([&] {
+      HttpReply r = Http(port, "GET", "/api/v4/projects/1/pipelines/" + std::to_string(id), Auth());
+      if (r.status != 200) return false;
+      status = nlohmann::json::parse(r.body)["status"].get<std::string>();
+      return status != "created" && status != "pending" && status != "running";
+    });
+    return status;
+  }
+  std::string Trace(int port, int64_t pipeline_id) const {
+    HttpReply jobs = Http(port, "GET",
+                          "/api/v4/projects/1/pipelines/" + std::to_string(pipeline_id) + "/jobs",
+                          Auth());
+    int64_t job_id = nlohmann::json::parse(jobs.body)[0]["id"].get<int64_t>();
+    return Http(port, "GET", "/api/v4/projects/1/jobs/" + std::to_string(job_id) + "/trace",
+                Auth())
+        .body;
+  }
+
+  TestRepo repo;
+  std::string dir, data, log, token;
+};
+
+// A connection the server has accepted and keeps open (an unfinished
+// request), so that it holds an accepted socket.
+int OpenIdleConnection(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  const char partial[] = "GET /api/v4/version HTTP/1.1\r\n";
+  (void)!write(fd, partial, sizeof partial - 1);
+  return fd;
+}
+
+// The descriptors above 2 of pid whose flags (fdinfo, octal) lack O_CLOEXEC.
+std::vector<std::string> DescriptorsWithoutCloseOnExec(pid_t pid) {
+  std::vector<std::string> found;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    int fd = std::atoi(e.path().filename().c_str());
+    if (fd <= 2) continue;
+    std::string info = Slurp(e.path().string());
+    size_t at = info.find("flags:");
+    if (at == std::string::npos) continue;  // Closed meanwhile.
+    unsigned long flags = std::strtoul(info.c_str() + at + 6, nullptr, 8);
+    if ((flags & O_CLOEXEC) == 0) {
+      std::error_code ec;
+      found.push_back(std::to_string(fd) + " -> " +
+                      fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/" +
+                                           std::to_string(fd), ec)
+                          .string());
+    }
+  }
+  return found;
+}
+
+// The server's listening socket, its accepted connections, its database
+// and log files: every descriptor it holds is close-on-exec, and a job
+// (which starts while a connection is open) sees 0, 1 and 2 only.
+TEST(ServeE2eTest, JobsSeeNoServerDescriptorAndServerDescriptorsAreCloseOnExec) {
+  ServedProject project("fds:\n  script: ls -l /proc/self/fd\n");
+  Server server(project.data, project.log);
+  int port = server.WaitForPort();
+  ASSERT_GT(port, 0) << Slurp(project.log);
+  int idle = OpenIdleConnection(port);
+  ASSERT_GE(idle, 0);
+  int64_t id = project.CreatePipeline(port);
+  EXPECT_EQ(project.WaitFinished(port, id), "success") << Slurp(project.log);
+  std::string trace = project.Trace(port, id);
+  EXPECT_THAT(UnexpectedDescriptors(trace), ::testing::IsEmpty()) << trace;
+  EXPECT_THAT(DescriptorsWithoutCloseOnExec(server.pid()), ::testing::IsEmpty());
+  close(idle);
+}
+
+// The server's path of containment is on its start-up output.
+TEST(ServeE2eTest, StartUpSaysHowJobProcessesAreContained) {
+  ServedProject project("noop:\n  script: 'true'\n");
+  Server server(project.data, project.log, "127.0.0.1:0", {"SLIPWAY_NO_CGROUP=1"});
+  ASSERT_GT(server.WaitForPort(), 0) << Slurp(project.log);
+  EXPECT_THAT(Slurp(project.log),
+              ::testing::HasSubstr("slipway serve: job processes are contained by a reaper "
+                                   "process per job (no cgroup: SLIPWAY_NO_CGROUP is set)\n"));
+}
+
+// A job that leaves a process running past a server killed with SIGKILL
+// does not keep the server's port: the listening socket never reached it.
+TEST(ServeE2eTest, AProcessAJobLeftDoesNotKeepTheServersPort) {
+  ServedProject project("");
+  std::string pid_file = project.dir + "/background.pid";
+  project.repo.Write(".gitlab-ci.yml", "long:\n  script:\n    - sleep 1000 &\n    - echo $! > " +
+                                            pid_file + "\n    - sleep 1000\n");
+  project.repo.Commit("long job");
+  auto server = std::make_unique<Server>(project.data, project.log);
+  int port = server->WaitForPort();
+  ASSERT_GT(port, 0) << Slurp(project.log);
+  project.CreatePipeline(port);
+  ASSERT_TRUE(WaitFor([&] { return Slurp(pid_file).find('\n') != std::string::npos; }));
+  pid_t background = std::atoi(Slurp(pid_file).c_str());
+  server->Kill9();
+
+  // Whether or not the job still runs (in its cgroup it does, until a
+  // server restarts), nothing holds the port.
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0)
+      << std::strerror(errno) << "; the job's process " << background
+      << (ProcessAlive(background) ? " runs" : " is gone");
+  close(fd);
+  server = std::make_unique<Server>(project.data, project.log,
+                                    "127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(server->WaitForPort(), port) << Slurp(project.log);
+  EXPECT_FALSE(ProcessAlive(background));
+}
+
+// Cancel through the API: the job and everything it started, escaped or
+// not, is gone once the job is canceled; with a cgroup and with a reaper.
+class ServeContainmentTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ServeContainmentTest, CancelThroughTheApiKillsEverythingTheJobStarted) {
+  bool reaper = GetParam();
+  if (!reaper && DefaultContainment().kind != ContainmentKind::kCgroup) {
+    GTEST_SKIP() << "no cgroup v2 here: " << DefaultContainment().Describe();
+  }
+  ServedProject project("");
+  std::string pids = project.dir + "/pids";
+  fs::create_directories(pids);
+  std::string script = EscapingCommands(pids) + "echo ready > " + pids + "/ready\nsleep 1000\n";
+  std::string yaml = "long:\n  script:\n    - |\n";
+  for (size_t start = 0; start < script.size();) {
+    size_t end = script.find('\n', start);
+    yaml += "      " + script.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  project.repo.Write(".gitlab-ci.yml", yaml);
+  project.repo.Commit("escaping job");
+  Server server(project.data, project.log, "127.0.0.1:0",
+                {reaper ? "SLIPWAY_NO_CGROUP=1" : "SLIPWAY_NO_CGROUP=0"});
+  int port = server.WaitForPort();
+  ASSERT_GT(port, 0) << Slurp(project.log);
+  int64_t id = project.CreatePipeline(port);
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(pids + "/ready"); })) << Slurp(project.log);
+  HttpReply canceled = Http(
+      port, "POST", "/api/v4/projects/1/pipelines/" + std::to_string(id) + "/cancel",
+      project.Auth());
+  EXPECT_EQ(canceled.status, 201) << canceled.body;  // Grape's default for a POST.
+  EXPECT_EQ(project.WaitFinished(port, id), "canceled");
+  for (pid_t pid : EscapedPids(pids)) {
+    EXPECT_FALSE(ProcessAlive(pid)) << "pid " << pid << " outlived the canceled job";
+    if (ProcessAlive(pid)) kill(pid, SIGKILL);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, ServeContainmentTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Reaper" : "Cgroup"; });
 
 }  // namespace
 }  // namespace slipway

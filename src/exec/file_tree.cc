@@ -166,7 +166,7 @@ std::string JoinPath(std::string_view a, std::string_view b) {
 
 mode_t CurrentUmask() {
   static const mode_t mask = [] {
-    std::FILE* f = std::fopen("/proc/self/status", "r");
+    std::FILE* f = std::fopen("/proc/self/status", "re");
     unsigned value = 022;
     if (f != nullptr) {
       char line[256];

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "exec/file_tree.h"
 #include "exec/run_store.h"
 
 namespace slipway {
@@ -72,13 +72,7 @@ std::string ReportJson(const RunResult& result, const ReportContext& context) {
 Status WriteReport(const std::string& path, const RunResult& result, const ReportContext& context) {
   std::string text = ReportJson(result, context);
   std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::Error("cannot write report '" + path + "'");
-    out << text;
-    out.close();
-    if (!out) return Status::Error("cannot write report '" + path + "'");
-  }
+  if (!WriteFile(temporary, text).ok()) return Status::Error("cannot write report '" + path + "'");
   std::error_code ec;
   fs::rename(temporary, path, ec);
   if (ec) {

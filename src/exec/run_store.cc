@@ -5,9 +5,10 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sys/stat.h>
+
+#include "exec/file_tree.h"
 
 namespace slipway {
 namespace {
@@ -50,8 +51,7 @@ StatusOr<RunDir> CreateRunDir(const std::string& project_dir) {
   if (ec) return Status::Error("cannot create '" + runs.string() + "': " + ec.message());
   fs::path ignore = slipway_dir / ".gitignore";
   if (!fs::exists(ignore, ec)) {
-    std::ofstream out(ignore);
-    out << "# Written by slipway: runs are local, never committed.\n*\n";
+    (void)WriteFile(ignore.string(), "# Written by slipway: runs are local, never committed.\n*\n");
   }
   std::vector<int> ids = NumericNames(runs);
   int id = (ids.empty() ? 0 : ids.back()) + 1;

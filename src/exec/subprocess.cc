@@ -2,17 +2,15 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
+
+#include "exec/job_process.h"
 
 extern char** environ;
 
@@ -26,8 +24,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kCancelPollInterval{20};
 // Without a pidfd (kernels before 5.3), how often waitid() is retried.
 constexpr std::chrono::milliseconds kExitPollInterval{5};
-// After the group is gone, how long a pipe held open by an escaped process
-// (one that called setsid) may keep the job from finishing.
+// After the job is finished, how long a pipe held open by a process that
+// escaped (only possible with ContainmentKind::kProcessGroup: one that
+// called setsid) may keep Run from returning.
 constexpr std::chrono::milliseconds kDrainAfterExit{2000};
 
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
@@ -58,59 +57,12 @@ int PidfdOpen(pid_t pid) {
 #endif
 }
 
-std::vector<char*> CStrings(const std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
-// Spawns spec into a new process group with stdout+stderr on write_fd.
-StatusOr<pid_t> Spawn(const ProcessSpec& spec, int write_fd) {
-  if (spec.argv.empty()) return Status::Error("cannot spawn: empty command");
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, write_fd, 1);
-  if (spec.discard_stderr) {
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  } else {
-    posix_spawn_file_actions_adddup2(&actions, write_fd, 2);
-  }
-  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
-  posix_spawnattr_setpgroup(&attr, 0);
-  // The child must not inherit signals slipway blocks or ignores (a
-  // scheduler thread may block SIGINT to handle it synchronously).
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> argv = CStrings(spec.argv);
-  std::vector<char*> envp = CStrings(spec.env);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    std::string where = spec.cwd.empty() ? "" : " in " + spec.cwd;
-    return Status::Error("cannot start '" + spec.argv[0] + "'" + where + ": " + std::strerror(rc));
-  }
-  return pid;
-}
-
-int ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
 }  // namespace
+
+PosixProcessRunner::PosixProcessRunner() : containment_(DefaultContainment()) {}
+
+PosixProcessRunner::PosixProcessRunner(Containment containment)
+    : containment_(std::move(containment)) {}
 
 StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const OutputFn& output,
                                                 const CancelToken* cancel) {
@@ -118,10 +70,12 @@ StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const O
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::Error(Errno("pipe2"));
   Fd read_end(pipe_fds[0]);
   Fd write_end(pipe_fds[1]);
-  StatusOr<pid_t> spawned = Spawn(spec, write_end.get());
+  StatusOr<std::unique_ptr<JobProcess>> started =
+      JobProcess::Start(spec, write_end.get(), containment_);
   write_end.Reset();
-  if (!spawned.ok()) return spawned.status();
-  const pid_t pid = *spawned;
+  if (!started.ok()) return started.status();
+  JobProcess& job = **started;
+  const pid_t pid = job.pid();
   fcntl(read_end.get(), F_SETFL, fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
   Fd pidfd(PidfdOpen(pid));
 
@@ -131,16 +85,11 @@ StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const O
   if (spec.timeout) deadline = start + *spec.timeout;
   std::optional<Clock::time_point> term_sent;
   bool killed = false;
-  bool exited = false;  // The leader is a zombie or reaped.
-  bool reaped = false;
+  bool exited = false;  // The leader has exited and the job is finished.
   std::optional<Clock::time_point> drain_until;
   char buffer[65536];
 
-  auto kill_group = [&](int sig) {
-    if (!reaped) kill(-pid, sig);
-  };
-
-  while (!reaped || read_end.get() >= 0) {
+  while (!exited || read_end.get() >= 0) {
     Clock::time_point now = Clock::now();
     // Decide on signals first: a child that ignores its output still ends.
     if (!exited && !term_sent) {
@@ -149,12 +98,12 @@ StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const O
       if (cancel_now || timeout_now) {
         result.canceled = cancel_now;
         result.timed_out = !cancel_now;
-        kill_group(SIGTERM);
+        job.Terminate();
         term_sent = now;
       }
     }
     if (term_sent && !killed && !exited && now >= *term_sent + spec.kill_grace) {
-      kill_group(SIGKILL);
+      job.KillAll();
       killed = true;
     }
 
@@ -181,11 +130,7 @@ StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const O
     if (!exited && pidfd.get() >= 0) fds[nfds++] = {pidfd.get(), POLLIN, 0};
     if (nfds > 0) {
       int rc = poll(fds, nfds, static_cast<int>(wait.count()));
-      if (rc < 0 && errno != EINTR) {
-        kill_group(SIGKILL);
-        if (!reaped) waitpid(pid, nullptr, 0);
-        return Status::Error(Errno("poll"));
-      }
+      if (rc < 0 && errno != EINTR) return Status::Error(Errno("poll"));  // ~JobProcess kills.
     }
 
     if (read_end.get() >= 0) {
@@ -206,17 +151,12 @@ StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const O
 
     if (!exited) {
       // WNOWAIT keeps the leader a zombie so its pid, which is the group id,
-      // cannot be reused while the rest of the group is being killed.
+      // cannot be reused while the rest of the job is being killed.
       siginfo_t info;
       info.si_pid = 0;
       if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
         exited = true;
-        kill(-pid, SIGKILL);  // Whatever the job left running in its group.
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        reaped = true;
-        result.exit_code = ExitCodeOf(status);
+        result.exit_code = job.Finish();  // Kills whatever the job left running.
         drain_until = Clock::now() + kDrainAfterExit;
       }
     }
@@ -240,33 +180,13 @@ std::vector<std::string> HostEnvironmentForTools() {
   return env;
 }
 
-std::string ResolveExecutable(const std::string& name) {
-  if (name.empty() || name.find('/') != std::string::npos) return name;
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path != nullptr ? path : "/bin:/usr/bin";
-  while (true) {
-    size_t colon = dirs.find(':');
-    std::string_view dir = dirs.substr(0, colon);
-    // An empty entry means the current directory, which a later chdir
-    // changes: leave such a search to posix_spawnp.
-    if (dir.empty()) return name;
-    std::string candidate = std::string(dir) + "/" + name;
-    struct stat st;
-    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    if (colon == std::string_view::npos) return name;
-    dirs.remove_prefix(colon + 1);
-  }
-}
-
 StatusOr<std::string> RunTool(ProcessRunner* runner, const std::vector<std::string>& argv,
                               const std::string& cwd, const std::vector<std::string>& extra_env) {
   ProcessSpec spec;
   spec.argv = argv;
   spec.cwd = cwd;
   spec.discard_stderr = true;
+  spec.contain = false;
   // getenv() takes the first of duplicate names, so overrides go first.
   spec.env = extra_env;
   for (std::string& e : HostEnvironmentForTools()) spec.env.push_back(std::move(e));

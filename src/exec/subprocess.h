@@ -1,5 +1,6 @@
-// Spawning one child process and supervising it to the end: output, timeout,
-// cancellation, and the guarantee that nothing it started outlives it.
+// Running one child process and supervising it to the end: output, timeout,
+// cancellation, and the guarantee that nothing it started outlives it
+// (docs/processes.md).
 #ifndef SLIPWAY_EXEC_SUBPROCESS_H_
 #define SLIPWAY_EXEC_SUBPROCESS_H_
 
@@ -10,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "exec/containment.h"
 #include "exec/executor.h"
+#include "util/spawn.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -27,6 +30,14 @@ struct ProcessSpec {
   // true: stderr goes to /dev/null instead of the output pipe (for tools
   // whose stdout is parsed).
   bool discard_stderr = false;
+  // Set: the child switches to this user and these groups before exec
+  // (needs slipway to run as root).
+  std::optional<Credentials> credentials;
+  // true: run under the runner's Containment, so that everything the child
+  // starts is killed when it ends. false: only its process group is (for
+  // slipway's own tools, such as git, which leave nothing running; spares
+  // them a reaper's start).
+  bool contain = true;
 };
 
 struct ProcessResult {
@@ -45,35 +56,36 @@ using OutputFn = std::function<void(std::string_view)>;
 class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
-  // Blocks until the child and every process in its process group are gone.
-  // On timeout or once cancel is set (cancel may be null), the whole group
-  // gets SIGTERM, then SIGKILL after spec.kill_grace. When the child exits
-  // normally, processes it left running in its group are killed too, so a
-  // job never leaves anything behind. A non-OK Status means the child could
-  // not be started (or the system failed), not that it exited non-zero.
+  // Blocks until the child and every process it started are gone. On
+  // timeout or once cancel is set (cancel may be null), the child's process
+  // group gets SIGTERM, then everything it started gets SIGKILL after
+  // spec.kill_grace. When the child exits, whatever it left running is
+  // killed, in its group or not (setsid, double forks: see Containment), so
+  // a job never leaves anything behind. A non-OK Status means the child
+  // could not be started (or the system failed), not that it exited non-zero.
   virtual StatusOr<ProcessResult> Run(const ProcessSpec& spec, const OutputFn& output,
                                       const CancelToken* cancel) = 0;
 };
 
-// posix_spawn into a new process group, stdin from /dev/null, stdout and
-// stderr on one O_CLOEXEC pipe read with poll().
+// Spawn (util/spawn.h) into a new process group under a Containment, stdin
+// from /dev/null, stdout and stderr on one O_CLOEXEC pipe read with poll().
 class PosixProcessRunner : public ProcessRunner {
  public:
+  // Under DefaultContainment().
+  PosixProcessRunner();
+  // Under the given one (tests of each path).
+  explicit PosixProcessRunner(Containment containment);
   StatusOr<ProcessResult> Run(const ProcessSpec& spec, const OutputFn& output,
                               const CancelToken* cancel) override;
+
+ private:
+  Containment containment_;
 };
 
 // The host environment as NAME=value strings, minus variables that would
 // redirect git (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE ...). For slipway's own
 // helper commands, never for jobs.
 std::vector<std::string> HostEnvironmentForTools();
-
-// The file posix_spawnp would run for name: name itself if it contains '/',
-// else the first executable regular file name in slipway's own PATH (glibc's
-// default path without one); name unchanged when none is found, so that
-// spawning it reports the error. Resolving once spares each spawn the PATH
-// search (one failed execve per directory before the right one).
-std::string ResolveExecutable(const std::string& name);
 
 // Runs argv (with extra_env, then HostEnvironmentForTools) in cwd and
 // returns its stdout (stderr is discarded); a non-zero exit is an error naming

@@ -1,8 +1,10 @@
 #include "exec/subprocess.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,6 +14,9 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "exec/containment_test_util.h"
+#include "util/test_wait.h"
 
 namespace slipway {
 namespace {
@@ -33,19 +38,6 @@ Captured RunSpec(const ProcessSpec& spec, const CancelToken* cancel = nullptr) {
   std::string out;
   StatusOr<ProcessResult> r = runner.Run(spec, [&](std::string_view c) { out.append(c); }, cancel);
   return {std::move(r), std::move(out)};
-}
-
-// True when pid is gone or exits within two seconds. A SIGKILLed process
-// closes its files (ending the job's output) a moment before it is reaped, so
-// "already dead" cannot be asserted; a process that survived the kill would
-// keep sleeping and fail this. Waits on a pidfd: no polling.
-bool ProcessEnds(pid_t pid) {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  pollfd p{fd, POLLIN, 0};
-  int ready = poll(&p, 1, 2000);
-  close(fd);
-  return ready == 1;
 }
 
 TEST(SubprocessTest, CapturesStdoutAndStderrInOrderAndExitCode) {
@@ -72,90 +64,6 @@ TEST(SubprocessTest, RunsInWorkingDirectory) {
   Captured c = RunSpec(spec);
   ASSERT_TRUE(c.result.ok());
   EXPECT_EQ(c.output, "/usr\n");
-}
-
-TEST(SubprocessTest, MissingProgramIsAnError) {
-  ProcessSpec spec;
-  spec.argv = {"/nonexistent/slipway-no-such-program"};
-  Captured c = RunSpec(spec);
-  ASSERT_FALSE(c.result.ok());
-  EXPECT_EQ(c.result.status().message(),
-            "cannot start '/nonexistent/slipway-no-such-program': No such file or directory");
-}
-
-TEST(SubprocessTest, MissingWorkingDirectoryIsAnError) {
-  ProcessSpec spec = Bash("true");
-  spec.cwd = "/nonexistent-slipway-dir";
-  Captured c = RunSpec(spec);
-  ASSERT_FALSE(c.result.ok());
-  EXPECT_EQ(c.result.status().message(),
-            "cannot start 'bash' in /nonexistent-slipway-dir: No such file or directory");
-}
-
-TEST(SubprocessTest, TimeoutTerminatesTheGroup) {
-  ProcessSpec spec = Bash("echo started; sleep 1000");
-  spec.timeout = std::chrono::milliseconds(200);
-  Captured c = RunSpec(spec);
-  ASSERT_TRUE(c.result.ok());
-  EXPECT_TRUE(c.result->timed_out);
-  EXPECT_EQ(c.result->exit_code, 128 + SIGTERM);
-  EXPECT_EQ(c.output, "started\n");
-}
-
-TEST(SubprocessTest, SigkillAfterGraceWhenTermIsIgnored) {
-  ProcessSpec spec = Bash("trap '' TERM; echo ready; while :; do sleep 0.05; done");
-  spec.timeout = std::chrono::milliseconds(100);
-  spec.kill_grace = std::chrono::milliseconds(200);
-  Captured c = RunSpec(spec);
-  ASSERT_TRUE(c.result.ok());
-  EXPECT_TRUE(c.result->timed_out);
-  EXPECT_EQ(c.result->exit_code, 128 + SIGKILL);
-}
-
-// A job that starts background grandchildren and is canceled: every one of
-// them must be gone when Run returns.
-TEST(SubprocessTest, CancelKillsGrandchildren) {
-  char dir_template[] = "/tmp/slipway-subprocess-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  std::string pids_file = std::string(dir_template) + "/pids";
-  ProcessSpec spec = Bash("sleep 1000 & echo $! > " + pids_file +
-                          "; (sleep 1000 & echo $! >> " + pids_file +
-                          "; wait) & echo ready; wait");
-  CancelToken cancel;
-  PosixProcessRunner runner;
-  std::string out;
-  StatusOr<ProcessResult> result = runner.Run(
-      spec,
-      [&](std::string_view c) {
-        out.append(c);
-        if (out.find("ready\n") != std::string::npos) cancel.Cancel();
-      },
-      &cancel);
-  ASSERT_TRUE(result.ok());
-  EXPECT_TRUE(result->canceled);
-  std::ifstream in(pids_file);
-  std::vector<pid_t> pids;
-  for (pid_t p; in >> p;) pids.push_back(p);
-  EXPECT_FALSE(pids.empty());
-  for (pid_t p : pids) EXPECT_TRUE(ProcessEnds(p)) << "pid " << p << " survived";
-  std::system(("rm -rf " + std::string(dir_template)).c_str());
-}
-
-TEST(SubprocessTest, BackgroundProcessLeftByAFinishedJobIsKilled) {
-  char dir_template[] = "/tmp/slipway-subprocess-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  std::string pid_file = std::string(dir_template) + "/pid";
-  // The background sleep keeps the output pipe open; Run must not wait for it.
-  Captured c = RunSpec(Bash("sleep 1000 & echo $! > " + pid_file + "; echo done"));
-  ASSERT_TRUE(c.result.ok());
-  EXPECT_EQ(c.result->exit_code, 0);
-  EXPECT_EQ(c.output, "done\n");
-  std::ifstream in(pid_file);
-  pid_t pid = 0;
-  in >> pid;
-  ASSERT_GT(pid, 0);
-  EXPECT_TRUE(ProcessEnds(pid));
-  std::system(("rm -rf " + std::string(dir_template)).c_str());
 }
 
 TEST(SubprocessTest, LargeOutputIsDeliveredCompletely) {
@@ -189,6 +97,139 @@ TEST(SubprocessTest, ConcurrentRunsDoNotShareOutput) {
     EXPECT_EQ(outputs[i], n + "\n" + n + "\n" + n + "\n");
   }
 }
+
+// The same runner under each containment (containment_test_util.h).
+class ContainedRunTest : public ::testing::TestWithParam<NamedContainment> {
+ protected:
+  void SetUp() override { SLIPWAY_SKIP_WITHOUT_CGROUP(GetParam()); }
+
+  // With cancel_on_ready, cancels it once the output has a line "ready".
+  Captured Run(const ProcessSpec& spec, CancelToken* cancel_on_ready = nullptr) {
+    PosixProcessRunner runner(GetParam().containment);
+    std::string out;
+    StatusOr<ProcessResult> r = runner.Run(
+        spec,
+        [&](std::string_view c) {
+          out.append(c);
+          if (cancel_on_ready && out.find("ready\n") != std::string::npos) {
+            cancel_on_ready->Cancel();
+          }
+        },
+        cancel_on_ready);
+    return {std::move(r), std::move(out)};
+  }
+
+  // Runs script after EscapingCommands and checks that none of the three
+  // escaping processes runs once Run returned.
+  Captured ExpectNothingOutlives(const std::string& script,
+                                 std::optional<std::chrono::milliseconds> timeout = {},
+                                 bool cancel_when_ready = false) {
+    TempDir dir;
+    ProcessSpec spec = Bash(EscapingCommands(dir.path()) + script);
+    spec.timeout = timeout;
+    spec.kill_grace = std::chrono::milliseconds(200);
+    CancelToken cancel;
+    Captured c = Run(spec, cancel_when_ready ? &cancel : nullptr);
+    EXPECT_TRUE(c.result.ok()) << c.result.status().message();
+    for (pid_t pid : EscapedPids(dir.path())) {
+      EXPECT_FALSE(ProcessAlive(pid)) << "pid " << pid << " outlived the job";
+      if (ProcessAlive(pid)) kill(pid, SIGKILL);
+    }
+    return c;
+  }
+};
+
+TEST_P(ContainedRunTest, NothingOutlivesASuccessfulJob) {
+  Captured c = ExpectNothingOutlives("echo done");
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_EQ(c.result->exit_code, 0);
+}
+
+TEST_P(ContainedRunTest, NothingOutlivesAFailedJob) {
+  Captured c = ExpectNothingOutlives("exit 3");
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_EQ(c.result->exit_code, 3);
+}
+
+TEST_P(ContainedRunTest, NothingOutlivesATimeout) {
+  // Long enough for the three processes to start first (the job waits for
+  // them before it sleeps); were it not, their pid files would be missing.
+  Captured c = ExpectNothingOutlives("echo ready; sleep 1000", std::chrono::milliseconds(3000));
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_TRUE(c.result->timed_out);
+  EXPECT_EQ(c.output, "ready\n");
+}
+
+TEST_P(ContainedRunTest, NothingOutlivesACancel) {
+  Captured c = ExpectNothingOutlives("echo ready; sleep 1000", {}, /*cancel_when_ready=*/true);
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_TRUE(c.result->canceled);
+}
+
+TEST_P(ContainedRunTest, SigkillAfterGraceWhenTermIsIgnored) {
+  ProcessSpec spec = Bash("trap '' TERM; echo ready; while :; do sleep 0.05; done");
+  spec.timeout = std::chrono::milliseconds(100);
+  spec.kill_grace = std::chrono::milliseconds(200);
+  Captured c = Run(spec);
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_TRUE(c.result->timed_out);
+  EXPECT_EQ(c.result->exit_code, 128 + SIGKILL);
+}
+
+TEST_P(ContainedRunTest, TermEndsTheJobWithItsStatus) {
+  ProcessSpec spec = Bash("echo started; sleep 1000");
+  spec.timeout = std::chrono::milliseconds(200);
+  Captured c = Run(spec);
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_TRUE(c.result->timed_out);
+  EXPECT_EQ(c.result->exit_code, 128 + SIGTERM);
+  EXPECT_EQ(c.output, "started\n");
+}
+
+TEST_P(ContainedRunTest, StartErrorsNameTheCommand) {
+  ProcessSpec missing;
+  missing.argv = {"/nonexistent/slipway-no-such-program"};
+  Captured c = Run(missing);
+  ASSERT_FALSE(c.result.ok());
+  EXPECT_EQ(c.result.status().message(),
+            "cannot start '/nonexistent/slipway-no-such-program': No such file or directory");
+  ProcessSpec no_dir = Bash("true");
+  no_dir.cwd = "/nonexistent-slipway-dir";
+  c = Run(no_dir);
+  ASSERT_FALSE(c.result.ok());
+  EXPECT_EQ(c.result.status().message(),
+            "cannot start 'bash' in /nonexistent-slipway-dir: No such file or directory");
+}
+
+// The job sees its own descriptors only, not one slipway left open without
+// close-on-exec (nor any other: the child closes all above 2).
+TEST_P(ContainedRunTest, JobInheritsNoDescriptorButTheStandardOnes) {
+  int leaked = open("/dev/null", O_RDONLY);  // Deliberately not O_CLOEXEC.
+  ASSERT_GE(leaked, 3);
+  Captured c = Run(Bash("ls /proc/self/fd | sort -n | tr '\\n' ' '"));
+  close(leaked);
+  ASSERT_TRUE(c.result.ok());
+  // 3 is the directory ls reads.
+  EXPECT_EQ(c.output, "0 1 2 3 ");
+}
+
+TEST_P(ContainedRunTest, RunsAsAnotherUserWithItsGroups) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  TempDir dir;
+  ProcessSpec spec = Bash("id -u; id -g; id -G; grep -c . " + dir.path() + "/secret || true");
+  spec.cwd = "/";
+  spec.credentials = Credentials{65534, 65534, {65534, 100}};
+  ASSERT_TRUE(WriteFile(dir.Sub("secret"), "root only\n").ok());
+  chmod(dir.Sub("secret").c_str(), 0600);
+  Captured c = Run(spec);
+  ASSERT_TRUE(c.result.ok()) << c.result.status().message();
+  EXPECT_EQ(c.output.substr(0, c.output.find("grep")),
+            "65534\n65534\n65534 100\n");
+  EXPECT_NE(c.output.find("Permission denied"), std::string::npos) << c.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPaths, ContainedRunTest, ::testing::ValuesIn(AllContainments()),
+                         [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace slipway

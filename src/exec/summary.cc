@@ -1,9 +1,12 @@
 #include "exec/summary.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 
 #include "exec/bash_script.h"
 #include "exec/run_store.h"
@@ -11,7 +14,7 @@
 namespace slipway {
 namespace {
 
-constexpr std::streamoff kTailBytes = 64 * 1024;
+constexpr off_t kTailBytes = 64 * 1024;
 
 std::string Pad(std::string s, size_t width) {
   if (s.size() < width) s.append(width - s.size(), ' ');
@@ -53,15 +56,16 @@ std::string ShellWord(const std::string& name) {
 }  // namespace
 
 std::string TailLines(const std::string& path, int n) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || n <= 0) return "";
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  std::streamoff from = std::max<std::streamoff>(0, size - kTailBytes);
-  in.seekg(from);
+  if (n <= 0) return "";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  struct stat st;
+  off_t size = fstat(fd, &st) == 0 ? st.st_size : 0;
+  off_t from = std::max<off_t>(0, size - kTailBytes);
   std::string text(static_cast<size_t>(size - from), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
+  ssize_t got = pread(fd, text.data(), text.size(), from);
+  close(fd);
+  text.resize(got > 0 ? static_cast<size_t>(got) : 0);
   if (!text.empty() && text.back() != '\n') text.push_back('\n');
   // Walk back over n line ends (the last one closes the final line).
   size_t begin = text.size();

@@ -334,7 +334,7 @@ const TreeImage::Item* TreeImage::Find(const std::string& path) const {
 }
 
 Status TreeImage::RemoveExtras(int dir_fd, const std::string& rel, const std::string& dest) const {
-  int fd = dup(dir_fd);
+  int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);  // dup() would drop close-on-exec.
   DIR* dir = fd < 0 ? nullptr : fdopendir(fd);
   if (dir == nullptr) {
     if (fd >= 0) close(fd);

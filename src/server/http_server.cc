@@ -1,5 +1,9 @@
 #include "server/http_server.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <utility>  // Before asio's awaitable header (GCC 12).
 
 #include <boost/asio/awaitable.hpp>
@@ -156,7 +160,15 @@ Status HttpServer::Start() {
   auto address = asio::ip::make_address(s.options.host, ec);
   if (ec) return Status::Error("invalid listen address '" + s.options.host + "': " + ec.message());
   tcp::endpoint endpoint(address, s.options.port);
-  s.acceptor.open(endpoint.protocol(), ec);
+  // Asio opens sockets without SOCK_CLOEXEC: open it here, so that no job
+  // started meanwhile inherits the listening socket.
+  int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) {
+    ec.assign(errno, boost::system::system_category());
+  } else {
+    s.acceptor.assign(endpoint.protocol(), fd, ec);
+    if (ec) ::close(fd);
+  }
   if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) s.acceptor.bind(endpoint, ec);
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
@@ -201,6 +213,9 @@ asio::awaitable<void> HttpServer::Impl::Listen() {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    // Asio accepts without SOCK_CLOEXEC; a spawn in between is covered by
+    // the child closing every descriptor above 2 (util/spawn.h).
+    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(strand, Session(std::move(socket)), LogException);
   }
@@ -254,7 +269,15 @@ asio::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
   };
   if (!response.file_path.empty()) {
     http::response<http::file_body> res;
-    res.body().open(response.file_path.c_str(), beast::file_mode::scan, ec);
+    // beast's own open lacks O_CLOEXEC.
+    int file_fd = ::open(response.file_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file_fd < 0) {
+      ec.assign(errno, boost::system::system_category());
+    } else {
+      beast::file file;
+      file.native_handle(file_fd);
+      res.body().reset(std::move(file), ec);
+    }
     if (ec) co_return co_await WriteResponse(stream, JsonError(404, "404 Not Found"), head_only,
                                              keep_alive, version);
     fill(res);

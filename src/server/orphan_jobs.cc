@@ -5,17 +5,18 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <string>
+
+#include "exec/file_tree.h"
 
 namespace slipway {
 namespace {
 
 // The value of NAME in /proc/<pid>/environ, or empty.
 std::string EnvironValue(const std::string& pid, const std::string& name) {
-  std::ifstream in("/proc/" + pid + "/environ", std::ios::binary);
-  if (!in) return "";
-  std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  StatusOr<std::string> read = ReadFile("/proc/" + pid + "/environ");
+  if (!read.ok()) return "";
+  const std::string& env = *read;
   std::string key = name + "=";
   size_t start = 0;
   while (start < env.size()) {

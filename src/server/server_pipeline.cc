@@ -2,8 +2,8 @@
 
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 
+#include "exec/file_tree.h"
 #include "pipeline/predefined.h"
 
 namespace slipway {
@@ -58,7 +58,7 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
     std::error_code ec;
     std::filesystem::create_directories(input.file_variables_dir, ec);
     std::string path = input.file_variables_dir + "/" + Slugify(var.key);
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << var.value;
+    (void)WriteFile(path, var.value);
     options.cli_variables.Set(var.key, path);
   }
   StatusOr<PipelineContext> context = MakePipelineContext(options);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "exec/artifacts.h"
+#include "exec/containment.h"
 #include "exec/run_store.h"
 #include "server/cron.h"
 #include "server/orphan_jobs.h"
@@ -233,7 +234,9 @@ std::string Service::ArtifactsDir(int64_t job_id) {
 }
 
 Status Service::Recover() {
-  int orphans = KillOrphanedJobs(options_.data_dir);
+  // Jobs of a server killed with SIGKILL ran on: those in job cgroups it
+  // made, and (without cgroups) those found by their environment.
+  int orphans = KillLeftoverJobProcesses() + KillOrphanedJobs(options_.data_dir);
   if (orphans > 0) {
     std::fprintf(stderr, "slipway: killed %d job processes left by a previous server\n", orphans);
   }

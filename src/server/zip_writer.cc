@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <vector>
+
+#include "exec/file_tree.h"
 
 namespace slipway {
 
@@ -118,15 +118,13 @@ StatusOr<std::string> ZipDirectory(const std::filesystem::path& root, int64_t ma
   std::sort(files.begin(), files.end());
   ZipWriter zip;
   for (const fs::path& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream data;
-    data << in.rdbuf();
-    if (!in) return Status::Error("cannot read " + file.string());
+    StatusOr<std::string> data = ReadFile(file.string(), static_cast<size_t>(max_input_bytes));
+    if (!data.ok()) return Status::Error("cannot read " + file.string());
     auto mtime = fs::last_write_time(file, ec);
     int64_t unix_time = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::file_clock::to_sys(mtime).time_since_epoch())
                             .count();
-    zip.Add(fs::relative(file, root).generic_string(), data.view(), unix_time);
+    zip.Add(fs::relative(file, root).generic_string(), *data, unix_time);
   }
   return zip.Finish();
 }

@@ -2,14 +2,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
+
+#include "util/spawn.h"
 
 extern char** environ;
 
@@ -39,14 +39,6 @@ std::vector<std::string> ChildEnvironment() {
   env.emplace_back("GIT_OPTIONAL_LOCKS=0");
   env.emplace_back("LC_ALL=C");
   return env;
-}
-
-std::vector<char*> PointersTo(std::vector<std::string>& strings) {
-  std::vector<char*> ptrs;
-  ptrs.reserve(strings.size() + 1);
-  for (std::string& s : strings) ptrs.push_back(s.data());
-  ptrs.push_back(nullptr);
-  return ptrs;
 }
 
 std::string ErrnoText(const char* what, int err) {
@@ -80,11 +72,12 @@ void DrainPipes(int out_fd, int err_fd, std::string* out, std::string* err) {
 }  // namespace
 
 StatusOr<GitResult> RunGit(const std::string& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv_strings = {"git", "-C", dir};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv = PointersTo(argv_strings);
-  std::vector<std::string> env_strings = ChildEnvironment();
-  std::vector<char*> envp = PointersTo(env_strings);
+  SpawnRequest request;
+  request.argv = {"git", "-C", dir};
+  request.argv.insert(request.argv.end(), args.begin(), args.end());
+  request.env = ChildEnvironment();
+  // In slipway's process group, as a command a user runs would be.
+  request.new_process_group = false;
 
   int out_pipe[2];
   int err_pipe[2];
@@ -95,24 +88,15 @@ StatusOr<GitResult> RunGit(const std::string& dir, const std::vector<std::string
     close(out_pipe[1]);
     return Status::Error(ErrnoText("git: pipe", saved));
   }
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (null_fd >= 0) posix_spawn_file_actions_adddup2(&actions, null_fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-
-  pid_t pid = 0;
-  int spawn_err = posix_spawnp(&pid, "git", &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
+  request.stdout_fd = out_pipe[1];
+  request.stderr_fd = err_pipe[1];
+  StatusOr<pid_t> pid = Spawn(request);
   close(out_pipe[1]);
   close(err_pipe[1]);
-  if (null_fd >= 0) close(null_fd);
-  if (spawn_err != 0) {
+  if (!pid.ok()) {
     close(out_pipe[0]);
     close(err_pipe[0]);
-    return Status::Error(ErrnoText("cannot run git", spawn_err));
+    return pid.status();
   }
 
   GitResult result;
@@ -120,15 +104,9 @@ StatusOr<GitResult> RunGit(const std::string& dir, const std::vector<std::string
   close(out_pipe[0]);
   close(err_pipe[0]);
 
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0) {
-    if (errno != EINTR) return Status::Error(ErrnoText("git: waitpid", errno));
-  }
-  if (WIFEXITED(wstatus)) {
-    result.exit_code = WEXITSTATUS(wstatus);
-  } else {
-    result.exit_code = 128 + (WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
-  }
+  int wstatus = ReapChild(*pid);
+  if (wstatus < 0) return Status::Error("git: waitpid failed");
+  result.exit_code = ExitCodeOf(wstatus);
   return result;
 }
 

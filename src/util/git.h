@@ -1,5 +1,6 @@
-// Running git as a subprocess: an argument vector handed to posix_spawn, never
-// a shell, so refs and paths from a repository cannot inject commands.
+// Running git as a subprocess: an argument vector handed to Spawn
+// (util/spawn.h), never a shell, so refs and paths from a repository cannot
+// inject commands.
 #ifndef SLIPWAY_UTIL_GIT_H_
 #define SLIPWAY_UTIL_GIT_H_
 

@@ -1,0 +1,110 @@
+#include "exec/cgroup.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec/containment.h"
+#include "exec/exec_test_util.h"
+#include "util/spawn.h"
+#include "util/test_wait.h"
+
+namespace slipway {
+namespace {
+
+// Tests of the cgroup itself; they need the cgroup path to be usable here.
+class CgroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (DefaultContainment().kind != ContainmentKind::kCgroup) {
+      GTEST_SKIP() << "no cgroup v2 here: " << DefaultContainment().Describe();
+    }
+    parent_ = DefaultContainment().cgroup_parent;
+  }
+
+  // Starts `bash -c script` in cgroup; returns its pid.
+  pid_t StartIn(const JobCgroup& cgroup, const std::string& script, bool by_write = false) {
+    SpawnRequest request;
+    request.argv = {"bash", "-c", script};
+    request.env = {"PATH=/usr/bin:/bin"};
+    request.cgroup_dir_fd = cgroup.dir_fd();
+    request.join_cgroup_by_write = by_write;
+    StatusOr<pid_t> pid = Spawn(request);
+    EXPECT_TRUE(pid.ok()) << pid.status().message();
+    return pid.ok() ? *pid : -1;
+  }
+
+  std::string parent_;
+};
+
+TEST_F(CgroupTest, OwnCgroupIsWhereProcSelfCgroupSaysWeAre) {
+  StatusOr<std::string> own = OwnCgroupDir();
+  ASSERT_TRUE(own.ok()) << own.status().message();
+  std::string self = Slurp("/proc/self/cgroup");
+  size_t at = self.find("0::");
+  ASSERT_NE(at, std::string::npos);
+  std::string path = self.substr(at + 3, self.find('\n', at) - at - 3);
+  if (path == "/") path.clear();
+  EXPECT_EQ(own->substr(own->size() - path.size()), path);
+  struct stat st;
+  EXPECT_EQ(stat((*own + "/cgroup.procs").c_str(), &st), 0);
+}
+
+// Whichever way the child joins, it runs inside the cgroup from its first
+// instruction, so does what it starts after a setsid, and a kill takes all.
+TEST_F(CgroupTest, ChildStartsInsideAndEverythingInItIsKilled) {
+  for (bool by_write : {false, true}) {
+    for (bool freeze : {false, true}) {
+      StatusOr<std::unique_ptr<JobCgroup>> cgroup = JobCgroup::Create(parent_, !freeze);
+      ASSERT_TRUE(cgroup.ok()) << cgroup.status().message();
+      std::string name = (*cgroup)->path().substr(parent_.size());
+      pid_t pid = StartIn(**cgroup, "setsid sleep 1000 & exec sleep 1000", by_write);
+      ASSERT_GT(pid, 0);
+      EXPECT_NE(Slurp("/proc/" + std::to_string(pid) + "/cgroup").find("0::" + name + "\n"),
+                std::string::npos)
+          << name;
+      ASSERT_TRUE(WaitFor([&] { return (*cgroup)->CountProcesses() == 2; }));
+      (*cgroup)->KillAll();
+      (*cgroup)->WaitEmpty();
+      EXPECT_EQ((*cgroup)->CountProcesses(), 0);
+      int status = ReapChild(pid);
+      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+      std::string path = (*cgroup)->path();
+      cgroup->reset();
+      struct stat st;
+      EXPECT_NE(stat(path.c_str(), &st), 0) << path << " was not removed";
+    }
+  }
+}
+
+// A cgroup named after a slipway process that no longer runs (killed with
+// SIGKILL while its job ran) is emptied and removed; one of a slipway that
+// runs (this process) is left alone.
+TEST_F(CgroupTest, StaleJobCgroupsOfDeadSlipwaysAreKilled) {
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  std::string stale_path = parent_ + "/slipway-" + std::to_string(dead) + "-1-1";
+  ASSERT_EQ(mkdir(stale_path.c_str(), 0755), 0);
+  StatusOr<std::unique_ptr<JobCgroup>> stale = JobCgroup::Open(stale_path);
+  ASSERT_TRUE(stale.ok());
+  pid_t left = StartIn(**stale, "exec sleep 1000");
+  StatusOr<std::unique_ptr<JobCgroup>> ours = JobCgroup::Create(parent_);
+  ASSERT_TRUE(ours.ok());
+  pid_t kept = StartIn(**ours, "exec sleep 1000");
+
+  // At least ours (another slipway on this machine may have left some).
+  EXPECT_GE(KillStaleJobCgroups(parent_), 1);
+  int status = ReapChild(left);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  struct stat st;
+  EXPECT_NE(stat(stale_path.c_str(), &st), 0);
+  EXPECT_TRUE(ProcessAlive(kept));
+  ours->reset();  // Kills it.
+  ReapChild(kept);
+}
+
+}  // namespace
+}  // namespace slipway
