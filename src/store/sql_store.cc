@@ -56,6 +56,8 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
   if (project.path_with_namespace.empty()) {
     return Status::Error("project path_with_namespace must not be empty");
   }
+  StatusOr<std::string> secret = SealSecret(project.webhook_secret, kWebhookSecretColumn);
+  if (!secret.ok()) return secret.status();
   std::lock_guard<std::mutex> lock(mu_);
   auto existing = db_->Query("SELECT id FROM projects WHERE path_with_namespace = ?",
                              {project.path_with_namespace});
@@ -69,25 +71,38 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
                   "webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ") +
           kProjectColumns,
       {project.name, project.path_with_namespace, project.repo_url, project.default_branch,
-       project.webhook_secret, Now()});
+       *secret, Now()});
   if (!rows.ok()) return rows.status();
-  return ProjectFromRow(rows->at(0));
+  ProjectRecord created = ProjectFromRow(rows->at(0));
+  created.webhook_secret = project.webhook_secret;
+  return created;
 }
 
 StatusOr<std::optional<ProjectRecord>> SqlStore::GetProject(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecord(db_.get(), kSelectProject + " WHERE id = ?", {id}, ProjectFromRow);
+  auto project = QueryRecord(db_.get(), kSelectProject + " WHERE id = ?", {id}, ProjectFromRow);
+  if (!project.ok()) return project.status();
+  return OpenProject(std::move(*project));
 }
 
 StatusOr<std::optional<ProjectRecord>> SqlStore::GetProjectByPath(std::string_view path) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecord(db_.get(), kSelectProject + " WHERE path_with_namespace = ?",
-                     {std::string(path)}, ProjectFromRow);
+  auto project = QueryRecord(db_.get(), kSelectProject + " WHERE path_with_namespace = ?",
+                             {std::string(path)}, ProjectFromRow);
+  if (!project.ok()) return project.status();
+  return OpenProject(std::move(*project));
 }
 
 StatusOr<std::vector<ProjectRecord>> SqlStore::ListProjects() {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecords(db_.get(), kSelectProject + " ORDER BY id", {}, ProjectFromRow);
+  auto projects = QueryRecords(db_.get(), kSelectProject + " ORDER BY id", {}, ProjectFromRow);
+  if (!projects.ok()) return projects.status();
+  for (ProjectRecord& project : *projects) {
+    StatusOr<ProjectRecord> opened = OpenProject(std::move(project));
+    if (!opened.ok()) return opened.status();
+    project = std::move(*opened);
+  }
+  return projects;
 }
 
 // ---- pipelines

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "store/secret_box.h"
 #include "store/sql_database.h"
 #include "store/store.h"
 
@@ -22,6 +23,11 @@ class SqlStore : public Store {
  public:
   // db must already be migrated to the latest schema version.
   SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options);
+
+  // Loads (or creates) options.secrets_key_file, checks it against the key
+  // the database's secrets are encrypted with and encrypts plain-text ones;
+  // see StoreOptions::secrets_key_file. Called once, by Open.
+  Status SetUpSecrets();
 
   StatusOr<ProjectRecord> CreateProject(const ProjectRecord& project) override;
   StatusOr<std::optional<ProjectRecord>> GetProject(int64_t id) override;
@@ -70,9 +76,19 @@ class SqlStore : public Store {
   StatusOr<JobRecord> SetJobStatusLocked(const JobRecord& job, const JobUpdate& update,
                                          int64_t now);
 
+  static constexpr std::string_view kWebhookSecretColumn = "projects.webhook_secret";
+  // Secret columns (sql_store_secrets.cc): the stored form of a value, and
+  // the value of a stored form; as they are without a key.
+  StatusOr<std::string> SealSecret(const std::string& value, std::string_view column) const;
+  StatusOr<std::string> OpenSecret(const std::string& stored, std::string_view column,
+                                   std::string_view owner) const;
+  StatusOr<ProjectRecord> OpenProject(ProjectRecord project) const;
+  StatusOr<std::optional<ProjectRecord>> OpenProject(std::optional<ProjectRecord> project) const;
+
   std::mutex mu_;
   std::unique_ptr<SqlDatabase> db_;  // Guarded by mu_.
   const StoreOptions options_;
+  std::optional<SecretBox> secrets_;  // Set by SetUpSecrets; then constant.
 };
 
 }  // namespace slipway

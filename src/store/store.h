@@ -36,7 +36,9 @@ struct ProjectRecord {
   std::string path_with_namespace;  // Unique, e.g. "group/app".
   std::string repo_url;             // A local path or a URL git can fetch.
   std::string default_branch = "main";
-  std::string webhook_secret;  // Empty: webhooks are not verified by secret.
+  // Empty: webhooks are not verified by secret. Stored encrypted when the
+  // store has a secrets key (StoreOptions::secrets_key_file).
+  std::string webhook_secret;
   int64_t created_at = 0;      // Assigned by the store.
 };
 
@@ -256,6 +258,14 @@ struct StoreOptions {
   // PostgreSQL only: a schema to create (if missing) and use instead of the
   // default search_path, so that several stores can share one database.
   std::string postgres_schema;
+  // The key that encrypts secrets at rest (store/secret_box.h). The file is
+  // created with a new key when missing, unless the database already holds
+  // secrets of a key (then opening fails: that key is needed). Opening fails
+  // too when the file holds another key than the one the database's secrets
+  // are encrypted with. At open, secrets stored in plain text (by older
+  // versions) are encrypted. Empty: no key — secrets are stored as given
+  // (in-memory and test stores), and reading an encrypted one fails.
+  std::string secrets_key_file;
 };
 
 // "sqlite:PATH" or a plain path: SQLite (the file is created if missing;
