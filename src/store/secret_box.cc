@@ -28,6 +28,7 @@ const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+int Size(std::string_view s) { return static_cast<int>(s.size()); }
 
 std::string Base64(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
@@ -99,7 +100,9 @@ StatusOr<std::optional<SecretBox>> SecretBox::ReadKeyFile(const std::string& pat
   } closer{fd};
   struct stat st {};
   if (fstat(fd, &st) != 0) return Errno("stat", path);
-  if (!S_ISREG(st.st_mode)) return Status::Error("the secrets key file '" + path + "' is not a file");
+  if (!S_ISREG(st.st_mode)) {
+    return Status::Error("the secrets key file '" + path + "' is not a file");
+  }
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
@@ -164,13 +167,15 @@ StatusOr<std::string> SecretBox::Seal(std::string_view plaintext, std::string_vi
     return Status::Error("cannot encrypt a secret: the random number generator failed");
   }
   CipherCtx ctx(EVP_CIPHER_CTX_new());
+  EVP_CIPHER_CTX* c = ctx.get();
   int n = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key_), nonce) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), nullptr, &n, Bytes(context), static_cast<int>(context.size())) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), cipher, &n, Bytes(plaintext), static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx.get(), cipher + n, &n) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
-                                cipher + plaintext.size()) == 1;
+  bool ok = c != nullptr;
+  ok = ok && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), nullptr, Bytes(key_), nonce) == 1;
+  ok = ok && EVP_EncryptUpdate(c, nullptr, &n, Bytes(context), Size(context)) == 1;  // AAD
+  ok = ok && EVP_EncryptUpdate(c, cipher, &n, Bytes(plaintext), Size(plaintext)) == 1;
+  ok = ok && EVP_EncryptFinal_ex(c, cipher + n, &n) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
+                                 cipher + plaintext.size()) == 1;
   if (!ok) return Status::Error("cannot encrypt a secret: OpenSSL's AES-256-GCM failed");
   return std::string(kPrefix) + Base64(out);
 }
@@ -186,13 +191,15 @@ StatusOr<std::string> SecretBox::Open(std::string_view sealed, std::string_view 
   unsigned char* cipher = nonce + kNonceSize;
   std::string plain(size, '\0');
   CipherCtx ctx(EVP_CIPHER_CTX_new());
+  EVP_CIPHER_CTX* c = ctx.get();
   int n = 0;
-  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key_), nonce) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &n, Bytes(context), static_cast<int>(context.size())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), Bytes(plain), &n, cipher, static_cast<int>(size)) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
-                                cipher + size) == 1 &&
-            EVP_DecryptFinal_ex(ctx.get(), Bytes(plain) + n, &n) == 1;
+  bool ok = c != nullptr;
+  ok = ok && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, Bytes(key_), nonce) == 1;
+  ok = ok && EVP_DecryptUpdate(c, nullptr, &n, Bytes(context), Size(context)) == 1;  // AAD
+  ok = ok && EVP_DecryptUpdate(c, Bytes(plain), &n, cipher, static_cast<int>(size)) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
+                                 cipher + size) == 1;
+  ok = ok && EVP_DecryptFinal_ex(c, Bytes(plain) + n, &n) == 1;  // Checks the tag.
   if (!ok) {
     return Status::Error("the encrypted value does not decrypt with this key (another key, or "
                          "the value was changed)");

@@ -175,8 +175,9 @@ TEST_P(StoreSecretsTest, DamagedOrKeylessSecretsAreErrorsNotSilence) {
   store_.reset();
   std::string changed = sealed;
   changed[10] = changed[10] == 'A' ? 'B' : 'A';
-  ASSERT_TRUE(
-      RawDatabase()->Query("UPDATE projects SET webhook_secret = ? WHERE id = ?", {changed, id}).ok());
+  auto tampered =
+      RawDatabase()->Query("UPDATE projects SET webhook_secret = ? WHERE id = ?", {changed, id});
+  ASSERT_TRUE(tampered.ok()) << tampered.status().message();
   auto damaged = OpenWithKey(key_file);
   ASSERT_FALSE(damaged.ok());
   EXPECT_EQ(damaged.status().message(),
