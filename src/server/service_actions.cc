@@ -233,7 +233,9 @@ std::string Service::ArtifactsDir(int64_t job_id) {
 }
 
 Status Service::Recover() {
-  int orphans = KillOrphanedJobs(options_.data_dir);
+  // Workspaces are in the builds directory; under the data directory only
+  // when a server of an older layout was killed.
+  int orphans = KillOrphanedJobs(options_.builds_dir) + KillOrphanedJobs(options_.data_dir);
   if (orphans > 0) {
     std::fprintf(stderr, "slipway: killed %d job processes left by a previous server\n", orphans);
   }
