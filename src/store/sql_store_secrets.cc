@@ -1,6 +1,7 @@
-// SqlStore: the secret columns (projects.webhook_secret), encrypted at rest
-// with the key of StoreOptions::secrets_key_file (docs/database.md,
-// "Secrets").
+// SqlStore: the secret columns — projects.webhook_secret and the variables
+// of pipelines and schedules (request variables, often credentials) —
+// encrypted at rest with the key of StoreOptions::secrets_key_file
+// (docs/database.md, "Secrets").
 #include "store/record_codec.h"
 #include "store/sql_store.h"
 
@@ -8,6 +9,21 @@ namespace slipway {
 namespace {
 
 constexpr char kKeyIdSetting[] = "secrets_key_id";
+
+struct SecretColumn {
+  const char* table;
+  const char* column;
+  const char* owner;  // What a row is, for messages.
+  const char* empty;  // The stored form of "none", kept as it is.
+  // Whether every encrypted value is opened at start (a handful of project
+  // rows), not only the plain ones encrypted (every pipeline's).
+  bool verify;
+};
+constexpr SecretColumn kSecretColumns[] = {
+    {"projects", "webhook_secret", "project", "", true},
+    {"pipelines", "variables", "pipeline", "[]", false},
+    {"schedules", "variables", "schedule", "[]", false},
+};
 
 }  // namespace
 
@@ -48,37 +64,45 @@ Status SqlStore::SetUpSecrets() {
   }
   secrets_ = *box;
 
-  // Plain text left by an older version is encrypted; encrypted values must
-  // open, so that a damaged one is found now rather than by a webhook.
-  auto rows = db_->Query("SELECT id, webhook_secret FROM projects WHERE webhook_secret <> ''");
-  if (!rows.ok()) return rows.status();
+  // Plain text left by an older version (or a store without a key) is
+  // encrypted; verified columns must open, so that a damaged value is found
+  // now rather than by a webhook.
   bool sqlite = db_->dialect() == SqlDialect::kSqlite;
   bool upgraded = false;
   int64_t secure_delete = 0;  // SQLite's setting before (Debian builds it ON).
-  for (const SqlRow& row : *rows) {
-    int64_t id = row.Int(0);
-    std::string stored = row.Text(1);
-    std::string owner = "project " + std::to_string(id);
-    if (SecretBox::IsSealed(stored)) {
-      StatusOr<std::string> opened = OpenSecret(stored, kWebhookSecretColumn, owner);
-      if (!opened.ok()) return opened.status();
-      continue;
+  for (const SecretColumn& c : kSecretColumns) {
+    std::string name = std::string(c.table) + "." + c.column;
+    std::string column = c.column;
+    std::string where = column + " <> ?";
+    if (!c.verify) where += " AND " + column + " NOT LIKE 'enc:v1:%'";
+    auto rows =
+        db_->Query("SELECT id, " + column + " FROM " + c.table + " WHERE " + where, {c.empty});
+    if (!rows.ok()) return rows.status();
+    for (const SqlRow& row : *rows) {
+      int64_t id = row.Int(0);
+      std::string stored = row.Text(1);
+      if (SecretBox::IsSealed(stored)) {
+        StatusOr<std::string> opened =
+            OpenSecret(stored, name, std::string(c.owner) + " " + std::to_string(id));
+        if (!opened.ok()) return opened.status();
+        continue;
+      }
+      StatusOr<std::string> sealed = secrets_->Seal(stored, name);
+      if (!sealed.ok()) return sealed.status();
+      // SQLite zeroes the space the plain text leaves (PostgreSQL keeps old
+      // row versions until it vacuums them: docs/database.md).
+      if (sqlite && !upgraded) {
+        auto before = db_->Query("PRAGMA secure_delete");
+        if (!before.ok()) return before.status();
+        secure_delete = before->empty() ? 0 : before->front().Int(0);
+        if (Status s = db_->ExecScript("PRAGMA secure_delete = ON"); !s.ok()) return s;
+      }
+      upgraded = true;
+      auto updated = db_->Query("UPDATE " + std::string(c.table) + " SET " + column +
+                                    " = ? WHERE id = ? AND " + column + " = ?",
+                                {*sealed, id, stored});
+      if (!updated.ok()) return updated.status();
     }
-    StatusOr<std::string> sealed = SealSecret(stored, kWebhookSecretColumn);
-    if (!sealed.ok()) return sealed.status();
-    // SQLite zeroes the space the plain text leaves (PostgreSQL keeps old row
-    // versions until it vacuums them: docs/database.md).
-    if (sqlite && !upgraded) {
-      auto before = db_->Query("PRAGMA secure_delete");
-      if (!before.ok()) return before.status();
-      secure_delete = before->empty() ? 0 : before->front().Int(0);
-      if (Status s = db_->ExecScript("PRAGMA secure_delete = ON"); !s.ok()) return s;
-    }
-    upgraded = true;
-    auto updated = db_->Query(
-        "UPDATE projects SET webhook_secret = ? WHERE id = ? AND webhook_secret = ?",
-        {*sealed, id, stored});
-    if (!updated.ok()) return updated.status();
   }
   if (Status s = txn.Commit(); !s.ok()) return s;
   if (!sqlite || !upgraded) return Status::Ok();
@@ -95,6 +119,13 @@ StatusOr<std::string> SqlStore::SealSecret(const std::string& value,
   return secrets_->Seal(value, column);
 }
 
+StatusOr<std::string> SqlStore::SealVariables(const std::vector<StoredVariable>& variables,
+                                              std::string_view column) const {
+  std::string json = VariablesToJson(variables);
+  if (variables.empty()) return json;  // "[]": that there are none is no secret.
+  return SealSecret(json, column);
+}
+
 StatusOr<std::string> SqlStore::OpenSecret(const std::string& stored, std::string_view column,
                                            std::string_view owner) const {
   if (!SecretBox::IsSealed(stored)) return stored;
@@ -107,7 +138,8 @@ StatusOr<std::string> SqlStore::OpenSecret(const std::string& stored, std::strin
   return opened;
 }
 
-StatusOr<ProjectRecord> SqlStore::OpenProject(ProjectRecord project) const {
+StatusOr<ProjectRecord> SqlStore::ProjectFrom(const SqlRow& row) const {
+  ProjectRecord project = ProjectFromRow(row);
   StatusOr<std::string> secret = OpenSecret(project.webhook_secret, kWebhookSecretColumn,
                                             "project " + std::to_string(project.id));
   if (!secret.ok()) return secret.status();
@@ -115,12 +147,30 @@ StatusOr<ProjectRecord> SqlStore::OpenProject(ProjectRecord project) const {
   return project;
 }
 
-StatusOr<std::optional<ProjectRecord>> SqlStore::OpenProject(
-    std::optional<ProjectRecord> project) const {
-  if (!project) return project;
-  StatusOr<ProjectRecord> opened = OpenProject(std::move(*project));
-  if (!opened.ok()) return opened.status();
-  return std::optional<ProjectRecord>(std::move(*opened));
+StatusOr<std::vector<StoredVariable>> SqlStore::OpenVariables(const std::string& stored,
+                                                             std::string_view column,
+                                                             std::string_view owner) const {
+  StatusOr<std::string> json = OpenSecret(stored, column, owner);
+  if (!json.ok()) return json.status();
+  return VariablesFromJson(*json);
+}
+
+StatusOr<PipelineRecord> SqlStore::PipelineFrom(const SqlRow& row) const {
+  PipelineRecord pipeline = PipelineFromRow(row);
+  auto variables = OpenVariables(row.Text(kPipelineVariablesIndex), kPipelineVariablesColumn,
+                                 "pipeline " + std::to_string(pipeline.id));
+  if (!variables.ok()) return variables.status();
+  pipeline.variables = std::move(*variables);
+  return pipeline;
+}
+
+StatusOr<ScheduleRecord> SqlStore::ScheduleFrom(const SqlRow& row) const {
+  ScheduleRecord schedule = ScheduleFromRow(row);
+  auto variables = OpenVariables(row.Text(kScheduleVariablesIndex), kScheduleVariablesColumn,
+                                 "schedule " + std::to_string(schedule.id));
+  if (!variables.ok()) return variables.status();
+  schedule.variables = std::move(*variables);
+  return schedule;
 }
 
 }  // namespace slipway

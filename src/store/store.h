@@ -67,7 +67,7 @@ struct PipelineRecord {
   std::optional<int64_t> finished_at;
   std::optional<int64_t> duration_ms;
   std::string yaml_errors;  // Lint errors of an invalid pipeline file.
-  std::vector<StoredVariable> variables;
+  std::vector<StoredVariable> variables;  // Stored encrypted, as webhook_secret.
 };
 
 struct JobRecord {
@@ -138,7 +138,7 @@ struct ScheduleRecord {
   std::string cron;                        // Five-field cron syntax.
   std::string cron_timezone = "UTC";       // IANA name.
   std::string ref;
-  std::vector<StoredVariable> variables;
+  std::vector<StoredVariable> variables;  // Stored encrypted, as webhook_secret.
   bool active = true;
   std::optional<int64_t> next_run_at;      // Computed by the caller from cron.
   std::optional<int64_t> last_pipeline_id;

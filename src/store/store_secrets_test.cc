@@ -48,13 +48,57 @@ class StoreSecretsTest : public StoreTest {
     return created.ok() ? created->id : 0;
   }
 
-  // The column as stored.
-  std::string StoredSecret(int64_t id) {
+  // A column as stored.
+  std::string Stored(const std::string& table, const std::string& column, int64_t id) {
     auto db = RawDatabase();
-    auto rows = db->Query("SELECT webhook_secret FROM projects WHERE id = ?", {id});
+    auto rows = db->Query("SELECT " + column + " FROM " + table + " WHERE id = ?", {id});
     EXPECT_TRUE(rows.ok() && !rows->empty());
     return rows.ok() && !rows->empty() ? rows->front().Text(0) : "";
   }
+  std::string StoredSecret(int64_t id) { return Stored("projects", "webhook_secret", id); }
+
+  // A pipeline and a schedule of project_id with kVariables (none: empty).
+  std::pair<int64_t, int64_t> AddPipelineAndSchedule(int64_t project_id, bool with_variables) {
+    PipelineRecord p;
+    p.project_id = project_id;
+    p.ref = "main";
+    p.sha = std::string(40, 'a');
+    p.source = "api";
+    if (with_variables) p.variables = kVariables;
+    auto pipeline = store_->CreatePipeline(p, {});
+    EXPECT_TRUE(pipeline.ok()) << pipeline.status().message();
+    ScheduleRecord s;
+    s.project_id = project_id;
+    s.cron = "0 3 * * *";
+    s.ref = "main";
+    if (with_variables) s.variables = kVariables;
+    auto schedule = store_->CreateSchedule(s);
+    EXPECT_TRUE(schedule.ok()) << schedule.status().message();
+    if (!pipeline.ok() || !schedule.ok()) return {0, 0};
+    EXPECT_EQ(pipeline->variables, p.variables);
+    EXPECT_EQ(schedule->variables, s.variables);
+    return {pipeline->id, schedule->id};
+  }
+
+  // Every way a pipeline or schedule is read gives the variables back.
+  void ExpectVariablesReadBack(int64_t project_id, int64_t pipeline, int64_t schedule) {
+    EXPECT_EQ((*store_->GetPipeline(pipeline))->variables, kVariables);
+    PipelineFilter filter;
+    filter.project_id = project_id;
+    filter.sort = "asc";  // The one with variables was made first.
+    EXPECT_EQ(store_->ListPipelines(filter)->items.at(0).variables, kVariables);
+    EXPECT_EQ(store_->ListPipelinesToResume()->at(0).variables, kVariables);
+    EXPECT_EQ(store_->UpdatePipelineStatus(pipeline, CiStatus::kPending)->variables, kVariables);
+    EXPECT_EQ((*store_->GetSchedule(schedule))->variables, kVariables);
+    EXPECT_EQ(store_->ListSchedules(project_id)->at(0).variables, kVariables);  // By id.
+    ScheduleRecord due = *store_->GetSchedule(schedule).value();
+    due.next_run_at = 5;
+    EXPECT_EQ(store_->UpdateSchedule(due)->variables, kVariables);
+    EXPECT_EQ(store_->DueSchedules(10)->at(0).variables, kVariables);
+  }
+
+  const std::vector<StoredVariable> kVariables = {
+      {"DEPLOY_TOKEN", "deploy-token-5e2b77", "env_var"}, {"KUBECONFIG", "kube: config\n", "file"}};
 
   // Every byte SQLite keeps on disk (while the store is open, unless closed).
   std::string SqliteBytes() {
@@ -184,6 +228,51 @@ TEST_P(StoreSecretsTest, DamagedOrKeylessSecretsAreErrorsNotSilence) {
             "cannot read project " + std::to_string(id) +
                 "'s projects.webhook_secret: the encrypted value does not decrypt with this key "
                 "(another key, or the value was changed)");
+}
+
+TEST_P(StoreSecretsTest, PipelineAndScheduleVariablesAreEncryptedAtRest) {
+  auto opened = OpenWithKey(keys_ + "/secrets.key");
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  store_ = std::move(*opened);
+  int64_t project = AddProject("group/app", "");
+  auto [pipeline, schedule] = AddPipelineAndSchedule(project, true);
+  auto [bare_pipeline, bare_schedule] = AddPipelineAndSchedule(project, false);
+  ExpectVariablesReadBack(project, pipeline, schedule);
+
+  EXPECT_TRUE(SecretBox::IsSealed(Stored("pipelines", "variables", pipeline)));
+  EXPECT_TRUE(SecretBox::IsSealed(Stored("schedules", "variables", schedule)));
+  EXPECT_EQ(Stored("pipelines", "variables", bare_pipeline), "[]");
+  EXPECT_EQ(Stored("schedules", "variables", bare_schedule), "[]");
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_EQ(SqliteBytes().find("deploy-token-5e2b77"), std::string::npos);
+  }
+
+  // Without the key they are not silently empty.
+  secrets_key_file_ = "";
+  Reopen();
+  auto keyless = store_->GetPipeline(pipeline);
+  ASSERT_FALSE(keyless.ok());
+  EXPECT_EQ(keyless.status().message(),
+            "pipeline " + std::to_string(pipeline) +
+                "'s pipelines.variables is encrypted, but the store was opened without a secrets "
+                "key");
+  EXPECT_FALSE(store_->ListSchedules(project).ok());
+}
+
+TEST_P(StoreSecretsTest, PlainVariablesOfAnOlderVersionAreEncryptedAtOpen) {
+  int64_t project = AddProject("group/app", "");
+  auto [pipeline, schedule] = AddPipelineAndSchedule(project, true);
+  EXPECT_FALSE(SecretBox::IsSealed(Stored("pipelines", "variables", pipeline)));
+
+  auto opened = OpenWithKey(keys_ + "/secrets.key");
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  store_ = std::move(*opened);
+  EXPECT_TRUE(SecretBox::IsSealed(Stored("pipelines", "variables", pipeline)));
+  EXPECT_TRUE(SecretBox::IsSealed(Stored("schedules", "variables", schedule)));
+  ExpectVariablesReadBack(project, pipeline, schedule);
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_EQ(SqliteBytes().find("deploy-token-5e2b77"), std::string::npos);
+  }
 }
 
 SLIPWAY_STORE_TEST_SUITE(StoreSecretsTest);
