@@ -55,7 +55,8 @@ TEST_F(JobUsersTest, RangesInBothFilesGiveEachProjectItsOwnIds) {
   StatusOr<JobIdentity> too_big = users->ForProject(1000, "");
   ASSERT_FALSE(too_big.ok());
   EXPECT_EQ(too_big.status().message(),
-            "project 1000 has no uid of its own: the subordinate ranges of the job user 'nobody' (" +
+            "project 1000 has no uid of its own: the subordinate ranges of the job user "
+            "'nobody' (" +
                 options_.subuid_file + ": 1000 ids, " + options_.subgid_file +
                 ": 2000 ids) must hold more ids than the highest project id; widen them");
   EXPECT_FALSE(users->ForProject(0, "").ok());

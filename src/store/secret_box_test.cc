@@ -21,6 +21,7 @@ class SecretBoxTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void WriteFile(const std::string& path, const std::string& bytes, mode_t mode) {
+    std::filesystem::remove(path);  // It may be read-only.
     std::ofstream(path, std::ios::binary) << bytes;
     chmod(path.c_str(), mode);
   }
