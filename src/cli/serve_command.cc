@@ -10,6 +10,7 @@
 #include "exec/containment.h"
 #include "server/api.h"
 #include "server/http_server.h"
+#include "server/job_users.h"
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
 
@@ -19,6 +20,8 @@ namespace {
 
 struct ServeOptions {
   DataOptions data;
+  std::string builds_dir;  // Empty: DATA-builds.
+  std::string job_user;    // Empty: slipway-job when root, else the server's own user.
   std::string listen = "127.0.0.1:8080";
   int jobs = 0;
   int max_pipelines = 2;
@@ -49,12 +52,26 @@ int Serve(const ServeOptions& options) {
     std::fprintf(stderr, "slipway: --listen must be HOST:PORT, not '%s'\n", options.listen.c_str());
     return 2;
   }
+  // Before anything is created: a server that cannot run its jobs safely
+  // as asked does not start.
+  JobUserOptions job_user_options;
+  job_user_options.user = options.job_user;
+  StatusOr<JobUsers> job_users = JobUsers::Resolve(job_user_options);
+  if (!job_users.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", job_users.status().message().c_str());
+    return 1;
+  }
+  for (const std::string& warning : job_users->warnings()) {
+    std::fprintf(stderr, "slipway: warning: %s\n", warning.c_str());
+  }
   std::unique_ptr<Store> store = OpenDataStore(options.data);
   if (!store) return 1;
   LogHub hub;
   std::unique_ptr<PipelineService> service;
   ServiceOptions service_options;
   service_options.data_dir = options.data.data_dir;
+  service_options.builds_dir = options.builds_dir;
+  service_options.job_users = std::move(*job_users);
   service_options.jobs_per_pipeline = options.jobs;
   service_options.max_running_pipelines = options.max_pipelines;
   auto created = PipelineService::Create(store.get(), &hub, service_options);
@@ -112,6 +129,11 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--jobs,-j", options->jobs, "Jobs each pipeline runs at once (default: CPUs)");
   cmd->add_option("--max-pipelines", options->max_pipelines, "Pipelines run at once")
       ->capture_default_str();
+  cmd->add_option("--builds-dir", options->builds_dir,
+                  "Where jobs run, outside the data directory (default: DATA-builds)");
+  cmd->add_option("--job-user", options->job_user,
+                  "User the jobs run as when the server is root (default: slipway-job; "
+                  "root: jobs run as root and can read the server's data)");
   cmd->callback([options, exit_code] { *exit_code = Serve(*options); });
 }
 

@@ -2,16 +2,10 @@
 // middle of a job and started again on the same data directory. Pipelines
 // are created through the HTTP API and a signed GitHub push webhook; results
 // are read back through the API and the SQLite store.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/serve_test_util.h"
 #include "exec/containment_test_util.h"
 #include "exec/exec_test_util.h"
 #include "store/store.h"
@@ -32,169 +27,11 @@ namespace slipway {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Runs `slipway args...` to completion; returns its stdout.
-std::string RunSlipway(const std::vector<std::string>& args, int* exit_code) {
-  int out[2];
-  if (pipe(out) != 0) return "";
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    close(out[0]);
-    close(out[1]);
-    std::vector<std::string> storage = {SLIPWAY_BINARY};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(out[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(out[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  close(out[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
-
-// `slipway serve` on a free port; its output goes to a file.
-class Server {
- public:
-  // env: NAME=value set for the server on top of this process's environment.
-  Server(const std::string& data_dir, const std::string& log_path,
-         const std::string& listen = "127.0.0.1:0", const std::vector<std::string>& env = {})
-      : log_path_(log_path), log_start_(fs::exists(log_path) ? fs::file_size(log_path) : 0) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      // Close-on-exec: the server's only descriptors above 2 are its own.
-      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (fd < 0) _exit(127);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      // What this test process inherited stays here.
-      syscall(SYS_close_range, 3, ~0U, 0);
-      for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-      std::vector<std::string> storage = {SLIPWAY_BINARY, "serve",          "--data",
-                                          data_dir,       "--listen",       listen,
-                                          "--jobs",       "2",              "--max-pipelines",
-                                          "1"};
-      std::vector<char*> argv;
-      for (std::string& a : storage) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~Server() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  // The port from this start's "listening on http://127.0.0.1:PORT" line
-  // (the log file collects every start).
-  int WaitForPort() {
-    int port = 0;
-    WaitFor([&] {
-      std::string log = fs::exists(log_path_) ? Slurp(log_path_) : "";
-      if (log.size() < log_start_) return false;
-      log = log.substr(log_start_);
-      size_t at = log.find("listening on http://127.0.0.1:");
-      if (at == std::string::npos || log.find('\n', at) == std::string::npos) return false;
-      port = std::atoi(log.c_str() + at + std::string("listening on http://127.0.0.1:").size());
-      return true;
-    });
-    return port;
-  }
-  void Kill9() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  std::string log_path_;
-  size_t log_start_;
-  pid_t pid_ = -1;
-};
-
-struct HttpReply {
-  int status = 0;
-  std::string body;
-};
-
-// One HTTP/1.1 request on a fresh loopback connection.
-HttpReply Http(int port, const std::string& method, const std::string& target,
-               const std::vector<std::string>& headers, const std::string& body = "") {
-  HttpReply reply;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return reply;
-  }
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                        "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
-                        "\r\n";
-  for (const std::string& h : headers) request += h + "\r\n";
-  request += "\r\n" + body;
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = write(fd, request.data() + sent, request.size() - sent);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
-  std::string response;
-  char buf[8192];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
-  close(fd);
-  if (response.size() > 12) reply.status = std::atoi(response.c_str() + 9);
-  size_t head_end = response.find("\r\n\r\n");
-  if (head_end != std::string::npos) {
-    std::string head = response.substr(0, head_end);
-    reply.body = response.substr(head_end + 4);
-    if (head.find("Transfer-Encoding: chunked") != std::string::npos ||
-        head.find("transfer-encoding: chunked") != std::string::npos) {
-      std::string decoded;
-      size_t pos = 0;
-      while (pos < reply.body.size()) {
-        size_t line_end = reply.body.find("\r\n", pos);
-        if (line_end == std::string::npos) break;
-        size_t size = std::strtoul(reply.body.substr(pos, line_end - pos).c_str(), nullptr, 16);
-        if (size == 0) break;
-        decoded += reply.body.substr(line_end + 2, size);
-        pos = line_end + 2 + size + 2;
-      }
-      reply.body = decoded;
-    }
-  }
-  return reply;
-}
-
-std::string HmacSha256Hex(const std::string& key, const std::string& body) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
-  std::string hex;
-  char byte[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
-}
+using serve_test::HmacSha256Hex;
+using serve_test::Http;
+using serve_test::HttpReply;
+using serve_test::RunSlipway;
+using serve_test::Server;
 
 TEST(ServeE2eTest, KillNineMidJobThenRestartKeepsResultsAndContinues) {
   TestRepo repo;

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "server/project_spec.h"
+#include "server/server_dirs.h"
 
 namespace slipway {
 
@@ -15,20 +16,35 @@ void AddDataOptions(CLI::App* cmd, DataOptions* options) {
       ->capture_default_str();
   cmd->add_option("--database", options->database,
                   "sqlite:PATH or postgresql://... (default: sqlite:DATA/slipway.db)");
+  cmd->add_option("--secrets-key-file", options->secrets_key_file,
+                  "Key that encrypts stored secrets; created if missing; servers sharing a "
+                  "database share it (default: DATA/secrets.key)");
 }
 
 std::unique_ptr<Store> OpenDataStore(const DataOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "slipway: cannot create %s: %s\n", options.data_dir.c_str(),
-                 ec.message().c_str());
-    return nullptr;
-  }
+  UseServerUmask();
   std::string url = options.database.empty()
                         ? "sqlite:" + (std::filesystem::path(options.data_dir) / "slipway.db").string()
                         : options.database;
-  auto store = OpenStore(url);
+  bool postgres = url.starts_with("postgresql://") || url.starts_with("postgres://");
+  std::string sqlite_path = url.starts_with("sqlite:") ? url.substr(7) : url;
+  std::vector<std::string> sqlite_files;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    if (!postgres && sqlite_path != ":memory:") sqlite_files.push_back(sqlite_path + suffix);
+  }
+  std::vector<std::string> notes;
+  Status secured = SecureDataDir(options.data_dir, sqlite_files, &notes);
+  for (const std::string& note : notes) std::fprintf(stderr, "slipway: %s\n", note.c_str());
+  if (!secured.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", secured.message().c_str());
+    return nullptr;
+  }
+  StoreOptions store_options;
+  store_options.secrets_key_file =
+      options.secrets_key_file.empty()
+          ? (std::filesystem::path(options.data_dir) / "secrets.key").string()
+          : options.secrets_key_file;
+  auto store = OpenStore(url, store_options);
   if (!store.ok()) {
     std::fprintf(stderr, "slipway: %s\n", store.status().message().c_str());
     return nullptr;

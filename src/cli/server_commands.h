@@ -13,14 +13,17 @@ namespace slipway {
 
 struct DataOptions {
   std::string data_dir = "./slipway-data";
-  std::string database;  // Empty: sqlite:DATA/slipway.db.
+  std::string database;          // Empty: sqlite:DATA/slipway.db.
+  std::string secrets_key_file;  // Empty: DATA/secrets.key.
 };
 
-// Adds --data DIR and --database URL to cmd.
+// Adds --data DIR, --database URL and --secrets-key-file FILE to cmd.
 void AddDataOptions(CLI::App* cmd, DataOptions* options);
 
-// Creates the data directory if needed and opens (and migrates) the store.
-// Errors are printed to stderr; returns null then.
+// Sets the umask to 077 (server/server_dirs.h), creates the data directory
+// if needed and narrows its mode (and the SQLite files') to the server's
+// user, then opens (and migrates) the store with the secrets key. Errors are
+// printed to stderr; returns null then. Call before any thread starts.
 std::unique_ptr<Store> OpenDataStore(const DataOptions& options);
 
 }  // namespace slipway

@@ -153,10 +153,16 @@ ShellExecutor::ShellExecutor(Options options, ProcessRunner* runner)
       runner_(runner == nullptr ? owned_runner_.get() : runner),
       workspaces_(runner_, options_.state_dir) {}
 
-std::vector<std::string> ShellExecutor::JobEnvironment(const VariableList& variables) {
+std::vector<std::string> ShellExecutor::JobEnvironment(const VariableList& variables,
+                                                       const JobIdentity* identity) {
   std::vector<std::string> env;
   for (const char* name : kHostVariables) {
     const char* value = std::getenv(name);
+    if (identity != nullptr) {
+      std::string_view n = name;
+      if (n == "HOME") value = identity->home.c_str();
+      if (n == "USER" || n == "LOGNAME") value = identity->user.c_str();
+    }
     if (value != nullptr && variables.Find(name) == nullptr) {
       env.push_back(std::string(name) + "=" + value);
     }
@@ -225,7 +231,8 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
   ProcessSpec spec;
   // GitLab Runner's value while the job's own stages run.
   variables.Set("CI_JOB_STATUS", "running");
-  spec.env = JobEnvironment(variables);
+  const JobIdentity* identity = options_.identity ? &*options_.identity : nullptr;
+  spec.env = JobEnvironment(variables, identity);
   spec.cwd = workspace;
   spec.kill_grace = options_.kill_grace;
   auto run_script = [&](const std::vector<std::string>& commands, const std::string& name,
@@ -268,7 +275,7 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
                          : result.outcome == JobOutcome::kFailed ? "failed"
                                                                  : "canceled";
     variables.Set("CI_JOB_STATUS", status);
-    spec.env = JobEnvironment(variables);
+    spec.env = JobEnvironment(variables, identity);
     spec.timeout = canceled ? std::min(options_.after_script_timeout, options_.kill_grace)
                             : options_.after_script_timeout;
     // Not subject to the cancel token: a canceled job's after_script runs

@@ -22,18 +22,21 @@
 // Environment of the job's processes: exactly the job's variables (values
 // expanded as GitLab Runner expands them, except `expand: false` ones) plus
 // PATH, HOME, USER, LOGNAME, LANG, LC_ALL, TZ and TMPDIR taken from slipway's
-// own environment when set there and not set by the job. Nothing else from the
-// host leaks in. bash runs with --noprofile --norc (GitLab Runner uses a
+// own environment when set there and not set by the job — except HOME, USER
+// and LOGNAME, which come from Options::identity when there is one. Nothing
+// else from the host leaks in. bash runs with --noprofile --norc (GitLab Runner uses a
 // login shell; profiles are host state, so slipway leaves them out).
 #ifndef SLIPWAY_EXEC_SHELL_EXECUTOR_H_
 #define SLIPWAY_EXEC_SHELL_EXECUTOR_H_
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "exec/executor.h"
+#include "exec/job_identity.h"
 #include "exec/subprocess.h"
 #include "exec/workspace.h"
 
@@ -50,6 +53,12 @@ class ShellExecutor : public Executor {
     // Where the snapshot and the workspaces outlive the run, to be reused by
     // the next (see workspace.h); empty: under the run directory.
     std::string state_dir;
+    // Who the job runs as (the server: one per project, server/job_users.h);
+    // none: as slipway's own user, with its HOME. For now it gives the job
+    // its HOME, USER and LOGNAME; the job's processes and the files prepared
+    // for them do not change owner yet (the server still runs jobs as its
+    // own uid).
+    std::optional<JobIdentity> identity;
   };
 
   // runner must outlive the executor; null means a PosixProcessRunner owned
@@ -67,7 +76,8 @@ class ShellExecutor : public Executor {
                 const CancelToken& cancel) override;
 
   // The environment (NAME=value) the job's processes get; see above.
-  static std::vector<std::string> JobEnvironment(const VariableList& variables);
+  static std::vector<std::string> JobEnvironment(const VariableList& variables,
+                                                 const JobIdentity* identity = nullptr);
 
  private:
   Options options_;

@@ -1,7 +1,9 @@
 #include "exec/shell_executor.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -180,6 +182,24 @@ TEST_F(ShellExecutorTest, EnvironmentIsTheJobsVariablesOnly) {
   unsetenv("SLIPWAY_HOST_SECRET");
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess);
   EXPECT_NE(Output().find("\nunset x x-y $A\n"), std::string::npos) << Output();
+}
+
+TEST_F(ShellExecutorTest, IdentityGivesHomeUserAndLognameUnlessTheJobSetsThem) {
+  JobIdentity identity{geteuid(), getegid(), "slipway-job", "/builds/7/home", 022};
+  VariableList variables;
+  variables.Set("A", "x");
+  std::vector<std::string> env = ShellExecutor::JobEnvironment(variables, &identity);
+  auto has = [&env](const std::string& entry) {
+    return std::find(env.begin(), env.end(), entry) != env.end();
+  };
+  EXPECT_TRUE(has("HOME=/builds/7/home"));
+  EXPECT_TRUE(has("USER=slipway-job"));
+  EXPECT_TRUE(has("LOGNAME=slipway-job"));
+  EXPECT_TRUE(has("A=x"));
+  variables.Set("HOME", "/mine");  // A job's own value wins, as for the host's.
+  env = ShellExecutor::JobEnvironment(variables, &identity);
+  EXPECT_TRUE(has("HOME=/mine"));
+  EXPECT_FALSE(has("HOME=/builds/7/home"));
 }
 
 TEST_F(ShellExecutorTest, RunsInAFreshWorkspaceThatIsTheProjectDir) {

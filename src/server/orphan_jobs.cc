@@ -32,10 +32,10 @@ std::string EnvironValue(const std::string& pid, const std::string& name) {
 
 }  // namespace
 
-int KillOrphanedJobs(const std::string& data_dir) {
+int KillOrphanedJobs(const std::string& dir) {
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return 0;
-  std::string prefix = data_dir + "/";
+  std::string prefix = dir + "/";
   pid_t self = getpid();
   int found = 0;
   while (dirent* entry = readdir(proc)) {

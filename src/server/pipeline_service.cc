@@ -2,12 +2,14 @@
 // them. Actions, crash recovery and schedules are in service_actions.cc.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
 #include "exec/shell_executor.h"
 #include "server/cron.h"
 #include "server/repo_mirror.h"
+#include "server/server_dirs.h"
 #include "server/service_impl.h"
 #include "util/git.h"
 
@@ -76,7 +78,8 @@ StatusOr<ProjectRecord> Service::Project(int64_t id) {
 }
 
 StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const PipelineRecord& pipeline,
-                                       const std::string& checkout) {
+                                       const std::string& checkout,
+                                       const std::string& variables_dir) {
   ServerPipelineInput input;
   input.project = project;
   input.checkout_dir = checkout;
@@ -89,7 +92,10 @@ StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const Pipel
   input.pipeline_iid = pipeline.iid;
   input.created_at_ms = pipeline.created_at;
   input.variables = pipeline.variables;
-  input.file_variables_dir = (pipeline.id > 0 ? RunDir(pipeline.id) : checkout + "/..") + "/variables";
+  input.file_variables_dir =
+      !variables_dir.empty()
+          ? variables_dir
+          : (pipeline.id > 0 ? RunDir(pipeline.id) : checkout + "/..") + "/variables";
   return LoadServerPipeline(input);
 }
 
@@ -202,9 +208,20 @@ Status Service::Start() {
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir + "/runs", ec);
   if (ec) return Status::Error("cannot create '" + options_.data_dir + "/runs': " + ec.message());
+  std::vector<std::string> notes;
+  Status builds = PrepareBuildsDir(options_.builds_dir, &notes);
+  for (const std::string& note : notes) std::fprintf(stderr, "slipway: %s\n", note.c_str());
+  if (!builds.ok()) return builds;
   std::filesystem::remove_all(options_.data_dir + "/runs/tmp", ec);
   Status recovered = Recover();
   if (!recovered.ok()) return recovered;
+  // Workspaces of an older layout, where jobs ran inside the data directory
+  // (their processes were killed by Recover).
+  std::uintmax_t removed = std::filesystem::remove_all(options_.data_dir + "/workspaces", ec);
+  if (!ec && removed > 0) {
+    std::fprintf(stderr, "slipway: removed %s/workspaces: jobs now run in %s\n",
+                 options_.data_dir.c_str(), options_.builds_dir.c_str());
+  }
   std::lock_guard<std::mutex> lock(mu_);
   started_ = true;
   stopping_ = false;
@@ -290,11 +307,33 @@ void Service::RunOnce(int64_t pipeline_id) {
 Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
   StatusOr<ProjectRecord> project = Project(record.project_id);
   if (!project.ok()) return project.status();
+  // Who the project's jobs run as, and the directories they may enter.
+  std::string project_root = ProjectBuildsDir(record.project_id);
+  StatusOr<JobIdentity> identity =
+      options_.job_users->ForProject(record.project_id, project_root + "/home");
+  if (!identity.ok()) return identity.status();
+  StatusOr<ProjectDirs> dirs =
+      PrepareProjectDirs(options_.builds_dir, record.project_id, *identity);
+  if (!dirs.ok()) return dirs.status();
+  StatusOr<std::string> variables_dir = PrepareVariablesDir(dirs->root, record.id, *identity);
+  if (!variables_dir.ok()) return variables_dir.status();
+  // The file-type variables hold request values (secrets, often): they stay
+  // on disk only while the pipeline runs.
+  struct RemoveVariables {
+    std::string dir;
+    ~RemoveVariables() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove_variables{*variables_dir};
+
   Status checked = EnsureCheckout(*project, record);
   if (!checked.ok()) return checked;
   std::string run_dir = RunDir(record.id);
-  StatusOr<ServerPipeline> loaded = Load(*project, record, run_dir + "/src");
+  StatusOr<ServerPipeline> loaded = Load(*project, record, run_dir + "/src", *variables_dir);
   if (!loaded.ok()) return loaded.status();
+  Status shared = ShareFilesWithProject(*variables_dir, *identity);
+  if (!shared.ok()) return shared;
   if (!loaded->pipeline) return Status::Error(loaded->errors);
   const Pipeline& pipeline = *loaded->pipeline;
 
@@ -332,8 +371,8 @@ Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
   options.job_id = [&recorder](const Job& job) { return recorder.JobId(job.name); };
 
   ShellExecutor::Options executor_options;
-  executor_options.state_dir =
-      options_.data_dir + "/workspaces/" + std::to_string(record.project_id);
+  executor_options.state_dir = dirs->root;
+  executor_options.identity = *identity;
   ShellExecutor executor(executor_options);
   RealClock clock;
   Scheduler scheduler(pipeline, &executor, &clock, &recorder, &observer, options);
@@ -373,8 +412,23 @@ StatusOr<std::unique_ptr<PipelineService>> PipelineService::Create(Store* store,
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return Status::Error("cannot create '" + options.data_dir + "': " + ec.message());
-  options.data_dir = std::filesystem::absolute(options.data_dir, ec).lexically_normal().string();
-  while (options.data_dir.size() > 1 && options.data_dir.back() == '/') options.data_dir.pop_back();
+  auto absolute = [&ec](std::string* dir) {
+    *dir = std::filesystem::absolute(*dir, ec).lexically_normal().string();
+    while (dir->size() > 1 && dir->back() == '/') dir->pop_back();
+  };
+  absolute(&options.data_dir);
+  if (options.builds_dir.empty()) options.builds_dir = DefaultBuildsDir(options.data_dir);
+  absolute(&options.builds_dir);
+  if (options.builds_dir == options.data_dir ||
+      options.builds_dir.starts_with(options.data_dir + "/")) {
+    return Status::Error("the builds directory '" + options.builds_dir +
+                         "' must be outside the data directory, which jobs cannot enter");
+  }
+  if (!options.job_users) {
+    StatusOr<JobUsers> self = JobUsers::Self();
+    if (!self.ok()) return self.status();
+    options.job_users = std::move(*self);
+  }
   return std::unique_ptr<PipelineService>(new internal::Service(store, hub, std::move(options)));
 }
 

@@ -3,10 +3,14 @@
 // shell executor as `slipway run`, recording every status change and log
 // byte in the Store and publishing log bytes to the LogHub.
 //
-// Layout under ServiceOptions::data_dir:
+// Layout under ServiceOptions::data_dir (the server's alone):
 //   repos/<project id>.git      bare mirror of the project's repository
 //   runs/<pipeline id>/         the run directory (jobs/<name>/ log, artifacts)
 //   cache/<project id>/         the project's caches
+// and under ServiceOptions::builds_dir, where the jobs run (server_dirs.h):
+//   <project id>/               snapshot and workspaces (exec/workspace.h),
+//                               home/ and variables/<pipeline id>/
+// Each project's jobs run as ServiceOptions::job_users gives them.
 // All methods are thread-safe. Requests never block on a running pipeline:
 // CreatePipeline stores the pipeline, queues it and returns.
 #ifndef SLIPWAY_SERVER_PIPELINE_SERVICE_H_
@@ -14,9 +18,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "server/job_users.h"
 #include "server/log_hub.h"
 #include "store/store.h"
 #include "util/status.h"
@@ -25,6 +31,10 @@ namespace slipway {
 
 struct ServiceOptions {
   std::string data_dir;
+  std::string builds_dir;  // Empty: DefaultBuildsDir(data_dir), i.e. DATA-builds.
+  // Who each project's jobs run as; empty: the server's own user, every
+  // project alike (JobUsers::Self).
+  std::optional<JobUsers> job_users;
   int max_running_pipelines = 2;  // Pipelines run at once; more wait queued.
   int jobs_per_pipeline = 0;      // --jobs of each run; 0: number of CPUs.
 };
@@ -53,7 +63,8 @@ class PipelineService {
                                                            ServiceOptions options);
   virtual ~PipelineService() = default;
 
-  // Crash recovery, then starts the workers and the schedule timer:
+  // Prepares the builds directory (server_dirs.h), crash recovery, then
+  // starts the workers and the schedule timer:
   // running jobs left by a previous process become failed
   // (runner_system_failure) or are retried when their retry:when allows;
   // pipelines still created/pending/running are queued again.

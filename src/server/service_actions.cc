@@ -235,8 +235,11 @@ std::string Service::ArtifactsDir(int64_t job_id) {
 
 Status Service::Recover() {
   // Jobs of a server killed with SIGKILL ran on: those in job cgroups it
-  // made, and (without cgroups) those found by their environment.
-  int orphans = KillLeftoverJobProcesses() + KillOrphanedJobs(options_.data_dir);
+  // made, and (without cgroups) those found by their environment, whose
+  // workspaces are in the builds directory (under the data directory only
+  // when a server of an older layout was killed).
+  int orphans = KillLeftoverJobProcesses() + KillOrphanedJobs(options_.builds_dir) +
+                KillOrphanedJobs(options_.data_dir);
   if (orphans > 0) {
     std::fprintf(stderr, "slipway: killed %d job processes left by a previous server\n", orphans);
   }

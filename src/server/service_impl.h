@@ -58,10 +58,16 @@ class Service : public PipelineService {
   std::string RunDir(int64_t pipeline_id) const {
     return options_.data_dir + "/runs/" + std::to_string(pipeline_id);
   }
+  std::string ProjectBuildsDir(int64_t project_id) const {
+    return options_.builds_dir + "/" + std::to_string(project_id);
+  }
   std::mutex& RepoLock(int64_t project_id);
   StatusOr<ProjectRecord> Project(int64_t id);
+  // variables_dir: where file-type variables go; empty: runs/<id>/variables
+  // (or beside the checkout before the pipeline has an id).
   StatusOr<ServerPipeline> Load(const ProjectRecord& project, const PipelineRecord& pipeline,
-                                const std::string& checkout);
+                                const std::string& checkout,
+                                const std::string& variables_dir = "");
   Status EnsureCheckout(const ProjectRecord& project, const PipelineRecord& pipeline);
   void Enqueue(int64_t pipeline_id);
   void WorkerLoop();

@@ -108,6 +108,14 @@ CREATE TABLE schedules (
 );
 CREATE INDEX schedules_by_next_run ON schedules (active, next_run_at);
 )sql",
+    // 2: facts about the database itself, e.g. which key its secrets are
+    // encrypted with (secrets_key_id).
+    R"sql(
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -34,7 +34,7 @@ ProjectRecord ProjectFromRow(const SqlRow& row) {
   p.path_with_namespace = row.Text(2);
   p.repo_url = row.Text(3);
   p.default_branch = row.Text(4);
-  p.webhook_secret = row.Text(5);
+  p.webhook_secret = row.Text(kProjectWebhookSecretIndex);
   p.created_at = row.Int(6);
   return p;
 }
@@ -57,7 +57,7 @@ PipelineRecord PipelineFromRow(const SqlRow& row) {
   p.finished_at = row.OptInt(13);
   p.duration_ms = row.OptInt(14);
   p.yaml_errors = row.Text(15);
-  p.variables = VariablesFromJson(row.Text(16));
+  p.variables = VariablesFromJson(row.Text(kPipelineVariablesIndex));
   return p;
 }
 
@@ -116,7 +116,7 @@ ScheduleRecord ScheduleFromRow(const SqlRow& row) {
   s.cron = row.Text(3);
   s.cron_timezone = row.Text(4);
   s.ref = row.Text(5);
-  s.variables = VariablesFromJson(row.Text(6));
+  s.variables = VariablesFromJson(row.Text(kScheduleVariablesIndex));
   s.active = row.Int(7) != 0;
   s.next_run_at = row.OptInt(8);
   s.last_pipeline_id = row.OptInt(9);

@@ -21,6 +21,11 @@ extern const char kArtifactColumns[];
 extern const char kTokenColumns[];
 extern const char kScheduleColumns[];
 
+// Where the secret columns are in those lists (SqlStore opens them).
+constexpr size_t kProjectWebhookSecretIndex = 5;
+constexpr size_t kPipelineVariablesIndex = 16;
+constexpr size_t kScheduleVariablesIndex = 6;
+
 ProjectRecord ProjectFromRow(const SqlRow& row);
 PipelineRecord PipelineFromRow(const SqlRow& row);
 JobRecord JobFromRow(const SqlRow& row);

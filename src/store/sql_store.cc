@@ -56,6 +56,8 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
   if (project.path_with_namespace.empty()) {
     return Status::Error("project path_with_namespace must not be empty");
   }
+  StatusOr<std::string> secret = SealSecret(project.webhook_secret, kWebhookSecretColumn);
+  if (!secret.ok()) return secret.status();
   std::lock_guard<std::mutex> lock(mu_);
   auto existing = db_->Query("SELECT id FROM projects WHERE path_with_namespace = ?",
                              {project.path_with_namespace});
@@ -69,31 +71,36 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
                   "webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ") +
           kProjectColumns,
       {project.name, project.path_with_namespace, project.repo_url, project.default_branch,
-       project.webhook_secret, Now()});
+       *secret, Now()});
   if (!rows.ok()) return rows.status();
-  return ProjectFromRow(rows->at(0));
+  ProjectRecord created = ProjectFromRow(rows->at(0));
+  created.webhook_secret = project.webhook_secret;
+  return created;
 }
 
 StatusOr<std::optional<ProjectRecord>> SqlStore::GetProject(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecord(db_.get(), kSelectProject + " WHERE id = ?", {id}, ProjectFromRow);
+  return OpenFirstRow(db_->Query(kSelectProject + " WHERE id = ?", {id}), &SqlStore::ProjectFrom);
 }
 
 StatusOr<std::optional<ProjectRecord>> SqlStore::GetProjectByPath(std::string_view path) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecord(db_.get(), kSelectProject + " WHERE path_with_namespace = ?",
-                     {std::string(path)}, ProjectFromRow);
+  return OpenFirstRow(
+      db_->Query(kSelectProject + " WHERE path_with_namespace = ?", {std::string(path)}),
+      &SqlStore::ProjectFrom);
 }
 
 StatusOr<std::vector<ProjectRecord>> SqlStore::ListProjects() {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecords(db_.get(), kSelectProject + " ORDER BY id", {}, ProjectFromRow);
+  return OpenRows(db_->Query(kSelectProject + " ORDER BY id"), &SqlStore::ProjectFrom);
 }
 
 // ---- pipelines
 
 StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline,
                                                   const std::vector<JobRecord>& jobs) {
+  StatusOr<std::string> variables = SealVariables(pipeline.variables, kPipelineVariablesColumn);
+  if (!variables.ok()) return variables.status();
   std::lock_guard<std::mutex> lock(mu_);
   SqlTransaction txn(db_.get());
   if (Status s = txn.Begin(); !s.ok()) return s;
@@ -115,10 +122,10 @@ StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline
           std::string(kPipelineColumns),
       {pipeline.project_id, iid->at(0).Int(0), pipeline.ref, BoolValue(pipeline.tag),
        pipeline.sha, pipeline.before_sha, pipeline.source, pipeline.name,
-       StatusValue(pipeline.status), now, now, pipeline.yaml_errors,
-       VariablesToJson(pipeline.variables)});
+       StatusValue(pipeline.status), now, now, pipeline.yaml_errors, *variables});
   if (!rows.ok()) return rows.status();
   PipelineRecord stored = PipelineFromRow(rows->at(0));
+  stored.variables = pipeline.variables;
   for (const JobRecord& job : jobs) {
     auto inserted = InsertJobLocked(job, stored.id, now);
     if (!inserted.ok()) return inserted.status();
@@ -128,7 +135,8 @@ StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline
 }
 
 StatusOr<std::optional<PipelineRecord>> SqlStore::GetPipelineLocked(int64_t id) {
-  return QueryRecord(db_.get(), kSelectPipeline + " WHERE id = ?", {id}, PipelineFromRow);
+  return OpenFirstRow(db_->Query(kSelectPipeline + " WHERE id = ?", {id}),
+                      &SqlStore::PipelineFrom);
 }
 
 StatusOr<std::optional<PipelineRecord>> SqlStore::GetPipeline(int64_t id) {
@@ -180,11 +188,12 @@ StatusOr<Page<PipelineRecord>> SqlStore::ListPipelines(const PipelineFilter& f) 
   std::string order = " ORDER BY " + f.order_by + " " + f.sort + ", id " + f.sort;
   params.push_back(per_page);
   params.push_back((page - 1) * per_page);
-  auto rows = db_->Query(kSelectPipeline + where + order + " LIMIT ? OFFSET ?", params);
-  if (!rows.ok()) return rows.status();
+  auto items = OpenRows(db_->Query(kSelectPipeline + where + order + " LIMIT ? OFFSET ?", params),
+                        &SqlStore::PipelineFrom);
+  if (!items.ok()) return items.status();
   Page<PipelineRecord> out;
   out.total = count->at(0).Int(0);
-  for (const SqlRow& row : *rows) out.items.push_back(PipelineFromRow(row));
+  out.items = std::move(*items);
   return out;
 }
 
@@ -229,11 +238,10 @@ Status SqlStore::DeletePipeline(int64_t id) {
 
 StatusOr<std::vector<PipelineRecord>> SqlStore::ListPipelinesToResume() {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecords(db_.get(),
-                      kSelectPipeline +
-                          " WHERE status IN ('created', 'waiting_for_resource', 'preparing', "
-                          "'pending', 'running') ORDER BY id",
-                      {}, PipelineFromRow);
+  return OpenRows(db_->Query(kSelectPipeline +
+                             " WHERE status IN ('created', 'waiting_for_resource', 'preparing', "
+                             "'pending', 'running') ORDER BY id"),
+                  &SqlStore::PipelineFrom);
 }
 
 }  // namespace slipway

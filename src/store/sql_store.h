@@ -10,9 +10,11 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "store/secret_box.h"
 #include "store/sql_database.h"
 #include "store/store.h"
 
@@ -22,6 +24,11 @@ class SqlStore : public Store {
  public:
   // db must already be migrated to the latest schema version.
   SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options);
+
+  // Loads (or creates) options.secrets_key_file, checks it against the key
+  // the database's secrets are encrypted with and encrypts plain-text ones;
+  // see StoreOptions::secrets_key_file. Called once, by Open.
+  Status SetUpSecrets();
 
   StatusOr<ProjectRecord> CreateProject(const ProjectRecord& project) override;
   StatusOr<std::optional<ProjectRecord>> GetProject(int64_t id) override;
@@ -70,9 +77,56 @@ class SqlStore : public Store {
   StatusOr<JobRecord> SetJobStatusLocked(const JobRecord& job, const JobUpdate& update,
                                          int64_t now);
 
+  // Secret columns (sql_store_secrets.cc), each named table.column, the
+  // context its values are sealed with.
+  static constexpr std::string_view kWebhookSecretColumn = "projects.webhook_secret";
+  static constexpr std::string_view kPipelineVariablesColumn = "pipelines.variables";
+  static constexpr std::string_view kScheduleVariablesColumn = "schedules.variables";
+  // The stored form of a value, or of a variables list ("[]" when empty);
+  // as given without a key.
+  StatusOr<std::string> SealSecret(const std::string& value, std::string_view column) const;
+  StatusOr<std::string> SealVariables(const std::vector<StoredVariable>& variables,
+                                      std::string_view column) const;
+  // The value of a stored form; owner ("project 3") is for the message.
+  StatusOr<std::string> OpenSecret(const std::string& stored, std::string_view column,
+                                   std::string_view owner) const;
+  StatusOr<std::vector<StoredVariable>> OpenVariables(const std::string& stored,
+                                                      std::string_view column,
+                                                      std::string_view owner) const;
+  // Rows of the tables holding secrets to records, their secrets opened.
+  StatusOr<ProjectRecord> ProjectFrom(const SqlRow& row) const;
+  StatusOr<PipelineRecord> PipelineFrom(const SqlRow& row) const;
+  StatusOr<ScheduleRecord> ScheduleFrom(const SqlRow& row) const;
+
+  template <typename Record>
+  using OpenRow = StatusOr<Record> (SqlStore::*)(const SqlRow&) const;
+  template <typename Record>
+  StatusOr<std::vector<Record>> OpenRows(const StatusOr<std::vector<SqlRow>>& rows,
+                                         OpenRow<Record> from) const {
+    if (!rows.ok()) return rows.status();
+    std::vector<Record> out;
+    out.reserve(rows->size());
+    for (const SqlRow& row : *rows) {
+      StatusOr<Record> record = (this->*from)(row);
+      if (!record.ok()) return record.status();
+      out.push_back(std::move(*record));
+    }
+    return out;
+  }
+  template <typename Record>
+  StatusOr<std::optional<Record>> OpenFirstRow(const StatusOr<std::vector<SqlRow>>& rows,
+                                               OpenRow<Record> from) const {
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<Record>();
+    StatusOr<Record> record = (this->*from)(rows->front());
+    if (!record.ok()) return record.status();
+    return std::optional<Record>(std::move(*record));
+  }
+
   std::mutex mu_;
   std::unique_ptr<SqlDatabase> db_;  // Guarded by mu_.
   const StoreOptions options_;
+  std::optional<SecretBox> secrets_;  // Set by SetUpSecrets; then constant.
 };
 
 }  // namespace slipway

@@ -72,6 +72,8 @@ StatusOr<std::vector<TokenRecord>> SqlStore::ListTokens() {
 
 StatusOr<ScheduleRecord> SqlStore::CreateSchedule(const ScheduleRecord& s) {
   if (Status st = CheckSchedule(s); !st.ok()) return st;
+  StatusOr<std::string> variables = SealVariables(s.variables, kScheduleVariablesColumn);
+  if (!variables.ok()) return variables.status();
   std::lock_guard<std::mutex> lock(mu_);
   int64_t now = Now();
   auto rows = db_->Query(
@@ -79,38 +81,45 @@ StatusOr<ScheduleRecord> SqlStore::CreateSchedule(const ScheduleRecord& s) {
       "active, next_run_at, last_pipeline_id, created_at, updated_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
           std::string(kScheduleColumns),
-      {s.project_id, s.description, s.cron, s.cron_timezone, s.ref, VariablesToJson(s.variables),
+      {s.project_id, s.description, s.cron, s.cron_timezone, s.ref, *variables,
        BoolValue(s.active), OptionalValue(s.next_run_at), OptionalValue(s.last_pipeline_id), now,
        now});
   if (!rows.ok()) return rows.status();
-  return ScheduleFromRow(rows->at(0));
+  ScheduleRecord created = ScheduleFromRow(rows->at(0));
+  created.variables = s.variables;
+  return created;
 }
 
 StatusOr<std::optional<ScheduleRecord>> SqlStore::GetSchedule(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecord(db_.get(), kSelectSchedule + " WHERE id = ?", {id}, ScheduleFromRow);
+  return OpenFirstRow(db_->Query(kSelectSchedule + " WHERE id = ?", {id}),
+                      &SqlStore::ScheduleFrom);
 }
 
 StatusOr<std::vector<ScheduleRecord>> SqlStore::ListSchedules(int64_t project_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecords(db_.get(), kSelectSchedule + " WHERE project_id = ? ORDER BY id",
-                      {project_id}, ScheduleFromRow);
+  return OpenRows(db_->Query(kSelectSchedule + " WHERE project_id = ? ORDER BY id", {project_id}),
+                  &SqlStore::ScheduleFrom);
 }
 
 StatusOr<ScheduleRecord> SqlStore::UpdateSchedule(const ScheduleRecord& s) {
   if (Status st = CheckSchedule(s); !st.ok()) return st;
+  StatusOr<std::string> variables = SealVariables(s.variables, kScheduleVariablesColumn);
+  if (!variables.ok()) return variables.status();
   std::lock_guard<std::mutex> lock(mu_);
   auto rows = db_->Query(
       "UPDATE schedules SET description = ?, cron = ?, cron_timezone = ?, ref = ?, variables = ?, "
       "active = ?, next_run_at = ?, last_pipeline_id = ?, updated_at = ? WHERE id = ? "
       "RETURNING " +
           std::string(kScheduleColumns),
-      {s.description, s.cron, s.cron_timezone, s.ref, VariablesToJson(s.variables),
+      {s.description, s.cron, s.cron_timezone, s.ref, *variables,
        BoolValue(s.active), OptionalValue(s.next_run_at), OptionalValue(s.last_pipeline_id), Now(),
        s.id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::Error("schedule " + std::to_string(s.id) + " not found");
-  return ScheduleFromRow(rows->at(0));
+  ScheduleRecord updated = ScheduleFromRow(rows->at(0));
+  updated.variables = s.variables;
+  return updated;
 }
 
 Status SqlStore::DeleteSchedule(int64_t id) {
@@ -123,11 +132,11 @@ Status SqlStore::DeleteSchedule(int64_t id) {
 
 StatusOr<std::vector<ScheduleRecord>> SqlStore::DueSchedules(int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecords(db_.get(),
-                      kSelectSchedule +
-                          " WHERE active = 1 AND next_run_at IS NOT NULL AND next_run_at <= ? "
-                          "ORDER BY next_run_at, id",
-                      {now_ms}, ScheduleFromRow);
+  return OpenRows(db_->Query(kSelectSchedule +
+                                 " WHERE active = 1 AND next_run_at IS NOT NULL AND "
+                                 "next_run_at <= ? ORDER BY next_run_at, id",
+                             {now_ms}),
+                  &SqlStore::ScheduleFrom);
 }
 
 }  // namespace slipway

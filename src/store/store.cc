@@ -32,7 +32,9 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path
   auto db = SqliteDatabase::Open(path);
   if (!db.ok()) return db.status();
   if (Status s = Migrate(db->get()); !s.ok()) return s;
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db), std::move(options)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db), std::move(options)));
+  if (Status s = store->SetUpSecrets(); !s.ok()) return s;
+  return store;
 }
 
 StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url,
@@ -40,7 +42,9 @@ StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& 
   auto db = PostgresDatabase::Open(url, options.postgres_schema);
   if (!db.ok()) return db.status();
   if (Status s = Migrate(db->get()); !s.ok()) return s;
-  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(*db), std::move(options)));
+  std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(*db), std::move(options)));
+  if (Status s = store->SetUpSecrets(); !s.ok()) return s;
+  return store;
 }
 
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view url, StoreOptions options) {

@@ -36,7 +36,9 @@ struct ProjectRecord {
   std::string path_with_namespace;  // Unique, e.g. "group/app".
   std::string repo_url;             // A local path or a URL git can fetch.
   std::string default_branch = "main";
-  std::string webhook_secret;  // Empty: webhooks are not verified by secret.
+  // Empty: webhooks are not verified by secret. Stored encrypted when the
+  // store has a secrets key (StoreOptions::secrets_key_file).
+  std::string webhook_secret;
   int64_t created_at = 0;      // Assigned by the store.
 };
 
@@ -65,7 +67,7 @@ struct PipelineRecord {
   std::optional<int64_t> finished_at;
   std::optional<int64_t> duration_ms;
   std::string yaml_errors;  // Lint errors of an invalid pipeline file.
-  std::vector<StoredVariable> variables;
+  std::vector<StoredVariable> variables;  // Stored encrypted, as webhook_secret.
 };
 
 struct JobRecord {
@@ -136,7 +138,7 @@ struct ScheduleRecord {
   std::string cron;                        // Five-field cron syntax.
   std::string cron_timezone = "UTC";       // IANA name.
   std::string ref;
-  std::vector<StoredVariable> variables;
+  std::vector<StoredVariable> variables;  // Stored encrypted, as webhook_secret.
   bool active = true;
   std::optional<int64_t> next_run_at;      // Computed by the caller from cron.
   std::optional<int64_t> last_pipeline_id;
@@ -256,6 +258,14 @@ struct StoreOptions {
   // PostgreSQL only: a schema to create (if missing) and use instead of the
   // default search_path, so that several stores can share one database.
   std::string postgres_schema;
+  // The key that encrypts secrets at rest (store/secret_box.h). The file is
+  // created with a new key when missing, unless the database already holds
+  // secrets of a key (then opening fails: that key is needed). Opening fails
+  // too when the file holds another key than the one the database's secrets
+  // are encrypted with. At open, secrets stored in plain text (by older
+  // versions) are encrypted. Empty: no key — secrets are stored as given
+  // (in-memory and test stores), and reading an encrypted one fails.
+  std::string secrets_key_file;
 };
 
 // "sqlite:PATH" or a plain path: SQLite (the file is created if missing;

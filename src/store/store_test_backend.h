@@ -71,6 +71,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     StoreOptions options;
     options.now_ms = [this] { return now_.load(); };
     options.postgres_schema = schema_;
+    options.secrets_key_file = secrets_key_file_;
     return options;
   }
 
@@ -98,6 +99,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   std::string url_;
   std::string dir_;     // SQLite only.
   std::string schema_;  // PostgreSQL only.
+  std::string secrets_key_file_;  // StoreOptions::secrets_key_file of Reopen.
   std::unique_ptr<Store> store_;
 };
 

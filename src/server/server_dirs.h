@@ -1,0 +1,82 @@
+// The server's directories and who may enter them (docs/server.md, "Data
+// directory" and "Security model").
+//
+//   DATA/                      the server's user, 0700; files 0600. Jobs never
+//                              need it: the server copies caches and artifacts
+//                              in and out and keeps the logs.
+//   BUILDS/                    --builds-dir, default DATA-builds (a sibling):
+//                              the server's user, 0711 — jobs pass through it
+//                              to their project's directory but cannot list it
+//     <project id>/            the server's user : the project's gid, 0750 —
+//                              only that project's jobs can enter, none can
+//                              create or delete anything directly in it
+//       source-ref/            snapshot of the pipeline's commit  } exec/workspace.h
+//       builds/<n>/<project>/  the job workspaces                  }
+//       home/                  HOME of the project's jobs: the project's
+//                              uid : gid, 0700
+//       variables/<pipeline>/  file-type variables of a running pipeline
+//
+// Both are created with the server's umask (077). The owners come from the
+// project's JobIdentity (server/job_users.h). When the jobs run as the
+// server's own uid (a server that is not root) the owners are simply its user
+// and group, and the group bits above are left off (0700, 0600): the owner's
+// serve the jobs, and the server's group may be shared with other people.
+#ifndef SLIPWAY_SERVER_SERVER_DIRS_H_
+#define SLIPWAY_SERVER_SERVER_DIRS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "exec/job_identity.h"
+#include "util/status.h"
+
+namespace slipway {
+
+// Sets the process's umask to 077, so that whatever the server and the admin
+// commands create (database, logs, artifacts, caches, mirrors) is its user's
+// alone. Call first, before any thread starts: the umask is process-wide, and
+// exec/file_tree.h reads it once.
+void UseServerUmask();
+
+// Creates dir (0700) if missing; an existing one whose mode is wider than
+// 0700 is narrowed to 0700, and each of `files` that exists (the SQLite
+// database and its -wal, -shm and -journal files) to 0600. What was changed,
+// and a directory owned by another user than the server's, is added to notes
+// (one line each) for the caller to print.
+Status SecureDataDir(const std::string& dir, const std::vector<std::string>& files,
+                     std::vector<std::string>* notes);
+
+// DATA-builds for DATA (trailing slashes ignored).
+std::string DefaultBuildsDir(const std::string& data_dir);
+
+// Creates the builds directory if missing and gives it exactly mode 0711
+// (noted when it was wider). A symlink is refused.
+Status PrepareBuildsDir(const std::string& dir, std::vector<std::string>* notes);
+
+struct ProjectDirs {
+  std::string root;  // BUILDS/<project id>: the workspace factory's state dir.
+  std::string home;  // BUILDS/<project id>/home
+};
+
+// BUILDS/<project id> and its home/ with the owners and modes above, made or
+// repaired (an existing one gets them again: the job user's ranges may have
+// changed since). Symlinks in their place are refused.
+StatusOr<ProjectDirs> PrepareProjectDirs(const std::string& builds_dir, int64_t project_id,
+                                         const JobIdentity& identity);
+
+// BUILDS/<project id>/variables/<pipeline id>, made empty for the pipeline's
+// file-type variables (readable by the project's jobs, which need them).
+StatusOr<std::string> PrepareVariablesDir(const std::string& project_root, int64_t pipeline_id,
+                                          const JobIdentity& identity);
+
+// Gives every regular file directly in dir (the file-type variables written
+// there) the server's user : the project's gid and mode 0640, so that the
+// project's jobs can read them and nothing else can.
+Status ShareFilesWithProject(const std::string& dir, const JobIdentity& identity);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_SERVER_DIRS_H_
