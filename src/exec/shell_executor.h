@@ -50,6 +50,10 @@ class ShellExecutor : public Executor {
     // Where the snapshot and the workspaces outlive the run, to be reused by
     // the next (see workspace.h); empty: under the run directory.
     std::string state_dir;
+    // Who the files slipway writes into a job's workspace (the snapshot,
+    // caches, artifacts) belong to; unset: slipway's own user. A server
+    // running as root sets the user its jobs run as.
+    OptionalOwner workspace_owner;
   };
 
   // runner must outlive the executor; null means a PosixProcessRunner owned
