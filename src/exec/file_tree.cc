@@ -314,10 +314,40 @@ Status CopyTree(const std::string& from_root, const std::string& to_root,
 
 namespace {
 
-Status RemoveContents(int dir_fd, const std::string& path);
+// Removing a tree holds a descriptor (and a stack frame) per level. A job
+// can make its tree as deep as it likes (tens of thousands of levels would
+// exhaust the stack), so below this depth a directory is not entered but
+// moved up, by a rename within the tree, to the top of what is being
+// removed, and removed from there afterwards: descriptors and recursion stay
+// bounded however deep the tree.
+constexpr size_t kMaxRemoveDepth = 64;
 
-// Removes the entry name of dir_fd (a directory with its contents).
-Status RemoveChild(int dir_fd, const std::string& name, bool is_dir, const std::string& path) {
+// The directory whose contents are being removed, and the subtrees moved
+// into it to be removed later.
+struct RemoveTop {
+  int fd = -1;
+  std::string path;
+  std::vector<std::string> moved;
+  uint64_t counter = 0;
+};
+
+Status RemoveContents(int dir_fd, const std::string& path, size_t depth, RemoveTop* top);
+Status RemoveAllIn(int dir_fd, const std::string& path);
+
+// Removes the entry name of dir_fd (a directory with its contents). depth:
+// that of the entry below top's directory; top null: the entry is a top.
+Status RemoveChild(int dir_fd, const std::string& name, bool is_dir, const std::string& path,
+                   size_t depth = 0, RemoveTop* top = nullptr) {
+  if (is_dir && top != nullptr && depth >= kMaxRemoveDepth) {
+    while (true) {
+      std::string moved = ".slipway-removing-" + std::to_string(top->counter++);
+      if (renameat2(dir_fd, name.c_str(), top->fd, moved.c_str(), RENAME_NOREPLACE) == 0) {
+        top->moved.push_back(std::move(moved));
+        return Status::Ok();
+      }
+      if (errno != EEXIST) break;  // Removed in place below, as deep as that goes.
+    }
+  }
   if (is_dir) {
     int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == EACCES) {
@@ -333,7 +363,7 @@ Status RemoveChild(int dir_fd, const std::string& name, bool is_dir, const std::
     } else if (fd < 0) {
       return ErrnoStatus("cannot list", path);
     } else {
-      Status s = RemoveContents(fd, path);
+      Status s = top != nullptr ? RemoveContents(fd, path, depth, top) : RemoveAllIn(fd, path);
       if (!s.ok()) return s;
     }
   }
@@ -343,12 +373,13 @@ Status RemoveChild(int dir_fd, const std::string& name, bool is_dir, const std::
   return Status::Ok();
 }
 
-// Removes everything inside the directory open as dir_fd (path names it in
-// errors). Works on descriptors and readdir's types, so an entry costs one
-// unlinkat and no path walk. A directory the owner cannot list, enter or
-// change (a job may leave such behind) is made owner-rwx first: one fstat per
+// Removes everything inside the directory open as dir_fd (closed here;
+// path names it in errors), which lies depth levels below top's directory.
+// Works on descriptors and readdir's types, so an entry costs one unlinkat
+// and no path walk. A directory the owner cannot list, enter or change (a
+// job may leave such behind) is made owner-rwx first: one fstat per
 // directory, and a chmod only where needed.
-Status RemoveContents(int dir_fd, const std::string& path) {
+Status RemoveContents(int dir_fd, const std::string& path, size_t depth, RemoveTop* top) {
   DIR* dir = fdopendir(dir_fd);
   if (dir == nullptr) {
     Status s = ErrnoStatus("cannot list", path);
@@ -372,11 +403,32 @@ Status RemoveContents(int dir_fd, const std::string& path) {
   }
   Status status;
   for (const auto& [name, is_dir] : children) {
-    status = RemoveChild(dir_fd, name, is_dir, JoinPath(path, name));
+    status = RemoveChild(dir_fd, name, is_dir, JoinPath(path, name), depth + 1, top);
     if (!status.ok()) break;
   }
   closedir(dir);  // Closes dir_fd too.
   return status;
+}
+
+// RemoveContents for a top: the subtrees moved up into it are removed after
+// its own entries, each as a child of it (and may move deeper parts up).
+Status RemoveAllIn(int dir_fd, const std::string& path) {
+  RemoveTop top;
+  top.fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (top.fd < 0) {
+    Status s = ErrnoStatus("cannot list", path);
+    close(dir_fd);
+    return s;
+  }
+  UniqueFd top_fd(top.fd);
+  top.path = path;
+  Status s = RemoveContents(dir_fd, path, 0, &top);
+  while (s.ok() && !top.moved.empty()) {
+    std::string name = std::move(top.moved.back());
+    top.moved.pop_back();
+    s = RemoveChild(top.fd, name, true, JoinPath(path, name), 1, &top);
+  }
+  return s;
 }
 
 }  // namespace
@@ -404,7 +456,7 @@ Status RemoveTree(const std::string& path) {
   }
   int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("cannot list", path);
-  Status s = RemoveContents(fd, path);
+  Status s = RemoveAllIn(fd, path);
   if (!s.ok()) return s;
   if (rmdir(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("cannot remove", path);
   return Status::Ok();
