@@ -324,6 +324,48 @@ TEST_F(RunE2eTest, ArtifactsAndDotenvReachLaterJobs) {
   EXPECT_THAT(Log(out, "test"), HasSubstr("version 1.2\n"));
 }
 
+// Job a's artifacts (and cache) hold `d -> <victim>`, job b's `d/pwned.txt`.
+// Restoring both into one workspace must replace the link by a directory,
+// never create <victim>/pwned.txt (docs/artifacts.md, docs/cache-key.md).
+TEST_F(RunE2eTest, RestoresNeverWriteThroughALinkAnEarlierJobLeft) {
+  std::string victim = Scratch("victim");
+  ASSERT_TRUE(fs::create_directory(victim));
+  Pipeline(
+      "stages: [build, test]\n"
+      "a:\n  stage: build\n  script: ln -s $VICTIM d\n  artifacts:\n    paths: [d]\n"
+      "  cache:\n    key: one\n    paths: [d]\n"
+      "b:\n  stage: build\n  script: mkdir d && echo pwned > d/pwned.txt\n"
+      "  artifacts:\n    paths: [d]\n  cache:\n    key: two\n    paths: [d]\n"
+      "c:\n  stage: test\n  needs: [a, b]\n  script: ls\n"
+      "caches:\n  stage: test\n  dependencies: []\n  script: ls\n  cache:\n"
+      "    - {key: one, paths: [d], policy: pull}\n    - {key: two, paths: [d], policy: pull}\n");
+  RunOutcome out = Run({"--variable", "VICTIM=" + victim});
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(Log(out, "c"), HasSubstr("Downloading artifacts from"));
+  EXPECT_THAT(Log(out, "caches"),
+              HasSubstr("Checking cache for two...\nSuccessfully extracted cache"));
+  EXPECT_TRUE(fs::is_empty(victim));
+  fs::remove_all(victim);
+}
+
+// A job that swaps its workspace for a link to other files (the server's
+// data) gets none of them collected as artifacts.
+TEST_F(RunE2eTest, AWorkspaceSwappedForALinkIsNotCollected) {
+  std::string secret = Scratch("secret");
+  ASSERT_TRUE(fs::create_directory(secret));
+  std::ofstream(secret + "/db") << "s3cret\n";
+  Pipeline(
+      "swap:\n  script:\n    - cd / && mv \"$CI_PROJECT_DIR\" \"$CI_PROJECT_DIR.moved\"\n"
+      "    - ln -s $SECRET \"$CI_PROJECT_DIR\"\n"
+      "  artifacts:\n    untracked: true\n");
+  RunOutcome out = Run({"--variable", "SECRET=" + secret});
+  EXPECT_EQ(out.status, (Statuses{{"swap", "failed"}}));
+  EXPECT_THAT(Log(out, "swap"),
+              HasSubstr("is a symbolic link, not a directory: it is not followed"));
+  EXPECT_FALSE(fs::exists(repo_.dir() + "/.slipway/runs/1/jobs/swap/artifacts/db"));
+  fs::remove_all(secret);
+}
+
 TEST_F(RunE2eTest, ResourceGroupSerializesJobs) {
   std::string trace = Scratch("trace");
   Pipeline(

@@ -41,11 +41,17 @@ std::vector<std::string> RelativeToWorkspace(const std::vector<std::string>& pat
   return out;
 }
 
-StatusOr<std::vector<TreeEntry>> WorkspaceEntries(const std::string& workspace) {
-  return ListTree(workspace, {".git"});
+}  // namespace
+
+StatusOr<std::vector<TreeEntry>> ListWorkspace(int workspace_fd, const std::string& workspace) {
+  return ListTreeAt(workspace_fd, workspace, {".git"});
 }
 
-}  // namespace
+StatusOr<std::vector<TreeEntry>> ListWorkspace(const std::string& workspace) {
+  StatusOr<UniqueFd> fd = OpenDirNoFollow(workspace);
+  if (!fd.ok()) return fd.status();
+  return ListWorkspace(fd->get(), workspace);
+}
 
 std::string ArtifactsDir(const std::string& job_dir) { return JoinPath(job_dir, "artifacts"); }
 
@@ -120,7 +126,12 @@ Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
                         const std::string& workspace,
                         const std::unordered_set<std::string>& source_files,
                         const std::string& job_dir, const LogLineFn& log) {
-  StatusOr<std::vector<TreeEntry>> entries = WorkspaceEntries(workspace);
+  // Listed and read through one descriptor of the workspace, never through
+  // a symlink (the workspace's own path included): what the job left there
+  // is copied as it is, so a link to the server's files stays a link.
+  StatusOr<UniqueFd> ws = OpenDirNoFollow(workspace);
+  if (!ws.ok()) return ws.status();
+  StatusOr<std::vector<TreeEntry>> entries = ListWorkspace(ws->get(), workspace);
   if (!entries.ok()) return entries.status();
   std::vector<TreeEntry> chosen = SelectEntries(*entries, ArtifactSelection(artifacts, vars),
                                                 source_files, workspace, log);
@@ -131,13 +142,16 @@ Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
     log("ERROR: No files to upload");
     return Status::Ok();
   }
-  return CopyEntries(workspace, chosen, dest);
+  StatusOr<UniqueFd> to = MakeDirNoFollow(dest);
+  if (!to.ok()) return to.status();
+  return CopyEntriesAt(ws->get(), workspace, chosen, to->get(), dest);
 }
 
-Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace) {
+Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace,
+                        const OptionalOwner& owner) {
   std::string dir = ArtifactsDir(from_job_dir);
   if (!IsDirectory(dir)) return Status::Ok();
-  return CopyTree(dir, workspace);
+  return CopyTree(dir, workspace, {}, owner);
 }
 
 StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList& vars,
@@ -145,7 +159,9 @@ StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList&
                                  const LogLineFn& log) {
   Reports reports;
   if (artifacts.reports.empty()) return reports;
-  StatusOr<std::vector<TreeEntry>> entries = WorkspaceEntries(workspace);
+  StatusOr<UniqueFd> ws = OpenDirNoFollow(workspace);
+  if (!ws.ok()) return ws.status();
+  StatusOr<std::vector<TreeEntry>> entries = ListWorkspace(ws->get(), workspace);
   if (!entries.ok()) return entries.status();
   std::string reports_dir = JoinPath(job_dir, "reports");
   Status s = RemoveTree(reports_dir);
@@ -156,20 +172,24 @@ StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList&
     PathSelection selection;
     selection.patterns = ExpandAndClean(paths, vars);
     std::vector<TreeEntry> chosen = SelectEntries(*entries, selection, {}, workspace, log);
-    s = CopyEntries(workspace, chosen, JoinPath(reports_dir, type));
+    std::string type_dir = JoinPath(reports_dir, type);
+    StatusOr<UniqueFd> to = MakeDirNoFollow(type_dir);
+    if (!to.ok()) return to.status();
+    s = CopyEntriesAt(ws->get(), workspace, chosen, to->get(), type_dir);
     if (!s.ok()) return s;
     for (const TreeEntry& e : chosen) {
       if (e.type != EntryType::kFile) continue;
-      std::string path = JoinPath(workspace, e.path);
+      // Parsed from the copy, which no job can change or swap a link into.
+      std::string path = JoinPath(type_dir, e.path);
       if (type == "dotenv") {
-        StatusOr<std::string> content = ReadFile(path, kDotenvSizeLimit);
+        StatusOr<std::string> content = ReadFileBeneath(to->get(), e.path, path, kDotenvSizeLimit);
         Status parsed = content.ok() ? ParseDotenv(*content, &reports.dotenv)
                                      : Status::Error("Dotenv Artifact Too Big. Maximum "
                                                      "Allowable Size: " +
                                                      std::to_string(kDotenvSizeLimit));
         if (!parsed.ok()) return Status::Error("dotenv report " + e.path + ": " + parsed.message());
       } else if (type == "junit") {
-        StatusOr<std::string> content = ReadFile(path);
+        StatusOr<std::string> content = ReadFileBeneath(to->get(), e.path, path);
         if (!content.ok()) return content.status();
         StatusOr<TestCounts> parsed = ParseJunit(*content);
         if (!parsed.ok()) {

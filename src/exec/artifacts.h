@@ -49,24 +49,35 @@ PathSelection ArtifactSelection(const Artifacts& artifacts, const VariableList& 
 // The artifacts directory of a job.
 std::string ArtifactsDir(const std::string& job_dir);
 
-// Copies the selected entries of workspace into <job_dir>/artifacts/.
+// The entries of a job's workspace (ListTree order, .git left out), listed
+// beneath it without following any symlink, the workspace's own path
+// included: a workspace a job replaced by a link is an error.
+StatusOr<std::vector<TreeEntry>> ListWorkspace(const std::string& workspace);
+StatusOr<std::vector<TreeEntry>> ListWorkspace(int workspace_fd, const std::string& workspace);
+
+// Copies the selected entries of workspace into <job_dir>/artifacts/,
+// reading beneath the workspace without following a symlink (CopyEntriesAt):
+// a symlink the job left is stored as a symlink.
 Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
                         const std::string& workspace,
                         const std::unordered_set<std::string>& source_files,
                         const std::string& job_dir, const LogLineFn& log);
 
-// Copies <job_dir>/artifacts/ of a finished job into workspace (files there
-// are replaced). A job without artifacts restores nothing.
-Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace);
+// Copies <job_dir>/artifacts/ of a finished job into workspace, replacing
+// what is there and never writing through a symlink (CopyTree): a symlink
+// in the way of a directory is replaced by a real one. Entries made belong
+// to owner when it is set. A job without artifacts restores nothing.
+Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace,
+                        const OptionalOwner& owner = {});
 
 struct Reports {
   VariableList dotenv;
   std::string summary;  // From junit reports; empty without them.
 };
 
-// Copies every artifacts:reports file to <job_dir>/reports/<type>/ and parses
-// dotenv and junit reports. Errors (a dotenv file breaking GitLab's rules)
-// name the file.
+// Copies every artifacts:reports file to <job_dir>/reports/<type>/ (as
+// CollectArtifacts copies) and parses dotenv and junit reports from the
+// copies. Errors (a dotenv file breaking GitLab's rules) name the file.
 StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList& vars,
                                  const std::string& workspace, const std::string& job_dir,
                                  const LogLineFn& log);

@@ -1,6 +1,7 @@
 #include "exec/artifacts.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "exec/exec_test_util.h"
 
@@ -124,6 +125,125 @@ TEST_F(ArtifactsTest, ReportsAreParsed) {
   StatusOr<Reports> bad = CollectReports(artifacts, {}, ws(), job_dir, [](const std::string&) {});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(), "dotenv report build.env: Invalid Format");
+}
+
+// Artifacts may hold symlinks anywhere. Restoring a later job's artifacts
+// over an earlier one's must replace a link in the way, never write through
+// it: otherwise job A's `d -> /victim` and job B's `d/pwned.txt` make a
+// third job's restore create /victim/pwned.txt, wherever slipway can write.
+class ArtifactSymlinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(Sh(tmp_.path(), "mkdir ws victim secret && echo original > victim/target && "
+                              "echo s3cret > secret/db"),
+              0);
+  }
+  // A finished job whose artifacts script makes (run in its artifacts/).
+  std::string Job(const std::string& name, const std::string& script) {
+    EXPECT_EQ(Sh(tmp_.path(), "mkdir -p " + name + "/artifacts && cd " + name + "/artifacts\n" +
+                                  script),
+              0);
+    return tmp_.Sub(name);
+  }
+  // What the victim directory holds: it must stay as SetUp left it.
+  std::string Victim() {
+    StatusOr<std::vector<TreeEntry>> entries = ListTree(victim());
+    std::string out;
+    for (const TreeEntry& e : *entries) out += (out.empty() ? "" : " ") + e.path;
+    return out + ": " + Slurp(victim() + "/target");
+  }
+  bool IsRealDirectory(const std::string& path) {
+    struct stat st;
+    return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  }
+  std::string ws() const { return tmp_.Sub("ws"); }
+  std::string victim() const { return tmp_.Sub("victim"); }
+
+  TempDir tmp_;
+};
+
+TEST_F(ArtifactSymlinkTest, ALinkFromOneJobIsNotFollowedByTheNextJobsFiles) {
+  std::string a = Job("a", "ln -s " + victim() + " d");
+  std::string b = Job("b", "mkdir d && echo pwned > d/pwned.txt");
+  ASSERT_TRUE(RestoreArtifacts(a, ws()).ok());
+  Status s = RestoreArtifacts(b, ws());
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(Victim(), "target: original\n");
+  EXPECT_TRUE(IsRealDirectory(ws() + "/d"));  // B's directory replaced A's link.
+  EXPECT_EQ(Slurp(ws() + "/d/pwned.txt"), "pwned\n");
+}
+
+TEST_F(ArtifactSymlinkTest, ALinkInTheMiddleOfAPathIsReplaced) {
+  std::string a = Job("a", "mkdir a && ln -s " + victim() + " a/b");
+  std::string b = Job("b", "mkdir -p a/b/c && echo x > a/b/c/x");
+  ASSERT_TRUE(RestoreArtifacts(a, ws()).ok());
+  ASSERT_TRUE(RestoreArtifacts(b, ws()).ok());
+  EXPECT_EQ(Victim(), "target: original\n");
+  EXPECT_TRUE(IsRealDirectory(ws() + "/a/b"));
+  EXPECT_EQ(Slurp(ws() + "/a/b/c/x"), "x\n");
+}
+
+TEST_F(ArtifactSymlinkTest, AFileReplacesALinkAtItsPlace) {
+  std::string a = Job("a", "ln -s " + victim() + "/target f && ln -s " + victim() + "/new g");
+  std::string b = Job("b", "echo mine > f && echo mine > g");
+  ASSERT_TRUE(RestoreArtifacts(a, ws()).ok());
+  ASSERT_TRUE(RestoreArtifacts(b, ws()).ok());
+  EXPECT_EQ(Victim(), "target: original\n");  // Neither written nor created.
+  struct stat st;
+  ASSERT_EQ(lstat((ws() + "/f").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(Slurp(ws() + "/f"), "mine\n");
+  EXPECT_EQ(Slurp(ws() + "/g"), "mine\n");
+}
+
+TEST_F(ArtifactSymlinkTest, AWorkspaceThatIsALinkIsNeitherWrittenNorRead) {
+  std::string a = Job("a", "echo pwned > pwned.txt");
+  ASSERT_EQ(Sh(tmp_.path(), "rmdir ws && ln -s victim ws"), 0);
+  Status restored = RestoreArtifacts(a, ws());
+  EXPECT_FALSE(restored.ok());
+  EXPECT_EQ(restored.message(), ws() + " is a symbolic link, not a directory: it is not followed");
+  EXPECT_EQ(Victim(), "target: original\n");
+
+  // Collecting from it (a job may swap its workspace for a link to the
+  // server's data) copies nothing.
+  Artifacts artifacts;
+  artifacts.present = true;
+  artifacts.untracked = true;
+  std::string job_dir = tmp_.Sub("collector");
+  Status collected =
+      CollectArtifacts(artifacts, {}, ws(), {}, job_dir, [](const std::string&) {});
+  EXPECT_FALSE(collected.ok());
+  EXPECT_FALSE(PathExists(job_dir + "/artifacts/target"));
+}
+
+TEST_F(ArtifactSymlinkTest, CollectionStoresLinksAndNeverReadsThroughThem) {
+  // The static form of a job swapping a directory for a link while its
+  // artifacts are collected: the link is there when collection starts...
+  ASSERT_EQ(Sh(ws(), "ln -s " + tmp_.Sub("secret") + " data"), 0);
+  Artifacts artifacts;
+  artifacts.present = true;
+  artifacts.paths = {"data", "data/*"};
+  std::string job_dir = tmp_.Sub("collector");
+  ASSERT_TRUE(CollectArtifacts(artifacts, {}, ws(), {}, job_dir, [](const std::string&) {}).ok());
+  struct stat st;
+  ASSERT_EQ(lstat((job_dir + "/artifacts/data").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+
+  // ...and after the listing saw a directory there: the copy reads what is
+  // there when it copies, through no link, and writes through none either.
+  struct stat secret_before;
+  ASSERT_EQ(stat(tmp_.Sub("secret/db").c_str(), &secret_before), 0);
+  std::string dest = tmp_.Sub("copy");
+  ASSERT_TRUE(CopyEntries(ws(), {{"data/db", EntryType::kFile}}, dest).ok());
+  EXPECT_FALSE(PathExists(dest + "/data/db"));  // Not read through the link.
+  std::vector<TreeEntry> listed = {{"data", EntryType::kDirectory}, {"data/db", EntryType::kFile}};
+  Status s = CopyEntries(ws(), listed, dest);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(lstat((dest + "/data").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));  // Copied as what it is now.
+  struct stat secret_after;
+  ASSERT_EQ(stat(tmp_.Sub("secret/db").c_str(), &secret_after), 0);
+  EXPECT_EQ(secret_after.st_ino, secret_before.st_ino);  // Not replaced through dest's link.
 }
 
 }  // namespace

@@ -136,7 +136,8 @@ void RemoveStaleVersions(const std::string& root, const std::string& name,
 }  // namespace
 
 StatusOr<std::string> CacheStore::Restore(const std::vector<std::string>& keys,
-                                          const std::string& workspace) const {
+                                          const std::string& workspace,
+                                          const OptionalOwner& owner) const {
   for (const std::string& key : keys) {
     std::string link = JoinPath(root_, EncodeKey(key));
     // A retry happens only when a version is removed between reading the
@@ -154,7 +155,7 @@ StatusOr<std::string> CacheStore::Restore(const std::vector<std::string>& keys,
         close(fd);
         continue;
       }
-      Status s = CopyTree(JoinPath(version, "data"), workspace);
+      Status s = CopyTree(JoinPath(version, "data"), workspace, {}, owner);
       close(fd);
       if (!s.ok()) return s;
       return key;

@@ -42,11 +42,15 @@ class CacheStore {
   explicit CacheStore(std::string root) : root_(std::move(root)) {}
 
   // Copies the first existing cache among keys into workspace and returns its
-  // key; "" when none exists.
+  // key; "" when none exists. What is in the workspace is replaced, never
+  // written through: a symlink in the way of a directory is replaced by a
+  // real one (CopyTree). Entries made belong to owner when it is set.
   StatusOr<std::string> Restore(const std::vector<std::string>& keys,
-                                const std::string& workspace) const;
+                                const std::string& workspace,
+                                const OptionalOwner& owner = {}) const;
 
-  // Replaces the cache under key with the entries of workspace.
+  // Replaces the cache under key with the entries of workspace, read beneath
+  // it without following a symlink (a symlink is cached as one).
   Status Save(const std::string& key, const std::string& workspace,
               const std::vector<TreeEntry>& entries) const;
 

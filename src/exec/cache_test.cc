@@ -101,6 +101,40 @@ TEST_F(CacheTest, SaveThenRestoreFirstExistingKey) {
   EXPECT_TRUE(restored->empty());
 }
 
+// Two caches restored into one workspace, the first holding `d -> /victim`
+// and the second `d/pwned.txt`: the second replaces the link by a real
+// directory and never writes through it.
+TEST_F(CacheTest, ALinkFromOneCacheIsNotFollowedByTheNextCachesFiles) {
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir victim one two
+    ln -s "$PWD/victim" one/d
+    mkdir two/d && echo pwned > two/d/pwned.txt
+  )"),
+            0);
+  CacheStore store(tmp_.Sub("cache"));
+  for (const char* key : {"one", "two"}) {
+    StatusOr<std::vector<TreeEntry>> entries = ListTree(tmp_.Sub(key));
+    ASSERT_TRUE(entries.ok());
+    ASSERT_TRUE(store.Save(key, tmp_.Sub(key), *entries).ok());
+  }
+  std::string ws = tmp_.Sub("ws");
+  ASSERT_TRUE(store.Restore({"one"}, ws).ok());
+  StatusOr<std::string> second = store.Restore({"two"}, ws);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(*second, "two");
+  StatusOr<std::vector<std::string>> victim = ListNames(tmp_.Sub("victim"));
+  ASSERT_TRUE(victim.ok());
+  EXPECT_TRUE(victim->empty());
+  EXPECT_FALSE(PathExists(tmp_.Sub("victim/pwned.txt")));
+  EXPECT_EQ(Slurp(ws + "/d/pwned.txt"), "pwned\n");
+
+  // Saving from a workspace that is a link (to the server's data, say)
+  // saves nothing from where it points.
+  ASSERT_EQ(Sh(tmp_.path(), "echo secret > victim/db && ln -s victim swapped"), 0);
+  EXPECT_FALSE(store.Save("three", tmp_.Sub("swapped"), {{"db", EntryType::kFile}}).ok());
+  EXPECT_EQ(*store.Restore({"three"}, tmp_.Sub("ws3")), "");
+}
+
 // Writers replace a cache while readers restore it: every restore must see
 // one complete version, never a mix or a part.
 TEST_F(CacheTest, ConcurrentSavesAndRestoresSeeWholeVersions) {

@@ -2,7 +2,8 @@
 // workspaces, artifacts and caches. Copies keep file modes, symlinks and
 // modification times (so make-style tools see restored build outputs as
 // newer than the sources they came from) and use copy_file_range, which
-// stays in the kernel.
+// stays in the kernel. Trees are walked through directory descriptors and
+// never through a symlink (beneath_io.h): a job's workspace may hold any.
 #ifndef SLIPWAY_EXEC_FILE_TREE_H_
 #define SLIPWAY_EXEC_FILE_TREE_H_
 
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exec/beneath_io.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -25,26 +27,50 @@ struct TreeEntry {
 
 // Every entry under root (not root itself), parents before children, sorted
 // by name within a directory. Top-level entries named in skip_top_level (e.g.
-// ".git") are left out with their contents. Symlinks are not followed.
+// ".git") are left out with their contents. root may be reached through a
+// symlink (a project directory may be); nothing under it is followed.
+// Trees deeper than kMaxTreeDepth directories are an error.
 StatusOr<std::vector<TreeEntry>> ListTree(const std::string& root,
                                           const std::vector<std::string>& skip_top_level = {});
+constexpr size_t kMaxTreeDepth = 256;
+
+// ListTree beneath the open directory root_fd (root_path names it in
+// errors), for trees a job controls. An entry that disappears while it is
+// listed is left out; a directory that becomes something else (a symlink) is
+// listed as what it has become, and never entered.
+StatusOr<std::vector<TreeEntry>> ListTreeAt(int root_fd, const std::string& root_path,
+                                            const std::vector<std::string>& skip_top_level = {});
 
 // The names in one directory (not recursive, without "." and ".."), sorted.
 StatusOr<std::vector<std::string>> ListNames(const std::string& dir);
 
 // Copies one file, symlink or (empty) directory from `from` to `to`, creating
-// to's parent directories. An existing file at `to` is replaced.
+// to's parent directories. An existing entry at `to` is replaced. For paths
+// slipway owns: only their last components are not followed.
 Status CopyEntry(const std::string& from, const std::string& to);
 
-// Copies the entries (as returned by ListTree, relative to from_root) into
-// to_root, which is created if missing.
-Status CopyEntries(const std::string& from_root, const std::vector<TreeEntry>& entries,
-                   const std::string& to_root);
+// Copies the entries (ListTree order, paths relative to from_fd) to the same
+// paths beneath to_fd, with the primitives of beneath_io.h: no symlink is
+// followed on either side, whatever is in the way is replaced, missing
+// parents are made (0755), and every entry made is given owner if set. Each
+// entry is copied as what it is when it is copied, whatever the list says;
+// one that has gone by then, or whose parent is no longer a directory (a job
+// swapped it for a symlink), is skipped. Paths name the roots in errors.
+Status CopyEntriesAt(int from_fd, const std::string& from_path,
+                     const std::vector<TreeEntry>& entries, int to_fd, const std::string& to_path,
+                     const OptionalOwner& owner = {});
 
-// Copies the whole tree under from_root into to_root (merging with what is
-// there; files are replaced), skipping the named top-level entries.
+// CopyEntriesAt from the directory from_root into to_root (created, with
+// its parents, if missing); neither may be a symlink.
+Status CopyEntries(const std::string& from_root, const std::vector<TreeEntry>& entries,
+                   const std::string& to_root, const OptionalOwner& owner = {});
+
+// Copies the whole tree under from_root into to_root as CopyEntries does
+// (merging with what is there; entries are replaced), skipping the named
+// top-level entries.
 Status CopyTree(const std::string& from_root, const std::string& to_root,
-                const std::vector<std::string>& skip_top_level = {});
+                const std::vector<std::string>& skip_top_level = {},
+                const OptionalOwner& owner = {});
 
 // Removes path and everything under it; a missing path is not an error.
 Status RemoveTree(const std::string& path);
@@ -60,6 +86,10 @@ Status MakeDirs(const std::string& path);
 // error naming the limit).
 StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t{64} << 20);
 Status WriteFile(const std::string& path, std::string_view content);
+// Writes content into a new file name (mode 0644) in the directory dir,
+// replacing whatever entry has that name: a symlink left there (say, by a
+// job beside its workspace) is replaced, never written through.
+Status ReplaceFile(const std::string& dir, const std::string& name, std::string_view content);
 
 // True if path exists (without following a final symlink).
 bool PathExists(const std::string& path);

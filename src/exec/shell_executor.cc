@@ -73,7 +73,7 @@ bool WhenMatches(const std::string& when, JobOutcome outcome) {
 
 void RestoreCaches(const Job& job, const std::vector<std::string>& keys,
                    const VariableList& vars, const JobContext& context,
-                   const std::string& workspace, JobLog* log) {
+                   const std::string& workspace, const OptionalOwner& owner, JobLog* log) {
   CacheStore store(context.cache_dir);
   for (size_t i = 0; i < job.caches.size(); ++i) {
     const Cache& cache = job.caches[i];
@@ -82,7 +82,7 @@ void RestoreCaches(const Job& job, const std::vector<std::string>& keys,
     bool restored = false;
     for (const std::string& key : RestoreKeys(cache, keys[i], vars)) {
       log->Line("Checking cache for " + key + "...");
-      StatusOr<std::string> found = store.Restore({key}, workspace);
+      StatusOr<std::string> found = store.Restore({key}, workspace, owner);
       if (!found.ok()) {
         log->Line("WARNING: " + found.status().message());
       } else if (!found->empty()) {
@@ -108,7 +108,7 @@ void SaveCaches(const Job& job, const std::vector<std::string>& keys, const Vari
     log->Line(outcome == JobOutcome::kSuccess ? "Saving cache for successful job"
                                               : "Saving cache for failed job");
     log->Line("Creating cache " + keys[i] + "...");
-    StatusOr<std::vector<TreeEntry>> entries = ListTree(workspace, {".git"});
+    StatusOr<std::vector<TreeEntry>> entries = ListWorkspace(workspace);
     if (!entries.ok()) {
       log->Line("WARNING: " + entries.status().message());
       continue;
@@ -151,7 +151,7 @@ ShellExecutor::ShellExecutor(Options options, ProcessRunner* runner)
       bash_path_(ResolveExecutable(options_.bash)),
       owned_runner_(runner == nullptr ? std::make_unique<PosixProcessRunner>() : nullptr),
       runner_(runner == nullptr ? owned_runner_.get() : runner),
-      workspaces_(runner_, options_.state_dir) {}
+      workspaces_(runner_, options_.state_dir, options_.workspace_owner) {}
 
 std::vector<std::string> ShellExecutor::JobEnvironment(const VariableList& variables,
                                                        const JobIdentity* identity) {
@@ -220,11 +220,13 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
     cache_keys.push_back(
         CacheKey(job.caches[i], i, variables, (*snapshot)->dir, (*snapshot)->entries));
   }
-  if (!context.cache_dir.empty()) RestoreCaches(job, cache_keys, variables, context, workspace, &log);
+  if (!context.cache_dir.empty()) {
+    RestoreCaches(job, cache_keys, variables, context, workspace, options_.workspace_owner, &log);
+  }
   for (const std::string& from : context.artifact_job_dirs) {
     if (!IsDirectory(ArtifactsDir(from))) continue;
     log.Line("Downloading artifacts from " + from);
-    Status restored = RestoreArtifacts(from, workspace);
+    Status restored = RestoreArtifacts(from, workspace, options_.workspace_owner);
     if (!restored.ok()) return system_failure("Downloading artifacts failed", restored);
   }
 
@@ -240,7 +242,7 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
     // Beside the workspace, in the pool's slot: rewriting a file there is
     // cheaper than creating one per job (see workspace.h).
     std::string path = JoinPath(slot, name + ".sh");
-    Status written = WriteFile(path, BuildBashScript(commands));
+    Status written = ReplaceFile(slot, name + ".sh", BuildBashScript(commands));
     if (!written.ok()) return written;
     spec.argv = {bash_path_, "--noprofile", "--norc", path};
     return runner_->Run(spec, [&](std::string_view chunk) { log.Write(chunk); }, token);

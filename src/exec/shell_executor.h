@@ -59,6 +59,10 @@ class ShellExecutor : public Executor {
     // for them do not change owner yet (the server still runs jobs as its
     // own uid).
     std::optional<JobIdentity> identity;
+    // Who the files slipway writes into a job's workspace (the snapshot,
+    // caches, artifacts) belong to; unset: slipway's own user. A server
+    // running as root sets the user its jobs run as.
+    OptionalOwner workspace_owner;
   };
 
   // runner must outlive the executor; null means a PosixProcessRunner owned

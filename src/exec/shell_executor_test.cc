@@ -349,5 +349,18 @@ TEST_F(ShellExecutorTest, CachesArePulledAndPushedPerPolicyAndWhen) {
             std::string::npos);
 }
 
+// The script files are written beside the workspace, where the job itself
+// can leave a symlink by their name before after_script is written.
+TEST_F(ShellExecutorTest, ScriptFilesAreNotWrittenThroughALinkTheJobLeft) {
+  ASSERT_EQ(Sh(tmp_.path(), "echo keep > victim"), 0);
+  Job job = MakeJob(
+      {"ln -sf " + tmp_.Sub("victim") + " \"$(dirname \"$CI_PROJECT_DIR\")/after_script.sh\""});
+  job.after_script = {"echo after ran"};
+  JobResult r = Run(job);
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess);
+  EXPECT_EQ(Slurp(tmp_.Sub("victim")), "keep\n");
+  EXPECT_NE(Output().find("after ran\n"), std::string::npos) << Output();
+}
+
 }  // namespace
 }  // namespace slipway

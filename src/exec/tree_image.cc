@@ -59,15 +59,13 @@ uint64_t Hash(std::string_view bytes) {
   return h;
 }
 
-std::string ReadLinkAt(int dir_fd, const std::string& name) {
-  std::string target(4096, '\0');
-  ssize_t n = readlinkat(dir_fd, name.c_str(), target.data(), target.size());
-  target.resize(n < 0 ? 0 : static_cast<size_t>(n));
-  return target;
-}
-
 bool SameTime(const timespec& a, const timespec& b) {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+// True if st belongs to owner, or no owner is wanted.
+bool Owned(const struct stat& st, const OptionalOwner& owner) {
+  return !owner || (st.st_uid == owner->uid && st.st_gid == owner->gid);
 }
 
 }  // namespace
@@ -138,37 +136,23 @@ StatusOr<TreeImage> TreeImage::Read(const std::string& root,
 }
 
 Status TreeImage::WriteFile(int dir_fd, const Item& item, const std::string& dest,
-                            struct stat* written) const {
+                            const OptionalOwner& owner, struct stat* written) const {
   std::string path = JoinPath(dest, item.path);
+  UniqueFd in;
   if (!item.cached) {
-    Status s = CopyEntry(JoinPath(root_, item.path), path);
-    if (s.ok() && fstatat(dir_fd, item.name.c_str(), written, AT_SYMLINK_NOFOLLOW) != 0) {
-      return ErrnoStatus("cannot stat", path);
-    }
-    return s;
+    std::string from = JoinPath(root_, item.path);
+    in = UniqueFd(open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!in.valid()) return ErrnoStatus("cannot open", from);
   }
-  int fd = openat(dir_fd, item.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, item.mode);
-  if (fd < 0) return ErrnoStatus("cannot create", path);
-  size_t done = 0;
-  while (done < item.data.size()) {
-    ssize_t n = write(fd, item.data.data() + done, item.data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = ErrnoStatus("cannot write", path);
-      close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if ((item.mode & CurrentUmask()) != 0) fchmod(fd, item.mode);
-  timespec times[2] = {item.atime, item.mtime};
-  futimens(fd, times);
-  if (fstat(fd, written) != 0) {
-    Status s = ErrnoStatus("cannot stat", path);
-    close(fd);
-    return s;
-  }
-  if (close(fd) != 0) return ErrnoStatus("cannot write", path);
+  StatusOr<UniqueFd> out = CreateFileAt(dir_fd, item.name, item.mode, owner, path);
+  if (!out.ok()) return out.status();
+  Status s = item.cached
+                 ? WriteAll(out->get(), item.data, path)
+                 : CopyFileData(in.get(), out->get(), item.size, JoinPath(root_, item.path), path);
+  if (!s.ok()) return s;
+  SetModeAndTimes(out->get(), item.mode, owner.has_value(), item.atime, item.mtime);
+  if (fstat(out->get(), written) != 0) return ErrnoStatus("cannot stat", path);
+  if (close(out->Release()) != 0) return ErrnoStatus("cannot write", path);
   return Status::Ok();
 }
 
@@ -217,13 +201,14 @@ bool TreeImage::Unchanged(int dir_fd, const Item& item, const struct stat& st,
   return item.cached && ContentEquals(dir_fd, item.name, item.data);
 }
 
-Status TreeImage::WriteTo(const std::string& dest, Stamps* stamps) const {
-  Status s = Write(dest, stamps);
+Status TreeImage::WriteTo(const std::string& dest, Stamps* stamps,
+                          const OptionalOwner& owner) const {
+  Status s = Write(dest, stamps, owner);
   if (!s.ok() && stamps != nullptr) stamps->files.clear();
   return s;
 }
 
-Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
+Status TreeImage::Write(const std::string& dest, Stamps* stamps, const OptionalOwner& owner) const {
   // The stamps of the last write into dest; stamps gets this write's.
   std::unordered_map<std::string, Stamps::File> previous;
   timespec previous_at{};
@@ -242,6 +227,13 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
   int root_fd = open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root_fd < 0) return ErrnoStatus("cannot open", dest);
   dirs.Push(root_fd);
+  if (owner) {
+    struct stat root_st;
+    if (fstat(root_fd, &root_st) != 0) return ErrnoStatus("cannot stat", dest);
+    if (!Owned(root_st, owner) && fchown(root_fd, owner->uid, owner->gid) != 0) {
+      return ErrnoStatus("cannot chown", dest);
+    }
+  }
   fresh.push_back(dest_made);
   if (!dest_made) {
     Status s = RemoveExtras(root_fd, "", dest);
@@ -269,10 +261,14 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
           break;
         case EntryType::kFile:
           if (auto it = previous.find(item.path); it != previous.end()) stamp = &it->second;
-          keep = stamp != nullptr && Unchanged(parent, item, st, *stamp, previous_at);
+          keep = stamp != nullptr && Owned(st, owner) &&
+                 Unchanged(parent, item, st, *stamp, previous_at);
           break;
         case EntryType::kSymlink:
-          keep = S_ISLNK(st.st_mode) && ReadLinkAt(parent, item.name) == item.data;
+          if (S_ISLNK(st.st_mode)) {
+            StatusOr<std::string> target = ReadLinkAt(parent, item.name, path);
+            keep = target.ok() && *target == item.data;
+          }
           break;
         case EntryType::kOther:
           keep = true;
@@ -286,18 +282,25 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
     switch (item.type) {
       case EntryType::kDirectory: {
         mode_t mode = item.mode | S_IRWXU;  // The copy's own content must be writable.
-        if (!keep && mkdirat(parent, item.name.c_str(), mode) != 0) {
-          return ErrnoStatus("cannot create directory", path);
+        UniqueFd fd;
+        if (keep) {
+          // Changed through the descriptor: a link swapped in is not followed.
+          fd = UniqueFd(
+              openat(parent, item.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+          if (!fd.valid()) return ErrnoStatus("cannot open", path);
+          if (!Owned(st, owner) && fchown(fd.get(), owner->uid, owner->gid) != 0) {
+            return ErrnoStatus("cannot chown", path);
+          }
+          if ((st.st_mode & 07777) != mode) fchmod(fd.get(), mode);
+        } else {
+          StatusOr<UniqueFd> made = MakeDirAt(parent, item.name, mode, owner, path);
+          if (!made.ok()) return made.status();
+          fd = std::move(*made);
         }
-        if ((keep && (st.st_mode & 07777) != mode) || (!keep && (mode & CurrentUmask()) != 0)) {
-          fchmodat(parent, item.name.c_str(), mode, 0);
-        }
-        int fd = openat(parent, item.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) return ErrnoStatus("cannot open", path);
-        dirs.Push(fd);
+        dirs.Push(fd.Release());
         fresh.push_back(!keep);
         if (keep) {
-          Status s = RemoveExtras(fd, item.path, dest);
+          Status s = RemoveExtras(dirs.top(), item.path, dest);
           if (!s.ok()) return s;
         }
         break;
@@ -308,7 +311,7 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
           break;
         }
         struct stat written;
-        Status s = WriteFile(parent, item, dest, &written);
+        Status s = WriteFile(parent, item, dest, owner, &written);
         if (!s.ok()) return s;
         if (stamps != nullptr) {
           stamps->files[item.path] = {written.st_ino, written.st_ctim, item.content};
@@ -316,8 +319,12 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps) const {
         break;
       }
       case EntryType::kSymlink:
-        if (!keep && symlinkat(item.data.c_str(), parent, item.name.c_str()) != 0) {
-          return ErrnoStatus("cannot create link", path);
+        if (!keep) {
+          Status s = SymlinkAt(parent, item.name, item.data, owner, path);
+          if (!s.ok()) return s;
+        } else if (!Owned(st, owner) && fchownat(parent, item.name.c_str(), owner->uid, owner->gid,
+                                                 AT_SYMLINK_NOFOLLOW) != 0) {
+          return ErrnoStatus("cannot chown", path);
         }
         break;
       case EntryType::kOther:
@@ -366,8 +373,12 @@ Status TreeImage::Stamps::Save(const std::string& path) const {
            std::to_string(stamp.ctime.tv_nsec) + " " + std::to_string(stamp.content) + "\t" +
            file + '\0';
   }
+  // Beside a workspace, where a job may have left a symlink by that name:
+  // created afresh, never written through one (rename replaces a link too).
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   std::string tmp = path + ".tmp";
-  Status s = slipway::WriteFile(tmp, out);
+  Status s = ReplaceFile(dir, tmp.substr(slash == std::string::npos ? 0 : slash + 1), out);
   if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus("cannot rename", tmp);
   return s;
 }

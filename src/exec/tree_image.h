@@ -76,7 +76,12 @@ class TreeImage {
   // is kept as it is; a file written too shortly before that WriteTo ended
   // for its change time to tell (the file system's clock is coarse) is
   // compared by content instead. stamps is updated; on error it is cleared.
-  Status WriteTo(const std::string& dest, Stamps* stamps = nullptr) const;
+  // Nothing is written through a symlink (dest included: a link there is an
+  // error): entries are made beneath their parent's descriptor (beneath_io.h).
+  // With owner, every entry made belongs to it, and one kept that does not
+  // is given to it (a kept file is written again).
+  Status WriteTo(const std::string& dest, Stamps* stamps = nullptr,
+                 const OptionalOwner& owner = {}) const;
 
   size_t cached_bytes() const { return cached_bytes_; }
 
@@ -99,8 +104,8 @@ class TreeImage {
 
   // Writes one file under dir_fd; on success *written holds its stat.
   Status WriteFile(int dir_fd, const Item& item, const std::string& dest,
-                   struct stat* written) const;
-  Status Write(const std::string& dest, Stamps* stamps) const;
+                   const OptionalOwner& owner, struct stat* written) const;
+  Status Write(const std::string& dest, Stamps* stamps, const OptionalOwner& owner) const;
   const Item* Find(const std::string& path) const;  // Null if the tree has no such entry.
   // True if the file (st: its lstat, stamp: what the last write into its
   // directory left, at written_at) holds the item's content, untouched.

@@ -165,6 +165,37 @@ TEST_F(TreeImageTest, StampsTellWhichContentAFileHolds) {
   EXPECT_EQ(Slurp(dest + "/top.txt"), "TOP\n");
 }
 
+// A job controls its workspace and what lies beside it in the pool's slot:
+// links it leaves there are replaced, never written through.
+TEST_F(TreeImageTest, ReconcilingReplacesLinksAJobLeft) {
+  TreeImage image = Image();
+  std::string dest = tmp_.Sub("ws");
+  TreeImage::Stamps stamps;
+  ASSERT_TRUE(image.WriteTo(dest, &stamps).ok());
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir victim && echo keep > victim/top.txt
+    rm -rf ws/a && ln -s "$PWD/victim" ws/a
+    rm ws/top.txt && ln -s "$PWD/victim/top.txt" ws/top.txt
+  )"),
+            0);
+  ASSERT_TRUE(image.WriteTo(dest, &stamps).ok());
+  EXPECT_TRUE(S_ISDIR(Lstat(dest + "/a").st_mode));
+  EXPECT_EQ(Slurp(dest + "/a/b/deep.txt"), "deep\n");
+  EXPECT_EQ(Lstat(dest + "/a/large.bin").st_size, 200000);
+  EXPECT_EQ(Slurp(dest + "/top.txt"), "top\n");
+  StatusOr<std::vector<std::string>> victim = ListNames(tmp_.Sub("victim"));
+  ASSERT_TRUE(victim.ok());
+  EXPECT_EQ(victim->size(), 1u);
+  EXPECT_EQ(Slurp(tmp_.Sub("victim/top.txt")), "keep\n");
+
+  // The stamps beside the workspace: a link at the temporary file's name is
+  // replaced, not written through.
+  ASSERT_EQ(Sh(tmp_.path(), "ln -s victim/top.txt ws.stamps.tmp"), 0);
+  ASSERT_TRUE(stamps.Save(tmp_.Sub("ws.stamps")).ok());
+  EXPECT_EQ(Slurp(tmp_.Sub("victim/top.txt")), "keep\n");
+  EXPECT_EQ(TreeImage::Stamps::Load(tmp_.Sub("ws.stamps")).files.size(), stamps.files.size());
+}
+
 // Stamps outlive the process that wrote them: saved and loaded, they keep
 // what was left alone, and a damaged file is not trusted at all.
 TEST_F(TreeImageTest, StampsSurviveSaveAndLoad) {

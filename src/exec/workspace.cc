@@ -126,7 +126,7 @@ StatusOr<bool> WorkspaceFactory::TakePersistent(const std::string& dir, Held* he
   Status made = MakeDirs(dir.substr(0, dir.find_last_of('/')));
   if (!made.ok()) return made;
   std::string lock = dir + ".lock";
-  int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return Status::Error("cannot create " + lock + ": " + std::strerror(errno));
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int error = errno;
@@ -347,12 +347,13 @@ StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
     slot->busy = true;
   }
   Status s = MakeDirs(slot->dir.substr(0, slot->dir.find_last_of('/')));
-  if (s.ok()) s = snapshot.image.WriteTo(slot->dir, &slot->stamps);
+  if (s.ok()) s = snapshot.image.WriteTo(slot->dir, &slot->stamps, owner_);
   if (!s.ok()) {
     // Whatever a job left that cannot be reconciled (say, a directory it
-    // made unreadable): start again from nothing.
+    // made unreadable, or a symlink in place of the workspace): start again
+    // from nothing.
     Status removed = RemoveTree(slot->dir);
-    s = removed.ok() ? snapshot.image.WriteTo(slot->dir, &slot->stamps) : removed;
+    s = removed.ok() ? snapshot.image.WriteTo(slot->dir, &slot->stamps, owner_) : removed;
   }
   if (!s.ok()) {
     Release(slot->dir);

@@ -73,9 +73,11 @@ struct Snapshot {
 // Thread-safe: jobs of one run share a snapshot, made by whichever asks first.
 class WorkspaceFactory {
  public:
-  // state_dir: see above; empty: none.
-  explicit WorkspaceFactory(ProcessRunner* runner, std::string state_dir = "")
-      : runner_(runner), state_dir_(std::move(state_dir)) {}
+  // state_dir: see above; empty: none. owner: who the files written into
+  // workspaces belong to (TreeImage::WriteTo); unset: slipway's own user.
+  explicit WorkspaceFactory(ProcessRunner* runner, std::string state_dir = "",
+                            OptionalOwner owner = {})
+      : runner_(runner), state_dir_(std::move(state_dir)), owner_(owner) {}
   ~WorkspaceFactory();
   WorkspaceFactory(const WorkspaceFactory&) = delete;
   WorkspaceFactory& operator=(const WorkspaceFactory&) = delete;
@@ -129,6 +131,7 @@ class WorkspaceFactory {
 
   ProcessRunner* runner_;
   const std::string state_dir_;
+  const OptionalOwner owner_;
   std::mutex mu_;
   // Key: run_dir + '\n' + ref. Guarded by mu_, which is also held while a
   // snapshot is made so that other jobs wait for it instead of duplicating it.

@@ -2,11 +2,14 @@
 
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
-#include <chrono>
 #include <ctime>
 #include <vector>
 
+#include "exec/beneath_io.h"
 #include "exec/file_tree.h"
 
 namespace slipway {
@@ -40,7 +43,21 @@ std::string Deflate(std::string_view data) {
 
 }  // namespace
 
-void ZipWriter::Add(std::string_view name, std::string_view data, int64_t mtime_unix) {
+void ZipWriter::Add(std::string_view name, std::string_view data, int64_t mtime_unix,
+                    uint32_t mode) {
+  AddEntry(name, data, mtime_unix, S_IFREG | (mode & 07777), true);
+}
+
+void ZipWriter::AddDirectory(std::string_view name, int64_t mtime_unix, uint32_t mode) {
+  AddEntry(std::string(name) + "/", "", mtime_unix, S_IFDIR | (mode & 07777), false);
+}
+
+void ZipWriter::AddSymlink(std::string_view name, std::string_view target, int64_t mtime_unix) {
+  AddEntry(name, target, mtime_unix, S_IFLNK | 0777, false);
+}
+
+void ZipWriter::AddEntry(std::string_view name, std::string_view data, int64_t mtime_unix,
+                         uint32_t unix_mode, bool deflate) {
   time_t t = static_cast<time_t>(mtime_unix);
   struct tm tm;
   gmtime_r(&t, &tm);
@@ -49,13 +66,15 @@ void ZipWriter::Add(std::string_view name, std::string_view data, int64_t mtime_
                                             ((tm.tm_mon + 1) << 5) | tm.tm_mday);
   uint32_t crc = static_cast<uint32_t>(
       crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
-  std::string compressed = Deflate(data);
+  std::string compressed = deflate ? Deflate(data) : std::string();
   uint16_t method = 8;
   std::string_view stored = compressed;
-  if (compressed.size() >= data.size()) {  // Incompressible: store as is.
+  if (!deflate || compressed.size() >= data.size()) {  // Incompressible: store as is.
     method = 0;
     stored = data;
   }
+  // MS-DOS attributes in the low byte: 0x10 marks a directory.
+  uint32_t external = (unix_mode << 16) | (S_ISDIR(unix_mode) ? 0x10 : 0);
   uint32_t offset = static_cast<uint32_t>(out_.size());
   auto header = [&](std::string* out, bool central) {
     Put32(out, central ? 0x02014b50 : 0x04034b50);
@@ -74,7 +93,7 @@ void ZipWriter::Add(std::string_view name, std::string_view data, int64_t mtime_
       Put16(out, 0);                 // Comment length.
       Put16(out, 0);                 // Disk number.
       Put16(out, 0);                 // Internal attributes.
-      Put32(out, 0100644u << 16);    // External attributes: a regular file, rw-r--r--.
+      Put32(out, external);          // External attributes: Unix type and mode.
       Put32(out, offset);
     }
     out->append(name);
@@ -100,31 +119,45 @@ std::string ZipWriter::Finish() {
 }
 
 StatusOr<std::string> ZipDirectory(const std::filesystem::path& root, int64_t max_input_bytes) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::vector<fs::path> files;
-  int64_t total = 0;
-  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
-    total += static_cast<int64_t>(it->file_size(ec));
-    files.push_back(it->path());
-  }
-  if (ec) return Status::Error("cannot list " + root.string() + ": " + ec.message());
-  if (total > max_input_bytes) {
+  std::string root_path = root.string();
+  StatusOr<UniqueFd> root_fd = OpenDirNoFollow(root_path);
+  if (!root_fd.ok()) return root_fd.status();
+  StatusOr<std::vector<TreeEntry>> entries = ListTreeAt(root_fd->get(), root_path);
+  if (!entries.ok()) return entries.status();
+  if (entries->size() > 65535) return Status::Error("more than 65,535 artifact files");
+  auto too_large = [&] {
     return Status::Error("the artifacts are larger than " + std::to_string(max_input_bytes >> 20) +
                          " MiB; download files one by one");
-  }
-  if (files.size() > 65535) return Status::Error("more than 65,535 artifact files");
-  std::sort(files.begin(), files.end());
+  };
   ZipWriter zip;
-  for (const fs::path& file : files) {
-    StatusOr<std::string> data = ReadFile(file.string(), static_cast<size_t>(max_input_bytes));
-    if (!data.ok()) return Status::Error("cannot read " + file.string());
-    auto mtime = fs::last_write_time(file, ec);
-    int64_t unix_time = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::file_clock::to_sys(mtime).time_since_epoch())
-                            .count();
-    zip.Add(fs::relative(file, root).generic_string(), *data, unix_time);
+  DirWalker walker = DirWalker::Reading(root_fd->get(), root_path);
+  int64_t total = 0;
+  for (const TreeEntry& e : *entries) {
+    size_t slash = e.path.find_last_of('/');
+    std::string parent = slash == std::string::npos ? "" : e.path.substr(0, slash);
+    std::string name = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
+    std::string shown = JoinPath(root_path, e.path);
+    StatusOr<int> dir = walker.Enter(parent);
+    if (!dir.ok()) return dir.status();
+    struct stat st;
+    if (fstatat(*dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return Status::Error("cannot read " + shown);
+    }
+    int64_t mtime = st.st_mtim.tv_sec;
+    if (S_ISDIR(st.st_mode)) {
+      zip.AddDirectory(e.path, mtime, st.st_mode);
+    } else if (S_ISLNK(st.st_mode)) {
+      StatusOr<std::string> target = ReadLinkAt(*dir, name, shown);
+      if (!target.ok()) return target.status();
+      zip.AddSymlink(e.path, *target, mtime);
+    } else if (S_ISREG(st.st_mode)) {
+      total += st.st_size;
+      if (total > max_input_bytes) return too_large();
+      size_t budget = static_cast<size_t>(max_input_bytes - total + st.st_size);
+      StatusOr<std::string> data = ReadFileBeneath(*dir, name, shown, budget);
+      if (!data.ok()) return data.status();
+      zip.Add(e.path, *data, mtime, st.st_mode);
+    }  // Fifos, sockets, devices: not artifacts.
   }
   return zip.Finish();
 }

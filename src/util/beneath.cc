@@ -33,23 +33,11 @@ void Classify(int dir_fd, const std::string& name, Result not_link, BeneathOpen*
 
 }  // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 UniqueFd OpenDirectory(const std::string& dir) {
   return UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
-BeneathOpen OpenBeneath(int dir_fd, std::string_view relative, BeneathKind kind) {
+BeneathOpen WalkBeneath(int dir_fd, std::string_view relative, BeneathKind kind) {
   BeneathOpen out;
   // The directory the next name is looked up in; starts as a duplicate of
   // dir_fd so that the result is always a descriptor the caller owns.

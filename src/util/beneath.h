@@ -17,27 +17,9 @@
 #include <string_view>
 #include <utility>
 
+#include "util/unique_fd.h"
+
 namespace slipway {
-
-// An owned file descriptor, closed on destruction. -1 when empty.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  ~UniqueFd();
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Gives up ownership.
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
 
 struct BeneathOpen {
   enum class Result {
@@ -67,7 +49,7 @@ enum class BeneathKind {
 // below dir_fd without following any symbolic link on the way or at the end.
 // Empty and "." components are skipped; a ".." component is refused as
 // kNoSuchFile (it could climb out). Descriptors are close-on-exec.
-BeneathOpen OpenBeneath(int dir_fd, std::string_view relative, BeneathKind kind);
+BeneathOpen WalkBeneath(int dir_fd, std::string_view relative, BeneathKind kind);
 
 // Opens dir itself (following links in dir: it is the caller's choice) as a
 // directory. Invalid on failure, with errno set.

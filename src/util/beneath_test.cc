@@ -25,7 +25,7 @@ std::string ReadFd(int fd) {
 
 // A project directory beside a directory outside it, with links from one
 // to the other: real files, real links.
-class BeneathTest : public ::testing::Test {
+class WalkBeneathTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.dir() + "/project";
@@ -49,54 +49,54 @@ class BeneathTest : public ::testing::Test {
   UniqueFd root_;
 };
 
-TEST_F(BeneathTest, OpensFilesAndDirectoriesBelow) {
-  BeneathOpen file = OpenBeneath(root_.get(), "ci/deep/b.yml", BeneathKind::kFile);
+TEST_F(WalkBeneathTest, OpensFilesAndDirectoriesBelow) {
+  BeneathOpen file = WalkBeneath(root_.get(), "ci/deep/b.yml", BeneathKind::kFile);
   ASSERT_EQ(file.result, Result::kOk);
   EXPECT_EQ(ReadFd(file.fd.get()), "b");
   EXPECT_EQ(file.stopped_at, "ci/deep/b.yml");
-  BeneathOpen dir = OpenBeneath(root_.get(), "./ci//deep/", BeneathKind::kDirectory);
+  BeneathOpen dir = WalkBeneath(root_.get(), "./ci//deep/", BeneathKind::kDirectory);
   EXPECT_EQ(dir.result, Result::kOk);
-  EXPECT_EQ(OpenBeneath(root_.get(), "", BeneathKind::kDirectory).result, Result::kOk);
-  EXPECT_EQ(OpenBeneath(root_.get(), "ci/none.yml", BeneathKind::kFile).result,
+  EXPECT_EQ(WalkBeneath(root_.get(), "", BeneathKind::kDirectory).result, Result::kOk);
+  EXPECT_EQ(WalkBeneath(root_.get(), "ci/none.yml", BeneathKind::kFile).result,
             Result::kNoSuchFile);
-  EXPECT_EQ(OpenBeneath(root_.get(), "ci", BeneathKind::kFile).result, Result::kNotRegular);
-  EXPECT_EQ(OpenBeneath(root_.get(), "ci/a.yml/x", BeneathKind::kFile).result,
+  EXPECT_EQ(WalkBeneath(root_.get(), "ci", BeneathKind::kFile).result, Result::kNotRegular);
+  EXPECT_EQ(WalkBeneath(root_.get(), "ci/a.yml/x", BeneathKind::kFile).result,
             Result::kNotDirectory);
 }
 
-TEST_F(BeneathTest, RefusesALinkAtTheEnd) {
-  BeneathOpen evil = OpenBeneath(root_.get(), "ci/evil.yml", BeneathKind::kFile);
+TEST_F(WalkBeneathTest, RefusesALinkAtTheEnd) {
+  BeneathOpen evil = WalkBeneath(root_.get(), "ci/evil.yml", BeneathKind::kFile);
   EXPECT_EQ(evil.result, Result::kSymlink);
   EXPECT_FALSE(evil.fd.valid());
   EXPECT_EQ(evil.stopped_at, "ci/evil.yml");
   EXPECT_EQ(evil.link_target, outside_ + "/secret.yml");
   // Also a link that stays inside, and a link named as a directory.
-  EXPECT_EQ(OpenBeneath(root_.get(), "inside", BeneathKind::kDirectory).result, Result::kSymlink);
-  EXPECT_EQ(OpenBeneath(root_.get(), "linked", BeneathKind::kDirectory).result, Result::kSymlink);
+  EXPECT_EQ(WalkBeneath(root_.get(), "inside", BeneathKind::kDirectory).result, Result::kSymlink);
+  EXPECT_EQ(WalkBeneath(root_.get(), "linked", BeneathKind::kDirectory).result, Result::kSymlink);
 }
 
-TEST_F(BeneathTest, RefusesALinkOnTheWay) {
-  BeneathOpen through = OpenBeneath(root_.get(), "linked/secret.yml", BeneathKind::kFile);
+TEST_F(WalkBeneathTest, RefusesALinkOnTheWay) {
+  BeneathOpen through = WalkBeneath(root_.get(), "linked/secret.yml", BeneathKind::kFile);
   EXPECT_EQ(through.result, Result::kSymlink);
   EXPECT_EQ(through.stopped_at, "linked");
   EXPECT_EQ(through.link_target, outside_);
-  BeneathOpen inside = OpenBeneath(root_.get(), "inside/a.yml", BeneathKind::kFile);
+  BeneathOpen inside = WalkBeneath(root_.get(), "inside/a.yml", BeneathKind::kFile);
   EXPECT_EQ(inside.result, Result::kSymlink);
   EXPECT_EQ(inside.stopped_at, "inside");
 }
 
-TEST_F(BeneathTest, RefusesToClimbOut) {
-  BeneathOpen up = OpenBeneath(root_.get(), "../outside/secret.yml", BeneathKind::kFile);
+TEST_F(WalkBeneathTest, RefusesToClimbOut) {
+  BeneathOpen up = WalkBeneath(root_.get(), "../outside/secret.yml", BeneathKind::kFile);
   EXPECT_EQ(up.result, Result::kNoSuchFile);
   EXPECT_EQ(up.stopped_at, "..");
-  EXPECT_EQ(OpenBeneath(root_.get(), "ci/../../outside", BeneathKind::kDirectory).result,
+  EXPECT_EQ(WalkBeneath(root_.get(), "ci/../../outside", BeneathKind::kDirectory).result,
             Result::kNoSuchFile);
   // A leading '/' does not make the path absolute.
-  EXPECT_EQ(OpenBeneath(root_.get(), "/ci/a.yml", BeneathKind::kFile).result, Result::kOk);
+  EXPECT_EQ(WalkBeneath(root_.get(), "/ci/a.yml", BeneathKind::kFile).result, Result::kOk);
 }
 
-TEST_F(BeneathTest, AFifoIsNotRegularAndDoesNotBlock) {
-  EXPECT_EQ(OpenBeneath(root_.get(), "fifo.yml", BeneathKind::kFile).result, Result::kNotRegular);
+TEST_F(WalkBeneathTest, AFifoIsNotRegularAndDoesNotBlock) {
+  EXPECT_EQ(WalkBeneath(root_.get(), "fifo.yml", BeneathKind::kFile).result, Result::kNotRegular);
 }
 
 }  // namespace

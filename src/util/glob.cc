@@ -311,7 +311,7 @@ Status Walk(const std::filesystem::path& root, int dir_fd, const std::string& re
   if (read_error != 0) return fail(read_error);
   for (const std::string& name : subdirs) {
     std::string relative = relative_dir.empty() ? name : relative_dir + "/" + name;
-    BeneathOpen sub = OpenBeneath(dir_fd, name, BeneathKind::kDirectory);
+    BeneathOpen sub = WalkBeneath(dir_fd, name, BeneathKind::kDirectory);
     if (sub.result == BeneathOpen::Result::kSymlink) {
       out->push_back(std::move(relative));  // Became a link since readdir.
       continue;
@@ -397,7 +397,7 @@ StatusOr<std::vector<std::string>> FindFiles(const std::filesystem::path& root,
   }
   // The literal directories are looked up like any path in the tree: one
   // that is missing, not a directory or a symbolic link holds no files.
-  BeneathOpen start_dir = OpenBeneath(root_fd.get(), start, BeneathKind::kDirectory);
+  BeneathOpen start_dir = WalkBeneath(root_fd.get(), start, BeneathKind::kDirectory);
   if (start_dir.result == BeneathOpen::Result::kError) {
     return Status::Error((root / start).string() + ": cannot list directory: " +
                          std::strerror(start_dir.error));

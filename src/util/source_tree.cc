@@ -118,7 +118,7 @@ StatusOr<std::string> SourceTree::ReadDisk(const std::string& path, ReadError* e
   if (!normal) return Fail(error, Kind::kOutside, "outside the project directory");
   UniqueFd root = OpenDirectory(dir_);
   if (!root.valid()) return Fail(error, Kind::kOther, dir_ + ": " + std::strerror(errno));
-  BeneathOpen opened = OpenBeneath(root.get(), *normal, BeneathKind::kFile);
+  BeneathOpen opened = WalkBeneath(root.get(), *normal, BeneathKind::kFile);
   switch (opened.result) {
     case BeneathOpen::Result::kOk: {
       StatusOr<std::string> text = ReadAll(opened.fd.get());
