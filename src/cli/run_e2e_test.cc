@@ -362,6 +362,20 @@ TEST_F(RunE2eTest, WorkspaceIsCleanAndHasNoRunDirectory) {
   EXPECT_EQ(repo_.Git({"status", "--porcelain", "--", ".slipway"}), "");
 }
 
+// The working tree's snapshot is made while the pipeline loads, so .slipway/
+// exists before the pipeline is found invalid: it must be ignored by git then
+// too.
+TEST_F(RunE2eTest, InvalidPipelineLeavesNothingForGitToShow) {
+  Pipeline(
+      "build:\n  rules:\n    - if: $NOPE\n  script: echo build\n"
+      "test:\n  needs: [build]\n  script: echo test\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 2) << out.output;
+  EXPECT_THAT(out.output, HasSubstr("'test' job needs 'build' job"));
+  EXPECT_TRUE(fs::exists(fs::path(repo_.dir()) / ".slipway")) << "no snapshot was prefetched";
+  EXPECT_EQ(repo_.Git({"status", "--porcelain"}), "");
+}
+
 bool ProcessAlive(pid_t pid) {
   std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
   size_t paren = stat.rfind(')');
