@@ -376,6 +376,30 @@ TEST_F(RunE2eTest, InvalidPipelineLeavesNothingForGitToShow) {
   EXPECT_EQ(repo_.Git({"status", "--porcelain"}), "");
 }
 
+// A trigger: job cannot start its downstream pipeline yet: the run must not
+// report a success that did not happen (it used to: "success in 0.00 s").
+TEST_F(RunE2eTest, TriggerJobFailsAndSaysWhy) {
+  Pipeline(
+      "build:\n  script: echo built\n"
+      "child:\n  stage: deploy\n  trigger:\n    include: child.yml\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 1) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"build", "success"}, {"child", "failed"}}));
+  const nlohmann::json& child = out.Job("child");
+  EXPECT_EQ(child["failure_reason"], "downstream_pipeline_creation_failed");
+  EXPECT_EQ(child["failure_message"],
+            "trigger: jobs (child and multi-project pipelines) are not supported yet");
+  EXPECT_TRUE(child["exit_code"].is_null());
+  EXPECT_EQ(Log(out, "child"),
+            "ERROR: Job failed: trigger: jobs (child and multi-project pipelines) are not "
+            "supported yet\n");
+  // The summary shows the log's last lines, so the reason is on screen too.
+  EXPECT_THAT(out.output, HasSubstr("--- child: last lines of .slipway/runs/1/jobs/child/log ---\n"
+                                    "ERROR: Job failed: trigger: jobs (child and multi-project "
+                                    "pipelines) are not supported yet\n"));
+  EXPECT_THAT(out.output, HasSubstr("pipeline failed"));
+}
+
 bool ProcessAlive(pid_t pid) {
   std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
   size_t paren = stat.rfind(')');

@@ -56,6 +56,9 @@ std::string ReportJson(const RunResult& result, const ReportContext& context) {
     job["failure_reason"] = run.status == JobStatus::kFailed && !run.failure_reason.empty()
                                 ? nlohmann::ordered_json(run.failure_reason)
                                 : nullptr;
+    job["failure_message"] = run.status == JobStatus::kFailed && !run.failure_message.empty()
+                                 ? nlohmann::ordered_json(run.failure_message)
+                                 : nullptr;
     job["retries"] = run.retries;
     job["started_at"] = TimestampOrNull(run.started_at);
     job["finished_at"] = TimestampOrNull(run.finished_at);

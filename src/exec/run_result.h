@@ -43,6 +43,9 @@ struct JobRun {
   bool allow_failure = false;
   std::optional<int> exit_code;  // Set once an attempt has ended with one.
   std::string failure_reason;    // GitLab's failure_reason; empty unless failed.
+  // slipway's own words for why the job failed, where GitLab's reason alone
+  // would mislead (an unsupported trigger: job); usually empty.
+  std::string failure_message;
   int retries = 0;               // Attempts beyond the first.
   std::optional<Clock::WallTime> started_at;   // First attempt's start.
   std::optional<Clock::WallTime> finished_at;  // Last attempt's end.

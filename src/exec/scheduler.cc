@@ -447,6 +447,7 @@ Status Scheduler::Impl::Retry(const std::string& name) {
   run.allow_failure = nodes_[*i].job->allow_failure.value;
   run.exit_code.reset();
   run.failure_reason.clear();
+  run.failure_message.clear();
   run.dotenv = VariableList();
   run.summary.clear();
   run.job_dir.clear();
@@ -704,7 +705,8 @@ void Scheduler::Impl::Finish(const Completion& c) {
   --running_;
   run.duration_s += Seconds(clock_->Now() - nodes_[i].attempt_start);
   run.finished_at = clock_->WallNow();
-  run.exit_code = r.exit_code;
+  // A trigger: job starts no process, so it has no exit code.
+  if (!nodes_[i].job->trigger) run.exit_code = r.exit_code;
   run.dotenv = r.dotenv;
   run.summary = r.summary;
   // With a run dir the scheduler keeps the whole log (all attempts) itself.
@@ -713,14 +715,17 @@ void Scheduler::Impl::Finish(const Completion& c) {
   switch (r.outcome) {
     case JobOutcome::kSuccess:
       run.failure_reason.clear();
+      run.failure_message.clear();
       SetStatus(i, JobStatus::kSuccess);
       break;
     case JobOutcome::kCanceled:
       run.failure_reason.clear();
+      run.failure_message.clear();
       SetStatus(i, JobStatus::kCanceled);
       break;
     case JobOutcome::kFailed: {
       run.failure_reason = r.failure_reason.empty() ? "unknown_failure" : r.failure_reason;
+      if (nodes_[i].job->trigger) run.failure_message = kTriggerNotSupported;
       if (!cancel_requested_ && RetryAllowed(i, r)) {
         ++run.retries;
         Enqueue(i);
@@ -751,7 +756,20 @@ void Scheduler::Impl::ApplyCancel() {
 
 JobResult Scheduler::Impl::RunAttempt(const Job& job, const JobContext& context,
                                       const CancelToken& token) {
-  if (context.job_dir.empty()) return executor_->Run(job, context, log_, token);
+  // A trigger: job has nothing for an executor to run: it would start a
+  // downstream pipeline, which slipway cannot do yet. It fails, saying so,
+  // rather than pass without having done anything.
+  auto run = [&](LogSink* log) {
+    if (!job.trigger) return executor_->Run(job, context, log, token);
+    if (log != nullptr) {
+      log->Write(job.name, std::string("ERROR: Job failed: ") + kTriggerNotSupported + "\n");
+    }
+    JobResult failed;
+    failed.outcome = JobOutcome::kFailed;
+    failed.failure_reason = kTriggerFailureReason;
+    return failed;
+  };
+  if (context.job_dir.empty()) return run(log_);
   std::error_code ec;
   std::filesystem::create_directories(context.job_dir, ec);
   JobLogFile log(log_);
@@ -765,7 +783,7 @@ JobResult Scheduler::Impl::RunAttempt(const Job& job, const JobContext& context,
     if (log_ != nullptr) log_->Write(job.name, "ERROR: " + opened.message() + "\n");
     return failed;
   }
-  return executor_->Run(job, context, &log, token);
+  return run(&log);
 }
 
 void Scheduler::Impl::WorkerLoop() {

@@ -109,6 +109,14 @@ struct Environment {
   std::optional<Node> kubernetes;
 };
 
+// trigger: jobs (GitLab's bridges) start a child or multi-project pipeline,
+// which slipway cannot do yet. Such a job fails when it would run, with this
+// message and GitLab's failure_reason below, instead of reporting a success
+// that did not happen; `slipway list` marks it.
+inline constexpr char kTriggerNotSupported[] =
+    "trigger: jobs (child and multi-project pipelines) are not supported yet";
+inline constexpr char kTriggerFailureReason[] = "downstream_pipeline_creation_failed";
+
 struct Job {
   std::string name;       // GitLab's name, e.g. "build: [linux, amd64]", "test 1/3".
   std::string base_name;  // The YAML key (differs from name for parallel jobs).

@@ -19,6 +19,26 @@ class RunRecorderTest : public StoreTest {
     return slice.ok() ? slice->bytes : slice.status().message();
   }
 
+  // Runs pipeline_ with executor into a new pipeline of a new project, and
+  // sets the pipeline's composite status; returns the recorder.
+  std::unique_ptr<RunRecorder> RecordRun(FakeExecutor* executor, SchedulerOptions options = {}) {
+    ProjectRecord project;
+    project.name = "app";
+    project.path_with_namespace = "group/app";
+    PipelineRecord draft;
+    draft.project_id = store_->CreateProject(project)->id;
+    auto recorder = RunRecorder::Start(store_.get(), draft, pipeline_);
+    EXPECT_TRUE(recorder.ok()) << recorder.status().message();
+    if (!recorder.ok()) return nullptr;
+    RealClock clock;
+    Scheduler scheduler(pipeline_, executor, &clock, recorder->get(), recorder->get(),
+                        std::move(options));
+    EXPECT_TRUE(scheduler.Run().ok());
+    auto composite = (*recorder)->FinishComposite();
+    EXPECT_TRUE(composite.ok()) << composite.status().message();
+    return std::move(*recorder);
+  }
+
   PipelineBuilder builder_{{"build", "test"}};
   Pipeline& pipeline_ = builder_.pipeline();
 };
@@ -96,29 +116,18 @@ TEST_P(RunRecorderTest, RecordsStatusesRetriesAndLogsOfASchedulerRun) {
 }
 
 TEST_P(RunRecorderTest, StoresAFailureAllowedByExitCodes) {
-  ProjectRecord project;
-  project.name = "app";
-  project.path_with_namespace = "group/app";
-  int64_t project_id = store_->CreateProject(project)->id;
   Add("allowed", "test").allow_failure.exit_codes = {3};
   Add("strict", "test").allow_failure.exit_codes = {3};
   FakeExecutor executor;
   executor.Fail("allowed", 3);
   executor.Fail("strict", 4);
+  std::unique_ptr<RunRecorder> recorder = RecordRun(&executor);
+  ASSERT_NE(recorder, nullptr);
+  auto stored = store_->GetPipeline(recorder->pipeline_id());
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->status, CiStatus::kFailed);  // strict exited 4.
 
-  PipelineRecord draft;
-  draft.project_id = project_id;
-  auto recorder = RunRecorder::Start(store_.get(), draft, pipeline_);
-  ASSERT_TRUE(recorder.ok()) << recorder.status().message();
-  RealClock clock;
-  Scheduler scheduler(pipeline_, &executor, &clock, recorder->get(), recorder->get(),
-                      SchedulerOptions{});
-  ASSERT_TRUE(scheduler.Run().ok());
-  auto composite = (*recorder)->FinishComposite();
-  ASSERT_TRUE(composite.ok()) << composite.status().message();
-  EXPECT_EQ(*composite, CiStatus::kFailed);  // strict exited 4.
-
-  auto jobs = LatestJobRecords(store_.get(), (*recorder)->pipeline_id());
+  auto jobs = LatestJobRecords(store_.get(), recorder->pipeline_id());
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 2u);
   EXPECT_EQ((*jobs)[0].name, "allowed");
@@ -126,6 +135,28 @@ TEST_P(RunRecorderTest, StoresAFailureAllowedByExitCodes) {
   EXPECT_TRUE((*jobs)[0].allow_failure);
   EXPECT_EQ((*jobs)[1].status, CiStatus::kFailed);
   EXPECT_FALSE((*jobs)[1].allow_failure);
+}
+
+// The server runs trigger: jobs through the same scheduler: the stored job
+// fails with GitLab's reason, no exit code, and a log that says why.
+TEST_P(RunRecorderTest, StoresAnUnsupportedTriggerJobAsFailed) {
+  Job& child = Add("child", "test");
+  child.script.clear();
+  child.trigger = Node::Scalar("child.yml");
+  FakeExecutor executor;
+  std::unique_ptr<RunRecorder> recorder = RecordRun(&executor);
+  ASSERT_NE(recorder, nullptr);
+  EXPECT_TRUE(executor.calls().empty());
+  auto jobs = LatestJobRecords(store_.get(), recorder->pipeline_id());
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  const JobRecord& row = (*jobs)[0];
+  EXPECT_EQ(row.status, CiStatus::kFailed);
+  EXPECT_EQ(row.failure_reason, "downstream_pipeline_creation_failed");
+  EXPECT_FALSE(row.exit_code.has_value());
+  EXPECT_EQ(Log(row.id),
+            "ERROR: Job failed: trigger: jobs (child and multi-project pipelines) are not "
+            "supported yet\n");
 }
 
 TEST_P(RunRecorderTest, KeepsTheFirstErrorForUnknownJobs) {
