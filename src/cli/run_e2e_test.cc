@@ -400,6 +400,30 @@ TEST_F(RunE2eTest, TriggerJobFailsAndSaysWhy) {
   EXPECT_THAT(out.output, HasSubstr("pipeline failed"));
 }
 
+// workflow:name, with a name that workflow:rules:variables fill in (the
+// example of GitLab's docs), reaches the jobs, the report and the summary.
+TEST_F(RunE2eTest, PipelineNameReachesJobsReportAndSummary) {
+  Pipeline(
+      "variables:\n  PROJECT1_PIPELINE_NAME: 'Default pipeline name'\n"
+      "workflow:\n  name: '$PROJECT1_PIPELINE_NAME'\n  rules:\n"
+      "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n"
+      "      variables:\n        PROJECT1_PIPELINE_NAME: 'Main pipeline for $CI_COMMIT_BRANCH'\n"
+      "    - when: always\n"
+      "job:\n  script: echo \"name=[$CI_PIPELINE_NAME]\"\n");
+  repo_.Git({"config", "init.defaultBranch", "main"});
+  RunOutcome out = Run({"--variable", "CI_DEFAULT_BRANCH=main"});
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(Log(out, "job"), HasSubstr("name=[Main pipeline for main]\n"));
+  EXPECT_EQ(out.report["pipeline"]["name"], "Main pipeline for main");
+  EXPECT_THAT(out.output, HasSubstr("\npipeline 'Main pipeline for main' success in "));
+
+  Pipeline("job:\n  script: echo \"name=[$CI_PIPELINE_NAME]\"\n");
+  out = Run();
+  EXPECT_THAT(Log(out, "job"), HasSubstr("name=[]\n"));
+  EXPECT_TRUE(out.report["pipeline"]["name"].is_null());
+  EXPECT_THAT(out.output, HasSubstr("\npipeline success in "));
+}
+
 bool ProcessAlive(pid_t pid) {
   std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
   size_t paren = stat.rfind(')');

@@ -41,6 +41,8 @@ std::string ReportJson(const RunResult& result, const ReportContext& context) {
   report["status"] = PipelineStatusName(result.status);
   report["pipeline"] = {
       {"id", context.pipeline_id},
+      {"name", context.pipeline_name.empty() ? nlohmann::ordered_json(nullptr)
+                                             : nlohmann::ordered_json(context.pipeline_name)},
       {"started_at", FormatTimestamp(result.started_at)},
       {"finished_at", FormatTimestamp(result.finished_at)},
       {"duration_s", RoundSeconds(result.duration_s)},

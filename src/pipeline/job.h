@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/node.h"
@@ -169,9 +170,22 @@ struct Job {
   std::optional<Node> run;
 };
 
+// GitLab's limit for a pipeline name (workflow:name), in characters; it
+// applies to the name as written and once its variables are expanded.
+inline constexpr size_t kMaxPipelineNameLength = 255;
+
+// Characters (UTF-8 code points; a stray byte counts as one) in text, as
+// GitLab counts them for length limits.
+inline size_t CharacterCount(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 struct Workflow {
   std::optional<std::vector<Rule>> rules;
-  std::string name;
+  std::string name;  // As written; Pipeline::name is it expanded.
+  Mark name_mark;
   std::string auto_cancel_on_new_commit;
   std::string auto_cancel_on_job_failure;
 };

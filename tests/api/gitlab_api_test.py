@@ -32,11 +32,14 @@ SLIPWAY = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "slipway"
 HANG_GUARD_S = 120
 
 PIPELINE = """\
+workflow:
+  name: 'Build of $CI_COMMIT_REF_NAME'
 stages: [build, test, deploy]
 build:
   stage: build
   script:
     - echo "building $GREETING"
+    - echo "pipeline name=[$CI_PIPELINE_NAME]"
     - mkdir -p out && echo hello > out/result.txt
   artifacts:
     paths: [out/]
@@ -146,11 +149,13 @@ class GitLabApiTest(unittest.TestCase):
             {"ref": "main", "variables": [{"key": "GREETING", "value": "world"}]})
         self.assertEqual(pipeline.ref, "main")
         self.assertEqual(pipeline.source, "api")
+        self.assertEqual(pipeline.name, "Build of main")  # workflow:name, expanded.
         # Everything but the manual job runs; the manual job allows failure.
         build = wait_for("build", lambda: self.job(pipeline, "build"),
                          lambda j: j.status not in ACTIVE)
         self.assertEqual(build.status, "success")
         self.assertIn(b"building world", build.trace())
+        self.assertIn(b"pipeline name=[Build of main]", build.trace())
         self.assertEqual(build.artifact("out/result.txt"), b"hello\n")
         archive = zipfile.ZipFile(io.BytesIO(build.artifacts()))
         self.assertEqual(archive.read("out/result.txt"), b"hello\n")
