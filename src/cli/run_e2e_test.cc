@@ -563,7 +563,13 @@ TEST_F(RunRefTest, ListLintAndConfigReadTheRevisionToo) {
     EXPECT_EQ(lint.Wait(), 0) << lint.Output();
     EXPECT_THAT(lint.Output(), HasSubstr("main:.gitlab-ci.yml:6:7: warning: job 'new_only'"));
     EXPECT_THAT(lint.Output(), HasSubstr("\nmain:.gitlab-ci.yml: valid: 3 jobs in 1 stages, "
-                                         "1 warning\n"));
+                                         "1 warning (simulated for branch main)\n"));
+  }
+  {
+    // The pipeline is simulated for what the revision is: here a tag.
+    SlipwayProcess lint(repo_.dir(), {"lint", "--ref", "v1.0"});
+    EXPECT_EQ(lint.Wait(), 0) << lint.Output();
+    EXPECT_THAT(lint.Output(), HasSubstr("(simulated for tag v1.0)\n"));
   }
   {
     SlipwayProcess config(repo_.dir(), {"config", "--ref", "v1.0"});
