@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/artifact_index.h"
 #include "exec/clock.h"
 #include "pipeline/job.h"
 #include "pipeline/variables.h"
@@ -54,6 +55,10 @@ struct JobRun {
   std::string log_path;   // The job's full log; empty if it never ran.
   std::string summary;    // From the executor (e.g. JUnit counts).
   VariableList dotenv;    // artifacts:reports:dotenv of the last attempt.
+  // What the job dir held as artifacts when the last attempt ended (not for
+  // a canceled attempt, which keeps none), paths relative to the run dir
+  // (`jobs/<dir>/artifacts`); empty without a run dir.
+  std::vector<JobArtifact> artifacts;
 };
 
 struct RunResult {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "exec/artifact_index.h"
 #include "exec/dotenv.h"
 #include "exec/file_tree.h"
 #include "exec/job_log.h"
@@ -167,6 +168,7 @@ class Scheduler::Impl {
   struct Completion {
     int node;
     JobResult result;
+    std::vector<JobArtifact> artifacts;  // See JobRun::artifacts.
   };
   struct Timer {
     Clock::TimePoint deadline;
@@ -450,6 +452,7 @@ Status Scheduler::Impl::Retry(const std::string& name) {
   run.failure_message.clear();
   run.dotenv = VariableList();
   run.summary.clear();
+  run.artifacts.clear();
   run.job_dir.clear();
   run.log_path.clear();
   // A retried manual job runs without being played again.
@@ -709,6 +712,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
   if (!nodes_[i].job->trigger) run.exit_code = r.exit_code;
   run.dotenv = r.dotenv;
   run.summary = r.summary;
+  run.artifacts = c.artifacts;
   // With a run dir the scheduler keeps the whole log (all attempts) itself.
   if (run.log_path.empty()) run.log_path = r.log_path;
   ReleaseResourceGroup(i);
@@ -796,8 +800,18 @@ void Scheduler::Impl::WorkerLoop() {
     const Job& job = *nodes_[work.node].job;
     lock.unlock();
     JobResult result = RunAttempt(job, work.context, *work.token);
+    // Read before taking the lock: an artifact tree may be large.
+    std::vector<JobArtifact> artifacts;
+    if (!work.context.job_dir.empty() && result.outcome != JobOutcome::kCanceled) {
+      std::string archive_name =
+          job.artifacts.name.empty() ? "artifacts"
+                                     : ExpandVariables(job.artifacts.name, work.context.variables);
+      artifacts = IndexJobArtifacts(work.context.job_dir, archive_name);
+      // dir_names_ is written once, before the workers start.
+      for (JobArtifact& a : artifacts) a.path = "jobs/" + dir_names_[work.node] + "/" + a.path;
+    }
     lock.lock();
-    done_.push_back(Completion{work.node, std::move(result)});
+    done_.push_back(Completion{work.node, std::move(result), std::move(artifacts)});
     cv_.notify_all();
   }
 }

@@ -108,6 +108,11 @@ CREATE TABLE schedules (
 );
 CREATE INDEX schedules_by_next_run ON schedules (active, next_run_at);
 )sql",
+    // 2: artifacts as GitLab lists them (one row per archive or report type).
+    R"sql(
+ALTER TABLE artifacts ADD COLUMN filename TEXT NOT NULL DEFAULT '';
+ALTER TABLE artifacts ADD COLUMN file_format TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "exec/clock.h"
 #include "exec/fake_executor.h"
 #include "exec/scheduler_test_util.h"
@@ -9,6 +12,14 @@
 
 namespace slipway {
 namespace {
+
+JobResult ScriptFailure() {
+  JobResult failed;
+  failed.outcome = JobOutcome::kFailed;
+  failed.exit_code = 1;
+  failed.failure_reason = "script_failure";
+  return failed;
+}
 
 class RunRecorderTest : public StoreTest {
  protected:
@@ -58,11 +69,7 @@ TEST_P(RunRecorderTest, RecordsStatusesRetriesAndLogsOfASchedulerRun) {
   deploy.needs->push_back(Need{.job = "compile"});
 
   FakeExecutor executor;
-  JobResult failed;
-  failed.outcome = JobOutcome::kFailed;
-  failed.exit_code = 1;
-  failed.failure_reason = "script_failure";
-  executor.Script("flaky", {failed, JobResult{.outcome = JobOutcome::kSuccess}});
+  executor.Script("flaky", {ScriptFailure(), JobResult{.outcome = JobOutcome::kSuccess}});
   executor.Fail("lint", 3);
 
   PipelineRecord draft;
@@ -157,6 +164,57 @@ TEST_P(RunRecorderTest, StoresAnUnsupportedTriggerJobAsFailed) {
   EXPECT_EQ(Log(row.id),
             "ERROR: Job failed: trigger: jobs (child and multi-project pipelines) are not "
             "supported yet\n");
+}
+
+// What a finished job left in its job dir becomes its artifact records, on
+// the row of the attempt that left it; a job that left none has none.
+TEST_P(RunRecorderTest, RecordsTheArtifactsAFinishedJobLeft) {
+  Add("build: [linux]", "build").artifacts.name = "bin-$CI_JOB_STAGE";
+  Add("flaky", "test").retry.max = 1;
+  Add("plain", "test");
+  FakeExecutor executor;
+  executor.Script("flaky", {ScriptFailure(), JobResult{.outcome = JobOutcome::kSuccess}});
+  executor.SetHook([](const Job& job, const JobContext& context,
+                      const CancelToken&) -> std::optional<JobResult> {
+    std::string script = "mkdir -p artifacts/out && printf 12345 > artifacts/out/a.bin";
+    if (job.name == "build: [linux]") {
+      script += " && mkdir -p reports/junit && printf '<testsuite/>' > reports/junit/r.xml";
+    }
+    // As the shell executor does, a new upload replaces the whole tree.
+    if (job.name == "flaky" && context.attempt == 2) {
+      script = "rm -r artifacts && mkdir -p artifacts && printf 1 > artifacts/b.bin";
+    }
+    if (job.name != "plain") {
+      EXPECT_EQ(std::system(("cd '" + context.job_dir + "' && " + script).c_str()), 0);
+    }
+    return std::nullopt;
+  });
+  SchedulerOptions options;
+  options.run_dir = ::testing::TempDir() + "/recorder_artifacts_" +
+                    (GetParam() == Backend::kSqlite ? "sqlite" : "postgres");
+  std::filesystem::remove_all(options.run_dir);
+  std::unique_ptr<RunRecorder> recorder = RecordRun(&executor, options);
+  std::filesystem::remove_all(options.run_dir);
+  ASSERT_NE(recorder, nullptr);
+  auto jobs = store_->ListJobs({.pipeline_id = recorder->pipeline_id(), .include_retried = true});
+  ASSERT_TRUE(jobs.ok());
+  std::vector<std::string> rows;
+  for (const JobRecord& j : jobs->items) {
+    auto artifacts = store_->ListArtifacts(j.id);
+    ASSERT_TRUE(artifacts.ok()) << artifacts.status().message();
+    for (const ArtifactRecord& a : *artifacts) {
+      rows.push_back(j.name + "#" + std::to_string(j.retry_count) + " " + a.file_type + " " +
+                     a.path + " " + std::to_string(a.size) + " " + a.filename + " " +
+                     a.file_format);
+    }
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{
+                      "build: [linux]#0 archive jobs/build___linux_/artifacts 5 bin-build.zip zip",
+                      "build: [linux]#0 junit jobs/build___linux_/reports/junit 12 junit.xml.gz "
+                      "gzip",
+                      "flaky#0 archive jobs/flaky/artifacts 5 artifacts.zip zip",
+                      "flaky#1 archive jobs/flaky/artifacts 1 artifacts.zip zip",
+                  }));
 }
 
 TEST_P(RunRecorderTest, KeepsTheFirstErrorForUnknownJobs) {
