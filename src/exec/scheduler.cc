@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <queue>
 #include <thread>
 #include <unordered_map>
 
-#include "exec/artifact_index.h"
 #include "exec/dotenv.h"
 #include "exec/file_tree.h"
-#include "exec/job_log.h"
+#include "exec/job_attempt.h"
 #include "exec/run_store.h"
 #include "pipeline/predefined.h"
 #include "util/duration.h"
@@ -200,7 +198,6 @@ class Scheduler::Impl {
   JobContext MakeContext(int i);
   std::vector<int> ArtifactSources(int i) const;
   void WorkerLoop();
-  JobResult RunAttempt(const Job& job, const JobContext& context, const CancelToken& token);
 
   const Pipeline& pipeline_;
   Executor* executor_;
@@ -758,38 +755,6 @@ void Scheduler::Impl::ApplyCancel() {
   }
 }
 
-JobResult Scheduler::Impl::RunAttempt(const Job& job, const JobContext& context,
-                                      const CancelToken& token) {
-  // A trigger: job has nothing for an executor to run: it would start a
-  // downstream pipeline, which slipway cannot do yet. It fails, saying so,
-  // rather than pass without having done anything.
-  auto run = [&](LogSink* log) {
-    if (!job.trigger) return executor_->Run(job, context, log, token);
-    if (log != nullptr) {
-      log->Write(job.name, std::string("ERROR: Job failed: ") + kTriggerNotSupported + "\n");
-    }
-    JobResult failed;
-    failed.outcome = JobOutcome::kFailed;
-    failed.failure_reason = kTriggerFailureReason;
-    return failed;
-  };
-  if (context.job_dir.empty()) return run(log_);
-  std::error_code ec;
-  std::filesystem::create_directories(context.job_dir, ec);
-  JobLogFile log(log_);
-  Status opened = ec ? Status::Error("cannot create '" + context.job_dir + "': " + ec.message())
-                     : log.Open(context.job_dir + "/log");
-  if (!opened.ok()) {
-    JobResult failed;
-    failed.outcome = JobOutcome::kFailed;
-    failed.exit_code = 1;
-    failed.failure_reason = "runner_system_failure";
-    if (log_ != nullptr) log_->Write(job.name, "ERROR: " + opened.message() + "\n");
-    return failed;
-  }
-  return run(&log);
-}
-
 void Scheduler::Impl::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
@@ -799,19 +764,10 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = *nodes_[work.node].job;
     lock.unlock();
-    JobResult result = RunAttempt(job, work.context, *work.token);
-    // Read before taking the lock: an artifact tree may be large.
-    std::vector<JobArtifact> artifacts;
-    if (!work.context.job_dir.empty() && result.outcome != JobOutcome::kCanceled) {
-      std::string archive_name =
-          job.artifacts.name.empty() ? "artifacts"
-                                     : ExpandVariables(job.artifacts.name, work.context.variables);
-      artifacts = IndexJobArtifacts(work.context.job_dir, archive_name);
-      // dir_names_ is written once, before the workers start.
-      for (JobArtifact& a : artifacts) a.path = "jobs/" + dir_names_[work.node] + "/" + a.path;
-    }
+    AttemptOutcome attempt = RunJobAttempt(job, work.context, executor_, log_, *work.token);
     lock.lock();
-    done_.push_back(Completion{work.node, std::move(result), std::move(artifacts)});
+    done_.push_back(
+        Completion{work.node, std::move(attempt.result), std::move(attempt.artifacts)});
     cv_.notify_all();
   }
 }
