@@ -4,8 +4,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "exec/artifacts.h"
-#include "exec/run_store.h"
 #include "server/cron.h"
 #include "server/orphan_jobs.h"
 #include "server/service_impl.h"
