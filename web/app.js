@@ -318,7 +318,8 @@ async function viewPipelines(projectId) {
     last = key;
     body.replaceChildren(...data.map((p) => h('tr', { dataset: { pipeline: p.id } },
       h('td', {}, h('a', { href: `#/projects/${project.id}/pipelines/${p.id}`, 'aria-label': `Pipeline ${p.id}: ${STATUS_LABEL[p.status] || p.status}` }, statusBadge(p.status))),
-      h('td', {}, h('a', { href: `#/projects/${project.id}/pipelines/${p.id}` }, `#${p.id}`), h('span', { class: 'muted' }, ` (#${p.iid})`)),
+      h('td', {}, h('a', { href: `#/projects/${project.id}/pipelines/${p.id}` }, `#${p.id}`), h('span', { class: 'muted' }, ` (#${p.iid})`),
+        p.name ? h('div', { class: 'pipeline-name' }, p.name) : ''),
       h('td', {}, h('span', { class: 'ref' }, p.ref)),
       h('td', {}, h('code', { title: p.sha }, (p.sha || '').slice(0, 8))),
       h('td', {}, p.source || '—'),
@@ -402,6 +403,7 @@ async function viewPipeline(projectId, pipelineId) {
     jobs = list;
     header.replaceChildren(
       h('h1', {}, statusBadge(pipeline.status), ` Pipeline #${pipeline.id}`, h('span', { class: 'muted' }, ` (#${pipeline.iid})`)),
+      pipeline.name ? h('p', { class: 'pipeline-name' }, pipeline.name) : '',
       h('p', { class: 'facts' },
         'Ref ', h('span', { class: 'ref' }, pipeline.ref), ' · commit ', h('code', { title: pipeline.sha }, (pipeline.sha || '').slice(0, 8)),
         ' · trigger ', pipeline.source || '—', ' · created ', timeAgo(pipeline.created_at),

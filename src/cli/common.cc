@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "config/loader.h"
 #include "pipeline/builder.h"
 #include "pipeline/pipeline_context.h"
 
@@ -20,8 +19,7 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
                   "its files and CI_COMMIT_* variables, not the working tree");
 }
 
-std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags,
-                                           ContextUse use) {
+std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags) {
   ContextOptions context;
   context.predefined.project_dir = options.project_dir;
   context.predefined.config_path = options.file;
@@ -38,36 +36,12 @@ std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagn
   if (const std::string* source = context.cli_variables.Get("CI_PIPELINE_SOURCE")) {
     context.predefined.pipeline_source = *source;
   }
-  // A commit to read from is resolved with the rest of the context.
-  if (use == ContextUse::kNeeded || !options.ref.empty()) {
-    StatusOr<PipelineContext> made = MakePipelineContext(context);
-    if (!made.ok()) {
-      diags->Error({options.project_dir}, made.status().message());
-      return std::nullopt;
-    }
-    return LoadPipelineFile(std::move(*made), options.file, diags);
-  }
-  LoadedPipeline out;
-  LoadOptions load;
-  load.project_dir = options.project_dir;
-  load.file = options.file;
-  // The one error MakePipelineContext can give, reported as eagerly.
-  if (Status dir = CheckProjectDirectory(options.project_dir); !dir.ok()) {
-    diags->Error({options.project_dir}, dir.message());
+  StatusOr<PipelineContext> made = MakePipelineContext(context);
+  if (!made.ok()) {
+    diags->Error({options.project_dir}, made.status().message());
     return std::nullopt;
   }
-  out.context.project_dir = options.project_dir;
-  out.context.cli_variables = context.cli_variables;
-  load.lazy_variables = [&context, &out] {
-    if (StatusOr<PipelineContext> made = MakePipelineContext(context); made.ok()) {
-      out.context = *std::move(made);
-    }
-    VariableList variables = out.context.predefined;
-    variables.Merge(out.context.cli_variables);
-    return variables;
-  };
-  if (!LoadAndBuild(load, &out, diags)) return std::nullopt;
-  return out;
+  return LoadPipelineFile(std::move(*made), options.file, diags);
 }
 
 void PrintDiagnostics(const Diagnostics& diags) {

@@ -29,19 +29,11 @@ struct PipelineOptions {
 // Adds -C DIR, -f FILE, --variable KEY=VALUE and --ref REV to cmd.
 void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
 
-// What the caller does with LoadedPipeline::context.
-enum class ContextUse {
-  kNeeded,        // Filled from git before loading.
-  kIncludesOnly,  // Read from git only if an include needs variables; else
-                  // context.predefined stays empty (what `lint` wants).
-                  // With a ref, always filled, as for kNeeded.
-};
-
-// Loads and builds the pipeline. Diagnostics (warnings too) are collected in
-// diags; returns nullopt when there were errors. Bad --variable syntax is an
-// error too.
-std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags,
-                                           ContextUse use = ContextUse::kNeeded);
+// Reads the repository for the pipeline's context (predefined variables,
+// --variable values), then loads and builds the pipeline with them.
+// Diagnostics (warnings too) are collected in diags; returns nullopt when
+// there were errors. Bad --variable syntax is an error too.
+std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags);
 
 // Prints diagnostics to stderr, one per line.
 void PrintDiagnostics(const Diagnostics& diags);

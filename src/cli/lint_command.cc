@@ -1,5 +1,8 @@
-// `slipway lint`: validate the pipeline; exit 0 with a one-line summary, or
-// every error on stderr and exit 1.
+// `slipway lint`: validate the pipeline file, then simulate creating its
+// pipeline for the current git state, as GitLab's CI Lint does with its
+// pipeline simulation (dry run): rules, needs on jobs that rules removed,
+// workflow:name. Exit 0 with a one-line summary that names the simulated
+// ref, or every error on stderr and exit 1.
 #include <cstdio>
 #include <set>
 
@@ -7,6 +10,29 @@
 #include "cli/common.h"
 
 namespace slipway {
+namespace {
+
+// What the pipeline was simulated for, as rules see it: "branch main" or
+// "tag v1.0", with ", source schedule" for anything but a push.
+std::string SimulatedFor(const PipelineContext& context) {
+  VariableList vars = context.predefined;
+  vars.Merge(context.cli_variables);
+  auto get = [&](std::string_view name) {
+    const std::string* value = vars.Get(name);
+    return value != nullptr ? *value : std::string();
+  };
+  std::string out = vars.Get("CI_COMMIT_TAG") != nullptr ? "tag " + get("CI_COMMIT_TAG")
+                                                         : "branch " + get("CI_COMMIT_REF_NAME");
+  std::string source = get("CI_PIPELINE_SOURCE");
+  if (!source.empty() && source != "push") out += ", source " + source;
+  return out;
+}
+
+std::string Plural(int n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+}  // namespace
 
 void AddLintCommand(CLI::App* app, int* exit_code) {
   auto options = std::make_shared<PipelineOptions>();
@@ -14,23 +40,33 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
   AddPipelineOptions(cmd, options.get());
   cmd->callback([options, exit_code] {
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags, ContextUse::kIncludesOnly);
+    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<Pipeline> pipeline;
+    std::string simulated;
+    if (loaded) {
+      simulated = " (simulated for " + SimulatedFor(loaded->context);
+      pipeline = InstantiatePipeline(loaded->config, loaded->context, &diags);
+      if (pipeline && !pipeline->created) {
+        simulated += ": no pipeline: " + pipeline->not_created_reason;
+      }
+      simulated += ")";
+    }
     PrintDiagnostics(diags);
     // Named as diagnostics name it: `REV:path` when read from a commit.
     std::string file = options->ref.empty() ? options->file : options->ref + ":" + options->file;
-    if (!loaded) {
-      std::fprintf(stderr, "%s: invalid: %d error%s\n", file.c_str(),
-                   diags.ErrorCount(), diags.ErrorCount() == 1 ? "" : "s");
+    if (!pipeline) {
+      std::fprintf(stderr, "%s: invalid: %s%s\n", file.c_str(),
+                   Plural(diags.ErrorCount(), "error").c_str(), simulated.c_str());
       *exit_code = 1;
       return;
     }
     std::set<std::string> used_stages;
     for (const Job& job : loaded->config.jobs) used_stages.insert(job.stage);
-    int warnings = diags.WarningCount();
-    std::printf("%s: valid: %zu jobs in %zu stages", file.c_str(),
-                loaded->config.jobs.size(), used_stages.size());
-    if (warnings > 0) std::printf(", %d warning%s", warnings, warnings == 1 ? "" : "s");
-    std::printf("\n");
+    std::string warnings;
+    if (diags.WarningCount() > 0) warnings = ", " + Plural(diags.WarningCount(), "warning");
+    std::printf("%s: valid: %zu jobs in %zu stages%s%s\n", file.c_str(),
+                loaded->config.jobs.size(), used_stages.size(), warnings.c_str(),
+                simulated.c_str());
     *exit_code = 0;
   });
 }

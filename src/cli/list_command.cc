@@ -1,6 +1,6 @@
 // `slipway list [--json]`: the jobs the pipeline creates for the current git
 // state, after workflow and job rules, with stage, when, allow_failure and
-// needs, in GitLab's order.
+// needs, in GitLab's order. trigger: jobs are marked: they fail when run.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -36,6 +36,7 @@ nlohmann::json JobJson(const Job& job) {
     j["needs"] = nullptr;
   }
   if (job.when == When::kDelayed) j["start_in"] = job.start_in;
+  if (job.trigger) j["unsupported"] = kTriggerNotSupported;
   return j;
 }
 
@@ -57,6 +58,12 @@ void PrintTable(const Pipeline& pipeline) {
   for (const Job& job : pipeline.jobs) {
     row(job.name, job.stage, WhenName(job.when), job.allow_failure.value ? "true" : "false",
         NeedsText(job));
+  }
+  // Listed, as GitLab creates them, but they cannot run yet.
+  for (const Job& job : pipeline.jobs) {
+    if (job.trigger) {
+      std::printf("note: '%s' fails when run: %s\n", job.name.c_str(), kTriggerNotSupported);
+    }
   }
 }
 

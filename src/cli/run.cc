@@ -84,6 +84,7 @@ int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
   scheduler_options.predefined = context.predefined;
   scheduler_options.predefined.Set("CI_PIPELINE_ID", std::to_string(run_dir->id));
   scheduler_options.predefined.Set("CI_PIPELINE_IID", std::to_string(run_dir->id));
+  scheduler_options.predefined.Set("CI_PIPELINE_NAME", pipeline.name);
   scheduler_options.cli_variables = context.cli_variables;
 
   std::vector<std::string> names;
@@ -114,6 +115,7 @@ int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
   SummaryOptions summary_options;
   summary_options.color = options.terminal;
   summary_options.project_dir = project_dir;
+  summary_options.pipeline_name = pipeline.name;
   std::string summary = FormatSummary(*result, summary_options);
   std::fputs(summary.c_str(), options.out);
   std::fflush(options.out);
@@ -122,14 +124,14 @@ int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
   // The run's own record, for `slipway runs` and `slipway show` (report.md).
   SummaryOptions plain = summary_options;
   plain.color = false;
-  Status recorded = WriteReport(run_dir->path + "/" + kRunReportFile, *result,
-                                {run_dir->id, project_dir});
+  const ReportContext report_context{run_dir->id, project_dir, pipeline.name};
+  Status recorded = WriteReport(run_dir->path + "/" + kRunReportFile, *result, report_context);
   if (recorded.ok()) {
     recorded = WriteFile(run_dir->path + "/" + kRunSummaryFile, FormatSummary(*result, plain));
   }
   if (!recorded.ok()) std::fprintf(options.err, "warning: %s\n", recorded.message().c_str());
   if (!options.report.empty()) {
-    Status written = WriteReport(options.report, *result, {run_dir->id, project_dir});
+    Status written = WriteReport(options.report, *result, report_context);
     if (!written.ok()) {
       std::fprintf(options.err, "error: %s\n", written.message().c_str());
       if (exit_code == kExitSuccess) exit_code = kExitFailed;

@@ -33,7 +33,8 @@ struct RunFrontOptions {
 
 // Runs pipeline (from InstantiatePipeline with context) with executor.
 // Creates <context.project_dir>/.slipway/runs/<id>/ and sets CI_PIPELINE_ID
-// and CI_PIPELINE_IID to the run id. The report is written whatever the
+// and CI_PIPELINE_IID to the run id, CI_PIPELINE_NAME to the pipeline's
+// workflow:name. The report is written whatever the
 // outcome; a failure to write it is printed and makes the exit code at
 // least 1.
 // dir made absolute and normal, without a trailing '/': where a run's

@@ -11,6 +11,7 @@
 #include "exec/clock.h"
 #include "exec/containment.h"
 #include "exec/file_tree.h"
+#include "exec/run_store.h"
 #include "exec/shell_executor.h"
 
 namespace slipway {
@@ -34,8 +35,11 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     executor_options.state_dir = project_dir + "/.slipway";
     ShellExecutor executor(executor_options);
     // The working tree's snapshot is made while the pipeline loads (both
-    // mostly wait for git), when there is a pipeline file to load.
-    if (options->ref.empty() && PathExists(JoinPath(project_dir, options->file))) {
+    // mostly wait for git), when there is a pipeline file to load. It goes
+    // into .slipway/, which must be git-ignored even if the pipeline turns
+    // out invalid; if it cannot be made, the run directory reports why.
+    if (options->ref.empty() && PathExists(JoinPath(project_dir, options->file)) &&
+        MakeStateDir(project_dir).ok()) {
       executor.Prefetch(project_dir);
     }
     Diagnostics diags;

@@ -411,6 +411,74 @@ TEST_F(RunE2eTest, WorkspaceIsCleanAndHasNoRunDirectory) {
   EXPECT_EQ(repo_.Git({"status", "--porcelain", "--", ".slipway"}), "");
 }
 
+// The working tree's snapshot is made while the pipeline loads, so .slipway/
+// exists before the pipeline is found invalid: it must be ignored by git then
+// too.
+TEST_F(RunE2eTest, InvalidPipelineLeavesNothingForGitToShow) {
+  Pipeline(
+      "build:\n  rules:\n    - if: $NOPE\n  script: echo build\n"
+      "test:\n  needs: [build]\n  script: echo test\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 2) << out.output;
+  EXPECT_THAT(out.output, HasSubstr("'test' job needs 'build' job"));
+  EXPECT_TRUE(fs::exists(fs::path(repo_.dir()) / ".slipway")) << "no snapshot was prefetched";
+  EXPECT_EQ(repo_.Git({"status", "--porcelain"}), "");
+}
+
+// A trigger: job cannot start its downstream pipeline yet: the run must not
+// report a success that did not happen (it used to: "success in 0.00 s").
+TEST_F(RunE2eTest, TriggerJobFailsAndSaysWhy) {
+  Pipeline(
+      "build:\n  script: echo built\n"
+      "child:\n  stage: deploy\n  trigger:\n    include: child.yml\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 1) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"build", "success"}, {"child", "failed"}}));
+  const nlohmann::json& child = out.Job("child");
+  EXPECT_EQ(child["failure_reason"], "downstream_pipeline_creation_failed");
+  EXPECT_EQ(child["failure_message"],
+            "trigger: jobs (child and multi-project pipelines) are not supported yet");
+  EXPECT_TRUE(child["exit_code"].is_null());
+  EXPECT_EQ(Log(out, "child"),
+            "ERROR: Job failed: trigger: jobs (child and multi-project pipelines) are not "
+            "supported yet\n");
+  // The summary shows the log's last lines, so the reason is on screen too.
+  EXPECT_THAT(out.output, HasSubstr("--- child: last lines of .slipway/runs/1/jobs/child/log ---\n"
+                                    "ERROR: Job failed: trigger: jobs (child and multi-project "
+                                    "pipelines) are not supported yet\n"));
+  EXPECT_THAT(out.output, HasSubstr("pipeline failed"));
+}
+
+// workflow:name, with a name that workflow:rules:variables fill in (the
+// example of GitLab's docs), reaches the jobs, the report and the summary.
+TEST_F(RunE2eTest, PipelineNameReachesJobsReportAndSummary) {
+  Pipeline(
+      "variables:\n  PROJECT1_PIPELINE_NAME: 'Default pipeline name'\n"
+      "workflow:\n  name: '$PROJECT1_PIPELINE_NAME'\n  rules:\n"
+      "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n"
+      "      variables:\n        PROJECT1_PIPELINE_NAME: 'Main pipeline for $CI_COMMIT_BRANCH'\n"
+      "    - when: always\n"
+      "job:\n  script: echo \"name=[$CI_PIPELINE_NAME]\"\n");
+  repo_.Git({"config", "init.defaultBranch", "main"});
+  RunOutcome out = Run({"--variable", "CI_DEFAULT_BRANCH=main"});
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(Log(out, "job"), HasSubstr("name=[Main pipeline for main]\n"));
+  EXPECT_EQ(out.report["pipeline"]["name"], "Main pipeline for main");
+  EXPECT_THAT(out.output, HasSubstr("\npipeline 'Main pipeline for main' success in "));
+
+  Pipeline("job:\n  script: echo \"name=[$CI_PIPELINE_NAME]\"\n");
+  out = Run();
+  EXPECT_THAT(Log(out, "job"), HasSubstr("name=[]\n"));
+  EXPECT_TRUE(out.report["pipeline"]["name"].is_null());
+  EXPECT_THAT(out.output, HasSubstr("\npipeline success in "));
+}
+
+bool ProcessAlive(pid_t pid) {
+  std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
 // Waits (bounded) for a process that is not our child to exit.
 bool WaitGone(pid_t pid) {
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -684,7 +752,13 @@ TEST_F(RunRefTest, ListLintAndConfigReadTheRevisionToo) {
     EXPECT_EQ(lint.Wait(), 0) << lint.Output();
     EXPECT_THAT(lint.Output(), HasSubstr("main:.gitlab-ci.yml:6:7: warning: job 'new_only'"));
     EXPECT_THAT(lint.Output(), HasSubstr("\nmain:.gitlab-ci.yml: valid: 3 jobs in 1 stages, "
-                                         "1 warning\n"));
+                                         "1 warning (simulated for branch main)\n"));
+  }
+  {
+    // The pipeline is simulated for what the revision is: here a tag.
+    SlipwayProcess lint(repo_.dir(), {"lint", "--ref", "v1.0"});
+    EXPECT_EQ(lint.Wait(), 0) << lint.Output();
+    EXPECT_THAT(lint.Output(), HasSubstr("(simulated for tag v1.0)\n"));
   }
   {
     SlipwayProcess config(repo_.dir(), {"config", "--ref", "v1.0"});

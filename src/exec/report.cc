@@ -41,6 +41,8 @@ std::string ReportJson(const RunResult& result, const ReportContext& context) {
   report["status"] = PipelineStatusName(result.status);
   report["pipeline"] = {
       {"id", context.pipeline_id},
+      {"name", context.pipeline_name.empty() ? nlohmann::ordered_json(nullptr)
+                                             : nlohmann::ordered_json(context.pipeline_name)},
       {"started_at", FormatTimestamp(result.started_at)},
       {"finished_at", FormatTimestamp(result.finished_at)},
       {"duration_s", RoundSeconds(result.duration_s)},
@@ -56,6 +58,9 @@ std::string ReportJson(const RunResult& result, const ReportContext& context) {
     job["failure_reason"] = run.status == JobStatus::kFailed && !run.failure_reason.empty()
                                 ? nlohmann::ordered_json(run.failure_reason)
                                 : nullptr;
+    job["failure_message"] = run.status == JobStatus::kFailed && !run.failure_message.empty()
+                                 ? nlohmann::ordered_json(run.failure_message)
+                                 : nullptr;
     job["retries"] = run.retries;
     job["started_at"] = TimestampOrNull(run.started_at);
     job["finished_at"] = TimestampOrNull(run.finished_at);

@@ -15,6 +15,7 @@ namespace slipway {
 struct ReportContext {
   int pipeline_id = 0;      // The run's id in .slipway/runs/.
   std::string project_dir;  // Log paths under it are written relative to it.
+  std::string pipeline_name;  // workflow:name, expanded; empty: none.
 };
 
 // The report as pretty-printed JSON, ending in a newline.

@@ -47,10 +47,11 @@ class ReportTest : public ::testing::Test {
 };
 
 TEST_F(ReportTest, MatchesTheDocumentedFormat) {
-  EXPECT_EQ(ReportJson(result_, {1, "/work/project"}), R"({
+  EXPECT_EQ(ReportJson(result_, {1, "/work/project", "Pipeline for branch: main"}), R"({
   "status": "failed",
   "pipeline": {
     "id": 1,
+    "name": "Pipeline for branch: main",
     "started_at": "2026-11-28T13:45:00.123Z",
     "finished_at": "2026-11-28T13:45:00.543Z",
     "duration_s": 0.42
@@ -63,6 +64,7 @@ TEST_F(ReportTest, MatchesTheDocumentedFormat) {
       "allow_failure": false,
       "exit_code": 2,
       "failure_reason": "script_failure",
+      "failure_message": null,
       "retries": 1,
       "started_at": "2026-11-28T13:45:00.125Z",
       "finished_at": "2026-11-28T13:45:00.135Z",
@@ -76,6 +78,7 @@ TEST_F(ReportTest, MatchesTheDocumentedFormat) {
       "allow_failure": false,
       "exit_code": null,
       "failure_reason": null,
+      "failure_message": null,
       "retries": 0,
       "started_at": null,
       "finished_at": null,
@@ -88,23 +91,23 @@ TEST_F(ReportTest, MatchesTheDocumentedFormat) {
 }
 
 TEST_F(ReportTest, KeepsLogPathsOutsideTheProjectAbsolute) {
-  std::string json = ReportJson(result_, {1, "/elsewhere"});
+  std::string json = ReportJson(result_, {1, "/elsewhere", ""});
   EXPECT_NE(json.find("\"log\": \"/work/project/.slipway/runs/1/jobs/build___linux__amd64_/log\""),
             std::string::npos);
 }
 
 TEST_F(ReportTest, WritesTheFile) {
   std::string path = ::testing::TempDir() + "/report_test.json";
-  ASSERT_TRUE(WriteReport(path, result_, {3, "/work/project"}).ok());
+  ASSERT_TRUE(WriteReport(path, result_, {3, "/work/project", ""}).ok());
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  EXPECT_EQ(text.str(), ReportJson(result_, {3, "/work/project"}));
+  EXPECT_EQ(text.str(), ReportJson(result_, {3, "/work/project", ""}));
   std::filesystem::remove(path);
 }
 
 TEST_F(ReportTest, ReportsAnUnwritablePath) {
-  Status s = WriteReport("/nonexistent-dir/r.json", result_, {1, ""});
+  Status s = WriteReport("/nonexistent-dir/r.json", result_, {1, "", ""});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "cannot write report '/nonexistent-dir/r.json'");
 }

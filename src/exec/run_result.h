@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/artifact_index.h"
 #include "exec/clock.h"
 #include "pipeline/job.h"
 #include "pipeline/variables.h"
@@ -43,6 +44,9 @@ struct JobRun {
   bool allow_failure = false;
   std::optional<int> exit_code;  // Set once an attempt has ended with one.
   std::string failure_reason;    // GitLab's failure_reason; empty unless failed.
+  // slipway's own words for why the job failed, where GitLab's reason alone
+  // would mislead (an unsupported trigger: job); usually empty.
+  std::string failure_message;
   int retries = 0;               // Attempts beyond the first.
   std::optional<Clock::WallTime> started_at;   // First attempt's start.
   std::optional<Clock::WallTime> finished_at;  // Last attempt's end.
@@ -51,6 +55,10 @@ struct JobRun {
   std::string log_path;   // The job's full log; empty if it never ran.
   std::string summary;    // From the executor (e.g. JUnit counts).
   VariableList dotenv;    // artifacts:reports:dotenv of the last attempt.
+  // What the job dir held as artifacts when the last attempt ended (not for
+  // a canceled attempt, which keeps none), paths relative to the run dir
+  // (`jobs/<dir>/artifacts`); empty without a run dir.
+  std::vector<JobArtifact> artifacts;
 };
 
 struct RunResult {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "exec/file_tree.h"
 
@@ -41,18 +42,37 @@ std::vector<int> ListRunIds(const std::string& project_dir) {
   return NumericNames(RunsDir(project_dir));
 }
 
-StatusOr<RunDir> CreateRunDir(const std::string& project_dir) {
+StatusOr<std::string> MakeStateDir(const std::string& project_dir) {
   std::error_code ec;
   fs::path root = fs::absolute(fs::path(project_dir), ec);
   if (ec) return Status::Error("cannot resolve project directory '" + project_dir + "': " + ec.message());
-  fs::path slipway_dir = root / ".slipway";
-  fs::path runs = slipway_dir / "runs";
+  fs::path state = root / ".slipway";
+  fs::create_directories(state, ec);
+  if (ec) return Status::Error("cannot create '" + state.string() + "': " + ec.message());
+  fs::path ignore = state / ".gitignore";
+  if (!fs::exists(ignore, ec)) {
+    // Written whole under a temporary name, so that a concurrent run or git
+    // never reads half of it.
+    fs::path temporary = state / (".gitignore." + std::to_string(::getpid()));
+    Status written =
+        WriteFile(temporary.string(), "# Written by slipway: runs are local, never committed.\n*\n");
+    if (!written.ok()) return written;
+    fs::rename(temporary, ignore, ec);
+    if (ec) {
+      fs::remove(temporary, ec);
+      return Status::Error("cannot write '" + ignore.string() + "'");
+    }
+  }
+  return state.string();
+}
+
+StatusOr<RunDir> CreateRunDir(const std::string& project_dir) {
+  StatusOr<std::string> state = MakeStateDir(project_dir);
+  if (!state.ok()) return state.status();
+  fs::path runs = fs::path(*state) / "runs";
+  std::error_code ec;
   fs::create_directories(runs, ec);
   if (ec) return Status::Error("cannot create '" + runs.string() + "': " + ec.message());
-  fs::path ignore = slipway_dir / ".gitignore";
-  if (!fs::exists(ignore, ec)) {
-    (void)WriteFile(ignore.string(), "# Written by slipway: runs are local, never committed.\n*\n");
-  }
   std::vector<int> ids = NumericNames(runs);
   int id = (ids.empty() ? 0 : ids.back()) + 1;
   for (int attempt = 0; attempt < 1000; ++attempt, ++id) {

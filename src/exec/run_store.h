@@ -24,6 +24,12 @@ struct RunDir {
 inline constexpr const char* kRunReportFile = "report.json";
 inline constexpr const char* kRunSummaryFile = "summary.txt";
 
+// The project's state directory, <project>/.slipway (absolute), created if
+// missing together with its .gitignore. Whatever creates .slipway/ (a run
+// directory, the snapshot a run prefetches while its pipeline loads) calls
+// this first, so that git never lists it, even when the run stops early.
+StatusOr<std::string> MakeStateDir(const std::string& project_dir);
+
 // The project's runs directory: <project>/.slipway/runs.
 std::string RunsDir(const std::string& project_dir);
 

@@ -41,6 +41,27 @@ TEST_F(RunStoreTest, CreatesIncreasingIdsAndIgnoresItself) {
   EXPECT_THAT(text.str(), ::testing::EndsWith("\n*\n"));
 }
 
+// A .slipway/ left without its .gitignore (by an interrupted run, or an
+// older slipway) gets one, and an existing one is kept as the user edited it.
+TEST_F(RunStoreTest, StateDirIsAlwaysIgnored) {
+  fs::create_directories(dir_ / ".slipway/source");
+  StatusOr<std::string> state = MakeStateDir(dir_.string());
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  EXPECT_EQ(*state, (dir_ / ".slipway").string());
+  std::ifstream ignore(dir_ / ".slipway/.gitignore");
+  std::stringstream text;
+  text << ignore.rdbuf();
+  EXPECT_THAT(text.str(), ::testing::EndsWith("\n*\n"));
+  std::ofstream(dir_ / ".slipway/.gitignore") << "*\n# mine\n";
+  ASSERT_TRUE(MakeStateDir(dir_.string()).ok());
+  std::ifstream kept(dir_ / ".slipway/.gitignore");
+  std::stringstream again;
+  again << kept.rdbuf();
+  EXPECT_EQ(again.str(), "*\n# mine\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / ".slipway"), fs::directory_iterator()), 2)
+      << "a temporary file was left behind";
+}
+
 TEST_F(RunStoreTest, ReportsUncreatableDirectory) {
   std::ofstream(dir_ / "file") << "x";
   StatusOr<RunDir> run = CreateRunDir((dir_ / "file").string());

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -12,7 +11,7 @@
 
 #include "exec/dotenv.h"
 #include "exec/file_tree.h"
-#include "exec/job_log.h"
+#include "exec/job_attempt.h"
 #include "exec/run_store.h"
 #include "pipeline/predefined.h"
 #include "util/duration.h"
@@ -167,6 +166,7 @@ class Scheduler::Impl {
   struct Completion {
     int node;
     JobResult result;
+    std::vector<JobArtifact> artifacts;  // See JobRun::artifacts.
   };
   struct Timer {
     Clock::TimePoint deadline;
@@ -198,7 +198,6 @@ class Scheduler::Impl {
   JobContext MakeContext(int i);
   std::vector<int> ArtifactSources(int i) const;
   void WorkerLoop();
-  JobResult RunAttempt(const Job& job, const JobContext& context, const CancelToken& token);
 
   const Pipeline& pipeline_;
   Executor* executor_;
@@ -447,8 +446,10 @@ Status Scheduler::Impl::Retry(const std::string& name) {
   run.allow_failure = nodes_[*i].job->allow_failure.value;
   run.exit_code.reset();
   run.failure_reason.clear();
+  run.failure_message.clear();
   run.dotenv = VariableList();
   run.summary.clear();
+  run.artifacts.clear();
   run.job_dir.clear();
   run.log_path.clear();
   // A retried manual job runs without being played again.
@@ -704,23 +705,28 @@ void Scheduler::Impl::Finish(const Completion& c) {
   --running_;
   run.duration_s += Seconds(clock_->Now() - nodes_[i].attempt_start);
   run.finished_at = clock_->WallNow();
-  run.exit_code = r.exit_code;
+  // A trigger: job starts no process, so it has no exit code.
+  if (!nodes_[i].job->trigger) run.exit_code = r.exit_code;
   run.dotenv = r.dotenv;
   run.summary = r.summary;
+  run.artifacts = c.artifacts;
   // With a run dir the scheduler keeps the whole log (all attempts) itself.
   if (run.log_path.empty()) run.log_path = r.log_path;
   ReleaseResourceGroup(i);
   switch (r.outcome) {
     case JobOutcome::kSuccess:
       run.failure_reason.clear();
+      run.failure_message.clear();
       SetStatus(i, JobStatus::kSuccess);
       break;
     case JobOutcome::kCanceled:
       run.failure_reason.clear();
+      run.failure_message.clear();
       SetStatus(i, JobStatus::kCanceled);
       break;
     case JobOutcome::kFailed: {
       run.failure_reason = r.failure_reason.empty() ? "unknown_failure" : r.failure_reason;
+      if (nodes_[i].job->trigger) run.failure_message = kTriggerNotSupported;
       if (!cancel_requested_ && RetryAllowed(i, r)) {
         ++run.retries;
         Enqueue(i);
@@ -749,25 +755,6 @@ void Scheduler::Impl::ApplyCancel() {
   }
 }
 
-JobResult Scheduler::Impl::RunAttempt(const Job& job, const JobContext& context,
-                                      const CancelToken& token) {
-  if (context.job_dir.empty()) return executor_->Run(job, context, log_, token);
-  std::error_code ec;
-  std::filesystem::create_directories(context.job_dir, ec);
-  JobLogFile log(log_);
-  Status opened = ec ? Status::Error("cannot create '" + context.job_dir + "': " + ec.message())
-                     : log.Open(context.job_dir + "/log");
-  if (!opened.ok()) {
-    JobResult failed;
-    failed.outcome = JobOutcome::kFailed;
-    failed.exit_code = 1;
-    failed.failure_reason = "runner_system_failure";
-    if (log_ != nullptr) log_->Write(job.name, "ERROR: " + opened.message() + "\n");
-    return failed;
-  }
-  return executor_->Run(job, context, &log, token);
-}
-
 void Scheduler::Impl::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
@@ -777,9 +764,10 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = *nodes_[work.node].job;
     lock.unlock();
-    JobResult result = RunAttempt(job, work.context, *work.token);
+    AttemptOutcome attempt = RunJobAttempt(job, work.context, executor_, log_, *work.token);
     lock.lock();
-    done_.push_back(Completion{work.node, std::move(result)});
+    done_.push_back(
+        Completion{work.node, std::move(attempt.result), std::move(attempt.artifacts)});
     cv_.notify_all();
   }
 }

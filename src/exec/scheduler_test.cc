@@ -530,6 +530,46 @@ TEST_F(SchedulerTest, WritesEachJobLogUnderRunDir) {
   std::filesystem::remove_all(options.run_dir);
 }
 
+// A trigger: job would start a downstream pipeline; until slipway can, it
+// must not pass without having done anything: it fails, saying why, and
+// what depends on it follows a failure.
+TEST_F(SchedulerTest, TriggerJobFailsWithoutRunning) {
+  PipelineBuilder b({"build", "deploy"});
+  b.Add("build", "build");
+  Job& child = b.Add("child", "build");
+  child.script.clear();
+  child.trigger = Node::Scalar("child.yml", Mark{});
+  Job& optional = b.Add("optional child", "build");
+  optional.script.clear();
+  optional.trigger = Node::Scalar("other/project", Mark{});
+  optional.allow_failure.value = true;
+  b.Add("deploy", "deploy");
+  SchedulerOptions options;
+  options.run_dir = ::testing::TempDir() + "/sched_trigger";
+  std::filesystem::remove_all(options.run_dir);
+  Outcome out = Run(b.pipeline(), options);
+  EXPECT_THAT(executor_.order(), ElementsAre("build"));
+  const JobRun& run = out.Get("child");
+  EXPECT_EQ(out.StatusOf("child"), "failed");
+  EXPECT_EQ(run.failure_reason, "downstream_pipeline_creation_failed");
+  EXPECT_EQ(run.failure_message,
+            "trigger: jobs (child and multi-project pipelines) are not supported yet");
+  EXPECT_FALSE(run.exit_code.has_value());
+  EXPECT_FALSE(run.allow_failure);
+  EXPECT_TRUE(out.Get("optional child").allow_failure);
+  EXPECT_EQ(out.StatusOf("deploy"), "skipped");
+  EXPECT_EQ(out.result.status, PipelineStatus::kFailed);
+  std::FILE* f = std::fopen(run.log_path.c_str(), "r");
+  ASSERT_NE(f, nullptr) << run.log_path;
+  char buf[256] = {};
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  EXPECT_EQ(std::string(buf, n),
+            "ERROR: Job failed: trigger: jobs (child and multi-project pipelines) are not "
+            "supported yet\n");
+  std::filesystem::remove_all(options.run_dir);
+}
+
 TEST_F(SchedulerTest, LongSkippedChainDoesNotRecurse) {
   PipelineBuilder b({"build", "test"});
   b.Add("root", "build");

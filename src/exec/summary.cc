@@ -114,7 +114,9 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
   }
   char head[64];
   std::snprintf(head, sizeof head, " in %.2f s", result.duration_s);
-  std::string status = std::string("pipeline ") + PipelineStatusName(result.status);
+  std::string status = "pipeline ";
+  if (!options.pipeline_name.empty()) status += "'" + options.pipeline_name + "' ";
+  status += PipelineStatusName(result.status);
   if (options.color) {
     const char* code = result.status == PipelineStatus::kSuccess ? "\033[32m" : "\033[31m";
     status = code + status + "\033[0m";

@@ -60,7 +60,15 @@ Workflow ParseWorkflow(const Node* node, Diagnostics* diags) {
     workflow.rules = ParseRules(*rules, RulesScope::kWorkflow, "rules", &r);
   }
   if (const Node* name = node->Find("name")) {
-    if (auto s = r.String(*name, "name")) workflow.name = *s;
+    if (auto s = r.String(*name, "name")) {
+      workflow.name = *s;
+      workflow.name_mark = name->mark;
+      if (CharacterCount(*s) > kMaxPipelineNameLength) {
+        r.Error(name->mark, "name",
+                "is too long (maximum is " + std::to_string(kMaxPipelineNameLength) +
+                    " characters)");
+      }
+    }
   }
   if (const Node* ac = node->Find("auto_cancel")) {
     if (r.ExpectMap(*ac, "auto_cancel") &&

@@ -179,6 +179,14 @@ TEST(BuilderTest, WorkflowRulesAndName) {
   EXPECT_EQ((*r.config->workflow.rules)[0].when, When::kNever);
 }
 
+TEST(BuilderTest, WorkflowNameOverTheLimitIsAnError) {
+  std::string ok(255, 'n');
+  EXPECT_EQ(BuildOk("workflow:\n  name: " + ok + "\njob:\n  script: x\n").config->workflow.name,
+            ok);
+  EXPECT_EQ(BuildErrors("workflow:\n  name: " + ok + "n\njob:\n  script: x\n"),
+            "ci.yml:2:9: error: key 'workflow:name': is too long (maximum is 255 characters)\n");
+}
+
 TEST(BuilderTest, WorkflowRulesOnlyAllowAlwaysAndNever) {
   EXPECT_EQ(BuildErrors("workflow:\n  rules:\n    - when: manual\njob:\n  script: x\n"),
             "ci.yml:3:13: error: key 'workflow:rules:0:when': unknown value: manual\n");

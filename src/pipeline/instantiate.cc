@@ -14,6 +14,15 @@ constexpr char kNoJobsReason[] =
     "jobs from being added to the pipeline.";
 constexpr char kWorkflowReason[] = "Pipeline filtered out by workflow rules.";
 
+// Ruby's String#strip: leading and trailing whitespace and NULs removed.
+std::string StripSpaces(std::string s) {
+  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r') || c == '\0'; };
+  while (!s.empty() && space(s.back())) s.pop_back();
+  size_t start = 0;
+  while (start < s.size() && space(s[start])) ++start;
+  return s.substr(start);
+}
+
 struct Facts {
   std::string ref;
   bool is_tag = false;
@@ -197,7 +206,17 @@ std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
   pipeline.variables = context.predefined;
   pipeline.variables.Merge(globals);
   pipeline.variables.Merge(context.cli_variables);
-  pipeline.name = ExpandVariables(config.workflow.name, pipeline.variables);
+  // GitLab's PopulateMetadata: expanded with the pipeline's variables
+  // (workflow:rules:variables included), then stripped; a name that is
+  // empty then is no name.
+  pipeline.name = StripSpaces(ExpandVariables(config.workflow.name, pipeline.variables));
+  if (CharacterCount(pipeline.name) > kMaxPipelineNameLength) {
+    diags->Error(config.workflow.name_mark,
+                 "Failed to build pipeline metadata! Name is too long (maximum is " +
+                     std::to_string(kMaxPipelineNameLength) + " characters)",
+                 "", "workflow:name");
+    return std::nullopt;
+  }
 
   int64_t job_id = 0;
   for (const Job& original : config.jobs) {

@@ -293,6 +293,33 @@ TEST_F(InstantiateTest, WorkflowVariablesOverrideGlobalsButNotJobVariables) {
   EXPECT_EQ(*p.jobs[1].variables.Get("EXTRA"), "x");
 }
 
+// GitLab's PopulateMetadata: the expanded name is stripped, and a name left
+// empty is no name.
+TEST_F(InstantiateTest, PipelineNameIsStrippedAfterExpansion) {
+  Add(MakeJob("job"));
+  config_.workflow.name = "  $EMPTY Nightly for $CI_COMMIT_REF_NAME \t";
+  EXPECT_EQ(Run().name, "Nightly for main");
+  config_.workflow.name = " $EMPTY ";
+  EXPECT_EQ(Run().name, "");
+}
+
+// 255 characters (not bytes) is GitLab's limit, for the expanded name too.
+TEST_F(InstantiateTest, ExpandedPipelineNameOverTheLimitIsAnError) {
+  Add(MakeJob("job"));
+  config_.workflow.name = "$LONG";
+  config_.workflow.name_mark = {".gitlab-ci.yml", 2, 9};
+  std::string name;
+  for (int i = 0; i < 255; ++i) name += "\xc3\xa9";  // é: 2 bytes, 1 character.
+  context_.cli_variables.Set("LONG", name);
+  EXPECT_EQ(Run().name, name);
+  context_.cli_variables.Set("LONG", name + "x");
+  std::optional<Pipeline> p = InstantiatePipeline(config_, context_, &diags_);
+  EXPECT_FALSE(p.has_value());
+  EXPECT_EQ(diags_.FormatAll(),
+            ".gitlab-ci.yml:2:9: error: key 'workflow:name': Failed to build pipeline metadata! "
+            "Name is too long (maximum is 255 characters)\n");
+}
+
 TEST_F(InstantiateTest, NeedsOnAJobThatRulesRemovedIsAnError) {
   Job& build = Add(MakeJob("build", "build"));
   build.rules = std::vector<Rule>{If("$NEVER_SET")};

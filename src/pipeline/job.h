@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/node.h"
@@ -109,6 +110,14 @@ struct Environment {
   std::optional<Node> kubernetes;
 };
 
+// trigger: jobs (GitLab's bridges) start a child or multi-project pipeline,
+// which slipway cannot do yet. Such a job fails when it would run, with this
+// message and GitLab's failure_reason below, instead of reporting a success
+// that did not happen; `slipway list` marks it.
+inline constexpr char kTriggerNotSupported[] =
+    "trigger: jobs (child and multi-project pipelines) are not supported yet";
+inline constexpr char kTriggerFailureReason[] = "downstream_pipeline_creation_failed";
+
 struct Job {
   std::string name;       // GitLab's name, e.g. "build: [linux, amd64]", "test 1/3".
   std::string base_name;  // The YAML key (differs from name for parallel jobs).
@@ -161,9 +170,22 @@ struct Job {
   std::optional<Node> run;
 };
 
+// GitLab's limit for a pipeline name (workflow:name), in characters; it
+// applies to the name as written and once its variables are expanded.
+inline constexpr size_t kMaxPipelineNameLength = 255;
+
+// Characters (UTF-8 code points; a stray byte counts as one) in text, as
+// GitLab counts them for length limits.
+inline size_t CharacterCount(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 struct Workflow {
   std::optional<std::vector<Rule>> rules;
-  std::string name;
+  std::string name;  // As written; Pipeline::name is it expanded.
+  Mark name_mark;
   std::string auto_cancel_on_new_commit;
   std::string auto_cancel_on_job_failure;
 };

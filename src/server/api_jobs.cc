@@ -217,10 +217,21 @@ HttpResponse GetArtifactsArchive(ApiContext& ctx) {
   if (!root) return error;
   auto zip = ZipDirectory(*root, kMaxZipInputBytes);
   if (!zip.ok()) return JsonError(413, "413 Payload Too Large - " + zip.status().message());
+  // Named as the job lists it (artifacts:name), kept to characters that
+  // need no quoting in the header.
+  std::string filename = "artifacts.zip";
+  if (auto listed = ctx.store->ListArtifacts(job_id); listed.ok()) {
+    for (const ArtifactRecord& a : *listed) {
+      if (a.file_type == "archive" && !a.filename.empty()) filename = a.filename;
+    }
+  }
+  for (char& c : filename) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\' || c == 0x7f) c = '_';
+  }
   HttpResponse response;
   response.body = std::move(*zip);
   response.headers = {{"Content-Type", "application/zip"},
-                      {"Content-Disposition", "attachment; filename=\"artifacts.zip\""}};
+                      {"Content-Disposition", "attachment; filename=\"" + filename + "\""}};
   return response;
 }
 

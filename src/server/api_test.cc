@@ -228,6 +228,42 @@ TEST_F(ApiTest, JobsOfAPipelineAndOfAProject) {
   EXPECT_EQ(Json(r).size(), 1u);
 }
 
+// The artifact records are listed in GitLab's shape (docs/api.md); a
+// retried attempt lists none, its files being the newer attempt's now.
+TEST_F(ApiTest, JobListsItsArtifactsAsGitLabDoes) {
+  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  int64_t job = Jobs(p.id)[0].id;
+  ASSERT_TRUE(store_->AppendLog(job, "built\n").ok());
+  ASSERT_TRUE(store_->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip",
+                                   "zip"}).ok());
+  ASSERT_TRUE(store_->AddArtifact({job, "jobs/build/reports/junit", "junit", 750, "",
+                                   "junit.xml.gz", "gzip"}).ok());
+  std::string url = "/api/v4/projects/1/jobs/" + std::to_string(job);
+  json j = Json(Call("GET", url, read_));
+  EXPECT_EQ(j["artifacts_file"], json({{"filename", "bin.zip"}, {"size", 1000}}));
+  EXPECT_EQ(j["artifacts"], json::parse(R"([
+    {"file_type": "archive", "size": 1000, "filename": "bin.zip", "file_format": "zip"},
+    {"file_type": "junit", "size": 750, "filename": "junit.xml.gz", "file_format": "gzip"},
+    {"file_type": "trace", "size": 6, "filename": "job.log", "file_format": "raw"}
+  ])"));
+  EXPECT_TRUE(j["artifacts_expire_at"].is_null());
+  // The pipeline's job list says the same.
+  json listed = Json(Call("GET", "/api/v4/projects/1/pipelines/" + std::to_string(p.id) + "/jobs",
+                          read_));
+  EXPECT_EQ(listed[0]["artifacts"], j["artifacts"]);
+
+
+  p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  job = Jobs(p.id)[0].id;
+  ASSERT_TRUE(store_->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip",
+                                   "zip"}).ok());
+  ASSERT_TRUE(store_->RetryJob(job).ok());
+  j = Json(Call("GET", "/api/v4/projects/1/jobs/" + std::to_string(job), read_));
+  EXPECT_EQ(j["retried"], true);
+  EXPECT_EQ(j.count("artifacts_file"), 0u);
+  EXPECT_EQ(j["artifacts"], json::array());
+}
+
 TEST_F(ApiTest, SingleJobTraceAndStream) {
   PipelineRecord p = AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
   int64_t job = Jobs(p.id)[0].id;

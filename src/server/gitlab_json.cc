@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <ctime>
-#include <map>
 
 namespace slipway {
 
@@ -203,22 +202,23 @@ json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord&
              const std::vector<ArtifactRecord>& artifacts, const std::string& base_url) {
   std::string details = WebPath(project) + "/-/jobs/" + std::to_string(job.id);
   json artifact_list = json::array();
-  std::map<std::string, int64_t> size_by_type;
-  for (const ArtifactRecord& a : artifacts) size_by_type[a.file_type] += a.size;
   json artifacts_file = nullptr;
-  for (const auto& [type, size] : size_by_type) {
-    std::string filename = type == "archive" ? "artifacts.zip" : type;
-    artifact_list.push_back({{"file_type", type},
-                             {"size", size},
-                             {"filename", filename},
-                             {"file_format", type == "archive" ? json("zip") : json("raw")}});
-    if (type == "archive") artifacts_file = {{"filename", filename}, {"size", size}};
+  // A retried attempt lists none: the newer attempt's files replaced its own
+  // (one job directory per job name).
+  if (!job.retried) {
+    for (const ArtifactRecord& a : artifacts) {
+      artifact_list.push_back({{"file_type", a.file_type},
+                               {"size", a.size},
+                               {"filename", a.filename},
+                               {"file_format", a.file_format}});
+      if (a.file_type == "archive") artifacts_file = {{"filename", a.filename}, {"size", a.size}};
+    }
   }
   if (job.log_size > 0) {
     artifact_list.push_back({{"file_type", "trace"},
                              {"size", job.log_size},
                              {"filename", "job.log"},
-                             {"file_format", nullptr}});
+                             {"file_format", "raw"}});
   }
   json runner = nullptr;
   if (!job.runner.empty()) {

@@ -367,6 +367,9 @@ Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
   options.run_dir = run_dir;
   options.cache_dir = options_.data_dir + "/cache/" + std::to_string(record.project_id);
   options.predefined = loaded->context.predefined;
+  // The name the pipeline was created with (GitLab keeps it in the
+  // pipeline's metadata), not one expanded again now.
+  options.predefined.Set("CI_PIPELINE_NAME", record.name);
   options.cli_variables = loaded->context.cli_variables;
   options.job_id = [&recorder](const Job& job) { return recorder.JobId(job.name); };
 

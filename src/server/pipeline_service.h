@@ -96,8 +96,9 @@ class PipelineService {
   virtual StatusOr<JobRecord> CancelJob(int64_t job_id) = 0;
   virtual StatusOr<JobRecord> PlayJob(int64_t job_id) = 0;
 
-  // The directory holding a finished job's artifacts (for download), or
-  // empty if it kept none.
+  // The directory holding a finished job's archive (for download), as its
+  // artifact record says, or empty if it kept none (or is a retried attempt,
+  // whose files the newer attempt replaced).
   virtual std::string ArtifactsDir(int64_t job_id) = 0;
 
   virtual ServiceStats Stats() = 0;

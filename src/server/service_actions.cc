@@ -4,9 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "exec/artifacts.h"
 #include "exec/containment.h"
-#include "exec/run_store.h"
 #include "server/cron.h"
 #include "server/orphan_jobs.h"
 #include "server/service_impl.h"
@@ -209,28 +207,24 @@ StatusOr<PipelineRecord> Service::RetryPipeline(int64_t pipeline_id) {
 
 std::string Service::ArtifactsDir(int64_t job_id) {
   auto job = store_->GetJob(job_id);
+  // A newer attempt's artifacts replaced a retried one's (one job dir per name).
   if (!job.ok() || !*job || (*job)->retried) return "";
-  JobFilter filter;
-  filter.pipeline_id = (*job)->pipeline_id;
-  filter.include_retried = true;
-  filter.per_page = 100;
-  std::vector<std::string> names;  // First attempts, in the pipeline's order.
-  for (filter.page = 1;; ++filter.page) {
-    auto page = store_->ListJobs(filter);
-    if (!page.ok() || page->items.empty()) break;
-    for (const JobRecord& j : page->items) {
-      if (j.retry_count == 0) names.push_back(j.name);
+  auto artifacts = store_->ListArtifacts(job_id);
+  if (!artifacts.ok()) return "";
+  for (const ArtifactRecord& a : *artifacts) {
+    if (a.file_type != "archive") continue;
+    // The recorder wrote it, but a path must stay inside the run directory.
+    std::filesystem::path relative(a.path);
+    if (relative.empty() || relative.is_absolute() ||
+        std::any_of(relative.begin(), relative.end(),
+                    [](const std::filesystem::path& part) { return part == ".."; })) {
+      return "";
     }
-    if (filter.page * filter.per_page >= page->total) break;
+    std::string dir = RunDir((*job)->pipeline_id) + "/" + a.path;
+    std::error_code ec;
+    return std::filesystem::is_directory(dir, ec) ? dir : "";
   }
-  std::vector<std::string> dirs = UniqueJobDirNames(names);
-  auto it = std::find(names.begin(), names.end(), (*job)->name);
-  if (it == names.end()) return "";
-  std::string dir =
-      slipway::ArtifactsDir(RunDir((*job)->pipeline_id) + "/jobs/" + dirs[it - names.begin()]);
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec) || std::filesystem::is_empty(dir, ec)) return "";
-  return dir;
+  return "";
 }
 
 Status Service::Recover() {

@@ -116,6 +116,11 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 )sql",
+    // 3: artifacts as GitLab lists them (one row per archive or report type).
+    R"sql(
+ALTER TABLE artifacts ADD COLUMN filename TEXT NOT NULL DEFAULT '';
+ALTER TABLE artifacts ADD COLUMN file_format TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

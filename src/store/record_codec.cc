@@ -13,7 +13,7 @@ const char kJobColumns[] =
     "id, pipeline_id, name, stage, stage_idx, status, run_when, allow_failure, exit_code, "
     "failure_reason, retried, retry_count, created_at, queued_at, started_at, finished_at, "
     "duration_ms, runner, needs, log_size";
-const char kArtifactColumns[] = "job_id, path, file_type, size, sha256";
+const char kArtifactColumns[] = "job_id, path, file_type, size, sha256, filename, file_format";
 const char kTokenColumns[] = "id, name, token_sha256, role, created_at, last_used_at, revoked";
 const char kScheduleColumns[] =
     "id, project_id, description, cron, cron_timezone, ref, variables, active, next_run_at, "
@@ -93,6 +93,8 @@ ArtifactRecord ArtifactFromRow(const SqlRow& row) {
   a.file_type = row.Text(2);
   a.size = row.Int(3);
   a.sha256 = row.Text(4);
+  a.filename = row.Text(5);
+  a.file_format = row.Text(6);
   return a;
 }
 

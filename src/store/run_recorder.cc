@@ -104,6 +104,14 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
       JobTransitionAllowed(CiStatus::kPending, to)) {
     MoveLocked(job, CiStatus::kPending, run);
   }
+  if (IsFinished(to)) {
+    // Before the final status, so that whoever sees the job finished sees
+    // its artifacts too.
+    for (const JobArtifact& a : run.artifacts) {
+      KeepError(store_->AddArtifact(
+          {job->id, a.path, a.file_type, a.size, "", a.filename, a.file_format}));
+    }
+  }
   JobUpdate update;
   update.status = to;
   if (IsFinished(to)) update.exit_code = run.exit_code;

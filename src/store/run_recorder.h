@@ -1,7 +1,9 @@
 // Records a scheduler run in the store, so that a pipeline run by the server
 // leaves the same history `slipway run` prints: every job status change
 // becomes a job row update (a retried attempt becomes a new row, as in
-// GitLab), every log byte an AppendLog, and the pipeline's status follows.
+// GitLab), every log byte an AppendLog, the artifacts a finished attempt left
+// (JobRun::artifacts) artifact records of its row, and the pipeline's status
+// follows.
 // Plug it into the Scheduler as both its RunObserver and its LogSink.
 #ifndef SLIPWAY_STORE_RUN_RECORDER_H_
 #define SLIPWAY_STORE_RUN_RECORDER_H_

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "exec/clock.h"
 #include "exec/fake_executor.h"
 #include "exec/scheduler_test_util.h"
@@ -10,6 +13,14 @@
 namespace slipway {
 namespace {
 
+JobResult ScriptFailure() {
+  JobResult failed;
+  failed.outcome = JobOutcome::kFailed;
+  failed.exit_code = 1;
+  failed.failure_reason = "script_failure";
+  return failed;
+}
+
 class RunRecorderTest : public StoreTest {
  protected:
   Job& Add(const std::string& name, const std::string& stage) { return builder_.Add(name, stage); }
@@ -17,6 +28,26 @@ class RunRecorderTest : public StoreTest {
   std::string Log(int64_t job_id) {
     auto slice = store_->ReadLog(job_id, 0, 1 << 20);
     return slice.ok() ? slice->bytes : slice.status().message();
+  }
+
+  // Runs pipeline_ with executor into a new pipeline of a new project, and
+  // sets the pipeline's composite status; returns the recorder.
+  std::unique_ptr<RunRecorder> RecordRun(FakeExecutor* executor, SchedulerOptions options = {}) {
+    ProjectRecord project;
+    project.name = "app";
+    project.path_with_namespace = "group/app";
+    PipelineRecord draft;
+    draft.project_id = store_->CreateProject(project)->id;
+    auto recorder = RunRecorder::Start(store_.get(), draft, pipeline_);
+    EXPECT_TRUE(recorder.ok()) << recorder.status().message();
+    if (!recorder.ok()) return nullptr;
+    RealClock clock;
+    Scheduler scheduler(pipeline_, executor, &clock, recorder->get(), recorder->get(),
+                        std::move(options));
+    EXPECT_TRUE(scheduler.Run().ok());
+    auto composite = (*recorder)->FinishComposite();
+    EXPECT_TRUE(composite.ok()) << composite.status().message();
+    return std::move(*recorder);
   }
 
   PipelineBuilder builder_{{"build", "test"}};
@@ -38,11 +69,7 @@ TEST_P(RunRecorderTest, RecordsStatusesRetriesAndLogsOfASchedulerRun) {
   deploy.needs->push_back(Need{.job = "compile"});
 
   FakeExecutor executor;
-  JobResult failed;
-  failed.outcome = JobOutcome::kFailed;
-  failed.exit_code = 1;
-  failed.failure_reason = "script_failure";
-  executor.Script("flaky", {failed, JobResult{.outcome = JobOutcome::kSuccess}});
+  executor.Script("flaky", {ScriptFailure(), JobResult{.outcome = JobOutcome::kSuccess}});
   executor.Fail("lint", 3);
 
   PipelineRecord draft;
@@ -96,29 +123,18 @@ TEST_P(RunRecorderTest, RecordsStatusesRetriesAndLogsOfASchedulerRun) {
 }
 
 TEST_P(RunRecorderTest, StoresAFailureAllowedByExitCodes) {
-  ProjectRecord project;
-  project.name = "app";
-  project.path_with_namespace = "group/app";
-  int64_t project_id = store_->CreateProject(project)->id;
   Add("allowed", "test").allow_failure.exit_codes = {3};
   Add("strict", "test").allow_failure.exit_codes = {3};
   FakeExecutor executor;
   executor.Fail("allowed", 3);
   executor.Fail("strict", 4);
+  std::unique_ptr<RunRecorder> recorder = RecordRun(&executor);
+  ASSERT_NE(recorder, nullptr);
+  auto stored = store_->GetPipeline(recorder->pipeline_id());
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->status, CiStatus::kFailed);  // strict exited 4.
 
-  PipelineRecord draft;
-  draft.project_id = project_id;
-  auto recorder = RunRecorder::Start(store_.get(), draft, pipeline_);
-  ASSERT_TRUE(recorder.ok()) << recorder.status().message();
-  RealClock clock;
-  Scheduler scheduler(pipeline_, &executor, &clock, recorder->get(), recorder->get(),
-                      SchedulerOptions{});
-  ASSERT_TRUE(scheduler.Run().ok());
-  auto composite = (*recorder)->FinishComposite();
-  ASSERT_TRUE(composite.ok()) << composite.status().message();
-  EXPECT_EQ(*composite, CiStatus::kFailed);  // strict exited 4.
-
-  auto jobs = LatestJobRecords(store_.get(), (*recorder)->pipeline_id());
+  auto jobs = LatestJobRecords(store_.get(), recorder->pipeline_id());
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 2u);
   EXPECT_EQ((*jobs)[0].name, "allowed");
@@ -126,6 +142,79 @@ TEST_P(RunRecorderTest, StoresAFailureAllowedByExitCodes) {
   EXPECT_TRUE((*jobs)[0].allow_failure);
   EXPECT_EQ((*jobs)[1].status, CiStatus::kFailed);
   EXPECT_FALSE((*jobs)[1].allow_failure);
+}
+
+// The server runs trigger: jobs through the same scheduler: the stored job
+// fails with GitLab's reason, no exit code, and a log that says why.
+TEST_P(RunRecorderTest, StoresAnUnsupportedTriggerJobAsFailed) {
+  Job& child = Add("child", "test");
+  child.script.clear();
+  child.trigger = Node::Scalar("child.yml");
+  FakeExecutor executor;
+  std::unique_ptr<RunRecorder> recorder = RecordRun(&executor);
+  ASSERT_NE(recorder, nullptr);
+  EXPECT_TRUE(executor.calls().empty());
+  auto jobs = LatestJobRecords(store_.get(), recorder->pipeline_id());
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  const JobRecord& row = (*jobs)[0];
+  EXPECT_EQ(row.status, CiStatus::kFailed);
+  EXPECT_EQ(row.failure_reason, "downstream_pipeline_creation_failed");
+  EXPECT_FALSE(row.exit_code.has_value());
+  EXPECT_EQ(Log(row.id),
+            "ERROR: Job failed: trigger: jobs (child and multi-project pipelines) are not "
+            "supported yet\n");
+}
+
+// What a finished job left in its job dir becomes its artifact records, on
+// the row of the attempt that left it; a job that left none has none.
+TEST_P(RunRecorderTest, RecordsTheArtifactsAFinishedJobLeft) {
+  Add("build: [linux]", "build").artifacts.name = "bin-$CI_JOB_STAGE";
+  Add("flaky", "test").retry.max = 1;
+  Add("plain", "test");
+  FakeExecutor executor;
+  executor.Script("flaky", {ScriptFailure(), JobResult{.outcome = JobOutcome::kSuccess}});
+  executor.SetHook([](const Job& job, const JobContext& context,
+                      const CancelToken&) -> std::optional<JobResult> {
+    std::string script = "mkdir -p artifacts/out && printf 12345 > artifacts/out/a.bin";
+    if (job.name == "build: [linux]") {
+      script += " && mkdir -p reports/junit && printf '<testsuite/>' > reports/junit/r.xml";
+    }
+    // As the shell executor does, a new upload replaces the whole tree.
+    if (job.name == "flaky" && context.attempt == 2) {
+      script = "rm -r artifacts && mkdir -p artifacts && printf 1 > artifacts/b.bin";
+    }
+    if (job.name != "plain") {
+      EXPECT_EQ(std::system(("cd '" + context.job_dir + "' && " + script).c_str()), 0);
+    }
+    return std::nullopt;
+  });
+  SchedulerOptions options;
+  options.run_dir = ::testing::TempDir() + "/recorder_artifacts_" +
+                    (GetParam() == Backend::kSqlite ? "sqlite" : "postgres");
+  std::filesystem::remove_all(options.run_dir);
+  std::unique_ptr<RunRecorder> recorder = RecordRun(&executor, options);
+  std::filesystem::remove_all(options.run_dir);
+  ASSERT_NE(recorder, nullptr);
+  auto jobs = store_->ListJobs({.pipeline_id = recorder->pipeline_id(), .include_retried = true});
+  ASSERT_TRUE(jobs.ok());
+  std::vector<std::string> rows;
+  for (const JobRecord& j : jobs->items) {
+    auto artifacts = store_->ListArtifacts(j.id);
+    ASSERT_TRUE(artifacts.ok()) << artifacts.status().message();
+    for (const ArtifactRecord& a : *artifacts) {
+      rows.push_back(j.name + "#" + std::to_string(j.retry_count) + " " + a.file_type + " " +
+                     a.path + " " + std::to_string(a.size) + " " + a.filename + " " +
+                     a.file_format);
+    }
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{
+                      "build: [linux]#0 archive jobs/build___linux_/artifacts 5 bin-build.zip zip",
+                      "build: [linux]#0 junit jobs/build___linux_/reports/junit 12 junit.xml.gz "
+                      "gzip",
+                      "flaky#0 archive jobs/flaky/artifacts 5 artifacts.zip zip",
+                      "flaky#1 archive jobs/flaky/artifacts 1 artifacts.zip zip",
+                  }));
 }
 
 TEST_P(RunRecorderTest, KeepsTheFirstErrorForUnknownJobs) {

@@ -233,10 +233,12 @@ Status SqlStore::AddArtifact(const ArtifactRecord& a) {
   std::lock_guard<std::mutex> lock(mu_);
   return db_
       ->Query(
-          "INSERT INTO artifacts (job_id, path, file_type, size, sha256) VALUES (?, ?, ?, ?, ?) "
+          "INSERT INTO artifacts (job_id, path, file_type, size, sha256, filename, file_format) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?) "
           "ON CONFLICT (job_id, path) DO UPDATE SET file_type = excluded.file_type, "
-          "size = excluded.size, sha256 = excluded.sha256",
-          {a.job_id, a.path, a.file_type, a.size, a.sha256})
+          "size = excluded.size, sha256 = excluded.sha256, filename = excluded.filename, "
+          "file_format = excluded.file_format",
+          {a.job_id, a.path, a.file_type, a.size, a.sha256, a.filename, a.file_format})
       .status();
 }
 

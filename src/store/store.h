@@ -104,12 +104,19 @@ struct JobUpdate {
   std::optional<bool> allow_failure;
 };
 
+// One of a job's artifacts as GitLab lists them (GET /jobs/:id `artifacts`):
+// the archive, or one report type. The server records them when the job
+// finishes, from what its job directory holds (exec/artifact_index.h).
 struct ArtifactRecord {
   int64_t job_id = 0;
-  std::string path;  // Relative to the job's artifacts root.
+  // Where its files are, relative to the pipeline's run directory
+  // (`jobs/<dir>/artifacts`, `jobs/<dir>/reports/junit`).
+  std::string path;
   std::string file_type = "archive";  // archive, junit, dotenv, ...
-  int64_t size = 0;
-  std::string sha256;  // Lowercase hex.
+  int64_t size = 0;                   // Bytes of its files.
+  std::string sha256;                 // Lowercase hex; empty when not computed.
+  std::string filename;               // As GitLab lists it: artifacts.zip, junit.xml.gz ...
+  std::string file_format;            // zip, gzip or raw.
 };
 
 enum class TokenRole { kRead, kRun, kAdmin };

@@ -314,18 +314,25 @@ TEST_P(StoreJobsTest, LogLinesWrittenBeforeAKillSurvive) {
 
 TEST_P(StoreJobsTest, ArtifactsIndexIsKeyedByPath) {
   int64_t id = AddPipeline({"build"})[0];
-  ASSERT_TRUE(store_->AddArtifact({id, "out/b.bin", "archive", 10, "aa"}).ok());
-  ASSERT_TRUE(store_->AddArtifact({id, "out/a.txt", "archive", 3, "bb"}).ok());
-  ASSERT_TRUE(store_->AddArtifact({id, "out/b.bin", "archive", 12, "cc"}).ok());  // Replaces.
+  auto add = [&](int64_t job, std::string path, std::string type, int64_t size,
+                 std::string filename) {
+    return store_->AddArtifact({job, std::move(path), std::move(type), size, "",
+                                std::move(filename), "gzip"});
+  };
+  ASSERT_TRUE(add(id, "jobs/build/reports/junit", "junit", 10, "junit.xml.gz").ok());
+  ASSERT_TRUE(add(id, "jobs/build/artifacts", "archive", 3, "artifacts.zip").ok());
+  ASSERT_TRUE(add(id, "jobs/build/reports/junit", "junit", 12, "tests.xml.gz").ok());  // Replaces.
   auto listed = store_->ListArtifacts(id);
   ASSERT_TRUE(listed.ok()) << listed.status().message();
   ASSERT_EQ(listed->size(), 2u);
-  EXPECT_EQ((*listed)[0].path, "out/a.txt");
+  EXPECT_EQ((*listed)[0].path, "jobs/build/artifacts");
+  EXPECT_EQ((*listed)[0].filename, "artifacts.zip");
   EXPECT_EQ((*listed)[1].size, 12);
-  EXPECT_EQ((*listed)[1].sha256, "cc");
-  EXPECT_FALSE(store_->AddArtifact({999, "x", "archive", 1, "dd"}).ok());
-  EXPECT_EQ(store_->AddArtifact({id, "", "archive", 1, "dd"}).message(),
-            "artifact path must not be empty");
+  EXPECT_EQ((*listed)[1].file_type, "junit");
+  EXPECT_EQ((*listed)[1].filename, "tests.xml.gz");
+  EXPECT_EQ((*listed)[1].file_format, "gzip");
+  EXPECT_FALSE(add(999, "x", "archive", 1, "x.zip").ok());
+  EXPECT_EQ(add(id, "", "archive", 1, "x.zip").message(), "artifact path must not be empty");
 }
 
 SLIPWAY_STORE_TEST_SUITE(StoreJobsTest);

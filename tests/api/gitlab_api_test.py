@@ -32,11 +32,14 @@ SLIPWAY = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "slipway"
 HANG_GUARD_S = 120
 
 PIPELINE = """\
+workflow:
+  name: 'Build of $CI_COMMIT_REF_NAME'
 stages: [build, test, deploy]
 build:
   stage: build
   script:
     - echo "building $GREETING"
+    - echo "pipeline name=[$CI_PIPELINE_NAME]"
     - mkdir -p out && echo hello > out/result.txt
   artifacts:
     paths: [out/]
@@ -44,6 +47,10 @@ test:
   stage: test
   script:
     - echo "testing"
+    - echo '<testsuite tests="1"><testcase name="ok"/></testsuite>' > report.xml
+  artifacts:
+    reports:
+      junit: report.xml
 slow:
   stage: test
   script:
@@ -146,18 +153,30 @@ class GitLabApiTest(unittest.TestCase):
             {"ref": "main", "variables": [{"key": "GREETING", "value": "world"}]})
         self.assertEqual(pipeline.ref, "main")
         self.assertEqual(pipeline.source, "api")
+        self.assertEqual(pipeline.name, "Build of main")  # workflow:name, expanded.
         # Everything but the manual job runs; the manual job allows failure.
         build = wait_for("build", lambda: self.job(pipeline, "build"),
                          lambda j: j.status not in ACTIVE)
         self.assertEqual(build.status, "success")
         self.assertIn(b"building world", build.trace())
+        self.assertIn(b"pipeline name=[Build of main]", build.trace())
         self.assertEqual(build.artifact("out/result.txt"), b"hello\n")
         archive = zipfile.ZipFile(io.BytesIO(build.artifacts()))
         self.assertEqual(archive.read("out/result.txt"), b"hello\n")
+        # Listed as GitLab lists them: the archive (its files' bytes), the log.
+        self.assertEqual(build.artifacts_file, {"filename": "artifacts.zip", "size": 6})
+        self.assertIn({"file_type": "archive", "size": 6, "filename": "artifacts.zip",
+                       "file_format": "zip"}, build.attributes["artifacts"])
+        self.assertIn("trace", [a["file_type"] for a in build.attributes["artifacts"]])
+        self.assertIsNone(build.artifacts_expire_at)
         test = wait_for("test", lambda: self.job(pipeline, "test"),
                         lambda j: j.status not in ACTIVE)
         self.assertEqual(test.status, "success")
         self.assertEqual(test.needs, [])
+        junit = [a for a in test.attributes["artifacts"] if a["file_type"] == "junit"]
+        self.assertEqual(junit, [{"file_type": "junit", "size": 55, "filename": "junit.xml.gz",
+                                  "file_format": "gzip"}])
+        self.assertFalse(hasattr(test, "artifacts_file"))  # Reports only: no archive.
         self.assertEqual(test.stage_idx, 1)
 
         # Filters.

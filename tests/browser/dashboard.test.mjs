@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import { Server, check, loadChromium, launchBrowser, runTest } from './harness.mjs';
 
-const PIPELINE = `stages: [build, test]
+const PIPELINE = `workflow:
+  name: 'Web demo on $CI_COMMIT_REF_NAME'
+stages: [build, test]
 build:
   stage: build
   script:
@@ -63,10 +65,12 @@ await runTest('dashboard', async () => {
     const rowText = await row.textContent();
     check(rowText.includes(sha.slice(0, 8)), `the row shows the commit: ${rowText}`);
     check(rowText.includes('main') && rowText.includes('push'), `the row shows ref and trigger: ${rowText}`);
+    check((await row.locator('.pipeline-name').textContent()) === 'Web demo on main', `the row shows the workflow:name: ${rowText}`);
 
     // The pipeline: stage columns in order, the needs edge, every job green.
     await row.locator('a').first().click();
     await page.waitForSelector('.pipeline-header [data-status="success"]');
+    check((await page.textContent('.pipeline-header .pipeline-name')) === 'Web demo on main', 'the pipeline shows its name');
     await page.waitForSelector('path.need-edge[data-from="build"][data-to="unit"]', { state: 'attached' });
     const stages = await page.locator('.stage').evaluateAll((els) => els.map((e) => e.dataset.stage));
     check(JSON.stringify(stages) === '["build","test"]', `stages in order: ${stages}`);

@@ -1,0 +1,63 @@
+#include "exec/job_attempt.h"
+
+#include <filesystem>
+
+#include "exec/job_log.h"
+
+namespace slipway {
+namespace {
+
+// A trigger: job would start a downstream pipeline, which slipway cannot do
+// yet: it fails, saying so, rather than pass without having done anything.
+JobResult FailUnsupportedTrigger(const Job& job, LogSink* log) {
+  if (log != nullptr) {
+    log->Write(job.name, std::string("ERROR: Job failed: ") + kTriggerNotSupported + "\n");
+  }
+  JobResult failed;
+  failed.outcome = JobOutcome::kFailed;
+  failed.failure_reason = kTriggerFailureReason;
+  return failed;
+}
+
+JobResult Run(const Job& job, const JobContext& context, Executor* executor, LogSink* log,
+              const CancelToken& cancel) {
+  if (job.trigger) return FailUnsupportedTrigger(job, log);
+  return executor->Run(job, context, log, cancel);
+}
+
+}  // namespace
+
+AttemptOutcome RunJobAttempt(const Job& job, const JobContext& context, Executor* executor,
+                             LogSink* log, const CancelToken& cancel) {
+  AttemptOutcome out;
+  if (context.job_dir.empty()) {
+    out.result = Run(job, context, executor, log, cancel);
+    return out;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(context.job_dir, ec);
+  JobLogFile file(log);
+  Status opened = ec ? Status::Error("cannot create '" + context.job_dir + "': " + ec.message())
+                     : file.Open(context.job_dir + "/log");
+  if (!opened.ok()) {
+    out.result.outcome = JobOutcome::kFailed;
+    out.result.exit_code = 1;
+    out.result.failure_reason = "runner_system_failure";
+    if (log != nullptr) log->Write(job.name, "ERROR: " + opened.message() + "\n");
+    return out;
+  }
+  out.result = Run(job, context, executor, &file, cancel);
+  if (out.result.outcome == JobOutcome::kCanceled) return out;
+  std::string archive_name = job.artifacts.name.empty()
+                                 ? "artifacts"
+                                 : ExpandVariables(job.artifacts.name, context.variables);
+  out.artifacts = IndexJobArtifacts(context.job_dir, archive_name);
+  // The job dir lies in the run dir (SchedulerOptions::run_dir).
+  std::string prefix = std::filesystem::path(context.job_dir)
+                           .lexically_relative(context.run_dir)
+                           .string();
+  for (JobArtifact& a : out.artifacts) a.path = prefix + "/" + a.path;
+  return out;
+}
+
+}  // namespace slipway

@@ -1,0 +1,34 @@
+// One attempt of a job as a scheduler worker carries it out, outside the
+// scheduler's lock: the job dir and its log file (every attempt of a job
+// appends to one log), the executor's run — or, for a trigger: job, which has
+// nothing to run yet, its failure — and the artifacts the attempt left.
+#ifndef SLIPWAY_EXEC_JOB_ATTEMPT_H_
+#define SLIPWAY_EXEC_JOB_ATTEMPT_H_
+
+#include <vector>
+
+#include "exec/artifact_index.h"
+#include "exec/executor.h"
+#include "pipeline/job.h"
+
+namespace slipway {
+
+struct AttemptOutcome {
+  JobResult result;
+  // What context.job_dir holds as artifacts once the attempt ended, paths
+  // relative to context.run_dir; empty for a canceled attempt (it keeps
+  // none) and without a job dir.
+  std::vector<JobArtifact> artifacts;
+};
+
+// Runs one attempt of job with executor. With context.job_dir, creates it and
+// writes the attempt's output to <job_dir>/log as well as to log (may be
+// null); a job dir or log that cannot be made fails the attempt with
+// runner_system_failure. A trigger: job is not given to the executor: it
+// fails with kTriggerFailureReason, its log saying kTriggerNotSupported.
+AttemptOutcome RunJobAttempt(const Job& job, const JobContext& context, Executor* executor,
+                             LogSink* log, const CancelToken& cancel);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_EXEC_JOB_ATTEMPT_H_
