@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/run.h"
+#include "cli/terminal.h"
 #include "exec/clock.h"
 #include "exec/file_tree.h"
 #include "exec/shell_executor.h"
@@ -21,8 +22,14 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   AddPipelineOptions(cmd, options.get());
   cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)");
   cmd->add_option("--report", front->report, "Write the JSON report to FILE");
+  auto color = std::make_shared<std::string>("auto");
+  cmd->add_option("--color", *color,
+                  "Colour the output: auto (on a terminal, unless NO_COLOR is set), always or "
+                  "never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need");
-  cmd->callback([options, front, exit_code] {
+  cmd->callback([options, front, color, exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
     ShellExecutor::Options executor_options;
     executor_options.state_dir = project_dir + "/.slipway";
@@ -49,7 +56,12 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     // The workspaces get the very commit the pipeline was read from and its
     // variables describe, even if the branch moves meanwhile.
     front->ref = loaded->context.commit;
-    front->terminal = isatty(STDOUT_FILENO) == 1;
+    bool terminal = isatty(STDOUT_FILENO) == 1;
+    front->console.color = UseColor(*ParseColorMode(*color), terminal);
+    front->console.status_line = UseStatusLine(terminal);
+    front->console.columns = TerminalColumns(STDOUT_FILENO).value_or(80);
+    front->console.unicode = LocaleIsUtf8();
+    front->terminal_fd = terminal ? STDOUT_FILENO : -1;
     RealClock clock;
     *exit_code = RunPipeline(*pipeline, loaded->context, *front, &executor, &clock);
   });

@@ -7,14 +7,17 @@
 
 #include "exec/bash_script.h"
 #include "exec/run_store.h"
+#include "util/display_width.h"
 
 namespace slipway {
 namespace {
 
 constexpr std::streamoff kTailBytes = 64 * 1024;
 
+// s followed by blanks up to width terminal columns (UTF-8 job names).
 std::string Pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
+  size_t columns = DisplayWidth(s);
+  if (columns < width) s.append(width - columns, ' ');
   return s;
 }
 
@@ -82,8 +85,8 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
   size_t stage_w = 5;
   size_t status_w = 6;
   for (const JobRun& run : result.jobs) {
-    name_w = std::max(name_w, run.job->name.size());
-    stage_w = std::max(stage_w, run.job->stage.size());
+    name_w = std::max(name_w, DisplayWidth(run.job->name));
+    stage_w = std::max(stage_w, DisplayWidth(run.job->stage));
     status_w = std::max(status_w, StatusText(run).size());
   }
   std::string out = "\n" + Pad("job", name_w) + "  " + Pad("stage", stage_w) + "  " +
