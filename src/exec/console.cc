@@ -102,9 +102,7 @@ Console::Console(std::FILE* out, const std::vector<std::string>& job_names, cons
 }
 
 std::string Console::Prefix(std::string_view job_name, std::string_view marker) {
-  std::string prefix(job_name);
-  size_t columns = DisplayWidth(prefix);
-  if (columns < width_) prefix.append(width_ - columns, ' ');
+  std::string prefix = PadToWidth(std::string(job_name), width_);
   if (options_.color) {
     auto it = color_index_.find(job_name);
     int index = it == color_index_.end() ? 0 : it->second;

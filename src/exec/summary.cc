@@ -14,13 +14,6 @@ namespace {
 
 constexpr std::streamoff kTailBytes = 64 * 1024;
 
-// s followed by blanks up to width terminal columns (UTF-8 job names).
-std::string Pad(std::string s, size_t width) {
-  size_t columns = DisplayWidth(s);
-  if (columns < width) s.append(width - columns, ' ');
-  return s;
-}
-
 std::string Duration(const JobRun& run) {
   if (!run.started_at) return "-";
   char buf[32];
@@ -89,13 +82,13 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
     stage_w = std::max(stage_w, DisplayWidth(run.job->stage));
     status_w = std::max(status_w, StatusText(run).size());
   }
-  std::string out = "\n" + Pad("job", name_w) + "  " + Pad("stage", stage_w) + "  " +
-                    Pad("status", status_w) + "  duration\n";
+  std::string out = "\n" + PadToWidth("job", name_w) + "  " + PadToWidth("stage", stage_w) + "  " +
+                    PadToWidth("status", status_w) + "  duration\n";
   int failed = 0, warnings = 0, skipped = 0, canceled = 0, manual = 0, succeeded = 0;
   for (const JobRun& run : result.jobs) {
-    out += Pad(run.job->name, name_w) + "  " + Pad(run.job->stage, stage_w) + "  " +
-           Colored(Pad(StatusText(run), status_w), run, options.color) + "  " + Duration(run) +
-           "\n";
+    out += PadToWidth(run.job->name, name_w) + "  " + PadToWidth(run.job->stage, stage_w) + "  " +
+           Colored(PadToWidth(StatusText(run), status_w), run, options.color) + "  " +
+           Duration(run) + "\n";
     switch (run.status) {
       case JobStatus::kSuccess: ++succeeded; break;
       case JobStatus::kFailed: ++(run.allow_failure ? warnings : failed); break;

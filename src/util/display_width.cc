@@ -152,6 +152,12 @@ std::string_view TruncateToWidth(std::string_view text, size_t max_columns) {
   return text.substr(0, end);
 }
 
+std::string PadToWidth(std::string text, size_t width) {
+  size_t columns = DisplayWidth(text);
+  if (columns < width) text.append(width - columns, ' ');
+  return text;
+}
+
 std::string PrintableLine(std::string_view text) {
   std::string out;
   out.reserve(text.size());

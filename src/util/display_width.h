@@ -23,6 +23,10 @@ size_t DisplayWidth(std::string_view text);
 // Escape sequences up to the cut are kept.
 std::string_view TruncateToWidth(std::string_view text, size_t max_columns);
 
+// text followed by blanks up to width columns (unchanged when wider), for
+// tables and aligned prefixes.
+std::string PadToWidth(std::string text, size_t width);
+
 // text with control characters (C0, DEL, C1) replaced by '?', so that it
 // can be shown inside a single line (a job name in the status line).
 std::string PrintableLine(std::string_view text);

@@ -48,6 +48,13 @@ TEST(DisplayWidthTest, TruncatesBetweenCharacters) {
   EXPECT_EQ(TruncateToWidth("abc", 0), "");
 }
 
+TEST(DisplayWidthTest, PadsToColumns) {
+  EXPECT_EQ(PadToWidth("ab", 4), "ab  ");
+  EXPECT_EQ(PadToWidth("t\xC3\xABst", 6), "t\xC3\xABst  ");
+  EXPECT_EQ(PadToWidth("\xE6\xA7\x8B", 3), "\xE6\xA7\x8B ");
+  EXPECT_EQ(PadToWidth("toolong", 3), "toolong");
+}
+
 TEST(DisplayWidthTest, PrintableLineReplacesControlCharacters) {
   EXPECT_EQ(PrintableLine("a\nb\tc\033[2J"), "a?b?c?[2J");
   EXPECT_EQ(PrintableLine("t\xC3\xABst \xE6\xA7\x8B"), "t\xC3\xABst \xE6\xA7\x8B");
