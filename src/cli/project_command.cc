@@ -110,8 +110,9 @@ void AddProjectList(CLI::App* project, int* exit_code) {
     }
     auto row = [&](const std::string& id, const std::string& name, const std::string& path,
                    const std::string& branch, const std::string& repo) {
-      std::printf("%s  %s  %s  %s  %s\n", PadToWidth(id, id_w).c_str(), PadToWidth(name, name_w).c_str(),
-                  PadToWidth(path, path_w).c_str(), PadToWidth(branch, branch_w).c_str(), repo.c_str());
+      std::printf("%s  %s  %s  %s  %s\n", PadToWidth(id, id_w).c_str(),
+                  PadToWidth(name, name_w).c_str(), PadToWidth(path, path_w).c_str(),
+                  PadToWidth(branch, branch_w).c_str(), repo.c_str());
     };
     row("id", "name", "path", "branch", "repository");
     for (const ProjectRecord& p : *projects) {

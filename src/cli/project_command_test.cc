@@ -46,8 +46,8 @@ TEST_F(ProjectCommandTest, MissingPathIsRefusedAndTheNameStaysFree) {
   std::string missing = scratch_.dir() + "/path/to/repo";
   CliResult r = Add({"demo", missing});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "slipway: repository " + missing +
-                       " does not exist; --no-check stores it anyway\n");
+  EXPECT_EQ(r.err,
+            "slipway: repository " + missing + " does not exist; --no-check stores it anyway\n");
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(List(), "no projects (add one with `slipway project add NAME REPO`)\n");
   CliResult ok = Add({"demo", repo_.dir()});
@@ -83,21 +83,27 @@ TEST_F(ProjectCommandTest, RelativePathsBareRepositoriesAndFileUrlsAreAccepted) 
   EXPECT_EQ(Add({"url", "file://" + repo_.dir(), "--path", "group/url"}).exit_code, 0);
   EXPECT_EQ(List(),
             "id  name  path       branch  repository\n"
-            "1   rel   rel        main    " + repo_.dir() + "\n"
-            "2   bare  bare       trunk   " + bare + "\n"
-            "3   url   group/url  main    file://" + repo_.dir() + "\n");
+            "1   rel   rel        main    " +
+                repo_.dir() +
+                "\n"
+                "2   bare  bare       trunk   " +
+                bare +
+                "\n"
+                "3   url   group/url  main    file://" +
+                repo_.dir() + "\n");
 }
 
 TEST_F(ProjectCommandTest, UnreachableUrlIsRefused) {
   CliResult r = Add({"demo", "file://" + scratch_.dir() + "/nothing"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "slipway: cannot reach file://" + scratch_.dir() + "/nothing: '" +
-                       scratch_.dir() + "/nothing' does not appear to be a git repository; "
+                       scratch_.dir() +
+                       "/nothing' does not appear to be a git repository; "
                        "--no-check stores it anyway\n");
   // A host name that starts with '-' is an option to ssh, not a host: git refuses it.
-  CliResult option = RunSlipway(
-      {"project", "add", "--data", data_, "demo", "--", "-oProxyCommand=touch pwned:x"},
-      scratch_.dir());
+  CliResult option =
+      RunSlipway({"project", "add", "--data", data_, "demo", "--", "-oProxyCommand=touch pwned:x"},
+                 scratch_.dir());
   EXPECT_EQ(option.exit_code, 2);
   EXPECT_EQ(option.err,
             "slipway: cannot reach -oProxyCommand=touch pwned:x: strange hostname "

@@ -46,8 +46,8 @@ Status CheckRepository(const std::string& repo, std::chrono::seconds timeout) {
   spec.kill_grace = std::chrono::milliseconds(500);
   std::string output;
   PosixProcessRunner runner;
-  StatusOr<ProcessResult> result =
-      runner.Run(spec, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
+  StatusOr<ProcessResult> result = runner.Run(
+      spec, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
   if (!result.ok()) return Status::Error("cannot check " + repo + ": " + result.status().message());
   if (result->timed_out) {
     return Status::Error(repo + " did not answer `git ls-remote` within " +

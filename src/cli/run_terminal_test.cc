@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <regex>
 
+#include "cli/cli_test_util.h"
 #include "util/display_width.h"
 #include "util/test_repo.h"
 #include "util/test_terminal.h"
@@ -123,22 +123,6 @@ std::vector<StatusDraw> StatusDraws(const std::string& output) {
   return draws;
 }
 
-// A shell command's exit code and its stdout and stderr together, not on a terminal.
-struct Piped {
-  int exit_code = -1;
-  std::string output;
-};
-Piped RunPiped(const std::string& command) {
-  Piped r;
-  std::FILE* pipe = ::popen((command + " 2>&1 </dev/null").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) r.output.append(buf, n);
-  int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 bool HasColor(const std::string& output) {
   return std::regex_search(output, std::regex("\033\\[[0-9;]*m"));
 }
@@ -236,20 +220,23 @@ TEST_F(RunTerminalTest, ColoursOnATerminalUnlessNoColorOrNever) {
 
 TEST_F(RunTerminalTest, ColourToAPipeOnlyWhenAlways) {
   Pipeline("hello:\n  script: echo hi\n");
-  auto run = [&](const std::string& args) {
-    Piped r = RunPiped("cd " + repo_.dir() + " && " SLIPWAY_BINARY " run " + args);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return r.output;
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "run");
+    CliResult r = RunSlipway(args, repo_.dir(), {"TERM=xterm"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
   };
-  std::string plain = run("");
+  std::string plain = run({});
   EXPECT_FALSE(HasColor(plain)) << plain;
   EXPECT_THAT(plain, Not(HasSubstr("\033[K")));
-  std::string always = run("--color=always");
+  std::string always = run({"--color=always"});
   EXPECT_TRUE(HasColor(always)) << always;
   EXPECT_THAT(always, Not(HasSubstr("\033[K")));  // No status line off a terminal.
-  Piped bad = RunPiped("cd " + repo_.dir() + " && " SLIPWAY_BINARY " run --color=sometimes");
+  CliResult bad = RunSlipway({"run", "--color=sometimes"}, repo_.dir());
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.output, HasSubstr("--color: sometimes not in {auto,always,never}"));
+  EXPECT_EQ(bad.err,
+            "error: --color: sometimes not in {auto,always,never}\n"
+            "Run `slipway help run` for usage.\n");
 }
 
 }  // namespace
