@@ -24,6 +24,7 @@ int RunCli(int argc, char** argv) {
   AddTokenCommand(&app, &exit_code);
   AddScheduleCommand(&app, &exit_code);
   AddHelpCommand(&app, &exit_code);
+  AddDocsCommands(&app, &exit_code);
   app.footer("Run `slipway help COMMAND` for a command's options and subcommands.");
   try {
     app.parse(argc, argv);

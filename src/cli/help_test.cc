@@ -47,7 +47,7 @@ TEST(HelpTest, HelpPrintsTheUsageOfTheNamedCommand) {
                                   "Usage: slipway project add [OPTIONS] name repo\n"
                                   "\n"
                                   "Positionals:\n"
-                                  "  name TEXT REQUIRED          The project's name\n"));
+                                  "  name NAME REQUIRED          The project's name\n"));
   EXPECT_THAT(add.out, testing::HasSubstr("\n  --no-check "));
   // The same as --help.
   EXPECT_EQ(RunSlipway({"project", "add", "--help"}).out, add.out + "\n");

@@ -25,15 +25,21 @@ void AddProjectAdd(CLI::App* project, int* exit_code) {
   ProjectSpec& spec = options->spec;
   CLI::App* add = project->add_subcommand("add", "Register a git repository; prints its id");
   AddDataOptions(add, data.get());
-  add->add_option("name", spec.name, "The project's name")->required();
-  add->add_option("repo", spec.repo_url, "A local path or a URL git can fetch")->required();
-  add->add_option("--path", spec.path, "path_with_namespace (default: from the name)");
-  add->add_option("--webhook-secret", spec.webhook_secret, "Secret that webhooks must prove");
-  add->add_option("--default-branch", spec.default_branch, "Default branch (default: main)");
+  add->add_option("name", spec.name, "The project's name")->type_name("NAME")->required();
+  add->add_option("repo", spec.repo_url, "A local path or a URL git can fetch")
+      ->type_name("REPO")
+      ->required();
+  add->add_option("--path", spec.path, "path_with_namespace (default: from the name)")
+      ->type_name("PATH");
+  add->add_option("--webhook-secret", spec.webhook_secret, "Secret that webhooks must prove")
+      ->type_name("SECRET");
+  add->add_option("--default-branch", spec.default_branch, "Default branch (default: main)")
+      ->type_name("BRANCH");
   add->add_flag("--no-check", options->no_check,
                 "Store REPO without checking that git can read it (git ls-remote)");
   add->add_option("--check-timeout", options->check_timeout_s,
                   "Seconds a URL has to answer the check")
+      ->type_name("SECONDS")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   add->callback([data, options, exit_code] {

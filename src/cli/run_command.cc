@@ -20,15 +20,18 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   auto front = std::make_shared<RunFrontOptions>();
   CLI::App* cmd = app->add_subcommand("run", "Run the pipeline, or the named jobs, on this machine");
   AddPipelineOptions(cmd, options.get());
-  cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)");
-  cmd->add_option("--report", front->report, "Write the JSON report to FILE");
+  cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)")
+      ->type_name("N");
+  cmd->add_option("--report", front->report, "Write the JSON report to FILE")->type_name("FILE");
   auto color = std::make_shared<std::string>("auto");
   cmd->add_option("--color", *color,
                   "Colour the output: auto (on a terminal, unless NO_COLOR is set), always or "
                   "never")
+      ->type_name("WHEN")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  cmd->add_option("job", front->job_names, "Run only these jobs and what they need");
+  cmd->add_option("job", front->job_names, "Run only these jobs and what they need")
+      ->type_name("JOB");
   cmd->callback([options, front, color, exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
     ShellExecutor::Options executor_options;

@@ -105,9 +105,12 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
   CLI::App* cmd = app->add_subcommand("serve", "Run the CI server: API, web UI, webhooks, pipelines");
   AddDataOptions(cmd, &options->data);
   cmd->add_option("--listen", options->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->type_name("HOST:PORT")
       ->capture_default_str();
-  cmd->add_option("--jobs,-j", options->jobs, "Jobs each pipeline runs at once (default: CPUs)");
+  cmd->add_option("--jobs,-j", options->jobs, "Jobs each pipeline runs at once (default: CPUs)")
+      ->type_name("N");
   cmd->add_option("--max-pipelines", options->max_pipelines, "Pipelines run at once")
+      ->type_name("N")
       ->capture_default_str();
   cmd->callback([options, exit_code] { *exit_code = Serve(*options); });
 }

@@ -10,9 +10,11 @@ namespace slipway {
 
 void AddDataOptions(CLI::App* cmd, DataOptions* options) {
   cmd->add_option("--data", options->data_dir, "The server's data directory")
+      ->type_name("DIR")
       ->capture_default_str();
   cmd->add_option("--database", options->database,
-                  "sqlite:PATH or postgresql://... (default: sqlite:DATA/slipway.db)");
+                  "sqlite:PATH or postgresql://... (default: sqlite:DATA/slipway.db)")
+      ->type_name("URL");
 }
 
 std::unique_ptr<Store> OpenDataStore(const DataOptions& options) {
@@ -42,8 +44,9 @@ void AddTokenCommand(CLI::App* app, int* exit_code) {
   auto role = std::make_shared<std::string>();
   CLI::App* create = token->add_subcommand("create", "Create a token; prints it (only this once)");
   AddDataOptions(create, data.get());
-  create->add_option("--name", *name, "What the token is for")->required();
+  create->add_option("--name", *name, "What the token is for")->type_name("NAME")->required();
   create->add_option("--role", *role, "read, run or admin")
+      ->type_name("ROLE")
       ->required()
       ->check(CLI::IsMember({"read", "run", "admin"}));
   create->callback([data, name, role, exit_code] {
