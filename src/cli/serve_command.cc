@@ -11,10 +11,18 @@
 #include "server/http_server.h"
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
+#include "util/memory_release.h"
 
 namespace slipway {
 
 namespace {
+
+// The server's memory after a burst of large requests returns to near its
+// idle size: two malloc arenas, and what they hold free beyond 1 MiB given
+// back every 2 s.
+constexpr int kMallocArenas = 2;
+constexpr std::chrono::milliseconds kReleasePeriod{2000};
+constexpr size_t kReleaseThreshold = 1 << 20;
 
 struct ServeOptions {
   DataOptions data;
@@ -48,6 +56,10 @@ int Serve(const ServeOptions& options) {
     std::fprintf(stderr, "slipway: --listen must be HOST:PORT, not '%s'\n", options.listen.c_str());
     return 2;
   }
+  // Before any thread starts: see util/memory_release.h and
+  // docs/benchmarks.md for what these bound.
+  LimitMallocArenas(kMallocArenas);
+  MemoryReleaser releaser(kReleasePeriod, kReleaseThreshold);
   std::unique_ptr<Store> store = OpenDataStore(options.data);
   if (!store) return 1;
   LogHub hub;
