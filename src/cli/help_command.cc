@@ -30,6 +30,16 @@ std::string SuggestSubcommand(const CLI::App* command, const std::string& word) 
   return DidYouMean(word, views);
 }
 
+// "; did you mean `--color`?" for a misspelt long option of command.
+std::string SuggestOption(const CLI::App* command, const std::string& word) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : command->get_options()) {
+    for (const std::string& l : opt->get_lnames()) names.push_back("--" + l);
+  }
+  std::vector<std::string_view> views(names.begin(), names.end());
+  return DidYouMean(word, views);
+}
+
 // Usage of command as `slipway help` prints it: with its full path, ending
 // in one newline. (App::help would show a parsed subcommand's instead.)
 std::string Usage(const CLI::App* command) {
@@ -107,7 +117,11 @@ int ReportParseError(CLI::App* app, const CLI::ParseError& e) {
                  CommandPath(command).c_str());
     return 2;
   }
-  std::fprintf(stderr, "error: %s\nRun `%s` for usage.\n", e.what(),
+  std::string hint;
+  if (!extras.empty() && extras.front().starts_with("--")) {
+    hint = SuggestOption(command, extras.front().substr(0, extras.front().find('=')));
+  }
+  std::fprintf(stderr, "error: %s%s\nRun `%s` for usage.\n", e.what(), hint.c_str(),
                HelpCommandFor(app, command).c_str());
   return 2;
 }

@@ -100,6 +100,11 @@ TEST(HelpTest, OtherUsageErrorsNameTheHelpCommand) {
   EXPECT_EQ(option.err,
             "error: The following argument was not expected: --bogus\n"
             "Run `slipway help run` for usage.\n");
+  CliResult misspelt = RunSlipway({"run", "--colr=never"});
+  EXPECT_EQ(misspelt.exit_code, 2);
+  EXPECT_EQ(misspelt.err,
+            "error: The following argument was not expected: --colr=never; did you mean "
+            "`--color`?\nRun `slipway help run` for usage.\n");
   CliResult version = RunSlipway({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out, StartsWith("slipway "));

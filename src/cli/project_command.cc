@@ -92,6 +92,15 @@ void AddProjectList(CLI::App* project, int* exit_code) {
   CLI::App* list = project->add_subcommand("list", "List the registered projects");
   AddDataOptions(list, data.get());
   list->callback([data, exit_code] {
+    // Listing must not create a data directory where a mistyped --data points.
+    std::error_code ec;
+    std::filesystem::path db = std::filesystem::path(data->data_dir) / "slipway.db";
+    if (data->database.empty() && !std::filesystem::exists(db, ec)) {
+      std::fprintf(stderr, "slipway: no server data in %s (no %s); is --data right?\n",
+                   data->data_dir.c_str(), db.c_str());
+      *exit_code = 1;
+      return;
+    }
     std::unique_ptr<Store> store = OpenDataStore(*data);
     if (!store) {
       *exit_code = 1;

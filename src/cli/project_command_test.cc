@@ -49,7 +49,7 @@ TEST_F(ProjectCommandTest, MissingPathIsRefusedAndTheNameStaysFree) {
   EXPECT_EQ(r.err,
             "slipway: repository " + missing + " does not exist; --no-check stores it anyway\n");
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(List(), "no projects (add one with `slipway project add NAME REPO`)\n");
+  EXPECT_FALSE(fs::exists(data_)) << "a refused project was stored";
   CliResult ok = Add({"demo", repo_.dir()});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(ok.out, "1\n");
@@ -69,7 +69,7 @@ TEST_F(ProjectCommandTest, APlainDirectoryOrOneInsideAWorkTreeIsNotARepository) 
   EXPECT_EQ(Add({"demo", scratch_.dir() + "/file"}).err,
             "slipway: repository " + scratch_.dir() +
                 "/file is not a directory; --no-check stores it anyway\n");
-  EXPECT_EQ(List(), "no projects (add one with `slipway project add NAME REPO`)\n");
+  EXPECT_FALSE(fs::exists(data_)) << "a refused project was stored";
 }
 
 TEST_F(ProjectCommandTest, RelativePathsBareRepositoriesAndFileUrlsAreAccepted) {
@@ -109,7 +109,7 @@ TEST_F(ProjectCommandTest, UnreachableUrlIsRefused) {
             "slipway: cannot reach -oProxyCommand=touch pwned:x: strange hostname "
             "'-oProxyCommand=touch pwned' blocked; --no-check stores it anyway\n");
   EXPECT_FALSE(fs::exists(scratch_.dir() + "/pwned"));
-  EXPECT_EQ(List(), "no projects (add one with `slipway project add NAME REPO`)\n");
+  EXPECT_FALSE(fs::exists(data_)) << "a refused project was stored";
 }
 
 // A server that accepts the connection and never answers: the check gives up
@@ -130,7 +130,23 @@ TEST_F(ProjectCommandTest, SilentServerTimesOut) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "slipway: " + url +
                        " did not answer `git ls-remote` within 1 s; --no-check stores it anyway\n");
+  EXPECT_FALSE(fs::exists(data_)) << "a refused project was stored";
+}
+
+TEST_F(ProjectCommandTest, ListSaysWhenThereAreNone) {
+  ASSERT_EQ(RunSlipway({"token", "create", "--data", data_, "--name", "n", "--role", "read"})
+                .exit_code,
+            0);
   EXPECT_EQ(List(), "no projects (add one with `slipway project add NAME REPO`)\n");
+}
+
+TEST_F(ProjectCommandTest, ListDoesNotCreateADataDirectory) {
+  std::string typo = scratch_.dir() + "/dtaa";
+  CliResult r = RunSlipway({"project", "list", "--data", typo});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "slipway: no server data in " + typo + " (no " + typo +
+                       "/slipway.db); is --data right?\n");
+  EXPECT_FALSE(fs::exists(typo));
 }
 
 TEST_F(ProjectCommandTest, NoCheckStoresAnything) {
