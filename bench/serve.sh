@@ -4,7 +4,10 @@
 #   time) and for reading a finished pipeline and a finished job (answered
 #   from the response cache);
 # - N live-log watchers (SSE) on one busy job (bench/sse_watchers.py);
-# - resident memory idle, after the load and at its peak.
+# - a finished job's 3 MB log (`GET .../trace`) read by 64 clients at once;
+# - resident memory (VmRSS): idle; the highest seen during the wrk runs and
+#   during the watchers (sampled every 100 ms, and VmHWM); and 5 s after the
+#   last request, when the load has ended.
 # wrk and the server share the machine's cores. Prints a Markdown table.
 # Usage: bench/serve.sh [build-dir] [seconds per wrk run] [watchers]
 # With PERF_OUT=FILE, `perf record -g` samples the server while the watchers stream.
@@ -33,6 +36,10 @@ test:
   stage: test
   script:
     - echo tests pass
+log:
+  stage: test
+  script:
+    - for i in $(seq 1 50000); do echo "line $i of a long job log, long enough to weigh 3 MB"; done
 busy:
   stage: test
   rules:
@@ -53,6 +60,17 @@ api=$url/api/v4/projects/$project
 sleep 1
 rss_kib() { awk -v k="$1" '$1 == k":" {print $2}' /proc/$pid/status; }
 idle_rss=$(rss_kib VmRSS)
+# The largest VmRSS seen while a phase runs: sampled every 100 ms.
+sampler=
+sample_start() {
+  : >"$work/rss"
+  while kill -0 "$pid" 2>/dev/null; do rss_kib VmRSS >>"$work/rss"; sleep 0.1; done &
+  sampler=$!
+}
+sample_stop() {  # prints the largest sample, KiB
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  sort -n "$work/rss" | tail -1
+}
 
 create() {  # variables-json -> pipeline id
   curl -sf -H "PRIVATE-TOKEN: $token" -H 'Content-Type: application/json' \
@@ -61,7 +79,10 @@ create() {  # variables-json -> pipeline id
 status() { curl -sf -H "PRIVATE-TOKEN: $token" "$api/pipelines/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
 pipeline=$(create '[]')
 while [ "$(status "$pipeline")" != success ]; do sleep 0.2; done
-job=$(curl -sf -H "PRIVATE-TOKEN: $token" "$api/pipelines/$pipeline/jobs" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+jobs_json=$(curl -sf -H "PRIVATE-TOKEN: $token" "$api/pipelines/$pipeline/jobs")
+job_id() { python3 -c 'import json,sys; print(next(j["id"] for j in json.load(sys.stdin) if j["name"] == sys.argv[1]))' "$1" <<<"$jobs_json"; }
+job=$(job_id build)
+log_job=$(job_id log)
 
 printf '| request | requests/s | p99 ms |\n|---|---|---|\n'
 bench() {  # label path
@@ -74,8 +95,11 @@ bench() {  # label path
 bench "list pipelines (\`GET /projects/:id/pipelines\`)" "/api/v4/projects/$project/pipelines"
 bench "finished pipeline (\`GET /projects/:id/pipelines/:pid\`, cached)" "/api/v4/projects/$project/pipelines/$pipeline"
 bench "finished job (\`GET /projects/:id/jobs/:job_id\`, cached)" "/api/v4/projects/$project/jobs/$job"
+sample_start
 bench "\`/healthz\`" "/healthz"
-load_rss=$(rss_kib VmRSS)
+bench "finished job's 3 MB log (\`GET /projects/:id/jobs/:job_id/trace\`)" "/api/v4/projects/$project/jobs/$log_job/trace"
+load_rss=$(sample_stop)
+load_hwm=$(rss_kib VmHWM)
 
 busy_pipeline=$(create '[{"key":"BUSY","value":"1"}]')
 busy_job=
@@ -86,10 +110,22 @@ while [ -z "$busy_job" ]; do
 done
 cpu_before=$(awk '{print $14 + $15}' /proc/$pid/stat)
 [ -n "${PERF_OUT:-}" ] && { perf record -g -p $pid -o "$PERF_OUT" & perf_pid=$!; }
+sample_start
 watch_result=$(python3 "$root/bench/sse_watchers.py" "$url" "$token" "$project" "$busy_job" "$watchers")
+watch_rss=$(sample_stop)
 cpu_after=$(awk '{print $14 + $15}' /proc/$pid/stat)
 [ -n "${PERF_OUT:-}" ] && { kill -INT $perf_pid; wait $perf_pid || true; }
 peak_rss=$(rss_kib VmHWM)
+sleep 5
+after_rss=$(rss_kib VmRSS)
+mib() { echo "$(( ($1 + 512) / 1024 ))"; }
 echo
 echo "live log: $watch_result; server CPU while streaming: $(( (cpu_after - cpu_before) * 10 )) ms"
-echo "resident memory: idle $((idle_rss / 1024)) MiB, after the wrk runs $((load_rss / 1024)) MiB, peak $((peak_rss / 1024)) MiB"
+echo
+echo "| resident memory (VmRSS) | MiB |"
+echo "|---|---|"
+echo "| idle, after start | $(mib "$idle_rss") |"
+echo "| during the wrk runs (highest sample; VmHWM) | $(mib "$load_rss") ($(mib "$load_hwm")) |"
+echo "| during the $watchers watchers (highest sample) | $(mib "$watch_rss") |"
+echo "| peak over the whole run (VmHWM) | $(mib "$peak_rss") |"
+echo "| 5 s after the last request | $(mib "$after_rss") |"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 bash scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLIPWAY_TESTS=OFF >/dev/null
-ninja -C build slipway
+ninja -C build slipway slipway_docs  # the docs too, so that `cmake --install build` works
 slipway=$root/build/slipway
 
 demo=$(mktemp -d /tmp/slipway-demo.XXXXXX)

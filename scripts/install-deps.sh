@@ -12,6 +12,7 @@ packages=(
   bash coreutils git python3 rsync hyperfine time bc make
   libpq-dev postgresql-15 postgresql-client-15
   libboost1.74-dev zlib1g-dev chromium wrk python3-gitlab
+  groff-base man-db zsh fish
 )
 missing=()
 for p in "${packages[@]}"; do

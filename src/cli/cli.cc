@@ -4,11 +4,13 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/help.h"
 
 namespace slipway {
 
 int RunCli(int argc, char** argv) {
-  CLI::App app{"slipway: run GitLab CI pipelines on this machine, exactly as GitLab would"};
+  CLI::App app{"slipway: run GitLab CI pipelines on this machine, exactly as GitLab would",
+               "slipway"};
   app.set_version_flag("--version", std::string("slipway ") + SLIPWAY_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
@@ -21,12 +23,14 @@ int RunCli(int argc, char** argv) {
   AddProjectCommand(&app, &exit_code);
   AddTokenCommand(&app, &exit_code);
   AddScheduleCommand(&app, &exit_code);
+  AddHelpCommand(&app, &exit_code);
+  AddDocsCommands(&app, &exit_code);
+  app.footer("Run `slipway help COMMAND` for a command's options and subcommands.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    // CLI11 returns 0 for --help/--version; usage errors are invalid input.
-    return code == 0 ? 0 : 2;
+    // Usage errors are invalid input: exit 2.
+    return ReportParseError(&app, e);
   }
   return exit_code;
 }

@@ -15,6 +15,8 @@ void AddServeCommand(CLI::App* app, int* exit_code);
 void AddProjectCommand(CLI::App* app, int* exit_code);
 void AddTokenCommand(CLI::App* app, int* exit_code);
 void AddScheduleCommand(CLI::App* app, int* exit_code);
+// Hidden: __man and __completions SHELL, run by the build.
+void AddDocsCommands(CLI::App* app, int* exit_code);
 
 }  // namespace slipway
 

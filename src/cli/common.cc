@@ -17,6 +17,11 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
   cmd->add_option("--ref", options->ref,
                   "Use this commit (branch, tag or SHA) exactly as committed: its pipeline file, "
                   "its files and CI_COMMIT_* variables, not the working tree");
+  // What the values are, for the usage, the man page and the completions.
+  cmd->get_option("--directory")->type_name("DIR");
+  cmd->get_option("--file")->type_name("FILE");
+  cmd->get_option("--variable")->type_name("KEY=VALUE");
+  cmd->get_option("--ref")->type_name("REV");
 }
 
 std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags) {

@@ -4,9 +4,11 @@
 #ifndef SLIPWAY_CLI_INTERRUPT_H_
 #define SLIPWAY_CLI_INTERRUPT_H_
 
-#include <csignal>
+#include <atomic>
 #include <functional>
 #include <thread>
+
+#include "cli/signal_pipe.h"
 
 namespace slipway {
 
@@ -20,14 +22,13 @@ class InterruptHandler {
   InterruptHandler& operator=(const InterruptHandler&) = delete;
 
   // Whether a signal arrived.
-  bool interrupted() const;
+  bool interrupted() const { return interrupted_.load(); }
 
  private:
   std::function<void()> on_interrupt_;
-  int pipe_[2] = {-1, -1};
+  std::atomic<bool> interrupted_{false};
+  SignalPipe signals_;
   std::thread thread_;
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
 };
 
 }  // namespace slipway

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "util/display_width.h"
 
 namespace slipway {
 namespace {
@@ -43,13 +44,13 @@ nlohmann::json JobJson(const Job& job) {
 void PrintTable(const Pipeline& pipeline) {
   size_t name_width = 4, stage_width = 5;
   for (const Job& job : pipeline.jobs) {
-    name_width = std::max(name_width, job.name.size());
-    stage_width = std::max(stage_width, job.stage.size());
+    name_width = std::max(name_width, DisplayWidth(job.name));
+    stage_width = std::max(stage_width, DisplayWidth(job.stage));
   }
   auto row = [&](const std::string& name, const std::string& stage, const std::string& when,
                  const std::string& allow, const std::string& needs) {
-    std::string line = name + std::string(name_width - name.size() + 2, ' ') + stage +
-                       std::string(stage_width - stage.size() + 2, ' ') + when +
+    std::string line = name + std::string(name_width - DisplayWidth(name) + 2, ' ') + stage +
+                       std::string(stage_width - DisplayWidth(stage) + 2, ' ') + when +
                        std::string(when.size() < 12 ? 12 - when.size() : 1, ' ') + allow;
     if (!needs.empty()) line += std::string(allow.size() < 15 ? 15 - allow.size() : 1, ' ') + needs;
     std::printf("%s\n", line.c_str());

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/interrupt.h"
+#include "cli/status_refresher.h"
 #include "exec/console.h"
 #include "exec/file_tree.h"
 #include "exec/report.h"
@@ -14,33 +15,6 @@
 
 namespace slipway {
 namespace {
-
-// Redraws the console's status line once a second while a run lasts.
-class Ticker {
- public:
-  explicit Ticker(Console* console) : console_(console), thread_([this] { Loop(); }) {}
-  ~Ticker() {
-    {
-      std::lock_guard<std::mutex> guard(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
-      console_->Tick();
-    }
-  }
-  Console* console_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 int ExitCode(PipelineStatus status) {
   switch (status) {
@@ -89,10 +63,7 @@ int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
 
   std::vector<std::string> names;
   for (const Job& job : pipeline.jobs) names.push_back(job.name);
-  ConsoleOptions console_options;
-  console_options.color = options.terminal;
-  console_options.status_line = options.terminal;
-  Console console(options.out, names, clock, console_options);
+  Console console(options.out, names, clock, options.console);
   Scheduler scheduler(pipeline, executor, clock, &console, &console, scheduler_options);
 
   StatusOr<RunResult> result = Status::Error("not run");
@@ -101,8 +72,10 @@ int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
     if (options.handle_signals) {
       interrupts = std::make_unique<InterruptHandler>([&scheduler] { scheduler.Cancel(); });
     }
-    std::unique_ptr<Ticker> ticker;
-    if (options.terminal) ticker = std::make_unique<Ticker>(&console);
+    std::unique_ptr<StatusRefresher> refresher;
+    if (options.console.status_line) {
+      refresher = std::make_unique<StatusRefresher>(&console, options.terminal_fd);
+    }
     result = scheduler.Run();
   }
   console.Finish();
@@ -113,7 +86,7 @@ int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
   }
 
   SummaryOptions summary_options;
-  summary_options.color = options.terminal;
+  summary_options.color = options.console.color;
   summary_options.project_dir = project_dir;
   summary_options.pipeline_name = pipeline.name;
   std::string summary = FormatSummary(*result, summary_options);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exec/clock.h"
+#include "exec/console.h"
 #include "exec/executor.h"
 #include "pipeline/instantiate.h"
 
@@ -28,7 +29,8 @@ struct RunFrontOptions {
   bool handle_signals = true;           // SIGINT/SIGTERM cancel the run.
   std::FILE* out = stdout;              // Live output and summary.
   std::FILE* err = stderr;              // Errors.
-  bool terminal = false;                // out is a TTY: colours, status line.
+  ConsoleOptions console;               // Colours, status line, terminal width.
+  int terminal_fd = -1;                 // out's terminal, for its width; -1: none.
 };
 
 // Runs pipeline (from InstantiatePipeline with context) with executor.

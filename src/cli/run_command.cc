@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/run.h"
+#include "cli/terminal.h"
 #include "exec/clock.h"
 #include "exec/containment.h"
 #include "exec/file_tree.h"
@@ -21,10 +22,19 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   auto front = std::make_shared<RunFrontOptions>();
   CLI::App* cmd = app->add_subcommand("run", "Run the pipeline, or the named jobs, on this machine");
   AddPipelineOptions(cmd, options.get());
-  cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)");
-  cmd->add_option("--report", front->report, "Write the JSON report to FILE");
-  cmd->add_option("job", front->job_names, "Run only these jobs and what they need");
-  cmd->callback([options, front, exit_code] {
+  cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)")
+      ->type_name("N");
+  cmd->add_option("--report", front->report, "Write the JSON report to FILE")->type_name("FILE");
+  auto color = std::make_shared<std::string>("auto");
+  cmd->add_option("--color", *color,
+                  "Colour the output: auto (on a terminal, unless NO_COLOR is set), always or "
+                  "never")
+      ->type_name("WHEN")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  cmd->add_option("job", front->job_names, "Run only these jobs and what they need")
+      ->type_name("JOB");
+  cmd->callback([options, front, color, exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
     // Jobs of an earlier slipway killed with SIGKILL ran on in their cgroups.
     if (int left = KillLeftoverJobProcesses(); left > 0) {
@@ -59,7 +69,12 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     // The workspaces get the very commit the pipeline was read from and its
     // variables describe, even if the branch moves meanwhile.
     front->ref = loaded->context.commit;
-    front->terminal = isatty(STDOUT_FILENO) == 1;
+    bool terminal = isatty(STDOUT_FILENO) == 1;
+    front->console.color = UseColor(*ParseColorMode(*color), terminal);
+    front->console.status_line = UseStatusLine(terminal);
+    front->console.columns = TerminalColumns(STDOUT_FILENO).value_or(80);
+    front->console.unicode = LocaleIsUtf8();
+    front->terminal_fd = terminal ? STDOUT_FILENO : -1;
     RealClock clock;
     *exit_code = RunPipeline(*pipeline, loaded->context, *front, &executor, &clock);
   });

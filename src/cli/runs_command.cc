@@ -153,7 +153,7 @@ void Show(const std::string& project_dir, const std::string& run, const std::str
 void AddRunsCommand(CLI::App* app, int* exit_code) {
   auto project_dir = std::make_shared<std::string>(".");
   CLI::App* runs = app->add_subcommand("runs", "List the project's past runs (.slipway/runs)");
-  runs->add_option("-C,--directory", *project_dir, "Project directory");
+  runs->add_option("-C,--directory", *project_dir, "Project directory")->type_name("DIR");
   runs->callback([project_dir, exit_code] {
     ListRuns(AbsoluteProjectDir(*project_dir), exit_code);
   });
@@ -163,7 +163,7 @@ void AddRunsCommand(CLI::App* app, int* exit_code) {
   auto job = std::make_shared<std::string>();
   CLI::App* show = app->add_subcommand(
       "show", "Print a past run's summary, or one of its jobs' full log");
-  show->add_option("-C,--directory", *show_dir, "Project directory");
+  show->add_option("-C,--directory", *show_dir, "Project directory")->type_name("DIR");
   show->add_option("run", *run, "Run id (default: the last run)");
   show->add_option("job", *job, "Job name: print its full log instead");
   show->callback([show_dir, run, job, exit_code] {

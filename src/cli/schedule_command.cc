@@ -40,14 +40,21 @@ void AddScheduleCommand(CLI::App* app, int* exit_code) {
   CLI::App* add = schedule->add_subcommand(
       "add", "Run a project's pipeline on a cron schedule; prints the schedule's id");
   AddDataOptions(add, data.get());
-  add->add_option("project_id", options->project_id, "The project's id")->required();
+  add->add_option("project_id", options->project_id, "The project's id")
+      ->type_name("ID")
+      ->required();
   add->add_option("--cron", options->cron, "Five-field cron expression, e.g. '0 3 * * *'")
+      ->type_name("EXPR")
       ->required();
   add->add_option("--cron-timezone", options->timezone, "IANA time zone of the cron times")
+      ->type_name("TZ")
       ->capture_default_str();
-  add->add_option("--ref", options->ref, "Branch (or refs/tags/NAME) to run")->required();
+  add->add_option("--ref", options->ref, "Branch (or refs/tags/NAME) to run")
+      ->type_name("REF")
+      ->required();
   add->add_option("--description", options->description, "What the schedule is for");
-  add->add_option("--variable", options->variables, "KEY=VALUE for its pipelines (repeatable)");
+  add->add_option("--variable", options->variables, "KEY=VALUE for its pipelines (repeatable)")
+      ->type_name("KEY=VALUE");
   add->callback([data, options, exit_code] {
     ScheduleRecord record;
     record.project_id = options->project_id;

@@ -13,10 +13,18 @@
 #include "server/job_users.h"
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
+#include "util/memory_release.h"
 
 namespace slipway {
 
 namespace {
+
+// The server's memory after a burst of large requests returns to near its
+// idle size: two malloc arenas, and what they hold free beyond 1 MiB given
+// back every 2 s.
+constexpr int kMallocArenas = 2;
+constexpr std::chrono::milliseconds kReleasePeriod{2000};
+constexpr size_t kReleaseThreshold = 1 << 20;
 
 struct ServeOptions {
   DataOptions data;
@@ -64,6 +72,10 @@ int Serve(const ServeOptions& options) {
   for (const std::string& warning : job_users->warnings()) {
     std::fprintf(stderr, "slipway: warning: %s\n", warning.c_str());
   }
+  // Before any thread starts: see util/memory_release.h and
+  // docs/benchmarks.md for what these bound.
+  LimitMallocArenas(kMallocArenas);
+  MemoryReleaser releaser(kReleasePeriod, kReleaseThreshold);
   std::unique_ptr<Store> store = OpenDataStore(options.data);
   if (!store) return 1;
   LogHub hub;
@@ -125,15 +137,20 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
   CLI::App* cmd = app->add_subcommand("serve", "Run the CI server: API, web UI, webhooks, pipelines");
   AddDataOptions(cmd, &options->data);
   cmd->add_option("--listen", options->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->type_name("HOST:PORT")
       ->capture_default_str();
-  cmd->add_option("--jobs,-j", options->jobs, "Jobs each pipeline runs at once (default: CPUs)");
+  cmd->add_option("--jobs,-j", options->jobs, "Jobs each pipeline runs at once (default: CPUs)")
+      ->type_name("N");
   cmd->add_option("--max-pipelines", options->max_pipelines, "Pipelines run at once")
+      ->type_name("N")
       ->capture_default_str();
   cmd->add_option("--builds-dir", options->builds_dir,
-                  "Where jobs run, outside the data directory (default: DATA-builds)");
+                  "Where jobs run, outside the data directory (default: DATA-builds)")
+      ->type_name("DIR");
   cmd->add_option("--job-user", options->job_user,
                   "User the jobs run as when the server is root (default: slipway-job; "
-                  "root: jobs run as root and can read the server's data)");
+                  "root: jobs run as root and can read the server's data)")
+      ->type_name("USER");
   cmd->callback([options, exit_code] { *exit_code = Serve(*options); });
 }
 

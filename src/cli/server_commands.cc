@@ -1,5 +1,4 @@
-// `slipway project add` and `slipway token create`, and the options every
-// server command shares.
+// `slipway token create`, and the options every server command shares.
 #include "cli/server_commands.h"
 
 #include <cstdio>
@@ -13,12 +12,15 @@ namespace slipway {
 
 void AddDataOptions(CLI::App* cmd, DataOptions* options) {
   cmd->add_option("--data", options->data_dir, "The server's data directory")
+      ->type_name("DIR")
       ->capture_default_str();
   cmd->add_option("--database", options->database,
-                  "sqlite:PATH or postgresql://... (default: sqlite:DATA/slipway.db)");
+                  "sqlite:PATH or postgresql://... (default: sqlite:DATA/slipway.db)")
+      ->type_name("URL");
   cmd->add_option("--secrets-key-file", options->secrets_key_file,
                   "Key that encrypts stored secrets; created if missing; servers sharing a "
-                  "database share it (default: DATA/secrets.key)");
+                  "database share it (default: DATA/secrets.key)")
+      ->type_name("FILE");
 }
 
 std::unique_ptr<Store> OpenDataStore(const DataOptions& options) {
@@ -52,46 +54,6 @@ std::unique_ptr<Store> OpenDataStore(const DataOptions& options) {
   return std::move(*store);
 }
 
-void AddProjectCommand(CLI::App* app, int* exit_code) {
-  CLI::App* project = app->add_subcommand("project", "Manage the server's projects");
-  project->require_subcommand(1);
-  auto data = std::make_shared<DataOptions>();
-  auto spec = std::make_shared<ProjectSpec>();
-  CLI::App* add = project->add_subcommand("add", "Register a git repository; prints its id");
-  AddDataOptions(add, data.get());
-  add->add_option("name", spec->name, "The project's name")->required();
-  add->add_option("repo", spec->repo_url, "A local path or a URL git can fetch")->required();
-  add->add_option("--path", spec->path, "path_with_namespace (default: from the name)");
-  add->add_option("--webhook-secret", spec->webhook_secret, "Secret that webhooks must prove");
-  add->add_option("--default-branch", spec->default_branch, "Default branch (default: main)");
-  add->callback([data, spec, exit_code] {
-    ProjectSpec resolved = *spec;
-    std::error_code ec;
-    // A local repository is stored by absolute path: the server runs elsewhere.
-    if (std::filesystem::exists(resolved.repo_url, ec)) {
-      resolved.repo_url = std::filesystem::absolute(resolved.repo_url, ec).lexically_normal().string();
-    }
-    auto record = MakeProject(resolved);
-    if (!record.ok()) {
-      std::fprintf(stderr, "slipway: %s\n", record.status().message().c_str());
-      *exit_code = 2;
-      return;
-    }
-    std::unique_ptr<Store> store = OpenDataStore(*data);
-    if (!store) {
-      *exit_code = 1;
-      return;
-    }
-    auto created = store->CreateProject(*record);
-    if (!created.ok()) {
-      std::fprintf(stderr, "slipway: %s\n", created.status().message().c_str());
-      *exit_code = 1;
-      return;
-    }
-    std::printf("%lld\n", static_cast<long long>(created->id));
-  });
-}
-
 void AddTokenCommand(CLI::App* app, int* exit_code) {
   CLI::App* token = app->add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);
@@ -100,8 +62,9 @@ void AddTokenCommand(CLI::App* app, int* exit_code) {
   auto role = std::make_shared<std::string>();
   CLI::App* create = token->add_subcommand("create", "Create a token; prints it (only this once)");
   AddDataOptions(create, data.get());
-  create->add_option("--name", *name, "What the token is for")->required();
+  create->add_option("--name", *name, "What the token is for")->type_name("NAME")->required();
   create->add_option("--role", *role, "read, run or admin")
+      ->type_name("ROLE")
       ->required()
       ->check(CLI::IsMember({"read", "run", "admin"}));
   create->callback([data, name, role, exit_code] {

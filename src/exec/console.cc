@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iterator>
 
+#include "util/display_width.h"
+
 namespace slipway {
 namespace {
 
@@ -28,6 +30,20 @@ const char* StatusColor(JobStatus s, bool allowed) {
     default:
       return "\033[90m";
   }
+}
+
+// "12s", "1m05s", "2h03m": how long a job has been running.
+std::string FormatElapsed(Clock::TimePoint::duration d) {
+  long s = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%lds", s);
+  } else if (s < 3600) {
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+  }
+  return buf;
 }
 
 std::string FormatSeconds(double s) {
@@ -73,16 +89,20 @@ std::string Describe(const JobRun& run, JobStatus previous) {
 
 Console::Console(std::FILE* out, const std::vector<std::string>& job_names, const Clock* clock,
                  ConsoleOptions options)
-    : out_(out), clock_(clock), options_(options), start_(clock->Now()), total_(job_names.size()) {
+    : out_(out),
+      clock_(clock),
+      options_(options),
+      start_(clock->Now()),
+      total_(job_names.size()),
+      columns_(options.columns) {
   for (const std::string& name : job_names) {
-    width_ = std::max(width_, std::min(name.size(), options_.max_name_width));
+    width_ = std::max(width_, std::min(DisplayWidth(name), options_.max_name_width));
     color_index_.emplace(name, static_cast<int>(color_index_.size()));
   }
 }
 
 std::string Console::Prefix(std::string_view job_name, std::string_view marker) {
-  std::string prefix(job_name);
-  if (prefix.size() < width_) prefix.append(width_ - prefix.size(), ' ');
+  std::string prefix = PadToWidth(std::string(job_name), width_);
   if (options_.color) {
     auto it = color_index_.find(job_name);
     int index = it == color_index_.end() ? 0 : it->second;
@@ -101,29 +121,93 @@ void Console::EmitLine(std::string_view job_name, std::string_view marker, std::
   std::fwrite(line.data(), 1, line.size(), out_);
 }
 
+std::string Console::FormatStatus() {
+  const size_t limit = columns_ - 1;
+  const Clock::TimePoint now = clock_->Now();
+  const std::string_view ellipsis = options_.unicode ? "\u2026" : "...";
+  const size_t ellipsis_width = options_.unicode ? 1 : 3;
+  size_t waiting = total_ > done_ + running_.size() ? total_ - done_ - running_.size() : 0;
+  std::string count = std::to_string(running_.size()) + " running";
+  std::string tail;
+  if (waiting > 0) tail += " | " + std::to_string(waiting) + " waiting";
+  tail += " | " + std::to_string(done_) + "/" + std::to_string(total_) + " done, " +
+          FormatElapsed(now - start_);
+  // The names fill what the counts leave, oldest first; those that do not
+  // fit become one "…".
+  size_t fixed = DisplayWidth(count) + 2 + DisplayWidth(tail);
+  size_t room = limit > fixed ? limit - fixed : 0;
+  std::string names;
+  size_t used = 0;
+  for (size_t i = 0; i < running_.size(); ++i) {
+    std::string elapsed = " " + FormatElapsed(now - running_[i].since);
+    std::string_view separator = i == 0 ? "" : ", ";
+    // Room for ", …" after this one unless it is the last.
+    size_t reserve = i + 1 < running_.size() ? 2 + ellipsis_width : 0;
+    size_t width = separator.size() + DisplayWidth(running_[i].name) + elapsed.size();
+    if (used + width + reserve <= room) {
+      names.append(separator).append(running_[i].name).append(elapsed);
+      used += width;
+      continue;
+    }
+    size_t name_room =
+        room - std::min(room, used + separator.size() + elapsed.size() + ellipsis_width + reserve);
+    if (i == 0 && name_room >= 4) {
+      // A first name too long to show whole is shortened rather than hidden.
+      names.append(TruncateToWidth(running_[i].name, name_room)).append(ellipsis).append(elapsed);
+      if (running_.size() > 1) names.append(", ").append(ellipsis);
+    } else if (used + separator.size() + ellipsis_width <= room) {
+      names.append(separator).append(ellipsis);
+    }
+    break;
+  }
+  std::string line = count;
+  if (!names.empty()) line += ": " + names;
+  line += tail;
+  return std::string(TruncateToWidth(line, limit));
+}
+
+std::string Console::StatusText() {
+  std::lock_guard<std::mutex> guard(mu_);
+  return columns_ < 2 ? "" : FormatStatus();
+}
+
+std::string Console::ClearSequence() const {
+  if (status_rows_ <= 1) return "\r\033[K";
+  // Back to the row where the line began, then erase to the end of the screen.
+  return "\r\033[" + std::to_string(status_rows_ - 1) + "A\033[J";
+}
+
 void Console::ClearStatus() {
-  if (status_drawn_) std::fputs("\r\033[K", out_);
+  if (status_drawn_) std::fputs(ClearSequence().c_str(), out_);
   status_drawn_ = false;
 }
 
 void Console::DrawStatus() {
   if (!options_.status_line) return;
-  double elapsed = std::chrono::duration<double>(clock_->Now() - start_).count();
-  char head[96];
-  std::snprintf(head, sizeof head, "%zu running, %zu/%zu done, %.1f s", running_.size(), done_,
-                total_, elapsed);
-  std::string line = head;
-  if (!running_.empty()) line += ": ";
-  size_t shown = 0;
-  for (const std::string& name : running_) {
-    if (line.size() + name.size() > 100) {
-      line += "...";
-      break;
-    }
-    line += (shown++ > 0 ? ", " : "") + name;
+  if (columns_ < 2) {
+    ClearStatus();
+    return;
   }
-  std::fputs(("\r\033[K" + line).c_str(), out_);
+  std::string line = FormatStatus();
+  std::string text = status_drawn_ ? ClearSequence() : "\r\033[K";
+  text += line;
+  std::fwrite(text.data(), 1, text.size(), out_);
   status_drawn_ = true;
+  status_width_ = DisplayWidth(line);
+  status_rows_ = 1;
+}
+
+void Console::Resize(size_t columns) {
+  std::lock_guard<std::mutex> guard(mu_);
+  if (columns == 0 || columns == columns_) return;
+  if (status_drawn_) {
+    // Reflowed (or, drawn just before the resize, wrapped) into this many rows.
+    status_rows_ = std::max<size_t>(1, (status_width_ + columns - 1) / columns);
+  }
+  columns_ = columns;
+  if (!options_.status_line) return;
+  DrawStatus();
+  std::fflush(out_);
 }
 
 void Console::Write(std::string_view job_name, std::string_view bytes) {
@@ -164,10 +248,12 @@ void Console::OnJobUpdate(const JobRun& run) {
   auto [it, inserted] = status_.emplace(name, JobStatus::kCreated);
   JobStatus previous = it->second;
   it->second = run.status;
-  if (run.status == JobStatus::kRunning) {
-    running_.insert(name);
-  } else {
-    running_.erase(name);
+  auto running = std::find_if(running_.begin(), running_.end(),
+                              [&](const Running& r) { return r.key == name; });
+  if (run.status == JobStatus::kRunning && running == running_.end()) {
+    running_.push_back({PrintableLine(name), name, clock_->Now()});
+  } else if (run.status != JobStatus::kRunning && running != running_.end()) {
+    running_.erase(running);
   }
   if (IsFinal(run.status) && !IsFinal(previous)) ++done_;
   std::string text = Describe(run, previous);

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "util/display_width.h"
+
 namespace slipway {
 namespace {
 
@@ -97,18 +99,108 @@ TEST_F(ConsoleTest, ColorsAndStatusLineOnATerminal) {
   ConsoleOptions options;
   options.color = true;
   options.status_line = true;
-  Console console(capture_.file(), {"build"}, &clock_, options);
+  Console console(capture_.file(), {"build", "unit tests"}, &clock_, options);
   console.OnJobUpdate(Run(build_, JobStatus::kRunning));
   clock_.Advance(std::chrono::milliseconds(2500));
   console.Tick();
   console.Write("build", "$ make\n");
   console.Finish();
   EXPECT_EQ(capture_.Text(),
-            "\033[36mbuild\033[0m > started (stage build)\n"
-            "\r\033[K1 running, 0/1 done, 0.0 s: build"
-            "\r\033[K1 running, 0/1 done, 2.5 s: build"
-            "\r\033[K\033[36mbuild\033[0m | \033[32m$ make\033[0m\n"
-            "\r\033[K1 running, 0/1 done, 2.5 s: build"
+            "\033[36mbuild     \033[0m > started (stage build)\n"
+            "\r\033[K1 running: build 0s | 1 waiting | 0/2 done, 0s"
+            "\r\033[K1 running: build 2s | 1 waiting | 0/2 done, 2s"
+            "\r\033[K\033[36mbuild     \033[0m | \033[32m$ make\033[0m\n"
+            "\r\033[K1 running: build 2s | 1 waiting | 0/2 done, 2s"
+            "\r\033[K");
+}
+
+// Jobs started one second apart, as a 40-job pipeline run 8 at a time shows them.
+class ConsoleStatusTest : public ConsoleTest {
+ protected:
+  ConsoleStatusTest() {
+    for (int i = 0; i < 40; ++i) {
+      names_.push_back(i == 1   ? "t\xC3\xABst-\xC3\xBCnicode"     // tëst-ünicode
+                       : i == 2 ? "\xE6\xA7\x8B\xE7\xAF\x89-wide"  // 構築-wide
+                       : i == 3 ? "evil\033[2J\nname"
+                                : "job-with-a-long-name-" + std::to_string(i));
+    }
+    jobs_.resize(names_.size());
+    for (size_t i = 0; i < names_.size(); ++i) jobs_[i].name = names_[i];
+  }
+  void Start(Console* console, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      console->OnJobUpdate(Run(jobs_[i], JobStatus::kRunning));
+      clock_.Advance(std::chrono::seconds(1));
+    }
+  }
+  std::vector<std::string> names_;
+  std::vector<Job> jobs_;
+};
+
+TEST_F(ConsoleStatusTest, FitsEveryWidthAndShowsWhatRunsAndWaits) {
+  ConsoleOptions options;
+  options.status_line = true;
+  Console console(capture_.file(), names_, &clock_, options);
+  Start(&console, 8);
+  console.OnJobUpdate(Run(jobs_[0], JobStatus::kSuccess));
+  clock_.Advance(std::chrono::seconds(65));
+  for (size_t columns = 1; columns <= 400; ++columns) {
+    console.Resize(columns);
+    std::string text = console.StatusText();
+    ASSERT_LE(DisplayWidth(text), columns > 0 ? columns - 1 : 0) << columns << ": " << text;
+    EXPECT_EQ(text.find('\033'), std::string::npos) << text;
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+  }
+  console.Resize(100);
+  EXPECT_EQ(console.StatusText(),
+            "7 running: t\xC3\xABst-\xC3\xBCnicode 1m12s, \xE6\xA7\x8B\xE7\xAF\x89-wide 1m11s, "
+            "\xE2\x80\xA6 | 32 waiting | 1/40 done, 1m13s");
+  console.Resize(300);
+  EXPECT_EQ(console.StatusText(),
+            "7 running: t\xC3\xABst-\xC3\xBCnicode 1m12s, \xE6\xA7\x8B\xE7\xAF\x89-wide 1m11s, "
+            "evil?[2J?name 1m10s, job-with-a-long-name-4 1m09s, job-with-a-long-name-5 1m08s, "
+            "job-with-a-long-name-6 1m07s, job-with-a-long-name-7 1m06s | 32 waiting | "
+            "1/40 done, 1m13s");
+  // Too narrow for any whole name: the first is shortened.
+  console.Resize(60);
+  EXPECT_EQ(console.StatusText(),
+            "7 running: t\xC3\xABst-\xC3\xBC\xE2\x80\xA6 1m12s, \xE2\x80\xA6 | 32 waiting | "
+            "1/40 done, 1m13s");
+  console.Resize(52);
+  EXPECT_EQ(console.StatusText(), "7 running: \xE2\x80\xA6 | 32 waiting | 1/40 done, 1m13s");
+  console.Resize(20);
+  EXPECT_EQ(console.StatusText(), "7 running | 32 wait");
+}
+
+TEST_F(ConsoleStatusTest, WithoutUnicodeElidesWithDots) {
+  ConsoleOptions options;
+  options.status_line = true;
+  options.unicode = false;
+  options.columns = 90;
+  Console console(capture_.file(), names_, &clock_, options);
+  Start(&console, 3);
+  EXPECT_EQ(console.StatusText(),
+            "3 running: job-with-a-long-name-0 3s, t\xC3\xABst-\xC3\xBCnicode 2s, ... | "
+            "37 waiting | 0/40 done, 3s");
+}
+
+TEST_F(ConsoleStatusTest, ResizeErasesTheRowsAReflowingTerminalMade) {
+  ConsoleOptions options;
+  options.status_line = true;
+  options.columns = 100;
+  Console console(capture_.file(), names_, &clock_, options);
+  Start(&console, 1);
+  console.Write("job-with-a-long-name-0", "line\n");
+  std::string before = capture_.Text();
+  // 60 columns drawn; at 25 columns they take 3 rows, the cursor on the last.
+  std::string drawn = "1 running: job-with-a-long-name-0 1s | 39 waiting | 0/40 done, 1s";
+  ASSERT_EQ(before.substr(before.size() - drawn.size()), drawn);
+  console.Resize(25);
+  console.Resize(200);  // Wider: one row.
+  console.Finish();
+  EXPECT_EQ(capture_.Text().substr(before.size()),
+            "\r\033[2A\033[J1 running | 39 waiting |"
+            "\r\033[K1 running: job-with-a-long-name-0 1s | 39 waiting | 0/40 done, 1s"
             "\r\033[K");
 }
 

@@ -10,16 +10,12 @@
 
 #include "exec/bash_script.h"
 #include "exec/run_store.h"
+#include "util/display_width.h"
 
 namespace slipway {
 namespace {
 
 constexpr off_t kTailBytes = 64 * 1024;
-
-std::string Pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
 
 std::string Duration(const JobRun& run) {
   if (!run.started_at) return "-";
@@ -86,17 +82,17 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
   size_t stage_w = 5;
   size_t status_w = 6;
   for (const JobRun& run : result.jobs) {
-    name_w = std::max(name_w, run.job->name.size());
-    stage_w = std::max(stage_w, run.job->stage.size());
+    name_w = std::max(name_w, DisplayWidth(run.job->name));
+    stage_w = std::max(stage_w, DisplayWidth(run.job->stage));
     status_w = std::max(status_w, StatusText(run).size());
   }
-  std::string out = "\n" + Pad("job", name_w) + "  " + Pad("stage", stage_w) + "  " +
-                    Pad("status", status_w) + "  duration\n";
+  std::string out = "\n" + PadToWidth("job", name_w) + "  " + PadToWidth("stage", stage_w) + "  " +
+                    PadToWidth("status", status_w) + "  duration\n";
   int failed = 0, warnings = 0, skipped = 0, canceled = 0, manual = 0, succeeded = 0;
   for (const JobRun& run : result.jobs) {
-    out += Pad(run.job->name, name_w) + "  " + Pad(run.job->stage, stage_w) + "  " +
-           Colored(Pad(StatusText(run), status_w), run, options.color) + "  " + Duration(run) +
-           "\n";
+    out += PadToWidth(run.job->name, name_w) + "  " + PadToWidth(run.job->stage, stage_w) + "  " +
+           Colored(PadToWidth(StatusText(run), status_w), run, options.color) + "  " +
+           Duration(run) + "\n";
     switch (run.status) {
       case JobStatus::kSuccess: ++succeeded; break;
       case JobStatus::kFailed: ++(run.allow_failure ? warnings : failed); break;

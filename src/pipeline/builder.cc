@@ -239,8 +239,7 @@ std::optional<PipelineConfig> BuildPipelineConfig(const Node& root, Diagnostics*
   std::unordered_map<std::string, size_t> job_index;
   for (const MapEntry* e : job_entries) {
     if (!IsJobShaped(e->value)) {
-      diags->Error(e->key_mark.line > 0 ? e->key_mark : e->value.mark,
-                   "config should implement the script:, run:, or trigger: keyword", e->key);
+      ReportNotAJob(*e, diags);
       continue;
     }
     if (auto parsed = ParseJob(e->key, e->key_mark, e->value, context, diags)) {

@@ -7,6 +7,7 @@
 
 #include "config/deep_merge.h"
 #include "pipeline/keyword_reader.h"
+#include "util/suggest.h"
 
 namespace slipway {
 
@@ -69,7 +70,14 @@ class ExtendsResolver {
       }
     }
     if (!unknown.empty()) {
-      reader.Error(extends.mark, "extends", "unknown keys in `extends` (" + JoinNames(unknown) + ")");
+      std::string hint;
+      if (unknown.size() == 1) {
+        std::vector<std::string_view> known;
+        for (const MapEntry& e : entries_) known.push_back(e.key);
+        hint = DidYouMean(unknown[0], known);
+      }
+      reader.Error(extends.mark, "extends",
+                   "unknown keys in `extends` (" + JoinNames(unknown) + ")" + hint);
       return std::nullopt;
     }
     if (!invalid.empty()) {

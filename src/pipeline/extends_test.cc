@@ -60,6 +60,12 @@ TEST(ExtendsTest, UnknownParent) {
             "ci.yml:2:12: error: job 'job', key 'extends': unknown keys in `extends` (.b)\n");
 }
 
+TEST(ExtendsTest, MisspeltParentSuggestsTheNearestName) {
+  EXPECT_EQ(BuildErrors("job:\n  extends: .tempalte\n  script: x\n.template:\n  stage: test\n"),
+            "ci.yml:2:12: error: job 'job', key 'extends': unknown keys in `extends` (.tempalte); "
+            "did you mean `.template`?\n");
+}
+
 TEST(ExtendsTest, ParentThatIsNotAHash) {
   EXPECT_EQ(BuildErrors("job:\n  extends: .a\n  script: x\n.a: [1]\n"),
             "ci.yml:2:12: error: job 'job', key 'extends': invalid base hashes in `extends` "

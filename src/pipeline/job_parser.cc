@@ -8,6 +8,7 @@
 #include "pipeline/keyword_reader.h"
 #include "pipeline/rules_parser.h"
 #include "pipeline/variables_parser.h"
+#include "util/suggest.h"
 
 namespace slipway {
 namespace {
@@ -244,7 +245,7 @@ Node ValidateDefaults(const Node& defaults, Diagnostics* diags) {
   if (!r.ExpectMap(defaults, "")) return valid;
   for (const MapEntry& e : defaults.entries) {
     if (!Contains(kDefaultKeys, e.key)) {
-      r.Error(e.key_mark, e.key, "unknown key");
+      r.Error(e.key_mark, e.key, "unknown key" + DidYouMean(e.key, kDefaultKeys));
       continue;
     }
     Job scratch;
@@ -253,6 +254,22 @@ Node ValidateDefaults(const Node& defaults, Diagnostics* diags) {
     if (r.errors() == before) valid.Set(e.key, e.value, e.key_mark);
   }
   return valid;
+}
+
+void ReportNotAJob(const MapEntry& entry, Diagnostics* diags) {
+  // What a top-level key that is not a job may have been meant to be.
+  static constexpr std::string_view kTopLevelKeys[] = {
+      "include",   "before_script", "image",   "services", "after_script",
+      "variables", "stages",        "cache",   "default",  "workflow"};
+  diags->Error(entry.key_mark.line > 0 ? entry.key_mark : entry.value.mark,
+               "config should implement the script:, run:, or trigger: keyword" +
+                   DidYouMean(entry.key, kTopLevelKeys),
+               entry.key);
+  // GitLab checks such a job's keys too: a misspelt `script` shows here.
+  if (entry.value.IsMap()) {
+    KeywordReader r(diags, entry.key);
+    r.CheckKeys(entry.value, kJobKeys, "");
+  }
 }
 
 std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, const Node& config,

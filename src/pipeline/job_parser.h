@@ -32,6 +32,11 @@ struct ParsedJob {
 std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, const Node& config,
                                   const JobContextDefaults& context, Diagnostics* diags);
 
+// Reports a top-level entry that is not a job (no script, run or trigger):
+// that error, with "did you mean" when its key is near a top-level keyword
+// (`stagse:`), and its unknown keys as for a job (`scirpt:`).
+void ReportNotAJob(const MapEntry& entry, Diagnostics* diags);
+
 // Validates the keys of a `default:` block (key names reported as
 // "default:<key>") and returns the keys that are valid.
 Node ValidateDefaults(const Node& defaults, Diagnostics* diags);

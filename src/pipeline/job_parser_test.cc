@@ -21,8 +21,50 @@ TEST(JobParserTest, ScriptStringAndNestedArraysAreFlattened) {
 
 TEST(JobParserTest, ScriptWithANumberIsAnError) {
   EXPECT_EQ(BuildErrors("job:\n  script: [echo, 1]\n"),
-            "ci.yml:2:11: error: job 'job', key 'script': should be a string or a nested array "
+            "ci.yml:2:18: error: job 'job', key 'script:1': should be a string or a nested array "
             "of strings up to 10 levels deep\n");
+}
+
+// The bad item is pointed at, however deep, not the list or the job.
+TEST(JobParserTest, BadScriptItemIsReportedWhereItIs) {
+  EXPECT_EQ(BuildErrors("job:\n  before_script:\n    - echo one\n    - - echo two\n"
+                        "      - {not: a command}\n  script:\n    - make\n    - 42\n"),
+            "ci.yml:5:9: error: job 'job', key 'before_script:1:1': should be a string or a "
+            "nested array of strings up to 10 levels deep\n"
+            "ci.yml:8:7: error: job 'job', key 'script:1': should be a string or a nested array "
+            "of strings up to 10 levels deep\n");
+  std::string deep = "x";
+  for (int i = 0; i < 10; ++i) deep = "[" + deep + "]";
+  EXPECT_EQ(BuildErrors("job:\n  script:\n    - ok\n    - " + deep + "\n"),
+            "ci.yml:4:16: error: job 'job', key 'script:1:0:0:0:0:0:0:0:0:0': should be a string "
+            "or a nested array of strings up to 10 levels deep\n");
+}
+
+TEST(JobParserTest, UnknownKeysSuggestTheNearestKeyword) {
+  EXPECT_EQ(BuildErrors("job:\n  script: x\n  scirpt: y\n  Stage: test\n  foo: bar\n"
+                        "  artifacts:\n    pahts: [a]\n  cache:\n    polcy: pull\n"
+                        "  retry:\n    mxa: 2\n  environment:\n    nmae: prod\n"),
+            "ci.yml:3:3: error: job 'job', key 'scirpt': unknown key; did you mean `script`?\n"
+            "ci.yml:4:3: error: job 'job', key 'Stage': unknown key; did you mean `stage`?\n"
+            "ci.yml:5:3: error: job 'job', key 'foo': unknown key\n"
+            "ci.yml:7:5: error: job 'job', key 'artifacts:pahts': unknown key; did you mean "
+            "`paths`?\n"
+            "ci.yml:9:5: error: job 'job', key 'cache:polcy': unknown key; did you mean "
+            "`policy`?\n"
+            "ci.yml:11:5: error: job 'job', key 'retry:mxa': unknown key; did you mean `max`?\n"
+            "ci.yml:13:5: error: job 'job', key 'environment:nmae': unknown key; did you mean "
+            "`name`?\n");
+}
+
+TEST(JobParserTest, AJobWithoutScriptHasItsKeysCheckedToo) {
+  EXPECT_EQ(BuildErrors("job:\n  scirpt: make\nstagse: [a, b]\nok:\n  script: x\n"
+                        "default:\n  imgae: alpine\n"),
+            "ci.yml:7:3: error: key 'default:imgae': unknown key; did you mean `image`?\n"
+            "ci.yml:1:1: error: job 'job': config should implement the script:, run:, or "
+            "trigger: keyword\n"
+            "ci.yml:2:3: error: job 'job', key 'scirpt': unknown key; did you mean `script`?\n"
+            "ci.yml:3:1: error: job 'stagse': config should implement the script:, run:, or "
+            "trigger: keyword; did you mean `stages`?\n");
 }
 
 TEST(JobParserTest, EmptyScriptIsAnError) {
@@ -277,7 +319,7 @@ TEST(JobParserTest, RulesErrors) {
   EXPECT_EQ(BuildErrors("job:\n  script: x\n  rules:\n    - if: $A\n      when: later\n"),
             "ci.yml:5:13: error: job 'job', key 'rules:0:when': unknown value: later\n");
   EXPECT_EQ(BuildErrors("job:\n  script: x\n  rules:\n    - iff: $A\n"),
-            "ci.yml:4:7: error: job 'job', key 'rules:0:iff': unknown key\n");
+            "ci.yml:4:7: error: job 'job', key 'rules:0:iff': unknown key; did you mean `if`?\n");
   EXPECT_EQ(BuildErrors("job:\n  script: x\n  rules:\n    - when: delayed\n"),
             "ci.yml:4:7: error: job 'job', key 'rules:0:start_in': can't be blank\n");
   EXPECT_EQ(BuildErrors("job:\n  script: x\n  rules: {if: $A}\n"),

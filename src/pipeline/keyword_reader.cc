@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "util/duration.h"
+#include "util/suggest.h"
 
 namespace slipway {
 namespace {
@@ -16,18 +17,23 @@ std::string JoinKey(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + ":" + key;
 }
 
-// Appends the strings of a script node; false on a non-string or on nesting
-// deeper than GitLab allows.
-bool FlattenScript(const Node& n, int depth, std::vector<std::string>* out) {
+// Appends the strings of a script node. On a non-string, or on nesting
+// deeper than GitLab allows, returns the offending node and sets *path to
+// its place (":1:0" for the first item of the second item).
+const Node* FlattenScript(const Node& n, int depth, std::vector<std::string>* out,
+                          std::string* path) {
   if (IsStringScalar(n)) {
     out->push_back(n.scalar);
-    return true;
+    return nullptr;
   }
-  if (!n.IsSequence() || depth > kMaxScriptNesting) return false;
-  for (const Node& item : n.items) {
-    if (!FlattenScript(item, depth + 1, out)) return false;
+  if (!n.IsSequence() || depth > kMaxScriptNesting) return &n;
+  for (size_t i = 0; i < n.items.size(); ++i) {
+    if (const Node* bad = FlattenScript(n.items[i], depth + 1, out, path)) {
+      *path = ":" + std::to_string(i) + *path;
+      return bad;
+    }
   }
-  return true;
+  return nullptr;
 }
 
 bool IsYaml11Bool(const std::string& s, bool* value) {
@@ -130,7 +136,8 @@ bool KeywordReader::CheckKeys(const Node& map, std::span<const std::string_view>
   bool ok = true;
   for (const MapEntry& e : map.entries) {
     if (std::find(allowed.begin(), allowed.end(), e.key) != allowed.end()) continue;
-    Error(e.key_mark.line > 0 ? e.key_mark : e.value.mark, JoinKey(prefix, e.key), "unknown key");
+    Error(e.key_mark.line > 0 ? e.key_mark : e.value.mark, JoinKey(prefix, e.key),
+          "unknown key" + DidYouMean(e.key, allowed));
     ok = false;
   }
   return ok;
@@ -226,8 +233,13 @@ std::optional<int64_t> KeywordReader::Duration(const Node& n, const std::string&
 std::optional<std::vector<std::string>> KeywordReader::Script(const Node& n,
                                                               const std::string& key) {
   std::vector<std::string> out;
-  if (FlattenScript(n, 1, &out)) return out;
-  Error(n.mark, key, "should be a string or a nested array of strings up to 10 levels deep");
+  std::string path;
+  const Node* bad = FlattenScript(n, 1, &out, &path);
+  if (bad == nullptr) return out;
+  // The item itself, not the list, is pointed at: in a long script the
+  // line of the list says little.
+  Error(bad->mark.line > 0 ? bad->mark : n.mark, key + path,
+        "should be a string or a nested array of strings up to 10 levels deep");
   return std::nullopt;
 }
 

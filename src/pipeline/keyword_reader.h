@@ -35,7 +35,8 @@ class KeywordReader {
   void Warning(const Mark& mark, const std::string& key, std::string message);
 
   // Reports "unknown key" for each entry of map not in allowed (the key is
-  // reported as prefix + ":" + name, or name when prefix is empty). Returns
+  // reported as prefix + ":" + name, or name when prefix is empty), with
+  // "; did you mean `x`?" when one of allowed is a few edits away. Returns
   // false if any was unknown.
   bool CheckKeys(const Node& map, std::span<const std::string_view> allowed,
                  const std::string& prefix);
@@ -64,6 +65,8 @@ class KeywordReader {
                                   std::optional<int64_t> limit_seconds = std::nullopt);
   // script / before_script / after_script: a string or an array of strings
   // and arrays of strings nested up to 10 levels deep, flattened in order.
+  // A bad item is reported at its own position, as key ":index" (e.g.
+  // "script:3", "script:1:0" when nested).
   std::optional<std::vector<std::string>> Script(const Node& n, const std::string& key);
 
  private:

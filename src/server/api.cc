@@ -178,6 +178,11 @@ std::string CacheKey(const HttpRequest& req) {
 
 }  // namespace
 
+size_t Api::cached_response_bytes() {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  return cache_bytes_;
+}
+
 Api::Api(Store* store, PipelineService* service, LogHub* hub, ApiOptions options)
     : store_(store),
       service_(service),
@@ -297,10 +302,17 @@ HttpResponse Api::Route(ApiContext& ctx) {
     HttpResponse response = found->handler(ctx);
     if (response.status == 200 && !response.stream && response.file_path.empty()) {
       response.SetHeader("ETag", ETagOf(response.body));
-      if (ctx.cacheable) {
+      size_t size = response.body.size();
+      if (ctx.cacheable && size <= options_.max_cached_body_bytes) {
         std::lock_guard<std::mutex> lock(cache_mu_);
-        if (cache_.size() >= 10000) cache_.clear();
-        cache_[key] = std::make_shared<const HttpResponse>(response);
+        if (cache_.size() >= 10000 || cache_bytes_ + size > options_.response_cache_bytes) {
+          cache_.clear();
+          cache_bytes_ = 0;
+        }
+        auto [it, inserted] = cache_.try_emplace(key, nullptr);
+        if (!inserted) cache_bytes_ -= it->second->body.size();
+        it->second = std::make_shared<const HttpResponse>(response);
+        cache_bytes_ += size;
       }
     }
     return WithETag(req, std::move(response));
@@ -310,6 +322,7 @@ HttpResponse Api::Route(ApiContext& ctx) {
     // A write may change what a cached answer says (a retried job, a deleted pipeline).
     std::lock_guard<std::mutex> lock(cache_mu_);
     cache_.clear();
+    cache_bytes_ = 0;
   }
   return response;
 }

@@ -34,6 +34,12 @@ struct ApiOptions {
   int64_t token_cache_ms = 5000;
   // Largest trace returned by GET .../trace (the SSE stream has no limit).
   int64_t max_trace_bytes = 64 << 20;
+  // The response cache holds at most this many bytes of bodies (it is
+  // emptied when a new one would not fit), and no body larger than
+  // max_cached_body_bytes: a client varying the query string cannot make it
+  // hold many copies of a large trace.
+  size_t response_cache_bytes = 16 << 20;
+  size_t max_cached_body_bytes = 1 << 20;
 };
 
 class Api {
@@ -50,6 +56,9 @@ class Api {
   static bool IsBlocking(const HttpRequest& request);
 
   Metrics* metrics() { return &metrics_; }
+
+  // Bytes of bodies in the response cache.
+  size_t cached_response_bytes();
 
  private:
   HttpResponse Route(ApiContext& ctx);
@@ -73,6 +82,7 @@ class Api {
   // unless the API changes them (any write clears the cache).
   std::mutex cache_mu_;
   std::unordered_map<std::string, std::shared_ptr<const HttpResponse>> cache_;  // Guarded by cache_mu_.
+  size_t cache_bytes_ = 0;  // Guarded by cache_mu_: the bodies' sizes.
 };
 
 }  // namespace slipway

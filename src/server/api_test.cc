@@ -431,5 +431,29 @@ TEST_F(ApiTest, FinishedPipelinesAreCachedUntilAWrite) {
   EXPECT_EQ(Call("GET", url, read_).status, 404);
 }
 
+// A reader varying the query string of a finished job's trace made the
+// cache keep one copy per URL, up to 10,000 traces of up to 64 MiB each.
+TEST_F(ApiTest, ResponseCacheIsBoundedInBytes) {
+  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  int64_t job = Jobs(p.id)[0].id;
+  ASSERT_TRUE(store_->AppendLog(job, std::string(200 << 10, 'x')).ok());
+  std::string trace = "/api/v4/projects/1/jobs/" + std::to_string(job) + "/trace";
+  EXPECT_EQ(api_->cached_response_bytes(), 0u);
+  for (int i = 0; i < 100; ++i) {
+    HttpResponse r = Call("GET", trace + "?n=" + std::to_string(i), read_);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.body.size(), 200u << 10);
+    EXPECT_LE(api_->cached_response_bytes(), ApiOptions().response_cache_bytes);
+  }
+  EXPECT_GT(api_->cached_response_bytes(), 0u);  // Still a cache.
+  // A body larger than a cache entry may be is not kept at all.
+  ASSERT_TRUE(store_->AppendLog(job, std::string(1 << 20, 'y')).ok());
+  size_t before = api_->cached_response_bytes();
+  HttpResponse big = Call("GET", trace + "?big", read_);
+  ASSERT_EQ(big.status, 200);
+  EXPECT_GT(big.body.size(), ApiOptions().max_cached_body_bytes);
+  EXPECT_EQ(api_->cached_response_bytes(), before);
+}
+
 }  // namespace
 }  // namespace slipway
