@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/ref_name.h"
+
 namespace slipway {
 namespace {
 
@@ -150,7 +152,11 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
   } else {
     return Fail(WebhookError::kIgnored, "ref '" + ref + "' is neither a branch nor a tag");
   }
-  if (event.ref.empty()) return Fail(WebhookError::kBadRequest, "push event with an empty ref name");
+  // The ref reaches git and the jobs' variables: it must be a name git
+  // would create, never one it could read as an option.
+  if (Status valid = CheckBranchOrTagName(event.ref, event.tag); !valid.ok()) {
+    return Fail(WebhookError::kBadRequest, "push event ref '" + ref + "': " + valid.message());
+  }
   auto deleted = json.find("deleted");
   event.deleted = event.after == kZeroSha || (deleted != json.end() && deleted->is_boolean() &&
                                               deleted->get<bool>());

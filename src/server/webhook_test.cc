@@ -251,5 +251,37 @@ TEST(WebhookTest, MalformedBodies) {
   EXPECT_EQ(ParseWebhook(Forge::kGitHub, h, "", "secret").error, WebhookError::kUnauthorized);
 }
 
+// Refs that git would refuse, or read as an option, are refused as git's
+// check-ref-format refuses them (the API refuses them too).
+TEST(WebhookTest, RefsAreCheckedAsGitChecksThem) {
+  Headers h = {{"x-github-event", "push"}};
+  auto push = [&](const std::string& ref) {
+    return ParseWebhook(Forge::kGitHub, h,
+                        R"({"ref":")" + ref +
+                            R"(","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})",
+                        "");
+  };
+  WebhookResult r = push("refs/heads/../../../x");
+  EXPECT_EQ(r.error, WebhookError::kBadRequest);
+  EXPECT_EQ(r.message,
+            "push event ref 'refs/heads/../../../x': invalid branch name '../../../x': "
+            "contains '..'");
+  r = push("refs/heads/--upload-pack=touch /tmp/pwned");
+  EXPECT_EQ(r.error, WebhookError::kBadRequest);
+  EXPECT_EQ(r.message,
+            "push event ref 'refs/heads/--upload-pack=touch /tmp/pwned': invalid branch name "
+            "'--upload-pack=touch /tmp/pwned': starts with '-'");
+  for (const char* bad : {"refs/heads/", "refs/tags/-v1", "refs/heads/a.lock", "refs/heads/.x",
+                          "refs/heads/a//b", "refs/heads/a~1", "refs/heads/a@{0}",
+                          "refs/heads/HEAD", "refs/tags/v1.", "refs/heads/a\\b"}) {
+    WebhookResult refused = push(bad);
+    EXPECT_FALSE(refused.event) << bad;
+    EXPECT_EQ(refused.error, WebhookError::kBadRequest) << bad;
+  }
+  r = push("refs/tags/v1.2.3");
+  ASSERT_TRUE(r.event) << r.message;
+  EXPECT_EQ(r.event->ref, "v1.2.3");
+}
+
 }  // namespace
 }  // namespace slipway

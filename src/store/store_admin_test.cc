@@ -130,6 +130,13 @@ TEST_P(StoreAdminTest, SchedulesCrud) {
   no_cron.cron = "";
   EXPECT_EQ(store_->CreateSchedule(no_cron).status().message(),
             "schedule cron must not be empty");
+  ScheduleRecord bad_ref = NewSchedule(project, 1);
+  bad_ref.ref = "refs/heads/--upload-pack=x";
+  EXPECT_EQ(store_->CreateSchedule(bad_ref).status().message(),
+            "schedule ref: invalid branch name '--upload-pack=x': starts with '-'");
+  bad_ref.ref = "refs/tags/../v1";
+  EXPECT_EQ(store_->CreateSchedule(bad_ref).status().message(),
+            "schedule ref: invalid tag name '../v1': contains '..'");
 }
 
 TEST_P(StoreAdminTest, DueSchedulesAreActiveAndPastTheirNextRun) {
