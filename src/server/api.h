@@ -34,6 +34,9 @@ struct ApiOptions {
   int64_t token_cache_ms = 5000;
   // Largest trace returned by GET .../trace (the SSE stream has no limit).
   int64_t max_trace_bytes = 64 << 20;
+  // How long a webhook delivery is remembered: the same delivery again
+  // within this time is answered "duplicate delivery ignored" (docs/api.md).
+  int64_t webhook_replay_window_ms = int64_t{7} * 24 * 3600 * 1000;
 };
 
 class Api {

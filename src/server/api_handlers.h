@@ -26,6 +26,8 @@ struct ApiContext {
   PipelineService* service = nullptr;  // May be null: actions answer 503.
   Metrics* metrics = nullptr;
   int64_t max_trace_bytes = 0;
+  int64_t now_ms = 0;  // When the request is handled (the Api's clock).
+  int64_t webhook_replay_window_ms = 0;
   std::string base_url;              // "http://" + Host.
   std::optional<TokenRecord> token;  // Set for /api/v4 routes.
   std::map<std::string, std::string> params;  // Route captures (decoded): id, pipeline_id, job_id, path.

@@ -54,8 +54,10 @@ std::string Lower(std::string s) {
 }
 
 // Verifies the request the forge's way; an empty secret accepts anything.
+// *signature is set to the verified HMAC of a GitHub or Gitea body.
 std::optional<WebhookResult> Verify(Forge forge, const std::map<std::string, std::string>& headers,
-                                    std::string_view body, std::string_view secret) {
+                                    std::string_view body, std::string_view secret,
+                                    std::string* signature) {
   if (secret.empty()) return std::nullopt;
   switch (forge) {
     case Forge::kGitLab: {
@@ -71,14 +73,15 @@ std::optional<WebhookResult> Verify(Forge forge, const std::map<std::string, std
       bool github = forge == Forge::kGitHub;
       const char* name = github ? "x-hub-signature-256" : "x-gitea-signature";
       const char* shown = github ? "X-Hub-Signature-256" : "X-Gitea-Signature";
-      const std::string* signature = Header(headers, name);
-      if (signature == nullptr) {
+      const std::string* sent = Header(headers, name);
+      if (sent == nullptr) {
         return Fail(WebhookError::kUnauthorized, std::string("missing ") + shown);
       }
-      std::string expected = (github ? "sha256=" : "") + HmacSha256Hex(secret, body);
-      if (!SameBytes(Lower(*signature), expected)) {
+      std::string hmac = HmacSha256Hex(secret, body);
+      if (!SameBytes(Lower(*sent), (github ? "sha256=" : "") + hmac)) {
         return Fail(WebhookError::kUnauthorized, std::string(shown) + " does not match");
       }
+      *signature = std::move(hmac);
       return std::nullopt;
     }
   }
@@ -91,6 +94,35 @@ bool IsHexSha(const std::string& s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+// The forge's id of this delivery ("" if it sent none), or an error for one
+// that is not an id.
+std::optional<WebhookResult> DeliveryId(Forge forge,
+                                        const std::map<std::string, std::string>& headers,
+                                        std::string* id) {
+  static constexpr std::pair<Forge, const char*> kHeaders[] = {
+      {Forge::kGitHub, "X-GitHub-Delivery"},
+      {Forge::kGitea, "X-Gitea-Delivery"},
+      {Forge::kGitLab, "Idempotency-Key"},
+      {Forge::kGitLab, "X-Gitlab-Event-UUID"},
+  };
+  for (const auto& [header_forge, shown] : kHeaders) {
+    if (header_forge != forge) continue;
+    const std::string* value = Header(headers, Lower(shown));
+    if (value == nullptr || value->empty()) continue;
+    bool printable = value->size() <= kMaxDeliveryIdBytes;
+    for (char c : *value) printable = printable && c > 0x20 && c < 0x7f;
+    if (!printable) {
+      return Fail(WebhookError::kBadRequest,
+                  std::string(shown) + " is not a delivery id (1 to " +
+                      std::to_string(kMaxDeliveryIdBytes) + " printable ASCII characters)");
+    }
+    *id = *value;
+    return std::nullopt;
+  }
+  id->clear();
+  return std::nullopt;
 }
 
 std::string StringField(const nlohmann::json& body, const char* key) {
@@ -109,7 +141,12 @@ std::optional<Forge> ParseForge(std::string_view name) {
 
 WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>& headers,
                            std::string_view body, std::string_view secret) {
-  if (std::optional<WebhookResult> denied = Verify(forge, headers, body, secret)) return *denied;
+  std::string signature;
+  if (std::optional<WebhookResult> denied = Verify(forge, headers, body, secret, &signature)) {
+    return *denied;
+  }
+  std::string delivery_id;
+  if (std::optional<WebhookResult> bad = DeliveryId(forge, headers, &delivery_id)) return *bad;
 
   const char* event_header = forge == Forge::kGitLab   ? "x-gitlab-event"
                              : forge == Forge::kGitHub ? "x-github-event"
@@ -162,6 +199,8 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
                                               deleted->get<bool>());
   WebhookResult result;
   result.event = std::move(event);
+  if (!delivery_id.empty()) result.replay_keys.push_back("delivery:" + delivery_id);
+  if (!signature.empty()) result.replay_keys.push_back("signed-body:" + signature);
   return result;
 }
 

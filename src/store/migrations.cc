@@ -108,6 +108,16 @@ CREATE TABLE schedules (
 );
 CREATE INDEX schedules_by_next_run ON schedules (active, next_run_at);
 )sql",
+    // 2: webhook deliveries already taken, to refuse replays (docs/api.md).
+    R"sql(
+CREATE TABLE webhook_deliveries (
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  delivery_key TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, delivery_key)
+);
+CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (received_at);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
