@@ -14,6 +14,7 @@
 #include "server/log_hub.h"
 #include "server/metrics.h"
 #include "server/pipeline_service.h"
+#include "server/request_params.h"
 #include "store/store.h"
 
 namespace slipway {
@@ -60,12 +61,6 @@ std::optional<LoadedJob> LoadJob(ApiContext& ctx, HttpResponse* error);
 std::optional<bool> ParseBool(std::string text);
 // Parses a positive integer; nullopt if text is not one.
 std::optional<int64_t> ParseId(const std::string& text);
-
-// The request's parameters: the query string, then the body's (a JSON object,
-// or a form). Body values win. nullopt with *error (400) on a malformed body.
-std::optional<nlohmann::json> RequestParams(const HttpRequest& req, HttpResponse* error);
-// A parameter as a string ("" if absent; numbers and booleans as text).
-std::string ParamString(const nlohmann::json& params, const std::string& key);
 
 struct PageRequest {
   int page = 1;

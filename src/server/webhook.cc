@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/bounded_json.h"
 #include "util/ref_name.h"
 
 namespace slipway {
@@ -157,8 +158,14 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
     if (!push) return Fail(WebhookError::kIgnored, "event '" + *event + "' is not a push");
   }
 
-  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Fail(WebhookError::kBadRequest, "body is not valid JSON");
+  BoundedJson parsed = ParseBoundedJson(body);
+  if (parsed.error == JsonParseError::kTooDeep) {
+    return Fail(WebhookError::kBadRequest, "Parameters nested too deeply");
+  }
+  if (parsed.error != JsonParseError::kNone) {
+    return Fail(WebhookError::kBadRequest, "body is not valid JSON");
+  }
+  const nlohmann::json& json = parsed.value;
   if (!json.is_object()) return Fail(WebhookError::kBadRequest, "body is not a JSON object");
   if (forge == Forge::kGitLab) {
     std::string kind = StringField(json, "object_kind");

@@ -247,6 +247,12 @@ TEST(WebhookTest, MalformedBodies) {
       Forge::kGitHub, h,
       R"({"ref":"refs/notes/x","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})", "");
   EXPECT_EQ(notes.error, WebhookError::kIgnored);
+  // Nested beyond GitLab's 32 levels: refused before a value is built.
+  std::string deep = R"({"ref":"refs/heads/x","commits":)" + std::string(100000, '[') +
+                     std::string(100000, ']') + "}";
+  WebhookResult too_deep = ParseWebhook(Forge::kGitHub, h, deep, "");
+  EXPECT_FALSE(too_deep.event);
+  EXPECT_EQ(too_deep.message, "Parameters nested too deeply");
   // An empty body with a secret is refused before it is parsed.
   EXPECT_EQ(ParseWebhook(Forge::kGitHub, h, "", "secret").error, WebhookError::kUnauthorized);
 }
