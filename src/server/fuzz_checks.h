@@ -28,7 +28,8 @@ inline void CheckDepth(const nlohmann::json& value, int max_depth) {
 // keys, which the API may then copy and dump as it likes.
 inline void CheckParams(const nlohmann::json& params) {
   if (!params.is_object()) __builtin_trap();
-  CheckDepth(params, kMaxJsonDepth > kMaxParamDepth ? kMaxJsonDepth : kMaxParamDepth);
+  static_assert(kMaxFormParamsDepth >= kMaxJsonDepth);
+  CheckDepth(params, kMaxFormParamsDepth);
   nlohmann::json copy = params;
   (void)copy.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -20,6 +20,10 @@ namespace slipway {
 // Rack's param_depth_limit: a form key may have at most 31 bracket groups
 // after its name (a[1]…[31]).
 inline constexpr int kMaxParamDepth = 32;
+// How deep form parameters can nest: the parameters' object, and for each
+// of a key's kMaxParamDepth levels up to an array and an object (a[][x]
+// opens both in one level, as in Rack).
+inline constexpr int kMaxFormParamsDepth = 2 * kMaxParamDepth + 1;
 
 enum class ParamsError { kNone, kTooDeep, kBadRequest };
 
