@@ -33,6 +33,14 @@ seed expression_fuzz c "'x' =~ 'xyz' || true && /a\\/b/ == /a\\/b/m"
 seed glob_fuzz a $'**/*.{js,ts}\nsrc/a/b.ts'
 seed glob_fuzz b $'[a-c]?/**/x\\*\nb1/y/x*'
 seed glob_fuzz c $'configs/**.yml\nconfigs/a/b.yml'
+seed http_request_fuzz a $'POST /api/v4/projects/1/pipeline?ref=main&a[b][]=1\nContent-Type: application/json\nX-A: 1\nx-a: 2\n\n{"ref":"main","variables":[{"key":"K","value":"V"}]}'
+seed http_request_fuzz b $'POST /p?x=%41+%zz\nContent-Type: application/x-www-form-urlencoded\n\nvariables[][key]=K&variables[][value]=V&a[b][c]=1'
+seed request_params_fuzz a $'\x00{"a":[1,{"b":[[["c"]]]}],"n":-1.5e3,"s":"\\u00e9"}'
+seed request_params_fuzz b $'\x01v[][key]=K&v[][value]=V&v[][key]=L&a[b][c]=1&a[b][d][]=2'
+seed request_params_fuzz c $'\x02scope[]=running&scope[]=pending&page=2&x[y][][z]=1'
+seed webhook_fuzz a $'\x01x-github-event: push\nx-github-delivery: 72d3162e\n\n{"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"}'
+seed webhook_fuzz b $'\x00x-gitlab-event: Tag Push Hook\nidempotency-key: k\n\n{"object_kind":"tag_push","ref":"refs/tags/v1.0","after":"82b3d5ae55f7080f1e6022629cdb57bfae7cccc7"}'
+seed webhook_fuzz c $'\x12x-gitea-event: push\nx-gitea-signature: 00\n\n{"ref":"refs/heads/x"}'
 
 mkdir -p "$dir/artifacts"
 status=0

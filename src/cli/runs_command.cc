@@ -9,6 +9,7 @@
 #include "cli/run.h"
 #include "exec/file_tree.h"
 #include "exec/run_store.h"
+#include "util/bounded_json.h"
 
 namespace slipway {
 namespace {
@@ -21,8 +22,10 @@ std::string RunDirOf(const std::string& project_dir, int id) {
 nlohmann::json ReadRunReport(const std::string& run_dir) {
   StatusOr<std::string> text = ReadFile(run_dir + "/" + kRunReportFile);
   if (!text.ok()) return nullptr;
-  nlohmann::json report = nlohmann::json::parse(*text, nullptr, false);
-  return report.is_object() ? report : nlohmann::json(nullptr);
+  // The file is in the project directory, where any job or checkout may
+  // have written it: nesting is bounded as for a request body.
+  BoundedJson report = ParseBoundedJson(*text);
+  return report.value.is_object() ? std::move(report.value) : nlohmann::json(nullptr);
 }
 
 std::string Field(const nlohmann::json& j, const char* key) {

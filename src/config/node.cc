@@ -116,4 +116,19 @@ std::string Node::TypeName() const {
   return "string";
 }
 
+size_t NestingDepth(const Node& node) {
+  if (!node.IsSequence() && !node.IsMap()) return 0;
+  size_t deepest = 0;
+  for (const Node& item : node.items) deepest = std::max(deepest, NestingDepth(item));
+  for (const MapEntry& e : node.entries) deepest = std::max(deepest, NestingDepth(e.value));
+  return deepest + 1;
+}
+
+size_t CountNodes(const Node& node) {
+  size_t n = 1;
+  for (const Node& item : node.items) n += CountNodes(item);
+  for (const MapEntry& e : node.entries) n += 1 + CountNodes(e.value);
+  return n;
+}
+
 }  // namespace slipway

@@ -73,6 +73,19 @@ struct MapEntry {
   Node value;
 };
 
+// Trees never nest more sequences and maps inside one another than this: the
+// YAML parser refuses deeper text and deeper alias copies, !reference
+// resolution deeper results. Real pipelines stay below 20 levels; the bound
+// keeps the recursive copies, destructors and walks over a tree far from the
+// stack limit.
+inline constexpr size_t kMaxNodeDepth = 256;
+
+// How many sequences and maps are nested in node, itself included (0 for a
+// scalar or null). Recursive: only for trees within kMaxNodeDepth.
+size_t NestingDepth(const Node& node);
+// The nodes of node's tree, map keys included. Recursive, as NestingDepth.
+size_t CountNodes(const Node& node);
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_CONFIG_NODE_H_

@@ -14,10 +14,18 @@ namespace slipway {
 // sequence is spliced into it, one level, the way GitLab flattens
 // `script: [!reference [.setup, script], make]`. Reports, at the tag's mark,
 // a path that does not exist or leads to null ("could not be found"), a tag
-// that is not a non-empty list of strings ("is not valid"), and references
-// that lead back to themselves ("is part of a circular chain"). Returns false
-// if anything was reported; the offending nodes become null.
+// that is not a non-empty list of strings ("is not valid"), references
+// that lead back to themselves ("is part of a circular chain"), and the
+// bounds that keep resolution from recursing without end: more than
+// kMaxReferenceNesting references resolved through one another, a result
+// nested deeper than kMaxNodeDepth, more than 1,000,000 nodes copied.
+// Returns false if anything was reported; the offending nodes become null.
 bool ResolveReferences(Node* root, Diagnostics* diags);
+
+// How many !reference tags may be resolved through one another (a value
+// holding a reference whose value holds a reference …). GitLab sets no
+// number; real pipelines use a handful.
+inline constexpr size_t kMaxReferenceNesting = 100;
 
 }  // namespace slipway
 

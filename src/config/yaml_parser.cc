@@ -20,9 +20,6 @@
 namespace slipway {
 namespace {
 
-// Deeper nesting than this is rejected. Real pipelines stay below 20 levels;
-// the bound keeps recursive copies and destructors far from the stack limit.
-constexpr size_t kMaxDepth = 256;
 // Upper bound on nodes per document, counting every copy made for an alias, so
 // that "billion laughs" inputs fail fast instead of exhausting memory.
 constexpr size_t kMaxNodes = 1'000'000;
@@ -36,13 +33,6 @@ struct ParseAbort {
   Mark mark;
   std::string message;
 };
-
-size_t CountNodes(const Node& node) {
-  size_t n = 1;
-  for (const Node& item : node.items) n += CountNodes(item);
-  for (const MapEntry& e : node.entries) n += 1 + CountNodes(e.value);
-  return n;
-}
 
 // One `<<` occurrence: its sources, and how many explicit entries preceded it
 // (the position where its keys are inserted).
@@ -69,6 +59,7 @@ struct AnchorSlot {
   bool complete = false;
   Node node;
   size_t size = 0;
+  size_t depth = 0;  // NestingDepth(node).
 };
 
 std::string_view Text(const yaml_char_t* text) {
@@ -163,6 +154,8 @@ class TreeBuilder {
                                          "' refers to a node that contains it (recursive alias)"};
     }
     Count(it->second.size, ToMark(mark));
+    // A copy nests as deep as its anchor where the alias stands.
+    if (stack_.size() + it->second.depth > kMaxNodeDepth) TooDeep(ToMark(mark));
     // The copy's root points at the alias, where the value is used; the nodes
     // inside keep the marks of the text they were written in.
     Node copy = it->second.node;
@@ -197,11 +190,13 @@ class TreeBuilder {
     }
   }
 
+  [[noreturn]] void TooDeep(const Mark& mark) {
+    throw ParseAbort{mark, "nesting too deep: more than " + std::to_string(kMaxNodeDepth) +
+                               " levels"};
+  }
+
   void Push(Node node, const std::string& tag, std::string_view anchor) {
-    if (stack_.size() >= kMaxDepth) {
-      throw ParseAbort{node.mark,
-                       "nesting too deep: more than " + std::to_string(kMaxDepth) + " levels"};
-    }
+    if (stack_.size() >= kMaxNodeDepth) TooDeep(node.mark);
     Count(1, node.mark);
     if (tag != "?" && tag != "!" && tag.rfind(kCoreTagPrefix, 0) != 0) node.tag = tag;
     if (!anchor.empty()) StartAnchor(anchor);
@@ -230,6 +225,7 @@ class TreeBuilder {
     AnchorSlot& slot = anchors_[anchor];
     slot.node = node;
     slot.size = CountNodes(node);
+    slot.depth = NestingDepth(node);
     slot.complete = true;
   }
 

@@ -250,11 +250,22 @@ TEST(ParseYamlTest, BillionLaughsIsBounded) {
 }
 
 TEST(ParseYamlTest, DeepNestingIsBounded) {
-  std::string text(1000, '[');
-  text += std::string(1000, ']');
+  std::string text(100000, '[');
+  text += std::string(100000, ']');
   std::string error = ParseError(text);
   EXPECT_NE(error.find("error: nesting too deep: more than 256 levels"), std::string::npos)
       << error;
+}
+
+// An alias copies its anchor where it stands: a copy that would end up
+// deeper than the bound is refused like deep text (each copy below adds 200
+// levels, and the node count alone would allow about 90 of them).
+TEST(ParseYamlTest, DeepAliasCopiesAreBounded) {
+  std::string text = "a: &a " + std::string(200, '[') + "x" + std::string(200, ']') + "\n";
+  Diagnostics diags;
+  EXPECT_TRUE(ParseYaml(text + "b: [*a]\n", "f.yml", &diags)) << diags.FormatAll();
+  EXPECT_EQ(ParseError(text + "b: " + std::string(56, '[') + "*a" + std::string(56, ']') + "\n"),
+            "f.yml:2:60: error: nesting too deep: more than 256 levels\n");
 }
 
 TEST(ParseYamlTest, DeepBlockNestingIsBounded) {

@@ -105,23 +105,38 @@ bool SegmentMatch(std::string_view p, std::string_view s) {
   return pi == p.size();
 }
 
-bool SegmentsMatch(const std::vector<std::string_view>& p, size_t pi,
-                   const std::vector<std::string_view>& s, size_t si) {
-  if (pi == p.size()) return si == s.size();
-  if (p[pi] == "**") {
-    while (pi + 1 < p.size() && p[pi + 1] == "**") ++pi;
-    for (size_t k = si; k <= s.size(); ++k) {
-      if (SegmentsMatch(p, pi + 1, s, k)) return true;
+// Pattern segments against path segments, `**` standing for any number of
+// whole segments. Dynamic programming over the pattern, one row of path
+// positions at a time: O(|p|·|s|) whatever the stars (backtracking recursion
+// was exponential in the number of `**` and deep for long patterns).
+bool SegmentsMatch(const std::vector<std::string_view>& p, const std::vector<std::string_view>& s) {
+  // reach[k]: the pattern so far matches the first k path segments.
+  std::vector<char> reach(s.size() + 1, 0);
+  reach[0] = 1;
+  for (std::string_view segment : p) {
+    std::vector<char> next(s.size() + 1, 0);
+    if (segment == "**") {
+      char any = 0;
+      for (size_t k = 0; k <= s.size(); ++k) next[k] = any = any | reach[k];
+    } else {
+      for (size_t k = 0; k < s.size(); ++k) {
+        if (reach[k] && SegmentMatch(segment, s[k])) next[k + 1] = 1;
+      }
     }
-    return false;
+    reach.swap(next);
   }
-  if (si == s.size()) return false;
-  return SegmentMatch(p[pi], s[si]) && SegmentsMatch(p, pi + 1, s, si + 1);
+  return reach[s.size()] != 0;
 }
 
+// Bounds of the expansion: a pattern past them matches nothing.
+constexpr size_t kMaxBraceExpansions = 4096;
+constexpr int kMaxBraceGroups = 64;
+
 // Expands the first top-level {a,b} group, recursively; a pattern without a
-// complete group is returned as is.
-void ExpandBraces(std::string_view pattern, std::vector<std::string>* out) {
+// complete group is returned as is. False when the expansion passes the
+// bounds: more than kMaxBraceExpansions patterns, or kMaxBraceGroups groups
+// expanded one within or after another (each a level of this recursion).
+bool ExpandBraces(std::string_view pattern, std::vector<std::string>* out, int groups = 0) {
   size_t open = std::string_view::npos;
   for (size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] == '\\') {
@@ -132,9 +147,11 @@ void ExpandBraces(std::string_view pattern, std::vector<std::string>* out) {
     }
   }
   if (open == std::string_view::npos) {
+    if (out->size() >= kMaxBraceExpansions) return false;
     out->emplace_back(pattern);
-    return;
+    return true;
   }
+  if (groups >= kMaxBraceGroups) return false;
   std::vector<std::string_view> alternatives;
   int depth = 0;
   size_t start = open + 1;
@@ -157,22 +174,24 @@ void ExpandBraces(std::string_view pattern, std::vector<std::string>* out) {
         std::string joined(prefix);
         joined.append(alt);
         joined.append(suffix);
-        ExpandBraces(joined, out);
+        if (!ExpandBraces(joined, out, groups + 1)) return false;
       }
-      return;
+      return true;
     }
   }
+  if (out->size() >= kMaxBraceExpansions) return false;
   out->emplace_back(pattern);  // Unclosed '{': literal.
+  return true;
 }
 
 }  // namespace
 
 bool GlobMatch(std::string_view pattern, std::string_view path) {
   std::vector<std::string> expanded;
-  ExpandBraces(pattern, &expanded);
+  if (!ExpandBraces(pattern, &expanded)) return false;
   std::vector<std::string_view> path_parts = SplitSlash(path);
   for (const std::string& p : expanded) {
-    if (SegmentsMatch(SplitSlash(p), 0, path_parts, 0)) return true;
+    if (SegmentsMatch(SplitSlash(p), path_parts)) return true;
   }
   return false;
 }

@@ -16,7 +16,9 @@
 namespace slipway {
 
 // True when path matches the whole of pattern. A malformed pattern (an
-// unclosed '[' or '{') matches only paths equal to it.
+// unclosed '[' or '{') matches only paths equal to it; one whose braces
+// expand to more than 4096 patterns, or through more than 64 groups, matches
+// nothing. Time is O(pattern segments × path segments) per expansion.
 bool GlobMatch(std::string_view pattern, std::string_view path);
 
 // A user-written path or pattern in the form GlobMatch expects: "./" prefixes,

@@ -44,6 +44,29 @@ TEST(GlobTest, QuestionClassesBracesAndEscapes) {
   EXPECT_TRUE(GlobMatch("{unclosed", "{unclosed"));
 }
 
+// artifacts:paths and cache:paths come from the pipeline file and are
+// matched in the server's process: 30 groups of two expanded to 2^30
+// patterns, and `**` backtracked once per star (exponential), with
+// recursion as deep as the pattern is long.
+TEST(GlobTest, HostilePatternsStayBounded) {
+  std::string doubling;
+  for (int i = 0; i < 30; ++i) doubling += "{a,b}";
+  EXPECT_FALSE(GlobMatch(doubling, std::string(30, 'a')));
+  std::string twelve;
+  for (int i = 0; i < 12; ++i) twelve += "{a,b}";
+  EXPECT_TRUE(GlobMatch(twelve, "abababababab"));  // 4096 patterns: within the bound.
+  EXPECT_FALSE(GlobMatch(std::string(100000, '{') + "a" + std::string(100000, '}'), "a"));
+  std::string stars;
+  for (int i = 0; i < 40; ++i) stars += "**/a/";
+  std::string path;
+  for (int i = 0; i < 60; ++i) path += "a/";
+  EXPECT_FALSE(GlobMatch(stars + "b", path + "c"));
+  EXPECT_TRUE(GlobMatch(stars + "b", path + "b"));
+  std::string long_pattern;
+  for (int i = 0; i < 100000; ++i) long_pattern += "**/x/";
+  EXPECT_FALSE(GlobMatch(long_pattern + "y", "x/y"));
+}
+
 TEST(GlobTest, CleansPaths) {
   EXPECT_EQ(CleanRelativePath("./build//"), "build");
   EXPECT_EQ(CleanRelativePath("."), "");

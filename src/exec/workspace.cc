@@ -273,7 +273,8 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
       return Status::Error("--ref " + ref + ": " + project_dir + " is not a git repository");
     }
     StatusOr<std::string> sha = RunTool(
-        runner_, {"git", "rev-parse", "--verify", "-q", ref + "^{commit}"}, project_dir);
+        runner_, {"git", "rev-parse", "--verify", "-q", "--end-of-options", ref + "^{commit}"},
+        project_dir);
     if (!sha.ok()) return Status::Error("--ref " + ref + ": not a commit in " + project_dir);
     snapshot->commit_sha = TrimNewlines(*sha);
     // The last run's checkout stays: read-tree -u changes only what differs
@@ -286,7 +287,7 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
       StatusOr<std::string> read =
           RunTool(runner_,
                   {"git", "--git-dir=" + git_dir, "--work-tree=" + dir, "read-tree", "--reset",
-                   "-u", snapshot->commit_sha},
+                   "-u", "--end-of-options", snapshot->commit_sha},
                   dir);
       if (!read.ok()) s = read.status();
     }

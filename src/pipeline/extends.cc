@@ -33,7 +33,7 @@ class ExtendsResolver {
 
   bool Run() {
     bool ok = true;
-    for (size_t i = 0; i < entries_.size(); ++i) ok = Resolve(i) && ok;
+    for (size_t i = 0; i < entries_.size() && !abandoned_; ++i) ok = Resolve(i, 0) && ok;
     for (size_t i = 0; i < entries_.size(); ++i) {
       if (resolved_[i]) entries_[i].value = std::move(*resolved_[i]);
     }
@@ -99,7 +99,9 @@ class ExtendsResolver {
     return height_[i] = h;
   }
 
-  bool Resolve(size_t i) {
+  // depth: how many entries are being resolved above i (each waits for its
+  // parents).
+  bool Resolve(size_t i, int depth) {
     switch (state_[i]) {
       case State::kDone:
         return true;
@@ -119,6 +121,16 @@ class ExtendsResolver {
       state_[i] = State::kDone;
       return true;
     }
+    if (depth > kMaxExtendsRecursion) {
+      // Far past GitLab's limit, which Height reports below for shorter
+      // chains: stop before the recursion itself becomes the problem, and
+      // report it once (a chain of 100,000 would report every 100th entry).
+      diags_->Error(entries_[i].value.Find("extends")->mark, "nesting too deep in `extends`",
+                    entries_[i].key, "extends");
+      state_[i] = State::kFailed;
+      abandoned_ = true;
+      return false;
+    }
     state_[i] = State::kInProgress;
     auto parents = Parents(i);
     if (!parents) {
@@ -129,7 +141,7 @@ class ExtendsResolver {
     Node merged = Node::Map(entries_[i].value.mark);
     bool ok = true;
     for (size_t p : *parents) {
-      if (!Resolve(p)) {
+      if (!Resolve(p, depth + 1)) {
         ok = false;
         continue;
       }
@@ -153,8 +165,13 @@ class ExtendsResolver {
     return true;
   }
 
+  // Entries resolving one another recursively; chains up to here get
+  // Height's error on the entry that starts them.
+  static constexpr int kMaxExtendsRecursion = 100;
+
   std::vector<MapEntry>& entries_;
   Diagnostics* diags_;
+  bool abandoned_ = false;  // A chain passed kMaxExtendsRecursion.
   std::unordered_map<std::string, size_t> index_;
   std::vector<State> state_;
   std::vector<int> height_;

@@ -106,6 +106,14 @@ TEST(ExtendsTest, NestingLimit) {
                           "`extends`\n"));
 }
 
+TEST(ExtendsTest, LongChainsStopEarly) {
+  // 100,000 templates (the recursion overflowed the stack): one error, once
+  // the chain is far past GitLab's limit.
+  std::string errors = BuildErrors(Chain(100000));
+  EXPECT_EQ(errors, "ci.yml:305:12: error: job '.t101', key 'extends': nesting too deep in "
+                    "`extends`\n");
+}
+
 TEST(ExtendsTest, ExtendsMustBeStrings) {
   EXPECT_EQ(BuildErrors("job:\n  extends: {a: b}\n  script: x\n"),
             "ci.yml:2:12: error: job 'job', key 'extends': should be a string or an array of "

@@ -11,6 +11,25 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::Pair;
 
+// A path pattern whose braces go past the glob bounds would silently match
+// nothing (expanding it recursed once per group: 100,000 overflowed the
+// stack); lint says so where it is written.
+TEST(JobParserTest, PathPatternsBeyondTheGlobBoundsAreErrors) {
+  std::string deep = std::string(100, '{') + "a" + std::string(100, '}');
+  EXPECT_EQ(BuildErrors("job:\n  script: x\n  rules:\n    - changes: [ok.txt, '" + deep +
+                        "']\n    - exists:\n        paths: ['" + deep + "']\n"
+                        "job2:\n  script: x\n  only:\n    changes: ['" + deep + "']\n"),
+            "ci.yml:4:25: error: job 'job', key 'rules:0:changes': the braces of '" +
+                deep.substr(0, 100) + "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
+                "nested groups\n"
+            "ci.yml:6:17: error: job 'job', key 'rules:1:exists:paths': the braces of '" +
+                deep.substr(0, 100) + "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
+                "nested groups\n"
+            "ci.yml:10:15: error: job 'job2', key 'only:changes': the braces of '" +
+                deep.substr(0, 100) + "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
+                "nested groups\n");
+}
+
 TEST(JobParserTest, ScriptStringAndNestedArraysAreFlattened) {
   BuildResult r = BuildOk(
       "a:\n  script: make\n"

@@ -146,7 +146,7 @@ void DetectRef(const std::string& dir, const std::string& revision, RepositoryIn
   }
   auto first_ref = [&](const char* prefix) -> std::optional<std::string> {
     auto refs =
-        Git(dir, {"for-each-ref", "--points-at", info->sha, "--format=%(refname)", prefix});
+        Git(dir, {"for-each-ref", "--points-at=" + info->sha, "--format=%(refname)", prefix});
     if (!refs) return std::nullopt;
     std::vector<std::string> lines = Lines(*refs);
     std::string wanted = std::string(prefix) + "/" + info->default_branch;
@@ -297,7 +297,8 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
   if (info.is_git) {
     if (info.has_commit) {
       // One call, fields separated by NUL: author, date, message.
-      if (auto log = Git(dir, {"log", "-1", "--format=%an <%ae>%x00%ct%x00%B", info.sha})) {
+      if (auto log = Git(dir, {"log", "-1", "--format=%an <%ae>%x00%ct%x00%B", "--end-of-options",
+                               info.sha, "--"})) {
         size_t a = log->find('\0');
         size_t b = a == std::string::npos ? a : log->find('\0', a + 1);
         if (b != std::string::npos) {

@@ -3,6 +3,7 @@
 #include "pipeline/expression.h"
 #include "pipeline/parallel.h"
 #include "pipeline/variables_parser.h"
+#include "util/glob.h"
 
 namespace slipway {
 namespace {
@@ -34,6 +35,19 @@ void FlattenNeeds(const Node& n, std::vector<const Node*>* out) {
   }
 }
 
+// Reports, at the item, each path pattern of list (read already as strings)
+// whose braces go past the glob bounds: it would silently match nothing.
+bool CheckPatterns(const Node& list, const std::string& key, KeywordReader* reader) {
+  bool ok = true;
+  for (const Node& item : list.items) {
+    if (Status s = CheckGlob(item.scalar); !s.ok()) {
+      reader->Error(item.mark, key, s.message());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 std::optional<Changes> ParseChanges(const Node& node, const std::string& key,
                                     KeywordReader* reader) {
   Changes changes;
@@ -45,7 +59,7 @@ std::optional<Changes> ParseChanges(const Node& node, const std::string& key,
       return std::nullopt;
     }
     auto list = reader->StringArray(*paths, key + ":paths");
-    if (!list) return std::nullopt;
+    if (!list || !CheckPatterns(*paths, key + ":paths", reader)) return std::nullopt;
     changes.paths = *list;
     if (const Node* compare_to = FindValue(node, "compare_to")) {
       auto s = reader->String(*compare_to, key + ":compare_to");
@@ -55,7 +69,7 @@ std::optional<Changes> ParseChanges(const Node& node, const std::string& key,
     return changes;
   }
   auto list = reader->StringArray(node, key);
-  if (!list) return std::nullopt;
+  if (!list || !CheckPatterns(node, key, reader)) return std::nullopt;
   changes.paths = *list;
   return changes;
 }
@@ -69,9 +83,13 @@ std::optional<std::vector<std::string>> ParseExists(const Node& node, const std:
       reader->Error(node.mark, key, "config missing required keys: paths");
       return std::nullopt;
     }
-    return reader->StringArray(*paths, key + ":paths");
+    auto list = reader->StringArray(*paths, key + ":paths");
+    if (!list || !CheckPatterns(*paths, key + ":paths", reader)) return std::nullopt;
+    return list;
   }
-  return reader->StringArray(node, key);
+  auto list = reader->StringArray(node, key);
+  if (!list || !CheckPatterns(node, key, reader)) return std::nullopt;
+  return list;
 }
 
 std::optional<Rule> ParseRule(const Node& node, RulesScope scope, const std::string& key,
@@ -289,7 +307,8 @@ std::optional<OnlyExcept> ParseOnlyExcept(const Node& node, const std::string& k
     }
   }
   if (const Node* n = FindValue(node, "changes")) {
-    if (auto v = reader->StringArray(*n, key + ":changes")) out.changes = *v;
+    auto v = reader->StringArray(*n, key + ":changes");
+    if (v && CheckPatterns(*n, key + ":changes", reader)) out.changes = *v;
   }
   if (const Node* n = FindValue(node, "kubernetes")) {
     auto s = reader->String(*n, key + ":kubernetes");

@@ -237,6 +237,8 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   ctx.service = service_;
   ctx.metrics = &metrics_;
   ctx.max_trace_bytes = options_.max_trace_bytes;
+  ctx.now_ms = Now();
+  ctx.webhook_replay_window_ms = options_.webhook_replay_window_ms;
   std::string host = request.Header("host");
   ctx.base_url = "http://" + (host.empty() ? std::string("localhost") : host);
   HttpResponse response = Route(ctx);

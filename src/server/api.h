@@ -40,6 +40,9 @@ struct ApiOptions {
   // hold many copies of a large trace.
   size_t response_cache_bytes = 16 << 20;
   size_t max_cached_body_bytes = 1 << 20;
+  // How long a webhook delivery is remembered: the same delivery again
+  // within this time is answered "duplicate delivery ignored" (docs/api.md).
+  int64_t webhook_replay_window_ms = int64_t{7} * 24 * 3600 * 1000;
 };
 
 class Api {

@@ -14,6 +14,7 @@
 #include "server/log_hub.h"
 #include "server/metrics.h"
 #include "server/pipeline_service.h"
+#include "server/request_params.h"
 #include "store/store.h"
 
 namespace slipway {
@@ -26,6 +27,8 @@ struct ApiContext {
   PipelineService* service = nullptr;  // May be null: actions answer 503.
   Metrics* metrics = nullptr;
   int64_t max_trace_bytes = 0;
+  int64_t now_ms = 0;  // When the request is handled (the Api's clock).
+  int64_t webhook_replay_window_ms = 0;
   std::string base_url;              // "http://" + Host.
   std::optional<TokenRecord> token;  // Set for /api/v4 routes.
   std::map<std::string, std::string> params;  // Route captures (decoded): id, pipeline_id, job_id, path.
@@ -58,12 +61,6 @@ std::optional<LoadedJob> LoadJob(ApiContext& ctx, HttpResponse* error);
 std::optional<bool> ParseBool(std::string text);
 // Parses a positive integer; nullopt if text is not one.
 std::optional<int64_t> ParseId(const std::string& text);
-
-// The request's parameters: the query string, then the body's (a JSON object,
-// or a form). Body values win. nullopt with *error (400) on a malformed body.
-std::optional<nlohmann::json> RequestParams(const HttpRequest& req, HttpResponse* error);
-// A parameter as a string ("" if absent; numbers and booleans as text).
-std::string ParamString(const nlohmann::json& params, const std::string& key);
 
 struct PageRequest {
   int page = 1;

@@ -1,5 +1,6 @@
 // POST /hooks/{gitlab,github,gitea}/:project_id: push webhooks, verified by
-// the forge's signature (no API token), creating a push pipeline.
+// the forge's signature (no API token), creating a push pipeline; a delivery
+// seen before within the replay window creates nothing.
 #include "server/api_handlers.h"
 #include "server/gitlab_json.h"
 #include "server/webhook.h"
@@ -32,6 +33,16 @@ HttpResponse HandleWebhook(ApiContext& ctx) {
   const PushEvent& event = *result.event;
   if (event.deleted) return JsonOk(200, {{"message", "ignored"}});
   if (ctx.service == nullptr) return ServiceUnavailable();
+  // Taken before the pipeline is created, so that two copies arriving
+  // together cannot both create one. 200, not an error: a forge redelivers
+  // with the same id only when asked to, and GitLab disables a webhook that
+  // keeps failing.
+  if (!result.replay_keys.empty()) {
+    StatusOr<bool> taken = ctx.store->TakeWebhookDelivery(p.id, result.replay_keys, ctx.now_ms,
+                                                          ctx.webhook_replay_window_ms);
+    if (!taken.ok()) return StoreError(taken.status());
+    if (!*taken) return JsonOk(200, {{"message", "duplicate delivery ignored"}});
+  }
   CreatePipelineRequest request;
   request.project_id = p.id;
   request.ref = event.ref;
@@ -40,7 +51,11 @@ HttpResponse HandleWebhook(ApiContext& ctx) {
   request.before_sha = event.before;
   request.source = "push";
   auto pipeline = ctx.service->CreatePipeline(request);
-  if (!pipeline.ok()) return JsonError(422, "422 Unprocessable - " + pipeline.status().message());
+  if (!pipeline.ok()) {
+    // Nothing was created: the forge may deliver this again.
+    (void)ctx.store->ForgetWebhookDelivery(p.id, result.replay_keys);
+    return JsonError(422, "422 Unprocessable - " + pipeline.status().message());
+  }
   return JsonOk(201, PipelineJson(*pipeline, p, ctx.base_url));
 }
 

@@ -368,6 +368,22 @@ TEST_F(ApiTest, OddRequestsGetErrorsNotCrashes) {
   std::string deep(200000, '[');
   HttpResponse r = Call("POST", "/api/v4/projects", admin_, deep);
   EXPECT_EQ(r.status, 400);
+  // A run token's pipeline request nested 100,000 deep used to crash the
+  // server (stack overflow copying the parameters): GitLab's 400 instead.
+  std::string nested = R"({"ref":"main","variables":)" + std::string(100000, '[') +
+                       std::string(100000, ']') + "}";
+  r = Call("POST", "/api/v4/projects/1/pipeline", run_, nested);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["error"], "Parameters nested too deeply");
+  std::string key = "variables";
+  for (int i = 0; i < 100000; ++i) key += "[x]";
+  r = Call("POST", "/api/v4/projects/1/pipeline?ref=main", run_, key + "=1",
+           {{"content-type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["error"], "Parameters nested too deeply");
+  r = Call("POST", "/hooks/github/1", "", nested, {{"x-github-event", "push"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["message"], "400 Bad request - Parameters nested too deeply");
   r = Call("POST", "/api/v4/projects/1/pipeline", run_,
            R"({"ref":["main"],"variables":[{"key":{"a":1},"value":[1]}]})");
   EXPECT_EQ(r.status, 400) << r.body;

@@ -1,5 +1,5 @@
-// Helpers shared by the API handlers: lookups with GitLab's 404s, request
-// parameters from query, JSON or form bodies, and pagination headers.
+// Helpers shared by the API handlers: lookups with GitLab's 404s and
+// pagination headers (request parameters are in request_params.cc).
 #include <algorithm>
 #include <charconv>
 
@@ -112,71 +112,6 @@ std::optional<LoadedJob> LoadJob(ApiContext& ctx, HttpResponse* error) {
   loaded.project = std::move(*project);
   loaded.job = std::move(*job);
   return loaded;
-}
-
-namespace {
-
-// Form keys like variables[][key] build arrays of objects: a key seen again
-// in the same array starts a new element (what Rack does).
-void AddFormParam(json* params, const std::string& key, const std::string& value) {
-  size_t open = key.find("[]");
-  if (open == std::string::npos || open == 0) {
-    (*params)[key] = value;
-    return;
-  }
-  std::string base = key.substr(0, open);
-  std::string rest = key.substr(open + 2);
-  json& array = (*params)[base];
-  if (!array.is_array()) array = json::array();
-  if (rest.size() > 2 && rest.front() == '[' && rest.back() == ']') {
-    std::string field = rest.substr(1, rest.size() - 2);
-    if (array.empty() || !array.back().is_object() || array.back().contains(field)) {
-      array.push_back(json::object());
-    }
-    array.back()[field] = value;
-  } else {
-    array.push_back(value);
-  }
-}
-
-}  // namespace
-
-std::optional<json> RequestParams(const HttpRequest& req, HttpResponse* error) {
-  json params = json::object();
-  for (const auto& [k, v] : req.query) AddFormParam(&params, k, v);
-  std::string content_type = req.Header("content-type");
-  std::transform(content_type.begin(), content_type.end(), content_type.begin(), ::tolower);
-  bool is_form = content_type.find("application/x-www-form-urlencoded") != std::string::npos;
-  bool is_multipart = content_type.find("multipart/") != std::string::npos;
-  if (is_multipart) {
-    *error = JsonError(400, "400 Bad request - multipart bodies are not supported; send JSON or a form");
-    return std::nullopt;
-  }
-  if (is_form) {
-    for (const auto& [k, v] : ParseForm(req.body)) AddFormParam(&params, k, v);
-    return params;
-  }
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return params;
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) {
-    *error = JsonError(400, "400 Bad request - the body is not valid JSON");
-    return std::nullopt;
-  }
-  if (!body.is_object()) {
-    *error = JsonError(400, "400 Bad request - the body must be a JSON object");
-    return std::nullopt;
-  }
-  for (auto& [k, v] : body.items()) params[k] = v;
-  return params;
-}
-
-std::string ParamString(const json& params, const std::string& key) {
-  auto it = params.find(key);
-  if (it == params.end() || it->is_null()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_boolean()) return it->get<bool>() ? "true" : "false";
-  if (it->is_number()) return it->dump();
-  return "";
 }
 
 std::optional<PageRequest> ParsePage(const HttpRequest& req, HttpResponse* error) {

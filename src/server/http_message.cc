@@ -1,7 +1,9 @@
 #include "server/http_message.h"
 
-#include <nlohmann/json.hpp>
 #include <strings.h>
+
+#include <cctype>
+#include <nlohmann/json.hpp>
 
 namespace slipway {
 
@@ -109,6 +111,22 @@ void ParseTarget(std::string_view target, HttpRequest* req) {
   req->path = std::string(target.substr(0, q));
   req->query.clear();
   if (q != std::string_view::npos) req->query = ParseForm(target.substr(q + 1));
+}
+
+HttpRequest MakeHttpRequest(std::string method, std::string_view target,
+                            const std::vector<std::pair<std::string_view, std::string_view>>& fields,
+                            std::string body) {
+  HttpRequest request;
+  request.method = std::move(method);
+  ParseTarget(target, &request);
+  for (const auto& [field_name, value] : fields) {
+    std::string name(field_name);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto [it, inserted] = request.headers.emplace(std::move(name), std::string(value));
+    if (!inserted) it->second += ", " + std::string(value);
+  }
+  request.body = std::move(body);
+  return request;
 }
 
 HttpResponse JsonResponse(int status, std::string body) {

@@ -1,6 +1,7 @@
 // The HTTP request and response as the API handlers see them: plain structs
-// without Beast types, so that handlers are tested without sockets. The
-// server (http_server.cc) converts to and from the wire.
+// without Beast types, so that handlers are tested (and the parsing of
+// requests fuzzed, http_request_fuzz.cc) without sockets. The server
+// (http_server.cc) converts to and from the wire.
 #ifndef SLIPWAY_SERVER_HTTP_MESSAGE_H_
 #define SLIPWAY_SERVER_HTTP_MESSAGE_H_
 
@@ -53,6 +54,12 @@ struct HttpResponse {
 
 // Parses "path?a=1&b=2" into req->path and req->query.
 void ParseTarget(std::string_view target, HttpRequest* req);
+// The request from what the HTTP parser read: the target split by
+// ParseTarget, header names lower-cased, a repeated header's values joined
+// with ", " (RFC 9110, 5.3).
+HttpRequest MakeHttpRequest(std::string method, std::string_view target,
+                            const std::vector<std::pair<std::string_view, std::string_view>>& fields,
+                            std::string body);
 // Percent-decoding; plus_is_space for query strings. Invalid escapes are
 // kept verbatim.
 std::string PercentDecode(std::string_view s, bool plus_is_space);

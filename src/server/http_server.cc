@@ -337,17 +337,15 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       break;
     }
     http::request<http::string_body>& msg = parser.get();
-    HttpRequest request;
-    request.method = std::string(msg.method_string());
-    ParseTarget(std::string_view(msg.target().data(), msg.target().size()), &request);
+    std::vector<std::pair<std::string_view, std::string_view>> fields;
     for (const auto& field : msg) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value(field.value());
-      auto [it, inserted] = request.headers.emplace(name, value);
-      if (!inserted) it->second += ", " + value;
+      fields.emplace_back(std::string_view(field.name_string().data(), field.name_string().size()),
+                          std::string_view(field.value().data(), field.value().size()));
     }
-    request.body = std::move(msg.body());
+    HttpRequest request =
+        MakeHttpRequest(std::string(msg.method_string()),
+                        std::string_view(msg.target().data(), msg.target().size()), fields,
+                        std::move(msg.body()));
     bool keep_alive = msg.keep_alive();
     unsigned version = msg.version();
     bool head_only = request.method == "HEAD";

@@ -12,6 +12,7 @@
 #include "server/server_dirs.h"
 #include "server/service_impl.h"
 #include "util/git.h"
+#include "util/ref_name.h"
 
 namespace slipway {
 namespace internal {
@@ -109,6 +110,8 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   draft.before_sha = request.before_sha;
   draft.source = request.source.empty() ? "api" : request.source;
   draft.variables = request.variables;
+  // Every way in (API, webhook, schedule) passes here before git sees the ref.
+  if (Status valid = CheckBranchOrTagName(draft.ref, draft.tag); !valid.ok()) return valid;
 
   // Fetch, resolve and check out under the project's lock; the checkout goes
   // to a temporary directory until the pipeline has its id.

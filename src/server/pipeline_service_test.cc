@@ -231,6 +231,17 @@ job:
   EXPECT_EQ(unknown.status().message(), "unknown branch 'nope'");
   request.ref = "--upload-pack=touch /tmp/x";
   EXPECT_FALSE(service_->CreatePipeline(request).ok());
+  // A push names its commit: the ref is still checked before anything runs
+  // (it used to reach the pipeline and its jobs' variables unchecked).
+  request.sha = sha;
+  for (const char* bad : {"../../../x", "--upload-pack=touch /tmp/x", "a..b", "x.lock"}) {
+    request.ref = bad;
+    auto refused = service_->CreatePipeline(request);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().message().rfind("invalid branch name '", 0), 0u)
+        << refused.status().message();
+  }
+  request.sha.clear();
   request.ref = "main";
   request.sha = "0123456789012345678901234567890123456789";
   auto missing = service_->CreatePipeline(request);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "util/git.h"
+#include "util/ref_name.h"
 
 namespace slipway {
 namespace {
@@ -14,20 +15,6 @@ bool IsHex(const std::string& s) {
     }
   }
   return !s.empty();
-}
-
-// A ref name git would accept as one path component sequence; refuses what
-// could be read as an option or a revision expression.
-bool PlausibleRefName(const std::string& ref) {
-  if (ref.empty() || ref[0] == '-' || ref.find("..") != std::string::npos) return false;
-  for (char c : ref) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f || c == ' ' || c == '~' || c == '^' || c == ':' || c == '?' ||
-        c == '*' || c == '[' || c == '\\') {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -50,7 +37,8 @@ Status RepoMirror::Fetch() {
   }
   // The URL lives in the mirror's config rather than on the command line, so
   // that a URL starting with '-' cannot be read as an option.
-  StatusOr<std::string> set = GitOutput(git_dir_, {"config", "remote.origin.url", url_});
+  StatusOr<std::string> set =
+      GitOutput(git_dir_, {"config", "--end-of-options", "remote.origin.url", url_});
   if (!set.ok()) return set.status();
   StatusOr<GitResult> fetched =
       RunGit(git_dir_, {"fetch", "-q", "--prune", "--force", "--no-tags", "origin",
@@ -65,11 +53,10 @@ Status RepoMirror::Fetch() {
 
 StatusOr<std::string> RepoMirror::Resolve(const std::string& ref, bool tag) const {
   const char* kind = tag ? "tag" : "branch";
-  if (!PlausibleRefName(ref)) {
-    return Status::Error(std::string("invalid ") + kind + " name '" + ref + "'");
-  }
+  if (Status valid = CheckBranchOrTagName(ref, tag); !valid.ok()) return valid;
   std::string full = std::string(tag ? "refs/tags/" : "refs/heads/") + ref;
-  StatusOr<GitResult> r = RunGit(git_dir_, {"rev-parse", "--verify", "-q", full + "^{commit}"});
+  StatusOr<GitResult> r =
+      RunGit(git_dir_, {"rev-parse", "--verify", "-q", "--end-of-options", full + "^{commit}"});
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) return Status::Error(std::string("unknown ") + kind + " '" + ref + "'");
   std::string sha = r->out;
@@ -78,7 +65,7 @@ StatusOr<std::string> RepoMirror::Resolve(const std::string& ref, bool tag) cons
 }
 
 bool RepoMirror::HasCommit(const std::string& sha) const {
-  StatusOr<GitResult> r = RunGit(git_dir_, {"cat-file", "-e", sha + "^{commit}"});
+  StatusOr<GitResult> r = RunGit(git_dir_, {"cat-file", "-e", "--end-of-options", sha + "^{commit}"});
   return r.ok() && r->exit_code == 0;
 }
 
@@ -89,14 +76,17 @@ StatusOr<std::string> RepoMirror::EnsureCommit(const std::string& sha) {
   if (!HasCommit(sha)) {
     if (sha.size() == 40) {
       // Best effort: servers may refuse unadvertised objects.
-      (void)RunGit(git_dir_, {"fetch", "-q", "--no-tags", "origin", sha});
+      (void)RunGit(git_dir_, {"fetch", "-q", "--no-tags", "--end-of-options", "origin", sha});
     }
     if (!HasCommit(sha)) return Status::Error("commit " + sha + " is not in " + url_);
   }
-  return GitOutput(git_dir_, {"rev-parse", "--verify", "-q", sha + "^{commit}"});
+  return GitOutput(git_dir_, {"rev-parse", "--verify", "-q", "--end-of-options", sha + "^{commit}"});
 }
 
 Status RepoMirror::Checkout(const std::string& sha, const std::string& dir) const {
+  // git checkout has no --end-of-options (2.39): only a full commit id, which
+  // cannot look like an option, is handed to it.
+  if (sha.size() != 40 || !IsHex(sha)) return Status::Error("'" + sha + "' is not a commit sha");
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(dir).parent_path(), ec);
   StatusOr<GitResult> cloned =
@@ -106,7 +96,7 @@ Status RepoMirror::Checkout(const std::string& sha, const std::string& dir) cons
     return Status::Error("cannot check out " + sha + ": " +
                          cloned->err.substr(0, cloned->err.find('\n')));
   }
-  StatusOr<std::string> checked = GitOutput(dir, {"checkout", "-q", "--detach", sha});
+  StatusOr<std::string> checked = GitOutput(dir, {"checkout", "-q", "--detach", sha, "--"});
   if (!checked.ok()) return checked.status();
   return Status::Ok();
 }

@@ -8,6 +8,7 @@
 #include "server/cron.h"
 #include "server/orphan_jobs.h"
 #include "server/service_impl.h"
+#include "util/ref_name.h"
 
 namespace slipway {
 namespace internal {
@@ -300,15 +301,9 @@ void Service::RunDueSchedules() {
   for (ScheduleRecord schedule : *due) {
     CreatePipelineRequest request;
     request.project_id = schedule.project_id;
-    request.ref = schedule.ref;
-    constexpr std::string_view kTags = "refs/tags/";
-    constexpr std::string_view kHeads = "refs/heads/";
-    if (request.ref.starts_with(kTags)) {
-      request.ref = request.ref.substr(kTags.size());
-      request.tag = true;
-    } else if (request.ref.starts_with(kHeads)) {
-      request.ref = request.ref.substr(kHeads.size());
-    }
+    ShortRef ref = SplitRef(schedule.ref);
+    request.ref = ref.name;
+    request.tag = ref.tag;
     request.source = "schedule";
     request.variables = schedule.variables;
     StatusOr<PipelineRecord> created = CreatePipeline(request);

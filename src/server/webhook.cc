@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/bounded_json.h"
+#include "util/ref_name.h"
+
 namespace slipway {
 namespace {
 
@@ -52,8 +55,10 @@ std::string Lower(std::string s) {
 }
 
 // Verifies the request the forge's way; an empty secret accepts anything.
+// *signature is set to the verified HMAC of a GitHub or Gitea body.
 std::optional<WebhookResult> Verify(Forge forge, const std::map<std::string, std::string>& headers,
-                                    std::string_view body, std::string_view secret) {
+                                    std::string_view body, std::string_view secret,
+                                    std::string* signature) {
   if (secret.empty()) return std::nullopt;
   switch (forge) {
     case Forge::kGitLab: {
@@ -69,14 +74,15 @@ std::optional<WebhookResult> Verify(Forge forge, const std::map<std::string, std
       bool github = forge == Forge::kGitHub;
       const char* name = github ? "x-hub-signature-256" : "x-gitea-signature";
       const char* shown = github ? "X-Hub-Signature-256" : "X-Gitea-Signature";
-      const std::string* signature = Header(headers, name);
-      if (signature == nullptr) {
+      const std::string* sent = Header(headers, name);
+      if (sent == nullptr) {
         return Fail(WebhookError::kUnauthorized, std::string("missing ") + shown);
       }
-      std::string expected = (github ? "sha256=" : "") + HmacSha256Hex(secret, body);
-      if (!SameBytes(Lower(*signature), expected)) {
+      std::string hmac = HmacSha256Hex(secret, body);
+      if (!SameBytes(Lower(*sent), (github ? "sha256=" : "") + hmac)) {
         return Fail(WebhookError::kUnauthorized, std::string(shown) + " does not match");
       }
+      *signature = std::move(hmac);
       return std::nullopt;
     }
   }
@@ -89,6 +95,35 @@ bool IsHexSha(const std::string& s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+// The forge's id of this delivery ("" if it sent none), or an error for one
+// that is not an id.
+std::optional<WebhookResult> DeliveryId(Forge forge,
+                                        const std::map<std::string, std::string>& headers,
+                                        std::string* id) {
+  static constexpr std::pair<Forge, const char*> kHeaders[] = {
+      {Forge::kGitHub, "X-GitHub-Delivery"},
+      {Forge::kGitea, "X-Gitea-Delivery"},
+      {Forge::kGitLab, "Idempotency-Key"},
+      {Forge::kGitLab, "X-Gitlab-Event-UUID"},
+  };
+  for (const auto& [header_forge, shown] : kHeaders) {
+    if (header_forge != forge) continue;
+    const std::string* value = Header(headers, Lower(shown));
+    if (value == nullptr || value->empty()) continue;
+    bool printable = value->size() <= kMaxDeliveryIdBytes;
+    for (char c : *value) printable = printable && c > 0x20 && c < 0x7f;
+    if (!printable) {
+      return Fail(WebhookError::kBadRequest,
+                  std::string(shown) + " is not a delivery id (1 to " +
+                      std::to_string(kMaxDeliveryIdBytes) + " printable ASCII characters)");
+    }
+    *id = *value;
+    return std::nullopt;
+  }
+  id->clear();
+  return std::nullopt;
 }
 
 std::string StringField(const nlohmann::json& body, const char* key) {
@@ -107,7 +142,12 @@ std::optional<Forge> ParseForge(std::string_view name) {
 
 WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>& headers,
                            std::string_view body, std::string_view secret) {
-  if (std::optional<WebhookResult> denied = Verify(forge, headers, body, secret)) return *denied;
+  std::string signature;
+  if (std::optional<WebhookResult> denied = Verify(forge, headers, body, secret, &signature)) {
+    return *denied;
+  }
+  std::string delivery_id;
+  if (std::optional<WebhookResult> bad = DeliveryId(forge, headers, &delivery_id)) return *bad;
 
   const char* event_header = forge == Forge::kGitLab   ? "x-gitlab-event"
                              : forge == Forge::kGitHub ? "x-github-event"
@@ -118,8 +158,14 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
     if (!push) return Fail(WebhookError::kIgnored, "event '" + *event + "' is not a push");
   }
 
-  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Fail(WebhookError::kBadRequest, "body is not valid JSON");
+  BoundedJson parsed = ParseBoundedJson(body);
+  if (parsed.error == JsonParseError::kTooDeep) {
+    return Fail(WebhookError::kBadRequest, "Parameters nested too deeply");
+  }
+  if (parsed.error != JsonParseError::kNone) {
+    return Fail(WebhookError::kBadRequest, "body is not valid JSON");
+  }
+  const nlohmann::json& json = parsed.value;
   if (!json.is_object()) return Fail(WebhookError::kBadRequest, "body is not a JSON object");
   if (forge == Forge::kGitLab) {
     std::string kind = StringField(json, "object_kind");
@@ -150,12 +196,18 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
   } else {
     return Fail(WebhookError::kIgnored, "ref '" + ref + "' is neither a branch nor a tag");
   }
-  if (event.ref.empty()) return Fail(WebhookError::kBadRequest, "push event with an empty ref name");
+  // The ref reaches git and the jobs' variables: it must be a name git
+  // would create, never one it could read as an option.
+  if (Status valid = CheckBranchOrTagName(event.ref, event.tag); !valid.ok()) {
+    return Fail(WebhookError::kBadRequest, "push event ref '" + ref + "': " + valid.message());
+  }
   auto deleted = json.find("deleted");
   event.deleted = event.after == kZeroSha || (deleted != json.end() && deleted->is_boolean() &&
                                               deleted->get<bool>());
   WebhookResult result;
   result.event = std::move(event);
+  if (!delivery_id.empty()) result.replay_keys.push_back("delivery:" + delivery_id);
+  if (!signature.empty()) result.replay_keys.push_back("signed-body:" + signature);
   return result;
 }
 

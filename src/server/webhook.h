@@ -5,6 +5,10 @@
 //  - Gitea:  X-Gitea-Signature = hex HMAC-SHA256(secret, body); X-Gitea-Event: push.
 // Header names are matched case-insensitively. A project without a secret
 // accepts unsigned requests (as the forges do when no secret is set).
+// Deliveries are identified for replay protection by the forge's delivery
+// id: GitHub X-GitHub-Delivery, Gitea X-Gitea-Delivery, GitLab
+// Idempotency-Key (recent GitLab; the same for a retry or a resend) or else
+// X-Gitlab-Event-UUID.
 #ifndef SLIPWAY_SERVER_WEBHOOK_H_
 #define SLIPWAY_SERVER_WEBHOOK_H_
 
@@ -12,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/status.h"
 
@@ -38,7 +43,16 @@ struct WebhookResult {
   std::optional<PushEvent> event;  // Set on success.
   WebhookError error = WebhookError::kBadRequest;
   std::string message;  // For the JSON error body.
+  // With an event: what makes this delivery a replay when seen again
+  // (Store::TakeWebhookDelivery): "delivery:<id>" when the forge sent a
+  // delivery id, and "signed-body:<HMAC hex>" when a GitHub or Gitea request
+  // was signed, so that a captured request sent again under a new (unsigned)
+  // delivery id is a replay too. Empty for an unsigned request without id.
+  std::vector<std::string> replay_keys;
 };
+
+// Longest delivery id taken (a forge's is a 36-character UUID).
+inline constexpr size_t kMaxDeliveryIdBytes = 200;
 
 // headers: lower-cased names.
 WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>& headers,

@@ -247,8 +247,87 @@ TEST(WebhookTest, MalformedBodies) {
       Forge::kGitHub, h,
       R"({"ref":"refs/notes/x","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})", "");
   EXPECT_EQ(notes.error, WebhookError::kIgnored);
+  // Nested beyond GitLab's 32 levels: refused before a value is built.
+  std::string deep = R"({"ref":"refs/heads/x","commits":)" + std::string(100000, '[') +
+                     std::string(100000, ']') + "}";
+  WebhookResult too_deep = ParseWebhook(Forge::kGitHub, h, deep, "");
+  EXPECT_FALSE(too_deep.event);
+  EXPECT_EQ(too_deep.message, "Parameters nested too deeply");
   // An empty body with a secret is refused before it is parsed.
   EXPECT_EQ(ParseWebhook(Forge::kGitHub, h, "", "secret").error, WebhookError::kUnauthorized);
+}
+
+TEST(WebhookTest, ReplayKeysAreTheDeliveryIdAndTheSignedBody) {
+  WebhookResult r = ParseWebhook(Forge::kGitHub,
+                                 {{"x-github-event", "push"},
+                                  {"x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+                                  {"x-hub-signature-256", std::string("sha256=") + kGitHubPushHmac}},
+                                 kGitHubPush, kSecret);
+  ASSERT_TRUE(r.event) << r.message;
+  EXPECT_EQ(r.replay_keys,
+            (std::vector<std::string>{"delivery:72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                                      std::string("signed-body:") + kGitHubPushHmac}));
+  r = ParseWebhook(Forge::kGitea,
+                   {{"x-gitea-event", "push"}, {"x-gitea-delivery", "d1"},
+                    {"x-github-delivery", "ignored"}, {"x-gitea-signature", kGiteaPushHmac}},
+                   kGiteaPush, kSecret);
+  ASSERT_TRUE(r.event) << r.message;
+  EXPECT_EQ(r.replay_keys, (std::vector<std::string>{"delivery:d1", std::string("signed-body:") +
+                                                                        kGiteaPushHmac}));
+  // GitLab: Idempotency-Key (kept across retries) before X-Gitlab-Event-UUID;
+  // its token does not sign the body.
+  Headers gitlab = {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3cret"},
+                    {"idempotency-key", "k1"}, {"x-gitlab-event-uuid", "u1"}};
+  r = ParseWebhook(Forge::kGitLab, gitlab, kGitLabPush, "s3cret");
+  ASSERT_TRUE(r.event) << r.message;
+  EXPECT_EQ(r.replay_keys, (std::vector<std::string>{"delivery:k1"}));
+  gitlab.erase("idempotency-key");
+  r = ParseWebhook(Forge::kGitLab, gitlab, kGitLabPush, "s3cret");
+  EXPECT_EQ(r.replay_keys, (std::vector<std::string>{"delivery:u1"}));
+  // Unsigned and without an id: nothing to recognise a replay by.
+  r = ParseWebhook(Forge::kGitHub, {{"x-github-event", "push"}}, kGitHubPush, "");
+  ASSERT_TRUE(r.event) << r.message;
+  EXPECT_TRUE(r.replay_keys.empty());
+  // An id that is not one is refused.
+  for (std::string bad : {std::string(201, 'a'), std::string("a b"), std::string("a\x01")}) {
+    r = ParseWebhook(Forge::kGitHub, {{"x-github-event", "push"}, {"x-github-delivery", bad}},
+                     kGitHubPush, "");
+    EXPECT_FALSE(r.event);
+    EXPECT_EQ(r.message,
+              "X-GitHub-Delivery is not a delivery id (1 to 200 printable ASCII characters)");
+  }
+}
+
+// Refs that git would refuse, or read as an option, are refused as git's
+// check-ref-format refuses them (the API refuses them too).
+TEST(WebhookTest, RefsAreCheckedAsGitChecksThem) {
+  Headers h = {{"x-github-event", "push"}};
+  auto push = [&](const std::string& ref) {
+    return ParseWebhook(Forge::kGitHub, h,
+                        R"({"ref":")" + ref +
+                            R"(","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})",
+                        "");
+  };
+  WebhookResult r = push("refs/heads/../../../x");
+  EXPECT_EQ(r.error, WebhookError::kBadRequest);
+  EXPECT_EQ(r.message,
+            "push event ref 'refs/heads/../../../x': invalid branch name '../../../x': "
+            "contains '..'");
+  r = push("refs/heads/--upload-pack=touch /tmp/pwned");
+  EXPECT_EQ(r.error, WebhookError::kBadRequest);
+  EXPECT_EQ(r.message,
+            "push event ref 'refs/heads/--upload-pack=touch /tmp/pwned': invalid branch name "
+            "'--upload-pack=touch /tmp/pwned': starts with '-'");
+  for (const char* bad : {"refs/heads/", "refs/tags/-v1", "refs/heads/a.lock", "refs/heads/.x",
+                          "refs/heads/a//b", "refs/heads/a~1", "refs/heads/a@{0}",
+                          "refs/heads/HEAD", "refs/tags/v1.", "refs/heads/a\\b"}) {
+    WebhookResult refused = push(bad);
+    EXPECT_FALSE(refused.event) << bad;
+    EXPECT_EQ(refused.error, WebhookError::kBadRequest) << bad;
+  }
+  r = push("refs/tags/v1.2.3");
+  ASSERT_TRUE(r.event) << r.message;
+  EXPECT_EQ(r.event->ref, "v1.2.3");
 }
 
 }  // namespace

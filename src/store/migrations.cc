@@ -121,6 +121,16 @@ CREATE TABLE settings (
 ALTER TABLE artifacts ADD COLUMN filename TEXT NOT NULL DEFAULT '';
 ALTER TABLE artifacts ADD COLUMN file_format TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: webhook deliveries already taken, to refuse replays (docs/api.md).
+    R"sql(
+CREATE TABLE webhook_deliveries (
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  delivery_key TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, delivery_key)
+);
+CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (received_at);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

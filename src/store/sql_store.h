@@ -67,6 +67,10 @@ class SqlStore : public Store {
   Status DeleteSchedule(int64_t id) override;
   StatusOr<std::vector<ScheduleRecord>> DueSchedules(int64_t now_ms) override;
 
+  StatusOr<bool> TakeWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys,
+                                     int64_t now_ms, int64_t window_ms) override;
+  Status ForgetWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys) override;
+
  private:
   int64_t Now() const;
   // The *Locked helpers expect mu_ held (and, where they write, a transaction).

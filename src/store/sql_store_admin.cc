@@ -2,6 +2,7 @@
 #include "store/record_codec.h"
 #include "store/sql_store.h"
 #include "store/token_hash.h"
+#include "util/ref_name.h"
 
 namespace slipway {
 namespace {
@@ -15,6 +16,10 @@ const std::string kSelectSchedule = std::string("SELECT ") + kScheduleColumns + 
 Status CheckSchedule(const ScheduleRecord& s) {
   if (s.cron.empty()) return Status::Error("schedule cron must not be empty");
   if (s.ref.empty()) return Status::Error("schedule ref must not be empty");
+  ShortRef ref = SplitRef(s.ref);
+  if (Status valid = CheckBranchOrTagName(ref.name, ref.tag); !valid.ok()) {
+    return Status::Error("schedule ref: " + valid.message());
+  }
   if (s.cron_timezone.empty()) return Status::Error("schedule cron_timezone must not be empty");
   return Status::Ok();
 }

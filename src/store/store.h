@@ -257,6 +257,21 @@ class Store {
   virtual Status DeleteSchedule(int64_t id) = 0;
   // Active schedules with next_run_at <= now_ms, oldest first.
   virtual StatusOr<std::vector<ScheduleRecord>> DueSchedules(int64_t now_ms) = 0;
+
+  // ---- webhook deliveries (replay protection)
+  // Takes a delivery of project_id known by keys (its delivery id, the digest
+  // of its signed body …): records every key with received_at = now_ms and
+  // returns true, unless one of them was already taken within the last
+  // window_ms, in which case nothing is recorded and it returns false (a
+  // replay). Keys of other projects never collide. Keys older than the window
+  // are deleted (of every project) on the way. Atomic, also between processes.
+  virtual StatusOr<bool> TakeWebhookDelivery(int64_t project_id,
+                                             const std::vector<std::string>& keys,
+                                             int64_t now_ms, int64_t window_ms) = 0;
+  // Forgets keys taken by TakeWebhookDelivery, so that the forge may deliver
+  // again (the delivery failed before it created anything).
+  virtual Status ForgetWebhookDelivery(int64_t project_id,
+                                       const std::vector<std::string>& keys) = 0;
 };
 
 struct StoreOptions {

@@ -1,4 +1,4 @@
-// Tokens and schedules against both backends.
+// Tokens, schedules and webhook deliveries against both backends.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -130,6 +130,49 @@ TEST_P(StoreAdminTest, SchedulesCrud) {
   no_cron.cron = "";
   EXPECT_EQ(store_->CreateSchedule(no_cron).status().message(),
             "schedule cron must not be empty");
+  ScheduleRecord bad_ref = NewSchedule(project, 1);
+  bad_ref.ref = "refs/heads/--upload-pack=x";
+  EXPECT_EQ(store_->CreateSchedule(bad_ref).status().message(),
+            "schedule ref: invalid branch name '--upload-pack=x': starts with '-'");
+  bad_ref.ref = "refs/tags/../v1";
+  EXPECT_EQ(store_->CreateSchedule(bad_ref).status().message(),
+            "schedule ref: invalid tag name '../v1': contains '..'");
+}
+
+TEST_P(StoreAdminTest, WebhookDeliveriesAreTakenOncePerWindowAndProject) {
+  int64_t app = AddProject();
+  ProjectRecord other_project;
+  other_project.name = "other";
+  other_project.path_with_namespace = "group/other";
+  int64_t other = store_->CreateProject(other_project)->id;
+  constexpr int64_t kWindow = 1000;
+  auto take = [&](int64_t project, std::vector<std::string> keys, int64_t now,
+                  int64_t window = 1000) {
+    StatusOr<bool> taken = store_->TakeWebhookDelivery(project, keys, now, window);
+    EXPECT_TRUE(taken.ok()) << taken.status().message();
+    return taken.ok() && *taken;
+  };
+  EXPECT_TRUE(take(app, {"delivery:a", "body:1"}, 10'000));
+  EXPECT_FALSE(take(app, {"delivery:a", "body:1"}, 10'001));  // The replay.
+  EXPECT_FALSE(take(app, {"delivery:b", "body:1"}, 10'002));  // Same body, new id.
+  EXPECT_TRUE(take(app, {"delivery:b", "body:2"}, 10'003));   // Nothing of the refused one kept.
+  EXPECT_TRUE(take(other, {"delivery:a", "body:1"}, 10'004));  // Another project's keys.
+  // Within the window up to its last millisecond, then free again.
+  EXPECT_FALSE(take(app, {"delivery:a"}, 11'000));
+  EXPECT_TRUE(take(app, {"delivery:a"}, 11'001));
+  // A take prunes every key older than the window, also the other
+  // project's: afterwards a window reaching back to 0 finds none of them.
+  EXPECT_TRUE(take(app, {"delivery:d"}, 20'000));
+  EXPECT_TRUE(take(app, {"body:1"}, 20'001, /*window=*/20'001));
+  EXPECT_TRUE(take(other, {"delivery:a"}, 20'002, /*window=*/20'002));
+  EXPECT_FALSE(take(app, {"delivery:d"}, 20'003, /*window=*/20'003));
+  // A delivery that failed is forgotten, so that the forge can send it again.
+  EXPECT_TRUE(take(app, {"delivery:c"}, 30'000));
+  ASSERT_TRUE(store_->ForgetWebhookDelivery(app, {"delivery:c"}).ok());
+  EXPECT_TRUE(take(app, {"delivery:c"}, 30'001));
+  // Deliveries belong to a project that exists (a foreign key, ON DELETE
+  // CASCADE), on both backends.
+  EXPECT_FALSE(store_->TakeWebhookDelivery(999999, {"delivery:x"}, 30'002, kWindow).ok());
 }
 
 TEST_P(StoreAdminTest, DueSchedulesAreActiveAndPastTheirNextRun) {

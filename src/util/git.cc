@@ -165,9 +165,10 @@ StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
   std::vector<std::string> paths;
   // Diffing base against the working tree covers committed, staged and
   // unstaged changes at once; untracked files are listed separately.
-  std::vector<std::string> args = {"diff", "--name-only", "-z", "--no-renames", "--no-ext-diff",
-                                   *base_sha};
+  std::vector<std::string> args = {"diff",          "--name-only",      "-z", "--no-renames",
+                                   "--no-ext-diff", "--end-of-options", *base_sha};
   if (!commit.empty()) args.push_back(commit);
+  args.push_back("--");
   StatusOr<GitResult> diff = RunGit(dir, args);
   if (!diff.ok()) return diff.status();
   if (diff->exit_code != 0) {
@@ -205,13 +206,14 @@ StatusOr<std::string> ResolveCommit(const std::string& dir, const std::string& r
 StatusOr<std::vector<std::string>> ListCommitFiles(const std::string& dir,
                                                    const std::string& commit) {
   // Run in dir, ls-tree lists only dir's part of the tree, relative to it.
-  return ListedPaths(dir, {"ls-tree", "-r", "-z", "--name-only", commit});
+  return ListedPaths(dir, {"ls-tree", "-r", "-z", "--name-only", "--end-of-options", commit});
 }
 
 StatusOr<std::string> ReadCommitFile(const std::string& dir, const std::string& commit,
                                      const std::string& path) {
   // `commit:./path` is relative to the directory git runs in, like path.
-  StatusOr<GitResult> read = RunGit(dir, {"cat-file", "blob", commit + ":./" + path});
+  StatusOr<GitResult> read =
+      RunGit(dir, {"cat-file", "blob", "--end-of-options", commit + ":./" + path});
   if (!read.ok()) return read.status();
   if (read->exit_code != 0) {
     std::string message = read->err.substr(0, read->err.find('\n'));

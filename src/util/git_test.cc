@@ -118,3 +118,31 @@ TEST(ListWorkTreeFilesTest, OutsideARepositoryIsAnError) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+// A commit name that starts with '-' reaches git after --end-of-options:
+// git reports an unknown revision instead of obeying an option such as
+// diff's --output=<file>, which would write a file of the attacker's choice.
+TEST(GitArgumentsTest, CommitNamesAreNeverReadAsOptions) {
+  TestRepo repo;
+  repo.Write("a.txt", "a");
+  std::string first = repo.Commit("first");
+  std::string planted = repo.dir() + "/planted";
+  StatusOr<std::vector<std::string>> changed =
+      ChangedFilesSince(repo.dir(), first, "--output=" + planted);
+  EXPECT_FALSE(changed.ok());
+  EXPECT_FALSE(std::filesystem::exists(planted));
+  StatusOr<std::vector<std::string>> listed = ListCommitFiles(repo.dir(), "--name-status");
+  ASSERT_FALSE(listed.ok());
+  EXPECT_NE(listed.status().message().find("Not a valid object name --name-status"),
+            std::string::npos)
+      << listed.status().message();
+  StatusOr<std::string> read = ReadCommitFile(repo.dir(), "--batch", "a.txt");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().message(), "invalid object name '--batch'.");
+}
+
+}  // namespace
+}  // namespace slipway

@@ -19,6 +19,9 @@ namespace slipway {
 namespace {
 
 constexpr size_t kMaxBraceExpansions = 4096;
+// Groups expanded one inside (or after) another: each is one level of
+// ExpandBraces's recursion, with a copy of the pattern.
+constexpr int kMaxBraceGroups = 64;
 
 // Length of the UTF-8 sequence starting at s[i] (1 for invalid bytes, so
 // that every byte is consumed exactly once).
@@ -203,8 +206,10 @@ class Fnmatcher {
 // Ruby's brace expansion for FNM_EXTGLOB: the first top-level {...} is
 // replaced by each of its comma-separated alternatives, recursively.
 // Backslash escapes are kept for the matcher. Returns false when the
-// expansion would exceed kMaxBraceExpansions.
-bool ExpandBraces(const std::string& pattern, std::vector<std::string>* out) {
+// expansion would exceed kMaxBraceExpansions, or when more than
+// kMaxBraceGroups groups are expanded along one path (`{a}{a}…`, `{{{…}}}`:
+// one alternative each, so the count alone would not stop them).
+bool ExpandBraces(const std::string& pattern, std::vector<std::string>* out, int groups = 0) {
   size_t lbrace = std::string::npos;
   size_t rbrace = std::string::npos;
   int nest = 0;
@@ -222,6 +227,7 @@ bool ExpandBraces(const std::string& pattern, std::vector<std::string>* out) {
     out->push_back(pattern);
     return true;
   }
+  if (groups >= kMaxBraceGroups) return false;
   std::string prefix = pattern.substr(0, lbrace);
   std::string suffix = pattern.substr(rbrace + 1);
   size_t p = lbrace;
@@ -234,7 +240,9 @@ bool ExpandBraces(const std::string& pattern, std::vector<std::string>* out) {
       if (pattern[p] == '\\' && ++p == rbrace) break;
       ++p;
     }
-    if (!ExpandBraces(prefix + pattern.substr(start, p - start) + suffix, out)) return false;
+    if (!ExpandBraces(prefix + pattern.substr(start, p - start) + suffix, out, groups + 1)) {
+      return false;
+    }
   }
   return true;
 }
@@ -369,6 +377,17 @@ bool Glob::Match(std::string_view path) const {
 
 bool GlobMatch(std::string_view pattern, std::string_view path, GlobSyntax syntax) {
   return Glob(pattern, syntax).Match(path);
+}
+
+Status CheckGlob(std::string_view pattern, GlobSyntax syntax) {
+  std::vector<std::string> alternatives;
+  if (syntax != GlobSyntax::kFnmatch || ExpandBraces(std::string(pattern), &alternatives)) {
+    return Status::Ok();
+  }
+  return Status::Error("the braces of '" + std::string(pattern.substr(0, 100)) +
+                       (pattern.size() > 100 ? "…" : "") + "' expand to more than " +
+                       std::to_string(kMaxBraceExpansions) + " patterns or " +
+                       std::to_string(kMaxBraceGroups) + " nested groups");
 }
 
 bool IsLiteralGlob(std::string_view pattern) {

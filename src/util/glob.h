@@ -33,7 +33,8 @@ enum class GlobSyntax { kFnmatch, kIncludeWildcard };
 // A pattern prepared once for matching many paths. Immutable after
 // construction; safe to share between threads. Never fails: a malformed
 // pattern (e.g. an unclosed '[') simply matches nothing, as in Ruby, and so
-// does one whose braces expand to more than 4096 alternatives.
+// does one whose braces expand to more than 4096 alternatives or through
+// more than 64 groups (CheckGlob tells which patterns those are).
 class Glob {
  public:
   explicit Glob(std::string_view pattern, GlobSyntax syntax = GlobSyntax::kFnmatch);
@@ -48,6 +49,10 @@ class Glob {
   std::vector<std::string> alternatives_;  // kFnmatch: the brace expansions.
   std::unique_ptr<re2::RE2> regex_;        // kIncludeWildcard.
 };
+
+// An error naming the pattern when its braces go past the bounds above (so
+// that it would match nothing): for `slipway lint` to report at the key.
+Status CheckGlob(std::string_view pattern, GlobSyntax syntax = GlobSyntax::kFnmatch);
 
 // Glob(pattern, syntax).Match(path).
 bool GlobMatch(std::string_view pattern, std::string_view path,

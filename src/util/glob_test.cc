@@ -72,6 +72,33 @@ TEST(FnmatchTest, BraceExplosionMatchesNothingInsteadOfHanging) {
   EXPECT_TRUE(GlobMatch("{a,b}{a,b}{a,b}", "bab"));
 }
 
+// Groups with one alternative each do not multiply the expansions, but each
+// is one level of recursion with a copy of the pattern: 100,000 of them
+// (nested or in a row) overflowed the stack. Past 64 the pattern matches
+// nothing, and CheckGlob says why.
+TEST(FnmatchTest, ManyBraceGroupsAreBounded) {
+  std::string nested = std::string(100000, '{') + "a" + std::string(100000, '}');
+  std::string in_a_row;
+  for (int i = 0; i < 100000; ++i) in_a_row += "{a}";
+  for (const std::string& pattern : {nested, in_a_row}) {
+    EXPECT_FALSE(GlobMatch(pattern, "a"));
+    Status check = CheckGlob(pattern);
+    EXPECT_FALSE(check.ok());
+    EXPECT_TRUE(check.message().ends_with(
+        "\xe2\x80\xa6' expand to more than 4096 patterns or 64 nested groups"))
+        << check.message();
+  }
+  std::string sixty_four = std::string(64, '{') + "a" + std::string(64, '}');
+  EXPECT_TRUE(GlobMatch(sixty_four, "a"));
+  EXPECT_TRUE(CheckGlob(sixty_four).ok());
+  EXPECT_FALSE(CheckGlob("{" + sixty_four + "}").ok());
+  std::string many;
+  for (int i = 0; i < 13; ++i) many += "{a,b}";
+  EXPECT_EQ(CheckGlob(many).message(),
+            "the braces of '" + many + "' expand to more than 4096 patterns or 64 nested groups");
+  EXPECT_TRUE(CheckGlob(many, GlobSyntax::kIncludeWildcard).ok());
+}
+
 TEST(FnmatchTest, ManyStarsStayFast) {
   std::string pattern = "**/" + std::string(50, '*') + "x";
   std::string path;
