@@ -73,6 +73,9 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     front->console.color = UseColor(*ParseColorMode(*color), terminal);
     front->console.status_line = UseStatusLine(terminal);
     front->console.columns = TerminalColumns(STDOUT_FILENO).value_or(80);
+    if (front->console.status_line) {
+      front->console.current_columns = [] { return TerminalColumns(STDOUT_FILENO).value_or(0); };
+    }
     front->console.unicode = LocaleIsUtf8();
     front->terminal_fd = terminal ? STDOUT_FILENO : -1;
     RealClock clock;

@@ -89,6 +89,18 @@ class PtyProcess {
     exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return exit_code_;
   }
+  // Reads what has been written so far without waiting.
+  void Drain() {
+    struct pollfd pfd {
+      master_, POLLIN, 0
+    };
+    char buf[4096];
+    while (::poll(&pfd, 1, 0) > 0) {
+      ssize_t n = ::read(master_, buf, sizeof buf);
+      if (n <= 0) return;
+      output_.append(buf, static_cast<size_t>(n));
+    }
+  }
   void Resize(unsigned short columns) {
     struct winsize size {};
     size.ws_col = columns;
@@ -150,10 +162,22 @@ TEST_F(RunTerminalTest, StatusLineFitsTheTerminalAndFollowsResizes) {
   }
   Pipeline(yaml);
   PtyProcess run(repo_.dir(), 100, {"run", "--jobs", "4"}, {"TERM=xterm", "LANG=C.UTF-8"});
+  // Resized once the four jobs have printed all they print before waiting
+  // (the command, echoed before it runs) and what was written has been read:
+  // from then on the terminal (the test) is 50 wide, as a real one would be.
+  static const std::string kWaiting = "$ until [ -e \"$GO\" ]";
   ASSERT_TRUE(run.ReadUntil([](const std::string& out) {
     std::vector<StatusDraw> draws = StatusDraws(out);
-    return !draws.empty() && draws.back().text.starts_with("4 running: ");
+    size_t last = out.rfind(kWaiting);
+    size_t count = 0;
+    for (size_t at = out.find(kWaiting); at != std::string::npos;
+         at = out.find(kWaiting, at + 1)) {
+      ++count;
+    }
+    return count == 4 && !draws.empty() && draws.back().offset > last &&
+           draws.back().text.starts_with("4 running: ");
   })) << run.output();
+  run.Drain();
   size_t resized_at = run.output().size();
   run.Resize(50);
   // Followed: a line drawn for 50 columns comes after the resize.

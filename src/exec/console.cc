@@ -177,13 +177,29 @@ std::string Console::ClearSequence() const {
   return "\r\033[" + std::to_string(status_rows_ - 1) + "A\033[J";
 }
 
+bool Console::SetColumns(size_t columns) {
+  if (columns == 0 || columns == columns_) return false;
+  if (status_drawn_) {
+    // Reflowed (or, drawn just before the resize, wrapped) into this many rows.
+    status_rows_ = std::max<size_t>(1, (status_width_ + columns - 1) / columns);
+  }
+  columns_ = columns;
+  return true;
+}
+
+void Console::FollowTerminal() {
+  if (options_.current_columns) SetColumns(options_.current_columns());
+}
+
 void Console::ClearStatus() {
+  FollowTerminal();
   if (status_drawn_) std::fputs(ClearSequence().c_str(), out_);
   status_drawn_ = false;
 }
 
 void Console::DrawStatus() {
   if (!options_.status_line) return;
+  FollowTerminal();
   if (columns_ < 2) {
     ClearStatus();
     return;
@@ -199,13 +215,8 @@ void Console::DrawStatus() {
 
 void Console::Resize(size_t columns) {
   std::lock_guard<std::mutex> guard(mu_);
-  if (columns == 0 || columns == columns_) return;
-  if (status_drawn_) {
-    // Reflowed (or, drawn just before the resize, wrapped) into this many rows.
-    status_rows_ = std::max<size_t>(1, (status_width_ + columns - 1) / columns);
-  }
-  columns_ = columns;
-  if (!options_.status_line) return;
+  // Unchanged when a line printed since the resize already followed it.
+  if (!SetColumns(columns) || !options_.status_line) return;
   DrawStatus();
   std::fflush(out_);
 }

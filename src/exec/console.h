@@ -11,6 +11,7 @@
 #define SLIPWAY_EXEC_CONSOLE_H_
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,6 +30,10 @@ struct ConsoleOptions {
   size_t columns = 80;         // The terminal's width; see Console::Resize.
   bool unicode = true;         // "…" for elided text; "..." otherwise.
   size_t max_name_width = 32;  // Longer names are printed whole, unaligned.
+  // The terminal's width now (0: unknown), asked before the status line is
+  // erased or drawn: a line printed between a resize and its SIGWINCH being
+  // answered still erases what the terminal shows. Optional.
+  std::function<size_t()> current_columns;
 };
 
 // Thread-safe: Write comes from executor threads, OnJobUpdate from the
@@ -68,6 +73,8 @@ class Console : public LogSink, public RunObserver {
   std::string Prefix(std::string_view job_name, std::string_view marker);
   std::string FormatStatus();         // Requires mu_.
   std::string ClearSequence() const;  // Requires mu_.
+  bool SetColumns(size_t columns);    // Requires mu_. False if unchanged.
+  void FollowTerminal();              // Requires mu_.
   void ClearStatus();                 // Requires mu_.
   void DrawStatus();                  // Requires mu_.
   void FlushPartial(const std::string& job_name);

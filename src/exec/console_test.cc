@@ -1,5 +1,6 @@
 #include "exec/console.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -202,6 +203,30 @@ TEST_F(ConsoleStatusTest, ResizeErasesTheRowsAReflowingTerminalMade) {
             "\r\033[2A\033[J1 running | 39 waiting |"
             "\r\033[K1 running: job-with-a-long-name-0 1s | 39 waiting | 0/40 done, 1s"
             "\r\033[K");
+}
+
+// A line printed after the terminal narrowed but before its SIGWINCH is
+// answered (Resize not called yet) still erases every row the status line
+// now takes: the console asks the width before each erase.
+TEST_F(ConsoleStatusTest, ALinePrintedBeforeTheResizeIsAnsweredStillErasesTheReflow) {
+  size_t terminal_columns = 100;
+  ConsoleOptions options;
+  options.status_line = true;
+  options.columns = 100;
+  options.current_columns = [&] { return terminal_columns; };
+  Console console(capture_.file(), names_, &clock_, options);
+  Start(&console, 1);
+  console.Write("job-with-a-long-name-0", "one\n");
+  std::string before = capture_.Text();
+  terminal_columns = 25;  // 60 columns drawn: 3 rows now.
+  console.Write("job-with-a-long-name-0", "two\n");
+  console.Resize(25);  // The SIGWINCH, answered late: nothing left to do.
+  EXPECT_THAT(capture_.Text().substr(before.size()),
+              ::testing::StartsWith("\r\033[2A\033[Jjob-with-a-long-name-0  | two\n"
+                                    "\r\033[K1 running | 39 waiting |"));
+  EXPECT_EQ(capture_.Text().find("1 running | 39 waiting |", before.size() + 60),
+            std::string::npos)
+      << "drawn twice: " << capture_.Text();
 }
 
 }  // namespace
