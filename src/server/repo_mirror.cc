@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "util/git.h"
+#include "util/redact.h"
 
 namespace slipway {
 namespace {
@@ -51,14 +52,14 @@ Status RepoMirror::Fetch() {
   // The URL lives in the mirror's config rather than on the command line, so
   // that a URL starting with '-' cannot be read as an option.
   StatusOr<std::string> set = GitOutput(git_dir_, {"config", "remote.origin.url", url_});
-  if (!set.ok()) return set.status();
+  if (!set.ok()) return Status::Error(RedactUrlCredentials(set.status().message()));
   StatusOr<GitResult> fetched =
       RunGit(git_dir_, {"fetch", "-q", "--prune", "--force", "--no-tags", "origin",
                         "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"});
   if (!fetched.ok()) return fetched.status();
   if (fetched->exit_code != 0) {
     std::string err = fetched->err.substr(0, fetched->err.find('\n'));
-    return Status::Error("cannot fetch " + url_ + ": " + err);
+    return Status::Error(RedactUrlCredentials("cannot fetch " + url_ + ": " + err));
   }
   return Status::Ok();
 }
@@ -91,7 +92,9 @@ StatusOr<std::string> RepoMirror::EnsureCommit(const std::string& sha) {
       // Best effort: servers may refuse unadvertised objects.
       (void)RunGit(git_dir_, {"fetch", "-q", "--no-tags", "origin", sha});
     }
-    if (!HasCommit(sha)) return Status::Error("commit " + sha + " is not in " + url_);
+    if (!HasCommit(sha)) {
+      return Status::Error("commit " + sha + " is not in " + RedactUrlCredentials(url_));
+    }
   }
   return GitOutput(git_dir_, {"rev-parse", "--verify", "-q", sha + "^{commit}"});
 }
