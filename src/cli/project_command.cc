@@ -9,6 +9,7 @@
 #include "cli/server_commands.h"
 #include "server/project_spec.h"
 #include "util/display_width.h"
+#include "util/redact.h"
 
 namespace slipway {
 namespace {
@@ -131,7 +132,8 @@ void AddProjectList(CLI::App* project, int* exit_code) {
     };
     row("id", "name", "path", "branch", "repository");
     for (const ProjectRecord& p : *projects) {
-      row(std::to_string(p.id), p.name, p.path_with_namespace, p.default_branch, p.repo_url);
+      row(std::to_string(p.id), p.name, p.path_with_namespace, p.default_branch,
+          RedactUrlCredentials(p.repo_url));
     }
   });
 }

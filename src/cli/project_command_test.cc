@@ -157,6 +157,20 @@ TEST_F(ProjectCommandTest, NoCheckStoresAnything) {
             "1   later  later  main    https://git.example.invalid/later.git\n");
 }
 
+// Credentials in a URL stay out of what the commands print.
+TEST_F(ProjectCommandTest, CredentialsInAUrlAreNotShown) {
+  CliResult r = Add({"demo", "http://ci-bot:s3cret@127.0.0.1:1/repo.git"});  // Refused.
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("slipway: cannot reach http://*****:*****@127.0.0.1:1/repo.git: ", 0), 0u)
+      << r.err;
+  EXPECT_EQ(r.err.find("s3cret"), std::string::npos) << r.err;
+  r = Add({"later", "https://ci-bot:s3cret@git.example.invalid/later.git", "--no-check"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(List(),
+            "id  name   path   branch  repository\n"
+            "1   later  later  main    https://*****:*****@git.example.invalid/later.git\n");
+}
+
 TEST(RepositoryCheckTest, LocalPathsAsGitReadsThem) {
   EXPECT_TRUE(IsLocalRepository("/srv/repo"));
   EXPECT_TRUE(IsLocalRepository("repo"));

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "exec/subprocess.h"
+#include "util/redact.h"
 
 namespace slipway {
 namespace {
@@ -48,16 +49,21 @@ Status CheckRepository(const std::string& repo, std::chrono::seconds timeout) {
   PosixProcessRunner runner;
   StatusOr<ProcessResult> result = runner.Run(
       spec, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
-  if (!result.ok()) return Status::Error("cannot check " + repo + ": " + result.status().message());
+  // A URL's credentials stay out of what is printed (util/redact.h).
+  std::string shown = RedactUrlCredentials(repo);
+  if (!result.ok()) {
+    return Status::Error("cannot check " + shown + ": " + result.status().message());
+  }
   if (result->timed_out) {
-    return Status::Error(repo + " did not answer `git ls-remote` within " +
+    return Status::Error(shown + " did not answer `git ls-remote` within " +
                          std::to_string(timeout.count()) + " s");
   }
   if (result->exit_code == 0) return Status::Ok();
   if (local) {
     return Status::Error(repo + " is not a git repository: give its top directory, or a bare one");
   }
-  return Status::Error("cannot reach " + repo + ": " + GitComplaint(output));
+  return Status::Error("cannot reach " + shown + ": " +
+                       RedactUrlCredentials(GitComplaint(output)));
 }
 
 }  // namespace slipway

@@ -30,6 +30,7 @@ namespace fs = std::filesystem;
 using serve_test::HmacSha256Hex;
 using serve_test::Http;
 using serve_test::HttpReply;
+using serve_test::MarkerDir;
 using serve_test::RunSlipway;
 using serve_test::Server;
 
@@ -38,7 +39,7 @@ TEST(ServeE2eTest, KillNineMidJobThenRestartKeepsResultsAndContinues) {
   std::string dir = repo.dir() + "-serve";
   fs::create_directories(dir);
   std::string data = dir + "/data";
-  std::string mark = dir + "/long.pid";
+  std::string mark = MarkerDir(dir) + "/long.pid";
   repo.Write(".gitlab-ci.yml", R"(
 quick:
   stage: build
@@ -311,7 +312,7 @@ TEST(ServeE2eTest, StartUpSaysHowJobProcessesAreContained) {
 // does not keep the server's port: the listening socket never reached it.
 TEST(ServeE2eTest, AProcessAJobLeftDoesNotKeepTheServersPort) {
   ServedProject project("");
-  std::string pid_file = project.dir + "/background.pid";
+  std::string pid_file = MarkerDir(project.dir) + "/background.pid";
   project.repo.Write(".gitlab-ci.yml", "long:\n  script:\n    - sleep 1000 &\n    - echo $! > " +
                                             pid_file + "\n    - sleep 1000\n");
   project.repo.Commit("long job");
@@ -352,8 +353,7 @@ TEST_P(ServeContainmentTest, CancelThroughTheApiKillsEverythingTheJobStarted) {
     GTEST_SKIP() << "no cgroup v2 here: " << DefaultContainment().Describe();
   }
   ServedProject project("");
-  std::string pids = project.dir + "/pids";
-  fs::create_directories(pids);
+  std::string pids = MarkerDir(project.dir);
   std::string script = EscapingCommands(pids) + "echo ready > " + pids + "/ready\nsleep 1000\n";
   std::string yaml = "long:\n  script:\n    - |\n";
   for (size_t start = 0; start < script.size();) {

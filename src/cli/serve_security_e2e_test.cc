@@ -1,10 +1,10 @@
 // End-to-end, with the real `slipway` binary: what the server's files look
 // like to others (data directory, database, secrets key, builds directory),
 // whether secrets reach the disk or a log in plain text, and a job that
-// attacks the server the way one did before (docs/server.md, "Security
-// model"). Jobs switch to their project's uid only in phase 2 of the work
-// (subprocess spawning with credentials): until then the attack's denials
-// are skipped with the reason, and the rest is checked.
+// attacks the server and another project's running job (docs/server.md,
+// "Security model"). The attack needs a server running as root with a job
+// user that has a subordinate id range (scripts/install-deps.sh), as the
+// tests run here; elsewhere it is skipped with the reason.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 using serve_test::HmacSha256Hex;
 using serve_test::Http;
 using serve_test::HttpReply;
+using serve_test::MarkerDir;
 using serve_test::RunSlipway;
 using serve_test::Server;
 
@@ -60,6 +61,9 @@ class ServeSecurityTest : public ::testing::Test {
     char tmpl[] = "/tmp/slipway-security-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
+    // Jobs run as other users: they must be able to pass through to the
+    // builds directory (the server refuses to start otherwise).
+    ASSERT_EQ(chmod(dir_.c_str(), 0711), 0);
     data_ = dir_ + "/data";
     builds_ = dir_ + "/data-builds";
   }
@@ -81,9 +85,12 @@ class ServeSecurityTest : public ::testing::Test {
     return id;
   }
 
+  // Two pipelines at once: an attacker's and its victim's.
   int StartServer() {
     server_log_ = dir_ + "/server.log";
-    server_ = std::make_unique<Server>(data_, server_log_);
+    server_ = std::make_unique<Server>(data_, server_log_, "127.0.0.1:0",
+                                       std::vector<std::string>{},
+                                       std::vector<std::string>{"--max-pipelines", "2"});
     return server_->WaitForPort();
   }
 
@@ -180,10 +187,12 @@ who:
       WaitForPipeline(nlohmann::json::parse(signed_push.body)["id"].get<int64_t>());
   std::map<std::string, std::string> again = RunPipeline(port, token, 1);
 
-  // The job's HOME is its project's, kept between jobs; USER is the job
-  // user. (Its uid and umask are the server's until phase 2.)
+  // The job runs as its project's uid (the server's own when the server is
+  // not root) with a login's umask, not the server's 077; its HOME is its
+  // project's, kept between jobs; USER is the job user.
   JobIdentity identity = *users_->ForProject(1, builds_ + "/1/home");
-  std::string expected = " home=" + identity.home + " user=" + identity.user + "\n";
+  std::string expected = "umask=0022 uid=" + std::to_string(identity.uid) +
+                         " home=" + identity.home + " user=" + identity.user + "\n";
   EXPECT_NE(logs["who"].find(expected), std::string::npos) << logs["who"];
   EXPECT_EQ(Slurp(identity.home + "/kept"), "hello\n");
 
@@ -220,84 +229,159 @@ who:
 }
 
 TEST_F(ServeSecurityTest, AJobCannotReachTheDataDirOrAnotherProjectsWorkspace) {
-  // Project 1 attacks; project 2 is the victim, whose job leaves files in
-  // its workspace and its HOME.
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "the server runs jobs as other users only when it runs as root; as uid "
+                 << geteuid() << " its jobs run as itself and can read its data directory "
+                 << "(it warns at start)";
+  }
+  if (!users_->isolated()) {
+    GTEST_SKIP() << "every project's jobs run as one uid (" << users_->uid()
+                 << "): they can reach each other's workspaces, as the server warned at start. "
+                 << "Give the job user a subordinate id range (scripts/install-deps.sh).";
+  }
+  // Where the two jobs meet: the victim says it runs (and its pid), the
+  // test says when the attack is over.
+  std::string meet = MarkerDir(dir_);
+  // Project 1 attacks while a job of project 2, the victim, runs: the
+  // victim has files in its workspace and its HOME.
   TestRepo attacker;
   attacker.Write(".gitlab-ci.yml", std::string(R"yml(
 attack:
   script:
-    - BUILDS=$(cd "$CI_BUILDS_DIR/../.." && pwd); DATA=${BUILDS%-builds}
-    - echo "uid=$(id -u)"
+    - BUILDS=$(cd "$CI_BUILDS_DIR/../.." && pwd); DATA=${BUILDS%-builds}; SLOT=${CI_PROJECT_DIR%/*}
+    - echo "uid=$(id -u) umask=$(umask)"
+    - echo "head=$(git log -1 --format=%H)"
+    - if [ -z "$(git status --porcelain)" ]; then echo "status=clean"; fi
+    - VICTIM=$(cat )yml") + meet + R"yml(/victim.pid)
     - try() { if eval "$2" >/dev/null 2>&1; then echo "ALLOWED $1"; else echo "DENIED $1"; fi; }
     - try "read the database" 'cat "$DATA/slipway.db"'
     - try "list the data directory" 'ls "$DATA"'
     - try "read the secrets key" 'cat "$DATA/secrets.key"'
     - try "read a job log" 'cat "$DATA"/runs/1/jobs/*/log'
+    - try "read the mirror's config" 'cat "$DATA/repos/1.git/config"'
     - try "list the builds directory" 'ls "$BUILDS"'
     - try "enter another project" 'ls "$BUILDS/2"'
-    - try "read another project's workspace" 'cat "$BUILDS"/2/builds/*/*/victim.txt'
+    - try "read another project's workspace" 'cat "$BUILDS"/2/builds/0/victim/victim.txt'
     - try "read another project's home" 'cat "$BUILDS/2/home/private"'
+    - try "read another project's objects" 'ls "$BUILDS/2/git-objects"'
+    - try "see another project's job's files" 'ls /proc/$VICTIM/cwd/'
+    - try "read another project's job's environment" 'cat /proc/$VICTIM/environ'
+    - try "stop another project's job" 'kill -STOP $VICTIM'
+    - try "resume another project's job" 'kill -CONT $VICTIM'
     - try "write into the builds directory" 'touch "$BUILDS/planted"'
     - try "write into its project's directory" 'touch "$BUILDS/1/planted"'
-    - S=")yml") + kSecretHead + R"yml("; S="${S})yml" + kSecretTail + R"yml("
+    - try "write into its pool" 'touch "$CI_BUILDS_DIR/planted"'
+    - try "write beside its workspace" 'touch "$SLOT/planted"'
+    - try "change its step script" 'echo "echo INJECTED" >> "$SLOT/step_script.sh"'
+    - try "replace its step script" 'mv "$SLOT/step_script.sh" "$SLOT/moved.sh"'
+    - try "replace its workspace" 'mv "$CI_PROJECT_DIR" "$SLOT/moved"'
+    - try "write into the snapshot" 'touch "$BUILDS/1/source-ref/planted"'
+    - try "change the snapshot" 'echo INJECTED >> "$BUILDS/1/source-ref/.gitlab-ci.yml"'
+    - try "write into the shared objects" 'touch "$BUILDS/1/git-objects/planted"'
+    - try "change a shared object" 'for f in "$BUILDS"/1/git-objects/pack/*.idx; do echo x >> "$f"; done'
+    - S=")yml" + kSecretHead + R"yml("; S="${S})yml" + kSecretTail + R"yml("
     - if grep -rqa -- "$S" "$DATA" 2>/dev/null; then echo "FOUND the webhook secret"; else echo "no webhook secret in plain text"; fi
 )yml");
-  attacker.Commit("attack");
+  std::string attacker_sha = attacker.Commit("attack");
   TestRepo victim;
   victim.Write("victim.txt", "victim's source\n");
   victim.Write(".gitlab-ci.yml", R"yml(
 work:
   script:
-    - echo "private" > "$HOME/private"
     - echo "uid=$(id -u)"
+    - echo "head=$(git log -1 --format=%H)"
+    - if [ -z "$(git status --porcelain)" ]; then echo "status=clean"; fi
+    - echo "private" > "$HOME/private"
+    - MEET=)yml" + meet + R"yml(
+    - echo $$ > "$MEET/victim.tmp" && mv "$MEET/victim.tmp" "$MEET/victim.pid"
+    - for i in $(seq 1200); do [ -d "$MEET" ] && [ ! -e "$MEET/attack.done" ] || break; sleep 0.1; done
 )yml");
-  victim.Commit("victim");
+  std::string victim_sha = victim.Commit("victim");
   ASSERT_EQ(AddProject("attacker", attacker.dir()), "1");
   ASSERT_EQ(AddProject("victim", victim.dir(), {"--webhook-secret", kSecret}), "2");
   std::string token = Token();
   int port = StartServer();
   ASSERT_GT(port, 0) << Slurp(server_log_);
 
-  std::map<std::string, std::string> victim_logs = RunPipeline(port, token, 2);
-  ASSERT_TRUE(fs::exists(builds_ + "/2/home/private")) << victim_logs["work"];
+  HttpReply created = Http(port, "POST", "/api/v4/projects/2/pipeline?ref=main",
+                           {"PRIVATE-TOKEN: " + token});
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(meet + "/victim.pid"); })) << Slurp(server_log_);
   std::string log = RunPipeline(port, token, 1)["attack"];
-  ASSERT_NE(log.find("uid="), std::string::npos) << log;
+  std::ofstream(meet + "/attack.done") << "done\n";
+  std::string victim_log =
+      WaitForPipeline(nlohmann::json::parse(created.body)["id"].get<int64_t>())["work"];
+  ASSERT_TRUE(fs::exists(builds_ + "/2/home/private")) << victim_log;
 
-  // Encrypted at rest: even a job that can read the database (until phase
-  // 2) finds no webhook secret in it.
-  EXPECT_NE(log.find("no webhook secret in plain text"), std::string::npos) << log;
-  EXPECT_EQ(log.find(kSecret), std::string::npos);
-
-  // The victim's directory is for its own uid and gid only.
+  // Each project's jobs run as its own uid, neither root, with umask 022.
   JobIdentity victim_identity = *users_->ForProject(2, builds_ + "/2/home");
   JobIdentity attacker_identity = *users_->ForProject(1, builds_ + "/1/home");
-  EXPECT_EQ(Stat(builds_ + "/2").st_gid, victim_identity.gid);
-  EXPECT_EQ(Stat(builds_ + "/2/home").st_uid, victim_identity.uid);
-  if (!users_->isolated()) {
-    GTEST_SKIP() << "every project's jobs run as one uid (" << attacker_identity.uid
-                 << "): they can reach each other's workspaces, as the server warned at start. "
-                 << (geteuid() == 0 ? "Give the job user a subordinate id range "
-                                      "(scripts/install-deps.sh)."
-                                    : "The server is not root.");
-  }
-  std::string job_uid = "uid=" + std::to_string(attacker_identity.uid) + "\n";
-  if (log.find(job_uid) == std::string::npos) {
-    // Phase 2 switches this on: the job processes get the project's uid and
-    // gid (subprocess spawning with JobIdentity) and the workspace files its
-    // owner; then every attempt below is denied.
-    GTEST_SKIP() << "phase 2 pending: the job ran as the server's uid " << geteuid()
-                 << ", not as its project's uid " << attacker_identity.uid << "; log:\n"
-                 << log;
-  }
+  ASSERT_NE(attacker_identity.uid, victim_identity.uid);
+  ASSERT_NE(attacker_identity.uid, 0u);
+  ASSERT_NE(victim_identity.uid, 0u);
+  EXPECT_NE(log.find("uid=" + std::to_string(attacker_identity.uid) + " umask=0022\n"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(victim_log.find("uid=" + std::to_string(victim_identity.uid) + "\n"),
+            std::string::npos)
+      << victim_log;
+  // git works in both workspaces: the objects come from the project's copy.
+  EXPECT_NE(log.find("\nhead=" + attacker_sha + "\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("\nstatus=clean\n"), std::string::npos) << log;
+  EXPECT_NE(victim_log.find("\nhead=" + victim_sha + "\n"), std::string::npos) << victim_log;
+  EXPECT_NE(victim_log.find("\nstatus=clean\n"), std::string::npos) << victim_log;
+  EXPECT_EQ(Slurp(builds_ + "/2/builds/0/victim/.git/objects/info/alternates"),
+            builds_ + "/2/git-objects\n");
+
   for (const char* what :
        {"read the database", "list the data directory", "read the secrets key", "read a job log",
-        "list the builds directory", "enter another project", "read another project's workspace",
-        "read another project's home", "write into the builds directory",
-        "write into its project's directory"}) {
+        "read the mirror's config", "list the builds directory", "enter another project",
+        "read another project's workspace", "read another project's home",
+        "read another project's objects", "see another project's job's files",
+        "read another project's job's environment", "stop another project's job",
+        "resume another project's job",
+        "write into the builds directory", "write into its project's directory",
+        "write into its pool", "write beside its workspace", "change its step script",
+        "replace its step script", "replace its workspace", "write into the snapshot",
+        "change the snapshot", "write into the shared objects", "change a shared object"}) {
     EXPECT_NE(log.find(std::string("DENIED ") + what), std::string::npos) << what << "\n" << log;
   }
-  EXPECT_FALSE(fs::exists(builds_ + "/planted"));
-  EXPECT_FALSE(fs::exists(builds_ + "/1/planted"));
+  EXPECT_EQ(log.find("\nALLOWED "), std::string::npos) << log;
+  EXPECT_NE(log.find("no webhook secret in plain text"), std::string::npos) << log;
+  EXPECT_EQ(log.find(kSecret), std::string::npos);
+  for (const char* planted : {"/planted", "/1/planted", "/1/builds/planted",
+                              "/1/builds/0/planted", "/1/source-ref/planted",
+                              "/1/git-objects/planted"}) {
+    EXPECT_FALSE(fs::exists(builds_ + planted)) << planted;
+  }
+  std::string script = Slurp(builds_ + "/1/builds/0/step_script.sh");
+  EXPECT_FALSE(script.ends_with("echo INJECTED\n")) << script;
+  EXPECT_EQ(Slurp(builds_ + "/1/source-ref/.gitlab-ci.yml"),
+            Slurp(attacker.dir() + "/.gitlab-ci.yml"));
+
+  // Who owns what in the project's directory.
+  auto owner = [](const std::string& path) {
+    struct stat st = Stat(path);
+    char text[64];
+    std::snprintf(text, sizeof text, "%u:%u %04o", st.st_uid, st.st_gid, st.st_mode & 07777);
+    return std::string(text);
+  };
+  std::string server = std::to_string(geteuid()) + ":" + std::to_string(attacker_identity.gid);
+  std::string job =
+      std::to_string(attacker_identity.uid) + ":" + std::to_string(attacker_identity.gid);
+  EXPECT_EQ(owner(builds_ + "/1/builds"), server + " 0750");
+  EXPECT_EQ(owner(builds_ + "/1/builds/0"), server + " 0750");
+  EXPECT_EQ(owner(builds_ + "/1/builds/0/step_script.sh"), server + " 0640");
+  EXPECT_EQ(owner(builds_ + "/1/builds/0/attacker").substr(0, job.size()), job);
+  EXPECT_EQ(owner(builds_ + "/1/builds/0/attacker/.gitlab-ci.yml").substr(0, job.size()), job);
+  EXPECT_EQ(owner(builds_ + "/1/git-objects"), server + " 0750");
+  EXPECT_EQ(Stat(builds_ + "/1/source-ref").st_uid, geteuid());
+  EXPECT_EQ(Mode(builds_ + "/1/source-ref") & 022, 0u);
+  for (const fs::directory_entry& entry :
+       fs::recursive_directory_iterator(builds_ + "/1/git-objects")) {
+    EXPECT_EQ(owner(entry.path()), server + (entry.is_directory() ? " 0750" : " 0440"))
+        << entry.path();
+  }
 }
 
 TEST_F(ServeSecurityTest, ServeRefusesToStartWhenItCannotKeepItsPromises) {
@@ -318,6 +402,17 @@ TEST_F(ServeSecurityTest, ServeRefusesToStartWhenItCannotKeepItsPromises) {
                      "/builds' must be outside the data directory, which jobs cannot enter"),
             std::string::npos)
       << err;
+
+  // Jobs that run as other users must be able to reach the builds directory.
+  if (users_->switches_user()) {
+    ASSERT_EQ(chmod(dir_.c_str(), 0700), 0);
+    EXPECT_EQ(serve({}, &err), 1);
+    EXPECT_NE(err.find("slipway: jobs cannot reach the builds directory " + builds_ + ": '" +
+                       dir_ + "' is 0700"),
+              std::string::npos)
+        << err;
+    ASSERT_EQ(chmod(dir_.c_str(), 0711), 0);
+  }
 
   // A key file others can read, then another key than the database's.
   ASSERT_EQ(AddProject("app", "/nonexistent/repo", {"--webhook-secret", kSecret, "--no-check"}), "1");

@@ -11,10 +11,12 @@
 #include <openssl/hmac.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -71,9 +73,22 @@ inline std::string RunSlipway(const std::vector<std::string>& args, int* exit_co
   return text;
 }
 
+// A directory `parent`/marks (made) where the jobs of a server under test
+// leave files for the test to read (pids, "I am running" markers). A
+// server running as root runs its jobs as their project's uid, not the
+// test's (docs/server.md, "Security model"), so the directory is open to
+// every user (01777, as /tmp is): the markers are all it holds.
+inline std::string MarkerDir(const std::string& parent) {
+  std::string dir = parent + "/marks";
+  fs::create_directories(dir);
+  EXPECT_EQ(chmod(dir.c_str(), 01777), 0) << dir;
+  return dir;
+}
+
 // `slipway serve` listening on `listen` (default: a free loopback port),
 // with `env` (NAME=value) set on top of this process's environment and
-// `extra` options after the usual ones; its output goes to a file.
+// `extra` options after the usual ones (--max-pipelines 1 unless extra has
+// its own); its output goes to a file.
 class Server {
  public:
   Server(const std::string& data_dir, const std::string& log_path,
@@ -90,10 +105,12 @@ class Server {
       // What this test process inherited stays here.
       syscall(SYS_close_range, 3, ~0U, 0);
       for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-      std::vector<std::string> storage = {SLIPWAY_BINARY, "serve",          "--data",
-                                          data_dir,       "--listen",       listen,
-                                          "--jobs",       "2",              "--max-pipelines",
-                                          "1"};
+      std::vector<std::string> storage = {SLIPWAY_BINARY, "serve",    "--data", data_dir,
+                                          "--listen",     listen,     "--jobs", "2"};
+      // One pipeline at a time unless extra says otherwise.
+      if (std::find(extra.begin(), extra.end(), "--max-pipelines") == extra.end()) {
+        storage.insert(storage.end(), {"--max-pipelines", "1"});
+      }
       storage.insert(storage.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (std::string& a : storage) argv.push_back(a.data());

@@ -24,6 +24,10 @@ StatusOr<std::unique_ptr<JobProcess>> JobProcess::Start(const ProcessSpec& spec,
   request.stdout_fd = output_fd;
   request.stderr_fd = spec.discard_stderr ? -1 : output_fd;
   request.credentials = spec.credentials;
+  request.umask = spec.umask;
+  // A job that runs as another user shares no session with slipway
+  // (SIGCONT crosses users within one) nor its controlling terminal.
+  request.new_session = spec.credentials.has_value();
 
   std::unique_ptr<JobCgroup> cgroup;
   int status_pipe[2] = {-1, -1};

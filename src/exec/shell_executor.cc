@@ -1,5 +1,7 @@
 #include "exec/shell_executor.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "exec/artifacts.h"
@@ -151,7 +153,12 @@ ShellExecutor::ShellExecutor(Options options, ProcessRunner* runner)
       bash_path_(ResolveExecutable(options_.bash)),
       owned_runner_(runner == nullptr ? std::make_unique<PosixProcessRunner>() : nullptr),
       runner_(runner == nullptr ? owned_runner_.get() : runner),
-      workspaces_(runner_, options_.state_dir, options_.workspace_owner) {}
+      workspaces_(runner_, options_.state_dir, options_.workspace_owner, options_.git_objects) {}
+
+std::optional<Credentials> ShellExecutor::JobCredentials(const JobIdentity& identity) {
+  if (identity.uid == geteuid() && identity.gid == getegid()) return std::nullopt;
+  return Credentials{identity.uid, identity.gid, {}};
+}
 
 std::vector<std::string> ShellExecutor::JobEnvironment(const VariableList& variables,
                                                        const JobIdentity* identity) {
@@ -237,13 +244,18 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
   spec.env = JobEnvironment(variables, identity);
   spec.cwd = workspace;
   spec.kill_grace = options_.kill_grace;
+  if (identity != nullptr) {
+    spec.umask = identity->umask;
+    spec.credentials = JobCredentials(*identity);
+  }
   auto run_script = [&](const std::vector<std::string>& commands, const std::string& name,
                         const CancelToken* token) -> StatusOr<ProcessResult> {
     // Beside the workspace, in the pool's slot: rewriting a file there is
     // cheaper than creating one per job (see workspace.h).
-    std::string path = JoinPath(slot, name + ".sh");
-    Status written = ReplaceFile(slot, name + ".sh", BuildBashScript(commands));
-    if (!written.ok()) return written;
+    StatusOr<std::string> written =
+        workspaces_.WriteBeside(workspace, name + ".sh", BuildBashScript(commands));
+    if (!written.ok()) return written.status();
+    const std::string& path = *written;
     spec.argv = {bash_path_, "--noprofile", "--norc", path};
     return runner_->Run(spec, [&](std::string_view chunk) { log.Write(chunk); }, token);
   };

@@ -54,15 +54,23 @@ class ShellExecutor : public Executor {
     // the next (see workspace.h); empty: under the run directory.
     std::string state_dir;
     // Who the job runs as (the server: one per project, server/job_users.h);
-    // none: as slipway's own user, with its HOME. For now it gives the job
-    // its HOME, USER and LOGNAME; the job's processes and the files prepared
-    // for them do not change owner yet (the server still runs jobs as its
-    // own uid).
+    // none: as slipway's own user, with its HOME and umask, exactly as
+    // before identities existed. With one, every process of the job (script
+    // and after_script) starts with its umask and its HOME, USER and
+    // LOGNAME; when its uid or gid is not slipway's own (a server running
+    // as root) the process switches to them, with no supplementary group,
+    // before it runs anything of the job's (docs/processes.md). slipway's
+    // own tools (git for the snapshot) keep running as slipway.
     std::optional<JobIdentity> identity;
     // Who the files slipway writes into a job's workspace (the snapshot,
     // caches, artifacts) belong to; unset: slipway's own user. A server
-    // running as root sets the user its jobs run as.
+    // running as root sets the user its jobs run as; the pool's directories
+    // and the job's script files then stay slipway's, readable by this
+    // group only (workspace.h).
     OptionalOwner workspace_owner;
+    // The git object directory a workspace's .git borrows objects from
+    // (workspace.h); empty: the project's own.
+    std::string git_objects;
   };
 
   // runner must outlive the executor; null means a PosixProcessRunner owned
@@ -82,6 +90,9 @@ class ShellExecutor : public Executor {
   // The environment (NAME=value) the job's processes get; see above.
   static std::vector<std::string> JobEnvironment(const VariableList& variables,
                                                  const JobIdentity* identity = nullptr);
+  // The credentials a job with this identity is spawned with: none when it
+  // is slipway's own uid and gid (nothing to switch).
+  static std::optional<Credentials> JobCredentials(const JobIdentity& identity);
 
  private:
   Options options_;

@@ -33,6 +33,8 @@ struct ProcessSpec {
   // Set: the child switches to this user and these groups before exec
   // (needs slipway to run as root).
   std::optional<Credentials> credentials;
+  // Set: the child's umask; unset: slipway's own (see SpawnRequest::umask).
+  std::optional<mode_t> umask;
   // true: run under the runner's Containment, so that everything the child
   // starts is killed when it ends. false: only its process group is (for
   // slipway's own tools, such as git, which leave nothing running; spares

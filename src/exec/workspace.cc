@@ -33,16 +33,18 @@ std::string TrimNewlines(std::string s) {
   return s;
 }
 
-// The .git of a snapshot: see workspace.h.
-Status SetUpGitDir(const std::string& common_dir, const std::string& commit,
-                   const std::string& git_dir) {
+// The .git of a snapshot: see workspace.h. objects: the object directory
+// it borrows from; empty: common_dir's own.
+Status SetUpGitDir(const std::string& common_dir, const std::string& objects,
+                   const std::string& commit, const std::string& git_dir) {
   for (const char* sub : {"objects/info", "refs/heads", "refs/tags"}) {
     Status s = MakeDirs(JoinPath(git_dir, sub));
     if (!s.ok()) return s;
   }
   std::string head = commit.empty() ? "ref: refs/heads/main\n" : commit + "\n";
   Status s = WriteFile(JoinPath(git_dir, "HEAD"), head);
-  if (s.ok()) s = WriteFile(JoinPath(git_dir, "objects/info/alternates"), common_dir + "/objects\n");
+  std::string alternate = objects.empty() ? common_dir + "/objects" : objects;
+  if (s.ok()) s = WriteFile(JoinPath(git_dir, "objects/info/alternates"), alternate + "\n");
   if (s.ok()) {
     s = WriteFile(JoinPath(git_dir, "config"),
                   "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n");
@@ -72,6 +74,28 @@ void PackRefs(ProcessRunner* runner, const std::string& git_dir, const std::stri
   for (auto it = entries->rbegin(); it != entries->rend(); ++it) {
     if (it->type == EntryType::kDirectory) (void)rmdir(JoinPath(refs, it->path).c_str());
   }
+}
+
+// Modes of what the pool shares with its owner's group: see workspace.h.
+constexpr mode_t kSharedDirMode = 0750;
+constexpr mode_t kSharedFileMode = 0640;
+
+// Gives the directory dir (made by slipway, with its umask) to slipway's
+// user and the group gid, mode kSharedDirMode, where it is not so already.
+Status ShareWithGroup(const std::string& dir, gid_t gid) {
+  StatusOr<UniqueFd> fd = OpenDirNoFollow(dir);
+  if (!fd.ok()) return fd.status();
+  struct stat st;
+  if (fstat(fd->get(), &st) != 0) {
+    return Status::Error("cannot stat " + dir + ": " + std::strerror(errno));
+  }
+  if ((st.st_uid != geteuid() || st.st_gid != gid) && fchown(fd->get(), geteuid(), gid) != 0) {
+    return Status::Error("cannot chown " + dir + ": " + std::strerror(errno));
+  }
+  if ((st.st_mode & 07777) != kSharedDirMode && fchmod(fd->get(), kSharedDirMode) != 0) {
+    return Status::Error("cannot chmod " + dir + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
 }
 
 std::string RefDirSuffix(const std::string& ref) {
@@ -260,7 +284,7 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
     s = MakeDirs(dir.substr(0, dir.find_last_of('/')));
     if (s.ok()) s = project_image->WriteTo(dir, &held->stamps);
     if (s.ok() && common.ok()) {
-      s = SetUpGitDir(TrimNewlines(*common), snapshot->commit_sha, git_dir);
+      s = SetUpGitDir(TrimNewlines(*common), git_objects_, snapshot->commit_sha, git_dir);
       if (s.ok() && !snapshot->commit_sha.empty()) {
         StatusOr<std::string> read = RunTool(
             runner_, {"git", "--git-dir=" + git_dir, "--work-tree=" + dir, "read-tree", "HEAD"},
@@ -282,7 +306,7 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
     s = RemoveTree(JoinPath(git_dir, "refs"));
     if (s.ok()) s = RemoveTree(JoinPath(git_dir, "packed-refs"));
     if (s.ok()) s = MakeDirs(dir);
-    if (s.ok()) s = SetUpGitDir(TrimNewlines(*common), snapshot->commit_sha, git_dir);
+    if (s.ok()) s = SetUpGitDir(TrimNewlines(*common), git_objects_, snapshot->commit_sha, git_dir);
     if (s.ok()) {
       StatusOr<std::string> read =
           RunTool(runner_,
@@ -348,6 +372,10 @@ StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
     slot->busy = true;
   }
   Status s = MakeDirs(slot->dir.substr(0, slot->dir.find_last_of('/')));
+  if (s.ok() && owner_) s = ShareWithGroup(root, owner_->gid);
+  if (s.ok() && owner_) {
+    s = ShareWithGroup(JoinPath(root, std::to_string(slot->number)), owner_->gid);
+  }
   if (s.ok()) s = snapshot.image.WriteTo(slot->dir, &slot->stamps, owner_);
   if (!s.ok()) {
     // Whatever a job left that cannot be reconciled (say, a directory it
@@ -361,6 +389,30 @@ StatusOr<std::string> WorkspaceFactory::Acquire(const Snapshot& snapshot,
     return s;
   }
   return slot->dir;
+}
+
+StatusOr<std::string> WorkspaceFactory::WriteBeside(const std::string& workspace,
+                                                    const std::string& name,
+                                                    std::string_view content) {
+  std::string dir = workspace.substr(0, workspace.find_last_of('/'));
+  std::string path = JoinPath(dir, name);
+  if (!owner_) {
+    Status s = ReplaceFile(dir, name, content);
+    if (!s.ok()) return s;
+    return path;
+  }
+  StatusOr<UniqueFd> dir_fd = OpenDirNoFollow(dir);
+  if (!dir_fd.ok()) return dir_fd.status();
+  StatusOr<UniqueFd> file =
+      CreateFileAt(dir_fd->get(), name, kSharedFileMode, FileOwner{geteuid(), owner_->gid}, path);
+  if (!file.ok()) return file.status();
+  Status s = WriteAll(file->get(), content, path);
+  if (!s.ok()) return s;
+  // The umask (the server's 077) took the group's bits.
+  if (fchmod(file->get(), kSharedFileMode) != 0 || close(file->Release()) != 0) {
+    return Status::Error("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return path;
 }
 
 void WorkspaceFactory::Release(const std::string& workspace) {

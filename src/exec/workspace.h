@@ -13,8 +13,11 @@
 //     GitLab checkout: HEAD detached at the commit, the project's refs and
 //     packed-refs copied (and packed: loose refs go into packed-refs, so a
 //     workspace gets one file for them), objects shared read-only through
-//     objects/info/alternates (nothing is cloned), an index of the commit's
-//     tree (so `git status` shows the working tree's uncommitted changes).
+//     objects/info/alternates (nothing is cloned) — the project's own object
+//     directory, or the one the factory is given (the server: a copy of its
+//     mirror's objects that the jobs may read, server/shared_objects.h) —,
+//     an index of the commit's tree (so `git status` shows the working
+//     tree's uncommitted changes).
 // Each job's workspace is then a copy of the snapshot written from its
 // TreeImage (small files from memory, larger ones with copy_file_range; modes
 // and modification times kept), so its cost is proportional to the project's
@@ -31,8 +34,16 @@
 // build directory the same way; slipway also restores ignored and changed
 // files.
 //
+// With an owner (a server running as root, whose jobs run as another uid)
+// the workspace and everything written into it belong to the owner, while
+// the pool's directories (<builds>, <builds>/<n>) and the files beside a
+// workspace (the job's scripts: WriteBeside) stay slipway's, given the
+// owner's group and modes 0750 and 0640: the job can enter and read them
+// but not change them, nor replace its workspace with something else. The
+// snapshot, its locks and the stamps stay slipway's alone.
+//
 // With a state directory (the CLI: <project>/.slipway; the server:
-// DATA/workspaces/<project id>) the snapshot (state/source, or
+// BUILDS/<project id>) the snapshot (state/source, or
 // state/source-ref for a commit) and the pool (state/builds) outlive the run
 // and the next run reconciles them in the same way: a run of an unchanged
 // project writes almost nothing. A run holds what it uses with flock
@@ -52,6 +63,7 @@
 #include <utility>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -75,9 +87,15 @@ class WorkspaceFactory {
  public:
   // state_dir: see above; empty: none. owner: who the files written into
   // workspaces belong to (TreeImage::WriteTo); unset: slipway's own user.
+  // git_objects: the object directory the snapshot's .git borrows from;
+  // empty: <the project's git common dir>/objects. It must hold every
+  // object of the project's history.
   explicit WorkspaceFactory(ProcessRunner* runner, std::string state_dir = "",
-                            OptionalOwner owner = {})
-      : runner_(runner), state_dir_(std::move(state_dir)), owner_(owner) {}
+                            OptionalOwner owner = {}, std::string git_objects = "")
+      : runner_(runner),
+        state_dir_(std::move(state_dir)),
+        owner_(owner),
+        git_objects_(std::move(git_objects)) {}
   ~WorkspaceFactory();
   WorkspaceFactory(const WorkspaceFactory&) = delete;
   WorkspaceFactory& operator=(const WorkspaceFactory&) = delete;
@@ -99,6 +117,14 @@ class WorkspaceFactory {
   StatusOr<std::string> Acquire(const Snapshot& snapshot, const std::string& run_dir,
                                 const std::string& name);
   void Release(const std::string& workspace);
+
+  // Writes content into the file `name` beside an acquired workspace (in
+  // its parent, the pool's slot), replacing whatever is there without
+  // writing through it; returns the file's path. With an owner the file is
+  // slipway's, readable by the owner's group only (0640); else 0644 less
+  // the umask.
+  StatusOr<std::string> WriteBeside(const std::string& workspace, const std::string& name,
+                                    std::string_view content);
 
  private:
   // A directory this factory writes into and keeps stamps for: a snapshot
@@ -132,6 +158,7 @@ class WorkspaceFactory {
   ProcessRunner* runner_;
   const std::string state_dir_;
   const OptionalOwner owner_;
+  const std::string git_objects_;
   std::mutex mu_;
   // Key: run_dir + '\n' + ref. Guarded by mu_, which is also held while a
   // snapshot is made so that other jobs wait for it instead of duplicating it.

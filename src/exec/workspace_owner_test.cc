@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "exec/artifacts.h"
 #include "exec/cache.h"
 #include "exec/exec_test_util.h"
@@ -113,6 +115,76 @@ TEST_F(WorkspaceOwnerTest, TheShellExecutorGivesTheJobItsWorkspace) {
   ASSERT_EQ(result.outcome, JobOutcome::kSuccess);
   EXPECT_EQ(Slurp(tmp_.Sub("owners")),
             ". 4242:4343\ntracked.txt 4242:4343\nout 4242:4343\nout/a 4242:4343\n");
+}
+
+// A server running as root: the job's processes run as its identity, in a
+// workspace that is theirs, beside script files they can read but not
+// change, in a pool they cannot write into.
+TEST_F(WorkspaceOwnerTest, AJobWithAnIdentityRunsAsItBesideScriptsItCannotChange) {
+  ASSERT_EQ(chmod(tmp_.path().c_str(), 0711), 0);  // The job passes through.
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir project && cd project && git init -q && echo hi > tracked.txt
+    git add -A && git commit -qm init && mkdir -m 0700 ../home && chown 4242:4343 ../home
+  )"),
+            0);
+  ShellExecutor::Options options;
+  options.state_dir = tmp_.Sub("state");
+  options.identity = JobIdentity{4242, 4343, "slipway-job", tmp_.Sub("home"), 022};
+  options.workspace_owner = kJobUser;
+  ShellExecutor executor(options);
+  Job job;
+  job.name = "job";
+  job.script = {
+      "echo \"ids=$(id -u):$(id -g):$(id -G) umask=$(umask) home=$HOME\"",
+      "echo made > new.txt && stat -c 'new.txt %u:%g %a' new.txt",
+      "git log -1 --format=subject=%s",
+      "SLOT=$(dirname \"$CI_PROJECT_DIR\")",
+      "if echo 'echo INJECTED' >> $SLOT/after_script.sh; then echo script-changed; fi",
+      "if touch $SLOT/planted; then echo slot-written; fi",
+      "if touch $CI_BUILDS_DIR/planted; then echo pool-written; fi",
+      "if touch " + tmp_.Sub("state/source/planted") + "; then echo snapshot-written; fi",
+  };
+  job.after_script = {"echo \"after ids=$(id -u):$(id -g) umask=$(umask)\""};
+  JobContext context;
+  context.project_dir = tmp_.Sub("project");
+  context.run_dir = tmp_.Sub("run");
+  context.job_dir = tmp_.Sub("run/jobs/job");
+  context.variables.Set("CI_PROJECT_NAME", "project");
+  struct Sink : LogSink {
+    void Write(std::string_view, std::string_view bytes) override { text.append(bytes); }
+    std::string text;
+  } sink;
+  CancelToken cancel;
+  JobResult result = executor.Run(job, context, &sink, cancel);
+  ASSERT_EQ(result.outcome, JobOutcome::kSuccess) << sink.text;
+  EXPECT_NE(sink.text.find("\nids=4242:4343:4343 umask=0022 home=" + tmp_.Sub("home") + "\n"),
+            std::string::npos)
+      << sink.text;
+  EXPECT_NE(sink.text.find("\nnew.txt 4242:4343 644\n"), std::string::npos) << sink.text;
+  EXPECT_NE(sink.text.find("\nsubject=init\n"), std::string::npos) << sink.text;
+  EXPECT_NE(sink.text.find("\nafter ids=4242:4343 umask=0022\n"), std::string::npos)
+      << sink.text;
+  for (const char* denied : {"script-changed", "slot-written", "pool-written", "snapshot-written"}) {
+    EXPECT_EQ(sink.text.find(std::string("\n") + denied + "\n"), std::string::npos)
+        << denied << "\n" << sink.text;
+  }
+  EXPECT_EQ(sink.text.find("\nINJECTED"), std::string::npos) << sink.text;
+
+  // slipway's: the pool and the scripts, for the owner's group to read.
+  auto owner = [](const std::string& path) {
+    struct stat st;
+    EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+    char text[64];
+    std::snprintf(text, sizeof text, "%u:%u %o", st.st_uid, st.st_gid, st.st_mode & 07777);
+    return std::string(text);
+  };
+  std::string pool = tmp_.Sub("state/builds");
+  EXPECT_EQ(owner(pool), "0:4343 750");
+  EXPECT_EQ(owner(pool + "/0"), "0:4343 750");
+  EXPECT_EQ(owner(pool + "/0/step_script.sh"), "0:4343 640");
+  EXPECT_EQ(owner(pool + "/0/after_script.sh"), "0:4343 640");
+  EXPECT_EQ(owner(pool + "/0/project").substr(0, 10), "4242:4343 ");
+  EXPECT_EQ(owner(tmp_.Sub("state/source")).substr(0, 2), "0:");
 }
 
 }  // namespace

@@ -364,6 +364,27 @@ TEST_F(WorkspaceTest, RefsArePackedIntoOneFileAndResolveAsInTheProject) {
   EXPECT_EQ(Output(ws, {"git", "rev-parse", "topic"}), Output(project(), {"git", "rev-parse", "main"}));
 }
 
+// The server's case: the objects come from a copy the jobs may read, not
+// from the project's repository.
+TEST_F(WorkspaceTest, ObjectsComeFromTheObjectDirectoryTheFactoryIsGiven) {
+  ASSERT_EQ(Sh(tmp_.path(), R"(
+    mkdir project && cd project && git init -q -b main
+    echo a > a.txt && git add -A && git commit -qm one && echo b > b.txt && git add -A
+    git commit -qm two && cp -r .git/objects ../shared
+  )"),
+            0);
+  WorkspaceFactory factory(&runner_, "", {}, tmp_.Sub("shared"));
+  StatusOr<std::shared_ptr<const Snapshot>> snapshot =
+      factory.GetSnapshot(project(), "main", run_dir());
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+  StatusOr<std::string> ws = factory.Acquire(**snapshot, run_dir(), "project");
+  ASSERT_TRUE(ws.ok()) << ws.status().message();
+  EXPECT_EQ(Slurp(*ws + "/.git/objects/info/alternates"), tmp_.Sub("shared") + "\n");
+  ASSERT_EQ(Sh(project(), "rm -rf .git/objects/??"), 0);  // Only the copy is left.
+  EXPECT_EQ(Output(*ws, {"git", "log", "--format=%s"}), "two\none\n");
+  EXPECT_EQ(Output(*ws, {"git", "status", "--porcelain"}), "");
+}
+
 TEST_F(WorkspaceTest, SnapshotIsSharedWithinARun) {
   ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && echo a > a.txt"), 0);
   StatusOr<std::shared_ptr<const Snapshot>> first = factory_.GetSnapshot(project(), "", run_dir());

@@ -471,5 +471,18 @@ TEST_F(ApiTest, ResponseCacheIsBoundedInBytes) {
   EXPECT_EQ(api_->cached_response_bytes(), before);
 }
 
+// A repository URL with credentials is shown masked, as GitLab masks an
+// import URL (Gitlab::UrlSanitizer#masked_url).
+TEST_F(ApiTest, ProjectUrlsShowNoCredentials) {
+  HttpResponse r = Call("POST", "/api/v4/projects", admin_,
+                        R"({"name":"web","repo_url":"https://ci-bot:glpat-s3cret@git.example/web.git"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body.find("s3cret"), std::string::npos) << r.body;
+  json p = Json(Call("GET", "/api/v4/projects/web", read_));
+  EXPECT_EQ(p["repo_url"], "https://*****:*****@git.example/web.git");
+  EXPECT_EQ(p["http_url_to_repo"], "https://*****:*****@git.example/web.git");
+  EXPECT_EQ(Call("GET", "/api/v4/projects", read_).body.find("s3cret"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace slipway

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "util/redact.h"
+
 namespace slipway {
 
 using nlohmann::json;
@@ -114,6 +116,9 @@ json ProjectJson(const ProjectRecord& project, const std::string& base_url) {
                                 : project.path_with_namespace.substr(ns.size() + 1);
   std::string ns_path = ns.empty() ? path : ns;
   std::string web_url = base_url + WebPath(project);
+  // Credentials in the URL (https://user:token@host/…) are the server's to
+  // fetch with, not the API's to show.
+  std::string shown_url = RedactUrlCredentials(project.repo_url);
   json j = {
       {"id", project.id},
       {"description", ""},
@@ -126,8 +131,8 @@ json ProjectJson(const ProjectRecord& project, const std::string& base_url) {
       {"default_branch", project.default_branch},
       {"tag_list", json::array()},
       {"topics", json::array()},
-      {"http_url_to_repo", project.repo_url},
-      {"ssh_url_to_repo", project.repo_url},
+      {"http_url_to_repo", shown_url},
+      {"ssh_url_to_repo", shown_url},
       {"web_url", web_url},
       {"readme_url", nullptr},
       {"avatar_url", nullptr},
@@ -146,7 +151,7 @@ json ProjectJson(const ProjectRecord& project, const std::string& base_url) {
         {"avatar_url", nullptr},
         {"web_url", base_url + "/" + ns_path}}},
       // slipway: the repository the server fetches, and whether webhooks are verified.
-      {"repo_url", project.repo_url},
+      {"repo_url", shown_url},
       {"webhook_secret_set", !project.webhook_secret.empty()},
   };
   return j;

@@ -10,6 +10,7 @@
 #include "server/cron.h"
 #include "server/repo_mirror.h"
 #include "server/server_dirs.h"
+#include "server/shared_objects.h"
 #include "server/service_impl.h"
 #include "util/git.h"
 #include "util/ref_name.h"
@@ -130,8 +131,7 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   } cleanup{tmp_dir};
   {
     std::lock_guard<std::mutex> repo_lock(RepoLock(project->id));
-    RepoMirror mirror(options_.data_dir + "/repos/" + std::to_string(project->id) + ".git",
-                      project->repo_url);
+    RepoMirror mirror(MirrorDir(project->id), project->repo_url);
     Status fetched = mirror.Fetch();
     if (!fetched.ok()) return fetched;
     StatusOr<std::string> sha = request.sha.empty() ? mirror.Resolve(draft.ref, draft.tag)
@@ -190,8 +190,7 @@ Status Service::EnsureCheckout(const ProjectRecord& project, const PipelineRecor
   }
   std::filesystem::remove_all(src, ec);
   std::lock_guard<std::mutex> repo_lock(RepoLock(project.id));
-  RepoMirror mirror(options_.data_dir + "/repos/" + std::to_string(project.id) + ".git",
-                    project.repo_url);
+  RepoMirror mirror(MirrorDir(project.id), project.repo_url);
   StatusOr<std::string> sha = mirror.EnsureCommit(pipeline.sha);
   if (!sha.ok()) {
     Status fetched = mirror.Fetch();
@@ -215,6 +214,10 @@ Status Service::Start() {
   Status builds = PrepareBuildsDir(options_.builds_dir, &notes);
   for (const std::string& note : notes) std::fprintf(stderr, "slipway: %s\n", note.c_str());
   if (!builds.ok()) return builds;
+  if (options_.job_users->switches_user()) {
+    Status reachable = CheckJobsCanReach(options_.builds_dir);
+    if (!reachable.ok()) return reachable;
+  }
   std::filesystem::remove_all(options_.data_dir + "/runs/tmp", ec);
   Status recovered = Recover();
   if (!recovered.ok()) return recovered;
@@ -332,6 +335,15 @@ Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
 
   Status checked = EnsureCheckout(*project, record);
   if (!checked.ok()) return checked;
+  // What the workspaces' .git borrow their objects from, where the jobs can
+  // read them (shared_objects.h); after the fetches, under the same lock.
+  std::string git_objects = dirs->root + "/git-objects";
+  {
+    std::lock_guard<std::mutex> repo_lock(RepoLock(record.project_id));
+    Status shared = ShareGitObjects(MirrorDir(record.project_id) + "/objects", git_objects,
+                                    *identity);
+    if (!shared.ok()) return shared;
+  }
   std::string run_dir = RunDir(record.id);
   StatusOr<ServerPipeline> loaded = Load(*project, record, run_dir + "/src", *variables_dir);
   if (!loaded.ok()) return loaded.status();
@@ -379,6 +391,12 @@ Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
   ShellExecutor::Options executor_options;
   executor_options.state_dir = dirs->root;
   executor_options.identity = *identity;
+  executor_options.git_objects = git_objects;
+  // A root server's jobs run as the project's uid (ShellExecutor switches
+  // their processes to it): their workspaces are theirs.
+  if (options_.job_users->switches_user()) {
+    executor_options.workspace_owner = FileOwner{identity->uid, identity->gid};
+  }
   ShellExecutor executor(executor_options);
   RealClock clock;
   Scheduler scheduler(pipeline, &executor, &clock, &recorder, &observer, options);

@@ -9,8 +9,11 @@
 //   cache/<project id>/         the project's caches
 // and under ServiceOptions::builds_dir, where the jobs run (server_dirs.h):
 //   <project id>/               snapshot and workspaces (exec/workspace.h),
-//                               home/ and variables/<pipeline id>/
-// Each project's jobs run as ServiceOptions::job_users gives them.
+//                               git-objects/ (shared_objects.h), home/ and
+//                               variables/<pipeline id>/
+// Each project's jobs run as ServiceOptions::job_users gives them; when that
+// is another user than the server's, the workspaces belong to it and Start
+// refuses a builds directory it could not reach.
 // All methods are thread-safe. Requests never block on a running pipeline:
 // CreatePipeline stores the pipeline, queues it and returns.
 #ifndef SLIPWAY_SERVER_PIPELINE_SERVICE_H_

@@ -264,6 +264,30 @@ TEST_P(PipelineServiceTest, InvalidFileGivesAFailedPipelineWithTheLintErrors) {
   EXPECT_TRUE(Jobs(created->id).empty());
 }
 
+// The URL may carry credentials (https://user:token@host/…): the error a
+// failed fetch gives (the API's 400, a job's log) shows them masked.
+TEST_P(PipelineServiceTest, FetchErrorsShowNoCredentials) {
+  ProjectRecord p;
+  p.name = "app";
+  p.path_with_namespace = "group/app";
+  p.repo_url = "http://ci-bot:s3cret-token@127.0.0.1:1/app.git";  // Nothing listens there.
+  auto project = store_->CreateProject(p);
+  ASSERT_TRUE(project.ok()) << project.status().message();
+  CreatePipelineRequest request;
+  request.project_id = project->id;
+  auto created = service_->CreatePipeline(request);
+  ASSERT_FALSE(created.ok());
+  std::string message = created.status().message();
+  EXPECT_EQ(message.rfind("cannot fetch http://*****:*****@127.0.0.1:1/app.git: ", 0), 0u)
+      << message;
+  EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+  request.sha = std::string(40, 'a');
+  created = service_->CreatePipeline(request);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().message().find("s3cret"), std::string::npos)
+      << created.status().message();
+}
+
 TEST_P(PipelineServiceTest, WorkflowRulesThatCreateNothingAreAnError) {
   repo_.Write(".gitlab-ci.yml", R"(
 workflow:

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "util/git.h"
+#include "util/redact.h"
 #include "util/ref_name.h"
 
 namespace slipway {
@@ -39,14 +40,14 @@ Status RepoMirror::Fetch() {
   // that a URL starting with '-' cannot be read as an option.
   StatusOr<std::string> set =
       GitOutput(git_dir_, {"config", "--end-of-options", "remote.origin.url", url_});
-  if (!set.ok()) return set.status();
+  if (!set.ok()) return Status::Error(RedactUrlCredentials(set.status().message()));
   StatusOr<GitResult> fetched =
       RunGit(git_dir_, {"fetch", "-q", "--prune", "--force", "--no-tags", "origin",
                         "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"});
   if (!fetched.ok()) return fetched.status();
   if (fetched->exit_code != 0) {
     std::string err = fetched->err.substr(0, fetched->err.find('\n'));
-    return Status::Error("cannot fetch " + url_ + ": " + err);
+    return Status::Error(RedactUrlCredentials("cannot fetch " + url_ + ": " + err));
   }
   return Status::Ok();
 }
@@ -78,7 +79,9 @@ StatusOr<std::string> RepoMirror::EnsureCommit(const std::string& sha) {
       // Best effort: servers may refuse unadvertised objects.
       (void)RunGit(git_dir_, {"fetch", "-q", "--no-tags", "--end-of-options", "origin", sha});
     }
-    if (!HasCommit(sha)) return Status::Error("commit " + sha + " is not in " + url_);
+    if (!HasCommit(sha)) {
+      return Status::Error("commit " + sha + " is not in " + RedactUrlCredentials(url_));
+    }
   }
   return GitOutput(git_dir_, {"rev-parse", "--verify", "-q", "--end-of-options", sha + "^{commit}"});
 }

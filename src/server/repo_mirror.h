@@ -22,7 +22,8 @@ class RepoMirror {
 
   // Creates the mirror if missing, then fetches every branch and tag of the
   // remote, pruning what the remote deleted. Errors name the URL and git's
-  // message.
+  // message, with the credentials of any URL in them masked
+  // (util/redact.h); so do EnsureCommit's.
   Status Fetch();
 
   // The commit a branch (or tag) names in the mirror after Fetch.

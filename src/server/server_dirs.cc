@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -69,15 +70,11 @@ Status MakeParent(const std::string& path) {
   return Status::Ok();
 }
 
-// The mode of a directory (or file) the server owns and the project's jobs
-// may read: group bits for the project's gid only when the jobs run as
-// another uid than the server's (else the owner bits serve them, and the
-// server's own group, which others may share, gets nothing).
-mode_t SharedMode(const JobIdentity& identity, mode_t owner, mode_t group) {
+}  // namespace
+
+mode_t ProjectSharedMode(const JobIdentity& identity, mode_t owner, mode_t group) {
   return identity.uid == geteuid() ? owner : owner | group;
 }
-
-}  // namespace
 
 void UseServerUmask() { umask(077); }
 
@@ -126,12 +123,34 @@ Status PrepareBuildsDir(const std::string& dir, std::vector<std::string>* notes)
   return Status::Ok();
 }
 
+Status CheckJobsCanReach(const std::string& dir) {
+  char* resolved = realpath(dir.c_str(), nullptr);
+  if (resolved == nullptr) return Errno("resolve", dir);
+  std::string real = resolved;
+  free(resolved);
+  for (size_t slash = real.find('/', 1); slash != std::string::npos;
+       slash = real.find('/', slash + 1)) {
+    std::string above = real.substr(0, slash);
+    struct stat st {};
+    if (stat(above.c_str(), &st) != 0) return Errno("stat", above);
+    if ((st.st_mode & S_IXOTH) == 0) {
+      return Status::Error(
+          "jobs cannot reach the builds directory " + dir + ": '" + above + "' is " +
+          Octal(st.st_mode) + ", and jobs run as other users than the server's, which need "
+          "search permission (o+x) on every directory above it; `chmod o+x " + above +
+          "` or choose another --builds-dir");
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<ProjectDirs> PrepareProjectDirs(const std::string& builds_dir, int64_t project_id,
                                          const JobIdentity& identity) {
   ProjectDirs dirs;
   dirs.root = builds_dir + "/" + std::to_string(project_id);
   dirs.home = dirs.root + "/home";
-  Status s = EnsureDirectory(dirs.root, geteuid(), identity.gid, SharedMode(identity, 0700, 0050));
+  Status s = EnsureDirectory(dirs.root, geteuid(), identity.gid,
+                             ProjectSharedMode(identity, 0700, 0050));
   if (s.ok()) s = EnsureDirectory(dirs.home, identity.uid, identity.gid, 0700);
   if (!s.ok()) return s;
   return dirs;
@@ -144,7 +163,7 @@ StatusOr<std::string> PrepareVariablesDir(const std::string& project_root, int64
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   if (ec) return Status::Error("cannot empty '" + dir + "': " + ec.message());
-  mode_t mode = SharedMode(identity, 0700, 0050);
+  mode_t mode = ProjectSharedMode(identity, 0700, 0050);
   Status s = EnsureDirectory(parent, geteuid(), identity.gid, mode);
   if (s.ok()) s = EnsureDirectory(dir, geteuid(), identity.gid, mode);
   if (!s.ok()) return s;
@@ -163,7 +182,7 @@ Status ShareFilesWithProject(const std::string& dir, const JobIdentity& identity
     DIR* d;
     ~Closer() { closedir(d); }
   } closer{listing};
-  mode_t mode = SharedMode(identity, 0600, 0040);
+  mode_t mode = ProjectSharedMode(identity, 0600, 0040);
   while (dirent* entry = readdir(listing)) {
     // Changed through a descriptor opened without following links.
     int file =

@@ -10,8 +10,15 @@
 //     <project id>/            the server's user : the project's gid, 0750 —
 //                              only that project's jobs can enter, none can
 //                              create or delete anything directly in it
-//       source-ref/            snapshot of the pipeline's commit  } exec/workspace.h
-//       builds/<n>/<project>/  the job workspaces                  }
+//       source-ref/            snapshot of the pipeline's commit } exec/workspace.h
+//                              (the server's alone)               }
+//       builds/, builds/<n>/   the pool: the server's user : the  }
+//                              project's gid, 0750, with the      }
+//                              job's scripts (0640) beside        }
+//       builds/<n>/<project>/  the job workspaces: the project's  }
+//                              uid : gid                          }
+//       git-objects/           the git objects the workspaces borrow
+//                              (server/shared_objects.h), read-only
 //       home/                  HOME of the project's jobs: the project's
 //                              uid : gid, 0700
 //       variables/<pipeline>/  file-type variables of a running pipeline
@@ -56,6 +63,12 @@ std::string DefaultBuildsDir(const std::string& data_dir);
 // (noted when it was wider). A symlink is refused.
 Status PrepareBuildsDir(const std::string& dir, std::vector<std::string>* notes);
 
+// Whether jobs that run as other users than the server's (and in none of
+// its groups) can reach dir: every directory above it, symlinks resolved,
+// must let others search it (o+x). The error names the first that does not
+// and says what to do.
+Status CheckJobsCanReach(const std::string& dir);
+
 struct ProjectDirs {
   std::string root;  // BUILDS/<project id>: the workspace factory's state dir.
   std::string home;  // BUILDS/<project id>/home
@@ -71,6 +84,12 @@ StatusOr<ProjectDirs> PrepareProjectDirs(const std::string& builds_dir, int64_t 
 // file-type variables (readable by the project's jobs, which need them).
 StatusOr<std::string> PrepareVariablesDir(const std::string& project_root, int64_t pipeline_id,
                                           const JobIdentity& identity);
+
+// The mode of a directory (or file) the server owns and the project's jobs
+// may read: owner | group, the group bits for the project's gid, only when
+// the jobs run as another uid than the server's (else the owner bits serve
+// them, and the server's own group, which others may share, gets nothing).
+mode_t ProjectSharedMode(const JobIdentity& identity, mode_t owner, mode_t group);
 
 // Gives every regular file directly in dir (the file-type variables written
 // there) the server's user : the project's gid and mode 0640, so that the

@@ -104,6 +104,31 @@ TEST_F(ServerDirsTest, BuildsDirIsASiblingWithMode0711) {
   EXPECT_EQ(refused.message(), "'" + link + "' must be a directory, not a symlink or a file");
 }
 
+TEST_F(ServerDirsTest, JobsMustBeAbleToPassThroughToTheBuildsDir) {
+  std::string builds = dir_ + "/a/b/data-builds";
+  std::filesystem::create_directories(builds);
+  chmod(dir_.c_str(), 0711);
+  chmod((dir_ + "/a").c_str(), 0755);
+  chmod((dir_ + "/a/b").c_str(), 0750);  // Others cannot pass.
+  Status refused = CheckJobsCanReach(builds);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.message(),
+            "jobs cannot reach the builds directory " + builds + ": '" + dir_ +
+                "/a/b' is 0750, and jobs run as other users than the server's, which need "
+                "search permission (o+x) on every directory above it; `chmod o+x " + dir_ +
+                "/a/b` or choose another --builds-dir");
+  chmod((dir_ + "/a/b").c_str(), 0711);
+  EXPECT_TRUE(CheckJobsCanReach(builds).ok());
+
+  // Through a symlink: what counts is the directories it leads to.
+  std::filesystem::create_directory_symlink(dir_ + "/a/b", dir_ + "/link");
+  chmod((dir_ + "/a").c_str(), 0700);
+  refused = CheckJobsCanReach(dir_ + "/link/data-builds");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("'" + dir_ + "/a' is 0700"), std::string::npos)
+      << refused.message();
+}
+
 TEST_F(ServerDirsTest, ProjectDirsOfTheServersOwnUserAreItsAlone) {
   StatusOr<ProjectDirs> dirs = PrepareProjectDirs(dir_, 3, Self());
   ASSERT_TRUE(dirs.ok()) << dirs.status().message();

@@ -61,6 +61,9 @@ class Service : public PipelineService {
   std::string ProjectBuildsDir(int64_t project_id) const {
     return options_.builds_dir + "/" + std::to_string(project_id);
   }
+  std::string MirrorDir(int64_t project_id) const {
+    return options_.data_dir + "/repos/" + std::to_string(project_id) + ".git";
+  }
   std::mutex& RepoLock(int64_t project_id);
   StatusOr<ProjectRecord> Project(int64_t id);
   // variables_dir: where file-type variables go; empty: runs/<id>/variables

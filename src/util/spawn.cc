@@ -93,6 +93,9 @@ struct ChildArgs {
   int cgroup_procs_fd;  // Join by writing "0" to it.
   int max_fd;           // For closing one by one without close_range.
   bool new_process_group;
+  bool new_session;
+  bool set_umask;
+  mode_t umask;
   bool set_credentials;
   uid_t uid;
   gid_t gid;
@@ -140,7 +143,11 @@ SLIPWAY_NO_SANITIZE int ChildMain(void* raw) {
   }
 
   if (a->cwd != nullptr && chdir(a->cwd) != 0) fail(Stage::kChdir);
-  if (a->new_process_group && setpgid(0, 0) != 0) fail(Stage::kProcessGroup);
+  if (a->new_session) {
+    if (setsid() < 0) fail(Stage::kProcessGroup);
+  } else if (a->new_process_group && setpgid(0, 0) != 0) {
+    fail(Stage::kProcessGroup);
+  }
 
   struct KernelSigaction {
     void (*handler)(int);
@@ -153,6 +160,8 @@ SLIPWAY_NO_SANITIZE int ChildMain(void* raw) {
     syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
   }
 
+  // The child has its own fs_struct (no CLONE_FS): this is its umask only.
+  if (a->set_umask) syscall(SYS_umask, a->umask);
   if (a->set_credentials) {
     if (syscall(SYS_setgroups, a->group_count, a->groups) != 0 ||
         syscall(SYS_setresgid, a->gid, a->gid, a->gid) != 0 ||
@@ -248,7 +257,7 @@ std::string Reason(Stage stage, int error) {
     case Stage::kDescriptors:
       return "setting up descriptors: " + text;
     case Stage::kProcessGroup:
-      return "setpgid: " + text;
+      return "setpgid or setsid: " + text;
     default:
       return text;
   }
@@ -283,6 +292,11 @@ StatusOr<pid_t> Spawn(const SpawnRequest& request) {
   }
   args.max_fd = MaxFd();
   args.new_process_group = request.new_process_group;
+  args.new_session = request.new_session;
+  if (request.umask) {
+    args.set_umask = true;
+    args.umask = *request.umask & 0777;
+  }
   if (request.credentials) {
     args.set_credentials = true;
     args.uid = request.credentials->uid;

@@ -6,9 +6,9 @@
 // it, and before execve makes only async-signal-safe raw system calls:
 //   join the cgroup (cgroup_dir_fd; clone3's CLONE_INTO_CGROUP where the
 //   kernel has it, else a write of "0" to its cgroup.procs), dup2 of 0/1/2,
-//   close every other descriptor (close_range), chdir, setpgid, every signal
-//   to its default action, setgroups/setgid/setuid, the parent-death signal,
-//   an empty signal mask, execve.
+//   close every other descriptor (close_range), chdir, setpgid (or setsid),
+//   every signal to its default action, the umask, setgroups/setgid/setuid,
+//   the parent-death signal, an empty signal mask, execve.
 // So the child inherits no descriptor but 0, 1, 2 (and fd 3 when asked),
 // whatever flags the parent's descriptors have and whichever thread opened
 // them; and it never reads the parent's environment (another thread may be
@@ -50,6 +50,11 @@ struct SpawnRequest {
   // >= 0: also given to the child as fd 3 (the reaper's status pipe).
   int fd3 = -1;
   bool new_process_group = true;  // setpgid(0, 0): the child leads a new group.
+  // setsid() instead: the child leads a new session (and so a new group),
+  // with no controlling terminal, and shares no session with slipway (the
+  // kernel lets any process send SIGCONT to any other of its session,
+  // whatever their users).
+  bool new_session = false;
   // >= 0: an O_DIRECTORY descriptor of a cgroup v2 directory the child is
   // started in, before it can run any code of its own.
   int cgroup_dir_fd = -1;
@@ -58,6 +63,9 @@ struct SpawnRequest {
   // than x86-64 get; tests force it to cover that path).
   bool join_cgroup_by_write = false;
   std::optional<Credentials> credentials;
+  // Set: the child's umask (the file mode creation mask it and what it
+  // starts inherit); unset: slipway's own.
+  std::optional<mode_t> umask;
   // Non-zero: the child gets this signal when the calling thread exits
   // (PR_SET_PDEATHSIG); it is not started at all if slipway is already gone.
   int parent_death_signal = 0;

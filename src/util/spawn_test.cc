@@ -122,6 +122,17 @@ TEST(SpawnTest, ProcessGroupIsNewOnlyWhenAsked) {
   EXPECT_EQ(RunToEnd(same).output, std::to_string(getpgrp()) + "\n");
 }
 
+TEST(SpawnTest, SessionIsNewOnlyWhenAsked) {
+  SpawnRequest own = Sh("ps -o sid=,pgid= -p $$ | tr -s ' ' | sed 's/^ //'; echo $$ $$");
+  own.new_session = true;
+  Ran ran = RunToEnd(own);
+  size_t nl = ran.output.find('\n');
+  ASSERT_NE(nl, std::string::npos) << ran.output;
+  EXPECT_EQ(ran.output.substr(0, nl) + "\n", ran.output.substr(nl + 1));
+  SpawnRequest same = Sh("ps -o sid= -p $$ | tr -d ' '");
+  EXPECT_EQ(RunToEnd(same).output, std::to_string(getsid(0)) + "\n");
+}
+
 TEST(SpawnTest, ErrorsNameTheCommandTheDirectoryAndTheReason) {
   SpawnRequest missing = Sh("true");
   missing.argv = {"slipway-no-such-program-anywhere"};
@@ -157,6 +168,17 @@ TEST(SpawnTest, SwitchesUserAndGroups) {
   request.cwd = "/";
   Ran ran = RunToEnd(request);
   EXPECT_EQ(ran.output, "65534\n65534\n65534 100\n") << ran.error;
+}
+
+// The umask is the child's alone: slipway's own stays as it was.
+TEST(SpawnTest, GivesTheChildItsUmask) {
+  mode_t own = umask(077);
+  SpawnRequest request = Sh("umask");
+  request.umask = 022;
+  EXPECT_EQ(RunToEnd(request).output, "0022\n");
+  request.umask.reset();
+  EXPECT_EQ(RunToEnd(request).output, "0077\n");  // Unset: inherited.
+  EXPECT_EQ(umask(own), 077u);
 }
 
 // The parent-death signal follows the thread that spawned: here it exits

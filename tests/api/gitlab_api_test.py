@@ -119,6 +119,10 @@ class GitLabApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.root = tempfile.mkdtemp(prefix="slipway-api-")
+        # Run as root, the server runs jobs as other users, which must pass
+        # through this directory to the builds directory (it refuses to
+        # start otherwise); mkdtemp makes it 0700.
+        os.chmod(cls.root, 0o711)
         cls.server = Server(cls.root)
         cls.gl = gitlab.Gitlab(cls.server.url, private_token=cls.server.admin)
         cls.gl.auth()

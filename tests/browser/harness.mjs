@@ -62,6 +62,10 @@ export class Server {
   }
 
   constructor(slipway, tmp) {
+    // Run as root, the server runs jobs as other users, which must pass
+    // through this directory to the builds directory (it refuses to start
+    // otherwise); mkdtemp makes it 0700.
+    fs.chmodSync(tmp, 0o711);
     this.slipway = slipway;
     this.tmp = tmp;
     this.data = path.join(tmp, 'data');
