@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "exec/file_tree.h"
 #include "exec/job_log.h"
 
 namespace slipway {
@@ -36,9 +37,16 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobContext& context, Executor
   }
   std::error_code ec;
   std::filesystem::create_directories(context.job_dir, ec);
+  // What an earlier attempt collected is not this attempt's: a retry that
+  // collects nothing (artifacts:when: on_failure, then success) has none.
+  Status cleared = Status::Ok();
+  for (const char* collected : {"artifacts", "reports"}) {
+    if (cleared.ok()) cleared = RemoveTree(context.job_dir + "/" + collected);
+  }
   JobLogFile file(log);
   Status opened = ec ? Status::Error("cannot create '" + context.job_dir + "': " + ec.message())
-                     : file.Open(context.job_dir + "/log");
+                  : !cleared.ok() ? cleared
+                                  : file.Open(context.job_dir + "/log");
   if (!opened.ok()) {
     out.result.outcome = JobOutcome::kFailed;
     out.result.exit_code = 1;

@@ -1,0 +1,45 @@
+#include "exec/job_attempt.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "exec/exec_test_util.h"
+#include "exec/fake_executor.h"
+
+namespace slipway {
+namespace {
+
+// A retry whose attempt collects nothing (artifacts:when: on_failure, then a
+// success) keeps nothing of the failed attempt's artifacts or reports: they
+// would be listed as the successful job's and restored into later jobs.
+TEST(JobAttemptTest, ARetryStartsWithoutTheArtifactsOfTheAttemptBefore) {
+  TempDir tmp;
+  JobContext context;
+  context.run_dir = tmp.path();
+  context.job_dir = tmp.Sub("jobs/flaky");
+  context.attempt = 2;
+  ASSERT_TRUE(MakeDirs(context.job_dir + "/artifacts").ok());
+  ASSERT_TRUE(MakeDirs(context.job_dir + "/reports/junit").ok());
+  ASSERT_TRUE(WriteFile(context.job_dir + "/artifacts/debug.log", "attempt 1\n").ok());
+  ASSERT_TRUE(WriteFile(context.job_dir + "/reports/junit/report.xml", "<testsuites/>").ok());
+  ASSERT_TRUE(WriteFile(context.job_dir + "/log", "attempt 1\n").ok());
+
+  Job job;
+  job.name = "flaky";
+  FakeExecutor executor;
+  CancelToken cancel;
+  AttemptOutcome out = RunJobAttempt(job, context, &executor, nullptr, cancel);
+
+  EXPECT_EQ(out.result.outcome, JobOutcome::kSuccess);
+  EXPECT_TRUE(out.artifacts.empty()) << out.artifacts.front().path;
+  EXPECT_FALSE(std::filesystem::exists(context.job_dir + "/artifacts"));
+  EXPECT_FALSE(std::filesystem::exists(context.job_dir + "/reports"));
+  // Every attempt appends to the one log.
+  StatusOr<std::string> log = ReadFile(context.job_dir + "/log");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->substr(0, 10), "attempt 1\n");
+}
+
+}  // namespace
+}  // namespace slipway
