@@ -16,16 +16,15 @@
 namespace slipway {
 namespace {
 
-int ExitCode(PipelineStatus status) {
+int ExitCode(CiStatus status) {
   switch (status) {
-    case PipelineStatus::kSuccess:
+    case CiStatus::kSuccess:
       return kExitSuccess;
-    case PipelineStatus::kFailed:
-      return kExitFailed;
-    case PipelineStatus::kCanceled:
+    case CiStatus::kCanceled:
       return kExitCanceled;
+    default:
+      return kExitFailed;
   }
-  return kExitFailed;
 }
 
 }  // namespace

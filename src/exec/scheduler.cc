@@ -54,29 +54,29 @@ struct Aggregate {
 };
 
 // The composite status of completed jobs: kSuccess, kSkipped, kFailed or kCanceled.
-JobStatus StageComposite(const Aggregate& a) {
-  if (a.empty()) return JobStatus::kSuccess;
-  if (!a.success && !a.warning && !a.failed && !a.canceled) return JobStatus::kSkipped;
-  if (!a.failed && !a.canceled) return JobStatus::kSuccess;
-  if (!a.failed) return JobStatus::kCanceled;
-  return JobStatus::kFailed;
+CiStatus StageComposite(const Aggregate& a) {
+  if (a.empty()) return CiStatus::kSuccess;
+  if (!a.success && !a.warning && !a.failed && !a.canceled) return CiStatus::kSkipped;
+  if (!a.failed && !a.canceled) return CiStatus::kSuccess;
+  if (!a.failed) return CiStatus::kCanceled;
+  return CiStatus::kFailed;
 }
 
-JobStatus NeedsComposite(const Aggregate& a) {
-  if (a.skipped || a.ignored) return JobStatus::kSkipped;
+CiStatus NeedsComposite(const Aggregate& a) {
+  if (a.skipped || a.ignored) return CiStatus::kSkipped;
   return StageComposite(a);
 }
 
-bool WhenAccepts(When when, JobStatus previous, bool dag) {
+bool WhenAccepts(When when, CiStatus previous, bool dag) {
   switch (when) {
     case When::kOnSuccess:
     case When::kManual:
     case When::kDelayed:
-      return previous == JobStatus::kSuccess || (!dag && previous == JobStatus::kSkipped);
+      return previous == CiStatus::kSuccess || (!dag && previous == CiStatus::kSkipped);
     case When::kOnFailure:
-      return previous == JobStatus::kFailed;
+      return previous == CiStatus::kFailed;
     case When::kAlways:
-      return previous != JobStatus::kCanceled;
+      return previous != CiStatus::kCanceled;
     case When::kNever:
       return false;
   }
@@ -94,9 +94,9 @@ std::chrono::milliseconds StartInDelay(std::string_view text) {
 
 double Seconds(Clock::TimePoint::duration d) { return std::chrono::duration<double>(d).count(); }
 
-bool IsFinal(JobStatus s) {
-  return s == JobStatus::kSuccess || s == JobStatus::kFailed || s == JobStatus::kCanceled ||
-         s == JobStatus::kSkipped;
+bool IsFinal(CiStatus s) {
+  return s == CiStatus::kSuccess || s == CiStatus::kFailed || s == CiStatus::kCanceled ||
+         s == CiStatus::kSkipped;
 }
 
 // The dotenv variables a finished job left in <job_dir>/reports/dotenv/.
@@ -184,7 +184,7 @@ class Scheduler::Impl {
   bool Completed(int i) const;
   StatusOr<int> AcceptingNode(const std::string& name);
   void ResetSkippedAfter(int i);
-  void SetStatus(int i, JobStatus status);
+  void SetStatus(int i, CiStatus status);
   void Process(int i);
   void Complete(int i);
   void Propagate();
@@ -348,7 +348,7 @@ void Scheduler::Impl::ApplyPrior() {
     run.allow_failure = prior.allow_failure;
     run.exit_code = prior.exit_code;
     run.failure_reason = prior.failure_reason;
-    if (prior.status == JobStatus::kSkipped || options_.run_dir.empty()) continue;
+    if (prior.status == CiStatus::kSkipped || options_.run_dir.empty()) continue;
     std::string job_dir = options_.run_dir + "/jobs/" + dir_names_[n];
     if (!PathExists(job_dir)) continue;
     run.job_dir = job_dir;
@@ -358,8 +358,8 @@ void Scheduler::Impl::ApplyPrior() {
 }
 
 bool Scheduler::Impl::Completed(int i) const {
-  JobStatus s = runs_[i].status;
-  return IsFinal(s) || (s == JobStatus::kManual && runs_[i].allow_failure);
+  CiStatus s = runs_[i].status;
+  return IsFinal(s) || (s == CiStatus::kManual && runs_[i].allow_failure);
 }
 
 // Derives the processing state (stage counters, needs counters) from the
@@ -412,8 +412,8 @@ void Scheduler::Impl::ResetSkippedAfter(int i) {
     }
   }
   for (size_t n = 0; n < nodes_.size(); ++n) {
-    if ((after[n] || nodes_[n].stage > nodes_[i].stage) && runs_[n].status == JobStatus::kSkipped) {
-      SetStatus(static_cast<int>(n), JobStatus::kCreated);
+    if ((after[n] || nodes_[n].stage > nodes_[i].stage) && runs_[n].status == CiStatus::kSkipped) {
+      SetStatus(static_cast<int>(n), CiStatus::kCreated);
     }
   }
 }
@@ -422,11 +422,11 @@ Status Scheduler::Impl::Play(const std::string& name) {
   std::lock_guard<std::mutex> guard(mu_);
   StatusOr<int> i = AcceptingNode(name);
   if (!i.ok()) return i.status();
-  if (runs_[*i].status != JobStatus::kManual) {
+  if (runs_[*i].status != CiStatus::kManual) {
     return Status::Error("job '" + name + "' is not a manual job waiting to be played");
   }
   nodes_[*i].play_manual = true;
-  SetStatus(*i, JobStatus::kCreated);
+  SetStatus(*i, CiStatus::kCreated);
   Rebuild();
   Dispatch();
   cv_.notify_all();
@@ -438,8 +438,8 @@ Status Scheduler::Impl::Retry(const std::string& name) {
   StatusOr<int> i = AcceptingNode(name);
   if (!i.ok()) return i.status();
   JobRun& run = runs_[*i];
-  if (run.status != JobStatus::kSuccess && run.status != JobStatus::kFailed &&
-      run.status != JobStatus::kCanceled) {
+  if (run.status != CiStatus::kSuccess && run.status != CiStatus::kFailed &&
+      run.status != CiStatus::kCanceled) {
     return Status::Error("job '" + name + "' has not finished");
   }
   ++run.retries;
@@ -454,7 +454,7 @@ Status Scheduler::Impl::Retry(const std::string& name) {
   run.log_path.clear();
   // A retried manual job runs without being played again.
   nodes_[*i].play_manual = true;
-  SetStatus(*i, JobStatus::kCreated);
+  SetStatus(*i, CiStatus::kCreated);
   ResetSkippedAfter(*i);
   Rebuild();
   Dispatch();
@@ -467,15 +467,15 @@ Status Scheduler::Impl::CancelJob(const std::string& name) {
   StatusOr<int> found = AcceptingNode(name);
   if (!found.ok()) return found.status();
   int i = *found;
-  JobStatus s = runs_[i].status;
-  if (s == JobStatus::kRunning) {
+  CiStatus s = runs_[i].status;
+  if (s == CiStatus::kRunning) {
     if (nodes_[i].token) nodes_[i].token->Cancel();
     return Status::Ok();
   }
-  if (s != JobStatus::kCreated && s != JobStatus::kPending && s != JobStatus::kScheduled) {
-    return Status::Error("job '" + name + "' cannot be canceled: it is " + JobStatusName(s));
+  if (s != CiStatus::kCreated && s != CiStatus::kPending && s != CiStatus::kScheduled) {
+    return Status::Error("job '" + name + "' cannot be canceled: it is " + CiStatusName(s));
   }
-  if (s == JobStatus::kPending) {
+  if (s == CiStatus::kPending) {
     auto queued = std::find(ready_.begin(), ready_.end(), i);
     if (queued != ready_.end()) {
       ready_.erase(queued);
@@ -486,7 +486,7 @@ Status Scheduler::Impl::CancelJob(const std::string& name) {
     }
   }
   // A scheduled job's timer finds it canceled and is dropped.
-  SetStatus(i, JobStatus::kCanceled);
+  SetStatus(i, CiStatus::kCanceled);
   Complete(i);
   Propagate();
   Dispatch();
@@ -494,7 +494,7 @@ Status Scheduler::Impl::CancelJob(const std::string& name) {
   return Status::Ok();
 }
 
-void Scheduler::Impl::SetStatus(int i, JobStatus status) {
+void Scheduler::Impl::SetStatus(int i, CiStatus status) {
   runs_[i].status = status;
   if (observer_ != nullptr) observer_->OnJobUpdate(runs_[i]);
 }
@@ -502,17 +502,17 @@ void Scheduler::Impl::SetStatus(int i, JobStatus status) {
 // Called once the job's predecessors have completed.
 void Scheduler::Impl::Process(int i) {
   Node& node = nodes_[i];
-  if (cancel_applied_ || runs_[i].status != JobStatus::kCreated) return;
+  if (cancel_applied_ || runs_[i].status != CiStatus::kCreated) return;
   const Job& job = *node.job;
-  JobStatus previous = node.dag ? NeedsComposite(node.needs_seen) : StageComposite(prefix_seen_);
+  CiStatus previous = node.dag ? NeedsComposite(node.needs_seen) : StageComposite(prefix_seen_);
   if (!WhenAccepts(job.when, previous, node.dag)) {
-    SetStatus(i, JobStatus::kSkipped);
+    SetStatus(i, CiStatus::kSkipped);
     Complete(i);
     return;
   }
   runs_[i].allow_failure = job.allow_failure.value;
   if (job.when == When::kManual && !node.play_manual) {
-    SetStatus(i, JobStatus::kManual);
+    SetStatus(i, CiStatus::kManual);
     // An optional manual job does not hold the pipeline up; a blocking one
     // leaves what follows it waiting.
     if (job.allow_failure.value) Complete(i);
@@ -520,7 +520,7 @@ void Scheduler::Impl::Process(int i) {
   }
   if (job.when == When::kDelayed) {
     std::chrono::milliseconds delay = StartInDelay(job.start_in);
-    SetStatus(i, JobStatus::kScheduled);
+    SetStatus(i, CiStatus::kScheduled);
     timers_.push(Timer{clock_->Now() + delay, i});
     return;
   }
@@ -533,16 +533,16 @@ void Scheduler::Impl::Complete(int i) {
   const JobRun& run = runs_[i];
   Seen seen = Seen::kSuccess;
   switch (run.status) {
-    case JobStatus::kFailed:
+    case CiStatus::kFailed:
       seen = run.allow_failure ? Seen::kWarning : Seen::kFailed;
       break;
-    case JobStatus::kCanceled:
+    case CiStatus::kCanceled:
       seen = run.allow_failure ? Seen::kWarning : Seen::kCanceled;
       break;
-    case JobStatus::kSkipped:
+    case CiStatus::kSkipped:
       seen = Seen::kSkipped;
       break;
-    case JobStatus::kManual:
+    case CiStatus::kManual:
       seen = Seen::kIgnored;
       break;
     default:
@@ -583,7 +583,7 @@ void Scheduler::Impl::AdvanceStages() {
 }
 
 void Scheduler::Impl::Enqueue(int i) {
-  SetStatus(i, JobStatus::kPending);
+  SetStatus(i, CiStatus::kPending);
   const std::string& group_name = nodes_[i].job->resource_group;
   if (!group_name.empty()) {
     ResourceGroup& group = groups_[group_name];
@@ -681,7 +681,7 @@ void Scheduler::Impl::Dispatch() {
     if (!run.started_at) run.started_at = clock_->WallNow();
     nodes_[i].attempt_start = clock_->Now();
     ++running_;
-    SetStatus(i, JobStatus::kRunning);
+    SetStatus(i, CiStatus::kRunning);
     work_.push_back(std::move(work));
     work_cv_.notify_one();
   }
@@ -717,12 +717,12 @@ void Scheduler::Impl::Finish(const Completion& c) {
     case JobOutcome::kSuccess:
       run.failure_reason.clear();
       run.failure_message.clear();
-      SetStatus(i, JobStatus::kSuccess);
+      SetStatus(i, CiStatus::kSuccess);
       break;
     case JobOutcome::kCanceled:
       run.failure_reason.clear();
       run.failure_message.clear();
-      SetStatus(i, JobStatus::kCanceled);
+      SetStatus(i, CiStatus::kCanceled);
       break;
     case JobOutcome::kFailed: {
       run.failure_reason = r.failure_reason.empty() ? "unknown_failure" : r.failure_reason;
@@ -735,7 +735,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
       const std::vector<int>& codes = nodes_[i].job->allow_failure.exit_codes;
       run.allow_failure = nodes_[i].job->allow_failure.value ||
                           std::find(codes.begin(), codes.end(), r.exit_code) != codes.end();
-      SetStatus(i, JobStatus::kFailed);
+      SetStatus(i, CiStatus::kFailed);
       break;
     }
   }
@@ -748,9 +748,9 @@ void Scheduler::Impl::ApplyCancel() {
   groups_.clear();
   while (!timers_.empty()) timers_.pop();
   for (size_t i = 0; i < runs_.size(); ++i) {
-    JobStatus s = runs_[i].status;
-    if (s == JobStatus::kCreated || s == JobStatus::kPending || s == JobStatus::kScheduled) {
-      SetStatus(static_cast<int>(i), JobStatus::kCanceled);
+    CiStatus s = runs_[i].status;
+    if (s == CiStatus::kCreated || s == CiStatus::kPending || s == CiStatus::kScheduled) {
+      SetStatus(static_cast<int>(i), CiStatus::kCanceled);
     }
   }
 }
@@ -798,7 +798,7 @@ StatusOr<RunResult> Scheduler::Impl::Run() {
       while (!timers_.empty() && timers_.top().deadline <= clock_->Now()) {
         int i = timers_.top().node;
         timers_.pop();
-        if (runs_[i].status == JobStatus::kScheduled) Enqueue(i);
+        if (runs_[i].status == CiStatus::kScheduled) Enqueue(i);
       }
       Dispatch();
       if (!done_.empty() || !completed_.empty()) continue;
@@ -821,17 +821,17 @@ StatusOr<RunResult> Scheduler::Impl::Run() {
   bool failed = false;
   bool canceled = false;
   for (const JobRun& run : runs_) {
-    failed |= run.status == JobStatus::kFailed && !run.allow_failure;
-    canceled |= run.status == JobStatus::kCanceled && !run.allow_failure;
+    failed |= run.status == CiStatus::kFailed && !run.allow_failure;
+    canceled |= run.status == CiStatus::kCanceled && !run.allow_failure;
   }
   if (cancel_requested_) {
-    result.status = PipelineStatus::kCanceled;
+    result.status = CiStatus::kCanceled;
   } else if (failed) {
-    result.status = PipelineStatus::kFailed;
+    result.status = CiStatus::kFailed;
   } else if (canceled) {
-    result.status = PipelineStatus::kCanceled;
+    result.status = CiStatus::kCanceled;
   } else {
-    result.status = PipelineStatus::kSuccess;
+    result.status = CiStatus::kSuccess;
   }
   result.jobs = std::move(runs_);
   return result;

@@ -55,7 +55,7 @@ class RunObserver {
 // (run_dir/jobs/<dir>) for the jobs after it. A manual job stays manual
 // unless `play`. created / pending / running jobs are run (again).
 struct PriorJob {
-  JobStatus status = JobStatus::kCreated;
+  CiStatus status = CiStatus::kCreated;
   bool allow_failure = false;  // Effective, as in JobRun.
   int retries = 0;             // Attempts so far beyond the first.
   std::optional<int> exit_code;

@@ -58,7 +58,7 @@ class Recorder : public RunObserver {
     std::lock_guard<std::mutex> guard(mu_);
     const Job& job = *run.job;
     bool was_running = running_.count(job.name) > 0;
-    if (run.status == JobStatus::kRunning) {
+    if (run.status == CiStatus::kRunning) {
       running_.insert(job.name);
     } else if (was_running) {
       running_.erase(job.name);
@@ -70,7 +70,7 @@ class Recorder : public RunObserver {
       max_in_group_ = std::max(max_in_group_, in_group);
     }
     groups_[job.name] = job.resource_group;
-    events_.push_back(job.name + ":" + JobStatusName(run.status));
+    events_.push_back(job.name + ":" + CiStatusName(run.status));
   }
   int max_running() const { return max_running_; }
   int max_in_group() const { return max_in_group_; }

@@ -20,7 +20,7 @@
 #include "exec/scheduler.h"
 #include "server/pipeline_service.h"
 #include "server/server_pipeline.h"
-#include "store/run_recorder.h"
+#include "server/run_recorder.h"
 
 namespace slipway {
 namespace internal {
