@@ -274,7 +274,7 @@ void Service::RunOnce(int64_t pipeline_id) {
   }
   auto record = store_->GetPipeline(pipeline_id);
   if (!record.ok() || !*record) return;
-  Status s = RunPipeline(**record, active);
+  Status s = RunStoredPipeline(**record, active);
   if (!s.ok()) {
     // The pipeline cannot run (repository gone, file changed meaning): its
     // unfinished jobs fail so that it does not stay running forever.
@@ -299,7 +299,7 @@ void Service::RunOnce(int64_t pipeline_id) {
   }
 }
 
-Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
+Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) {
   StatusOr<ProjectRecord> project = Project(record.project_id);
   if (!project.ok()) return project.status();
   // Who the project's jobs run as, and the directories they may enter.
