@@ -36,8 +36,8 @@ std::string AbsoluteProjectDir(const std::string& dir) {
   return out;
 }
 
-int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
-                const RunFrontOptions& options, Executor* executor, Clock* clock) {
+int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
+                       const RunFrontOptions& options, Executor* executor, Clock* clock) {
   std::error_code ec;
   std::string project_dir = AbsoluteProjectDir(context.project_dir);
   StatusOr<RunDir> run_dir = CreateRunDir(project_dir);
