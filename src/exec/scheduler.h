@@ -96,8 +96,9 @@ class Scheduler {
   // started or has ended (the caller then records the action in the store
   // and runs the pipeline again from its prior outcomes).
   //  - Play: a manual job is enqueued; what waits for it follows.
-  //  - Retry: a finished job gets a new attempt (retries + 1); skipped jobs
-  //    after it are processed again, as GitLab resets them.
+  //  - Retry: a finished job gets a new attempt (retries + 1).
+  //  Both process the skipped jobs waiting for the job again (RunPlan::Play,
+  //  RunPlan::Retry).
   //  - CancelJob: a created, pending or scheduled job becomes canceled, a
   //    running one is told to stop and ends canceled.
   // Observer updates for these happen before they return.
