@@ -200,8 +200,9 @@ void RunPlan::Process(int i) {
     return;
   }
   if (job.when == When::kDelayed) {
+    plan_job.ready_at = now_ + StartInDelay(job.start_in);
+    timers_.emplace(plan_job.ready_at, i);
     SetStatus(i, CiStatus::kScheduled);
-    timers_.push(Timer{now_ + StartInDelay(job.start_in), i});
     return;
   }
   Enqueue(i);
@@ -310,16 +311,15 @@ bool RunPlan::Finished(int i, CiStatus outcome, int exit_code, std::string_view 
 
 std::optional<RunPlan::TimePoint> RunPlan::NextWakeup() const {
   if (timers_.empty()) return std::nullopt;
-  return timers_.top().deadline;
+  return timers_.begin()->first;
 }
 
 void RunPlan::AdvanceTime(TimePoint now) {
   now_ = now;
-  while (!timers_.empty() && timers_.top().deadline <= now) {
-    int i = timers_.top().job;
-    timers_.pop();
-    // A job canceled while it waited keeps its status.
-    if (jobs_[i].status == CiStatus::kScheduled) Enqueue(i);
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    int i = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    Enqueue(i);
   }
 }
 
@@ -330,7 +330,7 @@ void RunPlan::Cancel() {
   canceled_ = true;
   ready_.clear();
   groups_.clear();
-  while (!timers_.empty()) timers_.pop();
+  timers_.clear();
   for (int i = 0; i < size(); ++i) {
     CiStatus s = jobs_[i].status;
     if (s == CiStatus::kCreated || s == CiStatus::kPending || s == CiStatus::kScheduled) {
@@ -402,7 +402,7 @@ StatusOr<bool> RunPlan::CancelJob(int i, TimePoint now) {
       waiting.erase(std::remove(waiting.begin(), waiting.end(), i), waiting.end());
     }
   }
-  // A scheduled job's timer finds it canceled and is dropped.
+  if (s == CiStatus::kScheduled) timers_.erase({jobs_[i].ready_at, i});
   SetStatus(i, CiStatus::kCanceled);
   Complete(i);
   Propagate();

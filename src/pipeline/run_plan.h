@@ -35,9 +35,10 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <queue>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pipeline/ci_status.h"
@@ -144,11 +145,7 @@ class RunPlan {
     int remaining = 0;  // Needs not completed yet.
     StatusSet needs_seen;
     bool completed = false;
-  };
-  struct Timer {
-    TimePoint deadline;
-    int job;
-    bool operator>(const Timer& o) const { return deadline > o.deadline; }
+    TimePoint ready_at{};  // A scheduled job's; its key in timers_.
   };
   struct ResourceGroup {
     bool busy = false;
@@ -182,7 +179,8 @@ class RunPlan {
   size_t evaluated_ = 0;       // Stage jobs of stages < evaluated_ are processed.
   std::deque<int> completed_;  // Completed jobs whose successors await news.
   std::deque<int> ready_;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  // Scheduled jobs by ready time: a canceled one leaves nothing to wait for.
+  std::set<std::pair<TimePoint, int>> timers_;
   std::map<std::string, ResourceGroup> groups_;
   bool started_ = false;
   bool canceled_ = false;

@@ -350,16 +350,26 @@ TEST_F(PlanTest, CancelEndsWaitingJobsAndLeavesManualAndRunningOnes) {
   EXPECT_EQ(plan_->Outcome(), S::kCanceled);
 }
 
-TEST_F(PlanTest, CanceledScheduledJobIsNotStartedByItsTimer) {
+// Nothing waits for the timer of a canceled delayed job: the run can end
+// at once rather than when the job would have started.
+TEST_F(PlanTest, CanceledScheduledJobLeavesNoTimer) {
   PipelineBuilder b({"deploy"});
   Job& later = b.Add("rollout", "deploy");
   later.when = When::kDelayed;
-  later.start_in = "10 seconds";
+  later.start_in = "1 hour";
+  Job& sooner = b.Add("canary", "deploy");
+  sooner.when = When::kDelayed;
+  sooner.start_in = "2 hours";
   Start(b);
+  EXPECT_EQ(plan_->NextWakeup(), now_ + seconds(3600));
   ASSERT_TRUE(plan_->CancelJob(Index("rollout"), now_).ok());
-  plan_->AdvanceTime(now_ + seconds(10));
-  EXPECT_EQ(StatusOf("rollout"), S::kCanceled);
+  EXPECT_EQ(plan_->NextWakeup(), now_ + seconds(7200));
+  ASSERT_TRUE(plan_->CancelJob(Index("canary"), now_).ok());
+  EXPECT_EQ(plan_->NextWakeup(), std::nullopt);
   EXPECT_TRUE(plan_->Idle());
+  plan_->AdvanceTime(now_ + seconds(7200));
+  EXPECT_EQ(StatusOf("rollout"), S::kCanceled);
+  EXPECT_EQ(StatusOf("canary"), S::kCanceled);
 }
 
 TEST_F(PlanTest, ResumedOutcomesAreKeptAndTheRestIsProcessed) {
