@@ -160,7 +160,6 @@ void RunPlan::Rebuild() {
     ++stage_incomplete_[graph_.stage(i)];
     job.needs_seen = StatusSet{};
     job.remaining = static_cast<int>(graph_.needs(i).size());
-    job.completed = false;
   }
   for (int i = 0; i < size(); ++i) {
     if (IsCompleted(i)) Complete(i);
@@ -211,7 +210,6 @@ void RunPlan::Process(int i) {
 // Records that job i reached a completed state; successors learn of it in
 // Propagate, so that long chains of skipped jobs do not recurse.
 void RunPlan::Complete(int i) {
-  jobs_[i].completed = true;
   completed_.push_back(i);
 }
 

@@ -48,6 +48,7 @@
 
 namespace slipway {
 
+// Not thread-safe: one caller at a time (the scheduler holds its lock).
 class RunPlan {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
@@ -144,7 +145,6 @@ class RunPlan {
     // Processing state, derived again by Rebuild.
     int remaining = 0;  // Needs not completed yet.
     StatusSet needs_seen;
-    bool completed = false;
     TimePoint ready_at{};  // A scheduled job's; its key in timers_.
   };
   struct ResourceGroup {
