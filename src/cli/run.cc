@@ -16,16 +16,15 @@
 namespace slipway {
 namespace {
 
-int ExitCode(PipelineStatus status) {
+int ExitCode(CiStatus status) {
   switch (status) {
-    case PipelineStatus::kSuccess:
+    case CiStatus::kSuccess:
       return kExitSuccess;
-    case PipelineStatus::kFailed:
-      return kExitFailed;
-    case PipelineStatus::kCanceled:
+    case CiStatus::kCanceled:
       return kExitCanceled;
+    default:
+      return kExitFailed;
   }
-  return kExitFailed;
 }
 
 }  // namespace
@@ -37,8 +36,8 @@ std::string AbsoluteProjectDir(const std::string& dir) {
   return out;
 }
 
-int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
-                const RunFrontOptions& options, Executor* executor, Clock* clock) {
+int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
+                       const RunFrontOptions& options, Executor* executor, Clock* clock) {
   std::error_code ec;
   std::string project_dir = AbsoluteProjectDir(context.project_dir);
   StatusOr<RunDir> run_dir = CreateRunDir(project_dir);

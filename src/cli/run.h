@@ -33,18 +33,18 @@ struct RunFrontOptions {
   int terminal_fd = -1;                 // out's terminal, for its width; -1: none.
 };
 
-// Runs pipeline (from InstantiatePipeline with context) with executor.
-// Creates <context.project_dir>/.slipway/runs/<id>/ and sets CI_PIPELINE_ID
-// and CI_PIPELINE_IID to the run id, CI_PIPELINE_NAME to the pipeline's
-// workflow:name. The report is written whatever the
-// outcome; a failure to write it is printed and makes the exit code at
-// least 1.
 // dir made absolute and normal, without a trailing '/': where a run's
 // .slipway/ goes.
 std::string AbsoluteProjectDir(const std::string& dir);
 
-int RunPipeline(const Pipeline& pipeline, const PipelineContext& context,
-                const RunFrontOptions& options, Executor* executor, Clock* clock);
+// `slipway run`: runs pipeline (from InstantiatePipeline with context) with
+// executor on this machine and returns the process exit code. Creates
+// <context.project_dir>/.slipway/runs/<id>/ and sets CI_PIPELINE_ID and
+// CI_PIPELINE_IID to the run id, CI_PIPELINE_NAME to the pipeline's
+// workflow:name. The report is written whatever the outcome; a failure to
+// write it is printed and makes the exit code at least 1.
+int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
+                       const RunFrontOptions& options, Executor* executor, Clock* clock);
 
 }  // namespace slipway
 

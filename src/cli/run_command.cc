@@ -79,7 +79,7 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     front->console.unicode = LocaleIsUtf8();
     front->terminal_fd = terminal ? STDOUT_FILENO : -1;
     RealClock clock;
-    *exit_code = RunPipeline(*pipeline, loaded->context, *front, &executor, &clock);
+    *exit_code = RunPipelineLocally(*pipeline, loaded->context, *front, &executor, &clock);
   });
 }
 

@@ -1,4 +1,4 @@
-// RunPipeline with the real ShellExecutor and real bash on a temporary git
+// RunPipelineLocally with the real ShellExecutor and real bash on a temporary git
 // repository: the scheduler, the executor and the front together, for
 // pipelines built by hand (the YAML path is covered by run_e2e_test.cc).
 #include <gmock/gmock.h>
@@ -51,7 +51,7 @@ class RunShellTest : public ::testing::Test {
     pipeline_.jobs.push_back(job);
     return pipeline_.jobs.back();
   }
-  int Run() { return RunPipeline(pipeline_, context_, options_, executor_.get(), &clock_); }
+  int Run() { return RunPipelineLocally(pipeline_, context_, options_, executor_.get(), &clock_); }
   nlohmann::json Report() { return nlohmann::json::parse(Slurp(options_.report)); }
   std::string Log(const std::string& dir) {
     return Slurp(fs::path(repo_.dir()) / ".slipway/runs/1/jobs" / dir / "log");

@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class RunPipelineTest : public ::testing::Test {
+class RunPipelineLocallyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     project_ = fs::path(::testing::TempDir()) / ("run_front_" + std::to_string(::getpid()));
@@ -54,7 +54,7 @@ class RunPipelineTest : public ::testing::Test {
     for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
     return text;
   }
-  int Run() { return RunPipeline(pipeline_, context_, options_, &executor_, &clock_); }
+  int Run() { return RunPipelineLocally(pipeline_, context_, options_, &executor_, &clock_); }
 
   fs::path project_;
   Pipeline pipeline_;
@@ -66,7 +66,7 @@ class RunPipelineTest : public ::testing::Test {
   std::FILE* err_ = nullptr;
 };
 
-TEST_F(RunPipelineTest, SuccessfulRunKeepsLogsAndWritesReport) {
+TEST_F(RunPipelineLocallyTest, SuccessfulRunKeepsLogsAndWritesReport) {
   options_.report = (project_ / "report.json").string();
   EXPECT_EQ(Run(), kExitSuccess);
   EXPECT_EQ(Slurp(project_ / ".slipway/runs/1/jobs/build/log"), "running build\n");
@@ -87,14 +87,14 @@ TEST_F(RunPipelineTest, SuccessfulRunKeepsLogsAndWritesReport) {
   EXPECT_EQ(calls[0].context.job_dir, (project_ / ".slipway/runs/1/jobs/build").string());
 }
 
-TEST_F(RunPipelineTest, SecondRunGetsTheNextIdAndPipelineId) {
+TEST_F(RunPipelineLocallyTest, SecondRunGetsTheNextIdAndPipelineId) {
   EXPECT_EQ(Run(), kExitSuccess);
   EXPECT_EQ(Run(), kExitSuccess);
   EXPECT_TRUE(fs::exists(project_ / ".slipway/runs/2/jobs/test/log"));
   EXPECT_EQ(*executor_.calls().back().context.variables.Get("CI_PIPELINE_ID"), "2");
 }
 
-TEST_F(RunPipelineTest, FailedJobGivesExitOneAndItsLogTail) {
+TEST_F(RunPipelineLocallyTest, FailedJobGivesExitOneAndItsLogTail) {
   executor_.Fail("build", 3);
   options_.report = (project_ / "report.json").string();
   EXPECT_EQ(Run(), kExitFailed);
@@ -108,20 +108,20 @@ TEST_F(RunPipelineTest, FailedJobGivesExitOneAndItsLogTail) {
   EXPECT_EQ(report["jobs"][1]["status"], "skipped");
 }
 
-TEST_F(RunPipelineTest, UnknownJobIsInvalidAndLeavesNoRun) {
+TEST_F(RunPipelineLocallyTest, UnknownJobIsInvalidAndLeavesNoRun) {
   options_.job_names = {"deploy"};
   EXPECT_EQ(Run(), kExitInvalid);
   EXPECT_EQ(Text(err_), "error: job 'deploy' is not in the pipeline\n");
   EXPECT_FALSE(fs::exists(project_ / ".slipway/runs/1"));
 }
 
-TEST_F(RunPipelineTest, UnwritableReportFailsTheRun) {
+TEST_F(RunPipelineLocallyTest, UnwritableReportFailsTheRun) {
   options_.report = (project_ / "missing-dir/report.json").string();
   EXPECT_EQ(Run(), kExitFailed);
   EXPECT_THAT(Text(err_), HasSubstr("error: cannot write report '"));
 }
 
-TEST_F(RunPipelineTest, CanceledRunExits130AndStillReports) {
+TEST_F(RunPipelineLocallyTest, CanceledRunExits130AndStillReports) {
   options_.report = (project_ / "report.json").string();
   options_.handle_signals = true;
   executor_.SetHook([](const Job&, const JobContext&, const CancelToken& cancel) -> std::optional<JobResult> {

@@ -14,18 +14,16 @@ constexpr const char* kReset = "\033[0m";
 constexpr const char* kJobColors[] = {"\033[36m", "\033[35m", "\033[34m",
                                       "\033[33m", "\033[32m", "\033[96m"};
 
-bool IsFinal(JobStatus s) {
-  return s == JobStatus::kSuccess || s == JobStatus::kFailed || s == JobStatus::kCanceled ||
-         s == JobStatus::kSkipped || s == JobStatus::kManual;
-}
+// Done, for the progress count: completed, or manual (left for a user).
+bool IsFinal(CiStatus s) { return IsCompleted(s) || s == CiStatus::kManual; }
 
-const char* StatusColor(JobStatus s, bool allowed) {
+const char* StatusColor(CiStatus s, bool allowed) {
   switch (s) {
-    case JobStatus::kSuccess:
+    case CiStatus::kSuccess:
       return "\033[32m";
-    case JobStatus::kFailed:
+    case CiStatus::kFailed:
       return allowed ? "\033[33m" : "\033[31m";
-    case JobStatus::kCanceled:
+    case CiStatus::kCanceled:
       return "\033[31m";
     default:
       return "\033[90m";
@@ -53,19 +51,19 @@ std::string FormatSeconds(double s) {
 }
 
 // The message shown when a job reaches status, or "" for none.
-std::string Describe(const JobRun& run, JobStatus previous) {
+std::string Describe(const JobRun& run, CiStatus previous) {
   switch (run.status) {
-    case JobStatus::kRunning:
+    case CiStatus::kRunning:
       return run.retries > 0 ? "started (attempt " + std::to_string(run.retries + 1) + ")"
                              : "started (stage " + run.job->stage + ")";
-    case JobStatus::kPending:
-      return previous == JobStatus::kRunning ? "failed (" + run.failure_reason + "), will retry"
+    case CiStatus::kPending:
+      return previous == CiStatus::kRunning ? "failed (" + run.failure_reason + "), will retry"
                                              : "";
-    case JobStatus::kScheduled:
+    case CiStatus::kScheduled:
       return "delayed: starts in " + run.job->start_in;
-    case JobStatus::kSuccess:
+    case CiStatus::kSuccess:
       return "success in " + FormatSeconds(run.duration_s);
-    case JobStatus::kFailed: {
+    case CiStatus::kFailed: {
       std::string text = "failed";
       if (run.exit_code) text += ": exit code " + std::to_string(*run.exit_code);
       if (!run.failure_reason.empty()) text += " (" + run.failure_reason + ")";
@@ -73,13 +71,15 @@ std::string Describe(const JobRun& run, JobStatus previous) {
       if (run.allow_failure) text += ", allowed to fail";
       return text;
     }
-    case JobStatus::kCanceled:
+    case CiStatus::kCanceled:
       return "canceled";
-    case JobStatus::kSkipped:
+    case CiStatus::kSkipped:
       return "skipped";
-    case JobStatus::kManual:
+    case CiStatus::kManual:
       return "manual: not run (name it on the command line to run it)";
-    case JobStatus::kCreated:
+    case CiStatus::kCreated:
+    case CiStatus::kWaitingForResource:
+    case CiStatus::kPreparing:
       return "";
   }
   return "";
@@ -256,22 +256,22 @@ void Console::FlushPartial(const std::string& job_name) {
 void Console::OnJobUpdate(const JobRun& run) {
   std::lock_guard<std::mutex> guard(mu_);
   const std::string& name = run.job->name;
-  auto [it, inserted] = status_.emplace(name, JobStatus::kCreated);
-  JobStatus previous = it->second;
+  auto [it, inserted] = status_.emplace(name, CiStatus::kCreated);
+  CiStatus previous = it->second;
   it->second = run.status;
   auto running = std::find_if(running_.begin(), running_.end(),
                               [&](const Running& r) { return r.key == name; });
-  if (run.status == JobStatus::kRunning && running == running_.end()) {
+  if (run.status == CiStatus::kRunning && running == running_.end()) {
     running_.push_back({PrintableLine(name), name, clock_->Now()});
-  } else if (run.status != JobStatus::kRunning && running != running_.end()) {
+  } else if (run.status != CiStatus::kRunning && running != running_.end()) {
     running_.erase(running);
   }
   if (IsFinal(run.status) && !IsFinal(previous)) ++done_;
   std::string text = Describe(run, previous);
   if (text.empty()) return;
   ClearStatus();
-  if (run.status != JobStatus::kRunning) FlushPartial(name);
-  if (options_.color && run.status != JobStatus::kRunning) {
+  if (run.status != CiStatus::kRunning) FlushPartial(name);
+  if (options_.color && run.status != CiStatus::kRunning) {
     text = StatusColor(run.status, run.allow_failure) + text + kReset;
   }
   EmitLine(name, ">", text);

@@ -90,7 +90,7 @@ class Console : public LogSink, public RunObserver {
   std::mutex mu_;
   size_t columns_;                                           // Guarded by mu_.
   std::map<std::string, std::string, std::less<>> partial_;  // Guarded by mu_.
-  std::map<std::string, JobStatus, std::less<>> status_;     // Guarded by mu_.
+  std::map<std::string, CiStatus, std::less<>> status_;     // Guarded by mu_.
   std::vector<Running> running_;                             // In start order. Guarded by mu_.
   size_t done_ = 0;                                          // Guarded by mu_.
   // The status line on screen: its width when drawn and the rows it takes

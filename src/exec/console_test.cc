@@ -37,7 +37,7 @@ class ConsoleTest : public ::testing::Test {
     test_.name = "unit tests";
     test_.stage = "test";
   }
-  JobRun Run(const Job& job, JobStatus status) {
+  JobRun Run(const Job& job, CiStatus status) {
     JobRun run;
     run.job = &job;
     run.status = status;
@@ -65,15 +65,15 @@ TEST_F(ConsoleTest, PrefixesAlignedLinesAndBuffersPartialOnes) {
 
 TEST_F(ConsoleTest, AnnouncesStatusChanges) {
   Console console(capture_.file(), {"build", "unit tests"}, &clock_, {});
-  console.OnJobUpdate(Run(build_, JobStatus::kPending));
-  console.OnJobUpdate(Run(build_, JobStatus::kRunning));
+  console.OnJobUpdate(Run(build_, CiStatus::kPending));
+  console.OnJobUpdate(Run(build_, CiStatus::kRunning));
   console.Write("build", "partial");
-  JobRun failed = Run(build_, JobStatus::kFailed);
+  JobRun failed = Run(build_, CiStatus::kFailed);
   failed.exit_code = 2;
   failed.failure_reason = "script_failure";
   failed.duration_s = 1.5;
   console.OnJobUpdate(failed);
-  console.OnJobUpdate(Run(test_, JobStatus::kSkipped));
+  console.OnJobUpdate(Run(test_, CiStatus::kSkipped));
   EXPECT_EQ(capture_.Text(),
             "build      > started (stage build)\n"
             "build      | partial\n"
@@ -83,12 +83,12 @@ TEST_F(ConsoleTest, AnnouncesStatusChanges) {
 
 TEST_F(ConsoleTest, AnnouncesRetries) {
   Console console(capture_.file(), {"build"}, &clock_, {});
-  console.OnJobUpdate(Run(build_, JobStatus::kRunning));
-  JobRun retry = Run(build_, JobStatus::kPending);
+  console.OnJobUpdate(Run(build_, CiStatus::kRunning));
+  JobRun retry = Run(build_, CiStatus::kPending);
   retry.failure_reason = "script_failure";
   retry.retries = 1;
   console.OnJobUpdate(retry);
-  retry.status = JobStatus::kRunning;
+  retry.status = CiStatus::kRunning;
   console.OnJobUpdate(retry);
   EXPECT_EQ(capture_.Text(),
             "build > started (stage build)\n"
@@ -101,7 +101,7 @@ TEST_F(ConsoleTest, ColorsAndStatusLineOnATerminal) {
   options.color = true;
   options.status_line = true;
   Console console(capture_.file(), {"build", "unit tests"}, &clock_, options);
-  console.OnJobUpdate(Run(build_, JobStatus::kRunning));
+  console.OnJobUpdate(Run(build_, CiStatus::kRunning));
   clock_.Advance(std::chrono::milliseconds(2500));
   console.Tick();
   console.Write("build", "$ make\n");
@@ -130,7 +130,7 @@ class ConsoleStatusTest : public ConsoleTest {
   }
   void Start(Console* console, size_t n) {
     for (size_t i = 0; i < n; ++i) {
-      console->OnJobUpdate(Run(jobs_[i], JobStatus::kRunning));
+      console->OnJobUpdate(Run(jobs_[i], CiStatus::kRunning));
       clock_.Advance(std::chrono::seconds(1));
     }
   }
@@ -143,7 +143,7 @@ TEST_F(ConsoleStatusTest, FitsEveryWidthAndShowsWhatRunsAndWaits) {
   options.status_line = true;
   Console console(capture_.file(), names_, &clock_, options);
   Start(&console, 8);
-  console.OnJobUpdate(Run(jobs_[0], JobStatus::kSuccess));
+  console.OnJobUpdate(Run(jobs_[0], CiStatus::kSuccess));
   clock_.Advance(std::chrono::seconds(65));
   for (size_t columns = 1; columns <= 400; ++columns) {
     console.Resize(columns);

@@ -38,7 +38,7 @@ std::string FormatTimestamp(Clock::WallTime t) {
 
 std::string ReportJson(const RunResult& result, const ReportContext& context) {
   nlohmann::ordered_json report;
-  report["status"] = PipelineStatusName(result.status);
+  report["status"] = CiStatusName(result.status);
   report["pipeline"] = {
       {"id", context.pipeline_id},
       {"name", context.pipeline_name.empty() ? nlohmann::ordered_json(nullptr)
@@ -52,13 +52,13 @@ std::string ReportJson(const RunResult& result, const ReportContext& context) {
     nlohmann::ordered_json job;
     job["name"] = run.job->name;
     job["stage"] = run.job->stage;
-    job["status"] = JobStatusName(run.status);
+    job["status"] = CiStatusName(run.status);
     job["allow_failure"] = run.allow_failure;
     job["exit_code"] = run.exit_code ? nlohmann::ordered_json(*run.exit_code) : nullptr;
-    job["failure_reason"] = run.status == JobStatus::kFailed && !run.failure_reason.empty()
+    job["failure_reason"] = run.status == CiStatus::kFailed && !run.failure_reason.empty()
                                 ? nlohmann::ordered_json(run.failure_reason)
                                 : nullptr;
-    job["failure_message"] = run.status == JobStatus::kFailed && !run.failure_message.empty()
+    job["failure_message"] = run.status == CiStatus::kFailed && !run.failure_message.empty()
                                  ? nlohmann::ordered_json(run.failure_message)
                                  : nullptr;
     job["retries"] = run.retries;

@@ -21,13 +21,13 @@ class ReportTest : public ::testing::Test {
     build_.stage = "build";
     deploy_.name = "deploy";
     deploy_.stage = "deploy";
-    result_.status = PipelineStatus::kFailed;
+    result_.status = CiStatus::kFailed;
     result_.started_at = At(123);
     result_.finished_at = At(543);
     result_.duration_s = 0.42;
     JobRun built;
     built.job = &build_;
-    built.status = JobStatus::kFailed;
+    built.status = CiStatus::kFailed;
     built.allow_failure = false;
     built.exit_code = 2;
     built.failure_reason = "script_failure";
@@ -38,7 +38,7 @@ class ReportTest : public ::testing::Test {
     built.log_path = "/work/project/.slipway/runs/1/jobs/build___linux__amd64_/log";
     JobRun deployed;
     deployed.job = &deploy_;
-    deployed.status = JobStatus::kSkipped;
+    deployed.status = CiStatus::kSkipped;
     result_.jobs = {built, deployed};
   }
   Job build_;

@@ -10,35 +10,15 @@
 
 #include "exec/artifact_index.h"
 #include "exec/clock.h"
+#include "pipeline/ci_status.h"
 #include "pipeline/job.h"
 #include "pipeline/variables.h"
 
 namespace slipway {
 
-// GitLab's job statuses, as far as a local run reaches them. kScheduled is a
-// delayed job waiting for its start_in; kManual a manual job nobody played.
-enum class JobStatus {
-  kCreated,
-  kPending,
-  kScheduled,
-  kRunning,
-  kSuccess,
-  kFailed,
-  kCanceled,
-  kSkipped,
-  kManual,
-};
-// "created", "pending", "scheduled", "running", "success", "failed",
-// "canceled", "skipped", "manual".
-const char* JobStatusName(JobStatus status);
-
-enum class PipelineStatus { kSuccess, kFailed, kCanceled };
-// "success", "failed", "canceled".
-const char* PipelineStatusName(PipelineStatus status);
-
 struct JobRun {
   const Job* job = nullptr;  // Points into the Pipeline the scheduler ran.
-  JobStatus status = JobStatus::kCreated;
+  CiStatus status = CiStatus::kCreated;
   // Effective allow_failure: true when `allow_failure: true`, or when the job
   // failed with one of `allow_failure:exit_codes`.
   bool allow_failure = false;
@@ -62,7 +42,7 @@ struct JobRun {
 };
 
 struct RunResult {
-  PipelineStatus status = PipelineStatus::kSuccess;
+  CiStatus status = CiStatus::kSuccess;  // success, failed or canceled (RunPlan::Outcome).
   Clock::WallTime started_at;
   Clock::WallTime finished_at;
   double duration_s = 0;

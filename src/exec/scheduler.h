@@ -1,25 +1,9 @@
-// Runs a Pipeline's jobs with GitLab's processing semantics:
-//  - A job without `needs` (stage job) is processed once every job of the
-//    earlier stages has completed; a job with `needs` (DAG job, including
-//    `needs: []`) once the jobs it needs have, whatever their stage.
-//  - "Completed" and the status a job sees are GitLab's: a job in a
-//    completed state (success, failed, canceled, skipped), or a manual job
-//    with allow_failure (ignored). A failed/canceled job with allow_failure
-//    counts as success with warnings. A blocking manual job never completes,
-//    so what waits for it stays `created`, as in GitLab's blocked pipelines.
-//  - Stage jobs see the composite status of all earlier stages; DAG jobs see
-//    the composite of their needs, which is `skipped` when any need was
-//    skipped or is an unplayed optional manual job.
-//  - on_success / manual / delayed run when that status is success (stage
-//    jobs: or skipped); on_failure when failed; always when success, failed
-//    or skipped; anything else is skipped.
-//  - resource_group: at most one running job per group, FIFO.
-//  - retry: max, when (failure reasons, "always"), exit_codes — all given
-//    conditions must hold.
-//  - Cancel(): running jobs get the CancelToken and end canceled; created,
-//    pending and scheduled jobs become canceled; manual and skipped stay.
-// Scheduling work is linear in jobs + needs edges: indegree counts per DAG
-// job and one counter per stage, no scans of all jobs per event.
+// Runs a Pipeline's jobs with GitLab's processing semantics. What runs next
+// (stages and needs, when:, allow_failure, resource groups, retries, delayed
+// jobs, cancel, and what a retry or play resets) is the RunPlan's
+// (pipeline/run_plan.h); the scheduler owns the threads that run job
+// attempts through the Executor, the timers of delayed jobs, cancel tokens,
+// workspaces' paths, variables and artifacts passed between jobs.
 #ifndef SLIPWAY_EXEC_SCHEDULER_H_
 #define SLIPWAY_EXEC_SCHEDULER_H_
 
@@ -55,7 +39,7 @@ class RunObserver {
 // (run_dir/jobs/<dir>) for the jobs after it. A manual job stays manual
 // unless `play`. created / pending / running jobs are run (again).
 struct PriorJob {
-  JobStatus status = JobStatus::kCreated;
+  CiStatus status = CiStatus::kCreated;
   bool allow_failure = false;  // Effective, as in JobRun.
   int retries = 0;             // Attempts so far beyond the first.
   std::optional<int> exit_code;
@@ -112,8 +96,9 @@ class Scheduler {
   // started or has ended (the caller then records the action in the store
   // and runs the pipeline again from its prior outcomes).
   //  - Play: a manual job is enqueued; what waits for it follows.
-  //  - Retry: a finished job gets a new attempt (retries + 1); skipped jobs
-  //    after it are processed again, as GitLab resets them.
+  //  - Retry: a finished job gets a new attempt (retries + 1).
+  //  Both process the skipped jobs waiting for the job again (RunPlan::Play,
+  //  RunPlan::Retry).
   //  - CancelJob: a created, pending or scheduled job becomes canceled, a
   //    running one is told to stop and ends canceled.
   // Observer updates for these happen before they return.

@@ -26,7 +26,7 @@ JobResult Outcome(JobOutcome outcome) {
 // Forwards to a Recorder and opens a gate once a job reaches a status.
 class Signal : public RunObserver {
  public:
-  Signal(Recorder* next, std::string job, JobStatus status)
+  Signal(Recorder* next, std::string job, CiStatus status)
       : next_(next), job_(std::move(job)), status_(status) {}
   void OnJobUpdate(const JobRun& run) override {
     next_->OnJobUpdate(run);
@@ -37,7 +37,7 @@ class Signal : public RunObserver {
  private:
   Recorder* next_;
   std::string job_;
-  JobStatus status_;
+  CiStatus status_;
 };
 
 class SchedulerActionsTest : public ::testing::Test {
@@ -50,7 +50,7 @@ class SchedulerActionsTest : public ::testing::Test {
   }
   static std::string StatusOf(const RunResult& r, const std::string& name) {
     for (const JobRun& run : r.jobs) {
-      if (run.job->name == name) return JobStatusName(run.status);
+      if (run.job->name == name) return CiStatusName(run.status);
     }
     return "absent";
   }
@@ -77,13 +77,13 @@ TEST_F(SchedulerActionsTest, PriorOutcomesAreKeptAndNotRunAgain) {
   b.Add("deploy", "deploy");
   SchedulerOptions options;
   options.run_dir = run_dir;
-  options.prior["build"] = PriorJob{JobStatus::kSuccess, false, 0, 0, "", false};
-  options.prior["lint"] = PriorJob{JobStatus::kFailed, true, 1, 2, "script_failure", false};
-  options.prior["test"] = PriorJob{JobStatus::kPending, false, 0, std::nullopt, "", false};
+  options.prior["build"] = PriorJob{CiStatus::kSuccess, false, 0, 0, "", false};
+  options.prior["lint"] = PriorJob{CiStatus::kFailed, true, 1, 2, "script_failure", false};
+  options.prior["test"] = PriorJob{CiStatus::kPending, false, 0, std::nullopt, "", false};
   StatusOr<RunResult> result = Run(b.pipeline(), options);
   ASSERT_TRUE(result.ok()) << result.status().message();
   EXPECT_THAT(executor_.order(), ElementsAre("test", "deploy"));
-  EXPECT_EQ(result->status, PipelineStatus::kSuccess);  // lint failed, allowed.
+  EXPECT_EQ(result->status, CiStatus::kSuccess);  // lint failed, allowed.
   EXPECT_EQ(StatusOf(*result, "build"), "success");
   EXPECT_EQ(StatusOf(*result, "lint"), "failed");
   // Only the jobs that ran were reported to the observer.
@@ -105,12 +105,12 @@ TEST_F(SchedulerActionsTest, PriorFailureSkipsWhatFollows) {
   b.Add("test", "test");
   b.Add("cleanup", "test").when = When::kOnFailure;
   SchedulerOptions options;
-  options.prior["build"] = PriorJob{JobStatus::kFailed, false, 0, 1, "script_failure", false};
+  options.prior["build"] = PriorJob{CiStatus::kFailed, false, 0, 1, "script_failure", false};
   StatusOr<RunResult> result = Run(b.pipeline(), options);
   ASSERT_TRUE(result.ok());
   EXPECT_THAT(executor_.order(), ElementsAre("cleanup"));
   EXPECT_EQ(StatusOf(*result, "test"), "skipped");
-  EXPECT_EQ(result->status, PipelineStatus::kFailed);
+  EXPECT_EQ(result->status, CiStatus::kFailed);
 }
 
 TEST_F(SchedulerActionsTest, PlayedManualJobRunsAndWhatWaitsFollows) {
@@ -120,7 +120,7 @@ TEST_F(SchedulerActionsTest, PlayedManualJobRunsAndWhatWaitsFollows) {
   manual.when = When::kManual;
   manual.allow_failure.value = false;
   b.Add("deploy", "deploy");
-  Signal signal(&recorder_, "approve", JobStatus::kManual);
+  Signal signal(&recorder_, "approve", CiStatus::kManual);
   executor_.SetHook([&](const Job& job, const JobContext&, const CancelToken&) -> std::optional<JobResult> {
     if (job.name == "wait") {
       EXPECT_TRUE(signal.gate.WaitFor("approve"));
@@ -135,7 +135,7 @@ TEST_F(SchedulerActionsTest, PlayedManualJobRunsAndWhatWaitsFollows) {
   ASSERT_TRUE(result.ok());
   EXPECT_THAT(executor_.order(), ElementsAre("wait", "approve", "deploy"));
   EXPECT_EQ(StatusOf(*result, "deploy"), "success");
-  EXPECT_EQ(result->status, PipelineStatus::kSuccess);
+  EXPECT_EQ(result->status, CiStatus::kSuccess);
 }
 
 TEST_F(SchedulerActionsTest, RetriedJobRunsAgainAndSkippedJobsAreProcessedAgain) {
@@ -144,7 +144,7 @@ TEST_F(SchedulerActionsTest, RetriedJobRunsAgainAndSkippedJobsAreProcessedAgain)
   b.Add("slow", "test");
   b.AddNeeds("deploy", "deploy", {"flaky"});  // Skipped at once when flaky fails.
   executor_.Fail("flaky", 1);
-  Signal signal(&recorder_, "flaky", JobStatus::kFailed);
+  Signal signal(&recorder_, "flaky", CiStatus::kFailed);
   executor_.SetHook([&](const Job& job, const JobContext& context, const CancelToken&) -> std::optional<JobResult> {
     if (job.name == "flaky" && context.attempt == 2) return Outcome(JobOutcome::kSuccess);
     if (job.name == "slow") {
@@ -160,7 +160,7 @@ TEST_F(SchedulerActionsTest, RetriedJobRunsAgainAndSkippedJobsAreProcessedAgain)
   EXPECT_THAT(executor_.order(), ElementsAre("flaky", "slow", "flaky", "deploy"));
   EXPECT_EQ(StatusOf(*result, "flaky"), "success");
   EXPECT_EQ(StatusOf(*result, "deploy"), "success");
-  EXPECT_EQ(result->status, PipelineStatus::kSuccess);
+  EXPECT_EQ(result->status, CiStatus::kSuccess);
   const std::vector<std::string>& events = recorder_.events();
   auto skipped = std::find(events.begin(), events.end(), "deploy:skipped");
   ASSERT_NE(skipped, events.end());
@@ -200,7 +200,7 @@ TEST_F(SchedulerActionsTest, CancelOneRunningJobAndOneWaitingJob) {
   EXPECT_EQ(StatusOf(*result, "canceller"), "success");
   EXPECT_EQ(StatusOf(*result, "deploy"), "canceled");
   EXPECT_THAT(executor_.order(), UnorderedElementsAre("long", "canceller"));  // Both start at once.
-  EXPECT_EQ(result->status, PipelineStatus::kCanceled);
+  EXPECT_EQ(result->status, CiStatus::kCanceled);
 }
 
 TEST_F(SchedulerActionsTest, ActionsOutsideARunAreRefused) {

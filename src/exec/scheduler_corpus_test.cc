@@ -33,10 +33,10 @@ class OrderRecorder : public RunObserver {
   void OnJobUpdate(const JobRun& run) override {
     std::lock_guard<std::mutex> guard(mu_);
     ++clock_;
-    if (run.status == JobStatus::kRunning && !started_.count(run.job->name)) {
+    if (run.status == CiStatus::kRunning && !started_.count(run.job->name)) {
       started_[run.job->name] = clock_;
     }
-    if (run.status == JobStatus::kSuccess || run.status == JobStatus::kFailed) {
+    if (run.status == CiStatus::kSuccess || run.status == CiStatus::kFailed) {
       ended_[run.job->name] = clock_;
     }
   }
@@ -107,9 +107,9 @@ TEST_P(SchedulerCorpusTest, RunsToTheEndInDependencyOrder) {
 
     for (const JobRun& run : result->jobs) {
       const Job& job = *run.job;
-      EXPECT_TRUE(run.status != JobStatus::kPending && run.status != JobStatus::kRunning &&
-                  run.status != JobStatus::kScheduled)
-          << job.name << " ended " << JobStatusName(run.status);
+      EXPECT_TRUE(run.status != CiStatus::kPending && run.status != CiStatus::kRunning &&
+                  run.status != CiStatus::kScheduled)
+          << job.name << " ended " << CiStatusName(run.status);
       if (!order.started_.count(job.name)) continue;
       int start = order.started_[job.name];
       if (job.needs) {
@@ -127,7 +127,7 @@ TEST_P(SchedulerCorpusTest, RunsToTheEndInDependencyOrder) {
       }
     }
     if (!fail_first) {
-      EXPECT_EQ(result->status, PipelineStatus::kSuccess);
+      EXPECT_EQ(result->status, CiStatus::kSuccess);
     }
   }
 }

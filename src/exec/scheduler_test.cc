@@ -23,7 +23,7 @@ struct Outcome {
   std::map<std::string, const JobRun*> by_name;
   std::string StatusOf(const std::string& job) const {
     auto it = by_name.find(job);
-    return it == by_name.end() ? "absent" : JobStatusName(it->second->status);
+    return it == by_name.end() ? "absent" : CiStatusName(it->second->status);
   }
   const JobRun& Get(const std::string& job) const { return *by_name.at(job); }
 };
@@ -55,7 +55,7 @@ TEST_F(SchedulerTest, RunsStagesInOrder) {
   b.Add("notify", ".post");
   Outcome out = Run(b.pipeline());
   EXPECT_THAT(executor_.order(), ElementsAre("lint", "build", "test", "deploy", "notify"));
-  EXPECT_EQ(out.result.status, PipelineStatus::kSuccess);
+  EXPECT_EQ(out.result.status, CiStatus::kSuccess);
   EXPECT_EQ(out.StatusOf("deploy"), "success");
 }
 
@@ -104,7 +104,7 @@ TEST_F(SchedulerTest, FailureSkipsLaterOnSuccessJobsAndRunsOnFailureAndAlways) {
   b.Add("deploy", "deploy");
   executor_.Fail("build", 2);
   Outcome out = Run(b.pipeline());
-  EXPECT_EQ(out.result.status, PipelineStatus::kFailed);
+  EXPECT_EQ(out.result.status, CiStatus::kFailed);
   EXPECT_EQ(out.StatusOf("build"), "failed");
   EXPECT_EQ(out.Get("build").exit_code, 2);
   EXPECT_EQ(out.Get("build").failure_reason, "script_failure");
@@ -125,7 +125,7 @@ TEST_F(SchedulerTest, OnFailureJobIsSkippedWhenNothingFailed) {
   EXPECT_EQ(out.StatusOf("rescue"), "skipped");
   // A stage of only skipped jobs lets on_success stage jobs run (GitLab).
   EXPECT_EQ(out.StatusOf("after"), "success");
-  EXPECT_EQ(out.result.status, PipelineStatus::kSuccess);
+  EXPECT_EQ(out.result.status, CiStatus::kSuccess);
 }
 
 TEST_F(SchedulerTest, NeedsFailurePropagatesOnlyToDependents) {
@@ -140,7 +140,7 @@ TEST_F(SchedulerTest, NeedsFailurePropagatesOnlyToDependents) {
   EXPECT_EQ(out.StatusOf("needs_a"), "skipped");
   EXPECT_EQ(out.StatusOf("needs_b"), "success");
   EXPECT_EQ(out.StatusOf("on_fail_a"), "success");
-  EXPECT_EQ(out.result.status, PipelineStatus::kFailed);
+  EXPECT_EQ(out.result.status, CiStatus::kFailed);
 }
 
 TEST_F(SchedulerTest, NeedsOnSkippedJobIsSkippedButStageJobRuns) {
@@ -165,7 +165,7 @@ TEST_F(SchedulerTest, AllowFailureIsAWarning) {
   EXPECT_TRUE(out.Get("flaky").allow_failure);
   EXPECT_EQ(out.StatusOf("test"), "success");
   EXPECT_EQ(out.StatusOf("dag"), "success");
-  EXPECT_EQ(out.result.status, PipelineStatus::kSuccess);
+  EXPECT_EQ(out.result.status, CiStatus::kSuccess);
 }
 
 TEST_F(SchedulerTest, AllowFailureExitCodes) {
@@ -179,7 +179,7 @@ TEST_F(SchedulerTest, AllowFailureExitCodes) {
   EXPECT_TRUE(out.Get("allowed").allow_failure);
   EXPECT_FALSE(out.Get("not_allowed").allow_failure);
   EXPECT_EQ(out.StatusOf("test"), "skipped");
-  EXPECT_EQ(out.result.status, PipelineStatus::kFailed);
+  EXPECT_EQ(out.result.status, CiStatus::kFailed);
 }
 
 TEST_F(SchedulerTest, OptionalManualJobDoesNotRunNorBlock) {
@@ -195,7 +195,7 @@ TEST_F(SchedulerTest, OptionalManualJobDoesNotRunNorBlock) {
   // GitLab: a DAG job whose need is an unplayed optional manual job is skipped.
   EXPECT_EQ(out.StatusOf("needs_manual"), "skipped");
   EXPECT_THAT(executor_.order(), ElementsAre("deploy"));
-  EXPECT_EQ(out.result.status, PipelineStatus::kSuccess);
+  EXPECT_EQ(out.result.status, CiStatus::kSuccess);
 }
 
 TEST_F(SchedulerTest, BlockingManualJobHoldsLaterJobsInCreated) {
@@ -298,7 +298,7 @@ TEST_F(SchedulerTest, ResourceGroupRunsOneAtATimeInOrder) {
   options.max_parallel = 4;
   Outcome out = Run(b.pipeline(), options);
   EXPECT_EQ(recorder_.max_in_group(), 1);
-  EXPECT_EQ(out.result.status, PipelineStatus::kSuccess);
+  EXPECT_EQ(out.result.status, CiStatus::kSuccess);
   std::vector<std::string> order = executor_.order();
   auto pos = [&](const std::string& n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
   EXPECT_LT(pos("d1"), pos("d2"));
@@ -438,9 +438,9 @@ TEST_F(SchedulerTest, CancelEndsRunningAndPendingJobs) {
   }
   runner.join();
   ASSERT_TRUE(result.ok());
-  EXPECT_EQ(result->status, PipelineStatus::kCanceled);
+  EXPECT_EQ(result->status, CiStatus::kCanceled);
   std::map<std::string, std::string> statuses;
-  for (const JobRun& run : result->jobs) statuses[run.job->name] = JobStatusName(run.status);
+  for (const JobRun& run : result->jobs) statuses[run.job->name] = CiStatusName(run.status);
   EXPECT_EQ(statuses["long"], "canceled");
   EXPECT_EQ(statuses["test"], "canceled");
   EXPECT_EQ(statuses["after_long"], "canceled");
@@ -456,8 +456,8 @@ TEST_F(SchedulerTest, CancelBeforeRunRunsNothing) {
   scheduler.Cancel();
   StatusOr<RunResult> result = scheduler.Run();
   ASSERT_TRUE(result.ok());
-  EXPECT_EQ(result->status, PipelineStatus::kCanceled);
-  EXPECT_EQ(result->jobs[0].status, JobStatus::kCanceled);
+  EXPECT_EQ(result->status, CiStatus::kCanceled);
+  EXPECT_EQ(result->jobs[0].status, CiStatus::kCanceled);
   EXPECT_TRUE(executor_.order().empty());
 }
 
@@ -558,7 +558,7 @@ TEST_F(SchedulerTest, TriggerJobFailsWithoutRunning) {
   EXPECT_FALSE(run.allow_failure);
   EXPECT_TRUE(out.Get("optional child").allow_failure);
   EXPECT_EQ(out.StatusOf("deploy"), "skipped");
-  EXPECT_EQ(out.result.status, PipelineStatus::kFailed);
+  EXPECT_EQ(out.result.status, CiStatus::kFailed);
   std::FILE* f = std::fopen(run.log_path.c_str(), "r");
   ASSERT_NE(f, nullptr) << run.log_path;
   char buf[256] = {};

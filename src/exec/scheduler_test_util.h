@@ -1,5 +1,6 @@
 // Test helpers (header-only, tests only) shared by the scheduler's tests:
-// terse pipelines, a recording observer, a gate between fake jobs.
+// a recording observer, a gate between fake jobs (terse pipelines come from
+// pipeline/pipeline_test_util.h).
 #ifndef SLIPWAY_EXEC_SCHEDULER_TEST_UTIL_H_
 #define SLIPWAY_EXEC_SCHEDULER_TEST_UTIL_H_
 
@@ -13,43 +14,9 @@
 #include <vector>
 
 #include "exec/scheduler.h"
+#include "pipeline/pipeline_test_util.h"
 
 namespace slipway {
-
-// Builds pipelines tersely: stages, then jobs in order.
-class PipelineBuilder {
- public:
-  explicit PipelineBuilder(std::vector<std::string> stages) {
-    pipeline_.stages.push_back(".pre");
-    for (std::string& s : stages) pipeline_.stages.push_back(std::move(s));
-    pipeline_.stages.push_back(".post");
-  }
-  Job& Add(const std::string& name, const std::string& stage) {
-    Job job;
-    job.name = name;
-    job.base_name = name;
-    job.stage = stage;
-    job.script = {"true"};
-    pipeline_.jobs.push_back(std::move(job));
-    return pipeline_.jobs.back();
-  }
-  // A DAG job needing `needs` (possibly none: `needs: []`).
-  Job& AddNeeds(const std::string& name, const std::string& stage,
-                const std::vector<std::string>& needs) {
-    Job& job = Add(name, stage);
-    job.needs.emplace();
-    for (const std::string& n : needs) {
-      Need need;
-      need.job = n;
-      job.needs->push_back(need);
-    }
-    return job;
-  }
-  Pipeline& pipeline() { return pipeline_; }
-
- private:
-  Pipeline pipeline_;
-};
 
 // Records every status change; checks limits as they happen.
 class Recorder : public RunObserver {
@@ -58,7 +25,7 @@ class Recorder : public RunObserver {
     std::lock_guard<std::mutex> guard(mu_);
     const Job& job = *run.job;
     bool was_running = running_.count(job.name) > 0;
-    if (run.status == JobStatus::kRunning) {
+    if (run.status == CiStatus::kRunning) {
       running_.insert(job.name);
     } else if (was_running) {
       running_.erase(job.name);
@@ -70,7 +37,7 @@ class Recorder : public RunObserver {
       max_in_group_ = std::max(max_in_group_, in_group);
     }
     groups_[job.name] = job.resource_group;
-    events_.push_back(job.name + ":" + JobStatusName(run.status));
+    events_.push_back(job.name + ":" + CiStatusName(run.status));
   }
   int max_running() const { return max_running_; }
   int max_in_group() const { return max_in_group_; }

@@ -25,8 +25,8 @@ std::string Duration(const JobRun& run) {
 }
 
 std::string StatusText(const JobRun& run) {
-  std::string text = JobStatusName(run.status);
-  if (run.status == JobStatus::kFailed && run.allow_failure) text += " (allowed)";
+  std::string text = CiStatusName(run.status);
+  if (run.status == CiStatus::kFailed && run.allow_failure) text += " (allowed)";
   if (run.retries > 0) text += " (" + std::to_string(run.retries) + " retries)";
   return text;
 }
@@ -34,9 +34,9 @@ std::string StatusText(const JobRun& run) {
 std::string Colored(const std::string& text, const JobRun& run, bool color) {
   if (!color) return text;
   const char* code = "\033[90m";
-  if (run.status == JobStatus::kSuccess) code = "\033[32m";
-  if (run.status == JobStatus::kFailed) code = run.allow_failure ? "\033[33m" : "\033[31m";
-  if (run.status == JobStatus::kCanceled) code = "\033[31m";
+  if (run.status == CiStatus::kSuccess) code = "\033[32m";
+  if (run.status == CiStatus::kFailed) code = run.allow_failure ? "\033[33m" : "\033[31m";
+  if (run.status == CiStatus::kCanceled) code = "\033[31m";
   return code + text + "\033[0m";
 }
 
@@ -94,16 +94,16 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
            Colored(PadToWidth(StatusText(run), status_w), run, options.color) + "  " +
            Duration(run) + "\n";
     switch (run.status) {
-      case JobStatus::kSuccess: ++succeeded; break;
-      case JobStatus::kFailed: ++(run.allow_failure ? warnings : failed); break;
-      case JobStatus::kSkipped: ++skipped; break;
-      case JobStatus::kCanceled: ++canceled; break;
-      case JobStatus::kManual: ++manual; break;
+      case CiStatus::kSuccess: ++succeeded; break;
+      case CiStatus::kFailed: ++(run.allow_failure ? warnings : failed); break;
+      case CiStatus::kSkipped: ++skipped; break;
+      case CiStatus::kCanceled: ++canceled; break;
+      case CiStatus::kManual: ++manual; break;
       default: break;
     }
   }
   for (const JobRun& run : result.jobs) {
-    if (run.status != JobStatus::kFailed || run.log_path.empty()) continue;
+    if (run.status != CiStatus::kFailed || run.log_path.empty()) continue;
     out += "\n--- " + run.job->name + ": last lines of " +
            PathForDisplay(run.log_path, options.project_dir) + " ---\n";
     out += TailLines(run.log_path, options.tail_lines);
@@ -112,9 +112,9 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
   std::snprintf(head, sizeof head, " in %.2f s", result.duration_s);
   std::string status = "pipeline ";
   if (!options.pipeline_name.empty()) status += "'" + options.pipeline_name + "' ";
-  status += PipelineStatusName(result.status);
+  status += CiStatusName(result.status);
   if (options.color) {
-    const char* code = result.status == PipelineStatus::kSuccess ? "\033[32m" : "\033[31m";
+    const char* code = result.status == CiStatus::kSuccess ? "\033[32m" : "\033[31m";
     status = code + status + "\033[0m";
   }
   out += "\n" + status + head + ": " + std::to_string(succeeded) + " succeeded";
@@ -131,8 +131,8 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
   // manual job with allow_failure: false was not run.
   std::vector<std::string> gates, waiting;
   for (const JobRun& run : result.jobs) {
-    if (run.status == JobStatus::kManual && !run.allow_failure) gates.push_back(run.job->name);
-    if (run.status == JobStatus::kCreated) waiting.push_back(run.job->name);
+    if (run.status == CiStatus::kManual && !run.allow_failure) gates.push_back(run.job->name);
+    if (run.status == CiStatus::kCreated) waiting.push_back(run.job->name);
   }
   if (!gates.empty() && !waiting.empty()) {
     std::string names, command = "slipway run";

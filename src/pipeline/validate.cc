@@ -1,9 +1,11 @@
 #include "pipeline/validate.h"
 
 #include <algorithm>
-#include <functional>
+#include <optional>
 #include <set>
 #include <unordered_map>
+
+#include "pipeline/job_graph.h"
 
 namespace slipway {
 namespace {
@@ -146,31 +148,13 @@ class Validator {
     }
   }
 
-  // Depth-first search over local needs; reports once, on the first job
-  // found on a cycle, as GitLab reports one error for the pipeline.
+  // One error for the pipeline, as GitLab reports it, on the first job
+  // whose needs lead back to it.
   void CheckCycles() {
-    enum { kWhite, kGrey, kBlack };
-    std::vector<int> color(config_.jobs.size(), kWhite);
-    std::function<bool(size_t)> visit = [&](size_t i) {
-      color[i] = kGrey;
-      if (config_.jobs[i].needs) {
-        for (const Need& n : *config_.jobs[i].needs) {
-          auto it = IsLocal(n) ? index_.find(n.job) : index_.end();
-          if (it == index_.end()) continue;
-          if (color[it->second] == kGrey) return true;
-          if (color[it->second] == kWhite && visit(it->second)) return true;
-        }
-      }
-      color[i] = kBlack;
-      return false;
-    };
-    for (size_t i = 0; i < config_.jobs.size(); ++i) {
-      if (color[i] == kWhite && visit(i)) {
-        Error(config_.jobs[i], config_.jobs[i].mark, "needs",
-              "The pipeline has circular dependencies");
-        return;
-      }
-    }
+    std::optional<int> on_cycle = JobGraph::FromJobs(config_.jobs, config_.stages).JobOnCycle();
+    if (!on_cycle) return;
+    const Job& job = config_.jobs[*on_cycle];
+    Error(job, job.mark, "needs", "The pipeline has circular dependencies");
   }
 
   PipelineConfig& config_;

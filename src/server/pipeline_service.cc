@@ -19,17 +19,6 @@ namespace slipway {
 namespace internal {
 namespace {
 
-std::optional<JobStatus> ToJobStatus(CiStatus s) {
-  switch (s) {
-    case CiStatus::kSuccess: return JobStatus::kSuccess;
-    case CiStatus::kFailed: return JobStatus::kFailed;
-    case CiStatus::kCanceled: return JobStatus::kCanceled;
-    case CiStatus::kSkipped: return JobStatus::kSkipped;
-    case CiStatus::kManual: return JobStatus::kManual;
-    default: return std::nullopt;
-  }
-}
-
 // Forwards to the recorder and counts the jobs running (for Stats).
 class CountingObserver : public RunObserver {
  public:
@@ -38,7 +27,7 @@ class CountingObserver : public RunObserver {
   ~CountingObserver() override { *running_ -= static_cast<int64_t>(now_running_.size()); }
   void OnJobUpdate(const JobRun& run) override {
     next_->OnJobUpdate(run);
-    bool running = run.status == JobStatus::kRunning;
+    bool running = run.status == CiStatus::kRunning;
     bool was = now_running_.count(run.job) > 0;
     if (running && !was) {
       now_running_.insert(run.job);
@@ -285,7 +274,7 @@ void Service::RunOnce(int64_t pipeline_id) {
   }
   auto record = store_->GetPipeline(pipeline_id);
   if (!record.ok() || !*record) return;
-  Status s = RunPipeline(**record, active);
+  Status s = RunStoredPipeline(**record, active);
   if (!s.ok()) {
     // The pipeline cannot run (repository gone, file changed meaning): its
     // unfinished jobs fail so that it does not stay running forever.
@@ -310,7 +299,7 @@ void Service::RunOnce(int64_t pipeline_id) {
   }
 }
 
-Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
+Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) {
   StatusOr<ProjectRecord> project = Project(record.project_id);
   if (!project.ok()) return project.status();
   // Who the project's jobs run as, and the directories they may enter.
@@ -361,8 +350,7 @@ Status Service::RunPipeline(const PipelineRecord& record, Active* active) {
     prior.allow_failure = job.allow_failure;
     prior.exit_code = job.exit_code;
     prior.failure_reason = job.failure_reason;
-    std::optional<JobStatus> status = ToJobStatus(job.status);
-    prior.status = status && *status != JobStatus::kManual ? *status : JobStatus::kCreated;
+    prior.status = job.status;  // Only completed outcomes are kept (PriorJob).
     // A manual job that was played (pending) or retried runs without waiting.
     prior.play = job.when == "manual" && (job.status == CiStatus::kPending || job.retry_count > 0);
     options.prior[job.name] = prior;

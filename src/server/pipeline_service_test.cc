@@ -422,6 +422,75 @@ flaky:
   EXPECT_EQ(ReadAll(work_dir_ + "/count"), "good\n");  // good ran once.
 }
 
+// GitLab's ResetSkippedJobsService resets a retried job's dependents
+// through needs transitively, not only those that need it directly.
+TEST_P(PipelineServiceTest, RetryProcessesTheWholeSkippedNeedsChainAgain) {
+  repo_.Write(".gitlab-ci.yml", R"(
+a:
+  script:
+    - if [ -f "$MARK" ]; then echo second try; else touch "$MARK"; exit 1; fi
+b:
+  needs: [a]
+  script: echo b
+c:
+  needs: [b]
+  script: echo c
+)");
+  repo_.Commit("chain");
+  CreatePipelineRequest request;
+  request.project_id = AddProject();
+  request.variables = {{"MARK", work_dir_ + "/mark"}};
+  auto created = service_->CreatePipeline(request);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(WaitDone(created->id).status, CiStatus::kFailed);
+  auto jobs = Jobs(created->id);
+  EXPECT_EQ(jobs.at("b").status, CiStatus::kSkipped);
+  EXPECT_EQ(jobs.at("c").status, CiStatus::kSkipped);
+
+  auto retried = service_->RetryJob(jobs.at("a").id);
+  ASSERT_TRUE(retried.ok()) << retried.status().message();
+  EXPECT_EQ(WaitDone(created->id).status, CiStatus::kSuccess);
+  jobs = Jobs(created->id);
+  EXPECT_EQ(jobs.at("a").status, CiStatus::kSuccess);
+  EXPECT_EQ(jobs.at("b").status, CiStatus::kSuccess);
+  EXPECT_EQ(jobs.at("c").status, CiStatus::kSuccess);  // Needs b, which needs a.
+}
+
+// Playing a job resets what waits for it, as GitLab's EnqueueJobService does:
+// the dependents of an optional manual job were skipped while it was unplayed.
+TEST_P(PipelineServiceTest, PlayProcessesTheSkippedDependentsOfAnOptionalManualJob) {
+  repo_.Write(".gitlab-ci.yml", R"(
+approve:
+  when: manual
+  allow_failure: true
+  script: echo approved
+ship:
+  needs: [approve]
+  script: echo shipped
+verify:
+  needs: [ship]
+  script: echo verified
+)");
+  repo_.Commit("optional manual");
+  CreatePipelineRequest request;
+  request.project_id = AddProject();
+  auto created = service_->CreatePipeline(request);
+  ASSERT_TRUE(created.ok());
+  WaitDone(created->id);
+  auto jobs = Jobs(created->id);
+  EXPECT_EQ(jobs.at("approve").status, CiStatus::kManual);
+  EXPECT_EQ(jobs.at("ship").status, CiStatus::kSkipped);
+  EXPECT_EQ(jobs.at("verify").status, CiStatus::kSkipped);
+
+  auto played = service_->PlayJob(jobs.at("approve").id);
+  ASSERT_TRUE(played.ok()) << played.status().message();
+  EXPECT_EQ(WaitDone(created->id).status, CiStatus::kSuccess);
+  jobs = Jobs(created->id);
+  EXPECT_EQ(jobs.at("approve").status, CiStatus::kSuccess);
+  EXPECT_EQ(jobs.at("ship").status, CiStatus::kSuccess);
+  EXPECT_EQ(jobs.at("verify").status, CiStatus::kSuccess);
+}
+
 TEST_P(PipelineServiceTest, PlayABlockingManualJob) {
   repo_.Write(".gitlab-ci.yml", R"(
 build:

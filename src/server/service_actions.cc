@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "exec/containment.h"
+#include "pipeline/job_graph.h"
 #include "server/cron.h"
 #include "server/orphan_jobs.h"
 #include "server/service_impl.h"
@@ -14,16 +15,7 @@ namespace slipway {
 namespace internal {
 namespace {
 
-bool Retryable(const JobRecord& job) {
-  return !job.retried && (job.status == CiStatus::kSuccess || job.status == CiStatus::kFailed ||
-                          job.status == CiStatus::kCanceled);
-}
-
-bool Cancelable(CiStatus s) {
-  return s == CiStatus::kCreated || s == CiStatus::kWaitingForResource ||
-         s == CiStatus::kPreparing || s == CiStatus::kPending || s == CiStatus::kRunning ||
-         s == CiStatus::kScheduled;
-}
+bool Retryable(const JobRecord& job) { return !job.retried && JobRetryable(job.status); }
 
 Status NotFound(const char* what, int64_t id) {
   return Status::Error(std::string(what) + " " + std::to_string(id) + " not found");
@@ -49,13 +41,22 @@ Status Service::UpdateComposite(int64_t pipeline_id) {
   return store_->UpdatePipelineStatus(pipeline_id, CompositeStatus(entries)).status();
 }
 
-Status Service::ResetSkippedAfter(const JobRecord& job) {
+// The run plan's rule (JobGraph::WaitingFor) on the stored jobs, so that a
+// retry or play between runs resets what a live one would.
+Status Service::ResetSkippedWaitingFor(const JobRecord& job) {
   StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, job.pipeline_id);
   if (!jobs.ok()) return jobs.status();
+  std::vector<GraphJob> graph_jobs;
   for (const JobRecord& other : *jobs) {
-    if (other.status != CiStatus::kSkipped) continue;
-    bool needs = std::find(other.needs.begin(), other.needs.end(), job.name) != other.needs.end();
-    if (!needs && other.stage_idx <= job.stage_idx) continue;
+    graph_jobs.push_back(GraphJob{other.name, other.stage_idx, other.needs});
+  }
+  JobGraph graph(std::move(graph_jobs));
+  int self = graph.Find(job.name);
+  if (self < 0) return Status::Ok();
+  std::vector<bool> waiting = graph.WaitingFor({self});
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    const JobRecord& other = (*jobs)[i];
+    if (!waiting[i] || other.status != CiStatus::kSkipped) continue;
     JobUpdate update;
     update.status = CiStatus::kCreated;
     StatusOr<JobRecord> reset = store_->UpdateJob(other.id, update);
@@ -100,7 +101,7 @@ StatusOr<JobRecord> Service::RetryJob(int64_t job_id) {
         StatusOr<JobRecord> retried = store_->RetryJob(job.id);
         if (!retried.ok()) return retried.status();
         new_id = retried->id;
-        Status reset = ResetSkippedAfter(job);
+        Status reset = ResetSkippedWaitingFor(job);
         if (!reset.ok()) return reset;
         StatusOr<PipelineRecord> p = store_->UpdatePipelineStatus(job.pipeline_id, CiStatus::kPending);
         if (!p.ok()) return p.status();
@@ -117,7 +118,7 @@ StatusOr<JobRecord> Service::CancelJob(int64_t job_id) {
   return JobAction(
       job_id, [](Scheduler* s, const JobRecord& job) { return s->CancelJob(job.name); },
       [&](const JobRecord& job) -> Status {
-        if (job.retried || !Cancelable(job.status) || job.status == CiStatus::kRunning) {
+        if (job.retried || !JobCancelable(job.status) || job.status == CiStatus::kRunning) {
           return Status::Error("job " + std::to_string(job.id) + " cannot be canceled: it is " +
                                CiStatusName(job.status));
         }
@@ -138,7 +139,7 @@ StatusOr<JobRecord> Service::PlayJob(int64_t job_id) {
   return JobAction(
       job_id, [](Scheduler* s, const JobRecord& job) { return s->Play(job.name); },
       [&](const JobRecord& job) -> Status {
-        if (job.retried || job.status != CiStatus::kManual) {
+        if (job.retried || !JobPlayable(job.status)) {
           return Status::Error("job " + std::to_string(job.id) + " cannot be played: it is " +
                                CiStatusName(job.status));
         }
@@ -146,6 +147,9 @@ StatusOr<JobRecord> Service::PlayJob(int64_t job_id) {
         update.status = CiStatus::kPending;
         StatusOr<JobRecord> played = store_->UpdateJob(job.id, update);
         if (!played.ok()) return played.status();
+        // GitLab's EnqueueJobService resets what waits for a played job too.
+        Status reset = ResetSkippedWaitingFor(job);
+        if (!reset.ok()) return reset;
         StatusOr<PipelineRecord> p = store_->UpdatePipelineStatus(job.pipeline_id, CiStatus::kPending);
         if (!p.ok()) return p.status();
         Enqueue(job.pipeline_id);
@@ -172,7 +176,7 @@ Status Service::CancelPipeline(int64_t pipeline_id) {
   if (!jobs.ok()) return jobs.status();
   bool any = false;
   for (const JobRecord& job : *jobs) {
-    if (!Cancelable(job.status)) continue;
+    if (!JobCancelable(job.status)) continue;
     JobUpdate update;
     update.status = CiStatus::kCanceled;
     StatusOr<JobRecord> canceled = store_->UpdateJob(job.id, update);

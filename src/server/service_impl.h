@@ -20,7 +20,7 @@
 #include "exec/scheduler.h"
 #include "server/pipeline_service.h"
 #include "server/server_pipeline.h"
-#include "store/run_recorder.h"
+#include "server/run_recorder.h"
 
 namespace slipway {
 namespace internal {
@@ -75,7 +75,7 @@ class Service : public PipelineService {
   void Enqueue(int64_t pipeline_id);
   void WorkerLoop();
   void RunOnce(int64_t pipeline_id);
-  Status RunPipeline(const PipelineRecord& record, Active* active);
+  Status RunStoredPipeline(const PipelineRecord& record, Active* active);
   void TimerLoop();
   void RunDueSchedules();
   Status Recover();
@@ -86,9 +86,11 @@ class Service : public PipelineService {
   StatusOr<JobRecord> JobAction(int64_t job_id,
                                 const std::function<Status(Scheduler*, const JobRecord&)>& live,
                                 const std::function<Status(const JobRecord&)>& stored);
-  // Skipped jobs after `job` (later stages, or needing it) become created so
-  // that a new run processes them again (GitLab's ResetSkippedJobsService).
-  Status ResetSkippedAfter(const JobRecord& job);
+  // Skipped jobs waiting for `job` (its dependents through needs,
+  // transitively, and later stages' jobs: JobGraph::WaitingFor) become
+  // created so that a new run processes them again (GitLab's
+  // ResetSkippedJobsService, after a retry or a play).
+  Status ResetSkippedWaitingFor(const JobRecord& job);
   // The pipeline's status from its jobs (after an action on a pipeline that
   // is not running).
   Status UpdateComposite(int64_t pipeline_id);

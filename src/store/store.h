@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/ci_status.h"
+#include "pipeline/ci_status.h"
 #include "util/status.h"
 
 namespace slipway {

@@ -5,8 +5,8 @@
 // (JobRun::artifacts) artifact records of its row, and the pipeline's status
 // follows.
 // Plug it into the Scheduler as both its RunObserver and its LogSink.
-#ifndef SLIPWAY_STORE_RUN_RECORDER_H_
-#define SLIPWAY_STORE_RUN_RECORDER_H_
+#ifndef SLIPWAY_SERVER_RUN_RECORDER_H_
+#define SLIPWAY_SERVER_RUN_RECORDER_H_
 
 #include <functional>
 #include <map>
@@ -101,4 +101,4 @@ class RunRecorder : public RunObserver, public LogSink {
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_STORE_RUN_RECORDER_H_
+#endif  // SLIPWAY_SERVER_RUN_RECORDER_H_

@@ -1,4 +1,4 @@
-#include "store/run_recorder.h"
+#include "server/run_recorder.h"
 
 #include <gtest/gtest.h>
 
@@ -226,7 +226,7 @@ TEST_P(RunRecorderTest, KeepsTheFirstErrorForUnknownJobs) {
   ghost.name = "ghost";
   JobRun run;
   run.job = &ghost;
-  run.status = JobStatus::kRunning;
+  run.status = CiStatus::kRunning;
   recorder.OnJobUpdate(run);
   EXPECT_EQ(recorder.status().message(), "log for unknown job 'ghost'");
 }

@@ -1,7 +1,7 @@
-#include "store/ci_status.h"
+#include "pipeline/ci_status.h"
 
 #include <array>
-#include <set>
+#include <ostream>
 #include <utility>
 
 namespace slipway {
@@ -21,6 +21,12 @@ constexpr std::array<std::pair<CiStatus, const char*>, 11> kNames = {{
     {CiStatus::kScheduled, "scheduled"},
 }};
 
+// StatusSet's bits: one per CiStatus, and two for what allow_failure makes
+// of a status.
+constexpr uint32_t Bit(CiStatus s) { return 1u << static_cast<int>(s); }
+constexpr uint32_t kWarnings = 1u << 11;  // GitLab's success_with_warnings.
+constexpr uint32_t kIgnored = 1u << 12;   // An allowed-to-fail manual job.
+
 }  // namespace
 
 const char* CiStatusName(CiStatus s) {
@@ -37,9 +43,13 @@ std::optional<CiStatus> ParseCiStatus(std::string_view name) {
   return std::nullopt;
 }
 
+std::ostream& operator<<(std::ostream& out, CiStatus s) { return out << CiStatusName(s); }
+
 bool IsFinished(CiStatus s) {
   return s == CiStatus::kSuccess || s == CiStatus::kFailed || s == CiStatus::kCanceled;
 }
+
+bool IsCompleted(CiStatus s) { return IsFinished(s) || s == CiStatus::kSkipped; }
 
 bool IsActive(CiStatus s) {
   return s == CiStatus::kCreated || s == CiStatus::kWaitingForResource ||
@@ -83,40 +93,57 @@ bool JobTransitionAllowed(CiStatus from, CiStatus to) {
   return false;
 }
 
-CiStatus CompositeStatus(const std::vector<StatusEntry>& jobs) {
-  using S = CiStatus;
-  std::set<S> set;
-  bool warnings = false;
-  for (const StatusEntry& job : jobs) {
-    bool failed_like = job.status == S::kFailed || job.status == S::kCanceled;
-    if (job.allow_failure && failed_like) warnings = true;
-    if (job.allow_failure && (failed_like || job.status == S::kManual)) continue;
-    set.insert(job.status);
+bool JobRetryable(CiStatus s) { return IsFinished(s); }
+
+bool JobCancelable(CiStatus s) { return IsActive(s) || s == CiStatus::kScheduled; }
+
+bool JobPlayable(CiStatus s) { return s == CiStatus::kManual; }
+
+void StatusSet::Add(CiStatus s, bool allow_failure) {
+  if (allow_failure && (s == CiStatus::kFailed || s == CiStatus::kCanceled)) {
+    bits_ |= kWarnings;
+  } else if (allow_failure && s == CiStatus::kManual) {
+    bits_ |= kIgnored;
+  } else {
+    bits_ |= Bit(s);
   }
-  auto only_of = [&](std::initializer_list<S> names) {
-    size_t matching = 0;
-    for (S s : names) matching += set.count(s);
-    return matching == set.size();
-  };
-  auto any_of = [&](std::initializer_list<S> names) {
-    for (S s : names) {
-      if (set.count(s) > 0) return true;
-    }
-    return false;
-  };
-  if (set.empty() || only_of({S::kSkipped})) return warnings ? S::kSuccess : S::kSkipped;
-  if (only_of({S::kSuccess, S::kSkipped})) return S::kSuccess;
-  if (only_of({S::kCreated})) return S::kCreated;
-  if (only_of({S::kPreparing})) return S::kPreparing;
-  if (only_of({S::kSuccess, S::kSkipped, S::kCanceled})) return S::kCanceled;
-  if (only_of({S::kCreated, S::kSkipped, S::kPending})) return S::kPending;
-  if (any_of({S::kRunning, S::kPending})) return S::kRunning;
-  if (any_of({S::kWaitingForResource})) return S::kWaitingForResource;
-  if (any_of({S::kManual})) return S::kManual;
-  if (any_of({S::kScheduled})) return S::kScheduled;
-  if (any_of({S::kPreparing})) return S::kPreparing;
-  if (any_of({S::kCreated})) return S::kRunning;
+}
+
+// Gitlab::Ci::Status::Composite#status: the order of the tests matters.
+std::optional<CiStatus> StatusSet::Composite(bool dag) const {
+  using S = CiStatus;
+  if (bits_ == 0) return std::nullopt;
+  auto only_of = [&](uint32_t mask) { return (bits_ & ~mask) == 0; };
+  auto any_of = [&](uint32_t mask) { return (bits_ & mask) != 0; };
+  const uint32_t passed = kWarnings | kIgnored;
+  if (dag && any_of(Bit(S::kSkipped) | kIgnored)) return S::kSkipped;
+  if (dag && !only_of(Bit(S::kSuccess) | Bit(S::kFailed) | Bit(S::kCanceled) |
+                      Bit(S::kSkipped) | kWarnings)) {
+    return S::kPending;
+  }
+  if (only_of(Bit(S::kSkipped) | kIgnored)) return S::kSkipped;
+  if (only_of(Bit(S::kSuccess) | Bit(S::kSkipped) | passed)) return S::kSuccess;
+  if (only_of(Bit(S::kCreated) | passed)) return S::kCreated;
+  if (only_of(Bit(S::kPreparing) | passed)) return S::kPreparing;
+  if (only_of(Bit(S::kCanceled) | Bit(S::kSuccess) | Bit(S::kSkipped) | passed)) {
+    return S::kCanceled;
+  }
+  if (only_of(Bit(S::kPending) | Bit(S::kCreated) | Bit(S::kSkipped) | passed)) {
+    return S::kPending;
+  }
+  if (any_of(Bit(S::kRunning) | Bit(S::kPending))) return S::kRunning;
+  if (any_of(Bit(S::kWaitingForResource))) return S::kWaitingForResource;
+  if (any_of(Bit(S::kManual))) return S::kManual;
+  if (any_of(Bit(S::kScheduled))) return S::kScheduled;
+  if (any_of(Bit(S::kPreparing))) return S::kPreparing;
+  if (any_of(Bit(S::kCreated))) return S::kRunning;
   return S::kFailed;
+}
+
+CiStatus CompositeStatus(const std::vector<StatusEntry>& jobs) {
+  StatusSet set;
+  for (const StatusEntry& job : jobs) set.Add(job.status, job.allow_failure);
+  return set.Composite().value_or(CiStatus::kSkipped);
 }
 
 }  // namespace slipway

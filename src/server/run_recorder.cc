@@ -1,16 +1,8 @@
-#include "store/run_recorder.h"
+#include "server/run_recorder.h"
 
 #include <algorithm>
 
 namespace slipway {
-namespace {
-
-CiStatus ToCiStatus(JobStatus s) {
-  // JobStatus names are a subset of GitLab's, spelled the same.
-  return ParseCiStatus(JobStatusName(s)).value_or(CiStatus::kCreated);
-}
-
-}  // namespace
 
 std::vector<JobRecord> JobRecordsFor(const Pipeline& pipeline) {
   std::vector<JobRecord> records;
@@ -166,7 +158,7 @@ void RunRecorder::OnJobUpdate(const JobRun& run) {
     KeepError(retry.status());
     if (retry.ok()) job = std::move(*retry);
   }
-  CiStatus to = ToCiStatus(run.status);
+  CiStatus to = run.status;
   MoveLocked(&job, to, run);
   UpdatePipelineLocked(to);
 }
@@ -195,7 +187,7 @@ void RunRecorder::Write(std::string_view job_name, std::string_view bytes) {
 }
 
 Status RunRecorder::Finish(const RunResult& result) {
-  CiStatus final_status = ParseCiStatus(PipelineStatusName(result.status)).value_or(CiStatus::kFailed);
+  CiStatus final_status = result.status;
   auto updated = store_->UpdatePipelineStatus(pipeline_id_, final_status);
   std::lock_guard<std::mutex> lock(mu_);
   KeepError(updated.status());
