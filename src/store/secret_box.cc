@@ -37,7 +37,9 @@ std::string Base64(std::string_view data) {
   return out;
 }
 
-// Strict: the length a multiple of 4, only the alphabet, '=' only at the end.
+// Strict: the length a multiple of 4, only the alphabet, '=' only at the end,
+// and canonical (the unused bits of the last digit zero): one value has one
+// text, so no changed character still opens.
 std::optional<std::string> FromBase64(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
   size_t padding = 0;
@@ -52,6 +54,7 @@ std::optional<std::string> FromBase64(std::string_view text) {
   int n = EVP_DecodeBlock(Bytes(out), Bytes(text), static_cast<int>(text.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<size_t>(n) - padding);  // DecodeBlock counts the padding as zeros.
+  if (Base64(out) != text) return std::nullopt;
   return out;
 }
 
