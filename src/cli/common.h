@@ -12,7 +12,7 @@
 #include "pipeline/instantiate.h"
 #include "pipeline/job.h"
 #include "pipeline/pipeline_context.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/diagnostic.h"
 
 namespace slipway {

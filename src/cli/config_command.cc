@@ -5,7 +5,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "config/loader.h"
-#include "pipeline/extends.h"
+#include "config/extends.h"
 
 namespace slipway {
 

@@ -11,7 +11,7 @@
 #include "exec/artifact_index.h"
 #include "exec/clock.h"
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 
 namespace slipway {
 

@@ -1,4 +1,4 @@
-#include "pipeline/expression.h"
+#include "config/expression.h"
 
 #include <gtest/gtest.h>
 
