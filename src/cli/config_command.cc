@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "config/emit.h"
 #include "config/loader.h"
 #include "config/extends.h"
 

@@ -10,6 +10,7 @@
 #include "config/inputs.h"
 #include "config/reference.h"
 #include "config/extends.h"
+#include "config/yaml_parser.h"
 #include "util/glob.h"
 #include "util/source_tree.h"
 

@@ -24,7 +24,7 @@
 
 namespace slipway {
 
-struct ApiContext;  // One request's state (api_handlers.h).
+struct ApiContext;  // One request's state (api_util.h).
 
 struct ApiOptions {
   // Clock for the token and response caches; the system's if empty.
