@@ -4,7 +4,7 @@
 #include <set>
 
 #include "exec/dotenv.h"
-#include "exec/glob.h"
+#include "exec/runner_glob.h"
 #include "exec/junit.h"
 
 namespace slipway {
@@ -80,7 +80,7 @@ std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_ent
     for (size_t i = 0; i < workspace_entries.size(); ++i) {
       const TreeEntry& e = workspace_entries[i];
       bool match = pattern.empty() || matched_dirs.count(Parent(e.path)) > 0 ||
-                   GlobMatch(pattern, e.path);
+                   RunnerGlobMatch(pattern, e.path);
       if (!match) continue;
       ++found;
       selected[i] = true;
@@ -108,7 +108,7 @@ std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_ent
   for (const std::string& pattern : RelativeToWorkspace(selection.exclude, workspace)) {
     int excluded = 0;
     for (size_t i = 0; i < workspace_entries.size(); ++i) {
-      if (selected[i] && GlobMatch(pattern, workspace_entries[i].path)) {
+      if (selected[i] && RunnerGlobMatch(pattern, workspace_entries[i].path)) {
         selected[i] = false;
         ++excluded;
       }
