@@ -12,7 +12,7 @@
 #include "exec/clock.h"
 #include "exec/containment.h"
 #include "exec/file_tree.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 #include "exec/shell_executor.h"
 
 namespace slipway {

@@ -12,7 +12,7 @@
 #include "exec/dotenv.h"
 #include "exec/file_tree.h"
 #include "exec/job_attempt.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 #include "pipeline/predefined.h"
 #include "util/duration.h"
 

@@ -8,7 +8,7 @@
 #include "exec/bash_script.h"
 #include "exec/cache.h"
 #include "exec/file_tree.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 
 namespace slipway {
 namespace {
