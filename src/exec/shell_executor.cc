@@ -231,7 +231,7 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
     RestoreCaches(job, cache_keys, variables, context, workspace, options_.workspace_owner, &log);
   }
   for (const std::string& from : context.artifact_job_dirs) {
-    if (!IsDirectory(ArtifactsDir(from))) continue;
+    if (!IsDirectory(ArtifactsDirIn(from))) continue;
     log.Line("Downloading artifacts from " + from);
     Status restored = RestoreArtifacts(from, workspace, options_.workspace_owner);
     if (!restored.ok()) return system_failure("Downloading artifacts failed", restored);
