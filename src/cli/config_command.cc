@@ -16,7 +16,7 @@ void AddConfigCommand(CLI::App* app, int* exit_code) {
   AddPipelineOptions(cmd, options.get());
   cmd->callback([options, exit_code] {
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipelineFromOptions(*options, &diags);
     PrintDiagnostics(diags);
     if (!loaded) {
       *exit_code = 1;

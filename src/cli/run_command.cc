@@ -53,7 +53,7 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       executor.Prefetch(project_dir);
     }
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipelineFromOptions(*options, &diags);
     std::optional<Pipeline> pipeline;
     if (loaded) pipeline = InstantiatePipeline(loaded->config, loaded->context, &diags);
     PrintDiagnostics(diags);
