@@ -24,7 +24,7 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
   cmd->get_option("--ref")->type_name("REV");
 }
 
-std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags) {
+std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& options, Diagnostics* diags) {
   ContextOptions context;
   context.predefined.project_dir = options.project_dir;
   context.predefined.config_path = options.file;

@@ -12,7 +12,7 @@
 #include "pipeline/instantiate.h"
 #include "pipeline/job.h"
 #include "pipeline/pipeline_context.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/diagnostic.h"
 
 namespace slipway {
@@ -33,7 +33,7 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
 // --variable values), then loads and builds the pipeline with them.
 // Diagnostics (warnings too) are collected in diags; returns nullopt when
 // there were errors. Bad --variable syntax is an error too.
-std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags);
+std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& options, Diagnostics* diags);
 
 // Prints diagnostics to stderr, one per line.
 void PrintDiagnostics(const Diagnostics& diags);

@@ -4,8 +4,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "config/emit.h"
 #include "config/loader.h"
-#include "pipeline/extends.h"
+#include "config/extends.h"
 
 namespace slipway {
 
@@ -15,7 +16,7 @@ void AddConfigCommand(CLI::App* app, int* exit_code) {
   AddPipelineOptions(cmd, options.get());
   cmd->callback([options, exit_code] {
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipelineFromOptions(*options, &diags);
     PrintDiagnostics(diags);
     if (!loaded) {
       *exit_code = 1;

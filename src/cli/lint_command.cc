@@ -40,7 +40,7 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
   AddPipelineOptions(cmd, options.get());
   cmd->callback([options, exit_code] {
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipelineFromOptions(*options, &diags);
     std::optional<Pipeline> pipeline;
     std::string simulated;
     if (loaded) {

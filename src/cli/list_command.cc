@@ -78,7 +78,7 @@ void AddListCommand(CLI::App* app, int* exit_code) {
   cmd->add_flag("--json", *json, "Print JSON instead of a table");
   cmd->callback([options, json, exit_code] {
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipelineFromOptions(*options, &diags);
     std::optional<Pipeline> pipeline;
     if (loaded) pipeline = InstantiatePipeline(loaded->config, loaded->context, &diags);
     PrintDiagnostics(diags);

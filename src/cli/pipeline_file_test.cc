@@ -1,4 +1,4 @@
-// `-f FILE` as lint, list, config and run load it (LoadPipeline): the file
+// `-f FILE` as lint, list, config and run load it (LoadPipelineFromOptions): the file
 // must be inside the project directory once links are resolved, with and
 // without --ref; and a job's rules:exists does not look through links.
 // Real git repositories, real files outside them.
@@ -34,7 +34,7 @@ class PipelineFileTest : public ::testing::Test {
     options.file = file;
     options.ref = ref;
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipelineFromOptions(options, &diags);
     std::string text = diags.FormatAll();
     EXPECT_EQ(text.find("leaked"), std::string::npos) << text;
     if (loaded) {
@@ -90,7 +90,7 @@ TEST_F(PipelineFileTest, JobRulesExistsDoesNotLookThroughLinks) {
     options.project_dir = repo_.dir();
     options.ref = ref;
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipelineFromOptions(options, &diags);
     ASSERT_TRUE(loaded) << diags.FormatAll();
     std::optional<Pipeline> pipeline = InstantiatePipeline(loaded->config, loaded->context, &diags);
     ASSERT_TRUE(pipeline) << diags.FormatAll();

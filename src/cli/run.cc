@@ -9,7 +9,7 @@
 #include "exec/console.h"
 #include "exec/file_tree.h"
 #include "exec/report.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 #include "exec/scheduler.h"
 #include "exec/summary.h"
 

@@ -12,7 +12,7 @@
 #include "exec/clock.h"
 #include "exec/containment.h"
 #include "exec/file_tree.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 #include "exec/shell_executor.h"
 
 namespace slipway {
@@ -53,7 +53,7 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       executor.Prefetch(project_dir);
     }
     Diagnostics diags;
-    std::optional<LoadedPipeline> loaded = LoadPipeline(*options, &diags);
+    std::optional<LoadedPipeline> loaded = LoadPipelineFromOptions(*options, &diags);
     std::optional<Pipeline> pipeline;
     if (loaded) pipeline = InstantiatePipeline(loaded->config, loaded->context, &diags);
     PrintDiagnostics(diags);

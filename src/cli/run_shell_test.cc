@@ -16,6 +16,7 @@
 #include "exec/shell_executor.h"
 #include "exec/exec_test_util.h"
 #include "util/test_repo.h"
+#include "util/test_wait.h"
 
 namespace slipway {
 namespace {
@@ -86,22 +87,6 @@ TEST_F(RunShellTest, TimeoutFailsWithJobExecutionTimeout) {
   nlohmann::json report = Report();
   EXPECT_EQ(report["jobs"][0]["failure_reason"], "job_execution_timeout");
   EXPECT_LT(report["jobs"][0]["duration_s"].get<double>(), 10.0);
-}
-
-bool ProcessAlive(pid_t pid) {
-  std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
-  size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
-}
-
-// Waits, bounded, for a process that is not our child to exit.
-bool WaitGone(pid_t pid) {
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return !ProcessAlive(pid);
-  pollfd p{fd, POLLIN, 0};
-  ::poll(&p, 1, 10000);
-  ::close(fd);
-  return !ProcessAlive(pid);
 }
 
 TEST_F(RunShellTest, InterruptCancelsRunningJobAndKillsItsProcesses) {

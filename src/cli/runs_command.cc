@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "cli/run.h"
 #include "exec/file_tree.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 #include "util/bounded_json.h"
 
 namespace slipway {

@@ -1,11 +1,11 @@
 // EmitYaml: block-style YAML that ParseYaml reads back into an equal tree
 // (same kinds, keys, order, tags and scalar meanings).
+#include "config/emit.h"
+
 #include <cctype>
 #include <cstdio>
 #include <string>
 #include <string_view>
-
-#include "config/loader.h"
 
 namespace slipway {
 namespace {

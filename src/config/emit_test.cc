@@ -1,3 +1,5 @@
+#include "config/emit.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -5,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "config/loader.h"
+#include "config/yaml_parser.h"
 
 namespace slipway {
 namespace {

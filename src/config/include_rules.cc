@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "pipeline/expression.h"
+#include "config/expression.h"
 #include "util/glob.h"
 
 namespace slipway {

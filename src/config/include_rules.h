@@ -6,7 +6,7 @@
 #include <string>
 
 #include "config/node.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/diagnostic.h"
 #include "util/source_tree.h"
 

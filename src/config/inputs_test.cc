@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "config/test_project.h"
+#include "config/yaml_parser.h"
 
 namespace slipway {
 namespace {

@@ -9,7 +9,8 @@
 #include "config/include_rules.h"
 #include "config/inputs.h"
 #include "config/reference.h"
-#include "pipeline/extends.h"
+#include "config/extends.h"
+#include "config/yaml_parser.h"
 #include "util/glob.h"
 #include "util/source_tree.h"
 

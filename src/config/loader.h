@@ -10,16 +10,10 @@
 #include <vector>
 
 #include "config/node.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/diagnostic.h"
 
 namespace slipway {
-
-// Parses YAML text into documents. Marks name `file`. Anchors/aliases become
-// copies, `<<` merge keys are applied (explicit keys win), duplicate keys are
-// warnings (the later value wins). Returns nullopt after reporting an error.
-std::optional<std::vector<Node>> ParseYaml(std::string_view text, const std::string& file,
-                                           Diagnostics* diags);
 
 struct LoadOptions {
   std::string project_dir = ".";  // Root for `include: local` paths.
@@ -58,10 +52,6 @@ inline constexpr int kMaxIncludes = 150;
 // them in are errors at the include ("slipway cannot fetch ..."). See
 // docs/config-loading.md for the merge order, limits and messages.
 std::optional<Node> LoadConfig(const LoadOptions& options, Diagnostics* diags);
-
-// Writes a node tree back as YAML (block style, stable key order as in the
-// tree), as `slipway config` prints the merged configuration.
-std::string EmitYaml(const Node& node);
 
 }  // namespace slipway
 

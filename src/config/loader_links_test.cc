@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/emit.h"
 #include "config/loader.h"
 #include "util/test_repo.h"
 

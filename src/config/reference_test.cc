@@ -4,7 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "config/loader.h"
+#include "config/emit.h"
+#include "config/yaml_parser.h"
 
 namespace slipway {
 namespace {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/loader.h"
+#include "config/emit.h"
 
 namespace slipway {
 

@@ -3,6 +3,8 @@
 // model is what gives us a mark for every node, the plain/quoted distinction,
 // explicit tags, and every duplicate key. libyaml is a C library that reports
 // errors through return values, so nothing here throws across it.
+#include "config/yaml_parser.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <optional>
@@ -14,8 +16,6 @@
 #include <vector>
 
 #include <yaml.h>
-
-#include "config/loader.h"
 
 namespace slipway {
 namespace {

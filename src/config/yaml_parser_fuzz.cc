@@ -10,7 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "config/loader.h"
+#include "config/emit.h"
+#include "config/yaml_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

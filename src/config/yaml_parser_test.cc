@@ -1,3 +1,5 @@
+#include "config/yaml_parser.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -5,8 +7,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "config/loader.h"
 
 namespace slipway {
 namespace {

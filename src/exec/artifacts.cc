@@ -4,7 +4,7 @@
 #include <set>
 
 #include "exec/dotenv.h"
-#include "exec/glob.h"
+#include "exec/runner_glob.h"
 #include "exec/junit.h"
 
 namespace slipway {
@@ -53,7 +53,7 @@ StatusOr<std::vector<TreeEntry>> ListWorkspace(const std::string& workspace) {
   return ListWorkspace(fd->get(), workspace);
 }
 
-std::string ArtifactsDir(const std::string& job_dir) { return JoinPath(job_dir, "artifacts"); }
+std::string ArtifactsDirIn(const std::string& job_dir) { return JoinPath(job_dir, "artifacts"); }
 
 PathSelection ArtifactSelection(const Artifacts& artifacts, const VariableList& vars) {
   PathSelection selection;
@@ -80,7 +80,7 @@ std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_ent
     for (size_t i = 0; i < workspace_entries.size(); ++i) {
       const TreeEntry& e = workspace_entries[i];
       bool match = pattern.empty() || matched_dirs.count(Parent(e.path)) > 0 ||
-                   GlobMatch(pattern, e.path);
+                   RunnerGlobMatch(pattern, e.path);
       if (!match) continue;
       ++found;
       selected[i] = true;
@@ -108,7 +108,7 @@ std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_ent
   for (const std::string& pattern : RelativeToWorkspace(selection.exclude, workspace)) {
     int excluded = 0;
     for (size_t i = 0; i < workspace_entries.size(); ++i) {
-      if (selected[i] && GlobMatch(pattern, workspace_entries[i].path)) {
+      if (selected[i] && RunnerGlobMatch(pattern, workspace_entries[i].path)) {
         selected[i] = false;
         ++excluded;
       }
@@ -135,7 +135,7 @@ Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
   if (!entries.ok()) return entries.status();
   std::vector<TreeEntry> chosen = SelectEntries(*entries, ArtifactSelection(artifacts, vars),
                                                 source_files, workspace, log);
-  std::string dest = ArtifactsDir(job_dir);
+  std::string dest = ArtifactsDirIn(job_dir);
   Status s = RemoveTree(dest);
   if (!s.ok()) return s;
   if (chosen.empty()) {
@@ -149,7 +149,7 @@ Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
 
 Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace,
                         const OptionalOwner& owner) {
-  std::string dir = ArtifactsDir(from_job_dir);
+  std::string dir = ArtifactsDirIn(from_job_dir);
   if (!IsDirectory(dir)) return Status::Ok();
   return CopyTree(dir, workspace, {}, owner);
 }

@@ -21,7 +21,7 @@
 
 #include "exec/file_tree.h"
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -46,8 +46,9 @@ std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_ent
 // artifacts:paths/exclude/untracked with variables expanded.
 PathSelection ArtifactSelection(const Artifacts& artifacts, const VariableList& vars);
 
-// The artifacts directory of a job.
-std::string ArtifactsDir(const std::string& job_dir);
+// <job_dir>/artifacts: where a job's collected artifacts lie in its run
+// directory (the server's PipelineService::ArtifactsDir finds them by job id).
+std::string ArtifactsDirIn(const std::string& job_dir);
 
 // The entries of a job's workspace (ListTree order, .git left out), listed
 // beneath it without following any symlink, the workspace's own path

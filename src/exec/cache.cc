@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "exec/glob.h"
+#include "exec/runner_glob.h"
 #include "util/sha1.h"
 
 namespace slipway {
@@ -61,7 +61,7 @@ std::string CacheKey(const Cache& cache, size_t index, const VariableList& vars,
     std::string pattern = CleanRelativePath(ExpandVariables(raw, vars));
     if (pattern.empty() || EscapesRoot(pattern)) continue;
     for (const TreeEntry& e : source_entries) {
-      if (e.type != EntryType::kFile || !GlobMatch(pattern, e.path)) continue;
+      if (e.type != EntryType::kFile || !RunnerGlobMatch(pattern, e.path)) continue;
       StatusOr<std::string> content = ReadFile(JoinPath(source_dir, e.path));
       if (content.ok()) blob_ids.push_back(GitBlobId(*content));
     }

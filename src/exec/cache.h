@@ -10,7 +10,7 @@
 
 #include "exec/file_tree.h"
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/status.h"
 
 namespace slipway {

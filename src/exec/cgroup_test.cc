@@ -8,6 +8,7 @@
 
 #include "exec/containment.h"
 #include "exec/exec_test_util.h"
+#include "util/children.h"
 #include "util/spawn.h"
 #include "util/test_wait.h"
 

@@ -9,14 +9,15 @@
 
 #include "exec/cgroup.h"
 #include "util/status.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 namespace {
 
 struct ReaperSetting {
   std::mutex mu;
-  std::string path;  // GUARDED_BY(mu)
-  bool adopt_orphans = false;  // GUARDED_BY(mu)
+  std::string path GUARDED_BY(mu);
+  bool adopt_orphans GUARDED_BY(mu) = false;
 };
 ReaperSetting& Reaper() {
   static ReaperSetting setting;

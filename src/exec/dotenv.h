@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/status.h"
 
 namespace slipway {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 
 namespace slipway {
 

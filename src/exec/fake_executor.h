@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exec/executor.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -41,9 +42,9 @@ class FakeExecutor : public Executor {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, std::vector<JobResult>> scripts_;  // Guarded by mu_.
-  std::map<std::string, size_t> attempts_;                 // Guarded by mu_.
-  std::vector<Call> calls_;                                // Guarded by mu_.
+  std::map<std::string, std::vector<JobResult>> scripts_ GUARDED_BY(mu_);
+  std::map<std::string, size_t> attempts_ GUARDED_BY(mu_);
+  std::vector<Call> calls_ GUARDED_BY(mu_);
   Hook hook_;  // Set before the run starts.
 };
 

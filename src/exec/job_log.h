@@ -10,6 +10,7 @@
 
 #include "exec/executor.h"
 #include "util/status.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -31,7 +32,7 @@ class JobLogFile : public LogSink {
  private:
   LogSink* next_;
   std::mutex mu_;
-  std::FILE* file_ = nullptr;  // Guarded by mu_.
+  std::FILE* file_ GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace slipway

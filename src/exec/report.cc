@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exec/file_tree.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 
 namespace slipway {
 namespace {

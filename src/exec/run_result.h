@@ -12,7 +12,7 @@
 #include "exec/clock.h"
 #include "pipeline/ci_status.h"
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 
 namespace slipway {
 

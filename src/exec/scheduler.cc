@@ -9,7 +9,7 @@
 #include "exec/dotenv.h"
 #include "exec/file_tree.h"
 #include "exec/job_attempt.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 #include "pipeline/predefined.h"
 #include "pipeline/run_plan.h"
 

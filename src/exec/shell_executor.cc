@@ -8,7 +8,7 @@
 #include "exec/bash_script.h"
 #include "exec/cache.h"
 #include "exec/file_tree.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 
 namespace slipway {
 namespace {
@@ -231,7 +231,7 @@ JobResult ShellExecutor::Run(const Job& job, const JobContext& context, LogSink*
     RestoreCaches(job, cache_keys, variables, context, workspace, options_.workspace_owner, &log);
   }
   for (const std::string& from : context.artifact_job_dirs) {
-    if (!IsDirectory(ArtifactsDir(from))) continue;
+    if (!IsDirectory(ArtifactsDirIn(from))) continue;
     log.Line("Downloading artifacts from " + from);
     Status restored = RestoreArtifacts(from, workspace, options_.workspace_owner);
     if (!restored.ok()) return system_failure("Downloading artifacts failed", restored);

@@ -9,7 +9,7 @@
 #include <cstdio>
 
 #include "exec/bash_script.h"
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 #include "util/display_width.h"
 
 namespace slipway {

@@ -71,6 +71,7 @@
 #include "exec/subprocess.h"
 #include "exec/tree_image.h"
 #include "util/status.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -160,16 +161,17 @@ class WorkspaceFactory {
   const OptionalOwner owner_;
   const std::string git_objects_;
   std::mutex mu_;
-  // Key: run_dir + '\n' + ref. Guarded by mu_, which is also held while a
-  // snapshot is made so that other jobs wait for it instead of duplicating it.
-  std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;
-  std::vector<std::unique_ptr<Held>> snapshot_dirs_;  // Guarded by mu_.
-  std::string prefetch_project_;                       // Guarded by mu_.
-  std::future<Prepared> prefetch_;                     // Guarded by mu_.
+  // Key: run_dir + '\n' + ref. mu_ is also held while a snapshot is made so
+  // that other jobs wait for it instead of duplicating it.
+  std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_ GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Held>> snapshot_dirs_ GUARDED_BY(mu_);
+  std::string prefetch_project_ GUARDED_BY(mu_);
+  std::future<Prepared> prefetch_ GUARDED_BY(mu_);
 
   std::mutex pool_mu_;
-  // Guarded by pool_mu_, except a busy slot's stamps, which its holder uses.
-  std::vector<std::unique_ptr<Held>> slots_;
+  // A busy slot's stamps are its holder's, which reaches them through its
+  // own Held*, not through slots_.
+  std::vector<std::unique_ptr<Held>> slots_ GUARDED_BY(pool_mu_);
 };
 
 }  // namespace slipway

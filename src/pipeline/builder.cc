@@ -6,9 +6,9 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "pipeline/extends.h"
+#include "config/extends.h"
 #include "pipeline/job_parser.h"
-#include "pipeline/keyword_reader.h"
+#include "config/keyword_reader.h"
 #include "pipeline/parallel.h"
 #include "pipeline/rules_parser.h"
 #include "pipeline/validate.h"

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "config/loader.h"
+#include "config/yaml_parser.h"
 #include "pipeline/builder.h"
 
 namespace slipway {

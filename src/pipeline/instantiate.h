@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/diagnostic.h"
 
 namespace slipway {

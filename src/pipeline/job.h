@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "config/node.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/diagnostic.h"
 
 namespace slipway {

@@ -9,7 +9,7 @@
 
 #include "config/node.h"
 #include "pipeline/job.h"
-#include "pipeline/keyword_reader.h"
+#include "config/keyword_reader.h"
 
 namespace slipway {
 

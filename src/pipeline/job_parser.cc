@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "pipeline/job_fields.h"
-#include "pipeline/keyword_reader.h"
+#include "config/keyword_reader.h"
 #include "pipeline/rules_parser.h"
 #include "pipeline/variables_parser.h"
 #include "util/suggest.h"

@@ -9,7 +9,7 @@
 
 #include "config/node.h"
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/diagnostic.h"
 
 namespace slipway {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "config/node.h"
-#include "pipeline/keyword_reader.h"
-#include "pipeline/variables.h"
+#include "config/keyword_reader.h"
+#include "config/variables.h"
 
 namespace slipway {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/status.h"
 
 namespace slipway {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "pipeline/expression.h"
-#include "pipeline/ruby_regexp.h"
+#include "config/expression.h"
+#include "config/ruby_regexp.h"
 #include "util/git.h"
 #include "util/glob.h"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "pipeline/job.h"
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/status.h"
 
 namespace slipway {

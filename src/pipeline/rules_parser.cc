@@ -1,6 +1,6 @@
 #include "pipeline/rules_parser.h"
 
-#include "pipeline/expression.h"
+#include "config/expression.h"
 #include "pipeline/parallel.h"
 #include "pipeline/variables_parser.h"
 #include "util/glob.h"

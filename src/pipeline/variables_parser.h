@@ -8,8 +8,8 @@
 #include <string>
 
 #include "config/node.h"
-#include "pipeline/keyword_reader.h"
-#include "pipeline/variables.h"
+#include "config/keyword_reader.h"
+#include "config/variables.h"
 
 namespace slipway {
 

@@ -21,10 +21,11 @@
 #include "server/metrics.h"
 #include "server/pipeline_service.h"
 #include "store/store.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
-struct ApiContext;  // One request's state (api_handlers.h).
+struct ApiContext;  // One request's state (api_util.h).
 
 struct ApiOptions {
   // Clock for the token and response caches; the system's if empty.
@@ -79,13 +80,13 @@ class Api {
     int64_t expires_ms = 0;
   };
   std::mutex token_mu_;
-  std::unordered_map<std::string, CachedToken> tokens_;  // Guarded by token_mu_; raw → record.
+  std::unordered_map<std::string, CachedToken> tokens_ GUARDED_BY(token_mu_);  // Raw → record.
 
   // Responses about finished pipelines and jobs, which no longer change
   // unless the API changes them (any write clears the cache).
   std::mutex cache_mu_;
-  std::unordered_map<std::string, std::shared_ptr<const HttpResponse>> cache_;  // Guarded by cache_mu_.
-  size_t cache_bytes_ = 0;  // Guarded by cache_mu_: the bodies' sizes.
+  std::unordered_map<std::string, std::shared_ptr<const HttpResponse>> cache_ GUARDED_BY(cache_mu_);
+  size_t cache_bytes_ GUARDED_BY(cache_mu_) = 0;  // The bodies' sizes.
 };
 
 }  // namespace slipway

@@ -1,82 +1,15 @@
-// Internal to the API: one request's state and the handlers of each
-// endpoint group (api_*.cc). Each handler answers one route of the table in
-// api.cc; the route has already checked the token's role.
+// Internal to the API: the handlers of each endpoint group, defined in
+// api_projects.cc, api_pipelines.cc, api_jobs.cc and api_hooks.cc. Each
+// handler answers one route of the table in api.cc; the route has already
+// checked the token's role. This header is that table's list of entries.
 #ifndef SLIPWAY_SERVER_API_HANDLERS_H_
 #define SLIPWAY_SERVER_API_HANDLERS_H_
 
-#include <cstdint>
-#include <map>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <string>
-
+#include "server/api_util.h"
 #include "server/http_message.h"
-#include "server/log_hub.h"
-#include "server/metrics.h"
-#include "server/pipeline_service.h"
-#include "server/request_params.h"
-#include "store/store.h"
 
 namespace slipway {
 
-struct ApiContext {
-  explicit ApiContext(const HttpRequest& request) : req(request) {}
-
-  const HttpRequest& req;
-  Store* store = nullptr;
-  PipelineService* service = nullptr;  // May be null: actions answer 503.
-  Metrics* metrics = nullptr;
-  int64_t max_trace_bytes = 0;
-  int64_t now_ms = 0;  // When the request is handled (the Api's clock).
-  int64_t webhook_replay_window_ms = 0;
-  std::string base_url;              // "http://" + Host.
-  std::optional<TokenRecord> token;  // Set for /api/v4 routes.
-  std::map<std::string, std::string> params;  // Route captures (decoded): id, pipeline_id, job_id, path.
-  // Set by a handler whose answer describes something finished that only the
-  // API can change: the response may be cached until the next write.
-  bool cacheable = false;
-};
-
-// ---- shared helpers (api_util.cc)
-HttpResponse StoreError(const Status& status);  // 500 with the message.
-HttpResponse ServiceUnavailable();
-HttpResponse JsonOk(int status, const nlohmann::json& body);
-
-// The project named by ctx.params["id"] (numeric id or path_with_namespace);
-// nullopt with *error set (404 or 500) otherwise.
-std::optional<ProjectRecord> LoadProject(ApiContext& ctx, HttpResponse* error);
-// The pipeline ctx.params[key] of project; 404 if it belongs to another.
-std::optional<PipelineRecord> LoadPipeline(ApiContext& ctx, const ProjectRecord& project,
-                                           HttpResponse* error);
-// The job ctx.params["job_id"] of the project ctx.params["id"], with its
-// pipeline; 404 if the job belongs to another project.
-struct LoadedJob {
-  ProjectRecord project;
-  PipelineRecord pipeline;
-  JobRecord job;
-};
-std::optional<LoadedJob> LoadJob(ApiContext& ctx, HttpResponse* error);
-// A boolean parameter as Grape reads one: true/false, 1/0, yes/no in any case;
-// nullopt for anything else.
-std::optional<bool> ParseBool(std::string text);
-// Parses a positive integer; nullopt if text is not one.
-std::optional<int64_t> ParseId(const std::string& text);
-
-struct PageRequest {
-  int page = 1;
-  int per_page = 20;
-};
-// page and per_page as GitLab reads them (per_page clamped to 1..100).
-std::optional<PageRequest> ParsePage(const HttpRequest& req, HttpResponse* error);
-// X-Total, X-Total-Pages, X-Per-Page, X-Page, X-Next-Page, X-Prev-Page, Link.
-void SetPaginationHeaders(const ApiContext& ctx, const PageRequest& page, int64_t total,
-                          HttpResponse* response);
-
-// The JSON of a job (looks up its artifacts index).
-nlohmann::json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pipeline,
-                          const ProjectRecord& project);
-
-// ---- handlers
 HttpResponse GetUser(ApiContext& ctx);
 HttpResponse GetVersion(ApiContext& ctx);
 HttpResponse ListProjects(ApiContext& ctx);

@@ -1,9 +1,10 @@
 // Helpers shared by the API handlers: lookups with GitLab's 404s and
 // pagination headers (request parameters are in request_params.cc).
+#include "server/api_util.h"
+
 #include <algorithm>
 #include <charconv>
 
-#include "server/api_handlers.h"
 #include "server/gitlab_json.h"
 
 namespace slipway {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "server/log_stream.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -94,10 +95,10 @@ class Watch {
   asio::steady_timer timer_;  // On the strand.
   bool signaled_ = false;     // On the strand.
   std::mutex mu_;
-  std::deque<std::pair<int64_t, std::string>> chunks_;  // Guarded by mu_.
-  size_t queued_bytes_ = 0;                              // Guarded by mu_.
-  bool finished_ = false;                                // Guarded by mu_.
-  bool notify_posted_ = false;                           // Guarded by mu_.
+  std::deque<std::pair<int64_t, std::string>> chunks_ GUARDED_BY(mu_);
+  size_t queued_bytes_ GUARDED_BY(mu_) = 0;
+  bool finished_ GUARDED_BY(mu_) = false;
+  bool notify_posted_ GUARDED_BY(mu_) = false;
 };
 
 struct Subscription {

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "util/thread_annotations.h"
+
 namespace slipway {
 
 class LogHub {
@@ -39,8 +41,8 @@ class LogHub {
  private:
   mutable std::mutex mu_;
   uint64_t next_handle_ = 1;
-  std::unordered_multimap<int64_t, std::pair<uint64_t, Listener>> by_job_;  // Guarded by mu_.
-  std::unordered_map<uint64_t, int64_t> job_of_handle_;                    // Guarded by mu_.
+  std::unordered_multimap<int64_t, std::pair<uint64_t, Listener>> by_job_ GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, int64_t> job_of_handle_ GUARDED_BY(mu_);
 };
 
 }  // namespace slipway

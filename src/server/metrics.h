@@ -15,6 +15,7 @@
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
 #include "store/store.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -47,13 +48,15 @@ class Metrics {
   std::mutex mu_;
   const int64_t start_ms_;
   const int64_t refresh_ms_;
-  std::map<int, int64_t> requests_by_code_;  // Guarded by mu_.
-  int64_t refreshed_at_ = -1;                // Guarded by mu_.
-  int64_t last_scan_ms_;                     // Guarded by mu_.
-  std::map<CiStatus, int64_t> pipelines_by_status_, jobs_by_status_;  // Guarded by mu_.
-  std::unordered_set<int64_t> observed_pipelines_;  // Guarded by mu_.
-  Histogram job_durations_, pipeline_durations_;    // Guarded by mu_.
-  std::string store_error_;                         // Guarded by mu_.
+  std::map<int, int64_t> requests_by_code_ GUARDED_BY(mu_);
+  int64_t refreshed_at_ GUARDED_BY(mu_) = -1;
+  int64_t last_scan_ms_ GUARDED_BY(mu_);
+  std::map<CiStatus, int64_t> pipelines_by_status_ GUARDED_BY(mu_);
+  std::map<CiStatus, int64_t> jobs_by_status_ GUARDED_BY(mu_);
+  std::unordered_set<int64_t> observed_pipelines_ GUARDED_BY(mu_);
+  Histogram job_durations_ GUARDED_BY(mu_);
+  Histogram pipeline_durations_ GUARDED_BY(mu_);
+  std::string store_error_ GUARDED_BY(mu_);
 };
 
 }  // namespace slipway

@@ -17,6 +17,7 @@
 #include "store/secret_box.h"
 #include "store/sql_database.h"
 #include "store/store.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -128,7 +129,7 @@ class SqlStore : public Store {
   }
 
   std::mutex mu_;
-  std::unique_ptr<SqlDatabase> db_;  // Guarded by mu_.
+  std::unique_ptr<SqlDatabase> db_ GUARDED_BY(mu_);
   const StoreOptions options_;
   std::optional<SecretBox> secrets_;  // Set by SetUpSecrets; then constant.
 };

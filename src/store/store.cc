@@ -1,9 +1,6 @@
 #include "store/store.h"
 
-#include "store/migrations.h"
-#include "store/postgres_database.h"
 #include "store/postgres_store.h"
-#include "store/sqlite_database.h"
 #include "store/sqlite_store.h"
 
 namespace slipway {
@@ -25,26 +22,6 @@ std::optional<TokenRole> ParseTokenRole(std::string_view name) {
   if (name == "run") return TokenRole::kRun;
   if (name == "admin") return TokenRole::kAdmin;
   return std::nullopt;
-}
-
-StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
-                                                         StoreOptions options) {
-  auto db = SqliteDatabase::Open(path);
-  if (!db.ok()) return db.status();
-  if (Status s = Migrate(db->get()); !s.ok()) return s;
-  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db), std::move(options)));
-  if (Status s = store->SetUpSecrets(); !s.ok()) return s;
-  return store;
-}
-
-StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url,
-                                                             StoreOptions options) {
-  auto db = PostgresDatabase::Open(url, options.postgres_schema);
-  if (!db.ok()) return db.status();
-  if (Status s = Migrate(db->get()); !s.ok()) return s;
-  std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(*db), std::move(options)));
-  if (Status s = store->SetUpSecrets(); !s.ok()) return s;
-  return store;
 }
 
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view url, StoreOptions options) {

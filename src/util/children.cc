@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "util/spawn.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 namespace {
@@ -30,7 +31,7 @@ std::shared_mutex& SpawnMutex() {
 // registered again before the first ReapChild has forgotten it).
 struct Registry {
   std::mutex mu;
-  std::unordered_map<pid_t, int> spawned;  // GUARDED_BY(mu)
+  std::unordered_map<pid_t, int> spawned GUARDED_BY(mu);
 };
 Registry& Spawned() {
   static Registry registry;

@@ -32,6 +32,13 @@ class ChildRegistration {
 // lacks that file.
 std::vector<pid_t> ListChildren();
 
+// waitpid(pid) (retrying on EINTR), then forgets pid as spawned. Returns the
+// wait status, or -1 if pid was not a child.
+int ReapChild(pid_t pid);
+
+// Whether pid was started by Spawn and not yet reaped by ReapChild.
+bool IsSpawnedChild(pid_t pid);
+
 // SIGKILLs and reaps every child, then every child that reaches this
 // process (a subreaper) when those die, until none is left. For a process
 // whose every child is to go (the reaper).

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "util/children.h"
 #include "util/spawn.h"
 
 extern char** environ;

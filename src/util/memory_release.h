@@ -12,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include "util/thread_annotations.h"
+
 namespace slipway {
 
 // Caps the number of malloc arenas (glibc's M_ARENA_MAX). Fewer arenas
@@ -43,7 +45,7 @@ class MemoryReleaser {
   const size_t threshold_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // Guarded by mu_.
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

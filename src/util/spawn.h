@@ -74,15 +74,8 @@ struct SpawnRequest {
 // Starts the child and returns its pid once it has called execve, or an
 // error "cannot start 'name'[ in cwd]: reason" with the errno of the step
 // that failed (chdir, execve, joining the cgroup ...). The pid is registered
-// as spawned (see below) until ReapChild. Thread-safe.
+// as spawned until ReapChild (util/children.h) reaps it. Thread-safe.
 StatusOr<pid_t> Spawn(const SpawnRequest& request);
-
-// waitpid(pid) (retrying on EINTR), then forgets pid as spawned. Returns the
-// wait status, or -1 if pid was not a child.
-int ReapChild(pid_t pid);
-
-// Whether pid was started by Spawn and not yet reaped by ReapChild.
-bool IsSpawnedChild(pid_t pid);
 
 // The exit status as bash reports it: the exit code, or 128+N when killed by
 // signal N.

@@ -5,7 +5,10 @@
 #ifndef SLIPWAY_UTIL_TEST_WAIT_H_
 #define SLIPWAY_UTIL_TEST_WAIT_H_
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -34,6 +37,17 @@ inline bool ProcessAlive(pid_t pid) {
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   size_t paren = stat.rfind(')');
   return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+// Waits, bounded (10 s), for a process that is not our child to exit:
+// a pidfd becomes readable when it does. Returns whether it is gone.
+inline bool WaitGone(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return !ProcessAlive(pid);
+  pollfd p{fd, POLLIN, 0};
+  ::poll(&p, 1, 10000);
+  ::close(fd);
+  return !ProcessAlive(pid);
 }
 
 }  // namespace slipway

@@ -3,8 +3,8 @@
 // diagnostic "file:line:col: error: job 'x', key 'k': message" pointing at
 // the offending node; readers then return nullopt so that callers can keep
 // going and report further problems in the same run.
-#ifndef SLIPWAY_PIPELINE_KEYWORD_READER_H_
-#define SLIPWAY_PIPELINE_KEYWORD_READER_H_
+#ifndef SLIPWAY_CONFIG_KEYWORD_READER_H_
+#define SLIPWAY_CONFIG_KEYWORD_READER_H_
 
 #include <cstdint>
 #include <initializer_list>
@@ -91,4 +91,4 @@ std::string ScalarToGitLabString(const Node& n);
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_PIPELINE_KEYWORD_READER_H_
+#endif  // SLIPWAY_CONFIG_KEYWORD_READER_H_

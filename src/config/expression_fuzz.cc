@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "pipeline/expression.h"
-#include "pipeline/variables.h"
+#include "config/expression.h"
+#include "config/variables.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "pipeline/keyword_reader.h"
+#include "config/keyword_reader.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "pipeline/expression.h"
+#include "config/expression.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "config/loader.h"
+#include "config/yaml_parser.h"
 
 namespace slipway {
 namespace {

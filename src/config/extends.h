@@ -2,8 +2,8 @@
 // entry that extends others becomes the deep merge of its parents (in the
 // order listed, later parents winning) with its own keys on top, merged as
 // config/deep_merge.h merges: maps key by key, anything else replaced whole.
-#ifndef SLIPWAY_PIPELINE_EXTENDS_H_
-#define SLIPWAY_PIPELINE_EXTENDS_H_
+#ifndef SLIPWAY_CONFIG_EXTENDS_H_
+#define SLIPWAY_CONFIG_EXTENDS_H_
 
 #include <vector>
 
@@ -25,4 +25,4 @@ bool ResolveExtends(std::vector<MapEntry>* entries, Diagnostics* diags);
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_PIPELINE_EXTENDS_H_
+#endif  // SLIPWAY_CONFIG_EXTENDS_H_

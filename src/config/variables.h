@@ -1,7 +1,7 @@
 // CI/CD variables: an ordered list of name/value pairs with GitLab's expansion
 // rules ($VAR, ${VAR}, $$ for a literal dollar; unknown variables expand to "").
-#ifndef SLIPWAY_PIPELINE_VARIABLES_H_
-#define SLIPWAY_PIPELINE_VARIABLES_H_
+#ifndef SLIPWAY_CONFIG_VARIABLES_H_
+#define SLIPWAY_CONFIG_VARIABLES_H_
 
 #include <optional>
 #include <string>
@@ -59,4 +59,4 @@ std::string ExpandExistingVariables(std::string_view text, const VariableList& v
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_PIPELINE_VARIABLES_H_
+#endif  // SLIPWAY_CONFIG_VARIABLES_H_

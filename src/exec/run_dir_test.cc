@@ -1,4 +1,4 @@
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,10 +13,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class RunStoreTest : public ::testing::Test {
+class RunDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("run_store_" + std::to_string(::getpid()));
+    dir_ = fs::path(::testing::TempDir()) / ("run_dir_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -24,7 +24,7 @@ class RunStoreTest : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(RunStoreTest, CreatesIncreasingIdsAndIgnoresItself) {
+TEST_F(RunDirTest, CreatesIncreasingIdsAndIgnoresItself) {
   StatusOr<RunDir> first = CreateRunDir(dir_.string());
   ASSERT_TRUE(first.ok()) << first.status().message();
   EXPECT_EQ(first->id, 1);
@@ -43,7 +43,7 @@ TEST_F(RunStoreTest, CreatesIncreasingIdsAndIgnoresItself) {
 
 // A .slipway/ left without its .gitignore (by an interrupted run, or an
 // older slipway) gets one, and an existing one is kept as the user edited it.
-TEST_F(RunStoreTest, StateDirIsAlwaysIgnored) {
+TEST_F(RunDirTest, StateDirIsAlwaysIgnored) {
   fs::create_directories(dir_ / ".slipway/source");
   StatusOr<std::string> state = MakeStateDir(dir_.string());
   ASSERT_TRUE(state.ok()) << state.status().message();
@@ -62,7 +62,7 @@ TEST_F(RunStoreTest, StateDirIsAlwaysIgnored) {
       << "a temporary file was left behind";
 }
 
-TEST_F(RunStoreTest, ReportsUncreatableDirectory) {
+TEST_F(RunDirTest, ReportsUncreatableDirectory) {
   std::ofstream(dir_ / "file") << "x";
   StatusOr<RunDir> run = CreateRunDir((dir_ / "file").string());
   ASSERT_FALSE(run.ok());

@@ -1,5 +1,5 @@
-#include "pipeline/extends.h"
-
+// `extends:` (config/extends.h) as the builder applies it to jobs: merged
+// keys end up in the built Job, errors name the job and key.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "pipeline/extends.h"
+#include "config/extends.h"
 
 #include <algorithm>
 #include <optional>
@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "config/deep_merge.h"
-#include "pipeline/keyword_reader.h"
+#include "config/keyword_reader.h"
 #include "util/suggest.h"
 
 namespace slipway {

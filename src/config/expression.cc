@@ -1,4 +1,4 @@
-#include "pipeline/expression.h"
+#include "config/expression.h"
 
 #include <re2/re2.h>
 
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "pipeline/ruby_regexp.h"
+#include "config/ruby_regexp.h"
 
 namespace slipway {
 namespace {

@@ -1,4 +1,4 @@
-#include "exec/run_store.h"
+#include "exec/run_dir.h"
 
 #include <algorithm>
 #include <cerrno>

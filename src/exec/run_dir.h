@@ -3,8 +3,8 @@
 // `.slipway/` holds a `.gitignore` of `*`, so git ignores it without the
 // project's own .gitignore being touched. The layout is documented in
 // docs/report.md.
-#ifndef SLIPWAY_EXEC_RUN_STORE_H_
-#define SLIPWAY_EXEC_RUN_STORE_H_
+#ifndef SLIPWAY_EXEC_RUN_DIR_H_
+#define SLIPWAY_EXEC_RUN_DIR_H_
 
 #include <string>
 #include <string_view>
@@ -55,4 +55,4 @@ std::string PathForDisplay(const std::string& path, const std::string& project_d
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_RUN_STORE_H_
+#endif  // SLIPWAY_EXEC_RUN_DIR_H_

@@ -1,14 +1,14 @@
 // `rules:if` / `workflow:rules:if` / `include:rules:if` expressions, evaluated
 // exactly as GitLab documents: $VAR, "strings", 'strings', null, ==, !=, =~,
 // !~, /regex/flags (RE2), a regex held in a variable, &&, ||, parentheses.
-#ifndef SLIPWAY_PIPELINE_EXPRESSION_H_
-#define SLIPWAY_PIPELINE_EXPRESSION_H_
+#ifndef SLIPWAY_CONFIG_EXPRESSION_H_
+#define SLIPWAY_CONFIG_EXPRESSION_H_
 
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "pipeline/variables.h"
+#include "config/variables.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -45,4 +45,4 @@ class Expression {
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_PIPELINE_EXPRESSION_H_
+#endif  // SLIPWAY_CONFIG_EXPRESSION_H_

@@ -1,4 +1,4 @@
-#include "exec/glob.h"
+#include "exec/runner_glob.h"
 
 #include <vector>
 
@@ -186,7 +186,7 @@ bool ExpandBraces(std::string_view pattern, std::vector<std::string>* out, int g
 
 }  // namespace
 
-bool GlobMatch(std::string_view pattern, std::string_view path) {
+bool RunnerGlobMatch(std::string_view pattern, std::string_view path) {
   std::vector<std::string> expanded;
   if (!ExpandBraces(pattern, &expanded)) return false;
   std::vector<std::string_view> path_parts = SplitSlash(path);

@@ -7,8 +7,10 @@
 //   **      as a whole path segment: zero or more directories
 //   \x      the character x literally
 // Patterns and paths are relative, '/'-separated, without "./" prefixes.
-#ifndef SLIPWAY_EXEC_GLOB_H_
-#define SLIPWAY_EXEC_GLOB_H_
+// Not the syntax of rules:changes and include wildcards, which GitLab's Rails
+// side matches (util/glob.h's GlobMatch): `**` differs, for one.
+#ifndef SLIPWAY_EXEC_RUNNER_GLOB_H_
+#define SLIPWAY_EXEC_RUNNER_GLOB_H_
 
 #include <string>
 #include <string_view>
@@ -19,11 +21,11 @@ namespace slipway {
 // unclosed '[' or '{') matches only paths equal to it; one whose braces
 // expand to more than 4096 patterns, or through more than 64 groups, matches
 // nothing. Time is O(pattern segments × path segments) per expansion.
-bool GlobMatch(std::string_view pattern, std::string_view path);
+bool RunnerGlobMatch(std::string_view pattern, std::string_view path);
 
-// A user-written path or pattern in the form GlobMatch expects: "./" prefixes,
-// repeated and trailing slashes removed ("./build//" -> "build"; "." and "./"
-// -> ""). The result is "" for the project root itself.
+// A user-written path or pattern in the form RunnerGlobMatch expects: "./"
+// prefixes, repeated and trailing slashes removed ("./build//" -> "build";
+// "." and "./" -> ""). The result is "" for the project root itself.
 std::string CleanRelativePath(std::string_view path);
 
 // True when a cleaned path leaves the directory it is relative to ("..",
@@ -32,4 +34,4 @@ bool EscapesRoot(std::string_view cleaned);
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_GLOB_H_
+#endif  // SLIPWAY_EXEC_RUNNER_GLOB_H_

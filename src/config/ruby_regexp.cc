@@ -1,4 +1,4 @@
-#include "pipeline/ruby_regexp.h"
+#include "config/ruby_regexp.h"
 
 #include <re2/re2.h>
 

@@ -1,8 +1,8 @@
 // Regular expressions written in Ruby's /pattern/flags syntax, as GitLab
 // accepts them in `rules:if` (literals, and the values of variables used on
 // the right of =~ and !~), evaluated with RE2 as GitLab does.
-#ifndef SLIPWAY_PIPELINE_RUBY_REGEXP_H_
-#define SLIPWAY_PIPELINE_RUBY_REGEXP_H_
+#ifndef SLIPWAY_CONFIG_RUBY_REGEXP_H_
+#define SLIPWAY_CONFIG_RUBY_REGEXP_H_
 
 #include <memory>
 #include <string>
@@ -42,4 +42,4 @@ class RubyRegexp {
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_PIPELINE_RUBY_REGEXP_H_
+#endif  // SLIPWAY_CONFIG_RUBY_REGEXP_H_

@@ -1,4 +1,4 @@
-#include "pipeline/variables.h"
+#include "config/variables.h"
 
 #include <gtest/gtest.h>
 
