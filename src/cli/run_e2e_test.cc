@@ -16,7 +16,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "exec/containment_test_util.h"
+#include "util/containment_test_util.h"
 #include "exec/exec_test_util.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"

@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/server_commands.h"
-#include "exec/containment.h"
+#include "util/containment.h"
 #include "server/api.h"
 #include "server/http_server.h"
 #include "server/job_users.h"

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "cli/serve_test_util.h"
-#include "exec/containment_test_util.h"
+#include "util/containment_test_util.h"
 #include "exec/exec_test_util.h"
 #include "store/store.h"
 #include "util/test_repo.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "exec/artifact_index.h"
-#include "exec/clock.h"
+#include "util/clock.h"
 #include "pipeline/job.h"
 #include "pipeline/variables.h"
 

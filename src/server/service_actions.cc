@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "exec/containment.h"
+#include "util/containment.h"
 #include "server/cron.h"
 #include "server/orphan_jobs.h"
 #include "server/service_impl.h"

@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "exec/exec_test_util.h"
-#include "exec/subprocess.h"
+#include "util/subprocess.h"
 
 namespace slipway {
 namespace {

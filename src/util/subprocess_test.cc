@@ -1,4 +1,4 @@
-#include "exec/subprocess.h"
+#include "util/subprocess.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "exec/containment_test_util.h"
+#include "util/containment_test_util.h"
 #include "util/test_wait.h"
 
 namespace slipway {
