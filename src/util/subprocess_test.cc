@@ -48,6 +48,26 @@ TEST(SubprocessTest, CapturesStdoutAndStderrInOrderAndExitCode) {
   EXPECT_EQ(c.output, "out\nerr\nout2\n");
 }
 
+TEST(SubprocessTest, StderrOutputGetsStderrAloneAndStdoutKeepsTheRest) {
+  ProcessSpec spec = Bash("echo out; echo err >&2; head -c 200000 /dev/zero >&2; echo out2; exit 4");
+  std::string err;
+  spec.stderr_output = [&err](std::string_view c) { err.append(c); };
+  Captured c = RunSpec(spec);
+  ASSERT_TRUE(c.result.ok()) << c.result.status().message();
+  EXPECT_EQ(c.result->exit_code, 4);
+  EXPECT_EQ(c.output, "out\nout2\n");
+  // More than a pipe holds: both pipes are read while the child writes.
+  EXPECT_EQ(err, "err\n" + std::string(200000, '\0'));
+}
+
+TEST(SubprocessTest, DiscardStderrDropsIt) {
+  ProcessSpec spec = Bash("echo out; echo err >&2");
+  spec.discard_stderr = true;
+  Captured c = RunSpec(spec);
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_EQ(c.output, "out\n");
+}
+
 TEST(SubprocessTest, EnvironmentIsExactlyTheGivenOne) {
   setenv("SLIPWAY_SUBPROCESS_LEAK", "leaked", 1);
   ProcessSpec spec = Bash("echo \"[${SLIPWAY_SUBPROCESS_LEAK-unset}] [$MINE]\"");
