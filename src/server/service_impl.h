@@ -25,13 +25,16 @@
 namespace slipway {
 namespace internal {
 
-int64_t NowMs();
-
 class Service : public PipelineService {
  public:
   Service(Store* store, LogHub* hub, ServiceOptions options)
       : store_(store), hub_(hub), options_(std::move(options)) {
     if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
+    if (!options_.executor_factory) options_.executor_factory = ShellExecutorFactory();
+    if (options_.clock == nullptr) {
+      own_clock_ = std::make_unique<RealClock>();
+      options_.clock = own_clock_.get();
+    }
   }
   ~Service() override { Stop(); }
 
@@ -55,6 +58,8 @@ class Service : public PipelineService {
     bool again = false;  // Run it again once this run ends (an action came too late).
   };
 
+  // Unix milliseconds on the service's clock.
+  int64_t NowMs() const;
   std::string RunDir(int64_t pipeline_id) const {
     return options_.data_dir + "/runs/" + std::to_string(pipeline_id);
   }
@@ -96,6 +101,7 @@ class Service : public PipelineService {
   Store* store_;
   LogHub* hub_;
   ServiceOptions options_;
+  std::unique_ptr<Clock> own_clock_;  // options_.clock when none was given.
 
   std::mutex mu_;
   std::condition_variable cv_;        // Queue and stop, for workers.

@@ -68,10 +68,10 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
   }
   auto rows = db_->Query(
       std::string("INSERT INTO projects (name, path_with_namespace, repo_url, default_branch, "
-                  "webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ") +
+                  "webhook_secret, created_at, executor) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ") +
           kProjectColumns,
       {project.name, project.path_with_namespace, project.repo_url, project.default_branch,
-       *secret, Now()});
+       *secret, Now(), project.executor});
   if (!rows.ok()) return rows.status();
   ProjectRecord created = ProjectFromRow(rows->at(0));
   created.webhook_secret = project.webhook_secret;

@@ -40,6 +40,9 @@ struct ProjectRecord {
   // store has a secrets key (StoreOptions::secrets_key_file).
   std::string webhook_secret;
   int64_t created_at = 0;      // Assigned by the store.
+  // Which executor runs the project's jobs (ServiceOptions::executor_factory);
+  // checked by MakeProject (server/project_spec.h), stored as given.
+  std::string executor = "shell";
 };
 
 // A variable given when a pipeline is created (API, schedule, trigger).
