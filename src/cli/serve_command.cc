@@ -102,7 +102,9 @@ int Serve(const ServeOptions& options) {
     std::fprintf(stderr, "slipway: %s\n", recovered.message().c_str());
     return 1;
   }
-  Api api(store.get(), service.get(), &hub);
+  ApiOptions api_options;
+  api_options.clock = &clock;
+  Api api(store.get(), service.get(), &hub, api_options);
   HttpServerOptions server_options;
   server_options.host = host;
   server_options.port = port;

@@ -416,7 +416,7 @@ TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
       << r.body;
   EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_count 1\n"), std::string::npos);
   EXPECT_NE(r.body.find("slipway_job_duration_seconds_count 1\n"), std::string::npos);
-  now_ms_ += 5000;
+  clock_.Advance(std::chrono::milliseconds(5000));
   r = Call("GET", "/metrics", "");
   EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_count 1\n"), std::string::npos);
 }

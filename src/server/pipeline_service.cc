@@ -56,11 +56,7 @@ class CountingObserver : public RunObserver {
 
 }  // namespace
 
-int64_t Service::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             options_.clock->WallNow().time_since_epoch())
-      .count();
-}
+int64_t Service::NowMs() const { return UnixMillis(options_.clock->WallNow()); }
 
 std::mutex& Service::RepoLock(int64_t project_id) {
   std::lock_guard<std::mutex> lock(repo_mu_);

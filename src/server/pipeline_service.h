@@ -47,7 +47,7 @@ struct ServiceOptions {
   ExecutorFactory executor_factory;
   // The time every decision of the service is taken by: delayed jobs and
   // the scheduler's timers, schedules' next runs. Must outlive the service;
-  // null: the machine's (a RealClock the service owns).
+  // null: the machine's (MachineClock()).
   Clock* clock = nullptr;
 };
 

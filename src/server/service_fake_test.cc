@@ -54,7 +54,7 @@ class FakeServiceTest : public StoreTest {
     ServiceOptions options;
     options.data_dir = work_dir_ + "/data";
     options.jobs_per_pipeline = 2;
-    options.clock = &clock_;
+    options.clock = &service_clock_;
     options.executor_factory = [this](const ExecutorSetup& setup)
         -> StatusOr<std::unique_ptr<Executor>> {
       std::lock_guard<std::mutex> lock(setups_mu_);
@@ -129,7 +129,7 @@ class FakeServiceTest : public StoreTest {
   }
 
   std::string work_dir_;
-  FakeClock clock_{kStart};
+  FakeClock service_clock_{kStart};
   FakeExecutor executor_;
   std::mutex setups_mu_;
   std::vector<std::string> setups_;  // Guarded by setups_mu_.
@@ -159,7 +159,7 @@ nightly:
   ASSERT_TRUE(stored.ok()) << stored.status().message();
 
   // Two hours pass at once; the timer sees them without a real second.
-  clock_.Advance(std::chrono::hours(2));
+  service_clock_.Advance(std::chrono::hours(2));
   ScheduleRecord after;
   ASSERT_TRUE(WaitFor([&] {
     auto s = store_->GetSchedule(stored->id);
@@ -246,7 +246,7 @@ later:
   executor_.SetHook([&](const Job& job, const JobContext&,
                         const CancelToken&) -> std::optional<JobResult> {
     std::lock_guard<std::mutex> lock(mu);
-    started_at[job.name] = clock_.Elapsed();
+    started_at[job.name] = service_clock_.Elapsed();
     return std::nullopt;
   });
   PipelineRecord pipeline = WaitDone(Create(project));
@@ -267,7 +267,7 @@ slow:
                         const CancelToken&) -> std::optional<JobResult> {
     // What a real executor does at the deadline it was given.
     EXPECT_EQ(context.timeout, std::optional<milliseconds>(minutes(10)));
-    clock_.Advance(context.timeout.value_or(milliseconds(0)));
+    service_clock_.Advance(context.timeout.value_or(milliseconds(0)));
     JobResult r;
     r.outcome = JobOutcome::kFailed;
     r.exit_code = 143;
@@ -288,7 +288,7 @@ TEST_P(FakeServiceTest, ProjectWithAnUnknownExecutorFailsItsJobsSaying) {
   service_.reset();
   ServiceOptions options;
   options.data_dir = work_dir_ + "/data";
-  options.clock = &clock_;  // executor_factory empty: the shell one.
+  options.clock = &service_clock_;  // executor_factory empty: the shell one.
   auto service = PipelineService::Create(store_.get(), &hub_, options);
   ASSERT_TRUE(service.ok()) << service.status().message();
   service_ = std::move(*service);

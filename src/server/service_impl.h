@@ -31,10 +31,7 @@ class Service : public PipelineService {
       : store_(store), hub_(hub), options_(std::move(options)) {
     if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
     if (!options_.executor_factory) options_.executor_factory = ShellExecutorFactory();
-    if (options_.clock == nullptr) {
-      own_clock_ = std::make_unique<RealClock>();
-      options_.clock = own_clock_.get();
-    }
+    if (options_.clock == nullptr) options_.clock = MachineClock();
   }
   ~Service() override { Stop(); }
 
@@ -101,7 +98,6 @@ class Service : public PipelineService {
   Store* store_;
   LogHub* hub_;
   ServiceOptions options_;
-  std::unique_ptr<Clock> own_clock_;  // options_.clock when none was given.
 
   std::mutex mu_;
   std::condition_variable cv_;        // Queue and stop, for workers.

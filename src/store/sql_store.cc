@@ -43,10 +43,7 @@ SqlStore::SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options)
     : db_(std::move(db)), options_(std::move(options)) {}
 
 int64_t SqlStore::Now() const {
-  if (options_.now_ms) return options_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixMillis((options_.clock != nullptr ? options_.clock : MachineClock())->WallNow());
 }
 
 // ---- projects

@@ -11,7 +11,7 @@
 //   a non-OK Status means the database failed or the request was invalid
 //   (unknown id on update, a status change GitLab does not allow, a bad
 //   filter), and its message says which.
-// - Times are Unix milliseconds (UTC) taken from StoreOptions::now_ms.
+// - Times are Unix milliseconds (UTC) taken from StoreOptions::clock.
 // - Once a method that writes has returned OK, what it wrote survives a crash
 //   of the process (SQLite: WAL + synchronous=NORMAL; PostgreSQL: commit).
 #ifndef SLIPWAY_STORE_STORE_H_
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "store/ci_status.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -278,8 +279,9 @@ class Store {
 };
 
 struct StoreOptions {
-  // The clock for every timestamp the store assigns; the system clock if empty.
-  std::function<int64_t()> now_ms;
+  // The clock for every timestamp the store assigns; null: the machine's.
+  // Must outlive the store.
+  Clock* clock = nullptr;
   // PostgreSQL only: a schema to create (if missing) and use instead of the
   // default search_path, so that several stores can share one database.
   std::string postgres_schema;

@@ -16,6 +16,15 @@ void RealClock::SleepUntil(std::unique_lock<std::mutex>& lock, std::condition_va
   cv.wait_until(lock, deadline);
 }
 
+int64_t UnixMillis(Clock::WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+Clock* MachineClock() {
+  static RealClock* const clock = new RealClock;
+  return clock;
+}
+
 // 2026-01-01T00:00:00Z.
 FakeClock::FakeClock() : FakeClock(std::chrono::sys_days{std::chrono::year{2026} / 1 / 1}) {}
 

@@ -8,6 +8,7 @@
 #define SLIPWAY_UTIL_CLOCK_H_
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <mutex>
 #include <vector>
@@ -48,6 +49,14 @@ class RealClock : public Clock {
   void SleepUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                   TimePoint deadline) override;
 };
+
+// Unix milliseconds (UTC) of a wall time: how the store and the API write
+// times.
+int64_t UnixMillis(Clock::WallTime t);
+
+// A RealClock shared by whoever was given no clock (options whose clock is
+// null). Thread-safe; never destroyed.
+Clock* MachineClock();
 
 // Time that moves only when told to. WaitUntil jumps straight to the
 // deadline instead of waiting, so a delayed job "waits" 30 minutes at once;
