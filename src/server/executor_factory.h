@@ -21,7 +21,8 @@
 namespace slipway {
 
 // What the server has prepared for one pipeline's jobs (server_dirs.h,
-// shared_objects.h); an executor uses what applies to it.
+// shared_objects.h); an executor uses what applies to it. The pointers are
+// valid during the factory's call only: copy what the executor keeps.
 struct ExecutorSetup {
   const ProjectRecord* project = nullptr;
   const PipelineRecord* pipeline = nullptr;

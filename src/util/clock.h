@@ -74,7 +74,9 @@ class FakeClock : public Clock {
   void SleepUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                   TimePoint deadline) override;
   // Moves time forward and wakes every SleepUntil, which returns if its
-  // deadline is reached.
+  // deadline is reached. Takes each sleeper's mutex to wake it: never call
+  // it while holding a mutex that some thread sleeps with (from a test's
+  // thread or a FakeExecutor's hook is fine).
   void Advance(std::chrono::milliseconds delta);
   // Time elapsed since the clock was made.
   std::chrono::milliseconds Elapsed() const;
