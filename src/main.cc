@@ -1,11 +1,11 @@
 #include <cstring>
 
 #include "cli/cli.h"
-#include "exec/containment.h"
-#include "exec/reaper.h"
+#include "util/containment.h"
+#include "util/reaper.h"
 
 int main(int argc, char** argv) {
-  // A job's reaper (exec/reaper.h): before anything else runs.
+  // A job's reaper (util/reaper.h): before anything else runs.
   if (argc >= 2 && std::strcmp(argv[1], slipway::kReaperMode) == 0) {
     return slipway::ReaperMain(argc, argv);
   }

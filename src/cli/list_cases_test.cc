@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {

@@ -55,6 +55,18 @@ TEST_F(ProjectCommandTest, MissingPathIsRefusedAndTheNameStaysFree) {
   EXPECT_EQ(ok.out, "1\n");
 }
 
+// Only executors slipway has are stored: a project naming another would
+// fail every pipeline.
+TEST_F(ProjectCommandTest, UnknownExecutorIsRefused) {
+  CliResult r = Add({"demo", repo_.dir(), "--executor", "kubernetes"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "slipway: executor 'kubernetes' is not supported: the only executor is 'shell'\n");
+  EXPECT_FALSE(fs::exists(data_)) << "a refused project was stored";
+  CliResult ok = Add({"demo", repo_.dir(), "--executor", "shell"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST_F(ProjectCommandTest, APlainDirectoryOrOneInsideAWorkTreeIsNotARepository) {
   fs::create_directories(scratch_.dir() + "/plain");
   fs::create_directories(repo_.dir() + "/sub");

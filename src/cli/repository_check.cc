@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "exec/subprocess.h"
+#include "util/subprocess.h"
 #include "util/redact.h"
 
 namespace slipway {

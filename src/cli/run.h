@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/clock.h"
+#include "util/clock.h"
 #include "exec/console.h"
 #include "exec/executor.h"
 #include "pipeline/instantiate.h"

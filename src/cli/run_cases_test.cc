@@ -13,7 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 #include "util/test_repo.h"
 
 namespace slipway {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"
 

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/run_e2e_test_util.h"
-#include "exec/containment_test_util.h"
+#include "util/containment_test_util.h"
 
 namespace slipway {
 namespace {

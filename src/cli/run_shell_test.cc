@@ -14,7 +14,7 @@
 
 #include "cli/run.h"
 #include "exec/shell_executor.h"
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 #include "exec/fake_executor.h"
 
 namespace slipway {

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/server_commands.h"
 #include "server/cron.h"
+#include "util/clock.h"
 
 namespace slipway {
 namespace {
@@ -71,9 +72,7 @@ void AddScheduleCommand(CLI::App* app, int* exit_code) {
       }
       record.variables.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
     }
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+    int64_t now = UnixMillis(MachineClock()->WallNow());
     StatusOr<int64_t> next = NextRun(record.cron, record.cron_timezone, now);
     if (!next.ok()) {
       std::fprintf(stderr, "slipway: %s\n", next.status().message().c_str());

@@ -7,12 +7,14 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/server_commands.h"
-#include "exec/containment.h"
+#include "util/containment.h"
 #include "server/api.h"
+#include "server/executor_factory.h"
 #include "server/http_server.h"
 #include "server/job_users.h"
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
+#include "util/clock.h"
 #include "util/memory_release.h"
 
 namespace slipway {
@@ -79,8 +81,11 @@ int Serve(const ServeOptions& options) {
   std::unique_ptr<Store> store = OpenDataStore(options.data);
   if (!store) return 1;
   LogHub hub;
+  RealClock clock;  // Outlives the service and the API below.
   std::unique_ptr<PipelineService> service;
   ServiceOptions service_options;
+  service_options.executor_factory = ShellExecutorFactory();
+  service_options.clock = &clock;
   service_options.data_dir = options.data.data_dir;
   service_options.builds_dir = options.builds_dir;
   service_options.job_users = std::move(*job_users);
@@ -97,7 +102,9 @@ int Serve(const ServeOptions& options) {
     std::fprintf(stderr, "slipway: %s\n", recovered.message().c_str());
     return 1;
   }
-  Api api(store.get(), service.get(), &hub);
+  ApiOptions api_options;
+  api_options.clock = &clock;
+  Api api(store.get(), service.get(), &hub, api_options);
   HttpServerOptions server_options;
   server_options.host = host;
   server_options.port = port;

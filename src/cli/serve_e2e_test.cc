@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "cli/serve_test_util.h"
-#include "exec/containment_test_util.h"
-#include "exec/exec_test_util.h"
+#include "util/containment_test_util.h"
+#include "util/test_dir.h"
 #include "store/store.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"

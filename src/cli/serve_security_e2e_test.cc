@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/serve_test_util.h"
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 #include "server/job_users.h"
 #include "store/store.h"
 #include "util/test_repo.h"

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 #include "util/test_wait.h"
 
 namespace slipway {

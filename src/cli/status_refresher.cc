@@ -33,6 +33,8 @@ StatusRefresher::~StatusRefresher() {
 }
 
 void StatusRefresher::Loop() {
+  // The machine's clock, not a slipway::Clock: this only repaints the
+  // terminal's status line, and poll() below waits in real time.
   using Clock = std::chrono::steady_clock;
   Clock::time_point next_tick = Clock::now() + kTickPeriod;
   while (true) {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {

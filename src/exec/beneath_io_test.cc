@@ -10,7 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "exec/exec_test_util.h"
+#include "exec/file_tree.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {

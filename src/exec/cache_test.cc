@@ -5,7 +5,8 @@
 #include <atomic>
 #include <thread>
 
-#include "exec/exec_test_util.h"
+#include "exec/file_tree.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {

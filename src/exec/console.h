@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "exec/clock.h"
+#include "util/clock.h"
 #include "exec/executor.h"
 #include "exec/scheduler.h"
 

@@ -15,6 +15,7 @@
 
 #include "pipeline/job.h"
 #include "config/variables.h"
+#include "util/cancel_token.h"
 
 namespace slipway {
 
@@ -26,16 +27,6 @@ class LogSink {
   // Raw bytes from the job (stdout and stderr interleaved as produced), or
   // lines the executor writes itself ("$ command", section headers).
   virtual void Write(std::string_view job_name, std::string_view bytes) = 0;
-};
-
-// Set once by the scheduler (Ctrl-C, pipeline canceled); polled by executors.
-class CancelToken {
- public:
-  void Cancel() { canceled_.store(true); }
-  bool canceled() const { return canceled_.load(); }
-
- private:
-  std::atomic<bool> canceled_{false};
 };
 
 struct JobContext {

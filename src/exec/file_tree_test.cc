@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {

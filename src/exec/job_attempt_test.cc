@@ -4,7 +4,8 @@
 
 #include <filesystem>
 
-#include "exec/exec_test_util.h"
+#include "exec/file_tree.h"
+#include "util/test_dir.h"
 #include "exec/fake_executor.h"
 
 namespace slipway {

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "exec/clock.h"
+#include "util/clock.h"
 #include "exec/run_result.h"
 #include "util/status.h"
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "exec/artifact_index.h"
-#include "exec/clock.h"
 #include "pipeline/ci_status.h"
+#include "util/clock.h"
 #include "pipeline/job.h"
 #include "config/variables.h"
 

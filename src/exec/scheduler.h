@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/clock.h"
+#include "util/clock.h"
 #include "exec/executor.h"
 #include "exec/run_result.h"
 #include "pipeline/instantiate.h"

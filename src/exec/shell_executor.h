@@ -37,7 +37,7 @@
 
 #include "exec/executor.h"
 #include "exec/job_identity.h"
-#include "exec/subprocess.h"
+#include "util/subprocess.h"
 #include "exec/workspace.h"
 
 namespace slipway {

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {

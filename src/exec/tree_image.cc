@@ -331,6 +331,8 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps, const OptionalO
         break;
     }
   }
+  // The machine's clock, not a slipway::Clock: written_at is compared with
+  // the files' mtimes, which the kernel stamps in real time.
   if (stamps != nullptr) clock_gettime(CLOCK_REALTIME, &stamps->written_at);
   return Status::Ok();
 }

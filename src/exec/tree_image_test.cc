@@ -4,7 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exec/exec_test_util.h"
+#include "exec/file_tree.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {

@@ -68,7 +68,7 @@
 #include <vector>
 
 #include "exec/file_tree.h"
-#include "exec/subprocess.h"
+#include "util/subprocess.h"
 #include "exec/tree_image.h"
 #include "util/status.h"
 #include "util/thread_annotations.h"

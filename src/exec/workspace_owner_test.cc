@@ -10,7 +10,7 @@
 
 #include "exec/artifacts.h"
 #include "exec/cache.h"
-#include "exec/exec_test_util.h"
+#include "util/test_dir.h"
 #include "exec/shell_executor.h"
 #include "exec/tree_image.h"
 

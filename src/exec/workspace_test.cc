@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "exec/exec_test_util.h"
+#include "exec/file_tree.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {

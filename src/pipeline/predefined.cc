@@ -419,7 +419,10 @@ VariableList PredefinedVariablesFor(const RepositoryInfo& repo, const Predefined
   v.Set("CI_PIPELINE_IID", std::to_string(options.pipeline_iid));
   v.Set("CI_PIPELINE_SOURCE", options.pipeline_source);
   v.Set("CI_PIPELINE_URL", project_url + "/-/pipelines/" + pipeline_id);
-  v.Set("CI_PIPELINE_CREATED_AT", options.created_at.empty() ? Iso8601Utc(std::time(nullptr)) : options.created_at);
+  // Without a creation time (`slipway run`): now on the machine's clock, a
+  // stamp for the job to read that decides nothing here.
+  v.Set("CI_PIPELINE_CREATED_AT",
+        options.created_at.empty() ? Iso8601Utc(std::time(nullptr)) : options.created_at);
   if (options.pipeline_source == "trigger" || options.pipeline_source == "pipeline") {
     v.Set("CI_PIPELINE_TRIGGERED", "true");
   }

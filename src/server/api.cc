@@ -188,18 +188,12 @@ Api::Api(Store* store, PipelineService* service, LogHub* hub, ApiOptions options
       service_(service),
       hub_(hub),
       options_(std::move(options)),
-      metrics_(options_.now_ms ? options_.now_ms()
-                               : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count()) {}
+      metrics_(Now()) {}
 
 Api::~Api() = default;
 
 int64_t Api::Now() const {
-  if (options_.now_ms) return options_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixMillis((options_.clock != nullptr ? options_.clock : MachineClock())->WallNow());
 }
 
 bool Api::IsBlocking(const HttpRequest& request) {

@@ -21,6 +21,7 @@
 #include "server/metrics.h"
 #include "server/pipeline_service.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/thread_annotations.h"
 
 namespace slipway {
@@ -28,8 +29,9 @@ namespace slipway {
 struct ApiContext;  // One request's state (api_util.h).
 
 struct ApiOptions {
-  // Clock for the token and response caches; the system's if empty.
-  std::function<int64_t()> now_ms;
+  // Clock for the token and response caches, the webhook replay window and
+  // the metrics' refresh; null: the machine's. Must outlive the Api.
+  Clock* clock = nullptr;
   // How long a looked-up token is trusted without asking the store again
   // (a revoked token keeps working this long).
   int64_t token_cache_ms = 5000;

@@ -63,6 +63,7 @@ HttpResponse CreateProject(ApiContext& ctx) {
   if (spec.repo_url.empty()) spec.repo_url = ParamString(*params, "import_url");
   spec.default_branch = ParamString(*params, "default_branch");
   spec.webhook_secret = ParamString(*params, "webhook_secret");
+  spec.executor = ParamString(*params, "executor");
   auto record = MakeProject(spec);
   if (!record.ok()) return JsonError(400, "400 Bad request - " + record.status().message());
   auto created = ctx.store->CreateProject(*record);

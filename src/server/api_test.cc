@@ -82,6 +82,7 @@ TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
   EXPECT_EQ(p["path_with_namespace"], "Web-Site");
   EXPECT_EQ(p["default_branch"], "trunk");
   EXPECT_EQ(p["webhook_secret_set"], true);
+  EXPECT_EQ(p["executor"], "shell");
   r = Call("POST", "/api/v4/projects", admin_, "name=lib&path=team%2Flib&repo_url=%2Fsrv%2Flib",
            {{"content-type", "application/x-www-form-urlencoded"}});
   ASSERT_EQ(r.status, 201) << r.body;
@@ -96,6 +97,13 @@ TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
   EXPECT_EQ(Json(r)["message"], "400 Bad request - repo_url is missing");
   r = Call("POST", "/api/v4/projects", admin_, R"({"name":"x","path":"a/../b","repo_url":"/x"})");
   EXPECT_EQ(r.status, 400);
+  // An executor slipway lacks is refused, not stored to fail every pipeline.
+  r = Call("POST", "/api/v4/projects", admin_,
+           R"({"name":"boxed","repo_url":"/x","executor":"docker"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["message"],
+            "400 Bad request - executor 'docker' is not supported: the only executor is 'shell'");
+  EXPECT_EQ(Call("GET", "/api/v4/projects/boxed", read_).status, 404);
   r = Call("POST", "/api/v4/projects", admin_, R"({"name": "x",)");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Json(r)["message"], "400 Bad request - the body is not valid JSON");
@@ -408,7 +416,7 @@ TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
       << r.body;
   EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_count 1\n"), std::string::npos);
   EXPECT_NE(r.body.find("slipway_job_duration_seconds_count 1\n"), std::string::npos);
-  now_ms_ += 5000;
+  clock_.Advance(std::chrono::milliseconds(5000));
   r = Call("GET", "/metrics", "");
   EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_count 1\n"), std::string::npos);
 }

@@ -21,7 +21,7 @@ class ApiTestBase : public ::testing::Test {
  protected:
   void SetUp() override {
     StoreOptions options;
-    options.now_ms = [this] { return now_ms_; };
+    options.clock = &clock_;
     auto store = OpenStore("sqlite::memory:", options);
     ASSERT_TRUE(store.ok()) << store.status().message();
     store_ = std::move(*store);
@@ -36,7 +36,7 @@ class ApiTestBase : public ::testing::Test {
     ASSERT_TRUE(created.ok()) << created.status().message();
     project_id_ = created->id;
     ApiOptions api_options;
-    api_options.now_ms = [this] { return now_ms_; };
+    api_options.clock = &clock_;
     api_ = std::make_unique<Api>(store_.get(), nullptr, &hub_, api_options);
   }
 
@@ -91,12 +91,12 @@ class ApiTestBase : public ::testing::Test {
     filter.per_page = 100;
     auto listed = store_->ListJobs(filter);
     for (size_t i = 0; i < jobs.size(); ++i) SetJobStatus(listed->items[i].id, std::get<2>(jobs[i]));
-    now_ms_ += 1000;
+    clock_.Advance(std::chrono::milliseconds(1000));
     if (status != CiStatus::kCreated) {
       if (IsFinished(status)) {
         EXPECT_TRUE(store_->UpdatePipelineStatus(created->id, CiStatus::kRunning).ok());
       }
-      now_ms_ += 2000;
+      clock_.Advance(std::chrono::milliseconds(2000));
       EXPECT_TRUE(store_->UpdatePipelineStatus(created->id, status).ok());
     }
     return *store_->GetPipeline(created->id).value();
@@ -119,7 +119,7 @@ class ApiTestBase : public ::testing::Test {
         update.exit_code = 1;
         update.failure_reason = "script_failure";
       }
-      now_ms_ += 500;
+      clock_.Advance(std::chrono::milliseconds(500));
       auto updated = store_->UpdateJob(id, update);
       EXPECT_TRUE(updated.ok()) << updated.status().message();
     }
@@ -133,7 +133,8 @@ class ApiTestBase : public ::testing::Test {
     return store_->ListJobs(filter)->items;
   }
 
-  int64_t now_ms_ = 1796478300123;  // 2026-12-05T13:45:00.123Z
+  // 2026-12-05T13:45:00.123Z
+  FakeClock clock_{Clock::WallTime(std::chrono::milliseconds(1796478300123))};
   std::unique_ptr<Store> store_;
   LogHub hub_;
   std::unique_ptr<Api> api_;

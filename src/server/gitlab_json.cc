@@ -141,6 +141,7 @@ json ProjectJson(const ProjectRecord& project, const std::string& base_url) {
       {"visibility", "private"},
       {"archived", false},
       {"jobs_enabled", true},
+      {"executor", project.executor},  // slipway's own: what runs the jobs.
       {"namespace",
        {{"id", 0},
         {"name", ns_path},

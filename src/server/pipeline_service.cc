@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "exec/shell_executor.h"
 #include "server/cron.h"
 #include "server/repo_mirror.h"
 #include "server/server_dirs.h"
@@ -46,13 +45,7 @@ class CountingObserver : public RunObserver {
 
 }  // namespace
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-
+int64_t Service::NowMs() const { return UnixMillis(options_.clock->WallNow()); }
 
 std::mutex& Service::RepoLock(int64_t project_id) {
   std::lock_guard<std::mutex> lock(repo_mu_);
@@ -376,18 +369,18 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   options.cli_variables = loaded->context.cli_variables;
   options.job_id = [&recorder](const Job& job) { return recorder.JobId(job.name); };
 
-  ShellExecutor::Options executor_options;
-  executor_options.state_dir = dirs->root;
-  executor_options.identity = *identity;
-  executor_options.git_objects = git_objects;
-  // A root server's jobs run as the project's uid (ShellExecutor switches
-  // their processes to it): their workspaces are theirs.
+  ExecutorSetup setup;
+  setup.project = &*project;
+  setup.pipeline = &record;
+  setup.state_dir = dirs->root;
+  setup.identity = *identity;
+  setup.git_objects = git_objects;
   if (options_.job_users->switches_user()) {
-    executor_options.workspace_owner = FileOwner{identity->uid, identity->gid};
+    setup.workspace_owner = FileOwner{identity->uid, identity->gid};
   }
-  ShellExecutor executor(executor_options);
-  RealClock clock;
-  Scheduler scheduler(pipeline, &executor, &clock, &recorder, &observer, options);
+  StatusOr<std::unique_ptr<Executor>> executor = options_.executor_factory(setup);
+  if (!executor.ok()) return executor.status();
+  Scheduler scheduler(pipeline, executor->get(), options_.clock, &recorder, &observer, options);
   {
     std::lock_guard<std::mutex> lock(mu_);
     active->scheduler = &scheduler;

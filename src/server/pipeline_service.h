@@ -1,6 +1,6 @@
 // The server's engine: turns a request (push webhook, API call, the web UI,
-// a schedule) into a stored pipeline and runs it with the same scheduler and
-// shell executor as `slipway run`, recording every status change and log
+// a schedule) into a stored pipeline and runs it with the same scheduler as
+// `slipway run` and the executor ServiceOptions::executor_factory gives, recording every status change and log
 // byte in the Store and publishing log bytes to the LogHub.
 //
 // Layout under ServiceOptions::data_dir (the server's alone):
@@ -25,9 +25,11 @@
 #include <string>
 #include <vector>
 
+#include "server/executor_factory.h"
 #include "server/job_users.h"
 #include "server/log_hub.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -40,6 +42,13 @@ struct ServiceOptions {
   std::optional<JobUsers> job_users;
   int max_running_pipelines = 2;  // Pipelines run at once; more wait queued.
   int jobs_per_pipeline = 0;      // --jobs of each run; 0: number of CPUs.
+  // Makes the executor of each pipeline run (executor_factory.h); empty:
+  // ShellExecutorFactory().
+  ExecutorFactory executor_factory;
+  // The time every decision of the service is taken by: delayed jobs and
+  // the scheduler's timers, schedules' next runs. Must outlive the service;
+  // null: the machine's (MachineClock()).
+  Clock* clock = nullptr;
 };
 
 struct CreatePipelineRequest {

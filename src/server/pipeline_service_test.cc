@@ -700,42 +700,7 @@ long:
   EXPECT_NE(Log(all.at("long#1").id).find("\nresumed\n"), std::string::npos);
 }
 
-TEST_P(PipelineServiceTest, DueScheduleCreatesAPipeline) {
-  repo_.Write(".gitlab-ci.yml", R"(
-nightly:
-  script: echo "source=$CI_PIPELINE_SOURCE mode=$MODE"
-  rules:
-    - if: $CI_PIPELINE_SOURCE == "schedule"
-)");
-  repo_.Commit("nightly");
-  ScheduleRecord schedule;
-  schedule.project_id = AddProject();
-  schedule.cron = "0 3 * * *";
-  schedule.cron_timezone = "Europe/Berlin";
-  schedule.ref = "main";
-  schedule.variables = {{"MODE", "full"}};
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
-  schedule.next_run_at = now - 1000;
-  auto stored = store_->CreateSchedule(schedule);
-  ASSERT_TRUE(stored.ok()) << stored.status().message();
-  ScheduleRecord after;
-  ASSERT_TRUE(WaitFor([&] {
-    auto s = store_->GetSchedule(stored->id);
-    if (!s.ok() || !*s) return false;
-    after = **s;
-    return after.last_pipeline_id.has_value();
-  }));
-  ASSERT_TRUE(after.next_run_at.has_value());
-  EXPECT_GT(*after.next_run_at, now);
-  EXPECT_EQ(*after.next_run_at % 60000, 0);
-  PipelineRecord pipeline = WaitDone(*after.last_pipeline_id);
-  EXPECT_EQ(pipeline.source, "schedule");
-  EXPECT_EQ(pipeline.status, CiStatus::kSuccess);
-  EXPECT_NE(Log(Jobs(pipeline.id).at("nightly").id).find("source=schedule mode=full"),
-            std::string::npos);
-}
+// Schedules: service_fake_test.cc, on a fake clock.
 
 SLIPWAY_STORE_TEST_SUITE(PipelineServiceTest);
 

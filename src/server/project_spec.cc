@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "server/executor_factory.h"
+
 namespace slipway {
 
 namespace {
@@ -20,6 +22,8 @@ StatusOr<ProjectRecord> MakeProject(const ProjectSpec& spec) {
   project.repo_url = spec.repo_url;
   project.default_branch = spec.default_branch.empty() ? "main" : spec.default_branch;
   project.webhook_secret = spec.webhook_secret;
+  project.executor = spec.executor.empty() ? "shell" : spec.executor;
+  if (Status known = CheckExecutorName(project.executor); !known.ok()) return known;
   std::string path = spec.path;
   if (path.empty()) {
     for (char c : spec.name) path.push_back(PathChar(c) || c == '/' ? c : '-');

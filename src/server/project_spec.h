@@ -16,11 +16,13 @@ struct ProjectSpec {
   std::string repo_url;
   std::string default_branch;  // Empty: "main".
   std::string webhook_secret;
+  std::string executor;  // Empty: "shell"; else checked by CheckExecutorName.
 };
 
 // Validates spec and builds the record to store. Paths are made of
 // letters, digits, '_', '-', '.' and '/' between non-empty segments; a
-// derived path replaces other characters of the name with '-'.
+// derived path replaces other characters of the name with '-'. An executor
+// slipway lacks is an error naming it (server/executor_factory.h).
 StatusOr<ProjectRecord> MakeProject(const ProjectSpec& spec);
 
 }  // namespace slipway

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "exec/clock.h"
+#include "util/clock.h"
 #include "exec/fake_executor.h"
 #include "exec/scheduler_test_util.h"
 #include "store/store_test_backend.h"

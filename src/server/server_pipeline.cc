@@ -11,6 +11,9 @@ namespace {
 
 constexpr const char* kZeroSha = "0000000000000000000000000000000000000000";
 
+// ms <= 0 (a pipeline not stored yet, whose variables are read only to
+// decide whether it is created): now on the machine's clock, a stamp for
+// users to read that decides nothing.
 std::string Iso8601(int64_t ms) {
   std::time_t t = ms > 0 ? static_cast<std::time_t>(ms / 1000) : std::time(nullptr);
   std::tm tm{};

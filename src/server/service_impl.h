@@ -25,13 +25,13 @@
 namespace slipway {
 namespace internal {
 
-int64_t NowMs();
-
 class Service : public PipelineService {
  public:
   Service(Store* store, LogHub* hub, ServiceOptions options)
       : store_(store), hub_(hub), options_(std::move(options)) {
     if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
+    if (!options_.executor_factory) options_.executor_factory = ShellExecutorFactory();
+    if (options_.clock == nullptr) options_.clock = MachineClock();
   }
   ~Service() override { Stop(); }
 
@@ -55,6 +55,8 @@ class Service : public PipelineService {
     bool again = false;  // Run it again once this run ends (an action came too late).
   };
 
+  // Unix milliseconds on the service's clock.
+  int64_t NowMs() const;
   std::string RunDir(int64_t pipeline_id) const {
     return options_.data_dir + "/runs/" + std::to_string(pipeline_id);
   }

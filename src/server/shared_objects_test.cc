@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "exec/exec_test_util.h"
-#include "exec/subprocess.h"
+#include "util/test_dir.h"
+#include "util/subprocess.h"
 
 namespace slipway {
 namespace {

@@ -53,7 +53,7 @@ class WebhookReplayTest : public StoreTest {
     service_ = std::move(*service);
     ASSERT_TRUE(service_->Start().ok());
     ApiOptions api_options;
-    api_options.now_ms = [this] { return now_.load(); };
+    api_options.clock = &clock_;
     api_options.webhook_replay_window_ms = kWindowMs;
     api_ = std::make_unique<Api>(store_.get(), service_.get(), &hub_, api_options);
     app_ = AddProject("group/app");
@@ -153,7 +153,7 @@ TEST_P(WebhookReplayTest, GitHub) {
   h["x-github-delivery"] = "gh-1";
   ExpectCreated("github", other_, h, body);
   // Once the window has passed, the same delivery is taken again.
-  now_ += kWindowMs + 1;
+  clock_.Advance(std::chrono::milliseconds(kWindowMs + 1));
   ExpectCreated("github", app_, h, body);
   ExpectDuplicate("github", app_, h, body);
 }
@@ -168,7 +168,7 @@ TEST_P(WebhookReplayTest, Gitea) {
   h["x-gitea-delivery"] = "gt-2";
   ExpectDuplicate("gitea", app_, h, body);
   ExpectCreated("gitea", other_, h, body);
-  now_ += kWindowMs + 1;
+  clock_.Advance(std::chrono::milliseconds(kWindowMs + 1));
   ExpectCreated("gitea", app_, h, body);
 }
 
@@ -189,7 +189,7 @@ TEST_P(WebhookReplayTest, GitLab) {
   ExpectCreated("gitlab", app_, h, body);
   ExpectDuplicate("gitlab", app_, h, body);
   ExpectCreated("gitlab", other_, h, body);
-  now_ += kWindowMs + 1;
+  clock_.Advance(std::chrono::milliseconds(kWindowMs + 1));
   ExpectCreated("gitlab", app_, h, body);
   // Without any delivery id a correctly signed request is taken every time
   // (docs/api.md says what that means).

@@ -131,6 +131,10 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (received_at);
 )sql",
+    // 5: which executor runs a project's jobs (docs/server.md).
+    R"sql(
+ALTER TABLE projects ADD COLUMN executor TEXT NOT NULL DEFAULT 'shell';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -5,7 +5,7 @@
 namespace slipway {
 
 const char kProjectColumns[] =
-    "id, name, path_with_namespace, repo_url, default_branch, webhook_secret, created_at";
+    "id, name, path_with_namespace, repo_url, default_branch, webhook_secret, created_at, executor";
 const char kPipelineColumns[] =
     "id, project_id, iid, ref, tag, sha, before_sha, source, name, status, created_at, "
     "updated_at, started_at, finished_at, duration_ms, yaml_errors, variables";
@@ -36,6 +36,7 @@ ProjectRecord ProjectFromRow(const SqlRow& row) {
   p.default_branch = row.Text(4);
   p.webhook_secret = row.Text(kProjectWebhookSecretIndex);
   p.created_at = row.Int(6);
+  p.executor = row.Text(7);
   return p;
 }
 

@@ -43,10 +43,7 @@ SqlStore::SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options)
     : db_(std::move(db)), options_(std::move(options)) {}
 
 int64_t SqlStore::Now() const {
-  if (options_.now_ms) return options_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixMillis((options_.clock != nullptr ? options_.clock : MachineClock())->WallNow());
 }
 
 // ---- projects
@@ -68,10 +65,10 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
   }
   auto rows = db_->Query(
       std::string("INSERT INTO projects (name, path_with_namespace, repo_url, default_branch, "
-                  "webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ") +
+                  "webhook_secret, created_at, executor) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ") +
           kProjectColumns,
       {project.name, project.path_with_namespace, project.repo_url, project.default_branch,
-       *secret, Now()});
+       *secret, Now(), project.executor});
   if (!rows.ok()) return rows.status();
   ProjectRecord created = ProjectFromRow(rows->at(0));
   created.webhook_secret = project.webhook_secret;

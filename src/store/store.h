@@ -11,7 +11,7 @@
 //   a non-OK Status means the database failed or the request was invalid
 //   (unknown id on update, a status change GitLab does not allow, a bad
 //   filter), and its message says which.
-// - Times are Unix milliseconds (UTC) taken from StoreOptions::now_ms.
+// - Times are Unix milliseconds (UTC) taken from StoreOptions::clock.
 // - Once a method that writes has returned OK, what it wrote survives a crash
 //   of the process (SQLite: WAL + synchronous=NORMAL; PostgreSQL: commit).
 #ifndef SLIPWAY_STORE_STORE_H_
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "pipeline/ci_status.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -40,6 +41,9 @@ struct ProjectRecord {
   // store has a secrets key (StoreOptions::secrets_key_file).
   std::string webhook_secret;
   int64_t created_at = 0;      // Assigned by the store.
+  // Which executor runs the project's jobs (ServiceOptions::executor_factory);
+  // checked by MakeProject (server/project_spec.h), stored as given.
+  std::string executor = "shell";
 };
 
 // A variable given when a pipeline is created (API, schedule, trigger).
@@ -275,8 +279,9 @@ class Store {
 };
 
 struct StoreOptions {
-  // The clock for every timestamp the store assigns; the system clock if empty.
-  std::function<int64_t()> now_ms;
+  // The clock for every timestamp the store assigns; null: the machine's.
+  // Must outlive the store.
+  Clock* clock = nullptr;
   // PostgreSQL only: a schema to create (if missing) and use instead of the
   // default search_path, so that several stores can share one database.
   std::string postgres_schema;

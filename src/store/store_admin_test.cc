@@ -47,7 +47,7 @@ TEST_P(StoreAdminTest, TokensAreStoredOnlyAsTheirHash) {
   EXPECT_EQ(raw.substr(0, 4), "slw_");
   EXPECT_EQ(created->record.token_sha256, Sha256Hex(raw));
   EXPECT_EQ(created->record.role, TokenRole::kRun);
-  EXPECT_EQ(created->record.created_at, now_.load());
+  EXPECT_EQ(created->record.created_at, NowMs());
   EXPECT_NE(store_->CreateToken("other", TokenRole::kRead)->raw, raw);
 
   // The raw token is nowhere in the database.
@@ -68,17 +68,17 @@ TEST_P(StoreAdminTest, TokensAreStoredOnlyAsTheirHash) {
 TEST_P(StoreAdminTest, LookupFindsLiveTokensAndRecordsUseEveryTenMinutes) {
   auto created = store_->CreateToken("admin", TokenRole::kAdmin);
   ASSERT_TRUE(created.ok());
-  now_ += 1000;
+  clock_.Advance(std::chrono::milliseconds(1000));
   auto found = store_->LookupToken(created->raw);
   ASSERT_TRUE(found.ok() && found->has_value()) << found.status().message();
   EXPECT_EQ((*found)->id, created->record.id);
   EXPECT_EQ((*found)->role, TokenRole::kAdmin);
-  EXPECT_EQ((*found)->last_used_at, now_.load());
-  int64_t first_use = now_.load();
-  now_ += 60 * 1000;
+  EXPECT_EQ((*found)->last_used_at, NowMs());
+  int64_t first_use = NowMs();
+  clock_.Advance(std::chrono::milliseconds(60 * 1000));
   EXPECT_EQ((*store_->LookupToken(created->raw))->last_used_at, first_use);
-  now_ += 10 * 60 * 1000;
-  EXPECT_EQ((*store_->LookupToken(created->raw))->last_used_at, now_.load());
+  clock_.Advance(std::chrono::milliseconds(10 * 60 * 1000));
+  EXPECT_EQ((*store_->LookupToken(created->raw))->last_used_at, NowMs());
 
   auto wrong = store_->LookupToken(created->raw + "x");
   ASSERT_TRUE(wrong.ok());
@@ -106,14 +106,14 @@ TEST_P(StoreAdminTest, SchedulesCrud) {
   EXPECT_EQ(created->variables, s.variables);
   EXPECT_TRUE(created->active);
 
-  now_ += 10;
+  clock_.Advance(std::chrono::milliseconds(10));
   ScheduleRecord changed = *created;
   changed.active = false;
   changed.cron = "*/5 * * * *";
   changed.last_pipeline_id = std::nullopt;
   auto updated = store_->UpdateSchedule(changed);
   ASSERT_TRUE(updated.ok()) << updated.status().message();
-  EXPECT_EQ(updated->updated_at, now_.load());
+  EXPECT_EQ(updated->updated_at, NowMs());
   auto got = store_->GetSchedule(created->id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->cron, "*/5 * * * *");

@@ -67,11 +67,11 @@ class StoreJobsTest : public StoreTest {
 
 TEST_P(StoreJobsTest, StatusChangesFollowGitLabAndSetTimestamps) {
   int64_t id = AddPipeline({"build"})[0];
-  now_ += 100;
-  EXPECT_EQ(Update(id, CiStatus::kPending).queued_at, now_.load());
-  now_ += 100;
-  EXPECT_EQ(Update(id, CiStatus::kRunning).started_at, now_.load());
-  now_ += 1500;
+  clock_.Advance(std::chrono::milliseconds(100));
+  EXPECT_EQ(Update(id, CiStatus::kPending).queued_at, NowMs());
+  clock_.Advance(std::chrono::milliseconds(100));
+  EXPECT_EQ(Update(id, CiStatus::kRunning).started_at, NowMs());
+  clock_.Advance(std::chrono::milliseconds(1500));
   auto failed = store_->UpdateJob(id, {.status = CiStatus::kFailed,
                                        .exit_code = 2,
                                        .failure_reason = "script_failure",
@@ -84,7 +84,7 @@ TEST_P(StoreJobsTest, StatusChangesFollowGitLabAndSetTimestamps) {
   EXPECT_EQ(j.exit_code, 2);
   EXPECT_EQ(j.failure_reason, "script_failure");
   EXPECT_EQ(j.runner, "shell@host");
-  EXPECT_EQ(j.finished_at, now_.load());
+  EXPECT_EQ(j.finished_at, NowMs());
   EXPECT_EQ(j.duration_ms, 1500);
 
   auto refused = store_->UpdateJob(id, {.status = CiStatus::kRunning});

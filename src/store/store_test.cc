@@ -93,7 +93,7 @@ TEST_P(StorePipelinesTest, ProjectsByIdAndPath) {
   ProjectRecord a = AddProject("group/app");
   ProjectRecord b = AddProject("group/lib");
   EXPECT_EQ(a.id + 1, b.id);
-  EXPECT_EQ(a.created_at, now_.load());
+  EXPECT_EQ(a.created_at, NowMs());
   EXPECT_EQ(a.default_branch, "main");
 
   auto by_path = store_->GetProjectByPath("group/lib");
@@ -144,8 +144,8 @@ TEST_P(StorePipelinesTest, CreatesAPipelineWithItsJobsAndNumbersItPerProject) {
   ASSERT_TRUE(created.ok()) << created.status().message();
   EXPECT_EQ(created->iid, 1);
   EXPECT_EQ(created->status, CiStatus::kCreated);
-  EXPECT_EQ(created->created_at, now_.load());
-  EXPECT_EQ(created->updated_at, now_.load());
+  EXPECT_EQ(created->created_at, NowMs());
+  EXPECT_EQ(created->updated_at, NowMs());
   EXPECT_FALSE(created->started_at.has_value());
   EXPECT_EQ(created->variables, p.variables);
   EXPECT_TRUE(created->tag);
@@ -192,16 +192,16 @@ TEST_P(StorePipelinesTest, APipelineIsWrittenWholeOrNotAtAll) {
 TEST_P(StorePipelinesTest, PipelineStatusSetsTimestamps) {
   ProjectRecord app = AddProject("group/app");
   PipelineRecord p = AddPipeline(app.id, "main");
-  now_ += 1000;
+  clock_.Advance(std::chrono::milliseconds(1000));
   auto running = store_->UpdatePipelineStatus(p.id, CiStatus::kRunning);
   ASSERT_TRUE(running.ok()) << running.status().message();
-  EXPECT_EQ(running->started_at, now_.load());
-  now_ += 2500;
+  EXPECT_EQ(running->started_at, NowMs());
+  clock_.Advance(std::chrono::milliseconds(2500));
   auto done = store_->UpdatePipelineStatus(p.id, CiStatus::kFailed);
   ASSERT_TRUE(done.ok());
-  EXPECT_EQ(done->finished_at, now_.load());
+  EXPECT_EQ(done->finished_at, NowMs());
   EXPECT_EQ(done->duration_ms, 2500);
-  EXPECT_EQ(done->updated_at, now_.load());
+  EXPECT_EQ(done->updated_at, NowMs());
   // Retrying makes it run again: it keeps its start, loses its finish.
   auto again = store_->UpdatePipelineStatus(p.id, CiStatus::kRunning);
   ASSERT_TRUE(again.ok());
@@ -223,7 +223,7 @@ TEST_P(StorePipelinesTest, ListsPipelinesWithGitLabFiltersAndPagination) {
   AddPipeline(other.id, "main");
   // iids 1..25 on refs main, dev, main, dev ...; every fifth one succeeds.
   for (int i = 1; i <= 25; ++i) {
-    now_ += 10;
+    clock_.Advance(std::chrono::milliseconds(10));
     PipelineRecord p = AddPipeline(app.id, i % 2 ? "main" : "dev");
     if (i % 5 == 0) {
       ASSERT_TRUE(store_->UpdatePipelineStatus(p.id, CiStatus::kSuccess).ok());
@@ -260,7 +260,7 @@ TEST_P(StorePipelinesTest, ListsPipelinesWithGitLabFiltersAndPagination) {
   ASSERT_TRUE(by_update.ok());
   EXPECT_EQ(Iids(*by_update), (std::vector<int64_t>{25, 24}));
   auto after = store_->ListPipelines(
-      {.project_id = app.id, .updated_after = now_.load() - 25, .sort = "asc"});
+      {.project_id = app.id, .updated_after = NowMs() - 25, .sort = "asc"});
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(Iids(*after), (std::vector<int64_t>{23, 24, 25}));
 

@@ -69,7 +69,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 
   StoreOptions Options() {
     StoreOptions options;
-    options.now_ms = [this] { return now_.load(); };
+    options.clock = &clock_;
     options.postgres_schema = schema_;
     options.secrets_key_file = secrets_key_file_;
     return options;
@@ -95,7 +95,9 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     return db.ok() ? std::move(*db) : nullptr;
   }
 
-  std::atomic<int64_t> now_{1'700'000'000'000};
+  // The store's clock: 2023-11-14T22:13:20Z.
+  FakeClock clock_{Clock::WallTime(std::chrono::milliseconds(1'700'000'000'000))};
+  int64_t NowMs() const { return UnixMillis(clock_.WallNow()); }
   std::string url_;
   std::string dir_;     // SQLite only.
   std::string schema_;  // PostgreSQL only.

@@ -1,113 +1,42 @@
 #include "util/git.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <string_view>
 
-#include "util/children.h"
-#include "util/spawn.h"
-
-extern char** environ;
+#include "util/subprocess.h"
 
 namespace slipway {
 namespace {
 
-// Variables that would point git at another repository than dir, or make it
-// wait for a user.
-bool IsDroppedFromEnvironment(std::string_view entry) {
-  static constexpr std::string_view kDropped[] = {
-      "GIT_DIR=", "GIT_WORK_TREE=", "GIT_INDEX_FILE=", "GIT_OBJECT_DIRECTORY=",
-      "GIT_COMMON_DIR=", "GIT_PREFIX=", "GIT_TERMINAL_PROMPT=", "GIT_OPTIONAL_LOCKS=",
-      "LC_ALL="};
-  for (std::string_view d : kDropped) {
-    if (entry.substr(0, d.size()) == d) return true;
-  }
-  return false;
-}
-
+// The tools' environment (HostEnvironmentForTools) with git kept from
+// waiting for a user or the index lock, and its messages untranslated.
+// getenv() takes the first of duplicate names, so these go first.
 std::vector<std::string> ChildEnvironment() {
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (!IsDroppedFromEnvironment(*e)) env.emplace_back(*e);
-  }
-  env.emplace_back("GIT_TERMINAL_PROMPT=0");
-  // Status queries must not take the index lock a concurrent git may hold.
-  env.emplace_back("GIT_OPTIONAL_LOCKS=0");
-  env.emplace_back("LC_ALL=C");
+  std::vector<std::string> env = {
+      "GIT_TERMINAL_PROMPT=0",
+      // Status queries must not take the index lock a concurrent git may hold.
+      "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C"};
+  for (std::string& e : HostEnvironmentForTools()) env.push_back(std::move(e));
   return env;
-}
-
-std::string ErrnoText(const char* what, int err) {
-  return std::string(what) + ": " + std::strerror(err);
-}
-
-// Reads both pipes to EOF without letting either fill up and block the child.
-void DrainPipes(int out_fd, int err_fd, std::string* out, std::string* err) {
-  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
-  std::string* sinks[2] = {out, err};
-  int open_count = 2;
-  char buf[65536];
-  while (open_count > 0) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        fds[i].fd = -1;
-        --open_count;
-      }
-    }
-  }
 }
 
 }  // namespace
 
 StatusOr<GitResult> RunGit(const std::string& dir, const std::vector<std::string>& args) {
-  SpawnRequest request;
-  request.argv = {"git", "-C", dir};
-  request.argv.insert(request.argv.end(), args.begin(), args.end());
-  request.env = ChildEnvironment();
-  // In slipway's process group, as a command a user runs would be.
-  request.new_process_group = false;
-
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return Status::Error(ErrnoText("git: pipe", errno));
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    int saved = errno;
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return Status::Error(ErrnoText("git: pipe", saved));
-  }
-  request.stdout_fd = out_pipe[1];
-  request.stderr_fd = err_pipe[1];
-  StatusOr<pid_t> pid = Spawn(request);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (!pid.ok()) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    return pid.status();
-  }
-
+  // git leaves nothing running: its process group is all there is to
+  // contain (ProcessSpec::contain), so no Containment is looked up.
+  static PosixProcessRunner* const runner = new PosixProcessRunner(Containment{});
+  ProcessSpec spec;
+  spec.argv = {"git", "-C", dir};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.env = ChildEnvironment();
+  spec.contain = false;
   GitResult result;
-  DrainPipes(out_pipe[0], err_pipe[0], &result.out, &result.err);
-  close(out_pipe[0]);
-  close(err_pipe[0]);
-
-  int wstatus = ReapChild(*pid);
-  if (wstatus < 0) return Status::Error("git: waitpid failed");
-  result.exit_code = ExitCodeOf(wstatus);
+  spec.stderr_output = [&result](std::string_view chunk) { result.err.append(chunk); };
+  StatusOr<ProcessResult> ran =
+      runner->Run(spec, [&result](std::string_view chunk) { result.out.append(chunk); }, nullptr);
+  if (!ran.ok()) return ran.status();
+  result.exit_code = ran->exit_code;
   return result;
 }
 

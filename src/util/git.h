@@ -1,5 +1,5 @@
-// Running git as a subprocess: an argument vector handed to Spawn
-// (util/spawn.h), never a shell, so refs and paths from a repository cannot
+// Running git as a subprocess: an argument vector handed to the process
+// runner (util/subprocess.h), never a shell, so refs and paths from a repository cannot
 // inject commands.
 #ifndef SLIPWAY_UTIL_GIT_H_
 #define SLIPWAY_UTIL_GIT_H_

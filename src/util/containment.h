@@ -1,15 +1,15 @@
 // How slipway makes sure that nothing a job starts outlives it
 // (docs/processes.md). Chosen once per process:
-//   kCgroup        each job runs in a cgroup v2 of its own (exec/cgroup.h),
+//   kCgroup        each job runs in a cgroup v2 of its own (util/cgroup.h),
 //                  killed as a whole when the job ends;
 //   kReaper        where no cgroup can be made (no cgroup v2, no
 //                  delegation, SLIPWAY_NO_CGROUP=1): each job runs under
-//                  `slipway __reap` (exec/reaper.h), a child subreaper that
+//                  `slipway __reap` (util/reaper.h), a child subreaper that
 //                  kills every descendant when the job's command ends;
 //   kProcessGroup  neither (a program that links the engine without
 //                  naming a reaper binary): the job's process group only.
-#ifndef SLIPWAY_EXEC_CONTAINMENT_H_
-#define SLIPWAY_EXEC_CONTAINMENT_H_
+#ifndef SLIPWAY_UTIL_CONTAINMENT_H_
+#define SLIPWAY_UTIL_CONTAINMENT_H_
 
 #include <string>
 
@@ -58,4 +58,4 @@ int KillLeftoverJobProcesses();
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_CONTAINMENT_H_
+#endif  // SLIPWAY_UTIL_CONTAINMENT_H_

@@ -1,4 +1,4 @@
-#include "exec/subprocess.h"
+#include "util/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -10,14 +10,17 @@
 #include <cerrno>
 #include <cstring>
 
-#include "exec/job_process.h"
+#include "util/job_process.h"
 
 extern char** environ;
 
 namespace slipway {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// The machine's monotonic clock, not a slipway::Clock: the deadlines below
+// are enforced on a real process by poll(), whose waits are real time, and
+// that a fake clock could not shorten.
+using SteadyClock = std::chrono::steady_clock;
 
 // How often a running child is checked for cancellation: the CancelToken is
 // polled, so this bounds how long a Ctrl-C takes to reach the job.
@@ -38,6 +41,14 @@ class Fd {
   ~Fd() { Reset(); }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      fd_ = other.fd_;
+      other.fd_ = -1;
+    }
+    return *this;
+  }
   int get() const { return fd_; }
   void Reset() {
     if (fd_ >= 0) close(fd_);
@@ -66,31 +77,43 @@ PosixProcessRunner::PosixProcessRunner(Containment containment)
 
 StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const OutputFn& output,
                                                 const CancelToken* cancel) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::Error(Errno("pipe2"));
-  Fd read_end(pipe_fds[0]);
-  Fd write_end(pipe_fds[1]);
+  // The pipes read: stdout (and stderr with it), then stderr alone when the
+  // spec asks for it.
+  Fd read_ends[2];
+  Fd write_ends[2];
+  const OutputFn* sinks[2] = {&output, &spec.stderr_output};
+  const int pipe_count = spec.stderr_output ? 2 : 1;
+  for (int i = 0; i < pipe_count; ++i) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::Error(Errno("pipe2"));
+    read_ends[i] = Fd(pipe_fds[0]);
+    write_ends[i] = Fd(pipe_fds[1]);
+  }
   StatusOr<std::unique_ptr<JobProcess>> started =
-      JobProcess::Start(spec, write_end.get(), containment_);
-  write_end.Reset();
+      JobProcess::Start(spec, write_ends[0].get(), write_ends[1].get(), containment_);
+  write_ends[0].Reset();
+  write_ends[1].Reset();
   if (!started.ok()) return started.status();
   JobProcess& job = **started;
   const pid_t pid = job.pid();
-  fcntl(read_end.get(), F_SETFL, fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
+  for (int i = 0; i < pipe_count; ++i) {
+    fcntl(read_ends[i].get(), F_SETFL, fcntl(read_ends[i].get(), F_GETFL) | O_NONBLOCK);
+  }
+  auto any_open = [&] { return read_ends[0].get() >= 0 || read_ends[1].get() >= 0; };
   Fd pidfd(PidfdOpen(pid));
 
   ProcessResult result;
-  const Clock::time_point start = Clock::now();
-  std::optional<Clock::time_point> deadline;
+  const SteadyClock::time_point start = SteadyClock::now();
+  std::optional<SteadyClock::time_point> deadline;
   if (spec.timeout) deadline = start + *spec.timeout;
-  std::optional<Clock::time_point> term_sent;
+  std::optional<SteadyClock::time_point> term_sent;
   bool killed = false;
   bool exited = false;  // The leader has exited and the job is finished.
-  std::optional<Clock::time_point> drain_until;
+  std::optional<SteadyClock::time_point> drain_until;
   char buffer[65536];
 
-  while (!exited || read_end.get() >= 0) {
-    Clock::time_point now = Clock::now();
+  while (!exited || any_open()) {
+    SteadyClock::time_point now = SteadyClock::now();
     // Decide on signals first: a child that ignores its output still ends.
     if (!exited && !term_sent) {
       bool cancel_now = cancel != nullptr && cancel->canceled();
@@ -112,7 +135,7 @@ StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const O
       ms = std::max(ms, std::chrono::milliseconds(0));
       wait = wait.count() < 0 ? ms : std::min(wait, ms);
     };
-    auto until = [&](Clock::time_point t) {
+    auto until = [&](SteadyClock::time_point t) {
       bound(std::chrono::duration_cast<std::chrono::milliseconds>(t - now) +
             std::chrono::milliseconds(1));
     };
@@ -124,20 +147,23 @@ StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const O
     }
     if (drain_until) until(*drain_until);
 
-    pollfd fds[2];
+    pollfd fds[3];
     int nfds = 0;
-    if (read_end.get() >= 0) fds[nfds++] = {read_end.get(), POLLIN, 0};
+    for (const Fd& read_end : read_ends) {
+      if (read_end.get() >= 0) fds[nfds++] = {read_end.get(), POLLIN, 0};
+    }
     if (!exited && pidfd.get() >= 0) fds[nfds++] = {pidfd.get(), POLLIN, 0};
     if (nfds > 0) {
       int rc = poll(fds, nfds, static_cast<int>(wait.count()));
       if (rc < 0 && errno != EINTR) return Status::Error(Errno("poll"));  // ~JobProcess kills.
     }
 
-    if (read_end.get() >= 0) {
-      while (true) {
+    for (int i = 0; i < pipe_count; ++i) {
+      Fd& read_end = read_ends[i];
+      while (read_end.get() >= 0) {
         ssize_t n = read(read_end.get(), buffer, sizeof(buffer));
         if (n > 0) {
-          output(std::string_view(buffer, static_cast<size_t>(n)));
+          (*sinks[i])(std::string_view(buffer, static_cast<size_t>(n)));
           continue;
         }
         if (n == 0) {
@@ -157,10 +183,13 @@ StatusOr<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, const O
       if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
         exited = true;
         result.exit_code = job.Finish();  // Kills whatever the job left running.
-        drain_until = Clock::now() + kDrainAfterExit;
+        drain_until = SteadyClock::now() + kDrainAfterExit;
       }
     }
-    if (drain_until && Clock::now() >= *drain_until) read_end.Reset();
+    if (drain_until && SteadyClock::now() >= *drain_until) {
+      read_ends[0].Reset();
+      read_ends[1].Reset();
+    }
   }
   return result;
 }
@@ -172,7 +201,7 @@ std::vector<std::string> HostEnvironmentForTools() {
     if (entry.starts_with("GIT_DIR=") || entry.starts_with("GIT_INDEX_FILE=") ||
         entry.starts_with("GIT_WORK_TREE=") || entry.starts_with("GIT_OBJECT_DIRECTORY=") ||
         entry.starts_with("GIT_ALTERNATE_OBJECT_DIRECTORIES=") ||
-        entry.starts_with("GIT_COMMON_DIR=")) {
+        entry.starts_with("GIT_COMMON_DIR=") || entry.starts_with("GIT_PREFIX=")) {
       continue;
     }
     env.emplace_back(entry);

@@ -1,8 +1,8 @@
 // Running one child process and supervising it to the end: output, timeout,
 // cancellation, and the guarantee that nothing it started outlives it
 // (docs/processes.md).
-#ifndef SLIPWAY_EXEC_SUBPROCESS_H_
-#define SLIPWAY_EXEC_SUBPROCESS_H_
+#ifndef SLIPWAY_UTIL_SUBPROCESS_H_
+#define SLIPWAY_UTIL_SUBPROCESS_H_
 
 #include <chrono>
 #include <functional>
@@ -11,12 +11,17 @@
 #include <string_view>
 #include <vector>
 
-#include "exec/containment.h"
-#include "exec/executor.h"
+#include "util/cancel_token.h"
+#include "util/containment.h"
 #include "util/spawn.h"
 #include "util/status.h"
 
 namespace slipway {
+
+// Called with chunks of the child's stdout and stderr (one pipe, so they are
+// interleaved exactly as written; stdout alone with
+// ProcessSpec::stderr_output), on the thread that called Run.
+using OutputFn = std::function<void(std::string_view)>;
 
 struct ProcessSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in slipway's own PATH.
@@ -30,6 +35,10 @@ struct ProcessSpec {
   // true: stderr goes to /dev/null instead of the output pipe (for tools
   // whose stdout is parsed).
   bool discard_stderr = false;
+  // Set: stderr goes to a pipe of its own, its chunks to this function (on
+  // the thread that called Run), and discard_stderr is ignored. For tools
+  // whose stdout is parsed and whose stderr explains a failure (git).
+  OutputFn stderr_output;
   // Set: the child switches to this user and these groups before exec
   // (needs slipway to run as root).
   std::optional<Credentials> credentials;
@@ -49,10 +58,6 @@ struct ProcessResult {
   bool canceled = false;
 };
 
-// Called with chunks of the child's stdout and stderr (one pipe, so they are
-// interleaved exactly as written), on the thread that called Run.
-using OutputFn = std::function<void(std::string_view)>;
-
 // Runs processes to completion. Implementations are thread-safe: the
 // scheduler runs several jobs at once.
 class ProcessRunner {
@@ -70,7 +75,9 @@ class ProcessRunner {
 };
 
 // Spawn (util/spawn.h) into a new process group under a Containment, stdin
-// from /dev/null, stdout and stderr on one O_CLOEXEC pipe read with poll().
+// from /dev/null, stdout and stderr on one O_CLOEXEC pipe (or two, with
+// stderr_output) read with poll(). The one way slipway runs a process: jobs
+// (exec/shell_executor.h), the tools the engine runs, git (util/git.h).
 class PosixProcessRunner : public ProcessRunner {
  public:
   // Under DefaultContainment().
@@ -85,7 +92,7 @@ class PosixProcessRunner : public ProcessRunner {
 };
 
 // The host environment as NAME=value strings, minus variables that would
-// redirect git (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE ...). For slipway's own
+// redirect git (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE, GIT_PREFIX ...). For slipway's own
 // helper commands, never for jobs.
 std::vector<std::string> HostEnvironmentForTools();
 
@@ -98,4 +105,4 @@ StatusOr<std::string> RunTool(ProcessRunner* runner, const std::vector<std::stri
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_SUBPROCESS_H_
+#endif  // SLIPWAY_UTIL_SUBPROCESS_H_

@@ -1,4 +1,4 @@
-#include "exec/job_process.h"
+#include "util/job_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -8,13 +8,14 @@
 #include <cerrno>
 #include <cstring>
 
-#include "exec/reaper.h"
+#include "util/reaper.h"
 #include "util/children.h"
 #include "util/spawn.h"
 
 namespace slipway {
 
 StatusOr<std::unique_ptr<JobProcess>> JobProcess::Start(const ProcessSpec& spec, int output_fd,
+                                                        int error_fd,
                                                         const Containment& containment) {
   if (spec.argv.empty()) return Status::Error("cannot spawn: empty command");
   SpawnRequest request;
@@ -22,7 +23,7 @@ StatusOr<std::unique_ptr<JobProcess>> JobProcess::Start(const ProcessSpec& spec,
   request.env = spec.env;
   request.cwd = spec.cwd;
   request.stdout_fd = output_fd;
-  request.stderr_fd = spec.discard_stderr ? -1 : output_fd;
+  request.stderr_fd = error_fd >= 0 ? error_fd : spec.discard_stderr ? -1 : output_fd;
   request.credentials = spec.credentials;
   request.umask = spec.umask;
   // A job that runs as another user shares no session with slipway

@@ -1,8 +1,8 @@
 // Test helpers (tests only) for the ways job processes are contained: the
 // containments to run a test under, and a job script that starts processes
 // meant to outlive the job.
-#ifndef SLIPWAY_EXEC_CONTAINMENT_TEST_UTIL_H_
-#define SLIPWAY_EXEC_CONTAINMENT_TEST_UTIL_H_
+#ifndef SLIPWAY_UTIL_CONTAINMENT_TEST_UTIL_H_
+#define SLIPWAY_UTIL_CONTAINMENT_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "exec/cgroup.h"
-#include "exec/containment.h"
-#include "exec/exec_test_util.h"
+#include "util/cgroup.h"
+#include "util/containment.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 
@@ -106,4 +106,4 @@ inline std::vector<std::string> UnexpectedDescriptors(const std::string& listing
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_CONTAINMENT_TEST_UTIL_H_
+#endif  // SLIPWAY_UTIL_CONTAINMENT_TEST_UTIL_H_

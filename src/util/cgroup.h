@@ -8,8 +8,8 @@
 // /proc/<pid>/stat, so that a reused pid is not taken for it). No
 // controller is enabled in them: a cgroup is used only to find and kill
 // processes, which needs none.
-#ifndef SLIPWAY_EXEC_CGROUP_H_
-#define SLIPWAY_EXEC_CGROUP_H_
+#ifndef SLIPWAY_UTIL_CGROUP_H_
+#define SLIPWAY_UTIL_CGROUP_H_
 
 #include <memory>
 #include <string>
@@ -71,4 +71,4 @@ int KillStaleJobCgroups(const std::string& parent);
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_CGROUP_H_
+#endif  // SLIPWAY_UTIL_CGROUP_H_

@@ -1,11 +1,11 @@
-#include "exec/containment.h"
+#include "util/containment.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
-#include "exec/cgroup.h"
+#include "util/cgroup.h"
 
 namespace slipway {
 namespace {

@@ -1,4 +1,4 @@
-#include "exec/subprocess.h"
+#include "util/subprocess.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "exec/containment_test_util.h"
+#include "util/containment_test_util.h"
 #include "util/test_wait.h"
 
 namespace slipway {
@@ -46,6 +46,26 @@ TEST(SubprocessTest, CapturesStdoutAndStderrInOrderAndExitCode) {
   EXPECT_EQ(c.result->exit_code, 3);
   EXPECT_FALSE(c.result->timed_out);
   EXPECT_EQ(c.output, "out\nerr\nout2\n");
+}
+
+TEST(SubprocessTest, StderrOutputGetsStderrAloneAndStdoutKeepsTheRest) {
+  ProcessSpec spec = Bash("echo out; echo err >&2; head -c 200000 /dev/zero >&2; echo out2; exit 4");
+  std::string err;
+  spec.stderr_output = [&err](std::string_view c) { err.append(c); };
+  Captured c = RunSpec(spec);
+  ASSERT_TRUE(c.result.ok()) << c.result.status().message();
+  EXPECT_EQ(c.result->exit_code, 4);
+  EXPECT_EQ(c.output, "out\nout2\n");
+  // More than a pipe holds: both pipes are read while the child writes.
+  EXPECT_EQ(err, "err\n" + std::string(200000, '\0'));
+}
+
+TEST(SubprocessTest, DiscardStderrDropsIt) {
+  ProcessSpec spec = Bash("echo out; echo err >&2");
+  spec.discard_stderr = true;
+  Captured c = RunSpec(spec);
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_EQ(c.output, "out\n");
 }
 
 TEST(SubprocessTest, EnvironmentIsExactlyTheGivenOne) {
@@ -219,7 +239,7 @@ TEST_P(ContainedRunTest, RunsAsAnotherUserWithItsGroups) {
   ProcessSpec spec = Bash("id -u; id -g; id -G; grep -c . " + dir.path() + "/secret || true");
   spec.cwd = "/";
   spec.credentials = Credentials{65534, 65534, {65534, 100}};
-  ASSERT_TRUE(WriteFile(dir.Sub("secret"), "root only\n").ok());
+  ASSERT_TRUE(std::ofstream(dir.Sub("secret")) << "root only\n");
   chmod(dir.Sub("secret").c_str(), 0600);
   Captured c = Run(spec);
   ASSERT_TRUE(c.result.ok()) << c.result.status().message();

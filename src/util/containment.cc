@@ -1,4 +1,4 @@
-#include "exec/containment.h"
+#include "util/containment.h"
 
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <memory>
 #include <mutex>
 
-#include "exec/cgroup.h"
+#include "util/cgroup.h"
 #include "util/status.h"
 #include "util/thread_annotations.h"
 

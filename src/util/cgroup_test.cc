@@ -1,4 +1,4 @@
-#include "exec/cgroup.h"
+#include "util/cgroup.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec/containment.h"
-#include "exec/exec_test_util.h"
+#include "util/containment.h"
+#include "util/test_dir.h"
 #include "util/children.h"
 #include "util/spawn.h"
 #include "util/test_wait.h"

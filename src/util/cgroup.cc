@@ -1,4 +1,4 @@
-#include "exec/cgroup.h"
+#include "util/cgroup.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -14,12 +15,32 @@
 #include <sstream>
 #include <vector>
 
-#include "exec/file_tree.h"
-
 namespace slipway {
 namespace {
 
 constexpr char kPrefix[] = "slipway-";
+
+// The content of a /proc or cgroup file (their sizes read as 0, so read to
+// the end), at most max_bytes.
+StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t{64} << 20) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::Error("cannot open " + path + ": " + std::strerror(errno));
+  std::string content;
+  char buffer[8192];
+  while (content.size() < max_bytes) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      close(fd);
+      return Status::Error("cannot read " + path + ": " + std::strerror(saved));
+    }
+    if (n == 0) break;
+    content.append(buffer, std::min(static_cast<size_t>(n), max_bytes - content.size()));
+  }
+  close(fd);
+  return content;
+}
 
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string Unescape(const std::string& field) {

@@ -1,4 +1,4 @@
-#include "exec/reaper.h"
+#include "util/reaper.h"
 
 #include <fcntl.h>
 #include <sys/prctl.h>

@@ -1,5 +1,5 @@
 // The hidden `slipway __reap COMMAND [ARG...]` mode: the per-job reaper used
-// where no cgroup can be made (exec/containment.h, docs/processes.md).
+// where no cgroup can be made (util/containment.h, docs/processes.md).
 //
 // The reaper is a child subreaper (PR_SET_CHILD_SUBREAPER): every process
 // the command starts that loses its parent (setsid and double forks
@@ -13,8 +13,8 @@
 // slipway that dies takes its jobs along; and with fd 3 the write end of a
 // close-on-exec pipe: the reaper closes it once the command runs, after
 // writing "cannot start ..." there if the command could not be started.
-#ifndef SLIPWAY_EXEC_REAPER_H_
-#define SLIPWAY_EXEC_REAPER_H_
+#ifndef SLIPWAY_UTIL_REAPER_H_
+#define SLIPWAY_UTIL_REAPER_H_
 
 #include <signal.h>
 
@@ -30,4 +30,4 @@ int ReaperMain(int argc, char** argv);
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_REAPER_H_
+#endif  // SLIPWAY_UTIL_REAPER_H_

@@ -1,13 +1,14 @@
-// Helpers for the exec tests: temporary directories and shell one-liners
+// Helpers for tests: temporary directories and shell one-liners
 // to set up repositories. Test-only; not part of the engine.
-#ifndef SLIPWAY_EXEC_EXEC_TEST_UTIL_H_
-#define SLIPWAY_EXEC_EXEC_TEST_UTIL_H_
+#ifndef SLIPWAY_UTIL_TEST_DIR_H_
+#define SLIPWAY_UTIL_TEST_DIR_H_
 
 #include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
-
-#include "exec/file_tree.h"
 
 namespace slipway {
 
@@ -18,7 +19,21 @@ class TempDir {
     char name[] = "/tmp/slipway-test-XXXXXX";
     path_ = mkdtemp(name) != nullptr ? name : "";
   }
-  ~TempDir() { (void)RemoveTree(path_); }
+  // Directories a job left read-only are made writable first.
+  ~TempDir() {
+    if (path_.empty()) return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(path_, fs::directory_options::skip_permission_denied,
+                                             ec),
+         end;
+         !ec && it != end; it.increment(ec)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) {
+        fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+      }
+    }
+    fs::remove_all(path_, ec);
+  }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
@@ -39,11 +54,13 @@ inline int Sh(const std::string& dir, const std::string& script) {
   return system(command.c_str());
 }
 
+// The whole file, or "<missing>".
 inline std::string Slurp(const std::string& path) {
-  StatusOr<std::string> content = ReadFile(path);
-  return content.ok() ? *content : "<missing>";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "<missing>";
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_EXEC_TEST_UTIL_H_
+#endif  // SLIPWAY_UTIL_TEST_DIR_H_

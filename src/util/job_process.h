@@ -1,27 +1,29 @@
-// One started process tree under a Containment (exec/containment.h): the
+// One started process tree under a Containment (util/containment.h): the
 // command, everything it starts, and how to signal and end them all. Used by
 // PosixProcessRunner, which owns the waiting and the output.
-#ifndef SLIPWAY_EXEC_JOB_PROCESS_H_
-#define SLIPWAY_EXEC_JOB_PROCESS_H_
+#ifndef SLIPWAY_UTIL_JOB_PROCESS_H_
+#define SLIPWAY_UTIL_JOB_PROCESS_H_
 
 #include <sys/types.h>
 
 #include <memory>
 
-#include "exec/cgroup.h"
-#include "exec/containment.h"
-#include "exec/subprocess.h"
+#include "util/cgroup.h"
+#include "util/containment.h"
+#include "util/subprocess.h"
 #include "util/status.h"
 
 namespace slipway {
 
 class JobProcess {
  public:
-  // Starts spec's command (stdin /dev/null, stdout and stderr on output_fd,
-  // or stderr on /dev/null with spec.discard_stderr) in a new process group
+  // Starts spec's command (stdin /dev/null, stdout and stderr on output_fd;
+  // stderr on error_fd when it is >= 0, else on /dev/null with
+  // spec.discard_stderr) in a new process group
   // under containment (kProcessGroup instead when !spec.contain). Errors:
   // "cannot start 'argv[0]'[ in cwd]: reason".
   static StatusOr<std::unique_ptr<JobProcess>> Start(const ProcessSpec& spec, int output_fd,
+                                                     int error_fd,
                                                      const Containment& containment);
   // Kills and reaps whatever Finish did not.
   ~JobProcess();
@@ -52,4 +54,4 @@ class JobProcess {
 
 }  // namespace slipway
 
-#endif  // SLIPWAY_EXEC_JOB_PROCESS_H_
+#endif  // SLIPWAY_UTIL_JOB_PROCESS_H_

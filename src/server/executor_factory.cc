@@ -1,0 +1,32 @@
+#include "server/executor_factory.h"
+
+#include "exec/shell_executor.h"
+
+namespace slipway {
+
+Status CheckExecutorName(std::string_view name) {
+  if (name == "shell") return Status::Ok();
+  return Status::Error("executor '" + std::string(name) +
+                       "' is not supported: the only executor is 'shell'");
+}
+
+ExecutorFactory ShellExecutorFactory() {
+  return [](const ExecutorSetup& setup) -> StatusOr<std::unique_ptr<Executor>> {
+    // A project stored by another slipway (or edited in the database) may
+    // name an executor this one lacks.
+    if (Status known = CheckExecutorName(setup.project->executor); !known.ok()) {
+      return Status::Error("project '" + setup.project->path_with_namespace +
+                           "': " + known.message());
+    }
+    ShellExecutor::Options options;
+    options.state_dir = setup.state_dir;
+    options.identity = setup.identity;
+    options.git_objects = setup.git_objects;
+    // A root server's jobs run as the project's uid (ShellExecutor switches
+    // their processes to it): their workspaces are theirs.
+    options.workspace_owner = setup.workspace_owner;
+    return std::unique_ptr<Executor>(std::make_unique<ShellExecutor>(options));
+  };
+}
+
+}  // namespace slipway

@@ -1,0 +1,55 @@
+// Which Executor runs a project's jobs on the server. PipelineService asks
+// its ServiceOptions::executor_factory for one each time it runs a pipeline,
+// so that the choice is the project's (ProjectRecord::executor) and tests
+// can hand the service a FakeExecutor. `slipway serve` passes
+// ShellExecutorFactory().
+#ifndef SLIPWAY_SERVER_EXECUTOR_FACTORY_H_
+#define SLIPWAY_SERVER_EXECUTOR_FACTORY_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "exec/executor.h"
+#include "exec/job_identity.h"
+#include "exec/beneath_io.h"
+#include "store/store.h"
+#include "util/status.h"
+
+namespace slipway {
+
+// What the server has prepared for one pipeline's jobs (server_dirs.h,
+// shared_objects.h); an executor uses what applies to it. The pointers are
+// valid during the factory's call only: copy what the executor keeps.
+struct ExecutorSetup {
+  const ProjectRecord* project = nullptr;
+  const PipelineRecord* pipeline = nullptr;
+  // The project's directory under the builds directory: snapshot and
+  // reusable workspaces.
+  std::string state_dir;
+  JobIdentity identity;             // Who the project's jobs run as.
+  OptionalOwner workspace_owner;    // Set when that is not the server's user.
+  std::string git_objects;          // What workspaces' .git borrow objects from.
+};
+
+// Returns the executor for a pipeline's jobs (called once per run of a
+// pipeline, from a worker thread; the executor lives until the run ends and
+// its Run is called for each job, which it is given). An error fails the
+// pipeline's unfinished jobs with runner_system_failure and the message in
+// their logs. Must be thread-safe: workers run pipelines at once.
+using ExecutorFactory =
+    std::function<StatusOr<std::unique_ptr<Executor>>(const ExecutorSetup& setup)>;
+
+// The executors a project may name ("shell" only, today).
+Status CheckExecutorName(std::string_view name);
+
+// ShellExecutor for projects whose executor is "shell", in setup's
+// directories as setup's identity; an error naming the project for any
+// other executor.
+ExecutorFactory ShellExecutorFactory();
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_EXECUTOR_FACTORY_H_

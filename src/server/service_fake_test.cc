@@ -1,0 +1,313 @@
+// PipelineService with a FakeExecutor and a FakeClock (ServiceOptions'
+// executor_factory and clock): schedules, retries, cancels, delayed jobs and
+// timeouts decided by time that moves only when the test moves it, so no
+// test waits on the machine's clock. The repository, git and the store are
+// real; the jobs' processes are not (pipeline_service_test.cc runs bash).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "exec/fake_executor.h"
+#include "server/cron.h"
+#include "server/pipeline_service.h"
+#include "store/store_test_backend.h"
+#include "util/clock.h"
+#include "util/test_repo.h"
+#include "util/test_wait.h"
+
+namespace slipway {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+// 2026-03-02T00:00:00Z: where the service's clock starts.
+const Clock::WallTime kStart = std::chrono::sys_days{std::chrono::year{2026} / 3 / 2};
+
+int64_t UnixMs(Clock::WallTime t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+// The service owns what the factory returns; the test keeps the fake.
+class ForwardingExecutor : public Executor {
+ public:
+  explicit ForwardingExecutor(Executor* to) : to_(to) {}
+  JobResult Run(const Job& job, const JobContext& context, LogSink* log,
+                const CancelToken& cancel) override {
+    return to_->Run(job, context, log, cancel);
+  }
+
+ private:
+  Executor* to_;
+};
+
+class FakeServiceTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    std::string tmpl = (std::filesystem::temp_directory_path() / "slipway-fake-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    work_dir_ = tmpl;
+    ServiceOptions options;
+    options.data_dir = work_dir_ + "/data";
+    options.jobs_per_pipeline = 2;
+    options.clock = &service_clock_;
+    options.executor_factory = [this](const ExecutorSetup& setup)
+        -> StatusOr<std::unique_ptr<Executor>> {
+      std::lock_guard<std::mutex> lock(setups_mu_);
+      setups_.push_back(setup.project->path_with_namespace);
+      return std::unique_ptr<Executor>(std::make_unique<ForwardingExecutor>(&executor_));
+    };
+    auto service = PipelineService::Create(store_.get(), &hub_, options);
+    ASSERT_TRUE(service.ok()) << service.status().message();
+    service_ = std::move(*service);
+    Status started = service_->Start();
+    ASSERT_TRUE(started.ok()) << started.message();
+  }
+  void TearDown() override {
+    service_.reset();
+    std::error_code ec;
+    if (!work_dir_.empty()) std::filesystem::remove_all(work_dir_, ec);
+    StoreTest::TearDown();
+  }
+
+  int64_t AddProject(const std::string& ci_yaml, const std::string& executor = "shell") {
+    repo_.Write(".gitlab-ci.yml", ci_yaml);
+    repo_.Commit("ci");
+    ProjectRecord p;
+    p.name = "app";
+    p.path_with_namespace = "group/app";
+    p.repo_url = repo_.dir();
+    p.executor = executor;
+    auto created = store_->CreateProject(p);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return created.ok() ? created->id : 0;
+  }
+
+  int64_t Create(int64_t project_id) {
+    CreatePipelineRequest request;
+    request.project_id = project_id;
+    auto created = service_->CreatePipeline(request);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return created.ok() ? created->id : 0;
+  }
+
+  PipelineRecord WaitDone(int64_t pipeline_id) {
+    PipelineRecord last;
+    EXPECT_TRUE(WaitFor([&] {
+      auto p = store_->GetPipeline(pipeline_id);
+      if (!p.ok() || !*p) return false;
+      last = **p;
+      return !IsActive(last.status) && service_->Stats().running_pipelines == 0;
+    })) << "pipeline " << pipeline_id << " still " << CiStatusName(last.status);
+    return last;
+  }
+
+  std::vector<JobRecord> Attempts(int64_t pipeline_id, const std::string& name) {
+    JobFilter filter;
+    filter.pipeline_id = pipeline_id;
+    filter.include_retried = true;
+    filter.per_page = 100;
+    auto page = store_->ListJobs(filter);
+    EXPECT_TRUE(page.ok());
+    std::vector<JobRecord> out;
+    if (!page.ok()) return out;
+    for (const JobRecord& j : page->items) {
+      if (j.name == name) out.push_back(j);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const JobRecord& a, const JobRecord& b) { return a.retry_count < b.retry_count; });
+    return out;
+  }
+
+  std::string Log(int64_t job_id) {
+    auto slice = store_->ReadLog(job_id, 0, 1 << 20);
+    return slice.ok() ? slice->bytes : "";
+  }
+
+  std::string work_dir_;
+  FakeClock service_clock_{kStart};
+  FakeExecutor executor_;
+  std::mutex setups_mu_;
+  std::vector<std::string> setups_;  // Guarded by setups_mu_.
+  TestRepo repo_;
+  LogHub hub_;
+  std::unique_ptr<PipelineService> service_;
+};
+
+TEST_P(FakeServiceTest, ScheduleFiresWhenTheClockReachesItsNextRun) {
+  int64_t project = AddProject(R"(
+nightly:
+  script: make nightly
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "schedule"
+)");
+  ScheduleRecord schedule;
+  schedule.project_id = project;
+  schedule.cron = "0 3 * * *";
+  schedule.cron_timezone = "Europe/Berlin";  // UTC+1 in March.
+  schedule.ref = "main";
+  schedule.variables = {{"MODE", "full"}};
+  StatusOr<int64_t> first = NextRun(schedule.cron, schedule.cron_timezone, UnixMs(kStart));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, UnixMs(kStart + std::chrono::hours(2)));
+  schedule.next_run_at = *first;
+  auto stored = store_->CreateSchedule(schedule);
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+
+  // Two hours pass at once; the timer sees them without a real second.
+  service_clock_.Advance(std::chrono::hours(2));
+  ScheduleRecord after;
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = store_->GetSchedule(stored->id);
+    if (!s.ok() || !*s) return false;
+    after = **s;
+    return after.last_pipeline_id.has_value();
+  }));
+  // The next run is counted from the service's clock, not the machine's.
+  ASSERT_TRUE(after.next_run_at.has_value());
+  EXPECT_EQ(*after.next_run_at, UnixMs(kStart + std::chrono::hours(26)));
+  PipelineRecord pipeline = WaitDone(*after.last_pipeline_id);
+  EXPECT_EQ(pipeline.source, "schedule");
+  EXPECT_EQ(pipeline.status, CiStatus::kSuccess);
+  std::vector<FakeExecutor::Call> calls = executor_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].job, "nightly");
+  const VariableList& variables = calls[0].context.variables;
+  ASSERT_NE(variables.Get("CI_PIPELINE_SOURCE"), nullptr);
+  EXPECT_EQ(*variables.Get("CI_PIPELINE_SOURCE"), "schedule");
+  ASSERT_NE(variables.Get("MODE"), nullptr);
+  EXPECT_EQ(*variables.Get("MODE"), "full");
+}
+
+TEST_P(FakeServiceTest, FailedAttemptIsRetriedAsRetryAllows) {
+  int64_t project = AddProject(R"(
+flaky:
+  script: make test
+  retry: 1
+)");
+  JobResult failed;
+  failed.outcome = JobOutcome::kFailed;
+  failed.exit_code = 1;
+  failed.failure_reason = "script_failure";
+  JobResult passed;
+  passed.outcome = JobOutcome::kSuccess;
+  executor_.Script("flaky", {failed, passed});
+  PipelineRecord pipeline = WaitDone(Create(project));
+  EXPECT_EQ(pipeline.status, CiStatus::kSuccess);
+  std::vector<JobRecord> attempts = Attempts(pipeline.id, "flaky");
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].status, CiStatus::kFailed);
+  EXPECT_TRUE(attempts[0].retried);
+  EXPECT_EQ(attempts[1].status, CiStatus::kSuccess);
+  std::lock_guard<std::mutex> lock(setups_mu_);
+  EXPECT_EQ(setups_, std::vector<std::string>{"group/app"});
+}
+
+TEST_P(FakeServiceTest, CancelReachesTheRunningJob) {
+  int64_t project = AddProject(R"(
+long:
+  script: make forever
+)");
+  std::atomic<bool> running{false};
+  executor_.SetHook([&](const Job&, const JobContext&,
+                        const CancelToken& cancel) -> std::optional<JobResult> {
+    running = true;
+    // The fake job runs until it is canceled, as a real one would.
+    EXPECT_TRUE(WaitFor([&] { return cancel.canceled(); }));
+    JobResult r;
+    r.outcome = JobOutcome::kCanceled;
+    return r;
+  });
+  int64_t pipeline_id = Create(project);
+  ASSERT_TRUE(WaitFor([&] { return running.load(); }));
+  Status canceled = service_->CancelPipeline(pipeline_id);
+  ASSERT_TRUE(canceled.ok()) << canceled.message();
+  PipelineRecord pipeline = WaitDone(pipeline_id);
+  EXPECT_EQ(pipeline.status, CiStatus::kCanceled);
+  EXPECT_EQ(Attempts(pipeline_id, "long").at(0).status, CiStatus::kCanceled);
+}
+
+TEST_P(FakeServiceTest, DelayedJobStartsWhenTheClockSaysItsDelayIsOver) {
+  int64_t project = AddProject(R"(
+build:
+  script: make
+later:
+  stage: deploy
+  script: make deploy
+  when: delayed
+  start_in: 30 minutes
+)");
+  std::map<std::string, milliseconds> started_at;
+  std::mutex mu;
+  executor_.SetHook([&](const Job& job, const JobContext&,
+                        const CancelToken&) -> std::optional<JobResult> {
+    std::lock_guard<std::mutex> lock(mu);
+    started_at[job.name] = service_clock_.Elapsed();
+    return std::nullopt;
+  });
+  PipelineRecord pipeline = WaitDone(Create(project));
+  EXPECT_EQ(pipeline.status, CiStatus::kSuccess);
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(started_at.size(), 2u);
+  EXPECT_EQ(started_at.at("build"), milliseconds(0));
+  EXPECT_EQ(started_at.at("later") - started_at.at("build"), minutes(30));
+}
+
+TEST_P(FakeServiceTest, JobTimeoutFailsTheJobWithGitLabsReason) {
+  int64_t project = AddProject(R"(
+slow:
+  script: make slow
+  timeout: 10 minutes
+)");
+  executor_.SetHook([&](const Job&, const JobContext& context,
+                        const CancelToken&) -> std::optional<JobResult> {
+    // What a real executor does at the deadline it was given.
+    EXPECT_EQ(context.timeout, std::optional<milliseconds>(minutes(10)));
+    service_clock_.Advance(context.timeout.value_or(milliseconds(0)));
+    JobResult r;
+    r.outcome = JobOutcome::kFailed;
+    r.exit_code = 143;
+    r.failure_reason = "job_execution_timeout";
+    return r;
+  });
+  PipelineRecord pipeline = WaitDone(Create(project));
+  EXPECT_EQ(pipeline.status, CiStatus::kFailed);
+  JobRecord slow = Attempts(pipeline.id, "slow").at(0);
+  EXPECT_EQ(slow.status, CiStatus::kFailed);
+  EXPECT_EQ(slow.failure_reason, "job_execution_timeout");
+}
+
+// With the server's default factory (ShellExecutorFactory), a project whose
+// stored executor slipway lacks fails its pipeline with a clear message, and
+// nothing runs.
+TEST_P(FakeServiceTest, ProjectWithAnUnknownExecutorFailsItsJobsSaying) {
+  service_.reset();
+  ServiceOptions options;
+  options.data_dir = work_dir_ + "/data";
+  options.clock = &service_clock_;  // executor_factory empty: the shell one.
+  auto service = PipelineService::Create(store_.get(), &hub_, options);
+  ASSERT_TRUE(service.ok()) << service.status().message();
+  service_ = std::move(*service);
+  ASSERT_TRUE(service_->Start().ok());
+  int64_t project = AddProject(R"(
+build:
+  script: touch ran
+)", "docker");
+  PipelineRecord pipeline = WaitDone(Create(project));
+  EXPECT_EQ(pipeline.status, CiStatus::kFailed);
+  JobRecord build = Attempts(pipeline.id, "build").at(0);
+  EXPECT_EQ(build.failure_reason, "runner_system_failure");
+  EXPECT_NE(Log(build.id).find("project 'group/app': executor 'docker' is not supported: the "
+                               "only executor is 'shell'"),
+            std::string::npos)
+      << Log(build.id);
+}
+
+SLIPWAY_STORE_TEST_SUITE(FakeServiceTest);
+
+}  // namespace
+}  // namespace slipway
