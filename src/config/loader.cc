@@ -11,6 +11,8 @@
 #include "config/reference.h"
 #include "pipeline/extends.h"
 #include "util/glob.h"
+#include "util/http_get.h"
+#include "util/redact.h"
 #include "util/source_tree.h"
 
 namespace slipway {
@@ -110,6 +112,7 @@ class Loader {
       diags_->Error(mark, why);
       return std::nullopt;
     }
+    Record(name, "local", false);
     std::optional<Node> content = Parse(*text, name, &options_.inputs, mark, "");
     if (!content) return std::nullopt;
     if (content->IsNull() || (content->IsMap() && content->entries.empty())) {
@@ -176,7 +179,7 @@ class Loader {
   bool IncludeEntry(const Node& entry, Node* merged) {
     if (entry.IsScalar()) {
       std::string location = Expand(entry.scalar);
-      if (IsUrl(location)) return CannotFetch(entry.mark, "remote:" + entry.scalar);
+      if (IsUrl(location)) return IncludeRemote(location, nullptr, entry.mark, merged);
       return IncludeLocal(location, nullptr, entry.mark, merged);
     }
     if (!entry.IsMap()) {
@@ -213,6 +216,17 @@ class Loader {
             : EvaluateIncludeRules(entry.Find("rules"), tree_, Variables(), diags_);
     if (!allowed) return false;
     if (!*allowed) return true;
+    if (types[0] == "remote" || types[0] == "template") {
+      const Node& where = *entry.Find(types[0]);
+      if (!where.IsScalar()) {
+        diags_->Error(where.mark, "Included file `" + where.scalar + "` needs to be a string");
+        return false;
+      }
+      if (types[0] == "remote") {
+        return IncludeRemote(Expand(where.scalar), entry.Find("inputs"), entry.mark, merged);
+      }
+      return IncludeTemplate(Expand(where.scalar), entry.Find("inputs"), entry.mark, merged);
+    }
     if (types[0] != "local") {
       if (types[0] == "project" && entry.Find("file")->IsSequence()) {
         Node one = entry;
@@ -274,7 +288,8 @@ class Loader {
     return ok;
   }
 
-  bool IncludeFile(const std::string& path, const Node* inputs, const Mark& mark, Node* merged) {
+  // Counts one more included file; false (reported) past GitLab's limit.
+  bool CountInclude(const Mark& mark) {
     if (include_count_ >= kMaxIncludes) {
       diags_->Error(mark, "Maximum of " + std::to_string(kMaxIncludes) +
                               " nested includes are allowed!");
@@ -282,6 +297,125 @@ class Loader {
       return false;
     }
     ++include_count_;
+    return true;
+  }
+
+  void Record(const std::string& name, const std::string& origin, bool from_cache) {
+    if (options_.sources != nullptr) options_.sources->push_back({name, origin, from_cache});
+  }
+
+  // include:remote. GitLab's checks in its order: the extension, the
+  // address, then the fetch; its messages name the URL with credentials
+  // masked.
+  bool IncludeRemote(const std::string& url, const Node* inputs, const Mark& mark, Node* merged) {
+    if (!CountInclude(mark)) return false;
+    std::string shown = RedactUrlCredentials(url);
+    HttpUrl parsed;
+    bool valid = ParseHttpUrl(url, &parsed);
+    std::string path = valid ? parsed.target.substr(0, parsed.target.find('?')) : url;
+    if (!HasYamlExtension(path)) {
+      diags_->Error(mark, "Included file `" + shown + "` does not have YAML extension!");
+      return false;
+    }
+    if (!valid) {
+      diags_->Error(mark, "Remote file `" + shown + "` does not have a valid address!");
+      return false;
+    }
+    if (options_.fetcher == nullptr) return CannotFetch(mark, "remote:" + shown);
+    FetchError error;
+    StatusOr<FetchedFile> file = options_.fetcher->FetchUrl(url, &error);
+    if (!file.ok()) {
+      std::string prefix = "Remote file `" + shown + "` could not be fetched because of ";
+      switch (error.kind) {
+        case FetchError::Kind::kHttpStatus:
+          diags_->Error(mark, prefix + "HTTP code `" + std::to_string(error.http_status) +
+                                  "` error!");
+          break;
+        case FetchError::Kind::kSocket:
+          diags_->Error(mark, prefix + "a socket error! (" + error.detail + ")");
+          break;
+        case FetchError::Kind::kTimeout:
+          diags_->Error(mark, prefix + "a timeout error! (" + error.detail + ")");
+          break;
+        case FetchError::Kind::kRefused:
+          diags_->Error(mark, "Remote file could not be fetched because URL '" + shown +
+                                  "' is blocked: " + error.detail + "!");
+          break;
+        case FetchError::Kind::kNotCached:
+          diags_->Error(mark, "Remote file `" + shown + "` is not available offline: " +
+                                  error.detail);
+          break;
+        case FetchError::Kind::kTls:
+        case FetchError::Kind::kOther:
+          diags_->Error(mark, prefix + "HTTP error! (" + error.detail + ")");
+          break;
+      }
+      return false;
+    }
+    Record(shown, file->origin, file->from_cache);
+    return MergeFetched(shown, file->content, inputs, mark, merged);
+  }
+
+  // include:template: a name ending in `.gitlab-ci.yml`, read from the
+  // fetcher's template source.
+  bool IncludeTemplate(const std::string& name, const Node* inputs, const Mark& mark,
+                       Node* merged) {
+    if (!CountInclude(mark)) return false;
+    if (!HasYamlExtension(name)) {
+      diags_->Error(mark, "Included file `" + name + "` does not have YAML extension!");
+      return false;
+    }
+    constexpr std::string_view kSuffix = ".gitlab-ci.yml";
+    if (name.size() < kSuffix.size() || name.compare(name.size() - kSuffix.size(),
+                                                     kSuffix.size(), kSuffix) != 0) {
+      diags_->Error(mark, "Template file `" + name + "` is not a valid location!");
+      return false;
+    }
+    if (options_.fetcher == nullptr) return CannotFetch(mark, "template:" + name);
+    FetchError error;
+    StatusOr<FetchedFile> file = options_.fetcher->FetchTemplate(name, &error);
+    if (!file.ok()) {
+      if (error.kind == FetchError::Kind::kHttpStatus && error.http_status == 404) {
+        diags_->Error(mark, "Included file `" + name + "` is empty or does not exist!");
+      } else {
+        diags_->Error(mark, "Template file `" + name + "` could not be fetched: " +
+                                RedactUrlCredentials(error.detail));
+      }
+      return false;
+    }
+    Record(name, file->origin, file->from_cache);
+    return MergeFetched(name, file->content, inputs, mark, merged);
+  }
+
+  // A fetched include's content (GitLab's message when it is blank), merged.
+  bool MergeFetched(const std::string& name, const std::string& text, const Node* inputs,
+                    const Mark& mark, Node* merged) {
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+      diags_->Error(mark, "Included file `" + name + "` is empty or does not exist!");
+      return false;
+    }
+    return MergeIncluded(name, text, inputs, mark, merged);
+  }
+
+  // An included file's text (not blank), parsed with its inputs, its own
+  // includes expanded, merged into merged.
+  bool MergeIncluded(const std::string& name, const std::string& text, const Node* inputs,
+                     const Mark& mark, Node* merged) {
+    std::string prefix = "`" + name + "`: ";
+    std::optional<Node> content = Parse(text, name, inputs, mark, prefix);
+    if (!content) return false;
+    if (!content->IsMap()) {
+      diags_->Error(mark, "Included file `" + name + "` does not have valid YAML syntax!");
+      return false;
+    }
+    std::optional<Node> expanded = ExpandIncludes(std::move(*content));
+    if (!expanded) return false;
+    DeepMerge(merged, std::move(*expanded));
+    return true;
+  }
+
+  bool IncludeFile(const std::string& path, const Node* inputs, const Mark& mark, Node* merged) {
+    if (!CountInclude(mark)) return false;
     if (!HasYamlExtension(path)) {
       diags_->Error(mark, "Included file `" + path + "` does not have YAML extension!");
       return false;
@@ -297,17 +431,8 @@ class Loader {
       diags_->Error(mark, "Local file `" + name + "` is empty!");
       return false;
     }
-    std::string prefix = "`" + name + "`: ";
-    std::optional<Node> content = Parse(*text, name, inputs, mark, prefix);
-    if (!content) return false;
-    if (!content->IsMap()) {
-      diags_->Error(mark, "Included file `" + name + "` does not have valid YAML syntax!");
-      return false;
-    }
-    std::optional<Node> expanded = ExpandIncludes(std::move(*content));
-    if (!expanded) return false;
-    DeepMerge(merged, std::move(*expanded));
-    return true;
+    Record(name, "local", false);
+    return MergeIncluded(name, *text, inputs, mark, merged);
   }
 
   const LoadOptions& options_;

@@ -1,0 +1,55 @@
+// Where the loader gets the includes that are not in the project: the seam
+// between config/'s loader (GitLab's rules for what an include means) and the
+// network, the cache and git (how its bytes are obtained). LoadOptions
+// carries one; lint, list, run, config and serve give it the real
+// NetworkFetcher (config/network_fetcher.h).
+#ifndef SLIPWAY_CONFIG_INCLUDE_FETCHER_H_
+#define SLIPWAY_CONFIG_INCLUDE_FETCHER_H_
+
+#include <string>
+
+#include "util/status.h"
+
+namespace slipway {
+
+// Why a fetch failed; the loader words each case as GitLab does.
+struct FetchError {
+  enum class Kind {
+    kHttpStatus,  // The server answered http_status (>= 400).
+    kSocket,      // Resolving, connecting, reading.
+    kTimeout,
+    kTls,         // Handshake, certificate verification.
+    kRefused,     // Plain HTTP without permission; detail says how to allow it.
+    kNotCached,   // Offline, and the cache has no copy.
+    kOther,       // Too large, too many redirects, a bad response ...
+  };
+  Kind kind = Kind::kOther;
+  int http_status = 0;
+  std::string detail;  // Never holds credentials.
+};
+
+struct FetchedFile {
+  std::string content;
+  // Where it came from, for `slipway config --sources`: the URL (credentials
+  // masked), and whether it was read from the cache.
+  std::string origin;
+  bool from_cache = false;
+};
+
+// Implementations are used by one load at a time (not thread-safe unless
+// they say so).
+class IncludeFetcher {
+ public:
+  virtual ~IncludeFetcher() = default;
+
+  // The document at url (include:remote). On error, *error says why.
+  virtual StatusOr<FetchedFile> FetchUrl(const std::string& url, FetchError* error) = 0;
+
+  // GitLab's CI template `name` (include:template; "Jobs/Build.gitlab-ci.yml").
+  // A template the source does not have is kHttpStatus 404.
+  virtual StatusOr<FetchedFile> FetchTemplate(const std::string& name, FetchError* error) = 0;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_CONFIG_INCLUDE_FETCHER_H_

@@ -1,0 +1,55 @@
+// The real IncludeFetcher: HTTPS (util/http_get.h) in front of the include
+// cache (config/include_cache.h). A cached copy is used without asking the
+// network; `--refresh-includes` fetches again; `--offline` never asks it.
+#ifndef SLIPWAY_CONFIG_NETWORK_FETCHER_H_
+#define SLIPWAY_CONFIG_NETWORK_FETCHER_H_
+
+#include <string>
+
+#include "config/include_cache.h"
+#include "config/include_fetcher.h"
+#include "util/http_get.h"
+
+namespace slipway {
+
+// GitLab's own templates, as GitLab names their raw location.
+inline constexpr const char* kDefaultTemplateSource =
+    "https://gitlab.com/gitlab-org/gitlab/-/raw/master/lib/gitlab/ci/templates";
+
+struct FetchOptions {
+  HttpGetOptions http;        // allow_http is --allow-http-includes.
+  bool offline = false;       // Only the cache; a missing entry is kNotCached.
+  bool refresh = false;       // Fetch even what the cache has (and update it).
+  std::string cache_dir;      // Empty: DefaultIncludeCacheDir().
+  bool use_cache = true;      // False: neither read nor write the cache.
+  // URL prefix templates are read from: <prefix>/<name>. Also
+  // SLIPWAY_TEMPLATE_SOURCE in the environment (FetchOptionsFromEnvironment).
+  std::string template_source = kDefaultTemplateSource;
+};
+
+// FetchOptions with the environment's settings applied:
+// SLIPWAY_TEMPLATE_SOURCE (a URL prefix for include:template).
+FetchOptions FetchOptionsFromEnvironment();
+
+class NetworkFetcher : public IncludeFetcher {
+ public:
+  explicit NetworkFetcher(FetchOptions options);
+
+  StatusOr<FetchedFile> FetchUrl(const std::string& url, FetchError* error) override;
+  StatusOr<FetchedFile> FetchTemplate(const std::string& name, FetchError* error) override;
+
+ private:
+  // Reads url through the cache, stored under (kind, key).
+  StatusOr<FetchedFile> Fetch(const std::string& kind, const std::string& url, FetchError* error);
+
+  FetchOptions options_;
+  IncludeCache cache_;
+};
+
+// url without the user and password it may carry (the cache's key: a token
+// is not part of what a document is).
+std::string WithoutCredentials(const std::string& url);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_CONFIG_NETWORK_FETCHER_H_
