@@ -29,7 +29,11 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
   cmd->add_flag("--allow-http-includes", options->allow_http_includes,
                 "Allow remote includes over plain HTTP (only HTTPS otherwise)");
   cmd->add_flag("--refresh-includes", options->refresh_includes,
-                "Fetch remote and template includes again even when the cache has them");
+                "Fetch remote, template and project includes again even when the cache has them");
+  cmd->add_option("--include-server", options->include_server,
+                  "Where include:project finds projects (a git URL or directory; the project's "
+                  "repository is URL/PROJECT.git); default: the forge of the origin remote")
+      ->type_name("URL");
 }
 
 std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagnostics* diags,
@@ -59,6 +63,8 @@ std::optional<LoadedPipeline> LoadPipeline(const PipelineOptions& options, Diagn
   fetch.http.allow_http = options.allow_http_includes;
   fetch.offline = options.offline;
   fetch.refresh = options.refresh_includes;
+  fetch.include_server = options.include_server;
+  fetch.project_dir = options.project_dir;
   NetworkFetcher fetcher(std::move(fetch));
   return LoadPipelineFile(std::move(*made), options.file, diags, &fetcher, sources);
 }

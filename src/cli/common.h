@@ -28,6 +28,7 @@ struct PipelineOptions {
   bool allow_http_includes = false;  // --allow-http-includes
   bool offline = false;              // --offline: the include cache only.
   bool refresh_includes = false;     // --refresh-includes: ignore cached copies.
+  std::string include_server;        // --include-server URL: where include:project reads.
 };
 
 // Adds -C DIR, -f FILE, --variable KEY=VALUE, --ref REV and the include

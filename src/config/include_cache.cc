@@ -82,6 +82,19 @@ std::optional<std::string> IncludeCache::Get(std::string_view kind, std::string_
   return content;
 }
 
+StatusOr<std::string> IncludeCache::Directory(std::string_view kind, std::string_view key) const {
+  StatusOr<UniqueFd> root = OpenRoot(root_, /*create=*/true);
+  if (!root.ok()) return root.status();
+  UniqueFd version = SubDirectory(root->get(), kVersion, true);
+  UniqueFd group = version.valid() ? SubDirectory(version.get(), std::string(kind), true) : UniqueFd();
+  UniqueFd dir = group.valid() ? SubDirectory(group.get(), Sha256Hex(key), true) : UniqueFd();
+  if (!dir.valid()) {
+    return Status::Error("cannot make a directory in the include cache `" + root_ +
+                         "` (a symbolic link or a file in the way?)");
+  }
+  return PathOf(kind, key);
+}
+
 Status IncludeCache::Put(std::string_view kind, std::string_view key,
                          std::string_view content) const {
   StatusOr<UniqueFd> root = OpenRoot(root_, /*create=*/true);

@@ -43,6 +43,11 @@ class IncludeCache {
   // (a root that is a symbolic link or someone else's, a full disk ...).
   Status Put(std::string_view kind, std::string_view key, std::string_view content) const;
 
+  // A private directory for (kind, key) (<root>/v1/<kind>/<hash>/), made
+  // 0700 when missing, never reached through a link: a git repository for
+  // include:project.
+  StatusOr<std::string> Directory(std::string_view kind, std::string_view key) const;
+
   // The file an entry lives in (for messages and docs; it may not exist).
   std::string PathOf(std::string_view kind, std::string_view key) const;
 

@@ -21,6 +21,8 @@ struct FetchError {
     kTls,         // Handshake, certificate verification.
     kRefused,     // Plain HTTP without permission; detail says how to allow it.
     kNotCached,   // Offline, and the cache has no copy.
+    kNoProject,   // include:project: not found, not reachable, no access.
+    kNoRef,       // include:project: the project has no such ref.
     kOther,       // Too large, too many redirects, a bad response ...
   };
   Kind kind = Kind::kOther;
@@ -36,6 +38,15 @@ struct FetchedFile {
   bool from_cache = false;
 };
 
+// A commit of another project (include:project), fetched with git into a
+// local repository the loader reads files from (SourceTree::AtCommit).
+struct ProjectCommit {
+  std::string repo_dir;  // A git repository holding commit.
+  std::string commit;    // 40 hex digits.
+  std::string origin;    // The repository URL, credentials masked.
+  bool from_cache = false;
+};
+
 // Implementations are used by one load at a time (not thread-safe unless
 // they say so).
 class IncludeFetcher {
@@ -48,6 +59,11 @@ class IncludeFetcher {
   // GitLab's CI template `name` (include:template; "Jobs/Build.gitlab-ci.yml").
   // A template the source does not have is kHttpStatus 404.
   virtual StatusOr<FetchedFile> FetchTemplate(const std::string& name, FetchError* error) = 0;
+
+  // The commit ref ("HEAD", a branch, a tag or a commit id) names in project
+  // ("group/sub/name"), fetched. kNoProject / kNoRef say which is missing.
+  virtual StatusOr<ProjectCommit> FetchProject(const std::string& project, const std::string& ref,
+                                               FetchError* error) = 0;
 };
 
 }  // namespace slipway

@@ -2,6 +2,7 @@
 // merge, and !reference resolution.
 #include "config/loader.h"
 
+#include <deque>
 #include <filesystem>
 #include <utility>
 
@@ -90,7 +91,8 @@ class Loader {
         diags_(diags),
         tree_(options.commit.empty() ? SourceTree::WorkTree(options.project_dir)
                                      : SourceTree::AtCommit(options.project_dir, options.commit,
-                                                            options.commit_label)) {}
+                                                            options.commit_label)),
+        current_(&tree_) {}
 
   std::optional<Node> LoadRoot() {
     StatusOr<std::string> path = tree_.Locate(options_.file);
@@ -213,7 +215,8 @@ class Loader {
     std::optional<bool> allowed =
         entry.Find("rules") == nullptr
             ? std::optional<bool>(true)
-            : EvaluateIncludeRules(entry.Find("rules"), tree_, Variables(), diags_);
+            : EvaluateIncludeRules(entry.Find("rules"), current_ ? *current_ : tree_, Variables(),
+                                   diags_);
     if (!allowed) return false;
     if (!*allowed) return true;
     if (types[0] == "remote" || types[0] == "template") {
@@ -227,6 +230,7 @@ class Loader {
       }
       return IncludeTemplate(Expand(where.scalar), entry.Find("inputs"), entry.mark, merged);
     }
+    if (types[0] == "project" && options_.fetcher != nullptr) return IncludeProject(entry, merged);
     if (types[0] != "local") {
       if (types[0] == "project" && entry.Find("file")->IsSequence()) {
         Node one = entry;
@@ -270,12 +274,19 @@ class Loader {
 
   bool IncludeLocal(const std::string& location, const Node* inputs, const Mark& mark,
                     Node* merged) {
+    if (current_ == nullptr) {
+      // Inside a remote file or a template: GitLab drops the project
+      // context there, so there is no project to read from.
+      diags_->Error(mark, "Local file `" + location + "` does not have project!");
+      return false;
+    }
     std::string path = location;
     while (!path.empty() && path.front() == '/') path.erase(path.begin());
     if (path.find('*') == std::string::npos) return IncludeFile(path, inputs, mark, merged);
     // GitLab turns each match into a plain `{local: path}`: inputs given
     // next to a wildcard do not reach the matched files.
-    StatusOr<std::vector<std::string>> matches = tree_.Find(path, GlobSyntax::kIncludeWildcard);
+    StatusOr<std::vector<std::string>> matches =
+        current_->Find(path, GlobSyntax::kIncludeWildcard);
     if (!matches.ok()) {
       diags_->Error(mark, matches.status().message());
       return false;
@@ -347,13 +358,15 @@ class Loader {
           break;
         case FetchError::Kind::kTls:
         case FetchError::Kind::kOther:
+        case FetchError::Kind::kNoProject:  // Not from FetchUrl.
+        case FetchError::Kind::kNoRef:
           diags_->Error(mark, prefix + "HTTP error! (" + error.detail + ")");
           break;
       }
       return false;
     }
     Record(shown, file->origin, file->from_cache);
-    return MergeFetched(shown, file->content, inputs, mark, merged);
+    return MergeFetched(shown, file->content, inputs, mark, merged, nullptr);
   }
 
   // include:template: a name ending in `.gitlab-ci.yml`, read from the
@@ -384,17 +397,110 @@ class Loader {
       return false;
     }
     Record(name, file->origin, file->from_cache);
-    return MergeFetched(name, file->content, inputs, mark, merged);
+    return MergeFetched(name, file->content, inputs, mark, merged, nullptr);
   }
 
-  // A fetched include's content (GitLab's message when it is blank), merged.
+  // A fetched include's content (GitLab's message when it is blank), merged;
+  // its own includes see context as their project (null: none), whose
+  // files come from origin.
   bool MergeFetched(const std::string& name, const std::string& text, const Node* inputs,
-                    const Mark& mark, Node* merged) {
+                    const Mark& mark, Node* merged, const SourceTree* context,
+                    const std::string& origin = "") {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
       diags_->Error(mark, "Included file `" + name + "` is empty or does not exist!");
       return false;
     }
-    return MergeIncluded(name, text, inputs, mark, merged);
+    const SourceTree* outer = current_;
+    std::string outer_origin = std::move(current_origin_);
+    current_ = context;
+    current_origin_ = context != nullptr ? origin : "";
+    bool ok = MergeIncluded(name, text, inputs, mark, merged);
+    current_ = outer;
+    current_origin_ = std::move(outer_origin);
+    return ok;
+  }
+
+  // include:project: each `file` of `project` at `ref` (default HEAD),
+  // fetched with git; the files' own `local` includes are read from that
+  // project at that commit, as GitLab does.
+  bool IncludeProject(const Node& entry, Node* merged) {
+    const Node& project_node = *entry.Find("project");
+    const Node* ref_node = entry.Find("ref");
+    if (!project_node.IsScalar() || (ref_node != nullptr && !ref_node->IsScalar())) {
+      diags_->Error(entry.mark, "include `project` and `ref` must be strings");
+      return false;
+    }
+    std::string project = Expand(project_node.scalar);
+    for (char& c : project) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string ref = ref_node != nullptr ? Expand(ref_node->scalar) : "HEAD";
+    std::vector<const Node*> files;
+    const Node& file_node = *entry.Find("file");
+    if (file_node.IsSequence()) {
+      for (const Node& f : file_node.items) files.push_back(&f);
+    } else {
+      files.push_back(&file_node);
+    }
+    const SourceTree* tree = nullptr;
+    std::string origin;
+    bool from_cache = false;
+    bool ok = true;
+    for (const Node* f : files) {
+      if (!CountInclude(entry.mark)) return false;
+      if (!f->IsScalar()) {
+        diags_->Error(f->mark, "Included file `" + f->scalar + "` needs to be a string");
+        ok = false;
+        continue;
+      }
+      std::string path = Expand(f->scalar);
+      while (!path.empty() && path.front() == '/') path.erase(path.begin());
+      if (!HasYamlExtension(path)) {
+        diags_->Error(entry.mark, "Included file `" + path + "` does not have YAML extension!");
+        ok = false;
+        continue;
+      }
+      if (tree == nullptr) {
+        FetchError error;
+        StatusOr<ProjectCommit> commit = options_.fetcher->FetchProject(project, ref, &error);
+        if (!commit.ok()) {
+          std::string why = error.detail.empty() ? "" : " (" + error.detail + ")";
+          if (error.kind == FetchError::Kind::kNoRef) {
+            diags_->Error(entry.mark, "Project `" + project + "` reference `" + ref +
+                                          "` does not exist!" + why);
+          } else if (error.kind == FetchError::Kind::kNotCached) {
+            diags_->Error(entry.mark, "Project `" + project + "` reference `" + ref +
+                                          "` is not available offline: " + error.detail);
+          } else {
+            diags_->Error(entry.mark, "Project `" + project +
+                                          "` not found or access denied! Make sure any includes "
+                                          "in the pipeline configuration are correctly defined." +
+                                          why);
+          }
+          return false;
+        }
+        project_trees_.push_back(
+            SourceTree::AtCommit(commit->repo_dir, commit->commit, project + "@" + ref));
+        tree = &project_trees_.back();
+        origin = commit->origin + " " + commit->commit;
+        from_cache = commit->from_cache;
+      }
+      ReadError read_error;
+      StatusOr<std::string> text = tree->Read(path, &read_error);
+      if (!text.ok()) {
+        diags_->Error(entry.mark, "Project `" + project + "` file `" + path + "` does not exist!");
+        ok = false;
+        continue;
+      }
+      if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
+        diags_->Error(entry.mark, "Project `" + project + "` file `" + path + "` is empty!");
+        ok = false;
+        continue;
+      }
+      std::string name = tree->Name(path);
+      Record(name, origin, from_cache);
+      ok = MergeFetched(name, *text, entry.Find("inputs"), entry.mark, merged, tree, origin) && ok;
+      if (limit_reached_) return false;
+    }
+    return ok;
   }
 
   // An included file's text (not blank), parsed with its inputs, its own
@@ -420,9 +526,9 @@ class Loader {
       diags_->Error(mark, "Included file `" + path + "` does not have YAML extension!");
       return false;
     }
-    std::string name = tree_.Name(path);
+    std::string name = current_->Name(path);
     ReadError error;
-    StatusOr<std::string> text = tree_.Read(path, &error);
+    StatusOr<std::string> text = current_->Read(path, &error);
     if (!text.ok()) {
       diags_->Error(mark, LocalFileError(name, error, text.status()));
       return false;
@@ -431,13 +537,18 @@ class Loader {
       diags_->Error(mark, "Local file `" + name + "` is empty!");
       return false;
     }
-    Record(name, "local", false);
+    Record(name, current_origin_, false);
     return MergeIncluded(name, *text, inputs, mark, merged);
   }
 
   const LoadOptions& options_;
   Diagnostics* diags_;
   SourceTree tree_;  // Where files are read: disk or options_.commit.
+  // The project `local` includes read from: tree_, a project_trees_ entry
+  // inside a project include, null inside a remote file or a template.
+  const SourceTree* current_;
+  std::deque<SourceTree> project_trees_;  // Stable addresses.
+  std::string current_origin_ = "local";  // How Record names current_'s origin.
   std::optional<VariableList> lazy_;
   int include_count_ = 0;
   bool limit_reached_ = false;

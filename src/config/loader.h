@@ -53,7 +53,7 @@ struct LoadOptions {
   // (util/source_tree.h).
   std::string commit;
   std::string commit_label;
-  // Reads `remote` and `template` includes (not owned). Null: such includes
+  // Reads `remote`, `template` and `project` includes (not owned). Null: such includes
   // are errors ("cannot fetch ...").
   IncludeFetcher* fetcher = nullptr;
   // When set, every file read (the root file first) is appended, in the
@@ -68,7 +68,7 @@ inline constexpr int kMaxIncludes = 150;
 // Loads the root file and its includes into one merged top-level map, then
 // resolves !reference tags. Returns nullopt if any error was reported.
 // `include: local` (string, `local:`, wildcards) is read from the project;
-// `remote` and `template` through options.fetcher; `project`, `component`
+// `remote`, `template` and `project` through options.fetcher; `component`
 // and `artifact` includes whose rules let them in are errors at the include
 // ("slipway cannot fetch ..."). See docs/config-loading.md for the merge
 // order, limits and messages, and docs/includes.md for fetched includes.

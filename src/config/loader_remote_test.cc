@@ -10,10 +10,7 @@
 namespace slipway {
 namespace {
 
-struct RemoteLoad {
-  Loaded loaded;
-  std::vector<IncludeSource> sources;
-};
+using RemoteLoad = FetchedLoad;
 
 class RemoteIncludeTest : public ::testing::Test {
  protected:
@@ -27,16 +24,7 @@ class RemoteIncludeTest : public ::testing::Test {
 
   RemoteLoad LoadWith(const FetchOptions& fetch) {
     NetworkFetcher fetcher(fetch);
-    LoadOptions options;
-    options.project_dir = project_.dir();
-    options.fetcher = &fetcher;
-    RemoteLoad out;
-    options.sources = &out.sources;
-    Diagnostics diags;
-    out.loaded.config = LoadConfig(options, &diags);
-    if (out.loaded.config) out.loaded.yaml = EmitYaml(*out.loaded.config);
-    out.loaded.diagnostics = diags.FormatAll();
-    return out;
+    return LoadWithFetcher(project_, &fetcher);
   }
   Loaded Load() { return LoadWith(options_).loaded; }
 
@@ -49,10 +37,10 @@ class RemoteIncludeTest : public ::testing::Test {
 TEST_F(RemoteIncludeTest, MergesARemoteFileAndItsNestedIncludes) {
   server_.Write("ci/base.yml",
                 "include:\n  - remote: " + server_.Url("/ci/nested.yml") +
-                    "\n  - local: local.yml\n"
+                    "\n  - template: Lint.gitlab-ci.yml\n"
                     "variables:\n  FROM: base\nbuild:\n  script: make\n");
   server_.Write("ci/nested.yml", "variables:\n  NESTED: yes\n");
-  project_.Write("local.yml", "lint:\n  script: lint\n");
+  server_.Write("templates/Lint.gitlab-ci.yml", "lint:\n  script: lint\n");
   project_.Write(".gitlab-ci.yml", "include:\n  - remote: " + server_.Url("/ci/base.yml") +
                                        "\n  - " + server_.Url("/ci/nested.yml") +
                                        "\ntest:\n  script: test\n");
@@ -63,6 +51,18 @@ TEST_F(RemoteIncludeTest, MergesARemoteFileAndItsNestedIncludes) {
             "lint:\n  script: lint\nbuild:\n  script: make\ntest:\n  script: test\n");
   // Marks name the URL.
   EXPECT_EQ(r.config->Find("build")->mark.file, server_.Url("/ci/base.yml"));
+}
+
+TEST_F(RemoteIncludeTest, ALocalIncludeInARemoteFileOrTemplateHasNoProject) {
+  // GitLab drops the project context in remote files and templates.
+  project_.Write("x.yml", "x:\n  script: x\n");
+  server_.Write("r.yml", "include:\n  - local: x.yml\nr:\n  script: r\n");
+  server_.Write("templates/T.gitlab-ci.yml", "include: x.yml\nt:\n  script: t\n");
+  project_.Write(".gitlab-ci.yml", "include:\n  - remote: " + server_.Url("/r.yml") +
+                                       "\n  - template: T.gitlab-ci.yml\n");
+  EXPECT_EQ(Load().diagnostics,
+            server_.Url("/r.yml") + ":2:5: error: Local file `x.yml` does not have project!\n"
+            "T.gitlab-ci.yml:1:10: error: Local file `x.yml` does not have project!\n");
 }
 
 TEST_F(RemoteIncludeTest, ASecondLoadReadsTheCacheAndOfflineNeedsNoServer) {

@@ -25,6 +25,14 @@ struct FetchOptions {
   // URL prefix templates are read from: <prefix>/<name>. Also
   // SLIPWAY_TEMPLATE_SOURCE in the environment (FetchOptionsFromEnvironment).
   std::string template_source = kDefaultTemplateSource;
+  // include:project: where projects live. A URL of any transport git speaks
+  // (https://host, ssh://git@host:2222, git://host, file:///srv/git) or an
+  // scp-like "git@host:" or a local directory; a project's repository is
+  // <server>/<project>.git (for a directory, <project> when there is no
+  // <project>.git). Empty: the forge the `origin` remote of the repository
+  // at project_dir points to (its scheme, user, host and port).
+  std::string include_server;
+  std::string project_dir = ".";
 };
 
 // FetchOptions with the environment's settings applied:
@@ -37,6 +45,9 @@ class NetworkFetcher : public IncludeFetcher {
 
   StatusOr<FetchedFile> FetchUrl(const std::string& url, FetchError* error) override;
   StatusOr<FetchedFile> FetchTemplate(const std::string& name, FetchError* error) override;
+  // Defined in config/project_fetch.cc.
+  StatusOr<ProjectCommit> FetchProject(const std::string& project, const std::string& ref,
+                                       FetchError* error) override;
 
  private:
   // Reads url through the cache, stored under (kind, key).
@@ -45,6 +56,14 @@ class NetworkFetcher : public IncludeFetcher {
   FetchOptions options_;
   IncludeCache cache_;
 };
+
+// The repository URL of project on server (FetchOptions::include_server).
+std::string ProjectRepositoryUrl(const std::string& server, const std::string& project);
+
+// The forge an `origin` URL points to, as an include_server: "https://host",
+// "ssh://git@host:2222", "git@host:". Errors for a local path (nothing
+// tells where its projects are) or something that is not a URL.
+StatusOr<std::string> ForgeOf(const std::string& origin);
 
 // url without the user and password it may carry (the cache's key: a token
 // is not part of what a document is).

@@ -1,0 +1,200 @@
+// include:project through the real NetworkFetcher and real git: projects are
+// git repositories under a server directory (git's local transport, and
+// file:// URLs), fetched into a private include cache.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/loader.h"
+#include "config/network_fetcher.h"
+#include "config/test_project.h"
+#include "util/git.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ProjectIncludeTest : public ::testing::Test {
+ protected:
+  ProjectIncludeTest() {
+    std::string tmpl = (fs::temp_directory_path() / "slipway-projects-XXXXXX").string();
+    root_ = mkdtemp(tmpl.data());
+    setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+    setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+    options_.cache_dir = root_ + "/cache";
+    options_.include_server = root_ + "/server";
+  }
+  ~ProjectIncludeTest() override { fs::remove_all(root_); }
+
+  // Commits files into the repository of project under the server (made
+  // on first use, branch main), and returns the commit.
+  std::string Commit(const std::string& project,
+                     const std::vector<std::pair<std::string, std::string>>& files) {
+    std::string dir = root_ + "/server/" + project;
+    if (!fs::exists(dir + "/.git")) {
+      fs::create_directories(dir);
+      Git(dir, {"init", "-q", "-b", "main"});
+      Git(dir, {"config", "user.name", "T"});
+      Git(dir, {"config", "user.email", "t@example.com"});
+    }
+    for (const auto& [path, content] : files) {
+      fs::create_directories(fs::path(dir + "/" + path).parent_path());
+      std::ofstream(dir + "/" + path) << content;
+    }
+    Git(dir, {"add", "-A"});
+    Git(dir, {"commit", "-q", "-m", "c"});
+    return Git(dir, {"rev-parse", "HEAD"});
+  }
+  std::string Git(const std::string& dir, const std::vector<std::string>& args) {
+    StatusOr<std::string> out = GitOutput(dir, args);
+    EXPECT_TRUE(out.ok()) << out.status().message();
+    return out.ok() ? *out : "";
+  }
+
+  using Result = FetchedLoad;
+  Result LoadWith(const FetchOptions& fetch) {
+    NetworkFetcher fetcher(fetch);
+    return LoadWithFetcher(project_, &fetcher);
+  }
+  Loaded Load() { return LoadWith(options_).loaded; }
+
+  std::string root_;
+  TempProject project_;
+  FetchOptions options_;
+};
+
+TEST_F(ProjectIncludeTest, ReadsFilesAtARefWithNestedLocalIncludesFromThatProject) {
+  std::string v1 = Commit("group/ci", {{"templates/build.yml",
+                                        "include:\n  - local: templates/common.yml\n"
+                                        "build:\n  script: make v1\n"},
+                                       {"templates/common.yml", "variables:\n  COMMON: ci\n"},
+                                       {"templates/test.yml", "test:\n  script: test\n"}});
+  Git(root_ + "/server/group/ci", {"tag", "v1"});
+  Commit("group/ci", {{"templates/build.yml", "build:\n  script: make v2\n"}});
+  // The project has a file of the same name: the nested include must not read it.
+  project_.Write("templates/common.yml", "variables:\n  COMMON: mine\n");
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n"
+                 "  - project: Group/CI\n    ref: v1\n"
+                 "    file: [/templates/build.yml, templates/test.yml]\n");
+  Result r = LoadWith(options_);
+  EXPECT_EQ(r.loaded.diagnostics, "");
+  EXPECT_EQ(r.loaded.yaml,
+            "variables:\n  COMMON: ci\nbuild:\n  script: make v1\ntest:\n  script: test\n");
+  ASSERT_EQ(r.sources.size(), 4u);
+  EXPECT_EQ(r.sources[1].name, "group/ci@v1:templates/build.yml");
+  EXPECT_EQ(r.sources[1].origin, root_ + "/server/group/ci " + v1);
+  EXPECT_EQ(r.sources[2].name, "group/ci@v1:templates/common.yml");
+  EXPECT_EQ(r.sources[2].origin, r.sources[1].origin);
+  // Without ref: the project's HEAD.
+  project_.Write(".gitlab-ci.yml", "include:\n  - project: group/ci\n    file: templates/build.yml\n");
+  EXPECT_EQ(Load().yaml, "build:\n  script: make v2\n");
+}
+
+TEST_F(ProjectIncludeTest, ASecondLoadAndOfflineNeedNoServer) {
+  Commit("group/ci", {{"a.yml", "a:\n  script: a\n"}});
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - project: group/ci\n    ref: main\n    file: a.yml\n");
+  Result first = LoadWith(options_);
+  ASSERT_EQ(first.loaded.diagnostics, "");
+  EXPECT_FALSE(first.sources[1].from_cache);
+  fs::remove_all(root_ + "/server");
+  Result second = LoadWith(options_);
+  EXPECT_EQ(second.loaded.diagnostics, "");
+  EXPECT_TRUE(second.sources[1].from_cache);
+  FetchOptions offline = options_;
+  offline.offline = true;
+  EXPECT_EQ(LoadWith(offline).loaded.yaml, first.loaded.yaml);
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - project: group/ci\n    ref: other\n    file: a.yml\n");
+  EXPECT_EQ(LoadWith(offline).loaded.diagnostics,
+            ".gitlab-ci.yml:2:5: error: Project `group/ci` reference `other` is not available "
+            "offline: --offline, and the include cache `" + options_.cache_dir +
+                "` has no copy of it\n");
+}
+
+TEST_F(ProjectIncludeTest, ReportsGitLabsMessages) {
+  Commit("group/ci", {{"a.yml", "a:\n  script: a\n"}, {"empty.yml", "\n"}});
+  // A repository beside the server, which `../` would reach.
+  Commit("../etc", {{"a.yml", "stolen:\n  script: a\n"}});
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n"
+                 "  - project: group/ci\n    ref: nope\n    file: a.yml\n"
+                 "  - project: group/missing\n    file: a.yml\n"
+                 "  - project: group/ci\n    file: [missing.yml, empty.yml, a.txt]\n"
+                 "  - project: ../etc\n    file: a.yml\n"
+                 "  - project: group/ci\n    ref: --upload-pack=touch\n    file: a.yml\n");
+  std::string d = Load().diagnostics;
+  auto line = [&](int n) {
+    size_t start = 0;
+    for (int i = 1; i < n; ++i) start = d.find('\n', start) + 1;
+    return d.substr(start, d.find('\n', start) - start);
+  };
+  EXPECT_EQ(line(1).rfind(".gitlab-ci.yml:2:5: error: Project `group/ci` reference `nope` does "
+                          "not exist! (",
+                          0),
+            0u)
+      << d;
+  EXPECT_EQ(line(2).rfind(".gitlab-ci.yml:5:5: error: Project `group/missing` not found or access "
+                          "denied! Make sure any includes in the pipeline configuration are "
+                          "correctly defined. (",
+                          0),
+            0u)
+      << d;
+  EXPECT_EQ(line(3),
+            ".gitlab-ci.yml:7:5: error: Project `group/ci` file `missing.yml` does not exist!");
+  EXPECT_EQ(line(4), ".gitlab-ci.yml:7:5: error: Project `group/ci` file `empty.yml` is empty!");
+  EXPECT_EQ(line(5), ".gitlab-ci.yml:7:5: error: Included file `a.txt` does not have YAML "
+                     "extension!");
+  EXPECT_EQ(line(6), ".gitlab-ci.yml:9:5: error: Project `../etc` not found or access "
+                     "denied! Make sure any includes in the pipeline configuration are correctly "
+                     "defined. (not a project path)");
+  EXPECT_EQ(line(7).rfind(".gitlab-ci.yml:11:5: error: Project `group/ci` reference "
+                          "`--upload-pack=touch` does not exist!",
+                          0),
+            0u)
+      << d;
+}
+
+TEST_F(ProjectIncludeTest, ACycleAcrossProjectsStopsAtGitLabsLimit) {
+  Commit("group/a", {{"a.yml", "include:\n  - project: group/b\n    file: b.yml\na:\n  script: a\n"}});
+  Commit("group/b", {{"b.yml", "include:\n  - project: group/a\n    file: a.yml\nb:\n  script: b\n"}});
+  project_.Write(".gitlab-ci.yml", "include:\n  - project: group/a\n    file: a.yml\n");
+  std::string d = Load().diagnostics;
+  EXPECT_NE(d.find("error: Maximum of 150 nested includes are allowed!"), std::string::npos) << d;
+}
+
+TEST_F(ProjectIncludeTest, FindsProjectsOnTheForgeOfTheOriginRemote) {
+  Commit("group/ci", {{"a.yml", "a:\n  script: a\n"}});
+  Git(project_.dir(), {"init", "-q"});
+  Git(project_.dir(), {"remote", "add", "origin", "file://" + root_ + "/server/group/app.git"});
+  project_.Write(".gitlab-ci.yml", "include:\n  - project: group/ci\n    file: a.yml\n");
+  FetchOptions from_origin = options_;
+  from_origin.include_server.clear();
+  from_origin.project_dir = project_.dir();
+  // A file:// origin does not say where the forge's root is.
+  EXPECT_NE(LoadWith(from_origin).loaded.diagnostics.find("give --include-server"),
+            std::string::npos);
+  // A file:// server does (and is git's file transport, not the local one).
+  FetchOptions file_url = options_;
+  file_url.include_server = "file://" + root_ + "/server";
+  fs::rename(root_ + "/server/group/ci", root_ + "/server/group/ci.git");
+  EXPECT_EQ(LoadWith(file_url).loaded.diagnostics, "");
+}
+
+TEST(ForgeOfTest, KeepsSchemeUserHostAndPort) {
+  EXPECT_EQ(*ForgeOf("https://gitlab.com/group/app.git"), "https://gitlab.com");
+  EXPECT_EQ(*ForgeOf("ssh://git@host:2222/group/sub/app.git"), "ssh://git@host:2222");
+  EXPECT_EQ(*ForgeOf("git@gitlab.com:group/app.git"), "git@gitlab.com:");
+  EXPECT_EQ(*ForgeOf("git://host/app"), "git://host");
+  EXPECT_FALSE(ForgeOf("/srv/git/app.git").ok());
+  EXPECT_FALSE(ForgeOf("file:///srv/git/app.git").ok());
+  EXPECT_EQ(ProjectRepositoryUrl("git@gitlab.com:", "g/ci"), "git@gitlab.com:g/ci.git");
+  EXPECT_EQ(ProjectRepositoryUrl("https://h/", "g/ci"), "https://h/g/ci.git");
+}
+
+}  // namespace
+}  // namespace slipway
