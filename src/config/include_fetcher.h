@@ -23,6 +23,7 @@ struct FetchError {
     kNotCached,   // Offline, and the cache has no copy.
     kNoProject,   // include:project: not found, not reachable, no access.
     kNoRef,       // include:project: the project has no such ref.
+    kNoVersion,   // include:component: no released version matches.
     kOther,       // Too large, too many redirects, a bad response ...
   };
   Kind kind = Kind::kOther;
@@ -45,6 +46,7 @@ struct ProjectCommit {
   std::string commit;    // 40 hex digits.
   std::string origin;    // The repository URL, credentials masked.
   bool from_cache = false;
+  std::string ref;       // The ref fetched (for a component: the resolved tag).
 };
 
 // Implementations are used by one load at a time (not thread-safe unless
@@ -64,6 +66,14 @@ class IncludeFetcher {
   // ("group/sub/name"), fetched. kNoProject / kNoRef say which is missing.
   virtual StatusOr<ProjectCommit> FetchProject(const std::string& project, const std::string& ref,
                                                FetchError* error) = 0;
+
+  // The commit of a CI/CD component's project ("group/sub/project" on host)
+  // that version names (config/component_version.h: `~latest`, `1`, `1.2`,
+  // or a tag, branch or commit id). kNoVersion when no released version
+  // matches.
+  virtual StatusOr<ProjectCommit> FetchComponent(const std::string& host, const std::string& project,
+                                                 const std::string& version,
+                                                 FetchError* error) = 0;
 };
 
 }  // namespace slipway

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "config/deep_merge.h"
+#include "config/include_messages.h"
 #include "config/include_rules.h"
 #include "config/inputs.h"
 #include "config/reference.h"
@@ -231,6 +232,9 @@ class Loader {
       return IncludeTemplate(Expand(where.scalar), entry.Find("inputs"), entry.mark, merged);
     }
     if (types[0] == "project" && options_.fetcher != nullptr) return IncludeProject(entry, merged);
+    if (types[0] == "component" && options_.fetcher != nullptr) {
+      return IncludeComponent(entry, merged);
+    }
     if (types[0] != "local") {
       if (types[0] == "project" && entry.Find("file")->IsSequence()) {
         Node one = entry;
@@ -336,33 +340,7 @@ class Loader {
     FetchError error;
     StatusOr<FetchedFile> file = options_.fetcher->FetchUrl(url, &error);
     if (!file.ok()) {
-      std::string prefix = "Remote file `" + shown + "` could not be fetched because of ";
-      switch (error.kind) {
-        case FetchError::Kind::kHttpStatus:
-          diags_->Error(mark, prefix + "HTTP code `" + std::to_string(error.http_status) +
-                                  "` error!");
-          break;
-        case FetchError::Kind::kSocket:
-          diags_->Error(mark, prefix + "a socket error! (" + error.detail + ")");
-          break;
-        case FetchError::Kind::kTimeout:
-          diags_->Error(mark, prefix + "a timeout error! (" + error.detail + ")");
-          break;
-        case FetchError::Kind::kRefused:
-          diags_->Error(mark, "Remote file could not be fetched because URL '" + shown +
-                                  "' is blocked: " + error.detail + "!");
-          break;
-        case FetchError::Kind::kNotCached:
-          diags_->Error(mark, "Remote file `" + shown + "` is not available offline: " +
-                                  error.detail);
-          break;
-        case FetchError::Kind::kTls:
-        case FetchError::Kind::kOther:
-        case FetchError::Kind::kNoProject:  // Not from FetchUrl.
-        case FetchError::Kind::kNoRef:
-          diags_->Error(mark, prefix + "HTTP error! (" + error.detail + ")");
-          break;
-      }
+      diags_->Error(mark, RemoteFetchMessage(shown, error));
       return false;
     }
     Record(shown, file->origin, file->from_cache);
@@ -462,19 +440,7 @@ class Loader {
         FetchError error;
         StatusOr<ProjectCommit> commit = options_.fetcher->FetchProject(project, ref, &error);
         if (!commit.ok()) {
-          std::string why = error.detail.empty() ? "" : " (" + error.detail + ")";
-          if (error.kind == FetchError::Kind::kNoRef) {
-            diags_->Error(entry.mark, "Project `" + project + "` reference `" + ref +
-                                          "` does not exist!" + why);
-          } else if (error.kind == FetchError::Kind::kNotCached) {
-            diags_->Error(entry.mark, "Project `" + project + "` reference `" + ref +
-                                          "` is not available offline: " + error.detail);
-          } else {
-            diags_->Error(entry.mark, "Project `" + project +
-                                          "` not found or access denied! Make sure any includes "
-                                          "in the pipeline configuration are correctly defined." +
-                                          why);
-          }
+          diags_->Error(entry.mark, ProjectFetchMessage(project, ref, error));
           return false;
         }
         project_trees_.push_back(
@@ -518,6 +484,57 @@ class Loader {
     if (!expanded) return false;
     DeepMerge(merged, std::move(*expanded));
     return true;
+  }
+
+  // include:component: `host/group/project/name@version`, the template
+  // `templates/<name>.yml` or `templates/<name>/template.yml` of the
+  // project's commit that version names; its `local` includes are read from
+  // that project, as GitLab does. Messages in GitLab's wording
+  // (Ci::Components::FetchService).
+  bool IncludeComponent(const Node& entry, Node* merged) {
+    const Node& where = *entry.Find("component");
+    if (!where.IsScalar()) {
+      diags_->Error(where.mark, "Included file `" + where.scalar + "` needs to be a string");
+      return false;
+    }
+    if (!CountInclude(entry.mark)) return false;
+    std::string address = Expand(where.scalar);
+    std::string prefix = "Component '" + address + "' - ";
+    size_t at = address.find('@');
+    std::string path = address.substr(0, at);
+    size_t host_end = path.find('/');
+    size_t name_start = path.rfind('/');
+    if (at == std::string::npos || host_end == std::string::npos || name_start == host_end) {
+      diags_->Error(entry.mark, prefix + "the component path is not supported");
+      return false;
+    }
+    std::string host = path.substr(0, host_end);
+    std::string project = path.substr(host_end + 1, name_start - host_end - 1);
+    std::string name = path.substr(name_start + 1);
+    std::string version = address.substr(at + 1);
+    FetchError error;
+    StatusOr<ProjectCommit> commit =
+        options_.fetcher->FetchComponent(host, project, version, &error);
+    if (!commit.ok()) {
+      diags_->Error(entry.mark, ComponentFetchMessage(address, error));
+      return false;
+    }
+    project_trees_.push_back(
+        SourceTree::AtCommit(commit->repo_dir, commit->commit, project + "@" + commit->ref));
+    const SourceTree* tree = &project_trees_.back();
+    for (const std::string& file : {"templates/" + name + ".yml",
+                                    "templates/" + name + "/template.yml"}) {
+      StatusOr<std::string> text = tree->Read(file);
+      if (!text.ok()) continue;
+      std::string origin = commit->origin + " " + commit->commit;
+      Record(tree->Name(file), origin, commit->from_cache);
+      return MergeFetched(tree->Name(file), *text, entry.Find("inputs"), entry.mark, merged, tree,
+                          origin);
+    }
+    diags_->Error(entry.mark, prefix + "content not found (no templates/" + name +
+                                  ".yml or templates/" + name + "/template.yml at " +
+                                  commit->ref + ")");
+    return false;
   }
 
   bool IncludeFile(const std::string& path, const Node* inputs, const Mark& mark, Node* merged) {

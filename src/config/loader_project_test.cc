@@ -185,6 +185,64 @@ TEST_F(ProjectIncludeTest, FindsProjectsOnTheForgeOfTheOriginRemote) {
   EXPECT_EQ(LoadWith(file_url).loaded.diagnostics, "");
 }
 
+TEST_F(ProjectIncludeTest, ComponentsResolveVersionsAsGitLabsCatalogDoes) {
+  std::string comp = "group/components";
+  auto release = [&](const std::string& version) {
+    Commit(comp, {{"templates/build.yml",
+                   "spec:\n  inputs:\n    stage:\n      default: build\n---\n"
+                   "include:\n  - local: templates/common.yml\n"
+                   "build-" + version + ":\n  stage: $[[ inputs.stage ]]\n  script: make\n"},
+                  {"templates/common.yml", "variables:\n  FROM: components\n"},
+                  {"templates/test/template.yml", "test:\n  script: test " + version + "\n"}});
+    Git(root_ + "/server/" + comp, {"tag", version});
+  };
+  for (const char* v : {"1.0.0", "1.2.0", "1.10.0", "2.0.0-rc.1"}) release(v);
+  options_.component_server = root_ + "/server";
+  auto load = [&](const std::string& version, const std::string& name = "build",
+                  const std::string& more = "") {
+    project_.Write(".gitlab-ci.yml", "include:\n  - component: gitlab.example.com/" + comp + "/" +
+                                         name + "@" + version + "\n" + more);
+    return Load();
+  };
+  EXPECT_EQ(load("~latest").yaml, "variables:\n  FROM: components\nbuild-1.10.0:\n  stage: build\n"
+                                  "  script: make\n");
+  EXPECT_NE(load("1.2").yaml.find("build-1.2.0:"), std::string::npos);
+  EXPECT_NE(load("1").yaml.find("build-1.10.0:"), std::string::npos);
+  EXPECT_NE(load("1.0.0").yaml.find("build-1.0.0:"), std::string::npos);
+  EXPECT_NE(load("2.0.0-rc.1").yaml.find("build-2.0.0-rc.1:"), std::string::npos);  // A tag.
+  EXPECT_EQ(load("main", "test").yaml, "test:\n  script: test 2.0.0-rc.1\n");
+  EXPECT_NE(load("1", "build", "    inputs:\n      stage: deploy\n").yaml.find("stage: deploy"),
+            std::string::npos);
+  std::string address = "gitlab.example.com/" + comp + "/build";
+  EXPECT_EQ(load("2").diagnostics,
+            ".gitlab-ci.yml:2:5: error: Component '" + address +
+                "@2' - content not found (no released version (a MAJOR.MINOR.PATCH tag) matches "
+                "`2`)\n");
+  EXPECT_EQ(load("9.9.9").diagnostics.rfind(".gitlab-ci.yml:2:5: error: Component '" + address +
+                                               "@9.9.9' - content not found (",
+                                           0),
+            0u);
+  EXPECT_EQ(load("1.0.0", "nope").diagnostics,
+            ".gitlab-ci.yml:2:5: error: Component 'gitlab.example.com/" + comp +
+                "/nope@1.0.0' - content not found (no templates/nope.yml or "
+                "templates/nope/template.yml at 1.0.0)\n");
+  std::string bad_input = load("1", "build", "    inputs:\n      nope: x\n").diagnostics;
+  EXPECT_NE(bad_input.find("unknown input arguments: nope"), std::string::npos) << bad_input;
+  project_.Write(".gitlab-ci.yml", "include:\n  - component: gitlab.example.com/group/missing/b@1\n");
+  EXPECT_EQ(Load().diagnostics.rfind(".gitlab-ci.yml:2:5: error: Component "
+                                     "'gitlab.example.com/group/missing/b@1' - project does not "
+                                     "exist or you don't have sufficient permissions (",
+                                     0),
+            0u);
+  // The resolved versions are cached: offline repeats them.
+  fs::remove_all(root_ + "/server");
+  FetchOptions offline = options_;
+  offline.offline = true;
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - component: gitlab.example.com/" + comp + "/build@~latest\n");
+  EXPECT_NE(LoadWith(offline).loaded.yaml.find("build-1.10.0:"), std::string::npos);
+}
+
 TEST(ForgeOfTest, KeepsSchemeUserHostAndPort) {
   EXPECT_EQ(*ForgeOf("https://gitlab.com/group/app.git"), "https://gitlab.com");
   EXPECT_EQ(*ForgeOf("ssh://git@host:2222/group/sub/app.git"), "ssh://git@host:2222");

@@ -23,6 +23,8 @@ FetchOptions FetchOptionsFromEnvironment() {
   FetchOptions options;
   const char* source = std::getenv("SLIPWAY_TEMPLATE_SOURCE");
   if (source != nullptr && source[0] != '\0') options.template_source = source;
+  const char* components = std::getenv("SLIPWAY_COMPONENT_SERVER");
+  if (components != nullptr) options.component_server = components;
   while (!options.template_source.empty() && options.template_source.back() == '/') {
     options.template_source.pop_back();
   }

@@ -33,10 +33,15 @@ struct FetchOptions {
   // at project_dir points to (its scheme, user, host and port).
   std::string include_server;
   std::string project_dir = ".";
+  // include:component: where a component's project is, instead of
+  // https://<host> (SLIPWAY_COMPONENT_SERVER in the environment): any git
+  // URL or directory, as include_server.
+  std::string component_server;
 };
 
 // FetchOptions with the environment's settings applied:
-// SLIPWAY_TEMPLATE_SOURCE (a URL prefix for include:template).
+// SLIPWAY_TEMPLATE_SOURCE (a URL prefix for include:template),
+// SLIPWAY_COMPONENT_SERVER (FetchOptions::component_server).
 FetchOptions FetchOptionsFromEnvironment();
 
 class NetworkFetcher : public IncludeFetcher {
@@ -48,10 +53,15 @@ class NetworkFetcher : public IncludeFetcher {
   // Defined in config/project_fetch.cc.
   StatusOr<ProjectCommit> FetchProject(const std::string& project, const std::string& ref,
                                        FetchError* error) override;
+  StatusOr<ProjectCommit> FetchComponent(const std::string& host, const std::string& project,
+                                         const std::string& version, FetchError* error) override;
 
  private:
   // Reads url through the cache, stored under (kind, key).
   StatusOr<FetchedFile> Fetch(const std::string& kind, const std::string& url, FetchError* error);
+  // The commit ref names in project on server, through the cache.
+  StatusOr<ProjectCommit> FetchFrom(std::string server, const std::string& project,
+                                    const std::string& ref, FetchError* error);
 
   FetchOptions options_;
   IncludeCache cache_;

@@ -5,6 +5,7 @@
 // "git-ref") so that a second load, or an --offline one, needs no network.
 #include <filesystem>
 
+#include "config/component_version.h"
 #include "config/network_fetcher.h"
 #include "util/git.h"
 #include "util/redact.h"
@@ -36,6 +37,13 @@ bool IsProjectPath(const std::string& project) {
     start = end + 1;
   }
   return true;
+}
+
+// Fills *error and returns it as a Status; detail is shown credentials masked.
+Status Fail(FetchError* error, FetchError::Kind kind, const std::string& detail) {
+  error->kind = kind;
+  error->detail = RedactUrlCredentials(detail);
+  return Status::Error(error->detail);
 }
 
 bool IsUrlLike(const std::string& s) { return s.find("://") != std::string::npos; }
@@ -79,17 +87,11 @@ std::string ProjectRepositoryUrl(const std::string& server, const std::string& p
 
 StatusOr<ProjectCommit> NetworkFetcher::FetchProject(const std::string& project,
                                                      const std::string& ref, FetchError* error) {
-  auto fail = [&](FetchError::Kind kind, const std::string& detail) -> Status {
-    error->kind = kind;
-    error->detail = RedactUrlCredentials(detail);
-    return Status::Error(error->detail);
-  };
-  if (!IsProjectPath(project)) return fail(FetchError::Kind::kNoProject, "not a project path");
-  if (ref != "HEAD" && !IsCommitId(ref) && !CheckBranchOrTagName(ref, /*tag=*/true).ok()) {
-    return fail(FetchError::Kind::kNoRef, "not a ref name");
-  }
   std::string server = options_.include_server;
   if (server.empty()) {
+    auto fail = [&](FetchError::Kind kind, const std::string& detail) {
+      return Fail(error, kind, detail);
+    };
     StatusOr<GitResult> origin =
         RunGit(options_.project_dir, {"config", "--get", "remote.origin.url"});
     if (!origin.ok() || origin->exit_code != 0 || origin->out.empty()) {
@@ -104,6 +106,71 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchProject(const std::string& project,
     }
     server = *forge;
   }
+  return FetchFrom(server, project, ref, error);
+}
+
+StatusOr<ProjectCommit> NetworkFetcher::FetchComponent(const std::string& host,
+                                                       const std::string& project,
+                                                       const std::string& version,
+                                                       FetchError* error) {
+  auto fail = [&](FetchError::Kind kind, const std::string& detail) {
+    return Fail(error, kind, detail);
+  };
+  if (!IsProjectPath(host) || host.find('/') != std::string::npos) {
+    return fail(FetchError::Kind::kNoProject, "not a host name");
+  }
+  std::string server =
+      options_.component_server.empty() ? "https://" + host : options_.component_server;
+  if (!NeedsTagList(version)) return FetchFrom(server, project, version, error);
+  // `~latest` and partial versions: the released tags decide; the choice is
+  // cached like a ref's commit, so --offline can repeat it.
+  std::string key = WithoutCredentials(server) + "\n" + project + "\n" + version;
+  std::optional<std::string> tag;
+  if (!options_.refresh || options_.offline) tag = cache_.Get("component-version", key);
+  if (!tag && options_.offline) {
+    return fail(FetchError::Kind::kNotCached, "--offline, and the include cache `" +
+                                                  cache_.root() + "` has no copy of it");
+  }
+  if (!tag) {
+    if (!IsProjectPath(project)) return fail(FetchError::Kind::kNoProject, "not a project path");
+    std::string url = ProjectRepositoryUrl(server, project);
+    StatusOr<GitResult> listed =
+        RunGit(options_.project_dir, {"ls-remote", "--tags", "--refs", "--end-of-options", url});
+    if (!listed.ok()) return fail(FetchError::Kind::kOther, listed.status().message());
+    if (listed->exit_code != 0) {
+      std::string first = listed->err.substr(0, listed->err.find('\n'));
+      if (first.starts_with("fatal: ")) first.erase(0, 7);
+      return fail(FetchError::Kind::kNoProject, first);
+    }
+    std::vector<std::string> tags;
+    size_t start = 0;
+    while (start < listed->out.size()) {
+      size_t end = listed->out.find('\n', start);
+      if (end == std::string::npos) end = listed->out.size();
+      std::string line = listed->out.substr(start, end - start);
+      size_t name = line.find("refs/tags/");
+      if (name != std::string::npos) tags.push_back(line.substr(name + 10));
+      start = end + 1;
+    }
+    tag = ResolveComponentVersion(tags, version);
+    if (!tag) {
+      return fail(FetchError::Kind::kNoVersion,
+                  "no released version (a MAJOR.MINOR.PATCH tag) matches `" + version + "`");
+    }
+    (void)cache_.Put("component-version", key, *tag);
+  }
+  return FetchFrom(server, project, *tag, error);
+}
+
+StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std::string& project,
+                                                  const std::string& ref, FetchError* error) {
+  auto fail = [&](FetchError::Kind kind, const std::string& detail) {
+    return Fail(error, kind, detail);
+  };
+  if (!IsProjectPath(project)) return fail(FetchError::Kind::kNoProject, "not a project path");
+  if (ref != "HEAD" && !IsCommitId(ref) && !CheckBranchOrTagName(ref, /*tag=*/true).ok()) {
+    return fail(FetchError::Kind::kNoRef, "not a ref name");
+  }
   std::string url = ProjectRepositoryUrl(server, project);
   // Keyed by server and project rather than by url, which for a directory
   // depends on what exists there (so a cached copy outlives the directory).
@@ -111,6 +178,7 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchProject(const std::string& project,
   std::string key = WithoutCredentials(server) + "\n" + project;
   ProjectCommit out;
   out.origin = RedactUrlCredentials(url);
+  out.ref = ref;
   StatusOr<std::string> dir = cache_.Directory("git", key);
   if (!dir.ok()) return fail(FetchError::Kind::kOther, dir.status().message());
   out.repo_dir = *dir;
