@@ -1,8 +1,14 @@
 // include:project through the real NetworkFetcher and real git: projects are
 // git repositories under a server directory (git's local transport, and
 // file:// URLs), fetched into a private include cache.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +17,8 @@
 #include "config/network_fetcher.h"
 #include "config/test_project.h"
 #include "util/git.h"
+#include "util/spawn.h"
+#include "util/test_wait.h"
 
 namespace slipway {
 namespace {
@@ -241,6 +249,55 @@ TEST_F(ProjectIncludeTest, ComponentsResolveVersionsAsGitLabsCatalogDoes) {
   project_.Write(".gitlab-ci.yml",
                  "include:\n  - component: gitlab.example.com/" + comp + "/build@~latest\n");
   EXPECT_NE(LoadWith(offline).loaded.yaml.find("build-1.10.0:"), std::string::npos);
+}
+
+// A port nothing listens on right now (git daemon cannot be given port 0
+// and report the one it got).
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+TEST_F(ProjectIncludeTest, FetchesOverGitsOwnProtocolFromGitDaemon) {
+  Commit("group/ci", {{"a.yml", "a:\n  script: a\n"}});
+  // Forges answer PROJECT.git; so does git daemon for a directory of that name.
+  fs::rename(root_ + "/server/group/ci", root_ + "/server/group/ci.git");
+  int port = FreeLoopbackPort();
+  ASSERT_NE(port, 0);
+  SpawnRequest daemon;
+  daemon.argv = {"git", "daemon", "--reuseaddr", "--listen=127.0.0.1",
+                 "--port=" + std::to_string(port), "--base-path=" + root_ + "/server",
+                 "--export-all", "--informative-errors", root_ + "/server"};
+  for (char** e = environ; *e != nullptr; ++e) daemon.env.push_back(*e);
+  daemon.parent_death_signal = SIGTERM;
+  StatusOr<pid_t> pid = Spawn(daemon);
+  ASSERT_TRUE(pid.ok()) << pid.status().message();
+  std::string server = "git://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(WaitFor([&] {
+    StatusOr<GitResult> r = RunGit(root_, {"ls-remote", server + "/group/ci.git"});
+    return r.ok() && r->exit_code == 0;
+  }));
+  options_.include_server = server;
+  project_.Write(".gitlab-ci.yml", "include:\n  - project: group/ci\n    file: a.yml\n");
+  Loaded r = Load();
+  EXPECT_EQ(r.yaml, "a:\n  script: a\n") << r.diagnostics;
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - project: group/ci\n    ref: v7\n    file: a.yml\n");
+  EXPECT_EQ(Load().diagnostics.rfind(
+                ".gitlab-ci.yml:2:5: error: Project `group/ci` reference `v7` does not exist!", 0),
+            0u);
+  kill(*pid, SIGTERM);
+  waitpid(*pid, nullptr, 0);
 }
 
 TEST(ForgeOfTest, KeepsSchemeUserHostAndPort) {
