@@ -251,6 +251,20 @@ TEST_F(ProjectIncludeTest, ComponentsResolveVersionsAsGitLabsCatalogDoes) {
   EXPECT_NE(LoadWith(offline).loaded.yaml.find("build-1.10.0:"), std::string::npos);
 }
 
+TEST_F(ProjectIncludeTest, NeverShowsTheServersCredentials) {
+  // Nothing listens on port 1: git fails, and its message names the URL.
+  options_.include_server = "http://user:s3cret@127.0.0.1:1";
+  project_.Write(".gitlab-ci.yml", "include:\n  - project: group/ci\n    file: a.yml\n");
+  std::string d = Load().diagnostics;
+  EXPECT_NE(d.find("not found or access denied!"), std::string::npos) << d;
+  EXPECT_EQ(d.find("s3cret"), std::string::npos) << d;
+  options_.component_server = options_.include_server;
+  project_.Write(".gitlab-ci.yml", "include:\n  - component: h/group/ci/x@~latest\n");
+  d = Load().diagnostics;
+  EXPECT_NE(d.find("project does not exist"), std::string::npos) << d;
+  EXPECT_EQ(d.find("s3cret"), std::string::npos) << d;
+}
+
 // A port nothing listens on right now (git daemon cannot be given port 0
 // and report the one it got).
 int FreeLoopbackPort() {
