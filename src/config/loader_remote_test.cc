@@ -207,6 +207,18 @@ TEST_F(RemoteIncludeTest, AnIncludeCycleStopsAtGitLabsLimit) {
       << diagnostics;
 }
 
+TEST_F(RemoteIncludeTest, AllFetchesShareOneTimeBound) {
+  server_.Write("a.yml", "a:\n  script: a\n");
+  project_.Write(".gitlab-ci.yml", "include:\n  - remote: " + server_.Url("/a.yml") + "\n");
+  FetchOptions spent = options_;
+  spent.total_timeout = std::chrono::milliseconds(0);
+  EXPECT_EQ(LoadWith(spent).loaded.diagnostics,
+            ".gitlab-ci.yml:2:5: error: Remote file `" + server_.Url("/a.yml") +
+                "` could not be fetched because of a timeout error! (Resolving config took longer "
+                "than expected (0 s for all fetched includes))\n");
+  EXPECT_EQ(server_.Requests(), "");
+}
+
 TEST_F(RemoteIncludeTest, InputsReachARemoteFilesSpec) {
   server_.Write("spec.yml",
                 "spec:\n  inputs:\n    stage:\n      options: [build, test]\n---\n"

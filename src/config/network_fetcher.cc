@@ -1,5 +1,6 @@
 #include "config/network_fetcher.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
@@ -33,7 +34,19 @@ FetchOptions FetchOptionsFromEnvironment() {
 
 NetworkFetcher::NetworkFetcher(FetchOptions options)
     : options_(std::move(options)),
-      cache_(options_.cache_dir.empty() ? DefaultIncludeCacheDir() : options_.cache_dir) {}
+      cache_(options_.cache_dir.empty() ? DefaultIncludeCacheDir() : options_.cache_dir),
+      deadline_(std::chrono::steady_clock::now() + options_.total_timeout) {}
+
+StatusOr<std::chrono::milliseconds> NetworkFetcher::TimeLeft(FetchError* error) const {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline_ - std::chrono::steady_clock::now());
+  if (left.count() > 0) return left;
+  error->kind = FetchError::Kind::kTimeout;
+  error->detail = "Resolving config took longer than expected (" +
+                  std::to_string(options_.total_timeout.count() / 1000) +
+                  " s for all fetched includes)";
+  return Status::Error(error->detail);
+}
 
 StatusOr<FetchedFile> NetworkFetcher::FetchUrl(const std::string& url, FetchError* error) {
   return Fetch("remote", url, error);
@@ -68,8 +81,12 @@ StatusOr<FetchedFile> NetworkFetcher::Fetch(const std::string& kind, const std::
     error->detail = "--offline, and the include cache `" + cache_.root() + "` has no copy of it";
     return Status::Error(error->detail);
   }
+  StatusOr<std::chrono::milliseconds> left = TimeLeft(error);
+  if (!left.ok()) return left.status();
+  HttpGetOptions http = options_.http;
+  http.timeout = std::min(http.timeout, *left);
   HttpFailure failure;
-  StatusOr<HttpGetResult> got = HttpGet(url, options_.http, &failure);
+  StatusOr<HttpGetResult> got = HttpGet(url, http, &failure);
   if (!got.ok()) {
     error->detail = got.status().message();
     switch (failure) {

@@ -4,6 +4,7 @@
 #ifndef SLIPWAY_CONFIG_NETWORK_FETCHER_H_
 #define SLIPWAY_CONFIG_NETWORK_FETCHER_H_
 
+#include <chrono>
 #include <string>
 
 #include "config/include_cache.h"
@@ -37,6 +38,10 @@ struct FetchOptions {
   // https://<host> (SLIPWAY_COMPONENT_SERVER in the environment): any git
   // URL or directory, as include_server.
   std::string component_server;
+  // For all the fetches of one load together (GitLab's Config::TIMEOUT_SECONDS):
+  // a fetch that would start later fails, and an HTTP fetch gets at most
+  // what is left. (A git fetch that has started is not cut short.)
+  std::chrono::milliseconds total_timeout{30000};
 };
 
 // FetchOptions with the environment's settings applied:
@@ -44,6 +49,7 @@ struct FetchOptions {
 // SLIPWAY_COMPONENT_SERVER (FetchOptions::component_server).
 FetchOptions FetchOptionsFromEnvironment();
 
+// One per load: the overall time bound starts when it is made.
 class NetworkFetcher : public IncludeFetcher {
  public:
   explicit NetworkFetcher(FetchOptions options);
@@ -63,8 +69,13 @@ class NetworkFetcher : public IncludeFetcher {
   StatusOr<ProjectCommit> FetchFrom(std::string server, const std::string& project,
                                     const std::string& ref, FetchError* error);
 
+  // Fails (kTimeout) once options_.total_timeout has passed since the
+  // fetcher was made; else the time left.
+  StatusOr<std::chrono::milliseconds> TimeLeft(FetchError* error) const;
+
   FetchOptions options_;
   IncludeCache cache_;
+  std::chrono::steady_clock::time_point deadline_;
 };
 
 // The repository URL of project on server (FetchOptions::include_server).

@@ -133,6 +133,9 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchComponent(const std::string& host,
   }
   if (!tag) {
     if (!IsProjectPath(project)) return fail(FetchError::Kind::kNoProject, "not a project path");
+    if (StatusOr<std::chrono::milliseconds> left = TimeLeft(error); !left.ok()) {
+      return left.status();
+    }
     std::string url = ProjectRepositoryUrl(server, project);
     StatusOr<GitResult> listed =
         RunGit(options_.project_dir, {"ls-remote", "--tags", "--refs", "--end-of-options", url});
@@ -206,6 +209,9 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
   if (options_.offline) {
     return fail(FetchError::Kind::kNotCached, "--offline, and the include cache `" + cache_.root() +
                                                   "` has no copy of it");
+  }
+  if (StatusOr<std::chrono::milliseconds> left = TimeLeft(error); !left.ok()) {
+    return left.status();
   }
   StatusOr<GitResult> fetched =
       RunGit(out.repo_dir, {"fetch", "--quiet", "--no-tags", "--depth=1", "--end-of-options", url,
