@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "config/network_fetcher.h"
 #include "pipeline/builder.h"
 #include "pipeline/pipeline_context.h"
 
@@ -22,9 +23,22 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
   cmd->get_option("--file")->type_name("FILE");
   cmd->get_option("--variable")->type_name("KEY=VALUE");
   cmd->get_option("--ref")->type_name("REV");
+  cmd->add_flag("--offline", options->offline,
+                "Read remote and template includes only from the include cache; fail naming "
+                "any include it lacks");
+  cmd->add_flag("--allow-http-includes", options->allow_http_includes,
+                "Allow remote includes over plain HTTP (only HTTPS otherwise)");
+  cmd->add_flag("--refresh-includes", options->refresh_includes,
+                "Fetch remote, template and project includes again even when the cache has them");
+  cmd->add_option("--include-server", options->include_server,
+                  "Where include:project finds projects (a git URL or directory; the project's "
+                  "repository is URL/PROJECT.git); default: the forge of the origin remote")
+      ->type_name("URL");
 }
 
-std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& options, Diagnostics* diags) {
+std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& options,
+                                                      Diagnostics* diags,
+                                                      std::vector<IncludeSource>* sources) {
   ContextOptions context;
   context.predefined.project_dir = options.project_dir;
   context.predefined.config_path = options.file;
@@ -46,7 +60,14 @@ std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& opt
     diags->Error({options.project_dir}, made.status().message());
     return std::nullopt;
   }
-  return LoadPipelineFile(std::move(*made), options.file, diags);
+  FetchOptions fetch = FetchOptionsFromEnvironment();
+  fetch.http.allow_http = options.allow_http_includes;
+  fetch.offline = options.offline;
+  fetch.refresh = options.refresh_includes;
+  fetch.include_server = options.include_server;
+  fetch.project_dir = options.project_dir;
+  NetworkFetcher fetcher(std::move(fetch));
+  return LoadPipelineFile(std::move(*made), options.file, diags, &fetcher, sources);
 }
 
 void PrintDiagnostics(const Diagnostics& diags) {

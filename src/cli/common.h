@@ -24,16 +24,25 @@ struct PipelineOptions {
   // --ref REV: load and describe that commit instead of the working tree.
   // Empty: the working tree and HEAD.
   std::string ref;
+  // How includes that are not local are read (docs/includes.md).
+  bool allow_http_includes = false;  // --allow-http-includes
+  bool offline = false;              // --offline: the include cache only.
+  bool refresh_includes = false;     // --refresh-includes: ignore cached copies.
+  std::string include_server;        // --include-server URL: where include:project reads.
 };
 
-// Adds -C DIR, -f FILE, --variable KEY=VALUE and --ref REV to cmd.
+// Adds -C DIR, -f FILE, --variable KEY=VALUE, --ref REV and the include
+// fetching flags (--offline, --allow-http-includes, --refresh-includes) to cmd.
 void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
 
 // Reads the repository for the pipeline's context (predefined variables,
 // --variable values), then loads and builds the pipeline with them.
 // Diagnostics (warnings too) are collected in diags; returns nullopt when
-// there were errors. Bad --variable syntax is an error too.
-std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& options, Diagnostics* diags);
+// there were errors. Bad --variable syntax is an error too. sources: see
+// LoadOptions::sources.
+std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& options,
+                                                      Diagnostics* diags,
+                                                      std::vector<IncludeSource>* sources = nullptr);
 
 // Prints diagnostics to stderr, one per line.
 void PrintDiagnostics(const Diagnostics& diags);

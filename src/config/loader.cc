@@ -2,16 +2,20 @@
 // merge, and !reference resolution.
 #include "config/loader.h"
 
+#include <deque>
 #include <filesystem>
 #include <utility>
 
 #include "config/deep_merge.h"
+#include "config/include_messages.h"
 #include "config/include_rules.h"
 #include "config/inputs.h"
 #include "config/reference.h"
 #include "config/extends.h"
 #include "config/yaml_parser.h"
 #include "util/glob.h"
+#include "util/http_get.h"
+#include "util/redact.h"
 #include "util/source_tree.h"
 
 namespace slipway {
@@ -89,7 +93,8 @@ class Loader {
         diags_(diags),
         tree_(options.commit.empty() ? SourceTree::WorkTree(options.project_dir)
                                      : SourceTree::AtCommit(options.project_dir, options.commit,
-                                                            options.commit_label)) {}
+                                                            options.commit_label)),
+        current_(&tree_) {}
 
   std::optional<Node> LoadRoot() {
     StatusOr<std::string> path = tree_.Locate(options_.file);
@@ -111,6 +116,7 @@ class Loader {
       diags_->Error(mark, why);
       return std::nullopt;
     }
+    Record(name, "local", false);
     std::optional<Node> content = Parse(*text, name, &options_.inputs, mark, "");
     if (!content) return std::nullopt;
     if (content->IsNull() || (content->IsMap() && content->entries.empty())) {
@@ -177,7 +183,7 @@ class Loader {
   bool IncludeEntry(const Node& entry, Node* merged) {
     if (entry.IsScalar()) {
       std::string location = Expand(entry.scalar);
-      if (IsUrl(location)) return CannotFetch(entry.mark, "remote:" + entry.scalar);
+      if (IsUrl(location)) return IncludeRemote(location, nullptr, entry.mark, merged);
       return IncludeLocal(location, nullptr, entry.mark, merged);
     }
     if (!entry.IsMap()) {
@@ -211,9 +217,25 @@ class Loader {
     std::optional<bool> allowed =
         entry.Find("rules") == nullptr
             ? std::optional<bool>(true)
-            : EvaluateIncludeRules(entry.Find("rules"), tree_, Variables(), diags_);
+            : EvaluateIncludeRules(entry.Find("rules"), current_ ? *current_ : tree_, Variables(),
+                                   diags_);
     if (!allowed) return false;
     if (!*allowed) return true;
+    if (types[0] == "remote" || types[0] == "template") {
+      const Node& where = *entry.Find(types[0]);
+      if (!where.IsScalar()) {
+        diags_->Error(where.mark, "Included file `" + where.scalar + "` needs to be a string");
+        return false;
+      }
+      if (types[0] == "remote") {
+        return IncludeRemote(Expand(where.scalar), entry.Find("inputs"), entry.mark, merged);
+      }
+      return IncludeTemplate(Expand(where.scalar), entry.Find("inputs"), entry.mark, merged);
+    }
+    if (types[0] == "project" && options_.fetcher != nullptr) return IncludeProject(entry, merged);
+    if (types[0] == "component" && options_.fetcher != nullptr) {
+      return IncludeComponent(entry, merged);
+    }
     if (types[0] != "local") {
       if (types[0] == "project" && entry.Find("file")->IsSequence()) {
         Node one = entry;
@@ -257,12 +279,19 @@ class Loader {
 
   bool IncludeLocal(const std::string& location, const Node* inputs, const Mark& mark,
                     Node* merged) {
+    if (current_ == nullptr) {
+      // Inside a remote file or a template: GitLab drops the project
+      // context there, so there is no project to read from.
+      diags_->Error(mark, "Local file `" + location + "` does not have project!");
+      return false;
+    }
     std::string path = location;
     while (!path.empty() && path.front() == '/') path.erase(path.begin());
     if (path.find('*') == std::string::npos) return IncludeFile(path, inputs, mark, merged);
     // GitLab turns each match into a plain `{local: path}`: inputs given
     // next to a wildcard do not reach the matched files.
-    StatusOr<std::vector<std::string>> matches = tree_.Find(path, GlobSyntax::kIncludeWildcard);
+    StatusOr<std::vector<std::string>> matches =
+        current_->Find(path, GlobSyntax::kIncludeWildcard);
     if (!matches.ok()) {
       diags_->Error(mark, matches.status().message());
       return false;
@@ -275,7 +304,8 @@ class Loader {
     return ok;
   }
 
-  bool IncludeFile(const std::string& path, const Node* inputs, const Mark& mark, Node* merged) {
+  // Counts one more included file; false (reported) past GitLab's limit.
+  bool CountInclude(const Mark& mark) {
     if (include_count_ >= kMaxIncludes) {
       diags_->Error(mark, "Maximum of " + std::to_string(kMaxIncludes) +
                               " nested includes are allowed!");
@@ -283,23 +313,169 @@ class Loader {
       return false;
     }
     ++include_count_;
+    return true;
+  }
+
+  void Record(const std::string& name, const std::string& origin, bool from_cache) {
+    if (options_.sources != nullptr) options_.sources->push_back({name, origin, from_cache});
+  }
+
+  // include:remote. GitLab's checks in its order: the extension, the
+  // address, then the fetch; its messages name the URL with credentials
+  // masked.
+  bool IncludeRemote(const std::string& url, const Node* inputs, const Mark& mark, Node* merged) {
+    if (!CountInclude(mark)) return false;
+    std::string shown = RedactUrlCredentials(url);
+    HttpUrl parsed;
+    bool valid = ParseHttpUrl(url, &parsed);
+    std::string path = valid ? parsed.target.substr(0, parsed.target.find('?')) : url;
     if (!HasYamlExtension(path)) {
-      diags_->Error(mark, "Included file `" + path + "` does not have YAML extension!");
+      diags_->Error(mark, "Included file `" + shown + "` does not have YAML extension!");
       return false;
     }
-    std::string name = tree_.Name(path);
-    ReadError error;
-    StatusOr<std::string> text = tree_.Read(path, &error);
-    if (!text.ok()) {
-      diags_->Error(mark, LocalFileError(name, error, text.status()));
+    if (!valid) {
+      diags_->Error(mark, "Remote file `" + shown + "` does not have a valid address!");
       return false;
     }
-    if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
-      diags_->Error(mark, "Local file `" + name + "` is empty!");
+    if (options_.fetcher == nullptr) return CannotFetch(mark, "remote:" + shown);
+    FetchError error;
+    StatusOr<FetchedFile> file = options_.fetcher->FetchUrl(url, &error);
+    if (!file.ok()) {
+      diags_->Error(mark, RemoteFetchMessage(shown, error));
       return false;
     }
+    Record(shown, file->origin, file->from_cache);
+    return MergeFetched(shown, file->content, inputs, mark, merged, nullptr);
+  }
+
+  // include:template: a name ending in `.gitlab-ci.yml`, read from the
+  // fetcher's template source.
+  bool IncludeTemplate(const std::string& name, const Node* inputs, const Mark& mark,
+                       Node* merged) {
+    if (!CountInclude(mark)) return false;
+    if (!HasYamlExtension(name)) {
+      diags_->Error(mark, "Included file `" + name + "` does not have YAML extension!");
+      return false;
+    }
+    constexpr std::string_view kSuffix = ".gitlab-ci.yml";
+    if (name.size() < kSuffix.size() || name.compare(name.size() - kSuffix.size(),
+                                                     kSuffix.size(), kSuffix) != 0) {
+      diags_->Error(mark, "Template file `" + name + "` is not a valid location!");
+      return false;
+    }
+    if (options_.fetcher == nullptr) return CannotFetch(mark, "template:" + name);
+    FetchError error;
+    StatusOr<FetchedFile> file = options_.fetcher->FetchTemplate(name, &error);
+    if (!file.ok()) {
+      if (error.kind == FetchError::Kind::kHttpStatus && error.http_status == 404) {
+        diags_->Error(mark, "Included file `" + name + "` is empty or does not exist!");
+      } else {
+        diags_->Error(mark, "Template file `" + name + "` could not be fetched: " +
+                                RedactUrlCredentials(error.detail));
+      }
+      return false;
+    }
+    Record(name, file->origin, file->from_cache);
+    return MergeFetched(name, file->content, inputs, mark, merged, nullptr);
+  }
+
+  // A fetched include's content (GitLab's message when it is blank), merged;
+  // its own includes see context as their project (null: none), whose
+  // files come from origin.
+  bool MergeFetched(const std::string& name, const std::string& text, const Node* inputs,
+                    const Mark& mark, Node* merged, const SourceTree* context,
+                    const std::string& origin = "") {
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+      diags_->Error(mark, "Included file `" + name + "` is empty or does not exist!");
+      return false;
+    }
+    const SourceTree* outer = current_;
+    std::string outer_origin = std::move(current_origin_);
+    current_ = context;
+    current_origin_ = context != nullptr ? origin : "";
+    bool ok = MergeIncluded(name, text, inputs, mark, merged);
+    current_ = outer;
+    current_origin_ = std::move(outer_origin);
+    return ok;
+  }
+
+  // include:project: each `file` of `project` at `ref` (default HEAD),
+  // fetched with git; the files' own `local` includes are read from that
+  // project at that commit, as GitLab does.
+  bool IncludeProject(const Node& entry, Node* merged) {
+    const Node& project_node = *entry.Find("project");
+    const Node* ref_node = entry.Find("ref");
+    if (!project_node.IsScalar() || (ref_node != nullptr && !ref_node->IsScalar())) {
+      diags_->Error(entry.mark, "include `project` and `ref` must be strings");
+      return false;
+    }
+    std::string project = Expand(project_node.scalar);
+    for (char& c : project) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string ref = ref_node != nullptr ? Expand(ref_node->scalar) : "HEAD";
+    std::vector<const Node*> files;
+    const Node& file_node = *entry.Find("file");
+    if (file_node.IsSequence()) {
+      for (const Node& f : file_node.items) files.push_back(&f);
+    } else {
+      files.push_back(&file_node);
+    }
+    const SourceTree* tree = nullptr;
+    std::string origin;
+    bool from_cache = false;
+    bool ok = true;
+    for (const Node* f : files) {
+      if (!CountInclude(entry.mark)) return false;
+      if (!f->IsScalar()) {
+        diags_->Error(f->mark, "Included file `" + f->scalar + "` needs to be a string");
+        ok = false;
+        continue;
+      }
+      std::string path = Expand(f->scalar);
+      while (!path.empty() && path.front() == '/') path.erase(path.begin());
+      if (!HasYamlExtension(path)) {
+        diags_->Error(entry.mark, "Included file `" + path + "` does not have YAML extension!");
+        ok = false;
+        continue;
+      }
+      if (tree == nullptr) {
+        FetchError error;
+        StatusOr<ProjectCommit> commit = options_.fetcher->FetchProject(project, ref, &error);
+        if (!commit.ok()) {
+          diags_->Error(entry.mark, ProjectFetchMessage(project, ref, error));
+          return false;
+        }
+        project_trees_.push_back(
+            SourceTree::AtCommit(commit->repo_dir, commit->commit, project + "@" + ref));
+        tree = &project_trees_.back();
+        origin = commit->origin + " " + commit->commit;
+        from_cache = commit->from_cache;
+      }
+      ReadError read_error;
+      StatusOr<std::string> text = tree->Read(path, &read_error);
+      if (!text.ok()) {
+        diags_->Error(entry.mark, "Project `" + project + "` file `" + path + "` does not exist!");
+        ok = false;
+        continue;
+      }
+      if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
+        diags_->Error(entry.mark, "Project `" + project + "` file `" + path + "` is empty!");
+        ok = false;
+        continue;
+      }
+      std::string name = tree->Name(path);
+      Record(name, origin, from_cache);
+      ok = MergeFetched(name, *text, entry.Find("inputs"), entry.mark, merged, tree, origin) && ok;
+      if (limit_reached_) return false;
+    }
+    return ok;
+  }
+
+  // An included file's text (not blank), parsed with its inputs, its own
+  // includes expanded, merged into merged.
+  bool MergeIncluded(const std::string& name, const std::string& text, const Node* inputs,
+                     const Mark& mark, Node* merged) {
     std::string prefix = "`" + name + "`: ";
-    std::optional<Node> content = Parse(*text, name, inputs, mark, prefix);
+    std::optional<Node> content = Parse(text, name, inputs, mark, prefix);
     if (!content) return false;
     if (!content->IsMap()) {
       diags_->Error(mark, "Included file `" + name + "` does not have valid YAML syntax!");
@@ -311,9 +487,86 @@ class Loader {
     return true;
   }
 
+  // include:component: `host/group/project/name@version`, the template
+  // `templates/<name>.yml` or `templates/<name>/template.yml` of the
+  // project's commit that version names; its `local` includes are read from
+  // that project, as GitLab does. Messages in GitLab's wording
+  // (Ci::Components::FetchService).
+  bool IncludeComponent(const Node& entry, Node* merged) {
+    const Node& where = *entry.Find("component");
+    if (!where.IsScalar()) {
+      diags_->Error(where.mark, "Included file `" + where.scalar + "` needs to be a string");
+      return false;
+    }
+    if (!CountInclude(entry.mark)) return false;
+    std::string address = Expand(where.scalar);
+    std::string prefix = "Component '" + address + "' - ";
+    size_t at = address.find('@');
+    std::string path = address.substr(0, at);
+    size_t host_end = path.find('/');
+    size_t name_start = path.rfind('/');
+    if (at == std::string::npos || host_end == std::string::npos || name_start == host_end) {
+      diags_->Error(entry.mark, prefix + "the component path is not supported");
+      return false;
+    }
+    std::string host = path.substr(0, host_end);
+    std::string project = path.substr(host_end + 1, name_start - host_end - 1);
+    std::string name = path.substr(name_start + 1);
+    std::string version = address.substr(at + 1);
+    FetchError error;
+    StatusOr<ProjectCommit> commit =
+        options_.fetcher->FetchComponent(host, project, version, &error);
+    if (!commit.ok()) {
+      diags_->Error(entry.mark, ComponentFetchMessage(address, error));
+      return false;
+    }
+    project_trees_.push_back(
+        SourceTree::AtCommit(commit->repo_dir, commit->commit, project + "@" + commit->ref));
+    const SourceTree* tree = &project_trees_.back();
+    for (const std::string& file : {"templates/" + name + ".yml",
+                                    "templates/" + name + "/template.yml"}) {
+      StatusOr<std::string> text = tree->Read(file);
+      if (!text.ok()) continue;
+      std::string origin = commit->origin + " " + commit->commit;
+      Record(tree->Name(file), origin, commit->from_cache);
+      return MergeFetched(tree->Name(file), *text, entry.Find("inputs"), entry.mark, merged, tree,
+                          origin);
+    }
+    diags_->Error(entry.mark, prefix + "content not found (no templates/" + name +
+                                  ".yml or templates/" + name + "/template.yml at " +
+                                  commit->ref + ")");
+    return false;
+  }
+
+  bool IncludeFile(const std::string& path, const Node* inputs, const Mark& mark, Node* merged) {
+    if (!CountInclude(mark)) return false;
+    if (!HasYamlExtension(path)) {
+      diags_->Error(mark, "Included file `" + path + "` does not have YAML extension!");
+      return false;
+    }
+    std::string name = current_->Name(path);
+    ReadError error;
+    StatusOr<std::string> text = current_->Read(path, &error);
+    if (!text.ok()) {
+      diags_->Error(mark, LocalFileError(name, error, text.status()));
+      return false;
+    }
+    if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
+      diags_->Error(mark, "Local file `" + name + "` is empty!");
+      return false;
+    }
+    Record(name, current_origin_, false);
+    return MergeIncluded(name, *text, inputs, mark, merged);
+  }
+
   const LoadOptions& options_;
   Diagnostics* diags_;
   SourceTree tree_;  // Where files are read: disk or options_.commit.
+  // The project `local` includes read from: tree_, a project_trees_ entry
+  // inside a project include, null inside a remote file or a template.
+  const SourceTree* current_;
+  std::deque<SourceTree> project_trees_;  // Stable addresses.
+  std::string current_origin_ = "local";  // How Record names current_'s origin.
   std::optional<VariableList> lazy_;
   int include_count_ = 0;
   bool limit_reached_ = false;

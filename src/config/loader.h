@@ -9,11 +9,19 @@
 #include <string_view>
 #include <vector>
 
+#include "config/include_fetcher.h"
 #include "config/node.h"
 #include "config/variables.h"
 #include "util/diagnostic.h"
 
 namespace slipway {
+
+// One file a load read, for `slipway config --sources`.
+struct IncludeSource {
+  std::string name;    // As messages name it: a path, a URL, a template name.
+  std::string origin;  // "local", or the URL (credentials masked).
+  bool from_cache = false;
+};
 
 struct LoadOptions {
   std::string project_dir = ".";  // Root for `include: local` paths.
@@ -39,6 +47,12 @@ struct LoadOptions {
   // (util/source_tree.h).
   std::string commit;
   std::string commit_label;
+  // Reads `remote`, `template` and `project` includes (not owned). Null: such includes
+  // are errors ("cannot fetch ...").
+  IncludeFetcher* fetcher = nullptr;
+  // When set, every file read (the root file first) is appended, in the
+  // order read (not owned).
+  std::vector<IncludeSource>* sources = nullptr;
 };
 
 // GitLab's limit on included files per pipeline (each inclusion counts, also
@@ -47,10 +61,11 @@ inline constexpr int kMaxIncludes = 150;
 
 // Loads the root file and its includes into one merged top-level map, then
 // resolves !reference tags. Returns nullopt if any error was reported.
-// Only `include: local` (string, `local:`, wildcards) is read; `remote`,
-// `project`, `template`, `component` and `artifact` includes whose rules let
-// them in are errors at the include ("slipway cannot fetch ..."). See
-// docs/config-loading.md for the merge order, limits and messages.
+// `include: local` (string, `local:`, wildcards) is read from the project;
+// `remote`, `template` and `project` through options.fetcher; `component`
+// and `artifact` includes whose rules let them in are errors at the include
+// ("slipway cannot fetch ..."). See docs/config-loading.md for the merge
+// order, limits and messages, and docs/includes.md for fetched includes.
 std::optional<Node> LoadConfig(const LoadOptions& options, Diagnostics* diags);
 
 }  // namespace slipway

@@ -55,6 +55,24 @@ inline Loaded Load(const TempProject& project, VariableList variables = {}, Node
   return out;
 }
 
+// Loads project with fetcher for its non-local includes, listing what was read.
+struct FetchedLoad {
+  Loaded loaded;
+  std::vector<IncludeSource> sources;
+};
+inline FetchedLoad LoadWithFetcher(const TempProject& project, IncludeFetcher* fetcher) {
+  LoadOptions options;
+  options.project_dir = project.dir();
+  options.fetcher = fetcher;
+  FetchedLoad out;
+  options.sources = &out.sources;
+  Diagnostics diags;
+  out.loaded.config = LoadConfig(options, &diags);
+  if (out.loaded.config) out.loaded.yaml = EmitYaml(*out.loaded.config);
+  out.loaded.diagnostics = diags.FormatAll();
+  return out;
+}
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_CONFIG_TEST_PROJECT_H_

@@ -27,7 +27,8 @@ StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options) {
 }
 
 std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const std::string& file,
-                                               Diagnostics* diags) {
+                                               Diagnostics* diags, IncludeFetcher* fetcher,
+                                               std::vector<IncludeSource>* sources) {
   LoadedPipeline out;
   out.context = std::move(context);
   LoadOptions load;
@@ -37,6 +38,8 @@ std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const st
   load.commit_label = out.context.commit_label;
   load.variables = out.context.predefined;
   load.variables.Merge(out.context.cli_variables);
+  load.fetcher = fetcher;
+  load.sources = sources;
   if (!LoadAndBuild(load, &out, diags)) return std::nullopt;
   return out;
 }

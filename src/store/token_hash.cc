@@ -1,6 +1,5 @@
 #include "store/token_hash.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 namespace slipway {
@@ -18,13 +17,6 @@ std::string Hex(const unsigned char* bytes, size_t n) {
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  return Hex(digest, size);
-}
 
 StatusOr<std::string> GenerateRawToken() {
   unsigned char bytes[20];

@@ -6,12 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include "util/sha256.h"  // Sha256Hex, the hash the store keeps.
 #include "util/status.h"
 
 namespace slipway {
-
-// Lowercase hex SHA-256 of data.
-std::string Sha256Hex(std::string_view data);
 
 // "slw_" followed by 40 hex digits from 160 bits of the OS's CSPRNG. Fails
 // only if the random generator does.

@@ -1,0 +1,95 @@
+// The real IncludeFetcher: HTTPS (util/http_get.h) in front of the include
+// cache (config/include_cache.h). A cached copy is used without asking the
+// network; `--refresh-includes` fetches again; `--offline` never asks it.
+#ifndef SLIPWAY_CONFIG_NETWORK_FETCHER_H_
+#define SLIPWAY_CONFIG_NETWORK_FETCHER_H_
+
+#include <chrono>
+#include <string>
+
+#include "config/include_cache.h"
+#include "config/include_fetcher.h"
+#include "util/http_get.h"
+
+namespace slipway {
+
+// GitLab's own templates, as GitLab names their raw location.
+inline constexpr const char* kDefaultTemplateSource =
+    "https://gitlab.com/gitlab-org/gitlab/-/raw/master/lib/gitlab/ci/templates";
+
+struct FetchOptions {
+  HttpGetOptions http;        // allow_http is --allow-http-includes.
+  bool offline = false;       // Only the cache; a missing entry is kNotCached.
+  bool refresh = false;       // Fetch even what the cache has (and update it).
+  std::string cache_dir;      // Empty: DefaultIncludeCacheDir().
+  bool use_cache = true;      // False: neither read nor write the cache.
+  // URL prefix templates are read from: <prefix>/<name>. Also
+  // SLIPWAY_TEMPLATE_SOURCE in the environment (FetchOptionsFromEnvironment).
+  std::string template_source = kDefaultTemplateSource;
+  // include:project: where projects live. A URL of any transport git speaks
+  // (https://host, ssh://git@host:2222, git://host, file:///srv/git) or an
+  // scp-like "git@host:" or a local directory; a project's repository is
+  // <server>/<project>.git (for a directory, <project> when there is no
+  // <project>.git). Empty: the forge the `origin` remote of the repository
+  // at project_dir points to (its scheme, user, host and port).
+  std::string include_server;
+  std::string project_dir = ".";
+  // include:component: where a component's project is, instead of
+  // https://<host> (SLIPWAY_COMPONENT_SERVER in the environment): any git
+  // URL or directory, as include_server.
+  std::string component_server;
+  // For all the fetches of one load together (GitLab's Config::TIMEOUT_SECONDS):
+  // a fetch that would start later fails, and an HTTP fetch gets at most
+  // what is left. (A git fetch that has started is not cut short.)
+  std::chrono::milliseconds total_timeout{30000};
+};
+
+// FetchOptions with the environment's settings applied:
+// SLIPWAY_TEMPLATE_SOURCE (a URL prefix for include:template),
+// SLIPWAY_COMPONENT_SERVER (FetchOptions::component_server).
+FetchOptions FetchOptionsFromEnvironment();
+
+// One per load: the overall time bound starts when it is made.
+class NetworkFetcher : public IncludeFetcher {
+ public:
+  explicit NetworkFetcher(FetchOptions options);
+
+  StatusOr<FetchedFile> FetchUrl(const std::string& url, FetchError* error) override;
+  StatusOr<FetchedFile> FetchTemplate(const std::string& name, FetchError* error) override;
+  // Defined in config/project_fetch.cc.
+  StatusOr<ProjectCommit> FetchProject(const std::string& project, const std::string& ref,
+                                       FetchError* error) override;
+  StatusOr<ProjectCommit> FetchComponent(const std::string& host, const std::string& project,
+                                         const std::string& version, FetchError* error) override;
+
+ private:
+  // Reads url through the cache, stored under (kind, key).
+  StatusOr<FetchedFile> Fetch(const std::string& kind, const std::string& url, FetchError* error);
+  // The commit ref names in project on server, through the cache.
+  StatusOr<ProjectCommit> FetchFrom(std::string server, const std::string& project,
+                                    const std::string& ref, FetchError* error);
+
+  // Fails (kTimeout) once options_.total_timeout has passed since the
+  // fetcher was made; else the time left.
+  StatusOr<std::chrono::milliseconds> TimeLeft(FetchError* error) const;
+
+  FetchOptions options_;
+  IncludeCache cache_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+// The repository URL of project on server (FetchOptions::include_server).
+std::string ProjectRepositoryUrl(const std::string& server, const std::string& project);
+
+// The forge an `origin` URL points to, as an include_server: "https://host",
+// "ssh://git@host:2222", "git@host:". Errors for a local path (nothing
+// tells where its projects are) or something that is not a URL.
+StatusOr<std::string> ForgeOf(const std::string& origin);
+
+// url without the user and password it may carry (the cache's key: a token
+// is not part of what a document is).
+std::string WithoutCredentials(const std::string& url);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_CONFIG_NETWORK_FETCHER_H_

@@ -1,0 +1,313 @@
+// HttpGet with Boost.Beast over asio::ssl (OpenSSL). The exchange runs as one
+// coroutine on a private io_context that is run for at most the timeout:
+// when it stops early, whatever was pending is abandoned with it.
+#include "util/http_get.h"
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <cstdlib>
+#include <optional>
+#include <utility>  // Before asio's awaitable header (GCC 12).
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "util/redact.h"
+
+namespace slipway {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string Base64(const std::string& s) {
+  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(s.data()),
+                          static_cast<int>(s.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// The URL a Location header leads to from base (absolute, scheme-relative,
+// absolute-path or relative-path references).
+std::string ResolveLocation(const HttpUrl& base, const std::string& location) {
+  if (location.find("://") != std::string::npos) return location;
+  std::string origin = base.scheme + "://" + base.host + ":" + base.port;
+  if (base.host.find(':') != std::string::npos) {
+    origin = base.scheme + "://[" + base.host + "]:" + base.port;
+  }
+  if (location.rfind("//", 0) == 0) return base.scheme + ":" + location;
+  if (!location.empty() && location[0] == '/') return origin + location;
+  std::string dir = base.target.substr(0, base.target.find('?'));
+  dir = dir.substr(0, dir.rfind('/') + 1);
+  return origin + dir + location;
+}
+
+struct Outcome {
+  HttpFailure failure = HttpFailure::kNone;
+  std::string detail;
+  int status = 0;
+  std::string body;
+  std::string location;  // Of a redirect.
+};
+
+// One request to url's host; fills *out. Never throws.
+asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
+                               const HttpGetOptions& options, asio::ssl::context* tls,
+                               Outcome* out) {
+  auto executor = co_await asio::this_coro::executor;
+  beast::error_code ec;
+  auto fail = [&](HttpFailure kind, const std::string& what) {
+    out->failure = kind;
+    out->detail = what + ": " + ec.message();
+  };
+  tcp::resolver resolver(executor);
+  auto endpoints =
+      co_await resolver.async_resolve(url.host, url.port, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return fail(HttpFailure::kSocket, "cannot resolve " + url.host);
+
+  http::request<http::empty_body> request{http::verb::get, url.target, 11};
+  request.set(http::field::host, url.host.find(':') != std::string::npos ? "[" + url.host + "]"
+                                                                         : url.host);
+  request.set(http::field::user_agent, "slipway");
+  request.set(http::field::accept_encoding, "identity");
+  if (send_credentials && !url.userinfo.empty()) {
+    request.set(http::field::authorization, "Basic " + Base64(PercentDecode(url.userinfo)));
+  }
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(options.max_bytes);
+  beast::flat_buffer buffer;
+  auto finish = [&](beast::error_code read_ec) {
+    if (read_ec == http::error::body_limit) {
+      out->failure = HttpFailure::kTooLarge;
+      out->detail = "the response is larger than " + std::to_string(options.max_bytes) + " bytes";
+      return;
+    }
+    if (read_ec) {
+      ec = read_ec;
+      return fail(HttpFailure::kSocket, "cannot read the response");
+    }
+    const auto& response = parser.get();
+    out->status = static_cast<int>(response.result_int());
+    out->location = std::string(response[http::field::location]);
+    out->body = response.body();
+  };
+
+  if (url.scheme == "http") {
+    beast::tcp_stream stream(executor);
+    co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return fail(HttpFailure::kSocket, "cannot connect to " + url.host + ":" + url.port);
+    co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return fail(HttpFailure::kSocket, "cannot send the request");
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_return finish(ec);
+  }
+
+  beast::ssl_stream<beast::tcp_stream> stream(executor, *tls);
+  SSL* ssl = stream.native_handle();
+  // SNI, and the name (or address) the certificate must carry.
+  boost::system::error_code address_ec;
+  asio::ip::make_address(url.host, address_ec);
+  if (address_ec) {
+    SSL_set_tlsext_host_name(ssl, url.host.c_str());
+    SSL_set1_host(ssl, url.host.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
+  }
+  stream.set_verify_mode(asio::ssl::verify_peer);
+  co_await beast::get_lowest_layer(stream).async_connect(
+      endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return fail(HttpFailure::kSocket, "cannot connect to " + url.host + ":" + url.port);
+  co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    long verify = SSL_get_verify_result(ssl);
+    if (verify != X509_V_OK) {
+      out->failure = HttpFailure::kTls;
+      out->detail = std::string("certificate verify failed: ") +
+                    X509_verify_cert_error_string(verify);
+      co_return;
+    }
+    co_return fail(HttpFailure::kTls, "TLS handshake failed");
+  }
+  co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return fail(HttpFailure::kSocket, "cannot send the request");
+  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  // A server that closes without close_notify has still sent a whole,
+  // length-delimited response; the parser says whether it is complete.
+  if (ec == asio::ssl::error::stream_truncated && parser.is_done()) ec = {};
+  finish(ec);
+}
+
+}  // namespace
+
+bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
+  size_t colon = url.find("://");
+  if (colon == std::string::npos) return false;
+  out->scheme = Lower(url.substr(0, colon));
+  if (out->scheme != "http" && out->scheme != "https") return false;
+  size_t start = colon + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  std::string rest = end == std::string::npos ? "" : url.substr(end);
+  rest = rest.substr(0, rest.find('#'));
+  if (rest.empty() || rest[0] != '/') rest = "/" + rest;
+  out->target = rest;
+  size_t at = authority.rfind('@');
+  out->userinfo = at == std::string::npos ? "" : authority.substr(0, at);
+  std::string hostport = at == std::string::npos ? authority : authority.substr(at + 1);
+  std::string port;
+  if (!hostport.empty() && hostport[0] == '[') {
+    size_t close = hostport.find(']');
+    if (close == std::string::npos) return false;
+    out->host = hostport.substr(1, close - 1);
+    std::string tail = hostport.substr(close + 1);
+    if (!tail.empty()) {
+      if (tail[0] != ':') return false;
+      port = tail.substr(1);
+    }
+  } else {
+    size_t c = hostport.rfind(':');
+    out->host = hostport.substr(0, c);
+    if (c != std::string::npos) port = hostport.substr(c + 1);
+  }
+  if (out->host.empty()) return false;
+  if (port.empty()) port = out->scheme == "https" ? "443" : "80";
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  int number = std::stoi(port);
+  if (number < 1 || number > 65535) return false;
+  out->port = std::to_string(number);
+  return true;
+}
+
+StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& options,
+                                HttpFailure* failure) {
+  HttpFailure ignored;
+  if (failure == nullptr) failure = &ignored;
+  *failure = HttpFailure::kNone;
+  auto error = [&](HttpFailure kind, const std::string& current, const std::string& why) {
+    *failure = kind;
+    return Status::Error(RedactUrlCredentials(current) + ": " + RedactUrlCredentials(why));
+  };
+
+  std::string ca_file = options.ca_file;
+  if (ca_file.empty()) {
+    const char* env = std::getenv("SSL_CERT_FILE");
+    ca_file = env != nullptr && *env != '\0' ? env : kSystemCaFile;
+  }
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  boost::system::error_code ca_ec;
+  tls.load_verify_file(ca_file, ca_ec);
+  std::optional<Status> ca_error;
+  if (ca_ec) {
+    ca_error = Status::Error("cannot load the CA certificates `" + ca_file +
+                             "`: " + ca_ec.message());
+  }
+
+  auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  std::string current = url;
+  HttpUrl first;
+  bool have_first = false;
+  for (int hop = 0;; ++hop) {
+    HttpUrl parsed;
+    if (!ParseHttpUrl(current, &parsed)) {
+      return error(HttpFailure::kInvalidUrl, current, "not an http(s) URL");
+    }
+    if (parsed.scheme == "http" && !options.allow_http) {
+      return error(HttpFailure::kHttpRefused, current,
+                   "plain HTTP is refused (only HTTPS is read unless HTTP is allowed)");
+    }
+    if (parsed.scheme == "https" && ca_error) {
+      *failure = HttpFailure::kTls;
+      return *ca_error;
+    }
+    if (!have_first) {
+      first = parsed;
+      have_first = true;
+    }
+    // Credentials go only where the user sent them.
+    bool same_origin = parsed.scheme == first.scheme && Lower(parsed.host) == Lower(first.host) &&
+                       parsed.port == first.port;
+    if (!same_origin) {
+      parsed.userinfo.clear();
+    } else if (parsed.userinfo.empty()) {
+      parsed.userinfo = first.userinfo;  // A relative redirect on the same server.
+    }
+
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      return error(HttpFailure::kTimeout, current, "timed out");
+    }
+    Outcome outcome;
+    asio::io_context io;
+    bool done = false;
+    asio::co_spawn(io, Exchange(parsed, same_origin, options, &tls, &outcome),
+                   [&](std::exception_ptr e) {
+                     done = true;
+                     if (e && outcome.failure == HttpFailure::kNone) {
+                       outcome.failure = HttpFailure::kSocket;
+                       outcome.detail = "connection failed";
+                     }
+                   });
+    io.run_for(left);
+    if (!done) {
+      return error(HttpFailure::kTimeout, current,
+                   "timed out after " + std::to_string(options.timeout.count()) + " ms");
+    }
+    if (outcome.failure != HttpFailure::kNone) {
+      return error(outcome.failure, current, outcome.detail);
+    }
+    bool redirect = outcome.status == 301 || outcome.status == 302 || outcome.status == 303 ||
+                    outcome.status == 307 || outcome.status == 308;
+    if (!redirect) {
+      HttpGetResult result;
+      result.status = outcome.status;
+      result.body = std::move(outcome.body);
+      result.url = RedactUrlCredentials(current);
+      return result;
+    }
+    if (outcome.location.empty()) {
+      return error(HttpFailure::kProtocol, current,
+                   "redirect " + std::to_string(outcome.status) + " without a Location");
+    }
+    if (hop >= options.max_redirects) {
+      return error(HttpFailure::kTooManyRedirects, url,
+                   "more than " + std::to_string(options.max_redirects) + " redirects");
+    }
+    current = ResolveLocation(parsed, outcome.location);
+  }
+}
+
+}  // namespace slipway

@@ -1,0 +1,79 @@
+// Reading one document over HTTPS (or HTTP where the caller allows it): what
+// `include:remote` and `include:template` need, and nothing more. One GET,
+// redirects followed up to a bound, the body bounded in size, the whole
+// exchange bounded in time. Certificates are checked against the system's CA
+// store, which SSL_CERT_FILE replaces as it does for OpenSSL and git.
+//
+// Credentials a URL carries (https://user:token@host/x) are sent as HTTP
+// Basic authorization to that host only (a redirect to another host or port
+// drops them) and never appear in an error: every message names the URL with
+// its credentials masked (util/redact.h).
+#ifndef SLIPWAY_UTIL_HTTP_GET_H_
+#define SLIPWAY_UTIL_HTTP_GET_H_
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "util/status.h"
+
+namespace slipway {
+
+// The CA bundle used when neither HttpGetOptions::ca_file nor SSL_CERT_FILE
+// names one (Debian's and Ubuntu's system store).
+inline constexpr const char* kSystemCaFile = "/etc/ssl/certs/ca-certificates.crt";
+
+struct HttpGetOptions {
+  // Plain http:// URLs (also as redirect targets) are refused unless set.
+  bool allow_http = false;
+  int max_redirects = 5;
+  // A larger body is an error (the count is of bytes after any transfer
+  // encoding is removed).
+  std::size_t max_bytes = 4 << 20;
+  // For everything: resolving, connecting, TLS, every redirect, the body.
+  std::chrono::milliseconds timeout{30000};
+  // PEM file of trusted CAs. Empty: $SSL_CERT_FILE, else kSystemCaFile.
+  std::string ca_file;
+};
+
+// Why HttpGet failed, for callers that word each case differently (GitLab's
+// messages for remote includes do).
+enum class HttpFailure {
+  kNone,
+  kInvalidUrl,     // Not http(s)://host[:port]/..., or a bad port.
+  kHttpRefused,    // http:// without allow_http.
+  kSocket,         // Name resolution, connection, reading or writing.
+  kTls,            // Handshake or certificate verification.
+  kTimeout,        // options.timeout passed.
+  kTooLarge,       // The body passed max_bytes.
+  kTooManyRedirects,
+  kProtocol,       // Not a valid HTTP response, a redirect without Location.
+};
+
+struct HttpGetResult {
+  int status = 0;       // The final response's status (any: 404 is a result).
+  std::string body;
+  std::string url;      // The final URL after redirects, credentials masked.
+};
+
+// GETs url. A response of any status is a result; errors are what kept a
+// response from arriving. *failure (when given) says which kind of error.
+// Error messages name the URL with its credentials masked. Blocking; safe to
+// call from several threads at once (each call has its own io_context).
+StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& options,
+                                HttpFailure* failure = nullptr);
+
+// The parts of an http(s) URL, as HttpGet splits it. False when url is not
+// one (no host, another scheme, a port that is not 1..65535).
+struct HttpUrl {
+  std::string scheme;    // "http" or "https", lower-case.
+  std::string userinfo;  // "user:password" as written (percent-encoded), or empty.
+  std::string host;      // Without brackets for IPv6.
+  std::string port;      // Explicit, or the scheme's default.
+  std::string target;    // Path and query, "/" at least; no fragment.
+};
+bool ParseHttpUrl(const std::string& url, HttpUrl* out);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_UTIL_HTTP_GET_H_
