@@ -64,8 +64,9 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
     for (const Job& job : loaded->config.jobs) used_stages.insert(job.stage);
     std::string warnings;
     if (diags.WarningCount() > 0) warnings = ", " + Plural(diags.WarningCount(), "warning");
-    std::printf("%s: valid: %zu jobs in %zu stages%s%s\n", file.c_str(),
-                loaded->config.jobs.size(), used_stages.size(), warnings.c_str(),
+    std::printf("%s: valid: %s in %s%s%s\n", file.c_str(),
+                Plural(static_cast<int>(loaded->config.jobs.size()), "job").c_str(),
+                Plural(static_cast<int>(used_stages.size()), "stage").c_str(), warnings.c_str(),
                 simulated.c_str());
     *exit_code = 0;
   });

@@ -108,7 +108,7 @@ TEST_F(RunRefTest, ListLintAndConfigReadTheRevisionToo) {
     SlipwayProcess lint(repo_.dir(), {"lint", "--ref", "main"});
     EXPECT_EQ(lint.Wait(), 0) << lint.Output();
     EXPECT_THAT(lint.Output(), HasSubstr("main:.gitlab-ci.yml:6:7: warning: job 'new_only'"));
-    EXPECT_THAT(lint.Output(), HasSubstr("\nmain:.gitlab-ci.yml: valid: 3 jobs in 1 stages, "
+    EXPECT_THAT(lint.Output(), HasSubstr("\nmain:.gitlab-ci.yml: valid: 3 jobs in 1 stage, "
                                          "1 warning (simulated for branch main)\n"));
   }
   {
