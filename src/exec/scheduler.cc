@@ -10,6 +10,7 @@
 #include "exec/file_tree.h"
 #include "exec/job_attempt.h"
 #include "exec/run_dir.h"
+#include "pipeline/pipeline_context.h"
 #include "pipeline/predefined.h"
 #include "pipeline/run_plan.h"
 
@@ -251,17 +252,14 @@ JobContext Scheduler::Impl::MakeContext(int i) {
   if (!options_.run_dir.empty()) {
     context.job_dir = options_.run_dir + "/jobs/" + dir_names_[i];
   }
-  // predefined < global/job/rules variables < dotenv of artifact sources < --variable.
-  context.variables = options_.predefined;
   int64_t job_id = options_.job_id ? options_.job_id(job) : plan_->pipeline_index(i) + 1;
-  context.variables.Merge(
-      JobPredefinedVariables(job, job_id, options_.predefined, job.variables));
-  context.variables.Merge(job.variables);
+  std::vector<const VariableList*> dotenv;
   for (int n : ArtifactSources(i)) {
-    context.variables.Merge(runs_[n].dotenv);
+    dotenv.push_back(&runs_[n].dotenv);
     context.artifact_job_dirs.push_back(runs_[n].job_dir);
   }
-  context.variables.Merge(options_.cli_variables);
+  context.variables =
+      JobVariables(job, job_id, options_.predefined, dotenv, options_.cli_variables);
   if (job.timeout_seconds) {
     context.timeout = std::chrono::seconds(*job.timeout_seconds);
   } else {

@@ -54,12 +54,19 @@ bool LoadAndBuild(const LoadOptions& load, LoadedPipeline* out, Diagnostics* dia
   return true;
 }
 
-VariableList FinalJobVariables(const Job& job, int64_t job_id, const PipelineContext& context) {
-  VariableList vars = context.predefined;
-  vars.Merge(JobPredefinedVariables(job, job_id, context.predefined, job.variables));
+VariableList JobVariables(const Job& job, int64_t job_id, const VariableList& predefined,
+                          const std::vector<const VariableList*>& dotenv,
+                          const VariableList& pipeline_variables) {
+  VariableList vars = predefined;
+  vars.Merge(JobPredefinedVariables(job, job_id, predefined, job.variables));
   vars.Merge(job.variables);
-  vars.Merge(context.cli_variables);
+  for (const VariableList* report : dotenv) vars.Merge(*report);
+  vars.Merge(pipeline_variables);
   return vars;
+}
+
+VariableList FinalJobVariables(const Job& job, int64_t job_id, const PipelineContext& context) {
+  return JobVariables(job, job_id, context.predefined, {}, context.cli_variables);
 }
 
 }  // namespace slipway

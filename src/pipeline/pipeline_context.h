@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/loader.h"
 #include "config/node.h"
@@ -54,11 +55,17 @@ std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const st
 // is). False when there were errors (in diags).
 bool LoadAndBuild(const LoadOptions& load, LoadedPipeline* out, Diagnostics* diags);
 
-// The variables a created job runs with, in GitLab's precedence (lowest
-// first): pipeline predefined, the job's CI_JOB_* / CI_NODE_* /
-// CI_ENVIRONMENT_*, the job's YAML variables (global ones, workflow and rules
-// variables already merged in by InstantiatePipeline), CLI variables.
-// Dotenv variables inherited from other jobs are the executor's to add.
+// The variables a job runs with, in GitLab's precedence (lowest first):
+// pipeline predefined, the job's CI_JOB_* / CI_NODE_* / CI_ENVIRONMENT_*, the
+// job's YAML variables (global ones, workflow and rules variables already
+// merged in by InstantiatePipeline), the dotenv reports of the jobs it takes
+// artifacts from (in order), the pipeline's variables (CLI, API, trigger,
+// schedule). The one place this order is written down.
+VariableList JobVariables(const Job& job, int64_t job_id, const VariableList& predefined,
+                          const std::vector<const VariableList*>& dotenv,
+                          const VariableList& pipeline_variables);
+
+// JobVariables of a created job before it runs: no dotenv yet.
 VariableList FinalJobVariables(const Job& job, int64_t job_id, const PipelineContext& context);
 
 }  // namespace slipway

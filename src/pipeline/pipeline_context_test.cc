@@ -66,5 +66,29 @@ TEST(FinalJobVariablesTest, Precedence) {
   EXPECT_EQ(*vars.Get("FROM_CLI"), "cli");
 }
 
+// Dotenv reports of the jobs a job takes artifacts from rank above its YAML
+// variables and below the pipeline's (GitLab's precedence list), the later
+// source above the earlier.
+TEST(JobVariablesTest, DotenvBetweenYamlAndPipelineVariables) {
+  VariableList predefined;
+  predefined.Set("CI_COMMIT_BRANCH", "main");
+  Job job;
+  job.name = "deploy";
+  job.variables.Set("URL", "yaml");
+  job.variables.Set("PINNED", "yaml");
+  job.variables.Set("ONLY_YAML", "yaml");
+  VariableList build_env, test_env, pipeline;
+  build_env.Set("URL", "build");
+  build_env.Set("PINNED", "build");
+  test_env.Set("URL", "test");
+  pipeline.Set("PINNED", "pipeline");
+  VariableList vars = JobVariables(job, 3, predefined, {&build_env, &test_env}, pipeline);
+  EXPECT_EQ(*vars.Get("URL"), "test");
+  EXPECT_EQ(*vars.Get("PINNED"), "pipeline");
+  EXPECT_EQ(*vars.Get("ONLY_YAML"), "yaml");
+  EXPECT_EQ(*vars.Get("CI_JOB_ID"), "3");
+  EXPECT_EQ(*vars.Get("CI_COMMIT_BRANCH"), "main");
+}
+
 }  // namespace
 }  // namespace slipway
