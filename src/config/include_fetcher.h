@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "util/source_tree.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -74,6 +75,14 @@ class IncludeFetcher {
   virtual StatusOr<ProjectCommit> FetchComponent(const std::string& host, const std::string& project,
                                                  const std::string& version,
                                                  FetchError* error) = 0;
+  // The file at path of a fetched commit, tree being that commit
+  // (SourceTree::AtCommit of commit.repo_dir): what tree.Read gives, which
+  // this default returns. A commit never changes, so an implementation may
+  // keep what it read and answer later loads without git.
+  virtual StatusOr<std::string> ReadProjectFile(const ProjectCommit& commit, const SourceTree& tree,
+                                                const std::string& path, ReadError* error) {
+    return tree.Read(path, error);
+  }
 };
 
 }  // namespace slipway

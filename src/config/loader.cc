@@ -420,6 +420,7 @@ class Loader {
       files.push_back(&file_node);
     }
     const SourceTree* tree = nullptr;
+    std::optional<ProjectCommit> project_commit;  // Set with tree.
     std::string origin;
     bool from_cache = false;
     bool ok = true;
@@ -447,11 +448,13 @@ class Loader {
         project_trees_.push_back(
             SourceTree::AtCommit(commit->repo_dir, commit->commit, project + "@" + ref));
         tree = &project_trees_.back();
+        project_commit = *commit;
         origin = commit->origin + " " + commit->commit;
         from_cache = commit->from_cache;
       }
       ReadError read_error;
-      StatusOr<std::string> text = tree->Read(path, &read_error);
+      StatusOr<std::string> text =
+          options_.fetcher->ReadProjectFile(*project_commit, *tree, path, &read_error);
       if (!text.ok()) {
         diags_->Error(entry.mark, "Project `" + project + "` file `" + path + "` does not exist!");
         ok = false;
@@ -525,7 +528,9 @@ class Loader {
     const SourceTree* tree = &project_trees_.back();
     for (const std::string& file : {"templates/" + name + ".yml",
                                     "templates/" + name + "/template.yml"}) {
-      StatusOr<std::string> text = tree->Read(file);
+      ReadError read_error;
+      StatusOr<std::string> text =
+          options_.fetcher->ReadProjectFile(*commit, *tree, file, &read_error);
       if (!text.ok()) continue;
       std::string origin = commit->origin + " " + commit->commit;
       Record(tree->Name(file), origin, commit->from_cache);

@@ -124,6 +124,29 @@ TEST_F(ProjectIncludeTest, ASecondLoadAndOfflineNeedNoServer) {
                 "` has no copy of it\n");
 }
 
+// A commit never changes, so a file read from one is kept in the include
+// cache: a second load reads it without git (here: with its blob gone from
+// the cached repository, which only the cache can then answer).
+TEST_F(ProjectIncludeTest, ACachedProjectFileIsReadWithoutGit) {
+  std::string commit = Commit("group/ci", {{"a.yml", "a:\n  script: a\n"}});
+  std::string blob = Git(root_ + "/server/group/ci", {"rev-parse", commit + ":a.yml"});
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - project: group/ci\n    ref: main\n    file: a.yml\n");
+  Result first = LoadWith(options_);
+  ASSERT_EQ(first.loaded.diagnostics, "");
+  int removed = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(options_.cache_dir)) {
+    if (entry.path().filename() == blob.substr(2) &&
+        entry.path().parent_path().filename() == blob.substr(0, 2)) {
+      removed += fs::remove(entry.path()) ? 1 : 0;
+    }
+  }
+  ASSERT_EQ(removed, 1) << "the blob is not a loose object of the cached repository";
+  Result second = LoadWith(options_);
+  EXPECT_EQ(second.loaded.diagnostics, "");
+  EXPECT_EQ(second.loaded.yaml, first.loaded.yaml);
+}
+
 TEST_F(ProjectIncludeTest, ReportsGitLabsMessages) {
   Commit("group/ci", {{"a.yml", "a:\n  script: a\n"}, {"empty.yml", "\n"}});
   // A repository beside the server, which `../` would reach.

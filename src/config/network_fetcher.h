@@ -61,6 +61,9 @@ class NetworkFetcher : public IncludeFetcher {
                                        FetchError* error) override;
   StatusOr<ProjectCommit> FetchComponent(const std::string& host, const std::string& project,
                                          const std::string& version, FetchError* error) override;
+  // Through the cache, keyed by the cached repository, the commit and path.
+  StatusOr<std::string> ReadProjectFile(const ProjectCommit& commit, const SourceTree& tree,
+                                        const std::string& path, ReadError* error) override;
 
  private:
   // Reads url through the cache, stored under (kind, key).

@@ -235,4 +235,18 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
   return out;
 }
 
+StatusOr<std::string> NetworkFetcher::ReadProjectFile(const ProjectCommit& commit,
+                                                     const SourceTree& tree,
+                                                     const std::string& path, ReadError* error) {
+  // Only what a commit holds as a regular file is kept, so a cached answer
+  // is what tree.Read would give again; errors are not kept.
+  std::string key = commit.repo_dir + "\n" + commit.commit + "\n" + path;
+  if (options_.use_cache) {
+    if (std::optional<std::string> cached = cache_.Get("project-file", key)) return *cached;
+  }
+  StatusOr<std::string> text = tree.Read(path, error);
+  if (text.ok() && options_.use_cache) (void)cache_.Put("project-file", key, *text);
+  return text;
+}
+
 }  // namespace slipway
