@@ -20,6 +20,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <deque>
 #include <optional>
@@ -173,6 +174,9 @@ Status HttpServer::Start() {
   if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) s.acceptor.bind(endpoint, ec);
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  // Listen() accepts with accept4 once the socket is readable; a connection
+  // reset meanwhile must not block the accepting thread.
+  if (!ec) s.acceptor.non_blocking(true, ec);
   if (ec) {
     return Status::Error("cannot listen on " + s.options.host + ":" +
                          std::to_string(s.options.port) + ": " + ec.message());
@@ -202,21 +206,35 @@ void HttpServer::Stop() {
 }
 
 asio::awaitable<void> HttpServer::Impl::Listen() {
+  const tcp protocol = acceptor.local_endpoint().protocol();
   for (;;) {
-    Strand strand = asio::make_strand(io);
-    tcp::socket socket(strand);
     beast::error_code ec;
-    co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    co_await acceptor.async_wait(tcp::acceptor::wait_read,
+                                 asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+      continue;
+    }
+    // Asio accepts without SOCK_CLOEXEC: accept here, so that no job started
+    // by another thread at that moment inherits the connection.
+    int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) {
+        continue;
+      }
+      if (!acceptor.is_open()) co_return;
       // Out of file descriptors and the like: wait a little instead of spinning.
       asio::steady_timer pause(io, std::chrono::milliseconds(50));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    // Asio accepts without SOCK_CLOEXEC; a spawn in between is covered by
-    // the child closing every descriptor above 2 (util/spawn.h).
-    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    Strand strand = asio::make_strand(io);
+    tcp::socket socket(strand);
+    socket.assign(protocol, fd, ec);
+    if (ec) {
+      ::close(fd);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(strand, Session(std::move(socket)), LogException);
   }
