@@ -54,6 +54,7 @@ StatusOr<std::vector<TreeEntry>> ListWorkspace(const std::string& workspace) {
 }
 
 std::string ArtifactsDirIn(const std::string& job_dir) { return JoinPath(job_dir, "artifacts"); }
+std::string ReportsDirIn(const std::string& job_dir) { return JoinPath(job_dir, "reports"); }
 
 PathSelection ArtifactSelection(const Artifacts& artifacts, const VariableList& vars) {
   PathSelection selection;
@@ -163,7 +164,7 @@ StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList&
   if (!ws.ok()) return ws.status();
   StatusOr<std::vector<TreeEntry>> entries = ListWorkspace(ws->get(), workspace);
   if (!entries.ok()) return entries.status();
-  std::string reports_dir = JoinPath(job_dir, "reports");
+  std::string reports_dir = ReportsDirIn(job_dir);
   Status s = RemoveTree(reports_dir);
   if (!s.ok()) return s;
   bool any_junit = false;

@@ -49,6 +49,8 @@ PathSelection ArtifactSelection(const Artifacts& artifacts, const VariableList& 
 // <job_dir>/artifacts: where a job's collected artifacts lie in its run
 // directory (the server's PipelineService::ArtifactsDir finds them by job id).
 std::string ArtifactsDirIn(const std::string& job_dir);
+// Where a job's artifacts:reports go: <job_dir>/reports/<type>/.
+std::string ReportsDirIn(const std::string& job_dir);
 
 // The entries of a job's workspace (ListTree order, .git left out), listed
 // beneath it without following any symlink, the workspace's own path

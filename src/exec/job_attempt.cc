@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "exec/artifacts.h"
 #include "exec/file_tree.h"
 #include "exec/job_log.h"
 
@@ -39,10 +40,8 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobContext& context, Executor
   std::filesystem::create_directories(context.job_dir, ec);
   // What an earlier attempt collected is not this attempt's: a retry that
   // collects nothing (artifacts:when: on_failure, then success) has none.
-  Status cleared = Status::Ok();
-  for (const char* collected : {"artifacts", "reports"}) {
-    if (cleared.ok()) cleared = RemoveTree(context.job_dir + "/" + collected);
-  }
+  Status cleared = RemoveTree(ArtifactsDirIn(context.job_dir));
+  if (cleared.ok()) cleared = RemoveTree(ReportsDirIn(context.job_dir));
   JobLogFile file(log);
   Status opened = ec ? Status::Error("cannot create '" + context.job_dir + "': " + ec.message())
                   : !cleared.ok() ? cleared
