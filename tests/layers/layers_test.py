@@ -7,7 +7,7 @@
 Rules (docs/architecture.md describes the layers):
   * A file under src/<layer>/ includes headers of its own layer and of the
     layers below it, in the order
-        util < config < pipeline < exec < store < server < cli
+        util < config < pipeline < exec < image < store < server < cli
     (src/main.cc may include anything). Tests (*_test.cc, *_test_util.h,
     test_*.h) follow the same rule, without exceptions: a test that needs a
     higher layer's machinery belongs to that higher layer.
@@ -28,7 +28,7 @@ import re
 import sys
 import tempfile
 
-LAYERS = ["util", "config", "pipeline", "exec", "store", "server", "cli"]
+LAYERS = ["util", "config", "pipeline", "exec", "image", "store", "server", "cli"]
 MAX_LINES = 700
 
 # What store/ may include beyond util/ and itself.
