@@ -241,7 +241,7 @@ TEST_F(RunE2eTest, RestoresNeverWriteThroughALinkAnEarlierJobLeft) {
       "    - {key: one, paths: [d], policy: pull}\n    - {key: two, paths: [d], policy: pull}\n");
   RunOutcome out = Run({"--variable", "VICTIM=" + victim});
   EXPECT_EQ(out.exit_code, 0) << out.output;
-  EXPECT_THAT(Log(out, "c"), HasSubstr("Downloading artifacts from"));
+  EXPECT_THAT(Log(out, "c"), HasSubstr("Downloading artifacts for b (2)..."));
   EXPECT_THAT(Log(out, "caches"),
               HasSubstr("Checking cache for two...\nSuccessfully extracted cache"));
   EXPECT_TRUE(fs::is_empty(victim));

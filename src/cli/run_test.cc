@@ -82,16 +82,16 @@ TEST_F(RunPipelineLocallyTest, SuccessfulRunKeepsLogsAndWritesReport) {
   EXPECT_THAT(out, HasSubstr("pipeline success in 0.00 s: 2 succeeded\n"));
   std::vector<FakeExecutor::Call> calls = executor_.calls();
   ASSERT_EQ(calls.size(), 2u);
-  EXPECT_EQ(*calls[0].context.variables.Get("FROM_CLI"), "yes");
-  EXPECT_EQ(*calls[0].context.variables.Get("CI_PIPELINE_ID"), "1");
-  EXPECT_EQ(calls[0].context.job_dir, (project_ / ".slipway/runs/1/jobs/build").string());
+  EXPECT_EQ(*calls[0].spec.variables.Get("FROM_CLI"), "yes");
+  EXPECT_EQ(*calls[0].spec.variables.Get("CI_PIPELINE_ID"), "1");
+  EXPECT_EQ(calls[0].host.job_dir, (project_ / ".slipway/runs/1/jobs/build").string());
 }
 
 TEST_F(RunPipelineLocallyTest, SecondRunGetsTheNextIdAndPipelineId) {
   EXPECT_EQ(Run(), kExitSuccess);
   EXPECT_EQ(Run(), kExitSuccess);
   EXPECT_TRUE(fs::exists(project_ / ".slipway/runs/2/jobs/test/log"));
-  EXPECT_EQ(*executor_.calls().back().context.variables.Get("CI_PIPELINE_ID"), "2");
+  EXPECT_EQ(*executor_.calls().back().spec.variables.Get("CI_PIPELINE_ID"), "2");
 }
 
 TEST_F(RunPipelineLocallyTest, FailedJobGivesExitOneAndItsLogTail) {
@@ -124,7 +124,7 @@ TEST_F(RunPipelineLocallyTest, UnwritableReportFailsTheRun) {
 TEST_F(RunPipelineLocallyTest, CanceledRunExits130AndStillReports) {
   options_.report = (project_ / "report.json").string();
   options_.handle_signals = true;
-  executor_.SetHook([](const Job&, const JobContext&, const CancelToken& cancel) -> std::optional<JobResult> {
+  executor_.SetHook([](const Job&, const JobSpec&,const JobHost&, const CancelToken& cancel) -> std::optional<JobResult> {
     // SIGINT arrives while the first job runs, as from Ctrl-C.
     ::kill(::getpid(), SIGINT);
     // The handler thread cancels; wait for the token like a real executor.

@@ -148,11 +148,16 @@ Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
   return CopyEntriesAt(ws->get(), workspace, chosen, to->get(), dest);
 }
 
-Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace,
+Status RestoreArtifacts(const std::string& artifacts_dir, const std::string& workspace,
                         const OptionalOwner& owner) {
-  std::string dir = ArtifactsDirIn(from_job_dir);
-  if (!IsDirectory(dir)) return Status::Ok();
-  return CopyTree(dir, workspace, {}, owner);
+  return CopyTree(artifacts_dir, workspace, {}, owner);
+}
+
+StatusOr<std::string> JobDirArtifacts::Fetch(const JobSpec::ArtifactSource& source) {
+  auto it = job_dirs_.find(source.job_id);
+  if (it == job_dirs_.end()) return std::string();
+  std::string dir = ArtifactsDirIn(it->second);
+  return IsDirectory(dir) ? dir : std::string();
 }
 
 StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList& vars,

@@ -15,10 +15,12 @@
 #define SLIPWAY_EXEC_ARTIFACTS_H_
 
 #include <functional>
+#include <map>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "exec/executor.h"
 #include "exec/file_tree.h"
 #include "pipeline/job.h"
 #include "config/variables.h"
@@ -66,12 +68,25 @@ Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
                         const std::unordered_set<std::string>& source_files,
                         const std::string& job_dir, const LogLineFn& log);
 
-// Copies <job_dir>/artifacts/ of a finished job into workspace, replacing
-// what is there and never writing through a symlink (CopyTree): a symlink
-// in the way of a directory is replaced by a real one. Entries made belong
-// to owner when it is set. A job without artifacts restores nothing.
-Status RestoreArtifacts(const std::string& from_job_dir, const std::string& workspace,
+// Copies a finished job's artifacts (the tree <job_dir>/artifacts/ holds,
+// as ArtifactFetcher::Fetch gives it) into workspace, replacing what is there
+// and never writing through a symlink (CopyTree): a symlink in the way of a
+// directory is replaced by a real one. Entries made belong to owner when it
+// is set.
+Status RestoreArtifacts(const std::string& artifacts_dir, const std::string& workspace,
                         const OptionalOwner& owner = {});
+
+// The artifacts of a run's jobs, by job id, from their job dirs: what a
+// scheduler gives its executor when nothing else (the server's store) does.
+class JobDirArtifacts : public ArtifactFetcher {
+ public:
+  void Add(int64_t job_id, std::string job_dir) { job_dirs_[job_id] = std::move(job_dir); }
+  // ArtifactsDirIn(the job's dir) when that holds a directory, else "".
+  StatusOr<std::string> Fetch(const JobSpec::ArtifactSource& source) override;
+
+ private:
+  std::map<int64_t, std::string> job_dirs_;  // Written before the attempt starts.
+};
 
 struct Reports {
   VariableList dotenv;

@@ -94,10 +94,16 @@ TEST_F(ArtifactsTest, CollectThenRestoreKeepsRelativePaths) {
 
   std::string next = tmp_.Sub("next");
   ASSERT_EQ(Sh(tmp_.path(), "mkdir -p next/build && echo old > next/build/a.bin"), 0);
-  ASSERT_TRUE(RestoreArtifacts(job_dir, next).ok());
+  ASSERT_TRUE(RestoreArtifacts(ArtifactsDirIn(job_dir), next).ok());
   EXPECT_EQ(Slurp(next + "/build/a.bin"), "b\n");
   EXPECT_EQ(Slurp(next + "/build/link"), "b\n");  // The symlink survived as a link.
-  EXPECT_TRUE(RestoreArtifacts(tmp_.Sub("job-without-artifacts"), next).ok());
+  // A job without artifacts has nothing to fetch.
+  JobDirArtifacts jobs;
+  jobs.Add(1, job_dir);
+  jobs.Add(2, tmp_.Sub("job-without-artifacts"));
+  EXPECT_EQ(*jobs.Fetch({1, "with"}), ArtifactsDirIn(job_dir));
+  EXPECT_EQ(*jobs.Fetch({2, "without"}), "");
+  EXPECT_EQ(*jobs.Fetch({3, "unknown"}), "");
 }
 
 TEST_F(ArtifactsTest, ReportsAreParsed) {
@@ -165,8 +171,8 @@ class ArtifactSymlinkTest : public ::testing::Test {
 TEST_F(ArtifactSymlinkTest, ALinkFromOneJobIsNotFollowedByTheNextJobsFiles) {
   std::string a = Job("a", "ln -s " + victim() + " d");
   std::string b = Job("b", "mkdir d && echo pwned > d/pwned.txt");
-  ASSERT_TRUE(RestoreArtifacts(a, ws()).ok());
-  Status s = RestoreArtifacts(b, ws());
+  ASSERT_TRUE(RestoreArtifacts(ArtifactsDirIn(a), ws()).ok());
+  Status s = RestoreArtifacts(ArtifactsDirIn(b), ws());
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(Victim(), "target: original\n");
   EXPECT_TRUE(IsRealDirectory(ws() + "/d"));  // B's directory replaced A's link.
@@ -176,8 +182,8 @@ TEST_F(ArtifactSymlinkTest, ALinkFromOneJobIsNotFollowedByTheNextJobsFiles) {
 TEST_F(ArtifactSymlinkTest, ALinkInTheMiddleOfAPathIsReplaced) {
   std::string a = Job("a", "mkdir a && ln -s " + victim() + " a/b");
   std::string b = Job("b", "mkdir -p a/b/c && echo x > a/b/c/x");
-  ASSERT_TRUE(RestoreArtifacts(a, ws()).ok());
-  ASSERT_TRUE(RestoreArtifacts(b, ws()).ok());
+  ASSERT_TRUE(RestoreArtifacts(ArtifactsDirIn(a), ws()).ok());
+  ASSERT_TRUE(RestoreArtifacts(ArtifactsDirIn(b), ws()).ok());
   EXPECT_EQ(Victim(), "target: original\n");
   EXPECT_TRUE(IsRealDirectory(ws() + "/a/b"));
   EXPECT_EQ(Slurp(ws() + "/a/b/c/x"), "x\n");
@@ -186,8 +192,8 @@ TEST_F(ArtifactSymlinkTest, ALinkInTheMiddleOfAPathIsReplaced) {
 TEST_F(ArtifactSymlinkTest, AFileReplacesALinkAtItsPlace) {
   std::string a = Job("a", "ln -s " + victim() + "/target f && ln -s " + victim() + "/new g");
   std::string b = Job("b", "echo mine > f && echo mine > g");
-  ASSERT_TRUE(RestoreArtifacts(a, ws()).ok());
-  ASSERT_TRUE(RestoreArtifacts(b, ws()).ok());
+  ASSERT_TRUE(RestoreArtifacts(ArtifactsDirIn(a), ws()).ok());
+  ASSERT_TRUE(RestoreArtifacts(ArtifactsDirIn(b), ws()).ok());
   EXPECT_EQ(Victim(), "target: original\n");  // Neither written nor created.
   struct stat st;
   ASSERT_EQ(lstat((ws() + "/f").c_str(), &st), 0);
@@ -199,7 +205,7 @@ TEST_F(ArtifactSymlinkTest, AFileReplacesALinkAtItsPlace) {
 TEST_F(ArtifactSymlinkTest, AWorkspaceThatIsALinkIsNeitherWrittenNorRead) {
   std::string a = Job("a", "echo pwned > pwned.txt");
   ASSERT_EQ(Sh(tmp_.path(), "rmdir ws && ln -s victim ws"), 0);
-  Status restored = RestoreArtifacts(a, ws());
+  Status restored = RestoreArtifacts(ArtifactsDirIn(a), ws());
   EXPECT_FALSE(restored.ok());
   EXPECT_EQ(restored.message(), ws() + " is a symbolic link, not a directory: it is not followed");
   EXPECT_EQ(Victim(), "target: original\n");

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "pipeline/job.h"
 #include "config/variables.h"
 #include "util/cancel_token.h"
+#include "util/status.h"
 
 namespace slipway {
 
@@ -29,19 +31,50 @@ class LogSink {
   virtual void Write(std::string_view job_name, std::string_view bytes) = 0;
 };
 
-struct JobContext {
-  std::string project_dir;  // The repository being run.
-  std::string ref;          // --ref REV, or empty: the working tree as it is.
-  std::string run_dir;      // .slipway/runs/<id>; holds every job's dir.
-  std::string job_dir;      // run_dir/jobs/<job dir name>; log and artifacts go here.
-  std::string cache_dir;    // Shared cache root for the project.
+// One attempt of a job as any executor can carry it out, here or on another
+// machine: nothing in it names a place on the machine that schedules it.
+// The job's definition itself is the Job passed beside it.
+struct JobSpec {
+  // CI_JOB_ID of the attempt (also in variables).
+  int64_t job_id = 0;
+  // What to check out: a repository git can fetch from (for `slipway run`
+  // the project's own directory; for the server its mirror) and a commit.
+  // An empty commit means the working tree of repository as it is, which
+  // only an executor on the same machine can take.
+  std::string repository;
+  std::string commit;
   // Final variables for the job with every precedence level applied.
   VariableList variables;
-  // Jobs whose artifacts are restored into the workspace, in order
-  // (from dependencies: / needs:artifacts), as their job_dir paths.
-  std::vector<std::string> artifact_job_dirs;
+  // The jobs whose artifacts are restored into the workspace, in order
+  // (from dependencies: / needs:artifacts), by their attempt's job id: an
+  // executor gets them through JobHost::artifacts.
+  struct ArtifactSource {
+    int64_t job_id = 0;
+    std::string job_name;
+  };
+  std::vector<ArtifactSource> artifacts_from;
   std::optional<std::chrono::milliseconds> timeout;
   int attempt = 1;  // 1 for the first run, 2.. for retries.
+};
+
+// Finds the artifacts an earlier job left, by its job id. The scheduler's
+// own finds them in the run directory; the server's asks its store; a
+// remote runner would download them.
+class ArtifactFetcher {
+ public:
+  virtual ~ArtifactFetcher() = default;
+  // A directory holding the job's artifacts as a tree of files (the layout
+  // of <job_dir>/artifacts, docs/artifacts.md), or "" when it has none.
+  virtual StatusOr<std::string> Fetch(const JobSpec::ArtifactSource& source) = 0;
+};
+
+// Where, on the machine that carries out a JobSpec, the attempt keeps what it
+// makes and finds what it needs.
+struct JobHost {
+  std::string run_dir;    // The run's own directory (the snapshot goes here without a state dir).
+  std::string job_dir;    // run_dir/jobs/<job dir name>; log, artifacts and reports go here.
+  std::string cache_dir;  // Shared cache root for the project; empty: no caches.
+  ArtifactFetcher* artifacts = nullptr;  // Null: the job gets no artifacts.
 };
 
 enum class JobOutcome { kSuccess, kFailed, kCanceled };
@@ -63,8 +96,8 @@ class Executor {
   // Runs one attempt of job. Blocking; called from a scheduler worker thread,
   // several at once. Must return promptly (after killing what it started)
   // once cancel is set, with JobOutcome::kCanceled.
-  virtual JobResult Run(const Job& job, const JobContext& context, LogSink* log,
-                        const CancelToken& cancel) = 0;
+  virtual JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host,
+                        LogSink* log, const CancelToken& cancel) = 0;
 };
 
 }  // namespace slipway

@@ -17,13 +17,13 @@ void FakeExecutor::Fail(const std::string& job, int exit_code, std::string reaso
   Script(job, {r});
 }
 
-JobResult FakeExecutor::Run(const Job& job, const JobContext& context, LogSink* log,
-                            const CancelToken& cancel) {
+JobResult FakeExecutor::Run(const Job& job, const JobSpec& spec, const JobHost& host,
+                            LogSink* log, const CancelToken& cancel) {
   JobResult result;
   result.outcome = JobOutcome::kSuccess;
   {
     std::lock_guard<std::mutex> guard(mu_);
-    calls_.push_back(Call{job.name, context});
+    calls_.push_back(Call{job.name, spec, host});
     size_t attempt = attempts_[job.name]++;
     auto it = scripts_.find(job.name);
     if (it != scripts_.end() && !it->second.empty()) {
@@ -32,7 +32,7 @@ JobResult FakeExecutor::Run(const Job& job, const JobContext& context, LogSink* 
   }
   if (log != nullptr) log->Write(job.name, "running " + job.name + "\n");
   if (hook_) {
-    if (std::optional<JobResult> r = hook_(job, context, cancel)) result = *r;
+    if (std::optional<JobResult> r = hook_(job, spec, host, cancel)) result = *r;
   }
   return result;
 }

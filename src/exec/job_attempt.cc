@@ -21,31 +21,31 @@ JobResult FailUnsupportedTrigger(const Job& job, LogSink* log) {
   return failed;
 }
 
-JobResult Run(const Job& job, const JobContext& context, Executor* executor, LogSink* log,
-              const CancelToken& cancel) {
+JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, Executor* executor,
+              LogSink* log, const CancelToken& cancel) {
   if (job.trigger) return FailUnsupportedTrigger(job, log);
-  return executor->Run(job, context, log, cancel);
+  return executor->Run(job, spec, host, log, cancel);
 }
 
 }  // namespace
 
-AttemptOutcome RunJobAttempt(const Job& job, const JobContext& context, Executor* executor,
-                             LogSink* log, const CancelToken& cancel) {
+AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
+                             Executor* executor, LogSink* log, const CancelToken& cancel) {
   AttemptOutcome out;
-  if (context.job_dir.empty()) {
-    out.result = Run(job, context, executor, log, cancel);
+  if (host.job_dir.empty()) {
+    out.result = Run(job, spec, host, executor, log, cancel);
     return out;
   }
   std::error_code ec;
-  std::filesystem::create_directories(context.job_dir, ec);
+  std::filesystem::create_directories(host.job_dir, ec);
   // What an earlier attempt collected is not this attempt's: a retry that
   // collects nothing (artifacts:when: on_failure, then success) has none.
-  Status cleared = RemoveTree(ArtifactsDirIn(context.job_dir));
-  if (cleared.ok()) cleared = RemoveTree(ReportsDirIn(context.job_dir));
+  Status cleared = RemoveTree(ArtifactsDirIn(host.job_dir));
+  if (cleared.ok()) cleared = RemoveTree(ReportsDirIn(host.job_dir));
   JobLogFile file(log);
-  Status opened = ec ? Status::Error("cannot create '" + context.job_dir + "': " + ec.message())
+  Status opened = ec ? Status::Error("cannot create '" + host.job_dir + "': " + ec.message())
                   : !cleared.ok() ? cleared
-                                  : file.Open(context.job_dir + "/log");
+                                  : file.Open(host.job_dir + "/log");
   if (!opened.ok()) {
     out.result.outcome = JobOutcome::kFailed;
     out.result.exit_code = 1;
@@ -53,15 +53,15 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobContext& context, Executor
     if (log != nullptr) log->Write(job.name, "ERROR: " + opened.message() + "\n");
     return out;
   }
-  out.result = Run(job, context, executor, &file, cancel);
+  out.result = Run(job, spec, host, executor, &file, cancel);
   if (out.result.outcome == JobOutcome::kCanceled) return out;
   std::string archive_name = job.artifacts.name.empty()
                                  ? "artifacts"
-                                 : ExpandVariables(job.artifacts.name, context.variables);
-  out.artifacts = IndexJobArtifacts(context.job_dir, archive_name);
+                                 : ExpandVariables(job.artifacts.name, spec.variables);
+  out.artifacts = IndexJobArtifacts(host.job_dir, archive_name);
   // The job dir lies in the run dir (SchedulerOptions::run_dir).
-  std::string prefix = std::filesystem::path(context.job_dir)
-                           .lexically_relative(context.run_dir)
+  std::string prefix = std::filesystem::path(host.job_dir)
+                           .lexically_relative(host.run_dir)
                            .string();
   for (JobArtifact& a : out.artifacts) a.path = prefix + "/" + a.path;
   return out;

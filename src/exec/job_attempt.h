@@ -15,19 +15,19 @@ namespace slipway {
 
 struct AttemptOutcome {
   JobResult result;
-  // What context.job_dir holds as artifacts once the attempt ended, paths
-  // relative to context.run_dir; empty for a canceled attempt (it keeps
+  // What host.job_dir holds as artifacts once the attempt ended, paths
+  // relative to host.run_dir; empty for a canceled attempt (it keeps
   // none) and without a job dir.
   std::vector<JobArtifact> artifacts;
 };
 
-// Runs one attempt of job with executor. With context.job_dir, creates it and
+// Runs one attempt of job with executor. With host.job_dir, creates it and
 // writes the attempt's output to <job_dir>/log as well as to log (may be
 // null); a job dir or log that cannot be made fails the attempt with
 // runner_system_failure. A trigger: job is not given to the executor: it
 // fails with kTriggerFailureReason, its log saying kTriggerNotSupported.
-AttemptOutcome RunJobAttempt(const Job& job, const JobContext& context, Executor* executor,
-                             LogSink* log, const CancelToken& cancel);
+AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
+                             Executor* executor, LogSink* log, const CancelToken& cancel);
 
 }  // namespace slipway
 

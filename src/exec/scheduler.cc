@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "exec/artifacts.h"
 #include "exec/dotenv.h"
 #include "exec/file_tree.h"
 #include "exec/job_attempt.h"
@@ -79,7 +80,12 @@ class Scheduler::Impl : public RunPlan::Listener {
  private:
   struct Work {
     int job;
-    JobContext context;
+    JobSpec spec;
+    JobHost host;
+    // The run dirs of the jobs spec.artifacts_from names, as they were when
+    // the attempt was dispatched (host.artifacts points here unless the
+    // options give a fetcher).
+    std::shared_ptr<JobDirArtifacts> job_dirs;
     std::shared_ptr<CancelToken> token;
   };
   struct Completion {
@@ -95,7 +101,8 @@ class Scheduler::Impl : public RunPlan::Listener {
   void Finish(const Completion& c);
   // Wakes Run after an action, and starts what the action made ready.
   Status AfterAction(Status s);
-  JobContext MakeContext(int i);
+  Work MakeWork(int i);
+  int64_t JobId(int i) const;
   std::vector<int> ArtifactSources(int i) const;
   void WorkerLoop();
 
@@ -110,6 +117,7 @@ class Scheduler::Impl : public RunPlan::Listener {
   std::optional<RunPlan> plan_;
   std::vector<JobRun> runs_;  // By plan job.
   std::vector<std::string> dir_names_;
+  std::vector<int64_t> job_ids_;  // CI_JOB_ID of each job's last attempt; 0: none yet.
   std::vector<Clock::TimePoint> attempt_start_;
   std::vector<std::shared_ptr<CancelToken>> tokens_;  // Of each running attempt.
   std::condition_variable cv_;       // Completions and cancel, for Run.
@@ -135,6 +143,7 @@ Status Scheduler::Impl::Build() {
   }
   dir_names_ = UniqueJobDirNames(names);
   attempt_start_.resize(jobs);
+  job_ids_.resize(jobs);
   tokens_.resize(jobs);
   ApplyPrior();
   plan_->set_listener(this);
@@ -160,6 +169,7 @@ void Scheduler::Impl::ApplyPrior() {
     if (!PathExists(job_dir)) continue;
     run.job_dir = job_dir;
     run.log_path = job_dir + "/log";
+    job_ids_[n] = JobId(i);
     run.dotenv = ReadDotenvReports(job_dir);
   }
 }
@@ -242,31 +252,40 @@ std::vector<int> Scheduler::Impl::ArtifactSources(int i) const {
   return sources;
 }
 
-JobContext Scheduler::Impl::MakeContext(int i) {
+int64_t Scheduler::Impl::JobId(int i) const {
+  return options_.job_id ? options_.job_id(plan_->job(i)) : plan_->pipeline_index(i) + 1;
+}
+
+Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
   const Job& job = plan_->job(i);
-  JobContext context;
-  context.project_dir = options_.project_dir;
-  context.ref = options_.ref;
-  context.run_dir = options_.run_dir;
-  context.cache_dir = options_.cache_dir;
-  if (!options_.run_dir.empty()) {
-    context.job_dir = options_.run_dir + "/jobs/" + dir_names_[i];
-  }
-  int64_t job_id = options_.job_id ? options_.job_id(job) : plan_->pipeline_index(i) + 1;
+  Work work{i, {}, {}, std::make_shared<JobDirArtifacts>(), std::make_shared<CancelToken>()};
+  JobSpec& spec = work.spec;
+  spec.repository = options_.project_dir;
+  spec.commit = options_.ref;
+  spec.job_id = JobId(i);
+  job_ids_[i] = spec.job_id;
   std::vector<const VariableList*> dotenv;
   for (int n : ArtifactSources(i)) {
     dotenv.push_back(&runs_[n].dotenv);
-    context.artifact_job_dirs.push_back(runs_[n].job_dir);
+    spec.artifacts_from.push_back({job_ids_[n], runs_[n].job->name});
+    work.job_dirs->Add(job_ids_[n], runs_[n].job_dir);
   }
-  context.variables =
-      JobVariables(job, job_id, options_.predefined, dotenv, options_.cli_variables);
+  spec.variables =
+      JobVariables(job, spec.job_id, options_.predefined, dotenv, options_.cli_variables);
   if (job.timeout_seconds) {
-    context.timeout = std::chrono::seconds(*job.timeout_seconds);
+    spec.timeout = std::chrono::seconds(*job.timeout_seconds);
   } else {
-    context.timeout = options_.default_timeout;
+    spec.timeout = options_.default_timeout;
   }
-  context.attempt = runs_[i].retries + 1;
-  return context;
+  spec.attempt = runs_[i].retries + 1;
+
+  JobHost& host = work.host;
+  host.run_dir = options_.run_dir;
+  host.cache_dir = options_.cache_dir;
+  if (!options_.run_dir.empty()) host.job_dir = options_.run_dir + "/jobs/" + dir_names_[i];
+  host.artifacts =
+      options_.artifacts != nullptr ? options_.artifacts : work.job_dirs.get();
+  return work;
 }
 
 void Scheduler::Impl::Dispatch() {
@@ -275,10 +294,10 @@ void Scheduler::Impl::Dispatch() {
     if (!next) break;
     int i = *next;
     JobRun& run = runs_[i];
-    Work work{i, MakeContext(i), std::make_shared<CancelToken>()};
+    Work work = MakeWork(i);
     if (cancel_requested_) work.token->Cancel();
     tokens_[i] = work.token;
-    run.job_dir = work.context.job_dir;
+    run.job_dir = work.host.job_dir;
     if (!run.job_dir.empty()) run.log_path = run.job_dir + "/log";
     if (!run.started_at) run.started_at = clock_->WallNow();
     attempt_start_[i] = clock_->Now();
@@ -335,7 +354,7 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = plan_->job(work.job);
     lock.unlock();
-    AttemptOutcome attempt = RunJobAttempt(job, work.context, executor_, log_, *work.token);
+    AttemptOutcome attempt = RunJobAttempt(job, work.spec, work.host, executor_, log_, *work.token);
     lock.lock();
     done_.push_back(
         Completion{work.job, std::move(attempt.result), std::move(attempt.artifacts)});

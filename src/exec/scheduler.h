@@ -71,6 +71,9 @@ struct SchedulerOptions {
   // CI_JOB_ID of a job's attempt, asked when it is dispatched (with the
   // scheduler's lock held). Empty: the job's 1-based position.
   std::function<int64_t(const Job& job)> job_id;
+  // Where jobs get the artifacts of earlier jobs, by job id (the server's
+  // store). Null: from the job dirs of this run. Must outlive the run.
+  ArtifactFetcher* artifacts = nullptr;
 };
 
 class Scheduler {

@@ -92,10 +92,11 @@ TEST_F(SchedulerActionsTest, PriorOutcomesAreKeptAndNotRunAgain) {
                                               "deploy:success"));
   std::vector<FakeExecutor::Call> calls = executor_.calls();
   ASSERT_EQ(calls.size(), 2u);
-  const JobContext& test = calls[0].context;
+  const JobSpec& test = calls[0].spec;
   ASSERT_NE(test.variables.Get("VERSION"), nullptr);
   EXPECT_EQ(*test.variables.Get("VERSION"), "1.2");
-  EXPECT_THAT(test.artifact_job_dirs, ElementsAre(run_dir + "/jobs/build"));
+  ASSERT_EQ(test.artifacts_from.size(), 1u);
+  EXPECT_EQ(test.artifacts_from[0].job_name, "build");
   std::filesystem::remove_all(run_dir);
 }
 
@@ -121,7 +122,7 @@ TEST_F(SchedulerActionsTest, PlayedManualJobRunsAndWhatWaitsFollows) {
   manual.allow_failure.value = false;
   b.Add("deploy", "deploy");
   Signal signal(&recorder_, "approve", CiStatus::kManual);
-  executor_.SetHook([&](const Job& job, const JobContext&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
     if (job.name == "wait") {
       EXPECT_TRUE(signal.gate.WaitFor("approve"));
       EXPECT_FALSE(scheduler_->Play("wait").ok());  // Not manual.
@@ -145,8 +146,8 @@ TEST_F(SchedulerActionsTest, RetriedJobRunsAgainAndSkippedJobsAreProcessedAgain)
   b.AddNeeds("deploy", "deploy", {"flaky"});  // Skipped at once when flaky fails.
   executor_.Fail("flaky", 1);
   Signal signal(&recorder_, "flaky", CiStatus::kFailed);
-  executor_.SetHook([&](const Job& job, const JobContext& context, const CancelToken&) -> std::optional<JobResult> {
-    if (job.name == "flaky" && context.attempt == 2) return Outcome(JobOutcome::kSuccess);
+  executor_.SetHook([&](const Job& job, const JobSpec& spec, const JobHost& host, const CancelToken&) -> std::optional<JobResult> {
+    if (job.name == "flaky" && spec.attempt == 2) return Outcome(JobOutcome::kSuccess);
     if (job.name == "slow") {
       EXPECT_TRUE(signal.gate.WaitFor("flaky"));
       EXPECT_FALSE(scheduler_->Retry("slow").ok());  // Still running.
@@ -178,7 +179,7 @@ TEST_F(SchedulerActionsTest, CancelOneRunningJobAndOneWaitingJob) {
   b.Add("canceller", "test");
   b.Add("deploy", "deploy");
   Gate gate;
-  executor_.SetHook([&](const Job& job, const JobContext&, const CancelToken& cancel) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken& cancel) -> std::optional<JobResult> {
     if (job.name == "long") {
       gate.Started("long");
       while (!cancel.canceled()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -222,7 +223,7 @@ TEST_F(SchedulerActionsTest, JobIdComesFromTheCallback) {
   options.job_id = [](const Job&) -> int64_t { return 4242; };
   ASSERT_TRUE(Run(b.pipeline(), options).ok());
   ASSERT_EQ(executor_.calls().size(), 1u);
-  EXPECT_EQ(*executor_.calls()[0].context.variables.Get("CI_JOB_ID"), "4242");
+  EXPECT_EQ(*executor_.calls()[0].spec.variables.Get("CI_JOB_ID"), "4242");
 }
 
 }  // namespace

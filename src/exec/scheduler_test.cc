@@ -76,7 +76,7 @@ TEST_F(SchedulerTest, NeedsJobStartsBeforeEarlierStageEnds) {
   Gate gate;
   // `slow` only finishes once `unit` has started: possible only if `unit`
   // starts as soon as `fast` is done, across the stage boundary.
-  executor_.SetHook([&](const Job& job, const JobContext&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
     gate.Started(job.name);
     if (job.name == "slow" && !gate.WaitFor("unit")) {
       JobResult r;
@@ -255,7 +255,7 @@ TEST_F(SchedulerTest, DelayedJobStartsAfterStartIn) {
   Job& later = b.Add("later", "deploy");
   later.when = When::kDelayed;
   later.start_in = "30 minutes";
-  executor_.SetHook([&](const Job&, const JobContext&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job&, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
     clock_.Advance(std::chrono::seconds(10));
     return std::nullopt;
   });
@@ -284,7 +284,7 @@ TEST_F(SchedulerTest, ResourceGroupRunsOneAtATimeInOrder) {
   b.Add("d3", "deploy").resource_group = "production";
   b.Add("s1", "deploy").resource_group = "staging";
   Gate gate;
-  executor_.SetHook([&](const Job& job, const JobContext&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
     gate.Started(job.name);
     // d1 holds its group until jobs of other groups have started.
     if (job.name == "d1" && !(gate.WaitFor("free") && gate.WaitFor("s1"))) {
@@ -314,7 +314,7 @@ TEST_F(SchedulerTest, JobsBoundLimitsParallelism) {
   int started = 0;
   // Each job waits until two run at once (or all have started), so the
   // bound is reached, not just respected.
-  executor_.SetHook([&](const Job&, const JobContext&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job&, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
     std::unique_lock<std::mutex> lock(mu);
     ++running;
     ++started;
@@ -353,7 +353,7 @@ TEST_F(SchedulerTest, RetriesUntilSuccess) {
   EXPECT_EQ(out.Get("flaky").retries, 2);
   std::vector<FakeExecutor::Call> calls = executor_.calls();
   ASSERT_EQ(calls.size(), 3u);
-  EXPECT_EQ(calls[2].context.attempt, 3);
+  EXPECT_EQ(calls[2].spec.attempt, 3);
 }
 
 TEST_F(SchedulerTest, RetryStopsAtMax) {
@@ -395,8 +395,8 @@ TEST_F(SchedulerTest, PassesTimeoutToExecutor) {
   Run(b.pipeline());
   std::vector<FakeExecutor::Call> calls = executor_.calls();
   ASSERT_EQ(calls.size(), 2u);
-  EXPECT_EQ(calls[0].context.timeout, std::chrono::milliseconds(90'000));
-  EXPECT_EQ(calls[1].context.timeout, std::chrono::milliseconds(3'600'000));
+  EXPECT_EQ(calls[0].spec.timeout, std::chrono::milliseconds(90'000));
+  EXPECT_EQ(calls[1].spec.timeout, std::chrono::milliseconds(3'600'000));
 }
 
 TEST_F(SchedulerTest, CancelEndsRunningAndPendingJobs) {
@@ -414,7 +414,7 @@ TEST_F(SchedulerTest, CancelEndsRunningAndPendingJobs) {
   std::condition_variable cv;
   bool started = false;
   bool canceled = false;
-  executor_.SetHook([&](const Job& job, const JobContext&, const CancelToken& token) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken& token) -> std::optional<JobResult> {
     std::unique_lock<std::mutex> lock(mu);
     started = true;
     cv.notify_all();
@@ -483,7 +483,7 @@ TEST_F(SchedulerTest, VariablePrecedence) {
   std::filesystem::remove_all(options.run_dir);
   std::vector<FakeExecutor::Call> calls = executor_.calls();
   ASSERT_EQ(calls.size(), 2u);
-  const VariableList& vars = calls[1].context.variables;
+  const VariableList& vars = calls[1].spec.variables;
   EXPECT_EQ(*vars.Get("LEVEL"), "job");
   EXPECT_EQ(*vars.Get("DOTENV"), "dotenv");
   EXPECT_EQ(*vars.Get("CLI"), "cli");
@@ -491,7 +491,9 @@ TEST_F(SchedulerTest, VariablePrecedence) {
   EXPECT_EQ(*vars.Get("CI_JOB_NAME"), "job wins over predefined");
   EXPECT_EQ(*vars.Get("CI_JOB_STAGE"), "test");
   EXPECT_EQ(vars.Get("FROM_JOB"), nullptr);
-  EXPECT_THAT(calls[1].context.artifact_job_dirs, ElementsAre(options.run_dir + "/jobs/build"));
+  ASSERT_EQ(calls[1].spec.artifacts_from.size(), 1u);
+  EXPECT_EQ(calls[1].spec.artifacts_from[0].job_name, "build");
+  EXPECT_EQ(calls[1].spec.artifacts_from[0].job_id, 1);
 }
 
 TEST_F(SchedulerTest, ArtifactSourcesFollowDependenciesAndNeeds) {
@@ -507,10 +509,14 @@ TEST_F(SchedulerTest, ArtifactSourcesFollowDependenciesAndNeeds) {
   Run(b.pipeline(), options);
   std::filesystem::remove_all(options.run_dir);
   std::map<std::string, std::vector<std::string>> dirs;
-  for (const FakeExecutor::Call& c : executor_.calls()) dirs[c.job] = c.context.artifact_job_dirs;
-  EXPECT_THAT(dirs["deps"], ElementsAre(options.run_dir + "/jobs/b"));
+  for (const FakeExecutor::Call& c : executor_.calls()) {
+    for (const JobSpec::ArtifactSource& from : c.spec.artifacts_from) {
+      dirs[c.job].push_back(from.job_name + "#" + std::to_string(from.job_id));
+    }
+  }
+  EXPECT_THAT(dirs["deps"], ElementsAre("b#2"));
   EXPECT_TRUE(dirs["none"].empty());
-  EXPECT_THAT(dirs["needs"], ElementsAre(options.run_dir + "/jobs/b"));
+  EXPECT_THAT(dirs["needs"], ElementsAre("b#2"));
 }
 
 TEST_F(SchedulerTest, WritesEachJobLogUnderRunDir) {

@@ -1,31 +1,9 @@
 // The shell executor: runs a job on this machine with bash, in a clean
 // workspace, the way GitLab Runner's shell executor runs it.
 //
-// One attempt, in GitLab Runner's order:
-//   1. workspace: a directory of the pool, <builds>/<n>/<project name>,
-//      holding exactly the run's snapshot of the project (see workspace.h;
-//      <builds> is <state_dir>/builds, or <run_dir>/builds without a
-//      state_dir); CI_PROJECT_DIR points at it and CI_BUILDS_DIR at <builds>.
-//   2. caches restored (cache.h), then artifacts of context.artifact_job_dirs
-//      copied in, in order (artifacts.h).
-//   3. before_script + script in one bash (bash_script.h), under
-//      context.timeout. The script file is <builds>/<n>/step_script.sh
-//      (after_script.sh for step 4), beside the workspace.
-//   4. after_script, if any, in a separate bash with CI_JOB_STATUS set to
-//      success, failed or canceled, under its own timeout; its result never
-//      changes the job's. It also runs after a timeout; after a cancel it gets
-//      at most kill_grace.
-//   5. caches saved and artifacts collected per their `when`.
-// Everything the attempt logs goes to the LogSink (which keeps the job's log
-// file); JobResult::log_path is left empty.
-//
-// Environment of the job's processes: exactly the job's variables (values
-// expanded as GitLab Runner expands them, except `expand: false` ones) plus
-// PATH, HOME, USER, LOGNAME, LANG, LC_ALL, TZ and TMPDIR taken from slipway's
-// own environment when set there and not set by the job — except HOME, USER
-// and LOGNAME, which come from Options::identity when there is one. Nothing
-// else from the host leaks in. bash runs with --noprofile --norc (GitLab Runner uses a
-// login shell; profiles are host state, so slipway leaves them out).
+// The attempt follows the one job lifecycle (job_lifecycle.h); its scripts
+// run through Options::scripts, which is the host's bash unless the caller
+// gives another ScriptRunner (the sandbox executor gives bubblewrap's).
 #ifndef SLIPWAY_EXEC_SHELL_EXECUTOR_H_
 #define SLIPWAY_EXEC_SHELL_EXECUTOR_H_
 
@@ -37,6 +15,7 @@
 
 #include "exec/executor.h"
 #include "exec/job_identity.h"
+#include "exec/job_lifecycle.h"
 #include "util/subprocess.h"
 #include "exec/workspace.h"
 
@@ -71,6 +50,9 @@ class ShellExecutor : public Executor {
     // The git object directory a workspace's .git borrows objects from
     // (workspace.h); empty: the project's own.
     std::string git_objects;
+    // Where the job's scripts run; null: the host, through the executor's
+    // ProcessRunner. Must outlive the executor.
+    ScriptRunner* scripts = nullptr;
   };
 
   // runner must outlive the executor; null means a PosixProcessRunner owned
@@ -84,22 +66,17 @@ class ShellExecutor : public Executor {
   void Prefetch(const std::string& project_dir) { workspaces_.Prefetch(project_dir); }
 
   // Thread-safe.
-  JobResult Run(const Job& job, const JobContext& context, LogSink* log,
-                const CancelToken& cancel) override;
-
-  // The environment (NAME=value) the job's processes get; see above.
-  static std::vector<std::string> JobEnvironment(const VariableList& variables,
-                                                 const JobIdentity* identity = nullptr);
-  // The credentials a job with this identity is spawned with: none when it
-  // is slipway's own uid and gid (nothing to switch).
-  static std::optional<Credentials> JobCredentials(const JobIdentity& identity);
+  JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, LogSink* log,
+                const CancelToken& cancel) override {
+    return lifecycle_.Run(job, spec, host, log, cancel);
+  }
 
  private:
-  Options options_;
-  std::string bash_path_;  // options_.bash resolved through PATH once.
   std::unique_ptr<ProcessRunner> owned_runner_;
   ProcessRunner* runner_;
   WorkspaceFactory workspaces_;
+  HostScriptRunner host_scripts_;
+  JobLifecycle lifecycle_;
 };
 
 }  // namespace slipway

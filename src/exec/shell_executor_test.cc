@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "exec/artifacts.h"
 #include "util/test_dir.h"
 
 namespace slipway {
@@ -50,17 +51,22 @@ class ShellExecutorTest : public ::testing::Test {
     return job;
   }
 
-  JobContext Context(const std::string& job_dir_name = "job") {
-    JobContext context;
-    context.project_dir = tmp_.Sub("project");
-    context.run_dir = tmp_.Sub("run");
-    context.job_dir = tmp_.Sub("run/jobs/" + job_dir_name);
-    context.cache_dir = tmp_.Sub("cache");
+  struct Attempt {
+    JobSpec spec;
+    JobHost host;
+  };
+  Attempt Context(const std::string& job_dir_name = "job") {
+    Attempt context;
+    context.spec.repository = tmp_.Sub("project");
+    context.host.run_dir = tmp_.Sub("run");
+    context.host.job_dir = tmp_.Sub("run/jobs/" + job_dir_name);
+    context.host.cache_dir = tmp_.Sub("cache");
+    context.host.artifacts = &artifacts_;
     return context;
   }
 
-  JobResult Run(const Job& job, const JobContext& context) {
-    return executor_->Run(job, context, &sink_, cancel_);
+  JobResult Run(const Job& job, const Attempt& context) {
+    return executor_->Run(job, context.spec, context.host, &sink_, cancel_);
   }
   JobResult Run(const Job& job) { return Run(job, Context()); }
 
@@ -73,6 +79,7 @@ class ShellExecutorTest : public ::testing::Test {
   }
 
   TempDir tmp_;
+  JobDirArtifacts artifacts_;
   RecordingSink sink_;
   CancelToken cancel_;
   std::unique_ptr<ShellExecutor> executor_;
@@ -140,8 +147,8 @@ TEST_F(ShellExecutorTest, AfterScriptSeesStatusAndNeverChangesIt) {
 TEST_F(ShellExecutorTest, TimeoutFailsTheJobAndAfterScriptStillRuns) {
   Job job = MakeJob({"echo started", "sleep 100"});
   job.after_script = {"echo cleanup $CI_JOB_STATUS"};
-  JobContext context = Context();
-  context.timeout = std::chrono::milliseconds(300);
+  Attempt context = Context();
+  context.spec.timeout = std::chrono::milliseconds(300);
   JobResult r = Run(job, context);
   EXPECT_EQ(r.outcome, JobOutcome::kFailed);
   EXPECT_EQ(r.failure_reason, "job_execution_timeout");
@@ -168,14 +175,14 @@ TEST_F(ShellExecutorTest, CancelEndsTheJobCanceled) {
 
 TEST_F(ShellExecutorTest, EnvironmentIsTheJobsVariablesOnly) {
   setenv("SLIPWAY_HOST_SECRET", "leaked", 1);
-  JobContext context = Context();
-  context.variables.Set("A", "x");
-  context.variables.Set("B", "$A-y");
+  Attempt context = Context();
+  context.spec.variables.Set("A", "x");
+  context.spec.variables.Set("B", "$A-y");
   Variable raw;
   raw.name = "RAW";
   raw.value = "$A";
   raw.expand = false;
-  context.variables.Set(raw);
+  context.spec.variables.Set(raw);
   JobResult r = Run(MakeJob({"echo \"${SLIPWAY_HOST_SECRET-unset} $A $B $RAW\"",
                              "test -n \"$PATH\" && test -n \"$HOME\""}),
                     context);
@@ -188,7 +195,7 @@ TEST_F(ShellExecutorTest, IdentityGivesHomeUserAndLognameUnlessTheJobSetsThem) {
   JobIdentity identity{geteuid(), getegid(), "slipway-job", "/builds/7/home", 022};
   VariableList variables;
   variables.Set("A", "x");
-  std::vector<std::string> env = ShellExecutor::JobEnvironment(variables, &identity);
+  std::vector<std::string> env = JobLifecycle::JobEnvironment(variables, &identity);
   auto has = [&env](const std::string& entry) {
     return std::find(env.begin(), env.end(), entry) != env.end();
   };
@@ -197,7 +204,7 @@ TEST_F(ShellExecutorTest, IdentityGivesHomeUserAndLognameUnlessTheJobSetsThem) {
   EXPECT_TRUE(has("LOGNAME=slipway-job"));
   EXPECT_TRUE(has("A=x"));
   variables.Set("HOME", "/mine");  // A job's own value wins, as for the host's.
-  env = ShellExecutor::JobEnvironment(variables, &identity);
+  env = JobLifecycle::JobEnvironment(variables, &identity);
   EXPECT_TRUE(has("HOME=/mine"));
   EXPECT_FALSE(has("HOME=/builds/7/home"));
 }
@@ -226,9 +233,9 @@ TEST_F(ShellExecutorTest, ImageIsIgnoredWithAWarning) {
 }
 
 TEST_F(ShellExecutorTest, MissingProjectIsASystemFailure) {
-  JobContext context = Context();
-  context.project_dir = tmp_.Sub("nope");
-  context.ref = "main";
+  Attempt context = Context();
+  context.spec.repository = tmp_.Sub("nope");
+  context.spec.commit = "main";
   JobResult r = Run(MakeJob({"true"}), context);
   EXPECT_EQ(r.outcome, JobOutcome::kFailed);
   EXPECT_EQ(r.failure_reason, "runner_system_failure");
@@ -240,7 +247,7 @@ TEST_F(ShellExecutorTest, ArtifactsFollowWhenAndAreRestoredIntoLaterJobs) {
   build.artifacts.paths = {"out/", "missing/"};
   build.artifacts.untracked = true;
   build.artifacts.exclude = {"*.tmp"};
-  JobContext build_context = Context("build");
+  Attempt build_context = Context("build");
   JobResult r = Run(build, build_context);
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess);
   EXPECT_NE(Output().find("Uploading artifacts for successful job\nUploading artifacts...\n"
@@ -248,12 +255,13 @@ TEST_F(ShellExecutorTest, ArtifactsFollowWhenAndAreRestoredIntoLaterJobs) {
                           "WARNING: missing: no matching files."),
             std::string::npos)
       << Output();
-  EXPECT_EQ(Slurp(build_context.job_dir + "/artifacts/out/app"), "built\n");
-  EXPECT_FALSE(PathExists(build_context.job_dir + "/artifacts/scratch.tmp"));
-  EXPECT_FALSE(PathExists(build_context.job_dir + "/artifacts/greeting.txt"));
+  EXPECT_EQ(Slurp(build_context.host.job_dir + "/artifacts/out/app"), "built\n");
+  EXPECT_FALSE(PathExists(build_context.host.job_dir + "/artifacts/scratch.tmp"));
+  EXPECT_FALSE(PathExists(build_context.host.job_dir + "/artifacts/greeting.txt"));
 
-  JobContext test_context = Context("test");
-  test_context.artifact_job_dirs = {build_context.job_dir};
+  Attempt test_context = Context("test");
+  artifacts_.Add(7, build_context.host.job_dir);
+  test_context.spec.artifacts_from = {{7, "build"}};
   JobResult t = Run(MakeJob({"cat out/app"}), test_context);
   EXPECT_EQ(t.outcome, JobOutcome::kSuccess);
   EXPECT_NE(sink_.Text("job").find("$ cat out/app\nbuilt\n"), std::string::npos);
@@ -262,12 +270,12 @@ TEST_F(ShellExecutorTest, ArtifactsFollowWhenAndAreRestoredIntoLaterJobs) {
   Job failing = MakeJob({"echo f > f.txt", "false"});
   failing.artifacts.present = true;
   failing.artifacts.paths = {"f.txt"};
-  JobContext failing_context = Context("failing");
+  Attempt failing_context = Context("failing");
   Run(failing, failing_context);
-  EXPECT_FALSE(PathExists(failing_context.job_dir + "/artifacts/f.txt"));
+  EXPECT_FALSE(PathExists(failing_context.host.job_dir + "/artifacts/f.txt"));
   failing.artifacts.when = "on_failure";
   Run(failing, failing_context);
-  EXPECT_EQ(Slurp(failing_context.job_dir + "/artifacts/f.txt"), "f\n");
+  EXPECT_EQ(Slurp(failing_context.host.job_dir + "/artifacts/f.txt"), "f\n");
 }
 
 TEST_F(ShellExecutorTest, DotenvAndJunitReportsReachTheResult) {
@@ -276,8 +284,8 @@ TEST_F(ShellExecutorTest, DotenvAndJunitReportsReachTheResult) {
   job.artifacts.present = true;
   job.artifacts.reports["dotenv"] = {"build.env"};
   job.artifacts.reports["junit"] = {"junit.xml"};
-  JobContext context = Context();
-  context.variables.Set("CI_JOB_NAME", "job");
+  Attempt context = Context();
+  context.spec.variables.Set("CI_JOB_NAME", "job");
   JobResult r = Run(job, context);
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess);
   ASSERT_NE(r.dotenv.Get("VERSION"), nullptr);
@@ -301,8 +309,8 @@ TEST_F(ShellExecutorTest, CachesArePulledAndPushedPerPolicyAndWhen) {
   Cache cache;
   cache.key = "deps-$BRANCH";
   cache.paths = {"vendor/"};
-  JobContext context = Context();
-  context.variables.Set("BRANCH", "main");
+  Attempt context = Context();
+  context.spec.variables.Set("BRANCH", "main");
 
   Job first = MakeJob({"test ! -e vendor/lib", "mkdir vendor && echo v1 > vendor/lib"});
   first.caches = {cache};

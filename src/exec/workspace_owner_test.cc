@@ -60,7 +60,7 @@ TEST_F(WorkspaceOwnerTest, CopiesArtifactsAndCachesBelongToTheOwner) {
   EXPECT_EQ(st.st_mode & 07777, 04755u);  // The chown did not strip it.
 
   ASSERT_EQ(Sh(tmp_.path(), "mkdir -p job/artifacts ws && cp -a tree/dir job/artifacts/"), 0);
-  ASSERT_TRUE(RestoreArtifacts(tmp_.Sub("job"), tmp_.Sub("ws"), kJobUser).ok());
+  ASSERT_TRUE(RestoreArtifacts(tmp_.Sub("job/artifacts"), tmp_.Sub("ws"), kJobUser).ok());
   EXPECT_EQ(Owners(tmp_.Sub("ws")).substr(std::string(". 0:0\n").size()),
             AllJobUser({"dir", "dir/file", "dir/sub"}));
 
@@ -105,13 +105,17 @@ TEST_F(WorkspaceOwnerTest, TheShellExecutorGivesTheJobItsWorkspace) {
   Job job;
   job.name = "job";
   job.script = {"stat -c '%n %u:%g' . tracked.txt out out/a > " + tmp_.Sub("owners")};
-  JobContext context;
-  context.project_dir = tmp_.Sub("project");
-  context.run_dir = tmp_.Sub("run");
-  context.job_dir = tmp_.Sub("run/jobs/job");
-  context.artifact_job_dirs = {tmp_.Sub("run/jobs/earlier")};
+  JobSpec spec;
+  spec.repository = tmp_.Sub("project");
+  spec.artifacts_from = {{1, "earlier"}};
+  JobDirArtifacts earlier;
+  earlier.Add(1, tmp_.Sub("run/jobs/earlier"));
+  JobHost host;
+  host.run_dir = tmp_.Sub("run");
+  host.job_dir = tmp_.Sub("run/jobs/job");
+  host.artifacts = &earlier;
   CancelToken cancel;
-  JobResult result = executor.Run(job, context, nullptr, cancel);
+  JobResult result = executor.Run(job, spec, host, nullptr, cancel);
   ASSERT_EQ(result.outcome, JobOutcome::kSuccess);
   EXPECT_EQ(Slurp(tmp_.Sub("owners")),
             ". 4242:4343\ntracked.txt 4242:4343\nout 4242:4343\nout/a 4242:4343\n");
@@ -145,17 +149,18 @@ TEST_F(WorkspaceOwnerTest, AJobWithAnIdentityRunsAsItBesideScriptsItCannotChange
       "if touch " + tmp_.Sub("state/source/planted") + "; then echo snapshot-written; fi",
   };
   job.after_script = {"echo \"after ids=$(id -u):$(id -g) umask=$(umask)\""};
-  JobContext context;
-  context.project_dir = tmp_.Sub("project");
-  context.run_dir = tmp_.Sub("run");
-  context.job_dir = tmp_.Sub("run/jobs/job");
-  context.variables.Set("CI_PROJECT_NAME", "project");
+  JobSpec spec;
+  spec.repository = tmp_.Sub("project");
+  spec.variables.Set("CI_PROJECT_NAME", "project");
+  JobHost host;
+  host.run_dir = tmp_.Sub("run");
+  host.job_dir = tmp_.Sub("run/jobs/job");
   struct Sink : LogSink {
     void Write(std::string_view, std::string_view bytes) override { text.append(bytes); }
     std::string text;
   } sink;
   CancelToken cancel;
-  JobResult result = executor.Run(job, context, &sink, cancel);
+  JobResult result = executor.Run(job, spec, host, &sink, cancel);
   ASSERT_EQ(result.outcome, JobOutcome::kSuccess) << sink.text;
   EXPECT_NE(sink.text.find("\nids=4242:4343:4343 umask=0022 home=" + tmp_.Sub("home") + "\n"),
             std::string::npos)

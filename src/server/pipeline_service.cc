@@ -43,6 +43,19 @@ class CountingObserver : public RunObserver {
   std::set<const Job*> now_running_;  // Guarded by the scheduler's lock.
 };
 
+// Jobs get the artifacts of earlier jobs from where the API lists them:
+// the store's records, by job id.
+class StoredArtifacts : public ArtifactFetcher {
+ public:
+  explicit StoredArtifacts(PipelineService* service) : service_(service) {}
+  StatusOr<std::string> Fetch(const JobSpec::ArtifactSource& source) override {
+    return service_->ArtifactsDir(source.job_id);
+  }
+
+ private:
+  PipelineService* service_;
+};
+
 }  // namespace
 
 int64_t Service::NowMs() const { return UnixMillis(options_.clock->WallNow()); }
@@ -368,6 +381,8 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   options.predefined.Set("CI_PIPELINE_NAME", record.name);
   options.cli_variables = loaded->context.cli_variables;
   options.job_id = [&recorder](const Job& job) { return recorder.JobId(job.name); };
+  StoredArtifacts artifacts(this);
+  options.artifacts = &artifacts;
 
   ExecutorSetup setup;
   setup.project = &*project;

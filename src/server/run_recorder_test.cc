@@ -174,7 +174,7 @@ TEST_P(RunRecorderTest, RecordsTheArtifactsAFinishedJobLeft) {
   Add("plain", "test");
   FakeExecutor executor;
   executor.Script("flaky", {ScriptFailure(), JobResult{.outcome = JobOutcome::kSuccess}});
-  executor.SetHook([](const Job& job, const JobContext& context,
+  executor.SetHook([](const Job& job, const JobSpec& spec, const JobHost& host,
                       const CancelToken&) -> std::optional<JobResult> {
     std::string script = "mkdir -p artifacts/out && printf 12345 > artifacts/out/a.bin";
     if (job.name == "build: [linux]") {
@@ -182,11 +182,11 @@ TEST_P(RunRecorderTest, RecordsTheArtifactsAFinishedJobLeft) {
     }
     // A retry starts without what the attempt before collected
     // (RunJobAttempt clears it), and uploads its own.
-    if (job.name == "flaky" && context.attempt == 2) {
+    if (job.name == "flaky" && spec.attempt == 2) {
       script = "test ! -e artifacts && mkdir -p artifacts && printf 1 > artifacts/b.bin";
     }
     if (job.name != "plain") {
-      EXPECT_EQ(std::system(("cd '" + context.job_dir + "' && " + script).c_str()), 0);
+      EXPECT_EQ(std::system(("cd '" + host.job_dir + "' && " + script).c_str()), 0);
     }
     return std::nullopt;
   });

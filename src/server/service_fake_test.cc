@@ -34,9 +34,9 @@ int64_t UnixMs(Clock::WallTime t) {
 class ForwardingExecutor : public Executor {
  public:
   explicit ForwardingExecutor(Executor* to) : to_(to) {}
-  JobResult Run(const Job& job, const JobContext& context, LogSink* log,
+  JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, LogSink* log,
                 const CancelToken& cancel) override {
-    return to_->Run(job, context, log, cancel);
+    return to_->Run(job, spec, host, log, cancel);
   }
 
  private:
@@ -176,7 +176,7 @@ nightly:
   std::vector<FakeExecutor::Call> calls = executor_.calls();
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].job, "nightly");
-  const VariableList& variables = calls[0].context.variables;
+  const VariableList& variables = calls[0].spec.variables;
   ASSERT_NE(variables.Get("CI_PIPELINE_SOURCE"), nullptr);
   EXPECT_EQ(*variables.Get("CI_PIPELINE_SOURCE"), "schedule");
   ASSERT_NE(variables.Get("MODE"), nullptr);
@@ -213,7 +213,7 @@ long:
   script: make forever
 )");
   std::atomic<bool> running{false};
-  executor_.SetHook([&](const Job&, const JobContext&,
+  executor_.SetHook([&](const Job&, const JobSpec&,const JobHost&,
                         const CancelToken& cancel) -> std::optional<JobResult> {
     running = true;
     // The fake job runs until it is canceled, as a real one would.
@@ -243,7 +243,7 @@ later:
 )");
   std::map<std::string, milliseconds> started_at;
   std::mutex mu;
-  executor_.SetHook([&](const Job& job, const JobContext&,
+  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&,
                         const CancelToken&) -> std::optional<JobResult> {
     std::lock_guard<std::mutex> lock(mu);
     started_at[job.name] = service_clock_.Elapsed();
@@ -263,11 +263,11 @@ slow:
   script: make slow
   timeout: 10 minutes
 )");
-  executor_.SetHook([&](const Job&, const JobContext& context,
+  executor_.SetHook([&](const Job&, const JobSpec& spec, const JobHost& host,
                         const CancelToken&) -> std::optional<JobResult> {
     // What a real executor does at the deadline it was given.
-    EXPECT_EQ(context.timeout, std::optional<milliseconds>(minutes(10)));
-    service_clock_.Advance(context.timeout.value_or(milliseconds(0)));
+    EXPECT_EQ(spec.timeout, std::optional<milliseconds>(minutes(10)));
+    service_clock_.Advance(spec.timeout.value_or(milliseconds(0)));
     JobResult r;
     r.outcome = JobOutcome::kFailed;
     r.exit_code = 143;
