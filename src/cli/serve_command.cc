@@ -78,10 +78,10 @@ int Serve(const ServeOptions& options) {
   // docs/benchmarks.md for what these bound.
   LimitMallocArenas(kMallocArenas);
   MemoryReleaser releaser(kReleasePeriod, kReleaseThreshold);
-  std::unique_ptr<Store> store = OpenDataStore(options.data);
+  RealClock clock;  // Outlives the store, the service and the API below.
+  std::unique_ptr<Store> store = OpenDataStore(options.data, &clock);
   if (!store) return 1;
   LogHub hub;
-  RealClock clock;  // Outlives the service and the API below.
   std::unique_ptr<PipelineService> service;
   ServiceOptions service_options;
   service_options.executor_factory = ShellExecutorFactory();

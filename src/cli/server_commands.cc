@@ -23,7 +23,7 @@ void AddDataOptions(CLI::App* cmd, DataOptions* options) {
       ->type_name("FILE");
 }
 
-std::unique_ptr<Store> OpenDataStore(const DataOptions& options) {
+std::unique_ptr<Store> OpenDataStore(const DataOptions& options, Clock* clock) {
   UseServerUmask();
   std::string url = options.database.empty()
                         ? "sqlite:" + (std::filesystem::path(options.data_dir) / "slipway.db").string()
@@ -42,6 +42,7 @@ std::unique_ptr<Store> OpenDataStore(const DataOptions& options) {
     return nullptr;
   }
   StoreOptions store_options;
+  store_options.clock = clock;
   store_options.secrets_key_file =
       options.secrets_key_file.empty()
           ? (std::filesystem::path(options.data_dir) / "secrets.key").string()

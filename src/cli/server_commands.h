@@ -24,7 +24,8 @@ void AddDataOptions(CLI::App* cmd, DataOptions* options);
 // if needed and narrows its mode (and the SQLite files') to the server's
 // user, then opens (and migrates) the store with the secrets key. Errors are
 // printed to stderr; returns null then. Call before any thread starts.
-std::unique_ptr<Store> OpenDataStore(const DataOptions& options);
+// clock (null: the machine's) stamps the store's rows and must outlive it.
+std::unique_ptr<Store> OpenDataStore(const DataOptions& options, Clock* clock = nullptr);
 
 }  // namespace slipway
 

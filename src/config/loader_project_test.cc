@@ -147,6 +147,30 @@ TEST_F(ProjectIncludeTest, ACachedProjectFileIsReadWithoutGit) {
   EXPECT_EQ(second.loaded.yaml, first.loaded.yaml);
 }
 
+// When every file a load reads is in the cache, the load asks git nothing:
+// not even whether the cached repository still holds the ref's commit.
+// When one is not, and the commit is gone, it is fetched again.
+TEST_F(ProjectIncludeTest, ACachedLoadNeedsNoRepositoryAndAMissingCommitIsFetchedAgain) {
+  Commit("group/ci", {{"a.yml", "a:\n  script: a\n"}, {"b.yml", "b:\n  script: b\n"}});
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - project: group/ci\n    ref: main\n    file: a.yml\n");
+  Result first = LoadWith(options_);
+  ASSERT_EQ(first.loaded.diagnostics, "");
+  fs::remove_all(options_.cache_dir + "/v1/git");
+  fs::rename(root_ + "/server", root_ + "/away");
+  Result cached = LoadWith(options_);
+  EXPECT_EQ(cached.loaded.diagnostics, "");
+  EXPECT_EQ(cached.loaded.yaml, first.loaded.yaml);
+
+  // b.yml was never read: its load needs the commit, which is fetched again.
+  fs::rename(root_ + "/away", root_ + "/server");
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - project: group/ci\n    ref: main\n    file: [a.yml, b.yml]\n");
+  Result more = LoadWith(options_);
+  EXPECT_EQ(more.loaded.diagnostics, "");
+  EXPECT_NE(more.loaded.yaml.find("script: b"), std::string::npos) << more.loaded.yaml;
+}
+
 TEST_F(ProjectIncludeTest, ReportsGitLabsMessages) {
   Commit("group/ci", {{"a.yml", "a:\n  script: a\n"}, {"empty.yml", "\n"}});
   // A repository beside the server, which `../` would reach.

@@ -5,6 +5,7 @@
 #define SLIPWAY_CONFIG_NETWORK_FETCHER_H_
 
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "config/include_cache.h"
@@ -79,6 +80,12 @@ class NetworkFetcher : public IncludeFetcher {
   FetchOptions options_;
   IncludeCache cache_;
   std::chrono::steady_clock::time_point deadline_;
+  // Commits taken from the cache's "git-ref" entries without asking git
+  // whether the cached repository still holds them (a process per project
+  // include, which the cached load is meant to spare): by "<repo_dir>\n<commit>",
+  // the URL and ref to fetch them from again should a file be read from one
+  // that is gone.
+  std::map<std::string, std::pair<std::string, std::string>> unverified_;
 };
 
 // The repository URL of project on server (FetchOptions::include_server).

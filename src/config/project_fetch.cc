@@ -54,6 +54,12 @@ bool IsScpLike(const std::string& s) {
   return colon != std::string::npos && colon > 0 && s.find('/') > colon && !IsUrlLike(s);
 }
 
+StatusOr<GitResult> FetchRef(const std::string& repo_dir, const std::string& url,
+                             const std::string& ref) {
+  return RunGit(repo_dir,
+                {"fetch", "--quiet", "--no-tags", "--depth=1", "--end-of-options", url, ref});
+}
+
 }  // namespace
 
 StatusOr<std::string> ForgeOf(const std::string& origin) {
@@ -198,10 +204,17 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
     return r.ok() && r->exit_code == 0;
   };
   if (!options_.refresh || options_.offline) {
-    std::optional<std::string> cached =
-        IsCommitId(ref) ? std::optional<std::string>(ref) : cache_.Get("git-ref", ref_key);
-    if (cached && IsCommitId(*cached) && have(*cached)) {
+    std::optional<std::string> cached = cache_.Get("git-ref", ref_key);
+    if (cached && IsCommitId(*cached)) {
+      // The files a load reads are usually all in the cache too: whether
+      // the repository holds the commit is asked only when one is not.
       out.commit = *cached;
+      out.from_cache = true;
+      unverified_[out.repo_dir + "\n" + out.commit] = {url, ref};
+      return out;
+    }
+    if (IsCommitId(ref) && have(ref)) {
+      out.commit = ref;
       out.from_cache = true;
       return out;
     }
@@ -213,9 +226,7 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
   if (StatusOr<std::chrono::milliseconds> left = TimeLeft(error); !left.ok()) {
     return left.status();
   }
-  StatusOr<GitResult> fetched =
-      RunGit(out.repo_dir, {"fetch", "--quiet", "--no-tags", "--depth=1", "--end-of-options", url,
-                            ref});
+  StatusOr<GitResult> fetched = FetchRef(out.repo_dir, url, ref);
   if (!fetched.ok()) return fail(FetchError::Kind::kOther, fetched.status().message());
   if (fetched->exit_code != 0) {
     const std::string& err = fetched->err;
@@ -243,6 +254,19 @@ StatusOr<std::string> NetworkFetcher::ReadProjectFile(const ProjectCommit& commi
   std::string key = commit.repo_dir + "\n" + commit.commit + "\n" + path;
   if (options_.use_cache) {
     if (std::optional<std::string> cached = cache_.Get("project-file", key)) return *cached;
+  }
+  auto unverified = unverified_.find(commit.repo_dir + "\n" + commit.commit);
+  if (unverified != unverified_.end()) {
+    auto [url, ref] = unverified->second;
+    unverified_.erase(unverified);
+    StatusOr<GitResult> has = RunGit(commit.repo_dir, {"cat-file", "-e", "--end-of-options",
+                                                       commit.commit + "^{commit}"});
+    // Gone from the cached repository (pruned, or a copy of the cache
+    // without it): fetched again, by ref. A ref that moved since leaves the
+    // commit missing, and the read below says so.
+    if (!options_.offline && (!has.ok() || has->exit_code != 0)) {
+      (void)FetchRef(commit.repo_dir, url, ref);
+    }
   }
   StatusOr<std::string> text = tree.Read(path, error);
   if (text.ok() && options_.use_cache) (void)cache_.Put("project-file", key, *text);
