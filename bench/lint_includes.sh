@@ -50,6 +50,9 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 handler = functools.partial(Quiet, directory=sys.argv[1])
+# A listen backlog of 5 (http.server's default) drops the SYNs of parallel
+# fetches beyond it, which then wait a second for TCP to send them again.
+http.server.ThreadingHTTPServer.request_queue_size = 64
 httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(sys.argv[2], sys.argv[3])

@@ -7,6 +7,7 @@
 #define SLIPWAY_CONFIG_INCLUDE_FETCHER_H_
 
 #include <string>
+#include <vector>
 
 #include "util/source_tree.h"
 #include "util/status.h"
@@ -50,11 +51,27 @@ struct ProjectCommit {
   std::string ref;       // The ref fetched (for a component: the resolved tag).
 };
 
+// One fetch a file's `include:` list will ask for (PrefetchRequest::kProject:
+// name is the project, ref its ref).
+struct PrefetchRequest {
+  enum class Kind { kUrl, kTemplate, kProject };
+  Kind kind = Kind::kUrl;
+  std::string name;
+  std::string ref;
+};
+
 // Implementations are used by one load at a time (not thread-safe unless
 // they say so).
 class IncludeFetcher {
  public:
   virtual ~IncludeFetcher() = default;
+
+  // The loader says what a file's include list fetches before it merges its
+  // entries one by one (only entries without `rules:` or variables, which
+  // are fetched whatever happens), so that an implementation may fetch them
+  // all at once; the calls that follow then get their answers. This default
+  // does nothing.
+  virtual void Prefetch(const std::vector<PrefetchRequest>& requests) {}
 
   // The document at url (include:remote). On error, *error says why.
   virtual StatusOr<FetchedFile> FetchUrl(const std::string& url, FetchError* error) = 0;

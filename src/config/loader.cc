@@ -2,6 +2,7 @@
 // merge, and !reference resolution.
 #include "config/loader.h"
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <utility>
@@ -168,6 +169,10 @@ class Loader {
     } else if (!include_value.IsNull()) {
       entries.push_back(&include_value);
     }
+    if (options_.fetcher != nullptr) {
+      std::vector<PrefetchRequest> requests = FetchesOf(entries);
+      if (requests.size() > 1) options_.fetcher->Prefetch(requests);
+    }
     Node merged = Node::Map(content.mark);
     bool ok = true;
     for (const Node* entry : entries) {
@@ -177,6 +182,41 @@ class Loader {
     if (!ok) return std::nullopt;
     DeepMerge(&merged, std::move(content));
     return merged;
+  }
+
+  // What entries will surely fetch: remote, template and project entries
+  // without `rules:` and without variables in what they name (which could
+  // ask for the project's variables, or lead elsewhere). A project is
+  // listed once, with the first ref it is included at.
+  static std::vector<PrefetchRequest> FetchesOf(const std::vector<const Node*>& entries) {
+    std::vector<PrefetchRequest> out;
+    auto plain = [](const Node* n) {
+      return n != nullptr && n->IsScalar() && n->scalar.find('$') == std::string::npos;
+    };
+    std::vector<std::string> projects;
+    for (const Node* entry : entries) {
+      if (entry->IsScalar()) {
+        if (plain(entry) && IsUrl(entry->scalar)) {
+          out.push_back({PrefetchRequest::Kind::kUrl, entry->scalar, ""});
+        }
+        continue;
+      }
+      if (!entry->IsMap() || entry->Find("rules") != nullptr) continue;
+      if (plain(entry->Find("remote"))) {
+        out.push_back({PrefetchRequest::Kind::kUrl, entry->Find("remote")->scalar, ""});
+      } else if (plain(entry->Find("template"))) {
+        out.push_back({PrefetchRequest::Kind::kTemplate, entry->Find("template")->scalar, ""});
+      } else if (plain(entry->Find("project")) && entry->Find("file") != nullptr) {
+        const Node* ref = entry->Find("ref");
+        if (ref != nullptr && !plain(ref)) continue;
+        std::string project = entry->Find("project")->scalar;
+        for (char& c : project) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (std::find(projects.begin(), projects.end(), project) != projects.end()) continue;
+        projects.push_back(project);
+        out.push_back({PrefetchRequest::Kind::kProject, project, ref ? ref->scalar : "HEAD"});
+      }
+    }
+    return out;
   }
 
   // Handles one item of `include:`; merges what it names into merged.

@@ -219,6 +219,22 @@ TEST_F(RemoteIncludeTest, AllFetchesShareOneTimeBound) {
   EXPECT_EQ(server_.Requests(), "");
 }
 
+// A file's includes are fetched at once: the server answers none of the
+// four until all four are waiting (a load fetching one after another gets
+// 504 for the first). Their order in the result is still the file's.
+TEST_F(RemoteIncludeTest, AFilesIncludesAreFetchedAtOnce) {
+  std::string includes;
+  for (int i = 1; i <= 4; ++i) {
+    std::string name = "p" + std::to_string(i) + ".yml";
+    server_.Write(name, "variables:\n  V: \"" + std::to_string(i) + "\"\n");
+    includes += "  - remote: " + server_.Url("/barrier/4/" + name) + "\n";
+  }
+  project_.Write(".gitlab-ci.yml", "include:\n" + includes + "job:\n  script: x\n");
+  Loaded r = Load();
+  EXPECT_EQ(r.diagnostics, "");
+  EXPECT_EQ(r.yaml, "variables:\n  V: \"4\"\njob:\n  script: x\n");
+}
+
 TEST_F(RemoteIncludeTest, InputsReachARemoteFilesSpec) {
   server_.Write("spec.yml",
                 "spec:\n  inputs:\n    stage:\n      options: [build, test]\n---\n"

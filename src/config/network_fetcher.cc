@@ -1,6 +1,8 @@
 #include "config/network_fetcher.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstdlib>
 #include <utility>
 
@@ -48,12 +50,75 @@ StatusOr<std::chrono::milliseconds> NetworkFetcher::TimeLeft(FetchError* error) 
   return Status::Error(error->detail);
 }
 
+void NetworkFetcher::Prefetch(const std::vector<PrefetchRequest>& all) {
+  if (options_.offline) return;  // The cache answers at once anyway.
+  // What the cache answers is left to the calls that follow: threads pay
+  // only for what goes over the network.
+  std::vector<PrefetchRequest> requests;
+  bool cached_ok = options_.use_cache && !options_.refresh;
+  for (const PrefetchRequest& r : all) {
+    bool cached = false;
+    if (cached_ok && r.kind == PrefetchRequest::Kind::kUrl) {
+      cached = cache_.Get("remote", WithoutCredentials(r.name)).has_value();
+    } else if (cached_ok && r.kind == PrefetchRequest::Kind::kTemplate) {
+      cached = cache_.Get("template", WithoutCredentials(TemplateUrl(r.name))).has_value();
+    }
+    if (!cached) requests.push_back(r);
+  }
+  if (requests.size() < 2) return;
+  std::vector<Answer<FetchedFile>> files(requests.size(), {Status::Error(""), {}});
+  std::vector<Answer<ProjectCommit>> projects(requests.size(), {Status::Error(""), {}});
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < requests.size(); i = next++) {
+      const PrefetchRequest& r = requests[i];
+      switch (r.kind) {
+        case PrefetchRequest::Kind::kUrl:
+          files[i].result = Fetch("remote", r.name, &files[i].error);
+          break;
+        case PrefetchRequest::Kind::kTemplate:
+          files[i].result = Fetch("template", TemplateUrl(r.name), &files[i].error);
+          break;
+        case PrefetchRequest::Kind::kProject:
+          projects[i].result = FetchProjectNow(r.name, r.ref, &projects[i].error);
+          break;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(kPrefetchThreads, requests.size()); ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const PrefetchRequest& r = requests[i];
+    if (r.kind == PrefetchRequest::Kind::kProject) {
+      prefetched_projects_.insert_or_assign(r.name + "\n" + r.ref, std::move(projects[i]));
+    } else {
+      std::string url = r.kind == PrefetchRequest::Kind::kUrl ? r.name : TemplateUrl(r.name);
+      prefetched_files_.insert_or_assign(url, std::move(files[i]));
+    }
+  }
+}
+
+std::string NetworkFetcher::TemplateUrl(const std::string& name) const {
+  return options_.template_source + "/" + name;
+}
+
 StatusOr<FetchedFile> NetworkFetcher::FetchUrl(const std::string& url, FetchError* error) {
+  if (auto kept = TakePrefetched(&prefetched_files_, url)) {
+    *error = kept->error;
+    return std::move(kept->result);
+  }
   return Fetch("remote", url, error);
 }
 
 StatusOr<FetchedFile> NetworkFetcher::FetchTemplate(const std::string& name, FetchError* error) {
-  return Fetch("template", options_.template_source + "/" + name, error);
+  std::string url = TemplateUrl(name);
+  if (auto kept = TakePrefetched(&prefetched_files_, url)) {
+    *error = kept->error;
+    return std::move(kept->result);
+  }
+  return Fetch("template", url, error);
 }
 
 StatusOr<FetchedFile> NetworkFetcher::Fetch(const std::string& kind, const std::string& url,

@@ -6,11 +6,15 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "config/include_cache.h"
 #include "config/include_fetcher.h"
 #include "util/http_get.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -55,6 +59,9 @@ class NetworkFetcher : public IncludeFetcher {
  public:
   explicit NetworkFetcher(FetchOptions options);
 
+  // Fetches every request at once (a thread each, at most kPrefetchThreads
+  // at a time) and keeps the answers for the calls that follow.
+  void Prefetch(const std::vector<PrefetchRequest>& requests) override;
   StatusOr<FetchedFile> FetchUrl(const std::string& url, FetchError* error) override;
   StatusOr<FetchedFile> FetchTemplate(const std::string& name, FetchError* error) override;
   // Defined in config/project_fetch.cc.
@@ -77,16 +84,43 @@ class NetworkFetcher : public IncludeFetcher {
   // fetcher was made; else the time left.
   StatusOr<std::chrono::milliseconds> TimeLeft(FetchError* error) const;
 
+  template <typename T>
+  struct Answer {
+    StatusOr<T> result;
+    FetchError error;
+  };
+  // The answer Prefetch kept for key, taken out of prefetched_; none: fetch.
+  template <typename T>
+  static std::optional<Answer<T>> TakePrefetched(std::map<std::string, Answer<T>>* kept,
+                                                 const std::string& key) {
+    auto it = kept->find(key);
+    if (it == kept->end()) return std::nullopt;
+    Answer<T> answer = std::move(it->second);
+    kept->erase(it);
+    return answer;
+  }
+  // Where include:template `name` is read from.
+  std::string TemplateUrl(const std::string& name) const;
+  // FetchProject without asking what Prefetch kept (Prefetch's threads call it).
+  StatusOr<ProjectCommit> FetchProjectNow(const std::string& project, const std::string& ref,
+                                          FetchError* error);
+
   FetchOptions options_;
   IncludeCache cache_;
+  std::mutex mu_;  // For unverified_ while Prefetch runs.
+  std::map<std::string, Answer<FetchedFile>> prefetched_files_;      // By URL.
+  std::map<std::string, Answer<ProjectCommit>> prefetched_projects_;  // By "project\nref".
   std::chrono::steady_clock::time_point deadline_;
   // Commits taken from the cache's "git-ref" entries without asking git
   // whether the cached repository still holds them (a process per project
   // include, which the cached load is meant to spare): by "<repo_dir>\n<commit>",
   // the URL and ref to fetch them from again should a file be read from one
   // that is gone.
-  std::map<std::string, std::pair<std::string, std::string>> unverified_;
+  std::map<std::string, std::pair<std::string, std::string>> unverified_ GUARDED_BY(mu_);
 };
+
+// How many fetches Prefetch runs at once.
+inline constexpr size_t kPrefetchThreads = 8;
 
 // The repository URL of project on server (FetchOptions::include_server).
 std::string ProjectRepositoryUrl(const std::string& server, const std::string& project);

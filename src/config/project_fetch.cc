@@ -93,6 +93,16 @@ std::string ProjectRepositoryUrl(const std::string& server, const std::string& p
 
 StatusOr<ProjectCommit> NetworkFetcher::FetchProject(const std::string& project,
                                                      const std::string& ref, FetchError* error) {
+  if (auto kept = TakePrefetched(&prefetched_projects_, project + "\n" + ref)) {
+    *error = kept->error;
+    return std::move(kept->result);
+  }
+  return FetchProjectNow(project, ref, error);
+}
+
+StatusOr<ProjectCommit> NetworkFetcher::FetchProjectNow(const std::string& project,
+                                                        const std::string& ref,
+                                                        FetchError* error) {
   std::string server = options_.include_server;
   if (server.empty()) {
     auto fail = [&](FetchError::Kind kind, const std::string& detail) {
@@ -210,6 +220,7 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
       // the repository holds the commit is asked only when one is not.
       out.commit = *cached;
       out.from_cache = true;
+      std::lock_guard<std::mutex> lock(mu_);
       unverified_[out.repo_dir + "\n" + out.commit] = {url, ref};
       return out;
     }
@@ -255,10 +266,17 @@ StatusOr<std::string> NetworkFetcher::ReadProjectFile(const ProjectCommit& commi
   if (options_.use_cache) {
     if (std::optional<std::string> cached = cache_.Get("project-file", key)) return *cached;
   }
-  auto unverified = unverified_.find(commit.repo_dir + "\n" + commit.commit);
-  if (unverified != unverified_.end()) {
-    auto [url, ref] = unverified->second;
-    unverified_.erase(unverified);
+  std::optional<std::pair<std::string, std::string>> recheck;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto unverified = unverified_.find(commit.repo_dir + "\n" + commit.commit);
+    if (unverified != unverified_.end()) {
+      recheck = unverified->second;
+      unverified_.erase(unverified);
+    }
+  }
+  if (recheck) {
+    auto [url, ref] = *recheck;
     StatusOr<GitResult> has = RunGit(commit.repo_dir, {"cat-file", "-e", "--end-of-options",
                                                        commit.commit + "^{commit}"});
     // Gone from the cached repository (pruned, or a copy of the cache

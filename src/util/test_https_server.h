@@ -6,7 +6,9 @@
 //
 // Paths: /<file> serves root()/<file> (404 when missing);
 // /redirect?to=URL answers 302 to URL; /loop redirects to itself; /auth/<file> serves <file> only with
-// `Authorization: Basic <base64 of required_auth>` (401 otherwise). Every
+// `Authorization: Basic <base64 of required_auth>` (401 otherwise);
+// /barrier/<n>/<file> serves <file> once n such requests wait at once (504
+// when fewer than n came within 10 s: the fetches were not concurrent). Every
 // request is logged to requests() as "PATH AUTHORIZATION" lines.
 #ifndef SLIPWAY_UTIL_TEST_HTTPS_SERVER_H_
 #define SLIPWAY_UTIL_TEST_HTTPS_SERVER_H_
@@ -30,8 +32,9 @@
 namespace slipway {
 
 inline constexpr const char* kTestHttpServerScript = R"PY(
-import base64, http.server, ssl, sys, urllib.parse, os
+import base64, http.server, ssl, sys, threading, urllib.parse, os
 root, log, mode, required = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+barriers, barriers_lock = {}, threading.Lock()
 class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args): pass
     def reply(self, code, body=b"", headers=()):
@@ -50,6 +53,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(302, b"", [("Location", to)])
         if path == "/loop":
             return self.reply(302, b"", [("Location", "/loop")])
+        if path.startswith("/barrier/"):
+            _, _, n, rest = path.split("/", 3)
+            with barriers_lock:
+                barrier = barriers.setdefault(n, threading.Barrier(int(n)))
+            try:
+                barrier.wait(timeout=10)
+            except threading.BrokenBarrierError:
+                return self.reply(504, b"alone at the barrier")
+            path = "/" + rest
         if path.startswith("/auth/"):
             want = "Basic " + base64.b64encode(required.encode()).decode()
             if self.headers.get("Authorization") != want:
@@ -60,12 +72,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(404, b"not found")
         with open(file, "rb") as f:
             self.reply(200, f.read(), [("Content-Type", "text/plain")])
+http.server.ThreadingHTTPServer.request_queue_size = 64  # Parallel fetches.
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 if mode != "http":
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(mode + "/server.crt", mode + "/server.key")
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
-import threading
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print(server.server_address[1], flush=True)
 sys.stdin.read()
