@@ -35,6 +35,8 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   int jobs = 0;
   int max_pipelines = 2;
+  bool allow_http_includes = false;
+  std::vector<std::string> include_networks;
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -91,6 +93,9 @@ int Serve(const ServeOptions& options) {
   service_options.job_users = std::move(*job_users);
   service_options.jobs_per_pipeline = options.jobs;
   service_options.max_running_pipelines = options.max_pipelines;
+  service_options.includes = FetchOptionsFromEnvironment();
+  service_options.includes.http.allow_http = options.allow_http_includes;
+  service_options.include_networks = options.include_networks;
   auto created = PipelineService::Create(store.get(), &hub, service_options);
   if (!created.ok()) {
     std::fprintf(stderr, "slipway: %s\n", created.status().message().c_str());
@@ -158,6 +163,12 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
                   "User the jobs run as when the server is root (default: slipway-job; "
                   "root: jobs run as root and can read the server's data)")
       ->type_name("USER");
+  cmd->add_flag("--allow-http-includes", options->allow_http_includes,
+                "Let pipelines' remote and template includes use plain http:// URLs");
+  cmd->add_option("--include-network", options->include_networks,
+                  "A network remote includes may reach although it is internal (loopback, "
+                  "private, link-local); repeatable")
+      ->type_name("CIDR");
   cmd->callback([options, exit_code] { *exit_code = Serve(*options); });
 }
 

@@ -158,6 +158,7 @@ StatusOr<FetchedFile> NetworkFetcher::Fetch(const std::string& kind, const std::
       case HttpFailure::kSocket: error->kind = FetchError::Kind::kSocket; break;
       case HttpFailure::kTimeout: error->kind = FetchError::Kind::kTimeout; break;
       case HttpFailure::kTls: error->kind = FetchError::Kind::kTls; break;
+      case HttpFailure::kAddressRefused:
       case HttpFailure::kHttpRefused:  // A redirect to http://.
         error->kind = FetchError::Kind::kRefused;
         break;

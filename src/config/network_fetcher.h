@@ -5,6 +5,7 @@
 #define SLIPWAY_CONFIG_NETWORK_FETCHER_H_
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,12 @@ struct FetchOptions {
   // https://<host> (SLIPWAY_COMPONENT_SERVER in the environment): any git
   // URL or directory, as include_server.
   std::string component_server;
+  // Set: where project and component includes are, instead of
+  // include_server and component_server: the repository (any URL or
+  // directory git fetches from) of a project path, or an error saying why
+  // there is none (unknown, or not to be read by this pipeline) — the
+  // server's registered projects. A component's host is then not asked.
+  std::function<StatusOr<std::string>(const std::string& project)> locate_project;
   // For all the fetches of one load together (GitLab's Config::TIMEOUT_SECONDS):
   // a fetch that would start later fails, and an HTTP fetch gets at most
   // what is left. (A git fetch that has started is not cut short.)
@@ -77,6 +84,9 @@ class NetworkFetcher : public IncludeFetcher {
   // Reads url through the cache, stored under (kind, key).
   StatusOr<FetchedFile> Fetch(const std::string& kind, const std::string& url, FetchError* error);
   // The commit ref names in project on server, through the cache.
+  // The repository of project: through locate_project when set, else on server.
+  StatusOr<std::string> RepositoryUrl(const std::string& server, const std::string& project,
+                                      FetchError* error);
   StatusOr<ProjectCommit> FetchFrom(std::string server, const std::string& project,
                                     const std::string& ref, FetchError* error);
 
@@ -114,10 +124,19 @@ class NetworkFetcher : public IncludeFetcher {
   // Commits taken from the cache's "git-ref" entries without asking git
   // whether the cached repository still holds them (a process per project
   // include, which the cached load is meant to spare): by "<repo_dir>\n<commit>",
-  // the URL and ref to fetch them from again should a file be read from one
-  // that is gone.
-  std::map<std::string, std::pair<std::string, std::string>> unverified_ GUARDED_BY(mu_);
+  // where and by which ref to fetch them again should a file be read from
+  // one that is gone.
+  struct Unverified {
+    std::string server;
+    std::string project;
+    std::string ref;
+  };
+  std::map<std::string, Unverified> unverified_ GUARDED_BY(mu_);
 };
+
+// The server name the cache keys located projects under
+// (FetchOptions::locate_project).
+inline constexpr const char* kLocatedProjects = "slipway:located";
 
 // How many fetches Prefetch runs at once.
 inline constexpr size_t kPrefetchThreads = 8;

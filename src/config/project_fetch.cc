@@ -103,7 +103,7 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchProject(const std::string& project,
 StatusOr<ProjectCommit> NetworkFetcher::FetchProjectNow(const std::string& project,
                                                         const std::string& ref,
                                                         FetchError* error) {
-  std::string server = options_.include_server;
+  std::string server = options_.locate_project ? kLocatedProjects : options_.include_server;
   if (server.empty()) {
     auto fail = [&](FetchError::Kind kind, const std::string& detail) {
       return Fail(error, kind, detail);
@@ -135,8 +135,9 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchComponent(const std::string& host,
   if (!IsProjectPath(host) || host.find('/') != std::string::npos) {
     return fail(FetchError::Kind::kNoProject, "not a host name");
   }
-  std::string server =
-      options_.component_server.empty() ? "https://" + host : options_.component_server;
+  std::string server = options_.locate_project         ? kLocatedProjects
+                       : options_.component_server.empty() ? "https://" + host
+                                                           : options_.component_server;
   if (!NeedsTagList(version)) return FetchFrom(server, project, version, error);
   // `~latest` and partial versions: the released tags decide; the choice is
   // cached like a ref's commit, so --offline can repeat it.
@@ -152,9 +153,10 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchComponent(const std::string& host,
     if (StatusOr<std::chrono::milliseconds> left = TimeLeft(error); !left.ok()) {
       return left.status();
     }
-    std::string url = ProjectRepositoryUrl(server, project);
+    StatusOr<std::string> url = RepositoryUrl(server, project, error);
+    if (!url.ok()) return url.status();
     StatusOr<GitResult> listed =
-        RunGit(options_.project_dir, {"ls-remote", "--tags", "--refs", "--end-of-options", url});
+        RunGit(options_.project_dir, {"ls-remote", "--tags", "--refs", "--end-of-options", *url});
     if (!listed.ok()) return fail(FetchError::Kind::kOther, listed.status().message());
     if (listed->exit_code != 0) {
       std::string first = listed->err.substr(0, listed->err.find('\n'));
@@ -181,6 +183,15 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchComponent(const std::string& host,
   return FetchFrom(server, project, *tag, error);
 }
 
+StatusOr<std::string> NetworkFetcher::RepositoryUrl(const std::string& server,
+                                                   const std::string& project,
+                                                   FetchError* error) {
+  if (!options_.locate_project) return ProjectRepositoryUrl(server, project);
+  StatusOr<std::string> url = options_.locate_project(project);
+  if (!url.ok()) return Fail(error, FetchError::Kind::kNoProject, url.status().message());
+  return url;
+}
+
 StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std::string& project,
                                                   const std::string& ref, FetchError* error) {
   auto fail = [&](FetchError::Kind kind, const std::string& detail) {
@@ -190,13 +201,13 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
   if (ref != "HEAD" && !IsCommitId(ref) && !CheckBranchOrTagName(ref, /*tag=*/true).ok()) {
     return fail(FetchError::Kind::kNoRef, "not a ref name");
   }
-  std::string url = ProjectRepositoryUrl(server, project);
   // Keyed by server and project rather than by url, which for a directory
   // depends on what exists there (so a cached copy outlives the directory).
   while (server.size() > 1 && server.back() == '/') server.pop_back();
   std::string key = WithoutCredentials(server) + "\n" + project;
   ProjectCommit out;
-  out.origin = RedactUrlCredentials(url);
+  out.origin = options_.locate_project ? project
+                                       : RedactUrlCredentials(ProjectRepositoryUrl(server, project));
   out.ref = ref;
   StatusOr<std::string> dir = cache_.Directory("git", key);
   if (!dir.ok()) return fail(FetchError::Kind::kOther, dir.status().message());
@@ -221,7 +232,7 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
       out.commit = *cached;
       out.from_cache = true;
       std::lock_guard<std::mutex> lock(mu_);
-      unverified_[out.repo_dir + "\n" + out.commit] = {url, ref};
+      unverified_[out.repo_dir + "\n" + out.commit] = {server, project, ref};
       return out;
     }
     if (IsCommitId(ref) && have(ref)) {
@@ -237,7 +248,11 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
   if (StatusOr<std::chrono::milliseconds> left = TimeLeft(error); !left.ok()) {
     return left.status();
   }
-  StatusOr<GitResult> fetched = FetchRef(out.repo_dir, url, ref);
+  // Located (a server's mirror, fetched by the locator) only now that the
+  // cache has no answer.
+  StatusOr<std::string> url = RepositoryUrl(server, project, error);
+  if (!url.ok()) return url.status();
+  StatusOr<GitResult> fetched = FetchRef(out.repo_dir, *url, ref);
   if (!fetched.ok()) return fail(FetchError::Kind::kOther, fetched.status().message());
   if (fetched->exit_code != 0) {
     const std::string& err = fetched->err;
@@ -266,7 +281,7 @@ StatusOr<std::string> NetworkFetcher::ReadProjectFile(const ProjectCommit& commi
   if (options_.use_cache) {
     if (std::optional<std::string> cached = cache_.Get("project-file", key)) return *cached;
   }
-  std::optional<std::pair<std::string, std::string>> recheck;
+  std::optional<Unverified> recheck;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto unverified = unverified_.find(commit.repo_dir + "\n" + commit.commit);
@@ -276,14 +291,15 @@ StatusOr<std::string> NetworkFetcher::ReadProjectFile(const ProjectCommit& commi
     }
   }
   if (recheck) {
-    auto [url, ref] = *recheck;
     StatusOr<GitResult> has = RunGit(commit.repo_dir, {"cat-file", "-e", "--end-of-options",
                                                        commit.commit + "^{commit}"});
     // Gone from the cached repository (pruned, or a copy of the cache
     // without it): fetched again, by ref. A ref that moved since leaves the
     // commit missing, and the read below says so.
     if (!options_.offline && (!has.ok() || has->exit_code != 0)) {
-      (void)FetchRef(commit.repo_dir, url, ref);
+      FetchError ignored;
+      StatusOr<std::string> url = RepositoryUrl(recheck->server, recheck->project, &ignored);
+      if (url.ok()) (void)FetchRef(commit.repo_dir, *url, recheck->ref);
     }
   }
   StatusOr<std::string> text = tree.Read(path, error);

@@ -89,10 +89,12 @@ StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const Pipel
   input.pipeline_iid = pipeline.iid;
   input.created_at_ms = pipeline.created_at;
   input.variables = pipeline.variables;
-  input.file_variables_dir =
-      !variables_dir.empty()
-          ? variables_dir
-          : (pipeline.id > 0 ? RunDir(pipeline.id) : checkout + "/..") + "/variables";
+  std::string pipeline_dir = pipeline.id > 0 ? RunDir(pipeline.id) : checkout + "/..";
+  input.file_variables_dir = !variables_dir.empty() ? variables_dir : pipeline_dir + "/variables";
+  // What the pipeline's creation fetched is what its run reads: the cache
+  // moves with the checkout into the run directory (CreatePipeline).
+  std::unique_ptr<NetworkFetcher> fetcher = MakeIncludeFetcher(project, pipeline_dir + "/includes");
+  input.fetcher = fetcher.get();
   return LoadServerPipeline(input);
 }
 
@@ -157,7 +159,9 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   std::filesystem::remove_all(run_dir, ec);
   std::filesystem::create_directories(run_dir, ec);
   std::filesystem::rename(tmp_dir + "/src", run_dir + "/src", ec);
-  // A failed rename only costs a second checkout when the pipeline runs.
+  // A failed rename only costs a second checkout when the pipeline runs
+  // (and, for includes, a second fetch).
+  std::filesystem::rename(tmp_dir + "/includes", run_dir + "/includes", ec);
   Enqueue(stored->id);
   return stored;
 }

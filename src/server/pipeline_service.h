@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "config/network_fetcher.h"
 #include "server/executor_factory.h"
 #include "server/job_users.h"
 #include "server/log_hub.h"
@@ -49,6 +50,16 @@ struct ServiceOptions {
   // the scheduler's timers, schedules' next runs. Must outlive the service;
   // null: the machine's (MachineClock()).
   Clock* clock = nullptr;
+  // How pipelines' remote, template, project and component includes are
+  // fetched (docs/server.md, "Includes"): http (allow_http, ca_file,
+  // timeouts) and template_source are taken from here. Each pipeline has
+  // its own include cache, so that what its creation read is what its run
+  // reads; project and component includes come from the server's own
+  // projects of the same top-level group.
+  FetchOptions includes;
+  // Networks remote includes may reach although their addresses are
+  // internal (util/address_class.h), as "a.b.c.d/len" or one address.
+  std::vector<std::string> include_networks;
 };
 
 struct CreatePipelineRequest {

@@ -56,6 +56,7 @@ class PipelineServiceTest : public StoreTest {
     ServiceOptions options;
     options.data_dir = data_dir_;
     options.jobs_per_pipeline = 2;
+    if (configure_) configure_(&options);
     auto service = PipelineService::Create(store_.get(), &hub_, options);
     ASSERT_TRUE(service.ok()) << service.status().message();
     service_ = std::move(*service);
@@ -117,6 +118,8 @@ class PipelineServiceTest : public StoreTest {
   TestRepo repo_;
   LogHub hub_;
   std::unique_ptr<PipelineService> service_;
+  // Changes the options of the services OpenService makes.
+  std::function<void(ServiceOptions*)> configure_;
 };
 
 }  // namespace slipway

@@ -37,6 +37,8 @@ struct ServerPipelineInput {
   // Where file-type request variables are written (one file per key); the
   // variable's value becomes the file's path, as in GitLab.
   std::string file_variables_dir;
+  // Where includes that are not local come from; null: they are errors.
+  IncludeFetcher* fetcher = nullptr;
 };
 
 struct ServerPipeline {

@@ -73,6 +73,14 @@ class Service : public PipelineService {
   StatusOr<ServerPipeline> Load(const ProjectRecord& project, const PipelineRecord& pipeline,
                                 const std::string& checkout,
                                 const std::string& variables_dir = "");
+  // The fetcher of a load of including's pipeline, with its include cache
+  // in cache_dir (service_includes.cc).
+  std::unique_ptr<NetworkFetcher> MakeIncludeFetcher(const ProjectRecord& including,
+                                                     const std::string& cache_dir);
+  // The mirror of the registered project at path, fetched, when including
+  // may read it: the same project, or one of its top-level group.
+  StatusOr<std::string> IncludedRepository(const ProjectRecord& including,
+                                           const std::string& path);
   Status EnsureCheckout(const ProjectRecord& project, const PipelineRecord& pipeline);
   void Enqueue(int64_t pipeline_id);
   void WorkerLoop();

@@ -97,6 +97,15 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
   auto endpoints =
       co_await resolver.async_resolve(url.host, url.port, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return fail(HttpFailure::kSocket, "cannot resolve " + url.host);
+  if (options.allow_address) {
+    for (const auto& entry : endpoints) {
+      std::string address = entry.endpoint().address().to_string();
+      if (options.allow_address(address)) continue;
+      out->failure = HttpFailure::kAddressRefused;
+      out->detail = url.host + " is " + address + ", an address this server does not fetch from";
+      co_return;
+    }
+  }
 
   http::request<http::empty_body> request{http::verb::get, url.target, 11};
   request.set(http::field::host, url.host.find(':') != std::string::npos ? "[" + url.host + "]"

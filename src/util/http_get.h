@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "util/status.h"
@@ -34,6 +35,11 @@ struct HttpGetOptions {
   std::chrono::milliseconds timeout{30000};
   // PEM file of trusted CAs. Empty: $SSL_CERT_FILE, else kSystemCaFile.
   std::string ca_file;
+  // Set: every address a host (of the URL or of a redirect) resolves to
+  // must pass it, as text ("127.0.0.1", "::1"), before anything connects;
+  // else the fetch fails with kAddressRefused. A server guards what its
+  // users' URLs may reach with it (util/address_class.h).
+  std::function<bool(const std::string& address)> allow_address;
 };
 
 // Why HttpGet failed, for callers that word each case differently (GitLab's
@@ -48,6 +54,7 @@ enum class HttpFailure {
   kTooLarge,       // The body passed max_bytes.
   kTooManyRedirects,
   kProtocol,       // Not a valid HTTP response, a redirect without Location.
+  kAddressRefused, // The host resolves to an address allow_address refuses.
 };
 
 struct HttpGetResult {

@@ -107,6 +107,30 @@ TEST(HttpGetTest, ARedirectToPlainHttpIsRefusedToo) {
   EXPECT_EQ(plain.Requests(), "");
 }
 
+// A URL that passes the address check must not lead, by a redirect, to an
+// address that does not: every hop is checked before it connects.
+TEST(HttpGetTest, AllowAddressGuardsEveryHop) {
+  TestHttpsServer server;
+  server.Write("a.yml", "a: 1\n");
+  HttpGetOptions options = Trusting(server);
+  options.allow_address = [](const std::string& address) { return address == "127.0.0.1"; };
+  StatusOr<HttpGetResult> got = HttpGet(server.Url("/a.yml"), options);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  std::string elsewhere = server.Url("/a.yml");
+  elsewhere.replace(elsewhere.find("127.0.0.1"), 9, "127.0.0.2");
+  HttpFailure failure;
+  got = HttpGet(server.Url("/redirect?to=" + elsewhere), options, &failure);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(failure, HttpFailure::kAddressRefused);
+  EXPECT_NE(got.status().message().find("127.0.0.2, an address this server does not fetch from"),
+            std::string::npos)
+      << got.status().message();
+  options.allow_address = [](const std::string&) { return false; };
+  got = HttpGet(server.Url("/a.yml"), options, &failure);
+  EXPECT_EQ(failure, HttpFailure::kAddressRefused);
+  EXPECT_EQ(server.Requests(), "/a.yml -\n/redirect?to=" + elsewhere + " -\n");
+}
+
 TEST(HttpGetTest, FollowsRedirectsUpToTheBound) {
   TestHttpsServer server;
   server.Write("a.yml", "a: 1\n");
