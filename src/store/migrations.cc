@@ -135,6 +135,38 @@ CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (received_at);
     R"sql(
 ALTER TABLE projects ADD COLUMN executor TEXT NOT NULL DEFAULT 'shell';
 )sql",
+    // 6: environments and their deployments (docs/deployments.md).
+    R"sql(
+CREATE TABLE environments (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  external_url TEXT NOT NULL DEFAULT '',
+  tier TEXT NOT NULL DEFAULT 'other',
+  state TEXT NOT NULL DEFAULT 'available',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (project_id, name)
+);
+ALTER TABLE projects ADD COLUMN last_deployment_iid BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE deployments (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  iid BIGINT NOT NULL,
+  environment_id BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+  pipeline_id BIGINT REFERENCES pipelines(id) ON DELETE SET NULL,
+  job_id BIGINT REFERENCES jobs(id) ON DELETE SET NULL,
+  ref TEXT NOT NULL,
+  sha TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  UNIQUE (project_id, iid)
+);
+CREATE INDEX deployments_by_environment ON deployments (environment_id, id);
+CREATE INDEX deployments_by_job ON deployments (job_id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

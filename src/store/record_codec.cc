@@ -19,6 +19,12 @@ const char kScheduleColumns[] =
     "id, project_id, description, cron, cron_timezone, ref, variables, active, next_run_at, "
     "last_pipeline_id, created_at, updated_at";
 
+const char kEnvironmentColumns[] =
+    "id, project_id, name, external_url, tier, state, created_at, updated_at";
+const char kDeploymentColumns[] =
+    "id, project_id, iid, environment_id, pipeline_id, job_id, ref, sha, status, created_at, "
+    "updated_at, finished_at";
+
 namespace {
 
 CiStatus StatusFromText(const std::string& text) {
@@ -126,6 +132,36 @@ ScheduleRecord ScheduleFromRow(const SqlRow& row) {
   s.created_at = row.Int(10);
   s.updated_at = row.Int(11);
   return s;
+}
+
+EnvironmentRecord EnvironmentFromRow(const SqlRow& row) {
+  EnvironmentRecord e;
+  e.id = row.Int(0);
+  e.project_id = row.Int(1);
+  e.name = row.Text(2);
+  e.external_url = row.Text(3);
+  e.tier = row.Text(4);
+  e.state = row.Text(5);
+  e.created_at = row.Int(6);
+  e.updated_at = row.Int(7);
+  return e;
+}
+
+DeploymentRecord DeploymentFromRow(const SqlRow& row) {
+  DeploymentRecord d;
+  d.id = row.Int(0);
+  d.project_id = row.Int(1);
+  d.iid = row.Int(2);
+  d.environment_id = row.Int(3);
+  d.pipeline_id = row.OptInt(4);
+  d.job_id = row.OptInt(5);
+  d.ref = row.Text(6);
+  d.sha = row.Text(7);
+  d.status = row.Text(8);
+  d.created_at = row.Int(9);
+  d.updated_at = row.Int(10);
+  d.finished_at = row.OptInt(11);
+  return d;
 }
 
 std::string VariablesToJson(const std::vector<StoredVariable>& variables) {

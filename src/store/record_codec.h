@@ -20,6 +20,8 @@ extern const char kJobColumns[];
 extern const char kArtifactColumns[];
 extern const char kTokenColumns[];
 extern const char kScheduleColumns[];
+extern const char kEnvironmentColumns[];
+extern const char kDeploymentColumns[];
 
 // Where the secret columns are in those lists (SqlStore opens them).
 constexpr size_t kProjectWebhookSecretIndex = 5;
@@ -32,6 +34,8 @@ JobRecord JobFromRow(const SqlRow& row);
 ArtifactRecord ArtifactFromRow(const SqlRow& row);
 TokenRecord TokenFromRow(const SqlRow& row);
 ScheduleRecord ScheduleFromRow(const SqlRow& row);
+EnvironmentRecord EnvironmentFromRow(const SqlRow& row);
+DeploymentRecord DeploymentFromRow(const SqlRow& row);
 
 // JSON text for the variables / needs columns. Reading malformed JSON (only
 // possible if someone edited the database by hand) gives an empty list.

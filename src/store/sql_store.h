@@ -68,6 +68,17 @@ class SqlStore : public Store {
   Status DeleteSchedule(int64_t id) override;
   StatusOr<std::vector<ScheduleRecord>> DueSchedules(int64_t now_ms) override;
 
+  StatusOr<EnvironmentRecord> SaveEnvironment(const EnvironmentRecord& environment) override;
+  StatusOr<std::optional<EnvironmentRecord>> GetEnvironment(int64_t id) override;
+  StatusOr<std::vector<EnvironmentRecord>> ListEnvironments(int64_t project_id) override;
+  StatusOr<DeploymentRecord> CreateDeployment(const DeploymentRecord& deployment) override;
+  StatusOr<DeploymentRecord> SetDeploymentStatus(int64_t id, std::string_view status) override;
+  StatusOr<std::optional<DeploymentRecord>> GetDeployment(int64_t id) override;
+  StatusOr<std::optional<DeploymentRecord>> DeploymentOfJob(int64_t job_id) override;
+  StatusOr<Page<DeploymentRecord>> ListDeployments(const DeploymentFilter& filter) override;
+  StatusOr<std::optional<DeploymentRecord>> LastSuccessfulDeployment(
+      int64_t environment_id) override;
+
   StatusOr<bool> TakeWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys,
                                      int64_t now_ms, int64_t window_ms) override;
   Status ForgetWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys) override;

@@ -157,6 +157,49 @@ struct ScheduleRecord {
   int64_t updated_at = 0;
 };
 
+// GitLab's environment (docs/deployments.md): one per project and name,
+// made by the first deployment to it.
+struct EnvironmentRecord {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string name;          // As expanded for the job: "review/feature-x".
+  std::string external_url;  // environment:url, expanded; empty: none.
+  std::string tier = "other";  // production, staging, testing, development, other.
+  std::string state = "available";  // available, stopping, stopped.
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+// A job's deployment to an environment (environment:action start, the
+// default): created → running → success | failed | canceled, following its
+// job (GitLab's Deployment statuses).
+struct DeploymentRecord {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  int64_t iid = 0;  // 1, 2, ... per project; assigned by the store.
+  int64_t environment_id = 0;
+  std::optional<int64_t> pipeline_id;
+  std::optional<int64_t> job_id;
+  std::string ref;
+  std::string sha;
+  std::string status = "created";
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::optional<int64_t> finished_at;  // When it reached success, failed or canceled.
+};
+
+// GitLab's GET /projects/:id/deployments parameters.
+struct DeploymentFilter {
+  int64_t project_id = 0;
+  std::optional<int64_t> environment_id;
+  std::string status;  // Empty: any.
+  std::optional<int64_t> updated_after, updated_before;
+  std::string order_by = "id";  // id, iid, created_at, updated_at, finished_at
+  std::string sort = "asc";     // asc, desc
+  int page = 1;
+  int per_page = 20;
+};
+
 template <typename T>
 struct Page {
   std::vector<T> items;
@@ -261,6 +304,23 @@ class Store {
   virtual Status DeleteSchedule(int64_t id) = 0;
   // Active schedules with next_run_at <= now_ms, oldest first.
   virtual StatusOr<std::vector<ScheduleRecord>> DueSchedules(int64_t now_ms) = 0;
+
+  // Environments and deployments (sql_store_deployments.cc). The
+  // environment of (project_id, name) is made if missing, else its url and
+  // tier are updated, and it becomes available again.
+  virtual StatusOr<EnvironmentRecord> SaveEnvironment(const EnvironmentRecord& environment) = 0;
+  virtual StatusOr<std::optional<EnvironmentRecord>> GetEnvironment(int64_t id) = 0;
+  virtual StatusOr<std::vector<EnvironmentRecord>> ListEnvironments(int64_t project_id) = 0;
+  virtual StatusOr<DeploymentRecord> CreateDeployment(const DeploymentRecord& deployment) = 0;
+  // Moves a deployment to status (finished_at set for success, failed,
+  // canceled); an unknown id is an error.
+  virtual StatusOr<DeploymentRecord> SetDeploymentStatus(int64_t id, std::string_view status) = 0;
+  virtual StatusOr<std::optional<DeploymentRecord>> GetDeployment(int64_t id) = 0;
+  virtual StatusOr<std::optional<DeploymentRecord>> DeploymentOfJob(int64_t job_id) = 0;
+  virtual StatusOr<Page<DeploymentRecord>> ListDeployments(const DeploymentFilter& filter) = 0;
+  // The environment's newest deployment that succeeded, if any.
+  virtual StatusOr<std::optional<DeploymentRecord>> LastSuccessfulDeployment(
+      int64_t environment_id) = 0;
 
   // ---- webhook deliveries (replay protection)
   // Takes a delivery of project_id known by keys (its delivery id, the digest

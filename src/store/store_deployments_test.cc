@@ -1,0 +1,116 @@
+// Environments and deployments against both backends.
+#include <gtest/gtest.h>
+
+#include "store/store.h"
+#include "store/store_test_backend.h"
+
+namespace slipway {
+namespace {
+
+class StoreDeploymentsTest : public StoreTest {
+ protected:
+  int64_t AddProject(const std::string& path) {
+    ProjectRecord p;
+    p.name = path;
+    p.path_with_namespace = path;
+    auto created = store_->CreateProject(p);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return created.ok() ? created->id : 0;
+  }
+  DeploymentRecord Deploy(int64_t project, int64_t environment, const std::string& sha) {
+    DeploymentRecord d;
+    d.project_id = project;
+    d.environment_id = environment;
+    d.ref = "main";
+    d.sha = sha;
+    d.status = "running";
+    auto created = store_->CreateDeployment(d);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return created.ok() ? *created : d;
+  }
+};
+
+TEST_P(StoreDeploymentsTest, AnEnvironmentIsOnePerProjectAndNameAndTakesTheLatestUrl) {
+  int64_t app = AddProject("group/app");
+  int64_t other = AddProject("group/other");
+  EnvironmentRecord e;
+  e.project_id = app;
+  e.name = "production";
+  e.tier = "production";
+  e.external_url = "https://v1.example.com";
+  auto first = store_->SaveEnvironment(e);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  e.external_url = "https://v2.example.com";
+  auto again = store_->SaveEnvironment(e);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(again->external_url, "https://v2.example.com");
+  e.project_id = other;
+  auto elsewhere = store_->SaveEnvironment(e);
+  ASSERT_TRUE(elsewhere.ok());
+  EXPECT_NE(elsewhere->id, first->id);
+  auto listed = store_->ListEnvironments(app);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->at(0).state, "available");
+  e.tier = "prod";
+  EXPECT_FALSE(store_->SaveEnvironment(e).ok());
+  e.tier = "other";
+  e.name = "";
+  EXPECT_FALSE(store_->SaveEnvironment(e).ok());
+}
+
+TEST_P(StoreDeploymentsTest, DeploymentsAreNumberedPerProjectAndFollowTheirStatus) {
+  int64_t app = AddProject("group/app");
+  int64_t other = AddProject("group/other");
+  EnvironmentRecord e;
+  e.project_id = app;
+  e.name = "staging";
+  e.tier = "staging";
+  int64_t staging = store_->SaveEnvironment(e)->id;
+  e.project_id = other;
+  int64_t other_staging = store_->SaveEnvironment(e)->id;
+
+  DeploymentRecord one = Deploy(app, staging, "aaa");
+  DeploymentRecord two = Deploy(app, staging, "bbb");
+  DeploymentRecord elsewhere = Deploy(other, other_staging, "ccc");
+  EXPECT_EQ(one.iid, 1);
+  EXPECT_EQ(two.iid, 2);
+  EXPECT_EQ(elsewhere.iid, 1);
+  EXPECT_FALSE(one.finished_at);
+
+  auto done = store_->SetDeploymentStatus(one.id, "success");
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(done->finished_at);
+  ASSERT_TRUE(store_->SetDeploymentStatus(two.id, "failed").ok());
+  EXPECT_FALSE(store_->SetDeploymentStatus(two.id, "exploded").ok());
+  EXPECT_FALSE(store_->SetDeploymentStatus(9999, "success").ok());
+
+  auto last = store_->LastSuccessfulDeployment(staging);
+  ASSERT_TRUE(last.ok() && *last);
+  EXPECT_EQ((*last)->sha, "aaa");
+
+  DeploymentFilter filter;
+  filter.project_id = app;
+  filter.sort = "desc";
+  auto page = store_->ListDeployments(filter);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_EQ(page->total, 2);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].sha, "bbb");
+  filter.status = "success";
+  page = store_->ListDeployments(filter);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].sha, "aaa");
+  filter.status = "nonsense";
+  EXPECT_FALSE(store_->ListDeployments(filter).ok());
+  filter.status.clear();
+  filter.order_by = "sha; DROP TABLE deployments";
+  EXPECT_FALSE(store_->ListDeployments(filter).ok());
+}
+
+SLIPWAY_STORE_TEST_SUITE(StoreDeploymentsTest);
+
+}  // namespace
+}  // namespace slipway
