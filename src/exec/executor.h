@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,8 @@ class LogSink {
   virtual void Write(std::string_view job_name, std::string_view bytes) = 0;
 };
 
+struct DownstreamRun;
+
 struct JobContext {
   std::string project_dir;  // The repository being run.
   std::string ref;          // --ref REV, or empty: the working tree as it is.
@@ -40,6 +43,9 @@ struct JobContext {
   // Jobs whose artifacts are restored into the workspace, in order
   // (from dependencies: / needs:artifacts), as their job_dir paths.
   std::vector<std::string> artifact_job_dirs;
+  // The names of those jobs, in the same order (a dynamic child pipeline's
+  // trigger:include:artifact names its job).
+  std::vector<std::string> artifact_job_names;
   std::optional<std::chrono::milliseconds> timeout;
   int attempt = 1;  // 1 for the first run, 2.. for retries.
 };
@@ -55,6 +61,11 @@ struct JobResult {
   VariableList dotenv;   // From artifacts:reports:dotenv.
   std::string log_path;  // The attempt's full log.
   std::string summary;   // One line for the final report (e.g. JUnit counts).
+  // slipway's own words for a failure where failure_reason alone would
+  // mislead (JobRun::failure_message); usually empty.
+  std::string failure_message;
+  // The pipeline a trigger: job started (exec/downstream.h); null otherwise.
+  std::shared_ptr<const DownstreamRun> downstream;
 };
 
 class Executor {

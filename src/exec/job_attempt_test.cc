@@ -30,7 +30,7 @@ TEST(JobAttemptTest, ARetryStartsWithoutTheArtifactsOfTheAttemptBefore) {
   job.name = "flaky";
   FakeExecutor executor;
   CancelToken cancel;
-  AttemptOutcome out = RunJobAttempt(job, context, &executor, nullptr, cancel);
+  AttemptOutcome out = RunJobAttempt(job, context, &executor, nullptr, nullptr, cancel);
 
   EXPECT_EQ(out.result.outcome, JobOutcome::kSuccess);
   EXPECT_TRUE(out.artifacts.empty()) << out.artifacts.front().path;

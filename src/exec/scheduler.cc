@@ -19,22 +19,6 @@ namespace {
 
 double Seconds(Clock::TimePoint::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// The dotenv variables a finished job left in <job_dir>/reports/dotenv/.
-// Unreadable reports give none: the job was accepted with them before.
-VariableList ReadDotenvReports(const std::string& job_dir) {
-  VariableList vars;
-  std::string dir = JoinPath(job_dir, "reports/dotenv");
-  if (!PathExists(dir)) return vars;
-  StatusOr<std::vector<TreeEntry>> entries = ListTree(dir);
-  if (!entries.ok()) return vars;
-  for (const TreeEntry& e : *entries) {
-    if (e.type != EntryType::kFile) continue;
-    StatusOr<std::string> content = ReadFile(JoinPath(dir, e.path), kDotenvSizeLimit);
-    if (content.ok()) (void)ParseDotenv(*content, &vars);
-  }
-  return vars;
-}
-
 }  // namespace
 
 // The threads, timers and job attempts of a run; what runs next is the
@@ -198,6 +182,7 @@ Status Scheduler::Impl::Retry(const std::string& name) {
     run.dotenv = VariableList();
     run.summary.clear();
     run.artifacts.clear();
+    run.downstream.reset();
     run.job_dir.clear();
     run.log_path.clear();
   }
@@ -254,9 +239,17 @@ JobContext Scheduler::Impl::MakeContext(int i) {
   }
   int64_t job_id = options_.job_id ? options_.job_id(job) : plan_->pipeline_index(i) + 1;
   std::vector<const VariableList*> dotenv;
+  std::vector<UpstreamArtifacts> upstream;
+  if (options_.upstream_artifacts) upstream = options_.upstream_artifacts(job);
+  for (const UpstreamArtifacts& u : upstream) {
+    dotenv.push_back(&u.dotenv);
+    context.artifact_job_dirs.push_back(u.job_dir);
+    context.artifact_job_names.emplace_back();
+  }
   for (int n : ArtifactSources(i)) {
     dotenv.push_back(&runs_[n].dotenv);
     context.artifact_job_dirs.push_back(runs_[n].job_dir);
+    context.artifact_job_names.push_back(runs_[n].job->name);
   }
   context.variables =
       JobVariables(job, job_id, options_.predefined, dotenv, options_.cli_variables);
@@ -303,6 +296,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
   run.dotenv = r.dotenv;
   run.summary = r.summary;
   run.artifacts = c.artifacts;
+  run.downstream = r.downstream;
   // With a run dir the scheduler keeps the whole log (all attempts) itself.
   if (run.log_path.empty()) run.log_path = r.log_path;
   CiStatus outcome = CiStatus::kFailed;
@@ -315,7 +309,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
       break;
     case JobOutcome::kFailed:
       run.failure_reason = r.failure_reason.empty() ? "unknown_failure" : r.failure_reason;
-      if (job.trigger) run.failure_message = kTriggerNotSupported;
+      run.failure_message = r.failure_message;
       break;
   }
   if (outcome != CiStatus::kFailed) {
@@ -335,7 +329,8 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = plan_->job(work.job);
     lock.unlock();
-    AttemptOutcome attempt = RunJobAttempt(job, work.context, executor_, log_, *work.token);
+    AttemptOutcome attempt =
+        RunJobAttempt(job, work.context, executor_, options_.downstream, log_, *work.token);
     lock.lock();
     done_.push_back(
         Completion{work.job, std::move(attempt.result), std::move(attempt.artifacts)});

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "util/clock.h"
+#include "exec/downstream.h"
 #include "exec/executor.h"
 #include "exec/run_result.h"
 #include "pipeline/instantiate.h"
@@ -71,6 +72,14 @@ struct SchedulerOptions {
   // CI_JOB_ID of a job's attempt, asked when it is dispatched (with the
   // scheduler's lock held). Empty: the job's 1-based position.
   std::function<int64_t(const Job& job)> job_id;
+  // Runs trigger: jobs (not owned; must outlive Run). Null: they fail,
+  // saying slipway cannot run them (kTriggerNotSupported).
+  DownstreamRunner* downstream = nullptr;
+  // Artifacts a job takes from jobs of upstream pipelines (needs:pipeline in
+  // a child pipeline), asked when the job is dispatched (lock held); they
+  // are restored before its own sources and their dotenv variables rank
+  // below those. Empty: none.
+  std::function<std::vector<UpstreamArtifacts>(const Job& job)> upstream_artifacts;
 };
 
 class Scheduler {

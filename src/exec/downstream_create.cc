@@ -1,0 +1,144 @@
+#include "exec/downstream_create.h"
+
+#include <fcntl.h>
+
+#include "exec/artifacts.h"
+#include "exec/beneath_io.h"
+#include "exec/run_dir.h"
+#include "pipeline/pipeline_context.h"
+
+namespace slipway {
+namespace {
+
+// GitLab's limit on the artifact a dynamic child pipeline is read from.
+constexpr size_t kMaxChildConfigBytes = size_t{5} << 20;
+
+void SetPipelineId(PipelineContext* context, const std::string& id) {
+  context->predefined.Set("CI_PIPELINE_ID", id);
+  context->predefined.Set("CI_PIPELINE_IID", id);
+}
+
+std::optional<CreatedPipeline> Instantiate(const PipelineConfig& config, PipelineContext context,
+                                           Diagnostics* diags) {
+  std::optional<Pipeline> pipeline = InstantiatePipeline(config, context, diags);
+  if (!pipeline) return std::nullopt;
+  CreatedPipeline created;
+  created.pipeline = std::make_shared<Pipeline>(std::move(*pipeline));
+  created.context = std::move(context);
+  created.context.predefined.Set("CI_PIPELINE_NAME", created.pipeline->name);
+  return created;
+}
+
+std::optional<CreatedPipeline> CreateChild(const Trigger& trigger, const JobContext& context,
+                                           const DownstreamSource& source, Diagnostics* diags) {
+  PipelineContext child = source.parent;
+  child.cli_variables = source.variables;
+  child.predefined.Set("CI_PIPELINE_SOURCE", "parent_pipeline");
+  SetPipelineId(&child, source.pipeline_id);
+  LoadOptions load;
+  load.project_dir = child.project_dir;
+  load.file = trigger.mark.file;
+  load.commit = child.commit;
+  load.commit_label = child.commit_label;
+  load.variables = child.predefined;
+  load.variables.Merge(child.cli_variables);
+  load.fetcher = source.fetcher;
+  load.root_include = trigger.include;
+  load.read_artifact = [&context](const std::string& job, const std::string& path)
+      -> StatusOr<LoadOptions::ArtifactFile> {
+    LoadOptions::ArtifactFile file;
+    StatusOr<std::string> text = ReadTriggerArtifact(context, job, path, &file.name);
+    if (!text.ok()) return text.status();
+    file.text = std::move(*text);
+    return file;
+  };
+  LoadedPipeline loaded;
+  loaded.context = child;
+  if (!LoadAndBuild(load, &loaded, diags)) return std::nullopt;
+  return Instantiate(loaded.config, std::move(child), diags);
+}
+
+std::optional<CreatedPipeline> CreateMultiProject(const Trigger& trigger,
+                                                  const JobContext& context,
+                                                  const DownstreamSource& source,
+                                                  Diagnostics* diags) {
+  std::string project = ExpandVariables(trigger.project, context.variables);
+  if (source.project_dir.empty()) {
+    diags->Error(trigger.mark,
+                 "cannot run the pipeline of project `" + project +
+                     "`: its repository is not known here (map it to a local clone with "
+                     "--project-dir " + project + "=PATH)");
+    return std::nullopt;
+  }
+  ContextOptions options;
+  options.predefined.project_dir = source.project_dir;
+  options.predefined.pipeline_source = "pipeline";
+  options.predefined.revision = ExpandVariables(trigger.branch, context.variables);
+  options.cli_variables = source.variables;
+  StatusOr<PipelineContext> made = MakePipelineContext(options);
+  if (!made.ok()) {
+    diags->Error(trigger.mark, "cannot run the pipeline of project `" + project + "` (" +
+                                   source.project_dir + "): " + made.status().message());
+    return std::nullopt;
+  }
+  SetPipelineId(&*made, source.pipeline_id);
+  std::optional<LoadedPipeline> loaded =
+      LoadPipelineFile(*made, ".gitlab-ci.yml", diags, source.fetcher);
+  if (!loaded) return std::nullopt;
+  return Instantiate(loaded->config, std::move(*made), diags);
+}
+
+}  // namespace
+
+VariableList TriggerVariables(const Job& job, const Trigger& trigger, const JobContext& context,
+                              const VariableList& parent_pipeline_variables) {
+  VariableList out;
+  if (trigger.forward_yaml_variables) {
+    for (const Variable& v : job.variables.items()) {
+      Variable passed = v;
+      if (v.expand) passed.value = ExpandVariables(v.value, context.variables);
+      out.Set(std::move(passed));
+    }
+  }
+  if (trigger.forward_pipeline_variables) out.Merge(parent_pipeline_variables);
+  return out;
+}
+
+StatusOr<std::string> ReadTriggerArtifact(const JobContext& context, const std::string& job_name,
+                                          const std::string& artifact, std::string* shown_name) {
+  std::string rel = artifact;
+  while (rel.rfind("./", 0) == 0) rel.erase(0, 2);
+  for (size_t i = 0; i < context.artifact_job_names.size(); ++i) {
+    if (context.artifact_job_names[i] != job_name || i >= context.artifact_job_dirs.size()) {
+      continue;
+    }
+    std::string dir = ArtifactsDirIn(context.artifact_job_dirs[i]);
+    std::string path = JoinPath(dir, rel);
+    *shown_name = PathForDisplay(path, context.project_dir);
+    if (!IsPlainRelativePath(rel)) {
+      return Status::Error("Included file `" + artifact + "` is not a path inside the artifacts");
+    }
+    StatusOr<UniqueFd> fd = OpenDirNoFollow(dir);
+    if (!fd.ok()) break;
+    StatusOr<std::string> text = ReadFileBeneath(fd->get(), rel, path, kMaxChildConfigBytes);
+    if (!text.ok()) {
+      return Status::Error("Artifact `" + artifact + "` of job `" + job_name +
+                           "` cannot be read: " + text.status().message());
+    }
+    return text;
+  }
+  return Status::Error("Job `" + job_name +
+                       "` not found in parent pipeline or does not have artifacts!");
+}
+
+std::optional<CreatedPipeline> CreateDownstreamPipeline(const Trigger& trigger,
+                                                        const JobContext& context,
+                                                        const DownstreamSource& source,
+                                                        Diagnostics* diags) {
+  if (trigger.kind == Trigger::Kind::kProject) {
+    return CreateMultiProject(trigger, context, source, diags);
+  }
+  return CreateChild(trigger, context, source, diags);
+}
+
+}  // namespace slipway
