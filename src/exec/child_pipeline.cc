@@ -25,9 +25,10 @@ JobResult Fail(const Job& job, LogSink* log, const std::string& reason,
   return failed;
 }
 
-// The status a trigger job with strategy: depend takes from its downstream
-// pipeline (GitLab's Bridge#inherit_status_from_downstream!).
-JobResult Mirror(CiStatus status) {
+// The status a trigger job with strategy: depend (or mirror) takes from its
+// downstream pipeline once that ends (GitLab's
+// Bridge#inherit_status_from_downstream!).
+JobResult Mirror(CiStatus status, const std::string& strategy) {
   JobResult result;
   switch (status) {
     case CiStatus::kSuccess:
@@ -39,8 +40,8 @@ JobResult Mirror(CiStatus status) {
     default:
       result.outcome = JobOutcome::kFailed;
       result.failure_reason = "unknown_failure";
-      result.failure_message =
-          std::string("the downstream pipeline ") + CiStatusName(status) + " (strategy: depend)";
+      result.failure_message = std::string("the downstream pipeline ") + CiStatusName(status) +
+                               " (strategy: " + strategy + ")";
       break;
   }
   return result;
@@ -253,7 +254,7 @@ JobResult ChildPipelineRunner::Run(const Job& job, const JobContext& context, Lo
                              " pipeline " + source.pipeline_id +
                              (child ? "" : " of project " + started->project) + " with " +
                              std::to_string(run.pipeline->jobs.size()) + " jobs" +
-                             (trigger->depend ? "; waiting for it (strategy: depend)" : "") +
+                             (trigger->depend ? "; waiting for it (strategy: " + trigger->strategy + ")" : "") +
                              "\n");
   }
   JobResult out;
@@ -278,7 +279,7 @@ JobResult ChildPipelineRunner::Run(const Job& job, const JobContext& context, Lo
     out.outcome = JobOutcome::kCanceled;
     return out;
   }
-  JobResult mirrored = Mirror(status);
+  JobResult mirrored = Mirror(status, trigger->strategy);
   mirrored.downstream = std::move(out.downstream);
   return mirrored;
 }

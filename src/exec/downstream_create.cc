@@ -35,15 +35,7 @@ std::optional<CreatedPipeline> CreateChild(const Trigger& trigger, const JobCont
   child.cli_variables = source.variables;
   child.predefined.Set("CI_PIPELINE_SOURCE", "parent_pipeline");
   SetPipelineId(&child, source.pipeline_id);
-  LoadOptions load;
-  load.project_dir = child.project_dir;
-  load.file = trigger.mark.file;
-  load.commit = child.commit;
-  load.commit_label = child.commit_label;
-  load.variables = child.predefined;
-  load.variables.Merge(child.cli_variables);
-  load.fetcher = source.fetcher;
-  load.root_include = trigger.include;
+  LoadOptions load = ChildLoadOptions(trigger, child, source.fetcher);
   load.read_artifact = [&context](const std::string& job, const std::string& path)
       -> StatusOr<LoadOptions::ArtifactFile> {
     LoadOptions::ArtifactFile file;

@@ -113,10 +113,12 @@ std::optional<Trigger> ParseTrigger(const Node& node, const std::string& job, Di
     }
   }
   if (const Node* strategy = node.Find("strategy")) {
-    if (!strategy->IsScalar() || strategy->scalar != "depend") {
-      diags->Error(strategy->mark, "strategy should be depend", job, "trigger:strategy");
+    if (!strategy->IsScalar() || (strategy->scalar != "depend" && strategy->scalar != "mirror")) {
+      diags->Error(strategy->mark, "strategy should be depend or mirror", job,
+                   "trigger:strategy");
       return std::nullopt;
     }
+    trigger.strategy = strategy->scalar;
     trigger.depend = true;
   }
   if (const Node* forward = node.Find("forward")) {
@@ -146,6 +148,20 @@ std::optional<Node> StaticTriggerIncludes(const Trigger& trigger) {
     if (entry.IsMap() && entry.Find("artifact") != nullptr) return std::nullopt;
   }
   return trigger.include;
+}
+
+LoadOptions ChildLoadOptions(const Trigger& trigger, const PipelineContext& child,
+                             IncludeFetcher* fetcher) {
+  LoadOptions load;
+  load.project_dir = child.project_dir;
+  load.file = trigger.mark.file;
+  load.commit = child.commit;
+  load.commit_label = child.commit_label;
+  load.variables = child.predefined;
+  load.variables.Merge(child.cli_variables);
+  load.fetcher = fetcher;
+  load.root_include = trigger.include;
+  return load;
 }
 
 }  // namespace slipway

@@ -9,7 +9,10 @@
 #include <optional>
 #include <string>
 
+#include "config/include_fetcher.h"
+#include "config/loader.h"
 #include "config/node.h"
+#include "pipeline/instantiate.h"
 #include "pipeline/job.h"
 #include "util/diagnostic.h"
 
@@ -36,14 +39,18 @@ struct Trigger {
   // branch), as written (variables are expanded when the job runs).
   std::string project;
   std::string branch;
-  bool depend = false;                   // strategy: depend
+  // strategy: depend, or mirror (GitLab 18.2: the trigger job shows the
+  // downstream pipeline's status as it changes; once it ends, its status,
+  // as with depend). Empty: none.
+  std::string strategy;
+  bool depend = false;  // A strategy is set: the trigger job waits.
   bool forward_yaml_variables = true;    // forward:yaml_variables
   bool forward_pipeline_variables = false;  // forward:pipeline_variables
   Mark mark;
 };
 
 // Reads job.trigger. Reports what GitLab rejects (unknown keys, include and
-// project together, a strategy other than depend, more than
+// project together, a strategy other than depend or mirror, more than
 // kMaxTriggerIncludes includes, wrong types) to diags with the job's name and
 // returns nullopt.
 std::optional<Trigger> ParseTrigger(const Node& trigger, const std::string& job_name,
@@ -54,6 +61,14 @@ std::optional<Trigger> ParseTrigger(const Node& trigger, const std::string& job_
 // artifact: `slipway lint` reads a child pipeline only when it can read all
 // of it.
 std::optional<Node> StaticTriggerIncludes(const Trigger& trigger);
+
+// How a child pipeline's configuration is loaded: `include:` of the
+// trigger's entries (LoadOptions::root_include), from child's project and
+// commit, with its predefined and pipeline variables visible to
+// include:rules; messages about the root name the trigger job's file.
+// kChild triggers only. read_artifact is left for the caller.
+LoadOptions ChildLoadOptions(const Trigger& trigger, const PipelineContext& child,
+                             IncludeFetcher* fetcher);
 
 }  // namespace slipway
 
