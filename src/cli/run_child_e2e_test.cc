@@ -281,8 +281,11 @@ TEST_F(RunChildE2eTest, TriggerProjectRunsAMappedRepository) {
   EXPECT_EQ(unmapped.Job("deploy")["failure_reason"], "downstream_pipeline_creation_failed");
   EXPECT_EQ(unmapped.Job("deploy")["failure_message"],
             "the downstream pipeline cannot be created: .gitlab-ci.yml:5:5: error: cannot run "
-            "the pipeline of project `group/other`: its repository is not known here (map it "
-            "to a local clone with --project-dir group/other=PATH)");
+            "the pipeline of project `group/other`: its repository is not mapped (--project-dir "
+            "group/other=PATH) and cannot be fetched: Project `group/other` not found or access "
+            "denied! Make sure any includes in the pipeline configuration are correctly defined. "
+            "(the project has no `origin` remote to find other projects by; give "
+            "--include-server)");
 
   RunOutcome mapped = Run({"--project-dir", "group/other=" + other.dir()});
   ASSERT_EQ(mapped.exit_code, 0) << mapped.output;
@@ -291,6 +294,16 @@ TEST_F(RunChildE2eTest, TriggerProjectRunsAMappedRepository) {
   EXPECT_EQ(downstream["project"], "group/other");
   EXPECT_THAT(ChildLog(downstream, "downstream"),
               HasSubstr("in other source=pipeline up=from-upstream\n"));
+
+  // Not mapped, but where include:project finds projects: fetched with git.
+  std::string server = Scratch("server");
+  fs::create_directories(server + "/group");
+  other.Git({"clone", "-q", "--bare", other.dir(), server + "/group/other.git"});
+  RunOutcome fetched = Run({"--include-server", server});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.output;
+  EXPECT_THAT(ChildLog(fetched.Job("deploy")["downstream_pipeline"], "downstream"),
+              HasSubstr("in other source=pipeline up=from-upstream\n"));
+  fs::remove_all(server);
 }
 
 // Ctrl-C while a child's job runs cancels the child and the parent.

@@ -4,6 +4,7 @@
 
 #include "exec/artifacts.h"
 #include "exec/beneath_io.h"
+#include "config/include_messages.h"
 #include "exec/run_dir.h"
 #include "pipeline/pipeline_context.h"
 
@@ -55,22 +56,41 @@ std::optional<CreatedPipeline> CreateMultiProject(const Trigger& trigger,
                                                   const DownstreamSource& source,
                                                   Diagnostics* diags) {
   std::string project = ExpandVariables(trigger.project, context.variables);
-  if (source.project_dir.empty()) {
-    diags->Error(trigger.mark,
-                 "cannot run the pipeline of project `" + project +
-                     "`: its repository is not known here (map it to a local clone with "
-                     "--project-dir " + project + "=PATH)");
-    return std::nullopt;
+  std::string branch = ExpandVariables(trigger.branch, context.variables);
+  std::string project_dir = source.project_dir;
+  std::string revision = branch;
+  if (project_dir.empty()) {
+    // Not mapped: fetched as include:project fetches projects (the include
+    // cache, --include-server), at trigger:branch or the default branch.
+    std::string why = "no fetcher";
+    if (source.fetcher != nullptr) {
+      FetchError error;
+      std::string ref = branch.empty() ? "HEAD" : branch;
+      StatusOr<ProjectCommit> fetched = source.fetcher->FetchProject(project, ref, &error);
+      if (fetched.ok()) {
+        project_dir = fetched->repo_dir;
+        revision = fetched->commit;
+      } else {
+        why = ProjectFetchMessage(project, ref, error);
+      }
+    }
+    if (project_dir.empty()) {
+      diags->Error(trigger.mark,
+                   "cannot run the pipeline of project `" + project +
+                       "`: its repository is not mapped (--project-dir " + project +
+                       "=PATH) and cannot be fetched: " + why);
+      return std::nullopt;
+    }
   }
   ContextOptions options;
-  options.predefined.project_dir = source.project_dir;
+  options.predefined.project_dir = project_dir;
   options.predefined.pipeline_source = "pipeline";
-  options.predefined.revision = ExpandVariables(trigger.branch, context.variables);
+  options.predefined.revision = revision;
   options.cli_variables = source.variables;
   StatusOr<PipelineContext> made = MakePipelineContext(options);
   if (!made.ok()) {
     diags->Error(trigger.mark, "cannot run the pipeline of project `" + project + "` (" +
-                                   source.project_dir + "): " + made.status().message());
+                                   project_dir + "): " + made.status().message());
     return std::nullopt;
   }
   SetPipelineId(&*made, source.pipeline_id);
