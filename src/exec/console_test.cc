@@ -235,6 +235,7 @@ TEST_F(ConsoleStatusTest, ALinePrintedBeforeTheResizeIsAnsweredStillErasesTheRef
 TEST_F(ConsoleTest, ShowsAChildPipelinesJobsUnderTheirTriggerJob) {
   ConsoleOptions options;
   options.status_line = true;
+  options.columns = 200;
   Console console(capture_.file(), {"build"}, &clock_, options);
   NestedOutput child(&console, &console, "deploy");
   NestedOutput grandchild(&child, &child, "more");
