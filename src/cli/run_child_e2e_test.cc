@@ -299,11 +299,35 @@ TEST_F(RunChildE2eTest, TriggerProjectRunsAMappedRepository) {
   std::string server = Scratch("server");
   fs::create_directories(server + "/group");
   other.Git({"clone", "-q", "--bare", other.dir(), server + "/group/other.git"});
-  RunOutcome fetched = Run({"--include-server", server});
+  std::string cache = Scratch("cache");
+  RunOutcome fetched = Run({"--include-server", server}, {"XDG_CACHE_HOME=" + cache});
   ASSERT_EQ(fetched.exit_code, 0) << fetched.output;
   EXPECT_THAT(ChildLog(fetched.Job("deploy")["downstream_pipeline"], "downstream"),
               HasSubstr("in other source=pipeline up=from-upstream\n"));
   fs::remove_all(server);
+  fs::remove_all(cache);
+}
+
+// trigger:include:project: the child's file comes from another project,
+// fetched as include:project fetches; its local includes are that project's.
+TEST_F(RunChildE2eTest, ChildFromAnotherProjectsFile) {
+  TestRepo library;
+  library.Write("ci/child.yml", "include: ci/common.yml\nlib-job:\n  extends: .common\n");
+  library.Write("ci/common.yml", ".common:\n  script: echo from-library $CI_PIPELINE_SOURCE\n");
+  library.Git({"add", "-A"});
+  library.Git({"commit", "-q", "-m", "library"});
+  std::string server = Scratch("server");
+  fs::create_directories(server + "/group");
+  library.Git({"clone", "-q", "--bare", library.dir(), server + "/group/library.git"});
+  Pipeline("child:\n  trigger:\n    include:\n      - project: group/library\n"
+           "        ref: main\n        file: ci/child.yml\n    strategy: depend\n");
+  std::string cache = Scratch("cache");
+  RunOutcome out = Run({"--include-server", server}, {"XDG_CACHE_HOME=" + cache});
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(ChildLog(out.Job("child")["downstream_pipeline"], "lib-job"),
+              HasSubstr("from-library parent_pipeline\n"));
+  fs::remove_all(server);
+  fs::remove_all(cache);
 }
 
 // Ctrl-C while a child's job runs cancels the child and the parent.
