@@ -9,6 +9,7 @@
 #include "exec/child_pipeline.h"
 #include "exec/console.h"
 #include "exec/file_tree.h"
+#include "exec/job_slots.h"
 #include "exec/report.h"
 #include "exec/run_dir.h"
 #include "exec/scheduler.h"
@@ -64,6 +65,10 @@ int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
   std::vector<std::string> names;
   for (const Job& job : pipeline.jobs) names.push_back(job.name);
   Console console(options.out, names, clock, options.console);
+  // --jobs bounds the jobs running scripts across the pipeline and the
+  // downstream pipelines running beside it.
+  JobSlots slots(executor, scheduler_options.max_parallel);
+  executor = &slots;
   // trigger: jobs: their downstream pipelines run here too, shown under
   // them (docs/child-pipelines.md).
   ChildPipelineOptions child_options;
