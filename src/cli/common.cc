@@ -60,14 +60,18 @@ std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& opt
     diags->Error({options.project_dir}, made.status().message());
     return std::nullopt;
   }
+  std::unique_ptr<IncludeFetcher> fetcher = MakeIncludeFetcher(options);
+  return LoadPipelineFile(std::move(*made), options.file, diags, fetcher.get(), sources);
+}
+
+std::unique_ptr<IncludeFetcher> MakeIncludeFetcher(const PipelineOptions& options) {
   FetchOptions fetch = FetchOptionsFromEnvironment();
   fetch.http.allow_http = options.allow_http_includes;
   fetch.offline = options.offline;
   fetch.refresh = options.refresh_includes;
   fetch.include_server = options.include_server;
   fetch.project_dir = options.project_dir;
-  NetworkFetcher fetcher(std::move(fetch));
-  return LoadPipelineFile(std::move(*made), options.file, diags, &fetcher, sources);
+  return std::make_unique<NetworkFetcher>(std::move(fetch));
 }
 
 void PrintDiagnostics(const Diagnostics& diags) {

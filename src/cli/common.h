@@ -4,10 +4,12 @@
 #define SLIPWAY_CLI_COMMON_H_
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/include_fetcher.h"
 #include "config/node.h"
 #include "pipeline/instantiate.h"
 #include "pipeline/job.h"
@@ -43,6 +45,10 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
 std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& options,
                                                       Diagnostics* diags,
                                                       std::vector<IncludeSource>* sources = nullptr);
+
+// The fetcher of template, remote and project includes the options ask for
+// (--offline, --include-server ...).
+std::unique_ptr<IncludeFetcher> MakeIncludeFetcher(const PipelineOptions& options);
 
 // Prints diagnostics to stderr, one per line.
 void PrintDiagnostics(const Diagnostics& diags);

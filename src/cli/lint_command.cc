@@ -1,13 +1,15 @@
 // `slipway lint`: validate the pipeline file, then simulate creating its
 // pipeline for the current git state, as GitLab's CI Lint does with its
 // pipeline simulation (dry run): rules, needs on jobs that rules removed,
-// workflow:name. Exit 0 with a one-line summary that names the simulated
+// workflow:name; trigger: jobs and the child pipelines whose files are
+// known (pipeline/trigger_lint.h). Exit 0 with a one-line summary that names the simulated
 // ref, or every error on stderr and exit 1.
 #include <cstdio>
 #include <set>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "pipeline/trigger_lint.h"
 
 namespace slipway {
 namespace {
@@ -51,10 +53,15 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
       }
       simulated += ")";
     }
+    int children = 0;
+    if (loaded) {
+      std::unique_ptr<IncludeFetcher> fetcher = MakeIncludeFetcher(*options);
+      children = CheckTriggerJobs(*loaded, fetcher.get(), &diags);
+    }
     PrintDiagnostics(diags);
     // Named as diagnostics name it: `REV:path` when read from a commit.
     std::string file = options->ref.empty() ? options->file : options->ref + ":" + options->file;
-    if (!pipeline) {
+    if (!pipeline || diags.HasErrors()) {
       std::fprintf(stderr, "%s: invalid: %s%s\n", file.c_str(),
                    Plural(diags.ErrorCount(), "error").c_str(), simulated.c_str());
       *exit_code = 1;
@@ -64,10 +71,12 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
     for (const Job& job : loaded->config.jobs) used_stages.insert(job.stage);
     std::string warnings;
     if (diags.WarningCount() > 0) warnings = ", " + Plural(diags.WarningCount(), "warning");
-    std::printf("%s: valid: %s in %s%s%s\n", file.c_str(),
+    std::string child_text;
+    if (children > 0) child_text = ", " + Plural(children, "child pipeline");
+    std::printf("%s: valid: %s in %s%s%s%s\n", file.c_str(),
                 Plural(static_cast<int>(loaded->config.jobs.size()), "job").c_str(),
-                Plural(static_cast<int>(used_stages.size()), "stage").c_str(), warnings.c_str(),
-                simulated.c_str());
+                Plural(static_cast<int>(used_stages.size()), "stage").c_str(),
+                child_text.c_str(), warnings.c_str(), simulated.c_str());
     *exit_code = 0;
   });
 }

@@ -1,11 +1,12 @@
 // `slipway list [--json]`: the jobs the pipeline creates for the current git
 // state, after workflow and job rules, with stage, when, allow_failure and
-// needs, in GitLab's order. trigger: jobs are marked: they fail when run.
+// needs, in GitLab's order. trigger: jobs say what they trigger.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "pipeline/trigger.h"
 #include "util/display_width.h"
 
 namespace slipway {
@@ -19,6 +20,47 @@ std::string NeedsText(const Job& job) {
     out += (*job.needs)[i].job;
   }
   return out + "]";
+}
+
+// What a trigger job starts, for the note under the table and the JSON:
+// "child pipeline from ci/a.yml, template Jobs/X.yml" or
+// "pipeline of project group/name (branch main)"; strategy: depend noted.
+std::string TriggerText(const Trigger& t) {
+  std::string out;
+  if (t.kind == Trigger::Kind::kProject) {
+    out = "pipeline of project " + t.project;
+    if (!t.branch.empty()) out += " (branch " + t.branch + ")";
+  } else {
+    out = "child pipeline from ";
+    for (size_t i = 0; i < t.include.items.size(); ++i) {
+      const Node& e = t.include.items[i];
+      if (i > 0) out += ", ";
+      if (e.IsScalar()) {
+        out += e.scalar;
+        continue;
+      }
+      for (const char* key : {"local", "template", "artifact", "project", "remote", "component"}) {
+        const Node* v = e.Find(key);
+        if (v == nullptr || !v->IsScalar()) continue;
+        out += std::string(key) == "local" ? v->scalar : std::string(key) + " " + v->scalar;
+        if (std::string(key) == "artifact" && e.Find("job") != nullptr) {
+          out += " of job " + e.Find("job")->scalar;
+        }
+        if (std::string(key) == "project" && e.Find("file") != nullptr && e.Find("file")->IsScalar()) {
+          out += ":" + e.Find("file")->scalar;
+        }
+        break;
+      }
+    }
+  }
+  if (!t.strategy.empty()) out += ", strategy: " + t.strategy;
+  return out;
+}
+
+std::optional<Trigger> ReadTrigger(const Job& job) {
+  if (!job.trigger) return std::nullopt;
+  Diagnostics ignored;  // `slipway lint` reports them.
+  return ParseTrigger(*job.trigger, job.name, &ignored);
 }
 
 nlohmann::json JobJson(const Job& job) {
@@ -37,7 +79,7 @@ nlohmann::json JobJson(const Job& job) {
     j["needs"] = nullptr;
   }
   if (job.when == When::kDelayed) j["start_in"] = job.start_in;
-  if (job.trigger) j["unsupported"] = kTriggerNotSupported;
+  if (std::optional<Trigger> t = ReadTrigger(job)) j["trigger"] = TriggerText(*t);
   return j;
 }
 
@@ -60,10 +102,9 @@ void PrintTable(const Pipeline& pipeline) {
     row(job.name, job.stage, WhenName(job.when), job.allow_failure.value ? "true" : "false",
         NeedsText(job));
   }
-  // Listed, as GitLab creates them, but they cannot run yet.
   for (const Job& job : pipeline.jobs) {
-    if (job.trigger) {
-      std::printf("note: '%s' fails when run: %s\n", job.name.c_str(), kTriggerNotSupported);
+    if (std::optional<Trigger> t = ReadTrigger(job)) {
+      std::printf("trigger: '%s' starts a %s\n", job.name.c_str(), TriggerText(*t).c_str());
     }
   }
 }

@@ -6,8 +6,10 @@
 
 #include "cli/interrupt.h"
 #include "cli/status_refresher.h"
+#include "exec/child_pipeline.h"
 #include "exec/console.h"
 #include "exec/file_tree.h"
+#include "exec/job_slots.h"
 #include "exec/report.h"
 #include "exec/run_dir.h"
 #include "exec/scheduler.h"
@@ -63,19 +65,52 @@ int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
   std::vector<std::string> names;
   for (const Job& job : pipeline.jobs) names.push_back(job.name);
   Console console(options.out, names, clock, options.console);
+  // --jobs bounds the jobs running scripts across the pipeline and the
+  // downstream pipelines running beside it.
+  JobSlots slots(executor, scheduler_options.max_parallel);
+  executor = &slots;
+  // trigger: jobs: their downstream pipelines run here too, shown under
+  // them (docs/child-pipelines.md).
+  ChildPipelineOptions child_options;
+  child_options.executor = executor;
+  child_options.clock = clock;
+  child_options.max_parallel = scheduler_options.max_parallel;
+  child_options.default_timeout = scheduler_options.default_timeout;
+  child_options.context = context;
+  child_options.context.project_dir = project_dir;
+  child_options.context.predefined = scheduler_options.predefined;
+  child_options.cache_dir = scheduler_options.cache_dir;
+  child_options.top_run_dir = run_dir->path;
+  child_options.make_fetcher = options.make_fetcher;
+  child_options.log = &console;
+  child_options.observer = &console;
+  child_options.on_jobs = [&console](const std::vector<std::string>& jobs) {
+    console.AddJobs(jobs);
+  };
+  child_options.project_dirs = options.project_dirs;
+  // Downstream pipelines get ids after the run's own: <run id>001, 002 ...
+  child_options.next_pipeline_id =
+      std::make_shared<std::atomic<int64_t>>(int64_t{run_dir->id} * 1000 + 1);
+  ChildPipelineRunner downstream(std::move(child_options));
+  scheduler_options.downstream = &downstream;
   Scheduler scheduler(pipeline, executor, clock, &console, &console, scheduler_options);
 
   StatusOr<RunResult> result = Status::Error("not run");
   {
     std::unique_ptr<InterruptHandler> interrupts;
     if (options.handle_signals) {
-      interrupts = std::make_unique<InterruptHandler>([&scheduler] { scheduler.Cancel(); });
+      interrupts = std::make_unique<InterruptHandler>([&scheduler, &downstream] {
+        scheduler.Cancel();
+        downstream.CancelAll();
+      });
     }
     std::unique_ptr<StatusRefresher> refresher;
     if (options.console.status_line) {
       refresher = std::make_unique<StatusRefresher>(&console, options.terminal_fd);
     }
     result = scheduler.Run();
+    // Child pipelines of trigger jobs without strategy: depend run on.
+    downstream.Wait();
   }
   console.Finish();
   if (!result.ok()) {

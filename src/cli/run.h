@@ -6,9 +6,13 @@
 #define SLIPWAY_CLI_RUN_H_
 
 #include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "config/include_fetcher.h"
 #include "util/clock.h"
 #include "exec/console.h"
 #include "exec/executor.h"
@@ -31,6 +35,11 @@ struct RunFrontOptions {
   std::FILE* err = stderr;              // Errors.
   ConsoleOptions console;               // Colours, status line, terminal width.
   int terminal_fd = -1;                 // out's terminal, for its width; -1: none.
+  // Fetchers for the template and project includes of child pipelines, one
+  // per load (exec/child_pipeline.h); empty: such includes are errors.
+  std::function<std::unique_ptr<IncludeFetcher>()> make_fetcher;
+  // --project-dir GROUP/NAME=PATH: where trigger:project finds a project.
+  std::map<std::string, std::string> project_dirs;
 };
 
 // dir made absolute and normal, without a trailing '/': where a run's

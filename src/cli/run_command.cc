@@ -32,10 +32,26 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       ->type_name("WHEN")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  auto project_dirs = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--project-dir", *project_dirs,
+                  "Where trigger:project finds a project's repository: GROUP/NAME=PATH "
+                  "(repeatable)")
+      ->type_name("PROJECT=PATH");
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need")
       ->type_name("JOB");
-  cmd->callback([options, front, color, exit_code] {
+  cmd->callback([options, front, color, project_dirs, exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
+    for (const std::string& mapping : *project_dirs) {
+      size_t eq = mapping.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == mapping.size()) {
+        std::fprintf(stderr, "error: --project-dir: expected GROUP/NAME=PATH, got '%s'\n",
+                     mapping.c_str());
+        *exit_code = kExitInvalid;
+        return;
+      }
+      front->project_dirs[mapping.substr(0, eq)] = AbsoluteProjectDir(mapping.substr(eq + 1));
+    }
+    front->make_fetcher = [options] { return MakeIncludeFetcher(*options); };
     // Jobs of an earlier slipway killed with SIGKILL ran on in their cgroups.
     if (int left = KillLeftoverJobProcesses(); left > 0) {
       std::fprintf(stderr, "slipway: killed %d job processes left by a slipway that was killed\n",

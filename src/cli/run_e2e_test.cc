@@ -325,8 +325,8 @@ TEST_F(RunE2eTest, InvalidPipelineLeavesNothingForGitToShow) {
   EXPECT_EQ(repo_.Git({"status", "--porcelain"}), "");
 }
 
-// A trigger: job cannot start its downstream pipeline yet: the run must not
-// report a success that did not happen (it used to: "success in 0.00 s").
+// A trigger: job whose child pipeline cannot be created fails and says why:
+// the run must not report a success that did not happen.
 TEST_F(RunE2eTest, TriggerJobFailsAndSaysWhy) {
   Pipeline(
       "build:\n  script: echo built\n"
@@ -335,17 +335,16 @@ TEST_F(RunE2eTest, TriggerJobFailsAndSaysWhy) {
   EXPECT_EQ(out.exit_code, 1) << out.output;
   EXPECT_EQ(out.status, (Statuses{{"build", "success"}, {"child", "failed"}}));
   const nlohmann::json& child = out.Job("child");
+  const std::string why =
+      "the child pipeline cannot be created: .gitlab-ci.yml:6:14: error: Local file "
+      "`child.yml` does not exist!";
   EXPECT_EQ(child["failure_reason"], "downstream_pipeline_creation_failed");
-  EXPECT_EQ(child["failure_message"],
-            "trigger: jobs (child and multi-project pipelines) are not supported yet");
+  EXPECT_EQ(child["failure_message"], why);
   EXPECT_TRUE(child["exit_code"].is_null());
-  EXPECT_EQ(Log(out, "child"),
-            "ERROR: Job failed: trigger: jobs (child and multi-project pipelines) are not "
-            "supported yet\n");
+  EXPECT_TRUE(child["downstream_pipeline"].is_null());
+  EXPECT_THAT(Log(out, "child"), HasSubstr("ERROR: Job failed: " + why + "\n"));
   // The summary shows the log's last lines, so the reason is on screen too.
-  EXPECT_THAT(out.output, HasSubstr("--- child: last lines of .slipway/runs/1/jobs/child/log ---\n"
-                                    "ERROR: Job failed: trigger: jobs (child and multi-project "
-                                    "pipelines) are not supported yet\n"));
+  EXPECT_THAT(out.output, HasSubstr("--- child: last lines of .slipway/runs/1/jobs/child/log ---\n"));
   EXPECT_THAT(out.output, HasSubstr("pipeline failed"));
 }
 

@@ -98,6 +98,12 @@ class Loader {
         current_(&tree_) {}
 
   std::optional<Node> LoadRoot() {
+    if (options_.root_include) {
+      Mark mark = options_.root_include->mark;
+      Node content = Node::Map(mark);
+      content.Set("include", *options_.root_include, mark);
+      return ExpandIncludes(std::move(content));
+    }
     StatusOr<std::string> path = tree_.Locate(options_.file);
     if (!path.ok()) {
       diags_->Error(Mark{tree_.Name(options_.file), 0, 0}, path.status().message());
@@ -273,6 +279,7 @@ class Loader {
       return IncludeTemplate(Expand(where.scalar), entry.Find("inputs"), entry.mark, merged);
     }
     if (types[0] == "project" && options_.fetcher != nullptr) return IncludeProject(entry, merged);
+    if (types[0] == "artifact" && options_.read_artifact) return IncludeArtifact(entry, merged);
     if (types[0] == "component" && options_.fetcher != nullptr) {
       return IncludeComponent(entry, merged);
     }
@@ -581,6 +588,31 @@ class Loader {
                                   ".yml or templates/" + name + "/template.yml at " +
                                   commit->ref + ")");
     return false;
+  }
+
+  // include:artifact with job: a file a job of the parent pipeline kept as
+  // an artifact (LoadOptions::read_artifact). Its own `local` includes are
+  // read from the project, as GitLab does.
+  bool IncludeArtifact(const Node& entry, Node* merged) {
+    const Node& artifact = *entry.Find("artifact");
+    const Node& job = *entry.Find("job");
+    if (!artifact.IsScalar() || !job.IsScalar()) {
+      diags_->Error(entry.mark, "include:artifact and include:job should be strings");
+      return false;
+    }
+    if (!CountInclude(entry.mark)) return false;
+    if (!HasYamlExtension(artifact.scalar)) {
+      diags_->Error(entry.mark, "Included file `" + artifact.scalar +
+                                    "` does not have YAML extension!");
+      return false;
+    }
+    StatusOr<LoadOptions::ArtifactFile> file = options_.read_artifact(job.scalar, artifact.scalar);
+    if (!file.ok()) {
+      diags_->Error(entry.mark, file.status().message());
+      return false;
+    }
+    Record(file->name, "artifact", false);
+    return MergeIncluded(file->name, file->text, entry.Find("inputs"), entry.mark, merged);
   }
 
   bool IncludeFile(const std::string& path, const Node* inputs, const Mark& mark, Node* merged) {

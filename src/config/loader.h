@@ -13,6 +13,7 @@
 #include "config/node.h"
 #include "config/variables.h"
 #include "util/diagnostic.h"
+#include "util/status.h"
 
 namespace slipway {
 
@@ -53,6 +54,20 @@ struct LoadOptions {
   // When set, every file read (the root file first) is appended, in the
   // order read (not owned).
   std::vector<IncludeSource>* sources = nullptr;
+  // A child pipeline's configuration (trigger:include): the root is not read
+  // from `file` but is `include: root_include`, as GitLab builds it
+  // (Bridge#yaml_for_downstream); messages about the root name `file`.
+  std::optional<Node> root_include;
+  // Reads `include: artifact` entries (the dynamic child pipeline): the file
+  // at `path` among the artifacts of job `job`. Returns the name messages
+  // give the file and its text, or the reason it cannot be read. Null: such
+  // includes are errors ("cannot fetch ...").
+  struct ArtifactFile {
+    std::string name;
+    std::string text;
+  };
+  std::function<StatusOr<ArtifactFile>(const std::string& job, const std::string& path)>
+      read_artifact;
 };
 
 // GitLab's limit on included files per pipeline (each inclusion counts, also

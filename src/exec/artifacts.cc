@@ -153,11 +153,26 @@ Status RestoreArtifacts(const std::string& artifacts_dir, const std::string& wor
   return CopyTree(artifacts_dir, workspace, {}, owner);
 }
 
+void JobDirArtifacts::Add(int64_t job_id, std::string job_dir) {
+  jobs_[job_id] = Entry{ArtifactsDirIn(job_dir), std::move(job_dir), {}};
+}
+
+void JobDirArtifacts::AddArtifactsDir(int64_t job_id, std::string artifacts_dir,
+                                      VariableList dotenv) {
+  jobs_[job_id] = Entry{std::move(artifacts_dir), "", std::move(dotenv)};
+}
+
 StatusOr<std::string> JobDirArtifacts::Fetch(const JobSpec::ArtifactSource& source) {
-  auto it = job_dirs_.find(source.job_id);
-  if (it == job_dirs_.end()) return std::string();
-  std::string dir = ArtifactsDirIn(it->second);
-  return IsDirectory(dir) ? dir : std::string();
+  auto it = jobs_.find(source.job_id);
+  if (it == jobs_.end() || it->second.artifacts_dir.empty()) return std::string();
+  return IsDirectory(it->second.artifacts_dir) ? it->second.artifacts_dir : std::string();
+}
+
+VariableList JobDirArtifacts::Dotenv(const JobSpec::ArtifactSource& source) {
+  auto it = jobs_.find(source.job_id);
+  if (it == jobs_.end()) return VariableList();
+  if (it->second.job_dir.empty()) return it->second.dotenv;
+  return ReadDotenvReports(it->second.job_dir);
 }
 
 StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList& vars,

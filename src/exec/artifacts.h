@@ -80,12 +80,21 @@ Status RestoreArtifacts(const std::string& artifacts_dir, const std::string& wor
 // scheduler gives its executor when nothing else (the server's store) does.
 class JobDirArtifacts : public ArtifactFetcher {
  public:
-  void Add(int64_t job_id, std::string job_dir) { job_dirs_[job_id] = std::move(job_dir); }
-  // ArtifactsDirIn(the job's dir) when that holds a directory, else "".
+  void Add(int64_t job_id, std::string job_dir);
+  // A job known by its artifacts' directory and dotenv variables only (a
+  // job of an upstream pipeline).
+  void AddArtifactsDir(int64_t job_id, std::string artifacts_dir, VariableList dotenv);
+  // The job's artifacts directory when that is a directory, else "".
   StatusOr<std::string> Fetch(const JobSpec::ArtifactSource& source) override;
+  VariableList Dotenv(const JobSpec::ArtifactSource& source) override;
 
  private:
-  std::map<int64_t, std::string> job_dirs_;  // Written before the attempt starts.
+  struct Entry {
+    std::string artifacts_dir;
+    std::string job_dir;  // Empty for AddArtifactsDir's.
+    VariableList dotenv;
+  };
+  std::map<int64_t, Entry> jobs_;  // Written before the attempt starts.
 };
 
 struct Reports {

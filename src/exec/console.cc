@@ -101,6 +101,14 @@ Console::Console(std::FILE* out, const std::vector<std::string>& job_names, cons
   }
 }
 
+void Console::AddJobs(const std::vector<std::string>& job_names) {
+  std::lock_guard<std::mutex> guard(mu_);
+  total_ += job_names.size();
+  for (const std::string& name : job_names) {
+    color_index_.emplace(name, static_cast<int>(color_index_.size()));
+  }
+}
+
 std::string Console::Prefix(std::string_view job_name, std::string_view marker) {
   std::string prefix = PadToWidth(std::string(job_name), width_);
   if (options_.color) {

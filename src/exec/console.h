@@ -47,6 +47,9 @@ class Console : public LogSink, public RunObserver {
 
   void Write(std::string_view job_name, std::string_view bytes) override;
   void OnJobUpdate(const JobRun& run) override;
+  // More jobs that may print, from a child pipeline created while the run
+  // goes on (NestedOutput names them): counted in the total, coloured.
+  void AddJobs(const std::vector<std::string>& job_names);
   // Redraws the status line (elapsed times move on); no-op without one.
   void Tick();
   // The terminal is now columns wide: the status line is redrawn to fit.
@@ -84,8 +87,8 @@ class Console : public LogSink, public RunObserver {
   const ConsoleOptions options_;
   size_t width_ = 0;
   Clock::TimePoint start_;
-  std::map<std::string, int, std::less<>> color_index_;
-  const size_t total_;
+  std::map<std::string, int, std::less<>> color_index_;  // Guarded by mu_.
+  size_t total_;                                          // Guarded by mu_.
 
   std::mutex mu_;
   size_t columns_;                                           // Guarded by mu_.

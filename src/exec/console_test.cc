@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "exec/nested_output.h"
 #include "util/display_width.h"
 
 namespace slipway {
@@ -227,6 +228,36 @@ TEST_F(ConsoleStatusTest, ALinePrintedBeforeTheResizeIsAnsweredStillErasesTheRef
   EXPECT_EQ(capture_.Text().find("1 running | 39 waiting |", before.size() + 60),
             std::string::npos)
       << "drawn twice: " << capture_.Text();
+}
+
+// A child pipeline's jobs show under their trigger job, through
+// NestedOutput, and count in the status line once created.
+TEST_F(ConsoleTest, ShowsAChildPipelinesJobsUnderTheirTriggerJob) {
+  ConsoleOptions options;
+  options.status_line = true;
+  options.columns = 200;
+  Console console(capture_.file(), {"build"}, &clock_, options);
+  NestedOutput child(&console, &console, "deploy");
+  NestedOutput grandchild(&child, &child, "more");
+  console.AddJobs({child.Name("unit tests"), child.Name("more")});
+  console.AddJobs({child.Name(grandchild.Name("deeper"))});
+  console.OnJobUpdate(Run(build_, CiStatus::kSuccess));
+  child.OnJobUpdate(Run(test_, CiStatus::kRunning));
+  child.Write("unit tests", "ok\n");
+  Job deeper;
+  deeper.name = "deeper";
+  deeper.stage = "test";
+  grandchild.OnJobUpdate(Run(deeper, CiStatus::kRunning));
+  EXPECT_EQ(console.StatusText(),
+            "2 running: deploy > unit tests 0s, deploy > more > deeper 0s | 1 waiting | "
+            "1/4 done, 0s");
+  child.OnJobUpdate(Run(test_, CiStatus::kSuccess));
+  console.Finish();
+  std::string text = capture_.Text();
+  EXPECT_THAT(text, testing::HasSubstr("deploy > unit tests > started (stage test)\n"));
+  EXPECT_THAT(text, testing::HasSubstr("deploy > unit tests | ok\n"));
+  EXPECT_THAT(text, testing::HasSubstr("deploy > more > deeper > started (stage test)\n"));
+  EXPECT_THAT(text, testing::HasSubstr("deploy > unit tests > success in 0.00 s\n"));
 }
 
 }  // namespace

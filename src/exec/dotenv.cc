@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "exec/file_tree.h"
+
 namespace slipway {
 namespace {
 
@@ -53,6 +55,20 @@ Status CheckDotenvLimit(const VariableList& vars) {
                          std::to_string(kDotenvVariableLimit) + " variables");
   }
   return Status::Ok();
+}
+
+VariableList ReadDotenvReports(const std::string& job_dir) {
+  VariableList vars;
+  std::string dir = JoinPath(job_dir, "reports/dotenv");
+  if (!PathExists(dir)) return vars;
+  StatusOr<std::vector<TreeEntry>> entries = ListTree(dir);
+  if (!entries.ok()) return vars;
+  for (const TreeEntry& e : *entries) {
+    if (e.type != EntryType::kFile) continue;
+    StatusOr<std::string> content = ReadFile(JoinPath(dir, e.path), kDotenvSizeLimit);
+    if (content.ok()) (void)ParseDotenv(*content, &vars);
+  }
+  return vars;
 }
 
 }  // namespace slipway

@@ -9,6 +9,7 @@
 #define SLIPWAY_EXEC_DOTENV_H_
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "config/variables.h"
@@ -28,6 +29,10 @@ Status ParseDotenv(std::string_view content, VariableList* vars);
 
 // Checks the variable limit once all of a job's dotenv files are parsed.
 Status CheckDotenvLimit(const VariableList& vars);
+
+// The dotenv variables a finished job left in <job_dir>/reports/dotenv/.
+// Unreadable reports give none: the job was accepted with them before.
+VariableList ReadDotenvReports(const std::string& job_dir);
 
 }  // namespace slipway
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,8 @@ class LogSink {
   // lines the executor writes itself ("$ command", section headers).
   virtual void Write(std::string_view job_name, std::string_view bytes) = 0;
 };
+
+struct DownstreamRun;
 
 // One attempt of a job as any executor can carry it out, here or on another
 // machine: nothing in it names a place on the machine that schedules it.
@@ -66,6 +69,9 @@ class ArtifactFetcher {
   // A directory holding the job's artifacts as a tree of files (the layout
   // of <job_dir>/artifacts, docs/artifacts.md), or "" when it has none.
   virtual StatusOr<std::string> Fetch(const JobSpec::ArtifactSource& source) = 0;
+  // The job's artifacts:reports:dotenv variables (a child pipeline's
+  // needs:pipeline passes them on); this default: none.
+  virtual VariableList Dotenv(const JobSpec::ArtifactSource& source) { return VariableList(); }
 };
 
 // Where, on the machine that carries out a JobSpec, the attempt keeps what it
@@ -88,6 +94,11 @@ struct JobResult {
   VariableList dotenv;   // From artifacts:reports:dotenv.
   std::string log_path;  // The attempt's full log.
   std::string summary;   // One line for the final report (e.g. JUnit counts).
+  // slipway's own words for a failure where failure_reason alone would
+  // mislead (JobRun::failure_message); usually empty.
+  std::string failure_message;
+  // The pipeline a trigger: job started (exec/downstream.h); null otherwise.
+  std::shared_ptr<const DownstreamRun> downstream;
 };
 
 class Executor {

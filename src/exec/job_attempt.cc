@@ -18,22 +18,25 @@ JobResult FailUnsupportedTrigger(const Job& job, LogSink* log) {
   JobResult failed;
   failed.outcome = JobOutcome::kFailed;
   failed.failure_reason = kTriggerFailureReason;
+  failed.failure_message = kTriggerNotSupported;
   return failed;
 }
 
 JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, Executor* executor,
-              LogSink* log, const CancelToken& cancel) {
-  if (job.trigger) return FailUnsupportedTrigger(job, log);
-  return executor->Run(job, spec, host, log, cancel);
+              DownstreamRunner* downstream, LogSink* log, const CancelToken& cancel) {
+  if (!job.trigger) return executor->Run(job, spec, host, log, cancel);
+  if (downstream == nullptr) return FailUnsupportedTrigger(job, log);
+  return downstream->Run(job, spec, host, log, cancel);
 }
 
 }  // namespace
 
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
-                             Executor* executor, LogSink* log, const CancelToken& cancel) {
+                             Executor* executor, DownstreamRunner* downstream, LogSink* log,
+                             const CancelToken& cancel) {
   AttemptOutcome out;
   if (host.job_dir.empty()) {
-    out.result = Run(job, spec, host, executor, log, cancel);
+    out.result = Run(job, spec, host, executor, downstream, log, cancel);
     return out;
   }
   std::error_code ec;
@@ -53,7 +56,7 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost&
     if (log != nullptr) log->Write(job.name, "ERROR: " + opened.message() + "\n");
     return out;
   }
-  out.result = Run(job, spec, host, executor, &file, cancel);
+  out.result = Run(job, spec, host, executor, downstream, &file, cancel);
   if (out.result.outcome == JobOutcome::kCanceled) return out;
   std::string archive_name = job.artifacts.name.empty()
                                  ? "artifacts"

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exec/artifact_index.h"
+#include "exec/downstream.h"
 #include "exec/executor.h"
 #include "pipeline/job.h"
 
@@ -24,10 +25,12 @@ struct AttemptOutcome {
 // Runs one attempt of job with executor. With host.job_dir, creates it and
 // writes the attempt's output to <job_dir>/log as well as to log (may be
 // null); a job dir or log that cannot be made fails the attempt with
-// runner_system_failure. A trigger: job is not given to the executor: it
-// fails with kTriggerFailureReason, its log saying kTriggerNotSupported.
+// runner_system_failure. A trigger: job is not given to the executor but to
+// downstream; without one it fails with kTriggerFailureReason, its log
+// saying kTriggerNotSupported.
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
-                             Executor* executor, LogSink* log, const CancelToken& cancel);
+                             Executor* executor, DownstreamRunner* downstream, LogSink* log,
+                             const CancelToken& cancel);
 
 }  // namespace slipway
 

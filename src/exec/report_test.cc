@@ -1,6 +1,9 @@
 #include "exec/report.h"
 
+#include "exec/downstream.h"
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -110,6 +113,46 @@ TEST_F(ReportTest, ReportsAnUnwritablePath) {
   Status s = WriteReport("/nonexistent-dir/r.json", result_, {1, "", ""});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "cannot write report '/nonexistent-dir/r.json'");
+}
+
+// A trigger job's downstream pipeline nests under it in the report's own
+// shape (docs/report.md); other jobs have no downstream_pipeline key.
+TEST_F(ReportTest, NestsATriggerJobsDownstreamPipeline) {
+  deploy_.trigger = Node::Map();
+  Job inner;
+  inner.name = "inner";
+  inner.stage = "test";
+  auto child = std::make_shared<DownstreamRun>();
+  child->pipeline_id = 1001;
+  child->run_dir = "/work/project/.slipway/runs/1/jobs/deploy/child";
+  child->result.status = CiStatus::kFailed;
+  child->result.started_at = At(200);
+  child->result.finished_at = At(300);
+  child->result.duration_s = 0.1;
+  JobRun inner_run;
+  inner_run.job = &inner;
+  inner_run.status = CiStatus::kFailed;
+  inner_run.exit_code = 3;
+  inner_run.failure_reason = "script_failure";
+  inner_run.log_path = child->run_dir + "/jobs/inner/log";
+  child->result.jobs = {inner_run};
+  result_.jobs[1].status = CiStatus::kSuccess;
+  result_.jobs[1].downstream = child;
+  nlohmann::json report = nlohmann::json::parse(ReportJson(result_, {1, "/work/project", ""}));
+  EXPECT_FALSE(report["jobs"][0].contains("downstream_pipeline"));
+  const nlohmann::json& downstream = report["jobs"][1]["downstream_pipeline"];
+  EXPECT_EQ(downstream, nlohmann::json::parse(R"({
+    "id": 1001, "kind": "child", "project": null, "status": "failed",
+    "started_at": "2026-11-28T13:45:00.200Z", "finished_at": "2026-11-28T13:45:00.300Z",
+    "duration_s": 0.1, "dir": ".slipway/runs/1/jobs/deploy/child",
+    "jobs": [{"name": "inner", "stage": "test", "status": "failed", "allow_failure": false,
+              "exit_code": 3, "failure_reason": "script_failure", "failure_message": null,
+              "retries": 0, "started_at": null, "finished_at": null, "duration_s": 0.0,
+              "log": ".slipway/runs/1/jobs/deploy/child/jobs/inner/log"}]})"));
+  // A trigger job that created nothing says so with null.
+  result_.jobs[1].downstream.reset();
+  report = nlohmann::json::parse(ReportJson(result_, {1, "/work/project", ""}));
+  EXPECT_TRUE(report["jobs"][1]["downstream_pipeline"].is_null());
 }
 
 TEST(FormatTimestampTest, UtcWithMilliseconds) {

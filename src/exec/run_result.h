@@ -4,6 +4,7 @@
 #ifndef SLIPWAY_EXEC_RUN_RESULT_H_
 #define SLIPWAY_EXEC_RUN_RESULT_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "config/variables.h"
 
 namespace slipway {
+
+struct DownstreamRun;  // exec/downstream.h
 
 struct JobRun {
   const Job* job = nullptr;  // Points into the Pipeline the scheduler ran.
@@ -39,6 +42,9 @@ struct JobRun {
   // a canceled attempt, which keeps none), paths relative to the run dir
   // (`jobs/<dir>/artifacts`); empty without a run dir.
   std::vector<JobArtifact> artifacts;
+  // The child or multi-project pipeline a trigger: job's last attempt
+  // started; null for other jobs and when none was created.
+  std::shared_ptr<const DownstreamRun> downstream;
 };
 
 struct RunResult {

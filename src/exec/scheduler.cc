@@ -20,22 +20,6 @@ namespace {
 
 double Seconds(Clock::TimePoint::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// The dotenv variables a finished job left in <job_dir>/reports/dotenv/.
-// Unreadable reports give none: the job was accepted with them before.
-VariableList ReadDotenvReports(const std::string& job_dir) {
-  VariableList vars;
-  std::string dir = JoinPath(job_dir, "reports/dotenv");
-  if (!PathExists(dir)) return vars;
-  StatusOr<std::vector<TreeEntry>> entries = ListTree(dir);
-  if (!entries.ok()) return vars;
-  for (const TreeEntry& e : *entries) {
-    if (e.type != EntryType::kFile) continue;
-    StatusOr<std::string> content = ReadFile(JoinPath(dir, e.path), kDotenvSizeLimit);
-    if (content.ok()) (void)ParseDotenv(*content, &vars);
-  }
-  return vars;
-}
-
 }  // namespace
 
 // The threads, timers and job attempts of a run; what runs next is the
@@ -208,6 +192,7 @@ Status Scheduler::Impl::Retry(const std::string& name) {
     run.dotenv = VariableList();
     run.summary.clear();
     run.artifacts.clear();
+    run.downstream.reset();
     run.job_dir.clear();
     run.log_path.clear();
   }
@@ -265,6 +250,16 @@ Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
   spec.job_id = JobId(i);
   job_ids_[i] = spec.job_id;
   std::vector<const VariableList*> dotenv;
+  std::vector<UpstreamArtifacts> upstream;
+  if (options_.upstream_artifacts) upstream = options_.upstream_artifacts(job);
+  // Upstream jobs have no id in this run: they are numbered -1, -2 ...
+  for (size_t k = 0; k < upstream.size(); ++k) {
+    const UpstreamArtifacts& u = upstream[k];
+    int64_t id = -static_cast<int64_t>(k) - 1;
+    dotenv.push_back(&u.dotenv);
+    spec.artifacts_from.push_back({id, u.job_name});
+    work.job_dirs->AddArtifactsDir(id, u.artifacts_dir, u.dotenv);
+  }
   for (int n : ArtifactSources(i)) {
     dotenv.push_back(&runs_[n].dotenv);
     spec.artifacts_from.push_back({job_ids_[n], runs_[n].job->name});
@@ -322,6 +317,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
   run.dotenv = r.dotenv;
   run.summary = r.summary;
   run.artifacts = c.artifacts;
+  run.downstream = r.downstream;
   // With a run dir the scheduler keeps the whole log (all attempts) itself.
   if (run.log_path.empty()) run.log_path = r.log_path;
   CiStatus outcome = CiStatus::kFailed;
@@ -334,7 +330,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
       break;
     case JobOutcome::kFailed:
       run.failure_reason = r.failure_reason.empty() ? "unknown_failure" : r.failure_reason;
-      if (job.trigger) run.failure_message = kTriggerNotSupported;
+      run.failure_message = r.failure_message;
       break;
   }
   if (outcome != CiStatus::kFailed) {
@@ -354,7 +350,8 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = plan_->job(work.job);
     lock.unlock();
-    AttemptOutcome attempt = RunJobAttempt(job, work.spec, work.host, executor_, log_, *work.token);
+    AttemptOutcome attempt = RunJobAttempt(job, work.spec, work.host, executor_,
+                                           options_.downstream, log_, *work.token);
     lock.lock();
     done_.push_back(
         Completion{work.job, std::move(attempt.result), std::move(attempt.artifacts)});

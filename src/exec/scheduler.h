@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "util/clock.h"
+#include "exec/downstream.h"
 #include "exec/executor.h"
 #include "exec/run_result.h"
 #include "pipeline/instantiate.h"
@@ -74,6 +75,14 @@ struct SchedulerOptions {
   // Where jobs get the artifacts of earlier jobs, by job id (the server's
   // store). Null: from the job dirs of this run. Must outlive the run.
   ArtifactFetcher* artifacts = nullptr;
+  // Runs trigger: jobs (not owned; must outlive Run). Null: they fail,
+  // saying slipway cannot run them (kTriggerNotSupported).
+  DownstreamRunner* downstream = nullptr;
+  // Artifacts a job takes from jobs of upstream pipelines (needs:pipeline in
+  // a child pipeline), asked when the job is dispatched (lock held); they
+  // are restored before its own sources and their dotenv variables rank
+  // below those. Empty: none.
+  std::function<std::vector<UpstreamArtifacts>(const Job& job)> upstream_artifacts;
 };
 
 class Scheduler {

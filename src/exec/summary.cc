@@ -9,6 +9,8 @@
 #include <cstdio>
 
 #include "exec/bash_script.h"
+#include "exec/downstream.h"
+#include "exec/nested_output.h"
 #include "exec/run_dir.h"
 #include "util/display_width.h"
 
@@ -49,6 +51,21 @@ std::string ShellWord(const std::string& name) {
   return plain ? name : ShellQuote(name);
 }
 
+// A line of the table: a job of the run, or of a downstream pipeline shown
+// under its trigger job as "<trigger> > <job>".
+struct Row {
+  const JobRun* run;
+  std::string name;
+};
+
+void AddRows(const RunResult& result, const std::string& prefix, std::vector<Row>* rows) {
+  for (const JobRun& run : result.jobs) {
+    std::string name = prefix.empty() ? run.job->name : NestedJobName(prefix, run.job->name);
+    rows->push_back({&run, name});
+    if (run.downstream) AddRows(run.downstream->result, name, rows);
+  }
+}
+
 }  // namespace
 
 std::string TailLines(const std::string& path, int n) {
@@ -78,21 +95,28 @@ std::string TailLines(const std::string& path, int n) {
 }
 
 std::string FormatSummary(const RunResult& result, const SummaryOptions& options) {
+  std::vector<Row> rows;
+  AddRows(result, "", &rows);
   size_t name_w = 3;
   size_t stage_w = 5;
   size_t status_w = 6;
-  for (const JobRun& run : result.jobs) {
-    name_w = std::max(name_w, DisplayWidth(run.job->name));
-    stage_w = std::max(stage_w, DisplayWidth(run.job->stage));
-    status_w = std::max(status_w, StatusText(run).size());
+  for (const Row& row : rows) {
+    name_w = std::max(name_w, DisplayWidth(row.name));
+    stage_w = std::max(stage_w, DisplayWidth(row.run->job->stage));
+    status_w = std::max(status_w, StatusText(*row.run).size());
   }
   std::string out = "\n" + PadToWidth("job", name_w) + "  " + PadToWidth("stage", stage_w) + "  " +
                     PadToWidth("status", status_w) + "  duration\n";
-  int failed = 0, warnings = 0, skipped = 0, canceled = 0, manual = 0, succeeded = 0;
-  for (const JobRun& run : result.jobs) {
-    out += PadToWidth(run.job->name, name_w) + "  " + PadToWidth(run.job->stage, stage_w) + "  " +
+  for (const Row& row : rows) {
+    const JobRun& run = *row.run;
+    out += PadToWidth(row.name, name_w) + "  " + PadToWidth(run.job->stage, stage_w) + "  " +
            Colored(PadToWidth(StatusText(run), status_w), run, options.color) + "  " +
            Duration(run) + "\n";
+  }
+  // The counts are the pipeline's own jobs': a downstream pipeline counts
+  // through its trigger job.
+  int failed = 0, warnings = 0, skipped = 0, canceled = 0, manual = 0, succeeded = 0;
+  for (const JobRun& run : result.jobs) {
     switch (run.status) {
       case CiStatus::kSuccess: ++succeeded; break;
       case CiStatus::kFailed: ++(run.allow_failure ? warnings : failed); break;
@@ -102,9 +126,10 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
       default: break;
     }
   }
-  for (const JobRun& run : result.jobs) {
+  for (const Row& row : rows) {
+    const JobRun& run = *row.run;
     if (run.status != CiStatus::kFailed || run.log_path.empty()) continue;
-    out += "\n--- " + run.job->name + ": last lines of " +
+    out += "\n--- " + row.name + ": last lines of " +
            PathForDisplay(run.log_path, options.project_dir) + " ---\n";
     out += TailLines(run.log_path, options.tail_lines);
   }

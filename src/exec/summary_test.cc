@@ -1,5 +1,7 @@
 #include "exec/summary.h"
 
+#include "exec/downstream.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -113,6 +115,43 @@ TEST(SummaryTest, NamesTheManualJobsABlockedPipelineWaitsOn) {
   result.jobs = {b, o};
   EXPECT_THAT(FormatSummary(result, SummaryOptions()),
               ::testing::Not(::testing::HasSubstr("blocked")));
+}
+
+// A downstream pipeline's jobs follow their trigger job as "<trigger> > <job>",
+// failed ones with their log's tail; the counts are the pipeline's own jobs'.
+TEST(SummaryTest, ShowsADownstreamPipelinesJobsUnderTheirTriggerJob) {
+  Job deploy;
+  deploy.name = "deploy";
+  deploy.stage = "deploy";
+  Job inner;
+  inner.name = "inner";
+  inner.stage = "test";
+  auto child = std::make_shared<DownstreamRun>();
+  JobRun inner_run;
+  inner_run.job = &inner;
+  inner_run.status = CiStatus::kFailed;
+  inner_run.started_at = Clock::WallTime();
+  inner_run.duration_s = 0.5;
+  inner_run.log_path = WriteFile("inner-log", "building\nERROR: it broke\n");
+  child->result.jobs = {inner_run};
+  child->result.status = CiStatus::kFailed;
+  RunResult result;
+  JobRun trigger;
+  trigger.job = &deploy;
+  trigger.status = CiStatus::kSuccess;
+  trigger.started_at = Clock::WallTime();
+  trigger.duration_s = 0.25;
+  trigger.downstream = child;
+  result.jobs = {trigger};
+  result.status = CiStatus::kSuccess;
+  std::string summary = FormatSummary(result, SummaryOptions{});
+  EXPECT_THAT(summary, testing::HasSubstr("job             stage   status   duration\n"
+                                          "deploy          deploy  success  0.25 s\n"
+                                          "deploy > inner  test    failed   0.50 s\n"));
+  EXPECT_THAT(summary, testing::HasSubstr("--- deploy > inner: last lines of "));
+  EXPECT_THAT(summary, testing::HasSubstr("ERROR: it broke\n"));
+  EXPECT_THAT(summary, testing::HasSubstr("pipeline success in 0.00 s: 1 succeeded\n"));
+  std::filesystem::remove(inner_run.log_path);
 }
 
 }  // namespace

@@ -110,10 +110,11 @@ struct Environment {
   std::optional<Node> kubernetes;
 };
 
-// trigger: jobs (GitLab's bridges) start a child or multi-project pipeline,
-// which slipway cannot do yet. Such a job fails when it would run, with this
-// message and GitLab's failure_reason below, instead of reporting a success
-// that did not happen; `slipway list` marks it.
+// trigger: jobs (GitLab's bridges) start a child or multi-project pipeline.
+// `slipway run` runs it (exec/child_pipeline.h); where nothing can (a
+// scheduler without a DownstreamRunner: `slipway serve` for now) such a job
+// fails when it would run, with this message and GitLab's failure_reason
+// below, instead of reporting a success that did not happen.
 inline constexpr char kTriggerNotSupported[] =
     "trigger: jobs (child and multi-project pipelines) are not supported yet";
 inline constexpr char kTriggerFailureReason[] = "downstream_pipeline_creation_failed";
