@@ -8,7 +8,9 @@
 #include <openssl/x509v3.h>
 
 #include <cstdlib>
+#include <map>
 #include <optional>
+#include <vector>
 #include <utility>  // Before asio's awaitable header (GCC 12).
 
 #include <boost/asio/awaitable.hpp>
@@ -78,13 +80,77 @@ std::string ResolveLocation(const HttpUrl& base, const std::string& location) {
 struct Outcome {
   HttpFailure failure = HttpFailure::kNone;
   std::string detail;
+  std::optional<Status> sink_error;  // What the sink returned, as it is.
   int status = 0;
   std::string body;
   std::string location;  // Of a redirect.
+  std::map<std::string, std::string> headers;
 };
 
+// Reads one response from stream into *out: the header, then the body in
+// pieces into out->body or, for a 2xx status, the sink. Never throws.
+template <typename Stream>
+asio::awaitable<void> ReadResponse(Stream& stream, const HttpGetOptions& options,
+                                   const std::function<Status(std::string_view)>& sink,
+                                   Outcome* out) {
+  beast::error_code ec;
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);  // Counted below, for both destinations.
+  co_await http::async_read_header(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    out->failure = HttpFailure::kSocket;
+    out->detail = "cannot read the response: " + ec.message();
+    co_return;
+  }
+  const auto& header = parser.get();
+  out->status = static_cast<int>(header.result_int());
+  for (const auto& field : header) {
+    std::string name = Lower(std::string(field.name_string()));
+    std::string& value = out->headers[name];
+    if (!value.empty()) value += ", ";
+    value += std::string(field.value());
+  }
+  out->location = std::string(header[http::field::location]);
+  bool to_sink = sink && out->status / 100 == 2;
+  std::vector<char> piece(64 << 10);
+  size_t total = 0;
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    // A TLS server that closes without close_notify has still sent a whole,
+    // length-delimited response; the parser says whether it is complete.
+    if (ec == asio::ssl::error::stream_truncated && parser.is_done()) ec = {};
+    if (ec) {
+      out->failure = HttpFailure::kSocket;
+      out->detail = "cannot read the response: " + ec.message();
+      co_return;
+    }
+    size_t n = piece.size() - parser.get().body().size;
+    total += n;
+    if (total > options.max_bytes) {
+      out->failure = HttpFailure::kTooLarge;
+      out->detail = "the response is larger than " + std::to_string(options.max_bytes) + " bytes";
+      co_return;
+    }
+    if (n == 0) continue;
+    if (to_sink) {
+      Status taken = sink(std::string_view(piece.data(), n));
+      if (!taken.ok()) {
+        out->sink_error = taken;
+        co_return;
+      }
+    } else {
+      out->body.append(piece.data(), n);
+    }
+  }
+}
+
 // One request to url's host; fills *out. Never throws.
-asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
+asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpRequest& spec,
                                const HttpGetOptions& options, asio::ssl::context* tls,
                                Outcome* out) {
   auto executor = co_await asio::this_coro::executor;
@@ -103,27 +169,13 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
                                                                          : url.host);
   request.set(http::field::user_agent, "slipway");
   request.set(http::field::accept_encoding, "identity");
-  if (send_credentials && !url.userinfo.empty()) {
+  for (const auto& [name, value] : spec.headers) {
+    if (!same_origin && Lower(name) == "authorization") continue;
+    request.insert(name, value);
+  }
+  if (same_origin && !url.userinfo.empty()) {
     request.set(http::field::authorization, "Basic " + Base64(PercentDecode(url.userinfo)));
   }
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(options.max_bytes);
-  beast::flat_buffer buffer;
-  auto finish = [&](beast::error_code read_ec) {
-    if (read_ec == http::error::body_limit) {
-      out->failure = HttpFailure::kTooLarge;
-      out->detail = "the response is larger than " + std::to_string(options.max_bytes) + " bytes";
-      return;
-    }
-    if (read_ec) {
-      ec = read_ec;
-      return fail(HttpFailure::kSocket, "cannot read the response");
-    }
-    const auto& response = parser.get();
-    out->status = static_cast<int>(response.result_int());
-    out->location = std::string(response[http::field::location]);
-    out->body = response.body();
-  };
 
   if (url.scheme == "http") {
     beast::tcp_stream stream(executor);
@@ -131,8 +183,8 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
     if (ec) co_return fail(HttpFailure::kSocket, "cannot connect to " + url.host + ":" + url.port);
     co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return fail(HttpFailure::kSocket, "cannot send the request");
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    co_return finish(ec);
+    co_await ReadResponse(stream, options, spec.sink, out);
+    co_return;
   }
 
   beast::ssl_stream<beast::tcp_stream> stream(executor, *tls);
@@ -164,11 +216,7 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
   }
   co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return fail(HttpFailure::kSocket, "cannot send the request");
-  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  // A server that closes without close_notify has still sent a whole,
-  // length-delimited response; the parser says whether it is complete.
-  if (ec == asio::ssl::error::stream_truncated && parser.is_done()) ec = {};
-  finish(ec);
+  co_await ReadResponse(stream, options, spec.sink, out);
 }
 
 }  // namespace
@@ -214,6 +262,20 @@ bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
 
 StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& options,
                                 HttpFailure* failure) {
+  HttpRequest request;
+  request.url = url;
+  StatusOr<HttpResponse> got = HttpFetch(request, options, failure);
+  if (!got.ok()) return got.status();
+  HttpGetResult result;
+  result.status = got->status;
+  result.body = std::move(got->body);
+  result.url = std::move(got->url);
+  return result;
+}
+
+StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpGetOptions& options,
+                                 HttpFailure* failure) {
+  const std::string& url = request.url;
   HttpFailure ignored;
   if (failure == nullptr) failure = &ignored;
   *failure = HttpFailure::kNone;
@@ -273,7 +335,7 @@ StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& op
     Outcome outcome;
     asio::io_context io;
     bool done = false;
-    asio::co_spawn(io, Exchange(parsed, same_origin, options, &tls, &outcome),
+    asio::co_spawn(io, Exchange(parsed, same_origin, request, options, &tls, &outcome),
                    [&](std::exception_ptr e) {
                      done = true;
                      if (e && outcome.failure == HttpFailure::kNone) {
@@ -286,16 +348,18 @@ StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& op
       return error(HttpFailure::kTimeout, current,
                    "timed out after " + std::to_string(options.timeout.count()) + " ms");
     }
+    if (outcome.sink_error) return *outcome.sink_error;
     if (outcome.failure != HttpFailure::kNone) {
       return error(outcome.failure, current, outcome.detail);
     }
     bool redirect = outcome.status == 301 || outcome.status == 302 || outcome.status == 303 ||
                     outcome.status == 307 || outcome.status == 308;
     if (!redirect) {
-      HttpGetResult result;
+      HttpResponse result;
       result.status = outcome.status;
       result.body = std::move(outcome.body);
       result.url = RedactUrlCredentials(current);
+      result.headers = std::move(outcome.headers);
       return result;
     }
     if (outcome.location.empty()) {
