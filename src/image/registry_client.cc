@@ -44,7 +44,7 @@ std::string QueryEscape(const std::string& s) {
 
 // "code: message" of each entry of the registry's {"errors": [...]} body,
 // or the status when there is none.
-std::string RegistryAnswer(const HttpResponse& response) {
+std::string RegistryAnswer(const HttpFetchResponse& response) {
   std::string answer;
   BoundedJson parsed = ParseBoundedJson(response.body);
   if (parsed.error == JsonParseError::kNone && parsed.value.is_object()) {
@@ -137,9 +137,9 @@ AuthChallenge ParseAuthChallenge(std::string_view header) {
   return challenge;
 }
 
-StatusOr<HttpResponse> RegistryClient::Send(const std::string& path, const std::string& accept,
+StatusOr<HttpFetchResponse> RegistryClient::Send(const std::string& path, const std::string& accept,
                                             const std::function<Status(std::string_view)>& sink) {
-  HttpRequest request;
+  HttpFetchRequest request;
   if (!accept.empty()) request.headers.emplace_back("Accept", accept);
   if (!authorization_.empty()) request.headers.emplace_back("Authorization", authorization_);
   request.sink = sink;
@@ -153,7 +153,7 @@ StatusOr<HttpResponse> RegistryClient::Send(const std::string& path, const std::
   if (scheme_.empty()) {
     request.url = "https://" + ref_.registry + target;
     HttpFailure failure;
-    StatusOr<HttpResponse> got = HttpFetch(request, http, &failure);
+    StatusOr<HttpFetchResponse> got = HttpFetch(request, http, &failure);
     if (got.ok() || !plain_ok || failure != HttpFailure::kTls) {
       if (got.ok()) scheme_ = "https";
       return got;
@@ -192,7 +192,7 @@ Status RegistryClient::Authenticate(const std::string& header) {
   std::string service = challenge.Param("service");
   if (!service.empty()) url += "service=" + QueryEscape(service) + "&";
   url += "scope=" + QueryEscape(scope);
-  HttpRequest request;
+  HttpFetchRequest request;
   request.url = url;
   if (credentials) {
     request.headers.emplace_back(
@@ -204,7 +204,7 @@ Status RegistryClient::Authenticate(const std::string& header) {
   http.allow_http = AllowsPlainHttp(realm_url.host + ":" + realm_url.port,
                                     options_->insecure_registries) ||
                     AllowsPlainHttp(realm_url.host, options_->insecure_registries);
-  StatusOr<HttpResponse> got = HttpFetch(request, http);
+  StatusOr<HttpFetchResponse> got = HttpFetch(request, http);
   if (!got.ok()) {
     return Status::Error("cannot get a token for " + ref_.Repo() + ": " + got.status().message());
   }
@@ -235,9 +235,9 @@ Status RegistryClient::Authenticate(const std::string& header) {
   return Status::Ok();
 }
 
-StatusOr<HttpResponse> RegistryClient::Get(const std::string& path, const std::string& accept,
+StatusOr<HttpFetchResponse> RegistryClient::Get(const std::string& path, const std::string& accept,
                                            const std::function<Status(std::string_view)>& sink) {
-  StatusOr<HttpResponse> got = Send(path, accept, sink);
+  StatusOr<HttpFetchResponse> got = Send(path, accept, sink);
   if (!got.ok() || got->status != 401) return got;
   std::string had = authorization_;
   Status authenticated = Authenticate(got->headers["www-authenticate"]);
@@ -246,7 +246,7 @@ StatusOr<HttpResponse> RegistryClient::Get(const std::string& path, const std::s
   return Send(path, accept, sink);
 }
 
-Status RegistryClient::AnswerError(const HttpResponse& response, const std::string& what) const {
+Status RegistryClient::AnswerError(const HttpFetchResponse& response, const std::string& what) const {
   std::string name = ref_.Canonical();
   if (response.status == 401 || response.status == 403) {
     if (options_->credentials.For(ref_.registry)) {
@@ -262,7 +262,7 @@ Status RegistryClient::AnswerError(const HttpResponse& response, const std::stri
 }
 
 StatusOr<FetchedManifest> RegistryClient::GetManifest(const std::string& reference) {
-  StatusOr<HttpResponse> got = Get("manifests/" + reference, ManifestAcceptHeader(), nullptr);
+  StatusOr<HttpFetchResponse> got = Get("manifests/" + reference, ManifestAcceptHeader(), nullptr);
   if (!got.ok()) {
     return Status::Error("cannot pull " + ref_.Canonical() + ": " + got.status().message());
   }
@@ -280,7 +280,7 @@ StatusOr<FetchedManifest> RegistryClient::GetManifest(const std::string& referen
 
 Status RegistryClient::GetBlob(const std::string& digest,
                                const std::function<Status(std::string_view)>& sink) {
-  StatusOr<HttpResponse> got = Get("blobs/" + digest, "", sink);
+  StatusOr<HttpFetchResponse> got = Get("blobs/" + digest, "", sink);
   if (!got.ok()) {
     return Status::Error("cannot pull " + ref_.Canonical() + ": blob " + digest + ": " +
                          got.status().message());

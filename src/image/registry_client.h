@@ -63,12 +63,12 @@ class RegistryClient {
 
  private:
   // GETs path (below /v2/<repository>/) with auth, as described above.
-  StatusOr<HttpResponse> Get(const std::string& path, const std::string& accept,
+  StatusOr<HttpFetchResponse> Get(const std::string& path, const std::string& accept,
                              const std::function<Status(std::string_view)>& sink);
-  StatusOr<HttpResponse> Send(const std::string& path, const std::string& accept,
+  StatusOr<HttpFetchResponse> Send(const std::string& path, const std::string& accept,
                               const std::function<Status(std::string_view)>& sink);
   Status Authenticate(const std::string& challenge);
-  Status AnswerError(const HttpResponse& response, const std::string& what) const;
+  Status AnswerError(const HttpFetchResponse& response, const std::string& what) const;
 
   ImageReference ref_;
   const RegistryOptions* options_;

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <optional>
 #include <vector>
@@ -96,7 +97,7 @@ asio::awaitable<void> ReadResponse(Stream& stream, const HttpGetOptions& options
   beast::error_code ec;
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);  // Counted below, for both destinations.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // Counted below.
   co_await http::async_read_header(stream, buffer, parser,
                                    asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
@@ -150,7 +151,7 @@ asio::awaitable<void> ReadResponse(Stream& stream, const HttpGetOptions& options
 }
 
 // One request to url's host; fills *out. Never throws.
-asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpRequest& spec,
+asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpFetchRequest& spec,
                                const HttpGetOptions& options, asio::ssl::context* tls,
                                Outcome* out) {
   auto executor = co_await asio::this_coro::executor;
@@ -165,8 +166,13 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpR
   if (ec) co_return fail(HttpFailure::kSocket, "cannot resolve " + url.host);
 
   http::request<http::empty_body> request{http::verb::get, url.target, 11};
-  request.set(http::field::host, url.host.find(':') != std::string::npos ? "[" + url.host + "]"
-                                                                         : url.host);
+  // Host names the port unless it is the scheme's default (RFC 9110 7.2):
+  // servers that build URLs from it (a registry's token realm) need it.
+  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  bool default_port = (url.scheme == "https" && url.port == "443") ||
+                      (url.scheme == "http" && url.port == "80");
+  if (!default_port) host += ":" + url.port;
+  request.set(http::field::host, host);
   request.set(http::field::user_agent, "slipway");
   request.set(http::field::accept_encoding, "identity");
   for (const auto& [name, value] : spec.headers) {
@@ -262,9 +268,9 @@ bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
 
 StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& options,
                                 HttpFailure* failure) {
-  HttpRequest request;
+  HttpFetchRequest request;
   request.url = url;
-  StatusOr<HttpResponse> got = HttpFetch(request, options, failure);
+  StatusOr<HttpFetchResponse> got = HttpFetch(request, options, failure);
   if (!got.ok()) return got.status();
   HttpGetResult result;
   result.status = got->status;
@@ -273,7 +279,7 @@ StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& op
   return result;
 }
 
-StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpGetOptions& options,
+StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request, const HttpGetOptions& options,
                                  HttpFailure* failure) {
   const std::string& url = request.url;
   HttpFailure ignored;
@@ -355,7 +361,7 @@ StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpGetOption
     bool redirect = outcome.status == 301 || outcome.status == 302 || outcome.status == 303 ||
                     outcome.status == 307 || outcome.status == 308;
     if (!redirect) {
-      HttpResponse result;
+      HttpFetchResponse result;
       result.status = outcome.status;
       result.body = std::move(outcome.body);
       result.url = RedactUrlCredentials(current);

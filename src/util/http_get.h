@@ -64,21 +64,21 @@ struct HttpGetResult {
 
 // A GET with headers of the caller's, for clients of APIs (an image
 // registry) rather than readers of documents.
-struct HttpRequest {
+struct HttpFetchRequest {
   std::string url;
   // Sent as given. An "Authorization" header, like credentials in the URL,
   // goes to the first URL's origin only: a redirect elsewhere (a registry
   // sends blobs to a storage service) drops it.
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body of a 2xx response is handed to it piece by piece as
-  // it arrives instead of being kept in HttpResponse::body (whose bound,
+  // it arrives instead of being kept in HttpFetchResponse::body (whose bound,
   // max_bytes, then applies to the streamed total as well). An error it
   // returns ends the exchange and is HttpFetch's error, as it is. Bodies of
   // other statuses are kept in body, so that a caller can quote them.
   std::function<Status(std::string_view chunk)> sink;
 };
 
-struct HttpResponse {
+struct HttpFetchResponse {
   int status = 0;
   std::string body;     // Empty when a sink took it.
   std::string url;      // The final URL after redirects, credentials masked.
@@ -89,7 +89,7 @@ struct HttpResponse {
 
 // As HttpGet, with request.headers sent and the body streamed to
 // request.sink when one is given.
-StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpGetOptions& options,
+StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request, const HttpGetOptions& options,
                                  HttpFailure* failure = nullptr);
 
 // GETs url. A response of any status is a result; errors are what kept a
