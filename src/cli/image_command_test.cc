@@ -1,0 +1,126 @@
+// `slipway image ...` as a user runs it, against the test registry
+// (scripts/registry.sh) with images pushed by skopeo.
+#include <gtest/gtest.h>
+#include <gmock/gmock.h>
+
+#include <filesystem>
+
+#include "cli/cli_test_util.h"
+#include "image/test_image.h"
+#include "util/test_dir.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class ImageCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SLIPWAY_REQUIRE_TEST_REGISTRY();
+    store_ = tmp_.Sub("store");
+  }
+  CliResult Image(std::vector<std::string> args) {
+    args.insert(args.begin(), "image");
+    args.push_back("--store");
+    args.push_back(store_);
+    return RunSlipway(args);
+  }
+  TempDir tmp_;
+  std::string store_;
+};
+
+TEST_F(ImageCommandTest, PullListRemovePrune) {
+  std::string repo = "slipway-test/cli-" + std::to_string(getpid());
+  OciLayoutBuilder layout(tmp_.Sub("layout"));
+  layout.Tag(layout.Image({TarBuilder().File("hello", "world").Take()}), "v1");
+  ASSERT_EQ(PushWithSkopeo(layout.dir(), "v1", TestRegistry() + "/" + repo + ":v1"), "");
+  std::string name = TestRegistry() + "/" + repo + ":v1";
+
+  CliResult pull = Image({"pull", name});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  EXPECT_THAT(pull.err, HasSubstr("Pulling docker image " + name + " ..."));
+  std::string digest = pull.out.substr(0, pull.out.find('\n'));
+  EXPECT_TRUE(fs::exists(store_ + "/rootfs/" + digest.substr(7) + "/hello")) << pull.out;
+
+  CliResult ls = Image({"ls"});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_THAT(ls.out, HasSubstr("IMAGE"));
+  EXPECT_THAT(ls.out, HasSubstr(name + "  " + digest.substr(0, 19)));
+
+  CliResult rm = Image({"rm", name});
+  ASSERT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_EQ(rm.out, "removed " + name + "\n");
+  EXPECT_FALSE(fs::exists(store_ + "/rootfs/" + digest.substr(7)));
+  rm = Image({"rm", name});
+  EXPECT_EQ(rm.exit_code, 1);
+  EXPECT_EQ(rm.err, "slipway: no image `" + name + "` in " + store_ + "\n");
+
+  CliResult prune = Image({"prune"});
+  ASSERT_EQ(prune.exit_code, 0) << prune.err;
+  EXPECT_THAT(prune.out, HasSubstr("removed 0 images, 3 blobs"));  // Manifest, config, layer.
+  EXPECT_TRUE(fs::is_empty(store_ + "/blobs/sha256"));
+}
+
+TEST_F(ImageCommandTest, ImportsAnOciLayoutAndDockerSaveOutputOffline) {
+  OciLayoutBuilder layout(tmp_.Sub("layout"));
+  layout.Tag(layout.Image({TarBuilder().File("from-oci", "1").Take()}), "v1");
+  // A bare tag names no repository.
+  CliResult bare = Image({"import", layout.dir()});
+  EXPECT_EQ(bare.exit_code, 1);
+  EXPECT_THAT(bare.err, HasSubstr("(tagged `v1`) has no repository name; give it one with "
+                                  "--name NAME"));
+  CliResult imported = Image({"import", "--name", "offline/tool:v1", layout.dir()});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_THAT(imported.out, HasSubstr("registry-1.docker.io/offline/tool:v1 sha256:"));
+
+  // `docker save` output: manifest.json, the config and uncompressed layers.
+  std::string config = R"({"architecture":"amd64","os":"linux","config":{"Env":["A=1"]},)"
+                       R"("rootfs":{"type":"layers","diff_ids":[]}})";
+  std::string layer = TarBuilder().Dir("etc").File("etc/from-docker", "2").Take();
+  std::string saved = TarBuilder()
+                          .File("manifest.json",
+                                R"([{"Config":"cfg.json","RepoTags":["saved:1.0"],)"
+                                R"("Layers":["abc/layer.tar"]}])")
+                          .File("cfg.json", config)
+                          .Dir("abc")
+                          .File("abc/layer.tar", layer)
+                          .Take();
+  std::string tarball = tmp_.Sub("saved.tar");
+  std::ofstream(tarball, std::ios::binary) << saved;
+  imported = Image({"import", tarball});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_THAT(imported.out, HasSubstr("registry-1.docker.io/library/saved:1.0 sha256:"));
+  CliResult ls = Image({"ls"});
+  EXPECT_THAT(ls.out, HasSubstr("registry-1.docker.io/library/saved:1.0"));
+  EXPECT_THAT(ls.out, HasSubstr("registry-1.docker.io/offline/tool:v1"));
+  bool found = false;
+  for (const auto& e : fs::directory_iterator(store_ + "/rootfs")) {
+    found = found || fs::exists(e.path() / "etc/from-docker");
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(fs::is_empty(store_ + "/tmp")) << "the unpacked archive is removed";
+}
+
+TEST_F(ImageCommandTest, AnImportCannotReadFilesThroughASymlinkInTheArchive) {
+  // A file of the host's that happens to be a valid layer.
+  std::string outside = tmp_.Sub("outside.tar");
+  std::ofstream(outside, std::ios::binary) << TarBuilder().File("stolen", "host data").Take();
+  std::string saved = TarBuilder()
+                          .File("manifest.json",
+                                R"([{"Config":"cfg.json","RepoTags":["evil:1"],)"
+                                R"("Layers":["layer.tar"]}])")
+                          .File("cfg.json", R"({"os":"linux"})")
+                          .Symlink("layer.tar", outside)
+                          .Take();
+  std::string tarball = tmp_.Sub("evil.tar");
+  std::ofstream(tarball, std::ios::binary) << saved;
+  CliResult imported = Image({"import", tarball});
+  EXPECT_EQ(imported.exit_code, 1);
+  EXPECT_THAT(imported.err, HasSubstr("layer.tar: Too many levels of symbolic links"));
+  EXPECT_TRUE(fs::is_empty(store_ + "/rootfs"));
+}
+
+}  // namespace
+}  // namespace slipway
