@@ -122,5 +122,36 @@ TEST_F(ImageCommandTest, AnImportCannotReadFilesThroughASymlinkInTheArchive) {
   EXPECT_TRUE(fs::is_empty(store_ + "/rootfs"));
 }
 
+TEST_F(ImageCommandTest, ADiskFullWhileUnpackingIsAClearErrorAndLeavesNothing) {
+  // A store on a 1 MB tmpfs, in a user and mount namespace of the test's.
+  if (std::system("unshare -rm true 2>/dev/null") != 0) {
+    GTEST_SKIP() << "unprivileged user namespaces are not available";
+  }
+  std::string repo = "slipway-test/full-" + std::to_string(getpid());
+  OciLayoutBuilder layout(tmp_.Sub("layout"));
+  // 4 MB of zeros: a small blob that unpacks larger than the disk.
+  layout.Tag(layout.Image({TarBuilder().File("zeros", std::string(4 << 20, '\0')).Take()}), "v1");
+  ASSERT_EQ(PushWithSkopeo(layout.dir(), "v1", TestRegistry() + "/" + repo + ":v1"), "");
+  std::string disk = tmp_.Sub("disk");
+  fs::create_directories(disk);
+  std::string script = "mount -t tmpfs -o size=1m none '" + disk + "' && " SLIPWAY_BINARY
+                       " image pull --store '" + disk + "/store' " + TestRegistry() + "/" + repo +
+                       ":v1 >/dev/null 2>'" + tmp_.Sub("err") + "'; echo \\$? >'" +
+                       tmp_.Sub("rc") + "'; ls -A '" + disk + "/store/tmp' '" + disk +
+                       "/store/rootfs' >'" + tmp_.Sub("left") + "'";
+  ASSERT_EQ(std::system(("unshare -rm sh -c \"" + script + "\"").c_str()), 0);
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(slurp(tmp_.Sub("rc")), "1\n");
+  std::string err = slurp(tmp_.Sub("err"));
+  EXPECT_THAT(err, HasSubstr("slipway: cannot unpack " + TestRegistry() + "/" + repo + ":v1: "));
+  EXPECT_THAT(err, HasSubstr("/zeros: No space left on device (the partly unpacked root file "
+                             "system was removed)"));
+  EXPECT_EQ(slurp(tmp_.Sub("left")), disk + "/store/rootfs:\n\n" + disk + "/store/tmp:\n")
+      << "nothing of the image, nothing in tmp/";
+}
+
 }  // namespace
 }  // namespace slipway
