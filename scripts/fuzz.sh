@@ -30,6 +30,11 @@ seed() {  # target, name, content
 seed expression_fuzz a '$A == "main" && $B != null'
 seed expression_fuzz b '($A =~ /^ma/i || $C) && $X !~ $D'
 seed expression_fuzz c "'x' =~ 'xyz' || true && /a\\/b/ == /a\\/b/m"
+seed image_json_fuzz a '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":1,"platform":{"os":"linux","architecture":"amd64"}}]}'
+seed image_json_fuzz b '{"config":{"digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":2},"layers":[],"rootfs":{"diff_ids":[]}}'
+seed image_json_fuzz c 'Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push"'
+seed image_json_fuzz d '{"auths":{"https://index.docker.io/v1/":{"auth":"dXNlcjpwYXNz"}}}'
+seed layer_unpack_fuzz a "$(printf 'a/b\0')"
 seed glob_fuzz a $'**/*.{js,ts}\nsrc/a/b.ts'
 seed glob_fuzz b $'[a-c]?/**/x\\*\nb1/y/x*'
 seed glob_fuzz c $'configs/**.yml\nconfigs/a/b.yml'
