@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "image/auth_challenge.h"
 #include "image/credentials.h"
 #include "image/reference.h"
 #include "util/http_get.h"
@@ -75,15 +76,6 @@ class RegistryClient {
   std::string scheme_;         // Decided on the first request.
   std::string authorization_;  // The Authorization header to send, once known.
 };
-
-// The parameters of a WWW-Authenticate challenge: scheme ("bearer",
-// "basic", lower case) and its key="value" pairs (keys lower case).
-struct AuthChallenge {
-  std::string scheme;
-  std::vector<std::pair<std::string, std::string>> params;
-  std::string Param(const std::string& key) const;
-};
-AuthChallenge ParseAuthChallenge(std::string_view header);
 
 }  // namespace slipway
 
