@@ -4,7 +4,9 @@
 # docker-registry on loopback — `slipway image pull` into an empty store,
 # which verifies every blob and unpacks the layers into a root file system —
 # against `skopeo copy docker://... dir:...` of the same image in the same
-# run, which verifies the blobs and stores them without unpacking.
+# run, which verifies the blobs and stores them without unpacking, and
+# against that copy followed by `tar -xzf` of each layer into one directory
+# (the same work as slipway's: fetch, verify, unpack).
 # Everything is on loopback and stops with the script.
 # Usage: bench/image.sh [build-dir]   (default: build)
 set -euo pipefail
@@ -50,11 +52,17 @@ json.dump({"schemaVersion": 2, "manifests": [m]}, open(f"{work}/layout/index.jso
 open(f"{work}/layout/oci-layout", "w").write('{"imageLayoutVersion": "1.0.0"}')
 print("image: %.1f MB in %d layers" % (sum(l["size"] for l in layers) / 2**20, len(layers)),
       file=sys.stderr)
+open(f"{work}/layers.txt", "w").write(" ".join(l["digest"][7:] for l in layers))
 PY
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:v1" "docker://$registry/bench/image:v1"
 name=$registry/bench/image:v1
 
+pull="rm -rf $work/store && exec $slipway image pull --store $work/store $name"
+copy="skopeo copy --quiet --src-tls-verify=false docker://$name dir:$work/skopeo"
 echo "cold pull: slipway image pull (verify + unpack) vs skopeo copy to dir: (verify, no unpack)"
+farm-bench -n 10 --warmup 1 --timeout 600 --vs "sh -c 'rm -rf $work/skopeo && exec $copy'" -- \
+  sh -c "$pull"
+untar="mkdir $work/rootfs && for l in $(cat "$work/layers.txt"); do tar -C $work/rootfs -xzf $work/skopeo/\$l; done"
+echo "cold pull: slipway image pull vs skopeo copy to dir: + tar -xzf of each layer"
 farm-bench -n 10 --warmup 1 --timeout 600 \
-  --vs "sh -c 'rm -rf $work/skopeo && exec skopeo copy --quiet --src-tls-verify=false docker://$name dir:$work/skopeo'" -- \
-  sh -c "rm -rf $work/store && exec $slipway image pull --store $work/store $name"
+  --vs "sh -c 'rm -rf $work/skopeo $work/rootfs && $copy && $untar'" -- sh -c "$pull"

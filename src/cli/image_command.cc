@@ -2,14 +2,14 @@
 // an `image:` run in (docs/images.md). The store is shared with `slipway
 // run`; `slipway serve` keeps its own under <data>/images (--store points
 // these commands at it).
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <memory>
-#include <sstream>
-#include <array>
 #include <map>
+#include <memory>
 #include <set>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "image/image_import.h"
@@ -78,10 +78,12 @@ void AddPull(CLI::App* image, int* exit_code) {
       "pull", "Pull an image from its registry into the store (pull_policy: always)");
   AddStoreOption(pull, options.get());
   pull->add_option("--insecure-registry", options->insecure,
-                   "A registry (HOST[:PORT]) to speak plain HTTP to, besides loopback; also "
+                   "A registry (HOST[:PORT]) to speak plain HTTP to, besides "
+                   "loopback; also "
                    "$SLIPWAY_INSECURE_REGISTRIES")
       ->type_name("HOST");
-  pull->add_option("name", *name, "The image: alpine:3.19, registry.example.com/group/tool@sha256:...")
+  pull->add_option("name", *name,
+                   "The image: alpine:3.19, registry.example.com/group/tool@sha256:...")
       ->type_name("NAME")
       ->required();
   pull->callback([options, name, exit_code] {
@@ -99,8 +101,9 @@ void AddPull(CLI::App* image, int* exit_code) {
       return;
     }
     ImagePuller puller(store.get(), std::move(registry));
-    StatusOr<ResolvedImage> image = puller.Resolve(
-        {*name, "always"}, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+    StatusOr<ResolvedImage> image = puller.Resolve({*name, "always"}, [](const std::string& line) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    });
     if (!image.ok()) {
       std::fprintf(stderr, "slipway: %s\n", image.status().message().c_str());
       *exit_code = 1;
@@ -206,8 +209,9 @@ void AddImport(CLI::App* image, int* exit_code) {
   auto options = std::make_shared<StoreOptions>();
   auto path = std::make_shared<std::string>();
   auto name = std::make_shared<std::string>();
-  CLI::App* import = image->add_subcommand(
-      "import", "Load images from `docker save` output or an OCI layout (directory or tar)");
+  CLI::App* import = image->add_subcommand("import",
+                                           "Load images from `docker save` output "
+                                           "or an OCI layout (directory or tar)");
   AddStoreOption(import, options.get());
   import->add_option("--name", *name, "The name to store the one image of FILE under")
       ->type_name("NAME");
@@ -216,28 +220,30 @@ void AddImport(CLI::App* image, int* exit_code) {
       ->required();
   import->callback([options, path, name, exit_code] {
     std::unique_ptr<ImageStore> store = OpenStore(*options, exit_code);
-    if (!store) return;
-    StatusOr<std::vector<ImportedImage>> imported = ImportImages(store.get(), *path, *name);
-    if (!imported.ok()) {
-      std::fprintf(stderr, "slipway: %s\n", imported.status().message().c_str());
-      *exit_code = 1;
-      return;
-    }
-    for (const ImportedImage& i : *imported) {
-      std::printf("%s %s\n", i.name.c_str(), i.digest.c_str());
-    }
-  });
-}
-
+  if (!store) return;
+  StatusOr<std::vector<ImportedImage>> imported = ImportImages(store.get(), *path, *name);
+  if (!imported.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", imported.status().message().c_str());
+    *exit_code = 1;
+    return;
+  }
+  for (const ImportedImage& i : *imported) {
+    std::printf("%s %s\n", i.name.c_str(), i.digest.c_str());
+  }
+});
 }  // namespace
+
+}  // namespace slipway
 
 void AddImageCommand(CLI::App* app, int* exit_code) {
   CLI::App* image = app->add_subcommand("image", "Manage the images jobs run in");
   image->require_subcommand(1);
   image->footer(
-      "Images come from any registry of the Docker Registry HTTP API v2 (Docker Hub, GitLab's "
+      "Images come from any registry of the Docker Registry HTTP API v2 "
+      "(Docker Hub, GitLab's "
       "container registry, ...), with credentials from $DOCKER_AUTH_CONFIG or "
-      "~/.docker/config.json. The store defaults to $XDG_CACHE_HOME/slipway/images. See "
+      "~/.docker/config.json. The store defaults to "
+      "$XDG_CACHE_HOME/slipway/images. See "
       "docs/images.md.");
   AddPull(image, exit_code);
   AddList(image, exit_code);

@@ -1,7 +1,7 @@
 // `slipway image ...` as a user runs it, against the test registry
 // (scripts/registry.sh) with images pushed by skopeo.
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 
@@ -59,7 +59,8 @@ TEST_F(ImageCommandTest, PullListRemovePrune) {
 
   CliResult prune = Image({"prune"});
   ASSERT_EQ(prune.exit_code, 0) << prune.err;
-  EXPECT_THAT(prune.out, HasSubstr("removed 0 images, 3 blobs"));  // Manifest, config, layer.
+  EXPECT_THAT(prune.out,
+              HasSubstr("removed 0 images, 3 blobs"));  // Manifest, config, layer.
   EXPECT_TRUE(fs::is_empty(store_ + "/blobs/sha256"));
 }
 
@@ -79,14 +80,14 @@ TEST_F(ImageCommandTest, ImportsAnOciLayoutAndDockerSaveOutputOffline) {
   std::string config = R"({"architecture":"amd64","os":"linux","config":{"Env":["A=1"]},)"
                        R"("rootfs":{"type":"layers","diff_ids":[]}})";
   std::string layer = TarBuilder().Dir("etc").File("etc/from-docker", "2").Take();
-  std::string saved = TarBuilder()
-                          .File("manifest.json",
-                                R"([{"Config":"cfg.json","RepoTags":["saved:1.0"],)"
-                                R"("Layers":["abc/layer.tar"]}])")
-                          .File("cfg.json", config)
-                          .Dir("abc")
-                          .File("abc/layer.tar", layer)
-                          .Take();
+  std::string saved =
+      TarBuilder()
+          .File("manifest.json", R"([{"Config":"cfg.json","RepoTags":["saved:1.0"],)"
+                                 R"("Layers":["abc/layer.tar"]}])")
+          .File("cfg.json", config)
+          .Dir("abc")
+          .File("abc/layer.tar", layer)
+          .Take();
   std::string tarball = tmp_.Sub("saved.tar");
   std::ofstream(tarball, std::ios::binary) << saved;
   imported = Image({"import", tarball});
@@ -108,9 +109,8 @@ TEST_F(ImageCommandTest, AnImportCannotReadFilesThroughASymlinkInTheArchive) {
   std::string outside = tmp_.Sub("outside.tar");
   std::ofstream(outside, std::ios::binary) << TarBuilder().File("stolen", "host data").Take();
   std::string saved = TarBuilder()
-                          .File("manifest.json",
-                                R"([{"Config":"cfg.json","RepoTags":["evil:1"],)"
-                                R"("Layers":["layer.tar"]}])")
+                          .File("manifest.json", R"([{"Config":"cfg.json","RepoTags":["evil:1"],)"
+                                                 R"("Layers":["layer.tar"]}])")
                           .File("cfg.json", R"({"os":"linux"})")
                           .Symlink("layer.tar", outside)
                           .Take();
@@ -134,11 +134,11 @@ TEST_F(ImageCommandTest, ADiskFullWhileUnpackingIsAClearErrorAndLeavesNothing) {
   ASSERT_EQ(PushWithSkopeo(layout.dir(), "v1", TestRegistry() + "/" + repo + ":v1"), "");
   std::string disk = tmp_.Sub("disk");
   fs::create_directories(disk);
-  std::string script = "mount -t tmpfs -o size=1m none '" + disk + "' && " SLIPWAY_BINARY
-                       " image pull --store '" + disk + "/store' " + TestRegistry() + "/" + repo +
-                       ":v1 >/dev/null 2>'" + tmp_.Sub("err") + "'; echo \\$? >'" +
-                       tmp_.Sub("rc") + "'; ls -A '" + disk + "/store/tmp' '" + disk +
-                       "/store/rootfs' >'" + tmp_.Sub("left") + "'";
+  std::string script = "mount -t tmpfs -o size=1m none '" + disk +
+                       "' && " SLIPWAY_BINARY " image pull --store '" + disk + "/store' " +
+                       TestRegistry() + "/" + repo + ":v1 >/dev/null 2>'" + tmp_.Sub("err") +
+                       "'; echo \\$? >'" + tmp_.Sub("rc") + "'; ls -A '" + disk + "/store/tmp' '" +
+                       disk + "/store/rootfs' >'" + tmp_.Sub("left") + "'";
   ASSERT_EQ(std::system(("unshare -rm sh -c \"" + script + "\"").c_str()), 0);
   auto slurp = [](const std::string& path) {
     std::ifstream in(path);

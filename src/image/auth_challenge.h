@@ -13,7 +13,7 @@
 namespace slipway {
 
 struct AuthChallenge {
-  std::string scheme;  // "bearer", "basic": lower case.
+  std::string scheme;                                       // "bearer", "basic": lower case.
   std::vector<std::pair<std::string, std::string>> params;  // Keys lower case.
   // The value of key, or "".
   std::string Param(const std::string& key) const;

@@ -50,8 +50,8 @@ StatusOr<std::string> MakeTempPath(const std::string& store_dir, const std::stri
 }
 
 Status WriteFileAtomically(const std::string& path, std::string_view content) {
-  std::string temp = path + ".tmp-" + std::to_string(getpid()) + "-" +
-                     std::to_string(std::random_device()());
+  std::string temp =
+      path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device()());
   int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", temp);
   UniqueFd owned(fd);
@@ -131,8 +131,8 @@ Status BlobWriter::Open() {
 Status BlobWriter::Append(std::string_view data) {
   written_ += static_cast<int64_t>(data.size());
   if (expected_size_ >= 0 && written_ > expected_size_) {
-    return Status::Error(what_ + ": more than the " +
-                         std::to_string(expected_size_) + " bytes its descriptor gives it arrived");
+    return Status::Error(what_ + ": more than the " + std::to_string(expected_size_) +
+                         " bytes its descriptor gives it arrived");
   }
   EVP_DigestUpdate(hash_, data.data(), data.size());
   size_t done = 0;
@@ -158,7 +158,8 @@ Status BlobWriter::Commit() {
     return Status::Error(what_ + " is " + std::to_string(written_) + " bytes, not the " +
                          std::to_string(expected_size_) + " its descriptor gives it");
   }
-  if (fsync(fd_.get()) != 0) return Status::Error("cannot store " + what_ + ": " + std::strerror(errno));
+  if (fsync(fd_.get()) != 0)
+    return Status::Error("cannot store " + what_ + ": " + std::strerror(errno));
   std::string dir = store_->dir() + "/blobs/sha256";
   Status made = MakeDirs(dir);
   if (!made.ok()) return made;

@@ -42,8 +42,9 @@ Status DecompressingSource::Start() {
   }
   const unsigned char* p = reinterpret_cast<const unsigned char*>(input_.data());
   if (input_len_ >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
-    return Status::Error(name_ + " is compressed with zstd, which this build cannot read "
-                                 "(gzip and uncompressed layers only)");
+    return Status::Error(name_ +
+                         " is compressed with zstd, which this build cannot read "
+                         "(gzip and uncompressed layers only)");
   }
   gzip_ = input_len_ >= 2 && p[0] == 0x1f && p[1] == 0x8b;
   if (gzip_) {
@@ -109,8 +110,8 @@ StatusOr<size_t> DecompressingSource::Read(char* buf, size_t n) {
     if (rc == Z_STREAM_END) {
       stream_end_ = true;
     } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      return Status::Error(name_ + " is not valid gzip: " +
-                           (z_.msg != nullptr ? z_.msg : "inflate failed"));
+      return Status::Error(
+          name_ + " is not valid gzip: " + (z_.msg != nullptr ? z_.msg : "inflate failed"));
     } else if (out == 0 && in_end_ && input_at_ == input_len_) {
       return Status::Error(name_ + " is not valid gzip: it ends in the middle of the stream");
     }

@@ -47,7 +47,8 @@ bool DecodeBase64(const std::string& in, std::string* out) {
 Status CredentialStore::AddConfig(const std::string& json, const std::string& source) {
   BoundedJson parsed = ParseBoundedJson(json);
   if (parsed.error != JsonParseError::kNone || !parsed.value.is_object()) {
-    return Status::Error(source + ": not a JSON object like {\"auths\": {\"HOST\": {\"auth\": ...}}}");
+    return Status::Error(source +
+                         ": not a JSON object like {\"auths\": {\"HOST\": {\"auth\": ...}}}");
   }
   auto auths = parsed.value.find("auths");
   if (auths == parsed.value.end()) return Status::Ok();
@@ -71,8 +72,7 @@ Status CredentialStore::AddConfig(const std::string& json, const std::string& so
     } else {
       auto user = entry.find("username");
       auto pass = entry.find("password");
-      if (user == entry.end() || pass == entry.end() || !user->is_string() ||
-          !pass->is_string()) {
+      if (user == entry.end() || pass == entry.end() || !user->is_string() || !pass->is_string()) {
         continue;  // Credentials kept by a helper: not ours to run.
       }
       credentials.username = user->get<std::string>();

@@ -1,9 +1,9 @@
 // Registry credentials from Docker's config format, as GitLab Runner reads
 // them: the variable DOCKER_AUTH_CONFIG (a job's or the runner's) holds
-// `{"auths": {"registry.example.com:5000": {"auth": "<base64 user:password>"}}}`,
-// and the CLI also reads ~/.docker/config.json ($DOCKER_CONFIG/config.json)
-// as `docker login` writes it. Credential helpers (credsStore, credHelpers)
-// are not run.
+// `{"auths": {"registry.example.com:5000": {"auth": "<base64
+// user:password>"}}}`, and the CLI also reads ~/.docker/config.json
+// ($DOCKER_CONFIG/config.json) as `docker login` writes it. Credential helpers
+// (credsStore, credHelpers) are not run.
 #ifndef SLIPWAY_IMAGE_CREDENTIALS_H_
 #define SLIPWAY_IMAGE_CREDENTIALS_H_
 

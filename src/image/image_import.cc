@@ -32,7 +32,8 @@ class InputDir {
     return fstatat(fd_.get(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
   }
   StatusOr<std::string> ReadSmall(const std::string& rel) const {
-    if (!IsPlainRelativePath(rel)) return Status::Error(shown_ + ": `" + rel + "` is not a plain relative path");
+    if (!IsPlainRelativePath(rel))
+      return Status::Error(shown_ + ": `" + rel + "` is not a plain relative path");
     return ReadFileBeneath(fd_.get(), rel, shown_ + "/" + rel, size_t{4} << 20);
   }
   // Copies rel into the blob store as digest ("" : computed first).
@@ -55,7 +56,8 @@ class InputDir {
     while (s.ok()) {
       ssize_t n = read(in->get(), buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::Error("cannot read " + shown_ + "/" + rel + ": " + std::strerror(errno));
+      if (n < 0)
+        return Status::Error("cannot read " + shown_ + "/" + rel + ": " + std::strerror(errno));
       if (n == 0) break;
       s = writer.Append(std::string_view(buffer.data(), static_cast<size_t>(n)));
     }
@@ -215,7 +217,8 @@ Status ImportOciLayout(ImageStore* store, const InputDir& in, const std::string&
     StatusOr<std::string> body = in.ReadSmall(blob_rel(d.digest));
     if (!body.ok()) return body.status();
     if ("sha256:" + Sha256Hex(*body) != d.digest) {
-      return Status::Error(in.shown() + "/" + blob_rel(d.digest) + " is corrupt: its content "
+      return Status::Error(in.shown() + "/" + blob_rel(d.digest) +
+                           " is corrupt: its content "
                            "does not have the digest its name says");
     }
     if (IsIndex(d.media_type, *body)) {
@@ -291,8 +294,9 @@ StatusOr<std::vector<ImportedImage>> ImportImages(ImageStore* store, const std::
     } else if (in.Has("index.json")) {
       s = ImportOciLayout(store, in, name, limits, &imported);
     } else {
-      s = Status::Error(path + " is neither an OCI image layout (index.json) nor `docker save` "
-                               "output (manifest.json)");
+      s = Status::Error(path +
+                        " is neither an OCI image layout (index.json) nor `docker save` "
+                        "output (manifest.json)");
     }
   }
   if (!unpacked.empty()) (void)RemoveTree(unpacked);

@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <string>
 
+#include "image/auth_challenge.h"
 #include "image/credentials.h"
 #include "image/manifest.h"
 #include "image/reference.h"
-#include "image/auth_challenge.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);

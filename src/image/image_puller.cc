@@ -43,11 +43,10 @@ StatusOr<ResolvedImage> ImagePuller::Pull(const ImageReference& ref, const Image
   if (!image_lock.ok()) return image_lock.status();
   std::optional<ImageRecord> record = store_->Find(digest);
   if (!record) {
-    StatusOr<ImageManifest> manifest =
-        ParseImageManifest(fetched->body, "the manifest of " + name);
+    StatusOr<ImageManifest> manifest = ParseImageManifest(fetched->body, "the manifest of " + name);
     if (!manifest.ok()) return manifest.status();
-    Status got = FetchBlob(&client, manifest->config, "the config " + manifest->config.digest +
-                                                          " of " + name);
+    Status got = FetchBlob(&client, manifest->config,
+                           "the config " + manifest->config.digest + " of " + name);
     if (!got.ok()) return got;
     for (const Descriptor& layer : manifest->layers) {
       got = FetchBlob(&client, layer, "layer " + layer.digest + " of " + name);
@@ -66,8 +65,7 @@ StatusOr<ResolvedImage> ImagePuller::Pull(const ImageReference& ref, const Image
   return store_->ToResolved(*record, name);
 }
 
-StatusOr<ResolvedImage> ImagePuller::Resolve(const ImageRequest& request,
-                                             const ImageLogFn& log) {
+StatusOr<ResolvedImage> ImagePuller::Resolve(const ImageRequest& request, const ImageLogFn& log) {
   if (!IsPullPolicy(request.pull_policy)) {
     return Status::Error("unknown pull_policy `" + request.pull_policy + "` for image `" +
                          request.name + "` (always, if-not-present or never)");

@@ -29,8 +29,7 @@ std::string Slurp(const std::string& path) {
 // see each other's tags.
 std::string UniqueRepo(const std::string& base) {
   static std::atomic<int> counter{0};
-  return "slipway-test/" + base + "-" + std::to_string(getpid()) + "-" +
-         std::to_string(counter++);
+  return "slipway-test/" + base + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
 }
 
 class ImagePullerTest : public ::testing::Test {
@@ -53,9 +52,8 @@ class ImagePullerTest : public ::testing::Test {
     return name;
   }
   StatusOr<ResolvedImage> Resolve(const std::string& name, const std::string& policy = "") {
-    return puller_->Resolve({name, policy}, [this](const std::string& line) {
-      log_ += line + "\n";
-    });
+    return puller_->Resolve({name, policy},
+                            [this](const std::string& line) { log_ += line + "\n"; });
   }
   // Files left in the store's tmp/ and blob counts, for "nothing half-written".
   size_t Count(const std::string& sub) {
@@ -77,13 +75,12 @@ class ImagePullerTest : public ::testing::Test {
 TEST_F(ImagePullerTest, PullsARunnableBusyboxImage) {
   std::string busybox = Slurp("/bin/busybox");
   ASSERT_FALSE(busybox.empty()) << "busybox-static is not installed";
-  std::string name = Push(UniqueRepo("busybox"),
-                          {TarBuilder()
-                               .Dir("bin")
-                               .File("bin/busybox", busybox, 0755)
-                               .Symlink("bin/sh", "busybox")
-                               .Dir("work")
-                               .Take()});
+  std::string name = Push(UniqueRepo("busybox"), {TarBuilder()
+                                                      .Dir("bin")
+                                                      .File("bin/busybox", busybox, 0755)
+                                                      .Symlink("bin/sh", "busybox")
+                                                      .Dir("work")
+                                                      .Take()});
   StatusOr<ResolvedImage> image = Resolve(name);
   ASSERT_TRUE(image.ok()) << image.status().message();
   EXPECT_EQ(image->reference, name);
@@ -101,19 +98,16 @@ TEST_F(ImagePullerTest, PullsARunnableBusyboxImage) {
 }
 
 TEST_F(ImagePullerTest, AppliesLayersWithWhiteoutsAndOpaqueDirectories) {
-  std::string name = Push(UniqueRepo("layers"),
-                          {TarBuilder()
-                               .File("etc/gone", "1")
-                               .File("etc/kept", "2")
-                               .File("cache/old", "3")
-                               .Take(),
-                           TarBuilder()
-                               .File("etc/.wh.gone", "")
-                               .Dir("cache")
-                               .File("cache/.wh..wh..opq", "")
-                               .File("cache/new", "4")
-                               .Take(),
-                           TarBuilder().File("etc/kept", "2b").Take()});
+  std::string name =
+      Push(UniqueRepo("layers"),
+           {TarBuilder().File("etc/gone", "1").File("etc/kept", "2").File("cache/old", "3").Take(),
+            TarBuilder()
+                .File("etc/.wh.gone", "")
+                .Dir("cache")
+                .File("cache/.wh..wh..opq", "")
+                .File("cache/new", "4")
+                .Take(),
+            TarBuilder().File("etc/kept", "2b").Take()});
   StatusOr<ResolvedImage> image = Resolve(name);
   ASSERT_TRUE(image.ok()) << image.status().message();
   EXPECT_FALSE(fs::exists(image->rootfs + "/etc/gone"));
@@ -144,7 +138,8 @@ TEST_F(ImagePullerTest, PullPoliciesAsGitLabRunnerHasThem) {
   ASSERT_FALSE(image.ok());
   EXPECT_EQ(image.status().message(),
             "image " + name + " is not in the image store " + store_->dir() +
-                " and its pull_policy is never (load it with `slipway image pull` or `slipway "
+                " and its pull_policy is never (load it with `slipway image "
+                "pull` or `slipway "
                 "image import`)");
   Push(repo, {TarBuilder().File("version", "1").Take()});
   StatusOr<ResolvedImage> first = Resolve(name, "if-not-present");
@@ -222,7 +217,8 @@ TEST_F(ImagePullerTest, BearerTokensFromTheRealmWithCredentialsFromDockerAuthCon
   ASSERT_FALSE(image.ok());
   EXPECT_EQ(image.status().message(),
             "cannot pull " + name + ": pull access denied for " + proxy.host() + "/" + repo +
-                ", the repository does not exist or needs credentials: the token service "
+                ", the repository does not exist or needs credentials: the "
+                "token service "
                 "answered bad user or password (HTTP 401)");
   // Wrong credentials.
   RegistryOptions wrong;
@@ -235,7 +231,8 @@ TEST_F(ImagePullerTest, BearerTokensFromTheRealmWithCredentialsFromDockerAuthCon
   ASSERT_FALSE(image.ok());
   EXPECT_EQ(image.status().message(),
             "cannot pull " + name + ": wrong credentials for " + proxy.host() +
-                " (from $DOCKER_AUTH_CONFIG): the token service answered bad user or password "
+                " (from $DOCKER_AUTH_CONFIG): the token service answered bad "
+                "user or password "
                 "(HTTP 401)");
   // The right ones, as GitLab Runner reads them.
   RegistryOptions right;
@@ -268,11 +265,11 @@ TEST_F(ImagePullerTest, BasicAuthentication) {
                 " asks for a user name and password, and none is configured "
                 "(DOCKER_AUTH_CONFIG or ~/.docker/config.json)");
   RegistryOptions right;
-  ASSERT_TRUE(right.credentials
-                  .AddConfig(R"({"auths":{")" + proxy.host() +
-                                 R"(":{"auth":"cm9ib3Q6aHVudGVyMg=="}}})",
-                             "~/.docker/config.json")
-                  .ok());
+  ASSERT_TRUE(
+      right.credentials
+          .AddConfig(R"({"auths":{")" + proxy.host() + R"(":{"auth":"cm9ib3Q6aHVudGVyMg=="}}})",
+                     "~/.docker/config.json")
+          .ok());
   ImagePuller right_puller(store_.get(), std::move(right));
   image = right_puller.Resolve({name, ""}, nullptr);
   ASSERT_TRUE(image.ok()) << image.status().message();

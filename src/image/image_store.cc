@@ -29,11 +29,16 @@ Status Errno(const std::string& what, const std::string& path) {
 std::string Hex(const std::string& digest) { return digest.substr(7); }
 
 Json RecordToJson(const ImageRecord& r) {
-  return Json{{"digest", r.digest},          {"reference", r.reference},
-              {"config_digest", r.config_digest}, {"layers", r.layers},
-              {"size", r.size},              {"created", r.created},
-              {"env", r.env},                {"entrypoint", r.entrypoint},
-              {"cmd", r.cmd},                {"working_dir", r.working_dir},
+  return Json{{"digest", r.digest},
+              {"reference", r.reference},
+              {"config_digest", r.config_digest},
+              {"layers", r.layers},
+              {"size", r.size},
+              {"created", r.created},
+              {"env", r.env},
+              {"entrypoint", r.entrypoint},
+              {"cmd", r.cmd},
+              {"working_dir", r.working_dir},
               {"user", r.user}};
 }
 

@@ -37,12 +37,12 @@ namespace slipway {
 
 // The store's record of one image (images/<hex>.json).
 struct ImageRecord {
-  std::string digest;         // Of the manifest.
-  std::string reference;      // The name it was first stored under.
+  std::string digest;     // Of the manifest.
+  std::string reference;  // The name it was first stored under.
   std::string config_digest;
   std::vector<std::string> layers;  // Blob digests, bottom first.
-  int64_t size = 0;           // Of the layer blobs (compressed).
-  int64_t created = 0;        // When stored, seconds since the epoch.
+  int64_t size = 0;                 // Of the layer blobs (compressed).
+  int64_t created = 0;              // When stored, seconds since the epoch.
   std::vector<std::string> env, entrypoint, cmd;
   std::string working_dir, user;
 };

@@ -191,8 +191,8 @@ Status ApplyLayer(int root_fd, const std::string& root_path, ByteSource* layer,
         UniqueFd target_parent;
         if (!target_dir.empty()) {
           // No symlink anywhere on the way: the target is the rootfs's own.
-          StatusOr<UniqueFd> opened = OpenBeneath(root_fd, target_dir, O_PATH | O_DIRECTORY,
-                                                  root_path + "/" + target_dir);
+          StatusOr<UniqueFd> opened =
+              OpenBeneath(root_fd, target_dir, O_PATH | O_DIRECTORY, root_path + "/" + target_dir);
           if (!opened.ok()) return no_such_file();
           target_parent = std::move(*opened);
         }

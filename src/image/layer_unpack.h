@@ -30,7 +30,7 @@
 namespace slipway {
 
 struct UnpackLimits {
-  size_t max_entries = 1 << 20;              // Per layer.
+  size_t max_entries = 1 << 20;             // Per layer.
   uint64_t max_bytes = uint64_t{64} << 30;  // Of file data, per layer.
 };
 

@@ -5,9 +5,9 @@
 // into a well-formed tar archive here, so that short inputs reach the path
 // handling (names with "..", links, whiteouts) rather than the header
 // parser: records of a type byte, a name and a link target each ended by
-// '\n', and a content length byte followed by the content. Each input gets a fresh rootfs in a
-// directory of its own; anything else appearing in that directory is an
-// escape and aborts.
+// '\n', and a content length byte followed by the content. Each input gets a
+// fresh rootfs in a directory of its own; anything else appearing in that
+// directory is an escape and aborts.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -35,7 +35,8 @@ void AddEntry(std::string* tar, char type, const std::string& name, const std::s
   std::snprintf(h + 124, 12, "%011o", static_cast<unsigned>(content.size()));
   h[156] = type;
   std::snprintf(h + 157, 100, "%s", link.c_str());
-  std::memcpy(h + 257, "ustar\0" "00", 8);
+  std::memcpy(h + 257, "ustar", 6);  // Magic "ustar\0", then version "00".
+    std::memcpy(h + 263, "00", 2);
   std::memset(h + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : h) sum += c;
@@ -59,7 +60,8 @@ std::string BuildTar(std::string_view in) {
       return out;
     };
     std::string name = field(), link = field();
-    size_t length = in.empty() ? 0 : std::min<size_t>(static_cast<unsigned char>(in[0]), in.size() - 1);
+    size_t length =
+        in.empty() ? 0 : std::min<size_t>(static_cast<unsigned char>(in[0]), in.size() - 1);
     std::string content = in.empty() ? "" : std::string(in.substr(1, length));
     in.remove_prefix(std::min(in.size(), length + 1));
     AddEntry(&tar, type, name, link, type == '0' ? content : "");
@@ -81,8 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     StatusOr<UniqueFd> fd = OpenDirNoFollow(root);
     if (!fd.ok()) abort();
     std::string_view input(reinterpret_cast<const char*>(data), size);
-    std::string layer = !input.empty() && input[0] == 'T' ? std::string(input.substr(1))
-                                                          : BuildTar(input);
+    std::string layer =
+        !input.empty() && input[0] == 'T' ? std::string(input.substr(1)) : BuildTar(input);
     DecompressingSource source(std::make_unique<MemorySource>(std::move(layer)), "layer",
                                size_t{64} << 20);
     UnpackLimits limits;

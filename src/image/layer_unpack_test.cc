@@ -96,7 +96,8 @@ TEST_F(LayerUnpackTest, ADotDotNameIsRefused) {
   Status s = Apply(TarBuilder().File("../escaped", "x"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(),
-            "layer L: the entry `../escaped` has a \"..\" component, which would reach outside "
+            "layer L: the entry `../escaped` has a \"..\" "
+            "component, which would reach outside "
             "the root file system");
   EXPECT_FALSE(fs::exists(tmp_.Sub("escaped")));
   s = Apply(TarBuilder().File("a/../../../escaped2", "x"));
@@ -135,12 +136,14 @@ TEST_F(LayerUnpackTest, AHardLinkOutsideTheRootfsIsRefused) {
   Status s = Apply(TarBuilder().HardLink("passwd", "/etc/passwd"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(),
-            "layer L: the hard link `passwd` -> `/etc/passwd` names no file of the root file "
+            "layer L: the hard link `passwd` -> `/etc/passwd` names no file of "
+            "the root file "
             "system (only files the layers put there can be linked)");
   s = Apply(TarBuilder().HardLink("secret", "../outside/secret"));
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "layer L: the hard link `secret` -> `../outside/secret` points outside "
-                         "the root file system");
+  EXPECT_EQ(s.message(),
+            "layer L: the hard link `secret` -> `../outside/secret` points outside "
+            "the root file system");
   // Through a symlink planted before.
   ASSERT_TRUE(Apply(TarBuilder().Symlink("o", outside_)).ok());
   s = Apply(TarBuilder().HardLink("secret2", "o/secret"));
@@ -191,8 +194,9 @@ TEST_F(LayerUnpackTest, ACorruptHeaderIsAnErrorNotACrash) {
   UnpackStats stats;
   Status s = ApplyLayer(root->get(), root_, &source, "layer L", {}, &stats);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "layer L: not a valid tar archive near byte 0: a header's checksum is "
-                         "wrong");
+  EXPECT_EQ(s.message(),
+            "layer L: not a valid tar archive near byte 0: a header's checksum is "
+            "wrong");
 }
 
 TEST(NormalizeEntryPathTest, DropsLeadingSlashesAndDots) {

@@ -102,8 +102,9 @@ StatusOr<ImageManifest> ParseImageManifest(const std::string& body, const std::s
   if (!json.ok()) return json.status();
   auto version = json->find("schemaVersion");
   if (version != json->end() && version->is_number_integer() && version->get<int>() == 1) {
-    return Status::Error(what + ": Docker's manifest schema 1 is not supported (push the image "
-                                "again with a current client)");
+    return Status::Error(what +
+                         ": Docker's manifest schema 1 is not supported (push the image "
+                         "again with a current client)");
   }
   auto config = json->find("config");
   auto layers = json->find("layers");

@@ -13,8 +13,8 @@ bool IsRepositoryComponent(const std::string& c) {
     return false;
   }
   for (char ch : c) {
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-              ch == '-';
+    bool ok =
+        (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
     if (!ok) return false;
   }
   return true;
@@ -99,7 +99,8 @@ StatusOr<ImageReference> ParseImageReference(const std::string& name) {
     std::string component = ref.repository.substr(start, end - start);
     if (!IsRepositoryComponent(component)) {
       return bad("the repository `" + ref.repository +
-                 "` must be lower-case letters, digits and separators (. _ -) between '/'");
+                 "` must be lower-case letters, digits and separators (. _ -) "
+                 "between '/'");
     }
     if (end == std::string::npos) break;
     start = end + 1;

@@ -35,15 +35,19 @@ TEST(ImageReferenceTest, RegistriesPortsTagsAndDigests) {
 
 TEST(ImageReferenceTest, InvalidNamesAreErrorsThatSayWhy) {
   EXPECT_EQ(Canonical("Alpine"),
-            "error: invalid image name `Alpine`: the repository `library/Alpine` must be "
+            "error: invalid image name `Alpine`: the repository "
+            "`library/Alpine` must be "
             "lower-case letters, digits and separators (. _ -) between '/'");
   EXPECT_EQ(Canonical("alpine@sha256:abc"),
-            "error: invalid image name `alpine@sha256:abc`: the digest must be sha256: and 64 "
+            "error: invalid image name `alpine@sha256:abc`: the digest must be "
+            "sha256: and 64 "
             "lower-case hex digits");
-  EXPECT_EQ(Canonical("alpine:-x"), "error: invalid image name `alpine:-x`: `-x` is not a valid tag");
+  EXPECT_EQ(Canonical("alpine:-x"),
+            "error: invalid image name `alpine:-x`: `-x` is not a valid tag");
   EXPECT_EQ(Canonical(""), "error: invalid image name ``: it is empty");
   EXPECT_EQ(Canonical("a//b"),
-            "error: invalid image name `a//b`: the repository `a//b` must be lower-case letters, "
+            "error: invalid image name `a//b`: the "
+            "repository `a//b` must be lower-case letters, "
             "digits and separators (. _ -) between '/'");
 }
 
@@ -78,7 +82,8 @@ TEST(CredentialsTest, DockerAuthConfigKeysAsDockerMatchesThem) {
   EXPECT_FALSE(store.For("registry.example.com"));
   Status bad = store.AddConfig(R"({"auths":{"x":{"auth":"bm9jb2xvbg=="}}})", "$DOCKER_AUTH_CONFIG");
   EXPECT_EQ(bad.message(),
-            "$DOCKER_AUTH_CONFIG: the \"auth\" of `x` is not base64 of USER:PASSWORD");
+            "$DOCKER_AUTH_CONFIG: the \"auth\" of `x` is not "
+            "base64 of USER:PASSWORD");
 }
 
 TEST(PlainHttpTest, OnlyLoopbackAndListedRegistries) {

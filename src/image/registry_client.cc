@@ -1,12 +1,11 @@
 #include "image/registry_client.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 
-#include "util/bounded_json.h"
 #include "image/manifest.h"
+#include "util/base64.h"
+#include "util/bounded_json.h"
 #include "util/redact.h"
 #include "util/sha256.h"
 
@@ -16,15 +15,6 @@ namespace {
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-std::string Base64(const std::string& s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()),
-                          static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
 }
 
 std::string QueryEscape(const std::string& s) {
@@ -93,8 +83,9 @@ bool AllowsPlainHttp(const std::string& host_port, const std::vector<std::string
   return dots == 3;
 }
 
-StatusOr<HttpFetchResponse> RegistryClient::Send(const std::string& path, const std::string& accept,
-                                            const std::function<Status(std::string_view)>& sink) {
+StatusOr<HttpFetchResponse> RegistryClient::Send(
+    const std::string& path, const std::string& accept,
+    const std::function<Status(std::string_view)>& sink) {
   HttpFetchRequest request;
   if (!accept.empty()) request.headers.emplace_back("Accept", accept);
   if (!authorization_.empty()) request.headers.emplace_back("Authorization", authorization_);
@@ -129,7 +120,7 @@ Status RegistryClient::Authenticate(const std::string& header) {
                            " asks for a user name and password, and none is configured "
                            "(DOCKER_AUTH_CONFIG or ~/.docker/config.json)");
     }
-    authorization_ = "Basic " + Base64(credentials->username + ":" + credentials->password);
+    authorization_ = "Basic " + Base64Encode(credentials->username + ":" + credentials->password);
     return Status::Ok();
   }
   if (challenge.scheme != "bearer") {
@@ -152,14 +143,15 @@ Status RegistryClient::Authenticate(const std::string& header) {
   request.url = url;
   if (credentials) {
     request.headers.emplace_back(
-        "Authorization", "Basic " + Base64(credentials->username + ":" + credentials->password));
+        "Authorization",
+        "Basic " + Base64Encode(credentials->username + ":" + credentials->password));
   }
   HttpGetOptions http;
   http.ca_file = options_->ca_file;
   http.timeout = options_->request_timeout;
-  http.allow_http = AllowsPlainHttp(realm_url.host + ":" + realm_url.port,
-                                    options_->insecure_registries) ||
-                    AllowsPlainHttp(realm_url.host, options_->insecure_registries);
+  http.allow_http =
+      AllowsPlainHttp(realm_url.host + ":" + realm_url.port, options_->insecure_registries) ||
+      AllowsPlainHttp(realm_url.host, options_->insecure_registries);
   StatusOr<HttpFetchResponse> got = HttpFetch(request, http);
   if (!got.ok()) {
     return Status::Error("cannot get a token for " + ref_.Repo() + ": " + got.status().message());
@@ -172,7 +164,8 @@ Status RegistryClient::Authenticate(const std::string& header) {
     }
     return Status::Error("pull access denied for " + ref_.Repo() +
                          ", the repository does not exist or needs credentials: the token "
-                         "service answered " + RegistryAnswer(*got));
+                         "service answered " +
+                         RegistryAnswer(*got));
   }
   if (got->status != 200) {
     return Status::Error("cannot get a token for " + ref_.Repo() + ": the token service " +
@@ -191,8 +184,9 @@ Status RegistryClient::Authenticate(const std::string& header) {
   return Status::Ok();
 }
 
-StatusOr<HttpFetchResponse> RegistryClient::Get(const std::string& path, const std::string& accept,
-                                           const std::function<Status(std::string_view)>& sink) {
+StatusOr<HttpFetchResponse> RegistryClient::Get(
+    const std::string& path, const std::string& accept,
+    const std::function<Status(std::string_view)>& sink) {
   StatusOr<HttpFetchResponse> got = Send(path, accept, sink);
   if (!got.ok() || got->status != 401) return got;
   std::string had = authorization_;
@@ -202,7 +196,8 @@ StatusOr<HttpFetchResponse> RegistryClient::Get(const std::string& path, const s
   return Send(path, accept, sink);
 }
 
-Status RegistryClient::AnswerError(const HttpFetchResponse& response, const std::string& what) const {
+Status RegistryClient::AnswerError(const HttpFetchResponse& response,
+                                   const std::string& what) const {
   std::string name = ref_.Canonical();
   if (response.status == 401 || response.status == 403) {
     if (options_->credentials.For(ref_.registry)) {

@@ -36,7 +36,7 @@ struct RegistryOptions {
   std::vector<std::string> insecure_registries;
   CredentialStore credentials;
   std::string ca_file;  // Empty: $SSL_CERT_FILE, else the system store.
-  std::chrono::milliseconds request_timeout{30000};   // Manifests, tokens.
+  std::chrono::milliseconds request_timeout{30000};        // Manifests, tokens.
   std::chrono::milliseconds blob_timeout{30 * 60 * 1000};  // One blob, whole.
   std::size_t max_blob_bytes = std::size_t{16} << 30;
 };
@@ -65,9 +65,9 @@ class RegistryClient {
  private:
   // GETs path (below /v2/<repository>/) with auth, as described above.
   StatusOr<HttpFetchResponse> Get(const std::string& path, const std::string& accept,
-                             const std::function<Status(std::string_view)>& sink);
+                                  const std::function<Status(std::string_view)>& sink);
   StatusOr<HttpFetchResponse> Send(const std::string& path, const std::string& accept,
-                              const std::function<Status(std::string_view)>& sink);
+                                   const std::function<Status(std::string_view)>& sink);
   Status Authenticate(const std::string& challenge);
   Status AnswerError(const HttpFetchResponse& response, const std::string& what) const;
 

@@ -176,8 +176,9 @@ StatusOr<bool> TarReader::Next(TarEntry* entry) {
       if (!prefix.empty()) name = prefix + "/" + name;
     }
     entry->path = !pax_path.empty() ? pax_path : !long_name.empty() ? long_name : name;
-    entry->link_target =
-        !pax_link.empty() ? pax_link : !long_link.empty() ? long_link : Field(header + 157, 100);
+    entry->link_target = !pax_link.empty()    ? pax_link
+                         : !long_link.empty() ? long_link
+                                              : Field(header + 157, 100);
     if (entry->path.size() > kMaxPathBytes || entry->link_target.size() > kMaxPathBytes) {
       return Error("a name longer than " + std::to_string(kMaxPathBytes) + " bytes");
     }
@@ -187,16 +188,32 @@ StatusOr<bool> TarReader::Next(TarEntry* entry) {
     int64_t mtime = ParseNumber(header + 136, 12);
     entry->mtime = mtime < 0 ? 0 : mtime;
     switch (type) {
-      case '0': case '\0': case '7': entry->type = TarEntry::Type::kFile; break;
-      case '1': entry->type = TarEntry::Type::kHardLink; break;
-      case '2': entry->type = TarEntry::Type::kSymlink; break;
-      case '3': entry->type = TarEntry::Type::kCharDevice; break;
-      case '4': entry->type = TarEntry::Type::kBlockDevice; break;
-      case '5': entry->type = TarEntry::Type::kDirectory; break;
-      case '6': entry->type = TarEntry::Type::kFifo; break;
+      case '0':
+      case '\0':
+      case '7':
+        entry->type = TarEntry::Type::kFile;
+        break;
+      case '1':
+        entry->type = TarEntry::Type::kHardLink;
+        break;
+      case '2':
+        entry->type = TarEntry::Type::kSymlink;
+        break;
+      case '3':
+        entry->type = TarEntry::Type::kCharDevice;
+        break;
+      case '4':
+        entry->type = TarEntry::Type::kBlockDevice;
+        break;
+      case '5':
+        entry->type = TarEntry::Type::kDirectory;
+        break;
+      case '6':
+        entry->type = TarEntry::Type::kFifo;
+        break;
       default:
-        return Error("`" + entry->path + "` has the unknown entry type '" +
-                     std::string(1, type) + "'");
+        return Error("`" + entry->path + "` has the unknown entry type '" + std::string(1, type) +
+                     "'");
     }
     // Only regular files carry data here (a hard link's size is 0 in
     // practice; whatever is there is skipped).

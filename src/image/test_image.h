@@ -47,7 +47,8 @@ class TarBuilder {
     std::snprintf(h + 136, 12, "%011o", 1700000000u);
     h[156] = type;
     std::snprintf(h + 157, 100, "%s", link.c_str());
-    std::memcpy(h + 257, "ustar\0" "00", 8);
+    std::memcpy(h + 257, "ustar", 6);  // Magic "ustar\0", then version "00".
+    std::memcpy(h + 263, "00", 2);
     std::memset(h + 148, ' ', 8);
     unsigned sum = 0;
     for (unsigned char c : h) sum += c;
@@ -88,7 +89,8 @@ class OciLayoutBuilder {
   nlohmann::json Blob(const std::string& data, const std::string& media_type) {
     std::string hex = Sha256Hex(data);
     std::ofstream(dir_ + "/blobs/sha256/" + hex, std::ios::binary) << data;
-    return {{"mediaType", media_type}, {"digest", "sha256:" + hex},
+    return {{"mediaType", media_type},
+            {"digest", "sha256:" + hex},
             {"size", static_cast<int64_t>(data.size())}};
   }
   // An image of gzip-ed layers (tar archives) and a config with env and cmd.
@@ -115,8 +117,8 @@ class OciLayoutBuilder {
     return d;
   }
   nlohmann::json Index(const std::vector<nlohmann::json>& manifests) {
-    nlohmann::json index = {{"schemaVersion", 2}, {"mediaType", kOciIndex},
-                            {"manifests", manifests}};
+    nlohmann::json index = {
+        {"schemaVersion", 2}, {"mediaType", kOciIndex}, {"manifests", manifests}};
     return Blob(index.dump(), kOciIndex);
   }
   // Names descriptor tag in index.json.
@@ -139,8 +141,8 @@ class OciLayoutBuilder {
 inline std::string PushWithSkopeo(const std::string& layout, const std::string& tag,
                                   const std::string& destination) {
   std::string log = layout + "/skopeo.log";
-  std::string command = "skopeo copy --quiet --all --dest-tls-verify=false 'oci:" + layout +
-                        ":" + tag + "' 'docker://" + destination + "' >'" + log + "' 2>&1";
+  std::string command = "skopeo copy --quiet --all --dest-tls-verify=false 'oci:" + layout + ":" +
+                        tag + "' 'docker://" + destination + "' >'" + log + "' 2>&1";
   if (std::system(command.c_str()) == 0) return "";
   std::ifstream in(log);
   return "skopeo failed: " + std::string(std::istreambuf_iterator<char>(in), {});
@@ -152,12 +154,13 @@ inline std::string TestRegistry() {
   return registry != nullptr ? registry : "";
 }
 
-#define SLIPWAY_REQUIRE_TEST_REGISTRY()                                                   \
-  do {                                                                                    \
-    if (TestRegistry().empty()) {                                                         \
-      GTEST_SKIP() << "SLIPWAY_TEST_REGISTRY is not set; start a registry with "         \
-                      "`export SLIPWAY_TEST_REGISTRY=$(bash scripts/registry.sh start)`"; \
-    }                                                                                     \
+#define SLIPWAY_REQUIRE_TEST_REGISTRY()                                           \
+  do {                                                                            \
+    if (TestRegistry().empty()) {                                                 \
+      GTEST_SKIP() << "SLIPWAY_TEST_REGISTRY is not set; start a registry with "  \
+                      "`export SLIPWAY_TEST_REGISTRY=$(bash scripts/registry.sh " \
+                      "start)`";                                                  \
+    }                                                                             \
   } while (0)
 
 }  // namespace slipway

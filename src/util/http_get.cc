@@ -3,7 +3,6 @@
 // when it stops early, whatever was pending is abandoned with it.
 #include "util/http_get.h"
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -25,6 +24,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "util/base64.h"
 #include "util/redact.h"
 
 namespace slipway {
@@ -51,15 +51,6 @@ std::string PercentDecode(const std::string& s) {
       out += s[i];
     }
   }
-  return out;
-}
-
-std::string Base64(const std::string& s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()),
-                          static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(n));
   return out;
 }
 
@@ -193,7 +184,7 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpF
     request.insert(name, value);
   }
   if (same_origin && !url.userinfo.empty()) {
-    request.set(http::field::authorization, "Basic " + Base64(PercentDecode(url.userinfo)));
+    request.set(http::field::authorization, "Basic " + Base64Encode(PercentDecode(url.userinfo)));
   }
 
   if (url.scheme == "http") {
