@@ -56,6 +56,16 @@ Status DecompressingSource::Start() {
   return Status::Ok();
 }
 
+Status DecompressingSource::Refill() {
+  if (input_at_ < input_len_ || in_end_) return Status::Ok();
+  StatusOr<size_t> got = in_->Read(input_.data(), input_.size());
+  if (!got.ok()) return got.status();
+  input_at_ = 0;
+  input_len_ = *got;
+  if (*got == 0) in_end_ = true;
+  return Status::Ok();
+}
+
 StatusOr<size_t> DecompressingSource::Read(char* buf, size_t n) {
   if (n == 0) return size_t{0};
   if (!started_) {
@@ -82,24 +92,14 @@ StatusOr<size_t> DecompressingSource::Read(char* buf, size_t n) {
   while (true) {
     if (stream_end_) {
       // Another gzip member may follow, or the end.
-      if (input_at_ == input_len_ && !in_end_) {
-        StatusOr<size_t> got = in_->Read(input_.data(), input_.size());
-        if (!got.ok()) return got.status();
-        input_at_ = 0;
-        input_len_ = *got;
-        if (*got == 0) in_end_ = true;
-      }
+      Status refilled = Refill();
+      if (!refilled.ok()) return refilled;
       if (input_at_ == input_len_) return size_t{0};
       inflateReset(&z_);
       stream_end_ = false;
     }
-    if (input_at_ == input_len_ && !in_end_) {
-      StatusOr<size_t> got = in_->Read(input_.data(), input_.size());
-      if (!got.ok()) return got.status();
-      input_at_ = 0;
-      input_len_ = *got;
-      if (*got == 0) in_end_ = true;
-    }
+    Status refilled = Refill();
+    if (!refilled.ok()) return refilled;
     z_.next_in = reinterpret_cast<Bytef*>(input_.data() + input_at_);
     z_.avail_in = static_cast<uInt>(input_len_ - input_at_);
     z_.next_out = reinterpret_cast<Bytef*>(buf);

@@ -56,6 +56,8 @@ class DecompressingSource : public ByteSource {
 
  private:
   Status Start();
+  // Reads more input when all of it was consumed (and the input has more).
+  Status Refill();
   std::unique_ptr<ByteSource> in_;
   std::string name_;
   size_t max_bytes_;

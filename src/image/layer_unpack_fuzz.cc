@@ -24,32 +24,14 @@
 #include "exec/file_tree.h"
 #include "image/byte_source.h"
 #include "image/layer_unpack.h"
+#include "image/test_tar.h"
 
 namespace {
-
-void AddEntry(std::string* tar, char type, const std::string& name, const std::string& link,
-              const std::string& content) {
-  char h[512] = {};
-  std::snprintf(h, 100, "%s", name.c_str());
-  std::snprintf(h + 100, 8, "%07o", 0755);
-  std::snprintf(h + 124, 12, "%011o", static_cast<unsigned>(content.size()));
-  h[156] = type;
-  std::snprintf(h + 157, 100, "%s", link.c_str());
-  std::memcpy(h + 257, "ustar", 6);  // Magic "ustar\0", then version "00".
-    std::memcpy(h + 263, "00", 2);
-  std::memset(h + 148, ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  std::snprintf(h + 148, 8, "%06o", sum);
-  tar->append(h, 512);
-  *tar += content;
-  tar->append((512 - content.size() % 512) % 512, '\0');
-}
 
 // The structured input described above as a tar archive.
 std::string BuildTar(std::string_view in) {
   static const char kTypes[] = "0125636";
-  std::string tar;
+  slipway::TarBuilder tar;
   while (!in.empty()) {
     char type = kTypes[static_cast<unsigned char>(in[0]) % 7];
     in.remove_prefix(1);
@@ -64,9 +46,9 @@ std::string BuildTar(std::string_view in) {
         in.empty() ? 0 : std::min<size_t>(static_cast<unsigned char>(in[0]), in.size() - 1);
     std::string content = in.empty() ? "" : std::string(in.substr(1, length));
     in.remove_prefix(std::min(in.size(), length + 1));
-    AddEntry(&tar, type, name, link, type == '0' ? content : "");
+    tar.Add(type, name, link, type == '0' ? content : "", 0755);
   }
-  return tar + std::string(1024, '\0');
+  return tar.Take();
 }
 
 }  // namespace

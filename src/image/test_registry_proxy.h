@@ -7,20 +7,15 @@
 #ifndef SLIPWAY_IMAGE_TEST_REGISTRY_PROXY_H_
 #define SLIPWAY_IMAGE_TEST_REGISTRY_PROXY_H_
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
-#include "util/spawn.h"
 #include "util/test_dir.h"
-#include "util/unique_fd.h"
-
-extern char** environ;
+#include "util/test_python_server.h"
 
 namespace slipway {
 
@@ -77,25 +72,8 @@ class TestRegistryProxy {
   TestRegistryProxy(const std::string& upstream, const std::string& mode,
                     const std::string& credentials = "-") {
     std::ofstream(dir_.Sub("proxy.py")) << kTestRegistryProxyScript;
-    int in[2], out[2];
-    EXPECT_EQ(pipe2(in, O_CLOEXEC), 0);
-    EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
-    stdin_ = UniqueFd(in[1]);
-    UniqueFd child_in(in[0]), child_out(out[1]), reader(out[0]);
-    SpawnRequest request;
-    request.argv = {"python3", dir_.Sub("proxy.py"), upstream, mode, credentials, log_file()};
-    for (char** e = environ; *e != nullptr; ++e) request.env.push_back(*e);
-    request.stdin_fd = child_in.get();
-    request.stdout_fd = child_out.get();
-    StatusOr<pid_t> pid = Spawn(request);
-    EXPECT_TRUE(pid.ok()) << pid.status().message();
-    pid_ = pid.ok() ? *pid : -1;
-    child_out.Reset();
-    std::string line;
-    char c;
-    while (read(reader.get(), &c, 1) == 1 && c != '\n') line += c;
-    port_ = line.empty() ? 0 : std::stoi(line);
-    EXPECT_NE(port_, 0) << "the test registry proxy did not start";
+    server_ = std::make_unique<TestPythonServer>(
+        std::vector<std::string>{dir_.Sub("proxy.py"), upstream, mode, credentials, log_file()});
   }
   ~TestRegistryProxy() { Stop(); }
   TestRegistryProxy(const TestRegistryProxy&) = delete;
@@ -103,13 +81,9 @@ class TestRegistryProxy {
 
   // Ends the proxy (the server exits when its stdin closes); its port then
   // refuses connections.
-  void Stop() {
-    stdin_.Reset();
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void Stop() { server_->Stop(); }
   // "127.0.0.1:PORT", a registry host for image names.
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string host() const { return "127.0.0.1:" + std::to_string(server_->port()); }
   // Every request so far, one line each: "PATH AUTHORIZATION".
   std::string Requests() const {
     std::ifstream in(log_file());
@@ -119,9 +93,7 @@ class TestRegistryProxy {
  private:
   std::string log_file() const { return dir_.path() + "/requests.log"; }
   TempDir dir_;
-  UniqueFd stdin_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+  std::unique_ptr<TestPythonServer> server_;
 };
 
 }  // namespace slipway
