@@ -275,6 +275,29 @@ TEST_F(ImagePullerTest, BasicAuthentication) {
   ASSERT_TRUE(image.ok()) << image.status().message();
 }
 
+TEST_F(ImagePullerTest, WhatAnInterruptedPullLeftIsNotTrusted) {
+  std::string name = Push(UniqueRepo("crash"), {TarBuilder().File("f", "whole").Take()});
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  // As a kill -9 leaves it between writing the record and renaming the
+  // unpacked tree into place: a record without a rootfs, a half tree and a
+  // half blob in tmp/.
+  fs::remove_all(image->rootfs);
+  fs::create_directories(store_->dir() + "/tmp/rootfs-1-2-3/etc");
+  std::ofstream(store_->dir() + "/tmp/blob-1-2-3") << "half";
+  EXPECT_FALSE(store_->Find(image->digest));
+  StatusOr<ResolvedImage> again = Resolve(name, "if-not-present");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->digest, image->digest);
+  EXPECT_EQ(Slurp(again->rootfs + "/f"), "whole");
+  StatusOr<PruneResult> pruned = store_->Prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.status().message();
+  EXPECT_EQ(pruned->temporaries, 2u);
+  EXPECT_EQ(pruned->images, 0u);
+  EXPECT_EQ(Count("tmp"), 0u);
+  EXPECT_TRUE(store_->Find(image->digest));
+}
+
 TEST_F(ImagePullerTest, JobsAskingForTheSameImageAtOnceGetItPulledOnce) {
   std::string repo = UniqueRepo("once");
   Push(repo, {TarBuilder().File("big", std::string(1 << 20, 'x')).Take()});
