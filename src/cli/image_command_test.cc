@@ -2,12 +2,18 @@
 // (scripts/registry.sh) with images pushed by skopeo.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cli/cli_test_util.h"
 #include "image/test_image.h"
+#include "image/test_registry_proxy.h"
+#include "util/spawn.h"
 #include "util/test_dir.h"
+#include "util/test_wait.h"
 
 namespace slipway {
 namespace {
@@ -120,6 +126,55 @@ TEST_F(ImageCommandTest, AnImportCannotReadFilesThroughASymlinkInTheArchive) {
   EXPECT_EQ(imported.exit_code, 1);
   EXPECT_THAT(imported.err, HasSubstr("layer.tar: Too many levels of symbolic links"));
   EXPECT_TRUE(fs::is_empty(store_ + "/rootfs"));
+}
+
+TEST_F(ImageCommandTest, APullKilledMidBlobLeavesNothingTheNextPullTrusts) {
+  std::string repo = "slipway-test/killed-" + std::to_string(getpid());
+  std::string noise;  // Incompressible, so that the blob is large.
+  uint32_t x = 12345;
+  for (int i = 0; i < (256 << 10); ++i)
+    noise += static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  OciLayoutBuilder layout(tmp_.Sub("layout"));
+  layout.Tag(layout.Image({TarBuilder().File("noise", noise).Take()}), "v1");
+  ASSERT_EQ(PushWithSkopeo(layout.dir(), "v1", TestRegistry() + "/" + repo + ":v1"), "");
+  TestRegistryProxy stalling(TestRegistry(), "stall");
+  SpawnRequest request;
+  request.argv = {SLIPWAY_BINARY, "image", "pull",
+                  "--store",      store_,  stalling.host() + "/" + repo + ":v1"};
+  for (char** e = environ; *e != nullptr; ++e) request.env.push_back(*e);
+  StatusOr<pid_t> pid = Spawn(request);
+  ASSERT_TRUE(pid.ok()) << pid.status().message();
+  // Killed while half the layer is in tmp/.
+  auto half_written = [&] {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(store_ + "/tmp", ec)) {
+      if (e.path().filename().string().rfind("blob-", 0) == 0 && fs::file_size(e.path(), ec) > 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  bool reached = WaitFor(half_written);
+  ASSERT_EQ(kill(*pid, SIGKILL), 0);
+  waitpid(*pid, nullptr, 0);
+  ASSERT_TRUE(reached) << "no half-written blob appeared in tmp/";
+  EXPECT_TRUE(fs::is_empty(store_ + "/rootfs"));
+  EXPECT_TRUE(fs::is_empty(store_ + "/images"));
+  size_t blobs = 0;
+  for (const auto& e : fs::directory_iterator(store_ + "/blobs/sha256")) {
+    (void)e;
+    ++blobs;
+  }
+  EXPECT_EQ(blobs, 1u) << "the config, whole; nothing of the layer";
+  // The next pull fetches the layer whole and unpacks it.
+  CliResult pull = Image({"pull", TestRegistry() + "/" + repo + ":v1"});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  std::string rootfs = pull.out.substr(pull.out.find('\n') + 1);
+  rootfs.pop_back();
+  std::ifstream in(rootfs + "/noise", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), noise);
+  CliResult prune = Image({"prune"});
+  EXPECT_THAT(prune.out, HasSubstr("1 temporary files")) << "the half blob";
 }
 
 TEST_F(ImageCommandTest, ADiskFullWhileUnpackingIsAClearErrorAndLeavesNothing) {

@@ -20,7 +20,7 @@
 namespace slipway {
 
 inline constexpr const char* kTestRegistryProxyScript = R"PY(
-import base64, http.server, sys, urllib.request, urllib.error
+import base64, http.server, sys, threading, urllib.request, urllib.error
 upstream, mode, creds, log = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 TOKEN = "token-for-slipway-test"
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -56,6 +56,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             code, body, headers = e.code, e.read(), e.headers
         if mode == "corrupt" and "/blobs/" in self.path and code == 200 and body:
             body = body[:-1] + bytes([body[-1] ^ 1])
+        if mode == "stall" and "/blobs/" in self.path and code == 200 and len(body) > 4096:
+            # Half of a large blob, then nothing: a pull stuck mid-blob.
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            threading.Event().wait()
         keep = [(k, headers[k]) for k in ("Content-Type", "Docker-Content-Digest") if headers.get(k)]
         self.reply(code, body, keep)
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -68,7 +76,8 @@ sys.stdin.read()
 class TestRegistryProxy {
  public:
   // mode: "token" (Bearer from its /token, which wants credentials as
-  // Basic unless they are "-"), "basic", "corrupt" or "plain".
+  // Basic unless they are "-"), "basic", "corrupt", "stall" (half of each
+  // blob over 4 KiB, then silence) or "plain".
   TestRegistryProxy(const std::string& upstream, const std::string& mode,
                     const std::string& credentials = "-") {
     std::ofstream(dir_.Sub("proxy.py")) << kTestRegistryProxyScript;
