@@ -20,11 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // A repository name of the test's own, so tests sharing the registry never
 // see each other's tags.
 std::string UniqueRepo(const std::string& base) {
