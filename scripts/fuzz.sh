@@ -30,6 +30,15 @@ seed() {  # target, name, content
 seed expression_fuzz a '$A == "main" && $B != null'
 seed expression_fuzz b '($A =~ /^ma/i || $C) && $X !~ $D'
 seed expression_fuzz c "'x' =~ 'xyz' || true && /a\\/b/ == /a\\/b/m"
+seed image_json_fuzz a '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":1,"platform":{"os":"linux","architecture":"amd64"}}]}'
+seed image_json_fuzz b '{"config":{"digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":2},"layers":[],"rootfs":{"diff_ids":[]}}'
+seed image_json_fuzz c 'Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push"'
+seed image_json_fuzz d '{"auths":{"https://index.docker.io/v1/":{"auth":"dXNlcjpwYXNz"}}}'
+# Layers as entry lists (see layer_unpack_fuzz.cc; type bytes: '#' file,
+# '$' hard link, '%' symlink, '&' directory): a file, a symlink out and a
+# file through it, a hard link, a whiteout, an opaque directory, "..".
+seed layer_unpack_fuzz a $'#a/b/f\n\n\x03abc%l\n/etc\n\x01.#l/passwd\n\n\x01x'
+seed layer_unpack_fuzz b $'$h\na/b/f\n\x01.#a/.wh.b\n\n\x01.&d\n\n\x01.#d/.wh..wh..opq\n\n\x01.#../x\n\n\x01y'
 seed glob_fuzz a $'**/*.{js,ts}\nsrc/a/b.ts'
 seed glob_fuzz b $'[a-c]?/**/x\\*\nb1/y/x*'
 seed glob_fuzz c $'configs/**.yml\nconfigs/a/b.yml'

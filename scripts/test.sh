@@ -13,11 +13,23 @@ export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/slipway-ccache}"
 # A clone in another directory reuses the cache (paths hashed relative to it).
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
 
+# Servers this script starts are stopped when it ends.
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do $c; done' EXIT
+
 # The store tests also run against a PostgreSQL server on loopback.
 if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ]; then
   SLIPWAY_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start)
   export SLIPWAY_TEST_POSTGRES_URL
-  trap 'bash scripts/postgres.sh stop' EXIT
+  cleanup+=("bash scripts/postgres.sh stop")
+fi
+
+# The image tests pull from an OCI registry on loopback (Debian's
+# docker-registry), pushing their test images with skopeo.
+if [ -z "${SLIPWAY_TEST_REGISTRY:-}" ]; then
+  SLIPWAY_TEST_REGISTRY=$(bash scripts/registry.sh start)
+  export SLIPWAY_TEST_REGISTRY
+  cleanup+=("bash scripts/registry.sh stop")
 fi
 
 status=0

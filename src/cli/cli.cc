@@ -23,6 +23,7 @@ int RunCli(int argc, char** argv) {
   AddProjectCommand(&app, &exit_code);
   AddTokenCommand(&app, &exit_code);
   AddScheduleCommand(&app, &exit_code);
+  AddImageCommand(&app, &exit_code);
   AddHelpCommand(&app, &exit_code);
   AddDocsCommands(&app, &exit_code);
   app.footer("Run `slipway help COMMAND` for a command's options and subcommands.");

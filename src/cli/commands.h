@@ -15,6 +15,7 @@ void AddServeCommand(CLI::App* app, int* exit_code);
 void AddProjectCommand(CLI::App* app, int* exit_code);
 void AddTokenCommand(CLI::App* app, int* exit_code);
 void AddScheduleCommand(CLI::App* app, int* exit_code);
+void AddImageCommand(CLI::App* app, int* exit_code);  // image pull|ls|rm|prune|import
 // Hidden: __man and __completions SHELL, run by the build.
 void AddDocsCommands(CLI::App* app, int* exit_code);
 

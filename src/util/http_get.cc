@@ -3,12 +3,14 @@
 // when it stops early, whatever was pending is abandoned with it.
 #include "util/http_get.h"
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <cstdlib>
+#include <limits>
+#include <map>
 #include <optional>
+#include <vector>
 #include <utility>  // Before asio's awaitable header (GCC 12).
 
 #include <boost/asio/awaitable.hpp>
@@ -22,6 +24,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "util/base64.h"
 #include "util/redact.h"
 
 namespace slipway {
@@ -51,15 +54,6 @@ std::string PercentDecode(const std::string& s) {
   return out;
 }
 
-std::string Base64(const std::string& s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()),
-                          static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 // The URL a Location header leads to from base (absolute, scheme-relative,
 // absolute-path or relative-path references).
 std::string ResolveLocation(const HttpUrl& base, const std::string& location) {
@@ -78,13 +72,80 @@ std::string ResolveLocation(const HttpUrl& base, const std::string& location) {
 struct Outcome {
   HttpFailure failure = HttpFailure::kNone;
   std::string detail;
+  std::optional<Status> sink_error;  // What the sink returned, as it is.
   int status = 0;
   std::string body;
   std::string location;  // Of a redirect.
+  std::map<std::string, std::string> headers;
 };
 
+// Reads one response from stream into *out: the header, then the body in
+// pieces into out->body or, for a 2xx status, the sink. Never throws.
+template <typename Stream>
+asio::awaitable<void> ReadResponse(Stream& stream, const HttpGetOptions& options,
+                                   const std::function<Status(std::string_view)>& sink,
+                                   Outcome* out) {
+  beast::error_code ec;
+  beast::flat_buffer buffer;
+  // Beast reads max(512, free capacity) bytes at a time: without room
+  // reserved, a body arrives 512 bytes per read (30,000 reads for 15 MB).
+  buffer.reserve(64 << 10);
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // Counted below.
+  co_await http::async_read_header(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    out->failure = HttpFailure::kSocket;
+    out->detail = "cannot read the response: " + ec.message();
+    co_return;
+  }
+  const auto& header = parser.get();
+  out->status = static_cast<int>(header.result_int());
+  for (const auto& field : header) {
+    std::string name = Lower(std::string(field.name_string()));
+    std::string& value = out->headers[name];
+    if (!value.empty()) value += ", ";
+    value += std::string(field.value());
+  }
+  out->location = std::string(header[http::field::location]);
+  bool to_sink = sink && out->status / 100 == 2;
+  std::vector<char> piece(64 << 10);
+  size_t total = 0;
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    // A TLS server that closes without close_notify has still sent a whole,
+    // length-delimited response; the parser says whether it is complete.
+    if (ec == asio::ssl::error::stream_truncated && parser.is_done()) ec = {};
+    if (ec) {
+      out->failure = HttpFailure::kSocket;
+      out->detail = "cannot read the response: " + ec.message();
+      co_return;
+    }
+    size_t n = piece.size() - parser.get().body().size;
+    total += n;
+    if (total > options.max_bytes) {
+      out->failure = HttpFailure::kTooLarge;
+      out->detail = "the response is larger than " + std::to_string(options.max_bytes) + " bytes";
+      co_return;
+    }
+    if (n == 0) continue;
+    if (to_sink) {
+      Status taken = sink(std::string_view(piece.data(), n));
+      if (!taken.ok()) {
+        out->sink_error = taken;
+        co_return;
+      }
+    } else {
+      out->body.append(piece.data(), n);
+    }
+  }
+}
+
 // One request to url's host; fills *out. Never throws.
-asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
+asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpFetchRequest& spec,
                                const HttpGetOptions& options, asio::ssl::context* tls,
                                Outcome* out) {
   auto executor = co_await asio::this_coro::executor;
@@ -93,13 +154,23 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
     out->failure = kind;
     out->detail = what + ": " + ec.message();
   };
-  tcp::resolver resolver(executor);
-  auto endpoints =
-      co_await resolver.async_resolve(url.host, url.port, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return fail(HttpFailure::kSocket, "cannot resolve " + url.host);
+  // An address needs no resolver (Asio's runs getaddrinfo on a thread it
+  // starts for each request).
+  std::vector<tcp::endpoint> endpoints;
+  boost::system::error_code literal_ec;
+  asio::ip::address literal = asio::ip::make_address(url.host, literal_ec);
+  if (!literal_ec) {
+    endpoints.emplace_back(literal, static_cast<unsigned short>(std::stoi(url.port)));
+  } else {
+    tcp::resolver resolver(executor);
+    auto resolved = co_await resolver.async_resolve(url.host, url.port,
+                                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return fail(HttpFailure::kSocket, "cannot resolve " + url.host);
+    for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
+  }
   if (options.allow_address) {
-    for (const auto& entry : endpoints) {
-      std::string address = entry.endpoint().address().to_string();
+    for (const tcp::endpoint& endpoint : endpoints) {
+      std::string address = endpoint.address().to_string();
       if (options.allow_address(address)) continue;
       out->failure = HttpFailure::kAddressRefused;
       out->detail = url.host + " is " + address + ", an address this server does not fetch from";
@@ -108,31 +179,22 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
   }
 
   http::request<http::empty_body> request{http::verb::get, url.target, 11};
-  request.set(http::field::host, url.host.find(':') != std::string::npos ? "[" + url.host + "]"
-                                                                         : url.host);
+  // Host names the port unless it is the scheme's default (RFC 9110 7.2):
+  // servers that build URLs from it (a registry's token realm) need it.
+  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  bool default_port = (url.scheme == "https" && url.port == "443") ||
+                      (url.scheme == "http" && url.port == "80");
+  if (!default_port) host += ":" + url.port;
+  request.set(http::field::host, host);
   request.set(http::field::user_agent, "slipway");
   request.set(http::field::accept_encoding, "identity");
-  if (send_credentials && !url.userinfo.empty()) {
-    request.set(http::field::authorization, "Basic " + Base64(PercentDecode(url.userinfo)));
+  for (const auto& [name, value] : spec.headers) {
+    if (!same_origin && Lower(name) == "authorization") continue;
+    request.insert(name, value);
   }
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(options.max_bytes);
-  beast::flat_buffer buffer;
-  auto finish = [&](beast::error_code read_ec) {
-    if (read_ec == http::error::body_limit) {
-      out->failure = HttpFailure::kTooLarge;
-      out->detail = "the response is larger than " + std::to_string(options.max_bytes) + " bytes";
-      return;
-    }
-    if (read_ec) {
-      ec = read_ec;
-      return fail(HttpFailure::kSocket, "cannot read the response");
-    }
-    const auto& response = parser.get();
-    out->status = static_cast<int>(response.result_int());
-    out->location = std::string(response[http::field::location]);
-    out->body = response.body();
-  };
+  if (same_origin && !url.userinfo.empty()) {
+    request.set(http::field::authorization, "Basic " + Base64Encode(PercentDecode(url.userinfo)));
+  }
 
   if (url.scheme == "http") {
     beast::tcp_stream stream(executor);
@@ -140,8 +202,8 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
     if (ec) co_return fail(HttpFailure::kSocket, "cannot connect to " + url.host + ":" + url.port);
     co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return fail(HttpFailure::kSocket, "cannot send the request");
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    co_return finish(ec);
+    co_await ReadResponse(stream, options, spec.sink, out);
+    co_return;
   }
 
   beast::ssl_stream<beast::tcp_stream> stream(executor, *tls);
@@ -173,11 +235,7 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool send_credentials,
   }
   co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return fail(HttpFailure::kSocket, "cannot send the request");
-  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  // A server that closes without close_notify has still sent a whole,
-  // length-delimited response; the parser says whether it is complete.
-  if (ec == asio::ssl::error::stream_truncated && parser.is_done()) ec = {};
-  finish(ec);
+  co_await ReadResponse(stream, options, spec.sink, out);
 }
 
 }  // namespace
@@ -223,6 +281,20 @@ bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
 
 StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& options,
                                 HttpFailure* failure) {
+  HttpFetchRequest request;
+  request.url = url;
+  StatusOr<HttpFetchResponse> got = HttpFetch(request, options, failure);
+  if (!got.ok()) return got.status();
+  HttpGetResult result;
+  result.status = got->status;
+  result.body = std::move(got->body);
+  result.url = std::move(got->url);
+  return result;
+}
+
+StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request, const HttpGetOptions& options,
+                                 HttpFailure* failure) {
+  const std::string& url = request.url;
   HttpFailure ignored;
   if (failure == nullptr) failure = &ignored;
   *failure = HttpFailure::kNone;
@@ -282,7 +354,7 @@ StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& op
     Outcome outcome;
     asio::io_context io;
     bool done = false;
-    asio::co_spawn(io, Exchange(parsed, same_origin, options, &tls, &outcome),
+    asio::co_spawn(io, Exchange(parsed, same_origin, request, options, &tls, &outcome),
                    [&](std::exception_ptr e) {
                      done = true;
                      if (e && outcome.failure == HttpFailure::kNone) {
@@ -295,16 +367,18 @@ StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& op
       return error(HttpFailure::kTimeout, current,
                    "timed out after " + std::to_string(options.timeout.count()) + " ms");
     }
+    if (outcome.sink_error) return *outcome.sink_error;
     if (outcome.failure != HttpFailure::kNone) {
       return error(outcome.failure, current, outcome.detail);
     }
     bool redirect = outcome.status == 301 || outcome.status == 302 || outcome.status == 303 ||
                     outcome.status == 307 || outcome.status == 308;
     if (!redirect) {
-      HttpGetResult result;
+      HttpFetchResponse result;
       result.status = outcome.status;
       result.body = std::move(outcome.body);
       result.url = RedactUrlCredentials(current);
+      result.headers = std::move(outcome.headers);
       return result;
     }
     if (outcome.location.empty()) {

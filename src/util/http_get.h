@@ -1,7 +1,8 @@
 // Reading one document over HTTPS (or HTTP where the caller allows it): what
-// `include:remote` and `include:template` need, and nothing more. One GET,
-// redirects followed up to a bound, the body bounded in size, the whole
-// exchange bounded in time. Certificates are checked against the system's CA
+// `include:remote` and `include:template` need (HttpGet), and what an image
+// registry client needs besides (HttpFetch: request headers, the response's
+// headers, a body streamed to a sink). One GET, redirects followed up to a
+// bound, the body bounded in size, the whole exchange bounded in time. Certificates are checked against the system's CA
 // store, which SSL_CERT_FILE replaces as it does for OpenSSL and git.
 //
 // Credentials a URL carries (https://user:token@host/x) are sent as HTTP
@@ -14,7 +15,11 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "util/status.h"
 
@@ -62,6 +67,36 @@ struct HttpGetResult {
   std::string body;
   std::string url;      // The final URL after redirects, credentials masked.
 };
+
+// A GET with headers of the caller's, for clients of APIs (an image
+// registry) rather than readers of documents.
+struct HttpFetchRequest {
+  std::string url;
+  // Sent as given. An "Authorization" header, like credentials in the URL,
+  // goes to the first URL's origin only: a redirect elsewhere (a registry
+  // sends blobs to a storage service) drops it.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body of a 2xx response is handed to it piece by piece as
+  // it arrives instead of being kept in HttpFetchResponse::body (whose bound,
+  // max_bytes, then applies to the streamed total as well). An error it
+  // returns ends the exchange and is HttpFetch's error, as it is. Bodies of
+  // other statuses are kept in body, so that a caller can quote them.
+  std::function<Status(std::string_view chunk)> sink;
+};
+
+struct HttpFetchResponse {
+  int status = 0;
+  std::string body;     // Empty when a sink took it.
+  std::string url;      // The final URL after redirects, credentials masked.
+  // The final response's headers, names in lower case; a repeated header's
+  // values joined with ", ".
+  std::map<std::string, std::string> headers;
+};
+
+// As HttpGet, with request.headers sent and the body streamed to
+// request.sink when one is given.
+StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request, const HttpGetOptions& options,
+                                 HttpFailure* failure = nullptr);
 
 // GETs url. A response of any status is a result; errors are what kept a
 // response from arriving. *failure (when given) says which kind of error.

@@ -209,5 +209,67 @@ TEST(HttpGetTest, ParsesUrls) {
   }
 }
 
+TEST(HttpFetchTest, AnAuthorizationHeaderGoesToTheFirstOriginOnly) {
+  // A registry redirects blobs to a storage service: the token stays home.
+  TestHttpsServer registry(false), storage(false);
+  storage.Write("blob", "content");
+  HttpFetchRequest request;
+  request.url = registry.Url("/redirect?to=" + storage.Url("/blob"));
+  request.headers = {{"Authorization", "Bearer registry-token"}, {"Accept", "x/y"}};
+  HttpGetOptions options;
+  options.allow_http = true;
+  StatusOr<HttpFetchResponse> got = HttpFetch(request, options);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->body, "content");
+  EXPECT_EQ(registry.Requests(),
+            "/redirect?to=" + storage.Url("/blob") + " Bearer registry-token\n");
+  EXPECT_EQ(storage.Requests(), "/blob -\n");
+}
+
+TEST(HttpFetchTest, StreamsA2xxBodyToTheSinkAndKeepsOthers) {
+  TestHttpsServer server(false);
+  std::string big(300 << 10, 'x');
+  server.Write("big", big);
+  HttpGetOptions options;
+  options.allow_http = true;
+  options.max_bytes = 1 << 20;
+  std::string streamed;
+  size_t pieces = 0;
+  HttpFetchRequest request;
+  request.url = server.Url("/big");
+  request.sink = [&](std::string_view piece) {
+    streamed += piece;
+    ++pieces;
+    return Status::Ok();
+  };
+  StatusOr<HttpFetchResponse> got = HttpFetch(request, options);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->body, "");
+  EXPECT_EQ(streamed, big);
+  EXPECT_GT(pieces, 1u);
+  EXPECT_EQ(got->headers["content-length"], std::to_string(big.size()));
+  // A 404's body is kept for the caller to quote, not streamed.
+  streamed.clear();
+  request.url = server.Url("/missing");
+  got = HttpFetch(request, options);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->status, 404);
+  EXPECT_EQ(got->body, "not found");
+  EXPECT_EQ(streamed, "");
+  // The sink's error ends the exchange, as it is.
+  request.url = server.Url("/big");
+  request.sink = [](std::string_view) { return Status::Error("disk full"); };
+  got = HttpFetch(request, options);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().message(), "disk full");
+  // The bound holds for streamed bodies too.
+  options.max_bytes = 1000;
+  request.sink = [](std::string_view) { return Status::Ok(); };
+  HttpFailure failure;
+  got = HttpFetch(request, options, &failure);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(failure, HttpFailure::kTooLarge);
+}
+
 }  // namespace
 }  // namespace slipway

@@ -22,11 +22,13 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "util/spawn.h"
+#include "util/test_python_server.h"
 #include "util/unique_fd.h"
 
 namespace slipway {
@@ -95,30 +97,13 @@ class TestHttpsServer {
     std::filesystem::create_directories(root());
     std::ofstream(dir_ + "/server.py") << kTestHttpServerScript;
     if (tls) MakeCertificates(san);
-    int in[2], out[2];
-    EXPECT_EQ(pipe2(in, O_CLOEXEC), 0);
-    EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
-    stdin_ = UniqueFd(in[1]);
-    UniqueFd child_in(in[0]), child_out(out[1]), reader(out[0]);
-    SpawnRequest request;
-    request.argv = {"python3", dir_ + "/server.py", root(), requests_file(),
-                    tls ? dir_ : std::string("http"), required_auth};
-    for (char** e = environ; *e != nullptr; ++e) request.env.push_back(*e);
-    request.stdin_fd = child_in.get();
-    request.stdout_fd = child_out.get();
-    StatusOr<pid_t> pid = Spawn(request);
-    EXPECT_TRUE(pid.ok()) << pid.status().message();
-    pid_ = pid.ok() ? *pid : -1;
-    child_out.Reset();
-    std::string line;
-    char c;
-    while (read(reader.get(), &c, 1) == 1 && c != '\n') line += c;
-    port_ = line.empty() ? 0 : std::stoi(line);
-    EXPECT_NE(port_, 0) << "the test server did not start";
+    server_ = std::make_unique<TestPythonServer>(std::vector<std::string>{
+        dir_ + "/server.py", root(), requests_file(), tls ? dir_ : std::string("http"),
+        required_auth});
+    port_ = server_->port();
   }
   ~TestHttpsServer() {
-    stdin_.Reset();  // The server exits when its stdin closes.
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    server_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -172,8 +157,7 @@ class TestHttpsServer {
 
   std::string dir_;
   bool tls_ = false;
-  UniqueFd stdin_;
-  pid_t pid_ = -1;
+  std::unique_ptr<TestPythonServer> server_;
   int port_ = 0;
 };
 

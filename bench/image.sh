@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Image pull benchmark (issue 12): a cold pull of a ~30 MB image (three gzip
+# layers: busybox, Python's standard library, Perl's) from Debian's
+# docker-registry on loopback — `slipway image pull` into an empty store,
+# which verifies every blob and unpacks the layers into a root file system —
+# against `skopeo copy docker://... dir:...` of the same image in the same
+# run, which verifies the blobs and stores them without unpacking, and
+# against that copy followed by `tar -xzf` of each layer into one directory
+# (the same work as slipway's: fetch, verify, unpack).
+# Everything is on loopback and stops with the script.
+# Usage: bench/image.sh [build-dir]   (default: build)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+slipway=$build/slipway
+[ -x "$slipway" ] || { echo "build slipway first: $slipway" >&2; exit 2; }
+
+work=$(mktemp -d)
+cleanup() {
+  bash "$root/scripts/registry.sh" stop "$work/registry" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+registry=$(bash "$root/scripts/registry.sh" start "$work/registry")
+
+# The image, as an OCI layout made here from files of this machine.
+mkdir -p "$work/layout/blobs/sha256"
+cd "$work"
+tar -C / -cf l1.tar bin/busybox 2>/dev/null || tar -C / -cf l1.tar usr/bin/busybox
+tar -C / -cf l2.tar usr/lib/python3.11
+tar -C / -cf l3.tar usr/share/perl usr/lib/x86_64-linux-gnu/perl
+python3 - "$work" <<'PY'
+import gzip, hashlib, json, os, sys
+work = sys.argv[1]
+def blob(data, media):
+    digest = hashlib.sha256(data).hexdigest()
+    with open(f"{work}/layout/blobs/sha256/{digest}", "wb") as f: f.write(data)
+    return {"mediaType": media, "digest": "sha256:" + digest, "size": len(data)}
+layers, diff_ids = [], []
+for name in ("l1.tar", "l2.tar", "l3.tar"):
+    raw = open(f"{work}/{name}", "rb").read()
+    diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+    layers.append(blob(gzip.compress(raw, 6, mtime=0), "application/vnd.oci.image.layer.v1.tar+gzip"))
+config = {"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/usr/bin:/bin"]},
+          "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": blob(json.dumps(config).encode(), "application/vnd.oci.image.config.v1+json"),
+            "layers": layers}
+m = blob(json.dumps(manifest).encode(), "application/vnd.oci.image.manifest.v1+json")
+m["annotations"] = {"org.opencontainers.image.ref.name": "v1"}
+json.dump({"schemaVersion": 2, "manifests": [m]}, open(f"{work}/layout/index.json", "w"))
+open(f"{work}/layout/oci-layout", "w").write('{"imageLayoutVersion": "1.0.0"}')
+print("image: %.1f MB in %d layers" % (sum(l["size"] for l in layers) / 2**20, len(layers)),
+      file=sys.stderr)
+open(f"{work}/layers.txt", "w").write(" ".join(l["digest"][7:] for l in layers))
+PY
+skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:v1" "docker://$registry/bench/image:v1"
+name=$registry/bench/image:v1
+
+pull="rm -rf $work/store && exec $slipway image pull --store $work/store $name"
+copy="skopeo copy --quiet --src-tls-verify=false docker://$name dir:$work/skopeo"
+echo "cold pull: slipway image pull (verify + unpack) vs skopeo copy to dir: (verify, no unpack)"
+farm-bench -n 10 --warmup 1 --timeout 600 --vs "sh -c 'rm -rf $work/skopeo && exec $copy'" -- \
+  sh -c "$pull"
+untar="mkdir $work/rootfs && for l in $(cat "$work/layers.txt"); do tar -C $work/rootfs -xzf $work/skopeo/\$l; done"
+echo "cold pull: slipway image pull vs skopeo copy to dir: + tar -xzf of each layer"
+farm-bench -n 10 --warmup 1 --timeout 600 \
+  --vs "sh -c 'rm -rf $work/skopeo $work/rootfs && $copy && $untar'" -- sh -c "$pull"

@@ -1,0 +1,127 @@
+#include "image/byte_source.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace slipway {
+
+StatusOr<size_t> FdSource::Read(char* buf, size_t n) {
+  while (true) {
+    ssize_t got = ::read(fd_.get(), buf, n);
+    if (got >= 0) return static_cast<size_t>(got);
+    if (errno == EINTR) continue;
+    return Status::Error("cannot read " + name_ + ": " + std::strerror(errno));
+  }
+}
+
+StatusOr<size_t> MemorySource::Read(char* buf, size_t n) {
+  size_t take = std::min(n, data_.size() - at_);
+  std::memcpy(buf, data_.data() + at_, take);
+  at_ += take;
+  return take;
+}
+
+DecompressingSource::DecompressingSource(std::unique_ptr<ByteSource> in, std::string name,
+                                         size_t max_bytes)
+    : in_(std::move(in)), name_(std::move(name)), max_bytes_(max_bytes), input_(64 << 10) {}
+
+DecompressingSource::~DecompressingSource() {
+  if (z_open_) inflateEnd(&z_);
+}
+
+Status DecompressingSource::Start() {
+  started_ = true;
+  // Fill enough to see a magic number.
+  while (input_len_ < 4 && !in_end_) {
+    StatusOr<size_t> got = in_->Read(input_.data() + input_len_, input_.size() - input_len_);
+    if (!got.ok()) return got.status();
+    if (*got == 0) in_end_ = true;
+    input_len_ += *got;
+  }
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(input_.data());
+  if (input_len_ >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
+    return Status::Error(name_ +
+                         " is compressed with zstd, which this build cannot read "
+                         "(gzip and uncompressed layers only)");
+  }
+  gzip_ = input_len_ >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+  if (gzip_) {
+    if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) {
+      return Status::Error("cannot start decompressing " + name_);
+    }
+    z_open_ = true;
+  }
+  return Status::Ok();
+}
+
+Status DecompressingSource::Refill() {
+  if (input_at_ < input_len_ || in_end_) return Status::Ok();
+  StatusOr<size_t> got = in_->Read(input_.data(), input_.size());
+  if (!got.ok()) return got.status();
+  input_at_ = 0;
+  input_len_ = *got;
+  if (*got == 0) in_end_ = true;
+  return Status::Ok();
+}
+
+StatusOr<size_t> DecompressingSource::Read(char* buf, size_t n) {
+  if (n == 0) return size_t{0};
+  if (!started_) {
+    Status started = Start();
+    if (!started.ok()) return started;
+  }
+  if (!gzip_) {
+    size_t out;
+    if (input_at_ < input_len_) {
+      out = std::min(n, input_len_ - input_at_);
+      std::memcpy(buf, input_.data() + input_at_, out);
+      input_at_ += out;
+    } else {
+      StatusOr<size_t> got = in_->Read(buf, n);
+      if (!got.ok()) return got.status();
+      out = *got;
+    }
+    produced_ += out;
+    if (produced_ > max_bytes_) {
+      return Status::Error(name_ + " is larger than " + std::to_string(max_bytes_) + " bytes");
+    }
+    return out;
+  }
+  while (true) {
+    if (stream_end_) {
+      // Another gzip member may follow, or the end.
+      Status refilled = Refill();
+      if (!refilled.ok()) return refilled;
+      if (input_at_ == input_len_) return size_t{0};
+      inflateReset(&z_);
+      stream_end_ = false;
+    }
+    Status refilled = Refill();
+    if (!refilled.ok()) return refilled;
+    z_.next_in = reinterpret_cast<Bytef*>(input_.data() + input_at_);
+    z_.avail_in = static_cast<uInt>(input_len_ - input_at_);
+    z_.next_out = reinterpret_cast<Bytef*>(buf);
+    z_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1 << 30));
+    int rc = inflate(&z_, Z_NO_FLUSH);
+    input_at_ = input_len_ - z_.avail_in;
+    size_t out = static_cast<size_t>(reinterpret_cast<char*>(z_.next_out) - buf);
+    if (rc == Z_STREAM_END) {
+      stream_end_ = true;
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      return Status::Error(
+          name_ + " is not valid gzip: " + (z_.msg != nullptr ? z_.msg : "inflate failed"));
+    } else if (out == 0 && in_end_ && input_at_ == input_len_) {
+      return Status::Error(name_ + " is not valid gzip: it ends in the middle of the stream");
+    }
+    produced_ += out;
+    if (produced_ > max_bytes_) {
+      return Status::Error(name_ + " unpacks to more than " + std::to_string(max_bytes_) +
+                           " bytes");
+    }
+    if (out > 0) return out;
+  }
+}
+
+}  // namespace slipway

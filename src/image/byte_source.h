@@ -1,0 +1,74 @@
+// Sequential readers of a layer's bytes: a file, and the decompression of
+// one (gzip, detected by its magic number; an uncompressed tar passes
+// through), so that a layer is unpacked in one pass without a temporary
+// copy.
+#ifndef SLIPWAY_IMAGE_BYTE_SOURCE_H_
+#define SLIPWAY_IMAGE_BYTE_SOURCE_H_
+
+#include <zlib.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+#include "util/unique_fd.h"
+
+namespace slipway {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to n bytes into buf; 0 at the end. Errors name the source.
+  virtual StatusOr<size_t> Read(char* buf, size_t n) = 0;
+};
+
+class FdSource : public ByteSource {
+ public:
+  FdSource(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override;
+
+ private:
+  UniqueFd fd_;
+  std::string name_;
+};
+
+class MemorySource : public ByteSource {
+ public:
+  explicit MemorySource(std::string data) : data_(std::move(data)) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override;
+
+ private:
+  std::string data_;
+  size_t at_ = 0;
+};
+
+// Gzip (any number of members, as `gzip -c a b` makes) when the input
+// starts with gzip's magic number, the input as it is otherwise. Zstandard
+// input is an error saying so. Decompressed output beyond max_bytes is an
+// error (a layer that inflates without bound).
+class DecompressingSource : public ByteSource {
+ public:
+  DecompressingSource(std::unique_ptr<ByteSource> in, std::string name, size_t max_bytes);
+  ~DecompressingSource() override;
+  StatusOr<size_t> Read(char* buf, size_t n) override;
+
+ private:
+  Status Start();
+  // Reads more input when all of it was consumed (and the input has more).
+  Status Refill();
+  std::unique_ptr<ByteSource> in_;
+  std::string name_;
+  size_t max_bytes_;
+  size_t produced_ = 0;
+  bool started_ = false, gzip_ = false, in_end_ = false, stream_end_ = false;
+  z_stream z_{};
+  bool z_open_ = false;
+  std::vector<char> input_;
+  size_t input_at_ = 0, input_len_ = 0;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_IMAGE_BYTE_SOURCE_H_

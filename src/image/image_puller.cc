@@ -1,0 +1,94 @@
+#include "image/image_puller.h"
+
+#include "image/manifest.h"
+
+namespace slipway {
+
+bool IsPullPolicy(const std::string& policy) {
+  return policy.empty() || policy == "always" || policy == "if-not-present" || policy == "never";
+}
+
+Status ImagePuller::FetchBlob(RegistryClient* client, const Descriptor& blob,
+                              const std::string& what) {
+  if (store_->blobs().Has(blob.digest, blob.size)) return Status::Ok();
+  BlobWriter writer(&store_->blobs(), blob.digest, blob.size, what);
+  Status s = writer.Open();
+  if (!s.ok()) return s;
+  s = client->GetBlob(blob.digest, [&](std::string_view piece) { return writer.Append(piece); });
+  if (!s.ok()) return s;
+  return writer.Commit();
+}
+
+StatusOr<ResolvedImage> ImagePuller::Pull(const ImageReference& ref, const ImageLogFn& log) {
+  std::string name = ref.Canonical();
+  StatusOr<UniqueFd> store_lock = store_->LockStore(false);
+  if (!store_lock.ok()) return store_lock.status();
+  RegistryClient client(ref, &options_);
+  StatusOr<FetchedManifest> fetched = client.GetManifest(ref.ManifestRef());
+  if (!fetched.ok()) return fetched.status();
+  if (IsIndex(fetched->media_type, fetched->body)) {
+    StatusOr<ImageIndex> index = ParseImageIndex(fetched->body, "the index of " + name);
+    if (!index.ok()) return index.status();
+    StatusOr<Descriptor> chosen = SelectPlatform(*index, "the index of " + name);
+    if (!chosen.ok()) return chosen.status();
+    fetched = client.GetManifest(chosen->digest);
+    if (!fetched.ok()) return fetched.status();
+    if (IsIndex(fetched->media_type, fetched->body)) {
+      return Status::Error("the index of " + name + " names another index for linux/" +
+                           HostArchitecture());
+    }
+  }
+  const std::string& digest = fetched->digest;
+  StatusOr<UniqueFd> image_lock = store_->LockImage(digest);
+  if (!image_lock.ok()) return image_lock.status();
+  std::optional<ImageRecord> record = store_->Find(digest);
+  if (!record) {
+    StatusOr<ImageManifest> manifest = ParseImageManifest(fetched->body, "the manifest of " + name);
+    if (!manifest.ok()) return manifest.status();
+    Status got = FetchBlob(&client, manifest->config,
+                           "the config " + manifest->config.digest + " of " + name);
+    if (!got.ok()) return got;
+    for (const Descriptor& layer : manifest->layers) {
+      got = FetchBlob(&client, layer, "layer " + layer.digest + " of " + name);
+      if (!got.ok()) return got;
+    }
+    StatusOr<ImageRecord> installed = store_->Install(digest, fetched->body, name, limits_);
+    if (!installed.ok()) return installed.status();
+    record = std::move(*installed);
+  }
+  Status tagged = store_->Tag(name, digest);
+  if (!tagged.ok()) return tagged;
+  if (log) {
+    log("Using docker image " + record->config_digest + " for " + name + " with digest " +
+        ref.Repo() + "@" + digest + " ...");
+  }
+  return store_->ToResolved(*record, name);
+}
+
+StatusOr<ResolvedImage> ImagePuller::Resolve(const ImageRequest& request, const ImageLogFn& log) {
+  if (!IsPullPolicy(request.pull_policy)) {
+    return Status::Error("unknown pull_policy `" + request.pull_policy + "` for image `" +
+                         request.name + "` (always, if-not-present or never)");
+  }
+  StatusOr<ImageReference> ref = ParseImageReference(request.name);
+  if (!ref.ok()) return ref.status();
+  std::string name = ref->Canonical();
+  bool always = request.pull_policy.empty() || request.pull_policy == "always";
+  if (!always || !ref->digest.empty()) {
+    std::string digest = store_->Lookup(name);
+    std::optional<ImageRecord> record = store_->Find(digest.empty() ? ref->digest : digest);
+    if (record) {
+      if (log) log("Using locally found image " + name + " (" + record->digest + ") ...");
+      return store_->ToResolved(*record, name);
+    }
+    if (request.pull_policy == "never") {
+      return Status::Error("image " + name + " is not in the image store " + store_->dir() +
+                           " and its pull_policy is never (load it with `slipway image pull` or "
+                           "`slipway image import`)");
+    }
+  }
+  if (log) log("Pulling docker image " + request.name + " ...");
+  return Pull(*ref, log);
+}
+
+}  // namespace slipway

@@ -1,0 +1,47 @@
+// The ImageSource of `slipway run` and `slipway serve`: resolves an image
+// name to a root file system in the image store (image/image_store.h),
+// pulling from the image's registry (image/registry_client.h) as its
+// pull_policy says, with GitLab Runner's meanings:
+//   always          the registry is asked for the tag's current manifest;
+//                   blobs and images the store holds are not fetched again
+//                   (an image named by digest is never asked for again);
+//   if-not-present  the store's image is used when it has one for the name;
+//   never           the store's image, or an error.
+#ifndef SLIPWAY_IMAGE_IMAGE_PULLER_H_
+#define SLIPWAY_IMAGE_IMAGE_PULLER_H_
+
+#include <string>
+
+#include "exec/image_source.h"
+#include "image/image_store.h"
+#include "image/layer_unpack.h"
+#include "image/reference.h"
+#include "image/registry_client.h"
+
+namespace slipway {
+
+class ImagePuller : public ImageSource {
+ public:
+  // store must outlive the puller.
+  ImagePuller(ImageStore* store, RegistryOptions options, UnpackLimits limits = {})
+      : store_(store), options_(std::move(options)), limits_(limits) {}
+
+  // Thread-safe (the store's locks order concurrent pulls).
+  StatusOr<ResolvedImage> Resolve(const ImageRequest& request, const ImageLogFn& log) override;
+  // Asks the registry for ref's manifest and stores what is missing.
+  StatusOr<ResolvedImage> Pull(const ImageReference& ref, const ImageLogFn& log);
+
+ private:
+  Status FetchBlob(RegistryClient* client, const Descriptor& blob, const std::string& what);
+
+  ImageStore* store_;
+  const RegistryOptions options_;
+  const UnpackLimits limits_;
+};
+
+// The pull policies a request may name ("" is "always").
+bool IsPullPolicy(const std::string& policy);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_IMAGE_IMAGE_PULLER_H_

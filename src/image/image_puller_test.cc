@@ -1,0 +1,323 @@
+// Pulls from a real registry (Debian's docker-registry on loopback, started
+// by scripts/registry.sh; SLIPWAY_TEST_REGISTRY names it), with images the
+// tests build and push with skopeo.
+#include "image/image_puller.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "image/test_image.h"
+#include "image/test_registry_proxy.h"
+#include "util/test_dir.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A repository name of the test's own, so tests sharing the registry never
+// see each other's tags.
+std::string UniqueRepo(const std::string& base) {
+  static std::atomic<int> counter{0};
+  return "slipway-test/" + base + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
+
+class ImagePullerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SLIPWAY_REQUIRE_TEST_REGISTRY();
+    StatusOr<std::unique_ptr<ImageStore>> store = ImageStore::Open(tmp_.Sub("store"));
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    store_ = std::move(*store);
+    puller_ = std::make_unique<ImagePuller>(store_.get(), RegistryOptions());
+  }
+  // Pushes an image of layers as registry/repo:tag; returns the name.
+  std::string Push(const std::string& repo, const std::vector<std::string>& layers,
+                   const std::string& tag = "v1", const std::string& registry = TestRegistry()) {
+    OciLayoutBuilder layout(tmp_.Sub("layout-" + std::to_string(layouts_++)));
+    layout.Tag(layout.Image(layers), tag);
+    std::string name = registry + "/" + repo + ":" + tag;
+    std::string pushed = PushWithSkopeo(layout.dir(), tag, TestRegistry() + "/" + repo + ":" + tag);
+    EXPECT_EQ(pushed, "");
+    return name;
+  }
+  StatusOr<ResolvedImage> Resolve(const std::string& name, const std::string& policy = "") {
+    return puller_->Resolve({name, policy},
+                            [this](const std::string& line) { log_ += line + "\n"; });
+  }
+  // Files left in the store's tmp/ and blob counts, for "nothing half-written".
+  size_t Count(const std::string& sub) {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(store_->dir() + "/" + sub)) {
+      (void)e;
+      ++n;
+    }
+    return n;
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<ImageStore> store_;
+  std::unique_ptr<ImagePuller> puller_;
+  std::string log_;
+  int layouts_ = 0;
+};
+
+TEST_F(ImagePullerTest, PullsARunnableBusyboxImage) {
+  std::string busybox = Slurp("/bin/busybox");
+  ASSERT_FALSE(busybox.empty()) << "busybox-static is not installed";
+  std::string name = Push(UniqueRepo("busybox"), {TarBuilder()
+                                                      .Dir("bin")
+                                                      .File("bin/busybox", busybox, 0755)
+                                                      .Symlink("bin/sh", "busybox")
+                                                      .Dir("work")
+                                                      .Take()});
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(image->reference, name);
+  EXPECT_EQ(image->env, std::vector<std::string>{"PATH=/bin"});
+  EXPECT_EQ(image->cmd, std::vector<std::string>{"/bin/sh"});
+  EXPECT_EQ(image->working_dir, "/work");
+  EXPECT_EQ(image->rootfs, store_->dir() + "/rootfs/" + image->digest.substr(7));
+  std::string out = tmp_.Sub("out");
+  std::string command = "'" + image->rootfs + "/bin/busybox' echo hello >'" + out + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_EQ(Slurp(out), "hello\n");
+  EXPECT_NE(log_.find("Pulling docker image " + name + " ..."), std::string::npos) << log_;
+  EXPECT_NE(log_.find("with digest " + TestRegistry()), std::string::npos) << log_;
+  EXPECT_EQ(Count("tmp"), 0u);
+}
+
+TEST_F(ImagePullerTest, AppliesLayersWithWhiteoutsAndOpaqueDirectories) {
+  std::string name =
+      Push(UniqueRepo("layers"),
+           {TarBuilder().File("etc/gone", "1").File("etc/kept", "2").File("cache/old", "3").Take(),
+            TarBuilder()
+                .File("etc/.wh.gone", "")
+                .Dir("cache")
+                .File("cache/.wh..wh..opq", "")
+                .File("cache/new", "4")
+                .Take(),
+            TarBuilder().File("etc/kept", "2b").Take()});
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_FALSE(fs::exists(image->rootfs + "/etc/gone"));
+  EXPECT_EQ(Slurp(image->rootfs + "/etc/kept"), "2b");
+  EXPECT_FALSE(fs::exists(image->rootfs + "/cache/old"));
+  EXPECT_EQ(Slurp(image->rootfs + "/cache/new"), "4");
+}
+
+TEST_F(ImagePullerTest, AnIndexIsResolvedToThisMachinesPlatform) {
+  std::string repo = UniqueRepo("multi");
+  OciLayoutBuilder layout(tmp_.Sub("layout-index"));
+  nlohmann::json arm = layout.Image({TarBuilder().File("arch", "arm64").Take()}, {}, "arm64");
+  nlohmann::json amd = layout.Image({TarBuilder().File("arch", "amd64").Take()}, {}, "amd64");
+  layout.Tag(layout.Index({arm, amd}), "multi");
+  ASSERT_EQ(PushWithSkopeo(layout.dir(), "multi", TestRegistry() + "/" + repo + ":multi"), "");
+  StatusOr<ResolvedImage> image = Resolve(TestRegistry() + "/" + repo + ":multi");
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(Slurp(image->rootfs + "/arch"), HostArchitecture());
+  EXPECT_EQ(image->digest, (HostArchitecture() == "arm64" ? arm : amd)["digest"]);
+}
+
+TEST_F(ImagePullerTest, PullPoliciesAsGitLabRunnerHasThem) {
+  std::string repo = UniqueRepo("policy");
+  TestRegistryProxy proxy(TestRegistry(), "plain");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  // never: only what the store has.
+  StatusOr<ResolvedImage> image = Resolve(name, "never");
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(),
+            "image " + name + " is not in the image store " + store_->dir() +
+                " and its pull_policy is never (load it with `slipway image "
+                "pull` or `slipway "
+                "image import`)");
+  Push(repo, {TarBuilder().File("version", "1").Take()});
+  StatusOr<ResolvedImage> first = Resolve(name, "if-not-present");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  // always: the tag's current manifest; the new image, from the registry.
+  Push(repo, {TarBuilder().File("version", "2").Take()});
+  StatusOr<ResolvedImage> second = Resolve(name, "always");
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_NE(first->digest, second->digest);
+  EXPECT_EQ(Slurp(second->rootfs + "/version"), "2");
+  EXPECT_EQ(Slurp(first->rootfs + "/version"), "1") << "an image in the store never changes";
+  // if-not-present and never: the store's, without asking the registry.
+  proxy.Stop();
+  for (const char* policy : {"if-not-present", "never"}) {
+    StatusOr<ResolvedImage> local = Resolve(name, policy);
+    ASSERT_TRUE(local.ok()) << policy << ": " << local.status().message();
+    EXPECT_EQ(local->digest, second->digest);
+  }
+  image = Resolve(name, "always");
+  ASSERT_FALSE(image.ok()) << "always asks the registry, which is down";
+  EXPECT_NE(image.status().message().find("cannot pull " + name + ": "), std::string::npos)
+      << image.status().message();
+  EXPECT_NE(image.status().message().find("cannot connect to 127.0.0.1"), std::string::npos)
+      << image.status().message();
+  image = Resolve(name, "sometimes");
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(), "unknown pull_policy `sometimes` for image `" + name +
+                                          "` (always, if-not-present or never)");
+}
+
+TEST_F(ImagePullerTest, AnUnknownTagOrRepositoryIsNamedWithTheRegistrysAnswer) {
+  std::string repo = UniqueRepo("unknown");
+  Push(repo, {TarBuilder().File("a", "1").Take()});
+  std::string name = TestRegistry() + "/" + repo + ":nope";
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(), "cannot pull " + name +
+                                          ": the manifest request for `nope` answered manifest "
+                                          "unknown (HTTP 404)");
+  name = TestRegistry() + "/slipway-test/no-such-repository:v1";
+  image = Resolve(name);
+  ASSERT_FALSE(image.ok());
+  EXPECT_NE(image.status().message().find("cannot pull " + name + ": "), std::string::npos)
+      << image.status().message();
+  EXPECT_NE(image.status().message().find("unknown"), std::string::npos)
+      << image.status().message();
+}
+
+TEST_F(ImagePullerTest, ACorruptBlobIsRefusedAndNothingOfItStays) {
+  std::string repo = UniqueRepo("corrupt");
+  Push(repo, {TarBuilder().File("a", "1").Take()});
+  TestRegistryProxy proxy(TestRegistry(), "corrupt");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_FALSE(image.ok());
+  // The config is the first blob fetched.
+  EXPECT_NE(image.status().message().find("the config sha256:"), std::string::npos)
+      << image.status().message();
+  EXPECT_NE(image.status().message().find(" of " + name +
+                                          " is corrupt: its content has the digest sha256:"),
+            std::string::npos)
+      << image.status().message();
+  EXPECT_EQ(Count("tmp"), 0u);
+  EXPECT_EQ(Count("blobs/sha256"), 0u);
+  EXPECT_EQ(Count("rootfs"), 0u);
+}
+
+TEST_F(ImagePullerTest, BearerTokensFromTheRealmWithCredentialsFromDockerAuthConfig) {
+  std::string repo = UniqueRepo("token");
+  Push(repo, {TarBuilder().File("secret", "s").Take()});
+  TestRegistryProxy proxy(TestRegistry(), "token", "robot:hunter2");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  // Without credentials the token service refuses.
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(),
+            "cannot pull " + name + ": pull access denied for " + proxy.host() + "/" + repo +
+                ", the repository does not exist or needs credentials: the "
+                "token service "
+                "answered bad user or password (HTTP 401)");
+  // Wrong credentials.
+  RegistryOptions wrong;
+  ASSERT_TRUE(wrong.credentials
+                  .AddConfig(R"({"auths":{")" + proxy.host() + R"(":{"auth":"cm9ib3Q6d3Jvbmc="}}})",
+                             "$DOCKER_AUTH_CONFIG")
+                  .ok());  // robot:wrong
+  ImagePuller wrong_puller(store_.get(), std::move(wrong));
+  image = wrong_puller.Resolve({name, ""}, nullptr);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(),
+            "cannot pull " + name + ": wrong credentials for " + proxy.host() +
+                " (from $DOCKER_AUTH_CONFIG): the token service answered bad "
+                "user or password "
+                "(HTTP 401)");
+  // The right ones, as GitLab Runner reads them.
+  RegistryOptions right;
+  ASSERT_TRUE(right.credentials
+                  .AddConfig(R"({"auths":{"http://)" + proxy.host() +
+                                 R"(":{"auth":"cm9ib3Q6aHVudGVyMg=="}}})",
+                             "$DOCKER_AUTH_CONFIG")
+                  .ok());  // robot:hunter2
+  ImagePuller right_puller(store_.get(), std::move(right));
+  image = right_puller.Resolve({name, ""}, nullptr);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(Slurp(image->rootfs + "/secret"), "s");
+  std::string requests = proxy.Requests();
+  EXPECT_NE(requests.find("/token?service=test-registry&scope=repository%3A" +
+                          repo.substr(0, repo.find('/')) + "%2F"),
+            std::string::npos)
+      << requests;
+  EXPECT_NE(requests.find("Bearer token-for-slipway-test"), std::string::npos) << requests;
+}
+
+TEST_F(ImagePullerTest, BasicAuthentication) {
+  std::string repo = UniqueRepo("basic");
+  Push(repo, {TarBuilder().File("b", "b").Take()});
+  TestRegistryProxy proxy(TestRegistry(), "basic", "robot:hunter2");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(),
+            "cannot pull " + name + ": the registry " + proxy.host() +
+                " asks for a user name and password, and none is configured "
+                "(DOCKER_AUTH_CONFIG or ~/.docker/config.json)");
+  RegistryOptions right;
+  ASSERT_TRUE(
+      right.credentials
+          .AddConfig(R"({"auths":{")" + proxy.host() + R"(":{"auth":"cm9ib3Q6aHVudGVyMg=="}}})",
+                     "~/.docker/config.json")
+          .ok());
+  ImagePuller right_puller(store_.get(), std::move(right));
+  image = right_puller.Resolve({name, ""}, nullptr);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+}
+
+TEST_F(ImagePullerTest, WhatAnInterruptedPullLeftIsNotTrusted) {
+  std::string name = Push(UniqueRepo("crash"), {TarBuilder().File("f", "whole").Take()});
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  // As a kill -9 leaves it between writing the record and renaming the
+  // unpacked tree into place: a record without a rootfs, a half tree and a
+  // half blob in tmp/.
+  fs::remove_all(image->rootfs);
+  fs::create_directories(store_->dir() + "/tmp/rootfs-1-2-3/etc");
+  std::ofstream(store_->dir() + "/tmp/blob-1-2-3") << "half";
+  EXPECT_FALSE(store_->Find(image->digest));
+  StatusOr<ResolvedImage> again = Resolve(name, "if-not-present");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->digest, image->digest);
+  EXPECT_EQ(Slurp(again->rootfs + "/f"), "whole");
+  StatusOr<PruneResult> pruned = store_->Prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.status().message();
+  EXPECT_EQ(pruned->temporaries, 2u);
+  EXPECT_EQ(pruned->images, 0u);
+  EXPECT_EQ(Count("tmp"), 0u);
+  EXPECT_TRUE(store_->Find(image->digest));
+}
+
+TEST_F(ImagePullerTest, JobsAskingForTheSameImageAtOnceGetItPulledOnce) {
+  std::string repo = UniqueRepo("once");
+  Push(repo, {TarBuilder().File("big", std::string(1 << 20, 'x')).Take()});
+  TestRegistryProxy proxy(TestRegistry(), "plain");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  std::vector<StatusOr<ResolvedImage>> results(4, Status::Error("not run"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = puller_->Resolve({name, ""}, nullptr); });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->rootfs, results[0]->rootfs);
+  }
+  // Each asked for the tag; the layer was fetched once.
+  std::string requests = proxy.Requests();
+  size_t blob_requests = 0;
+  for (size_t at = 0; (at = requests.find("/blobs/", at)) != std::string::npos; ++at) {
+    ++blob_requests;
+  }
+  EXPECT_EQ(blob_requests, 2u) << requests;  // The config and the layer.
+  EXPECT_EQ(Count("rootfs"), 1u);
+  EXPECT_EQ(Count("tmp"), 0u);
+}
+
+}  // namespace
+}  // namespace slipway

@@ -1,0 +1,350 @@
+#include "image/image_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <set>
+
+#include "exec/file_tree.h"
+#include "image/byte_source.h"
+#include "image/reference.h"
+#include "util/bounded_json.h"
+
+namespace slipway {
+namespace {
+
+using Json = nlohmann::json;
+
+Status Errno(const std::string& what, const std::string& path) {
+  return Status::Error("cannot " + what + " " + path + ": " + std::strerror(errno));
+}
+
+std::string Hex(const std::string& digest) { return digest.substr(7); }
+
+Json RecordToJson(const ImageRecord& r) {
+  return Json{{"digest", r.digest},
+              {"reference", r.reference},
+              {"config_digest", r.config_digest},
+              {"layers", r.layers},
+              {"size", r.size},
+              {"created", r.created},
+              {"env", r.env},
+              {"entrypoint", r.entrypoint},
+              {"cmd", r.cmd},
+              {"working_dir", r.working_dir},
+              {"user", r.user}};
+}
+
+std::optional<ImageRecord> RecordFromJson(const std::string& text) {
+  BoundedJson parsed = ParseBoundedJson(text);
+  if (parsed.error != JsonParseError::kNone || !parsed.value.is_object()) return std::nullopt;
+  try {
+    const Json& j = parsed.value;
+    ImageRecord r;
+    r.digest = j.at("digest").get<std::string>();
+    r.reference = j.at("reference").get<std::string>();
+    r.config_digest = j.at("config_digest").get<std::string>();
+    r.layers = j.at("layers").get<std::vector<std::string>>();
+    r.size = j.at("size").get<int64_t>();
+    r.created = j.at("created").get<int64_t>();
+    r.env = j.at("env").get<std::vector<std::string>>();
+    r.entrypoint = j.at("entrypoint").get<std::vector<std::string>>();
+    r.cmd = j.at("cmd").get<std::vector<std::string>>();
+    r.working_dir = j.at("working_dir").get<std::string>();
+    r.user = j.at("user").get<std::string>();
+    if (!IsSha256Digest(r.digest) || !IsSha256Digest(r.config_digest)) return std::nullopt;
+    for (const std::string& l : r.layers) {
+      if (!IsSha256Digest(l)) return std::nullopt;
+    }
+    return r;
+  } catch (const Json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(d);
+  return names;
+}
+
+// Moves path into tmp/ and removes it there, so that it disappears at once
+// for everyone else.
+Status Discard(const std::string& store_dir, const std::string& path) {
+  StatusOr<std::string> temp = MakeTempPath(store_dir, "discard");
+  if (!temp.ok()) return temp.status();
+  if (rename(path.c_str(), temp->c_str()) != 0) {
+    return errno == ENOENT ? Status::Ok() : Errno("remove", path);
+  }
+  return RemoveTree(*temp);
+}
+
+}  // namespace
+
+std::string ImageStore::DefaultDir() {
+  const char* cache = std::getenv("XDG_CACHE_HOME");
+  if (cache != nullptr && *cache == '/') return std::string(cache) + "/slipway/images";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home != '\0' ? home : "/tmp") + "/.cache/slipway/images";
+}
+
+StatusOr<std::unique_ptr<ImageStore>> ImageStore::Open(const std::string& dir) {
+  for (const char* sub : {"/blobs/sha256", "/images", "/rootfs", "/locks", "/tmp"}) {
+    Status made = MakeDirs(dir + sub);
+    if (!made.ok()) return Status::Error("cannot open the image store: " + made.message());
+  }
+  return std::unique_ptr<ImageStore>(new ImageStore(dir));
+}
+
+StatusOr<UniqueFd> ImageStore::LockFile(const std::string& path, bool exclusive) const {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("open the lock", path);
+  UniqueFd owned(fd);
+  while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+    if (errno != EINTR) return Errno("lock", path);
+  }
+  return owned;
+}
+
+StatusOr<UniqueFd> ImageStore::LockStore(bool exclusive) const {
+  return LockFile(dir_ + "/lock", exclusive);
+}
+
+StatusOr<UniqueFd> ImageStore::LockImage(const std::string& digest) const {
+  return LockFile(dir_ + "/locks/" + Hex(digest) + ".lock", true);
+}
+
+std::string ImageStore::RootfsOf(const std::string& digest) const {
+  return dir_ + "/rootfs/" + Hex(digest);
+}
+
+std::optional<ImageRecord> ImageStore::Find(const std::string& digest) const {
+  if (!IsSha256Digest(digest)) return std::nullopt;
+  StatusOr<std::string> text = ReadFile(dir_ + "/images/" + Hex(digest) + ".json", 1 << 20);
+  if (!text.ok()) return std::nullopt;
+  std::optional<ImageRecord> record = RecordFromJson(*text);
+  struct stat st;
+  if (!record || record->digest != digest || stat(RootfsOf(digest).c_str(), &st) != 0 ||
+      !S_ISDIR(st.st_mode)) {
+    return std::nullopt;
+  }
+  return record;
+}
+
+std::map<std::string, std::string> ImageStore::Refs() const {
+  std::map<std::string, std::string> refs;
+  StatusOr<std::string> text = ReadFile(dir_ + "/refs.json", 16 << 20);
+  if (!text.ok()) return refs;
+  BoundedJson parsed = ParseBoundedJson(*text);
+  if (parsed.error != JsonParseError::kNone || !parsed.value.is_object()) return refs;
+  auto list = parsed.value.find("refs");
+  if (list == parsed.value.end() || !list->is_object()) return refs;
+  for (auto it = list->begin(); it != list->end(); ++it) {
+    if (it.value().is_string() && IsSha256Digest(it.value().get<std::string>())) {
+      refs[it.key()] = it.value().get<std::string>();
+    }
+  }
+  return refs;
+}
+
+std::string ImageStore::Lookup(const std::string& name) const {
+  auto refs = Refs();
+  auto it = refs.find(name);
+  return it == refs.end() ? "" : it->second;
+}
+
+Status ImageStore::WriteRefs(const std::map<std::string, std::string>& refs) {
+  Json j = {{"refs", Json::object()}};
+  for (const auto& [name, digest] : refs) j["refs"][name] = digest;
+  return WriteFileAtomically(dir_ + "/refs.json", j.dump(2) + "\n");
+}
+
+Status ImageStore::Tag(const std::string& name, const std::string& digest) {
+  StatusOr<UniqueFd> lock = LockFile(dir_ + "/locks/refs.lock", true);
+  if (!lock.ok()) return lock.status();
+  auto refs = Refs();
+  if (refs[name] == digest) return Status::Ok();
+  refs[name] = digest;
+  return WriteRefs(refs);
+}
+
+ResolvedImage ImageStore::ToResolved(const ImageRecord& record,
+                                     const std::string& reference) const {
+  ResolvedImage image;
+  image.rootfs = RootfsOf(record.digest);
+  image.digest = record.digest;
+  image.reference = reference;
+  image.env = record.env;
+  image.working_dir = record.working_dir;
+  image.user = record.user;
+  image.entrypoint = record.entrypoint;
+  image.cmd = record.cmd;
+  return image;
+}
+
+StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
+                                          const std::string& manifest_body,
+                                          const std::string& reference,
+                                          const UnpackLimits& limits) {
+  if (std::optional<ImageRecord> present = Find(digest)) return *present;
+
+  std::string what = "the manifest of " + reference;
+  StatusOr<ImageManifest> manifest = ParseImageManifest(manifest_body, what);
+  if (!manifest.ok()) return manifest.status();
+  Status stored = blobs_.Put(digest, manifest_body, what);
+  if (!stored.ok()) return stored;
+  StatusOr<std::string> config_text = blobs_.ReadSmall(manifest->config.digest);
+  if (!config_text.ok()) return config_text.status();
+  StatusOr<ImageConfig> config = ParseImageConfig(*config_text, "the config of " + reference);
+  if (!config.ok()) return config.status();
+
+  ImageRecord record;
+  record.digest = digest;
+  record.reference = reference;
+  record.config_digest = manifest->config.digest;
+  record.created = static_cast<int64_t>(std::time(nullptr));
+  record.env = config->env;
+  record.entrypoint = config->entrypoint;
+  record.cmd = config->cmd;
+  record.working_dir = config->working_dir;
+  record.user = config->user;
+
+  // Unpacked beside the store, renamed into place when whole.
+  StatusOr<std::string> temp = MakeTempPath(dir_, "rootfs");
+  if (!temp.ok()) return temp.status();
+  if (mkdir(temp->c_str(), 0755) != 0) return Errno("create", *temp);
+  auto fail = [&](const Status& why) {
+    (void)RemoveTree(*temp);
+    return Status::Error("cannot unpack " + reference + ": " + why.message() +
+                         " (the partly unpacked root file system was removed)");
+  };
+  StatusOr<UniqueFd> root = OpenDirNoFollow(*temp);
+  if (!root.ok()) return fail(root.status());
+  for (const Descriptor& layer : manifest->layers) {
+    std::string layer_name = "layer " + layer.digest + " of " + reference;
+    int fd = open(blobs_.PathOf(layer.digest).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(Errno("open", layer_name));
+    DecompressingSource source(std::make_unique<FdSource>(UniqueFd(fd), layer_name), layer_name,
+                               limits.max_bytes + (size_t{64} << 20));
+    UnpackStats stats;
+    Status applied = ApplyLayer(root->get(), *temp, &source, layer_name, limits, &stats);
+    if (!applied.ok()) return fail(applied);
+    record.layers.push_back(layer.digest);
+    record.size += layer.size;
+  }
+  // The files reach the disk before the name that makes them trusted.
+  if (syncfs(root->get()) != 0) return fail(Errno("sync", *temp));
+  Status written = WriteFileAtomically(dir_ + "/images/" + Hex(digest) + ".json",
+                                       RecordToJson(record).dump(2) + "\n");
+  if (!written.ok()) return fail(written);
+  std::string final_path = RootfsOf(digest);
+  (void)Discard(dir_, final_path);  // A leftover without its record.
+  if (rename(temp->c_str(), final_path.c_str()) != 0) return fail(Errno("store", final_path));
+  return record;
+}
+
+std::vector<ImageRecord> ImageStore::Images() const {
+  std::vector<ImageRecord> images;
+  for (const std::string& name : ListDir(dir_ + "/images")) {
+    if (name.size() != 64 + 5 || name.substr(64) != ".json") continue;
+    if (std::optional<ImageRecord> record = Find("sha256:" + name.substr(0, 64))) {
+      images.push_back(*record);
+    }
+  }
+  return images;
+}
+
+Status ImageStore::RemoveImage(const std::string& digest) {
+  std::string record = dir_ + "/images/" + Hex(digest) + ".json";
+  if (unlink(record.c_str()) != 0 && errno != ENOENT) return Errno("remove", record);
+  return Discard(dir_, RootfsOf(digest));
+}
+
+Status ImageStore::Remove(const std::string& name) {
+  StatusOr<UniqueFd> store_lock = LockStore(true);
+  if (!store_lock.ok()) return store_lock.status();
+  StatusOr<UniqueFd> lock = LockFile(dir_ + "/locks/refs.lock", true);
+  if (!lock.ok()) return lock.status();
+  auto refs = Refs();
+  std::set<std::string> digests;
+  for (auto it = refs.begin(); it != refs.end();) {
+    if (it->first == name || it->second == name) {
+      digests.insert(it->second);
+      it = refs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (IsSha256Digest(name) && Find(name)) digests.insert(name);
+  if (digests.empty()) return Status::Error("no image `" + name + "` in " + dir_);
+  Status written = WriteRefs(refs);
+  if (!written.ok()) return written;
+  for (const std::string& digest : digests) {
+    bool named = false;
+    for (const auto& [other, d] : refs) named = named || d == digest;
+    if (named) continue;
+    Status removed = RemoveImage(digest);
+    if (!removed.ok()) return removed;
+  }
+  return Status::Ok();
+}
+
+StatusOr<PruneResult> ImageStore::Prune() {
+  StatusOr<UniqueFd> store_lock = LockStore(true);
+  if (!store_lock.ok()) return store_lock.status();
+  PruneResult result;
+  for (const std::string& name : ListDir(dir_ + "/tmp")) {
+    Status removed = RemoveTree(dir_ + "/tmp/" + name);
+    if (!removed.ok()) return removed;
+    ++result.temporaries;
+  }
+  auto refs = Refs();
+  std::set<std::string> named;
+  for (const auto& [name, digest] : refs) named.insert(digest);
+  std::set<std::string> used;
+  for (const std::string& name : ListDir(dir_ + "/images")) {
+    if (name.size() != 64 + 5 || name.substr(64) != ".json") continue;
+    std::string digest = "sha256:" + name.substr(0, 64);
+    std::optional<ImageRecord> record = Find(digest);
+    if (!record || !named.count(digest)) {
+      Status removed = RemoveImage(digest);
+      if (!removed.ok()) return removed;
+      ++result.images;
+      continue;
+    }
+    used.insert(record->digest);
+    used.insert(record->config_digest);
+    used.insert(record->layers.begin(), record->layers.end());
+  }
+  // Root file systems whose record is gone (an interrupted rm).
+  for (const std::string& hex : ListDir(dir_ + "/rootfs")) {
+    if (!used.count("sha256:" + hex)) {
+      Status removed = Discard(dir_, dir_ + "/rootfs/" + hex);
+      if (!removed.ok()) return removed;
+    }
+  }
+  for (const std::string& hex : ListDir(dir_ + "/blobs/sha256")) {
+    if (used.count("sha256:" + hex)) continue;
+    std::string path = dir_ + "/blobs/sha256/" + hex;
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) result.bytes += static_cast<uint64_t>(st.st_size);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("remove", path);
+    ++result.blobs;
+  }
+  return result;
+}
+
+}  // namespace slipway
