@@ -13,6 +13,7 @@ packages=(
   libpq-dev postgresql-15 postgresql-client-15
   libboost1.74-dev zlib1g-dev chromium wrk python3-gitlab
   groff-base man-db zsh fish
+  bubblewrap slirp4netns util-linux busybox-static
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 // `slipway run [JOB...]`: load, instantiate and run the pipeline on this
-// machine with the shell executor.
+// machine with the shell executor, or under bubblewrap with the sandbox
+// executor (--executor sandbox, docs/sandbox.md).
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "util/containment.h"
 #include "exec/file_tree.h"
 #include "exec/run_dir.h"
+#include "exec/sandbox.h"
 #include "exec/shell_executor.h"
 
 namespace slipway {
@@ -32,9 +34,23 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       ->type_name("WHEN")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  auto executor_name = std::make_shared<std::string>("shell");
+  cmd->add_option("--executor", *executor_name,
+                  "Where jobs run: shell (this machine's bash) or sandbox (bubblewrap: "
+                  "namespaces, the host read-only or the job's image)")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"shell", "sandbox"}))
+      ->capture_default_str();
+  auto network = std::make_shared<std::string>("slirp");
+  cmd->add_option("--sandbox-network", *network,
+                  "Sandboxed jobs' network: slirp (outbound only, not the host's loopback) or "
+                  "none; a job's SLIPWAY_SANDBOX_NETWORK wins")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"slirp", "none"}))
+      ->capture_default_str();
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need")
       ->type_name("JOB");
-  cmd->callback([options, front, color, exit_code] {
+  cmd->callback([options, front, color, executor_name, network, exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
     // Jobs of an earlier slipway killed with SIGKILL ran on in their cgroups.
     if (int left = KillLeftoverJobProcesses(); left > 0) {
@@ -43,7 +59,30 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     }
     ShellExecutor::Options executor_options;
     executor_options.state_dir = project_dir + "/.slipway";
-    ShellExecutor executor(executor_options);
+    PosixProcessRunner runner;
+    SandboxScriptRunner::Options sandbox_options;
+    sandbox_options.network = *network;
+    // The image source: connected to the image store at merge (issue 12);
+    // until then jobs with image: fail in the sandbox with a clear error.
+    sandbox_options.images = nullptr;
+    std::unique_ptr<SandboxScriptRunner> sandbox;
+    std::unique_ptr<ImageJobsScriptRunner> image_jobs;
+    HostScriptRunner host_scripts(&runner);
+    if (*executor_name == "sandbox" || sandbox_options.images != nullptr) {
+      if (Status usable = SandboxScriptRunner::Check(sandbox_options, &runner); !usable.ok()) {
+        std::fprintf(stderr, "slipway: %s\n", usable.message().c_str());
+        *exit_code = kExitInvalid;
+        return;
+      }
+      sandbox = std::make_unique<SandboxScriptRunner>(sandbox_options, &runner);
+      executor_options.scripts = sandbox.get();
+      if (*executor_name == "shell") {
+        // Jobs with image: always run in their image.
+        image_jobs = std::make_unique<ImageJobsScriptRunner>(sandbox.get(), &host_scripts);
+        executor_options.scripts = image_jobs.get();
+      }
+    }
+    ShellExecutor executor(executor_options, &runner);
     // The working tree's snapshot is made while the pipeline loads (both
     // mostly wait for git), when there is a pipeline file to load. It goes
     // into .slipway/, which must be git-ignored even if the pipeline turns

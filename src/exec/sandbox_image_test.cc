@@ -1,0 +1,146 @@
+// Jobs with image: in the sandbox, on a real busybox root file system.
+#include "exec/sandbox_image.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "exec/sandbox_test_util.h"
+
+namespace slipway {
+namespace {
+
+class SandboxImageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    ASSERT_EQ(Sh(tmp_.path(), R"(
+      mkdir project image && cd project && git init -q
+      echo hello > greeting.txt && git add -A && git commit -qm init
+    )"),
+              0);
+    images_ = std::make_unique<BusyboxImageSource>(tmp_.Sub("image"));
+    images_->image_.env = {"PATH=/bin", "FROM_IMAGE=image", "BOTH=image"};
+    options_.network = "none";
+    options_.images = images_.get();
+  }
+
+  ShellExecutor& Executor() {
+    if (!executor_) {
+      sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
+      ShellExecutor::Options options;
+      options.kill_grace = std::chrono::milliseconds(500);
+      options.scripts = sandbox_.get();
+      executor_ = std::make_unique<ShellExecutor>(options, &runner_);
+    }
+    return *executor_;
+  }
+
+  Job ImageJob(std::vector<std::string> script, Node image = Node::Scalar("busybox:test")) {
+    Job job;
+    job.name = "job";
+    job.script = std::move(script);
+    job.image = std::move(image);
+    return job;
+  }
+
+  JobResult Run(const Job& job) {
+    JobSpec spec;
+    spec.repository = tmp_.Sub("project");
+    spec.variables = job.variables;
+    JobHost host;
+    host.run_dir = tmp_.Sub("run");
+    host.job_dir = tmp_.Sub("run/jobs/job");
+    host.artifacts = &artifacts_;
+    return Executor().Run(job, spec, host, &sink_, cancel_);
+  }
+
+  std::string Log() { return sink_.Text("job"); }
+
+  TempDir tmp_;
+  std::unique_ptr<BusyboxImageSource> images_;
+  PosixProcessRunner runner_;
+  SandboxScriptRunner::Options options_;
+  std::unique_ptr<SandboxScriptRunner> sandbox_;
+  std::unique_ptr<ShellExecutor> executor_;
+  JobDirArtifacts artifacts_;
+  SandboxLogSink sink_;
+  CancelToken cancel_;
+};
+
+TEST_F(SandboxImageTest, SeesTheImagesFilesAndNotTheHosts) {
+  JobResult r = Run(ImageJob({"test -x /bin/sh", "test ! -e /usr/bin/git",
+                              "cat /etc/image-file", "cat greeting.txt",
+                              "test \"$PWD\" = \"$CI_PROJECT_DIR\""}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_NE(Log().find("\nimage-file\n"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("Using docker image sha256:test for busybox:test"), std::string::npos);
+}
+
+TEST_F(SandboxImageTest, WritesNeverReachTheSharedRootFileSystem) {
+  JobResult r = Run(ImageJob({"echo changed > /etc/image-file", "rm /bin/ls", "touch /new-file",
+                              "cat /etc/image-file"}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  std::ifstream in(tmp_.Sub("image/etc/image-file"));
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "image-file");
+  EXPECT_TRUE(std::filesystem::exists(tmp_.Sub("image/bin/ls")));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("image/new-file")));
+  // Nor the next job's view of it.
+  EXPECT_EQ(Run(ImageJob({"test ! -e /new-file", "grep -x image-file /etc/image-file"})).outcome,
+            JobOutcome::kSuccess)
+      << Log();
+}
+
+TEST_F(SandboxImageTest, ImageEnvironmentWithJobVariablesWinning) {
+  Job job = ImageJob({"echo \"$FROM_IMAGE $BOTH $PATH $HOME\""});
+  job.variables.Set("BOTH", "job");
+  JobResult r = Run(job);
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_NE(Log().find("\nimage job /bin /root\n"), std::string::npos) << Log();
+}
+
+TEST_F(SandboxImageTest, RunsAsTheImagesUserOrDockerUser) {
+  images_->image_.user = "worker";
+  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 1234", "test \"$HOME\" = /home/worker"})).outcome,
+            JobOutcome::kSuccess)
+      << Log();
+  Node image = Node::Map();
+  image.Set("name", Node::Scalar("busybox:test"));
+  Node docker = Node::Map();
+  docker.Set("user", Node::Scalar("0"));
+  image.Set("docker", docker);
+  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 0"}, image)).outcome, JobOutcome::kSuccess)
+      << Log();
+}
+
+TEST_F(SandboxImageTest, EntrypointRunsBeforeTheShellUnlessEmptied) {
+  ASSERT_EQ(Sh(tmp_.Sub("image"),
+               "printf '#!/bin/sh\\nexport FROM_ENTRYPOINT=yes\\nexec \"$@\"\\n' > entry.sh && "
+               "chmod +x entry.sh"),
+            0);
+  images_->image_.entrypoint = {"/entry.sh"};
+  EXPECT_EQ(Run(ImageJob({"test \"$FROM_ENTRYPOINT\" = yes"})).outcome, JobOutcome::kSuccess)
+      << Log();
+  Node image = Node::Map();
+  image.Set("name", Node::Scalar("busybox:test"));
+  Node none = Node::Sequence();
+  none.items.push_back(Node::Scalar(""));
+  image.Set("entrypoint", none);
+  EXPECT_EQ(Run(ImageJob({"test -z \"$FROM_ENTRYPOINT\""}, image)).outcome,
+            JobOutcome::kSuccess)
+      << Log();
+}
+
+TEST_F(SandboxImageTest, AnImageJobWithoutAnImageSourceFails) {
+  options_.images = nullptr;
+  JobResult r = Run(ImageJob({"true"}));
+  EXPECT_EQ(r.failure_reason, "runner_system_failure");
+  EXPECT_NE(Log().find("job job names image busybox:test, but this sandbox has no image source"),
+            std::string::npos)
+      << Log();
+}
+
+}  // namespace
+}  // namespace slipway

@@ -1,0 +1,251 @@
+// Attacks on the sandbox executor with real bwrap and real processes: each
+// test tries an escape a job could attempt and checks the host did not
+// notice. Needs bwrap (scripts/install-deps.sh) and, for most, root.
+#include "exec/sandbox.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "exec/sandbox_test_util.h"
+#include "util/spawn.h"
+#include "util/test_wait.h"
+#include "util/unique_fd.h"
+
+namespace slipway {
+namespace {
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    ASSERT_EQ(Sh(tmp_.path(), R"(
+      mkdir project image && cd project && git init -q
+      echo hello > greeting.txt && git add -A && git commit -qm init
+    )"),
+              0);
+    options_.network = "none";
+  }
+
+  ShellExecutor& Executor() {
+    if (!executor_) {
+      sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
+      ShellExecutor::Options options;
+      options.kill_grace = std::chrono::milliseconds(500);
+      options.scripts = sandbox_.get();
+      executor_ = std::make_unique<ShellExecutor>(options, &runner_);
+    }
+    return *executor_;
+  }
+
+  Job MakeJob(std::vector<std::string> script) {
+    Job job;
+    job.name = "job";
+    job.script = std::move(script);
+    return job;
+  }
+
+  JobResult Run(const Job& job, std::optional<std::chrono::milliseconds> timeout = {}) {
+    JobSpec spec;
+    spec.repository = tmp_.Sub("project");
+    spec.timeout = timeout;
+    spec.variables = job.variables;
+    JobHost host;
+    host.run_dir = tmp_.Sub("run");
+    host.job_dir = tmp_.Sub("run/jobs/job");
+    host.artifacts = &artifacts_;
+    return Executor().Run(job, spec, host, &sink_, cancel_);
+  }
+
+  std::string Log() { return sink_.Text("job"); }
+
+  TempDir tmp_;
+  PosixProcessRunner runner_;
+  SandboxScriptRunner::Options options_;
+  std::unique_ptr<SandboxScriptRunner> sandbox_;
+  std::unique_ptr<ShellExecutor> executor_;
+  JobDirArtifacts artifacts_;
+  SandboxLogSink sink_;
+  CancelToken cancel_;
+};
+
+TEST_F(SandboxTest, RunsTheScriptInTheWorkspace) {
+  JobResult r = Run(MakeJob({"cat greeting.txt", "test \"$PWD\" = \"$CI_PROJECT_DIR\"",
+                             "echo made > made.txt"}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_NE(Log().find("\nhello\n"), std::string::npos) << Log();
+}
+
+TEST_F(SandboxTest, CannotWriteOutsideItsWorkspace) {
+  std::string home = std::getenv("HOME") != nullptr ? std::getenv("HOME") : "/root";
+  std::string marker = "slipway-escape-" + std::to_string(getpid());
+  Job job = MakeJob({
+      "! touch /etc/" + marker,
+      "! touch /usr/" + marker,
+      // HOME and the run's state are empty tmpfs: writes there vanish.
+      "touch \"$HOME/" + marker + "\"",
+      "touch \"$CI_BUILDS_DIR/../" + marker + "\"",
+      "! mount -o remount,rw /",
+      "! touch /etc/" + marker,
+  });
+  JobResult r = Run(job);
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_FALSE(std::filesystem::exists("/etc/" + marker));
+  EXPECT_FALSE(std::filesystem::exists("/usr/" + marker));
+  EXPECT_FALSE(std::filesystem::exists(home + "/" + marker));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("run/" + marker)));
+}
+
+TEST_F(SandboxTest, CannotReadAnotherJobsWorkspaceOrTheSnapshot) {
+  // Another job's slot and the run's other files, on the host.
+  ASSERT_EQ(Sh(tmp_.path(), "mkdir -p run/builds/7/project && echo secret > "
+                            "run/builds/7/project/secret && echo report > run/other.txt"),
+            0);
+  JobResult r = Run(MakeJob({"! cat \"$CI_BUILDS_DIR/7/project/secret\"",
+                             "! cat \"$CI_BUILDS_DIR/../other.txt\"",
+                             "ls -a \"$CI_BUILDS_DIR\""}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_EQ(Log().find("secret\n"), std::string::npos) << Log();
+}
+
+TEST_F(SandboxTest, SeesOnlyItsOwnProcesses) {
+  pid_t self = getpid();
+  JobResult r = Run(MakeJob({"! test -e /proc/" + std::to_string(self),
+                             "test \"$(ls /proc | grep -c '^[0-9]')\" -lt 10"}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+}
+
+TEST_F(SandboxTest, GetsNothingFromTheHostEnvironment) {
+  setenv("SLIPWAY_SANDBOX_LEAK", "leaked", 1);
+  Job job = MakeJob({"env | sort"});
+  job.variables.Set("MINE", "mine");
+  JobResult r = Run(job);
+  unsetenv("SLIPWAY_SANDBOX_LEAK");
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_EQ(Log().find("leaked"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("MINE=mine"), std::string::npos) << Log();
+}
+
+// A TCP server on the host's loopback; whether anything connected.
+class LoopbackServer {
+ public:
+  explicit LoopbackServer(const char* address = "127.0.0.1") {
+    fd_ = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    inet_pton(AF_INET, address, &addr.sin_addr);
+    EXPECT_EQ(bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(fd_.get(), 8), 0);
+    socklen_t len = sizeof(addr);
+    getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  int port() const { return port_; }
+  bool Connected() {
+    UniqueFd conn(accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    return conn.valid();
+  }
+
+ private:
+  UniqueFd fd_;
+  int port_ = 0;
+};
+
+std::string ConnectCommand(const std::string& host, int port) {
+  return "timeout 10 bash -c 'exec 3<>/dev/tcp/" + host + "/" + std::to_string(port) + "'";
+}
+
+TEST_F(SandboxTest, CannotReachTheHostsLoopbackWithoutNetwork) {
+  LoopbackServer server;
+  JobResult r = Run(MakeJob({"! " + ConnectCommand("127.0.0.1", server.port())}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_FALSE(server.Connected());
+}
+
+TEST_F(SandboxTest, CannotReachTheHostsLoopbackThroughSlirp) {
+  options_.network = "slirp";
+  LoopbackServer server;
+  // 10.0.2.2 is slirp's gateway, which is the host's loopback unless
+  // --disable-host-loopback.
+  JobResult r = Run(MakeJob({"! " + ConnectCommand("127.0.0.1", server.port()),
+                             "! " + ConnectCommand("10.0.2.2", server.port())}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_FALSE(server.Connected());
+}
+
+// The host's first non-loopback IPv4 address, or "" when it has none.
+std::string HostAddress() {
+  std::string out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr && out.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    char text[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text,
+              sizeof(text));
+    if (std::string(text).rfind("127.", 0) != 0) out = text;
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+TEST_F(SandboxTest, SlirpGivesOutboundAccessAndNoneDoesNot) {
+  std::string address = HostAddress();
+  if (address.empty()) GTEST_SKIP() << "no non-loopback address";
+  LoopbackServer server("0.0.0.0");
+  Job job = MakeJob({ConnectCommand(address, server.port())});
+  job.variables.Set("SLIPWAY_SANDBOX_NETWORK", "slirp");
+  EXPECT_EQ(Run(job).outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_TRUE(WaitFor([&] { return server.Connected(); }));
+  job.variables.Set("SLIPWAY_SANDBOX_NETWORK", "none");
+  EXPECT_EQ(Run(job).outcome, JobOutcome::kFailed) << Log();
+  EXPECT_FALSE(server.Connected());
+}
+
+TEST_F(SandboxTest, AnUnknownNetworkSettingFailsTheJob) {
+  Job job = MakeJob({"true"});
+  job.variables.Set("SLIPWAY_SANDBOX_NETWORK", "host");
+  JobResult r = Run(job);
+  EXPECT_EQ(r.failure_reason, "runner_system_failure");
+  EXPECT_NE(Log().find("job job: SLIPWAY_SANDBOX_NETWORK must be none or slirp, not 'host'"),
+            std::string::npos)
+      << Log();
+}
+
+// Whether a process whose command line holds marker runs on the host.
+bool Running(const std::string& marker) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(SandboxTest, LeavesNoProcessBehind) {
+  std::string marker = "slipway-sandbox-left-" + std::to_string(getpid());
+  std::string start = "exec -a " + marker + " sleep 1000";
+  JobResult r = Run(MakeJob({"(setsid bash -c '" + start + "' > /dev/null 2>&1 &)",
+                             "nohup bash -c '" + start + "' > /dev/null 2>&1 &",
+                             // Both run before the job ends.
+                             "until [ \"$(pgrep -c -f " + marker + ")\" = 2 ]; do sleep 0.1; done"}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  EXPECT_FALSE(Running(marker));
+}
+
+TEST_F(SandboxTest, TimeoutKillsEverythingInside) {
+  std::string marker = "slipway-sandbox-timeout-" + std::to_string(getpid());
+  JobResult r = Run(MakeJob({"bash -c 'exec -a " + marker + " sleep 1000' &",
+                             "exec -a " + marker + " sleep 1000"}),
+                    std::chrono::milliseconds(1500));
+  EXPECT_EQ(r.failure_reason, "job_execution_timeout") << Log();
+  EXPECT_FALSE(Running(marker));
+}
+
+}  // namespace
+}  // namespace slipway
