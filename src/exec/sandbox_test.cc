@@ -56,8 +56,8 @@ class SandboxTest : public ::testing::Test {
     spec.timeout = timeout;
     spec.variables = job.variables;
     JobHost host;
-    host.run_dir = tmp_.Sub("run");
-    host.job_dir = tmp_.Sub("run/jobs/job");
+    host.run_dir = outside_.Sub("run");
+    host.job_dir = outside_.Sub("run/jobs/job");
     host.artifacts = &artifacts_;
     return Executor().Run(job, spec, host, &sink_, cancel_);
   }
@@ -65,6 +65,7 @@ class SandboxTest : public ::testing::Test {
   std::string Log() { return sink_.Text("job"); }
 
   TempDir tmp_;
+  OutsideTmpDir outside_;  // The run directory.
   PosixProcessRunner runner_;
   SandboxScriptRunner::Options options_;
   std::unique_ptr<SandboxScriptRunner> sandbox_;
@@ -98,12 +99,12 @@ TEST_F(SandboxTest, CannotWriteOutsideItsWorkspace) {
   EXPECT_FALSE(std::filesystem::exists("/etc/" + marker));
   EXPECT_FALSE(std::filesystem::exists("/usr/" + marker));
   EXPECT_FALSE(std::filesystem::exists(home + "/" + marker));
-  EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("run/" + marker)));
+  EXPECT_FALSE(std::filesystem::exists(outside_.Sub("run/" + marker)));
 }
 
 TEST_F(SandboxTest, CannotReadAnotherJobsWorkspaceOrTheSnapshot) {
   // Another job's slot and the run's other files, on the host.
-  ASSERT_EQ(Sh(tmp_.path(), "mkdir -p run/builds/7/project && echo secret > "
+  ASSERT_EQ(Sh(outside_.Sub(""), "mkdir -p run/builds/7/project && echo secret > "
                             "run/builds/7/project/secret && echo report > run/other.txt"),
             0);
   JobResult r = Run(MakeJob({"! cat \"$CI_BUILDS_DIR/7/project/secret\"",

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
@@ -51,6 +52,27 @@ class BusyboxImageSource : public ImageSource {
   std::string rootfs_;
   std::mutex mu_;
   std::vector<std::string> requests_;
+};
+
+// A temporary directory outside /tmp (which every sandbox covers with its
+// own tmpfs, so a run directory there would be hidden even without the
+// sandbox's other guards): under the working directory.
+class OutsideTmpDir {
+ public:
+  OutsideTmpDir() {
+    std::string name = std::filesystem::current_path().string() + "/sandbox-test-XXXXXX";
+    path_ = mkdtemp(name.data()) != nullptr ? name : "";
+  }
+  ~OutsideTmpDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  OutsideTmpDir(const OutsideTmpDir&) = delete;
+  OutsideTmpDir& operator=(const OutsideTmpDir&) = delete;
+  std::string Sub(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
 };
 
 class SandboxLogSink : public LogSink {
