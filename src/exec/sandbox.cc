@@ -6,14 +6,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
+#include "exec/sandbox_command.h"
 #include "exec/sandbox_image.h"
 #include "exec/sandbox_network.h"
+#include "exec/sandbox_services.h"
 #include "util/spawn.h"
 #include "util/unique_fd.h"
 
@@ -25,38 +30,6 @@ std::string Parent(const std::string& path) {
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
-bool IsDir(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// mkdir -p of path (absolute) below root, following no symbolic link (the
-// image's content decides what is a link; the walk must stay in root).
-Status MakeDirsBeneath(const std::string& root, const std::string& path) {
-  UniqueFd dir(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  size_t at = 0;
-  while (dir.valid() && at < path.size()) {
-    size_t end = path.find('/', at);
-    if (end == std::string::npos) end = path.size();
-    std::string name = path.substr(at, end - at);
-    at = end + 1;
-    if (name.empty() || name == ".") continue;
-    if (name == ".." ) return Status::Error("'..' in " + path);
-    if (mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST) break;
-    dir = UniqueFd(openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                      O_CLOEXEC));
-  }
-  if (!dir.valid()) {
-    return Status::Error("cannot make " + path + " in the image: " + std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
 std::string EnvValue(const std::vector<std::string>& env, const std::string& name) {
   for (const std::string& entry : env) {
     if (entry.compare(0, name.size() + 1, name + "=") == 0) return entry.substr(name.size() + 1);
@@ -64,25 +37,51 @@ std::string EnvValue(const std::vector<std::string>& env, const std::string& nam
   return "";
 }
 
-// The capabilities root keeps in an image: Docker's default set without
-// CAP_MKNOD (the sandbox has no devices cgroup to stop a job from opening a
-// disk it made a node for).
-constexpr const char* kImageCaps[] = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER",           "CAP_FSETID",  "CAP_SETUID",
-    "CAP_SETGID", "CAP_SETFCAP",      "CAP_SETPCAP",          "CAP_KILL",    "CAP_SYS_CHROOT",
-    "CAP_NET_RAW", "CAP_AUDIT_WRITE", "CAP_NET_BIND_SERVICE"};
+// The entries of env that JobEnvironment took from slipway's own
+// environment (the job did not set them): an image's values apply instead.
+std::vector<std::string> HostTaken() {
+  std::vector<std::string> taken;
+  for (const char* name : {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr) taken.push_back(std::string(name) + "=" + value);
+  }
+  return taken;
+}
+
+// A service of the attempt: its process runs on a thread of its own until
+// the session stops it; its output is kept for the job's log.
+struct RunningService {
+  std::string name;
+  std::unique_ptr<SandboxLayer> layer;
+  CancelToken stop;
+  std::atomic<bool> ended{false};
+  std::mutex mu;
+  std::string output;  // GUARDED_BY(mu)
+  std::thread thread;
+};
 
 // One attempt's sandbox: the state every script of it shares (root file
-// system, network namespace, generated /etc files), kept until the
+// system, network namespace, services, generated /etc files), kept until the
 // lifecycle destroys the session after after_script.
 class SandboxSession : public ScriptSession {
  public:
   SandboxSession(const SandboxScriptRunner::Options& options, ProcessRunner* runner,
-                 std::string slot, std::string dir)
-      : options_(options), runner_(runner), slot_(std::move(slot)), dir_(std::move(dir)) {}
+                 std::string slot, std::string dir, std::function<void(const std::string&)> log)
+      : options_(options),
+        runner_(runner),
+        tools_{options.bwrap, options.nsenter, options.setpriv},
+        slot_(std::move(slot)),
+        dir_(std::move(dir)),
+        log_(std::move(log)) {}
 
   ~SandboxSession() override {
+    for (auto& service : services_) service->stop.Cancel();
+    for (auto& service : services_) {
+      if (service->thread.joinable()) service->thread.join();
+    }
+    FlushServiceOutput();
     if (slot_bound_) umount2((dir_ + "/slot").c_str(), MNT_DETACH);
+    services_.clear();
     network_.reset();
     layer_.reset();
     std::error_code ec;
@@ -94,113 +93,154 @@ class SandboxSession : public ScriptSession {
   std::unique_ptr<SandboxLayer> layer_;
   std::optional<ResolvedImage> image_;
   std::optional<std::vector<std::string>> entrypoint_;
-  std::optional<ImageUser> user_;  // Set: switch to it (an image's user).
-  std::string resolv_conf_;        // Generated for slirp's DNS; empty: the root's.
+  std::optional<ImageUser> user_;
+  // Host files bound over /etc files of the sandbox (hosts, resolv.conf).
+  std::vector<std::pair<std::string, std::string>> files_;
 
   StatusOr<ProcessResult> Run(const ProcessSpec& spec, const OutputFn& output,
                               const CancelToken* cancel) override {
     ProcessSpec sandboxed = spec;
-    sandboxed.argv.clear();
-    if (network_) {
-      sandboxed.argv = {options_.nsenter, "--net=" + network_->path(), "--"};
-    }
+    SandboxCommand c;
+    if (network_) c.netns = network_->path();
     // Who the job runs as: the lifecycle's identity, else the image's user.
-    bool switch_user = spec.credentials.has_value();
-    uid_t uid = switch_user ? spec.credentials->uid : 0;
-    gid_t gid = switch_user ? spec.credentials->gid : 0;
-    if (!switch_user && user_ && (user_->uid != 0 || user_->gid != 0)) {
-      switch_user = true;
-      uid = user_->uid;
-      gid = user_->gid;
+    c.switch_user = spec.credentials.has_value();
+    if (c.switch_user) {
+      c.uid = spec.credentials->uid;
+      c.gid = spec.credentials->gid;
+    } else if (user_ && (user_->uid != 0 || user_->gid != 0)) {
+      c.switch_user = true;
+      c.uid = user_->uid;
+      c.gid = user_->gid;
     }
     sandboxed.credentials.reset();
-    bool privileged = !switch_user && geteuid() == 0;
-    if (switch_user) {
-      // After nsenter (which needs root), before bwrap, which then makes
-      // the sandbox without privileges in a user namespace of the job's
-      // user.
-      sandboxed.argv.insert(sandboxed.argv.end(),
-                            {options_.setpriv, "--reuid=" + std::to_string(uid),
-                             "--regid=" + std::to_string(gid), "--clear-groups", "--"});
-    }
-    std::vector<std::string>& a = sandboxed.argv;
-    a.insert(a.end(), {options_.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
-                       "--hostname", "sandbox"});
-    if (network_) a.push_back("--share-net");
-    if (privileged) {
-      a.insert(a.end(), {"--cap-drop", "ALL"});
-      if (image_) {
-        for (const char* cap : kImageCaps) a.insert(a.end(), {"--cap-add", cap});
-      }
-    }
-    std::string home = EnvValue(spec.env, "HOME");
-    if (image_) {
-      if (layer_->overlay()) {
-        // The mount points bwrap needs, made here as root: bwrap may run as
-        // the image's user, who cannot make them in the image's directories.
-        for (const std::string& d : {std::string("/proc"), std::string("/dev"),
-                                     std::string("/tmp"), slot_}) {
-          if (Status made = MakeDirsBeneath(layer_->root(), d); !made.ok()) return made;
-        }
-        if (!resolv_conf_.empty()) {
-          if (Status made = MakeDirsBeneath(layer_->root(), "/etc"); !made.ok()) return made;
-          UniqueFd etc(open((layer_->root() + "/etc").c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-          UniqueFd file(openat(etc.get(), "resolv.conf",
-                               O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
-        }
-        a.insert(a.end(), {"--bind", layer_->root(), "/"});
-      } else {
-        a.insert(a.end(), {"--ro-bind", layer_->root(), "/"});
-        for (const std::string& d : SandboxLayer::writable_dirs()) {
-          if (IsDir(layer_->root() + d)) a.insert(a.end(), {"--tmpfs", d});
-        }
-        // bwrap cannot make the slot's mount point in a read-only root.
-        std::string top = slot_.substr(0, slot_.find('/', 1));
-        if (!IsDir(layer_->root() + top)) a.insert(a.end(), {"--tmpfs", top});
-      }
-      sandboxed.env = ImageEnvironment(image_->env, spec.env, HostTaken(spec.env), *user_);
-    } else {
-      a.insert(a.end(), {"--ro-bind", "/", "/", "--tmpfs", "/run", "--tmpfs", "/var/tmp"});
-      // The host user's files (keys, tokens) stay out; the job gets an
-      // empty, writable HOME.
-      if (!home.empty() && home != "/" && IsDir(home)) a.insert(a.end(), {"--tmpfs", home});
-    }
-    a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs",
-                       "/dev/shm"});
-    // The run's or server's state beside the builds (the snapshot, other
-    // jobs' slots, reports), then the job's own slot on top.
-    std::string state = Parent(Parent(slot_));
-    if (state != "/" && !image_) a.insert(a.end(), {"--tmpfs", state});
-    for (const std::string& hide : options_.hide) {
-      if (!image_ && IsDir(hide)) a.insert(a.end(), {"--tmpfs", hide});
-    }
-    std::string slot_source = slot_;
-    if (switch_user) {
+    c.layer = layer_.get();
+    c.home = EnvValue(spec.env, "HOME");
+    c.hide = options_.hide;
+    c.slot = slot_;
+    c.slot_source = slot_;
+    if (c.switch_user) {
       // bwrap, now the job's user, may not be able to reach the slot
       // through the host's directories (a project under /root): it binds
       // it from here, under this session's directory, which it can.
       StatusOr<std::string> bound = SlotInSession();
       if (!bound.ok()) return bound.status();
-      slot_source = *bound;
+      c.slot_source = *bound;
     }
-    a.insert(a.end(), {"--bind", slot_source, slot_});
-    if (!resolv_conf_.empty() && (image_ || IsFile("/etc/resolv.conf"))) {
-      a.insert(a.end(), {"--ro-bind", resolv_conf_, "/etc/resolv.conf"});
-    }
-    if (!spec.cwd.empty()) a.insert(a.end(), {"--chdir", spec.cwd});
-    a.push_back("--");
+    c.files = files_;
+    c.cwd = spec.cwd;
     if (image_) {
-      std::vector<std::string> entrypoint = entrypoint_ ? *entrypoint_ : image_->entrypoint;
-      std::vector<std::string> shell = ImageScriptArgv(entrypoint, spec.argv.back());
-      a.insert(a.end(), shell.begin(), shell.end());
+      c.command = ImageScriptArgv(entrypoint_ ? *entrypoint_ : image_->entrypoint,
+                                  spec.argv.back());
+      sandboxed.env = ImageEnvironment(image_->env, spec.env, HostTaken(), *user_);
     } else {
-      a.insert(a.end(), spec.argv.begin(), spec.argv.end());
+      c.command = spec.argv;
     }
+    StatusOr<std::vector<std::string>> argv = SandboxArgv(tools_, c);
+    if (!argv.ok()) return argv.status();
+    sandboxed.argv = std::move(*argv);
     return runner_->Run(sandboxed, output, cancel);
   }
 
+  // Starts the services in the attempt's network namespace (network_ set)
+  // and waits for those with a health port; see sandbox_services.h.
+  Status StartServices(const std::vector<ServiceKeyword>& services, const Job& job) {
+    std::vector<std::string> job_env = JobLifecycle::JobEnvironment(job.variables);
+    for (size_t i = 0; i < services.size(); ++i) {
+      const ServiceKeyword& service = services[i];
+      log_("Starting service " + service.request.name + " ...");
+      StatusOr<ResolvedImage> image = options_.images->Resolve(service.request, log_);
+      if (!image.ok()) return image.status();
+      auto running = std::make_unique<RunningService>();
+      running->name = service.request.name;
+      std::string dir = dir_ + "/service-" + std::to_string(i);
+      if (mkdir(dir.c_str(), 0711) != 0) {
+        return Status::Error("cannot make " + dir + ": " + std::strerror(errno));
+      }
+      StatusOr<std::unique_ptr<SandboxLayer>> layer = SandboxLayer::Make(image->rootfs, dir);
+      if (!layer.ok()) return layer.status();
+      running->layer = std::move(*layer);
+      StatusOr<ImageUser> user = ResolveImageUser(image->rootfs, image->user);
+      if (!user.ok()) return Status::Error("service " + running->name + ": " +
+                                           user.status().message());
+      // Docker's rule: an entrypoint of the job's own drops the image's Cmd.
+      std::vector<std::string> command =
+          service.entrypoint ? *service.entrypoint : image->entrypoint;
+      const std::vector<std::string>& args =
+          service.command ? *service.command
+                          : (service.entrypoint ? std::vector<std::string>{} : image->cmd);
+      command.insert(command.end(), args.begin(), args.end());
+      if (command.empty()) return Status::Error("service " + running->name + " has no command");
+      SandboxCommand c;
+      c.netns = network_->path();
+      c.switch_user = user->uid != 0 || user->gid != 0;
+      c.uid = user->uid;
+      c.gid = user->gid;
+      c.layer = running->layer.get();
+      c.files = files_;
+      c.cwd = image->working_dir.empty() ? "/" : image->working_dir;
+      c.command = command;
+      StatusOr<std::vector<std::string>> argv = SandboxArgv(tools_, c);
+      if (!argv.ok()) return argv.status();
+      ProcessSpec spec;
+      spec.argv = std::move(*argv);
+      std::vector<std::string> env = job_env;
+      env.insert(env.end(), service.variables.begin(), service.variables.end());
+      spec.env = ImageEnvironment(image->env, LastWins(env), HostTaken(), *user);
+      RunningService* r = running.get();
+      r->thread = std::thread([this, spec, r] {
+        StatusOr<ProcessResult> ran = runner_->Run(
+            spec,
+            [r](std::string_view chunk) {
+              std::lock_guard<std::mutex> lock(r->mu);
+              if (r->output.size() < kMaxServiceOutput) r->output.append(chunk);
+            },
+            &r->stop);
+        std::lock_guard<std::mutex> lock(r->mu);
+        if (!ran.ok()) r->output += "\n" + ran.status().message() + "\n";
+        r->ended = true;
+      });
+      services_.push_back(std::move(running));
+    }
+    for (size_t i = 0; i < services.size(); ++i) {
+      int port = ServiceHealthPort(services[i], job.variables);
+      if (port == 0) continue;
+      log_("Waiting for services to be up and running (timeout 30 seconds)...");
+      RunningService* r = services_[i].get();
+      if (!WaitForTcpPort(network_->path(), port, std::chrono::seconds(30),
+                          [r] { return r->ended.load(); })) {
+        log_("*** WARNING: Service " + r->name + " probably didn't start properly.");
+        log_("Health check error:");
+        log_("no connection to 127.0.0.1:" + std::to_string(port));
+      }
+    }
+    return Status::Ok();
+  }
+
  private:
+  static constexpr size_t kMaxServiceOutput = 1 << 20;
+
+  // env with each name once, its last value kept.
+  static std::vector<std::string> LastWins(const std::vector<std::string>& env) {
+    std::vector<std::string> out;
+    for (const std::string& entry : env) {
+      std::string prefix = entry.substr(0, entry.find('=') + 1);
+      std::erase_if(out, [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+      out.push_back(entry);
+    }
+    return out;
+  }
+
+  void FlushServiceOutput() {
+    for (auto& service : services_) {
+      std::lock_guard<std::mutex> lock(service->mu);
+      if (service->output.empty()) continue;
+      log_("Service " + service->name + " output:");
+      std::string text = service->output;
+      while (!text.empty() && text.back() == '\n') text.pop_back();
+      log_(text);
+    }
+  }
+
   StatusOr<std::string> SlotInSession() {
     std::string target = dir_ + "/slot";
     if (slot_bound_) return target;
@@ -213,23 +253,14 @@ class SandboxSession : public ScriptSession {
     return target;
   }
 
-  // The entries of env that JobEnvironment took from slipway's own
-  // environment (the job did not set them): an image's values apply instead.
-  static std::vector<std::string> HostTaken(const std::vector<std::string>& env) {
-    std::vector<std::string> taken;
-    for (const char* name : {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ",
-                             "TMPDIR"}) {
-      const char* value = std::getenv(name);
-      if (value != nullptr) taken.push_back(std::string(name) + "=" + value);
-    }
-    return taken;
-  }
-
   const SandboxScriptRunner::Options& options_;
   ProcessRunner* runner_;
+  SandboxTools tools_;
   std::string slot_;
   std::string dir_;
+  std::function<void(const std::string&)> log_;
   bool slot_bound_ = false;  // Scripts run one after the other: no lock.
+  std::vector<std::unique_ptr<RunningService>> services_;
 };
 
 std::string Resolve(const std::string& tool) { return ResolveExecutable(tool); }
@@ -269,7 +300,16 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
     }
     keyword = std::move(*parsed);
   }
-  if (job.services) log("WARNING: services: are not supported by the sandbox executor yet");
+  std::vector<ServiceKeyword> services;
+  if (job.services) {
+    StatusOr<std::vector<ServiceKeyword>> parsed = ParseServices(*job.services, job.variables);
+    if (!parsed.ok()) return Status::Error("job " + job.name + ": " + parsed.status().message());
+    if (!parsed->empty() && options_.images == nullptr) {
+      return Status::Error("job " + job.name + " has services, but this sandbox has no image "
+                           "source");
+    }
+    services = std::move(*parsed);
+  }
 
   std::string base = options_.work_dir;
   if (base.empty()) base = std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp";
@@ -280,7 +320,8 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
   // Traversable by a job that runs as another user (its root and
   // resolv.conf are in here); listable by slipway only.
   chmod(pattern.c_str(), 0711);
-  auto session = std::make_unique<SandboxSession>(options_, runner_, Parent(workspace), pattern);
+  auto session = std::make_unique<SandboxSession>(options_, runner_, Parent(workspace), pattern,
+                                                  log);
 
   if (keyword) {
     log("Using sandbox with image " + keyword->request.name + " ...");
@@ -304,13 +345,30 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
     log("Using sandbox with the host's system read-only ...");
   }
 
-  if (network == "slirp") {
+  // Scripts of a job without services and network start faster in a new
+  // namespace each.
+  if (network == "slirp" || !services.empty()) {
     StatusOr<std::unique_ptr<SandboxNetwork>> net =
-        SandboxNetwork::Make(options_.slirp4netns, runner_, log);
+        SandboxNetwork::Make(network == "slirp" ? options_.slirp4netns : "", runner_, log);
     if (!net.ok()) return net.status();
     session->network_ = std::move(*net);
-    session->resolv_conf_ = pattern + "/resolv.conf";
-    std::ofstream(session->resolv_conf_) << "nameserver 10.0.2.3\n";
+  }
+  if (network == "slirp") {
+    std::string resolv_conf = pattern + "/resolv.conf";
+    std::ofstream(resolv_conf) << "nameserver 10.0.2.3\n";
+    session->files_.push_back({resolv_conf, "/etc/resolv.conf"});
+  }
+  if (!services.empty()) {
+    // GitLab's host names for each service, on the loopback they share.
+    std::string names;
+    for (const ServiceKeyword& service : services) {
+      for (const std::string& name : ServiceHostNames(service)) names += " " + name;
+    }
+    std::string hosts = pattern + "/hosts";
+    std::ofstream(hosts) << "127.0.0.1\tlocalhost sandbox" << names
+                         << "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+    session->files_.push_back({hosts, "/etc/hosts"});
+    if (Status started = session->StartServices(services, job); !started.ok()) return started;
   }
   return std::unique_ptr<ScriptSession>(std::move(session));
 }
