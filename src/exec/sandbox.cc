@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -69,7 +70,7 @@ class SandboxSession : public ScriptSession {
                  std::string slot, std::string dir, std::function<void(const std::string&)> log)
       : options_(options),
         runner_(runner),
-        tools_{options.bwrap, options.nsenter, options.setpriv},
+        tools_{options.bwrap, options.nsenter, options.setpriv, options.prlimit},
         slot_(std::move(slot)),
         dir_(std::move(dir)),
         log_(std::move(log)) {}
@@ -127,6 +128,7 @@ class SandboxSession : public ScriptSession {
       c.slot_source = *bound;
     }
     c.files = files_;
+    c.limits = Limits();
     c.cwd = spec.cwd;
     if (image_) {
       c.command = ImageScriptArgv(entrypoint_ ? *entrypoint_ : image_->entrypoint,
@@ -177,6 +179,7 @@ class SandboxSession : public ScriptSession {
       c.gid = user->gid;
       c.layer = running->layer.get();
       c.files = files_;
+      c.limits = Limits();
       c.cwd = image->working_dir.empty() ? "/" : image->working_dir;
       c.command = command;
       StatusOr<std::vector<std::string>> argv = SandboxArgv(tools_, c);
@@ -217,6 +220,13 @@ class SandboxSession : public ScriptSession {
   }
 
  private:
+  SandboxLimits Limits() const {
+    SandboxLimits limits;
+    limits.memory_bytes = options_.memory_bytes;
+    limits.cpu_seconds = options_.cpu_seconds;
+    return limits;
+  }
+
   static constexpr size_t kMaxServiceOutput = 1 << 20;
 
   // env with each name once, its last value kept.
@@ -267,6 +277,17 @@ std::string Resolve(const std::string& tool) { return ResolveExecutable(tool); }
 
 }  // namespace
 
+StatusOr<uint64_t> ParseByteSize(const std::string& text) {
+  size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
+  std::string suffix = text.substr(digits);
+  int shift = suffix == "" ? 0 : suffix == "K" || suffix == "k" ? 10 : suffix == "M" ? 20
+            : suffix == "G" ? 30 : suffix == "T" ? 40 : -1;
+  if (digits == 0 || shift < 0 || digits > 12) {
+    return Status::Error("'" + text + "' is not a size (a number, optionally with K, M, G or T)");
+  }
+  return std::stoull(text.substr(0, digits)) << shift;
+}
+
 Status CheckSandboxNetwork(const std::string& value) {
   if (value == "none" || value == "slirp") return Status::Ok();
   return Status::Error("SLIPWAY_SANDBOX_NETWORK must be none or slirp, not '" + value + "'");
@@ -278,6 +299,7 @@ SandboxScriptRunner::SandboxScriptRunner(Options options, ProcessRunner* runner)
   options_.slirp4netns = Resolve(options_.slirp4netns);
   options_.nsenter = Resolve(options_.nsenter);
   options_.setpriv = Resolve(options_.setpriv);
+  options_.prlimit = Resolve(options_.prlimit);
 }
 
 SandboxScriptRunner::~SandboxScriptRunner() = default;

@@ -25,6 +25,7 @@
 
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ class SandboxScriptRunner : public ScriptRunner {
     std::string slirp4netns = "slirp4netns";
     std::string nsenter = "nsenter";
     std::string setpriv = "setpriv";
+    std::string prlimit = "prlimit";
     // Where jobs with image: get their root file systems; null: such a job
     // fails ("image: needs an image source").
     ImageSource* images = nullptr;
@@ -50,6 +52,10 @@ class SandboxScriptRunner : public ScriptRunner {
     // More host paths the sandbox covers with an empty tmpfs (the server's
     // data directory when the builds are elsewhere).
     std::vector<std::string> hide;
+    // Limits on each process of a job and its services (rlimits; see
+    // docs/sandbox.md, "Limits"); 0: none.
+    uint64_t memory_bytes = 0;
+    uint64_t cpu_seconds = 0;
     // Where per-attempt state lives (the writable layer of image jobs,
     // generated /etc files); empty: $TMPDIR or /tmp.
     std::string work_dir;
@@ -91,6 +97,10 @@ class ImageJobsScriptRunner : public ScriptRunner {
   ScriptRunner* image_jobs_;
   ScriptRunner* others_;
 };
+
+// "512M", "2G", "1048576": a byte count with an optional K, M, G or T
+// suffix (powers of 1024); an error names the text.
+StatusOr<uint64_t> ParseByteSize(const std::string& text);
 
 // The value of SLIPWAY_SANDBOX_NETWORK or --sandbox-network, checked:
 // "none" or "slirp"; anything else is an error naming the value.

@@ -77,6 +77,14 @@ StatusOr<std::vector<std::string>> SandboxArgv(const SandboxTools& tools,
     a.insert(a.end(), {tools.setpriv, "--reuid=" + std::to_string(c.uid),
                        "--regid=" + std::to_string(c.gid), "--clear-groups", "--"});
   }
+  const SandboxLimits& l = c.limits;
+  if (l.memory_bytes != 0 || l.cpu_seconds != 0 || l.processes != 0) {
+    a.push_back(tools.prlimit);
+    if (l.memory_bytes != 0) a.push_back("--as=" + std::to_string(l.memory_bytes));
+    if (l.cpu_seconds != 0) a.push_back("--cpu=" + std::to_string(l.cpu_seconds));
+    if (l.processes != 0) a.push_back("--nproc=" + std::to_string(l.processes));
+    a.push_back("--");
+  }
   a.insert(a.end(), {tools.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
                      "--hostname", "sandbox"});
   if (!c.netns.empty()) a.push_back("--share-net");

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,7 +18,15 @@
 namespace slipway {
 
 struct SandboxTools {
-  std::string bwrap, nsenter, setpriv;  // Resolved paths.
+  std::string bwrap, nsenter, setpriv, prlimit;  // Resolved paths.
+};
+
+// Resource limits on every process of a sandbox, as rlimits (prlimit
+// before bwrap; every process started inside inherits them). 0: none.
+struct SandboxLimits {
+  uint64_t memory_bytes = 0;  // RLIMIT_AS: address space per process.
+  uint64_t cpu_seconds = 0;   // RLIMIT_CPU: CPU time per process.
+  uint64_t processes = 0;     // RLIMIT_NPROC: processes of the job's user.
 };
 
 struct SandboxCommand {
@@ -39,6 +48,7 @@ struct SandboxCommand {
   std::string slot_source;
   // Host files bound read-only on paths of the sandbox (/etc/hosts ...).
   std::vector<std::pair<std::string, std::string>> files;
+  SandboxLimits limits;
   std::string cwd;  // Empty: bwrap's default.
   std::vector<std::string> command;
 };

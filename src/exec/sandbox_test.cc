@@ -248,5 +248,25 @@ TEST_F(SandboxTest, TimeoutKillsEverythingInside) {
   EXPECT_FALSE(Running(marker));
 }
 
+TEST_F(SandboxTest, MemoryLimitStopsAJobThatAllocatesMore) {
+  options_.memory_bytes = 256 << 20;
+  // 400 MB of text in one bash variable: past the limit, bash cannot grow.
+  std::string allocate = "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo ${#x}";
+  JobResult r = Run(MakeJob({allocate}));
+  EXPECT_EQ(r.outcome, JobOutcome::kFailed) << Log();
+  EXPECT_NE(Log().find("cannot allocate"), std::string::npos) << Log();
+  EXPECT_EQ(Log().find("\n400000000\n"), std::string::npos) << Log();
+}
+
+TEST(SandboxByteSizeTest, ParsesSuffixes) {
+  EXPECT_EQ(*ParseByteSize("1048576"), 1048576u);
+  EXPECT_EQ(*ParseByteSize("512M"), 512ull << 20);
+  EXPECT_EQ(*ParseByteSize("2G"), 2ull << 30);
+  EXPECT_EQ(ParseByteSize("2GB").status().message(),
+            "'2GB' is not a size (a number, optionally with K, M, G or T)");
+  EXPECT_FALSE(ParseByteSize("").ok());
+  EXPECT_FALSE(ParseByteSize("M").ok());
+}
+
 }  // namespace
 }  // namespace slipway
