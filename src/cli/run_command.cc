@@ -48,9 +48,17 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       ->type_name("MODE")
       ->check(CLI::IsMember({"slirp", "none"}))
       ->capture_default_str();
+  auto memory = std::make_shared<std::string>();
+  cmd->add_option("--sandbox-memory", *memory,
+                  "Sandboxed jobs: address space per process (rlimit), e.g. 2G")
+      ->type_name("SIZE");
+  auto cpu_time = std::make_shared<uint64_t>(0);
+  cmd->add_option("--sandbox-cpu-time", *cpu_time,
+                  "Sandboxed jobs: CPU seconds per process (rlimit)")
+      ->type_name("SECONDS");
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need")
       ->type_name("JOB");
-  cmd->callback([options, front, color, executor_name, network, exit_code] {
+  cmd->callback([options, front, color, executor_name, network, memory, cpu_time, exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
     // Jobs of an earlier slipway killed with SIGKILL ran on in their cgroups.
     if (int left = KillLeftoverJobProcesses(); left > 0) {
@@ -62,6 +70,16 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     PosixProcessRunner runner;
     SandboxScriptRunner::Options sandbox_options;
     sandbox_options.network = *network;
+    sandbox_options.cpu_seconds = *cpu_time;
+    if (!memory->empty()) {
+      StatusOr<uint64_t> bytes = ParseByteSize(*memory);
+      if (!bytes.ok()) {
+        std::fprintf(stderr, "slipway: --sandbox-memory: %s\n", bytes.status().message().c_str());
+        *exit_code = kExitInvalid;
+        return;
+      }
+      sandbox_options.memory_bytes = *bytes;
+    }
     // The image source: connected to the image store at merge (issue 12);
     // until then jobs with image: fail in the sandbox with a clear error.
     sandbox_options.images = nullptr;
