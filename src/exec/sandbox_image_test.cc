@@ -11,9 +11,10 @@ namespace slipway {
 namespace {
 
 class SandboxImageTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    if (geteuid() != 0)
+      GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
     ASSERT_EQ(Sh(tmp_.path(), R"(
       mkdir project image && cd project && git init -q
       echo hello > greeting.txt && git add -A && git commit -qm init
@@ -25,7 +26,7 @@ class SandboxImageTest : public ::testing::Test {
     options_.images = images_.get();
   }
 
-  ShellExecutor& Executor() {
+  ShellExecutor &Executor() {
     if (!executor_) {
       sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
       ShellExecutor::Options options;
@@ -36,7 +37,8 @@ class SandboxImageTest : public ::testing::Test {
     return *executor_;
   }
 
-  Job ImageJob(std::vector<std::string> script, Node image = Node::Scalar("busybox:test")) {
+  Job ImageJob(std::vector<std::string> script,
+               Node image = Node::Scalar("busybox:test")) {
     Job job;
     job.name = "job";
     job.script = std::move(script);
@@ -44,7 +46,7 @@ class SandboxImageTest : public ::testing::Test {
     return job;
   }
 
-  JobResult Run(const Job& job) {
+  JobResult Run(const Job &job) {
     JobSpec spec;
     spec.repository = tmp_.Sub("project");
     spec.variables = job.variables;
@@ -74,12 +76,13 @@ TEST_F(SandboxImageTest, SeesTheImagesFilesAndNotTheHosts) {
                               "test \"$PWD\" = \"$CI_PROJECT_DIR\""}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   EXPECT_NE(Log().find("\nimage-file\n"), std::string::npos) << Log();
-  EXPECT_NE(Log().find("Using docker image sha256:test for busybox:test"), std::string::npos);
+  EXPECT_NE(Log().find("Using docker image sha256:test for busybox:test"),
+            std::string::npos);
 }
 
 TEST_F(SandboxImageTest, WritesNeverReachTheSharedRootFileSystem) {
-  JobResult r = Run(ImageJob({"echo changed > /etc/image-file", "rm /bin/ls", "touch /new-file",
-                              "cat /etc/image-file"}));
+  JobResult r = Run(ImageJob({"echo changed > /etc/image-file", "rm /bin/ls",
+                              "touch /new-file", "cat /etc/image-file"}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   std::ifstream in(tmp_.Sub("image/etc/image-file"));
   std::string line;
@@ -88,7 +91,9 @@ TEST_F(SandboxImageTest, WritesNeverReachTheSharedRootFileSystem) {
   EXPECT_TRUE(std::filesystem::exists(tmp_.Sub("image/bin/ls")));
   EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("image/new-file")));
   // Nor the next job's view of it.
-  EXPECT_EQ(Run(ImageJob({"test ! -e /new-file", "grep -x image-file /etc/image-file"})).outcome,
+  EXPECT_EQ(Run(ImageJob({"test ! -e /new-file",
+                          "grep -x image-file /etc/image-file"}))
+                .outcome,
             JobOutcome::kSuccess)
       << Log();
 }
@@ -103,7 +108,9 @@ TEST_F(SandboxImageTest, ImageEnvironmentWithJobVariablesWinning) {
 
 TEST_F(SandboxImageTest, RunsAsTheImagesUserOrDockerUser) {
   images_->image_.user = "worker";
-  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 1234", "test \"$HOME\" = /home/worker"})).outcome,
+  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 1234",
+                          "test \"$HOME\" = /home/worker"}))
+                .outcome,
             JobOutcome::kSuccess)
       << Log();
   Node image = Node::Map();
@@ -111,17 +118,20 @@ TEST_F(SandboxImageTest, RunsAsTheImagesUserOrDockerUser) {
   Node docker = Node::Map();
   docker.Set("user", Node::Scalar("0"));
   image.Set("docker", docker);
-  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 0"}, image)).outcome, JobOutcome::kSuccess)
+  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 0"}, image)).outcome,
+            JobOutcome::kSuccess)
       << Log();
 }
 
 TEST_F(SandboxImageTest, EntrypointRunsBeforeTheShellUnlessEmptied) {
   ASSERT_EQ(Sh(tmp_.Sub("image"),
-               "printf '#!/bin/sh\\nexport FROM_ENTRYPOINT=yes\\nexec \"$@\"\\n' > entry.sh && "
+               "printf '#!/bin/sh\\nexport FROM_ENTRYPOINT=yes\\nexec "
+               "\"$@\"\\n' > entry.sh && "
                "chmod +x entry.sh"),
             0);
   images_->image_.entrypoint = {"/entry.sh"};
-  EXPECT_EQ(Run(ImageJob({"test \"$FROM_ENTRYPOINT\" = yes"})).outcome, JobOutcome::kSuccess)
+  EXPECT_EQ(Run(ImageJob({"test \"$FROM_ENTRYPOINT\" = yes"})).outcome,
+            JobOutcome::kSuccess)
       << Log();
   Node image = Node::Map();
   image.Set("name", Node::Scalar("busybox:test"));
@@ -137,10 +147,11 @@ TEST_F(SandboxImageTest, AnImageJobWithoutAnImageSourceFails) {
   options_.images = nullptr;
   JobResult r = Run(ImageJob({"true"}));
   EXPECT_EQ(r.failure_reason, "runner_system_failure");
-  EXPECT_NE(Log().find("job job names image busybox:test, but this sandbox has no image source"),
+  EXPECT_NE(Log().find("job job names image busybox:test, but this sandbox has "
+                       "no image source"),
             std::string::npos)
       << Log();
 }
 
-}  // namespace
-}  // namespace slipway
+} // namespace
+} // namespace slipway
