@@ -15,24 +15,21 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 class RunSandboxE2eTest : public RunE2eTest {
-protected:
+ protected:
   void SetUp() override {
-    if (geteuid() != 0)
-      GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
   }
 };
 
 TEST_F(RunSandboxE2eTest, JobsRunSandboxedWithTheHostReadOnly) {
   std::string marker = "/etc/slipway-e2e-escape-" + std::to_string(getpid());
-  Pipeline("build:\n  script:\n    - echo built > out.txt\n    - \"! touch " +
-           marker +
+  Pipeline("build:\n  script:\n    - echo built > out.txt\n    - \"! touch " + marker +
            "\"\n    - cat out.txt\n  artifacts:\n    paths: [out.txt]\n"
            "test:\n  needs: [build]\n  script:\n    - cat out.txt\n    - "
            "hostname\n");
   RunOutcome out = Run({"--executor", "sandbox", "--sandbox-network", "none"});
   ASSERT_EQ(out.exit_code, 0) << out.output;
-  EXPECT_THAT(Log(out, "build"),
-              HasSubstr("Using sandbox with the host's system read-only"));
+  EXPECT_THAT(Log(out, "build"), HasSubstr("Using sandbox with the host's system read-only"));
   EXPECT_THAT(Log(out, "test"), HasSubstr("\nbuilt\n$ hostname\nsandbox\n"));
   EXPECT_FALSE(fs::exists(marker));
 }
@@ -56,5 +53,5 @@ TEST_F(RunSandboxE2eTest, BadSandboxOptionsAreUsageErrors) {
   EXPECT_THAT(out.output, HasSubstr("--executor"));
 }
 
-} // namespace
-} // namespace slipway
+}  // namespace
+}  // namespace slipway

@@ -26,16 +26,14 @@
 namespace slipway {
 namespace {
 
-std::string Parent(const std::string &path) {
+std::string Parent(const std::string& path) {
   size_t slash = path.find_last_of('/');
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
-std::string EnvValue(const std::vector<std::string> &env,
-                     const std::string &name) {
-  for (const std::string &entry : env) {
-    if (entry.compare(0, name.size() + 1, name + "=") == 0)
-      return entry.substr(name.size() + 1);
+std::string EnvValue(const std::vector<std::string>& env, const std::string& name) {
+  for (const std::string& entry : env) {
+    if (entry.compare(0, name.size() + 1, name + "=") == 0) return entry.substr(name.size() + 1);
   }
   return "";
 }
@@ -44,11 +42,9 @@ std::string EnvValue(const std::vector<std::string> &env,
 // environment (the job did not set them): an image's values apply instead.
 std::vector<std::string> HostTaken() {
   std::vector<std::string> taken;
-  for (const char *name :
-       {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR"}) {
-    const char *value = std::getenv(name);
-    if (value != nullptr)
-      taken.push_back(std::string(name) + "=" + value);
+  for (const char* name : {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr) taken.push_back(std::string(name) + "=" + value);
   }
   return taken;
 }
@@ -61,7 +57,7 @@ struct RunningService {
   CancelToken stop;
   std::atomic<bool> ended{false};
   std::mutex mu;
-  std::string output; // GUARDED_BY(mu)
+  std::string output;  // GUARDED_BY(mu)
   std::thread thread;
 };
 
@@ -69,25 +65,23 @@ struct RunningService {
 // system, network namespace, services, generated /etc files), kept until the
 // lifecycle destroys the session after after_script.
 class SandboxSession : public ScriptSession {
-public:
-  SandboxSession(const SandboxScriptRunner::Options &options,
-                 ProcessRunner *runner, std::string slot, std::string dir,
-                 std::function<void(const std::string &)> log)
+ public:
+  SandboxSession(const SandboxScriptRunner::Options& options, ProcessRunner* runner,
+                 std::string slot, std::string dir, std::function<void(const std::string&)> log)
       : options_(options),
-        runner_(runner), tools_{options.bwrap, options.nsenter, options.setpriv,
-                                options.prlimit},
-        slot_(std::move(slot)), dir_(std::move(dir)), log_(std::move(log)) {}
+        runner_(runner),
+        tools_{options.bwrap, options.nsenter, options.setpriv, options.prlimit},
+        slot_(std::move(slot)),
+        dir_(std::move(dir)),
+        log_(std::move(log)) {}
 
   ~SandboxSession() override {
-    for (auto &service : services_)
-      service->stop.Cancel();
-    for (auto &service : services_) {
-      if (service->thread.joinable())
-        service->thread.join();
+    for (auto& service : services_) service->stop.Cancel();
+    for (auto& service : services_) {
+      if (service->thread.joinable()) service->thread.join();
     }
     FlushServiceOutput();
-    for (const auto &[source, target] : bound_)
-      umount2(target.c_str(), MNT_DETACH);
+    for (const auto& [source, target] : bound_) umount2(target.c_str(), MNT_DETACH);
     services_.clear();
     network_.reset();
     layer_.reset();
@@ -108,12 +102,11 @@ public:
   // Host files bound over /etc files of the sandbox (hosts, resolv.conf).
   std::vector<std::pair<std::string, std::string>> files_;
 
-  StatusOr<ProcessResult> Run(const ProcessSpec &spec, const OutputFn &output,
-                              const CancelToken *cancel) override {
+  StatusOr<ProcessResult> Run(const ProcessSpec& spec, const OutputFn& output,
+                              const CancelToken* cancel) override {
     ProcessSpec sandboxed = spec;
     SandboxCommand c;
-    if (network_)
-      c.netns = network_->path();
+    if (network_) c.netns = network_->path();
     // Who the job runs as: the lifecycle's identity, else the image's user.
     c.switch_user = spec.credentials.has_value();
     if (c.switch_user) {
@@ -130,21 +123,18 @@ public:
     c.hide = options_.hide;
     c.slot = slot_;
     c.slot_source = slot_;
-    for (const std::string &dir : read_only_dirs_)
-      c.read_only_dirs.push_back({dir, dir});
+    for (const std::string& dir : read_only_dirs_) c.read_only_dirs.push_back({dir, dir});
     if (c.switch_user) {
       // bwrap, now the job's user, may not be able to reach the slot or
       // the git objects through the host's directories (a project under
       // /root): it binds them from under this session's directory, which
       // it can traverse.
       StatusOr<std::string> bound = BindInSession(slot_);
-      if (!bound.ok())
-        return bound.status();
+      if (!bound.ok()) return bound.status();
       c.slot_source = *bound;
-      for (auto &[source, target] : c.read_only_dirs) {
+      for (auto& [source, target] : c.read_only_dirs) {
         bound = BindInSession(source);
-        if (!bound.ok())
-          return bound.status();
+        if (!bound.ok()) return bound.status();
         source = *bound;
       }
     }
@@ -152,59 +142,47 @@ public:
     c.limits = Limits();
     c.cwd = spec.cwd;
     if (image_) {
-      c.command = ImageScriptArgv(
-          entrypoint_ ? *entrypoint_ : image_->entrypoint, spec.argv.back());
-      sandboxed.env =
-          ImageEnvironment(image_->env, spec.env, HostTaken(), *user_);
+      c.command =
+          ImageScriptArgv(entrypoint_ ? *entrypoint_ : image_->entrypoint, spec.argv.back());
+      sandboxed.env = ImageEnvironment(image_->env, spec.env, HostTaken(), *user_);
     } else {
       c.command = spec.argv;
     }
     StatusOr<std::vector<std::string>> argv = SandboxArgv(tools_, c);
-    if (!argv.ok())
-      return argv.status();
+    if (!argv.ok()) return argv.status();
     sandboxed.argv = std::move(*argv);
     return runner_->Run(sandboxed, output, cancel);
   }
 
   // Starts the services in the attempt's network namespace (network_ set)
   // and waits for those with a health port; see sandbox_services.h.
-  Status StartServices(const std::vector<ServiceKeyword> &services,
-                       const Job &job) {
-    std::vector<std::string> job_env =
-        JobLifecycle::JobEnvironment(job.variables);
+  Status StartServices(const std::vector<ServiceKeyword>& services, const Job& job) {
+    std::vector<std::string> job_env = JobLifecycle::JobEnvironment(job.variables);
     for (size_t i = 0; i < services.size(); ++i) {
-      const ServiceKeyword &service = services[i];
+      const ServiceKeyword& service = services[i];
       log_("Starting service " + service.request.name + " ...");
-      StatusOr<ResolvedImage> image =
-          options_.images->Resolve(service.request, log_);
-      if (!image.ok())
-        return image.status();
+      StatusOr<ResolvedImage> image = options_.images->Resolve(service.request, log_);
+      if (!image.ok()) return image.status();
       auto running = std::make_unique<RunningService>();
       running->name = service.request.name;
       std::string dir = dir_ + "/service-" + std::to_string(i);
       if (mkdir(dir.c_str(), 0711) != 0) {
-        return Status::Error("cannot make " + dir + ": " +
-                             std::strerror(errno));
+        return Status::Error("cannot make " + dir + ": " + std::strerror(errno));
       }
-      StatusOr<std::unique_ptr<SandboxLayer>> layer =
-          SandboxLayer::Make(image->rootfs, dir);
-      if (!layer.ok())
-        return layer.status();
+      StatusOr<std::unique_ptr<SandboxLayer>> layer = SandboxLayer::Make(image->rootfs, dir);
+      if (!layer.ok()) return layer.status();
       running->layer = std::move(*layer);
       StatusOr<ImageUser> user = ResolveImageUser(image->rootfs, image->user);
       if (!user.ok())
-        return Status::Error("service " + running->name + ": " +
-                             user.status().message());
+        return Status::Error("service " + running->name + ": " + user.status().message());
       // Docker's rule: an entrypoint of the job's own drops the image's Cmd.
       std::vector<std::string> command =
           service.entrypoint ? *service.entrypoint : image->entrypoint;
-      const std::vector<std::string> &args =
-          service.command
-              ? *service.command
-              : (service.entrypoint ? std::vector<std::string>{} : image->cmd);
+      const std::vector<std::string>& args =
+          service.command ? *service.command
+                          : (service.entrypoint ? std::vector<std::string>{} : image->cmd);
       command.insert(command.end(), args.begin(), args.end());
-      if (command.empty())
-        return Status::Error("service " + running->name + " has no command");
+      if (command.empty()) return Status::Error("service " + running->name + " has no command");
       SandboxCommand c;
       c.netns = network_->path();
       c.switch_user = user->uid != 0 || user->gid != 0;
@@ -216,41 +194,35 @@ public:
       c.cwd = image->working_dir.empty() ? "/" : image->working_dir;
       c.command = command;
       StatusOr<std::vector<std::string>> argv = SandboxArgv(tools_, c);
-      if (!argv.ok())
-        return argv.status();
+      if (!argv.ok()) return argv.status();
       ProcessSpec spec;
       spec.argv = std::move(*argv);
       std::vector<std::string> env = job_env;
       env.insert(env.end(), service.variables.begin(), service.variables.end());
-      spec.env =
-          ImageEnvironment(image->env, LastWins(env), HostTaken(), *user);
-      RunningService *r = running.get();
+      spec.env = ImageEnvironment(image->env, LastWins(env), HostTaken(), *user);
+      RunningService* r = running.get();
       r->thread = std::thread([this, spec, r] {
         StatusOr<ProcessResult> ran = runner_->Run(
             spec,
             [r](std::string_view chunk) {
               std::lock_guard<std::mutex> lock(r->mu);
-              if (r->output.size() < kMaxServiceOutput)
-                r->output.append(chunk);
+              if (r->output.size() < kMaxServiceOutput) r->output.append(chunk);
             },
             &r->stop);
         std::lock_guard<std::mutex> lock(r->mu);
-        if (!ran.ok())
-          r->output += "\n" + ran.status().message() + "\n";
+        if (!ran.ok()) r->output += "\n" + ran.status().message() + "\n";
         r->ended = true;
       });
       services_.push_back(std::move(running));
     }
     for (size_t i = 0; i < services.size(); ++i) {
       int port = ServiceHealthPort(services[i], job.variables);
-      if (port == 0)
-        continue;
+      if (port == 0) continue;
       log_("Waiting for services to be up and running (timeout 30 seconds)...");
-      RunningService *r = services_[i].get();
+      RunningService* r = services_[i].get();
       if (!WaitForTcpPort(network_->path(), port, std::chrono::seconds(30),
                           [r] { return r->ended.load(); })) {
-        log_("*** WARNING: Service " + r->name +
-             " probably didn't start properly.");
+        log_("*** WARNING: Service " + r->name + " probably didn't start properly.");
         log_("Health check error:");
         log_("no connection to 127.0.0.1:" + std::to_string(port));
       }
@@ -258,7 +230,7 @@ public:
     return Status::Ok();
   }
 
-private:
+ private:
   SandboxLimits Limits() const {
     SandboxLimits limits;
     limits.memory_bytes = options_.memory_bytes;
@@ -269,36 +241,31 @@ private:
   static constexpr size_t kMaxServiceOutput = 1 << 20;
 
   // env with each name once, its last value kept.
-  static std::vector<std::string>
-  LastWins(const std::vector<std::string> &env) {
+  static std::vector<std::string> LastWins(const std::vector<std::string>& env) {
     std::vector<std::string> out;
-    for (const std::string &entry : env) {
+    for (const std::string& entry : env) {
       std::string prefix = entry.substr(0, entry.find('=') + 1);
-      std::erase_if(
-          out, [&](const std::string &e) { return e.rfind(prefix, 0) == 0; });
+      std::erase_if(out, [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
       out.push_back(entry);
     }
     return out;
   }
 
   void FlushServiceOutput() {
-    for (auto &service : services_) {
+    for (auto& service : services_) {
       std::lock_guard<std::mutex> lock(service->mu);
-      if (service->output.empty())
-        continue;
+      if (service->output.empty()) continue;
       log_("Service " + service->name + " output:");
       std::string text = service->output;
-      while (!text.empty() && text.back() == '\n')
-        text.pop_back();
+      while (!text.empty() && text.back() == '\n') text.pop_back();
       log_(text);
     }
   }
 
   // A bind mount of source under the session's directory (made once).
-  StatusOr<std::string> BindInSession(const std::string &source) {
-    for (const auto &[from, target] : bound_) {
-      if (from == source)
-        return target;
+  StatusOr<std::string> BindInSession(const std::string& source) {
+    for (const auto& [from, target] : bound_) {
+      if (from == source) return target;
     }
     std::string target = dir_ + "/bind-" + std::to_string(bound_.size());
     if (mkdir(target.c_str(), 0700) != 0 ||
@@ -310,22 +277,22 @@ private:
     return target;
   }
 
-  const SandboxScriptRunner::Options &options_;
-  ProcessRunner *runner_;
+  const SandboxScriptRunner::Options& options_;
+  ProcessRunner* runner_;
   SandboxTools tools_;
   std::string slot_;
   std::string dir_;
-  std::function<void(const std::string &)> log_;
+  std::function<void(const std::string&)> log_;
   // Scripts run one after the other: no lock.
   std::vector<std::pair<std::string, std::string>> bound_;
   std::vector<std::unique_ptr<RunningService>> services_;
 };
 
-std::string Resolve(const std::string &tool) { return ResolveExecutable(tool); }
+std::string Resolve(const std::string& tool) { return ResolveExecutable(tool); }
 
-} // namespace
+}  // namespace
 
-StatusOr<uint64_t> ParseByteSize(const std::string &text) {
+StatusOr<uint64_t> ParseByteSize(const std::string& text) {
   size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
   std::string suffix = text.substr(digits);
   int shift = suffix == ""                     ? 0
@@ -335,21 +302,17 @@ StatusOr<uint64_t> ParseByteSize(const std::string &text) {
               : suffix == "T"                  ? 40
                                                : -1;
   if (digits == 0 || shift < 0 || digits > 12) {
-    return Status::Error(
-        "'" + text +
-        "' is not a size (a number, optionally with K, M, G or T)");
+    return Status::Error("'" + text + "' is not a size (a number, optionally with K, M, G or T)");
   }
   return std::stoull(text.substr(0, digits)) << shift;
 }
 
-Status CheckSandboxNetwork(const std::string &value) {
-  if (value == "none" || value == "slirp")
-    return Status::Ok();
-  return Status::Error("SLIPWAY_SANDBOX_NETWORK must be none or slirp, not '" +
-                       value + "'");
+Status CheckSandboxNetwork(const std::string& value) {
+  if (value == "none" || value == "slirp") return Status::Ok();
+  return Status::Error("SLIPWAY_SANDBOX_NETWORK must be none or slirp, not '" + value + "'");
 }
 
-SandboxScriptRunner::SandboxScriptRunner(Options options, ProcessRunner *runner)
+SandboxScriptRunner::SandboxScriptRunner(Options options, ProcessRunner* runner)
     : options_(std::move(options)), runner_(runner) {
   options_.bwrap = Resolve(options_.bwrap);
   options_.slirp4netns = Resolve(options_.slirp4netns);
@@ -360,36 +323,28 @@ SandboxScriptRunner::SandboxScriptRunner(Options options, ProcessRunner *runner)
 
 SandboxScriptRunner::~SandboxScriptRunner() = default;
 
-StatusOr<std::unique_ptr<ScriptSession>>
-SandboxScriptRunner::Open(const Job &job, const std::string &workspace,
-                          const std::function<void(const std::string &)> &log) {
+StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
+    const Job& job, const std::string& workspace,
+    const std::function<void(const std::string&)>& log) {
   std::string network = options_.network;
-  if (const Variable *v = job.variables.Find("SLIPWAY_SANDBOX_NETWORK"))
-    network = v->value;
+  if (const Variable* v = job.variables.Find("SLIPWAY_SANDBOX_NETWORK")) network = v->value;
   if (Status s = CheckSandboxNetwork(network); !s.ok()) {
     return Status::Error("job " + job.name + ": " + s.message());
   }
   std::optional<ImageKeyword> keyword;
   if (job.image) {
-    StatusOr<ImageKeyword> parsed =
-        ParseImageKeyword(*job.image, job.variables);
-    if (!parsed.ok())
-      return Status::Error("job " + job.name + ": " +
-                           parsed.status().message());
+    StatusOr<ImageKeyword> parsed = ParseImageKeyword(*job.image, job.variables);
+    if (!parsed.ok()) return Status::Error("job " + job.name + ": " + parsed.status().message());
     if (options_.images == nullptr) {
-      return Status::Error("job " + job.name + " names image " +
-                           parsed->request.name +
+      return Status::Error("job " + job.name + " names image " + parsed->request.name +
                            ", but this sandbox has no image source");
     }
     keyword = std::move(*parsed);
   }
   std::vector<ServiceKeyword> services;
   if (job.services) {
-    StatusOr<std::vector<ServiceKeyword>> parsed =
-        ParseServices(*job.services, job.variables);
-    if (!parsed.ok())
-      return Status::Error("job " + job.name + ": " +
-                           parsed.status().message());
+    StatusOr<std::vector<ServiceKeyword>> parsed = ParseServices(*job.services, job.variables);
+    if (!parsed.ok()) return Status::Error("job " + job.name + ": " + parsed.status().message());
     if (!parsed->empty() && options_.images == nullptr) {
       return Status::Error("job " + job.name +
                            " has services, but this sandbox has no image "
@@ -399,18 +354,16 @@ SandboxScriptRunner::Open(const Job &job, const std::string &workspace,
   }
 
   std::string base = options_.work_dir;
-  if (base.empty())
-    base = std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp";
+  if (base.empty()) base = std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp";
   std::string pattern = base + "/slipway-sandbox-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
-    return Status::Error("cannot make a directory under " + base + ": " +
-                         std::strerror(errno));
+    return Status::Error("cannot make a directory under " + base + ": " + std::strerror(errno));
   }
   // Traversable by a job that runs as another user (its root and
   // resolv.conf are in here); listable by slipway only.
   chmod(pattern.c_str(), 0711);
-  auto session = std::make_unique<SandboxSession>(
-      options_, runner_, Parent(workspace), pattern, log);
+  auto session =
+      std::make_unique<SandboxSession>(options_, runner_, Parent(workspace), pattern, log);
 
   {
     // Written by slipway when it made the workspace, before any of the
@@ -418,31 +371,24 @@ SandboxScriptRunner::Open(const Job &job, const std::string &workspace,
     std::ifstream alternates(workspace + "/.git/objects/info/alternates");
     std::string line;
     while (std::getline(alternates, line)) {
-      if (!line.empty() && line[0] == '/')
-        session->read_only_dirs_.push_back(line);
+      if (!line.empty() && line[0] == '/') session->read_only_dirs_.push_back(line);
     }
   }
   if (keyword) {
     log("Using sandbox with image " + keyword->request.name + " ...");
-    StatusOr<ResolvedImage> image =
-        options_.images->Resolve(keyword->request, log);
-    if (!image.ok())
-      return image.status();
+    StatusOr<ResolvedImage> image = options_.images->Resolve(keyword->request, log);
+    if (!image.ok()) return image.status();
     std::string layer_dir = pattern + "/layer";
     if (mkdir(layer_dir.c_str(), 0711) != 0) {
-      return Status::Error("cannot make " + layer_dir + ": " +
-                           std::strerror(errno));
+      return Status::Error("cannot make " + layer_dir + ": " + std::strerror(errno));
     }
-    StatusOr<std::unique_ptr<SandboxLayer>> layer =
-        SandboxLayer::Make(image->rootfs, layer_dir);
-    if (!layer.ok())
-      return layer.status();
+    StatusOr<std::unique_ptr<SandboxLayer>> layer = SandboxLayer::Make(image->rootfs, layer_dir);
+    if (!layer.ok()) return layer.status();
     session->layer_ = std::move(*layer);
-    StatusOr<ImageUser> user = ResolveImageUser(
-        image->rootfs, keyword->user.empty() ? image->user : keyword->user);
+    StatusOr<ImageUser> user =
+        ResolveImageUser(image->rootfs, keyword->user.empty() ? image->user : keyword->user);
     if (!user.ok())
-      return Status::Error("image " + keyword->request.name + ": " +
-                           user.status().message());
+      return Status::Error("image " + keyword->request.name + ": " + user.status().message());
     session->user_ = *user;
     session->entrypoint_ = keyword->entrypoint;
     session->image_ = std::move(*image);
@@ -453,10 +399,9 @@ SandboxScriptRunner::Open(const Job &job, const std::string &workspace,
   // Scripts of a job without services and network start faster in a new
   // namespace each.
   if (network == "slirp" || !services.empty()) {
-    StatusOr<std::unique_ptr<SandboxNetwork>> net = SandboxNetwork::Make(
-        network == "slirp" ? options_.slirp4netns : "", runner_, log);
-    if (!net.ok())
-      return net.status();
+    StatusOr<std::unique_ptr<SandboxNetwork>> net =
+        SandboxNetwork::Make(network == "slirp" ? options_.slirp4netns : "", runner_);
+    if (!net.ok()) return net.status();
     session->network_ = std::move(*net);
   }
   if (network == "slirp") {
@@ -467,22 +412,19 @@ SandboxScriptRunner::Open(const Job &job, const std::string &workspace,
   if (!services.empty()) {
     // GitLab's host names for each service, on the loopback they share.
     std::string names;
-    for (const ServiceKeyword &service : services) {
-      for (const std::string &name : ServiceHostNames(service))
-        names += " " + name;
+    for (const ServiceKeyword& service : services) {
+      for (const std::string& name : ServiceHostNames(service)) names += " " + name;
     }
     std::string hosts = pattern + "/hosts";
     std::ofstream(hosts) << "127.0.0.1\tlocalhost sandbox" << names
                          << "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
     session->files_.push_back({hosts, "/etc/hosts"});
-    if (Status started = session->StartServices(services, job); !started.ok())
-      return started;
+    if (Status started = session->StartServices(services, job); !started.ok()) return started;
   }
   return std::unique_ptr<ScriptSession>(std::move(session));
 }
 
-Status SandboxScriptRunner::Check(const Options &options,
-                                  ProcessRunner *runner) {
+Status SandboxScriptRunner::Check(const Options& options, ProcessRunner* runner) {
   ProcessSpec spec;
   spec.argv = {ResolveExecutable(options.bwrap),
                "--unshare-all",
@@ -499,14 +441,12 @@ Status SandboxScriptRunner::Check(const Options &options,
   std::string output;
   StatusOr<ProcessResult> ran = runner->Run(
       spec, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
-  if (!ran.ok())
-    return Status::Error("cannot run bwrap: " + ran.status().message());
+  if (!ran.ok()) return Status::Error("cannot run bwrap: " + ran.status().message());
   if (ran->exit_code != 0) {
-    while (!output.empty() && output.back() == '\n')
-      output.pop_back();
+    while (!output.empty() && output.back() == '\n') output.pop_back();
     return Status::Error("bwrap cannot make a sandbox here: " + output);
   }
   return Status::Ok();
 }
 
-} // namespace slipway
+}  // namespace slipway

@@ -36,7 +36,7 @@
 namespace slipway {
 
 class SandboxScriptRunner : public ScriptRunner {
-public:
+ public:
   struct Options {
     // The tools, resolved through slipway's PATH once.
     std::string bwrap = "bwrap";
@@ -46,7 +46,7 @@ public:
     std::string prlimit = "prlimit";
     // Where jobs with image: get their root file systems; null: such a job
     // fails ("image: needs an image source").
-    ImageSource *images = nullptr;
+    ImageSource* images = nullptr;
     // "slirp" or "none" (see above); a job's SLIPWAY_SANDBOX_NETWORK wins.
     std::string network = "slirp";
     // More host paths the sandbox covers with an empty tmpfs (the server's
@@ -62,50 +62,50 @@ public:
   };
 
   // runner must outlive the runner; it runs bwrap and slirp4netns.
-  SandboxScriptRunner(Options options, ProcessRunner *runner);
+  SandboxScriptRunner(Options options, ProcessRunner* runner);
   ~SandboxScriptRunner() override;
 
   // Fails when the job's network setting or image: is invalid, its image
   // cannot be resolved or the per-attempt state cannot be made.
-  StatusOr<std::unique_ptr<ScriptSession>>
-  Open(const Job &job, const std::string &workspace,
-       const std::function<void(const std::string &)> &log) override;
+  StatusOr<std::unique_ptr<ScriptSession>> Open(
+      const Job& job, const std::string& workspace,
+      const std::function<void(const std::string&)>& log) override;
 
   // Whether bwrap can make a sandbox here (it runs `bwrap ... true`); the
   // error says why not. For front ends, before they pick the executor.
-  static Status Check(const Options &options, ProcessRunner *runner);
+  static Status Check(const Options& options, ProcessRunner* runner);
 
-private:
+ private:
   Options options_;
-  ProcessRunner *runner_;
+  ProcessRunner* runner_;
 };
 
 // Sends jobs with image: to one runner (the sandbox), the others to
 // another (the host): what the shell executor does when an image source is
 // available. Both must outlive it.
 class ImageJobsScriptRunner : public ScriptRunner {
-public:
-  ImageJobsScriptRunner(ScriptRunner *image_jobs, ScriptRunner *others)
+ public:
+  ImageJobsScriptRunner(ScriptRunner* image_jobs, ScriptRunner* others)
       : image_jobs_(image_jobs), others_(others) {}
-  StatusOr<std::unique_ptr<ScriptSession>>
-  Open(const Job &job, const std::string &workspace,
-       const std::function<void(const std::string &)> &log) override {
+  StatusOr<std::unique_ptr<ScriptSession>> Open(
+      const Job& job, const std::string& workspace,
+      const std::function<void(const std::string&)>& log) override {
     return (job.image ? image_jobs_ : others_)->Open(job, workspace, log);
   }
 
-private:
-  ScriptRunner *image_jobs_;
-  ScriptRunner *others_;
+ private:
+  ScriptRunner* image_jobs_;
+  ScriptRunner* others_;
 };
 
 // "512M", "2G", "1048576": a byte count with an optional K, M, G or T
 // suffix (powers of 1024); an error names the text.
-StatusOr<uint64_t> ParseByteSize(const std::string &text);
+StatusOr<uint64_t> ParseByteSize(const std::string& text);
 
 // The value of SLIPWAY_SANDBOX_NETWORK or --sandbox-network, checked:
 // "none" or "slirp"; anything else is an error naming the value.
-Status CheckSandboxNetwork(const std::string &value);
+Status CheckSandboxNetwork(const std::string& value);
 
-} // namespace slipway
+}  // namespace slipway
 
-#endif // SLIPWAY_EXEC_SANDBOX_H_
+#endif  // SLIPWAY_EXEC_SANDBOX_H_

@@ -18,15 +18,15 @@
 namespace slipway {
 
 struct SandboxTools {
-  std::string bwrap, nsenter, setpriv, prlimit; // Resolved paths.
+  std::string bwrap, nsenter, setpriv, prlimit;  // Resolved paths.
 };
 
 // Resource limits on every process of a sandbox, as rlimits (prlimit
 // before bwrap; every process started inside inherits them). 0: none.
 struct SandboxLimits {
-  uint64_t memory_bytes = 0; // RLIMIT_AS: address space per process.
-  uint64_t cpu_seconds = 0;  // RLIMIT_CPU: CPU time per process.
-  uint64_t processes = 0;    // RLIMIT_NPROC: processes of the job's user.
+  uint64_t memory_bytes = 0;  // RLIMIT_AS: address space per process.
+  uint64_t cpu_seconds = 0;   // RLIMIT_CPU: CPU time per process.
+  uint64_t processes = 0;     // RLIMIT_NPROC: processes of the job's user.
 };
 
 struct SandboxCommand {
@@ -40,7 +40,7 @@ struct SandboxCommand {
   gid_t gid = 0;
   // The image's root with the attempt's layer; null: the host's system
   // read-only, with home, state and hide covered by empty tmpfs.
-  const SandboxLayer *layer = nullptr;
+  const SandboxLayer* layer = nullptr;
   std::string home;
   std::vector<std::string> hide;
   // Bound writable at slot (from slot_source); empty: no slot (services).
@@ -51,14 +51,14 @@ struct SandboxCommand {
   // Host files bound read-only on paths of the sandbox (/etc/hosts ...).
   std::vector<std::pair<std::string, std::string>> files;
   SandboxLimits limits;
-  std::string cwd; // Empty: bwrap's default.
+  std::string cwd;  // Empty: bwrap's default.
   std::vector<std::string> command;
 };
 
 // The argv; an error when a mount point cannot be made in the layer.
-StatusOr<std::vector<std::string>> SandboxArgv(const SandboxTools &tools,
-                                               const SandboxCommand &command);
+StatusOr<std::vector<std::string>> SandboxArgv(const SandboxTools& tools,
+                                               const SandboxCommand& command);
 
-} // namespace slipway
+}  // namespace slipway
 
-#endif // SLIPWAY_EXEC_SANDBOX_COMMAND_H_
+#endif  // SLIPWAY_EXEC_SANDBOX_COMMAND_H_

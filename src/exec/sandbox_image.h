@@ -5,10 +5,11 @@
 #ifndef SLIPWAY_EXEC_SANDBOX_IMAGE_H_
 #define SLIPWAY_EXEC_SANDBOX_IMAGE_H_
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "config/node.h"
@@ -25,36 +26,34 @@ struct ImageKeyword {
   ImageRequest request;
   // image:entrypoint; set and empty ([""] or []): none, not the image's.
   std::optional<std::vector<std::string>> entrypoint;
-  std::string user; // image:docker:user; empty: the image's.
+  std::string user;  // image:docker:user; empty: the image's.
 };
 
 // Reads node (the job's image:); an error names the key and its position.
-StatusOr<ImageKeyword> ParseImageKeyword(const Node &node,
-                                         const VariableList &variables);
+StatusOr<ImageKeyword> ParseImageKeyword(const Node& node, const VariableList& variables);
 
 // The job's writable layer: kernel overlayfs (lower: the image's rootfs,
 // upper and work under dir) mounted at dir/root when slipway may mount
 // (root); else none, and the sandbox binds the rootfs read-only with tmpfs
 // on the directories jobs write to (writable_dirs). Unmounts on destruction.
 class SandboxLayer {
-public:
+ public:
   // dir must exist and be empty; it is the caller's to remove afterwards.
-  static StatusOr<std::unique_ptr<SandboxLayer>> Make(const std::string &rootfs,
-                                                      const std::string &dir);
+  static StatusOr<std::unique_ptr<SandboxLayer>> Make(const std::string& rootfs,
+                                                      const std::string& dir);
   ~SandboxLayer();
-  SandboxLayer(const SandboxLayer &) = delete;
-  SandboxLayer &operator=(const SandboxLayer &) = delete;
+  SandboxLayer(const SandboxLayer&) = delete;
+  SandboxLayer& operator=(const SandboxLayer&) = delete;
 
   // What / is: the overlay's mount point, or the rootfs itself.
-  const std::string &root() const { return root_; }
+  const std::string& root() const { return root_; }
   // true: root() is writable; false: read-only, see writable_dirs.
   bool overlay() const { return overlay_; }
   // Without an overlay, the image directories covered with tmpfs.
-  static const std::vector<std::string> &writable_dirs();
+  static const std::vector<std::string>& writable_dirs();
 
-private:
-  SandboxLayer(std::string root, bool overlay)
-      : root_(std::move(root)), overlay_(overlay) {}
+ private:
+  SandboxLayer(std::string root, bool overlay) : root_(std::move(root)), overlay_(overlay) {}
   std::string root_;
   bool overlay_;
 };
@@ -68,26 +67,23 @@ struct ImageUser {
   std::string home = "/root";
   std::string name = "root";
 };
-StatusOr<ImageUser> ResolveImageUser(const std::string &rootfs,
-                                     const std::string &user);
+StatusOr<ImageUser> ResolveImageUser(const std::string& rootfs, const std::string& user);
 
 // The environment of a process in the image: the image's Env, then job_env
 // (which wins) without the variables slipway took from its own environment
 // (host_taken: PATH, LANG ...; the image's apply instead). PATH defaults to
 // Docker's when neither sets it; HOME to the user's.
-std::vector<std::string>
-ImageEnvironment(const std::vector<std::string> &image_env,
-                 const std::vector<std::string> &job_env,
-                 const std::vector<std::string> &host_taken,
-                 const ImageUser &user);
+std::vector<std::string> ImageEnvironment(const std::vector<std::string>& image_env,
+                                          const std::vector<std::string>& job_env,
+                                          const std::vector<std::string>& host_taken,
+                                          const ImageUser& user);
 
 // How the script runs in the image: GitLab Runner's shell detection (bash
 // where the image has it, else sh) run through the entrypoint, script being
 // the script's path.
-std::vector<std::string>
-ImageScriptArgv(const std::vector<std::string> &entrypoint,
-                const std::string &script);
+std::vector<std::string> ImageScriptArgv(const std::vector<std::string>& entrypoint,
+                                         const std::string& script);
 
-} // namespace slipway
+}  // namespace slipway
 
-#endif // SLIPWAY_EXEC_SANDBOX_IMAGE_H_
+#endif  // SLIPWAY_EXEC_SANDBOX_IMAGE_H_

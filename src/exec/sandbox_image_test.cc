@@ -11,10 +11,9 @@ namespace slipway {
 namespace {
 
 class SandboxImageTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
-    if (geteuid() != 0)
-      GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
     ASSERT_EQ(Sh(tmp_.path(), R"(
       mkdir project image && cd project && git init -q
       echo hello > greeting.txt && git add -A && git commit -qm init
@@ -26,7 +25,7 @@ protected:
     options_.images = images_.get();
   }
 
-  ShellExecutor &Executor() {
+  ShellExecutor& Executor() {
     if (!executor_) {
       sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
       ShellExecutor::Options options;
@@ -37,8 +36,7 @@ protected:
     return *executor_;
   }
 
-  Job ImageJob(std::vector<std::string> script,
-               Node image = Node::Scalar("busybox:test")) {
+  Job ImageJob(std::vector<std::string> script, Node image = Node::Scalar("busybox:test")) {
     Job job;
     job.name = "job";
     job.script = std::move(script);
@@ -46,7 +44,7 @@ protected:
     return job;
   }
 
-  JobResult Run(const Job &job) {
+  JobResult Run(const Job& job) {
     JobSpec spec;
     spec.repository = tmp_.Sub("project");
     spec.variables = job.variables;
@@ -71,18 +69,16 @@ protected:
 };
 
 TEST_F(SandboxImageTest, SeesTheImagesFilesAndNotTheHosts) {
-  JobResult r = Run(ImageJob({"test -x /bin/sh", "test ! -e /usr/bin/git",
-                              "cat /etc/image-file", "cat greeting.txt",
-                              "test \"$PWD\" = \"$CI_PROJECT_DIR\""}));
+  JobResult r = Run(ImageJob({"test -x /bin/sh", "test ! -e /usr/bin/git", "cat /etc/image-file",
+                              "cat greeting.txt", "test \"$PWD\" = \"$CI_PROJECT_DIR\""}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   EXPECT_NE(Log().find("\nimage-file\n"), std::string::npos) << Log();
-  EXPECT_NE(Log().find("Using docker image sha256:test for busybox:test"),
-            std::string::npos);
+  EXPECT_NE(Log().find("Using docker image sha256:test for busybox:test"), std::string::npos);
 }
 
 TEST_F(SandboxImageTest, WritesNeverReachTheSharedRootFileSystem) {
-  JobResult r = Run(ImageJob({"echo changed > /etc/image-file", "rm /bin/ls",
-                              "touch /new-file", "cat /etc/image-file"}));
+  JobResult r = Run(ImageJob(
+      {"echo changed > /etc/image-file", "rm /bin/ls", "touch /new-file", "cat /etc/image-file"}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   std::ifstream in(tmp_.Sub("image/etc/image-file"));
   std::string line;
@@ -91,9 +87,7 @@ TEST_F(SandboxImageTest, WritesNeverReachTheSharedRootFileSystem) {
   EXPECT_TRUE(std::filesystem::exists(tmp_.Sub("image/bin/ls")));
   EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("image/new-file")));
   // Nor the next job's view of it.
-  EXPECT_EQ(Run(ImageJob({"test ! -e /new-file",
-                          "grep -x image-file /etc/image-file"}))
-                .outcome,
+  EXPECT_EQ(Run(ImageJob({"test ! -e /new-file", "grep -x image-file /etc/image-file"})).outcome,
             JobOutcome::kSuccess)
       << Log();
 }
@@ -108,9 +102,7 @@ TEST_F(SandboxImageTest, ImageEnvironmentWithJobVariablesWinning) {
 
 TEST_F(SandboxImageTest, RunsAsTheImagesUserOrDockerUser) {
   images_->image_.user = "worker";
-  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 1234",
-                          "test \"$HOME\" = /home/worker"}))
-                .outcome,
+  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 1234", "test \"$HOME\" = /home/worker"})).outcome,
             JobOutcome::kSuccess)
       << Log();
   Node image = Node::Map();
@@ -118,9 +110,7 @@ TEST_F(SandboxImageTest, RunsAsTheImagesUserOrDockerUser) {
   Node docker = Node::Map();
   docker.Set("user", Node::Scalar("0"));
   image.Set("docker", docker);
-  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 0"}, image)).outcome,
-            JobOutcome::kSuccess)
-      << Log();
+  EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 0"}, image)).outcome, JobOutcome::kSuccess) << Log();
 }
 
 TEST_F(SandboxImageTest, EntrypointRunsBeforeTheShellUnlessEmptied) {
@@ -130,16 +120,14 @@ TEST_F(SandboxImageTest, EntrypointRunsBeforeTheShellUnlessEmptied) {
                "chmod +x entry.sh"),
             0);
   images_->image_.entrypoint = {"/entry.sh"};
-  EXPECT_EQ(Run(ImageJob({"test \"$FROM_ENTRYPOINT\" = yes"})).outcome,
-            JobOutcome::kSuccess)
+  EXPECT_EQ(Run(ImageJob({"test \"$FROM_ENTRYPOINT\" = yes"})).outcome, JobOutcome::kSuccess)
       << Log();
   Node image = Node::Map();
   image.Set("name", Node::Scalar("busybox:test"));
   Node none = Node::Sequence();
   none.items.push_back(Node::Scalar(""));
   image.Set("entrypoint", none);
-  EXPECT_EQ(Run(ImageJob({"test -z \"$FROM_ENTRYPOINT\""}, image)).outcome,
-            JobOutcome::kSuccess)
+  EXPECT_EQ(Run(ImageJob({"test -z \"$FROM_ENTRYPOINT\""}, image)).outcome, JobOutcome::kSuccess)
       << Log();
 }
 
@@ -153,5 +141,5 @@ TEST_F(SandboxImageTest, AnImageJobWithoutAnImageSourceFails) {
       << Log();
 }
 
-} // namespace
-} // namespace slipway
+}  // namespace
+}  // namespace slipway

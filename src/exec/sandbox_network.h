@@ -20,25 +20,24 @@
 namespace slipway {
 
 class SandboxNetwork {
-public:
+ public:
   // Makes the namespace, its loopback up; with slirp4netns (a path) not
   // empty, starts it on the namespace and waits (at most 10 s) until it has
   // configured tap0 (10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3). Needs
-  // CAP_SYS_ADMIN (slipway as root); the error says so. runner runs
-  // slirp4netns; its messages go to log.
-  static StatusOr<std::unique_ptr<SandboxNetwork>>
-  Make(const std::string &slirp4netns, ProcessRunner *runner,
-       const std::function<void(const std::string &)> &log);
+  // CAP_SYS_ADMIN (slipway as root); the error says so, with slirp4netns's
+  // messages. runner runs slirp4netns.
+  static StatusOr<std::unique_ptr<SandboxNetwork>> Make(const std::string& slirp4netns,
+                                                        ProcessRunner* runner);
   // Stops slirp4netns and lets go of the namespace.
   ~SandboxNetwork();
-  SandboxNetwork(const SandboxNetwork &) = delete;
-  SandboxNetwork &operator=(const SandboxNetwork &) = delete;
+  SandboxNetwork(const SandboxNetwork&) = delete;
+  SandboxNetwork& operator=(const SandboxNetwork&) = delete;
 
   // A path that opens the namespace (for nsenter --net=) while this object
   // lives: /proc/<slipway's pid>/fd/<n>.
-  const std::string &path() const { return path_; }
+  const std::string& path() const { return path_; }
 
-private:
+ private:
   explicit SandboxNetwork(UniqueFd fd);
 
   UniqueFd fd_;
@@ -47,6 +46,6 @@ private:
   std::thread slirp_;
 };
 
-} // namespace slipway
+}  // namespace slipway
 
-#endif // SLIPWAY_EXEC_SANDBOX_NETWORK_H_
+#endif  // SLIPWAY_EXEC_SANDBOX_NETWORK_H_

@@ -12,7 +12,7 @@
 namespace slipway {
 namespace {
 
-ServiceKeyword Named(const std::string &name) {
+ServiceKeyword Named(const std::string& name) {
   ServiceKeyword service;
   service.request.name = name;
   return service;
@@ -23,10 +23,8 @@ TEST(SandboxServicesTest, HostNamesAsGitLabDocumentsThem) {
   service.aliases = {"db", "cache"};
   EXPECT_EQ(ServiceHostNames(service),
             (std::vector<std::string>{"registry.example.com:5000__group__tool",
-                                      "registry.example.com:5000-group-tool",
-                                      "db", "cache"}));
-  EXPECT_EQ(ServiceHostNames(Named("postgres:15")),
-            (std::vector<std::string>{"postgres"}));
+                                      "registry.example.com:5000-group-tool", "db", "cache"}));
+  EXPECT_EQ(ServiceHostNames(Named("postgres:15")), (std::vector<std::string>{"postgres"}));
   EXPECT_EQ(ServiceHostNames(Named("tutum/wordpress@sha256:abc")),
             (std::vector<std::string>{"tutum__wordpress", "tutum-wordpress"}));
 }
@@ -60,10 +58,9 @@ TEST(SandboxServicesTest, ParsesNamesMapsAndAliases) {
 }
 
 class SandboxServiceJobTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
-    if (geteuid() != 0)
-      GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
     ASSERT_EQ(Sh(tmp_.path(), R"(
       mkdir project image && cd project && git init -q
       echo hello > greeting.txt && git add -A && git commit -qm init
@@ -80,7 +77,7 @@ protected:
     executor_ = std::make_unique<ShellExecutor>(options, &runner_);
   }
 
-  JobResult Run(const Job &job) {
+  JobResult Run(const Job& job) {
     JobSpec spec;
     spec.repository = tmp_.Sub("project");
     spec.variables = job.variables;
@@ -102,13 +99,11 @@ protected:
   CancelToken cancel_;
 };
 
-bool Running(const std::string &marker) {
-  for (const auto &entry : std::filesystem::directory_iterator("/proc")) {
+bool Running(const std::string& marker) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)),
-                        std::istreambuf_iterator<char>());
-    if (cmdline.find(marker) != std::string::npos)
-      return true;
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(marker) != std::string::npos) return true;
   }
   return false;
 }
@@ -116,14 +111,13 @@ bool Running(const std::string &marker) {
 TEST_F(SandboxServiceJobTest, JobReachesItsServiceByAliasAndImageName) {
   std::string www = "/www-" + std::to_string(getpid());
   ASSERT_EQ(
-      Sh(tmp_.Sub("image"),
-         "mkdir ." + www + " && echo from-service > ." + www + "/index.html"),
+      Sh(tmp_.Sub("image"), "mkdir ." + www + " && echo from-service > ." + www + "/index.html"),
       0);
   Node service = Node::Map();
   service.Set("name", Node::Scalar("registry.example.com/tools/busybox:1"));
   service.Set("alias", Node::Scalar("web"));
   Node command = Node::Sequence();
-  for (const char *arg : {"httpd", "-f", "-v", "-p", "8080", "-h"}) {
+  for (const char* arg : {"httpd", "-f", "-v", "-p", "8080", "-h"}) {
     command.items.push_back(Node::Scalar(arg));
   }
   command.items.push_back(Node::Scalar(www));
@@ -136,20 +130,16 @@ TEST_F(SandboxServiceJobTest, JobReachesItsServiceByAliasAndImageName) {
   job.image = Node::Scalar("busybox:test");
   job.services = Node::Sequence();
   job.services->items.push_back(service);
-  job.script = {"wget -qO- http://web:8080/",
-                "wget -qO- http://127.0.0.1:8080/",
+  job.script = {"wget -qO- http://web:8080/", "wget -qO- http://127.0.0.1:8080/",
                 "wget -qO- http://registry.example.com__tools__busybox:8080/",
                 "wget -qO- http://registry.example.com-tools-busybox:8080/"};
   JobResult r = Run(job);
   std::string log = sink_.Text("job");
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << log;
-  EXPECT_NE(log.find("$ wget -qO- http://web:8080/\nfrom-service\n"),
-            std::string::npos)
+  EXPECT_NE(log.find("$ wget -qO- http://web:8080/\nfrom-service\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("Service registry.example.com/tools/busybox:1 output:"), std::string::npos)
       << log;
-  EXPECT_NE(log.find("Service registry.example.com/tools/busybox:1 output:"),
-            std::string::npos)
-      << log;
-  EXPECT_FALSE(Running(www)); // Stopped with the session.
+  EXPECT_FALSE(Running(www));  // Stopped with the session.
 }
 
 TEST_F(SandboxServiceJobTest, AServiceThatNeverListensIsAWarning) {
@@ -170,12 +160,10 @@ TEST_F(SandboxServiceJobTest, AServiceThatNeverListensIsAWarning) {
   JobResult r = Run(job);
   std::string log = sink_.Text("job");
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << log;
-  EXPECT_NE(
-      log.find(
-          "*** WARNING: Service busybox:test probably didn't start properly."),
-      std::string::npos)
+  EXPECT_NE(log.find("*** WARNING: Service busybox:test probably didn't start properly."),
+            std::string::npos)
       << log;
 }
 
-} // namespace
-} // namespace slipway
+}  // namespace
+}  // namespace slipway

@@ -21,10 +21,9 @@ namespace slipway {
 namespace {
 
 class SandboxTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
-    if (geteuid() != 0)
-      GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
     ASSERT_EQ(Sh(tmp_.path(), R"(
       mkdir project image && cd project && git init -q
       echo hello > greeting.txt && git add -A && git commit -qm init
@@ -33,7 +32,7 @@ protected:
     options_.network = "none";
   }
 
-  ShellExecutor &Executor() {
+  ShellExecutor& Executor() {
     if (!executor_) {
       sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
       ShellExecutor::Options options;
@@ -51,8 +50,7 @@ protected:
     return job;
   }
 
-  JobResult Run(const Job &job,
-                std::optional<std::chrono::milliseconds> timeout = {}) {
+  JobResult Run(const Job& job, std::optional<std::chrono::milliseconds> timeout = {}) {
     JobSpec spec;
     spec.repository = tmp_.Sub("project");
     spec.timeout = timeout;
@@ -67,7 +65,7 @@ protected:
   std::string Log() { return sink_.Text("job"); }
 
   TempDir tmp_;
-  OutsideTmpDir outside_; // The run directory.
+  OutsideTmpDir outside_;  // The run directory.
   PosixProcessRunner runner_;
   SandboxScriptRunner::Options options_;
   std::unique_ptr<SandboxScriptRunner> sandbox_;
@@ -78,9 +76,8 @@ protected:
 };
 
 TEST_F(SandboxTest, RunsTheScriptInTheWorkspace) {
-  JobResult r =
-      Run(MakeJob({"cat greeting.txt", "test \"$PWD\" = \"$CI_PROJECT_DIR\"",
-                   "echo made > made.txt"}));
+  JobResult r = Run(
+      MakeJob({"cat greeting.txt", "test \"$PWD\" = \"$CI_PROJECT_DIR\"", "echo made > made.txt"}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   EXPECT_NE(Log().find("\nhello\n"), std::string::npos) << Log();
 }
@@ -89,15 +86,13 @@ TEST_F(SandboxTest, RunsTheScriptInTheWorkspace) {
 // /tmp here: the sandbox's private /tmp must not hide them.
 TEST_F(SandboxTest, GitWorksInTheWorkspace) {
   JobResult r =
-      Run(MakeJob({"git log --format=%s -1",
-                   "! touch \"$(cat .git/objects/info/alternates)/x\""}));
+      Run(MakeJob({"git log --format=%s -1", "! touch \"$(cat .git/objects/info/alternates)/x\""}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   EXPECT_NE(Log().find("\ninit\n"), std::string::npos) << Log();
 }
 
 TEST_F(SandboxTest, CannotWriteOutsideItsWorkspace) {
-  std::string home =
-      std::getenv("HOME") != nullptr ? std::getenv("HOME") : "/root";
+  std::string home = std::getenv("HOME") != nullptr ? std::getenv("HOME") : "/root";
   std::string marker = "slipway-escape-" + std::to_string(getpid());
   Job job = MakeJob({
       "! touch /etc/" + marker,
@@ -123,17 +118,15 @@ TEST_F(SandboxTest, CannotReadAnotherJobsWorkspaceOrTheSnapshot) {
                "run/builds/7/project/secret && echo report > run/other.txt"),
             0);
   JobResult r = Run(MakeJob({"! cat \"$CI_BUILDS_DIR/7/project/secret\"",
-                             "! cat \"$CI_BUILDS_DIR/../other.txt\"",
-                             "ls -a \"$CI_BUILDS_DIR\""}));
+                             "! cat \"$CI_BUILDS_DIR/../other.txt\"", "ls -a \"$CI_BUILDS_DIR\""}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   EXPECT_EQ(Log().find("secret\n"), std::string::npos) << Log();
 }
 
 TEST_F(SandboxTest, SeesOnlyItsOwnProcesses) {
   pid_t self = getpid();
-  JobResult r =
-      Run(MakeJob({"! test -e /proc/" + std::to_string(self),
-                   "test \"$(ls /proc | grep -c '^[0-9]')\" -lt 10"}));
+  JobResult r = Run(MakeJob({"! test -e /proc/" + std::to_string(self),
+                             "test \"$(ls /proc | grep -c '^[0-9]')\" -lt 10"}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
 }
 
@@ -150,18 +143,16 @@ TEST_F(SandboxTest, GetsNothingFromTheHostEnvironment) {
 
 // A TCP server on the host's loopback; whether anything connected.
 class LoopbackServer {
-public:
-  explicit LoopbackServer(const char *address = "127.0.0.1") {
-    fd_ = UniqueFd(
-        socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+ public:
+  explicit LoopbackServer(const char* address = "127.0.0.1") {
+    fd_ = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     inet_pton(AF_INET, address, &addr.sin_addr);
-    EXPECT_EQ(
-        bind(fd_.get(), reinterpret_cast<sockaddr *>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     EXPECT_EQ(listen(fd_.get(), 8), 0);
     socklen_t len = sizeof(addr);
-    getsockname(fd_.get(), reinterpret_cast<sockaddr *>(&addr), &len);
+    getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
   }
   int port() const { return port_; }
@@ -170,20 +161,18 @@ public:
     return conn.valid();
   }
 
-private:
+ private:
   UniqueFd fd_;
   int port_ = 0;
 };
 
-std::string ConnectCommand(const std::string &host, int port) {
-  return "timeout 10 bash -c 'exec 3<>/dev/tcp/" + host + "/" +
-         std::to_string(port) + "'";
+std::string ConnectCommand(const std::string& host, int port) {
+  return "timeout 10 bash -c 'exec 3<>/dev/tcp/" + host + "/" + std::to_string(port) + "'";
 }
 
 TEST_F(SandboxTest, CannotReachTheHostsLoopbackWithoutNetwork) {
   LoopbackServer server;
-  JobResult r =
-      Run(MakeJob({"! " + ConnectCommand("127.0.0.1", server.port())}));
+  JobResult r = Run(MakeJob({"! " + ConnectCommand("127.0.0.1", server.port())}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   EXPECT_FALSE(server.Connected());
 }
@@ -193,9 +182,8 @@ TEST_F(SandboxTest, CannotReachTheHostsLoopbackThroughSlirp) {
   LoopbackServer server;
   // 10.0.2.2 is slirp's gateway, which is the host's loopback unless
   // --disable-host-loopback.
-  JobResult r =
-      Run(MakeJob({"! " + ConnectCommand("127.0.0.1", server.port()),
-                   "! " + ConnectCommand("10.0.2.2", server.port())}));
+  JobResult r = Run(MakeJob({"! " + ConnectCommand("127.0.0.1", server.port()),
+                             "! " + ConnectCommand("10.0.2.2", server.port())}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   EXPECT_FALSE(server.Connected());
 }
@@ -203,17 +191,13 @@ TEST_F(SandboxTest, CannotReachTheHostsLoopbackThroughSlirp) {
 // The host's first non-loopback IPv4 address, or "" when it has none.
 std::string HostAddress() {
   std::string out;
-  ifaddrs *list = nullptr;
-  if (getifaddrs(&list) != 0)
-    return out;
-  for (ifaddrs *i = list; i != nullptr && out.empty(); i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET)
-      continue;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr && out.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
     char text[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in *>(i->ifa_addr)->sin_addr,
-              text, sizeof(text));
-    if (std::string(text).rfind("127.", 0) != 0)
-      out = text;
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof(text));
+    if (std::string(text).rfind("127.", 0) != 0) out = text;
   }
   freeifaddrs(list);
   return out;
@@ -221,8 +205,7 @@ std::string HostAddress() {
 
 TEST_F(SandboxTest, SlirpGivesOutboundAccessAndNoneDoesNot) {
   std::string address = HostAddress();
-  if (address.empty())
-    GTEST_SKIP() << "no non-loopback address";
+  if (address.empty()) GTEST_SKIP() << "no non-loopback address";
   LoopbackServer server("0.0.0.0");
   Job job = MakeJob({ConnectCommand(address, server.port())});
   job.variables.Set("SLIPWAY_SANDBOX_NETWORK", "slirp");
@@ -238,21 +221,17 @@ TEST_F(SandboxTest, AnUnknownNetworkSettingFailsTheJob) {
   job.variables.Set("SLIPWAY_SANDBOX_NETWORK", "host");
   JobResult r = Run(job);
   EXPECT_EQ(r.failure_reason, "runner_system_failure");
-  EXPECT_NE(
-      Log().find(
-          "job job: SLIPWAY_SANDBOX_NETWORK must be none or slirp, not 'host'"),
-      std::string::npos)
+  EXPECT_NE(Log().find("job job: SLIPWAY_SANDBOX_NETWORK must be none or slirp, not 'host'"),
+            std::string::npos)
       << Log();
 }
 
 // Whether a process whose command line holds marker runs on the host.
-bool Running(const std::string &marker) {
-  for (const auto &entry : std::filesystem::directory_iterator("/proc")) {
+bool Running(const std::string& marker) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)),
-                        std::istreambuf_iterator<char>());
-    if (cmdline.find(marker) != std::string::npos)
-      return true;
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(marker) != std::string::npos) return true;
   }
   return false;
 }
@@ -260,11 +239,11 @@ bool Running(const std::string &marker) {
 TEST_F(SandboxTest, LeavesNoProcessBehind) {
   std::string marker = "slipway-sandbox-left-" + std::to_string(getpid());
   std::string start = "exec -a " + marker + " sleep 1000";
-  JobResult r = Run(MakeJob(
-      {"(setsid bash -c '" + start + "' > /dev/null 2>&1 &)",
-       "nohup bash -c '" + start + "' > /dev/null 2>&1 &",
-       // Both run before the job ends.
-       "until [ \"$(pgrep -c -f " + marker + ")\" = 2 ]; do sleep 0.1; done"}));
+  JobResult r =
+      Run(MakeJob({"(setsid bash -c '" + start + "' > /dev/null 2>&1 &)",
+                   "nohup bash -c '" + start + "' > /dev/null 2>&1 &",
+                   // Both run before the job ends.
+                   "until [ \"$(pgrep -c -f " + marker + ")\" = 2 ]; do sleep 0.1; done"}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
   EXPECT_FALSE(Running(marker));
 }
@@ -281,8 +260,7 @@ TEST_F(SandboxTest, TimeoutKillsEverythingInside) {
 TEST_F(SandboxTest, MemoryLimitStopsAJobThatAllocatesMore) {
   options_.memory_bytes = 256 << 20;
   // 400 MB of text in one bash variable: past the limit, bash cannot grow.
-  std::string allocate =
-      "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo ${#x}";
+  std::string allocate = "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo ${#x}";
   JobResult r = Run(MakeJob({allocate}));
   EXPECT_EQ(r.outcome, JobOutcome::kFailed) << Log();
   EXPECT_NE(Log().find("cannot allocate"), std::string::npos) << Log();
@@ -299,5 +277,5 @@ TEST(SandboxByteSizeTest, ParsesSuffixes) {
   EXPECT_FALSE(ParseByteSize("M").ok());
 }
 
-} // namespace
-} // namespace slipway
+}  // namespace
+}  // namespace slipway

@@ -21,8 +21,8 @@ namespace slipway {
 // A root file system of busybox (/bin/busybox and a link per applet), an
 // /etc/passwd with root and worker (uid 1234), served for every name.
 class BusyboxImageSource : public ImageSource {
-public:
-  explicit BusyboxImageSource(const std::string &dir) : rootfs_(dir) {
+ public:
+  explicit BusyboxImageSource(const std::string& dir) : rootfs_(dir) {
     int built = Sh(dir, R"(
       mkdir -p bin etc tmp root home/worker var/tmp
       cp /bin/busybox bin/busybox
@@ -34,8 +34,7 @@ public:
     )");
     EXPECT_EQ(built, 0);
   }
-  StatusOr<ResolvedImage> Resolve(const ImageRequest &request,
-                                  const ImageLogFn &log) override {
+  StatusOr<ResolvedImage> Resolve(const ImageRequest& request, const ImageLogFn& log) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       requests_.push_back(request.name);
@@ -47,9 +46,9 @@ public:
     image.digest = "sha256:test";
     return image;
   }
-  ResolvedImage image_; // Env, User, Entrypoint to serve (rootfs is set).
+  ResolvedImage image_;  // Env, User, Entrypoint to serve (rootfs is set).
 
-private:
+ private:
   std::string rootfs_;
   std::mutex mu_;
   std::vector<std::string> requests_;
@@ -59,41 +58,39 @@ private:
 // own tmpfs, so a run directory there would be hidden even without the
 // sandbox's other guards): under the working directory.
 class OutsideTmpDir {
-public:
+ public:
   OutsideTmpDir() {
-    std::string name =
-        std::filesystem::current_path().string() + "/sandbox-test-XXXXXX";
+    std::string name = std::filesystem::current_path().string() + "/sandbox-test-XXXXXX";
     path_ = mkdtemp(name.data()) != nullptr ? name : "";
   }
   ~OutsideTmpDir() {
     std::error_code ec;
-    if (!path_.empty())
-      std::filesystem::remove_all(path_, ec);
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
   }
-  OutsideTmpDir(const OutsideTmpDir &) = delete;
-  OutsideTmpDir &operator=(const OutsideTmpDir &) = delete;
-  std::string Sub(const std::string &rel) const { return path_ + "/" + rel; }
+  OutsideTmpDir(const OutsideTmpDir&) = delete;
+  OutsideTmpDir& operator=(const OutsideTmpDir&) = delete;
+  std::string Sub(const std::string& rel) const { return path_ + "/" + rel; }
 
-private:
+ private:
   std::string path_;
 };
 
 class SandboxLogSink : public LogSink {
-public:
+ public:
   void Write(std::string_view job_name, std::string_view bytes) override {
     std::lock_guard<std::mutex> lock(mu_);
     text_[std::string(job_name)].append(bytes);
   }
-  std::string Text(const std::string &job) {
+  std::string Text(const std::string& job) {
     std::lock_guard<std::mutex> lock(mu_);
     return text_[job];
   }
 
-private:
+ private:
   std::mutex mu_;
   std::map<std::string, std::string> text_;
 };
 
-} // namespace slipway
+}  // namespace slipway
 
-#endif // SLIPWAY_EXEC_SANDBOX_TEST_UTIL_H_
+#endif  // SLIPWAY_EXEC_SANDBOX_TEST_UTIL_H_

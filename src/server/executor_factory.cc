@@ -1,13 +1,14 @@
 #include "server/executor_factory.h"
 
+#include "exec/sandbox_executor.h"
 #include "exec/shell_executor.h"
 
 namespace slipway {
 
 Status CheckExecutorName(std::string_view name) {
-  if (name == "shell") return Status::Ok();
+  if (name == "shell" || name == "sandbox") return Status::Ok();
   return Status::Error("executor '" + std::string(name) +
-                       "' is not supported: the only executor is 'shell'");
+                       "' is not supported: the executors are 'shell' and 'sandbox'");
 }
 
 ExecutorFactory ShellExecutorFactory() {
@@ -25,6 +26,16 @@ ExecutorFactory ShellExecutorFactory() {
     // A root server's jobs run as the project's uid (ShellExecutor switches
     // their processes to it): their workspaces are theirs.
     options.workspace_owner = setup.workspace_owner;
+    if (setup.project->executor == "sandbox") {
+      SandboxScriptRunner::Options sandbox;
+      // The builds directory of every project (server_dirs.h): a job sees
+      // its own slot only.
+      size_t slash = setup.state_dir.find_last_of('/');
+      if (slash != std::string::npos && slash > 0) {
+        sandbox.hide.push_back(setup.state_dir.substr(0, slash));
+      }
+      return std::unique_ptr<Executor>(std::make_unique<SandboxExecutor>(options, sandbox));
+    }
     return std::unique_ptr<Executor>(std::make_unique<ShellExecutor>(options));
   };
 }

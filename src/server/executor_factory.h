@@ -42,12 +42,13 @@ struct ExecutorSetup {
 using ExecutorFactory =
     std::function<StatusOr<std::unique_ptr<Executor>>(const ExecutorSetup& setup)>;
 
-// The executors a project may name ("shell" only, today).
+// The executors a project may name: "shell" and "sandbox".
 Status CheckExecutorName(std::string_view name);
 
-// ShellExecutor for projects whose executor is "shell", in setup's
-// directories as setup's identity; an error naming the project for any
-// other executor.
+// ShellExecutor for projects whose executor is "shell", SandboxExecutor
+// (exec/sandbox_executor.h: slirp networking, the server's builds directory
+// hidden) for "sandbox", in setup's directories as setup's identity; an
+// error naming the project for any other executor.
 ExecutorFactory ShellExecutorFactory();
 
 }  // namespace slipway
