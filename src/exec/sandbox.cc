@@ -425,6 +425,10 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
 }
 
 Status SandboxScriptRunner::Check(const Options& options, ProcessRunner* runner) {
+  if (options.network == "slirp" && geteuid() != 0) {
+    return Status::Error(
+        "the sandbox's slirp network needs slipway to run as root; use --sandbox-network none");
+  }
   ProcessSpec spec;
   spec.argv = {ResolveExecutable(options.bwrap),
                "--unshare-all",

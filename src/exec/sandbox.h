@@ -71,8 +71,9 @@ class SandboxScriptRunner : public ScriptRunner {
       const Job& job, const std::string& workspace,
       const std::function<void(const std::string&)>& log) override;
 
-  // Whether bwrap can make a sandbox here (it runs `bwrap ... true`); the
-  // error says why not. For front ends, before they pick the executor.
+  // Whether bwrap can make a sandbox here (it runs `bwrap ... true`) and,
+  // with network slirp, slipway runs as root; the error says why not. For
+  // front ends, before they pick the executor.
   static Status Check(const Options& options, ProcessRunner* runner);
 
  private:
