@@ -10,62 +10,19 @@
 namespace slipway {
 namespace {
 
-class SandboxImageTest : public ::testing::Test {
+class SandboxImageTest : public SandboxFixture {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
-    ASSERT_EQ(Sh(tmp_.path(), R"(
-      mkdir project image && cd project && git init -q
-      echo hello > greeting.txt && git add -A && git commit -qm init
-    )"),
-              0);
-    images_ = std::make_unique<BusyboxImageSource>(tmp_.Sub("image"));
-    images_->image_.env = {"PATH=/bin", "FROM_IMAGE=image", "BOTH=image"};
-    options_.network = "none";
-    options_.images = images_.get();
-  }
-
-  ShellExecutor& Executor() {
-    if (!executor_) {
-      sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
-      ShellExecutor::Options options;
-      options.kill_grace = std::chrono::milliseconds(500);
-      options.scripts = sandbox_.get();
-      executor_ = std::make_unique<ShellExecutor>(options, &runner_);
-    }
-    return *executor_;
+    SandboxFixture::SetUp();
+    if (IsSkipped()) return;
+    Images().image_.env = {"PATH=/bin", "FROM_IMAGE=image", "BOTH=image"};
   }
 
   Job ImageJob(std::vector<std::string> script, Node image = Node::Scalar("busybox:test")) {
-    Job job;
-    job.name = "job";
-    job.script = std::move(script);
+    Job job = MakeJob(std::move(script));
     job.image = std::move(image);
     return job;
   }
-
-  JobResult Run(const Job& job) {
-    JobSpec spec;
-    spec.repository = tmp_.Sub("project");
-    spec.variables = job.variables;
-    JobHost host;
-    host.run_dir = tmp_.Sub("run");
-    host.job_dir = tmp_.Sub("run/jobs/job");
-    host.artifacts = &artifacts_;
-    return Executor().Run(job, spec, host, &sink_, cancel_);
-  }
-
-  std::string Log() { return sink_.Text("job"); }
-
-  TempDir tmp_;
-  std::unique_ptr<BusyboxImageSource> images_;
-  PosixProcessRunner runner_;
-  SandboxScriptRunner::Options options_;
-  std::unique_ptr<SandboxScriptRunner> sandbox_;
-  std::unique_ptr<ShellExecutor> executor_;
-  JobDirArtifacts artifacts_;
-  SandboxLogSink sink_;
-  CancelToken cancel_;
 };
 
 TEST_F(SandboxImageTest, SeesTheImagesFilesAndNotTheHosts) {
@@ -101,7 +58,7 @@ TEST_F(SandboxImageTest, ImageEnvironmentWithJobVariablesWinning) {
 }
 
 TEST_F(SandboxImageTest, RunsAsTheImagesUserOrDockerUser) {
-  images_->image_.user = "worker";
+  Images().image_.user = "worker";
   EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 1234", "test \"$HOME\" = /home/worker"})).outcome,
             JobOutcome::kSuccess)
       << Log();
@@ -119,7 +76,7 @@ TEST_F(SandboxImageTest, EntrypointRunsBeforeTheShellUnlessEmptied) {
                "\"$@\"\\n' > entry.sh && "
                "chmod +x entry.sh"),
             0);
-  images_->image_.entrypoint = {"/entry.sh"};
+  Images().image_.entrypoint = {"/entry.sh"};
   EXPECT_EQ(Run(ImageJob({"test \"$FROM_ENTRYPOINT\" = yes"})).outcome, JobOutcome::kSuccess)
       << Log();
   Node image = Node::Map();

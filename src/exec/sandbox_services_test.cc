@@ -57,56 +57,13 @@ TEST(SandboxServicesTest, ParsesNamesMapsAndAliases) {
             ".gitlab-ci.yml:4:7: services:name must be an image name");
 }
 
-class SandboxServiceJobTest : public ::testing::Test {
+class SandboxServiceJobTest : public SandboxFixture {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
-    ASSERT_EQ(Sh(tmp_.path(), R"(
-      mkdir project image && cd project && git init -q
-      echo hello > greeting.txt && git add -A && git commit -qm init
-    )"),
-              0);
-    images_ = std::make_unique<BusyboxImageSource>(tmp_.Sub("image"));
-    images_->image_.env = {"PATH=/bin"};
-    options_.network = "none";
-    options_.images = images_.get();
-    sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
-    ShellExecutor::Options options;
-    options.kill_grace = std::chrono::milliseconds(500);
-    options.scripts = sandbox_.get();
-    executor_ = std::make_unique<ShellExecutor>(options, &runner_);
+    SandboxFixture::SetUp();
+    if (!IsSkipped()) Images();
   }
-
-  JobResult Run(const Job& job) {
-    JobSpec spec;
-    spec.repository = tmp_.Sub("project");
-    spec.variables = job.variables;
-    JobHost host;
-    host.run_dir = tmp_.Sub("run");
-    host.job_dir = tmp_.Sub("run/jobs/job");
-    host.artifacts = &artifacts_;
-    return executor_->Run(job, spec, host, &sink_, cancel_);
-  }
-
-  TempDir tmp_;
-  std::unique_ptr<BusyboxImageSource> images_;
-  PosixProcessRunner runner_;
-  SandboxScriptRunner::Options options_;
-  std::unique_ptr<SandboxScriptRunner> sandbox_;
-  std::unique_ptr<ShellExecutor> executor_;
-  JobDirArtifacts artifacts_;
-  SandboxLogSink sink_;
-  CancelToken cancel_;
 };
-
-bool Running(const std::string& marker) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(marker) != std::string::npos) return true;
-  }
-  return false;
-}
 
 TEST_F(SandboxServiceJobTest, JobReachesItsServiceByAliasAndImageName) {
   std::string www = "/www-" + std::to_string(getpid());
@@ -134,12 +91,12 @@ TEST_F(SandboxServiceJobTest, JobReachesItsServiceByAliasAndImageName) {
                 "wget -qO- http://registry.example.com__tools__busybox:8080/",
                 "wget -qO- http://registry.example.com-tools-busybox:8080/"};
   JobResult r = Run(job);
-  std::string log = sink_.Text("job");
+  std::string log = Log();
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << log;
   EXPECT_NE(log.find("$ wget -qO- http://web:8080/\nfrom-service\n"), std::string::npos) << log;
   EXPECT_NE(log.find("Service registry.example.com/tools/busybox:1 output:"), std::string::npos)
       << log;
-  EXPECT_FALSE(Running(www));  // Stopped with the session.
+  EXPECT_FALSE(RunningOnHost(www));  // Stopped with the session.
 }
 
 TEST_F(SandboxServiceJobTest, AServiceThatNeverListensIsAWarning) {
@@ -158,7 +115,7 @@ TEST_F(SandboxServiceJobTest, AServiceThatNeverListensIsAWarning) {
   job.services->items.push_back(service);
   job.script = {"true"};
   JobResult r = Run(job);
-  std::string log = sink_.Text("job");
+  std::string log = Log();
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << log;
   EXPECT_NE(log.find("*** WARNING: Service busybox:test probably didn't start properly."),
             std::string::npos)

@@ -20,60 +20,7 @@
 namespace slipway {
 namespace {
 
-class SandboxTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
-    ASSERT_EQ(Sh(tmp_.path(), R"(
-      mkdir project image && cd project && git init -q
-      echo hello > greeting.txt && git add -A && git commit -qm init
-    )"),
-              0);
-    options_.network = "none";
-  }
-
-  ShellExecutor& Executor() {
-    if (!executor_) {
-      sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
-      ShellExecutor::Options options;
-      options.kill_grace = std::chrono::milliseconds(500);
-      options.scripts = sandbox_.get();
-      executor_ = std::make_unique<ShellExecutor>(options, &runner_);
-    }
-    return *executor_;
-  }
-
-  Job MakeJob(std::vector<std::string> script) {
-    Job job;
-    job.name = "job";
-    job.script = std::move(script);
-    return job;
-  }
-
-  JobResult Run(const Job& job, std::optional<std::chrono::milliseconds> timeout = {}) {
-    JobSpec spec;
-    spec.repository = tmp_.Sub("project");
-    spec.timeout = timeout;
-    spec.variables = job.variables;
-    JobHost host;
-    host.run_dir = outside_.Sub("run");
-    host.job_dir = outside_.Sub("run/jobs/job");
-    host.artifacts = &artifacts_;
-    return Executor().Run(job, spec, host, &sink_, cancel_);
-  }
-
-  std::string Log() { return sink_.Text("job"); }
-
-  TempDir tmp_;
-  OutsideTmpDir outside_;  // The run directory.
-  PosixProcessRunner runner_;
-  SandboxScriptRunner::Options options_;
-  std::unique_ptr<SandboxScriptRunner> sandbox_;
-  std::unique_ptr<ShellExecutor> executor_;
-  JobDirArtifacts artifacts_;
-  SandboxLogSink sink_;
-  CancelToken cancel_;
-};
+using SandboxTest = SandboxFixture;
 
 TEST_F(SandboxTest, RunsTheScriptInTheWorkspace) {
   JobResult r = Run(
@@ -226,16 +173,6 @@ TEST_F(SandboxTest, AnUnknownNetworkSettingFailsTheJob) {
       << Log();
 }
 
-// Whether a process whose command line holds marker runs on the host.
-bool Running(const std::string& marker) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(marker) != std::string::npos) return true;
-  }
-  return false;
-}
-
 TEST_F(SandboxTest, LeavesNoProcessBehind) {
   std::string marker = "slipway-sandbox-left-" + std::to_string(getpid());
   std::string start = "exec -a " + marker + " sleep 1000";
@@ -245,7 +182,20 @@ TEST_F(SandboxTest, LeavesNoProcessBehind) {
                    // Both run before the job ends.
                    "until [ \"$(pgrep -c -f " + marker + ")\" = 2 ]; do sleep 0.1; done"}));
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
-  EXPECT_FALSE(Running(marker));
+  EXPECT_FALSE(RunningOnHost(marker));
+}
+
+TEST_F(SandboxTest, CancelKillsEverythingInside) {
+  std::string marker = "slipway-sandbox-cancel-" + std::to_string(getpid());
+  sink_.on_write_ = [&](const std::string& text) {
+    if (text.find("\nready-to-cancel\n") != std::string::npos) cancel_.Cancel();
+  };
+  JobResult r =
+      Run(MakeJob({"(setsid bash -c 'exec -a " + marker + " sleep 1000' &)",
+                   "until pgrep -f " + marker + " > /dev/null; do sleep 0.1; done",
+                   "printf '%s-to-cancel\\n' ready", "exec -a " + marker + " sleep 1000"}));
+  EXPECT_EQ(r.outcome, JobOutcome::kCanceled) << Log();
+  EXPECT_FALSE(RunningOnHost(marker));
 }
 
 TEST_F(SandboxTest, TimeoutKillsEverythingInside) {
@@ -254,7 +204,7 @@ TEST_F(SandboxTest, TimeoutKillsEverythingInside) {
                              "exec -a " + marker + " sleep 1000"}),
                     std::chrono::milliseconds(1500));
   EXPECT_EQ(r.failure_reason, "job_execution_timeout") << Log();
-  EXPECT_FALSE(Running(marker));
+  EXPECT_FALSE(RunningOnHost(marker));
 }
 
 TEST_F(SandboxTest, MemoryLimitStopsAJobThatAllocatesMore) {

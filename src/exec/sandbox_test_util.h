@@ -5,10 +5,14 @@
 #define SLIPWAY_EXEC_SANDBOX_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "exec/artifacts.h"
@@ -80,7 +84,10 @@ class SandboxLogSink : public LogSink {
   void Write(std::string_view job_name, std::string_view bytes) override {
     std::lock_guard<std::mutex> lock(mu_);
     text_[std::string(job_name)].append(bytes);
+    if (on_write_) on_write_(text_[std::string(job_name)]);
   }
+  // Called with a job's whole log after each write (under the sink's lock).
+  std::function<void(const std::string&)> on_write_;
   std::string Text(const std::string& job) {
     std::lock_guard<std::mutex> lock(mu_);
     return text_[job];
@@ -90,6 +97,85 @@ class SandboxLogSink : public LogSink {
   std::mutex mu_;
   std::map<std::string, std::string> text_;
 };
+
+// Runs jobs through ShellExecutor + SandboxScriptRunner (options_, network
+// none unless a test says otherwise) on a one-commit project; the run
+// directory is outside /tmp. Skips when not root. images_ serves a busybox
+// root file system (built on first use).
+class SandboxFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    ASSERT_EQ(Sh(tmp_.path(), R"(
+      mkdir project image && cd project && git init -q
+      echo hello > greeting.txt && git add -A && git commit -qm init
+    )"),
+              0);
+    options_.network = "none";
+  }
+
+  BusyboxImageSource& Images() {
+    if (!images_) {
+      images_ = std::make_unique<BusyboxImageSource>(tmp_.Sub("image"));
+      images_->image_.env = {"PATH=/bin"};
+      options_.images = images_.get();
+    }
+    return *images_;
+  }
+
+  ShellExecutor& Executor() {
+    if (!executor_) {
+      sandbox_ = std::make_unique<SandboxScriptRunner>(options_, &runner_);
+      ShellExecutor::Options options;
+      options.kill_grace = std::chrono::milliseconds(500);
+      options.scripts = sandbox_.get();
+      executor_ = std::make_unique<ShellExecutor>(options, &runner_);
+    }
+    return *executor_;
+  }
+
+  static Job MakeJob(std::vector<std::string> script) {
+    Job job;
+    job.name = "job";
+    job.script = std::move(script);
+    return job;
+  }
+
+  JobResult Run(const Job& job, std::optional<std::chrono::milliseconds> timeout = {}) {
+    JobSpec spec;
+    spec.repository = tmp_.Sub("project");
+    spec.timeout = timeout;
+    spec.variables = job.variables;
+    JobHost host;
+    host.run_dir = outside_.Sub("run");
+    host.job_dir = outside_.Sub("run/jobs/job");
+    host.artifacts = &artifacts_;
+    return Executor().Run(job, spec, host, &sink_, cancel_);
+  }
+
+  std::string Log() { return sink_.Text("job"); }
+
+  TempDir tmp_;
+  OutsideTmpDir outside_;  // The run directory.
+  std::unique_ptr<BusyboxImageSource> images_;
+  PosixProcessRunner runner_;
+  SandboxScriptRunner::Options options_;
+  std::unique_ptr<SandboxScriptRunner> sandbox_;
+  std::unique_ptr<ShellExecutor> executor_;
+  JobDirArtifacts artifacts_;
+  SandboxLogSink sink_;
+  CancelToken cancel_;
+};
+
+// Whether a process whose command line holds marker runs on the host.
+inline bool RunningOnHost(const std::string& marker) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
 
 }  // namespace slipway
 
