@@ -81,10 +81,19 @@ class SandboxSession : public ScriptSession {
       if (service->thread.joinable()) service->thread.join();
     }
     FlushServiceOutput();
-    for (const auto& [source, target] : bound_) umount2(target.c_str(), MNT_DETACH);
-    services_.clear();
     network_.reset();
-    layer_.reset();
+    // dir_ is removed only once nothing is mounted in it: removing through
+    // a bind of the slot or of the project's git objects would delete them.
+    bool unmounted = true;
+    for (const auto& [source, target] : bound_) {
+      unmounted = (umount2(target.c_str(), MNT_DETACH) == 0 || errno == EINVAL) && unmounted;
+    }
+    for (auto& service : services_) unmounted = service->layer->Unmount() && unmounted;
+    if (layer_) unmounted = layer_->Unmount() && unmounted;
+    if (!unmounted) {
+      log_("WARNING: could not unmount the sandbox's mounts; " + dir_ + " is left in place");
+      return;
+    }
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }

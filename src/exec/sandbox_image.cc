@@ -119,10 +119,14 @@ StatusOr<std::unique_ptr<SandboxLayer>> SandboxLayer::Make(const std::string& ro
   return std::unique_ptr<SandboxLayer>(new SandboxLayer(rootfs, false));
 }
 
-SandboxLayer::~SandboxLayer() {
+SandboxLayer::~SandboxLayer() { Unmount(); }
+
+bool SandboxLayer::Unmount() {
   // MNT_DETACH: a process of the job that is still being torn down keeps
   // the mount busy for a moment; the kernel finishes once it is gone.
-  if (overlay_) umount2(root_.c_str(), MNT_DETACH);
+  if (overlay_ && umount2(root_.c_str(), MNT_DETACH) != 0 && errno != EINVAL) return false;
+  overlay_ = false;
+  return true;
 }
 
 StatusOr<ImageUser> ResolveImageUser(const std::string& rootfs, const std::string& user) {

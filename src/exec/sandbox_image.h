@@ -42,6 +42,8 @@ class SandboxLayer {
   static StatusOr<std::unique_ptr<SandboxLayer>> Make(const std::string& rootfs,
                                                       const std::string& dir);
   ~SandboxLayer();
+  // Unmounts the overlay (once); false if it is still mounted.
+  bool Unmount();
   SandboxLayer(const SandboxLayer&) = delete;
   SandboxLayer& operator=(const SandboxLayer&) = delete;
 
