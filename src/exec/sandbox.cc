@@ -409,7 +409,7 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
   // namespace each.
   if (network == "slirp" || !services.empty()) {
     StatusOr<std::unique_ptr<SandboxNetwork>> net =
-        SandboxNetwork::Make(network == "slirp" ? options_.slirp4netns : "", runner_);
+        SandboxNetwork::Make(network == "slirp" ? options_.slirp4netns : "");
     if (!net.ok()) return net.status();
     session->network_ = std::move(*net);
   }

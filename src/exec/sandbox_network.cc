@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +12,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "util/children.h"
+#include "util/spawn.h"
 
 namespace slipway {
 namespace {
@@ -46,8 +54,7 @@ SandboxNetwork::SandboxNetwork(UniqueFd fd)
     : fd_(std::move(fd)),
       path_("/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(fd_.get())) {}
 
-StatusOr<std::unique_ptr<SandboxNetwork>> SandboxNetwork::Make(const std::string& slirp4netns,
-                                                               ProcessRunner* runner) {
+StatusOr<std::unique_ptr<SandboxNetwork>> SandboxNetwork::Make(const std::string& slirp4netns) {
   UniqueFd fd;
   Status made;
   std::thread([&] { made = MakeNamespace(&fd); }).join();
@@ -55,58 +62,66 @@ StatusOr<std::unique_ptr<SandboxNetwork>> SandboxNetwork::Make(const std::string
   std::unique_ptr<SandboxNetwork> net(new SandboxNetwork(std::move(fd)));
   if (slirp4netns.empty()) return net;
 
-  struct Ready {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool ready = false;  // GUARDED_BY(mu)
-    bool ended = false;  // GUARDED_BY(mu)
-    Status status;       // GUARDED_BY(mu)
-    std::string messages;  // GUARDED_BY(mu)
-  };
-  auto ready = std::make_shared<Ready>();
-  ProcessSpec spec;
+  // Started with Spawn rather than a ProcessRunner: the session must stop
+  // it at once when it ends (a runner notices a cancel only at its next
+  // poll), and it is slipway's own tool, which starts nothing to contain.
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return Errno("pipe2");
+  UniqueFd out_read(out[0]), out_write(out[1]);
+  if (pipe2(err, O_CLOEXEC) != 0) return Errno("pipe2");
+  UniqueFd err_read(err[0]), err_write(err[1]);
+  SpawnRequest request;
   // --ready-fd=1: slirp4netns writes "1" to its stdout once tap0 is
-  // configured; its messages go to stderr.
-  spec.argv = {slirp4netns,    "--configure",       "--mtu=65520", "--disable-host-loopback",
-               "--ready-fd=1", "--netns-type=path", net->path_,    "tap0"};
-  // Its messages ("sent tapfd=5 for tap0") explain a failure only.
-  spec.stderr_output = [ready](std::string_view chunk) {
-    std::lock_guard<std::mutex> lock(ready->mu);
-    if (ready->messages.size() < 4096) ready->messages.append(chunk);
-  };
-  net->slirp_ = std::thread([spec, runner, ready, stop = &net->stop_] {
-    StatusOr<ProcessResult> ran = runner->Run(
-        spec,
-        [&](std::string_view chunk) {
-          if (chunk.find('1') == std::string_view::npos) return;
-          std::lock_guard<std::mutex> lock(ready->mu);
-          ready->ready = true;
-          ready->cv.notify_all();
-        },
-        stop);
-    std::lock_guard<std::mutex> lock(ready->mu);
-    ready->ended = true;
-    if (!ran.ok()) {
-      ready->status = ran.status();
-    } else if (!stop->canceled()) {
-      ready->status =
-          Status::Error("slirp4netns exited with status " + std::to_string(ran->exit_code));
+  // configured; its messages ("sent tapfd=5 for tap0") go to stderr.
+  request.argv = {slirp4netns,    "--configure",       "--mtu=65520", "--disable-host-loopback",
+                  "--ready-fd=1", "--netns-type=path", net->path_,    "tap0"};
+  request.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  request.stdout_fd = out_write.get();
+  request.stderr_fd = err_write.get();
+  request.parent_death_signal = SIGKILL;
+  StatusOr<pid_t> pid = Spawn(request);
+  if (!pid.ok()) return Status::Error("cannot start the job's network: " + pid.status().message());
+  net->slirp_pid_ = *pid;
+  out_write.Reset();
+  err_write.Reset();
+
+  std::string messages;
+  bool ready = false, ended = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ready && !ended) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd fds[2] = {{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
+    if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    char buf[512];
+    if (fds[1].revents != 0) {
+      ssize_t n = read(err_read.get(), buf, sizeof(buf));
+      if (n > 0 && messages.size() < 4096) messages.append(buf, n);
     }
-    ready->cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(ready->mu);
-  bool done = ready->cv.wait_for(lock, std::chrono::seconds(10),
-                                 [&] { return ready->ready || ready->ended; });
-  if (ready->ready && !ready->ended) return net;
-  Status why =
-      !done ? Status::Error("slirp4netns did not configure the network in 10s") : ready->status;
-  lock.unlock();
-  return Status::Error("cannot start the job's network: " + why.message());
+    if (fds[0].revents != 0) {
+      ssize_t n = read(out_read.get(), buf, sizeof(buf));
+      if (n <= 0) ended = true;  // Exited (or closed its stdout) before it was ready.
+      ready = n > 0 && std::string_view(buf, n).find('1') != std::string_view::npos;
+    }
+  }
+  if (ready) {
+    // Kept open: a write of slirp4netns's to a closed pipe would kill it.
+    net->slirp_out_ = std::move(out_read);
+    net->slirp_err_ = std::move(err_read);
+    return net;
+  }
+  while (!messages.empty() && messages.back() == '\n') messages.pop_back();
+  return Status::Error(std::string("cannot start the job's network: ") +
+                       (ended ? "slirp4netns exited" : "slirp4netns did not configure it in 10s") +
+                       (messages.empty() ? "" : " (" + messages + ")"));
 }
 
 SandboxNetwork::~SandboxNetwork() {
-  stop_.Cancel();
-  if (slirp_.joinable()) slirp_.join();
+  if (slirp_pid_ > 0) {
+    kill(slirp_pid_, SIGKILL);
+    ReapChild(slirp_pid_);
+  }
 }
 
 }  // namespace slipway

@@ -7,14 +7,12 @@
 #ifndef SLIPWAY_EXEC_SANDBOX_NETWORK_H_
 #define SLIPWAY_EXEC_SANDBOX_NETWORK_H_
 
-#include <condition_variable>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <thread>
+#include <sys/types.h>
 
-#include "util/cancel_token.h"
-#include "util/subprocess.h"
+#include <memory>
+#include <string>
+
+#include "util/status.h"
 #include "util/unique_fd.h"
 
 namespace slipway {
@@ -25,9 +23,8 @@ class SandboxNetwork {
   // empty, starts it on the namespace and waits (at most 10 s) until it has
   // configured tap0 (10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3). Needs
   // CAP_SYS_ADMIN (slipway as root); the error says so, with slirp4netns's
-  // messages. runner runs slirp4netns.
-  static StatusOr<std::unique_ptr<SandboxNetwork>> Make(const std::string& slirp4netns,
-                                                        ProcessRunner* runner);
+  // messages. slirp4netns is killed when this object goes.
+  static StatusOr<std::unique_ptr<SandboxNetwork>> Make(const std::string& slirp4netns);
   // Stops slirp4netns and lets go of the namespace.
   ~SandboxNetwork();
   SandboxNetwork(const SandboxNetwork&) = delete;
@@ -42,8 +39,8 @@ class SandboxNetwork {
 
   UniqueFd fd_;
   std::string path_;
-  CancelToken stop_;
-  std::thread slirp_;
+  pid_t slirp_pid_ = -1;  // slirp4netns, killed and reaped on destruction.
+  UniqueFd slirp_out_, slirp_err_;
 };
 
 }  // namespace slipway
