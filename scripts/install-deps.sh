@@ -14,6 +14,7 @@ packages=(
   libboost1.74-dev zlib1g-dev chromium wrk python3-gitlab
   groff-base man-db zsh fish
   docker-registry skopeo busybox-static
+  bubblewrap slirp4netns util-linux
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -9,7 +9,6 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include "cli/commands.h"
 #include "image/image_import.h"
@@ -45,19 +44,6 @@ std::unique_ptr<ImageStore> OpenStore(const StoreOptions& options, int* exit_cod
 
 // SLIPWAY_INSECURE_REGISTRIES: hosts (host or host:port), separated by
 // commas or spaces, spoken to in plain HTTP as loopback registries are.
-std::vector<std::string> InsecureFromEnvironment() {
-  std::vector<std::string> hosts;
-  const char* env = std::getenv("SLIPWAY_INSECURE_REGISTRIES");
-  if (env == nullptr) return hosts;
-  std::string item;
-  std::istringstream in(env);
-  while (std::getline(in, item, ',')) {
-    std::istringstream words(item);
-    std::string word;
-    while (words >> word) hosts.push_back(word);
-  }
-  return hosts;
-}
 
 std::string Size(int64_t bytes) {
   char text[32];
@@ -89,18 +75,14 @@ void AddPull(CLI::App* image, int* exit_code) {
   pull->callback([options, name, exit_code] {
     std::unique_ptr<ImageStore> store = OpenStore(*options, exit_code);
     if (!store) return;
-    RegistryOptions registry;
-    registry.insecure_registries = options->insecure;
-    for (const std::string& host : InsecureFromEnvironment()) {
-      registry.insecure_registries.push_back(host);
-    }
-    Status credentials = registry.credentials.AddFromEnvironment();
-    if (!credentials.ok()) {
-      std::fprintf(stderr, "slipway: %s\n", credentials.message().c_str());
+    StatusOr<RegistryOptions> registry = RegistryOptionsFromEnvironment();
+    if (!registry.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", registry.status().message().c_str());
       *exit_code = 1;
       return;
     }
-    ImagePuller puller(store.get(), std::move(registry));
+    for (const std::string& host : options->insecure) registry->insecure_registries.push_back(host);
+    ImagePuller puller(store.get(), std::move(*registry));
     StatusOr<ResolvedImage> image = puller.Resolve({*name, "always"}, [](const std::string& line) {
       std::fprintf(stderr, "%s\n", line.c_str());
     });

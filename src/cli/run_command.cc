@@ -1,5 +1,6 @@
 // `slipway run [JOB...]`: load, instantiate and run the pipeline on this
-// machine with the shell executor.
+// machine with the shell executor, or under bubblewrap with the sandbox
+// executor (--executor sandbox, docs/sandbox.md).
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,7 +14,9 @@
 #include "util/containment.h"
 #include "exec/file_tree.h"
 #include "exec/run_dir.h"
+#include "exec/sandbox.h"
 #include "exec/shell_executor.h"
+#include "image/image_puller.h"
 
 namespace slipway {
 
@@ -37,9 +40,32 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
                   "Where trigger:project finds a project's repository: GROUP/NAME=PATH "
                   "(repeatable)")
       ->type_name("PROJECT=PATH");
+  auto executor_name = std::make_shared<std::string>("shell");
+  cmd->add_option("--executor", *executor_name,
+                  "Where jobs run: shell (this machine's bash) or sandbox (bubblewrap: "
+                  "namespaces, the host read-only or the job's image)")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"shell", "sandbox"}))
+      ->capture_default_str();
+  auto network = std::make_shared<std::string>("slirp");
+  cmd->add_option("--sandbox-network", *network,
+                  "Sandboxed jobs' network: slirp (outbound only, not the host's loopback) or "
+                  "none; a job's SLIPWAY_SANDBOX_NETWORK wins")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"slirp", "none"}))
+      ->capture_default_str();
+  auto memory = std::make_shared<std::string>();
+  cmd->add_option("--sandbox-memory", *memory,
+                  "Sandboxed jobs: address space per process (rlimit), e.g. 2G")
+      ->type_name("SIZE");
+  auto cpu_time = std::make_shared<uint64_t>(0);
+  cmd->add_option("--sandbox-cpu-time", *cpu_time,
+                  "Sandboxed jobs: CPU seconds per process (rlimit)")
+      ->type_name("SECONDS");
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need")
       ->type_name("JOB");
-  cmd->callback([options, front, color, project_dirs, exit_code] {
+  cmd->callback([options, front, color, project_dirs, executor_name, network, memory, cpu_time,
+                 exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
     for (const std::string& mapping : *project_dirs) {
       size_t eq = mapping.find('=');
@@ -59,7 +85,50 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     }
     ShellExecutor::Options executor_options;
     executor_options.state_dir = project_dir + "/.slipway";
-    ShellExecutor executor(executor_options);
+    PosixProcessRunner runner;
+    SandboxScriptRunner::Options sandbox_options;
+    sandbox_options.network = *network;
+    sandbox_options.cpu_seconds = *cpu_time;
+    if (!memory->empty()) {
+      StatusOr<uint64_t> bytes = ParseByteSize(*memory);
+      if (!bytes.ok()) {
+        std::fprintf(stderr, "slipway: --sandbox-memory: %s\n", bytes.status().message().c_str());
+        *exit_code = kExitInvalid;
+        return;
+      }
+      sandbox_options.memory_bytes = *bytes;
+    }
+    // Images come from the CLI's image store (docs/images.md), pulled with
+    // the environment's registry settings.
+    std::unique_ptr<ImageStore> image_store;
+    std::unique_ptr<ImagePuller> puller;
+    if (StatusOr<RegistryOptions> registry = RegistryOptionsFromEnvironment(); !registry.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", registry.status().message().c_str());
+    } else if (auto opened = ImageStore::Open(ImageStore::DefaultDir()); opened.ok()) {
+      image_store = std::move(*opened);
+      puller = std::make_unique<ImagePuller>(image_store.get(), std::move(*registry));
+      sandbox_options.images = puller.get();
+    }
+    std::unique_ptr<SandboxScriptRunner> sandbox;
+    std::unique_ptr<ImageJobsScriptRunner> image_jobs;
+    HostScriptRunner host_scripts(&runner);
+    if (*executor_name == "sandbox") {
+      if (Status usable = SandboxScriptRunner::Check(sandbox_options, &runner); !usable.ok()) {
+        std::fprintf(stderr, "slipway: %s\n", usable.message().c_str());
+        *exit_code = kExitInvalid;
+        return;
+      }
+      sandbox = std::make_unique<SandboxScriptRunner>(sandbox_options, &runner);
+      executor_options.scripts = sandbox.get();
+    } else if (sandbox_options.images != nullptr) {
+      // Jobs with image: always run in their image, the others on the host.
+      // Not checked here (a bwrap start on every run): where bwrap cannot
+      // make a sandbox, an image job fails saying why.
+      sandbox = std::make_unique<SandboxScriptRunner>(sandbox_options, &runner);
+      image_jobs = std::make_unique<ImageJobsScriptRunner>(sandbox.get(), &host_scripts);
+      executor_options.scripts = image_jobs.get();
+    }
+    ShellExecutor executor(executor_options, &runner);
     // The working tree's snapshot is made while the pipeline loads (both
     // mostly wait for git), when there is a pipeline file to load. It goes
     // into .slipway/, which must be git-ignored even if the pipeline turns

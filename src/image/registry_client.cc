@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include "image/manifest.h"
 #include "util/base64.h"
@@ -54,6 +55,24 @@ std::string RegistryAnswer(const HttpFetchResponse& response) {
 }
 
 }  // namespace
+
+StatusOr<RegistryOptions> RegistryOptionsFromEnvironment() {
+  RegistryOptions options;
+  if (const char* env = std::getenv("SLIPWAY_INSECURE_REGISTRIES"); env != nullptr) {
+    std::string word;
+    for (const char* c = env;; ++c) {
+      if (*c == '\0' || *c == ',' || std::isspace(static_cast<unsigned char>(*c))) {
+        if (!word.empty()) options.insecure_registries.push_back(word);
+        word.clear();
+        if (*c == '\0') break;
+      } else {
+        word += *c;
+      }
+    }
+  }
+  if (Status s = options.credentials.AddFromEnvironment(); !s.ok()) return s;
+  return options;
+}
 
 bool AllowsPlainHttp(const std::string& host_port, const std::vector<std::string>& insecure) {
   for (const std::string& listed : insecure) {

@@ -41,6 +41,13 @@ struct RegistryOptions {
   std::size_t max_blob_bytes = std::size_t{16} << 30;
 };
 
+// RegistryOptions as `slipway image pull` and `slipway run` take them from
+// the environment: credentials from DOCKER_AUTH_CONFIG (and the Docker
+// config file, credentials.h), plain-HTTP hosts from
+// SLIPWAY_INSECURE_REGISTRIES (comma or space separated). An unreadable
+// DOCKER_AUTH_CONFIG is an error.
+StatusOr<RegistryOptions> RegistryOptionsFromEnvironment();
+
 // Whether host (without port, or host:port) may be spoken to in plain HTTP.
 bool AllowsPlainHttp(const std::string& host_port, const std::vector<std::string>& insecure);
 

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "exec/executor.h"
+#include "exec/image_source.h"
 #include "exec/job_identity.h"
 #include "exec/beneath_io.h"
 #include "store/store.h"
@@ -42,13 +43,16 @@ struct ExecutorSetup {
 using ExecutorFactory =
     std::function<StatusOr<std::unique_ptr<Executor>>(const ExecutorSetup& setup)>;
 
-// The executors a project may name ("shell" only, today).
+// The executors a project may name: "shell" and "sandbox".
 Status CheckExecutorName(std::string_view name);
 
-// ShellExecutor for projects whose executor is "shell", in setup's
-// directories as setup's identity; an error naming the project for any
-// other executor.
-ExecutorFactory ShellExecutorFactory();
+// ShellExecutor for projects whose executor is "shell", SandboxExecutor
+// (exec/sandbox_executor.h: slirp networking, the server's builds directory
+// hidden) for "sandbox", in setup's directories as setup's identity; an
+// error naming the project for any other executor.
+// With images (which must outlive the factory's executors), jobs with
+// image: run in their image in the sandbox, also in shell projects.
+ExecutorFactory ShellExecutorFactory(ImageSource* images = nullptr);
 
 }  // namespace slipway
 

@@ -1,0 +1,70 @@
+// The server runs a job with image: in that image (pulled from a real
+// registry on loopback into the server's image store, under the sandbox),
+// and the project's other jobs on the host.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "image/image_puller.h"
+#include "image/test_image.h"
+#include "image/test_tar.h"
+#include "server/executor_factory.h"
+#include "server/pipeline_service_test_util.h"
+#include "util/test_dir.h"
+
+namespace slipway {
+namespace {
+
+class ServiceImageTest : public PipelineServiceTest {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "the sandbox tests run as root (mounts, namespaces)";
+    SLIPWAY_REQUIRE_TEST_REGISTRY();
+    auto store = ImageStore::Open(images_.Sub("store"));
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    store_images_ = std::move(*store);
+    puller_ = std::make_unique<ImagePuller>(store_images_.get(), RegistryOptions());
+    configure_ = [this](ServiceOptions* options) {
+      options->executor_factory = ShellExecutorFactory(puller_.get());
+    };
+    PipelineServiceTest::SetUp();
+  }
+
+  TempDir images_;
+  std::unique_ptr<ImageStore> store_images_;
+  std::unique_ptr<ImagePuller> puller_;
+};
+
+TEST_P(ServiceImageTest, AJobWithAnImageRunsInItAndTheOthersOnTheHost) {
+  std::string busybox = Slurp("/bin/busybox");
+  ASSERT_FALSE(busybox.empty()) << "busybox-static is not installed";
+  OciLayoutBuilder layout(images_.Sub("layout"));
+  layout.Tag(layout.Image({TarBuilder()
+                               .Dir("bin")
+                               .File("bin/busybox", busybox, 0755)
+                               .Symlink("bin/sh", "busybox")
+                               .File("etc/image-marker", "from the image\n")
+                               .Take()}),
+             "v1");
+  std::string image = TestRegistry() + "/serve-" + std::to_string(getpid()) + ":v1";
+  ASSERT_EQ(PushWithSkopeo(layout.dir(), "v1", image), "");
+  repo_.Write(".gitlab-ci.yml", "variables:\n  SLIPWAY_SANDBOX_NETWORK: none\n"
+                                "in-image:\n  image: " + image +
+                                    "\n  script:\n    - cat /etc/image-marker\n"
+                                    "on-host:\n  script:\n    - test -e /usr/bin/git && echo has-git\n");
+  repo_.Commit("image job");
+  CreatePipelineRequest request;
+  request.project_id = AddProject();
+  auto created = service_->CreatePipeline(request);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  PipelineRecord done = WaitDone(created->id);
+  std::map<std::string, JobRecord> jobs = Jobs(created->id);
+  EXPECT_EQ(done.status, CiStatus::kSuccess) << Log(jobs.at("in-image").id);
+  EXPECT_NE(Log(jobs.at("in-image").id).find("\nfrom the image\n"), std::string::npos)
+      << Log(jobs.at("in-image").id);
+  EXPECT_NE(Log(jobs.at("on-host").id).find("\nhas-git\n"), std::string::npos);
+}
+
+SLIPWAY_STORE_TEST_SUITE(ServiceImageTest);
+
+}  // namespace
+}  // namespace slipway
