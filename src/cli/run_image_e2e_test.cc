@@ -9,7 +9,6 @@
 
 #include "cli/run_e2e_test_util.h"
 #include "image/test_image.h"
-#include "image/test_tar.h"
 
 namespace slipway {
 namespace {
@@ -25,20 +24,9 @@ class RunImageE2eTest : public RunE2eTest {
   }
   // A busybox image with a marker file, pushed as <registry>/<repo>:v1.
   std::string PushBusybox() {
-    std::string busybox = Slurp("/bin/busybox");
-    EXPECT_FALSE(busybox.empty()) << "busybox-static is not installed";
-    std::string layout = tmp_.Sub("layout");
-    OciLayoutBuilder builder(layout);
-    builder.Tag(builder.Image({TarBuilder()
-                                   .Dir("bin")
-                                   .File("bin/busybox", busybox, 0755)
-                                   .Symlink("bin/sh", "busybox")
-                                   .File("etc/image-marker", "from the image\n")
-                                   .Take()}),
-                "v1");
     std::string repo = "e2e-" + std::to_string(getpid()) + "-" + std::to_string(++pushes_);
     std::string name = TestRegistry() + "/" + repo + ":v1";
-    EXPECT_EQ(PushWithSkopeo(layout, "v1", name), "");
+    EXPECT_EQ(PushBusyboxImage(tmp_.Sub("layout-" + repo), name, "from the image\n"), "");
     return name;
   }
 

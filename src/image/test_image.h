@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -105,6 +106,25 @@ inline std::string PushWithSkopeo(const std::string& layout, const std::string& 
   if (std::system(command.c_str()) == 0) return "";
   std::ifstream in(log);
   return "skopeo failed: " + std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Pushes an image of busybox-static's /bin/busybox (also as /bin/sh) and
+// /etc/image-marker holding marker to docker://name, through an OCI layout
+// made in layout_dir. Returns "" or what went wrong.
+inline std::string PushBusyboxImage(const std::string& layout_dir, const std::string& name,
+                                    const std::string& marker) {
+  std::ifstream in("/bin/busybox", std::ios::binary);
+  std::string busybox(std::istreambuf_iterator<char>(in), {});
+  if (busybox.empty()) return "busybox-static is not installed";
+  OciLayoutBuilder layout(layout_dir);
+  layout.Tag(layout.Image({TarBuilder()
+                               .Dir("bin")
+                               .File("bin/busybox", busybox, 0755)
+                               .Symlink("bin/sh", "busybox")
+                               .File("etc/image-marker", marker)
+                               .Take()}),
+             "v1");
+  return PushWithSkopeo(layout_dir, "v1", name);
 }
 
 // The test registry (scripts/registry.sh), or "" (the test is skipped).

@@ -6,7 +6,6 @@
 
 #include "image/image_puller.h"
 #include "image/test_image.h"
-#include "image/test_tar.h"
 #include "server/executor_factory.h"
 #include "server/pipeline_service_test_util.h"
 #include "util/test_dir.h"
@@ -35,18 +34,8 @@ class ServiceImageTest : public PipelineServiceTest {
 };
 
 TEST_P(ServiceImageTest, AJobWithAnImageRunsInItAndTheOthersOnTheHost) {
-  std::string busybox = Slurp("/bin/busybox");
-  ASSERT_FALSE(busybox.empty()) << "busybox-static is not installed";
-  OciLayoutBuilder layout(images_.Sub("layout"));
-  layout.Tag(layout.Image({TarBuilder()
-                               .Dir("bin")
-                               .File("bin/busybox", busybox, 0755)
-                               .Symlink("bin/sh", "busybox")
-                               .File("etc/image-marker", "from the image\n")
-                               .Take()}),
-             "v1");
   std::string image = TestRegistry() + "/serve-" + std::to_string(getpid()) + ":v1";
-  ASSERT_EQ(PushWithSkopeo(layout.dir(), "v1", image), "");
+  ASSERT_EQ(PushBusyboxImage(images_.Sub("layout"), image, "from the image\n"), "");
   repo_.Write(".gitlab-ci.yml", "variables:\n  SLIPWAY_SANDBOX_NETWORK: none\n"
                                 "in-image:\n  image: " + image +
                                     "\n  script:\n    - cat /etc/image-marker\n"
