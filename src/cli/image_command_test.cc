@@ -160,12 +160,14 @@ TEST_F(ImageCommandTest, APullKilledMidBlobLeavesNothingTheNextPullTrusts) {
   ASSERT_TRUE(reached) << "no half-written blob appeared in tmp/";
   EXPECT_TRUE(fs::is_empty(store_ + "/rootfs"));
   EXPECT_TRUE(fs::is_empty(store_ + "/images"));
+  // The config may be whole already (under load it is not always fetched
+  // before the layer starts); nothing of the layer (256 KiB of noise) is.
   size_t blobs = 0;
   for (const auto& e : fs::directory_iterator(store_ + "/blobs/sha256")) {
-    (void)e;
     ++blobs;
+    EXPECT_LT(fs::file_size(e.path()), 4096u) << e.path() << " is the layer, or part of it";
   }
-  EXPECT_EQ(blobs, 1u) << "the config, whole; nothing of the layer";
+  EXPECT_LE(blobs, 1u) << "at most the config, whole";
   // The next pull fetches the layer whole and unpacks it.
   CliResult pull = Image({"pull", TestRegistry() + "/" + repo + ":v1"});
   ASSERT_EQ(pull.exit_code, 0) << pull.err;

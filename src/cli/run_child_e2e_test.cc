@@ -332,19 +332,22 @@ TEST_F(RunChildE2eTest, ChildFromAnotherProjectsFile) {
 
 // Ctrl-C while a child's job runs cancels the child and the parent.
 TEST_F(RunChildE2eTest, InterruptCancelsTheChildPipeline) {
+  // A FIFO per child: two writers of one FIFO may both write while the test
+  // has it open once, and the second open would then wait for nothing.
   std::string fifo = Scratch("child-fifo");
   std::string pid_file = Scratch("child-pid");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo((fifo + "-free").c_str(), 0600), 0);
   repo_.Write("child.yml",
               "long:\n  script:\n    - sleep 1000 &\n    - echo $! > $PIDFILE\n"
               "    - echo started > $FIFO\n    - wait\n");
   Pipeline("child:\n  trigger:\n    include: child.yml\n    strategy: depend\n"
            "  variables:\n    FIFO: " + fifo + "\n    PIDFILE: " + pid_file + "\n"
            "free:\n  trigger:\n    include: child.yml\n"
-           "  variables:\n    FIFO: " + fifo + "\n    PIDFILE: " + pid_file + "-free\n");
+           "  variables:\n    FIFO: " + fifo + "-free\n    PIDFILE: " + pid_file + "-free\n");
   SlipwayProcess process(repo_.dir(), {"run", "--report", "report.json"});
-  for (int started = 0; started < 2; ++started) {
-    std::ifstream sync(fifo);  // Blocks until a child's job has written its pid.
+  for (const std::string& each : {fifo, fifo + "-free"}) {
+    std::ifstream sync(each);  // Blocks until the child's job has written its pid.
     std::string line;
     std::getline(sync, line);
     EXPECT_EQ(line, "started");

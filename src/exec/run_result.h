@@ -45,6 +45,11 @@ struct JobRun {
   // The child or multi-project pipeline a trigger: job's last attempt
   // started; null for other jobs and when none was created.
   std::shared_ptr<const DownstreamRun> downstream;
+  // The job's environment as its last attempt's variables had it
+  // (CI_ENVIRONMENT_NAME, _URL, _TIER, _ACTION); name empty: none.
+  struct Environment {
+    std::string name, url, tier, action;
+  } environment;
 };
 
 struct RunResult {

@@ -293,6 +293,14 @@ void Scheduler::Impl::Dispatch() {
     if (cancel_requested_) work.token->Cancel();
     tokens_[i] = work.token;
     run.job_dir = work.host.job_dir;
+    if (const std::string* name = work.spec.variables.Get("CI_ENVIRONMENT_NAME")) {
+      auto value = [&work](const char* key) {
+        const std::string* v = work.spec.variables.Get(key);
+        return v != nullptr ? *v : std::string();
+      };
+      run.environment = {*name, value("CI_ENVIRONMENT_URL"), value("CI_ENVIRONMENT_TIER"),
+                         value("CI_ENVIRONMENT_ACTION")};
+    }
     if (!run.job_dir.empty()) run.log_path = run.job_dir + "/log";
     if (!run.started_at) run.started_at = clock_->WallNow();
     attempt_start_[i] = clock_->Now();

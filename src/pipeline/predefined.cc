@@ -7,6 +7,7 @@
 #include <system_error>
 #include <vector>
 
+#include "pipeline/environment_tier.h"
 #include "util/git.h"
 
 namespace slipway {
@@ -468,9 +469,7 @@ VariableList JobPredefinedVariables(const Job& job, int64_t job_id, const Variab
     while (!env_slug.empty() && env_slug.back() == '-') env_slug.pop_back();
     v.Set("CI_ENVIRONMENT_SLUG", env_slug);
     v.Set("CI_ENVIRONMENT_ACTION", job.environment->action);
-    if (!job.environment->deployment_tier.empty()) {
-      v.Set("CI_ENVIRONMENT_TIER", job.environment->deployment_tier);
-    }
+    v.Set("CI_ENVIRONMENT_TIER", EnvironmentTier(env_name, job.environment->deployment_tier));
     if (!job.environment->url.empty()) {
       v.Set("CI_ENVIRONMENT_URL", ExpandVariables(job.environment->url, scope));
     }

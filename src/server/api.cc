@@ -45,6 +45,10 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"POST", {"projects", ":id", "jobs", ":job_id", "play"}, Role::kRun, PlayJob},
       {"GET", {"projects", ":id", "jobs", ":job_id", "artifacts"}, Role::kRead, GetArtifactsArchive},
       {"GET", {"projects", ":id", "jobs", ":job_id", "artifacts", "*path"}, Role::kRead, GetArtifactFile},
+      {"GET", {"projects", ":id", "environments"}, Role::kRead, ListEnvironments},
+      {"GET", {"projects", ":id", "environments", ":environment_id"}, Role::kRead, GetEnvironment},
+      {"GET", {"projects", ":id", "deployments"}, Role::kRead, ListDeployments},
+      {"GET", {"projects", ":id", "deployments", ":deployment_id"}, Role::kRead, GetDeployment},
   };
   return routes;
 }

@@ -34,6 +34,11 @@ HttpResponse PlayJob(ApiContext& ctx);
 HttpResponse GetArtifactFile(ApiContext& ctx);
 HttpResponse GetArtifactsArchive(ApiContext& ctx);
 
+HttpResponse ListEnvironments(ApiContext& ctx);
+HttpResponse GetEnvironment(ApiContext& ctx);
+HttpResponse ListDeployments(ApiContext& ctx);
+HttpResponse GetDeployment(ApiContext& ctx);
+
 HttpResponse HandleWebhook(ApiContext& ctx);
 
 }  // namespace slipway

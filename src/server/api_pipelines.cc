@@ -9,10 +9,6 @@ using nlohmann::json;
 
 namespace {
 
-HttpResponse BadParam(const std::string& name) {
-  return JsonError(400, "400 Bad request - " + name + " does not have a valid value");
-}
-
 // Variables from [{key, value, variable_type}] (JSON or form).
 std::optional<std::vector<StoredVariable>> ParseVariables(const json& params,
                                                           HttpResponse* error) {
@@ -74,14 +70,7 @@ HttpResponse ListPipelines(ApiContext& ctx) {
     filter.yaml_errors = ParseBool(*yaml);
     if (!filter.yaml_errors) return BadParam("yaml_errors");
   }
-  for (auto [key, target] :
-       {std::pair<const char*, std::optional<int64_t>*>{"updated_after", &filter.updated_after},
-        std::pair<const char*, std::optional<int64_t>*>{"updated_before", &filter.updated_before}}) {
-    if (auto text = req.Query(key); text && !text->empty()) {
-      *target = ParseIsoTime(*text);
-      if (!*target) return BadParam(key);
-    }
-  }
+  if (!ParseUpdatedRange(req, &filter.updated_after, &filter.updated_before, &error)) return error;
   if (auto order = req.Query("order_by"); order && !order->empty()) {
     if (*order != "id" && *order != "status" && *order != "ref" && *order != "updated_at") {
       return BadParam("order_by");

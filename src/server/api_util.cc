@@ -11,6 +11,26 @@ namespace slipway {
 
 using nlohmann::json;
 
+HttpResponse BadParam(const std::string& name) {
+  return JsonError(400, "400 Bad request - " + name + " does not have a valid value");
+}
+
+bool ParseUpdatedRange(const HttpRequest& req, std::optional<int64_t>* after,
+                       std::optional<int64_t>* before, HttpResponse* error) {
+  for (auto [key, target] : {std::pair<const char*, std::optional<int64_t>*>{"updated_after", after},
+                             std::pair<const char*, std::optional<int64_t>*>{"updated_before",
+                                                                             before}}) {
+    if (auto text = req.Query(key); text && !text->empty()) {
+      *target = ParseIsoTime(*text);
+      if (!*target) {
+        *error = BadParam(key);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 HttpResponse StoreError(const Status& status) { return JsonError(500, status.message()); }
 
 HttpResponse ServiceUnavailable() {

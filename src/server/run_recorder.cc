@@ -50,7 +50,13 @@ StatusOr<std::unique_ptr<RunRecorder>> RunRecorder::Start(Store* store,
 
 RunRecorder::RunRecorder(Store* store, PipelineRecord pipeline, const std::vector<JobRecord>& jobs,
                          LogSink* next)
-    : store_(store), next_(next), pipeline_id_(pipeline.id), pipeline_status_(pipeline.status) {
+    : store_(store),
+      next_(next),
+      pipeline_id_(pipeline.id),
+      project_id_(pipeline.project_id),
+      pipeline_status_(pipeline.status),
+      ref_(pipeline.ref),
+      sha_(pipeline.sha) {
   for (const JobRecord& job : jobs) jobs_[job.name] = job;
 }
 
@@ -119,7 +125,49 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   KeepError(updated.status());
   if (!updated.ok()) return;
   *job = std::move(*updated);
+  RecordDeploymentLocked(*job, to, run);
   if ((IsFinished(to) || to == CiStatus::kSkipped) && on_finished_) on_finished_(job->id);
+}
+
+void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, const JobRun& run) {
+  const JobRun::Environment& env = run.environment;
+  if (env.name.empty() || (env.action != "start" && !env.action.empty())) return;
+  auto known = deployments_.find(job.id);
+  if (known == deployments_.end()) {
+    // A run resumed after a restart finds the deployment its job made.
+    StatusOr<std::optional<DeploymentRecord>> stored = store_->DeploymentOfJob(job.id);
+    KeepError(stored.status());
+    if (stored.ok() && *stored) known = deployments_.emplace(job.id, (*stored)->id).first;
+  }
+  if (known == deployments_.end()) {
+    if (to != CiStatus::kRunning) return;  // A deployment starts when its job does.
+    EnvironmentRecord environment;
+    environment.project_id = project_id_;
+    environment.name = env.name;
+    environment.external_url = env.url;
+    environment.tier = env.tier.empty() ? "other" : env.tier;
+    StatusOr<EnvironmentRecord> saved = store_->SaveEnvironment(environment);
+    KeepError(saved.status());
+    if (!saved.ok()) return;
+    DeploymentRecord deployment;
+    deployment.project_id = project_id_;
+    deployment.environment_id = saved->id;
+    deployment.pipeline_id = pipeline_id_;
+    deployment.job_id = job.id;
+    deployment.ref = ref_;
+    deployment.sha = sha_;
+    deployment.status = "running";
+    StatusOr<DeploymentRecord> created = store_->CreateDeployment(deployment);
+    KeepError(created.status());
+    if (created.ok()) deployments_[job.id] = created->id;
+    return;
+  }
+  const char* status = to == CiStatus::kSuccess    ? "success"
+                       : to == CiStatus::kFailed   ? "failed"
+                       : to == CiStatus::kCanceled ? "canceled"
+                                                   : nullptr;
+  if (status == nullptr) return;
+  KeepError(store_->SetDeploymentStatus(known->second, status).status());
 }
 
 void RunRecorder::UpdatePipelineLocked(CiStatus job_status) {

@@ -85,14 +85,20 @@ class RunRecorder : public RunObserver, public LogSink {
   // needs that step (a job the scheduler runs without reporting pending).
   void MoveLocked(JobRecord* job, CiStatus to, const JobRun& run);
   void UpdatePipelineLocked(CiStatus job_status);
+  // The job's deployment follows it (docs/deployments.md): made when a job
+  // with environment:action start runs, finished with it.
+  void RecordDeploymentLocked(const JobRecord& job, CiStatus to, const JobRun& run);
   void KeepError(const Status& s);
 
   Store* store_;
   LogSink* next_;
   const int64_t pipeline_id_;
+  const int64_t project_id_;
   mutable std::mutex mu_;
   CiStatus pipeline_status_;               // Guarded by mu_.
   std::map<std::string, JobRecord> jobs_;  // By name; guarded by mu_.
+  std::map<int64_t, int64_t> deployments_;  // Job row id -> deployment id; guarded by mu_.
+  const std::string ref_, sha_;             // The pipeline's.
   Status first_error_;                     // Guarded by mu_.
   bool detached_ = false;                  // Guarded by mu_.
   LogListener on_log_;

@@ -1,0 +1,157 @@
+// GET /projects/:id/environments[/:environment_id] and
+// GET /projects/:id/deployments[/:deployment_id], in GitLab's shapes
+// (docs/api.md, docs/deployments.md).
+#include "pipeline/predefined.h"
+#include "server/api_handlers.h"
+#include "server/api_util.h"
+#include "server/gitlab_json.h"
+
+namespace slipway {
+namespace {
+
+using json = nlohmann::json;
+
+json EnvironmentJson(const EnvironmentRecord& e) {
+  std::string slug = Slugify(e.name).substr(0, 24);
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return {{"id", e.id},
+          {"name", e.name},
+          {"slug", slug},
+          {"external_url", e.external_url.empty() ? json(nullptr) : json(e.external_url)},
+          {"state", e.state},
+          {"tier", e.tier},
+          {"created_at", IsoTime(e.created_at)},
+          {"updated_at", IsoTime(e.updated_at)}};
+}
+
+// GitLab's deployment: its environment, and its job as `deployable`.
+json DeploymentJson(ApiContext& ctx, const DeploymentRecord& d, const ProjectRecord& project) {
+  json out = {{"id", d.id},
+              {"iid", d.iid},
+              {"ref", d.ref},
+              {"sha", d.sha},
+              {"status", d.status},
+              {"created_at", IsoTime(d.created_at)},
+              {"updated_at", IsoTime(d.updated_at)},
+              {"finished_at", d.finished_at ? json(IsoTime(*d.finished_at)) : json(nullptr)},
+              {"user", nullptr},
+              {"environment", nullptr},
+              {"deployable", nullptr}};
+  if (auto e = ctx.store->GetEnvironment(d.environment_id); e.ok() && *e) {
+    out["environment"] = EnvironmentJson(**e);
+  }
+  if (d.job_id) {
+    auto job = ctx.store->GetJob(*d.job_id);
+    if (job.ok() && *job) {
+      auto pipeline = ctx.store->GetPipeline((*job)->pipeline_id);
+      if (pipeline.ok() && *pipeline) {
+        out["deployable"] = JobJsonFor(ctx, **job, **pipeline, project);
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<EnvironmentRecord> LoadEnvironment(ApiContext& ctx, const ProjectRecord& project,
+                                                 HttpResponse* error) {
+  std::optional<int64_t> id = ParseId(ctx.params["environment_id"]);
+  auto found = id ? ctx.store->GetEnvironment(*id)
+                  : StatusOr<std::optional<EnvironmentRecord>>(std::nullopt);
+  if (!found.ok()) {
+    *error = StoreError(found.status());
+    return std::nullopt;
+  }
+  if (!*found || (*found)->project_id != project.id) {
+    *error = JsonError(404, "404 Environment Not Found");
+    return std::nullopt;
+  }
+  return **found;
+}
+
+}  // namespace
+
+HttpResponse ListEnvironments(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto environments = ctx.store->ListEnvironments(project->id);
+  if (!environments.ok()) return StoreError(environments.status());
+  std::string name = ctx.req.Query("name").value_or("");
+  std::string search = ctx.req.Query("search").value_or("");
+  std::string states = ctx.req.Query("states").value_or("");
+  json items = json::array();
+  for (const EnvironmentRecord& e : *environments) {
+    if (!name.empty() && e.name != name) continue;
+    if (!search.empty() && e.name.find(search) == std::string::npos) continue;
+    if (!states.empty() && e.state != states) continue;
+    items.push_back(EnvironmentJson(e));
+  }
+  return JsonOk(200, items);
+}
+
+HttpResponse GetEnvironment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto environment = LoadEnvironment(ctx, *project, &error);
+  if (!environment) return error;
+  json out = EnvironmentJson(*environment);
+  out["last_deployment"] = nullptr;
+  auto last = ctx.store->LastSuccessfulDeployment(environment->id);
+  if (!last.ok()) return StoreError(last.status());
+  if (*last) out["last_deployment"] = DeploymentJson(ctx, **last, *project);
+  return JsonOk(200, out);
+}
+
+HttpResponse ListDeployments(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto page = ParsePage(ctx.req, &error);
+  if (!page) return error;
+  const HttpRequest& req = ctx.req;
+  DeploymentFilter filter;
+  filter.project_id = project->id;
+  filter.page = page->page;
+  filter.per_page = page->per_page;
+  if (auto name = req.Query("environment"); name && !name->empty()) {
+    auto environments = ctx.store->ListEnvironments(project->id);
+    if (!environments.ok()) return StoreError(environments.status());
+    filter.environment_id = -1;  // None of the project's: nothing matches.
+    for (const EnvironmentRecord& e : *environments) {
+      if (e.name == *name) filter.environment_id = e.id;
+    }
+  }
+  filter.status = req.Query("status").value_or("");
+  if (!ParseUpdatedRange(req, &filter.updated_after, &filter.updated_before, &error)) return error;
+  if (auto order = req.Query("order_by"); order && !order->empty()) filter.order_by = *order;
+  if (auto sort = req.Query("sort"); sort && !sort->empty()) filter.sort = *sort;
+  auto deployments = ctx.store->ListDeployments(filter);
+  if (!deployments.ok()) {
+    // The store refuses an unknown status, order_by or sort by name.
+    return JsonError(400, "400 Bad request - " + deployments.status().message());
+  }
+  json items = json::array();
+  for (const DeploymentRecord& d : deployments->items) {
+    items.push_back(DeploymentJson(ctx, d, *project));
+  }
+  HttpResponse response = JsonOk(200, items);
+  SetPaginationHeaders(ctx, *page, deployments->total, &response);
+  return response;
+}
+
+HttpResponse GetDeployment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  std::optional<int64_t> id = ParseId(ctx.params["deployment_id"]);
+  auto found = id ? ctx.store->GetDeployment(*id)
+                  : StatusOr<std::optional<DeploymentRecord>>(std::nullopt);
+  if (!found.ok()) return StoreError(found.status());
+  if (!*found || (*found)->project_id != project->id) {
+    return JsonError(404, "404 Deployment Not Found");
+  }
+  return JsonOk(200, DeploymentJson(ctx, **found, *project));
+}
+
+}  // namespace slipway
