@@ -12,10 +12,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
+#include "exec/file_tree.h"
 #include "exec/sandbox_command.h"
 #include "exec/sandbox_image.h"
 #include "exec/sandbox_network.h"
@@ -377,7 +378,8 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
   {
     // Written by slipway when it made the workspace, before any of the
     // job's code ran.
-    std::ifstream alternates(workspace + "/.git/objects/info/alternates");
+    StatusOr<std::string> text = ReadFile(workspace + "/.git/objects/info/alternates", 1 << 16);
+    std::istringstream alternates(text.ok() ? *text : std::string());
     std::string line;
     while (std::getline(alternates, line)) {
       if (!line.empty() && line[0] == '/') session->read_only_dirs_.push_back(line);
@@ -415,7 +417,7 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
   }
   if (network == "slirp") {
     std::string resolv_conf = pattern + "/resolv.conf";
-    std::ofstream(resolv_conf) << "nameserver 10.0.2.3\n";
+    if (Status s = WriteFile(resolv_conf, "nameserver 10.0.2.3\n"); !s.ok()) return s;
     session->files_.push_back({resolv_conf, "/etc/resolv.conf"});
   }
   if (!services.empty()) {
@@ -425,8 +427,9 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
       for (const std::string& name : ServiceHostNames(service)) names += " " + name;
     }
     std::string hosts = pattern + "/hosts";
-    std::ofstream(hosts) << "127.0.0.1\tlocalhost sandbox" << names
-                         << "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+    Status written = WriteFile(hosts, "127.0.0.1\tlocalhost sandbox" + names +
+                                          "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    if (!written.ok()) return written;
     session->files_.push_back({hosts, "/etc/hosts"});
     if (Status started = session->StartServices(services, job); !started.ok()) return started;
   }

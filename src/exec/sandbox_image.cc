@@ -6,9 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sstream>
+
+#include "exec/beneath_io.h"
 
 namespace slipway {
 namespace {
@@ -31,10 +32,17 @@ StatusOr<std::vector<std::string>> StringList(const Node& node, const std::strin
   return out;
 }
 
-// The entries of an /etc/passwd or /etc/group style file, split at ':'.
-std::vector<std::vector<std::string>> ColonFile(const std::string& path) {
+// The entries of an /etc/passwd or /etc/group style file of the image,
+// split at ':'. Read beneath the rootfs without following a link and at
+// most 1 MiB: the image's files are its author's (a link to /dev/zero or to
+// the host's /etc/passwd is no file of the image).
+std::vector<std::vector<std::string>> ColonFile(const std::string& rootfs, const std::string& rel) {
   std::vector<std::vector<std::string>> rows;
-  std::ifstream in(path);
+  StatusOr<UniqueFd> root = OpenDirNoFollow(rootfs);
+  if (!root.ok()) return rows;
+  StatusOr<std::string> text = ReadFileBeneath(root->get(), rel, rootfs + "/" + rel, 1 << 20);
+  if (!text.ok()) return rows;
+  std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     std::vector<std::string> fields;
@@ -135,7 +143,7 @@ StatusOr<ImageUser> ResolveImageUser(const std::string& rootfs, const std::strin
   std::string name = user.substr(0, user.find(':'));
   std::string group = user.find(':') == std::string::npos ? "" : user.substr(user.find(':') + 1);
   bool found = false;
-  for (const std::vector<std::string>& row : ColonFile(rootfs + "/etc/passwd")) {
+  for (const std::vector<std::string>& row : ColonFile(rootfs, "etc/passwd")) {
     if (row.size() < 4 || (row[0] != name && row[2] != name)) continue;
     std::optional<unsigned long> uid = Number(row[2]), gid = Number(row[3]);
     if (!uid || !gid) continue;
@@ -155,7 +163,7 @@ StatusOr<ImageUser> ResolveImageUser(const std::string& rootfs, const std::strin
   }
   if (!group.empty()) {
     std::optional<unsigned long> gid = Number(group);
-    for (const std::vector<std::string>& row : ColonFile(rootfs + "/etc/group")) {
+    for (const std::vector<std::string>& row : ColonFile(rootfs, "etc/group")) {
       if (row[0] == group) gid = Number(row[2]);
     }
     if (!gid) return Status::Error("group " + group + " is not in the image's /etc/group");

@@ -70,6 +70,19 @@ TEST_F(SandboxImageTest, RunsAsTheImagesUserOrDockerUser) {
   EXPECT_EQ(Run(ImageJob({"test \"$(id -u)\" = 0"}, image)).outcome, JobOutcome::kSuccess) << Log();
 }
 
+// The image's /etc/passwd is its author's: a link out of the image (here to
+// a file that never ends, which read would never return) is not followed;
+// the user is then unknown and the job fails saying so, promptly.
+TEST_F(SandboxImageTest, AnImagesPasswdLinkedOutOfTheImageIsNotFollowed) {
+  ASSERT_EQ(Sh(tmp_.Sub("image"), "rm etc/passwd && ln -s /dev/zero etc/passwd"), 0);
+  Images().image_.user = "worker";
+  JobResult r = Run(ImageJob({"echo never"}));
+  EXPECT_EQ(r.outcome, JobOutcome::kFailed) << Log();
+  EXPECT_NE(Log().find("user worker is not in the image's /etc/passwd"), std::string::npos)
+      << Log();
+  EXPECT_EQ(Log().find("\nnever\n"), std::string::npos) << Log();
+}
+
 TEST_F(SandboxImageTest, EntrypointRunsBeforeTheShellUnlessEmptied) {
   ASSERT_EQ(Sh(tmp_.Sub("image"),
                "printf '#!/bin/sh\\nexport FROM_ENTRYPOINT=yes\\nexec "

@@ -34,7 +34,7 @@ std::string Join(const std::string& dir, const std::string& name) {
 Status RemoveLowerEntries(int dir_fd, const std::string& dir, const std::string& shown,
                           const std::unordered_set<std::string>& written, int depth) {
   if (depth > 256) return Status::Error("directories nested too deep under " + shown);
-  int listing = dup(dir_fd);
+  int listing = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
   if (listing < 0) return Errno("list", shown);
   DIR* d = fdopendir(listing);
   if (d == nullptr) {
