@@ -131,7 +131,20 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
 
 void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, const JobRun& run) {
   const JobRun::Environment& env = run.environment;
-  if (env.name.empty() || (env.action != "start" && !env.action.empty())) return;
+  if (env.name.empty()) return;
+  if (env.action == "stop") {
+    // GitLab's stop job: the environment is stopping while it runs, stopped
+    // once it succeeded, available again if it did not.
+    const char* state = to == CiStatus::kRunning   ? "stopping"
+                        : to == CiStatus::kSuccess ? "stopped"
+                        : IsFinished(to)           ? "available"
+                                                   : nullptr;
+    if (state != nullptr) {
+      KeepError(store_->SetEnvironmentState(project_id_, env.name, state).status());
+    }
+    return;
+  }
+  if (env.action != "start" && !env.action.empty()) return;
   auto known = deployments_.find(job.id);
   if (known == deployments_.end()) {
     // A run resumed after a restart finds the deployment its job made.

@@ -124,6 +124,47 @@ TEST_P(ServiceDeploymentsTest, AnotherProjectsDeploymentsAndBadFiltersAreRefused
   EXPECT_EQ(call(app_base + "/deployments?updated_after=yesterday").status, 400);
 }
 
+// A stop job (environment:action stop) stops its environment when it
+// succeeds, and leaves it available when it fails; it makes no deployment.
+TEST_P(ServiceDeploymentsTest, AStopJobStopsItsEnvironment) {
+  repo_.Write(".gitlab-ci.yml", R"yaml(
+deploy:
+  stage: deploy
+  script: "true"
+  environment:
+    name: review/app
+    on_stop: stop
+stop:
+  stage: .post
+  script: exit $FAIL_STOP
+  environment:
+    name: review/app
+    action: stop
+)yaml");
+  repo_.Commit("review app");
+  int64_t project = AddProject();
+  CreatePipelineRequest failing;
+  failing.project_id = project;
+  failing.variables = {{"FAIL_STOP", "1"}};
+  auto first = service_->CreatePipeline(failing);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(WaitDone(first->id).status, CiStatus::kFailed);
+  std::string base = "/api/v4/projects/" + std::to_string(project);
+  nlohmann::json environments = Get(base + "/environments");
+  ASSERT_EQ(environments.size(), 1u);
+  EXPECT_EQ(environments[0]["state"], "available");
+
+  failing.variables = {{"FAIL_STOP", "0"}};
+  auto second = service_->CreatePipeline(failing);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(WaitDone(second->id).status, CiStatus::kSuccess);
+  environments = Get(base + "/environments");
+  ASSERT_EQ(environments.size(), 1u);
+  EXPECT_EQ(environments[0]["state"], "stopped");
+  EXPECT_EQ(Get(base + "/environments?states=stopped").size(), 1u);
+  EXPECT_EQ(Get(base + "/deployments").size(), 2u);  // The deploys only.
+}
+
 SLIPWAY_STORE_TEST_SUITE(ServiceDeploymentsTest);
 
 }  // namespace

@@ -70,6 +70,9 @@ class SqlStore : public Store {
 
   StatusOr<EnvironmentRecord> SaveEnvironment(const EnvironmentRecord& environment) override;
   StatusOr<std::optional<EnvironmentRecord>> GetEnvironment(int64_t id) override;
+  StatusOr<std::optional<EnvironmentRecord>> SetEnvironmentState(int64_t project_id,
+                                                                 std::string_view name,
+                                                                 std::string_view state) override;
   StatusOr<std::vector<EnvironmentRecord>> ListEnvironments(int64_t project_id) override;
   StatusOr<DeploymentRecord> CreateDeployment(const DeploymentRecord& deployment) override;
   StatusOr<DeploymentRecord> SetDeploymentStatus(int64_t id, std::string_view status) override;

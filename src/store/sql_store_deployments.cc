@@ -53,6 +53,22 @@ StatusOr<std::optional<EnvironmentRecord>> SqlStore::GetEnvironment(int64_t id) 
   return QueryRecord(db_.get(), kSelectEnvironment + " WHERE id = ?", {id}, EnvironmentFromRow);
 }
 
+StatusOr<std::optional<EnvironmentRecord>> SqlStore::SetEnvironmentState(int64_t project_id,
+                                                                         std::string_view name,
+                                                                         std::string_view state) {
+  static constexpr const char* kStates[] = {"available", "stopping", "stopped"};
+  if (!OneOf(state, kStates)) {
+    return Status::Error("environment state '" + std::string(state) + "' is not one of GitLab's");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryRecord(db_.get(),
+                     "UPDATE environments SET state = ?, updated_at = ? WHERE project_id = ? AND "
+                     "name = ? RETURNING " +
+                         std::string(kEnvironmentColumns),
+                     {std::string(state), Now(), project_id, std::string(name)},
+                     EnvironmentFromRow);
+}
+
 StatusOr<std::vector<EnvironmentRecord>> SqlStore::ListEnvironments(int64_t project_id) {
   std::lock_guard<std::mutex> lock(mu_);
   return QueryRecords(db_.get(), kSelectEnvironment + " WHERE project_id = ? ORDER BY id",

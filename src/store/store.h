@@ -310,6 +310,11 @@ class Store {
   // tier are updated, and it becomes available again.
   virtual StatusOr<EnvironmentRecord> SaveEnvironment(const EnvironmentRecord& environment) = 0;
   virtual StatusOr<std::optional<EnvironmentRecord>> GetEnvironment(int64_t id) = 0;
+  // The environment of (project_id, name) moved to state (available,
+  // stopping, stopped); none: nothing happens (a stop job of an environment
+  // never deployed to).
+  virtual StatusOr<std::optional<EnvironmentRecord>> SetEnvironmentState(
+      int64_t project_id, std::string_view name, std::string_view state) = 0;
   virtual StatusOr<std::vector<EnvironmentRecord>> ListEnvironments(int64_t project_id) = 0;
   virtual StatusOr<DeploymentRecord> CreateDeployment(const DeploymentRecord& deployment) = 0;
   // Moves a deployment to status (finished_at set for success, failed,
