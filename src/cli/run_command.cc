@@ -98,17 +98,10 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       }
       sandbox_options.memory_bytes = *bytes;
     }
-    // Images come from the CLI's image store (docs/images.md), pulled with
-    // the environment's registry settings.
-    std::unique_ptr<ImageStore> image_store;
-    std::unique_ptr<ImagePuller> puller;
-    if (StatusOr<RegistryOptions> registry = RegistryOptionsFromEnvironment(); !registry.ok()) {
-      std::fprintf(stderr, "slipway: %s\n", registry.status().message().c_str());
-    } else if (auto opened = ImageStore::Open(ImageStore::DefaultDir()); opened.ok()) {
-      image_store = std::move(*opened);
-      puller = std::make_unique<ImagePuller>(image_store.get(), std::move(*registry));
-      sandbox_options.images = puller.get();
-    }
+    // Images come from the CLI's image store (docs/images.md), opened by the
+    // first job with image:.
+    StoreImageSource images(ImageStore::DefaultDir());
+    sandbox_options.images = &images;
     std::unique_ptr<SandboxScriptRunner> sandbox;
     std::unique_ptr<ImageJobsScriptRunner> image_jobs;
     HostScriptRunner host_scripts(&runner);

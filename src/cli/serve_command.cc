@@ -89,17 +89,8 @@ int Serve(const ServeOptions& options) {
   ServiceOptions service_options;
   // Jobs with image: pull into DATA/images (docs/images.md), shared by all
   // projects.
-  std::unique_ptr<ImageStore> image_store;
-  std::unique_ptr<ImagePuller> puller;
-  if (StatusOr<RegistryOptions> registry = RegistryOptionsFromEnvironment(); !registry.ok()) {
-    std::fprintf(stderr, "slipway: warning: %s\n", registry.status().message().c_str());
-  } else if (auto opened = ImageStore::Open(options.data.data_dir + "/images"); !opened.ok()) {
-    std::fprintf(stderr, "slipway: warning: %s\n", opened.status().message().c_str());
-  } else {
-    image_store = std::move(*opened);
-    puller = std::make_unique<ImagePuller>(image_store.get(), std::move(*registry));
-  }
-  service_options.executor_factory = ShellExecutorFactory(puller.get());
+  StoreImageSource images(options.data.data_dir + "/images");
+  service_options.executor_factory = ShellExecutorFactory(&images);
   service_options.clock = &clock;
   service_options.data_dir = options.data.data_dir;
   service_options.builds_dir = options.builds_dir;

@@ -91,4 +91,27 @@ StatusOr<ResolvedImage> ImagePuller::Resolve(const ImageRequest& request, const 
   return Pull(*ref, log);
 }
 
+StatusOr<ResolvedImage> StoreImageSource::Resolve(const ImageRequest& request,
+                                                  const ImageLogFn& log) {
+  ImagePuller* puller = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!opened_) {
+      opened_ = true;
+      StatusOr<RegistryOptions> registry = RegistryOptionsFromEnvironment();
+      StatusOr<std::unique_ptr<ImageStore>> store =
+          registry.ok() ? ImageStore::Open(dir_) : StatusOr<std::unique_ptr<ImageStore>>(registry.status());
+      if (store.ok()) {
+        store_ = std::move(*store);
+        puller_ = std::make_unique<ImagePuller>(store_.get(), std::move(*registry));
+      } else {
+        open_error_ = store.status();
+      }
+    }
+    if (!open_error_.ok()) return open_error_;
+    puller = puller_.get();
+  }
+  return puller->Resolve(request, log);
+}
+
 }  // namespace slipway

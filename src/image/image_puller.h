@@ -10,6 +10,8 @@
 #ifndef SLIPWAY_IMAGE_IMAGE_PULLER_H_
 #define SLIPWAY_IMAGE_IMAGE_PULLER_H_
 
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "exec/image_source.h"
@@ -37,6 +39,25 @@ class ImagePuller : public ImageSource {
   ImageStore* store_;
   const RegistryOptions options_;
   const UnpackLimits limits_;
+};
+
+// The ImageSource of the front ends: the image store in dir and an
+// ImagePuller with the environment's registry settings
+// (RegistryOptionsFromEnvironment), both made on the first Resolve, so that a
+// run without image jobs neither reads registry credentials nor touches the
+// store. An error making them fails that Resolve (and the next ones).
+class StoreImageSource : public ImageSource {
+ public:
+  explicit StoreImageSource(std::string dir) : dir_(std::move(dir)) {}
+  StatusOr<ResolvedImage> Resolve(const ImageRequest& request, const ImageLogFn& log) override;
+
+ private:
+  const std::string dir_;
+  std::mutex mu_;
+  bool opened_ = false;                   // Guarded by mu_.
+  Status open_error_;                     // Guarded by mu_.
+  std::unique_ptr<ImageStore> store_;     // Set once opened_; then read-only.
+  std::unique_ptr<ImagePuller> puller_;   // Ditto.
 };
 
 // The pull policies a request may name ("" is "always").

@@ -94,6 +94,17 @@ StatusOr<std::vector<ProjectRecord>> SqlStore::ListProjects() {
 
 // ---- pipelines
 
+StatusOr<int64_t> SqlStore::NextIidLocked(std::string_view counter, int64_t project_id) {
+  // counter is one of the callers' column names, never a request's text.
+  std::string column(counter);
+  auto iid = db_->Query("UPDATE projects SET " + column + " = " + column +
+                            " + 1 WHERE id = ? RETURNING " + column,
+                        {project_id});
+  if (!iid.ok()) return iid.status();
+  if (iid->empty()) return Status::Error("project " + std::to_string(project_id) + " not found");
+  return iid->at(0).Int(0);
+}
+
 StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline,
                                                   const std::vector<JobRecord>& jobs) {
   StatusOr<std::string> variables = SealVariables(pipeline.variables, kPipelineVariablesColumn);
@@ -101,23 +112,15 @@ StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline
   std::lock_guard<std::mutex> lock(mu_);
   SqlTransaction txn(db_.get());
   if (Status s = txn.Begin(); !s.ok()) return s;
-  // The per-project counter row also serialises concurrent creators (a row
-  // lock in PostgreSQL, the write lock in SQLite), so iids never collide.
-  auto iid = db_->Query(
-      "UPDATE projects SET last_pipeline_iid = last_pipeline_iid + 1 WHERE id = ? "
-      "RETURNING last_pipeline_iid",
-      {pipeline.project_id});
+  StatusOr<int64_t> iid = NextIidLocked("last_pipeline_iid", pipeline.project_id);
   if (!iid.ok()) return iid.status();
-  if (iid->empty()) {
-    return Status::Error("project " + std::to_string(pipeline.project_id) + " not found");
-  }
   int64_t now = Now();
   auto rows = db_->Query(
       "INSERT INTO pipelines (project_id, iid, ref, tag, sha, before_sha, source, name, status, "
       "created_at, updated_at, yaml_errors, variables) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
           std::string(kPipelineColumns),
-      {pipeline.project_id, iid->at(0).Int(0), pipeline.ref, BoolValue(pipeline.tag),
+      {pipeline.project_id, *iid, pipeline.ref, BoolValue(pipeline.tag),
        pipeline.sha, pipeline.before_sha, pipeline.source, pipeline.name,
        StatusValue(pipeline.status), now, now, pipeline.yaml_errors, *variables});
   if (!rows.ok()) return rows.status();

@@ -90,6 +90,11 @@ class SqlStore : public Store {
   int64_t Now() const;
   // The *Locked helpers expect mu_ held (and, where they write, a transaction).
   StatusOr<std::optional<PipelineRecord>> GetPipelineLocked(int64_t id);
+  // The project's next iid from its counter column (last_pipeline_iid,
+  // last_deployment_iid), inside the caller's transaction: the counter row
+  // also serialises concurrent creators (a row lock in PostgreSQL, the write
+  // lock in SQLite), so iids never collide. An unknown project is an error.
+  StatusOr<int64_t> NextIidLocked(std::string_view counter, int64_t project_id);
   StatusOr<std::optional<JobRecord>> GetJobLocked(int64_t id);
   StatusOr<JobRecord> FindJobLocked(int64_t id);  // An error if there is none.
   StatusOr<JobRecord> InsertJobLocked(const JobRecord& job, int64_t pipeline_id, int64_t now);

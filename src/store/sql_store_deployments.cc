@@ -82,13 +82,8 @@ StatusOr<DeploymentRecord> SqlStore::CreateDeployment(const DeploymentRecord& d)
   std::lock_guard<std::mutex> lock(mu_);
   SqlTransaction txn(db_.get());
   if (Status s = txn.Begin(); !s.ok()) return s;
-  // The project's counter row serialises creators, as for pipelines.
-  auto iid = db_->Query(
-      "UPDATE projects SET last_deployment_iid = last_deployment_iid + 1 WHERE id = ? "
-      "RETURNING last_deployment_iid",
-      {d.project_id});
+  StatusOr<int64_t> iid = NextIidLocked("last_deployment_iid", d.project_id);
   if (!iid.ok()) return iid.status();
-  if (iid->empty()) return Status::Error("project " + std::to_string(d.project_id) + " not found");
   int64_t now = Now();
   std::optional<int64_t> finished;
   if (Finished(d.status)) finished = now;
@@ -97,7 +92,7 @@ StatusOr<DeploymentRecord> SqlStore::CreateDeployment(const DeploymentRecord& d)
       "status, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
       "RETURNING " +
           std::string(kDeploymentColumns),
-      {d.project_id, iid->at(0).Int(0), d.environment_id, OptionalValue(d.pipeline_id),
+      {d.project_id, *iid, d.environment_id, OptionalValue(d.pipeline_id),
        OptionalValue(d.job_id), d.ref, d.sha, d.status, now, now, OptionalValue(finished)});
   if (!rows.ok()) return rows.status();
   if (Status s = txn.Commit(); !s.ok()) return s;
