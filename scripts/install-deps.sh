@@ -6,7 +6,7 @@
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git clang libclang-rt-14-dev
+  build-essential cmake ninja-build ccache pkg-config git clang libclang-rt-14-dev clang-format-14
   libyaml-cpp-dev libyaml-dev libre2-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev libssl-dev
   libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   bash coreutils git python3 rsync hyperfine time bc make

@@ -11,10 +11,10 @@
 
 #include "config/include_fetcher.h"
 #include "config/node.h"
+#include "config/variables.h"
 #include "pipeline/instantiate.h"
 #include "pipeline/job.h"
 #include "pipeline/pipeline_context.h"
-#include "config/variables.h"
 #include "util/diagnostic.h"
 
 namespace slipway {
@@ -42,9 +42,9 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
 // Diagnostics (warnings too) are collected in diags; returns nullopt when
 // there were errors. Bad --variable syntax is an error too. sources: see
 // LoadOptions::sources.
-std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& options,
-                                                      Diagnostics* diags,
-                                                      std::vector<IncludeSource>* sources = nullptr);
+std::optional<LoadedPipeline> LoadPipelineFromOptions(
+    const PipelineOptions& options, Diagnostics* diags,
+    std::vector<IncludeSource>* sources = nullptr);
 
 // The fetcher of template, remote and project includes the options ask for
 // (--offline, --include-server ...).

@@ -8,8 +8,8 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "config/emit.h"
-#include "config/loader.h"
 #include "config/extends.h"
+#include "config/loader.h"
 
 namespace slipway {
 

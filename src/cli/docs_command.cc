@@ -7,8 +7,8 @@
 
 #include "exec/file_tree.h"
 
-#include "cli/commands.h"
 #include "cli/command_tree.h"
+#include "cli/commands.h"
 #include "cli/completions.h"
 #include "cli/man_page.h"
 

@@ -75,8 +75,8 @@ void AddLintCommand(CLI::App* app, int* exit_code) {
     if (children > 0) child_text = ", " + Plural(children, "child pipeline");
     std::printf("%s: valid: %s in %s%s%s%s\n", file.c_str(),
                 Plural(static_cast<int>(loaded->config.jobs.size()), "job").c_str(),
-                Plural(static_cast<int>(used_stages.size()), "stage").c_str(),
-                child_text.c_str(), warnings.c_str(), simulated.c_str());
+                Plural(static_cast<int>(used_stages.size()), "stage").c_str(), child_text.c_str(),
+                warnings.c_str(), simulated.c_str());
     *exit_code = 0;
   });
 }

@@ -69,10 +69,10 @@ TEST_P(ListCaseTest, MatchesExpected) {
   fs::remove(repo / "cmd");
 
   CommandResult git = RunShell("cd " + repo.string() +
-                              " && git init -q -b main && git add -A && git -c user.name=t "
-                              "-c user.email=t@example.invalid commit -qm 'case commit' && "
-                              "git remote add origin https://gitlab.example.com/g/p.git",
-                          tmp);
+                                   " && git init -q -b main && git add -A && git -c user.name=t "
+                                   "-c user.email=t@example.invalid commit -qm 'case commit' && "
+                                   "git remote add origin https://gitlab.example.com/g/p.git",
+                               tmp);
   ASSERT_EQ(git.exit_code, 0) << git.err;
 
   CommandResult r = RunShell("cd " + repo.string() + " && " SLIPWAY_BINARY " " + cmd, tmp);

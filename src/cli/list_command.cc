@@ -46,7 +46,8 @@ std::string TriggerText(const Trigger& t) {
         if (std::string(key) == "artifact" && e.Find("job") != nullptr) {
           out += " of job " + e.Find("job")->scalar;
         }
-        if (std::string(key) == "project" && e.Find("file") != nullptr && e.Find("file")->IsScalar()) {
+        if (std::string(key) == "project" && e.Find("file") != nullptr &&
+            e.Find("file")->IsScalar()) {
           out += ":" + e.Find("file")->scalar;
         }
         break;

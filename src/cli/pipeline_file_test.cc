@@ -61,17 +61,20 @@ TEST_F(PipelineFileTest, FileOutsideTheProjectIsAnError) {
   EXPECT_EQ(Load(outside_ + "/outside.yml"), outside_ + "/outside.yml: " + Outside("outside.yml"));
   EXPECT_EQ(Load(up, "HEAD"), "HEAD:" + up +
                                   ": error: the pipeline file must be inside the project "
-                                  "directory " + repo_.dir() + "\n");
+                                  "directory " +
+                                  repo_.dir() + "\n");
 }
 
 TEST_F(PipelineFileTest, FileThroughALinkToOutsideIsAnError) {
   EXPECT_EQ(Load("link.yml"), "link.yml: " + Outside("outside.yml"));
   EXPECT_EQ(Load("linked/outside.yml"), "linked/outside.yml: " + Outside("outside.yml"));
   // In the commit the link is a link, and is not followed either.
-  EXPECT_EQ(Load("link.yml", "HEAD"),
-            "HEAD:link.yml: error: Invalid configuration format (`link.yml` is a symbolic link to `" +
-                outside_ + "/outside.yml`: GitLab does not follow symbolic links in the "
-                           "repository)\n");
+  EXPECT_EQ(
+      Load("link.yml", "HEAD"),
+      "HEAD:link.yml: error: Invalid configuration format (`link.yml` is a symbolic link to `" +
+          outside_ +
+          "/outside.yml`: GitLab does not follow symbolic links in the "
+          "repository)\n");
 }
 
 TEST_F(PipelineFileTest, FileInsideLoads) {

@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <string_view>
 
-#include "util/subprocess.h"
 #include "util/redact.h"
+#include "util/subprocess.h"
 
 namespace slipway {
 namespace {
@@ -62,8 +62,7 @@ Status CheckRepository(const std::string& repo, std::chrono::seconds timeout) {
   if (local) {
     return Status::Error(repo + " is not a git repository: give its top directory, or a bare one");
   }
-  return Status::Error("cannot reach " + shown + ": " +
-                       RedactUrlCredentials(GitComplaint(output)));
+  return Status::Error("cannot reach " + shown + ": " + RedactUrlCredentials(GitComplaint(output)));
 }
 
 }  // namespace slipway

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "config/include_fetcher.h"
-#include "util/clock.h"
 #include "exec/console.h"
 #include "exec/executor.h"
 #include "pipeline/instantiate.h"
+#include "util/clock.h"
 
 namespace slipway {
 
@@ -26,15 +26,15 @@ constexpr int kExitInvalid = 2;
 constexpr int kExitCanceled = 130;
 
 struct RunFrontOptions {
-  int jobs = 0;                         // --jobs N; 0: number of CPUs.
-  std::string report;                   // --report FILE; empty: none.
-  std::string ref;                      // --ref REV; empty: the working tree.
-  std::vector<std::string> job_names;   // Positional JOB...: run only these.
-  bool handle_signals = true;           // SIGINT/SIGTERM cancel the run.
-  std::FILE* out = stdout;              // Live output and summary.
-  std::FILE* err = stderr;              // Errors.
-  ConsoleOptions console;               // Colours, status line, terminal width.
-  int terminal_fd = -1;                 // out's terminal, for its width; -1: none.
+  int jobs = 0;                        // --jobs N; 0: number of CPUs.
+  std::string report;                  // --report FILE; empty: none.
+  std::string ref;                     // --ref REV; empty: the working tree.
+  std::vector<std::string> job_names;  // Positional JOB...: run only these.
+  bool handle_signals = true;          // SIGINT/SIGTERM cancel the run.
+  std::FILE* out = stdout;             // Live output and summary.
+  std::FILE* err = stderr;             // Errors.
+  ConsoleOptions console;              // Colours, status line, terminal width.
+  int terminal_fd = -1;                // out's terminal, for its width; -1: none.
   // Fetchers for the template and project includes of child pipelines, one
   // per load (exec/child_pipeline.h); empty: such includes are errors.
   std::function<std::unique_ptr<IncludeFetcher>()> make_fetcher;

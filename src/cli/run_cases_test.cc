@@ -7,11 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <algorithm>
-#include <ostream>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "util/test_dir.h"
 #include "util/test_repo.h"
@@ -95,7 +95,8 @@ TEST_P(RunCaseTest, MatchesGitLab) {
     ASSERT_TRUE(jobs.count(job)) << job;
     ASSERT_TRUE(jobs[job]["log"].is_string()) << job << " has no log";
     std::string log = Slurp(fs::path(repo.dir()) / jobs[job]["log"].get<std::string>());
-    EXPECT_NE(log.find(text), std::string::npos) << job << "'s log lacks '" << text << "':\n" << log;
+    EXPECT_NE(log.find(text), std::string::npos) << job << "'s log lacks '" << text << "':\n"
+                                                 << log;
   }
   for (const auto& [job, field] : c.fields) {
     ASSERT_TRUE(jobs.count(job)) << job;
@@ -341,11 +342,7 @@ const RunCase kCases[] = {
      {},
      0,
      {}},
-    {"YamlSyntaxErrorIsInvalid",
-     {{kCi, "job: {script: [echo\n"}},
-     {},
-     2,
-     {}},
+    {"YamlSyntaxErrorIsInvalid", {{kCi, "job: {script: [echo\n"}}, {}, 2, {}},
     {"ProjectFilesAreInTheWorkspace",
      {{kCi, "job: {script: [cat data/input.txt]}\n"}, {"data/input.txt", "payload-42\n"}},
      {},

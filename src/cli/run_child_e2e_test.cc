@@ -61,7 +61,8 @@ TEST_F(RunChildE2eTest, LocalChildRunsNestedUnderItsTriggerJob) {
       "after:\n  stage: deploy\n  script: echo after\n");
   RunOutcome out = Run({"--color", "never"});
   ASSERT_EQ(out.exit_code, 0) << out.output;
-  EXPECT_EQ(out.status, (Statuses{{"build", "success"}, {"child", "success"}, {"after", "success"}}));
+  EXPECT_EQ(out.status,
+            (Statuses{{"build", "success"}, {"child", "success"}, {"after", "success"}}));
   const nlohmann::json& downstream = out.Job("child")["downstream_pipeline"];
   EXPECT_EQ(downstream["id"], 1001);
   EXPECT_EQ(downstream["kind"], "child");
@@ -97,17 +98,17 @@ TEST_F(RunChildE2eTest, DependMirrorsAFailedChild) {
   EXPECT_EQ(child["downstream_pipeline"]["status"], "failed");
   EXPECT_EQ(ChildJob(child["downstream_pipeline"], "broken")["exit_code"], 7);
   // The failed child job's log tail is in the summary, named under its trigger.
-  EXPECT_THAT(out.output,
-              HasSubstr("--- child > broken: last lines of "
-                        ".slipway/runs/1/jobs/child/child/jobs/broken/log ---\n"));
+  EXPECT_THAT(out.output, HasSubstr("--- child > broken: last lines of "
+                                    ".slipway/runs/1/jobs/child/child/jobs/broken/log ---\n"));
 }
 
 // Without strategy: depend GitLab's trigger job succeeds once the child is
 // created; the child's failure does not fail the parent.
 TEST_F(RunChildE2eTest, WithoutDependTheTriggerSucceedsWhileTheChildFails) {
   repo_.Write("child.yml", "broken:\n  script: exit 7\n");
-  Pipeline("child:\n  trigger:\n    include:\n      - local: child.yml\n"
-           "later:\n  stage: deploy\n  script: echo later\n");
+  Pipeline(
+      "child:\n  trigger:\n    include:\n      - local: child.yml\n"
+      "later:\n  stage: deploy\n  script: echo later\n");
   RunOutcome out = Run();
   EXPECT_EQ(out.exit_code, 0) << out.output;
   EXPECT_EQ(out.status, (Statuses{{"child", "success"}, {"later", "success"}}));
@@ -142,7 +143,8 @@ TEST_F(RunChildE2eTest, DynamicChildFromAGeneratingJobsArtifact) {
 // an error in the generated YAML names the artifact's file:line:col.
 TEST_F(RunChildE2eTest, DynamicChildErrorsNameTheirSource) {
   Pipeline(
-      "generate:\n  stage: build\n  script:\n    - |\n      printf 'bad:\\n  script: [\\n' > gen.yml\n"
+      "generate:\n  stage: build\n  script:\n    - |\n      printf 'bad:\\n  script: [\\n' > "
+      "gen.yml\n"
       "  artifacts:\n    paths: [gen.yml]\n"
       "from-bad-yaml:\n  stage: test\n"
       "  trigger:\n    include:\n      - artifact: gen.yml\n        job: generate\n"
@@ -166,16 +168,15 @@ TEST_F(RunChildE2eTest, DynamicChildErrorsNameTheirSource) {
 // followed to read a child pipeline from outside them.
 TEST_F(RunChildE2eTest, DynamicChildIsNotReadThroughALink) {
   std::string outside = Scratch("outside.yml");
-  {
-    std::ofstream(outside) << "leak:\n  script: echo leaked\n";
-  }
-  Pipeline(
-      "generate:\n  stage: build\n  script:\n    - ln -s " + outside + " gen.yml\n"
-      "  artifacts:\n    paths: [gen.yml]\n"
-      "child:\n  stage: test\n  trigger:\n    include:\n"
-      "      - artifact: gen.yml\n        job: generate\n    strategy: depend\n"
-      "child-up:\n  stage: test\n  trigger:\n    include:\n"
-      "      - artifact: ../../../../../../../../.." + outside + "\n        job: generate\n");
+  { std::ofstream(outside) << "leak:\n  script: echo leaked\n"; }
+  Pipeline("generate:\n  stage: build\n  script:\n    - ln -s " + outside +
+           " gen.yml\n"
+           "  artifacts:\n    paths: [gen.yml]\n"
+           "child:\n  stage: test\n  trigger:\n    include:\n"
+           "      - artifact: gen.yml\n        job: generate\n    strategy: depend\n"
+           "child-up:\n  stage: test\n  trigger:\n    include:\n"
+           "      - artifact: ../../../../../../../../.." +
+           outside + "\n        job: generate\n");
   RunOutcome out = Run();
   EXPECT_EQ(out.exit_code, 1) << out.output;
   EXPECT_EQ(out.status["child"], "failed");
@@ -273,8 +274,9 @@ TEST_F(RunChildE2eTest, TriggerProjectRunsAMappedRepository) {
               "downstream:\n  script: echo \"in other source=$CI_PIPELINE_SOURCE up=$UP\"\n");
   other.Git({"add", "-A"});
   other.Git({"commit", "-q", "-m", "other"});
-  Pipeline("deploy:\n  variables:\n    UP: from-upstream\n"
-           "  trigger:\n    project: group/other\n    strategy: depend\n");
+  Pipeline(
+      "deploy:\n  variables:\n    UP: from-upstream\n"
+      "  trigger:\n    project: group/other\n    strategy: depend\n");
   RunOutcome unmapped = Run();
   EXPECT_EQ(unmapped.exit_code, 1) << unmapped.output;
   EXPECT_EQ(unmapped.status["deploy"], "failed");
@@ -319,8 +321,9 @@ TEST_F(RunChildE2eTest, ChildFromAnotherProjectsFile) {
   std::string server = Scratch("server");
   fs::create_directories(server + "/group");
   library.Git({"clone", "-q", "--bare", library.dir(), server + "/group/library.git"});
-  Pipeline("child:\n  trigger:\n    include:\n      - project: group/library\n"
-           "        ref: main\n        file: ci/child.yml\n    strategy: depend\n");
+  Pipeline(
+      "child:\n  trigger:\n    include:\n      - project: group/library\n"
+      "        ref: main\n        file: ci/child.yml\n    strategy: depend\n");
   std::string cache = Scratch("cache");
   RunOutcome out = Run({"--include-server", server}, {"XDG_CACHE_HOME=" + cache});
   ASSERT_EQ(out.exit_code, 0) << out.output;
@@ -341,10 +344,14 @@ TEST_F(RunChildE2eTest, InterruptCancelsTheChildPipeline) {
   repo_.Write("child.yml",
               "long:\n  script:\n    - sleep 1000 &\n    - echo $! > $PIDFILE\n"
               "    - echo started > $FIFO\n    - wait\n");
-  Pipeline("child:\n  trigger:\n    include: child.yml\n    strategy: depend\n"
-           "  variables:\n    FIFO: " + fifo + "\n    PIDFILE: " + pid_file + "\n"
-           "free:\n  trigger:\n    include: child.yml\n"
-           "  variables:\n    FIFO: " + fifo + "-free\n    PIDFILE: " + pid_file + "-free\n");
+  Pipeline(
+      "child:\n  trigger:\n    include: child.yml\n    strategy: depend\n"
+      "  variables:\n    FIFO: " +
+      fifo + "\n    PIDFILE: " + pid_file +
+      "\n"
+      "free:\n  trigger:\n    include: child.yml\n"
+      "  variables:\n    FIFO: " +
+      fifo + "-free\n    PIDFILE: " + pid_file + "-free\n");
   SlipwayProcess process(repo_.dir(), {"run", "--report", "report.json"});
   for (const std::string& each : {fifo, fifo + "-free"}) {
     std::ifstream sync(each);  // Blocks until the child's job has written its pid.

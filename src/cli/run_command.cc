@@ -10,20 +10,21 @@
 #include "cli/common.h"
 #include "cli/run.h"
 #include "cli/terminal.h"
-#include "util/clock.h"
-#include "util/containment.h"
 #include "exec/file_tree.h"
 #include "exec/run_dir.h"
 #include "exec/sandbox.h"
 #include "exec/shell_executor.h"
 #include "image/image_puller.h"
+#include "util/clock.h"
+#include "util/containment.h"
 
 namespace slipway {
 
 void AddRunCommand(CLI::App* app, int* exit_code) {
   auto options = std::make_shared<PipelineOptions>();
   auto front = std::make_shared<RunFrontOptions>();
-  CLI::App* cmd = app->add_subcommand("run", "Run the pipeline, or the named jobs, on this machine");
+  CLI::App* cmd =
+      app->add_subcommand("run", "Run the pipeline, or the named jobs, on this machine");
   AddPipelineOptions(cmd, options.get());
   cmd->add_option("--jobs,-j", front->jobs, "Jobs run at once (default: number of CPUs)")
       ->type_name("N");

@@ -215,7 +215,8 @@ TEST_F(RunE2eTest, VariablePrecedenceUpToTheCommandLine) {
 
 TEST_F(RunE2eTest, ArtifactsAndDotenvReachLaterJobs) {
   Pipeline(
-      "build:\n  stage: build\n  script:\n    - echo built > out.txt\n    - echo VERSION=1.2 > build.env\n"
+      "build:\n  stage: build\n  script:\n    - echo built > out.txt\n    - echo VERSION=1.2 > "
+      "build.env\n"
       "  artifacts:\n    paths: [out.txt]\n    reports:\n      dotenv: build.env\n"
       "test:\n  stage: test\n  script:\n    - cat out.txt\n    - echo version $VERSION\n");
   RunOutcome out = Run();
@@ -344,7 +345,8 @@ TEST_F(RunE2eTest, TriggerJobFailsAndSaysWhy) {
   EXPECT_TRUE(child["downstream_pipeline"].is_null());
   EXPECT_THAT(Log(out, "child"), HasSubstr("ERROR: Job failed: " + why + "\n"));
   // The summary shows the log's last lines, so the reason is on screen too.
-  EXPECT_THAT(out.output, HasSubstr("--- child: last lines of .slipway/runs/1/jobs/child/log ---\n"));
+  EXPECT_THAT(out.output,
+              HasSubstr("--- child: last lines of .slipway/runs/1/jobs/child/log ---\n"));
   EXPECT_THAT(out.output, HasSubstr("pipeline failed"));
 }
 

@@ -110,8 +110,8 @@ TEST_P(RunContainmentTest, NothingOutlivesSuccessFailureOrTimeout) {
            EscapingJob("times_out", "sleep 1000", "  timeout: 3s\n"));
   RunOutcome out = Run({}, Env());
   EXPECT_EQ(out.exit_code, 1) << out.output;
-  EXPECT_EQ(out.status, (Statuses{{"succeeds", "success"}, {"fails", "failed"},
-                                  {"times_out", "failed"}}));
+  EXPECT_EQ(out.status,
+            (Statuses{{"succeeds", "success"}, {"fails", "failed"}, {"times_out", "failed"}}));
   EXPECT_EQ(out.Job("times_out")["failure_reason"], "job_execution_timeout");
   for (const char* name : {"succeeds", "fails", "times_out"}) ExpectAllGone(name);
 }
@@ -141,11 +141,16 @@ INSTANTIATE_TEST_SUITE_P(Paths, RunContainmentTest, ::testing::Values(false, tru
 TEST_F(RunE2eTest, ProcessesOfAKilledReaperAreKilledBySlipway) {
   std::string pids = Scratch("reaper-pids");
   fs::create_directories(pids);
-  Pipeline("kills_its_reaper:\n  script:\n"
-           "    - setsid sleep 1000 & echo $! > " + pids + "/setsid.pid\n"
-           "    - echo $$ > " + pids + "/shell.pid\n"
-           "    - kill -9 $PPID\n"
-           "    - sleep 1000\n");
+  Pipeline(
+      "kills_its_reaper:\n  script:\n"
+      "    - setsid sleep 1000 & echo $! > " +
+      pids +
+      "/setsid.pid\n"
+      "    - echo $$ > " +
+      pids +
+      "/shell.pid\n"
+      "    - kill -9 $PPID\n"
+      "    - sleep 1000\n");
   RunOutcome out = Run({}, {"SLIPWAY_NO_CGROUP=1"});
   EXPECT_EQ(out.exit_code, 1) << out.output;
   EXPECT_EQ(out.status, (Statuses{{"kills_its_reaper", "failed"}}));
@@ -168,7 +173,8 @@ TEST_F(RunE2eTest, JobsOfAKilledSlipwayAreKilledByTheNextOne) {
   std::string pid_file = Scratch("left.pid");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   Pipeline("long:\n  script:\n    - setsid sleep 1000 & echo $! > " + pid_file +
-           "\n    - echo started > " + fifo + "\n    - sleep 1000\n"
+           "\n    - echo started > " + fifo +
+           "\n    - sleep 1000\n"
            "quick:\n  script: echo quick\n");
   SlipwayProcess first(repo_.dir(), {"run", "long"}, {"SLIPWAY_NO_CGROUP=0"});
   {

@@ -52,18 +52,21 @@ class RunRefTest : public RunE2eTest {
 TEST_F(RunRefTest, TagRunsTheTaggedCommitAsATagPipeline) {
   RunOutcome out = Run({"--ref", "v1.0"});
   ASSERT_EQ(out.exit_code, 0) << out.output;
-  EXPECT_EQ(out.status, (Statuses{{"show", "success"}, {"extra", "success"}, {"old_only", "success"}}));
-  EXPECT_THAT(Log(out, "show"),
-              HasSubstr("sha=" + first_ + " branch= tag=v1.0 msg=first commit\n\nwith a body\n"
-                        "$ cat version.txt\nfirst commit\n\nwith a body\n"));
+  EXPECT_EQ(out.status,
+            (Statuses{{"show", "success"}, {"extra", "success"}, {"old_only", "success"}}));
+  EXPECT_THAT(Log(out, "show"), HasSubstr("sha=" + first_ +
+                                          " branch= tag=v1.0 msg=first commit\n\nwith a body\n"
+                                          "$ cat version.txt\nfirst commit\n\nwith a body\n"));
 }
 
 TEST_F(RunRefTest, BranchRunsItsTipAsABranchPipeline) {
   repo_.Git({"branch", "stable", first_});
   RunOutcome out = Run({"--ref", "main"});
   ASSERT_EQ(out.exit_code, 0) << out.output;
-  EXPECT_EQ(out.status, (Statuses{{"extra", "success"}, {"show", "success"}, {"new_only", "success"}}));
-  EXPECT_THAT(Log(out, "show"), HasSubstr("sha=" + second_ + " branch=main tag= msg=second commit\n"
+  EXPECT_EQ(out.status,
+            (Statuses{{"extra", "success"}, {"show", "success"}, {"new_only", "success"}}));
+  EXPECT_THAT(Log(out, "show"), HasSubstr("sha=" + second_ +
+                                          " branch=main tag= msg=second commit\n"
                                           "$ cat version.txt\nsecond commit\n"));
   // A branch at the tagged commit: the branch wins over the tag at its tip.
   out = Run({"--ref", "stable"});
@@ -78,8 +81,9 @@ TEST_F(RunRefTest, ShaWithoutRefUsesTheShortShaAsBranch) {
   repo_.Write(".gitlab-ci.yml", "uncommitted: [\n");
   RunOutcome out = Run({"--ref", third});
   ASSERT_EQ(out.exit_code, 0) << out.output;
-  EXPECT_THAT(Log(out, "show"), HasSubstr("sha=" + third + " branch=" + third.substr(0, 8) +
-                                          " tag= msg=third commit\n$ cat version.txt\nthird commit\n"));
+  EXPECT_THAT(Log(out, "show"),
+              HasSubstr("sha=" + third + " branch=" + third.substr(0, 8) +
+                        " tag= msg=third commit\n$ cat version.txt\nthird commit\n"));
 }
 
 TEST_F(RunRefTest, ErrorsNameTheRevisionAndPath) {
@@ -90,8 +94,9 @@ TEST_F(RunRefTest, ErrorsNameTheRevisionAndPath) {
   repo_.Git({"commit", "-q", "-m", "drop it"});
   RunOutcome out = Run({"--ref", "HEAD"});
   EXPECT_EQ(out.exit_code, 2) << out.output;
-  EXPECT_THAT(out.output, HasSubstr("HEAD:.gitlab-ci.yml:1:10: error: Local file `HEAD:ci/later.yml` "
-                                    "does not exist!"));
+  EXPECT_THAT(out.output,
+              HasSubstr("HEAD:.gitlab-ci.yml:1:10: error: Local file `HEAD:ci/later.yml` "
+                        "does not exist!"));
   out = Run({"--ref", "nope"});
   EXPECT_EQ(out.exit_code, 2) << out.output;
   EXPECT_THAT(out.output, HasSubstr("--ref nope: not a commit in ."));

@@ -43,8 +43,7 @@ class RunShellTest : public ::testing::Test {
     executor_ = std::make_unique<ShellExecutor>(shell);
   }
   void TearDown() override { std::fclose(out_); }
-  Job& AddJob(const std::string& name, const std::string& stage,
-              std::vector<std::string> script) {
+  Job& AddJob(const std::string& name, const std::string& stage, std::vector<std::string> script) {
     Job job;
     job.name = name;
     job.stage = stage;

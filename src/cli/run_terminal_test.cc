@@ -170,8 +170,7 @@ TEST_F(RunTerminalTest, StatusLineFitsTheTerminalAndFollowsResizes) {
     std::vector<StatusDraw> draws = StatusDraws(out);
     size_t last = out.rfind(kWaiting);
     size_t count = 0;
-    for (size_t at = out.find(kWaiting); at != std::string::npos;
-         at = out.find(kWaiting, at + 1)) {
+    for (size_t at = out.find(kWaiting); at != std::string::npos; at = out.find(kWaiting, at + 1)) {
       ++count;
     }
     return count == 4 && !draws.empty() && draws.back().offset > last &&

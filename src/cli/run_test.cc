@@ -3,12 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
-#include "util/test_dir.h"
 #include "exec/fake_executor.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {
@@ -124,7 +124,8 @@ TEST_F(RunPipelineLocallyTest, UnwritableReportFailsTheRun) {
 TEST_F(RunPipelineLocallyTest, CanceledRunExits130AndStillReports) {
   options_.report = (project_ / "report.json").string();
   options_.handle_signals = true;
-  executor_.SetHook([](const Job&, const JobSpec&,const JobHost&, const CancelToken& cancel) -> std::optional<JobResult> {
+  executor_.SetHook([](const Job&, const JobSpec&, const JobHost&,
+                       const CancelToken& cancel) -> std::optional<JobResult> {
     // SIGINT arrives while the first job runs, as from Ctrl-C.
     ::kill(::getpid(), SIGINT);
     // The handler thread cancels; wait for the token like a real executor.

@@ -1,8 +1,8 @@
 // `slipway runs` and `slipway show`: the project's past runs, as kept in
 // .slipway/runs/<id>/ (report.json, summary.txt and each job's log; see
 // docs/report.md).
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -113,8 +113,10 @@ void Show(const std::string& project_dir, const std::string& run, const std::str
   nlohmann::json report = ReadRunReport(dir);
   StatusOr<std::string> summary = ReadFile(dir + "/" + kRunSummaryFile);
   if (report.is_null() || !summary.ok()) {
-    std::fprintf(stderr, "error: run %d has no report (interrupted, or still running); "
-                 "its job logs are in %s/jobs\n", id, dir.c_str());
+    std::fprintf(stderr,
+                 "error: run %d has no report (interrupted, or still running); "
+                 "its job logs are in %s/jobs\n",
+                 id, dir.c_str());
     return;
   }
   if (job.empty()) {
@@ -157,15 +159,14 @@ void AddRunsCommand(CLI::App* app, int* exit_code) {
   auto project_dir = std::make_shared<std::string>(".");
   CLI::App* runs = app->add_subcommand("runs", "List the project's past runs (.slipway/runs)");
   runs->add_option("-C,--directory", *project_dir, "Project directory")->type_name("DIR");
-  runs->callback([project_dir, exit_code] {
-    ListRuns(AbsoluteProjectDir(*project_dir), exit_code);
-  });
+  runs->callback(
+      [project_dir, exit_code] { ListRuns(AbsoluteProjectDir(*project_dir), exit_code); });
 
   auto show_dir = std::make_shared<std::string>(".");
   auto run = std::make_shared<std::string>();
   auto job = std::make_shared<std::string>();
-  CLI::App* show = app->add_subcommand(
-      "show", "Print a past run's summary, or one of its jobs' full log");
+  CLI::App* show =
+      app->add_subcommand("show", "Print a past run's summary, or one of its jobs' full log");
   show->add_option("-C,--directory", *show_dir, "Project directory")->type_name("DIR");
   show->add_option("run", *run, "Run id (default: the last run)");
   show->add_option("job", *job, "Job name: print its full log instead");

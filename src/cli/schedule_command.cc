@@ -88,8 +88,9 @@ void AddScheduleCommand(CLI::App* app, int* exit_code) {
     auto project = store->GetProject(record.project_id);
     if (!project.ok() || !*project) {
       std::fprintf(stderr, "slipway: %s\n",
-                   project.ok() ? ("project " + std::to_string(record.project_id) + " not found").c_str()
-                                : project.status().message().c_str());
+                   project.ok()
+                       ? ("project " + std::to_string(record.project_id) + " not found").c_str()
+                       : project.status().message().c_str());
       *exit_code = 1;
       return;
     }

@@ -8,7 +8,6 @@
 #include "cli/interrupt.h"
 #include "cli/server_commands.h"
 #include "image/image_puller.h"
-#include "util/containment.h"
 #include "server/api.h"
 #include "server/executor_factory.h"
 #include "server/http_server.h"
@@ -16,6 +15,7 @@
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
 #include "util/clock.h"
+#include "util/containment.h"
 #include "util/memory_release.h"
 
 namespace slipway {
@@ -150,7 +150,8 @@ int Serve(const ServeOptions& options) {
 
 void AddServeCommand(CLI::App* app, int* exit_code) {
   auto options = std::make_shared<ServeOptions>();
-  CLI::App* cmd = app->add_subcommand("serve", "Run the CI server: API, web UI, webhooks, pipelines");
+  CLI::App* cmd =
+      app->add_subcommand("serve", "Run the CI server: API, web UI, webhooks, pipelines");
   AddDataOptions(cmd, &options->data);
   cmd->add_option("--listen", options->listen, "HOST:PORT to listen on (port 0: any free port)")
       ->type_name("HOST:PORT")

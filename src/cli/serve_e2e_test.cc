@@ -17,9 +17,9 @@
 #include <thread>
 
 #include "cli/serve_test_util.h"
+#include "store/store.h"
 #include "util/containment_test_util.h"
 #include "util/test_dir.h"
-#include "store/store.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"
 
@@ -48,7 +48,8 @@ long:
   stage: test
   script:
     - echo "long started"
-    - if [ ! -e ")" + mark + R"(" ]; then echo $$ > ")" + mark + R"("; sleep 300; fi
+    - if [ ! -e ")" + mark + R"(" ]; then echo $$ > ")" +
+                                   mark + R"("; sleep 300; fi
     - echo long-finished
 after:
   stage: deploy
@@ -57,18 +58,17 @@ after:
   std::string sha = repo.Commit("crash me");
 
   int rc = 0;
-  std::string project = RunSlipway({"project", "add", "--data", data, "app", repo.dir(),
-                                    "--webhook-secret", "s3cret"},
-                                   &rc);
+  std::string project = RunSlipway(
+      {"project", "add", "--data", data, "app", repo.dir(), "--webhook-secret", "s3cret"}, &rc);
   ASSERT_EQ(rc, 0);
   ASSERT_EQ(project, "1");
-  std::string token = RunSlipway(
-      {"token", "create", "--data", data, "--name", "e2e", "--role", "admin"}, &rc);
+  std::string token =
+      RunSlipway({"token", "create", "--data", data, "--name", "e2e", "--role", "admin"}, &rc);
   ASSERT_EQ(rc, 0);
-  std::string schedule = RunSlipway({"schedule", "add", "--data", data, "1", "--cron",
-                                     "0 4 * * *", "--cron-timezone", "Europe/Berlin", "--ref",
-                                     "main", "--description", "nightly"},
-                                    &rc);
+  std::string schedule =
+      RunSlipway({"schedule", "add", "--data", data, "1", "--cron", "0 4 * * *", "--cron-timezone",
+                  "Europe/Berlin", "--ref", "main", "--description", "nightly"},
+                 &rc);
   ASSERT_EQ(rc, 0) << schedule;
   EXPECT_EQ(schedule.rfind("1 next run 20", 0), 0u) << schedule;
   RunSlipway({"schedule", "add", "--data", data, "1", "--cron", "61 * * * *", "--ref", "main"},
@@ -87,8 +87,7 @@ after:
   int port = server->WaitForPort();
   ASSERT_GT(port, 0) << Slurp(server_log);
 
-  HttpReply first = Http(port, "POST", "/api/v4/projects/1/pipeline?ref=main",
-                         auth);
+  HttpReply first = Http(port, "POST", "/api/v4/projects/1/pipeline?ref=main", auth);
   ASSERT_EQ(first.status, 201) << first.body;
   int64_t first_id = nlohmann::json::parse(first.body)["id"].get<int64_t>();
   // The job writes its pid (its process group) before it sleeps.
@@ -99,8 +98,9 @@ after:
 
   // A push webhook (GitHub's shape, signed) while the first pipeline runs:
   // with --max-pipelines 1 it waits in the queue.
-  std::string push = R"({"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000","after":")" +
-                     sha + R"(","created":true,"deleted":false,"commits":[]})";
+  std::string push =
+      R"({"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000","after":")" +
+      sha + R"(","created":true,"deleted":false,"commits":[]})";
   HttpReply unsigned_push = Http(port, "POST", "/hooks/github/1",
                                  {"X-GitHub-Event: push", "Content-Type: application/json"}, push);
   EXPECT_EQ(unsigned_push.status, 401) << unsigned_push.body;
@@ -125,8 +125,7 @@ after:
   ASSERT_GT(port, 0) << Slurp(server_log);
   EXPECT_FALSE(ProcessAlive(job_group));
   if (cgroup) {
-    EXPECT_NE(Slurp(server_log).find("job processes left by a previous server"),
-              std::string::npos)
+    EXPECT_NE(Slurp(server_log).find("job processes left by a previous server"), std::string::npos)
         << Slurp(server_log);
   }
 
@@ -157,16 +156,14 @@ after:
   EXPECT_EQ((**first_after).status, CiStatus::kFailed);
 
   // Logs written before the crash are intact, through the API too.
-  HttpReply quick_log = Http(port, "GET",
-                             "/api/v4/projects/1/jobs/" + std::to_string(by_name["quick"].id) +
-                                 "/trace",
-                             auth);
+  HttpReply quick_log =
+      Http(port, "GET", "/api/v4/projects/1/jobs/" + std::to_string(by_name["quick"].id) + "/trace",
+           auth);
   EXPECT_EQ(quick_log.status, 200);
   EXPECT_NE(quick_log.body.find("\nquick-done\n"), std::string::npos) << quick_log.body;
-  HttpReply long_log = Http(port, "GET",
-                            "/api/v4/projects/1/jobs/" + std::to_string(by_name["long"].id) +
-                                "/trace",
-                            auth);
+  HttpReply long_log =
+      Http(port, "GET", "/api/v4/projects/1/jobs/" + std::to_string(by_name["long"].id) + "/trace",
+           auth);
   EXPECT_NE(long_log.body.find("\nlong started\n"), std::string::npos) << long_log.body;
   EXPECT_NE(long_log.body.find("system failure"), std::string::npos) << long_log.body;
   EXPECT_EQ(long_log.body.find("long-finished"), std::string::npos);
@@ -190,7 +187,6 @@ after:
   fs::remove_all(dir, ec);
   if (ProcessAlive(job_group)) kill(-job_group, SIGKILL);  // Only if the test failed above.
 }
-
 
 // A project "app" whose pipeline is yaml, in a new data directory, and an
 // admin token for it; the server is started by the test.
@@ -231,12 +227,11 @@ struct ServedProject {
     return status;
   }
   std::string Trace(int port, int64_t pipeline_id) const {
-    HttpReply jobs = Http(port, "GET",
-                          "/api/v4/projects/1/pipelines/" + std::to_string(pipeline_id) + "/jobs",
-                          Auth());
+    HttpReply jobs =
+        Http(port, "GET", "/api/v4/projects/1/pipelines/" + std::to_string(pipeline_id) + "/jobs",
+             Auth());
     int64_t job_id = nlohmann::json::parse(jobs.body)[0]["id"].get<int64_t>();
-    return Http(port, "GET", "/api/v4/projects/1/jobs/" + std::to_string(job_id) + "/trace",
-                Auth())
+    return Http(port, "GET", "/api/v4/projects/1/jobs/" + std::to_string(job_id) + "/trace", Auth())
         .body;
   }
 
@@ -271,10 +266,10 @@ std::vector<std::string> DescriptorsWithoutCloseOnExec(pid_t pid) {
     unsigned long flags = std::strtoul(info.c_str() + at + 6, nullptr, 8);
     if ((flags & O_CLOEXEC) == 0) {
       std::error_code ec;
-      found.push_back(std::to_string(fd) + " -> " +
-                      fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/" +
-                                           std::to_string(fd), ec)
-                          .string());
+      found.push_back(
+          std::to_string(fd) + " -> " +
+          fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd), ec)
+              .string());
     }
   }
   return found;
@@ -314,7 +309,7 @@ TEST(ServeE2eTest, AProcessAJobLeftDoesNotKeepTheServersPort) {
   ServedProject project("");
   std::string pid_file = MarkerDir(project.dir) + "/background.pid";
   project.repo.Write(".gitlab-ci.yml", "long:\n  script:\n    - sleep 1000 &\n    - echo $! > " +
-                                            pid_file + "\n    - sleep 1000\n");
+                                           pid_file + "\n    - sleep 1000\n");
   project.repo.Commit("long job");
   auto server = std::make_unique<Server>(project.data, project.log);
   int port = server->WaitForPort();
@@ -337,8 +332,7 @@ TEST(ServeE2eTest, AProcessAJobLeftDoesNotKeepTheServersPort) {
       << std::strerror(errno) << "; the job's process " << background
       << (ProcessAlive(background) ? " runs" : " is gone");
   close(fd);
-  server = std::make_unique<Server>(project.data, project.log,
-                                    "127.0.0.1:" + std::to_string(port));
+  server = std::make_unique<Server>(project.data, project.log, "127.0.0.1:" + std::to_string(port));
   EXPECT_EQ(server->WaitForPort(), port) << Slurp(project.log);
   EXPECT_FALSE(ProcessAlive(background));
 }
@@ -369,9 +363,9 @@ TEST_P(ServeContainmentTest, CancelThroughTheApiKillsEverythingTheJobStarted) {
   ASSERT_GT(port, 0) << Slurp(project.log);
   int64_t id = project.CreatePipeline(port);
   ASSERT_TRUE(WaitFor([&] { return fs::exists(pids + "/ready"); })) << Slurp(project.log);
-  HttpReply canceled = Http(
-      port, "POST", "/api/v4/projects/1/pipelines/" + std::to_string(id) + "/cancel",
-      project.Auth());
+  HttpReply canceled =
+      Http(port, "POST", "/api/v4/projects/1/pipelines/" + std::to_string(id) + "/cancel",
+           project.Auth());
   EXPECT_EQ(canceled.status, 201) << canceled.body;  // Grape's default for a POST.
   EXPECT_EQ(project.WaitFinished(port, id), "canceled");
   for (pid_t pid : EscapedPids(pids)) {

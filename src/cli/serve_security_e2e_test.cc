@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/serve_test_util.h"
-#include "util/test_dir.h"
 #include "server/job_users.h"
 #include "store/store.h"
+#include "util/test_dir.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"
 
@@ -88,19 +88,18 @@ class ServeSecurityTest : public ::testing::Test {
   // Two pipelines at once: an attacker's and its victim's.
   int StartServer() {
     server_log_ = dir_ + "/server.log";
-    server_ = std::make_unique<Server>(data_, server_log_, "127.0.0.1:0",
-                                       std::vector<std::string>{},
-                                       std::vector<std::string>{"--max-pipelines", "2"});
+    server_ =
+        std::make_unique<Server>(data_, server_log_, "127.0.0.1:0", std::vector<std::string>{},
+                                 std::vector<std::string>{"--max-pipelines", "2"});
     return server_->WaitForPort();
   }
 
   // Creates a pipeline through the API and waits until it has finished;
   // returns its jobs' logs by name.
-  std::map<std::string, std::string> RunPipeline(int port, const std::string& token,
-                                                 int project) {
-    HttpReply created = Http(port, "POST",
-                             "/api/v4/projects/" + std::to_string(project) + "/pipeline?ref=main",
-                             {"PRIVATE-TOKEN: " + token});
+  std::map<std::string, std::string> RunPipeline(int port, const std::string& token, int project) {
+    HttpReply created =
+        Http(port, "POST", "/api/v4/projects/" + std::to_string(project) + "/pipeline?ref=main",
+             {"PRIVATE-TOKEN: " + token});
     EXPECT_EQ(created.status, 201) << created.body;
     if (created.status != 201) return {};
     return WaitForPipeline(nlohmann::json::parse(created.body)["id"].get<int64_t>());
@@ -172,15 +171,15 @@ who:
   // A signed push webhook: the secret is the HMAC key, never sent or logged.
   std::string push = R"({"ref":"refs/heads/main","before":")" + std::string(40, '0') +
                      R"(","after":")" + sha + R"("})";
-  HttpReply forged = Http(port, "POST", "/hooks/github/1",
-                          {"X-GitHub-Event: push", "X-Hub-Signature-256: sha256=" +
-                                                       HmacSha256Hex("wrong", push)},
-                          push);
+  HttpReply forged =
+      Http(port, "POST", "/hooks/github/1",
+           {"X-GitHub-Event: push", "X-Hub-Signature-256: sha256=" + HmacSha256Hex("wrong", push)},
+           push);
   EXPECT_EQ(forged.status, 401) << forged.body;
-  HttpReply signed_push = Http(port, "POST", "/hooks/github/1",
-                               {"X-GitHub-Event: push", "X-Hub-Signature-256: sha256=" +
-                                                            HmacSha256Hex(kSecret, push)},
-                               push);
+  HttpReply signed_push =
+      Http(port, "POST", "/hooks/github/1",
+           {"X-GitHub-Event: push", "X-Hub-Signature-256: sha256=" + HmacSha256Hex(kSecret, push)},
+           push);
   ASSERT_EQ(signed_push.status, 201) << signed_push.body;
   EXPECT_EQ(signed_push.body.find(kSecret), std::string::npos);
   std::map<std::string, std::string> logs =
@@ -279,7 +278,8 @@ attack:
     - try "change the snapshot" 'echo INJECTED >> "$BUILDS/1/source-ref/.gitlab-ci.yml"'
     - try "write into the shared objects" 'touch "$BUILDS/1/git-objects/planted"'
     - try "change a shared object" 'for f in "$BUILDS"/1/git-objects/pack/*.idx; do echo x >> "$f"; done'
-    - S=")yml" + kSecretHead + R"yml("; S="${S})yml" + kSecretTail + R"yml("
+    - S=")yml" + kSecretHead + R"yml("; S="${S})yml" +
+                                       kSecretTail + R"yml("
     - if grep -rqa -- "$S" "$DATA" 2>/dev/null; then echo "FOUND the webhook secret"; else echo "no webhook secret in plain text"; fi
 )yml");
   std::string attacker_sha = attacker.Commit("attack");
@@ -303,8 +303,8 @@ work:
   int port = StartServer();
   ASSERT_GT(port, 0) << Slurp(server_log_);
 
-  HttpReply created = Http(port, "POST", "/api/v4/projects/2/pipeline?ref=main",
-                           {"PRIVATE-TOKEN: " + token});
+  HttpReply created =
+      Http(port, "POST", "/api/v4/projects/2/pipeline?ref=main", {"PRIVATE-TOKEN: " + token});
   ASSERT_EQ(created.status, 201) << created.body;
   ASSERT_TRUE(WaitFor([&] { return fs::exists(meet + "/victim.pid"); })) << Slurp(server_log_);
   std::string log = RunPipeline(port, token, 1)["attack"];
@@ -322,8 +322,7 @@ work:
   EXPECT_NE(log.find("uid=" + std::to_string(attacker_identity.uid) + " umask=0022\n"),
             std::string::npos)
       << log;
-  EXPECT_NE(victim_log.find("uid=" + std::to_string(victim_identity.uid) + "\n"),
-            std::string::npos)
+  EXPECT_NE(victim_log.find("uid=" + std::to_string(victim_identity.uid) + "\n"), std::string::npos)
       << victim_log;
   // git works in both workspaces: the objects come from the project's copy.
   EXPECT_NE(log.find("\nhead=" + attacker_sha + "\n"), std::string::npos) << log;
@@ -333,25 +332,38 @@ work:
   EXPECT_EQ(Slurp(builds_ + "/2/builds/0/victim/.git/objects/info/alternates"),
             builds_ + "/2/git-objects\n");
 
-  for (const char* what :
-       {"read the database", "list the data directory", "read the secrets key", "read a job log",
-        "read the mirror's config", "list the builds directory", "enter another project",
-        "read another project's workspace", "read another project's home",
-        "read another project's objects", "see another project's job's files",
-        "read another project's job's environment", "stop another project's job",
-        "resume another project's job",
-        "write into the builds directory", "write into its project's directory",
-        "write into its pool", "write beside its workspace", "change its step script",
-        "replace its step script", "replace its workspace", "write into the snapshot",
-        "change the snapshot", "write into the shared objects", "change a shared object"}) {
+  for (const char* what : {"read the database",
+                           "list the data directory",
+                           "read the secrets key",
+                           "read a job log",
+                           "read the mirror's config",
+                           "list the builds directory",
+                           "enter another project",
+                           "read another project's workspace",
+                           "read another project's home",
+                           "read another project's objects",
+                           "see another project's job's files",
+                           "read another project's job's environment",
+                           "stop another project's job",
+                           "resume another project's job",
+                           "write into the builds directory",
+                           "write into its project's directory",
+                           "write into its pool",
+                           "write beside its workspace",
+                           "change its step script",
+                           "replace its step script",
+                           "replace its workspace",
+                           "write into the snapshot",
+                           "change the snapshot",
+                           "write into the shared objects",
+                           "change a shared object"}) {
     EXPECT_NE(log.find(std::string("DENIED ") + what), std::string::npos) << what << "\n" << log;
   }
   EXPECT_EQ(log.find("\nALLOWED "), std::string::npos) << log;
   EXPECT_NE(log.find("no webhook secret in plain text"), std::string::npos) << log;
   EXPECT_EQ(log.find(kSecret), std::string::npos);
-  for (const char* planted : {"/planted", "/1/planted", "/1/builds/planted",
-                              "/1/builds/0/planted", "/1/source-ref/planted",
-                              "/1/git-objects/planted"}) {
+  for (const char* planted : {"/planted", "/1/planted", "/1/builds/planted", "/1/builds/0/planted",
+                              "/1/source-ref/planted", "/1/git-objects/planted"}) {
     EXPECT_FALSE(fs::exists(builds_ + planted)) << planted;
   }
   std::string script = Slurp(builds_ + "/1/builds/0/step_script.sh");
@@ -407,19 +419,19 @@ TEST_F(ServeSecurityTest, ServeRefusesToStartWhenItCannotKeepItsPromises) {
   if (users_->switches_user()) {
     ASSERT_EQ(chmod(dir_.c_str(), 0700), 0);
     EXPECT_EQ(serve({}, &err), 1);
-    EXPECT_NE(err.find("slipway: jobs cannot reach the builds directory " + builds_ + ": '" +
-                       dir_ + "' is 0700"),
+    EXPECT_NE(err.find("slipway: jobs cannot reach the builds directory " + builds_ + ": '" + dir_ +
+                       "' is 0700"),
               std::string::npos)
         << err;
     ASSERT_EQ(chmod(dir_.c_str(), 0711), 0);
   }
 
   // A key file others can read, then another key than the database's.
-  ASSERT_EQ(AddProject("app", "/nonexistent/repo", {"--webhook-secret", kSecret, "--no-check"}), "1");
+  ASSERT_EQ(AddProject("app", "/nonexistent/repo", {"--webhook-secret", kSecret, "--no-check"}),
+            "1");
   ASSERT_EQ(chmod((data_ + "/secrets.key").c_str(), 0644), 0);
   EXPECT_EQ(serve({}, &err), 1);
-  EXPECT_NE(err.find("has mode 0644: others than its owner may read it"), std::string::npos)
-      << err;
+  EXPECT_NE(err.find("has mode 0644: others than its owner may read it"), std::string::npos) << err;
   std::string other = dir_ + "/other.key";
   std::ofstream(other) << std::string(64, 'a') << "\n";
   ASSERT_EQ(chmod(other.c_str(), 0600), 0);

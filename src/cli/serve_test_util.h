@@ -105,8 +105,8 @@ class Server {
       // What this test process inherited stays here.
       syscall(SYS_close_range, 3, ~0U, 0);
       for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-      std::vector<std::string> storage = {SLIPWAY_BINARY, "serve",    "--data", data_dir,
-                                          "--listen",     listen,     "--jobs", "2"};
+      std::vector<std::string> storage = {SLIPWAY_BINARY, "serve", "--data", data_dir,
+                                          "--listen",     listen,  "--jobs", "2"};
       // One pipeline at a time unless extra says otherwise.
       if (std::find(extra.begin(), extra.end(), "--max-pipelines") == extra.end()) {
         storage.insert(storage.end(), {"--max-pipelines", "1"});
@@ -160,7 +160,7 @@ struct HttpReply {
 
 // One HTTP/1.1 request on a fresh loopback connection.
 inline HttpReply Http(int port, const std::string& method, const std::string& target,
-               const std::vector<std::string>& headers, const std::string& body = "") {
+                      const std::vector<std::string>& headers, const std::string& body = "") {
   HttpReply reply;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

@@ -25,9 +25,10 @@ void AddDataOptions(CLI::App* cmd, DataOptions* options) {
 
 std::unique_ptr<Store> OpenDataStore(const DataOptions& options, Clock* clock) {
   UseServerUmask();
-  std::string url = options.database.empty()
-                        ? "sqlite:" + (std::filesystem::path(options.data_dir) / "slipway.db").string()
-                        : options.database;
+  std::string url =
+      options.database.empty()
+          ? "sqlite:" + (std::filesystem::path(options.data_dir) / "slipway.db").string()
+          : options.database;
   bool postgres = url.starts_with("postgresql://") || url.starts_with("postgres://");
   std::string sqlite_path = url.starts_with("sqlite:") ? url.substr(7) : url;
   std::vector<std::string> sqlite_files;

@@ -6,8 +6,8 @@ namespace slipway {
 namespace {
 
 TEST(ComponentVersionTest, ResolvesLatestAndPartialVersionsAmongReleasedTags) {
-  std::vector<std::string> tags = {"1.0.0", "1.2.0", "1.2.3", "1.10.0", "2.0.0-rc.1",
-                                   "v3.0.0", "main", "01.0.0", "1.9"};
+  std::vector<std::string> tags = {"1.0.0",  "1.2.0", "1.2.3",  "1.10.0", "2.0.0-rc.1",
+                                   "v3.0.0", "main",  "01.0.0", "1.9"};
   EXPECT_EQ(ResolveComponentVersion(tags, "~latest"), "1.10.0");  // Numeric, not textual.
   EXPECT_EQ(ResolveComponentVersion(tags, "1"), "1.10.0");
   EXPECT_EQ(ResolveComponentVersion(tags, "1.2"), "1.2.3");

@@ -52,8 +52,8 @@ TEST(CorpusLoadTest, EveryPipelineLoads) {
       if (d.severity != Severity::kError) continue;
       const std::string prefix = "cannot fetch `";
       ASSERT_EQ(d.message.rfind(prefix, 0), 0u) << d.Format();
-      std::string what = d.message.substr(prefix.size(), d.message.find('`', prefix.size()) -
-                                                             prefix.size());
+      std::string what =
+          d.message.substr(prefix.size(), d.message.find('`', prefix.size()) - prefix.size());
       // The MANIFEST writes a project include without `ref` with "@HEAD".
       EXPECT_TRUE(row.find("`" + what + "`") != std::string::npos ||
                   row.find("`" + what + "@") != std::string::npos)

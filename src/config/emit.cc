@@ -17,9 +17,9 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 // `yes`, `on` and `0x1F` count too).
 bool LooksTyped(std::string_view s) {
   static constexpr std::string_view kWords[] = {
-      "~",   "null", "Null", "NULL",  "true", "True", "TRUE", "false", "False", "FALSE",
-      "yes", "Yes",  "YES",  "no",    "No",   "NO",   "on",   "On",    "ON",    "off",
-      "Off", "OFF",  "y",    "Y",     "n",    "N",    "<<",   ".inf",  ".Inf",  ".INF",
+      "~",     "null",  "Null",  "NULL",  "true", "True", "TRUE", "false", "False", "FALSE",
+      "yes",   "Yes",   "YES",   "no",    "No",   "NO",   "on",   "On",    "ON",    "off",
+      "Off",   "OFF",   "y",     "Y",     "n",    "N",    "<<",   ".inf",  ".Inf",  ".INF",
       "-.inf", "-.Inf", "-.INF", "+.inf", ".nan", ".NaN", ".NAN", "="};
   for (std::string_view w : kWords) {
     if (s == w) return true;
@@ -64,7 +64,11 @@ bool HasSpecialChar(std::string_view s) {
 bool IsUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size()) return false;
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
@@ -111,11 +115,12 @@ std::string TagText(std::string_view tag) {
   for (unsigned char c : body) {
     // What libyaml's scanner takes in a tag (YAML's URI characters but '#').
     bool word = std::isalnum(c) || c == '-';
-    bool uri = std::string_view(";/?:@&=+$_.~*'()").find(static_cast<char>(c)) !=
-               std::string_view::npos;
+    bool uri =
+        std::string_view(";/?:@&=+$_.~*'()").find(static_cast<char>(c)) != std::string_view::npos;
     // In a local tag, '!' and the flow indicators ",[]{}" end the tag.
-    bool allowed = word || uri || (!local && std::string_view(",![]").find(static_cast<char>(c)) !=
-                                                 std::string_view::npos);
+    bool allowed =
+        word || uri ||
+        (!local && std::string_view(",![]").find(static_cast<char>(c)) != std::string_view::npos);
     if (allowed) {
       out += static_cast<char>(c);
     } else {
@@ -286,8 +291,10 @@ void EmitBlock(const Node& node, int indent, std::string* out) {
   if (node.IsMap()) {
     for (const MapEntry& e : node.entries) {
       Node key = Node::Scalar(e.key);
-      *out += pad + (e.key.find('\n') != std::string::npos ? DoubleQuoted(e.key)
-                                                          : ScalarText(key, false)) + ":";
+      *out +=
+          pad +
+          (e.key.find('\n') != std::string::npos ? DoubleQuoted(e.key) : ScalarText(key, false)) +
+          ":";
       EmitValue(e.value, indent + 2, false, out);
     }
   } else {

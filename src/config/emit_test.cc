@@ -192,9 +192,9 @@ TEST(EmitYamlTest, ColonsInFlowSequencesAreQuoted) {
 // tag (from !<...>) in the verbatim form. A scalar starting with "..." is
 // quoted: at the start of a line that ends the document.
 TEST(EmitYamlTest, TagsRoundTripWithEscapesAndVerbatimUris) {
-  for (const char* text : {"!:22%222-a i\n", "!a%25b%20c x\n", "!<tag:example.com,2000:x> y\n",
-                           "k: !e%7Bx%7D [a, b]\n",
-                           "!20222%233-a \n", "! ... .ript..\n-\n  -\n", "k: ...x\n"}) {
+  for (const char* text :
+       {"!:22%222-a i\n", "!a%25b%20c x\n", "!<tag:example.com,2000:x> y\n",
+        "k: !e%7Bx%7D [a, b]\n", "!20222%233-a \n", "! ... .ript..\n-\n  -\n", "k: ...x\n"}) {
     ExpectRoundTrip(text);
   }
 }

@@ -38,8 +38,8 @@ enum class TokenKind {
 
 struct Token {
   TokenKind kind = TokenKind::kEnd;
-  std::string text;  // Variable name, string contents or regex literal.
-  int column = 0;    // 1-based.
+  std::string text;           // Variable name, string contents or regex literal.
+  int column = 0;             // 1-based.
   std::string_view spelling;  // As written, for messages.
 };
 
@@ -250,13 +250,17 @@ class Parser {
   // The node kind of a binary operator token at `level`, if it is one.
   static bool BinaryAt(int level, TokenKind kind) {
     switch (kind) {
-      case TokenKind::kOr: return level == kOrLevel;
-      case TokenKind::kAnd: return level == kAndLevel;
+      case TokenKind::kOr:
+        return level == kOrLevel;
+      case TokenKind::kAnd:
+        return level == kAndLevel;
       case TokenKind::kEquals:
       case TokenKind::kNotEquals:
       case TokenKind::kMatches:
-      case TokenKind::kNotMatches: return level == kCompareLevel;
-      default: return false;
+      case TokenKind::kNotMatches:
+        return level == kCompareLevel;
+      default:
+        return false;
     }
   }
 
@@ -313,8 +317,7 @@ class Parser {
         return inner;
       }
       case TokenKind::kEnd:
-        return Status::Error("unexpected end of expression" + At(t.column) +
-                             ", expected a value");
+        return Status::Error("unexpected end of expression" + At(t.column) + ", expected a value");
       default:
         return Status::Error("unexpected " + Quote(t.spelling) + At(t.column) +
                              ", expected a value");
@@ -347,10 +350,14 @@ struct Value {
 bool Equal(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Value::Kind::kNull: return true;
-    case Value::Kind::kBool: return a.boolean == b.boolean;
-    case Value::Kind::kString: return a.string == b.string;
-    case Value::Kind::kRegex: return a.regex->source() == b.regex->source();
+    case Value::Kind::kNull:
+      return true;
+    case Value::Kind::kBool:
+      return a.boolean == b.boolean;
+    case Value::Kind::kString:
+      return a.string == b.string;
+    case Value::Kind::kRegex:
+      return a.regex->source() == b.regex->source();
   }
   return false;
 }
@@ -358,10 +365,14 @@ bool Equal(const Value& a, const Value& b) {
 // Ruby's `to_s` of the left operand of =~.
 std::string_view AsText(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kNull: return "";
-    case Value::Kind::kBool: return v.boolean ? "true" : "false";
-    case Value::Kind::kString: return v.string;
-    case Value::Kind::kRegex: return v.regex->source();
+    case Value::Kind::kNull:
+      return "";
+    case Value::Kind::kBool:
+      return v.boolean ? "true" : "false";
+    case Value::Kind::kString:
+      return v.string;
+    case Value::Kind::kRegex:
+      return v.regex->source();
   }
   return "";
 }
@@ -490,10 +501,14 @@ bool IsBlank(std::string_view s) {
 // are not present.
 bool Present(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kNull: return false;
-    case Value::Kind::kBool: return v.boolean;
-    case Value::Kind::kString: return !IsBlank(v.string);
-    case Value::Kind::kRegex: return true;
+    case Value::Kind::kNull:
+      return false;
+    case Value::Kind::kBool:
+      return v.boolean;
+    case Value::Kind::kString:
+      return !IsBlank(v.string);
+    case Value::Kind::kRegex:
+      return true;
   }
   return false;
 }

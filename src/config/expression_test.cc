@@ -66,41 +66,42 @@ TEST_P(ExpressionTruthTest, Evaluates) {
   EXPECT_EQ(e->Evaluate(TableVariables()), GetParam().expected) << GetParam().expression;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    LoneValues, ExpressionTruthTest,
-    testing::Values(TruthCase{"$PRESENT", true}, TruthCase{"$EMPTY", false},
-                    TruthCase{"$UNDEFINED", false}, TruthCase{"$SPACES", false},
-                    TruthCase{"$NBSP", false}, TruthCase{"$lower", true},
-                    TruthCase{"$_1", true}, TruthCase{"  $FOO  ", true},
-                    TruthCase{"\"string\"", true}, TruthCase{"''", false},
-                    TruthCase{"' '", false}, TruthCase{"null", false},
-                    TruthCase{"true", true}, TruthCase{"false", false},
-                    TruthCase{"/ab/", true}, TruthCase{"($FOO)", true},
-                    TruthCase{"(($EMPTY))", false}, TruthCase{"$FOO\n", true}));
+INSTANTIATE_TEST_SUITE_P(LoneValues, ExpressionTruthTest,
+                         testing::Values(TruthCase{"$PRESENT", true}, TruthCase{"$EMPTY", false},
+                                         TruthCase{"$UNDEFINED", false},
+                                         TruthCase{"$SPACES", false}, TruthCase{"$NBSP", false},
+                                         TruthCase{"$lower", true}, TruthCase{"$_1", true},
+                                         TruthCase{"  $FOO  ", true}, TruthCase{"\"string\"", true},
+                                         TruthCase{"''", false}, TruthCase{"' '", false},
+                                         TruthCase{"null", false}, TruthCase{"true", true},
+                                         TruthCase{"false", false}, TruthCase{"/ab/", true},
+                                         TruthCase{"($FOO)", true}, TruthCase{"(($EMPTY))", false},
+                                         TruthCase{"$FOO\n", true}));
 
 INSTANTIATE_TEST_SUITE_P(
     Equality, ExpressionTruthTest,
-    testing::Values(
-        TruthCase{"$PRESENT == \"my variable\"", true},
-        TruthCase{"\"my variable\" == $PRESENT", true}, TruthCase{"$FOO == 'foo'", true},
-        TruthCase{"$FOO=='foo'", true}, TruthCase{"$FOO == 'bar'", false},
-        TruthCase{"$FOO == 'FOO'", false}, TruthCase{"$FOO != 'bar'", true},
-        TruthCase{"$FOO != 'foo'", false}, TruthCase{"$FOO == $FOO2", true},
-        TruthCase{"$FOO == $BAR", false}, TruthCase{"$FOO != $BAR", true},
-        TruthCase{"$PRESENT == null", false}, TruthCase{"$PRESENT != null", true},
-        TruthCase{"$EMPTY == null", false}, TruthCase{"$EMPTY != null", true},
-        TruthCase{"\"\" == $EMPTY", true}, TruthCase{"$EMPTY == ''", true},
-        TruthCase{"\"\" != $EMPTY", false}, TruthCase{"$UNDEFINED == null", true},
-        TruthCase{"null == $UNDEFINED", true}, TruthCase{"$UNDEFINED != null", false},
-        TruthCase{"null != $UNDEFINED", false}, TruthCase{"$UNDEFINED == ''", false},
-        TruthCase{"$UNDEFINED == $EMPTY", false}, TruthCase{"$UNDEFINED == $OTHER_UNDEFINED", true},
-        TruthCase{"null == null", true}, TruthCase{"null != null", false},
-        TruthCase{"$NULL_TEXT == null", false}, TruthCase{"$NULL_TEXT == 'null'", true},
-        TruthCase{"$TRUE_TEXT == 'true'", true}, TruthCase{"$TRUE_TEXT == true", false},
-        TruthCase{"true == true", true}, TruthCase{"true != false", true},
-        TruthCase{"true == 'true'", false}, TruthCase{"/ab/ == /ab/", true},
-        TruthCase{"/ab/ == /ab/i", false}, TruthCase{"/ab/ == 'ab'", false},
-        TruthCase{"$FOO == 'foo' == true", true}, TruthCase{"'a' == 'a' != false", true}));
+    testing::Values(TruthCase{"$PRESENT == \"my variable\"", true},
+                    TruthCase{"\"my variable\" == $PRESENT", true},
+                    TruthCase{"$FOO == 'foo'", true}, TruthCase{"$FOO=='foo'", true},
+                    TruthCase{"$FOO == 'bar'", false}, TruthCase{"$FOO == 'FOO'", false},
+                    TruthCase{"$FOO != 'bar'", true}, TruthCase{"$FOO != 'foo'", false},
+                    TruthCase{"$FOO == $FOO2", true}, TruthCase{"$FOO == $BAR", false},
+                    TruthCase{"$FOO != $BAR", true}, TruthCase{"$PRESENT == null", false},
+                    TruthCase{"$PRESENT != null", true}, TruthCase{"$EMPTY == null", false},
+                    TruthCase{"$EMPTY != null", true}, TruthCase{"\"\" == $EMPTY", true},
+                    TruthCase{"$EMPTY == ''", true}, TruthCase{"\"\" != $EMPTY", false},
+                    TruthCase{"$UNDEFINED == null", true}, TruthCase{"null == $UNDEFINED", true},
+                    TruthCase{"$UNDEFINED != null", false}, TruthCase{"null != $UNDEFINED", false},
+                    TruthCase{"$UNDEFINED == ''", false}, TruthCase{"$UNDEFINED == $EMPTY", false},
+                    TruthCase{"$UNDEFINED == $OTHER_UNDEFINED", true},
+                    TruthCase{"null == null", true}, TruthCase{"null != null", false},
+                    TruthCase{"$NULL_TEXT == null", false}, TruthCase{"$NULL_TEXT == 'null'", true},
+                    TruthCase{"$TRUE_TEXT == 'true'", true}, TruthCase{"$TRUE_TEXT == true", false},
+                    TruthCase{"true == true", true}, TruthCase{"true != false", true},
+                    TruthCase{"true == 'true'", false}, TruthCase{"/ab/ == /ab/", true},
+                    TruthCase{"/ab/ == /ab/i", false}, TruthCase{"/ab/ == 'ab'", false},
+                    TruthCase{"$FOO == 'foo' == true", true},
+                    TruthCase{"'a' == 'a' != false", true}));
 
 INSTANTIATE_TEST_SUITE_P(
     RegexLiterals, ExpressionTruthTest,
@@ -131,40 +132,40 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     RegexInVariables, ExpressionTruthTest,
-    testing::Values(
-        TruthCase{"$MAIN =~ $RE", true}, TruthCase{"$MAIN =~ $RE_I", true},
-        TruthCase{"$FOO =~ $RE", false}, TruthCase{"$MAIN !~ $RE", false},
-        TruthCase{"$FOO !~ $RE", true}, TruthCase{"$BRANCH =~ $BRANCH_RE", true},
-        TruthCase{"$MAIN =~ $PROD_REF", true}, TruthCase{"$FOO =~ $PROD_REF", false},
-        TruthCase{"$SKIP =~ $JOB_RE", true},
-        // An unset right side never matches.
-        TruthCase{"$MAIN =~ $UNDEFINED", false}, TruthCase{"$MAIN !~ $UNDEFINED", true},
-        TruthCase{"$MAIN =~ null", false}, TruthCase{"$MAIN !~ null", true},
-        // A value that is not a valid /regex/ is compared as a plain string:
-        // true when the left text occurs inside it (Ruby's String#scan).
-        TruthCase{"$FOO =~ $RE_BAD", false}, TruthCase{"'(' =~ $RE_BAD", true},
-        TruthCase{"$FOO !~ $RE_BAD", true}, TruthCase{"$MAIN =~ $RE_FLAG_BAD", false},
-        TruthCase{"'ma/' =~ $RE_FLAG_BAD", true}, TruthCase{"$MAIN =~ $PLAIN", false},
-        TruthCase{"'ai' =~ $PLAIN", true},
-        // GitLab issue 426313's table: LEFT =~ RIGHT over {1234, 23, /23/}.
-        TruthCase{"$N1234 =~ $N1234", true}, TruthCase{"$N1234 =~ $N23", false},
-        TruthCase{"$N1234 =~ $R23", true}, TruthCase{"$N23 =~ $N1234", true},
-        TruthCase{"$N23 =~ $N23", true}, TruthCase{"$N23 =~ $R23", true},
-        TruthCase{"$R23 =~ $N1234", false}, TruthCase{"$R23 =~ $N23", false},
-        TruthCase{"$R23 =~ $R23", true}));
+    testing::Values(TruthCase{"$MAIN =~ $RE", true}, TruthCase{"$MAIN =~ $RE_I", true},
+                    TruthCase{"$FOO =~ $RE", false}, TruthCase{"$MAIN !~ $RE", false},
+                    TruthCase{"$FOO !~ $RE", true}, TruthCase{"$BRANCH =~ $BRANCH_RE", true},
+                    TruthCase{"$MAIN =~ $PROD_REF", true}, TruthCase{"$FOO =~ $PROD_REF", false},
+                    TruthCase{"$SKIP =~ $JOB_RE", true},
+                    // An unset right side never matches.
+                    TruthCase{"$MAIN =~ $UNDEFINED", false}, TruthCase{"$MAIN !~ $UNDEFINED", true},
+                    TruthCase{"$MAIN =~ null", false}, TruthCase{"$MAIN !~ null", true},
+                    // A value that is not a valid /regex/ is compared as a plain string:
+                    // true when the left text occurs inside it (Ruby's String#scan).
+                    TruthCase{"$FOO =~ $RE_BAD", false}, TruthCase{"'(' =~ $RE_BAD", true},
+                    TruthCase{"$FOO !~ $RE_BAD", true}, TruthCase{"$MAIN =~ $RE_FLAG_BAD", false},
+                    TruthCase{"'ma/' =~ $RE_FLAG_BAD", true}, TruthCase{"$MAIN =~ $PLAIN", false},
+                    TruthCase{"'ai' =~ $PLAIN", true},
+                    // GitLab issue 426313's table: LEFT =~ RIGHT over {1234, 23, /23/}.
+                    TruthCase{"$N1234 =~ $N1234", true}, TruthCase{"$N1234 =~ $N23", false},
+                    TruthCase{"$N1234 =~ $R23", true}, TruthCase{"$N23 =~ $N1234", true},
+                    TruthCase{"$N23 =~ $N23", true}, TruthCase{"$N23 =~ $R23", true},
+                    TruthCase{"$R23 =~ $N1234", false}, TruthCase{"$R23 =~ $N23", false},
+                    TruthCase{"$R23 =~ $R23", true}));
 
-INSTANTIATE_TEST_SUITE_P(
-    StringsOnTheRightOfMatch, ExpressionTruthTest,
-    testing::Values(TruthCase{"$SOURCE =~ \"merge_request_event\"", true},
-                    TruthCase{"$PUSH =~ \"merge_request_event\"", false},
-                    TruthCase{"$PUSH !~ \"merge_request_event\"", true},
-                    TruthCase{"'request' =~ 'merge_request_event'", true},
-                    TruthCase{"'merge_request_event' =~ 'request'", false},
-                    TruthCase{"$UNDEFINED =~ 'abc'", true}, TruthCase{"$EMPTY =~ 'abc'", true},
-                    TruthCase{"'foo' =~ '/^f/'", true}, TruthCase{"'foo' =~ \"/^F/i\"", true},
-                    TruthCase{"'test/url' =~ '/test/ur/'", true},
-                    TruthCase{"'test/url' =~ '/test\\/ur/'", true},
-                    TruthCase{"\"Hello World\" =~ \"/hello world/i\"", true}));
+INSTANTIATE_TEST_SUITE_P(StringsOnTheRightOfMatch, ExpressionTruthTest,
+                         testing::Values(TruthCase{"$SOURCE =~ \"merge_request_event\"", true},
+                                         TruthCase{"$PUSH =~ \"merge_request_event\"", false},
+                                         TruthCase{"$PUSH !~ \"merge_request_event\"", true},
+                                         TruthCase{"'request' =~ 'merge_request_event'", true},
+                                         TruthCase{"'merge_request_event' =~ 'request'", false},
+                                         TruthCase{"$UNDEFINED =~ 'abc'", true},
+                                         TruthCase{"$EMPTY =~ 'abc'", true},
+                                         TruthCase{"'foo' =~ '/^f/'", true},
+                                         TruthCase{"'foo' =~ \"/^F/i\"", true},
+                                         TruthCase{"'test/url' =~ '/test/ur/'", true},
+                                         TruthCase{"'test/url' =~ '/test\\/ur/'", true},
+                                         TruthCase{"\"Hello World\" =~ \"/hello world/i\"", true}));
 
 INSTANTIATE_TEST_SUITE_P(
     Logic, ExpressionTruthTest,
@@ -230,7 +231,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"$A == == $B", "unexpected '==' at column 7, expected a value"},
         ErrorCase{"($A", "missing ')' for '(' at column 1"},
         ErrorCase{"($A $B)", "unexpected '$B' at column 5, expected an operator or ')'"},
-        ErrorCase{"$A)", "unmatched ')' at column 3"}, ErrorCase{"()", "unexpected ')' at column 2, expected a value"},
+        ErrorCase{"$A)", "unmatched ')' at column 3"},
+        ErrorCase{"()", "unexpected ')' at column 2, expected a value"},
         ErrorCase{"${A} == 'x'",
                   "unexpected '${' at column 1: variables in expressions are written $NAME, "
                   "without braces"},

@@ -22,8 +22,12 @@ std::string JoinNames(const std::vector<std::string>& names) {
 class ExtendsResolver {
  public:
   ExtendsResolver(std::vector<MapEntry>* entries, Diagnostics* diags)
-      : entries_(*entries), diags_(diags), state_(entries->size(), State::kUnvisited),
-        height_(entries->size(), -2), extensible_(entries->size()), resolved_(entries->size()),
+      : entries_(*entries),
+        diags_(diags),
+        state_(entries->size(), State::kUnvisited),
+        height_(entries->size(), -2),
+        extensible_(entries->size()),
+        resolved_(entries->size()),
         parents_(entries->size()) {
     for (size_t i = 0; i < entries_.size(); ++i) {
       index_[entries_[i].key] = i;

@@ -36,8 +36,8 @@ StatusOr<UniqueFd> OpenRoot(const std::string& root, bool create) {
     return Status::Error("the include cache `" + root + "` is not the user's own directory");
   }
   if ((st.st_mode & 077) != 0 && fchmod(fd.get(), 0700) != 0) {
-    return Status::Error("cannot make the include cache `" + root + "` private: " +
-                         std::strerror(errno));
+    return Status::Error("cannot make the include cache `" + root +
+                         "` private: " + std::strerror(errno));
   }
   return fd;
 }
@@ -86,7 +86,8 @@ StatusOr<std::string> IncludeCache::Directory(std::string_view kind, std::string
   StatusOr<UniqueFd> root = OpenRoot(root_, /*create=*/true);
   if (!root.ok()) return root.status();
   UniqueFd version = SubDirectory(root->get(), kVersion, true);
-  UniqueFd group = version.valid() ? SubDirectory(version.get(), std::string(kind), true) : UniqueFd();
+  UniqueFd group =
+      version.valid() ? SubDirectory(version.get(), std::string(kind), true) : UniqueFd();
   UniqueFd dir = group.valid() ? SubDirectory(group.get(), Sha256Hex(key), true) : UniqueFd();
   if (!dir.valid()) {
     return Status::Error("cannot make a directory in the include cache `" + root_ +
@@ -100,18 +101,19 @@ Status IncludeCache::Put(std::string_view kind, std::string_view key,
   StatusOr<UniqueFd> root = OpenRoot(root_, /*create=*/true);
   if (!root.ok()) return root.status();
   UniqueFd version = SubDirectory(root->get(), kVersion, true);
-  UniqueFd dir = version.valid() ? SubDirectory(version.get(), std::string(kind), true) : UniqueFd();
+  UniqueFd dir =
+      version.valid() ? SubDirectory(version.get(), std::string(kind), true) : UniqueFd();
   if (!dir.valid()) {
     return Status::Error("cannot make a directory in the include cache `" + root_ +
                          "` (a symbolic link or a file in the way?)");
   }
   std::string name = Sha256Hex(key);
   std::string temp = "." + name + "." + std::to_string(std::random_device()());
-  UniqueFd out(openat(dir.get(), temp.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  UniqueFd out(
+      openat(dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!out.valid()) {
-    return Status::Error("cannot write to the include cache `" + root_ + "`: " +
-                         std::strerror(errno));
+    return Status::Error("cannot write to the include cache `" + root_ +
+                         "`: " + std::strerror(errno));
   }
   size_t written = 0;
   while (written < content.size()) {
@@ -120,8 +122,8 @@ Status IncludeCache::Put(std::string_view kind, std::string_view key,
     if (n < 0) {
       int saved = errno;
       unlinkat(dir.get(), temp.c_str(), 0);
-      return Status::Error("cannot write to the include cache `" + root_ + "`: " +
-                           std::strerror(saved));
+      return Status::Error("cannot write to the include cache `" + root_ +
+                           "`: " + std::strerror(saved));
     }
     written += static_cast<size_t>(n);
   }
@@ -130,8 +132,8 @@ Status IncludeCache::Put(std::string_view kind, std::string_view key,
   if (renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) {
     int saved = errno;
     unlinkat(dir.get(), temp.c_str(), 0);
-    return Status::Error("cannot write to the include cache `" + root_ + "`: " +
-                         std::strerror(saved));
+    return Status::Error("cannot write to the include cache `" + root_ +
+                         "`: " + std::strerror(saved));
   }
   return Status::Ok();
 }

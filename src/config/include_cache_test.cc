@@ -43,9 +43,9 @@ TEST_F(IncludeCacheTest, StoresEntriesPrivatelyWhereTheFormatSays) {
   // Replacing an entry leaves no temporary file behind.
   ASSERT_TRUE(cache.Put("remote", "https://h/a.yml", "a: 2\n").ok());
   EXPECT_EQ(cache.Get("remote", "https://h/a.yml"), "a: 2\n");
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ + "/includes/v1/remote"),
-                          fs::directory_iterator()),
-            1);
+  EXPECT_EQ(
+      std::distance(fs::directory_iterator(dir_ + "/includes/v1/remote"), fs::directory_iterator()),
+      1);
 }
 
 TEST_F(IncludeCacheTest, NeverReadsOrWritesThroughASymbolicLink) {
@@ -97,7 +97,10 @@ TEST(DefaultIncludeCacheDirTest, FollowsXdgThenHome) {
   EXPECT_EQ(DefaultIncludeCacheDir(), "/home/u/.cache/slipway/includes");
   unsetenv("XDG_CACHE_HOME");
   EXPECT_EQ(DefaultIncludeCacheDir(), "/home/u/.cache/slipway/includes");
-  if (xdg.empty()) unsetenv("XDG_CACHE_HOME"); else setenv("XDG_CACHE_HOME", xdg.c_str(), 1);
+  if (xdg.empty())
+    unsetenv("XDG_CACHE_HOME");
+  else
+    setenv("XDG_CACHE_HOME", xdg.c_str(), 1);
   setenv("HOME", home.c_str(), 1);
 }
 

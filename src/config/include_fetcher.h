@@ -20,13 +20,13 @@ struct FetchError {
     kHttpStatus,  // The server answered http_status (>= 400).
     kSocket,      // Resolving, connecting, reading.
     kTimeout,
-    kTls,         // Handshake, certificate verification.
-    kRefused,     // Plain HTTP without permission; detail says how to allow it.
-    kNotCached,   // Offline, and the cache has no copy.
-    kNoProject,   // include:project: not found, not reachable, no access.
-    kNoRef,       // include:project: the project has no such ref.
-    kNoVersion,   // include:component: no released version matches.
-    kOther,       // Too large, too many redirects, a bad response ...
+    kTls,        // Handshake, certificate verification.
+    kRefused,    // Plain HTTP without permission; detail says how to allow it.
+    kNotCached,  // Offline, and the cache has no copy.
+    kNoProject,  // include:project: not found, not reachable, no access.
+    kNoRef,      // include:project: the project has no such ref.
+    kNoVersion,  // include:component: no released version matches.
+    kOther,      // Too large, too many redirects, a bad response ...
   };
   Kind kind = Kind::kOther;
   int http_status = 0;
@@ -48,7 +48,7 @@ struct ProjectCommit {
   std::string commit;    // 40 hex digits.
   std::string origin;    // The repository URL, credentials masked.
   bool from_cache = false;
-  std::string ref;       // The ref fetched (for a component: the resolved tag).
+  std::string ref;  // The ref fetched (for a component: the resolved tag).
 };
 
 // One fetch a file's `include:` list will ask for (PrefetchRequest::kProject:
@@ -89,9 +89,9 @@ class IncludeFetcher {
   // that version names (config/component_version.h: `~latest`, `1`, `1.2`,
   // or a tag, branch or commit id). kNoVersion when no released version
   // matches.
-  virtual StatusOr<ProjectCommit> FetchComponent(const std::string& host, const std::string& project,
-                                                 const std::string& version,
-                                                 FetchError* error) = 0;
+  virtual StatusOr<ProjectCommit> FetchComponent(const std::string& host,
+                                                 const std::string& project,
+                                                 const std::string& version, FetchError* error) = 0;
   // The file at path of a fetched commit, tree being that commit
   // (SourceTree::AtCommit of commit.repo_dir): what tree.Read gives, which
   // this default returns. A commit never changes, so an implementation may

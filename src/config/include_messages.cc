@@ -12,8 +12,8 @@ std::string RemoteFetchMessage(const std::string& shown, const FetchError& error
     case FetchError::Kind::kTimeout:
       return prefix + "a timeout error! (" + error.detail + ")";
     case FetchError::Kind::kRefused:
-      return "Remote file could not be fetched because URL '" + shown + "' is blocked: " +
-             error.detail + "!";
+      return "Remote file could not be fetched because URL '" + shown +
+             "' is blocked: " + error.detail + "!";
     case FetchError::Kind::kNotCached:
       return "Remote file `" + shown + "` is not available offline: " + error.detail;
     case FetchError::Kind::kTls:
@@ -33,12 +33,13 @@ std::string ProjectFetchMessage(const std::string& project, const std::string& r
     return "Project `" + project + "` reference `" + ref + "` does not exist!" + why;
   }
   if (error.kind == FetchError::Kind::kNotCached) {
-    return "Project `" + project + "` reference `" + ref + "` is not available offline: " +
-           error.detail;
+    return "Project `" + project + "` reference `" + ref +
+           "` is not available offline: " + error.detail;
   }
   return "Project `" + project +
          "` not found or access denied! Make sure any includes in the pipeline configuration "
-         "are correctly defined." + why;
+         "are correctly defined." +
+         why;
 }
 
 std::string ComponentFetchMessage(const std::string& address, const FetchError& error) {

@@ -55,8 +55,8 @@ std::optional<bool> RuleMatches(const Node& rule, const SourceTree& tree,
       std::optional<bool> exists = AnyFileExists(clause.value, tree, variables, diags);
       if (!exists || !*exists) return exists;
     } else if (clause.key != "changes" && clause.key != "when") {
-      diags->Error(clause.key_mark, "include:rules:rule config contains unknown keys: " +
-                                        clause.key);
+      diags->Error(clause.key_mark,
+                   "include:rules:rule config contains unknown keys: " + clause.key);
       return std::nullopt;
     }
   }
@@ -78,8 +78,8 @@ std::optional<bool> EvaluateIncludeRules(const Node* rules, const SourceTree& tr
       return std::nullopt;
     }
     const Node* when = rule.Find("when");
-    if (when != nullptr && !(when->IsScalar() && (when->scalar == "never" ||
-                                                  when->scalar == "always"))) {
+    if (when != nullptr &&
+        !(when->IsScalar() && (when->scalar == "never" || when->scalar == "always"))) {
       diags->Error(when->mark, "include:rules:rule when unknown value: " +
                                    (when->IsScalar() ? when->scalar : when->TypeName()));
       return std::nullopt;

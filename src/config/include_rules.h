@@ -18,9 +18,9 @@ namespace slipway {
 // `when` includes), and no matching rule excludes. Clauses: `if` (a CI/CD
 // expression over variables), `exists` (a list of fnmatch patterns, or
 // `paths:` with them, variables expanded with expand_existing, matched
-// against the files under project_dir; true when any file matches), `changes` (always true: a local run has no push to
-// compare with, which is also what GitLab does without a diff base).
-// Returns nullopt after reporting a malformed rule.
+// against the files under project_dir; true when any file matches), `changes` (always true: a local
+// run has no push to compare with, which is also what GitLab does without a diff base). Returns
+// nullopt after reporting a malformed rule.
 std::optional<bool> EvaluateIncludeRules(const Node* rules, const SourceTree& tree,
                                          const VariableList& variables, Diagnostics* diags);
 

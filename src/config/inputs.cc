@@ -336,8 +336,8 @@ class Interpolator {
 
 // Checks one input's value (given, or its default) against its spec.
 void CheckInput(const std::string& name, const Node* spec, const Node* given,
-                const InputsSource& source, std::map<std::string, Node>* values,
-                Diagnostics* diags, bool* ok) {
+                const InputsSource& source, std::map<std::string, Node>* values, Diagnostics* diags,
+                bool* ok) {
   auto fail = [&](const Mark& mark, const std::string& message) {
     diags->Error(mark, source.prefix + "`" + name + "` input: " + message);
     *ok = false;
@@ -345,9 +345,9 @@ void CheckInput(const std::string& name, const Node* spec, const Node* given,
   const Node* default_value = spec && spec->IsMap() ? spec->Find("default") : nullptr;
   std::optional<InputType> type = ParseType(spec && spec->IsMap() ? spec->Find("type") : nullptr);
   if (!type) {
-    diags->Error(spec->Find("type")->mark,
-                 source.prefix + "unknown input specification for `" + name +
-                     "` (valid types: array, boolean, number, string)");
+    diags->Error(spec->Find("type")->mark, source.prefix + "unknown input specification for `" +
+                                               name +
+                                               "` (valid types: array, boolean, number, string)");
     *ok = false;
     return;
   }

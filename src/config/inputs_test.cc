@@ -116,7 +116,8 @@ TEST(InputsTest, ArrayInputReplacesWholeValue) {
           "spec:\n  inputs:\n    rules-config:\n      type: array\n      default:\n"
           "        - if: $CI_PIPELINE_SOURCE == \"schedule\"\n"
           "        - when: never\n---\n"
-          "test_job:\n  rules: $[[ inputs.rules-config ]]\n  script: echo \"$[[ inputs.rules-config ]]\"\n");
+          "test_job:\n  rules: $[[ inputs.rules-config ]]\n  script: echo \"$[[ "
+          "inputs.rules-config ]]\"\n");
   p.Write(".gitlab-ci.yml", "include: t.yml\n");
   Loaded r = Load(p);
   EXPECT_EQ(r.diagnostics, "");
@@ -145,26 +146,28 @@ TEST(InputsTest, Functions) {
   vars.Set("MY_VAR", "my value");
   Loaded r = Load(p, vars);
   EXPECT_EQ(r.diagnostics, "");
-  EXPECT_EQ(r.yaml,
-            "job:\n  script:\n"
-            "    - echo my value\n"
-            "    - echo test my value test $MY_VAR\n"
-            "    - \"34567\"\n"
-            "    - \"\"\n"
-            "    - printf '%s\\n' single\\ \\'\\ and\\ double\\ \\\"\\ quotes\\ and\\ \\ \\ blanks\n");
+  EXPECT_EQ(
+      r.yaml,
+      "job:\n  script:\n"
+      "    - echo my value\n"
+      "    - echo test my value test $MY_VAR\n"
+      "    - \"34567\"\n"
+      "    - \"\"\n"
+      "    - printf '%s\\n' single\\ \\'\\ and\\ double\\ \\\"\\ quotes\\ and\\ \\ \\ blanks\n");
 }
 
 TEST(InputsTest, InterpolationErrors) {
   TempProject p;
-  p.Write("t.yml",
-          "spec:\n  inputs:\n    a:\n      default: x\n    n:\n      type: number\n      default: 1\n"
-          "---\njob:\n  script:\n"
-          "    - $[[ inputs.b ]]\n"
-          "    - $[[ inputs ]]\n"
-          "    - $[[ inputs.a | upcase ]]\n"
-          "    - $[[ inputs.n | truncate(1,2) ]]\n"
-          "    - $[[ inputs.a | expand_vars | expand_vars | expand_vars | expand_vars ]]\n"
-          "    - $[[ matrix.OS ]] and $[[ x ]]\n");
+  p.Write(
+      "t.yml",
+      "spec:\n  inputs:\n    a:\n      default: x\n    n:\n      type: number\n      default: 1\n"
+      "---\njob:\n  script:\n"
+      "    - $[[ inputs.b ]]\n"
+      "    - $[[ inputs ]]\n"
+      "    - $[[ inputs.a | upcase ]]\n"
+      "    - $[[ inputs.n | truncate(1,2) ]]\n"
+      "    - $[[ inputs.a | expand_vars | expand_vars | expand_vars | expand_vars ]]\n"
+      "    - $[[ matrix.OS ]] and $[[ x ]]\n");
   p.Write(".gitlab-ci.yml", "include: t.yml\n");
   EXPECT_EQ(Load(p).diagnostics,
             "t.yml:11:7: error: unknown interpolation key: `b`\n"

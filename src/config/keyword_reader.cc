@@ -185,8 +185,8 @@ std::optional<std::vector<std::string>> KeywordReader::StringArray(const Node& n
   return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> KeywordReader::StringOrStringArray(
-    const Node& n, const std::string& key) {
+std::optional<std::vector<std::string>> KeywordReader::StringOrStringArray(const Node& n,
+                                                                           const std::string& key) {
   if (IsStringScalar(n)) return std::vector<std::string>{n.scalar};
   std::vector<std::string> out;
   bool ok = n.IsSequence();
@@ -216,9 +216,9 @@ std::optional<std::vector<int>> KeywordReader::IntOrIntArray(const Node& n,
 
 std::optional<int64_t> KeywordReader::Duration(const Node& n, const std::string& key,
                                                std::optional<int64_t> limit_seconds) {
-  StatusOr<int64_t> seconds =
-      n.IsScalar() && !n.IsPlainNullScalar() ? ParseDuration(n.scalar)
-                                             : StatusOr<int64_t>(Status::Error("not a scalar"));
+  StatusOr<int64_t> seconds = n.IsScalar() && !n.IsPlainNullScalar()
+                                  ? ParseDuration(n.scalar)
+                                  : StatusOr<int64_t>(Status::Error("not a scalar"));
   if (!seconds.ok()) {
     Error(n.mark, key, "should be a duration");
     return std::nullopt;

@@ -8,11 +8,11 @@
 #include <utility>
 
 #include "config/deep_merge.h"
+#include "config/extends.h"
 #include "config/include_messages.h"
 #include "config/include_rules.h"
 #include "config/inputs.h"
 #include "config/reference.h"
-#include "config/extends.h"
 #include "config/yaml_parser.h"
 #include "util/glob.h"
 #include "util/http_get.h"
@@ -24,14 +24,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kIncludeKeys[] = {"local",  "file",      "remote", "project",
-                                             "ref",    "template",  "artifact", "job",
-                                             "component", "rules",  "inputs", "integrity",
-                                             "cache"};
+constexpr std::string_view kIncludeKeys[] = {
+    "local", "file",      "remote", "project", "ref",       "template", "artifact",
+    "job",   "component", "rules",  "inputs",  "integrity", "cache"};
 
-bool IsUrl(std::string_view s) {
-  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
-}
+bool IsUrl(std::string_view s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
 
 bool HasYamlExtension(std::string_view path) {
   std::string name = fs::path(std::string(path)).filename().string();
@@ -70,8 +67,7 @@ std::string LinkNote(const ReadError& error) {
 // "`x.yml`: Invalid configuration format". A path through a linked
 // directory, one that leaves the repository or names a directory is not in
 // its tree: "does not exist!".
-std::string LocalFileError(const std::string& name, const ReadError& error,
-                           const Status& status) {
+std::string LocalFileError(const std::string& name, const ReadError& error, const Status& status) {
   switch (error.kind) {
     case ReadError::Kind::kSymlink:
       return "`" + name + "`: Invalid configuration format (" + LinkNote(error) + ")";
@@ -300,8 +296,7 @@ class Loader {
       diags_->Error(local.mark, "Included file `" + local.scalar + "` needs to be a string");
       return false;
     }
-    return IncludeLocal(Expand(local.scalar), entry.Find("inputs"),
-                        entry.mark, merged);
+    return IncludeLocal(Expand(local.scalar), entry.Find("inputs"), entry.mark, merged);
   }
 
   // The variables includes see, read on first use (LoadOptions::lazy_variables).
@@ -337,8 +332,7 @@ class Loader {
     if (path.find('*') == std::string::npos) return IncludeFile(path, inputs, mark, merged);
     // GitLab turns each match into a plain `{local: path}`: inputs given
     // next to a wildcard do not reach the matched files.
-    StatusOr<std::vector<std::string>> matches =
-        current_->Find(path, GlobSyntax::kIncludeWildcard);
+    StatusOr<std::vector<std::string>> matches = current_->Find(path, GlobSyntax::kIncludeWildcard);
     if (!matches.ok()) {
       diags_->Error(mark, matches.status().message());
       return false;
@@ -354,8 +348,8 @@ class Loader {
   // Counts one more included file; false (reported) past GitLab's limit.
   bool CountInclude(const Mark& mark) {
     if (include_count_ >= kMaxIncludes) {
-      diags_->Error(mark, "Maximum of " + std::to_string(kMaxIncludes) +
-                              " nested includes are allowed!");
+      diags_->Error(mark,
+                    "Maximum of " + std::to_string(kMaxIncludes) + " nested includes are allowed!");
       limit_reached_ = true;
       return false;
     }
@@ -405,8 +399,8 @@ class Loader {
       return false;
     }
     constexpr std::string_view kSuffix = ".gitlab-ci.yml";
-    if (name.size() < kSuffix.size() || name.compare(name.size() - kSuffix.size(),
-                                                     kSuffix.size(), kSuffix) != 0) {
+    if (name.size() < kSuffix.size() ||
+        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
       diags_->Error(mark, "Template file `" + name + "` is not a valid location!");
       return false;
     }
@@ -417,8 +411,8 @@ class Loader {
       if (error.kind == FetchError::Kind::kHttpStatus && error.http_status == 404) {
         diags_->Error(mark, "Included file `" + name + "` is empty or does not exist!");
       } else {
-        diags_->Error(mark, "Template file `" + name + "` could not be fetched: " +
-                                RedactUrlCredentials(error.detail));
+        diags_->Error(mark, "Template file `" + name +
+                                "` could not be fetched: " + RedactUrlCredentials(error.detail));
       }
       return false;
     }
@@ -573,8 +567,8 @@ class Loader {
     project_trees_.push_back(
         SourceTree::AtCommit(commit->repo_dir, commit->commit, project + "@" + commit->ref));
     const SourceTree* tree = &project_trees_.back();
-    for (const std::string& file : {"templates/" + name + ".yml",
-                                    "templates/" + name + "/template.yml"}) {
+    for (const std::string& file :
+         {"templates/" + name + ".yml", "templates/" + name + "/template.yml"}) {
       ReadError read_error;
       StatusOr<std::string> text =
           options_.fetcher->ReadProjectFile(*commit, *tree, file, &read_error);
@@ -585,8 +579,8 @@ class Loader {
                           origin);
     }
     diags_->Error(entry.mark, prefix + "content not found (no templates/" + name +
-                                  ".yml or templates/" + name + "/template.yml at " +
-                                  commit->ref + ")");
+                                  ".yml or templates/" + name + "/template.yml at " + commit->ref +
+                                  ")");
     return false;
   }
 
@@ -602,8 +596,8 @@ class Loader {
     }
     if (!CountInclude(entry.mark)) return false;
     if (!HasYamlExtension(artifact.scalar)) {
-      diags_->Error(entry.mark, "Included file `" + artifact.scalar +
-                                    "` does not have YAML extension!");
+      diags_->Error(entry.mark,
+                    "Included file `" + artifact.scalar + "` does not have YAML extension!");
       return false;
     }
     StatusOr<LoadOptions::ArtifactFile> file = options_.read_artifact(job.scalar, artifact.scalar);

@@ -23,10 +23,10 @@ struct ChildLoad {
   std::string diagnostics;
 };
 
-ChildLoad LoadChild(const TempProject& p, const std::string& entries,
-                    std::function<StatusOr<LoadOptions::ArtifactFile>(const std::string&,
-                                                                      const std::string&)>
-                        read_artifact = nullptr) {
+ChildLoad LoadChild(
+    const TempProject& p, const std::string& entries,
+    std::function<StatusOr<LoadOptions::ArtifactFile>(const std::string&, const std::string&)>
+        read_artifact = nullptr) {
   LoadOptions options;
   options.project_dir = p.dir();
   options.root_include = Entries(entries);
@@ -55,8 +55,8 @@ TEST(LoadChildTest, RootIsTheTriggersIncludes) {
 TEST(LoadChildTest, ArtifactIncludesAreReadThroughTheCallback) {
   TempProject p;
   p.Write("common.yml", ".common:\n  script: [common]\n");
-  auto read = [](const std::string& job, const std::string& path)
-      -> StatusOr<LoadOptions::ArtifactFile> {
+  auto read = [](const std::string& job,
+                 const std::string& path) -> StatusOr<LoadOptions::ArtifactFile> {
     if (job != "generate") return Status::Error("Job `" + job + "` not found");
     return LoadOptions::ArtifactFile{"gen/" + path,
                                      "include: common.yml\ngen:\n  extends: .common\n  x: [\n"};

@@ -69,19 +69,22 @@ class LoaderLinksTest : public ::testing::TestWithParam<bool> {
 
 TEST_P(LoaderLinksTest, IncludeOfALinkToAFileOutside) {
   Result r = Load("include: ci/evil.yml\nreal:\n  script: x\n");
-  EXPECT_EQ(r.diagnostics, ".gitlab-ci.yml:1:10: error: `ci/evil.yml`: Invalid configuration "
-                           "format (`ci/evil.yml` is a symbolic link to `" + Secret() + "`: " +
-                               kNoLinks + ")\n");
+  EXPECT_EQ(r.diagnostics,
+            ".gitlab-ci.yml:1:10: error: `ci/evil.yml`: Invalid configuration "
+            "format (`ci/evil.yml` is a symbolic link to `" +
+                Secret() + "`: " + kNoLinks + ")\n");
   r = Load("include:\n  - local: /ci/evil.yml\n");
   EXPECT_NE(r.diagnostics.find(".gitlab-ci.yml:2:5: error: `ci/evil.yml`: Invalid"),
-            std::string::npos) << r.diagnostics;
+            std::string::npos)
+      << r.diagnostics;
 }
 
 TEST_P(LoaderLinksTest, IncludeThroughALinkedDirectory) {
   Result r = Load("include: linked/secret.yml\n");
-  EXPECT_EQ(r.diagnostics, ".gitlab-ci.yml:1:10: error: Local file `linked/secret.yml` does not "
-                           "exist! (`linked` is a symbolic link to `" + outside_ + "`: " +
-                               kNoLinks + ")\n");
+  EXPECT_EQ(r.diagnostics,
+            ".gitlab-ci.yml:1:10: error: Local file `linked/secret.yml` does not "
+            "exist! (`linked` is a symbolic link to `" +
+                outside_ + "`: " + kNoLinks + ")\n");
   r = Load("include: linked/sub/../secret.yml\n");
   EXPECT_NE(r.diagnostics.find("does not exist!"), std::string::npos) << r.diagnostics;
 }
@@ -91,8 +94,8 @@ TEST_P(LoaderLinksTest, WildcardsMatchLinksAsFilesAndNeverEnterThem) {
   Result r = Load("include: 'wild/**.yml'\n");
   EXPECT_EQ(r.diagnostics,
             ".gitlab-ci.yml:1:10: error: `wild/inside.yml`: Invalid configuration format "
-            "(`wild/inside.yml` is a symbolic link to `../ci/real.yml`: " + std::string(kNoLinks) +
-                ")\n");
+            "(`wild/inside.yml` is a symbolic link to `../ci/real.yml`: " +
+                std::string(kNoLinks) + ")\n");
   r = Load("include: 'linked/*.yml'\njob:\n  script: x\n");
   EXPECT_EQ(r.diagnostics, "");
   EXPECT_EQ(r.yaml, "job:\n  script: x\n");
@@ -110,7 +113,9 @@ TEST_P(LoaderLinksTest, RulesExistsDoesNotLookThroughLinks) {
       "      - exists: [linked/secret.yml]\n"
       "      - exists: ['linked/*.yml']\n"
       "      - exists: ['wild/sub/**/*.yml']\n"
-      "      - exists: ['../" + outside_name + "/secret.yml']\n"
+      "      - exists: ['../" +
+      outside_name +
+      "/secret.yml']\n"
       "job:\n  script: x\n");
   EXPECT_EQ(r.diagnostics, "");
   EXPECT_EQ(r.yaml, "job:\n  script: x\n");
@@ -123,22 +128,26 @@ TEST_P(LoaderLinksTest, RulesExistsDoesNotLookThroughLinks) {
 TEST_P(LoaderLinksTest, ThePipelineFileIsNotReadThroughALink) {
   fs::create_symlink("ci/real.yml", repo_.dir() + "/linked-ci.yml");
   Result r = Load("job:\n  script: x\n", "linked-ci.yml");
-  EXPECT_EQ(r.diagnostics, "linked-ci.yml: error: Invalid configuration format "
-                           "(`linked-ci.yml` is a symbolic link to `ci/real.yml`: " +
-                               std::string(kNoLinks) + ")\n");
+  EXPECT_EQ(r.diagnostics,
+            "linked-ci.yml: error: Invalid configuration format "
+            "(`linked-ci.yml` is a symbolic link to `ci/real.yml`: " +
+                std::string(kNoLinks) + ")\n");
   r = Load("job:\n  script: x\n", "linked/secret.yml");
   if (AtCommit()) {
-    EXPECT_EQ(r.diagnostics, "linked/secret.yml: error: cannot read the pipeline file: no such "
-                             "file (`linked` is a symbolic link to `" + outside_ + "`: " +
-                                 kNoLinks + ")\n");
+    EXPECT_EQ(r.diagnostics,
+              "linked/secret.yml: error: cannot read the pipeline file: no such "
+              "file (`linked` is a symbolic link to `" +
+                  outside_ + "`: " + kNoLinks + ")\n");
   } else {
     EXPECT_NE(r.diagnostics.find("linked/secret.yml: error: the pipeline file must be inside "
                                  "the project directory"),
-              std::string::npos) << r.diagnostics;
+              std::string::npos)
+        << r.diagnostics;
   }
   r = Load("job:\n  script: x\n", "../" + fs::path(outside_).filename().string() + "/secret.yml");
   EXPECT_NE(r.diagnostics.find("error: the pipeline file must be inside the project directory"),
-            std::string::npos) << r.diagnostics;
+            std::string::npos)
+      << r.diagnostics;
 }
 
 INSTANTIATE_TEST_SUITE_P(DiskAndCommit, LoaderLinksTest, ::testing::Bool(),

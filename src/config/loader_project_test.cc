@@ -98,7 +98,8 @@ TEST_F(ProjectIncludeTest, ReadsFilesAtARefWithNestedLocalIncludesFromThatProjec
   EXPECT_EQ(r.sources[2].name, "group/ci@v1:templates/common.yml");
   EXPECT_EQ(r.sources[2].origin, r.sources[1].origin);
   // Without ref: the project's HEAD.
-  project_.Write(".gitlab-ci.yml", "include:\n  - project: group/ci\n    file: templates/build.yml\n");
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - project: group/ci\n    file: templates/build.yml\n");
   EXPECT_EQ(Load().yaml, "build:\n  script: make v2\n");
 }
 
@@ -120,8 +121,8 @@ TEST_F(ProjectIncludeTest, ASecondLoadAndOfflineNeedNoServer) {
                  "include:\n  - project: group/ci\n    ref: other\n    file: a.yml\n");
   EXPECT_EQ(LoadWith(offline).loaded.diagnostics,
             ".gitlab-ci.yml:2:5: error: Project `group/ci` reference `other` is not available "
-            "offline: --offline, and the include cache `" + options_.cache_dir +
-                "` has no copy of it\n");
+            "offline: --offline, and the include cache `" +
+                options_.cache_dir + "` has no copy of it\n");
 }
 
 // A commit never changes, so a file read from one is kept in the include
@@ -202,11 +203,13 @@ TEST_F(ProjectIncludeTest, ReportsGitLabsMessages) {
   EXPECT_EQ(line(3),
             ".gitlab-ci.yml:7:5: error: Project `group/ci` file `missing.yml` does not exist!");
   EXPECT_EQ(line(4), ".gitlab-ci.yml:7:5: error: Project `group/ci` file `empty.yml` is empty!");
-  EXPECT_EQ(line(5), ".gitlab-ci.yml:7:5: error: Included file `a.txt` does not have YAML "
-                     "extension!");
-  EXPECT_EQ(line(6), ".gitlab-ci.yml:9:5: error: Project `../etc` not found or access "
-                     "denied! Make sure any includes in the pipeline configuration are correctly "
-                     "defined. (not a project path)");
+  EXPECT_EQ(line(5),
+            ".gitlab-ci.yml:7:5: error: Included file `a.txt` does not have YAML "
+            "extension!");
+  EXPECT_EQ(line(6),
+            ".gitlab-ci.yml:9:5: error: Project `../etc` not found or access "
+            "denied! Make sure any includes in the pipeline configuration are correctly "
+            "defined. (not a project path)");
   EXPECT_EQ(line(7).rfind(".gitlab-ci.yml:11:5: error: Project `group/ci` reference "
                           "`--upload-pack=touch` does not exist!",
                           0),
@@ -215,8 +218,10 @@ TEST_F(ProjectIncludeTest, ReportsGitLabsMessages) {
 }
 
 TEST_F(ProjectIncludeTest, ACycleAcrossProjectsStopsAtGitLabsLimit) {
-  Commit("group/a", {{"a.yml", "include:\n  - project: group/b\n    file: b.yml\na:\n  script: a\n"}});
-  Commit("group/b", {{"b.yml", "include:\n  - project: group/a\n    file: a.yml\nb:\n  script: b\n"}});
+  Commit("group/a",
+         {{"a.yml", "include:\n  - project: group/b\n    file: b.yml\na:\n  script: a\n"}});
+  Commit("group/b",
+         {{"b.yml", "include:\n  - project: group/a\n    file: a.yml\nb:\n  script: b\n"}});
   project_.Write(".gitlab-ci.yml", "include:\n  - project: group/a\n    file: a.yml\n");
   std::string d = Load().diagnostics;
   EXPECT_NE(d.find("error: Maximum of 150 nested includes are allowed!"), std::string::npos) << d;
@@ -246,7 +251,8 @@ TEST_F(ProjectIncludeTest, ComponentsResolveVersionsAsGitLabsCatalogDoes) {
     Commit(comp, {{"templates/build.yml",
                    "spec:\n  inputs:\n    stage:\n      default: build\n---\n"
                    "include:\n  - local: templates/common.yml\n"
-                   "build-" + version + ":\n  stage: $[[ inputs.stage ]]\n  script: make\n"},
+                   "build-" +
+                       version + ":\n  stage: $[[ inputs.stage ]]\n  script: make\n"},
                   {"templates/common.yml", "variables:\n  FROM: components\n"},
                   {"templates/test/template.yml", "test:\n  script: test " + version + "\n"}});
     Git(root_ + "/server/" + comp, {"tag", version});
@@ -259,8 +265,9 @@ TEST_F(ProjectIncludeTest, ComponentsResolveVersionsAsGitLabsCatalogDoes) {
                                          name + "@" + version + "\n" + more);
     return Load();
   };
-  EXPECT_EQ(load("~latest").yaml, "variables:\n  FROM: components\nbuild-1.10.0:\n  stage: build\n"
-                                  "  script: make\n");
+  EXPECT_EQ(load("~latest").yaml,
+            "variables:\n  FROM: components\nbuild-1.10.0:\n  stage: build\n"
+            "  script: make\n");
   EXPECT_NE(load("1.2").yaml.find("build-1.2.0:"), std::string::npos);
   EXPECT_NE(load("1").yaml.find("build-1.10.0:"), std::string::npos);
   EXPECT_NE(load("1.0.0").yaml.find("build-1.0.0:"), std::string::npos);
@@ -273,17 +280,18 @@ TEST_F(ProjectIncludeTest, ComponentsResolveVersionsAsGitLabsCatalogDoes) {
             ".gitlab-ci.yml:2:5: error: Component '" + address +
                 "@2' - content not found (no released version (a MAJOR.MINOR.PATCH tag) matches "
                 "`2`)\n");
-  EXPECT_EQ(load("9.9.9").diagnostics.rfind(".gitlab-ci.yml:2:5: error: Component '" + address +
-                                               "@9.9.9' - content not found (",
-                                           0),
-            0u);
+  EXPECT_EQ(
+      load("9.9.9").diagnostics.rfind(
+          ".gitlab-ci.yml:2:5: error: Component '" + address + "@9.9.9' - content not found (", 0),
+      0u);
   EXPECT_EQ(load("1.0.0", "nope").diagnostics,
             ".gitlab-ci.yml:2:5: error: Component 'gitlab.example.com/" + comp +
                 "/nope@1.0.0' - content not found (no templates/nope.yml or "
                 "templates/nope/template.yml at 1.0.0)\n");
   std::string bad_input = load("1", "build", "    inputs:\n      nope: x\n").diagnostics;
   EXPECT_NE(bad_input.find("unknown input arguments: nope"), std::string::npos) << bad_input;
-  project_.Write(".gitlab-ci.yml", "include:\n  - component: gitlab.example.com/group/missing/b@1\n");
+  project_.Write(".gitlab-ci.yml",
+                 "include:\n  - component: gitlab.example.com/group/missing/b@1\n");
   EXPECT_EQ(Load().diagnostics.rfind(".gitlab-ci.yml:2:5: error: Component "
                                      "'gitlab.example.com/group/missing/b@1' - project does not "
                                      "exist or you don't have sufficient permissions (",
@@ -336,9 +344,15 @@ TEST_F(ProjectIncludeTest, FetchesOverGitsOwnProtocolFromGitDaemon) {
   int port = FreeLoopbackPort();
   ASSERT_NE(port, 0);
   SpawnRequest daemon;
-  daemon.argv = {"git", "daemon", "--reuseaddr", "--listen=127.0.0.1",
-                 "--port=" + std::to_string(port), "--base-path=" + root_ + "/server",
-                 "--export-all", "--informative-errors", root_ + "/server"};
+  daemon.argv = {"git",
+                 "daemon",
+                 "--reuseaddr",
+                 "--listen=127.0.0.1",
+                 "--port=" + std::to_string(port),
+                 "--base-path=" + root_ + "/server",
+                 "--export-all",
+                 "--informative-errors",
+                 root_ + "/server"};
   for (char** e = environ; *e != nullptr; ++e) daemon.env.push_back(*e);
   daemon.parent_death_signal = SIGTERM;
   StatusOr<pid_t> pid = Spawn(daemon);

@@ -35,10 +35,9 @@ class RemoteIncludeTest : public ::testing::Test {
 };
 
 TEST_F(RemoteIncludeTest, MergesARemoteFileAndItsNestedIncludes) {
-  server_.Write("ci/base.yml",
-                "include:\n  - remote: " + server_.Url("/ci/nested.yml") +
-                    "\n  - template: Lint.gitlab-ci.yml\n"
-                    "variables:\n  FROM: base\nbuild:\n  script: make\n");
+  server_.Write("ci/base.yml", "include:\n  - remote: " + server_.Url("/ci/nested.yml") +
+                                   "\n  - template: Lint.gitlab-ci.yml\n"
+                                   "variables:\n  FROM: base\nbuild:\n  script: make\n");
   server_.Write("ci/nested.yml", "variables:\n  NESTED: yes\n");
   server_.Write("templates/Lint.gitlab-ci.yml", "lint:\n  script: lint\n");
   project_.Write(".gitlab-ci.yml", "include:\n  - remote: " + server_.Url("/ci/base.yml") +
@@ -61,8 +60,9 @@ TEST_F(RemoteIncludeTest, ALocalIncludeInARemoteFileOrTemplateHasNoProject) {
   project_.Write(".gitlab-ci.yml", "include:\n  - remote: " + server_.Url("/r.yml") +
                                        "\n  - template: T.gitlab-ci.yml\n");
   EXPECT_EQ(Load().diagnostics,
-            server_.Url("/r.yml") + ":2:5: error: Local file `x.yml` does not have project!\n"
-            "T.gitlab-ci.yml:1:10: error: Local file `x.yml` does not have project!\n");
+            server_.Url("/r.yml") +
+                ":2:5: error: Local file `x.yml` does not have project!\n"
+                "T.gitlab-ci.yml:1:10: error: Local file `x.yml` does not have project!\n");
 }
 
 TEST_F(RemoteIncludeTest, ASecondLoadReadsTheCacheAndOfflineNeedsNoServer) {
@@ -106,23 +106,34 @@ TEST_F(RemoteIncludeTest, ReportsGitLabsMessages) {
   server_.Write("bad.yml", "a: [\n");
   project_.Write(".gitlab-ci.yml",
                  "include:\n"
-                 "  - remote: " + server_.Url("/missing.yml") + "\n"
-                 "  - remote: " + server_.Url("/empty.yml") + "\n"
-                 "  - remote: " + server_.Url("/list.yml") + "\n"
-                 "  - remote: " + server_.Url("/notyaml.txt") + "\n"
-                 "  - remote: https://:0/x.yml\n"
-                 "  - template: Nope.gitlab-ci.yml\n"
-                 "  - template: Bash.yml\n"
-                 "job:\n  script: x\n");
+                 "  - remote: " +
+                     server_.Url("/missing.yml") +
+                     "\n"
+                     "  - remote: " +
+                     server_.Url("/empty.yml") +
+                     "\n"
+                     "  - remote: " +
+                     server_.Url("/list.yml") +
+                     "\n"
+                     "  - remote: " +
+                     server_.Url("/notyaml.txt") +
+                     "\n"
+                     "  - remote: https://:0/x.yml\n"
+                     "  - template: Nope.gitlab-ci.yml\n"
+                     "  - template: Bash.yml\n"
+                     "job:\n  script: x\n");
   std::string url = server_.Url("");
   EXPECT_EQ(Load().diagnostics,
             ".gitlab-ci.yml:2:5: error: Remote file `" + url +
                 "/missing.yml` could not be fetched because of HTTP code `404` error!\n"
-                ".gitlab-ci.yml:3:5: error: Included file `" + url +
+                ".gitlab-ci.yml:3:5: error: Included file `" +
+                url +
                 "/empty.yml` is empty or does not exist!\n"
-                ".gitlab-ci.yml:4:5: error: Included file `" + url +
+                ".gitlab-ci.yml:4:5: error: Included file `" +
+                url +
                 "/list.yml` does not have valid YAML syntax!\n"
-                ".gitlab-ci.yml:5:5: error: Included file `" + url +
+                ".gitlab-ci.yml:5:5: error: Included file `" +
+                url +
                 "/notyaml.txt` does not have YAML extension!\n"
                 ".gitlab-ci.yml:6:5: error: Remote file `https://:0/x.yml` does not have a valid "
                 "address!\n"
@@ -167,9 +178,8 @@ TEST_F(RemoteIncludeTest, RefusesPlainHttpUnlessAllowed) {
 }
 
 TEST_F(RemoteIncludeTest, NeverShowsCredentials) {
-  project_.Write(".gitlab-ci.yml",
-                 "include:\n  - remote: https://user:secret@127.0.0.1:" +
-                     std::to_string(server_.port()) + "/auth/missing.yml\n");
+  project_.Write(".gitlab-ci.yml", "include:\n  - remote: https://user:secret@127.0.0.1:" +
+                                       std::to_string(server_.port()) + "/auth/missing.yml\n");
   RemoteLoad r = LoadWith(options_);
   EXPECT_EQ(r.loaded.diagnostics,
             ".gitlab-ci.yml:2:5: error: Remote file `https://*****:*****@127.0.0.1:" +

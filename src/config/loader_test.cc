@@ -41,7 +41,8 @@ TEST(LoadConfigTest, IncludeFormsAndMergeOrder) {
           "variables:\n  V: root\n"
           "job:\n  stage: root\n");
   p.Write("a.yml", "variables:\n  V: a\n  A: a\njob:\n  stage: a\n  script: [from-a]\n");
-  p.Write("ci/b.yml", "variables:\n  V: b\n  B: b\njob:\n  script: [from-b]\nb_job:\n  script: x\n");
+  p.Write("ci/b.yml",
+          "variables:\n  V: b\n  B: b\njob:\n  script: [from-b]\nb_job:\n  script: x\n");
   Loaded r = Load(p);
   EXPECT_EQ(r.diagnostics, "");
   EXPECT_EQ(r.yaml,
@@ -85,8 +86,7 @@ TEST(LoadConfigTest, NestedIncludes) {
 // inclusion wins.
 TEST(LoadConfigTest, DuplicateIncludesLastOneWins) {
   TempProject p;
-  p.Write(".gitlab-ci.yml",
-          "include:\n  - local: unit-tests.yml\n  - local: smoke-tests.yml\n");
+  p.Write(".gitlab-ci.yml", "include:\n  - local: unit-tests.yml\n  - local: smoke-tests.yml\n");
   p.Write("defaults.yml", "default:\n  before_script: echo \"Default before script\"\n");
   p.Write("unit-tests.yml",
           "include:\n  - local: defaults.yml\ndefault:\n  before_script: echo unit\n"
@@ -123,7 +123,8 @@ TEST(LoadConfigTest, Wildcards) {
 
 TEST(LoadConfigTest, VariablesInIncludePaths) {
   TempProject p;
-  p.Write(".gitlab-ci.yml", "include:\n  - local: ci/$CI_COMMIT_REF_NAME.yml\n  - '${DIR}/x.yml'\n");
+  p.Write(".gitlab-ci.yml",
+          "include:\n  - local: ci/$CI_COMMIT_REF_NAME.yml\n  - '${DIR}/x.yml'\n");
   p.Write("ci/main.yml", "m:\n  script: m\n");
   p.Write("d/x.yml", "x:\n  script: x\n");
   VariableList vars;
@@ -201,10 +202,9 @@ TEST(LoadConfigTest, NonLocalIncludesCannotBeFetched) {
   const std::string tail = "`: slipway runs pipelines offline and reads only `local` includes\n";
   EXPECT_EQ(r.diagnostics,
             ".gitlab-ci.yml:2:5: error: cannot fetch `remote:https://example.com/a.yml" + tail +
-                ".gitlab-ci.yml:3:5: error: cannot fetch `remote:https://example.com/b.yml" +
-                tail + ".gitlab-ci.yml:4:5: error: cannot fetch `project:group/p:x.yml@v1" +
-                tail + ".gitlab-ci.yml:4:5: error: cannot fetch `project:group/p:/y.yml@v1" +
-                tail +
+                ".gitlab-ci.yml:3:5: error: cannot fetch `remote:https://example.com/b.yml" + tail +
+                ".gitlab-ci.yml:4:5: error: cannot fetch `project:group/p:x.yml@v1" + tail +
+                ".gitlab-ci.yml:4:5: error: cannot fetch `project:group/p:/y.yml@v1" + tail +
                 ".gitlab-ci.yml:7:5: error: cannot fetch `template:Auto-DevOps.gitlab-ci.yml" +
                 tail +
                 ".gitlab-ci.yml:8:5: error: cannot fetch `component:$CI_SERVER_FQDN/g/c/comp@1.0" +
@@ -228,13 +228,14 @@ TEST(LoadConfigTest, MalformedIncludeEntries) {
 // The example of GitLab's "include with rules:if" documentation.
 TEST(LoadConfigTest, IncludeRulesIf) {
   TempProject p;
-  p.Write(".gitlab-ci.yml",
-          "include:\n"
-          "  - local: never.yml\n    rules:\n      - if: $DONT == \"true\"\n        when: never\n"
-          "      - when: always\n"
-          "  - local: always.yml\n    rules:\n      - if: $ALWAYS == \"true\"\n        when: always\n"
-          "  - local: plain.yml\n    rules:\n      - if: $INCLUDE == \"true\"\n"
-          "  - remote: https://x/skipped.yml\n    rules:\n      - if: $NOPE\n");
+  p.Write(
+      ".gitlab-ci.yml",
+      "include:\n"
+      "  - local: never.yml\n    rules:\n      - if: $DONT == \"true\"\n        when: never\n"
+      "      - when: always\n"
+      "  - local: always.yml\n    rules:\n      - if: $ALWAYS == \"true\"\n        when: always\n"
+      "  - local: plain.yml\n    rules:\n      - if: $INCLUDE == \"true\"\n"
+      "  - remote: https://x/skipped.yml\n    rules:\n      - if: $NOPE\n");
   p.Write("never.yml", "never:\n  script: x\n");
   p.Write("always.yml", "always:\n  script: x\n");
   p.Write("plain.yml", "plain:\n  script: x\n");

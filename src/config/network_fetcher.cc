@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <cstdlib>
+#include <thread>
 #include <utility>
 
 #include "util/redact.h"
@@ -15,7 +15,8 @@ std::string WithoutCredentials(const std::string& url) {
   if (scheme == std::string::npos) return url;
   size_t start = scheme + 3;
   size_t end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  std::string authority =
+      url.substr(start, end == std::string::npos ? std::string::npos : end - start);
   size_t at = authority.rfind('@');
   if (at == std::string::npos) return url;
   return url.substr(0, start) + authority.substr(at + 1) +
@@ -86,7 +87,8 @@ void NetworkFetcher::Prefetch(const std::vector<PrefetchRequest>& all) {
     }
   };
   std::vector<std::thread> threads;
-  for (size_t t = 1; t < std::min(kPrefetchThreads, requests.size()); ++t) threads.emplace_back(work);
+  for (size_t t = 1; t < std::min(kPrefetchThreads, requests.size()); ++t)
+    threads.emplace_back(work);
   work();
   for (std::thread& t : threads) t.join();
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -155,14 +157,22 @@ StatusOr<FetchedFile> NetworkFetcher::Fetch(const std::string& kind, const std::
   if (!got.ok()) {
     error->detail = got.status().message();
     switch (failure) {
-      case HttpFailure::kSocket: error->kind = FetchError::Kind::kSocket; break;
-      case HttpFailure::kTimeout: error->kind = FetchError::Kind::kTimeout; break;
-      case HttpFailure::kTls: error->kind = FetchError::Kind::kTls; break;
+      case HttpFailure::kSocket:
+        error->kind = FetchError::Kind::kSocket;
+        break;
+      case HttpFailure::kTimeout:
+        error->kind = FetchError::Kind::kTimeout;
+        break;
+      case HttpFailure::kTls:
+        error->kind = FetchError::Kind::kTls;
+        break;
       case HttpFailure::kAddressRefused:
       case HttpFailure::kHttpRefused:  // A redirect to http://.
         error->kind = FetchError::Kind::kRefused;
         break;
-      default: error->kind = FetchError::Kind::kOther; break;
+      default:
+        error->kind = FetchError::Kind::kOther;
+        break;
     }
     return got.status();
   }

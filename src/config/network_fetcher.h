@@ -9,8 +9,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "config/include_cache.h"
 #include "config/include_fetcher.h"
@@ -24,11 +24,11 @@ inline constexpr const char* kDefaultTemplateSource =
     "https://gitlab.com/gitlab-org/gitlab/-/raw/master/lib/gitlab/ci/templates";
 
 struct FetchOptions {
-  HttpGetOptions http;        // allow_http is --allow-http-includes.
-  bool offline = false;       // Only the cache; a missing entry is kNotCached.
-  bool refresh = false;       // Fetch even what the cache has (and update it).
-  std::string cache_dir;      // Empty: DefaultIncludeCacheDir().
-  bool use_cache = true;      // False: neither read nor write the cache.
+  HttpGetOptions http;    // allow_http is --allow-http-includes.
+  bool offline = false;   // Only the cache; a missing entry is kNotCached.
+  bool refresh = false;   // Fetch even what the cache has (and update it).
+  std::string cache_dir;  // Empty: DefaultIncludeCacheDir().
+  bool use_cache = true;  // False: neither read nor write the cache.
   // URL prefix templates are read from: <prefix>/<name>. Also
   // SLIPWAY_TEMPLATE_SOURCE in the environment (FetchOptionsFromEnvironment).
   std::string template_source = kDefaultTemplateSource;
@@ -118,7 +118,7 @@ class NetworkFetcher : public IncludeFetcher {
   FetchOptions options_;
   IncludeCache cache_;
   std::mutex mu_;  // For unverified_ while Prefetch runs.
-  std::map<std::string, Answer<FetchedFile>> prefetched_files_;      // By URL.
+  std::map<std::string, Answer<FetchedFile>> prefetched_files_;       // By URL.
   std::map<std::string, Answer<ProjectCommit>> prefetched_projects_;  // By "project\nref".
   std::chrono::steady_clock::time_point deadline_;
   // Commits taken from the cache's "git-ref" entries without asking git

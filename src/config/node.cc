@@ -62,8 +62,8 @@ void Node::Set(std::string key, Node value, Mark key_mark) {
 }
 
 bool Node::Erase(std::string_view key) {
-  auto it = std::find_if(entries.begin(), entries.end(),
-                         [&](const MapEntry& e) { return e.key == key; });
+  auto it =
+      std::find_if(entries.begin(), entries.end(), [&](const MapEntry& e) { return e.key == key; });
   if (it == entries.end()) return false;
   entries.erase(it);
   return true;

@@ -101,8 +101,7 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchProject(const std::string& project,
 }
 
 StatusOr<ProjectCommit> NetworkFetcher::FetchProjectNow(const std::string& project,
-                                                        const std::string& ref,
-                                                        FetchError* error) {
+                                                        const std::string& ref, FetchError* error) {
   std::string server = options_.locate_project ? kLocatedProjects : options_.include_server;
   if (server.empty()) {
     auto fail = [&](FetchError::Kind kind, const std::string& detail) {
@@ -118,7 +117,8 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchProjectNow(const std::string& proje
     std::string url = origin->out.substr(0, origin->out.find('\n'));
     StatusOr<std::string> forge = ForgeOf(url);
     if (!forge.ok()) {
-      return fail(FetchError::Kind::kNoProject, forge.status().message() + "; give --include-server");
+      return fail(FetchError::Kind::kNoProject,
+                  forge.status().message() + "; give --include-server");
     }
     server = *forge;
   }
@@ -135,7 +135,7 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchComponent(const std::string& host,
   if (!IsProjectPath(host) || host.find('/') != std::string::npos) {
     return fail(FetchError::Kind::kNoProject, "not a host name");
   }
-  std::string server = options_.locate_project         ? kLocatedProjects
+  std::string server = options_.locate_project             ? kLocatedProjects
                        : options_.component_server.empty() ? "https://" + host
                                                            : options_.component_server;
   if (!NeedsTagList(version)) return FetchFrom(server, project, version, error);
@@ -145,8 +145,8 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchComponent(const std::string& host,
   std::optional<std::string> tag;
   if (!options_.refresh || options_.offline) tag = cache_.Get("component-version", key);
   if (!tag && options_.offline) {
-    return fail(FetchError::Kind::kNotCached, "--offline, and the include cache `" +
-                                                  cache_.root() + "` has no copy of it");
+    return fail(FetchError::Kind::kNotCached,
+                "--offline, and the include cache `" + cache_.root() + "` has no copy of it");
   }
   if (!tag) {
     if (!IsProjectPath(project)) return fail(FetchError::Kind::kNoProject, "not a project path");
@@ -184,8 +184,7 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchComponent(const std::string& host,
 }
 
 StatusOr<std::string> NetworkFetcher::RepositoryUrl(const std::string& server,
-                                                   const std::string& project,
-                                                   FetchError* error) {
+                                                    const std::string& project, FetchError* error) {
   if (!options_.locate_project) return ProjectRepositoryUrl(server, project);
   StatusOr<std::string> url = options_.locate_project(project);
   if (!url.ok()) return Fail(error, FetchError::Kind::kNoProject, url.status().message());
@@ -206,8 +205,9 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
   while (server.size() > 1 && server.back() == '/') server.pop_back();
   std::string key = WithoutCredentials(server) + "\n" + project;
   ProjectCommit out;
-  out.origin = options_.locate_project ? project
-                                       : RedactUrlCredentials(ProjectRepositoryUrl(server, project));
+  out.origin = options_.locate_project
+                   ? project
+                   : RedactUrlCredentials(ProjectRepositoryUrl(server, project));
   out.ref = ref;
   StatusOr<std::string> dir = cache_.Directory("git", key);
   if (!dir.ok()) return fail(FetchError::Kind::kOther, dir.status().message());
@@ -220,8 +220,8 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
   }
   std::string ref_key = key + "\n" + ref;
   auto have = [&](const std::string& commit) {
-    StatusOr<GitResult> r = RunGit(out.repo_dir, {"cat-file", "-e", "--end-of-options",
-                                                  commit + "^{commit}"});
+    StatusOr<GitResult> r =
+        RunGit(out.repo_dir, {"cat-file", "-e", "--end-of-options", commit + "^{commit}"});
     return r.ok() && r->exit_code == 0;
   };
   if (!options_.refresh || options_.offline) {
@@ -242,8 +242,8 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
     }
   }
   if (options_.offline) {
-    return fail(FetchError::Kind::kNotCached, "--offline, and the include cache `" + cache_.root() +
-                                                  "` has no copy of it");
+    return fail(FetchError::Kind::kNotCached,
+                "--offline, and the include cache `" + cache_.root() + "` has no copy of it");
   }
   if (StatusOr<std::chrono::milliseconds> left = TimeLeft(error); !left.ok()) {
     return left.status();
@@ -273,8 +273,8 @@ StatusOr<ProjectCommit> NetworkFetcher::FetchFrom(std::string server, const std:
 }
 
 StatusOr<std::string> NetworkFetcher::ReadProjectFile(const ProjectCommit& commit,
-                                                     const SourceTree& tree,
-                                                     const std::string& path, ReadError* error) {
+                                                      const SourceTree& tree,
+                                                      const std::string& path, ReadError* error) {
   // Only what a commit holds as a regular file is kept, so a cached answer
   // is what tree.Read would give again; errors are not kept.
   std::string key = commit.repo_dir + "\n" + commit.commit + "\n" + path;
@@ -291,8 +291,8 @@ StatusOr<std::string> NetworkFetcher::ReadProjectFile(const ProjectCommit& commi
     }
   }
   if (recheck) {
-    StatusOr<GitResult> has = RunGit(commit.repo_dir, {"cat-file", "-e", "--end-of-options",
-                                                       commit.commit + "^{commit}"});
+    StatusOr<GitResult> has = RunGit(
+        commit.repo_dir, {"cat-file", "-e", "--end-of-options", commit.commit + "^{commit}"});
     // Gone from the cached repository (pruned, or a copy of the cache
     // without it): fetched again, by ref. A ref that moved since leaves the
     // commit missing, and the read below says so.

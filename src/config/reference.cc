@@ -86,10 +86,10 @@ class Resolver {
     bool valid = reference.IsSequence() && !reference.items.empty();
     for (const Node& item : reference.items) valid = valid && item.IsScalar();
     if (!valid) return Fail(reference.mark, text + " is not valid");
-    if (in_progress_.count(text)) return Fail(reference.mark, text + " is part of a circular chain");
+    if (in_progress_.count(text))
+      return Fail(reference.mark, text + " is part of a circular chain");
     if (in_progress_.size() >= kMaxReferenceNesting) {
-      return Abandon(reference.mark, text + ": more than " +
-                                         std::to_string(kMaxReferenceNesting) +
+      return Abandon(reference.mark, text + ": more than " + std::to_string(kMaxReferenceNesting) +
                                          " !reference tags resolve through one another");
     }
     if (auto done = resolved_.find(text); done != resolved_.end()) {

@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "config/loader.h"
 #include "config/emit.h"
+#include "config/loader.h"
 
 namespace slipway {
 

@@ -40,8 +40,8 @@ void VariableList::Merge(const VariableList& other) {
 }
 
 bool VariableList::Erase(std::string_view name) {
-  auto it = std::find_if(items_.begin(), items_.end(),
-                         [&](const Variable& v) { return v.name == name; });
+  auto it =
+      std::find_if(items_.begin(), items_.end(), [&](const Variable& v) { return v.name == name; });
   if (it == items_.end()) return false;
   items_.erase(it);
   return true;
@@ -57,14 +57,13 @@ constexpr int kMaxExpansionDepth = 32;
 // further references are left as written instead of expanded.
 constexpr size_t kMaxExpandedSize = 1 << 20;
 
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 
 class Expander {
  public:
-  Expander(const VariableList& vars, bool keep_unknown) : vars_(vars), keep_unknown_(keep_unknown) {}
+  Expander(const VariableList& vars, bool keep_unknown)
+      : vars_(vars), keep_unknown_(keep_unknown) {}
 
   void Expand(std::string_view text, int depth, std::string* out) {
     size_t i = 0;
@@ -111,8 +110,7 @@ class Expander {
   // Appends the expanded value of variable `name`. A reference back into a
   // variable that is being expanded (a cycle) or past the depth bound is
   // left as written, which is what a single level of expansion would give.
-  void AppendValue(std::string_view name, std::string_view reference, int depth,
-                   std::string* out) {
+  void AppendValue(std::string_view name, std::string_view reference, int depth, std::string* out) {
     const Variable* v = vars_.Find(name);
     if (v == nullptr) {
       if (keep_unknown_) out->append(reference);

@@ -167,9 +167,8 @@ class TreeBuilder {
                 std::string value) {
     Mark mark = ToMark(yaml_mark);
     // Plain `null`, `~` and empty values without a tag are YAML nulls.
-    Node node = tag == "?" && IsNullText(value)
-                    ? Node::Null(mark)
-                    : Node::Scalar(std::move(value), mark, tag == "?");
+    Node node = tag == "?" && IsNullText(value) ? Node::Null(mark)
+                                                : Node::Scalar(std::move(value), mark, tag == "?");
     if (tag == kStrTag) {
       node.plain = false;
     } else if (tag.rfind(kCoreTagPrefix, 0) == 0) {
@@ -191,8 +190,8 @@ class TreeBuilder {
   }
 
   [[noreturn]] void TooDeep(const Mark& mark) {
-    throw ParseAbort{mark, "nesting too deep: more than " + std::to_string(kMaxNodeDepth) +
-                               " levels"};
+    throw ParseAbort{mark,
+                     "nesting too deep: more than " + std::to_string(kMaxNodeDepth) + " levels"};
   }
 
   void Push(Node node, const std::string& tag, std::string_view anchor) {
@@ -291,15 +290,16 @@ class TreeBuilder {
     } else if (value.IsSequence()) {
       for (Node& item : value.items) {
         if (!item.IsMap()) {
-          throw ParseAbort{item.mark, "merge key '<<' needs a mapping or a list of mappings; "
-                                      "this list item is " + item.TypeName()};
+          throw ParseAbort{item.mark,
+                           "merge key '<<' needs a mapping or a list of mappings; "
+                           "this list item is " +
+                               item.TypeName()};
         }
         site.sources.push_back(std::move(item));
       }
     } else {
-      throw ParseAbort{value.mark,
-                       "merge key '<<' needs a mapping or a list of mappings, not " +
-                           value.TypeName()};
+      throw ParseAbort{value.mark, "merge key '<<' needs a mapping or a list of mappings, not " +
+                                       value.TypeName()};
     }
     frame->merges.push_back(std::move(site));
   }
@@ -352,9 +352,9 @@ Mark MarkAtOffset(std::string_view text, size_t offset, const std::string& file)
   Mark mark;
   mark.file = file;
   mark.line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
-  mark.column =
-      1 + static_cast<int>(last_newline == std::string_view::npos ? before.size()
-                                                                  : before.size() - last_newline - 1);
+  mark.column = 1 + static_cast<int>(last_newline == std::string_view::npos
+                                         ? before.size()
+                                         : before.size() - last_newline - 1);
   return mark;
 }
 

@@ -207,8 +207,8 @@ TEST(ParseYamlTest, StrayCommaAfterSequenceIsAnError) {
 // writes it (yaml-cpp 0.7 could not read this form).
 TEST(ParseYamlTest, AnchoredBlockScalarInSequence) {
   Diagnostics diags;
-  Node root = ParseOne(
-      "script:\n  - &f |\n    f() {\n      x\n    }\n\n    y\n  - *f\nnext: 1\n", &diags);
+  Node root =
+      ParseOne("script:\n  - &f |\n    f() {\n      x\n    }\n\n    y\n  - *f\nnext: 1\n", &diags);
   EXPECT_TRUE(diags.items().empty()) << diags.FormatAll();
   const Node* script = root.Find("script");
   ASSERT_EQ(script->items.size(), 2u);

@@ -52,7 +52,7 @@ std::string UploadName(std::string_view name, std::string_view format) {
   while (name.size() > 1 && name.back() == '/') name.remove_suffix(1);
   size_t slash = name.find_last_of('/');
   std::string base(slash == std::string_view::npos || name.size() == 1 ? name
-                                                                        : name.substr(slash + 1));
+                                                                       : name.substr(slash + 1));
   if (base.empty() || base == ".") base = "default";
   if (format == "zip") return base + ".zip";
   if (format == "gzip") return base + ".gz";
@@ -102,8 +102,8 @@ std::vector<JobArtifact> IndexJobArtifacts(const std::string& job_dir,
     // file type is its coverage_format) is listed under its own name.
     std::string_view default_name = known != std::end(kReportTypes) ? known->default_name : type;
     std::string_view format = known != std::end(kReportTypes) ? known->format : "raw";
-    out.push_back({type, "reports/" + type, size, UploadName(default_name, format),
-                   std::string(format)});
+    out.push_back(
+        {type, "reports/" + type, size, UploadName(default_name, format), std::string(format)});
   }
   return out;
 }

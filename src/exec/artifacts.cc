@@ -4,8 +4,8 @@
 #include <set>
 
 #include "exec/dotenv.h"
-#include "exec/runner_glob.h"
 #include "exec/junit.h"
+#include "exec/runner_glob.h"
 
 namespace slipway {
 namespace {
@@ -91,7 +91,8 @@ std::vector<TreeEntry> SelectEntries(const std::vector<TreeEntry>& workspace_ent
     if (found == 0) {
       log("WARNING: " + shown +
           ": no matching files. Ensure that the artifact path is relative to the working "
-          "directory (" + workspace + ")");
+          "directory (" +
+          workspace + ")");
     } else {
       log(shown + ": found " + std::to_string(found) + " matching artifact files and directories");
     }
@@ -134,8 +135,8 @@ Status CollectArtifacts(const Artifacts& artifacts, const VariableList& vars,
   if (!ws.ok()) return ws.status();
   StatusOr<std::vector<TreeEntry>> entries = ListWorkspace(ws->get(), workspace);
   if (!entries.ok()) return entries.status();
-  std::vector<TreeEntry> chosen = SelectEntries(*entries, ArtifactSelection(artifacts, vars),
-                                                source_files, workspace, log);
+  std::vector<TreeEntry> chosen =
+      SelectEntries(*entries, ArtifactSelection(artifacts, vars), source_files, workspace, log);
   std::string dest = ArtifactsDirIn(job_dir);
   Status s = RemoveTree(dest);
   if (!s.ok()) return s;
@@ -205,9 +206,10 @@ StatusOr<Reports> CollectReports(const Artifacts& artifacts, const VariableList&
       if (type == "dotenv") {
         StatusOr<std::string> content = ReadFileBeneath(to->get(), e.path, path, kDotenvSizeLimit);
         Status parsed = content.ok() ? ParseDotenv(*content, &reports.dotenv)
-                                     : Status::Error("Dotenv Artifact Too Big. Maximum "
-                                                     "Allowable Size: " +
-                                                     std::to_string(kDotenvSizeLimit));
+                                     : Status::Error(
+                                           "Dotenv Artifact Too Big. Maximum "
+                                           "Allowable Size: " +
+                                           std::to_string(kDotenvSizeLimit));
         if (!parsed.ok()) return Status::Error("dotenv report " + e.path + ": " + parsed.message());
       } else if (type == "junit") {
         StatusOr<std::string> content = ReadFileBeneath(to->get(), e.path, path);

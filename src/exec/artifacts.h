@@ -20,10 +20,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "config/variables.h"
 #include "exec/executor.h"
 #include "exec/file_tree.h"
 #include "pipeline/job.h"
-#include "config/variables.h"
 #include "util/status.h"
 
 namespace slipway {

@@ -58,22 +58,23 @@ TEST_F(ArtifactsTest, GlobsAndExcludeWhichIsNotRecursive) {
 }
 
 TEST_F(ArtifactsTest, UntrackedIsEverythingTheJobStartedWithout) {
-  EXPECT_EQ(Select({{}, {"*.log"}, true}),
-            "build/a.bin build/link build/sub/c.bin build/tmp/t.o");
+  EXPECT_EQ(Select({{}, {"*.log"}, true}), "build/a.bin build/link build/sub/c.bin build/tmp/t.o");
   EXPECT_EQ(log_, "untracked: found 5 files|*.log: excluded 1 files|");
 }
 
 TEST_F(ArtifactsTest, AbsolutePathsInsideTheWorkspaceAreRelative) {
   EXPECT_EQ(Select({{ws() + "/build/sub/"}, {ws() + "/build/sub/c.bin"}, false}), "build/sub");
-  EXPECT_EQ(log_, "build/sub: found 2 matching artifact files and directories|"
-                  "build/sub/c.bin: excluded 1 files|");
+  EXPECT_EQ(log_,
+            "build/sub: found 2 matching artifact files and directories|"
+            "build/sub/c.bin: excluded 1 files|");
 }
 
 TEST_F(ArtifactsTest, MissingAndOutsidePathsWarn) {
   EXPECT_EQ(Select({{"nothing/here", "../etc"}, {}, false}), "");
-  EXPECT_EQ(log_, "WARNING: nothing/here: no matching files. Ensure that the artifact path is "
-                  "relative to the working directory (" +
-                      ws() + ")|WARNING: ../etc: not in the project directory (" + ws() + ")|");
+  EXPECT_EQ(log_,
+            "WARNING: nothing/here: no matching files. Ensure that the artifact path is "
+            "relative to the working directory (" +
+                ws() + ")|WARNING: ../etc: not in the project directory (" + ws() + ")|");
 }
 
 TEST_F(ArtifactsTest, CollectThenRestoreKeepsRelativePaths) {
@@ -84,9 +85,9 @@ TEST_F(ArtifactsTest, CollectThenRestoreKeepsRelativePaths) {
   VariableList vars;
   vars.Set("OUT_DIR", "src");
   std::string job_dir = tmp_.Sub("job");
-  ASSERT_TRUE(CollectArtifacts(artifacts, vars, ws(), source_files_, job_dir,
-                               [](const std::string&) {})
-                  .ok());
+  ASSERT_TRUE(
+      CollectArtifacts(artifacts, vars, ws(), source_files_, job_dir, [](const std::string&) {
+      }).ok());
   EXPECT_EQ(Slurp(job_dir + "/artifacts/build/sub/c.bin"), "c\n");
   EXPECT_EQ(Slurp(job_dir + "/artifacts/src/main.c"), "s\n");
   EXPECT_FALSE(PathExists(job_dir + "/artifacts/build/tmp/t.o"));
@@ -140,15 +141,16 @@ TEST_F(ArtifactsTest, ReportsAreParsed) {
 class ArtifactSymlinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(Sh(tmp_.path(), "mkdir ws victim secret && echo original > victim/target && "
-                              "echo s3cret > secret/db"),
+    ASSERT_EQ(Sh(tmp_.path(),
+                 "mkdir ws victim secret && echo original > victim/target && "
+                 "echo s3cret > secret/db"),
               0);
   }
   // A finished job whose artifacts script makes (run in its artifacts/).
   std::string Job(const std::string& name, const std::string& script) {
-    EXPECT_EQ(Sh(tmp_.path(), "mkdir -p " + name + "/artifacts && cd " + name + "/artifacts\n" +
-                                  script),
-              0);
+    EXPECT_EQ(
+        Sh(tmp_.path(), "mkdir -p " + name + "/artifacts && cd " + name + "/artifacts\n" + script),
+        0);
     return tmp_.Sub(name);
   }
   // What the victim directory holds: it must stay as SetUp left it.
@@ -216,8 +218,7 @@ TEST_F(ArtifactSymlinkTest, AWorkspaceThatIsALinkIsNeitherWrittenNorRead) {
   artifacts.present = true;
   artifacts.untracked = true;
   std::string job_dir = tmp_.Sub("collector");
-  Status collected =
-      CollectArtifacts(artifacts, {}, ws(), {}, job_dir, [](const std::string&) {});
+  Status collected = CollectArtifacts(artifacts, {}, ws(), {}, job_dir, [](const std::string&) {});
   EXPECT_FALSE(collected.ok());
   EXPECT_FALSE(PathExists(job_dir + "/artifacts/target"));
 }

@@ -105,7 +105,8 @@ StatusOr<UniqueFd> OpenDirNoFollow(const std::string& path) {
   if (fd >= 0) return UniqueFd(fd);
   int error = errno;
   struct stat st;
-  if ((error == ENOTDIR || error == ELOOP) && lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+  if ((error == ENOTDIR || error == ELOOP) && lstat(path.c_str(), &st) == 0 &&
+      S_ISLNK(st.st_mode)) {
     errno = error;
     return Status::Error(path + " is a symbolic link, not a directory: it is not followed");
   }
@@ -142,8 +143,8 @@ StatusOr<UniqueFd> OpenBeneath(int dir_fd, std::string_view rel, int flags,
     if (!walk) {
       // EAGAIN: a rename elsewhere raced with the lookup; try again, then walk.
       for (int attempt = 0; attempt < 4; ++attempt) {
-        fd = Openat2(dir_fd, std::string(rel).c_str(), flags,
-                     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        fd =
+            Openat2(dir_fd, std::string(rel).c_str(), flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
         if (fd >= 0 || errno != EAGAIN) break;
       }
       walk = fd < 0 && errno == EAGAIN;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "config/variables.h"
 #include "exec/file_tree.h"
 #include "pipeline/job.h"
-#include "config/variables.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -45,8 +45,7 @@ class CacheStore {
   // key; "" when none exists. What is in the workspace is replaced, never
   // written through: a symlink in the way of a directory is replaced by a
   // real one (CopyTree). Entries made belong to owner when it is set.
-  StatusOr<std::string> Restore(const std::vector<std::string>& keys,
-                                const std::string& workspace,
+  StatusOr<std::string> Restore(const std::vector<std::string>& keys, const std::string& workspace,
                                 const OptionalOwner& owner = {}) const;
 
   // Replaces the cache under key with the entries of workspace, read beneath

@@ -35,8 +35,9 @@ TEST_F(CacheTest, StringKeysExpandVariables) {
 }
 
 TEST_F(CacheTest, FilesKeyIsGitLabsDigestOfBlobIds) {
-  ASSERT_EQ(Sh(tmp_.path(), "mkdir -p src/sub && printf 'hello\\n' > src/a.lock && "
-                            "touch src/sub/empty.lock"),
+  ASSERT_EQ(Sh(tmp_.path(),
+               "mkdir -p src/sub && printf 'hello\\n' > src/a.lock && "
+               "touch src/sub/empty.lock"),
             0);
   Cache cache;
   cache.key_files = {"a.lock"};

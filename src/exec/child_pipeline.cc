@@ -7,10 +7,11 @@
 #include <mutex>
 #include <thread>
 
-#include "exec/downstream_create.h"
 #include "exec/dotenv.h"
+#include "exec/downstream_create.h"
 #include "exec/nested_output.h"
 #include "pipeline/trigger.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 namespace {
@@ -74,7 +75,7 @@ class CancelWatch {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // Guarded by mu_.
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
@@ -229,9 +230,9 @@ JobResult ChildPipelineRunner::Run(const Job& job, const JobSpec& spec, const Jo
                     " pipeline cannot be created: " + first);
   }
   if (!created->pipeline->created) {
-    return Fail(job, log, kTriggerFailureReason,
-                "the downstream pipeline was not created: " +
-                    created->pipeline->not_created_reason);
+    return Fail(
+        job, log, kTriggerFailureReason,
+        "the downstream pipeline was not created: " + created->pipeline->not_created_reason);
   }
   started->upstream = options_.upstream;
   if (child) started->upstream.push_back(ParentJobs(context, own_id != nullptr ? *own_id : ""));
@@ -250,12 +251,13 @@ JobResult ChildPipelineRunner::Run(const Job& job, const JobSpec& spec, const Jo
   run.run_dir = context.job_dir.empty() ? "" : context.job_dir + "/child";
   run.pipeline = started->created.pipeline;
   if (log != nullptr) {
-    log->Write(job.name, std::string("Created ") + (child ? "child" : "downstream") +
-                             " pipeline " + source.pipeline_id +
-                             (child ? "" : " of project " + started->project) + " with " +
-                             std::to_string(run.pipeline->jobs.size()) + " jobs" +
-                             (trigger->depend ? "; waiting for it (strategy: " + trigger->strategy + ")" : "") +
-                             "\n");
+    log->Write(
+        job.name,
+        std::string("Created ") + (child ? "child" : "downstream") + " pipeline " +
+            source.pipeline_id + (child ? "" : " of project " + started->project) + " with " +
+            std::to_string(run.pipeline->jobs.size()) + " jobs" +
+            (trigger->depend ? "; waiting for it (strategy: " + trigger->strategy + ")" : "") +
+            "\n");
   }
   JobResult out;
   out.downstream = started->run;
@@ -312,9 +314,9 @@ void ChildPipelineRunner::RunDownstream(Started& started, const CancelToken& can
   scheduler_options.project_dir = started.created.context.project_dir;
   scheduler_options.ref = started.created.context.commit;
   scheduler_options.run_dir = run.run_dir;
-  scheduler_options.cache_dir = started.child ? options_.cache_dir
-                                              : options_.cache_dir + "/projects/" +
-                                                    JobDirName(started.project);
+  scheduler_options.cache_dir =
+      started.child ? options_.cache_dir
+                    : options_.cache_dir + "/projects/" + JobDirName(started.project);
   scheduler_options.predefined = started.created.context.predefined;
   scheduler_options.cli_variables = started.created.context.cli_variables;
   scheduler_options.default_timeout = options_.default_timeout;

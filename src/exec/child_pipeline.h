@@ -24,6 +24,7 @@
 #include "exec/scheduler.h"
 #include "pipeline/instantiate.h"
 #include "util/clock.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -97,7 +98,7 @@ class ChildPipelineRunner : public DownstreamRunner {
   ChildPipelineOptions options_;
   CancelToken cancel_all_;
   std::mutex mu_;
-  std::vector<std::thread> background_;  // Guarded by mu_.
+  std::vector<std::thread> background_ GUARDED_BY(mu_);
 };
 
 }  // namespace slipway

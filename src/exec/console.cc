@@ -58,7 +58,7 @@ std::string Describe(const JobRun& run, CiStatus previous) {
                              : "started (stage " + run.job->stage + ")";
     case CiStatus::kPending:
       return previous == CiStatus::kRunning ? "failed (" + run.failure_reason + "), will retry"
-                                             : "";
+                                            : "";
     case CiStatus::kScheduled:
       return "delayed: starts in " + run.job->start_in;
     case CiStatus::kSuccess:

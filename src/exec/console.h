@@ -18,9 +18,10 @@
 #include <string_view>
 #include <vector>
 
-#include "util/clock.h"
 #include "exec/executor.h"
 #include "exec/scheduler.h"
+#include "util/clock.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -87,20 +88,20 @@ class Console : public LogSink, public RunObserver {
   const ConsoleOptions options_;
   size_t width_ = 0;
   Clock::TimePoint start_;
-  std::map<std::string, int, std::less<>> color_index_;  // Guarded by mu_.
-  size_t total_;                                          // Guarded by mu_.
+  std::map<std::string, int, std::less<>> color_index_ GUARDED_BY(mu_);
+  size_t total_ GUARDED_BY(mu_);
 
   std::mutex mu_;
-  size_t columns_;                                           // Guarded by mu_.
-  std::map<std::string, std::string, std::less<>> partial_;  // Guarded by mu_.
-  std::map<std::string, CiStatus, std::less<>> status_;     // Guarded by mu_.
-  std::vector<Running> running_;                             // In start order. Guarded by mu_.
-  size_t done_ = 0;                                          // Guarded by mu_.
+  size_t columns_ GUARDED_BY(mu_);
+  std::map<std::string, std::string, std::less<>> partial_ GUARDED_BY(mu_);
+  std::map<std::string, CiStatus, std::less<>> status_ GUARDED_BY(mu_);
+  std::vector<Running> running_ GUARDED_BY(mu_);  // In start order.
+  size_t done_ GUARDED_BY(mu_) = 0;
   // The status line on screen: its width when drawn and the rows it takes
-  // now (more than 1 after the terminal narrowed). Guarded by mu_.
-  bool status_drawn_ = false;
-  size_t status_width_ = 0;
-  size_t status_rows_ = 0;
+  // now (more than 1 after the terminal narrowed).
+  bool status_drawn_ GUARDED_BY(mu_) = false;
+  size_t status_width_ GUARDED_BY(mu_) = 0;
+  size_t status_rows_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace slipway

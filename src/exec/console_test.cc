@@ -225,8 +225,7 @@ TEST_F(ConsoleStatusTest, ALinePrintedBeforeTheResizeIsAnsweredStillErasesTheRef
   EXPECT_THAT(capture_.Text().substr(before.size()),
               ::testing::StartsWith("\r\033[2A\033[Jjob-with-a-long-name-0  | two\n"
                                     "\r\033[K1 running | 39 waiting |"));
-  EXPECT_EQ(capture_.Text().find("1 running | 39 waiting |", before.size() + 60),
-            std::string::npos)
+  EXPECT_EQ(capture_.Text().find("1 running | 39 waiting |", before.size() + 60), std::string::npos)
       << "drawn twice: " << capture_.Text();
 }
 

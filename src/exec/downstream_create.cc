@@ -2,9 +2,9 @@
 
 #include <fcntl.h>
 
+#include "config/include_messages.h"
 #include "exec/artifacts.h"
 #include "exec/beneath_io.h"
-#include "config/include_messages.h"
 #include "exec/run_dir.h"
 #include "pipeline/pipeline_context.h"
 
@@ -37,8 +37,8 @@ std::optional<CreatedPipeline> CreateChild(const Trigger& trigger, const Trigger
   child.predefined.Set("CI_PIPELINE_SOURCE", "parent_pipeline");
   SetPipelineId(&child, source.pipeline_id);
   LoadOptions load = ChildLoadOptions(trigger, child, source.fetcher);
-  load.read_artifact = [&context](const std::string& job, const std::string& path)
-      -> StatusOr<LoadOptions::ArtifactFile> {
+  load.read_artifact = [&context](const std::string& job,
+                                  const std::string& path) -> StatusOr<LoadOptions::ArtifactFile> {
     LoadOptions::ArtifactFile file;
     StatusOr<std::string> text = ReadTriggerArtifact(context, job, path, &file.name);
     if (!text.ok()) return text.status();
@@ -75,10 +75,9 @@ std::optional<CreatedPipeline> CreateMultiProject(const Trigger& trigger,
       }
     }
     if (project_dir.empty()) {
-      diags->Error(trigger.mark,
-                   "cannot run the pipeline of project `" + project +
-                       "`: its repository is not mapped (--project-dir " + project +
-                       "=PATH) and cannot be fetched: " + why);
+      diags->Error(trigger.mark, "cannot run the pipeline of project `" + project +
+                                     "`: its repository is not mapped (--project-dir " + project +
+                                     "=PATH) and cannot be fetched: " + why);
       return std::nullopt;
     }
   }
@@ -116,8 +115,9 @@ VariableList TriggerVariables(const Job& job, const Trigger& trigger, const Trig
   return out;
 }
 
-StatusOr<std::string> ReadTriggerArtifact(const TriggerContext& context, const std::string& job_name,
-                                          const std::string& artifact, std::string* shown_name) {
+StatusOr<std::string> ReadTriggerArtifact(const TriggerContext& context,
+                                          const std::string& job_name, const std::string& artifact,
+                                          std::string* shown_name) {
   std::string rel = artifact;
   while (rel.rfind("./", 0) == 0) rel.erase(0, 2);
   for (const UpstreamArtifacts& source : context.sources) {

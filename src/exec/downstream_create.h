@@ -33,13 +33,14 @@ VariableList TriggerVariables(const Job& job, const Trigger& trigger, const Trig
 // job's attempt receives (context.sources), without
 // following a link and at most GitLab's 5 MB. The error is GitLab's when
 // the job is not one of them.
-StatusOr<std::string> ReadTriggerArtifact(const TriggerContext& context, const std::string& job_name,
-                                          const std::string& artifact, std::string* shown_name);
+StatusOr<std::string> ReadTriggerArtifact(const TriggerContext& context,
+                                          const std::string& job_name, const std::string& artifact,
+                                          std::string* shown_name);
 
 struct DownstreamSource {
-  PipelineContext parent;   // The parent pipeline's context.
-  VariableList variables;   // TriggerVariables.
-  std::string pipeline_id;  // CI_PIPELINE_ID (and _IID) of the new pipeline.
+  PipelineContext parent;             // The parent pipeline's context.
+  VariableList variables;             // TriggerVariables.
+  std::string pipeline_id;            // CI_PIPELINE_ID (and _IID) of the new pipeline.
   IncludeFetcher* fetcher = nullptr;  // Template and project includes; may be null.
   // trigger:project: the repository the project is mapped to (empty: not
   // mapped).

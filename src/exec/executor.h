@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/job.h"
 #include "config/variables.h"
+#include "pipeline/job.h"
 #include "util/cancel_token.h"
 #include "util/status.h"
 
@@ -107,8 +107,8 @@ class Executor {
   // Runs one attempt of job. Blocking; called from a scheduler worker thread,
   // several at once. Must return promptly (after killing what it started)
   // once cancel is set, with JobOutcome::kCanceled.
-  virtual JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host,
-                        LogSink* log, const CancelToken& cancel) = 0;
+  virtual JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, LogSink* log,
+                        const CancelToken& cancel) = 0;
 };
 
 }  // namespace slipway

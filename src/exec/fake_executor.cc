@@ -17,8 +17,8 @@ void FakeExecutor::Fail(const std::string& job, int exit_code, std::string reaso
   Script(job, {r});
 }
 
-JobResult FakeExecutor::Run(const Job& job, const JobSpec& spec, const JobHost& host,
-                            LogSink* log, const CancelToken& cancel) {
+JobResult FakeExecutor::Run(const Job& job, const JobSpec& spec, const JobHost& host, LogSink* log,
+                            const CancelToken& cancel) {
   JobResult result;
   result.outcome = JobOutcome::kSuccess;
   {

@@ -30,8 +30,8 @@ class FakeExecutor : public Executor {
   void Fail(const std::string& job, int exit_code, std::string reason = "script_failure");
   // Runs before the job's result is returned; its return value, if set,
   // replaces the scripted result.
-  using Hook = std::function<std::optional<JobResult>(const Job&, const JobSpec&,
-                                                      const JobHost&, const CancelToken&)>;
+  using Hook = std::function<std::optional<JobResult>(const Job&, const JobSpec&, const JobHost&,
+                                                      const CancelToken&)>;
   void SetHook(Hook hook) { hook_ = std::move(hook); }
 
   JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, LogSink* log,

@@ -246,8 +246,8 @@ Status CopyEntry(const std::string& from, const std::string& to) {
   std::string from_parent, from_name, to_parent, to_name;
   SplitParent(from, &from_parent, &from_name);
   SplitParent(to, &to_parent, &to_name);
-  int from_dir = open(from_parent.empty() ? "." : from_parent.c_str(),
-                      O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int from_dir =
+      open(from_parent.empty() ? "." : from_parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (from_dir < 0) return ErrnoStatus("cannot open", from_parent);
   UniqueFd from_fd(from_dir);
   if (!to_parent.empty()) {
@@ -272,7 +272,7 @@ Status CopyEntriesAt(int from_fd, const std::string& from_path,
   std::string parent, name;
   for (const TreeEntry& e : entries) {
     std::string from_entry = JoinPath(from_path, e.path);
-      if (!IsPlainRelativePath(e.path)) {
+    if (!IsPlainRelativePath(e.path)) {
       return Status::Error("cannot copy " + from_entry + ": not a plain relative path");
     }
     SplitParent(e.path, &parent, &name);

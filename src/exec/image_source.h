@@ -35,8 +35,8 @@ struct ResolvedImage {
   // image and never modified: an executor must mount it read-only and give
   // each job its own writable layer on top.
   std::string rootfs;
-  std::string digest;  // The manifest's digest, "sha256:<hex>".
-  std::string reference;  // The name as resolved: "registry/repo:tag" or "...@sha256:...".
+  std::string digest;            // The manifest's digest, "sha256:<hex>".
+  std::string reference;         // The name as resolved: "registry/repo:tag" or "...@sha256:...".
   std::vector<std::string> env;  // "NAME=value", in the image's order.
   std::string working_dir;       // Empty: "/".
   std::string user;              // Empty: root. "uid", "uid:gid", "name" or "name:group".
@@ -55,8 +55,7 @@ class ImageSource {
   // Thread-safe: several jobs may ask at once, also for the same image (it
   // is pulled once). Errors name the image and say what the registry
   // answered ("pull access denied", "manifest unknown", a digest mismatch).
-  virtual StatusOr<ResolvedImage> Resolve(const ImageRequest& request,
-                                          const ImageLogFn& log) = 0;
+  virtual StatusOr<ResolvedImage> Resolve(const ImageRequest& request, const ImageLogFn& log) = 0;
 };
 
 }  // namespace slipway

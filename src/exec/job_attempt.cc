@@ -63,9 +63,8 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost&
                                  : ExpandVariables(job.artifacts.name, spec.variables);
   out.artifacts = IndexJobArtifacts(host.job_dir, archive_name);
   // The job dir lies in the run dir (SchedulerOptions::run_dir).
-  std::string prefix = std::filesystem::path(host.job_dir)
-                           .lexically_relative(host.run_dir)
-                           .string();
+  std::string prefix =
+      std::filesystem::path(host.job_dir).lexically_relative(host.run_dir).string();
   for (JobArtifact& a : out.artifacts) a.path = prefix + "/" + a.path;
   return out;
 }

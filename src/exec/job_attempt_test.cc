@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
+#include "exec/fake_executor.h"
 #include "exec/file_tree.h"
 #include "util/test_dir.h"
-#include "exec/fake_executor.h"
 
 namespace slipway {
 namespace {

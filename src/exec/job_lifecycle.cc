@@ -73,9 +73,9 @@ bool WhenMatches(const std::string& when, JobOutcome outcome) {
   return outcome == JobOutcome::kSuccess;
 }
 
-void RestoreCaches(const Job& job, const std::vector<std::string>& keys,
-                   const VariableList& vars, const std::string& cache_dir,
-                   const std::string& workspace, const OptionalOwner& owner, JobLog* log) {
+void RestoreCaches(const Job& job, const std::vector<std::string>& keys, const VariableList& vars,
+                   const std::string& cache_dir, const std::string& workspace,
+                   const OptionalOwner& owner, JobLog* log) {
   CacheStore store(cache_dir);
   for (size_t i = 0; i < job.caches.size(); ++i) {
     const Cache& cache = job.caches[i];
@@ -181,7 +181,7 @@ std::optional<Credentials> JobLifecycle::JobCredentials(const JobIdentity& ident
 }
 
 std::vector<std::string> JobLifecycle::JobEnvironment(const VariableList& variables,
-                                                       const JobIdentity* identity) {
+                                                      const JobIdentity* identity) {
   std::vector<std::string> env;
   for (const char* name : kHostVariables) {
     const char* value = std::getenv(name);
@@ -201,8 +201,8 @@ std::vector<std::string> JobLifecycle::JobEnvironment(const VariableList& variab
   return env;
 }
 
-JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& host,
-                            LogSink* sink, const CancelToken& cancel) {
+JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& host, LogSink* sink,
+                            const CancelToken& cancel) {
   JobResult result;
   result.outcome = JobOutcome::kFailed;
   Status made = MakeDirs(host.job_dir);
@@ -243,8 +243,8 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
         CacheKey(job.caches[i], i, variables, (*snapshot)->dir, (*snapshot)->entries));
   }
   if (!host.cache_dir.empty()) {
-    RestoreCaches(job, cache_keys, variables, host.cache_dir, workspace,
-                  options_.workspace_owner, &log);
+    RestoreCaches(job, cache_keys, variables, host.cache_dir, workspace, options_.workspace_owner,
+                  &log);
   }
   for (const JobSpec::ArtifactSource& from : spec.artifacts_from) {
     if (host.artifacts == nullptr) break;
@@ -281,7 +281,8 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
     if (!written.ok()) return written.status();
     const std::string& path = *written;
     process.argv = {bash_path_, "--noprofile", "--norc", path};
-    return (*session)->Run(process, [&](std::string_view chunk) { log.Write(chunk); }, token);
+    return (*session)->Run(
+        process, [&](std::string_view chunk) { log.Write(chunk); }, token);
   };
 
   bool canceled = cancel.canceled();
@@ -315,15 +316,15 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
     variables.Set("CI_JOB_STATUS", status);
     process.env = JobEnvironment(variables, identity);
     process.timeout = canceled ? std::min(options_.after_script_timeout, options_.kill_grace)
-                            : options_.after_script_timeout;
+                               : options_.after_script_timeout;
     // Not subject to the cancel token: a canceled job's after_script runs
     // (bounded by the timeout above) as GitLab runs it.
     StatusOr<ProcessResult> after = run_script(job.after_script, "after_script", nullptr);
     if (!after.ok()) {
       log.Line("WARNING: after_script failed to start: " + after.status().message());
     } else if (after->timed_out) {
-      log.Line("WARNING: after_script timed out after " +
-               GoDuration(*process.timeout) + ", but job will continue unaffected");
+      log.Line("WARNING: after_script timed out after " + GoDuration(*process.timeout) +
+               ", but job will continue unaffected");
     } else if (after->exit_code != 0) {
       log.Line("WARNING: after_script failed, but job will continue unaffected: exit code " +
                std::to_string(after->exit_code));

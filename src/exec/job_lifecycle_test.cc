@@ -48,8 +48,9 @@ class MarkingScriptRunner : public ScriptRunner {
 class JobLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && echo hi > a.txt "
-                              "&& git add -A && git commit -qm init"),
+    ASSERT_EQ(Sh(tmp_.path(),
+                 "mkdir project && cd project && git init -q && echo hi > a.txt "
+                 "&& git add -A && git commit -qm init"),
               0);
     spec_.repository = tmp_.Sub("project");
     spec_.variables.Set("CI_PROJECT_NAME", "project");

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "exec/executor.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -28,7 +29,7 @@ class JobSlots : public Executor {
   Executor* const inner_;
   std::mutex mu_;
   std::condition_variable freed_;
-  int free_;  // Guarded by mu_.
+  int free_ GUARDED_BY(mu_);
 };
 
 }  // namespace slipway

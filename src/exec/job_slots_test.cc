@@ -20,7 +20,8 @@ TEST(JobSlotsTest, RunsAtMostSlotsAttemptsAtOnce) {
   std::atomic<int> most{0};
   std::atomic<int> released{0};
   std::atomic<int> started{0};
-  inner.SetHook([&](const Job&, const JobSpec&, const JobHost&, const CancelToken&) -> std::optional<JobResult> {
+  inner.SetHook([&](const Job&, const JobSpec&, const JobHost&,
+                    const CancelToken&) -> std::optional<JobResult> {
     int now = ++running;
     most = std::max(most.load(), now);
     int mine = started++;
@@ -50,7 +51,8 @@ TEST(JobSlotsTest, AWaitingAttemptEndsCanceledWithoutStarting) {
   FakeExecutor inner;
   std::atomic<bool> go{false};
   std::atomic<int> started{0};
-  inner.SetHook([&](const Job&, const JobSpec&, const JobHost&, const CancelToken&) -> std::optional<JobResult> {
+  inner.SetHook([&](const Job&, const JobSpec&, const JobHost&,
+                    const CancelToken&) -> std::optional<JobResult> {
     ++started;
     WaitFor([&] { return go.load(); });
     return std::nullopt;

@@ -62,9 +62,9 @@ void TestCounts::Add(const TestCounts& o) {
 }
 
 std::string TestCounts::Summary() const {
-  return "junit: " + std::to_string(total) + " total, " + std::to_string(success) +
-         " success, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
-         " skipped, " + std::to_string(error) + " error";
+  return "junit: " + std::to_string(total) + " total, " + std::to_string(success) + " success, " +
+         std::to_string(failed) + " failed, " + std::to_string(skipped) + " skipped, " +
+         std::to_string(error) + " error";
 }
 
 StatusOr<TestCounts> ParseJunit(std::string_view xml) {

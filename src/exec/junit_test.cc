@@ -36,8 +36,7 @@ TEST(JunitTest, NamespacedAndEmptyDocuments) {
 TEST(JunitTest, TruncatedXmlIsAnError) {
   EXPECT_EQ(ParseJunit("<testsuite><testcase name=\"a").status().message(),
             "JUnit XML: unterminated tag");
-  EXPECT_EQ(ParseJunit("<testcase><!-- x").status().message(),
-            "JUnit XML: unterminated section");
+  EXPECT_EQ(ParseJunit("<testcase><!-- x").status().message(), "JUnit XML: unterminated section");
   EXPECT_EQ(ParseJunit("<testcase><failure/>").status().message(),
             "JUnit XML: unterminated testcase");
 }

@@ -15,6 +15,7 @@
 
 #include "exec/executor.h"
 #include "exec/scheduler.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -39,7 +40,7 @@ class NestedOutput : public LogSink, public RunObserver {
   const std::string trigger_job_;
   std::mutex mu_;
   // Copies of the child's jobs under their shown names, by the original.
-  std::map<const Job*, std::unique_ptr<Job>> renamed_;  // Guarded by mu_.
+  std::map<const Job*, std::unique_ptr<Job>> renamed_ GUARDED_BY(mu_);
 };
 
 }  // namespace slipway

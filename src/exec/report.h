@@ -6,15 +6,15 @@
 
 #include <string>
 
-#include "util/clock.h"
 #include "exec/run_result.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace slipway {
 
 struct ReportContext {
-  int pipeline_id = 0;      // The run's id in .slipway/runs/.
-  std::string project_dir;  // Log paths under it are written relative to it.
+  int pipeline_id = 0;        // The run's id in .slipway/runs/.
+  std::string project_dir;    // Log paths under it are written relative to it.
   std::string pipeline_name;  // workflow:name, expanded; empty: none.
 };
 

@@ -1,13 +1,13 @@
 #include "exec/run_dir.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <set>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "exec/file_tree.h"
 
@@ -45,7 +45,8 @@ std::vector<int> ListRunIds(const std::string& project_dir) {
 StatusOr<std::string> MakeStateDir(const std::string& project_dir) {
   std::error_code ec;
   fs::path root = fs::absolute(fs::path(project_dir), ec);
-  if (ec) return Status::Error("cannot resolve project directory '" + project_dir + "': " + ec.message());
+  if (ec)
+    return Status::Error("cannot resolve project directory '" + project_dir + "': " + ec.message());
   fs::path state = root / ".slipway";
   fs::create_directories(state, ec);
   if (ec) return Status::Error("cannot create '" + state.string() + "': " + ec.message());
@@ -54,8 +55,8 @@ StatusOr<std::string> MakeStateDir(const std::string& project_dir) {
     // Written whole under a temporary name, so that a concurrent run or git
     // never reads half of it.
     fs::path temporary = state / (".gitignore." + std::to_string(::getpid()));
-    Status written =
-        WriteFile(temporary.string(), "# Written by slipway: runs are local, never committed.\n*\n");
+    Status written = WriteFile(temporary.string(),
+                               "# Written by slipway: runs are local, never committed.\n*\n");
     if (!written.ok()) return written;
     fs::rename(temporary, ignore, ec);
     if (ec) {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "config/variables.h"
 #include "exec/artifact_index.h"
 #include "pipeline/ci_status.h"
-#include "util/clock.h"
 #include "pipeline/job.h"
-#include "config/variables.h"
+#include "util/clock.h"
 
 namespace slipway {
 
@@ -30,14 +30,14 @@ struct JobRun {
   // slipway's own words for why the job failed, where GitLab's reason alone
   // would mislead (an unsupported trigger: job); usually empty.
   std::string failure_message;
-  int retries = 0;               // Attempts beyond the first.
+  int retries = 0;                             // Attempts beyond the first.
   std::optional<Clock::WallTime> started_at;   // First attempt's start.
   std::optional<Clock::WallTime> finished_at;  // Last attempt's end.
-  double duration_s = 0;  // Sum over attempts of running time.
-  std::string job_dir;    // run_dir/jobs/<dir>; empty if the job never ran.
-  std::string log_path;   // The job's full log; empty if it never ran.
-  std::string summary;    // From the executor (e.g. JUnit counts).
-  VariableList dotenv;    // artifacts:reports:dotenv of the last attempt.
+  double duration_s = 0;                       // Sum over attempts of running time.
+  std::string job_dir;                         // run_dir/jobs/<dir>; empty if the job never ran.
+  std::string log_path;                        // The job's full log; empty if it never ran.
+  std::string summary;                         // From the executor (e.g. JUnit counts).
+  VariableList dotenv;                         // artifacts:reports:dotenv of the last attempt.
   // What the job dir held as artifacts when the last attempt ended (not for
   // a canceled attempt, which keeps none), paths relative to the run dir
   // (`jobs/<dir>/artifacts`); empty without a run dir.

@@ -14,6 +14,7 @@
 #include "pipeline/pipeline_context.h"
 #include "pipeline/predefined.h"
 #include "pipeline/run_plan.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 namespace {
@@ -23,9 +24,9 @@ double Seconds(Clock::TimePoint::duration d) { return std::chrono::duration<doub
 }  // namespace
 
 // The threads, timers and job attempts of a run; what runs next is the
-// RunPlan's to say. Every member below mu_ is guarded by it: workers touch
-// only work_ and done_, everything else is the Run thread's or an action's
-// (Play, Retry, CancelJob, Cancel), each holding mu_.
+// RunPlan's to say. Workers touch only work_ and done_, everything else is
+// the Run thread's or an action's (Play, Retry, CancelJob, Cancel), each
+// holding mu_.
 class Scheduler::Impl : public RunPlan::Listener {
  public:
   Impl(const Pipeline& pipeline, Executor* executor, Clock* clock, LogSink* log,
@@ -98,20 +99,21 @@ class Scheduler::Impl : public RunPlan::Listener {
   SchedulerOptions options_;
 
   std::mutex mu_;
-  std::optional<RunPlan> plan_;
-  std::vector<JobRun> runs_;  // By plan job.
-  std::vector<std::string> dir_names_;
-  std::vector<int64_t> job_ids_;  // CI_JOB_ID of each job's last attempt; 0: none yet.
-  std::vector<Clock::TimePoint> attempt_start_;
-  std::vector<std::shared_ptr<CancelToken>> tokens_;  // Of each running attempt.
+  std::optional<RunPlan> plan_ GUARDED_BY(mu_);
+  std::vector<JobRun> runs_ GUARDED_BY(mu_);  // By plan job.
+  std::vector<std::string> dir_names_ GUARDED_BY(mu_);
+  std::vector<int64_t> job_ids_
+      GUARDED_BY(mu_);  // CI_JOB_ID of each job's last attempt; 0: none yet.
+  std::vector<Clock::TimePoint> attempt_start_ GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<CancelToken>> tokens_ GUARDED_BY(mu_);  // Of each running attempt.
   std::condition_variable cv_;       // Completions and cancel, for Run.
   std::condition_variable work_cv_;  // Work, for workers.
-  bool cancel_requested_ = false;
-  bool accepting_ = false;  // Run's loop is running.
-  bool shutdown_ = false;
-  std::deque<Work> work_;
-  std::deque<Completion> done_;
-  int running_ = 0;
+  bool cancel_requested_ GUARDED_BY(mu_) = false;
+  bool accepting_ GUARDED_BY(mu_) = false;  // Run's loop is running.
+  bool shutdown_ GUARDED_BY(mu_) = false;
+  std::deque<Work> work_ GUARDED_BY(mu_);
+  std::deque<Completion> done_ GUARDED_BY(mu_);
+  int running_ GUARDED_BY(mu_) = 0;
 };
 
 Status Scheduler::Impl::Build() {
@@ -278,8 +280,7 @@ Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
   host.run_dir = options_.run_dir;
   host.cache_dir = options_.cache_dir;
   if (!options_.run_dir.empty()) host.job_dir = options_.run_dir + "/jobs/" + dir_names_[i];
-  host.artifacts =
-      options_.artifacts != nullptr ? options_.artifacts : work.job_dirs.get();
+  host.artifacts = options_.artifacts != nullptr ? options_.artifacts : work.job_dirs.get();
   return work;
 }
 
@@ -345,8 +346,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
     run.failure_reason.clear();
     run.failure_message.clear();
   }
-  plan_->Finished(i, outcome, r.exit_code, run.failure_reason, !cancel_requested_,
-                  clock_->Now());
+  plan_->Finished(i, outcome, r.exit_code, run.failure_reason, !cancel_requested_, clock_->Now());
 }
 
 void Scheduler::Impl::WorkerLoop() {
@@ -358,11 +358,10 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = plan_->job(work.job);
     lock.unlock();
-    AttemptOutcome attempt = RunJobAttempt(job, work.spec, work.host, executor_,
-                                           options_.downstream, log_, *work.token);
+    AttemptOutcome attempt =
+        RunJobAttempt(job, work.spec, work.host, executor_, options_.downstream, log_, *work.token);
     lock.lock();
-    done_.push_back(
-        Completion{work.job, std::move(attempt.result), std::move(attempt.artifacts)});
+    done_.push_back(Completion{work.job, std::move(attempt.result), std::move(attempt.artifacts)});
     cv_.notify_all();
   }
 }

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "util/clock.h"
 #include "exec/downstream.h"
 #include "exec/executor.h"
 #include "exec/run_result.h"
 #include "pipeline/instantiate.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -57,7 +57,7 @@ struct SchedulerOptions {
   std::vector<std::string> selected;
   std::string project_dir;
   std::string ref;
-  std::string run_dir;    // Empty: jobs get no job_dir and no log file.
+  std::string run_dir;  // Empty: jobs get no job_dir and no log file.
   std::string cache_dir;
   // Lowest-precedence variables: predefined CI_* of the pipeline.
   VariableList predefined;

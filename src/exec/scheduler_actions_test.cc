@@ -87,9 +87,9 @@ TEST_F(SchedulerActionsTest, PriorOutcomesAreKeptAndNotRunAgain) {
   EXPECT_EQ(StatusOf(*result, "build"), "success");
   EXPECT_EQ(StatusOf(*result, "lint"), "failed");
   // Only the jobs that ran were reported to the observer.
-  EXPECT_THAT(recorder_.events(), ElementsAre("test:pending", "test:running", "test:success",
-                                              "deploy:pending", "deploy:running",
-                                              "deploy:success"));
+  EXPECT_THAT(recorder_.events(),
+              ElementsAre("test:pending", "test:running", "test:success", "deploy:pending",
+                          "deploy:running", "deploy:success"));
   std::vector<FakeExecutor::Call> calls = executor_.calls();
   ASSERT_EQ(calls.size(), 2u);
   const JobSpec& test = calls[0].spec;
@@ -122,7 +122,8 @@ TEST_F(SchedulerActionsTest, PlayedManualJobRunsAndWhatWaitsFollows) {
   manual.allow_failure.value = false;
   b.Add("deploy", "deploy");
   Signal signal(&recorder_, "approve", CiStatus::kManual);
-  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&, const JobHost&,
+                        const CancelToken&) -> std::optional<JobResult> {
     if (job.name == "wait") {
       EXPECT_TRUE(signal.gate.WaitFor("approve"));
       EXPECT_FALSE(scheduler_->Play("wait").ok());  // Not manual.
@@ -146,7 +147,8 @@ TEST_F(SchedulerActionsTest, RetriedJobRunsAgainAndSkippedJobsAreProcessedAgain)
   b.AddNeeds("deploy", "deploy", {"flaky"});  // Skipped at once when flaky fails.
   executor_.Fail("flaky", 1);
   Signal signal(&recorder_, "flaky", CiStatus::kFailed);
-  executor_.SetHook([&](const Job& job, const JobSpec& spec, const JobHost& host, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec& spec, const JobHost& host,
+                        const CancelToken&) -> std::optional<JobResult> {
     if (job.name == "flaky" && spec.attempt == 2) return Outcome(JobOutcome::kSuccess);
     if (job.name == "slow") {
       EXPECT_TRUE(signal.gate.WaitFor("flaky"));
@@ -179,7 +181,8 @@ TEST_F(SchedulerActionsTest, CancelOneRunningJobAndOneWaitingJob) {
   b.Add("canceller", "test");
   b.Add("deploy", "deploy");
   Gate gate;
-  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken& cancel) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&, const JobHost&,
+                        const CancelToken& cancel) -> std::optional<JobResult> {
     if (job.name == "long") {
       gate.Started("long");
       while (!cancel.canceled()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -188,7 +191,7 @@ TEST_F(SchedulerActionsTest, CancelOneRunningJobAndOneWaitingJob) {
     if (job.name == "canceller") {
       EXPECT_TRUE(gate.WaitFor("long"));
       EXPECT_TRUE(scheduler_->CancelJob("long").ok());
-      EXPECT_TRUE(scheduler_->CancelJob("deploy").ok());  // Still created.
+      EXPECT_TRUE(scheduler_->CancelJob("deploy").ok());   // Still created.
       EXPECT_FALSE(scheduler_->CancelJob("deploy").ok());  // Already canceled.
     }
     return std::nullopt;

@@ -24,8 +24,8 @@ const fs::path kCorpus = fs::path(SLIPWAY_SOURCE_DIR) / ".." / "shared" / "corpu
 // The self-contained entries (MANIFEST.md) except 10, whose workflow:rules
 // use changes:compare_to, which needs the project's git history.
 const char* const kSelfContained[] = {
-    "03", "04", "05", "06", "08", "09", "11", "12", "13", "14", "15", "16", "17", "18", "19",
-    "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35"};
+    "03", "04", "05", "06", "08", "09", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20",
+    "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35"};
 
 // Sequence numbers of each job's first start and last end.
 class OrderRecorder : public RunObserver {

@@ -76,7 +76,8 @@ TEST_F(SchedulerTest, NeedsJobStartsBeforeEarlierStageEnds) {
   Gate gate;
   // `slow` only finishes once `unit` has started: possible only if `unit`
   // starts as soon as `fast` is done, across the stage boundary.
-  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&, const JobHost&,
+                        const CancelToken&) -> std::optional<JobResult> {
     gate.Started(job.name);
     if (job.name == "slow" && !gate.WaitFor("unit")) {
       JobResult r;
@@ -255,7 +256,8 @@ TEST_F(SchedulerTest, DelayedJobStartsAfterStartIn) {
   Job& later = b.Add("later", "deploy");
   later.when = When::kDelayed;
   later.start_in = "30 minutes";
-  executor_.SetHook([&](const Job&, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job&, const JobSpec&, const JobHost&,
+                        const CancelToken&) -> std::optional<JobResult> {
     clock_.Advance(std::chrono::seconds(10));
     return std::nullopt;
   });
@@ -284,7 +286,8 @@ TEST_F(SchedulerTest, ResourceGroupRunsOneAtATimeInOrder) {
   b.Add("d3", "deploy").resource_group = "production";
   b.Add("s1", "deploy").resource_group = "staging";
   Gate gate;
-  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&, const JobHost&,
+                        const CancelToken&) -> std::optional<JobResult> {
     gate.Started(job.name);
     // d1 holds its group until jobs of other groups have started.
     if (job.name == "d1" && !(gate.WaitFor("free") && gate.WaitFor("s1"))) {
@@ -300,7 +303,9 @@ TEST_F(SchedulerTest, ResourceGroupRunsOneAtATimeInOrder) {
   EXPECT_EQ(recorder_.max_in_group(), 1);
   EXPECT_EQ(out.result.status, CiStatus::kSuccess);
   std::vector<std::string> order = executor_.order();
-  auto pos = [&](const std::string& n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
+  auto pos = [&](const std::string& n) {
+    return std::find(order.begin(), order.end(), n) - order.begin();
+  };
   EXPECT_LT(pos("d1"), pos("d2"));
   EXPECT_LT(pos("d2"), pos("d3"));
 }
@@ -314,7 +319,8 @@ TEST_F(SchedulerTest, JobsBoundLimitsParallelism) {
   int started = 0;
   // Each job waits until two run at once (or all have started), so the
   // bound is reached, not just respected.
-  executor_.SetHook([&](const Job&, const JobSpec&,const JobHost&, const CancelToken&) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job&, const JobSpec&, const JobHost&,
+                        const CancelToken&) -> std::optional<JobResult> {
     std::unique_lock<std::mutex> lock(mu);
     ++running;
     ++started;
@@ -347,7 +353,8 @@ JobResult Failed(int exit_code, const std::string& reason) {
 TEST_F(SchedulerTest, RetriesUntilSuccess) {
   PipelineBuilder b({"test"});
   b.Add("flaky", "test").retry.max = 2;
-  executor_.Script("flaky", {Failed(1, "script_failure"), Failed(1, "script_failure"), Succeeded()});
+  executor_.Script("flaky",
+                   {Failed(1, "script_failure"), Failed(1, "script_failure"), Succeeded()});
   Outcome out = Run(b.pipeline());
   EXPECT_EQ(out.StatusOf("flaky"), "success");
   EXPECT_EQ(out.Get("flaky").retries, 2);
@@ -414,7 +421,8 @@ TEST_F(SchedulerTest, CancelEndsRunningAndPendingJobs) {
   std::condition_variable cv;
   bool started = false;
   bool canceled = false;
-  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&, const CancelToken& token) -> std::optional<JobResult> {
+  executor_.SetHook([&](const Job& job, const JobSpec&, const JobHost&,
+                        const CancelToken& token) -> std::optional<JobResult> {
     std::unique_lock<std::mutex> lock(mu);
     started = true;
     cv.notify_all();

@@ -16,8 +16,8 @@
 #include "exec/executor.h"
 #include "exec/job_identity.h"
 #include "exec/job_lifecycle.h"
-#include "util/subprocess.h"
 #include "exec/workspace.h"
+#include "util/subprocess.h"
 
 namespace slipway {
 

@@ -118,12 +118,23 @@ std::string FormatSummary(const RunResult& result, const SummaryOptions& options
   int failed = 0, warnings = 0, skipped = 0, canceled = 0, manual = 0, succeeded = 0;
   for (const JobRun& run : result.jobs) {
     switch (run.status) {
-      case CiStatus::kSuccess: ++succeeded; break;
-      case CiStatus::kFailed: ++(run.allow_failure ? warnings : failed); break;
-      case CiStatus::kSkipped: ++skipped; break;
-      case CiStatus::kCanceled: ++canceled; break;
-      case CiStatus::kManual: ++manual; break;
-      default: break;
+      case CiStatus::kSuccess:
+        ++succeeded;
+        break;
+      case CiStatus::kFailed:
+        ++(run.allow_failure ? warnings : failed);
+        break;
+      case CiStatus::kSkipped:
+        ++skipped;
+        break;
+      case CiStatus::kCanceled:
+        ++canceled;
+        break;
+      case CiStatus::kManual:
+        ++manual;
+        break;
+      default:
+        break;
     }
   }
   for (const Row& row : rows) {

@@ -12,8 +12,8 @@ namespace slipway {
 
 struct SummaryOptions {
   bool color = false;
-  int tail_lines = 10;      // Lines shown from each failed job's log.
-  std::string project_dir;  // Log paths under it are shown relative to it.
+  int tail_lines = 10;        // Lines shown from each failed job's log.
+  std::string project_dir;    // Log paths under it are shown relative to it.
   std::string pipeline_name;  // workflow:name, expanded; shown when not empty.
 };
 

@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <dirent.h>
 #include <time.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstdio>
@@ -70,8 +70,7 @@ bool Owned(const struct stat& st, const OptionalOwner& owner) {
 
 }  // namespace
 
-StatusOr<TreeImage> TreeImage::Read(const std::string& root,
-                                    const std::vector<TreeEntry>& entries,
+StatusOr<TreeImage> TreeImage::Read(const std::string& root, const std::vector<TreeEntry>& entries,
                                     const TreeImage* written_from) {
   TreeImage image;
   image.root_ = root;
@@ -125,8 +124,10 @@ StatusOr<TreeImage> TreeImage::Read(const std::string& root,
       if (item.cached) {
         item.content = Hash(item.data);
       } else {
-        int64_t stat_key[3] = {static_cast<int64_t>(item.size), item.mtime.tv_sec, item.mtime.tv_nsec};
-        item.content = Hash(std::string_view(reinterpret_cast<const char*>(stat_key), sizeof(stat_key)));
+        int64_t stat_key[3] = {static_cast<int64_t>(item.size), item.mtime.tv_sec,
+                               item.mtime.tv_nsec};
+        item.content =
+            Hash(std::string_view(reinterpret_cast<const char*>(stat_key), sizeof(stat_key)));
       }
     }
     image.index_.emplace(item.path, image.items_.size());
@@ -221,7 +222,7 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps, const OptionalO
   // A directory made here is known empty: its entries need no checks.
   bool dest_made = mkdir(dest.c_str(), 0755) == 0;
   if (!dest_made && errno != EEXIST) return ErrnoStatus("cannot create directory", dest);
-  DirStack dirs;  // dirs[d]: the directory holding the entries of depth d.
+  DirStack dirs;            // dirs[d]: the directory holding the entries of depth d.
   std::vector<bool> fresh;  // fresh[d]: dirs[d] was made by this write.
   // Not through a symlink: a job may have replaced its workspace with one.
   int root_fd = open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -251,7 +252,8 @@ Status TreeImage::Write(const std::string& dest, Stamps* stamps, const OptionalO
     int parent = dirs.top();
     std::string path = JoinPath(dest, item.path);
     struct stat st;
-    bool exists = !fresh.back() && fstatat(parent, item.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    bool exists =
+        !fresh.back() && fstatat(parent, item.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
     bool keep = false;
     const Stamps::File* stamp = nullptr;  // The last write's, for a file.
     if (exists) {
@@ -372,8 +374,8 @@ Status TreeImage::Stamps::Save(const std::string& path) const {
                     std::to_string(written_at.tv_nsec) + "\n";
   for (const auto& [file, stamp] : files) {
     out += std::to_string(stamp.ino) + " " + std::to_string(stamp.ctime.tv_sec) + " " +
-           std::to_string(stamp.ctime.tv_nsec) + " " + std::to_string(stamp.content) + "\t" +
-           file + '\0';
+           std::to_string(stamp.ctime.tv_nsec) + " " + std::to_string(stamp.content) + "\t" + file +
+           '\0';
   }
   // Beside a workspace, where a job may have left a symlink by that name:
   // created afresh, never written through one (rename replaces a link too).
@@ -391,8 +393,8 @@ TreeImage::Stamps TreeImage::Stamps::Load(const std::string& path) {
   if (!text.ok()) return stamps;
   size_t newline = text->find('\n');
   long long sec = 0, nsec = 0;
-  if (newline == std::string::npos ||
-      std::sscanf(text->substr(0, newline).c_str(), "slipway-stamps 1 %lld %lld", &sec, &nsec) != 2) {
+  if (newline == std::string::npos || std::sscanf(text->substr(0, newline).c_str(),
+                                                  "slipway-stamps 1 %lld %lld", &sec, &nsec) != 2) {
     return stamps;
   }
   stamps.written_at = {static_cast<time_t>(sec), static_cast<long>(nsec)};
@@ -410,9 +412,8 @@ TreeImage::Stamps TreeImage::Stamps::Load(const std::string& path) {
                     &content) != 4) {
       return Stamps();  // Not a file this version wrote: trust none of it.
     }
-    stamps.files[record.substr(tab + 1)] = {static_cast<ino_t>(ino),
-                                           {static_cast<time_t>(csec), static_cast<long>(cnsec)},
-                                           content};
+    stamps.files[record.substr(tab + 1)] = {
+        static_cast<ino_t>(ino), {static_cast<time_t>(csec), static_cast<long>(cnsec)}, content};
   }
   return stamps;
 }

@@ -257,9 +257,8 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
   snapshot->dir = dir;
   Status s;
 
-  StatusOr<std::string> common =
-      RunTool(runner_, {"git", "rev-parse", "--path-format=absolute", "--git-common-dir"},
-              project_dir);
+  StatusOr<std::string> common = RunTool(
+      runner_, {"git", "rev-parse", "--path-format=absolute", "--git-common-dir"}, project_dir);
   std::string git_dir = JoinPath(dir, ".git");
   std::optional<TreeImage> project_image;  // What was written into dir, if anything.
   if (ref.empty()) {
@@ -271,9 +270,9 @@ StatusOr<std::shared_ptr<const Snapshot>> WorkspaceFactory::MakeSnapshot(
       StatusOr<std::string> head =
           RunTool(runner_, {"git", "rev-parse", "--verify", "-q", "HEAD"}, project_dir);
       if (head.ok()) snapshot->commit_sha = TrimNewlines(*head);
-      StatusOr<std::string> listed = RunTool(
-          runner_, {"git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"},
-          project_dir);
+      StatusOr<std::string> listed =
+          RunTool(runner_, {"git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"},
+                  project_dir);
       if (!listed.ok()) return listed.status();
       entries = ListedEntries(project_dir, SplitNul(*listed));
     }

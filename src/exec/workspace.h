@@ -60,25 +60,25 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <utility>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "exec/file_tree.h"
-#include "util/subprocess.h"
 #include "exec/tree_image.h"
 #include "util/status.h"
+#include "util/subprocess.h"
 #include "util/thread_annotations.h"
 
 namespace slipway {
 
 struct Snapshot {
   std::string dir;
-  std::string commit_sha;               // Empty when not a git repo or no commit yet.
-  std::vector<TreeEntry> entries;       // Everything under dir, .git included.
+  std::string commit_sha;                        // Empty when not a git repo or no commit yet.
+  std::vector<TreeEntry> entries;                // Everything under dir, .git included.
   std::unordered_set<std::string> source_files;  // Non-directory entries outside .git.
   TreeImage image;  // dir read once, written into each job's workspace.
 };

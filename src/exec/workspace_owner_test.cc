@@ -10,9 +10,9 @@
 
 #include "exec/artifacts.h"
 #include "exec/cache.h"
-#include "util/test_dir.h"
 #include "exec/shell_executor.h"
 #include "exec/tree_image.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {
@@ -167,11 +167,12 @@ TEST_F(WorkspaceOwnerTest, AJobWithAnIdentityRunsAsItBesideScriptsItCannotChange
       << sink.text;
   EXPECT_NE(sink.text.find("\nnew.txt 4242:4343 644\n"), std::string::npos) << sink.text;
   EXPECT_NE(sink.text.find("\nsubject=init\n"), std::string::npos) << sink.text;
-  EXPECT_NE(sink.text.find("\nafter ids=4242:4343 umask=0022\n"), std::string::npos)
-      << sink.text;
-  for (const char* denied : {"script-changed", "slot-written", "pool-written", "snapshot-written"}) {
+  EXPECT_NE(sink.text.find("\nafter ids=4242:4343 umask=0022\n"), std::string::npos) << sink.text;
+  for (const char* denied :
+       {"script-changed", "slot-written", "pool-written", "snapshot-written"}) {
     EXPECT_EQ(sink.text.find(std::string("\n") + denied + "\n"), std::string::npos)
-        << denied << "\n" << sink.text;
+        << denied << "\n"
+        << sink.text;
   }
   EXPECT_EQ(sink.text.find("\nINJECTED"), std::string::npos) << sink.text;
 

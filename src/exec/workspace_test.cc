@@ -77,8 +77,9 @@ TEST_F(WorkspaceTest, WorkingTreeIncludesUntrackedAndUncommittedExcludesIgnored)
   // A job's changes stay in its workspace: the project does not see them,
   // and the next job that gets this directory finds the snapshot again.
   std::string status = Output(ws, {"git", "status", "--porcelain"});
-  ASSERT_EQ(Sh(ws, "echo job > a.txt; git -c user.name=j -c user.email=j@j commit -qam job; "
-                   "echo more > x.log; mkdir -p new/dir; echo n > new/dir/f; rm sub/d.txt"),
+  ASSERT_EQ(Sh(ws,
+               "echo job > a.txt; git -c user.name=j -c user.email=j@j commit -qam job; "
+               "echo more > x.log; mkdir -p new/dir; echo n > new/dir/f; rm sub/d.txt"),
             0);
   EXPECT_EQ(Slurp(project() + "/a.txt"), "one\n");
   EXPECT_EQ(Output(project(), {"git", "rev-parse", "HEAD"}), head);
@@ -219,7 +220,8 @@ TEST_F(WorkspaceTest, WorkspaceReplacedBySymlinkOrLockedIsRebuiltWithoutFollowin
             0);
   ASSERT_NE(MakeWorkspace(), nullptr);
   std::string ws = this->ws();
-  StatusOr<std::shared_ptr<const Snapshot>> snapshot = factory_.GetSnapshot(project(), "", run_dir());
+  StatusOr<std::shared_ptr<const Snapshot>> snapshot =
+      factory_.GetSnapshot(project(), "", run_dir());
   ASSERT_TRUE(snapshot.ok());
   for (const char* job : {"cd .. && rm -rf project && ln -s ../../../../../../elsewhere project",
                           "echo x > sub/new && chmod 000 sub", "chmod 000 ."}) {
@@ -253,8 +255,7 @@ TEST_F(WorkspaceTest, PrefetchedSnapshotIsTakenByTheRunOrKeptForTheNext) {
       WorkspaceFactory concurrent(&runner_, state);
       concurrent.Prefetch(project());
       std::string run2 = tmp_.Sub("project/.slipway/runs/2");
-      StatusOr<std::shared_ptr<const Snapshot>> own =
-          concurrent.GetSnapshot(project(), "", run2);
+      StatusOr<std::shared_ptr<const Snapshot>> own = concurrent.GetSnapshot(project(), "", run2);
       ASSERT_TRUE(own.ok()) << own.status().message();
       EXPECT_EQ((*own)->dir, run2 + "/source");
     }
@@ -283,8 +284,8 @@ TEST_F(WorkspaceTest, StateDirectoryKeepsTheSnapshotOfACommit) {
   PersistentRun one = RunOnce(&runner_, project(), state, run_dir(), "HEAD", "true");
   EXPECT_EQ(Slurp(one.workspace + "/a.txt"), "v2\n");
   ASSERT_EQ(Sh(project(), "git tag -d v1 >/dev/null"), 0);
-  PersistentRun two = RunOnce(&runner_, project(), state, tmp_.Sub("project/.slipway/runs/2"),
-                              "HEAD~1", "true");
+  PersistentRun two =
+      RunOnce(&runner_, project(), state, tmp_.Sub("project/.slipway/runs/2"), "HEAD~1", "true");
   EXPECT_EQ(Slurp(two.workspace + "/a.txt"), "v1\n");
   EXPECT_FALSE(PathExists(two.workspace + "/n.txt"));
   EXPECT_EQ(Output(two.workspace, {"git", "status", "--porcelain"}), "");
@@ -314,8 +315,9 @@ TEST_F(WorkspaceTest, RefIsTheCommitExactly) {
 }
 
 TEST_F(WorkspaceTest, UnknownRefIsAnError) {
-  ASSERT_EQ(Sh(tmp_.path(), "mkdir project && cd project && git init -q && touch a && "
-                            "git add a && git commit -qm one"),
+  ASSERT_EQ(Sh(tmp_.path(),
+               "mkdir project && cd project && git init -q && touch a && "
+               "git add a && git commit -qm one"),
             0);
   StatusOr<std::shared_ptr<const Snapshot>> snapshot =
       factory_.GetSnapshot(project(), "no-such-branch", run_dir());
@@ -324,8 +326,9 @@ TEST_F(WorkspaceTest, UnknownRefIsAnError) {
 }
 
 TEST_F(WorkspaceTest, NonGitDirectoryIsCopiedWhole) {
-  ASSERT_EQ(Sh(tmp_.path(), "mkdir -p project/d project/.slipway && echo x > project/d/f && "
-                            "echo y > project/.slipway/s"),
+  ASSERT_EQ(Sh(tmp_.path(),
+               "mkdir -p project/d project/.slipway && echo x > project/d/f && "
+               "echo y > project/.slipway/s"),
             0);
   std::shared_ptr<const Snapshot> snapshot = MakeWorkspace();
   ASSERT_NE(snapshot, nullptr);
@@ -362,7 +365,8 @@ TEST_F(WorkspaceTest, RefsArePackedIntoOneFileAndResolveAsInTheProject) {
   EXPECT_EQ(Output(ws, {"ls", "-A", ".git/refs"}), "");
   // Git still writes refs in a workspace.
   EXPECT_EQ(Sh(ws, "git branch topic && git tag v3"), 0);
-  EXPECT_EQ(Output(ws, {"git", "rev-parse", "topic"}), Output(project(), {"git", "rev-parse", "main"}));
+  EXPECT_EQ(Output(ws, {"git", "rev-parse", "topic"}),
+            Output(project(), {"git", "rev-parse", "main"}));
 }
 
 // The server's case: the objects come from a copy the jobs may read, not
@@ -391,8 +395,7 @@ TEST_F(WorkspaceTest, SnapshotIsSharedWithinARun) {
   StatusOr<std::shared_ptr<const Snapshot>> first = factory_.GetSnapshot(project(), "", run_dir());
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(Sh(project(), "echo later > b.txt"), 0);
-  StatusOr<std::shared_ptr<const Snapshot>> second =
-      factory_.GetSnapshot(project(), "", run_dir());
+  StatusOr<std::shared_ptr<const Snapshot>> second = factory_.GetSnapshot(project(), "", run_dir());
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(first->get(), second->get());
   EXPECT_EQ((*second)->source_files.count("b.txt"), 0u);

@@ -100,7 +100,8 @@ StatusOr<ResolvedImage> StoreImageSource::Resolve(const ImageRequest& request,
       opened_ = true;
       StatusOr<RegistryOptions> registry = RegistryOptionsFromEnvironment();
       StatusOr<std::unique_ptr<ImageStore>> store =
-          registry.ok() ? ImageStore::Open(dir_) : StatusOr<std::unique_ptr<ImageStore>>(registry.status());
+          registry.ok() ? ImageStore::Open(dir_)
+                        : StatusOr<std::unique_ptr<ImageStore>>(registry.status());
       if (store.ok()) {
         store_ = std::move(*store);
         puller_ = std::make_unique<ImagePuller>(store_.get(), std::move(*registry));

@@ -19,6 +19,7 @@
 #include "image/layer_unpack.h"
 #include "image/reference.h"
 #include "image/registry_client.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -54,10 +55,10 @@ class StoreImageSource : public ImageSource {
  private:
   const std::string dir_;
   std::mutex mu_;
-  bool opened_ = false;                   // Guarded by mu_.
-  Status open_error_;                     // Guarded by mu_.
-  std::unique_ptr<ImageStore> store_;     // Set once opened_; then read-only.
-  std::unique_ptr<ImagePuller> puller_;   // Ditto.
+  bool opened_ GUARDED_BY(mu_) = false;
+  Status open_error_ GUARDED_BY(mu_);
+  std::unique_ptr<ImageStore> store_;    // Set once opened_; then read-only.
+  std::unique_ptr<ImagePuller> puller_;  // Ditto.
 };
 
 // The pull policies a request may name ("" is "always").

@@ -7,8 +7,8 @@
 #include <unordered_map>
 
 #include "config/extends.h"
-#include "pipeline/job_parser.h"
 #include "config/keyword_reader.h"
+#include "pipeline/job_parser.h"
 #include "pipeline/parallel.h"
 #include "pipeline/rules_parser.h"
 #include "pipeline/validate.h"
@@ -18,11 +18,12 @@ namespace slipway {
 namespace {
 
 // The only top-level keys that can never name a job.
-constexpr std::array<std::string_view, 8> kReserved = {
-    "include", "before_script", "image", "services", "after_script", "variables", "stages", "cache"};
+constexpr std::array<std::string_view, 8> kReserved = {"include",  "before_script", "image",
+                                                       "services", "after_script",  "variables",
+                                                       "stages",   "cache"};
 // Deprecated top-level keywords that act as default: values.
-constexpr std::array<std::string_view, 5> kDeprecatedDefaults = {
-    "before_script", "after_script", "image", "services", "cache"};
+constexpr std::array<std::string_view, 5> kDeprecatedDefaults = {"before_script", "after_script",
+                                                                 "image", "services", "cache"};
 
 bool IsReserved(std::string_view key) {
   return std::find(kReserved.begin(), kReserved.end(), key) != kReserved.end();
@@ -64,9 +65,9 @@ Workflow ParseWorkflow(const Node* node, Diagnostics* diags) {
       workflow.name = *s;
       workflow.name_mark = name->mark;
       if (CharacterCount(*s) > kMaxPipelineNameLength) {
-        r.Error(name->mark, "name",
-                "is too long (maximum is " + std::to_string(kMaxPipelineNameLength) +
-                    " characters)");
+        r.Error(
+            name->mark, "name",
+            "is too long (maximum is " + std::to_string(kMaxPipelineNameLength) + " characters)");
       }
     }
   }
@@ -184,9 +185,8 @@ void AddJobInstances(ParsedJob parsed, PipelineConfig* config,
 std::optional<PipelineConfig> BuildPipelineConfig(const Node& root, Diagnostics* diags) {
   const int errors_before = diags->ErrorCount();
   if (!root.IsMap()) {
-    diags->Error(root.mark, root.IsPlainNullScalar()
-                                ? "Please provide content of .gitlab-ci.yml"
-                                : "config should be a hash");
+    diags->Error(root.mark, root.IsPlainNullScalar() ? "Please provide content of .gitlab-ci.yml"
+                                                     : "config should be a hash");
     return std::nullopt;
   }
 

@@ -110,8 +110,9 @@ TEST(ExtendsTest, LongChainsStopEarly) {
   // 100,000 templates (the recursion overflowed the stack): one error, once
   // the chain is far past GitLab's limit.
   std::string errors = BuildErrors(Chain(100000));
-  EXPECT_EQ(errors, "ci.yml:305:12: error: job '.t101', key 'extends': nesting too deep in "
-                    "`extends`\n");
+  EXPECT_EQ(errors,
+            "ci.yml:305:12: error: job '.t101', key 'extends': nesting too deep in "
+            "`extends`\n");
 }
 
 TEST(ExtendsTest, ExtendsMustBeStrings) {

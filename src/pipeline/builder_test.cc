@@ -231,14 +231,19 @@ TEST(BuilderTest, EmptyOrNonMapRoot) {
 
 TEST(BuilderTest, EveryKeywordWithEveryValueShapeGivesAResultOrAnError) {
   const char* const keys[] = {
-      "stage",        "script",       "before_script", "after_script", "variables",
-      "allow_failure", "retry",       "timeout",       "needs",        "dependencies",
-      "rules",        "only",         "except",        "artifacts",    "cache",
-      "resource_group", "environment", "interruptible", "tags",         "coverage",
-      "parallel",     "when",         "start_in",      "inherit",      "extends",
-      "image",        "services",     "release",       "pages",        "trigger"};
-  const char* const values[] = {"x", "7", "true", "~", "[a, [b, ~], 3]", "{a: b}",
-                                "{a: {b: [c]}}", "[{job: a}, {matrix: [{A: [1]}]}]"};
+      "stage",   "script",    "before_script", "after_script",   "variables",   "allow_failure",
+      "retry",   "timeout",   "needs",         "dependencies",   "rules",       "only",
+      "except",  "artifacts", "cache",         "resource_group", "environment", "interruptible",
+      "tags",    "coverage",  "parallel",      "when",           "start_in",    "inherit",
+      "extends", "image",     "services",      "release",        "pages",       "trigger"};
+  const char* const values[] = {"x",
+                                "7",
+                                "true",
+                                "~",
+                                "[a, [b, ~], 3]",
+                                "{a: b}",
+                                "{a: {b: [c]}}",
+                                "[{job: a}, {matrix: [{A: [1]}]}]"};
   for (const char* key : keys) {
     for (const char* value : values) {
       std::string yaml = std::string("job:\n  script: x\n  ") + key + ": " + value + "\n";

@@ -67,22 +67,20 @@ bool JobTransitionAllowed(CiStatus from, CiStatus to) {
     case S::kCreated:
       return to != S::kCreated && to != S::kRunning;
     case S::kWaitingForResource:
-      return to == S::kPreparing || to == S::kPending || to == S::kSkipped ||
-             to == S::kFailed || to == S::kSuccess || to == S::kCanceled;
-    case S::kPreparing:
-      return to == S::kPending || to == S::kRunning || to == S::kSkipped ||
-             to == S::kFailed || to == S::kSuccess || to == S::kCanceled;
-    case S::kPending:
-      return to == S::kRunning || to == S::kSkipped || to == S::kFailed ||
+      return to == S::kPreparing || to == S::kPending || to == S::kSkipped || to == S::kFailed ||
              to == S::kSuccess || to == S::kCanceled;
+    case S::kPreparing:
+      return to == S::kPending || to == S::kRunning || to == S::kSkipped || to == S::kFailed ||
+             to == S::kSuccess || to == S::kCanceled;
+    case S::kPending:
+      return to == S::kRunning || to == S::kSkipped || to == S::kFailed || to == S::kSuccess ||
+             to == S::kCanceled;
     case S::kRunning:
       return to == S::kSuccess || to == S::kFailed || to == S::kCanceled;
     case S::kManual:
-      return to == S::kCreated || to == S::kPending || to == S::kFailed ||
-             to == S::kCanceled;
+      return to == S::kCreated || to == S::kPending || to == S::kFailed || to == S::kCanceled;
     case S::kScheduled:
-      return to == S::kManual || to == S::kPending || to == S::kFailed ||
-             to == S::kCanceled;
+      return to == S::kManual || to == S::kPending || to == S::kFailed || to == S::kCanceled;
     case S::kSkipped:
       return to == S::kCreated || to == S::kPending;
     case S::kSuccess:
@@ -117,8 +115,8 @@ std::optional<CiStatus> StatusSet::Composite(bool dag) const {
   auto any_of = [&](uint32_t mask) { return (bits_ & mask) != 0; };
   const uint32_t passed = kWarnings | kIgnored;
   if (dag && any_of(Bit(S::kSkipped) | kIgnored)) return S::kSkipped;
-  if (dag && !only_of(Bit(S::kSuccess) | Bit(S::kFailed) | Bit(S::kCanceled) |
-                      Bit(S::kSkipped) | kWarnings)) {
+  if (dag && !only_of(Bit(S::kSuccess) | Bit(S::kFailed) | Bit(S::kCanceled) | Bit(S::kSkipped) |
+                      kWarnings)) {
     return S::kPending;
   }
   if (only_of(Bit(S::kSkipped) | kIgnored)) return S::kSkipped;

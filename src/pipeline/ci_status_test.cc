@@ -6,8 +6,11 @@ namespace slipway {
 namespace {
 
 TEST(CiStatusTest, NamesAreGitLabs) {
-  const char* names[] = {"created", "waiting_for_resource", "preparing", "pending",
-                         "running", "success", "failed", "canceled", "skipped", "manual",
+  const char* names[] = {"created",   "waiting_for_resource",
+                         "preparing", "pending",
+                         "running",   "success",
+                         "failed",    "canceled",
+                         "skipped",   "manual",
                          "scheduled"};
   for (const char* name : names) {
     std::optional<CiStatus> s = ParseCiStatus(name);
@@ -24,11 +27,11 @@ TEST(CiStatusTest, JobTransitionsFollowGitLabsStateMachine) {
   EXPECT_TRUE(JobTransitionAllowed(S::kCreated, S::kManual));
   EXPECT_TRUE(JobTransitionAllowed(S::kPending, S::kRunning));
   EXPECT_TRUE(JobTransitionAllowed(S::kRunning, S::kSuccess));
-  EXPECT_TRUE(JobTransitionAllowed(S::kManual, S::kPending));       // play
-  EXPECT_TRUE(JobTransitionAllowed(S::kScheduled, S::kManual));     // unschedule
-  EXPECT_TRUE(JobTransitionAllowed(S::kSkipped, S::kCreated));      // process
+  EXPECT_TRUE(JobTransitionAllowed(S::kManual, S::kPending));    // play
+  EXPECT_TRUE(JobTransitionAllowed(S::kScheduled, S::kManual));  // unschedule
+  EXPECT_TRUE(JobTransitionAllowed(S::kSkipped, S::kCreated));   // process
   EXPECT_TRUE(JobTransitionAllowed(S::kWaitingForResource, S::kPending));
-  EXPECT_FALSE(JobTransitionAllowed(S::kCreated, S::kRunning));     // must be picked up first
+  EXPECT_FALSE(JobTransitionAllowed(S::kCreated, S::kRunning));  // must be picked up first
   EXPECT_FALSE(JobTransitionAllowed(S::kManual, S::kSuccess));
   EXPECT_FALSE(JobTransitionAllowed(S::kRunning, S::kPending));
   EXPECT_FALSE(JobTransitionAllowed(S::kRunning, S::kRunning));
@@ -85,7 +88,8 @@ TEST(StatusSetTest, CompositeOfCompletedJobsAsASuccessorSeesIt) {
 TEST(CiStatusTest, WhatAUserMayDoFollowsGitLab) {
   using S = CiStatus;
   // Ci::Processable#retryable?: finished jobs.
-  for (S s : {S::kSuccess, S::kFailed, S::kCanceled}) EXPECT_TRUE(JobRetryable(s)) << CiStatusName(s);
+  for (S s : {S::kSuccess, S::kFailed, S::kCanceled})
+    EXPECT_TRUE(JobRetryable(s)) << CiStatusName(s);
   for (S s : {S::kCreated, S::kPending, S::kRunning, S::kSkipped, S::kManual, S::kScheduled}) {
     EXPECT_FALSE(JobRetryable(s)) << CiStatusName(s);
   }

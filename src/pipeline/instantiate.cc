@@ -170,8 +170,7 @@ const Job* Pipeline::FindJob(std::string_view name) const {
 }
 
 std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
-                                            const PipelineContext& context,
-                                            Diagnostics* diags) {
+                                            const PipelineContext& context, Diagnostics* diags) {
   const int errors_before = diags->ErrorCount();
   Pipeline pipeline;
   VariableList fact_vars = context.predefined;

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/job.h"
 #include "config/variables.h"
+#include "pipeline/job.h"
 #include "util/diagnostic.h"
 
 namespace slipway {
@@ -34,9 +34,9 @@ struct Pipeline {
   // outside .pre/.post; not_created_reason then says which, in GitLab's words.
   bool created = true;
   std::string not_created_reason;
-  std::string name;          // workflow:name, expanded.
+  std::string name;  // workflow:name, expanded.
   std::vector<std::string> stages;
-  VariableList variables;    // predefined + global + cli, for reference.
+  VariableList variables;  // predefined + global + cli, for reference.
   // Created jobs only, in GitLab's order (stage order, then YAML order),
   // with rules applied: final when / allow_failure / start_in / needs /
   // interruptible, rules:variables and workflow:rules:variables merged into
@@ -54,8 +54,7 @@ struct Pipeline {
 // variables, in rising precedence; workflow:rules:if sees predefined, global
 // and CLI variables.
 std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
-                                            const PipelineContext& context,
-                                            Diagnostics* diags);
+                                            const PipelineContext& context, Diagnostics* diags);
 
 }  // namespace slipway
 

@@ -42,8 +42,7 @@ std::map<std::string, std::vector<std::string>> ReadDeviations() {
     if (line.empty() || line[0] == '#') continue;
     size_t dir_end = line.find('|');
     size_t reason = line.rfind('|');
-    deviations[line.substr(0, dir_end)].push_back(
-        line.substr(dir_end + 1, reason - dir_end - 1));
+    deviations[line.substr(0, dir_end)].push_back(line.substr(dir_end + 1, reason - dir_end - 1));
   }
   return deviations;
 }

@@ -122,8 +122,7 @@ TEST_F(InstantiateTest, DocsRulesExample) {
 
 TEST_F(InstantiateTest, FirstMatchingRuleDecidesAndNeverRemoves) {
   Job& job = Add(MakeJob("job"));
-  job.rules = std::vector<Rule>{If("$CI_COMMIT_BRANCH == \"main\"", When::kNever),
-                                Rule{}};
+  job.rules = std::vector<Rule>{If("$CI_COMMIT_BRANCH == \"main\"", When::kNever), Rule{}};
   Add(MakeJob("other"));
   EXPECT_EQ(Names(Run()), (Strings{"other"}));
   context_.predefined.Set("CI_COMMIT_BRANCH", "dev");
@@ -158,7 +157,7 @@ TEST_F(InstantiateTest, ManualAllowFailureDefaults) {
   f.allow_failure.value = true;
   f.rules = std::vector<Rule>{If("$CI_COMMIT_BRANCH", When::kAlways)};
   EXPECT_EQ(Summary(Run()), (Strings{"a:manual:true", "b:manual:false", "c:manual:true",
-                                   "d:manual:false", "e:on_success:false", "f:always:true"}));
+                                     "d:manual:false", "e:on_success:false", "f:always:true"}));
 }
 
 TEST_F(InstantiateTest, RulesAllowFailureDropsExitCodes) {
@@ -249,10 +248,9 @@ TEST_F(InstantiateTest, OnlyExceptJobs) {
 
 TEST_F(InstantiateTest, WorkflowRulesDecideWhetherThePipelineExists) {
   Add(MakeJob("job"));
-  config_.workflow.rules =
-      std::vector<Rule>{If("$CI_COMMIT_TITLE =~ /-draft$/", When::kNever),
-                        If("$CI_PIPELINE_SOURCE == \"merge_request_event\""),
-                        If("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH")};
+  config_.workflow.rules = std::vector<Rule>{If("$CI_COMMIT_TITLE =~ /-draft$/", When::kNever),
+                                             If("$CI_PIPELINE_SOURCE == \"merge_request_event\""),
+                                             If("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH")};
   EXPECT_EQ(Names(Run()), (Strings{"job"}));
   context_.predefined.Set("CI_COMMIT_TITLE", "wip-draft");
   Pipeline p = Run();

@@ -69,7 +69,7 @@ struct AllowFailure {
 };
 
 struct Retry {
-  int max = 0;  // 0..2
+  int max = 0;                    // 0..2
   std::vector<std::string> when;  // Empty means "always".
   std::vector<int> exit_codes;
 };
@@ -89,7 +89,7 @@ struct Artifacts {
 };
 
 struct Cache {
-  std::string key = "default";      // Literal key (unexpanded).
+  std::string key = "default";         // Literal key (unexpanded).
   std::vector<std::string> key_files;  // key:files
   std::string key_prefix;              // key:prefix
   std::vector<std::string> paths;

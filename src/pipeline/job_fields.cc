@@ -4,7 +4,6 @@
 #include <initializer_list>
 #include <iterator>
 
-
 namespace slipway {
 namespace {
 
@@ -47,12 +46,11 @@ constexpr std::string_view kRetryWhen[] = {
     "data_integrity_failure",
 };
 
-std::optional<Cache> ParseCache(const Node& node, const std::string& key,
-                                KeywordReader* reader) {
+std::optional<Cache> ParseCache(const Node& node, const std::string& key, KeywordReader* reader) {
   if (!reader->ExpectMap(node, key)) return std::nullopt;
-  if (!reader->CheckKeys(node, {"key", "paths", "untracked", "policy", "when", "fallback_keys",
-                                "unprotect"},
-                         key)) {
+  if (!reader->CheckKeys(
+          node, {"key", "paths", "untracked", "policy", "when", "fallback_keys", "unprotect"},
+          key)) {
     return std::nullopt;
   }
   int errors_before = reader->errors();
@@ -65,8 +63,7 @@ std::optional<Cache> ParseCache(const Node& node, const std::string& key,
           if (auto list = reader->StringArray(*files, kkey + ":files")) {
             if (list->empty() || list->size() > 2) {
               reader->Error(files->mark, kkey + ":files",
-                            list->empty() ? "can't be blank"
-                                          : "has too many items (maximum is 2)");
+                            list->empty() ? "can't be blank" : "has too many items (maximum is 2)");
             }
             cache.key_files = *list;
           }
@@ -126,8 +123,9 @@ std::optional<Artifacts> ParseArtifacts(const Node& node, KeywordReader* reader)
   Artifacts a;
   if (node.IsPlainNullScalar()) return a;
   if (!reader->ExpectMap(node, "artifacts")) return std::nullopt;
-  if (!reader->CheckKeys(node, {"name", "untracked", "paths", "exclude", "when", "expire_in",
-                                "expose_as", "reports", "public", "access"},
+  if (!reader->CheckKeys(node,
+                         {"name", "untracked", "paths", "exclude", "when", "expire_in", "expose_as",
+                          "reports", "public", "access"},
                          "artifacts")) {
     return std::nullopt;
   }
@@ -163,8 +161,8 @@ std::optional<Artifacts> ParseArtifacts(const Node& node, KeywordReader* reader)
     if (auto b = reader->Bool(*n, "artifacts:public")) a.is_public = *b;
   }
   if (const Node* n = FindValue(node, "access")) {
-    if (auto s = Choice(*n, "artifacts:access", {"all", "developer", "maintainer", "none"},
-                        reader)) {
+    if (auto s =
+            Choice(*n, "artifacts:access", {"all", "developer", "maintainer", "none"}, reader)) {
       a.is_public = *s == "all";
     }
   }
@@ -229,9 +227,10 @@ std::optional<Environment> ParseEnvironment(const Node& node, KeywordReader* rea
     reader->Error(node.mark, "environment", "should be a hash or a string");
     return std::nullopt;
   }
-  if (!reader->CheckKeys(node, {"name", "url", "action", "on_stop", "auto_stop_in",
-                                "kubernetes", "deployment_tier"},
-                         "environment")) {
+  if (!reader->CheckKeys(
+          node,
+          {"name", "url", "action", "on_stop", "auto_stop_in", "kubernetes", "deployment_tier"},
+          "environment")) {
     return std::nullopt;
   }
   int errors_before = reader->errors();
@@ -244,8 +243,8 @@ std::optional<Environment> ParseEnvironment(const Node& node, KeywordReader* rea
     if (auto s = reader->String(*n, "environment:url")) env.url = *s;
   }
   if (const Node* n = FindValue(node, "action")) {
-    if (auto s = Choice(*n, "environment:action",
-                        {"start", "stop", "prepare", "verify", "access"}, reader)) {
+    if (auto s = Choice(*n, "environment:action", {"start", "stop", "prepare", "verify", "access"},
+                        reader)) {
       env.action = *s;
     }
   }
@@ -273,9 +272,9 @@ std::optional<Retry> ParseRetry(const Node& node, KeywordReader* reader) {
     if (!max) {
       reader->Error(n.mark, key, "should be an integer");
     } else if (*max < 0 || *max > 2) {
-      reader->Error(n.mark, key,
-                    *max < 0 ? "must be greater than or equal to 0"
-                             : "must be less than or equal to 2");
+      reader->Error(
+          n.mark, key,
+          *max < 0 ? "must be greater than or equal to 0" : "must be less than or equal to 2");
     } else {
       retry.max = static_cast<int>(*max);
     }

@@ -4,8 +4,8 @@
 #include <span>
 #include <string_view>
 
-#include "pipeline/job_fields.h"
 #include "config/keyword_reader.h"
+#include "pipeline/job_fields.h"
 #include "pipeline/rules_parser.h"
 #include "pipeline/variables_parser.h"
 #include "util/suggest.h"
@@ -21,29 +21,44 @@ constexpr int64_t kMaxTimeoutSeconds = 2629746;
 constexpr int64_t kMaxStartInSeconds = 7 * 24 * 3600;
 
 // Keywords of every job, trigger jobs included (GitLab's Processable).
-#define SLIPWAY_PROCESSABLE_KEYS                                                            \
-  "extends", "stage", "only", "except", "rules", "variables", "inherit", "allow_failure",  \
-      "when", "needs", "resource_group", "environment", "interruptible"
+#define SLIPWAY_PROCESSABLE_KEYS                                                                  \
+  "extends", "stage", "only", "except", "rules", "variables", "inherit", "allow_failure", "when", \
+      "needs", "resource_group", "environment", "interruptible"
 
-constexpr std::string_view kJobKeys[] = {
-    SLIPWAY_PROCESSABLE_KEYS, "tags",       "script",      "image",
-    "services",               "start_in",   "artifacts",   "cache",
-    "dependencies",           "before_script", "after_script", "hooks",
-    "coverage",               "retry",      "parallel",    "timeout",
-    "release",                "id_tokens",  "publish",     "pages",
-    "manual_confirmation",    "run",        "secrets",     "identity",
-    "dast_configuration"};
+constexpr std::string_view kJobKeys[] = {SLIPWAY_PROCESSABLE_KEYS,
+                                         "tags",
+                                         "script",
+                                         "image",
+                                         "services",
+                                         "start_in",
+                                         "artifacts",
+                                         "cache",
+                                         "dependencies",
+                                         "before_script",
+                                         "after_script",
+                                         "hooks",
+                                         "coverage",
+                                         "retry",
+                                         "parallel",
+                                         "timeout",
+                                         "release",
+                                         "id_tokens",
+                                         "publish",
+                                         "pages",
+                                         "manual_confirmation",
+                                         "run",
+                                         "secrets",
+                                         "identity",
+                                         "dast_configuration"};
 
-constexpr std::string_view kBridgeKeys[] = {SLIPWAY_PROCESSABLE_KEYS,
-                                                                 "trigger", "parallel",
-                                                                 "inputs"};
+constexpr std::string_view kBridgeKeys[] = {SLIPWAY_PROCESSABLE_KEYS, "trigger", "parallel",
+                                            "inputs"};
 #undef SLIPWAY_PROCESSABLE_KEYS
 
 // What `default:` may set (GitLab's Entry::Default).
 constexpr std::string_view kDefaultKeys[] = {
-    "after_script", "artifacts", "before_script", "cache",    "hooks",   "id_tokens",
-    "image",        "interruptible", "retry",      "services", "tags",    "timeout",
-    "identity"};
+    "after_script",  "artifacts", "before_script", "cache", "hooks",   "id_tokens", "image",
+    "interruptible", "retry",     "services",      "tags",  "timeout", "identity"};
 
 bool Contains(std::span<const std::string_view> list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
@@ -51,8 +66,7 @@ bool Contains(std::span<const std::string_view> list, std::string_view s) {
 
 // Reads the keywords that need nothing but their own value. Returns false
 // when key is not one of them.
-bool ReadSimpleKeyword(const std::string& key, const Node& value, Job* job,
-                       KeywordReader* r) {
+bool ReadSimpleKeyword(const std::string& key, const Node& value, Job* job, KeywordReader* r) {
   if (key == "script" && value.IsPlainNullScalar()) {
     // Reported as blank by the caller.
   } else if (key == "stage") {
@@ -259,8 +273,8 @@ Node ValidateDefaults(const Node& defaults, Diagnostics* diags) {
 void ReportNotAJob(const MapEntry& entry, Diagnostics* diags) {
   // What a top-level key that is not a job may have been meant to be.
   static constexpr std::string_view kTopLevelKeys[] = {
-      "include",   "before_script", "image",   "services", "after_script",
-      "variables", "stages",        "cache",   "default",  "workflow"};
+      "include",   "before_script", "image", "services", "after_script",
+      "variables", "stages",        "cache", "default",  "workflow"};
   diags->Error(entry.key_mark.line > 0 ? entry.key_mark : entry.value.mark,
                "config should implement the script:, run:, or trigger: keyword" +
                    DidYouMean(entry.key, kTopLevelKeys),
@@ -281,8 +295,8 @@ std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, con
   job.base_name = name;
   job.mark = mark;
   if (name.size() > kMaxJobNameLength) {
-    r.Error(mark, "", "name is too long (maximum is " + std::to_string(kMaxJobNameLength) +
-                          " characters)");
+    r.Error(mark, "",
+            "name is too long (maximum is " + std::to_string(kMaxJobNameLength) + " characters)");
   }
   const bool is_bridge = config.Find("trigger") != nullptr;
   if (is_bridge && (config.Find("script") != nullptr || config.Find("run") != nullptr)) {
@@ -324,8 +338,8 @@ std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, con
     }
   }
   if (const Node* script = spec.Find("script");
-      script != nullptr && (script->IsPlainNullScalar() ||
-                            (script->IsSequence() && script->items.empty()))) {
+      script != nullptr &&
+      (script->IsPlainNullScalar() || (script->IsSequence() && script->items.empty()))) {
     r.Error(script->mark, "script", "can't be blank");
   }
   ReadWhenAndStart(spec, &job, &r);
@@ -333,9 +347,9 @@ std::optional<ParsedJob> ParseJob(const std::string& name, const Mark& mark, con
   CheckDependenciesInNeeds(spec, job, &r);
 
   for (const Variable& v : context.global_variables.items()) {
-    if (inherit.all_variables || std::find(inherit.variable_names.begin(),
-                                           inherit.variable_names.end(),
-                                           v.name) != inherit.variable_names.end()) {
+    if (inherit.all_variables ||
+        std::find(inherit.variable_names.begin(), inherit.variable_names.end(), v.name) !=
+            inherit.variable_names.end()) {
       job.variables.Set(v);
     }
   }

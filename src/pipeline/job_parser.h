@@ -8,8 +8,8 @@
 #include <string>
 
 #include "config/node.h"
-#include "pipeline/job.h"
 #include "config/variables.h"
+#include "pipeline/job.h"
 #include "util/diagnostic.h"
 
 namespace slipway {

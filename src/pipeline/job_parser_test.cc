@@ -17,16 +17,21 @@ using ::testing::Pair;
 TEST(JobParserTest, PathPatternsBeyondTheGlobBoundsAreErrors) {
   std::string deep = std::string(100, '{') + "a" + std::string(100, '}');
   EXPECT_EQ(BuildErrors("job:\n  script: x\n  rules:\n    - changes: [ok.txt, '" + deep +
-                        "']\n    - exists:\n        paths: ['" + deep + "']\n"
-                        "job2:\n  script: x\n  only:\n    changes: ['" + deep + "']\n"),
+                        "']\n    - exists:\n        paths: ['" + deep +
+                        "']\n"
+                        "job2:\n  script: x\n  only:\n    changes: ['" +
+                        deep + "']\n"),
             "ci.yml:4:25: error: job 'job', key 'rules:0:changes': the braces of '" +
-                deep.substr(0, 100) + "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
+                deep.substr(0, 100) +
+                "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
                 "nested groups\n"
-            "ci.yml:6:17: error: job 'job', key 'rules:1:exists:paths': the braces of '" +
-                deep.substr(0, 100) + "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
+                "ci.yml:6:17: error: job 'job', key 'rules:1:exists:paths': the braces of '" +
+                deep.substr(0, 100) +
+                "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
                 "nested groups\n"
-            "ci.yml:10:15: error: job 'job2', key 'only:changes': the braces of '" +
-                deep.substr(0, 100) + "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
+                "ci.yml:10:15: error: job 'job2', key 'only:changes': the braces of '" +
+                deep.substr(0, 100) +
+                "\xe2\x80\xa6' expand to more than 4096 patterns or 64 "
                 "nested groups\n");
 }
 
@@ -322,8 +327,9 @@ TEST(JobParserTest, RulesAreParsed) {
 }
 
 TEST(JobParserTest, RulesFromReferencesAreFlattened) {
-  BuildResult r = BuildOk("job:\n  script: x\n  rules:\n    - [{if: $A}, {if: $B}]\n"
-                          "    - when: on_success\n");
+  BuildResult r = BuildOk(
+      "job:\n  script: x\n  rules:\n    - [{if: $A}, {if: $B}]\n"
+      "    - when: on_success\n");
   ASSERT_EQ(r.job("job").rules->size(), 3u);
   EXPECT_EQ(*(*r.job("job").rules)[1].if_expr, "$B");
 }
@@ -377,7 +383,8 @@ TEST(JobParserTest, TimeoutAndStartInAreDurations) {
   EXPECT_EQ(BuildErrors("a:\n  script: x\n  timeout: soon\n"),
             "ci.yml:3:12: error: job 'a', key 'timeout': should be a duration\n");
   EXPECT_EQ(BuildOk("a:\n  script: x\n  artifacts:\n    expire_in: one week\n")
-                .job("a").artifacts.expire_in,
+                .job("a")
+                .artifacts.expire_in,
             "one week");
 }
 
@@ -388,9 +395,9 @@ TEST(JobParserTest, TimeoutMustBeADuration) {
 
 TEST(JobParserTest, JobNameTooLong) {
   std::string name(256, 'j');
-  EXPECT_EQ(BuildErrors(name + ":\n  script: x\n"),
-            "ci.yml:1:1: error: job '" + name + "': name is too long (maximum is 255 "
-            "characters)\n");
+  EXPECT_EQ(BuildErrors(name + ":\n  script: x\n"), "ci.yml:1:1: error: job '" + name +
+                                                        "': name is too long (maximum is 255 "
+                                                        "characters)\n");
 }
 
 TEST(JobParserTest, DependenciesMustBePartOfNeeds) {

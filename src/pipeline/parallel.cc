@@ -27,8 +27,7 @@ std::optional<MatrixEntry> ReadMatrixEntry(const Node& entry, const std::string&
     } else if (e.value.IsSequence()) {
       for (const Node& item : e.value.items) {
         if (!item.IsScalar()) {
-          reader->Error(item.mark, key + ":" + e.key,
-                        "should be a string or an array of strings");
+          reader->Error(item.mark, key + ":" + e.key, "should be a string or an array of strings");
           return std::nullopt;
         }
         values.push_back(ScalarToGitLabString(item));

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "config/node.h"
 #include "config/keyword_reader.h"
+#include "config/node.h"
 #include "config/variables.h"
 
 namespace slipway {

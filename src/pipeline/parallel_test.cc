@@ -112,16 +112,18 @@ TEST(ParallelTest, MatrixExpressionsInNeeds) {
       "linux:test:\n  stage: test\n  script: echo\n  parallel:\n    matrix:\n"
       "      - PROVIDER: [aws, gcp]\n        STACK: [monitoring, app1]\n"
       "  needs:\n    - job: linux:build\n      parallel:\n        matrix:\n"
-      "          - PROVIDER: ['$[[ matrix.PROVIDER ]]']\n            STACK: ['$[[ matrix.STACK ]]']\n");
+      "          - PROVIDER: ['$[[ matrix.PROVIDER ]]']\n            STACK: ['$[[ matrix.STACK "
+      "]]']\n");
   const Job& job = r.job("linux:test: [gcp, app1]");
   ASSERT_EQ(job.needs->size(), 1u);
   EXPECT_EQ((*job.needs)[0].job, "linux:build: [gcp, app1]");
-  EXPECT_EQ(BuildErrors("b:\n  stage: build\n  script: x\n  parallel:\n    matrix:\n      - A: [1]\n"
-                        "t:\n  script: x\n  parallel:\n    matrix:\n      - A: [1]\n"
-                        "  needs:\n    - job: b\n      parallel:\n        matrix:\n"
-                        "          - A: '$[[ matrix.B ]]'\n"),
-            "ci.yml:13:7: error: job 't', key 'needs': 'B' is not a matrix identifier of this "
-            "job\n");
+  EXPECT_EQ(
+      BuildErrors("b:\n  stage: build\n  script: x\n  parallel:\n    matrix:\n      - A: [1]\n"
+                  "t:\n  script: x\n  parallel:\n    matrix:\n      - A: [1]\n"
+                  "  needs:\n    - job: b\n      parallel:\n        matrix:\n"
+                  "          - A: '$[[ matrix.B ]]'\n"),
+      "ci.yml:13:7: error: job 't', key 'needs': 'B' is not a matrix identifier of this "
+      "job\n");
 }
 
 }  // namespace

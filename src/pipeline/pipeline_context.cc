@@ -18,8 +18,8 @@ StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options) {
   }
   context.cli_variables = options.cli_variables;
   if (options.changes_since) {
-    StatusOr<std::vector<std::string>> files = ChangedFilesSince(
-        options.predefined.project_dir, *options.changes_since, context.commit);
+    StatusOr<std::vector<std::string>> files =
+        ChangedFilesSince(options.predefined.project_dir, *options.changes_since, context.commit);
     if (!files.ok()) return files.status();
     context.changed_files = *std::move(files);
   }

@@ -118,8 +118,7 @@ bool NamedRef(const std::string& dir, const std::string& revision, RepositoryInf
   } else if (name.starts_with("refs/tags/")) {
     info->ref = name.substr(10);
     info->is_tag = true;
-  } else if (name.starts_with("refs/remotes/") &&
-             name.find('/', 13) != std::string_view::npos) {
+  } else if (name.starts_with("refs/remotes/") && name.find('/', 13) != std::string_view::npos) {
     std::string_view branch = name.substr(name.find('/', 13) + 1);
     if (branch == "HEAD") return false;
     info->ref = branch;
@@ -175,7 +174,8 @@ void DetectRef(const std::string& dir, const std::string& revision, RepositoryIn
 // The message of the annotated tag `name`; empty for a lightweight tag or
 // one that does not exist here.
 std::string TagMessage(const std::string& dir, const std::string& name) {
-  auto out = Git(dir, {"for-each-ref", "--format=%(objecttype)%00%(contents)", "refs/tags/" + name});
+  auto out =
+      Git(dir, {"for-each-ref", "--format=%(objecttype)%00%(contents)", "refs/tags/" + name});
   if (!out || !out->starts_with(std::string("tag") + '\0')) return "";
   std::string message = out->substr(4);
   while (!message.empty() && message.back() == '\n') message.pop_back();
@@ -269,8 +269,8 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
   info.sha = kZeroSha;
   // One call for both: "true" (or "false" outside the work tree, e.g. in
   // .git) and then HEAD's commit, which fails (exit 1) before the first commit.
-  if (StatusOr<GitResult> head =
-          RunGit(dir, {"rev-parse", "--is-inside-work-tree", "--verify", "--quiet", "HEAD^{commit}"});
+  if (StatusOr<GitResult> head = RunGit(
+          dir, {"rev-parse", "--is-inside-work-tree", "--verify", "--quiet", "HEAD^{commit}"});
       head.ok()) {
     std::vector<std::string> lines = Lines(head->out);
     info.is_git = !lines.empty() && lines[0] == "true";
@@ -304,7 +304,8 @@ StatusOr<RepositoryInfo> ReadRepositoryInfo(const PredefinedOptions& options) {
         size_t b = a == std::string::npos ? a : log->find('\0', a + 1);
         if (b != std::string::npos) {
           info.author = log->substr(0, a);
-          info.timestamp = Iso8601Utc(std::strtoll(log->substr(a + 1, b - a - 1).c_str(), nullptr, 10));
+          info.timestamp =
+              Iso8601Utc(std::strtoll(log->substr(a + 1, b - a - 1).c_str(), nullptr, 10));
           info.message = log->substr(b + 1);
           while (!info.message.empty() && info.message.back() == '\n') info.message.pop_back();
         }
@@ -346,7 +347,8 @@ VariableList PredefinedVariablesFor(const RepositoryInfo& repo, const Predefined
     remote.path = "local/" + (dir_name.empty() ? std::string("project") : dir_name);
   }
   size_t last_slash = remote.path.rfind('/');
-  std::string name = last_slash == std::string::npos ? remote.path : remote.path.substr(last_slash + 1);
+  std::string name =
+      last_slash == std::string::npos ? remote.path : remote.path.substr(last_slash + 1);
   std::string name_space = last_slash == std::string::npos ? "" : remote.path.substr(0, last_slash);
   std::string root_namespace = name_space.substr(0, name_space.find('/'));
   std::string server_url = "https://" + remote.host;
@@ -384,8 +386,8 @@ VariableList PredefinedVariablesFor(const RepositoryInfo& repo, const Predefined
   v.Set("CI_PROJECT_VISIBILITY", "private");
   v.Set("CI_PROJECT_DIR", project_dir);
   v.Set("CI_BUILDS_DIR", std::filesystem::path(project_dir).parent_path().string());
-  v.Set("CI_REPOSITORY_URL", "https://gitlab-ci-token:[MASKED]@" + remote.host + "/" +
-                                 remote.path + ".git");
+  v.Set("CI_REPOSITORY_URL",
+        "https://gitlab-ci-token:[MASKED]@" + remote.host + "/" + remote.path + ".git");
   v.Set("CI_CONFIG_PATH", options.config_path);
   v.Set("CI_DEFAULT_BRANCH", repo.default_branch);
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/job.h"
 #include "config/variables.h"
+#include "pipeline/job.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -35,18 +35,18 @@ struct PredefinedOptions {
 
 // What the repository says about the commit a pipeline runs for.
 struct RepositoryInfo {
-  bool is_git = false;       // false: not a repository, or git is not installed.
-  bool has_commit = false;   // false for a repository without commits.
-  std::string sha;           // 40 hex digits; zeros without a commit.
-  std::string ref;           // Branch or tag name (CI_COMMIT_REF_NAME).
+  bool is_git = false;      // false: not a repository, or git is not installed.
+  bool has_commit = false;  // false for a repository without commits.
+  std::string sha;          // 40 hex digits; zeros without a commit.
+  std::string ref;          // Branch or tag name (CI_COMMIT_REF_NAME).
   bool is_tag = false;
-  std::string tag_message;   // An annotated tag's message; empty otherwise.
+  std::string tag_message;  // An annotated tag's message; empty otherwise.
   std::string default_branch;
-  std::string message;       // Full commit message, trailing newlines removed.
-  std::string author;        // "Name <email>".
-  std::string timestamp;     // Committer date in UTC, "2026-01-02T03:04:05Z".
-  std::string origin_url;    // Empty without an `origin` remote.
-  std::string user_name;     // git config user.name, else the author's name.
+  std::string message;     // Full commit message, trailing newlines removed.
+  std::string author;      // "Name <email>".
+  std::string timestamp;   // Committer date in UTC, "2026-01-02T03:04:05Z".
+  std::string origin_url;  // Empty without an `origin` remote.
+  std::string user_name;   // git config user.name, else the author's name.
   std::string user_email;
 };
 

@@ -14,7 +14,8 @@ namespace {
 
 StatusOr<bool> EvaluateIf(const std::string& text, const VariableList& vars) {
   StatusOr<Expression> expr = Expression::Parse(text);
-  if (!expr.ok()) return Status::Error("invalid expression '" + text + "': " + expr.status().message());
+  if (!expr.ok())
+    return Status::Error("invalid expression '" + text + "': " + expr.status().message());
   return expr->Evaluate(vars);
 }
 
@@ -54,7 +55,8 @@ StatusOr<bool> ChangesMatch(const Changes& changes, const RuleContext& context) 
     RuleCache& cache = CacheOf(context);
     auto it = cache.changed_since.find(ref);
     if (it == cache.changed_since.end()) {
-      StatusOr<std::vector<std::string>> files = ChangedFilesSince(context.project_dir, ref, context.commit);
+      StatusOr<std::vector<std::string>> files =
+          ChangedFilesSince(context.project_dir, ref, context.commit);
       std::optional<std::vector<std::string>> entry;
       if (files.ok()) entry = *std::move(files);
       it = cache.changed_since.emplace(ref, std::move(entry)).first;
@@ -89,7 +91,8 @@ bool ExistsMatch(const std::vector<std::string>& patterns, const RuleContext& co
 
 std::string Pluralize(const std::string& word) {
   auto ends_with = [&](std::string_view tail) {
-    return word.size() >= tail.size() && word.compare(word.size() - tail.size(), tail.size(), tail) == 0;
+    return word.size() >= tail.size() &&
+           word.compare(word.size() - tail.size(), tail.size(), tail) == 0;
   };
   if (ends_with("s") || ends_with("sh") || ends_with("ch") || ends_with("x")) return word + "es";
   return word + "s";

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/job.h"
 #include "config/variables.h"
+#include "pipeline/job.h"
 #include "util/status.h"
 
 namespace slipway {

@@ -99,14 +99,14 @@ std::optional<Rule> ParseRule(const Node& node, RulesScope scope, const std::str
     return std::nullopt;
   }
   int errors_before = reader->errors();
-  bool keys_ok = scope == RulesScope::kJob
-                     ? reader->CheckKeys(node,
-                                         {"if", "changes", "exists", "when", "start_in",
-                                          "allow_failure", "variables", "needs", "interruptible"},
-                                         key)
-                     : reader->CheckKeys(node, {"if", "changes", "exists", "when", "variables",
-                                                "auto_cancel"},
-                                         key);
+  bool keys_ok =
+      scope == RulesScope::kJob
+          ? reader->CheckKeys(node,
+                              {"if", "changes", "exists", "when", "start_in", "allow_failure",
+                               "variables", "needs", "interruptible"},
+                              key)
+          : reader->CheckKeys(node, {"if", "changes", "exists", "when", "variables", "auto_cancel"},
+                              key);
   if (!keys_ok) return std::nullopt;
   Rule rule;
   rule.mark = node.mark;
@@ -116,13 +116,15 @@ std::optional<Rule> ParseRule(const Node& node, RulesScope scope, const std::str
       rule.if_mark = n->mark;
     }
   }
-  if (const Node* n = FindValue(node, "changes")) rule.changes = ParseChanges(*n, key + ":changes", reader);
-  if (const Node* n = FindValue(node, "exists")) rule.exists = ParseExists(*n, key + ":exists", reader);
+  if (const Node* n = FindValue(node, "changes"))
+    rule.changes = ParseChanges(*n, key + ":changes", reader);
+  if (const Node* n = FindValue(node, "exists"))
+    rule.exists = ParseExists(*n, key + ":exists", reader);
   if (const Node* n = FindValue(node, "when")) {
     auto s = reader->String(*n, key + ":when");
     std::optional<When> when = s ? ParseWhen(*s) : std::nullopt;
-    bool allowed = when.has_value() && (scope == RulesScope::kJob || *when == When::kAlways ||
-                                        *when == When::kNever);
+    bool allowed = when.has_value() &&
+                   (scope == RulesScope::kJob || *when == When::kAlways || *when == When::kNever);
     if (s && !allowed) reader->Error(n->mark, key + ":when", "unknown value: " + *s);
     if (allowed) rule.when = when;
   }
@@ -174,7 +176,8 @@ std::optional<std::vector<Need>> ParseNeed(const Node& node, const std::string& 
   const Node* parallel = nullptr;
   if (FindValue(node, "pipeline") != nullptr) {
     if (!reader->CheckKeys(node, {"pipeline", "job", "artifacts"}, key)) return std::nullopt;
-    if (auto s = reader->String(*FindValue(node, "pipeline"), key + ":pipeline")) need.pipeline = *s;
+    if (auto s = reader->String(*FindValue(node, "pipeline"), key + ":pipeline"))
+      need.pipeline = *s;
   } else if (FindValue(node, "project") != nullptr) {
     if (!reader->CheckKeys(node, {"project", "job", "ref", "artifacts"}, key)) {
       return std::nullopt;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "config/keyword_reader.h"
 #include "config/node.h"
 #include "pipeline/job.h"
-#include "config/keyword_reader.h"
 
 namespace slipway {
 

@@ -148,8 +148,8 @@ TEST_F(RulesTest, AtACommitExistsAndCompareToSeeOnlyThatCommit) {
 }
 
 TEST_F(RulesTest, FirstMatchingRule) {
-  std::vector<Rule> rules = {If("$CI_PIPELINE_SOURCE == \"schedule\""),
-                             If("$CI_COMMIT_BRANCH"), Rule{}};
+  std::vector<Rule> rules = {If("$CI_PIPELINE_SOURCE == \"schedule\""), If("$CI_COMMIT_BRANCH"),
+                             Rule{}};
   StatusOr<std::optional<size_t>> m = FirstMatchingRule(rules, Context());
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(*m, std::optional<size_t>(1));
@@ -200,32 +200,31 @@ TEST_P(OnlyRefsTest, Refs) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, OnlyRefsTest,
-    testing::Values(RefCase{{"main"}, "main", false, "push", true},
-                    RefCase{{"main"}, "dev", false, "push", false},
-                    RefCase{{"branches"}, "dev", false, "push", true},
-                    RefCase{{"branches"}, "v1", true, "push", false},
-                    RefCase{{"tags"}, "v1", true, "push", true},
-                    RefCase{{"tags"}, "main", false, "push", false},
-                    RefCase{{"/^release-.*$/"}, "release-1.2", false, "push", true},
-                    RefCase{{"/^release-.*$/"}, "pre-release-1", false, "push", false},
-                    RefCase{{"/release/"}, "pre-release-1", false, "push", true},  // Partial.
-                    RefCase{{"/[/"}, "main", false, "push", false},  // Bad regex: no match.
-                    RefCase{{"pushes"}, "main", false, "push", true},
-                    RefCase{{"pushes"}, "main", false, "web", false},
-                    RefCase{{"web"}, "main", false, "web", true},
-                    RefCase{{"api"}, "main", false, "api", true},
-                    RefCase{{"schedules"}, "main", false, "schedule", true},
-                    RefCase{{"schedules"}, "main", false, "push", false},
-                    RefCase{{"triggers"}, "main", false, "trigger", true},
-                    RefCase{{"pipelines"}, "main", false, "pipeline", true},
-                    RefCase{{"merge_requests"}, "feat", false, "merge_request_event", true},
-                    RefCase{{"branches"}, "feat", false, "merge_request_event", false},
-                    RefCase{{"external_pull_requests"}, "f", false,
-                            "external_pull_request_event", true},
-                    RefCase{{"main@g/p"}, "main", false, "push", true},
-                    RefCase{{"main@other/p"}, "main", false, "push", false},
-                    RefCase{{"branches@g/p"}, "dev", false, "push", true},
-                    RefCase{{"tags", "main"}, "main", false, "push", true}));
+    testing::Values(
+        RefCase{{"main"}, "main", false, "push", true},
+        RefCase{{"main"}, "dev", false, "push", false},
+        RefCase{{"branches"}, "dev", false, "push", true},
+        RefCase{{"branches"}, "v1", true, "push", false},
+        RefCase{{"tags"}, "v1", true, "push", true},
+        RefCase{{"tags"}, "main", false, "push", false},
+        RefCase{{"/^release-.*$/"}, "release-1.2", false, "push", true},
+        RefCase{{"/^release-.*$/"}, "pre-release-1", false, "push", false},
+        RefCase{{"/release/"}, "pre-release-1", false, "push", true},  // Partial.
+        RefCase{{"/[/"}, "main", false, "push", false},                // Bad regex: no match.
+        RefCase{{"pushes"}, "main", false, "push", true},
+        RefCase{{"pushes"}, "main", false, "web", false},
+        RefCase{{"web"}, "main", false, "web", true}, RefCase{{"api"}, "main", false, "api", true},
+        RefCase{{"schedules"}, "main", false, "schedule", true},
+        RefCase{{"schedules"}, "main", false, "push", false},
+        RefCase{{"triggers"}, "main", false, "trigger", true},
+        RefCase{{"pipelines"}, "main", false, "pipeline", true},
+        RefCase{{"merge_requests"}, "feat", false, "merge_request_event", true},
+        RefCase{{"branches"}, "feat", false, "merge_request_event", false},
+        RefCase{{"external_pull_requests"}, "f", false, "external_pull_request_event", true},
+        RefCase{{"main@g/p"}, "main", false, "push", true},
+        RefCase{{"main@other/p"}, "main", false, "push", false},
+        RefCase{{"branches@g/p"}, "dev", false, "push", true},
+        RefCase{{"tags", "main"}, "main", false, "push", true}));
 
 class OnlyExceptTest : public RulesTest {
  protected:

@@ -182,9 +182,8 @@ void RunPlan::Process(int i) {
   if (canceled_ || plan_job.status != CiStatus::kCreated) return;
   const Job& job = *plan_job.job;
   bool dag = graph_.dag(i);
-  CiStatus previous = (dag ? plan_job.needs_seen : prefix_seen_)
-                          .Composite(dag)
-                          .value_or(CiStatus::kSuccess);
+  CiStatus previous =
+      (dag ? plan_job.needs_seen : prefix_seen_).Composite(dag).value_or(CiStatus::kSuccess);
   if (!WhenAccepts(job.when, previous, dag)) {
     SetStatus(i, CiStatus::kSkipped);
     Complete(i);
@@ -209,9 +208,7 @@ void RunPlan::Process(int i) {
 
 // Records that job i reached a completed state; successors learn of it in
 // Propagate, so that long chains of skipped jobs do not recurse.
-void RunPlan::Complete(int i) {
-  completed_.push_back(i);
-}
+void RunPlan::Complete(int i) { completed_.push_back(i); }
 
 void RunPlan::Propagate() {
   while (!completed_.empty()) {
@@ -355,7 +352,8 @@ void RunPlan::ResetSkippedWaitingFor(int i) {
 Status RunPlan::Play(int i, TimePoint now) {
   if (Status s = CheckAction(); !s.ok()) return s;
   if (!JobPlayable(jobs_[i].status)) {
-    return Status::Error("job '" + jobs_[i].job->name + "' is not a manual job waiting to be played");
+    return Status::Error("job '" + jobs_[i].job->name +
+                         "' is not a manual job waiting to be played");
   }
   now_ = now;
   jobs_[i].play = true;

@@ -81,7 +81,7 @@ TEST_F(PlanTest, EachWhenFollowsTheEarlierStagesStatus) {
   EXPECT_EQ(StatusOf("report"), S::kSuccess);  // on_failure ran.
   EXPECT_EQ(StatusOf("tidy"), S::kSuccess);    // always ran.
   EXPECT_EQ(StatusOf("never"), S::kSkipped);
-  EXPECT_EQ(StatusOf("after"), S::kSkipped);   // Earlier stages failed.
+  EXPECT_EQ(StatusOf("after"), S::kSkipped);  // Earlier stages failed.
   EXPECT_TRUE(plan_->Idle());
   EXPECT_EQ(plan_->Outcome(), S::kFailed);
 }
@@ -336,7 +336,7 @@ TEST_F(PlanTest, CancelEndsWaitingJobsAndLeavesManualAndRunningOnes) {
   EXPECT_EQ(TakeReady(), std::vector<std::string>{"compile"});
   StatusOr<bool> stop = plan_->CancelJob(Index("compile"), now_);
   ASSERT_TRUE(stop.ok());
-  EXPECT_TRUE(*stop);  // Running: the caller stops it.
+  EXPECT_TRUE(*stop);                                           // Running: the caller stops it.
   EXPECT_FALSE(plan_->CancelJob(Index("approve"), now_).ok());  // Manual: not cancelable.
   plan_->Cancel();
   EXPECT_EQ(StatusOf("soon"), S::kCanceled);

@@ -59,17 +59,16 @@ std::optional<Trigger> ParseTrigger(const Node& node, const std::string& job, Di
   static constexpr std::string_view kProjectKeys[] = {"project", "branch", "strategy", "forward",
                                                       "inputs"};
   if (include != nullptr && project != nullptr) {
-    diags->Error(node.mark, "these keys cannot be used together: include, project", job,
-                 "trigger");
+    diags->Error(node.mark, "these keys cannot be used together: include, project", job, "trigger");
     return std::nullopt;
   }
   if (include == nullptr && project == nullptr) {
     diags->Error(node.mark, "trigger config is missing `include` or `project`", job, "trigger");
     return std::nullopt;
   }
-  std::span<const std::string_view> allowed =
-      include != nullptr ? std::span<const std::string_view>(kChildKeys)
-                         : std::span<const std::string_view>(kProjectKeys);
+  std::span<const std::string_view> allowed = include != nullptr
+                                                  ? std::span<const std::string_view>(kChildKeys)
+                                                  : std::span<const std::string_view>(kProjectKeys);
   for (const MapEntry& e : node.entries) {
     bool known = false;
     for (std::string_view key : allowed) known = known || e.key == key;
@@ -114,8 +113,7 @@ std::optional<Trigger> ParseTrigger(const Node& node, const std::string& job, Di
   }
   if (const Node* strategy = node.Find("strategy")) {
     if (!strategy->IsScalar() || (strategy->scalar != "depend" && strategy->scalar != "mirror")) {
-      diags->Error(strategy->mark, "strategy should be depend or mirror", job,
-                   "trigger:strategy");
+      diags->Error(strategy->mark, "strategy should be depend or mirror", job, "trigger:strategy");
       return std::nullopt;
     }
     trigger.strategy = strategy->scalar;

@@ -43,8 +43,8 @@ struct Trigger {
   // downstream pipeline's status as it changes; once it ends, its status,
   // as with depend). Empty: none.
   std::string strategy;
-  bool depend = false;  // A strategy is set: the trigger job waits.
-  bool forward_yaml_variables = true;    // forward:yaml_variables
+  bool depend = false;                      // A strategy is set: the trigger job waits.
+  bool forward_yaml_variables = true;       // forward:yaml_variables
   bool forward_pipeline_variables = false;  // forward:pipeline_variables
   Mark mark;
 };

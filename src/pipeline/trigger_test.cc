@@ -23,8 +23,8 @@ std::string Errors(const std::string& yaml) {
 
 TEST(TriggerTest, ShortFormsAndDefaults) {
   Diagnostics diags;
-  std::optional<Trigger> project = ParseTrigger(TriggerNode("job:\n  trigger: group/name\n"),
-                                                "job", &diags);
+  std::optional<Trigger> project =
+      ParseTrigger(TriggerNode("job:\n  trigger: group/name\n"), "job", &diags);
   ASSERT_TRUE(project);
   EXPECT_EQ(project->kind, Trigger::Kind::kProject);
   EXPECT_EQ(project->project, "group/name");
@@ -44,12 +44,12 @@ TEST(TriggerTest, ShortFormsAndDefaults) {
 
 TEST(TriggerTest, StrategyForwardAndArtifactIncludes) {
   Diagnostics diags;
-  std::optional<Trigger> t = ParseTrigger(
-      TriggerNode("job:\n  trigger:\n    include:\n      - local: a.yml\n"
-                  "      - artifact: gen.yml\n        job: generate\n"
-                  "    strategy: depend\n    forward:\n      yaml_variables: false\n"
-                  "      pipeline_variables: true\n"),
-      "job", &diags);
+  std::optional<Trigger> t =
+      ParseTrigger(TriggerNode("job:\n  trigger:\n    include:\n      - local: a.yml\n"
+                               "      - artifact: gen.yml\n        job: generate\n"
+                               "    strategy: depend\n    forward:\n      yaml_variables: false\n"
+                               "      pipeline_variables: true\n"),
+                   "job", &diags);
   ASSERT_TRUE(t) << diags.FormatAll();
   EXPECT_TRUE(t->depend);
   EXPECT_EQ(t->strategy, "depend");
@@ -85,9 +85,10 @@ TEST(TriggerTest, GitLabsValidation) {
   EXPECT_EQ(Errors("job:\n  trigger:\n    include: []\n"),
             "ci.yml:3:14: error: job 'job', key 'trigger:include': include config can't be "
             "blank\n");
-  EXPECT_EQ(Errors("job:\n  trigger:\n    project: g/p\n    forward:\n      pipeline_variables: 1\n"),
-            "ci.yml:5:27: error: job 'job', key 'trigger:forward:pipeline_variables': "
-            "pipeline_variables should be a boolean value\n");
+  EXPECT_EQ(
+      Errors("job:\n  trigger:\n    project: g/p\n    forward:\n      pipeline_variables: 1\n"),
+      "ci.yml:5:27: error: job 'job', key 'trigger:forward:pipeline_variables': "
+      "pipeline_variables should be a boolean value\n");
   EXPECT_EQ(Errors("job:\n  trigger: [a]\n"),
             "ci.yml:2:12: error: job 'job', key 'trigger': trigger should be a string or a hash\n");
 }

@@ -22,9 +22,9 @@ inline constexpr size_t kMaxNeeds = 50;
 // parallel_instances maps a parallel job's base name to its instances'
 // names. Rewrites needs/dependencies in config; returns false if errors
 // were reported.
-bool ResolveAndValidateJobs(PipelineConfig* config,
-                            const std::map<std::string, std::vector<std::string>>& parallel_instances,
-                            Diagnostics* diags);
+bool ResolveAndValidateJobs(
+    PipelineConfig* config,
+    const std::map<std::string, std::vector<std::string>>& parallel_instances, Diagnostics* diags);
 
 }  // namespace slipway
 

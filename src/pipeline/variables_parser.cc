@@ -32,10 +32,10 @@ std::optional<VariableList> ParseVariables(const Node& node, VariablesScope scop
       reader->Error(value.mark, var_key, "must be a string");
       continue;
     }
-    bool keys_ok = scope == VariablesScope::kTopLevel
-                       ? reader->CheckKeys(value, {"value", "description", "expand", "options"},
-                                           var_key)
-                       : reader->CheckKeys(value, {"value", "expand"}, var_key);
+    bool keys_ok =
+        scope == VariablesScope::kTopLevel
+            ? reader->CheckKeys(value, {"value", "description", "expand", "options"}, var_key)
+            : reader->CheckKeys(value, {"value", "expand"}, var_key);
     if (!keys_ok) continue;
     if (const Node* val = value.Find("value")) {
       if (val->IsScalar() || val->IsNull()) {

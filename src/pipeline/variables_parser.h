@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "config/node.h"
 #include "config/keyword_reader.h"
+#include "config/node.h"
 #include "config/variables.h"
 
 namespace slipway {

@@ -33,9 +33,18 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"POST", {"projects", ":id", "pipeline"}, Role::kRun, CreatePipeline},
       {"GET", {"projects", ":id", "pipelines", ":pipeline_id"}, Role::kRead, GetPipeline},
       {"DELETE", {"projects", ":id", "pipelines", ":pipeline_id"}, Role::kAdmin, DeletePipeline},
-      {"POST", {"projects", ":id", "pipelines", ":pipeline_id", "cancel"}, Role::kRun, CancelPipeline},
-      {"POST", {"projects", ":id", "pipelines", ":pipeline_id", "retry"}, Role::kRun, RetryPipeline},
-      {"GET", {"projects", ":id", "pipelines", ":pipeline_id", "jobs"}, Role::kRead, ListPipelineJobs},
+      {"POST",
+       {"projects", ":id", "pipelines", ":pipeline_id", "cancel"},
+       Role::kRun,
+       CancelPipeline},
+      {"POST",
+       {"projects", ":id", "pipelines", ":pipeline_id", "retry"},
+       Role::kRun,
+       RetryPipeline},
+      {"GET",
+       {"projects", ":id", "pipelines", ":pipeline_id", "jobs"},
+       Role::kRead,
+       ListPipelineJobs},
       {"GET", {"projects", ":id", "jobs"}, Role::kRead, ListProjectJobs},
       {"GET", {"projects", ":id", "jobs", ":job_id"}, Role::kRead, GetJob},
       {"GET", {"projects", ":id", "jobs", ":job_id", "trace"}, Role::kRead, GetTrace},
@@ -43,8 +52,14 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"POST", {"projects", ":id", "jobs", ":job_id", "retry"}, Role::kRun, RetryJob},
       {"POST", {"projects", ":id", "jobs", ":job_id", "cancel"}, Role::kRun, CancelJob},
       {"POST", {"projects", ":id", "jobs", ":job_id", "play"}, Role::kRun, PlayJob},
-      {"GET", {"projects", ":id", "jobs", ":job_id", "artifacts"}, Role::kRead, GetArtifactsArchive},
-      {"GET", {"projects", ":id", "jobs", ":job_id", "artifacts", "*path"}, Role::kRead, GetArtifactFile},
+      {"GET",
+       {"projects", ":id", "jobs", ":job_id", "artifacts"},
+       Role::kRead,
+       GetArtifactsArchive},
+      {"GET",
+       {"projects", ":id", "jobs", ":job_id", "artifacts", "*path"},
+       Role::kRead,
+       GetArtifactFile},
       {"GET", {"projects", ":id", "environments"}, Role::kRead, ListEnvironments},
       {"GET", {"projects", ":id", "environments", ":environment_id"}, Role::kRead, GetEnvironment},
       {"GET", {"projects", ":id", "deployments"}, Role::kRead, ListDeployments},
@@ -188,11 +203,7 @@ size_t Api::cached_response_bytes() {
 }
 
 Api::Api(Store* store, PipelineService* service, LogHub* hub, ApiOptions options)
-    : store_(store),
-      service_(service),
-      hub_(hub),
-      options_(std::move(options)),
-      metrics_(Now()) {}
+    : store_(store), service_(service), hub_(hub), options_(std::move(options)), metrics_(Now()) {}
 
 Api::~Api() = default;
 

@@ -145,8 +145,8 @@ HttpResponse GetDeployment(ApiContext& ctx) {
   auto project = LoadProject(ctx, &error);
   if (!project) return error;
   std::optional<int64_t> id = ParseId(ctx.params["deployment_id"]);
-  auto found = id ? ctx.store->GetDeployment(*id)
-                  : StatusOr<std::optional<DeploymentRecord>>(std::nullopt);
+  auto found =
+      id ? ctx.store->GetDeployment(*id) : StatusOr<std::optional<DeploymentRecord>>(std::nullopt);
   if (!found.ok()) return StoreError(found.status());
   if (!*found || (*found)->project_id != project->id) {
     return JsonError(404, "404 Deployment Not Found");

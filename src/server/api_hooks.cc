@@ -20,15 +20,15 @@ HttpResponse HandleWebhook(ApiContext& ctx) {
   if (!result.event) {
     switch (result.error) {
       case WebhookError::kUnauthorized:
-        return JsonError(401, "401 Unauthorized" +
-                                  (result.message.empty() ? "" : " - " + result.message));
+        return JsonError(
+            401, "401 Unauthorized" + (result.message.empty() ? "" : " - " + result.message));
       case WebhookError::kIgnored:
         return JsonOk(200, {{"message", "ignored"}});
       case WebhookError::kBadRequest:
         break;
     }
-    return JsonError(400, "400 Bad request" +
-                              (result.message.empty() ? "" : " - " + result.message));
+    return JsonError(400,
+                     "400 Bad request" + (result.message.empty() ? "" : " - " + result.message));
   }
   const PushEvent& event = *result.event;
   if (event.deleted) return JsonOk(200, {{"message", "ignored"}});

@@ -199,8 +199,8 @@ HttpResponse GetArtifactFile(ApiContext& ctx) {
   if (ec || !std::filesystem::is_regular_file(canonical_file, ec)) {
     return JsonError(404, "404 Not Found");
   }
-  auto [r, f] = std::mismatch(canonical_root.begin(), canonical_root.end(),
-                              canonical_file.begin(), canonical_file.end());
+  auto [r, f] = std::mismatch(canonical_root.begin(), canonical_root.end(), canonical_file.begin(),
+                              canonical_file.end());
   if (r != canonical_root.end()) return JsonError(404, "404 Not Found");
   HttpResponse response;
   response.file_path = canonical_file.string();

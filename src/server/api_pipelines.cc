@@ -10,8 +10,7 @@ using nlohmann::json;
 namespace {
 
 // Variables from [{key, value, variable_type}] (JSON or form).
-std::optional<std::vector<StoredVariable>> ParseVariables(const json& params,
-                                                          HttpResponse* error) {
+std::optional<std::vector<StoredVariable>> ParseVariables(const json& params, HttpResponse* error) {
   std::vector<StoredVariable> out;
   auto it = params.find("variables");
   if (it == params.end() || it->is_null()) return out;
@@ -30,7 +29,8 @@ std::optional<std::vector<StoredVariable>> ParseVariables(const json& params,
     std::string type = ParamString(v, "variable_type");
     if (!type.empty()) var.variable_type = type;
     if (var.key.empty() || (var.variable_type != "env_var" && var.variable_type != "file")) {
-      *error = JsonError(400, "400 Bad request - variables need a key and a variable_type of env_var or file");
+      *error = JsonError(
+          400, "400 Bad request - variables need a key and a variable_type of env_var or file");
       return std::nullopt;
     }
     out.push_back(std::move(var));

@@ -36,7 +36,8 @@ TEST_F(ApiTest, TokenFromHeaderBearerOrQuery) {
 }
 
 TEST_F(ApiTest, RolesLimitWhatATokenMayDo) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   std::string pipeline = "/api/v4/projects/1/pipelines/" + std::to_string(p.id);
   // read: no writes at all.
   HttpResponse r = Call("POST", "/api/v4/projects/1/pipeline", read_, R"({"ref":"main"})");
@@ -75,8 +76,9 @@ TEST_F(ApiTest, ProjectByIdOrEncodedPath) {
 }
 
 TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
-  HttpResponse r = Call("POST", "/api/v4/projects", admin_,
-                        R"({"name":"Web Site","repo_url":"https://git.example/web.git","default_branch":"trunk","webhook_secret":"s"})");
+  HttpResponse r = Call(
+      "POST", "/api/v4/projects", admin_,
+      R"({"name":"Web Site","repo_url":"https://git.example/web.git","default_branch":"trunk","webhook_secret":"s"})");
   ASSERT_EQ(r.status, 201) << r.body;
   json p = Json(r);
   EXPECT_EQ(p["path_with_namespace"], "Web-Site");
@@ -89,7 +91,8 @@ TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
   EXPECT_EQ(Json(r)["path_with_namespace"], "team/lib");
   EXPECT_EQ(Call("GET", "/api/v4/projects/team%2Flib", read_).status, 200);
 
-  r = Call("POST", "/api/v4/projects", admin_, R"({"name":"lib","path":"team/lib","repo_url":"/x"})");
+  r = Call("POST", "/api/v4/projects", admin_,
+           R"({"name":"lib","path":"team/lib","repo_url":"/x"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("already"), std::string::npos) << r.body;
   r = Call("POST", "/api/v4/projects", admin_, R"({"name":"nourl"})");
@@ -102,7 +105,8 @@ TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
            R"({"name":"boxed","repo_url":"/x","executor":"docker"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Json(r)["message"],
-            "400 Bad request - executor 'docker' is not supported: the executors are 'shell' and 'sandbox'");
+            "400 Bad request - executor 'docker' is not supported: the executors are 'shell' and "
+            "'sandbox'");
   EXPECT_EQ(Call("GET", "/api/v4/projects/boxed", read_).status, 404);
   r = Call("POST", "/api/v4/projects", admin_, R"({"name": "x",)");
   EXPECT_EQ(r.status, 400);
@@ -118,7 +122,8 @@ TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
 }
 
 TEST_F(ApiTest, PipelineFields) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   HttpResponse r = Call("GET", "/api/v4/projects/1/pipelines/" + std::to_string(p.id), read_);
   ASSERT_EQ(r.status, 200);
   json j = Json(r);
@@ -174,16 +179,15 @@ TEST_F(ApiTest, PipelineFiltersAndPagination) {
   EXPECT_EQ(Header(r, "X-Next-Page"), "3");
   EXPECT_EQ(Header(r, "X-Prev-Page"), "1");
   const std::string base = "http://ci.example:8080/api/v4/projects/1/pipelines?ref=&";
-  EXPECT_EQ(Header(r, "Link"),
-            "<" + base + "page=1&per_page=1>; rel=\"prev\", <" + base +
-                "page=3&per_page=1>; rel=\"next\", <" + base + "page=1&per_page=1>; rel=\"first\", <" +
-                base + "page=3&per_page=1>; rel=\"last\"");
+  EXPECT_EQ(Header(r, "Link"), "<" + base + "page=1&per_page=1>; rel=\"prev\", <" + base +
+                                   "page=3&per_page=1>; rel=\"next\", <" + base +
+                                   "page=1&per_page=1>; rel=\"first\", <" + base +
+                                   "page=3&per_page=1>; rel=\"last\"");
   r = Call("GET", "/api/v4/projects/1/pipelines?per_page=1&page=3", read_);
   EXPECT_EQ(Header(r, "X-Next-Page"), "");
 
   for (const char* bad : {"scope=everything", "status=green", "sort=up", "order_by=name",
-                                 "updated_after=yesterday", "yaml_errors=maybe", "page=0",
-                                 "per_page=x"}) {
+                          "updated_after=yesterday", "yaml_errors=maybe", "page=0", "per_page=x"}) {
     HttpResponse e = Call("GET", std::string("/api/v4/projects/1/pipelines?") + bad, read_);
     EXPECT_EQ(e.status, 400) << bad;
     EXPECT_TRUE(Json(e).contains("message")) << bad;
@@ -239,13 +243,17 @@ TEST_F(ApiTest, JobsOfAPipelineAndOfAProject) {
 // The artifact records are listed in GitLab's shape (docs/api.md); a
 // retried attempt lists none, its files being the newer attempt's now.
 TEST_F(ApiTest, JobListsItsArtifactsAsGitLabDoes) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   int64_t job = Jobs(p.id)[0].id;
   ASSERT_TRUE(store_->AppendLog(job, "built\n").ok());
-  ASSERT_TRUE(store_->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip",
-                                   "zip"}).ok());
-  ASSERT_TRUE(store_->AddArtifact({job, "jobs/build/reports/junit", "junit", 750, "",
-                                   "junit.xml.gz", "gzip"}).ok());
+  ASSERT_TRUE(
+      store_->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip", "zip"})
+          .ok());
+  ASSERT_TRUE(
+      store_
+          ->AddArtifact({job, "jobs/build/reports/junit", "junit", 750, "", "junit.xml.gz", "gzip"})
+          .ok());
   std::string url = "/api/v4/projects/1/jobs/" + std::to_string(job);
   json j = Json(Call("GET", url, read_));
   EXPECT_EQ(j["artifacts_file"], json({{"filename", "bin.zip"}, {"size", 1000}}));
@@ -256,15 +264,15 @@ TEST_F(ApiTest, JobListsItsArtifactsAsGitLabDoes) {
   ])"));
   EXPECT_TRUE(j["artifacts_expire_at"].is_null());
   // The pipeline's job list says the same.
-  json listed = Json(Call("GET", "/api/v4/projects/1/pipelines/" + std::to_string(p.id) + "/jobs",
-                          read_));
+  json listed =
+      Json(Call("GET", "/api/v4/projects/1/pipelines/" + std::to_string(p.id) + "/jobs", read_));
   EXPECT_EQ(listed[0]["artifacts"], j["artifacts"]);
-
 
   p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   job = Jobs(p.id)[0].id;
-  ASSERT_TRUE(store_->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip",
-                                   "zip"}).ok());
+  ASSERT_TRUE(
+      store_->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip", "zip"})
+          .ok());
   ASSERT_TRUE(store_->RetryJob(job).ok());
   j = Json(Call("GET", "/api/v4/projects/1/jobs/" + std::to_string(job), read_));
   EXPECT_EQ(j["retried"], true);
@@ -273,7 +281,8 @@ TEST_F(ApiTest, JobListsItsArtifactsAsGitLabDoes) {
 }
 
 TEST_F(ApiTest, SingleJobTraceAndStream) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
   int64_t job = Jobs(p.id)[0].id;
   ASSERT_TRUE(store_->AppendLog(job, "hello\n").ok());
   std::string base = "/api/v4/projects/1/jobs/" + std::to_string(job);
@@ -307,7 +316,8 @@ TEST_F(ApiTest, SingleJobTraceAndStream) {
 }
 
 TEST_F(ApiTest, ActionsNeedTheEngine) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
   HttpResponse r = Call("POST", "/api/v4/projects/1/pipeline", run_, R"({"ref":"main"})");
   EXPECT_EQ(r.status, 503);
   r = Call("POST", "/api/v4/projects/1/pipelines/" + std::to_string(p.id) + "/cancel", run_);
@@ -316,7 +326,8 @@ TEST_F(ApiTest, ActionsNeedTheEngine) {
   r = Call("POST", "/api/v4/projects/1/pipeline", run_, R"({"variables":[]})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Json(r)["message"], "400 Bad request - ref is missing");
-  r = Call("POST", "/api/v4/projects/1/pipeline?ref=main", run_, R"({"variables":[{"value":"1"}]})");
+  r = Call("POST", "/api/v4/projects/1/pipeline?ref=main", run_,
+           R"({"variables":[{"value":"1"}]})");
   EXPECT_EQ(r.status, 400);
   r = Call("POST", "/api/v4/projects/1/pipeline", run_, R"({"ref":"main","variables":"A=1"})");
   EXPECT_EQ(r.status, 400);
@@ -332,9 +343,11 @@ TEST_F(ApiTest, WebhookResultsMapToStatuses) {
   std::string push = R"({"object_kind":"push","ref":"refs/heads/main","before":")" +
                      std::string(40, '0') + R"(","after":")" + std::string(40, 'b') + R"("})";
   // No API token needed, but the forge's.
-  HttpResponse r = Call("POST", hook, "", push, {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "wrong"}});
+  HttpResponse r =
+      Call("POST", hook, "", push, {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "wrong"}});
   EXPECT_EQ(r.status, 401) << r.body;
-  r = Call("POST", hook, "", "{not json", {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3cret"}});
+  r = Call("POST", hook, "", "{not json",
+           {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3cret"}});
   EXPECT_EQ(r.status, 400) << r.body;
   r = Call("POST", hook, "", R"({"object_kind":"issue"})",
            {{"x-gitlab-event", "Issue Hook"}, {"x-gitlab-token", "s3cret"}});
@@ -363,12 +376,12 @@ TEST_F(ApiTest, RoutingErrors) {
 }
 
 TEST_F(ApiTest, OddRequestsGetErrorsNotCrashes) {
-  for (const char* target : {"", "/", "//", "/api", "/api/v4", "/api/v4/", "/api/v4/projects/%",
-                             "/api/v4/projects/%zz/pipelines", "/api/v4/projects/1/pipelines/%00",
-                             "/api/v4/projects/1/jobs/1/artifacts/..%2F..%2Fetc%2Fpasswd",
-                             "/api/v4/projects//pipelines", "/api/v4/projects/1?=&&=x&page",
-                             "/api/v4/projects/99999999999999999999999/pipelines", "*",
-                             "http://example/api/v4/user", "/%2e%2e/%2e%2e/etc/passwd"}) {
+  for (const char* target :
+       {"", "/", "//", "/api", "/api/v4", "/api/v4/", "/api/v4/projects/%",
+        "/api/v4/projects/%zz/pipelines", "/api/v4/projects/1/pipelines/%00",
+        "/api/v4/projects/1/jobs/1/artifacts/..%2F..%2Fetc%2Fpasswd", "/api/v4/projects//pipelines",
+        "/api/v4/projects/1?=&&=x&page", "/api/v4/projects/99999999999999999999999/pipelines", "*",
+        "http://example/api/v4/user", "/%2e%2e/%2e%2e/etc/passwd"}) {
     HttpResponse r = Call("GET", target, read_);
     EXPECT_TRUE(r.status == 200 || r.status == 400 || r.status == 404 || r.status == 405)
         << target << ": " << r.status << " " << r.body;
@@ -378,8 +391,8 @@ TEST_F(ApiTest, OddRequestsGetErrorsNotCrashes) {
   EXPECT_EQ(r.status, 400);
   // A run token's pipeline request nested 100,000 deep used to crash the
   // server (stack overflow copying the parameters): GitLab's 400 instead.
-  std::string nested = R"({"ref":"main","variables":)" + std::string(100000, '[') +
-                       std::string(100000, ']') + "}";
+  std::string nested =
+      R"({"ref":"main","variables":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
   r = Call("POST", "/api/v4/projects/1/pipeline", run_, nested);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Json(r)["error"], "Parameters nested too deeply");
@@ -412,7 +425,8 @@ TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
   EXPECT_NE(r.body.find("# TYPE slipway_job_duration_seconds histogram\n"), std::string::npos);
   EXPECT_NE(r.body.find("slipway_queue_length 0\n"), std::string::npos);
   // Finished after the Api started: observed once, with its jobs.
-  EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_bucket{le=\"5\"} 1\n"), std::string::npos)
+  EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_bucket{le=\"5\"} 1\n"),
+            std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_count 1\n"), std::string::npos);
   EXPECT_NE(r.body.find("slipway_job_duration_seconds_count 1\n"), std::string::npos);
@@ -444,7 +458,8 @@ TEST_F(ApiTest, WebUiWithETags) {
 }
 
 TEST_F(ApiTest, FinishedPipelinesAreCachedUntilAWrite) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   std::string url = "/api/v4/projects/1/pipelines/" + std::to_string(p.id);
   HttpResponse first = Call("GET", url, read_);
   ASSERT_EQ(first.status, 200);
@@ -458,7 +473,8 @@ TEST_F(ApiTest, FinishedPipelinesAreCachedUntilAWrite) {
 // A reader varying the query string of a finished job's trace made the
 // cache keep one copy per URL, up to 10,000 traces of up to 64 MiB each.
 TEST_F(ApiTest, ResponseCacheIsBoundedInBytes) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   int64_t job = Jobs(p.id)[0].id;
   ASSERT_TRUE(store_->AppendLog(job, std::string(200 << 10, 'x')).ok());
   std::string trace = "/api/v4/projects/1/jobs/" + std::to_string(job) + "/trace";
@@ -482,8 +498,9 @@ TEST_F(ApiTest, ResponseCacheIsBoundedInBytes) {
 // A repository URL with credentials is shown masked, as GitLab masks an
 // import URL (Gitlab::UrlSanitizer#masked_url).
 TEST_F(ApiTest, ProjectUrlsShowNoCredentials) {
-  HttpResponse r = Call("POST", "/api/v4/projects", admin_,
-                        R"({"name":"web","repo_url":"https://ci-bot:glpat-s3cret@git.example/web.git"})");
+  HttpResponse r =
+      Call("POST", "/api/v4/projects", admin_,
+           R"({"name":"web","repo_url":"https://ci-bot:glpat-s3cret@git.example/web.git"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.body.find("s3cret"), std::string::npos) << r.body;
   json p = Json(Call("GET", "/api/v4/projects/web", read_));

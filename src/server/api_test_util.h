@@ -40,9 +40,8 @@ class ApiTestBase : public ::testing::Test {
     api_ = std::make_unique<Api>(store_.get(), nullptr, &hub_, api_options);
   }
 
-  HttpResponse Call(const std::string& method, const std::string& target,
-                    const std::string& token, const std::string& body = "",
-                    std::map<std::string, std::string> headers = {}) {
+  HttpResponse Call(const std::string& method, const std::string& target, const std::string& token,
+                    const std::string& body = "", std::map<std::string, std::string> headers = {}) {
     HttpRequest req;
     req.method = method;
     ParseTarget(target, &req);
@@ -65,9 +64,9 @@ class ApiTestBase : public ::testing::Test {
   }
 
   // A pipeline with jobs (name, stage, status), its status set as given.
-  PipelineRecord AddPipeline(const std::string& ref, CiStatus status,
-                             const std::vector<std::tuple<std::string, std::string, CiStatus>>& jobs,
-                             bool tag = false) {
+  PipelineRecord AddPipeline(
+      const std::string& ref, CiStatus status,
+      const std::vector<std::tuple<std::string, std::string, CiStatus>>& jobs, bool tag = false) {
     PipelineRecord p;
     p.project_id = project_id_;
     p.ref = ref;
@@ -90,7 +89,8 @@ class ApiTestBase : public ::testing::Test {
     filter.pipeline_id = created->id;
     filter.per_page = 100;
     auto listed = store_->ListJobs(filter);
-    for (size_t i = 0; i < jobs.size(); ++i) SetJobStatus(listed->items[i].id, std::get<2>(jobs[i]));
+    for (size_t i = 0; i < jobs.size(); ++i)
+      SetJobStatus(listed->items[i].id, std::get<2>(jobs[i]));
     clock_.Advance(std::chrono::milliseconds(1000));
     if (status != CiStatus::kCreated) {
       if (IsFinished(status)) {

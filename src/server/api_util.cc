@@ -17,9 +17,9 @@ HttpResponse BadParam(const std::string& name) {
 
 bool ParseUpdatedRange(const HttpRequest& req, std::optional<int64_t>* after,
                        std::optional<int64_t>* before, HttpResponse* error) {
-  for (auto [key, target] : {std::pair<const char*, std::optional<int64_t>*>{"updated_after", after},
-                             std::pair<const char*, std::optional<int64_t>*>{"updated_before",
-                                                                             before}}) {
+  for (auto [key, target] :
+       {std::pair<const char*, std::optional<int64_t>*>{"updated_after", after},
+        std::pair<const char*, std::optional<int64_t>*>{"updated_before", before}}) {
     if (auto text = req.Query(key); text && !text->empty()) {
       *target = ParseIsoTime(*text);
       if (!*target) {
@@ -185,8 +185,8 @@ void SetPaginationHeaders(const ApiContext& ctx, const PageRequest& page, int64_
 json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pipeline,
                 const ProjectRecord& project) {
   auto artifacts = ctx.store->ListArtifacts(job.id);
-  return JobJson(job, pipeline, project, artifacts.ok() ? *artifacts : std::vector<ArtifactRecord>{},
-                 ctx.base_url);
+  return JobJson(job, pipeline, project,
+                 artifacts.ok() ? *artifacts : std::vector<ArtifactRecord>{}, ctx.base_url);
 }
 
 }  // namespace slipway

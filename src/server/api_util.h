@@ -32,7 +32,8 @@ struct ApiContext {
   int64_t webhook_replay_window_ms = 0;
   std::string base_url;              // "http://" + Host.
   std::optional<TokenRecord> token;  // Set for /api/v4 routes.
-  std::map<std::string, std::string> params;  // Route captures (decoded): id, pipeline_id, job_id, path.
+  std::map<std::string, std::string>
+      params;  // Route captures (decoded): id, pipeline_id, job_id, path.
   // Set by a handler whose answer describes something finished that only the
   // API can change: the response may be cached until the next write.
   bool cacheable = false;

@@ -26,10 +26,8 @@ constexpr const char* kMonthNames[] = {"jan", "feb", "mar", "apr", "may", "jun",
 constexpr const char* kDayNames[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 constexpr FieldSpec kFields[] = {
-    {"minute", 0, 59, nullptr, 0},
-    {"hour", 0, 23, nullptr, 0},
-    {"day of month", 1, 31, nullptr, 0},
-    {"month", 1, 12, kMonthNames, 12},
+    {"minute", 0, 59, nullptr, 0},       {"hour", 0, 23, nullptr, 0},
+    {"day of month", 1, 31, nullptr, 0}, {"month", 1, 12, kMonthNames, 12},
     {"day of week", 0, 7, kDayNames, 7},
 };
 
@@ -78,10 +76,12 @@ Status ParseField(std::string_view text, const FieldSpec& field, std::vector<boo
     if (step_parts.size() > 2) return error("'" + std::string(item) + "' has two steps");
     int step = 1;
     if (step_parts.size() == 2) {
-      std::optional<int> s = step_parts[1].empty() || !std::isdigit(static_cast<unsigned char>(step_parts[1][0]))
-                                 ? std::nullopt
-                                 : ParseValue(step_parts[1], FieldSpec{field.name, 0, 0, nullptr, 0});
-      if (!s || *s == 0) return error("step '" + std::string(step_parts[1]) + "' is not a positive number");
+      std::optional<int> s =
+          step_parts[1].empty() || !std::isdigit(static_cast<unsigned char>(step_parts[1][0]))
+              ? std::nullopt
+              : ParseValue(step_parts[1], FieldSpec{field.name, 0, 0, nullptr, 0});
+      if (!s || *s == 0)
+        return error("step '" + std::string(step_parts[1]) + "' is not a positive number");
       step = *s;
     }
     std::string_view range = step_parts[0];
@@ -101,8 +101,8 @@ Status ParseField(std::string_view text, const FieldSpec& field, std::vector<boo
         to = from;  // A single value; `a/n` runs to the field's end.
       }
       if (from < field.min || from > field.max || to < field.min || to > field.max) {
-        return error("'" + std::string(range) + "' is outside " + std::to_string(field.min) +
-                     "-" + std::to_string(field.max));
+        return error("'" + std::string(range) + "' is outside " + std::to_string(field.min) + "-" +
+                     std::to_string(field.max));
       }
       if (from > to) return error("range '" + std::string(range) + "' runs backwards");
     }
@@ -199,7 +199,8 @@ StatusOr<CronSpec> ParseCron(std::string_view text) {
   }
   std::string prefix = "cron '" + std::string(text) + "': ";
   if (fields.size() != 5) {
-    return Status::Error(prefix + "expected 5 fields (minute hour day-of-month month day-of-week), got " +
+    return Status::Error(prefix +
+                         "expected 5 fields (minute hour day-of-month month day-of-week), got " +
                          std::to_string(fields.size()));
   }
   std::array<std::vector<bool>, 5> bits;

@@ -59,8 +59,9 @@ TEST(CronTest, RejectsBadExpressionsWithTheField) {
     ASSERT_FALSE(spec.ok()) << cron;
     EXPECT_EQ(spec.status().message(), message);
   };
-  expect_error("* * * *", "cron '* * * *': expected 5 fields (minute hour day-of-month month "
-                          "day-of-week), got 4");
+  expect_error("* * * *",
+               "cron '* * * *': expected 5 fields (minute hour day-of-month month "
+               "day-of-week), got 4");
   expect_error("60 * * * *", "cron '60 * * * *': minute: '60' is outside 0-59");
   expect_error("x * * * *", "cron 'x * * * *': minute: 'x' is not a number or name");
   expect_error("* * 0 * *", "cron '* * 0 * *': day of month: '0' is outside 1-31");
@@ -108,8 +109,7 @@ TEST(CronTest, TimeZonesAndDaylightSaving) {
   EXPECT_EQ(Next("0 3 * * *", "Europe/Berlin", Utc(2026, 1, 2, 0, 0)), Utc(2026, 1, 2, 2, 0));
   EXPECT_EQ(Next("0 3 * * *", "Europe/Berlin", Utc(2026, 7, 2, 0, 0)), Utc(2026, 7, 2, 1, 0));
   // 02:30 does not exist on 2026-03-29: that day is skipped.
-  EXPECT_EQ(Next("30 2 * * *", "Europe/Berlin", Utc(2026, 3, 28, 12, 0)),
-            Utc(2026, 3, 30, 0, 30));
+  EXPECT_EQ(Next("30 2 * * *", "Europe/Berlin", Utc(2026, 3, 28, 12, 0)), Utc(2026, 3, 30, 0, 30));
   // Hourly across the gap: 01:00 CET, then 03:00 CEST (one hour later).
   EXPECT_EQ(Next("0 * * * *", "Europe/Berlin", Utc(2026, 3, 29, 0, 0)), Utc(2026, 3, 29, 1, 0));
   // New York falls back on 2026-11-01: 01:30 happens twice, runs once (EDT).

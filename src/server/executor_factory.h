@@ -12,10 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "exec/beneath_io.h"
 #include "exec/executor.h"
 #include "exec/image_source.h"
 #include "exec/job_identity.h"
-#include "exec/beneath_io.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -30,9 +30,9 @@ struct ExecutorSetup {
   // The project's directory under the builds directory: snapshot and
   // reusable workspaces.
   std::string state_dir;
-  JobIdentity identity;             // Who the project's jobs run as.
-  OptionalOwner workspace_owner;    // Set when that is not the server's user.
-  std::string git_objects;          // What workspaces' .git borrow objects from.
+  JobIdentity identity;           // Who the project's jobs run as.
+  OptionalOwner workspace_owner;  // Set when that is not the server's user.
+  std::string git_objects;        // What workspaces' .git borrow objects from.
 };
 
 // Returns the executor for a pipeline's jobs (called once per run of a

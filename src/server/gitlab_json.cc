@@ -77,9 +77,7 @@ namespace {
 
 json OptTime(const std::optional<int64_t>& t) { return t ? json(IsoTime(*t)) : json(nullptr); }
 
-std::string WebPath(const ProjectRecord& project) {
-  return "/" + project.path_with_namespace;
-}
+std::string WebPath(const ProjectRecord& project) { return "/" + project.path_with_namespace; }
 
 json SystemUser(const std::string& base_url) {
   return {{"id", 0},           {"username", "slipway"}, {"name", "slipway"},
@@ -90,10 +88,14 @@ json DetailedStatus(CiStatus status, const std::string& details_path) {
   std::string name = CiStatusName(status);
   std::string text = status == CiStatus::kSuccess ? "passed" : name;
   if (status == CiStatus::kWaitingForResource) text = "waiting";
-  return {{"icon", "status_" + name},   {"text", text},
-          {"label", text},              {"group", name},
-          {"tooltip", text},            {"has_details", true},
-          {"details_path", details_path}, {"illustration", nullptr},
+  return {{"icon", "status_" + name},
+          {"text", text},
+          {"label", text},
+          {"group", name},
+          {"tooltip", text},
+          {"has_details", true},
+          {"details_path", details_path},
+          {"illustration", nullptr},
           {"favicon", "/assets/ci_favicons/favicon_status_" + name + ".png"}};
 }
 
@@ -112,8 +114,8 @@ std::string JsonString(std::string_view text) { return DumpJson(json(std::string
 
 json ProjectJson(const ProjectRecord& project, const std::string& base_url) {
   std::string ns = Namespace(project.path_with_namespace);
-  std::string path = ns.empty() ? project.path_with_namespace
-                                : project.path_with_namespace.substr(ns.size() + 1);
+  std::string path =
+      ns.empty() ? project.path_with_namespace : project.path_with_namespace.substr(ns.size() + 1);
   std::string ns_path = ns.empty() ? path : ns;
   std::string web_url = base_url + WebPath(project);
   // Credentials in the URL (https://user:token@host/…) are the server's to
@@ -194,9 +196,9 @@ json PipelineJson(const PipelineRecord& p, const ProjectRecord& project,
       {"finished_at", OptTime(p.finished_at)},
       {"committed_at", nullptr},
       {"duration", p.duration_ms ? json(*p.duration_ms / 1000) : json(nullptr)},
-      {"queued_duration",
-       p.started_at ? json(static_cast<double>(*p.started_at - p.created_at) / 1000.0)
-                    : json(nullptr)},
+      {"queued_duration", p.started_at
+                              ? json(static_cast<double>(*p.started_at - p.created_at) / 1000.0)
+                              : json(nullptr)},
       {"coverage", nullptr},
       {"web_url", base_url + details},
       {"detailed_status", DetailedStatus(p.status, details)},
@@ -228,10 +230,16 @@ json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord&
   }
   json runner = nullptr;
   if (!job.runner.empty()) {
-    runner = {{"id", 1},          {"description", job.runner}, {"ip_address", nullptr},
-              {"active", true},   {"paused", false},           {"is_shared", true},
-              {"runner_type", "instance_type"}, {"name", "slipway"},
-              {"online", true},   {"status", "online"}};
+    runner = {{"id", 1},
+              {"description", job.runner},
+              {"ip_address", nullptr},
+              {"active", true},
+              {"paused", false},
+              {"is_shared", true},
+              {"runner_type", "instance_type"},
+              {"name", "slipway"},
+              {"online", true},
+              {"status", "online"}};
   }
   json queued = nullptr;
   if (job.queued_at) {

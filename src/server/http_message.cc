@@ -113,9 +113,9 @@ void ParseTarget(std::string_view target, HttpRequest* req) {
   if (q != std::string_view::npos) req->query = ParseForm(target.substr(q + 1));
 }
 
-HttpRequest MakeHttpRequest(std::string method, std::string_view target,
-                            const std::vector<std::pair<std::string_view, std::string_view>>& fields,
-                            std::string body) {
+HttpRequest MakeHttpRequest(
+    std::string method, std::string_view target,
+    const std::vector<std::pair<std::string_view, std::string_view>>& fields, std::string body) {
   HttpRequest request;
   request.method = std::move(method);
   ParseTarget(target, &request);
@@ -152,23 +152,40 @@ HttpResponse TextResponse(int status, std::string body, std::string content_type
 
 const char* HttpReason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 422:
+      return "Unprocessable Entity";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 

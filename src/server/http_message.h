@@ -18,7 +18,8 @@ namespace slipway {
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // As received: path and query, still percent-encoded.
-  std::string path;    // target before '?', still percent-encoded (segments are decoded by the router).
+  std::string
+      path;  // target before '?', still percent-encoded (segments are decoded by the router).
   // Query parameters in order, decoded ('+' is a space). Repeated keys
   // (scope[]=a&scope[]=b) stay separate entries.
   std::vector<std::pair<std::string, std::string>> query;
@@ -57,9 +58,9 @@ void ParseTarget(std::string_view target, HttpRequest* req);
 // The request from what the HTTP parser read: the target split by
 // ParseTarget, header names lower-cased, a repeated header's values joined
 // with ", " (RFC 9110, 5.3).
-HttpRequest MakeHttpRequest(std::string method, std::string_view target,
-                            const std::vector<std::pair<std::string_view, std::string_view>>& fields,
-                            std::string body);
+HttpRequest MakeHttpRequest(
+    std::string method, std::string_view target,
+    const std::vector<std::pair<std::string_view, std::string_view>>& fields, std::string body);
 // Percent-decoding; plus_is_space for query strings. Invalid escapes are
 // kept verbatim.
 std::string PercentDecode(std::string_view s, bool plus_is_space);
@@ -72,7 +73,8 @@ std::vector<std::pair<std::string, std::string>> ParseForm(std::string_view body
 HttpResponse JsonError(int status, std::string_view message);
 // body as application/json.
 HttpResponse JsonResponse(int status, std::string body);
-HttpResponse TextResponse(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+HttpResponse TextResponse(int status, std::string body,
+                          std::string content_type = "text/plain; charset=utf-8");
 
 // The reason phrase for a status code ("OK", "Not Found", ...).
 const char* HttpReason(int status);

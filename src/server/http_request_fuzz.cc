@@ -30,10 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (line_end != std::string_view::npos) {
     size_t start = line_end + 1;
     line_end = head.find('\n', start);
-    std::string_view line = head.substr(start, line_end == std::string_view::npos ? line_end : line_end - start);
+    std::string_view line =
+        head.substr(start, line_end == std::string_view::npos ? line_end : line_end - start);
     size_t colon = line.find(':');
-    fields.emplace_back(line.substr(0, colon),
-                        colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1));
+    fields.emplace_back(line.substr(0, colon), colon == std::string_view::npos
+                                                   ? std::string_view()
+                                                   : line.substr(colon + 1));
   }
 
   slipway::HttpRequest request =

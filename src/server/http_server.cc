@@ -41,7 +41,6 @@ namespace {
 
 using Strand = asio::strand<asio::io_context::executor_type>;
 
-
 // Chunks LogHub published for one SSE connection, handed from the
 // publishing thread to the connection's strand. Bounded: when a slow client
 // lets too much queue up, chunks are dropped and LogStream refills the gap
@@ -184,8 +183,9 @@ Status HttpServer::Start() {
   s.port = s.acceptor.local_endpoint().port();
   s.pool.emplace(static_cast<size_t>(std::max(1, s.options.blocking_threads)));
   asio::co_spawn(s.io, s.Listen(), LogException);
-  int n = s.options.io_threads > 0 ? s.options.io_threads
-                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = s.options.io_threads > 0
+              ? s.options.io_threads
+              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.io.run(); });
   s.running = true;
   return Status::Ok();
@@ -297,8 +297,9 @@ asio::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
       file.native_handle(file_fd);
       res.body().reset(std::move(file), ec);
     }
-    if (ec) co_return co_await WriteResponse(stream, JsonError(404, "404 Not Found"), head_only,
-                                             keep_alive, version);
+    if (ec)
+      co_return co_await WriteResponse(stream, JsonError(404, "404 Not Found"), head_only,
+                                       keep_alive, version);
     fill(res);
     res.prepare_payload();
     if (head_only) {
@@ -361,10 +362,9 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       fields.emplace_back(std::string_view(field.name_string().data(), field.name_string().size()),
                           std::string_view(field.value().data(), field.value().size()));
     }
-    HttpRequest request =
-        MakeHttpRequest(std::string(msg.method_string()),
-                        std::string_view(msg.target().data(), msg.target().size()), fields,
-                        std::move(msg.body()));
+    HttpRequest request = MakeHttpRequest(
+        std::string(msg.method_string()),
+        std::string_view(msg.target().data(), msg.target().size()), fields, std::move(msg.body()));
     bool keep_alive = msg.keep_alive();
     unsigned version = msg.version();
     bool head_only = request.method == "HEAD";

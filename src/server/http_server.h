@@ -18,14 +18,14 @@ namespace slipway {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;  // 0: any free port (see HttpServer::port()).
+  uint16_t port = 8080;      // 0: any free port (see HttpServer::port()).
   int io_threads = 0;        // 0: number of CPUs.
   int blocking_threads = 4;  // For Api::IsBlocking requests (git fetches, writes).
   uint64_t max_body_bytes = 1 << 20;
   uint32_t max_header_bytes = 16 * 1024;
-  int idle_timeout_s = 60;     // A keep-alive connection idle this long is closed.
-  int heartbeat_s = 15;        // SSE comment interval.
-  int sse_batch_ms = 100;      // Live chunks arriving within this time are sent in one write.
+  int idle_timeout_s = 60;  // A keep-alive connection idle this long is closed.
+  int heartbeat_s = 15;     // SSE comment interval.
+  int sse_batch_ms = 100;   // Live chunks arriving within this time are sent in one write.
 };
 
 class HttpServer {

@@ -172,7 +172,8 @@ TEST_F(HttpServerTest, OversizedAndMalformedRequestsGetJsonErrors) {
 }
 
 TEST_F(HttpServerTest, LiveLogStreamsStoredThenPublishedBytesThenEnds) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
   int64_t job = Jobs(p.id)[0].id;
   ASSERT_TRUE(store_->AppendLog(job, "line 1\n").ok());
   Client client(server_->port());
@@ -201,7 +202,8 @@ TEST_F(HttpServerTest, LiveLogStreamsStoredThenPublishedBytesThenEnds) {
 }
 
 TEST_F(HttpServerTest, StreamOfAFinishedJobResumesFromLastEventIdAndEnds) {
-  PipelineRecord p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   int64_t job = Jobs(p.id)[0].id;
   ASSERT_TRUE(store_->AppendLog(job, "0123456789").ok());
   Client client(server_->port());

@@ -20,9 +20,8 @@ std::optional<Account> FromPasswd(const std::string* name, uid_t uid) {
   std::string buffer(size > 0 ? static_cast<size_t>(size) : 16384, '\0');
   passwd entry{};
   passwd* found = nullptr;
-  int rc = name != nullptr
-               ? getpwnam_r(name->c_str(), &entry, buffer.data(), buffer.size(), &found)
-               : getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found);
+  int rc = name != nullptr ? getpwnam_r(name->c_str(), &entry, buffer.data(), buffer.size(), &found)
+                           : getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found);
   if (rc != 0 || found == nullptr) return std::nullopt;
   return Account{found->pw_name, found->pw_uid, found->pw_gid};
 }
@@ -101,7 +100,8 @@ StatusOr<JobUsers> JobUsers::Resolve(const JobUserOptions& options) {
       if (!wanted || wanted->uid != options.server_uid) {
         return Status::Error("--job-user " + options.user +
                              ": only a server running as root can run jobs as another user; "
-                             "this one runs as " + Describe(self_name, options.server_uid));
+                             "this one runs as " +
+                             Describe(self_name, options.server_uid));
       }
     }
     if (!self) {
@@ -115,7 +115,8 @@ StatusOr<JobUsers> JobUsers::Resolve(const JobUserOptions& options) {
         "jobs run as " + Describe(users.user_, users.uid_) +
         ", the server's own user: they can read and change its data directory (the database, "
         "the secrets key, every project's files). Run `slipway serve` as root so that jobs run "
-        "as an unprivileged job user (--job-user, default " + options.default_user + ")");
+        "as an unprivileged job user (--job-user, default " +
+        options.default_user + ")");
     return users;
   }
 
@@ -123,7 +124,8 @@ StatusOr<JobUsers> JobUsers::Resolve(const JobUserOptions& options) {
   std::optional<Account> account = LookUp(wanted);
   if (!account && options.user.empty()) {
     return Status::Error(
-        "jobs run as the user '" + wanted + "', which does not exist. Create it with "
+        "jobs run as the user '" + wanted +
+        "', which does not exist. Create it with "
         "`bash scripts/install-deps.sh` (a system user with a subordinate id range, so that "
         "each project runs as its own uid), or choose another user with --job-user USER "
         "(--job-user root runs jobs as root, which lets them read and change everything, "
@@ -135,7 +137,8 @@ StatusOr<JobUsers> JobUsers::Resolve(const JobUserOptions& options) {
   users.gid_ = account->gid;
   if (account->uid == 0) {
     users.warnings_.push_back(
-        "jobs run as root (--job-user " + wanted + "): they can read and change everything on "
+        "jobs run as root (--job-user " + wanted +
+        "): they can read and change everything on "
         "this machine, the server's data directory and every project's files included");
     return users;
   }
@@ -156,7 +159,8 @@ StatusOr<JobUsers> JobUsers::Resolve(const JobUserOptions& options) {
                                          : options.subgid_file;
   users.warnings_.push_back(
       "the job user " + Describe(users.user_, users.uid_) + " has no subordinate id range in " +
-      missing + ": the jobs of every project run as this one uid and can reach each other's "
+      missing +
+      ": the jobs of every project run as this one uid and can reach each other's "
       "workspaces while they run. Give it a range in both files (scripts/install-deps.sh does) "
       "so that each project runs as its own uid");
   return users;

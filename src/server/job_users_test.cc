@@ -32,8 +32,9 @@ class JobUsersTest : public ::testing::Test {
 TEST_F(JobUsersTest, RangesInBothFilesGiveEachProjectItsOwnIds) {
   // Owners by name and by numeric uid, comments, other users and a line
   // shadow would not parse before ours.
-  Write(options_.subuid_file, "# comment\nroot:100000:65536\ngarbage\nnobody:200000:1000\n"
-                              "nobody:900000:65536\n");
+  Write(options_.subuid_file,
+        "# comment\nroot:100000:65536\ngarbage\nnobody:200000:1000\n"
+        "nobody:900000:65536\n");
   Write(options_.subgid_file, "\n65534:300000:2000\n");
   StatusOr<JobUsers> users = JobUsers::Resolve(options_);
   ASSERT_TRUE(users.ok()) << users.status().message();

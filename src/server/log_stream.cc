@@ -64,7 +64,8 @@ std::string LogStream::OnChunk(int64_t offset, std::string_view bytes) {
   std::string out;
   if (offset > consumed_) out += CatchUp();  // Bytes between were published before we listened.
   int64_t end = offset + static_cast<int64_t>(bytes.size());
-  if (offset > consumed_ || end <= consumed_) return out;  // A gap the store cannot fill yet, or old bytes.
+  if (offset > consumed_ || end <= consumed_)
+    return out;  // A gap the store cannot fill yet, or old bytes.
   std::string_view fresh = bytes.substr(static_cast<size_t>(consumed_ - offset));
   consumed_ = end;
   out += Emit(fresh, false);

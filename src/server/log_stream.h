@@ -49,8 +49,8 @@ class LogStream {
 
   Store* store_;
   int64_t job_id_;
-  int64_t consumed_;    // Bytes of the log taken so far (sent or in carry_).
-  std::string carry_;   // An incomplete UTF-8 sequence at the end of consumed bytes.
+  int64_t consumed_;   // Bytes of the log taken so far (sent or in carry_).
+  std::string carry_;  // An incomplete UTF-8 sequence at the end of consumed bytes.
   bool done_ = false;
 };
 

@@ -13,18 +13,19 @@ TEST(LogStreamFormatTest, EventsAndUtf8Boundaries) {
   EXPECT_EQ(SseEndEvent("success"), "event: end\ndata: {\"status\": \"success\"}\n\n");
   EXPECT_EQ(SseAppendEvent(1, "\xff"), "event: append\nid: 1\ndata: \"\xef\xbf\xbd\"\n\n");
   EXPECT_EQ(CompleteUtf8Prefix("abc"), 3u);
-  EXPECT_EQ(CompleteUtf8Prefix("a\xc3"), 1u);              // é cut after its lead byte.
+  EXPECT_EQ(CompleteUtf8Prefix("a\xc3"), 1u);  // é cut after its lead byte.
   EXPECT_EQ(CompleteUtf8Prefix("a\xc3\xa9"), 3u);
-  EXPECT_EQ(CompleteUtf8Prefix("a\xe2\x82"), 1u);          // € cut after two bytes.
+  EXPECT_EQ(CompleteUtf8Prefix("a\xe2\x82"), 1u);         // € cut after two bytes.
   EXPECT_EQ(CompleteUtf8Prefix("\xf0\x9f\x98\x80"), 4u);  // A whole emoji.
-  EXPECT_EQ(CompleteUtf8Prefix("a\x80"), 2u);              // A stray continuation byte.
+  EXPECT_EQ(CompleteUtf8Prefix("a\x80"), 2u);             // A stray continuation byte.
 }
 
 class LogStreamTest : public ApiTestBase {
  protected:
   void SetUp() override {
     ApiTestBase::SetUp();
-    PipelineRecord p = AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
+    PipelineRecord p =
+        AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
     job_ = Jobs(p.id)[0].id;
   }
   // Appends like the engine: store first, then the hub's chunk.

@@ -7,9 +7,12 @@ namespace slipway {
 namespace {
 
 constexpr CiStatus kAllStatuses[] = {
-    CiStatus::kCreated, CiStatus::kWaitingForResource, CiStatus::kPreparing, CiStatus::kPending,
-    CiStatus::kRunning, CiStatus::kSuccess,            CiStatus::kFailed,    CiStatus::kCanceled,
-    CiStatus::kSkipped, CiStatus::kManual,             CiStatus::kScheduled,
+    CiStatus::kCreated,   CiStatus::kWaitingForResource,
+    CiStatus::kPreparing, CiStatus::kPending,
+    CiStatus::kRunning,   CiStatus::kSuccess,
+    CiStatus::kFailed,    CiStatus::kCanceled,
+    CiStatus::kSkipped,   CiStatus::kManual,
+    CiStatus::kScheduled,
 };
 
 std::string Number(double v) {
@@ -92,7 +95,8 @@ Status Metrics::RefreshLocked(Store* store, int64_t now_ms) {
       for (const PipelineRecord& p : page->items) {
         if (!p.finished_at || *p.finished_at < start_ms_ || !IsFinished(p.status)) continue;
         if (!observed_pipelines_.insert(p.id).second) continue;
-        if (p.duration_ms) pipeline_durations_.Observe(static_cast<double>(*p.duration_ms) / 1000.0);
+        if (p.duration_ms)
+          pipeline_durations_.Observe(static_cast<double>(*p.duration_ms) / 1000.0);
         JobFilter jf;
         jf.pipeline_id = p.id;
         jf.include_retried = true;

@@ -69,8 +69,7 @@ class PipelineLinksTest : public StoreTest {
 
 TEST_P(PipelineLinksTest, CommittedLinksPutNothingFromOutsideInYamlErrors) {
   // Read through a link, this would fail with errors that name its keys.
-  std::ofstream(outside_.dir() + "/secret.yml")
-      << "server_secret_key:\n  image: leaked_value\n";
+  std::ofstream(outside_.dir() + "/secret.yml") << "server_secret_key:\n  image: leaked_value\n";
   fs::create_directories(repo_.dir() + "/ci");
   fs::create_directories(repo_.dir() + "/wild");
   fs::create_symlink(outside_.dir() + "/secret.yml", repo_.dir() + "/ci/evil.yml");
@@ -90,11 +89,15 @@ TEST_P(PipelineLinksTest, CommittedLinksPutNothingFromOutsideInYamlErrors) {
   EXPECT_EQ(created.yaml_errors.find("leaked_value"), std::string::npos) << created.yaml_errors;
   EXPECT_EQ(created.yaml_errors,
             ".gitlab-ci.yml:2:5: error: `ci/evil.yml`: Invalid configuration format "
-            "(`ci/evil.yml` is a symbolic link to `" + outside_.dir() + "/secret.yml`: GitLab "
-            "does not follow symbolic links in the repository)\n"
-            ".gitlab-ci.yml:3:5: error: Local file `linked/secret.yml` does not exist! "
-            "(`linked` is a symbolic link to `" + outside_.dir() + "`: GitLab does not follow "
-            "symbolic links in the repository)");
+            "(`ci/evil.yml` is a symbolic link to `" +
+                outside_.dir() +
+                "/secret.yml`: GitLab "
+                "does not follow symbolic links in the repository)\n"
+                ".gitlab-ci.yml:3:5: error: Local file `linked/secret.yml` does not exist! "
+                "(`linked` is a symbolic link to `" +
+                outside_.dir() +
+                "`: GitLab does not follow "
+                "symbolic links in the repository)");
   EXPECT_TRUE(JobNames(created.id).empty());
 }
 

@@ -9,8 +9,8 @@
 #include "server/cron.h"
 #include "server/repo_mirror.h"
 #include "server/server_dirs.h"
-#include "server/shared_objects.h"
 #include "server/service_impl.h"
+#include "server/shared_objects.h"
 #include "util/git.h"
 #include "util/ref_name.h"
 
@@ -117,7 +117,8 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   std::error_code ec;
   std::filesystem::create_directories(tmp_root, ec);
   std::string tmpl = tmp_root + "/new-XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr) return Status::Error("cannot create a directory in " + tmp_root);
+  if (mkdtemp(tmpl.data()) == nullptr)
+    return Status::Error("cannot create a directory in " + tmp_root);
   std::string tmp_dir = tmpl;
   struct Cleanup {
     std::string dir;
@@ -152,8 +153,7 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
     return store_->UpdatePipelineStatus(stored->id, CiStatus::kFailed);
   }
   draft.name = loaded->pipeline->name;
-  StatusOr<PipelineRecord> stored =
-      store_->CreatePipeline(draft, JobRecordsFor(*loaded->pipeline));
+  StatusOr<PipelineRecord> stored = store_->CreatePipeline(draft, JobRecordsFor(*loaded->pipeline));
   if (!stored.ok()) return stored;
   std::string run_dir = RunDir(stored->id);
   std::filesystem::remove_all(run_dir, ec);
@@ -297,11 +297,11 @@ void Service::RunOnce(int64_t pipeline_id) {
         }
         JobUpdate update;
         update.status = JobTransitionAllowed(job.status, CiStatus::kFailed) ? CiStatus::kFailed
-                                                                           : CiStatus::kCanceled;
+                                                                            : CiStatus::kCanceled;
         update.failure_reason = "runner_system_failure";
         (void)store_->UpdateJob(job.id, update);
-        (void)store_->AppendLog(job.id, "ERROR: the server could not run this pipeline: " +
-                                            s.message() + "\n");
+        (void)store_->AppendLog(
+            job.id, "ERROR: the server could not run this pipeline: " + s.message() + "\n");
         hub_->Finish(job.id);
       }
     }
@@ -339,8 +339,8 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   std::string git_objects = dirs->root + "/git-objects";
   {
     std::lock_guard<std::mutex> repo_lock(RepoLock(record.project_id));
-    Status shared = ShareGitObjects(MirrorDir(record.project_id) + "/objects", git_objects,
-                                    *identity);
+    Status shared =
+        ShareGitObjects(MirrorDir(record.project_id) + "/objects", git_objects, *identity);
     if (!shared.ok()) return shared;
   }
   std::string run_dir = RunDir(record.id);
@@ -431,7 +431,8 @@ ServiceStats Service::Stats() {
 
 StatusOr<std::unique_ptr<PipelineService>> PipelineService::Create(Store* store, LogHub* hub,
                                                                    ServiceOptions options) {
-  if (store == nullptr || hub == nullptr) return Status::Error("PipelineService needs a store and a log hub");
+  if (store == nullptr || hub == nullptr)
+    return Status::Error("PipelineService needs a store and a log hub");
   if (options.data_dir.empty()) return Status::Error("PipelineService needs a data directory");
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);

@@ -1,7 +1,7 @@
 // The server's engine: turns a request (push webhook, API call, the web UI,
 // a schedule) into a stored pipeline and runs it with the same scheduler as
-// `slipway run` and the executor ServiceOptions::executor_factory gives, recording every status change and log
-// byte in the Store and publishing log bytes to the LogHub.
+// `slipway run` and the executor ServiceOptions::executor_factory gives, recording every status
+// change and log byte in the Store and publishing log bytes to the LogHub.
 //
 // Layout under ServiceOptions::data_dir (the server's alone):
 //   repos/<project id>.git      bare mirror of the project's repository
@@ -64,10 +64,10 @@ struct ServiceOptions {
 
 struct CreatePipelineRequest {
   int64_t project_id = 0;
-  std::string ref;         // Branch or tag name; empty: the project's default branch.
-  bool tag = false;        // ref names a tag (refs/tags/...), not a branch.
-  std::string sha;         // Exact commit (webhooks); empty: the tip of ref after fetching.
-  std::string before_sha;  // Push events: the previous tip; else empty.
+  std::string ref;             // Branch or tag name; empty: the project's default branch.
+  bool tag = false;            // ref names a tag (refs/tags/...), not a branch.
+  std::string sha;             // Exact commit (webhooks); empty: the tip of ref after fetching.
+  std::string before_sha;      // Push events: the previous tip; else empty.
   std::string source = "api";  // push, web, api, schedule, trigger
   std::vector<StoredVariable> variables;  // Highest precedence, like --variable.
 };

@@ -244,9 +244,9 @@ after:
   EXPECT_NE(log.find("built"), std::string::npos) << log;
   EXPECT_NE(log.find("version=1.2"), std::string::npos) << log;
   // Found by the build job's id, through the store's artifact records.
-  EXPECT_NE(log.find("Downloading artifacts for build (" +
-                     std::to_string(jobs.at("build").id) + ")..."),
-            std::string::npos)
+  EXPECT_NE(
+      log.find("Downloading artifacts for build (" + std::to_string(jobs.at("build").id) + ")..."),
+      std::string::npos)
       << log;
   EXPECT_FALSE(service_->ArtifactsDir(jobs.at("build").id).empty());
   EXPECT_TRUE(std::filesystem::exists(service_->ArtifactsDir(jobs.at("build").id) + "/built.txt"));

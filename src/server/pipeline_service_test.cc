@@ -74,12 +74,13 @@ api_only:
   std::string log = Log(job_id);
   EXPECT_NE(log.find("branch=feature ref=feature source=push"), std::string::npos) << log;
   EXPECT_NE(log.find("sha=" + second + " before=" + first), std::string::npos) << log;
-  EXPECT_NE(log.find("pipeline=" + std::to_string(created->id) + " iid=" +
-                     std::to_string(created->iid) + " job=" + std::to_string(job_id)),
+  EXPECT_NE(log.find("pipeline=" + std::to_string(created->id) +
+                     " iid=" + std::to_string(created->iid) + " job=" + std::to_string(job_id)),
             std::string::npos)
       << log;
-  EXPECT_NE(log.find("project=" + std::to_string(project) + " path=group/app name=app default=main"),
-            std::string::npos)
+  EXPECT_NE(
+      log.find("project=" + std::to_string(project) + " path=group/app name=app default=main"),
+      std::string::npos)
       << log;
   EXPECT_NE(log.find("var=hello"), std::string::npos) << log;
   EXPECT_NE(log.find("second commit"), std::string::npos) << log;
@@ -152,7 +153,8 @@ TEST_P(PipelineServiceTest, InvalidFileGivesAFailedPipelineWithTheLintErrors) {
   ASSERT_TRUE(created.ok()) << created.status().message();
   EXPECT_EQ(created->status, CiStatus::kFailed);
   EXPECT_TRUE(created->finished_at.has_value()) << created->started_at.has_value();
-  EXPECT_NE(created->yaml_errors.find(".gitlab-ci.yml:"), std::string::npos) << created->yaml_errors;
+  EXPECT_NE(created->yaml_errors.find(".gitlab-ci.yml:"), std::string::npos)
+      << created->yaml_errors;
   EXPECT_NE(created->yaml_errors.find("error"), std::string::npos) << created->yaml_errors;
   EXPECT_TRUE(Jobs(created->id).empty());
 }

@@ -31,10 +31,11 @@ StatusOr<ProjectRecord> MakeProject(const ProjectSpec& spec) {
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    std::string segment = path.substr(start, slash == std::string::npos ? std::string::npos
-                                                                         : slash - start);
+    std::string segment =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (segment.empty() || segment == "." || segment == "..") {
-      return Status::Error("path '" + path + "' is invalid: segments between '/' must not be empty, '.' or '..'");
+      return Status::Error("path '" + path +
+                           "' is invalid: segments between '/' must not be empty, '.' or '..'");
     }
     for (char c : segment) {
       if (!PathChar(c)) {

@@ -66,7 +66,8 @@ StatusOr<std::string> RepoMirror::Resolve(const std::string& ref, bool tag) cons
 }
 
 bool RepoMirror::HasCommit(const std::string& sha) const {
-  StatusOr<GitResult> r = RunGit(git_dir_, {"cat-file", "-e", "--end-of-options", sha + "^{commit}"});
+  StatusOr<GitResult> r =
+      RunGit(git_dir_, {"cat-file", "-e", "--end-of-options", sha + "^{commit}"});
   return r.ok() && r->exit_code == 0;
 }
 
@@ -83,7 +84,8 @@ StatusOr<std::string> RepoMirror::EnsureCommit(const std::string& sha) {
       return Status::Error("commit " + sha + " is not in " + RedactUrlCredentials(url_));
     }
   }
-  return GitOutput(git_dir_, {"rev-parse", "--verify", "-q", "--end-of-options", sha + "^{commit}"});
+  return GitOutput(git_dir_,
+                   {"rev-parse", "--verify", "-q", "--end-of-options", sha + "^{commit}"});
 }
 
 Status RepoMirror::Checkout(const std::string& sha, const std::string& dir) const {

@@ -98,7 +98,8 @@ class FormNester {
     } else {
       json* slot = Slot(params, k, /*array=*/false);
       if (slot == nullptr) return std::nullopt;
-      if (std::optional<json> instead = Store(slot, after, v, depth + 1)) *slot = std::move(*instead);
+      if (std::optional<json> instead = Store(slot, after, v, depth + 1))
+        *slot = std::move(*instead);
     }
     return std::nullopt;
   }
@@ -153,9 +154,12 @@ namespace {
 // The response for a form that could not be read, or nullopt.
 std::optional<HttpResponse> FormError(const FormParams& form) {
   switch (form.error) {
-    case ParamsError::kNone: return std::nullopt;
-    case ParamsError::kTooDeep: return ParamsTooDeepResponse();
-    case ParamsError::kBadRequest: return JsonError(400, "400 Bad request - " + form.message);
+    case ParamsError::kNone:
+      return std::nullopt;
+    case ParamsError::kTooDeep:
+      return ParamsTooDeepResponse();
+    case ParamsError::kBadRequest:
+      return JsonError(400, "400 Bad request - " + form.message);
   }
   return std::nullopt;
 }
@@ -172,7 +176,8 @@ std::optional<json> RequestParams(const HttpRequest& req, HttpResponse* error) {
   std::string content_type = req.Header("content-type");
   std::transform(content_type.begin(), content_type.end(), content_type.begin(), ::tolower);
   if (content_type.find("multipart/") != std::string::npos) {
-    *error = JsonError(400, "400 Bad request - multipart bodies are not supported; send JSON or a form");
+    *error =
+        JsonError(400, "400 Bad request - multipart bodies are not supported; send JSON or a form");
     return std::nullopt;
   }
   json body;

@@ -79,10 +79,9 @@ TEST(RequestParamsTest, QueryThenBodyWhichWins) {
   auto params = RequestParams(Request("/p?ref=q&a[b]=1", R"({"ref":"main","n":2})"), &error);
   ASSERT_TRUE(params) << error.body;
   EXPECT_EQ(*params, json::parse(R"({"ref":"main","n":2,"a":{"b":"1"}})"));
-  params = RequestParams(
-      Request("/p?ref=q", "ref=dev&variables[][key]=K&variables[][value]=V",
-              "application/x-www-form-urlencoded; charset=utf-8"),
-      &error);
+  params = RequestParams(Request("/p?ref=q", "ref=dev&variables[][key]=K&variables[][value]=V",
+                                 "application/x-www-form-urlencoded; charset=utf-8"),
+                         &error);
   ASSERT_TRUE(params) << error.body;
   EXPECT_EQ(*params, json::parse(R"({"ref":"dev","variables":[{"key":"K","value":"V"}]})"));
   EXPECT_EQ(ParamString(*params, "ref"), "dev");
@@ -100,8 +99,9 @@ TEST(RequestParamsTest, TooDeepIsGitLabs400) {
     HttpResponse error;
     EXPECT_FALSE(RequestParams(req, &error));
     EXPECT_EQ(error.status, 400);
-    EXPECT_EQ(error.body,
-              R"({"error":"Parameters nested too deeply","message":"400 Bad request - Parameters nested too deeply"})");
+    EXPECT_EQ(
+        error.body,
+        R"({"error":"Parameters nested too deeply","message":"400 Bad request - Parameters nested too deeply"})");
   }
   // 32 levels, the outer object included, are fine.
   std::string ok = R"({"a":)" + std::string(31, '[') + std::string(31, ']') + "}";
@@ -115,8 +115,8 @@ TEST(RequestParamsTest, MalformedBodies) {
   EXPECT_EQ(error.body, R"({"message":"400 Bad request - the body is not valid JSON"})");
   EXPECT_FALSE(RequestParams(Request("/p", "[1]"), &error));
   EXPECT_EQ(error.body, R"({"message":"400 Bad request - the body must be a JSON object"})");
-  EXPECT_FALSE(RequestParams(Request("/p", "a=1&a[b]=2", "application/x-www-form-urlencoded"),
-                             &error));
+  EXPECT_FALSE(
+      RequestParams(Request("/p", "a=1&a[b]=2", "application/x-www-form-urlencoded"), &error));
   EXPECT_EQ(error.body,
             R"({"message":"400 Bad request - expected Hash (got String) for param `a'"})");
   EXPECT_FALSE(RequestParams(Request("/p", "x", "multipart/form-data; boundary=b"), &error));

@@ -37,10 +37,8 @@ StatusOr<std::vector<JobRecord>> LatestJobRecords(Store* store, int64_t pipeline
   return jobs;
 }
 
-StatusOr<std::unique_ptr<RunRecorder>> RunRecorder::Start(Store* store,
-                                                          const PipelineRecord& draft,
-                                                          const Pipeline& pipeline,
-                                                          LogSink* next) {
+StatusOr<std::unique_ptr<RunRecorder>> RunRecorder::Start(Store* store, const PipelineRecord& draft,
+                                                          const Pipeline& pipeline, LogSink* next) {
   auto stored = store->CreatePipeline(draft, JobRecordsFor(pipeline));
   if (!stored.ok()) return stored.status();
   StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store, stored->id);

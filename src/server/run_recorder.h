@@ -20,6 +20,7 @@
 #include "exec/scheduler.h"
 #include "pipeline/instantiate.h"
 #include "store/store.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -95,12 +96,12 @@ class RunRecorder : public RunObserver, public LogSink {
   const int64_t pipeline_id_;
   const int64_t project_id_;
   mutable std::mutex mu_;
-  CiStatus pipeline_status_;               // Guarded by mu_.
-  std::map<std::string, JobRecord> jobs_;  // By name; guarded by mu_.
-  std::map<int64_t, int64_t> deployments_;  // Job row id -> deployment id; guarded by mu_.
-  const std::string ref_, sha_;             // The pipeline's.
-  Status first_error_;                     // Guarded by mu_.
-  bool detached_ = false;                  // Guarded by mu_.
+  CiStatus pipeline_status_ GUARDED_BY(mu_);
+  std::map<std::string, JobRecord> jobs_ GUARDED_BY(mu_);   // By name.
+  std::map<int64_t, int64_t> deployments_ GUARDED_BY(mu_);  // Job row id -> deployment id.
+  const std::string ref_, sha_;                             // The pipeline's.
+  Status first_error_ GUARDED_BY(mu_);
+  bool detached_ GUARDED_BY(mu_) = false;
   LogListener on_log_;
   FinishedListener on_finished_;
 };

@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "util/clock.h"
 #include "exec/fake_executor.h"
 #include "exec/scheduler_test_util.h"
 #include "store/store_test_backend.h"
+#include "util/clock.h"
 
 namespace slipway {
 namespace {

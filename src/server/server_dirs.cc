@@ -134,11 +134,11 @@ Status CheckJobsCanReach(const std::string& dir) {
     struct stat st {};
     if (stat(above.c_str(), &st) != 0) return Errno("stat", above);
     if ((st.st_mode & S_IXOTH) == 0) {
-      return Status::Error(
-          "jobs cannot reach the builds directory " + dir + ": '" + above + "' is " +
-          Octal(st.st_mode) + ", and jobs run as other users than the server's, which need "
-          "search permission (o+x) on every directory above it; `chmod o+x " + above +
-          "` or choose another --builds-dir");
+      return Status::Error("jobs cannot reach the builds directory " + dir + ": '" + above +
+                           "' is " + Octal(st.st_mode) +
+                           ", and jobs run as other users than the server's, which need "
+                           "search permission (o+x) on every directory above it; `chmod o+x " +
+                           above + "` or choose another --builds-dir");
     }
   }
   return Status::Ok();
@@ -149,8 +149,8 @@ StatusOr<ProjectDirs> PrepareProjectDirs(const std::string& builds_dir, int64_t 
   ProjectDirs dirs;
   dirs.root = builds_dir + "/" + std::to_string(project_id);
   dirs.home = dirs.root + "/home";
-  Status s = EnsureDirectory(dirs.root, geteuid(), identity.gid,
-                             ProjectSharedMode(identity, 0700, 0050));
+  Status s =
+      EnsureDirectory(dirs.root, geteuid(), identity.gid, ProjectSharedMode(identity, 0700, 0050));
   if (s.ok()) s = EnsureDirectory(dirs.home, identity.uid, identity.gid, 0700);
   if (!s.ok()) return s;
   return dirs;

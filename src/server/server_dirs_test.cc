@@ -49,10 +49,10 @@ TEST_F(ServerDirsTest, DataDirIsCreatedPrivateAndAWiderOneIsNarrowed) {
   Touch(data + "/slipway.db", 0644);
   Touch(data + "/slipway.db-wal", 0664);
   Touch(data + "/other", 0644);  // Protected by the directory; left alone.
-  ASSERT_TRUE(SecureDataDir(data, {data + "/slipway.db", data + "/slipway.db-wal",
-                                   data + "/slipway.db-shm"},
-                            &notes)
-                  .ok());
+  ASSERT_TRUE(
+      SecureDataDir(
+          data, {data + "/slipway.db", data + "/slipway.db-wal", data + "/slipway.db-shm"}, &notes)
+          .ok());
   EXPECT_EQ(Mode(data), 0700u);
   EXPECT_EQ(Mode(data + "/slipway.db"), 0600u);
   EXPECT_EQ(Mode(data + "/slipway.db-wal"), 0600u);
@@ -115,8 +115,8 @@ TEST_F(ServerDirsTest, JobsMustBeAbleToPassThroughToTheBuildsDir) {
   EXPECT_EQ(refused.message(),
             "jobs cannot reach the builds directory " + builds + ": '" + dir_ +
                 "/a/b' is 0750, and jobs run as other users than the server's, which need "
-                "search permission (o+x) on every directory above it; `chmod o+x " + dir_ +
-                "/a/b` or choose another --builds-dir");
+                "search permission (o+x) on every directory above it; `chmod o+x " +
+                dir_ + "/a/b` or choose another --builds-dir");
   chmod((dir_ + "/a/b").c_str(), 0711);
   EXPECT_TRUE(CheckJobsCanReach(builds).ok());
 

@@ -81,7 +81,8 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
 
   ServerPipeline out;
   Diagnostics diags;
-  std::optional<LoadedPipeline> loaded = LoadPipelineFile(*context, ".gitlab-ci.yml", &diags, input.fetcher);
+  std::optional<LoadedPipeline> loaded =
+      LoadPipelineFile(*context, ".gitlab-ci.yml", &diags, input.fetcher);
   if (loaded) out.pipeline = InstantiatePipeline(loaded->config, loaded->context, &diags);
   if (!out.pipeline) {
     for (const Diagnostic& d : diags.items()) {

@@ -5,10 +5,10 @@
 #include <filesystem>
 
 #include "pipeline/job_graph.h"
-#include "util/containment.h"
 #include "server/cron.h"
 #include "server/orphan_jobs.h"
 #include "server/service_impl.h"
+#include "util/containment.h"
 #include "util/ref_name.h"
 
 namespace slipway {
@@ -103,7 +103,8 @@ StatusOr<JobRecord> Service::RetryJob(int64_t job_id) {
         new_id = retried->id;
         Status reset = ResetSkippedWaitingFor(job);
         if (!reset.ok()) return reset;
-        StatusOr<PipelineRecord> p = store_->UpdatePipelineStatus(job.pipeline_id, CiStatus::kPending);
+        StatusOr<PipelineRecord> p =
+            store_->UpdatePipelineStatus(job.pipeline_id, CiStatus::kPending);
         if (!p.ok()) return p.status();
         Enqueue(job.pipeline_id);
         return Status::Ok();
@@ -150,7 +151,8 @@ StatusOr<JobRecord> Service::PlayJob(int64_t job_id) {
         // GitLab's EnqueueJobService resets what waits for a played job too.
         Status reset = ResetSkippedWaitingFor(job);
         if (!reset.ok()) return reset;
-        StatusOr<PipelineRecord> p = store_->UpdatePipelineStatus(job.pipeline_id, CiStatus::kPending);
+        StatusOr<PipelineRecord> p =
+            store_->UpdatePipelineStatus(job.pipeline_id, CiStatus::kPending);
         if (!p.ok()) return p.status();
         Enqueue(job.pipeline_id);
         return Status::Ok();

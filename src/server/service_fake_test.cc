@@ -16,6 +16,7 @@
 #include "util/clock.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 namespace {
@@ -55,8 +56,8 @@ class FakeServiceTest : public StoreTest {
     options.data_dir = work_dir_ + "/data";
     options.jobs_per_pipeline = 2;
     options.clock = &service_clock_;
-    options.executor_factory = [this](const ExecutorSetup& setup)
-        -> StatusOr<std::unique_ptr<Executor>> {
+    options.executor_factory =
+        [this](const ExecutorSetup& setup) -> StatusOr<std::unique_ptr<Executor>> {
       std::lock_guard<std::mutex> lock(setups_mu_);
       setups_.push_back(setup.project->path_with_namespace);
       return std::unique_ptr<Executor>(std::make_unique<ForwardingExecutor>(&executor_));
@@ -102,7 +103,8 @@ class FakeServiceTest : public StoreTest {
       if (!p.ok() || !*p) return false;
       last = **p;
       return !IsActive(last.status) && service_->Stats().running_pipelines == 0;
-    })) << "pipeline " << pipeline_id << " still " << CiStatusName(last.status);
+    })) << "pipeline "
+        << pipeline_id << " still " << CiStatusName(last.status);
     return last;
   }
 
@@ -132,7 +134,7 @@ class FakeServiceTest : public StoreTest {
   FakeClock service_clock_{kStart};
   FakeExecutor executor_;
   std::mutex setups_mu_;
-  std::vector<std::string> setups_;  // Guarded by setups_mu_.
+  std::vector<std::string> setups_ GUARDED_BY(setups_mu_);
   TestRepo repo_;
   LogHub hub_;
   std::unique_ptr<PipelineService> service_;
@@ -213,7 +215,7 @@ long:
   script: make forever
 )");
   std::atomic<bool> running{false};
-  executor_.SetHook([&](const Job&, const JobSpec&,const JobHost&,
+  executor_.SetHook([&](const Job&, const JobSpec&, const JobHost&,
                         const CancelToken& cancel) -> std::optional<JobResult> {
     running = true;
     // The fake job runs until it is canceled, as a real one would.
@@ -243,7 +245,7 @@ later:
 )");
   std::map<std::string, milliseconds> started_at;
   std::mutex mu;
-  executor_.SetHook([&](const Job& job, const JobSpec&,const JobHost&,
+  executor_.SetHook([&](const Job& job, const JobSpec&, const JobHost&,
                         const CancelToken&) -> std::optional<JobResult> {
     std::lock_guard<std::mutex> lock(mu);
     started_at[job.name] = service_clock_.Elapsed();
@@ -296,7 +298,8 @@ TEST_P(FakeServiceTest, ProjectWithAnUnknownExecutorFailsItsJobsSaying) {
   int64_t project = AddProject(R"(
 build:
   script: touch ran
-)", "docker");
+)",
+                               "docker");
   PipelineRecord pipeline = WaitDone(Create(project));
   EXPECT_EQ(pipeline.status, CiStatus::kFailed);
   JobRecord build = Attempts(pipeline.id, "build").at(0);

@@ -36,10 +36,12 @@ class ServiceImageTest : public PipelineServiceTest {
 TEST_P(ServiceImageTest, AJobWithAnImageRunsInItAndTheOthersOnTheHost) {
   std::string image = TestRegistry() + "/serve-" + std::to_string(getpid()) + ":v1";
   ASSERT_EQ(PushBusyboxImage(images_.Sub("layout"), image, "from the image\n"), "");
-  repo_.Write(".gitlab-ci.yml", "variables:\n  SLIPWAY_SANDBOX_NETWORK: none\n"
-                                "in-image:\n  image: " + image +
-                                    "\n  script:\n    - cat /etc/image-marker\n"
-                                    "on-host:\n  script:\n    - test -e /usr/bin/git && echo has-git\n");
+  repo_.Write(".gitlab-ci.yml",
+              "variables:\n  SLIPWAY_SANDBOX_NETWORK: none\n"
+              "in-image:\n  image: " +
+                  image +
+                  "\n  script:\n    - cat /etc/image-marker\n"
+                  "on-host:\n  script:\n    - test -e /usr/bin/git && echo has-git\n");
   repo_.Commit("image job");
   CreatePipelineRequest request;
   request.project_id = AddProject();

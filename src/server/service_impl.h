@@ -19,8 +19,9 @@
 
 #include "exec/scheduler.h"
 #include "server/pipeline_service.h"
-#include "server/server_pipeline.h"
 #include "server/run_recorder.h"
+#include "server/server_pipeline.h"
+#include "util/thread_annotations.h"
 
 namespace slipway {
 namespace internal {
@@ -71,16 +72,14 @@ class Service : public PipelineService {
   // variables_dir: where file-type variables go; empty: runs/<id>/variables
   // (or beside the checkout before the pipeline has an id).
   StatusOr<ServerPipeline> Load(const ProjectRecord& project, const PipelineRecord& pipeline,
-                                const std::string& checkout,
-                                const std::string& variables_dir = "");
+                                const std::string& checkout, const std::string& variables_dir = "");
   // The fetcher of a load of including's pipeline, with its include cache
   // in cache_dir (service_includes.cc).
   std::unique_ptr<NetworkFetcher> MakeIncludeFetcher(const ProjectRecord& including,
                                                      const std::string& cache_dir);
   // The mirror of the registered project at path, fetched, when including
   // may read it: the same project, or one of its top-level group.
-  StatusOr<std::string> IncludedRepository(const ProjectRecord& including,
-                                           const std::string& path);
+  StatusOr<std::string> IncludedRepository(const ProjectRecord& including, const std::string& path);
   Status EnsureCheckout(const ProjectRecord& project, const PipelineRecord& pipeline);
   void Enqueue(int64_t pipeline_id);
   void WorkerLoop();
@@ -112,16 +111,16 @@ class Service : public PipelineService {
   std::mutex mu_;
   std::condition_variable cv_;        // Queue and stop, for workers.
   std::condition_variable timer_cv_;  // Stop, for the timer.
-  bool started_ = false;              // Guarded by mu_.
-  bool stopping_ = false;             // Guarded by mu_.
-  std::deque<int64_t> queue_;         // Guarded by mu_.
-  std::map<int64_t, Active*> active_;  // Guarded by mu_.
+  bool started_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::deque<int64_t> queue_ GUARDED_BY(mu_);
+  std::map<int64_t, Active*> active_ GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
   std::thread timer_;
   std::atomic<int64_t> running_jobs_{0};
 
   std::mutex repo_mu_;
-  std::map<int64_t, std::unique_ptr<std::mutex>> repo_locks_;  // Guarded by repo_mu_.
+  std::map<int64_t, std::unique_ptr<std::mutex>> repo_locks_ GUARDED_BY(repo_mu_);
 };
 
 }  // namespace internal

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "util/test_dir.h"
 #include "util/subprocess.h"
+#include "util/test_dir.h"
 
 namespace slipway {
 namespace {
@@ -53,11 +53,12 @@ class SharedObjectsTest : public ::testing::Test {
   // the shared directory (as a workspace's .git does).
   std::string LogThroughShared() {
     std::string repo = tmp_.Sub("reader.git");
-    EXPECT_EQ(Sh(tmp_.path(), "rm -rf reader.git && git init -q --bare reader.git && echo " +
-                                  Shared() + " > reader.git/objects/info/alternates && "
-                                  "git -C reader.git update-ref refs/heads/main $(git -C "
-                                  "mirror.git rev-parse main)"),
-              0);
+    EXPECT_EQ(
+        Sh(tmp_.path(), "rm -rf reader.git && git init -q --bare reader.git && echo " + Shared() +
+                            " > reader.git/objects/info/alternates && "
+                            "git -C reader.git update-ref refs/heads/main $(git -C "
+                            "mirror.git rev-parse main)"),
+        0);
     StatusOr<std::string> log = RunTool(&runner_, {"git", "log", "--format=%s", "main"}, repo);
     return log.ok() ? *log : "<failed: " + log.status().message() + ">";
   }

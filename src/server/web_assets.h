@@ -12,7 +12,7 @@ struct WebAsset {
   std::string_view path;          // Relative to web/, e.g. "index.html", "img/logo.svg".
   std::string_view content_type;  // From the extension.
   std::string_view data;
-  std::string_view etag;          // Quoted, from a hash of data.
+  std::string_view etag;  // Quoted, from a hash of data.
 };
 
 // nullptr if there is no such file.

@@ -115,9 +115,9 @@ std::optional<WebhookResult> DeliveryId(Forge forge,
     bool printable = value->size() <= kMaxDeliveryIdBytes;
     for (char c : *value) printable = printable && c > 0x20 && c < 0x7f;
     if (!printable) {
-      return Fail(WebhookError::kBadRequest,
-                  std::string(shown) + " is not a delivery id (1 to " +
-                      std::to_string(kMaxDeliveryIdBytes) + " printable ASCII characters)");
+      return Fail(WebhookError::kBadRequest, std::string(shown) + " is not a delivery id (1 to " +
+                                                 std::to_string(kMaxDeliveryIdBytes) +
+                                                 " printable ASCII characters)");
     }
     *id = *value;
     return std::nullopt;
@@ -202,8 +202,8 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
     return Fail(WebhookError::kBadRequest, "push event ref '" + ref + "': " + valid.message());
   }
   auto deleted = json.find("deleted");
-  event.deleted = event.after == kZeroSha || (deleted != json.end() && deleted->is_boolean() &&
-                                              deleted->get<bool>());
+  event.deleted = event.after == kZeroSha ||
+                  (deleted != json.end() && deleted->is_boolean() && deleted->get<bool>());
   WebhookResult result;
   result.event = std::move(event);
   if (!delivery_id.empty()) result.replay_keys.push_back("delivery:" + delivery_id);

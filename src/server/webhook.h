@@ -1,6 +1,7 @@
 // Push webhooks of GitLab, GitHub and Gitea (Forgejo): verifying the
 // request the forge's way and reading the push event.
-//  - GitLab: header X-Gitlab-Token equals the project's secret; X-Gitlab-Event: Push Hook / Tag Push Hook.
+//  - GitLab: header X-Gitlab-Token equals the project's secret; X-Gitlab-Event: Push Hook / Tag
+//  Push Hook.
 //  - GitHub: X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256(secret, body); X-GitHub-Event: push.
 //  - Gitea:  X-Gitea-Signature = hex HMAC-SHA256(secret, body); X-Gitea-Event: push.
 // Header names are matched case-insensitively. A project without a secret
@@ -26,11 +27,11 @@ enum class Forge { kGitLab, kGitHub, kGitea };
 std::optional<Forge> ParseForge(std::string_view name);  // "gitlab", "github", "gitea"
 
 struct PushEvent {
-  std::string ref;         // Short name: "main", "v1.0".
-  bool tag = false;        // refs/tags/...
-  std::string after;       // The pushed commit (40 hex).
-  std::string before;      // The previous tip; 40 zeros for a new ref.
-  bool deleted = false;    // The ref was deleted (after is all zeros): no pipeline.
+  std::string ref;       // Short name: "main", "v1.0".
+  bool tag = false;      // refs/tags/...
+  std::string after;     // The pushed commit (40 hex).
+  std::string before;    // The previous tip; 40 zeros for a new ref.
+  bool deleted = false;  // The ref was deleted (after is all zeros): no pipeline.
 };
 
 enum class WebhookError {

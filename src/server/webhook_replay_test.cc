@@ -80,8 +80,8 @@ class WebhookReplayTest : public StoreTest {
 
   // A push of sha_ to main; `before` tells pushes apart.
   std::string PushBody(char before) const {
-    return R"({"object_kind":"push","ref":"refs/heads/main","before":")" +
-           std::string(40, before) + R"(","after":")" + sha_ + R"("})";
+    return R"({"object_kind":"push","ref":"refs/heads/main","before":")" + std::string(40, before) +
+           R"(","after":")" + sha_ + R"("})";
   }
 
   HttpResponse Post(const std::string& forge, int64_t project,
@@ -113,8 +113,7 @@ class WebhookReplayTest : public StoreTest {
     EXPECT_EQ(PipelineCount(project), before + 1);
   }
   void ExpectDuplicate(const std::string& forge, int64_t project,
-                       const std::map<std::string, std::string>& headers,
-                       const std::string& body) {
+                       const std::map<std::string, std::string>& headers, const std::string& body) {
     int64_t before = PipelineCount(project);
     HttpResponse r = Post(forge, project, headers, body);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -134,9 +133,10 @@ class WebhookReplayTest : public StoreTest {
 
 TEST_P(WebhookReplayTest, GitHub) {
   std::string body = PushBody('1');
-  std::map<std::string, std::string> h = {{"x-github-event", "push"},
-                                          {"x-github-delivery", "gh-1"},
-                                          {"x-hub-signature-256", "sha256=" + HmacHex(kSecret, body)}};
+  std::map<std::string, std::string> h = {
+      {"x-github-event", "push"},
+      {"x-github-delivery", "gh-1"},
+      {"x-hub-signature-256", "sha256=" + HmacHex(kSecret, body)}};
   ExpectCreated("github", app_, h, body);
   ExpectDuplicate("github", app_, h, body);
   // The delivery id is not signed: a new one on the same signed body is
@@ -145,9 +145,10 @@ TEST_P(WebhookReplayTest, GitHub) {
   ExpectDuplicate("github", app_, h, body);
   // Another push.
   std::string next = PushBody('2');
-  std::map<std::string, std::string> h2 = {{"x-github-event", "push"},
-                                           {"x-github-delivery", "gh-3"},
-                                           {"x-hub-signature-256", "sha256=" + HmacHex(kSecret, next)}};
+  std::map<std::string, std::string> h2 = {
+      {"x-github-event", "push"},
+      {"x-github-delivery", "gh-3"},
+      {"x-hub-signature-256", "sha256=" + HmacHex(kSecret, next)}};
   ExpectCreated("github", app_, h2, next);
   // Another project's deliveries are its own.
   h["x-github-delivery"] = "gh-1";
@@ -201,9 +202,10 @@ TEST_P(WebhookReplayTest, GitLab) {
 TEST_P(WebhookReplayTest, AFailedDeliveryMayComeAgain) {
   std::string body = R"({"ref":"refs/heads/main","before":")" + std::string(40, '5') +
                      R"(","after":")" + std::string(40, 'e') + R"("})";
-  std::map<std::string, std::string> h = {{"x-github-event", "push"},
-                                          {"x-github-delivery", "gh-missing"},
-                                          {"x-hub-signature-256", "sha256=" + HmacHex(kSecret, body)}};
+  std::map<std::string, std::string> h = {
+      {"x-github-event", "push"},
+      {"x-github-delivery", "gh-missing"},
+      {"x-hub-signature-256", "sha256=" + HmacHex(kSecret, body)}};
   // The commit is not in the repository: nothing is created, and the id is
   // not kept, so a redelivery (after the push arrived) is tried again.
   HttpResponse r = Post("github", app_, h, body);

@@ -82,9 +82,9 @@ TEST(ParseForgeTest, KnowsTheThreeForges) {
 }
 
 TEST(WebhookTest, GitLabPushWithToken) {
-  WebhookResult r = ParseWebhook(
-      Forge::kGitLab, {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3cret"}},
-      kGitLabPush, "s3cret");
+  WebhookResult r =
+      ParseWebhook(Forge::kGitLab, {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3cret"}},
+                   kGitLabPush, "s3cret");
   ASSERT_TRUE(r.event) << r.message;
   EXPECT_EQ(r.event->ref, "master");
   EXPECT_FALSE(r.event->tag);
@@ -94,8 +94,8 @@ TEST(WebhookTest, GitLabPushWithToken) {
 }
 
 TEST(WebhookTest, GitLabTagPush) {
-  WebhookResult r = ParseWebhook(Forge::kGitLab, {{"x-gitlab-event", "Tag Push Hook"}},
-                                 kGitLabTagPush, "");
+  WebhookResult r =
+      ParseWebhook(Forge::kGitLab, {{"x-gitlab-event", "Tag Push Hook"}}, kGitLabTagPush, "");
   ASSERT_TRUE(r.event) << r.message;
   EXPECT_EQ(r.event->ref, "v1.0.0");
   EXPECT_TRUE(r.event->tag);
@@ -103,9 +103,9 @@ TEST(WebhookTest, GitLabTagPush) {
 }
 
 TEST(WebhookTest, GitLabWrongOrMissingToken) {
-  WebhookResult wrong = ParseWebhook(
-      Forge::kGitLab, {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3creT"}},
-      kGitLabPush, "s3cret");
+  WebhookResult wrong =
+      ParseWebhook(Forge::kGitLab, {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3creT"}},
+                   kGitLabPush, "s3cret");
   EXPECT_FALSE(wrong.event);
   EXPECT_EQ(wrong.error, WebhookError::kUnauthorized);
   EXPECT_EQ(wrong.message, "X-Gitlab-Token does not match");
@@ -126,18 +126,18 @@ TEST(WebhookTest, GitLabNonPushEventsAreIgnored) {
 }
 
 TEST(WebhookTest, GitHubKnownAnswerSignature) {
-  std::string body = R"({"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})";
+  std::string body =
+      R"({"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})";
   // The RFC 4231 vector checks the HMAC itself: a body that is not JSON
   // passes verification and then fails as a bad request, not as 401.
-  WebhookResult r = ParseWebhook(Forge::kGitHub,
-                                 {{"x-github-event", "push"},
-                                  {"x-hub-signature-256", std::string("sha256=") + kJefeHmac}},
-                                 kJefeBody, "Jefe");
+  WebhookResult r = ParseWebhook(
+      Forge::kGitHub,
+      {{"x-github-event", "push"}, {"x-hub-signature-256", std::string("sha256=") + kJefeHmac}},
+      kJefeBody, "Jefe");
   EXPECT_EQ(r.error, WebhookError::kBadRequest);
   EXPECT_EQ(r.message, "body is not valid JSON");
-  r = ParseWebhook(Forge::kGitea,
-                   {{"x-gitea-event", "push"}, {"x-gitea-signature", kJefeHmac}}, kJefeBody,
-                   "Jefe");
+  r = ParseWebhook(Forge::kGitea, {{"x-gitea-event", "push"}, {"x-gitea-signature", kJefeHmac}},
+                   kJefeBody, "Jefe");
   EXPECT_EQ(r.error, WebhookError::kBadRequest);
 }
 
@@ -150,10 +150,11 @@ constexpr const char* kGiteaPushHmac =
     "081837c56843d9b94be59aeb890933f9787a0f71ed6ca497e1940dd10d52136a";
 
 TEST(WebhookTest, GitHubPushSigned) {
-  WebhookResult r = ParseWebhook(
-      Forge::kGitHub,
-      {{"x-github-event", "push"}, {"x-hub-signature-256", std::string("sha256=") + kGitHubPushHmac}},
-      kGitHubPush, kSecret);
+  WebhookResult r =
+      ParseWebhook(Forge::kGitHub,
+                   {{"x-github-event", "push"},
+                    {"x-hub-signature-256", std::string("sha256=") + kGitHubPushHmac}},
+                   kGitHubPush, kSecret);
   ASSERT_TRUE(r.event) << r.message;
   EXPECT_EQ(r.event->ref, "main");
   EXPECT_FALSE(r.event->tag);
@@ -165,10 +166,11 @@ TEST(WebhookTest, GitHubPushSigned) {
       ParseWebhook(Forge::kGitHub, {{"x-github-event", "push"}}, kGitHubPush, kSecret);
   EXPECT_EQ(missing.error, WebhookError::kUnauthorized);
   EXPECT_EQ(missing.message, "missing X-Hub-Signature-256");
-  WebhookResult wrong = ParseWebhook(
-      Forge::kGitHub,
-      {{"x-github-event", "push"}, {"x-hub-signature-256", std::string("sha256=") + kGiteaPushHmac}},
-      kGitHubPush, kSecret);
+  WebhookResult wrong =
+      ParseWebhook(Forge::kGitHub,
+                   {{"x-github-event", "push"},
+                    {"x-hub-signature-256", std::string("sha256=") + kGiteaPushHmac}},
+                   kGitHubPush, kSecret);
   EXPECT_EQ(wrong.error, WebhookError::kUnauthorized);
   EXPECT_EQ(wrong.message, "X-Hub-Signature-256 does not match");
   // The bare hex (Gitea's form) is not GitHub's.
@@ -177,10 +179,11 @@ TEST(WebhookTest, GitHubPushSigned) {
       kGitHubPush, kSecret);
   EXPECT_EQ(bare.error, WebhookError::kUnauthorized);
   // Signed with another secret.
-  WebhookResult other_secret = ParseWebhook(
-      Forge::kGitHub,
-      {{"x-github-event", "push"}, {"x-hub-signature-256", std::string("sha256=") + kGitHubPushHmac}},
-      kGitHubPush, "another secret");
+  WebhookResult other_secret =
+      ParseWebhook(Forge::kGitHub,
+                   {{"x-github-event", "push"},
+                    {"x-hub-signature-256", std::string("sha256=") + kGitHubPushHmac}},
+                   kGitHubPush, "another secret");
   EXPECT_EQ(other_secret.error, WebhookError::kUnauthorized);
 }
 
@@ -188,9 +191,8 @@ TEST(WebhookTest, SignatureOverTheExactBody) {
   // Same signature, body with one byte changed: refused.
   std::string body = kJefeBody;
   body[0] = 'W';
-  WebhookResult r = ParseWebhook(Forge::kGitea,
-                                 {{"x-gitea-event", "push"}, {"x-gitea-signature", kJefeHmac}},
-                                 body, "Jefe");
+  WebhookResult r = ParseWebhook(
+      Forge::kGitea, {{"x-gitea-event", "push"}, {"x-gitea-signature", kJefeHmac}}, body, "Jefe");
   EXPECT_EQ(r.error, WebhookError::kUnauthorized);
   EXPECT_EQ(r.message, "X-Gitea-Signature does not match");
   // Upper-case hex is accepted (hex is case-insensitive).
@@ -202,9 +204,9 @@ TEST(WebhookTest, SignatureOverTheExactBody) {
 }
 
 TEST(WebhookTest, GiteaPush) {
-  WebhookResult r = ParseWebhook(
-      Forge::kGitea, {{"x-gitea-event", "push"}, {"x-gitea-signature", kGiteaPushHmac}},
-      kGiteaPush, kSecret);
+  WebhookResult r = ParseWebhook(Forge::kGitea,
+                                 {{"x-gitea-event", "push"}, {"x-gitea-signature", kGiteaPushHmac}},
+                                 kGiteaPush, kSecret);
   ASSERT_TRUE(r.event) << r.message;
   EXPECT_EQ(r.event->ref, "develop");
   EXPECT_EQ(r.event->after, "bffeb74224043ba2feb48d137756c8a9331c449a");
@@ -216,8 +218,7 @@ TEST(WebhookTest, GiteaPush) {
 }
 
 TEST(WebhookTest, BranchDeletion) {
-  WebhookResult r =
-      ParseWebhook(Forge::kGitHub, {{"x-github-event", "push"}}, kGitHubDelete, "");
+  WebhookResult r = ParseWebhook(Forge::kGitHub, {{"x-github-event", "push"}}, kGitHubDelete, "");
   ASSERT_TRUE(r.event) << r.message;
   EXPECT_TRUE(r.event->deleted);
   EXPECT_EQ(r.event->ref, "feature");
@@ -236,9 +237,10 @@ TEST(WebhookTest, MalformedBodies) {
   Headers h = {{"x-github-event", "push"}};
   EXPECT_EQ(ParseWebhook(Forge::kGitHub, h, "{\"ref\": ", "").message, "body is not valid JSON");
   EXPECT_EQ(ParseWebhook(Forge::kGitHub, h, "[1,2]", "").message, "body is not a JSON object");
-  EXPECT_EQ(ParseWebhook(Forge::kGitHub, h, R"({"after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})", "")
-                .message,
-            "push event without 'ref'");
+  EXPECT_EQ(
+      ParseWebhook(Forge::kGitHub, h, R"({"after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})", "")
+          .message,
+      "push event without 'ref'");
   EXPECT_EQ(ParseWebhook(Forge::kGitHub, h, R"({"ref":"refs/heads/x","after":"abc"})", "").message,
             "push event without a 40-hex 'after' commit");
   EXPECT_EQ(ParseWebhook(Forge::kGitHub, h, R"({"ref":"refs/heads/x","after":5})", "").error,
@@ -258,26 +260,31 @@ TEST(WebhookTest, MalformedBodies) {
 }
 
 TEST(WebhookTest, ReplayKeysAreTheDeliveryIdAndTheSignedBody) {
-  WebhookResult r = ParseWebhook(Forge::kGitHub,
-                                 {{"x-github-event", "push"},
-                                  {"x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
-                                  {"x-hub-signature-256", std::string("sha256=") + kGitHubPushHmac}},
-                                 kGitHubPush, kSecret);
+  WebhookResult r =
+      ParseWebhook(Forge::kGitHub,
+                   {{"x-github-event", "push"},
+                    {"x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+                    {"x-hub-signature-256", std::string("sha256=") + kGitHubPushHmac}},
+                   kGitHubPush, kSecret);
   ASSERT_TRUE(r.event) << r.message;
   EXPECT_EQ(r.replay_keys,
             (std::vector<std::string>{"delivery:72d3162e-cc78-11e3-81ab-4c9367dc0958",
                                       std::string("signed-body:") + kGitHubPushHmac}));
   r = ParseWebhook(Forge::kGitea,
-                   {{"x-gitea-event", "push"}, {"x-gitea-delivery", "d1"},
-                    {"x-github-delivery", "ignored"}, {"x-gitea-signature", kGiteaPushHmac}},
+                   {{"x-gitea-event", "push"},
+                    {"x-gitea-delivery", "d1"},
+                    {"x-github-delivery", "ignored"},
+                    {"x-gitea-signature", kGiteaPushHmac}},
                    kGiteaPush, kSecret);
   ASSERT_TRUE(r.event) << r.message;
-  EXPECT_EQ(r.replay_keys, (std::vector<std::string>{"delivery:d1", std::string("signed-body:") +
-                                                                        kGiteaPushHmac}));
+  EXPECT_EQ(r.replay_keys, (std::vector<std::string>{
+                               "delivery:d1", std::string("signed-body:") + kGiteaPushHmac}));
   // GitLab: Idempotency-Key (kept across retries) before X-Gitlab-Event-UUID;
   // its token does not sign the body.
-  Headers gitlab = {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "s3cret"},
-                    {"idempotency-key", "k1"}, {"x-gitlab-event-uuid", "u1"}};
+  Headers gitlab = {{"x-gitlab-event", "Push Hook"},
+                    {"x-gitlab-token", "s3cret"},
+                    {"idempotency-key", "k1"},
+                    {"x-gitlab-event-uuid", "u1"}};
   r = ParseWebhook(Forge::kGitLab, gitlab, kGitLabPush, "s3cret");
   ASSERT_TRUE(r.event) << r.message;
   EXPECT_EQ(r.replay_keys, (std::vector<std::string>{"delivery:k1"}));
@@ -303,10 +310,9 @@ TEST(WebhookTest, ReplayKeysAreTheDeliveryIdAndTheSignedBody) {
 TEST(WebhookTest, RefsAreCheckedAsGitChecksThem) {
   Headers h = {{"x-github-event", "push"}};
   auto push = [&](const std::string& ref) {
-    return ParseWebhook(Forge::kGitHub, h,
-                        R"({"ref":")" + ref +
-                            R"(","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})",
-                        "");
+    return ParseWebhook(
+        Forge::kGitHub, h,
+        R"({"ref":")" + ref + R"(","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"})", "");
   };
   WebhookResult r = push("refs/heads/../../../x");
   EXPECT_EQ(r.error, WebhookError::kBadRequest);

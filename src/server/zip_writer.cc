@@ -61,7 +61,8 @@ void ZipWriter::AddEntry(std::string_view name, std::string_view data, int64_t m
   time_t t = static_cast<time_t>(mtime_unix);
   struct tm tm;
   gmtime_r(&t, &tm);
-  uint32_t dos_time = static_cast<uint32_t>((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
+  uint32_t dos_time =
+      static_cast<uint32_t>((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
   uint32_t dos_date = static_cast<uint32_t>((std::max(tm.tm_year - 80, 0) << 9) |
                                             ((tm.tm_mon + 1) << 5) | tm.tm_mday);
   uint32_t crc = static_cast<uint32_t>(
@@ -90,10 +91,10 @@ void ZipWriter::AddEntry(std::string_view name, std::string_view data, int64_t m
     Put16(out, static_cast<uint32_t>(name.size()));
     Put16(out, 0);  // Extra field length.
     if (central) {
-      Put16(out, 0);                 // Comment length.
-      Put16(out, 0);                 // Disk number.
-      Put16(out, 0);                 // Internal attributes.
-      Put32(out, external);          // External attributes: Unix type and mode.
+      Put16(out, 0);         // Comment length.
+      Put16(out, 0);         // Disk number.
+      Put16(out, 0);         // Internal attributes.
+      Put32(out, external);  // External attributes: Unix type and mode.
       Put32(out, offset);
     }
     out->append(name);

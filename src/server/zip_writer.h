@@ -17,8 +17,7 @@ class ZipWriter {
  public:
   // Appends one regular file with its permission bits (mode & 07777);
   // mtime_unix gives the entry's DOS date and time.
-  void Add(std::string_view name, std::string_view data, int64_t mtime_unix,
-           uint32_t mode = 0644);
+  void Add(std::string_view name, std::string_view data, int64_t mtime_unix, uint32_t mode = 0644);
   // Appends a directory entry, "name/".
   void AddDirectory(std::string_view name, int64_t mtime_unix, uint32_t mode = 0755);
   // Appends a symbolic link as GitLab Runner's archiver (and Info-ZIP's

@@ -38,7 +38,7 @@ TEST(ZipWriterTest, ArchiveOfADirectoryReadsBackWithPython) {
   std::filesystem::path dir(tmpl);
   std::filesystem::create_directories(dir / "root/sub");
   std::ofstream(dir / "root/a.txt") << std::string(10000, 'a');  // Deflated.
-  std::ofstream(dir / "root/sub/b.bin") << "\x01\x02\x03";        // Stored.
+  std::ofstream(dir / "root/sub/b.bin") << "\x01\x02\x03";       // Stored.
   std::ofstream(dir / "root/empty");
   std::filesystem::create_symlink("/etc/passwd", dir / "root/link");  // Stored as a link.
   std::filesystem::permissions(dir / "root/sub/b.bin", std::filesystem::perms(0755));

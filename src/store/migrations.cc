@@ -227,8 +227,8 @@ Status Migrate(SqlDatabase* db) {
     if (!version.ok()) return version.status();
     if (*version > kLatest) {
       return Status::Error("database schema version " + std::to_string(*version) +
-                           " is newer than this slipway understands (" +
-                           std::to_string(kLatest) + "); upgrade slipway");
+                           " is newer than this slipway understands (" + std::to_string(kLatest) +
+                           "); upgrade slipway");
     }
     if (*version == kLatest) return Status::Ok();  // Nothing written: rollback is harmless.
     int next = *version + 1;

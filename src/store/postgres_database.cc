@@ -53,8 +53,8 @@ StatusOr<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Open(const std::st
                              "' (letters, digits and _ only)");
       }
     }
-    db->setup_sql_ = "CREATE SCHEMA IF NOT EXISTS \"" + schema + "\"; SET search_path TO \"" +
-                     schema + "\";";
+    db->setup_sql_ =
+        "CREATE SCHEMA IF NOT EXISTS \"" + schema + "\"; SET search_path TO \"" + schema + "\";";
   }
   Status s = db->Setup();
   if (!s.ok()) return s;
@@ -127,8 +127,9 @@ StatusOr<std::vector<SqlRow>> PostgresDatabase::QueryOnce(std::string_view sql,
     values[i] = texts[i].data();
     lengths[i] = static_cast<int>(texts[i].size());
   }
-  ResultPtr result(pq_->PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(params.size()),
-                                  values.data(), lengths.data(), formats.data(), 0));
+  ResultPtr result(pq_->PQexecPrepared(conn_.get(), it->second.c_str(),
+                                       static_cast<int>(params.size()), values.data(),
+                                       lengths.data(), formats.data(), 0));
   ExecStatusType st = result ? pq_->PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ResultError(result.get(), sql);
 

@@ -50,7 +50,7 @@ class PostgresDatabase : public SqlDatabase {
 
   const LibPq* pq_;
   std::unique_ptr<PGconn, Finish> conn_;
-  std::string setup_sql_;  // Run after every (re)connect.
+  std::string setup_sql_;                                       // Run after every (re)connect.
   std::map<std::string, std::string, std::less<>> statements_;  // SQL -> name.
 };
 

@@ -148,8 +148,8 @@ StatusOr<SecretBox> SecretBox::CreateKeyFile(const std::string& path) {
     text += kDigits[c & 0xf];
   }
   text += '\n';
-  bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                 fsync(fd) == 0;
+  bool written =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   int saved = errno;
   close(fd);
   if (!written) {
@@ -200,12 +200,13 @@ StatusOr<std::string> SecretBox::Open(std::string_view sealed, std::string_view 
   ok = ok && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, Bytes(key_), nonce) == 1;
   ok = ok && EVP_DecryptUpdate(c, nullptr, &n, Bytes(context), Size(context)) == 1;  // AAD
   ok = ok && EVP_DecryptUpdate(c, Bytes(plain), &n, cipher, static_cast<int>(size)) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
-                                 cipher + size) == 1;
+  ok = ok &&
+       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), cipher + size) == 1;
   ok = ok && EVP_DecryptFinal_ex(c, Bytes(plain) + n, &n) == 1;  // Checks the tag.
   if (!ok) {
-    return Status::Error("the encrypted value does not decrypt with this key (another key, or "
-                         "the value was changed)");
+    return Status::Error(
+        "the encrypted value does not decrypt with this key (another key, or "
+        "the value was changed)");
   }
   return plain;
 }

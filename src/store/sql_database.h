@@ -23,9 +23,9 @@ struct SqlValue {
   enum class Kind { kNull, kInt, kText, kBlob };
 
   SqlValue() = default;
-  SqlValue(int64_t v) : kind(Kind::kInt), integer(v) {}  // NOLINT: implicit by design
+  SqlValue(int64_t v) : kind(Kind::kInt), integer(v) {}               // NOLINT: implicit by design
   SqlValue(std::string v) : kind(Kind::kText), text(std::move(v)) {}  // NOLINT
-  SqlValue(const char* v) : kind(Kind::kText), text(v) {}  // NOLINT
+  SqlValue(const char* v) : kind(Kind::kText), text(v) {}             // NOLINT
   static SqlValue Blob(std::string bytes) {
     SqlValue v(std::move(bytes));
     v.kind = Kind::kBlob;

@@ -67,8 +67,8 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
       std::string("INSERT INTO projects (name, path_with_namespace, repo_url, default_branch, "
                   "webhook_secret, created_at, executor) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ") +
           kProjectColumns,
-      {project.name, project.path_with_namespace, project.repo_url, project.default_branch,
-       *secret, Now(), project.executor});
+      {project.name, project.path_with_namespace, project.repo_url, project.default_branch, *secret,
+       Now(), project.executor});
   if (!rows.ok()) return rows.status();
   ProjectRecord created = ProjectFromRow(rows->at(0));
   created.webhook_secret = project.webhook_secret;
@@ -97,9 +97,9 @@ StatusOr<std::vector<ProjectRecord>> SqlStore::ListProjects() {
 StatusOr<int64_t> SqlStore::NextIidLocked(std::string_view counter, int64_t project_id) {
   // counter is one of the callers' column names, never a request's text.
   std::string column(counter);
-  auto iid = db_->Query("UPDATE projects SET " + column + " = " + column +
-                            " + 1 WHERE id = ? RETURNING " + column,
-                        {project_id});
+  auto iid = db_->Query(
+      "UPDATE projects SET " + column + " = " + column + " + 1 WHERE id = ? RETURNING " + column,
+      {project_id});
   if (!iid.ok()) return iid.status();
   if (iid->empty()) return Status::Error("project " + std::to_string(project_id) + " not found");
   return iid->at(0).Int(0);
@@ -120,9 +120,9 @@ StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline
       "created_at, updated_at, yaml_errors, variables) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
           std::string(kPipelineColumns),
-      {pipeline.project_id, *iid, pipeline.ref, BoolValue(pipeline.tag),
-       pipeline.sha, pipeline.before_sha, pipeline.source, pipeline.name,
-       StatusValue(pipeline.status), now, now, pipeline.yaml_errors, *variables});
+      {pipeline.project_id, *iid, pipeline.ref, BoolValue(pipeline.tag), pipeline.sha,
+       pipeline.before_sha, pipeline.source, pipeline.name, StatusValue(pipeline.status), now, now,
+       pipeline.yaml_errors, *variables});
   if (!rows.ok()) return rows.status();
   PipelineRecord stored = PipelineFromRow(rows->at(0));
   stored.variables = pipeline.variables;
@@ -135,8 +135,7 @@ StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline
 }
 
 StatusOr<std::optional<PipelineRecord>> SqlStore::GetPipelineLocked(int64_t id) {
-  return OpenFirstRow(db_->Query(kSelectPipeline + " WHERE id = ?", {id}),
-                      &SqlStore::PipelineFrom);
+  return OpenFirstRow(db_->Query(kSelectPipeline + " WHERE id = ?", {id}), &SqlStore::PipelineFrom);
 }
 
 StatusOr<std::optional<PipelineRecord>> SqlStore::GetPipeline(int64_t id) {

@@ -69,8 +69,9 @@ Status SqlStore::RevokeToken(int64_t id) {
 
 StatusOr<std::vector<TokenRecord>> SqlStore::ListTokens() {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecords(db_.get(), std::string("SELECT ") + kTokenColumns + " FROM tokens ORDER BY id",
-                      {}, TokenFromRow);
+  return QueryRecords(db_.get(),
+                      std::string("SELECT ") + kTokenColumns + " FROM tokens ORDER BY id", {},
+                      TokenFromRow);
 }
 
 // ---- schedules
@@ -86,9 +87,8 @@ StatusOr<ScheduleRecord> SqlStore::CreateSchedule(const ScheduleRecord& s) {
       "active, next_run_at, last_pipeline_id, created_at, updated_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
           std::string(kScheduleColumns),
-      {s.project_id, s.description, s.cron, s.cron_timezone, s.ref, *variables,
-       BoolValue(s.active), OptionalValue(s.next_run_at), OptionalValue(s.last_pipeline_id), now,
-       now});
+      {s.project_id, s.description, s.cron, s.cron_timezone, s.ref, *variables, BoolValue(s.active),
+       OptionalValue(s.next_run_at), OptionalValue(s.last_pipeline_id), now, now});
   if (!rows.ok()) return rows.status();
   ScheduleRecord created = ScheduleFromRow(rows->at(0));
   created.variables = s.variables;
@@ -97,8 +97,7 @@ StatusOr<ScheduleRecord> SqlStore::CreateSchedule(const ScheduleRecord& s) {
 
 StatusOr<std::optional<ScheduleRecord>> SqlStore::GetSchedule(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return OpenFirstRow(db_->Query(kSelectSchedule + " WHERE id = ?", {id}),
-                      &SqlStore::ScheduleFrom);
+  return OpenFirstRow(db_->Query(kSelectSchedule + " WHERE id = ?", {id}), &SqlStore::ScheduleFrom);
 }
 
 StatusOr<std::vector<ScheduleRecord>> SqlStore::ListSchedules(int64_t project_id) {
@@ -117,9 +116,8 @@ StatusOr<ScheduleRecord> SqlStore::UpdateSchedule(const ScheduleRecord& s) {
       "active = ?, next_run_at = ?, last_pipeline_id = ?, updated_at = ? WHERE id = ? "
       "RETURNING " +
           std::string(kScheduleColumns),
-      {s.description, s.cron, s.cron_timezone, s.ref, *variables,
-       BoolValue(s.active), OptionalValue(s.next_run_at), OptionalValue(s.last_pipeline_id), Now(),
-       s.id});
+      {s.description, s.cron, s.cron_timezone, s.ref, *variables, BoolValue(s.active),
+       OptionalValue(s.next_run_at), OptionalValue(s.last_pipeline_id), Now(), s.id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::Error("schedule " + std::to_string(s.id) + " not found");
   ScheduleRecord updated = ScheduleFromRow(rows->at(0));
@@ -137,9 +135,8 @@ Status SqlStore::DeleteSchedule(int64_t id) {
 
 StatusOr<std::vector<ScheduleRecord>> SqlStore::DueSchedules(int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  return OpenRows(db_->Query(kSelectSchedule +
-                                 " WHERE active = 1 AND next_run_at IS NOT NULL AND "
-                                 "next_run_at <= ? ORDER BY next_run_at, id",
+  return OpenRows(db_->Query(kSelectSchedule + " WHERE active = 1 AND next_run_at IS NOT NULL AND "
+                                               "next_run_at <= ? ORDER BY next_run_at, id",
                              {now_ms}),
                   &SqlStore::ScheduleFrom);
 }

@@ -13,7 +13,7 @@ const std::string kSelectEnvironment =
 const std::string kSelectDeployment =
     std::string("SELECT ") + kDeploymentColumns + " FROM deployments";
 
-constexpr const char* kDeploymentStatuses[] = {"created", "running", "success", "failed",
+constexpr const char* kDeploymentStatuses[] = {"created",  "running", "success", "failed",
                                                "canceled", "skipped", "blocked"};
 constexpr const char* kEnvironmentTiers[] = {"production", "staging", "testing", "development",
                                              "other"};
@@ -92,8 +92,8 @@ StatusOr<DeploymentRecord> SqlStore::CreateDeployment(const DeploymentRecord& d)
       "status, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
       "RETURNING " +
           std::string(kDeploymentColumns),
-      {d.project_id, *iid, d.environment_id, OptionalValue(d.pipeline_id),
-       OptionalValue(d.job_id), d.ref, d.sha, d.status, now, now, OptionalValue(finished)});
+      {d.project_id, *iid, d.environment_id, OptionalValue(d.pipeline_id), OptionalValue(d.job_id),
+       d.ref, d.sha, d.status, now, now, OptionalValue(finished)});
   if (!rows.ok()) return rows.status();
   if (Status s = txn.Commit(); !s.ok()) return s;
   return DeploymentFromRow(rows->at(0));
@@ -107,10 +107,11 @@ StatusOr<DeploymentRecord> SqlStore::SetDeploymentStatus(int64_t id, std::string
   int64_t now = Now();
   std::optional<int64_t> finished;
   if (Finished(status)) finished = now;
-  auto rows = db_->Query("UPDATE deployments SET status = ?, updated_at = ?, finished_at = ? "
-                         "WHERE id = ? RETURNING " +
-                             std::string(kDeploymentColumns),
-                         {std::string(status), now, OptionalValue(finished), id});
+  auto rows = db_->Query(
+      "UPDATE deployments SET status = ?, updated_at = ?, finished_at = ? "
+      "WHERE id = ? RETURNING " +
+          std::string(kDeploymentColumns),
+      {std::string(status), now, OptionalValue(finished), id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::Error("deployment " + std::to_string(id) + " not found");
   return DeploymentFromRow(rows->at(0));
@@ -130,10 +131,11 @@ StatusOr<std::optional<DeploymentRecord>> SqlStore::DeploymentOfJob(int64_t job_
 StatusOr<std::optional<DeploymentRecord>> SqlStore::LastSuccessfulDeployment(
     int64_t environment_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecord(db_.get(),
-                     kSelectDeployment +
-                         " WHERE environment_id = ? AND status = 'success' ORDER BY id DESC LIMIT 1",
-                     {environment_id}, DeploymentFromRow);
+  return QueryRecord(
+      db_.get(),
+      kSelectDeployment +
+          " WHERE environment_id = ? AND status = 'success' ORDER BY id DESC LIMIT 1",
+      {environment_id}, DeploymentFromRow);
 }
 
 StatusOr<Page<DeploymentRecord>> SqlStore::ListDeployments(const DeploymentFilter& f) {

@@ -82,8 +82,8 @@ StatusOr<Page<JobRecord>> SqlStore::ListJobs(const JobFilter& f) {
 StatusOr<JobRecord> SqlStore::SetJobStatusLocked(const JobRecord& job, const JobUpdate& update,
                                                  int64_t now) {
   if (!JobTransitionAllowed(job.status, update.status)) {
-    return Status::Error(JobLabel(job) + ": cannot change status from " +
-                         CiStatusName(job.status) + " to " + CiStatusName(update.status));
+    return Status::Error(JobLabel(job) + ": cannot change status from " + CiStatusName(job.status) +
+                         " to " + CiStatusName(update.status));
   }
   JobRecord j = job;
   j.status = update.status;
@@ -99,11 +99,12 @@ StatusOr<JobRecord> SqlStore::SetJobStatusLocked(const JobRecord& job, const Job
   if (update.allow_failure) j.allow_failure = *update.allow_failure;
   auto rows = db_->Query(
       "UPDATE jobs SET status = ?, queued_at = ?, started_at = ?, finished_at = ?, "
-      "duration_ms = ?, exit_code = ?, failure_reason = ?, runner = ?, allow_failure = ? WHERE id = ?",
+      "duration_ms = ?, exit_code = ?, failure_reason = ?, runner = ?, allow_failure = ? WHERE id "
+      "= ?",
       {StatusValue(j.status), OptionalValue(j.queued_at), OptionalValue(j.started_at),
        OptionalValue(j.finished_at), OptionalValue(j.duration_ms),
-       j.exit_code ? SqlValue(static_cast<int64_t>(*j.exit_code)) : SqlValue(),
-       j.failure_reason, j.runner, BoolValue(j.allow_failure), j.id});
+       j.exit_code ? SqlValue(static_cast<int64_t>(*j.exit_code)) : SqlValue(), j.failure_reason,
+       j.runner, BoolValue(j.allow_failure), j.id});
   if (!rows.ok()) return rows.status();
   return j;
 }
@@ -184,9 +185,9 @@ StatusOr<int64_t> SqlStore::AppendLog(int64_t job_id, std::string_view bytes) {
   if (grown->empty()) return Status::Error("job " + std::to_string(job_id) + " not found");
   int64_t new_size = grown->at(0).Int(0);
   if (size == 0) return new_size;  // Nothing written: the rollback is harmless.
-  auto inserted = db_->Query(
-      "INSERT INTO job_log_chunks (job_id, byte_offset, size, data) VALUES (?, ?, ?, ?)",
-      {job_id, new_size - size, size, SqlValue::Blob(std::string(bytes))});
+  auto inserted =
+      db_->Query("INSERT INTO job_log_chunks (job_id, byte_offset, size, data) VALUES (?, ?, ?, ?)",
+                 {job_id, new_size - size, size, SqlValue::Blob(std::string(bytes))});
   if (!inserted.ok()) return inserted.status();
   if (Status s = txn.Commit(); !s.ok()) return s;
   return new_size;
@@ -244,10 +245,10 @@ Status SqlStore::AddArtifact(const ArtifactRecord& a) {
 
 StatusOr<std::vector<ArtifactRecord>> SqlStore::ListArtifacts(int64_t job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryRecords(db_.get(),
-                      std::string("SELECT ") + kArtifactColumns +
-                          " FROM artifacts WHERE job_id = ? ORDER BY path",
-                      {job_id}, ArtifactFromRow);
+  return QueryRecords(
+      db_.get(),
+      std::string("SELECT ") + kArtifactColumns + " FROM artifacts WHERE job_id = ? ORDER BY path",
+      {job_id}, ArtifactFromRow);
 }
 
 }  // namespace slipway

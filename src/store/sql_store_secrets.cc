@@ -36,9 +36,11 @@ Status SqlStore::SetUpSecrets() {
   StatusOr<std::optional<SecretBox>> read = SecretBox::ReadKeyFile(path);
   if (!read.ok()) return read.status();
   if (!*read && !recorded->empty()) {
-    return Status::Error("the secrets key file '" + path + "' does not exist, but this "
+    return Status::Error("the secrets key file '" + path +
+                         "' does not exist, but this "
                          "database's secrets are encrypted with a key (key id " +
-                         recorded->front().Text(0) + "): copy that key's file there from the "
+                         recorded->front().Text(0) +
+                         "): copy that key's file there from the "
                          "server that made it, or name it with --secrets-key-file");
   }
   StatusOr<SecretBox> box = *read ? StatusOr<SecretBox>(**read) : SecretBox::CreateKeyFile(path);
@@ -48,19 +50,18 @@ Status SqlStore::SetUpSecrets() {
   if (Status s = txn.Begin(); !s.ok()) return s;
   // The first key to reach the database is its key; a concurrent first start
   // with another key loses here and fails below.
-  auto inserted = db_->Query(
-      "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-      {kKeyIdSetting, box->KeyId()});
+  auto inserted =
+      db_->Query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                 {kKeyIdSetting, box->KeyId()});
   if (!inserted.ok()) return inserted.status();
   auto key_id = db_->Query("SELECT value FROM settings WHERE name = ?", {kKeyIdSetting});
   if (!key_id.ok()) return key_id.status();
   if (key_id->empty() || key_id->front().Text(0) != box->KeyId()) {
-    return Status::Error(
-        "the secrets key in '" + path + "' (key id " + box->KeyId() +
-        ") is not the key this database's secrets are encrypted with (key id " +
-        (key_id->empty() ? std::string("none") : key_id->front().Text(0)) +
-        "): every server and command using this database needs that key's file "
-        "(--secrets-key-file)");
+    return Status::Error("the secrets key in '" + path + "' (key id " + box->KeyId() +
+                         ") is not the key this database's secrets are encrypted with (key id " +
+                         (key_id->empty() ? std::string("none") : key_id->front().Text(0)) +
+                         "): every server and command using this database needs that key's file "
+                         "(--secrets-key-file)");
   }
   secrets_ = *box;
 
@@ -148,8 +149,8 @@ StatusOr<ProjectRecord> SqlStore::ProjectFrom(const SqlRow& row) const {
 }
 
 StatusOr<std::vector<StoredVariable>> SqlStore::OpenVariables(const std::string& stored,
-                                                             std::string_view column,
-                                                             std::string_view owner) const {
+                                                              std::string_view column,
+                                                              std::string_view owner) const {
   StatusOr<std::string> json = OpenSecret(stored, column, owner);
   if (!json.ok()) return json.status();
   return VariablesFromJson(*json);

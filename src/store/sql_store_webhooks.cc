@@ -4,8 +4,8 @@
 namespace slipway {
 
 StatusOr<bool> SqlStore::TakeWebhookDelivery(int64_t project_id,
-                                             const std::vector<std::string>& keys,
-                                             int64_t now_ms, int64_t window_ms) {
+                                             const std::vector<std::string>& keys, int64_t now_ms,
+                                             int64_t window_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   SqlTransaction txn(db_.get());
   if (Status s = txn.Begin(); !s.ok()) return s;
@@ -31,9 +31,9 @@ Status SqlStore::ForgetWebhookDelivery(int64_t project_id, const std::vector<std
   SqlTransaction txn(db_.get());
   if (Status s = txn.Begin(); !s.ok()) return s;
   for (const std::string& key : keys) {
-    auto deleted = db_->Query(
-        "DELETE FROM webhook_deliveries WHERE project_id = ? AND delivery_key = ?",
-        {project_id, key});
+    auto deleted =
+        db_->Query("DELETE FROM webhook_deliveries WHERE project_id = ? AND delivery_key = ?",
+                   {project_id, key});
     if (!deleted.ok()) return deleted.status();
   }
   return txn.Commit();

@@ -40,7 +40,7 @@ struct ProjectRecord {
   // Empty: webhooks are not verified by secret. Stored encrypted when the
   // store has a secrets key (StoreOptions::secrets_key_file).
   std::string webhook_secret;
-  int64_t created_at = 0;      // Assigned by the store.
+  int64_t created_at = 0;  // Assigned by the store.
   // Which executor runs the project's jobs (ServiceOptions::executor_factory);
   // checked by MakeProject (server/project_spec.h), stored as given.
   std::string executor = "shell";
@@ -55,22 +55,22 @@ struct StoredVariable {
 };
 
 struct PipelineRecord {
-  int64_t id = 0;          // Assigned by the store.
+  int64_t id = 0;  // Assigned by the store.
   int64_t project_id = 0;
-  int64_t iid = 0;         // 1, 2, ... per project; assigned by the store.
+  int64_t iid = 0;  // 1, 2, ... per project; assigned by the store.
   std::string ref;
-  bool tag = false;        // ref is a tag (GitLab's `tag` field; scope=tags).
+  bool tag = false;  // ref is a tag (GitLab's `tag` field; scope=tags).
   std::string sha;
   std::string before_sha;
-  std::string source;      // push, web, api, schedule, trigger, ...
-  std::string name;        // workflow:name, may be empty.
+  std::string source;  // push, web, api, schedule, trigger, ...
+  std::string name;    // workflow:name, may be empty.
   CiStatus status = CiStatus::kCreated;
   int64_t created_at = 0;  // Assigned by the store.
   int64_t updated_at = 0;
   std::optional<int64_t> started_at;
   std::optional<int64_t> finished_at;
   std::optional<int64_t> duration_ms;
-  std::string yaml_errors;  // Lint errors of an invalid pipeline file.
+  std::string yaml_errors;                // Lint errors of an invalid pipeline file.
   std::vector<StoredVariable> variables;  // Stored encrypted, as webhook_secret.
 };
 
@@ -79,7 +79,7 @@ struct JobRecord {
   int64_t pipeline_id = 0;  // Assigned by CreatePipeline.
   std::string name;
   std::string stage = "test";
-  int stage_idx = 0;        // Position of the stage in `stages:`.
+  int stage_idx = 0;  // Position of the stage in `stages:`.
   CiStatus status = CiStatus::kCreated;
   std::string when = "on_success";
   bool allow_failure = false;
@@ -146,12 +146,12 @@ struct ScheduleRecord {
   int64_t id = 0;
   int64_t project_id = 0;
   std::string description;
-  std::string cron;                        // Five-field cron syntax.
-  std::string cron_timezone = "UTC";       // IANA name.
+  std::string cron;                   // Five-field cron syntax.
+  std::string cron_timezone = "UTC";  // IANA name.
   std::string ref;
   std::vector<StoredVariable> variables;  // Stored encrypted, as webhook_secret.
   bool active = true;
-  std::optional<int64_t> next_run_at;      // Computed by the caller from cron.
+  std::optional<int64_t> next_run_at;  // Computed by the caller from cron.
   std::optional<int64_t> last_pipeline_id;
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -162,9 +162,9 @@ struct ScheduleRecord {
 struct EnvironmentRecord {
   int64_t id = 0;
   int64_t project_id = 0;
-  std::string name;          // As expanded for the job: "review/feature-x".
-  std::string external_url;  // environment:url, expanded; empty: none.
-  std::string tier = "other";  // production, staging, testing, development, other.
+  std::string name;                 // As expanded for the job: "review/feature-x".
+  std::string external_url;         // environment:url, expanded; empty: none.
+  std::string tier = "other";       // production, staging, testing, development, other.
   std::string state = "available";  // available, stopping, stopped.
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -232,8 +232,8 @@ struct JobFilter {
 
 struct LogSlice {
   std::string bytes;
-  int64_t offset = 0;       // Where bytes start.
-  int64_t total_size = 0;   // The log's size when read.
+  int64_t offset = 0;      // Where bytes start.
+  int64_t total_size = 0;  // The log's size when read.
 };
 
 class Store {
@@ -335,8 +335,8 @@ class Store {
   // replay). Keys of other projects never collide. Keys older than the window
   // are deleted (of every project) on the way. Atomic, also between processes.
   virtual StatusOr<bool> TakeWebhookDelivery(int64_t project_id,
-                                             const std::vector<std::string>& keys,
-                                             int64_t now_ms, int64_t window_ms) = 0;
+                                             const std::vector<std::string>& keys, int64_t now_ms,
+                                             int64_t window_ms) = 0;
   // Forgets keys taken by TakeWebhookDelivery, so that the forge may deliver
   // again (the delivery failed before it created anything).
   virtual Status ForgetWebhookDelivery(int64_t project_id,

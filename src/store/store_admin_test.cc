@@ -52,8 +52,8 @@ TEST_P(StoreAdminTest, TokensAreStoredOnlyAsTheirHash) {
 
   // The raw token is nowhere in the database.
   auto db = RawDatabase();
-  auto rows = db->Query("SELECT COUNT(*) FROM tokens WHERE name = ? OR token_sha256 = ?",
-                        {raw, raw});
+  auto rows =
+      db->Query("SELECT COUNT(*) FROM tokens WHERE name = ? OR token_sha256 = ?", {raw, raw});
   ASSERT_TRUE(rows.ok()) << rows.status().message();
   EXPECT_EQ(rows->at(0).Int(0), 0);
   if (GetParam() == Backend::kSqlite) {
@@ -128,8 +128,7 @@ TEST_P(StoreAdminTest, SchedulesCrud) {
   EXPECT_EQ(store_->UpdateSchedule(changed).status().message(), "schedule 999 not found");
   ScheduleRecord no_cron = NewSchedule(project, 1);
   no_cron.cron = "";
-  EXPECT_EQ(store_->CreateSchedule(no_cron).status().message(),
-            "schedule cron must not be empty");
+  EXPECT_EQ(store_->CreateSchedule(no_cron).status().message(), "schedule cron must not be empty");
   ScheduleRecord bad_ref = NewSchedule(project, 1);
   bad_ref.ref = "refs/heads/--upload-pack=x";
   EXPECT_EQ(store_->CreateSchedule(bad_ref).status().message(),
@@ -153,9 +152,9 @@ TEST_P(StoreAdminTest, WebhookDeliveriesAreTakenOncePerWindowAndProject) {
     return taken.ok() && *taken;
   };
   EXPECT_TRUE(take(app, {"delivery:a", "body:1"}, 10'000));
-  EXPECT_FALSE(take(app, {"delivery:a", "body:1"}, 10'001));  // The replay.
-  EXPECT_FALSE(take(app, {"delivery:b", "body:1"}, 10'002));  // Same body, new id.
-  EXPECT_TRUE(take(app, {"delivery:b", "body:2"}, 10'003));   // Nothing of the refused one kept.
+  EXPECT_FALSE(take(app, {"delivery:a", "body:1"}, 10'001));   // The replay.
+  EXPECT_FALSE(take(app, {"delivery:b", "body:1"}, 10'002));   // Same body, new id.
+  EXPECT_TRUE(take(app, {"delivery:b", "body:2"}, 10'003));    // Nothing of the refused one kept.
   EXPECT_TRUE(take(other, {"delivery:a", "body:1"}, 10'004));  // Another project's keys.
   // Within the window up to its last millisecond, then free again.
   EXPECT_FALSE(take(app, {"delivery:a"}, 11'000));

@@ -57,8 +57,8 @@ TEST_P(StoreConnectionTest, PostgresReconnectsAfterTheServerDropsTheConnection) 
   // Tag this store's connection so that only it is terminated (other tests
   // share the server).
   store_.reset();
-  std::string url = url_ + (url_.find('?') == std::string::npos ? "?" : "&") +
-                    "application_name=" + schema_;
+  std::string url =
+      url_ + (url_.find('?') == std::string::npos ? "?" : "&") + "application_name=" + schema_;
   auto opened = OpenStore(url, Options());
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   store_ = std::move(*opened);

@@ -89,8 +89,9 @@ TEST_P(StoreJobsTest, StatusChangesFollowGitLabAndSetTimestamps) {
 
   auto refused = store_->UpdateJob(id, {.status = CiStatus::kRunning});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().message(),
-            "job " + std::to_string(id) + " ('build'): cannot change status from failed to running");
+  EXPECT_EQ(
+      refused.status().message(),
+      "job " + std::to_string(id) + " ('build'): cannot change status from failed to running");
   auto missing = store_->UpdateJob(999, {.status = CiStatus::kRunning});
   EXPECT_EQ(missing.status().message(), "job 999 not found");
 }
@@ -316,8 +317,8 @@ TEST_P(StoreJobsTest, ArtifactsIndexIsKeyedByPath) {
   int64_t id = AddPipeline({"build"})[0];
   auto add = [&](int64_t job, std::string path, std::string type, int64_t size,
                  std::string filename) {
-    return store_->AddArtifact({job, std::move(path), std::move(type), size, "",
-                                std::move(filename), "gzip"});
+    return store_->AddArtifact(
+        {job, std::move(path), std::move(type), size, "", std::move(filename), "gzip"});
   };
   ASSERT_TRUE(add(id, "jobs/build/reports/junit", "junit", 10, "junit.xml.gz").ok());
   ASSERT_TRUE(add(id, "jobs/build/artifacts", "archive", 3, "artifacts.zip").ok());

@@ -184,7 +184,8 @@ TEST_P(StoreSecretsTest, AnotherKeyFailsAtOpenAndSaysWhich) {
   EXPECT_EQ(without.status().message(),
             "the secrets key file '" + missing +
                 "' does not exist, but this database's secrets are encrypted with a key (key id " +
-                first_id + "): copy that key's file there from the server that made it, or name "
+                first_id +
+                "): copy that key's file there from the server that made it, or name "
                 "it with --secrets-key-file");
   EXPECT_FALSE(std::filesystem::exists(missing));
 

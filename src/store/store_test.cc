@@ -66,10 +66,10 @@ TEST_P(StorePipelinesTest, RefusesADatabaseNewerThanThisBuild) {
   store_.reset();
   auto reopened = OpenStore(url_, Options());
   ASSERT_FALSE(reopened.ok());
-  EXPECT_EQ(reopened.status().message(),
-            "database schema version " + std::to_string(newer) +
-                " is newer than this slipway understands (" +
-                std::to_string(LatestSchemaVersion()) + "); upgrade slipway");
+  EXPECT_EQ(reopened.status().message(), "database schema version " + std::to_string(newer) +
+                                             " is newer than this slipway understands (" +
+                                             std::to_string(LatestSchemaVersion()) +
+                                             "); upgrade slipway");
 }
 
 TEST_P(StorePipelinesTest, ReopeningKeepsEverything) {
@@ -241,8 +241,8 @@ TEST_P(StorePipelinesTest, ListsPipelinesWithGitLabFiltersAndPagination) {
   EXPECT_EQ(last->total, 25);
   EXPECT_EQ(Iids(*last), (std::vector<int64_t>{5, 4, 3, 2, 1}));
 
-  auto asc = store_->ListPipelines(
-      {.project_id = app.id, .ref = "dev", .sort = "asc", .per_page = 3});
+  auto asc =
+      store_->ListPipelines({.project_id = app.id, .ref = "dev", .sort = "asc", .per_page = 3});
   ASSERT_TRUE(asc.ok());
   EXPECT_EQ(asc->total, 12);
   EXPECT_EQ(Iids(*asc), (std::vector<int64_t>{2, 4, 6}));
@@ -259,8 +259,8 @@ TEST_P(StorePipelinesTest, ListsPipelinesWithGitLabFiltersAndPagination) {
       store_->ListPipelines({.project_id = app.id, .order_by = "updated_at", .per_page = 2});
   ASSERT_TRUE(by_update.ok());
   EXPECT_EQ(Iids(*by_update), (std::vector<int64_t>{25, 24}));
-  auto after = store_->ListPipelines(
-      {.project_id = app.id, .updated_after = NowMs() - 25, .sort = "asc"});
+  auto after =
+      store_->ListPipelines({.project_id = app.id, .updated_after = NowMs() - 25, .sort = "asc"});
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(Iids(*after), (std::vector<int64_t>{23, 24, 25}));
 

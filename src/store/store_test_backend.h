@@ -15,9 +15,9 @@
 #include <random>
 #include <string>
 
+#include "store/libpq.h"
 #include "store/postgres_database.h"
 #include "store/sqlite_database.h"
-#include "store/libpq.h"
 #include "store/store.h"
 
 // Tests build filters with designated initializers; GCC 12 warns about the
@@ -60,7 +60,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
       StatusOr<const LibPq*> pq = LoadLibPq();
       ASSERT_TRUE(pq.ok()) << pq.status().message();
       PGconn* conn = (*pq)->PQconnectdb(url_.c_str());
-      (*pq)->PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+      (*pq)->PQsetNoticeProcessor(
+          conn, [](void*, const char*) {}, nullptr);
       (*pq)->PQclear(
           (*pq)->PQexec(conn, ("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE").c_str()));
       (*pq)->PQfinish(conn);
@@ -99,16 +100,15 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   FakeClock clock_{Clock::WallTime(std::chrono::milliseconds(1'700'000'000'000))};
   int64_t NowMs() const { return UnixMillis(clock_.WallNow()); }
   std::string url_;
-  std::string dir_;     // SQLite only.
-  std::string schema_;  // PostgreSQL only.
+  std::string dir_;               // SQLite only.
+  std::string schema_;            // PostgreSQL only.
   std::string secrets_key_file_;  // StoreOptions::secrets_key_file of Reopen.
   std::unique_ptr<Store> store_;
 };
 
-#define SLIPWAY_STORE_TEST_SUITE(suite)                                                   \
-  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                              \
-                           ::testing::Values(Backend::kSqlite, Backend::kPostgres),       \
-                           BackendName)
+#define SLIPWAY_STORE_TEST_SUITE(suite)     \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite, \
+                           ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName)
 
 }  // namespace slipway
 

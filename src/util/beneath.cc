@@ -101,8 +101,8 @@ BeneathOpen WalkBeneath(int dir_fd, std::string_view relative, BeneathKind kind)
       out.fd = std::move(file);
       return out;
     }
-    UniqueFd next(openat(current.get(), name.c_str(),
-                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd next(
+        openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next.valid()) {
       out.error = errno;
       if (errno == ENOENT) {

@@ -41,8 +41,8 @@ TEST(BoundedJsonTest, OneLevelMoreIsTooDeep) {
 // server copied the parsed value and overflowed its stack). It is refused,
 // also when it is cut short, and what comes back is safe to copy.
 TEST(BoundedJsonTest, HundredThousandLevelsAreRefusedCheaply) {
-  for (const std::string& text : {Nested(100000), NestedObjects(100000),
-                                  std::string(100000, '[') + "1" /* unterminated */}) {
+  for (const std::string& text :
+       {Nested(100000), NestedObjects(100000), std::string(100000, '[') + "1" /* unterminated */}) {
     BoundedJson r = ParseBoundedJson(text);
     EXPECT_EQ(r.error, JsonParseError::kTooDeep);
     nlohmann::json copy = r.value;

@@ -6,10 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util/containment.h"
-#include "util/test_dir.h"
 #include "util/children.h"
+#include "util/containment.h"
 #include "util/spawn.h"
+#include "util/test_dir.h"
 #include "util/test_wait.h"
 
 namespace slipway {

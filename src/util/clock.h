@@ -8,10 +8,12 @@
 #define SLIPWAY_UTIL_CLOCK_H_
 
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <vector>
+
+#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -87,8 +89,8 @@ class FakeClock : public Clock {
     std::mutex* mu;
     std::condition_variable* cv;
   };
-  std::chrono::steady_clock::duration offset_{};  // Guarded by mu_.
-  std::vector<Sleeper> sleepers_;                 // Guarded by mu_.
+  std::chrono::steady_clock::duration offset_ GUARDED_BY(mu_){};
+  std::vector<Sleeper> sleepers_ GUARDED_BY(mu_);
   const TimePoint steady_origin_;
   const WallTime wall_origin_;
 };

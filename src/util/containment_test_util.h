@@ -61,10 +61,9 @@ inline void PrintTo(const NamedContainment& named, std::ostream* os) { *os << na
 // re-parented), one under nohup — each writing its pid to dir/<kind>.pid,
 // and that wait until the three files are written.
 inline std::string EscapingCommands(const std::string& dir) {
-  return "setsid sleep 1000 & echo $! > " + dir + "/setsid.pid\n" +
-         "( ( sleep 1000 & echo $! > " + dir + "/double.pid ) & )\n" +
-         "nohup sleep 1000 >/dev/null 2>&1 & echo $! > " + dir + "/nohup.pid\n" +
-         "until [ -s " + dir + "/double.pid ]; do sleep 0.01; done\n";
+  return "setsid sleep 1000 & echo $! > " + dir + "/setsid.pid\n" + "( ( sleep 1000 & echo $! > " +
+         dir + "/double.pid ) & )\n" + "nohup sleep 1000 >/dev/null 2>&1 & echo $! > " + dir +
+         "/nohup.pid\n" + "until [ -s " + dir + "/double.pid ]; do sleep 0.01; done\n";
 }
 
 // The pids EscapingCommands wrote to dir.

@@ -29,8 +29,7 @@ void Diagnostics::Error(const Mark& mark, std::string message, std::string job, 
   items_.push_back({Severity::kError, mark, std::move(job), std::move(key), std::move(message)});
 }
 
-void Diagnostics::Warning(const Mark& mark, std::string message, std::string job,
-                          std::string key) {
+void Diagnostics::Warning(const Mark& mark, std::string message, std::string job, std::string key) {
   items_.push_back({Severity::kWarning, mark, std::move(job), std::move(key), std::move(message)});
 }
 
@@ -42,9 +41,7 @@ int Diagnostics::ErrorCount() const {
   }));
 }
 
-int Diagnostics::WarningCount() const {
-  return static_cast<int>(items_.size()) - ErrorCount();
-}
+int Diagnostics::WarningCount() const { return static_cast<int>(items_.size()) - ErrorCount(); }
 
 std::string Diagnostics::FormatAll() const {
   std::string out;

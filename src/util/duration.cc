@@ -42,14 +42,14 @@ double UnitSeconds(std::string_view unit) {
 // The canonical unit for a word, or "" when it is not a unit word.
 std::string_view CanonicalUnit(std::string_view word) {
   static constexpr std::pair<std::string_view, std::string_view> kUnits[] = {
-      {"seconds", "seconds"}, {"second", "seconds"}, {"secs", "seconds"}, {"sec", "seconds"},
+      {"seconds", "seconds"}, {"second", "seconds"},  {"secs", "seconds"},   {"sec", "seconds"},
       {"s", "seconds"},       {"minutes", "minutes"}, {"minute", "minutes"}, {"mins", "minutes"},
-      {"min", "minutes"},     {"m", "minutes"},       {"hours", "hours"},     {"hour", "hours"},
-      {"hrs", "hours"},       {"hr", "hours"},        {"h", "hours"},         {"days", "days"},
-      {"day", "days"},        {"dy", "days"},         {"d", "days"},          {"weeks", "weeks"},
-      {"week", "weeks"},      {"wks", "weeks"},       {"wk", "weeks"},        {"w", "weeks"},
-      {"months", "months"},   {"mo", "months"},       {"mos", "months"},      {"month", "months"},
-      {"years", "years"},     {"year", "years"},      {"yrs", "years"},       {"yr", "years"},
+      {"min", "minutes"},     {"m", "minutes"},       {"hours", "hours"},    {"hour", "hours"},
+      {"hrs", "hours"},       {"hr", "hours"},        {"h", "hours"},        {"days", "days"},
+      {"day", "days"},        {"dy", "days"},         {"d", "days"},         {"weeks", "weeks"},
+      {"week", "weeks"},      {"wks", "weeks"},       {"wk", "weeks"},       {"w", "weeks"},
+      {"months", "months"},   {"mo", "months"},       {"mos", "months"},     {"month", "months"},
+      {"years", "years"},     {"year", "years"},      {"yrs", "years"},      {"yr", "years"},
       {"y", "years"}};
   for (const auto& [name, unit] : kUnits) {
     if (word == name) return unit;

@@ -28,9 +28,9 @@ INSTANTIATE_TEST_SUITE_P(
     Table, DurationTest,
     testing::Values(
         DurationCase{"3600", 3600}, DurationCase{"42", 42}, DurationCase{"90s", 90},
-        DurationCase{"42 seconds", 42}, DurationCase{"1h 30m", 5400},
-        DurationCase{"1h30m", 5400}, DurationCase{"1 hour 30 minutes", 5400},
-        DurationCase{"1.5h", 5400}, DurationCase{".5h", 1800}, DurationCase{"2 days", 2 * kDay},
+        DurationCase{"42 seconds", 42}, DurationCase{"1h 30m", 5400}, DurationCase{"1h30m", 5400},
+        DurationCase{"1 hour 30 minutes", 5400}, DurationCase{"1.5h", 5400},
+        DurationCase{".5h", 1800}, DurationCase{"2 days", 2 * kDay},
         DurationCase{"1 week", 7 * kDay}, DurationCase{"1 month", 30 * kDay},
         DurationCase{"18 months", 18 * 30 * kDay}, DurationCase{"1 year", 31557600},
         DurationCase{"1 year 6 months", 31557600 + 180 * kDay},
@@ -91,7 +91,8 @@ TEST(ExpireInTest, NeverMeansNoExpiry) {
   EXPECT_EQ(week->value(), 7 * kDay);
   StatusOr<std::optional<int64_t>> bad = ParseExpireIn("nevermore");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(), "'nevermore' is not a valid duration: unknown word 'nevermore'");
+  EXPECT_EQ(bad.status().message(),
+            "'nevermore' is not a valid duration: unknown word 'nevermore'");
 }
 
 }  // namespace

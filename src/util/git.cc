@@ -33,8 +33,8 @@ StatusOr<GitResult> RunGit(const std::string& dir, const std::vector<std::string
   spec.contain = false;
   GitResult result;
   spec.stderr_output = [&result](std::string_view chunk) { result.err.append(chunk); };
-  StatusOr<ProcessResult> ran =
-      runner->Run(spec, [&result](std::string_view chunk) { result.out.append(chunk); }, nullptr);
+  StatusOr<ProcessResult> ran = runner->Run(
+      spec, [&result](std::string_view chunk) { result.out.append(chunk); }, nullptr);
   if (!ran.ok()) return ran.status();
   result.exit_code = ran->exit_code;
   return result;
@@ -95,15 +95,15 @@ StatusOr<std::vector<std::string>> ChangedFilesSince(const std::string& dir,
   std::vector<std::string> paths;
   // Diffing base against the working tree covers committed, staged and
   // unstaged changes at once; untracked files are listed separately.
-  std::vector<std::string> args = {"diff",          "--name-only",      "-z", "--no-renames",
+  std::vector<std::string> args = {"diff",          "--name-only",      "-z",     "--no-renames",
                                    "--no-ext-diff", "--end-of-options", *base_sha};
   if (!commit.empty()) args.push_back(commit);
   args.push_back("--");
   StatusOr<GitResult> diff = RunGit(dir, args);
   if (!diff.ok()) return diff.status();
   if (diff->exit_code != 0) {
-    return Status::Error("git diff against '" + base + "' failed: " +
-                         diff->err.substr(0, diff->err.find('\n')));
+    return Status::Error("git diff against '" + base +
+                         "' failed: " + diff->err.substr(0, diff->err.find('\n')));
   }
   AppendNulSeparated(diff->out, &paths);
   if (commit.empty()) {

@@ -303,8 +303,10 @@ Status Walk(const std::filesystem::path& root, int dir_fd, const std::string& re
     if (type == DT_UNKNOWN) {
       struct stat st;
       if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR
-                                          : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+      type = S_ISLNK(st.st_mode)   ? DT_LNK
+             : S_ISDIR(st.st_mode) ? DT_DIR
+             : S_ISREG(st.st_mode) ? DT_REG
+                                   : DT_UNKNOWN;
     }
     std::string relative = relative_dir.empty() ? name : relative_dir + "/" + name;
     if (type == DT_LNK || type == DT_REG) {
@@ -418,8 +420,8 @@ StatusOr<std::vector<std::string>> FindFiles(const std::filesystem::path& root,
   // that is missing, not a directory or a symbolic link holds no files.
   BeneathOpen start_dir = WalkBeneath(root_fd.get(), start, BeneathKind::kDirectory);
   if (start_dir.result == BeneathOpen::Result::kError) {
-    return Status::Error((root / start).string() + ": cannot list directory: " +
-                         std::strerror(start_dir.error));
+    return Status::Error((root / start).string() +
+                         ": cannot list directory: " + std::strerror(start_dir.error));
   }
   if (start_dir.result != BeneathOpen::Result::kOk) return std::vector<std::string>();
   Status status = Walk(root, start_dir.fd.get(), start, &candidates);

@@ -55,12 +55,11 @@ INSTANTIATE_TEST_SUITE_P(
         GlobCase{"[a-c].txt", "d.txt", false}, GlobCase{"[a-].txt", "-.txt", true},
         GlobCase{"[\\]].txt", "].txt", true}, GlobCase{"[abc", "a", false},
         GlobCase{"[abc", "[abc", false}, GlobCase{"\\*.txt", "*.txt", true},
-        GlobCase{"\\*.txt", "a.txt", false},
-        GlobCase{"*.{js,ts}", "a.ts", true}, GlobCase{"*.{js,ts}", "a.rb", false},
-        GlobCase{"{a,b}/**/*.c", "b/x/y.c", true}, GlobCase{"{a,b}/**/*.c", "c/x/y.c", false},
-        GlobCase{"{a,{b,c}}.txt", "c.txt", true}, GlobCase{"{,x}a", "a", true},
-        GlobCase{"{a,}.txt", ".txt", true}, GlobCase{"{}x", "x", true},
-        GlobCase{"{a", "{a", true}, GlobCase{"\\{a,b}", "{a,b}", true},
+        GlobCase{"\\*.txt", "a.txt", false}, GlobCase{"*.{js,ts}", "a.ts", true},
+        GlobCase{"*.{js,ts}", "a.rb", false}, GlobCase{"{a,b}/**/*.c", "b/x/y.c", true},
+        GlobCase{"{a,b}/**/*.c", "c/x/y.c", false}, GlobCase{"{a,{b,c}}.txt", "c.txt", true},
+        GlobCase{"{,x}a", "a", true}, GlobCase{"{a,}.txt", ".txt", true},
+        GlobCase{"{}x", "x", true}, GlobCase{"{a", "{a", true}, GlobCase{"\\{a,b}", "{a,b}", true},
         GlobCase{"\\{a,b}", "a", false}, GlobCase{"*a*b*c", "xaybzc", true},
         GlobCase{"*a*b*c", "xaybz", false}, GlobCase{"*", "", true}, GlobCase{"", "", true},
         GlobCase{"", "a", false}));
@@ -116,19 +115,19 @@ TEST_P(IncludeWildcardTest, Matches) {
             GetParam().expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, IncludeWildcardTest,
-    testing::Values(GlobCase{"configs/*.yml", "configs/a.yml", true},
-                    GlobCase{"configs/*.yml", "configs/sub/a.yml", false},
-                    GlobCase{"configs/**.yml", "configs/a.yml", true},
-                    GlobCase{"configs/**.yml", "configs/sub/deep/a.yml", true},
-                    GlobCase{"configs/**/*.yml", "configs/a.yml", false},
-                    GlobCase{"configs/**/*.yml", "configs/sub/a.yml", true},
-                    GlobCase{"configs/?.yml", "configs/?.yml", true},
-                    GlobCase{"configs/?.yml", "configs/a.yml", false},
-                    GlobCase{"configs/{a,b}.yml", "configs/a.yml", false},
-                    GlobCase{"a+b/[x].yml", "a+b/[x].yml", true},
-                    GlobCase{"*.yml", "a.yml.bak", false}, GlobCase{"*.yml", "x/a.yml", false}));
+INSTANTIATE_TEST_SUITE_P(Table, IncludeWildcardTest,
+                         testing::Values(GlobCase{"configs/*.yml", "configs/a.yml", true},
+                                         GlobCase{"configs/*.yml", "configs/sub/a.yml", false},
+                                         GlobCase{"configs/**.yml", "configs/a.yml", true},
+                                         GlobCase{"configs/**.yml", "configs/sub/deep/a.yml", true},
+                                         GlobCase{"configs/**/*.yml", "configs/a.yml", false},
+                                         GlobCase{"configs/**/*.yml", "configs/sub/a.yml", true},
+                                         GlobCase{"configs/?.yml", "configs/?.yml", true},
+                                         GlobCase{"configs/?.yml", "configs/a.yml", false},
+                                         GlobCase{"configs/{a,b}.yml", "configs/a.yml", false},
+                                         GlobCase{"a+b/[x].yml", "a+b/[x].yml", true},
+                                         GlobCase{"*.yml", "a.yml.bak", false},
+                                         GlobCase{"*.yml", "x/a.yml", false}));
 
 class TempTree : public testing::Test {
  protected:
@@ -170,8 +169,7 @@ TEST_F(TempTree, ListFilesSkipsGitAndSorts) {
   EXPECT_EQ(find("sub/deep/c.yml", GlobSyntax::kFnmatch),
             (std::vector<std::string>{"sub/deep/c.yml"}));
   EXPECT_EQ(find("missing/*.yml", GlobSyntax::kFnmatch), (std::vector<std::string>{}));
-  EXPECT_EQ(find("{a,b}.yml", GlobSyntax::kFnmatch),
-            (std::vector<std::string>{"a.yml", "b.yml"}));
+  EXPECT_EQ(find("{a,b}.yml", GlobSyntax::kFnmatch), (std::vector<std::string>{"a.yml", "b.yml"}));
   EXPECT_EQ(find("sub/**.yml", GlobSyntax::kIncludeWildcard),
             (std::vector<std::string>{"sub/b.yml", "sub/deep/c.yml"}));
   EXPECT_EQ(find("*.yml", GlobSyntax::kIncludeWildcard),

@@ -10,8 +10,8 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <vector>
 #include <utility>  // Before asio's awaitable header (GCC 12).
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -114,7 +114,8 @@ asio::awaitable<void> ReadResponse(Stream& stream, const HttpGetOptions& options
   while (!parser.is_done()) {
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
     // A TLS server that closes without close_notify has still sent a whole,
     // length-delimited response; the parser says whether it is complete.
@@ -182,8 +183,8 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpF
   // Host names the port unless it is the scheme's default (RFC 9110 7.2):
   // servers that build URLs from it (a registry's token realm) need it.
   std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  bool default_port = (url.scheme == "https" && url.port == "443") ||
-                      (url.scheme == "http" && url.port == "80");
+  bool default_port =
+      (url.scheme == "https" && url.port == "443") || (url.scheme == "http" && url.port == "80");
   if (!default_port) host += ":" + url.port;
   request.set(http::field::host, host);
   request.set(http::field::user_agent, "slipway");
@@ -227,8 +228,8 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpF
     long verify = SSL_get_verify_result(ssl);
     if (verify != X509_V_OK) {
       out->failure = HttpFailure::kTls;
-      out->detail = std::string("certificate verify failed: ") +
-                    X509_verify_cert_error_string(verify);
+      out->detail =
+          std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
       co_return;
     }
     co_return fail(HttpFailure::kTls, "TLS handshake failed");
@@ -247,7 +248,8 @@ bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
   if (out->scheme != "http" && out->scheme != "https") return false;
   size_t start = colon + 3;
   size_t end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  std::string authority =
+      url.substr(start, end == std::string::npos ? std::string::npos : end - start);
   std::string rest = end == std::string::npos ? "" : url.substr(end);
   rest = rest.substr(0, rest.find('#'));
   if (rest.empty() || rest[0] != '/') rest = "/" + rest;
@@ -292,8 +294,8 @@ StatusOr<HttpGetResult> HttpGet(const std::string& url, const HttpGetOptions& op
   return result;
 }
 
-StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request, const HttpGetOptions& options,
-                                 HttpFailure* failure) {
+StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request,
+                                      const HttpGetOptions& options, HttpFailure* failure) {
   const std::string& url = request.url;
   HttpFailure ignored;
   if (failure == nullptr) failure = &ignored;
@@ -313,8 +315,8 @@ StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request, const Htt
   tls.load_verify_file(ca_file, ca_ec);
   std::optional<Status> ca_error;
   if (ca_ec) {
-    ca_error = Status::Error("cannot load the CA certificates `" + ca_file +
-                             "`: " + ca_ec.message());
+    ca_error =
+        Status::Error("cannot load the CA certificates `" + ca_file + "`: " + ca_ec.message());
   }
 
   auto deadline = std::chrono::steady_clock::now() + options.timeout;

@@ -2,8 +2,8 @@
 // `include:remote` and `include:template` need (HttpGet), and what an image
 // registry client needs besides (HttpFetch: request headers, the response's
 // headers, a body streamed to a sink). One GET, redirects followed up to a
-// bound, the body bounded in size, the whole exchange bounded in time. Certificates are checked against the system's CA
-// store, which SSL_CERT_FILE replaces as it does for OpenSSL and git.
+// bound, the body bounded in size, the whole exchange bounded in time. Certificates are checked
+// against the system's CA store, which SSL_CERT_FILE replaces as it does for OpenSSL and git.
 //
 // Credentials a URL carries (https://user:token@host/x) are sent as HTTP
 // Basic authorization to that host only (a redirect to another host or port
@@ -51,21 +51,21 @@ struct HttpGetOptions {
 // messages for remote includes do).
 enum class HttpFailure {
   kNone,
-  kInvalidUrl,     // Not http(s)://host[:port]/..., or a bad port.
-  kHttpRefused,    // http:// without allow_http.
-  kSocket,         // Name resolution, connection, reading or writing.
-  kTls,            // Handshake or certificate verification.
-  kTimeout,        // options.timeout passed.
-  kTooLarge,       // The body passed max_bytes.
+  kInvalidUrl,   // Not http(s)://host[:port]/..., or a bad port.
+  kHttpRefused,  // http:// without allow_http.
+  kSocket,       // Name resolution, connection, reading or writing.
+  kTls,          // Handshake or certificate verification.
+  kTimeout,      // options.timeout passed.
+  kTooLarge,     // The body passed max_bytes.
   kTooManyRedirects,
-  kProtocol,       // Not a valid HTTP response, a redirect without Location.
-  kAddressRefused, // The host resolves to an address allow_address refuses.
+  kProtocol,        // Not a valid HTTP response, a redirect without Location.
+  kAddressRefused,  // The host resolves to an address allow_address refuses.
 };
 
 struct HttpGetResult {
-  int status = 0;       // The final response's status (any: 404 is a result).
+  int status = 0;  // The final response's status (any: 404 is a result).
   std::string body;
-  std::string url;      // The final URL after redirects, credentials masked.
+  std::string url;  // The final URL after redirects, credentials masked.
 };
 
 // A GET with headers of the caller's, for clients of APIs (an image
@@ -86,8 +86,8 @@ struct HttpFetchRequest {
 
 struct HttpFetchResponse {
   int status = 0;
-  std::string body;     // Empty when a sink took it.
-  std::string url;      // The final URL after redirects, credentials masked.
+  std::string body;  // Empty when a sink took it.
+  std::string url;   // The final URL after redirects, credentials masked.
   // The final response's headers, names in lower case; a repeated header's
   // values joined with ", ".
   std::map<std::string, std::string> headers;
@@ -95,8 +95,9 @@ struct HttpFetchResponse {
 
 // As HttpGet, with request.headers sent and the body streamed to
 // request.sink when one is given.
-StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request, const HttpGetOptions& options,
-                                 HttpFailure* failure = nullptr);
+StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request,
+                                      const HttpGetOptions& options,
+                                      HttpFailure* failure = nullptr);
 
 // GETs url. A response of any status is a result; errors are what kept a
 // response from arriving. *failure (when given) says which kind of error.

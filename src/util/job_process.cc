@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "util/reaper.h"
 #include "util/children.h"
+#include "util/reaper.h"
 #include "util/spawn.h"
 
 namespace slipway {

@@ -10,8 +10,8 @@
 
 #include "util/cgroup.h"
 #include "util/containment.h"
-#include "util/subprocess.h"
 #include "util/status.h"
+#include "util/subprocess.h"
 
 namespace slipway {
 
@@ -23,8 +23,7 @@ class JobProcess {
   // under containment (kProcessGroup instead when !spec.contain). Errors:
   // "cannot start 'argv[0]'[ in cwd]: reason".
   static StatusOr<std::unique_ptr<JobProcess>> Start(const ProcessSpec& spec, int output_fd,
-                                                     int error_fd,
-                                                     const Containment& containment);
+                                                     int error_fd, const Containment& containment);
   // Kills and reaps whatever Finish did not.
   ~JobProcess();
   JobProcess(const JobProcess&) = delete;

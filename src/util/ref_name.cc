@@ -7,15 +7,24 @@ namespace {
 const char* ForbiddenCharacter(unsigned char c) {
   if (c < 0x20 || c == 0x7f) return "contains a control character";
   switch (c) {
-    case ' ': return "contains a space";
-    case '~': return "contains '~'";
-    case '^': return "contains '^'";
-    case ':': return "contains ':'";
-    case '?': return "contains '?'";
-    case '*': return "contains '*'";
-    case '[': return "contains '['";
-    case '\\': return "contains '\\'";
-    default: return nullptr;
+    case ' ':
+      return "contains a space";
+    case '~':
+      return "contains '~'";
+    case '^':
+      return "contains '^'";
+    case ':':
+      return "contains ':'";
+    case '?':
+      return "contains '?'";
+    case '*':
+      return "contains '*'";
+    case '[':
+      return "contains '['";
+    case '\\':
+      return "contains '\\'";
+    default:
+      return nullptr;
   }
 }
 

@@ -10,14 +10,66 @@ namespace {
 
 // Names that break each rule of git-check-ref-format(1), names close to
 // them that git accepts, and the two the webhook used to let through.
-const char* const kNames[] = {
-    "main", "feature/x", "v1.0", "release-1.2", "a./b", "a.lock.b", "a.locks", "@", "@x",
-    "a@b", "x@", "a/@", "@/a", "a/HEAD", "a/-b", "a{b", "a}b", "refs/heads/x",
-    "\xc3\xbc" "n\xc3\xaf" "c\xc3\xb8" "d\xc3\xa9",  // "ünïcødé"
-    "../x", "../../../x", "a/../b", "a..b", ".hidden", "a/.b", ".", "..", "a/.", "a.lock",
-    "a/b.lock", "a.lock/b", "x.", "x.lock.", "x/", "/x", "a//b", "a b", "a~1", "a^", "a^{}",
-    "a:b", "a?", "a*", "a[", "a\\b", "a@{b", "@{-1}", "-x", "-", "--upload-pack=evil",
-    "--end-of-options", "HEAD", "x\x01", "x\x7f", "tab\t", "", "new\nline"};
+const char* const kNames[] = {"main",
+                              "feature/x",
+                              "v1.0",
+                              "release-1.2",
+                              "a./b",
+                              "a.lock.b",
+                              "a.locks",
+                              "@",
+                              "@x",
+                              "a@b",
+                              "x@",
+                              "a/@",
+                              "@/a",
+                              "a/HEAD",
+                              "a/-b",
+                              "a{b",
+                              "a}b",
+                              "refs/heads/x",
+                              "\xc3\xbc"
+                              "n\xc3\xaf"
+                              "c\xc3\xb8"
+                              "d\xc3\xa9",  // "ünïcødé"
+                              "../x",
+                              "../../../x",
+                              "a/../b",
+                              "a..b",
+                              ".hidden",
+                              "a/.b",
+                              ".",
+                              "..",
+                              "a/.",
+                              "a.lock",
+                              "a/b.lock",
+                              "a.lock/b",
+                              "x.",
+                              "x.lock.",
+                              "x/",
+                              "/x",
+                              "a//b",
+                              "a b",
+                              "a~1",
+                              "a^",
+                              "a^{}",
+                              "a:b",
+                              "a?",
+                              "a*",
+                              "a[",
+                              "a\\b",
+                              "a@{b",
+                              "@{-1}",
+                              "-x",
+                              "-",
+                              "--upload-pack=evil",
+                              "--end-of-options",
+                              "HEAD",
+                              "x\x01",
+                              "x\x7f",
+                              "tab\t",
+                              "",
+                              "new\nline"};
 
 TEST(RefNameTest, BranchNamesAgreeWithGitCheckRefFormatBranch) {
   TestRepo repo;
@@ -27,9 +79,8 @@ TEST(RefNameTest, BranchNamesAgreeWithGitCheckRefFormatBranch) {
     StatusOr<GitResult> git = RunGit(repo.dir(), {"check-ref-format", "--branch", name});
     ASSERT_TRUE(git.ok()) << git.status().message();
     Status ours = CheckBranchOrTagName(name, /*tag=*/false);
-    EXPECT_EQ(ours.ok(), git->exit_code == 0)
-        << "'" << name << "': git says " << git->exit_code << " " << git->err << ", we say "
-        << ours.message();
+    EXPECT_EQ(ours.ok(), git->exit_code == 0) << "'" << name << "': git says " << git->exit_code
+                                              << " " << git->err << ", we say " << ours.message();
   }
 }
 
@@ -44,9 +95,8 @@ TEST(RefNameTest, TagNamesAgreeWithGitTag) {
       ASSERT_EQ(RunGit(repo.dir(), {"tag", "-d", "--", name})->exit_code, 0);
     }
     Status ours = CheckBranchOrTagName(name, /*tag=*/true);
-    EXPECT_EQ(ours.ok(), git->exit_code == 0)
-        << "'" << name << "': git says " << git->exit_code << " " << git->err << ", we say "
-        << ours.message();
+    EXPECT_EQ(ours.ok(), git->exit_code == 0) << "'" << name << "': git says " << git->exit_code
+                                              << " " << git->err << ", we say " << ours.message();
   }
 }
 

@@ -78,15 +78,16 @@ StatusOr<std::string> SourceTree::Locate(const std::string& file) const {
   }
   std::error_code ec;
   fs::path root = fs::canonical(dir_, ec);
-  if (ec) return Status::Error("cannot resolve the project directory " + dir_ + ": " + ec.message());
+  if (ec)
+    return Status::Error("cannot resolve the project directory " + dir_ + ": " + ec.message());
   fs::path full = fs::absolute(given.is_absolute() ? given : fs::path(dir_) / given, ec);
   // Every link resolved, also below root: where reading would really lead.
   fs::path resolved = fs::weakly_canonical(full, ec);
   if (ec) return Status::Error("cannot resolve it: " + ec.message());
   fs::path inside = resolved.lexically_relative(root);
   if (inside.empty() || *inside.begin() == "..") {
-    return Status::Error("the pipeline file must be inside the project directory " +
-                         root.string() + ", and this one leads to " + resolved.string());
+    return Status::Error("the pipeline file must be inside the project directory " + root.string() +
+                         ", and this one leads to " + resolved.string());
   }
   if (!given.is_absolute()) {
     if (std::optional<std::string> normal = Normalise(file)) return *normal;
@@ -213,8 +214,8 @@ StatusOr<const std::vector<SourceTree::Entry>*> SourceTree::CommitEntries() cons
         std::string_view line(out.data() + start, end - start);
         size_t tab = line.find('\t');
         if (tab != std::string_view::npos) {
-          entries.push_back({std::string(line.substr(tab + 1)),
-                             std::string(line.substr(0, line.find(' ')))});
+          entries.push_back(
+              {std::string(line.substr(tab + 1)), std::string(line.substr(0, line.find(' ')))});
         }
         start = end + 1;
       }

@@ -37,7 +37,8 @@ TEST_F(SourceTreeTest, WorkTreeReadsTheDisk) {
   EXPECT_EQ(tree.Read("ci/gone.yml").status().message(), "no such file");
   EXPECT_EQ(tree.Read("ci").status().message(), "not a regular file");
   EXPECT_EQ(tree.Read("/etc/hostname").status().message(), "outside the project directory");
-  EXPECT_EQ(*tree.Find("ci/*.yml", GlobSyntax::kIncludeWildcard), (Files{"ci/a.yml", "ci/new.yml"}));
+  EXPECT_EQ(*tree.Find("ci/*.yml", GlobSyntax::kIncludeWildcard),
+            (Files{"ci/a.yml", "ci/new.yml"}));
 }
 
 TEST_F(SourceTreeTest, CommitReadsTheCommittedFiles) {
@@ -67,8 +68,7 @@ TEST_F(SourceTreeTest, UnknownCommitIsAnError) {
   SourceTree tree = SourceTree::AtCommit(repo_.dir(), std::string(40, 'e'), "gone");
   StatusOr<std::string> read = tree.Read("ci/a.yml");
   ASSERT_FALSE(read.ok());
-  EXPECT_NE(read.status().message().find("git ls-tree failed in " + repo_.dir()),
-            std::string::npos)
+  EXPECT_NE(read.status().message().find("git ls-tree failed in " + repo_.dir()), std::string::npos)
       << read.status().message();
   EXPECT_FALSE(tree.Find("*", GlobSyntax::kFnmatch).ok());
 }
@@ -111,8 +111,10 @@ class SourceTreeLinksTest : public ::testing::Test {
     EXPECT_EQ(error.link_target, "ci/real.yml");
     EXPECT_EQ(*tree.Read("ci/real.yml"), "real");
 
-    EXPECT_FALSE(tree.Read("../" + std::filesystem::path(outside_).filename().string() +
-                               "/secret.yml", &error).ok());
+    EXPECT_FALSE(
+        tree.Read("../" + std::filesystem::path(outside_).filename().string() + "/secret.yml",
+                  &error)
+            .ok());
     EXPECT_EQ(error.kind, ReadError::Kind::kOutside);
 
     // Links are files in listings and never directories to look into.
@@ -149,10 +151,9 @@ TEST_F(SourceTreeLinksTest, LocateKeepsThePipelineFileInside) {
   EXPECT_EQ(*tree.Locate("inside.yml"), "inside.yml");
   std::string root = std::filesystem::canonical(repo_.dir()).string();
   std::string secret = std::filesystem::canonical(outside_ + "/secret.yml").string();
-  for (const std::string& file : {"../" + std::filesystem::path(outside_).filename().string() +
-                                      "/secret.yml",
-                                  outside_ + "/secret.yml", std::string("ci/evil.yml"),
-                                  std::string("linked/secret.yml")}) {
+  for (const std::string& file :
+       {"../" + std::filesystem::path(outside_).filename().string() + "/secret.yml",
+        outside_ + "/secret.yml", std::string("ci/evil.yml"), std::string("linked/secret.yml")}) {
     StatusOr<std::string> located = tree.Locate(file);
     ASSERT_FALSE(located.ok()) << file;
     EXPECT_EQ(located.status().message(),

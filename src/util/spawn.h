@@ -39,7 +39,7 @@ struct SpawnRequest {
   // argv[0] is the program: a path when it contains '/', else looked up in
   // slipway's own PATH as execvp does (relative entries after the chdir).
   std::vector<std::string> argv;
-  std::string name;  // The program named in errors; empty: argv[0].
+  std::string name;              // The program named in errors; empty: argv[0].
   std::vector<std::string> env;  // NAME=value; exactly the child's environment.
   std::string cwd;               // Empty: the caller's working directory.
   // Descriptors for the child's 0, 1 and 2; -1 means /dev/null. They may be

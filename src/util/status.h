@@ -4,8 +4,8 @@
 #ifndef SLIPWAY_UTIL_STATUS_H_
 #define SLIPWAY_UTIL_STATUS_H_
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <variant>
@@ -30,7 +30,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : value_(std::move(value)) {}        // NOLINT: implicit by design
   StatusOr(Status status) : value_(std::move(status)) {  // NOLINT
     if (std::get<Status>(value_).ok()) {
       std::fprintf(stderr, "StatusOr constructed from an OK Status\n");

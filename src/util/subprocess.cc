@@ -220,8 +220,8 @@ StatusOr<std::string> RunTool(ProcessRunner* runner, const std::vector<std::stri
   spec.env = extra_env;
   for (std::string& e : HostEnvironmentForTools()) spec.env.push_back(std::move(e));
   std::string out;
-  StatusOr<ProcessResult> result =
-      runner->Run(spec, [&](std::string_view chunk) { out.append(chunk); }, nullptr);
+  StatusOr<ProcessResult> result = runner->Run(
+      spec, [&](std::string_view chunk) { out.append(chunk); }, nullptr);
   if (!result.ok()) return result.status();
   if (result->exit_code != 0) {
     std::string command;

@@ -36,7 +36,8 @@ struct Captured {
 Captured RunSpec(const ProcessSpec& spec, const CancelToken* cancel = nullptr) {
   PosixProcessRunner runner;
   std::string out;
-  StatusOr<ProcessResult> r = runner.Run(spec, [&](std::string_view c) { out.append(c); }, cancel);
+  StatusOr<ProcessResult> r = runner.Run(
+      spec, [&](std::string_view c) { out.append(c); }, cancel);
   return {std::move(r), std::move(out)};
 }
 
@@ -49,7 +50,8 @@ TEST(SubprocessTest, CapturesStdoutAndStderrInOrderAndExitCode) {
 }
 
 TEST(SubprocessTest, StderrOutputGetsStderrAloneAndStdoutKeepsTheRest) {
-  ProcessSpec spec = Bash("echo out; echo err >&2; head -c 200000 /dev/zero >&2; echo out2; exit 4");
+  ProcessSpec spec =
+      Bash("echo out; echo err >&2; head -c 200000 /dev/zero >&2; echo out2; exit 4");
   std::string err;
   spec.stderr_output = [&err](std::string_view c) { err.append(c); };
   Captured c = RunSpec(spec);
@@ -243,8 +245,7 @@ TEST_P(ContainedRunTest, RunsAsAnotherUserWithItsGroups) {
   chmod(dir.Sub("secret").c_str(), 0600);
   Captured c = Run(spec);
   ASSERT_TRUE(c.result.ok()) << c.result.status().message();
-  EXPECT_EQ(c.output.substr(0, c.output.find("grep")),
-            "65534\n65534\n65534 100\n");
+  EXPECT_EQ(c.output.substr(0, c.output.find("grep")), "65534\n65534\n65534 100\n");
   EXPECT_NE(c.output.find("Permission denied"), std::string::npos) << c.output;
 }
 

@@ -24,8 +24,8 @@ class TempDir {
     if (path_.empty()) return;
     namespace fs = std::filesystem;
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(path_, fs::directory_options::skip_permission_denied,
-                                             ec),
+    for (fs::recursive_directory_iterator
+             it(path_, fs::directory_options::skip_permission_denied, ec),
          end;
          !ec && it != end; it.increment(ec)) {
       if (it->is_directory(ec) && !it->is_symlink(ec)) {
@@ -49,8 +49,8 @@ inline int Sh(const std::string& dir, const std::string& script) {
   std::string command =
       "cd '" + dir +
       "' && GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t "
-      "GIT_COMMITTER_EMAIL=t@t bash -e -s >/dev/null 2>&1 <<'SLIPWAY_TEST_EOF'\n" + script +
-      "\nSLIPWAY_TEST_EOF\n";
+      "GIT_COMMITTER_EMAIL=t@t bash -e -s >/dev/null 2>&1 <<'SLIPWAY_TEST_EOF'\n" +
+      script + "\nSLIPWAY_TEST_EOF\n";
   return system(command.c_str());
 }
 

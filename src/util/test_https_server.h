@@ -5,16 +5,15 @@
 // stops with the test (also when the test process dies).
 //
 // Paths: /<file> serves root()/<file> (404 when missing);
-// /redirect?to=URL answers 302 to URL; /loop redirects to itself; /auth/<file> serves <file> only with
-// `Authorization: Basic <base64 of required_auth>` (401 otherwise);
-// /barrier/<n>/<file> serves <file> once n such requests wait at once (504
-// when fewer than n came within 10 s: the fetches were not concurrent). Every
-// request is logged to requests() as "PATH AUTHORIZATION" lines.
+// /redirect?to=URL answers 302 to URL; /loop redirects to itself; /auth/<file> serves <file> only
+// with `Authorization: Basic <base64 of required_auth>` (401 otherwise); /barrier/<n>/<file> serves
+// <file> once n such requests wait at once (504 when fewer than n came within 10 s: the fetches
+// were not concurrent). Every request is logged to requests() as "PATH AUTHORIZATION" lines.
 #ifndef SLIPWAY_UTIL_TEST_HTTPS_SERVER_H_
 #define SLIPWAY_UTIL_TEST_HTTPS_SERVER_H_
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -22,8 +21,8 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -97,9 +96,9 @@ class TestHttpsServer {
     std::filesystem::create_directories(root());
     std::ofstream(dir_ + "/server.py") << kTestHttpServerScript;
     if (tls) MakeCertificates(san);
-    server_ = std::make_unique<TestPythonServer>(std::vector<std::string>{
-        dir_ + "/server.py", root(), requests_file(), tls ? dir_ : std::string("http"),
-        required_auth});
+    server_ = std::make_unique<TestPythonServer>(
+        std::vector<std::string>{dir_ + "/server.py", root(), requests_file(),
+                                 tls ? dir_ : std::string("http"), required_auth});
     port_ = server_->port();
   }
   ~TestHttpsServer() {
@@ -136,12 +135,16 @@ class TestHttpsServer {
     tls_ = true;
     std::ofstream(dir_ + "/san.ext") << "subjectAltName=" << san << "\n";
     for (const char* ca : {"ca", "other_ca"}) {
-      Openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-              "-subj /CN=slipway-test-" + std::string(ca) + " -keyout " + dir_ + "/" + ca +
-              ".key -out " + dir_ + "/" + ca + ".crt");
+      Openssl(
+          "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+          "-subj /CN=slipway-test-" +
+          std::string(ca) + " -keyout " + dir_ + "/" + ca + ".key -out " + dir_ + "/" + ca +
+          ".crt");
     }
-    Openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost "
-            "-keyout " + dir_ + "/server.key -out " + dir_ + "/server.csr");
+    Openssl(
+        "req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost "
+        "-keyout " +
+        dir_ + "/server.key -out " + dir_ + "/server.csr");
     Openssl("x509 -req -in " + dir_ + "/server.csr -CA " + dir_ + "/ca.crt -CAkey " + dir_ +
             "/ca.key -CAcreateserial -days 2 -extfile " + dir_ + "/san.ext -out " + dir_ +
             "/server.crt");
