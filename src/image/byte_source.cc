@@ -29,6 +29,7 @@ DecompressingSource::DecompressingSource(std::unique_ptr<ByteSource> in, std::st
 
 DecompressingSource::~DecompressingSource() {
   if (z_open_) inflateEnd(&z_);
+  if (zstd_ != nullptr) ZSTD_freeDStream(zstd_);
 }
 
 Status DecompressingSource::Start() {
@@ -42,12 +43,13 @@ Status DecompressingSource::Start() {
   }
   const unsigned char* p = reinterpret_cast<const unsigned char*>(input_.data());
   if (input_len_ >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
-    return Status::Error(name_ +
-                         " is compressed with zstd, which this build cannot read "
-                         "(gzip and uncompressed layers only)");
-  }
-  gzip_ = input_len_ >= 2 && p[0] == 0x1f && p[1] == 0x8b;
-  if (gzip_) {
+    format_ = Format::kZstd;
+    zstd_ = ZSTD_createDStream();
+    if (zstd_ == nullptr || ZSTD_isError(ZSTD_initDStream(zstd_))) {
+      return Status::Error("cannot start decompressing " + name_);
+    }
+  } else if (input_len_ >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+    format_ = Format::kGzip;
     if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) {
       return Status::Error("cannot start decompressing " + name_);
     }
@@ -66,29 +68,49 @@ Status DecompressingSource::Refill() {
   return Status::Ok();
 }
 
+Status DecompressingSource::Produced(size_t out) {
+  produced_ += out;
+  if (produced_ > max_bytes_) {
+    return Status::Error(
+        name_ + (format_ == Format::kPlain ? " is larger than " : " unpacks to more than ") +
+        std::to_string(max_bytes_) + " bytes");
+  }
+  return Status::Ok();
+}
+
 StatusOr<size_t> DecompressingSource::Read(char* buf, size_t n) {
   if (n == 0) return size_t{0};
   if (!started_) {
     Status started = Start();
     if (!started.ok()) return started;
   }
-  if (!gzip_) {
-    size_t out;
-    if (input_at_ < input_len_) {
-      out = std::min(n, input_len_ - input_at_);
-      std::memcpy(buf, input_.data() + input_at_, out);
-      input_at_ += out;
-    } else {
-      StatusOr<size_t> got = in_->Read(buf, n);
-      if (!got.ok()) return got.status();
-      out = *got;
-    }
-    produced_ += out;
-    if (produced_ > max_bytes_) {
-      return Status::Error(name_ + " is larger than " + std::to_string(max_bytes_) + " bytes");
-    }
-    return out;
+  switch (format_) {
+    case Format::kPlain:
+      return ReadPlain(buf, n);
+    case Format::kGzip:
+      return ReadGzip(buf, n);
+    case Format::kZstd:
+      return ReadZstd(buf, n);
   }
+  return size_t{0};
+}
+
+StatusOr<size_t> DecompressingSource::ReadPlain(char* buf, size_t n) {
+  size_t out;
+  if (input_at_ < input_len_) {
+    out = std::min(n, input_len_ - input_at_);
+    std::memcpy(buf, input_.data() + input_at_, out);
+    input_at_ += out;
+  } else {
+    StatusOr<size_t> got = in_->Read(buf, n);
+    if (!got.ok()) return got.status();
+    out = *got;
+  }
+  if (Status s = Produced(out); !s.ok()) return s;
+  return out;
+}
+
+StatusOr<size_t> DecompressingSource::ReadGzip(char* buf, size_t n) {
   while (true) {
     if (stream_end_) {
       // Another gzip member may follow, or the end.
@@ -115,12 +137,32 @@ StatusOr<size_t> DecompressingSource::Read(char* buf, size_t n) {
     } else if (out == 0 && in_end_ && input_at_ == input_len_) {
       return Status::Error(name_ + " is not valid gzip: it ends in the middle of the stream");
     }
-    produced_ += out;
-    if (produced_ > max_bytes_) {
-      return Status::Error(name_ + " unpacks to more than " + std::to_string(max_bytes_) +
-                           " bytes");
-    }
+    if (Status s = Produced(out); !s.ok()) return s;
     if (out > 0) return out;
+  }
+}
+
+StatusOr<size_t> DecompressingSource::ReadZstd(char* buf, size_t n) {
+  while (true) {
+    Status refilled = Refill();
+    if (!refilled.ok()) return refilled;
+    bool input_done = input_at_ == input_len_ && in_end_;
+    if (input_done && zstd_frame_done_) return size_t{0};
+    ZSTD_inBuffer in{input_.data() + input_at_, input_len_ - input_at_, 0};
+    ZSTD_outBuffer out{buf, n, 0};
+    size_t rc = ZSTD_decompressStream(zstd_, &out, &in);
+    input_at_ += in.pos;
+    if (ZSTD_isError(rc)) {
+      return Status::Error(name_ + " is not valid zstd: " + ZSTD_getErrorName(rc));
+    }
+    // 0: a frame is complete and flushed; the next byte, if any, starts
+    // another frame, which the same stream decodes.
+    zstd_frame_done_ = rc == 0;
+    if (Status s = Produced(out.pos); !s.ok()) return s;
+    if (out.pos > 0) return out.pos;
+    if (input_done) {
+      return Status::Error(name_ + " is not valid zstd: it ends in the middle of a frame");
+    }
   }
 }
 

@@ -1,11 +1,12 @@
 // Sequential readers of a layer's bytes: a file, and the decompression of
-// one (gzip, detected by its magic number; an uncompressed tar passes
+// one (gzip or zstd, detected by its magic number; an uncompressed tar passes
 // through), so that a layer is unpacked in one pass without a temporary
 // copy.
 #ifndef SLIPWAY_IMAGE_BYTE_SOURCE_H_
 #define SLIPWAY_IMAGE_BYTE_SOURCE_H_
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cstddef>
 #include <memory>
@@ -44,10 +45,11 @@ class MemorySource : public ByteSource {
   size_t at_ = 0;
 };
 
-// Gzip (any number of members, as `gzip -c a b` makes) when the input
-// starts with gzip's magic number, the input as it is otherwise. Zstandard
-// input is an error saying so. Decompressed output beyond max_bytes is an
-// error (a layer that inflates without bound).
+// Gzip (any number of members, as `gzip -c a b` makes) or Zstandard (any
+// number of frames; the OCI media type ...tar+zstd) when the input starts
+// with that format's magic number, the input as it is otherwise.
+// Decompressed output beyond max_bytes is an error (a layer that inflates
+// without bound).
 class DecompressingSource : public ByteSource {
  public:
   DecompressingSource(std::unique_ptr<ByteSource> in, std::string name, size_t max_bytes);
@@ -55,16 +57,27 @@ class DecompressingSource : public ByteSource {
   StatusOr<size_t> Read(char* buf, size_t n) override;
 
  private:
+  enum class Format { kPlain, kGzip, kZstd };
   Status Start();
   // Reads more input when all of it was consumed (and the input has more).
   Status Refill();
+  StatusOr<size_t> ReadPlain(char* buf, size_t n);
+  StatusOr<size_t> ReadGzip(char* buf, size_t n);
+  StatusOr<size_t> ReadZstd(char* buf, size_t n);
+  // Counts out more bytes of output; an error past max_bytes_.
+  Status Produced(size_t out);
   std::unique_ptr<ByteSource> in_;
   std::string name_;
   size_t max_bytes_;
   size_t produced_ = 0;
-  bool started_ = false, gzip_ = false, in_end_ = false, stream_end_ = false;
+  bool started_ = false, in_end_ = false, stream_end_ = false;
+  Format format_ = Format::kPlain;
   z_stream z_{};
   bool z_open_ = false;
+  ZSTD_DStream* zstd_ = nullptr;
+  // Whether the current zstd frame is complete (ZSTD_decompressStream
+  // returned 0): the input may then end, or another frame follow.
+  bool zstd_frame_done_ = true;
   std::vector<char> input_;
   size_t input_at_ = 0, input_len_ = 0;
 };

@@ -3,8 +3,12 @@
 // tests build and push with skopeo.
 #include "image/image_puller.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -90,6 +94,28 @@ TEST_F(ImagePullerTest, PullsARunnableBusyboxImage) {
   EXPECT_NE(log_.find("Pulling docker image " + name + " ..."), std::string::npos) << log_;
   EXPECT_NE(log_.find("with digest " + TestRegistry()), std::string::npos) << log_;
   EXPECT_EQ(Count("tmp"), 0u);
+}
+
+// skopeo re-compresses the layers with zstd as it pushes: the registry then
+// serves ...tar+zstd layers written by a real tool, not by this test.
+TEST_F(ImagePullerTest, ZstdLayersAsSkopeoWritesThem) {
+  OciLayoutBuilder layout(tmp_.Sub("zstd-layout"));
+  std::string big(3 << 20, 'z');  // More than one zstd block and one read.
+  layout.Tag(layout.Image({TarBuilder().File("a", "first").Take(),
+                           TarBuilder().File("b", big).File("a", "second").Take()}),
+             "v1");
+  std::string name = TestRegistry() + "/" + UniqueRepo("zstd") + ":v1";
+  ASSERT_EQ(PushWithSkopeo(layout.dir(), "v1", name, "--dest-compress-format zstd"), "");
+  std::string manifest_log = tmp_.Sub("inspect");
+  std::string inspect =
+      "skopeo inspect --raw --tls-verify=false 'docker://" + name + "' >'" + manifest_log + "'";
+  ASSERT_EQ(std::system(inspect.c_str()), 0);
+  ASSERT_NE(Slurp(manifest_log).find("tar+zstd"), std::string::npos)
+      << "skopeo did not write zstd layers: " << Slurp(manifest_log);
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(Slurp(image->rootfs + "/a"), "second");
+  EXPECT_EQ(Slurp(image->rootfs + "/b"), big);
 }
 
 TEST_F(ImagePullerTest, AppliesLayersWithWhiteoutsAndOpaqueDirectories) {
@@ -181,6 +207,29 @@ TEST_F(ImagePullerTest, AnUnknownTagOrRepositoryIsNamedWithTheRegistrysAnswer) {
       << image.status().message();
   EXPECT_NE(image.status().message().find("unknown"), std::string::npos)
       << image.status().message();
+}
+
+// A registry that is down: the port was just closed. The error names the
+// image and what the connection answered; nothing is left in the store.
+TEST_F(ImagePullerTest, ARegistryThatIsDownIsNamedAndNothingStays) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  close(fd);  // Nothing listens there now.
+  std::string name = "127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/app:v1";
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message().rfind("cannot pull " + name + ": ", 0), 0u)
+      << image.status().message();
+  EXPECT_NE(image.status().message().find("refused"), std::string::npos)
+      << image.status().message();
+  EXPECT_EQ(Count("tmp"), 0u);
+  EXPECT_EQ(Count("rootfs"), 0u);
 }
 
 TEST_F(ImagePullerTest, ACorruptBlobIsRefusedAndNothingOfItStays) {

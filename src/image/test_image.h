@@ -98,11 +98,14 @@ class OciLayoutBuilder {
 
 // Pushes tag of the layout to docker://destination with skopeo (all the
 // platforms of an index). Returns skopeo's output when it fails.
+// extra_flags go to skopeo copy as they are (e.g. "--dest-compress-format zstd").
 inline std::string PushWithSkopeo(const std::string& layout, const std::string& tag,
-                                  const std::string& destination) {
+                                  const std::string& destination,
+                                  const std::string& extra_flags = "") {
   std::string log = layout + "/skopeo.log";
-  std::string command = "skopeo copy --quiet --all --dest-tls-verify=false 'oci:" + layout + ":" +
-                        tag + "' 'docker://" + destination + "' >'" + log + "' 2>&1";
+  std::string command = "skopeo copy --quiet --all --dest-tls-verify=false " + extra_flags +
+                        " 'oci:" + layout + ":" + tag + "' 'docker://" + destination + "' >'" +
+                        log + "' 2>&1";
   if (std::system(command.c_str()) == 0) return "";
   std::ifstream in(log);
   return "skopeo failed: " + std::string(std::istreambuf_iterator<char>(in), {});
