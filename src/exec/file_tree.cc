@@ -242,6 +242,13 @@ Status MakeDirs(const std::string& path) {
   return Status::Ok();
 }
 
+Status MakeDirWithMode(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) != 0 || chmod(path.c_str(), mode) != 0) {
+    return ErrnoStatus("cannot make", path);
+  }
+  return Status::Ok();
+}
+
 Status CopyEntry(const std::string& from, const std::string& to) {
   std::string from_parent, from_name, to_parent, to_name;
   SplitParent(from, &from_parent, &from_name);

@@ -82,6 +82,11 @@ Status RemoveAt(int dir_fd, const std::string& name, const std::string& path);
 // mkdir -p.
 Status MakeDirs(const std::string& path);
 
+// Makes the directory path with exactly mode, whatever the umask (the
+// server's is 077): for directories that a job running as another user must
+// traverse. An existing entry is an error ("cannot make DIR: File exists").
+Status MakeDirWithMode(const std::string& path, mode_t mode);
+
 // Reads a whole file; max_bytes bounds what is read (larger files are an
 // error naming the limit).
 StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t{64} << 20);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "exec/beneath_io.h"
+#include "exec/file_tree.h"
 
 namespace slipway {
 namespace {
@@ -106,10 +107,10 @@ const std::vector<std::string>& SandboxLayer::writable_dirs() {
 StatusOr<std::unique_ptr<SandboxLayer>> SandboxLayer::Make(const std::string& rootfs,
                                                            const std::string& dir) {
   std::string upper = dir + "/upper", work = dir + "/work", root = dir + "/root";
+  // 0755 whatever the umask: the overlay's root takes the upper
+  // directory's mode, and a job that runs as another user must traverse it.
   for (const std::string& d : {upper, work, root}) {
-    if (mkdir(d.c_str(), 0755) != 0) {
-      return Status::Error("cannot make " + d + ": " + std::strerror(errno));
-    }
+    if (Status made = MakeDirWithMode(d, 0755); !made.ok()) return made;
   }
   // Only the directory names reach the kernel's option parser; ',' and ':'
   // in them would be read as separators.

@@ -225,7 +225,8 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
   // Unpacked beside the store, renamed into place when whole.
   StatusOr<std::string> temp = MakeTempPath(dir_, "rootfs");
   if (!temp.ok()) return temp.status();
-  if (mkdir(temp->c_str(), 0755) != 0) return Errno("create", *temp);
+  // 0755 whatever the umask: the image's / as a job of another user sees it.
+  if (Status made = MakeDirWithMode(*temp, 0755); !made.ok()) return made;
   auto fail = [&](const Status& why) {
     (void)RemoveTree(*temp);
     return Status::Error("cannot unpack " + reference + ": " + why.message() +
