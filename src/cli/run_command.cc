@@ -57,8 +57,16 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       ->capture_default_str();
   auto memory = std::make_shared<std::string>();
   cmd->add_option("--sandbox-memory", *memory,
-                  "Sandboxed jobs: address space per process (rlimit), e.g. 2G")
+                  "Sandboxed jobs: memory, e.g. 2G: the whole job's (cgroup v2 memory.max) where "
+                  "the host delegates the memory controller, else each process's address space "
+                  "(rlimit); the job's log says which")
       ->type_name("SIZE");
+  auto cpus = std::make_shared<double>(0);
+  cmd->add_option("--sandbox-cpus", *cpus,
+                  "Sandboxed jobs: CPUs for the whole job, e.g. 1.5 (cgroup v2 cpu.max; a "
+                  "warning in the job's log where the host has no cpu controller for slipway)")
+      ->type_name("N")
+      ->check(CLI::Range(0.001, 1024.0));
   auto cpu_time = std::make_shared<uint64_t>(0);
   cmd->add_option("--sandbox-cpu-time", *cpu_time,
                   "Sandboxed jobs: CPU seconds per process (rlimit)")
@@ -66,7 +74,7 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("job", front->job_names, "Run only these jobs and what they need")
       ->type_name("JOB");
   cmd->callback([options, front, color, project_dirs, executor_name, network, memory, cpu_time,
-                 exit_code] {
+                 cpus, exit_code] {
     std::string project_dir = AbsoluteProjectDir(options->project_dir);
     for (const std::string& mapping : *project_dirs) {
       size_t eq = mapping.find('=');
@@ -90,6 +98,7 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     SandboxScriptRunner::Options sandbox_options;
     sandbox_options.network = *network;
     sandbox_options.cpu_seconds = *cpu_time;
+    sandbox_options.cpu_millis = static_cast<uint64_t>(*cpus * 1000 + 0.5);
     if (!memory->empty()) {
       StatusOr<uint64_t> bytes = ParseByteSize(*memory);
       if (!bytes.ok()) {

@@ -99,6 +99,9 @@ struct JobResult {
   std::string failure_message;
   // The pipeline a trigger: job started (exec/downstream.h); null otherwise.
   std::shared_ptr<const DownstreamRun> downstream;
+  // The image the scripts ran in (ResolvedImage::reference and ::digest);
+  // empty when they ran on the host.
+  std::string image, image_digest;
 };
 
 class Executor {

@@ -260,6 +260,8 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
   StatusOr<std::unique_ptr<ScriptSession>> session =
       scripts_->Open(job, workspace, [&](const std::string& line) { log.Line(line); });
   if (!session.ok()) return system_failure("Preparing environment failed", session.status());
+  result.image = (*session)->image();
+  result.image_digest = (*session)->image_digest();
 
   ProcessSpec process;
   // GitLab Runner's value while the job's own stages run.

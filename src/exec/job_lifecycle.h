@@ -55,6 +55,10 @@ class ScriptSession {
   // output to output; returns promptly once cancel (may be null) is set.
   virtual StatusOr<ProcessResult> Run(const ProcessSpec& spec, const OutputFn& output,
                                       const CancelToken* cancel) = 0;
+  // The image the scripts run in (ResolvedImage::reference, ::digest); empty
+  // for the host.
+  virtual std::string image() const { return ""; }
+  virtual std::string image_digest() const { return ""; }
 };
 
 // Starts the place an attempt's scripts run in, once its workspace is ready.

@@ -64,6 +64,9 @@ nlohmann::ordered_json JobsJson(const RunResult& result, const ReportContext& co
     job["log"] = run.log_path.empty()
                      ? nullptr
                      : nlohmann::ordered_json(PathForDisplay(run.log_path, context.project_dir));
+    job["image"] = run.image.empty()
+                       ? nlohmann::ordered_json(nullptr)
+                       : nlohmann::ordered_json{{"name", run.image}, {"digest", run.image_digest}};
     if (run.job->trigger) {
       job["downstream_pipeline"] =
           run.downstream ? DownstreamJson(*run.downstream, context) : nullptr;

@@ -72,7 +72,8 @@ TEST_F(ReportTest, MatchesTheDocumentedFormat) {
       "started_at": "2026-11-28T13:45:00.125Z",
       "finished_at": "2026-11-28T13:45:00.135Z",
       "duration_s": 0.01,
-      "log": ".slipway/runs/1/jobs/build___linux__amd64_/log"
+      "log": ".slipway/runs/1/jobs/build___linux__amd64_/log",
+      "image": null
     },
     {
       "name": "deploy",
@@ -86,7 +87,8 @@ TEST_F(ReportTest, MatchesTheDocumentedFormat) {
       "started_at": null,
       "finished_at": null,
       "duration_s": 0.0,
-      "log": null
+      "log": null,
+      "image": null
     }
   ]
 }
@@ -148,7 +150,7 @@ TEST_F(ReportTest, NestsATriggerJobsDownstreamPipeline) {
     "jobs": [{"name": "inner", "stage": "test", "status": "failed", "allow_failure": false,
               "exit_code": 3, "failure_reason": "script_failure", "failure_message": null,
               "retries": 0, "started_at": null, "finished_at": null, "duration_s": 0.0,
-              "log": ".slipway/runs/1/jobs/deploy/child/jobs/inner/log"}]})"));
+              "log": ".slipway/runs/1/jobs/deploy/child/jobs/inner/log", "image": null}]})"));
   // A trigger job that created nothing says so with null.
   result_.jobs[1].downstream.reset();
   report = nlohmann::json::parse(ReportJson(result_, {1, "/work/project", ""}));

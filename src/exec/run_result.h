@@ -45,10 +45,13 @@ struct JobRun {
   // The child or multi-project pipeline a trigger: job's last attempt
   // started; null for other jobs and when none was created.
   std::shared_ptr<const DownstreamRun> downstream;
+  // The image the last attempt ran in (JobResult::image, ::image_digest).
+  std::string image, image_digest;
   // The job's environment as its last attempt's variables had it
-  // (CI_ENVIRONMENT_NAME, _URL, _TIER, _ACTION); name empty: none.
+  // (CI_ENVIRONMENT_NAME, _URL, _TIER, _ACTION), with the job's
+  // environment:on_stop and auto_stop_in; name empty: none.
   struct Environment {
-    std::string name, url, tier, action;
+    std::string name, url, tier, action, on_stop, auto_stop_in;
   } environment;
 };
 

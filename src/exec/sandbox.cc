@@ -21,6 +21,8 @@
 #include "exec/sandbox_image.h"
 #include "exec/sandbox_network.h"
 #include "exec/sandbox_services.h"
+#include "util/cgroup.h"
+#include "util/containment.h"
 #include "util/spawn.h"
 #include "util/unique_fd.h"
 
@@ -112,6 +114,9 @@ class SandboxSession : public ScriptSession {
   // Host files bound over /etc files of the sandbox (hosts, resolv.conf).
   std::vector<std::pair<std::string, std::string>> files_;
 
+  std::string image() const override { return image_ ? image_->reference : ""; }
+  std::string image_digest() const override { return image_ ? image_->digest : ""; }
+
   StatusOr<ProcessResult> Run(const ProcessSpec& spec, const OutputFn& output,
                               const CancelToken* cancel) override {
     ProcessSpec sandboxed = spec;
@@ -176,9 +181,7 @@ class SandboxSession : public ScriptSession {
       auto running = std::make_unique<RunningService>();
       running->name = service.request.name;
       std::string dir = dir_ + "/service-" + std::to_string(i);
-      if (mkdir(dir.c_str(), 0711) != 0) {
-        return Status::Error("cannot make " + dir + ": " + std::strerror(errno));
-      }
+      if (Status made = MakeDirWithMode(dir, 0711); !made.ok()) return made;
       StatusOr<std::unique_ptr<SandboxLayer>> layer = SandboxLayer::Make(image->rootfs, dir);
       if (!layer.ok()) return layer.status();
       running->layer = std::move(*layer);
@@ -329,6 +332,58 @@ SandboxScriptRunner::SandboxScriptRunner(Options options, ProcessRunner* runner)
   options_.nsenter = Resolve(options_.nsenter);
   options_.setpriv = Resolve(options_.setpriv);
   options_.prlimit = Resolve(options_.prlimit);
+
+  // A limit is the cgroup's where the host lets slipway's job cgroups use
+  // the controller, else what rlimits give (per process).
+  const Containment& containment = DefaultContainment();
+  std::string controllers;
+  std::string why_not;
+  if (containment.kind == ContainmentKind::kCgroup) {
+    controllers = SubtreeControllers(containment.cgroup_parent);
+    why_not = "is not enabled in " + containment.cgroup_parent + "/cgroup.subtree_control";
+  } else {
+    why_not = "is not available: no job cgroup (" + containment.why_not_cgroup + ")";
+  }
+  CgroupLimits job_limits;
+  std::vector<std::string> notes;
+  if (options_.memory_bytes != 0) {
+    std::string amount = std::to_string(options_.memory_bytes >> 20) + " MiB";
+    if (HasController(controllers, "memory")) {
+      job_limits.memory_bytes = options_.memory_bytes;
+      notes.push_back("memory " + amount + " for the whole job (cgroup v2 memory.max)");
+    } else {
+      notes.push_back("memory " + amount +
+                      " per process (RLIMIT_AS; the cgroup v2 memory controller " + why_not + ")");
+    }
+  }
+  if (options_.cpu_millis != 0) {
+    std::string amount = std::to_string(options_.cpu_millis / 1000) + "." +
+                         std::to_string(options_.cpu_millis % 1000 / 100) + " CPUs";
+    if (HasController(controllers, "cpu")) {
+      job_limits.cpu_millis = options_.cpu_millis;
+      notes.push_back(amount + " for the whole job (cgroup v2 cpu.max)");
+    } else {
+      notes.push_back("WARNING: " + amount + " not applied (the cgroup v2 cpu controller " +
+                      why_not + ")");
+    }
+  }
+  if (options_.cpu_seconds != 0) {
+    notes.push_back("CPU time " + std::to_string(options_.cpu_seconds) +
+                    " s per process (RLIMIT_CPU)");
+  }
+  for (const std::string& note : notes) {
+    limits_note_ += (limits_note_.empty() ? "" : "; ") + note;
+  }
+  if (job_limits.any()) {
+    Containment limited = containment;
+    limited.job_limits = job_limits;
+    limited_runner_ = std::make_unique<PosixProcessRunner>(limited);
+    runner_ = limited_runner_.get();
+  }
+  // Sessions keep a reference to their options: this runner's copy, where
+  // a memory limit the job's cgroup carries is not also each process's.
+  session_options_ = options_;
+  if (job_limits.memory_bytes != 0) session_options_.memory_bytes = 0;
 }
 
 SandboxScriptRunner::~SandboxScriptRunner() = default;
@@ -373,7 +428,8 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
   // resolv.conf are in here); listable by slipway only.
   chmod(pattern.c_str(), 0711);
   auto session =
-      std::make_unique<SandboxSession>(options_, runner_, Parent(workspace), pattern, log);
+      std::make_unique<SandboxSession>(session_options_, runner_, Parent(workspace), pattern, log);
+  if (!limits_note_.empty()) log("Limits: " + limits_note_);
 
   {
     // Written by slipway when it made the workspace, before any of the
@@ -390,9 +446,7 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
     StatusOr<ResolvedImage> image = options_.images->Resolve(keyword->request, log);
     if (!image.ok()) return image.status();
     std::string layer_dir = pattern + "/layer";
-    if (mkdir(layer_dir.c_str(), 0711) != 0) {
-      return Status::Error("cannot make " + layer_dir + ": " + std::strerror(errno));
-    }
+    if (Status made = MakeDirWithMode(layer_dir, 0711); !made.ok()) return made;
     StatusOr<std::unique_ptr<SandboxLayer>> layer = SandboxLayer::Make(image->rootfs, layer_dir);
     if (!layer.ok()) return layer.status();
     session->layer_ = std::move(*layer);

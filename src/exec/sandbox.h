@@ -52,9 +52,15 @@ class SandboxScriptRunner : public ScriptRunner {
     // More host paths the sandbox covers with an empty tmpfs (the server's
     // data directory when the builds are elsewhere).
     std::vector<std::string> hide;
-    // Limits on each process of a job and its services (rlimits; see
-    // docs/sandbox.md, "Limits"); 0: none.
+    // Limits (docs/sandbox.md, "Limits"); 0: none. memory_bytes is the
+    // whole job's (cgroup v2 memory.max) where slipway's cgroup delegates
+    // the memory controller, else each process's address space (RLIMIT_AS);
+    // cpu_millis is the whole job's CPU bandwidth in thousandths of a CPU
+    // (cgroup v2 cpu.max; not applied, with a warning in the job's log,
+    // without the cpu controller); cpu_seconds is each process's CPU time
+    // (RLIMIT_CPU).
     uint64_t memory_bytes = 0;
+    uint64_t cpu_millis = 0;
     uint64_t cpu_seconds = 0;
     // Where per-attempt state lives (the writable layer of image jobs,
     // generated /etc files); empty: $TMPDIR or /tmp.
@@ -76,9 +82,21 @@ class SandboxScriptRunner : public ScriptRunner {
   // front ends, before they pick the executor.
   static Status Check(const Options& options, ProcessRunner* runner);
 
+  // What the limits are and how they are applied, for the job's log
+  // ("memory 512 MiB for the whole job (cgroup v2 memory.max)"); empty
+  // without limits.
+  const std::string& limits_note() const { return limits_note_; }
+
  private:
   Options options_;
   ProcessRunner* runner_;
+  // Set when some limit is a cgroup's: runs bwrap under a containment
+  // whose job cgroups carry it.
+  std::unique_ptr<ProcessRunner> limited_runner_;
+  // What sessions get (they keep a reference): options_ less the limits
+  // the job cgroup carries.
+  Options session_options_;
+  std::string limits_note_;
 };
 
 // Sends jobs with image: to one runner (the sandbox), the others to

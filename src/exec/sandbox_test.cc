@@ -13,6 +13,8 @@
 #include <fstream>
 
 #include "exec/sandbox_test_util.h"
+#include "util/cgroup.h"
+#include "util/containment.h"
 #include "util/spawn.h"
 #include "util/test_wait.h"
 #include "util/unique_fd.h"
@@ -207,14 +209,49 @@ TEST_F(SandboxTest, TimeoutKillsEverythingInside) {
   EXPECT_FALSE(RunningOnHost(marker));
 }
 
+bool MemoryControllerDelegated() {
+  const Containment& c = DefaultContainment();
+  return c.kind == ContainmentKind::kCgroup &&
+         HasController(SubtreeControllers(c.cgroup_parent), "memory");
+}
+
 TEST_F(SandboxTest, MemoryLimitStopsAJobThatAllocatesMore) {
   options_.memory_bytes = 256 << 20;
   // 400 MB of text in one bash variable: past the limit, bash cannot grow.
   std::string allocate = "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo ${#x}";
   JobResult r = Run(MakeJob({allocate}));
   EXPECT_EQ(r.outcome, JobOutcome::kFailed) << Log();
-  EXPECT_NE(Log().find("cannot allocate"), std::string::npos) << Log();
   EXPECT_EQ(Log().find("\n400000000\n"), std::string::npos) << Log();
+  // The log says how the limit applies: the job's cgroup where the host
+  // delegates the memory controller (the kernel kills the job), else an
+  // rlimit per process (bash cannot allocate).
+  if (MemoryControllerDelegated()) {
+    EXPECT_NE(Log().find("Limits: memory 256 MiB for the whole job (cgroup v2 memory.max)"),
+              std::string::npos)
+        << Log();
+  } else {
+    EXPECT_NE(Log().find("Limits: memory 256 MiB per process (RLIMIT_AS; the cgroup v2 memory "
+                         "controller "),
+              std::string::npos)
+        << Log();
+    EXPECT_NE(Log().find("cannot allocate"), std::string::npos) << Log();
+  }
+}
+
+// A CPU bandwidth limit needs the cgroup's cpu controller; without it the
+// job runs, and its log says the limit was not applied and why.
+TEST_F(SandboxTest, ACpuLimitIsTheCgroupsOrAWarningSayingWhyNot) {
+  options_.cpu_millis = 500;
+  JobResult r = Run(MakeJob({"echo ran"}));
+  EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << Log();
+  const Containment& c = DefaultContainment();
+  bool delegated = c.kind == ContainmentKind::kCgroup &&
+                   HasController(SubtreeControllers(c.cgroup_parent), "cpu");
+  EXPECT_NE(Log().find(delegated ? "Limits: 0.5 CPUs for the whole job (cgroup v2 cpu.max)"
+                                 : "Limits: WARNING: 0.5 CPUs not applied (the cgroup v2 cpu "
+                                   "controller "),
+            std::string::npos)
+      << Log();
 }
 
 TEST(SandboxByteSizeTest, ParsesSuffixes) {

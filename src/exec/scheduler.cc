@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "config/variables.h"
 #include "exec/artifacts.h"
 #include "exec/dotenv.h"
 #include "exec/file_tree.h"
@@ -299,8 +300,16 @@ void Scheduler::Impl::Dispatch() {
         const std::string* v = work.spec.variables.Get(key);
         return v != nullptr ? *v : std::string();
       };
-      run.environment = {*name, value("CI_ENVIRONMENT_URL"), value("CI_ENVIRONMENT_TIER"),
-                         value("CI_ENVIRONMENT_ACTION")};
+      run.environment = {};
+      run.environment.name = *name;
+      run.environment.url = value("CI_ENVIRONMENT_URL");
+      run.environment.tier = value("CI_ENVIRONMENT_TIER");
+      run.environment.action = value("CI_ENVIRONMENT_ACTION");
+      if (run.job->environment) {
+        run.environment.on_stop = run.job->environment->on_stop;
+        run.environment.auto_stop_in =
+            ExpandVariables(run.job->environment->auto_stop_in, work.spec.variables);
+      }
     }
     if (!run.job_dir.empty()) run.log_path = run.job_dir + "/log";
     if (!run.started_at) run.started_at = clock_->WallNow();
@@ -327,6 +336,8 @@ void Scheduler::Impl::Finish(const Completion& c) {
   run.summary = r.summary;
   run.artifacts = c.artifacts;
   run.downstream = r.downstream;
+  run.image = r.image;
+  run.image_digest = r.image_digest;
   // With a run dir the scheduler keeps the whole log (all attempts) itself.
   if (run.log_path.empty()) run.log_path = r.log_path;
   CiStatus outcome = CiStatus::kFailed;

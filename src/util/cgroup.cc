@@ -86,6 +86,24 @@ bool WriteAt(int dir_fd, const char* name, const char* text) {
   return ok;
 }
 
+Status WriteLimitFile(int dir_fd, const char* name, const std::string& text, bool optional) {
+  // O_TRUNC as a shell's `>` opens it: cgroupfs ignores it.
+  int fd = openat(dir_fd, name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) {
+    if (optional && errno == ENOENT) return Status::Ok();
+    return Status::Error(std::string("cannot set the cgroup's ") + name + ": " +
+                         std::strerror(errno));
+  }
+  ssize_t n = write(fd, text.data(), text.size());
+  int saved = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(text.size())) {
+    return Status::Error(std::string("cannot set the cgroup's ") + name + " to " + text + ": " +
+                         std::strerror(n < 0 ? saved : EIO));
+  }
+  return Status::Ok();
+}
+
 // The names of the subdirectories (child cgroups) of dir.
 std::vector<std::string> ChildCgroups(const std::string& dir) {
   std::vector<std::string> out;
@@ -157,6 +175,38 @@ StatusOr<std::string> OwnCgroupDir() {
     return dir;
   }
   return Status::Error("cgroup v2 is not mounted where slipway can see its own cgroup");
+}
+
+std::string SubtreeControllers(const std::string& parent) {
+  StatusOr<std::string> text = ReadFile(parent + "/cgroup.subtree_control", 4096);
+  if (!text.ok()) return "";
+  while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
+  return *text;
+}
+
+bool HasController(const std::string& controllers, const std::string& controller) {
+  std::istringstream words(controllers);
+  std::string word;
+  while (words >> word) {
+    if (word == controller) return true;
+  }
+  return false;
+}
+
+Status WriteCgroupLimits(int dir_fd, const CgroupLimits& limits) {
+  if (limits.memory_bytes != 0) {
+    Status s = WriteLimitFile(dir_fd, "memory.max", std::to_string(limits.memory_bytes), false);
+    if (!s.ok()) return s;
+    s = WriteLimitFile(dir_fd, "memory.swap.max", "0", true);
+    if (!s.ok()) return s;
+  }
+  if (limits.cpu_millis != 0) {
+    // A quota of at least 1 ms: the kernel refuses less.
+    uint64_t quota = std::max<uint64_t>(limits.cpu_millis * 100, 1000);
+    Status s = WriteLimitFile(dir_fd, "cpu.max", std::to_string(quota) + " 100000", false);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 StatusOr<std::unique_ptr<JobCgroup>> JobCgroup::Create(const std::string& parent,

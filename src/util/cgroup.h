@@ -11,6 +11,7 @@
 #ifndef SLIPWAY_UTIL_CGROUP_H_
 #define SLIPWAY_UTIL_CGROUP_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,27 @@ namespace slipway {
 // (/sys/fs/cgroup on systemd machines, /sys/fs/cgroup/unified on hybrid
 // ones). Errors say why there is none.
 StatusOr<std::string> OwnCgroupDir();
+
+// Limits a job cgroup carries for everything in it (cgroup v2 memory.max
+// and cpu.max); 0: no limit.
+struct CgroupLimits {
+  uint64_t memory_bytes = 0;
+  // CPU bandwidth in thousandths of a CPU (1500: one and a half CPUs).
+  uint64_t cpu_millis = 0;
+  bool any() const { return memory_bytes != 0 || cpu_millis != 0; }
+};
+
+// The controllers that cgroups below parent may use: the words of its
+// cgroup.subtree_control ("cpu memory pids"); empty when none or unreadable.
+std::string SubtreeControllers(const std::string& parent);
+// Whether the word `controller` is among them.
+bool HasController(const std::string& controllers, const std::string& controller);
+
+// Writes limits into the cgroup directory dir_fd as the kernel reads them:
+// memory.max "<bytes>" (and memory.swap.max "0" where the kernel has it, so
+// that the limit is not dodged by swapping), cpu.max "<quota> 100000"
+// (quota microseconds per 100 ms). Errors name the file.
+Status WriteCgroupLimits(int dir_fd, const CgroupLimits& limits);
 
 class JobCgroup {
  public:
@@ -37,6 +59,9 @@ class JobCgroup {
   ~JobCgroup();
   JobCgroup(const JobCgroup&) = delete;
   JobCgroup& operator=(const JobCgroup&) = delete;
+
+  // Sets its limits (WriteCgroupLimits) before a process enters it.
+  Status SetLimits(const CgroupLimits& limits) { return WriteCgroupLimits(dir_fd_, limits); }
 
   // An O_DIRECTORY descriptor of the cgroup, for SpawnRequest::cgroup_dir_fd.
   int dir_fd() const { return dir_fd_; }

@@ -1,16 +1,21 @@
 #include "util/cgroup.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "util/children.h"
 #include "util/containment.h"
 #include "util/spawn.h"
 #include "util/test_dir.h"
 #include "util/test_wait.h"
+#include "util/unique_fd.h"
 
 namespace slipway {
 namespace {
@@ -105,6 +110,50 @@ TEST_F(CgroupTest, StaleJobCgroupsOfDeadSlipwaysAreKilled) {
   EXPECT_TRUE(ProcessAlive(kept));
   ours->reset();  // Kills it.
   ReapChild(kept);
+}
+
+// The files the kernel reads limits from, written as it expects them. This
+// host's cgroup v2 has no memory or cpu controller for slipway (they are
+// bound to cgroup v1 hierarchies), so the files are those a cgroup
+// directory has, in a temporary directory; where the controllers are
+// delegated, SandboxLimitsTest runs a job under them.
+TEST(CgroupLimitsTest, LimitsAreWrittenAsTheKernelReadsThem) {
+  TempDir dir;
+  for (const char* file : {"memory.max", "memory.swap.max", "cpu.max"}) {
+    std::ofstream(dir.Sub(file)) << "max\n";
+  }
+  UniqueFd fd(open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(fd.valid());
+  CgroupLimits limits;
+  limits.memory_bytes = 512 << 20;
+  limits.cpu_millis = 1500;
+  Status s = WriteCgroupLimits(fd.get(), limits);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(Slurp(dir.Sub("memory.max")), "536870912");
+  EXPECT_EQ(Slurp(dir.Sub("memory.swap.max")), "0");
+  EXPECT_EQ(Slurp(dir.Sub("cpu.max")), "150000 100000");
+
+  // No swap accounting: memory.swap.max is absent, which is fine; a cgroup
+  // without the memory controller has no memory.max, which is an error.
+  std::filesystem::remove(dir.Sub("memory.swap.max"));
+  EXPECT_TRUE(WriteCgroupLimits(fd.get(), limits).ok());
+  std::filesystem::remove(dir.Sub("memory.max"));
+  s = WriteCgroupLimits(fd.get(), limits);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "cannot set the cgroup's memory.max: No such file or directory");
+  EXPECT_TRUE(WriteCgroupLimits(fd.get(), CgroupLimits()).ok()) << "no limits: nothing written";
+}
+
+TEST(CgroupLimitsTest, ControllersAreTheParentsSubtreeControl) {
+  TempDir dir;
+  EXPECT_EQ(SubtreeControllers(dir.path()), "") << "unreadable: none";
+  std::ofstream(dir.Sub("cgroup.subtree_control")) << "cpu memory pids\n";
+  std::string controllers = SubtreeControllers(dir.path());
+  EXPECT_EQ(controllers, "cpu memory pids");
+  EXPECT_TRUE(HasController(controllers, "memory"));
+  EXPECT_TRUE(HasController(controllers, "cpu"));
+  EXPECT_FALSE(HasController(controllers, "cpuset"));
+  EXPECT_FALSE(HasController(controllers, "io"));
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 
 #include <string>
 
+#include "util/cgroup.h"
+
 namespace slipway {
 
 enum class ContainmentKind { kCgroup, kReaper, kProcessGroup };
@@ -31,6 +33,10 @@ struct Containment {
   // cgroup.kill.
   bool join_by_write = false;
   bool freeze_to_kill = false;
+  // kCgroup: limits every job cgroup gets before its process enters it.
+  // Only controllers in cgroup_parent's cgroup.subtree_control can be
+  // limited (SubtreeControllers); the caller checks.
+  CgroupLimits job_limits;
   // Why the cgroup path is not used, for Describe (empty with kCgroup).
   std::string why_not_cgroup;
 

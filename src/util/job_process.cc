@@ -40,6 +40,12 @@ StatusOr<std::unique_ptr<JobProcess>> JobProcess::Start(const ProcessSpec& spec,
       return Status::Error("cannot start '" + spec.argv[0] + "': " + made.status().message());
     }
     cgroup = std::move(*made);
+    if (containment.job_limits.any()) {
+      Status limited = cgroup->SetLimits(containment.job_limits);
+      if (!limited.ok()) {
+        return Status::Error("cannot start '" + spec.argv[0] + "': " + limited.message());
+      }
+    }
     request.cgroup_dir_fd = cgroup->dir_fd();
     request.join_cgroup_by_write = containment.join_by_write;
   } else if (kind == ContainmentKind::kReaper) {
