@@ -490,7 +490,9 @@ async function viewJob(projectId, jobId, anchor) {
       h('h1', {}, statusBadge(job.status, job.allow_failure), ' ', job.name),
       h('p', { class: 'facts' }, 'Stage ', job.stage, ' · duration ', formatDuration(durationOf(job)),
         job.failure_reason ? [' · ', h('span', { class: 'failure-reason' }, job.failure_reason.replace(/_/g, ' '))] : '',
-        job.runner && job.runner.description ? ` · runner ${job.runner.description}` : ''),
+        job.runner && job.runner.description ? ` · runner ${job.runner.description}` : '',
+        job.image ? [' · image ', h('span', { class: 'job-image', title: `${job.image.name}@${job.image.digest}` },
+          job.image.name, ' ', h('code', {}, job.image.digest.slice(0, 19)))] : ''),
       h('div', { class: 'actions' }, jobActions(project.id, job, (result) => {
         // A retry creates a new job: open it; play and cancel change this one.
         if (result && result.id && String(result.id) !== String(jobId)) location.hash = `#/projects/${project.id}/jobs/${result.id}`;

@@ -62,8 +62,23 @@ const std::vector<RouteEntry>& ApiRoutes() {
        GetArtifactFile},
       {"GET", {"projects", ":id", "environments"}, Role::kRead, ListEnvironments},
       {"GET", {"projects", ":id", "environments", ":environment_id"}, Role::kRead, GetEnvironment},
+      {"POST", {"projects", ":id", "environments"}, Role::kRun, CreateEnvironment},
+      {"PUT",
+       {"projects", ":id", "environments", ":environment_id"},
+       Role::kRun,
+       UpdateEnvironment},
+      {"DELETE",
+       {"projects", ":id", "environments", ":environment_id"},
+       Role::kRun,
+       DeleteEnvironment},
+      {"POST",
+       {"projects", ":id", "environments", ":environment_id", "stop"},
+       Role::kRun,
+       StopEnvironment},
       {"GET", {"projects", ":id", "deployments"}, Role::kRead, ListDeployments},
+      {"POST", {"projects", ":id", "deployments"}, Role::kRun, CreateDeployment},
       {"GET", {"projects", ":id", "deployments", ":deployment_id"}, Role::kRead, GetDeployment},
+      {"PUT", {"projects", ":id", "deployments", ":deployment_id"}, Role::kRun, UpdateDeployment},
   };
   return routes;
 }

@@ -1,6 +1,8 @@
-// GET /projects/:id/environments[/:environment_id] and
-// GET /projects/:id/deployments[/:deployment_id], in GitLab's shapes
-// (docs/api.md, docs/deployments.md).
+// GitLab's environments and deployments APIs (docs/api.md,
+// docs/deployments.md): reading both, and what a person or an outside tool
+// does to them: create, update, stop and delete environments; create and
+// update deployments that no job made.
+#include "pipeline/environment_tier.h"
 #include "pipeline/predefined.h"
 #include "server/api_handlers.h"
 #include "server/api_util.h"
@@ -21,7 +23,28 @@ json EnvironmentJson(const EnvironmentRecord& e) {
           {"state", e.state},
           {"tier", e.tier},
           {"created_at", IsoTime(e.created_at)},
-          {"updated_at", IsoTime(e.updated_at)}};
+          {"updated_at", IsoTime(e.updated_at)},
+          {"auto_stop_at", e.auto_stop_at ? json(IsoTime(*e.auto_stop_at)) : json(nullptr)}};
+}
+
+bool IsTier(const std::string& tier) {
+  return tier == "production" || tier == "staging" || tier == "testing" || tier == "development" ||
+         tier == "other";
+}
+
+// A JSON or form boolean as GitLab's Grape reads one; nullopt when absent,
+// *bad set when not a boolean.
+std::optional<bool> ParamBool(const json& params, const std::string& key, bool* bad) {
+  std::string text = ParamString(params, key);
+  if (text.empty()) return std::nullopt;
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  *bad = true;
+  return std::nullopt;
+}
+
+bool IsApiDeploymentStatus(const std::string& status) {
+  return status == "running" || status == "success" || status == "failed" || status == "canceled";
 }
 
 // GitLab's deployment: its environment, and its job as `deployable`.
@@ -63,6 +86,22 @@ std::optional<EnvironmentRecord> LoadEnvironment(ApiContext& ctx, const ProjectR
   }
   if (!*found || (*found)->project_id != project.id) {
     *error = JsonError(404, "404 Environment Not Found");
+    return std::nullopt;
+  }
+  return **found;
+}
+
+std::optional<DeploymentRecord> LoadDeployment(ApiContext& ctx, const ProjectRecord& project,
+                                               HttpResponse* error) {
+  std::optional<int64_t> id = ParseId(ctx.params["deployment_id"]);
+  auto found =
+      id ? ctx.store->GetDeployment(*id) : StatusOr<std::optional<DeploymentRecord>>(std::nullopt);
+  if (!found.ok()) {
+    *error = StoreError(found.status());
+    return std::nullopt;
+  }
+  if (!*found || (*found)->project_id != project.id) {
+    *error = JsonError(404, "404 Deployment Not Found");
     return std::nullopt;
   }
   return **found;
@@ -144,14 +183,157 @@ HttpResponse GetDeployment(ApiContext& ctx) {
   HttpResponse error;
   auto project = LoadProject(ctx, &error);
   if (!project) return error;
-  std::optional<int64_t> id = ParseId(ctx.params["deployment_id"]);
-  auto found =
-      id ? ctx.store->GetDeployment(*id) : StatusOr<std::optional<DeploymentRecord>>(std::nullopt);
-  if (!found.ok()) return StoreError(found.status());
-  if (!*found || (*found)->project_id != project->id) {
-    return JsonError(404, "404 Deployment Not Found");
+  auto deployment = LoadDeployment(ctx, *project, &error);
+  if (!deployment) return error;
+  return JsonOk(200, DeploymentJson(ctx, *deployment, *project));
+}
+
+HttpResponse CreateEnvironment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto params = RequestParams(ctx.req, &error);
+  if (!params) return error;
+  EnvironmentRecord environment;
+  environment.project_id = project->id;
+  environment.name = ParamString(*params, "name");
+  if (environment.name.empty()) return JsonError(400, "400 Bad request - name is missing");
+  environment.external_url = ParamString(*params, "external_url");
+  std::string tier = ParamString(*params, "tier");
+  if (!tier.empty() && !IsTier(tier)) return BadParam("tier");
+  environment.tier = EnvironmentTier(environment.name, tier);
+  auto created = ctx.store->CreateEnvironment(environment);
+  if (!created.ok()) {
+    if (created.status().message() == "environment name has already been taken") {
+      return JsonOk(400, {{"message", {{"name", {"has already been taken"}}}}});
+    }
+    return StoreError(created.status());
   }
-  return JsonOk(200, DeploymentJson(ctx, **found, *project));
+  return JsonOk(201, EnvironmentJson(*created));
+}
+
+HttpResponse UpdateEnvironment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto environment = LoadEnvironment(ctx, *project, &error);
+  if (!environment) return error;
+  auto params = RequestParams(ctx.req, &error);
+  if (!params) return error;
+  if (params->contains("name") && ParamString(*params, "name") != environment->name) {
+    // GitLab removed renaming (disallow_environment_name_update).
+    return JsonError(400, "400 Bad request - an environment's name cannot be changed");
+  }
+  if (params->contains("external_url")) {
+    environment->external_url = ParamString(*params, "external_url");
+  }
+  if (params->contains("tier")) {
+    std::string tier = ParamString(*params, "tier");
+    if (!IsTier(tier)) return BadParam("tier");
+    environment->tier = tier;
+  }
+  auto updated = ctx.store->UpdateEnvironment(*environment);
+  if (!updated.ok()) return StoreError(updated.status());
+  return JsonOk(200, EnvironmentJson(*updated));
+}
+
+HttpResponse DeleteEnvironment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto environment = LoadEnvironment(ctx, *project, &error);
+  if (!environment) return error;
+  // GitLab's EnvironmentPolicy: only a stopped environment may be destroyed.
+  if (environment->state != "stopped") return JsonError(403, "403 Forbidden");
+  if (Status s = ctx.store->DeleteEnvironment(environment->id); !s.ok()) return StoreError(s);
+  HttpResponse response;
+  response.status = 204;
+  return response;
+}
+
+HttpResponse StopEnvironment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto environment = LoadEnvironment(ctx, *project, &error);
+  if (!environment) return error;
+  auto params = RequestParams(ctx.req, &error);
+  if (!params) return error;
+  bool bad = false;
+  std::optional<bool> force = ParamBool(*params, "force", &bad);
+  if (bad) return BadParam("force");
+  if (ctx.service == nullptr) return ServiceUnavailable();
+  auto stopped = ctx.service->StopEnvironment(environment->id, force.value_or(false));
+  if (!stopped.ok()) return JsonError(400, "400 Bad request - " + stopped.status().message());
+  return JsonOk(200, EnvironmentJson(*stopped));
+}
+
+// POST /projects/:id/deployments: a deployment an outside tool made; its
+// environment is created when missing.
+HttpResponse CreateDeployment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto params = RequestParams(ctx.req, &error);
+  if (!params) return error;
+  for (const char* key : {"environment", "sha", "ref", "tag", "status"}) {
+    if (ParamString(*params, key).empty()) {
+      return JsonError(400, std::string("400 Bad request - ") + key + " is missing");
+    }
+  }
+  bool bad = false;
+  std::optional<bool> tag = ParamBool(*params, "tag", &bad);
+  if (bad) return BadParam("tag");
+  std::string status = ParamString(*params, "status");
+  if (!IsApiDeploymentStatus(status)) return BadParam("status");
+  std::string name = ParamString(*params, "environment");
+  auto existing = ctx.store->FindEnvironment(project->id, name);
+  if (!existing.ok()) return StoreError(existing.status());
+  EnvironmentRecord environment;
+  if (*existing) {
+    environment = **existing;
+  } else {
+    EnvironmentRecord fresh;
+    fresh.project_id = project->id;
+    fresh.name = name;
+    fresh.tier = EnvironmentTier(name, "");
+    auto saved = ctx.store->SaveEnvironment(fresh);
+    if (!saved.ok()) return JsonError(400, "400 Bad request - " + saved.status().message());
+    environment = *saved;
+  }
+  DeploymentRecord deployment;
+  deployment.project_id = project->id;
+  deployment.environment_id = environment.id;
+  deployment.ref = ParamString(*params, "ref");
+  deployment.sha = ParamString(*params, "sha");
+  deployment.status = status;
+  (void)tag;  // Required by GitLab; slipway keeps the ref's name only.
+  auto created = ctx.store->CreateDeployment(deployment);
+  if (!created.ok()) return StoreError(created.status());
+  return JsonOk(201, DeploymentJson(ctx, *created, *project));
+}
+
+// PUT /projects/:id/deployments/:deployment_id: only a deployment no job
+// made, as in GitLab.
+HttpResponse UpdateDeployment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto found = LoadDeployment(ctx, *project, &error);
+  if (!found) return error;
+  if (found->job_id || found->pipeline_id) {
+    return JsonError(403,
+                     "403 Forbidden - Deployments created using GitLab CI can not be updated "
+                     "using the API");
+  }
+  auto params = RequestParams(ctx.req, &error);
+  if (!params) return error;
+  std::string status = ParamString(*params, "status");
+  if (status.empty()) return JsonError(400, "400 Bad request - status is missing");
+  if (!IsApiDeploymentStatus(status)) return BadParam("status");
+  auto updated = ctx.store->SetDeploymentStatus(found->id, status);
+  if (!updated.ok()) return StoreError(updated.status());
+  return JsonOk(200, DeploymentJson(ctx, *updated, *project));
 }
 
 }  // namespace slipway

@@ -36,6 +36,12 @@ HttpResponse GetArtifactsArchive(ApiContext& ctx);
 
 HttpResponse ListEnvironments(ApiContext& ctx);
 HttpResponse GetEnvironment(ApiContext& ctx);
+HttpResponse CreateEnvironment(ApiContext& ctx);
+HttpResponse UpdateEnvironment(ApiContext& ctx);
+HttpResponse DeleteEnvironment(ApiContext& ctx);
+HttpResponse StopEnvironment(ApiContext& ctx);
+HttpResponse CreateDeployment(ApiContext& ctx);
+HttpResponse UpdateDeployment(ApiContext& ctx);
 HttpResponse ListDeployments(ApiContext& ctx);
 HttpResponse GetDeployment(ApiContext& ctx);
 

@@ -295,6 +295,8 @@ json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord&
       {"retried", job.retried},
       {"when", job.when},
       {"exit_code", job.exit_code ? json(*job.exit_code) : json(nullptr)},
+      {"image",
+       job.image.empty() ? json(nullptr) : json{{"name", job.image}, {"digest", job.image_digest}}},
   };
   if (artifacts_file.is_object()) j["artifacts_file"] = artifacts_file;
   if (job.status == CiStatus::kFailed) {

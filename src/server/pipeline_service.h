@@ -124,6 +124,13 @@ class PipelineService {
   // whose files the newer attempt replaced).
   virtual std::string ArtifactsDir(int64_t job_id) = 0;
 
+  // GitLab's environment stop: with a stop job (environment:on_stop of
+  // the last successful deployment) and without force, that job runs (a
+  // manual one is played, a finished one retried) and the environment is
+  // stopping until it succeeds; otherwise it is stopped at once. Its
+  // auto_stop_at is cleared either way. Returns the environment afterwards.
+  virtual StatusOr<EnvironmentRecord> StopEnvironment(int64_t environment_id, bool force) = 0;
+
   virtual ServiceStats Stats() = 0;
 };
 

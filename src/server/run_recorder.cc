@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/duration.h"
+
 namespace slipway {
 
 std::vector<JobRecord> JobRecordsFor(const Pipeline& pipeline) {
@@ -110,7 +112,11 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   }
   JobUpdate update;
   update.status = to;
-  if (IsFinished(to)) update.exit_code = run.exit_code;
+  if (IsFinished(to)) {
+    update.exit_code = run.exit_code;
+    update.image = run.image;
+    update.image_digest = run.image_digest;
+  }
   if (to == CiStatus::kFailed) update.failure_reason = run.failure_reason;
   // The scheduler knows the effective allow_failure once it queued the job:
   // for a failed run it includes `allow_failure:exit_codes`, and a new
@@ -168,6 +174,7 @@ void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, cons
     deployment.ref = ref_;
     deployment.sha = sha_;
     deployment.status = "running";
+    deployment.on_stop = env.on_stop;
     StatusOr<DeploymentRecord> created = store_->CreateDeployment(deployment);
     KeepError(created.status());
     if (created.ok()) deployments_[job.id] = created->id;
@@ -178,7 +185,20 @@ void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, cons
                        : to == CiStatus::kCanceled ? "canceled"
                                                    : nullptr;
   if (status == nullptr) return;
-  KeepError(store_->SetDeploymentStatus(known->second, status).status());
+  StatusOr<DeploymentRecord> updated = store_->SetDeploymentStatus(known->second, status);
+  KeepError(updated.status());
+  if (updated.ok() && to == CiStatus::kSuccess) {
+    // GitLab's auto_stop_at follows the last successful deployment: its
+    // auto_stop_in, or never when it has none ("never" too). The job's
+    // auto_stop_in was checked by lint; one that still fails to parse
+    // (a variable) leaves the environment without a stop time.
+    std::optional<int64_t> in_seconds;
+    if (!env.auto_stop_in.empty() && env.auto_stop_in != "never") {
+      StatusOr<int64_t> parsed = ParseDuration(env.auto_stop_in);
+      if (parsed.ok()) in_seconds = *parsed;
+    }
+    KeepError(store_->SetEnvironmentAutoStop(updated->environment_id, in_seconds).status());
+  }
 }
 
 void RunRecorder::UpdatePipelineLocked(CiStatus job_status) {

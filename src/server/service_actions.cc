@@ -292,6 +292,7 @@ void Service::TimerLoop() {
   while (!stopping_) {
     lock.unlock();
     RunDueSchedules();
+    StopExpiredEnvironments();
     lock.lock();
     // Schedules are minutes apart: looking once a second is on time. On a
     // FakeClock this waits until the test advances it.

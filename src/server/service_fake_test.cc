@@ -310,6 +310,112 @@ build:
       << Log(build.id);
 }
 
+// environment:auto_stop_in on the service's clock: nothing happens before
+// the time, then the timer plays the on_stop job, the environment is
+// stopping while it runs and stopped once it succeeds.
+TEST_P(FakeServiceTest, AnEnvironmentStopsByItselfWhenItsAutoStopInPasses) {
+  // The store stamps times with its own clock: the same time as the service's.
+  clock_.Advance(std::chrono::duration_cast<milliseconds>(kStart - clock_.WallNow()));
+  int64_t project = AddProject(R"(
+deploy:
+  script: deploy
+  environment:
+    name: review/app
+    on_stop: stop
+    auto_stop_in: 2 days
+stop:
+  script: teardown
+  when: manual
+  environment:
+    name: review/app
+    action: stop
+)");
+  PipelineRecord pipeline = WaitDone(Create(project));
+  EXPECT_EQ(pipeline.status, CiStatus::kSuccess);
+  auto environments = store_->ListEnvironments(project);
+  ASSERT_TRUE(environments.ok() && environments->size() == 1u);
+  EnvironmentRecord environment = environments->at(0);
+  ASSERT_TRUE(environment.auto_stop_at.has_value());
+  EXPECT_EQ(*environment.auto_stop_at, UnixMs(kStart + std::chrono::hours(48)));
+  EXPECT_EQ(Attempts(pipeline.id, "stop").at(0).status, CiStatus::kManual);
+
+  auto advance = [&](std::chrono::milliseconds by) {
+    clock_.Advance(by);
+    service_clock_.Advance(by);
+  };
+  advance(std::chrono::hours(47));
+  // A schedule-free timer tick: nothing is due yet.
+  EXPECT_EQ((*store_->GetEnvironment(environment.id))->state, "available");
+  advance(std::chrono::hours(1) + milliseconds(1));
+  ASSERT_TRUE(WaitFor([&] {
+    auto e = store_->GetEnvironment(environment.id);
+    return e.ok() && *e && (*e)->state == "stopped";
+  })) << "still "
+      << (*store_->GetEnvironment(environment.id))->state;
+  EXPECT_EQ(Attempts(pipeline.id, "stop").back().status, CiStatus::kSuccess);
+  EXPECT_FALSE((*store_->GetEnvironment(environment.id))->auto_stop_at.has_value());
+  std::vector<std::string> ran;
+  for (const FakeExecutor::Call& call : executor_.calls()) ran.push_back(call.job);
+  EXPECT_EQ(ran, (std::vector<std::string>{"deploy", "stop"}));
+}
+
+// POST /environments/:id/stop: with its stop job the environment is
+// stopping until that job ends (a failed one leaves it available, as
+// GitLab does); with force, or without a stop job, it is stopped at once.
+TEST_P(FakeServiceTest, StoppingRunsTheStopJobUnlessForced) {
+  int64_t project = AddProject(R"(
+deploy:
+  script: deploy
+  environment:
+    name: staging
+    on_stop: stop
+stop:
+  script: teardown
+  when: manual
+  environment:
+    name: staging
+    action: stop
+plain:
+  script: deploy
+  environment: qa
+)");
+  JobResult failed{JobOutcome::kFailed, 1, "script_failure"};
+  executor_.Script("stop", {failed, JobResult{JobOutcome::kSuccess, 0, ""}});
+  PipelineRecord pipeline = WaitDone(Create(project));
+  auto staging = store_->FindEnvironment(project, "staging");
+  auto qa = store_->FindEnvironment(project, "qa");
+  ASSERT_TRUE(staging.ok() && *staging && qa.ok() && *qa);
+
+  StatusOr<EnvironmentRecord> stopping = service_->StopEnvironment((*staging)->id, false);
+  ASSERT_TRUE(stopping.ok()) << stopping.status().message();
+  ASSERT_TRUE(
+      WaitFor([&] { return Attempts(pipeline.id, "stop").at(0).status == CiStatus::kFailed; }));
+  WaitDone(pipeline.id);
+  EXPECT_EQ((*store_->GetEnvironment((*staging)->id))->state, "available")
+      << "a failed stop job leaves the environment available";
+
+  // Again: the finished stop job gets a new attempt, which succeeds.
+  ASSERT_TRUE(service_->StopEnvironment((*staging)->id, false).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto e = store_->GetEnvironment((*staging)->id);
+    return e.ok() && *e && (*e)->state == "stopped";
+  }));
+  EXPECT_EQ(Attempts(pipeline.id, "stop").size(), 2u);
+
+  StatusOr<EnvironmentRecord> plain = service_->StopEnvironment((*qa)->id, false);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->state, "stopped") << "no stop job: stopped at once";
+
+  // Deployed again, then forced: stopped without running the stop job.
+  PipelineRecord again = WaitDone(Create(project));
+  ASSERT_EQ((*store_->GetEnvironment((*staging)->id))->state, "available");
+  StatusOr<EnvironmentRecord> forced = service_->StopEnvironment((*staging)->id, true);
+  ASSERT_TRUE(forced.ok()) << forced.status().message();
+  EXPECT_EQ(forced->state, "stopped");
+  EXPECT_EQ(Attempts(again.id, "stop").at(0).status, CiStatus::kManual);
+  EXPECT_FALSE(service_->StopEnvironment(424242, false).ok());
+}
+
 SLIPWAY_STORE_TEST_SUITE(FakeServiceTest);
 
 }  // namespace

@@ -53,6 +53,16 @@ TEST_P(ServiceImageTest, AJobWithAnImageRunsInItAndTheOthersOnTheHost) {
   EXPECT_NE(Log(jobs.at("in-image").id).find("\nfrom the image\n"), std::string::npos)
       << Log(jobs.at("in-image").id);
   EXPECT_NE(Log(jobs.at("on-host").id).find("\nhas-git\n"), std::string::npos);
+  // The job's record names the image and the digest it ran in (the API and
+  // the dashboard show them); the host job has none.
+  const JobRecord& in_image = jobs.at("in-image");
+  EXPECT_EQ(in_image.image, image);
+  ASSERT_EQ(in_image.image_digest.rfind("sha256:", 0), 0u) << in_image.image_digest;
+  EXPECT_NE(Log(in_image.id).find(image.substr(0, image.rfind(':')) + "@" + in_image.image_digest),
+            std::string::npos)
+      << "the digest is the one the log reports pulling: " << Log(in_image.id);
+  EXPECT_EQ(jobs.at("on-host").image, "");
+  EXPECT_EQ(jobs.at("on-host").image_digest, "");
 }
 
 SLIPWAY_STORE_TEST_SUITE(ServiceImageTest);

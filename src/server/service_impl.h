@@ -45,6 +45,7 @@ class Service : public PipelineService {
   StatusOr<JobRecord> CancelJob(int64_t job_id) override;
   StatusOr<JobRecord> PlayJob(int64_t job_id) override;
   std::string ArtifactsDir(int64_t job_id) override;
+  StatusOr<EnvironmentRecord> StopEnvironment(int64_t environment_id, bool force) override;
   ServiceStats Stats() override;
 
  private:
@@ -87,6 +88,9 @@ class Service : public PipelineService {
   Status RunStoredPipeline(const PipelineRecord& record, Active* active);
   void TimerLoop();
   void RunDueSchedules();
+  // Stops the environments whose auto_stop_at has passed
+  // (service_environments.cc).
+  void StopExpiredEnvironments();
   Status Recover();
   Status RetryInterrupted(const std::vector<JobRecord>& jobs);
   // A job action: `live` on the pipeline's running scheduler when it has

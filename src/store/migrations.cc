@@ -167,6 +167,15 @@ CREATE TABLE deployments (
 CREATE INDEX deployments_by_environment ON deployments (environment_id, id);
 CREATE INDEX deployments_by_job ON deployments (job_id);
 )sql",
+    // 7: the image a job's last attempt ran in; when an environment stops by
+    // itself and which job stops it (docs/database.md, docs/deployments.md).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN image TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN image_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE environments ADD COLUMN auto_stop_at BIGINT;
+ALTER TABLE deployments ADD COLUMN on_stop TEXT NOT NULL DEFAULT '';
+CREATE INDEX environments_by_auto_stop ON environments (auto_stop_at);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

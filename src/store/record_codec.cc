@@ -12,7 +12,7 @@ const char kPipelineColumns[] =
 const char kJobColumns[] =
     "id, pipeline_id, name, stage, stage_idx, status, run_when, allow_failure, exit_code, "
     "failure_reason, retried, retry_count, created_at, queued_at, started_at, finished_at, "
-    "duration_ms, runner, needs, log_size";
+    "duration_ms, runner, needs, log_size, image, image_digest";
 const char kArtifactColumns[] = "job_id, path, file_type, size, sha256, filename, file_format";
 const char kTokenColumns[] = "id, name, token_sha256, role, created_at, last_used_at, revoked";
 const char kScheduleColumns[] =
@@ -20,10 +20,10 @@ const char kScheduleColumns[] =
     "last_pipeline_id, created_at, updated_at";
 
 const char kEnvironmentColumns[] =
-    "id, project_id, name, external_url, tier, state, created_at, updated_at";
+    "id, project_id, name, external_url, tier, state, created_at, updated_at, auto_stop_at";
 const char kDeploymentColumns[] =
     "id, project_id, iid, environment_id, pipeline_id, job_id, ref, sha, status, created_at, "
-    "updated_at, finished_at";
+    "updated_at, finished_at, on_stop";
 
 namespace {
 
@@ -90,6 +90,8 @@ JobRecord JobFromRow(const SqlRow& row) {
   j.runner = row.Text(17);
   j.needs = StringsFromJson(row.Text(18));
   j.log_size = row.Int(19);
+  j.image = row.Text(20);
+  j.image_digest = row.Text(21);
   return j;
 }
 
@@ -144,6 +146,7 @@ EnvironmentRecord EnvironmentFromRow(const SqlRow& row) {
   e.state = row.Text(5);
   e.created_at = row.Int(6);
   e.updated_at = row.Int(7);
+  e.auto_stop_at = row.OptInt(8);
   return e;
 }
 
@@ -161,6 +164,7 @@ DeploymentRecord DeploymentFromRow(const SqlRow& row) {
   d.created_at = row.Int(9);
   d.updated_at = row.Int(10);
   d.finished_at = row.OptInt(11);
+  d.on_stop = row.Text(12);
   return d;
 }
 

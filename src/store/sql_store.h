@@ -74,6 +74,14 @@ class SqlStore : public Store {
                                                                  std::string_view name,
                                                                  std::string_view state) override;
   StatusOr<std::vector<EnvironmentRecord>> ListEnvironments(int64_t project_id) override;
+  StatusOr<std::optional<EnvironmentRecord>> FindEnvironment(int64_t project_id,
+                                                             std::string_view name) override;
+  StatusOr<EnvironmentRecord> CreateEnvironment(const EnvironmentRecord& environment) override;
+  StatusOr<EnvironmentRecord> UpdateEnvironment(const EnvironmentRecord& environment) override;
+  Status DeleteEnvironment(int64_t id) override;
+  StatusOr<EnvironmentRecord> SetEnvironmentAutoStop(int64_t id,
+                                                     std::optional<int64_t> in_seconds) override;
+  StatusOr<std::vector<EnvironmentRecord>> EnvironmentsToAutoStop(int64_t now_ms) override;
   StatusOr<DeploymentRecord> CreateDeployment(const DeploymentRecord& deployment) override;
   StatusOr<DeploymentRecord> SetDeploymentStatus(int64_t id, std::string_view status) override;
   StatusOr<std::optional<DeploymentRecord>> GetDeployment(int64_t id) override;
@@ -95,6 +103,10 @@ class SqlStore : public Store {
   // also serialises concurrent creators (a row lock in PostgreSQL, the write
   // lock in SQLite), so iids never collide. An unknown project is an error.
   StatusOr<int64_t> NextIidLocked(std::string_view counter, int64_t project_id);
+  // INSERT INTO environments ... ON CONFLICT (project_id, name) DO
+  // <on_conflict> RETURNING: the row, or none when DO NOTHING found one.
+  StatusOr<std::optional<EnvironmentRecord>> InsertEnvironment(const EnvironmentRecord& e,
+                                                               const char* on_conflict);
   StatusOr<std::optional<JobRecord>> GetJobLocked(int64_t id);
   StatusOr<JobRecord> FindJobLocked(int64_t id);  // An error if there is none.
   StatusOr<JobRecord> InsertJobLocked(const JobRecord& job, int64_t pipeline_id, int64_t now);

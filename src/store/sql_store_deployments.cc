@@ -29,23 +29,14 @@ bool Finished(std::string_view status) {
 }  // namespace
 
 StatusOr<EnvironmentRecord> SqlStore::SaveEnvironment(const EnvironmentRecord& e) {
-  if (e.name.empty()) return Status::Error("environment name must not be empty");
-  if (!OneOf(e.tier, kEnvironmentTiers)) {
-    return Status::Error("environment tier '" + e.tier + "' is not one of GitLab's");
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  int64_t now = Now();
   // One statement, so that two pipelines deploying to a new environment at
   // once make one row.
-  auto rows = db_->Query(
-      "INSERT INTO environments (project_id, name, external_url, tier, state, created_at, "
-      "updated_at) VALUES (?, ?, ?, ?, 'available', ?, ?) ON CONFLICT (project_id, name) DO "
-      "UPDATE SET external_url = excluded.external_url, tier = excluded.tier, "
-      "state = 'available', updated_at = excluded.updated_at RETURNING " +
-          std::string(kEnvironmentColumns),
-      {e.project_id, e.name, e.external_url, e.tier, now, now});
-  if (!rows.ok()) return rows.status();
-  return EnvironmentFromRow(rows->at(0));
+  StatusOr<std::optional<EnvironmentRecord>> saved =
+      InsertEnvironment(e,
+                        "UPDATE SET external_url = excluded.external_url, tier = excluded.tier, "
+                        "state = 'available', updated_at = excluded.updated_at");
+  if (!saved.ok()) return saved.status();
+  return **saved;
 }
 
 StatusOr<std::optional<EnvironmentRecord>> SqlStore::GetEnvironment(int64_t id) {
@@ -75,6 +66,83 @@ StatusOr<std::vector<EnvironmentRecord>> SqlStore::ListEnvironments(int64_t proj
                       {project_id}, EnvironmentFromRow);
 }
 
+StatusOr<std::optional<EnvironmentRecord>> SqlStore::FindEnvironment(int64_t project_id,
+                                                                     std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryRecord(db_.get(), kSelectEnvironment + " WHERE project_id = ? AND name = ?",
+                     {project_id, std::string(name)}, EnvironmentFromRow);
+}
+
+StatusOr<EnvironmentRecord> SqlStore::CreateEnvironment(const EnvironmentRecord& e) {
+  // DO NOTHING: no row back means the name is taken, without a constraint
+  // error that would abort a PostgreSQL transaction.
+  StatusOr<std::optional<EnvironmentRecord>> created = InsertEnvironment(e, "NOTHING");
+  if (!created.ok()) return created.status();
+  if (!*created) return Status::Error("environment name has already been taken");
+  return **created;
+}
+
+StatusOr<std::optional<EnvironmentRecord>> SqlStore::InsertEnvironment(const EnvironmentRecord& e,
+                                                                       const char* on_conflict) {
+  if (e.name.empty()) return Status::Error("environment name must not be empty");
+  if (!OneOf(e.tier, kEnvironmentTiers)) {
+    return Status::Error("environment tier '" + e.tier + "' is not one of GitLab's");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t now = Now();
+  return QueryRecord(db_.get(),
+                     "INSERT INTO environments (project_id, name, external_url, tier, state, "
+                     "created_at, updated_at) VALUES (?, ?, ?, ?, 'available', ?, ?) ON CONFLICT "
+                     "(project_id, name) DO " +
+                         std::string(on_conflict) + " RETURNING " + kEnvironmentColumns,
+                     {e.project_id, e.name, e.external_url, e.tier, now, now}, EnvironmentFromRow);
+}
+
+StatusOr<EnvironmentRecord> SqlStore::UpdateEnvironment(const EnvironmentRecord& e) {
+  if (!OneOf(e.tier, kEnvironmentTiers)) {
+    return Status::Error("environment tier '" + e.tier + "' is not one of GitLab's");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto found = QueryRecord(db_.get(),
+                           "UPDATE environments SET external_url = ?, tier = ?, updated_at = ? "
+                           "WHERE id = ? RETURNING " +
+                               std::string(kEnvironmentColumns),
+                           {e.external_url, e.tier, Now(), e.id}, EnvironmentFromRow);
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::Error("environment " + std::to_string(e.id) + " not found");
+  return **found;
+}
+
+Status SqlStore::DeleteEnvironment(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return db_->Query("DELETE FROM environments WHERE id = ?", {id}).status();
+}
+
+StatusOr<EnvironmentRecord> SqlStore::SetEnvironmentAutoStop(int64_t id,
+                                                             std::optional<int64_t> in_seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t now = Now();
+  std::optional<int64_t> at;
+  if (in_seconds) at = now + *in_seconds * 1000;
+  auto found = QueryRecord(db_.get(),
+                           "UPDATE environments SET auto_stop_at = ?, updated_at = ? WHERE id = ? "
+                           "RETURNING " +
+                               std::string(kEnvironmentColumns),
+                           {OptionalValue(at), now, id}, EnvironmentFromRow);
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::Error("environment " + std::to_string(id) + " not found");
+  return **found;
+}
+
+StatusOr<std::vector<EnvironmentRecord>> SqlStore::EnvironmentsToAutoStop(int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryRecords(db_.get(),
+                      kSelectEnvironment +
+                          " WHERE state = 'available' AND auto_stop_at IS NOT NULL AND "
+                          "auto_stop_at <= ? ORDER BY auto_stop_at, id",
+                      {now_ms}, EnvironmentFromRow);
+}
+
 StatusOr<DeploymentRecord> SqlStore::CreateDeployment(const DeploymentRecord& d) {
   if (!OneOf(d.status, kDeploymentStatuses)) {
     return Status::Error("deployment status '" + d.status + "' is not one of GitLab's");
@@ -89,11 +157,11 @@ StatusOr<DeploymentRecord> SqlStore::CreateDeployment(const DeploymentRecord& d)
   if (Finished(d.status)) finished = now;
   auto rows = db_->Query(
       "INSERT INTO deployments (project_id, iid, environment_id, pipeline_id, job_id, ref, sha, "
-      "status, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "RETURNING " +
+      "status, created_at, updated_at, finished_at, on_stop) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?) RETURNING " +
           std::string(kDeploymentColumns),
       {d.project_id, *iid, d.environment_id, OptionalValue(d.pipeline_id), OptionalValue(d.job_id),
-       d.ref, d.sha, d.status, now, now, OptionalValue(finished)});
+       d.ref, d.sha, d.status, now, now, OptionalValue(finished), d.on_stop});
   if (!rows.ok()) return rows.status();
   if (Status s = txn.Commit(); !s.ok()) return s;
   return DeploymentFromRow(rows->at(0));

@@ -96,15 +96,18 @@ StatusOr<JobRecord> SqlStore::SetJobStatusLocked(const JobRecord& job, const Job
   if (update.exit_code) j.exit_code = update.exit_code;
   if (update.failure_reason) j.failure_reason = *update.failure_reason;
   if (update.runner) j.runner = *update.runner;
+  if (update.image) j.image = *update.image;
+  if (update.image_digest) j.image_digest = *update.image_digest;
   if (update.allow_failure) j.allow_failure = *update.allow_failure;
   auto rows = db_->Query(
       "UPDATE jobs SET status = ?, queued_at = ?, started_at = ?, finished_at = ?, "
-      "duration_ms = ?, exit_code = ?, failure_reason = ?, runner = ?, allow_failure = ? WHERE id "
-      "= ?",
+      "duration_ms = ?, exit_code = ?, failure_reason = ?, runner = ?, allow_failure = ?, image = "
+      "?, "
+      "image_digest = ? WHERE id = ?",
       {StatusValue(j.status), OptionalValue(j.queued_at), OptionalValue(j.started_at),
        OptionalValue(j.finished_at), OptionalValue(j.duration_ms),
        j.exit_code ? SqlValue(static_cast<int64_t>(*j.exit_code)) : SqlValue(), j.failure_reason,
-       j.runner, BoolValue(j.allow_failure), j.id});
+       j.runner, BoolValue(j.allow_failure), j.image, j.image_digest, j.id});
   if (!rows.ok()) return rows.status();
   return j;
 }

@@ -95,6 +95,10 @@ struct JobRecord {
   std::string runner;  // Which executor / host ran it.
   std::vector<std::string> needs;
   int64_t log_size = 0;  // Bytes of log stored so far.
+  // The image its last attempt ran in, as resolved ("registry/repo:tag"),
+  // and that image's manifest digest ("sha256:<hex>"); empty without one.
+  std::string image;
+  std::string image_digest;
 };
 
 // A change of a job's status. Fields left empty keep their stored value.
@@ -103,6 +107,7 @@ struct JobUpdate {
   std::optional<int> exit_code;
   std::optional<std::string> failure_reason;
   std::optional<std::string> runner;
+  std::optional<std::string> image, image_digest;
   // The effective allow_failure, e.g. true for a job that failed with one of
   // its `allow_failure:exit_codes` (as JobRun::allow_failure).
   std::optional<bool> allow_failure;
@@ -168,6 +173,9 @@ struct EnvironmentRecord {
   std::string state = "available";  // available, stopping, stopped.
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  // When it stops by itself (environment:auto_stop_in of its last
+  // successful deployment); none: never.
+  std::optional<int64_t> auto_stop_at;
 };
 
 // A job's deployment to an environment (environment:action start, the
@@ -186,6 +194,9 @@ struct DeploymentRecord {
   int64_t created_at = 0;
   int64_t updated_at = 0;
   std::optional<int64_t> finished_at;  // When it reached success, failed or canceled.
+  // The job of its pipeline that stops the environment (environment:on_stop);
+  // empty: none. Not set for a deployment made through the API.
+  std::string on_stop;
 };
 
 // GitLab's GET /projects/:id/deployments parameters.
@@ -316,6 +327,20 @@ class Store {
   virtual StatusOr<std::optional<EnvironmentRecord>> SetEnvironmentState(
       int64_t project_id, std::string_view name, std::string_view state) = 0;
   virtual StatusOr<std::vector<EnvironmentRecord>> ListEnvironments(int64_t project_id) = 0;
+  virtual StatusOr<std::optional<EnvironmentRecord>> FindEnvironment(int64_t project_id,
+                                                                     std::string_view name) = 0;
+  // GitLab's POST /environments: a new environment, or an error saying the
+  // name is taken.
+  virtual StatusOr<EnvironmentRecord> CreateEnvironment(const EnvironmentRecord& environment) = 0;
+  // Sets external_url and tier of environment.id (PUT /environments/:id).
+  virtual StatusOr<EnvironmentRecord> UpdateEnvironment(const EnvironmentRecord& environment) = 0;
+  // Deletes the environment and its deployments.
+  virtual Status DeleteEnvironment(int64_t id) = 0;
+  // auto_stop_at becomes now + in_seconds, or none.
+  virtual StatusOr<EnvironmentRecord> SetEnvironmentAutoStop(int64_t id,
+                                                             std::optional<int64_t> in_seconds) = 0;
+  // Available environments whose auto_stop_at is <= now_ms, oldest first.
+  virtual StatusOr<std::vector<EnvironmentRecord>> EnvironmentsToAutoStop(int64_t now_ms) = 0;
   virtual StatusOr<DeploymentRecord> CreateDeployment(const DeploymentRecord& deployment) = 0;
   // Moves a deployment to status (finished_at set for success, failed,
   // canceled); an unknown id is an error.

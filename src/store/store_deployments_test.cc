@@ -110,6 +110,62 @@ TEST_P(StoreDeploymentsTest, DeploymentsAreNumberedPerProjectAndFollowTheirStatu
   EXPECT_FALSE(store_->ListDeployments(filter).ok());
 }
 
+// What the environments API and auto_stop_in need: create (a taken name
+// is an error, not a constraint failure), update, an auto-stop time on the
+// store's clock, the environments due, and delete with their deployments.
+TEST_P(StoreDeploymentsTest, EnvironmentsAreCreatedUpdatedStoppedByTimeAndDeleted) {
+  int64_t app = AddProject("group/app");
+  EnvironmentRecord e;
+  e.project_id = app;
+  e.name = "review/one";
+  e.tier = "development";
+  auto one = store_->CreateEnvironment(e);
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  auto taken = store_->CreateEnvironment(e);
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.status().message(), "environment name has already been taken");
+  e.name = "review/two";
+  auto two = store_->CreateEnvironment(e);
+  ASSERT_TRUE(two.ok()) << two.status().message();  // The store still works after the refusal.
+  auto found = store_->FindEnvironment(app, "review/two");
+  ASSERT_TRUE(found.ok() && *found);
+  EXPECT_EQ((*found)->id, two->id);
+  EXPECT_FALSE((*store_->FindEnvironment(app, "review/none")).has_value());
+
+  EnvironmentRecord changed = *one;
+  changed.external_url = "https://one.example.com";
+  changed.tier = "staging";
+  auto updated = store_->UpdateEnvironment(changed);
+  ASSERT_TRUE(updated.ok()) << updated.status().message();
+  EXPECT_EQ(updated->external_url, "https://one.example.com");
+  EXPECT_EQ(updated->tier, "staging");
+  changed.tier = "prod";
+  EXPECT_FALSE(store_->UpdateEnvironment(changed).ok());
+
+  EXPECT_FALSE(one->auto_stop_at.has_value());
+  auto timed = store_->SetEnvironmentAutoStop(one->id, 3600);
+  ASSERT_TRUE(timed.ok()) << timed.status().message();
+  ASSERT_TRUE(timed->auto_stop_at.has_value());
+  EXPECT_EQ(*timed->auto_stop_at, NowMs() + 3'600'000);
+  ASSERT_TRUE(store_->SetEnvironmentAutoStop(two->id, 60).ok());
+  auto due = store_->EnvironmentsToAutoStop(NowMs() + 59'999);
+  ASSERT_TRUE(due.ok()) << due.status().message();
+  EXPECT_TRUE(due->empty());
+  due = store_->EnvironmentsToAutoStop(NowMs() + 3'600'000);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ(due->at(0).id, two->id);  // The earlier time first.
+  // A stopped environment is not due; one without a time never is.
+  ASSERT_TRUE(store_->SetEnvironmentState(app, "review/two", "stopped").ok());
+  ASSERT_TRUE(store_->SetEnvironmentAutoStop(one->id, std::nullopt).ok());
+  EXPECT_TRUE(store_->EnvironmentsToAutoStop(NowMs() + 3'600'000)->empty());
+
+  DeploymentRecord deployed = Deploy(app, two->id, "abc");
+  ASSERT_TRUE(store_->DeleteEnvironment(two->id).ok());
+  EXPECT_FALSE((*store_->GetEnvironment(two->id)).has_value());
+  EXPECT_FALSE((*store_->GetDeployment(deployed.id)).has_value()) << "deployments go with it";
+}
+
 SLIPWAY_STORE_TEST_SUITE(StoreDeploymentsTest);
 
 }  // namespace

@@ -264,6 +264,47 @@ class GitLabApiTest(unittest.TestCase):
             project.pipelines.create({"ref": "main"})
         self.assertEqual(error.exception.response_code, 403)
 
+    def test_environments_and_deployments_made_outside_a_pipeline(self):
+        envs = self.project.environments
+        env = envs.create({"name": "staging-ext", "external_url": "https://s1.example.com"})
+        self.assertEqual(env.state, "available")
+        self.assertEqual(env.tier, "staging")  # Guessed from the name, as GitLab does.
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError) as taken:
+            envs.create({"name": "staging-ext"})
+        self.assertEqual(taken.exception.response_code, 400)
+        env.external_url = "https://s2.example.com"
+        env.save()
+        self.assertEqual(envs.get(env.id).external_url, "https://s2.example.com")
+
+        deployment = self.project.deployments.create(
+            {"environment": "staging-ext", "sha": self.server.sha, "ref": "main", "tag": False,
+             "status": "running"})
+        self.assertEqual(deployment.status, "running")
+        self.assertIsNone(deployment.deployable)
+        deployment.status = "success"
+        deployment.save()
+        self.assertEqual(self.project.deployments.get(deployment.id).status, "success")
+        self.assertEqual(envs.get(env.id).last_deployment["id"], deployment.id)
+        # A deployment to a new environment makes it.
+        other = self.project.deployments.create(
+            {"environment": "review/ext", "sha": self.server.sha, "ref": "main", "tag": False,
+             "status": "success"})
+        self.assertEqual(other.environment["name"], "review/ext")
+        self.assertEqual(other.environment["tier"], "development")
+
+        with self.assertRaises(gitlab.exceptions.GitlabDeleteError) as refused:
+            envs.delete(env.id)
+        self.assertEqual(refused.exception.response_code, 403)  # Only a stopped one.
+        env.stop()
+        self.assertEqual(envs.get(env.id).state, "stopped")
+        envs.delete(env.id)
+        with self.assertRaises(gitlab.exceptions.GitlabGetError):
+            envs.get(env.id)
+        reader = gitlab.Gitlab(self.server.url, private_token=self.server.reader)
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError) as forbidden:
+            reader.projects.get(self.project.id, lazy=True).environments.create({"name": "x"})
+        self.assertEqual(forbidden.exception.response_code, 403)
+
     def post_hook(self, forge, body, headers):
         request = urllib.request.Request(
             "%s/hooks/%s/%d" % (self.server.url, forge, self.project.id),
