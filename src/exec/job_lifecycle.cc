@@ -7,6 +7,7 @@
 #include "exec/artifacts.h"
 #include "exec/bash_script.h"
 #include "exec/cache.h"
+#include "exec/deploy_verifier.h"
 #include "exec/file_tree.h"
 #include "exec/run_dir.h"
 
@@ -299,6 +300,29 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
     result.exit_code = (canceled || timed_out) ? -1 : ran->exit_code;
     if (!canceled && !timed_out && ran->exit_code == 0) result.outcome = JobOutcome::kSuccess;
   }
+  bool checks_failed = false;
+  if (!spec.checks.empty() && result.outcome == JobOutcome::kSuccess && !canceled) {
+    // Deployment checks are part of the job: after its script, before
+    // after_script (which sees their outcome in CI_JOB_STATUS).
+    DeployVerifier::Options verify;
+    verify.log = [&](const std::string& line) { log.Line(line); };
+    verify.run_command = [&](const std::vector<std::string>& script,
+                             std::chrono::milliseconds timeout, const CancelToken* token) {
+      process.timeout = timeout;
+      return run_script(script, "check_script", token);
+    };
+    const std::string* environment = variables.Get("CI_ENVIRONMENT_NAME");
+    Verification verified =
+        DeployVerifier(std::move(verify))
+            .Verify(environment != nullptr ? *environment : "", spec.checks, variables, cancel);
+    result.checks = std::move(verified.checks);
+    canceled = verified.canceled;
+    if (verified.failed) {
+      checks_failed = true;
+      result.outcome = JobOutcome::kFailed;
+      result.failure_message = "deployment check '" + verified.failed_check + "' did not pass";
+    }
+  }
   if (canceled) {
     result.outcome = JobOutcome::kCanceled;
     result.exit_code = -1;
@@ -359,6 +383,8 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
     case JobOutcome::kFailed:
       if (result.failure_reason == "unknown_failure") {
         log.Line("ERROR: Job failed: artifacts could not be uploaded");
+      } else if (checks_failed) {
+        log.Line("ERROR: Job failed: " + result.failure_message);
       } else if (timed_out) {
         log.Line("ERROR: Job failed: execution took longer than " +
                  GoDuration(spec.timeout.value_or(std::chrono::milliseconds(0))) + " seconds");
