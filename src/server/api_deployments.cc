@@ -5,6 +5,7 @@
 #include "server/api_handlers.h"
 #include "server/api_util.h"
 #include "server/gitlab_json.h"
+#include "util/bounded_json.h"
 
 namespace slipway {
 namespace {
@@ -37,6 +38,12 @@ json DeploymentJson(ApiContext& ctx, const DeploymentRecord& d, const ProjectRec
               {"user", nullptr},
               {"environment", nullptr},
               {"deployable", nullptr}};
+  // slipway's own fields (docs/api.md): the checks' results and the
+  // deployment a rollback undid.
+  BoundedJson checks = ParseBoundedJson(d.checks);
+  out["checks"] = checks.error == JsonParseError::kNone && checks.value.is_array() ? checks.value
+                                                                                   : json::array();
+  out["rollback_of"] = d.rollback_of ? json(*d.rollback_of) : json(nullptr);
   if (auto e = ctx.store->GetEnvironment(d.environment_id); e.ok() && *e) {
     out["environment"] = EnvironmentJson(**e);
   }
@@ -63,6 +70,22 @@ std::optional<EnvironmentRecord> LoadEnvironment(ApiContext& ctx, const ProjectR
   }
   if (!*found || (*found)->project_id != project.id) {
     *error = JsonError(404, "404 Environment Not Found");
+    return std::nullopt;
+  }
+  return **found;
+}
+
+std::optional<DeploymentRecord> LoadDeployment(ApiContext& ctx, const ProjectRecord& project,
+                                               HttpResponse* error) {
+  std::optional<int64_t> id = ParseId(ctx.params["deployment_id"]);
+  auto found =
+      id ? ctx.store->GetDeployment(*id) : StatusOr<std::optional<DeploymentRecord>>(std::nullopt);
+  if (!found.ok()) {
+    *error = StoreError(found.status());
+    return std::nullopt;
+  }
+  if (!*found || (*found)->project_id != project.id) {
+    *error = JsonError(404, "404 Deployment Not Found");
     return std::nullopt;
   }
   return **found;
@@ -144,14 +167,24 @@ HttpResponse GetDeployment(ApiContext& ctx) {
   HttpResponse error;
   auto project = LoadProject(ctx, &error);
   if (!project) return error;
-  std::optional<int64_t> id = ParseId(ctx.params["deployment_id"]);
-  auto found =
-      id ? ctx.store->GetDeployment(*id) : StatusOr<std::optional<DeploymentRecord>>(std::nullopt);
-  if (!found.ok()) return StoreError(found.status());
-  if (!*found || (*found)->project_id != project->id) {
-    return JsonError(404, "404 Deployment Not Found");
-  }
-  return JsonOk(200, DeploymentJson(ctx, **found, *project));
+  auto found = LoadDeployment(ctx, *project, &error);
+  if (!found) return error;
+  return JsonOk(200, DeploymentJson(ctx, *found, *project));
+}
+
+// slipway's own: GitLab rolls back by retrying the deployment's job (its
+// "Rollback environment" button); this does the same and records the new
+// deployment as a rollback (docs/api.md).
+HttpResponse RollbackDeployment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto found = LoadDeployment(ctx, *project, &error);
+  if (!found) return error;
+  if (ctx.service == nullptr) return ServiceUnavailable();
+  StatusOr<DeploymentRecord> rollback = ctx.service->RollbackTo(found->id);
+  if (!rollback.ok()) return JsonError(400, "400 Bad request - " + rollback.status().message());
+  return JsonOk(201, DeploymentJson(ctx, *rollback, *project));
 }
 
 }  // namespace slipway

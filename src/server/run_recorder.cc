@@ -173,12 +173,20 @@ void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, cons
     if (created.ok()) deployments_[job.id] = created->id;
     return;
   }
+  // A deployment made before its job ran (a rollback, service_rollback.cc)
+  // starts running with it.
   const char* status = to == CiStatus::kSuccess    ? "success"
                        : to == CiStatus::kFailed   ? "failed"
                        : to == CiStatus::kCanceled ? "canceled"
+                       : to == CiStatus::kRunning  ? "running"
                                                    : nullptr;
   if (status == nullptr) return;
-  KeepError(store_->SetDeploymentStatus(known->second, status).status());
+  if (!run.checks.empty() && to != CiStatus::kRunning) {
+    KeepError(store_->SetDeploymentChecks(known->second, CheckResultsJson(run.checks)).status());
+  }
+  StatusOr<DeploymentRecord> moved = store_->SetDeploymentStatus(known->second, status);
+  KeepError(moved.status());
+  if (moved.ok() && to != CiStatus::kRunning && on_deployment_) on_deployment_(*moved, run);
 }
 
 void RunRecorder::UpdatePipelineLocked(CiStatus job_status) {

@@ -167,6 +167,11 @@ CREATE TABLE deployments (
 CREATE INDEX deployments_by_environment ON deployments (environment_id, id);
 CREATE INDEX deployments_by_job ON deployments (job_id);
 )sql",
+    // deployment checks' results and rollbacks (docs/deployments.md).
+    R"sql(
+ALTER TABLE deployments ADD COLUMN checks TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN rollback_of BIGINT REFERENCES deployments(id) ON DELETE SET NULL;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -23,7 +23,7 @@ const char kEnvironmentColumns[] =
     "id, project_id, name, external_url, tier, state, created_at, updated_at";
 const char kDeploymentColumns[] =
     "id, project_id, iid, environment_id, pipeline_id, job_id, ref, sha, status, created_at, "
-    "updated_at, finished_at";
+    "updated_at, finished_at, checks, rollback_of";
 
 namespace {
 
@@ -161,6 +161,8 @@ DeploymentRecord DeploymentFromRow(const SqlRow& row) {
   d.created_at = row.Int(9);
   d.updated_at = row.Int(10);
   d.finished_at = row.OptInt(11);
+  d.checks = row.Text(12);
+  d.rollback_of = row.OptInt(13);
   return d;
 }
 

@@ -186,6 +186,12 @@ struct DeploymentRecord {
   int64_t created_at = 0;
   int64_t updated_at = 0;
   std::optional<int64_t> finished_at;  // When it reached success, failed or canceled.
+  // The results of its deployment checks, as a JSON array (docs/database.md);
+  // empty when none ran.
+  std::string checks;
+  // The deployment this one rolled back (automatically or from the API);
+  // unset for an ordinary deployment.
+  std::optional<int64_t> rollback_of;
 };
 
 // GitLab's GET /projects/:id/deployments parameters.
@@ -326,6 +332,9 @@ class Store {
   // The environment's newest deployment that succeeded, if any.
   virtual StatusOr<std::optional<DeploymentRecord>> LastSuccessfulDeployment(
       int64_t environment_id) = 0;
+  // Stores the results of a deployment's checks (DeploymentRecord::checks);
+  // an unknown id is an error.
+  virtual StatusOr<DeploymentRecord> SetDeploymentChecks(int64_t id, std::string_view checks) = 0;
 
   // ---- webhook deliveries (replay protection)
   // Takes a delivery of project_id known by keys (its delivery id, the digest
