@@ -64,6 +64,10 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"GET", {"projects", ":id", "environments", ":environment_id"}, Role::kRead, GetEnvironment},
       {"GET", {"projects", ":id", "deployments"}, Role::kRead, ListDeployments},
       {"GET", {"projects", ":id", "deployments", ":deployment_id"}, Role::kRead, GetDeployment},
+      {"POST",
+       {"projects", ":id", "deployments", ":deployment_id", "rollback"},
+       Role::kRun,
+       RollbackDeployment},
   };
   return routes;
 }

@@ -38,6 +38,7 @@ HttpResponse ListEnvironments(ApiContext& ctx);
 HttpResponse GetEnvironment(ApiContext& ctx);
 HttpResponse ListDeployments(ApiContext& ctx);
 HttpResponse GetDeployment(ApiContext& ctx);
+HttpResponse RollbackDeployment(ApiContext& ctx);
 
 HttpResponse HandleWebhook(ApiContext& ctx);
 
