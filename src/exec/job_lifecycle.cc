@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 
 #include "exec/artifacts.h"
 #include "exec/bash_script.h"
@@ -288,10 +290,12 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
 
   bool canceled = cancel.canceled();
   bool timed_out = false;
+  std::chrono::steady_clock::time_point script_started = std::chrono::steady_clock::now();
   if (!canceled) {
     std::vector<std::string> commands = job.before_script;
     commands.insert(commands.end(), job.script.begin(), job.script.end());
     log.Line("Executing \"step_script\" stage of the job script");
+    script_started = std::chrono::steady_clock::now();
     process.timeout = spec.timeout;
     StatusOr<ProcessResult> ran = run_script(commands, "step_script", &cancel);
     if (!ran.ok()) return system_failure("Starting the job script failed", ran.status());
@@ -312,12 +316,36 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
       return run_script(script, "check_script", token);
     };
     const std::string* environment = variables.Get("CI_ENVIRONMENT_NAME");
-    Verification verified =
-        DeployVerifier(std::move(verify))
-            .Verify(environment != nullptr ? *environment : "", spec.checks, variables, cancel);
+    // The job's timeout bounds its checks too: a watchdog cancels them when
+    // it passes (or when the job is canceled).
+    CancelToken checks_cancel;
+    std::atomic<bool> checks_done{false};
+    std::atomic<bool> checks_timed_out{false};
+    std::thread watchdog([&] {
+      while (!checks_done.load()) {
+        if (spec.timeout && std::chrono::steady_clock::now() >= script_started + *spec.timeout) {
+          checks_timed_out.store(true);
+          checks_cancel.Cancel();
+          return;
+        }
+        if (cancel.canceled()) {
+          checks_cancel.Cancel();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+    Verification verified = DeployVerifier(std::move(verify))
+                                .Verify(environment != nullptr ? *environment : "", spec.checks,
+                                        variables, checks_cancel);
+    checks_done.store(true);
+    watchdog.join();
     result.checks = std::move(verified.checks);
-    canceled = verified.canceled;
-    if (verified.failed) {
+    canceled = verified.canceled && !checks_timed_out.load();
+    if (checks_timed_out.load()) {
+      timed_out = true;
+      result.outcome = JobOutcome::kFailed;
+    } else if (verified.failed) {
       checks_failed = true;
       result.outcome = JobOutcome::kFailed;
       result.failure_message = "deployment check '" + verified.failed_check + "' did not pass";

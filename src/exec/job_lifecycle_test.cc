@@ -157,5 +157,26 @@ TEST_F(JobLifecycleTest, DeploymentChecksRunAfterTheScriptAndDecideTheOutcome) {
   EXPECT_EQ(log_.find("deployment_checks"), std::string::npos) << log_;
 }
 
+// The job's timeout bounds its checks as it bounds its script.
+TEST_F(JobLifecycleTest, DeploymentChecksStopAtTheJobsTimeout) {
+  Job job;
+  job.name = "deploy";
+  job.script = {"true"};
+  CheckDefinition check;
+  check.name = "never";
+  check.kind = CheckKind::kCommand;
+  check.command.script = {"false"};
+  check.count = 100000;
+  check.failure_limit = 100000;
+  check.interval = std::chrono::milliseconds(50);
+  spec_.checks = {check};
+  spec_.timeout = std::chrono::milliseconds(500);
+  JobResult r = Run(job);
+  EXPECT_EQ(r.outcome, JobOutcome::kFailed);
+  EXPECT_EQ(r.failure_reason, "job_execution_timeout");
+  EXPECT_NE(log_.find("ERROR: Job failed: execution took longer than 500ms"), std::string::npos)
+      << log_;
+}
+
 }  // namespace
 }  // namespace slipway

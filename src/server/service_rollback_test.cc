@@ -175,6 +175,13 @@ TEST_P(ServiceRollbackTest, APersonRollsBackToAnEarlierSuccessfulDeploymentThrou
   };
   std::string base = "/api/v4/projects/" + std::to_string(project) + "/deployments/";
   EXPECT_EQ(post(base + std::to_string(d[0].id) + "/rollback", reader).status, 403);
+  // Another project's deployment is not found through this one.
+  int64_t other = AddProject("group/other");
+  EXPECT_EQ(post("/api/v4/projects/" + std::to_string(other) + "/deployments/" +
+                     std::to_string(d[0].id) + "/rollback",
+                 token)
+                .status,
+            404);
   HttpResponse made = post(base + std::to_string(d[0].id) + "/rollback", token);
   ASSERT_EQ(made.status, 201) << made.body;
   nlohmann::json rollback = nlohmann::json::parse(made.body);
