@@ -139,6 +139,7 @@ def main():
     repo = os.path.join(root, "repo")
     os.makedirs(repo)
     started = []
+    stops = []
     try:
         step("the project: a git repository with the example's pipeline and VERSION v1")
         for name in (".gitlab-ci.yml", "VERSION"):
@@ -155,6 +156,13 @@ def main():
         port = int(service.first_line)
         service_url = "http://127.0.0.1:%d" % port
 
+        step("Prometheus on loopback, scraping the service (scripts/prometheus.sh)")
+        prometheus_dir = os.path.join(root, "prometheus")
+        prometheus_script = os.path.join(HERE, "..", "..", "scripts", "prometheus.sh")
+        prometheus_url = run("bash", prometheus_script, "start", prometheus_dir,
+                             "127.0.0.1:%d" % port).strip()
+        stops.append(lambda: run("bash", prometheus_script, "stop", prometheus_dir))
+
         step("slipway serve with the project registered")
         data = os.path.join(root, "data")
         token = run(SLIPWAY, "token", "create", "--data", data, "--name", "deployer", "--role",
@@ -168,7 +176,8 @@ def main():
         api = Api(server.first_line.split("listening on ")[1], token)
         variables = [{"key": "DELIVER_ROOT", "value": deliver_root},
                      {"key": "DELIVER_URL", "value": service_url},
-                     {"key": "DELIVER_ADDRESS", "value": "127.0.0.1:%d" % port}]
+                     {"key": "DELIVER_ADDRESS", "value": "127.0.0.1:%d" % port},
+                     {"key": "DELIVER_PROMETHEUS", "value": prometheus_url}]
 
         def pipeline(name):
             created = api.call("POST", "/projects/%d/pipeline" % project,
@@ -225,11 +234,15 @@ def main():
         check(history[2]["rollback_of"] == history[1]["id"], "marked as a rollback of v2")
         check(history[1]["checks"][0]["outcome"] == "fail", "v2's healthz check failed")
         check(history[2]["deployable"]["name"] == "deploy", "v1's deploy job, run again")
+        check([c["outcome"] for c in history[0]["checks"]] == ["pass", "pass", "pass"],
+              "v1's checks: %r" % history[0]["checks"])
         step("done")
         return 0
     finally:
         for p in reversed(started):
             p.stop()
+        for stop in stops:
+            stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
