@@ -62,14 +62,6 @@ deploy:
     repo_.Commit(version);
   }
 
-  PipelineRecord RunPipeline(int64_t project) {
-    CreatePipelineRequest request;
-    request.project_id = project;
-    auto created = service_->CreatePipeline(request);
-    EXPECT_TRUE(created.ok()) << created.status().message();
-    return created.ok() ? WaitDone(created->id) : PipelineRecord();
-  }
-
   std::vector<DeploymentRecord> Deployments(int64_t project) {
     DeploymentFilter filter;
     filter.project_id = project;
