@@ -15,6 +15,7 @@ packages=(
   groff-base man-db zsh fish
   docker-registry skopeo busybox-static
   bubblewrap slirp4netns util-linux
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

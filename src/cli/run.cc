@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/interrupt.h"
+#include "cli/run_deliver.h"
 #include "cli/status_refresher.h"
 #include "exec/child_pipeline.h"
 #include "exec/console.h"
@@ -42,7 +43,11 @@ int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
                        const RunFrontOptions& options, Executor* executor, Clock* clock) {
   std::error_code ec;
   std::string project_dir = AbsoluteProjectDir(context.project_dir);
-  StatusOr<RunDir> run_dir = CreateRunDir(project_dir);
+  StatusOr<RunDir> run_dir =
+      options.rerun_id > 0
+          ? StatusOr<RunDir>(RunDir{options.rerun_id,
+                                    RunsDir(project_dir) + "/" + std::to_string(options.rerun_id)})
+          : CreateRunDir(project_dir);
   if (!run_dir.ok()) {
     std::fprintf(options.err, "error: %s\n", run_dir.status().message().c_str());
     return kExitFailed;
@@ -61,6 +66,7 @@ int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
   scheduler_options.predefined.Set("CI_PIPELINE_IID", std::to_string(run_dir->id));
   scheduler_options.predefined.Set("CI_PIPELINE_NAME", pipeline.name);
   scheduler_options.cli_variables = context.cli_variables;
+  scheduler_options.prior = options.prior;
 
   std::vector<std::string> names;
   for (const Job& job : pipeline.jobs) names.push_back(job.name);
@@ -115,7 +121,7 @@ int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
   console.Finish();
   if (!result.ok()) {
     std::fprintf(options.err, "error: %s\n", result.status().message().c_str());
-    std::filesystem::remove_all(run_dir->path, ec);
+    if (options.rerun_id == 0) std::filesystem::remove_all(run_dir->path, ec);
     return kExitInvalid;
   }
 
@@ -128,6 +134,12 @@ int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
   std::fflush(options.out);
 
   int exit_code = ExitCode(result->status);
+  std::vector<LocalRollbackRequest> rollbacks =
+      RecordLocalDeployments(pipeline, *result, run_dir->id, project_dir, options.deploy_commit,
+                             options.rollback_of, options.err);
+  if (options.rollbacks != nullptr) {
+    options.rollbacks->insert(options.rollbacks->end(), rollbacks.begin(), rollbacks.end());
+  }
   // The run's own record, for `slipway runs` and `slipway show` (report.md).
   SummaryOptions plain = summary_options;
   plain.color = false;

@@ -9,16 +9,20 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/include_fetcher.h"
 #include "exec/console.h"
 #include "exec/executor.h"
+#include "exec/scheduler.h"
 #include "pipeline/instantiate.h"
 #include "util/clock.h"
 
 namespace slipway {
+
+struct LocalRollbackRequest;  // cli/run_deliver.h
 
 constexpr int kExitSuccess = 0;
 constexpr int kExitFailed = 1;
@@ -40,6 +44,17 @@ struct RunFrontOptions {
   std::function<std::unique_ptr<IncludeFetcher>()> make_fetcher;
   // --project-dir GROUP/NAME=PATH: where trigger:project finds a project.
   std::map<std::string, std::string> project_dirs;
+
+  // Deployments (cli/run_deliver.h). The commit recorded with the run's
+  // deployments (empty: not one that can be run again).
+  std::string deploy_commit;
+  // A local rollback runs again in the run directory .slipway/runs/<id> of
+  // the deployment it redeploys, with its jobs' prior outcomes; 0: a new run.
+  int rerun_id = 0;
+  std::map<std::string, PriorJob> prior;
+  std::optional<int64_t> rollback_of;  // Set for a rollback: the deployment it undoes.
+  // Receives the failed deployments that ask for an automatic rollback.
+  std::vector<LocalRollbackRequest>* rollbacks = nullptr;
 };
 
 // dir made absolute and normal, without a trailing '/': where a run's

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/run.h"
+#include "cli/run_deliver.h"
 #include "cli/terminal.h"
 #include "exec/file_tree.h"
 #include "exec/run_dir.h"
@@ -167,7 +168,15 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     front->console.unicode = LocaleIsUtf8();
     front->terminal_fd = terminal ? STDOUT_FILENO : -1;
     RealClock clock;
+    // Deployments are recorded with the commit they can be run again from.
+    front->deploy_commit = !front->ref.empty() ? front->ref : CleanWorkTreeCommit(project_dir);
+    std::vector<LocalRollbackRequest> rollbacks;
+    front->rollbacks = &rollbacks;
     *exit_code = RunPipelineLocally(*pipeline, loaded->context, *front, &executor, &clock);
+    // The failed run stays failed (its exit code) whatever the rollback does.
+    for (const LocalRollbackRequest& rollback : rollbacks) {
+      RollBackLocally(rollback, *options, *front, &executor, &clock);
+    }
   });
 }
 

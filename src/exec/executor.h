@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/variables.h"
+#include "exec/deploy_verifier.h"
 #include "pipeline/job.h"
 #include "util/cancel_token.h"
 #include "util/status.h"
@@ -58,6 +59,10 @@ struct JobSpec {
   std::vector<ArtifactSource> artifacts_from;
   std::optional<std::chrono::milliseconds> timeout;
   int attempt = 1;  // 1 for the first run, 2.. for retries.
+  // The deployment checks of the job's environment (`.slipway:`), for a
+  // job with environment:action start; run once its script succeeded
+  // (exec/deploy_verifier.h). Empty: none.
+  std::vector<CheckDefinition> checks;
 };
 
 // Finds the artifacts an earlier job left, by its job id. The scheduler's
@@ -102,6 +107,9 @@ struct JobResult {
   // The image the scripts ran in (ResolvedImage::reference and ::digest);
   // empty when they ran on the host.
   std::string image, image_digest;
+  // The deployment checks' results, in the order they ran; empty when the
+  // job had none or its script did not succeed.
+  std::vector<CheckResult> checks;
 };
 
 class Executor {

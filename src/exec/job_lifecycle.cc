@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 
 #include "exec/artifacts.h"
 #include "exec/bash_script.h"
 #include "exec/cache.h"
+#include "exec/deploy_verifier.h"
 #include "exec/file_tree.h"
 #include "exec/run_dir.h"
 
@@ -289,10 +292,12 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
 
   bool canceled = cancel.canceled();
   bool timed_out = false;
+  std::chrono::steady_clock::time_point script_started = std::chrono::steady_clock::now();
   if (!canceled) {
     std::vector<std::string> commands = job.before_script;
     commands.insert(commands.end(), job.script.begin(), job.script.end());
     log.Line("Executing \"step_script\" stage of the job script");
+    script_started = std::chrono::steady_clock::now();
     process.timeout = spec.timeout;
     StatusOr<ProcessResult> ran = run_script(commands, "step_script", &cancel);
     if (!ran.ok()) return system_failure("Starting the job script failed", ran.status());
@@ -300,6 +305,53 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
     timed_out = ran->timed_out;
     result.exit_code = (canceled || timed_out) ? -1 : ran->exit_code;
     if (!canceled && !timed_out && ran->exit_code == 0) result.outcome = JobOutcome::kSuccess;
+  }
+  bool checks_failed = false;
+  if (!spec.checks.empty() && result.outcome == JobOutcome::kSuccess && !canceled) {
+    // Deployment checks are part of the job: after its script, before
+    // after_script (which sees their outcome in CI_JOB_STATUS).
+    DeployVerifier::Options verify;
+    verify.log = [&](const std::string& line) { log.Line(line); };
+    verify.run_command = [&](const std::vector<std::string>& script,
+                             std::chrono::milliseconds timeout, const CancelToken* token) {
+      process.timeout = timeout;
+      return run_script(script, "check_script", token);
+    };
+    const std::string* environment = variables.Get("CI_ENVIRONMENT_NAME");
+    // The job's timeout bounds its checks too: a watchdog cancels them when
+    // it passes (or when the job is canceled).
+    CancelToken checks_cancel;
+    std::atomic<bool> checks_done{false};
+    std::atomic<bool> checks_timed_out{false};
+    std::thread watchdog([&] {
+      while (!checks_done.load()) {
+        if (spec.timeout && std::chrono::steady_clock::now() >= script_started + *spec.timeout) {
+          checks_timed_out.store(true);
+          checks_cancel.Cancel();
+          return;
+        }
+        if (cancel.canceled()) {
+          checks_cancel.Cancel();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+    Verification verified = DeployVerifier(std::move(verify))
+                                .Verify(environment != nullptr ? *environment : "", spec.checks,
+                                        variables, checks_cancel);
+    checks_done.store(true);
+    watchdog.join();
+    result.checks = std::move(verified.checks);
+    canceled = verified.canceled && !checks_timed_out.load();
+    if (checks_timed_out.load()) {
+      timed_out = true;
+      result.outcome = JobOutcome::kFailed;
+    } else if (verified.failed) {
+      checks_failed = true;
+      result.outcome = JobOutcome::kFailed;
+      result.failure_message = "deployment check '" + verified.failed_check + "' did not pass";
+    }
   }
   if (canceled) {
     result.outcome = JobOutcome::kCanceled;
@@ -361,6 +413,8 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
     case JobOutcome::kFailed:
       if (result.failure_reason == "unknown_failure") {
         log.Line("ERROR: Job failed: artifacts could not be uploaded");
+      } else if (checks_failed) {
+        log.Line("ERROR: Job failed: " + result.failure_message);
       } else if (timed_out) {
         log.Line("ERROR: Job failed: execution took longer than " +
                  GoDuration(spec.timeout.value_or(std::chrono::milliseconds(0))) + " seconds");

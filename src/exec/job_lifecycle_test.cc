@@ -119,5 +119,64 @@ TEST_F(JobLifecycleTest, ARunnerThatCannotOpenFailsTheJobAsASystemFailure) {
   EXPECT_EQ(log_.find("never"), std::string::npos);
 }
 
+// Deployment checks run after the script, in the job's session (a command
+// check sees the sandbox's mark and the workspace), before after_script,
+// which sees their outcome; a failed check fails the job.
+TEST_F(JobLifecycleTest, DeploymentChecksRunAfterTheScriptAndDecideTheOutcome) {
+  Job job;
+  job.name = "deploy";
+  job.script = {"echo deployed > state.txt"};
+  job.after_script = {"echo \"after status=$CI_JOB_STATUS\""};
+  CheckDefinition check;
+  check.name = "state";
+  check.kind = CheckKind::kCommand;
+  check.command.script = {"test \"$SANDBOX_MARK\" = inside", "grep -q \"$WANT\" state.txt"};
+  spec_.checks = {check};
+  spec_.variables.Set("CI_ENVIRONMENT_NAME", "production");
+  spec_.variables.Set("WANT", "deployed");
+  JobResult ok = Run(job);
+  EXPECT_EQ(ok.outcome, JobOutcome::kSuccess) << log_;
+  ASSERT_EQ(ok.checks.size(), 1u);
+  EXPECT_EQ(ok.checks[0].outcome, CheckOutcome::kPass);
+  EXPECT_LT(log_.find("deployment_checks_production"), log_.find("after status=success")) << log_;
+
+  spec_.variables.Set("WANT", "something else");
+  JobResult failed = Run(job);
+  EXPECT_EQ(failed.outcome, JobOutcome::kFailed);
+  EXPECT_EQ(failed.failure_reason, "script_failure");
+  EXPECT_EQ(failed.failure_message, "deployment check 'state' did not pass");
+  EXPECT_EQ(failed.checks[0].message, "exit code 1");
+  EXPECT_NE(log_.find("after status=failed"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("ERROR: Job failed: deployment check 'state' did not pass\n"),
+            std::string::npos)
+      << log_;
+
+  job.script = {"exit 1"};  // A failed script: no checks run.
+  JobResult script_failed = Run(job);
+  EXPECT_TRUE(script_failed.checks.empty());
+  EXPECT_EQ(log_.find("deployment_checks"), std::string::npos) << log_;
+}
+
+// The job's timeout bounds its checks as it bounds its script.
+TEST_F(JobLifecycleTest, DeploymentChecksStopAtTheJobsTimeout) {
+  Job job;
+  job.name = "deploy";
+  job.script = {"true"};
+  CheckDefinition check;
+  check.name = "never";
+  check.kind = CheckKind::kCommand;
+  check.command.script = {"false"};
+  check.count = 100000;
+  check.failure_limit = 100000;
+  check.interval = std::chrono::milliseconds(50);
+  spec_.checks = {check};
+  spec_.timeout = std::chrono::milliseconds(500);
+  JobResult r = Run(job);
+  EXPECT_EQ(r.outcome, JobOutcome::kFailed);
+  EXPECT_EQ(r.failure_reason, "job_execution_timeout");
+  EXPECT_NE(log_.find("ERROR: Job failed: execution took longer than 500ms"), std::string::npos)
+      << log_;
+}
+
 }  // namespace
 }  // namespace slipway

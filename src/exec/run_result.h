@@ -11,6 +11,7 @@
 
 #include "config/variables.h"
 #include "exec/artifact_index.h"
+#include "exec/deploy_verifier.h"
 #include "pipeline/ci_status.h"
 #include "pipeline/job.h"
 #include "util/clock.h"
@@ -53,6 +54,8 @@ struct JobRun {
   struct Environment {
     std::string name, url, tier, action, on_stop, auto_stop_in;
   } environment;
+  // The deployment checks' results of the last attempt (JobResult::checks).
+  std::vector<CheckResult> checks;
 };
 
 struct RunResult {

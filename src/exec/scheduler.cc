@@ -276,6 +276,7 @@ Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
     spec.timeout = options_.default_timeout;
   }
   spec.attempt = runs_[i].retries + 1;
+  spec.checks = DeploymentChecks(pipeline_.slipway, spec.variables);
 
   JobHost& host = work.host;
   host.run_dir = options_.run_dir;
@@ -338,6 +339,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
   run.downstream = r.downstream;
   run.image = r.image;
   run.image_digest = r.image_digest;
+  run.checks = r.checks;
   // With a run dir the scheduler keeps the whole log (all attempts) itself.
   if (run.log_path.empty()) run.log_path = r.log_path;
   CiStatus outcome = CiStatus::kFailed;

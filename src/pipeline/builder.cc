@@ -230,6 +230,7 @@ std::optional<PipelineConfig> BuildPipelineConfig(const Node& root, Diagnostics*
     }
   }
   config.workflow = ParseWorkflow(workflow_node, diags);
+  config.slipway = ParseSlipwaySettings(root.Find(".slipway"), diags);
 
   JobContextDefaults context;
   context.defaults = CollectDefaults(root, default_node, diags);

@@ -237,6 +237,7 @@ std::optional<Pipeline> InstantiatePipeline(const PipelineConfig& config,
   });
   PruneNeeds(&pipeline.jobs, diags);
   if (diags->ErrorCount() > errors_before) return std::nullopt;
+  pipeline.slipway = config.slipway;
 
   for (const std::string& stage : config.stages) {
     if (std::any_of(pipeline.jobs.begin(), pipeline.jobs.end(),

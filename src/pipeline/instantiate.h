@@ -42,6 +42,7 @@ struct Pipeline {
   // interruptible, rules:variables and workflow:rules:variables merged into
   // variables, optional needs on absent jobs and such dependencies dropped.
   std::vector<Job> jobs;
+  SlipwaySettings slipway;  // PipelineConfig::slipway, as is.
   const Job* FindJob(std::string_view name) const;
 };
 

@@ -14,6 +14,7 @@
 
 #include "config/node.h"
 #include "config/variables.h"
+#include "pipeline/deploy_checks.h"
 #include "util/diagnostic.h"
 
 namespace slipway {
@@ -197,7 +198,8 @@ struct PipelineConfig {
   std::vector<std::string> stages;  // Always starts with .pre and ends with .post.
   VariableList variables;           // Top-level variables:.
   Workflow workflow;
-  std::vector<Job> jobs;  // In YAML order, parallel instances expanded in place.
+  std::vector<Job> jobs;    // In YAML order, parallel instances expanded in place.
+  SlipwaySettings slipway;  // From the hidden `.slipway:` key (deploy_checks.h).
 
   const Job* FindJob(std::string_view name) const;
 };

@@ -79,6 +79,10 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"POST", {"projects", ":id", "deployments"}, Role::kRun, CreateDeployment},
       {"GET", {"projects", ":id", "deployments", ":deployment_id"}, Role::kRead, GetDeployment},
       {"PUT", {"projects", ":id", "deployments", ":deployment_id"}, Role::kRun, UpdateDeployment},
+      {"POST",
+       {"projects", ":id", "deployments", ":deployment_id", "rollback"},
+       Role::kRun,
+       RollbackDeployment},
   };
   return routes;
 }

@@ -7,6 +7,7 @@
 #include "server/api_handlers.h"
 #include "server/api_util.h"
 #include "server/gitlab_json.h"
+#include "util/bounded_json.h"
 
 namespace slipway {
 namespace {
@@ -60,6 +61,12 @@ json DeploymentJson(ApiContext& ctx, const DeploymentRecord& d, const ProjectRec
               {"user", nullptr},
               {"environment", nullptr},
               {"deployable", nullptr}};
+  // slipway's own fields (docs/api.md): the checks' results and the
+  // deployment a rollback undid.
+  BoundedJson checks = ParseBoundedJson(d.checks);
+  out["checks"] = checks.error == JsonParseError::kNone && checks.value.is_array() ? checks.value
+                                                                                   : json::array();
+  out["rollback_of"] = d.rollback_of ? json(*d.rollback_of) : json(nullptr);
   if (auto e = ctx.store->GetEnvironment(d.environment_id); e.ok() && *e) {
     out["environment"] = EnvironmentJson(**e);
   }
@@ -334,6 +341,21 @@ HttpResponse UpdateDeployment(ApiContext& ctx) {
   auto updated = ctx.store->SetDeploymentStatus(found->id, status);
   if (!updated.ok()) return StoreError(updated.status());
   return JsonOk(200, DeploymentJson(ctx, *updated, *project));
+}
+
+// slipway's own: GitLab rolls back by retrying the deployment's job (its
+// "Rollback environment" button); this does the same and records the new
+// deployment as a rollback (docs/api.md).
+HttpResponse RollbackDeployment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto found = LoadDeployment(ctx, *project, &error);
+  if (!found) return error;
+  if (ctx.service == nullptr) return ServiceUnavailable();
+  StatusOr<DeploymentRecord> rollback = ctx.service->RollbackTo(found->id);
+  if (!rollback.ok()) return JsonError(400, "400 Bad request - " + rollback.status().message());
+  return JsonOk(201, DeploymentJson(ctx, *rollback, *project));
 }
 
 }  // namespace slipway

@@ -44,6 +44,7 @@ HttpResponse CreateDeployment(ApiContext& ctx);
 HttpResponse UpdateDeployment(ApiContext& ctx);
 HttpResponse ListDeployments(ApiContext& ctx);
 HttpResponse GetDeployment(ApiContext& ctx);
+HttpResponse RollbackDeployment(ApiContext& ctx);
 
 HttpResponse HandleWebhook(ApiContext& ctx);
 

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/percent_encode.h"  // PercentEncode, used with these.
+
 namespace slipway {
 
 struct HttpRequest {
@@ -64,8 +66,6 @@ HttpRequest MakeHttpRequest(
 // Percent-decoding; plus_is_space for query strings. Invalid escapes are
 // kept verbatim.
 std::string PercentDecode(std::string_view s, bool plus_is_space);
-// Percent-encoding of everything but unreserved characters (RFC 3986).
-std::string PercentEncode(std::string_view s);
 // Parses an application/x-www-form-urlencoded body.
 std::vector<std::pair<std::string, std::string>> ParseForm(std::string_view body);
 

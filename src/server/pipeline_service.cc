@@ -370,6 +370,12 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
     hub_->Publish(job_id, offset, bytes);
   });
   recorder.set_finished_listener([this](int64_t job_id) { hub_->Finish(job_id); });
+  std::mutex failed_mu;
+  std::vector<FailedDeployment> failed;  // GUARDED_BY(failed_mu)
+  recorder.set_deployment_listener([&](const DeploymentRecord& d, const JobRun& run) {
+    std::lock_guard<std::mutex> lock(failed_mu);
+    NoteFailedDeployment(pipeline, d, run, &failed);
+  });
   CountingObserver observer(&recorder, &running_jobs_);
 
   options.max_parallel = options_.jobs_per_pipeline > 0
@@ -415,6 +421,8 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   }
   if (!result.ok()) return result.status();
   StatusOr<CiStatus> final_status = recorder.FinishComposite();
+  // Rollbacks start once the failed pipeline has ended (failed).
+  for (const FailedDeployment& f : failed) AutoRollback(f);
   return final_status.status();
 }
 

@@ -20,6 +20,7 @@
 #define SLIPWAY_SERVER_PIPELINE_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,15 @@
 #include "util/status.h"
 
 namespace slipway {
+
+// Told of every automatic rollback the service starts (docs/deployments.md):
+// the deployment that failed and the new deployment that redeploys the
+// environment's last successful one (status created, rollback_of set).
+// Called on a worker thread with no lock of the service held; it may use
+// the store. This is where an incident linked to the failed deployment is
+// opened.
+using RollbackListener =
+    std::function<void(const DeploymentRecord& failed, const DeploymentRecord& rollback)>;
 
 struct ServiceOptions {
   std::string data_dir;
@@ -60,6 +70,8 @@ struct ServiceOptions {
   // Networks remote includes may reach although their addresses are
   // internal (util/address_class.h), as "a.b.c.d/len" or one address.
   std::vector<std::string> include_networks;
+  // Null: nobody is told.
+  RollbackListener on_automatic_rollback;
 };
 
 struct CreatePipelineRequest {
@@ -130,6 +142,14 @@ class PipelineService {
   // stopping until it succeeds; otherwise it is stopped at once. Its
   // auto_stop_at is cleared either way. Returns the environment afterwards.
   virtual StatusOr<EnvironmentRecord> StopEnvironment(int64_t environment_id, bool force) = 0;
+
+  // Rolls an environment back to one of its successful deployments, as
+  // GitLab does: that deployment's job is retried in its own pipeline, with
+  // the artifacts and variables it had (nothing is rebuilt). Returns the new
+  // deployment (created; rollback_of: the environment's newest deployment
+  // after the target, if any). Refused while the target's pipeline runs or
+  // another deployment of the environment runs.
+  virtual StatusOr<DeploymentRecord> RollbackTo(int64_t deployment_id) = 0;
 
   virtual ServiceStats Stats() = 0;
 };

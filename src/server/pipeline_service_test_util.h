@@ -91,6 +91,15 @@ class PipelineServiceTest : public StoreTest {
     return p.ok() && *p ? **p : last;
   }
 
+  // Creates a pipeline of the project's default branch and waits for it.
+  PipelineRecord RunPipeline(int64_t project) {
+    CreatePipelineRequest request;
+    request.project_id = project;
+    auto created = service_->CreatePipeline(request);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return created.ok() ? WaitDone(created->id) : PipelineRecord();
+  }
+
   std::map<std::string, JobRecord> Jobs(int64_t pipeline_id, bool include_retried = false) {
     JobFilter filter;
     filter.pipeline_id = pipeline_id;

@@ -180,14 +180,20 @@ void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, cons
     if (created.ok()) deployments_[job.id] = created->id;
     return;
   }
+  // A deployment made before its job ran (a rollback, service_rollback.cc)
+  // starts running with it.
   const char* status = to == CiStatus::kSuccess    ? "success"
                        : to == CiStatus::kFailed   ? "failed"
                        : to == CiStatus::kCanceled ? "canceled"
+                       : to == CiStatus::kRunning  ? "running"
                                                    : nullptr;
   if (status == nullptr) return;
-  StatusOr<DeploymentRecord> updated = store_->SetDeploymentStatus(known->second, status);
-  KeepError(updated.status());
-  if (updated.ok() && to == CiStatus::kSuccess) {
+  if (!run.checks.empty() && to != CiStatus::kRunning) {
+    KeepError(store_->SetDeploymentChecks(known->second, CheckResultsJson(run.checks)).status());
+  }
+  StatusOr<DeploymentRecord> moved = store_->SetDeploymentStatus(known->second, status);
+  KeepError(moved.status());
+  if (moved.ok() && to == CiStatus::kSuccess) {
     // GitLab's auto_stop_at follows the last successful deployment: its
     // auto_stop_in, or never when it has none ("never" too). The job's
     // auto_stop_in was checked by lint; one that still fails to parse
@@ -197,8 +203,9 @@ void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, cons
       StatusOr<int64_t> parsed = ParseDuration(env.auto_stop_in);
       if (parsed.ok()) in_seconds = *parsed;
     }
-    KeepError(store_->SetEnvironmentAutoStop(updated->environment_id, in_seconds).status());
+    KeepError(store_->SetEnvironmentAutoStop(moved->environment_id, in_seconds).status());
   }
+  if (moved.ok() && to != CiStatus::kRunning && on_deployment_) on_deployment_(*moved, run);
 }
 
 void RunRecorder::UpdatePipelineLocked(CiStatus job_status) {

@@ -52,8 +52,17 @@ class RunRecorder : public RunObserver, public LogSink {
   RunRecorder(Store* store, PipelineRecord pipeline, const std::vector<JobRecord>& jobs,
               LogSink* next);
 
+  // Called, with the recorder's lock held (it must be quick and must not
+  // call back), once a job's deployment reached success, failed or
+  // canceled, with the job's run (its checks' results).
+  using DeploymentListener =
+      std::function<void(const DeploymentRecord& deployment, const JobRun& run)>;
+
   // Set before the run starts (not thread-safe).
   void set_log_listener(LogListener listener) { on_log_ = std::move(listener); }
+  void set_deployment_listener(DeploymentListener listener) {
+    on_deployment_ = std::move(listener);
+  }
   void set_finished_listener(FinishedListener listener) { on_finished_ = std::move(listener); }
 
   // Thread-safe. Store errors cannot be returned from here: the first one is
@@ -104,6 +113,7 @@ class RunRecorder : public RunObserver, public LogSink {
   bool detached_ GUARDED_BY(mu_) = false;
   LogListener on_log_;
   FinishedListener on_finished_;
+  DeploymentListener on_deployment_;
 };
 
 }  // namespace slipway

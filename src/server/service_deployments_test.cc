@@ -22,13 +22,6 @@ class ServiceDeploymentsTest : public PipelineServiceTest {
     EXPECT_EQ(response.status, 200) << target << ": " << response.body;
     return nlohmann::json::parse(response.body, nullptr, false);
   }
-  PipelineRecord RunPipeline(int64_t project) {
-    CreatePipelineRequest request;
-    request.project_id = project;
-    auto created = service_->CreatePipeline(request);
-    EXPECT_TRUE(created.ok()) << created.status().message();
-    return created.ok() ? WaitDone(created->id) : PipelineRecord();
-  }
   std::optional<std::string> token_;
 };
 

@@ -46,6 +46,7 @@ class Service : public PipelineService {
   StatusOr<JobRecord> PlayJob(int64_t job_id) override;
   std::string ArtifactsDir(int64_t job_id) override;
   StatusOr<EnvironmentRecord> StopEnvironment(int64_t environment_id, bool force) override;
+  StatusOr<DeploymentRecord> RollbackTo(int64_t deployment_id) override;
   ServiceStats Stats() override;
 
  private:
@@ -107,6 +108,24 @@ class Service : public PipelineService {
   // The pipeline's status from its jobs (after an action on a pipeline that
   // is not running).
   Status UpdateComposite(int64_t pipeline_id);
+
+  // Rollbacks (service_rollback.cc). A deployment that failed in a run,
+  // with what its environment's `.slipway:` settings say about rollback.
+  struct FailedDeployment {
+    DeploymentRecord deployment;
+    RollbackSettings rollback;
+    bool checks_failed = false;  // Its checks failed (else its script did).
+  };
+  // Remembers, from the recorder's deployment listener, the deployments of
+  // a run that want an automatic rollback.
+  static void NoteFailedDeployment(const Pipeline& pipeline, const DeploymentRecord& deployment,
+                                   const JobRun& run, std::vector<FailedDeployment>* out);
+  // Once the run that failed them ended: rolls each back if its settings
+  // ask for it and nothing forbids it, saying why not in its job's log.
+  void AutoRollback(const FailedDeployment& failed);
+  // Retries target's job as a deployment with rollback_of.
+  StatusOr<DeploymentRecord> Redeploy(const DeploymentRecord& target,
+                                      std::optional<int64_t> rollback_of);
 
   Store* store_;
   LogHub* hub_;

@@ -176,6 +176,11 @@ ALTER TABLE environments ADD COLUMN auto_stop_at BIGINT;
 ALTER TABLE deployments ADD COLUMN on_stop TEXT NOT NULL DEFAULT '';
 CREATE INDEX environments_by_auto_stop ON environments (auto_stop_at);
 )sql",
+    // 8: deployment checks' results and rollbacks (docs/deployments.md).
+    R"sql(
+ALTER TABLE deployments ADD COLUMN checks TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN rollback_of BIGINT REFERENCES deployments(id) ON DELETE SET NULL;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -23,7 +23,7 @@ const char kEnvironmentColumns[] =
     "id, project_id, name, external_url, tier, state, created_at, updated_at, auto_stop_at";
 const char kDeploymentColumns[] =
     "id, project_id, iid, environment_id, pipeline_id, job_id, ref, sha, status, created_at, "
-    "updated_at, finished_at, on_stop";
+    "updated_at, finished_at, on_stop, checks, rollback_of";
 
 namespace {
 
@@ -165,6 +165,8 @@ DeploymentRecord DeploymentFromRow(const SqlRow& row) {
   d.updated_at = row.Int(10);
   d.finished_at = row.OptInt(11);
   d.on_stop = row.Text(12);
+  d.checks = row.Text(13);
+  d.rollback_of = row.OptInt(14);
   return d;
 }
 

@@ -89,6 +89,7 @@ class SqlStore : public Store {
   StatusOr<Page<DeploymentRecord>> ListDeployments(const DeploymentFilter& filter) override;
   StatusOr<std::optional<DeploymentRecord>> LastSuccessfulDeployment(
       int64_t environment_id) override;
+  StatusOr<DeploymentRecord> SetDeploymentChecks(int64_t id, std::string_view checks) override;
 
   StatusOr<bool> TakeWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys,
                                      int64_t now_ms, int64_t window_ms) override;

@@ -157,11 +157,12 @@ StatusOr<DeploymentRecord> SqlStore::CreateDeployment(const DeploymentRecord& d)
   if (Finished(d.status)) finished = now;
   auto rows = db_->Query(
       "INSERT INTO deployments (project_id, iid, environment_id, pipeline_id, job_id, ref, sha, "
-      "status, created_at, updated_at, finished_at, on_stop) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?) RETURNING " +
+      "status, created_at, updated_at, finished_at, on_stop, checks, rollback_of) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
           std::string(kDeploymentColumns),
       {d.project_id, *iid, d.environment_id, OptionalValue(d.pipeline_id), OptionalValue(d.job_id),
-       d.ref, d.sha, d.status, now, now, OptionalValue(finished), d.on_stop});
+       d.ref, d.sha, d.status, now, now, OptionalValue(finished), d.on_stop, d.checks,
+       OptionalValue(d.rollback_of)});
   if (!rows.ok()) return rows.status();
   if (Status s = txn.Commit(); !s.ok()) return s;
   return DeploymentFromRow(rows->at(0));
@@ -180,6 +181,17 @@ StatusOr<DeploymentRecord> SqlStore::SetDeploymentStatus(int64_t id, std::string
       "WHERE id = ? RETURNING " +
           std::string(kDeploymentColumns),
       {std::string(status), now, OptionalValue(finished), id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::Error("deployment " + std::to_string(id) + " not found");
+  return DeploymentFromRow(rows->at(0));
+}
+
+StatusOr<DeploymentRecord> SqlStore::SetDeploymentChecks(int64_t id, std::string_view checks) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto rows =
+      db_->Query("UPDATE deployments SET checks = ?, updated_at = ? WHERE id = ? RETURNING " +
+                     std::string(kDeploymentColumns),
+                 {std::string(checks), Now(), id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::Error("deployment " + std::to_string(id) + " not found");
   return DeploymentFromRow(rows->at(0));

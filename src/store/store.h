@@ -197,6 +197,12 @@ struct DeploymentRecord {
   // The job of its pipeline that stops the environment (environment:on_stop);
   // empty: none. Not set for a deployment made through the API.
   std::string on_stop;
+  // The results of its deployment checks, as a JSON array (docs/database.md);
+  // empty when none ran.
+  std::string checks;
+  // The deployment this one rolled back (automatically or from the API);
+  // unset for an ordinary deployment.
+  std::optional<int64_t> rollback_of;
 };
 
 // GitLab's GET /projects/:id/deployments parameters.
@@ -351,6 +357,9 @@ class Store {
   // The environment's newest deployment that succeeded, if any.
   virtual StatusOr<std::optional<DeploymentRecord>> LastSuccessfulDeployment(
       int64_t environment_id) = 0;
+  // Stores the results of a deployment's checks (DeploymentRecord::checks);
+  // an unknown id is an error.
+  virtual StatusOr<DeploymentRecord> SetDeploymentChecks(int64_t id, std::string_view checks) = 0;
 
   // ---- webhook deliveries (replay protection)
   // Takes a delivery of project_id known by keys (its delivery id, the digest
