@@ -164,40 +164,41 @@ TEST_P(StoreDeploymentsTest, EnvironmentsAreCreatedUpdatedStoppedByTimeAndDelete
   ASSERT_TRUE(store_->DeleteEnvironment(two->id).ok());
   EXPECT_FALSE((*store_->GetEnvironment(two->id)).has_value());
   EXPECT_FALSE((*store_->GetDeployment(deployed.id)).has_value()) << "deployments go with it";
+}
 
-  TEST_P(StoreDeploymentsTest, ChecksAndRollbacksAreKeptOnTheDeployment) {
-    int64_t app = AddProject("group/app");
-    EnvironmentRecord e;
-    e.project_id = app;
-    e.name = "production";
-    e.tier = "production";
-    auto env = store_->SaveEnvironment(e);
-    ASSERT_TRUE(env.ok());
-    DeploymentRecord failed = Deploy(app, env->id, "bbb");
-    EXPECT_EQ(failed.checks, "");
-    EXPECT_FALSE(failed.rollback_of);
-    const std::string checks = R"([{"name":"health","outcome":"fail"}])";
-    auto stored = store_->SetDeploymentChecks(failed.id, checks);
-    ASSERT_TRUE(stored.ok()) << stored.status().message();
-    EXPECT_EQ(stored->checks, checks);
-    EXPECT_FALSE(store_->SetDeploymentChecks(failed.id + 100, checks).ok());
+TEST_P(StoreDeploymentsTest, ChecksAndRollbacksAreKeptOnTheDeployment) {
+  int64_t app = AddProject("group/app");
+  EnvironmentRecord e;
+  e.project_id = app;
+  e.name = "production";
+  e.tier = "production";
+  auto env = store_->SaveEnvironment(e);
+  ASSERT_TRUE(env.ok());
+  DeploymentRecord failed = Deploy(app, env->id, "bbb");
+  EXPECT_EQ(failed.checks, "");
+  EXPECT_FALSE(failed.rollback_of);
+  const std::string checks = R"([{"name":"health","outcome":"fail"}])";
+  auto stored = store_->SetDeploymentChecks(failed.id, checks);
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  EXPECT_EQ(stored->checks, checks);
+  EXPECT_FALSE(store_->SetDeploymentChecks(failed.id + 100, checks).ok());
 
-    DeploymentRecord rollback;
-    rollback.project_id = app;
-    rollback.environment_id = env->id;
-    rollback.ref = "main";
-    rollback.sha = "aaa";
-    rollback.status = "running";
-    rollback.rollback_of = failed.id;
-    auto made = store_->CreateDeployment(rollback);
-    ASSERT_TRUE(made.ok()) << made.status().message();
-    auto read = store_->GetDeployment(made->id);
-    ASSERT_TRUE(read.ok() && *read);
-    EXPECT_EQ((*read)->rollback_of, failed.id);
-    EXPECT_EQ((*store_->GetDeployment(failed.id))->checks, checks);
-  }
+  DeploymentRecord rollback;
+  rollback.project_id = app;
+  rollback.environment_id = env->id;
+  rollback.ref = "main";
+  rollback.sha = "aaa";
+  rollback.status = "running";
+  rollback.rollback_of = failed.id;
+  auto made = store_->CreateDeployment(rollback);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  auto read = store_->GetDeployment(made->id);
+  ASSERT_TRUE(read.ok() && *read);
+  EXPECT_EQ((*read)->rollback_of, failed.id);
+  EXPECT_EQ((*store_->GetDeployment(failed.id))->checks, checks);
+}
 
-  SLIPWAY_STORE_TEST_SUITE(StoreDeploymentsTest);
+SLIPWAY_STORE_TEST_SUITE(StoreDeploymentsTest);
 
 }  // namespace
 }  // namespace slipway
