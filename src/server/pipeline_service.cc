@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "server/cron.h"
+#include "server/deployment_commits.h"
 #include "server/repo_mirror.h"
 #include "server/server_dirs.h"
 #include "server/service_impl.h"
@@ -370,6 +371,17 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
     hub_->Publish(job_id, offset, bytes);
   });
   recorder.set_finished_listener([this](int64_t job_id) { hub_->Finish(job_id); });
+  recorder.set_deployment_listener([this](const DeploymentRecord& deployment) {
+    // What it shipped, for DORA's lead time (docs/dora.md). A failure here
+    // costs that figure only, never the deployment.
+    if (deployment.status != "success") return;
+    std::lock_guard<std::mutex> repo_lock(RepoLock(deployment.project_id));
+    Status recorded = RecordShippedCommits(store_, MirrorDir(deployment.project_id), deployment);
+    if (!recorded.ok()) {
+      std::fprintf(stderr, "slipway: deployment %lld: commits not recorded: %s\n",
+                   static_cast<long long>(deployment.id), recorded.message().c_str());
+    }
+  });
   CountingObserver observer(&recorder, &running_jobs_);
 
   options.max_parallel = options_.jobs_per_pipeline > 0

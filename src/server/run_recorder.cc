@@ -178,7 +178,9 @@ void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, cons
                        : to == CiStatus::kCanceled ? "canceled"
                                                    : nullptr;
   if (status == nullptr) return;
-  KeepError(store_->SetDeploymentStatus(known->second, status).status());
+  StatusOr<DeploymentRecord> finished = store_->SetDeploymentStatus(known->second, status);
+  KeepError(finished.status());
+  if (finished.ok() && on_deployment_) on_deployment_(*finished);
 }
 
 void RunRecorder::UpdatePipelineLocked(CiStatus job_status) {

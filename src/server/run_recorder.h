@@ -40,6 +40,10 @@ class RunRecorder : public RunObserver, public LogSink {
   // Called once a job row reached a final status (success, failed, canceled,
   // skipped): its log is complete.
   using FinishedListener = std::function<void(int64_t job_id)>;
+  // Called once a deployment reached a final status (success, failed,
+  // canceled), with it as stored, on the recording thread while the
+  // recorder's lock is held: keep it short and never call the recorder.
+  using DeploymentListener = std::function<void(const DeploymentRecord& deployment)>;
 
   // Stores draft (project_id, ref, sha, source ...) with pipeline's jobs and
   // returns a recorder for it. store must outlive the recorder; next (may be
@@ -55,6 +59,9 @@ class RunRecorder : public RunObserver, public LogSink {
   // Set before the run starts (not thread-safe).
   void set_log_listener(LogListener listener) { on_log_ = std::move(listener); }
   void set_finished_listener(FinishedListener listener) { on_finished_ = std::move(listener); }
+  void set_deployment_listener(DeploymentListener listener) {
+    on_deployment_ = std::move(listener);
+  }
 
   // Thread-safe. Store errors cannot be returned from here: the first one is
   // kept (see status()) and later updates still go through.
@@ -104,6 +111,7 @@ class RunRecorder : public RunObserver, public LogSink {
   bool detached_ GUARDED_BY(mu_) = false;
   LogListener on_log_;
   FinishedListener on_finished_;
+  DeploymentListener on_deployment_;
 };
 
 }  // namespace slipway
