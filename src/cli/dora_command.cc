@@ -145,8 +145,9 @@ int RunDora(const DataOptions& data, const DoraCommandOptions& options) {
       return 2;
     }
     if (!facts) {
-      DoraQuery query{(*project)->id, resolved->tiers, resolved->request.from_ms,
-                      resolved->request.to_ms};
+      // One metric: only what it needs; all of them: everything, once.
+      DoraQuery query = DoraQueryFor(resolved->request, (*project)->id, resolved->tiers);
+      if (metrics.size() > 1) query.deployments = query.lead_times = query.incidents = true;
       StatusOr<DoraFacts> loaded = store->LoadDoraFacts(query);
       if (!loaded.ok()) {
         std::fprintf(stderr, "slipway: %s\n", loaded.status().message().c_str());

@@ -23,12 +23,8 @@ HttpResponse GetDoraMetrics(ApiContext& ctx) {
   input.now_ms = ctx.now_ms;
   StatusOr<DoraOptions> options = ResolveDoraOptions(input);
   if (!options.ok()) return JsonError(400, "400 Bad request - " + options.status().message());
-  DoraQuery query;
-  query.project_id = project->id;
-  query.tiers = options->tiers;
-  query.from_ms = options->request.from_ms;
-  query.to_ms = options->request.to_ms;
-  StatusOr<DoraFacts> facts = ctx.store->LoadDoraFacts(query);
+  StatusOr<DoraFacts> facts =
+      ctx.store->LoadDoraFacts(DoraQueryFor(options->request, project->id, options->tiers));
   if (!facts.ok()) return StoreError(facts.status());
   nlohmann::json out = nlohmann::json::array();
   for (const DoraPoint& point : ComputeDora(*facts, options->request)) {

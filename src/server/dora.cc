@@ -218,6 +218,19 @@ std::string DoraDate(int64_t unix_ms) {
   return buf;
 }
 
+DoraQuery DoraQueryFor(const DoraRequest& request, int64_t project_id,
+                       std::vector<std::string> tiers) {
+  DoraQuery query;
+  query.project_id = project_id;
+  query.tiers = std::move(tiers);
+  query.from_ms = request.from_ms;
+  query.to_ms = request.to_ms;
+  query.lead_times = request.metric == DoraMetric::kLeadTimeForChanges;
+  query.incidents = request.metric == DoraMetric::kTimeToRestoreService;
+  query.deployments = !query.lead_times && !query.incidents;
+  return query;
+}
+
 std::vector<DoraPoint> ComputeDora(const DoraFacts& facts, const DoraRequest& request) {
   Classified classified = Classify(facts);
   std::vector<DoraPoint> points;

@@ -57,6 +57,11 @@ struct DoraRequest {
   int64_t to_ms = 0;    // Midnight UTC after the last day.
 };
 
+// What request's metric is computed from, for project_id and tiers: the
+// query loads only that (the deployments, the lead times or the incidents).
+DoraQuery DoraQueryFor(const DoraRequest& request, int64_t project_id,
+                       std::vector<std::string> tiers);
+
 // The points of request over facts (loaded for the same range and tiers).
 std::vector<DoraPoint> ComputeDora(const DoraFacts& facts, const DoraRequest& request);
 

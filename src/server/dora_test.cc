@@ -184,6 +184,15 @@ TEST_P(DoraTest, FiveMetricsOfAScriptedHistoryMatchTheHandWorkedFigures) {
   // 03-04 02:00 - 03-03 00:00 = 26 h = 93600 s.
   EXPECT_EQ(All(DoraMetric::kDeploymentFrequency, {"staging"}).value, 1);
   EXPECT_EQ(All(DoraMetric::kLeadTimeForChanges, {"staging"}).value, 26 * kHour / 1000);
+  // One metric's query loads only what that metric is computed from.
+  DoraRequest lead_request{DoraMetric::kLeadTimeForChanges, DoraInterval::kAll, At("2026-03-01"),
+                           At("2026-03-05")};
+  auto lead_facts = store_->LoadDoraFacts(DoraQueryFor(lead_request, project_, {"production"}));
+  ASSERT_TRUE(lead_facts.ok());
+  EXPECT_EQ(lead_facts->lead_times.size(), 4u);
+  EXPECT_TRUE(lead_facts->deployments.empty());
+  EXPECT_TRUE(lead_facts->incidents.empty());
+  EXPECT_EQ(ComputeDora(*lead_facts, lead_request)[0].value, 43200);
   // Both tiers: 5 successes.
   EXPECT_EQ(All(DoraMetric::kDeploymentFrequency, {"production", "staging"}).value, 5);
 }

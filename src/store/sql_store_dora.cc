@@ -119,50 +119,55 @@ StatusOr<DoraFacts> SqlStore::LoadDoraFacts(const DoraQuery& q) {
       tiers;
   DoraFacts facts;
   std::lock_guard<std::mutex> lock(mu_);
-  // The last deployment of each environment before the range: whether the
-  // first one in it is rework, and what a failure just before it recovers by.
-  auto before = QueryRecords(
-      db_.get(),
-      std::string("SELECT ") + kDoraDeploymentColumns + " FROM deployments d" +
-          kIncidentsOfDeployments +
-          " WHERE d.id IN (SELECT (SELECT d2.id FROM deployments d2 WHERE "
-          "d2.environment_id = e.id AND d2.status IN ('success', 'failed') AND d2.finished_at < ? "
-          "ORDER BY d2.finished_at DESC, d2.id DESC LIMIT 1) FROM environments e WHERE "
-          "e.project_id = ? AND e.tier IN " +
-          tiers + ") ORDER BY d.finished_at, d.id",
-      with_tiers({q.project_id, q.from_ms, q.project_id}, {}), DoraDeploymentFromRow);
-  if (!before.ok()) return before.status();
-  // From the range's start on, without end: a failure in the range may be
-  // recovered after it.
-  auto in_range =
-      QueryRecords(db_.get(),
-                   std::string("SELECT ") + kDoraDeploymentColumns + " FROM deployments d" +
-                       kIncidentsOfDeployments + in_tiers + " AND " + kFinishedDeployment +
-                       " AND d.finished_at >= ? ORDER BY d.finished_at, d.id",
-                   with_tiers({q.project_id, q.project_id}, {q.from_ms}), DoraDeploymentFromRow);
-  if (!in_range.ok()) return in_range.status();
-  facts.deployments = std::move(*before);
-  facts.deployments.insert(facts.deployments.end(), in_range->begin(), in_range->end());
-
-  auto leads = db_->Query(
-      "SELECT d.finished_at, d.finished_at - c.committed_at FROM deployments d JOIN "
-      "deployment_commits c ON c.deployment_id = d.id" +
-          in_tiers + " AND d.status = 'success' AND d.finished_at >= ? AND d.finished_at < ?",
-      with_tiers({q.project_id}, {q.from_ms, q.to_ms}));
-  if (!leads.ok()) return leads.status();
-  facts.lead_times.reserve(leads->size());
-  for (const SqlRow& row : *leads) facts.lead_times.emplace_back(row.Int(0), row.Int(1));
-
-  // Incidents of those environments, or of none known (as GitLab assumes
-  // every incident is a production one).
-  auto incidents = db_->Query(
-      "SELECT created_at, resolved_at FROM incidents WHERE project_id = ? AND created_at >= ? "
-      "AND created_at < ? AND (deployment_id IS NULL OR deployment_id IN (SELECT d.id FROM "
-      "deployments d" +
-          in_tiers + "))",
-      with_tiers({q.project_id, q.from_ms, q.to_ms, q.project_id}, {}));
-  if (!incidents.ok()) return incidents.status();
-  for (const SqlRow& row : *incidents) facts.incidents.emplace_back(row.Int(0), row.OptInt(1));
+  if (q.deployments) {
+    // The last deployment of each environment before the range: whether the
+    // first one in it is rework, and what a failure just before it recovers by.
+    auto before = QueryRecords(
+        db_.get(),
+        std::string("SELECT ") + kDoraDeploymentColumns + " FROM deployments d" +
+            kIncidentsOfDeployments +
+            " WHERE d.id IN (SELECT (SELECT d2.id FROM deployments d2 WHERE "
+            "d2.environment_id = e.id AND d2.status IN ('success', 'failed') AND "
+            "d2.finished_at < ? ORDER BY d2.finished_at DESC, d2.id DESC LIMIT 1) FROM "
+            "environments e WHERE "
+            "e.project_id = ? AND e.tier IN " +
+            tiers + ") ORDER BY d.finished_at, d.id",
+        with_tiers({q.project_id, q.from_ms, q.project_id}, {}), DoraDeploymentFromRow);
+    if (!before.ok()) return before.status();
+    // From the range's start on, without end: a failure in the range may be
+    // recovered after it.
+    auto in_range =
+        QueryRecords(db_.get(),
+                     std::string("SELECT ") + kDoraDeploymentColumns + " FROM deployments d" +
+                         kIncidentsOfDeployments + in_tiers + " AND " + kFinishedDeployment +
+                         " AND d.finished_at >= ? ORDER BY d.finished_at, d.id",
+                     with_tiers({q.project_id, q.project_id}, {q.from_ms}), DoraDeploymentFromRow);
+    if (!in_range.ok()) return in_range.status();
+    facts.deployments = std::move(*before);
+    facts.deployments.insert(facts.deployments.end(), in_range->begin(), in_range->end());
+  }
+  if (q.lead_times) {
+    auto leads = db_->Query(
+        "SELECT d.finished_at, d.finished_at - c.committed_at FROM deployments d JOIN "
+        "deployment_commits c ON c.deployment_id = d.id" +
+            in_tiers + " AND d.status = 'success' AND d.finished_at >= ? AND d.finished_at < ?",
+        with_tiers({q.project_id}, {q.from_ms, q.to_ms}));
+    if (!leads.ok()) return leads.status();
+    facts.lead_times.reserve(leads->size());
+    for (const SqlRow& row : *leads) facts.lead_times.emplace_back(row.Int(0), row.Int(1));
+  }
+  if (q.incidents) {
+    // Incidents of those environments, or of none known (as GitLab assumes
+    // every incident is a production one).
+    auto incidents = db_->Query(
+        "SELECT created_at, resolved_at FROM incidents WHERE project_id = ? AND created_at >= ? "
+        "AND created_at < ? AND (deployment_id IS NULL OR deployment_id IN (SELECT d.id FROM "
+        "deployments d" +
+            in_tiers + "))",
+        with_tiers({q.project_id, q.from_ms, q.to_ms, q.project_id}, {}));
+    if (!incidents.ok()) return incidents.status();
+    for (const SqlRow& row : *incidents) facts.incidents.emplace_back(row.Int(0), row.OptInt(1));
+  }
   return facts;
 }
 

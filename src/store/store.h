@@ -247,6 +247,8 @@ struct DoraQuery {
   std::vector<std::string> tiers = {"production"};
   int64_t from_ms = 0;  // Inclusive.
   int64_t to_ms = 0;    // Exclusive.
+  // Which facts to load (a metric needs one kind): the others stay empty.
+  bool deployments = true, lead_times = true, incidents = true;
 };
 struct DoraDeployment {
   int64_t id = 0;
