@@ -236,6 +236,17 @@ def main():
         check(history[2]["deployable"]["name"] == "deploy", "v1's deploy job, run again")
         check([c["outcome"] for c in history[0]["checks"]] == ["pass", "pass", "pass"],
               "v1's checks: %r" % history[0]["checks"])
+
+        step("the incident the rollback opened")
+        incidents = api.call("GET", "/projects/%d/issues?issue_type=incident" % project)
+        check(len(incidents) == 1, "one incident: %r" % incidents)
+        incident = incidents[0]
+        print("    #%d %s: %s (deployment %s, from %s)" % (
+            incident["iid"], incident["state"], incident["title"], incident["deployment_id"],
+            incident["incident_source"]))
+        check(incident["state"] == "opened", "the incident is open")
+        check(incident["deployment_id"] == history[1]["id"], "linked to v2's deployment")
+        check(incident["incident_source"] == "rollback", "opened by the rollback")
         step("done")
         return 0
     finally:

@@ -22,6 +22,7 @@ int RunCli(int argc, char** argv) {
   AddServeCommand(&app, &exit_code);
   AddProjectCommand(&app, &exit_code);
   AddTokenCommand(&app, &exit_code);
+  AddDoraCommand(&app, &exit_code);
   AddScheduleCommand(&app, &exit_code);
   AddImageCommand(&app, &exit_code);
   AddHelpCommand(&app, &exit_code);

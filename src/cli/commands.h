@@ -14,6 +14,7 @@ void AddRunsCommand(CLI::App* app, int* exit_code);  // runs and show
 void AddServeCommand(CLI::App* app, int* exit_code);
 void AddProjectCommand(CLI::App* app, int* exit_code);
 void AddTokenCommand(CLI::App* app, int* exit_code);
+void AddDoraCommand(CLI::App* app, int* exit_code);  // dora_command.cc
 void AddScheduleCommand(CLI::App* app, int* exit_code);
 void AddImageCommand(CLI::App* app, int* exit_code);  // image pull|ls|rm|prune|import
 // Hidden: __man and __completions SHELL, run by the build.

@@ -83,6 +83,12 @@ const std::vector<RouteEntry>& ApiRoutes() {
        {"projects", ":id", "deployments", ":deployment_id", "rollback"},
        Role::kRun,
        RollbackDeployment},
+      {"GET", {"projects", ":id", "issues"}, Role::kRead, ListIncidents},
+      {"POST", {"projects", ":id", "issues"}, Role::kRun, CreateIncident},
+      {"GET", {"projects", ":id", "issues", ":issue_iid"}, Role::kRead, GetIncident},
+      {"PUT", {"projects", ":id", "issues", ":issue_iid"}, Role::kRun, UpdateIncident},
+      {"POST", {"projects", ":id", "alert_token"}, Role::kAdmin, CreateAlertToken},
+      {"GET", {"projects", ":id", "dora", "metrics"}, Role::kRead, GetDoraMetrics},
   };
   return routes;
 }
@@ -206,6 +212,20 @@ std::optional<HttpResponse> RedirectWebUrl(Store* store, const HttpRequest& req)
   return response;
 }
 
+// The project path of GitLab's alert notification URLs,
+// /<path>/prometheus/alerts/notify.json and /<path>/alerts/notify.json.
+std::optional<std::string> AlertProjectPath(std::string_view path) {
+  for (std::string_view suffix : {"/prometheus/alerts/notify.json", "/alerts/notify.json"}) {
+    if (path.size() > suffix.size() + 1 && path.ends_with(suffix)) {
+      std::vector<std::string> segments = Segments(path.substr(0, path.size() - suffix.size()));
+      std::string project;
+      for (const std::string& s : segments) project += (project.empty() ? "" : "/") + s;
+      if (!project.empty()) return project;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string CacheKey(const HttpRequest& req) {
   std::string key = req.Header("host") + "\n" + req.path + "?";
   for (const auto& [k, v] : req.query) {
@@ -294,6 +314,12 @@ HttpResponse Api::Route(ApiContext& ctx) {
   } else if (!segments.empty() && segments[0] == "hooks") {
     routes = &HookRoutes();
     segments.erase(segments.begin());
+  } else if (auto project = AlertProjectPath(req.path)) {
+    // Alertmanager's webhook at GitLab's URL; the project's alert token
+    // authenticates it (api_alerts.cc).
+    if (req.method != "POST") return JsonError(405, "405 Method Not Allowed");
+    ctx.params["id"] = *project;
+    return HandleAlertNotify(ctx);
   } else {
     if (auto redirect = RedirectWebUrl(store_, req)) return std::move(*redirect);
     return ServeStatic(req);

@@ -46,6 +46,16 @@ HttpResponse ListDeployments(ApiContext& ctx);
 HttpResponse GetDeployment(ApiContext& ctx);
 HttpResponse RollbackDeployment(ApiContext& ctx);
 
+// Incidents (api_incidents.cc), Alertmanager (api_alerts.cc), DORA
+// metrics (api_dora.cc).
+HttpResponse ListIncidents(ApiContext& ctx);
+HttpResponse GetIncident(ApiContext& ctx);
+HttpResponse CreateIncident(ApiContext& ctx);
+HttpResponse UpdateIncident(ApiContext& ctx);
+HttpResponse CreateAlertToken(ApiContext& ctx);
+HttpResponse HandleAlertNotify(ApiContext& ctx);  // ctx.params["id"]: the project's path.
+HttpResponse GetDoraMetrics(ApiContext& ctx);
+
 HttpResponse HandleWebhook(ApiContext& ctx);
 
 }  // namespace slipway

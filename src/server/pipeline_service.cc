@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "server/cron.h"
+#include "server/deployment_commits.h"
 #include "server/repo_mirror.h"
 #include "server/server_dirs.h"
 #include "server/service_impl.h"
@@ -373,8 +374,19 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   std::mutex failed_mu;
   std::vector<FailedDeployment> failed;  // GUARDED_BY(failed_mu)
   recorder.set_deployment_listener([&](const DeploymentRecord& d, const JobRun& run) {
-    std::lock_guard<std::mutex> lock(failed_mu);
-    NoteFailedDeployment(pipeline, d, run, &failed);
+    {
+      std::lock_guard<std::mutex> lock(failed_mu);
+      NoteFailedDeployment(pipeline, d, run, &failed);
+    }
+    // What it shipped, for DORA's lead time (docs/dora.md). A failure here
+    // costs that figure only, never the deployment.
+    if (d.status != "success") return;
+    std::lock_guard<std::mutex> repo_lock(RepoLock(d.project_id));
+    Status recorded = RecordShippedCommits(store_, MirrorDir(d.project_id), d);
+    if (!recorded.ok()) {
+      std::fprintf(stderr, "slipway: deployment %lld: commits not recorded: %s\n",
+                   static_cast<long long>(d.id), recorded.message().c_str());
+    }
   });
   CountingObserver observer(&recorder, &running_jobs_);
 

@@ -41,8 +41,20 @@ void Service::AutoRollback(const FailedDeployment& failed) {
   auto say = [&](const std::string& line) {
     if (d.job_id) (void)store_->AppendLog(*d.job_id, line + "\n");
   };
+  // Every automatic rollback, and a rollback that failed in turn, opens an
+  // incident linked to the deployment that failed (docs/dora.md).
+  auto open_incident = [&](const std::string& title) {
+    StatusOr<IncidentRecord> opened =
+        store_->CreateIncident(NewIncident(d.project_id, d.id, title, "rollback"));
+    if (opened.ok()) {
+      say("Incident #" + std::to_string(opened->iid) + " opened: " + title);
+    } else {
+      say("Incident not opened: " + opened.status().message());
+    }
+  };
   if (d.rollback_of) {
     say("Automatic rollback: not attempted, this deployment was itself a rollback");
+    open_incident("Rollback " + DeploymentName(d) + " failed; nothing more is rolled back");
     return;
   }
   StatusOr<std::optional<DeploymentRecord>> last =
@@ -62,6 +74,9 @@ void Service::AutoRollback(const FailedDeployment& failed) {
   }
   say("Automatic rollback: redeploying " + DeploymentName(**last) + " as " +
       DeploymentName(*rollback) + ", job " + std::to_string(rollback->job_id.value_or(0)));
+  open_incident(DeploymentName(d) +
+                std::string(failed.checks_failed ? " failed its checks" : " failed") +
+                "; rolled back to " + DeploymentName(**last));
   if (options_.on_automatic_rollback) options_.on_automatic_rollback(d, *rollback);
 }
 

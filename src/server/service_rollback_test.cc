@@ -88,6 +88,21 @@ deploy:
   std::vector<std::pair<int64_t, int64_t>> told_;  // GUARDED_BY(mu_)
 };
 
+// The project's incidents, oldest first, once there are n of them.
+std::vector<IncidentRecord> WaitIncidents(Store* store, int64_t project, size_t n) {
+  std::vector<IncidentRecord> incidents;
+  WaitFor([&] {
+    IncidentFilter filter;
+    filter.project_id = project;
+    filter.order_by = "iid";
+    filter.sort = "asc";
+    auto page = store->ListIncidents(filter);
+    if (page.ok()) incidents = page->items;
+    return incidents.size() >= n;
+  });
+  return incidents;
+}
+
 TEST_P(ServiceRollbackTest, FailedChecksRollBackToTheLastSuccessfulDeploymentOnce) {
   int64_t project = AddProject();
   CommitVersion("v1");
@@ -126,6 +141,15 @@ TEST_P(ServiceRollbackTest, FailedChecksRollBackToTheLastSuccessfulDeploymentOnc
     ASSERT_EQ(told_.size(), 1u);
     EXPECT_EQ(told_[0], std::make_pair(d[1].id, d[2].id));
   }
+  // The rollback opened an incident linked to the deployment that failed.
+  std::vector<IncidentRecord> incidents = WaitIncidents(store_.get(), project, 1);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].deployment_id, d[1].id);
+  EXPECT_EQ(incidents[0].source, "rollback");
+  EXPECT_EQ(incidents[0].status, "open");
+  EXPECT_EQ(incidents[0].title, "deployment #2 (" + d[1].sha.substr(0, 8) +
+                                    ") failed its checks; rolled back to deployment #1 (" +
+                                    d[0].sha.substr(0, 8) + ")");
 
   // When the rollback fails too, it stops there: no rollback of a rollback.
   std::ofstream(target_ + "/broken") << "";
@@ -140,6 +164,13 @@ TEST_P(ServiceRollbackTest, FailedChecksRollBackToTheLastSuccessfulDeploymentOnc
                 .find("Automatic rollback: not attempted, this deployment was itself a rollback"),
             std::string::npos);
   EXPECT_EQ(Deployments(project).size(), 5u);
+  // One incident for v3's rollback, one for that rollback failing.
+  incidents = WaitIncidents(store_.get(), project, 3);
+  ASSERT_EQ(incidents.size(), 3u);
+  EXPECT_EQ(incidents[1].deployment_id, d[3].id);
+  EXPECT_EQ(incidents[2].deployment_id, d[4].id);
+  EXPECT_NE(incidents[2].title.find("failed; nothing more is rolled back"), std::string::npos)
+      << incidents[2].title;
   std::lock_guard<std::mutex> lock(mu_);
   EXPECT_EQ(told_.size(), 2u);
 }

@@ -181,6 +181,43 @@ CREATE INDEX environments_by_auto_stop ON environments (auto_stop_at);
 ALTER TABLE deployments ADD COLUMN checks TEXT NOT NULL DEFAULT '';
 ALTER TABLE deployments ADD COLUMN rollback_of BIGINT REFERENCES deployments(id) ON DELETE SET NULL;
 )sql",
+    // 9: incidents, the commits each successful deployment shipped, and the
+    // per-project Alertmanager tokens (docs/dora.md, docs/database.md).
+    R"sql(
+ALTER TABLE projects ADD COLUMN last_incident_iid BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE incidents (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  iid BIGINT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+  source TEXT NOT NULL,
+  deployment_id BIGINT REFERENCES deployments(id) ON DELETE SET NULL,
+  external_key TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  resolved_at BIGINT,
+  UNIQUE (project_id, iid)
+);
+CREATE UNIQUE INDEX incidents_open_by_key ON incidents (project_id, external_key)
+  WHERE status = 'open' AND external_key <> '';
+CREATE INDEX incidents_by_deployment ON incidents (deployment_id);
+CREATE INDEX incidents_by_project_created ON incidents (project_id, created_at);
+CREATE TABLE deployment_commits (
+  deployment_id BIGINT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  sha TEXT NOT NULL,
+  committed_at BIGINT NOT NULL,
+  PRIMARY KEY (deployment_id, sha)
+);
+CREATE INDEX deployment_commits_by_sha ON deployment_commits (sha);
+CREATE INDEX deployments_by_environment_finished ON deployments (environment_id, finished_at);
+CREATE TABLE alert_integrations (
+  project_id BIGINT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+  token_sha256 TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -4,6 +4,7 @@
 #ifndef SLIPWAY_STORE_RECORD_CODEC_H_
 #define SLIPWAY_STORE_RECORD_CODEC_H_
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,32 @@ StatusOr<std::optional<Record>> QueryRecord(SqlDatabase* db, std::string_view sq
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<Record>();
   return std::optional<Record>(from_row(rows->front()));
+}
+
+// One page of `SELECT columns FROM table <where>` ordered by `order_by sort,
+// id sort`, with the count of every matching row (X-Total). order_by and sort
+// are spliced into the SQL: the caller takes them from fixed lists. per_page
+// is clamped to 1..100, page to at least 1.
+template <typename Record>
+StatusOr<Page<Record>> QueryPage(SqlDatabase* db, const std::string& table,
+                                 const std::string& columns, const std::string& where,
+                                 std::vector<SqlValue> params, const std::string& order_by,
+                                 const std::string& sort, int page, int per_page,
+                                 Record (*from_row)(const SqlRow&)) {
+  Page<Record> out;
+  auto count = db->Query("SELECT COUNT(*) FROM " + table + where, params);
+  if (!count.ok()) return count.status();
+  out.total = count->at(0).Int(0);
+  per_page = std::clamp(per_page, 1, 100);
+  params.push_back(int64_t{per_page});
+  params.push_back(int64_t{std::max(page, 1) - 1} * per_page);
+  auto items = QueryRecords(db,
+                            "SELECT " + columns + " FROM " + table + where + " ORDER BY " +
+                                order_by + " " + sort + ", id " + sort + " LIMIT ? OFFSET ?",
+                            params, from_row);
+  if (!items.ok()) return items.status();
+  out.items = std::move(*items);
+  return out;
 }
 
 inline SqlValue OptionalValue(const std::optional<int64_t>& v) {

@@ -91,6 +91,27 @@ class SqlStore : public Store {
       int64_t environment_id) override;
   StatusOr<DeploymentRecord> SetDeploymentChecks(int64_t id, std::string_view checks) override;
 
+  StatusOr<IncidentRecord> CreateIncident(const IncidentRecord& incident) override;
+  StatusOr<std::optional<IncidentRecord>> GetIncident(int64_t id) override;
+  StatusOr<std::optional<IncidentRecord>> GetIncidentByIid(int64_t project_id,
+                                                           int64_t iid) override;
+  StatusOr<Page<IncidentRecord>> ListIncidents(const IncidentFilter& filter) override;
+  StatusOr<IncidentRecord> UpdateIncident(const IncidentRecord& incident) override;
+  StatusOr<IncidentRecord> ResolveIncident(int64_t id, std::optional<int64_t> resolved_at) override;
+  StatusOr<IncidentRecord> ReopenIncident(int64_t id) override;
+  StatusOr<std::optional<IncidentRecord>> ResolveIncidentByKey(
+      int64_t project_id, std::string_view external_key,
+      std::optional<int64_t> resolved_at) override;
+  StatusOr<std::string> CreateAlertToken(int64_t project_id) override;
+  StatusOr<bool> CheckAlertToken(int64_t project_id, std::string_view raw) override;
+
+  Status AddDeploymentCommits(int64_t deployment_id,
+                              const std::vector<DeploymentCommit>& commits) override;
+  StatusOr<std::vector<DeploymentCommit>> ListDeploymentCommits(int64_t deployment_id) override;
+  StatusOr<std::optional<DeploymentRecord>> DeploymentOfCommit(int64_t project_id,
+                                                               std::string_view sha) override;
+  StatusOr<DoraFacts> LoadDoraFacts(const DoraQuery& query) override;
+
   StatusOr<bool> TakeWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys,
                                      int64_t now_ms, int64_t window_ms) override;
   Status ForgetWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys) override;

@@ -249,20 +249,9 @@ StatusOr<Page<DeploymentRecord>> SqlStore::ListDeployments(const DeploymentFilte
     params.push_back(*f.updated_before);
   }
   std::lock_guard<std::mutex> lock(mu_);
-  Page<DeploymentRecord> page;
-  auto count = db_->Query("SELECT COUNT(*) FROM deployments" + where, params);
-  if (!count.ok()) return count.status();
-  page.total = count->at(0).Int(0);
   // order_by and sort were checked against fixed lists above.
-  std::string order = " ORDER BY " + f.order_by + " " + f.sort + ", id " + f.sort;
-  int per_page = std::clamp(f.per_page, 1, 100);
-  params.push_back(int64_t{per_page});
-  params.push_back(int64_t{std::max(f.page, 1) - 1} * per_page);
-  auto items = QueryRecords(db_.get(), kSelectDeployment + where + order + " LIMIT ? OFFSET ?",
-                            params, DeploymentFromRow);
-  if (!items.ok()) return items.status();
-  page.items = std::move(*items);
-  return page;
+  return QueryPage(db_.get(), "deployments", kDeploymentColumns, where, std::move(params),
+                   f.order_by, f.sort, f.page, f.per_page, DeploymentFromRow);
 }
 
 }  // namespace slipway

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pipeline/ci_status.h"
@@ -205,6 +206,87 @@ struct DeploymentRecord {
   std::optional<int64_t> rollback_of;
 };
 
+// An incident (docs/dora.md): something wrong in an environment, opened
+// through the API (GitLab shows it as an issue of type incident), by an
+// Alertmanager alert or by an automatic rollback, and linked to the
+// deployment that caused it when that is known.
+struct IncidentRecord {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  int64_t iid = 0;  // 1, 2, ... per project; assigned by the store.
+  std::string title;
+  std::string description;
+  std::string status = "open";  // open, resolved.
+  std::string source = "api";   // api, alertmanager, rollback.
+  std::optional<int64_t> deployment_id;
+  // Alertmanager's fingerprint: at most one open incident per project and
+  // key. Empty: none.
+  std::string external_key;
+  int64_t created_at = 0;  // 0 on create: now (an alert gives its startsAt).
+  int64_t updated_at = 0;
+  std::optional<int64_t> resolved_at;
+};
+
+// The incident an automatic rollback (or any caller) opens about a
+// deployment: CreateIncident(NewIncident(project, deployment, title, "rollback")).
+inline IncidentRecord NewIncident(int64_t project_id, std::optional<int64_t> deployment_id,
+                                  std::string title, std::string source) {
+  IncidentRecord incident;
+  incident.project_id = project_id;
+  incident.deployment_id = deployment_id;
+  incident.title = std::move(title);
+  incident.source = std::move(source);
+  return incident;
+}
+
+struct IncidentFilter {
+  int64_t project_id = 0;
+  std::string status;                   // Empty: any; else open or resolved.
+  std::string order_by = "created_at";  // created_at, updated_at, iid
+  std::string sort = "desc";            // asc, desc
+  int page = 1;
+  int per_page = 20;
+};
+
+// A commit a successful deployment shipped (docs/dora.md): every commit
+// reachable from its sha and not from the previous successful deployment of
+// its environment, taken from the server's mirror when it succeeded.
+struct DeploymentCommit {
+  std::string sha;
+  int64_t committed_at = 0;  // The committer date, Unix milliseconds.
+  bool operator==(const DeploymentCommit&) const = default;
+};
+
+// What the DORA metrics are computed from (server/dora.h): one project,
+// environments of some tiers, a time range.
+struct DoraQuery {
+  int64_t project_id = 0;
+  std::vector<std::string> tiers = {"production"};
+  int64_t from_ms = 0;  // Inclusive.
+  int64_t to_ms = 0;    // Exclusive.
+  // Which facts to load (a metric needs one kind): the others stay empty.
+  bool deployments = true, lead_times = true, incidents = true;
+};
+struct DoraDeployment {
+  int64_t id = 0;
+  int64_t environment_id = 0;
+  bool success = false;     // Else it failed (canceled ones are left out).
+  int64_t finished_at = 0;  // When it succeeded or failed.
+  // The earliest incident linked to it, and when the last of them was
+  // resolved (none while one is open).
+  std::optional<int64_t> incident_at, incidents_resolved_at;
+};
+struct DoraFacts {
+  // Deployments that finished (success or failed) at or after from_ms, plus
+  // the last one of each environment before it, by finished_at then id.
+  std::vector<DoraDeployment> deployments;
+  // For each commit shipped by a successful deployment finished in the
+  // range: (its deployment's finished_at, lead time in ms).
+  std::vector<std::pair<int64_t, int64_t>> lead_times;
+  // Incidents of the project created in the range: (created_at, resolved_at).
+  std::vector<std::pair<int64_t, std::optional<int64_t>>> incidents;
+};
+
 // GitLab's GET /projects/:id/deployments parameters.
 struct DeploymentFilter {
   int64_t project_id = 0;
@@ -360,6 +442,48 @@ class Store {
   // Stores the results of a deployment's checks (DeploymentRecord::checks);
   // an unknown id is an error.
   virtual StatusOr<DeploymentRecord> SetDeploymentChecks(int64_t id, std::string_view checks) = 0;
+
+  // ---- incidents (sql_store_incidents.cc)
+  // Stores incident (iid assigned; created_at now unless given). One with an
+  // external_key while an open incident of its project has that key makes
+  // nothing and returns the open one. status must be open; source one of
+  // api, alertmanager, rollback.
+  virtual StatusOr<IncidentRecord> CreateIncident(const IncidentRecord& incident) = 0;
+  virtual StatusOr<std::optional<IncidentRecord>> GetIncident(int64_t id) = 0;
+  virtual StatusOr<std::optional<IncidentRecord>> GetIncidentByIid(int64_t project_id,
+                                                                   int64_t iid) = 0;
+  virtual StatusOr<Page<IncidentRecord>> ListIncidents(const IncidentFilter& filter) = 0;
+  // Replaces title, description and deployment_id.
+  virtual StatusOr<IncidentRecord> UpdateIncident(const IncidentRecord& incident) = 0;
+  // Resolves the incident at resolved_at (none: now); an incident already
+  // resolved stays as it was. An unknown id is an error.
+  virtual StatusOr<IncidentRecord> ResolveIncident(int64_t id,
+                                                   std::optional<int64_t> resolved_at) = 0;
+  // Opens a resolved incident again (an error if another open incident of
+  // its project has its external_key).
+  virtual StatusOr<IncidentRecord> ReopenIncident(int64_t id) = 0;
+  // Resolves the project's open incident with external_key, if any.
+  virtual StatusOr<std::optional<IncidentRecord>> ResolveIncidentByKey(
+      int64_t project_id, std::string_view external_key, std::optional<int64_t> resolved_at) = 0;
+
+  // ---- the Alertmanager token of a project: the store keeps its SHA-256.
+  // Makes a new token (replacing any) and returns it, shown once.
+  virtual StatusOr<std::string> CreateAlertToken(int64_t project_id) = 0;
+  // Whether raw is the project's current token (false when it has none).
+  virtual StatusOr<bool> CheckAlertToken(int64_t project_id, std::string_view raw) = 0;
+
+  // ---- what DORA metrics need (sql_store_dora.cc)
+  // Records the commits a deployment shipped; a commit already recorded for
+  // it is kept as it was.
+  virtual Status AddDeploymentCommits(int64_t deployment_id,
+                                      const std::vector<DeploymentCommit>& commits) = 0;
+  virtual StatusOr<std::vector<DeploymentCommit>> ListDeploymentCommits(int64_t deployment_id) = 0;
+  // The project's first successful deployment that shipped the commit
+  // (a full sha, or an abbreviation of at least 7 hex digits), by commits
+  // recorded or, failing that, by its own sha.
+  virtual StatusOr<std::optional<DeploymentRecord>> DeploymentOfCommit(int64_t project_id,
+                                                                       std::string_view sha) = 0;
+  virtual StatusOr<DoraFacts> LoadDoraFacts(const DoraQuery& query) = 0;
 
   // ---- webhook deliveries (replay protection)
   // Takes a delivery of project_id known by keys (its delivery id, the digest

@@ -5,7 +5,9 @@ Starts the real server on a free loopback port with a temporary data directory,
 creates tokens with `slipway token create`, registers a temporary git repository
 with `slipway project add`, and drives the API as a GitLab client would:
 pipelines with variables, filters, traces, artifacts, retry, cancel, play,
-delete, the live log stream, webhooks, 401 and 403.
+delete, the live log stream, webhooks, 401 and 403; incidents through
+project.issues, Alertmanager's webhook, and DORA metrics (python-gitlab 3.12
+has no DORA manager: its low-level gl.http_get reaches the endpoint).
 
 usage: gitlab_api_test.py PATH/TO/slipway
 """
@@ -333,6 +335,78 @@ class GitLabApiTest(unittest.TestCase):
                                                        "X-Hub-Signature-256": signature})
         self.assertEqual((status, body), (200, {"message": "ignored"}))
         self.finished(self.project.pipelines.get(self.project.pipelines.list(source="push")[0].id))
+
+    def test_deployment_incidents_alerts_and_dora(self):
+        # A second project whose pipeline deploys to production.
+        repo = os.path.join(self.root, "svc")
+        os.makedirs(repo)
+        run("git", "init", "-q", "-b", "main", cwd=repo)
+        with open(os.path.join(repo, ".gitlab-ci.yml"), "w") as f:
+            f.write("deploy:\n  script: [echo deployed]\n"
+                    "  environment: {name: production}\n")
+        run("git", "add", ".", cwd=repo)
+        env = dict(os.environ, GIT_COMMITTER_DATE="2026-01-02T03:04:05Z")
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q",
+                        "-m", "svc"], cwd=repo, check=True, env=env)
+        sha = run("git", "rev-parse", "HEAD", cwd=repo).strip()
+        run(SLIPWAY, "project", "add", "--data", self.server.data, "--path", "team/svc", "svc",
+            repo)
+        svc = self.gl.projects.get("team/svc")
+        pipeline = svc.pipelines.create({"ref": "main"})
+        wait_for("pipeline %d" % pipeline.id, lambda: svc.pipelines.get(pipeline.id),
+                 lambda p: p.status not in ACTIVE)
+        deployment = svc.deployments.list()[0]
+        self.assertEqual(deployment.status, "success")
+
+        # An incident naming the deployed commit links that deployment.
+        incident = svc.issues.create({"title": "errors after deploy", "issue_type": "incident",
+                                      "description": "root cause: %s" % sha[:12]})
+        self.assertEqual(incident.issue_type, "incident")
+        self.assertEqual(incident.state, "opened")
+        self.assertEqual(incident.deployment_id, deployment.id)
+        self.assertEqual([i.iid for i in svc.issues.list(issue_type="incident", state="opened")],
+                         [incident.iid])
+        incident.state_event = "close"
+        incident.save()
+        self.assertEqual(svc.issues.get(incident.iid).state, "closed")
+
+        # Alertmanager: 401 without the token, an incident with it.
+        alert = {"version": "4", "status": "firing", "alerts": [{
+            "status": "firing", "labels": {"alertname": "Down"}, "annotations": {},
+            "startsAt": "2026-01-02T04:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+            "fingerprint": "abc123"}]}
+        url = "%s/team/svc/prometheus/alerts/notify.json" % self.server.url
+        status, _ = post_json(url, alert, {})
+        self.assertEqual(status, 401)
+        token = self.gl.http_post("/projects/%d/alert_token" % svc.id)["token"]
+        status, body = post_json(url, alert, {"Authorization": "Bearer " + token})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(svc.issues.list(state="opened")), 1)
+
+        # DORA: one successful production deployment today that shipped the
+        # one commit (the environment's first deployment records its head).
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        frequency = self.gl.http_get("/projects/%d/dora/metrics" % svc.id, query_data={
+            "metric": "deployment_frequency", "start_date": today, "end_date": today,
+            "interval": "all", "environment_tiers[]": "production"})
+        self.assertEqual(frequency[0]["value"], 1)
+        lead = self.gl.http_get("/projects/%d/dora/metrics" % svc.id, query_data={
+            "metric": "lead_time_for_changes", "start_date": today, "end_date": today,
+            "interval": "all"})
+        self.assertEqual(lead[0]["commits"], 1)
+        # From the commit's date to the deployment's end (now).
+        self.assertGreater(lead[0]["value"], time.time() - 1767323045 - 600)
+
+
+def post_json(url, payload, headers):
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
+                                     headers=dict(headers, **{"Content-Type": "application/json"}),
+                                     method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=HANG_GUARD_S) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
 
 
 if __name__ == "__main__":
