@@ -167,6 +167,14 @@ CREATE TABLE deployments (
 CREATE INDEX deployments_by_environment ON deployments (environment_id, id);
 CREATE INDEX deployments_by_job ON deployments (job_id);
 )sql",
+    // Downstream pipelines: the pipeline and the trigger job that created
+    // one, and which jobs are trigger jobs (docs/child-pipelines.md).
+    R"sql(
+ALTER TABLE pipelines ADD COLUMN upstream_pipeline_id BIGINT REFERENCES pipelines(id) ON DELETE SET NULL;
+ALTER TABLE pipelines ADD COLUMN upstream_job_id BIGINT REFERENCES jobs(id) ON DELETE SET NULL;
+CREATE INDEX pipelines_by_upstream ON pipelines (upstream_pipeline_id);
+ALTER TABLE jobs ADD COLUMN bridge SMALLINT NOT NULL DEFAULT 0;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
