@@ -378,6 +378,25 @@ function jobActions(projectId, job, after, compact) {
   return buttons;
 }
 
+// Under a trigger job: the pipeline it started, with its status.
+function downstreamLink(pipeline, child) {
+  if (!child) return '';
+  const kind = child.project_id === pipeline.project_id ? 'Child pipeline' : 'Downstream pipeline';
+  return h('a', { class: 'downstream-link', href: `#/projects/${child.project_id}/pipelines/${child.id}` },
+    statusBadge(child.status), ` ${kind} #${child.id}`);
+}
+
+// On a downstream pipeline: the pipeline whose trigger job started it.
+function upstreamLink(project, pipeline) {
+  if (!pipeline.upstream_pipeline_id) return '';
+  const id = pipeline.upstream_pipeline_id;
+  if (pipeline.source !== 'parent_pipeline') {
+    return h('p', { class: 'upstream-link' }, `Triggered by pipeline #${id} of another project`);
+  }
+  return h('p', { class: 'upstream-link' }, 'Child pipeline of ',
+    h('a', { href: `#/projects/${project.id}/pipelines/${id}` }, `parent pipeline #${id}`));
+}
+
 async function viewPipeline(projectId, pipelineId) {
   const project = await getProject(projectId);
   const base = `/projects/${project.id}/pipelines/${pipelineId}`;
@@ -395,8 +414,10 @@ async function viewPipeline(projectId, pipelineId) {
   resize.observe(graph);
 
   const refresh = async () => {
-    const [pipeline, list] = await Promise.all([api(base), apiAll(`${base}/jobs`)]);
-    const key = JSON.stringify([pipeline, list]);
+    const [pipeline, list, bridges] = await Promise.all([api(base), apiAll(`${base}/jobs`), apiAll(`${base}/bridges`)]);
+    const key = JSON.stringify([pipeline, list, bridges]);
+    // A trigger job's downstream pipeline, by the job's id (GitLab's bridges).
+    const downstream = new Map(bridges.filter((b) => b.downstream_pipeline).map((b) => [b.id, b.downstream_pipeline]));
     const live = !FINISHED.has(pipeline.status) || list.some((j) => !FINISHED.has(j.status));
     if (key === last && !live) return;
     last = key;
@@ -408,6 +429,7 @@ async function viewPipeline(projectId, pipelineId) {
         'Ref ', h('span', { class: 'ref' }, pipeline.ref), ' · commit ', h('code', { title: pipeline.sha }, (pipeline.sha || '').slice(0, 8)),
         ' · trigger ', pipeline.source || '—', ' · created ', timeAgo(pipeline.created_at),
         ' · duration ', formatDuration(durationOf(pipeline))),
+      upstreamLink(project, pipeline),
       h('div', { class: 'actions' },
         ['failed', 'canceled'].includes(pipeline.status) || list.some((j) => ['failed', 'canceled'].includes(j.status))
           ? actionButton('Retry', async () => { await api(`${base}/retry`, { method: 'POST' }); await refresh(); }, { class: 'retry-pipeline' }) : '',
@@ -427,7 +449,8 @@ async function viewPipeline(projectId, pipelineId) {
       h('ul', {}, stageJobs.map((job) => h('li', { class: 'job-card', dataset: { name: job.name, status: job.status } },
         h('a', { href: `#/projects/${project.id}/jobs/${job.id}`, class: 'job-link' }, statusBadge(job.status, job.allow_failure), ' ', h('span', { class: 'job-name' }, job.name)),
         h('span', { class: 'job-duration muted' }, job.started_at ? formatDuration(durationOf(job)) : ''),
-        h('span', { class: 'job-actions' }, jobActions(project.id, job, refresh, true))))))));
+        h('span', { class: 'job-actions' }, jobActions(project.id, job, refresh, true)),
+        downstreamLink(pipeline, downstream.get(job.id))))))));
     if (list.length === 0 && !pipeline.yaml_errors) graph.appendChild(h('p', {}, 'This pipeline has no jobs.'));
     drawNeeds(graph, svg, jobs);
   };

@@ -165,12 +165,14 @@ void JobDirArtifacts::AddArtifactsDir(int64_t job_id, std::string artifacts_dir,
 
 StatusOr<std::string> JobDirArtifacts::Fetch(const JobSpec::ArtifactSource& source) {
   auto it = jobs_.find(source.job_id);
+  if (it == jobs_.end() && fallback_ != nullptr) return fallback_->Fetch(source);
   if (it == jobs_.end() || it->second.artifacts_dir.empty()) return std::string();
   return IsDirectory(it->second.artifacts_dir) ? it->second.artifacts_dir : std::string();
 }
 
 VariableList JobDirArtifacts::Dotenv(const JobSpec::ArtifactSource& source) {
   auto it = jobs_.find(source.job_id);
+  if (it == jobs_.end() && fallback_ != nullptr) return fallback_->Dotenv(source);
   if (it == jobs_.end()) return VariableList();
   if (it->second.job_dir.empty()) return it->second.dotenv;
   return ReadDotenvReports(it->second.job_dir);

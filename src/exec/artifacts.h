@@ -84,11 +84,15 @@ class JobDirArtifacts : public ArtifactFetcher {
   // A job known by its artifacts' directory and dotenv variables only (a
   // job of an upstream pipeline).
   void AddArtifactsDir(int64_t job_id, std::string artifacts_dir, VariableList dotenv);
+  // Where jobs not added are fetched from (not owned; null: they have
+  // none), e.g. the server's store while upstream jobs are added here.
+  void set_fallback(ArtifactFetcher* fallback) { fallback_ = fallback; }
   // The job's artifacts directory when that is a directory, else "".
   StatusOr<std::string> Fetch(const JobSpec::ArtifactSource& source) override;
   VariableList Dotenv(const JobSpec::ArtifactSource& source) override;
 
  private:
+  ArtifactFetcher* fallback_ = nullptr;
   struct Entry {
     std::string artifacts_dir;
     std::string job_dir;  // Empty for AddArtifactsDir's.

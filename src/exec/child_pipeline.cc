@@ -2,11 +2,11 @@
 
 #include "exec/run_dir.h"
 
-#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 
+#include "exec/cancel_watch.h"
 #include "exec/dotenv.h"
 #include "exec/downstream_create.h"
 #include "exec/nested_output.h"
@@ -15,69 +15,6 @@
 
 namespace slipway {
 namespace {
-
-JobResult Fail(const Job& job, LogSink* log, const std::string& reason,
-               const std::string& message) {
-  if (log != nullptr) log->Write(job.name, "ERROR: Job failed: " + message + "\n");
-  JobResult failed;
-  failed.outcome = JobOutcome::kFailed;
-  failed.failure_reason = reason;
-  failed.failure_message = message;
-  return failed;
-}
-
-// The status a trigger job with strategy: depend (or mirror) takes from its
-// downstream pipeline once that ends (GitLab's
-// Bridge#inherit_status_from_downstream!).
-JobResult Mirror(CiStatus status, const std::string& strategy) {
-  JobResult result;
-  switch (status) {
-    case CiStatus::kSuccess:
-      result.outcome = JobOutcome::kSuccess;
-      break;
-    case CiStatus::kCanceled:
-      result.outcome = JobOutcome::kCanceled;
-      break;
-    default:
-      result.outcome = JobOutcome::kFailed;
-      result.failure_reason = "unknown_failure";
-      result.failure_message = std::string("the downstream pipeline ") + CiStatusName(status) +
-                               " (strategy: " + strategy + ")";
-      break;
-  }
-  return result;
-}
-
-// Cancels scheduler once cancel is set, until stopped: the attempt's token
-// is polled, as executors poll it.
-class CancelWatch {
- public:
-  CancelWatch(const CancelToken& cancel, Scheduler* scheduler)
-      : thread_([this, &cancel, scheduler] {
-          std::unique_lock<std::mutex> lock(mu_);
-          while (!stop_) {
-            if (cancel.canceled()) {
-              scheduler->Cancel();
-              return;
-            }
-            cv_.wait_for(lock, std::chrono::milliseconds(20));
-          }
-        }) {}
-  ~CancelWatch() {
-    {
-      std::lock_guard<std::mutex> guard(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ GUARDED_BY(mu_) = false;
-  std::thread thread_;
-};
 
 // The jobs of the parent whose artifacts a child's needs:pipeline may name:
 // those the trigger job's attempt receives (they have finished).
@@ -88,15 +25,6 @@ UpstreamPipeline ParentJobs(const TriggerContext& context, const std::string& pi
     if (!source.job_name.empty()) parent.jobs[source.job_name] = source;
   }
   return parent;
-}
-
-// The variables a needs:pipeline value is expanded with: the child's
-// pipeline-level ones and the job's own.
-VariableList NeedVariables(const Job& job, const PipelineContext& context) {
-  VariableList vars = context.predefined;
-  vars.Merge(job.variables);
-  vars.Merge(context.cli_variables);
-  return vars;
 }
 
 const UpstreamArtifacts* FindUpstream(const std::vector<UpstreamPipeline>& upstream,
@@ -117,7 +45,7 @@ std::string CheckUpstreamNeeds(const Pipeline& pipeline, const PipelineContext& 
     if (!job.needs) continue;
     for (const Need& need : *job.needs) {
       if (need.pipeline.empty() || !need.project.empty()) continue;
-      std::string id = ExpandVariables(need.pipeline, NeedVariables(job, context));
+      std::string id = ExpandVariables(need.pipeline, NeedPipelineVariables(job, context));
       if (FindUpstream(upstream, id, need.job) != nullptr) continue;
       return "job '" + job.name + "' needs job '" + need.job + "' of pipeline '" + id +
              "', which is not a finished job the trigger job takes artifacts from in an "
@@ -179,24 +107,18 @@ void ChildPipelineRunner::Wait() {
 
 JobResult ChildPipelineRunner::Run(const Job& job, const JobSpec& spec, const JobHost& host,
                                    LogSink* log, const CancelToken& cancel) {
-  StatusOr<TriggerContext> made = MakeTriggerContext(spec, host);
-  if (!made.ok()) return Fail(job, log, "runner_system_failure", made.status().message());
-  const TriggerContext& context = *made;
+  JobResult failed;
+  std::optional<TriggerAttempt> attempt = BeginTrigger(job, spec, host, log, &failed);
+  if (!attempt) return failed;
+  const TriggerContext& context = attempt->context;
+  const Trigger* trigger = &attempt->trigger;
   Diagnostics diags;
-  std::optional<Trigger> trigger = ParseTrigger(*job.trigger, job.name, &diags);
-  if (!trigger) {
-    return Fail(job, log, kTriggerFailureReason, diags.items().front().Format());
-  }
   const bool child = trigger->kind == Trigger::Kind::kChild;
-  if (child && options_.child_depth >= kMaxChildPipelineDepth) {
-    return Fail(job, log, kMaxDepthFailureReason,
-                std::string(kMaxDepthMessage) + " (" + std::to_string(kMaxChildPipelineDepth) +
-                    " levels of child pipelines below the pipeline started)");
-  }
-  if (options_.depth >= kMaxDownstreamDepth) {
-    return Fail(job, log, "reached_max_pipeline_hierarchy_size",
-                "The downstream pipeline tree is too large (" +
-                    std::to_string(kMaxDownstreamDepth) + " levels of downstream pipelines)");
+  std::string depth_reason;
+  if (std::string problem =
+          DownstreamDepthProblem(child, options_.child_depth, options_.depth, &depth_reason);
+      !problem.empty()) {
+    return FailTrigger(job, log, depth_reason, problem);
   }
   const std::string* own_id = options_.context.predefined.Get("CI_PIPELINE_ID");
   int64_t number = options_.next_pipeline_id->fetch_add(1);
@@ -225,12 +147,12 @@ JobResult ChildPipelineRunner::Run(const Job& job, const JobSpec& spec, const Jo
     for (const Diagnostic& d : diags.items()) {
       if (d.severity == Severity::kError && first.empty()) first = d.Format();
     }
-    return Fail(job, log, kTriggerFailureReason,
-                std::string(child ? "the child" : "the downstream") +
-                    " pipeline cannot be created: " + first);
+    return FailTrigger(job, log, kTriggerFailureReason,
+                       std::string(child ? "the child" : "the downstream") +
+                           " pipeline cannot be created: " + first);
   }
   if (!created->pipeline->created) {
-    return Fail(
+    return FailTrigger(
         job, log, kTriggerFailureReason,
         "the downstream pipeline was not created: " + created->pipeline->not_created_reason);
   }
@@ -239,8 +161,8 @@ JobResult ChildPipelineRunner::Run(const Job& job, const JobSpec& spec, const Jo
   if (std::string problem =
           CheckUpstreamNeeds(*created->pipeline, created->context, started->upstream);
       !problem.empty()) {
-    return Fail(job, log, kTriggerFailureReason,
-                "the child pipeline cannot be created: " + problem);
+    return FailTrigger(job, log, kTriggerFailureReason,
+                       "the child pipeline cannot be created: " + problem);
   }
   started->created = std::move(*created);
   started->run = std::make_shared<DownstreamRun>();
@@ -281,7 +203,7 @@ JobResult ChildPipelineRunner::Run(const Job& job, const JobSpec& spec, const Jo
     out.outcome = JobOutcome::kCanceled;
     return out;
   }
-  JobResult mirrored = Mirror(status, trigger->strategy);
+  JobResult mirrored = DownstreamOutcome(status, trigger->strategy);
   mirrored.downstream = std::move(out.downstream);
   return mirrored;
 }
@@ -326,7 +248,8 @@ void ChildPipelineRunner::RunDownstream(Started& started, const CancelToken& can
     if (!j.needs) return sources;
     for (const Need& need : *j.needs) {
       if (need.pipeline.empty() || !need.project.empty() || !need.artifacts) continue;
-      std::string id = ExpandVariables(need.pipeline, NeedVariables(j, started.created.context));
+      std::string id =
+          ExpandVariables(need.pipeline, NeedPipelineVariables(j, started.created.context));
       if (const UpstreamArtifacts* u = FindUpstream(started.upstream, id, need.job)) {
         sources.push_back(*u);
       }
@@ -337,7 +260,7 @@ void ChildPipelineRunner::RunDownstream(Started& started, const CancelToken& can
                       std::move(scheduler_options));
   StatusOr<RunResult> result = Status::Error("not run");
   {
-    CancelWatch watch(cancel, &scheduler);
+    CancelWatch watch(cancel, [&scheduler] { scheduler.Cancel(); });
     result = scheduler.Run();
     // Downstream pipelines of its own that run in the background belong to
     // it: they end (or are canceled) with it.

@@ -20,6 +20,7 @@
 
 #include "config/include_fetcher.h"
 #include "exec/downstream.h"
+#include "exec/downstream_create.h"
 #include "exec/executor.h"
 #include "exec/scheduler.h"
 #include "pipeline/instantiate.h"
@@ -34,11 +35,6 @@ struct UpstreamPipeline {
   std::string pipeline_id;
   std::map<std::string, UpstreamArtifacts> jobs;  // By job name.
 };
-
-// Levels of downstream pipelines of any kind below the pipeline a user
-// started; slipway's bound against trigger:project cycles (A triggers B
-// triggers A), where GitLab bounds the hierarchy's size.
-inline constexpr int kMaxDownstreamDepth = 10;
 
 struct ChildPipelineOptions {
   Executor* executor = nullptr;  // Not owned; runs the child's script jobs.

@@ -115,6 +115,72 @@ VariableList TriggerVariables(const Job& job, const Trigger& trigger, const Trig
   return out;
 }
 
+JobResult FailTrigger(const Job& job, LogSink* log, const std::string& reason,
+                      const std::string& message) {
+  if (log != nullptr) log->Write(job.name, "ERROR: Job failed: " + message + "\n");
+  JobResult failed;
+  failed.outcome = JobOutcome::kFailed;
+  failed.failure_reason = reason;
+  failed.failure_message = message;
+  return failed;
+}
+
+std::optional<TriggerAttempt> BeginTrigger(const Job& job, const JobSpec& spec, const JobHost& host,
+                                           LogSink* log, JobResult* failed) {
+  StatusOr<TriggerContext> made = MakeTriggerContext(spec, host);
+  if (!made.ok()) {
+    *failed = FailTrigger(job, log, "runner_system_failure", made.status().message());
+    return std::nullopt;
+  }
+  Diagnostics diags;
+  std::optional<Trigger> trigger = ParseTrigger(*job.trigger, job.name, &diags);
+  if (!trigger) {
+    *failed = FailTrigger(job, log, kTriggerFailureReason, diags.items().front().Format());
+    return std::nullopt;
+  }
+  return TriggerAttempt{std::move(*made), std::move(*trigger)};
+}
+
+std::string DownstreamDepthProblem(bool child, int child_depth, int depth, std::string* reason) {
+  if (child && child_depth >= kMaxChildPipelineDepth) {
+    *reason = kMaxDepthFailureReason;
+    return std::string(kMaxDepthMessage) + " (" + std::to_string(kMaxChildPipelineDepth) +
+           " levels of child pipelines below the pipeline started)";
+  }
+  if (depth >= kMaxDownstreamDepth) {
+    *reason = "reached_max_pipeline_hierarchy_size";
+    return "The downstream pipeline tree is too large (" + std::to_string(kMaxDownstreamDepth) +
+           " levels of downstream pipelines)";
+  }
+  return "";
+}
+
+VariableList NeedPipelineVariables(const Job& job, const PipelineContext& context) {
+  VariableList vars = context.predefined;
+  vars.Merge(job.variables);
+  vars.Merge(context.cli_variables);
+  return vars;
+}
+
+JobResult DownstreamOutcome(CiStatus status, const std::string& strategy) {
+  JobResult result;
+  switch (status) {
+    case CiStatus::kSuccess:
+      result.outcome = JobOutcome::kSuccess;
+      break;
+    case CiStatus::kCanceled:
+      result.outcome = JobOutcome::kCanceled;
+      break;
+    default:
+      result.outcome = JobOutcome::kFailed;
+      result.failure_reason = "unknown_failure";
+      result.failure_message = std::string("the downstream pipeline ") + CiStatusName(status) +
+                               " (strategy: " + strategy + ")";
+      break;
+  }
+  return result;
+}
+
 StatusOr<std::string> ReadTriggerArtifact(const TriggerContext& context,
                                           const std::string& job_name, const std::string& artifact,
                                           std::string* shown_name) {

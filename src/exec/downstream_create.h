@@ -37,6 +37,41 @@ StatusOr<std::string> ReadTriggerArtifact(const TriggerContext& context,
                                           const std::string& job_name, const std::string& artifact,
                                           std::string* shown_name);
 
+// Levels of downstream pipelines of any kind below the pipeline a user
+// started; slipway's bound against trigger:project cycles (A triggers B
+// triggers A), where GitLab bounds the hierarchy's size.
+inline constexpr int kMaxDownstreamDepth = 10;
+
+// A failed trigger job's result, the message written to its log too.
+JobResult FailTrigger(const Job& job, LogSink* log, const std::string& reason,
+                      const std::string& message);
+
+// The first steps of a trigger job's attempt: its context (MakeTriggerContext)
+// and its trigger: (ParseTrigger). nullopt, with *failed the job's result,
+// when either fails.
+struct TriggerAttempt {
+  TriggerContext context;
+  Trigger trigger;
+};
+std::optional<TriggerAttempt> BeginTrigger(const Job& job, const JobSpec& spec, const JobHost& host,
+                                           LogSink* log, JobResult* failed);
+
+// Why a trigger job of a pipeline that is child_depth levels of child
+// pipelines and depth levels of downstream pipelines below the one a user
+// started may not start one more (GitLab's failure_reason in *reason, and
+// its message), or "".
+std::string DownstreamDepthProblem(bool child, int child_depth, int depth, std::string* reason);
+
+// The variables a child job's needs:pipeline value is expanded with: the
+// pipeline's predefined ones, the job's own and the pipeline variables.
+VariableList NeedPipelineVariables(const Job& job, const PipelineContext& context);
+
+// The result a trigger job with strategy: depend (or mirror) takes from its
+// downstream pipeline once that has ended (GitLab's
+// Bridge#inherit_status_from_downstream!): success -> success, canceled ->
+// canceled, anything else (failed, skipped) -> failed, saying so.
+JobResult DownstreamOutcome(CiStatus status, const std::string& strategy);
+
 struct DownstreamSource {
   PipelineContext parent;             // The parent pipeline's context.
   VariableList variables;             // TriggerVariables.

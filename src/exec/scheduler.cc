@@ -69,8 +69,8 @@ class Scheduler::Impl : public RunPlan::Listener {
     JobSpec spec;
     JobHost host;
     // The run dirs of the jobs spec.artifacts_from names, as they were when
-    // the attempt was dispatched (host.artifacts points here unless the
-    // options give a fetcher).
+    // the attempt was dispatched, or, when the options give a fetcher, that
+    // fetcher for this run's jobs (host.artifacts points here).
     std::shared_ptr<JobDirArtifacts> job_dirs;
     std::shared_ptr<CancelToken> token;
   };
@@ -266,7 +266,7 @@ Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
   for (int n : ArtifactSources(i)) {
     dotenv.push_back(&runs_[n].dotenv);
     spec.artifacts_from.push_back({job_ids_[n], runs_[n].job->name});
-    work.job_dirs->Add(job_ids_[n], runs_[n].job_dir);
+    if (options_.artifacts == nullptr) work.job_dirs->Add(job_ids_[n], runs_[n].job_dir);
   }
   spec.variables =
       JobVariables(job, spec.job_id, options_.predefined, dotenv, options_.cli_variables);
@@ -282,7 +282,10 @@ Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
   host.run_dir = options_.run_dir;
   host.cache_dir = options_.cache_dir;
   if (!options_.run_dir.empty()) host.job_dir = options_.run_dir + "/jobs/" + dir_names_[i];
-  host.artifacts = options_.artifacts != nullptr ? options_.artifacts : work.job_dirs.get();
+  // This run's jobs from the options' fetcher when they give one; upstream
+  // pipelines' jobs from their directories.
+  work.job_dirs->set_fallback(options_.artifacts);
+  host.artifacts = work.job_dirs.get();
   return work;
 }
 

@@ -112,8 +112,9 @@ struct Environment {
 };
 
 // trigger: jobs (GitLab's bridges) start a child or multi-project pipeline.
-// `slipway run` runs it (exec/child_pipeline.h); where nothing can (a
-// scheduler without a DownstreamRunner: `slipway serve` for now) such a job
+// `slipway run` runs it (exec/child_pipeline.h), `slipway serve` too
+// (server/service_downstream.h); where nothing can (a scheduler without a
+// DownstreamRunner) such a job
 // fails when it would run, with this message and GitLab's failure_reason
 // below, instead of reporting a success that did not happen.
 inline constexpr char kTriggerNotSupported[] =

@@ -24,6 +24,7 @@ HttpResponse RetryPipeline(ApiContext& ctx);
 HttpResponse DeletePipeline(ApiContext& ctx);
 
 HttpResponse ListPipelineJobs(ApiContext& ctx);
+HttpResponse ListPipelineBridges(ApiContext& ctx);
 HttpResponse ListProjectJobs(ApiContext& ctx);
 HttpResponse GetJob(ApiContext& ctx);
 HttpResponse GetTrace(ApiContext& ctx);

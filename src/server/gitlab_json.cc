@@ -202,6 +202,11 @@ json PipelineJson(const PipelineRecord& p, const ProjectRecord& project,
       {"coverage", nullptr},
       {"web_url", base_url + details},
       {"detailed_status", DetailedStatus(p.status, details)},
+      // slipway's: the pipeline and trigger job that created a downstream
+      // pipeline (docs/api.md).
+      {"upstream_pipeline_id",
+       p.upstream_pipeline_id ? json(*p.upstream_pipeline_id) : json(nullptr)},
+      {"upstream_job_id", p.upstream_job_id ? json(*p.upstream_job_id) : json(nullptr)},
   };
   return j;
 }

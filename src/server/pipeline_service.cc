@@ -6,10 +6,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "exec/beneath_io.h"
+#include "exec/file_tree.h"
+#include "exec/run_dir.h"
 #include "server/cron.h"
 #include "server/deployment_commits.h"
 #include "server/repo_mirror.h"
 #include "server/server_dirs.h"
+#include "server/service_downstream.h"
 #include "server/service_impl.h"
 #include "server/shared_objects.h"
 #include "util/git.h"
@@ -78,6 +82,9 @@ StatusOr<ProjectRecord> Service::Project(int64_t id) {
 StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const PipelineRecord& pipeline,
                                        const std::string& checkout,
                                        const std::string& variables_dir) {
+  if (pipeline.source == "parent_pipeline" && pipeline.upstream_job_id) {
+    return LoadChild(project, pipeline, checkout, variables_dir);
+  }
   ServerPipelineInput input;
   input.project = project;
   input.checkout_dir = checkout;
@@ -109,6 +116,10 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   draft.before_sha = request.before_sha;
   draft.source = request.source.empty() ? "api" : request.source;
   draft.variables = request.variables;
+  if (request.upstream_job_id != 0) {
+    draft.upstream_pipeline_id = request.upstream_pipeline_id;
+    draft.upstream_job_id = request.upstream_job_id;
+  }
   // Every way in (API, webhook, schedule) passes here before git sees the ref.
   if (Status valid = CheckBranchOrTagName(draft.ref, draft.tag); !valid.ok()) return valid;
 
@@ -141,8 +152,15 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
     if (!checked.ok()) return checked;
   }
 
+  for (const CreatePipelineRequest::ArtifactFile& file : request.trigger_artifacts) {
+    if (!IsPlainRelativePath(file.path)) continue;  // Read beneath its job's artifacts.
+    std::string path = tmp_dir + "/trigger-artifacts/" + JobDirName(file.job) + "/" + file.path;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    if (Status written = WriteFile(path, file.text); !written.ok()) return written;
+  }
   StatusOr<ServerPipeline> loaded = Load(*project, draft, tmp_dir + "/src");
   if (!loaded.ok()) return loaded.status();
+  if (request.upstream_job_id != 0 && !loaded->pipeline) return Status::Error(loaded->errors);
   if (loaded->pipeline && !loaded->pipeline->created) {
     return Status::Error("no pipeline: " + loaded->pipeline->not_created_reason);
   }
@@ -163,6 +181,7 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   // A failed rename only costs a second checkout when the pipeline runs
   // (and, for includes, a second fetch).
   std::filesystem::rename(tmp_dir + "/includes", run_dir + "/includes", ec);
+  std::filesystem::rename(tmp_dir + "/trigger-artifacts", run_dir + "/trigger-artifacts", ec);
   Enqueue(stored->id);
   return stored;
 }
@@ -177,6 +196,7 @@ void Service::Enqueue(int64_t pipeline_id) {
   if (std::find(queue_.begin(), queue_.end(), pipeline_id) != queue_.end()) return;
   queue_.push_back(pipeline_id);
   cv_.notify_one();
+  await_cv_.notify_all();
 }
 
 Status Service::EnsureCheckout(const ProjectRecord& project, const PipelineRecord& pipeline) {
@@ -252,6 +272,7 @@ void Service::Stop() {
     }
     cv_.notify_all();
     timer_cv_.notify_all();
+    await_cv_.notify_all();
   }
   for (std::thread& t : workers_) t.join();
   workers_.clear();
@@ -267,14 +288,19 @@ void Service::WorkerLoop() {
     if (stopping_) return;
     int64_t id = queue_.front();
     queue_.pop_front();
-    Active active;
-    active_[id] = &active;
-    lock.unlock();
-    RunOnce(id);
-    lock.lock();
-    active_.erase(id);
-    if (active.again && !stopping_) queue_.push_front(id);
+    RunActive(id, lock);
   }
+}
+
+void Service::RunActive(int64_t id, std::unique_lock<std::mutex>& lock) {
+  Active active;
+  active_[id] = &active;
+  lock.unlock();
+  RunOnce(id);
+  lock.lock();
+  active_.erase(id);
+  if (active.again && !stopping_) queue_.push_front(id);
+  await_cv_.notify_all();
 }
 
 void Service::RunOnce(int64_t pipeline_id) {
@@ -405,6 +431,13 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   options.job_id = [&recorder](const Job& job) { return recorder.JobId(job.name); };
   StoredArtifacts artifacts(this);
   options.artifacts = &artifacts;
+  ServerDownstream downstream(this, record, *project, loaded->context);
+  options.downstream = &downstream;
+  if (record.upstream_pipeline_id) {
+    options.upstream_artifacts = [this, &record, &loaded](const Job& job) {
+      return UpstreamArtifactsFor(job, loaded->context, record);
+    };
+  }
 
   ExecutorSetup setup;
   setup.project = &*project;

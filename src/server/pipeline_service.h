@@ -82,6 +82,21 @@ struct CreatePipelineRequest {
   std::string before_sha;      // Push events: the previous tip; else empty.
   std::string source = "api";  // push, web, api, schedule, trigger
   std::vector<StoredVariable> variables;  // Highest precedence, like --variable.
+  // A downstream pipeline (docs/child-pipelines.md): the trigger job that
+  // creates it and that job's pipeline. A child (source parent_pipeline,
+  // at the parent's ref and sha) is read from the trigger job's
+  // trigger:include, include:artifact entries from trigger_artifacts (saved
+  // with the pipeline, so that a rerun reads what its creation read). A
+  // downstream pipeline whose configuration is invalid is an error, not a
+  // stored failed pipeline: its trigger job fails saying why.
+  int64_t upstream_pipeline_id = 0;
+  int64_t upstream_job_id = 0;
+  struct ArtifactFile {
+    std::string job;   // The job of the parent whose artifact it is.
+    std::string path;  // Relative, inside its artifacts.
+    std::string text;
+  };
+  std::vector<ArtifactFile> trigger_artifacts;
 };
 
 // Counters for /metrics.

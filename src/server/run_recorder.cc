@@ -17,6 +17,7 @@ std::vector<JobRecord> JobRecordsFor(const Pipeline& pipeline) {
     r.stage_idx = static_cast<int>(stage - pipeline.stages.begin());
     r.when = WhenName(job.when);
     r.allow_failure = job.allow_failure.value;
+    r.bridge = job.trigger.has_value();
     if (job.needs) {
       for (const Need& need : *job.needs) r.needs.push_back(need.job);
     }

@@ -33,6 +33,22 @@ bool RetriesSystemFailure(const Job& job, int retry_count) {
 
 }  // namespace
 
+// A trigger job waiting for its downstream pipeline when the server stopped
+// does not wait again: the pipeline goes on as any other resumed one.
+std::string Service::InterruptedTriggerNote(const JobRecord& job) {
+  if (!job.bridge) return "";
+  StatusOr<std::vector<PipelineRecord>> downstream =
+      store_->ListDownstreamPipelines(job.pipeline_id);
+  if (!downstream.ok()) return "";
+  for (const PipelineRecord& p : *downstream) {
+    if (p.upstream_job_id != job.id) continue;
+    return "Its downstream pipeline " + std::to_string(p.id) +
+           " goes on on its own; this job no longer follows it (retry the job to start a new "
+           "one)\n";
+  }
+  return "";
+}
+
 Status Service::UpdateComposite(int64_t pipeline_id) {
   StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, pipeline_id);
   if (!jobs.ok()) return jobs.status();
@@ -163,6 +179,8 @@ Status Service::CancelPipeline(int64_t pipeline_id) {
   auto pipeline = store_->GetPipeline(pipeline_id);
   if (!pipeline.ok()) return pipeline.status();
   if (!*pipeline) return NotFound("pipeline", pipeline_id);
+  // GitLab cascades a cancel to the child pipelines, waited for or not.
+  if (Status children = CancelChildren(pipeline_id); !children.ok()) return children;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto active = active_.find(pipeline_id);
@@ -248,7 +266,8 @@ Status Service::Recover() {
   if (!interrupted.ok()) return interrupted.status();
   for (const JobRecord& job : *interrupted) {
     StatusOr<int64_t> size = store_->AppendLog(
-        job.id, "\nERROR: Job failed (system failure): the server stopped while the job ran\n");
+        job.id, "\nERROR: Job failed (system failure): the server stopped while the job ran\n" +
+                    InterruptedTriggerNote(job));
     if (!size.ok()) return size.status();
     hub_->Finish(job.id);
   }

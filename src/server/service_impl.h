@@ -21,10 +21,13 @@
 #include "server/pipeline_service.h"
 #include "server/run_recorder.h"
 #include "server/server_pipeline.h"
+#include "util/cancel_token.h"
 #include "util/thread_annotations.h"
 
 namespace slipway {
 namespace internal {
+
+class ServerDownstream;
 
 class Service : public PipelineService {
  public:
@@ -50,6 +53,7 @@ class Service : public PipelineService {
   ServiceStats Stats() override;
 
  private:
+  friend class ServerDownstream;
   // A pipeline a worker is running.
   struct Active {
     Scheduler* scheduler = nullptr;  // Null until the run starts.
@@ -83,9 +87,37 @@ class Service : public PipelineService {
   // may read it: the same project, or one of its top-level group.
   StatusOr<std::string> IncludedRepository(const ProjectRecord& including, const std::string& path);
   Status EnsureCheckout(const ProjectRecord& project, const PipelineRecord& pipeline);
+
+  // Downstream pipelines (service_downstream.cc, docs/child-pipelines.md).
+  // A child pipeline's configuration: its parent's trigger job's
+  // trigger:include at the parent's commit (checkout), with the artifact
+  // files saved when it was created. Load calls it for source
+  // parent_pipeline.
+  StatusOr<ServerPipeline> LoadChild(const ProjectRecord& project, const PipelineRecord& pipeline,
+                                     const std::string& checkout, const std::string& variables_dir);
+  // Runs the stored pipeline id to its end on the calling thread (a trigger
+  // job with strategy: depend waits for it so, and takes no worker: a
+  // parent never waits for a child stuck behind it in the queue), or waits
+  // for the worker running it. Returns its final status, or kCanceled once
+  // cancel is set or the service stops.
+  StatusOr<CiStatus> AwaitPipeline(int64_t id, const CancelToken& cancel);
+  // Cancels pipeline_id's child pipelines (and theirs), as GitLab cascades a
+  // cancel; multi-project pipelines go on.
+  Status CancelChildren(int64_t pipeline_id);
+  // What an interrupted trigger job's log adds about its downstream pipeline.
+  std::string InterruptedTriggerNote(const JobRecord& job);
+  // The artifacts a job of a child pipeline takes from an upstream pipeline
+  // (needs:pipeline with job:): from the latest attempt of that job in one
+  // of the pipelines above it.
+  std::vector<UpstreamArtifacts> UpstreamArtifactsFor(const Job& job,
+                                                      const PipelineContext& context,
+                                                      const PipelineRecord& pipeline);
   void Enqueue(int64_t pipeline_id);
   void WorkerLoop();
   void RunOnce(int64_t pipeline_id);
+  // Runs pipeline id, taken off the queue, as active (lock held on entry
+  // and on return); queues it again when an action asked for that.
+  void RunActive(int64_t id, std::unique_lock<std::mutex>& lock);
   Status RunStoredPipeline(const PipelineRecord& record, Active* active);
   void TimerLoop();
   void RunDueSchedules();
@@ -134,6 +166,8 @@ class Service : public PipelineService {
   std::mutex mu_;
   std::condition_variable cv_;        // Queue and stop, for workers.
   std::condition_variable timer_cv_;  // Stop, for the timer.
+  // A run ended or a pipeline was queued, for AwaitPipeline.
+  std::condition_variable await_cv_;
   bool started_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
   std::deque<int64_t> queue_ GUARDED_BY(mu_);

@@ -218,6 +218,14 @@ CREATE TABLE alert_integrations (
   created_at BIGINT NOT NULL
 );
 )sql",
+    // 10: downstream pipelines: the pipeline and the trigger job that created
+    // one, and which jobs are trigger jobs (docs/child-pipelines.md).
+    R"sql(
+ALTER TABLE pipelines ADD COLUMN upstream_pipeline_id BIGINT REFERENCES pipelines(id) ON DELETE SET NULL;
+ALTER TABLE pipelines ADD COLUMN upstream_job_id BIGINT REFERENCES jobs(id) ON DELETE SET NULL;
+CREATE INDEX pipelines_by_upstream ON pipelines (upstream_pipeline_id);
+ALTER TABLE jobs ADD COLUMN bridge SMALLINT NOT NULL DEFAULT 0;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

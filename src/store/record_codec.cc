@@ -8,11 +8,13 @@ const char kProjectColumns[] =
     "id, name, path_with_namespace, repo_url, default_branch, webhook_secret, created_at, executor";
 const char kPipelineColumns[] =
     "id, project_id, iid, ref, tag, sha, before_sha, source, name, status, created_at, "
-    "updated_at, started_at, finished_at, duration_ms, yaml_errors, variables";
+    "updated_at, started_at, finished_at, duration_ms, yaml_errors, variables, "
+    "upstream_pipeline_id, "
+    "upstream_job_id";
 const char kJobColumns[] =
     "id, pipeline_id, name, stage, stage_idx, status, run_when, allow_failure, exit_code, "
     "failure_reason, retried, retry_count, created_at, queued_at, started_at, finished_at, "
-    "duration_ms, runner, needs, log_size, image, image_digest";
+    "duration_ms, runner, needs, log_size, image, image_digest, bridge";
 const char kArtifactColumns[] = "job_id, path, file_type, size, sha256, filename, file_format";
 const char kTokenColumns[] = "id, name, token_sha256, role, created_at, last_used_at, revoked";
 const char kScheduleColumns[] =
@@ -65,6 +67,8 @@ PipelineRecord PipelineFromRow(const SqlRow& row) {
   p.duration_ms = row.OptInt(14);
   p.yaml_errors = row.Text(15);
   p.variables = VariablesFromJson(row.Text(kPipelineVariablesIndex));
+  p.upstream_pipeline_id = row.OptInt(17);
+  p.upstream_job_id = row.OptInt(18);
   return p;
 }
 
@@ -92,6 +96,7 @@ JobRecord JobFromRow(const SqlRow& row) {
   j.log_size = row.Int(19);
   j.image = row.Text(20);
   j.image_digest = row.Text(21);
+  j.bridge = row.Int(22) != 0;
   return j;
 }
 

@@ -31,7 +31,7 @@ StatusOr<std::string> ScopeCondition(const PipelineFilter& f, std::vector<SqlVal
     params->push_back(tag);
     return std::string(
         " AND tag = ? AND id IN (SELECT MAX(id) FROM pipelines WHERE project_id = ? AND tag = ? "
-        "GROUP BY ref)");
+        "AND source <> 'parent_pipeline' GROUP BY ref)");
   }
   return Status::Error("scope does not have a valid value: '" + f.scope +
                        "' (running, pending, finished, branches, tags)");
@@ -117,12 +117,13 @@ StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline
   int64_t now = Now();
   auto rows = db_->Query(
       "INSERT INTO pipelines (project_id, iid, ref, tag, sha, before_sha, source, name, status, "
-      "created_at, updated_at, yaml_errors, variables) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
+      "created_at, updated_at, yaml_errors, variables, upstream_pipeline_id, upstream_job_id) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
           std::string(kPipelineColumns),
       {pipeline.project_id, *iid, pipeline.ref, BoolValue(pipeline.tag), pipeline.sha,
        pipeline.before_sha, pipeline.source, pipeline.name, StatusValue(pipeline.status), now, now,
-       pipeline.yaml_errors, *variables});
+       pipeline.yaml_errors, *variables, OptionalValue(pipeline.upstream_pipeline_id),
+       OptionalValue(pipeline.upstream_job_id)});
   if (!rows.ok()) return rows.status();
   PipelineRecord stored = PipelineFromRow(rows->at(0));
   stored.variables = pipeline.variables;
@@ -167,6 +168,8 @@ StatusOr<Page<PipelineRecord>> SqlStore::ListPipelines(const PipelineFilter& f) 
   equal("ref", f.ref);
   equal("sha", f.sha);
   equal("source", f.source);
+  // GitLab lists child pipelines only when asked for them by source.
+  if (f.source.empty()) where += " AND source <> 'parent_pipeline'";
   equal("name", f.name);
   if (f.yaml_errors) where += *f.yaml_errors ? " AND yaml_errors <> ''" : " AND yaml_errors = ''";
   if (f.updated_after) {
@@ -241,6 +244,13 @@ StatusOr<std::vector<PipelineRecord>> SqlStore::ListPipelinesToResume() {
                              " WHERE status IN ('created', 'waiting_for_resource', 'preparing', "
                              "'pending', 'running') ORDER BY id"),
                   &SqlStore::PipelineFrom);
+}
+
+StatusOr<std::vector<PipelineRecord>> SqlStore::ListDownstreamPipelines(int64_t pipeline_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return OpenRows(
+      db_->Query(kSelectPipeline + " WHERE upstream_pipeline_id = ? ORDER BY id", {pipeline_id}),
+      &SqlStore::PipelineFrom);
 }
 
 }  // namespace slipway

@@ -43,6 +43,7 @@ class SqlStore : public Store {
   StatusOr<PipelineRecord> UpdatePipelineStatus(int64_t id, CiStatus status) override;
   Status DeletePipeline(int64_t id) override;
   StatusOr<std::vector<PipelineRecord>> ListPipelinesToResume() override;
+  StatusOr<std::vector<PipelineRecord>> ListDownstreamPipelines(int64_t pipeline_id) override;
 
   StatusOr<std::optional<JobRecord>> GetJob(int64_t id) override;
   StatusOr<Page<JobRecord>> ListJobs(const JobFilter& filter) override;

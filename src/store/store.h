@@ -73,6 +73,10 @@ struct PipelineRecord {
   std::optional<int64_t> duration_ms;
   std::string yaml_errors;                // Lint errors of an invalid pipeline file.
   std::vector<StoredVariable> variables;  // Stored encrypted, as webhook_secret.
+  // A downstream pipeline (docs/child-pipelines.md): the pipeline and its
+  // trigger job (GitLab's bridge) that created it. Empty for the others.
+  std::optional<int64_t> upstream_pipeline_id;
+  std::optional<int64_t> upstream_job_id;
 };
 
 struct JobRecord {
@@ -100,6 +104,9 @@ struct JobRecord {
   // and that image's manifest digest ("sha256:<hex>"); empty without one.
   std::string image;
   std::string image_digest;
+  // A trigger: job (GitLab's bridge): it starts a downstream pipeline
+  // instead of a script.
+  bool bridge = false;
 };
 
 // A change of a job's status. Fields left empty keep their stored value.
@@ -310,7 +317,9 @@ struct PipelineFilter {
   int64_t project_id = 0;
   std::string scope;  // "", running, pending, finished, branches, tags
   std::optional<CiStatus> status;
-  std::string ref, sha, source, name;  // Empty: no filter.
+  // Empty: no filter; but child pipelines (source parent_pipeline) are
+  // listed only when source asks for them, as in GitLab.
+  std::string ref, sha, source, name;
   std::optional<bool> yaml_errors;
   std::optional<int64_t> updated_after, updated_before;
   std::string order_by = "id";  // id, status, ref, updated_at
@@ -361,6 +370,9 @@ class Store {
   virtual Status DeletePipeline(int64_t id) = 0;
   // Pipelines a restarted server must continue: status created .. running.
   virtual StatusOr<std::vector<PipelineRecord>> ListPipelinesToResume() = 0;
+  // The pipelines whose upstream_pipeline_id is pipeline_id (those its
+  // trigger jobs created), by id.
+  virtual StatusOr<std::vector<PipelineRecord>> ListDownstreamPipelines(int64_t pipeline_id) = 0;
 
   // ---- jobs
   virtual StatusOr<std::optional<JobRecord>> GetJob(int64_t id) = 0;

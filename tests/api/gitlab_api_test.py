@@ -307,6 +307,41 @@ class GitLabApiTest(unittest.TestCase):
             reader.projects.get(self.project.id, lazy=True).environments.create({"name": "x"})
         self.assertEqual(forbidden.exception.response_code, 403)
 
+    def test_child_pipeline_and_its_bridge(self):
+        # A branch whose pipeline starts a child (docs/child-pipelines.md).
+        repo = self.server.repo
+        run("git", "checkout", "-q", "-b", "downstream", cwd=repo)
+        with open(os.path.join(repo, ".gitlab-ci.yml"), "w") as f:
+            f.write("child:\n  trigger:\n    include: child.yml\n    strategy: depend\n")
+        with open(os.path.join(repo, "child.yml"), "w") as f:
+            f.write("in-child:\n  script: echo \"source=$CI_PIPELINE_SOURCE\"\n")
+        run("git", "add", ".", cwd=repo)
+        run("git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "child",
+            cwd=repo)
+        run("git", "checkout", "-q", "main", cwd=repo)
+
+        pipeline = self.finished(self.project.pipelines.create({"ref": "downstream"}))
+        self.assertEqual(pipeline.status, "success")
+        bridges = pipeline.bridges.list()
+        self.assertEqual([b.name for b in bridges], ["child"])
+        self.assertEqual(bridges[0].status, "success")
+        downstream = bridges[0].downstream_pipeline
+        self.assertEqual(downstream["status"], "success")
+        self.assertEqual(downstream["project_id"], self.project.id)
+        child = self.project.pipelines.get(downstream["id"])
+        self.assertEqual(child.source, "parent_pipeline")
+        self.assertEqual(child.ref, "downstream")
+        self.assertEqual(child.upstream_pipeline_id, pipeline.id)
+        self.assertIn("source=parent_pipeline", self.job(child, "in-child").trace().decode())
+        # As in GitLab, child pipelines are listed only when asked for by source.
+        listed = [p.id for p in self.project.pipelines.list(all=True)]
+        self.assertIn(pipeline.id, listed)
+        self.assertNotIn(child.id, listed)
+        children = [p.id for p in self.project.pipelines.list(all=True, source="parent_pipeline")]
+        self.assertEqual(children, [child.id])
+        # A pipeline without trigger jobs has no bridges.
+        self.assertEqual(self.project.pipelines.get(child.id).bridges.list(), [])
+
     def post_hook(self, forge, body, headers):
         request = urllib.request.Request(
             "%s/hooks/%s/%d" % (self.server.url, forge, self.project.id),
