@@ -3,30 +3,16 @@
 
 #include "store/store.h"
 #include "store/store_test_backend.h"
+#include "store/store_test_records.h"
 
 namespace slipway {
 namespace {
 
 class StoreDeploymentsTest : public StoreTest {
  protected:
-  int64_t AddProject(const std::string& path) {
-    ProjectRecord p;
-    p.name = path;
-    p.path_with_namespace = path;
-    auto created = store_->CreateProject(p);
-    EXPECT_TRUE(created.ok()) << created.status().message();
-    return created.ok() ? created->id : 0;
-  }
+  int64_t AddProject(const std::string& path) { return AddTestProject(store_.get(), path); }
   DeploymentRecord Deploy(int64_t project, int64_t environment, const std::string& sha) {
-    DeploymentRecord d;
-    d.project_id = project;
-    d.environment_id = environment;
-    d.ref = "main";
-    d.sha = sha;
-    d.status = "running";
-    auto created = store_->CreateDeployment(d);
-    EXPECT_TRUE(created.ok()) << created.status().message();
-    return created.ok() ? *created : d;
+    return AddTestDeployment(store_.get(), project, environment, sha, "running");
   }
 };
 
