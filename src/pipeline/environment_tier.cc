@@ -24,4 +24,9 @@ std::string EnvironmentTier(std::string_view name, std::string_view declared_tie
   return "other";
 }
 
+bool IsEnvironmentTier(std::string_view tier) {
+  return tier == "production" || tier == "staging" || tier == "testing" || tier == "development" ||
+         tier == "other";
+}
+
 }  // namespace slipway

@@ -15,6 +15,10 @@ namespace slipway {
 
 std::string EnvironmentTier(std::string_view name, std::string_view declared_tier);
 
+// Whether tier is one of GitLab's: production, staging, testing,
+// development, other.
+bool IsEnvironmentTier(std::string_view tier);
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_PIPELINE_ENVIRONMENT_TIER_H_

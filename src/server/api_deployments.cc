@@ -28,20 +28,14 @@ json EnvironmentJson(const EnvironmentRecord& e) {
           {"auto_stop_at", e.auto_stop_at ? json(IsoTime(*e.auto_stop_at)) : json(nullptr)}};
 }
 
-bool IsTier(const std::string& tier) {
-  return tier == "production" || tier == "staging" || tier == "testing" || tier == "development" ||
-         tier == "other";
-}
-
 // A JSON or form boolean as GitLab's Grape reads one; nullopt when absent,
 // *bad set when not a boolean.
 std::optional<bool> ParamBool(const json& params, const std::string& key, bool* bad) {
   std::string text = ParamString(params, key);
   if (text.empty()) return std::nullopt;
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  *bad = true;
-  return std::nullopt;
+  std::optional<bool> value = ParseBool(text);
+  if (!value) *bad = true;
+  return value;
 }
 
 bool IsApiDeploymentStatus(const std::string& status) {
@@ -207,7 +201,7 @@ HttpResponse CreateEnvironment(ApiContext& ctx) {
   if (environment.name.empty()) return JsonError(400, "400 Bad request - name is missing");
   environment.external_url = ParamString(*params, "external_url");
   std::string tier = ParamString(*params, "tier");
-  if (!tier.empty() && !IsTier(tier)) return BadParam("tier");
+  if (!tier.empty() && !IsEnvironmentTier(tier)) return BadParam("tier");
   environment.tier = EnvironmentTier(environment.name, tier);
   auto created = ctx.store->CreateEnvironment(environment);
   if (!created.ok()) {
@@ -236,7 +230,7 @@ HttpResponse UpdateEnvironment(ApiContext& ctx) {
   }
   if (params->contains("tier")) {
     std::string tier = ParamString(*params, "tier");
-    if (!IsTier(tier)) return BadParam("tier");
+    if (!IsEnvironmentTier(tier)) return BadParam("tier");
     environment->tier = tier;
   }
   auto updated = ctx.store->UpdateEnvironment(*environment);
