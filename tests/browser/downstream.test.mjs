@@ -61,8 +61,11 @@ await runTest('downstream', async () => {
     check(/Child pipeline #\d+/.test(text), `the trigger job names its child: ${text}`);
     const childId = text.match(/#(\d+)/)[1];
     await link.click();
-    await page.waitForSelector('.pipeline-header [data-status="success"]');
-    const header = await page.textContent('.pipeline-header');
+    // The parent's header is green too: wait for the child's own header, not
+    // for any green header, or the check reads the page mid-render.
+    const childHeader = page.locator('.pipeline-header', { hasText: `Pipeline #${childId}` });
+    await childHeader.locator('[data-status="success"]').waitFor();
+    const header = await childHeader.textContent();
     check(header.includes(`Pipeline #${childId}`), `the child's page: ${header}`);
     check(header.includes('parent_pipeline'), `the child's trigger is parent_pipeline: ${header}`);
     await page.waitForSelector('.job-card[data-name="child-test"][data-status="success"]');
