@@ -50,6 +50,8 @@ seed request_params_fuzz c $'\x02scope[]=running&scope[]=pending&page=2&x[y][][z
 seed webhook_fuzz a $'\x01x-github-event: push\nx-github-delivery: 72d3162e\n\n{"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"}'
 seed webhook_fuzz b $'\x00x-gitlab-event: Tag Push Hook\nidempotency-key: k\n\n{"object_kind":"tag_push","ref":"refs/tags/v1.0","after":"82b3d5ae55f7080f1e6022629cdb57bfae7cccc7"}'
 seed webhook_fuzz c $'\x12x-gitea-event: push\nx-gitea-signature: 00\n\n{"ref":"refs/heads/x"}'
+seed secret_mask_fuzz a $'abcdefgh\nabcdefghijkl\nxxabcdefghijklyy abcdefg abcdefgh'
+seed secret_mask_fuzz b $'line one!\nline two!\nYWJjZGVmZ2g= 6162636465666768 line%20one%21'
 
 mkdir -p "$dir/artifacts"
 status=0

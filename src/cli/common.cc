@@ -1,10 +1,12 @@
 #include "cli/common.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "config/network_fetcher.h"
 #include "pipeline/builder.h"
 #include "pipeline/pipeline_context.h"
+#include "util/secret_mask.h"
 
 namespace slipway {
 
@@ -15,6 +17,10 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
       ->capture_default_str();
   cmd->add_option("--variable", options->variables,
                   "KEY=VALUE, overrides every other variable (repeatable)");
+  cmd->add_option("--secret", options->secrets,
+                  "KEY or KEY=VALUE: a variable, as --variable, whose value is shown as [MASKED] "
+                  "in job logs; KEY alone takes the value of KEY in slipway's environment "
+                  "(repeatable)");
   cmd->add_option("--ref", options->ref,
                   "Use this commit (branch, tag or SHA) exactly as committed: its pipeline file, "
                   "its files and CI_COMMIT_* variables, not the working tree");
@@ -22,6 +28,7 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
   cmd->get_option("--directory")->type_name("DIR");
   cmd->get_option("--file")->type_name("FILE");
   cmd->get_option("--variable")->type_name("KEY=VALUE");
+  cmd->get_option("--secret")->type_name("KEY[=VALUE]");
   cmd->get_option("--ref")->type_name("REV");
   cmd->add_flag("--offline", options->offline,
                 "Read remote and template includes only from the include cache; fail naming "
@@ -51,6 +58,7 @@ std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& opt
     }
     context.cli_variables.Set(kv.substr(0, eq), kv.substr(eq + 1));
   }
+  context.cli_variables.Merge(SecretVariables(options, diags));
   if (diags->HasErrors()) return std::nullopt;
   if (const std::string* source = context.cli_variables.Get("CI_PIPELINE_SOURCE")) {
     context.predefined.pipeline_source = *source;
@@ -62,6 +70,31 @@ std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& opt
   }
   std::unique_ptr<IncludeFetcher> fetcher = MakeIncludeFetcher(options);
   return LoadPipelineFile(std::move(*made), options.file, diags, fetcher.get(), sources);
+}
+
+VariableList SecretVariables(const PipelineOptions& options, Diagnostics* diags) {
+  VariableList secrets;
+  for (const std::string& arg : options.secrets) {
+    size_t eq = arg.find('=');
+    std::string key = arg.substr(0, eq);
+    std::optional<std::string> value;
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+    } else if (const char* env = std::getenv(key.c_str())) {
+      value = env;
+    }
+    if (key.empty()) {
+      diags->Error({"--secret"}, "expected KEY or KEY=VALUE, got '" + arg + "'");
+    } else if (!value) {
+      diags->Error({"--secret"}, key + " is not set in slipway's environment (--secret " + key +
+                                     " takes its value from there)");
+    } else if (std::string why = ValidateMaskedValue(*value); !why.empty()) {
+      diags->Error({"--secret"}, key + ": " + why);
+    } else {
+      secrets.Set(key, *value);
+    }
+  }
+  return secrets;
 }
 
 std::unique_ptr<IncludeFetcher> MakeIncludeFetcher(const PipelineOptions& options) {

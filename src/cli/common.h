@@ -23,6 +23,10 @@ struct PipelineOptions {
   std::string project_dir = ".";
   std::string file = ".gitlab-ci.yml";
   std::vector<std::string> variables;  // KEY=VALUE
+  // --secret KEY[=VALUE]: a variable whose value is masked in job logs;
+  // without =VALUE it comes from slipway's own environment, so that it
+  // need not appear in a command line that `ps` shows.
+  std::vector<std::string> secrets;
   // --ref REV: load and describe that commit instead of the working tree.
   // Empty: the working tree and HEAD.
   std::string ref;
@@ -36,6 +40,10 @@ struct PipelineOptions {
 // Adds -C DIR, -f FILE, --variable KEY=VALUE, --ref REV and the include
 // fetching flags (--offline, --allow-http-includes, --refresh-includes) to cmd.
 void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
+
+// The --secret variables (values checked with ValidateMaskedValue); errors
+// in diags name the option.
+VariableList SecretVariables(const PipelineOptions& options, Diagnostics* diags);
 
 // Reads the repository for the pipeline's context (predefined variables,
 // --variable values), then loads and builds the pipeline with them.

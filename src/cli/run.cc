@@ -66,6 +66,7 @@ int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
   scheduler_options.predefined.Set("CI_PIPELINE_IID", std::to_string(run_dir->id));
   scheduler_options.predefined.Set("CI_PIPELINE_NAME", pipeline.name);
   scheduler_options.cli_variables = context.cli_variables;
+  scheduler_options.masked_values = options.masked_values;
   scheduler_options.prior = options.prior;
 
   std::vector<std::string> names;
@@ -94,6 +95,7 @@ int RunPipelineLocally(const Pipeline& pipeline, const PipelineContext& context,
     console.AddJobs(jobs);
   };
   child_options.project_dirs = options.project_dirs;
+  child_options.masked_values = options.masked_values;
   // Downstream pipelines get ids after the run's own: <run id>001, 002 ...
   child_options.next_pipeline_id =
       std::make_shared<std::atomic<int64_t>>(int64_t{run_dir->id} * 1000 + 1);

@@ -44,6 +44,8 @@ struct RunFrontOptions {
   std::function<std::unique_ptr<IncludeFetcher>()> make_fetcher;
   // --project-dir GROUP/NAME=PATH: where trigger:project finds a project.
   std::map<std::string, std::string> project_dirs;
+  // The --secret values: masked in every job's log (SchedulerOptions).
+  std::vector<std::string> masked_values;
 
   // Deployments (cli/run_deliver.h). The commit recorded with the run's
   // deployments (empty: not one that can be run again).

@@ -158,6 +158,11 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     // The workspaces get the very commit the pipeline was read from and its
     // variables describe, even if the branch moves meanwhile.
     front->ref = loaded->context.commit;
+    Diagnostics checked;  // LoadPipelineFromOptions reported these already.
+    VariableList secrets = SecretVariables(*options, &checked);
+    for (const Variable& secret : secrets.items()) {
+      front->masked_values.push_back(secret.value);
+    }
     bool terminal = isatty(STDOUT_FILENO) == 1;
     front->console.color = UseColor(*ParseColorMode(*color), terminal);
     front->console.status_line = UseStatusLine(terminal);

@@ -241,6 +241,7 @@ void ChildPipelineRunner::RunDownstream(Started& started, const CancelToken& can
                     : options_.cache_dir + "/projects/" + JobDirName(started.project);
   scheduler_options.predefined = started.created.context.predefined;
   scheduler_options.cli_variables = started.created.context.cli_variables;
+  scheduler_options.masked_values = options_.masked_values;
   scheduler_options.default_timeout = options_.default_timeout;
   scheduler_options.downstream = &downstream;
   scheduler_options.upstream_artifacts = [&started](const Job& j) {

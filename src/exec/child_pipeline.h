@@ -60,6 +60,9 @@ struct ChildPipelineOptions {
   std::function<void(const std::vector<std::string>&)> on_jobs;
   // trigger:project paths (group/name) mapped to local repositories.
   std::map<std::string, std::string> project_dirs;
+  // SchedulerOptions::masked_values of the whole run: a downstream
+  // pipeline's jobs hide them too.
+  std::vector<std::string> masked_values;
   // Levels of child pipelines above this pipeline (0: the one the user
   // started), and of downstream pipelines of either kind.
   int child_depth = 0;

@@ -29,14 +29,29 @@ JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, Executor
   return downstream->Run(job, spec, host, log, cancel);
 }
 
+// Run with what the attempt prints passed through a MaskingLogSink when
+// there are values to hide.
+JobResult RunMasked(const Job& job, const JobSpec& spec, const JobHost& host, Executor* executor,
+                    DownstreamRunner* downstream, const MaskPatterns* masked, LogSink* log,
+                    const CancelToken& cancel) {
+  if (masked == nullptr || masked->empty()) {
+    return Run(job, spec, host, executor, downstream, log, cancel);
+  }
+  MaskingLogSink masking(masked, log);
+  JobResult result = Run(job, spec, host, executor, downstream, &masking, cancel);
+  masking.Flush();
+  result.failure_message = masked->Mask(result.failure_message);
+  return result;
+}
+
 }  // namespace
 
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
-                             Executor* executor, DownstreamRunner* downstream, LogSink* log,
-                             const CancelToken& cancel) {
+                             Executor* executor, DownstreamRunner* downstream,
+                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel) {
   AttemptOutcome out;
   if (host.job_dir.empty()) {
-    out.result = Run(job, spec, host, executor, downstream, log, cancel);
+    out.result = RunMasked(job, spec, host, executor, downstream, masked, log, cancel);
     return out;
   }
   std::error_code ec;
@@ -56,7 +71,7 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost&
     if (log != nullptr) log->Write(job.name, "ERROR: " + opened.message() + "\n");
     return out;
   }
-  out.result = Run(job, spec, host, executor, downstream, &file, cancel);
+  out.result = RunMasked(job, spec, host, executor, downstream, masked, &file, cancel);
   if (out.result.outcome == JobOutcome::kCanceled) return out;
   std::string archive_name = job.artifacts.name.empty()
                                  ? "artifacts"

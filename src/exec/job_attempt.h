@@ -11,6 +11,7 @@
 #include "exec/downstream.h"
 #include "exec/executor.h"
 #include "pipeline/job.h"
+#include "util/secret_mask.h"
 
 namespace slipway {
 
@@ -27,10 +28,12 @@ struct AttemptOutcome {
 // null); a job dir or log that cannot be made fails the attempt with
 // runner_system_failure. A trigger: job is not given to the executor but to
 // downstream; without one it fails with kTriggerFailureReason, its log
-// saying kTriggerNotSupported.
+// saying kTriggerNotSupported. With masked (may be null), the values it
+// stands for are hidden in everything the attempt prints, on disk and in
+// log, and in its failure_message.
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
-                             Executor* executor, DownstreamRunner* downstream, LogSink* log,
-                             const CancelToken& cancel);
+                             Executor* executor, DownstreamRunner* downstream,
+                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel);
 
 }  // namespace slipway
 

@@ -31,7 +31,7 @@ TEST(JobAttemptTest, ARetryStartsWithoutTheArtifactsOfTheAttemptBefore) {
   job.name = "flaky";
   FakeExecutor executor;
   CancelToken cancel;
-  AttemptOutcome out = RunJobAttempt(job, spec, host, &executor, nullptr, nullptr, cancel);
+  AttemptOutcome out = RunJobAttempt(job, spec, host, &executor, nullptr, nullptr, nullptr, cancel);
 
   EXPECT_EQ(out.result.outcome, JobOutcome::kSuccess);
   EXPECT_TRUE(out.artifacts.empty()) << out.artifacts.front().path;

@@ -29,4 +29,25 @@ void JobLogFile::Write(std::string_view job_name, std::string_view bytes) {
   if (next_ != nullptr) next_->Write(job_name, bytes);
 }
 
+void MaskingLogSink::Write(std::string_view job_name, std::string_view bytes) {
+  std::string out;
+  std::lock_guard<std::mutex> guard(mu_);
+  auto it = streams_.find(job_name);
+  if (it == streams_.end())
+    it = streams_.emplace(std::string(job_name), StreamMasker(patterns_)).first;
+  it->second.Write(bytes, &out);
+  // Under the lock, so that two writers' bytes reach next in the order
+  // they were masked.
+  if (!out.empty() && next_ != nullptr) next_->Write(job_name, out);
+}
+
+void MaskingLogSink::Flush() {
+  std::lock_guard<std::mutex> guard(mu_);
+  for (auto& [name, stream] : streams_) {
+    std::string out;
+    stream.Flush(&out);
+    if (!out.empty() && next_ != nullptr) next_->Write(name, out);
+  }
+}
+
 }  // namespace slipway

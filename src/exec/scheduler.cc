@@ -37,7 +37,8 @@ class Scheduler::Impl : public RunPlan::Listener {
         clock_(clock),
         log_(log),
         observer_(observer),
-        options_(std::move(options)) {
+        options_(std::move(options)),
+        masked_(options_.masked_values) {
     if (options_.max_parallel < 1) options_.max_parallel = 1;
   }
 
@@ -98,6 +99,7 @@ class Scheduler::Impl : public RunPlan::Listener {
   LogSink* log_;
   RunObserver* observer_;
   SchedulerOptions options_;
+  const MaskPatterns masked_;  // From options_.masked_values.
 
   std::mutex mu_;
   std::optional<RunPlan> plan_ GUARDED_BY(mu_);
@@ -374,8 +376,8 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = plan_->job(work.job);
     lock.unlock();
-    AttemptOutcome attempt =
-        RunJobAttempt(job, work.spec, work.host, executor_, options_.downstream, log_, *work.token);
+    AttemptOutcome attempt = RunJobAttempt(job, work.spec, work.host, executor_,
+                                           options_.downstream, &masked_, log_, *work.token);
     lock.lock();
     done_.push_back(Completion{work.job, std::move(attempt.result), std::move(attempt.artifacts)});
     cv_.notify_all();

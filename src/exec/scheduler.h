@@ -65,6 +65,10 @@ struct SchedulerOptions {
   // CI_JOB_ID being the job's 1-based position in the pipeline.
   // --variable KEY=VALUE, highest precedence.
   VariableList cli_variables;
+  // Values hidden wherever a job's output goes ("[MASKED]", in the forms
+  // util/secret_mask.h lists): the masked variables' values. Each must be
+  // ValidateMaskedValue-clean; shorter ones are not masked.
+  std::vector<std::string> masked_values;
   // For jobs without `timeout:`; GitLab's default project timeout is 1 h.
   std::chrono::milliseconds default_timeout = std::chrono::hours(1);
   // By job name; jobs not named start from scratch.
