@@ -93,6 +93,11 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"PUT", {"projects", ":id", "issues", ":issue_iid"}, Role::kRun, UpdateIncident},
       {"POST", {"projects", ":id", "alert_token"}, Role::kAdmin, CreateAlertToken},
       {"GET", {"projects", ":id", "dora", "metrics"}, Role::kRead, GetDoraMetrics},
+      {"GET", {"projects", ":id", "variables"}, Role::kAdmin, ListProjectVariables},
+      {"POST", {"projects", ":id", "variables"}, Role::kAdmin, CreateProjectVariable},
+      {"GET", {"projects", ":id", "variables", ":key"}, Role::kAdmin, GetProjectVariable},
+      {"PUT", {"projects", ":id", "variables", ":key"}, Role::kAdmin, UpdateProjectVariable},
+      {"DELETE", {"projects", ":id", "variables", ":key"}, Role::kAdmin, DeleteProjectVariable},
   };
   return routes;
 }

@@ -28,16 +28,6 @@ json EnvironmentJson(const EnvironmentRecord& e) {
           {"auto_stop_at", e.auto_stop_at ? json(IsoTime(*e.auto_stop_at)) : json(nullptr)}};
 }
 
-// A JSON or form boolean as GitLab's Grape reads one; nullopt when absent,
-// *bad set when not a boolean.
-std::optional<bool> ParamBool(const json& params, const std::string& key, bool* bad) {
-  std::string text = ParamString(params, key);
-  if (text.empty()) return std::nullopt;
-  std::optional<bool> value = ParseBool(text);
-  if (!value) *bad = true;
-  return value;
-}
-
 bool IsApiDeploymentStatus(const std::string& status) {
   return status == "running" || status == "success" || status == "failed" || status == "canceled";
 }

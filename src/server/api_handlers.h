@@ -57,6 +57,12 @@ HttpResponse CreateAlertToken(ApiContext& ctx);
 HttpResponse HandleAlertNotify(ApiContext& ctx);  // ctx.params["id"]: the project's path.
 HttpResponse GetDoraMetrics(ApiContext& ctx);
 
+// Project CI/CD variables (api_variables.cc).
+HttpResponse ListProjectVariables(ApiContext& ctx);
+HttpResponse GetProjectVariable(ApiContext& ctx);
+HttpResponse CreateProjectVariable(ApiContext& ctx);
+HttpResponse UpdateProjectVariable(ApiContext& ctx);
+HttpResponse DeleteProjectVariable(ApiContext& ctx);
 HttpResponse HandleWebhook(ApiContext& ctx);
 
 }  // namespace slipway

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "server/gitlab_json.h"
+#include "server/request_params.h"
 
 namespace slipway {
 
@@ -44,6 +45,14 @@ std::optional<bool> ParseBool(std::string text) {
   if (text == "true" || text == "1" || text == "yes") return true;
   if (text == "false" || text == "0" || text == "no") return false;
   return std::nullopt;
+}
+
+std::optional<bool> ParamBool(const nlohmann::json& params, const std::string& key, bool* bad) {
+  std::string text = ParamString(params, key);
+  if (text.empty()) return std::nullopt;
+  std::optional<bool> value = ParseBool(text);
+  if (!value) *bad = true;
+  return value;
 }
 
 std::optional<int64_t> ParseId(const std::string& text) {

@@ -66,6 +66,9 @@ std::optional<LoadedJob> LoadJob(ApiContext& ctx, HttpResponse* error);
 // A boolean parameter as Grape reads one: true/false, 1/0, yes/no in any case;
 // nullopt for anything else.
 std::optional<bool> ParseBool(std::string text);
+// The request parameter key as ParseBool reads it; nullopt when absent, and
+// *bad set when it is not a boolean.
+std::optional<bool> ParamBool(const nlohmann::json& params, const std::string& key, bool* bad);
 // Parses a positive integer; nullopt if text is not one.
 std::optional<int64_t> ParseId(const std::string& text);
 

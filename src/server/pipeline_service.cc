@@ -97,6 +97,9 @@ StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const Pipel
   input.pipeline_iid = pipeline.iid;
   input.created_at_ms = pipeline.created_at;
   input.variables = pipeline.variables;
+  auto project_variables = store_->ListProjectVariables(project.id);
+  if (!project_variables.ok()) return project_variables.status();
+  input.project_variables = std::move(*project_variables);
   std::string pipeline_dir = pipeline.id > 0 ? RunDir(pipeline.id) : checkout + "/..";
   input.file_variables_dir = !variables_dir.empty() ? variables_dir : pipeline_dir + "/variables";
   // What the pipeline's creation fetched is what its run reads: the cache
@@ -428,6 +431,7 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   // pipeline's metadata), not one expanded again now.
   options.predefined.Set("CI_PIPELINE_NAME", record.name);
   options.cli_variables = loaded->context.cli_variables;
+  options.masked_values = loaded->masked_values;
   options.job_id = [&recorder](const Job& job) { return recorder.JobId(job.name); };
   StoredArtifacts artifacts(this);
   options.artifacts = &artifacts;

@@ -38,6 +38,23 @@ void SetProjectVariables(const ProjectRecord& project, VariableList* v) {
   v->Set("CI_PROJECT_ROOT_NAMESPACE", name_space.substr(0, name_space.find('/')));
 }
 
+// Sets key in *out; a file-type variable's value is written to a file in
+// files_dir (one per key) and the variable is that file's path, as in GitLab.
+void AddVariable(const std::string& key, const std::string& value, const std::string& variable_type,
+                 bool expand, const std::string& files_dir, VariableList* out) {
+  Variable v;
+  v.name = key;
+  v.value = value;
+  v.expand = expand;
+  if (variable_type == "file") {
+    std::error_code ec;
+    std::filesystem::create_directories(files_dir, ec);
+    v.value = files_dir + "/" + Slugify(key);
+    (void)WriteFile(v.value, value);
+  }
+  out->Set(std::move(v));
+}
+
 }  // namespace
 
 StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
@@ -53,19 +70,23 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
   options.predefined.pipeline_id = input.pipeline_id;
   options.predefined.pipeline_iid = input.pipeline_iid;
   options.predefined.created_at = Iso8601(input.created_at_ms);
-  for (const StoredVariable& var : input.variables) {
-    if (var.variable_type != "file") {
-      options.cli_variables.Set(var.key, var.value);
-      continue;
-    }
-    std::error_code ec;
-    std::filesystem::create_directories(input.file_variables_dir, ec);
-    std::string path = input.file_variables_dir + "/" + Slugify(var.key);
-    (void)WriteFile(path, var.value);
-    options.cli_variables.Set(var.key, path);
-  }
   StatusOr<PipelineContext> context = MakePipelineContext(options);
   if (!context.ok()) return context.status();
+  ServerPipeline out;
+  const std::string* ref_protected = context->predefined.Get("CI_COMMIT_REF_PROTECTED");
+  bool protected_ref = ref_protected != nullptr && *ref_protected == "true";
+  for (const ProjectVariableRecord& var : input.project_variables) {
+    if (var.is_protected && !protected_ref) continue;
+    AddVariable(var.key, var.value, var.variable_type, !var.raw, input.file_variables_dir,
+                &out.project_variables);
+    if (var.masked) out.masked_values.push_back(var.value);
+  }
+  VariableList pipeline_variables = out.project_variables;
+  for (const StoredVariable& var : input.variables) {
+    AddVariable(var.key, var.value, var.variable_type, true, input.file_variables_dir,
+                &pipeline_variables);
+  }
+  context->cli_variables = std::move(pipeline_variables);
   VariableList& predefined = context->predefined;
   SetProjectVariables(input.project, &predefined);
   std::string short_sha = input.sha.substr(0, 8);
@@ -79,7 +100,6 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
   context->commit = input.sha;
   context->commit_label.clear();
 
-  ServerPipeline out;
   Diagnostics diags;
   std::optional<LoadedPipeline> loaded =
       LoadPipelineFile(*context, ".gitlab-ci.yml", &diags, input.fetcher);

@@ -34,7 +34,10 @@ struct ServerPipelineInput {
   int64_t pipeline_iid = 0;
   int64_t created_at_ms = 0;  // 0: now.
   std::vector<StoredVariable> variables;
-  // Where file-type request variables are written (one file per key); the
+  // The project's CI/CD variables: below `variables` in precedence; the
+  // protected ones only for a protected ref (CI_COMMIT_REF_PROTECTED).
+  std::vector<ProjectVariableRecord> project_variables;
+  // Where file-type request and project variables are written (one file per key); the
   // variable's value becomes the file's path, as in GitLab.
   std::string file_variables_dir;
   // Where includes that are not local come from; null: they are errors.
@@ -49,6 +52,10 @@ struct ServerPipeline {
   // The diagnostics as `slipway lint` prints them, one per line; non-empty
   // when the file is invalid.
   std::string errors;
+  // The project variables the pipeline got (also in context.cli_variables,
+  // under its own variables), and the values of the masked ones.
+  VariableList project_variables;
+  std::vector<std::string> masked_values;
 };
 
 // Errors are failures to read the repository, not an invalid file.

@@ -239,6 +239,8 @@ StatusOr<ServerPipeline> Service::LoadChild(const ProjectRecord& project,
   if (!upstream.ok()) return upstream.status();
   ServerPipeline out;
   out.context = upstream->context;
+  out.project_variables = upstream->project_variables;
+  out.masked_values = upstream->masked_values;
   const std::string& name = (*trigger_job)->name;
   const Job* job = upstream->pipeline ? upstream->pipeline->FindJob(name) : nullptr;
   if (job == nullptr || !job->trigger) {
@@ -255,7 +257,9 @@ StatusOr<ServerPipeline> Service::LoadChild(const ProjectRecord& project,
       context.sources.push_back(
           {from, pipeline_dir + "/trigger-artifacts/" + JobDirName(from), {}});
     }
-    VariableList variables;
+    // The project's variables reach a child as any pipeline of the project;
+    // the trigger job's variables rank above them.
+    VariableList variables = upstream->project_variables;
     for (const StoredVariable& v : pipeline.variables) variables.Set(v.key, v.value);
     DownstreamSource source;
     source.parent = upstream->context;

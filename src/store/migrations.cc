@@ -226,6 +226,23 @@ ALTER TABLE pipelines ADD COLUMN upstream_job_id BIGINT REFERENCES jobs(id) ON D
 CREATE INDEX pipelines_by_upstream ON pipelines (upstream_pipeline_id);
 ALTER TABLE jobs ADD COLUMN bridge SMALLINT NOT NULL DEFAULT 0;
 )sql",
+    // 11: project CI/CD variables (value encrypted like the other secrets).
+    R"sql(
+CREATE TABLE project_variables (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  variable_type TEXT NOT NULL DEFAULT 'env_var',
+  protected SMALLINT NOT NULL DEFAULT 0,
+  masked SMALLINT NOT NULL DEFAULT 0,
+  raw SMALLINT NOT NULL DEFAULT 0,
+  hidden SMALLINT NOT NULL DEFAULT 0,
+  environment_scope TEXT NOT NULL DEFAULT '*',
+  description TEXT NOT NULL DEFAULT '',
+  UNIQUE (project_id, key, environment_scope)
+);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -103,6 +103,11 @@ class SqlStore : public Store {
   StatusOr<std::optional<IncidentRecord>> ResolveIncidentByKey(
       int64_t project_id, std::string_view external_key,
       std::optional<int64_t> resolved_at) override;
+  StatusOr<std::vector<ProjectVariableRecord>> ListProjectVariables(int64_t project_id) override;
+  StatusOr<bool> CreateProjectVariable(const ProjectVariableRecord& variable) override;
+  StatusOr<bool> UpdateProjectVariable(const ProjectVariableRecord& variable) override;
+  StatusOr<bool> DeleteProjectVariable(int64_t project_id, std::string_view key,
+                                       std::string_view environment_scope) override;
   StatusOr<std::string> CreateAlertToken(int64_t project_id) override;
   StatusOr<bool> CheckAlertToken(int64_t project_id, std::string_view raw) override;
 
@@ -141,6 +146,7 @@ class SqlStore : public Store {
   static constexpr std::string_view kWebhookSecretColumn = "projects.webhook_secret";
   static constexpr std::string_view kPipelineVariablesColumn = "pipelines.variables";
   static constexpr std::string_view kScheduleVariablesColumn = "schedules.variables";
+  static constexpr std::string_view kProjectVariableValueColumn = "project_variables.value";
   // The stored form of a value, or of a variables list ("[]" when empty);
   // as given without a key.
   StatusOr<std::string> SealSecret(const std::string& value, std::string_view column) const;

@@ -1,5 +1,6 @@
-// SqlStore: the secret columns — projects.webhook_secret and the variables
-// of pipelines and schedules (request variables, often credentials) —
+// SqlStore: the secret columns — projects.webhook_secret, the variables
+// of pipelines and schedules (request variables, often credentials) and the
+// values of project variables —
 // encrypted at rest with the key of StoreOptions::secrets_key_file
 // (docs/database.md, "Secrets").
 #include "store/record_codec.h"
@@ -23,6 +24,7 @@ constexpr SecretColumn kSecretColumns[] = {
     {"projects", "webhook_secret", "project", "", true},
     {"pipelines", "variables", "pipeline", "[]", false},
     {"schedules", "variables", "schedule", "[]", false},
+    {"project_variables", "value", "project variable", "", false},
 };
 
 }  // namespace

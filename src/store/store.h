@@ -170,6 +170,22 @@ struct ScheduleRecord {
   int64_t updated_at = 0;
 };
 
+// A project's CI/CD variable, as GitLab's project variables API has it
+// (docs/api.md). Its value is stored encrypted, as webhook_secret.
+struct ProjectVariableRecord {
+  int64_t project_id = 0;
+  std::string key;
+  std::string value;
+  std::string variable_type = "env_var";  // env_var | file
+  bool is_protected = false;              // Only for pipelines of protected refs.
+  bool masked = false;                    // Hidden in job logs.
+  bool raw = false;                       // Never expanded.
+  bool hidden = false;                    // Masked, and its value never shown by the API.
+  std::string environment_scope = "*";
+  std::string description;
+  bool operator==(const ProjectVariableRecord&) const = default;
+};
+
 // GitLab's environment (docs/deployments.md): one per project and name,
 // made by the first deployment to it.
 struct EnvironmentRecord {
@@ -496,6 +512,17 @@ class Store {
   virtual StatusOr<std::optional<DeploymentRecord>> DeploymentOfCommit(int64_t project_id,
                                                                        std::string_view sha) = 0;
   virtual StatusOr<DoraFacts> LoadDoraFacts(const DoraQuery& query) = 0;
+
+  // ---- project variables (by key and environment_scope within a project)
+  virtual StatusOr<std::vector<ProjectVariableRecord>> ListProjectVariables(
+      int64_t project_id) = 0;  // By key, then scope.
+  // False, storing nothing, when the project has the key in that scope.
+  virtual StatusOr<bool> CreateProjectVariable(const ProjectVariableRecord& variable) = 0;
+  // Replaces the variable of that project, key and scope; false when there
+  // is none.
+  virtual StatusOr<bool> UpdateProjectVariable(const ProjectVariableRecord& variable) = 0;
+  virtual StatusOr<bool> DeleteProjectVariable(int64_t project_id, std::string_view key,
+                                               std::string_view environment_scope) = 0;
 
   // ---- webhook deliveries (replay protection)
   // Takes a delivery of project_id known by keys (its delivery id, the digest

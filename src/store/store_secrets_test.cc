@@ -276,6 +276,53 @@ TEST_P(StoreSecretsTest, PlainVariablesOfAnOlderVersionAreEncryptedAtOpen) {
   }
 }
 
+// Project variables: created once per key and scope, updated and deleted
+// by key, their values encrypted at rest and read back in plain text.
+TEST_P(StoreSecretsTest, ProjectVariablesAreEncryptedAtRest) {
+  auto opened = OpenWithKey(keys_ + "/secrets.key");
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  store_ = std::move(*opened);
+  int64_t project = AddProject("group/vars", "");
+  ProjectVariableRecord token;
+  token.project_id = project;
+  token.key = "DEPLOY_TOKEN";
+  token.value = "deploy-token-5e2b77";
+  token.masked = true;
+  token.is_protected = true;
+  ProjectVariableRecord config = token;
+  config.key = "KUBECONFIG";
+  config.value = "kube: config\n";
+  config.variable_type = "file";
+  config.masked = false;
+  config.raw = true;
+  config.description = "the cluster";
+  ASSERT_TRUE(*store_->CreateProjectVariable(token));
+  ASSERT_TRUE(*store_->CreateProjectVariable(config));
+  EXPECT_FALSE(*store_->CreateProjectVariable(token));  // Taken.
+  EXPECT_EQ(*store_->ListProjectVariables(project),
+            (std::vector<ProjectVariableRecord>{token, config}));
+
+  auto db = RawDatabase();
+  auto rows = db->Query("SELECT value FROM project_variables ORDER BY key");
+  ASSERT_TRUE(rows.ok() && rows->size() == 2);
+  for (const SqlRow& row : *rows) {
+    EXPECT_TRUE(SecretBox::IsSealed(row.Text(0))) << row.Text(0);
+    EXPECT_EQ(row.Text(0).find("deploy-token"), std::string::npos);
+  }
+
+  token.value = "deploy-token-rotated-1";
+  token.masked = false;
+  EXPECT_TRUE(*store_->UpdateProjectVariable(token));
+  EXPECT_EQ(store_->ListProjectVariables(project)->at(0), token);
+  ProjectVariableRecord missing = token;
+  missing.key = "NOPE";
+  EXPECT_FALSE(*store_->UpdateProjectVariable(missing));
+  EXPECT_TRUE(*store_->DeleteProjectVariable(project, "DEPLOY_TOKEN", "*"));
+  EXPECT_FALSE(*store_->DeleteProjectVariable(project, "DEPLOY_TOKEN", "*"));
+  EXPECT_EQ(*store_->ListProjectVariables(project), (std::vector<ProjectVariableRecord>{config}));
+  EXPECT_TRUE(store_->ListProjectVariables(project + 1)->empty());  // Another project's.
+}
+
 SLIPWAY_STORE_TEST_SUITE(StoreSecretsTest);
 
 }  // namespace

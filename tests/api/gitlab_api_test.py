@@ -228,6 +228,33 @@ class GitLabApiTest(unittest.TestCase):
             json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: \"")))
         self.assertTrue(body.endswith('event: end\ndata: {"status": "success"}\n\n'), body)
 
+    def test_project_variables_reach_jobs_and_masked_ones_stay_hidden(self):
+        secret = "project-greeting-5e2b77"
+        variable = self.project.variables.create(
+            {"key": "GREETING", "value": secret, "masked": True})
+        try:
+            self.assertTrue(variable.masked)
+            self.assertEqual(self.project.variables.get("GREETING").value, secret)
+            self.assertIn("GREETING", [v.key for v in self.project.variables.list()])
+            pipeline = self.project.pipelines.create({"ref": "main"})
+            build = wait_for("build", lambda: self.job(pipeline, "build"),
+                             lambda j: j.status not in ACTIVE)
+            self.assertIn(b"building [MASKED]", build.trace())
+            self.assertNotIn(secret.encode(), build.trace())
+            variable.value = "another-value-77"
+            variable.save()
+            self.assertEqual(self.project.variables.get("GREETING").value, "another-value-77")
+            with self.assertRaises(gitlab.exceptions.GitlabCreateError) as error:
+                self.project.variables.create({"key": "PIN", "value": "1234", "masked": True})
+            self.assertEqual(error.exception.response_code, 400)
+            reader = gitlab.Gitlab(self.server.url, private_token=self.server.reader)
+            with self.assertRaises(gitlab.exceptions.GitlabListError) as error:
+                reader.projects.get(self.project.id, lazy=True).variables.list()
+            self.assertEqual(error.exception.response_code, 403)
+        finally:
+            self.project.variables.delete("GREETING")
+        self.assertNotIn("GREETING", [v.key for v in self.project.variables.list()])
+
     def test_cancel_a_running_job_and_delete_the_pipeline(self):
         pipeline = self.project.pipelines.create(
             {"ref": "main", "variables": [{"key": "SLOW", "value": "1"}]})
