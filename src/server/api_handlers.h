@@ -63,6 +63,17 @@ HttpResponse GetProjectVariable(ApiContext& ctx);
 HttpResponse CreateProjectVariable(ApiContext& ctx);
 HttpResponse UpdateProjectVariable(ApiContext& ctx);
 HttpResponse DeleteProjectVariable(ApiContext& ctx);
+HttpResponse ListPipelineVariables(ApiContext& ctx);
+// Pipeline schedules (api_schedules.cc).
+HttpResponse ListSchedules(ApiContext& ctx);
+HttpResponse GetSchedule(ApiContext& ctx);
+HttpResponse CreateSchedule(ApiContext& ctx);
+HttpResponse UpdateSchedule(ApiContext& ctx);
+HttpResponse DeleteSchedule(ApiContext& ctx);
+HttpResponse PlaySchedule(ApiContext& ctx);
+HttpResponse ListSchedulePipelines(ApiContext& ctx);
+HttpResponse SetScheduleVariable(ApiContext& ctx);  // POST .../variables, PUT .../variables/:key
+HttpResponse DeleteScheduleVariable(ApiContext& ctx);
 HttpResponse HandleWebhook(ApiContext& ctx);
 
 }  // namespace slipway

@@ -12,6 +12,10 @@ namespace slipway {
 
 using nlohmann::json;
 
+HttpResponse FieldError(const std::string& field, const std::string& why) {
+  return JsonOk(400, {{"message", {{field, nlohmann::json::array({why})}}}});
+}
+
 HttpResponse BadParam(const std::string& name) {
   return JsonError(400, "400 Bad request - " + name + " does not have a valid value");
 }

@@ -42,6 +42,8 @@ struct ApiContext {
 HttpResponse StoreError(const Status& status);  // 500 with the message.
 // 400 "<name> does not have a valid value", as Grape words it.
 HttpResponse BadParam(const std::string& name);
+// GitLab's validation error: 400 {"message": {"<field>": ["<why>"]}}.
+HttpResponse FieldError(const std::string& field, const std::string& why);
 // updated_after / updated_before (ISO 8601) into *after / *before; false with
 // *error set (BadParam) for a value that is not a time.
 bool ParseUpdatedRange(const HttpRequest& req, std::optional<int64_t>* after,

@@ -1,7 +1,8 @@
 // GitLab's project-level CI/CD variables API: GET/POST
 // /projects/:id/variables, GET/PUT/DELETE /projects/:id/variables/:key
 // (docs/api.md). Admin tokens only, as GitLab asks for the Maintainer role;
-// the values of hidden variables are never sent back.
+// the values of hidden variables are never sent back. And a pipeline's own
+// variables: GET /projects/:id/pipelines/:pipeline_id/variables.
 #include "server/api_handlers.h"
 #include "server/api_util.h"
 #include "server/request_params.h"
@@ -24,11 +25,6 @@ json VariableJson(const ProjectVariableRecord& v) {
           {"raw", v.raw},
           {"environment_scope", v.environment_scope},
           {"description", v.description.empty() ? json(nullptr) : json(v.description)}};
-}
-
-// GitLab's validation error: 400 {"message": {"<field>": ["<why>"]}}.
-HttpResponse FieldError(const std::string& field, const std::string& why) {
-  return JsonOk(400, {{"message", {{field, json::array({why})}}}});
 }
 
 bool ValidKey(const std::string& key) {
@@ -168,6 +164,19 @@ HttpResponse DeleteProjectVariable(ApiContext& ctx) {
   HttpResponse response;
   response.status = 204;
   return response;
+}
+
+HttpResponse ListPipelineVariables(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto pipeline = LoadPipeline(ctx, *project, &error);
+  if (!pipeline) return error;
+  json items = json::array();
+  for (const StoredVariable& v : pipeline->variables) {
+    items.push_back({{"key", v.key}, {"variable_type", v.variable_type}, {"value", v.value}});
+  }
+  return JsonOk(200, items);
 }
 
 }  // namespace slipway
