@@ -128,6 +128,13 @@ const std::vector<RouteEntry>& ApiRoutes() {
        {"projects", ":id", "pipeline_schedules", ":schedule_id", "variables", ":key"},
        Role::kRun,
        DeleteScheduleVariable},
+      {"GET", {"projects", ":id", "triggers"}, Role::kRun, ListTriggers},
+      {"POST", {"projects", ":id", "triggers"}, Role::kRun, CreateTrigger},
+      {"GET", {"projects", ":id", "triggers", ":trigger_id"}, Role::kRun, GetTrigger},
+      {"PUT", {"projects", ":id", "triggers", ":trigger_id"}, Role::kRun, UpdateTrigger},
+      {"DELETE", {"projects", ":id", "triggers", ":trigger_id"}, Role::kRun, DeleteTrigger},
+      // Authenticated by a trigger token in the request, not an API token.
+      {"POST", {"projects", ":id", "trigger", "pipeline"}, Role::kNone, TriggerPipeline},
       {"GET", {"projects", ":id", "variables"}, Role::kAdmin, ListProjectVariables},
       {"POST", {"projects", ":id", "variables"}, Role::kAdmin, CreateProjectVariable},
       {"GET", {"projects", ":id", "variables", ":key"}, Role::kAdmin, GetProjectVariable},
@@ -368,7 +375,13 @@ HttpResponse Api::Route(ApiContext& ctx) {
     if (auto redirect = RedirectWebUrl(store_, req)) return std::move(*redirect);
     return ServeStatic(req);
   }
-  if (api) {
+  // An API path that a route opens to requests without an API token
+  // (Role::kNone: they carry their own credential) is not authenticated.
+  bool open = false;
+  for (const RouteEntry& route : *routes) {
+    open = open || (api && route.role == Role::kNone && Matches(route, segments, &ctx.params));
+  }
+  if (api && !open) {
     ctx.token = Authenticate(req);
     if (!ctx.token) return JsonError(401, "401 Unauthorized");
   }
@@ -390,7 +403,10 @@ HttpResponse Api::Route(ApiContext& ctx) {
     return response;
   }
   Matches(*found, segments, &ctx.params);
-  if (api && !Allowed(found->role, ctx.token->role)) return JsonError(403, "403 Forbidden");
+  if (api && found->role != Role::kNone) {
+    if (!ctx.token) return JsonError(401, "401 Unauthorized");
+    if (!Allowed(found->role, ctx.token->role)) return JsonError(403, "403 Forbidden");
+  }
 
   if (method == "GET" && api) {
     std::string key = CacheKey(req);

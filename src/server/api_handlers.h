@@ -74,6 +74,13 @@ HttpResponse PlaySchedule(ApiContext& ctx);
 HttpResponse ListSchedulePipelines(ApiContext& ctx);
 HttpResponse SetScheduleVariable(ApiContext& ctx);  // POST .../variables, PUT .../variables/:key
 HttpResponse DeleteScheduleVariable(ApiContext& ctx);
+// Pipeline trigger tokens (api_triggers.cc).
+HttpResponse ListTriggers(ApiContext& ctx);
+HttpResponse GetTrigger(ApiContext& ctx);
+HttpResponse CreateTrigger(ApiContext& ctx);
+HttpResponse UpdateTrigger(ApiContext& ctx);
+HttpResponse DeleteTrigger(ApiContext& ctx);
+HttpResponse TriggerPipeline(ApiContext& ctx);  // Authenticated by a trigger token.
 HttpResponse HandleWebhook(ApiContext& ctx);
 
 }  // namespace slipway

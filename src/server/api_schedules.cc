@@ -53,18 +53,11 @@ struct LoadedSchedule {
 std::optional<LoadedSchedule> LoadSchedule(ApiContext& ctx, HttpResponse* error) {
   auto project = LoadProject(ctx, error);
   if (!project) return std::nullopt;
-  std::optional<int64_t> id = ParseId(ctx.params["schedule_id"]);
-  auto found =
-      id ? ctx.store->GetSchedule(*id) : StatusOr<std::optional<ScheduleRecord>>(std::nullopt);
-  if (!found.ok()) {
-    *error = StoreError(found.status());
-    return std::nullopt;
-  }
-  if (!*found || (*found)->project_id != project->id) {
-    *error = JsonError(404, "404 Pipeline Schedule Not Found");
-    return std::nullopt;
-  }
-  return LoadedSchedule{std::move(*project), std::move(**found)};
+  auto schedule = LoadOwned<ScheduleRecord>(
+      ctx, *project, "schedule_id", "Pipeline Schedule",
+      [&](int64_t id) { return ctx.store->GetSchedule(id); }, error);
+  if (!schedule) return std::nullopt;
+  return LoadedSchedule{std::move(*project), std::move(*schedule)};
 }
 
 // Applies the request's fields onto *s and computes its next run; nullopt

@@ -74,6 +74,28 @@ std::optional<bool> ParamBool(const nlohmann::json& params, const std::string& k
 // Parses a positive integer; nullopt if text is not one.
 std::optional<int64_t> ParseId(const std::string& text);
 
+// The record of project whose id is ctx.params[param], read with get (a
+// Store getter: StatusOr<std::optional<Record>>(int64_t)); nullopt with
+// *error set otherwise: 404 "404 <what> Not Found" for a bad id, a missing
+// record or another project's, 500 for a store error.
+template <typename Record, typename Get>
+std::optional<Record> LoadOwned(ApiContext& ctx, const ProjectRecord& project,
+                                const std::string& param, const std::string& what, Get get,
+                                HttpResponse* error) {
+  std::optional<int64_t> id = ParseId(ctx.params[param]);
+  StatusOr<std::optional<Record>> found =
+      id ? get(*id) : StatusOr<std::optional<Record>>(std::optional<Record>());
+  if (!found.ok()) {
+    *error = StoreError(found.status());
+    return std::nullopt;
+  }
+  if (!*found || (*found)->project_id != project.id) {
+    *error = JsonError(404, "404 " + what + " Not Found");
+    return std::nullopt;
+  }
+  return std::move(**found);
+}
+
 struct PageRequest {
   int page = 1;
   int per_page = 20;

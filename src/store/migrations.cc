@@ -243,6 +243,19 @@ CREATE TABLE project_variables (
   UNIQUE (project_id, key, environment_scope)
 );
 )sql",
+    // 12: pipeline trigger tokens (only their SHA-256 is kept).
+    R"sql(
+CREATE TABLE pipeline_triggers (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  description TEXT NOT NULL DEFAULT '',
+  token_sha256 TEXT NOT NULL UNIQUE,
+  token_prefix TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  last_used BIGINT
+);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -108,6 +108,13 @@ class SqlStore : public Store {
   StatusOr<bool> UpdateProjectVariable(const ProjectVariableRecord& variable) override;
   StatusOr<bool> DeleteProjectVariable(int64_t project_id, std::string_view key,
                                        std::string_view environment_scope) override;
+  StatusOr<CreatedTrigger> CreateTrigger(int64_t project_id, std::string_view description) override;
+  StatusOr<std::vector<TriggerRecord>> ListTriggers(int64_t project_id) override;
+  StatusOr<std::optional<TriggerRecord>> GetTrigger(int64_t id) override;
+  StatusOr<bool> UpdateTrigger(int64_t id, std::string_view description) override;
+  StatusOr<bool> DeleteTrigger(int64_t id) override;
+  StatusOr<std::optional<TriggerRecord>> UseTrigger(int64_t project_id,
+                                                    std::string_view raw) override;
   StatusOr<std::string> CreateAlertToken(int64_t project_id) override;
   StatusOr<bool> CheckAlertToken(int64_t project_id, std::string_view raw) override;
 

@@ -186,6 +186,24 @@ struct ProjectVariableRecord {
   bool operator==(const ProjectVariableRecord&) const = default;
 };
 
+// A pipeline trigger token of a project (GitLab's pipeline triggers API):
+// POST /projects/:id/trigger/pipeline with the token starts a pipeline. Only
+// the token's SHA-256 is stored, and its first characters to tell it apart.
+struct TriggerRecord {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string description;
+  std::string token_prefix;  // The first 4 characters after "glptt-".
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::optional<int64_t> last_used;
+};
+
+struct CreatedTrigger {
+  TriggerRecord trigger;
+  std::string raw;  // "glptt-" and 40 hex digits; shown once.
+};
+
 // GitLab's environment (docs/deployments.md): one per project and name,
 // made by the first deployment to it.
 struct EnvironmentRecord {
@@ -523,6 +541,18 @@ class Store {
   virtual StatusOr<bool> UpdateProjectVariable(const ProjectVariableRecord& variable) = 0;
   virtual StatusOr<bool> DeleteProjectVariable(int64_t project_id, std::string_view key,
                                                std::string_view environment_scope) = 0;
+
+  // ---- pipeline trigger tokens
+  virtual StatusOr<CreatedTrigger> CreateTrigger(int64_t project_id,
+                                                 std::string_view description) = 0;
+  virtual StatusOr<std::vector<TriggerRecord>> ListTriggers(int64_t project_id) = 0;  // By id.
+  virtual StatusOr<std::optional<TriggerRecord>> GetTrigger(int64_t id) = 0;
+  virtual StatusOr<bool> UpdateTrigger(int64_t id, std::string_view description) = 0;
+  virtual StatusOr<bool> DeleteTrigger(int64_t id) = 0;
+  // The trigger of project_id whose token is raw, its last_used set to now;
+  // nullopt when there is none.
+  virtual StatusOr<std::optional<TriggerRecord>> UseTrigger(int64_t project_id,
+                                                            std::string_view raw) = 0;
 
   // ---- webhook deliveries (replay protection)
   // Takes a delivery of project_id known by keys (its delivery id, the digest

@@ -288,6 +288,27 @@ class GitLabApiTest(unittest.TestCase):
             self.project.pipelineschedules.delete(schedule_id)
         self.assertNotIn(schedule_id, [s.id for s in self.project.pipelineschedules.list()])
 
+    def test_trigger_tokens_start_pipelines(self):
+        trigger = self.project.triggers.create({"description": "from the deploy tool"})
+        try:
+            self.assertTrue(trigger.token.startswith("glptt-"))
+            # The trigger call needs no API token, only the trigger token.
+            anonymous = gitlab.Gitlab(self.server.url)
+            pipeline = anonymous.projects.get(self.project.id, lazy=True).trigger_pipeline(
+                "main", trigger.token, variables={"GREETING": "triggered"})
+            self.assertEqual(pipeline.source, "trigger")
+            pipeline = self.project.pipelines.get(pipeline.id)
+            build = wait_for("build", lambda: self.job(pipeline, "build"),
+                             lambda j: j.status not in ACTIVE)
+            self.assertIn(b"building triggered", build.trace())
+            self.assertEqual(self.project.triggers.get(trigger.id).token, trigger.token[6:10])
+            with self.assertRaises(gitlab.exceptions.GitlabCreateError) as error:
+                anonymous.projects.get(self.project.id, lazy=True).trigger_pipeline(
+                    "main", "glptt-" + "0" * 40)
+            self.assertEqual(error.exception.response_code, 404)
+        finally:
+            self.project.triggers.delete(trigger.id)
+
     def test_cancel_a_running_job_and_delete_the_pipeline(self):
         pipeline = self.project.pipelines.create(
             {"ref": "main", "variables": [{"key": "SLOW", "value": "1"}]})
