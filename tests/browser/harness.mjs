@@ -215,3 +215,30 @@ export async function runTest(name, main, seconds = 280) {
     process.exit(1);
   }
 }
+
+// The slipway binary named by the first argument; exits 2 with the usage
+// when it is missing.
+export function slipwayArgument(test) {
+  const slipway = process.argv[2];
+  if (!slipway || !fs.existsSync(slipway)) {
+    console.error(`usage: node ${test}.test.mjs PATH/TO/slipway`);
+    process.exit(2);
+  }
+  return slipway;
+}
+
+// A new page whose uncaught errors collect in page.errors. The timeout is
+// generous: CI runs other tests beside these.
+export async function newPage(browser, viewport = { width: 1280, height: 900 }) {
+  const page = await browser.newPage({ viewport });
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(error.message));
+  page.setDefaultTimeout(120_000);
+  return page;
+}
+
+// Submits the login form, shown on the current page, with token.
+export async function signIn(page, token) {
+  await page.fill('#token', token);
+  await page.click('form.login button[type=submit]');
+}
