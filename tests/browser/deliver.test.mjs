@@ -7,9 +7,12 @@
 // incidents page links the incident to v2's deployment; the DORA page shows
 // the figures of those four deployments. An environment URL that is not
 // http(s) is shown as text, never as a link; a read token sees no buttons.
+// The server also sends its CDEvents (--cdevent-sink) to a local HTTP
+// server of the test's, which checks they came (docs/deployments.md).
 //
 // usage: node deliver.test.mjs PATH/TO/slipway
 // Exit status: 0 passed, 1 failed, 77 skipped (Chromium or node_modules missing).
+import http from 'node:http';
 import { Server, check, loadChromium, launchBrowser, newPage, runTest, signIn, slipwayArgument } from './harness.mjs';
 
 const PIPELINE = `stages: [build, deploy]
@@ -39,8 +42,34 @@ deploy:
 const slipway = slipwayArgument('deliver');
 const chromium = await loadChromium();
 
+// Records each CloudEvent POSTed to it: {headers, body}.
+async function startEventSink() {
+  const events = [];
+  const sink = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => {
+      events.push({ headers: request.headers, body: JSON.parse(body) });
+      response.writeHead(202);
+      response.end();
+    });
+  });
+  await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  return { events, sink, url: `http://127.0.0.1:${sink.address().port}/events` };
+}
+
+// Polls cond every 100 ms until it holds; fails after two minutes.
+async function eventually(cond, what) {
+  for (let i = 0; i < 1200; i++) {
+    if (cond()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`check failed: ${what}`);
+}
+
 await runTest('deliver', async () => {
-  const server = await Server.start(slipway);
+  const { events, sink, url } = await startEventSink();
+  const server = await Server.start(slipway, ['--cdevent-sink', `*=${url}`]);
   let browser = null;
   try {
     const token = server.createToken('admin');
@@ -151,6 +180,20 @@ await runTest('deliver', async () => {
     text = await production.textContent();
     check(text.includes(v1.slice(0, 8)) && text.includes('deployment #4'), `production runs v1 from #4: ${text}`);
 
+    // The CDEvents of all this: v1 deployed, two rollbacks, two incidents
+    // opened and one resolved, in binary mode (context in ce- headers).
+    const count = (type) => events.filter((e) => e.headers['ce-type'] === `dev.cdevents.${type}.0.2.0`).length;
+    await eventually(() => count('service.deployed') === 1 && count('service.rolledback') === 2 &&
+      count('incident.detected') === 2 && count('incident.resolved') === 1,
+    `the CDEvents: ${events.map((e) => e.headers['ce-type']).join(', ')}`);
+    for (const { headers, body } of events) {
+      check(headers['ce-specversion'] === '1.0' && headers['ce-id'] === body.context.id &&
+        headers['ce-type'] === body.context.type && body.context.version === '0.4.1', `a CDEvent: ${JSON.stringify(body)}`);
+    }
+    const deployed = events.find((e) => e.headers['ce-type'] === 'dev.cdevents.service.deployed.0.2.0').body;
+    check(deployed.subject.content.environment.id === 'production' && deployed.subject.content.artifactId.endsWith(`@${v1}`),
+      `v1's deployed event: ${JSON.stringify(deployed)}`);
+
     // A read token: the same pages without Stop or Roll back buttons.
     await page.click('#sign-out');
     await signIn(page, readToken);
@@ -171,5 +214,6 @@ await runTest('deliver', async () => {
   } finally {
     if (browser) await browser.close().catch(() => {});
     await server.stop();
+    sink.close();
   }
 });
