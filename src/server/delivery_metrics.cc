@@ -19,27 +19,7 @@ bool IsFinalStatus(const std::string& status) {
   return status == "success" || status == "failed" || status == "canceled";
 }
 
-void Header(std::string* out, const char* name, const char* type, const char* help) {
-  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
-
 }  // namespace
-
-std::string PrometheusLabel(std::string_view value) {
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 DeliveryMetrics::DeliveryMetrics(int64_t start_ms, int64_t dora_refresh_ms)
     : start_ms_(start_ms),
@@ -146,20 +126,22 @@ Status DeliveryMetrics::Refresh(Store* store, int64_t now_ms) {
 }
 
 void DeliveryMetrics::Render(std::string* out) const {
-  Header(out, "slipway_deployments_total", "counter",
-         "Deployments that finished while this process ran, by project, environment (folder "
-         "for names with a slash) and status.");
+  PrometheusHeader(
+      out, "slipway_deployments_total", "counter",
+      "Deployments that finished while this process ran, by project, environment (folder "
+      "for names with a slash) and status.");
   for (const auto& [key, count] : deployments_) {
     const auto& [project, environment, status] = key;
     *out += "slipway_deployments_total{project=" + PrometheusLabel(project) +
             ",environment=" + PrometheusLabel(environment) + ",status=" + PrometheusLabel(status) +
             "} " + std::to_string(count) + "\n";
   }
-  Header(out, "slipway_deployment_duration_seconds", "histogram",
-         "From creation to end of deployments that finished while this process ran.");
+  PrometheusHeader(out, "slipway_deployment_duration_seconds", "histogram",
+                   "From creation to end of deployments that finished while this process ran.");
   durations_.Render("slipway_deployment_duration_seconds", out);
-  Header(out, "slipway_rollbacks_total", "counter",
-         "Rollback deployments (automatic or by hand) that finished while this process ran.");
+  PrometheusHeader(
+      out, "slipway_rollbacks_total", "counter",
+      "Rollback deployments (automatic or by hand) that finished while this process ran.");
   for (const auto& [project, count] : rollbacks_) {
     *out += "slipway_rollbacks_total{project=" + PrometheusLabel(project) + "} " +
             std::to_string(count) + "\n";
@@ -175,7 +157,7 @@ void DeliveryMetrics::Render(std::string* out) const {
        "Median failed deployment recovery time in production, last 30 days (DORA)."},
   };
   for (const auto& [name, help] : kGauges) {
-    Header(out, name, "gauge", help);
+    PrometheusHeader(out, name, "gauge", help);
     for (const auto& [project, gauges] : dora_) {
       auto value = gauges.find(name);
       if (value == gauges.end()) continue;

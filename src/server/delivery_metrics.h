@@ -19,15 +19,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "server/histogram.h"
+#include "server/prometheus_text.h"
 #include "store/store.h"
 #include "util/status.h"
 
 namespace slipway {
-
-// A Prometheus label value, quoted: backslash, double quote and newline
-// escaped (an environment name comes from a pipeline file).
-std::string PrometheusLabel(std::string_view value);
 
 class DeliveryMetrics {
  public:

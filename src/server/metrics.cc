@@ -13,10 +13,6 @@ constexpr CiStatus kAllStatuses[] = {
     CiStatus::kScheduled,
 };
 
-void Header(std::string* out, const char* name, const char* type, const char* help) {
-  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
-
 }  // namespace
 
 Metrics::Metrics(int64_t start_ms, int64_t refresh_ms)
@@ -102,36 +98,38 @@ std::string Metrics::Render(Store* store, PipelineService* service, LogHub* hub,
     refreshed_at_ = now_ms;
   }
   std::string out;
-  Header(&out, "slipway_pipelines", "gauge", "Pipelines in the store by status.");
+  PrometheusHeader(&out, "slipway_pipelines", "gauge", "Pipelines in the store by status.");
   for (CiStatus s : kAllStatuses) {
     out += std::string("slipway_pipelines{status=\"") + CiStatusName(s) + "\"} " +
            std::to_string(pipelines_by_status_[s]) + "\n";
   }
-  Header(&out, "slipway_jobs", "gauge", "Jobs (latest attempts) in the store by status.");
+  PrometheusHeader(&out, "slipway_jobs", "gauge", "Jobs (latest attempts) in the store by status.");
   for (CiStatus s : kAllStatuses) {
     out += std::string("slipway_jobs{status=\"") + CiStatusName(s) + "\"} " +
            std::to_string(jobs_by_status_[s]) + "\n";
   }
-  Header(&out, "slipway_job_duration_seconds", "histogram",
-         "Durations of jobs finished while this process ran.");
+  PrometheusHeader(&out, "slipway_job_duration_seconds", "histogram",
+                   "Durations of jobs finished while this process ran.");
   job_durations_.Render("slipway_job_duration_seconds", &out);
-  Header(&out, "slipway_pipeline_duration_seconds", "histogram",
-         "Durations of pipelines finished while this process ran.");
+  PrometheusHeader(&out, "slipway_pipeline_duration_seconds", "histogram",
+                   "Durations of pipelines finished while this process ran.");
   pipeline_durations_.Render("slipway_pipeline_duration_seconds", &out);
   delivery_.Render(&out);
   ServiceStats stats;
   if (service != nullptr) stats = service->Stats();
-  Header(&out, "slipway_queue_length", "gauge", "Pipelines waiting for a free slot.");
+  PrometheusHeader(&out, "slipway_queue_length", "gauge", "Pipelines waiting for a free slot.");
   out += "slipway_queue_length " + std::to_string(stats.queued_pipelines) + "\n";
-  Header(&out, "slipway_running_pipelines", "gauge", "Pipelines running now.");
+  PrometheusHeader(&out, "slipway_running_pipelines", "gauge", "Pipelines running now.");
   out += "slipway_running_pipelines " + std::to_string(stats.running_pipelines) + "\n";
-  Header(&out, "slipway_running_jobs", "gauge", "Jobs running now.");
+  PrometheusHeader(&out, "slipway_running_jobs", "gauge", "Jobs running now.");
   out += "slipway_running_jobs " + std::to_string(stats.running_jobs) + "\n";
-  Header(&out, "slipway_log_watchers", "gauge", "Live-log (SSE) watchers connected.");
+  PrometheusHeader(&out, "slipway_log_watchers", "gauge", "Live-log (SSE) watchers connected.");
   out += "slipway_log_watchers " + std::to_string(hub != nullptr ? hub->watchers() : 0) + "\n";
-  Header(&out, "slipway_store_up", "gauge", "1 if the last refresh from the store succeeded.");
+  PrometheusHeader(&out, "slipway_store_up", "gauge",
+                   "1 if the last refresh from the store succeeded.");
   out += std::string("slipway_store_up ") + (store_error_.empty() ? "1" : "0") + "\n";
-  Header(&out, "slipway_http_requests_total", "counter", "HTTP requests answered, by status code.");
+  PrometheusHeader(&out, "slipway_http_requests_total", "counter",
+                   "HTTP requests answered, by status code.");
   for (const auto& [code, count] : requests_by_code_) {
     out += "slipway_http_requests_total{code=\"" + std::to_string(code) + "\"} " +
            std::to_string(count) + "\n";

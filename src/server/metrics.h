@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "server/delivery_metrics.h"
-#include "server/histogram.h"
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
+#include "server/prometheus_text.h"
 #include "store/store.h"
 #include "util/thread_annotations.h"
 

@@ -1,4 +1,4 @@
-#include "server/histogram.h"
+#include "server/prometheus_text.h"
 
 #include <cstdio>
 
@@ -8,6 +8,26 @@ std::string PrometheusNumber(double value) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", value);
   return buf;
+}
+
+std::string PrometheusLabel(std::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+void PrometheusHeader(std::string* out, const char* name, const char* type, const char* help) {
+  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
 Histogram::Histogram(std::vector<double> bounds)
