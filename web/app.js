@@ -4,6 +4,7 @@
 //   #/projects/ID                       pipelines of a project
 //   #/projects/ID/pipelines/PID         one pipeline: stages, needs graph, actions
 //   #/projects/ID/jobs/JID[#L42]        one job: live log, line 42 marked
+//   #/projects/ID/environments, …/incidents, …/dora  delivery pages (deliver.js, dora.js)
 //   #/login                             the API token form
 // The token lives in localStorage and goes out as PRIVATE-TOKEN (EventSource,
 // which cannot set headers, passes it as ?private_token=).
@@ -303,6 +304,7 @@ async function viewPipelines(projectId) {
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   const empty = h('p', { hidden: true }, 'No pipelines yet: push to the repository or run one.');
   show(h('div', { class: 'title-row' }, h('h1', {}, project.name, ' · pipelines'), h('span', { class: 'muted' }, project.path_with_namespace)),
+    projectTabs(project, 'pipelines'),
     runPipelineForm(project),
     h('table', { class: 'list pipelines' },
       h('thead', {}, h('tr', {}, ['Status', 'Pipeline', 'Ref', 'Commit', 'Trigger', 'Created', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -582,6 +584,7 @@ const ROUTES = [
   [/^\/projects\/([^/]+)$/, (m) => viewPipelines(decodeURIComponent(m[1]))],
   [/^\/projects\/([^/]+)\/pipelines\/(\d+)$/, (m) => viewPipeline(decodeURIComponent(m[1]), m[2])],
   [/^\/projects\/([^/]+)\/jobs\/(\d+)$/, (m, anchor) => viewJob(decodeURIComponent(m[1]), m[2], anchor)],
+  ...DELIVER_ROUTES,
 ];
 
 let current = { path: null, view: {} };

@@ -9,6 +9,7 @@
 #include "cli/server_commands.h"
 #include "image/image_puller.h"
 #include "server/api.h"
+#include "server/cdevents_publisher.h"
 #include "server/executor_factory.h"
 #include "server/http_server.h"
 #include "server/job_users.h"
@@ -38,6 +39,7 @@ struct ServeOptions {
   int max_pipelines = 2;
   bool allow_http_includes = false;
   std::vector<std::string> include_networks;
+  std::vector<std::string> cdevent_sinks;  // PROJECT=URL (docs/deployments.md, CDEvents).
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -67,6 +69,14 @@ int Serve(const ServeOptions& options) {
   }
   // Before anything is created: a server that cannot run its jobs safely
   // as asked does not start.
+  CdEventsOptions cdevent_options;
+  for (const std::string& sink : options.cdevent_sinks) {
+    Status added = AddCdEventSink(sink, &cdevent_options);
+    if (!added.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", added.message().c_str());
+      return 2;
+    }
+  }
   JobUserOptions job_user_options;
   job_user_options.user = options.job_user;
   StatusOr<JobUsers> job_users = JobUsers::Resolve(job_user_options);
@@ -128,6 +138,15 @@ int Serve(const ServeOptions& options) {
   std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::printf("slipway serve: listening on http://%s:%u\n", shown.c_str(), server.port());
   std::fflush(stdout);
+  // CDEvents about deployments and incidents, sent from a thread of their
+  // own, for what happens from now on.
+  std::unique_ptr<CdEventsPublisher> cdevents;
+  if (!cdevent_options.sinks.empty()) {
+    cdevent_options.base_url = "http://" + shown + ":" + std::to_string(server.port());
+    cdevent_options.clock = &clock;
+    cdevents = std::make_unique<CdEventsPublisher>(store.get(), cdevent_options,
+                                                   UnixMillis(clock.WallNow()));
+  }
   std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
@@ -141,6 +160,7 @@ int Serve(const ServeOptions& options) {
     cv.wait(lock, [&] { return stop; });
   }
   std::fprintf(stderr, "slipway serve: stopping\n");
+  cdevents.reset();
   server.Stop();
   if (service) service->Stop();
   return 0;
@@ -174,6 +194,10 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
                   "A network remote includes may reach although it is internal (loopback, "
                   "private, link-local); repeatable")
       ->type_name("CIDR");
+  cmd->add_option("--cdevent-sink", options->cdevent_sinks,
+                  "Send CDEvents about PROJECT's deployments and incidents (* for every project) "
+                  "to URL as CloudEvents; repeatable")
+      ->type_name("PROJECT=URL");
   cmd->callback([options, exit_code] { *exit_code = Serve(*options); });
 }
 

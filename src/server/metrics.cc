@@ -1,7 +1,5 @@
 #include "server/metrics.h"
 
-#include <cstdio>
-
 namespace slipway {
 
 namespace {
@@ -15,46 +13,15 @@ constexpr CiStatus kAllStatuses[] = {
     CiStatus::kScheduled,
 };
 
-std::string Number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
-void Header(std::string* out, const char* name, const char* type, const char* help) {
-  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
-
 }  // namespace
-
-Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
-
-void Histogram::Observe(double value) {
-  size_t i = 0;
-  while (i < bounds_.size() && value > bounds_[i]) ++i;
-  ++counts_[i];
-  sum_ += value;
-  ++count_;
-}
-
-void Histogram::Render(const std::string& name, std::string* out) const {
-  int64_t cumulative = 0;
-  for (size_t i = 0; i <= bounds_.size(); ++i) {
-    cumulative += counts_[i];
-    std::string le = i < bounds_.size() ? Number(bounds_[i]) : "+Inf";
-    *out += name + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
-  }
-  *out += name + "_sum " + Number(sum_) + "\n";
-  *out += name + "_count " + std::to_string(count_) + "\n";
-}
 
 Metrics::Metrics(int64_t start_ms, int64_t refresh_ms)
     : start_ms_(start_ms),
       refresh_ms_(refresh_ms),
       last_scan_ms_(start_ms),
       job_durations_({1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}),
-      pipeline_durations_({1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}) {}
+      pipeline_durations_({1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}),
+      delivery_(start_ms) {}
 
 void Metrics::CountRequest(int status) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -115,6 +82,8 @@ Status Metrics::RefreshLocked(Store* store, int64_t now_ms) {
       if (static_cast<int64_t>(finished.page) * finished.per_page >= page->total) break;
     }
   }
+  Status delivery = delivery_.Refresh(store, now_ms);
+  if (!delivery.ok()) return delivery;
   pipelines_by_status_ = std::move(pipelines);
   jobs_by_status_ = std::move(jobs);
   last_scan_ms_ = now_ms;
@@ -129,35 +98,38 @@ std::string Metrics::Render(Store* store, PipelineService* service, LogHub* hub,
     refreshed_at_ = now_ms;
   }
   std::string out;
-  Header(&out, "slipway_pipelines", "gauge", "Pipelines in the store by status.");
+  PrometheusHeader(&out, "slipway_pipelines", "gauge", "Pipelines in the store by status.");
   for (CiStatus s : kAllStatuses) {
     out += std::string("slipway_pipelines{status=\"") + CiStatusName(s) + "\"} " +
            std::to_string(pipelines_by_status_[s]) + "\n";
   }
-  Header(&out, "slipway_jobs", "gauge", "Jobs (latest attempts) in the store by status.");
+  PrometheusHeader(&out, "slipway_jobs", "gauge", "Jobs (latest attempts) in the store by status.");
   for (CiStatus s : kAllStatuses) {
     out += std::string("slipway_jobs{status=\"") + CiStatusName(s) + "\"} " +
            std::to_string(jobs_by_status_[s]) + "\n";
   }
-  Header(&out, "slipway_job_duration_seconds", "histogram",
-         "Durations of jobs finished while this process ran.");
+  PrometheusHeader(&out, "slipway_job_duration_seconds", "histogram",
+                   "Durations of jobs finished while this process ran.");
   job_durations_.Render("slipway_job_duration_seconds", &out);
-  Header(&out, "slipway_pipeline_duration_seconds", "histogram",
-         "Durations of pipelines finished while this process ran.");
+  PrometheusHeader(&out, "slipway_pipeline_duration_seconds", "histogram",
+                   "Durations of pipelines finished while this process ran.");
   pipeline_durations_.Render("slipway_pipeline_duration_seconds", &out);
+  delivery_.Render(&out);
   ServiceStats stats;
   if (service != nullptr) stats = service->Stats();
-  Header(&out, "slipway_queue_length", "gauge", "Pipelines waiting for a free slot.");
+  PrometheusHeader(&out, "slipway_queue_length", "gauge", "Pipelines waiting for a free slot.");
   out += "slipway_queue_length " + std::to_string(stats.queued_pipelines) + "\n";
-  Header(&out, "slipway_running_pipelines", "gauge", "Pipelines running now.");
+  PrometheusHeader(&out, "slipway_running_pipelines", "gauge", "Pipelines running now.");
   out += "slipway_running_pipelines " + std::to_string(stats.running_pipelines) + "\n";
-  Header(&out, "slipway_running_jobs", "gauge", "Jobs running now.");
+  PrometheusHeader(&out, "slipway_running_jobs", "gauge", "Jobs running now.");
   out += "slipway_running_jobs " + std::to_string(stats.running_jobs) + "\n";
-  Header(&out, "slipway_log_watchers", "gauge", "Live-log (SSE) watchers connected.");
+  PrometheusHeader(&out, "slipway_log_watchers", "gauge", "Live-log (SSE) watchers connected.");
   out += "slipway_log_watchers " + std::to_string(hub != nullptr ? hub->watchers() : 0) + "\n";
-  Header(&out, "slipway_store_up", "gauge", "1 if the last refresh from the store succeeded.");
+  PrometheusHeader(&out, "slipway_store_up", "gauge",
+                   "1 if the last refresh from the store succeeded.");
   out += std::string("slipway_store_up ") + (store_error_.empty() ? "1" : "0") + "\n";
-  Header(&out, "slipway_http_requests_total", "counter", "HTTP requests answered, by status code.");
+  PrometheusHeader(&out, "slipway_http_requests_total", "counter",
+                   "HTTP requests answered, by status code.");
   for (const auto& [code, count] : requests_by_code_) {
     out += "slipway_http_requests_total{code=\"" + std::to_string(code) + "\"} " +
            std::to_string(count) + "\n";

@@ -1,7 +1,8 @@
 // /metrics in Prometheus' text format (docs/api.md lists every series).
 // Thread-safe. Store-derived series are recomputed at most once per
 // refresh_ms; histograms count pipelines (and their jobs) that finished
-// while this process ran, observed when a scrape finds them finished.
+// while this process ran, observed when a scrape finds them finished; the
+// delivery series are DeliveryMetrics'.
 #ifndef SLIPWAY_SERVER_METRICS_H_
 #define SLIPWAY_SERVER_METRICS_H_
 
@@ -12,26 +13,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "server/delivery_metrics.h"
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
+#include "server/prometheus_text.h"
 #include "store/store.h"
 #include "util/thread_annotations.h"
 
 namespace slipway {
-
-class Histogram {
- public:
-  explicit Histogram(std::vector<double> bounds);
-  void Observe(double value);
-  // name_bucket{le=...}, name_sum, name_count lines.
-  void Render(const std::string& name, std::string* out) const;
-
- private:
-  std::vector<double> bounds_;
-  std::vector<int64_t> counts_;  // Per bound, not cumulative; last is +Inf.
-  double sum_ = 0;
-  int64_t count_ = 0;
-};
 
 class Metrics {
  public:
@@ -56,6 +45,7 @@ class Metrics {
   std::unordered_set<int64_t> observed_pipelines_ GUARDED_BY(mu_);
   Histogram job_durations_ GUARDED_BY(mu_);
   Histogram pipeline_durations_ GUARDED_BY(mu_);
+  DeliveryMetrics delivery_ GUARDED_BY(mu_);
   std::string store_error_ GUARDED_BY(mu_);
 };
 

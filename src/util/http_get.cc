@@ -179,7 +179,17 @@ asio::awaitable<void> Exchange(const HttpUrl& url, bool same_origin, const HttpF
     }
   }
 
-  http::request<http::empty_body> request{http::verb::get, url.target, 11};
+  http::verb verb = http::string_to_verb(spec.method);
+  if (verb == http::verb::unknown) {
+    out->failure = HttpFailure::kInvalidUrl;
+    out->detail = "unknown HTTP method " + spec.method;
+    co_return;
+  }
+  http::request<http::string_body> request{verb, url.target, 11};
+  if (verb != http::verb::get) {
+    request.body() = spec.body;
+    request.prepare_payload();
+  }
   // Host names the port unless it is the scheme's default (RFC 9110 7.2):
   // servers that build URLs from it (a registry's token realm) need it.
   std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;

@@ -72,6 +72,11 @@ struct HttpGetResult {
 // registry) rather than readers of documents.
 struct HttpFetchRequest {
   std::string url;
+  // An HTTP method ("GET", "POST" ...). Any other than GET sends body with
+  // its Content-Length; a redirect repeats the method and body, so a caller
+  // that posts usually sets HttpGetOptions::max_redirects to 0.
+  std::string method = "GET";
+  std::string body;
   // Sent as given. An "Authorization" header, like credentials in the URL,
   // goes to the first URL's origin only: a redirect elsewhere (a registry
   // sends blobs to a storage service) drops it.

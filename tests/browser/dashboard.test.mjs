@@ -4,8 +4,7 @@
 //
 // usage: node dashboard.test.mjs PATH/TO/slipway
 // Exit status: 0 passed, 1 failed, 77 skipped (Chromium or node_modules missing).
-import fs from 'node:fs';
-import { Server, check, loadChromium, launchBrowser, runTest } from './harness.mjs';
+import { Server, check, loadChromium, launchBrowser, newPage, runTest, signIn, slipwayArgument } from './harness.mjs';
 
 const PIPELINE = `workflow:
   name: 'Web demo on $CI_COMMIT_REF_NAME'
@@ -26,11 +25,7 @@ lint:
     - echo lint ok
 `;
 
-const slipway = process.argv[2];
-if (!slipway || !fs.existsSync(slipway)) {
-  console.error('usage: node dashboard.test.mjs PATH/TO/slipway');
-  process.exit(2);
-}
+const slipway = slipwayArgument('dashboard');
 const chromium = await loadChromium();
 
 await runTest('dashboard', async () => {
@@ -40,10 +35,8 @@ await runTest('dashboard', async () => {
     const token = server.createToken('admin');
     const project = await server.addProject('web-demo', PIPELINE, token);
     browser = await launchBrowser(chromium);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const pageErrors = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(120_000);  // Generous: CI runs other tests beside this one.
+    const page = await newPage(browser);
+    const pageErrors = page.errors;
 
     // Without a token the dashboard asks for one; a wrong one is refused.
     await page.goto(`${server.base}/`);
@@ -51,8 +44,7 @@ await runTest('dashboard', async () => {
     await page.fill('#token', 'not-a-token');
     await page.click('form.login button[type=submit]');
     await page.waitForSelector('form.login [role=alert]:not([hidden])');
-    await page.fill('#token', token);
-    await page.click('form.login button[type=submit]');
+    await signIn(page, token);
     await page.click('a.project-link:text-is("web-demo")');
     await page.waitForSelector('table.pipelines');
     check(await page.locator('tr[data-pipeline]').count() === 0, 'a new project has no pipeline');
@@ -130,8 +122,7 @@ await runTest('dashboard', async () => {
     const reader = server.createToken('read');
     await page.click('#sign-out');
     await page.waitForSelector('form.login');
-    await page.fill('#token', reader);
-    await page.click('form.login button[type=submit]');
+    await signIn(page, reader);
     await page.waitForSelector('body.read-only');
     await page.goto(`${server.base}/#/projects/${project.id}`);
     await page.waitForSelector('tr[data-pipeline]');

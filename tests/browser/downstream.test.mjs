@@ -6,8 +6,7 @@
 //
 // usage: node downstream.test.mjs PATH/TO/slipway
 // Exit status: 0 passed, 1 failed, 77 skipped (Chromium or node_modules missing).
-import fs from 'node:fs';
-import { Server, check, loadChromium, launchBrowser, runTest } from './harness.mjs';
+import { Server, check, loadChromium, launchBrowser, newPage, runTest, signIn, slipwayArgument } from './harness.mjs';
 
 const PIPELINE = `build:
   stage: build
@@ -22,11 +21,7 @@ const CHILD = `child-test:
   script: echo "in the child, source $CI_PIPELINE_SOURCE"
 `;
 
-const slipway = process.argv[2];
-if (!slipway || !fs.existsSync(slipway)) {
-  console.error('usage: node downstream.test.mjs PATH/TO/slipway');
-  process.exit(2);
-}
+const slipway = slipwayArgument('downstream');
 const chromium = await loadChromium();
 
 await runTest('downstream', async () => {
@@ -36,13 +31,10 @@ await runTest('downstream', async () => {
     const token = server.createToken('admin');
     const project = await server.addProject('parent-child', PIPELINE, token);
     browser = await launchBrowser(chromium);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const pageErrors = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(120_000);
+    const page = await newPage(browser);
+    const pageErrors = page.errors;
     await page.goto(`${server.base}/`);
-    await page.fill('#token', token);
-    await page.click('form.login button[type=submit]');
+    await signIn(page, token);
     await page.waitForSelector('a.project-link');
 
     await server.push(project, { 'child.yml': CHILD }, 'add the child pipeline');

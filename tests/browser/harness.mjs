@@ -55,18 +55,20 @@ function freePort() {
 // SIGKILL after 5 s) and removes the directory; it is also killed if the
 // node process exits first.
 export class Server {
-  static async start(slipway) {
-    const server = new Server(slipway, fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-browser-')));
+  // args: more arguments for `slipway serve`.
+  static async start(slipway, args = []) {
+    const server = new Server(slipway, fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-browser-')), args);
     await server.launch();
     return server;
   }
 
-  constructor(slipway, tmp) {
+  constructor(slipway, tmp, args = []) {
     // Run as root, the server runs jobs as other users, which must pass
     // through this directory to the builds directory (it refuses to start
     // otherwise); mkdtemp makes it 0700.
     fs.chmodSync(tmp, 0o711);
     this.slipway = slipway;
+    this.args = args;
     this.tmp = tmp;
     this.data = path.join(tmp, 'data');
     this.output = '';
@@ -76,7 +78,7 @@ export class Server {
   async launch() {
     const port = await freePort();
     this.base = `http://127.0.0.1:${port}`;
-    this.child = spawn(this.slipway, ['serve', '--data', this.data, '--listen', `127.0.0.1:${port}`],
+    this.child = spawn(this.slipway, ['serve', '--data', this.data, '--listen', `127.0.0.1:${port}`, ...this.args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     const child = this.child;
     process.on('exit', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
@@ -214,4 +216,31 @@ export async function runTest(name, main, seconds = 280) {
     console.error(`FAIL: ${name}: ${error.stack || error}`);
     process.exit(1);
   }
+}
+
+// The slipway binary named by the first argument; exits 2 with the usage
+// when it is missing.
+export function slipwayArgument(test) {
+  const slipway = process.argv[2];
+  if (!slipway || !fs.existsSync(slipway)) {
+    console.error(`usage: node ${test}.test.mjs PATH/TO/slipway`);
+    process.exit(2);
+  }
+  return slipway;
+}
+
+// A new page whose uncaught errors collect in page.errors. The timeout is
+// generous: CI runs other tests beside these.
+export async function newPage(browser, viewport = { width: 1280, height: 900 }) {
+  const page = await browser.newPage({ viewport });
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(error.message));
+  page.setDefaultTimeout(120_000);
+  return page;
+}
+
+// Submits the login form, shown on the current page, with token.
+export async function signIn(page, token) {
+  await page.fill('#token', token);
+  await page.click('form.login button[type=submit]');
 }

@@ -11,13 +11,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SKIP, Server, check, loadChromium, launchBrowser, runTest } from './harness.mjs';
+import { SKIP, Server, check, loadChromium, launchBrowser, newPage, runTest, signIn, slipwayArgument } from './harness.mjs';
 
-const slipway = process.argv[2];
-if (!slipway || !fs.existsSync(slipway)) {
-  console.error('usage: node job_image.test.mjs PATH/TO/slipway');
-  process.exit(2);
-}
+const slipway = slipwayArgument('job_image');
 const registry = process.env.SLIPWAY_TEST_REGISTRY;
 if (!registry) {
   console.log('SKIP: SLIPWAY_TEST_REGISTRY is not set (export SLIPWAY_TEST_REGISTRY=$(bash scripts/registry.sh start))');
@@ -98,13 +94,10 @@ await runTest('job image', async () => {
     check(job.image && job.image.name === image && job.image.digest === digest,
       `the API names the image and its digest: ${JSON.stringify(job.image)} (pushed ${digest})`);
     browser = await launchBrowser(chromium);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const pageErrors = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(120_000);
+    const page = await newPage(browser);
+    const pageErrors = page.errors;
     await page.goto(`${server.base}/`);
-    await page.fill('#token', token);
-    await page.click('form.login button[type=submit]');
+    await signIn(page, token);
     await page.click('a.project-link:text-is("image-demo")');
     await page.waitForSelector('tr[data-pipeline] [data-status="success"]');
     await page.locator('tr[data-pipeline]').first().locator('a').first().click();

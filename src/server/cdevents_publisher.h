@@ -1,0 +1,97 @@
+// Sends the CDEvents of server/cdevents.h to the URLs configured per
+// project (`slipway serve --cdevent-sink PROJECT=URL`, docs/deployments.md),
+// as CloudEvents over HTTP in binary content mode, from a thread of its own:
+// jobs never wait for it. It reads the store once per scan_interval for
+// deployments and incidents that changed, so whatever records them (a job, a
+// rollback, the API, Alertmanager) is covered without being told. A failed
+// POST (no answer, or a status other than 2xx) is retried with exponential
+// back-off, up to max_attempts; events are kept in memory only, and a
+// restart announces what happens after it.
+#ifndef SLIPWAY_SERVER_CDEVENTS_PUBLISHER_H_
+#define SLIPWAY_SERVER_CDEVENTS_PUBLISHER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "server/cdevents.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/status.h"
+#include "util/thread_annotations.h"
+
+namespace slipway {
+
+struct CdEventsOptions {
+  // Project path -> URLs its events go to; "*" for every project.
+  std::map<std::string, std::vector<std::string>> sinks;
+  std::string base_url;  // The server's, for each event's source.
+  std::chrono::milliseconds scan_interval{1000};
+  std::chrono::milliseconds first_retry{1000};  // Doubled after each failure...
+  std::chrono::milliseconds max_retry{60000};   // ...up to this.
+  int max_attempts = 8;
+  std::size_t max_pending = 10000;          // More: the oldest is dropped (and said).
+  std::chrono::milliseconds timeout{5000};  // Per POST.
+  // The store's clock (what its timestamps are read against); null: the
+  // machine's. Delivery timing always uses the machine's steady clock.
+  const Clock* clock = nullptr;
+};
+
+// Parses PROJECT=URL (an http or https URL) into options->sinks.
+Status AddCdEventSink(const std::string& spec, CdEventsOptions* options);
+
+class CdEventsPublisher {
+ public:
+  // Events about what finishes, opens or resolves at or after start_ms.
+  // Starts the thread.
+  CdEventsPublisher(Store* store, CdEventsOptions options, int64_t start_ms);
+  ~CdEventsPublisher();  // Stops the thread; unsent events are dropped.
+  CdEventsPublisher(const CdEventsPublisher&) = delete;
+  CdEventsPublisher& operator=(const CdEventsPublisher&) = delete;
+
+  struct Counts {
+    int64_t delivered = 0, retried = 0, dropped = 0;
+  };
+  Counts counts();
+
+ private:
+  struct Delivery {
+    std::string url;
+    CdEvent event;
+    int attempts = 0;
+    std::chrono::steady_clock::time_point due;
+  };
+
+  void Run();
+  Status Scan(int64_t now_ms);
+  void Queue(const std::string& project_path, const CdEvent& event);
+  std::vector<std::string> SinksOf(const std::string& project_path) const;
+  // POSTs one event; true on a 2xx answer.
+  bool Send(const Delivery& delivery, std::string* error) const;
+
+  Store* const store_;
+  const CdEventsOptions options_;
+  const int64_t start_ms_;
+  // Only the thread touches these.
+  int64_t scanned_to_ms_;
+  std::set<std::string> announced_;  // Event ids queued once.
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::deque<Delivery> pending_ GUARDED_BY(mu_);
+  Counts counts_ GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_CDEVENTS_PUBLISHER_H_
