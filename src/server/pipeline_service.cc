@@ -334,6 +334,7 @@ void Service::RunOnce(int64_t pipeline_id) {
     }
     (void)store_->UpdatePipelineStatus(pipeline_id, CiStatus::kFailed);
   }
+  FollowDownstream(pipeline_id);
 }
 
 Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) {
@@ -438,6 +439,9 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
       return UpstreamArtifactsFor(job, loaded->context, record);
     };
   }
+  options.project_artifacts = [this, &project, &loaded](const Job& job) {
+    return ProjectArtifactsFor(job, loaded->context, *project);
+  };
 
   ExecutorSetup setup;
   setup.project = &*project;

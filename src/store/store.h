@@ -119,6 +119,10 @@ struct JobUpdate {
   // The effective allow_failure, e.g. true for a job that failed with one of
   // its `allow_failure:exit_codes` (as JobRun::allow_failure).
   std::optional<bool> allow_failure;
+  // A trigger job following its downstream pipeline again (GitLab's
+  // Bridge: `pending` from any status, then the downstream's): any status
+  // may change, a finished one too. Only for bridge jobs.
+  bool follow_downstream = false;
 };
 
 // One of a job's artifacts as GitLab lists them (GET /jobs/:id `artifacts`):
@@ -334,6 +338,9 @@ struct JobFilter {
   std::optional<int64_t> project_id;
   std::vector<CiStatus> scope;  // Empty: every status.
   bool include_retried = false;
+  // Empty: every job; false: no trigger jobs (GitLab's jobs API lists only
+  // builds, bridges under /bridges); true: only trigger jobs.
+  std::optional<bool> bridge;
   int page = 1;
   int per_page = 20;
 };
