@@ -226,6 +226,13 @@ ALTER TABLE pipelines ADD COLUMN upstream_job_id BIGINT REFERENCES jobs(id) ON D
 CREATE INDEX pipelines_by_upstream ON pipelines (upstream_pipeline_id);
 ALTER TABLE jobs ADD COLUMN bridge SMALLINT NOT NULL DEFAULT 0;
 )sql",
+    // 11: a project that accepts webhooks without a secret says so
+    // (docs/server.md, "Webhook verification"); those made before, which
+    // accepted them, keep doing so.
+    R"sql(
+ALTER TABLE projects ADD COLUMN allow_unsigned_webhooks SMALLINT NOT NULL DEFAULT 0;
+UPDATE projects SET allow_unsigned_webhooks = 1 WHERE webhook_secret = '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -41,6 +41,9 @@ struct ProjectRecord {
   // Empty: webhooks are not verified by secret. Stored encrypted when the
   // store has a secrets key (StoreOptions::secrets_key_file).
   std::string webhook_secret;
+  // Without a webhook_secret, webhooks are refused unless this is set (an
+  // explicit choice to let anyone who can reach the server start pipelines).
+  bool allow_unsigned_webhooks = false;
   int64_t created_at = 0;  // Assigned by the store.
   // Which executor runs the project's jobs (ServiceOptions::executor_factory);
   // checked by MakeProject (server/project_spec.h), stored as given.
