@@ -416,8 +416,10 @@ async function viewPipeline(projectId, pipelineId) {
   resize.observe(graph);
 
   const refresh = async () => {
-    const [pipeline, list, bridges] = await Promise.all([api(base), apiAll(`${base}/jobs`), apiAll(`${base}/bridges`)]);
-    const key = JSON.stringify([pipeline, list, bridges]);
+    const [pipeline, builds, bridges] = await Promise.all([api(base), apiAll(`${base}/jobs`), apiAll(`${base}/bridges`)]);
+    const key = JSON.stringify([pipeline, builds, bridges]);
+    // The jobs API lists no trigger jobs (GitLab's bridges): both, in creation order.
+    const list = [...builds, ...bridges].sort((a, b) => a.id - b.id);
     // A trigger job's downstream pipeline, by the job's id (GitLab's bridges).
     const downstream = new Map(bridges.filter((b) => b.downstream_pipeline).map((b) => [b.id, b.downstream_pipeline]));
     const live = !FINISHED.has(pipeline.status) || list.some((j) => !FINISHED.has(j.status));

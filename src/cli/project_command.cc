@@ -34,6 +34,9 @@ void AddProjectAdd(CLI::App* project, int* exit_code) {
       ->type_name("PATH");
   add->add_option("--webhook-secret", spec.webhook_secret, "Secret that webhooks must prove")
       ->type_name("SECRET");
+  add->add_flag("--allow-unsigned-webhooks", spec.allow_unsigned_webhooks,
+                "Without --webhook-secret, accept webhooks nobody signed (anyone who can reach "
+                "the server may then start its pipelines); refused otherwise");
   add->add_option("--default-branch", spec.default_branch, "Default branch (default: main)")
       ->type_name("BRANCH");
   add->add_option("--executor", spec.executor,

@@ -1,8 +1,9 @@
 // End-to-end: trigger: jobs in `slipway run` — child pipelines from local
 // files and from a generating job's artifact, strategy: depend, variables
 // and forward:, needs:pipeline, the depth limit, trigger:project with and
-// without a mapped repository, cancel, and how children show in the live
-// output, the summary and the report. Real binary, real git, real bash.
+// without a mapped repository, needs:project (which needs the server),
+// cancel, and how children show in the live output, the summary and the
+// report. Real binary, real git, real bash.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -373,6 +374,25 @@ TEST_F(RunChildE2eTest, InterruptCancelsTheChildPipeline) {
     fs::remove(file);
   }
   fs::remove(fifo);
+}
+
+// needs:project reads other projects' pipelines, which only the server
+// keeps: the job fails unrun and says so, rather than run without them.
+TEST_F(RunChildE2eTest, NeedsProjectFailsTheJobSayingItNeedsTheServer) {
+  Pipeline(
+      "use:\n  needs:\n    - project: group/lib\n      job: build\n      ref: main\n"
+      "      artifacts: true\n  script: echo ran-the-script\n");
+  RunOutcome out = Run();
+  EXPECT_EQ(out.exit_code, 1) << out.output;
+  EXPECT_EQ(out.status, (Statuses{{"use", "failed"}}));
+  const std::string why =
+      ".gitlab-ci.yml:3:7: needs:project (job `build` of project `group/lib` at `main`) needs "
+      "`slipway serve`: only the server keeps other projects' pipelines and their artifacts, so "
+      "this job does not run without them";
+  EXPECT_EQ(out.Job("use")["failure_reason"], "missing_dependency_failure");
+  EXPECT_EQ(out.Job("use")["failure_message"], why);
+  EXPECT_THAT(Log(out, "use"), HasSubstr("ERROR: Job failed: " + why + "\n"));
+  EXPECT_THAT(Log(out, "use"), Not(HasSubstr("ran-the-script")));
 }
 
 }  // namespace

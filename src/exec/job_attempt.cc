@@ -22,8 +22,19 @@ JobResult FailUnsupportedTrigger(const Job& job, LogSink* log) {
   return failed;
 }
 
+JobResult FailMissingDependency(const Job& job, const Status& missing, LogSink* log) {
+  if (log != nullptr) log->Write(job.name, "ERROR: Job failed: " + missing.message() + "\n");
+  JobResult failed;
+  failed.outcome = JobOutcome::kFailed;
+  failed.failure_reason = kMissingDependencyReason;
+  failed.failure_message = missing.message();
+  return failed;
+}
+
 JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, Executor* executor,
-              DownstreamRunner* downstream, LogSink* log, const CancelToken& cancel) {
+              DownstreamRunner* downstream, LogSink* log, const CancelToken& cancel,
+              const Status& missing_dependency) {
+  if (!missing_dependency.ok()) return FailMissingDependency(job, missing_dependency, log);
   if (!job.trigger) return executor->Run(job, spec, host, log, cancel);
   if (downstream == nullptr) return FailUnsupportedTrigger(job, log);
   return downstream->Run(job, spec, host, log, cancel);
@@ -33,12 +44,13 @@ JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, Executor
 // there are values to hide.
 JobResult RunMasked(const Job& job, const JobSpec& spec, const JobHost& host, Executor* executor,
                     DownstreamRunner* downstream, const MaskPatterns* masked, LogSink* log,
-                    const CancelToken& cancel) {
+                    const CancelToken& cancel, const Status& missing_dependency) {
   if (masked == nullptr || masked->empty()) {
-    return Run(job, spec, host, executor, downstream, log, cancel);
+    return Run(job, spec, host, executor, downstream, log, cancel, missing_dependency);
   }
   MaskingLogSink masking(masked, log);
-  JobResult result = Run(job, spec, host, executor, downstream, &masking, cancel);
+  JobResult result =
+      Run(job, spec, host, executor, downstream, &masking, cancel, missing_dependency);
   masking.Flush();
   result.failure_message = masked->Mask(result.failure_message);
   return result;
@@ -48,10 +60,12 @@ JobResult RunMasked(const Job& job, const JobSpec& spec, const JobHost& host, Ex
 
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
                              Executor* executor, DownstreamRunner* downstream,
-                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel) {
+                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel,
+                             const Status& missing_dependency) {
   AttemptOutcome out;
   if (host.job_dir.empty()) {
-    out.result = RunMasked(job, spec, host, executor, downstream, masked, log, cancel);
+    out.result =
+        RunMasked(job, spec, host, executor, downstream, masked, log, cancel, missing_dependency);
     return out;
   }
   std::error_code ec;
@@ -71,7 +85,8 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost&
     if (log != nullptr) log->Write(job.name, "ERROR: " + opened.message() + "\n");
     return out;
   }
-  out.result = RunMasked(job, spec, host, executor, downstream, masked, &file, cancel);
+  out.result =
+      RunMasked(job, spec, host, executor, downstream, masked, &file, cancel, missing_dependency);
   if (out.result.outcome == JobOutcome::kCanceled) return out;
   std::string archive_name = job.artifacts.name.empty()
                                  ? "artifacts"

@@ -15,6 +15,9 @@
 
 namespace slipway {
 
+// GitLab's failure reason of a job whose dependencies' artifacts are missing.
+inline constexpr char kMissingDependencyReason[] = "missing_dependency_failure";
+
 struct AttemptOutcome {
   JobResult result;
   // What host.job_dir holds as artifacts once the attempt ended, paths
@@ -28,12 +31,15 @@ struct AttemptOutcome {
 // null); a job dir or log that cannot be made fails the attempt with
 // runner_system_failure. A trigger: job is not given to the executor but to
 // downstream; without one it fails with kTriggerFailureReason, its log
-// saying kTriggerNotSupported. With masked (may be null), the values it
-// stands for are hidden in everything the attempt prints, on disk and in
-// log, and in its failure_message.
+// saying kTriggerNotSupported. A job whose needed artifacts cannot be had
+// (missing_dependency not ok) runs nothing: it fails with
+// kMissingDependencyReason, its log saying why. With masked (may be null),
+// the values it stands for are hidden in everything the attempt prints, on
+// disk and in log, and in its failure_message.
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
                              Executor* executor, DownstreamRunner* downstream,
-                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel);
+                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel,
+                             const Status& missing_dependency = Status::Ok());
 
 }  // namespace slipway
 

@@ -22,6 +22,30 @@ namespace {
 
 double Seconds(Clock::TimePoint::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// Whether job takes artifacts from another project's pipeline (needs:project).
+bool NeedsOtherProjects(const Job& job) {
+  if (!job.needs) return false;
+  for (const Need& need : *job.needs) {
+    if (!need.project.empty() && need.artifacts) return true;
+  }
+  return false;
+}
+
+// Why a run without SchedulerOptions::project_artifacts cannot give job
+// what its needs:project asks: only the server keeps other projects'
+// pipelines (docs/child-pipelines.md).
+Status ProjectNeedsUnsupported(const Job& job) {
+  for (const Need& need : *job.needs) {
+    if (need.project.empty() || !need.artifacts) continue;
+    return Status::Error(need.mark.ToString() + ": needs:project (job `" + need.job +
+                         "` of project `" + need.project + "`" +
+                         (need.ref.empty() ? "" : " at `" + need.ref + "`") +
+                         ") needs `slipway serve`: only the server keeps other projects' "
+                         "pipelines and their artifacts, so this job does not run without them");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 // The threads, timers and job attempts of a run; what runs next is the
@@ -74,6 +98,8 @@ class Scheduler::Impl : public RunPlan::Listener {
     // fetcher for this run's jobs (host.artifacts points here).
     std::shared_ptr<JobDirArtifacts> job_dirs;
     std::shared_ptr<CancelToken> token;
+    // Not ok: the artifacts the job needs cannot be had; it fails unrun.
+    Status missing_dependency;
   };
   struct Completion {
     int job;
@@ -248,7 +274,7 @@ int64_t Scheduler::Impl::JobId(int i) const {
 
 Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
   const Job& job = plan_->job(i);
-  Work work{i, {}, {}, std::make_shared<JobDirArtifacts>(), std::make_shared<CancelToken>()};
+  Work work{i, {}, {}, std::make_shared<JobDirArtifacts>(), std::make_shared<CancelToken>(), {}};
   JobSpec& spec = work.spec;
   spec.repository = options_.project_dir;
   spec.commit = options_.ref;
@@ -257,6 +283,15 @@ Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
   std::vector<const VariableList*> dotenv;
   std::vector<UpstreamArtifacts> upstream;
   if (options_.upstream_artifacts) upstream = options_.upstream_artifacts(job);
+  if (NeedsOtherProjects(job)) {
+    StatusOr<std::vector<UpstreamArtifacts>> theirs =
+        options_.project_artifacts ? options_.project_artifacts(job) : ProjectNeedsUnsupported(job);
+    if (theirs.ok()) {
+      upstream.insert(upstream.end(), theirs->begin(), theirs->end());
+    } else {
+      work.missing_dependency = theirs.status();
+    }
+  }
   // Upstream jobs have no id in this run: they are numbered -1, -2 ...
   for (size_t k = 0; k < upstream.size(); ++k) {
     const UpstreamArtifacts& u = upstream[k];
@@ -376,8 +411,9 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = plan_->job(work.job);
     lock.unlock();
-    AttemptOutcome attempt = RunJobAttempt(job, work.spec, work.host, executor_,
-                                           options_.downstream, &masked_, log_, *work.token);
+    AttemptOutcome attempt =
+        RunJobAttempt(job, work.spec, work.host, executor_, options_.downstream, &masked_, log_,
+                      *work.token, work.missing_dependency);
     lock.lock();
     done_.push_back(Completion{work.job, std::move(attempt.result), std::move(attempt.artifacts)});
     cv_.notify_all();

@@ -87,6 +87,12 @@ struct SchedulerOptions {
   // are restored before its own sources and their dotenv variables rank
   // below those. Empty: none.
   std::function<std::vector<UpstreamArtifacts>(const Job& job)> upstream_artifacts;
+  // Artifacts a job takes from other projects' (or refs') pipelines
+  // (needs:project with artifacts), asked when such a job is dispatched
+  // (lock held); restored and ranked as upstream_artifacts'. An error — and,
+  // when this is empty (`slipway run`), any such need — fails the job
+  // without running it (missing_dependency_failure), the error in its log.
+  std::function<StatusOr<std::vector<UpstreamArtifacts>>(const Job& job)> project_artifacts;
 };
 
 class Scheduler {

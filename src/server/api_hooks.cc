@@ -16,6 +16,13 @@ HttpResponse HandleWebhook(ApiContext& ctx) {
   if (!project.ok()) return StoreError(project.status());
   if (!project->has_value()) return JsonError(404, "404 Project Not Found");
   const ProjectRecord& p = **project;
+  // Before the body is read: an unsigned request may come from anyone.
+  if (p.webhook_secret.empty() && !p.allow_unsigned_webhooks) {
+    return JsonError(403, "403 Forbidden - project " + std::to_string(p.id) +
+                              " has no webhook secret: set one (slipway project add "
+                              "--webhook-secret) or allow unsigned webhooks "
+                              "(--allow-unsigned-webhooks)");
+  }
   WebhookResult result = ParseWebhook(*forge, ctx.req.headers, ctx.req.body, p.webhook_secret);
   if (!result.event) {
     switch (result.error) {

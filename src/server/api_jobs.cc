@@ -74,6 +74,7 @@ HttpResponse ListJobsOf(ApiContext& ctx, bool of_pipeline) {
     filter.project_id = project->id;
   }
   filter.include_retried = ParseBool(ctx.req.Query("include_retried").value_or("")).value_or(false);
+  filter.bridge = false;  // GitLab lists trigger jobs only under /bridges.
   return ListJobs(ctx, *project, filter);
 }
 

@@ -63,6 +63,12 @@ HttpResponse CreateProject(ApiContext& ctx) {
   if (spec.repo_url.empty()) spec.repo_url = ParamString(*params, "import_url");
   spec.default_branch = ParamString(*params, "default_branch");
   spec.webhook_secret = ParamString(*params, "webhook_secret");
+  std::string unsigned_hooks = ParamString(*params, "allow_unsigned_webhooks");
+  if (!unsigned_hooks.empty()) {
+    std::optional<bool> allowed = ParseBool(unsigned_hooks);
+    if (!allowed) return JsonError(400, "400 Bad request - allow_unsigned_webhooks is invalid");
+    spec.allow_unsigned_webhooks = *allowed;
+  }
   spec.executor = ParamString(*params, "executor");
   auto record = MakeProject(spec);
   if (!record.ok()) return JsonError(400, "400 Bad request - " + record.status().message());

@@ -360,6 +360,42 @@ TEST_F(ApiTest, WebhookResultsMapToStatuses) {
   EXPECT_EQ(r.status, 503) << r.body;
 }
 
+// A project without a webhook secret refuses every webhook, signed or not,
+// before reading it, unless it was registered to allow unsigned ones.
+TEST_F(ApiTest, WebhooksOfAProjectWithoutASecretAreRefusedUnlessAllowed) {
+  std::string push = R"({"object_kind":"push","ref":"refs/heads/main","before":")" +
+                     std::string(40, '0') + R"(","after":")" + std::string(40, 'b') + R"("})";
+  std::string hook = "/hooks/gitlab/" + std::to_string(project_id_);
+  for (const auto& headers : std::vector<std::map<std::string, std::string>>{
+           {{"x-gitlab-event", "Push Hook"}},
+           {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", ""}},
+           {{"x-gitlab-event", "Push Hook"}, {"x-gitlab-token", "anything"}}}) {
+    HttpResponse r = Call("POST", hook, "", push, headers);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(Json(r)["message"],
+              "403 Forbidden - project " + std::to_string(project_id_) +
+                  " has no webhook secret: set one (slipway project add --webhook-secret) or "
+                  "allow unsigned webhooks (--allow-unsigned-webhooks)");
+  }
+  EXPECT_EQ(Call("POST", "/hooks/github/" + std::to_string(project_id_), "", push,
+                 {{"x-github-event", "push"}})
+                .status,
+            403);
+  HttpResponse created = Call("POST", "/api/v4/projects", admin_,
+                              R"({"name":"open","repo_url":"/srv/open.git",)"
+                              R"("allow_unsigned_webhooks":true})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Json(created)["allow_unsigned_webhooks"], true);
+  std::string open = "/hooks/gitlab/" + Json(created)["id"].dump();
+  // Accepted: only the engine, absent here, is missing.
+  EXPECT_EQ(Call("POST", open, "", push, {{"x-gitlab-event", "Push Hook"}}).status, 503);
+  EXPECT_EQ(Call("POST", "/api/v4/projects", admin_,
+                 R"({"name":"x","repo_url":"/x",)"
+                 R"("allow_unsigned_webhooks":"maybe"})")
+                .status,
+            400);
+}
+
 TEST_F(ApiTest, RoutingErrors) {
   HttpResponse r = Call("GET", "/api/v4/projects/1/nothing", read_);
   EXPECT_EQ(r.status, 404);
@@ -402,7 +438,12 @@ TEST_F(ApiTest, OddRequestsGetErrorsNotCrashes) {
            {{"content-type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Json(r)["error"], "Parameters nested too deeply");
-  r = Call("POST", "/hooks/github/1", "", nested, {{"x-github-event", "push"}});
+  ProjectRecord open;
+  open.name = "open";
+  open.path_with_namespace = "group/open";
+  open.allow_unsigned_webhooks = true;
+  std::string open_hook = "/hooks/github/" + std::to_string(store_->CreateProject(open)->id);
+  r = Call("POST", open_hook, "", nested, {{"x-github-event", "push"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Json(r)["message"], "400 Bad request - Parameters nested too deeply");
   r = Call("POST", "/api/v4/projects/1/pipeline", run_,

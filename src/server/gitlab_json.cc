@@ -156,6 +156,7 @@ json ProjectJson(const ProjectRecord& project, const std::string& base_url) {
       // slipway: the repository the server fetches, and whether webhooks are verified.
       {"repo_url", shown_url},
       {"webhook_secret_set", !project.webhook_secret.empty()},
+      {"allow_unsigned_webhooks", project.allow_unsigned_webhooks},
   };
   return j;
 }

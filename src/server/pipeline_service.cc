@@ -337,6 +337,7 @@ void Service::RunOnce(int64_t pipeline_id) {
     }
     (void)store_->UpdatePipelineStatus(pipeline_id, CiStatus::kFailed);
   }
+  FollowDownstream(pipeline_id);
 }
 
 Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) {
@@ -442,6 +443,9 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
       return UpstreamArtifactsFor(job, loaded->context, record);
     };
   }
+  options.project_artifacts = [this, &project, &loaded](const Job& job) {
+    return ProjectArtifactsFor(job, loaded->context, *project);
+  };
 
   ExecutorSetup setup;
   setup.project = &*project;

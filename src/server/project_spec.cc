@@ -22,6 +22,7 @@ StatusOr<ProjectRecord> MakeProject(const ProjectSpec& spec) {
   project.repo_url = spec.repo_url;
   project.default_branch = spec.default_branch.empty() ? "main" : spec.default_branch;
   project.webhook_secret = spec.webhook_secret;
+  project.allow_unsigned_webhooks = spec.allow_unsigned_webhooks;
   project.executor = spec.executor.empty() ? "shell" : spec.executor;
   if (Status known = CheckExecutorName(project.executor); !known.ok()) return known;
   std::string path = spec.path;

@@ -16,6 +16,7 @@ struct ProjectSpec {
   std::string repo_url;
   std::string default_branch;  // Empty: "main".
   std::string webhook_secret;
+  bool allow_unsigned_webhooks = false;
   std::string executor;  // Empty: "shell"; else checked by CheckExecutorName.
 };
 

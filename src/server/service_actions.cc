@@ -125,7 +125,9 @@ StatusOr<JobRecord> Service::RetryJob(int64_t job_id) {
         Enqueue(job.pipeline_id);
         return Status::Ok();
       });
-  if (!result.ok() || new_id == 0) return result;
+  if (!result.ok()) return result;
+  ReopenDependentBridges(result->pipeline_id);
+  if (new_id == 0) return result;
   auto fresh = store_->GetJob(new_id);
   if (!fresh.ok()) return fresh.status();
   return **fresh;
@@ -228,28 +230,6 @@ StatusOr<PipelineRecord> Service::RetryPipeline(int64_t pipeline_id) {
   auto now = store_->GetPipeline(pipeline_id);
   if (!now.ok()) return now.status();
   return **now;
-}
-
-std::string Service::ArtifactsDir(int64_t job_id) {
-  auto job = store_->GetJob(job_id);
-  // A newer attempt's artifacts replaced a retried one's (one job dir per name).
-  if (!job.ok() || !*job || (*job)->retried) return "";
-  auto artifacts = store_->ListArtifacts(job_id);
-  if (!artifacts.ok()) return "";
-  for (const ArtifactRecord& a : *artifacts) {
-    if (a.file_type != "archive") continue;
-    // The recorder wrote it, but a path must stay inside the run directory.
-    std::filesystem::path relative(a.path);
-    if (relative.empty() || relative.is_absolute() ||
-        std::any_of(relative.begin(), relative.end(),
-                    [](const std::filesystem::path& part) { return part == ".."; })) {
-      return "";
-    }
-    std::string dir = RunDir((*job)->pipeline_id) + "/" + a.path;
-    std::error_code ec;
-    return std::filesystem::is_directory(dir, ec) ? dir : "";
-  }
-  return "";
 }
 
 Status Service::Recover() {

@@ -21,8 +21,6 @@ namespace {
 // kMaxDownstreamDepth, and each points to an older pipeline.
 constexpr int kMaxUpstreamLinks = kMaxDownstreamDepth + 1;
 
-std::string TopGroup(const std::string& path) { return path.substr(0, path.find('/')); }
-
 // include:artifact paths as ReadTriggerArtifact reads them.
 std::string ArtifactPath(std::string path) {
   while (path.rfind("./", 0) == 0) path.erase(0, 2);
@@ -336,7 +334,7 @@ std::vector<UpstreamArtifacts> Service::UpstreamArtifactsFor(const Job& job,
       StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, p.id);
       if (!jobs.ok()) break;
       for (const JobRecord& j : *jobs) {
-        if (j.name == need.job) out.push_back({j.name, ArtifactsDir(j.id), {}});
+        if (j.name == need.job) out.push_back({j.name, ArtifactsDir(j.id), DotenvOf(j.id)});
       }
       break;
     }

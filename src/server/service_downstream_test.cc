@@ -4,36 +4,10 @@
 // trigger job; strategy: depend; cancel and retry; trigger:project's rule.
 #include <gtest/gtest.h>
 
-#include "server/pipeline_service_test_util.h"
+#include "server/downstream_test_util.h"
 
 namespace slipway {
 namespace {
-
-class DownstreamServiceTest : public PipelineServiceTest {
- protected:
-  PipelineRecord Create(int64_t project, std::vector<StoredVariable> variables = {}) {
-    CreatePipelineRequest request;
-    request.project_id = project;
-    request.variables = std::move(variables);
-    auto created = service_->CreatePipeline(request);
-    EXPECT_TRUE(created.ok()) << created.status().message();
-    return created.ok() ? *created : PipelineRecord{};
-  }
-  std::vector<PipelineRecord> Downstream(int64_t pipeline_id) {
-    auto list = store_->ListDownstreamPipelines(pipeline_id);
-    EXPECT_TRUE(list.ok());
-    return list.ok() ? *list : std::vector<PipelineRecord>{};
-  }
-  // Waits until pipeline_id has n downstream pipelines.
-  std::vector<PipelineRecord> WaitDownstream(int64_t pipeline_id, size_t n) {
-    std::vector<PipelineRecord> list;
-    EXPECT_TRUE(WaitFor([&] {
-      list = Downstream(pipeline_id);
-      return list.size() >= n;
-    }));
-    return list;
-  }
-};
 
 TEST_P(DownstreamServiceTest, ChildOfStaticIncludeIsLinkedAndTakesParentArtifacts) {
   repo_.Write(".gitlab-ci.yml", R"(
@@ -225,17 +199,12 @@ same-group:
 )");
   repo_.Commit("multi-project");
   int64_t project = AddProject("group/app");
-  ProjectRecord target;
-  target.name = "other";
-  target.path_with_namespace = "group/other";
-  target.repo_url = other.dir();
-  auto stored = store_->CreateProject(target);
-  ASSERT_TRUE(stored.ok());
+  int64_t target = AddOtherProject("group/other", other);
   PipelineRecord parent = Create(project);
   EXPECT_EQ(WaitDone(parent.id).status, CiStatus::kSuccess);
   std::vector<PipelineRecord> downstream = Downstream(parent.id);
   ASSERT_EQ(downstream.size(), 1u);
-  EXPECT_EQ(downstream[0].project_id, stored->id);
+  EXPECT_EQ(downstream[0].project_id, target);
   EXPECT_EQ(downstream[0].source, "pipeline");
   EXPECT_EQ(downstream[0].upstream_job_id, Jobs(parent.id).at("same-group").id);
   EXPECT_NE(Log(Jobs(downstream[0].id).at("downstream").id)
@@ -277,17 +246,7 @@ TEST_P(DownstreamServiceTest, CancelingTheParentCancelsItsChildren) {
   // child its trigger job waits for).
   configure_ = [](ServiceOptions* options) { options->max_running_pipelines = 3; };
   OpenService();
-  repo_.Write(".gitlab-ci.yml", R"(
-variables:
-  STARTED: $STARTED  # Passed down as a YAML variable of the trigger jobs.
-waits:
-  trigger:
-    include: child.yml
-    strategy: depend
-detached:
-  trigger:
-    include: child.yml
-)");
+  WriteTwoTriggerJobs("STARTED");
   repo_.Write("child.yml",
               "long:\n  script:\n    - touch \"$STARTED-$CI_PIPELINE_ID\"\n"
               "    - sleep 300\n");

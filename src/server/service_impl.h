@@ -29,6 +29,11 @@ namespace internal {
 
 class ServerDownstream;
 
+// The top-level group of a project path ("group" of "group/sub/app"): a
+// pipeline may include, trigger and read the artifacts of the projects of
+// its own (docs/server.md), slipway's model of GitLab's permissions.
+inline std::string TopGroup(const std::string& path) { return path.substr(0, path.find('/')); }
+
 class Service : public PipelineService {
  public:
   Service(Store* store, LogHub* hub, ServiceOptions options)
@@ -54,6 +59,11 @@ class Service : public PipelineService {
 
  private:
   friend class ServerDownstream;
+
+  // The top-level group of a project path ("group" of "group/sub/app"): a
+  // pipeline may include, trigger and read the artifacts of the projects of
+  // its own (docs/server.md), slipway's model of GitLab's permissions.
+  inline std::string TopGroup(const std::string& path) { return path.substr(0, path.find('/')); }
   // A pipeline a worker is running.
   struct Active {
     Scheduler* scheduler = nullptr;  // Null until the run starts.
@@ -104,14 +114,48 @@ class Service : public PipelineService {
   // Cancels pipeline_id's child pipelines (and theirs), as GitLab cascades a
   // cancel; multi-project pipelines go on.
   Status CancelChildren(int64_t pipeline_id);
+  // A trigger job that waits for (strategy: depend or mirror) a
+  // downstream pipeline, with its pipeline and strategy
+  // (service_bridge_status.cc): the latest attempt of the trigger job that
+  // created downstream, when its pipeline is not running (a running one's
+  // waiting attempt takes the status itself).
+  struct DependentBridge {
+    JobRecord job;
+    PipelineRecord pipeline;
+    std::string strategy;
+  };
+  std::optional<DependentBridge> DependentBridgeOf(const PipelineRecord& downstream);
+  // After a job of pipeline_id was retried: its dependent trigger job, if
+  // finished, is running again, its pipeline too, and so on upwards
+  // (GitLab's Pipeline#reset_source_bridge!).
+  void ReopenDependentBridges(int64_t pipeline_id);
+  // Once pipeline_id ended: its dependent trigger job takes its status
+  // (DownstreamOutcome) if it has another one, its pipeline's status
+  // follows, and so on upwards (GitLab's PipelineBridgeStatusService).
+  void FollowDownstream(int64_t pipeline_id);
   // What an interrupted trigger job's log adds about its downstream pipeline.
   std::string InterruptedTriggerNote(const JobRecord& job);
   // The artifacts a job of a child pipeline takes from an upstream pipeline
   // (needs:pipeline with job:): from the latest attempt of that job in one
-  // of the pipelines above it.
+  // of the pipelines above it, with its dotenv variables.
   std::vector<UpstreamArtifacts> UpstreamArtifactsFor(const Job& job,
                                                       const PipelineContext& context,
                                                       const PipelineRecord& pipeline);
+  // Artifacts of stored jobs (service_needs.cc). The job dir of the latest
+  // attempt job_id whose artifact of file_type ("archive", "dotenv" ...) is
+  // a directory inside its run directory, and that directory in *kept; ""
+  // when there is none.
+  std::string StoredJobDir(int64_t job_id, const std::string& file_type, std::string* kept);
+  // Its artifacts:reports:dotenv variables; none without them.
+  VariableList DotenvOf(int64_t job_id);
+  // needs:project of a job of project (project, job and ref expanded with
+  // the job's variables): the artifacts and dotenv variables of that job in
+  // the latest successful pipeline for ref of that project, which must be
+  // project itself or one of its top-level group. An error says which need
+  // cannot be met and why (the job then fails unrun).
+  StatusOr<std::vector<UpstreamArtifacts>> ProjectArtifactsFor(const Job& job,
+                                                               const PipelineContext& context,
+                                                               const ProjectRecord& project);
   void Enqueue(int64_t pipeline_id);
   void WorkerLoop();
   void RunOnce(int64_t pipeline_id);

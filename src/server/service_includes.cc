@@ -11,11 +11,6 @@
 
 namespace slipway {
 namespace internal {
-namespace {
-
-std::string TopGroup(const std::string& path) { return path.substr(0, path.find('/')); }
-
-}  // namespace
 
 std::unique_ptr<NetworkFetcher> Service::MakeIncludeFetcher(const ProjectRecord& including,
                                                             const std::string& cache_dir) {

@@ -256,6 +256,13 @@ CREATE TABLE pipeline_triggers (
   last_used BIGINT
 );
 )sql",
+    // 13: a project that accepts webhooks without a secret says so
+    // (docs/server.md, "Webhook verification"); those made before, which
+    // accepted them, keep doing so.
+    R"sql(
+ALTER TABLE projects ADD COLUMN allow_unsigned_webhooks SMALLINT NOT NULL DEFAULT 0;
+UPDATE projects SET allow_unsigned_webhooks = 1 WHERE webhook_secret = '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -5,7 +5,9 @@
 namespace slipway {
 
 const char kProjectColumns[] =
-    "id, name, path_with_namespace, repo_url, default_branch, webhook_secret, created_at, executor";
+    "id, name, path_with_namespace, repo_url, default_branch, webhook_secret, created_at, "
+    "executor, "
+    "allow_unsigned_webhooks";
 const char kPipelineColumns[] =
     "id, project_id, iid, ref, tag, sha, before_sha, source, name, status, created_at, "
     "updated_at, started_at, finished_at, duration_ms, yaml_errors, variables, "
@@ -45,6 +47,7 @@ ProjectRecord ProjectFromRow(const SqlRow& row) {
   p.webhook_secret = row.Text(kProjectWebhookSecretIndex);
   p.created_at = row.Int(6);
   p.executor = row.Text(7);
+  p.allow_unsigned_webhooks = row.Int(8) != 0;
   return p;
 }
 

@@ -64,11 +64,13 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
                          "' has already been taken");
   }
   auto rows = db_->Query(
-      std::string("INSERT INTO projects (name, path_with_namespace, repo_url, default_branch, "
-                  "webhook_secret, created_at, executor) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ") +
+      std::string(
+          "INSERT INTO projects (name, path_with_namespace, repo_url, default_branch, "
+          "webhook_secret, created_at, executor, allow_unsigned_webhooks) VALUES (?, ?, ?, ?, "
+          "?, ?, ?, ?) RETURNING ") +
           kProjectColumns,
       {project.name, project.path_with_namespace, project.repo_url, project.default_branch, *secret,
-       Now(), project.executor});
+       Now(), project.executor, BoolValue(project.allow_unsigned_webhooks)});
   if (!rows.ok()) return rows.status();
   ProjectRecord created = ProjectFromRow(rows->at(0));
   created.webhook_secret = project.webhook_secret;

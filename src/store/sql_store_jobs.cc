@@ -58,6 +58,7 @@ StatusOr<Page<JobRecord>> SqlStore::ListJobs(const JobFilter& f) {
     order = " ORDER BY id DESC";
   }
   if (!f.include_retried) where += " AND retried = 0";
+  if (f.bridge) where += *f.bridge ? " AND bridge <> 0" : " AND bridge = 0";
   if (!f.scope.empty()) {
     where += " AND status IN (";
     for (size_t i = 0; i < f.scope.size(); ++i) {
@@ -83,7 +84,8 @@ StatusOr<Page<JobRecord>> SqlStore::ListJobs(const JobFilter& f) {
 
 StatusOr<JobRecord> SqlStore::SetJobStatusLocked(const JobRecord& job, const JobUpdate& update,
                                                  int64_t now) {
-  if (!JobTransitionAllowed(job.status, update.status)) {
+  bool following = update.follow_downstream && job.bridge;
+  if (!following && !JobTransitionAllowed(job.status, update.status)) {
     return Status::Error(JobLabel(job) + ": cannot change status from " + CiStatusName(job.status) +
                          " to " + CiStatusName(update.status));
   }
@@ -91,6 +93,10 @@ StatusOr<JobRecord> SqlStore::SetJobStatusLocked(const JobRecord& job, const Job
   j.status = update.status;
   if (update.status == CiStatus::kPending) j.queued_at = now;
   if (update.status == CiStatus::kRunning) j.started_at = now;
+  if (following && !IsFinished(update.status)) {
+    j.finished_at.reset();
+    j.duration_ms.reset();
+  }
   if (IsFinished(update.status)) {
     j.finished_at = now;
     if (j.started_at) j.duration_ms = now - *j.started_at;

@@ -41,6 +41,9 @@ struct ProjectRecord {
   // Empty: webhooks are not verified by secret. Stored encrypted when the
   // store has a secrets key (StoreOptions::secrets_key_file).
   std::string webhook_secret;
+  // Without a webhook_secret, webhooks are refused unless this is set (an
+  // explicit choice to let anyone who can reach the server start pipelines).
+  bool allow_unsigned_webhooks = false;
   int64_t created_at = 0;  // Assigned by the store.
   // Which executor runs the project's jobs (ServiceOptions::executor_factory);
   // checked by MakeProject (server/project_spec.h), stored as given.
@@ -119,6 +122,10 @@ struct JobUpdate {
   // The effective allow_failure, e.g. true for a job that failed with one of
   // its `allow_failure:exit_codes` (as JobRun::allow_failure).
   std::optional<bool> allow_failure;
+  // A trigger job following its downstream pipeline again (GitLab's
+  // Bridge: `pending` from any status, then the downstream's): any status
+  // may change, a finished one too. Only for bridge jobs.
+  bool follow_downstream = false;
 };
 
 // One of a job's artifacts as GitLab lists them (GET /jobs/:id `artifacts`):
@@ -368,6 +375,9 @@ struct JobFilter {
   std::optional<int64_t> project_id;
   std::vector<CiStatus> scope;  // Empty: every status.
   bool include_retried = false;
+  // Empty: every job; false: no trigger jobs (GitLab's jobs API lists only
+  // builds, bridges under /bridges); true: only trigger jobs.
+  std::optional<bool> bridge;
   int page = 1;
   int per_page = 20;
 };

@@ -406,6 +406,8 @@ class GitLabApiTest(unittest.TestCase):
         bridges = pipeline.bridges.list()
         self.assertEqual([b.name for b in bridges], ["child"])
         self.assertEqual(bridges[0].status, "success")
+        # GitLab lists trigger jobs under bridges only, never as jobs.
+        self.assertEqual(pipeline.jobs.list(), [])
         downstream = bridges[0].downstream_pipeline
         self.assertEqual(downstream["status"], "success")
         self.assertEqual(downstream["project_id"], self.project.id)

@@ -127,7 +127,8 @@ export class Server {
     fs.writeFileSync(path.join(repo, '.gitlab-ci.yml'), pipeline);
     git(repo, 'add', '.');
     git(repo, 'commit', '-q', '-m', 'pipeline');
-    run(this.slipway, ['project', 'add', '--data', this.data, name, repo]);
+    // Its pushes below are unsigned GitLab push events.
+    run(this.slipway, ['project', 'add', '--data', this.data, '--allow-unsigned-webhooks', name, repo]);
     const projects = await (await fetch(`${this.base}/api/v4/projects`, { headers: { 'PRIVATE-TOKEN': token } })).json();
     const project = Array.isArray(projects) && projects.find((p) => p.name === name);
     check(project, `project ${name} not listed: ${JSON.stringify(projects)}`);
