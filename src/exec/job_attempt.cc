@@ -69,4 +69,21 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost&
   return out;
 }
 
+AttemptOutcome RefuseJobAttempt(const Job& job, const JobHost& host, LogSink* log,
+                                const JobRefusal& refusal) {
+  AttemptOutcome out;
+  out.result.outcome = JobOutcome::kFailed;
+  out.result.failure_reason = refusal.failure_reason;
+  out.result.failure_message = refusal.message;
+  // Without a log file the line still reaches log (JobLogFile forwards it).
+  JobLogFile file(log);
+  if (!host.job_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(host.job_dir, ec);
+    if (!ec) (void)file.Open(host.job_dir + "/log");
+  }
+  file.Write(job.name, "ERROR: Job failed: " + refusal.message + "\n");
+  return out;
+}
+
 }  // namespace slipway

@@ -10,6 +10,7 @@
 #include "exec/artifact_index.h"
 #include "exec/downstream.h"
 #include "exec/executor.h"
+#include "exec/job_gate.h"
 #include "pipeline/job.h"
 
 namespace slipway {
@@ -31,6 +32,12 @@ struct AttemptOutcome {
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
                              Executor* executor, DownstreamRunner* downstream, LogSink* log,
                              const CancelToken& cancel);
+
+// An attempt of job the gate refused (JobGate::Check): it fails with the
+// refusal's reason without running, its log (host.job_dir/log when set, and
+// log) saying why.
+AttemptOutcome RefuseJobAttempt(const Job& job, const JobHost& host, LogSink* log,
+                                const JobRefusal& refusal);
 
 }  // namespace slipway
 
