@@ -45,6 +45,10 @@ struct ProjectRecord {
   // Which executor runs the project's jobs (ServiceOptions::executor_factory);
   // checked by MakeProject (server/project_spec.h), stored as given.
   std::string executor = "shell";
+  // GitLab's "prevent outdated deployment jobs" and "allow job retries for
+  // rollback deployments" (docs/deployments.md); both on by default.
+  bool ci_forward_deployment_enabled = true;
+  bool ci_forward_deployment_rollback_allowed = true;
 };
 
 // A variable given when a pipeline is created (API, schedule, trigger).
@@ -77,6 +81,9 @@ struct PipelineRecord {
   // trigger job (GitLab's bridge) that created it. Empty for the others.
   std::optional<int64_t> upstream_pipeline_id;
   std::optional<int64_t> upstream_job_id;
+  // The API token that created it (its id); none for webhooks, schedules,
+  // triggers and downstream pipelines. Who deploys (docs/deployments.md).
+  std::optional<int64_t> user_token_id;
 };
 
 struct JobRecord {
@@ -107,6 +114,12 @@ struct JobRecord {
   // A trigger: job (GitLab's bridge): it starts a downstream pipeline
   // instead of a script.
   bool bridge = false;
+  // Its resource_group key, variables expanded; empty: none. Held across
+  // the project's pipelines (server/resource_groups.h).
+  std::string resource_group;
+  // The API token that last played or retried it (a retry copies it); none:
+  // nobody did. Who deploys (docs/deployments.md).
+  std::optional<int64_t> user_token_id;
 };
 
 // A change of a job's status. Fields left empty keep their stored value.
@@ -211,6 +224,57 @@ struct DeploymentRecord {
   // The deployment this one rolled back (automatically or from the API);
   // unset for an ordinary deployment.
   std::optional<int64_t> rollback_of;
+};
+
+// A resource group of a project (GitLab's Ci::ResourceGroup): at most one
+// job of the project with this resource_group key runs at a time, across
+// pipelines; process_mode says which waiting job goes next
+// (server/resource_groups.h). Made when a pipeline with the key is created.
+struct ResourceGroupRecord {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string key;
+  std::string process_mode =
+      "unordered";  // unordered, oldest_first, newest_first, newest_ready_first
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+// A deploy freeze (GitLab's freeze period): from each match of freeze_start
+// until the next match of freeze_end, in cron_timezone (server/cron.h).
+struct FreezePeriodRecord {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string freeze_start;
+  std::string freeze_end;
+  std::string cron_timezone = "UTC";
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+// A protected environment (GitLab's): who may deploy to the environment of
+// that name, and how many approvals each deployment needs.
+struct ProtectedEnvironmentRecord {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string name;
+  // GitLab's access level the deployer needs: 30 (developer: slipway's run
+  // role) or 40 (maintainer: admin).
+  int deploy_access_level = 40;
+  int required_approval_count = 0;
+  int64_t created_at = 0;
+};
+
+// An approval or rejection of a blocked deployment, by a token.
+struct DeploymentApprovalRecord {
+  int64_t id = 0;
+  int64_t deployment_id = 0;
+  int64_t token_id = 0;
+  std::string token_name;
+  std::string token_role;  // read, run, admin: the role when it approved.
+  std::string status;      // approved, rejected
+  std::string comment;
+  int64_t created_at = 0;
 };
 
 // An incident (docs/dora.md): something wrong in an environment, opened
@@ -354,6 +418,58 @@ class Store {
   virtual StatusOr<std::optional<ProjectRecord>> GetProject(int64_t id) = 0;
   virtual StatusOr<std::optional<ProjectRecord>> GetProjectByPath(std::string_view path) = 0;
   virtual StatusOr<std::vector<ProjectRecord>> ListProjects() = 0;  // By id.
+
+  // The project's deployment safety settings (ProjectRecord); an unknown id
+  // is an error.
+  virtual StatusOr<ProjectRecord> SetProjectDeploymentSafety(int64_t id, bool forward_enabled,
+                                                             bool rollback_allowed) = 0;
+
+  // ---- resource groups (sql_store_resource_groups.cc)
+  // Makes the project's groups of these keys that do not exist yet
+  // (process_mode unordered).
+  virtual Status EnsureResourceGroups(int64_t project_id, const std::vector<std::string>& keys) = 0;
+  virtual StatusOr<std::optional<ResourceGroupRecord>> FindResourceGroup(int64_t project_id,
+                                                                         std::string_view key) = 0;
+  virtual StatusOr<std::vector<ResourceGroupRecord>> ListResourceGroups(
+      int64_t project_id) = 0;  // By id.
+  // Sets the group's process_mode (one of ResourceGroupRecord's); none: no
+  // such group.
+  virtual StatusOr<std::optional<ResourceGroupRecord>> SetResourceGroupMode(
+      int64_t project_id, std::string_view key, std::string_view mode) = 0;
+  // The latest attempts of the project's jobs in group key that have not
+  // started yet (created, scheduled, waiting_for_resource, pending), by
+  // pipeline id then job id: GitLab's upcoming processables.
+  virtual StatusOr<std::vector<JobRecord>> UpcomingResourceJobs(int64_t project_id,
+                                                                std::string_view key) = 0;
+
+  // ---- deploy freezes (sql_store_freeze_periods.cc); crons are the
+  // caller's to check.
+  virtual StatusOr<FreezePeriodRecord> CreateFreezePeriod(const FreezePeriodRecord& period) = 0;
+  virtual StatusOr<std::optional<FreezePeriodRecord>> GetFreezePeriod(int64_t id) = 0;
+  // By created_at.
+  virtual StatusOr<std::vector<FreezePeriodRecord>> ListFreezePeriods(int64_t project_id) = 0;
+  // Replaces freeze_start, freeze_end and cron_timezone of period.id.
+  virtual StatusOr<FreezePeriodRecord> UpdateFreezePeriod(const FreezePeriodRecord& period) = 0;
+  virtual Status DeleteFreezePeriod(int64_t id) = 0;
+
+  // ---- protected environments and approvals (sql_store_approvals.cc)
+  // Protects (project_id, name); none when it already is.
+  virtual StatusOr<std::optional<ProtectedEnvironmentRecord>> ProtectEnvironment(
+      const ProtectedEnvironmentRecord& protection) = 0;
+  virtual StatusOr<std::vector<ProtectedEnvironmentRecord>> ListProtectedEnvironments(
+      int64_t project_id) = 0;  // By name.
+  virtual StatusOr<std::optional<ProtectedEnvironmentRecord>> FindProtectedEnvironment(
+      int64_t project_id, std::string_view name) = 0;
+  // Whether there was one to remove.
+  virtual StatusOr<bool> UnprotectEnvironment(int64_t project_id, std::string_view name) = 0;
+  // Records a token's approval or rejection; none when that token already
+  // gave one for the deployment (one each, as in GitLab).
+  virtual StatusOr<std::optional<DeploymentApprovalRecord>> AddDeploymentApproval(
+      const DeploymentApprovalRecord& approval) = 0;
+  virtual StatusOr<std::vector<DeploymentApprovalRecord>> ListDeploymentApprovals(
+      int64_t deployment_id) = 0;  // By id.
+  // Sets the token that played or retried the job (JobRecord::user_token_id).
+  virtual Status SetJobUser(int64_t job_id, int64_t token_id) = 0;
 
   // ---- pipelines
   // Inserts pipeline (id, iid, timestamps assigned) and its jobs in one
