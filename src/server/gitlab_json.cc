@@ -156,6 +156,8 @@ json ProjectJson(const ProjectRecord& project, const std::string& base_url) {
       // slipway: the repository the server fetches, and whether webhooks are verified.
       {"repo_url", shown_url},
       {"webhook_secret_set", !project.webhook_secret.empty()},
+      {"ci_forward_deployment_enabled", project.ci_forward_deployment_enabled},
+      {"ci_forward_deployment_rollback_allowed", project.ci_forward_deployment_rollback_allowed},
   };
   return j;
 }

@@ -34,6 +34,8 @@ struct ServerPipelineInput {
   int64_t pipeline_iid = 0;
   int64_t created_at_ms = 0;  // 0: now.
   std::vector<StoredVariable> variables;
+  // Created during a deploy freeze (deploy_freeze.h): CI_DEPLOY_FREEZE=true.
+  bool deploy_freeze = false;
   // Where file-type request variables are written (one file per key); the
   // variable's value becomes the file's path, as in GitLab.
   std::string file_variables_dir;
