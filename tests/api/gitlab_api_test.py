@@ -447,7 +447,7 @@ class GitLabApiTest(unittest.TestCase):
         os.makedirs(repo)
         run("git", "init", "-q", "-b", "main", cwd=repo)
         with open(os.path.join(repo, ".gitlab-ci.yml"), "w") as f:
-            f.write("deploy:\n  environment: production\n  script: [echo \"freeze=[$CI_DEPLOY_FREEZE]\"]\n")
+            f.write("deploy:\n  environment: production\n  script: [echo deployed]\n")
         run("git", "add", ".", cwd=repo)
         run("git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "gated",
             cwd=repo)
