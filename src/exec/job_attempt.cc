@@ -22,19 +22,8 @@ JobResult FailUnsupportedTrigger(const Job& job, LogSink* log) {
   return failed;
 }
 
-JobResult FailMissingDependency(const Job& job, const Status& missing, LogSink* log) {
-  if (log != nullptr) log->Write(job.name, "ERROR: Job failed: " + missing.message() + "\n");
-  JobResult failed;
-  failed.outcome = JobOutcome::kFailed;
-  failed.failure_reason = kMissingDependencyReason;
-  failed.failure_message = missing.message();
-  return failed;
-}
-
 JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, Executor* executor,
-              DownstreamRunner* downstream, LogSink* log, const CancelToken& cancel,
-              const Status& missing_dependency) {
-  if (!missing_dependency.ok()) return FailMissingDependency(job, missing_dependency, log);
+              DownstreamRunner* downstream, LogSink* log, const CancelToken& cancel) {
   if (!job.trigger) return executor->Run(job, spec, host, log, cancel);
   if (downstream == nullptr) return FailUnsupportedTrigger(job, log);
   return downstream->Run(job, spec, host, log, cancel);
@@ -44,13 +33,12 @@ JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, Executor
 // there are values to hide.
 JobResult RunMasked(const Job& job, const JobSpec& spec, const JobHost& host, Executor* executor,
                     DownstreamRunner* downstream, const MaskPatterns* masked, LogSink* log,
-                    const CancelToken& cancel, const Status& missing_dependency) {
+                    const CancelToken& cancel) {
   if (masked == nullptr || masked->empty()) {
-    return Run(job, spec, host, executor, downstream, log, cancel, missing_dependency);
+    return Run(job, spec, host, executor, downstream, log, cancel);
   }
   MaskingLogSink masking(masked, log);
-  JobResult result =
-      Run(job, spec, host, executor, downstream, &masking, cancel, missing_dependency);
+  JobResult result = Run(job, spec, host, executor, downstream, &masking, cancel);
   masking.Flush();
   result.failure_message = masked->Mask(result.failure_message);
   return result;
@@ -60,12 +48,10 @@ JobResult RunMasked(const Job& job, const JobSpec& spec, const JobHost& host, Ex
 
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
                              Executor* executor, DownstreamRunner* downstream,
-                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel,
-                             const Status& missing_dependency) {
+                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel) {
   AttemptOutcome out;
   if (host.job_dir.empty()) {
-    out.result =
-        RunMasked(job, spec, host, executor, downstream, masked, log, cancel, missing_dependency);
+    out.result = RunMasked(job, spec, host, executor, downstream, masked, log, cancel);
     return out;
   }
   std::error_code ec;
@@ -85,8 +71,7 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost&
     if (log != nullptr) log->Write(job.name, "ERROR: " + opened.message() + "\n");
     return out;
   }
-  out.result =
-      RunMasked(job, spec, host, executor, downstream, masked, &file, cancel, missing_dependency);
+  out.result = RunMasked(job, spec, host, executor, downstream, masked, &file, cancel);
   if (out.result.outcome == JobOutcome::kCanceled) return out;
   std::string archive_name = job.artifacts.name.empty()
                                  ? "artifacts"
@@ -96,6 +81,23 @@ AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost&
   std::string prefix =
       std::filesystem::path(host.job_dir).lexically_relative(host.run_dir).string();
   for (JobArtifact& a : out.artifacts) a.path = prefix + "/" + a.path;
+  return out;
+}
+
+AttemptOutcome RefuseJobAttempt(const Job& job, const JobHost& host, LogSink* log,
+                                const JobRefusal& refusal) {
+  AttemptOutcome out;
+  out.result.outcome = JobOutcome::kFailed;
+  out.result.failure_reason = refusal.failure_reason;
+  out.result.failure_message = refusal.message;
+  // Without a log file the line still reaches log (JobLogFile forwards it).
+  JobLogFile file(log);
+  if (!host.job_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(host.job_dir, ec);
+    if (!ec) (void)file.Open(host.job_dir + "/log");
+  }
+  file.Write(job.name, "ERROR: Job failed: " + refusal.message + "\n");
   return out;
 }
 

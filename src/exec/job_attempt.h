@@ -10,6 +10,7 @@
 #include "exec/artifact_index.h"
 #include "exec/downstream.h"
 #include "exec/executor.h"
+#include "exec/job_gate.h"
 #include "pipeline/job.h"
 #include "util/secret_mask.h"
 
@@ -31,15 +32,19 @@ struct AttemptOutcome {
 // null); a job dir or log that cannot be made fails the attempt with
 // runner_system_failure. A trigger: job is not given to the executor but to
 // downstream; without one it fails with kTriggerFailureReason, its log
-// saying kTriggerNotSupported. A job whose needed artifacts cannot be had
-// (missing_dependency not ok) runs nothing: it fails with
-// kMissingDependencyReason, its log saying why. With masked (may be null),
-// the values it stands for are hidden in everything the attempt prints, on
-// disk and in log, and in its failure_message.
+// saying kTriggerNotSupported. With masked (may be null), the values it
+// stands for are hidden in everything the attempt prints, on disk and in
+// log, and in its failure_message.
 AttemptOutcome RunJobAttempt(const Job& job, const JobSpec& spec, const JobHost& host,
                              Executor* executor, DownstreamRunner* downstream,
-                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel,
-                             const Status& missing_dependency = Status::Ok());
+                             const MaskPatterns* masked, LogSink* log, const CancelToken& cancel);
+
+// An attempt of job refused before it runs — by the gate (JobGate::Check),
+// or because the artifacts it needs cannot be had (kMissingDependencyReason):
+// it fails with the refusal's reason without running, its log (host.job_dir/log when set, and
+// log) saying why.
+AttemptOutcome RefuseJobAttempt(const Job& job, const JobHost& host, LogSink* log,
+                                const JobRefusal& refusal);
 
 }  // namespace slipway
 

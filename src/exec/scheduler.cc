@@ -78,6 +78,12 @@ class Scheduler::Impl : public RunPlan::Listener {
   Status Play(const std::string& name);
   Status Retry(const std::string& name);
   Status CancelJob(const std::string& name);
+  void Wake() {
+    // Under the lock, so that Run cannot miss it between its checks and its
+    // wait.
+    std::lock_guard<std::mutex> guard(mu_);
+    cv_.notify_all();
+  }
 
   // The plan changed job i's status: mirror it and tell the observer.
   void OnStatusChange(int i) override {
@@ -90,7 +96,7 @@ class Scheduler::Impl : public RunPlan::Listener {
 
  private:
   struct Work {
-    int job;
+    int job = 0;
     JobSpec spec;
     JobHost host;
     // The run dirs of the jobs spec.artifacts_from names, as they were when
@@ -98,8 +104,8 @@ class Scheduler::Impl : public RunPlan::Listener {
     // fetcher for this run's jobs (host.artifacts points here).
     std::shared_ptr<JobDirArtifacts> job_dirs;
     std::shared_ptr<CancelToken> token;
-    // Not ok: the artifacts the job needs cannot be had; it fails unrun.
-    Status missing_dependency;
+    // Set: the gate refused the attempt; it fails without running.
+    std::optional<JobRefusal> refusal;
   };
   struct Completion {
     int job;
@@ -111,6 +117,9 @@ class Scheduler::Impl : public RunPlan::Listener {
   void ApplyPrior();
   StatusOr<int> AcceptingJob(const std::string& name);
   void Dispatch();
+  // Starts job i, which NextReady gave or the gate held, unless the gate
+  // holds it (again). Returns whether it started.
+  bool TryStart(int i);
   void Finish(const Completion& c);
   // Wakes Run after an action, and starts what the action made ready.
   Status AfterAction(Status s);
@@ -135,6 +144,8 @@ class Scheduler::Impl : public RunPlan::Listener {
       GUARDED_BY(mu_);  // CI_JOB_ID of each job's last attempt; 0: none yet.
   std::vector<Clock::TimePoint> attempt_start_ GUARDED_BY(mu_);
   std::vector<std::shared_ptr<CancelToken>> tokens_ GUARDED_BY(mu_);  // Of each running attempt.
+  // What the gate last said of each job it holds, so that its log says it once.
+  std::vector<std::string> held_said_ GUARDED_BY(mu_);
   std::condition_variable cv_;       // Completions and cancel, for Run.
   std::condition_variable work_cv_;  // Work, for workers.
   bool cancel_requested_ GUARDED_BY(mu_) = false;
@@ -149,6 +160,7 @@ Status Scheduler::Impl::Build() {
   StatusOr<RunPlan> plan = RunPlan::Create(pipeline_, options_.selected);
   if (!plan.ok()) return plan.status();
   plan_.emplace(std::move(*plan));
+  if (options_.gate != nullptr) plan_->GateResourceGroups();
   size_t jobs = static_cast<size_t>(plan_->size());
   std::vector<std::string> names;
   runs_.resize(jobs);
@@ -160,6 +172,7 @@ Status Scheduler::Impl::Build() {
   attempt_start_.resize(jobs);
   job_ids_.resize(jobs);
   tokens_.resize(jobs);
+  held_said_.resize(jobs);
   ApplyPrior();
   plan_->set_listener(this);
   return Status::Ok();
@@ -234,8 +247,12 @@ Status Scheduler::Impl::CancelJob(const std::string& name) {
   std::lock_guard<std::mutex> guard(mu_);
   StatusOr<int> i = AcceptingJob(name);
   if (!i.ok()) return i.status();
+  bool waiting = plan_->status(*i) == CiStatus::kWaitingForResource;
   StatusOr<bool> stop = plan_->CancelJob(*i, clock_->Now());
   if (!stop.ok()) return stop.status();
+  if (waiting && options_.gate != nullptr && job_ids_[*i] != 0) {
+    options_.gate->Release(plan_->job(*i), job_ids_[*i]);
+  }
   if (*stop) {
     if (tokens_[*i]) tokens_[*i]->Cancel();
     return Status::Ok();
@@ -274,7 +291,10 @@ int64_t Scheduler::Impl::JobId(int i) const {
 
 Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
   const Job& job = plan_->job(i);
-  Work work{i, {}, {}, std::make_shared<JobDirArtifacts>(), std::make_shared<CancelToken>(), {}};
+  Work work;
+  work.job = i;
+  work.job_dirs = std::make_shared<JobDirArtifacts>();
+  work.token = std::make_shared<CancelToken>();
   JobSpec& spec = work.spec;
   spec.repository = options_.project_dir;
   spec.commit = options_.ref;
@@ -289,7 +309,7 @@ Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
     if (theirs.ok()) {
       upstream.insert(upstream.end(), theirs->begin(), theirs->end());
     } else {
-      work.missing_dependency = theirs.status();
+      work.refusal = JobRefusal{kMissingDependencyReason, theirs.status().message()};
     }
   }
   // Upstream jobs have no id in this run: they are numbered -1, -2 ...
@@ -327,39 +347,80 @@ Scheduler::Impl::Work Scheduler::Impl::MakeWork(int i) {
 }
 
 void Scheduler::Impl::Dispatch() {
+  // Jobs the gate held first: they were ready before the plan's next ones.
+  if (options_.gate != nullptr) {
+    std::vector<int> held = plan_->held();
+    for (int i : held) {
+      if (running_ >= options_.max_parallel) break;
+      TryStart(i);
+    }
+  }
   while (running_ < options_.max_parallel) {
     std::optional<int> next = plan_->NextReady();
     if (!next) break;
-    int i = *next;
-    JobRun& run = runs_[i];
-    Work work = MakeWork(i);
-    if (cancel_requested_) work.token->Cancel();
-    tokens_[i] = work.token;
-    run.job_dir = work.host.job_dir;
-    if (const std::string* name = work.spec.variables.Get("CI_ENVIRONMENT_NAME")) {
-      auto value = [&work](const char* key) {
-        const std::string* v = work.spec.variables.Get(key);
-        return v != nullptr ? *v : std::string();
-      };
-      run.environment = {};
-      run.environment.name = *name;
-      run.environment.url = value("CI_ENVIRONMENT_URL");
-      run.environment.tier = value("CI_ENVIRONMENT_TIER");
-      run.environment.action = value("CI_ENVIRONMENT_ACTION");
-      if (run.job->environment) {
-        run.environment.on_stop = run.job->environment->on_stop;
-        run.environment.auto_stop_in =
-            ExpandVariables(run.job->environment->auto_stop_in, work.spec.variables);
-      }
-    }
-    if (!run.job_dir.empty()) run.log_path = run.job_dir + "/log";
-    if (!run.started_at) run.started_at = clock_->WallNow();
-    attempt_start_[i] = clock_->Now();
-    ++running_;
-    plan_->Running(i);
-    work_.push_back(std::move(work));
-    work_cv_.notify_one();
+    TryStart(*next);
   }
+}
+
+bool Scheduler::Impl::TryStart(int i) {
+  JobRun& run = runs_[i];
+  Work work = MakeWork(i);
+  // Before the gate: a job it holds and that is then canceled still names
+  // its environment (its blocked deployment ends canceled).
+  if (const std::string* name = work.spec.variables.Get("CI_ENVIRONMENT_NAME")) {
+    auto value = [&work](const char* key) {
+      const std::string* v = work.spec.variables.Get(key);
+      return v != nullptr ? *v : std::string();
+    };
+    run.environment = {};
+    run.environment.name = *name;
+    run.environment.url = value("CI_ENVIRONMENT_URL");
+    run.environment.tier = value("CI_ENVIRONMENT_TIER");
+    run.environment.action = value("CI_ENVIRONMENT_ACTION");
+    if (run.job->environment) {
+      run.environment.on_stop = run.job->environment->on_stop;
+      run.environment.auto_stop_in =
+          ExpandVariables(run.job->environment->auto_stop_in, work.spec.variables);
+    }
+  }
+  if (options_.gate != nullptr) {
+    using Kind = GateVerdict::Kind;
+    const Job& job = plan_->job(i);
+    bool waiting = plan_->status(i) == CiStatus::kWaitingForResource;
+    GateVerdict verdict = options_.gate->Check(job, work.spec);
+    if (verdict.kind == Kind::kRun && waiting) {
+      if (!options_.gate->AcquireResource(job, work.spec)) {
+        plan_->Hold(i);
+        return false;
+      }
+      // What changed while it waited (a newer deployment, a freeze).
+      verdict = options_.gate->Check(job, work.spec);
+      if (verdict.kind == Kind::kHold) options_.gate->Release(job, work.spec.job_id);
+    }
+    if (verdict.kind == Kind::kHold) {
+      if (log_ != nullptr && held_said_[i] != verdict.message) {
+        log_->Write(job.name, verdict.message + "\n");
+      }
+      held_said_[i] = verdict.message;
+      plan_->Hold(i);
+      return false;
+    }
+    if (waiting) plan_->Grant(i);
+    if (verdict.kind == Kind::kRefuse) {
+      work.refusal = JobRefusal{verdict.failure_reason, verdict.message};
+    }
+  }
+  if (cancel_requested_) work.token->Cancel();
+  tokens_[i] = work.token;
+  run.job_dir = work.host.job_dir;
+  if (!run.job_dir.empty()) run.log_path = run.job_dir + "/log";
+  if (!run.started_at) run.started_at = clock_->WallNow();
+  attempt_start_[i] = clock_->Now();
+  ++running_;
+  plan_->Running(i);
+  work_.push_back(std::move(work));
+  work_cv_.notify_one();
+  return true;
 }
 
 void Scheduler::Impl::Finish(const Completion& c) {
@@ -369,6 +430,7 @@ void Scheduler::Impl::Finish(const Completion& c) {
   const Job& job = plan_->job(i);
   --running_;
   tokens_[i].reset();
+  if (options_.gate != nullptr) options_.gate->Release(job, job_ids_[i]);
   run.duration_s += Seconds(clock_->Now() - attempt_start_[i]);
   run.finished_at = clock_->WallNow();
   // A trigger: job starts no process, so it has no exit code.
@@ -411,9 +473,10 @@ void Scheduler::Impl::WorkerLoop() {
     work_.pop_front();
     const Job& job = plan_->job(work.job);
     lock.unlock();
-    AttemptOutcome attempt =
-        RunJobAttempt(job, work.spec, work.host, executor_, options_.downstream, &masked_, log_,
-                      *work.token, work.missing_dependency);
+    AttemptOutcome attempt = work.refusal
+                                 ? RefuseJobAttempt(job, work.host, log_, *work.refusal)
+                                 : RunJobAttempt(job, work.spec, work.host, executor_,
+                                                 options_.downstream, &masked_, log_, *work.token);
     lock.lock();
     done_.push_back(Completion{work.job, std::move(attempt.result), std::move(attempt.artifacts)});
     cv_.notify_all();
@@ -487,5 +550,7 @@ Status Scheduler::Play(const std::string& job_name) { return impl_->Play(job_nam
 Status Scheduler::Retry(const std::string& job_name) { return impl_->Retry(job_name); }
 
 Status Scheduler::CancelJob(const std::string& job_name) { return impl_->CancelJob(job_name); }
+
+void Scheduler::Wake() { impl_->Wake(); }
 
 }  // namespace slipway

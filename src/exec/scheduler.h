@@ -17,6 +17,7 @@
 
 #include "exec/downstream.h"
 #include "exec/executor.h"
+#include "exec/job_gate.h"
 #include "exec/run_result.h"
 #include "pipeline/instantiate.h"
 #include "util/clock.h"
@@ -93,6 +94,10 @@ struct SchedulerOptions {
   // when this is empty (`slipway run`), any such need — fails the job
   // without running it (missing_dependency_failure), the error in its log.
   std::function<StatusOr<std::vector<UpstreamArtifacts>>(const Job& job)> project_artifacts;
+  // Asked before each job starts (not owned; must outlive Run). With one,
+  // jobs with a resource_group wait as waiting_for_resource until the gate
+  // grants their group (RunPlan::GateResourceGroups). Null: none.
+  JobGate* gate = nullptr;
 };
 
 class Scheduler {
@@ -127,6 +132,10 @@ class Scheduler {
   Status Play(const std::string& job_name);
   Status Retry(const std::string& job_name);
   Status CancelJob(const std::string& job_name);
+
+  // The gate may grant a waiting job its group now: ask it again.
+  // Thread-safe; harmless before or after Run.
+  void Wake();
 
  private:
   class Impl;

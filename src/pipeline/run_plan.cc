@@ -241,8 +241,8 @@ void RunPlan::AdvanceStages() {
 }
 
 void RunPlan::Enqueue(int i) {
-  SetStatus(i, CiStatus::kPending);
   const std::string& group_name = jobs_[i].job->resource_group;
+  SetStatus(i, gated_ && !group_name.empty() ? CiStatus::kWaitingForResource : CiStatus::kPending);
   if (!group_name.empty()) {
     ResourceGroup& group = groups_[group_name];
     if (group.busy) {
@@ -273,7 +273,19 @@ std::optional<int> RunPlan::NextReady() {
   return i;
 }
 
-void RunPlan::Running(int i) { SetStatus(i, CiStatus::kRunning); }
+void RunPlan::Hold(int i) {
+  if (std::find(held_.begin(), held_.end(), i) == held_.end()) held_.push_back(i);
+}
+
+void RunPlan::Grant(int i) {
+  held_.erase(std::remove(held_.begin(), held_.end(), i), held_.end());
+  SetStatus(i, CiStatus::kPending);
+}
+
+void RunPlan::Running(int i) {
+  held_.erase(std::remove(held_.begin(), held_.end(), i), held_.end());
+  SetStatus(i, CiStatus::kRunning);
+}
 
 bool RunPlan::RetryAllowed(int i, int exit_code, std::string_view failure_reason) const {
   const slipway::Retry& retry = jobs_[i].job->retry;
@@ -318,7 +330,9 @@ void RunPlan::AdvanceTime(TimePoint now) {
   }
 }
 
-bool RunPlan::Idle() const { return timers_.empty() && (ready_.empty() || canceled_); }
+bool RunPlan::Idle() const {
+  return canceled_ || (timers_.empty() && ready_.empty() && held_.empty());
+}
 
 void RunPlan::Cancel() {
   if (canceled_) return;
@@ -326,9 +340,11 @@ void RunPlan::Cancel() {
   ready_.clear();
   groups_.clear();
   timers_.clear();
+  held_.clear();
   for (int i = 0; i < size(); ++i) {
     CiStatus s = jobs_[i].status;
-    if (s == CiStatus::kCreated || s == CiStatus::kPending || s == CiStatus::kScheduled) {
+    if (s == CiStatus::kCreated || s == CiStatus::kPending || s == CiStatus::kScheduled ||
+        s == CiStatus::kWaitingForResource) {
       SetStatus(i, CiStatus::kCanceled);
     }
   }
@@ -388,9 +404,13 @@ StatusOr<bool> RunPlan::CancelJob(int i, TimePoint now) {
                          CiStatusName(s));
   }
   now_ = now;
-  if (s == CiStatus::kPending) {
+  if (s == CiStatus::kPending || s == CiStatus::kWaitingForResource) {
     auto queued = std::find(ready_.begin(), ready_.end(), i);
-    if (queued != ready_.end()) {
+    auto held = std::find(held_.begin(), held_.end(), i);
+    if (held != held_.end()) {
+      held_.erase(held);
+      ReleaseResourceGroup(i);
+    } else if (queued != ready_.end()) {
       ready_.erase(queued);
       ReleaseResourceGroup(i);
     } else if (!jobs_[i].job->resource_group.empty()) {

@@ -18,7 +18,9 @@
 //    anything else is skipped. A delayed job is scheduled, ready at the time
 //    it was processed plus its start_in.
 //  - resource_group: at most one job of a group between pending and the end
-//    of its attempt, FIFO.
+//    of its attempt, FIFO. With GateResourceGroups (the server, whose groups
+//    hold across pipelines) such a job waits as waiting_for_resource instead
+//    of pending until the caller's gate grants the group (Hold, Grant).
 //  - retry: max, when (failure reasons, "always"), exit_codes; all given
 //    conditions must hold. allow_failure:exit_codes decide a failed job's
 //    effective allow_failure.
@@ -93,10 +95,25 @@ class RunPlan {
   // Processes every job whose predecessors have completed. Call once.
   void Start(TimePoint now);
 
-  // The next pending job that may run now (its resource group is held for
-  // it), first come first served; nullopt when none or canceled. The caller
-  // starts it and reports Running, then Finished.
+  // Before Start: jobs with a resource_group are enqueued as
+  // waiting_for_resource (created -> waiting_for_resource -> pending, as in
+  // GitLab): NextReady gives them like pending ones, and the caller either
+  // Grants them (pending, then Running) or Holds them until it can.
+  void GateResourceGroups() { gated_ = true; }
+
+  // The next job that may run now (its resource group is held for it within
+  // the pipeline), first come first served: pending, or
+  // waiting_for_resource with GateResourceGroups; nullopt when none or
+  // canceled. The caller starts it and reports Running, then Finished.
   std::optional<int> NextReady();
+  // A job NextReady gave (waiting_for_resource or pending) that the caller's
+  // gate does not let start yet: it keeps its status and the pipeline's own
+  // group, and waits in held() (by the order it was held) to be asked again.
+  void Hold(int i);
+  // A waiting_for_resource job (held or just given) got its group: pending.
+  // (Running takes a held job out of held() too.)
+  void Grant(int i);
+  const std::vector<int>& held() const { return held_; }
   void Running(int i);
   // An attempt of running job i ended with `outcome` (success, failed or
   // canceled). A failure the job's retry: allows is retried unless
@@ -182,6 +199,8 @@ class RunPlan {
   // Scheduled jobs by ready time: a canceled one leaves nothing to wait for.
   std::set<std::pair<TimePoint, int>> timers_;
   std::map<std::string, ResourceGroup> groups_;
+  std::vector<int> held_;  // Hold's jobs, waiting for the caller's gate.
+  bool gated_ = false;
   bool started_ = false;
   bool canceled_ = false;
 };

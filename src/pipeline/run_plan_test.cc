@@ -322,6 +322,50 @@ TEST_F(PlanTest, ResourceGroupRunsOneJobAtATimeInArrivalOrder) {
   EXPECT_EQ(TakeReady(), std::vector<std::string>{"three"});
 }
 
+// With a gate (the server's groups across pipelines), a group's jobs wait as
+// waiting_for_resource, are held while the gate says no, and a canceled
+// held job lets the pipeline's next job of the group go.
+TEST_F(PlanTest, GatedResourceGroupJobsWaitForResourceUntilGranted) {
+  PipelineBuilder b({"deploy"});
+  b.Add("one", "deploy").resource_group = "prod";
+  b.Add("two", "deploy").resource_group = "prod";
+  b.Add("free", "deploy");
+  StatusOr<RunPlan> plan = RunPlan::Create(b.pipeline(), {});
+  ASSERT_TRUE(plan.ok());
+  plan_.emplace(std::move(*plan));
+  plan_->set_listener(this);
+  plan_->GateResourceGroups();
+  plan_->Start(now_);
+  EXPECT_EQ(StatusOf("one"), S::kWaitingForResource);
+  EXPECT_EQ(StatusOf("two"), S::kWaitingForResource);
+  EXPECT_EQ(StatusOf("free"), S::kPending);
+  std::optional<int> first = plan_->NextReady();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, Index("one"));
+  plan_->Hold(*first);  // The gate said no.
+  EXPECT_EQ(plan_->held(), std::vector<int>{Index("one")});
+  EXPECT_FALSE(plan_->Idle());
+  EXPECT_EQ(plan_->NextReady(), Index("free"));
+  plan_->Hold(Index("free"));        // A pending job the gate holds (a freeze) ...
+  EXPECT_FALSE(plan_->NextReady());  // "two" waits behind "one" in the pipeline.
+  plan_->Running(Index("free"));     // ... leaves held() once it runs.
+  EXPECT_EQ(plan_->held(), std::vector<int>{Index("one")});
+  End("free", S::kSuccess);
+  ASSERT_TRUE(plan_->CancelJob(Index("one"), now_).ok());
+  EXPECT_TRUE(plan_->held().empty());
+  std::optional<int> second = plan_->NextReady();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*second, Index("two"));
+  plan_->Grant(*second);
+  plan_->Running(*second);
+  End("two", S::kSuccess);
+  EXPECT_TRUE(plan_->Idle());
+  EXPECT_EQ(events_, (std::vector<std::string>{"one:waiting_for_resource",
+                                               "two:waiting_for_resource", "free:pending",
+                                               "free:running", "free:success", "one:canceled",
+                                               "two:pending", "two:running", "two:success"}));
+}
+
 TEST_F(PlanTest, CancelEndsWaitingJobsAndLeavesManualAndRunningOnes) {
   PipelineBuilder b({"build", "test", "deploy"});
   b.Add("compile", "build");

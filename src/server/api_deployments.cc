@@ -6,6 +6,7 @@
 #include "pipeline/predefined.h"
 #include "server/api_handlers.h"
 #include "server/api_util.h"
+#include "server/deployment_gates.h"
 #include "server/gitlab_json.h"
 #include "util/bounded_json.h"
 
@@ -32,6 +33,14 @@ bool IsApiDeploymentStatus(const std::string& status) {
   return status == "running" || status == "success" || status == "failed" || status == "canceled";
 }
 
+// An approval as GitLab shows it; the token stands for the user.
+json ApprovalJson(const DeploymentApprovalRecord& a) {
+  return {{"user", {{"id", a.token_id}, {"username", a.token_name}, {"name", a.token_name}}},
+          {"status", a.status},
+          {"created_at", IsoTime(a.created_at)},
+          {"comment", a.comment}};
+}
+
 // GitLab's deployment: its environment, and its job as `deployable`.
 json DeploymentJson(ApiContext& ctx, const DeploymentRecord& d, const ProjectRecord& project) {
   json out = {{"id", d.id},
@@ -51,6 +60,12 @@ json DeploymentJson(ApiContext& ctx, const DeploymentRecord& d, const ProjectRec
   out["checks"] = checks.error == JsonParseError::kNone && checks.value.is_array() ? checks.value
                                                                                    : json::array();
   out["rollback_of"] = d.rollback_of ? json(*d.rollback_of) : json(nullptr);
+  // GitLab's approvals of a blocked deployment (docs/deployments.md).
+  out["approvals"] = json::array();
+  if (auto approvals = ctx.store->ListDeploymentApprovals(d.id); approvals.ok()) {
+    for (const DeploymentApprovalRecord& a : *approvals)
+      out["approvals"].push_back(ApprovalJson(a));
+  }
   if (auto e = ctx.store->GetEnvironment(d.environment_id); e.ok() && *e) {
     out["environment"] = EnvironmentJson(**e);
   }
@@ -340,6 +355,60 @@ HttpResponse RollbackDeployment(ApiContext& ctx) {
   StatusOr<DeploymentRecord> rollback = ctx.service->RollbackTo(found->id);
   if (!rollback.ok()) return JsonError(400, "400 Bad request - " + rollback.status().message());
   return JsonOk(201, DeploymentJson(ctx, *rollback, *project));
+}
+
+// GitLab's "approve or reject a blocked deployment". Who may: an admin
+// token always (GitLab's administrators), else a token whose role the
+// environment's protection lets deploy; never the token that deploys (no
+// self-approval); once per token.
+HttpResponse ApproveDeployment(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  auto deployment = LoadDeployment(ctx, *project, &error);
+  if (!deployment) return error;
+  auto params = RequestParams(ctx.req, &error);
+  if (!params) return error;
+  std::string status = ParamString(*params, "status");
+  if (status != "approved" && status != "rejected") return BadParam("status");
+  if (deployment->status != "blocked") {
+    return JsonError(400, "400 Bad request - Deployment is not blocked: it waits for no approval");
+  }
+  const TokenRecord& token = *ctx.token;
+  if (deployment->job_id) {
+    auto job = ctx.store->GetJob(*deployment->job_id);
+    if (!job.ok()) return StoreError(job.status());
+    auto pipeline = ctx.store->GetPipeline(*job ? (*job)->pipeline_id : 0);
+    if (!pipeline.ok()) return StoreError(pipeline.status());
+    if (*job && *pipeline && DeployerOf(**job, **pipeline) == token.id) {
+      return JsonError(400, "400 Bad request - You cannot approve your own deployment.");
+    }
+  }
+  if (token.role != TokenRole::kAdmin) {
+    auto environment = ctx.store->GetEnvironment(deployment->environment_id);
+    if (!environment.ok()) return StoreError(environment.status());
+    auto protection = *environment
+                          ? ctx.store->FindProtectedEnvironment(project->id, (*environment)->name)
+                          : StatusOr<std::optional<ProtectedEnvironmentRecord>>(std::nullopt);
+    if (!protection.ok()) return StoreError(protection.status());
+    if (!*protection || AccessLevel(token.role) < (*protection)->deploy_access_level) {
+      return JsonError(403, "403 Forbidden - this token may not approve this deployment");
+    }
+  }
+  DeploymentApprovalRecord approval;
+  approval.deployment_id = deployment->id;
+  approval.token_id = token.id;
+  approval.token_name = token.name;
+  approval.token_role = TokenRoleName(token.role);
+  approval.status = status;
+  approval.comment = ParamString(*params, "comment");
+  auto added = ctx.store->AddDeploymentApproval(approval);
+  if (!added.ok()) return StoreError(added.status());
+  if (!*added) {
+    return JsonError(400,
+                     "400 Bad request - This token already approved or rejected the deployment");
+  }
+  return JsonOk(201, ApprovalJson(**added));
 }
 
 }  // namespace slipway

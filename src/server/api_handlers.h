@@ -15,6 +15,24 @@ HttpResponse GetVersion(ApiContext& ctx);
 HttpResponse ListProjects(ApiContext& ctx);
 HttpResponse GetProject(ApiContext& ctx);
 HttpResponse CreateProject(ApiContext& ctx);
+// PUT /projects/:id and resource groups (api_resource_groups.cc).
+HttpResponse UpdateProject(ApiContext& ctx);
+HttpResponse ListResourceGroups(ApiContext& ctx);
+HttpResponse GetResourceGroup(ApiContext& ctx);
+HttpResponse UpdateResourceGroup(ApiContext& ctx);
+HttpResponse ListUpcomingResourceJobs(ApiContext& ctx);
+// Deployment gates: freeze periods (api_freeze_periods.cc), protected
+// environments (api_protected_environments.cc), approvals (api_deployments.cc).
+HttpResponse ListFreezePeriods(ApiContext& ctx);
+HttpResponse GetFreezePeriod(ApiContext& ctx);
+HttpResponse CreateFreezePeriod(ApiContext& ctx);
+HttpResponse UpdateFreezePeriod(ApiContext& ctx);
+HttpResponse DeleteFreezePeriod(ApiContext& ctx);
+HttpResponse ListProtectedEnvironments(ApiContext& ctx);
+HttpResponse GetProtectedEnvironment(ApiContext& ctx);
+HttpResponse ProtectEnvironment(ApiContext& ctx);
+HttpResponse UnprotectEnvironment(ApiContext& ctx);
+HttpResponse ApproveDeployment(ApiContext& ctx);
 
 HttpResponse ListPipelines(ApiContext& ctx);
 HttpResponse CreatePipeline(ApiContext& ctx);

@@ -149,8 +149,18 @@ HttpResponse JobAction(ApiContext& ctx, Action action) {
 
 }  // namespace
 
+// A retry or a play is the token's: it deploys (docs/deployments.md). Set
+// before the action, so that the attempt it starts sees it (a retry copies
+// it to the new attempt).
+static Status RecordJobUser(ApiContext& ctx, int64_t job_id) {
+  return ctx.token ? ctx.store->SetJobUser(job_id, ctx.token->id) : Status::Ok();
+}
+
 HttpResponse RetryJob(ApiContext& ctx) {
-  return JobAction(ctx, [&](int64_t id) { return ctx.service->RetryJob(id); });
+  return JobAction(ctx, [&](int64_t id) -> StatusOr<JobRecord> {
+    if (Status s = RecordJobUser(ctx, id); !s.ok()) return s;
+    return ctx.service->RetryJob(id);
+  });
 }
 
 HttpResponse CancelJob(ApiContext& ctx) {
@@ -158,7 +168,10 @@ HttpResponse CancelJob(ApiContext& ctx) {
 }
 
 HttpResponse PlayJob(ApiContext& ctx) {
-  return JobAction(ctx, [&](int64_t id) { return ctx.service->PlayJob(id); });
+  return JobAction(ctx, [&](int64_t id) -> StatusOr<JobRecord> {
+    if (Status s = RecordJobUser(ctx, id); !s.ok()) return s;
+    return ctx.service->PlayJob(id);
+  });
 }
 
 namespace {

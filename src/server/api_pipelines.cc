@@ -103,6 +103,7 @@ HttpResponse CreatePipeline(ApiContext& ctx) {
   request.ref = ParamString(*params, "ref");
   if (request.ref.empty()) return JsonError(400, "400 Bad request - ref is missing");
   request.source = ParamString(*params, "source") == "web" ? "web" : "api";
+  if (ctx.token) request.user_token_id = ctx.token->id;  // Who deploys (docs/deployments.md).
   auto variables = ParseVariables(*params, &error);
   if (!variables) return error;
   request.variables = std::move(*variables);

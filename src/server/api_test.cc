@@ -400,9 +400,9 @@ TEST_F(ApiTest, RoutingErrors) {
   HttpResponse r = Call("GET", "/api/v4/projects/1/nothing", read_);
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.body, R"({"message":"404 Not Found"})");
-  r = Call("PUT", "/api/v4/projects/1", admin_);
+  r = Call("DELETE", "/api/v4/projects/1", admin_);
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(Header(r, "Allow"), "GET");
+  EXPECT_EQ(Header(r, "Allow"), "GET, PUT");
   r = Call("PATCH", "/api/v4/projects", admin_);
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(Header(r, "Allow"), "GET, POST");

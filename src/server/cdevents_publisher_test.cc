@@ -164,6 +164,8 @@ TEST_P(CdEventsTest, AnnouncesDeploymentsRollbacksAndIncidentsAndRetries) {
   for (const auto& [key, request] : got) {
     EXPECT_EQ(key.find("deployment-" + std::to_string(v2.id) + "-"), std::string::npos) << key;
   }
+  // The receiver answers before the publisher counts the answer.
+  EXPECT_TRUE(WaitFor([&] { return publisher.counts().delivered == 8; }));
   CdEventsPublisher::Counts counts = publisher.counts();
   EXPECT_EQ(counts.delivered, 8);
   EXPECT_GE(counts.retried, 1);

@@ -157,6 +157,8 @@ json ProjectJson(const ProjectRecord& project, const std::string& base_url) {
       {"repo_url", shown_url},
       {"webhook_secret_set", !project.webhook_secret.empty()},
       {"allow_unsigned_webhooks", project.allow_unsigned_webhooks},
+      {"ci_forward_deployment_enabled", project.ci_forward_deployment_enabled},
+      {"ci_forward_deployment_rollback_allowed", project.ci_forward_deployment_rollback_allowed},
   };
   return j;
 }

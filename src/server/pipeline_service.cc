@@ -6,13 +6,17 @@
 #include <filesystem>
 #include <thread>
 
+#include "config/variables.h"
 #include "exec/beneath_io.h"
 #include "exec/file_tree.h"
 #include "exec/run_dir.h"
+#include "pipeline/pipeline_context.h"
 #include "server/cron.h"
+#include "server/deploy_freeze.h"
 #include "server/deployment_commits.h"
 #include "server/repo_mirror.h"
 #include "server/server_dirs.h"
+#include "server/server_job_gate.h"
 #include "server/service_downstream.h"
 #include "server/service_impl.h"
 #include "server/shared_objects.h"
@@ -100,6 +104,18 @@ StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const Pipel
   auto project_variables = store_->ListProjectVariables(project.id);
   if (!project_variables.ok()) return project_variables.status();
   input.project_variables = std::move(*project_variables);
+  // GitLab's CI_DEPLOY_FREEZE: the pipeline was created during a freeze
+  // (before it is stored: now). A freeze that cannot be read sets nothing.
+  StatusOr<std::vector<FreezePeriodRecord>> periods = store_->ListFreezePeriods(project.id);
+  StatusOr<std::optional<ActiveFreeze>> freeze =
+      periods.ok()
+          ? ActiveFreezeAt(*periods, pipeline.created_at > 0 ? pipeline.created_at : NowMs())
+          : StatusOr<std::optional<ActiveFreeze>>(periods.status());
+  if (!freeze.ok()) {
+    std::fprintf(stderr, "slipway: project %lld: deploy freezes: %s\n",
+                 static_cast<long long>(project.id), freeze.status().message().c_str());
+  }
+  input.deploy_freeze = freeze.ok() && freeze->has_value();
   std::string pipeline_dir = pipeline.id > 0 ? RunDir(pipeline.id) : checkout + "/..";
   input.file_variables_dir = !variables_dir.empty() ? variables_dir : pipeline_dir + "/variables";
   // What the pipeline's creation fetched is what its run reads: the cache
@@ -119,6 +135,7 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   draft.before_sha = request.before_sha;
   draft.source = request.source.empty() ? "api" : request.source;
   draft.variables = request.variables;
+  if (request.user_token_id != 0) draft.user_token_id = request.user_token_id;
   if (request.upstream_job_id != 0) {
     draft.upstream_pipeline_id = request.upstream_pipeline_id;
     draft.upstream_job_id = request.upstream_job_id;
@@ -175,7 +192,22 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
     return store_->UpdatePipelineStatus(stored->id, CiStatus::kFailed);
   }
   draft.name = loaded->pipeline->name;
-  StatusOr<PipelineRecord> stored = store_->CreatePipeline(draft, JobRecordsFor(*loaded->pipeline));
+  std::vector<JobRecord> job_records = JobRecordsFor(*loaded->pipeline);
+  // Resource groups are the project's (resource_groups.h): each job's key,
+  // with its variables expanded as GitLab does, and a row per key for the
+  // API and the process mode.
+  std::vector<std::string> group_keys;
+  for (size_t i = 0; i < job_records.size(); ++i) {
+    std::string& key = job_records[i].resource_group;
+    if (key.find('$') != std::string::npos) {
+      key = ExpandVariables(
+          key, JobVariables(loaded->pipeline->jobs[i], 0, loaded->context.predefined, {},
+                            loaded->context.cli_variables));
+    }
+    if (!key.empty()) group_keys.push_back(key);
+  }
+  if (Status s = store_->EnsureResourceGroups(project->id, group_keys); !s.ok()) return s;
+  StatusOr<PipelineRecord> stored = store_->CreatePipeline(draft, job_records);
   if (!stored.ok()) return stored;
   std::string run_dir = RunDir(stored->id);
   std::filesystem::remove_all(run_dir, ec);
@@ -385,6 +417,8 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, record.id);
   if (!jobs.ok()) return jobs.status();
   SchedulerOptions options;
+  ServerJobGate gate(resource_groups_.get(), store_, *project, record, [this] { return NowMs(); });
+  options.gate = &gate;
   for (const JobRecord& job : *jobs) {
     PriorJob prior;
     prior.retries = job.retry_count;
@@ -459,6 +493,7 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   StatusOr<std::unique_ptr<Executor>> executor = options_.executor_factory(setup);
   if (!executor.ok()) return executor.status();
   Scheduler scheduler(pipeline, executor->get(), options_.clock, &recorder, &observer, options);
+  gate.Bind(&scheduler);
   {
     std::lock_guard<std::mutex> lock(mu_);
     active->scheduler = &scheduler;
@@ -467,6 +502,7 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
     if (active->cancel || stopping_) scheduler.Cancel();
   }
   StatusOr<RunResult> result = scheduler.Run();
+  gate.Close();
   {
     std::lock_guard<std::mutex> lock(mu_);
     active->scheduler = nullptr;

@@ -82,6 +82,9 @@ struct CreatePipelineRequest {
   std::string before_sha;      // Push events: the previous tip; else empty.
   std::string source = "api";  // push, web, api, schedule, trigger
   std::vector<StoredVariable> variables;  // Highest precedence, like --variable.
+  // The API token that asks for it (its id); 0: none (webhooks, schedules,
+  // triggers, downstream pipelines). Who deploys (docs/deployments.md).
+  int64_t user_token_id = 0;
   // A downstream pipeline (docs/child-pipelines.md): the trigger job that
   // creates it and that job's pipeline. A child (source parent_pipeline,
   // at the parent's ref and sha) is read from the trigger job's

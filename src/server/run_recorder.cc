@@ -18,6 +18,7 @@ std::vector<JobRecord> JobRecordsFor(const Pipeline& pipeline) {
     r.when = WhenName(job.when);
     r.allow_failure = job.allow_failure.value;
     r.bridge = job.trigger.has_value();
+    r.resource_group = job.resource_group;  // Its variables are the caller's to expand.
     if (job.needs) {
       for (const Need& need : *job.needs) r.needs.push_back(need.job);
     }

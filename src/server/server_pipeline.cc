@@ -93,6 +93,7 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
   predefined.Set("CI_COMMIT_SHA", input.sha);
   predefined.Set("CI_COMMIT_SHORT_SHA", short_sha);
   predefined.Set("CI_COMMIT_BEFORE_SHA", input.before_sha.empty() ? kZeroSha : input.before_sha);
+  if (input.deploy_freeze) predefined.Set("CI_DEPLOY_FREEZE", "true");
   // The pipeline file, its includes and rules:exists come from the commit's
   // objects, as GitLab reads them, not from the checkout's files: a pushed
   // symbolic link is then the text of its target and never leads the

@@ -37,8 +37,10 @@ struct ServerPipelineInput {
   // The project's CI/CD variables: below `variables` in precedence; the
   // protected ones only for a protected ref (CI_COMMIT_REF_PROTECTED).
   std::vector<ProjectVariableRecord> project_variables;
-  // Where file-type request and project variables are written (one file per key); the
-  // variable's value becomes the file's path, as in GitLab.
+  // Created during a deploy freeze (deploy_freeze.h): CI_DEPLOY_FREEZE=true.
+  bool deploy_freeze = false;
+  // Where file-type request and project variables are written (one file
+  // per key); the variable's value becomes the file's path, as in GitLab.
   std::string file_variables_dir;
   // Where includes that are not local come from; null: they are errors.
   IncludeFetcher* fetcher = nullptr;

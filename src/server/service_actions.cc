@@ -292,6 +292,11 @@ void Service::TimerLoop() {
     lock.unlock();
     RunDueSchedules();
     StopExpiredEnvironments();
+    // A group waiting for an upcoming job of another pipeline that will
+    // never ask (skipped, canceled) goes on; jobs held by a freeze that
+    // ended or by approvals now given start.
+    resource_groups_->Reevaluate();
+    resource_groups_->WakeRuns();
     lock.lock();
     // Schedules are minutes apart: looking once a second is on time. On a
     // FakeClock this waits until the test advances it.

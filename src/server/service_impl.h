@@ -19,6 +19,7 @@
 
 #include "exec/scheduler.h"
 #include "server/pipeline_service.h"
+#include "server/resource_groups.h"
 #include "server/run_recorder.h"
 #include "server/server_pipeline.h"
 #include "util/cancel_token.h"
@@ -37,7 +38,10 @@ inline std::string TopGroup(const std::string& path) { return path.substr(0, pat
 class Service : public PipelineService {
  public:
   Service(Store* store, LogHub* hub, ServiceOptions options)
-      : store_(store), hub_(hub), options_(std::move(options)) {
+      : store_(store),
+        hub_(hub),
+        options_(std::move(options)),
+        resource_groups_(std::make_unique<ResourceGroups>(store)) {
     if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
     if (!options_.executor_factory) options_.executor_factory = ShellExecutorFactory();
     if (options_.clock == nullptr) options_.clock = MachineClock();
@@ -219,6 +223,8 @@ class Service : public PipelineService {
   std::vector<std::thread> workers_;
   std::thread timer_;
   std::atomic<int64_t> running_jobs_{0};
+  // Resource groups across this server's pipelines (resource_groups.h).
+  std::unique_ptr<ResourceGroups> resource_groups_;
 
   std::mutex repo_mu_;
   std::map<int64_t, std::unique_ptr<std::mutex>> repo_locks_ GUARDED_BY(repo_mu_);

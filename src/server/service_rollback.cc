@@ -9,6 +9,7 @@
 // finds it (DeploymentOfJob) instead of making another.
 #include <algorithm>
 
+#include "server/deployment_safety.h"
 #include "server/run_recorder.h"
 #include "server/service_impl.h"
 
@@ -25,6 +26,8 @@ std::string DeploymentName(const DeploymentRecord& d) {
 void Service::NoteFailedDeployment(const Pipeline& pipeline, const DeploymentRecord& deployment,
                                    const JobRun& run, std::vector<FailedDeployment>* out) {
   if (deployment.status != "failed") return;
+  // An outdated deployment job deployed nothing: there is nothing to undo.
+  if (run.failure_reason == kForwardDeploymentFailure) return;
   const EnvironmentSettings* settings = pipeline.slipway.ForEnvironment(run.environment.name);
   if (settings == nullptr || !settings->rollback.automatic) return;
   FailedDeployment failed;

@@ -263,6 +263,58 @@ CREATE TABLE pipeline_triggers (
 ALTER TABLE projects ADD COLUMN allow_unsigned_webhooks SMALLINT NOT NULL DEFAULT 0;
 UPDATE projects SET allow_unsigned_webhooks = 1 WHERE webhook_secret = '';
 )sql",
+    // 14: resource groups held across a project's pipelines, with their
+    // process mode, and each job's group; the project's "prevent outdated
+    // deployment jobs" settings; deploy freezes, protected environments,
+    // deployment approvals and who started pipelines and jobs
+    // (docs/deployments.md).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN resource_group TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_by_resource_group ON jobs (resource_group, status);
+CREATE TABLE resource_groups (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  resource_key TEXT NOT NULL,
+  process_mode TEXT NOT NULL DEFAULT 'unordered',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (project_id, resource_key)
+);
+ALTER TABLE projects ADD COLUMN ci_forward_deployment_enabled SMALLINT NOT NULL DEFAULT 1;
+ALTER TABLE projects ADD COLUMN ci_forward_deployment_rollback_allowed SMALLINT NOT NULL DEFAULT 1;
+CREATE TABLE freeze_periods (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  freeze_start TEXT NOT NULL,
+  freeze_end TEXT NOT NULL,
+  cron_timezone TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX freeze_periods_by_project ON freeze_periods (project_id);
+CREATE TABLE protected_environments (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  deploy_access_level INTEGER NOT NULL,
+  required_approval_count INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE deployment_approvals (
+  id {pk},
+  deployment_id BIGINT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  token_id BIGINT NOT NULL,
+  token_name TEXT NOT NULL,
+  token_role TEXT NOT NULL,
+  status TEXT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  UNIQUE (deployment_id, token_id)
+);
+ALTER TABLE pipelines ADD COLUMN user_token_id BIGINT;
+ALTER TABLE jobs ADD COLUMN user_token_id BIGINT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -7,16 +7,18 @@ namespace slipway {
 const char kProjectColumns[] =
     "id, name, path_with_namespace, repo_url, default_branch, webhook_secret, created_at, "
     "executor, "
-    "allow_unsigned_webhooks";
+    "allow_unsigned_webhooks, ci_forward_deployment_enabled, "
+    "ci_forward_deployment_rollback_allowed";
 const char kPipelineColumns[] =
     "id, project_id, iid, ref, tag, sha, before_sha, source, name, status, created_at, "
     "updated_at, started_at, finished_at, duration_ms, yaml_errors, variables, "
     "upstream_pipeline_id, "
-    "upstream_job_id";
+    "upstream_job_id, user_token_id";
 const char kJobColumns[] =
     "id, pipeline_id, name, stage, stage_idx, status, run_when, allow_failure, exit_code, "
     "failure_reason, retried, retry_count, created_at, queued_at, started_at, finished_at, "
-    "duration_ms, runner, needs, log_size, image, image_digest, bridge";
+    "duration_ms, runner, needs, log_size, image, image_digest, bridge, resource_group, "
+    "user_token_id";
 const char kArtifactColumns[] = "job_id, path, file_type, size, sha256, filename, file_format";
 const char kTokenColumns[] = "id, name, token_sha256, role, created_at, last_used_at, revoked";
 const char kScheduleColumns[] =
@@ -48,6 +50,8 @@ ProjectRecord ProjectFromRow(const SqlRow& row) {
   p.created_at = row.Int(6);
   p.executor = row.Text(7);
   p.allow_unsigned_webhooks = row.Int(8) != 0;
+  p.ci_forward_deployment_enabled = row.Int(9) != 0;
+  p.ci_forward_deployment_rollback_allowed = row.Int(10) != 0;
   return p;
 }
 
@@ -72,6 +76,7 @@ PipelineRecord PipelineFromRow(const SqlRow& row) {
   p.variables = VariablesFromJson(row.Text(kPipelineVariablesIndex));
   p.upstream_pipeline_id = row.OptInt(17);
   p.upstream_job_id = row.OptInt(18);
+  p.user_token_id = row.OptInt(19);
   return p;
 }
 
@@ -100,6 +105,8 @@ JobRecord JobFromRow(const SqlRow& row) {
   j.image = row.Text(20);
   j.image_digest = row.Text(21);
   j.bridge = row.Int(22) != 0;
+  j.resource_group = row.Text(23);
+  j.user_token_id = row.OptInt(24);
   return j;
 }
 

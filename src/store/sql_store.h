@@ -83,6 +83,34 @@ class SqlStore : public Store {
   StatusOr<EnvironmentRecord> SetEnvironmentAutoStop(int64_t id,
                                                      std::optional<int64_t> in_seconds) override;
   StatusOr<std::vector<EnvironmentRecord>> EnvironmentsToAutoStop(int64_t now_ms) override;
+  StatusOr<ProjectRecord> SetProjectDeploymentSafety(int64_t id, bool forward_enabled,
+                                                     bool rollback_allowed) override;
+  Status EnsureResourceGroups(int64_t project_id, const std::vector<std::string>& keys) override;
+  StatusOr<std::optional<ResourceGroupRecord>> FindResourceGroup(int64_t project_id,
+                                                                 std::string_view key) override;
+  StatusOr<std::vector<ResourceGroupRecord>> ListResourceGroups(int64_t project_id) override;
+  StatusOr<std::optional<ResourceGroupRecord>> SetResourceGroupMode(int64_t project_id,
+                                                                    std::string_view key,
+                                                                    std::string_view mode) override;
+  StatusOr<std::vector<JobRecord>> UpcomingResourceJobs(int64_t project_id,
+                                                        std::string_view key) override;
+  StatusOr<FreezePeriodRecord> CreateFreezePeriod(const FreezePeriodRecord& period) override;
+  StatusOr<std::optional<FreezePeriodRecord>> GetFreezePeriod(int64_t id) override;
+  StatusOr<std::vector<FreezePeriodRecord>> ListFreezePeriods(int64_t project_id) override;
+  StatusOr<FreezePeriodRecord> UpdateFreezePeriod(const FreezePeriodRecord& period) override;
+  Status DeleteFreezePeriod(int64_t id) override;
+  StatusOr<std::optional<ProtectedEnvironmentRecord>> ProtectEnvironment(
+      const ProtectedEnvironmentRecord& protection) override;
+  StatusOr<std::vector<ProtectedEnvironmentRecord>> ListProtectedEnvironments(
+      int64_t project_id) override;
+  StatusOr<std::optional<ProtectedEnvironmentRecord>> FindProtectedEnvironment(
+      int64_t project_id, std::string_view name) override;
+  StatusOr<bool> UnprotectEnvironment(int64_t project_id, std::string_view name) override;
+  StatusOr<std::optional<DeploymentApprovalRecord>> AddDeploymentApproval(
+      const DeploymentApprovalRecord& approval) override;
+  StatusOr<std::vector<DeploymentApprovalRecord>> ListDeploymentApprovals(
+      int64_t deployment_id) override;
+  Status SetJobUser(int64_t job_id, int64_t token_id) override;
   StatusOr<DeploymentRecord> CreateDeployment(const DeploymentRecord& deployment) override;
   StatusOr<DeploymentRecord> SetDeploymentStatus(int64_t id, std::string_view status) override;
   StatusOr<std::optional<DeploymentRecord>> GetDeployment(int64_t id) override;

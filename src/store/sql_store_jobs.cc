@@ -20,13 +20,14 @@ StatusOr<JobRecord> SqlStore::InsertJobLocked(const JobRecord& job, int64_t pipe
   if (job.name.empty()) return Status::Error("job name must not be empty");
   auto rows = db_->Query(
       "INSERT INTO jobs (pipeline_id, name, stage, stage_idx, status, run_when, allow_failure, "
-      "retry_count, created_at, needs, bridge) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "retry_count, created_at, needs, bridge, resource_group, user_token_id) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
       "RETURNING " +
           std::string(kJobColumns),
       {pipeline_id, job.name, job.stage, static_cast<int64_t>(job.stage_idx),
        StatusValue(job.status), job.when, BoolValue(job.allow_failure),
-       static_cast<int64_t>(job.retry_count), now, StringsToJson(job.needs),
-       BoolValue(job.bridge)});
+       static_cast<int64_t>(job.retry_count), now, StringsToJson(job.needs), BoolValue(job.bridge),
+       job.resource_group, OptionalValue(job.user_token_id)});
   if (!rows.ok()) return rows.status();
   return JobFromRow(rows->at(0));
 }

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "pipeline/ci_status.h"
+#include "store/delivery_records.h"
 #include "util/clock.h"
 #include "util/status.h"
 
@@ -48,6 +49,10 @@ struct ProjectRecord {
   // Which executor runs the project's jobs (ServiceOptions::executor_factory);
   // checked by MakeProject (server/project_spec.h), stored as given.
   std::string executor = "shell";
+  // GitLab's "prevent outdated deployment jobs" and "allow job retries for
+  // rollback deployments" (docs/deployments.md); both on by default.
+  bool ci_forward_deployment_enabled = true;
+  bool ci_forward_deployment_rollback_allowed = true;
 };
 
 // A variable given when a pipeline is created (API, schedule, trigger).
@@ -80,6 +85,9 @@ struct PipelineRecord {
   // trigger job (GitLab's bridge) that created it. Empty for the others.
   std::optional<int64_t> upstream_pipeline_id;
   std::optional<int64_t> upstream_job_id;
+  // The API token that created it (its id); none for webhooks, schedules,
+  // triggers and downstream pipelines. Who deploys (docs/deployments.md).
+  std::optional<int64_t> user_token_id;
 };
 
 struct JobRecord {
@@ -110,6 +118,12 @@ struct JobRecord {
   // A trigger: job (GitLab's bridge): it starts a downstream pipeline
   // instead of a script.
   bool bridge = false;
+  // Its resource_group key, variables expanded; empty: none. Held across
+  // the project's pipelines (server/resource_groups.h).
+  std::string resource_group;
+  // The API token that last played or retried it (a retry copies it); none:
+  // nobody did. Who deploys (docs/deployments.md).
+  std::optional<int64_t> user_token_id;
 };
 
 // A change of a job's status. Fields left empty keep their stored value.
@@ -211,142 +225,6 @@ struct CreatedTrigger {
   std::string raw;  // "glptt-" and 40 hex digits; shown once.
 };
 
-// GitLab's environment (docs/deployments.md): one per project and name,
-// made by the first deployment to it.
-struct EnvironmentRecord {
-  int64_t id = 0;
-  int64_t project_id = 0;
-  std::string name;                 // As expanded for the job: "review/feature-x".
-  std::string external_url;         // environment:url, expanded; empty: none.
-  std::string tier = "other";       // production, staging, testing, development, other.
-  std::string state = "available";  // available, stopping, stopped.
-  int64_t created_at = 0;
-  int64_t updated_at = 0;
-  // When it stops by itself (environment:auto_stop_in of its last
-  // successful deployment); none: never.
-  std::optional<int64_t> auto_stop_at;
-};
-
-// A job's deployment to an environment (environment:action start, the
-// default): created → running → success | failed | canceled, following its
-// job (GitLab's Deployment statuses).
-struct DeploymentRecord {
-  int64_t id = 0;
-  int64_t project_id = 0;
-  int64_t iid = 0;  // 1, 2, ... per project; assigned by the store.
-  int64_t environment_id = 0;
-  std::optional<int64_t> pipeline_id;
-  std::optional<int64_t> job_id;
-  std::string ref;
-  std::string sha;
-  std::string status = "created";
-  int64_t created_at = 0;
-  int64_t updated_at = 0;
-  std::optional<int64_t> finished_at;  // When it reached success, failed or canceled.
-  // The job of its pipeline that stops the environment (environment:on_stop);
-  // empty: none. Not set for a deployment made through the API.
-  std::string on_stop;
-  // The results of its deployment checks, as a JSON array (docs/database.md);
-  // empty when none ran.
-  std::string checks;
-  // The deployment this one rolled back (automatically or from the API);
-  // unset for an ordinary deployment.
-  std::optional<int64_t> rollback_of;
-};
-
-// An incident (docs/dora.md): something wrong in an environment, opened
-// through the API (GitLab shows it as an issue of type incident), by an
-// Alertmanager alert or by an automatic rollback, and linked to the
-// deployment that caused it when that is known.
-struct IncidentRecord {
-  int64_t id = 0;
-  int64_t project_id = 0;
-  int64_t iid = 0;  // 1, 2, ... per project; assigned by the store.
-  std::string title;
-  std::string description;
-  std::string status = "open";  // open, resolved.
-  std::string source = "api";   // api, alertmanager, rollback.
-  std::optional<int64_t> deployment_id;
-  // Alertmanager's fingerprint: at most one open incident per project and
-  // key. Empty: none.
-  std::string external_key;
-  int64_t created_at = 0;  // 0 on create: now (an alert gives its startsAt).
-  int64_t updated_at = 0;
-  std::optional<int64_t> resolved_at;
-};
-
-// The incident an automatic rollback (or any caller) opens about a
-// deployment: CreateIncident(NewIncident(project, deployment, title, "rollback")).
-inline IncidentRecord NewIncident(int64_t project_id, std::optional<int64_t> deployment_id,
-                                  std::string title, std::string source) {
-  IncidentRecord incident;
-  incident.project_id = project_id;
-  incident.deployment_id = deployment_id;
-  incident.title = std::move(title);
-  incident.source = std::move(source);
-  return incident;
-}
-
-struct IncidentFilter {
-  int64_t project_id = 0;
-  std::string status;                   // Empty: any; else open or resolved.
-  std::string order_by = "created_at";  // created_at, updated_at, iid
-  std::string sort = "desc";            // asc, desc
-  int page = 1;
-  int per_page = 20;
-};
-
-// A commit a successful deployment shipped (docs/dora.md): every commit
-// reachable from its sha and not from the previous successful deployment of
-// its environment, taken from the server's mirror when it succeeded.
-struct DeploymentCommit {
-  std::string sha;
-  int64_t committed_at = 0;  // The committer date, Unix milliseconds.
-  bool operator==(const DeploymentCommit&) const = default;
-};
-
-// What the DORA metrics are computed from (server/dora.h): one project,
-// environments of some tiers, a time range.
-struct DoraQuery {
-  int64_t project_id = 0;
-  std::vector<std::string> tiers = {"production"};
-  int64_t from_ms = 0;  // Inclusive.
-  int64_t to_ms = 0;    // Exclusive.
-  // Which facts to load (a metric needs one kind): the others stay empty.
-  bool deployments = true, lead_times = true, incidents = true;
-};
-struct DoraDeployment {
-  int64_t id = 0;
-  int64_t environment_id = 0;
-  bool success = false;     // Else it failed (canceled ones are left out).
-  int64_t finished_at = 0;  // When it succeeded or failed.
-  // The earliest incident linked to it, and when the last of them was
-  // resolved (none while one is open).
-  std::optional<int64_t> incident_at, incidents_resolved_at;
-};
-struct DoraFacts {
-  // Deployments that finished (success or failed) at or after from_ms, plus
-  // the last one of each environment before it, by finished_at then id.
-  std::vector<DoraDeployment> deployments;
-  // For each commit shipped by a successful deployment finished in the
-  // range: (its deployment's finished_at, lead time in ms).
-  std::vector<std::pair<int64_t, int64_t>> lead_times;
-  // Incidents of the project created in the range: (created_at, resolved_at).
-  std::vector<std::pair<int64_t, std::optional<int64_t>>> incidents;
-};
-
-// GitLab's GET /projects/:id/deployments parameters.
-struct DeploymentFilter {
-  int64_t project_id = 0;
-  std::optional<int64_t> environment_id;
-  std::string status;  // Empty: any.
-  std::optional<int64_t> updated_after, updated_before;
-  std::string order_by = "id";  // id, iid, created_at, updated_at, finished_at
-  std::string sort = "asc";     // asc, desc
-  int page = 1;
-  int per_page = 20;
-};
-
 template <typename T>
 struct Page {
   std::vector<T> items;
@@ -398,6 +276,58 @@ class Store {
   virtual StatusOr<std::optional<ProjectRecord>> GetProject(int64_t id) = 0;
   virtual StatusOr<std::optional<ProjectRecord>> GetProjectByPath(std::string_view path) = 0;
   virtual StatusOr<std::vector<ProjectRecord>> ListProjects() = 0;  // By id.
+
+  // The project's deployment safety settings (ProjectRecord); an unknown id
+  // is an error.
+  virtual StatusOr<ProjectRecord> SetProjectDeploymentSafety(int64_t id, bool forward_enabled,
+                                                             bool rollback_allowed) = 0;
+
+  // ---- resource groups (sql_store_resource_groups.cc)
+  // Makes the project's groups of these keys that do not exist yet
+  // (process_mode unordered).
+  virtual Status EnsureResourceGroups(int64_t project_id, const std::vector<std::string>& keys) = 0;
+  virtual StatusOr<std::optional<ResourceGroupRecord>> FindResourceGroup(int64_t project_id,
+                                                                         std::string_view key) = 0;
+  virtual StatusOr<std::vector<ResourceGroupRecord>> ListResourceGroups(
+      int64_t project_id) = 0;  // By id.
+  // Sets the group's process_mode (one of ResourceGroupRecord's); none: no
+  // such group.
+  virtual StatusOr<std::optional<ResourceGroupRecord>> SetResourceGroupMode(
+      int64_t project_id, std::string_view key, std::string_view mode) = 0;
+  // The latest attempts of the project's jobs in group key that have not
+  // started yet (created, scheduled, waiting_for_resource, pending), by
+  // pipeline id then job id: GitLab's upcoming processables.
+  virtual StatusOr<std::vector<JobRecord>> UpcomingResourceJobs(int64_t project_id,
+                                                                std::string_view key) = 0;
+
+  // ---- deploy freezes (sql_store_freeze_periods.cc); crons are the
+  // caller's to check.
+  virtual StatusOr<FreezePeriodRecord> CreateFreezePeriod(const FreezePeriodRecord& period) = 0;
+  virtual StatusOr<std::optional<FreezePeriodRecord>> GetFreezePeriod(int64_t id) = 0;
+  // By created_at.
+  virtual StatusOr<std::vector<FreezePeriodRecord>> ListFreezePeriods(int64_t project_id) = 0;
+  // Replaces freeze_start, freeze_end and cron_timezone of period.id.
+  virtual StatusOr<FreezePeriodRecord> UpdateFreezePeriod(const FreezePeriodRecord& period) = 0;
+  virtual Status DeleteFreezePeriod(int64_t id) = 0;
+
+  // ---- protected environments and approvals (sql_store_approvals.cc)
+  // Protects (project_id, name); none when it already is.
+  virtual StatusOr<std::optional<ProtectedEnvironmentRecord>> ProtectEnvironment(
+      const ProtectedEnvironmentRecord& protection) = 0;
+  virtual StatusOr<std::vector<ProtectedEnvironmentRecord>> ListProtectedEnvironments(
+      int64_t project_id) = 0;  // By name.
+  virtual StatusOr<std::optional<ProtectedEnvironmentRecord>> FindProtectedEnvironment(
+      int64_t project_id, std::string_view name) = 0;
+  // Whether there was one to remove.
+  virtual StatusOr<bool> UnprotectEnvironment(int64_t project_id, std::string_view name) = 0;
+  // Records a token's approval or rejection; none when that token already
+  // gave one for the deployment (one each, as in GitLab).
+  virtual StatusOr<std::optional<DeploymentApprovalRecord>> AddDeploymentApproval(
+      const DeploymentApprovalRecord& approval) = 0;
+  virtual StatusOr<std::vector<DeploymentApprovalRecord>> ListDeploymentApprovals(
+      int64_t deployment_id) = 0;  // By id.
+  // Sets the token that played or retried the job (JobRecord::user_token_id).
+  virtual Status SetJobUser(int64_t job_id, int64_t token_id) = 0;
 
   // ---- pipelines
   // Inserts pipeline (id, iid, timestamps assigned) and its jobs in one

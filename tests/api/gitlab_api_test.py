@@ -5,7 +5,10 @@ Starts the real server on a free loopback port with a temporary data directory,
 creates tokens with `slipway token create`, registers a temporary git repository
 with `slipway project add`, and drives the API as a GitLab client would:
 pipelines with variables, filters, traces, artifacts, retry, cancel, play,
-delete, the live log stream, webhooks, 401 and 403; incidents through
+delete, the live log stream, webhooks, 401 and 403; resource groups and
+outdated deployment jobs, protected environments, deployment approvals and
+freeze periods (low-level calls where python-gitlab 3.12 has no manager);
+incidents through
 project.issues, Alertmanager's webhook, and DORA metrics (python-gitlab 3.12
 has no DORA manager: its low-level gl.http_get reaches the endpoint).
 
@@ -453,6 +456,132 @@ class GitLabApiTest(unittest.TestCase):
                                                        "X-Hub-Signature-256": signature})
         self.assertEqual((status, body), (200, {"message": "ignored"}))
         self.finished(self.project.pipelines.get(self.project.pipelines.list(source="push")[0].id))
+
+    def test_resource_groups_and_outdated_deployments(self):
+        # A project whose manual deploy job holds the production resource group.
+        repo = os.path.join(self.root, "rg")
+        os.makedirs(repo)
+        run("git", "init", "-q", "-b", "main", cwd=repo)
+
+        def commit(text):
+            with open(os.path.join(repo, ".gitlab-ci.yml"), "w") as f:
+                f.write("deploy:\n  resource_group: production\n  environment: production\n"
+                        "  when: manual\n  script: [echo %s]\n" % text)
+            run("git", "add", ".", cwd=repo)
+            run("git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", text,
+                cwd=repo)
+
+        def pipeline():
+            p = rg.pipelines.create({"ref": "main"})
+            return wait_for("pipeline %d" % p.id, lambda: rg.pipelines.get(p.id),
+                            lambda q: q.status not in ACTIVE)
+
+        def play(p):
+            job = rg.jobs.get([j for j in p.jobs.list(all=True) if j.name == "deploy"][0].id)
+            job.play()
+            return wait_for("job %d" % job.id, lambda: rg.jobs.get(job.id),
+                            lambda j: j.status not in ACTIVE)
+
+        commit("first")
+        run(SLIPWAY, "project", "add", "--data", self.server.data, "--path", "team/rg", "rg",
+            repo)
+        rg = self.gl.projects.get("team/rg")
+        self.assertTrue(rg.ci_forward_deployment_enabled)
+        self.assertTrue(rg.ci_forward_deployment_rollback_allowed)
+        older = pipeline()
+        commit("second")
+        newer = pipeline()
+        self.assertEqual(play(newer).status, "success")
+
+        # python-gitlab 3.12 has no resource group manager: the low-level calls.
+        base = "/projects/%d/resource_groups" % rg.id
+        groups = self.gl.http_get(base)
+        self.assertEqual([(g["key"], g["process_mode"]) for g in groups],
+                         [("production", "unordered")])
+        changed = self.gl.http_put(base + "/production", post_data={"process_mode": "oldest_first"})
+        self.assertEqual(changed["process_mode"], "oldest_first")
+        self.assertEqual(self.gl.http_get(base + "/production")["process_mode"], "oldest_first")
+        self.assertEqual(self.gl.http_get(base + "/production/upcoming_jobs"), [])  # Manual.
+        with self.assertRaises(gitlab.exceptions.GitlabHttpError) as bad:
+            self.gl.http_put(base + "/production", post_data={"process_mode": "fastest"})
+        self.assertEqual(bad.exception.response_code, 400)
+        with self.assertRaises(gitlab.exceptions.GitlabHttpError) as missing:
+            self.gl.http_get(base + "/staging")
+        self.assertEqual(missing.exception.response_code, 404)
+        reader = gitlab.Gitlab(self.server.url, private_token=self.server.reader)
+        with self.assertRaises(gitlab.exceptions.GitlabHttpError) as forbidden:
+            reader.http_put(base + "/production", post_data={"process_mode": "unordered"})
+        self.assertEqual(forbidden.exception.response_code, 403)
+
+        # The older pipeline's deploy job, played after the newer one deployed.
+        outdated = play(older)
+        self.assertEqual(outdated.status, "failed")
+        self.assertEqual(outdated.failure_reason, "forward_deployment_failure")
+        self.assertIn(b"The deployment job is older than the latest deployment", outdated.trace())
+
+        rg.ci_forward_deployment_rollback_allowed = False
+        rg.save()
+        rg = self.gl.projects.get("team/rg")
+        self.assertTrue(rg.ci_forward_deployment_enabled)
+        self.assertFalse(rg.ci_forward_deployment_rollback_allowed)
+
+    def test_protected_environments_approvals_and_freeze_periods(self):
+        repo = os.path.join(self.root, "gated")
+        os.makedirs(repo)
+        run("git", "init", "-q", "-b", "main", cwd=repo)
+        with open(os.path.join(repo, ".gitlab-ci.yml"), "w") as f:
+            f.write("deploy:\n  environment: production\n  script: [echo deployed]\n")
+        run("git", "add", ".", cwd=repo)
+        run("git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "gated",
+            cwd=repo)
+        run(SLIPWAY, "project", "add", "--data", self.server.data, "--path", "team/gated", "gated",
+            repo)
+        dev_token = run(SLIPWAY, "token", "create", "--data", self.server.data, "--name", "dev",
+                        "--role", "run").strip()
+        gated = self.gl.projects.get("team/gated")
+        protected = gated.protected_environments.create(
+            {"name": "production", "deploy_access_levels": [{"access_level": 30}],
+             "required_approval_count": 1})
+        self.assertEqual(protected.required_approval_count, 1)
+        self.assertEqual(protected.deploy_access_levels[0]["access_level"], 30)
+        self.assertEqual([p.name for p in gated.protected_environments.list()], ["production"])
+
+        # The admin's pipeline waits for someone else's approval.
+        pipeline = gated.pipelines.create({"ref": "main"})
+        blocked = wait_for("a blocked deployment", lambda: gated.deployments.list(status="blocked"),
+                           lambda d: len(d) == 1)[0]
+        with self.assertRaises(gitlab.exceptions.GitlabDeploymentApprovalError) as own:
+            blocked.approval(status="approved")
+        self.assertEqual(own.exception.response_code, 400)
+        dev = gitlab.Gitlab(self.server.url, private_token=dev_token)
+        answer = dev.projects.get(gated.id).deployments.get(blocked.id).approval(
+            status="approved", comment="looks good")
+        self.assertEqual(answer["status"], "approved")
+        done = wait_for("pipeline %d" % pipeline.id, lambda: gated.pipelines.get(pipeline.id),
+                        lambda p: p.status not in ACTIVE)
+        self.assertEqual(done.status, "success")
+        deployment = gated.deployments.get(blocked.id)
+        self.assertEqual(deployment.status, "success")
+        self.assertEqual([a["comment"] for a in deployment.approvals], ["looks good"])
+        gated.protected_environments.delete("production")
+        self.assertEqual(gated.protected_environments.list(), [])
+
+        # Freeze periods (python-gitlab 3.12 has no manager for them).
+        base = "/projects/%d/freeze_periods" % gated.id
+        period = self.gl.http_post(base, post_data={"freeze_start": "0 23 * * 5",
+                                                    "freeze_end": "0 7 * * 1",
+                                                    "cron_timezone": "Europe/Berlin"})
+        self.assertEqual(period["cron_timezone"], "Europe/Berlin")
+        changed = self.gl.http_put("%s/%d" % (base, period["id"]),
+                                   post_data={"freeze_end": "0 8 * * 1"})
+        self.assertEqual(changed["freeze_end"], "0 8 * * 1")
+        self.assertEqual([p["id"] for p in self.gl.http_get(base)], [period["id"]])
+        with self.assertRaises(gitlab.exceptions.GitlabHttpError) as bad:
+            self.gl.http_post(base, post_data={"freeze_start": "0 25 * * *",
+                                               "freeze_end": "0 7 * * 1"})
+        self.assertEqual(bad.exception.response_code, 400)
+        self.gl.http_delete("%s/%d" % (base, period["id"]))
+        self.assertEqual(self.gl.http_get(base), [])
 
     def test_deployment_incidents_alerts_and_dora(self):
         # A second project whose pipeline deploys to production.
