@@ -83,34 +83,16 @@ json DeploymentJson(ApiContext& ctx, const DeploymentRecord& d, const ProjectRec
 
 std::optional<EnvironmentRecord> LoadEnvironment(ApiContext& ctx, const ProjectRecord& project,
                                                  HttpResponse* error) {
-  std::optional<int64_t> id = ParseId(ctx.params["environment_id"]);
-  auto found = id ? ctx.store->GetEnvironment(*id)
-                  : StatusOr<std::optional<EnvironmentRecord>>(std::nullopt);
-  if (!found.ok()) {
-    *error = StoreError(found.status());
-    return std::nullopt;
-  }
-  if (!*found || (*found)->project_id != project.id) {
-    *error = JsonError(404, "404 Environment Not Found");
-    return std::nullopt;
-  }
-  return **found;
+  return LoadOwned<EnvironmentRecord>(
+      ctx, project, "environment_id", "404 Environment Not Found",
+      [&](int64_t id) { return ctx.store->GetEnvironment(id); }, error);
 }
 
 std::optional<DeploymentRecord> LoadDeployment(ApiContext& ctx, const ProjectRecord& project,
                                                HttpResponse* error) {
-  std::optional<int64_t> id = ParseId(ctx.params["deployment_id"]);
-  auto found =
-      id ? ctx.store->GetDeployment(*id) : StatusOr<std::optional<DeploymentRecord>>(std::nullopt);
-  if (!found.ok()) {
-    *error = StoreError(found.status());
-    return std::nullopt;
-  }
-  if (!*found || (*found)->project_id != project.id) {
-    *error = JsonError(404, "404 Deployment Not Found");
-    return std::nullopt;
-  }
-  return **found;
+  return LoadOwned<DeploymentRecord>(
+      ctx, project, "deployment_id", "404 Deployment Not Found",
+      [&](int64_t id) { return ctx.store->GetDeployment(id); }, error);
 }
 
 }  // namespace

@@ -21,19 +21,9 @@ json FreezePeriodJson(const FreezePeriodRecord& f) {
 
 std::optional<FreezePeriodRecord> LoadFreezePeriod(ApiContext& ctx, const ProjectRecord& project,
                                                    HttpResponse* error) {
-  std::optional<int64_t> id = ParseId(ctx.params["freeze_period_id"]);
-  StatusOr<std::optional<FreezePeriodRecord>> period =
-      id ? ctx.store->GetFreezePeriod(*id)
-         : StatusOr<std::optional<FreezePeriodRecord>>(std::nullopt);
-  if (!period.ok()) {
-    *error = StoreError(period.status());
-    return std::nullopt;
-  }
-  if (!*period || (*period)->project_id != project.id) {
-    *error = JsonError(404, "404 Not found");
-    return std::nullopt;
-  }
-  return **period;
+  return LoadOwned<FreezePeriodRecord>(
+      ctx, project, "freeze_period_id", "404 Not found",
+      [&](int64_t id) { return ctx.store->GetFreezePeriod(id); }, error);
 }
 
 // Takes freeze_start, freeze_end and cron_timezone from params into *period

@@ -54,7 +54,7 @@ std::optional<LoadedSchedule> LoadSchedule(ApiContext& ctx, HttpResponse* error)
   auto project = LoadProject(ctx, error);
   if (!project) return std::nullopt;
   auto schedule = LoadOwned<ScheduleRecord>(
-      ctx, *project, "schedule_id", "Pipeline Schedule",
+      ctx, *project, "schedule_id", "404 Pipeline Schedule Not Found",
       [&](int64_t id) { return ctx.store->GetSchedule(id); }, error);
   if (!schedule) return std::nullopt;
   return LoadedSchedule{std::move(*project), std::move(*schedule)};

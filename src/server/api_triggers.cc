@@ -27,8 +27,8 @@ json TriggerJson(const TriggerRecord& t, const std::string& raw = "") {
 std::optional<TriggerRecord> LoadTrigger(ApiContext& ctx, const ProjectRecord& project,
                                          HttpResponse* error) {
   return LoadOwned<TriggerRecord>(
-      ctx, project, "trigger_id", "Trigger", [&](int64_t id) { return ctx.store->GetTrigger(id); },
-      error);
+      ctx, project, "trigger_id", "404 Trigger Not Found",
+      [&](int64_t id) { return ctx.store->GetTrigger(id); }, error);
 }
 
 }  // namespace

@@ -76,11 +76,12 @@ std::optional<int64_t> ParseId(const std::string& text);
 
 // The record of project whose id is ctx.params[param], read with get (a
 // Store getter: StatusOr<std::optional<Record>>(int64_t)); nullopt with
-// *error set otherwise: 404 "404 <what> Not Found" for a bad id, a missing
-// record or another project's, 500 for a store error.
+// *error set otherwise: 404 with the message not_found (GitLab's words,
+// e.g. "404 Trigger Not Found") for a bad id, a missing record or another
+// project's, 500 for a store error.
 template <typename Record, typename Get>
 std::optional<Record> LoadOwned(ApiContext& ctx, const ProjectRecord& project,
-                                const std::string& param, const std::string& what, Get get,
+                                const std::string& param, const std::string& not_found, Get get,
                                 HttpResponse* error) {
   std::optional<int64_t> id = ParseId(ctx.params[param]);
   StatusOr<std::optional<Record>> found =
@@ -90,7 +91,7 @@ std::optional<Record> LoadOwned(ApiContext& ctx, const ProjectRecord& project,
     return std::nullopt;
   }
   if (!*found || (*found)->project_id != project.id) {
-    *error = JsonError(404, "404 " + what + " Not Found");
+    *error = JsonError(404, not_found);
     return std::nullopt;
   }
   return std::move(**found);
