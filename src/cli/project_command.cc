@@ -99,16 +99,7 @@ void AddProjectList(CLI::App* project, int* exit_code) {
   CLI::App* list = project->add_subcommand("list", "List the registered projects");
   AddDataOptions(list, data.get());
   list->callback([data, exit_code] {
-    // Listing must not create a data directory where a mistyped --data points.
-    std::error_code ec;
-    std::filesystem::path db = std::filesystem::path(data->data_dir) / "slipway.db";
-    if (data->database.empty() && !std::filesystem::exists(db, ec)) {
-      std::fprintf(stderr, "slipway: no server data in %s (no %s); is --data right?\n",
-                   data->data_dir.c_str(), db.c_str());
-      *exit_code = 1;
-      return;
-    }
-    std::unique_ptr<Store> store = OpenDataStore(*data);
+    std::unique_ptr<Store> store = OpenExistingDataStore(*data);
     if (!store) {
       *exit_code = 1;
       return;
@@ -123,24 +114,12 @@ void AddProjectList(CLI::App* project, int* exit_code) {
       std::printf("no projects (add one with `slipway project add NAME REPO`)\n");
       return;
     }
-    size_t id_w = 2, name_w = 4, path_w = 4, branch_w = 6;
+    std::vector<std::vector<std::string>> rows = {{"id", "name", "path", "branch", "repository"}};
     for (const ProjectRecord& p : *projects) {
-      id_w = std::max(id_w, std::to_string(p.id).size());
-      name_w = std::max(name_w, DisplayWidth(p.name));
-      path_w = std::max(path_w, DisplayWidth(p.path_with_namespace));
-      branch_w = std::max(branch_w, DisplayWidth(p.default_branch));
+      rows.push_back({std::to_string(p.id), p.name, p.path_with_namespace, p.default_branch,
+                      RedactUrlCredentials(p.repo_url)});
     }
-    auto row = [&](const std::string& id, const std::string& name, const std::string& path,
-                   const std::string& branch, const std::string& repo) {
-      std::printf("%s  %s  %s  %s  %s\n", PadToWidth(id, id_w).c_str(),
-                  PadToWidth(name, name_w).c_str(), PadToWidth(path, path_w).c_str(),
-                  PadToWidth(branch, branch_w).c_str(), repo.c_str());
-    };
-    row("id", "name", "path", "branch", "repository");
-    for (const ProjectRecord& p : *projects) {
-      row(std::to_string(p.id), p.name, p.path_with_namespace, p.default_branch,
-          RedactUrlCredentials(p.repo_url));
-    }
+    PrintTable(rows);
   });
 }
 

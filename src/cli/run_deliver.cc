@@ -9,18 +9,10 @@
 #include "exec/run_dir.h"
 #include "util/bounded_json.h"
 #include "util/git.h"
+#include "util/iso_time.h"
 
 namespace slipway {
 namespace {
-
-std::string IsoNow() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 const char* DeploymentStatus(CiStatus status) {
   switch (status) {
@@ -53,7 +45,7 @@ std::vector<LocalRollbackRequest> RecordLocalDeployments(
     d.job = run.job->name;
     d.commit = commit;
     d.status = status;
-    d.finished_at = IsoNow();
+    d.finished_at = Iso8601Seconds(UnixMillis(MachineClock()->WallNow()));
     d.checks = CheckResultsJson(run.checks);
     d.rollback_of = rollback_of;
     StatusOr<int64_t> id = history.Append(d);

@@ -1,6 +1,6 @@
 // `slipway schedule add`: registers a pipeline schedule (cron syntax in a
 // time zone) for a project and prints its id and next run. The running
-// server's timer picks it up.
+// server's timer picks it up. `schedule list` and `schedule remove ID`.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -9,6 +9,7 @@
 #include "cli/server_commands.h"
 #include "server/cron.h"
 #include "util/clock.h"
+#include "util/iso_time.h"
 
 namespace slipway {
 namespace {
@@ -22,13 +23,70 @@ struct ScheduleOptions {
   std::vector<std::string> variables;  // KEY=VALUE
 };
 
-std::string Iso8601Utc(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+void AddScheduleList(CLI::App* schedule, int* exit_code) {
+  auto data = std::make_shared<DataOptions>();
+  auto project_id = std::make_shared<int64_t>(0);
+  CLI::App* list = schedule->add_subcommand("list", "List the pipeline schedules");
+  AddDataOptions(list, data.get());
+  list->add_option("project_id", *project_id, "Only this project's (default: every project's)")
+      ->type_name("ID");
+  list->callback([data, project_id, exit_code] {
+    std::unique_ptr<Store> store = OpenExistingDataStore(*data);
+    if (!store) {
+      *exit_code = 1;
+      return;
+    }
+    auto projects = store->ListProjects();
+    if (!projects.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", projects.status().message().c_str());
+      *exit_code = 1;
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"id", "project", "cron", "timezone", "ref", "state", "next run", "description"}};
+    for (const ProjectRecord& p : *projects) {
+      if (*project_id != 0 && p.id != *project_id) continue;
+      auto schedules = store->ListSchedules(p.id);
+      if (!schedules.ok()) {
+        std::fprintf(stderr, "slipway: %s\n", schedules.status().message().c_str());
+        *exit_code = 1;
+        return;
+      }
+      for (const ScheduleRecord& s : *schedules) {
+        rows.push_back({std::to_string(s.id), p.path_with_namespace, s.cron, s.cron_timezone, s.ref,
+                        s.active ? "active" : "inactive",
+                        s.next_run_at ? Iso8601Seconds(*s.next_run_at) : "-", s.description});
+      }
+    }
+    if (rows.size() == 1) {
+      std::printf("no schedules (add one with `slipway schedule add`)\n");
+      return;
+    }
+    PrintTable(rows);
+  });
+}
+
+void AddScheduleRemove(CLI::App* schedule, int* exit_code) {
+  auto data = std::make_shared<DataOptions>();
+  auto id = std::make_shared<int64_t>(0);
+  CLI::App* remove = schedule->add_subcommand("remove", "Delete a pipeline schedule");
+  AddDataOptions(remove, data.get());
+  remove->add_option("id", *id, "The schedule's id (see `slipway schedule list`)")
+      ->type_name("ID")
+      ->required();
+  remove->callback([data, id, exit_code] {
+    std::unique_ptr<Store> store = OpenExistingDataStore(*data);
+    if (!store) {
+      *exit_code = 1;
+      return;
+    }
+    if (Status deleted = store->DeleteSchedule(*id); !deleted.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", deleted.message().c_str());
+      *exit_code = 1;
+      return;
+    }
+    std::printf("removed schedule %lld\n", static_cast<long long>(*id));
+  });
 }
 
 }  // namespace
@@ -101,8 +159,10 @@ void AddScheduleCommand(CLI::App* app, int* exit_code) {
       return;
     }
     std::printf("%lld next run %s\n", static_cast<long long>(created->id),
-                Iso8601Utc(*next).c_str());
+                Iso8601Seconds(*next).c_str());
   });
+  AddScheduleList(schedule, exit_code);
+  AddScheduleRemove(schedule, exit_code);
 }
 
 }  // namespace slipway

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -26,6 +27,15 @@ void AddDataOptions(CLI::App* cmd, DataOptions* options);
 // printed to stderr; returns null then. Call before any thread starts.
 // clock (null: the machine's) stamps the store's rows and must outlive it.
 std::unique_ptr<Store> OpenDataStore(const DataOptions& options, Clock* clock = nullptr);
+
+// OpenDataStore for commands that read or change what is there (`list`,
+// `revoke`, `remove`): a --data that holds no server data is an error, and
+// no directory is made where a mistyped --data points.
+std::unique_ptr<Store> OpenExistingDataStore(const DataOptions& options);
+
+// A table for the terminal: columns padded to their widest cell (display
+// width), two spaces apart; the last column is not padded.
+void PrintTable(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace slipway
 
