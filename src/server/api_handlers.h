@@ -77,6 +77,13 @@ HttpResponse GetDoraMetrics(ApiContext& ctx);
 
 // Project CI/CD variables (api_variables.cc).
 HttpResponse ListProjectVariables(ApiContext& ctx);
+// api_repository.cc
+HttpResponse ListBranches(ApiContext& ctx);
+HttpResponse GetBranch(ApiContext& ctx);
+HttpResponse ListCommits(ApiContext& ctx);
+HttpResponse GetCommit(ApiContext& ctx);
+HttpResponse GetRepositoryFile(ApiContext& ctx);
+HttpResponse GetRawRepositoryFile(ApiContext& ctx);
 HttpResponse GetProjectVariable(ApiContext& ctx);
 HttpResponse CreateProjectVariable(ApiContext& ctx);
 HttpResponse UpdateProjectVariable(ApiContext& ctx);

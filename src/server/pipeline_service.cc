@@ -234,6 +234,15 @@ void Service::Enqueue(int64_t pipeline_id) {
   await_cv_.notify_all();
 }
 
+StatusOr<std::string> Service::FetchMirror(int64_t project_id) {
+  StatusOr<ProjectRecord> project = Project(project_id);
+  if (!project.ok()) return project.status();
+  std::lock_guard<std::mutex> repo_lock(RepoLock(project->id));
+  RepoMirror mirror(MirrorDir(project->id), project->repo_url);
+  if (Status fetched = mirror.Fetch(); !fetched.ok()) return fetched;
+  return mirror.git_dir();
+}
+
 Status Service::EnsureCheckout(const ProjectRecord& project, const PipelineRecord& pipeline) {
   std::string src = RunDir(pipeline.id) + "/src";
   std::error_code ec;

@@ -154,6 +154,11 @@ class PipelineService {
   // whose files the newer attempt replaced).
   virtual std::string ArtifactsDir(int64_t job_id) = 0;
 
+  // Fetches the project's repository into its mirror, as CreatePipeline
+  // does, and returns the mirror's git directory for reading (the
+  // repository API, lint). Reads need no lock: git updates refs atomically.
+  virtual StatusOr<std::string> FetchMirror(int64_t project_id) = 0;
+
   // GitLab's environment stop: with a stop job (environment:on_stop of
   // the last successful deployment) and without force, that job runs (a
   // manual one is played, a finished one retried) and the environment is

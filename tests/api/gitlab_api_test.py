@@ -157,6 +157,23 @@ class GitLabApiTest(unittest.TestCase):
         self.assertEqual(self.gl.projects.get(self.server.project_id).name, "app")
         self.assertIn("team/app", [p.path_with_namespace for p in self.gl.projects.list()])
 
+    def test_repository_branches_commits_and_files(self):
+        branches = {b.name: b for b in self.project.branches.list(all=True)}
+        self.assertIn("main", branches)
+        main = self.project.branches.get("main")
+        self.assertTrue(main.default)
+        self.assertEqual(main.commit["id"], branches["main"].commit["id"])
+        commits = self.project.commits.list(ref_name="main", all=True)
+        self.assertEqual(commits[0].id, main.commit["id"])
+        self.assertEqual(self.project.commits.get(commits[0].short_id).id, commits[0].id)
+        f = self.project.files.get(file_path=".gitlab-ci.yml", ref="main")
+        self.assertIn(b"stages", f.decode())
+        raw = self.project.files.raw(file_path=".gitlab-ci.yml", ref="main")
+        self.assertEqual(raw, f.decode())
+        with self.assertRaises(gitlab.exceptions.GitlabGetError) as missing:
+            self.project.files.get(file_path="no/such/file", ref="main")
+        self.assertEqual(missing.exception.response_code, 404)
+
     def test_pipeline_with_variables_jobs_trace_artifacts(self):
         pipeline = self.project.pipelines.create(
             {"ref": "main", "variables": [{"key": "GREETING", "value": "world"}]})
