@@ -100,6 +100,9 @@ class Loader {
       content.Set("include", *options_.root_include, mark);
       return ExpandIncludes(std::move(content));
     }
+    if (options_.root_text != nullptr) {
+      return RootContent(*options_.root_text, options_.file);
+    }
     StatusOr<std::string> path = tree_.Locate(options_.file);
     if (!path.ok()) {
       diags_->Error(Mark{tree_.Name(options_.file), 0, 0}, path.status().message());
@@ -120,7 +123,14 @@ class Loader {
       return std::nullopt;
     }
     Record(name, "local", false);
-    std::optional<Node> content = Parse(*text, name, &options_.inputs, mark, "");
+    return RootContent(*text, name);
+  }
+
+ private:
+  // The root file's content, its includes expanded.
+  std::optional<Node> RootContent(const std::string& text, const std::string& name) {
+    Mark mark{name, 0, 0};
+    std::optional<Node> content = Parse(text, name, &options_.inputs, mark, "");
     if (!content) return std::nullopt;
     if (content->IsNull() || (content->IsMap() && content->entries.empty())) {
       diags_->Error(mark, "Please provide content of " + name);
@@ -133,7 +143,6 @@ class Loader {
     return ExpandIncludes(std::move(*content));
   }
 
- private:
   // Parses a file's text, applies its `spec:inputs` header, and returns the
   // content document (null for an empty file).
   std::optional<Node> Parse(const std::string& text, const std::string& file, const Node* inputs,

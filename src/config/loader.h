@@ -29,6 +29,10 @@ struct LoadOptions {
   // Relative to project_dir, or absolute; it must lie inside project_dir
   // with every link resolved (SourceTree::Locate), else loading fails.
   std::string file = ".gitlab-ci.yml";
+  // When set, the root file's text (GitLab's CI Lint of given content):
+  // `file` is not read but names it in messages; its includes are read as
+  // usual. Not owned.
+  const std::string* root_text = nullptr;
   // Variables visible to `include:rules` and `include` path expansion
   // (predefined CI_* variables and --variable values).
   VariableList variables;

@@ -28,7 +28,8 @@ StatusOr<PipelineContext> MakePipelineContext(const ContextOptions& options) {
 
 std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const std::string& file,
                                                Diagnostics* diags, IncludeFetcher* fetcher,
-                                               std::vector<IncludeSource>* sources) {
+                                               std::vector<IncludeSource>* sources,
+                                               const std::string* root_text) {
   LoadedPipeline out;
   out.context = std::move(context);
   LoadOptions load;
@@ -40,6 +41,7 @@ std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const st
   load.variables.Merge(out.context.cli_variables);
   load.fetcher = fetcher;
   load.sources = sources;
+  load.root_text = root_text;
   if (!LoadAndBuild(load, &out, diags)) return std::nullopt;
   return out;
 }

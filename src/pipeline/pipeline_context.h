@@ -44,11 +44,13 @@ struct LoadedPipeline {
 // the static model; the context's predefined and CLI variables are visible
 // to include:rules. Diagnostics (warnings too) go to diags; nullopt when
 // there were errors. `slipway run` and the server load pipelines this way.
-// fetcher and sources are LoadOptions' (null: no fetched includes, no list).
+// fetcher, sources and root_text are LoadOptions' (null: no fetched
+// includes, no list, the file read).
 std::optional<LoadedPipeline> LoadPipelineFile(PipelineContext context, const std::string& file,
                                                Diagnostics* diags,
                                                IncludeFetcher* fetcher = nullptr,
-                                               std::vector<IncludeSource>* sources = nullptr);
+                                               std::vector<IncludeSource>* sources = nullptr,
+                                               const std::string* root_text = nullptr);
 
 // The step both ways of loading share: loads with `load` and builds the
 // static model into out->root and out->config (out->context is left as it

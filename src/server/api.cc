@@ -174,6 +174,8 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"DELETE", {"projects", ":id", "triggers", ":trigger_id"}, Role::kRun, DeleteTrigger},
       // Authenticated by a trigger token in the request, not an API token.
       {"POST", {"projects", ":id", "trigger", "pipeline"}, Role::kNone, TriggerPipeline},
+      {"GET", {"projects", ":id", "ci", "lint"}, Role::kRead, GetProjectLint},
+      {"POST", {"projects", ":id", "ci", "lint"}, Role::kRead, PostProjectLint},
       {"GET", {"projects", ":id", "repository", "branches"}, Role::kRead, ListBranches},
       {"GET", {"projects", ":id", "repository", "branches", ":branch"}, Role::kRead, GetBranch},
       {"GET", {"projects", ":id", "repository", "commits"}, Role::kRead, ListCommits},

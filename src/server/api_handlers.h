@@ -77,6 +77,9 @@ HttpResponse GetDoraMetrics(ApiContext& ctx);
 
 // Project CI/CD variables (api_variables.cc).
 HttpResponse ListProjectVariables(ApiContext& ctx);
+// api_lint.cc
+HttpResponse GetProjectLint(ApiContext& ctx);
+HttpResponse PostProjectLint(ApiContext& ctx);
 // api_repository.cc
 HttpResponse ListBranches(ApiContext& ctx);
 HttpResponse GetBranch(ApiContext& ctx);

@@ -1,7 +1,8 @@
-// The repository API (api_repository.cc) on a real git repository through
-// the server's mirror: branches, commits and files as GitLab answers them,
-// and names and paths from requests that try to be git options, pathspec
-// magic or revision syntax.
+// The repository API (api_repository.cc) and CI Lint (api_lint.cc) on a
+// real git repository through the server's mirror: branches, commits and
+// files as GitLab answers them, names and paths from requests that try to be
+// git options, pathspec magic or revision syntax, and lint of the project's
+// file and of given text with local includes from the project.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -164,6 +165,58 @@ TEST_F(ApiRepositoryTest, HostileNamesAndPathsReadNothingElse) {
   EXPECT_EQ(Get("commits?path=:(glob)**", 200).size(), 0u);
   // Reads need a token like every /api/v4 route.
   EXPECT_EQ(Call("GET", base_ + "branches", "").status, 401);
+}
+
+TEST_F(ApiRepositoryTest, LintOfTheProjectFileAndOfGivenContent) {
+  std::string lint = base_.substr(0, base_.size() - std::string("repository/").size()) + "ci/lint";
+  HttpResponse got = Call("GET", lint + "?include_jobs=true", read_);
+  ASSERT_EQ(got.status, 200) << got.body;
+  json j = Json(got);
+  EXPECT_TRUE(j["valid"].get<bool>()) << j;
+  EXPECT_EQ(j["errors"], json::array());
+  EXPECT_NE(j["merged_yaml"].get<std::string>().find("echo hi"), std::string::npos) << j;
+  ASSERT_EQ(j["jobs"].size(), 1u);
+  EXPECT_EQ(j["jobs"][0]["name"], "job");
+  EXPECT_EQ(j["jobs"][0]["script"], json::array({"echo hi"}));
+  EXPECT_FALSE(Json(Call("GET", lint, read_)).contains("jobs"));
+
+  // Given text, its local include read from the project's commit.
+  std::string content =
+      "include: docs/readme.md\nbuild:\n  script: make\n  rules:\n    - if: $CI_COMMIT_BRANCH == "
+      "\"release\"\n";
+  HttpResponse posted = Call("POST", lint, read_, json({{"content", content}}).dump(),
+                             {{"content-type", "application/json"}});
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  j = Json(posted);
+  // docs/readme.md is "second": not a map, GitLab's "Invalid configuration format".
+  EXPECT_FALSE(j["valid"].get<bool>());
+  ASSERT_EQ(j["errors"].size(), 1u) << j;
+  EXPECT_NE(j["errors"][0].get<std::string>().find("docs/readme.md"), std::string::npos) << j;
+
+  content = "build:\n  script: make\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"release\"\n";
+  j = Json(Call("POST", lint, read_, json({{"content", content}, {"include_jobs", true}}).dump(),
+                {{"content-type", "application/json"}}));
+  EXPECT_TRUE(j["valid"].get<bool>()) << j;
+  EXPECT_EQ(j["jobs"], json::array());
+  // A dry run says that rules leave nothing for main, and a release branch
+  // gets the job.
+  j = Json(Call("POST", lint, read_, json({{"content", content}, {"dry_run", true}}).dump(),
+                {{"content-type", "application/json"}}));
+  EXPECT_FALSE(j["valid"].get<bool>());
+  EXPECT_NE(j["errors"][0].get<std::string>().find("Pipeline will not run"), std::string::npos);
+  repo_.Git({"branch", "release"});
+  j = Json(Call("POST", lint, read_,
+                json({{"content", content}, {"ref", "release"}, {"include_jobs", true}}).dump(),
+                {{"content-type", "application/json"}}));
+  ASSERT_EQ(j["jobs"].size(), 1u) << j;
+
+  j = Json(Call("POST", lint, read_, json({{"content", "build: [\n"}}).dump(),
+                {{"content-type", "application/json"}}));
+  EXPECT_FALSE(j["valid"].get<bool>());
+  EXPECT_NE(j["errors"][0].get<std::string>().find(".gitlab-ci.yml:"), std::string::npos) << j;
+  EXPECT_TRUE(j["merged_yaml"].is_null());
+  EXPECT_EQ(Call("POST", lint, read_, "{}", {{"content-type", "application/json"}}).status, 400);
+  EXPECT_EQ(Call("GET", lint + "?sha=" + std::string(40, 'f'), read_).status, 400);
 }
 
 }  // namespace

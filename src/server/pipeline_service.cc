@@ -85,7 +85,7 @@ StatusOr<ProjectRecord> Service::Project(int64_t id) {
 
 StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const PipelineRecord& pipeline,
                                        const std::string& checkout,
-                                       const std::string& variables_dir) {
+                                       const std::string& variables_dir, LintInput lint) {
   if (pipeline.source == "parent_pipeline" && pipeline.upstream_job_id) {
     return LoadChild(project, pipeline, checkout, variables_dir);
   }
@@ -122,6 +122,8 @@ StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const Pipel
   // moves with the checkout into the run directory (CreatePipeline).
   std::unique_ptr<NetworkFetcher> fetcher = MakeIncludeFetcher(project, pipeline_dir + "/includes");
   input.fetcher = fetcher.get();
+  input.root_text = lint.root_text;
+  input.sources = lint.sources;
   return LoadServerPipeline(input);
 }
 
@@ -143,34 +145,13 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   // Every way in (API, webhook, schedule) passes here before git sees the ref.
   if (Status valid = CheckBranchOrTagName(draft.ref, draft.tag); !valid.ok()) return valid;
 
-  // Fetch, resolve and check out under the project's lock; the checkout goes
-  // to a temporary directory until the pipeline has its id.
-  std::string tmp_root = options_.data_dir + "/runs/tmp";
+  // The checkout goes to a temporary directory until the pipeline has its id.
+  DraftDir tmp;
+  StatusOr<std::string> sha = CheckoutDraft(*project, draft.ref, draft.tag, request.sha, &tmp);
+  if (!sha.ok()) return sha.status();
+  draft.sha = *sha;
+  const std::string& tmp_dir = tmp.path;
   std::error_code ec;
-  std::filesystem::create_directories(tmp_root, ec);
-  std::string tmpl = tmp_root + "/new-XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr)
-    return Status::Error("cannot create a directory in " + tmp_root);
-  std::string tmp_dir = tmpl;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{tmp_dir};
-  {
-    std::lock_guard<std::mutex> repo_lock(RepoLock(project->id));
-    RepoMirror mirror(MirrorDir(project->id), project->repo_url);
-    Status fetched = mirror.Fetch();
-    if (!fetched.ok()) return fetched;
-    StatusOr<std::string> sha = request.sha.empty() ? mirror.Resolve(draft.ref, draft.tag)
-                                                    : mirror.EnsureCommit(request.sha);
-    if (!sha.ok()) return sha.status();
-    draft.sha = *sha;
-    Status checked = mirror.Checkout(draft.sha, tmp_dir + "/src");
-    if (!checked.ok()) return checked;
-  }
 
   for (const CreatePipelineRequest::ArtifactFile& file : request.trigger_artifacts) {
     if (!IsPlainRelativePath(file.path)) continue;  // Read beneath its job's artifacts.
@@ -232,6 +213,30 @@ void Service::Enqueue(int64_t pipeline_id) {
   queue_.push_back(pipeline_id);
   cv_.notify_one();
   await_cv_.notify_all();
+}
+
+DraftDir::~DraftDir() {
+  std::error_code ec;
+  if (!path.empty()) std::filesystem::remove_all(path, ec);
+}
+
+StatusOr<std::string> Service::CheckoutDraft(const ProjectRecord& project, const std::string& ref,
+                                             bool tag, const std::string& sha, DraftDir* dir) {
+  std::string tmp_root = options_.data_dir + "/runs/tmp";
+  std::error_code ec;
+  std::filesystem::create_directories(tmp_root, ec);
+  std::string tmpl = tmp_root + "/new-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return Status::Error("cannot create a directory in " + tmp_root);
+  }
+  dir->path = tmpl;
+  std::lock_guard<std::mutex> repo_lock(RepoLock(project.id));
+  RepoMirror mirror(MirrorDir(project.id), project.repo_url);
+  if (Status fetched = mirror.Fetch(); !fetched.ok()) return fetched;
+  StatusOr<std::string> commit = sha.empty() ? mirror.Resolve(ref, tag) : mirror.EnsureCommit(sha);
+  if (!commit.ok()) return commit.status();
+  if (Status checked = mirror.Checkout(*commit, dir->path + "/src"); !checked.ok()) return checked;
+  return *commit;
 }
 
 StatusOr<std::string> Service::FetchMirror(int64_t project_id) {

@@ -102,6 +102,10 @@ struct CreatePipelineRequest {
   std::vector<ArtifactFile> trigger_artifacts;
 };
 
+// GitLab's CI Lint of a project (pipeline_lint.h).
+struct LintRequest;
+struct LintResult;
+
 // Counters for /metrics.
 struct ServiceStats {
   int64_t queued_pipelines = 0;
@@ -158,6 +162,10 @@ class PipelineService {
   // does, and returns the mirror's git directory for reading (the
   // repository API, lint). Reads need no lock: git updates refs atomically.
   virtual StatusOr<std::string> FetchMirror(int64_t project_id) = 0;
+
+  // Reads the project's pipeline as CreatePipeline would, without storing
+  // or running anything (pipeline_lint.h).
+  virtual StatusOr<LintResult> Lint(const LintRequest& request) = 0;
 
   // GitLab's environment stop: with a stop job (environment:on_stop of
   // the last successful deployment) and without force, that job runs (a

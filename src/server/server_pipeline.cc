@@ -102,9 +102,13 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
   context->commit_label.clear();
 
   Diagnostics diags;
-  std::optional<LoadedPipeline> loaded =
-      LoadPipelineFile(*context, ".gitlab-ci.yml", &diags, input.fetcher);
+  std::optional<LoadedPipeline> loaded = LoadPipelineFile(
+      *context, ".gitlab-ci.yml", &diags, input.fetcher, input.sources, input.root_text);
   if (loaded) out.pipeline = InstantiatePipeline(loaded->config, loaded->context, &diags);
+  if (loaded) out.root = std::move(loaded->root);
+  for (const Diagnostic& d : diags.items()) {
+    if (d.severity == Severity::kWarning) out.warnings.push_back(d.Format());
+  }
   if (!out.pipeline) {
     for (const Diagnostic& d : diags.items()) {
       if (!out.errors.empty()) out.errors += "\n";

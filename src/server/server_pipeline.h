@@ -44,6 +44,11 @@ struct ServerPipelineInput {
   std::string file_variables_dir;
   // Where includes that are not local come from; null: they are errors.
   IncludeFetcher* fetcher = nullptr;
+  // CI Lint (PipelineService::Lint): the text to read as .gitlab-ci.yml
+  // instead of the commit's file, and where to list the files read. Null:
+  // the commit's file, no list.
+  const std::string* root_text = nullptr;
+  std::vector<IncludeSource>* sources = nullptr;
 };
 
 struct ServerPipeline {
@@ -54,6 +59,11 @@ struct ServerPipeline {
   // The diagnostics as `slipway lint` prints them, one per line; non-empty
   // when the file is invalid.
   std::string errors;
+  // The warnings as `slipway lint` prints them (valid or not).
+  std::vector<std::string> warnings;
+  // The merged configuration, includes and anchors resolved; null when the
+  // file could not be loaded.
+  Node root;
   // The project variables the pipeline got (also in context.cli_variables,
   // under its own variables), and the values of the masked ones.
   VariableList project_variables;

@@ -35,6 +35,22 @@ class ServerDownstream;
 // its own (docs/server.md), slipway's model of GitLab's permissions.
 inline std::string TopGroup(const std::string& path) { return path.substr(0, path.find('/')); }
 
+// CI Lint's additions to a load (ServerPipelineInput::root_text, sources).
+struct LintInput {
+  const std::string* root_text = nullptr;
+  std::vector<IncludeSource>* sources = nullptr;
+};
+
+// A directory under data_dir/runs/tmp for a pipeline being read
+// (Service::CheckoutDraft); removed with the object unless path is cleared.
+struct DraftDir {
+  DraftDir() = default;
+  DraftDir(const DraftDir&) = delete;
+  DraftDir& operator=(const DraftDir&) = delete;
+  ~DraftDir();
+  std::string path;
+};
+
 class Service : public PipelineService {
  public:
   Service(Store* store, LogHub* hub, ServiceOptions options)
@@ -58,6 +74,7 @@ class Service : public PipelineService {
   StatusOr<JobRecord> PlayJob(int64_t job_id) override;
   std::string ArtifactsDir(int64_t job_id) override;
   StatusOr<std::string> FetchMirror(int64_t project_id) override;
+  StatusOr<LintResult> Lint(const LintRequest& request) override;
   StatusOr<EnvironmentRecord> StopEnvironment(int64_t environment_id, bool force) override;
   StatusOr<DeploymentRecord> RollbackTo(int64_t deployment_id) override;
   ServiceStats Stats() override;
@@ -89,11 +106,18 @@ class Service : public PipelineService {
     return options_.data_dir + "/repos/" + std::to_string(project_id) + ".git";
   }
   std::mutex& RepoLock(int64_t project_id);
+  // Fetches the project's mirror and checks out sha (or the tip of ref when
+  // it is empty) as dir->path/src, dir->path a new directory; returns the
+  // commit's full sha.
+  StatusOr<std::string> CheckoutDraft(const ProjectRecord& project, const std::string& ref,
+                                      bool tag, const std::string& sha, DraftDir* dir);
   StatusOr<ProjectRecord> Project(int64_t id);
   // variables_dir: where file-type variables go; empty: runs/<id>/variables
   // (or beside the checkout before the pipeline has an id).
+  // lint: CI Lint's text and list of files read (ServerPipelineInput).
   StatusOr<ServerPipeline> Load(const ProjectRecord& project, const PipelineRecord& pipeline,
-                                const std::string& checkout, const std::string& variables_dir = "");
+                                const std::string& checkout, const std::string& variables_dir = "",
+                                LintInput lint = {});
   // The fetcher of a load of including's pipeline, with its include cache
   // in cache_dir (service_includes.cc).
   std::unique_ptr<NetworkFetcher> MakeIncludeFetcher(const ProjectRecord& including,

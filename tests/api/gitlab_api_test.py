@@ -174,6 +174,15 @@ class GitLabApiTest(unittest.TestCase):
             self.project.files.get(file_path="no/such/file", ref="main")
         self.assertEqual(missing.exception.response_code, 404)
 
+    def test_ci_lint_of_the_project_and_of_content(self):
+        result = self.project.ci_lint.get()
+        self.assertTrue(result.valid, result.errors)
+        self.assertIn("stages", result.merged_yaml)
+        lint = self.project.ci_lint.create({"content": "job:\n  script: [true]\n  bogus: 1\n",
+                                            "include_jobs": True})
+        self.assertFalse(lint.valid)
+        self.assertTrue(any("bogus" in e for e in lint.errors), lint.errors)
+
     def test_pipeline_with_variables_jobs_trace_artifacts(self):
         pipeline = self.project.pipelines.create(
             {"ref": "main", "variables": [{"key": "GREETING", "value": "world"}]})
