@@ -315,6 +315,12 @@ CREATE TABLE deployment_approvals (
 ALTER TABLE pipelines ADD COLUMN user_token_id BIGINT;
 ALTER TABLE jobs ADD COLUMN user_token_id BIGINT;
 )sql",
+    // 15: when a job's artifacts expire (artifacts:expire_in; NULL: never), for
+    // the cleaner and the API's artifacts_expire_at (docs/artifacts.md).
+    R"sql(
+ALTER TABLE artifacts ADD COLUMN expire_at BIGINT;
+CREATE INDEX artifacts_by_expire_at ON artifacts (expire_at);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
