@@ -478,7 +478,7 @@ async function viewPipeline(projectId, pipelineId) {
       h('p', { class: 'facts' },
         'Ref ', h('span', { class: 'ref' }, pipeline.ref), ' · commit ', h('code', { title: pipeline.sha }, (pipeline.sha || '').slice(0, 8)),
         ' · trigger ', pipeline.source || '—', ' · created ', timeAgo(pipeline.created_at),
-        ' · duration ', formatDuration(durationOf(pipeline))),
+        ' · duration ', formatDuration(durationOf(pipeline)), pipeline.coverage ? h('span', { class: 'pipeline-coverage' }, ` · coverage ${pipeline.coverage}%`) : ''),
       upstreamLink(project, pipeline),
       h('div', { class: 'actions' },
         ['failed', 'canceled'].includes(pipeline.status) || list.some((j) => ['failed', 'canceled'].includes(j.status))

@@ -2,51 +2,20 @@
 // by ref name, single files, keep and delete, and paths from the URL or
 // links a job left that try to reach the server's files.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
-#include <fstream>
+#include <map>
 
-#include "server/api_test_util.h"
 #include "server/gitlab_json.h"
-#include "server/pipeline_service.h"
+#include "server/service_api_test_util.h"
 #include "util/clock.h"
-#include "util/test_repo.h"
-#include "util/test_wait.h"
 
 namespace slipway {
 namespace {
 
-class ArtifactsApiTest : public ApiTestBase {
+class ArtifactsApiTest : public ServiceApiTest {
  protected:
-  void SetUp() override {
-    ApiTestBase::SetUp();
-    char tmpl[] = "/tmp/slipway-artifacts-api-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    work_dir_ = tmpl;
-    data_dir_ = work_dir_ + "/data";
-    ServiceOptions options;
-    options.data_dir = data_dir_;
-    options.jobs_per_pipeline = 2;
-    auto service = PipelineService::Create(store_.get(), &hub_, options);
-    ASSERT_TRUE(service.ok()) << service.status().message();
-    service_ = std::move(*service);
-    ASSERT_TRUE(service_->Start().ok());
-    api_ = std::make_unique<Api>(store_.get(), service_.get(), &hub_);
-    // What a job must never read through the API: the server's database.
-    db_ = data_dir_ + "/slipway.db";
-    std::ofstream(db_) << "SQLite format 3 secret rows";
-    repo_.Write(".gitlab-ci.yml", CiYaml());
-    repo_.Commit("artifacts");
-    ProjectRecord project;
-    project.name = "arts";
-    project.path_with_namespace = "group/arts";
-    project.repo_url = repo_.dir();
-    auto created = store_->CreateProject(project);
-    ASSERT_TRUE(created.ok()) << created.status().message();
-    arts_ = created->id;
-  }
-  virtual std::string CiYaml() {
+  std::string CiYaml() override {
     return R"yml(
 build:
   script:
@@ -60,45 +29,6 @@ build:
     expire_in: 1 week
 )yml";
   }
-  void TearDown() override {
-    api_.reset();
-    service_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(work_dir_, ec);
-  }
-
-  // Runs a pipeline of the project on main; returns its first job.
-  JobRecord Run(bool fail = false) {
-    CreatePipelineRequest request;
-    request.project_id = arts_;
-    request.variables = {{"DB", db_}};
-    if (fail) request.variables.push_back({"FAIL", "1"});
-    auto created = service_->CreatePipeline(request);
-    EXPECT_TRUE(created.ok()) << created.status().message();
-    if (!created.ok()) return {};
-    EXPECT_TRUE(WaitFor([&] {
-      auto p = store_->GetPipeline(created->id);
-      return p.ok() && *p && !IsActive((*p)->status) && service_->Stats().running_pipelines == 0;
-    }));
-    JobFilter filter;
-    filter.pipeline_id = created->id;
-    auto jobs = store_->ListJobs(filter);
-    EXPECT_TRUE(jobs.ok() && !jobs->items.empty());
-    return jobs.ok() && !jobs->items.empty() ? jobs->items[0] : JobRecord();
-  }
-  std::string Project() { return "/api/v4/projects/" + std::to_string(arts_); }
-  std::string Job(const JobRecord& job) { return Project() + "/jobs/" + std::to_string(job.id); }
-  // The bytes a response serves (a single file is served from its path).
-  std::string Served(const HttpResponse& r) {
-    if (r.file_path.empty()) return r.body;
-    std::ifstream in(r.file_path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  std::string work_dir_, data_dir_, db_;
-  int64_t arts_ = 0;
-  TestRepo repo_;
-  std::unique_ptr<PipelineService> service_;
 };
 
 // GitLab's "download by reference name": the job of the ref's latest
@@ -279,6 +209,42 @@ TEST_F(TestReportApiTest, JunitReportsAreServedAsGitLabsTestReport) {
   EXPECT_EQ(summary["test_suites"][0]["build_ids"].size(), 2u);
   EXPECT_EQ(summary["test_suites"][0].count("test_cases"), 0u);
   EXPECT_EQ(Call("GET", Project() + "/pipelines/999/test_report", read_).status, 404);
+}
+
+// coverage: the job's regexp over its log when it ends, the last line with a
+// number winning (exec/coverage.h); the job's `coverage` is that number and
+// the pipeline's the average of its jobs' ("%.2f"); a job without one has
+// null.
+class CoverageApiTest : public ArtifactsApiTest {
+ protected:
+  std::string CiYaml() override {
+    return R"yml(
+unit:
+  script:
+    - echo "TOTAL 10 2 80%"
+    - echo "TOTAL 12 1 91.5%"
+  coverage: '/TOTAL.*\s+(\d+\.?\d*)%$/'
+lint:
+  script: echo "Lines 50.5%"
+  coverage: '/Lines\s+(\d+\.\d+)%/'
+plain:
+  script: echo "TOTAL 1 1 10%"
+)yml";
+  }
+};
+
+TEST_F(CoverageApiTest, TheCoverageRegexpFillsTheJobsAndThePipelinesCoverage) {
+  JobRecord first = Run();
+  std::string pipeline = Project() + "/pipelines/" + std::to_string(first.pipeline_id);
+  std::map<std::string, nlohmann::json> coverage;
+  for (const auto& job : Json(Call("GET", pipeline + "/jobs", read_))) {
+    coverage[job["name"].get<std::string>()] = job["coverage"];
+  }
+  EXPECT_EQ(coverage["unit"], 91.5);
+  EXPECT_EQ(coverage["lint"], 50.5);
+  EXPECT_TRUE(coverage["plain"].is_null());
+  EXPECT_EQ(Json(Call("GET", pipeline, read_))["coverage"], "71.00");
+  EXPECT_EQ(Json(Call("GET", Project() + "/pipelines", read_))[0]["coverage"], "71.00");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "exec/coverage.h"
 #include "util/duration.h"
 
 namespace slipway {
@@ -138,6 +139,10 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
       KeepError(store_->AddArtifact(record));
     }
   }
+  if ((to == CiStatus::kSuccess || to == CiStatus::kFailed) && run.job != nullptr &&
+      !run.job->coverage.empty()) {
+    RecordCoverageLocked(*job, run.job->coverage);
+  }
   JobUpdate update;
   update.status = to;
   if (IsFinished(to)) {
@@ -159,6 +164,18 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   *job = std::move(*updated);
   RecordDeploymentLocked(*job, to, run);
   if ((IsFinished(to) || to == CiStatus::kSkipped) && on_finished_) on_finished_(job->id);
+}
+
+void RunRecorder::RecordCoverageLocked(const JobRecord& job, const std::string& pattern) {
+  // The job's coverage: as lint checked it, between slashes, without flags.
+  std::string error;
+  std::shared_ptr<const RubyRegexp> regexp = RubyRegexp::Parse("/" + pattern + "/", &error);
+  if (regexp == nullptr) return;
+  StatusOr<LogSlice> log = store_->ReadLog(job.id, 0, kMaxCoverageLogBytes);
+  if (!log.ok()) return KeepError(log.status());
+  if (std::optional<std::string> coverage = CoverageInLog(log->bytes, *regexp)) {
+    KeepError(store_->SetJobCoverage(job.id, *coverage));
+  }
 }
 
 void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, const JobRun& run) {

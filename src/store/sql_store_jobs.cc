@@ -289,4 +289,27 @@ StatusOr<std::vector<int64_t>> SqlStore::JobsWithExpiredArtifacts(int64_t now_ms
       +[](const SqlRow& row) { return row.Int(0); });
 }
 
+// ---- coverage
+
+Status SqlStore::SetJobCoverage(int64_t job_id, const std::string& coverage) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return db_
+      ->Query(
+          "INSERT INTO job_coverage (job_id, coverage) VALUES (?, ?) "
+          "ON CONFLICT (job_id) DO UPDATE SET coverage = excluded.coverage",
+          {job_id, coverage})
+      .status();
+}
+
+StatusOr<std::vector<JobCoverage>> SqlStore::ListJobCoverage(int64_t pipeline_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryRecords(
+      db_.get(),
+      "SELECT c.job_id, c.coverage, j.retried FROM job_coverage c "
+      "JOIN jobs j ON j.id = c.job_id WHERE j.pipeline_id = ? ORDER BY c.job_id",
+      {pipeline_id}, +[](const SqlRow& row) {
+        return JobCoverage{row.Int(0), row.Text(1), row.Int(2) != 0};
+      });
+}
+
 }  // namespace slipway

@@ -160,6 +160,14 @@ struct ArtifactRecord {
   std::optional<int64_t> expire_at;
 };
 
+// A job's code coverage, from its `coverage:` regexp and its log
+// (exec/coverage.h), as written ("91.67").
+struct JobCoverage {
+  int64_t job_id = 0;
+  std::string coverage;
+  bool retried = false;  // Its job has a newer attempt.
+};
+
 enum class TokenRole { kRead, kRun, kAdmin };
 const char* TokenRoleName(TokenRole r);  // "read", "run", "admin"
 std::optional<TokenRole> ParseTokenRole(std::string_view name);
@@ -524,6 +532,12 @@ class Store {
   virtual StatusOr<std::vector<int64_t>> JobsWithExpiredArtifacts(int64_t now_ms,
                                                                   int64_t before_job_id,
                                                                   int limit) = 0;
+
+  // ---- coverage (the API's job `coverage` and the pipeline's average).
+  // Sets (replaces) the job's coverage.
+  virtual Status SetJobCoverage(int64_t job_id, const std::string& coverage) = 0;
+  // The coverage of every job of the pipeline that has one, by job id.
+  virtual StatusOr<std::vector<JobCoverage>> ListJobCoverage(int64_t pipeline_id) = 0;
 };
 
 struct StoreOptions {

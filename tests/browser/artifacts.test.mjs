@@ -20,7 +20,9 @@ await runTest('artifacts and tests', async () => {
   script:
     - mkdir -p out/sub reports
     - echo hello > out/sub/greeting.txt
+    - echo 'Lines 75.5%'
     - echo '<testsuite><testcase classname="calc" name="adds" time="0.01"/><testcase classname="calc" name="divides" time="0.2"><failure message="by zero">ZeroDivisionError</failure></testcase></testsuite>' > reports/unit.xml
+  coverage: '/Lines (\\d+\\.\\d+)%/'
   artifacts:
     paths: [out/]
     expire_in: 1 week
@@ -44,6 +46,9 @@ await runTest('artifacts and tests', async () => {
     await page.waitForSelector('tr[data-pipeline]');
     await page.locator('tr[data-pipeline]').first().locator('a').first().click();
 
+    await page.waitForSelector('.pipeline-coverage');
+    check((await page.textContent('.pipeline-coverage')).includes('75.50%'), 'the pipeline shows its coverage');
+
     // The Tests tab: the failure first, its output behind a disclosure.
     await page.click('#tab-tests');
     await page.waitForSelector('.test-case');
@@ -57,7 +62,7 @@ await runTest('artifacts and tests', async () => {
     await page.locator('.job-card[data-name="build"] a').first().click();
     await page.waitForSelector('.job-facts dl');
     const facts = await page.textContent('.job-facts');
-    for (const label of ['Created', 'Started', 'Finished', 'Duration', 'Commit', 'Executor']) {
+    for (const label of ['Created', 'Started', 'Finished', 'Duration', 'Commit', 'Executor', 'Coverage']) {
       check(facts.includes(label), `the job page shows ${label}: ${facts}`);
     }
     check(!/\b0\.0 s\b/.test(await page.textContent('.job-duration-fact')), 'sub-second durations are not 0.0 s');
