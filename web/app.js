@@ -58,6 +58,8 @@ function statusBadge(status, allowFailure) {
 
 function formatDuration(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '—';
+  // Sub-second durations are shown as such, not rounded to "0.0 s".
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 10) return `${seconds.toFixed(1)} s`;
   seconds = Math.round(seconds);
   const hours = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
@@ -303,17 +305,37 @@ async function viewPipelines(projectId) {
   const body = h('tbody');
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   const empty = h('p', { hidden: true }, 'No pipelines yet: push to the repository or run one.');
+  // Filters: GitLab's list parameters status, ref and source.
+  const option = (value, label) => h('option', { value }, label || value);
+  const statusFilter = h('select', { id: 'filter-status', name: 'status' }, option('', 'any status'),
+    ['running', 'pending', 'success', 'failed', 'canceled', 'skipped', 'manual', 'created'].map((st) => option(st, STATUS_LABEL[st] || st)));
+  const refFilter = h('input', { id: 'filter-ref', name: 'ref', type: 'search', placeholder: 'branch or tag', spellcheck: 'false' });
+  const sourceFilter = h('select', { id: 'filter-source', name: 'source' }, option('', 'any trigger'),
+    ['push', 'web', 'api', 'schedule', 'trigger', 'merge_request_event', 'parent_pipeline', 'pipeline'].map((src) => option(src)));
+  const filters = h('form', { class: 'filters', 'aria-label': 'Filter pipelines', onsubmit: (e) => { e.preventDefault(); page = 1; refresh(); } },
+    h('label', { for: 'filter-status' }, 'Status'), statusFilter,
+    h('label', { for: 'filter-ref' }, 'Ref'), refFilter,
+    h('label', { for: 'filter-source' }, 'Trigger'), sourceFilter,
+    h('button', { type: 'submit' }, 'Filter'));
+  for (const control of [statusFilter, sourceFilter]) control.addEventListener('change', () => { page = 1; refresh(); });
   show(h('div', { class: 'title-row' }, h('h1', {}, project.name, ' · pipelines'), h('span', { class: 'muted' }, project.path_with_namespace)),
     projectTabs(project, 'pipelines'),
     runPipelineForm(project),
+    filters,
     h('table', { class: 'list pipelines' },
       h('thead', {}, h('tr', {}, ['Status', 'Pipeline', 'Ref', 'Commit', 'Trigger', 'Created', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
       body),
     empty, pager);
   let last = '';
   const refresh = async () => {
-    const { data, headers } = await apiCall(`/projects/${project.id}/pipelines?per_page=20&page=${page}`);
-    const key = JSON.stringify(data) + page;
+    const query = new URLSearchParams({ per_page: '20', page: String(page) });
+    if (statusFilter.value) query.set('status', statusFilter.value);
+    if (refFilter.value.trim()) query.set('ref', refFilter.value.trim());
+    if (sourceFilter.value) query.set('source', sourceFilter.value);
+    const filtered = query.has('status') || query.has('ref') || query.has('source');
+    const { data, headers } = await apiCall(`/projects/${project.id}/pipelines?${query}`);
+    const key = JSON.stringify(data) + query;
+    empty.textContent = filtered ? 'No pipeline matches these filters.' : 'No pipelines yet: push to the repository or run one.';
     empty.hidden = data.length > 0 || page > 1;
     const running = data.some((p) => !FINISHED.has(p.status));
     if (key === last && !running) return;
@@ -409,7 +431,30 @@ async function viewPipeline(projectId, pipelineId) {
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('class', 'needs');
   svg.setAttribute('aria-hidden', 'true');
-  show(header, errors, graph);
+  // Tabs: the jobs graph, and the test report (artifacts:reports:junit).
+  const tests = h('div', { class: 'tests', id: 'tests-panel', role: 'tabpanel', hidden: true });
+  const jobsTab = h('button', { type: 'button', role: 'tab', id: 'tab-jobs', 'aria-selected': 'true', 'aria-controls': 'jobs-panel' }, 'Jobs');
+  const testsTab = h('button', { type: 'button', role: 'tab', id: 'tab-tests', 'aria-selected': 'false', 'aria-controls': 'tests-panel' }, 'Tests');
+  graph.id = 'jobs-panel';
+  graph.setAttribute('role', 'tabpanel');
+  let testsKey = '';
+  const loadTests = async () => {
+    const report = await api(`${base}/test_report`);
+    const key = JSON.stringify(report);
+    if (key === testsKey) return;
+    testsKey = key;
+    renderTests(tests, report);
+  };
+  const select = (showTests) => {
+    jobsTab.setAttribute('aria-selected', String(!showTests));
+    testsTab.setAttribute('aria-selected', String(showTests));
+    graph.hidden = showTests;
+    tests.hidden = !showTests;
+    if (showTests) loadTests().catch((error) => tests.replaceChildren(errorBox(error)));
+  };
+  jobsTab.addEventListener('click', () => select(false));
+  testsTab.addEventListener('click', () => select(true));
+  show(header, errors, h('div', { class: 'tabs', role: 'tablist' }, jobsTab, testsTab), graph, tests);
   let jobs = [];
   let last = '';
   const resize = new ResizeObserver(() => drawNeeds(graph, svg, jobs));
@@ -423,6 +468,7 @@ async function viewPipeline(projectId, pipelineId) {
     // A trigger job's downstream pipeline, by the job's id (GitLab's bridges).
     const downstream = new Map(bridges.filter((b) => b.downstream_pipeline).map((b) => [b.id, b.downstream_pipeline]));
     const live = !FINISHED.has(pipeline.status) || list.some((j) => !FINISHED.has(j.status));
+    if (!tests.hidden && (live || key !== last)) await loadTests();
     if (key === last && !live) return;
     last = key;
     jobs = list;
@@ -432,7 +478,7 @@ async function viewPipeline(projectId, pipelineId) {
       h('p', { class: 'facts' },
         'Ref ', h('span', { class: 'ref' }, pipeline.ref), ' · commit ', h('code', { title: pipeline.sha }, (pipeline.sha || '').slice(0, 8)),
         ' · trigger ', pipeline.source || '—', ' · created ', timeAgo(pipeline.created_at),
-        ' · duration ', formatDuration(durationOf(pipeline))),
+        ' · duration ', formatDuration(durationOf(pipeline)), pipeline.coverage ? h('span', { class: 'pipeline-coverage' }, ` · coverage ${pipeline.coverage}%`) : ''),
       upstreamLink(project, pipeline),
       h('div', { class: 'actions' },
         ['failed', 'canceled'].includes(pipeline.status) || list.some((j) => ['failed', 'canceled'].includes(j.status))
@@ -495,22 +541,25 @@ async function viewJob(projectId, jobId, anchor) {
   const followButton = h('button', { type: 'button', class: 'follow', onclick: () => view.scrollToEnd() }, 'Follow log');
   view.onFollowChange = (follow) => { followButton.setAttribute('aria-pressed', String(follow)); };
   view.onFollowChange(true);
-  const download = actionButton('Download', async () => {
-    const response = await apiCall(`${base}/trace`, { raw: true });
-    const url = URL.createObjectURL(await response.blob());
-    const link = h('a', { href: url, download: `job-${jobId}.log` });
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  }, { class: 'download' });
+  const download = actionButton('Download', () => downloadFile(`${base}/trace`, `job-${jobId}.log`), { class: 'download' });
   const toolbar = h('div', { class: 'log-toolbar' },
     h('label', { for: 'log-search', class: 'visually-hidden' }, 'Search the log'), searchInput,
     h('button', { type: 'button', 'aria-label': 'Previous match', onclick: () => { search.move(-1); showPosition(); } }, '↑'),
     h('button', { type: 'button', 'aria-label': 'Next match', onclick: () => { search.move(1); showPosition(); } }, '↓'),
     searchCount, h('span', { class: 'spacer' }), followButton, download);
   const logState = h('p', { class: 'log-state muted', 'aria-live': 'polite' });
-  show(header, toolbar, logBox, logState);
+  const facts = h('aside', { class: 'job-facts', 'aria-label': 'Job details' });
+  show(header, h('div', { class: 'job-layout' }, h('div', { class: 'job-log' }, toolbar, logBox, logState), facts));
+  const artifactsBox = h('section', { class: 'job-artifacts', 'aria-label': 'Artifacts' });
+  let artifactsShown = '';
+  const renderFacts = () => {
+    facts.replaceChildren(jobFacts(project, job), artifactsBox);
+    // The file list is read again only when the job's artifacts change.
+    const key = JSON.stringify([job.artifacts_file, job.artifacts_expire_at]);
+    if (key === artifactsShown) return;
+    artifactsShown = key;
+    renderArtifacts(artifactsBox, base, job).catch((error) => artifactsBox.replaceChildren(errorBox(error)));
+  };
 
   const renderHeader = () => {
     header.replaceChildren(
@@ -525,6 +574,7 @@ async function viewJob(projectId, jobId, anchor) {
         if (result && result.id && String(result.id) !== String(jobId)) location.hash = `#/projects/${project.id}/jobs/${result.id}`;
         else if (result && result.id) { job = result; renderHeader(); }
       })));
+    renderFacts();
   };
   renderHeader();
 

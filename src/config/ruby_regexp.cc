@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <utility>
+#include <vector>
 
 namespace slipway {
 
@@ -52,6 +53,22 @@ std::shared_ptr<const RubyRegexp> RubyRegexp::Parse(std::string_view text, std::
 
 bool RubyRegexp::PartialMatch(std::string_view text) const {
   return re2::RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *re2_);
+}
+
+std::optional<std::string> RubyRegexp::LastMatch(std::string_view text) const {
+  int groups = re2_->NumberOfCapturingGroups();
+  std::vector<re2::StringPiece> found(groups + 1);
+  std::optional<std::string> last;
+  size_t at = 0;
+  while (at <= text.size() &&
+         re2_->Match(re2::StringPiece(text.data(), text.size()), at, text.size(),
+                     re2::RE2::UNANCHORED, found.data(), groups + 1)) {
+    const re2::StringPiece& shown = found[groups];
+    last = std::string(shown.data() == nullptr ? "" : std::string(shown.data(), shown.size()));
+    size_t end = static_cast<size_t>(found[0].data() - text.data()) + found[0].size();
+    at = found[0].empty() ? end + 1 : end;  // An empty match moves on by one.
+  }
+  return last;
 }
 
 }  // namespace slipway

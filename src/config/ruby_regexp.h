@@ -5,6 +5,7 @@
 #define SLIPWAY_CONFIG_RUBY_REGEXP_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,12 @@ class RubyRegexp {
 
   // True when the regexp matches anywhere in text (an empty match counts).
   bool PartialMatch(std::string_view text) const;
+
+  // What Ruby's text.scan(regexp).flatten.last gives: of the last of the
+  // non-overlapping matches in text, its last capture group when the
+  // regexp has groups (empty when that group took no part), else the whole
+  // match; none without a match.
+  std::optional<std::string> LastMatch(std::string_view text) const;
 
   // The RE2 pattern, including the "(?flags)" prefix. Two regexps are equal
   // in GitLab when their sources are.

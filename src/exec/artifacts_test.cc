@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "util/test_dir.h"
 
 namespace slipway {
@@ -132,6 +134,30 @@ TEST_F(ArtifactsTest, ReportsAreParsed) {
   StatusOr<Reports> bad = CollectReports(artifacts, {}, ws(), job_dir, [](const std::string&) {});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(), "dotenv report build.env: Invalid Format");
+}
+
+// A JUnit file that does not parse fails no job (GitLab parses reports
+// after the upload and shows the error in the test report): it is kept,
+// said in the log, and counts nothing.
+TEST_F(ArtifactsTest, AJunitReportThatDoesNotParseIsAWarning) {
+  ASSERT_EQ(Sh(ws(), R"(
+    printf "<testsuite><testcase name=\"a\"/></testsuite>" > a.xml
+    printf "<testsuite><testcase name=\"b" > b.xml
+  )"),
+            0);
+  Artifacts artifacts;
+  artifacts.present = true;
+  artifacts.reports["junit"] = {"*.xml"};
+  std::string job_dir = tmp_.Sub("job");
+  std::vector<std::string> lines;
+  StatusOr<Reports> reports = CollectReports(artifacts, {}, ws(), job_dir,
+                                             [&](const std::string& l) { lines.push_back(l); });
+  ASSERT_TRUE(reports.ok()) << reports.status().message();
+  EXPECT_EQ(reports->summary, "junit: 1 total, 1 success, 0 failed, 0 skipped, 0 error");
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "WARNING: junit report b.xml: JUnit XML: unterminated tag"),
+            lines.end());
+  EXPECT_EQ(Slurp(job_dir + "/reports/junit/b.xml"), "<testsuite><testcase name=\"b");
 }
 
 // Artifacts may hold symlinks anywhere. Restoring a later job's artifacts

@@ -41,6 +41,58 @@ TEST(JunitTest, TruncatedXmlIsAnError) {
             "JUnit XML: unterminated testcase");
 }
 
+// What GitLab's test report shows of each case: names and times from the
+// attributes, entities decoded, and the text (or else the message) of the
+// element that decided the status.
+TEST(JunitTest, CasesKeepTheirNamesTimesAndOutput) {
+  StatusOr<std::vector<JunitCase>> cases = ParseJunitCases(R"(<testsuites>
+  <testsuite name="s1">
+    <testcase classname="pkg.A" name="adds &amp; subtracts" time="0.25" file="a.py"/>
+    <testcase classname="pkg.A" name="fails" time="1.5"><failure message="short">expected 1&#10;got <![CDATA[<2>]]></failure><system-out>noise</system-out></testcase>
+    <testcase name="errs" time="x"><error message="boom"/></testcase>
+    <testcase name="skips"><skipped message="later"></skipped></testcase>
+  </testsuite>
+</testsuites>)");
+  ASSERT_TRUE(cases.ok()) << cases.status().message();
+  ASSERT_EQ(cases->size(), 4u);
+  const JunitCase& ok = (*cases)[0];
+  EXPECT_EQ(ok.status, "success");
+  EXPECT_EQ(ok.name, "adds & subtracts");
+  EXPECT_EQ(ok.classname, "pkg.A");
+  EXPECT_EQ(ok.file, "a.py");
+  EXPECT_DOUBLE_EQ(ok.execution_time, 0.25);
+  EXPECT_FALSE(ok.system_output.has_value());
+  EXPECT_EQ((*cases)[1].status, "failed");
+  EXPECT_DOUBLE_EQ((*cases)[1].execution_time, 1.5);
+  EXPECT_EQ((*cases)[1].system_output, "expected 1\ngot <2>");
+  EXPECT_EQ((*cases)[2].status, "error");
+  EXPECT_EQ((*cases)[2].execution_time, 0);
+  EXPECT_EQ((*cases)[2].system_output, "boom");
+  EXPECT_EQ((*cases)[3].status, "skipped");
+  EXPECT_EQ((*cases)[3].system_output, "later");
+}
+
+// The parser's bounds: a file of more test cases than kMaxJunitCases is
+// refused, a case's output is cut at kMaxJunitOutputBytes, and deep
+// nesting costs nothing (no stack is kept).
+TEST(JunitTest, CasesAndOutputAreBounded) {
+  std::string many = "<testsuite>";
+  for (size_t i = 0; i <= kMaxJunitCases; ++i) many += "<testcase/>";
+  many += "</testsuite>";
+  EXPECT_EQ(ParseJunitCases(many).status().message(), "JUnit XML: more than 100000 test cases");
+  std::string big =
+      "<testcase><failure>" + std::string(kMaxJunitOutputBytes * 2, 'x') + "</failure></testcase>";
+  auto cases = ParseJunitCases(big);
+  ASSERT_TRUE(cases.ok());
+  EXPECT_EQ(cases->at(0).system_output->size(), kMaxJunitOutputBytes);
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "<testsuite>";
+  deep += "<testcase name='deep'/>";
+  auto nested = ParseJunitCases(deep);
+  ASSERT_TRUE(nested.ok());
+  EXPECT_EQ(nested->at(0).name, "deep");
+}
+
 TEST(JunitTest, AddsCounts) {
   TestCounts a{3, 2, 1, 0, 0};
   a.Add(TestCounts{2, 0, 0, 1, 1});

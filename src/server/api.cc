@@ -57,6 +57,14 @@ const std::vector<RouteEntry>& ApiRoutes() {
        {"projects", ":id", "pipelines", ":pipeline_id", "bridges"},
        Role::kRead,
        ListPipelineBridges},
+      {"GET",
+       {"projects", ":id", "pipelines", ":pipeline_id", "test_report"},
+       Role::kRead,
+       GetTestReport},
+      {"GET",
+       {"projects", ":id", "pipelines", ":pipeline_id", "test_report_summary"},
+       Role::kRead,
+       GetTestReportSummary},
       {"GET", {"projects", ":id", "jobs"}, Role::kRead, ListProjectJobs},
       {"GET", {"projects", ":id", "jobs", ":job_id"}, Role::kRead, GetJob},
       {"GET", {"projects", ":id", "jobs", ":job_id", "trace"}, Role::kRead, GetTrace},
@@ -64,10 +72,31 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"POST", {"projects", ":id", "jobs", ":job_id", "retry"}, Role::kRun, RetryJob},
       {"POST", {"projects", ":id", "jobs", ":job_id", "cancel"}, Role::kRun, CancelJob},
       {"POST", {"projects", ":id", "jobs", ":job_id", "play"}, Role::kRun, PlayJob},
+      // By ref name before by id: a ref may be called "artifacts".
+      {"GET",
+       {"projects", ":id", "jobs", "artifacts", ":ref_name", "download"},
+       Role::kRead,
+       GetRefArtifactsArchive},
+      {"GET",
+       {"projects", ":id", "jobs", "artifacts", ":ref_name", "raw", "*path"},
+       Role::kRead,
+       GetRefArtifactFile},
       {"GET",
        {"projects", ":id", "jobs", ":job_id", "artifacts"},
        Role::kRead,
        GetArtifactsArchive},
+      {"GET",
+       {"projects", ":id", "jobs", ":job_id", "artifacts_files"},
+       Role::kRead,
+       ListArtifactFiles},
+      {"DELETE",
+       {"projects", ":id", "jobs", ":job_id", "artifacts"},
+       Role::kAdmin,
+       DeleteArtifacts},
+      {"POST",
+       {"projects", ":id", "jobs", ":job_id", "artifacts", "keep"},
+       Role::kRun,
+       KeepArtifacts},
       {"GET",
        {"projects", ":id", "jobs", ":job_id", "artifacts", "*path"},
        Role::kRead,
@@ -358,7 +387,9 @@ bool Api::IsBlocking(const HttpRequest& request) {
   if (!IsRead(request.method)) return true;
   std::string_view path = request.path;
   // Whole traces can be large, archives are zipped, metrics may scan the store.
-  return path == "/metrics" || path.ends_with("/artifacts") || path.ends_with("/trace");
+  return path == "/metrics" || path.ends_with("/artifacts") || path.ends_with("/download") ||
+         path.ends_with("/trace") || path.ends_with("/test_report") ||
+         path.ends_with("/test_report_summary");
 }
 
 std::optional<TokenRecord> Api::Authenticate(const HttpRequest& req) {

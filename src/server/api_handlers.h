@@ -50,8 +50,17 @@ HttpResponse StreamTrace(ApiContext& ctx);
 HttpResponse RetryJob(ApiContext& ctx);
 HttpResponse CancelJob(ApiContext& ctx);
 HttpResponse PlayJob(ApiContext& ctx);
+
+// Job artifacts (api_artifacts.cc).
 HttpResponse GetArtifactFile(ApiContext& ctx);
 HttpResponse GetArtifactsArchive(ApiContext& ctx);
+HttpResponse GetRefArtifactsArchive(ApiContext& ctx);
+HttpResponse GetRefArtifactFile(ApiContext& ctx);
+HttpResponse KeepArtifacts(ApiContext& ctx);
+HttpResponse DeleteArtifacts(ApiContext& ctx);
+HttpResponse ListArtifactFiles(ApiContext& ctx);
+HttpResponse GetTestReport(ApiContext& ctx);
+HttpResponse GetTestReportSummary(ApiContext& ctx);
 
 HttpResponse ListEnvironments(ApiContext& ctx);
 HttpResponse GetEnvironment(ApiContext& ctx);

@@ -1,11 +1,10 @@
-// The jobs endpoints: lists, get, trace (whole and live), actions, artifacts.
+// The jobs endpoints: lists, get, trace (whole and live), actions (artifacts:
+// api_artifacts.cc).
 #include <charconv>
-#include <filesystem>
 #include <map>
 
 #include "server/api_handlers.h"
 #include "server/gitlab_json.h"
-#include "server/zip_writer.h"
 
 namespace slipway {
 
@@ -172,81 +171,6 @@ HttpResponse PlayJob(ApiContext& ctx) {
     if (Status s = RecordJobUser(ctx, id); !s.ok()) return s;
     return ctx.service->PlayJob(id);
   });
-}
-
-namespace {
-
-// The artifacts directory of the job in ctx, or a 404.
-std::optional<std::filesystem::path> ArtifactsRoot(ApiContext& ctx, HttpResponse* error,
-                                                   int64_t* job_id) {
-  auto loaded = LoadJob(ctx, error);
-  if (!loaded) return std::nullopt;
-  const JobRecord* job = &loaded->job;
-  std::string dir = ctx.service != nullptr ? ctx.service->ArtifactsDir(job->id) : std::string();
-  std::error_code ec;
-  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {
-    *error = JsonError(404, "404 Not Found");
-    return std::nullopt;
-  }
-  *job_id = job->id;
-  return std::filesystem::path(dir);
-}
-
-}  // namespace
-
-HttpResponse GetArtifactFile(ApiContext& ctx) {
-  HttpResponse error;
-  int64_t job_id = 0;
-  auto root = ArtifactsRoot(ctx, &error, &job_id);
-  if (!root) return error;
-  const std::string& relative = ctx.params["path"];
-  std::filesystem::path rel(relative);
-  if (relative.empty() || rel.is_absolute()) return JsonError(404, "404 Not Found");
-  for (const auto& part : rel) {
-    if (part == ".." || part == ".") return JsonError(404, "404 Not Found");
-  }
-  std::filesystem::path file = *root / rel;
-  std::error_code ec;
-  // Symbolic links inside artifacts must not lead outside the job's directory.
-  auto canonical_root = std::filesystem::canonical(*root, ec);
-  auto canonical_file = std::filesystem::canonical(file, ec);
-  if (ec || !std::filesystem::is_regular_file(canonical_file, ec)) {
-    return JsonError(404, "404 Not Found");
-  }
-  auto [r, f] = std::mismatch(canonical_root.begin(), canonical_root.end(), canonical_file.begin(),
-                              canonical_file.end());
-  if (r != canonical_root.end()) return JsonError(404, "404 Not Found");
-  HttpResponse response;
-  response.file_path = canonical_file.string();
-  response.headers = {{"Content-Type", "application/octet-stream"},
-                      {"Content-Disposition",
-                       "attachment; filename=\"" + canonical_file.filename().string() + "\""}};
-  return response;
-}
-
-HttpResponse GetArtifactsArchive(ApiContext& ctx) {
-  HttpResponse error;
-  int64_t job_id = 0;
-  auto root = ArtifactsRoot(ctx, &error, &job_id);
-  if (!root) return error;
-  auto zip = ZipDirectory(*root, kMaxZipInputBytes);
-  if (!zip.ok()) return JsonError(413, "413 Payload Too Large - " + zip.status().message());
-  // Named as the job lists it (artifacts:name), kept to characters that
-  // need no quoting in the header.
-  std::string filename = "artifacts.zip";
-  if (auto listed = ctx.store->ListArtifacts(job_id); listed.ok()) {
-    for (const ArtifactRecord& a : *listed) {
-      if (a.file_type == "archive" && !a.filename.empty()) filename = a.filename;
-    }
-  }
-  for (char& c : filename) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\' || c == 0x7f) c = '_';
-  }
-  HttpResponse response;
-  response.body = std::move(*zip);
-  response.headers = {{"Content-Type", "application/zip"},
-                      {"Content-Disposition", "attachment; filename=\"" + filename + "\""}};
-  return response;
 }
 
 }  // namespace slipway

@@ -9,6 +9,14 @@ using nlohmann::json;
 
 namespace {
 
+// A pipeline's JSON with its coverage (GitLab's average of its jobs').
+json PipelineJsonWithCoverage(ApiContext& ctx, const PipelineRecord& p,
+                              const ProjectRecord& project) {
+  json j = PipelineJson(p, project, ctx.base_url);
+  if (std::optional<std::string> coverage = PipelineCoverage(ctx, p.id)) j["coverage"] = *coverage;
+  return j;
+}
+
 // Variables from [{key, value, variable_type}] (JSON or form).
 std::optional<std::vector<StoredVariable>> ParseVariables(const json& params, HttpResponse* error) {
   std::vector<StoredVariable> out;
@@ -85,7 +93,7 @@ HttpResponse ListPipelines(ApiContext& ctx) {
   if (!pipelines.ok()) return StoreError(pipelines.status());
   json items = json::array();
   for (const PipelineRecord& p : pipelines->items) {
-    items.push_back(PipelineJson(p, *project, ctx.base_url));
+    items.push_back(PipelineJsonWithCoverage(ctx, p, *project));
   }
   HttpResponse response = JsonOk(200, items);
   SetPaginationHeaders(ctx, *page, pipelines->total, &response);
@@ -120,7 +128,7 @@ HttpResponse GetPipeline(ApiContext& ctx) {
   auto pipeline = LoadPipeline(ctx, *project, &error);
   if (!pipeline) return error;
   ctx.cacheable = IsFinished(pipeline->status);
-  return JsonOk(200, PipelineJson(*pipeline, *project, ctx.base_url));
+  return JsonOk(200, PipelineJsonWithCoverage(ctx, *pipeline, *project));
 }
 
 namespace {

@@ -247,13 +247,14 @@ TEST_F(ApiTest, JobListsItsArtifactsAsGitLabDoes) {
       AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   int64_t job = Jobs(p.id)[0].id;
   ASSERT_TRUE(store_->AppendLog(job, "built\n").ok());
-  ASSERT_TRUE(
-      store_->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip", "zip"})
-          .ok());
-  ASSERT_TRUE(
-      store_
-          ->AddArtifact({job, "jobs/build/reports/junit", "junit", 750, "", "junit.xml.gz", "gzip"})
-          .ok());
+  ASSERT_TRUE(store_
+                  ->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip", "zip",
+                                 std::nullopt})
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->AddArtifact({job, "jobs/build/reports/junit", "junit", 750, "", "junit.xml.gz",
+                                 "gzip", std::nullopt})
+                  .ok());
   std::string url = "/api/v4/projects/1/jobs/" + std::to_string(job);
   json j = Json(Call("GET", url, read_));
   EXPECT_EQ(j["artifacts_file"], json({{"filename", "bin.zip"}, {"size", 1000}}));
@@ -270,9 +271,10 @@ TEST_F(ApiTest, JobListsItsArtifactsAsGitLabDoes) {
 
   p = AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});
   job = Jobs(p.id)[0].id;
-  ASSERT_TRUE(
-      store_->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip", "zip"})
-          .ok());
+  ASSERT_TRUE(store_
+                  ->AddArtifact({job, "jobs/build/artifacts", "archive", 1000, "", "bin.zip", "zip",
+                                 std::nullopt})
+                  .ok());
   ASSERT_TRUE(store_->RetryJob(job).ok());
   j = Json(Call("GET", "/api/v4/projects/1/jobs/" + std::to_string(job), read_));
   EXPECT_EQ(j["retried"], true);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 
 #include "server/gitlab_json.h"
 #include "server/request_params.h"
@@ -198,8 +200,30 @@ void SetPaginationHeaders(const ApiContext& ctx, const PageRequest& page, int64_
 json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pipeline,
                 const ProjectRecord& project) {
   auto artifacts = ctx.store->ListArtifacts(job.id);
-  return JobJson(job, pipeline, project,
-                 artifacts.ok() ? *artifacts : std::vector<ArtifactRecord>{}, ctx.base_url);
+  json j = JobJson(job, pipeline, project,
+                   artifacts.ok() ? *artifacts : std::vector<ArtifactRecord>{}, ctx.base_url);
+  if (auto coverage = ctx.store->ListJobCoverage(pipeline.id); coverage.ok()) {
+    for (const JobCoverage& c : *coverage) {
+      if (c.job_id == job.id) j["coverage"] = std::strtod(c.coverage.c_str(), nullptr);
+    }
+  }
+  return j;
+}
+
+std::optional<std::string> PipelineCoverage(ApiContext& ctx, int64_t pipeline_id) {
+  auto coverage = ctx.store->ListJobCoverage(pipeline_id);
+  if (!coverage.ok()) return std::nullopt;
+  double sum = 0;
+  int count = 0;
+  for (const JobCoverage& c : *coverage) {
+    if (c.retried) continue;
+    sum += std::strtod(c.coverage.c_str(), nullptr);
+    ++count;
+  }
+  if (count == 0) return std::nullopt;
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f", sum / count);
+  return std::string(text);
 }
 
 }  // namespace slipway

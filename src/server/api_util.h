@@ -107,9 +107,12 @@ std::optional<PageRequest> ParsePage(const HttpRequest& req, HttpResponse* error
 void SetPaginationHeaders(const ApiContext& ctx, const PageRequest& page, int64_t total,
                           HttpResponse* response);
 
-// The JSON of a job (looks up its artifacts index).
+// The JSON of a job (looks up its artifacts index and its coverage).
 nlohmann::json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pipeline,
                           const ProjectRecord& project);
+// GitLab's pipeline coverage: the average of its latest jobs' coverage,
+// "%.2f" as GitLab writes it; none when no job has one.
+std::optional<std::string> PipelineCoverage(ApiContext& ctx, int64_t pipeline_id);
 
 }  // namespace slipway
 

@@ -219,6 +219,7 @@ json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord&
   std::string details = WebPath(project) + "/-/jobs/" + std::to_string(job.id);
   json artifact_list = json::array();
   json artifacts_file = nullptr;
+  std::optional<int64_t> expire_at;  // All of a job's artifacts expire together.
   // A retried attempt lists none: the newer attempt's files replaced its own
   // (one job directory per job name).
   if (!job.retried) {
@@ -228,6 +229,7 @@ json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord&
                                {"filename", a.filename},
                                {"file_format", a.file_format}});
       if (a.file_type == "archive") artifacts_file = {{"filename", a.filename}, {"size", a.size}};
+      if (a.expire_at) expire_at = a.expire_at;
     }
   }
   if (job.log_size > 0) {
@@ -291,7 +293,7 @@ json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord&
       {"web_url", base_url + details},
       {"project", {{"ci_job_token_scope_enabled", false}}},
       {"artifacts", artifact_list},
-      {"artifacts_expire_at", nullptr},
+      {"artifacts_expire_at", OptTime(expire_at)},
       {"archived", false},
       {"tag_list", json::array()},
       {"runner", runner},

@@ -183,6 +183,13 @@ class PipelineService {
   virtual StatusOr<DeploymentRecord> RollbackTo(int64_t deployment_id) = 0;
 
   virtual ServiceStats Stats() = 0;
+
+  // The directory holding one of a finished job's artifacts:reports
+  // (`junit` ...), as ArtifactsDir for the archive, or empty.
+  virtual std::string ReportDir(int64_t job_id, const std::string& report_type) = 0;
+  // GitLab's "delete job artifacts": removes the job's archive and reports
+  // (files and records; its log stays). False if it had none.
+  virtual StatusOr<bool> DeleteArtifacts(int64_t job_id) = 0;
 };
 
 }  // namespace slipway

@@ -1,7 +1,9 @@
 #include "server/run_recorder.h"
 
 #include <algorithm>
+#include <chrono>
 
+#include "exec/coverage.h"
 #include "util/duration.h"
 
 namespace slipway {
@@ -97,6 +99,23 @@ int64_t RunRecorder::JobId(const std::string& name) const {
   return it == jobs_.end() ? 0 : it->second.id;
 }
 
+namespace {
+
+// GitLab's artifacts_expire_at: the upload's time (the job's end) plus
+// artifacts:expire_in; none without one, with "never", or with one that
+// does not parse (lint rejects those; a job left with one keeps its files).
+std::optional<int64_t> ArtifactsExpireAt(const JobRun& run) {
+  if (run.job == nullptr || !run.finished_at) return std::nullopt;
+  StatusOr<std::optional<int64_t>> seconds = ParseExpireIn(run.job->artifacts.expire_in);
+  if (run.job->artifacts.expire_in.empty() || !seconds.ok() || !*seconds) return std::nullopt;
+  int64_t end_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(run.finished_at->time_since_epoch())
+          .count();
+  return end_ms + **seconds * 1000;
+}
+
+}  // namespace
+
 void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   if (job->status == to) return;
   if (!JobTransitionAllowed(job->status, to) &&
@@ -107,10 +126,22 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   if (IsFinished(to)) {
     // Before the final status, so that whoever sees the job finished sees
     // its artifacts too.
+    std::optional<int64_t> expire_at = ArtifactsExpireAt(run);
     for (const JobArtifact& a : run.artifacts) {
-      KeepError(store_->AddArtifact(
-          {job->id, a.path, a.file_type, a.size, "", a.filename, a.file_format}));
+      ArtifactRecord record;
+      record.job_id = job->id;
+      record.path = a.path;
+      record.file_type = a.file_type;
+      record.size = a.size;
+      record.filename = a.filename;
+      record.file_format = a.file_format;
+      record.expire_at = expire_at;
+      KeepError(store_->AddArtifact(record));
     }
+  }
+  if ((to == CiStatus::kSuccess || to == CiStatus::kFailed) && run.job != nullptr &&
+      !run.job->coverage.empty()) {
+    RecordCoverageLocked(*job, run.job->coverage);
   }
   JobUpdate update;
   update.status = to;
@@ -133,6 +164,18 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   *job = std::move(*updated);
   RecordDeploymentLocked(*job, to, run);
   if ((IsFinished(to) || to == CiStatus::kSkipped) && on_finished_) on_finished_(job->id);
+}
+
+void RunRecorder::RecordCoverageLocked(const JobRecord& job, const std::string& pattern) {
+  // The job's coverage: as lint checked it, between slashes, without flags.
+  std::string error;
+  std::shared_ptr<const RubyRegexp> regexp = RubyRegexp::Parse("/" + pattern + "/", &error);
+  if (regexp == nullptr) return;
+  StatusOr<LogSlice> log = store_->ReadLog(job.id, 0, kMaxCoverageLogBytes);
+  if (!log.ok()) return KeepError(log.status());
+  if (std::optional<std::string> coverage = CoverageInLog(log->bytes, *regexp)) {
+    KeepError(store_->SetJobCoverage(job.id, *coverage));
+  }
 }
 
 void RunRecorder::RecordDeploymentLocked(const JobRecord& job, CiStatus to, const JobRun& run) {

@@ -98,6 +98,11 @@ class RunRecorder : public RunObserver, public LogSink {
   // The job's deployment follows it (docs/deployments.md): made when a job
   // with environment:action start runs, finished with it.
   void RecordDeploymentLocked(const JobRecord& job, CiStatus to, const JobRun& run);
+  // GitLab's coverage of a finished job: its coverage: regexp (pattern,
+  // without the slashes) over its stored log, up to kMaxCoverageLogBytes
+  // (exec/coverage.h); nothing is stored when no line gives a number.
+  void RecordCoverageLocked(const JobRecord& job, const std::string& pattern);
+  static constexpr int64_t kMaxCoverageLogBytes = int64_t{64} << 20;
   void KeepError(const Status& s);
 
   Store* store_;

@@ -289,9 +289,14 @@ Status Service::RetryInterrupted(const std::vector<JobRecord>& jobs) {
 void Service::TimerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
+    // The next look is due a second after this one starts, not after it
+    // ends: on a FakeClock, a test advancing the clock while this pass runs
+    // would otherwise find the timer waiting for the advance after.
+    Clock::TimePoint next = options_.clock->Now() + std::chrono::seconds(1);
     lock.unlock();
     RunDueSchedules();
     StopExpiredEnvironments();
+    RemoveExpiredArtifacts();
     // A group waiting for an upcoming job of another pipeline that will
     // never ask (skipped, canceled) goes on; jobs held by a freeze that
     // ended or by approvals now given start.
@@ -300,9 +305,7 @@ void Service::TimerLoop() {
     lock.lock();
     // Schedules are minutes apart: looking once a second is on time. On a
     // FakeClock this waits until the test advances it.
-    if (!stopping_) {
-      options_.clock->SleepUntil(lock, timer_cv_, options_.clock->Now() + std::chrono::seconds(1));
-    }
+    if (!stopping_) options_.clock->SleepUntil(lock, timer_cv_, next);
   }
 }
 

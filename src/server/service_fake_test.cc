@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 
 #include "exec/fake_executor.h"
 #include "server/cron.h"
@@ -357,6 +358,66 @@ stop:
   std::vector<std::string> ran;
   for (const FakeExecutor::Call& call : executor_.calls()) ran.push_back(call.job);
   EXPECT_EQ(ran, (std::vector<std::string>{"deploy", "stop"}));
+}
+
+// artifacts:expire_in on the service's clock: artifacts_expire_at is the
+// job's end plus expire_in; once it has passed the cleaner removes the
+// files and records of every pipeline but those GitLab keeps (the ref's
+// latest and latest successful, stored_artifacts_test.cc), and keeps
+// those. A job whose expiry was cleared by `keep` stays too.
+TEST_P(FakeServiceTest, ExpiredArtifactsAreRemovedButTheRefsLatestAreKept) {
+  clock_.Advance(std::chrono::duration_cast<milliseconds>(kStart - clock_.WallNow()));
+  int64_t project = AddProject(R"(
+build:
+  script: make
+  artifacts:
+    paths: [out.txt]
+    expire_in: 1 hour
+kept:
+  script: make
+  artifacts:
+    paths: [out.txt]
+    expire_in: 1 hour
+)");
+  executor_.SetHook([&](const Job&, const JobSpec&, const JobHost& host,
+                        const CancelToken&) -> std::optional<JobResult> {
+    std::filesystem::create_directories(host.job_dir + "/artifacts");
+    std::ofstream(host.job_dir + "/artifacts/out.txt") << "built";
+    return std::nullopt;
+  });
+  auto advance = [&](milliseconds by) {
+    clock_.Advance(by);
+    service_clock_.Advance(by);
+  };
+  PipelineRecord first = WaitDone(Create(project));
+  ASSERT_EQ(first.status, CiStatus::kSuccess);
+  JobRecord old_build = Attempts(first.id, "build").at(0);
+  JobRecord old_kept = Attempts(first.id, "kept").at(0);
+  std::string old_dir = service_->ArtifactsDir(old_build.id);
+  ASSERT_FALSE(old_dir.empty());
+  auto artifacts = store_->ListArtifacts(old_build.id);
+  ASSERT_TRUE(artifacts.ok() && artifacts->size() == 1u);
+  EXPECT_EQ(artifacts->at(0).expire_at, UnixMs(kStart + std::chrono::hours(1)));
+  ASSERT_TRUE(store_->SetArtifactsExpireAt(old_kept.id, std::nullopt).ok());
+
+  advance(minutes(30));
+  PipelineRecord second = WaitDone(Create(project));
+  ASSERT_EQ(second.status, CiStatus::kSuccess);
+  JobRecord new_build = Attempts(second.id, "build").at(0);
+  std::string new_dir = service_->ArtifactsDir(new_build.id);
+  ASSERT_FALSE(new_dir.empty());
+  EXPECT_TRUE(std::filesystem::exists(old_dir + "/out.txt")) << "not expired yet";
+
+  // Both pipelines' artifacts have expired; the cleaner looks at the newest
+  // first, so by the time the first pipeline's are gone it has decided
+  // about the second's.
+  advance(std::chrono::hours(2));
+  ASSERT_TRUE(WaitFor([&] { return store_->ListArtifacts(old_build.id)->empty(); }));
+  EXPECT_FALSE(std::filesystem::exists(old_dir));
+  EXPECT_EQ(service_->ArtifactsDir(old_build.id), "");
+  EXPECT_TRUE(std::filesystem::exists(new_dir + "/out.txt")) << "the ref's latest are kept";
+  EXPECT_EQ(store_->ListArtifacts(new_build.id)->size(), 1u);
+  EXPECT_FALSE(service_->ArtifactsDir(old_kept.id).empty()) << "kept by request";
 }
 
 // POST /environments/:id/stop: with its stop job the environment is

@@ -78,6 +78,8 @@ class Service : public PipelineService {
   StatusOr<EnvironmentRecord> StopEnvironment(int64_t environment_id, bool force) override;
   StatusOr<DeploymentRecord> RollbackTo(int64_t deployment_id) override;
   ServiceStats Stats() override;
+  std::string ReportDir(int64_t job_id, const std::string& report_type) override;
+  StatusOr<bool> DeleteArtifacts(int64_t job_id) override;
 
  private:
   friend class ServerDownstream;
@@ -197,6 +199,10 @@ class Service : public PipelineService {
   // Stops the environments whose auto_stop_at has passed
   // (service_environments.cc).
   void StopExpiredEnvironments();
+  // Removes the artifacts whose expire_at has passed, except those of the
+  // pipelines GitLab keeps (ArtifactsLocked), at most once a minute
+  // (service_artifacts.cc).
+  void RemoveExpiredArtifacts();
   Status Recover();
   Status RetryInterrupted(const std::vector<JobRecord>& jobs);
   // A job action: `live` on the pipeline's running scheduler when it has
@@ -253,6 +259,9 @@ class Service : public PipelineService {
 
   std::mutex repo_mu_;
   std::map<int64_t, std::unique_ptr<std::mutex>> repo_locks_ GUARDED_BY(repo_mu_);
+
+  // When RemoveExpiredArtifacts last looked (Unix ms); only the timer uses it.
+  int64_t artifacts_checked_ms_ = 0;
 };
 
 }  // namespace internal

@@ -60,6 +60,13 @@ std::string Service::ArtifactsDir(int64_t job_id) {
   return dir;
 }
 
+std::string Service::ReportDir(int64_t job_id, const std::string& report_type) {
+  if (report_type == "archive") return "";
+  std::string dir;
+  StoredJobDir(job_id, report_type, &dir);
+  return dir;
+}
+
 VariableList Service::DotenvOf(int64_t job_id) {
   std::string reports;
   std::string job_dir = StoredJobDir(job_id, "dotenv", &reports);

@@ -13,10 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "server/api_test_util.h"
-#include "server/pipeline_service.h"
-#include "util/test_repo.h"
-#include "util/test_wait.h"
+#include "server/service_api_test_util.h"
 
 namespace slipway {
 namespace {
@@ -59,42 +56,10 @@ TEST(ZipWriterTest, ArchiveOfADirectoryReadsBackWithPython) {
   std::filesystem::remove_all(dir);
 }
 
-class ZipDownloadTest : public ApiTestBase {
+class ZipDownloadTest : public ServiceApiTest {
  protected:
-  void SetUp() override {
-    ApiTestBase::SetUp();
-    char tmpl[] = "/tmp/slipway-zip-api-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    work_dir_ = tmpl;
-    data_dir_ = work_dir_ + "/data";
-    ServiceOptions options;
-    options.data_dir = data_dir_;
-    options.jobs_per_pipeline = 2;
-    auto service = PipelineService::Create(store_.get(), &hub_, options);
-    ASSERT_TRUE(service.ok()) << service.status().message();
-    service_ = std::move(*service);
-    ASSERT_TRUE(service_->Start().ok());
-    api_ = std::make_unique<Api>(store_.get(), service_.get(), &hub_);
-  }
-  void TearDown() override {
-    api_.reset();
-    service_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(work_dir_, ec);
-  }
-
-  std::string work_dir_;
-  std::string data_dir_;
-  TestRepo repo_;
-  std::unique_ptr<PipelineService> service_;
-};
-
-TEST_F(ZipDownloadTest, LinksToTheServersFilesAreZippedAsLinks) {
-  // Where the server keeps its database (DATA/slipway.db); the job knows
-  // the path, as any job can guess it.
-  std::string db = data_dir_ + "/slipway.db";
-  std::ofstream(db) << "SQLite format 3 secret rows";
-  repo_.Write(".gitlab-ci.yml", R"yml(
+  std::string CiYaml() override {
+    return R"yml(
 build:
   script:
     - mkdir -p out/sub && echo built > out/sub/file.txt
@@ -102,35 +67,17 @@ build:
     - ln -s "$(dirname "$DB")" out/data
   artifacts:
     paths: [out/]
-)yml");
-  repo_.Commit("artifacts with links");
-  ProjectRecord project;
-  project.name = "zipped";
-  project.path_with_namespace = "group/zipped";
-  project.repo_url = repo_.dir();
-  auto created_project = store_->CreateProject(project);
-  ASSERT_TRUE(created_project.ok()) << created_project.status().message();
-  CreatePipelineRequest request;
-  request.project_id = created_project->id;
-  request.variables = {{"DB", db}};
-  auto created = service_->CreatePipeline(request);
-  ASSERT_TRUE(created.ok()) << created.status().message();
-  ASSERT_TRUE(WaitFor([&] {
-    auto p = store_->GetPipeline(created->id);
-    return p.ok() && *p && !IsActive((*p)->status);
-  }));
-  WaitFor([&] { return service_->Stats().running_pipelines == 0; });
-  JobFilter filter;
-  filter.pipeline_id = created->id;
-  auto jobs = store_->ListJobs(filter);
-  ASSERT_TRUE(jobs.ok());
-  ASSERT_EQ(jobs->items.size(), 1u);
-  ASSERT_EQ(jobs->items[0].status, CiStatus::kSuccess);
+)yml";
+  }
+};
 
-  HttpResponse r = Call("GET",
-                        "/api/v4/projects/" + std::to_string(created_project->id) + "/jobs/" +
-                            std::to_string(jobs->items[0].id) + "/artifacts",
-                        read_);
+// Where the server keeps its database (DATA/slipway.db); the job knows the
+// path, as any job can guess it.
+TEST_F(ZipDownloadTest, LinksToTheServersFilesAreZippedAsLinks) {
+  JobRecord job = Run();
+  ASSERT_EQ(job.status, CiStatus::kSuccess);
+  std::string db = db_;
+  HttpResponse r = Call("GET", Job(job) + "/artifacts", read_);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.find("secret rows"), std::string::npos);
   std::string zip = work_dir_ + "/artifacts.zip";

@@ -315,6 +315,19 @@ CREATE TABLE deployment_approvals (
 ALTER TABLE pipelines ADD COLUMN user_token_id BIGINT;
 ALTER TABLE jobs ADD COLUMN user_token_id BIGINT;
 )sql",
+    // 15: when a job's artifacts expire (artifacts:expire_in; NULL: never), for
+    // the cleaner and the API's artifacts_expire_at (docs/artifacts.md).
+    R"sql(
+ALTER TABLE artifacts ADD COLUMN expire_at BIGINT;
+CREATE INDEX artifacts_by_expire_at ON artifacts (expire_at);
+)sql",
+    // 16: jobs' code coverage (the job's coverage: regexp on its log).
+    R"sql(
+CREATE TABLE job_coverage (
+  job_id BIGINT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+  coverage TEXT NOT NULL
+);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -19,7 +19,8 @@ const char kJobColumns[] =
     "failure_reason, retried, retry_count, created_at, queued_at, started_at, finished_at, "
     "duration_ms, runner, needs, log_size, image, image_digest, bridge, resource_group, "
     "user_token_id";
-const char kArtifactColumns[] = "job_id, path, file_type, size, sha256, filename, file_format";
+const char kArtifactColumns[] =
+    "job_id, path, file_type, size, sha256, filename, file_format, expire_at";
 const char kTokenColumns[] = "id, name, token_sha256, role, created_at, last_used_at, revoked";
 const char kScheduleColumns[] =
     "id, project_id, description, cron, cron_timezone, ref, variables, active, next_run_at, "
@@ -119,6 +120,7 @@ ArtifactRecord ArtifactFromRow(const SqlRow& row) {
   a.sha256 = row.Text(4);
   a.filename = row.Text(5);
   a.file_format = row.Text(6);
+  a.expire_at = row.OptInt(7);
   return a;
 }
 

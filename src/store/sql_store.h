@@ -157,6 +157,13 @@ class SqlStore : public Store {
                                      int64_t now_ms, int64_t window_ms) override;
   Status ForgetWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys) override;
 
+  Status DeleteArtifacts(int64_t job_id) override;
+  Status SetArtifactsExpireAt(int64_t job_id, std::optional<int64_t> expire_at) override;
+  StatusOr<std::vector<int64_t>> JobsWithExpiredArtifacts(int64_t now_ms, int64_t before_job_id,
+                                                          int limit) override;
+  Status SetJobCoverage(int64_t job_id, const std::string& coverage) override;
+  StatusOr<std::vector<JobCoverage>> ListJobCoverage(int64_t pipeline_id) override;
+
  private:
   int64_t Now() const;
   // The *Locked helpers expect mu_ held (and, where they write, a transaction).

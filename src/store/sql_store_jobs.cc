@@ -246,12 +246,13 @@ Status SqlStore::AddArtifact(const ArtifactRecord& a) {
   std::lock_guard<std::mutex> lock(mu_);
   return db_
       ->Query(
-          "INSERT INTO artifacts (job_id, path, file_type, size, sha256, filename, file_format) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?) "
+          "INSERT INTO artifacts (job_id, path, file_type, size, sha256, filename, file_format, "
+          "expire_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
           "ON CONFLICT (job_id, path) DO UPDATE SET file_type = excluded.file_type, "
           "size = excluded.size, sha256 = excluded.sha256, filename = excluded.filename, "
-          "file_format = excluded.file_format",
-          {a.job_id, a.path, a.file_type, a.size, a.sha256, a.filename, a.file_format})
+          "file_format = excluded.file_format, expire_at = excluded.expire_at",
+          {a.job_id, a.path, a.file_type, a.size, a.sha256, a.filename, a.file_format,
+           OptionalValue(a.expire_at)})
       .status();
 }
 
@@ -261,6 +262,54 @@ StatusOr<std::vector<ArtifactRecord>> SqlStore::ListArtifacts(int64_t job_id) {
       db_.get(),
       std::string("SELECT ") + kArtifactColumns + " FROM artifacts WHERE job_id = ? ORDER BY path",
       {job_id}, ArtifactFromRow);
+}
+
+Status SqlStore::DeleteArtifacts(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return db_->Query("DELETE FROM artifacts WHERE job_id = ?", {job_id}).status();
+}
+
+Status SqlStore::SetArtifactsExpireAt(int64_t job_id, std::optional<int64_t> expire_at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return db_
+      ->Query("UPDATE artifacts SET expire_at = ? WHERE job_id = ?",
+              {OptionalValue(expire_at), job_id})
+      .status();
+}
+
+StatusOr<std::vector<int64_t>> SqlStore::JobsWithExpiredArtifacts(int64_t now_ms,
+                                                                  int64_t before_job_id,
+                                                                  int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryRecords(
+      db_.get(),
+      "SELECT DISTINCT job_id FROM artifacts WHERE expire_at IS NOT NULL AND "
+      "expire_at <= ? AND job_id < ? ORDER BY job_id DESC LIMIT ?",
+      {now_ms, before_job_id, static_cast<int64_t>(limit)},
+      +[](const SqlRow& row) { return row.Int(0); });
+}
+
+// ---- coverage
+
+Status SqlStore::SetJobCoverage(int64_t job_id, const std::string& coverage) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return db_
+      ->Query(
+          "INSERT INTO job_coverage (job_id, coverage) VALUES (?, ?) "
+          "ON CONFLICT (job_id) DO UPDATE SET coverage = excluded.coverage",
+          {job_id, coverage})
+      .status();
+}
+
+StatusOr<std::vector<JobCoverage>> SqlStore::ListJobCoverage(int64_t pipeline_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryRecords(
+      db_.get(),
+      "SELECT c.job_id, c.coverage, j.retried FROM job_coverage c "
+      "JOIN jobs j ON j.id = c.job_id WHERE j.pipeline_id = ? ORDER BY c.job_id",
+      {pipeline_id}, +[](const SqlRow& row) {
+        return JobCoverage{row.Int(0), row.Text(1), row.Int(2) != 0};
+      });
 }
 
 }  // namespace slipway

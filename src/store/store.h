@@ -155,6 +155,17 @@ struct ArtifactRecord {
   std::string sha256;                 // Lowercase hex; empty when not computed.
   std::string filename;               // As GitLab lists it: artifacts.zip, junit.xml.gz ...
   std::string file_format;            // zip, gzip or raw.
+  // Unix ms after which the cleaner removes it (artifacts:expire_in from the
+  // job's end); none: never.
+  std::optional<int64_t> expire_at;
+};
+
+// A job's code coverage, from its `coverage:` regexp and its log
+// (exec/coverage.h), as written ("91.67").
+struct JobCoverage {
+  int64_t job_id = 0;
+  std::string coverage;
+  bool retried = false;  // Its job has a newer attempt.
 };
 
 enum class TokenRole { kRead, kRun, kAdmin };
@@ -508,6 +519,25 @@ class Store {
   // again (the delivery failed before it created anything).
   virtual Status ForgetWebhookDelivery(int64_t project_id,
                                        const std::vector<std::string>& keys) = 0;
+
+  // ---- artifacts: expiry and removal (the server's cleaner, the API's
+  // DELETE and keep; docs/artifacts.md "Expiry").
+  // Forgets every artifact of the job (the files are the caller's).
+  virtual Status DeleteArtifacts(int64_t job_id) = 0;
+  // Sets (none: clears) the expiry of every artifact of the job.
+  virtual Status SetArtifactsExpireAt(int64_t job_id, std::optional<int64_t> expire_at) = 0;
+  // Up to `limit` jobs with an id below before_job_id and an artifact whose
+  // expire_at is at or before now_ms, newest (highest id) first; a caller
+  // pages with the last id it got.
+  virtual StatusOr<std::vector<int64_t>> JobsWithExpiredArtifacts(int64_t now_ms,
+                                                                  int64_t before_job_id,
+                                                                  int limit) = 0;
+
+  // ---- coverage (the API's job `coverage` and the pipeline's average).
+  // Sets (replaces) the job's coverage.
+  virtual Status SetJobCoverage(int64_t job_id, const std::string& coverage) = 0;
+  // The coverage of every job of the pipeline that has one, by job id.
+  virtual StatusOr<std::vector<JobCoverage>> ListJobCoverage(int64_t pipeline_id) = 0;
 };
 
 struct StoreOptions {

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <limits>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -334,6 +335,36 @@ TEST_P(StoreJobsTest, ArtifactsIndexIsKeyedByPath) {
   EXPECT_EQ((*listed)[1].file_format, "gzip");
   EXPECT_FALSE(add(999, "x", "archive", 1, "x.zip").ok());
   EXPECT_EQ(add(id, "", "archive", 1, "x.zip").message(), "artifact path must not be empty");
+}
+
+// The cleaner's query: jobs whose artifacts expired by now, newest first, paged;
+// none that never expire or expire later; gone once deleted or kept.
+TEST_P(StoreJobsTest, ExpiredArtifactsAreFoundByTimeAndForgotten) {
+  std::vector<int64_t> ids = AddPipeline({"a", "b", "c"});
+  auto add = [&](int64_t job, std::string path, std::optional<int64_t> expire_at) {
+    ArtifactRecord a{job, std::move(path), "archive", 1, "", "artifacts.zip", "zip"};
+    a.expire_at = expire_at;
+    return store_->AddArtifact(a);
+  };
+  ASSERT_TRUE(add(ids[0], "jobs/a/artifacts", 2000).ok());
+  ASSERT_TRUE(add(ids[0], "jobs/a/reports/junit", 2000).ok());
+  ASSERT_TRUE(add(ids[1], "jobs/b/artifacts", 1000).ok());
+  ASSERT_TRUE(add(ids[2], "jobs/c/artifacts", std::nullopt).ok());
+  const int64_t kAll = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(*store_->JobsWithExpiredArtifacts(999, kAll, 10), std::vector<int64_t>{});
+  EXPECT_EQ(*store_->JobsWithExpiredArtifacts(1000, kAll, 10), std::vector<int64_t>{ids[1]});
+  EXPECT_EQ(*store_->JobsWithExpiredArtifacts(5000, kAll, 10),
+            (std::vector<int64_t>{ids[1], ids[0]}));
+  EXPECT_EQ(*store_->JobsWithExpiredArtifacts(5000, kAll, 1), std::vector<int64_t>{ids[1]});
+  EXPECT_EQ(*store_->JobsWithExpiredArtifacts(5000, ids[1], 1), std::vector<int64_t>{ids[0]});
+  EXPECT_EQ((*store_->ListArtifacts(ids[0]))[0].expire_at, std::optional<int64_t>(2000));
+  EXPECT_EQ((*store_->ListArtifacts(ids[2]))[0].expire_at, std::nullopt);
+
+  ASSERT_TRUE(store_->SetArtifactsExpireAt(ids[1], std::nullopt).ok());  // Kept.
+  ASSERT_TRUE(store_->DeleteArtifacts(ids[0]).ok());
+  EXPECT_EQ(*store_->JobsWithExpiredArtifacts(5000, kAll, 10), std::vector<int64_t>{});
+  EXPECT_TRUE(store_->ListArtifacts(ids[0])->empty());
+  EXPECT_EQ(store_->ListArtifacts(ids[1])->size(), 1u);
 }
 
 SLIPWAY_STORE_TEST_SUITE(StoreJobsTest);

@@ -183,6 +183,40 @@ class GitLabApiTest(unittest.TestCase):
         self.assertFalse(lint.valid)
         self.assertTrue(any("bogus" in e for e in lint.errors), lint.errors)
 
+    def test_artifacts_by_ref_test_report_keep_and_delete(self):
+        pipeline = self.project.pipelines.create({"ref": "main"})
+        done = self.finished(pipeline)
+        self.assertEqual(done.status, "success")
+        build = self.job(pipeline, "build")
+        # By ref name: the job of the ref's latest successful pipeline.
+        archive = zipfile.ZipFile(io.BytesIO(
+            self.project.artifacts.download(ref_name="main", job="build")))
+        self.assertEqual(archive.read("out/result.txt"), b"hello\n")
+        self.assertEqual(self.project.artifacts.raw("main", "out/result.txt", "build"),
+                         b"hello\n")
+        with self.assertRaises(gitlab.exceptions.GitlabGetError):
+            self.project.artifacts.raw("main", "../../../etc/passwd", "build")
+        # The junit report of the test job as GitLab's test report.
+        report = pipeline.test_report.get()
+        self.assertEqual(report.total_count, 1)
+        self.assertEqual(report.success_count, 1)
+        self.assertEqual(report.test_suites[0]["name"], "test")
+        self.assertEqual(report.test_suites[0]["test_cases"][0]["name"], "ok")
+        self.assertEqual(report.test_suites[0]["test_cases"][0]["status"], "success")
+        summary = pipeline.test_report_summary.get()
+        self.assertEqual(summary.total["count"], 1)
+        self.assertEqual(summary.test_suites[0]["build_ids"],
+                         [self.job(pipeline, "test").id])
+        # Keep, then delete: the archive goes, the log stays.
+        build.keep_artifacts()
+        self.assertIsNone(self.project.jobs.get(build.id).artifacts_expire_at)
+        build.delete_artifacts()
+        after = self.project.jobs.get(build.id)
+        self.assertFalse(hasattr(after, "artifacts_file"))
+        self.assertEqual([a["file_type"] for a in after.attributes["artifacts"]], ["trace"])
+        with self.assertRaises(gitlab.exceptions.GitlabGetError):
+            after.artifacts()
+
     def test_pipeline_with_variables_jobs_trace_artifacts(self):
         pipeline = self.project.pipelines.create(
             {"ref": "main", "variables": [{"key": "GREETING", "value": "world"}]})

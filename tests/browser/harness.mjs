@@ -230,6 +230,22 @@ export function slipwayArgument(test) {
   return slipway;
 }
 
+// Waits (up to 2 minutes) until the project's newest job called name has
+// finished, through the API; returns it with its log, so that a test can
+// show why a job failed before it looks at any page.
+export async function finishedJob(server, project, token, name) {
+  const api = (p) => fetch(`${server.base}/api/v4/projects/${project.id}/${p}`, { headers: { 'PRIVATE-TOKEN': token } });
+  let job = null;
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    const jobs = await (await api('jobs')).json();
+    job = Array.isArray(jobs) ? jobs.find((j) => j.name === name) : null;
+    if (job && ['success', 'failed', 'canceled'].includes(job.status)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const trace = job ? await (await api(`jobs/${job.id}/trace`)).text() : '';
+  return { job, trace };
+}
+
 // A new page whose uncaught errors collect in page.errors. The timeout is
 // generous: CI runs other tests beside these.
 export async function newPage(browser, viewport = { width: 1280, height: 900 }) {

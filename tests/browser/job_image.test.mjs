@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SKIP, Server, check, loadChromium, launchBrowser, newPage, runTest, signIn, slipwayArgument } from './harness.mjs';
+import { SKIP, Server, check, finishedJob, loadChromium, launchBrowser, newPage, runTest, signIn, slipwayArgument } from './harness.mjs';
 
 const slipway = slipwayArgument('job_image');
 const registry = process.env.SLIPWAY_TEST_REGISTRY;
@@ -81,15 +81,7 @@ await runTest('job image', async () => {
 `, token);
     await server.push(project, { 'README.md': 'image\n' }, 'run in an image');
     // The job's own end first, through the API, so that a failure shows its log.
-    const api = (p) => fetch(`${server.base}/api/v4/projects/${project.id}/${p}`, { headers: { 'PRIVATE-TOKEN': token } });
-    let job = null;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-      const jobs = await (await api('jobs')).json();
-      job = Array.isArray(jobs) && jobs.find((j) => j.name === 'in-image');
-      if (job && ['success', 'failed', 'canceled'].includes(job.status)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const trace = job ? await (await api(`jobs/${job.id}/trace`)).text() : '';
+    const { job, trace } = await finishedJob(server, project, token, 'in-image');
     check(job && job.status === 'success', `the image job succeeds: ${job && job.status}\n${trace}`);
     check(job.image && job.image.name === image && job.image.digest === digest,
       `the API names the image and its digest: ${JSON.stringify(job.image)} (pushed ${digest})`);
