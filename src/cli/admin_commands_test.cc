@@ -1,4 +1,5 @@
-// `slipway token list|revoke` and `slipway schedule list|remove`: the real
+// `slipway token list|revoke`, `slipway schedule list|remove` and
+// `slipway project set|remove`: the real
 // binary on a real data directory. A revoked token is refused by the API;
 // the listing never shows a token itself.
 #include <gmock/gmock.h>
@@ -79,12 +80,48 @@ TEST_F(AdminCommandsTest, SchedulesAreListedAndRemoved) {
   EXPECT_EQ(again.err, "slipway: schedule 1 not found\n");
 }
 
+TEST_F(AdminCommandsTest, ProjectsAreChangedAndRemovedWithTheirFiles) {
+  TestRepo repo;
+  repo.Write(".gitlab-ci.yml", "job:\n  script: echo\n");
+  repo.Git({"add", "-A"});
+  repo.Git({"commit", "-q", "-m", "first"});
+  ASSERT_EQ(Slipway({"project", "add", "app", repo.dir(), "--path", "team/app"}).exit_code, 0);
+  ASSERT_EQ(Slipway({"project", "add", "other", repo.dir()}).exit_code, 0);
+  CliResult set = Slipway({"project", "set", "team/app", "--name", "App", "--default-branch",
+                           "trunk", "--executor", "sandbox", "--webhook-secret", "s3cret"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_THAT(Slipway({"project", "list"}).out,
+              MatchesRegex("(.|\n)*1 +App +team/app +trunk(.|\n)*"));
+  CliResult bad = Slipway({"project", "set", "1", "--executor", "docker"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("executor 'docker' is not supported"));
+  CliResult gone_repo = Slipway({"project", "set", "1", "--repo", scratch_.dir() + "/nothing"});
+  EXPECT_EQ(gone_repo.exit_code, 2);
+  EXPECT_THAT(gone_repo.err, HasSubstr("--no-check stores it anyway"));
+  EXPECT_EQ(Slipway({"project", "set", "9", "--name", "x"}).err, "slipway: no project '9'\n");
+
+  // A mirror and a builds directory as the server leaves them.
+  std::filesystem::create_directories(data_ + "/repos/1.git");
+  std::filesystem::create_directories(data_ + "-builds/1/home");
+  std::filesystem::create_directories(data_ + "/repos/2.git");
+  CliResult removed = Slipway({"project", "remove", "team/app"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(removed.out, "removed project 1 (team/app)\n");
+  EXPECT_FALSE(std::filesystem::exists(data_ + "/repos/1.git"));
+  EXPECT_FALSE(std::filesystem::exists(data_ + "-builds/1"));
+  EXPECT_TRUE(std::filesystem::exists(data_ + "/repos/2.git"));
+  EXPECT_THAT(Slipway({"project", "list"}).out, Not(HasSubstr("team/app")));
+  EXPECT_EQ(Slipway({"project", "remove", "1"}).exit_code, 1);
+}
+
 // Reading commands never make a data directory where a mistyped --data points.
 TEST_F(AdminCommandsTest, ListingsDoNotCreateADataDirectory) {
   for (std::vector<std::string> args : {std::vector<std::string>{"token", "list"},
                                         {"token", "revoke", "1"},
                                         {"schedule", "list"},
-                                        {"schedule", "remove", "1"}}) {
+                                        {"schedule", "remove", "1"},
+                                        {"project", "set", "1", "--name", "x"},
+                                        {"project", "remove", "1"}}) {
     CliResult r = Slipway(args);
     EXPECT_EQ(r.exit_code, 1) << args[0] << " " << args[1];
     EXPECT_THAT(r.err, HasSubstr("is --data right?"));

@@ -13,6 +13,8 @@ void AddRunCommand(CLI::App* app, int* exit_code);
 void AddRunsCommand(CLI::App* app, int* exit_code);  // runs and show
 void AddServeCommand(CLI::App* app, int* exit_code);
 void AddProjectCommand(CLI::App* app, int* exit_code);
+// project set|remove (project_change_command.cc), under `project`.
+void AddProjectChangeCommands(CLI::App* project, int* exit_code);
 void AddTokenCommand(CLI::App* app, int* exit_code);
 void AddDoraCommand(CLI::App* app, int* exit_code);  // dora_command.cc
 void AddScheduleCommand(CLI::App* app, int* exit_code);

@@ -130,6 +130,7 @@ void AddProjectCommand(CLI::App* app, int* exit_code) {
   project->require_subcommand(1);
   AddProjectAdd(project, exit_code);
   AddProjectList(project, exit_code);
+  AddProjectChangeCommands(project, exit_code);
 }
 
 }  // namespace slipway

@@ -1,5 +1,6 @@
 // `slipway serve`: the store, the engine, the HTTP server; runs until
 // SIGINT or SIGTERM.
+#include <cctype>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -7,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/server_commands.h"
+#include "exec/file_tree.h"
 #include "image/image_puller.h"
 #include "server/api.h"
 #include "server/cdevents_publisher.h"
@@ -40,6 +42,7 @@ struct ServeOptions {
   bool allow_http_includes = false;
   std::vector<std::string> include_networks;
   std::vector<std::string> cdevent_sinks;  // PROJECT=URL (docs/deployments.md, CDEvents).
+  std::string metrics_token_file;          // Empty: /metrics is open.
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -76,6 +79,23 @@ int Serve(const ServeOptions& options) {
       std::fprintf(stderr, "slipway: %s\n", added.message().c_str());
       return 2;
     }
+  }
+  // Read from a file, not the command line, where `ps` would show it.
+  std::string metrics_token;
+  if (!options.metrics_token_file.empty()) {
+    StatusOr<std::string> token = ReadFile(options.metrics_token_file, 4096);
+    if (token.ok()) {
+      while (!token->empty() && std::isspace(static_cast<unsigned char>(token->back()))) {
+        token->pop_back();
+      }
+    }
+    if (!token.ok() || token->empty()) {
+      std::fprintf(stderr, "slipway: --metrics-token-file %s: %s\n",
+                   options.metrics_token_file.c_str(),
+                   token.ok() ? "the file is empty" : token.status().message().c_str());
+      return 2;
+    }
+    metrics_token = std::move(*token);
   }
   JobUserOptions job_user_options;
   job_user_options.user = options.job_user;
@@ -123,6 +143,7 @@ int Serve(const ServeOptions& options) {
   }
   ApiOptions api_options;
   api_options.clock = &clock;
+  api_options.metrics_token = std::move(metrics_token);
   Api api(store.get(), service.get(), &hub, api_options);
   HttpServerOptions server_options;
   server_options.host = host;
@@ -198,6 +219,9 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
                   "Send CDEvents about PROJECT's deployments and incidents (* for every project) "
                   "to URL as CloudEvents; repeatable")
       ->type_name("PROJECT=URL");
+  cmd->add_option("--metrics-token-file", options->metrics_token_file,
+                  "Require `Authorization: Bearer TOKEN` on /metrics, TOKEN read from FILE")
+      ->type_name("FILE");
   cmd->callback([options, exit_code] { *exit_code = Serve(*options); });
 }
 

@@ -8,6 +8,7 @@
 
 #include "server/api_handlers.h"
 #include "server/web_assets.h"
+#include "util/same_bytes.h"
 
 namespace slipway {
 
@@ -30,6 +31,7 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"POST", {"projects"}, Role::kAdmin, CreateProject},
       {"GET", {"projects", ":id"}, Role::kRead, GetProject},
       {"PUT", {"projects", ":id"}, Role::kAdmin, UpdateProject},
+      {"DELETE", {"projects", ":id"}, Role::kAdmin, DeleteProject},
       {"GET", {"projects", ":id", "resource_groups"}, Role::kRead, ListResourceGroups},
       {"GET", {"projects", ":id", "resource_groups", ":key"}, Role::kRead, GetResourceGroup},
       {"PUT", {"projects", ":id", "resource_groups", ":key"}, Role::kAdmin, UpdateResourceGroup},
@@ -437,6 +439,12 @@ HttpResponse Api::Route(ApiContext& ctx) {
   }
   if (req.path == "/metrics") {
     if (!IsRead(req.method)) return JsonError(405, "405 Method Not Allowed");
+    if (!options_.metrics_token.empty() &&
+        !SameBytes(req.Header("authorization"), "Bearer " + options_.metrics_token)) {
+      HttpResponse refused = JsonError(401, "401 Unauthorized");
+      refused.headers.push_back({"WWW-Authenticate", "Bearer realm=\"slipway metrics\""});
+      return refused;
+    }
     return TextResponse(200, metrics_.Render(store_, service_, hub_, Now()),
                         "text/plain; version=0.0.4; charset=utf-8");
   }

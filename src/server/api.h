@@ -46,6 +46,10 @@ struct ApiOptions {
   // How long a webhook delivery is remembered: the same delivery again
   // within this time is answered "duplicate delivery ignored" (docs/api.md).
   int64_t webhook_replay_window_ms = int64_t{7} * 24 * 3600 * 1000;
+  // Non-empty: GET /metrics answers only requests with
+  // `Authorization: Bearer <metrics_token>` (Prometheus' bearer token
+  // credentials); others get 401. Empty: /metrics is open.
+  std::string metrics_token;
 };
 
 class Api {

@@ -86,6 +86,7 @@ HttpResponse GetDoraMetrics(ApiContext& ctx);
 
 // Project CI/CD variables (api_variables.cc).
 HttpResponse ListProjectVariables(ApiContext& ctx);
+HttpResponse DeleteProject(ApiContext& ctx);  // api_projects.cc
 // api_lint.cc
 HttpResponse GetProjectLint(ApiContext& ctx);
 HttpResponse PostProjectLint(ApiContext& ctx);

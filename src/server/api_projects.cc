@@ -77,4 +77,17 @@ HttpResponse CreateProject(ApiContext& ctx) {
   return JsonOk(201, ProjectJson(*created, ctx.base_url));
 }
 
+// GitLab answers 202 and deletes later; slipway has canceled what the
+// project ran and deleted everything of it when it answers.
+HttpResponse DeleteProject(ApiContext& ctx) {
+  HttpResponse error;
+  auto project = LoadProject(ctx, &error);
+  if (!project) return error;
+  if (ctx.service == nullptr) return ServiceUnavailable();
+  StatusOr<bool> deleted = ctx.service->DeleteProject(project->id);
+  if (!deleted.ok()) return StoreError(deleted.status());
+  if (!*deleted) return JsonError(404, "404 Project Not Found");
+  return JsonOk(202, {{"message", "202 Accepted"}});
+}
+
 }  // namespace slipway

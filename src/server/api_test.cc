@@ -478,6 +478,28 @@ TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
   EXPECT_NE(r.body.find("slipway_pipeline_duration_seconds_count 1\n"), std::string::npos);
 }
 
+// With a metrics token, /metrics answers only its bearer; API tokens,
+// the token in the query string or a prefix of it are not it.
+TEST_F(ApiTest, MetricsCanRequireAToken) {
+  ApiOptions options;
+  options.clock = &clock_;
+  options.metrics_token = "m3trics-t0ken";
+  api_ = std::make_unique<Api>(store_.get(), nullptr, &hub_, options);
+  HttpResponse r = Call("GET", "/metrics", "");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Header(r, "WWW-Authenticate"), "Bearer realm=\"slipway metrics\"");
+  EXPECT_EQ(Call("GET", "/metrics", admin_).status, 401);
+  EXPECT_EQ(Call("GET", "/metrics?token=m3trics-t0ken", "").status, 401);
+  for (std::string wrong : {"Bearer m3trics-t0ke", "Bearer m3trics-t0ken2", "m3trics-t0ken",
+                            "Basic m3trics-t0ken", "Bearer  m3trics-t0ken"}) {
+    EXPECT_EQ(Call("GET", "/metrics", "", "", {{"authorization", wrong}}).status, 401) << wrong;
+  }
+  r = Call("GET", "/metrics", "", "", {{"authorization", "Bearer m3trics-t0ken"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("slipway_queue_length"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/healthz", "").status, 200);  // Health checks stay open.
+}
+
 TEST_F(ApiTest, WebUiWithETags) {
   HttpResponse r = Call("GET", "/", "");
   ASSERT_EQ(r.status, 200);

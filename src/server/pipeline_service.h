@@ -163,6 +163,12 @@ class PipelineService {
   // repository API, lint). Reads need no lock: git updates refs atomically.
   virtual StatusOr<std::string> FetchMirror(int64_t project_id) = 0;
 
+  // Deletes a project: its running and queued pipelines are canceled and
+  // waited for, then its records go from the store and its files (mirror,
+  // run directories, caches, builds directory) from the disk. False: no
+  // such project.
+  virtual StatusOr<bool> DeleteProject(int64_t project_id) = 0;
+
   // Reads the project's pipeline as CreatePipeline would, without storing
   // or running anything (pipeline_lint.h).
   virtual StatusOr<LintResult> Lint(const LintRequest& request) = 0;

@@ -74,6 +74,7 @@ class Service : public PipelineService {
   StatusOr<JobRecord> PlayJob(int64_t job_id) override;
   std::string ArtifactsDir(int64_t job_id) override;
   StatusOr<std::string> FetchMirror(int64_t project_id) override;
+  StatusOr<bool> DeleteProject(int64_t project_id) override;
   StatusOr<LintResult> Lint(const LintRequest& request) override;
   StatusOr<EnvironmentRecord> StopEnvironment(int64_t environment_id, bool force) override;
   StatusOr<DeploymentRecord> RollbackTo(int64_t deployment_id) override;

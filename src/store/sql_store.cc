@@ -77,6 +77,33 @@ StatusOr<ProjectRecord> SqlStore::CreateProject(const ProjectRecord& project) {
   return created;
 }
 
+StatusOr<bool> SqlStore::UpdateProject(const ProjectRecord& project) {
+  if (project.name.empty()) return Status::Error("project name must not be empty");
+  StatusOr<std::string> secret = SealSecret(project.webhook_secret, kWebhookSecretColumn);
+  if (!secret.ok()) return secret.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto rows = db_->Query(
+      "UPDATE projects SET name = ?, repo_url = ?, default_branch = ?, webhook_secret = ?, "
+      "allow_unsigned_webhooks = ?, executor = ? WHERE id = ? RETURNING id",
+      {project.name, project.repo_url, project.default_branch, *secret,
+       BoolValue(project.allow_unsigned_webhooks), project.executor, project.id});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
+}
+
+StatusOr<std::optional<std::vector<int64_t>>> SqlStore::DeleteProject(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto pipelines = db_->Query("SELECT id FROM pipelines WHERE project_id = ? ORDER BY id", {id});
+  if (!pipelines.ok()) return pipelines.status();
+  // One statement: the schema's ON DELETE CASCADE removes the rest with it.
+  auto rows = db_->Query("DELETE FROM projects WHERE id = ? RETURNING id", {id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<std::vector<int64_t>>();
+  std::vector<int64_t> ids;
+  for (const auto& row : *pipelines) ids.push_back(row.Int(0));
+  return std::optional<std::vector<int64_t>>(std::move(ids));
+}
+
 StatusOr<std::optional<ProjectRecord>> SqlStore::GetProject(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   return OpenFirstRow(db_->Query(kSelectProject + " WHERE id = ?", {id}), &SqlStore::ProjectFrom);

@@ -35,6 +35,8 @@ class SqlStore : public Store {
   StatusOr<std::optional<ProjectRecord>> GetProject(int64_t id) override;
   StatusOr<std::optional<ProjectRecord>> GetProjectByPath(std::string_view path) override;
   StatusOr<std::vector<ProjectRecord>> ListProjects() override;
+  StatusOr<bool> UpdateProject(const ProjectRecord& project) override;
+  StatusOr<std::optional<std::vector<int64_t>>> DeleteProject(int64_t id) override;
 
   StatusOr<PipelineRecord> CreatePipeline(const PipelineRecord& pipeline,
                                           const std::vector<JobRecord>& jobs) override;

@@ -287,6 +287,14 @@ class Store {
   virtual StatusOr<std::optional<ProjectRecord>> GetProject(int64_t id) = 0;
   virtual StatusOr<std::optional<ProjectRecord>> GetProjectByPath(std::string_view path) = 0;
   virtual StatusOr<std::vector<ProjectRecord>> ListProjects() = 0;  // By id.
+  // Stores name, repo_url, default_branch, webhook_secret,
+  // allow_unsigned_webhooks and executor of project.id (path_with_namespace
+  // and the rest stay); false: no such project.
+  virtual StatusOr<bool> UpdateProject(const ProjectRecord& project) = 0;
+  // Deletes the project and everything of it (pipelines, jobs, logs,
+  // variables, environments … by the schema's cascades). Returns the ids of
+  // its pipelines, whose files the caller removes; nullopt: no such project.
+  virtual StatusOr<std::optional<std::vector<int64_t>>> DeleteProject(int64_t id) = 0;
 
   // The project's deployment safety settings (ProjectRecord); an unknown id
   // is an error.
