@@ -76,7 +76,14 @@ StatusOr<ResolvedImage> ImagePuller::Resolve(const ImageRequest& request, const 
   bool always = request.pull_policy.empty() || request.pull_policy == "always";
   if (!always || !ref->digest.empty()) {
     std::string digest = store_->Lookup(name);
-    std::optional<ImageRecord> record = store_->Find(digest.empty() ? ref->digest : digest);
+    if (digest.empty()) digest = ref->digest;
+    std::optional<ImageRecord> record = store_->Find(digest);
+    if (!record && !digest.empty()) {
+      // Unpacked in another boot: again, from the blobs, without a registry.
+      StatusOr<std::optional<ImageRecord>> restored = store_->Restore(digest, limits_);
+      if (!restored.ok()) return restored.status();
+      record = std::move(*restored);
+    }
     if (record) {
       if (log) log("Using locally found image " + name + " (" + record->digest + ") ...");
       return store_->ToResolved(*record, name);

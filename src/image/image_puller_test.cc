@@ -342,6 +342,39 @@ TEST_F(ImagePullerTest, WhatAnInterruptedPullLeftIsNotTrusted) {
   EXPECT_TRUE(store_->Find(image->digest));
 }
 
+TEST_F(ImagePullerTest, ARootfsUnpackedInAnotherBootIsUnpackedAgainFromItsBlobs) {
+  std::string repo = UniqueRepo("boot");
+  Push(repo, {TarBuilder().File("f", "whole").Take()});
+  TestRegistryProxy proxy(TestRegistry(), "plain");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  std::string boot = Slurp("/proc/sys/kernel/random/boot_id");
+  boot.pop_back();
+  std::optional<ImageRecord> record = store_->Find(image->digest);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->unsynced_boot, boot) << "unpacked without a sync, trusted in this boot";
+  // As a power loss leaves it: the record on disk (it is synced), the
+  // rootfs's files torn, and the machine booted again.
+  std::string path = store_->dir() + "/images/" + image->digest.substr(7) + ".json";
+  std::string text = Slurp(path);
+  text.replace(text.find(boot), boot.size(), "00000000-0000-0000-0000-000000000000");
+  std::ofstream(path, std::ios::trunc) << text;
+  std::ofstream(image->rootfs + "/f", std::ios::trunc) << "";
+  EXPECT_FALSE(store_->Find(image->digest));
+  // Unpacked again from the store's blobs, without the registry.
+  proxy.Stop();
+  StatusOr<ResolvedImage> again = Resolve(name, "if-not-present");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(Slurp(again->rootfs + "/f"), "whole");
+  ASSERT_TRUE(store_->Find(image->digest));
+  EXPECT_EQ(store_->Find(image->digest)->unsynced_boot, boot);
+  StatusOr<PruneResult> pruned = store_->Prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.status().message();
+  EXPECT_EQ(pruned->images, 0u);
+  EXPECT_EQ(pruned->blobs, 0u);
+}
+
 TEST_F(ImagePullerTest, JobsAskingForTheSameImageAtOnceGetItPulledOnce) {
   std::string repo = UniqueRepo("once");
   Push(repo, {TarBuilder().File("big", std::string(1 << 20, 'x')).Take()});
