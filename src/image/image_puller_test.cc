@@ -319,6 +319,56 @@ TEST_F(ImagePullerTest, BasicAuthentication) {
   ASSERT_TRUE(image.ok()) << image.status().message();
 }
 
+// DOCKER_AUTH_CONFIG naming a credential helper, as GitLab Runner reads it:
+// a real docker-credential-* program (a script on PATH) gives the password
+// the registry's basic auth wants; it never reaches the log or an error.
+TEST_F(ImagePullerTest, CredentialsFromADockerCredentialHelper) {
+  std::string repo = UniqueRepo("helper");
+  Push(repo, {TarBuilder().File("h", "h").Take()});
+  TestRegistryProxy proxy(TestRegistry(), "basic", "robot:hunter2");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  std::string bin = tmp_.Sub("bin");
+  fs::create_directories(bin);
+  std::ofstream(bin + "/docker-credential-slipway-test")
+      << "#!/bin/sh\nserver=$(cat)\necho \"$1 $server\" >> " << bin << "/asked\n"
+      << "printf '{\"ServerURL\":\"%s\",\"Username\":\"robot\",\"Secret\":\"hunter2\"}' "
+         "\"$server\"\n";
+  fs::permissions(bin + "/docker-credential-slipway-test", fs::perms::owner_all);
+  std::string old_path = std::getenv("PATH");
+  setenv("PATH", (bin + ":" + old_path).c_str(), 1);
+  struct Restore {
+    std::string path;
+    ~Restore() { setenv("PATH", path.c_str(), 1); }
+  } restore{old_path};
+
+  RegistryOptions helped;
+  ASSERT_TRUE(helped.credentials
+                  .AddConfig(R"({"credHelpers":{")" + proxy.host() + R"(":"slipway-test"}})",
+                             "$DOCKER_AUTH_CONFIG")
+                  .ok());
+  ImagePuller puller(store_.get(), std::move(helped));
+  std::string log;
+  StatusOr<ResolvedImage> image =
+      puller.Resolve({name, ""}, [&](const std::string& line) { log += line + "\n"; });
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(Slurp(image->rootfs + "/h"), "h");
+  EXPECT_EQ(Slurp(bin + "/asked"), "get " + proxy.host() + "\n") << "asked once, with get";
+  EXPECT_EQ(log.find("hunter2"), std::string::npos) << log;
+
+  // A helper that is not there fails the pull, naming it.
+  RegistryOptions missing;
+  ASSERT_TRUE(
+      missing.credentials.AddConfig(R"({"credsStore":"slipway-nosuch"})", "config.json").ok());
+  ImagePuller missing_puller(store_.get(), std::move(missing));
+  image = missing_puller.Resolve({proxy.host() + "/" + repo + ":v2", ""}, nullptr);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(),
+            "cannot pull " + proxy.host() + "/" + repo + ":v2: cannot get the credentials for " +
+                proxy.host() +
+                ": cannot run the credential helper docker-credential-slipway-nosuch: it is not "
+                "in PATH (credsStore of config.json)");
+}
+
 TEST_F(ImagePullerTest, WhatAnInterruptedPullLeftIsNotTrusted) {
   std::string name = Push(UniqueRepo("crash"), {TarBuilder().File("f", "whole").Take()});
   StatusOr<ResolvedImage> image = Resolve(name);
