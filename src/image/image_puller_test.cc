@@ -322,6 +322,33 @@ TEST_F(ImagePullerTest, BasicAuthentication) {
 // DOCKER_AUTH_CONFIG naming a credential helper, as GitLab Runner reads it:
 // a real docker-credential-* program (a script on PATH) gives the password
 // the registry's basic auth wants; it never reaches the log or an error.
+// Layers are unpacked while the next ones download: a corrupt second layer
+// found after the first was unpacked leaves no root file system, nothing in
+// tmp/, and only the blobs that were verified.
+TEST_F(ImagePullerTest, ACorruptLaterLayerDiscardsWhatTheEarlierOnesUnpacked) {
+  std::string repo = UniqueRepo("corrupt-later");
+  std::string noise;
+  for (uint32_t x = 1; noise.size() < 64 * 1024;) {
+    x = x * 1664525u + 1013904223u;
+    noise += static_cast<char>(x >> 24);
+  }
+  Push(repo, {TarBuilder().File("first", "1").Take(), TarBuilder().File("noise", noise).Take()});
+  TestRegistryProxy proxy(TestRegistry(), "corrupt-large");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_FALSE(image.ok());
+  EXPECT_NE(image.status().message().find("layer sha256:"), std::string::npos)
+      << image.status().message();
+  EXPECT_NE(image.status().message().find(" of " + name +
+                                          " is corrupt: its content has the digest sha256:"),
+            std::string::npos)
+      << image.status().message();
+  EXPECT_EQ(Count("tmp"), 0u);
+  EXPECT_EQ(Count("rootfs"), 0u);
+  EXPECT_EQ(Count("images"), 0u);
+  EXPECT_EQ(Count("blobs/sha256"), 3u) << "the manifest, the config and the first layer, verified";
+}
+
 TEST_F(ImagePullerTest, CredentialsFromADockerCredentialHelper) {
   std::string repo = UniqueRepo("helper");
   Push(repo, {TarBuilder().File("h", "h").Take()});

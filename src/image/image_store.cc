@@ -238,8 +238,8 @@ ResolvedImage ImageStore::ToResolved(const ImageRecord& record,
 
 StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
                                           const std::string& manifest_body,
-                                          const std::string& reference,
-                                          const UnpackLimits& limits) {
+                                          const std::string& reference, const UnpackLimits& limits,
+                                          const std::function<Status(size_t)>& layer_ready) {
   if (std::optional<ImageRecord> present = Find(digest)) return *present;
 
   std::string what = "the manifest of " + reference;
@@ -276,7 +276,15 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
   };
   StatusOr<UniqueFd> root = OpenDirNoFollow(*temp);
   if (!root.ok()) return fail(root.status());
-  for (const Descriptor& layer : manifest->layers) {
+  for (size_t i = 0; i < manifest->layers.size(); ++i) {
+    const Descriptor& layer = manifest->layers[i];
+    if (layer_ready) {
+      // Not a failure to unpack: the caller's error (a download) as it is.
+      if (Status ready = layer_ready(i); !ready.ok()) {
+        (void)RemoveTree(*temp);
+        return ready;
+      }
+    }
     std::string layer_name = "layer " + layer.digest + " of " + reference;
     int fd = open(blobs_.PathOf(layer.digest).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(Errno("open", layer_name));

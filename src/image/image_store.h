@@ -25,6 +25,7 @@
 #define SLIPWAY_IMAGE_IMAGE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -90,9 +91,13 @@ class ImageStore {
   // Makes the image whose config and layer blobs are in the blob store
   // present, unpacking its layers unless it is present already; reference
   // names it in the record and errors. The manifest blob itself is stored
-  // too. The caller holds LockImage(digest).
+  // too. The caller holds LockImage(digest). layer_ready, when set, is
+  // called before layer i (of the manifest) is read and returns once its
+  // blob is in the store, or an error that ends the install: a puller
+  // still downloading the next layers unpacks the first ones meanwhile.
   StatusOr<ImageRecord> Install(const std::string& digest, const std::string& manifest_body,
-                                const std::string& reference, const UnpackLimits& limits);
+                                const std::string& reference, const UnpackLimits& limits,
+                                const std::function<Status(size_t)>& layer_ready = nullptr);
 
   // Unpacks again, from the blobs the store holds, an image whose record
   // is there but whose rootfs is not trusted (another boot's, or gone):
