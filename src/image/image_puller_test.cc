@@ -54,6 +54,19 @@ class ImagePullerTest : public ::testing::Test {
     return puller_->Resolve({name, policy},
                             [this](const std::string& line) { log_ += line + "\n"; });
   }
+  // Pulls repo:v1 through a proxy in mode (one that corrupts blobs): the
+  // error names the blob (starts with what) as corrupt.
+  void PullCorrupt(const std::string& repo, const std::string& mode, const std::string& what) {
+    TestRegistryProxy proxy(TestRegistry(), mode);
+    std::string name = proxy.host() + "/" + repo + ":v1";
+    StatusOr<ResolvedImage> image = Resolve(name);
+    ASSERT_FALSE(image.ok());
+    std::string message = image.status().message();
+    EXPECT_NE(message.find(what), std::string::npos) << message;
+    EXPECT_NE(message.find(" of " + name + " is corrupt: its content has the digest sha256:"),
+              std::string::npos)
+        << message;
+  }
   // Files left in the store's tmp/ and blob counts, for "nothing half-written".
   size_t Count(const std::string& sub) {
     size_t n = 0;
@@ -235,17 +248,8 @@ TEST_F(ImagePullerTest, ARegistryThatIsDownIsNamedAndNothingStays) {
 TEST_F(ImagePullerTest, ACorruptBlobIsRefusedAndNothingOfItStays) {
   std::string repo = UniqueRepo("corrupt");
   Push(repo, {TarBuilder().File("a", "1").Take()});
-  TestRegistryProxy proxy(TestRegistry(), "corrupt");
-  std::string name = proxy.host() + "/" + repo + ":v1";
-  StatusOr<ResolvedImage> image = Resolve(name);
-  ASSERT_FALSE(image.ok());
   // The config is the first blob fetched.
-  EXPECT_NE(image.status().message().find("the config sha256:"), std::string::npos)
-      << image.status().message();
-  EXPECT_NE(image.status().message().find(" of " + name +
-                                          " is corrupt: its content has the digest sha256:"),
-            std::string::npos)
-      << image.status().message();
+  PullCorrupt(repo, "corrupt", "the config sha256:");
   EXPECT_EQ(Count("tmp"), 0u);
   EXPECT_EQ(Count("blobs/sha256"), 0u);
   EXPECT_EQ(Count("rootfs"), 0u);
@@ -333,16 +337,7 @@ TEST_F(ImagePullerTest, ACorruptLaterLayerDiscardsWhatTheEarlierOnesUnpacked) {
     noise += static_cast<char>(x >> 24);
   }
   Push(repo, {TarBuilder().File("first", "1").Take(), TarBuilder().File("noise", noise).Take()});
-  TestRegistryProxy proxy(TestRegistry(), "corrupt-large");
-  std::string name = proxy.host() + "/" + repo + ":v1";
-  StatusOr<ResolvedImage> image = Resolve(name);
-  ASSERT_FALSE(image.ok());
-  EXPECT_NE(image.status().message().find("layer sha256:"), std::string::npos)
-      << image.status().message();
-  EXPECT_NE(image.status().message().find(" of " + name +
-                                          " is corrupt: its content has the digest sha256:"),
-            std::string::npos)
-      << image.status().message();
+  PullCorrupt(repo, "corrupt-large", "layer sha256:");
   EXPECT_EQ(Count("tmp"), 0u);
   EXPECT_EQ(Count("rootfs"), 0u);
   EXPECT_EQ(Count("images"), 0u);
