@@ -6,7 +6,7 @@
 # against `skopeo copy docker://... dir:...` of the same image in the same
 # run, which verifies the blobs and stores them without unpacking, and
 # against that copy followed by `tar -xzf` of each layer into one directory
-# (the same work as slipway's: fetch, verify, unpack).
+# (the same work as slipway's: fetch, verify, unpack). RUNS=10 by default.
 # Everything is on loopback and stops with the script.
 # Usage: bench/image.sh [build-dir]   (default: build)
 set -euo pipefail
@@ -57,12 +57,24 @@ PY
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:v1" "docker://$registry/bench/image:v1"
 name=$registry/bench/image:v1
 
-pull="rm -rf $work/store && exec $slipway image pull --store $work/store $name"
+# hyperfine: each command's leftovers are removed by --prepare, outside the
+# timing (deleting 3,000 files takes seconds of waiting on a busy disk).
 copy="skopeo copy --quiet --src-tls-verify=false docker://$name dir:$work/skopeo"
-echo "cold pull: slipway image pull (verify + unpack) vs skopeo copy to dir: (verify, no unpack)"
-farm-bench -n 10 --warmup 1 --timeout 600 --vs "sh -c 'rm -rf $work/skopeo && exec $copy'" -- \
-  sh -c "$pull"
 untar="mkdir $work/rootfs && for l in $(cat "$work/layers.txt"); do tar -C $work/rootfs -xzf $work/skopeo/\$l; done"
-echo "cold pull: slipway image pull vs skopeo copy to dir: + tar -xzf of each layer"
-farm-bench -n 10 --warmup 1 --timeout 600 \
-  --vs "sh -c 'rm -rf $work/skopeo $work/rootfs && $copy && $untar'" -- sh -c "$pull"
+hyperfine --warmup 1 --runs "${RUNS:-10}" --export-json "$work/pull.json" \
+  -n "slipway image pull (fetch, verify, unpack)" --prepare "rm -rf $work/store" \
+  "$slipway image pull --store $work/store $name" \
+  -n "skopeo copy to dir: (fetch, verify)" --prepare "rm -rf $work/skopeo" "$copy" \
+  -n "skopeo copy to dir: + tar -xzf of each layer" --prepare "rm -rf $work/skopeo $work/rootfs" \
+  "$copy && $untar"
+python3 - "$work/pull.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+cpu = lambda x: x["user"] + x["system"]
+print("%-46s %9s %9s" % ("", "median s", "cpu s"))
+for x in r:
+    print("%-46s %9.3f %9.3f" % (x["command"], x["median"], cpu(x)))
+for b in r[1:]:
+    print("slipway / %s: wall %.2fx (medians), cpu %.2fx (means)" %
+          (b["command"], r[0]["median"] / b["median"], cpu(r[0]) / cpu(b)))
+PY

@@ -164,7 +164,8 @@ class HostScriptSession : public ScriptSession {
 }  // namespace
 
 StatusOr<std::unique_ptr<ScriptSession>> HostScriptRunner::Open(
-    const Job& job, const std::string&, const std::function<void(const std::string&)>& log) {
+    const Job& job, const std::string&, const std::function<void(const std::string&)>& log,
+    const OpenLimits&) {
   if (job.image || job.services) {
     log("WARNING: image: and services: are ignored; the shell executor runs the job on "
         "this machine");
@@ -260,8 +261,11 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
     if (!restored.ok()) return system_failure("Downloading artifacts failed", restored);
   }
 
-  StatusOr<std::unique_ptr<ScriptSession>> session =
-      scripts_->Open(job, workspace, [&](const std::string& line) { log.Line(line); });
+  OpenLimits open_limits;
+  open_limits.cancel = &cancel;
+  if (spec.timeout) open_limits.deadline = std::chrono::steady_clock::now() + *spec.timeout;
+  StatusOr<std::unique_ptr<ScriptSession>> session = scripts_->Open(
+      job, workspace, [&](const std::string& line) { log.Line(line); }, open_limits);
   if (!session.ok()) return system_failure("Preparing environment failed", session.status());
   result.image = (*session)->image();
   result.image_digest = (*session)->image_digest();
@@ -291,9 +295,11 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
   };
 
   bool canceled = cancel.canceled();
-  bool timed_out = false;
+  // Opening (waiting for services) used up the job's timeout: the script
+  // does not start.
+  bool timed_out = !canceled && open_limits.Ended();
   std::chrono::steady_clock::time_point script_started = std::chrono::steady_clock::now();
-  if (!canceled) {
+  if (!canceled && !timed_out) {
     std::vector<std::string> commands = job.before_script;
     commands.insert(commands.end(), job.script.begin(), job.script.end());
     log.Line("Executing \"step_script\" stage of the job script");

@@ -61,16 +61,30 @@ class ScriptSession {
   virtual std::string image_digest() const { return ""; }
 };
 
+// What ends the waits of opening a session (for services to listen): the
+// job's cancel token and the end of its timeout (GitLab's job timeout covers
+// the services' wait too).
+struct OpenLimits {
+  const CancelToken* cancel = nullptr;  // Null: not cancelable.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  bool Ended() const {
+    return (cancel != nullptr && cancel->canceled()) ||
+           (deadline && std::chrono::steady_clock::now() >= *deadline);
+  }
+};
+
 // Starts the place an attempt's scripts run in, once its workspace is ready.
 // Thread-safe: several jobs start at once.
 class ScriptRunner {
  public:
   virtual ~ScriptRunner() = default;
   // log writes a line of slipway's own into the job's log. An error fails
-  // the attempt as a runner system failure.
+  // the attempt as a runner system failure. A wait while opening ends
+  // promptly once limits have Ended(); the session is then returned (the
+  // lifecycle sees the cancel or the timeout).
   virtual StatusOr<std::unique_ptr<ScriptSession>> Open(
       const Job& job, const std::string& workspace,
-      const std::function<void(const std::string&)>& log) = 0;
+      const std::function<void(const std::string&)>& log, const OpenLimits& limits) = 0;
 };
 
 // Runs scripts as processes of this machine through a ProcessRunner; warns
@@ -78,9 +92,9 @@ class ScriptRunner {
 class HostScriptRunner : public ScriptRunner {
  public:
   explicit HostScriptRunner(ProcessRunner* runner) : runner_(runner) {}
-  StatusOr<std::unique_ptr<ScriptSession>> Open(
-      const Job& job, const std::string& workspace,
-      const std::function<void(const std::string&)>& log) override;
+  StatusOr<std::unique_ptr<ScriptSession>> Open(const Job& job, const std::string& workspace,
+                                                const std::function<void(const std::string&)>& log,
+                                                const OpenLimits& limits) override;
 
  private:
   ProcessRunner* runner_;

@@ -17,9 +17,9 @@ class MarkingScriptRunner : public ScriptRunner {
  public:
   explicit MarkingScriptRunner(ProcessRunner* runner) : runner_(runner) {}
 
-  StatusOr<std::unique_ptr<ScriptSession>> Open(
-      const Job& job, const std::string& workspace,
-      const std::function<void(const std::string&)>& log) override {
+  StatusOr<std::unique_ptr<ScriptSession>> Open(const Job& job, const std::string& workspace,
+                                                const std::function<void(const std::string&)>& log,
+                                                const OpenLimits&) override {
     if (job.name == "refused") return Status::Error("no room for " + job.name);
     log("session opened in " + workspace.substr(workspace.find_last_of('/') + 1));
     return std::unique_ptr<ScriptSession>(std::make_unique<Session>(runner_, log));

@@ -170,8 +170,10 @@ class SandboxSession : public ScriptSession {
   }
 
   // Starts the services in the attempt's network namespace (network_ set)
-  // and waits for those with a health port; see sandbox_services.h.
-  Status StartServices(const std::vector<ServiceKeyword>& services, const Job& job) {
+  // and waits for those with a health port (see sandbox_services.h), until
+  // limits have Ended().
+  Status StartServices(const std::vector<ServiceKeyword>& services, const Job& job,
+                       const OpenLimits& limits) {
     std::vector<std::string> job_env = JobLifecycle::JobEnvironment(job.variables);
     for (size_t i = 0; i < services.size(); ++i) {
       const ServiceKeyword& service = services[i];
@@ -231,10 +233,16 @@ class SandboxSession : public ScriptSession {
     for (size_t i = 0; i < services.size(); ++i) {
       int port = ServiceHealthPort(services[i], job.variables);
       if (port == 0) continue;
+      if (limits.Ended()) break;
       log_("Waiting for services to be up and running (timeout 30 seconds)...");
       RunningService* r = services_[i].get();
-      if (!WaitForTcpPort(network_->path(), port, std::chrono::seconds(30),
-                          [r] { return r->ended.load(); })) {
+      auto deadline = std::chrono::steady_clock::now() + kServiceWait;
+      if (limits.deadline) deadline = std::min(deadline, *limits.deadline);
+      bool up = WaitForTcpPort(network_->path(), port, deadline,
+                               [r, &limits] { return r->ended.load() || limits.Ended(); });
+      // Canceled or out of time: the lifecycle says so, not a warning.
+      if (!up && limits.Ended()) break;
+      if (!up) {
         log_("*** WARNING: Service " + r->name + " probably didn't start properly.");
         log_("Health check error:");
         log_("no connection to 127.0.0.1:" + std::to_string(port));
@@ -252,6 +260,8 @@ class SandboxSession : public ScriptSession {
   }
 
   static constexpr size_t kMaxServiceOutput = 1 << 20;
+  // GitLab Runner's default wait_for_services_timeout.
+  static constexpr std::chrono::seconds kServiceWait{30};
 
   // env with each name once, its last value kept.
   static std::vector<std::string> LastWins(const std::vector<std::string>& env) {
@@ -390,7 +400,7 @@ SandboxScriptRunner::~SandboxScriptRunner() = default;
 
 StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
     const Job& job, const std::string& workspace,
-    const std::function<void(const std::string&)>& log) {
+    const std::function<void(const std::string&)>& log, const OpenLimits& limits) {
   std::string network = options_.network;
   if (const Variable* v = job.variables.Find("SLIPWAY_SANDBOX_NETWORK")) network = v->value;
   if (Status s = CheckSandboxNetwork(network); !s.ok()) {
@@ -485,7 +495,8 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
                                           "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     if (!written.ok()) return written;
     session->files_.push_back({hosts, "/etc/hosts"});
-    if (Status started = session->StartServices(services, job); !started.ok()) return started;
+    if (Status started = session->StartServices(services, job, limits); !started.ok())
+      return started;
   }
   return std::unique_ptr<ScriptSession>(std::move(session));
 }

@@ -72,10 +72,11 @@ class SandboxScriptRunner : public ScriptRunner {
   ~SandboxScriptRunner() override;
 
   // Fails when the job's network setting or image: is invalid, its image
-  // cannot be resolved or the per-attempt state cannot be made.
-  StatusOr<std::unique_ptr<ScriptSession>> Open(
-      const Job& job, const std::string& workspace,
-      const std::function<void(const std::string&)>& log) override;
+  // cannot be resolved or the per-attempt state cannot be made. The wait
+  // for services to listen ends once limits have Ended().
+  StatusOr<std::unique_ptr<ScriptSession>> Open(const Job& job, const std::string& workspace,
+                                                const std::function<void(const std::string&)>& log,
+                                                const OpenLimits& limits) override;
 
   // Whether bwrap can make a sandbox here (it runs `bwrap ... true`) and,
   // with network slirp, slipway runs as root; the error says why not. For
@@ -106,10 +107,10 @@ class ImageJobsScriptRunner : public ScriptRunner {
  public:
   ImageJobsScriptRunner(ScriptRunner* image_jobs, ScriptRunner* others)
       : image_jobs_(image_jobs), others_(others) {}
-  StatusOr<std::unique_ptr<ScriptSession>> Open(
-      const Job& job, const std::string& workspace,
-      const std::function<void(const std::string&)>& log) override {
-    return (job.image ? image_jobs_ : others_)->Open(job, workspace, log);
+  StatusOr<std::unique_ptr<ScriptSession>> Open(const Job& job, const std::string& workspace,
+                                                const std::function<void(const std::string&)>& log,
+                                                const OpenLimits& limits) override {
+    return (job.image ? image_jobs_ : others_)->Open(job, workspace, log, limits);
   }
 
  private:

@@ -123,14 +123,14 @@ int ServiceHealthPort(const ServiceKeyword& service, const VariableList& job_var
   return n > 0 && n < 65536 ? n : 0;
 }
 
-bool WaitForTcpPort(const std::string& netns, int port, std::chrono::milliseconds timeout,
+bool WaitForTcpPort(const std::string& netns, int port,
+                    std::chrono::steady_clock::time_point deadline,
                     const std::function<bool()>& gone) {
   bool up = false;
   // A thread of its own enters the namespace (see sandbox_network.cc).
   std::thread([&] {
     UniqueFd ns(open(netns.c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns.valid() || setns(ns.get(), CLONE_NEWNET) != 0) return;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!up && !gone() && std::chrono::steady_clock::now() < deadline) {
       UniqueFd sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
       sockaddr_in addr{};

@@ -45,9 +45,11 @@ std::vector<std::string> ServiceHostNames(const ServiceKeyword& service);
 int ServiceHealthPort(const ServiceKeyword& service, const VariableList& job_variables);
 
 // Polls 127.0.0.1:port in the network namespace at netns (a path) every
-// 100 ms until a connection succeeds (true), timeout passes or gone()
-// returns true (false).
-bool WaitForTcpPort(const std::string& netns, int port, std::chrono::milliseconds timeout,
+// 100 ms until a connection succeeds (true), deadline passes or gone()
+// returns true (false): gone() is asked between attempts, so a cancel it
+// reports ends the wait within 100 ms.
+bool WaitForTcpPort(const std::string& netns, int port,
+                    std::chrono::steady_clock::time_point deadline,
                     const std::function<bool()>& gone);
 
 }  // namespace slipway

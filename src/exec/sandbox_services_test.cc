@@ -6,8 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "exec/sandbox_test_util.h"
+#include "util/test_wait.h"
 
 namespace slipway {
 namespace {
@@ -99,27 +101,70 @@ TEST_F(SandboxServiceJobTest, JobReachesItsServiceByAliasAndImageName) {
   EXPECT_FALSE(RunningOnHost(www));  // Stopped with the session.
 }
 
-TEST_F(SandboxServiceJobTest, AServiceThatNeverListensIsAWarning) {
+// A job in busybox:test whose one service runs command and is waited for
+// on port, which nothing opens.
+Job JobWithSilentService(const std::vector<std::string>& command, const std::string& port,
+                         std::vector<std::string> script) {
   Node service = Node::Map();
   service.Set("name", Node::Scalar("busybox:test"));
-  Node command = Node::Sequence();
-  command.items.push_back(Node::Scalar("true"));
-  service.Set("command", command);
+  Node argv = Node::Sequence();
+  for (const std::string& arg : command) argv.items.push_back(Node::Scalar(arg));
+  service.Set("command", argv);
   Node vars = Node::Map();
-  vars.Set("HEALTHCHECK_TCP_PORT", Node::Scalar("8081"));
+  vars.Set("HEALTHCHECK_TCP_PORT", Node::Scalar(port));
   service.Set("variables", vars);
   Job job;
   job.name = "job";
   job.image = Node::Scalar("busybox:test");
   job.services = Node::Sequence();
   job.services->items.push_back(service);
-  job.script = {"true"};
+  job.script = std::move(script);
+  return job;
+}
+
+TEST_F(SandboxServiceJobTest, AServiceThatNeverListensIsAWarning) {
+  Job job = JobWithSilentService({"true"}, "8081", {"true"});
   JobResult r = Run(job);
   std::string log = Log();
   EXPECT_EQ(r.outcome, JobOutcome::kSuccess) << log;
   EXPECT_NE(log.find("*** WARNING: Service busybox:test probably didn't start properly."),
             std::string::npos)
       << log;
+}
+
+// The wait for a service's port (up to 30 s) ends when the job is canceled:
+// the script never starts, no "didn't start" warning (which the wait would
+// print had it run out), and the service is stopped.
+TEST_F(SandboxServiceJobTest, CancelingEndsTheWaitForAServicesPort) {
+  std::string marker = std::to_string(31337000 + getpid() % 1000);
+  Job job = JobWithSilentService({"sleep", marker}, "8082", {"echo script-ran"});
+  JobResult r;
+  std::thread run([&] { r = Run(job); });
+  EXPECT_TRUE(WaitFor([&] { return Log().find("Waiting for services") != std::string::npos; }));
+  cancel_.Cancel();
+  run.join();
+  std::string log = Log();
+  EXPECT_EQ(r.outcome, JobOutcome::kCanceled) << log;
+  EXPECT_EQ(log.find("probably didn't start properly"), std::string::npos) << log;
+  EXPECT_EQ(log.find("script-ran"), std::string::npos) << log;
+  EXPECT_NE(log.find("ERROR: Job failed: canceled"), std::string::npos) << log;
+  EXPECT_FALSE(RunningOnHost(marker));
+}
+
+// The job's timeout bounds the wait too, as GitLab's covers the whole job:
+// a 1 s job does not wait 30 s for a port, and fails as timed out.
+TEST_F(SandboxServiceJobTest, TheJobsTimeoutEndsTheWaitForAServicesPort) {
+  std::string marker = std::to_string(31338000 + getpid() % 1000);
+  Job job = JobWithSilentService({"sleep", marker}, "8083", {"echo script-ran"});
+  JobResult r = Run(job, std::chrono::seconds(1));
+  std::string log = Log();
+  EXPECT_EQ(r.outcome, JobOutcome::kFailed) << log;
+  EXPECT_EQ(r.failure_reason, "job_execution_timeout") << log;
+  EXPECT_EQ(log.find("probably didn't start properly"), std::string::npos) << log;
+  EXPECT_EQ(log.find("script-ran"), std::string::npos) << log;
+  EXPECT_NE(log.find("ERROR: Job failed: execution took longer than 1s seconds"), std::string::npos)
+      << log;
+  EXPECT_FALSE(RunningOnHost(marker));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "image/credential_helper.h"
 #include "image/reference.h"
 #include "util/bounded_json.h"
 
@@ -50,10 +51,36 @@ Status CredentialStore::AddConfig(const std::string& json, const std::string& so
     return Status::Error(source +
                          ": not a JSON object like {\"auths\": {\"HOST\": {\"auth\": ...}}}");
   }
+  Document document;
+  document.source = source;
+  auto helpers = parsed.value.find("credHelpers");
+  if (helpers != parsed.value.end()) {
+    if (!helpers->is_object()) return Status::Error(source + ": \"credHelpers\" is not an object");
+    for (auto it = helpers->begin(); it != helpers->end(); ++it) {
+      std::string name = it.value().is_string() ? it.value().get<std::string>() : "";
+      if (!IsCredentialHelperName(name)) {
+        return Status::Error(source + ": the credential helper `" + name + "` of `" + it.key() +
+                             "` in \"credHelpers\" is not a program name (docker-credential-" +
+                             "NAME in PATH)");
+      }
+      document.helpers.emplace(KeyHost(it.key()), std::make_pair(it.key(), name));
+    }
+  }
+  auto store = parsed.value.find("credsStore");
+  if (store != parsed.value.end()) {
+    std::string name = store->is_string() ? store->get<std::string>() : "";
+    if (!IsCredentialHelperName(name)) {
+      return Status::Error(source + ": the \"credsStore\" `" + name +
+                           "` is not a program name (docker-credential-NAME in PATH)");
+    }
+    document.store = name;
+  }
   auto auths = parsed.value.find("auths");
-  if (auths == parsed.value.end()) return Status::Ok();
-  if (!auths->is_object()) return Status::Error(source + ": \"auths\" is not an object");
-  for (auto it = auths->begin(); it != auths->end(); ++it) {
+  if (auths != parsed.value.end() && !auths->is_object()) {
+    return Status::Error(source + ": \"auths\" is not an object");
+  }
+  for (auto it = auths == parsed.value.end() ? auths : auths->begin();
+       auths != parsed.value.end() && it != auths->end(); ++it) {
     if (!it.value().is_object()) continue;
     RegistryCredentials credentials;
     credentials.source = source;
@@ -73,13 +100,14 @@ Status CredentialStore::AddConfig(const std::string& json, const std::string& so
       auto user = entry.find("username");
       auto pass = entry.find("password");
       if (user == entry.end() || pass == entry.end() || !user->is_string() || !pass->is_string()) {
-        continue;  // Credentials kept by a helper: not ours to run.
+        continue;  // An entry `docker login` leaves beside a credsStore.
       }
       credentials.username = user->get<std::string>();
       credentials.password = pass->get<std::string>();
     }
-    by_host_.emplace(KeyHost(it.key()), std::move(credentials));
+    document.auths.emplace(KeyHost(it.key()), std::move(credentials));
   }
+  documents_.push_back(std::move(document));
   return Status::Ok();
 }
 
@@ -106,10 +134,53 @@ Status CredentialStore::AddFromEnvironment() {
   return AddConfig(text.str(), path);
 }
 
-std::optional<RegistryCredentials> CredentialStore::For(const std::string& registry) const {
-  auto it = by_host_.find(KeyHost(registry));
-  if (it == by_host_.end()) return std::nullopt;
-  return it->second;
+bool CredentialStore::UsesHelpers() const {
+  for (const Document& d : documents_) {
+    if (!d.helpers.empty() || !d.store.empty()) return true;
+  }
+  return false;
+}
+
+StatusOr<std::optional<RegistryCredentials>> CredentialStore::Resolve(
+    const std::string& host) const {
+  auto from_helper = [&](const std::string& helper, const std::string& server,
+                         const std::string& what) -> StatusOr<std::optional<RegistryCredentials>> {
+    StatusOr<std::optional<HelperCredentials>> got = RunCredentialHelper(helper, server);
+    if (!got.ok()) return Status::Error(got.status().message() + " (" + what + ")");
+    if (!*got) return std::optional<RegistryCredentials>();
+    RegistryCredentials credentials;
+    credentials.username = (*got)->username;
+    credentials.password = (*got)->secret;
+    credentials.source = "docker-credential-" + helper + ", " + what;
+    return std::optional<RegistryCredentials>(std::move(credentials));
+  };
+  for (const Document& d : documents_) {
+    auto helper = d.helpers.find(host);
+    if (helper != d.helpers.end()) {
+      auto got =
+          from_helper(helper->second.second, helper->second.first, "credHelpers of " + d.source);
+      if (!got.ok() || *got) return got;
+    } else if (!d.store.empty()) {
+      // The server address `docker login` stores Docker Hub under.
+      std::string server = host == kDockerHubRegistry ? "https://index.docker.io/v1/" : host;
+      auto got = from_helper(d.store, server, "credsStore of " + d.source);
+      if (!got.ok() || *got) return got;
+    }
+    auto it = d.auths.find(host);
+    if (it != d.auths.end()) return std::optional<RegistryCredentials>(it->second);
+  }
+  return std::optional<RegistryCredentials>();
+}
+
+StatusOr<std::optional<RegistryCredentials>> CredentialStore::For(
+    const std::string& registry) const {
+  std::string host = KeyHost(registry);
+  std::lock_guard<std::mutex> lock(answers_->mu);
+  auto known = answers_->by_host.find(host);
+  if (known != answers_->by_host.end()) return known->second;
+  StatusOr<std::optional<RegistryCredentials>> got = Resolve(host);
+  if (got.ok()) answers_->by_host[host] = *got;
+  return got;
 }
 
 }  // namespace slipway

@@ -1,8 +1,52 @@
 #include "image/image_puller.h"
 
+#include <condition_variable>
+#include <thread>
+
 #include "image/manifest.h"
 
 namespace slipway {
+namespace {
+
+// The layers a downloader thread has stored, in order, for an unpacker that
+// waits for each.
+class LayerDownloads {
+ public:
+  // The next layer is stored (or failed: then the rest never come).
+  void Done(const Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status.ok()) {
+      ++done_;
+    } else {
+      error_ = status;
+    }
+    cv_.notify_all();
+  }
+  // Blocks until layer i is stored; the download's error otherwise.
+  Status WaitFor(size_t i) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_ > i || !error_.ok(); });
+    return done_ > i ? Status::Ok() : error_;
+  }
+  // The unpacker is done (or failed): no more layers are wanted.
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  bool stopped() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopped_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t done_ GUARDED_BY(mu_) = 0;
+  Status error_ GUARDED_BY(mu_);
+  bool stopped_ GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
 
 bool IsPullPolicy(const std::string& policy) {
   return policy.empty() || policy == "always" || policy == "if-not-present" || policy == "never";
@@ -48,11 +92,22 @@ StatusOr<ResolvedImage> ImagePuller::Pull(const ImageReference& ref, const Image
     Status got = FetchBlob(&client, manifest->config,
                            "the config " + manifest->config.digest + " of " + name);
     if (!got.ok()) return got;
-    for (const Descriptor& layer : manifest->layers) {
-      got = FetchBlob(&client, layer, "layer " + layer.digest + " of " + name);
-      if (!got.ok()) return got;
-    }
-    StatusOr<ImageRecord> installed = store_->Install(digest, fetched->body, name, limits_);
+    // The layers download on a thread of their own, in order, while this
+    // one unpacks those already stored (each verified before it is read).
+    LayerDownloads downloads;
+    std::thread downloader([&] {
+      for (const Descriptor& layer : manifest->layers) {
+        Status s = downloads.stopped()
+                       ? Status::Error("stopped")
+                       : FetchBlob(&client, layer, "layer " + layer.digest + " of " + name);
+        downloads.Done(s);
+        if (!s.ok()) return;
+      }
+    });
+    StatusOr<ImageRecord> installed = store_->Install(
+        digest, fetched->body, name, limits_, [&](size_t i) { return downloads.WaitFor(i); });
+    downloads.Stop();
+    downloader.join();
     if (!installed.ok()) return installed.status();
     record = std::move(*installed);
   }
@@ -76,7 +131,14 @@ StatusOr<ResolvedImage> ImagePuller::Resolve(const ImageRequest& request, const 
   bool always = request.pull_policy.empty() || request.pull_policy == "always";
   if (!always || !ref->digest.empty()) {
     std::string digest = store_->Lookup(name);
-    std::optional<ImageRecord> record = store_->Find(digest.empty() ? ref->digest : digest);
+    if (digest.empty()) digest = ref->digest;
+    std::optional<ImageRecord> record = store_->Find(digest);
+    if (!record && !digest.empty()) {
+      // Unpacked in another boot: again, from the blobs, without a registry.
+      StatusOr<std::optional<ImageRecord>> restored = store_->Restore(digest, limits_);
+      if (!restored.ok()) return restored.status();
+      record = std::move(*restored);
+    }
     if (record) {
       if (log) log("Using locally found image " + name + " (" + record->digest + ") ...");
       return store_->ToResolved(*record, name);

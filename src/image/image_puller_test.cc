@@ -54,6 +54,19 @@ class ImagePullerTest : public ::testing::Test {
     return puller_->Resolve({name, policy},
                             [this](const std::string& line) { log_ += line + "\n"; });
   }
+  // Pulls repo:v1 through a proxy in mode (one that corrupts blobs): the
+  // error names the blob (starts with what) as corrupt.
+  void PullCorrupt(const std::string& repo, const std::string& mode, const std::string& what) {
+    TestRegistryProxy proxy(TestRegistry(), mode);
+    std::string name = proxy.host() + "/" + repo + ":v1";
+    StatusOr<ResolvedImage> image = Resolve(name);
+    ASSERT_FALSE(image.ok());
+    std::string message = image.status().message();
+    EXPECT_NE(message.find(what), std::string::npos) << message;
+    EXPECT_NE(message.find(" of " + name + " is corrupt: its content has the digest sha256:"),
+              std::string::npos)
+        << message;
+  }
   // Files left in the store's tmp/ and blob counts, for "nothing half-written".
   size_t Count(const std::string& sub) {
     size_t n = 0;
@@ -235,17 +248,8 @@ TEST_F(ImagePullerTest, ARegistryThatIsDownIsNamedAndNothingStays) {
 TEST_F(ImagePullerTest, ACorruptBlobIsRefusedAndNothingOfItStays) {
   std::string repo = UniqueRepo("corrupt");
   Push(repo, {TarBuilder().File("a", "1").Take()});
-  TestRegistryProxy proxy(TestRegistry(), "corrupt");
-  std::string name = proxy.host() + "/" + repo + ":v1";
-  StatusOr<ResolvedImage> image = Resolve(name);
-  ASSERT_FALSE(image.ok());
   // The config is the first blob fetched.
-  EXPECT_NE(image.status().message().find("the config sha256:"), std::string::npos)
-      << image.status().message();
-  EXPECT_NE(image.status().message().find(" of " + name +
-                                          " is corrupt: its content has the digest sha256:"),
-            std::string::npos)
-      << image.status().message();
+  PullCorrupt(repo, "corrupt", "the config sha256:");
   EXPECT_EQ(Count("tmp"), 0u);
   EXPECT_EQ(Count("blobs/sha256"), 0u);
   EXPECT_EQ(Count("rootfs"), 0u);
@@ -319,6 +323,74 @@ TEST_F(ImagePullerTest, BasicAuthentication) {
   ASSERT_TRUE(image.ok()) << image.status().message();
 }
 
+// DOCKER_AUTH_CONFIG naming a credential helper, as GitLab Runner reads it:
+// a real docker-credential-* program (a script on PATH) gives the password
+// the registry's basic auth wants; it never reaches the log or an error.
+// Layers are unpacked while the next ones download: a corrupt second layer
+// found after the first was unpacked leaves no root file system, nothing in
+// tmp/, and only the blobs that were verified.
+TEST_F(ImagePullerTest, ACorruptLaterLayerDiscardsWhatTheEarlierOnesUnpacked) {
+  std::string repo = UniqueRepo("corrupt-later");
+  std::string noise;
+  for (uint32_t x = 1; noise.size() < 64 * 1024;) {
+    x = x * 1664525u + 1013904223u;
+    noise += static_cast<char>(x >> 24);
+  }
+  Push(repo, {TarBuilder().File("first", "1").Take(), TarBuilder().File("noise", noise).Take()});
+  PullCorrupt(repo, "corrupt-large", "layer sha256:");
+  EXPECT_EQ(Count("tmp"), 0u);
+  EXPECT_EQ(Count("rootfs"), 0u);
+  EXPECT_EQ(Count("images"), 0u);
+  EXPECT_EQ(Count("blobs/sha256"), 3u) << "the manifest, the config and the first layer, verified";
+}
+
+TEST_F(ImagePullerTest, CredentialsFromADockerCredentialHelper) {
+  std::string repo = UniqueRepo("helper");
+  Push(repo, {TarBuilder().File("h", "h").Take()});
+  TestRegistryProxy proxy(TestRegistry(), "basic", "robot:hunter2");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  std::string bin = tmp_.Sub("bin");
+  fs::create_directories(bin);
+  std::ofstream(bin + "/docker-credential-slipway-test")
+      << "#!/bin/sh\nserver=$(cat)\necho \"$1 $server\" >> " << bin << "/asked\n"
+      << "printf '{\"ServerURL\":\"%s\",\"Username\":\"robot\",\"Secret\":\"hunter2\"}' "
+         "\"$server\"\n";
+  fs::permissions(bin + "/docker-credential-slipway-test", fs::perms::owner_all);
+  std::string old_path = std::getenv("PATH");
+  setenv("PATH", (bin + ":" + old_path).c_str(), 1);
+  struct Restore {
+    std::string path;
+    ~Restore() { setenv("PATH", path.c_str(), 1); }
+  } restore{old_path};
+
+  RegistryOptions helped;
+  ASSERT_TRUE(helped.credentials
+                  .AddConfig(R"({"credHelpers":{")" + proxy.host() + R"(":"slipway-test"}})",
+                             "$DOCKER_AUTH_CONFIG")
+                  .ok());
+  ImagePuller puller(store_.get(), std::move(helped));
+  std::string log;
+  StatusOr<ResolvedImage> image =
+      puller.Resolve({name, ""}, [&](const std::string& line) { log += line + "\n"; });
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(Slurp(image->rootfs + "/h"), "h");
+  EXPECT_EQ(Slurp(bin + "/asked"), "get " + proxy.host() + "\n") << "asked once, with get";
+  EXPECT_EQ(log.find("hunter2"), std::string::npos) << log;
+
+  // A helper that is not there fails the pull, naming it.
+  RegistryOptions missing;
+  ASSERT_TRUE(
+      missing.credentials.AddConfig(R"({"credsStore":"slipway-nosuch"})", "config.json").ok());
+  ImagePuller missing_puller(store_.get(), std::move(missing));
+  image = missing_puller.Resolve({proxy.host() + "/" + repo + ":v2", ""}, nullptr);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(),
+            "cannot pull " + proxy.host() + "/" + repo + ":v2: cannot get the credentials for " +
+                proxy.host() +
+                ": cannot run the credential helper docker-credential-slipway-nosuch: it is not "
+                "in PATH (credsStore of config.json)");
+}
+
 TEST_F(ImagePullerTest, WhatAnInterruptedPullLeftIsNotTrusted) {
   std::string name = Push(UniqueRepo("crash"), {TarBuilder().File("f", "whole").Take()});
   StatusOr<ResolvedImage> image = Resolve(name);
@@ -340,6 +412,39 @@ TEST_F(ImagePullerTest, WhatAnInterruptedPullLeftIsNotTrusted) {
   EXPECT_EQ(pruned->images, 0u);
   EXPECT_EQ(Count("tmp"), 0u);
   EXPECT_TRUE(store_->Find(image->digest));
+}
+
+TEST_F(ImagePullerTest, ARootfsUnpackedInAnotherBootIsUnpackedAgainFromItsBlobs) {
+  std::string repo = UniqueRepo("boot");
+  Push(repo, {TarBuilder().File("f", "whole").Take()});
+  TestRegistryProxy proxy(TestRegistry(), "plain");
+  std::string name = proxy.host() + "/" + repo + ":v1";
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  std::string boot = Slurp("/proc/sys/kernel/random/boot_id");
+  boot.pop_back();
+  std::optional<ImageRecord> record = store_->Find(image->digest);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->unsynced_boot, boot) << "unpacked without a sync, trusted in this boot";
+  // As a power loss leaves it: the record on disk (it is synced), the
+  // rootfs's files torn, and the machine booted again.
+  std::string path = store_->dir() + "/images/" + image->digest.substr(7) + ".json";
+  std::string text = Slurp(path);
+  text.replace(text.find(boot), boot.size(), "00000000-0000-0000-0000-000000000000");
+  std::ofstream(path, std::ios::trunc) << text;
+  std::ofstream(image->rootfs + "/f", std::ios::trunc) << "";
+  EXPECT_FALSE(store_->Find(image->digest));
+  // Unpacked again from the store's blobs, without the registry.
+  proxy.Stop();
+  StatusOr<ResolvedImage> again = Resolve(name, "if-not-present");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(Slurp(again->rootfs + "/f"), "whole");
+  ASSERT_TRUE(store_->Find(image->digest));
+  EXPECT_EQ(store_->Find(image->digest)->unsynced_boot, boot);
+  StatusOr<PruneResult> pruned = store_->Prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.status().message();
+  EXPECT_EQ(pruned->images, 0u);
+  EXPECT_EQ(pruned->blobs, 0u);
 }
 
 TEST_F(ImagePullerTest, JobsAskingForTheSameImageAtOnceGetItPulledOnce) {

@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,7 +41,8 @@ Json RecordToJson(const ImageRecord& r) {
               {"entrypoint", r.entrypoint},
               {"cmd", r.cmd},
               {"working_dir", r.working_dir},
-              {"user", r.user}};
+              {"user", r.user},
+              {"unsynced_boot", r.unsynced_boot}};
 }
 
 std::optional<ImageRecord> RecordFromJson(const std::string& text) {
@@ -59,6 +62,7 @@ std::optional<ImageRecord> RecordFromJson(const std::string& text) {
     r.cmd = j.at("cmd").get<std::vector<std::string>>();
     r.working_dir = j.at("working_dir").get<std::string>();
     r.user = j.at("user").get<std::string>();
+    r.unsynced_boot = j.value("unsynced_boot", std::string());  // Absent before 2026-12.
     if (!IsSha256Digest(r.digest) || !IsSha256Digest(r.config_digest)) return std::nullopt;
     for (const std::string& l : r.layers) {
       if (!IsSha256Digest(l)) return std::nullopt;
@@ -90,6 +94,36 @@ Status Discard(const std::string& store_dir, const std::string& path) {
     return errno == ENOENT ? Status::Ok() : Errno("remove", path);
   }
   return RemoveTree(*temp);
+}
+
+// This boot's id, or "" when the kernel does not say.
+const std::string& BootId() {
+  static const std::string id = [] {
+    StatusOr<std::string> text = ReadFile("/proc/sys/kernel/random/boot_id", 256);
+    std::string out = text.ok() ? *text : "";
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  }();
+  return id;
+}
+
+// Marks dir as the top of directory hierarchies (chattr +T): ext2/3/4's
+// Orlov allocator then gives each directory made in it a block group of its
+// own instead of dir's. Each root file system unpacked in tmp/ is such a
+// hierarchy, and the store's own group is where a prune, an rm or an earlier
+// unpack has just freed thousands of inodes: ext4 without a journal skips
+// every inode freed in the last minutes, one by one, on each create
+// (recently_deleted), which made unpacking 3,000 files cost seconds of
+// system time on such a disk (docs/benchmarks.md). A hint only: a file
+// system without the flag, or a refusal, changes nothing.
+void MarkTopDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  UniqueFd owned(fd);
+  int flags = 0;
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0 || (flags & FS_TOPDIR_FL) != 0) return;
+  flags |= FS_TOPDIR_FL;
+  (void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
 }
 
 }  // namespace
@@ -131,16 +165,23 @@ std::string ImageStore::RootfsOf(const std::string& digest) const {
   return dir_ + "/rootfs/" + Hex(digest);
 }
 
-std::optional<ImageRecord> ImageStore::Find(const std::string& digest) const {
+std::optional<ImageRecord> ImageStore::ReadRecord(const std::string& digest) const {
   if (!IsSha256Digest(digest)) return std::nullopt;
   StatusOr<std::string> text = ReadFile(dir_ + "/images/" + Hex(digest) + ".json", 1 << 20);
   if (!text.ok()) return std::nullopt;
   std::optional<ImageRecord> record = RecordFromJson(*text);
+  if (!record || record->digest != digest) return std::nullopt;
+  return record;
+}
+
+std::optional<ImageRecord> ImageStore::Find(const std::string& digest) const {
+  std::optional<ImageRecord> record = ReadRecord(digest);
   struct stat st;
-  if (!record || record->digest != digest || stat(RootfsOf(digest).c_str(), &st) != 0 ||
-      !S_ISDIR(st.st_mode)) {
+  if (!record || stat(RootfsOf(digest).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return std::nullopt;
   }
+  // Unpacked without a sync in another boot: what reached the disk is unknown.
+  if (!record->unsynced_boot.empty() && record->unsynced_boot != BootId()) return std::nullopt;
   return record;
 }
 
@@ -197,8 +238,8 @@ ResolvedImage ImageStore::ToResolved(const ImageRecord& record,
 
 StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
                                           const std::string& manifest_body,
-                                          const std::string& reference,
-                                          const UnpackLimits& limits) {
+                                          const std::string& reference, const UnpackLimits& limits,
+                                          const std::function<Status(size_t)>& layer_ready) {
   if (std::optional<ImageRecord> present = Find(digest)) return *present;
 
   std::string what = "the manifest of " + reference;
@@ -225,6 +266,7 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
   // Unpacked beside the store, renamed into place when whole.
   StatusOr<std::string> temp = MakeTempPath(dir_, "rootfs");
   if (!temp.ok()) return temp.status();
+  MarkTopDir(dir_ + "/tmp");
   // 0755 whatever the umask: the image's / as a job of another user sees it.
   if (Status made = MakeDirWithMode(*temp, 0755); !made.ok()) return made;
   auto fail = [&](const Status& why) {
@@ -234,7 +276,15 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
   };
   StatusOr<UniqueFd> root = OpenDirNoFollow(*temp);
   if (!root.ok()) return fail(root.status());
-  for (const Descriptor& layer : manifest->layers) {
+  for (size_t i = 0; i < manifest->layers.size(); ++i) {
+    const Descriptor& layer = manifest->layers[i];
+    if (layer_ready) {
+      // Not a failure to unpack: the caller's error (a download) as it is.
+      if (Status ready = layer_ready(i); !ready.ok()) {
+        (void)RemoveTree(*temp);
+        return ready;
+      }
+    }
     std::string layer_name = "layer " + layer.digest + " of " + reference;
     int fd = open(blobs_.PathOf(layer.digest).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(Errno("open", layer_name));
@@ -246,8 +296,13 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
     record.layers.push_back(layer.digest);
     record.size += layer.size;
   }
-  // The files reach the disk before the name that makes them trusted.
-  if (syncfs(root->get()) != 0) return fail(Errno("sync", *temp));
+  // Trusted in this boot without a sync (see image_store.h): syncfs waits
+  // for every dirty page of the file system, other programs' too — seconds
+  // on a busy machine (docs/benchmarks.md). Without a boot id, it syncs.
+  record.unsynced_boot = BootId();
+  if (record.unsynced_boot.empty() && syncfs(root->get()) != 0) {
+    return fail(Errno("sync", *temp));
+  }
   Status written = WriteFileAtomically(dir_ + "/images/" + Hex(digest) + ".json",
                                        RecordToJson(record).dump(2) + "\n");
   if (!written.ok()) return fail(written);
@@ -255,6 +310,25 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
   (void)Discard(dir_, final_path);  // A leftover without its record.
   if (rename(temp->c_str(), final_path.c_str()) != 0) return fail(Errno("store", final_path));
   return record;
+}
+
+StatusOr<std::optional<ImageRecord>> ImageStore::Restore(const std::string& digest,
+                                                         const UnpackLimits& limits) {
+  std::optional<ImageRecord> stale = ReadRecord(digest);
+  const std::optional<ImageRecord> none;
+  if (!stale || !blobs_.Has(digest) || !blobs_.Has(stale->config_digest)) return none;
+  for (const std::string& layer : stale->layers) {
+    if (!blobs_.Has(layer)) return none;
+  }
+  StatusOr<UniqueFd> store_lock = LockStore(false);
+  if (!store_lock.ok()) return store_lock.status();
+  StatusOr<UniqueFd> image_lock = LockImage(digest);
+  if (!image_lock.ok()) return image_lock.status();
+  StatusOr<std::string> manifest = blobs_.ReadSmall(digest);
+  if (!manifest.ok()) return manifest.status();
+  StatusOr<ImageRecord> installed = Install(digest, *manifest, stale->reference, limits);
+  if (!installed.ok()) return installed.status();
+  return std::optional<ImageRecord>(std::move(*installed));
 }
 
 std::vector<ImageRecord> ImageStore::Images() const {
@@ -319,7 +393,9 @@ StatusOr<PruneResult> ImageStore::Prune() {
   for (const std::string& name : ListDir(dir_ + "/images")) {
     if (name.size() != 64 + 5 || name.substr(64) != ".json") continue;
     std::string digest = "sha256:" + name.substr(0, 64);
-    std::optional<ImageRecord> record = Find(digest);
+    // A named image keeps its blobs even when its rootfs is not trusted
+    // (another boot's): the next pull unpacks it again from them.
+    std::optional<ImageRecord> record = ReadRecord(digest);
     if (!record || !named.count(digest)) {
       Status removed = RemoveImage(digest);
       if (!removed.ok()) return removed;

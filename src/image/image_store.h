@@ -9,11 +9,15 @@
 //   <store>/refs.json               names ("registry/repo:tag") -> digest
 //   <store>/tmp/                    work in progress; prune empties it
 //
-// An image is present when both its record and its rootfs are: the record
-// is written (atomically) first, the rootfs is unpacked in tmp/, synced and
+// An image is present when both its record and its rootfs are: the rootfs
+// is unpacked in tmp/, the record written (atomically), and the rootfs
 // renamed into place last, so a crash at any point leaves either a whole
-// image or one the next pull unpacks again. A rootfs is never modified once
-// in place; executors mount it read-only.
+// image or one the next pull unpacks again. The rootfs is not synced: its
+// record names the boot it was written in, and only that boot trusts it —
+// a crash that can lose written files (power loss, a kernel panic) is a
+// reboot, and the next boot unpacks the image again from its blobs, which
+// are synced. A rootfs is never modified once in place; executors mount it
+// read-only.
 //
 // Thread- and process-safe: every change is under a file lock, and two
 // threads or processes installing the same image unpack it once.
@@ -21,6 +25,7 @@
 #define SLIPWAY_IMAGE_IMAGE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,6 +50,10 @@ struct ImageRecord {
   int64_t created = 0;              // When stored, seconds since the epoch.
   std::vector<std::string> env, entrypoint, cmd;
   std::string working_dir, user;
+  // The boot (/proc/sys/kernel/random/boot_id) whose page cache holds the
+  // root file system, not yet known to be on disk; "" when it was synced.
+  // Such an image is present in that boot only (see Install).
+  std::string unsynced_boot;
 };
 
 struct PruneResult {
@@ -66,6 +75,9 @@ class ImageStore {
 
   // The present image digest names, or nullopt.
   std::optional<ImageRecord> Find(const std::string& digest) const;
+  // The record of digest as stored, present or not (its rootfs may be
+  // missing or from another boot), or nullopt.
+  std::optional<ImageRecord> ReadRecord(const std::string& digest) const;
   // The digest refs.json gives name (a canonical reference), or "".
   std::string Lookup(const std::string& name) const;
   // Points name at digest in refs.json.
@@ -79,9 +91,21 @@ class ImageStore {
   // Makes the image whose config and layer blobs are in the blob store
   // present, unpacking its layers unless it is present already; reference
   // names it in the record and errors. The manifest blob itself is stored
-  // too. The caller holds LockImage(digest).
+  // too. The caller holds LockImage(digest). layer_ready, when set, is
+  // called before layer i (of the manifest) is read and returns once its
+  // blob is in the store, or an error that ends the install: a puller
+  // still downloading the next layers unpacks the first ones meanwhile.
   StatusOr<ImageRecord> Install(const std::string& digest, const std::string& manifest_body,
-                                const std::string& reference, const UnpackLimits& limits);
+                                const std::string& reference, const UnpackLimits& limits,
+                                const std::function<Status(size_t)>& layer_ready = nullptr);
+
+  // Unpacks again, from the blobs the store holds, an image whose record
+  // is there but whose rootfs is not trusted (another boot's, or gone):
+  // the record then, or nullopt when there is no record or a blob is
+  // missing (a registry must be asked). Takes the store's and the image's
+  // locks; the caller holds neither.
+  StatusOr<std::optional<ImageRecord>> Restore(const std::string& digest,
+                                               const UnpackLimits& limits);
 
   ResolvedImage ToResolved(const ImageRecord& record, const std::string& reference) const;
   std::string RootfsOf(const std::string& digest) const;

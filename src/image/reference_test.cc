@@ -71,15 +71,15 @@ TEST(CredentialsTest, DockerAuthConfigKeysAsDockerMatchesThem) {
                       "http://plain.example": {"username": "u", "password": "p"}}})",
                              "$DOCKER_AUTH_CONFIG")
                   .ok());
-  auto hub = store.For(kDockerHubRegistry);
+  auto hub = *store.For(kDockerHubRegistry);
   ASSERT_TRUE(hub);
   EXPECT_EQ(hub->username, "hub");
   EXPECT_EQ(hub->password, "pw");
-  auto example = store.For("registry.example.com:5000");
+  auto example = *store.For("registry.example.com:5000");
   ASSERT_TRUE(example);
   EXPECT_EQ(example->password, "pa:ss") << "the password may hold ':'";
-  EXPECT_TRUE(store.For("plain.example"));
-  EXPECT_FALSE(store.For("registry.example.com"));
+  EXPECT_TRUE(*store.For("plain.example"));
+  EXPECT_FALSE(*store.For("registry.example.com"));
   Status bad = store.AddConfig(R"({"auths":{"x":{"auth":"bm9jb2xvbg=="}}})", "$DOCKER_AUTH_CONFIG");
   EXPECT_EQ(bad.message(),
             "$DOCKER_AUTH_CONFIG: the \"auth\" of `x` is not "

@@ -132,7 +132,12 @@ StatusOr<HttpFetchResponse> RegistryClient::Send(
 
 Status RegistryClient::Authenticate(const std::string& header) {
   AuthChallenge challenge = ParseAuthChallenge(header);
-  std::optional<RegistryCredentials> credentials = options_->credentials.For(ref_.registry);
+  StatusOr<std::optional<RegistryCredentials>> found = options_->credentials.For(ref_.registry);
+  if (!found.ok()) {
+    return Status::Error("cannot get the credentials for " + ref_.registry + ": " +
+                         found.status().message());
+  }
+  const std::optional<RegistryCredentials>& credentials = *found;
   if (challenge.scheme == "basic") {
     if (!credentials) {
       return Status::Error("the registry " + ref_.registry +
@@ -219,7 +224,8 @@ Status RegistryClient::AnswerError(const HttpFetchResponse& response,
                                    const std::string& what) const {
   std::string name = ref_.Canonical();
   if (response.status == 401 || response.status == 403) {
-    if (options_->credentials.For(ref_.registry)) {
+    StatusOr<std::optional<RegistryCredentials>> found = options_->credentials.For(ref_.registry);
+    if (found.ok() && *found) {
       return Status::Error("access to " + name + " denied with the configured credentials: " +
                            what + " answered " + RegistryAnswer(response));
     }

@@ -54,7 +54,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 code, body, headers = r.status, r.read(), r.headers
         except urllib.error.HTTPError as e:
             code, body, headers = e.code, e.read(), e.headers
-        if mode == "corrupt" and "/blobs/" in self.path and code == 200 and body:
+        big = len(body) > 4096
+        if (mode == "corrupt" or (mode == "corrupt-large" and big)) and "/blobs/" in self.path \
+                and code == 200 and body:
             body = body[:-1] + bytes([body[-1] ^ 1])
         if mode == "stall" and "/blobs/" in self.path and code == 200 and len(body) > 4096:
             # Half of a large blob, then nothing: a pull stuck mid-blob.
@@ -76,7 +78,8 @@ sys.stdin.read()
 class TestRegistryProxy {
  public:
   // mode: "token" (Bearer from its /token, which wants credentials as
-  // Basic unless they are "-"), "basic", "corrupt", "stall" (half of each
+  // Basic unless they are "-"), "basic", "corrupt", "corrupt-large" (only
+  // blobs over 4 KiB), "stall" (half of each
   // blob over 4 KiB, then silence) or "plain".
   TestRegistryProxy(const std::string& upstream, const std::string& mode,
                     const std::string& credentials = "-") {
