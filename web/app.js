@@ -388,6 +388,16 @@ function downstreamLink(pipeline, child) {
     statusBadge(child.status), ` ${kind} #${child.id}`);
 }
 
+// What posting this pipeline's commit status to the project's forge gave
+// (the API's forge_status, docs/api.md): "Status sent to GitHub: ok
+// (success)" or "... failed: HTTP 401".
+function forgeStatusLine(pipeline) {
+  const f = pipeline.forge_status;
+  if (!f) return '';
+  return h('p', { class: f.ok ? 'forge-status' : 'forge-status failed' },
+    `Status sent to ${f.forge}: `, f.ok ? `ok (${f.state})` : `failed: ${f.error}`);
+}
+
 // On a downstream pipeline: the pipeline whose trigger job started it.
 function upstreamLink(project, pipeline) {
   if (!pipeline.upstream_pipeline_id) return '';
@@ -434,6 +444,7 @@ async function viewPipeline(projectId, pipelineId) {
         ' · trigger ', pipeline.source || '—', ' · created ', timeAgo(pipeline.created_at),
         ' · duration ', formatDuration(durationOf(pipeline))),
       upstreamLink(project, pipeline),
+      forgeStatusLine(pipeline),
       h('div', { class: 'actions' },
         ['failed', 'canceled'].includes(pipeline.status) || list.some((j) => ['failed', 'canceled'].includes(j.status))
           ? actionButton('Retry', async () => { await api(`${base}/retry`, { method: 'POST' }); await refresh(); }, { class: 'retry-pipeline' }) : '',

@@ -174,6 +174,16 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"DELETE", {"projects", ":id", "triggers", ":trigger_id"}, Role::kRun, DeleteTrigger},
       // Authenticated by a trigger token in the request, not an API token.
       {"POST", {"projects", ":id", "trigger", "pipeline"}, Role::kNone, TriggerPipeline},
+      {"POST", {"projects", ":id", "statuses", ":sha"}, Role::kRun, CreateCommitStatus},
+      {"GET", {"projects", ":id", "statuses", ":sha"}, Role::kRead, ListCommitStatuses},
+      {"GET",
+       {"projects", ":id", "repository", "commits", ":sha", "statuses"},
+       Role::kRead,
+       ListCommitStatuses},
+      {"GET", {"projects", ":id", "hooks"}, Role::kAdmin, ListProjectHooks},
+      {"POST", {"projects", ":id", "hooks"}, Role::kAdmin, CreateProjectHook},
+      {"GET", {"projects", ":id", "hooks", ":hook_id"}, Role::kAdmin, GetProjectHook},
+      {"DELETE", {"projects", ":id", "hooks", ":hook_id"}, Role::kAdmin, DeleteProjectHook},
       {"GET", {"projects", ":id", "variables"}, Role::kAdmin, ListProjectVariables},
       {"POST", {"projects", ":id", "variables"}, Role::kAdmin, CreateProjectVariable},
       {"GET", {"projects", ":id", "variables", ":key"}, Role::kAdmin, GetProjectVariable},
@@ -404,6 +414,12 @@ HttpResponse Api::Route(ApiContext& ctx) {
   } else if (!segments.empty() && segments[0] == "hooks") {
     routes = &HookRoutes();
     segments.erase(segments.begin());
+  } else if (auto badge = BadgePath(req.path)) {
+    // No API token: docs/api.md, "Pipeline badge".
+    if (!IsRead(req.method)) return JsonError(405, "405 Method Not Allowed");
+    ctx.params["id"] = badge->first;
+    ctx.params["ref"] = badge->second;
+    return HandleBadge(ctx);
   } else if (auto project = AlertProjectPath(req.path)) {
     // Alertmanager's webhook at GitLab's URL; the project's alert token
     // authenticates it (api_alerts.cc).
