@@ -410,6 +410,16 @@ function downstreamLink(pipeline, child) {
     statusBadge(child.status), ` ${kind} #${child.id}`);
 }
 
+// What posting this pipeline's commit status to the project's forge gave
+// (the API's forge_status, docs/api.md): "Status sent to GitHub: ok
+// (success)" or "... failed: HTTP 401".
+function forgeStatusLine(pipeline) {
+  const f = pipeline.forge_status;
+  if (!f) return '';
+  return h('p', { class: f.ok ? 'forge-status' : 'forge-status failed' },
+    `Status sent to ${f.forge}: `, f.ok ? `ok (${f.state})` : `failed: ${f.error}`);
+}
+
 // On a downstream pipeline: the pipeline whose trigger job started it.
 function upstreamLink(project, pipeline) {
   if (!pipeline.upstream_pipeline_id) return '';
@@ -480,6 +490,7 @@ async function viewPipeline(projectId, pipelineId) {
         ' · trigger ', pipeline.source || '—', ' · created ', timeAgo(pipeline.created_at),
         ' · duration ', formatDuration(durationOf(pipeline)), pipeline.coverage ? h('span', { class: 'pipeline-coverage' }, ` · coverage ${pipeline.coverage}%`) : ''),
       upstreamLink(project, pipeline),
+      forgeStatusLine(pipeline),
       h('div', { class: 'actions' },
         ['failed', 'canceled'].includes(pipeline.status) || list.some((j) => ['failed', 'canceled'].includes(j.status))
           ? actionButton('Retry', async () => { await api(`${base}/retry`, { method: 'POST' }); await refresh(); }, { class: 'retry-pipeline' }) : '',

@@ -5,6 +5,7 @@
 
 #include "config/network_fetcher.h"
 #include "pipeline/builder.h"
+#include "pipeline/merge_request.h"
 #include "pipeline/pipeline_context.h"
 #include "util/secret_mask.h"
 
@@ -24,12 +25,17 @@ void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options) {
   cmd->add_option("--ref", options->ref,
                   "Use this commit (branch, tag or SHA) exactly as committed: its pipeline file, "
                   "its files and CI_COMMIT_* variables, not the working tree");
+  cmd->add_option("--merge-request", options->merge_request,
+                  "Run as a merge-request pipeline of the current branch into TARGET "
+                  "(CI_PIPELINE_SOURCE=merge_request_event, CI_MERGE_REQUEST_*; rules:changes "
+                  "compare with the merge base)");
   // What the values are, for the usage, the man page and the completions.
   cmd->get_option("--directory")->type_name("DIR");
   cmd->get_option("--file")->type_name("FILE");
   cmd->get_option("--variable")->type_name("KEY=VALUE");
   cmd->get_option("--secret")->type_name("KEY[=VALUE]");
   cmd->get_option("--ref")->type_name("REV");
+  cmd->get_option("--merge-request")->type_name("TARGET");
   cmd->add_flag("--offline", options->offline,
                 "Read remote and template includes only from the include cache; fail naming "
                 "any include it lacks");
@@ -67,6 +73,14 @@ std::optional<LoadedPipeline> LoadPipelineFromOptions(const PipelineOptions& opt
   if (!made.ok()) {
     diags->Error({options.project_dir}, made.status().message());
     return std::nullopt;
+  }
+  if (!options.merge_request.empty()) {
+    StatusOr<MergeRequest> mr = LocalMergeRequest(*made, options.merge_request);
+    Status applied = mr.ok() ? ApplyMergeRequest(*mr, &*made) : mr.status();
+    if (!applied.ok()) {
+      diags->Error({options.project_dir}, applied.message());
+      return std::nullopt;
+    }
   }
   std::unique_ptr<IncludeFetcher> fetcher = MakeIncludeFetcher(options);
   return LoadPipelineFile(std::move(*made), options.file, diags, fetcher.get(), sources);

@@ -30,6 +30,10 @@ struct PipelineOptions {
   // --ref REV: load and describe that commit instead of the working tree.
   // Empty: the working tree and HEAD.
   std::string ref;
+  // --merge-request TARGET: run as the merge-request pipeline of the current
+  // branch (or --ref) into TARGET would (pipeline/merge_request.h). Empty:
+  // a push pipeline.
+  std::string merge_request;
   // How includes that are not local are read (docs/includes.md).
   bool allow_http_includes = false;  // --allow-http-includes
   bool offline = false;              // --offline: the include cache only.
@@ -37,7 +41,7 @@ struct PipelineOptions {
   std::string include_server;        // --include-server URL: where include:project reads.
 };
 
-// Adds -C DIR, -f FILE, --variable KEY=VALUE, --ref REV and the include
+// Adds -C DIR, -f FILE, --variable KEY=VALUE, --ref REV, --merge-request TARGET and the include
 // fetching flags (--offline, --allow-http-includes, --refresh-includes) to cmd.
 void AddPipelineOptions(CLI::App* cmd, PipelineOptions* options);
 

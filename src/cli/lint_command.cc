@@ -15,7 +15,8 @@ namespace slipway {
 namespace {
 
 // What the pipeline was simulated for, as rules see it: "branch main" or
-// "tag v1.0", with ", source schedule" for anything but a push.
+// "tag v1.0", with ", source schedule" for anything but a push; "merge
+// request feature into main" for --merge-request.
 std::string SimulatedFor(const PipelineContext& context) {
   VariableList vars = context.predefined;
   vars.Merge(context.cli_variables);
@@ -23,6 +24,10 @@ std::string SimulatedFor(const PipelineContext& context) {
     const std::string* value = vars.Get(name);
     return value != nullptr ? *value : std::string();
   };
+  if (vars.Get("CI_MERGE_REQUEST_IID") != nullptr) {
+    return "merge request " + get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") + " into " +
+           get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME");
+  }
   std::string out = vars.Get("CI_COMMIT_TAG") != nullptr ? "tag " + get("CI_COMMIT_TAG")
                                                          : "branch " + get("CI_COMMIT_REF_NAME");
   std::string source = get("CI_PIPELINE_SOURCE");

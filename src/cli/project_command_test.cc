@@ -11,6 +11,7 @@
 
 #include "cli/cli_test_util.h"
 #include "cli/repository_check.h"
+#include "store/store.h"
 #include "util/test_repo.h"
 
 namespace slipway {
@@ -182,6 +183,40 @@ TEST_F(ProjectCommandTest, CredentialsInAUrlAreNotShown) {
   EXPECT_EQ(List(),
             "id  name   path   branch  repository\n"
             "1   later  later  main    https://*****:*****@git.example.invalid/later.git\n");
+}
+
+// --forge: where commit statuses go, with the token read from the
+// environment (never a command-line argument `ps` would show) and stored
+// encrypted; incomplete settings are refused before anything is stored.
+TEST_F(ProjectCommandTest, ForgeSettingsTakeTheTokenFromTheEnvironment) {
+  CliResult missing = Add({"demo", repo_.dir(), "--forge", "github", "--forge-project", "o/r"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.err,
+            "slipway: --forge github needs a token (--forge-token-env VARIABLE names the "
+            "environment variable that holds it)\n");
+  CliResult unset = Add({"demo", repo_.dir(), "--forge", "github", "--forge-project", "o/r",
+                         "--forge-token-env", "NOPE_X"});
+  EXPECT_EQ(unset.err, "slipway: --forge-token-env NOPE_X: not set in slipway's environment\n");
+  CliResult no_forge = Add({"demo", repo_.dir(), "--forge-url", "https://api.github.com"});
+  EXPECT_EQ(no_forge.exit_code, 2);
+  EXPECT_FALSE(fs::exists(data_)) << "a refused project was stored";
+  CliResult ok =
+      RunSlipway({"project", "add", "--data", data_, "demo", repo_.dir(), "--path", "team/demo",
+                  "--forge", "gitea", "--forge-url", "https://gitea.example/api/v1/",
+                  "--forge-project", "team/demo", "--forge-token-env", "DEMO_FORGE_TOKEN"},
+                 "", {"DEMO_FORGE_TOKEN=gitea-token-value"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out.find("gitea-token-value"), std::string::npos);
+  StoreOptions options;
+  options.secrets_key_file = data_ + "/secrets.key";
+  auto store = OpenStore("sqlite:" + data_ + "/slipway.db", options);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto forge = (*store)->GetProjectForge(1);
+  ASSERT_TRUE(forge.ok() && *forge);
+  EXPECT_EQ((*forge)->kind, "gitea");
+  EXPECT_EQ((*forge)->api_url, "https://gitea.example/api/v1");
+  EXPECT_EQ((*forge)->forge_project, "team/demo");
+  EXPECT_EQ((*forge)->token, "gitea-token-value");
 }
 
 TEST(RepositoryCheckTest, LocalPathsAsGitReadsThem) {

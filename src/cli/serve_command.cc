@@ -13,10 +13,12 @@
 #include "server/api.h"
 #include "server/cdevents_publisher.h"
 #include "server/executor_factory.h"
+#include "server/forge_status.h"
 #include "server/http_server.h"
 #include "server/job_users.h"
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
+#include "server/project_hooks.h"
 #include "util/clock.h"
 #include "util/containment.h"
 #include "util/memory_release.h"
@@ -168,6 +170,21 @@ int Serve(const ServeOptions& options) {
     cdevents = std::make_unique<CdEventsPublisher>(store.get(), cdevent_options,
                                                    UnixMillis(clock.WallNow()));
   }
+  // Commit statuses to each project's forge (those with one), from a
+  // thread of their own, for pipelines that change from now on.
+  ForgeStatusOptions forge_options;
+  forge_options.base_url = "http://" + shown + ":" + std::to_string(server.port());
+  forge_options.clock = &clock;
+  forge_options.retry.what = "commit statuses";
+  auto forge_statuses = std::make_unique<ForgeStatusPublisher>(store.get(), forge_options,
+                                                               UnixMillis(clock.WallNow()));
+  // Outgoing project hooks (pipeline and job events), the same way.
+  ProjectHookOptions hook_options;
+  hook_options.base_url = forge_options.base_url;
+  hook_options.clock = &clock;
+  hook_options.retry.what = "project hooks";
+  auto project_hooks = std::make_unique<ProjectHookPublisher>(store.get(), hook_options,
+                                                              UnixMillis(clock.WallNow()));
   std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
@@ -182,6 +199,8 @@ int Serve(const ServeOptions& options) {
   }
   std::fprintf(stderr, "slipway serve: stopping\n");
   cdevents.reset();
+  forge_statuses.reset();
+  project_hooks.reset();
   server.Stop();
   if (service) service->Stop();
   return 0;

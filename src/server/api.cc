@@ -219,6 +219,16 @@ const std::vector<RouteEntry>& ApiRoutes() {
        {"projects", ":id", "repository", "files", ":file_path", "raw"},
        Role::kRead,
        GetRawRepositoryFile},
+      {"POST", {"projects", ":id", "statuses", ":sha"}, Role::kRun, CreateCommitStatus},
+      {"GET", {"projects", ":id", "statuses", ":sha"}, Role::kRead, ListCommitStatuses},
+      {"GET",
+       {"projects", ":id", "repository", "commits", ":sha", "statuses"},
+       Role::kRead,
+       ListCommitStatuses},
+      {"GET", {"projects", ":id", "hooks"}, Role::kAdmin, ListProjectHooks},
+      {"POST", {"projects", ":id", "hooks"}, Role::kAdmin, CreateProjectHook},
+      {"GET", {"projects", ":id", "hooks", ":hook_id"}, Role::kAdmin, GetProjectHook},
+      {"DELETE", {"projects", ":id", "hooks", ":hook_id"}, Role::kAdmin, DeleteProjectHook},
       {"GET", {"projects", ":id", "variables"}, Role::kAdmin, ListProjectVariables},
       {"POST", {"projects", ":id", "variables"}, Role::kAdmin, CreateProjectVariable},
       {"GET", {"projects", ":id", "variables", ":key"}, Role::kAdmin, GetProjectVariable},
@@ -457,6 +467,12 @@ HttpResponse Api::Route(ApiContext& ctx) {
   } else if (!segments.empty() && segments[0] == "hooks") {
     routes = &HookRoutes();
     segments.erase(segments.begin());
+  } else if (auto badge = BadgePath(req.path)) {
+    // No API token: docs/api.md, "Pipeline badge".
+    if (!IsRead(req.method)) return JsonError(405, "405 Method Not Allowed");
+    ctx.params["id"] = badge->first;
+    ctx.params["ref"] = badge->second;
+    return HandleBadge(ctx);
   } else if (auto project = AlertProjectPath(req.path)) {
     // Alertmanager's webhook at GitLab's URL; the project's alert token
     // authenticates it (api_alerts.cc).

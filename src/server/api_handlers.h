@@ -120,6 +120,18 @@ HttpResponse UpdateTrigger(ApiContext& ctx);
 HttpResponse DeleteTrigger(ApiContext& ctx);
 HttpResponse TriggerPipeline(ApiContext& ctx);  // Authenticated by a trigger token.
 HttpResponse HandleWebhook(ApiContext& ctx);
+// Commit statuses (api_commit_statuses.cc).
+HttpResponse CreateCommitStatus(ApiContext& ctx);
+HttpResponse ListCommitStatuses(ApiContext& ctx);
+// Outgoing project hooks (api_project_hooks.cc).
+HttpResponse ListProjectHooks(ApiContext& ctx);
+HttpResponse GetProjectHook(ApiContext& ctx);
+HttpResponse CreateProjectHook(ApiContext& ctx);
+HttpResponse DeleteProjectHook(ApiContext& ctx);
+// The pipeline badge (api_badge.cc): params id (project path) and ref.
+// BadgePath splits a badge URL's path into them.
+std::optional<std::pair<std::string, std::string>> BadgePath(std::string_view path);
+HttpResponse HandleBadge(ApiContext& ctx);
 
 }  // namespace slipway
 

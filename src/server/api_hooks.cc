@@ -1,6 +1,8 @@
-// POST /hooks/{gitlab,github,gitea}/:project_id: push webhooks, verified by
-// the forge's signature (no API token), creating a push pipeline; a delivery
-// seen before within the replay window creates nothing.
+// POST /hooks/{gitlab,github,gitea}/:project_id: push and merge-request
+// webhooks, verified by the forge's signature (no API token), creating a
+// push pipeline or a merge-request pipeline (and recording the merge
+// request's state for CI_OPEN_MERGE_REQUESTS); a delivery seen before
+// within the replay window creates nothing.
 #include "server/api_handlers.h"
 #include "server/gitlab_json.h"
 #include "server/webhook.h"
@@ -24,7 +26,7 @@ HttpResponse HandleWebhook(ApiContext& ctx) {
                               "(--allow-unsigned-webhooks)");
   }
   WebhookResult result = ParseWebhook(*forge, ctx.req.headers, ctx.req.body, p.webhook_secret);
-  if (!result.event) {
+  if (!result.event && !result.merge_request) {
     switch (result.error) {
       case WebhookError::kUnauthorized:
         return JsonError(
@@ -37,8 +39,7 @@ HttpResponse HandleWebhook(ApiContext& ctx) {
     return JsonError(400,
                      "400 Bad request" + (result.message.empty() ? "" : " - " + result.message));
   }
-  const PushEvent& event = *result.event;
-  if (event.deleted) return JsonOk(200, {{"message", "ignored"}});
+  if (result.event && result.event->deleted) return JsonOk(200, {{"message", "ignored"}});
   if (ctx.service == nullptr) return ServiceUnavailable();
   // Taken before the pipeline is created, so that two copies arriving
   // together cannot both create one. 200, not an error: a forge redelivers
@@ -52,11 +53,34 @@ HttpResponse HandleWebhook(ApiContext& ctx) {
   }
   CreatePipelineRequest request;
   request.project_id = p.id;
-  request.ref = event.ref;
-  request.tag = event.tag;
-  request.sha = event.after;
-  request.before_sha = event.before;
-  request.source = "push";
+  if (const std::optional<MergeRequestEvent>& event = result.merge_request) {
+    const MergeRequest& mr = event->merge_request;
+    MergeRequestRecord record;
+    record.project_id = p.id;
+    record.iid = mr.iid;
+    record.title = mr.title;
+    record.source_branch = mr.source_branch;
+    record.target_branch = mr.target_branch;
+    record.sha = mr.source_sha;
+    record.state = event->state;
+    if (Status saved = ctx.store->SaveMergeRequest(record); !saved.ok()) {
+      (void)ctx.store->ForgetWebhookDelivery(p.id, result.replay_keys);
+      return StoreError(saved);
+    }
+    if (!event->new_commits) {
+      return JsonOk(200, {{"message", "merge request !" + std::to_string(mr.iid) + " " +
+                                          event->state + ", no new commits: no pipeline"}});
+    }
+    request.merge_request = mr;
+    request.sha = mr.source_sha;
+    request.source = kMergeRequestSource;
+  } else {
+    request.ref = result.event->ref;
+    request.tag = result.event->tag;
+    request.sha = result.event->after;
+    request.before_sha = result.event->before;
+    request.source = "push";
+  }
   auto pipeline = ctx.service->CreatePipeline(request);
   if (!pipeline.ok()) {
     // Nothing was created: the forge may deliver this again.

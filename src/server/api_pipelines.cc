@@ -1,6 +1,7 @@
 // The pipelines endpoints: list with GitLab's filters, create, get, cancel,
 // retry, delete.
 #include "server/api_handlers.h"
+#include "server/forge_status.h"
 #include "server/gitlab_json.h"
 
 namespace slipway {
@@ -127,8 +128,24 @@ HttpResponse GetPipeline(ApiContext& ctx) {
   if (!project) return error;
   auto pipeline = LoadPipeline(ctx, *project, &error);
   if (!pipeline) return error;
-  ctx.cacheable = IsFinished(pipeline->status);
-  return JsonOk(200, PipelineJsonWithCoverage(ctx, *pipeline, *project));
+  nlohmann::json body = PipelineJsonWithCoverage(ctx, *pipeline, *project);
+  // slipway's own: what posting its commit status to the project's forge
+  // gave (docs/api.md). It is written after the pipeline finishes, by
+  // another thread: such an answer is never cached.
+  auto forge = ctx.store->GetProjectForge(project->id);
+  if (!forge.ok()) return StoreError(forge.status());
+  auto sent = ctx.store->GetForgeStatus(pipeline->id);
+  if (!sent.ok()) return StoreError(sent.status());
+  body["forge_status"] = nullptr;
+  if (*sent) {
+    body["forge_status"] = {{"forge", ForgeDisplayName((*sent)->forge)},
+                            {"state", (*sent)->state},
+                            {"ok", (*sent)->ok},
+                            {"error", (*sent)->error},
+                            {"updated_at", IsoTime((*sent)->updated_at)}};
+  }
+  ctx.cacheable = IsFinished(pipeline->status) && !*forge;
+  return JsonOk(200, body);
 }
 
 namespace {

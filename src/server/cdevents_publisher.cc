@@ -1,6 +1,5 @@
 #include "server/cdevents_publisher.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -10,9 +9,15 @@ namespace slipway {
 
 namespace {
 
-int64_t WallMs(const Clock* clock) {
-  if (clock != nullptr) return UnixMillis(clock->WallNow());
-  return UnixMillis(std::chrono::system_clock::now());
+RetryOptions SenderOptions(const CdEventsOptions& options) {
+  RetryOptions retry;
+  retry.what = "CDEvents";
+  retry.first_retry = options.first_retry;
+  retry.max_retry = options.max_retry;
+  retry.max_attempts = options.max_attempts;
+  retry.max_pending = options.max_pending;
+  retry.timeout = options.timeout;
+  return retry;
 }
 
 }  // namespace
@@ -37,21 +42,11 @@ CdEventsPublisher::CdEventsPublisher(Store* store, CdEventsOptions options, int6
       options_(std::move(options)),
       start_ms_(start_ms),
       scanned_to_ms_(start_ms),
-      thread_([this] { Run(); }) {}
+      sender_(SenderOptions(options_)),
+      scanner_(options_.scan_interval,
+               ScanTick("CDEvents", options_.clock, [this](int64_t now) { return Scan(now); })) {}
 
-CdEventsPublisher::~CdEventsPublisher() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
-CdEventsPublisher::Counts CdEventsPublisher::counts() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return counts_;
-}
+CdEventsPublisher::~CdEventsPublisher() = default;
 
 std::vector<std::string> CdEventsPublisher::SinksOf(const std::string& project_path) const {
   std::vector<std::string> urls;
@@ -66,16 +61,13 @@ std::vector<std::string> CdEventsPublisher::SinksOf(const std::string& project_p
 
 void CdEventsPublisher::Queue(const std::string& project_path, const CdEvent& event) {
   if (!announced_.insert(event.id).second) return;
-  std::lock_guard<std::mutex> lock(mu_);
   for (const std::string& url : SinksOf(project_path)) {
-    if (pending_.size() >= options_.max_pending) {
-      std::fprintf(stderr, "slipway serve: CDEvents: %zu events waiting; dropped %s for %s\n",
-                   pending_.size(), pending_.front().event.id.c_str(),
-                   pending_.front().url.c_str());
-      pending_.pop_front();
-      ++counts_.dropped;
-    }
-    pending_.push_back({url, event, 0, std::chrono::steady_clock::now()});
+    RetryingSender::Request request;
+    request.http.url = url;
+    request.http.method = "POST";
+    request.http.body = event.body.dump();
+    request.http.headers = CloudEventHeaders(event);
+    sender_.Send(std::move(request));
   }
 }
 
@@ -146,76 +138,6 @@ Status CdEventsPublisher::Scan(int64_t now_ms) {
   }
   scanned_to_ms_ = now_ms;
   return Status::Ok();
-}
-
-bool CdEventsPublisher::Send(const Delivery& delivery, std::string* error) const {
-  HttpFetchRequest request;
-  request.url = delivery.url;
-  request.method = "POST";
-  request.body = delivery.event.body.dump();
-  request.headers = CloudEventHeaders(delivery.event);
-  HttpGetOptions options;
-  options.allow_http = true;
-  options.max_redirects = 0;
-  options.max_bytes = 64 << 10;
-  options.timeout = options_.timeout;
-  auto response = HttpFetch(request, options);
-  if (!response.ok()) {
-    *error = response.status().message();
-    return false;
-  }
-  if (response->status < 200 || response->status > 299) {
-    *error = "HTTP " + std::to_string(response->status);
-    return false;
-  }
-  return true;
-}
-
-void CdEventsPublisher::Run() {
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point next_scan = Clock::now();
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    if (Clock::now() >= next_scan) {
-      lock.unlock();
-      Status scanned = Scan(WallMs(options_.clock));
-      if (!scanned.ok()) {
-        std::fprintf(stderr, "slipway serve: CDEvents: %s\n", scanned.message().c_str());
-      }
-      next_scan = Clock::now() + options_.scan_interval;
-      lock.lock();
-      continue;
-    }
-    // The first delivery due, if any, is sent without the lock held.
-    auto due = std::find_if(pending_.begin(), pending_.end(),
-                            [&](const Delivery& d) { return d.due <= Clock::now(); });
-    if (due != pending_.end()) {
-      Delivery delivery = std::move(*due);
-      pending_.erase(due);
-      lock.unlock();
-      std::string error;
-      bool sent = Send(delivery, &error);
-      lock.lock();
-      if (sent) {
-        ++counts_.delivered;
-      } else if (++delivery.attempts >= options_.max_attempts) {
-        ++counts_.dropped;
-        std::fprintf(stderr, "slipway serve: CDEvents: gave up on %s for %s after %d tries: %s\n",
-                     delivery.event.id.c_str(), delivery.url.c_str(), delivery.attempts,
-                     error.c_str());
-      } else {
-        ++counts_.retried;
-        auto wait = std::min(options_.max_retry,
-                             options_.first_retry * (1 << std::min(delivery.attempts - 1, 16)));
-        delivery.due = Clock::now() + wait;
-        pending_.push_back(std::move(delivery));
-      }
-      continue;
-    }
-    Clock::time_point until = next_scan;
-    for (const Delivery& d : pending_) until = std::min(until, d.due);
-    wake_.wait_until(lock, until, [&] { return stop_; });
-  }
 }
 
 }  // namespace slipway

@@ -3,30 +3,29 @@
 // as CloudEvents over HTTP in binary content mode, from a thread of its own:
 // jobs never wait for it. It reads the store once per scan_interval for
 // deployments and incidents that changed, so whatever records them (a job, a
-// rollback, the API, Alertmanager) is covered without being told. A failed
-// POST (no answer, or a status other than 2xx) is retried with exponential
-// back-off, up to max_attempts; events are kept in memory only, and a
-// restart announces what happens after it.
+// rollback, the API, Alertmanager) is covered without being told. The POSTs
+// go through a RetryingSender (retrying_sender.h): a failed one (no answer,
+// or a status other than 2xx) is retried with exponential back-off, up to
+// max_attempts; events are kept in memory only, and a restart announces
+// what happens after it.
 #ifndef SLIPWAY_SERVER_CDEVENTS_PUBLISHER_H_
 #define SLIPWAY_SERVER_CDEVENTS_PUBLISHER_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "server/cdevents.h"
+#include "server/periodic_thread.h"
+#include "server/retrying_sender.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/status.h"
-#include "util/thread_annotations.h"
 
 namespace slipway {
 
@@ -57,25 +56,13 @@ class CdEventsPublisher {
   CdEventsPublisher(const CdEventsPublisher&) = delete;
   CdEventsPublisher& operator=(const CdEventsPublisher&) = delete;
 
-  struct Counts {
-    int64_t delivered = 0, retried = 0, dropped = 0;
-  };
-  Counts counts();
+  using Counts = RetryingSender::Counts;
+  Counts counts() { return sender_.counts(); }
 
  private:
-  struct Delivery {
-    std::string url;
-    CdEvent event;
-    int attempts = 0;
-    std::chrono::steady_clock::time_point due;
-  };
-
-  void Run();
   Status Scan(int64_t now_ms);
   void Queue(const std::string& project_path, const CdEvent& event);
   std::vector<std::string> SinksOf(const std::string& project_path) const;
-  // POSTs one event; true on a 2xx answer.
-  bool Send(const Delivery& delivery, std::string* error) const;
 
   Store* const store_;
   const CdEventsOptions options_;
@@ -84,12 +71,8 @@ class CdEventsPublisher {
   int64_t scanned_to_ms_;
   std::set<std::string> announced_;  // Event ids queued once.
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ GUARDED_BY(mu_) = false;
-  std::deque<Delivery> pending_ GUARDED_BY(mu_);
-  Counts counts_ GUARDED_BY(mu_);
-  std::thread thread_;
+  RetryingSender sender_;
+  PeriodicThread scanner_;  // Last: stopped before the rest goes.
 };
 
 }  // namespace slipway

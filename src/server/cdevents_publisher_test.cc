@@ -1,22 +1,20 @@
 // CDEvents end to end below the server: deployments and incidents written
 // to a real store (SQLite, PostgreSQL) are announced to a local HTTP server
-// (a python script standing in for an event broker, since none runs here)
-// that records each request; the test checks every event's CloudEvents
+// (server/test_http_recorder.h, standing in for an event broker, since none
+// runs here) that records each request; the test checks every event's CloudEvents
 // headers and CDEvents body against spec v0.4.1, the retry after a failed
 // POST, and that nothing else is sent.
 #include "server/cdevents_publisher.h"
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "server/test_http_recorder.h"
 #include "store/store_test_backend.h"
 #include "store/store_test_records.h"
-#include "util/test_dir.h"
-#include "util/test_python_server.h"
 #include "util/test_wait.h"
 
 namespace slipway {
@@ -24,36 +22,13 @@ namespace {
 
 using nlohmann::json;
 
-// Appends each POST as a JSON line {path, headers, body} to argv[1]; the
-// first request to /flaky answers 503, every other request 202.
-constexpr const char* kSinkScript = R"PY(
-import http.server, json, sys, threading
-log = sys.argv[1]
-seen = {"flaky": False}
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-        if self.path == "/flaky" and not seen["flaky"]:
-            seen["flaky"] = True
-            self.send_response(503); self.end_headers(); return
-        with open(log, "a") as f:
-            f.write(json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}) + "\n")
-        self.send_response(202); self.end_headers()
-    def log_message(self, *args): pass
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()
-)PY";
-
 class CdEventsTest : public StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
     if (IsSkipped()) return;
-    std::ofstream(sink_dir_.path() + "/sink.py") << kSinkScript;
-    sink_ = std::make_unique<TestPythonServer>(
-        std::vector<std::string>{sink_dir_.path() + "/sink.py", sink_dir_.path() + "/requests"});
+    // The first request to /flaky is answered 502.
+    sink_ = std::make_unique<TestHttpRecorder>("", "/flaky");
     project_ = AddTestProject(store_.get(), "group/app");
     AddTestProject(store_.get(), "group/quiet");  // No sink: nothing about it is sent.
   }
@@ -61,20 +36,16 @@ class CdEventsTest : public StoreTest {
   // The requests received so far, by event id (each once).
   std::map<std::string, json> Received() {
     std::map<std::string, json> out;
-    std::ifstream in(sink_dir_.path() + "/requests");
-    for (std::string line; std::getline(in, line);) {
-      json r = json::parse(line);
+    for (const json& r : sink_->Requests()) {
+      if (r["status"] != 201) continue;  // Refused: it comes again.
       out[r["path"].get<std::string>() + " " + r["headers"].value("ce-id", "")] = r;
     }
     return out;
   }
 
-  std::string Url(const std::string& path) {
-    return "http://127.0.0.1:" + std::to_string(sink_->port()) + path;
-  }
+  std::string Url(const std::string& path) { return sink_->Url(path); }
 
-  TempDir sink_dir_;
-  std::unique_ptr<TestPythonServer> sink_;
+  std::unique_ptr<TestHttpRecorder> sink_;
   int64_t project_ = 0;
 };
 

@@ -65,6 +65,26 @@ class StoredArtifacts : public ArtifactFetcher {
   PipelineService* service_;
 };
 
+// A merge-request pipeline's target tip and diff base (the merge base of
+// sha and the target branch's tip) in the fetched mirror.
+Status FindDiffBase(const RepoMirror& mirror, const std::string& sha, MergeRequest* mr) {
+  StatusOr<std::string> target = mirror.Resolve(mr->target_branch, false);
+  if (!target.ok()) {
+    return Status::Error("merge request !" + std::to_string(mr->iid) + ": target branch '" +
+                         mr->target_branch + "': " + target.status().message());
+  }
+  mr->target_sha = *target;
+  StatusOr<std::string> base =
+      GitOutput(mirror.git_dir(), {"merge-base", "--end-of-options", *target, sha});
+  if (!base.ok()) {
+    return Status::Error("merge request !" + std::to_string(mr->iid) + ": no merge base of " +
+                         mr->source_branch + " and " + mr->target_branch + ": " +
+                         base.status().message());
+  }
+  mr->diff_base_sha = *base;
+  return Status::Ok();
+}
+
 }  // namespace
 
 int64_t Service::NowMs() const { return UnixMillis(options_.clock->WallNow()); }
@@ -101,6 +121,8 @@ StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const Pipel
   input.pipeline_iid = pipeline.iid;
   input.created_at_ms = pipeline.created_at;
   input.variables = pipeline.variables;
+  input.merge_request = pipeline.merge_request;
+  input.open_merge_requests = pipeline.open_merge_requests;
   auto project_variables = store_->ListProjectVariables(project.id);
   if (!project_variables.ok()) return project_variables.status();
   input.project_variables = std::move(*project_variables);
@@ -142,6 +164,14 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
     draft.upstream_pipeline_id = request.upstream_pipeline_id;
     draft.upstream_job_id = request.upstream_job_id;
   }
+  if (request.merge_request) {
+    draft.merge_request = request.merge_request;
+    draft.ref = request.merge_request->source_branch;
+    draft.tag = false;
+    draft.source = kMergeRequestSource;
+    const std::string& target = request.merge_request->target_branch;
+    if (Status valid = CheckBranchOrTagName(target, false); !valid.ok()) return valid;
+  }
   // Every way in (API, webhook, schedule) passes here before git sees the ref.
   if (Status valid = CheckBranchOrTagName(draft.ref, draft.tag); !valid.ok()) return valid;
 
@@ -150,6 +180,11 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   StatusOr<std::string> sha = CheckoutDraft(*project, draft.ref, draft.tag, request.sha, &tmp);
   if (!sha.ok()) return sha.status();
   draft.sha = *sha;
+  if (draft.merge_request) {
+    std::lock_guard<std::mutex> repo_lock(RepoLock(project->id));
+    RepoMirror mirror(MirrorDir(project->id), project->repo_url);
+    if (Status s = FindDiffBase(mirror, draft.sha, &*draft.merge_request); !s.ok()) return s;
+  }
   const std::string& tmp_dir = tmp.path;
   std::error_code ec;
 
@@ -158,6 +193,15 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
     std::string path = tmp_dir + "/trigger-artifacts/" + JobDirName(file.job) + "/" + file.path;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
     if (Status written = WriteFile(path, file.text); !written.ok()) return written;
+  }
+  // GitLab's CI_OPEN_MERGE_REQUESTS, in branch and merge-request pipelines:
+  // what workflow:rules use to avoid a branch pipeline beside a merge
+  // request's. Kept with the pipeline, so that its run sees what its
+  // creation saw.
+  if (!draft.tag && request.upstream_job_id == 0) {
+    StatusOr<std::vector<int64_t>> open = store_->OpenMergeRequestIids(project->id, draft.ref);
+    if (!open.ok()) return open.status();
+    draft.open_merge_requests = OpenMergeRequestsValue(project->path_with_namespace, *open);
   }
   StatusOr<ServerPipeline> loaded = Load(*project, draft, tmp_dir + "/src");
   if (!loaded.ok()) return loaded.status();

@@ -82,6 +82,11 @@ struct CreatePipelineRequest {
   std::string before_sha;      // Push events: the previous tip; else empty.
   std::string source = "api";  // push, web, api, schedule, trigger
   std::vector<StoredVariable> variables;  // Highest precedence, like --variable.
+  // A merge-request pipeline (merge and pull-request webhooks): ref and sha
+  // are taken from its source branch and sha, source is
+  // merge_request_event, and CreatePipeline finds the target branch's tip
+  // in the fetched mirror and the diff base (their merge base).
+  std::optional<MergeRequest> merge_request;
   // The API token that asks for it (its id); 0: none (webhooks, schedules,
   // triggers, downstream pipelines). Who deploys (docs/deployments.md).
   int64_t user_token_id = 0;

@@ -74,7 +74,8 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
   if (!context.ok()) return context.status();
   ServerPipeline out;
   const std::string* ref_protected = context->predefined.Get("CI_COMMIT_REF_PROTECTED");
-  bool protected_ref = ref_protected != nullptr && *ref_protected == "true";
+  // A merge request's code never gets protected variables (ApplyMergeRequest).
+  bool protected_ref = !input.merge_request && ref_protected != nullptr && *ref_protected == "true";
   for (const ProjectVariableRecord& var : input.project_variables) {
     if (var.is_protected && !protected_ref) continue;
     AddVariable(var.key, var.value, var.variable_type, !var.raw, input.file_variables_dir,
@@ -100,6 +101,12 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
   // server to a file outside the repository. Messages name files by path.
   context->commit = input.sha;
   context->commit_label.clear();
+  if (!input.open_merge_requests.empty()) {
+    predefined.Set("CI_OPEN_MERGE_REQUESTS", input.open_merge_requests);
+  }
+  if (input.merge_request) {
+    if (Status s = ApplyMergeRequest(*input.merge_request, &*context); !s.ok()) return s;
+  }
 
   Diagnostics diags;
   std::optional<LoadedPipeline> loaded = LoadPipelineFile(

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipeline/instantiate.h"
+#include "pipeline/merge_request.h"
 #include "pipeline/pipeline_context.h"
 #include "store/store.h"
 #include "util/status.h"
@@ -42,6 +43,10 @@ struct ServerPipelineInput {
   // Where file-type request and project variables are written (one file
   // per key); the variable's value becomes the file's path, as in GitLab.
   std::string file_variables_dir;
+  // A merge-request pipeline's merge request (ApplyMergeRequest), and
+  // CI_OPEN_MERGE_REQUESTS (empty: not set).
+  std::optional<MergeRequest> merge_request;
+  std::string open_merge_requests;
   // Where includes that are not local come from; null: they are errors.
   IncludeFetcher* fetcher = nullptr;
   // CI Lint (PipelineService::Lint): the text to read as .gitlab-ci.yml

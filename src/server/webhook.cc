@@ -1,13 +1,14 @@
 #include "server/webhook.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <nlohmann/json.hpp>
 
+#include "server/merge_request_hook.h"
 #include "util/bounded_json.h"
 #include "util/ref_name.h"
+#include "util/same_bytes.h"
 
 namespace slipway {
 namespace {
@@ -25,26 +26,6 @@ const std::string* Header(const std::map<std::string, std::string>& headers,
                           std::string_view name) {
   auto it = headers.find(std::string(name));
   return it == headers.end() ? nullptr : &it->second;
-}
-
-// Constant-time equality of two byte strings (the lengths are not secret).
-bool SameBytes(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
-  return hex;
 }
 
 std::string Lower(std::string s) {
@@ -89,14 +70,6 @@ std::optional<WebhookResult> Verify(Forge forge, const std::map<std::string, std
   return Fail(WebhookError::kUnauthorized, "unknown forge");
 }
 
-bool IsHexSha(const std::string& s) {
-  if (s.size() != 40) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 // The forge's id of this delivery ("" if it sent none), or an error for one
 // that is not an id.
 std::optional<WebhookResult> DeliveryId(Forge forge,
@@ -131,7 +104,28 @@ std::string StringField(const nlohmann::json& body, const char* key) {
   return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+void AddReplayKeys(const std::string& delivery_id, const std::string& signature,
+                   WebhookResult* result) {
+  if (!delivery_id.empty()) result->replay_keys.push_back("delivery:" + delivery_id);
+  if (!signature.empty()) result->replay_keys.push_back("signed-body:" + signature);
+}
+
 }  // namespace
+
+std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xf];
+  }
+  return hex;
+}
 
 std::optional<Forge> ParseForge(std::string_view name) {
   if (name == "gitlab") return Forge::kGitLab;
@@ -152,10 +146,16 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
   const char* event_header = forge == Forge::kGitLab   ? "x-gitlab-event"
                              : forge == Forge::kGitHub ? "x-github-event"
                                                        : "x-gitea-event";
+  // Without the header (a hand-made request), the body says which it is.
+  std::optional<bool> merge_request;
   if (const std::string* event = Header(headers, event_header)) {
     bool push = forge == Forge::kGitLab ? (*event == "Push Hook" || *event == "Tag Push Hook")
                                         : *event == "push";
-    if (!push) return Fail(WebhookError::kIgnored, "event '" + *event + "' is not a push");
+    merge_request = IsMergeRequestEventName(forge, *event);
+    if (!push && !*merge_request) {
+      return Fail(WebhookError::kIgnored,
+                  "event '" + *event + "' is neither a push nor a merge request");
+    }
   }
 
   BoundedJson parsed = ParseBoundedJson(body);
@@ -167,6 +167,13 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
   }
   const nlohmann::json& json = parsed.value;
   if (!json.is_object()) return Fail(WebhookError::kBadRequest, "body is not a JSON object");
+  if (!merge_request) merge_request = LooksLikeMergeRequestEvent(forge, json);
+  if (*merge_request) {
+    WebhookResult result;
+    result.merge_request = ReadMergeRequestEvent(forge, json, &result.error, &result.message);
+    if (result.merge_request) AddReplayKeys(delivery_id, signature, &result);
+    return result;
+  }
   if (forge == Forge::kGitLab) {
     std::string kind = StringField(json, "object_kind");
     if (!kind.empty() && kind != "push" && kind != "tag_push") {
@@ -179,11 +186,11 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
   event.after = StringField(json, "after");
   event.before = StringField(json, "before");
   if (ref.empty()) return Fail(WebhookError::kBadRequest, "push event without 'ref'");
-  if (!IsHexSha(event.after)) {
+  if (!IsFullCommitId(event.after)) {
     return Fail(WebhookError::kBadRequest, "push event without a 40-hex 'after' commit");
   }
   if (event.before.empty()) event.before = std::string(kZeroSha);
-  if (!IsHexSha(event.before)) {
+  if (!IsFullCommitId(event.before)) {
     return Fail(WebhookError::kBadRequest, "push event 'before' is not a 40-hex commit");
   }
   constexpr std::string_view kHeads = "refs/heads/";
@@ -206,8 +213,7 @@ WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>
                   (deleted != json.end() && deleted->is_boolean() && deleted->get<bool>());
   WebhookResult result;
   result.event = std::move(event);
-  if (!delivery_id.empty()) result.replay_keys.push_back("delivery:" + delivery_id);
-  if (!signature.empty()) result.replay_keys.push_back("signed-body:" + signature);
+  AddReplayKeys(delivery_id, signature, &result);
   return result;
 }
 

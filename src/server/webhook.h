@@ -1,5 +1,6 @@
-// Push webhooks of GitLab, GitHub and Gitea (Forgejo): verifying the
-// request the forge's way and reading the push event.
+// Push and merge-request webhooks of GitLab, GitHub and Gitea (Forgejo):
+// verifying the request the forge's way and reading the push event, or the
+// merge (pull) request event (merge_request_hook.h).
 //  - GitLab: header X-Gitlab-Token equals the project's secret; X-Gitlab-Event: Push Hook / Tag
 //  Push Hook.
 //  - GitHub: X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256(secret, body); X-GitHub-Event: push.
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/merge_request.h"
 #include "util/status.h"
 
 namespace slipway {
@@ -34,14 +36,26 @@ struct PushEvent {
   bool deleted = false;  // The ref was deleted (after is all zeros): no pipeline.
 };
 
+struct MergeRequestEvent {
+  // The merge request; target_sha and diff_base_sha are left empty (the
+  // server reads them from its mirror).
+  MergeRequest merge_request;
+  std::string action;        // As the forge named it ("open", "synchronize" ...).
+  std::string state;         // After this event: opened, closed or merged.
+  bool new_commits = false;  // Opened, reopened or pushed to: a pipeline is due.
+};
+
 enum class WebhookError {
   kUnauthorized,  // Missing or wrong token/signature: HTTP 401.
   kBadRequest,    // Malformed JSON or missing fields: HTTP 400.
-  kIgnored,       // A valid event that is not a push (ping, issues ...): HTTP 200/202, no pipeline.
+  kIgnored,  // A valid event that is neither a push nor a merge request (ping, issues ...): HTTP
+             // 200, no pipeline.
 };
 
 struct WebhookResult {
-  std::optional<PushEvent> event;  // Set on success.
+  // On success exactly one of them is set.
+  std::optional<PushEvent> event;
+  std::optional<MergeRequestEvent> merge_request;
   WebhookError error = WebhookError::kBadRequest;
   std::string message;  // For the JSON error body.
   // With an event: what makes this delivery a replay when seen again
@@ -54,6 +68,10 @@ struct WebhookResult {
 
 // Longest delivery id taken (a forge's is a 36-character UUID).
 inline constexpr size_t kMaxDeliveryIdBytes = 200;
+
+// Lower-case hex HMAC-SHA256 of body under key: GitHub's and Gitea's
+// signature (GitHub prefixes "sha256=").
+std::string HmacSha256Hex(std::string_view key, std::string_view body);
 
 // headers: lower-cased names.
 WebhookResult ParseWebhook(Forge forge, const std::map<std::string, std::string>& headers,

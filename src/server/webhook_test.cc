@@ -121,7 +121,7 @@ TEST(WebhookTest, GitLabNonPushEventsAreIgnored) {
   EXPECT_FALSE(r.event);
   EXPECT_EQ(r.error, WebhookError::kIgnored);
   // Without the header, object_kind decides.
-  r = ParseWebhook(Forge::kGitLab, {}, R"({"object_kind":"merge_request"})", "");
+  r = ParseWebhook(Forge::kGitLab, {}, R"({"object_kind":"note"})", "");
   EXPECT_EQ(r.error, WebhookError::kIgnored);
 }
 
@@ -228,7 +228,7 @@ TEST(WebhookTest, PingAndOtherEventsAreIgnored) {
   WebhookResult r = ParseWebhook(Forge::kGitHub, {{"x-github-event", "ping"}},
                                  R"({"zen":"Keep it logically awesome.","hook_id":1})", "");
   EXPECT_EQ(r.error, WebhookError::kIgnored);
-  EXPECT_EQ(r.message, "event 'ping' is not a push");
+  EXPECT_EQ(r.message, "event 'ping' is neither a push nor a merge request");
   r = ParseWebhook(Forge::kGitea, {{"x-gitea-event", "issues"}}, "{}", "");
   EXPECT_EQ(r.error, WebhookError::kIgnored);
 }

@@ -328,6 +328,70 @@ CREATE TABLE job_coverage (
   coverage TEXT NOT NULL
 );
 )sql",
+    // 17: merge-request pipelines (docs/server.md, "Merge-request
+    // pipelines"): each pipeline's merge request and CI_OPEN_MERGE_REQUESTS
+    // as they were at its creation, and the merge requests the forge's
+    // webhooks described; each project's forge, what posting statuses to
+    // it gave, the commit statuses posted through the API, and outgoing
+    // project hooks.
+    R"sql(
+ALTER TABLE pipelines ADD COLUMN merge_request TEXT NOT NULL DEFAULT '';
+ALTER TABLE pipelines ADD COLUMN open_merge_requests TEXT NOT NULL DEFAULT '';
+CREATE TABLE merge_requests (
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  iid BIGINT NOT NULL,
+  title TEXT NOT NULL DEFAULT '',
+  source_branch TEXT NOT NULL,
+  target_branch TEXT NOT NULL,
+  sha TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, iid)
+);
+CREATE INDEX merge_requests_by_source ON merge_requests (project_id, source_branch, state);
+CREATE TABLE project_forges (
+  id {pk},
+  project_id BIGINT NOT NULL UNIQUE REFERENCES projects(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  api_url TEXT NOT NULL,
+  forge_project TEXT NOT NULL,
+  token TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE forge_statuses (
+  pipeline_id BIGINT PRIMARY KEY REFERENCES pipelines(id) ON DELETE CASCADE,
+  forge TEXT NOT NULL,
+  state TEXT NOT NULL,
+  ok SMALLINT NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE project_hooks (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  token TEXT NOT NULL DEFAULT '',
+  pipeline_events SMALLINT NOT NULL,
+  job_events SMALLINT NOT NULL,
+  enable_ssl_verification SMALLINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX project_hooks_by_project ON project_hooks (project_id);
+CREATE TABLE commit_statuses (
+  id {pk},
+  project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  sha TEXT NOT NULL,
+  ref TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  target_url TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  started_at BIGINT,
+  finished_at BIGINT,
+  UNIQUE (project_id, sha, ref, name)
+);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

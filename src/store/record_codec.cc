@@ -13,7 +13,7 @@ const char kPipelineColumns[] =
     "id, project_id, iid, ref, tag, sha, before_sha, source, name, status, created_at, "
     "updated_at, started_at, finished_at, duration_ms, yaml_errors, variables, "
     "upstream_pipeline_id, "
-    "upstream_job_id, user_token_id";
+    "upstream_job_id, user_token_id, merge_request, open_merge_requests";
 const char kJobColumns[] =
     "id, pipeline_id, name, stage, stage_idx, status, run_when, allow_failure, exit_code, "
     "failure_reason, retried, retry_count, created_at, queued_at, started_at, finished_at, "
@@ -78,7 +78,44 @@ PipelineRecord PipelineFromRow(const SqlRow& row) {
   p.upstream_pipeline_id = row.OptInt(17);
   p.upstream_job_id = row.OptInt(18);
   p.user_token_id = row.OptInt(19);
+  p.merge_request = MergeRequestFromJson(row.Text(20));
+  p.open_merge_requests = row.Text(21);
   return p;
+}
+
+std::string MergeRequestToJson(const std::optional<MergeRequest>& mr) {
+  if (!mr) return "";
+  nlohmann::json j = {{"iid", mr->iid},
+                      {"title", mr->title},
+                      {"labels", mr->labels},
+                      {"draft", mr->draft},
+                      {"source_branch", mr->source_branch},
+                      {"target_branch", mr->target_branch},
+                      {"source_sha", mr->source_sha},
+                      {"target_sha", mr->target_sha},
+                      {"diff_base_sha", mr->diff_base_sha}};
+  return j.dump();
+}
+
+std::optional<MergeRequest> MergeRequestFromJson(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  MergeRequest mr;
+  mr.iid = j.value("iid", int64_t{0});
+  mr.title = j.value("title", std::string());
+  if (auto labels = j.find("labels"); labels != j.end() && labels->is_array()) {
+    for (const nlohmann::json& label : *labels) {
+      if (label.is_string()) mr.labels.push_back(label.get<std::string>());
+    }
+  }
+  mr.draft = j.value("draft", false);
+  mr.source_branch = j.value("source_branch", std::string());
+  mr.target_branch = j.value("target_branch", std::string());
+  mr.source_sha = j.value("source_sha", std::string());
+  mr.target_sha = j.value("target_sha", std::string());
+  mr.diff_base_sha = j.value("diff_base_sha", std::string());
+  return mr;
 }
 
 JobRecord JobFromRow(const SqlRow& row) {

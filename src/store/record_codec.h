@@ -31,6 +31,10 @@ constexpr size_t kScheduleVariablesIndex = 6;
 
 ProjectRecord ProjectFromRow(const SqlRow& row);
 PipelineRecord PipelineFromRow(const SqlRow& row);
+// The pipelines.merge_request column (docs/database.md): a JSON object, or
+// "" for a pipeline without a merge request. Unreadable text reads as none.
+std::string MergeRequestToJson(const std::optional<MergeRequest>& mr);
+std::optional<MergeRequest> MergeRequestFromJson(const std::string& text);
 JobRecord JobFromRow(const SqlRow& row);
 ArtifactRecord ArtifactFromRow(const SqlRow& row);
 TokenRecord TokenFromRow(const SqlRow& row);

@@ -147,12 +147,14 @@ StatusOr<PipelineRecord> SqlStore::CreatePipeline(const PipelineRecord& pipeline
   auto rows = db_->Query(
       "INSERT INTO pipelines (project_id, iid, ref, tag, sha, before_sha, source, name, status, "
       "created_at, updated_at, yaml_errors, variables, upstream_pipeline_id, upstream_job_id, "
-      "user_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
+      "user_token_id, merge_request, open_merge_requests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?) RETURNING " +
           std::string(kPipelineColumns),
       {pipeline.project_id, *iid, pipeline.ref, BoolValue(pipeline.tag), pipeline.sha,
        pipeline.before_sha, pipeline.source, pipeline.name, StatusValue(pipeline.status), now, now,
        pipeline.yaml_errors, *variables, OptionalValue(pipeline.upstream_pipeline_id),
-       OptionalValue(pipeline.upstream_job_id), OptionalValue(pipeline.user_token_id)});
+       OptionalValue(pipeline.upstream_job_id), OptionalValue(pipeline.user_token_id),
+       MergeRequestToJson(pipeline.merge_request), pipeline.open_merge_requests});
   if (!rows.ok()) return rows.status();
   PipelineRecord stored = PipelineFromRow(rows->at(0));
   stored.variables = pipeline.variables;

@@ -158,6 +158,22 @@ class SqlStore : public Store {
   StatusOr<bool> TakeWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys,
                                      int64_t now_ms, int64_t window_ms) override;
   Status ForgetWebhookDelivery(int64_t project_id, const std::vector<std::string>& keys) override;
+  Status SaveMergeRequest(const MergeRequestRecord& record) override;
+  StatusOr<ProjectHookRecord> CreateProjectHook(const ProjectHookRecord& hook) override;
+  StatusOr<std::vector<ProjectHookRecord>> ListProjectHooks(int64_t project_id) override;
+  StatusOr<std::optional<ProjectHookRecord>> GetProjectHook(int64_t id) override;
+  StatusOr<bool> DeleteProjectHook(int64_t id) override;
+  Status SetProjectForge(const ProjectForgeSettings& settings) override;
+  StatusOr<std::optional<ProjectForgeSettings>> GetProjectForge(int64_t project_id) override;
+  Status RecordForgeStatus(const ForgeStatusResult& result) override;
+  StatusOr<std::optional<ForgeStatusResult>> GetForgeStatus(int64_t pipeline_id) override;
+  StatusOr<CommitStatusRecord> SaveCommitStatus(const CommitStatusRecord& status) override;
+  StatusOr<std::vector<CommitStatusRecord>> ListCommitStatuses(int64_t project_id,
+                                                               std::string_view sha,
+                                                               std::string_view ref,
+                                                               std::string_view name) override;
+  StatusOr<std::vector<int64_t>> OpenMergeRequestIids(int64_t project_id,
+                                                      std::string_view source_branch) override;
 
   Status DeleteArtifacts(int64_t job_id) override;
   Status SetArtifactsExpireAt(int64_t job_id, std::optional<int64_t> expire_at) override;
@@ -170,6 +186,8 @@ class SqlStore : public Store {
   int64_t Now() const;
   // The *Locked helpers expect mu_ held (and, where they write, a transaction).
   StatusOr<std::optional<PipelineRecord>> GetPipelineLocked(int64_t id);
+  // The project hooks whose column ("id" or "project_id") is value.
+  StatusOr<std::vector<ProjectHookRecord>> ProjectHooksLocked(const char* column, int64_t value);
   // The project's next iid from its counter column (last_pipeline_iid,
   // last_deployment_iid), inside the caller's transaction: the counter row
   // also serialises concurrent creators (a row lock in PostgreSQL, the write
@@ -189,6 +207,8 @@ class SqlStore : public Store {
   // context its values are sealed with.
   static constexpr std::string_view kWebhookSecretColumn = "projects.webhook_secret";
   static constexpr std::string_view kPipelineVariablesColumn = "pipelines.variables";
+  static constexpr std::string_view kForgeTokenColumn = "project_forges.token";
+  static constexpr std::string_view kHookTokenColumn = "project_hooks.token";
   static constexpr std::string_view kScheduleVariablesColumn = "schedules.variables";
   static constexpr std::string_view kProjectVariableValueColumn = "project_variables.value";
   // The stored form of a value, or of a variables list ("[]" when empty);

@@ -1,6 +1,7 @@
 // SqlStore: the secret columns — projects.webhook_secret, the variables
-// of pipelines and schedules (request variables, often credentials) and the
-// values of project variables —
+// of pipelines and schedules (request variables, often credentials), the
+// values of project variables, the forge tokens and hook tokens of
+// projects —
 // encrypted at rest with the key of StoreOptions::secrets_key_file
 // (docs/database.md, "Secrets").
 #include "store/record_codec.h"
@@ -25,6 +26,8 @@ constexpr SecretColumn kSecretColumns[] = {
     {"pipelines", "variables", "pipeline", "[]", false},
     {"schedules", "variables", "schedule", "[]", false},
     {"project_variables", "value", "project variable", "", false},
+    {"project_forges", "token", "project forge", "", true},
+    {"project_hooks", "token", "project hook", "", true},
 };
 
 }  // namespace

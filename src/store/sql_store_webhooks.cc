@@ -1,4 +1,5 @@
-// SqlStore: webhook deliveries already taken (replay protection).
+// SqlStore: webhook deliveries already taken (replay protection), and the
+// merge requests the webhooks described.
 #include "store/sql_store.h"
 
 namespace slipway {
@@ -37,6 +38,32 @@ Status SqlStore::ForgetWebhookDelivery(int64_t project_id, const std::vector<std
     if (!deleted.ok()) return deleted.status();
   }
   return txn.Commit();
+}
+
+Status SqlStore::SaveMergeRequest(const MergeRequestRecord& record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto saved = db_->Query(
+      "INSERT INTO merge_requests (project_id, iid, title, source_branch, target_branch, sha, "
+      "state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, iid) DO UPDATE "
+      "SET title = excluded.title, source_branch = excluded.source_branch, target_branch = "
+      "excluded.target_branch, sha = excluded.sha, state = excluded.state, updated_at = "
+      "excluded.updated_at",
+      {record.project_id, record.iid, record.title, record.source_branch, record.target_branch,
+       record.sha, record.state, Now()});
+  return saved.ok() ? Status::Ok() : saved.status();
+}
+
+StatusOr<std::vector<int64_t>> SqlStore::OpenMergeRequestIids(int64_t project_id,
+                                                              std::string_view source_branch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto rows = db_->Query(
+      "SELECT iid FROM merge_requests WHERE project_id = ? AND source_branch = ? AND state = "
+      "'opened' ORDER BY iid",
+      {project_id, std::string(source_branch)});
+  if (!rows.ok()) return rows.status();
+  std::vector<int64_t> iids;
+  for (const SqlRow& row : *rows) iids.push_back(row.Int(0));
+  return iids;
 }
 
 }  // namespace slipway

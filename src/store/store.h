@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "pipeline/ci_status.h"
+#include "pipeline/merge_request.h"
 #include "store/delivery_records.h"
 #include "util/clock.h"
 #include "util/status.h"
@@ -88,6 +89,81 @@ struct PipelineRecord {
   // The API token that created it (its id); none for webhooks, schedules,
   // triggers and downstream pipelines. Who deploys (docs/deployments.md).
   std::optional<int64_t> user_token_id;
+  // A merge-request pipeline (source merge_request_event): its merge
+  // request as it was when the pipeline was created, diff base included.
+  std::optional<MergeRequest> merge_request;
+  // CI_OPEN_MERGE_REQUESTS when it was created: "path!iid,..." of the open
+  // merge requests of its branch that the server knew of; empty for none.
+  std::string open_merge_requests;
+};
+
+// A merge request (GitHub and Gitea: pull request) as the project's
+// webhooks described it last: what CI_OPEN_MERGE_REQUESTS is made of.
+struct MergeRequestRecord {
+  int64_t project_id = 0;
+  int64_t iid = 0;  // The forge's number; one row per (project_id, iid).
+  std::string title;
+  std::string source_branch;
+  std::string target_branch;
+  std::string sha;               // The source branch's head it last saw.
+  std::string state = "opened";  // opened, closed or merged (GitLab's words).
+  int64_t updated_at = 0;        // Assigned by the store.
+};
+
+// A project's forge, to which the server posts a commit status for every
+// pipeline state change (docs/server.md, "Commit statuses to the forge").
+struct ProjectForgeSettings {
+  int64_t project_id = 0;
+  std::string kind;  // gitlab, github or gitea.
+  // The forge's API base URL: https://gitlab.example/api/v4,
+  // https://api.github.com, https://gitea.example/api/v1.
+  std::string api_url;
+  // The project on the forge. GitLab: its id or path; GitHub, Gitea: owner/repo.
+  std::string forge_project;
+  // Encrypted at rest (docs/database.md, "Secrets"); never logged, never
+  // returned by the API.
+  std::string token;
+};
+
+// What the latest status post for a pipeline gave: the dashboard shows it.
+struct ForgeStatusResult {
+  int64_t pipeline_id = 0;
+  std::string forge;  // gitlab, github or gitea.
+  std::string state;  // The state sent, in the forge's words.
+  bool ok = false;
+  std::string error;       // Why it failed after every retry; empty when ok.
+  int64_t updated_at = 0;  // Assigned by the store.
+};
+
+// A commit status posted through the API (GitLab's "external" statuses:
+// POST /projects/:id/statuses/:sha), one per (project, sha, ref, name).
+struct CommitStatusRecord {
+  int64_t id = 0;  // Assigned by the store.
+  int64_t project_id = 0;
+  std::string sha;
+  std::string ref;
+  std::string name = "default";
+  std::string status;  // pending, running, success, failed, canceled, skipped.
+  std::string target_url;
+  std::string description;
+  int64_t created_at = 0;  // Assigned by the store.
+  int64_t updated_at = 0;
+  std::optional<int64_t> started_at;   // First set running.
+  std::optional<int64_t> finished_at;  // Set success, failed, canceled or skipped.
+};
+
+// A project's outgoing webhook (GitLab's project hooks): pipeline and job
+// events POSTed to url in GitLab's payloads (docs/api.md, "Project hooks").
+struct ProjectHookRecord {
+  int64_t id = 0;  // Assigned by the store.
+  int64_t project_id = 0;
+  std::string url;
+  // Sent as X-Gitlab-Token; encrypted at rest, never returned by the API.
+  std::string token;
+  bool pipeline_events = false;
+  bool job_events = false;
+  bool enable_ssl_verification = true;
+  int64_t created_at = 0;  // Assigned by the store.
 };
 
 struct JobRecord {
@@ -546,6 +622,38 @@ class Store {
   virtual Status SetJobCoverage(int64_t job_id, const std::string& coverage) = 0;
   // The coverage of every job of the pipeline that has one, by job id.
   virtual StatusOr<std::vector<JobCoverage>> ListJobCoverage(int64_t pipeline_id) = 0;
+
+  // ---- the project's forge: commit statuses out, and statuses posted in
+  // Creates or replaces the project's forge; an empty kind removes it.
+  virtual Status SetProjectForge(const ProjectForgeSettings& settings) = 0;
+  virtual StatusOr<std::optional<ProjectForgeSettings>> GetProjectForge(int64_t project_id) = 0;
+  // Creates or replaces the pipeline's result (updated_at now).
+  virtual Status RecordForgeStatus(const ForgeStatusResult& result) = 0;
+  virtual StatusOr<std::optional<ForgeStatusResult>> GetForgeStatus(int64_t pipeline_id) = 0;
+  // Creates the status of (project_id, sha, ref, name) or updates its
+  // status, target_url and description; started_at and finished_at follow
+  // the status. Returns the row.
+  virtual StatusOr<CommitStatusRecord> SaveCommitStatus(const CommitStatusRecord& status) = 0;
+  // The project's statuses of sha, oldest first; empty ref or name: any.
+  virtual StatusOr<std::vector<CommitStatusRecord>> ListCommitStatuses(int64_t project_id,
+                                                                       std::string_view sha,
+                                                                       std::string_view ref,
+                                                                       std::string_view name) = 0;
+
+  // ---- outgoing project hooks
+  virtual StatusOr<ProjectHookRecord> CreateProjectHook(const ProjectHookRecord& hook) = 0;
+  virtual StatusOr<std::vector<ProjectHookRecord>> ListProjectHooks(int64_t project_id) = 0;
+  virtual StatusOr<std::optional<ProjectHookRecord>> GetProjectHook(int64_t id) = 0;
+  // False when there was no such hook.
+  virtual StatusOr<bool> DeleteProjectHook(int64_t id) = 0;
+
+  // ---- merge requests (what the forge's webhooks said)
+  // Creates or replaces the row of (record.project_id, record.iid).
+  virtual Status SaveMergeRequest(const MergeRequestRecord& record) = 0;
+  // The iids of the project's open merge requests from source_branch,
+  // lowest first.
+  virtual StatusOr<std::vector<int64_t>> OpenMergeRequestIids(int64_t project_id,
+                                                              std::string_view source_branch) = 0;
 };
 
 struct StoreOptions {

@@ -89,4 +89,12 @@ ShortRef SplitRef(std::string_view ref) {
   return {std::string(ref), false};
 }
 
+bool IsFullCommitId(std::string_view s) {
+  if (s.size() != 40) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace slipway

@@ -34,6 +34,9 @@ struct ShortRef {
 };
 ShortRef SplitRef(std::string_view ref);
 
+// Whether s is a full commit id as git prints it: 40 lower-case hex digits.
+bool IsFullCommitId(std::string_view s);
+
 }  // namespace slipway
 
 #endif  // SLIPWAY_UTIL_REF_NAME_H_

@@ -10,12 +10,15 @@ outdated deployment jobs, protected environments, deployment approvals and
 freeze periods (low-level calls where python-gitlab 3.12 has no manager);
 incidents through
 project.issues, Alertmanager's webhook, and DORA metrics (python-gitlab 3.12
-has no DORA manager: its low-level gl.http_get reaches the endpoint).
+has no DORA manager: its low-level gl.http_get reaches the endpoint); commit
+statuses, project hooks (delivered to a receiver this test runs) and a
+merge-request webhook.
 
 usage: gitlab_api_test.py PATH/TO/slipway
 """
 import hashlib
 import hmac
+import http.server
 import io
 import json
 import os
@@ -24,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -516,6 +520,96 @@ class GitLabApiTest(unittest.TestCase):
                                                        "X-Hub-Signature-256": signature})
         self.assertEqual((status, body), (200, {"message": "ignored"}))
         self.finished(self.project.pipelines.get(self.project.pipelines.list(source="push")[0].id))
+        # A merge request opened: a merge-request pipeline of its head commit
+        # (src/server/merge_request_pipeline_test.cc runs them).
+        opened = json.dumps({
+            "object_kind": "merge_request",
+            "object_attributes": {"iid": 3, "title": "Try it", "source_branch": "feature",
+                                  "target_branch": "main", "source_project_id": 1,
+                                  "target_project_id": 1, "state": "opened", "action": "open",
+                                  "last_commit": {"id": self.server.sha}},
+            "labels": [{"title": "ci"}]}).encode()
+        status, body = self.post_hook("gitlab", opened, {"X-Gitlab-Event": "Merge Request Hook",
+                                                         "X-Gitlab-Token": SECRET})
+        # Its jobs have neither rules nor only: as on GitLab, they default to
+        # only: [branches, tags], and a merge request pipeline is neither.
+        self.assertEqual(status, 422, body)
+        self.assertIn("no pipeline: Pipeline will not run for the selected trigger",
+                      body["message"])
+
+    def test_commit_statuses(self):
+        commit = self.project.commits.get(self.server.sha, lazy=True)
+        created = commit.statuses.create({"state": "running", "name": "deploy-check",
+                                          "target_url": "https://ci.example/run/1",
+                                          "description": "checking"})
+        self.assertEqual(created.status, "running")
+        self.assertEqual(created.name, "deploy-check")
+        self.assertEqual(created.ref, "main")
+        self.assertIsNotNone(created.started_at)
+        self.assertIsNone(created.finished_at)
+        # The same name again updates the status.
+        done = commit.statuses.create({"state": "success", "name": "deploy-check"})
+        self.assertEqual(done.id, created.id)
+        self.assertIsNotNone(done.finished_at)
+        commit.statuses.create({"state": "failed", "context": "lint", "ref": "main"})
+        statuses = {s.name: s.status for s in commit.statuses.list(all=True)}
+        self.assertEqual(statuses, {"deploy-check": "success", "lint": "failed"})
+        self.assertEqual([s.name for s in commit.statuses.list(name="lint")], ["lint"])
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError) as bad:
+            commit.statuses.create({"state": "done"})
+        self.assertEqual(bad.exception.response_code, 400)
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError) as bad:
+            commit.statuses.create({"state": "success", "target_url": "javascript:alert(1)"})
+        self.assertEqual(bad.exception.response_code, 400)
+
+    def test_project_hooks(self):
+        received = []
+
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                received.append((dict(self.headers), json.loads(body)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        try:
+            hook = self.project.hooks.create({
+                "url": "http://127.0.0.1:%d/in" % receiver.server_address[1],
+                "token": "hook-token", "pipeline_events": True, "job_events": True})
+            self.assertTrue(hook.pipeline_events)
+            self.assertTrue(hook.job_events)
+            self.assertFalse(hasattr(hook, "token"))
+            self.assertEqual([h.id for h in self.project.hooks.list()], [hook.id])
+            pipeline = self.finished(self.project.pipelines.create({"ref": "main"}))
+
+            def pipeline_events():
+                return [(h, b) for h, b in list(received)
+                        if b.get("object_kind") == "pipeline"
+                        and b["object_attributes"]["id"] == pipeline.id]
+            events = wait_for("the pipeline's final hook", pipeline_events,
+                              lambda e: any(b["object_attributes"]["status"] == pipeline.status
+                                            for _, b in e))
+            headers, body = events[-1]
+            self.assertEqual(headers["X-Gitlab-Event"], "Pipeline Hook")
+            self.assertEqual(headers["X-Gitlab-Token"], "hook-token")
+            self.assertEqual(body["project"]["path_with_namespace"], "team/app")
+            self.assertIn("build", [b["name"] for b in body["builds"]])
+            jobs = wait_for("the build job's hook", lambda: [
+                b for h, b in list(received) if b.get("object_kind") == "build"
+                and b["pipeline_id"] == pipeline.id and b["build_name"] == "build"
+                and b["build_status"] == "success"], lambda j: j)
+            self.assertEqual(jobs[-1]["build_stage"], "build")
+            hook.delete()
+            self.assertEqual(self.project.hooks.list(), [])
+        finally:
+            receiver.shutdown()
+            receiver.server_close()
 
     def test_resource_groups_and_outdated_deployments(self):
         # A project whose manual deploy job holds the production resource group.
