@@ -157,8 +157,10 @@ struct ArtifactRecord {
   std::string file_format;            // zip, gzip or raw.
 };
 
-enum class TokenRole { kRead, kRun, kAdmin };
-const char* TokenRoleName(TokenRole r);  // "read", "run", "admin"
+// kRunner: a remote runner's token (docs/runners.md); it takes and reports
+// jobs and can do nothing else: not even the read routes accept it.
+enum class TokenRole { kRead, kRun, kAdmin, kRunner };
+const char* TokenRoleName(TokenRole r);  // "read", "run", "admin", "runner"
 std::optional<TokenRole> ParseTokenRole(std::string_view name);
 
 struct TokenRecord {
