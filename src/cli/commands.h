@@ -12,6 +12,7 @@ void AddConfigCommand(CLI::App* app, int* exit_code);
 void AddRunCommand(CLI::App* app, int* exit_code);
 void AddRunsCommand(CLI::App* app, int* exit_code);  // runs and show
 void AddServeCommand(CLI::App* app, int* exit_code);
+void AddRunnerCommand(CLI::App* app, int* exit_code);  // runner_command.cc
 void AddProjectCommand(CLI::App* app, int* exit_code);
 void AddTokenCommand(CLI::App* app, int* exit_code);
 void AddDoraCommand(CLI::App* app, int* exit_code);  // dora_command.cc

@@ -39,8 +39,9 @@ void AddProjectAdd(CLI::App* project, int* exit_code) {
                 "the server may then start its pipelines); refused otherwise");
   add->add_option("--default-branch", spec.default_branch, "Default branch (default: main)")
       ->type_name("BRANCH");
-  add->add_option("--executor", spec.executor,
-                  "What runs the project's jobs: shell (default) or sandbox")
+  add->add_option(
+         "--executor", spec.executor,
+         "What runs the project's jobs: shell (default), sandbox, or remote (slipway runner)")
       ->type_name("EXECUTOR");
   add->add_flag("--no-check", options->no_check,
                 "Store REPO without checking that git can read it (git ls-remote)");

@@ -198,8 +198,29 @@ void SetPaginationHeaders(const ApiContext& ctx, const PageRequest& page, int64_
 json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pipeline,
                 const ProjectRecord& project) {
   auto artifacts = ctx.store->ListArtifacts(job.id);
-  return JobJson(job, pipeline, project,
-                 artifacts.ok() ? *artifacts : std::vector<ArtifactRecord>{}, ctx.base_url);
+  json out = JobJson(job, pipeline, project,
+                     artifacts.ok() ? *artifacts : std::vector<ArtifactRecord>{}, ctx.base_url);
+  // The remote runner that took it (docs/runners.md), as GitLab shows one.
+  std::optional<RunnerInfo> runner =
+      ctx.runners != nullptr ? ctx.runners->RunnerOf(job.id) : std::nullopt;
+  if (runner) {
+    bool online = false;
+    for (const RunnerStatus& status : ctx.runners->Runners()) {
+      online = online || (status.info.id == runner->id && status.online);
+    }
+    out["runner"] = {{"id", runner->id},
+                     {"description", runner->description},
+                     {"ip_address", nullptr},
+                     {"active", true},
+                     {"paused", false},
+                     {"is_shared", true},
+                     {"runner_type", "instance_type"},
+                     {"name", "slipway"},
+                     {"online", online},
+                     {"status", online ? "online" : "offline"},
+                     {"tags", runner->tags}};
+  }
+  return out;
 }
 
 }  // namespace slipway
