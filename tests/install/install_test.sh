@@ -65,7 +65,7 @@ expect "bash: slipway pro" "$(bash_complete slipway pro)" "project"
 expect "bash: slipway project" "$(bash_complete slipway project '')" "add list --help"
 expect "bash: slipway run --col" "$(bash_complete slipway run --col)" "--color"
 expect "bash: slipway run --color" "$(bash_complete slipway run --color '')" "auto always never"
-expect "bash: slipway token create --role" "$(bash_complete slipway token create --role r)" "read run"
+expect "bash: slipway token create --role" "$(bash_complete slipway token create --role r)" "read run runner"
 expect "bash: slipway project add --data (file names)" \
   "$(bash_complete slipway project add --data '')" ""
 expect "bash: slipway help s" "$(bash_complete slipway help s)" "show serve schedule"
