@@ -20,6 +20,7 @@ int RunCli(int argc, char** argv) {
   AddRunCommand(&app, &exit_code);
   AddRunsCommand(&app, &exit_code);
   AddServeCommand(&app, &exit_code);
+  AddRunnerCommand(&app, &exit_code);
   AddProjectCommand(&app, &exit_code);
   AddTokenCommand(&app, &exit_code);
   AddDoraCommand(&app, &exit_code);

@@ -12,6 +12,7 @@ void AddConfigCommand(CLI::App* app, int* exit_code);
 void AddRunCommand(CLI::App* app, int* exit_code);
 void AddRunsCommand(CLI::App* app, int* exit_code);  // runs and show
 void AddServeCommand(CLI::App* app, int* exit_code);
+void AddRunnerCommand(CLI::App* app, int* exit_code);  // runner_command.cc
 void AddProjectCommand(CLI::App* app, int* exit_code);
 // project set|remove (project_change_command.cc), under `project`.
 void AddProjectChangeCommands(CLI::App* project, int* exit_code);

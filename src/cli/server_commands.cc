@@ -153,10 +153,10 @@ void AddTokenCommand(CLI::App* app, int* exit_code) {
   CLI::App* create = token->add_subcommand("create", "Create a token; prints it (only this once)");
   AddDataOptions(create, data.get());
   create->add_option("--name", *name, "What the token is for")->type_name("NAME")->required();
-  create->add_option("--role", *role, "read, run or admin")
+  create->add_option("--role", *role, "read, run, admin, or runner (for `slipway runner`)")
       ->type_name("ROLE")
       ->required()
-      ->check(CLI::IsMember({"read", "run", "admin"}));
+      ->check(CLI::IsMember({"read", "run", "admin", "runner"}));
   create->callback([data, name, role, exit_code] {
     std::unique_ptr<Store> store = OpenDataStore(*data);
     if (!store) {

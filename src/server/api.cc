@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 
 #include "server/api_handlers.h"
@@ -14,7 +15,8 @@ namespace slipway {
 
 namespace {
 
-enum class Role { kNone, kRead, kRun, kAdmin };  // kNone: no token needed.
+// kNone: no token needed. kRunner: a runner token and no other (api_runners.cc).
+enum class Role { kNone, kRead, kRun, kAdmin, kRunner };
 
 struct RouteEntry {
   const char* method;
@@ -26,6 +28,12 @@ struct RouteEntry {
 const std::vector<RouteEntry>& ApiRoutes() {
   static const std::vector<RouteEntry> routes = {
       {"GET", {"user"}, Role::kRead, GetUser},
+      {"GET", {"runners"}, Role::kAdmin, ListRunners},
+      {"GET", {"runners", "connect"}, Role::kRunner, ConnectRunner},
+      {"POST", {"runners", "jobs", ":job_id", "heartbeat"}, Role::kRunner, RunnerHeartbeat},
+      {"POST", {"runners", "jobs", ":job_id", "trace"}, Role::kRunner, RunnerAppendTrace},
+      {"PUT", {"runners", "jobs", ":job_id"}, Role::kRunner, RunnerFinishJob},
+      {"GET", {"runners", "jobs", ":job_id", "repository"}, Role::kRunner, RunnerJobRepository},
       {"GET", {"version"}, Role::kRead, GetVersion},
       {"GET", {"projects"}, Role::kRead, ListProjects},
       {"POST", {"projects"}, Role::kAdmin, CreateProject},
@@ -283,9 +291,13 @@ std::vector<std::string> Segments(std::string_view path) {
 }
 
 bool Allowed(Role needed, TokenRole have) {
+  // A runner token takes and reports jobs and does nothing else; only a
+  // runner token does that.
+  if ((needed == Role::kRunner) != (have == TokenRole::kRunner)) return false;
   switch (needed) {
     case Role::kNone:
     case Role::kRead:
+    case Role::kRunner:
       return true;
     case Role::kRun:
       return have == TokenRole::kRun || have == TokenRole::kAdmin;
@@ -381,6 +393,20 @@ std::string CacheKey(const HttpRequest& req) {
 
 }  // namespace
 
+std::vector<Api::RouteSummary> Api::ApiRouteSummaries() {
+  std::vector<RouteSummary> out;
+  for (const RouteEntry& route : ApiRoutes()) {
+    RouteSummary summary;
+    summary.method = route.method;
+    summary.path = "/api/v4";
+    for (std::string_view segment : route.pattern) summary.path += "/" + std::string(segment);
+    summary.runner_only = route.role == Role::kRunner;
+    summary.open = route.role == Role::kNone;
+    out.push_back(std::move(summary));
+  }
+  return out;
+}
+
 size_t Api::cached_response_bytes() {
   std::lock_guard<std::mutex> lock(cache_mu_);
   return cache_bytes_;
@@ -401,7 +427,8 @@ bool Api::IsBlocking(const HttpRequest& request) {
   // Whole traces can be large, archives are zipped, metrics may scan the store.
   return path == "/metrics" || path.ends_with("/artifacts") || path.ends_with("/download") ||
          path.ends_with("/trace") || path.ends_with("/test_report") ||
-         path.ends_with("/test_report_summary");
+         path.ends_with("/test_report_summary") ||
+         path.ends_with("/repository");  // A runner's bundle: git runs.
 }
 
 std::optional<TokenRecord> Api::Authenticate(const HttpRequest& req) {
@@ -430,6 +457,7 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   ApiContext ctx{request};
   ctx.store = store_;
   ctx.service = service_;
+  ctx.runners = options_.runners;
   ctx.metrics = &metrics_;
   ctx.max_trace_bytes = options_.max_trace_bytes;
   ctx.now_ms = Now();
@@ -491,7 +519,17 @@ HttpResponse Api::Route(ApiContext& ctx) {
   }
   if (api && !open) {
     ctx.token = Authenticate(req);
-    if (!ctx.token) return JsonError(401, "401 Unauthorized");
+    if (!ctx.token) {
+      if (segments.size() >= 1 && segments[0] == "runners") {
+        // A runner with an unknown or revoked token: an operator should hear of it.
+        std::fprintf(stderr, "slipway serve: %s %s: unknown or revoked token (401)\n",
+                     req.method.c_str(), req.path.c_str());
+      }
+      return JsonError(401, "401 Unauthorized");
+    }
+    if (ctx.token->role == TokenRole::kRunner && options_.runners != nullptr) {
+      options_.runners->Contacted(ctx.token->id);
+    }
   }
   std::string method = req.method == "HEAD" ? "GET" : req.method;
   const RouteEntry* found = nullptr;
@@ -542,7 +580,9 @@ HttpResponse Api::Route(ApiContext& ctx) {
     return WithETag(req, std::move(response));
   }
   HttpResponse response = found->handler(ctx);
-  if (response.status < 400) {
+  // A runner's reports (several a second per job) change nothing a cached
+  // answer says: only finished things are cached.
+  if (response.status < 400 && found->role != Role::kRunner) {
     // A write may change what a cached answer says (a retried job, a deleted pipeline).
     std::lock_guard<std::mutex> lock(cache_mu_);
     cache_.clear();

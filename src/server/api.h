@@ -20,6 +20,7 @@
 #include "server/log_hub.h"
 #include "server/metrics.h"
 #include "server/pipeline_service.h"
+#include "server/runner_hub.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/thread_annotations.h"
@@ -50,6 +51,9 @@ struct ApiOptions {
   // `Authorization: Bearer <metrics_token>` (Prometheus' bearer token
   // credentials); others get 401. Empty: /metrics is open.
   std::string metrics_token;
+  // Remote runners (docs/runners.md); null: the runner routes answer 503.
+  // Must outlive the Api.
+  RunnerHub* runners = nullptr;
 };
 
 class Api {
@@ -66,6 +70,17 @@ class Api {
   static bool IsBlocking(const HttpRequest& request);
 
   Metrics* metrics() { return &metrics_; }
+
+  // Every /api/v4 route as "METHOD /api/v4/path/:capture" and whether a
+  // runner token is what it takes (tests check that runner tokens reach
+  // those and no other).
+  struct RouteSummary {
+    std::string method;
+    std::string path;
+    bool runner_only = false;
+    bool open = false;  // Carries its own credential (no API token).
+  };
+  static std::vector<RouteSummary> ApiRouteSummaries();
 
   // Bytes of bodies in the response cache.
   size_t cached_response_bytes();

@@ -11,6 +11,13 @@
 namespace slipway {
 
 HttpResponse GetUser(ApiContext& ctx);
+// Remote runners (api_runners.cc, docs/runners.md).
+HttpResponse ListRunners(ApiContext& ctx);
+HttpResponse ConnectRunner(ApiContext& ctx);
+HttpResponse RunnerHeartbeat(ApiContext& ctx);
+HttpResponse RunnerAppendTrace(ApiContext& ctx);
+HttpResponse RunnerFinishJob(ApiContext& ctx);
+HttpResponse RunnerJobRepository(ApiContext& ctx);
 HttpResponse GetVersion(ApiContext& ctx);
 HttpResponse ListProjects(ApiContext& ctx);
 HttpResponse GetProject(ApiContext& ctx);

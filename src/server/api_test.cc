@@ -105,8 +105,8 @@ TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
            R"({"name":"boxed","repo_url":"/x","executor":"docker"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Json(r)["message"],
-            "400 Bad request - executor 'docker' is not supported: the executors are 'shell' and "
-            "'sandbox'");
+            "400 Bad request - executor 'docker' is not supported: the executors are 'shell', "
+            "'sandbox' and 'remote'");
   EXPECT_EQ(Call("GET", "/api/v4/projects/boxed", read_).status, 404);
   r = Call("POST", "/api/v4/projects", admin_, R"({"name": "x",)");
   EXPECT_EQ(r.status, 400);
@@ -402,9 +402,9 @@ TEST_F(ApiTest, RoutingErrors) {
   HttpResponse r = Call("GET", "/api/v4/projects/1/nothing", read_);
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.body, R"({"message":"404 Not Found"})");
-  r = Call("DELETE", "/api/v4/projects/1", admin_);
+  r = Call("POST", "/api/v4/projects/1", admin_);
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(Header(r, "Allow"), "GET, PUT");
+  EXPECT_EQ(Header(r, "Allow"), "GET, PUT, DELETE");
   r = Call("PATCH", "/api/v4/projects", admin_);
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(Header(r, "Allow"), "GET, POST");

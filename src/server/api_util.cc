@@ -207,6 +207,26 @@ json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pip
       if (c.job_id == job.id) j["coverage"] = std::strtod(c.coverage.c_str(), nullptr);
     }
   }
+  // The remote runner that took it (docs/runners.md), as GitLab shows one.
+  std::optional<RunnerInfo> runner =
+      ctx.runners != nullptr ? ctx.runners->RunnerOf(job.id) : std::nullopt;
+  if (runner) {
+    bool online = false;
+    for (const RunnerStatus& status : ctx.runners->Runners()) {
+      online = online || (status.info.id == runner->id && status.online);
+    }
+    j["runner"] = {{"id", runner->id},
+                   {"description", runner->description},
+                   {"ip_address", nullptr},
+                   {"active", true},
+                   {"paused", false},
+                   {"is_shared", true},
+                   {"runner_type", "instance_type"},
+                   {"name", "slipway"},
+                   {"online", online},
+                   {"status", online ? "online" : "offline"},
+                   {"tags", runner->tags}};
+  }
   return j;
 }
 

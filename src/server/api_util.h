@@ -16,6 +16,7 @@
 #include "server/metrics.h"
 #include "server/pipeline_service.h"
 #include "server/request_params.h"
+#include "server/runner_hub.h"
 #include "store/store.h"
 
 namespace slipway {
@@ -26,6 +27,7 @@ struct ApiContext {
   const HttpRequest& req;
   Store* store = nullptr;
   PipelineService* service = nullptr;  // May be null: actions answer 503.
+  RunnerHub* runners = nullptr;        // May be null: runner routes answer 503.
   Metrics* metrics = nullptr;
   int64_t max_trace_bytes = 0;
   int64_t now_ms = 0;  // When the request is handled (the Api's clock).

@@ -66,6 +66,8 @@ int AccessLevel(TokenRole role) {
       return 30;
     case TokenRole::kAdmin:
       return 40;
+    case TokenRole::kRunner:
+      return 0;  // The API refuses runner tokens before any gate.
   }
   return 0;
 }

@@ -6,9 +6,9 @@
 namespace slipway {
 
 Status CheckExecutorName(std::string_view name) {
-  if (name == "shell" || name == "sandbox") return Status::Ok();
+  if (name == "shell" || name == "sandbox" || name == "remote") return Status::Ok();
   return Status::Error("executor '" + std::string(name) +
-                       "' is not supported: the executors are 'shell' and 'sandbox'");
+                       "' is not supported: the executors are 'shell', 'sandbox' and 'remote'");
 }
 
 ExecutorFactory ShellExecutorFactory(ImageSource* images) {

@@ -43,7 +43,8 @@ struct ExecutorSetup {
 using ExecutorFactory =
     std::function<StatusOr<std::unique_ptr<Executor>>(const ExecutorSetup& setup)>;
 
-// The executors a project may name: "shell" and "sandbox".
+// The executors a project may name: "shell", "sandbox" and "remote" (its
+// jobs go to `slipway runner`s: RemoteExecutorFactory, runner_executor.h).
 Status CheckExecutorName(std::string_view name);
 
 // ShellExecutor for projects whose executor is "shell", SandboxExecutor

@@ -10,33 +10,19 @@
 
 #include "exec/artifacts.h"
 #include "exec/sandbox_test_util.h"
+#include "exec/test_log_sink.h"
 #include "util/test_dir.h"
 
 namespace slipway {
 namespace {
 
-class TextSink : public LogSink {
- public:
-  void Write(std::string_view, std::string_view bytes) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    text_.append(bytes);
-  }
-  std::string text() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return text_;
-  }
-
- private:
-  std::mutex mu_;
-  std::string text_;
-};
-
-TEST(ExecutorFactoryTest, KnowsShellAndSandbox) {
+TEST(ExecutorFactoryTest, KnowsShellSandboxAndRemote) {
   EXPECT_TRUE(CheckExecutorName("shell").ok());
   EXPECT_TRUE(CheckExecutorName("sandbox").ok());
+  EXPECT_TRUE(CheckExecutorName("remote").ok());
   EXPECT_EQ(CheckExecutorName("docker").message(),
-            "executor 'docker' is not supported: the executors are 'shell' and "
-            "'sandbox'");
+            "executor 'docker' is not supported: the executors are 'shell', 'sandbox' and "
+            "'remote'");
 }
 
 TEST(ExecutorFactoryTest, SandboxProjectsJobsCannotReadOtherProjects) {

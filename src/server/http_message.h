@@ -6,7 +6,9 @@
 #define SLIPWAY_SERVER_HTTP_MESSAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,12 +46,33 @@ struct LogStreamSpec {
   int64_t offset = 0;
 };
 
+// A stream of bytes the server pushes to a client as they come, on one
+// long-lived response (`Connection: close`, the body ends when the
+// connection does): a remote runner's job channel (docs/runners.md).
+// Implementations are thread-safe.
+class PushChannel {
+ public:
+  virtual ~PushChannel() = default;
+  // The server calls waker (from any thread, possibly after Closed) when
+  // Take has something new; set once before the first Take.
+  virtual void SetWaker(std::function<void()> waker) = 0;
+  // What to write next ("" for nothing); *closed when the channel is done
+  // and the connection should end once that is written.
+  virtual std::string Take(bool* closed) = 0;
+  // Written when nothing was for the server's heartbeat interval, so that
+  // both ends notice a dead connection.
+  virtual std::string Keepalive() = 0;
+  // The connection ended (the client went away, or the server stops).
+  virtual void Closed() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // Besides Content-Length.
   std::string body;
   std::string file_path;  // If set, the body is this file's content (artifact downloads).
   std::optional<LogStreamSpec> stream;
+  std::shared_ptr<PushChannel> push;  // If set, the body is what it pushes.
 
   void SetHeader(std::string name, std::string value);
   const std::string* FindHeader(std::string_view name) const;  // Case-insensitive.

@@ -6,8 +6,10 @@
 
 #include <utility>  // Before asio's awaitable header (GCC 12).
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -120,6 +122,26 @@ std::string StatusLine(int status) {
   return "HTTP/1.1 " + std::to_string(status) + " " + HttpReason(status) + "\r\n";
 }
 
+// Wakes a push response's coroutine (HttpServer::Impl::Push) from the
+// channel's waker or when its client hangs up. The timer is on the
+// connection's strand; the flags are read there.
+struct PushSignal {
+  explicit PushSignal(Strand s) : timer(s) {}
+  asio::steady_timer timer;
+  std::atomic<bool> woken{false};
+  std::atomic<bool> gone{false};
+};
+
+// Waits until socket is readable (or the wait is canceled); then marks the
+// client gone unless canceled. socket is used only to start the wait.
+asio::awaitable<void> WatchHangUp(tcp::socket& socket, std::shared_ptr<PushSignal> signal) {
+  beast::error_code ec;
+  co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == asio::error::operation_aborted) co_return;
+  signal->gone = true;
+  signal->timer.cancel();
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -138,6 +160,7 @@ struct HttpServer::Impl {
   asio::awaitable<void> Session(tcp::socket socket);
   asio::awaitable<HttpResponse> Dispatch(HttpRequest request);
   asio::awaitable<void> Stream(beast::tcp_stream& stream, const HttpResponse& head);
+  asio::awaitable<void> Push(beast::tcp_stream& stream, const HttpResponse& head);
   asio::awaitable<bool> WriteRaw(beast::tcp_stream& stream, std::string data);
   asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, HttpResponse response,
                                       bool head_only, bool keep_alive, unsigned version);
@@ -373,6 +396,10 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       co_await Stream(stream, response);
       break;
     }
+    if (response.push) {
+      co_await Push(stream, response);
+      break;
+    }
     if (!co_await WriteResponse(stream, std::move(response), head_only, keep_alive, version) ||
         !keep_alive) {
       break;
@@ -420,6 +447,46 @@ asio::awaitable<void> HttpServer::Impl::Stream(beast::tcp_stream& stream,
     if (out.empty() && !woken) out = kSseHeartbeat;
     if (!out.empty() && !co_await WriteRaw(stream, std::move(out))) co_return;
   }
+}
+
+asio::awaitable<void> HttpServer::Impl::Push(beast::tcp_stream& stream, const HttpResponse& head) {
+  Strand strand = stream.get_executor().target<Strand>() != nullptr
+                      ? *stream.get_executor().target<Strand>()
+                      : asio::make_strand(io);
+  // The channel's waker reaches this coroutine through a timer on its
+  // strand; it may fire after the coroutine ended (weak pointer).
+  auto signal = std::make_shared<PushSignal>(strand);
+  // The client sends nothing after its request: the socket becoming
+  // readable means it went away (a killed runner's FIN or RST), which a
+  // write would notice only at the next keepalive.
+  asio::co_spawn(strand, WatchHangUp(stream.socket(), signal), asio::detached);
+  std::weak_ptr<PushSignal> weak = signal;
+  head.push->SetWaker([weak, strand] {
+    std::shared_ptr<PushSignal> s = weak.lock();
+    if (!s) return;
+    s->woken = true;
+    asio::post(strand, [s] { s->timer.cancel(); });
+  });
+  std::string out = StatusLine(head.status);
+  for (const auto& [k, v] : head.headers) out += k + ": " + v + "\r\n";
+  out += "Connection: close\r\n\r\n";
+  bool closed = false;
+  for (;;) {
+    out += head.push->Take(&closed);
+    if (!out.empty() && !co_await WriteRaw(stream, std::move(out))) break;
+    out.clear();
+    if (closed || signal->gone) break;
+    if (!signal->woken.exchange(false)) {
+      beast::error_code ec;
+      signal->timer.expires_after(std::chrono::seconds(options.heartbeat_s));
+      co_await signal->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec && !signal->woken.exchange(false)) out = head.push->Keepalive();
+    }
+    if (signal->gone) break;
+  }
+  beast::error_code ec;
+  stream.socket().cancel(ec);  // Ends WatchHangUp's wait.
+  head.push->Closed();
 }
 
 }  // namespace slipway

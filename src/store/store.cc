@@ -13,6 +13,8 @@ const char* TokenRoleName(TokenRole r) {
       return "run";
     case TokenRole::kAdmin:
       return "admin";
+    case TokenRole::kRunner:
+      return "runner";
   }
   return "read";
 }
@@ -21,6 +23,7 @@ std::optional<TokenRole> ParseTokenRole(std::string_view name) {
   if (name == "read") return TokenRole::kRead;
   if (name == "run") return TokenRole::kRun;
   if (name == "admin") return TokenRole::kAdmin;
+  if (name == "runner") return TokenRole::kRunner;
   return std::nullopt;
 }
 

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "pipeline/ci_status.h"
-#include "pipeline/merge_request.h"
+#include "pipeline/merge_request_info.h"
 #include "store/delivery_records.h"
 #include "util/clock.h"
 #include "util/status.h"
@@ -244,8 +244,10 @@ struct JobCoverage {
   bool retried = false;  // Its job has a newer attempt.
 };
 
-enum class TokenRole { kRead, kRun, kAdmin };
-const char* TokenRoleName(TokenRole r);  // "read", "run", "admin"
+// kRunner: a remote runner's token (docs/runners.md); it takes and reports
+// jobs and can do nothing else: not even the read routes accept it.
+enum class TokenRole { kRead, kRun, kAdmin, kRunner };
+const char* TokenRoleName(TokenRole r);  // "read", "run", "admin", "runner"
 std::optional<TokenRole> ParseTokenRole(std::string_view name);
 
 struct TokenRecord {

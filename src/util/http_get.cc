@@ -114,8 +114,10 @@ asio::awaitable<void> ReadResponse(Stream& stream, const HttpGetOptions& options
   while (!parser.is_done()) {
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
-    co_await http::async_read(stream, buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
+    // Some: a body streamed as it is written (a runner's job channel) is
+    // handed on as it comes, not once 64 KiB gathered.
+    co_await http::async_read_some(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
     // A TLS server that closes without close_notify has still sent a whole,
     // length-delimited response; the parser says whether it is complete.

@@ -62,10 +62,10 @@ bash_complete() {
     _ "$bash_script" "$@"
 }
 expect "bash: slipway pro" "$(bash_complete slipway pro)" "project"
-expect "bash: slipway project" "$(bash_complete slipway project '')" "add list --help"
+expect "bash: slipway project" "$(bash_complete slipway project '')" "add list set remove --help"
 expect "bash: slipway run --col" "$(bash_complete slipway run --col)" "--color"
 expect "bash: slipway run --color" "$(bash_complete slipway run --color '')" "auto always never"
-expect "bash: slipway token create --role" "$(bash_complete slipway token create --role r)" "read run"
+expect "bash: slipway token create --role" "$(bash_complete slipway token create --role r)" "read run runner"
 expect "bash: slipway project add --data (file names)" \
   "$(bash_complete slipway project add --data '')" ""
 expect "bash: slipway help s" "$(bash_complete slipway help s)" "show serve schedule"
@@ -84,7 +84,7 @@ if command -v zsh >/dev/null; then
       _slipway' _ "$zsh_script" "$@"
   }
   expect "zsh: slipway project" "$(zsh_complete slipway project '')" \
-    "add:Register a git repository; prints its id list:List the registered projects"
+    "add:Register a git repository; prints its id list:List the registered projects set:Change a project's settings remove:Delete a project with its pipelines, logs, artifacts, caches and mirror"
   expect "zsh: slipway run --color" "$(zsh_complete slipway run --color '')" "auto always never"
   expect "zsh: slipway project add --data" "$(zsh_complete slipway project add --data '')" "(files)"
   expect "zsh: slipway runs -" "$(zsh_complete slipway runs -)" \
@@ -96,7 +96,7 @@ fi
 if command -v fish >/dev/null; then
   fish_complete() { fish --no-config -c "source $fish_script; complete -C '$1'" | cut -f1 | sort | tr '\n' ' '; }
   expect "fish: slipway pro" "$(fish_complete 'slipway pro')" "project "
-  expect "fish: slipway project " "$(fish_complete 'slipway project ')" "add list "
+  expect "fish: slipway project " "$(fish_complete 'slipway project ')" "add list remove set "
   expect "fish: slipway run --color " "$(fish_complete 'slipway run --color ')" "always auto never "
   expect "fish: slipway project add --no" "$(fish_complete 'slipway project add --no')" "--no-check "
 else

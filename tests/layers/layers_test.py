@@ -13,8 +13,8 @@ Rules (docs/architecture.md describes the layers):
     higher layer's machinery belongs to that higher layer.
   * store/ is a leaf above util/: the records it keeps are its own types
     (store/store.h), so it includes nothing from config/, pipeline/ or
-    exec/, except the status vocabulary it stores verbatim,
-    pipeline/ci_status.h. Whoever turns a run into records (the server)
+    exec/, except the vocabulary it stores verbatim: pipeline/ci_status.h
+    and pipeline/merge_request_info.h (plain data). Whoever turns a run into records (the server)
     sits above both.
   * Every .cc and .h under src/ and bench/, tests included, has at most
     700 lines (the house style's limit: past it, split by concept).
@@ -32,7 +32,7 @@ LAYERS = ["util", "config", "pipeline", "exec", "image", "store", "server", "cli
 MAX_LINES = 700
 
 # What store/ may include beyond util/ and itself.
-STORE_ALLOWED_HEADERS = {"pipeline/ci_status.h"}
+STORE_ALLOWED_HEADERS = {"pipeline/ci_status.h", "pipeline/merge_request_info.h"}
 
 # (including file, included header) pairs allowed for now.
 KNOWN_INCLUDE_EXCEPTIONS = set()

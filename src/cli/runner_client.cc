@@ -1,0 +1,351 @@
+#include "cli/runner_client.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "exec/file_tree.h"
+#include "exec/remote_job.h"
+#include "server/runner_bundle.h"
+#include "util/bounded_json.h"
+#include "util/percent_encode.h"
+
+namespace slipway {
+
+namespace {
+
+using nlohmann::json;
+
+// A pushed message longer than this ends the connection (a job's message
+// carries its variables and scripts: far less).
+constexpr size_t kMaxMessageBytes = 16 << 20;
+// Log bytes go up in chunks of at most this size (below the server's
+// request body limit), at most every kLogFlushPeriod.
+constexpr size_t kMaxLogChunk = 256 << 10;
+constexpr auto kLogFlushPeriod = std::chrono::milliseconds(100);
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+const char* OutcomeName(JobOutcome outcome) {
+  switch (outcome) {
+    case JobOutcome::kSuccess:
+      return "success";
+    case JobOutcome::kFailed:
+      return "failed";
+    case JobOutcome::kCanceled:
+      return "canceled";
+  }
+  return "failed";
+}
+
+}  // namespace
+
+// Sends a job's log to the server as it is written, and renews the lease:
+// a log chunk renews it, and a heartbeat goes when nothing else did for a
+// third of the lease timeout. When the server answers 409 (the lease was
+// lost: expired, or the job is someone else's now) it cancels the job and
+// sends nothing more.
+class RemoteLog : public LogSink {
+ public:
+  using Post = std::function<StatusOr<HttpFetchResponse>(const std::string& path, std::string)>;
+
+  RemoteLog(int64_t job_id, int64_t fence, std::chrono::milliseconds lease_timeout, Post post,
+            CancelToken* cancel)
+      : base_("/api/v4/runners/jobs/" + std::to_string(job_id)),
+        fence_("?fence=" + std::to_string(fence)),
+        heartbeat_every_(std::max(lease_timeout / 3, std::chrono::milliseconds(10))),
+        post_(std::move(post)),
+        cancel_(cancel),
+        thread_([this] { Loop(); }) {}
+
+  ~RemoteLog() override { Stop(); }
+
+  void Write(std::string_view, std::string_view bytes) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.append(bytes);
+    if (pending_.size() >= kMaxLogChunk) cv_.notify_all();
+  }
+
+  // Sends what is left and stops. Returns false when the lease was lost.
+  bool Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    return !lost_;
+  }
+
+ private:
+  void Loop() {
+    auto last_sent = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait_for(lock, kLogFlushPeriod,
+                   [this] { return stopping_ || pending_.size() >= kMaxLogChunk; });
+      bool stopping = stopping_;
+      std::string chunk = pending_.substr(0, kMaxLogChunk);
+      pending_.erase(0, chunk.size());
+      bool more = !pending_.empty();
+      lock.unlock();
+      auto now = std::chrono::steady_clock::now();
+      if (!lost_ && (!chunk.empty() || now - last_sent >= heartbeat_every_)) {
+        std::string path = base_ + (chunk.empty() ? "/heartbeat" : "/trace") + fence_;
+        StatusOr<HttpFetchResponse> sent = post_(path, std::move(chunk));
+        if (sent.ok() && sent->status == 409) {
+          std::fprintf(stderr, "slipway runner: %s: the server took the job back (%s)\n",
+                       base_.c_str(), sent->body.c_str());
+          lost_ = true;
+          cancel_->Cancel();
+        } else if (sent.ok() && sent->status < 300) {
+          last_sent = now;
+        }
+        // Other failures: the next round tries again; the lease decides.
+      }
+      lock.lock();
+      if (stopping && !more && pending_.empty()) return;
+    }
+  }
+
+  const std::string base_, fence_;
+  const std::chrono::milliseconds heartbeat_every_;
+  Post post_;
+  CancelToken* cancel_;
+  std::atomic<bool> lost_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string pending_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;  // Last: starts once the members above exist.
+};
+
+RunnerClient::RunnerClient(RunnerOptions options)
+    : options_(std::move(options)), executor_(ShellExecutor::Options()) {}
+
+RunnerClient::~RunnerClient() {
+  std::map<int64_t, std::shared_ptr<ActiveJob>> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs.swap(jobs_);
+  }
+  for (auto& [id, job] : jobs) job->cancel.Cancel();
+  for (auto& [id, job] : jobs) {
+    if (job->thread.joinable()) job->thread.join();
+  }
+}
+
+StatusOr<HttpFetchResponse> RunnerClient::Call(const std::string& method, const std::string& path,
+                                               std::string body,
+                                               std::function<Status(std::string_view)> sink) {
+  HttpFetchRequest request;
+  request.url = options_.url + path;
+  request.method = method;
+  request.body = std::move(body);
+  request.headers = {{"PRIVATE-TOKEN", options_.token}};
+  request.sink = std::move(sink);
+  HttpGetOptions http;
+  http.allow_http = true;
+  http.max_redirects = 0;
+  http.max_bytes = size_t{4} << 30;
+  http.timeout = std::chrono::minutes(10);
+  return HttpFetch(request, http);
+}
+
+int RunnerClient::Run(const CancelToken& stop) {
+  std::string path = "/api/v4/runners/connect?concurrency=" + std::to_string(options_.concurrency) +
+                     "&executor=" + options_.executor +
+                     "&tags=" + PercentEncode(Join(options_.tags));
+  while (!stop.canceled()) {
+    std::string partial;
+    bool announced = false;
+    StatusOr<HttpFetchResponse> response =
+        Call("GET", path, "", [&](std::string_view chunk) -> Status {
+          if (stop.canceled()) return Status::Error("stopping");
+          if (!announced) {
+            std::fprintf(stderr, "slipway runner: connected to %s\n", options_.url.c_str());
+            announced = true;
+          }
+          partial.append(chunk);
+          for (size_t nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n')) {
+            std::string line = partial.substr(0, nl);
+            partial.erase(0, nl + 1);
+            if (!line.empty()) OnMessage(line);
+          }
+          if (partial.size() > kMaxMessageBytes) {
+            return Status::Error("a message from the server is too long");
+          }
+          return Status::Ok();
+        });
+    ReapFinished();
+    if (stop.canceled()) break;
+    if (response.ok() &&
+        (response->status == 401 || response->status == 403 || response->status == 400)) {
+      std::fprintf(stderr, "slipway runner: the server refused the connection: %d %s\n",
+                   response->status, response->body.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "slipway runner: connection to %s ended (%s); reconnecting\n",
+                 options_.url.c_str(),
+                 response.ok() ? ("status " + std::to_string(response->status)).c_str()
+                               : response.status().message().c_str());
+    // Not a busy loop against a server that is down.
+    for (int i = 0; i < 10 && !stop.canceled(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return 0;
+}
+
+void RunnerClient::OnMessage(const std::string& line) {
+  ReapFinished();
+  BoundedJson parsed = ParseBoundedJson(line);
+  if (parsed.error != JsonParseError::kNone || !parsed.value.is_object()) {
+    std::fprintf(stderr, "slipway runner: ignoring a message that is not a JSON object\n");
+    return;
+  }
+  const json& m = parsed.value;
+  std::string type = m.value("type", json()).is_string() ? m["type"].get<std::string>() : "";
+  int64_t job_id = m.value("job_id", json()).is_number_integer() ? m["job_id"].get<int64_t>() : 0;
+  int64_t fence = m.value("fence", json()).is_number_integer() ? m["fence"].get<int64_t>() : 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (type == "hello") {
+    if (m.value("lease_timeout_ms", json()).is_number_integer()) {
+      lease_timeout_ = std::chrono::milliseconds(m["lease_timeout_ms"].get<int64_t>());
+    }
+  } else if (type == "job") {
+    auto active = std::make_shared<ActiveJob>();
+    active->job_id = job_id;
+    active->fence = fence;
+    auto& slot = jobs_[job_id];
+    if (slot) slot->cancel.Cancel();  // An older lease of the same job: it lost it.
+    std::shared_ptr<ActiveJob> older = std::move(slot);
+    slot = active;
+    active->thread = std::thread([this, active, older, line] {
+      if (older && older->thread.joinable()) older->thread.join();
+      RunJob(active, line);
+    });
+  } else if (type == "cancel") {
+    auto it = jobs_.find(job_id);
+    if (it != jobs_.end() && it->second->fence == fence) it->second->cancel.Cancel();
+  }
+}
+
+void RunnerClient::ReapFinished() {
+  std::vector<std::shared_ptr<ActiveJob>> finished;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (it->second->done) {
+        finished.push_back(it->second);
+        it = jobs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& job : finished) {
+    if (job->thread.joinable()) job->thread.join();
+  }
+}
+
+void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message) {
+  const std::string job_path = "/api/v4/runners/jobs/" + std::to_string(active->job_id);
+  const std::string fence = "?fence=" + std::to_string(active->fence);
+  std::chrono::milliseconds lease_timeout;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lease_timeout = lease_timeout_;
+  }
+  RemoteLog log(
+      active->job_id, active->fence, lease_timeout,
+      [this](const std::string& path, std::string body) {
+        return Call("POST", path, std::move(body));
+      },
+      &active->cancel);
+  Job job;
+  JobSpec spec;
+  JobResult result;
+  std::string run_dir = options_.dir + "/jobs/" + std::to_string(active->job_id) + "-" +
+                        std::to_string(active->fence);
+  auto fail = [&](const std::string& what) {
+    log.Write(job.name, "ERROR: " + what + "\nERROR: Job failed (system failure)\n");
+    result.outcome = JobOutcome::kFailed;
+    result.failure_reason = "runner_system_failure";
+    result.exit_code = -1;
+  };
+  BoundedJson parsed = ParseBoundedJson(message);
+  Status read = parsed.error == JsonParseError::kNone
+                    ? RemoteJobFromJson(parsed.value, &job, &spec)
+                    : Status::Error("the job message is not JSON");
+  Status made = read.ok() ? MakeDirs(run_dir) : read;
+  if (!made.ok()) {
+    fail("Reading the job failed: " + made.message());
+  } else {
+    // The commit, as a bundle from the server, into this runner's own copy
+    // of the project's repository.
+    std::string bundle = run_dir + "/commit.bundle";
+    FILE* out = std::fopen(bundle.c_str(), "wbe");
+    StatusOr<HttpFetchResponse> got =
+        out == nullptr
+            ? StatusOr<HttpFetchResponse>(Status::Error("cannot write " + bundle))
+            : Call("GET", job_path + "/repository" + fence, "",
+                   [out](std::string_view chunk) -> Status {
+                     if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) {
+                       return Status::Error("cannot write the bundle");
+                     }
+                     return Status::Ok();
+                   });
+    if (out != nullptr) std::fclose(out);
+    const std::string* project = spec.variables.Get("CI_PROJECT_ID");
+    std::string repo = options_.dir + "/repos/project-" + (project ? *project : "0") + ".git";
+    Status fetched = got.ok() ? Status::Ok() : got.status();
+    if (fetched.ok() && got->status != 200) {
+      fetched =
+          Status::Error("the server answered " + std::to_string(got->status) + " " + got->body);
+    }
+    if (fetched.ok()) {
+      std::lock_guard<std::mutex> lock(fetch_mu_);
+      fetched = MakeDirs(options_.dir + "/repos");
+      if (fetched.ok()) fetched = FetchCommitBundle(bundle, spec.commit, repo);
+    }
+    if (!fetched.ok()) {
+      fail("Fetching the commit failed: " + fetched.message());
+    } else {
+      spec.repository = repo;
+      JobHost host;
+      host.run_dir = run_dir;
+      host.job_dir = run_dir + "/job";
+      result = executor_.Run(job, spec, host, &log, active->cancel);
+    }
+  }
+  bool held = log.Stop();
+  if (held) {
+    json dotenv = json::array();
+    for (const Variable& v : result.dotenv.items()) {
+      dotenv.push_back({{"key", v.name}, {"value", v.value}});
+    }
+    json report = {{"outcome", OutcomeName(result.outcome)},
+                   {"exit_code", result.exit_code},
+                   {"failure_reason", result.failure_reason},
+                   {"dotenv", dotenv}};
+    // The end must get through: a few tries over a dropped connection; a
+    // lease that expires meanwhile makes the job the server's again.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      StatusOr<HttpFetchResponse> sent = Call("PUT", job_path + fence, report.dump());
+      if (sent.ok() && (sent->status < 300 || sent->status == 409 || sent->status == 400)) break;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+  Status removed = RemoveTree(run_dir);
+  (void)removed;
+  std::lock_guard<std::mutex> lock(mu_);
+  active->done = true;
+}
+
+}  // namespace slipway

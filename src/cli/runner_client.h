@@ -1,0 +1,74 @@
+// `slipway runner`: a remote runner (docs/runners.md). It keeps one
+// connection to the server open, on which the server pushes jobs; it runs
+// each with its executor (shell) in a directory of its own, streams the
+// log back, renews the job's lease and reports the end, all over plain
+// HTTP requests that name the lease's fence.
+#ifndef SLIPWAY_CLI_RUNNER_CLIENT_H_
+#define SLIPWAY_CLI_RUNNER_CLIENT_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exec/shell_executor.h"
+#include "util/cancel_token.h"
+#include "util/http_get.h"
+#include "util/status.h"
+#include "util/thread_annotations.h"
+
+namespace slipway {
+
+struct RunnerOptions {
+  std::string url;  // The server's base URL, http(s)://host:port.
+  std::string token;
+  std::vector<std::string> tags;
+  int concurrency = 1;
+  std::string executor = "shell";
+  std::string dir;  // Where jobs' workspaces and the fetched repositories live.
+};
+
+class RunnerClient {
+ public:
+  explicit RunnerClient(RunnerOptions options);
+  ~RunnerClient();  // Cancels and joins the jobs still running.
+
+  // Connects and runs what the server pushes until stop is set (checked at
+  // every message, the server's pings included), reconnecting after a
+  // dropped connection. Returns 0 when stopped, 1 when the server refuses
+  // the token (401) or the options (400), with the reason on stderr.
+  int Run(const CancelToken& stop);
+
+ private:
+  struct ActiveJob {
+    int64_t job_id = 0;
+    int64_t fence = 0;
+    CancelToken cancel;
+    std::thread thread;
+    bool done = false;
+  };
+
+  void OnMessage(const std::string& line);
+  void RunJob(std::shared_ptr<ActiveJob> active, std::string message);
+  // A request to the server's API with the runner's token.
+  StatusOr<HttpFetchResponse> Call(const std::string& method, const std::string& path,
+                                   std::string body = "",
+                                   std::function<Status(std::string_view)> sink = nullptr);
+  void ReapFinished();
+
+  RunnerOptions options_;
+  ShellExecutor executor_;
+  std::mutex fetch_mu_;  // One git fetch into the runner's repositories at a time.
+  std::mutex mu_;
+  std::chrono::milliseconds lease_timeout_ GUARDED_BY(mu_){30000};
+  std::map<int64_t, std::shared_ptr<ActiveJob>> jobs_ GUARDED_BY(mu_);  // By job id.
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_CLI_RUNNER_CLIENT_H_

@@ -1,0 +1,69 @@
+// `slipway runner --url URL --token TOKEN`: a remote runner for a
+// `slipway serve` (docs/runners.md, docs/cli.md).
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/interrupt.h"
+#include "cli/runner_client.h"
+#include "util/http_get.h"
+
+namespace slipway {
+
+namespace {
+
+int RunRunner(RunnerOptions options) {
+  HttpUrl url;
+  if (!ParseHttpUrl(options.url, &url)) {
+    std::fprintf(stderr, "slipway: --url must be an http(s):// URL, not '%s'\n",
+                 options.url.c_str());
+    return 2;
+  }
+  while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
+  if (options.token.empty()) {
+    const char* env = std::getenv("SLIPWAY_RUNNER_TOKEN");
+    if (env != nullptr) options.token = env;
+  }
+  if (options.token.empty()) {
+    std::fprintf(stderr, "slipway: a runner token is needed: --token or SLIPWAY_RUNNER_TOKEN\n");
+    return 2;
+  }
+  if (options.dir.empty()) options.dir = "slipway-runner";
+  RunnerClient client(options);
+  CancelToken stop;
+  InterruptHandler interrupt([&stop] { stop.Cancel(); });
+  return client.Run(stop);
+}
+
+}  // namespace
+
+void AddRunnerCommand(CLI::App* app, int* exit_code) {
+  auto options = std::make_shared<RunnerOptions>();
+  CLI::App* cmd = app->add_subcommand(
+      "runner", "Run jobs a `slipway serve` pushes to this machine (a remote runner)");
+  cmd->add_option("--url", options->url, "The server, e.g. http://ci.example:8080")
+      ->type_name("URL")
+      ->required();
+  cmd->add_option("--token", options->token,
+                  "A token of the role runner (slipway token create --role runner); default: "
+                  "$SLIPWAY_RUNNER_TOKEN")
+      ->type_name("TOKEN");
+  cmd->add_option("--tags", options->tags,
+                  "Tags of this runner: it takes jobs whose tags: it "
+                  "has all of")
+      ->type_name("TAG,...")
+      ->delimiter(',');
+  cmd->add_option("--concurrency", options->concurrency, "Jobs run at once (default 1)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--executor", options->executor, "What runs the jobs here: shell (default)")
+      ->type_name("EXECUTOR")
+      ->check(CLI::IsMember({"shell"}));
+  cmd->add_option("--dir", options->dir,
+                  "Where jobs' workspaces and repositories go (default: ./slipway-runner)")
+      ->type_name("DIR");
+  cmd->callback([options, exit_code] { *exit_code = RunRunner(*options); });
+}
+
+}  // namespace slipway

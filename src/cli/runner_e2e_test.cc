@@ -1,0 +1,350 @@
+// End-to-end: real `slipway runner` processes against a real `slipway
+// serve` on 127.0.0.1. Jobs of a project whose executor is "remote" are
+// pushed to the runners (tags routing), their logs come back, a runner
+// killed with SIGKILL loses its job when its lease expires (and the retry
+// runs elsewhere), a stale fence gets 409, cancel kills the job's process
+// group on the runner, and a runner token can do nothing else.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/serve_test_util.h"
+#include "util/test_dir.h"
+#include "util/test_repo.h"
+#include "util/test_wait.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using serve_test::Http;
+using serve_test::HttpReply;
+using serve_test::MarkerDir;
+using serve_test::RunSlipway;
+using serve_test::Server;
+
+// `slipway runner` with its output in a file.
+class Runner {
+ public:
+  Runner(int port, const std::string& token, const std::string& dir,
+         const std::vector<std::string>& extra = {})
+      : log_(dir + ".log") {
+    fs::create_directories(dir);
+    std::vector<std::string> args = {"runner",  "--url", "http://127.0.0.1:" + std::to_string(port),
+                                     "--token", token,   "--dir",
+                                     dir};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = serve_test::SpawnSlipway(args, log_);
+  }
+  ~Runner() {
+    if (pid_ > 0) Kill9();
+  }
+  void Kill9() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  // Waits for it to exit by itself; its exit code.
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string log() const { return fs::exists(log_) ? Slurp(log_) : ""; }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+};
+
+// Writes request as it is on a fresh loopback connection; what comes back
+// until the server closes it.
+std::string RawExchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return response;
+}
+
+class RunnerE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = repo_.dir() + "-runners";
+    fs::create_directories(dir_);
+    data_ = dir_ + "/data";
+    marks_ = MarkerDir(dir_);
+  }
+
+  // Adds the repository as a remote-executor project, makes tokens and
+  // starts the server.
+  void Start(const std::string& ci_yml, const std::vector<std::string>& serve_extra = {}) {
+    repo_.Write(".gitlab-ci.yml", ci_yml);
+    repo_.Commit("ci");
+    int rc = 0;
+    std::string out = RunSlipway({"project", "add", "--data", data_, "app", repo_.dir(),
+                                  "--webhook-secret", "s", "--executor", "remote"},
+                                 &rc);
+    ASSERT_EQ(rc, 0) << out;
+    admin_ =
+        RunSlipway({"token", "create", "--data", data_, "--name", "ops", "--role", "admin"}, &rc);
+    ASSERT_EQ(rc, 0);
+    runner_token_ = RunSlipway(
+        {"token", "create", "--data", data_, "--name", "box-1", "--role", "runner"}, &rc);
+    ASSERT_EQ(rc, 0) << runner_token_;
+    server_log_ = dir_ + "/server.log";
+    server_ = std::make_unique<Server>(data_, server_log_, "127.0.0.1:0",
+                                       std::vector<std::string>{}, serve_extra);
+    port_ = server_->WaitForPort();
+    ASSERT_GT(port_, 0) << Slurp(server_log_);
+  }
+
+  json Get(const std::string& target, const std::string& token) {
+    HttpReply r = Http(port_, "GET", target, {"PRIVATE-TOKEN: " + token});
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  int64_t CreatePipeline() {
+    HttpReply r =
+        Http(port_, "POST", "/api/v4/projects/1/pipeline?ref=main", {"PRIVATE-TOKEN: " + admin_});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body)["id"].get<int64_t>();
+  }
+
+  std::string WaitPipelineDone(int64_t id) {
+    std::string status;
+    EXPECT_TRUE(WaitFor([&] {
+      status = Get("/api/v4/projects/1/pipelines/" + std::to_string(id), admin_)["status"];
+      return status == "success" || status == "failed" || status == "canceled";
+    })) << Slurp(server_log_);
+    return status;
+  }
+
+  json Job(int64_t pipeline, const std::string& name) {
+    for (const json& j :
+         Get("/api/v4/projects/1/pipelines/" + std::to_string(pipeline) + "/jobs", admin_)) {
+      if (j["name"] == name) return j;
+    }
+    return json();
+  }
+
+  std::string Trace(int64_t job_id) {
+    return Http(port_, "GET", "/api/v4/projects/1/jobs/" + std::to_string(job_id) + "/trace",
+                {"PRIVATE-TOKEN: " + admin_})
+        .body;
+  }
+
+  void WaitOnline(size_t count) {
+    ASSERT_TRUE(WaitFor([&] {
+      size_t online = 0;
+      for (const json& r : Get("/api/v4/runners", admin_)) online += r["status"] == "online";
+      return online == count;
+    })) << Slurp(server_log_);
+  }
+
+  // The (job id, fence) of the job a runner runs, from its directory
+  // (DIR/jobs/<job id>-<fence>).
+  static std::pair<int64_t, int64_t> Leased(const std::string& runner_dir) {
+    std::pair<int64_t, int64_t> found{0, 0};
+    WaitFor([&] {
+      if (!fs::exists(runner_dir + "/jobs")) return false;
+      for (const auto& entry : fs::directory_iterator(runner_dir + "/jobs")) {
+        std::string name = entry.path().filename();
+        size_t dash = name.find('-');
+        if (dash == std::string::npos) continue;
+        found = {std::stoll(name.substr(0, dash)), std::stoll(name.substr(dash + 1))};
+        return true;
+      }
+      return false;
+    });
+    return found;
+  }
+
+  TestRepo repo_;
+  std::string dir_, data_, marks_, admin_, runner_token_, server_log_;
+  std::unique_ptr<Server> server_;
+  int port_ = 0;
+};
+
+TEST_F(RunnerE2eTest, JobsRunOnRunnersWithAllTheirTagsAndLogsComeBack) {
+  Start(R"(
+plain:
+  script:
+    - echo "plain ran in $CI_PROJECT_DIR"
+tagged:
+  tags: [gpu]
+  script:
+    - echo "tagged ran in $CI_PROJECT_DIR"
+    - test -f file.txt && echo "checked out"
+)");
+  int rc = 0;
+  std::string gpu_token = RunSlipway(
+      {"token", "create", "--data", data_, "--name", "gpu-box", "--role", "runner"}, &rc);
+  ASSERT_EQ(rc, 0);
+  Runner plain(port_, runner_token_, dir_ + "/plain");
+  Runner gpu(port_, gpu_token, dir_ + "/gpu", {"--tags", "gpu,linux", "--concurrency", "2"});
+  WaitOnline(2);
+  json runners = Get("/api/v4/runners", admin_);
+  ASSERT_EQ(runners.size(), 2u) << runners.dump();
+  EXPECT_EQ(runners[1]["description"], "gpu-box");
+  EXPECT_EQ(runners[1]["tag_list"], json({"gpu", "linux"}));
+  EXPECT_EQ(runners[1]["online"], true);
+  EXPECT_TRUE(runners[1]["contacted_at"].is_string());
+
+  int64_t pipeline = CreatePipeline();
+  ASSERT_EQ(WaitPipelineDone(pipeline), "success")
+      << Slurp(server_log_) << plain.log() << gpu.log();
+  json tagged = Job(pipeline, "tagged");
+  std::string tagged_log = Trace(tagged["id"].get<int64_t>());
+  EXPECT_NE(tagged_log.find("tagged ran in " + dir_ + "/gpu/jobs/"), std::string::npos)
+      << tagged_log;
+  EXPECT_NE(tagged_log.find("checked out"), std::string::npos) << tagged_log;
+  // The job names its runner, in GitLab's shape.
+  EXPECT_EQ(tagged["runner"]["description"], "gpu-box") << tagged.dump();
+  EXPECT_EQ(tagged["runner"]["tags"], json({"gpu", "linux"}));
+  EXPECT_EQ(tagged["runner"]["online"], true);
+  EXPECT_EQ(tagged["runner"]["is_shared"], true);
+  std::string plain_log = Trace(Job(pipeline, "plain")["id"].get<int64_t>());
+  EXPECT_NE(plain_log.find("plain ran in " + dir_ + "/"), std::string::npos) << plain_log;
+
+  // A runner token reaches nothing but the runner routes.
+  for (const char* target :
+       {"/api/v4/projects", "/api/v4/runners", "/api/v4/projects/1/pipelines", "/api/v4/user"}) {
+    EXPECT_EQ(Http(port_, "GET", target, {"PRIVATE-TOKEN: " + runner_token_}).status, 403)
+        << target;
+  }
+  EXPECT_EQ(Http(port_, "POST", "/api/v4/projects/1/pipeline?ref=main",
+                 {"PRIVATE-TOKEN: " + runner_token_})
+                .status,
+            403);
+  // Reports for a job that is over: 409. Oversized log chunks: 413.
+  std::string job_path = "/api/v4/runners/jobs/" + std::to_string(tagged["id"].get<int64_t>());
+  HttpReply late =
+      Http(port_, "POST", job_path + "/trace?fence=1", {"PRIVATE-TOKEN: " + gpu_token}, "late\n");
+  EXPECT_EQ(late.status, 409) << late.body;
+  // (Only the head is sent: the server answers from its Content-Length.)
+  std::string huge = RawExchange(port_, "POST " + job_path +
+                                            "/trace?fence=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                            "PRIVATE-TOKEN: " +
+                                            gpu_token + "\r\nContent-Length: 2097152\r\n\r\n");
+  EXPECT_EQ(huge.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << huge;
+}
+
+TEST_F(RunnerE2eTest, UnknownAndRevokedTokensAre401AndLogged) {
+  Start("job:\n  script: echo hi\n");
+  int rc = 0;
+  // Tokens 1 (ops) and 2 (box-1), made by Start.
+  std::string revoked_out = RunSlipway({"token", "revoke", "--data", data_, "2"}, &rc);
+  ASSERT_EQ(rc, 0) << revoked_out;
+  Runner revoked(port_, runner_token_, dir_ + "/revoked");
+  EXPECT_EQ(revoked.Wait(), 1) << revoked.log();
+  EXPECT_NE(revoked.log().find("the server refused the connection: 401"), std::string::npos)
+      << revoked.log();
+  Runner unknown(port_, "slw_0000000000000000000000000000000000000000", dir_ + "/unknown");
+  EXPECT_EQ(unknown.Wait(), 1) << unknown.log();
+  EXPECT_NE(Slurp(server_log_).find("GET /api/v4/runners/connect: unknown or revoked token (401)"),
+            std::string::npos)
+      << Slurp(server_log_);
+}
+
+TEST_F(RunnerE2eTest, KilledRunnerLosesItsJobWhichIsRetriedOnAnother) {
+  std::string mark = marks_ + "/long.pid";
+  Start(R"(
+long:
+  retry:
+    max: 1
+    when: [runner_system_failure]
+  script:
+    - if [ ! -e ")" +
+            mark + R"(" ]; then echo $$ > ")" + mark + R"(.tmp"; mv ")" + mark + R"(.tmp" ")" +
+            mark + R"("; sleep 300; fi
+    - echo second-attempt-done
+)",
+        {"--runner-lease-timeout", "2"});
+  auto first = std::make_unique<Runner>(port_, runner_token_, dir_ + "/first");
+  WaitOnline(1);
+  int64_t pipeline = CreatePipeline();
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(mark); })) << Slurp(server_log_) << first->log();
+  pid_t job_group = std::atoi(Slurp(mark).c_str());
+  auto [job_id, fence] = Leased(dir_ + "/first");
+  ASSERT_GT(job_id, 0);
+  first->Kill9();
+  // Nothing renews the lease now: the attempt fails with
+  // runner_system_failure, and the retry waits for a runner.
+  ASSERT_TRUE(WaitFor([&] {
+    return Get("/api/v4/projects/1/jobs/" + std::to_string(job_id), admin_)["status"] == "failed";
+  })) << Slurp(server_log_);
+  json lost = Get("/api/v4/projects/1/jobs/" + std::to_string(job_id), admin_);
+  EXPECT_EQ(lost["failure_reason"], "runner_system_failure") << lost.dump();
+  EXPECT_NE(Trace(job_id).find("its lease expired"), std::string::npos) << Trace(job_id);
+  // The dead runner's fence is stale: its late report is refused.
+  std::string late_path =
+      "/api/v4/runners/jobs/" + std::to_string(job_id) + "?fence=" + std::to_string(fence);
+  HttpReply late = Http(port_, "PUT", late_path, {"PRIVATE-TOKEN: " + runner_token_},
+                        R"({"outcome":"success","exit_code":0})");
+  EXPECT_EQ(late.status, 409) << late.body;
+  Runner second(port_, runner_token_, dir_ + "/second");
+  ASSERT_EQ(WaitPipelineDone(pipeline), "success")
+      << Slurp(server_log_) << second.log()
+      << Get("/api/v4/projects/1/pipelines/" + std::to_string(pipeline) +
+                 "/jobs?include_retried=true",
+             admin_)
+             .dump();
+  json retried = Job(pipeline, "long");
+  EXPECT_NE(retried["id"], job_id);
+  EXPECT_NE(Trace(retried["id"].get<int64_t>()).find("second-attempt-done"), std::string::npos);
+  if (job_group > 1) kill(-job_group, SIGKILL);  // What the killed runner left, if anything.
+}
+
+TEST_F(RunnerE2eTest, CancelKillsTheJobsProcessGroupOnTheRunner) {
+  std::string child = marks_ + "/child.pid";
+  Start(R"(
+long:
+  script:
+    - sleep 300 & echo $! > ")" +
+        child + R"(.tmp"; mv ")" + child + R"(.tmp" ")" + child + R"("
+    - wait
+)");
+  Runner runner(port_, runner_token_, dir_ + "/r");
+  WaitOnline(1);
+  int64_t pipeline = CreatePipeline();
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(child); })) << Slurp(server_log_) << runner.log();
+  pid_t sleeper = std::atoi(Slurp(child).c_str());
+  ASSERT_GT(sleeper, 1);
+  ASSERT_TRUE(ProcessAlive(sleeper));
+  int64_t job_id = Job(pipeline, "long")["id"].get<int64_t>();
+  HttpReply canceled =
+      Http(port_, "POST", "/api/v4/projects/1/jobs/" + std::to_string(job_id) + "/cancel",
+           {"PRIVATE-TOKEN: " + admin_});
+  EXPECT_EQ(canceled.status, 201) << canceled.body;
+  EXPECT_EQ(WaitPipelineDone(pipeline), "canceled");
+  // The runner reported the end once the job's processes were gone.
+  EXPECT_TRUE(WaitGone(sleeper)) << runner.log();
+}
+
+}  // namespace
+}  // namespace slipway

@@ -1,0 +1,212 @@
+// The routes of remote runners (docs/runners.md): a runner token connects
+// (GET /runners/connect, the push channel), fetches its job's commit and
+// reports heartbeats, log chunks and the end; an admin lists runners
+// (GET /runners). Every report names the job and the lease's fence: one
+// the job is no longer leased under is refused with 409.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "server/api_handlers.h"
+#include "server/gitlab_json.h"
+#include "server/runner_bundle.h"
+#include "util/bounded_json.h"
+
+namespace slipway {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxConcurrency = 256;
+constexpr size_t kMaxTags = 64;
+
+std::vector<std::string> SplitTags(const std::string& text) {
+  std::vector<std::string> tags;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string tag = text.substr(start, comma - start);
+    while (!tag.empty() && tag.front() == ' ') tag.erase(0, 1);
+    while (!tag.empty() && tag.back() == ' ') tag.pop_back();
+    if (!tag.empty()) tags.push_back(tag);
+    start = comma + 1;
+  }
+  return tags;
+}
+
+// The job_id route capture and the fence query parameter; nullopt with
+// *error set (400) when either is not a positive integer.
+std::optional<std::pair<int64_t, int64_t>> JobAndFence(ApiContext& ctx, HttpResponse* error) {
+  std::optional<int64_t> job_id = ParseId(ctx.params["job_id"]);
+  std::optional<int64_t> fence = ParseId(ctx.req.Query("fence").value_or(""));
+  if (!job_id) *error = BadParam("job_id");
+  if (job_id && !fence) *error = BadParam("fence");
+  if (!job_id || !fence) return std::nullopt;
+  return std::make_pair(*job_id, *fence);
+}
+
+HttpResponse LeaseAnswer(LeaseError error, int64_t job_id) {
+  switch (error) {
+    case LeaseError::kNone:
+      return JsonOk(200, {{"status", "ok"}});
+    case LeaseError::kUnknownJob:
+      return JsonError(
+          409, "409 Conflict - job " + std::to_string(job_id) + " is not leased to this runner");
+    case LeaseError::kStaleFence:
+      return JsonError(
+          409, "409 Conflict - job " + std::to_string(job_id) + " is leased under another fence");
+  }
+  return JsonError(500, "500 Internal Server Error");
+}
+
+}  // namespace
+
+HttpResponse ConnectRunner(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  RunnerInfo info;
+  info.id = ctx.token->id;
+  info.description = ctx.token->name;
+  info.tags = SplitTags(ctx.req.Query("tags").value_or(""));
+  if (info.tags.size() > kMaxTags) return BadParam("tags");
+  std::string concurrency = ctx.req.Query("concurrency").value_or("1");
+  std::optional<int64_t> n = ParseId(concurrency);
+  if (!n || *n > kMaxConcurrency) return BadParam("concurrency");
+  info.concurrency = static_cast<int>(*n);
+  info.executor = ctx.req.Query("executor").value_or("shell");
+  if (info.executor != "shell") return BadParam("executor");
+  HttpResponse response;
+  response.headers = {{"Content-Type", "application/x-ndjson"}, {"Cache-Control", "no-store"}};
+  response.push = ctx.runners->Connect(std::move(info));
+  return response;
+}
+
+HttpResponse RunnerHeartbeat(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  HttpResponse error;
+  auto ids = JobAndFence(ctx, &error);
+  if (!ids) return error;
+  return LeaseAnswer(ctx.runners->Heartbeat(ctx.token->id, ids->first, ids->second), ids->first);
+}
+
+HttpResponse RunnerAppendTrace(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  HttpResponse error;
+  auto ids = JobAndFence(ctx, &error);
+  if (!ids) return error;
+  // Larger bodies never get here: the server answers 413 (max_body_bytes).
+  return LeaseAnswer(ctx.runners->AppendLog(ctx.token->id, ids->first, ids->second, ctx.req.body),
+                     ids->first);
+}
+
+HttpResponse RunnerFinishJob(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  HttpResponse error;
+  auto ids = JobAndFence(ctx, &error);
+  if (!ids) return error;
+  BoundedJson parsed = ParseBoundedJson(ctx.req.body);
+  if (parsed.error != JsonParseError::kNone || !parsed.value.is_object()) {
+    return JsonError(400, "400 Bad request - the body is not a JSON object");
+  }
+  const json& body = parsed.value;
+  JobResult result;
+  std::string outcome = body.value("outcome", json()).is_string()
+                            ? body["outcome"].get<std::string>()
+                            : std::string();
+  if (outcome == "success") {
+    result.outcome = JobOutcome::kSuccess;
+  } else if (outcome == "failed") {
+    result.outcome = JobOutcome::kFailed;
+  } else if (outcome == "canceled") {
+    result.outcome = JobOutcome::kCanceled;
+  } else {
+    return BadParam("outcome");
+  }
+  if (body.contains("exit_code")) {
+    if (!body["exit_code"].is_number_integer()) return BadParam("exit_code");
+    result.exit_code = body["exit_code"].get<int>();
+  }
+  if (body.contains("failure_reason")) {
+    if (!body["failure_reason"].is_string()) return BadParam("failure_reason");
+    result.failure_reason = body["failure_reason"].get<std::string>();
+    static const char* const kReasons[] = {"", "script_failure", "job_execution_timeout",
+                                           "runner_system_failure", "unknown_failure"};
+    if (std::find(std::begin(kReasons), std::end(kReasons), result.failure_reason) ==
+        std::end(kReasons)) {
+      return BadParam("failure_reason");
+    }
+  }
+  if (body.contains("dotenv")) {
+    if (!body["dotenv"].is_array()) return BadParam("dotenv");
+    for (const json& v : body["dotenv"]) {
+      if (!v.is_object() || !v.value("key", json()).is_string() ||
+          !v.value("value", json()).is_string()) {
+        return BadParam("dotenv");
+      }
+      result.dotenv.Set(v["key"].get<std::string>(), v["value"].get<std::string>());
+    }
+  }
+  return LeaseAnswer(ctx.runners->Finish(ctx.token->id, ids->first, ids->second, std::move(result)),
+                     ids->first);
+}
+
+HttpResponse RunnerJobRepository(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  HttpResponse error;
+  auto ids = JobAndFence(ctx, &error);
+  if (!ids) return error;
+  std::string repository, commit;
+  LeaseError lease =
+      ctx.runners->Source(ctx.token->id, ids->first, ids->second, &repository, &commit);
+  if (lease != LeaseError::kNone) return LeaseAnswer(lease, ids->first);
+  std::string path = ctx.runners->BundlePath(ids->first, ids->second);
+  if (::access(path.c_str(), R_OK) != 0) {
+    std::string partial = path + ".partial";
+    Status made = MakeCommitBundle(repository, commit, partial);
+    if (made.ok() && std::rename(partial.c_str(), path.c_str()) != 0) {
+      made = Status::Error("cannot rename " + partial);
+    }
+    if (!made.ok()) return JsonError(500, "500 Internal Server Error - " + made.message());
+  }
+  HttpResponse response;
+  response.headers = {{"Content-Type", "application/octet-stream"}};
+  response.file_path = path;
+  return response;
+}
+
+HttpResponse ListRunners(ApiContext& ctx) {
+  StatusOr<std::vector<TokenRecord>> tokens = ctx.store->ListTokens();
+  if (!tokens.ok()) return StoreError(tokens.status());
+  std::map<int64_t, RunnerStatus> live;
+  if (ctx.runners != nullptr) {
+    for (RunnerStatus& status : ctx.runners->Runners()) live[status.info.id] = std::move(status);
+  }
+  json out = json::array();
+  for (const TokenRecord& token : *tokens) {
+    if (token.role != TokenRole::kRunner) continue;
+    auto it = live.find(token.id);
+    bool online = it != live.end() && it->second.online && !token.revoked;
+    std::optional<int64_t> contacted =
+        it != live.end() ? it->second.contacted_at : token.last_used_at;
+    json tags = it != live.end() ? json(it->second.info.tags) : json::array();
+    out.push_back({{"id", token.id},
+                   {"description", token.name},
+                   {"ip_address", nullptr},
+                   {"active", !token.revoked},
+                   {"paused", token.revoked},
+                   {"is_shared", true},
+                   {"runner_type", "instance_type"},
+                   {"name", "slipway"},
+                   {"online", online},
+                   {"status", online ? "online" : "offline"},
+                   {"tag_list", tags},
+                   {"contacted_at", contacted ? json(IsoTime(*contacted)) : json()}});
+  }
+  return JsonOk(200, out);
+}
+
+}  // namespace slipway

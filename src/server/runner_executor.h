@@ -1,0 +1,33 @@
+// The executor of projects whose executor is "remote" (docs/runners.md):
+// each job goes to a connected `slipway runner` through the RunnerHub, and
+// Run blocks until that runner reports the end or loses its lease.
+#ifndef SLIPWAY_SERVER_RUNNER_EXECUTOR_H_
+#define SLIPWAY_SERVER_RUNNER_EXECUTOR_H_
+
+#include "exec/executor.h"
+#include "server/executor_factory.h"
+#include "server/runner_hub.h"
+
+namespace slipway {
+
+class RemoteExecutor : public Executor {
+ public:
+  explicit RemoteExecutor(RunnerHub* hub) : hub_(hub) {}  // hub must outlive it.
+
+  // spec.repository is the server's bare mirror: the runner gets the commit
+  // from it as a bundle. host is not used: the job's directories are the
+  // runner's.
+  JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, LogSink* log,
+                const CancelToken& cancel) override;
+
+ private:
+  RunnerHub* hub_;
+};
+
+// RemoteExecutor for projects whose executor is "remote", local for every
+// other. hub must outlive the factory's executors.
+ExecutorFactory RemoteExecutorFactory(RunnerHub* hub, ExecutorFactory local);
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_RUNNER_EXECUTOR_H_

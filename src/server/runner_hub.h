@@ -1,0 +1,162 @@
+// The server's side of remote runners (docs/runners.md): which runners are
+// connected, which jobs wait for one, and the lease each running job is
+// held under. RemoteExecutor (runner_executor.h) hands a job in and blocks;
+// the API's runner routes (api_runners.cc) connect runners and take their
+// reports. Nothing here touches a socket: a connection is a queue of
+// messages the HTTP server drains (PushChannel).
+#ifndef SLIPWAY_SERVER_RUNNER_HUB_H_
+#define SLIPWAY_SERVER_RUNNER_HUB_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exec/executor.h"
+#include "server/http_message.h"
+#include "util/clock.h"
+#include "util/thread_annotations.h"
+
+namespace slipway {
+
+// What a runner says of itself when it connects.
+struct RunnerInfo {
+  int64_t id = 0;           // Its token's id.
+  std::string description;  // Its token's name.
+  std::vector<std::string> tags;
+  int concurrency = 1;
+  std::string executor = "shell";
+};
+
+struct RunnerStatus {
+  RunnerInfo info;
+  bool online = false;
+  int running = 0;
+  std::optional<int64_t> contacted_at;  // Unix milliseconds, wall clock.
+};
+
+// How a runner ended a job (the finish report).
+struct RemoteOutcome {
+  JobResult result;
+};
+
+// Why an update from a runner was refused.
+enum class LeaseError { kNone, kUnknownJob, kStaleFence };
+
+class RunnerHub {
+ public:
+  struct Options {
+    Clock* clock = nullptr;  // Null: the machine's. Must outlive the hub.
+    // A job whose runner has not been heard of (heartbeat, log chunk) for
+    // this long loses its lease and fails with runner_system_failure.
+    std::chrono::milliseconds lease_timeout{30000};
+    // Where the bundles of leased jobs' commits are made (runner_bundle.h);
+    // each is removed when its lease ends.
+    std::string bundle_dir;
+  };
+
+  explicit RunnerHub(Options options);
+  ~RunnerHub();
+
+  // One runner's live connection: the messages the server pushes to it, one
+  // JSON object a line. Thread-safe.
+  class Connection : public PushChannel {
+   public:
+    explicit Connection(RunnerHub* hub, RunnerInfo info) : hub_(hub), info_(std::move(info)) {}
+    void SetWaker(std::function<void()> waker) override;
+    std::string Take(bool* closed) override;
+    std::string Keepalive() override { return "{\"type\":\"ping\"}\n"; }
+    void Closed() override;
+
+    const RunnerInfo& info() const { return info_; }
+    void Push(std::string line);
+    void Close();
+
+   private:
+    RunnerHub* hub_;
+    const RunnerInfo info_;
+    std::mutex mu_;
+    std::string queued_ GUARDED_BY(mu_);
+    bool closed_ GUARDED_BY(mu_) = false;
+    std::function<void()> waker_ GUARDED_BY(mu_);
+  };
+
+  // Registers a connected runner (replacing an earlier connection of the
+  // same runner, which is closed) and offers it the waiting jobs.
+  std::shared_ptr<Connection> Connect(RunnerInfo info);
+
+  // Runs one job on a runner: queues it until a connected runner with all
+  // of job.tags has a free slot, pushes it there under a new lease, and
+  // blocks until the runner reports the end, the lease expires
+  // (runner_system_failure), or cancel is set (the runner is told to cancel
+  // and its report is awaited as long as the lease holds). Log chunks the
+  // runner sends are written to log meanwhile. repository is the bare git
+  // repository the runner's bundle is made from.
+  // on_leased (optional) is called, without the hub's lock, once a runner
+  // took the job.
+  JobResult Run(const Job& job, const JobSpec& spec, const std::string& repository, LogSink* log,
+                const CancelToken& cancel,
+                const std::function<void(const RunnerInfo&)>& on_leased = nullptr);
+
+  // A runner's reports about job_id under the lease fence. Each renews the
+  // lease. kUnknownJob when the job is not leased to runner_id; kStaleFence
+  // when it is leased under another fence (given to another runner, or to
+  // this one again later).
+  LeaseError Heartbeat(int64_t runner_id, int64_t job_id, int64_t fence);
+  LeaseError AppendLog(int64_t runner_id, int64_t job_id, int64_t fence, std::string_view bytes);
+  LeaseError Finish(int64_t runner_id, int64_t job_id, int64_t fence, JobResult result);
+  // The repository and commit of a leased job (for its bundle).
+  LeaseError Source(int64_t runner_id, int64_t job_id, int64_t fence, std::string* repository,
+                    std::string* commit);
+
+  // Where the bundle of job_id's commit under fence is kept.
+  std::string BundlePath(int64_t job_id, int64_t fence) const;
+  std::chrono::milliseconds lease_timeout() const { return options_.lease_timeout; }
+
+  // Makes every Run return now (kCanceled) and every later one at once: the
+  // server is stopping and no runner can report any more.
+  void Shutdown();
+
+  // Runners seen since the server started (connected or not), by id.
+  std::vector<RunnerStatus> Runners();
+  // Which runner holds job_id's lease, or held it last (remembered for the
+  // last kRememberedJobs jobs since the server started), if any did.
+  std::optional<RunnerInfo> RunnerOf(int64_t job_id);
+  static constexpr size_t kRememberedJobs = 100000;
+  // Notes a runner's contact (any authenticated request).
+  void Contacted(int64_t runner_id);
+
+ private:
+  struct Lease;
+  // Pushes waiting jobs to runners with free slots, in arrival order.
+  void DispatchLocked() REQUIRES(mu_);
+  // Tells the lease's runner, if connected, to cancel the job.
+  void PushCancelLocked(const Lease& lease) REQUIRES(mu_);
+  void Disconnected(Connection* connection);
+  LeaseError Find(int64_t runner_id, int64_t job_id, int64_t fence, std::shared_ptr<Lease>* out)
+      REQUIRES(mu_);
+  int64_t WallMillis() const;
+
+  Options options_;
+  Clock* clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t next_fence_ GUARDED_BY(mu_);
+  bool shutdown_ GUARDED_BY(mu_) = false;
+  std::map<int64_t, std::shared_ptr<Connection>> connections_ GUARDED_BY(mu_);  // By runner id.
+  std::map<int64_t, RunnerStatus> seen_ GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<Lease>> waiting_ GUARDED_BY(mu_);
+  std::map<int64_t, std::shared_ptr<Lease>> leases_ GUARDED_BY(mu_);  // By job id.
+  std::map<int64_t, int64_t> ran_by_ GUARDED_BY(mu_);  // Job id → runner id of its last lease.
+};
+
+}  // namespace slipway
+
+#endif  // SLIPWAY_SERVER_RUNNER_HUB_H_

@@ -1,0 +1,231 @@
+// RunnerHub without sockets: jobs pushed to the runners whose tags fit,
+// concurrency, leases that expire on a fake clock, fencing, cancel.
+#include "server/runner_hub.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "exec/test_log_sink.h"
+#include "util/test_wait.h"
+
+namespace slipway {
+namespace {
+
+using nlohmann::json;
+
+// What a connection was pushed, message by message.
+class Inbox {
+ public:
+  explicit Inbox(std::shared_ptr<RunnerHub::Connection> c) : connection_(std::move(c)) {}
+  // The next message of type (skipping others), waiting for it.
+  json Next(const std::string& type) {
+    json found;
+    EXPECT_TRUE(WaitFor([&] {
+      bool closed = false;
+      buffer_ += connection_->Take(&closed);
+      for (size_t nl; (nl = buffer_.find('\n')) != std::string::npos;) {
+        json m = json::parse(buffer_.substr(0, nl));
+        buffer_.erase(0, nl + 1);
+        if (m["type"] == type) {
+          found = m;
+          return true;
+        }
+      }
+      return false;
+    })) << "no "
+        << type << " message";
+    return found;
+  }
+  // Whether anything but hello was pushed so far.
+  bool HasJob() {
+    bool closed = false;
+    buffer_ += connection_->Take(&closed);
+    return buffer_.find("\"type\":\"job\"") != std::string::npos;
+  }
+
+ private:
+  std::shared_ptr<RunnerHub::Connection> connection_;
+  std::string buffer_;
+};
+
+class RunnerHubTest : public ::testing::Test {
+ protected:
+  RunnerHubTest() {
+    RunnerHub::Options options;
+    options.clock = &clock_;
+    options.lease_timeout = std::chrono::seconds(30);
+    options.bundle_dir = "/nonexistent";
+    hub_ = std::make_unique<RunnerHub>(options);
+  }
+
+  static Job MakeJob(std::string name, std::vector<std::string> tags) {
+    Job job;
+    job.name = std::move(name);
+    job.script = {"true"};
+    job.tags = std::move(tags);
+    return job;
+  }
+  static JobSpec MakeSpec(int64_t id) {
+    JobSpec spec;
+    spec.job_id = id;
+    spec.commit = std::string(40, 'a');
+    return spec;
+  }
+  static RunnerInfo Runner(int64_t id, std::vector<std::string> tags, int concurrency = 1) {
+    RunnerInfo info;
+    info.id = id;
+    info.description = "runner-" + std::to_string(id);
+    info.tags = std::move(tags);
+    info.concurrency = concurrency;
+    return info;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<RunnerHub> hub_;
+};
+
+TEST_F(RunnerHubTest, TaggedJobGoesOnlyToARunnerWithAllItsTags) {
+  Inbox plain(hub_->Connect(Runner(1, {})));
+  Inbox gpu(hub_->Connect(Runner(2, {"gpu", "linux"})));
+  Job job = MakeJob("train", {"gpu", "linux"});
+  JobSpec spec = MakeSpec(10);
+  TextSink log;
+  CancelToken cancel;
+  auto done = std::async(std::launch::async,
+                         [&] { return hub_->Run(job, spec, "/repo.git", &log, cancel); });
+  json message = gpu.Next("job");
+  EXPECT_EQ(message["job_id"], 10);
+  EXPECT_EQ(message["job"]["name"], "train");
+  EXPECT_FALSE(plain.HasJob());
+  int64_t fence = message["fence"].get<int64_t>();
+  EXPECT_EQ(hub_->RunnerOf(10)->id, 2);
+
+  EXPECT_EQ(hub_->AppendLog(2, 10, fence, "hello from the runner\n"), LeaseError::kNone);
+  // Another runner, or this one with another fence, cannot touch the job.
+  EXPECT_EQ(hub_->AppendLog(1, 10, fence, "forged\n"), LeaseError::kStaleFence);
+  EXPECT_EQ(hub_->Finish(2, 10, fence - 1, JobResult()), LeaseError::kStaleFence);
+  JobResult ok;
+  ok.outcome = JobOutcome::kSuccess;
+  EXPECT_EQ(hub_->Finish(2, 10, fence, ok), LeaseError::kNone);
+  EXPECT_EQ(done.get().outcome, JobOutcome::kSuccess);
+  EXPECT_EQ(log.text(), "hello from the runner\n");
+  // Ended: any later report is refused.
+  EXPECT_EQ(hub_->Heartbeat(2, 10, fence), LeaseError::kUnknownJob);
+}
+
+TEST_F(RunnerHubTest, JobNoRunnerCanTakeWaitsAndSaysWhy) {
+  Inbox plain(hub_->Connect(Runner(1, {})));
+  Job job = MakeJob("train", {"gpu"});
+  JobSpec spec = MakeSpec(11);
+  TextSink log;
+  CancelToken cancel;
+  auto done = std::async(std::launch::async,
+                         [&] { return hub_->Run(job, spec, "/repo.git", &log, cancel); });
+  ASSERT_TRUE(WaitFor([&] { return !log.text().empty(); }));
+  EXPECT_EQ(log.text(), "Waiting for a runner with the tags [gpu]...\n");
+  EXPECT_FALSE(plain.HasJob());
+  // A runner that has the tag arrives: it gets the job at once.
+  Inbox gpu(hub_->Connect(Runner(2, {"gpu"})));
+  json message = gpu.Next("job");
+  JobResult failed;
+  failed.outcome = JobOutcome::kFailed;
+  failed.failure_reason = "script_failure";
+  failed.exit_code = 3;
+  EXPECT_EQ(hub_->Finish(2, 11, message["fence"].get<int64_t>(), failed), LeaseError::kNone);
+  JobResult result = done.get();
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_EQ(result.failure_reason, "script_failure");
+}
+
+TEST_F(RunnerHubTest, ConcurrencyBoundsJobsPerRunner) {
+  Inbox runner(hub_->Connect(Runner(1, {}, 1)));
+  Job a = MakeJob("a", {}), b = MakeJob("b", {});
+  JobSpec sa = MakeSpec(20), sb = MakeSpec(21);
+  TextSink log;
+  CancelToken cancel;
+  auto done_a =
+      std::async(std::launch::async, [&] { return hub_->Run(a, sa, "/r.git", &log, cancel); });
+  json first = runner.Next("job");
+  auto done_b =
+      std::async(std::launch::async, [&] { return hub_->Run(b, sb, "/r.git", &log, cancel); });
+  ASSERT_TRUE(WaitFor([&] { return log.text().find("Waiting") != std::string::npos; }));
+  EXPECT_FALSE(runner.HasJob()) << "a second job went to a runner with one slot";
+  JobResult ok;
+  ok.outcome = JobOutcome::kSuccess;
+  ASSERT_EQ(hub_->Finish(1, first["job_id"].get<int64_t>(), first["fence"].get<int64_t>(), ok),
+            LeaseError::kNone);
+  EXPECT_EQ(done_a.get().outcome, JobOutcome::kSuccess);
+  json second = runner.Next("job");
+  EXPECT_EQ(second["job_id"], 21);
+  EXPECT_GT(second["fence"].get<int64_t>(), first["fence"].get<int64_t>());
+  EXPECT_EQ(hub_->Finish(1, 21, second["fence"].get<int64_t>(), ok), LeaseError::kNone);
+  EXPECT_EQ(done_b.get().outcome, JobOutcome::kSuccess);
+}
+
+TEST_F(RunnerHubTest, SilentRunnerLosesTheLeaseAndItsLateReportIsRefused) {
+  Inbox runner(hub_->Connect(Runner(1, {})));
+  Job job = MakeJob("slow", {});
+  JobSpec spec = MakeSpec(30);
+  TextSink log;
+  CancelToken cancel;
+  auto done =
+      std::async(std::launch::async, [&] { return hub_->Run(job, spec, "/r.git", &log, cancel); });
+  json message = runner.Next("job");
+  int64_t fence = message["fence"].get<int64_t>();
+  // A heartbeat before the deadline renews the lease ...
+  clock_.Advance(std::chrono::seconds(20));
+  ASSERT_EQ(hub_->Heartbeat(1, 30, fence), LeaseError::kNone);
+  clock_.Advance(std::chrono::seconds(20));
+  EXPECT_EQ(done.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  // ... silence past it ends the job.
+  clock_.Advance(std::chrono::seconds(11));
+  JobResult result = done.get();
+  EXPECT_EQ(result.outcome, JobOutcome::kFailed);
+  EXPECT_EQ(result.failure_reason, "runner_system_failure");
+  EXPECT_NE(log.text().find("its lease expired"), std::string::npos) << log.text();
+  // The runner is told, and what it says later changes nothing.
+  EXPECT_EQ(runner.Next("cancel")["job_id"], 30);
+  EXPECT_EQ(hub_->Finish(1, 30, fence, JobResult()), LeaseError::kUnknownJob);
+}
+
+TEST_F(RunnerHubTest, CancelReachesTheRunnerAndWaitsForItsReport) {
+  Inbox runner(hub_->Connect(Runner(1, {})));
+  Job job = MakeJob("long", {});
+  JobSpec spec = MakeSpec(40);
+  TextSink log;
+  CancelToken cancel;
+  auto done =
+      std::async(std::launch::async, [&] { return hub_->Run(job, spec, "/r.git", &log, cancel); });
+  json message = runner.Next("job");
+  cancel.Cancel();
+  // Run looks at the token every 200 ms of its clock.
+  clock_.Advance(std::chrono::milliseconds(200));
+  json cancel_message = runner.Next("cancel");
+  EXPECT_EQ(cancel_message["fence"], message["fence"]);
+  JobResult canceled;
+  canceled.outcome = JobOutcome::kCanceled;
+  EXPECT_EQ(hub_->Finish(1, 40, message["fence"].get<int64_t>(), canceled), LeaseError::kNone);
+  EXPECT_EQ(done.get().outcome, JobOutcome::kCanceled);
+}
+
+TEST_F(RunnerHubTest, ShutdownEndsWaitingAndRunningJobs) {
+  Inbox runner(hub_->Connect(Runner(1, {})));
+  Job job = MakeJob("long", {}), other = MakeJob("never", {"nobody-has-this"});
+  JobSpec spec = MakeSpec(50), other_spec = MakeSpec(51);
+  TextSink log;
+  CancelToken cancel;
+  auto running =
+      std::async(std::launch::async, [&] { return hub_->Run(job, spec, "/r.git", &log, cancel); });
+  auto waiting = std::async(std::launch::async,
+                            [&] { return hub_->Run(other, other_spec, "/r.git", &log, cancel); });
+  runner.Next("job");
+  ASSERT_TRUE(WaitFor([&] { return log.text().find("Waiting") != std::string::npos; }));
+  hub_->Shutdown();
+  EXPECT_EQ(running.get().outcome, JobOutcome::kCanceled);
+  EXPECT_EQ(waiting.get().outcome, JobOutcome::kCanceled);
+}
+
+}  // namespace
+}  // namespace slipway
