@@ -92,5 +92,5 @@ end=$(date +%s.%N)
 echo "first run, empty cache (10 HTTPS + 10 project files fetched): $(echo "$end - $start" | bc) s"
 "$slipway" lint --offline --include-server "$work/srv" >/dev/null
 echo "second run from the cache (lint) vs the same files as local includes (lint):"
-farm-bench -n 20 --warmup 2 --vs "sh -c 'cd $work/plain && exec $slipway lint'" -- \
-  sh -c "cd $work/fetched && exec $slipway lint --include-server $work/srv"
+hyperfine --runs 20 --warmup 2 "cd $work/plain && $slipway lint" \
+  "cd $work/fetched && $slipway lint --include-server $work/srv"
