@@ -193,18 +193,10 @@ HttpResponse ListRunners(ApiContext& ctx) {
     std::optional<int64_t> contacted =
         it != live.end() ? it->second.contacted_at : token.last_used_at;
     json tags = it != live.end() ? json(it->second.info.tags) : json::array();
-    out.push_back({{"id", token.id},
-                   {"description", token.name},
-                   {"ip_address", nullptr},
-                   {"active", !token.revoked},
-                   {"paused", token.revoked},
-                   {"is_shared", true},
-                   {"runner_type", "instance_type"},
-                   {"name", "slipway"},
-                   {"online", online},
-                   {"status", online ? "online" : "offline"},
-                   {"tag_list", tags},
-                   {"contacted_at", contacted ? json(IsoTime(*contacted)) : json()}});
+    json runner = RunnerJson(token.id, token.name, !token.revoked, online);
+    runner["tag_list"] = tags;
+    runner["contacted_at"] = contacted ? json(IsoTime(*contacted)) : json();
+    out.push_back(std::move(runner));
   }
   return JsonOk(200, out);
 }

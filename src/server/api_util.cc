@@ -215,17 +215,8 @@ json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pip
     for (const RunnerStatus& status : ctx.runners->Runners()) {
       online = online || (status.info.id == runner->id && status.online);
     }
-    j["runner"] = {{"id", runner->id},
-                   {"description", runner->description},
-                   {"ip_address", nullptr},
-                   {"active", true},
-                   {"paused", false},
-                   {"is_shared", true},
-                   {"runner_type", "instance_type"},
-                   {"name", "slipway"},
-                   {"online", online},
-                   {"status", online ? "online" : "offline"},
-                   {"tags", runner->tags}};
+    j["runner"] = RunnerJson(runner->id, runner->description, true, online);
+    j["runner"]["tags"] = runner->tags;
   }
   return j;
 }

@@ -214,6 +214,19 @@ json PipelineJson(const PipelineRecord& p, const ProjectRecord& project,
   return j;
 }
 
+json RunnerJson(int64_t id, const std::string& description, bool active, bool online) {
+  return {{"id", id},
+          {"description", description},
+          {"ip_address", nullptr},
+          {"active", active},
+          {"paused", !active},
+          {"is_shared", true},
+          {"runner_type", "instance_type"},
+          {"name", "slipway"},
+          {"online", online},
+          {"status", online ? "online" : "offline"}};
+}
+
 json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord& project,
              const std::vector<ArtifactRecord>& artifacts, const std::string& base_url) {
   std::string details = WebPath(project) + "/-/jobs/" + std::to_string(job.id);
@@ -238,19 +251,8 @@ json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord&
                              {"filename", "job.log"},
                              {"file_format", "raw"}});
   }
-  json runner = nullptr;
-  if (!job.runner.empty()) {
-    runner = {{"id", 1},
-              {"description", job.runner},
-              {"ip_address", nullptr},
-              {"active", true},
-              {"paused", false},
-              {"is_shared", true},
-              {"runner_type", "instance_type"},
-              {"name", "slipway"},
-              {"online", true},
-              {"status", "online"}};
-  }
+  // The executor that ran it, as one runner always online.
+  json runner = job.runner.empty() ? json(nullptr) : RunnerJson(1, job.runner, true, true);
   json queued = nullptr;
   if (job.queued_at) {
     int64_t until = job.started_at ? *job.started_at : *job.queued_at;

@@ -25,6 +25,9 @@ nlohmann::json ProjectJson(const ProjectRecord& project, const std::string& base
 nlohmann::json UserJson(const TokenRecord& token, const std::string& base_url);
 nlohmann::json PipelineJson(const PipelineRecord& pipeline, const ProjectRecord& project,
                             const std::string& base_url);
+// GitLab's runner object: an instance runner (slipway's runners serve every
+// project). active false: revoked (paused).
+nlohmann::json RunnerJson(int64_t id, const std::string& description, bool active, bool online);
 nlohmann::json JobJson(const JobRecord& job, const PipelineRecord& pipeline,
                        const ProjectRecord& project, const std::vector<ArtifactRecord>& artifacts,
                        const std::string& base_url);
