@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "server/gitlab_json.h"
 #include "server/pipeline_service_test_util.h"
 
@@ -90,6 +92,44 @@ api_only:
   EXPECT_TRUE(finished);
   ASSERT_GE(first_offset, 0);
   EXPECT_EQ(live, log.substr(first_offset));
+}
+
+// A branch push's rules:changes compare with the commit before the push;
+// a new branch's first push and an API pipeline know no changes (all true).
+TEST_P(PipelineServiceTest, PushRulesChangesCompareWithTheCommitBeforeThePush) {
+  repo_.Write(".gitlab-ci.yml", R"(
+docs:
+  script: echo docs
+  rules:
+    - changes: [docs/**/*]
+code:
+  script: echo code
+  rules:
+    - changes: [src/**/*]
+)");
+  std::string before = repo_.Commit("docs", "docs/a.md");
+  std::string after = repo_.Commit("code", "src/a.c");
+  int64_t project = AddProject();
+  auto created_with = [&](const std::string& source, const std::string& before_sha) {
+    CreatePipelineRequest request;
+    request.project_id = project;
+    request.ref = "main";
+    request.sha = after;
+    request.before_sha = before_sha;
+    request.source = source;
+    auto created = service_->CreatePipeline(request);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    std::set<std::string> names;
+    if (created.ok()) {
+      for (const auto& [name, job] : Jobs(created->id)) names.insert(name);
+      WaitDone(created->id);
+    }
+    return names;
+  };
+  EXPECT_EQ(created_with("push", before), std::set<std::string>({"code"}));
+  EXPECT_EQ(created_with("push", std::string(40, '0')), std::set<std::string>({"code", "docs"}));
+  EXPECT_EQ(created_with("push", std::string(40, 'f')), std::set<std::string>({"code", "docs"}));
+  EXPECT_EQ(created_with("api", before), std::set<std::string>({"code", "docs"}));
 }
 
 TEST_P(PipelineServiceTest, ApiPipelineOnTheDefaultBranchAndTags) {

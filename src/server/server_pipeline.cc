@@ -5,6 +5,7 @@
 
 #include "exec/file_tree.h"
 #include "pipeline/predefined.h"
+#include "util/git.h"
 
 namespace slipway {
 namespace {
@@ -106,6 +107,15 @@ StatusOr<ServerPipeline> LoadServerPipeline(const ServerPipelineInput& input) {
   }
   if (input.merge_request) {
     if (Status s = ApplyMergeRequest(*input.merge_request, &*context); !s.ok()) return s;
+  } else if (input.source == "push" && !input.tag && !input.before_sha.empty() &&
+             input.before_sha != kZeroSha) {
+    // GitLab compares a branch push's rules:changes with the commit the
+    // branch was at before the push. A new branch (40 zeros), a tag, any
+    // other source, or a before the mirror lacks (a force push after a gc):
+    // changes are unknown and every `changes` is true, as in GitLab.
+    StatusOr<std::vector<std::string>> changed =
+        ChangedFilesSince(input.checkout_dir, input.before_sha, input.sha);
+    if (changed.ok()) context->changed_files = std::move(*changed);
   }
 
   Diagnostics diags;
