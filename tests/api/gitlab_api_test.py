@@ -178,6 +178,16 @@ class GitLabApiTest(unittest.TestCase):
             self.project.files.get(file_path="no/such/file", ref="main")
         self.assertEqual(missing.exception.response_code, 404)
 
+    def test_projects_created_and_deleted(self):
+        doomed = self.gl.projects.create({"name": "doomed", "path": "team/doomed",
+                                          "import_url": self.server.repo})
+        pipeline = doomed.pipelines.create({"ref": "main"})
+        self.gl.projects.delete(doomed.id)
+        with self.assertRaises(gitlab.exceptions.GitlabGetError) as gone:
+            self.gl.projects.get(doomed.id)
+        self.assertEqual(gone.exception.response_code, 404)
+        self.assertNotIn("team/doomed", [p.path_with_namespace for p in self.gl.projects.list()])
+
     def test_ci_lint_of_the_project_and_of_content(self):
         result = self.project.ci_lint.get()
         self.assertTrue(result.valid, result.errors)
