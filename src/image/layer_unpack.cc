@@ -133,6 +133,12 @@ Status ApplyLayer(int root_fd, const std::string& root_path, ByteSource* layer,
         if (!cleared.ok()) return cleared;
       } else if (base.rfind(".wh..wh.", 0) != 0) {  // Other .wh..wh. names are AUFS's own.
         std::string hidden = base.substr(std::strlen(kWhiteoutPrefix));
+        // `.wh..` and `.wh...` would name the directory itself or its
+        // parent (the root file system's own parent, from the top).
+        if (hidden.empty() || hidden == "." || hidden == "..") {
+          return Status::Error(name + ": the whiteout `" + entry.path +
+                               "` names no entry of its directory");
+        }
         Status removed = RemoveIfPresent(*dir_fd, hidden, root_path + "/" + Join(dir, hidden));
         if (!removed.ok()) return removed;
       }

@@ -87,6 +87,21 @@ TEST_F(LayerUnpackTest, WhiteoutsRemoveWhatLowerLayersPutThere) {
   EXPECT_FALSE(fs::exists(root_ + "/opaque/.wh..wh..opq"));
 }
 
+// `.wh..` and `.wh...` would whiteout the directory itself or its parent:
+// from the top, the root file system's parent, where other images live.
+// Found by layer_unpack_fuzz.
+TEST_F(LayerUnpackTest, AWhiteoutOfDotOrDotDotIsRefusedAndRemovesNothing) {
+  ASSERT_TRUE(Apply(TarBuilder().File("d/kept", "1")).ok());
+  std::ofstream(tmp_.Sub("beside")) << "another image";
+  for (std::string name : {".wh...", ".wh..", "d/.wh...", "d/.wh.."}) {
+    Status s = Apply(TarBuilder().File(name, ""));
+    ASSERT_FALSE(s.ok()) << name;
+    EXPECT_EQ(s.message(), "layer L: the whiteout `" + name + "` names no entry of its directory");
+    EXPECT_EQ(Slurp(root_ + "/d/kept"), "1") << name;
+    EXPECT_EQ(Slurp(tmp_.Sub("beside")), "another image") << name;
+  }
+}
+
 TEST_F(LayerUnpackTest, ADotDotNameIsRefused) {
   Status s = Apply(TarBuilder().File("../escaped", "x"));
   ASSERT_FALSE(s.ok());
