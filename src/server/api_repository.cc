@@ -212,7 +212,7 @@ std::optional<RepositoryFile> LoadFile(ApiContext& ctx, bool ref_required, std::
     *error = JsonError(404, "404 Commit Not Found");
     return std::nullopt;
   }
-  auto file = ReadRepositoryFile(*dir, (*commit)->id, ctx.params["file_path"], true, kMaxFileBytes);
+  auto file = ReadRepositoryFile(*dir, (*commit)->id, ctx.params["file_path"], kMaxFileBytes);
   if (!file.ok()) {
     *error = StoreError(file.status());
     return std::nullopt;

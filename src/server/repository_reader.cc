@@ -54,10 +54,6 @@ std::optional<CommitInfo> ParseCommit(const std::string& record) {
   return c;
 }
 
-StatusOr<std::string> Git(const std::string& git_dir, const std::vector<std::string>& args) {
-  return GitOutput(git_dir, args);
-}
-
 std::vector<std::string> LogArgs(const CommitQuery& q, const char* command) {
   std::vector<std::string> args = {kLiteral, command};
   if (q.first_parent) args.push_back("--first-parent");
@@ -86,7 +82,7 @@ StatusOr<std::optional<CommitInfo>> ReadCommit(const std::string& git_dir, const
   if (!sha.ok()) return sha.status();
   if (sha->exit_code != 0) return std::optional<CommitInfo>();
   std::string id = sha->out.substr(0, sha->out.find('\n'));
-  StatusOr<std::string> shown = Git(git_dir, {"show", "-s", "-z", kCommitFormat, id});
+  StatusOr<std::string> shown = GitOutput(git_dir, {"show", "-s", "-z", kCommitFormat, id});
   if (!shown.ok()) return shown.status();
   return ParseCommit(*shown);
 }
@@ -94,8 +90,8 @@ StatusOr<std::optional<CommitInfo>> ReadCommit(const std::string& git_dir, const
 StatusOr<std::vector<BranchInfo>> ListBranches(const std::string& git_dir,
                                                const std::string& default_branch) {
   // Ref names cannot hold a space: "<tip> <name>" per line.
-  StatusOr<std::string> refs =
-      Git(git_dir, {"for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/heads"});
+  StatusOr<std::string> refs = GitOutput(
+      git_dir, {"for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/heads"});
   if (!refs.ok()) return refs.status();
   std::set<std::string> merged;
   StatusOr<GitResult> merged_out =
@@ -120,7 +116,7 @@ StatusOr<std::vector<BranchInfo>> ListBranches(const std::string& git_dir,
   std::vector<std::string> args = {"log", "--no-walk=unsorted", "-z", kCommitFormat};
   for (const auto& tip : tips) args.push_back(tip.first);
   args.push_back("--");
-  StatusOr<std::string> log = Git(git_dir, args);
+  StatusOr<std::string> log = GitOutput(git_dir, args);
   if (!log.ok()) return log.status();
   std::vector<CommitInfo> commits;
   for (const std::string& record : SplitAll(*log, '\0')) {
@@ -144,7 +140,7 @@ StatusOr<std::vector<CommitInfo>> ListCommits(const std::string& git_dir, const 
   args.insert(args.begin() + 2, {"-z", kCommitFormat, "--skip=" + std::to_string(q.skip),
                                  "--max-count=" + std::to_string(q.max_count)});
   AddRevAndPath(q, &args);
-  StatusOr<std::string> log = Git(git_dir, args);
+  StatusOr<std::string> log = GitOutput(git_dir, args);
   if (!log.ok()) return log.status();
   std::vector<CommitInfo> out;
   if (log->empty()) return out;
@@ -158,7 +154,7 @@ StatusOr<int64_t> CountCommits(const std::string& git_dir, const CommitQuery& q)
   std::vector<std::string> args = LogArgs(q, "rev-list");
   args.insert(args.begin() + 2, "--count");
   AddRevAndPath(q, &args);
-  StatusOr<std::string> count = Git(git_dir, args);
+  StatusOr<std::string> count = GitOutput(git_dir, args);
   if (!count.ok()) return count.status();
   return static_cast<int64_t>(std::stoll("0" + *count));
 }
@@ -166,7 +162,7 @@ StatusOr<int64_t> CountCommits(const std::string& git_dir, const CommitQuery& q)
 StatusOr<std::optional<RepositoryFile>> ReadRepositoryFile(const std::string& git_dir,
                                                            const std::string& commit,
                                                            const std::string& path,
-                                                           bool with_content, int64_t max_bytes) {
+                                                           int64_t max_bytes) {
   std::optional<RepositoryFile> none;
   if (path.empty()) return none;
   // -z: the name unquoted; "<mode> blob <id>\t<path>" for a file.
@@ -185,16 +181,16 @@ StatusOr<std::optional<RepositoryFile>> ReadRepositoryFile(const std::string& gi
   file.blob_id = head[2];
   file.commit_id = commit;
   file.executable = head[0] == "100755";
-  StatusOr<std::string> size = Git(git_dir, {"cat-file", "-s", file.blob_id});
+  StatusOr<std::string> size = GitOutput(git_dir, {"cat-file", "-s", file.blob_id});
   if (!size.ok()) return size.status();
   file.size = std::stoll("0" + *size);
-  if (with_content && file.size <= max_bytes) {
+  if (file.size <= max_bytes) {
     StatusOr<GitResult> blob = RunGit(git_dir, {"cat-file", "blob", file.blob_id});
     if (!blob.ok()) return blob.status();
     file.content = std::move(blob->out);
   }
   StatusOr<std::string> last =
-      Git(git_dir, {kLiteral, "log", "-1", "--format=%H", commit, "--", path});
+      GitOutput(git_dir, {kLiteral, "log", "-1", "--format=%H", commit, "--", path});
   if (!last.ok()) return last.status();
   file.last_commit_id = *last;
   return std::optional<RepositoryFile>(std::move(file));

@@ -61,15 +61,15 @@ struct RepositoryFile {
   std::string last_commit_id;  // The newest commit up to commit_id that changed the file.
   bool executable = false;
   int64_t size = 0;
-  std::string content;  // Empty when only the facts were asked for.
+  std::string content;  // Empty when size is over the caller's max_bytes.
 };
 // The file at path in commit (a full sha, from ReadCommit); nullopt when
 // there is no such file (a directory or a submodule is not one). The
-// content is read only when asked for and size <= max_bytes.
+// content is read only when size <= max_bytes.
 StatusOr<std::optional<RepositoryFile>> ReadRepositoryFile(const std::string& git_dir,
                                                            const std::string& commit,
                                                            const std::string& path,
-                                                           bool with_content, int64_t max_bytes);
+                                                           int64_t max_bytes);
 
 }  // namespace slipway
 
