@@ -123,11 +123,10 @@ after:
   server = std::make_unique<Server>(data, server_log);
   port = server->WaitForPort();
   ASSERT_GT(port, 0) << Slurp(server_log);
+  // Killed before the server listens. Which server kills it is not asserted:
+  // any slipway starting on this machine (another test's, under ctest -j)
+  // kills job cgroups whose server is gone, and may come first.
   EXPECT_FALSE(ProcessAlive(job_group));
-  if (cgroup) {
-    EXPECT_NE(Slurp(server_log).find("job processes left by a previous server"), std::string::npos)
-        << Slurp(server_log);
-  }
 
   auto store = OpenStore("sqlite:" + data + "/slipway.db");
   ASSERT_TRUE(store.ok()) << store.status().message();
