@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli/runner_artifacts.h"
 #include "exec/file_tree.h"
 #include "exec/remote_job.h"
 #include "server/runner_bundle.h"
@@ -271,6 +272,7 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
   Job job;
   JobSpec spec;
   JobResult result;
+  std::optional<ArchiveFile> uploaded;
   std::string run_dir = options_.dir + "/jobs/" + std::to_string(active->job_id) + "-" +
                         std::to_string(active->fence);
   auto fail = [&](const std::string& what) {
@@ -318,10 +320,28 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
       fail("Fetching the commit failed: " + fetched.message());
     } else {
       spec.repository = repo;
+      RunnerCall call = [this](const std::string& method, const std::string& path, std::string body,
+                               std::function<Status(std::string_view)> sink) {
+        return Call(method, path, std::move(body), std::move(sink));
+      };
+      RemoteArtifacts from_server(call, job_path, fence, run_dir);
       JobHost host;
       host.run_dir = run_dir;
       host.job_dir = run_dir + "/job";
+      // Caches stay on this runner, per project, as GitLab Runner keeps
+      // them without a distributed cache.
+      host.cache_dir = options_.dir + "/cache/project-" + (project ? *project : "0");
+      host.artifacts = &from_server;
       result = executor_.Run(job, spec, host, &log, active->cancel);
+      if (result.outcome != JobOutcome::kCanceled) {
+        StatusOr<std::optional<ArchiveFile>> sent =
+            UploadArtifacts(call, job_path, fence, host.job_dir, run_dir);
+        if (!sent.ok()) {
+          fail("Uploading the artifacts failed: " + sent.status().message());
+        } else {
+          uploaded = *sent;
+        }
+      }
     }
   }
   bool held = log.Stop();
@@ -334,6 +354,7 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
                    {"exit_code", result.exit_code},
                    {"failure_reason", result.failure_reason},
                    {"dotenv", dotenv}};
+    if (uploaded) report["artifacts"] = {{"size", uploaded->size}, {"digest", uploaded->digest}};
     // The end must get through: a few tries over a dropped connection; a
     // lease that expires meanwhile makes the job the server's again.
     for (int attempt = 0; attempt < 5; ++attempt) {

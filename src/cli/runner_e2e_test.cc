@@ -254,6 +254,57 @@ tagged:
   EXPECT_EQ(huge.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << huge;
 }
 
+// Artifacts go up from the runner that made them (with a digest the
+// server checks) and down to the runner of a later job; reports reach the
+// pipeline's test report; caches stay on the runner, per project.
+TEST_F(RunnerE2eTest, ArtifactsAndReportsTravelBetweenRunnersAndTheServer) {
+  Start(R"yml(
+build:
+  stage: build
+  cache:
+    key: k
+    paths: [cached/]
+  script:
+    - mkdir -p out cached && echo built > out/a.txt && ln -s a.txt out/link
+    - echo kept > out/.wh.keep && echo warm > cached/c
+    - printf '<testsuites><testsuite name="s" tests="1"><testcase name="t" classname="c"/></testsuite></testsuites>' > junit.xml
+  artifacts:
+    paths: [out/]
+    reports:
+      junit: junit.xml
+test:
+  stage: test
+  cache:
+    key: k
+    paths: [cached/]
+  script:
+    - test "$(cat out/a.txt)" = built
+    - test "$(readlink out/link)" = a.txt
+    - test "$(cat out/.wh.keep)" = kept
+    - test "$(cat cached/c)" = warm
+    - echo "artifacts and cache arrived"
+)yml");
+  Runner runner(port_, runner_token_, dir_ + "/r1");
+  WaitOnline(1);
+  int64_t pipeline = CreatePipeline();
+  ASSERT_EQ(WaitPipelineDone(pipeline), "success") << Slurp(server_log_) << runner.log();
+  json build = Job(pipeline, "build");
+  std::string test_log = Trace(Job(pipeline, "test")["id"].get<int64_t>());
+  EXPECT_NE(test_log.find("artifacts and cache arrived"), std::string::npos) << test_log;
+  // The server has them as it has a local job's: listed, downloadable.
+  EXPECT_FALSE(build["artifacts"].empty()) << build.dump();
+  std::string base = "/api/v4/projects/1/jobs/" + std::to_string(build["id"].get<int64_t>());
+  HttpReply file = Http(port_, "GET", base + "/artifacts/out/a.txt", {"PRIVATE-TOKEN: " + admin_});
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, "built\n");
+  json summary = Get(
+      "/api/v4/projects/1/pipelines/" + std::to_string(pipeline) + "/test_report_summary", admin_);
+  EXPECT_EQ(summary["total"]["count"], 1) << summary.dump();
+  // Nothing of the transfers is left on either side once the jobs ended.
+  EXPECT_TRUE(fs::is_empty(data_ + "/runner-bundles")) << data_;
+  EXPECT_TRUE(WaitFor([&] { return fs::is_empty(dir_ + "/r1/jobs"); })) << runner.log();
+}
+
 TEST_F(RunnerE2eTest, UnknownAndRevokedTokensAre401AndLogged) {
   Start("job:\n  script: echo hi\n");
   int rc = 0;

@@ -125,7 +125,7 @@ Status ApplyLayer(int root_fd, const std::string& root_path, ByteSource* layer,
     std::string dir, base;
     SplitPath(path, &dir, &base);
     std::string shown = root_path + "/" + path;
-    if (base.rfind(kWhiteoutPrefix, 0) == 0) {
+    if (limits.whiteouts && base.rfind(kWhiteoutPrefix, 0) == 0) {
       StatusOr<int> dir_fd = walker.Enter(dir);
       if (!dir_fd.ok()) return dir_fd.status();
       if (base == kOpaqueMarker) {

@@ -32,6 +32,9 @@ namespace slipway {
 struct UnpackLimits {
   size_t max_entries = 1 << 20;             // Per layer.
   uint64_t max_bytes = uint64_t{64} << 30;  // Of file data, per layer.
+  // False: `.wh.` names are entries like any other (a tree that is not an
+  // image layer, such as a job's artifacts: image/tar_writer.h).
+  bool whiteouts = true;
 };
 
 struct UnpackStats {

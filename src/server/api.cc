@@ -34,6 +34,11 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"POST", {"runners", "jobs", ":job_id", "trace"}, Role::kRunner, RunnerAppendTrace},
       {"PUT", {"runners", "jobs", ":job_id"}, Role::kRunner, RunnerFinishJob},
       {"GET", {"runners", "jobs", ":job_id", "repository"}, Role::kRunner, RunnerJobRepository},
+      {"PUT", {"runners", "jobs", ":job_id", "artifacts"}, Role::kRunner, RunnerUploadArtifacts},
+      {"GET",
+       {"runners", "jobs", ":job_id", "artifacts", ":from_job_id"},
+       Role::kRunner,
+       RunnerDownloadArtifacts},
       {"GET", {"version"}, Role::kRead, GetVersion},
       {"GET", {"projects"}, Role::kRead, ListProjects},
       {"POST", {"projects"}, Role::kAdmin, CreateProject},
@@ -428,7 +433,8 @@ bool Api::IsBlocking(const HttpRequest& request) {
   return path == "/metrics" || path.ends_with("/artifacts") || path.ends_with("/download") ||
          path.ends_with("/trace") || path.ends_with("/test_report") ||
          path.ends_with("/test_report_summary") ||
-         path.ends_with("/repository");  // A runner's bundle: git runs.
+         path.ends_with("/repository") ||            // A runner's bundle: git runs.
+         path.starts_with("/api/v4/runners/jobs/");  // Artifacts archives.
 }
 
 std::optional<TokenRecord> Api::Authenticate(const HttpRequest& req) {

@@ -18,6 +18,8 @@ HttpResponse RunnerHeartbeat(ApiContext& ctx);
 HttpResponse RunnerAppendTrace(ApiContext& ctx);
 HttpResponse RunnerFinishJob(ApiContext& ctx);
 HttpResponse RunnerJobRepository(ApiContext& ctx);
+HttpResponse RunnerUploadArtifacts(ApiContext& ctx);
+HttpResponse RunnerDownloadArtifacts(ApiContext& ctx);
 HttpResponse GetVersion(ApiContext& ctx);
 HttpResponse ListProjects(ApiContext& ctx);
 HttpResponse GetProject(ApiContext& ctx);

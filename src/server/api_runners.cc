@@ -150,8 +150,73 @@ HttpResponse RunnerFinishJob(ApiContext& ctx) {
       result.dotenv.Set(v["key"].get<std::string>(), v["value"].get<std::string>());
     }
   }
-  return LeaseAnswer(ctx.runners->Finish(ctx.token->id, ids->first, ids->second, std::move(result)),
+  std::optional<ArchiveFile> artifacts;
+  if (body.contains("artifacts") && !body["artifacts"].is_null()) {
+    const json& a = body["artifacts"];
+    if (!a.is_object() || !a.value("size", json()).is_number_unsigned() ||
+        !a.value("digest", json()).is_string()) {
+      return BadParam("artifacts");
+    }
+    artifacts = ArchiveFile{a["size"].get<uint64_t>(), a["digest"].get<std::string>()};
+  }
+  return LeaseAnswer(ctx.runners->Finish(ctx.token->id, ids->first, ids->second, std::move(result),
+                                         std::move(artifacts)),
                      ids->first);
+}
+
+HttpResponse RunnerUploadArtifacts(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  HttpResponse error;
+  auto ids = JobAndFence(ctx, &error);
+  if (!ids) return error;
+  std::string offset_text = ctx.req.Query("offset").value_or("");
+  if (offset_text.empty() || offset_text.size() > 19 ||
+      offset_text.find_first_not_of("0123456789") != std::string::npos) {
+    return BadParam("offset");
+  }
+  int refused = 0;
+  std::string why;
+  // Chunks are bounded by the server's request body limit (413 before here).
+  LeaseError lease =
+      ctx.runners->AppendArtifacts(ctx.token->id, ids->first, ids->second, std::stoull(offset_text),
+                                   ctx.req.body, &refused, &why);
+  if (lease != LeaseError::kNone || refused == 0) return LeaseAnswer(lease, ids->first);
+  const char* reason = refused == 413   ? "413 Payload Too Large - "
+                       : refused == 416 ? "416 Range Not Satisfiable - "
+                                        : "500 Internal Server Error - ";
+  return JsonError(refused, reason + why);
+}
+
+HttpResponse RunnerDownloadArtifacts(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  HttpResponse error;
+  auto ids = JobAndFence(ctx, &error);
+  if (!ids) return error;
+  std::optional<int64_t> from = ParseId(ctx.params["from_job_id"]);
+  if (!from) return BadParam("from_job_id");
+  std::string dir;
+  LeaseError lease =
+      ctx.runners->ArtifactsFrom(ctx.token->id, ids->first, ids->second, *from, &dir);
+  if (lease != LeaseError::kNone) return LeaseAnswer(lease, ids->first);
+  // Only the jobs this one gets artifacts from, and only those that have some.
+  if (dir.empty()) return JsonError(404, "404 Not Found");
+  std::string path = ctx.runners->DownloadPath(ids->first, ids->second, *from);
+  std::string partial = path + ".partial";
+  std::remove(partial.c_str());
+  StatusOr<ArchiveFile> packed = PackTree(dir, {}, partial);
+  if (packed.ok() && packed->size == 0) return JsonError(404, "404 Not Found");
+  if (packed.ok() && std::rename(partial.c_str(), path.c_str()) != 0) {
+    packed = Status::Error("cannot rename " + partial);
+  }
+  if (!packed.ok()) {
+    std::remove(partial.c_str());
+    return JsonError(500, "500 Internal Server Error - " + packed.status().message());
+  }
+  HttpResponse response;
+  response.headers = {{"Content-Type", "application/x-tar"},
+                      {"X-Slipway-Archive-Digest", packed->digest}};
+  response.file_path = path;
+  return response;
 }
 
 HttpResponse RunnerJobRepository(ApiContext& ctx) {

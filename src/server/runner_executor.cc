@@ -6,7 +6,21 @@ namespace slipway {
 
 JobResult RemoteExecutor::Run(const Job& job, const JobSpec& spec, const JobHost& host,
                               LogSink* log, const CancelToken& cancel) {
-  return hub_->Run(job, spec, spec.repository, log, cancel);
+  RemoteJobFiles files;
+  files.repository = spec.repository;
+  files.job_dir = host.job_dir;
+  for (const JobSpec::ArtifactSource& source : spec.artifacts_from) {
+    if (host.artifacts == nullptr) break;
+    StatusOr<std::string> dir = host.artifacts->Fetch(source);
+    if (!dir.ok()) {
+      log->Write(job.name, "WARNING: the artifacts of " + source.job_name + " (" +
+                               std::to_string(source.job_id) +
+                               ") cannot be sent: " + dir.status().message() + "\n");
+    } else if (!dir->empty()) {
+      files.artifacts_from[source.job_id] = *dir;
+    }
+  }
+  return hub_->Run(job, spec, std::move(files), log, cancel);
 }
 
 ExecutorFactory RemoteExecutorFactory(RunnerHub* hub, ExecutorFactory local) {

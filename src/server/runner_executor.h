@@ -15,8 +15,9 @@ class RemoteExecutor : public Executor {
   explicit RemoteExecutor(RunnerHub* hub) : hub_(hub) {}  // hub must outlive it.
 
   // spec.repository is the server's bare mirror: the runner gets the commit
-  // from it as a bundle. host is not used: the job's directories are the
-  // runner's.
+  // from it as a bundle. The job runs in the runner's directories; of host,
+  // the job dir receives the artifacts and reports the runner sends, and
+  // host.artifacts finds those the job gets.
   JobResult Run(const Job& job, const JobSpec& spec, const JobHost& host, LogSink* log,
                 const CancelToken& cancel) override;
 

@@ -1,9 +1,13 @@
 #include "server/runner_hub.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "exec/beneath_io.h"
 #include "exec/remote_job.h"
 
 namespace slipway {
@@ -11,13 +15,19 @@ namespace slipway {
 struct RunnerHub::Lease {
   const Job* job = nullptr;
   const JobSpec* spec = nullptr;
-  std::string repository;
+  RemoteJobFiles files;
   LogSink* log = nullptr;  // Valid while Run waits for this lease.
   int64_t fence = 0;       // 0 while waiting for a runner.
   int64_t runner_id = 0;
   Clock::TimePoint renewed;
-  std::optional<JobResult> result;  // Set by Finish (or on expiry).
+  std::optional<JobResult> result;       // Set by Finish (or on expiry).
+  std::optional<ArchiveFile> artifacts;  // The upload, as Finish names it.
   bool cancel_sent = false;
+  // The artifacts upload: appended to by the API's threads (not under the
+  // hub's mu_, a chunk is up to a MiB), closed by Run once the lease ended.
+  std::mutex upload_mu;
+  uint64_t uploaded GUARDED_BY(upload_mu) = 0;
+  bool upload_closed GUARDED_BY(upload_mu) = false;
 };
 
 void RunnerHub::Connection::SetWaker(std::function<void()> waker) {
@@ -148,13 +158,13 @@ void RunnerHub::PushCancelLocked(const Lease& lease) {
       "\n");
 }
 
-JobResult RunnerHub::Run(const Job& job, const JobSpec& spec, const std::string& repository,
-                         LogSink* log, const CancelToken& cancel,
+JobResult RunnerHub::Run(const Job& job, const JobSpec& spec, RemoteJobFiles files, LogSink* log,
+                         const CancelToken& cancel,
                          const std::function<void(const RunnerInfo&)>& on_leased) {
   auto lease = std::make_shared<Lease>();
   lease->job = &job;
   lease->spec = &spec;
-  lease->repository = repository;
+  lease->files = std::move(files);
   lease->log = log;
   std::unique_lock<std::mutex> lock(mu_);
   waiting_.push_back(lease);
@@ -212,12 +222,13 @@ JobResult RunnerHub::Run(const Job& job, const JobSpec& spec, const std::string&
     clock_->SleepUntil(lock, cv_, deadline);
   }
   if (lease->fence != 0) {
-    std::remove(BundlePath(spec.job_id, lease->fence).c_str());
     auto it = leases_.find(spec.job_id);
     if (it != leases_.end() && it->second == lease) leases_.erase(it);
     auto status = seen_.find(lease->runner_id);
     if (status != seen_.end()) --status->second.running;
     DispatchLocked();
+    lock.unlock();
+    Collect(lease.get(), job, &result);
   }
   if (cancel.canceled() && result.outcome != JobOutcome::kSuccess) {
     result.outcome = JobOutcome::kCanceled;
@@ -255,12 +266,14 @@ LeaseError RunnerHub::AppendLog(int64_t runner_id, int64_t job_id, int64_t fence
   return error;
 }
 
-LeaseError RunnerHub::Finish(int64_t runner_id, int64_t job_id, int64_t fence, JobResult result) {
+LeaseError RunnerHub::Finish(int64_t runner_id, int64_t job_id, int64_t fence, JobResult result,
+                             std::optional<ArchiveFile> artifacts) {
   std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<Lease> lease;
   LeaseError error = Find(runner_id, job_id, fence, &lease);
   if (error != LeaseError::kNone) return error;
   lease->result = std::move(result);
+  lease->artifacts = std::move(artifacts);
   cv_.notify_all();
   return LeaseError::kNone;
 }
@@ -271,7 +284,7 @@ LeaseError RunnerHub::Source(int64_t runner_id, int64_t job_id, int64_t fence,
   std::shared_ptr<Lease> lease;
   LeaseError error = Find(runner_id, job_id, fence, &lease);
   if (error != LeaseError::kNone) return error;
-  *repository = lease->repository;
+  *repository = lease->files.repository;
   *commit = lease->spec->commit;
   return LeaseError::kNone;
 }
@@ -285,6 +298,89 @@ void RunnerHub::Shutdown() {
 std::string RunnerHub::BundlePath(int64_t job_id, int64_t fence) const {
   return options_.bundle_dir + "/" + std::to_string(job_id) + "-" + std::to_string(fence) +
          ".bundle";
+}
+
+std::string RunnerHub::UploadPath(int64_t job_id, int64_t fence) const {
+  return options_.bundle_dir + "/" + std::to_string(job_id) + "-" + std::to_string(fence) +
+         ".artifacts.tar";
+}
+
+std::string RunnerHub::DownloadPath(int64_t job_id, int64_t fence, int64_t from_job) const {
+  return options_.bundle_dir + "/" + std::to_string(job_id) + "-" + std::to_string(fence) +
+         ".from-" + std::to_string(from_job) + ".tar";
+}
+
+LeaseError RunnerHub::AppendArtifacts(int64_t runner_id, int64_t job_id, int64_t fence,
+                                      uint64_t offset, std::string_view bytes, int* refused_status,
+                                      std::string* why) {
+  *refused_status = 0;
+  std::shared_ptr<Lease> lease;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    LeaseError error = Find(runner_id, job_id, fence, &lease);
+    if (error != LeaseError::kNone) return error;
+  }
+  std::lock_guard<std::mutex> upload(lease->upload_mu);
+  if (lease->upload_closed) return LeaseError::kUnknownJob;  // It ended meanwhile.
+  if (offset != lease->uploaded) {
+    *refused_status = 416;
+    *why = "the upload has " + std::to_string(lease->uploaded) + " bytes, not " +
+           std::to_string(offset);
+    return LeaseError::kNone;
+  }
+  if (bytes.size() >
+      options_.max_artifacts_bytes - std::min(offset, options_.max_artifacts_bytes)) {
+    *refused_status = 413;
+    *why = "the artifacts of a job may have at most " +
+           std::to_string(options_.max_artifacts_bytes) + " bytes";
+    return LeaseError::kNone;
+  }
+  std::string path = UploadPath(job_id, fence);
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (offset == 0 ? O_TRUNC : O_APPEND);
+  UniqueFd fd(open(path.c_str(), flags, 0600));
+  Status written =
+      fd.get() < 0 ? Status::Error("cannot open " + path) : WriteAll(fd.get(), bytes, path);
+  if (!written.ok()) {
+    *refused_status = 500;
+    *why = written.message();
+    return LeaseError::kNone;
+  }
+  lease->uploaded += bytes.size();
+  return LeaseError::kNone;
+}
+
+LeaseError RunnerHub::ArtifactsFrom(int64_t runner_id, int64_t job_id, int64_t fence,
+                                    int64_t from_job, std::string* dir) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<Lease> lease;
+  LeaseError error = Find(runner_id, job_id, fence, &lease);
+  if (error != LeaseError::kNone) return error;
+  auto it = lease->files.artifacts_from.find(from_job);
+  *dir = it == lease->files.artifacts_from.end() ? "" : it->second;
+  return LeaseError::kNone;
+}
+
+void RunnerHub::Collect(Lease* lease, const Job& job, JobResult* result) {
+  const int64_t job_id = lease->spec->job_id;
+  std::lock_guard<std::mutex> upload(lease->upload_mu);
+  lease->upload_closed = true;
+  std::string uploaded = UploadPath(job_id, lease->fence);
+  if (lease->artifacts && result->outcome != JobOutcome::kCanceled) {
+    Status unpacked =
+        UnpackTree(uploaded, *lease->artifacts, lease->files.job_dir, options_.max_artifacts_bytes);
+    if (!unpacked.ok()) {
+      lease->log->Write(job.name,
+                        "ERROR: the artifacts the runner sent were refused: " + unpacked.message() +
+                            "\nERROR: Job failed (system failure)\n");
+      result->outcome = JobOutcome::kFailed;
+      result->failure_reason = "runner_system_failure";
+    }
+  }
+  std::remove(uploaded.c_str());
+  std::remove(BundlePath(job_id, lease->fence).c_str());
+  for (const auto& [from, dir] : lease->files.artifacts_from) {
+    std::remove(DownloadPath(job_id, lease->fence, from).c_str());
+  }
 }
 
 std::vector<RunnerStatus> RunnerHub::Runners() {

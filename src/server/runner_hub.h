@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "exec/executor.h"
+#include "image/tree_archive.h"
 #include "server/http_message.h"
 #include "util/clock.h"
 #include "util/thread_annotations.h"
@@ -50,6 +51,15 @@ struct RemoteOutcome {
 // Why an update from a runner was refused.
 enum class LeaseError { kNone, kUnknownJob, kStaleFence };
 
+// Where a remote job's files are on the server's side.
+struct RemoteJobFiles {
+  std::string repository;  // The bare repository the runner's bundle is made from.
+  std::string job_dir;     // Where the artifacts and reports the runner sends are unpacked.
+  // The artifacts the job gets (JobSpec::artifacts_from), by job id: the
+  // directory holding each one's tree (ArtifactFetcher::Fetch).
+  std::map<int64_t, std::string> artifacts_from;
+};
+
 class RunnerHub {
  public:
   struct Options {
@@ -57,9 +67,13 @@ class RunnerHub {
     // A job whose runner has not been heard of (heartbeat, log chunk) for
     // this long loses its lease and fails with runner_system_failure.
     std::chrono::milliseconds lease_timeout{30000};
-    // Where the bundles of leased jobs' commits are made (runner_bundle.h);
+    // Where the bundles of leased jobs' commits are made (runner_bundle.h),
+    // and the archives of the artifacts going to and coming from runners;
     // each is removed when its lease ends.
     std::string bundle_dir;
+    // The largest artifacts archive a runner may send for one job (413
+    // beyond); it also bounds what the archive unpacks to.
+    uint64_t max_artifacts_bytes = uint64_t{1} << 30;
   };
 
   explicit RunnerHub(Options options);
@@ -97,11 +111,13 @@ class RunnerHub {
   // blocks until the runner reports the end, the lease expires
   // (runner_system_failure), or cancel is set (the runner is told to cancel
   // and its report is awaited as long as the lease holds). Log chunks the
-  // runner sends are written to log meanwhile. repository is the bare git
-  // repository the runner's bundle is made from.
+  // runner sends are written to log meanwhile; the artifacts it sends are
+  // checked against the digest its finish report gives and unpacked into
+  // files.job_dir before Run returns (a mismatch fails the job as a
+  // runner_system_failure).
   // on_leased (optional) is called, without the hub's lock, once a runner
   // took the job.
-  JobResult Run(const Job& job, const JobSpec& spec, const std::string& repository, LogSink* log,
+  JobResult Run(const Job& job, const JobSpec& spec, RemoteJobFiles files, LogSink* log,
                 const CancelToken& cancel,
                 const std::function<void(const RunnerInfo&)>& on_leased = nullptr);
 
@@ -111,13 +127,28 @@ class RunnerHub {
   // this one again later).
   LeaseError Heartbeat(int64_t runner_id, int64_t job_id, int64_t fence);
   LeaseError AppendLog(int64_t runner_id, int64_t job_id, int64_t fence, std::string_view bytes);
-  LeaseError Finish(int64_t runner_id, int64_t job_id, int64_t fence, JobResult result);
+  // artifacts: the archive the runner uploaded (AppendArtifacts), if any.
+  LeaseError Finish(int64_t runner_id, int64_t job_id, int64_t fence, JobResult result,
+                    std::optional<ArchiveFile> artifacts = std::nullopt);
+  // Appends bytes at offset to the job's artifacts upload. With kNone,
+  // *refused_status is 0, or the HTTP status the upload is refused with
+  // (416: offset is not where the upload ends; 413: past
+  // max_artifacts_bytes) and *why says why.
+  LeaseError AppendArtifacts(int64_t runner_id, int64_t job_id, int64_t fence, uint64_t offset,
+                             std::string_view bytes, int* refused_status, std::string* why);
+  // The directory of from_job's artifacts, when from_job is one the leased
+  // job gets artifacts from and it has some; "" otherwise.
+  LeaseError ArtifactsFrom(int64_t runner_id, int64_t job_id, int64_t fence, int64_t from_job,
+                           std::string* dir);
   // The repository and commit of a leased job (for its bundle).
   LeaseError Source(int64_t runner_id, int64_t job_id, int64_t fence, std::string* repository,
                     std::string* commit);
 
-  // Where the bundle of job_id's commit under fence is kept.
+  // Where the bundle of job_id's commit under fence is kept, and the
+  // archives of its artifacts: the upload, and each job's it gets.
   std::string BundlePath(int64_t job_id, int64_t fence) const;
+  std::string UploadPath(int64_t job_id, int64_t fence) const;
+  std::string DownloadPath(int64_t job_id, int64_t fence, int64_t from_job) const;
   std::chrono::milliseconds lease_timeout() const { return options_.lease_timeout; }
 
   // Makes every Run return now (kCanceled) and every later one at once: the
@@ -143,6 +174,10 @@ class RunnerHub {
   LeaseError Find(int64_t runner_id, int64_t job_id, int64_t fence, std::shared_ptr<Lease>* out)
       REQUIRES(mu_);
   int64_t WallMillis() const;
+  // Unpacks what the runner uploaded (if its report named an archive) into
+  // the job dir, failing result where that is impossible, and removes the
+  // lease's files. Without mu_.
+  void Collect(Lease* lease, const Job& job, JobResult* result);
 
   Options options_;
   Clock* clock_;

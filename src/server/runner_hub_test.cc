@@ -4,10 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 
 #include "exec/test_log_sink.h"
+#include "image/test_tar.h"
+#include "util/sha256.h"
+#include "util/test_dir.h"
 #include "util/test_wait.h"
 
 namespace slipway {
@@ -56,7 +61,8 @@ class RunnerHubTest : public ::testing::Test {
     RunnerHub::Options options;
     options.clock = &clock_;
     options.lease_timeout = std::chrono::seconds(30);
-    options.bundle_dir = "/nonexistent";
+    options.bundle_dir = bundles_.path();
+    options.max_artifacts_bytes = 4096;
     hub_ = std::make_unique<RunnerHub>(options);
   }
 
@@ -73,6 +79,11 @@ class RunnerHubTest : public ::testing::Test {
     spec.commit = std::string(40, 'a');
     return spec;
   }
+  static RemoteJobFiles Files(std::string repository) {
+    RemoteJobFiles files;
+    files.repository = std::move(repository);
+    return files;
+  }
   static RunnerInfo Runner(int64_t id, std::vector<std::string> tags, int concurrency = 1) {
     RunnerInfo info;
     info.id = id;
@@ -82,6 +93,7 @@ class RunnerHubTest : public ::testing::Test {
     return info;
   }
 
+  TempDir bundles_;
   FakeClock clock_;
   std::unique_ptr<RunnerHub> hub_;
 };
@@ -94,7 +106,7 @@ TEST_F(RunnerHubTest, TaggedJobGoesOnlyToARunnerWithAllItsTags) {
   TextSink log;
   CancelToken cancel;
   auto done = std::async(std::launch::async,
-                         [&] { return hub_->Run(job, spec, "/repo.git", &log, cancel); });
+                         [&] { return hub_->Run(job, spec, Files("/repo.git"), &log, cancel); });
   json message = gpu.Next("job");
   EXPECT_EQ(message["job_id"], 10);
   EXPECT_EQ(message["job"]["name"], "train");
@@ -122,7 +134,7 @@ TEST_F(RunnerHubTest, JobNoRunnerCanTakeWaitsAndSaysWhy) {
   TextSink log;
   CancelToken cancel;
   auto done = std::async(std::launch::async,
-                         [&] { return hub_->Run(job, spec, "/repo.git", &log, cancel); });
+                         [&] { return hub_->Run(job, spec, Files("/repo.git"), &log, cancel); });
   ASSERT_TRUE(WaitFor([&] { return !log.text().empty(); }));
   EXPECT_EQ(log.text(), "Waiting for a runner with the tags [gpu]...\n");
   EXPECT_FALSE(plain.HasJob());
@@ -145,11 +157,11 @@ TEST_F(RunnerHubTest, ConcurrencyBoundsJobsPerRunner) {
   JobSpec sa = MakeSpec(20), sb = MakeSpec(21);
   TextSink log;
   CancelToken cancel;
-  auto done_a =
-      std::async(std::launch::async, [&] { return hub_->Run(a, sa, "/r.git", &log, cancel); });
+  auto done_a = std::async(std::launch::async,
+                           [&] { return hub_->Run(a, sa, Files("/r.git"), &log, cancel); });
   json first = runner.Next("job");
-  auto done_b =
-      std::async(std::launch::async, [&] { return hub_->Run(b, sb, "/r.git", &log, cancel); });
+  auto done_b = std::async(std::launch::async,
+                           [&] { return hub_->Run(b, sb, Files("/r.git"), &log, cancel); });
   ASSERT_TRUE(WaitFor([&] { return log.text().find("Waiting") != std::string::npos; }));
   EXPECT_FALSE(runner.HasJob()) << "a second job went to a runner with one slot";
   JobResult ok;
@@ -170,8 +182,8 @@ TEST_F(RunnerHubTest, SilentRunnerLosesTheLeaseAndItsLateReportIsRefused) {
   JobSpec spec = MakeSpec(30);
   TextSink log;
   CancelToken cancel;
-  auto done =
-      std::async(std::launch::async, [&] { return hub_->Run(job, spec, "/r.git", &log, cancel); });
+  auto done = std::async(std::launch::async,
+                         [&] { return hub_->Run(job, spec, Files("/r.git"), &log, cancel); });
   json message = runner.Next("job");
   int64_t fence = message["fence"].get<int64_t>();
   // A heartbeat before the deadline renews the lease ...
@@ -196,8 +208,8 @@ TEST_F(RunnerHubTest, CancelReachesTheRunnerAndWaitsForItsReport) {
   JobSpec spec = MakeSpec(40);
   TextSink log;
   CancelToken cancel;
-  auto done =
-      std::async(std::launch::async, [&] { return hub_->Run(job, spec, "/r.git", &log, cancel); });
+  auto done = std::async(std::launch::async,
+                         [&] { return hub_->Run(job, spec, Files("/r.git"), &log, cancel); });
   json message = runner.Next("job");
   cancel.Cancel();
   // Run looks at the token every 200 ms of its clock.
@@ -216,15 +228,95 @@ TEST_F(RunnerHubTest, ShutdownEndsWaitingAndRunningJobs) {
   JobSpec spec = MakeSpec(50), other_spec = MakeSpec(51);
   TextSink log;
   CancelToken cancel;
-  auto running =
-      std::async(std::launch::async, [&] { return hub_->Run(job, spec, "/r.git", &log, cancel); });
-  auto waiting = std::async(std::launch::async,
-                            [&] { return hub_->Run(other, other_spec, "/r.git", &log, cancel); });
+  auto running = std::async(std::launch::async,
+                            [&] { return hub_->Run(job, spec, Files("/r.git"), &log, cancel); });
+  auto waiting = std::async(std::launch::async, [&] {
+    return hub_->Run(other, other_spec, Files("/r.git"), &log, cancel);
+  });
   runner.Next("job");
   ASSERT_TRUE(WaitFor([&] { return log.text().find("Waiting") != std::string::npos; }));
   hub_->Shutdown();
   EXPECT_EQ(running.get().outcome, JobOutcome::kCanceled);
   EXPECT_EQ(waiting.get().outcome, JobOutcome::kCanceled);
+}
+
+// Uploads: in order (416 otherwise), bounded (413), only by the lease's
+// runner and fence; the finish report's digest decides whether they are
+// unpacked into the job dir or the job fails as a runner_system_failure.
+TEST_F(RunnerHubTest, ArtifactsUploadIsOrderedBoundedAndCheckedAgainstItsDigest) {
+  Inbox runner(hub_->Connect(Runner(1, {})));
+  TempDir job_dir;
+  for (bool honest : {true, false}) {
+    int64_t id = honest ? 30 : 31;
+    Job job = MakeJob("build", {});
+    JobSpec spec = MakeSpec(id);
+    TextSink log;
+    CancelToken cancel;
+    RemoteJobFiles files = Files("/r.git");
+    files.job_dir = job_dir.Sub(std::to_string(id));
+    auto done =
+        std::async(std::launch::async, [&] { return hub_->Run(job, spec, files, &log, cancel); });
+    int64_t fence = runner.Next("job")["fence"].get<int64_t>();
+    std::string tar = TarBuilder().File("artifacts/a.txt", "made remotely").Take();
+    int refused = 0;
+    std::string why;
+    EXPECT_EQ(hub_->AppendArtifacts(2, id, fence, 0, tar, &refused, &why), LeaseError::kStaleFence);
+    EXPECT_EQ(hub_->AppendArtifacts(1, id, fence, 5, tar, &refused, &why), LeaseError::kNone);
+    EXPECT_EQ(refused, 416) << why;
+    EXPECT_EQ(hub_->AppendArtifacts(1, id, fence, 0, std::string(4097, 'x'), &refused, &why),
+              LeaseError::kNone);
+    EXPECT_EQ(refused, 413) << why;
+    EXPECT_EQ(hub_->AppendArtifacts(1, id, fence, 0, tar.substr(0, 600), &refused, &why),
+              LeaseError::kNone);
+    EXPECT_EQ(refused, 0) << why;
+    EXPECT_EQ(hub_->AppendArtifacts(1, id, fence, 600, tar.substr(600), &refused, &why),
+              LeaseError::kNone);
+    EXPECT_EQ(refused, 0) << why;
+    ArchiveFile declared{tar.size(), "sha256:" + Sha256Hex(honest ? tar : tar + "x")};
+    JobResult ok;
+    ok.outcome = JobOutcome::kSuccess;
+    EXPECT_EQ(hub_->Finish(1, id, fence, ok, declared), LeaseError::kNone);
+    JobResult result = done.get();
+    std::ifstream unpacked(files.job_dir + "/artifacts/a.txt");
+    if (honest) {
+      EXPECT_EQ(result.outcome, JobOutcome::kSuccess) << log.text();
+      EXPECT_EQ(std::string(std::istreambuf_iterator<char>(unpacked), {}), "made remotely");
+    } else {
+      EXPECT_EQ(result.outcome, JobOutcome::kFailed);
+      EXPECT_EQ(result.failure_reason, "runner_system_failure");
+      EXPECT_NE(log.text().find("the artifacts the runner sent were refused"), std::string::npos)
+          << log.text();
+      EXPECT_FALSE(unpacked.is_open());
+    }
+    // Its lease ended: no more chunks, and nothing left in the bundle dir.
+    EXPECT_EQ(hub_->AppendArtifacts(1, id, fence, tar.size(), "late", &refused, &why),
+              LeaseError::kUnknownJob);
+    EXPECT_TRUE(std::filesystem::is_empty(bundles_.path()));
+  }
+}
+
+// A runner gets the artifacts of the jobs its job gets them from, and of
+// no other job.
+TEST_F(RunnerHubTest, ArtifactsGoOnlyToTheJobsThatGetThem) {
+  Inbox runner(hub_->Connect(Runner(1, {})));
+  Job job = MakeJob("test", {});
+  JobSpec spec = MakeSpec(40);
+  TextSink log;
+  CancelToken cancel;
+  RemoteJobFiles files = Files("/r.git");
+  files.artifacts_from[39] = "/stored/39/artifacts";
+  auto done =
+      std::async(std::launch::async, [&] { return hub_->Run(job, spec, files, &log, cancel); });
+  int64_t fence = runner.Next("job")["fence"].get<int64_t>();
+  std::string dir;
+  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence, 39, &dir), LeaseError::kNone);
+  EXPECT_EQ(dir, "/stored/39/artifacts");
+  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence, 12, &dir), LeaseError::kNone);
+  EXPECT_EQ(dir, "");
+  EXPECT_EQ(hub_->ArtifactsFrom(2, 40, fence, 39, &dir), LeaseError::kStaleFence);
+  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence + 1, 39, &dir), LeaseError::kStaleFence);
+  EXPECT_EQ(hub_->Finish(1, 40, fence, JobResult()), LeaseError::kNone);
+  done.get();
 }
 
 }  // namespace
