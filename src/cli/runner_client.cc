@@ -7,6 +7,8 @@
 
 #include "exec/file_tree.h"
 #include "exec/remote_job.h"
+#include "exec/shell_executor.h"
+#include "exec/slurm_executor.h"
 #include "server/runner_bundle.h"
 #include "util/bounded_json.h"
 #include "util/percent_encode.h"
@@ -126,7 +128,11 @@ class RemoteLog : public LogSink {
 };
 
 RunnerClient::RunnerClient(RunnerOptions options)
-    : options_(std::move(options)), executor_(ShellExecutor::Options()) {}
+    : options_(std::move(options)),
+      executor_(
+          options_.executor == "slurm"
+              ? std::unique_ptr<Executor>(std::make_unique<SlurmExecutor>(ShellExecutor::Options()))
+              : std::make_unique<ShellExecutor>(ShellExecutor::Options())) {}
 
 RunnerClient::~RunnerClient() {
   std::map<int64_t, std::shared_ptr<ActiveJob>> jobs;
@@ -321,7 +327,7 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
       JobHost host;
       host.run_dir = run_dir;
       host.job_dir = run_dir + "/job";
-      result = executor_.Run(job, spec, host, &log, active->cancel);
+      result = executor_->Run(job, spec, host, &log, active->cancel);
     }
   }
   bool held = log.Stop();
