@@ -211,6 +211,8 @@ TEST_F(SlurmExecutorTest, TimeoutScancelsTheJob) {
   std::string id = SlurmJobId();
   ASSERT_FALSE(id.empty());
   EXPECT_NE(ScontrolShow(id).find("JobState=CANCELLED"), std::string::npos) << ScontrolShow(id);
+  // Slurm's own limit, the backstop: the timeout in whole minutes.
+  EXPECT_NE(ScontrolShow(id).find(" TimeLimit=00:01:00 "), std::string::npos) << ScontrolShow(id);
   EXPECT_EQ(ProcessesRunning({"sleep", "6541"}).size(), 0u);
 }
 
