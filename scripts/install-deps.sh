@@ -16,6 +16,7 @@ packages=(
   docker-registry skopeo busybox-static
   bubblewrap slirp4netns util-linux
   prometheus
+  slurm-wlm munge
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -32,6 +32,14 @@ if [ -z "${SLIPWAY_TEST_REGISTRY:-}" ]; then
   cleanup+=("bash scripts/registry.sh stop")
 fi
 
+# The Slurm executor tests submit to a single-node Slurm on loopback
+# (Debian's slurm-wlm and munge, docs/slurm.md).
+if [ -z "${SLIPWAY_TEST_SLURM:-}" ]; then
+  SLIPWAY_TEST_SLURM=$(bash scripts/slurm.sh start)
+  export SLIPWAY_TEST_SLURM
+  cleanup+=("bash scripts/slurm.sh stop")
+fi
+
 status=0
 run_suite() {  # name, build dir, extra cmake args...
   local name=$1 dir=$2; shift 2

@@ -53,7 +53,8 @@ void AddProjectSet(CLI::App* parent, int* exit_code) {
   set->add_option("--allow-unsigned-webhooks", o->allow_unsigned_webhooks,
                   "Accept webhooks nobody signed when there is no secret")
       ->type_name("true|false");
-  set->add_option("--executor", o->executor, "shell or sandbox")->type_name("EXECUTOR");
+  set->add_option("--executor", o->executor, "shell, sandbox, slurm or remote")
+      ->type_name("EXECUTOR");
   set->add_flag("--no-check", o->no_check, "Store --repo without checking that git can read it");
   set->callback([data, o, exit_code] {
     *exit_code = 1;

@@ -61,9 +61,10 @@ TEST_F(ProjectCommandTest, MissingPathIsRefusedAndTheNameStaysFree) {
 TEST_F(ProjectCommandTest, UnknownExecutorIsRefused) {
   CliResult r = Add({"demo", repo_.dir(), "--executor", "kubernetes"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err,
-            "slipway: executor 'kubernetes' is not supported: the executors are 'shell', 'sandbox' "
-            "and 'remote'\n");
+  EXPECT_EQ(
+      r.err,
+      "slipway: executor 'kubernetes' is not supported: the executors are 'shell', 'sandbox', "
+      "'slurm' and 'remote'\n");
   EXPECT_FALSE(fs::exists(data_)) << "a refused project was stored";
   CliResult ok = Add({"demo", repo_.dir(), "--executor", "shell"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;

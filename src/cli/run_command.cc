@@ -1,6 +1,7 @@
 // `slipway run [JOB...]`: load, instantiate and run the pipeline on this
 // machine with the shell executor, or under bubblewrap with the sandbox
-// executor (--executor sandbox, docs/sandbox.md).
+// executor (--executor sandbox, docs/sandbox.md), or as Slurm batch jobs
+// (--executor slurm, docs/slurm.md).
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "exec/run_dir.h"
 #include "exec/sandbox.h"
 #include "exec/shell_executor.h"
+#include "exec/slurm.h"
 #include "image/image_puller.h"
 #include "util/clock.h"
 #include "util/containment.h"
@@ -44,10 +46,11 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       ->type_name("PROJECT=PATH");
   auto executor_name = std::make_shared<std::string>("shell");
   cmd->add_option("--executor", *executor_name,
-                  "Where jobs run: shell (this machine's bash) or sandbox (bubblewrap: "
-                  "namespaces, the host read-only or the job's image)")
+                  "Where jobs run: shell (this machine's bash), sandbox (bubblewrap: "
+                  "namespaces, the host read-only or the job's image) or slurm (each script a "
+                  "Slurm batch job of this machine's cluster)")
       ->type_name("NAME")
-      ->check(CLI::IsMember({"shell", "sandbox"}))
+      ->check(CLI::IsMember({"shell", "sandbox", "slurm"}))
       ->capture_default_str();
   auto network = std::make_shared<std::string>("slirp");
   cmd->add_option("--sandbox-network", *network,
@@ -116,7 +119,17 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     std::unique_ptr<SandboxScriptRunner> sandbox;
     std::unique_ptr<ImageJobsScriptRunner> image_jobs;
     HostScriptRunner host_scripts(&runner);
-    if (*executor_name == "sandbox") {
+    std::unique_ptr<SlurmScriptRunner> slurm;
+    if (*executor_name == "slurm") {
+      SlurmScriptRunner::Options slurm_options;
+      if (Status usable = SlurmScriptRunner::Check(slurm_options, &runner); !usable.ok()) {
+        std::fprintf(stderr, "slipway: %s\n", usable.message().c_str());
+        *exit_code = kExitInvalid;
+        return;
+      }
+      slurm = std::make_unique<SlurmScriptRunner>(slurm_options, &runner);
+      executor_options.scripts = slurm.get();
+    } else if (*executor_name == "sandbox") {
       if (Status usable = SandboxScriptRunner::Check(sandbox_options, &runner); !usable.ok()) {
         std::fprintf(stderr, "slipway: %s\n", usable.message().c_str());
         *exit_code = kExitInvalid;

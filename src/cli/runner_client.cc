@@ -8,6 +8,8 @@
 #include "cli/runner_artifacts.h"
 #include "exec/file_tree.h"
 #include "exec/remote_job.h"
+#include "exec/shell_executor.h"
+#include "exec/slurm_executor.h"
 #include "server/runner_bundle.h"
 #include "util/bounded_json.h"
 #include "util/percent_encode.h"
@@ -127,7 +129,11 @@ class RemoteLog : public LogSink {
 };
 
 RunnerClient::RunnerClient(RunnerOptions options)
-    : options_(std::move(options)), executor_(ShellExecutor::Options()) {}
+    : options_(std::move(options)),
+      executor_(
+          options_.executor == "slurm"
+              ? std::unique_ptr<Executor>(std::make_unique<SlurmExecutor>(ShellExecutor::Options()))
+              : std::make_unique<ShellExecutor>(ShellExecutor::Options())) {}
 
 RunnerClient::~RunnerClient() {
   std::map<int64_t, std::shared_ptr<ActiveJob>> jobs;
@@ -332,7 +338,7 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
       // them without a distributed cache.
       host.cache_dir = options_.dir + "/cache/project-" + (project ? *project : "0");
       host.artifacts = &from_server;
-      result = executor_.Run(job, spec, host, &log, active->cancel);
+      result = executor_->Run(job, spec, host, &log, active->cancel);
       if (result.outcome != JobOutcome::kCanceled) {
         StatusOr<std::optional<ArchiveFile>> sent =
             UploadArtifacts(call, job_path, fence, host.job_dir, run_dir);

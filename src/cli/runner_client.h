@@ -1,6 +1,6 @@
 // `slipway runner`: a remote runner (docs/runners.md). It keeps one
 // connection to the server open, on which the server pushes jobs; it runs
-// each with its executor (shell) in a directory of its own, streams the
+// each with its executor (shell or slurm) in a directory of its own, streams the
 // log back, renews the job's lease and reports the end, all over plain
 // HTTP requests that name the lease's fence.
 #ifndef SLIPWAY_CLI_RUNNER_CLIENT_H_
@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "exec/shell_executor.h"
+#include "exec/executor.h"
 #include "util/cancel_token.h"
 #include "util/http_get.h"
 #include "util/status.h"
@@ -29,8 +29,8 @@ struct RunnerOptions {
   std::string token;
   std::vector<std::string> tags;
   int concurrency = 1;
-  std::string executor = "shell";
-  std::string dir;  // Where jobs' workspaces and the fetched repositories live.
+  std::string executor = "shell";  // or "slurm" (exec/slurm_executor.h).
+  std::string dir;                 // Where jobs' workspaces and the fetched repositories live.
 };
 
 class RunnerClient {
@@ -62,7 +62,7 @@ class RunnerClient {
   void ReapFinished();
 
   RunnerOptions options_;
-  ShellExecutor executor_;
+  std::unique_ptr<Executor> executor_;
   std::mutex fetch_mu_;  // One git fetch into the runner's repositories at a time.
   std::mutex mu_;
   std::chrono::milliseconds lease_timeout_ GUARDED_BY(mu_){30000};

@@ -2,11 +2,13 @@
 // `slipway serve` (docs/runners.md, docs/cli.md).
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/runner_client.h"
+#include "exec/slurm.h"
 #include "util/http_get.h"
 
 namespace slipway {
@@ -30,6 +32,18 @@ int RunRunner(RunnerOptions options) {
     return 2;
   }
   if (options.dir.empty()) options.dir = "slipway-runner";
+  // Absolute: a Slurm job's directory and output file are named to sbatch.
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(options.dir, ec);
+  if (!ec) options.dir = absolute.lexically_normal().string();
+  if (options.executor == "slurm") {
+    PosixProcessRunner runner;
+    if (Status usable = SlurmScriptRunner::Check(SlurmScriptRunner::Options(), &runner);
+        !usable.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", usable.message().c_str());
+      return 2;
+    }
+  }
   RunnerClient client(options);
   CancelToken stop;
   InterruptHandler interrupt([&stop] { stop.Cancel(); });
@@ -57,9 +71,11 @@ void AddRunnerCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--concurrency", options->concurrency, "Jobs run at once (default 1)")
       ->type_name("N")
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--executor", options->executor, "What runs the jobs here: shell (default)")
+  cmd->add_option("--executor", options->executor,
+                  "What runs the jobs here: shell (default) or slurm (each script a Slurm batch "
+                  "job of this machine's cluster; docs/slurm.md)")
       ->type_name("EXECUTOR")
-      ->check(CLI::IsMember({"shell"}));
+      ->check(CLI::IsMember({"shell", "slurm"}));
   cmd->add_option("--dir", options->dir,
                   "Where jobs' workspaces and repositories go (default: ./slipway-runner)")
       ->type_name("DIR");

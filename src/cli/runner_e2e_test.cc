@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -303,6 +304,36 @@ test:
   // Nothing of the transfers is left on either side once the jobs ended.
   EXPECT_TRUE(fs::is_empty(data_ + "/runner-bundles")) << data_;
   EXPECT_TRUE(WaitFor([&] { return fs::is_empty(dir_ + "/r1/jobs"); })) << runner.log();
+}
+
+// `slipway runner --executor slurm` against the single-node Slurm of
+// scripts/slurm.sh: the pushed job's script runs as a Slurm job, whose id
+// and output come back in the job's log.
+TEST_F(RunnerE2eTest, SlurmRunnerRunsJobsAsSlurmJobs) {
+  const char* conf = std::getenv("SLIPWAY_TEST_SLURM");
+  if (conf == nullptr || *conf == '\0') {
+    GTEST_SKIP() << "SLIPWAY_TEST_SLURM is not set: start a Slurm with "
+                    "`export SLIPWAY_TEST_SLURM=$(bash scripts/slurm.sh start)` to run this";
+  }
+  setenv("SLURM_CONF", conf, 1);  // The runner inherits it.
+  Start(R"(
+hpc:
+  variables:
+    SCHEDULER_PARAMETERS: "--job-name=from-ci"
+  script:
+    - echo "ran as Slurm job $SLURM_JOB_ID named $SLURM_JOB_NAME"
+    - test -f file.txt && echo "checked out"
+)");
+  Runner slurm(port_, runner_token_, dir_ + "/slurm", {"--executor", "slurm"});
+  WaitOnline(1);
+  int64_t pipeline = CreatePipeline();
+  ASSERT_EQ(WaitPipelineDone(pipeline), "success") << Slurp(server_log_) << slurm.log();
+  std::string log = Trace(Job(pipeline, "hpc")["id"].get<int64_t>());
+  size_t at = log.find("Submitted Slurm job ");
+  ASSERT_NE(at, std::string::npos) << log;
+  std::string id = log.substr(at + 20, log.find('\n', at) - at - 20);
+  EXPECT_NE(log.find("ran as Slurm job " + id + " named from-ci\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("checked out"), std::string::npos) << log;
 }
 
 TEST_F(RunnerE2eTest, UnknownAndRevokedTokensAre401AndLogged) {

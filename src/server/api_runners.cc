@@ -78,7 +78,7 @@ HttpResponse ConnectRunner(ApiContext& ctx) {
   if (!n || *n > kMaxConcurrency) return BadParam("concurrency");
   info.concurrency = static_cast<int>(*n);
   info.executor = ctx.req.Query("executor").value_or("shell");
-  if (info.executor != "shell") return BadParam("executor");
+  if (info.executor != "shell" && info.executor != "slurm") return BadParam("executor");
   HttpResponse response;
   response.headers = {{"Content-Type", "application/x-ndjson"}, {"Cache-Control", "no-store"}};
   response.push = ctx.runners->Connect(std::move(info));

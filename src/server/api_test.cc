@@ -106,7 +106,7 @@ TEST_F(ApiTest, CreateProjectFromJsonOrForm) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Json(r)["message"],
             "400 Bad request - executor 'docker' is not supported: the executors are 'shell', "
-            "'sandbox' and 'remote'");
+            "'sandbox', 'slurm' and 'remote'");
   EXPECT_EQ(Call("GET", "/api/v4/projects/boxed", read_).status, 404);
   r = Call("POST", "/api/v4/projects", admin_, R"({"name": "x",)");
   EXPECT_EQ(r.status, 400);

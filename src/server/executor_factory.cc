@@ -2,13 +2,17 @@
 
 #include "exec/sandbox_executor.h"
 #include "exec/shell_executor.h"
+#include "exec/slurm_executor.h"
 
 namespace slipway {
 
 Status CheckExecutorName(std::string_view name) {
-  if (name == "shell" || name == "sandbox" || name == "remote") return Status::Ok();
+  if (name == "shell" || name == "sandbox" || name == "slurm" || name == "remote") {
+    return Status::Ok();
+  }
   return Status::Error("executor '" + std::string(name) +
-                       "' is not supported: the executors are 'shell', 'sandbox' and 'remote'");
+                       "' is not supported: the executors are 'shell', 'sandbox', 'slurm' and "
+                       "'remote'");
 }
 
 ExecutorFactory ShellExecutorFactory(ImageSource* images) {
@@ -26,6 +30,11 @@ ExecutorFactory ShellExecutorFactory(ImageSource* images) {
     // A root server's jobs run as the project's uid (ShellExecutor switches
     // their processes to it): their workspaces are theirs.
     options.workspace_owner = setup.workspace_owner;
+    if (setup.project->executor == "slurm") {
+      // The server's builds directory must be shared with the cluster's
+      // nodes (docs/slurm.md); image: is ignored there, with a warning.
+      return std::unique_ptr<Executor>(std::make_unique<SlurmExecutor>(options));
+    }
     if (setup.project->executor == "sandbox" || images != nullptr) {
       SandboxScriptRunner::Options sandbox;
       sandbox.images = images;

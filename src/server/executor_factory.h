@@ -43,13 +43,15 @@ struct ExecutorSetup {
 using ExecutorFactory =
     std::function<StatusOr<std::unique_ptr<Executor>>(const ExecutorSetup& setup)>;
 
-// The executors a project may name: "shell", "sandbox" and "remote" (its
-// jobs go to `slipway runner`s: RemoteExecutorFactory, runner_executor.h).
+// The executors a project may name: "shell", "sandbox", "slurm" (each script
+// a Slurm batch job of the server's cluster: exec/slurm_executor.h) and
+// "remote" (its jobs go to `slipway runner`s: RemoteExecutorFactory,
+// runner_executor.h).
 Status CheckExecutorName(std::string_view name);
 
 // ShellExecutor for projects whose executor is "shell", SandboxExecutor
 // (exec/sandbox_executor.h: slirp networking, the server's builds directory
-// hidden) for "sandbox", in setup's directories as setup's identity; an
+// hidden) for "sandbox", SlurmExecutor for "slurm", in setup's directories as setup's identity; an
 // error naming the project for any other executor.
 // With images (which must outlive the factory's executors), jobs with
 // image: run in their image in the sandbox, also in shell projects.

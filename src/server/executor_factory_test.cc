@@ -19,10 +19,11 @@ namespace {
 TEST(ExecutorFactoryTest, KnowsShellSandboxAndRemote) {
   EXPECT_TRUE(CheckExecutorName("shell").ok());
   EXPECT_TRUE(CheckExecutorName("sandbox").ok());
+  EXPECT_TRUE(CheckExecutorName("slurm").ok());
   EXPECT_TRUE(CheckExecutorName("remote").ok());
   EXPECT_EQ(CheckExecutorName("docker").message(),
-            "executor 'docker' is not supported: the executors are 'shell', 'sandbox' and "
-            "'remote'");
+            "executor 'docker' is not supported: the executors are 'shell', 'sandbox', 'slurm' "
+            "and 'remote'");
 }
 
 TEST(ExecutorFactoryTest, SandboxProjectsJobsCannotReadOtherProjects) {

@@ -306,7 +306,7 @@ build:
   JobRecord build = Attempts(pipeline.id, "build").at(0);
   EXPECT_EQ(build.failure_reason, "runner_system_failure");
   EXPECT_NE(Log(build.id).find("project 'group/app': executor 'docker' is not supported: the "
-                               "executors are 'shell', 'sandbox' and 'remote'"),
+                               "executors are 'shell', 'sandbox', 'slurm' and 'remote'"),
             std::string::npos)
       << Log(build.id);
 }
