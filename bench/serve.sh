@@ -23,6 +23,7 @@ slipway=$build/slipway
 [ -x "$slipway" ] || { echo "build slipway first: $slipway" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 2; }
 work=$(mktemp -d)
+chmod 755 "$work"  # A root server's jobs run as another user: they must reach DATA-builds.
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -60,7 +61,10 @@ start_server() {  # log level; sets pid and url
   : >"$work/serve.out"
   "$slipway" serve --data "$data" --listen 127.0.0.1:0 --log-level "$1" >"$work/serve.out" 2>"$work/serve.err" &
   pid=$!
-  while ! grep -q "listening on" "$work/serve.out"; do sleep 0.05; done
+  while ! grep -q "listening on" "$work/serve.out"; do
+    kill -0 "$pid" 2>/dev/null || { cat "$work/serve.err" >&2; exit 1; }
+    sleep 0.05
+  done
   url=$(awk '{print $NF}' "$work/serve.out")
   api=$url/api/v4/projects/$project
   sleep 1
