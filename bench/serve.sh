@@ -8,7 +8,10 @@
 # - resident memory (VmRSS): idle; the highest seen during the wrk runs and
 #   during the watchers (sampled every 100 ms, and VmHWM); and 5 s after the
 #   last request, when the load has ended.
-# wrk and the server share the machine's cores. Prints a Markdown table.
+# The wrk runs are made twice, with the request log off (--log-level warn:
+# no line per request) and on (info, the default: one JSON line per request
+# on stderr, written to a file), on the same data, one server after the other.
+# wrk and the server share the machine's cores. Prints Markdown tables.
 # Usage: bench/serve.sh [build-dir] [seconds per wrk run] [watchers]
 # With PERF_OUT=FILE, `perf record -g` samples the server while the watchers stream.
 set -euo pipefail
@@ -20,6 +23,7 @@ slipway=$build/slipway
 [ -x "$slipway" ] || { echo "build slipway first: $slipway" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 2; }
 work=$(mktemp -d)
+chmod 755 "$work"  # A root server's jobs run as another user: they must reach DATA-builds.
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -52,14 +56,21 @@ YAML
 data=$work/data
 token=$("$slipway" token create --data "$data" --name bench --role admin)
 project=$("$slipway" project add --data "$data" app "$repo")
-"$slipway" serve --data "$data" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
-pid=$!
-while ! grep -q "listening on" "$work/serve.out"; do sleep 0.05; done
-url=$(awk '{print $NF}' "$work/serve.out")
-api=$url/api/v4/projects/$project
-sleep 1
+start_server() {  # log level; sets pid and url
+  if [ -n "$pid" ]; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
+  : >"$work/serve.out"
+  "$slipway" serve --data "$data" --listen 127.0.0.1:0 --log-level "$1" >"$work/serve.out" 2>"$work/serve.err" &
+  pid=$!
+  while ! grep -q "listening on" "$work/serve.out"; do
+    kill -0 "$pid" 2>/dev/null || { cat "$work/serve.err" >&2; exit 1; }
+    sleep 0.05
+  done
+  url=$(awk '{print $NF}' "$work/serve.out")
+  api=$url/api/v4/projects/$project
+  sleep 1
+}
+start_server warn  # The request log off for the first runs (below).
 rss_kib() { awk -v k="$1" '$1 == k":" {print $2}' /proc/$pid/status; }
-idle_rss=$(rss_kib VmRSS)
 # The largest VmRSS seen while a phase runs: sampled every 100 ms.
 sampler=
 sample_start() {
@@ -84,7 +95,6 @@ job_id() { python3 -c 'import json,sys; print(next(j["id"] for j in json.load(sy
 job=$(job_id build)
 log_job=$(job_id log)
 
-printf '| request | requests/s | p99 ms |\n|---|---|---|\n'
 bench() {  # label path
   wrk -t2 -c64 -d"${seconds}s" --latency -H "PRIVATE-TOKEN: $token" "$url$2" >"$work/wrk" 2>&1
   local rps p99
@@ -92,14 +102,32 @@ bench() {  # label path
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; printf "%.2f", v}' "$work/wrk")
   printf '| %s | %s | %s |\n' "$1" "$rps" "$p99"
 }
-bench "list pipelines (\`GET /projects/:id/pipelines\`)" "/api/v4/projects/$project/pipelines"
-bench "finished pipeline (\`GET /projects/:id/pipelines/:pid\`, cached)" "/api/v4/projects/$project/pipelines/$pipeline"
-bench "finished job (\`GET /projects/:id/jobs/:job_id\`, cached)" "/api/v4/projects/$project/jobs/$job"
+cheap_benches() {
+  bench "list pipelines (\`GET /projects/:id/pipelines\`)" "/api/v4/projects/$project/pipelines"
+  bench "finished pipeline (\`GET /projects/:id/pipelines/:pid\`, cached)" "/api/v4/projects/$project/pipelines/$pipeline"
+  bench "finished job (\`GET /projects/:id/jobs/:job_id\`, cached)" "/api/v4/projects/$project/jobs/$job"
+}
+# Log off first, then on (the server that stays for the rest).
+echo "request log off (--log-level warn):"
+echo
+printf '| request | requests/s | p99 ms |\n|---|---|---|\n'
+cheap_benches
+bench "\`/healthz\`" "/healthz"
+start_server info
+idle_rss=$(rss_kib VmRSS)
+log_before=$(wc -l <"$work/serve.err")
+echo
+echo "request log on (--log-level info, JSON lines to a file):"
+echo
+printf '| request | requests/s | p99 ms |\n|---|---|---|\n'
+cheap_benches
 sample_start
 bench "\`/healthz\`" "/healthz"
 bench "finished job's 3 MB log (\`GET /projects/:id/jobs/:job_id/trace\`)" "/api/v4/projects/$project/jobs/$log_job/trace"
 load_rss=$(sample_stop)
 load_hwm=$(rss_kib VmHWM)
+echo
+echo "log lines written during the runs with the log on: $(( $(wc -l <"$work/serve.err") - log_before )) ($(du -k "$work/serve.err" | cut -f1) KiB)"
 
 busy_pipeline=$(create '[{"key":"BUSY","value":"1"}]')
 busy_job=

@@ -158,6 +158,7 @@ StatusOr<HttpFetchResponse> RunnerClient::Call(const std::string& method, const 
   request.sink = std::move(sink);
   HttpGetOptions http;
   http.allow_http = true;
+  http.ca_file = options_.ca_file;
   http.max_redirects = 0;
   http.max_bytes = size_t{4} << 30;
   http.timeout = std::chrono::minutes(10);

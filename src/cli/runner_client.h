@@ -31,6 +31,9 @@ struct RunnerOptions {
   int concurrency = 1;
   std::string executor = "shell";  // or "slurm" (exec/slurm_executor.h).
   std::string dir;                 // Where jobs' workspaces and the fetched repositories live.
+  // PEM file of the CAs an https:// server's certificate is checked
+  // against. Empty: $SSL_CERT_FILE, else the system's store.
+  std::string ca_file;
 };
 
 class RunnerClient {

@@ -56,7 +56,7 @@ void AddRunnerCommand(CLI::App* app, int* exit_code) {
   auto options = std::make_shared<RunnerOptions>();
   CLI::App* cmd = app->add_subcommand(
       "runner", "Run jobs a `slipway serve` pushes to this machine (a remote runner)");
-  cmd->add_option("--url", options->url, "The server, e.g. http://ci.example:8080")
+  cmd->add_option("--url", options->url, "The server, e.g. https://ci.example:8443")
       ->type_name("URL")
       ->required();
   cmd->add_option("--token", options->token,
@@ -79,6 +79,10 @@ void AddRunnerCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--dir", options->dir,
                   "Where jobs' workspaces and repositories go (default: ./slipway-runner)")
       ->type_name("DIR");
+  cmd->add_option("--ca-file", options->ca_file,
+                  "PEM file of the CAs that sign an https:// server's certificate (default: "
+                  "$SSL_CERT_FILE, else the system's)")
+      ->type_name("FILE");
   cmd->callback([options, exit_code] { *exit_code = RunRunner(*options); });
 }
 

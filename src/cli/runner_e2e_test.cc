@@ -348,7 +348,10 @@ TEST_F(RunnerE2eTest, UnknownAndRevokedTokensAre401AndLogged) {
       << revoked.log();
   Runner unknown(port_, "slw_0000000000000000000000000000000000000000", dir_ + "/unknown");
   EXPECT_EQ(unknown.Wait(), 1) << unknown.log();
-  EXPECT_NE(Slurp(server_log_).find("GET /api/v4/runners/connect: unknown or revoked token (401)"),
+  EXPECT_NE(Slurp(server_log_)
+                .find("\"event\":\"runner_refused\",\"method\":\"GET\",\"path\":"
+                      "\"/api/v4/runners/connect\",\"reason\":\"unknown or revoked "
+                      "token\"}"),
             std::string::npos)
       << Slurp(server_log_);
 }

@@ -23,6 +23,7 @@
 #include "server/runner_hub.h"
 #include "util/clock.h"
 #include "util/containment.h"
+#include "util/logger.h"
 #include "util/memory_release.h"
 
 namespace slipway {
@@ -48,6 +49,10 @@ struct ServeOptions {
   std::vector<std::string> cdevent_sinks;  // PROJECT=URL (docs/deployments.md, CDEvents).
   std::string metrics_token_file;          // Empty: /metrics is open.
   int runner_lease_timeout_s = 30;         // docs/runners.md.
+  std::string tls_cert_file;               // Both or neither: HTTPS (docs/server.md).
+  std::string tls_key_file;
+  std::string log_level = "info";  // docs/server.md, "Log".
+  std::string log_format = "json";
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -69,6 +74,16 @@ bool ParseListen(const std::string& text, std::string* host, uint16_t* port) {
 }
 
 int Serve(const ServeOptions& options) {
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kJson;
+  // CLI11 checked the words; the parsers cannot fail here.
+  (void)ParseLogLevel(options.log_level, &log_level);
+  (void)ParseLogFormat(options.log_format, &log_format);
+  ConfigureLog(log_level, log_format);
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    std::fprintf(stderr, "slipway: --tls-cert and --tls-key go together: give both or neither\n");
+    return 2;
+  }
   std::string host;
   uint16_t port = 0;
   if (!ParseListen(options.listen, &host, &port)) {
@@ -110,7 +125,7 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
   for (const std::string& warning : job_users->warnings()) {
-    std::fprintf(stderr, "slipway: warning: %s\n", warning.c_str());
+    LogLine(LogLevel::kWarn, "job_user").Str("message", warning);
   }
   // Before any thread starts: see util/memory_release.h and
   // docs/benchmarks.md for what these bound.
@@ -160,26 +175,33 @@ int Serve(const ServeOptions& options) {
   api_options.clock = &clock;
   api_options.metrics_token = std::move(metrics_token);
   api_options.runners = &runners;
+  api_options.scheme = options.tls_cert_file.empty() ? "http" : "https";
   Api api(store.get(), service.get(), &hub, api_options);
   HttpServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
+  server_options.tls_cert_file = options.tls_cert_file;
+  server_options.tls_key_file = options.tls_key_file;
   HttpServer server(&api, store.get(), &hub, server_options);
   Status started = server.Start();
   if (!started.ok()) {
     std::fprintf(stderr, "slipway: %s\n", started.message().c_str());
     return 1;
   }
-  std::fprintf(stderr, "slipway serve: job processes are contained by %s\n",
-               DefaultContainment().Describe().c_str());
   std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::printf("slipway serve: listening on http://%s:%u\n", shown.c_str(), server.port());
+  // The URL the server's own messages (commit statuses, hooks, CDEvents) link to.
+  const std::string base_url =
+      std::string(server.scheme()) + "://" + shown + ":" + std::to_string(server.port());
+  LogLine(LogLevel::kInfo, "server_started")
+      .Str("url", base_url)
+      .Str("containment", DefaultContainment().Describe());
+  std::printf("slipway serve: listening on %s\n", base_url.c_str());
   std::fflush(stdout);
   // CDEvents about deployments and incidents, sent from a thread of their
   // own, for what happens from now on.
   std::unique_ptr<CdEventsPublisher> cdevents;
   if (!cdevent_options.sinks.empty()) {
-    cdevent_options.base_url = "http://" + shown + ":" + std::to_string(server.port());
+    cdevent_options.base_url = base_url;
     cdevent_options.clock = &clock;
     cdevents = std::make_unique<CdEventsPublisher>(store.get(), cdevent_options,
                                                    UnixMillis(clock.WallNow()));
@@ -187,7 +209,7 @@ int Serve(const ServeOptions& options) {
   // Commit statuses to each project's forge (those with one), from a
   // thread of their own, for pipelines that change from now on.
   ForgeStatusOptions forge_options;
-  forge_options.base_url = "http://" + shown + ":" + std::to_string(server.port());
+  forge_options.base_url = base_url;
   forge_options.clock = &clock;
   forge_options.retry.what = "commit statuses";
   auto forge_statuses = std::make_unique<ForgeStatusPublisher>(store.get(), forge_options,
@@ -211,7 +233,7 @@ int Serve(const ServeOptions& options) {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return stop; });
   }
-  std::fprintf(stderr, "slipway serve: stopping\n");
+  LogLine(LogLevel::kInfo, "server_stopping");
   cdevents.reset();
   forge_statuses.reset();
   project_hooks.reset();
@@ -263,6 +285,22 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--metrics-token-file", options->metrics_token_file,
                   "Require `Authorization: Bearer TOKEN` on /metrics, TOKEN read from FILE")
       ->type_name("FILE");
+  cmd->add_option("--tls-cert", options->tls_cert_file,
+                  "Serve HTTPS with this PEM certificate chain (with --tls-key)")
+      ->type_name("FILE");
+  cmd->add_option("--tls-key", options->tls_key_file,
+                  "The PEM private key of --tls-cert; readable by its owner only")
+      ->type_name("FILE");
+  cmd->add_option("--log-level", options->log_level,
+                  "Least severity logged on stderr: debug, info, warn or error")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  cmd->add_option("--log-format", options->log_format,
+                  "The log's lines on stderr: json (one object per line) or text")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
   cmd->callback([options, exit_code] { *exit_code = Serve(*options); });
 }
 

@@ -292,14 +292,16 @@ TEST(ServeE2eTest, JobsSeeNoServerDescriptorAndServerDescriptorsAreCloseOnExec) 
   close(idle);
 }
 
-// The server's path of containment is on its start-up output.
+// The server's path of containment is on its start-up log line.
 TEST(ServeE2eTest, StartUpSaysHowJobProcessesAreContained) {
   ServedProject project("noop:\n  script: 'true'\n");
   Server server(project.data, project.log, "127.0.0.1:0", {"SLIPWAY_NO_CGROUP=1"});
   ASSERT_GT(server.WaitForPort(), 0) << Slurp(project.log);
   EXPECT_THAT(Slurp(project.log),
-              ::testing::HasSubstr("slipway serve: job processes are contained by a reaper "
-                                   "process per job (no cgroup: SLIPWAY_NO_CGROUP is set)\n"));
+              ::testing::HasSubstr("\"event\":\"server_started\",\"url\":\"http://127.0.0.1:"));
+  EXPECT_THAT(Slurp(project.log),
+              ::testing::HasSubstr("\"containment\":\"a reaper process per job (no cgroup: "
+                                   "SLIPWAY_NO_CGROUP is set)\"}\n"));
 }
 
 // A job that leaves a process running past a server killed with SIGKILL

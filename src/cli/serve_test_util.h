@@ -136,7 +136,7 @@ class Server {
       waitpid(pid_, nullptr, 0);
     }
   }
-  // The port from this start's "listening on http://127.0.0.1:PORT" line
+  // The port from this start's "listening on http(s)://127.0.0.1:PORT" line
   // (the log file collects every start).
   int WaitForPort() {
     int port = 0;
@@ -144,9 +144,11 @@ class Server {
       std::string log = fs::exists(log_path_) ? Slurp(log_path_) : "";
       if (log.size() < log_start_) return false;
       log = log.substr(log_start_);
-      size_t at = log.find("listening on http://127.0.0.1:");
+      // http:// or https://.
+      size_t at = log.find("listening on http");
+      if (at != std::string::npos) at = log.find("://127.0.0.1:", at);
       if (at == std::string::npos || log.find('\n', at) == std::string::npos) return false;
-      port = std::atoi(log.c_str() + at + std::string("listening on http://127.0.0.1:").size());
+      port = std::atoi(log.c_str() + at + std::string("://127.0.0.1:").size());
       return true;
     });
     return port;

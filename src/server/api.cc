@@ -9,6 +9,7 @@
 
 #include "server/api_handlers.h"
 #include "server/web_assets.h"
+#include "util/logger.h"
 #include "util/same_bytes.h"
 
 namespace slipway {
@@ -389,7 +390,8 @@ std::optional<std::string> AlertProjectPath(std::string_view path) {
 }
 
 std::string CacheKey(const HttpRequest& req) {
-  std::string key = req.Header("host") + "\n" + req.path + "?";
+  std::string key =
+      req.Header("host") + "\n" + req.Header("x-forwarded-proto") + "\n" + req.path + "?";
   for (const auto& [k, v] : req.query) {
     if (k != "private_token") key += k + "=" + v + "&";
   }
@@ -469,7 +471,11 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   ctx.now_ms = Now();
   ctx.webhook_replay_window_ms = options_.webhook_replay_window_ms;
   std::string host = request.Header("host");
-  ctx.base_url = "http://" + (host.empty() ? std::string("localhost") : host);
+  // Links in answers (web_url …) use the scheme the client used: the
+  // server's own, or the one a TLS-terminating proxy names.
+  std::string scheme = request.Header("x-forwarded-proto");
+  if (scheme != "https" && scheme != "http") scheme = options_.scheme;
+  ctx.base_url = scheme + "://" + (host.empty() ? std::string("localhost") : host);
   HttpResponse response = Route(ctx);
   metrics_.CountRequest(response.status);
   return response;
@@ -528,8 +534,10 @@ HttpResponse Api::Route(ApiContext& ctx) {
     if (!ctx.token) {
       if (segments.size() >= 1 && segments[0] == "runners") {
         // A runner with an unknown or revoked token: an operator should hear of it.
-        std::fprintf(stderr, "slipway serve: %s %s: unknown or revoked token (401)\n",
-                     req.method.c_str(), req.path.c_str());
+        LogLine(LogLevel::kWarn, "runner_refused")
+            .Str("method", req.method)
+            .Str("path", req.path)
+            .Str("reason", "unknown or revoked token");
       }
       return JsonError(401, "401 Unauthorized");
     }

@@ -54,6 +54,10 @@ struct ApiOptions {
   // Remote runners (docs/runners.md); null: the runner routes answer 503.
   // Must outlive the Api.
   RunnerHub* runners = nullptr;
+  // The scheme of the URLs in answers: "https" when the server serves TLS
+  // itself. A request's X-Forwarded-Proto (http or https, from a proxy in
+  // front) overrides it for that request.
+  std::string scheme = "http";
 };
 
 class Api {

@@ -1,4 +1,5 @@
 #include "server/deployment_safety.h"
+#include "util/logger.h"
 
 #include <cstdio>
 #include <string>
@@ -13,8 +14,9 @@ std::optional<JobRefusal> OutdatedDeployment(Store* store, const ProjectRecord& 
   if (name == nullptr || action == nullptr || *action != "start") return std::nullopt;
   if (spec.attempt > 1 && project.ci_forward_deployment_rollback_allowed) return std::nullopt;
   auto fail_open = [&](const Status& s) {
-    std::fprintf(stderr, "slipway: outdated deployment check of job %lld: %s\n",
-                 static_cast<long long>(spec.job_id), s.message().c_str());
+    LogLine(LogLevel::kWarn, "deployment_check_error")
+        .Int("job_id", spec.job_id)
+        .Str("error", s.message());
     return std::nullopt;
   };
   StatusOr<std::optional<EnvironmentRecord>> environment =

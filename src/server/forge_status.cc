@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/logger.h"
 #include "util/percent_encode.h"
 
 namespace slipway {
@@ -187,8 +188,9 @@ Status ForgeStatusPublisher::Scan(int64_t now_ms) {
           result.ok = ok;
           result.error = error;
           if (Status s = store->RecordForgeStatus(result); !s.ok()) {
-            std::fprintf(stderr, "slipway serve: commit status of pipeline %lld: %s\n",
-                         static_cast<long long>(result.pipeline_id), s.message().c_str());
+            LogLine(LogLevel::kError, "commit_status_error")
+                .Int("pipeline_id", result.pipeline_id)
+                .Str("error", s.message());
           }
         };
         sender_.Send(std::move(request));

@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -21,15 +22,20 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "server/log_stream.h"
+#include "server/tls_context.h"
+#include "util/logger.h"
 #include "util/thread_annotations.h"
 
 namespace slipway {
@@ -38,6 +44,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -114,7 +121,7 @@ void LogException(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    std::fprintf(stderr, "slipway serve: connection error: %s\n", ex.what());
+    LogLine(LogLevel::kError, "connection_error").Str("error", ex.what());
   }
 }
 
@@ -142,6 +149,48 @@ asio::awaitable<void> WatchHangUp(tcp::socket& socket, std::shared_ptr<PushSigna
   signal->timer.cancel();
 }
 
+// The strand a connection's stream runs on (a new one if it has none).
+Strand StrandOf(const asio::any_io_executor& executor, asio::io_context& io) {
+  const Strand* strand = executor.target<Strand>();
+  return strand != nullptr ? *strand : asio::make_strand(io);
+}
+
+std::string RemoteAddress(const tcp::socket& socket) {
+  beast::error_code ec;
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  return ec ? std::string("-") : peer.address().to_string();
+}
+
+// One "request" log line (docs/server.md, "Log"), written once the
+// response was sent. The path is logged without its query: a query may
+// carry a token (private_token, a trigger's token), and headers are not
+// logged at all.
+struct RequestLog {
+  const std::string* remote = nullptr;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::string method = "-";
+  std::string target = "-";  // The path; a query is cut off in Write.
+  std::string user_agent;
+  int status = 0;
+  uint64_t bytes = 0;
+
+  void Write() const {
+    if (!LogEnabled(LogLevel::kInfo)) return;
+    std::string_view path = target;
+    path = path.substr(0, path.find('?'));
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    LogLine line(LogLevel::kInfo, "request");
+    line.Str("method", method)
+        .Str("path", path)
+        .Int("status", status)
+        .Int("bytes", static_cast<int64_t>(bytes))
+        .Num("duration_s", seconds)
+        .Str("remote_ip", *remote);
+    if (!user_agent.empty()) line.Str("ua", user_agent);
+  }
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -153,17 +202,32 @@ struct HttpServer::Impl {
   std::optional<asio::thread_pool> pool;
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
+  std::optional<asio::ssl::context> tls;  // Set: HTTPS.
   uint16_t port = 0;
   bool running = false;
 
+  Status LoadTls();
   asio::awaitable<void> Listen();
+  // A connection: HTTP, or the TLS handshake and then HTTP over it.
   asio::awaitable<void> Session(tcp::socket socket);
+  asio::awaitable<void> TlsSession(beast::tcp_stream stream);
+  // The request loop, the same over both kinds of stream (S is
+  // beast::tcp_stream or TlsStream); buffer holds bytes already read.
+  // remote: the client's address, for the log.
+  template <class S>
+  asio::awaitable<void> Requests(S& stream, beast::flat_buffer& buffer, const std::string& remote);
   asio::awaitable<HttpResponse> Dispatch(HttpRequest request);
-  asio::awaitable<void> Stream(beast::tcp_stream& stream, const HttpResponse& head);
-  asio::awaitable<void> Push(beast::tcp_stream& stream, const HttpResponse& head);
-  asio::awaitable<bool> WriteRaw(beast::tcp_stream& stream, std::string data);
-  asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, HttpResponse response,
-                                      bool head_only, bool keep_alive, unsigned version);
+  // The writers add the bytes they sent to *sent: the body, or for a live
+  // log and a push channel, everything.
+  template <class S>
+  asio::awaitable<void> Stream(S& stream, const HttpResponse& head, uint64_t* sent);
+  template <class S>
+  asio::awaitable<void> Push(S& stream, const HttpResponse& head, uint64_t* sent);
+  template <class S>
+  asio::awaitable<bool> WriteRaw(S& stream, std::string data, uint64_t* sent = nullptr);
+  template <class S>
+  asio::awaitable<bool> WriteResponse(S& stream, HttpResponse response, bool head_only,
+                                      bool keep_alive, unsigned version, uint64_t* sent = nullptr);
 };
 
 HttpServer::HttpServer(Api* api, Store* store, LogHub* hub, HttpServerOptions options)
@@ -178,8 +242,23 @@ HttpServer::~HttpServer() { Stop(); }
 
 uint16_t HttpServer::port() const { return impl_->port; }
 
+const char* HttpServer::scheme() const { return impl_->tls ? "https" : "http"; }
+
+Status HttpServer::Impl::LoadTls() {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) return Status::Ok();
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return Status::Error("--tls-cert and --tls-key go together: give both or neither");
+  }
+  tls.emplace(asio::ssl::context::tls_server);
+  Status loaded =
+      ConfigureServerTls(tls->native_handle(), options.tls_cert_file, options.tls_key_file);
+  if (!loaded.ok()) tls.reset();
+  return loaded;
+}
+
 Status HttpServer::Start() {
   Impl& s = *impl_;
+  if (Status loaded = s.LoadTls(); !loaded.ok()) return loaded;
   beast::error_code ec;
   auto address = asio::ip::make_address(s.options.host, ec);
   if (ec) return Status::Error("invalid listen address '" + s.options.host + "': " + ec.message());
@@ -288,20 +367,23 @@ asio::awaitable<HttpResponse> HttpServer::Impl::Dispatch(HttpRequest request) {
                                     asio::use_awaitable);
 }
 
-asio::awaitable<bool> HttpServer::Impl::WriteRaw(beast::tcp_stream& stream, std::string data) {
+template <class S>
+asio::awaitable<bool> HttpServer::Impl::WriteRaw(S& stream, std::string data, uint64_t* sent) {
+  if (sent != nullptr) *sent += data.size();
   beast::error_code ec;
-  stream.expires_after(std::chrono::seconds(options.idle_timeout_s));
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(options.idle_timeout_s));
   co_await asio::async_write(stream, asio::buffer(data),
                              asio::redirect_error(asio::use_awaitable, ec));
-  stream.expires_never();
+  beast::get_lowest_layer(stream).expires_never();
   co_return !ec;
 }
 
-asio::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
-                                                      HttpResponse response, bool head_only,
-                                                      bool keep_alive, unsigned version) {
+template <class S>
+asio::awaitable<bool> HttpServer::Impl::WriteResponse(S& stream, HttpResponse response,
+                                                      bool head_only, bool keep_alive,
+                                                      unsigned version, uint64_t* sent) {
   beast::error_code ec;
-  stream.expires_after(std::chrono::seconds(options.idle_timeout_s));
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(options.idle_timeout_s));
   auto fill = [&](auto& res) {
     res.result(static_cast<unsigned>(response.status));
     res.version(version);
@@ -322,9 +404,10 @@ asio::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
     }
     if (ec)
       co_return co_await WriteResponse(stream, JsonError(404, "404 Not Found"), head_only,
-                                       keep_alive, version);
+                                       keep_alive, version, sent);
     fill(res);
     res.prepare_payload();
+    if (sent != nullptr && !head_only) *sent += res.body().size();
     if (head_only) {
       http::response_serializer<http::file_body> sr(res);
       co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
@@ -336,6 +419,7 @@ asio::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
   http::response<http::string_body> res;
   fill(res);
   size_t length = response.body.size();
+  if (sent != nullptr && !head_only) *sent += length;
   if (!head_only) res.body() = std::move(response.body);
   if (response.status != 204 && response.status != 304) res.content_length(length);
   co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
@@ -344,21 +428,80 @@ asio::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
 
 asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
+  if (tls) {
+    co_await TlsSession(std::move(stream));
+    co_return;
+  }
   beast::flat_buffer buffer;
+  co_await Requests(stream, buffer, RemoteAddress(stream.socket()));
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> HttpServer::Impl::TlsSession(beast::tcp_stream stream) {
+  const auto handshake_timeout = std::chrono::seconds(options.tls_handshake_timeout_s);
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  // A client that connects and sends nothing, or stops halfway through
+  // the handshake, is dropped after the timeout.
+  stream.expires_after(handshake_timeout);
+  bool hello = co_await beast::async_detect_ssl(stream, buffer,
+                                                asio::redirect_error(asio::use_awaitable, ec));
+  const std::string remote = RemoteAddress(stream.socket());
+  if (ec) {
+    LogLine(LogLevel::kDebug, "tls_error").Str("remote_ip", remote).Str("error", ec.message());
+    co_return;
+  }
+  if (!hello) {
+    LogLine(LogLevel::kDebug, "tls_error")
+        .Str("remote_ip", remote)
+        .Str("error", "plain HTTP to the HTTPS port");
+    // Plain HTTP to the HTTPS port: say so in HTTP, which the client reads.
+    HttpResponse error =
+        JsonError(400, "400 Bad request - this port speaks HTTPS: use an https:// URL");
+    co_await WriteResponse(stream, std::move(error), false, false, 11);
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_return;
+  }
+  TlsStream tls_stream(std::move(stream), *tls);
+  size_t used = co_await tls_stream.async_handshake(asio::ssl::stream_base::server, buffer.data(),
+                                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    LogLine(LogLevel::kDebug, "tls_error").Str("remote_ip", remote).Str("error", ec.message());
+    co_return;
+  }
+  buffer.consume(used);
+  beast::get_lowest_layer(tls_stream).expires_never();
+  co_await Requests(tls_stream, buffer, remote);
+  // close_notify, so that a client reading to the end of a response
+  // without a length (live logs) knows it was not cut; bounded in time
+  // because the client may never answer it.
+  beast::get_lowest_layer(tls_stream).expires_after(handshake_timeout);
+  co_await tls_stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  beast::get_lowest_layer(tls_stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+template <class S>
+asio::awaitable<void> HttpServer::Impl::Requests(S& stream, beast::flat_buffer& buffer,
+                                                 const std::string& remote) {
+  auto& lowest = beast::get_lowest_layer(stream);
   for (;;) {
+    RequestLog log;
+    log.remote = &remote;
     http::request_parser<http::string_body> parser;
     parser.header_limit(options.max_header_bytes);
     parser.body_limit(options.max_body_bytes);
     beast::error_code ec;
-    stream.expires_after(std::chrono::seconds(options.idle_timeout_s));
+    lowest.expires_after(std::chrono::seconds(options.idle_timeout_s));
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
+    log.start = std::chrono::steady_clock::now();
     if (!ec && !parser.is_done()) {
       auto expect = parser.get()[http::field::expect];
       if (beast::iequals(expect, "100-continue")) {
         if (!co_await WriteRaw(stream, "HTTP/1.1 100 Continue\r\n\r\n")) break;
       }
-      stream.expires_after(std::chrono::seconds(options.idle_timeout_s));
+      lowest.expires_after(std::chrono::seconds(options.idle_timeout_s));
       co_await http::async_read(stream, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -376,7 +519,13 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
                                                               : ec.message());
       HttpResponse error = JsonError(status, message);
       api->metrics()->CountRequest(status);
-      co_await WriteResponse(stream, std::move(error), false, false, 11);
+      log.status = status;
+      if (parser.is_header_done()) {
+        log.method = std::string(parser.get().method_string());
+        log.target = std::string(parser.get().target());
+      }
+      co_await WriteResponse(stream, std::move(error), false, false, 11, &log.bytes);
+      log.Write();
       break;
     }
     http::request<http::string_body>& msg = parser.get();
@@ -391,29 +540,34 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
     bool keep_alive = msg.keep_alive();
     unsigned version = msg.version();
     bool head_only = request.method == "HEAD";
+    if (LogEnabled(LogLevel::kInfo)) {
+      log.method = request.method;
+      log.target = request.path;
+      log.user_agent = request.Header("user-agent");
+    }
     HttpResponse response = co_await Dispatch(std::move(request));
+    log.status = response.status;
     if (response.stream) {
-      co_await Stream(stream, response);
+      co_await Stream(stream, response, &log.bytes);
+      log.Write();
       break;
     }
     if (response.push) {
-      co_await Push(stream, response);
+      co_await Push(stream, response, &log.bytes);
+      log.Write();
       break;
     }
-    if (!co_await WriteResponse(stream, std::move(response), head_only, keep_alive, version) ||
-        !keep_alive) {
-      break;
-    }
+    bool written = co_await WriteResponse(stream, std::move(response), head_only, keep_alive,
+                                          version, &log.bytes);
+    log.Write();
+    if (!written || !keep_alive) break;
   }
-  beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<void> HttpServer::Impl::Stream(beast::tcp_stream& stream,
-                                               const HttpResponse& head) {
-  Strand strand = stream.get_executor().target<Strand>() != nullptr
-                      ? *stream.get_executor().target<Strand>()
-                      : asio::make_strand(io);
+template <class S>
+asio::awaitable<void> HttpServer::Impl::Stream(S& stream, const HttpResponse& head,
+                                               uint64_t* sent) {
+  Strand strand = StrandOf(stream.get_executor(), io);
   auto watch = std::make_shared<Watch>(strand);
   LogStream log(store, head.stream->job_id, head.stream->offset);
   Subscription subscription{
@@ -426,7 +580,7 @@ asio::awaitable<void> HttpServer::Impl::Stream(beast::tcp_stream& stream,
   out += "Connection: close\r\n\r\n";
   out += log.CatchUp();
   out += log.EndIfFinished();
-  if (!co_await WriteRaw(stream, std::move(out))) co_return;
+  if (!co_await WriteRaw(stream, std::move(out), sent)) co_return;
   std::deque<std::pair<int64_t, std::string>> chunks;
   asio::steady_timer batch(stream.get_executor());
   while (!log.done()) {
@@ -445,21 +599,21 @@ asio::awaitable<void> HttpServer::Impl::Stream(beast::tcp_stream& stream,
     // Also on a timeout: a job can end without a Finish (canceled before it ran).
     if (finished || !woken) out += log.EndIfFinished();
     if (out.empty() && !woken) out = kSseHeartbeat;
-    if (!out.empty() && !co_await WriteRaw(stream, std::move(out))) co_return;
+    if (!out.empty() && !co_await WriteRaw(stream, std::move(out), sent)) co_return;
   }
 }
 
-asio::awaitable<void> HttpServer::Impl::Push(beast::tcp_stream& stream, const HttpResponse& head) {
-  Strand strand = stream.get_executor().target<Strand>() != nullptr
-                      ? *stream.get_executor().target<Strand>()
-                      : asio::make_strand(io);
+template <class S>
+asio::awaitable<void> HttpServer::Impl::Push(S& stream, const HttpResponse& head, uint64_t* sent) {
+  Strand strand = StrandOf(stream.get_executor(), io);
   // The channel's waker reaches this coroutine through a timer on its
   // strand; it may fire after the coroutine ended (weak pointer).
   auto signal = std::make_shared<PushSignal>(strand);
   // The client sends nothing after its request: the socket becoming
   // readable means it went away (a killed runner's FIN or RST), which a
   // write would notice only at the next keepalive.
-  asio::co_spawn(strand, WatchHangUp(stream.socket(), signal), asio::detached);
+  asio::co_spawn(strand, WatchHangUp(beast::get_lowest_layer(stream).socket(), signal),
+                 asio::detached);
   std::weak_ptr<PushSignal> weak = signal;
   head.push->SetWaker([weak, strand] {
     std::shared_ptr<PushSignal> s = weak.lock();
@@ -473,7 +627,7 @@ asio::awaitable<void> HttpServer::Impl::Push(beast::tcp_stream& stream, const Ht
   bool closed = false;
   for (;;) {
     out += head.push->Take(&closed);
-    if (!out.empty() && !co_await WriteRaw(stream, std::move(out))) break;
+    if (!out.empty() && !co_await WriteRaw(stream, std::move(out), sent)) break;
     out.clear();
     if (closed || signal->gone) break;
     if (!signal->woken.exchange(false)) {
@@ -485,7 +639,7 @@ asio::awaitable<void> HttpServer::Impl::Push(beast::tcp_stream& stream, const Ht
     if (signal->gone) break;
   }
   beast::error_code ec;
-  stream.socket().cancel(ec);  // Ends WatchHangUp's wait.
+  beast::get_lowest_layer(stream).socket().cancel(ec);  // Ends WatchHangUp's wait.
   head.push->Closed();
 }
 

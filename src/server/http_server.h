@@ -1,7 +1,8 @@
 // The HTTP/1.1 server of `slipway serve` (Boost.Beast over Asio, C++20
 // coroutines): keep-alive, request limits, an idle timeout, the API's
 // blocking requests on a separate thread pool, and live logs (SSE) fed by
-// LogHub. Beast stays inside http_server.cc.
+// LogHub; plain HTTP, or HTTPS when given a certificate (OpenSSL through
+// asio::ssl; one request loop for both). Beast stays inside http_server.cc.
 #ifndef SLIPWAY_SERVER_HTTP_SERVER_H_
 #define SLIPWAY_SERVER_HTTP_SERVER_H_
 
@@ -26,6 +27,14 @@ struct HttpServerOptions {
   int idle_timeout_s = 60;  // A keep-alive connection idle this long is closed.
   int heartbeat_s = 15;     // SSE comment interval.
   int sse_batch_ms = 100;   // Live chunks arriving within this time are sent in one write.
+  // HTTPS: PEM files of the certificate chain and of its private key, both
+  // or neither. The key file must be readable by its owner only (as the
+  // secrets key). TLS 1.2 and 1.3 only, OpenSSL's default ciphers.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // A client that has not finished its TLS handshake (or sent its first
+  // bytes) within this time is dropped; also bounds the closing handshake.
+  int tls_handshake_timeout_s = 10;
 };
 
 class HttpServer {
@@ -35,10 +44,13 @@ class HttpServer {
   ~HttpServer();  // Stops.
 
   // Binds and listens, then serves on background threads. Fails if the
-  // address cannot be bound.
+  // address cannot be bound, or the TLS files cannot be read, do not match
+  // or the key file is open to others.
   Status Start();
   // The bound port (after Start).
   uint16_t port() const;
+  // "https" when serving TLS, else "http".
+  const char* scheme() const;
   // Stops accepting, closes connections (SSE streams too) and joins the threads.
   void Stop();
 

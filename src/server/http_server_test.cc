@@ -10,11 +10,12 @@
 
 #include "server/api_test_util.h"
 #include "server/log_stream.h"
+#include "server/test_http_reader.h"
 
 namespace slipway {
 namespace {
 
-class Client {
+class Client : public TestHttpReader {
  public:
   explicit Client(uint16_t port) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
@@ -38,49 +39,20 @@ class Client {
     }
   }
 
-  // Reads until `needle` has arrived (or the connection closed); returns
-  // everything up to and including it, keeping the rest for later.
-  std::string ReadUntil(const std::string& needle) {
-    for (;;) {
-      size_t at = buffer_.find(needle);
-      if (at != std::string::npos) {
-        std::string out = buffer_.substr(0, at + needle.size());
-        buffer_.erase(0, at + needle.size());
-        return out;
-      }
-      if (!Fill()) {
-        std::string out;
-        out.swap(buffer_);
-        return out;
-      }
-    }
-  }
-
-  // One response with a Content-Length body.
-  std::string ReadResponse() {
-    std::string head = ReadUntil("\r\n\r\n");
-    size_t cl = head.find("Content-Length: ");
-    size_t length = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 16));
-    while (buffer_.size() < length && Fill()) {
-    }
-    std::string body = buffer_.substr(0, length);
-    buffer_.erase(0, std::min(length, buffer_.size()));
-    return head + body;
-  }
-
   bool Closed() { return buffer_.empty() && !Fill(); }
 
- private:
-  bool Fill() {
+ protected:
+  bool Fill() override {
     char buf[4096];
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) return false;
     buffer_.append(buf, static_cast<size_t>(n));
     return true;
   }
+
+ private:
   int fd_ = -1;
   bool connected_ = false;
-  std::string buffer_;
 };
 
 class HttpServerTest : public ApiTestBase {

@@ -21,6 +21,7 @@
 #include "server/service_impl.h"
 #include "server/shared_objects.h"
 #include "util/git.h"
+#include "util/logger.h"
 #include "util/ref_name.h"
 
 namespace slipway {
@@ -134,8 +135,9 @@ StatusOr<ServerPipeline> Service::Load(const ProjectRecord& project, const Pipel
           ? ActiveFreezeAt(*periods, pipeline.created_at > 0 ? pipeline.created_at : NowMs())
           : StatusOr<std::optional<ActiveFreeze>>(periods.status());
   if (!freeze.ok()) {
-    std::fprintf(stderr, "slipway: project %lld: deploy freezes: %s\n",
-                 static_cast<long long>(project.id), freeze.status().message().c_str());
+    LogLine(LogLevel::kError, "deploy_freeze_error")
+        .Int("project_id", project.id)
+        .Str("error", freeze.status().message());
   }
   input.deploy_freeze = freeze.ok() && freeze->has_value();
   std::string pipeline_dir = pipeline.id > 0 ? RunDir(pipeline.id) : checkout + "/..";
@@ -325,7 +327,7 @@ Status Service::Start() {
   if (ec) return Status::Error("cannot create '" + options_.data_dir + "/runs': " + ec.message());
   std::vector<std::string> notes;
   Status builds = PrepareBuildsDir(options_.builds_dir, &notes);
-  for (const std::string& note : notes) std::fprintf(stderr, "slipway: %s\n", note.c_str());
+  for (const std::string& note : notes) LogLine(LogLevel::kInfo, "builds_dir").Str("message", note);
   if (!builds.ok()) return builds;
   if (options_.job_users->switches_user()) {
     Status reachable = CheckJobsCanReach(options_.builds_dir);
@@ -338,8 +340,9 @@ Status Service::Start() {
   // (their processes were killed by Recover).
   std::uintmax_t removed = std::filesystem::remove_all(options_.data_dir + "/workspaces", ec);
   if (!ec && removed > 0) {
-    std::fprintf(stderr, "slipway: removed %s/workspaces: jobs now run in %s\n",
-                 options_.data_dir.c_str(), options_.builds_dir.c_str());
+    LogLine(LogLevel::kInfo, "builds_dir")
+        .Str("message", "removed " + options_.data_dir + "/workspaces: jobs now run in " +
+                            options_.builds_dir);
   }
   std::lock_guard<std::mutex> lock(mu_);
   started_ = true;
@@ -506,8 +509,9 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
     std::lock_guard<std::mutex> repo_lock(RepoLock(d.project_id));
     Status recorded = RecordShippedCommits(store_, MirrorDir(d.project_id), d);
     if (!recorded.ok()) {
-      std::fprintf(stderr, "slipway: deployment %lld: commits not recorded: %s\n",
-                   static_cast<long long>(d.id), recorded.message().c_str());
+      LogLine(LogLevel::kError, "deployment_commits_error")
+          .Int("deployment_id", d.id)
+          .Str("error", recorded.message());
     }
   });
   CountingObserver observer(&recorder, &running_jobs_);

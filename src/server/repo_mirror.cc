@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "util/git.h"
+#include "util/logger.h"
 #include "util/redact.h"
 #include "util/ref_name.h"
 
@@ -47,6 +48,9 @@ Status RepoMirror::Fetch() {
   if (!fetched.ok()) return fetched.status();
   if (fetched->exit_code != 0) {
     std::string err = fetched->err.substr(0, fetched->err.find('\n'));
+    LogLine(LogLevel::kWarn, "fetch_error")
+        .Str("repository", RedactUrlCredentials(url_))
+        .Str("error", RedactUrlCredentials(err));
     return Status::Error(RedactUrlCredentials("cannot fetch " + url_ + ": " + err));
   }
   return Status::Ok();

@@ -1,4 +1,5 @@
 #include "server/resource_groups.h"
+#include "util/logger.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -62,8 +63,9 @@ int64_t ResourceGroups::Next(const GroupKey& key, const Group& group) {
     };
     StatusOr<std::vector<JobRecord>> upcoming = store_->UpcomingResourceJobs(key.first, key.second);
     if (!upcoming.ok()) {
-      std::fprintf(stderr, "slipway: resource group '%s': %s\n", key.second.c_str(),
-                   upcoming.status().message().c_str());
+      LogLine(LogLevel::kError, "resource_group_error")
+          .Str("resource_group", key.second)
+          .Str("error", upcoming.status().message());
     } else {
       for (const JobRecord& job : *upcoming) consider(job.pipeline_id);
     }

@@ -1,4 +1,5 @@
 #include "server/retrying_sender.h"
+#include "util/logger.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -37,9 +38,10 @@ void RetryingSender::Send(Request request) {
       if (same != pending_.end()) pending_.erase(same);
     }
     if (pending_.size() >= options_.max_pending) {
-      std::fprintf(stderr, "slipway serve: %s: %zu requests waiting; dropped one for %s\n",
-                   options_.what.c_str(), pending_.size(),
-                   Shown(pending_.front().request.http.url).c_str());
+      LogLine(LogLevel::kWarn, "delivery_dropped")
+          .Str("what", options_.what)
+          .Str("url", Shown(pending_.front().request.http.url))
+          .Int("waiting", static_cast<int64_t>(pending_.size()));
       pending_.pop_front();
       ++counts_.dropped;
     }
@@ -96,9 +98,11 @@ void RetryingSender::Run() {
       ++counts_.delivered;
     } else if (give_up) {
       ++counts_.dropped;
-      std::fprintf(stderr, "slipway serve: %s: gave up on %s after %d tries: %s\n",
-                   options_.what.c_str(), Shown(pending.request.http.url).c_str(), pending.attempts,
-                   error.c_str());
+      LogLine(LogLevel::kWarn, "delivery_failed")
+          .Str("what", options_.what)
+          .Str("url", Shown(pending.request.http.url))
+          .Int("attempts", pending.attempts)
+          .Str("error", error);
     } else {
       ++counts_.retried;
       // A newer request with the same key, queued meanwhile, wins.

@@ -5,6 +5,7 @@
 
 #include "exec/coverage.h"
 #include "util/duration.h"
+#include "util/logger.h"
 
 namespace slipway {
 
@@ -88,6 +89,7 @@ StatusOr<CiStatus> RunRecorder::FinishComposite() {
   CiStatus status = CompositeStatus(entries);
   auto updated = store_->UpdatePipelineStatus(pipeline_id_, status);
   KeepError(updated.status());
+  if (updated.ok() && pipeline_status_ != status) LogPipelineStatus(status);
   if (updated.ok()) pipeline_status_ = status;
   if (!first_error_.ok()) return first_error_;
   return status;
@@ -162,6 +164,16 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
   KeepError(updated.status());
   if (!updated.ok()) return;
   *job = std::move(*updated);
+  {
+    LogLine line(to == CiStatus::kFailed && !job->allow_failure ? LogLevel::kWarn : LogLevel::kInfo,
+                 "job_status");
+    line.Int("project_id", project_id_)
+        .Int("pipeline_id", pipeline_id_)
+        .Int("job_id", job->id)
+        .Str("job_name", job->name)
+        .Str("status", CiStatusName(to));
+    if (update.failure_reason) line.Str("failure_reason", *update.failure_reason);
+  }
   RecordDeploymentLocked(*job, to, run);
   if ((IsFinished(to) || to == CiStatus::kSkipped) && on_finished_) on_finished_(job->id);
 }
@@ -262,7 +274,17 @@ void RunRecorder::UpdatePipelineLocked(CiStatus job_status) {
   if (next == pipeline_status_) return;
   auto updated = store_->UpdatePipelineStatus(pipeline_id_, next);
   KeepError(updated.status());
+  if (updated.ok()) LogPipelineStatus(next);
   if (updated.ok()) pipeline_status_ = next;
+}
+
+void RunRecorder::LogPipelineStatus(CiStatus status) const {
+  LogLine(status == CiStatus::kFailed ? LogLevel::kWarn : LogLevel::kInfo, "pipeline_status")
+      .Int("project_id", project_id_)
+      .Int("pipeline_id", pipeline_id_)
+      .Str("ref", ref_)
+      .Str("sha", sha_)
+      .Str("status", CiStatusName(status));
 }
 
 void RunRecorder::Detach() {
@@ -322,6 +344,7 @@ Status RunRecorder::Finish(const RunResult& result) {
   auto updated = store_->UpdatePipelineStatus(pipeline_id_, final_status);
   std::lock_guard<std::mutex> lock(mu_);
   KeepError(updated.status());
+  if (updated.ok() && pipeline_status_ != final_status) LogPipelineStatus(final_status);
   if (updated.ok()) pipeline_status_ = final_status;
   return first_error_;
 }

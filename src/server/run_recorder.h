@@ -95,6 +95,8 @@ class RunRecorder : public RunObserver, public LogSink {
   // needs that step (a job the scheduler runs without reporting pending).
   void MoveLocked(JobRecord* job, CiStatus to, const JobRun& run);
   void UpdatePipelineLocked(CiStatus job_status);
+  // A "pipeline_status" log line (docs/server.md, "Log").
+  void LogPipelineStatus(CiStatus status) const;
   // The job's deployment follows it (docs/deployments.md): made when a job
   // with environment:action start runs, finished with it.
   void RecordDeploymentLocked(const JobRecord& job, CiStatus to, const JobRun& run);

@@ -9,6 +9,7 @@
 
 #include "exec/beneath_io.h"
 #include "exec/remote_job.h"
+#include "util/logger.h"
 
 namespace slipway {
 
@@ -97,10 +98,19 @@ std::shared_ptr<RunnerHub::Connection> RunnerHub::Connect(RunnerInfo info) {
     DispatchLocked();
   }
   if (replaced) replaced->Close();
+  std::string tags;
+  for (const std::string& tag : info.tags) tags += (tags.empty() ? "" : ",") + tag;
+  LogLine(LogLevel::kInfo, "runner_connected")
+      .Int("runner_id", info.id)
+      .Str("description", info.description)
+      .Str("tags", tags)
+      .Int("concurrency", info.concurrency)
+      .Bool("replaced", replaced != nullptr);
   return connection;
 }
 
 void RunnerHub::Disconnected(Connection* connection) {
+  LogLine(LogLevel::kInfo, "runner_disconnected").Int("runner_id", connection->info().id);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = connections_.find(connection->info().id);
   if (it == connections_.end() || it->second.get() != connection) return;

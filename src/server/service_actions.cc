@@ -9,6 +9,7 @@
 #include "server/orphan_jobs.h"
 #include "server/service_impl.h"
 #include "util/containment.h"
+#include "util/logger.h"
 #include "util/ref_name.h"
 
 namespace slipway {
@@ -240,7 +241,9 @@ Status Service::Recover() {
   int orphans = KillLeftoverJobProcesses() + KillOrphanedJobs(options_.builds_dir) +
                 KillOrphanedJobs(options_.data_dir);
   if (orphans > 0) {
-    std::fprintf(stderr, "slipway: killed %d job processes left by a previous server\n", orphans);
+    LogLine(LogLevel::kWarn, "orphans_killed")
+        .Int("processes", orphans)
+        .Str("message", "killed job processes left by a previous server");
   }
   StatusOr<std::vector<JobRecord>> interrupted = store_->MarkInterruptedJobs();
   if (!interrupted.ok()) return interrupted.status();
@@ -313,7 +316,7 @@ void Service::RunDueSchedules() {
   int64_t now = NowMs();
   StatusOr<std::vector<ScheduleRecord>> due = store_->DueSchedules(now);
   if (!due.ok()) {
-    std::fprintf(stderr, "slipway: schedules: %s\n", due.status().message().c_str());
+    LogLine(LogLevel::kError, "schedule_error").Str("error", due.status().message());
     return;
   }
   for (ScheduleRecord schedule : *due) {
@@ -328,8 +331,9 @@ void Service::RunDueSchedules() {
     if (created.ok()) {
       schedule.last_pipeline_id = created->id;
     } else {
-      std::fprintf(stderr, "slipway: schedule %lld: %s\n", static_cast<long long>(schedule.id),
-                   created.status().message().c_str());
+      LogLine(LogLevel::kWarn, "schedule_error")
+          .Int("schedule_id", schedule.id)
+          .Str("error", created.status().message());
     }
     StatusOr<int64_t> next = NextRun(schedule.cron, schedule.cron_timezone, now);
     if (next.ok()) {
@@ -340,8 +344,9 @@ void Service::RunDueSchedules() {
     }
     StatusOr<ScheduleRecord> updated = store_->UpdateSchedule(schedule);
     if (!updated.ok()) {
-      std::fprintf(stderr, "slipway: schedule %lld: %s\n", static_cast<long long>(schedule.id),
-                   updated.status().message().c_str());
+      LogLine(LogLevel::kError, "schedule_error")
+          .Int("schedule_id", schedule.id)
+          .Str("error", updated.status().message());
     }
   }
 }

@@ -5,6 +5,7 @@
 
 #include "server/service_impl.h"
 #include "server/stored_artifacts.h"
+#include "util/logger.h"
 
 namespace slipway {
 namespace internal {
@@ -22,8 +23,9 @@ void Service::RemoveExpiredArtifacts() {
   if (artifacts_checked_ms_ != 0 && now - artifacts_checked_ms_ < 60 * 1000) return;
   artifacts_checked_ms_ = now;
   auto report = [](int64_t job_id, const Status& s) {
-    std::fprintf(stderr, "slipway: artifact expiry: job %lld: %s\n", static_cast<long long>(job_id),
-                 s.message().c_str());
+    LogLine(LogLevel::kError, "artifact_expiry_error")
+        .Int("job_id", job_id)
+        .Str("error", s.message());
   };
   // Newest first: of one ref's pipelines, the kept one is decided first.
   int64_t before = std::numeric_limits<int64_t>::max();

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "server/service_impl.h"
+#include "util/logger.h"
 
 namespace slipway {
 namespace internal {
@@ -84,7 +85,7 @@ StatusOr<EnvironmentRecord> Service::StopEnvironment(int64_t environment_id, boo
 void Service::StopExpiredEnvironments() {
   StatusOr<std::vector<EnvironmentRecord>> due = store_->EnvironmentsToAutoStop(NowMs());
   if (!due.ok()) {
-    std::fprintf(stderr, "slipway: auto-stop: %s\n", due.status().message().c_str());
+    LogLine(LogLevel::kError, "auto_stop_error").Str("error", due.status().message());
     return;
   }
   for (const EnvironmentRecord& environment : *due) {
@@ -92,8 +93,9 @@ void Service::StopExpiredEnvironments() {
     // fails is reported once, not every second.
     StatusOr<EnvironmentRecord> stopped = StopEnvironment(environment.id, false);
     if (!stopped.ok()) {
-      std::fprintf(stderr, "slipway: auto-stop of environment %s: %s\n", environment.name.c_str(),
-                   stopped.status().message().c_str());
+      LogLine(LogLevel::kError, "auto_stop_error")
+          .Str("environment", environment.name)
+          .Str("error", stopped.status().message());
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "store/token_hash.h"
+#include "util/private_file.h"
 
 namespace slipway {
 namespace {
@@ -101,17 +102,8 @@ StatusOr<std::optional<SecretBox>> SecretBox::ReadKeyFile(const std::string& pat
     int fd;
     ~Closer() { close(fd); }
   } closer{fd};
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return Errno("stat", path);
-  if (!S_ISREG(st.st_mode)) {
-    return Status::Error("the secrets key file '" + path + "' is not a file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::Error("the secrets key file '" + path + "' has mode " + mode +
-                         ": others than its owner may read it; chmod 600 it (and consider the "
-                         "key known)");
+  if (Status checked = CheckPrivateFile(fd, "the secrets key file '" + path + "'"); !checked.ok()) {
+    return checked;
   }
   std::string text(kKeySize * 2 + 2, '\0');
   ssize_t n = read(fd, text.data(), text.size());
