@@ -16,6 +16,7 @@
 
 #include "exec/file_tree.h"
 #include "image/byte_source.h"
+#include "image/read_ahead_source.h"
 #include "image/reference.h"
 #include "util/bounded_json.h"
 
@@ -288,8 +289,11 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
     std::string layer_name = "layer " + layer.digest + " of " + reference;
     int fd = open(blobs_.PathOf(layer.digest).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(Errno("open", layer_name));
-    DecompressingSource source(std::make_unique<FdSource>(UniqueFd(fd), layer_name), layer_name,
-                               limits.max_bytes + (size_t{64} << 20));
+    // The blob was verified as it entered the store: gzip's CRC need not be.
+    // Inflated on a thread of its own while this one writes the files.
+    ReadAheadSource source(std::make_unique<DecompressingSource>(
+        std::make_unique<FdSource>(UniqueFd(fd), layer_name), layer_name,
+        limits.max_bytes + (size_t{64} << 20), DecompressingSource::Input::kVerified));
     UnpackStats stats;
     Status applied = ApplyLayer(root->get(), *temp, &source, layer_name, limits, &stats);
     if (!applied.ok()) return fail(applied);
