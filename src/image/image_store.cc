@@ -240,7 +240,8 @@ ResolvedImage ImageStore::ToResolved(const ImageRecord& record,
 StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
                                           const std::string& manifest_body,
                                           const std::string& reference, const UnpackLimits& limits,
-                                          const std::function<Status(size_t)>& layer_ready) {
+                                          const std::function<Status(size_t)>& layer_ready,
+                                          const std::function<bool()>& canceled) {
   if (std::optional<ImageRecord> present = Find(digest)) return *present;
 
   std::string what = "the manifest of " + reference;
@@ -295,7 +296,7 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
         std::make_unique<FdSource>(UniqueFd(fd), layer_name), layer_name,
         limits.max_bytes + (size_t{64} << 20), DecompressingSource::Input::kVerified));
     UnpackStats stats;
-    Status applied = ApplyLayer(root->get(), *temp, &source, layer_name, limits, &stats);
+    Status applied = ApplyLayer(root->get(), *temp, &source, layer_name, limits, &stats, canceled);
     if (!applied.ok()) return fail(applied);
     record.layers.push_back(layer.digest);
     record.size += layer.size;
