@@ -25,6 +25,12 @@ struct ImageRequest {
   // "always" (the registry is asked for the tag's current manifest, and
   // nothing is downloaded again that the store already holds).
   std::string pull_policy;
+  // Set: polled while the image is pulled and unpacked; once it returns true
+  // Resolve stops promptly with an error, keeping nothing of the pull but
+  // whole, verified blobs. It may be called from several threads at once
+  // (a pull downloads and unpacks at the same time). The sandbox sets it
+  // from the job's cancel token and timeout (OpenLimits).
+  std::function<bool()> canceled = nullptr;
 };
 
 // An image ready to run: its unpacked root file system and the parts of its

@@ -266,6 +266,21 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
   if (spec.timeout) open_limits.deadline = std::chrono::steady_clock::now() + *spec.timeout;
   StatusOr<std::unique_ptr<ScriptSession>> session = scripts_->Open(
       job, workspace, [&](const std::string& line) { log.Line(line); }, open_limits);
+  if (!session.ok() && open_limits.Ended()) {
+    // Canceled or out of time while it was being prepared: an image pull
+    // stops with the job, and the job ends as it would in its script.
+    result.exit_code = -1;
+    if (cancel.canceled()) {
+      result.outcome = JobOutcome::kCanceled;
+      log.Line("ERROR: Job failed: canceled");
+    } else {
+      result.outcome = JobOutcome::kFailed;
+      result.failure_reason = "job_execution_timeout";
+      log.Line("ERROR: Job failed: execution took longer than " +
+               GoDuration(spec.timeout.value_or(std::chrono::milliseconds(0))) + " seconds");
+    }
+    return result;
+  }
   if (!session.ok()) return system_failure("Preparing environment failed", session.status());
   result.image = (*session)->image();
   result.image_digest = (*session)->image_digest();

@@ -178,7 +178,9 @@ class SandboxSession : public ScriptSession {
     for (size_t i = 0; i < services.size(); ++i) {
       const ServiceKeyword& service = services[i];
       log_("Starting service " + service.request.name + " ...");
-      StatusOr<ResolvedImage> image = options_.images->Resolve(service.request, log_);
+      ImageRequest request = service.request;
+      request.canceled = [&limits] { return limits.Ended(); };
+      StatusOr<ResolvedImage> image = options_.images->Resolve(request, log_);
       if (!image.ok()) return image.status();
       auto running = std::make_unique<RunningService>();
       running->name = service.request.name;
@@ -453,6 +455,9 @@ StatusOr<std::unique_ptr<ScriptSession>> SandboxScriptRunner::Open(
   }
   if (keyword) {
     log("Using sandbox with image " + keyword->request.name + " ...");
+    // A pull ends with the job (canceled, or out of time), not with the
+    // download.
+    keyword->request.canceled = [&limits] { return limits.Ended(); };
     StatusOr<ResolvedImage> image = options_.images->Resolve(keyword->request, log);
     if (!image.ok()) return image.status();
     std::string layer_dir = pattern + "/layer";

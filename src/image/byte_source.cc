@@ -24,8 +24,12 @@ StatusOr<size_t> MemorySource::Read(char* buf, size_t n) {
 }
 
 DecompressingSource::DecompressingSource(std::unique_ptr<ByteSource> in, std::string name,
-                                         size_t max_bytes)
-    : in_(std::move(in)), name_(std::move(name)), max_bytes_(max_bytes), input_(64 << 10) {}
+                                         size_t max_bytes, Input input)
+    : in_(std::move(in)),
+      name_(std::move(name)),
+      max_bytes_(max_bytes),
+      input_(input),
+      input_buffer_(256 << 10) {}
 
 DecompressingSource::~DecompressingSource() {
   if (z_open_) inflateEnd(&z_);
@@ -36,12 +40,13 @@ Status DecompressingSource::Start() {
   started_ = true;
   // Fill enough to see a magic number.
   while (input_len_ < 4 && !in_end_) {
-    StatusOr<size_t> got = in_->Read(input_.data() + input_len_, input_.size() - input_len_);
+    StatusOr<size_t> got =
+        in_->Read(input_buffer_.data() + input_len_, input_buffer_.size() - input_len_);
     if (!got.ok()) return got.status();
     if (*got == 0) in_end_ = true;
     input_len_ += *got;
   }
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(input_.data());
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(input_buffer_.data());
   if (input_len_ >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
     format_ = Format::kZstd;
     zstd_ = ZSTD_createDStream();
@@ -54,13 +59,17 @@ Status DecompressingSource::Start() {
       return Status::Error("cannot start decompressing " + name_);
     }
     z_open_ = true;
+    // Kept by inflateReset for the members that follow.
+    if (input_ == Input::kVerified && inflateValidate(&z_, 0) != Z_OK) {
+      return Status::Error("cannot start decompressing " + name_);
+    }
   }
   return Status::Ok();
 }
 
 Status DecompressingSource::Refill() {
   if (input_at_ < input_len_ || in_end_) return Status::Ok();
-  StatusOr<size_t> got = in_->Read(input_.data(), input_.size());
+  StatusOr<size_t> got = in_->Read(input_buffer_.data(), input_buffer_.size());
   if (!got.ok()) return got.status();
   input_at_ = 0;
   input_len_ = *got;
@@ -99,7 +108,7 @@ StatusOr<size_t> DecompressingSource::ReadPlain(char* buf, size_t n) {
   size_t out;
   if (input_at_ < input_len_) {
     out = std::min(n, input_len_ - input_at_);
-    std::memcpy(buf, input_.data() + input_at_, out);
+    std::memcpy(buf, input_buffer_.data() + input_at_, out);
     input_at_ += out;
   } else {
     StatusOr<size_t> got = in_->Read(buf, n);
@@ -122,7 +131,7 @@ StatusOr<size_t> DecompressingSource::ReadGzip(char* buf, size_t n) {
     }
     Status refilled = Refill();
     if (!refilled.ok()) return refilled;
-    z_.next_in = reinterpret_cast<Bytef*>(input_.data() + input_at_);
+    z_.next_in = reinterpret_cast<Bytef*>(input_buffer_.data() + input_at_);
     z_.avail_in = static_cast<uInt>(input_len_ - input_at_);
     z_.next_out = reinterpret_cast<Bytef*>(buf);
     z_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1 << 30));
@@ -148,7 +157,7 @@ StatusOr<size_t> DecompressingSource::ReadZstd(char* buf, size_t n) {
     if (!refilled.ok()) return refilled;
     bool input_done = input_at_ == input_len_ && in_end_;
     if (input_done && zstd_frame_done_) return size_t{0};
-    ZSTD_inBuffer in{input_.data() + input_at_, input_len_ - input_at_, 0};
+    ZSTD_inBuffer in{input_buffer_.data() + input_at_, input_len_ - input_at_, 0};
     ZSTD_outBuffer out{buf, n, 0};
     size_t rc = ZSTD_decompressStream(zstd_, &out, &in);
     input_at_ += in.pos;

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 
+#include "image/read_ahead_source.h"
 #include "image/test_image.h"
 
 namespace slipway {
@@ -19,18 +22,24 @@ std::string Zstd(const std::string& data, int level = 3) {
   return out;
 }
 
-// Reads all of input through a DecompressingSource, chunk bytes at a time.
-StatusOr<std::string> Drain(const std::string& input, size_t chunk = 4096,
-                            size_t max_bytes = size_t{1} << 30) {
-  DecompressingSource source(std::make_unique<MemorySource>(input), "layer L", max_bytes);
+// Reads all of source, chunk bytes at a time.
+StatusOr<std::string> DrainSource(ByteSource* source, size_t chunk = 4096) {
   std::string out;
   std::string buf(chunk, '\0');
   while (true) {
-    StatusOr<size_t> got = source.Read(buf.data(), buf.size());
+    StatusOr<size_t> got = source->Read(buf.data(), buf.size());
     if (!got.ok()) return got.status();
     if (*got == 0) return out;
     out.append(buf.data(), *got);
   }
+}
+
+// Reads all of input through a DecompressingSource, chunk bytes at a time.
+StatusOr<std::string> Drain(
+    const std::string& input, size_t chunk = 4096, size_t max_bytes = size_t{1} << 30,
+    DecompressingSource::Input kind = DecompressingSource::Input::kUnverified) {
+  DecompressingSource source(std::make_unique<MemorySource>(input), "layer L", max_bytes, kind);
+  return DrainSource(&source, chunk);
 }
 
 std::string Pattern(size_t n) {
@@ -81,6 +90,90 @@ TEST(DecompressingSourceTest, ABombStopsAtTheLimitInEveryFormat) {
   StatusOr<std::string> plain = Drain(zeros, 4096, 1 << 20);
   ASSERT_FALSE(plain.ok());
   EXPECT_EQ(plain.status().message(), "layer L is larger than 1048576 bytes");
+}
+
+// gzip's trailer (CRC-32, then the length) is checked unless the caller
+// verified the blob's digest: a flipped CRC is an error for an unverified
+// input and passes for a verified one, whose sha256 already fixed every byte.
+TEST(DecompressingSourceTest, GzipCrcIsCheckedUnlessTheInputWasVerified) {
+  std::string data = Pattern(100000);
+  std::string bad_crc = Gzip(data);
+  bad_crc[bad_crc.size() - 8] = static_cast<char>(~bad_crc[bad_crc.size() - 8]);
+  StatusOr<std::string> unverified = Drain(bad_crc);
+  ASSERT_FALSE(unverified.ok());
+  EXPECT_EQ(unverified.status().message(), "layer L is not valid gzip: incorrect data check");
+  StatusOr<std::string> verified = Drain(bad_crc + Gzip("and a second member"), 4096,
+                                         size_t{1} << 30, DecompressingSource::Input::kVerified);
+  ASSERT_TRUE(verified.ok()) << verified.status().message();
+  EXPECT_EQ(*verified, data + "and a second member");
+  // The deflate stream itself is checked either way.
+  std::string corrupt = Gzip(data);
+  for (size_t i = 20; i < corrupt.size() - 8; i += 97) corrupt[i] = static_cast<char>(~corrupt[i]);
+  StatusOr<std::string> broken =
+      Drain(corrupt, 4096, size_t{1} << 30, DecompressingSource::Input::kVerified);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.status().message().rfind("layer L is not valid gzip: ", 0), 0u);
+}
+
+// A source whose reads give few bytes each, then fail (or end).
+class TrickleSource : public ByteSource {
+ public:
+  TrickleSource(std::string data, bool fail) : data_(std::move(data)), fail_(fail) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (at_ == data_.size()) {
+      if (fail_) return Status::Error("cannot read the blob: Input/output error");
+      return size_t{0};
+    }
+    size_t take = std::min({n, data_.size() - at_, size_t{7}});
+    std::memcpy(buf, data_.data() + at_, take);
+    at_ += take;
+    return take;
+  }
+
+ private:
+  std::string data_;
+  bool fail_;
+  size_t at_ = 0;
+};
+
+TEST(ReadAheadSourceTest, GivesTheBytesInOrderAcrossChunksThenTheEnd) {
+  std::string data = Pattern(100003);
+  for (size_t read : {size_t{1}, size_t{10}, size_t{4096}, size_t{1} << 20}) {
+    ReadAheadSource source(std::make_unique<TrickleSource>(data, false), 1000, 3);
+    StatusOr<std::string> got = DrainSource(&source, read);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_EQ(*got, data);
+    StatusOr<size_t> again = source.Read(&data[0], 1);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, 0u);
+  }
+}
+
+TEST(ReadAheadSourceTest, AnErrorComesAfterTheBytesReadBeforeIt) {
+  std::string data = Pattern(5000);
+  ReadAheadSource source(std::make_unique<TrickleSource>(data, true), 1024, 2);
+  std::string got;
+  char buf[300];
+  while (true) {
+    StatusOr<size_t> n = source.Read(buf, sizeof buf);
+    if (!n.ok()) {
+      EXPECT_EQ(n.status().message(), "cannot read the blob: Input/output error");
+      break;
+    }
+    ASSERT_GT(*n, 0u) << "the end instead of the error";
+    got.append(buf, *n);
+  }
+  EXPECT_EQ(got, data);
+}
+
+// A reader that stops early (an unpack that failed) does not wait for the
+// rest: the thread, blocked on a full queue, is stopped.
+TEST(ReadAheadSourceTest, DestroyedBeforeTheEndStopsItsThread) {
+  auto source = std::make_unique<ReadAheadSource>(
+      std::make_unique<TrickleSource>(Pattern(1 << 20), false), 100, 2);
+  char buf[10];
+  ASSERT_TRUE(source->Read(buf, sizeof buf).ok());
+  source.reset();
 }
 
 }  // namespace

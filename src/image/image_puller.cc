@@ -63,11 +63,22 @@ Status ImagePuller::FetchBlob(RegistryClient* client, const Descriptor& blob,
   return writer.Commit();
 }
 
-StatusOr<ResolvedImage> ImagePuller::Pull(const ImageReference& ref, const ImageLogFn& log) {
+StatusOr<ResolvedImage> ImagePuller::Pull(const ImageReference& ref, const ImageLogFn& log,
+                                          const std::function<bool()>& canceled) {
+  StatusOr<ResolvedImage> pulled = PullOnce(ref, log, canceled);
+  // Whichever step noticed it (a request, the unpacking), one message.
+  if (!pulled.ok() && canceled && canceled()) {
+    return Status::Error("the pull of " + ref.Canonical() + " was canceled");
+  }
+  return pulled;
+}
+
+StatusOr<ResolvedImage> ImagePuller::PullOnce(const ImageReference& ref, const ImageLogFn& log,
+                                              const std::function<bool()>& canceled) {
   std::string name = ref.Canonical();
   StatusOr<UniqueFd> store_lock = store_->LockStore(false);
   if (!store_lock.ok()) return store_lock.status();
-  RegistryClient client(ref, &options_);
+  RegistryClient client(ref, &options_, canceled);
   StatusOr<FetchedManifest> fetched = client.GetManifest(ref.ManifestRef());
   if (!fetched.ok()) return fetched.status();
   if (IsIndex(fetched->media_type, fetched->body)) {
@@ -105,7 +116,8 @@ StatusOr<ResolvedImage> ImagePuller::Pull(const ImageReference& ref, const Image
       }
     });
     StatusOr<ImageRecord> installed = store_->Install(
-        digest, fetched->body, name, limits_, [&](size_t i) { return downloads.WaitFor(i); });
+        digest, fetched->body, name, limits_, [&](size_t i) { return downloads.WaitFor(i); },
+        canceled);
     downloads.Stop();
     downloader.join();
     if (!installed.ok()) return installed.status();
@@ -150,7 +162,7 @@ StatusOr<ResolvedImage> ImagePuller::Resolve(const ImageRequest& request, const 
     }
   }
   if (log) log("Pulling docker image " + request.name + " ...");
-  return Pull(*ref, log);
+  return Pull(*ref, log, request.canceled);
 }
 
 StatusOr<ResolvedImage> StoreImageSource::Resolve(const ImageRequest& request,

@@ -32,9 +32,13 @@ class ImagePuller : public ImageSource {
   // Thread-safe (the store's locks order concurrent pulls).
   StatusOr<ResolvedImage> Resolve(const ImageRequest& request, const ImageLogFn& log) override;
   // Asks the registry for ref's manifest and stores what is missing.
-  StatusOr<ResolvedImage> Pull(const ImageReference& ref, const ImageLogFn& log);
+  // canceled, when set, is polled throughout (ImageRequest::canceled).
+  StatusOr<ResolvedImage> Pull(const ImageReference& ref, const ImageLogFn& log,
+                               const std::function<bool()>& canceled = nullptr);
 
  private:
+  StatusOr<ResolvedImage> PullOnce(const ImageReference& ref, const ImageLogFn& log,
+                                   const std::function<bool()>& canceled);
   Status FetchBlob(RegistryClient* client, const Descriptor& blob, const std::string& what);
 
   ImageStore* store_;

@@ -16,6 +16,7 @@
 
 #include "exec/file_tree.h"
 #include "image/byte_source.h"
+#include "image/read_ahead_source.h"
 #include "image/reference.h"
 #include "util/bounded_json.h"
 
@@ -239,7 +240,8 @@ ResolvedImage ImageStore::ToResolved(const ImageRecord& record,
 StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
                                           const std::string& manifest_body,
                                           const std::string& reference, const UnpackLimits& limits,
-                                          const std::function<Status(size_t)>& layer_ready) {
+                                          const std::function<Status(size_t)>& layer_ready,
+                                          const std::function<bool()>& canceled) {
   if (std::optional<ImageRecord> present = Find(digest)) return *present;
 
   std::string what = "the manifest of " + reference;
@@ -288,10 +290,13 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
     std::string layer_name = "layer " + layer.digest + " of " + reference;
     int fd = open(blobs_.PathOf(layer.digest).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(Errno("open", layer_name));
-    DecompressingSource source(std::make_unique<FdSource>(UniqueFd(fd), layer_name), layer_name,
-                               limits.max_bytes + (size_t{64} << 20));
+    // The blob was verified as it entered the store: gzip's CRC need not be.
+    // Inflated on a thread of its own while this one writes the files.
+    ReadAheadSource source(std::make_unique<DecompressingSource>(
+        std::make_unique<FdSource>(UniqueFd(fd), layer_name), layer_name,
+        limits.max_bytes + (size_t{64} << 20), DecompressingSource::Input::kVerified));
     UnpackStats stats;
-    Status applied = ApplyLayer(root->get(), *temp, &source, layer_name, limits, &stats);
+    Status applied = ApplyLayer(root->get(), *temp, &source, layer_name, limits, &stats, canceled);
     if (!applied.ok()) return fail(applied);
     record.layers.push_back(layer.digest);
     record.size += layer.size;

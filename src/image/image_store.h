@@ -95,9 +95,12 @@ class ImageStore {
   // called before layer i (of the manifest) is read and returns once its
   // blob is in the store, or an error that ends the install: a puller
   // still downloading the next layers unpacks the first ones meanwhile.
+  // canceled, when set, is polled while unpacking (ApplyLayer): true ends
+  // the install with an error, the partial root file system removed.
   StatusOr<ImageRecord> Install(const std::string& digest, const std::string& manifest_body,
                                 const std::string& reference, const UnpackLimits& limits,
-                                const std::function<Status(size_t)>& layer_ready = nullptr);
+                                const std::function<Status(size_t)>& layer_ready = nullptr,
+                                const std::function<bool()>& canceled = nullptr);
 
   // Unpacks again, from the blobs the store holds, an image whose record
   // is there but whose rootfs is not trusted (another boot's, or gone):

@@ -99,13 +99,17 @@ bool NormalizeEntryPath(const std::string& name, std::string* out) {
 }
 
 Status ApplyLayer(int root_fd, const std::string& root_path, ByteSource* layer,
-                  const std::string& name, const UnpackLimits& limits, UnpackStats* stats) {
+                  const std::string& name, const UnpackLimits& limits, UnpackStats* stats,
+                  const std::function<bool()>& canceled) {
+  auto stop = [&] { return canceled && canceled(); };
+  auto stopped = [&] { return Status::Error("unpacking " + name + " was canceled"); };
   TarReader tar(layer, name);
   DirWalker walker = DirWalker::Writing(root_fd, root_path, std::nullopt);
   std::unordered_set<std::string> written;  // Paths this layer created.
   std::vector<char> buffer(256 << 10);
   uint64_t bytes = 0;
   for (size_t count = 0;; ++count) {
+    if (stop()) return stopped();
     TarEntry entry;
     StatusOr<bool> next = tar.Next(&entry);
     if (!next.ok()) return next.status();
@@ -160,6 +164,7 @@ Status ApplyLayer(int root_fd, const std::string& root_path, ByteSource* layer,
         StatusOr<UniqueFd> file = CreateFileAt(*dir_fd, base, mode, std::nullopt, shown);
         if (!file.ok()) return file.status();
         while (true) {
+          if (stop()) return stopped();
           StatusOr<size_t> got = tar.ReadData(buffer.data(), buffer.size());
           if (!got.ok()) return got.status();
           if (*got == 0) break;

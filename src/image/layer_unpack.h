@@ -22,6 +22,7 @@
 #define SLIPWAY_IMAGE_LAYER_UNPACK_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "image/byte_source.h"
@@ -45,9 +46,12 @@ struct UnpackStats {
 
 // Applies the tar stream layer to the directory root_fd (root_path names
 // it in errors, name the layer: "layer sha256:... of alpine:3.19"). On error
-// the rootfs is left half-written: the caller discards it.
+// the rootfs is left half-written: the caller discards it. canceled, when
+// set, is asked before each entry and each piece of a file's data: true
+// ends the unpack with an error.
 Status ApplyLayer(int root_fd, const std::string& root_path, ByteSource* layer,
-                  const std::string& name, const UnpackLimits& limits, UnpackStats* stats);
+                  const std::string& name, const UnpackLimits& limits, UnpackStats* stats,
+                  const std::function<bool()>& canceled = nullptr);
 
 // The name of an entry as a path in the rootfs: leading '/' and "./" and
 // "." components dropped, a trailing '/' too. False if a component is

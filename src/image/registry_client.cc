@@ -115,6 +115,7 @@ StatusOr<HttpFetchResponse> RegistryClient::Send(
   http.max_bytes = sink ? options_->max_blob_bytes : std::size_t{4} << 20;
   bool plain_ok = AllowsPlainHttp(ref_.registry, options_->insecure_registries);
   http.allow_http = plain_ok;
+  http.canceled = canceled_;
   std::string target = "/v2/" + ref_.repository + "/" + path;
   if (scheme_.empty()) {
     request.url = "https://" + ref_.registry + target;
@@ -173,6 +174,7 @@ Status RegistryClient::Authenticate(const std::string& header) {
   HttpGetOptions http;
   http.ca_file = options_->ca_file;
   http.timeout = options_->request_timeout;
+  http.canceled = canceled_;
   http.allow_http =
       AllowsPlainHttp(realm_url.host + ":" + realm_url.port, options_->insecure_registries) ||
       AllowsPlainHttp(realm_url.host, options_->insecure_registries);

@@ -59,8 +59,10 @@ struct FetchedManifest {
 
 class RegistryClient {
  public:
-  RegistryClient(ImageReference ref, const RegistryOptions* options)
-      : ref_(std::move(ref)), options_(options) {}
+  // canceled, when set, is polled while a request waits (HttpGetOptions).
+  RegistryClient(ImageReference ref, const RegistryOptions* options,
+                 std::function<bool()> canceled = nullptr)
+      : ref_(std::move(ref)), options_(options), canceled_(std::move(canceled)) {}
 
   // The manifest or index reference (a tag or a digest) names. A digest is
   // checked against the body. Errors name the image and quote the
@@ -80,6 +82,7 @@ class RegistryClient {
 
   ImageReference ref_;
   const RegistryOptions* options_;
+  const std::function<bool()> canceled_;
   std::string scheme_;         // Decided on the first request.
   std::string authorization_;  // The Authorization header to send, once known.
 };

@@ -6,9 +6,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>  // Before asio's awaitable header (GCC 12).
 #include <vector>
@@ -34,6 +39,37 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+// The TLS client context trusting ca_file, parsed once per content of the
+// file: parsing a system store (~140 certificates) costs tens of
+// milliseconds of CPU, and an image pull makes a request per blob, while
+// reading the file to compare costs a few microseconds. A file changed in
+// any way is parsed again. Shared by threads: an SSL_CTX set up once may
+// make SSL objects on several at once, and nothing changes it afterwards.
+StatusOr<std::shared_ptr<asio::ssl::context>> ClientContext(const std::string& ca_file) {
+  struct Loaded {
+    std::string content;
+    std::shared_ptr<asio::ssl::context> context;
+  };
+  static std::mutex mu;
+  static auto* cache = new std::map<std::string, Loaded>();  // GUARDED_BY(mu); kept until exit.
+  std::ifstream in(ca_file, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bool read = in.good() || in.eof();
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(ca_file);
+  if (read && it != cache->end() && it->second.content == content) return it->second.context;
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  context->load_verify_file(ca_file, ec);
+  if (ec) {
+    return Status::Error("cannot load the CA certificates `" + ca_file + "`: " + ec.message());
+  }
+  // What was read, not what OpenSSL read after it: a file changed in
+  // between differs from this next time and is parsed again.
+  if (read) (*cache)[ca_file] = Loaded{std::move(content), context};
+  return context;
+}
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -322,14 +358,9 @@ StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request,
     const char* env = std::getenv("SSL_CERT_FILE");
     ca_file = env != nullptr && *env != '\0' ? env : kSystemCaFile;
   }
-  asio::ssl::context tls(asio::ssl::context::tls_client);
-  boost::system::error_code ca_ec;
-  tls.load_verify_file(ca_file, ca_ec);
-  std::optional<Status> ca_error;
-  if (ca_ec) {
-    ca_error =
-        Status::Error("cannot load the CA certificates `" + ca_file + "`: " + ca_ec.message());
-  }
+  // At the first https:// URL only: a plain HTTP request (a registry on
+  // loopback) needs no certificates.
+  std::shared_ptr<asio::ssl::context> tls;
 
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
   std::string current = url;
@@ -344,9 +375,13 @@ StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request,
       return error(HttpFailure::kHttpRefused, current,
                    "plain HTTP is refused (only HTTPS is read unless HTTP is allowed)");
     }
-    if (parsed.scheme == "https" && ca_error) {
-      *failure = HttpFailure::kTls;
-      return *ca_error;
+    if (parsed.scheme == "https" && !tls) {
+      StatusOr<std::shared_ptr<asio::ssl::context>> loaded = ClientContext(ca_file);
+      if (!loaded.ok()) {
+        *failure = HttpFailure::kTls;
+        return loaded.status();
+      }
+      tls = std::move(*loaded);
     }
     if (!have_first) {
       first = parsed;
@@ -368,7 +403,7 @@ StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request,
     Outcome outcome;
     asio::io_context io;
     bool done = false;
-    asio::co_spawn(io, Exchange(parsed, same_origin, request, options, &tls, &outcome),
+    asio::co_spawn(io, Exchange(parsed, same_origin, request, options, tls.get(), &outcome),
                    [&](std::exception_ptr e) {
                      done = true;
                      if (e && outcome.failure == HttpFailure::kNone) {
@@ -376,7 +411,18 @@ StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request,
                        outcome.detail = "connection failed";
                      }
                    });
-    io.run_for(left);
+    if (!options.canceled) {
+      io.run_for(left);
+    } else {
+      // In slices, to look at the caller's flag between them.
+      constexpr auto kPoll = std::chrono::milliseconds(20);
+      while (!done && !io.stopped()) {
+        if (options.canceled()) return error(HttpFailure::kCanceled, current, "canceled");
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) break;
+        io.run_for(std::min<std::chrono::steady_clock::duration>(deadline - now, kPoll));
+      }
+    }
     if (!done) {
       return error(HttpFailure::kTimeout, current,
                    "timed out after " + std::to_string(options.timeout.count()) + " ms");

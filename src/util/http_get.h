@@ -45,6 +45,11 @@ struct HttpGetOptions {
   // else the fetch fails with kAddressRefused. A server guards what its
   // users' URLs may reach with it (util/address_class.h).
   std::function<bool(const std::string& address)> allow_address;
+  // Set: polled while the fetch waits (every 20 ms, as executors poll a
+  // job's cancel token); once it returns true the fetch ends with
+  // kCanceled, without waiting for the server. A job's image pull is
+  // canceled with it.
+  std::function<bool()> canceled;
 };
 
 // Why HttpGet failed, for callers that word each case differently (GitLab's
@@ -60,6 +65,7 @@ enum class HttpFailure {
   kTooManyRedirects,
   kProtocol,        // Not a valid HTTP response, a redirect without Location.
   kAddressRefused,  // The host resolves to an address allow_address refuses.
+  kCanceled,        // options.canceled said so.
 };
 
 struct HttpGetResult {

@@ -1,6 +1,13 @@
 #include "util/http_get.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "util/test_https_server.h"
 
@@ -62,6 +69,33 @@ TEST(HttpGetTest, RefusesACertificateForAnotherName) {
   EXPECT_NE(got.status().message().find("certificate verify failed: hostname mismatch"),
             std::string::npos)
       << got.status().message();
+}
+
+// The loaded CA file is kept between fetches, but a file changed in place
+// is read again: a CA the user removed is not trusted from memory.
+TEST(HttpGetTest, ACaFileChangedInPlaceIsReadAgain) {
+  TestHttpsServer server;
+  server.Write("a.yml", "a: 1\n");
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string trust = server.dir() + "/trust.pem";
+  std::ofstream(trust) << read(server.ca_file());
+  HttpGetOptions options;
+  options.ca_file = trust;
+  StatusOr<HttpGetResult> got = HttpGet(server.Url("/a.yml"), options);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  got = HttpGet(server.Url("/a.yml"), options);  // From the kept context.
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  std::ofstream(trust, std::ios::trunc) << read(server.dir() + "/other_ca.crt");
+  HttpFailure failure;
+  got = HttpGet(server.Url("/a.yml"), options, &failure);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(failure, HttpFailure::kTls);
+  std::ofstream(trust, std::ios::trunc) << read(server.ca_file());
+  got = HttpGet(server.Url("/a.yml"), options);
+  EXPECT_TRUE(got.ok()) << got.status().message();
 }
 
 TEST(HttpGetTest, SslCertFileReplacesTheSystemStore) {
@@ -269,6 +303,34 @@ TEST(HttpFetchTest, StreamsA2xxBodyToTheSinkAndKeepsOthers) {
   got = HttpFetch(request, options, &failure);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(failure, HttpFailure::kTooLarge);
+}
+
+// A server that never answers (a registry stuck mid-pull): the fetch ends
+// once the caller's flag says so, not when its timeout (a blob's: half an
+// hour) passes.
+TEST(HttpFetchTest, ACanceledFetchEndsWithoutAnAnswer) {
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(listener, 4), 0);  // The kernel accepts; nobody answers.
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  HttpGetOptions options;
+  options.allow_http = true;
+  options.timeout = std::chrono::minutes(30);
+  int polls = 0;
+  options.canceled = [&] { return ++polls > 3; };
+  HttpFetchRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/v2/x/blobs/y";
+  HttpFailure failure;
+  StatusOr<HttpFetchResponse> got = HttpFetch(request, options, &failure);
+  close(listener);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(failure, HttpFailure::kCanceled);
+  EXPECT_EQ(got.status().message(), request.url + ": canceled");
 }
 
 }  // namespace
