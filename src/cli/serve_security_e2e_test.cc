@@ -146,7 +146,7 @@ who:
   script:
     - echo "umask=$(umask) uid=$(id -u) home=$HOME user=$USER"
     - stat -c 'home %u:%g %a' "$HOME"
-    - if [ -e "$HOME/kept" ]; then echo "an earlier job's HOME"; fi
+    - if [ -e "$HOME/kept" ]; then echo "found-$(cat "$HOME/kept")"; fi
     - echo "hello" > "$HOME/kept"
 )yml");
   std::string sha = repo.Commit("one job");
@@ -203,7 +203,7 @@ who:
                        std::to_string(identity.gid) + " 700\n"),
               std::string::npos)
         << log;
-    EXPECT_EQ(log.find("an earlier job's HOME"), std::string::npos) << log;
+    EXPECT_EQ(log.find("\nfound-hello"), std::string::npos) << log;  // An earlier job's HOME.
   }
   EXPECT_FALSE(fs::exists(home));
 

@@ -235,9 +235,9 @@ TEST_F(ShellExecutorTest, EachJobHasAnEmptyHomeOfItsOwn) {
   JobResult r = Run(first);
   ASSERT_EQ(r.outcome, JobOutcome::kSuccess) << sink_.Text("job");
   std::string log = sink_.Text("job");
-  size_t at = log.find("home=");
+  size_t at = log.find("\nhome=");  // The output's line, not the command's.
   ASSERT_NE(at, std::string::npos) << log;
-  std::string home = log.substr(at + 5, log.find('\n', at) - at - 5);
+  std::string home = log.substr(at + 6, log.find('\n', at + 1) - at - 6);
   EXPECT_EQ(home.rfind(tmp_.Sub("run/builds/"), 0), 0u) << home;
   EXPECT_NE(log.find("\nmode=700\n"), std::string::npos) << log;
   EXPECT_NE(log.find("\nsecret\n"), std::string::npos) << log;

@@ -166,12 +166,15 @@ TEST_F(ServerDirsTest, SymlinksInPlaceOfProjectDirsAreRefused) {
             "'" + dir_ + "/4' must be a directory, not a symlink or a file");
 
   // A job that could write in the project's directory must not be able to
-  // point home/ at a file of the server's.
+  // have the old home/'s removal delete what a symlink there points at.
   std::filesystem::create_directory(dir_ + "/5");
-  std::filesystem::create_symlink(dir_ + "/elsewhere", dir_ + "/5/home");
+  std::ofstream(dir_ + "/elsewhere/keep") << "kept\n";
+  std::filesystem::create_directory_symlink(dir_ + "/elsewhere", dir_ + "/5/home");
   dirs = PrepareProjectDirs(dir_, 5, Self());
-  ASSERT_FALSE(dirs.ok());
-  EXPECT_EQ(Mode(dir_ + "/elsewhere"), 0755u);  // Not followed.
+  ASSERT_TRUE(dirs.ok()) << dirs.status().message();
+  EXPECT_FALSE(std::filesystem::is_symlink(dir_ + "/5/home"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/elsewhere/keep"));  // Not followed.
+  EXPECT_EQ(Mode(dir_ + "/elsewhere"), 0755u);
 }
 
 TEST_F(ServerDirsTest, VariablesDirIsFreshAndItsFilesReadableByTheProjectOnly) {
