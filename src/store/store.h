@@ -633,11 +633,8 @@ class Store {
   virtual Status SetJobCoverage(int64_t job_id, const std::string& coverage) = 0;
   // The coverage of every job of the pipeline that has one, by job id.
   virtual StatusOr<std::vector<JobCoverage>> ListJobCoverage(int64_t pipeline_id) = 0;
-
-  // ---- the pipeline list's stage graphs
-  // The latest attempts of the jobs of every pipeline in pipeline_ids (at
-  // most 100), trigger jobs included, by pipeline id, stage_idx and job id:
-  // one query for a whole page of pipelines.
+  // The latest attempts of the pipelines' jobs (at most 100 pipelines; trigger jobs too) by
+  // pipeline, stage_idx and job id: the list's stage graphs in one query for a page.
   virtual StatusOr<std::vector<StageJobStatus>> ListStageJobStatuses(
       const std::vector<int64_t>& pipeline_ids) = 0;
 
