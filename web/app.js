@@ -298,6 +298,21 @@ function runPipelineForm(project) {
   return h('details', { class: 'run-pipeline' }, h('summary', {}, 'Run pipeline'), form);
 }
 
+// GitLab's mini pipeline graph: one status icon per stage, in stage order,
+// coloured by the stage's status (the list's `stages`, docs/api.md), its
+// tooltip naming the stage and its status; each leads to the pipeline.
+function stageGraph(project, pipeline) {
+  const stages = pipeline.stages || [];
+  if (stages.length === 0) return h('span', { class: 'muted' }, '—');
+  const href = `#/projects/${project.id}/pipelines/${pipeline.id}`;
+  return h('ol', { class: 'mini-graph', 'aria-label': `Stages of pipeline ${pipeline.id}` }, stages.map((stage) => {
+    const shown = stage.warnings ? 'warning' : stage.status;
+    const label = `${stage.name}: ${stage.warnings ? 'passed with warnings' : STATUS_LABEL[stage.status] || stage.status}`;
+    return h('li', {}, h('a', { href, class: `stage-icon st-${shown}`, title: label, 'aria-label': label, dataset: { stage: stage.name, status: stage.status } },
+      h('span', { 'aria-hidden': 'true' }, STATUS_ICON[shown] || '•')));
+  }));
+}
+
 async function viewPipelines(projectId) {
   const project = await getProject(projectId);
   crumbs(['Projects', '#/'], [project.name, `#/projects/${project.id}`]);
@@ -323,7 +338,7 @@ async function viewPipelines(projectId) {
     runPipelineForm(project),
     filters,
     h('table', { class: 'list pipelines' },
-      h('thead', {}, h('tr', {}, ['Status', 'Pipeline', 'Ref', 'Commit', 'Trigger', 'Created', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Status', 'Pipeline', 'Stages', 'Ref', 'Commit', 'Trigger', 'Created', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
       body),
     empty, pager);
   let last = '';
@@ -344,6 +359,7 @@ async function viewPipelines(projectId) {
       h('td', {}, h('a', { href: `#/projects/${project.id}/pipelines/${p.id}`, 'aria-label': `Pipeline ${p.id}: ${STATUS_LABEL[p.status] || p.status}` }, statusBadge(p.status))),
       h('td', {}, h('a', { href: `#/projects/${project.id}/pipelines/${p.id}` }, `#${p.id}`), h('span', { class: 'muted' }, ` (#${p.iid})`),
         p.name ? h('div', { class: 'pipeline-name' }, p.name) : ''),
+      h('td', { class: 'stages-cell' }, stageGraph(project, p)),
       h('td', {}, h('span', { class: 'ref' }, p.ref)),
       h('td', {}, h('code', { title: p.sha }, (p.sha || '').slice(0, 8))),
       h('td', {}, p.source || '—'),
@@ -357,34 +373,105 @@ async function viewPipelines(projectId) {
   return { stop: poll(refresh) };
 }
 
-// Draws the needs graph: a path from each needed job's card to the card of
-// the job that needs it, in an SVG laid over the stage columns.
+// Draws the needs graph in an SVG laid over the stage columns: a path from
+// each needed job's card to the card of the job that needs it, drawn so that
+// it never crosses a card it does not connect (which would make a job seem
+// to need another): paths are orthogonal and turn only in the gaps between
+// columns. An edge to the next column turns in the gap between them, at an
+// x of its target's (edges into one job merge, edges into different jobs
+// keep apart); one that skips columns goes down in the gap after its
+// source, along a lane of its own below the cards of the columns it passes,
+// and up in the gap before its target; one within a column runs in the gap
+// beside it.
 function drawNeeds(container, svg, jobs) {
   const box = container.getBoundingClientRect();
-  svg.setAttribute('width', container.scrollWidth);
-  svg.setAttribute('height', container.scrollHeight);
-  const cards = new Map([...container.querySelectorAll('.job-card')].map((c) => [c.dataset.name, c]));
-  const paths = [];
+  const place = (el) => {
+    const r = el.getBoundingClientRect();
+    const left = r.left - box.left + container.scrollLeft, top = r.top - box.top + container.scrollTop;
+    return { left, top, right: left + r.width, bottom: top + r.height, mid: top + r.height / 2 };
+  };
+  const columns = [...container.querySelectorAll(':scope > .stage')].map((stage) => {
+    const cards = [...stage.querySelectorAll('.job-card')];
+    const at = place(stage);
+    return { left: at.left, right: at.right, bottom: Math.max(at.top, ...cards.map((c) => place(c).bottom)), cards };
+  });
+  const cards = new Map();
+  columns.forEach((column, index) => column.cards.forEach((card) => cards.set(card.dataset.name, { card, index, at: place(card) })));
+  // The gap after column i: from its right side to the next one's left.
+  const gap = (i) => (i + 1 < columns.length
+    ? { left: columns[i].right, right: columns[i + 1].left }
+    : { left: columns[i].right, right: columns[i].right + 24 });
+
+  // Collect the edges, then give each gap's users their x (slot).
+  const edges = [];
   for (const job of jobs) {
-    const to = cards.get(job.name);
     for (const need of job.needs || []) {
-      const from = cards.get(need);
+      let from = cards.get(need), to = cards.get(job.name);
       if (!from || !to) continue;
-      const a = from.getBoundingClientRect(), b = to.getBoundingClientRect();
-      const x1 = a.right - box.left, y1 = a.top + a.height / 2 - box.top;
-      const x2 = b.left - box.left, y2 = b.top + b.height / 2 - box.top;
-      const bend = Math.max(24, Math.abs(x2 - x1) / 2);
-      const d = x2 > x1
-        ? `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`
-        : `M${a.left - box.left},${y1} C${a.left - box.left - 30},${y1} ${x2 - 30},${y2} ${x2},${y2}`;  // Same column.
-      const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-      path.setAttribute('d', d);
-      path.setAttribute('class', 'need-edge');
-      path.dataset.from = need;
-      path.dataset.to = job.name;
-      paths.push(path);
+      const names = { from: need, to: job.name };
+      if (from.index > to.index) [from, to] = [to, from];  // Drawn left to right; edges have no arrows.
+      edges.push({ names, from, to });
     }
   }
+  const slots = new Map();  // gap index -> Map(key -> slot)
+  const claim = (g, key) => {
+    if (!slots.has(g)) slots.set(g, new Map());
+    const used = slots.get(g);
+    if (!used.has(key)) used.set(key, used.size);
+    return [g, key];
+  };
+  const slotX = ([g, key]) => {
+    const used = slots.get(g), range = gap(g);
+    return range.left + ((range.right - range.left) * (used.get(key) + 1)) / (used.size + 1);
+  };
+  let lanes = 0;
+  for (const edge of edges) {
+    const { from, to } = edge;
+    if (from.index === to.index) {
+      // Same column: in the gap before it, or after the first one.
+      edge.turn = from.index > 0 ? claim(from.index - 1, `to:${edge.names.to}`) : claim(from.index, `to:${edge.names.to}`);
+      edge.side = from.index > 0 ? 'left' : 'right';
+    } else if (to.index === from.index + 1) {
+      edge.turn = claim(from.index, `to:${edge.names.to}`);
+    } else {
+      edge.down = claim(from.index, `from:${edge.names.from}`);
+      edge.up = claim(to.index - 1, `to:${edge.names.to}`);
+      edge.lane = lanes++;
+    }
+  }
+  const bottom = Math.max(0, ...columns.map((c) => c.bottom));
+  const paths = [];
+  let lowest = 0;
+  for (const edge of edges) {
+    const a = edge.from.at, b = edge.to.at;
+    let points;
+    if (edge.side) {
+      const x = slotX(edge.turn), side = edge.side === 'left' ? 'left' : 'right';
+      points = [[a[side], a.mid], [x, a.mid], [x, b.mid], [b[side], b.mid]];
+    } else if (edge.turn) {
+      const x = slotX(edge.turn);
+      points = [[a.right, a.mid], [x, a.mid], [x, b.mid], [b.left, b.mid]];
+    } else {
+      // Below the cards of the columns it passes (those between its ends).
+      const passed = columns.slice(edge.from.index + 1, edge.to.index);
+      const y = Math.max(...passed.map((c) => c.bottom)) + 12 + 8 * edge.lane;
+      const x1 = slotX(edge.down), x2 = slotX(edge.up);
+      points = [[a.right, a.mid], [x1, a.mid], [x1, y], [x2, y], [x2, b.mid], [b.left, b.mid]];
+      lowest = Math.max(lowest, y);
+    }
+    const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    path.setAttribute('d', points.map(([x, y], i) => `${i ? 'L' : 'M'}${Math.round(x * 2) / 2},${Math.round(y * 2) / 2}`).join(' '));
+    path.setAttribute('class', 'need-edge');
+    path.dataset.from = edge.names.from;
+    path.dataset.to = edge.names.to;
+    paths.push(path);
+  }
+  // Room below the columns for the lanes (padding does not resize the
+  // content box that the ResizeObserver watches).
+  const room = `${Math.max(16, lowest - bottom + 12)}px`;
+  if (container.style.paddingBottom !== room) container.style.paddingBottom = room;
+  svg.setAttribute('width', container.scrollWidth);
+  svg.setAttribute('height', container.scrollHeight);
   svg.replaceChildren(...paths);
 }
 

@@ -20,9 +20,19 @@ using ::testing::Not;
 
 class AdminCommandsTest : public ::testing::Test {
  protected:
-  CliResult Slipway(std::vector<std::string> args) {
+  CliResult Slipway(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
     args.insert(args.begin() + 2, {"--data", data_});
-    return RunSlipway(args);
+    return RunSlipway(args, "", env);
+  }
+  std::optional<ProjectForgeSettings> Forge(int64_t project_id) {
+    StoreOptions options;
+    options.secrets_key_file = data_ + "/secrets.key";
+    auto store = OpenStore("sqlite:" + data_ + "/slipway.db", options);
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    if (!store.ok()) return std::nullopt;
+    auto forge = (*store)->GetProjectForge(project_id);
+    EXPECT_TRUE(forge.ok()) << forge.status().message();
+    return forge.ok() ? *forge : std::nullopt;
   }
   TestRepo scratch_{false};
   std::string data_ = scratch_.dir() + "/data";
@@ -112,6 +122,75 @@ TEST_F(AdminCommandsTest, ProjectsAreChangedAndRemovedWithTheirFiles) {
   EXPECT_TRUE(std::filesystem::exists(data_ + "/repos/2.git"));
   EXPECT_THAT(Slipway({"project", "list"}).out, Not(HasSubstr("team/app")));
   EXPECT_EQ(Slipway({"project", "remove", "1"}).exit_code, 1);
+}
+
+// `project set` gives a project a forge, changes one flag of it at a time
+// and removes it; the token comes from the environment only, and a refused
+// change leaves what was stored.
+TEST_F(AdminCommandsTest, ProjectSetChangesTheForge) {
+  ASSERT_EQ(Slipway({"project", "add", "app", scratch_.dir() + "/repo", "--path", "team/app",
+                     "--no-check"})
+                .exit_code,
+            0);
+  CliResult no_forge = Slipway({"project", "set", "1", "--forge-url", "https://x.example"});
+  EXPECT_EQ(no_forge.exit_code, 2);
+  EXPECT_EQ(no_forge.err,
+            "slipway: --forge-url, --forge-project and --forge-token-env need --forge\n");
+  CliResult no_token = Slipway({"project", "set", "1", "--forge", "github"});
+  EXPECT_EQ(no_token.exit_code, 2);
+  EXPECT_THAT(no_token.err, HasSubstr("--forge github needs a token"));
+  EXPECT_FALSE(Forge(1).has_value());
+
+  CliResult github =
+      Slipway({"project", "set", "1", "--forge", "github", "--forge-token-env", "APP_FORGE_TOKEN"},
+              {"APP_FORGE_TOKEN=first-token"});
+  ASSERT_EQ(github.exit_code, 0) << github.err;
+  std::optional<ProjectForgeSettings> forge = Forge(1);
+  ASSERT_TRUE(forge.has_value());
+  EXPECT_EQ(forge->kind, "github");
+  EXPECT_EQ(forge->api_url, "https://api.github.com");
+  EXPECT_EQ(forge->forge_project, "team/app");  // The project's path.
+  EXPECT_EQ(forge->token, "first-token");
+
+  // One flag changes one thing.
+  ASSERT_EQ(
+      Slipway({"project", "set", "1", "--forge-url", "https://ghe.example/api/v3/"}).exit_code, 0);
+  ASSERT_EQ(Slipway({"project", "set", "team/app", "--forge-project", "org/app"}).exit_code, 0);
+  forge = Forge(1);
+  ASSERT_TRUE(forge.has_value());
+  EXPECT_EQ(forge->kind, "github");
+  EXPECT_EQ(forge->api_url, "https://ghe.example/api/v3");
+  EXPECT_EQ(forge->forge_project, "org/app");
+  EXPECT_EQ(forge->token, "first-token");
+
+  // Another kind of forge needs its own URL and token: GitHub's would be wrong.
+  CliResult gitea = Slipway({"project", "set", "1", "--forge", "gitea"});
+  EXPECT_EQ(gitea.exit_code, 2);
+  EXPECT_THAT(gitea.err, HasSubstr("--forge gitea needs --forge-url"));
+  CliResult unset = Slipway({"project", "set", "1", "--forge-token-env", "NOPE_UNSET_X"});
+  EXPECT_EQ(unset.err,
+            "slipway: --forge-token-env NOPE_UNSET_X: not set in slipway's environment\n");
+  CliResult bad_url = Slipway({"project", "set", "1", "--forge-url", "ftp://x", "--name", "New"});
+  EXPECT_EQ(bad_url.exit_code, 2);
+  EXPECT_EQ(bad_url.err, "slipway: --forge-url: not an http(s) URL\n");
+  EXPECT_THAT(Slipway({"project", "list"}).out, Not(HasSubstr("New")));
+  EXPECT_EQ(Forge(1)->api_url, "https://ghe.example/api/v3");
+  CliResult moved = Slipway({"project", "set", "1", "--forge", "gitea", "--forge-url",
+                             "https://gitea.example/api/v1", "--forge-token-env", "T"},
+                            {"T=gitea-token"});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  forge = Forge(1);
+  ASSERT_TRUE(forge.has_value());
+  EXPECT_EQ(forge->kind, "gitea");
+  EXPECT_EQ(forge->api_url, "https://gitea.example/api/v1");
+  EXPECT_EQ(forge->forge_project, "org/app");
+  EXPECT_EQ(forge->token, "gitea-token");
+
+  CliResult mixed = Slipway({"project", "set", "1", "--forge", "", "--forge-url", "https://x"});
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_TRUE(Forge(1).has_value());
+  ASSERT_EQ(Slipway({"project", "set", "1", "--forge", ""}).exit_code, 0);
+  EXPECT_FALSE(Forge(1).has_value());
 }
 
 // Reading commands never make a data directory where a mistyped --data points.

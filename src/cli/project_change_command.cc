@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/forge_flags.h"
 #include "cli/repository_check.h"
 #include "cli/server_commands.h"
 #include "server/pipeline_service.h"
@@ -34,6 +35,7 @@ struct SetOptions {
   std::string project;
   std::optional<std::string> name, repo, default_branch, webhook_secret, executor;
   std::optional<bool> allow_unsigned_webhooks;
+  ForgeFlags forge;
   bool no_check = false;
 };
 
@@ -55,6 +57,7 @@ void AddProjectSet(CLI::App* parent, int* exit_code) {
       ->type_name("true|false");
   set->add_option("--executor", o->executor, "shell, sandbox, slurm or remote")
       ->type_name("EXECUTOR");
+  AddForgeFlags(set, &o->forge, /*for_set=*/true);
   set->add_flag("--no-check", o->no_check, "Store --repo without checking that git can read it");
   set->callback([data, o, exit_code] {
     *exit_code = 1;
@@ -77,6 +80,25 @@ void AddProjectSet(CLI::App* parent, int* exit_code) {
       *exit_code = 2;
       return;
     }
+    // The forge is checked with the rest, before anything is stored.
+    std::optional<ProjectForgeSettings> forge;
+    if (o->forge.any()) {
+      StatusOr<std::optional<ProjectForgeSettings>> current = store->GetProjectForge(project->id);
+      if (!current.ok()) {
+        std::fprintf(stderr, "slipway: %s\n", current.status().message().c_str());
+        return;
+      }
+      StatusOr<std::optional<ProjectForgeSettings>> applied =
+          ApplyForgeFlags(o->forge, *current, project->path_with_namespace);
+      if (!applied.ok()) {
+        std::fprintf(stderr, "slipway: %s\n", applied.status().message().c_str());
+        *exit_code = 2;
+        return;
+      }
+      // An empty kind removes it (Store::SetProjectForge).
+      forge = applied->value_or(ProjectForgeSettings{});
+      forge->project_id = project->id;
+    }
     if (o->repo && !o->no_check) {
       Status checked = CheckRepository(record->repo_url, std::chrono::seconds(30));
       if (!checked.ok()) {
@@ -92,6 +114,12 @@ void AddProjectSet(CLI::App* parent, int* exit_code) {
       std::fprintf(stderr, "slipway: %s\n",
                    updated.ok() ? "the project is gone" : updated.status().message().c_str());
       return;
+    }
+    if (forge) {
+      if (Status s = store->SetProjectForge(*forge); !s.ok()) {
+        std::fprintf(stderr, "slipway: %s\n", s.message().c_str());
+        return;
+      }
     }
     *exit_code = 0;
   });

@@ -1,14 +1,13 @@
 // `slipway project add` and `slipway project list`: the server's projects,
 // written to and read from its database directly (the server need not run).
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/forge_flags.h"
 #include "cli/repository_check.h"
 #include "cli/server_commands.h"
-#include "server/forge_status.h"
 #include "server/project_spec.h"
 #include "util/display_width.h"
 #include "util/redact.h"
@@ -20,34 +19,8 @@ struct AddOptions {
   ProjectSpec spec;
   bool no_check = false;
   int check_timeout_s = 30;
-  // Where commit statuses go (server/forge_status.h); the token comes from
-  // the environment variable forge_token_env names, never the command line.
-  ProjectForgeSettings forge;
-  std::string forge_token_env;
+  ForgeFlags forge;  // Where commit statuses go (cli/forge_flags.h).
 };
-
-// The forge settings the flags give, checked, with the token read from
-// the environment; nullopt without --forge.
-StatusOr<std::optional<ProjectForgeSettings>> ForgeFromFlags(const AddOptions& options) {
-  if (options.forge.kind.empty()) {
-    if (!options.forge.api_url.empty() || !options.forge.forge_project.empty() ||
-        !options.forge_token_env.empty()) {
-      return Status::Error("--forge-url, --forge-project and --forge-token-env need --forge");
-    }
-    return std::optional<ProjectForgeSettings>();
-  }
-  ProjectForgeSettings settings = options.forge;
-  if (!options.forge_token_env.empty()) {
-    const char* token = std::getenv(options.forge_token_env.c_str());
-    if (token == nullptr || *token == '\0') {
-      return Status::Error("--forge-token-env " + options.forge_token_env +
-                           ": not set in slipway's environment");
-    }
-    settings.token = token;
-  }
-  if (Status s = CheckForgeSettings(&settings); !s.ok()) return s;
-  return std::optional<ProjectForgeSettings>(std::move(settings));
-}
 
 void AddProjectAdd(CLI::App* project, int* exit_code) {
   auto data = std::make_shared<DataOptions>();
@@ -72,21 +45,7 @@ void AddProjectAdd(CLI::App* project, int* exit_code) {
          "--executor", spec.executor,
          "What runs the project's jobs: shell (default), sandbox, or remote (slipway runner)")
       ->type_name("EXECUTOR");
-  add->add_option("--forge", options->forge.kind,
-                  "Post a commit status for every pipeline state to this forge: gitlab, github "
-                  "or gitea")
-      ->type_name("KIND");
-  add->add_option("--forge-url", options->forge.api_url,
-                  "The forge's API base URL (default for github: https://api.github.com)")
-      ->type_name("URL");
-  add->add_option("--forge-project", options->forge.forge_project,
-                  "The project on the forge: GitLab's id or path, GitHub's and Gitea's "
-                  "owner/repo (default: --path)")
-      ->type_name("PROJECT");
-  add->add_option("--forge-token-env", options->forge_token_env,
-                  "The environment variable that holds the forge's API token (stored "
-                  "encrypted, never shown)")
-      ->type_name("VARIABLE");
+  AddForgeFlags(add, &options->forge, /*for_set=*/false);
   add->add_flag("--no-check", options->no_check,
                 "Store REPO without checking that git can read it (git ls-remote)");
   add->add_option("--check-timeout", options->check_timeout_s,
@@ -112,11 +71,8 @@ void AddProjectAdd(CLI::App* project, int* exit_code) {
       *exit_code = 2;
       return;
     }
-    AddOptions forge_options = *options;
-    if (!forge_options.forge.kind.empty() && forge_options.forge.forge_project.empty()) {
-      forge_options.forge.forge_project = record->path_with_namespace;
-    }
-    StatusOr<std::optional<ProjectForgeSettings>> forge = ForgeFromFlags(forge_options);
+    StatusOr<std::optional<ProjectForgeSettings>> forge =
+        ApplyForgeFlags(options->forge, std::nullopt, record->path_with_namespace);
     if (!forge.ok()) {
       std::fprintf(stderr, "slipway: %s\n", forge.status().message().c_str());
       *exit_code = 2;

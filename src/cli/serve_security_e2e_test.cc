@@ -145,6 +145,8 @@ TEST_F(ServeSecurityTest, DataDirIsTheServersAloneAndSecretsStayOutOfFilesAndLog
 who:
   script:
     - echo "umask=$(umask) uid=$(id -u) home=$HOME user=$USER"
+    - stat -c 'home %u:%g %a' "$HOME"
+    - if [ -e "$HOME/kept" ]; then echo "found-$(cat "$HOME/kept")"; fi
     - echo "hello" > "$HOME/kept"
 )yml");
   std::string sha = repo.Commit("one job");
@@ -188,12 +190,22 @@ who:
 
   // The job runs as its project's uid (the server's own when the server is
   // not root) with a login's umask, not the server's 077; its HOME is its
-  // project's, kept between jobs; USER is the job user.
-  JobIdentity identity = *users_->ForProject(1, builds_ + "/1/home");
-  std::string expected = "umask=0022 uid=" + std::to_string(identity.uid) +
-                         " home=" + identity.home + " user=" + identity.user + "\n";
-  EXPECT_NE(logs["who"].find(expected), std::string::npos) << logs["who"];
-  EXPECT_EQ(Slurp(identity.home + "/kept"), "hello\n");
+  // own, beside its workspace, the job's uid's alone, and gone after it (the
+  // second pipeline's job does not find the first's file); USER is the job
+  // user.
+  JobIdentity identity = *users_->ForProject(1);
+  std::string home = builds_ + "/1/builds/0/app.home";
+  std::string expected = "umask=0022 uid=" + std::to_string(identity.uid) + " home=" + home +
+                         " user=" + identity.user + "\n";
+  for (const std::string& log : {logs["who"], again["who"]}) {
+    EXPECT_NE(log.find(expected), std::string::npos) << log;
+    EXPECT_NE(log.find("\nhome " + std::to_string(identity.uid) + ":" +
+                       std::to_string(identity.gid) + " 700\n"),
+              std::string::npos)
+        << log;
+    EXPECT_EQ(log.find("\nfound-hello"), std::string::npos) << log;  // An earlier job's HOME.
+  }
+  EXPECT_FALSE(fs::exists(home));
 
   // Owners and modes of the project's directories.
   bool shared = identity.uid != geteuid();
@@ -201,10 +213,6 @@ who:
   EXPECT_EQ(root.st_mode & 07777, shared ? 0750u : 0700u);
   EXPECT_EQ(root.st_uid, geteuid());
   EXPECT_EQ(root.st_gid, identity.gid);
-  struct stat home = Stat(identity.home);
-  EXPECT_EQ(home.st_mode & 07777, 0700u);
-  EXPECT_EQ(home.st_uid, identity.uid);
-  EXPECT_EQ(home.st_gid, identity.gid);
   EXPECT_FALSE(fs::exists(builds_ + "/1/variables/1/"));  // Removed when the run ends.
   EXPECT_FALSE(fs::exists(data_ + "/workspaces"));        // Jobs do not run in DATA.
 
@@ -261,7 +269,7 @@ attack:
     - try "list the builds directory" 'ls "$BUILDS"'
     - try "enter another project" 'ls "$BUILDS/2"'
     - try "read another project's workspace" 'cat "$BUILDS"/2/builds/0/victim/victim.txt'
-    - try "read another project's home" 'cat "$BUILDS/2/home/private"'
+    - try "read another project's home" 'cat "$BUILDS"/2/builds/0/victim.home/private'
     - try "read another project's objects" 'ls "$BUILDS/2/git-objects"'
     - try "see another project's job's files" 'ls /proc/$VICTIM/cwd/'
     - try "read another project's job's environment" 'cat /proc/$VICTIM/environ'
@@ -291,7 +299,7 @@ work:
     - echo "uid=$(id -u)"
     - echo "head=$(git log -1 --format=%H)"
     - if [ -z "$(git status --porcelain)" ]; then echo "status=clean"; fi
-    - echo "private" > "$HOME/private"
+    - echo "private" > "$HOME/private" && echo "home=$HOME"
     - MEET=)yml" + meet + R"yml(
     - echo $$ > "$MEET/victim.tmp" && mv "$MEET/victim.tmp" "$MEET/victim.pid"
     - for i in $(seq 1200); do [ -d "$MEET" ] && [ ! -e "$MEET/attack.done" ] || break; sleep 0.1; done
@@ -311,11 +319,13 @@ work:
   std::ofstream(meet + "/attack.done") << "done\n";
   std::string victim_log =
       WaitForPipeline(nlohmann::json::parse(created.body)["id"].get<int64_t>())["work"];
-  ASSERT_TRUE(fs::exists(builds_ + "/2/home/private")) << victim_log;
+  // The attack aimed at the victim's HOME while it held the file.
+  ASSERT_NE(victim_log.find("\nhome=" + builds_ + "/2/builds/0/victim.home\n"), std::string::npos)
+      << victim_log;
 
   // Each project's jobs run as its own uid, neither root, with umask 022.
-  JobIdentity victim_identity = *users_->ForProject(2, builds_ + "/2/home");
-  JobIdentity attacker_identity = *users_->ForProject(1, builds_ + "/1/home");
+  JobIdentity victim_identity = *users_->ForProject(2);
+  JobIdentity attacker_identity = *users_->ForProject(1);
   ASSERT_NE(attacker_identity.uid, victim_identity.uid);
   ASSERT_NE(attacker_identity.uid, 0u);
   ASSERT_NE(victim_identity.uid, 0u);

@@ -1,5 +1,6 @@
 // Who a job's processes run as: the credentials an executor gives them and
-// the owner of the files it prepares for them. The server resolves one per
+// the owner of the files it prepares for them (its HOME among them: each
+// job has its own, exec/job_lifecycle.h). The server resolves one per
 // project (server/job_users.h); `slipway run` has none (jobs run as the
 // user who runs slipway).
 #ifndef SLIPWAY_EXEC_JOB_IDENTITY_H_
@@ -17,9 +18,6 @@ struct JobIdentity {
   // USER and LOGNAME of the job (the job user's name, shared by every
   // project even when each has its own uid).
   std::string user;
-  // HOME of the job: a directory owned by uid, kept from one job of the
-  // project to the next, that no other project's jobs can enter.
-  std::string home;
   // The umask the job's processes start with (the server itself runs with
   // 077; jobs get a login's usual one).
   mode_t umask = 022;

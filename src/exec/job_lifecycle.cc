@@ -185,15 +185,14 @@ std::optional<Credentials> JobLifecycle::JobCredentials(const JobIdentity& ident
 }
 
 std::vector<std::string> JobLifecycle::JobEnvironment(const VariableList& variables,
-                                                      const JobIdentity* identity) {
+                                                      const JobIdentity* identity,
+                                                      const std::string& home) {
   std::vector<std::string> env;
   for (const char* name : kHostVariables) {
     const char* value = std::getenv(name);
-    if (identity != nullptr) {
-      std::string_view n = name;
-      if (n == "HOME") value = identity->home.c_str();
-      if (n == "USER" || n == "LOGNAME") value = identity->user.c_str();
-    }
+    std::string_view n = name;
+    if (n == "HOME" && !home.empty()) value = home.c_str();
+    if (identity != nullptr && (n == "USER" || n == "LOGNAME")) value = identity->user.c_str();
     if (value != nullptr && variables.Find(name) == nullptr) {
       env.push_back(std::string(name) + "=" + value);
     }
@@ -229,11 +228,20 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
       **snapshot, host.run_dir, JobDirName(project_name != nullptr ? project_name->value : ""));
   if (!acquired.ok()) return system_failure("Preparing workspace failed", acquired.status());
   const std::string workspace = *acquired;
+  // The job's own HOME, fresh and gone with the job: nothing one job
+  // leaves there (credentials, caches, shell history) reaches the next.
+  StatusOr<std::string> made_home = workspaces_->MakeHomeBeside(workspace);
+  std::string home = made_home.ok() ? *made_home : "";
   struct Releaser {
     WorkspaceFactory* factory;
     const std::string& workspace;
-    ~Releaser() { factory->Release(workspace); }
-  } releaser{workspaces_, workspace};
+    const std::string& home;
+    ~Releaser() {
+      if (!home.empty()) (void)RemoveTree(home);  // Else the next job's removes it.
+      factory->Release(workspace);
+    }
+  } releaser{workspaces_, workspace, home};
+  if (!made_home.ok()) return system_failure("Preparing HOME failed", made_home.status());
 
   VariableList variables = spec.variables;
   variables.Set("CI_PROJECT_DIR", workspace);
@@ -284,12 +292,15 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
   if (!session.ok()) return system_failure("Preparing environment failed", session.status());
   result.image = (*session)->image();
   result.image_digest = (*session)->image_digest();
+  // In an image the job's HOME is the image user's, as with GitLab's
+  // container executors (the sandbox drops what it takes for slipway's).
+  const std::string env_home = result.image.empty() ? home : "";
 
   ProcessSpec process;
   // GitLab Runner's value while the job's own stages run.
   variables.Set("CI_JOB_STATUS", "running");
   const JobIdentity* identity = options_.identity ? &*options_.identity : nullptr;
-  process.env = JobEnvironment(variables, identity);
+  process.env = JobEnvironment(variables, identity, env_home);
   process.cwd = workspace;
   process.kill_grace = options_.kill_grace;
   if (identity != nullptr) {
@@ -389,7 +400,7 @@ JobResult JobLifecycle::Run(const Job& job, const JobSpec& spec, const JobHost& 
                          : result.outcome == JobOutcome::kFailed ? "failed"
                                                                  : "canceled";
     variables.Set("CI_JOB_STATUS", status);
-    process.env = JobEnvironment(variables, identity);
+    process.env = JobEnvironment(variables, identity, env_home);
     process.timeout = canceled ? std::min(options_.after_script_timeout, options_.kill_grace)
                                : options_.after_script_timeout;
     // Not subject to the cancel token: a canceled job's after_script runs

@@ -22,9 +22,12 @@
 // Environment of the job's processes: exactly the job's variables (values
 // expanded as GitLab Runner expands them, except `expand: false` ones) plus
 // PATH, HOME, USER, LOGNAME, LANG, LC_ALL, TZ and TMPDIR taken from slipway's
-// own environment when set there and not set by the job — except HOME, USER
-// and LOGNAME, which come from Options::identity when there is one. Nothing
-// else from the host leaks in. bash runs with --noprofile --norc (GitLab
+// own environment when set there and not set by the job — except USER and
+// LOGNAME, which come from Options::identity when there is one, and HOME,
+// which is the job's own: <workspace>.home beside its workspace in the
+// pool's slot, made empty (0700, the workspace owner's) before the job and
+// removed after it (WorkspaceFactory::MakeHomeBeside), for `slipway run` and
+// the server alike. Nothing else from the host leaks in. bash runs with --noprofile --norc (GitLab
 // Runner uses a login shell; profiles are host state, so slipway leaves them
 // out).
 #ifndef SLIPWAY_EXEC_JOB_LIFECYCLE_H_
@@ -122,8 +125,10 @@ class JobLifecycle {
                 const CancelToken& cancel);
 
   // The environment (NAME=value) the job's processes get; see above.
+  // home: the job's HOME; empty: slipway's own.
   static std::vector<std::string> JobEnvironment(const VariableList& variables,
-                                                 const JobIdentity* identity = nullptr);
+                                                 const JobIdentity* identity = nullptr,
+                                                 const std::string& home = "");
   // The credentials a job with this identity is spawned with: none when it
   // is slipway's own uid and gid (nothing to switch).
   static std::optional<Credentials> JobCredentials(const JobIdentity& identity);

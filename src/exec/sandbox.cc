@@ -34,13 +34,6 @@ std::string Parent(const std::string& path) {
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
-std::string EnvValue(const std::vector<std::string>& env, const std::string& name) {
-  for (const std::string& entry : env) {
-    if (entry.compare(0, name.size() + 1, name + "=") == 0) return entry.substr(name.size() + 1);
-  }
-  return "";
-}
-
 // The entries of env that JobEnvironment took from slipway's own
 // environment (the job did not set them): an image's values apply instead.
 std::vector<std::string> HostTaken() {
@@ -134,7 +127,10 @@ class SandboxSession : public ScriptSession {
     }
     sandboxed.credentials.reset();
     c.layer = layer_.get();
-    c.home = EnvValue(spec.env, "HOME");
+    // slipway's own HOME (the user's keys and tokens) is covered; the job's
+    // HOME is a directory of its own in its slot (job_lifecycle.h).
+    const char* own_home = std::getenv("HOME");
+    c.home = own_home != nullptr ? own_home : "";
     c.hide = options_.hide;
     c.slot = slot_;
     c.slot_source = slot_;

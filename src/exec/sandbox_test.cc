@@ -46,7 +46,11 @@ TEST_F(SandboxTest, CannotWriteOutsideItsWorkspace) {
   Job job = MakeJob({
       "! touch /etc/" + marker,
       "! touch /usr/" + marker,
-      // HOME and the run's state are empty tmpfs: writes there vanish.
+      // slipway's own HOME is an empty tmpfs (the user's keys stay out);
+      // the job's HOME is its own directory, and the run's state an empty
+      // tmpfs: writes there vanish.
+      "test -z \"$(ls -A " + home + ")\"",
+      "test \"$HOME\" != " + home,
       "touch \"$HOME/" + marker + "\"",
       "touch \"$CI_BUILDS_DIR/../" + marker + "\"",
       "! mount -o remount,rw /",

@@ -192,10 +192,11 @@ TEST_F(ShellExecutorTest, EnvironmentIsTheJobsVariablesOnly) {
 }
 
 TEST_F(ShellExecutorTest, IdentityGivesHomeUserAndLognameUnlessTheJobSetsThem) {
-  JobIdentity identity{geteuid(), getegid(), "slipway-job", "/builds/7/home", 022};
+  JobIdentity identity{geteuid(), getegid(), "slipway-job", 022};
   VariableList variables;
   variables.Set("A", "x");
-  std::vector<std::string> env = JobLifecycle::JobEnvironment(variables, &identity);
+  std::vector<std::string> env =
+      JobLifecycle::JobEnvironment(variables, &identity, "/builds/7/home");
   auto has = [&env](const std::string& entry) {
     return std::find(env.begin(), env.end(), entry) != env.end();
   };
@@ -204,7 +205,7 @@ TEST_F(ShellExecutorTest, IdentityGivesHomeUserAndLognameUnlessTheJobSetsThem) {
   EXPECT_TRUE(has("LOGNAME=slipway-job"));
   EXPECT_TRUE(has("A=x"));
   variables.Set("HOME", "/mine");  // A job's own value wins, as for the host's.
-  env = JobLifecycle::JobEnvironment(variables, &identity);
+  env = JobLifecycle::JobEnvironment(variables, &identity, "/builds/7/home");
   EXPECT_TRUE(has("HOME=/mine"));
   EXPECT_FALSE(has("HOME=/builds/7/home"));
 }
@@ -221,6 +222,31 @@ TEST_F(ShellExecutorTest, RunsInAFreshWorkspaceThatIsTheProjectDir) {
   JobResult again = Run(MakeJob({"cat greeting.txt", "test ! -e new.txt"}));
   EXPECT_EQ(again.outcome, JobOutcome::kSuccess);
   EXPECT_NE(sink_.Text("job").rfind("hello\n"), std::string::npos);
+}
+
+// Each job has a HOME of its own, empty, 0700, beside its workspace; what a
+// job leaves there (a planted ~/.bashrc, credentials) is gone before the
+// next job of the same pool slot starts, and slipway's own HOME is not it.
+TEST_F(ShellExecutorTest, EachJobHasAnEmptyHomeOfItsOwn) {
+  Job first = MakeJob({"echo \"home=$HOME\"", "test \"$HOME\" = \"$CI_PROJECT_DIR.home\"",
+                       "stat -c 'mode=%a' \"$HOME\"", "test -z \"$(ls -A \"$HOME\")\"",
+                       "echo secret > ~/x", "mkdir -m 0500 ~/locked"});
+  first.after_script = {"cat ~/x"};  // after_script shares the job's HOME.
+  JobResult r = Run(first);
+  ASSERT_EQ(r.outcome, JobOutcome::kSuccess) << sink_.Text("job");
+  std::string log = sink_.Text("job");
+  size_t at = log.find("\nhome=");  // The output's line, not the command's.
+  ASSERT_NE(at, std::string::npos) << log;
+  std::string home = log.substr(at + 6, log.find('\n', at + 1) - at - 6);
+  EXPECT_EQ(home.rfind(tmp_.Sub("run/builds/"), 0), 0u) << home;
+  EXPECT_NE(log.find("\nmode=700\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("\nsecret\n"), std::string::npos) << log;
+  EXPECT_FALSE(PathExists(home)) << "the job's HOME outlived it";
+  const char* own = std::getenv("HOME");
+  EXPECT_TRUE(own == nullptr || home != own);
+
+  JobResult second = Run(MakeJob({"echo \"home=$HOME\"", "test ! -e ~/x", "test ! -e ~/locked"}));
+  EXPECT_EQ(second.outcome, JobOutcome::kSuccess) << sink_.Text("job");
 }
 
 TEST_F(ShellExecutorTest, ImageIsIgnoredWithAWarning) {

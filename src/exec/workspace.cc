@@ -414,6 +414,18 @@ StatusOr<std::string> WorkspaceFactory::WriteBeside(const std::string& workspace
   return path;
 }
 
+StatusOr<std::string> WorkspaceFactory::MakeHomeBeside(const std::string& workspace) {
+  std::string dir = workspace.substr(0, workspace.find_last_of('/'));
+  std::string name = workspace.substr(dir.size() + 1) + ".home";
+  std::string path = JoinPath(dir, name);
+  StatusOr<UniqueFd> dir_fd = OpenDirNoFollow(dir);
+  if (!dir_fd.ok()) return dir_fd.status();
+  if (Status s = RemoveAt(dir_fd->get(), name, path); !s.ok()) return s;
+  StatusOr<UniqueFd> home = MakeDirAt(dir_fd->get(), name, 0700, owner_, path);
+  if (!home.ok()) return home.status();
+  return path;
+}
+
 void WorkspaceFactory::Release(const std::string& workspace) {
   std::lock_guard<std::mutex> lock(pool_mu_);
   for (const std::unique_ptr<Held>& held : slots_) {

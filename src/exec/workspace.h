@@ -127,6 +127,13 @@ class WorkspaceFactory {
   StatusOr<std::string> WriteBeside(const std::string& workspace, const std::string& name,
                                     std::string_view content);
 
+  // The job's HOME, <workspace>.home beside an acquired workspace (the
+  // ".home" suffix keeps it apart from the workspace whatever the project's
+  // name): whatever is there (a former job's HOME, a symlink) is removed and
+  // an empty directory made, mode 0700, the owner's (else slipway's user's).
+  // The caller removes it with RemoveTree when the job ends.
+  StatusOr<std::string> MakeHomeBeside(const std::string& workspace);
+
  private:
   // A directory this factory writes into and keeps stamps for: a snapshot
   // or a pool slot.

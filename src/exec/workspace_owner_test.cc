@@ -128,18 +128,19 @@ TEST_F(WorkspaceOwnerTest, AJobWithAnIdentityRunsAsItBesideScriptsItCannotChange
   ASSERT_EQ(chmod(tmp_.path().c_str(), 0711), 0);  // The job passes through.
   ASSERT_EQ(Sh(tmp_.path(), R"(
     mkdir project && cd project && git init -q && echo hi > tracked.txt
-    git add -A && git commit -qm init && mkdir -m 0700 ../home && chown 4242:4343 ../home
+    git add -A && git commit -qm init
   )"),
             0);
   ShellExecutor::Options options;
   options.state_dir = tmp_.Sub("state");
-  options.identity = JobIdentity{4242, 4343, "slipway-job", tmp_.Sub("home"), 022};
+  options.identity = JobIdentity{4242, 4343, "slipway-job", 022};
   options.workspace_owner = kJobUser;
   ShellExecutor executor(options);
   Job job;
   job.name = "job";
   job.script = {
       "echo \"ids=$(id -u):$(id -g):$(id -G) umask=$(umask) home=$HOME\"",
+      "stat -c 'home %u:%g %a' \"$HOME\"",
       "echo made > new.txt && stat -c 'new.txt %u:%g %a' new.txt",
       "git log -1 --format=subject=%s",
       "SLOT=$(dirname \"$CI_PROJECT_DIR\")",
@@ -162,9 +163,12 @@ TEST_F(WorkspaceOwnerTest, AJobWithAnIdentityRunsAsItBesideScriptsItCannotChange
   CancelToken cancel;
   JobResult result = executor.Run(job, spec, host, &sink, cancel);
   ASSERT_EQ(result.outcome, JobOutcome::kSuccess) << sink.text;
-  EXPECT_NE(sink.text.find("\nids=4242:4343:4343 umask=0022 home=" + tmp_.Sub("home") + "\n"),
+  // Its HOME is its own, beside its workspace, and the job user's alone.
+  EXPECT_NE(sink.text.find("\nids=4242:4343:4343 umask=0022 home=" +
+                           tmp_.Sub("state/builds/0/project.home") + "\n"),
             std::string::npos)
       << sink.text;
+  EXPECT_NE(sink.text.find("\nhome 4242:4343 700\n"), std::string::npos) << sink.text;
   EXPECT_NE(sink.text.find("\nnew.txt 4242:4343 644\n"), std::string::npos) << sink.text;
   EXPECT_NE(sink.text.find("\nsubject=init\n"), std::string::npos) << sink.text;
   EXPECT_NE(sink.text.find("\nafter ids=4242:4343 umask=0022\n"), std::string::npos) << sink.text;

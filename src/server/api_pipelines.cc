@@ -1,5 +1,9 @@
 // The pipelines endpoints: list with GitLab's filters, create, get, cancel,
 // retry, delete.
+#include <map>
+#include <vector>
+
+#include "pipeline/ci_status.h"
 #include "server/api_handlers.h"
 #include "server/forge_status.h"
 #include "server/gitlab_json.h"
@@ -16,6 +20,42 @@ json PipelineJsonWithCoverage(ApiContext& ctx, const PipelineRecord& p,
   json j = PipelineJson(p, project, ctx.base_url);
   if (std::optional<std::string> coverage = PipelineCoverage(ctx, p.id)) j["coverage"] = *coverage;
   return j;
+}
+
+// slipway's `stages` of each listed pipeline (docs/api.md), for the
+// dashboard's stage graph: [{name, status, warnings}] in stage order, each
+// stage's status GitLab's composite of its latest jobs; warnings when it
+// passed with allowed failures. One store query for the whole page.
+StatusOr<std::map<int64_t, json>> StageGraphs(ApiContext& ctx,
+                                              const std::vector<PipelineRecord>& pipelines) {
+  std::vector<int64_t> ids;
+  for (const PipelineRecord& p : pipelines) ids.push_back(p.id);
+  auto rows = ctx.store->ListStageJobStatuses(ids);
+  if (!rows.ok()) return rows.status();
+  std::map<int64_t, json> graphs;
+  for (int64_t id : ids) graphs[id] = json::array();
+  // Rows come by pipeline, then stage_idx: a stage's jobs are adjacent.
+  for (size_t i = 0; i < rows->size();) {
+    const StageJobStatus& first = (*rows)[i];
+    std::vector<StatusEntry> entries;
+    bool allowed_failure = false;
+    size_t j = i;
+    for (; j < rows->size() && (*rows)[j].pipeline_id == first.pipeline_id &&
+           (*rows)[j].stage_idx == first.stage_idx && (*rows)[j].stage == first.stage;
+         ++j) {
+      const StageJobStatus& job = (*rows)[j];
+      entries.push_back({job.status, job.allow_failure});
+      allowed_failure |= job.allow_failure &&
+                         (job.status == CiStatus::kFailed || job.status == CiStatus::kCanceled);
+    }
+    CiStatus status = CompositeStatus(entries);
+    graphs[first.pipeline_id].push_back(
+        {{"name", first.stage},
+         {"status", CiStatusName(status)},
+         {"warnings", allowed_failure && status == CiStatus::kSuccess}});
+    i = j;
+  }
+  return graphs;
 }
 
 // Variables from [{key, value, variable_type}] (JSON or form).
@@ -92,9 +132,13 @@ HttpResponse ListPipelines(ApiContext& ctx) {
   }
   auto pipelines = ctx.store->ListPipelines(filter);
   if (!pipelines.ok()) return StoreError(pipelines.status());
+  auto graphs = StageGraphs(ctx, pipelines->items);
+  if (!graphs.ok()) return StoreError(graphs.status());
   json items = json::array();
   for (const PipelineRecord& p : pipelines->items) {
-    items.push_back(PipelineJsonWithCoverage(ctx, p, *project));
+    json item = PipelineJsonWithCoverage(ctx, p, *project);
+    item["stages"] = std::move((*graphs)[p.id]);
+    items.push_back(std::move(item));
   }
   HttpResponse response = JsonOk(200, items);
   SetPaginationHeaders(ctx, *page, pipelines->total, &response);

@@ -194,6 +194,54 @@ TEST_F(ApiTest, PipelineFiltersAndPagination) {
   }
 }
 
+// The list's `stages`: each stage's composite status from its latest jobs,
+// in stage order, for every pipeline of the page.
+TEST_F(ApiTest, PipelineListHasEachStagesStatus) {
+  auto add = [&](const std::vector<std::tuple<std::string, std::string, int, bool>>& jobs) {
+    PipelineRecord p;
+    p.project_id = project_id_;
+    p.ref = "main";
+    p.sha = std::string(40, 'a');
+    p.source = "push";
+    std::vector<JobRecord> records;
+    for (const auto& [name, stage, stage_idx, allow_failure] : jobs) {
+      JobRecord j;
+      j.name = name;
+      j.stage = stage;
+      j.stage_idx = stage_idx;
+      j.allow_failure = allow_failure;
+      records.push_back(j);
+    }
+    auto created = store_->CreatePipeline(p, records);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return Jobs(created->id);
+  };
+  std::vector<JobRecord> first = add({{"compile", "build", 0, false},
+                                      {"unit", "test", 1, false},
+                                      {"lint", "test", 1, true},
+                                      {"ship", "deploy", 2, false}});
+  SetJobStatus(first[0].id, CiStatus::kSuccess);
+  SetJobStatus(first[1].id, CiStatus::kSuccess);
+  SetJobStatus(first[2].id, CiStatus::kFailed);  // Allowed to fail.
+  SetJobStatus(first[3].id, CiStatus::kManual);
+  std::vector<JobRecord> second = add({{"compile", "build", 0, false}, {"unit", "test", 1, false}});
+  SetJobStatus(second[0].id, CiStatus::kFailed);
+  ASSERT_TRUE(store_->RetryJob(second[0].id).ok());  // The failed attempt no longer counts.
+  SetJobStatus(second[1].id, CiStatus::kSkipped);
+
+  HttpResponse r = Call("GET", "/api/v4/projects/1/pipelines", read_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json list = Json(r);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1]["stages"], json::parse(R"([
+    {"name": "build", "status": "success", "warnings": false},
+    {"name": "test", "status": "success", "warnings": true},
+    {"name": "deploy", "status": "manual", "warnings": false}])"));
+  EXPECT_EQ(list[0]["stages"], json::parse(R"([
+    {"name": "build", "status": "created", "warnings": false},
+    {"name": "test", "status": "skipped", "warnings": false}])"));
+}
+
 TEST_F(ApiTest, JobsOfAPipelineAndOfAProject) {
   PipelineRecord p = AddPipeline("main", CiStatus::kFailed,
                                  {{"build", "build", CiStatus::kSuccess},

@@ -47,7 +47,6 @@ TEST(ExecutorFactoryTest, SandboxProjectsJobsCannotReadOtherProjects) {
   setup.identity.uid = getuid();
   setup.identity.gid = getgid();
   setup.identity.user = "root";
-  setup.identity.home = tmp.Sub("home");
   setup.identity.umask = 022;
   StatusOr<std::unique_ptr<Executor>> executor = ShellExecutorFactory()(setup);
   ASSERT_TRUE(executor.ok()) << executor.status().message();

@@ -179,10 +179,9 @@ StatusOr<JobUsers> JobUsers::Self() {
   return own;
 }
 
-StatusOr<JobIdentity> JobUsers::ForProject(int64_t project_id, std::string home) const {
+StatusOr<JobIdentity> JobUsers::ForProject(int64_t project_id) const {
   JobIdentity identity;
   identity.user = user_;
-  identity.home = std::move(home);
   identity.uid = uid_;
   identity.gid = gid_;
   if (!uids_) return identity;

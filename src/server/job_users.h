@@ -63,9 +63,9 @@ class JobUsers {
   // a non-root server does; tests and embedders of PipelineService).
   static StatusOr<JobUsers> Self();
 
-  // The identity of project_id's jobs, with `home` as their HOME. An error
-  // when the job user's range has no id for the project.
-  StatusOr<JobIdentity> ForProject(int64_t project_id, std::string home) const;
+  // The identity of project_id's jobs. An error when the job user's range
+  // has no id for the project.
+  StatusOr<JobIdentity> ForProject(int64_t project_id) const;
 
   const std::string& user() const { return user_; }
   uid_t uid() const { return uid_; }

@@ -43,24 +43,23 @@ TEST_F(JobUsersTest, RangesInBothFilesGiveEachProjectItsOwnIds) {
   EXPECT_TRUE(users->warnings().empty());
   EXPECT_EQ(users->user(), "nobody");
 
-  StatusOr<JobIdentity> five = users->ForProject(5, "/b/5/home");
+  StatusOr<JobIdentity> five = users->ForProject(5);
   ASSERT_TRUE(five.ok()) << five.status().message();
   EXPECT_EQ(five->uid, 200005u);
   EXPECT_EQ(five->gid, 300005u);
   EXPECT_EQ(five->user, "nobody");
-  EXPECT_EQ(five->home, "/b/5/home");
   EXPECT_EQ(five->umask, 022u);
-  EXPECT_TRUE(users->ForProject(999, "").ok());
+  EXPECT_TRUE(users->ForProject(999).ok());
 
   // The smaller range (1000 uids) bounds the project ids.
-  StatusOr<JobIdentity> too_big = users->ForProject(1000, "");
+  StatusOr<JobIdentity> too_big = users->ForProject(1000);
   ASSERT_FALSE(too_big.ok());
   EXPECT_EQ(too_big.status().message(),
             "project 1000 has no uid of its own: the subordinate ranges of the job user "
             "'nobody' (" +
                 options_.subuid_file + ": 1000 ids, " + options_.subgid_file +
                 ": 2000 ids) must hold more ids than the highest project id; widen them");
-  EXPECT_FALSE(users->ForProject(0, "").ok());
+  EXPECT_FALSE(users->ForProject(0).ok());
 }
 
 TEST_F(JobUsersTest, WithoutBothRangesEveryProjectRunsAsTheJobUserAndItSaysSo) {
@@ -70,8 +69,8 @@ TEST_F(JobUsersTest, WithoutBothRangesEveryProjectRunsAsTheJobUserAndItSaysSo) {
   ASSERT_TRUE(users.ok()) << users.status().message();
   EXPECT_FALSE(users->isolated());
   EXPECT_TRUE(users->switches_user());
-  StatusOr<JobIdentity> one = users->ForProject(1, "/h1");
-  StatusOr<JobIdentity> two = users->ForProject(70000, "/h2");
+  StatusOr<JobIdentity> one = users->ForProject(1);
+  StatusOr<JobIdentity> two = users->ForProject(70000);
   ASSERT_TRUE(one.ok() && two.ok());
   EXPECT_EQ(one->uid, 65534u);
   EXPECT_EQ(two->uid, 65534u);
@@ -135,7 +134,7 @@ TEST_F(JobUsersTest, JobUserRootIsAnExplicitWarnedOptOut) {
   ASSERT_TRUE(users.ok()) << users.status().message();
   EXPECT_FALSE(users->switches_user());
   EXPECT_FALSE(users->isolated());  // Ranges do not apply to root.
-  EXPECT_EQ(users->ForProject(3, "/h")->uid, 0u);
+  EXPECT_EQ(users->ForProject(3)->uid, 0u);
   ASSERT_EQ(users->warnings().size(), 1u);
   EXPECT_EQ(users->warnings()[0].rfind("jobs run as root (--job-user root): they can read", 0), 0u);
 }
@@ -180,7 +179,7 @@ TEST_F(JobUsersTest, SelfIsTheCallingUser) {
   ASSERT_TRUE(self.ok()) << self.status().message();
   EXPECT_EQ(self->uid(), geteuid());
   EXPECT_FALSE(self->switches_user());
-  EXPECT_EQ(self->ForProject(42, "/h")->uid, geteuid());
+  EXPECT_EQ(self->ForProject(42)->uid, geteuid());
 }
 
 }  // namespace

@@ -437,9 +437,7 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   StatusOr<ProjectRecord> project = Project(record.project_id);
   if (!project.ok()) return project.status();
   // Who the project's jobs run as, and the directories they may enter.
-  std::string project_root = ProjectBuildsDir(record.project_id);
-  StatusOr<JobIdentity> identity =
-      options_.job_users->ForProject(record.project_id, project_root + "/home");
+  StatusOr<JobIdentity> identity = options_.job_users->ForProject(record.project_id);
   if (!identity.ok()) return identity.status();
   StatusOr<ProjectDirs> dirs =
       PrepareProjectDirs(options_.builds_dir, record.project_id, *identity);

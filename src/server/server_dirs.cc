@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "exec/file_tree.h"
+
 namespace slipway {
 namespace {
 
@@ -148,10 +150,11 @@ StatusOr<ProjectDirs> PrepareProjectDirs(const std::string& builds_dir, int64_t 
                                          const JobIdentity& identity) {
   ProjectDirs dirs;
   dirs.root = builds_dir + "/" + std::to_string(project_id);
-  dirs.home = dirs.root + "/home";
   Status s =
       EnsureDirectory(dirs.root, geteuid(), identity.gid, ProjectSharedMode(identity, 0700, 0050));
-  if (s.ok()) s = EnsureDirectory(dirs.home, identity.uid, identity.gid, 0700);
+  // The HOME all of the project's jobs shared before each job had its own
+  // (exec/job_lifecycle.h): what they left there goes.
+  if (s.ok()) s = RemoveTree(dirs.root + "/home");
   if (!s.ok()) return s;
   return dirs;
 }

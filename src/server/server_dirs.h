@@ -19,8 +19,9 @@
 //                              uid : gid                          }
 //       git-objects/           the git objects the workspaces borrow
 //                              (server/shared_objects.h), read-only
-//       home/                  HOME of the project's jobs: the project's
-//                              uid : gid, 0700
+//       builds/<n>/<project>.home/  HOME of the job in the slot (fresh
+//                              for each job, removed after it): the
+//                              project's uid : gid, 0700
 //       variables/<pipeline>/  file-type variables of a running pipeline
 //
 // Both are created with the server's umask (077). The owners come from the
@@ -71,12 +72,12 @@ Status CheckJobsCanReach(const std::string& dir);
 
 struct ProjectDirs {
   std::string root;  // BUILDS/<project id>: the workspace factory's state dir.
-  std::string home;  // BUILDS/<project id>/home
 };
 
-// BUILDS/<project id> and its home/ with the owners and modes above, made or
-// repaired (an existing one gets them again: the job user's ranges may have
-// changed since). Symlinks in their place are refused.
+// BUILDS/<project id> with the owner and mode above, made or repaired (an
+// existing one gets them again: the job user's ranges may have changed
+// since); a home/ that older versions kept for all of the project's jobs is
+// removed. A symlink in its place is refused.
 StatusOr<ProjectDirs> PrepareProjectDirs(const std::string& builds_dir, int64_t project_id,
                                          const JobIdentity& identity);
 

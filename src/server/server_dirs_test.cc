@@ -31,9 +31,9 @@ class ServerDirsTest : public ::testing::Test {
     chmod(path.c_str(), mode);
   }
   // The server's own user: what a server that is not root runs jobs as.
-  static JobIdentity Self() { return JobIdentity{geteuid(), getegid(), "me", "", 022}; }
+  static JobIdentity Self() { return JobIdentity{geteuid(), getegid(), "me", 022}; }
   // Another uid and gid (project 7 of a job user's range); needs root.
-  static JobIdentity Project7() { return JobIdentity{131079, 131079, "slipway-job", "", 022}; }
+  static JobIdentity Project7() { return JobIdentity{131079, 131079, "slipway-job", 022}; }
 
   std::string dir_;
 };
@@ -133,10 +133,12 @@ TEST_F(ServerDirsTest, ProjectDirsOfTheServersOwnUserAreItsAlone) {
   StatusOr<ProjectDirs> dirs = PrepareProjectDirs(dir_, 3, Self());
   ASSERT_TRUE(dirs.ok()) << dirs.status().message();
   EXPECT_EQ(dirs->root, dir_ + "/3");
-  EXPECT_EQ(dirs->home, dir_ + "/3/home");
   EXPECT_EQ(Mode(dirs->root), 0700u);  // No group bits: the server's group may be shared.
-  EXPECT_EQ(Mode(dirs->home), 0700u);
-  EXPECT_EQ(Stat(dirs->home).st_uid, geteuid());
+  // The HOME every job of the project shared before jobs had their own
+  // goes, with what the jobs left in it.
+  std::filesystem::create_directories(dir_ + "/3/home/.ssh");
+  ASSERT_TRUE(PrepareProjectDirs(dir_, 3, Self()).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/3/home"));
 }
 
 TEST_F(ServerDirsTest, ProjectDirsLetOnlyTheProjectsUidIn) {
@@ -147,17 +149,11 @@ TEST_F(ServerDirsTest, ProjectDirsLetOnlyTheProjectsUidIn) {
   EXPECT_EQ(root.st_mode & 07777, 0750u);
   EXPECT_EQ(root.st_uid, 0u);
   EXPECT_EQ(root.st_gid, 131079u);
-  struct stat home = Stat(dirs->home);
-  EXPECT_EQ(home.st_mode & 07777, 0700u);
-  EXPECT_EQ(home.st_uid, 131079u);
-  EXPECT_EQ(home.st_gid, 131079u);
 
   // Repaired on the next pipeline: owners and modes come back.
   ASSERT_EQ(chmod(dirs->root.c_str(), 0777), 0);
-  ASSERT_EQ(chown(dirs->home.c_str(), 0, 0), 0);
   ASSERT_TRUE(PrepareProjectDirs(dir_, 7, Project7()).ok());
   EXPECT_EQ(Mode(dirs->root), 0750u);
-  EXPECT_EQ(Stat(dirs->home).st_uid, 131079u);
 }
 
 TEST_F(ServerDirsTest, SymlinksInPlaceOfProjectDirsAreRefused) {
@@ -170,12 +166,15 @@ TEST_F(ServerDirsTest, SymlinksInPlaceOfProjectDirsAreRefused) {
             "'" + dir_ + "/4' must be a directory, not a symlink or a file");
 
   // A job that could write in the project's directory must not be able to
-  // point home/ at a file of the server's.
+  // have the old home/'s removal delete what a symlink there points at.
   std::filesystem::create_directory(dir_ + "/5");
-  std::filesystem::create_symlink(dir_ + "/elsewhere", dir_ + "/5/home");
+  std::ofstream(dir_ + "/elsewhere/keep") << "kept\n";
+  std::filesystem::create_directory_symlink(dir_ + "/elsewhere", dir_ + "/5/home");
   dirs = PrepareProjectDirs(dir_, 5, Self());
-  ASSERT_FALSE(dirs.ok());
-  EXPECT_EQ(Mode(dir_ + "/elsewhere"), 0755u);  // Not followed.
+  ASSERT_TRUE(dirs.ok()) << dirs.status().message();
+  EXPECT_FALSE(std::filesystem::is_symlink(dir_ + "/5/home"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/elsewhere/keep"));  // Not followed.
+  EXPECT_EQ(Mode(dir_ + "/elsewhere"), 0755u);
 }
 
 TEST_F(ServerDirsTest, VariablesDirIsFreshAndItsFilesReadableByTheProjectOnly) {

@@ -73,6 +73,40 @@ show:
   EXPECT_GT(names, 10) << log;
 }
 
+// Two jobs of one project, one after the other, do not share HOME: what the
+// first leaves there (here ~/x; a planted ~/.bashrc or ~/.gitconfig would
+// be worse) the second does not find, in the same pipeline nor in the next.
+TEST_P(JobEnvironmentTest, JobsOfAProjectDoNotShareHome) {
+  repo_.Write(".gitlab-ci.yml", R"yml(
+stages: [first, second]
+write:
+  stage: first
+  script:
+    - echo "home=$HOME"
+    - test -z "$(ls -A "$HOME")"
+    - echo left-behind > ~/x
+read:
+  stage: second
+  script:
+    - echo "home=$HOME"
+    - if [ -e ~/x ]; then echo "found $(cat ~/x)"; exit 1; fi
+)yml");
+  repo_.Commit("two jobs");
+  int64_t project = AddProject();
+  for (int run = 0; run < 2; ++run) {
+    PipelineRecord done = RunPipeline(project);
+    std::string write_log = Log(Jobs(done.id).at("write").id);
+    std::string read_log = Log(Jobs(done.id).at("read").id);
+    EXPECT_EQ(done.status, CiStatus::kSuccess) << write_log << read_log;
+    EXPECT_EQ(read_log.find("found left-behind"), std::string::npos) << read_log;
+    // Inside the project's builds directory, in the job's slot.
+    EXPECT_NE(write_log.find("home=" + work_dir_ + "/data-builds/" + std::to_string(project) +
+                             "/builds/"),
+              std::string::npos)
+        << write_log;
+  }
+}
+
 SLIPWAY_STORE_TEST_SUITE(JobEnvironmentTest);
 
 }  // namespace

@@ -63,7 +63,7 @@ class SharedObjectsTest : public ::testing::Test {
     return log.ok() ? *log : "<failed: " + log.status().message() + ">";
   }
 
-  static JobIdentity Self() { return JobIdentity{geteuid(), getegid(), "me", "", 022}; }
+  static JobIdentity Self() { return JobIdentity{geteuid(), getegid(), "me", 022}; }
 
   TempDir tmp_;
   PosixProcessRunner runner_;
@@ -128,7 +128,7 @@ TEST_F(SharedObjectsTest, AFileAlreadyAsTheJobsNeedItIsLinkedNotCopied) {
 
 TEST_F(SharedObjectsTest, ProjectsGroupMayReadWhatTheServerOwns) {
   if (geteuid() != 0) GTEST_SKIP() << "giving files to the project's group needs root";
-  JobIdentity project{131079, 131079, "slipway-job", "", 022};
+  JobIdentity project{131079, 131079, "slipway-job", 022};
   ASSERT_TRUE(ShareGitObjects(Objects(), Shared(), project).ok());
   std::string files = Files(Shared());
   for (size_t at = 0; at < files.size();) {

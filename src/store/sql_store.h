@@ -181,6 +181,8 @@ class SqlStore : public Store {
                                                           int limit) override;
   Status SetJobCoverage(int64_t job_id, const std::string& coverage) override;
   StatusOr<std::vector<JobCoverage>> ListJobCoverage(int64_t pipeline_id) override;
+  StatusOr<std::vector<StageJobStatus>> ListStageJobStatuses(
+      const std::vector<int64_t>& pipeline_ids) override;
 
  private:
   int64_t Now() const;

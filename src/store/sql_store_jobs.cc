@@ -312,4 +312,26 @@ StatusOr<std::vector<JobCoverage>> SqlStore::ListJobCoverage(int64_t pipeline_id
       });
 }
 
+StatusOr<std::vector<StageJobStatus>> SqlStore::ListStageJobStatuses(
+    const std::vector<int64_t>& pipeline_ids) {
+  if (pipeline_ids.empty()) return std::vector<StageJobStatus>();
+  if (pipeline_ids.size() > 100) return Status::Error("at most 100 pipelines at once");
+  std::string sql =
+      "SELECT pipeline_id, stage, stage_idx, status, allow_failure FROM jobs "
+      "WHERE retried = 0 AND pipeline_id IN (";
+  std::vector<SqlValue> params;
+  for (int64_t id : pipeline_ids) {
+    sql += params.empty() ? "?" : ", ?";
+    params.push_back(id);
+  }
+  sql += ") ORDER BY pipeline_id, stage_idx, id";
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryRecords(
+      db_.get(), sql, params, +[](const SqlRow& row) {
+        return StageJobStatus{row.Int(0), row.Text(1), static_cast<int>(row.Int(2)),
+                              ParseCiStatus(row.Text(3)).value_or(CiStatus::kCreated),
+                              row.Int(4) != 0};
+      });
+}
+
 }  // namespace slipway

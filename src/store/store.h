@@ -244,6 +244,15 @@ struct JobCoverage {
   bool retried = false;  // Its job has a newer attempt.
 };
 
+// The latest attempt of a job as the pipeline list's stage graph needs it.
+struct StageJobStatus {
+  int64_t pipeline_id = 0;
+  std::string stage;
+  int stage_idx = 0;
+  CiStatus status = CiStatus::kCreated;
+  bool allow_failure = false;
+};
+
 // kRunner: a remote runner's token (docs/runners.md); it takes and reports
 // jobs and can do nothing else: not even the read routes accept it.
 enum class TokenRole { kRead, kRun, kAdmin, kRunner };
@@ -624,6 +633,10 @@ class Store {
   virtual Status SetJobCoverage(int64_t job_id, const std::string& coverage) = 0;
   // The coverage of every job of the pipeline that has one, by job id.
   virtual StatusOr<std::vector<JobCoverage>> ListJobCoverage(int64_t pipeline_id) = 0;
+  // The latest attempts of the pipelines' jobs (at most 100 pipelines; trigger jobs too) by
+  // pipeline, stage_idx and job id: the list's stage graphs in one query for a page.
+  virtual StatusOr<std::vector<StageJobStatus>> ListStageJobStatuses(
+      const std::vector<int64_t>& pipeline_ids) = 0;
 
   // ---- the project's forge: commit statuses out, and statuses posted in
   // Creates or replaces the project's forge; an empty kind removes it.
