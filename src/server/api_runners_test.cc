@@ -58,7 +58,8 @@ TEST_F(ApiRunnersTest, RunnerTokenReachesRunnerRoutesOnly) {
       EXPECT_EQ(as_runner.status, 403) << route.method << " " << target << ": " << as_runner.body;
     }
   }
-  EXPECT_EQ(runner_routes, 5);
+  EXPECT_EQ(runner_routes,
+            7);  // connect, heartbeat, trace, finish, repository, artifacts up and down.
 }
 
 TEST_F(ApiRunnersTest, ReportsForJobsNotLeasedGet409AndBadParams400) {
