@@ -71,30 +71,18 @@ class InputDir {
   StatusOr<std::string> Hash(const std::string& rel) const {
     StatusOr<UniqueFd> in = OpenBeneath(fd_.get(), rel, O_RDONLY, shown_ + "/" + rel);
     if (!in.ok()) return in.status();
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+    Sha256 hash;
     std::vector<char> buffer(1 << 20);
     while (true) {
       ssize_t n = read(in->get(), buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        EVP_MD_CTX_free(ctx);
         return Status::Error("cannot read " + shown_ + "/" + rel + ": " + std::strerror(errno));
       }
       if (n == 0) break;
-      EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(n));
+      hash.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
-    static const char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i) {
-      hex += kHex[md[i] >> 4];
-      hex += kHex[md[i] & 15];
-    }
-    return "sha256:" + hex;
+    return "sha256:" + hash.FinishHex();
   }
 
   UniqueFd fd_;
