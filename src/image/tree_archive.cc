@@ -1,10 +1,12 @@
 #include "image/tree_archive.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "exec/beneath_io.h"
@@ -76,7 +78,25 @@ StatusOr<ArchiveFile> PackTree(const std::string& root, const std::vector<std::s
 }
 
 Status UnpackTree(const std::string& archive_path, const ArchiveFile& expected,
-                  const std::string& into, uint64_t max_bytes) {
+                  const std::string& into, uint64_t max_bytes,
+                  const std::vector<std::string>& top_level) {
+  if (!top_level.empty()) {
+    std::string scratch = into + "/.unpacking";
+    Status s = RemoveTree(scratch);
+    if (s.ok()) s = UnpackTree(archive_path, expected, scratch, max_bytes);
+    for (size_t i = 0; s.ok() && i < top_level.size(); ++i) {
+      std::string from = scratch + "/" + top_level[i], to = into + "/" + top_level[i];
+      struct stat st;
+      if (lstat(from.c_str(), &st) != 0) continue;  // The archive has none.
+      if (!S_ISDIR(st.st_mode)) {
+        s = Status::Error("the archive's " + top_level[i] + " is not a directory");
+      } else if (s = RemoveTree(to); s.ok() && std::rename(from.c_str(), to.c_str()) != 0) {
+        s = Errno("rename", from);
+      }
+    }
+    Status removed = RemoveTree(scratch);
+    return s.ok() ? removed : s;
+  }
   StatusOr<ArchiveFile> got = Measure(archive_path);
   if (!got.ok()) return got.status();
   if (got->size != expected.size || got->digest != expected.digest) {

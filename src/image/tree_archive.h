@@ -31,8 +31,14 @@ StatusOr<ArchiveFile> PackTree(const std::string& root, const std::vector<std::s
 // then unpacks it into into (created if missing). max_bytes bounds the
 // unpacked file data. Errors name what was wrong ("... has the digest
 // sha256:..., not sha256:...").
+// With top_level, only those top-level directories of the archive are
+// kept, each replacing the one of that name in into; anything else in the
+// archive is dropped, and one of them that is not a directory (a symlink
+// the archive planted there) is an error. The archive is unpacked into a
+// scratch directory in into first, so nothing else in into is touched.
 Status UnpackTree(const std::string& archive_path, const ArchiveFile& expected,
-                  const std::string& into, uint64_t max_bytes);
+                  const std::string& into, uint64_t max_bytes,
+                  const std::vector<std::string>& top_level = {});
 
 }  // namespace slipway
 

@@ -106,6 +106,22 @@ TEST(TreeArchiveTest, HostileEntriesWriteNothingOutside) {
     (void)unpacked;  // Refused or written beneath "to": never outside.
     EXPECT_FALSE(fs::exists(dir.Sub("outside/x")));
   }
+  // Kept to named top-level directories: a symlink in one's place is an
+  // error, and nothing is written through it.
+  std::string planted = TarBuilder()
+                            .Symlink("artifacts", dir.Sub("outside"))
+                            .File("reports/r.xml", "<x/>")
+                            .File("log", "forged")
+                            .Take();
+  Write(dir.Sub("p.tar"), planted);
+  Write(dir.Sub("job/log"), "real");
+  Status kept =
+      UnpackTree(dir.Sub("p.tar"), ArchiveFile{planted.size(), "sha256:" + Sha256Hex(planted)},
+                 dir.Sub("job"), 1 << 20, {"artifacts", "reports"});
+  EXPECT_FALSE(kept.ok());
+  EXPECT_EQ(Read(dir.Sub("job/log")), "real");
+  EXPECT_FALSE(fs::is_symlink(dir.Sub("job/artifacts")));
+  EXPECT_FALSE(fs::exists(dir.Sub("job/.unpacking")));
   std::string big = TarBuilder().File("artifacts/big", std::string(4096, 'b')).Take();
   Write(dir.Sub("b.tar"), big);
   EXPECT_FALSE(UnpackTree(dir.Sub("b.tar"), ArchiveFile{big.size(), "sha256:" + Sha256Hex(big)},

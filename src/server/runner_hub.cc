@@ -376,8 +376,10 @@ void RunnerHub::Collect(Lease* lease, const Job& job, JobResult* result) {
   lease->upload_closed = true;
   std::string uploaded = UploadPath(job_id, lease->fence);
   if (lease->artifacts && result->outcome != JobOutcome::kCanceled) {
-    Status unpacked =
-        UnpackTree(uploaded, *lease->artifacts, lease->files.job_dir, options_.max_artifacts_bytes);
+    // Only what a job's artifacts are made of: nothing else of the job dir
+    // (its log file, say) is the runner's to write.
+    Status unpacked = UnpackTree(uploaded, *lease->artifacts, lease->files.job_dir,
+                                 options_.max_artifacts_bytes, {"artifacts", "reports"});
     if (!unpacked.ok()) {
       lease->log->Write(job.name,
                         "ERROR: the artifacts the runner sent were refused: " + unpacked.message() +

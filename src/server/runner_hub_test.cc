@@ -248,6 +248,8 @@ TEST_F(RunnerHubTest, ArtifactsUploadIsOrderedBoundedAndCheckedAgainstItsDigest)
   TempDir job_dir;
   for (bool honest : {true, false}) {
     int64_t id = honest ? 30 : 31;
+    std::filesystem::create_directories(job_dir.Sub(std::to_string(id)));
+    std::ofstream(job_dir.Sub(std::to_string(id) + "/log")) << "the server's own\n";
     Job job = MakeJob("build", {});
     JobSpec spec = MakeSpec(id);
     TextSink log;
@@ -257,7 +259,9 @@ TEST_F(RunnerHubTest, ArtifactsUploadIsOrderedBoundedAndCheckedAgainstItsDigest)
     auto done =
         std::async(std::launch::async, [&] { return hub_->Run(job, spec, files, &log, cancel); });
     int64_t fence = runner.Next("job")["fence"].get<int64_t>();
-    std::string tar = TarBuilder().File("artifacts/a.txt", "made remotely").Take();
+    // The job dir's log is not the runner's to write: dropped.
+    std::string tar =
+        TarBuilder().File("artifacts/a.txt", "made remotely").File("log", "forged").Take();
     int refused = 0;
     std::string why;
     EXPECT_EQ(hub_->AppendArtifacts(2, id, fence, 0, tar, &refused, &why), LeaseError::kStaleFence);
@@ -288,6 +292,9 @@ TEST_F(RunnerHubTest, ArtifactsUploadIsOrderedBoundedAndCheckedAgainstItsDigest)
           << log.text();
       EXPECT_FALSE(unpacked.is_open());
     }
+    std::ifstream kept(files.job_dir + "/log");
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "the server's own\n");
+    EXPECT_FALSE(std::filesystem::exists(files.job_dir + "/.unpacking"));
     // Its lease ended: no more chunks, and nothing left in the bundle dir.
     EXPECT_EQ(hub_->AppendArtifacts(1, id, fence, tar.size(), "late", &refused, &why),
               LeaseError::kUnknownJob);
