@@ -97,8 +97,14 @@ TEST_P(ProjectHooksTest, PipelineAndJobHooksInGitLabsShape) {
   ASSERT_TRUE(WaitFor([&] { return HasPipelineStatus("/both", "running"); }));
   ASSERT_TRUE(store_->UpdateJob(job_id, failed).ok());
   ASSERT_TRUE(store_->UpdatePipelineStatus(created->id, CiStatus::kFailed).ok());
+  // Pipeline and job hooks are delivered independently: wait for both.
+  auto last_job_status = [&] {
+    std::vector<json> hooks = Received("/both", "Job Hook");
+    return hooks.empty() ? json() : hooks.back()["payload"]["build_status"];
+  };
   ASSERT_TRUE(WaitFor([&] {
-    return HasPipelineStatus("/both", "failed") && HasPipelineStatus("/flaky", "failed");
+    return HasPipelineStatus("/both", "failed") && HasPipelineStatus("/flaky", "failed") &&
+           last_job_status() == "failed";
   }));
 
   std::vector<json> pipelines = Received("/both", "Pipeline Hook");
