@@ -290,11 +290,10 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
     std::string layer_name = "layer " + layer.digest + " of " + reference;
     int fd = open(blobs_.PathOf(layer.digest).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(Errno("open", layer_name));
-    // The blob was verified as it entered the store: gzip's CRC need not be.
     // Inflated on a thread of its own while this one writes the files.
     ReadAheadSource source(std::make_unique<DecompressingSource>(
         std::make_unique<FdSource>(UniqueFd(fd), layer_name), layer_name,
-        limits.max_bytes + (size_t{64} << 20), DecompressingSource::Input::kVerified));
+        limits.max_bytes + (size_t{64} << 20)));
     UnpackStats stats;
     Status applied = ApplyLayer(root->get(), *temp, &source, layer_name, limits, &stats, canceled);
     if (!applied.ok()) return fail(applied);
