@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "exec/sandbox_test_util.h"
@@ -75,24 +76,32 @@ size_t Entries(const std::string& dir) {
   return n;
 }
 
+// Resolves pull's image with a cancel token that turns true, and stays so,
+// once when() holds (asked from the downloading thread and this one): the
+// pull ends canceled, keeping nothing half-made; when() held.
+void ExpectCanceledWhen(StalledPull* pull, const std::function<bool()>& when) {
+  ImageRequest request;
+  request.name = pull->name();
+  std::atomic<bool> asked{false};
+  request.canceled = [&] {
+    if (when()) asked = true;
+    return asked.load();
+  };
+  StatusOr<ResolvedImage> image = pull->puller()->Resolve(request, nullptr);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(), "the pull of " + request.name + " was canceled");
+  EXPECT_TRUE(asked);
+  EXPECT_EQ(Entries(pull->store_dir() + "/tmp"), 0u) << "the half blob or rootfs stays";
+  EXPECT_EQ(Entries(pull->store_dir() + "/rootfs"), 0u);
+  EXPECT_EQ(Entries(pull->store_dir() + "/images"), 0u);
+  EXPECT_EQ(Entries(pull->store_dir() + "/blobs/sha256"), 2u) << "the manifest and the config";
+}
+
 TEST(ImagePullCancelTest, ACanceledPullStopsMidBlobAndKeepsNothingOfIt) {
   SLIPWAY_REQUIRE_TEST_REGISTRY();
   TempDir tmp;
   StalledPull pull(tmp.path(), "cancel");
-  ImageRequest request;
-  request.name = pull.name();
-  std::atomic<bool> asked{false};  // Called from the downloading thread and this one.
-  request.canceled = [&] {
-    if (HalfABlobArrived(pull.store_dir())) asked = true;
-    return asked.load();
-  };
-  StatusOr<ResolvedImage> image = pull.puller()->Resolve(request, nullptr);
-  ASSERT_FALSE(image.ok());
-  EXPECT_EQ(image.status().message(), "the pull of " + request.name + " was canceled");
-  EXPECT_TRUE(asked);
-  EXPECT_EQ(Entries(pull.store_dir() + "/tmp"), 0u) << "the half blob stays";
-  EXPECT_EQ(Entries(pull.store_dir() + "/rootfs"), 0u);
-  EXPECT_EQ(Entries(pull.store_dir() + "/images"), 0u);
+  ExpectCanceledWhen(&pull, [&] { return HalfABlobArrived(pull.store_dir()); });
 }
 
 // Whether the unpacking has created the layer's file in a root file system
@@ -117,20 +126,7 @@ TEST(ImagePullCancelTest, ALayerIsUnpackedWhileItDownloads) {
   SLIPWAY_REQUIRE_TEST_REGISTRY();
   TempDir tmp;
   StalledPull pull(tmp.path(), "stream", 4 << 20);
-  ImageRequest request;
-  request.name = pull.name();
-  std::atomic<bool> started{false};
-  request.canceled = [&] {
-    if (UnpackingStarted(pull.store_dir())) started = true;
-    return started.load();
-  };
-  StatusOr<ResolvedImage> image = pull.puller()->Resolve(request, nullptr);
-  ASSERT_FALSE(image.ok());
-  EXPECT_EQ(image.status().message(), "the pull of " + request.name + " was canceled");
-  EXPECT_TRUE(started);
-  EXPECT_EQ(Entries(pull.store_dir() + "/tmp"), 0u) << "the half blob or rootfs stays";
-  EXPECT_EQ(Entries(pull.store_dir() + "/rootfs"), 0u);
-  EXPECT_EQ(Entries(pull.store_dir() + "/blobs/sha256"), 2u) << "the manifest and the config";
+  ExpectCanceledWhen(&pull, [&] { return UnpackingStarted(pull.store_dir()); });
 }
 
 class ImagePullCancelJobTest : public SandboxFixture {};
