@@ -8,6 +8,8 @@
 # against that copy followed by `tar -xzf` of each layer into one directory
 # (the same work as slipway's: fetch, verify, unpack). RUNS=10 by default.
 # Everything is on loopback and stops with the script.
+# BASELINE=<another slipway binary> (e.g. main's) is timed too, in the same
+# run, into a store of its own.
 # Usage: bench/image.sh [build-dir]   (default: build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,9 +63,14 @@ name=$registry/bench/image:v1
 # timing (deleting 3,000 files takes seconds of waiting on a busy disk).
 copy="skopeo copy --quiet --src-tls-verify=false docker://$name dir:$work/skopeo"
 untar="mkdir $work/rootfs && for l in $(cat "$work/layers.txt"); do tar -C $work/rootfs -xzf $work/skopeo/\$l; done"
+baseline=()
+if [ -n "${BASELINE:-}" ]; then
+  baseline=(-n "baseline slipway image pull" --prepare "rm -rf $work/store-baseline"
+    "$BASELINE image pull --store $work/store-baseline $name")
+fi
 hyperfine --warmup 1 --runs "${RUNS:-10}" --export-json "$work/pull.json" \
   -n "slipway image pull (fetch, verify, unpack)" --prepare "rm -rf $work/store" \
-  "$slipway image pull --store $work/store $name" \
+  "$slipway image pull --store $work/store $name" "${baseline[@]}" \
   -n "skopeo copy to dir: (fetch, verify)" --prepare "rm -rf $work/skopeo" "$copy" \
   -n "skopeo copy to dir: + tar -xzf of each layer" --prepare "rm -rf $work/skopeo $work/rootfs" \
   "$copy && $untar"

@@ -11,7 +11,7 @@ packages=(
   libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   bash coreutils git python3 rsync hyperfine time bc make
   libpq-dev postgresql-15 postgresql-client-15
-  libboost1.74-dev zlib1g-dev libzstd-dev chromium wrk python3-gitlab
+  libboost1.74-dev zlib1g-dev libzstd-dev libisal-dev chromium wrk python3-gitlab
   groff-base man-db zsh fish
   docker-registry skopeo busybox-static
   bubblewrap slirp4netns util-linux

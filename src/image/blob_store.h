@@ -53,6 +53,9 @@ class BlobWriter {
   Status Append(std::string_view data);
   // Checks the digest and size, syncs and renames the file into place.
   Status Commit();
+  // The temporary file being written (after Open): a reader may follow it
+  // as it grows, trusting nothing of it before Commit.
+  const std::string& temp_path() const { return temp_path_; }
 
  private:
   const BlobStore* store_;

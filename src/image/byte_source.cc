@@ -1,5 +1,6 @@
 #include "image/byte_source.h"
 
+#include <isa-l/igzip_lib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,16 +24,43 @@ StatusOr<size_t> MemorySource::Read(char* buf, size_t n) {
   return take;
 }
 
+namespace {
+
+// ISA-L's error codes as words.
+const char* InflateError(int rc) {
+  switch (rc) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid distance too far back";
+    case ISAL_INVALID_WRAPPER:
+      return "incorrect header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unknown compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "incorrect data check";
+    default:
+      return "inflate failed";
+  }
+}
+
+// A fresh state for the gzip member that starts at the next input byte.
+void StartMember(inflate_state* state) {
+  isal_inflate_reset(state);
+  state->crc_flag = ISAL_GZIP;  // Parses the header, checks CRC-32 and length.
+}
+
+}  // namespace
+
+void DecompressingSource::InflateDeleter::operator()(inflate_state* state) const { delete state; }
+
 DecompressingSource::DecompressingSource(std::unique_ptr<ByteSource> in, std::string name,
-                                         size_t max_bytes, Input input)
-    : in_(std::move(in)),
-      name_(std::move(name)),
-      max_bytes_(max_bytes),
-      input_(input),
-      input_buffer_(256 << 10) {}
+                                         size_t max_bytes)
+    : in_(std::move(in)), name_(std::move(name)), max_bytes_(max_bytes), input_buffer_(256 << 10) {}
 
 DecompressingSource::~DecompressingSource() {
-  if (z_open_) inflateEnd(&z_);
   if (zstd_ != nullptr) ZSTD_freeDStream(zstd_);
 }
 
@@ -55,14 +83,9 @@ Status DecompressingSource::Start() {
     }
   } else if (input_len_ >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
     format_ = Format::kGzip;
-    if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) {
-      return Status::Error("cannot start decompressing " + name_);
-    }
-    z_open_ = true;
-    // Kept by inflateReset for the members that follow.
-    if (input_ == Input::kVerified && inflateValidate(&z_, 0) != Z_OK) {
-      return Status::Error("cannot start decompressing " + name_);
-    }
+    gzip_.reset(new inflate_state);
+    isal_inflate_init(gzip_.get());
+    StartMember(gzip_.get());
   }
   return Status::Ok();
 }
@@ -120,29 +143,32 @@ StatusOr<size_t> DecompressingSource::ReadPlain(char* buf, size_t n) {
 }
 
 StatusOr<size_t> DecompressingSource::ReadGzip(char* buf, size_t n) {
+  inflate_state* z = gzip_.get();
   while (true) {
     if (stream_end_) {
       // Another gzip member may follow, or the end.
       Status refilled = Refill();
       if (!refilled.ok()) return refilled;
       if (input_at_ == input_len_) return size_t{0};
-      inflateReset(&z_);
+      StartMember(z);
       stream_end_ = false;
     }
     Status refilled = Refill();
     if (!refilled.ok()) return refilled;
-    z_.next_in = reinterpret_cast<Bytef*>(input_buffer_.data() + input_at_);
-    z_.avail_in = static_cast<uInt>(input_len_ - input_at_);
-    z_.next_out = reinterpret_cast<Bytef*>(buf);
-    z_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1 << 30));
-    int rc = inflate(&z_, Z_NO_FLUSH);
-    input_at_ = input_len_ - z_.avail_in;
-    size_t out = static_cast<size_t>(reinterpret_cast<char*>(z_.next_out) - buf);
-    if (rc == Z_STREAM_END) {
+    z->next_in = reinterpret_cast<uint8_t*>(input_buffer_.data() + input_at_);
+    z->avail_in = static_cast<uint32_t>(input_len_ - input_at_);
+    z->next_out = reinterpret_cast<uint8_t*>(buf);
+    z->avail_out = static_cast<uint32_t>(std::min<size_t>(n, 1 << 30));
+    int rc = isal_inflate(z);
+    // At a member's end ISA-L gives back the input it read ahead: what is
+    // left is the next member's.
+    input_at_ = input_len_ - z->avail_in;
+    size_t out = static_cast<size_t>(reinterpret_cast<char*>(z->next_out) - buf);
+    if (rc != ISAL_DECOMP_OK) {
+      return Status::Error(name_ + " is not valid gzip: " + InflateError(rc));
+    }
+    if (z->block_state == ISAL_BLOCK_FINISH) {
       stream_end_ = true;
-    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      return Status::Error(
-          name_ + " is not valid gzip: " + (z_.msg != nullptr ? z_.msg : "inflate failed"));
     } else if (out == 0 && in_end_ && input_at_ == input_len_) {
       return Status::Error(name_ + " is not valid gzip: it ends in the middle of the stream");
     }

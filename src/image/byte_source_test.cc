@@ -35,10 +35,9 @@ StatusOr<std::string> DrainSource(ByteSource* source, size_t chunk = 4096) {
 }
 
 // Reads all of input through a DecompressingSource, chunk bytes at a time.
-StatusOr<std::string> Drain(
-    const std::string& input, size_t chunk = 4096, size_t max_bytes = size_t{1} << 30,
-    DecompressingSource::Input kind = DecompressingSource::Input::kUnverified) {
-  DecompressingSource source(std::make_unique<MemorySource>(input), "layer L", max_bytes, kind);
+StatusOr<std::string> Drain(const std::string& input, size_t chunk = 4096,
+                            size_t max_bytes = size_t{1} << 30) {
+  DecompressingSource source(std::make_unique<MemorySource>(input), "layer L", max_bytes);
   return DrainSource(&source, chunk);
 }
 
@@ -92,27 +91,42 @@ TEST(DecompressingSourceTest, ABombStopsAtTheLimitInEveryFormat) {
   EXPECT_EQ(plain.status().message(), "layer L is larger than 1048576 bytes");
 }
 
-// gzip's trailer (CRC-32, then the length) is checked unless the caller
-// verified the blob's digest: a flipped CRC is an error for an unverified
-// input and passes for a verified one, whose sha256 already fixed every byte.
-TEST(DecompressingSourceTest, GzipCrcIsCheckedUnlessTheInputWasVerified) {
+// gzip's trailer (CRC-32, then the length) is checked for each member, and
+// the deflate stream itself; a member may follow another, even when the
+// reader takes one byte at a time (ISA-L gives back what it read ahead).
+TEST(DecompressingSourceTest, GzipMembersTrailersAndStreamAreChecked) {
   std::string data = Pattern(100000);
+  for (size_t chunk : {size_t{1}, size_t{4096}, size_t{1} << 20}) {
+    StatusOr<std::string> two = Drain(Gzip(data) + Gzip("and a second member"), chunk);
+    ASSERT_TRUE(two.ok()) << two.status().message();
+    EXPECT_EQ(*two, data + "and a second member");
+  }
   std::string bad_crc = Gzip(data);
   bad_crc[bad_crc.size() - 8] = static_cast<char>(~bad_crc[bad_crc.size() - 8]);
-  StatusOr<std::string> unverified = Drain(bad_crc);
-  ASSERT_FALSE(unverified.ok());
-  EXPECT_EQ(unverified.status().message(), "layer L is not valid gzip: incorrect data check");
-  StatusOr<std::string> verified = Drain(bad_crc + Gzip("and a second member"), 4096,
-                                         size_t{1} << 30, DecompressingSource::Input::kVerified);
-  ASSERT_TRUE(verified.ok()) << verified.status().message();
-  EXPECT_EQ(*verified, data + "and a second member");
-  // The deflate stream itself is checked either way.
+  StatusOr<std::string> crc = Drain(bad_crc + Gzip("and a second member"));
+  ASSERT_FALSE(crc.ok());
+  EXPECT_EQ(crc.status().message(), "layer L is not valid gzip: incorrect data check");
+  std::string bad_length = Gzip(data);
+  bad_length[bad_length.size() - 1] ^= 1;
+  StatusOr<std::string> length = Drain(bad_length);
+  ASSERT_FALSE(length.ok());
+  EXPECT_EQ(length.status().message(), "layer L is not valid gzip: incorrect data check");
   std::string corrupt = Gzip(data);
   for (size_t i = 20; i < corrupt.size() - 8; i += 97) corrupt[i] = static_cast<char>(~corrupt[i]);
-  StatusOr<std::string> broken =
-      Drain(corrupt, 4096, size_t{1} << 30, DecompressingSource::Input::kVerified);
+  StatusOr<std::string> broken = Drain(corrupt);
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.status().message().rfind("layer L is not valid gzip: ", 0), 0u);
+  std::string whole = Gzip(data);
+  for (size_t cut : {size_t{2}, size_t{10}, whole.size() / 2, whole.size() - 4}) {
+    StatusOr<std::string> truncated = Drain(whole.substr(0, cut));
+    ASSERT_FALSE(truncated.ok()) << cut;
+    EXPECT_EQ(truncated.status().message(),
+              "layer L is not valid gzip: it ends in the middle of the stream")
+        << cut;
+  }
+  StatusOr<std::string> garbage = Drain(whole + "garbage after the member");
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.status().message().rfind("layer L is not valid gzip: ", 0), 0u);
 }
 
 // A source whose reads give few bytes each, then fail (or end).

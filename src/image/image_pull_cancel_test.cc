@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "exec/sandbox_test_util.h"
@@ -21,20 +22,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// An image of one 256 KiB layer of noise (incompressible: the blob is
+// An image of one layer of noise (256 KiB unless told) (incompressible: the blob is
 // large) pushed to the test registry, a proxy in front of it that stalls
 // halfway through the blob, and a puller into an empty store in dir (whose
 // blob timeout, a minute, ends a pull the cancel does not reach).
 class StalledPull {
  public:
-  StalledPull(const std::string& dir, const std::string& base)
+  StalledPull(const std::string& dir, const std::string& base, int bytes = 256 << 10)
       : repo_("slipway-test/" + base + "-" + std::to_string(getpid())),
         proxy_(TestRegistry(), "stall"),
         store_dir_(dir + "/store") {
     std::string noise;
     uint32_t x = 4321;
-    for (int i = 0; i < (256 << 10); ++i)
-      noise += static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+    for (int i = 0; i < bytes; ++i) noise += static_cast<char>((x = x * 1103515245 + 12345) >> 24);
     OciLayoutBuilder layout(dir + "/layout");
     layout.Tag(layout.Image({TarBuilder().File("noise", noise).Take()}), "v1");
     EXPECT_EQ(PushWithSkopeo(layout.dir(), "v1", TestRegistry() + "/" + repo_ + ":v1"), "");
@@ -76,24 +76,57 @@ size_t Entries(const std::string& dir) {
   return n;
 }
 
+// Resolves pull's image with a cancel token that turns true, and stays so,
+// once when() holds (asked from the downloading thread and this one): the
+// pull ends canceled, keeping nothing half-made; when() held.
+void ExpectCanceledWhen(StalledPull* pull, const std::function<bool()>& when) {
+  ImageRequest request;
+  request.name = pull->name();
+  std::atomic<bool> asked{false};
+  request.canceled = [&] {
+    if (when()) asked = true;
+    return asked.load();
+  };
+  StatusOr<ResolvedImage> image = pull->puller()->Resolve(request, nullptr);
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(), "the pull of " + request.name + " was canceled");
+  EXPECT_TRUE(asked);
+  EXPECT_EQ(Entries(pull->store_dir() + "/tmp"), 0u) << "the half blob or rootfs stays";
+  EXPECT_EQ(Entries(pull->store_dir() + "/rootfs"), 0u);
+  EXPECT_EQ(Entries(pull->store_dir() + "/images"), 0u);
+  EXPECT_EQ(Entries(pull->store_dir() + "/blobs/sha256"), 2u) << "the manifest and the config";
+}
+
 TEST(ImagePullCancelTest, ACanceledPullStopsMidBlobAndKeepsNothingOfIt) {
   SLIPWAY_REQUIRE_TEST_REGISTRY();
   TempDir tmp;
   StalledPull pull(tmp.path(), "cancel");
-  ImageRequest request;
-  request.name = pull.name();
-  std::atomic<bool> asked{false};  // Called from the downloading thread and this one.
-  request.canceled = [&] {
-    if (HalfABlobArrived(pull.store_dir())) asked = true;
-    return asked.load();
-  };
-  StatusOr<ResolvedImage> image = pull.puller()->Resolve(request, nullptr);
-  ASSERT_FALSE(image.ok());
-  EXPECT_EQ(image.status().message(), "the pull of " + request.name + " was canceled");
-  EXPECT_TRUE(asked);
-  EXPECT_EQ(Entries(pull.store_dir() + "/tmp"), 0u) << "the half blob stays";
-  EXPECT_EQ(Entries(pull.store_dir() + "/rootfs"), 0u);
-  EXPECT_EQ(Entries(pull.store_dir() + "/images"), 0u);
+  ExpectCanceledWhen(&pull, [&] { return HalfABlobArrived(pull.store_dir()); });
+}
+
+// Whether the unpacking has created the layer's file in a root file system
+// under construction in the store's tmp/.
+bool UnpackingStarted(const std::string& store) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(store + "/tmp", ec)) {
+    if (e.path().filename().string().rfind("rootfs-", 0) == 0 &&
+        fs::exists(e.path() / "noise", ec)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A layer is unpacked as it downloads: with half of the blob arrived and
+// the rest never coming, its file is already being written (then the job
+// is canceled). Were the unpacking waiting for the whole blob, it would
+// never start, and the pull would end with the blob's timeout instead.
+// 4 MiB: half of it is more than the read-ahead's first chunk.
+TEST(ImagePullCancelTest, ALayerIsUnpackedWhileItDownloads) {
+  SLIPWAY_REQUIRE_TEST_REGISTRY();
+  TempDir tmp;
+  StalledPull pull(tmp.path(), "stream", 4 << 20);
+  ExpectCanceledWhen(&pull, [&] { return UnpackingStarted(pull.store_dir()); });
 }
 
 class ImagePullCancelJobTest : public SandboxFixture {};

@@ -39,7 +39,6 @@ class ImagePuller : public ImageSource {
  private:
   StatusOr<ResolvedImage> PullOnce(const ImageReference& ref, const ImageLogFn& log,
                                    const std::function<bool()>& canceled);
-  Status FetchBlob(RegistryClient* client, const Descriptor& blob, const std::string& what);
 
   ImageStore* store_;
   const RegistryOptions options_;

@@ -414,6 +414,41 @@ TEST_F(ImagePullerTest, WhatAnInterruptedPullLeftIsNotTrusted) {
   EXPECT_TRUE(store_->Find(image->digest));
 }
 
+// A job canceled while it waits for the store's per-image lock (another
+// job pulls or unpacks the image) stops waiting: for the pull and for the
+// unpacking again of a stored image (Restore).
+TEST_F(ImagePullerTest, WaitingForAnotherJobsUnpackingEndsWhenCanceled) {
+  std::string name = Push(UniqueRepo("wait"), {TarBuilder().File("f", "whole").Take()});
+  StatusOr<ResolvedImage> image = Resolve(name);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  fs::remove_all(image->rootfs);  // To be unpacked again from its blobs.
+  StatusOr<UniqueFd> held = store_->LockImage(image->digest);  // The other job's.
+  ASSERT_TRUE(held.ok()) << held.status().message();
+  int asked = 0;  // Asked only while the lock is busy: no request is made.
+  auto canceled = [&] { return ++asked >= 3; };  // And stays so, as a job's token.
+  StatusOr<UniqueFd> lock = store_->LockImage(image->digest, canceled);
+  ASSERT_FALSE(lock.ok());
+  EXPECT_EQ(lock.status().message(), "waiting for the lock " + store_->dir() + "/locks/" +
+                                         image->digest.substr(7) + ".lock was canceled");
+  asked = 0;
+  ImageRequest request;
+  request.name = name;
+  request.pull_policy = "if-not-present";
+  request.canceled = canceled;
+  StatusOr<ResolvedImage> again = puller_->Resolve(request, nullptr);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().message(), "the unpacking of " + name + " was canceled");
+  EXPECT_GE(asked, 3);
+  EXPECT_FALSE(store_->Find(image->digest));
+  EXPECT_EQ(Count("tmp"), 0u);
+  // Once the other job is done, the image is unpacked again.
+  *held = UniqueFd();
+  request.canceled = nullptr;
+  again = puller_->Resolve(request, nullptr);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(Slurp(again->rootfs + "/f"), "whole");
+}
+
 TEST_F(ImagePullerTest, ARootfsUnpackedInAnotherBootIsUnpackedAgainFromItsBlobs) {
   std::string repo = UniqueRepo("boot");
   Push(repo, {TarBuilder().File("f", "whole").Take()});

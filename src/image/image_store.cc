@@ -144,22 +144,33 @@ StatusOr<std::unique_ptr<ImageStore>> ImageStore::Open(const std::string& dir) {
   return std::unique_ptr<ImageStore>(new ImageStore(dir));
 }
 
-StatusOr<UniqueFd> ImageStore::LockFile(const std::string& path, bool exclusive) const {
+StatusOr<UniqueFd> ImageStore::LockFile(const std::string& path, bool exclusive,
+                                        const std::function<bool()>& canceled) const {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("open the lock", path);
   UniqueFd owned(fd);
-  while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
-    if (errno != EINTR) return Errno("lock", path);
+  int how = exclusive ? LOCK_EX : LOCK_SH;
+  // Without canceled, a blocking wait; with it, a try every 20 ms (flock
+  // cannot be woken otherwise), as the registry requests poll it.
+  while (flock(fd, canceled ? how | LOCK_NB : how) != 0) {
+    if (errno == EWOULDBLOCK && canceled) {
+      if (canceled()) return Status::Error("waiting for the lock " + path + " was canceled");
+      usleep(20 * 1000);
+    } else if (errno != EINTR) {
+      return Errno("lock", path);
+    }
   }
   return owned;
 }
 
-StatusOr<UniqueFd> ImageStore::LockStore(bool exclusive) const {
-  return LockFile(dir_ + "/lock", exclusive);
+StatusOr<UniqueFd> ImageStore::LockStore(bool exclusive,
+                                         const std::function<bool()>& canceled) const {
+  return LockFile(dir_ + "/lock", exclusive, canceled);
 }
 
-StatusOr<UniqueFd> ImageStore::LockImage(const std::string& digest) const {
-  return LockFile(dir_ + "/locks/" + Hex(digest) + ".lock", true);
+StatusOr<UniqueFd> ImageStore::LockImage(const std::string& digest,
+                                         const std::function<bool()>& canceled) const {
+  return LockFile(dir_ + "/locks/" + Hex(digest) + ".lock", true, canceled);
 }
 
 std::string ImageStore::RootfsOf(const std::string& digest) const {
@@ -240,7 +251,7 @@ ResolvedImage ImageStore::ToResolved(const ImageRecord& record,
 StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
                                           const std::string& manifest_body,
                                           const std::string& reference, const UnpackLimits& limits,
-                                          const std::function<Status(size_t)>& layer_ready,
+                                          const LayerFeed* feed,
                                           const std::function<bool()>& canceled) {
   if (std::optional<ImageRecord> present = Find(digest)) return *present;
 
@@ -280,24 +291,33 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
   if (!root.ok()) return fail(root.status());
   for (size_t i = 0; i < manifest->layers.size(); ++i) {
     const Descriptor& layer = manifest->layers[i];
-    if (layer_ready) {
-      // Not a failure to unpack: the caller's error (a download) as it is.
-      if (Status ready = layer_ready(i); !ready.ok()) {
-        (void)RemoveTree(*temp);
-        return ready;
-      }
-    }
     std::string layer_name = "layer " + layer.digest + " of " + reference;
-    int fd = open(blobs_.PathOf(layer.digest).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(Errno("open", layer_name));
-    // The blob was verified as it entered the store: gzip's CRC need not be.
+    std::unique_ptr<ByteSource> bytes;
+    if (feed != nullptr) {
+      StatusOr<std::unique_ptr<ByteSource>> opened = feed->open(i);
+      // Not a failure to unpack: the caller's error (a download) as it is.
+      if (!opened.ok()) {
+        (void)RemoveTree(*temp);
+        return opened.status();
+      }
+      bytes = std::move(*opened);
+    } else {
+      int fd = open(blobs_.PathOf(layer.digest).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return fail(Errno("open", layer_name));
+      bytes = std::make_unique<FdSource>(UniqueFd(fd), layer_name);
+    }
     // Inflated on a thread of its own while this one writes the files.
     ReadAheadSource source(std::make_unique<DecompressingSource>(
-        std::make_unique<FdSource>(UniqueFd(fd), layer_name), layer_name,
-        limits.max_bytes + (size_t{64} << 20), DecompressingSource::Input::kVerified));
+        std::move(bytes), layer_name, limits.max_bytes + (size_t{64} << 20)));
     UnpackStats stats;
     Status applied = ApplyLayer(root->get(), *temp, &source, layer_name, limits, &stats, canceled);
     if (!applied.ok()) return fail(applied);
+    if (feed != nullptr) {
+      if (Status verified = feed->verified(i); !verified.ok()) {
+        (void)RemoveTree(*temp);
+        return verified;
+      }
+    }
     record.layers.push_back(layer.digest);
     record.size += layer.size;
   }
@@ -318,20 +338,22 @@ StatusOr<ImageRecord> ImageStore::Install(const std::string& digest,
 }
 
 StatusOr<std::optional<ImageRecord>> ImageStore::Restore(const std::string& digest,
-                                                         const UnpackLimits& limits) {
+                                                         const UnpackLimits& limits,
+                                                         const std::function<bool()>& canceled) {
   std::optional<ImageRecord> stale = ReadRecord(digest);
   const std::optional<ImageRecord> none;
   if (!stale || !blobs_.Has(digest) || !blobs_.Has(stale->config_digest)) return none;
   for (const std::string& layer : stale->layers) {
     if (!blobs_.Has(layer)) return none;
   }
-  StatusOr<UniqueFd> store_lock = LockStore(false);
+  StatusOr<UniqueFd> store_lock = LockStore(false, canceled);
   if (!store_lock.ok()) return store_lock.status();
-  StatusOr<UniqueFd> image_lock = LockImage(digest);
+  StatusOr<UniqueFd> image_lock = LockImage(digest, canceled);
   if (!image_lock.ok()) return image_lock.status();
   StatusOr<std::string> manifest = blobs_.ReadSmall(digest);
   if (!manifest.ok()) return manifest.status();
-  StatusOr<ImageRecord> installed = Install(digest, *manifest, stale->reference, limits);
+  StatusOr<ImageRecord> installed =
+      Install(digest, *manifest, stale->reference, limits, nullptr, canceled);
   if (!installed.ok()) return installed.status();
   return std::optional<ImageRecord>(std::move(*installed));
 }

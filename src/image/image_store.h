@@ -27,12 +27,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "exec/image_source.h"
 #include "image/blob_store.h"
+#include "image/byte_source.h"
 #include "image/layer_unpack.h"
 #include "image/manifest.h"
 #include "util/status.h"
@@ -54,6 +56,18 @@ struct ImageRecord {
   // root file system, not yet known to be on disk; "" when it was synced.
   // Such an image is present in that boot only (see Install).
   std::string unsynced_boot;
+};
+
+// Where Install reads layer i (of the manifest) from while the layer may
+// still be arriving: open gives its bytes (unverified ones among them, read
+// only into the root file system under construction in tmp/), and verified
+// returns once the whole blob is in the store with its digest checked — or
+// the error that ends the install. Install calls verified(i) after applying
+// layer i, so that no root file system is made present from a byte its
+// digest did not cover.
+struct LayerFeed {
+  std::function<StatusOr<std::unique_ptr<ByteSource>>(size_t)> open;
+  std::function<Status(size_t)> verified;
 };
 
 struct PruneResult {
@@ -85,30 +99,34 @@ class ImageStore {
 
   // Holds locks/<hex>.lock: whoever holds it is the one installing digest.
   // (flock: two holders in one process exclude each other as two processes
-  // do.)
-  StatusOr<UniqueFd> LockImage(const std::string& digest) const;
+  // do.) canceled, when set, is asked every 20 ms while another holds it:
+  // true ends the wait with an error (a job canceled while another job
+  // pulls the same image).
+  StatusOr<UniqueFd> LockImage(const std::string& digest,
+                               const std::function<bool()>& canceled = nullptr) const;
 
   // Makes the image whose config and layer blobs are in the blob store
   // present, unpacking its layers unless it is present already; reference
   // names it in the record and errors. The manifest blob itself is stored
-  // too. The caller holds LockImage(digest). layer_ready, when set, is
-  // called before layer i (of the manifest) is read and returns once its
-  // blob is in the store, or an error that ends the install: a puller
-  // still downloading the next layers unpacks the first ones meanwhile.
-  // canceled, when set, is polled while unpacking (ApplyLayer): true ends
-  // the install with an error, the partial root file system removed.
+  // too. The caller holds LockImage(digest). feed, when set, gives the
+  // layers' bytes instead of the blob files (a puller's, as they download:
+  // LayerFeed); its errors end the install as they are. canceled, when set,
+  // is polled while unpacking (ApplyLayer): true ends the install with an
+  // error, the partial root file system removed.
   StatusOr<ImageRecord> Install(const std::string& digest, const std::string& manifest_body,
                                 const std::string& reference, const UnpackLimits& limits,
-                                const std::function<Status(size_t)>& layer_ready = nullptr,
+                                const LayerFeed* feed = nullptr,
                                 const std::function<bool()>& canceled = nullptr);
 
   // Unpacks again, from the blobs the store holds, an image whose record
   // is there but whose rootfs is not trusted (another boot's, or gone):
   // the record then, or nullopt when there is no record or a blob is
   // missing (a registry must be asked). Takes the store's and the image's
-  // locks; the caller holds neither.
+  // locks; the caller holds neither. canceled, when set, ends the waits for
+  // them and the unpacking (as Install's).
   StatusOr<std::optional<ImageRecord>> Restore(const std::string& digest,
-                                               const UnpackLimits& limits);
+                                               const UnpackLimits& limits,
+                                               const std::function<bool()>& canceled = nullptr);
 
   ResolvedImage ToResolved(const ImageRecord& record, const std::string& reference) const;
   std::string RootfsOf(const std::string& digest) const;
@@ -123,12 +141,15 @@ class ImageStore {
   // Removes images without a name, blobs no image uses, and tmp/.
   StatusOr<PruneResult> Prune();
 
-  // Holds <store>/lock shared (pull, import) or exclusive (rm, prune).
-  StatusOr<UniqueFd> LockStore(bool exclusive) const;
+  // Holds <store>/lock shared (pull, import) or exclusive (rm, prune);
+  // canceled as LockImage's.
+  StatusOr<UniqueFd> LockStore(bool exclusive,
+                               const std::function<bool()>& canceled = nullptr) const;
 
  private:
   explicit ImageStore(std::string dir) : dir_(dir), blobs_(std::move(dir)) {}
-  StatusOr<UniqueFd> LockFile(const std::string& path, bool exclusive) const;
+  StatusOr<UniqueFd> LockFile(const std::string& path, bool exclusive,
+                              const std::function<bool()>& canceled = nullptr) const;
   Status WriteRefs(const std::map<std::string, std::string>& refs);
   Status RemoveImage(const std::string& digest);
 
