@@ -253,6 +253,12 @@ tagged:
                                             "PRIVATE-TOKEN: " +
                                             gpu_token + "\r\nContent-Length: 2097152\r\n\r\n");
   EXPECT_EQ(huge.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << huge;
+  // So is an artifacts chunk over the limit.
+  std::string chunk = RawExchange(port_, "PUT " + job_path +
+                                             "/artifacts?fence=1&offset=0 HTTP/1.1\r\nHost: "
+                                             "127.0.0.1\r\nPRIVATE-TOKEN: " +
+                                             gpu_token + "\r\nContent-Length: 2097152\r\n\r\n");
+  EXPECT_EQ(chunk.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << chunk;
 }
 
 // Artifacts go up from the runner that made them (with a digest the

@@ -171,20 +171,21 @@ struct HttpReply {
   std::string body;
 };
 
-// One HTTP/1.1 request on a fresh loopback connection.
-inline HttpReply Http(int port, const std::string& method, const std::string& target,
-                      const std::vector<std::string>& headers, const std::string& body = "") {
+// One HTTP/1.1 request on a fresh connection to the IPv4 address.
+inline HttpReply HttpAt(const std::string& address, int port, const std::string& method,
+                        const std::string& target, const std::vector<std::string>& headers,
+                        const std::string& body = "") {
   HttpReply reply;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
     return reply;
   }
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + address + "\r\n" +
                         "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
                         "\r\n";
   for (const std::string& h : headers) request += h + "\r\n";
@@ -221,6 +222,12 @@ inline HttpReply Http(int port, const std::string& method, const std::string& ta
     }
   }
   return reply;
+}
+
+// One HTTP/1.1 request on a fresh loopback connection.
+inline HttpReply Http(int port, const std::string& method, const std::string& target,
+                      const std::vector<std::string>& headers, const std::string& body = "") {
+  return HttpAt("127.0.0.1", port, method, target, headers, body);
 }
 
 inline std::string HmacSha256Hex(const std::string& key, const std::string& body) {
