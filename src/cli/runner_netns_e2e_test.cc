@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -283,7 +284,10 @@ long:
 // Many short jobs over three runners; two of them are killed (SIGKILL)
 // while they hold leases, and replacements join on new hosts.
 TEST_F(RunnerNetnsE2eTest, KilledRunnersLoseNoJobAndNoLogLine) {
-  constexpr int kJobs = 200;
+  // 200 by default (about 20 s here); SLIPWAY_TEST_NETNS_JOBS=500 for the
+  // issue's count (about 55 s on a loaded 2-core machine).
+  const char* count = std::getenv("SLIPWAY_TEST_NETNS_JOBS");
+  const int kJobs = count != nullptr && std::atoi(count) >= 30 ? std::atoi(count) : 200;
   constexpr int kLines = 20;
   std::string yml = R"(
 default:
