@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/serve_test_util.h"
 #include "util/test_wait.h"
 
 namespace slipway {
@@ -35,29 +36,11 @@ inline constexpr const char* kServerAddress = "10.213.0.1";
 // Runs argv (no shell) to completion; its exit code, with stdout and
 // stderr in *out.
 inline int Run(const std::vector<std::string>& argv, std::string* out = nullptr) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    syscall(SYS_close_range, 3, ~0U, 0);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (out != nullptr) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int rc = 0;
+  std::string err;
+  std::string text = serve_test::RunCommand(argv, &rc, &err);
+  if (out != nullptr) *out = text + err;
+  return rc;
 }
 
 // The pids of the processes in namespace ns (`ip netns pids`).

@@ -105,14 +105,9 @@ class RunnerE2eTest : public ::testing::Test {
   void Start(const std::string& ci_yml, const std::vector<std::string>& serve_extra = {}) {
     repo_.Write(".gitlab-ci.yml", ci_yml);
     repo_.Commit("ci");
+    admin_ = serve_test::AddProjectAndAdmin(data_, repo_.dir(), "remote");
+    ASSERT_FALSE(::testing::Test::HasFailure());
     int rc = 0;
-    std::string out = RunSlipway({"project", "add", "--data", data_, "app", repo_.dir(),
-                                  "--webhook-secret", "s", "--executor", "remote"},
-                                 &rc);
-    ASSERT_EQ(rc, 0) << out;
-    admin_ =
-        RunSlipway({"token", "create", "--data", data_, "--name", "ops", "--role", "admin"}, &rc);
-    ASSERT_EQ(rc, 0);
     runner_token_ = RunSlipway(
         {"token", "create", "--data", data_, "--name", "box-1", "--role", "runner"}, &rc);
     ASSERT_EQ(rc, 0) << runner_token_;

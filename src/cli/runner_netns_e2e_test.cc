@@ -88,14 +88,9 @@ class RunnerNetnsE2eTest : public ::testing::Test {
   void Start(const std::string& ci_yml, const std::vector<std::string>& runner_names) {
     repo_.Write(".gitlab-ci.yml", ci_yml);
     repo_.Commit("ci");
+    admin_ = serve_test::AddProjectAndAdmin(data_, repo_.dir(), "remote");
+    ASSERT_FALSE(::testing::Test::HasFailure());
     int rc = 0;
-    std::string out = RunSlipway({"project", "add", "--data", data_, "app", repo_.dir(),
-                                  "--webhook-secret", "s", "--executor", "remote"},
-                                 &rc);
-    ASSERT_EQ(rc, 0) << out;
-    admin_ =
-        RunSlipway({"token", "create", "--data", data_, "--name", "ops", "--role", "admin"}, &rc);
-    ASSERT_EQ(rc, 0);
     // Runner tokens in this order: their ids are the order in which the
     // server offers jobs to free runners.
     for (const std::string& name : runner_names) {
