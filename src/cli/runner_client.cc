@@ -52,16 +52,23 @@ const char* OutcomeName(JobOutcome outcome) {
 // a log chunk renews it, and a heartbeat goes when nothing else did for a
 // third of the lease timeout. When the server answers 409 (the lease was
 // lost: expired, or the job is someone else's now) it cancels the job and
-// sends nothing more.
+// sends nothing more. So it does too when no report got through for two
+// thirds of the lease timeout (counted from when the last accepted one was
+// sent, which is before the server renewed the lease): the server is about
+// to give the job to another runner, and this copy must be gone by then,
+// whether or not the server can still tell it so (a partition).
 class RemoteLog : public LogSink {
  public:
-  using Post = std::function<StatusOr<HttpFetchResponse>(const std::string& path, std::string)>;
+  // Sends body to path within timeout.
+  using Post = std::function<StatusOr<HttpFetchResponse>(const std::string& path, std::string,
+                                                         std::chrono::milliseconds timeout)>;
 
   RemoteLog(int64_t job_id, int64_t fence, std::chrono::milliseconds lease_timeout, Post post,
             CancelToken* cancel)
       : base_("/api/v4/runners/jobs/" + std::to_string(job_id)),
         fence_("?fence=" + std::to_string(fence)),
         heartbeat_every_(std::max(lease_timeout / 3, std::chrono::milliseconds(10))),
+        give_up_after_(std::max(lease_timeout * 2 / 3, std::chrono::milliseconds(20))),
         post_(std::move(post)),
         cancel_(cancel),
         thread_([this] { Loop(); }) {}
@@ -87,6 +94,7 @@ class RemoteLog : public LogSink {
 
  private:
   void Loop() {
+    // When the last accepted report was sent (the lease was made before).
     auto last_sent = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
@@ -100,7 +108,11 @@ class RemoteLog : public LogSink {
       auto now = std::chrono::steady_clock::now();
       if (!lost_ && (!chunk.empty() || now - last_sent >= heartbeat_every_)) {
         std::string path = base_ + (chunk.empty() ? "/heartbeat" : "/trace") + fence_;
-        StatusOr<HttpFetchResponse> sent = post_(path, std::move(chunk));
+        // A request through a silent network must not outlast the lease.
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(last_sent + give_up_after_ - now);
+        StatusOr<HttpFetchResponse> sent =
+            post_(path, std::move(chunk), std::max(left, heartbeat_every_ / 2));
         if (sent.ok() && sent->status == 409) {
           std::fprintf(stderr, "slipway runner: %s: the server took the job back (%s)\n",
                        base_.c_str(), sent->body.c_str());
@@ -108,8 +120,17 @@ class RemoteLog : public LogSink {
           cancel_->Cancel();
         } else if (sent.ok() && sent->status < 300) {
           last_sent = now;
+        } else if (std::chrono::steady_clock::now() - last_sent >= give_up_after_) {
+          std::fprintf(stderr,
+                       "slipway runner: %s: no report reached the server for %lld ms (%s); "
+                       "giving the job up before its lease expires\n",
+                       base_.c_str(), static_cast<long long>(give_up_after_.count()),
+                       sent.ok() ? ("status " + std::to_string(sent->status)).c_str()
+                                 : sent.status().message().c_str());
+          lost_ = true;
+          cancel_->Cancel();
         }
-        // Other failures: the next round tries again; the lease decides.
+        // Other failures: the next round tries again.
       }
       lock.lock();
       if (stopping && !more && pending_.empty()) return;
@@ -117,7 +138,7 @@ class RemoteLog : public LogSink {
   }
 
   const std::string base_, fence_;
-  const std::chrono::milliseconds heartbeat_every_;
+  const std::chrono::milliseconds heartbeat_every_, give_up_after_;
   Post post_;
   CancelToken* cancel_;
   std::atomic<bool> lost_{false};
@@ -149,7 +170,8 @@ RunnerClient::~RunnerClient() {
 
 StatusOr<HttpFetchResponse> RunnerClient::Call(const std::string& method, const std::string& path,
                                                std::string body,
-                                               std::function<Status(std::string_view)> sink) {
+                                               std::function<Status(std::string_view)> sink,
+                                               std::chrono::milliseconds timeout) {
   HttpFetchRequest request;
   request.url = options_.url + path;
   request.method = method;
@@ -161,7 +183,7 @@ StatusOr<HttpFetchResponse> RunnerClient::Call(const std::string& method, const 
   http.ca_file = options_.ca_file;
   http.max_redirects = 0;
   http.max_bytes = size_t{4} << 30;
-  http.timeout = std::chrono::minutes(10);
+  http.timeout = timeout;
   return HttpFetch(request, http);
 }
 
@@ -272,8 +294,8 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
   }
   RemoteLog log(
       active->job_id, active->fence, lease_timeout,
-      [this](const std::string& path, std::string body) {
-        return Call("POST", path, std::move(body));
+      [this](const std::string& path, std::string body, std::chrono::milliseconds timeout) {
+        return Call("POST", path, std::move(body), nullptr, timeout);
       },
       &active->cancel);
   Job job;

@@ -58,10 +58,12 @@ class RunnerClient {
 
   void OnMessage(const std::string& line);
   void RunJob(std::shared_ptr<ActiveJob> active, std::string message);
-  // A request to the server's API with the runner's token.
+  // A request to the server's API with the runner's token, bounded by
+  // timeout as a whole.
   StatusOr<HttpFetchResponse> Call(const std::string& method, const std::string& path,
                                    std::string body = "",
-                                   std::function<Status(std::string_view)> sink = nullptr);
+                                   std::function<Status(std::string_view)> sink = nullptr,
+                                   std::chrono::milliseconds timeout = std::chrono::minutes(10));
   void ReapFinished();
 
   RunnerOptions options_;

@@ -105,14 +105,9 @@ class RunnerE2eTest : public ::testing::Test {
   void Start(const std::string& ci_yml, const std::vector<std::string>& serve_extra = {}) {
     repo_.Write(".gitlab-ci.yml", ci_yml);
     repo_.Commit("ci");
+    admin_ = serve_test::AddProjectAndAdmin(data_, repo_.dir(), "remote");
+    ASSERT_FALSE(::testing::Test::HasFailure());
     int rc = 0;
-    std::string out = RunSlipway({"project", "add", "--data", data_, "app", repo_.dir(),
-                                  "--webhook-secret", "s", "--executor", "remote"},
-                                 &rc);
-    ASSERT_EQ(rc, 0) << out;
-    admin_ =
-        RunSlipway({"token", "create", "--data", data_, "--name", "ops", "--role", "admin"}, &rc);
-    ASSERT_EQ(rc, 0);
     runner_token_ = RunSlipway(
         {"token", "create", "--data", data_, "--name", "box-1", "--role", "runner"}, &rc);
     ASSERT_EQ(rc, 0) << runner_token_;
@@ -253,6 +248,12 @@ tagged:
                                             "PRIVATE-TOKEN: " +
                                             gpu_token + "\r\nContent-Length: 2097152\r\n\r\n");
   EXPECT_EQ(huge.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << huge;
+  // So is an artifacts chunk over the limit.
+  std::string chunk = RawExchange(port_, "PUT " + job_path +
+                                             "/artifacts?fence=1&offset=0 HTTP/1.1\r\nHost: "
+                                             "127.0.0.1\r\nPRIVATE-TOKEN: " +
+                                             gpu_token + "\r\nContent-Length: 2097152\r\n\r\n");
+  EXPECT_EQ(chunk.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << chunk;
 }
 
 // Artifacts go up from the runner that made them (with a digest the

@@ -31,9 +31,9 @@ namespace serve_test {
 
 namespace fs = std::filesystem;
 
-// Runs `slipway args...` to completion; returns its stdout. Its stderr goes
-// to *err when given (else to the test's).
-inline std::string RunSlipway(const std::vector<std::string>& args, int* exit_code,
+// Runs argv (argv[0] looked up on PATH) to completion; returns its stdout.
+// Its stderr goes to *err when given (else to the test's).
+inline std::string RunCommand(const std::vector<std::string>& argv, int* exit_code,
                               std::string* err = nullptr) {
   int out[2];
   if (pipe(out) != 0) return "";
@@ -44,12 +44,10 @@ inline std::string RunSlipway(const std::vector<std::string>& args, int* exit_co
     if (err_file != nullptr) dup2(fileno(err_file), 2);
     close(out[0]);
     close(out[1]);
-    std::vector<std::string> storage = {SLIPWAY_BINARY};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
     _exit(127);
   }
   close(out[1]);
@@ -71,6 +69,29 @@ inline std::string RunSlipway(const std::vector<std::string>& args, int* exit_co
     std::fclose(err_file);
   }
   return text;
+}
+
+// Runs `slipway args...` to completion, as RunCommand.
+inline std::string RunSlipway(const std::vector<std::string>& args, int* exit_code,
+                              std::string* err = nullptr) {
+  std::vector<std::string> argv = {SLIPWAY_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, exit_code, err);
+}
+
+// Adds repo_dir to the data directory as the project "app" (webhook secret
+// "s") with the executor, and makes an admin token ("ops"); returns it.
+inline std::string AddProjectAndAdmin(const std::string& data, const std::string& repo_dir,
+                                      const std::string& executor) {
+  int rc = 0;
+  std::string out = RunSlipway({"project", "add", "--data", data, "app", repo_dir,
+                                "--webhook-secret", "s", "--executor", executor},
+                               &rc);
+  EXPECT_EQ(rc, 0) << out;
+  std::string admin =
+      RunSlipway({"token", "create", "--data", data, "--name", "ops", "--role", "admin"}, &rc);
+  EXPECT_EQ(rc, 0) << admin;
+  return admin;
 }
 
 // A directory `parent`/marks (made) where the jobs of a server under test
@@ -171,20 +192,21 @@ struct HttpReply {
   std::string body;
 };
 
-// One HTTP/1.1 request on a fresh loopback connection.
-inline HttpReply Http(int port, const std::string& method, const std::string& target,
-                      const std::vector<std::string>& headers, const std::string& body = "") {
+// One HTTP/1.1 request on a fresh connection to the IPv4 address.
+inline HttpReply HttpAt(const std::string& address, int port, const std::string& method,
+                        const std::string& target, const std::vector<std::string>& headers,
+                        const std::string& body = "") {
   HttpReply reply;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
     return reply;
   }
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + address + "\r\n" +
                         "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
                         "\r\n";
   for (const std::string& h : headers) request += h + "\r\n";
@@ -221,6 +243,12 @@ inline HttpReply Http(int port, const std::string& method, const std::string& ta
     }
   }
   return reply;
+}
+
+// One HTTP/1.1 request on a fresh loopback connection.
+inline HttpReply Http(int port, const std::string& method, const std::string& target,
+                      const std::vector<std::string>& headers, const std::string& body = "") {
+  return HttpAt("127.0.0.1", port, method, target, headers, body);
 }
 
 inline std::string HmacSha256Hex(const std::string& key, const std::string& body) {
