@@ -416,7 +416,7 @@ std::optional<std::string> RunnerHub::StuckReason(int64_t job_id) {
   for (const auto& [id, connection] : connections_) {
     if (HasTags(connection->info(), job)) return std::nullopt;
   }
-  if (job.tags.empty()) return "This job is stuck because no runner is online.";
+  if (connections_.empty()) return "This job is stuck because no runner is online.";
   std::string tags;
   for (const std::string& tag : job.tags) tags += (tags.empty() ? "" : ", ") + tag;
   return "This job is stuck because no runner online has all of its tags: " + tags;

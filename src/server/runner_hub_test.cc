@@ -173,6 +173,11 @@ TEST_F(RunnerHubTest, JobWithoutAnyRunnerOnlineIsStuck) {
   EXPECT_EQ(hub_->StuckReason(99), std::nullopt) << "not waiting";
   EXPECT_FALSE(hub_->Online(1));
   cancel.Cancel();
+  // Run looks at cancel every 200 ms of its (fake) clock.
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::milliseconds(200));
+    return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }));
   EXPECT_EQ(done.get().outcome, JobOutcome::kCanceled);
 }
 
