@@ -55,6 +55,7 @@ printf 'slow:\n  script:\n    - sleep 120\n' >"$slow/.gitlab-ci.yml"
 "$slipway" project add --data "$data" slow "$slow" --executor remote >/dev/null
 
 start_server() {  # extra serve options; sets url
+  : >"$work/serve.out"
   "$slipway" serve --data "$data" --listen 127.0.0.1:0 --log-level warn --jobs "$chains" \
     --max-pipelines 1 "$@" >"$work/serve.out" 2>"$work/serve.err" &
   server=$!
