@@ -667,6 +667,8 @@ async function viewJob(projectId, jobId, anchor) {
         job.runner && job.runner.description ? ` · runner ${job.runner.description}` : '',
         job.image ? [' · image ', h('span', { class: 'job-image', title: `${job.image.name}@${job.image.digest}` },
           job.image.name, ' ', h('code', {}, job.image.digest.slice(0, 19)))] : ''),
+      // GitLab's stuck job: pending and no runner online can take it.
+      job.stuck ? h('p', { class: 'job-stuck', role: 'status' }, job.stuck_reason) : '',
       h('div', { class: 'actions' }, jobActions(project.id, job, (result) => {
         // A retry creates a new job: open it; play and cancel change this one.
         if (result && result.id && String(result.id) !== String(jobId)) location.hash = `#/projects/${project.id}/jobs/${result.id}`;

@@ -319,31 +319,41 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
     fail("Reading the job failed: " + made.message());
   } else {
     // The commit, as a bundle from the server, into this runner's own copy
-    // of the project's repository.
-    std::string bundle = run_dir + "/commit.bundle";
-    FILE* out = std::fopen(bundle.c_str(), "wbe");
-    StatusOr<HttpFetchResponse> got =
-        out == nullptr
-            ? StatusOr<HttpFetchResponse>(Status::Error("cannot write " + bundle))
-            : Call("GET", job_path + "/repository" + fence, "",
-                   [out](std::string_view chunk) -> Status {
-                     if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) {
-                       return Status::Error("cannot write the bundle");
-                     }
-                     return Status::Ok();
-                   });
-    if (out != nullptr) std::fclose(out);
+    // of the project's repository, unless an earlier job brought it.
     const std::string* project = spec.variables.Get("CI_PROJECT_ID");
     std::string repo = options_.dir + "/repos/project-" + (project ? *project : "0") + ".git";
-    Status fetched = got.ok() ? Status::Ok() : got.status();
-    if (fetched.ok() && got->status != 200) {
-      fetched =
-          Status::Error("the server answered " + std::to_string(got->status) + " " + got->body);
-    }
-    if (fetched.ok()) {
+    const std::string fetched_key = repo + " " + spec.commit;
+    bool have = false;
+    {
       std::lock_guard<std::mutex> lock(fetch_mu_);
-      fetched = MakeDirs(options_.dir + "/repos");
-      if (fetched.ok()) fetched = FetchCommitBundle(bundle, spec.commit, repo);
+      have = fetched_.count(fetched_key) != 0;
+    }
+    Status fetched = Status::Ok();
+    if (!have) {
+      std::string bundle = run_dir + "/commit.bundle";
+      FILE* out = std::fopen(bundle.c_str(), "wbe");
+      StatusOr<HttpFetchResponse> got =
+          out == nullptr
+              ? StatusOr<HttpFetchResponse>(Status::Error("cannot write " + bundle))
+              : Call("GET", job_path + "/repository" + fence, "",
+                     [out](std::string_view chunk) -> Status {
+                       if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) {
+                         return Status::Error("cannot write the bundle");
+                       }
+                       return Status::Ok();
+                     });
+      if (out != nullptr) std::fclose(out);
+      fetched = got.ok() ? Status::Ok() : got.status();
+      if (fetched.ok() && got->status != 200) {
+        fetched =
+            Status::Error("the server answered " + std::to_string(got->status) + " " + got->body);
+      }
+      if (fetched.ok()) {
+        std::lock_guard<std::mutex> lock(fetch_mu_);
+        fetched = MakeDirs(options_.dir + "/repos");
+        if (fetched.ok()) fetched = FetchCommitBundle(bundle, spec.commit, repo);
+        if (fetched.ok()) fetched_.insert(fetched_key);
+      }
     }
     if (!fetched.ok()) {
       fail("Fetching the commit failed: " + fetched.message());

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +70,10 @@ class RunnerClient {
   RunnerOptions options_;
   std::unique_ptr<Executor> executor_;
   std::mutex fetch_mu_;  // One git fetch into the runner's repositories at a time.
+  // "<repo> <commit>" of the commits fetched into the runner's repositories
+  // since it started: a later job of the same commit fetches nothing (the
+  // repositories only grow).
+  std::set<std::string> fetched_ GUARDED_BY(fetch_mu_);
   std::mutex mu_;
   std::chrono::milliseconds lease_timeout_ GUARDED_BY(mu_){30000};
   std::map<int64_t, std::shared_ptr<ActiveJob>> jobs_ GUARDED_BY(mu_);  // By job id.

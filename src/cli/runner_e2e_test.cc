@@ -256,6 +256,63 @@ tagged:
   EXPECT_EQ(chunk.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << chunk;
 }
 
+// A job waits pending (not running) until a runner takes it, and says why
+// none can (GitLab's stuck job); the runner that took it is stored with it
+// and named after a restart of the server.
+TEST_F(RunnerE2eTest, AJobIsPendingAndStuckUntilARunnerTakesItAndKeepsItsRunner) {
+  Start(R"(
+tagged:
+  tags: [gpu]
+  script:
+    - echo "tagged ran"
+)");
+  int64_t pipeline = CreatePipeline();
+  json job;
+  ASSERT_TRUE(WaitFor([&] {
+    job = Job(pipeline, "tagged");
+    return job["stuck"] == true;
+  })) << job.dump()
+      << Slurp(server_log_);
+  EXPECT_EQ(job["status"], "pending");
+  EXPECT_TRUE(job["started_at"].is_null());
+  EXPECT_EQ(job["stuck_reason"], "This job is stuck because no runner is online.");
+  std::string job_path = "/api/v4/projects/1/jobs/" + std::to_string(job["id"].get<int64_t>());
+  EXPECT_EQ(Get(job_path, admin_)["stuck"], true);
+  Runner plain(port_, runner_token_, dir_ + "/plain");
+  WaitOnline(1);
+  job = Get(job_path, admin_);
+  EXPECT_EQ(job["status"], "pending");
+  EXPECT_EQ(job["stuck_reason"],
+            "This job is stuck because no runner online has all of its tags: gpu");
+
+  int rc = 0;
+  std::string gpu_token = RunSlipway(
+      {"token", "create", "--data", data_, "--name", "gpu-box", "--role", "runner"}, &rc);
+  ASSERT_EQ(rc, 0);
+  Runner gpu(port_, gpu_token, dir_ + "/gpu", {"--tags", "gpu,linux"});
+  ASSERT_EQ(WaitPipelineDone(pipeline), "success") << Slurp(server_log_) << gpu.log();
+  job = Get(job_path, admin_);
+  EXPECT_EQ(job["stuck"], false);
+  EXPECT_TRUE(job["stuck_reason"].is_null());
+  EXPECT_EQ(job["runner"]["description"], "gpu-box") << job.dump();
+  EXPECT_EQ(job["runner"]["tags"], json({"gpu", "linux"}));
+  int64_t runner_id = job["runner"]["id"].get<int64_t>();
+  EXPECT_GT(runner_id, 0);
+  // Queued from the pipeline's start until the gpu runner came.
+  EXPECT_GT(job["queued_duration"].get<double>(), 0.0) << job.dump();
+
+  // A new server on the same data (the runners are not connected to it).
+  server_.reset();
+  server_ = std::make_unique<Server>(data_, server_log_);
+  port_ = server_->WaitForPort();
+  ASSERT_GT(port_, 0) << Slurp(server_log_);
+  job = Get(job_path, admin_);
+  EXPECT_EQ(job["runner"]["id"], runner_id) << job.dump();
+  EXPECT_EQ(job["runner"]["description"], "gpu-box");
+  EXPECT_EQ(job["runner"]["tags"], json({"gpu", "linux"}));
+  EXPECT_EQ(job["runner"]["online"], false);
+}
+
 // Artifacts go up from the runner that made them (with a digest the
 // server checks) and down to the runner of a later job; reports reach the
 // pipeline's test report; caches stay on the runner, per project.

@@ -207,17 +207,19 @@ json JobJsonFor(ApiContext& ctx, const JobRecord& job, const PipelineRecord& pip
       if (c.job_id == job.id) j["coverage"] = std::strtod(c.coverage.c_str(), nullptr);
     }
   }
-  // The remote runner that took it (docs/runners.md), as GitLab shows one.
-  std::optional<RunnerInfo> runner =
-      ctx.runners != nullptr ? ctx.runners->RunnerOf(job.id) : std::nullopt;
-  if (runner) {
-    bool online = false;
-    for (const RunnerStatus& status : ctx.runners->Runners()) {
-      online = online || (status.info.id == runner->id && status.online);
-    }
-    j["runner"] = RunnerJson(runner->id, runner->description, true, online);
-    j["runner"]["tags"] = runner->tags;
+  // The remote runner that took it (docs/runners.md): stored with the job;
+  // online as the hub sees it now.
+  if (job.runner.id != 0 && ctx.runners != nullptr && ctx.runners->Online(job.runner.id)) {
+    j["runner"]["online"] = true;
+    j["runner"]["status"] = "online";
   }
+  // GitLab's stuck job: pending, and no connected runner can take it.
+  std::optional<std::string> stuck;
+  if (job.status == CiStatus::kPending && ctx.runners != nullptr) {
+    stuck = ctx.runners->StuckReason(job.id);
+  }
+  j["stuck"] = stuck.has_value();
+  j["stuck_reason"] = stuck ? json(*stuck) : json(nullptr);
   return j;
 }
 

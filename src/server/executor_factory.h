@@ -33,6 +33,9 @@ struct ExecutorSetup {
   JobIdentity identity;           // Who the project's jobs run as.
   OptionalOwner workspace_owner;  // Set when that is not the server's user.
   std::string git_objects;        // What workspaces' .git borrow objects from.
+  // Called by an executor whose jobs wait for a runner (remote) once one
+  // took the job of row job_id. May be empty. Valid while the run lasts.
+  std::function<void(int64_t job_id, const JobRunner& runner)> on_leased;
 };
 
 // Returns the executor for a pipeline's jobs (called once per run of a

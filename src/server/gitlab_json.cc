@@ -251,8 +251,13 @@ json JobJson(const JobRecord& job, const PipelineRecord& p, const ProjectRecord&
                              {"filename", "job.log"},
                              {"file_format", "raw"}});
   }
-  // The executor that ran it, as one runner always online.
-  json runner = job.runner.empty() ? json(nullptr) : RunnerJson(1, job.runner, true, true);
+  // The remote runner that took it (docs/runners.md); JobJsonFor says
+  // whether it is online now.
+  json runner = nullptr;
+  if (job.runner.id != 0) {
+    runner = RunnerJson(job.runner.id, job.runner.description, true, false);
+    runner["tags"] = job.runner.tags;
+  }
   json queued = nullptr;
   if (job.queued_at) {
     int64_t until = job.started_at ? *job.started_at : *job.queued_at;

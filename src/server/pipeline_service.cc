@@ -550,6 +550,12 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   if (options_.job_users->switches_user()) {
     setup.workspace_owner = FileOwner{identity->uid, identity->gid};
   }
+  if (project->executor == "remote") {
+    recorder.set_start_on_lease(true);
+    setup.on_leased = [&recorder](int64_t job_id, const JobRunner& runner) {
+      recorder.Leased(job_id, runner);
+    };
+  }
   StatusOr<std::unique_ptr<Executor>> executor = options_.executor_factory(setup);
   if (!executor.ok()) return executor.status();
   Scheduler scheduler(pipeline, executor->get(), options_.clock, &recorder, &observer, options);

@@ -118,7 +118,8 @@ std::optional<int64_t> ArtifactsExpireAt(const JobRun& run) {
 
 }  // namespace
 
-void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
+void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run,
+                             const JobRunner* runner) {
   if (job->status == to) return;
   if (!JobTransitionAllowed(job->status, to) &&
       JobTransitionAllowed(job->status, CiStatus::kPending) &&
@@ -153,6 +154,7 @@ void RunRecorder::MoveLocked(JobRecord* job, CiStatus to, const JobRun& run) {
     update.image_digest = run.image_digest;
   }
   if (to == CiStatus::kFailed) update.failure_reason = run.failure_reason;
+  if (runner != nullptr) update.runner = *runner;
   // The scheduler knows the effective allow_failure once it queued the job:
   // for a failed run it includes `allow_failure:exit_codes`, and a new
   // attempt (a retry copies the row) starts again from the job's own value.
@@ -312,8 +314,27 @@ void RunRecorder::OnJobUpdate(const JobRun& run) {
     if (retry.ok()) job = std::move(*retry);
   }
   CiStatus to = run.status;
+  if (to == CiStatus::kRunning && start_on_lease_ && !run.job->trigger) {
+    awaiting_runner_.insert_or_assign(run.job->name, run);
+    to = CiStatus::kPending;  // Until Leased.
+  } else {
+    awaiting_runner_.erase(run.job->name);
+  }
   MoveLocked(&job, to, run);
   UpdatePipelineLocked(to);
+}
+
+void RunRecorder::Leased(int64_t job_id, const JobRunner& runner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (detached_) return;
+  for (auto it = awaiting_runner_.begin(); it != awaiting_runner_.end(); ++it) {
+    JobRecord& job = jobs_[it->first];
+    if (job.id != job_id) continue;
+    MoveLocked(&job, CiStatus::kRunning, it->second, &runner);
+    UpdatePipelineLocked(CiStatus::kRunning);
+    awaiting_runner_.erase(it);
+    return;
+  }
 }
 
 void RunRecorder::Write(std::string_view job_name, std::string_view bytes) {

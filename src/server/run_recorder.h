@@ -64,6 +64,14 @@ class RunRecorder : public RunObserver, public LogSink {
     on_deployment_ = std::move(listener);
   }
   void set_finished_listener(FinishedListener listener) { on_finished_ = std::move(listener); }
+  // Script jobs wait for a runner (remote executor, docs/runners.md): the
+  // scheduler's running is stored as pending until Leased says a runner took
+  // the job, as GitLab does. Trigger jobs are not affected.
+  void set_start_on_lease(bool on) { start_on_lease_ = on; }
+  // A runner took job_id (a row id of this pipeline): the job is running
+  // from now on and runner is stored with it. Thread-safe; ignored for a
+  // job not waiting for a runner.
+  void Leased(int64_t job_id, const JobRunner& runner);
 
   // Thread-safe. Store errors cannot be returned from here: the first one is
   // kept (see status()) and later updates still go through.
@@ -93,7 +101,9 @@ class RunRecorder : public RunObserver, public LogSink {
  private:
   // Moves the stored job to `to`, through pending if GitLab's state machine
   // needs that step (a job the scheduler runs without reporting pending).
-  void MoveLocked(JobRecord* job, CiStatus to, const JobRun& run);
+  // runner (may be null) is stored with the job.
+  void MoveLocked(JobRecord* job, CiStatus to, const JobRun& run,
+                  const JobRunner* runner = nullptr);
   void UpdatePipelineLocked(CiStatus job_status);
   // A "pipeline_status" log line (docs/server.md, "Log").
   void LogPipelineStatus(CiStatus status) const;
@@ -115,7 +125,11 @@ class RunRecorder : public RunObserver, public LogSink {
   CiStatus pipeline_status_ GUARDED_BY(mu_);
   std::map<std::string, JobRecord> jobs_ GUARDED_BY(mu_);   // By name.
   std::map<int64_t, int64_t> deployments_ GUARDED_BY(mu_);  // Job row id -> deployment id.
-  const std::string ref_, sha_;                             // The pipeline's.
+  // With start_on_lease_: the jobs the scheduler runs that no runner took
+  // yet, by name, as the scheduler last reported them.
+  std::map<std::string, JobRun> awaiting_runner_ GUARDED_BY(mu_);
+  bool start_on_lease_ = false;
+  const std::string ref_, sha_;  // The pipeline's.
   Status first_error_ GUARDED_BY(mu_);
   bool detached_ GUARDED_BY(mu_) = false;
   LogListener on_log_;

@@ -20,14 +20,17 @@ JobResult RemoteExecutor::Run(const Job& job, const JobSpec& spec, const JobHost
       files.artifacts_from[source.job_id] = *dir;
     }
   }
-  return hub_->Run(job, spec, std::move(files), log, cancel);
+  auto leased = [&](const RunnerInfo& info) {
+    if (on_leased_) on_leased_(spec.job_id, JobRunner{info.id, info.description, info.tags});
+  };
+  return hub_->Run(job, spec, std::move(files), log, cancel, leased);
 }
 
 ExecutorFactory RemoteExecutorFactory(RunnerHub* hub, ExecutorFactory local) {
   return [hub, local = std::move(local)](
              const ExecutorSetup& setup) -> StatusOr<std::unique_ptr<Executor>> {
     if (setup.project->executor == "remote") {
-      return std::unique_ptr<Executor>(std::make_unique<RemoteExecutor>(hub));
+      return std::unique_ptr<Executor>(std::make_unique<RemoteExecutor>(hub, setup.on_leased));
     }
     return local(setup);
   };

@@ -12,7 +12,11 @@ namespace slipway {
 
 class RemoteExecutor : public Executor {
  public:
-  explicit RemoteExecutor(RunnerHub* hub) : hub_(hub) {}  // hub must outlive it.
+  // hub must outlive it; on_leased (may be empty) hears which runner took
+  // each job, by its spec.job_id.
+  explicit RemoteExecutor(RunnerHub* hub,
+                          std::function<void(int64_t, const JobRunner&)> on_leased = nullptr)
+      : hub_(hub), on_leased_(std::move(on_leased)) {}
 
   // spec.repository is the server's bare mirror: the runner gets the commit
   // from it as a bundle. The job runs in the runner's directories; of host,
@@ -23,6 +27,7 @@ class RemoteExecutor : public Executor {
 
  private:
   RunnerHub* hub_;
+  std::function<void(int64_t, const JobRunner&)> on_leased_;
 };
 
 // RemoteExecutor for projects whose executor is "remote", local for every

@@ -130,11 +130,7 @@ void RunnerHub::DispatchLocked() {
     Connection* chosen = nullptr;
     for (auto& [id, connection] : connections_) {
       const RunnerInfo& info = connection->info();
-      bool tagged = std::all_of(
-          lease->job->tags.begin(), lease->job->tags.end(), [&](const std::string& tag) {
-            return std::find(info.tags.begin(), info.tags.end(), tag) != info.tags.end();
-          });
-      if (tagged && seen_[id].running < info.concurrency) {
+      if (HasTags(info, *lease->job) && seen_[id].running < info.concurrency) {
         chosen = connection.get();
         break;
       }
@@ -148,8 +144,6 @@ void RunnerHub::DispatchLocked() {
     lease->renewed = clock_->Now();
     ++seen_[lease->runner_id].running;
     leases_[lease->spec->job_id] = lease;
-    if (ran_by_.size() >= kRememberedJobs) ran_by_.erase(ran_by_.begin());  // The oldest job.
-    ran_by_[lease->spec->job_id] = lease->runner_id;
     nlohmann::json message = RemoteJobToJson(*lease->job, *lease->spec);
     message["type"] = "job";
     message["job_id"] = lease->spec->job_id;
@@ -402,11 +396,30 @@ std::vector<RunnerStatus> RunnerHub::Runners() {
   return out;
 }
 
-std::optional<RunnerInfo> RunnerHub::RunnerOf(int64_t job_id) {
+bool RunnerHub::Online(int64_t runner_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = ran_by_.find(job_id);
-  if (it == ran_by_.end()) return std::nullopt;
-  return seen_[it->second].info;
+  return connections_.count(runner_id) != 0;
+}
+
+bool RunnerHub::HasTags(const RunnerInfo& runner, const Job& job) {
+  return std::all_of(job.tags.begin(), job.tags.end(), [&](const std::string& tag) {
+    return std::find(runner.tags.begin(), runner.tags.end(), tag) != runner.tags.end();
+  });
+}
+
+std::optional<std::string> RunnerHub::StuckReason(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto waiting = std::find_if(waiting_.begin(), waiting_.end(),
+                              [&](const auto& lease) { return lease->spec->job_id == job_id; });
+  if (waiting == waiting_.end()) return std::nullopt;
+  const Job& job = *(*waiting)->job;
+  for (const auto& [id, connection] : connections_) {
+    if (HasTags(connection->info(), job)) return std::nullopt;
+  }
+  if (connections_.empty()) return "This job is stuck because no runner is online.";
+  std::string tags;
+  for (const std::string& tag : job.tags) tags += (tags.empty() ? "" : ", ") + tag;
+  return "This job is stuck because no runner online has all of its tags: " + tags;
 }
 
 }  // namespace slipway

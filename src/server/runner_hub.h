@@ -157,10 +157,13 @@ class RunnerHub {
 
   // Runners seen since the server started (connected or not), by id.
   std::vector<RunnerStatus> Runners();
-  // Which runner holds job_id's lease, or held it last (remembered for the
-  // last kRememberedJobs jobs since the server started), if any did.
-  std::optional<RunnerInfo> RunnerOf(int64_t job_id);
-  static constexpr size_t kRememberedJobs = 100000;
+  // Whether runner_id is connected now.
+  bool Online(int64_t runner_id);
+  // Why job_id, waiting for a runner, cannot get one (GitLab's stuck job):
+  // no runner is connected, or none of those connected has all its tags.
+  // nullopt when it is not waiting, or when one that could take it is
+  // connected (busy: it takes the job once it has a free slot).
+  std::optional<std::string> StuckReason(int64_t job_id);
   // Notes a runner's contact (any authenticated request).
   void Contacted(int64_t runner_id);
 
@@ -168,6 +171,8 @@ class RunnerHub {
   struct Lease;
   // Pushes waiting jobs to runners with free slots, in arrival order.
   void DispatchLocked() REQUIRES(mu_);
+  // Whether the runner has every one of the job's tags.
+  static bool HasTags(const RunnerInfo& runner, const Job& job);
   // Tells the lease's runner, if connected, to cancel the job.
   void PushCancelLocked(const Lease& lease) REQUIRES(mu_);
   void Disconnected(Connection* connection);
@@ -189,7 +194,6 @@ class RunnerHub {
   std::map<int64_t, RunnerStatus> seen_ GUARDED_BY(mu_);
   std::deque<std::shared_ptr<Lease>> waiting_ GUARDED_BY(mu_);
   std::map<int64_t, std::shared_ptr<Lease>> leases_ GUARDED_BY(mu_);  // By job id.
-  std::map<int64_t, int64_t> ran_by_ GUARDED_BY(mu_);  // Job id → runner id of its last lease.
 };
 
 }  // namespace slipway

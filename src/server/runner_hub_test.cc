@@ -105,14 +105,21 @@ TEST_F(RunnerHubTest, TaggedJobGoesOnlyToARunnerWithAllItsTags) {
   JobSpec spec = MakeSpec(10);
   TextSink log;
   CancelToken cancel;
-  auto done = std::async(std::launch::async,
-                         [&] { return hub_->Run(job, spec, Files("/repo.git"), &log, cancel); });
+  std::promise<RunnerInfo> leased;
+  auto done = std::async(std::launch::async, [&] {
+    return hub_->Run(job, spec, Files("/repo.git"), &log, cancel,
+                     [&](const RunnerInfo& info) { leased.set_value(info); });
+  });
   json message = gpu.Next("job");
   EXPECT_EQ(message["job_id"], 10);
   EXPECT_EQ(message["job"]["name"], "train");
   EXPECT_FALSE(plain.HasJob());
   int64_t fence = message["fence"].get<int64_t>();
-  EXPECT_EQ(hub_->RunnerOf(10)->id, 2);
+  RunnerInfo taken = leased.get_future().get();
+  EXPECT_EQ(taken.id, 2);
+  EXPECT_EQ(taken.description, "runner-2");
+  EXPECT_EQ(taken.tags, (std::vector<std::string>{"gpu", "linux"}));
+  EXPECT_EQ(hub_->StuckReason(10), std::nullopt) << "a leased job is not stuck";
 
   EXPECT_EQ(hub_->AppendLog(2, 10, fence, "hello from the runner\n"), LeaseError::kNone);
   // Another runner, or this one with another fence, cannot touch the job.
@@ -138,9 +145,12 @@ TEST_F(RunnerHubTest, JobNoRunnerCanTakeWaitsAndSaysWhy) {
   ASSERT_TRUE(WaitFor([&] { return !log.text().empty(); }));
   EXPECT_EQ(log.text(), "Waiting for a runner with the tags [gpu]...\n");
   EXPECT_FALSE(plain.HasJob());
+  EXPECT_EQ(hub_->StuckReason(11),
+            "This job is stuck because no runner online has all of its tags: gpu");
   // A runner that has the tag arrives: it gets the job at once.
   Inbox gpu(hub_->Connect(Runner(2, {"gpu"})));
   json message = gpu.Next("job");
+  EXPECT_EQ(hub_->StuckReason(11), std::nullopt);
   JobResult failed;
   failed.outcome = JobOutcome::kFailed;
   failed.failure_reason = "script_failure";
@@ -149,6 +159,26 @@ TEST_F(RunnerHubTest, JobNoRunnerCanTakeWaitsAndSaysWhy) {
   JobResult result = done.get();
   EXPECT_EQ(result.exit_code, 3);
   EXPECT_EQ(result.failure_reason, "script_failure");
+}
+
+TEST_F(RunnerHubTest, JobWithoutAnyRunnerOnlineIsStuck) {
+  Job job = MakeJob("build", {});
+  JobSpec spec = MakeSpec(12);
+  TextSink log;
+  CancelToken cancel;
+  auto done = std::async(std::launch::async,
+                         [&] { return hub_->Run(job, spec, Files("/repo.git"), &log, cancel); });
+  ASSERT_TRUE(WaitFor([&] { return !log.text().empty(); }));
+  EXPECT_EQ(hub_->StuckReason(12), "This job is stuck because no runner is online.");
+  EXPECT_EQ(hub_->StuckReason(99), std::nullopt) << "not waiting";
+  EXPECT_FALSE(hub_->Online(1));
+  cancel.Cancel();
+  // Run looks at cancel every 200 ms of its (fake) clock.
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::milliseconds(200));
+    return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }));
+  EXPECT_EQ(done.get().outcome, JobOutcome::kCanceled);
 }
 
 TEST_F(RunnerHubTest, ConcurrencyBoundsJobsPerRunner) {
@@ -164,6 +194,7 @@ TEST_F(RunnerHubTest, ConcurrencyBoundsJobsPerRunner) {
                            [&] { return hub_->Run(b, sb, Files("/r.git"), &log, cancel); });
   ASSERT_TRUE(WaitFor([&] { return log.text().find("Waiting") != std::string::npos; }));
   EXPECT_FALSE(runner.HasJob()) << "a second job went to a runner with one slot";
+  EXPECT_EQ(hub_->StuckReason(21), std::nullopt) << "waiting for a busy runner is not stuck";
   JobResult ok;
   ok.outcome = JobOutcome::kSuccess;
   ASSERT_EQ(hub_->Finish(1, first["job_id"].get<int64_t>(), first["fence"].get<int64_t>(), ok),

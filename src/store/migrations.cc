@@ -412,6 +412,12 @@ CREATE TABLE commit_statuses (
 {postgres}ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
 {postgres}ALTER TABLE tokens ADD CONSTRAINT tokens_role_check CHECK (role IN ('read', 'run', 'admin', 'runner'));
 )sql",
+    // 19: the remote runner that took a job (docs/runners.md): its id and
+    // tags beside its description (the runner column), stored with the lease.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN runner_id BIGINT;
+ALTER TABLE jobs ADD COLUMN runner_tags TEXT NOT NULL DEFAULT '[]';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

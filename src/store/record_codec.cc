@@ -18,7 +18,7 @@ const char kJobColumns[] =
     "id, pipeline_id, name, stage, stage_idx, status, run_when, allow_failure, exit_code, "
     "failure_reason, retried, retry_count, created_at, queued_at, started_at, finished_at, "
     "duration_ms, runner, needs, log_size, image, image_digest, bridge, resource_group, "
-    "user_token_id";
+    "user_token_id, runner_id, runner_tags";
 const char kArtifactColumns[] =
     "job_id, path, file_type, size, sha256, filename, file_format, expire_at";
 const char kTokenColumns[] = "id, name, token_sha256, role, created_at, last_used_at, revoked";
@@ -137,7 +137,7 @@ JobRecord JobFromRow(const SqlRow& row) {
   j.started_at = row.OptInt(14);
   j.finished_at = row.OptInt(15);
   j.duration_ms = row.OptInt(16);
-  j.runner = row.Text(17);
+  j.runner.description = row.Text(17);
   j.needs = StringsFromJson(row.Text(18));
   j.log_size = row.Int(19);
   j.image = row.Text(20);
@@ -145,6 +145,8 @@ JobRecord JobFromRow(const SqlRow& row) {
   j.bridge = row.Int(22) != 0;
   j.resource_group = row.Text(23);
   j.user_token_id = row.OptInt(24);
+  j.runner.id = row.OptInt(25).value_or(0);
+  j.runner.tags = StringsFromJson(row.Text(26));
   return j;
 }
 

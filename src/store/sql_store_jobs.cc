@@ -110,13 +110,13 @@ StatusOr<JobRecord> SqlStore::SetJobStatusLocked(const JobRecord& job, const Job
   if (update.allow_failure) j.allow_failure = *update.allow_failure;
   auto rows = db_->Query(
       "UPDATE jobs SET status = ?, queued_at = ?, started_at = ?, finished_at = ?, "
-      "duration_ms = ?, exit_code = ?, failure_reason = ?, runner = ?, allow_failure = ?, image = "
-      "?, "
-      "image_digest = ? WHERE id = ?",
+      "duration_ms = ?, exit_code = ?, failure_reason = ?, runner = ?, runner_id = ?, "
+      "runner_tags = ?, allow_failure = ?, image = ?, image_digest = ? WHERE id = ?",
       {StatusValue(j.status), OptionalValue(j.queued_at), OptionalValue(j.started_at),
        OptionalValue(j.finished_at), OptionalValue(j.duration_ms),
        j.exit_code ? SqlValue(static_cast<int64_t>(*j.exit_code)) : SqlValue(), j.failure_reason,
-       j.runner, BoolValue(j.allow_failure), j.image, j.image_digest, j.id});
+       j.runner.description, j.runner.id != 0 ? SqlValue(j.runner.id) : SqlValue(),
+       StringsToJson(j.runner.tags), BoolValue(j.allow_failure), j.image, j.image_digest, j.id});
   if (!rows.ok()) return rows.status();
   return j;
 }

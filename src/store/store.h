@@ -29,6 +29,7 @@
 #include "pipeline/ci_status.h"
 #include "pipeline/merge_request_info.h"
 #include "store/delivery_records.h"
+#include "store/job_runner.h"
 #include "util/clock.h"
 #include "util/status.h"
 
@@ -184,13 +185,12 @@ struct JobRecord {
   std::optional<int64_t> started_at;
   std::optional<int64_t> finished_at;
   std::optional<int64_t> duration_ms;
-  std::string runner;  // Which executor / host ran it.
+  JobRunner runner;  // The remote runner that took its attempt; id 0: none.
   std::vector<std::string> needs;
   int64_t log_size = 0;  // Bytes of log stored so far.
   // The image its last attempt ran in, as resolved ("registry/repo:tag"),
   // and that image's manifest digest ("sha256:<hex>"); empty without one.
-  std::string image;
-  std::string image_digest;
+  std::string image, image_digest;
   // A trigger: job (GitLab's bridge): it starts a downstream pipeline
   // instead of a script.
   bool bridge = false;
@@ -207,7 +207,7 @@ struct JobUpdate {
   CiStatus status = CiStatus::kPending;
   std::optional<int> exit_code;
   std::optional<std::string> failure_reason;
-  std::optional<std::string> runner;
+  std::optional<JobRunner> runner;
   std::optional<std::string> image, image_digest;
   // The effective allow_failure, e.g. true for a job that failed with one of
   // its `allow_failure:exit_codes` (as JobRun::allow_failure).

@@ -73,10 +73,8 @@ TEST_P(StoreJobsTest, StatusChangesFollowGitLabAndSetTimestamps) {
   clock_.Advance(std::chrono::milliseconds(100));
   EXPECT_EQ(Update(id, CiStatus::kRunning).started_at, NowMs());
   clock_.Advance(std::chrono::milliseconds(1500));
-  auto failed = store_->UpdateJob(id, {.status = CiStatus::kFailed,
-                                       .exit_code = 2,
-                                       .failure_reason = "script_failure",
-                                       .runner = "shell@host"});
+  auto failed = store_->UpdateJob(
+      id, {.status = CiStatus::kFailed, .exit_code = 2, .failure_reason = "script_failure"});
   ASSERT_TRUE(failed.ok()) << failed.status().message();
   auto stored = store_->GetJob(id);
   ASSERT_TRUE(stored.ok() && stored->has_value());
@@ -84,7 +82,7 @@ TEST_P(StoreJobsTest, StatusChangesFollowGitLabAndSetTimestamps) {
   EXPECT_EQ(j.status, CiStatus::kFailed);
   EXPECT_EQ(j.exit_code, 2);
   EXPECT_EQ(j.failure_reason, "script_failure");
-  EXPECT_EQ(j.runner, "shell@host");
+  EXPECT_EQ(j.runner.id, 0);
   EXPECT_EQ(j.finished_at, NowMs());
   EXPECT_EQ(j.duration_ms, 1500);
 
@@ -95,6 +93,25 @@ TEST_P(StoreJobsTest, StatusChangesFollowGitLabAndSetTimestamps) {
       "job " + std::to_string(id) + " ('build'): cannot change status from failed to running");
   auto missing = store_->UpdateJob(999, {.status = CiStatus::kRunning});
   EXPECT_EQ(missing.status().message(), "job 999 not found");
+}
+
+TEST_P(StoreJobsTest, TheRunnerThatTookAJobIsKeptAndNotCopiedToItsRetry) {
+  int64_t id = AddPipeline({"build"})[0];
+  Update(id, CiStatus::kPending);
+  JobRunner runner{.id = 7, .description = "gpu-box", .tags = {"gpu", "linux"}};
+  auto running = store_->UpdateJob(id, {.status = CiStatus::kRunning, .runner = runner});
+  ASSERT_TRUE(running.ok()) << running.status().message();
+  // A later update without a runner keeps it.
+  ASSERT_TRUE(store_->UpdateJob(id, {.status = CiStatus::kFailed}).ok());
+  auto stored = store_->GetJob(id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->runner.id, 7);
+  EXPECT_EQ((*stored)->runner.description, "gpu-box");
+  EXPECT_EQ((*stored)->runner.tags, (std::vector<std::string>{"gpu", "linux"}));
+  auto retry = store_->RetryJob(id);
+  ASSERT_TRUE(retry.ok()) << retry.status().message();
+  EXPECT_EQ(retry->runner.id, 0);
+  EXPECT_TRUE(retry->runner.tags.empty());
 }
 
 TEST_P(StoreJobsTest, AnUpdateCanSetTheEffectiveAllowFailure) {
