@@ -412,6 +412,18 @@ CREATE TABLE commit_statuses (
 {postgres}ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
 {postgres}ALTER TABLE tokens ADD CONSTRAINT tokens_role_check CHECK (role IN ('read', 'run', 'admin', 'runner'));
 )sql",
+    // 19: reserved for another branch's migration (the slot is replaced by
+    // it when the branches merge); changes nothing.
+    R"sql(
+SELECT 1;
+)sql",
+    // 20: several servers on one database (docs/replicas.md): the replica
+    // that runs or has queued an active pipeline, and when its lease ends.
+    R"sql(
+ALTER TABLE pipelines ADD COLUMN owner TEXT;
+ALTER TABLE pipelines ADD COLUMN lease_expires_at BIGINT;
+CREATE INDEX pipelines_by_owner ON pipelines (owner);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
