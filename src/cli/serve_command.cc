@@ -21,6 +21,7 @@
 #include "server/project_hooks.h"
 #include "server/runner_executor.h"
 #include "server/runner_hub.h"
+#include "store/pipeline_leases.h"
 #include "util/clock.h"
 #include "util/containment.h"
 #include "util/logger.h"
@@ -53,6 +54,8 @@ struct ServeOptions {
   std::string tls_key_file;
   std::string log_level = "info";  // docs/server.md, "Log".
   std::string log_format = "json";
+  std::string replica_id;    // Empty: a random one (docs/replicas.md).
+  int lease_timeout_s = 30;  // docs/replicas.md.
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -160,6 +163,8 @@ int Serve(const ServeOptions& options) {
   service_options.includes = FetchOptionsFromEnvironment();
   service_options.includes.http.allow_http = options.allow_http_includes;
   service_options.include_networks = options.include_networks;
+  service_options.replica_id = options.replica_id;
+  service_options.lease_timeout_ms = int64_t{options.lease_timeout_s} * 1000;
   auto created = PipelineService::Create(store.get(), &hub, service_options);
   if (!created.ok()) {
     std::fprintf(stderr, "slipway: %s\n", created.status().message().c_str());
@@ -182,6 +187,9 @@ int Serve(const ServeOptions& options) {
   server_options.port = port;
   server_options.tls_cert_file = options.tls_cert_file;
   server_options.tls_key_file = options.tls_key_file;
+  // Jobs other servers sharing the database run: their live logs come from it.
+  PipelineLeases* leases = LeasesOf(store.get());
+  if (leases != nullptr && leases->SharedByServers()) server_options.follow_store_ms = 1000;
   HttpServer server(&api, store.get(), &hub, server_options);
   Status started = server.Start();
   if (!started.ok()) {
@@ -262,6 +270,16 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--runner-lease-timeout", options->runner_lease_timeout_s,
                   "Seconds a remote runner may go unheard before its jobs fail "
                   "(runner_system_failure)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  cmd->add_option("--replica-id", options->replica_id,
+                  "This server's name among servers sharing one PostgreSQL database "
+                  "(default: HOST:BUILDS_DIR)")
+      ->type_name("ID");
+  cmd->add_option("--lease-timeout", options->lease_timeout_s,
+                  "Seconds another server sharing the database waits, after this one stops "
+                  "renewing its pipelines' leases, before it takes them over")
       ->type_name("SECONDS")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();

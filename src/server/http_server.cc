@@ -78,7 +78,7 @@ class Watch {
 
   // On the strand: waits until something was pushed or the timeout passed.
   // Returns false on timeout.
-  asio::awaitable<bool> Wait(std::chrono::seconds timeout) {
+  asio::awaitable<bool> Wait(std::chrono::milliseconds timeout) {
     if (!signaled_) {
       timer_.expires_after(timeout);
       beast::error_code ec;
@@ -583,8 +583,14 @@ asio::awaitable<void> HttpServer::Impl::Stream(S& stream, const HttpResponse& he
   if (!co_await WriteRaw(stream, std::move(out), sent)) co_return;
   std::deque<std::pair<int64_t, std::string>> chunks;
   asio::steady_timer batch(stream.get_executor());
+  const std::chrono::milliseconds heartbeat = std::chrono::seconds(options.heartbeat_s);
+  const std::chrono::milliseconds wait =
+      options.follow_store_ms > 0
+          ? std::min(heartbeat, std::chrono::milliseconds(options.follow_store_ms))
+          : heartbeat;
+  auto last_sent = std::chrono::steady_clock::now();
   while (!log.done()) {
-    bool woken = co_await watch->Wait(std::chrono::seconds(options.heartbeat_s));
+    bool woken = co_await watch->Wait(wait);
     if (woken && options.sse_batch_ms > 0) {
       // Let a burst of small chunks (a log written line by line) gather:
       // one write instead of one per line, for every watcher.
@@ -596,10 +602,15 @@ asio::awaitable<void> HttpServer::Impl::Stream(S& stream, const HttpResponse& he
     watch->Take(&chunks, &finished);
     out.clear();
     for (const auto& [offset, bytes] : chunks) out += log.OnChunk(offset, bytes);
+    // What another server sharing the database wrote (docs/replicas.md).
+    if (!woken && options.follow_store_ms > 0) out += log.CatchUp();
     // Also on a timeout: a job can end without a Finish (canceled before it ran).
     if (finished || !woken) out += log.EndIfFinished();
-    if (out.empty() && !woken) out = kSseHeartbeat;
-    if (!out.empty() && !co_await WriteRaw(stream, std::move(out), sent)) co_return;
+    auto now = std::chrono::steady_clock::now();
+    if (out.empty() && !woken && now - last_sent >= heartbeat) out = kSseHeartbeat;
+    if (out.empty()) continue;
+    last_sent = now;
+    if (!co_await WriteRaw(stream, std::move(out), sent)) co_return;
   }
 }
 

@@ -173,6 +173,29 @@ TEST_F(HttpServerTest, LiveLogStreamsStoredThenPublishedBytesThenEnds) {
   EXPECT_TRUE(client.Closed());
 }
 
+// A job another server sharing the database runs: its bytes reach the store,
+// not this server's LogHub, and the stream follows the store.
+TEST_F(HttpServerTest, LiveLogFollowsTheStoreForBytesAnotherServerWrites) {
+  HttpServerOptions options;
+  options.port = 0;
+  options.io_threads = 1;
+  options.follow_store_ms = 50;
+  HttpServer follower(api_.get(), store_.get(), &hub_, options);
+  ASSERT_TRUE(follower.Start().ok());
+  PipelineRecord p =
+      AddPipeline("main", CiStatus::kRunning, {{"build", "build", CiStatus::kRunning}});
+  int64_t job = Jobs(p.id)[0].id;
+  Client client(follower.port());
+  client.Send(Get("/api/v4/projects/1/jobs/" + std::to_string(job) + "/trace/stream"));
+  std::string head = client.ReadUntil("\r\n\r\n");
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+  ASSERT_TRUE(store_->AppendLog(job, "from elsewhere\n").ok());  // Nothing published.
+  EXPECT_EQ(client.ReadUntil("\n\n"), SseAppendEvent(15, "from elsewhere\n"));
+  SetJobStatus(job, CiStatus::kSuccess);
+  EXPECT_EQ(client.ReadUntil("\n\n"), SseEndEvent("success"));
+  EXPECT_TRUE(client.Closed());
+}
+
 TEST_F(HttpServerTest, StreamOfAFinishedJobResumesFromLastEventIdAndEnds) {
   PipelineRecord p =
       AddPipeline("main", CiStatus::kSuccess, {{"build", "build", CiStatus::kSuccess}});

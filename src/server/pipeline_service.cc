@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
+
+#include <unistd.h>
 
 #include "config/variables.h"
 #include "exec/beneath_io.h"
@@ -256,6 +259,9 @@ void Service::Enqueue(int64_t pipeline_id) {
     return;
   }
   if (std::find(queue_.begin(), queue_.end(), pipeline_id) != queue_.end()) return;
+  // Held by another server sharing the database: that one runs it (and
+  // frees it when its run ends, for any server to claim).
+  if (!ClaimLocked(pipeline_id)) return;
   queue_.push_back(pipeline_id);
   cv_.notify_one();
   await_cv_.notify_all();
@@ -333,9 +339,21 @@ Status Service::Start() {
     Status reachable = CheckJobsCanReach(options_.builds_dir);
     if (!reachable.ok()) return reachable;
   }
-  std::filesystem::remove_all(options_.data_dir + "/runs/tmp", ec);
+  StatusOr<UniqueFd> builds_lock = LockBuildsDir(options_.builds_dir);
+  if (!builds_lock.ok()) return builds_lock.status();
+  builds_lock_ = std::move(*builds_lock);
+  if (shared_) {
+    LogLine(LogLevel::kInfo, "replica")
+        .Str("replica_id", options_.replica_id)
+        .Int("lease_timeout_ms", options_.lease_timeout_ms);
+  }
+  // Pipelines being read by another server sharing the data directory stay.
+  if (!shared_) std::filesystem::remove_all(options_.data_dir + "/runs/tmp", ec);
   Status recovered = Recover();
-  if (!recovered.ok()) return recovered;
+  if (!recovered.ok()) {
+    builds_lock_.Reset();
+    return recovered;
+  }
   // Workspaces of an older layout, where jobs ran inside the data directory
   // (their processes were killed by Recover).
   std::uintmax_t removed = std::filesystem::remove_all(options_.data_dir + "/workspaces", ec);
@@ -375,6 +393,7 @@ void Service::Stop() {
   if (timer_.joinable()) timer_.join();
   std::lock_guard<std::mutex> lock(mu_);
   started_ = false;
+  builds_lock_.Reset();
 }
 
 void Service::WorkerLoop() {
@@ -395,7 +414,13 @@ void Service::RunActive(int64_t id, std::unique_lock<std::mutex>& lock) {
   RunOnce(id);
   lock.lock();
   active_.erase(id);
-  if (active.again && !stopping_) queue_.push_front(id);
+  if (active.again && !stopping_) {
+    queue_.push_front(id);
+  } else if (!stopping_) {
+    // A stopping server keeps its pipelines, as a crash would (Stop).
+    ReleaseLocked(id);
+    if (shared_) ClaimFreeLocked();
+  }
   await_cv_.notify_all();
 }
 
@@ -611,6 +636,14 @@ StatusOr<std::unique_ptr<PipelineService>> PipelineService::Create(Store* store,
       options.builds_dir.starts_with(options.data_dir + "/")) {
     return Status::Error("the builds directory '" + options.builds_dir +
                          "' must be outside the data directory, which jobs cannot enter");
+  }
+  if (options.replica_id.empty()) {
+    // Unique among running servers (the builds directory is one server's
+    // alone, LockBuildsDir) and the same after a restart, which then
+    // recovers its own pipelines at once (docs/replicas.md).
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') std::strcpy(host, "localhost");
+    options.replica_id = std::string(host) + ":" + options.builds_dir;
   }
   if (!options.job_users) {
     StatusOr<JobUsers> self = JobUsers::Self();

@@ -72,6 +72,12 @@ struct ServiceOptions {
   std::vector<std::string> include_networks;
   // Null: nobody is told.
   RollbackListener on_automatic_rollback;
+  // Several servers on one PostgreSQL database (docs/replicas.md): this
+  // server's name in the pipelines' owner column (empty: a random one), and
+  // how long a pipeline stays its own without a renewal before another
+  // server takes it over.
+  std::string replica_id;
+  int64_t lease_timeout_ms = 30000;
 };
 
 struct CreatePipelineRequest {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +124,18 @@ Status PrepareBuildsDir(const std::string& dir, std::vector<std::string>* notes)
     notes->push_back("the builds directory " + dir + " was " + Octal(was) + ": now 0711");
   }
   return Status::Ok();
+}
+
+StatusOr<UniqueFd> LockBuildsDir(const std::string& dir) {
+  const std::string path = dir + "/.server-lock";
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Errno("open", path);
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return Errno("lock", path);
+    return Status::Error("the builds directory " + dir +
+                         " is in use by another server: give each server its own --builds-dir");
+  }
+  return fd;
 }
 
 Status CheckJobsCanReach(const std::string& dir) {

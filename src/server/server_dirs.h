@@ -40,6 +40,7 @@
 
 #include "exec/job_identity.h"
 #include "util/status.h"
+#include "util/unique_fd.h"
 
 namespace slipway {
 
@@ -63,6 +64,13 @@ std::string DefaultBuildsDir(const std::string& data_dir);
 // Creates the builds directory if missing and gives it exactly mode 0711
 // (noted when it was wider). A symlink is refused.
 Status PrepareBuildsDir(const std::string& dir, std::vector<std::string>* notes);
+
+// Takes the builds directory for this server (an flock on its .server-lock,
+// made 0600, held while the descriptor is open): a server's crash recovery
+// kills the job processes it finds there, so two servers sharing one would
+// kill each other's jobs (docs/replicas.md). An error names the directory
+// when another server holds it.
+StatusOr<UniqueFd> LockBuildsDir(const std::string& dir);
 
 // Whether jobs that run as other users than the server's (and in none of
 // its groups) can reach dir: every directory above it, symlinks resolved,

@@ -99,7 +99,11 @@ StatusOr<JobRecord> Service::JobAction(
       }
     }
   }
+  // With servers sharing the database, only the pipeline's owner changes it.
+  bool claimed = false;
+  if (Status owned = ClaimForAction(job.pipeline_id, &claimed); !owned.ok()) return owned;
   Status s = stored(job);
+  ReleaseUnlessQueued(job.pipeline_id, claimed);
   if (!s.ok()) return s;
   auto now = store_->GetJob(job_id);
   if (!now.ok()) return now.status();
@@ -184,6 +188,7 @@ Status Service::CancelPipeline(int64_t pipeline_id) {
   if (!*pipeline) return NotFound("pipeline", pipeline_id);
   // GitLab cascades a cancel to the child pipelines, waited for or not.
   if (Status children = CancelChildren(pipeline_id); !children.ok()) return children;
+  bool claimed = false;  // This server holds the pipeline and frees it below.
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto active = active_.find(pipeline_id);
@@ -193,8 +198,19 @@ Status Service::CancelPipeline(int64_t pipeline_id) {
       if (active->second->scheduler != nullptr) active->second->scheduler->Cancel();
       return Status::Ok();
     }
+    size_t queued = queue_.size();
     queue_.erase(std::remove(queue_.begin(), queue_.end(), pipeline_id), queue_.end());
+    claimed = queue_.size() != queued;
   }
+  if (!claimed) {
+    if (Status owned = ClaimForAction(pipeline_id, &claimed); !owned.ok()) return owned;
+  }
+  struct ReleaseAfter {
+    Service* service;
+    int64_t id;
+    bool claimed;
+    ~ReleaseAfter() { service->ReleaseUnlessQueued(id, claimed); }
+  } release{this, pipeline_id, claimed};
   StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, pipeline_id);
   if (!jobs.ok()) return jobs.status();
   bool any = false;
@@ -245,17 +261,18 @@ Status Service::Recover() {
         .Int("processes", orphans)
         .Str("message", "killed job processes left by a previous server");
   }
+  if (leases_ != nullptr) {
+    // The pipelines no living server holds (docs/replicas.md): with a
+    // single server, all of them.
+    Status recovered = RecoverLeases(true, NowMs());
+    if (!recovered.ok()) return recovered;
+    std::lock_guard<std::mutex> lock(mu_);
+    ClaimFreeLocked();
+    return Status::Ok();
+  }
   StatusOr<std::vector<JobRecord>> interrupted = store_->MarkInterruptedJobs();
   if (!interrupted.ok()) return interrupted.status();
-  for (const JobRecord& job : *interrupted) {
-    StatusOr<int64_t> size = store_->AppendLog(
-        job.id, "\nERROR: Job failed (system failure): the server stopped while the job ran\n" +
-                    InterruptedTriggerNote(job));
-    if (!size.ok()) return size.status();
-    hub_->Finish(job.id);
-  }
-  Status retried = RetryInterrupted(*interrupted);
-  if (!retried.ok()) return retried;
+  if (Status finished = FinishInterrupted(*interrupted); !finished.ok()) return finished;
   StatusOr<std::vector<PipelineRecord>> resume = store_->ListPipelinesToResume();
   if (!resume.ok()) return resume.status();
   std::lock_guard<std::mutex> lock(mu_);
@@ -264,6 +281,17 @@ Status Service::Recover() {
     if (std::find(queue_.begin(), queue_.end(), p.id) == queue_.end()) queue_.push_back(p.id);
   }
   return Status::Ok();
+}
+
+Status Service::FinishInterrupted(const std::vector<JobRecord>& jobs) {
+  for (const JobRecord& job : jobs) {
+    StatusOr<int64_t> size = store_->AppendLog(
+        job.id, "\nERROR: Job failed (system failure): the server stopped while the job ran\n" +
+                    InterruptedTriggerNote(job));
+    if (!size.ok()) return size.status();
+    hub_->Finish(job.id);
+  }
+  return RetryInterrupted(jobs);
 }
 
 Status Service::RetryInterrupted(const std::vector<JobRecord>& jobs) {
@@ -297,6 +325,7 @@ void Service::TimerLoop() {
     // would otherwise find the timer waiting for the advance after.
     Clock::TimePoint next = options_.clock->Now() + std::chrono::seconds(1);
     lock.unlock();
+    Heartbeat();
     RunDueSchedules();
     StopExpiredEnvironments();
     RemoveExpiredArtifacts();
@@ -320,6 +349,22 @@ void Service::RunDueSchedules() {
     return;
   }
   for (ScheduleRecord schedule : *due) {
+    StatusOr<int64_t> next = NextRun(schedule.cron, schedule.cron_timezone, now);
+    // Fired once, by the server that moves next_run_at on, when servers
+    // share the database (docs/replicas.md).
+    if (leases_ != nullptr && schedule.next_run_at) {
+      StatusOr<bool> mine =
+          leases_->ClaimScheduleRun(schedule.id, *schedule.next_run_at,
+                                    next.ok() ? std::optional<int64_t>(*next) : std::nullopt);
+      if (!mine.ok() || !*mine) {
+        if (!mine.ok()) {
+          LogLine(LogLevel::kError, "schedule_error")
+              .Int("schedule_id", schedule.id)
+              .Str("error", mine.status().message());
+        }
+        continue;
+      }
+    }
     CreatePipelineRequest request;
     request.project_id = schedule.project_id;
     ShortRef ref = SplitRef(schedule.ref);
@@ -335,7 +380,6 @@ void Service::RunDueSchedules() {
           .Int("schedule_id", schedule.id)
           .Str("error", created.status().message());
     }
-    StatusOr<int64_t> next = NextRun(schedule.cron, schedule.cron_timezone, now);
     if (next.ok()) {
       schedule.next_run_at = *next;
     } else {

@@ -22,6 +22,7 @@
 #include "server/resource_groups.h"
 #include "server/run_recorder.h"
 #include "server/server_pipeline.h"
+#include "store/pipeline_leases.h"
 #include "util/cancel_token.h"
 #include "util/thread_annotations.h"
 
@@ -57,8 +58,11 @@ class Service : public PipelineService {
       : store_(store),
         hub_(hub),
         options_(std::move(options)),
-        resource_groups_(std::make_unique<ResourceGroups>(store)) {
+        resource_groups_(std::make_unique<ResourceGroups>(store)),
+        leases_(LeasesOf(store)) {
+    shared_ = leases_ != nullptr && leases_->SharedByServers();
     if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
+    if (options_.lease_timeout_ms < 1000) options_.lease_timeout_ms = 1000;
     if (!options_.executor_factory) options_.executor_factory = ShellExecutorFactory();
     if (options_.clock == nullptr) options_.clock = MachineClock();
   }
@@ -205,7 +209,35 @@ class Service : public PipelineService {
   // (service_artifacts.cc).
   void RemoveExpiredArtifacts();
   Status Recover();
+  // Jobs that were running when their server stopped (now failed): their
+  // logs say so, and those whose retry:when allows run again.
+  Status FinishInterrupted(const std::vector<JobRecord>& jobs);
   Status RetryInterrupted(const std::vector<JobRecord>& jobs);
+
+  // Leases of pipelines among servers (service_leases.cc, docs/replicas.md).
+  // Each is a no-op (true) for a store without leases.
+  int64_t LeaseEnd(int64_t now_ms) const { return now_ms + options_.lease_timeout_ms; }
+  int64_t LeaseEnd() const { return LeaseEnd(NowMs()); }
+  // Takes pipeline id for this server unless another one holds it.
+  bool ClaimLocked(int64_t id) REQUIRES(mu_);
+  void ReleaseLocked(int64_t id) REQUIRES(mu_);
+  // Claims free pipelines into the queue: as many as workers are idle with
+  // a shared database, every one without (a single server starting).
+  void ClaimFreeLocked() REQUIRES(mu_);
+  // Fails the running jobs of the pipelines left by servers whose leases
+  // ended (at start: also this replica id's, or all without a shared
+  // database) and frees those pipelines. now_ms: the time the caller
+  // renewed this server's leases at, so that none of them counts as ended.
+  Status RecoverLeases(bool starting, int64_t now_ms);
+  // The timer's pass with a shared database: renews this server's leases,
+  // stops running what another server took over, recovers what dead
+  // servers left and claims free pipelines.
+  void Heartbeat();
+  // For an action on a pipeline no worker of this server holds: claims it
+  // (an error naming the replica's rule when another server owns it).
+  // *claimed says whether ReleaseUnlessQueued must follow.
+  Status ClaimForAction(int64_t pipeline_id, bool* claimed);
+  void ReleaseUnlessQueued(int64_t pipeline_id, bool claimed);
   // A job action: `live` on the pipeline's running scheduler when it has
   // one and accepts it; else `stored` changes the store and the pipeline is
   // queued to run (again). Returns the job's row afterwards.
@@ -260,6 +292,10 @@ class Service : public PipelineService {
 
   std::mutex repo_mu_;
   std::map<int64_t, std::unique_ptr<std::mutex>> repo_locks_ GUARDED_BY(repo_mu_);
+
+  UniqueFd builds_lock_;    // LockBuildsDir's, from Start to Stop.
+  PipelineLeases* leases_;  // Null: the store has none (a test's fake).
+  bool shared_ = false;     // Other servers may share the database.
 
   // When RemoveExpiredArtifacts last looked (Unix ms); only the timer uses it.
   int64_t artifacts_checked_ms_ = 0;

@@ -418,6 +418,13 @@ CREATE TABLE commit_statuses (
 ALTER TABLE jobs ADD COLUMN runner_id BIGINT;
 ALTER TABLE jobs ADD COLUMN runner_tags TEXT NOT NULL DEFAULT '[]';
 )sql",
+    // 20: several servers on one database (docs/replicas.md): the replica
+    // that runs or has queued an active pipeline, and when its lease ends.
+    R"sql(
+ALTER TABLE pipelines ADD COLUMN owner TEXT;
+ALTER TABLE pipelines ADD COLUMN lease_expires_at BIGINT;
+CREATE INDEX pipelines_by_owner ON pipelines (owner);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "store/pipeline_leases.h"
 #include "store/secret_box.h"
 #include "store/sql_database.h"
 #include "store/store.h"
@@ -21,7 +22,7 @@
 
 namespace slipway {
 
-class SqlStore : public Store {
+class SqlStore : public Store, public PipelineLeases {
  public:
   // db must already be migrated to the latest schema version.
   SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options);
@@ -183,6 +184,17 @@ class SqlStore : public Store {
   StatusOr<std::vector<JobCoverage>> ListJobCoverage(int64_t pipeline_id) override;
   StatusOr<std::vector<StageJobStatus>> ListStageJobStatuses(
       const std::vector<int64_t>& pipeline_ids) override;
+
+  // Leases of pipelines among servers (pipeline_leases.h, sql_store_leases.cc).
+  bool SharedByServers() override;
+  StatusOr<bool> ClaimPipeline(int64_t id, std::string_view owner, int64_t expires_at) override;
+  StatusOr<std::optional<int64_t>> ClaimNextPipeline(std::string_view owner,
+                                                     int64_t expires_at) override;
+  StatusOr<std::vector<int64_t>> RenewLeases(std::string_view owner, int64_t expires_at) override;
+  Status ReleasePipeline(int64_t id, std::string_view owner) override;
+  StatusOr<RecoveredPipelines> RecoverPipelines(const LeaseRecovery& what) override;
+  StatusOr<bool> ClaimScheduleRun(int64_t id, int64_t due_at,
+                                  std::optional<int64_t> next_run_at) override;
 
  private:
   int64_t Now() const;

@@ -1,0 +1,269 @@
+// End-to-end: two real `slipway serve` processes on one real PostgreSQL
+// database and one data directory, each with its own builds directory
+// (docs/replicas.md). Skipped without SLIPWAY_TEST_POSTGRES_URL
+// (scripts/postgres.sh start).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+
+#include "cli/serve_test_util.h"
+#include "store/libpq.h"
+#include "store/store.h"
+#include "util/test_dir.h"
+#include "util/test_repo.h"
+#include "util/test_wait.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+using serve_test::Http;
+using serve_test::HttpReply;
+using serve_test::MarkerDir;
+using serve_test::RunSlipway;
+using serve_test::Server;
+
+// A fresh schema of the test server's database, dropped at the end, and
+// the URL that selects it (libpq's options parameter sets search_path).
+class PostgresSchema {
+ public:
+  bool Open() {
+    const char* url = std::getenv("SLIPWAY_TEST_POSTGRES_URL");
+    if (url == nullptr || *url == '\0') return false;
+    base_ = url;
+    std::random_device random;
+    name_ = "replicas_" + std::to_string(getpid()) + "_" + std::to_string(random());
+    Exec("CREATE SCHEMA \"" + name_ + "\"");
+    url_ = base_ + (base_.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           name_;
+    return true;
+  }
+  ~PostgresSchema() {
+    if (!name_.empty()) Exec("DROP SCHEMA IF EXISTS \"" + name_ + "\" CASCADE");
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  void Exec(const std::string& sql) {
+    StatusOr<const LibPq*> pq = LoadLibPq();
+    ASSERT_TRUE(pq.ok()) << pq.status().message();
+    PGconn* conn = (*pq)->PQconnectdb(base_.c_str());
+    (*pq)->PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    (*pq)->PQclear((*pq)->PQexec(conn, sql.c_str()));
+    (*pq)->PQfinish(conn);
+  }
+  std::string base_;
+  std::string name_;
+  std::string url_;
+};
+
+class ServeReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!schema_.Open()) {
+      GTEST_SKIP() << "SLIPWAY_TEST_POSTGRES_URL is not set; start a server with "
+                      "`export SLIPWAY_TEST_POSTGRES_URL=$(scripts/postgres.sh start)`";
+    }
+    dir_ = repo_.dir() + "-replicas";
+    fs::create_directories(dir_);
+    data_ = dir_ + "/data";
+    marks_ = MarkerDir(dir_);
+  }
+  void TearDown() override {
+    replicas_.clear();
+    // A job a killed replica left runs on in its cgroup until a slipway on
+    // this machine starts (the replica's own restart kills it): ended here.
+    if (left_job_group_ > 1 && ProcessAlive(left_job_group_)) kill(-left_job_group_, SIGKILL);
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  // `slipway ARGS --data DATA --database URL`; its stdout.
+  std::string Admin(std::vector<std::string> args) {
+    args.insert(args.end(), {"--data", data_, "--database", schema_.url()});
+    int rc = 0;
+    std::string out = RunSlipway(args, &rc);
+    EXPECT_EQ(rc, 0) << out;
+    return out;
+  }
+
+  // Registers the repository with pipeline yaml as project 1; an admin
+  // token's header.
+  std::vector<std::string> AddProject(const std::string& yaml) {
+    repo_.Write(".gitlab-ci.yml", yaml);
+    repo_.Commit("pipeline");
+    EXPECT_EQ(Admin({"project", "add", "app", repo_.dir()}), "1");
+    return {"PRIVATE-TOKEN: " + Admin({"token", "create", "--name", "e2e", "--role", "admin"})};
+  }
+
+  // Replica `id` on the shared data directory and database, with its own
+  // builds directory and a 3 s lease; its port.
+  int StartReplica(const std::string& id) {
+    std::string log = dir_ + "/" + id + ".log";
+    replicas_[id] = std::make_unique<Server>(
+        data_, log, "127.0.0.1:0", std::vector<std::string>{},
+        std::vector<std::string>{"--database", schema_.url(), "--builds-dir",
+                                 dir_ + "/builds-" + id, "--replica-id", id, "--lease-timeout",
+                                 "3"});
+    return replicas_[id]->WaitForPort();
+  }
+  std::string Log(const std::string& id) { return Slurp(dir_ + "/" + id + ".log"); }
+
+  PostgresSchema schema_;
+  TestRepo repo_;
+  std::string dir_, data_, marks_;
+  std::map<std::string, std::unique_ptr<Server>> replicas_;
+  pid_t left_job_group_ = 0;
+};
+
+TEST_F(ServeReplicasTest, KillNineOfOneReplicaLetsTheOtherTakeItsPipelineOver) {
+  std::string pid_file = marks_ + "/long.pid";
+  std::vector<std::string> auth = AddProject(R"(
+quick:
+  stage: build
+  script:
+    - echo "$CI_JOB_ID" >> )" + marks_ + R"(/quick.runs
+    - echo quick-done
+long:
+  stage: test
+  retry:
+    max: 1
+    when: runner_system_failure
+  script:
+    - echo "long started"
+    - if [ ! -e )" + pid_file + R"( ]; then echo $$ > )" +
+                                             pid_file +
+                                             R"(; sleep 300; fi
+    - echo long-finished
+after:
+  stage: deploy
+  script: echo after-done
+)");
+  int a = StartReplica("a");
+  ASSERT_GT(a, 0) << Log("a");
+  int b = StartReplica("b");
+  ASSERT_GT(b, 0) << Log("b");
+
+  HttpReply created = Http(a, "POST", "/api/v4/projects/1/pipeline?ref=main", auth);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = std::to_string(nlohmann::json::parse(created.body)["id"].get<int64_t>());
+  ASSERT_TRUE(WaitFor([&] {
+    return fs::exists(pid_file) && Slurp(pid_file).find('\n') != std::string::npos;
+  })) << Log("a");
+  left_job_group_ = std::atoi(Slurp(pid_file).c_str());
+
+  // Created through a, seen through b, with the log a's job wrote.
+  HttpReply seen = Http(b, "GET", "/api/v4/projects/1/pipelines/" + id, auth);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_EQ(nlohmann::json::parse(seen.body)["status"], "running");
+  HttpReply jobs = Http(b, "GET", "/api/v4/projects/1/pipelines/" + id + "/jobs", auth);
+  ASSERT_EQ(jobs.status, 200) << jobs.body;
+  std::map<std::string, int64_t> job_ids;
+  for (const auto& job : nlohmann::json::parse(jobs.body)) {
+    job_ids[job["name"].get<std::string>()] = job["id"].get<int64_t>();
+  }
+  ASSERT_EQ(job_ids.size(), 3u) << jobs.body;
+  HttpReply quick_log = Http(
+      b, "GET", "/api/v4/projects/1/jobs/" + std::to_string(job_ids["quick"]) + "/trace", auth);
+  EXPECT_EQ(quick_log.status, 200);
+  EXPECT_NE(quick_log.body.find("\nquick-done\n"), std::string::npos) << quick_log.body;
+
+  // a dies mid-job; b takes the pipeline over once a's lease (3 s) ends:
+  // the interrupted job fails (runner_system_failure), its retry runs on b.
+  replicas_["a"]->Kill9();
+  auto status = [&] {
+    HttpReply p = Http(b, "GET", "/api/v4/projects/1/pipelines/" + id, auth);
+    return p.status == 200 ? nlohmann::json::parse(p.body)["status"].get<std::string>() : "";
+  };
+  ASSERT_TRUE(WaitFor([&] { return status() == "success"; })) << status() << "\n" << Log("b");
+  EXPECT_NE(Log("b").find("pipeline_taken_over"), std::string::npos) << Log("b");
+
+  jobs = Http(b, "GET", "/api/v4/projects/1/pipelines/" + id + "/jobs?include_retried=true", auth);
+  ASSERT_EQ(jobs.status, 200) << jobs.body;
+  std::map<std::string, std::vector<nlohmann::json>> attempts;
+  for (const auto& job : nlohmann::json::parse(jobs.body)) {
+    attempts[job["name"].get<std::string>()].push_back(job);
+  }
+  ASSERT_EQ(attempts["quick"].size(), 1u) << jobs.body;
+  ASSERT_EQ(attempts["after"].size(), 1u) << jobs.body;
+  ASSERT_EQ(attempts["long"].size(), 2u) << jobs.body;
+  std::map<std::string, nlohmann::json> long_by_status;
+  for (const auto& job : attempts["long"]) long_by_status[job["status"]] = job;
+  ASSERT_EQ(long_by_status.count("failed"), 1u) << jobs.body;
+  EXPECT_EQ(long_by_status["failed"]["failure_reason"], "runner_system_failure");
+  ASSERT_EQ(long_by_status.count("success"), 1u) << jobs.body;
+  // Each job's script ran once (the interrupted attempt aside).
+  EXPECT_EQ(Slurp(marks_ + "/quick.runs"), std::to_string(job_ids["quick"]) + "\n");
+  // Nothing a wrote is lost: the interrupted attempt's log, with what b added.
+  HttpReply long_log =
+      Http(b, "GET", "/api/v4/projects/1/jobs/" + long_by_status["failed"]["id"].dump() + "/trace",
+           auth);
+  EXPECT_NE(long_log.body.find("\nlong started\n"), std::string::npos) << long_log.body;
+  EXPECT_NE(long_log.body.find("system failure"), std::string::npos) << long_log.body;
+}
+
+TEST_F(ServeReplicasTest, AScheduleFiresOnceWithTwoReplicas) {
+  std::vector<std::string> auth = AddProject("hello:\n  script: echo hello\n");
+  // Due at once: next_run_at in the past, as a schedule whose time came.
+  Admin({"schedule", "add", "1", "--cron", "0 4 * * *", "--ref", "main"});
+  {
+    auto store = OpenStore(schema_.url());
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    auto schedules = (*store)->ListSchedules(1);
+    ASSERT_TRUE(schedules.ok() && schedules->size() == 1u);
+    ScheduleRecord due = schedules->at(0);
+    due.next_run_at = 1000;
+    ASSERT_TRUE((*store)->UpdateSchedule(due).ok());
+  }
+  int a = StartReplica("a");
+  ASSERT_GT(a, 0) << Log("a");
+  int b = StartReplica("b");
+  ASSERT_GT(b, 0) << Log("b");
+  auto store = OpenStore(schema_.url());
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  // Fired once it moved on (next_run_at in the future): no replica can fire
+  // that run again, and only the one that moved it created a pipeline.
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = (*store)->GetSchedule(1);
+    return s.ok() && *s && (*s)->next_run_at && *(*s)->next_run_at > 1000 &&
+           (*s)->last_pipeline_id.has_value();
+  })) << Log("a")
+      << Log("b");
+  PipelineFilter filter;
+  filter.project_id = 1;
+  auto pipelines = (*store)->ListPipelines(filter);
+  ASSERT_TRUE(pipelines.ok()) << pipelines.status().message();
+  ASSERT_EQ(pipelines->items.size(), 1u);
+  EXPECT_EQ(pipelines->items[0].source, "schedule");
+  HttpReply listed = Http(b, "GET", "/api/v4/projects/1/pipelines", auth);
+  EXPECT_EQ(nlohmann::json::parse(listed.body).size(), 1u) << listed.body;
+}
+
+// Two servers must not share a builds directory: each kills the job
+// processes it finds there when it starts. (SQLite: no database needed.)
+TEST(ServeBuildsDirTest, ASecondServerOnTheSameBuildsDirectoryRefusesToStart) {
+  TempDir dir;
+  // Jobs of a root server pass through to DATA-builds (docs/server.md).
+  ASSERT_EQ(chmod(dir.path().c_str(), 0711), 0);
+  std::string data = dir.Sub("data");
+  Server first(data, dir.Sub("first.log"));
+  ASSERT_GT(first.WaitForPort(), 0) << Slurp(dir.Sub("first.log"));
+  int rc = 0;
+  std::string err;
+  RunSlipway({"serve", "--data", data, "--listen", "127.0.0.1:0"}, &rc, &err);
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("is in use by another server: give each server its own --builds-dir"),
+            std::string::npos)
+      << err;
+}
+
+}  // namespace
+}  // namespace slipway
