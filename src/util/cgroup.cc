@@ -266,7 +266,11 @@ void JobCgroup::FreezeAndKill() {
 void JobCgroup::WaitEmpty() {
   int events = openat(dir_fd_, "cgroup.events", O_RDONLY | O_CLOEXEC);
   if (events < 0) return;  // Removed already.
-  while (!WaitForEvent(events, "populated 0", 1000)) KillAll();
+  // Another slipway may remove the cgroup meanwhile (every slipway that
+  // starts removes the stale ones): its events file then reads nothing, and
+  // waiting for "populated 0" would never end.
+  auto removed = [this] { return faccessat(dir_fd_, "cgroup.procs", F_OK, 0) != 0; };
+  while (!WaitForEvent(events, "populated 0", 1000) && !removed()) KillAll();
   close(events);
 }
 

@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "util/children.h"
 #include "util/containment.h"
@@ -110,6 +112,33 @@ TEST_F(CgroupTest, StaleJobCgroupsOfDeadSlipwaysAreKilled) {
   EXPECT_TRUE(ProcessAlive(kept));
   ours->reset();  // Kills it.
   ReapChild(kept);
+}
+
+// Two slipways may empty the same stale cgroup at once (each that starts
+// removes those of dead slipways): the one whose cgroup the other removed
+// while it waited must not wait forever (it once spun, and `slipway run` with
+// it). Repeated, as the removal has to fall between two reads of the events
+// file; a regression hangs here until the test's timeout.
+TEST_F(CgroupTest, WaitingEndsWhenAnotherSlipwayRemovesTheCgroup) {
+  for (int round = 0; round < 20; ++round) {
+    StatusOr<std::unique_ptr<JobCgroup>> cgroup = JobCgroup::Create(parent_);
+    ASSERT_TRUE(cgroup.ok()) << cgroup.status().message();
+    pid_t pid = StartIn(**cgroup, "exec sleep 1000");
+    ASSERT_TRUE(WaitFor([&] { return (*cgroup)->CountProcesses() == 1; }));
+    std::string path = (*cgroup)->path();
+    std::thread other([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(round % 5));
+      kill(pid, SIGKILL);
+      // As soon as it is empty, before the waiter reads its events again.
+      while (rmdir(path.c_str()) != 0 && errno != ENOENT) std::this_thread::yield();
+    });
+    (*cgroup)->WaitEmpty();
+    other.join();
+    cgroup->reset();  // Destroy: already removed.
+    ReapChild(pid);
+    struct stat st;
+    EXPECT_NE(stat(path.c_str(), &st), 0);
+  }
 }
 
 // The files the kernel reads limits from, written as it expects them. This
