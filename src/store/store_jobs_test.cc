@@ -11,6 +11,7 @@
 
 #include "store/store.h"
 #include "store/store_test_backend.h"
+#include "store/store_test_records.h"
 
 namespace slipway {
 namespace {
@@ -20,12 +21,8 @@ class StoreJobsTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ProjectRecord project;
-    project.name = "app";
-    project.path_with_namespace = "group/app";
-    auto created = store_->CreateProject(project);
-    ASSERT_TRUE(created.ok()) << created.status().message();
-    project_id_ = created->id;
+    project_id_ = AddTestProject(store_.get(), "group/app");
+    ASSERT_NE(project_id_, 0);
   }
 
   // A pipeline with jobs named as given; returns their ids in order.
