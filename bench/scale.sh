@@ -28,9 +28,9 @@ chmod 755 "$work"  # A root server's jobs run as another user.
 listeners=()
 pid=
 cleanup() {
-  for p in "${listeners[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  wait 2>/dev/null
+  # Each listener is a process group of its own (setsid): psql and its sleep.
+  for p in "${listeners[@]}"; do kill -- "-$p" 2>/dev/null || true; done
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   bash "$root/scripts/postgres.sh" stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -134,7 +134,9 @@ done
 for n in 0 16 128; do
   while [ "${#listeners[@]}" -lt "$n" ]; do
     # A session that LISTENs and stays connected, idle, as a replica would.
-    (echo "LISTEN slipway_bench;"; sleep 3600) | psql >/dev/null 2>&1 &
+    setsid bash -c '(echo "LISTEN slipway_bench;"; sleep 3600) | "$@"' listener \
+      runuser -u postgres -- "$bindir/psql" -h 127.0.0.1 -p "$port" -U slipway -qtA \
+      -d slipway_test >/dev/null 2>&1 &
     listeners+=($!)
   done
   sleep 1
