@@ -268,9 +268,10 @@ void JobCgroup::WaitEmpty() {
   if (events < 0) return;  // Removed already.
   // Another slipway may remove the cgroup meanwhile (every slipway that
   // starts removes the stale ones): its events file then reads nothing, and
-  // waiting for "populated 0" would never end.
+  // waiting for "populated 0" would never end. A removal wakes no poll, so
+  // the wait looks again every 100 ms.
   auto removed = [this] { return faccessat(dir_fd_, "cgroup.procs", F_OK, 0) != 0; };
-  while (!WaitForEvent(events, "populated 0", 1000) && !removed()) KillAll();
+  while (!WaitForEvent(events, "populated 0", 100) && !removed()) KillAll();
   close(events);
 }
 
