@@ -19,16 +19,6 @@ Status Errno(const std::string& what, const std::string& path) {
   return Status::Error("cannot " + what + " " + path + ": " + std::strerror(errno));
 }
 
-std::string Hex(const unsigned char* p, unsigned n) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += kHex[p[i] >> 4];
-    out += kHex[p[i] & 15];
-  }
-  return out;
-}
-
 Status SyncDir(const std::string& dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Errno("open", dir);
@@ -106,7 +96,6 @@ BlobWriter::BlobWriter(const BlobStore* store, std::string digest, int64_t expec
       expected_size_(expected_size) {}
 
 BlobWriter::~BlobWriter() {
-  if (hash_ != nullptr) EVP_MD_CTX_free(hash_);
   if (!committed_ && !temp_path_.empty()) unlink(temp_path_.c_str());
 }
 
@@ -121,10 +110,6 @@ Status BlobWriter::Open() {
     return s;
   }
   fd_ = UniqueFd(fd);
-  hash_ = EVP_MD_CTX_new();
-  if (hash_ == nullptr || EVP_DigestInit_ex(hash_, EVP_sha256(), nullptr) != 1) {
-    return Status::Error("cannot start hashing " + what_);
-  }
   return Status::Ok();
 }
 
@@ -134,7 +119,7 @@ Status BlobWriter::Append(std::string_view data) {
     return Status::Error(what_ + ": more than the " + std::to_string(expected_size_) +
                          " bytes its descriptor gives it arrived");
   }
-  EVP_DigestUpdate(hash_, data.data(), data.size());
+  hash_.Update(data);
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = write(fd_.get(), data.data() + done, data.size() - done);
@@ -146,10 +131,7 @@ Status BlobWriter::Append(std::string_view data) {
 }
 
 Status BlobWriter::Commit() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_DigestFinal_ex(hash_, md, &n);
-  std::string got = "sha256:" + Hex(md, n);
+  std::string got = "sha256:" + hash_.FinishHex();
   if (got != digest_) {
     return Status::Error(what_ + " is corrupt: its content has the digest " + got +
                          " (nothing of it was kept)");

@@ -7,12 +7,11 @@
 #ifndef SLIPWAY_IMAGE_BLOB_STORE_H_
 #define SLIPWAY_IMAGE_BLOB_STORE_H_
 
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "util/sha256.h"
 #include "util/status.h"
 #include "util/unique_fd.h"
 
@@ -63,7 +62,7 @@ class BlobWriter {
   int64_t expected_size_;
   int64_t written_ = 0;
   UniqueFd fd_;
-  EVP_MD_CTX* hash_ = nullptr;
+  Sha256 hash_;
   bool committed_ = false;
 };
 
