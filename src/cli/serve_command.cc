@@ -207,10 +207,15 @@ int Serve(const ServeOptions& options) {
   std::fflush(stdout);
   // CDEvents about deployments and incidents, sent from a thread of their
   // own, for what happens from now on.
+  // Of servers sharing the database, one sends each event (docs/replicas.md).
+  ClaimOptions claims;
+  claims.replica_id = options.replica_id;
+  claims.lease_ms = int64_t{options.lease_timeout_s} * 1000;
   std::unique_ptr<CdEventsPublisher> cdevents;
   if (!cdevent_options.sinks.empty()) {
     cdevent_options.base_url = base_url;
     cdevent_options.clock = &clock;
+    cdevent_options.claims = claims;
     cdevents = std::make_unique<CdEventsPublisher>(store.get(), cdevent_options,
                                                    UnixMillis(clock.WallNow()));
   }
@@ -220,6 +225,7 @@ int Serve(const ServeOptions& options) {
   forge_options.base_url = base_url;
   forge_options.clock = &clock;
   forge_options.retry.what = "commit statuses";
+  forge_options.claims = claims;
   auto forge_statuses = std::make_unique<ForgeStatusPublisher>(store.get(), forge_options,
                                                                UnixMillis(clock.WallNow()));
   // Outgoing project hooks (pipeline and job events), the same way.
@@ -227,6 +233,7 @@ int Serve(const ServeOptions& options) {
   hook_options.base_url = forge_options.base_url;
   hook_options.clock = &clock;
   hook_options.retry.what = "project hooks";
+  hook_options.claims = claims;
   auto project_hooks = std::make_unique<ProjectHookPublisher>(store.get(), hook_options,
                                                               UnixMillis(clock.WallNow()));
   std::mutex mu;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cli/serve_test_util.h"
+#include "server/test_http_recorder.h"
 #include "store/libpq.h"
 #include "store/store.h"
 #include "util/test_dir.h"
@@ -245,6 +246,81 @@ TEST_F(ServeReplicasTest, AScheduleFiresOnceWithTwoReplicas) {
   EXPECT_EQ(pipelines->items[0].source, "schedule");
   HttpReply listed = Http(b, "GET", "/api/v4/projects/1/pipelines", auth);
   EXPECT_EQ(nlohmann::json::parse(listed.body).size(), 1u) << listed.body;
+}
+
+// Commit statuses and project hooks with two replicas: each replica
+// follows the database, and the one that claims a change sends it
+// (docs/replicas.md "Publishers"): the forge and the hook receiver (a local
+// server standing in for both) get each status once.
+TEST_F(ServeReplicasTest, EachCommitStatusAndHookIsSentByOneReplica) {
+  TestHttpRecorder receiver;
+  setenv("SLIPWAY_E2E_FORGE_TOKEN", "forge-secret", 1);
+  repo_.Write(".gitlab-ci.yml",
+              "build:\n  stage: build\n  script: echo build\n"
+              "test:\n  stage: test\n  script: echo test\n");
+  repo_.Commit("pipeline");
+  EXPECT_EQ(Admin({"project", "add", "app", repo_.dir(), "--forge", "gitlab", "--forge-url",
+                   receiver.Url("/api/v4"), "--forge-project", "group/app", "--forge-token-env",
+                   "SLIPWAY_E2E_FORGE_TOKEN"}),
+            "1");
+  std::vector<std::string> auth = {"PRIVATE-TOKEN: " +
+                                   Admin({"token", "create", "--name", "e2e", "--role", "admin"})};
+  int a = StartReplica("a");
+  ASSERT_GT(a, 0) << Log("a");
+  int b = StartReplica("b");
+  ASSERT_GT(b, 0) << Log("b");
+  HttpReply hook = Http(
+      b, "POST", "/api/v4/projects/1/hooks", auth,
+      R"({"url":")" + receiver.Url("/hook") + R"(","pipeline_events":true,"job_events":true})");
+  ASSERT_EQ(hook.status, 201) << hook.body;
+
+  auto run = [&](int port) {
+    HttpReply created = Http(port, "POST", "/api/v4/projects/1/pipeline?ref=main", auth);
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.status == 201 ? nlohmann::json::parse(created.body)["id"].get<int64_t>() : 0;
+  };
+  // What the receiver got about pipeline id: "status STATE" per commit
+  // status, "pipeline STATE" per pipeline hook, "job NAME STATE" per job hook.
+  auto got = [&](int64_t id) {
+    std::map<std::string, int> out;
+    for (const nlohmann::json& r : receiver.Requests()) {
+      nlohmann::json body = nlohmann::json::parse(r["body"].get<std::string>());
+      std::string event = r["headers"].value("x-gitlab-event", "");
+      if (r["path"].get<std::string>().starts_with("/api/v4/") &&
+          body["target_url"].get<std::string>().ends_with("/-/pipelines/" + std::to_string(id))) {
+        ++out["status " + body["state"].get<std::string>()];
+      } else if (event == "Pipeline Hook" && body["object_attributes"]["id"] == id) {
+        ++out["pipeline " + body["object_attributes"]["status"].get<std::string>()];
+      } else if (event == "Job Hook" && body["pipeline_id"] == id) {
+        ++out["job " + body["build_name"].get<std::string>() + " " +
+              body["build_status"].get<std::string>()];
+      }
+    }
+    return out;
+  };
+  auto finished = [&](int64_t id) {
+    std::map<std::string, int> seen = got(id);
+    return seen.count("status success") && seen.count("pipeline success") &&
+           seen.count("job build success") && seen.count("job test success");
+  };
+  int64_t first = run(a);
+  ASSERT_TRUE(WaitFor([&] { return finished(first); })) << Log("a") << Log("b");
+  // Both replicas scan on while a second pipeline runs through the other:
+  // a replica that sent what it did not claim would have by its end.
+  int64_t second = run(b);
+  ASSERT_TRUE(WaitFor([&] { return finished(second); })) << Log("a") << Log("b");
+  std::map<std::string, int> seen = got(first);
+  for (const auto& [what, count] : seen) EXPECT_EQ(count, 1) << what;
+  EXPECT_EQ(seen["status success"], 1);
+  EXPECT_EQ(seen["pipeline success"], 1);
+  EXPECT_EQ(seen["job build success"], 1);
+  EXPECT_EQ(seen["job test success"], 1);
+  // The forge's token travelled in its header only.
+  for (const nlohmann::json& r : receiver.Requests()) {
+    if (r["path"].get<std::string>().starts_with("/api/v4/")) {
+      EXPECT_EQ(r["headers"]["private-token"], "forge-secret");
+    }
+  }
 }
 
 // Two servers must not share a builds directory: each kills the job

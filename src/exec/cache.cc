@@ -10,38 +10,11 @@
 #include <cstring>
 
 #include "exec/runner_glob.h"
+#include "util/file_lock.h"
 #include "util/sha1.h"
 
 namespace slipway {
 namespace {
-
-// An flock held for the life of the object.
-class FileLock {
- public:
-  FileLock(const std::string& path, int operation)
-      : fd_(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
-    if (fd_ < 0) {
-      error_ = std::string("cannot open lock ") + path + ": " + std::strerror(errno);
-      return;
-    }
-    while (flock(fd_, operation) != 0) {
-      if (errno != EINTR) {
-        error_ = std::string("cannot lock ") + path + ": " + std::strerror(errno);
-        return;
-      }
-    }
-  }
-  ~FileLock() {
-    if (fd_ >= 0) close(fd_);  // Releases the lock.
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  Status status() const { return error_.empty() ? Status::Ok() : Status::Error(error_); }
-
- private:
-  int fd_;
-  std::string error_;
-};
 
 std::string UniqueSuffix() {
   static std::atomic<uint64_t> counter{0};

@@ -1,6 +1,7 @@
 #include "server/cdevents_publisher.h"
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 
 #include "util/http_get.h"
@@ -42,6 +43,7 @@ CdEventsPublisher::CdEventsPublisher(Store* store, CdEventsOptions options, int6
       options_(std::move(options)),
       start_ms_(start_ms),
       scanned_to_ms_(start_ms),
+      claims_(store, "cdevent", options_.claims, options_.clock),
       sender_(SenderOptions(options_)),
       scanner_(options_.scan_interval,
                ScanTick("CDEvents", options_.clock, [this](int64_t now) { return Scan(now); })) {}
@@ -59,16 +61,56 @@ std::vector<std::string> CdEventsPublisher::SinksOf(const std::string& project_p
   return urls;
 }
 
-void CdEventsPublisher::Queue(const std::string& project_path, const CdEvent& event) {
-  if (!announced_.insert(event.id).second) return;
-  for (const std::string& url : SinksOf(project_path)) {
+void CdEventsPublisher::Send(const std::string& project_path, const CdEvent& event,
+                             const DeliveryClaim& claim) {
+  std::vector<std::string> urls = SinksOf(project_path);
+  std::function<void()> finished = claims_.Completion(claim, static_cast<int>(urls.size()));
+  for (const std::string& url : urls) {
     RetryingSender::Request request;
     request.http.url = url;
     request.http.method = "POST";
     request.http.body = event.body.dump();
     request.http.headers = CloudEventHeaders(event);
+    request.done = [finished](bool, const std::string&) { finished(); };
     sender_.Send(std::move(request));
   }
+}
+
+Status CdEventsPublisher::Queue(const ProjectRecord& project, const CdEvent& event,
+                                int64_t now_ms) {
+  if (announced_.count(event.id) > 0) return Status::Ok();
+  DeliveryClaim claim;
+  claim.subject = event.id;
+  claim.state = "sent";  // An event happens once: the first claim wins.
+  claim.project_id = project.id;
+  claim.payload =
+      nlohmann::json{{"id", event.id},           {"type", event.type}, {"source", event.source},
+                     {"subject", event.subject}, {"time", event.time}, {"body", event.body}}
+          .dump();
+  StatusOr<bool> mine = claims_.Claim(claim, now_ms);
+  if (!mine.ok()) return mine.status();
+  announced_.insert(event.id);
+  if (*mine) Send(project.path_with_namespace, event, claim);
+  return Status::Ok();
+}
+
+Status CdEventsPublisher::Resend(const DeliveryClaim& claim) {
+  auto project = store_->GetProject(claim.project_id);
+  if (!project.ok()) return project.status();
+  nlohmann::json saved = nlohmann::json::parse(claim.payload, nullptr, false);
+  if (!*project || !saved.is_object()) {
+    claims_.Completion(claim, 0);  // Nothing to send it to, or nothing to send.
+    return Status::Ok();
+  }
+  CdEvent event;
+  event.id = saved.value("id", "");
+  event.type = saved.value("type", "");
+  event.source = saved.value("source", "");
+  event.subject = saved.value("subject", "");
+  event.time = saved.value("time", "");
+  event.body = saved.value("body", nlohmann::json::object());
+  Send((*project)->path_with_namespace, event, claim);
+  return Status::Ok();
 }
 
 Status CdEventsPublisher::Scan(int64_t now_ms) {
@@ -92,8 +134,11 @@ Status CdEventsPublisher::Scan(int64_t now_ms) {
         auto environment = store_->GetEnvironment(d.environment_id);
         if (!environment.ok()) return environment.status();
         if (!*environment) continue;
-        Queue(project.path_with_namespace,
-              DeploymentEvent(options_.base_url, project, **environment, d));
+        if (Status s = Queue(project, DeploymentEvent(options_.base_url, project, **environment, d),
+                             now_ms);
+            !s.ok()) {
+          return s;
+        }
       }
       if (static_cast<int64_t>(filter.page) * filter.per_page >= page->total) break;
     }
@@ -121,22 +166,29 @@ Status CdEventsPublisher::Scan(int64_t now_ms) {
             if (e.ok() && *e) environment = **e;
           }
         }
-        if (incident.created_at >= start_ms_) {
-          Queue(project.path_with_namespace,
-                IncidentEvent(options_.base_url, project, incident, environment, deployment,
-                              /*resolved=*/false));
-        }
-        if (incident.status == "resolved" && incident.resolved_at &&
-            *incident.resolved_at >= start_ms_) {
-          Queue(project.path_with_namespace,
-                IncidentEvent(options_.base_url, project, incident, environment, deployment,
-                              /*resolved=*/true));
+        const bool opened = incident.created_at >= start_ms_;
+        const bool resolved = incident.status == "resolved" && incident.resolved_at &&
+                              *incident.resolved_at >= start_ms_;
+        for (bool resolution : {false, true}) {
+          if (!(resolution ? resolved : opened)) continue;
+          if (Status s = Queue(project,
+                               IncidentEvent(options_.base_url, project, incident, environment,
+                                             deployment, resolution),
+                               now_ms);
+              !s.ok()) {
+            return s;
+          }
         }
       }
       if (older || static_cast<int64_t>(incidents.page) * incidents.per_page >= page->total) break;
     }
   }
   scanned_to_ms_ = now_ms;
+  auto left = claims_.Tick(now_ms);
+  if (!left.ok()) return left.status();
+  for (const DeliveryClaim& claim : *left) {
+    if (Status s = Resend(claim); !s.ok()) return s;
+  }
   return Status::Ok();
 }
 

@@ -6,8 +6,9 @@
 // rollback, the API, Alertmanager) is covered without being told. The POSTs
 // go through a RetryingSender (retrying_sender.h): a failed one (no answer,
 // or a status other than 2xx) is retried with exponential back-off, up to
-// max_attempts; events are kept in memory only, and a restart announces
-// what happens after it.
+// max_attempts. Of servers sharing the database, the one that claims an
+// event sends it (event_claims.h); a restart announces what happens after
+// it, and what a dead server claimed but did not send.
 #ifndef SLIPWAY_SERVER_CDEVENTS_PUBLISHER_H_
 #define SLIPWAY_SERVER_CDEVENTS_PUBLISHER_H_
 
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "server/cdevents.h"
+#include "server/event_claims.h"
 #include "server/periodic_thread.h"
 #include "server/retrying_sender.h"
 #include "store/store.h"
@@ -39,6 +41,7 @@ struct CdEventsOptions {
   int max_attempts = 8;
   std::size_t max_pending = 10000;          // More: the oldest is dropped (and said).
   std::chrono::milliseconds timeout{5000};  // Per POST.
+  ClaimOptions claims;
   // The store's clock (what its timestamps are read against); null: the
   // machine's. Delivery timing always uses the machine's steady clock.
   const Clock* clock = nullptr;
@@ -61,7 +64,10 @@ class CdEventsPublisher {
 
  private:
   Status Scan(int64_t now_ms);
-  void Queue(const std::string& project_path, const CdEvent& event);
+  // Claims event and sends it to project's sinks when this server is to.
+  Status Queue(const ProjectRecord& project, const CdEvent& event, int64_t now_ms);
+  void Send(const std::string& project_path, const CdEvent& event, const DeliveryClaim& claim);
+  Status Resend(const DeliveryClaim& claim);  // What a server that died claimed.
   std::vector<std::string> SinksOf(const std::string& project_path) const;
 
   Store* const store_;
@@ -71,6 +77,7 @@ class CdEventsPublisher {
   int64_t scanned_to_ms_;
   std::set<std::string> announced_;  // Event ids queued once.
 
+  EventClaims claims_;  // Outlives sender_, whose callbacks use it.
   RetryingSender sender_;
   PeriodicThread scanner_;  // Last: stopped before the rest goes.
 };

@@ -1,6 +1,7 @@
 #include "server/forge_status.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
@@ -145,11 +146,58 @@ ForgeStatusPublisher::ForgeStatusPublisher(Store* store, ForgeStatusOptions opti
     : store_(store),
       options_(std::move(options)),
       scanned_to_ms_(start_ms),
+      claims_(store, "commit_status", options_.claims, options_.clock),
       sender_(options_.retry),
       scanner_(options_.scan_interval, ScanTick("commit statuses", options_.clock,
                                                 [this](int64_t now) { return Scan(now); })) {}
 
 ForgeStatusPublisher::~ForgeStatusPublisher() = default;
+
+void ForgeStatusPublisher::Post(const ProjectRecord& project, const ProjectForgeSettings& forge,
+                                const PipelineRecord& pipeline, const DeliveryClaim& claim) {
+  RetryingSender::Request request;
+  request.key =
+      std::to_string(project.id) + ":" + pipeline.sha + ":" + ForgeStatusContext(pipeline);
+  request.http = ForgeStatusRequest(forge, pipeline,
+                                    options_.base_url + "/" + project.path_with_namespace +
+                                        "/-/pipelines/" + std::to_string(pipeline.id));
+  ForgeStatusResult result;
+  result.pipeline_id = pipeline.id;
+  result.forge = forge.kind;
+  result.state = ForgeState(result.forge, pipeline.status);
+  Store* store = store_;
+  request.done = [store, result, finished = claims_.Completion(claim, 1, request.key)](
+                     bool ok, const std::string& error) mutable {
+    result.ok = ok;
+    result.error = error;
+    if (Status s = store->RecordForgeStatus(result); !s.ok()) {
+      LogLine(LogLevel::kError, "commit_status_error")
+          .Int("pipeline_id", result.pipeline_id)
+          .Str("error", s.message());
+    }
+    finished();
+  };
+  sender_.Send(std::move(request));
+}
+
+Status ForgeStatusPublisher::Resend(const DeliveryClaim& claim) {
+  std::optional<CiStatus> status = ParseCiStatus(claim.state);
+  int64_t id = std::atoll(claim.subject.c_str() + claim.subject.find(':') + 1);
+  auto pipeline = store_->GetPipeline(id);
+  if (!pipeline.ok()) return pipeline.status();
+  auto project = store_->GetProject(claim.project_id);
+  if (!project.ok()) return project.status();
+  auto forge = store_->GetProjectForge(claim.project_id);
+  if (!forge.ok()) return forge.status();
+  if (!status || !*pipeline || !*project || !*forge) {
+    claims_.Completion(claim, 0);  // Gone since: nothing to send.
+    return Status::Ok();
+  }
+  PipelineRecord p = **pipeline;
+  p.status = *status;
+  Post(**project, **forge, p, claim);
+  return Status::Ok();
+}
 
 Status ForgeStatusPublisher::Scan(int64_t now_ms) {
   auto projects = store_->ListProjects();
@@ -173,27 +221,15 @@ Status ForgeStatusPublisher::Scan(int64_t now_ms) {
       for (const PipelineRecord& p : page->items) {
         auto queued = queued_.find(p.id);
         if (queued != queued_.end() && queued->second.first == p.status) continue;
+        DeliveryClaim claim;
+        claim.subject = "pipeline:" + std::to_string(p.id);
+        claim.state = CiStatusName(p.status);
+        claim.version = p.updated_at;
+        claim.project_id = project.id;
+        StatusOr<bool> mine = claims_.Claim(claim, now_ms);
+        if (!mine.ok()) return mine.status();
         queued_[p.id] = {p.status, p.updated_at};
-        RetryingSender::Request request;
-        request.key = std::to_string(project.id) + ":" + p.sha + ":" + ForgeStatusContext(p);
-        request.http = ForgeStatusRequest(**forge, p,
-                                          options_.base_url + "/" + project.path_with_namespace +
-                                              "/-/pipelines/" + std::to_string(p.id));
-        ForgeStatusResult result;
-        result.pipeline_id = p.id;
-        result.forge = (*forge)->kind;
-        result.state = ForgeState(result.forge, p.status);
-        Store* store = store_;
-        request.done = [store, result](bool ok, const std::string& error) mutable {
-          result.ok = ok;
-          result.error = error;
-          if (Status s = store->RecordForgeStatus(result); !s.ok()) {
-            LogLine(LogLevel::kError, "commit_status_error")
-                .Int("pipeline_id", result.pipeline_id)
-                .Str("error", s.message());
-          }
-        };
-        sender_.Send(std::move(request));
+        if (*mine) Post(project, **forge, p, claim);
       }
       if (static_cast<int64_t>(filter.page) * filter.per_page >= page->total) break;
     }
@@ -202,6 +238,11 @@ Status ForgeStatusPublisher::Scan(int64_t now_ms) {
     it = it->second.second < since ? queued_.erase(it) : std::next(it);
   }
   scanned_to_ms_ = now_ms;
+  auto left = claims_.Tick(now_ms);
+  if (!left.ok()) return left.status();
+  for (const DeliveryClaim& claim : *left) {
+    if (Status s = Resend(claim); !s.ok()) return s;
+  }
   return Status::Ok();
 }
 

@@ -16,7 +16,9 @@
 // the API, crash recovery — is covered) and hands the posts to a
 // RetryingSender: retried with back-off, and of several waiting for the
 // same commit and context, the latest wins. Each post's result is recorded
-// in the store (forge_statuses) for the dashboard. The token travels only
+// in the store (forge_statuses) for the dashboard. Of servers sharing the
+// database, the one that claims a pipeline's state sends it (event_claims.h).
+// The token travels only
 // in its header: never in a URL, a log line or an API answer.
 #ifndef SLIPWAY_SERVER_FORGE_STATUS_H_
 #define SLIPWAY_SERVER_FORGE_STATUS_H_
@@ -26,6 +28,7 @@
 #include <map>
 #include <string>
 
+#include "server/event_claims.h"
 #include "server/periodic_thread.h"
 #include "server/retrying_sender.h"
 #include "store/store.h"
@@ -60,6 +63,7 @@ struct ForgeStatusOptions {
   std::string base_url;  // The server's, for each status's target_url.
   std::chrono::milliseconds scan_interval{1000};
   RetryOptions retry;
+  ClaimOptions claims;
   // The store's clock (what its timestamps are read against); null: the
   // machine's.
   const Clock* clock = nullptr;
@@ -78,6 +82,11 @@ class ForgeStatusPublisher {
 
  private:
   Status Scan(int64_t now_ms);
+  // Queues the post of pipeline's state, which claim holds.
+  void Post(const ProjectRecord& project, const ProjectForgeSettings& forge,
+            const PipelineRecord& pipeline, const DeliveryClaim& claim);
+  // Sends what a server that died had claimed.
+  Status Resend(const DeliveryClaim& claim);
 
   Store* const store_;
   const ForgeStatusOptions options_;
@@ -87,6 +96,7 @@ class ForgeStatusPublisher {
   // than the scan window are dropped).
   std::map<int64_t, std::pair<CiStatus, int64_t>> queued_;
 
+  EventClaims claims_;  // Outlives sender_, whose callbacks use it.
   RetryingSender sender_;
   PeriodicThread scanner_;  // Last: stopped before the rest goes.
 };

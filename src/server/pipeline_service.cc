@@ -645,6 +645,9 @@ StatusOr<std::unique_ptr<PipelineService>> PipelineService::Create(Store* store,
     if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') std::strcpy(host, "localhost");
     options.replica_id = std::string(host) + ":" + options.builds_dir;
   }
+  if (LeasesOf(store) == nullptr) {
+    return Status::Error("the store keeps no pipeline leases (store/pipeline_leases.h)");
+  }
   if (!options.job_users) {
     StatusOr<JobUsers> self = JobUsers::Self();
     if (!self.ok()) return self.status();

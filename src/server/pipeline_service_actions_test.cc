@@ -6,6 +6,7 @@
 
 #include "server/gitlab_json.h"
 #include "server/pipeline_service_test_util.h"
+#include "store/pipeline_leases.h"
 
 namespace slipway {
 namespace {
@@ -352,6 +353,13 @@ c:
   auto interrupted = service_->CreatePipeline(request);
   auto queued = service_->CreatePipeline(request);
   ASSERT_TRUE(interrupted.ok() && queued.ok());
+  // A single server (SQLite) writes no owner per pipeline; servers sharing
+  // PostgreSQL do, and another cannot take it (docs/replicas.md). The probe's
+  // claim on SQLite is cleared by the recovery below.
+  PipelineLeases* leases = LeasesOf(store_.get());
+  StatusOr<bool> probed = leases->ClaimPipeline(queued->id, "probe", NowMs() + 60000);
+  ASSERT_TRUE(probed.ok()) << probed.status().message();
+  EXPECT_EQ(*probed, !leases->SharedByServers());
   // What a crash mid-job leaves: a and b running with part of their logs.
   for (const char* name : {"a", "b"}) {
     int64_t id = Jobs(interrupted->id).at(name).id;

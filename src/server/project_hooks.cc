@@ -2,7 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <set>
 
 #include "server/gitlab_json.h"
@@ -213,25 +215,49 @@ ProjectHookPublisher::ProjectHookPublisher(Store* store, ProjectHookOptions opti
     : store_(store),
       options_(std::move(options)),
       scanned_to_ms_(start_ms),
+      claims_(store, "project_hook", options_.claims, options_.clock),
       sender_(options_.retry),
       scanner_(options_.scan_interval, ScanTick("project hooks", options_.clock,
                                                 [this](int64_t now) { return Scan(now); })) {}
 
 ProjectHookPublisher::~ProjectHookPublisher() = default;
 
-void ProjectHookPublisher::Queue(const std::vector<ProjectHookRecord>& hooks, bool pipeline_event,
-                                 const json& payload) {
+void ProjectHookPublisher::Queue(const std::vector<ProjectHookRecord>& hooks,
+                                 const DeliveryClaim& claim, const json& payload) {
+  const bool pipeline_event = claim.subject.starts_with("pipeline:");
+  std::vector<const ProjectHookRecord*> to;
   for (const ProjectHookRecord& hook : hooks) {
-    if (pipeline_event ? !hook.pipeline_events : !hook.job_events) continue;
+    if (pipeline_event ? hook.pipeline_events : hook.job_events) to.push_back(&hook);
+  }
+  std::function<void()> finished = claims_.Completion(claim, static_cast<int>(to.size()));
+  for (const ProjectHookRecord* hook : to) {
     RetryingSender::Request request;
-    request.http = ProjectHookRequest(hook, pipeline_event ? "Pipeline Hook" : "Job Hook", payload);
+    request.http =
+        ProjectHookRequest(*hook, pipeline_event ? "Pipeline Hook" : "Job Hook", payload);
+    request.done = [finished](bool, const std::string&) { finished(); };
     sender_.Send(std::move(request));
   }
 }
 
+Status ProjectHookPublisher::Announce(const ProjectRecord& project,
+                                      const std::vector<ProjectHookRecord>& hooks,
+                                      const std::string& subject, CiStatus status, int64_t version,
+                                      const json& payload, int64_t now_ms) {
+  DeliveryClaim claim;
+  claim.subject = subject;
+  claim.state = CiStatusName(status);
+  claim.version = version;
+  claim.project_id = project.id;
+  claim.payload = DumpJson(payload);
+  StatusOr<bool> mine = claims_.Claim(claim, now_ms);
+  if (!mine.ok()) return mine.status();
+  if (*mine) Queue(hooks, claim, payload);
+  return Status::Ok();
+}
+
 Status ProjectHookPublisher::ScanProject(const ProjectRecord& project,
-                                         const std::vector<ProjectHookRecord>& hooks,
-                                         int64_t since) {
+                                         const std::vector<ProjectHookRecord>& hooks, int64_t since,
+                                         int64_t now_ms) {
   // The pipelines updated since the last scan, and the running ones (a
   // job's change does not always change its pipeline).
   std::map<int64_t, PipelineRecord> candidates;
@@ -267,14 +293,28 @@ Status ProjectHookPublisher::ScanProject(const ProjectRecord& project,
       auto [it, added] = jobs_.try_emplace(job.id, job.status, scans_);
       it->second.second = scans_;
       if (!added && it->second.first == job.status) continue;
+      // A job has no updated_at; its times only grow with its status.
+      int64_t version = std::max({job.created_at, job.queued_at.value_or(0),
+                                  job.started_at.value_or(0), job.finished_at.value_or(0)});
+      if (Status s = Announce(project, hooks, "job:" + std::to_string(job.id), job.status, version,
+                              JobHookPayload(project, pipeline, job, options_.base_url), now_ms);
+          !s.ok()) {
+        jobs_.erase(job.id);  // Claimed again on the next scan.
+        return s;
+      }
       it->second.first = job.status;
-      Queue(hooks, false, JobHookPayload(project, pipeline, job, options_.base_url));
     }
     auto [it, added] = pipelines_.try_emplace(id, pipeline.status, scans_);
     it->second.second = scans_;
     if (!added && it->second.first == pipeline.status) continue;
+    if (Status s = Announce(
+            project, hooks, "pipeline:" + std::to_string(id), pipeline.status, pipeline.updated_at,
+            PipelineHookPayload(project, pipeline, jobs, options_.base_url), now_ms);
+        !s.ok()) {
+      pipelines_.erase(id);
+      return s;
+    }
     it->second.first = pipeline.status;
-    Queue(hooks, true, PipelineHookPayload(project, pipeline, jobs, options_.base_url));
   }
   return Status::Ok();
 }
@@ -288,7 +328,7 @@ Status ProjectHookPublisher::Scan(int64_t now_ms) {
     auto hooks = store_->ListProjectHooks(project.id);
     if (!hooks.ok()) return hooks.status();
     if (hooks->empty()) continue;
-    if (Status s = ScanProject(project, *hooks, since); !s.ok()) return s;
+    if (Status s = ScanProject(project, *hooks, since, now_ms); !s.ok()) return s;
   }
   // What has not been seen for a while is not watched any more.
   for (auto* seen : {&pipelines_, &jobs_}) {
@@ -297,6 +337,16 @@ Status ProjectHookPublisher::Scan(int64_t now_ms) {
     }
   }
   scanned_to_ms_ = now_ms;
+  // What a server that died claimed but did not send, with the payload it
+  // claimed it with.
+  auto left = claims_.Tick(now_ms);
+  if (!left.ok()) return left.status();
+  for (const DeliveryClaim& claim : *left) {
+    auto hooks = store_->ListProjectHooks(claim.project_id);
+    if (!hooks.ok()) return hooks.status();
+    json payload = json::parse(claim.payload, nullptr, /*allow_exceptions=*/false);
+    Queue(payload.is_discarded() ? std::vector<ProjectHookRecord>() : *hooks, claim, payload);
+  }
   return Status::Ok();
 }
 

@@ -6,8 +6,10 @@
 // has a token, X-Gitlab-Event-UUID, Idempotency-Key). A thread of its own
 // reads the store once per scan interval — pipelines updated since the
 // last scan, and the jobs of those and of the running ones — and hands the
-// POSTs to a RetryingSender (retried with back-off). Events are kept in
-// memory only; a restart announces what happens after it.
+// POSTs to a RetryingSender (retried with back-off). Of servers sharing
+// the database, the one that claims an event sends it (event_claims.h); a
+// restart announces what happens after it, and what a dead server claimed
+// but did not send.
 #ifndef SLIPWAY_SERVER_PROJECT_HOOKS_H_
 #define SLIPWAY_SERVER_PROJECT_HOOKS_H_
 
@@ -19,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/event_claims.h"
 #include "server/periodic_thread.h"
 #include "server/retrying_sender.h"
 #include "store/store.h"
@@ -44,6 +47,7 @@ struct ProjectHookOptions {
   std::string base_url;  // The server's, for the payloads' URLs.
   std::chrono::milliseconds scan_interval{1000};
   RetryOptions retry;
+  ClaimOptions claims;
   const Clock* clock = nullptr;  // The store's; null: the machine's.
 };
 
@@ -60,8 +64,13 @@ class ProjectHookPublisher {
  private:
   Status Scan(int64_t now_ms);
   Status ScanProject(const ProjectRecord& project, const std::vector<ProjectHookRecord>& hooks,
-                     int64_t since);
-  void Queue(const std::vector<ProjectHookRecord>& hooks, bool pipeline_event,
+                     int64_t since, int64_t now_ms);
+  // Claims the event (subject "pipeline:ID" or "job:ID", its status read
+  // at version) and queues it to hooks when this server is to send it.
+  Status Announce(const ProjectRecord& project, const std::vector<ProjectHookRecord>& hooks,
+                  const std::string& subject, CiStatus status, int64_t version,
+                  const nlohmann::json& payload, int64_t now_ms);
+  void Queue(const std::vector<ProjectHookRecord>& hooks, const DeliveryClaim& claim,
              const nlohmann::json& payload);
 
   Store* const store_;
@@ -74,6 +83,7 @@ class ProjectHookPublisher {
   std::map<int64_t, std::pair<CiStatus, int64_t>> pipelines_;
   std::map<int64_t, std::pair<CiStatus, int64_t>> jobs_;
 
+  EventClaims claims_;  // Outlives sender_, whose callbacks use it.
   RetryingSender sender_;
   PeriodicThread scanner_;  // Last: stopped before the rest goes.
 };

@@ -9,6 +9,7 @@
 
 #include "server/api.h"
 #include "server/test_http_recorder.h"
+#include "store/delivery_claims.h"
 #include "store/store_test_backend.h"
 #include "store/store_test_records.h"
 #include "util/test_wait.h"
@@ -147,6 +148,45 @@ TEST_P(ProjectHooksTest, PipelineAndJobHooksInGitLabsShape) {
     EXPECT_FALSE(r["headers"].contains("x-gitlab-token"));
   }
   EXPECT_GE(publisher.counts().retried, 1);
+}
+
+// A server claimed an event (store/delivery_claims.h) and died before
+// sending it: once its claim's lease ended, a publisher on another server
+// sends it, with the payload it was claimed with, once.
+TEST_P(ProjectHooksTest, AnEventADeadServerClaimedIsSentByAnother) {
+  AddHook("/both", "hook-secret", true, true);
+  DeliveryClaim claim;
+  claim.publisher = "project_hook";
+  claim.subject = "job:40";
+  claim.state = "success";
+  claim.version = 1;
+  claim.project_id = project_;
+  claim.payload = R"({"object_kind":"build","build_id":40,"build_status":"success"})";
+  ASSERT_TRUE(*DeliveryClaimsOf(store_.get())->ClaimDelivery(claim, "dead/1", NowMs() - 1));
+  ProjectHookOptions options;
+  options.scan_interval = std::chrono::milliseconds(20);
+  options.clock = &clock_;
+  ProjectHookPublisher publisher(store_.get(), options, NowMs());
+  auto sent = [&] {
+    int n = 0;
+    for (const json& r : Received("/both", "Job Hook")) n += r["payload"]["build_id"] == 40;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return sent() > 0; }));
+  // Later events pass through while the publisher scans on: the taken-over
+  // one is not sent again.
+  PipelineRecord p;
+  p.project_id = project_;
+  p.ref = "main";
+  p.sha = std::string(40, 'b');
+  JobRecord build;
+  build.name = "build";
+  ASSERT_TRUE(store_->CreatePipeline(p, {build}).ok());
+  ASSERT_TRUE(WaitFor([&] { return HasPipelineStatus("/both", "created"); }));
+  EXPECT_EQ(sent(), 1);
+  std::vector<json> hooks = Received("/both", "Job Hook");
+  EXPECT_EQ(hooks[0]["headers"]["x-gitlab-token"], "hook-secret");
+  EXPECT_EQ(hooks[0]["payload"]["build_status"], "success");
 }
 
 class ProjectHooksApiTest : public ProjectHooksTest {

@@ -1,7 +1,10 @@
 #include "server/repo_mirror.h"
 
+#include <sys/file.h>
+
 #include <filesystem>
 
+#include "util/file_lock.h"
 #include "util/git.h"
 #include "util/logger.h"
 #include "util/redact.h"
@@ -29,7 +32,15 @@ RepoMirror::RepoMirror(std::string git_dir, std::string url)
   }
 }
 
+FileLock RepoMirror::LockForWriting() const {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(git_dir_).parent_path(), ec);
+  return FileLock(git_dir_ + ".lock", LOCK_EX);
+}
+
 Status RepoMirror::Fetch() {
+  FileLock lock = LockForWriting();
+  if (Status locked = lock.status(); !locked.ok()) return locked;
   std::error_code ec;
   if (!std::filesystem::exists(git_dir_ + "/HEAD", ec)) {
     std::filesystem::create_directories(git_dir_, ec);
@@ -82,6 +93,8 @@ StatusOr<std::string> RepoMirror::EnsureCommit(const std::string& sha) {
   if (!HasCommit(sha)) {
     if (sha.size() == 40) {
       // Best effort: servers may refuse unadvertised objects.
+      FileLock lock = LockForWriting();
+      if (Status locked = lock.status(); !locked.ok()) return locked;
       (void)RunGit(git_dir_, {"fetch", "-q", "--no-tags", "--end-of-options", "origin", sha});
     }
     if (!HasCommit(sha)) {

@@ -8,12 +8,16 @@
 
 #include <string>
 
+#include "util/file_lock.h"
 #include "util/status.h"
 
 namespace slipway {
 
 // Not thread-safe: callers serialise the operations on one mirror (the
-// service holds a lock per project).
+// service holds a lock per project). What writes the mirror (Fetch,
+// EnsureCommit's fetch) also holds an flock on git_dir + ".lock", so that
+// servers sharing the data directory (docs/replicas.md) never fetch into
+// one mirror at once (git's ref locks would fail one of them).
 class RepoMirror {
  public:
   // git_dir: where the bare mirror lives (created on first Fetch). url: a
@@ -43,6 +47,8 @@ class RepoMirror {
 
  private:
   bool HasCommit(const std::string& sha) const;
+  // Waits for the mirror's lock file (made with its parent directory).
+  FileLock LockForWriting() const;
 
   std::string git_dir_;
   std::string url_;

@@ -261,25 +261,12 @@ Status Service::Recover() {
         .Int("processes", orphans)
         .Str("message", "killed job processes left by a previous server");
   }
-  if (leases_ != nullptr) {
-    // The pipelines no living server holds (docs/replicas.md): with a
-    // single server, all of them.
-    Status recovered = RecoverLeases(true, NowMs());
-    if (!recovered.ok()) return recovered;
-    std::lock_guard<std::mutex> lock(mu_);
-    ClaimFreeLocked();
-    return Status::Ok();
-  }
-  StatusOr<std::vector<JobRecord>> interrupted = store_->MarkInterruptedJobs();
-  if (!interrupted.ok()) return interrupted.status();
-  if (Status finished = FinishInterrupted(*interrupted); !finished.ok()) return finished;
-  StatusOr<std::vector<PipelineRecord>> resume = store_->ListPipelinesToResume();
-  if (!resume.ok()) return resume.status();
+  // The pipelines no living server holds (docs/replicas.md): with a single
+  // server, all of them.
+  Status recovered = RecoverLeases(true, NowMs());
+  if (!recovered.ok()) return recovered;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const PipelineRecord& p : *resume) {
-    // Pipelines created before Start() are queued already.
-    if (std::find(queue_.begin(), queue_.end(), p.id) == queue_.end()) queue_.push_back(p.id);
-  }
+  ClaimFreeLocked();
   return Status::Ok();
 }
 
@@ -352,7 +339,7 @@ void Service::RunDueSchedules() {
     StatusOr<int64_t> next = NextRun(schedule.cron, schedule.cron_timezone, now);
     // Fired once, by the server that moves next_run_at on, when servers
     // share the database (docs/replicas.md).
-    if (leases_ != nullptr && schedule.next_run_at) {
+    if (schedule.next_run_at) {
       StatusOr<bool> mine =
           leases_->ClaimScheduleRun(schedule.id, *schedule.next_run_at,
                                     next.ok() ? std::optional<int64_t>(*next) : std::nullopt);

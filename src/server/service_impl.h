@@ -60,7 +60,7 @@ class Service : public PipelineService {
         options_(std::move(options)),
         resource_groups_(std::make_unique<ResourceGroups>(store)),
         leases_(LeasesOf(store)) {
-    shared_ = leases_ != nullptr && leases_->SharedByServers();
+    shared_ = leases_->SharedByServers();
     if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
     if (options_.lease_timeout_ms < 1000) options_.lease_timeout_ms = 1000;
     if (!options_.executor_factory) options_.executor_factory = ShellExecutorFactory();
@@ -293,9 +293,9 @@ class Service : public PipelineService {
   std::mutex repo_mu_;
   std::map<int64_t, std::unique_ptr<std::mutex>> repo_locks_ GUARDED_BY(repo_mu_);
 
-  UniqueFd builds_lock_;    // LockBuildsDir's, from Start to Stop.
-  PipelineLeases* leases_;  // Null: the store has none (a test's fake).
-  bool shared_ = false;     // Other servers may share the database.
+  UniqueFd builds_lock_;          // LockBuildsDir's, from Start to Stop.
+  PipelineLeases* const leases_;  // The store's; never null (Create checks).
+  bool shared_ = false;           // Other servers may share the database.
 
   // When RemoveExpiredArtifacts last looked (Unix ms); only the timer uses it.
   int64_t artifacts_checked_ms_ = 0;

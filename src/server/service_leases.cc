@@ -8,8 +8,10 @@
 namespace slipway {
 namespace internal {
 
+// A single server (SQLite) writes no owner per pipeline: at start it
+// recovers everything (RecoverLeases) and claims every active pipeline once.
 bool Service::ClaimLocked(int64_t id) {
-  if (leases_ == nullptr) return true;
+  if (!shared_) return true;
   StatusOr<bool> claimed = leases_->ClaimPipeline(id, options_.replica_id, LeaseEnd());
   if (!claimed.ok()) {
     LogLine(LogLevel::kError, "lease_error")
@@ -21,7 +23,7 @@ bool Service::ClaimLocked(int64_t id) {
 }
 
 void Service::ReleaseLocked(int64_t id) {
-  if (leases_ == nullptr) return;
+  if (!shared_) return;
   Status released = leases_->ReleasePipeline(id, options_.replica_id);
   if (!released.ok()) {
     LogLine(LogLevel::kError, "lease_error")
@@ -31,7 +33,6 @@ void Service::ReleaseLocked(int64_t id) {
 }
 
 void Service::ClaimFreeLocked() {
-  if (leases_ == nullptr) return;
   while (!shared_ ||
          static_cast<int>(queue_.size() + active_.size()) < options_.max_running_pipelines) {
     StatusOr<std::optional<int64_t>> next =

@@ -425,6 +425,25 @@ ALTER TABLE pipelines ADD COLUMN owner TEXT;
 ALTER TABLE pipelines ADD COLUMN lease_expires_at BIGINT;
 CREATE INDEX pipelines_by_owner ON pipelines (owner);
 )sql",
+    // 21: each event a publisher sends (commit status, project hook,
+    // CDEvent) is claimed by one replica (docs/replicas.md): the state last
+    // claimed per subject, by whom, until when, and whether it went out.
+    R"sql(
+CREATE TABLE deliveries (
+  publisher TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  state TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  project_id BIGINT NOT NULL,
+  payload TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  lease_expires_at BIGINT NOT NULL,
+  done_at BIGINT,
+  PRIMARY KEY (publisher, subject)
+);
+CREATE INDEX deliveries_unsent ON deliveries (publisher, lease_expires_at) WHERE done_at IS NULL;
+CREATE INDEX deliveries_by_done_at ON deliveries (done_at);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

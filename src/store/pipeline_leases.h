@@ -68,7 +68,7 @@ class PipelineLeases {
 };
 
 // The store's leases (both backends have them); null for a store that has
-// none (a test's fake), which then runs as a single server always did.
+// none, which PipelineService::Create refuses.
 inline PipelineLeases* LeasesOf(Store* store) { return dynamic_cast<PipelineLeases*>(store); }
 
 }  // namespace slipway

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "store/delivery_claims.h"
 #include "store/pipeline_leases.h"
 #include "store/secret_box.h"
 #include "store/sql_database.h"
@@ -22,7 +23,7 @@
 
 namespace slipway {
 
-class SqlStore : public Store, public PipelineLeases {
+class SqlStore : public Store, public PipelineLeases, public DeliveryClaims {
  public:
   // db must already be migrated to the latest schema version.
   SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options);
@@ -195,6 +196,18 @@ class SqlStore : public Store, public PipelineLeases {
   StatusOr<RecoveredPipelines> RecoverPipelines(const LeaseRecovery& what) override;
   StatusOr<bool> ClaimScheduleRun(int64_t id, int64_t due_at,
                                   std::optional<int64_t> next_run_at) override;
+
+  // Who sends each event (delivery_claims.h, sql_store_deliveries.cc).
+  StatusOr<bool> ClaimDelivery(const DeliveryClaim& claim, std::string_view owner,
+                               int64_t expires_at) override;
+  Status FinishDelivery(std::string_view publisher, std::string_view subject,
+                        std::string_view state, std::string_view owner, int64_t now_ms) override;
+  Status RenewDeliveries(std::string_view publisher, std::string_view owner,
+                         int64_t expires_at) override;
+  StatusOr<std::vector<DeliveryClaim>> TakeOverDeliveries(std::string_view publisher,
+                                                          std::string_view owner, int64_t now_ms,
+                                                          int64_t expires_at, int limit) override;
+  Status PruneDeliveries(int64_t before_ms) override;
 
  private:
   int64_t Now() const;
