@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "store/action_requests.h"
 #include "store/pipeline_leases.h"
+#include "store/replica_notices.h"
 #include "store/secret_box.h"
 #include "store/sql_database.h"
 #include "store/store.h"
@@ -22,7 +24,7 @@
 
 namespace slipway {
 
-class SqlStore : public Store, public PipelineLeases {
+class SqlStore : public Store, public PipelineLeases, public ReplicaNotices, public ActionRequests {
  public:
   // db must already be migrated to the latest schema version.
   SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options);
@@ -196,8 +198,26 @@ class SqlStore : public Store, public PipelineLeases {
   StatusOr<bool> ClaimScheduleRun(int64_t id, int64_t due_at,
                                   std::optional<int64_t> next_run_at) override;
 
+  // Notices and action requests (sql_store_notices.cc). Listen: an error
+  // but for PostgresStore.
+  Status Notify(const ReplicaNotice& notice) override;
+  StatusOr<std::unique_ptr<NoticeListener>> Listen(
+      std::function<void(const ReplicaNotice&)> on_notice) override;
+  StatusOr<ActionRequest> CreateActionRequest(const ActionRequest& request) override;
+  StatusOr<std::optional<ActionRequest>> GetActionRequest(int64_t id) override;
+  StatusOr<std::optional<ActionRequest>> TakeActionRequest(int64_t id,
+                                                           std::string_view owner) override;
+  StatusOr<std::vector<int64_t>> PendingActionRequests(std::string_view owner) override;
+  StatusOr<bool> FinishActionRequest(int64_t id, std::string_view owner,
+                                     std::optional<int64_t> result_id,
+                                     std::string_view error) override;
+  StatusOr<bool> AbandonActionRequest(int64_t id, std::string_view error) override;
+
  private:
   int64_t Now() const;
+  // Sends notice with PostgreSQL (delivered when the caller's transaction
+  // commits, at once outside one); nothing with SQLite.
+  Status NotifyLocked(const ReplicaNotice& notice) REQUIRES(mu_);
   // The *Locked helpers expect mu_ held (and, where they write, a transaction).
   StatusOr<std::optional<PipelineRecord>> GetPipelineLocked(int64_t id);
   // The project hooks whose column ("id" or "project_id") is value.
