@@ -153,7 +153,10 @@ StatusOr<int64_t> Service::Forward(int64_t pipeline_id, std::optional<int64_t> j
     if (!now.ok()) return now.status();
     if (!*now) return Status::Error(what + ": the action request was removed");
     const ActionRequest& request = **now;
-    if (request.state == "done" && request.result_id) return *request.result_id;
+    if (request.state == "done") {
+      if (request.result_id) return *request.result_id;
+      return Status::Error(what + ": the action was done but its answer names nothing");
+    }
     if (request.state == "failed") return Status::Error(request.error);
     const auto waited = std::chrono::steady_clock::now() - start;
     if (request.state == "pending" && waited >= timeout) {
