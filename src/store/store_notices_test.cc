@@ -3,6 +3,7 @@
 // PostgreSQL server, with a second store as the other server.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -189,6 +190,36 @@ TEST_P(StoreNoticesTest, ANoticeInsideATransactionWaitsForItsCommit) {
   listener->reset();
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(heard, std::vector<std::string>{"free:2"});  // The rolled back one never came.
+}
+
+TEST_P(StoreNoticesTest, AListenerThatLosesItsConnectionListensAgainAndSaysWhatItMissed) {
+  if (GetParam() == Backend::kSqlite) GTEST_SKIP() << "no notices with SQLite";
+  std::mutex mu;
+  std::vector<std::string> heard;
+  auto listener = NoticesOf(store_.get())->Listen([&](const ReplicaNotice& notice) {
+    std::lock_guard<std::mutex> lock(mu);
+    heard.push_back(NoticePayload(notice));
+  });
+  ASSERT_TRUE(listener.ok()) << listener.status().message();
+  auto heard_now = [&](const std::string& payload) {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::find(heard.begin(), heard.end(), payload) != heard.end();
+  };
+  // The database ends the listening session, as a restart or a network
+  // failure would.
+  std::unique_ptr<SqlDatabase> raw = RawDatabase();
+  auto ended =
+      raw->Query(std::string("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+                             "pg_backend_pid() AND query = 'LISTEN \"' || ") +
+                 kNoticeChannelSql + " || '\"'");
+  ASSERT_TRUE(ended.ok()) << ended.status().message();
+  ASSERT_EQ(ended->size(), 1u);
+  ASSERT_TRUE(WaitFor([&] { return heard_now("missed:0"); }));
+  ASSERT_TRUE(WaitFor([&] {
+    // Sent until heard: one sent before the new LISTEN is lost, as said.
+    EXPECT_TRUE(NoticesOf(store_.get())->Notify({ReplicaNotice::Kind::kChanged, 0}).ok());
+    return heard_now("changed:0");
+  }));
 }
 
 SLIPWAY_STORE_TEST_SUITE(StoreNoticesTest);
