@@ -370,6 +370,16 @@ Status Service::Start() {
         .Str("message", "removed " + options_.data_dir + "/workspaces: jobs now run in " +
                             options_.builds_dir);
   }
+  // Before the threads that read listener_, and without mu_, which the
+  // listener's thread takes to deliver a notice.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = false;  // The notice thread ends when it is set.
+  }
+  if (Status listening = StartNotices(); !listening.ok()) {
+    // The timer still claims and recovers, a second later than a notice.
+    LogLine(LogLevel::kWarn, "notice_listen_error").Str("error", listening.message());
+  }
   std::lock_guard<std::mutex> lock(mu_);
   started_ = true;
   stopping_ = false;
@@ -377,10 +387,6 @@ Status Service::Start() {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
   timer_ = std::thread([this] { TimerLoop(); });
-  if (Status listening = StartNotices(); !listening.ok()) {
-    // The timer still claims and recovers, a second later than a notice.
-    LogLine(LogLevel::kWarn, "notice_listen_error").Str("error", listening.message());
-  }
   return Status::Ok();
 }
 
