@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -106,15 +108,39 @@ class ServeReplicasTest : public ::testing::Test {
   }
 
   // Replica `id` on the shared data directory and database, with its own
-  // builds directory and a 3 s lease; its port.
-  int StartReplica(const std::string& id) {
+  // builds directory and a 3 s lease (unless extra says otherwise); its port.
+  int StartReplica(const std::string& id, std::vector<std::string> extra = {},
+                   const std::vector<std::string>& env = {}) {
     std::string log = dir_ + "/" + id + ".log";
-    replicas_[id] = std::make_unique<Server>(
-        data_, log, "127.0.0.1:0", std::vector<std::string>{},
-        std::vector<std::string>{"--database", schema_.url(), "--builds-dir",
-                                 dir_ + "/builds-" + id, "--replica-id", id, "--lease-timeout",
-                                 "3"});
+    if (std::find(extra.begin(), extra.end(), "--lease-timeout") == extra.end()) {
+      extra.insert(extra.end(), {"--lease-timeout", "3"});
+    }
+    extra.insert(extra.end(), {"--database", schema_.url(), "--builds-dir", dir_ + "/builds-" + id,
+                               "--replica-id", id});
+    replicas_[id] = std::make_unique<Server>(data_, log, "127.0.0.1:0", env, extra);
     return replicas_[id]->WaitForPort();
+  }
+  // Replicas a and b as StartReplica starts them, their ports in a_ and b_.
+  void StartAB() {
+    a_ = StartReplica("a");
+    ASSERT_GT(a_, 0) << Log("a");
+    b_ = StartReplica("b");
+    ASSERT_GT(b_, 0) << Log("b");
+  }
+  // A pipeline for main created through port: its id.
+  std::string NewPipeline(int port, const std::vector<std::string>& auth) {
+    HttpReply created = Http(port, "POST", "/api/v4/projects/1/pipeline?ref=main", auth);
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.status == 201 ? nlohmann::json::parse(created.body)["id"].dump() : "0";
+  }
+  // The jobs of pipeline id (through port), name -> latest attempt.
+  std::map<std::string, nlohmann::json> Jobs(int port, const std::string& id,
+                                             const std::vector<std::string>& auth) {
+    HttpReply jobs = Http(port, "GET", "/api/v4/projects/1/pipelines/" + id + "/jobs", auth);
+    std::map<std::string, nlohmann::json> out;
+    if (jobs.status != 200) return out;
+    for (const auto& job : nlohmann::json::parse(jobs.body)) out[job["name"]] = job;
+    return out;
   }
   std::string Log(const std::string& id) { return Slurp(dir_ + "/" + id + ".log"); }
 
@@ -122,6 +148,7 @@ class ServeReplicasTest : public ::testing::Test {
   TestRepo repo_;
   std::string dir_, data_, marks_;
   std::map<std::string, std::unique_ptr<Server>> replicas_;
+  int a_ = 0, b_ = 0;  // StartAB's ports.
   pid_t left_job_group_ = 0;
 };
 
@@ -321,6 +348,159 @@ TEST_F(ServeReplicasTest, EachCommitStatusAndHookIsSentByOneReplica) {
       EXPECT_EQ(r["headers"]["private-token"], "forge-secret");
     }
   }
+}
+
+TEST_F(ServeReplicasTest, ACancelThroughAnotherReplicaKillsTheJobOnItsOwner) {
+  std::string pids = marks_ + "/long.pids";
+  std::vector<std::string> auth = AddProject(R"(
+long:
+  script:
+    - sleep 300 &
+    - echo "$$ $!" > )" + pids + R"(.tmp && mv )" +
+                                             pids + R"(.tmp )" + pids + R"(
+    - wait
+)");
+  ASSERT_NO_FATAL_FAILURE(StartAB());
+  const std::string id = NewPipeline(a_, auth);
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(pids); })) << Log("a");
+  pid_t shell = 0, sleeper = 0;
+  std::sscanf(Slurp(pids).c_str(), "%d %d", &shell, &sleeper);
+  ASSERT_GT(shell, 1);
+  ASSERT_GT(sleeper, 1);
+  left_job_group_ = shell;
+  ASSERT_TRUE(ProcessAlive(sleeper));
+
+  // Through b, which does not run it: a's processes end, b answers as
+  // GitLab does (201, the job).
+  const std::string job = Jobs(b_, id, auth)["long"]["id"].dump();
+  HttpReply canceled = Http(b_, "POST", "/api/v4/projects/1/jobs/" + job + "/cancel", auth);
+  ASSERT_EQ(canceled.status, 201) << canceled.body << Log("b");
+  EXPECT_EQ(nlohmann::json::parse(canceled.body)["id"].dump(), job);
+  ASSERT_TRUE(WaitFor([&] { return !ProcessAlive(sleeper) && !ProcessAlive(shell); }));
+  ASSERT_TRUE(WaitFor([&] { return Jobs(b_, id, auth)["long"]["status"] == "canceled"; }))
+      << Log("a");
+  EXPECT_NE(Log("a").find("\"action\":\"cancel_job\""), std::string::npos) << Log("a");
+  EXPECT_EQ(Log("b").find("\"action\":\"cancel_job\""), std::string::npos) << Log("b");
+}
+
+TEST_F(ServeReplicasTest, ARetryThroughAnotherReplicaRunsOnThePipelinesOwner) {
+  std::string stop = marks_ + "/stop";
+  std::vector<std::string> auth = AddProject(R"(
+fails:
+  script:
+    - echo run >> )" + marks_ + R"(/fails.runs
+    - exit 1
+long:
+  script:
+    - while [ ! -e )" + stop + R"( ]; do sleep 0.1; done
+)");
+  ASSERT_NO_FATAL_FAILURE(StartAB());
+  const std::string id = NewPipeline(a_, auth);
+  ASSERT_TRUE(WaitFor([&] {
+    auto jobs = Jobs(b_, id, auth);
+    return jobs["fails"]["status"] == "failed" && jobs["long"]["status"] == "running";
+  })) << Log("a");
+
+  HttpReply retried = Http(b_, "POST", "/api/v4/projects/1/pipelines/" + id + "/retry", auth);
+  ASSERT_EQ(retried.status, 201) << retried.body << Log("b");
+  EXPECT_EQ(nlohmann::json::parse(retried.body)["id"].dump(), id);
+  ASSERT_TRUE(WaitFor([&] { return Slurp(marks_ + "/fails.runs") == "run\nrun\n"; })) << Log("a");
+  EXPECT_NE(Log("a").find("\"action\":\"retry_pipeline\""), std::string::npos) << Log("a");
+  // The retry ran in a's builds directory: the pipeline stayed a's.
+  std::ofstream(stop).close();
+  ASSERT_TRUE(WaitFor([&] {
+    HttpReply p = Http(b_, "GET", "/api/v4/projects/1/pipelines/" + id, auth);
+    return p.status == 200 && nlohmann::json::parse(p.body)["status"] == "failed";
+  }));
+  HttpReply all =
+      Http(b_, "GET", "/api/v4/projects/1/pipelines/" + id + "/jobs?include_retried=true", auth);
+  EXPECT_EQ(nlohmann::json::parse(all.body).size(), 3u) << all.body;
+  EXPECT_TRUE(fs::exists(dir_ + "/builds-a/1"));
+  EXPECT_FALSE(fs::exists(dir_ + "/builds-b/1"));
+}
+
+// a dies while b's cancel waits for it: b takes the pipeline over (3 s
+// lease) and answers the request itself, as the owner now; the job a ran
+// failed when a died, so the cancel is refused, saying so.
+TEST_F(ServeReplicasTest, AnActionWaitingForAReplicaThatDiesIsAnsweredByTheOneTakingOver) {
+  std::string pid_file = marks_ + "/long.pid";
+  std::vector<std::string> auth = AddProject(R"(
+long:
+  script:
+    - echo $$ > )" + pid_file + R"(.tmp && mv )" +
+                                             pid_file + R"(.tmp )" + pid_file + R"(
+    - sleep 300
+)");
+  ASSERT_NO_FATAL_FAILURE(StartAB());
+  const std::string id = NewPipeline(a_, auth);
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(pid_file); })) << Log("a");
+  left_job_group_ = std::atoi(Slurp(pid_file).c_str());
+  const std::string job = Jobs(b_, id, auth)["long"]["id"].dump();
+  replicas_["a"]->Kill9();
+  HttpReply canceled = Http(b_, "POST", "/api/v4/projects/1/jobs/" + job + "/cancel", auth);
+  EXPECT_EQ(canceled.status, 400) << canceled.body;
+  EXPECT_NE(canceled.body.find("job " + job + " cannot be canceled: it is failed"),
+            std::string::npos)
+      << canceled.body << Log("b");
+  EXPECT_NE(Log("b").find("\"action\":\"cancel_job\""), std::string::npos) << Log("b");
+  EXPECT_NE(Log("b").find("pipeline_taken_over"), std::string::npos) << Log("b");
+}
+
+// b's timer looks once an hour: only a's notice can make b claim the
+// pipeline a leaves free while its one worker is busy.
+TEST_F(ServeReplicasTest, AnIdleReplicaClaimsAFreePipelineOnItsNotice) {
+  std::string stop = marks_ + "/stop";
+  std::vector<std::string> auth = AddProject(R"(
+work:
+  script:
+    - if [ "$CI_PIPELINE_IID" = 1 ]; then while [ ! -e )" +
+                                             stop +
+                                             R"( ]; do sleep 0.1; done; fi
+    - echo "$CI_PIPELINE_IID" >> )" + marks_ +
+                                             R"(/done
+)");
+  a_ = StartReplica("a");
+  ASSERT_GT(a_, 0) << Log("a");
+  b_ = StartReplica("b", {"--lease-timeout", "3600"}, {"SLIPWAY_TEST_TIMER_MS=3600000"});
+  ASSERT_GT(b_, 0) << Log("b");
+  const std::string first_id = NewPipeline(a_, auth);
+  ASSERT_TRUE(WaitFor([&] { return Jobs(a_, first_id, auth)["work"]["status"] == "running"; }));
+  // a's only worker is busy: the second pipeline is left free, and b runs it.
+  const std::string second_id = NewPipeline(a_, auth);
+  ASSERT_TRUE(WaitFor([&] {
+    HttpReply p = Http(a_, "GET", "/api/v4/projects/1/pipelines/" + second_id, auth);
+    return p.status == 200 && nlohmann::json::parse(p.body)["status"] == "success";
+  })) << Log("a")
+      << Log("b");
+  EXPECT_EQ(Slurp(marks_ + "/done"), "2\n");
+  EXPECT_EQ(Jobs(a_, first_id, auth)["work"]["status"], "running");
+  EXPECT_TRUE(fs::exists(dir_ + "/builds-b/1"));
+  std::ofstream(stop).close();
+  ASSERT_TRUE(WaitFor([&] { return Slurp(marks_ + "/done") == "2\n1\n"; })) << Log("a");
+}
+
+// A write through one replica empties the response caches of the others.
+TEST_F(ServeReplicasTest, AWriteThroughOneReplicaRefreshesTheOthersCachedPipeline) {
+  std::string once = marks_ + "/once";
+  std::vector<std::string> auth = AddProject(R"(
+flaky:
+  script: test -e )" + once + R"( || { touch )" +
+                                             once + R"(; exit 1; }
+)");
+  ASSERT_NO_FATAL_FAILURE(StartAB());
+  const std::string id = NewPipeline(a_, auth);
+  auto status_through = [&](int port) {
+    HttpReply p = Http(port, "GET", "/api/v4/projects/1/pipelines/" + id, auth);
+    return p.status == 200 ? nlohmann::json::parse(p.body)["status"].get<std::string>() : "";
+  };
+  ASSERT_TRUE(WaitFor([&] { return status_through(b_) == "failed"; })) << Log("a");
+  EXPECT_EQ(status_through(b_), "failed");  // Finished: b answers from its cache now.
+  // Retried through a (the pipeline is free: a claims and runs it), it
+  // succeeds; b's cached answer went with a's write.
+  HttpReply retried = Http(a_, "POST", "/api/v4/projects/1/pipelines/" + id + "/retry", auth);
+  ASSERT_EQ(retried.status, 201) << retried.body;
+  ASSERT_TRUE(WaitFor([&] { return status_through(a_) == "success"; })) << Log("a");
+  EXPECT_EQ(status_through(b_), "success") << Log("b");
 }
 
 // Two servers must not share a builds directory: each kills the job

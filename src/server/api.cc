@@ -9,6 +9,7 @@
 
 #include "server/api_handlers.h"
 #include "server/web_assets.h"
+#include "store/replica_notices.h"
 #include "util/logger.h"
 #include "util/same_bytes.h"
 
@@ -420,9 +421,27 @@ size_t Api::cached_response_bytes() {
 }
 
 Api::Api(Store* store, PipelineService* service, LogHub* hub, ApiOptions options)
-    : store_(store), service_(service), hub_(hub), options_(std::move(options)), metrics_(Now()) {}
+    : store_(store), service_(service), hub_(hub), options_(std::move(options)), metrics_(Now()) {
+  // A write through another replica empties this one's cache too (SQLite:
+  // no other replica, no listening).
+  if (ReplicaNotices* notices = NoticesOf(store_); notices != nullptr) {
+    auto listening = notices->Listen([this](const ReplicaNotice& notice) {
+      if (notice.kind == ReplicaNotice::Kind::kChanged ||
+          notice.kind == ReplicaNotice::Kind::kMissed) {
+        EmptyCache();
+      }
+    });
+    if (listening.ok()) notices_ = std::move(*listening);
+  }
+}
 
-Api::~Api() = default;
+Api::~Api() { notices_.reset(); }
+
+void Api::EmptyCache() {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  cache_.clear();
+  cache_bytes_ = 0;
+}
 
 int64_t Api::Now() const {
   return UnixMillis((options_.clock != nullptr ? options_.clock : MachineClock())->WallNow());
@@ -598,9 +617,11 @@ HttpResponse Api::Route(ApiContext& ctx) {
   // answer says: only finished things are cached.
   if (response.status < 400 && found->role != Role::kRunner) {
     // A write may change what a cached answer says (a retried job, a deleted pipeline).
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    cache_.clear();
-    cache_bytes_ = 0;
+    EmptyCache();
+    if (ReplicaNotices* notices = NoticesOf(store_); notices != nullptr) {
+      Status told = notices->Notify({ReplicaNotice::Kind::kChanged, 0});
+      if (!told.ok()) LogLine(LogLevel::kError, "notice_error").Str("error", told.message());
+    }
   }
   return response;
 }

@@ -27,6 +27,8 @@
 
 namespace slipway {
 
+class NoticeListener;
+
 struct ApiContext;  // One request's state (api_util.h).
 
 struct ApiOptions {
@@ -93,6 +95,7 @@ class Api {
   HttpResponse Route(ApiContext& ctx);
   std::optional<TokenRecord> Authenticate(const HttpRequest& request);
   int64_t Now() const;
+  void EmptyCache();
 
   Store* store_;
   PipelineService* service_;
@@ -108,10 +111,14 @@ class Api {
   std::unordered_map<std::string, CachedToken> tokens_ GUARDED_BY(token_mu_);  // Raw → record.
 
   // Responses about finished pipelines and jobs, which no longer change
-  // unless the API changes them (any write clears the cache).
+  // unless the API changes them (any write clears the cache, here and, by
+  // a notice, on the other replicas sharing the database).
   std::mutex cache_mu_;
   std::unordered_map<std::string, std::shared_ptr<const HttpResponse>> cache_ GUARDED_BY(cache_mu_);
   size_t cache_bytes_ GUARDED_BY(cache_mu_) = 0;  // The bodies' sizes.
+  // Notices of writes through the other replicas (empty the cache); null
+  // without a shared database.
+  std::unique_ptr<NoticeListener> notices_;
 };
 
 }  // namespace slipway

@@ -247,11 +247,11 @@ StatusOr<PipelineRecord> Service::CreatePipeline(const CreatePipelineRequest& re
   // (and, for includes, a second fetch).
   std::filesystem::rename(tmp_dir + "/includes", run_dir + "/includes", ec);
   std::filesystem::rename(tmp_dir + "/trigger-artifacts", run_dir + "/trigger-artifacts", ec);
-  Enqueue(stored->id);
+  Enqueue(stored->id, request.upstream_pipeline_id == 0);
   return stored;
 }
 
-void Service::Enqueue(int64_t pipeline_id) {
+void Service::Enqueue(int64_t pipeline_id, bool fresh) {
   std::lock_guard<std::mutex> lock(mu_);
   auto active = active_.find(pipeline_id);
   if (active != active_.end()) {
@@ -259,6 +259,14 @@ void Service::Enqueue(int64_t pipeline_id) {
     return;
   }
   if (std::find(queue_.begin(), queue_.end(), pipeline_id) != queue_.end()) return;
+  // Every worker busy: an idle replica takes it at once (a downstream
+  // pipeline stays here: its trigger job may hold a worker waiting for it).
+  if (fresh && shared_ && notices_ != nullptr &&
+      static_cast<int>(queue_.size() + active_.size()) >= options_.max_running_pipelines) {
+    Status told = notices_->Notify({ReplicaNotice::Kind::kFree, pipeline_id});
+    if (told.ok()) return;
+    LogLine(LogLevel::kError, "notice_error").Str("error", told.message());
+  }
   // Held by another server sharing the database: that one runs it (and
   // frees it when its run ends, for any server to claim).
   if (!ClaimLocked(pipeline_id)) return;
@@ -362,6 +370,16 @@ Status Service::Start() {
         .Str("message", "removed " + options_.data_dir + "/workspaces: jobs now run in " +
                             options_.builds_dir);
   }
+  // Before the threads that read listener_, and without mu_, which the
+  // listener's thread takes to deliver a notice.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = false;  // The notice thread ends when it is set.
+  }
+  if (Status listening = StartNotices(); !listening.ok()) {
+    // The timer still claims and recovers, a second later than a notice.
+    LogLine(LogLevel::kWarn, "notice_listen_error").Str("error", listening.message());
+  }
   std::lock_guard<std::mutex> lock(mu_);
   started_ = true;
   stopping_ = false;
@@ -391,6 +409,7 @@ void Service::Stop() {
   for (std::thread& t : workers_) t.join();
   workers_.clear();
   if (timer_.joinable()) timer_.join();
+  StopNotices();
   std::lock_guard<std::mutex> lock(mu_);
   started_ = false;
   builds_lock_.Reset();

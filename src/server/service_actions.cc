@@ -83,8 +83,9 @@ Status Service::ResetSkippedWaitingFor(const JobRecord& job) {
 }
 
 StatusOr<JobRecord> Service::JobAction(
-    int64_t job_id, const std::function<Status(Scheduler*, const JobRecord&)>& live,
-    const std::function<Status(const JobRecord&)>& stored) {
+    int64_t job_id, const char* action,
+    const std::function<Status(Scheduler*, const JobRecord&)>& live,
+    const std::function<Status(const JobRecord&)>& stored, bool* forwarded) {
   auto found = store_->GetJob(job_id);
   if (!found.ok()) return found.status();
   if (!*found) return NotFound("job", job_id);
@@ -101,7 +102,17 @@ StatusOr<JobRecord> Service::JobAction(
   }
   // With servers sharing the database, only the pipeline's owner changes it.
   bool claimed = false;
-  if (Status owned = ClaimForAction(job.pipeline_id, &claimed); !owned.ok()) return owned;
+  if (Status owned = ClaimForAction(job.pipeline_id, &claimed); !owned.ok()) {
+    if (!CanForward()) return owned;
+    // Another replica runs it: that one acts, as if asked directly.
+    StatusOr<int64_t> done = Forward(job.pipeline_id, job.id, action);
+    if (!done.ok()) return done.status();
+    if (forwarded != nullptr) *forwarded = true;
+    auto now = store_->GetJob(*done);
+    if (!now.ok()) return now.status();
+    if (!*now) return NotFound("job", *done);
+    return **now;
+  }
   Status s = stored(job);
   ReleaseUnlessQueued(job.pipeline_id, claimed);
   if (!s.ok()) return s;
@@ -112,8 +123,9 @@ StatusOr<JobRecord> Service::JobAction(
 
 StatusOr<JobRecord> Service::RetryJob(int64_t job_id) {
   int64_t new_id = 0;
+  bool forwarded = false;
   StatusOr<JobRecord> result = JobAction(
-      job_id, [](Scheduler* s, const JobRecord& job) { return s->Retry(job.name); },
+      job_id, "retry_job", [](Scheduler* s, const JobRecord& job) { return s->Retry(job.name); },
       [&](const JobRecord& job) -> Status {
         if (!Retryable(job)) {
           return Status::Error("job " + std::to_string(job.id) + " cannot be retried: it is " +
@@ -129,8 +141,10 @@ StatusOr<JobRecord> Service::RetryJob(int64_t job_id) {
         if (!p.ok()) return p.status();
         Enqueue(job.pipeline_id);
         return Status::Ok();
-      });
-  if (!result.ok()) return result;
+      },
+      &forwarded);
+  // The replica that did it reopened them.
+  if (!result.ok() || forwarded) return result;
   ReopenDependentBridges(result->pipeline_id);
   if (new_id == 0) return result;
   auto fresh = store_->GetJob(new_id);
@@ -140,7 +154,8 @@ StatusOr<JobRecord> Service::RetryJob(int64_t job_id) {
 
 StatusOr<JobRecord> Service::CancelJob(int64_t job_id) {
   return JobAction(
-      job_id, [](Scheduler* s, const JobRecord& job) { return s->CancelJob(job.name); },
+      job_id, "cancel_job",
+      [](Scheduler* s, const JobRecord& job) { return s->CancelJob(job.name); },
       [&](const JobRecord& job) -> Status {
         if (job.retried || !JobCancelable(job.status) || job.status == CiStatus::kRunning) {
           return Status::Error("job " + std::to_string(job.id) + " cannot be canceled: it is " +
@@ -161,7 +176,7 @@ StatusOr<JobRecord> Service::CancelJob(int64_t job_id) {
 
 StatusOr<JobRecord> Service::PlayJob(int64_t job_id) {
   return JobAction(
-      job_id, [](Scheduler* s, const JobRecord& job) { return s->Play(job.name); },
+      job_id, "play_job", [](Scheduler* s, const JobRecord& job) { return s->Play(job.name); },
       [&](const JobRecord& job) -> Status {
         if (job.retried || !JobPlayable(job.status)) {
           return Status::Error("job " + std::to_string(job.id) + " cannot be played: it is " +
@@ -203,14 +218,12 @@ Status Service::CancelPipeline(int64_t pipeline_id) {
     claimed = queue_.size() != queued;
   }
   if (!claimed) {
-    if (Status owned = ClaimForAction(pipeline_id, &claimed); !owned.ok()) return owned;
+    if (Status owned = ClaimForAction(pipeline_id, &claimed); !owned.ok()) {
+      if (!CanForward()) return owned;
+      return Forward(pipeline_id, std::nullopt, "cancel_pipeline").status();
+    }
   }
-  struct ReleaseAfter {
-    Service* service;
-    int64_t id;
-    bool claimed;
-    ~ReleaseAfter() { service->ReleaseUnlessQueued(id, claimed); }
-  } release{this, pipeline_id, claimed};
+  ReleaseAfter release{this, pipeline_id, claimed};
   StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, pipeline_id);
   if (!jobs.ok()) return jobs.status();
   bool any = false;
@@ -231,6 +244,18 @@ StatusOr<PipelineRecord> Service::RetryPipeline(int64_t pipeline_id) {
   auto pipeline = store_->GetPipeline(pipeline_id);
   if (!pipeline.ok()) return pipeline.status();
   if (!*pipeline) return NotFound("pipeline", pipeline_id);
+  // Another replica runs it: that one retries it, as if asked directly.
+  bool claimed = false;
+  if (Status owned = ClaimForAction(pipeline_id, &claimed); !owned.ok()) {
+    if (!CanForward()) return owned;
+    StatusOr<int64_t> done = Forward(pipeline_id, std::nullopt, "retry_pipeline");
+    if (!done.ok()) return done.status();
+    auto now = store_->GetPipeline(pipeline_id);
+    if (!now.ok()) return now.status();
+    if (!*now) return NotFound("pipeline", pipeline_id);
+    return **now;
+  }
+  ReleaseAfter release{this, pipeline_id, claimed};
   StatusOr<std::vector<JobRecord>> jobs = LatestJobRecords(store_, pipeline_id);
   if (!jobs.ok()) return jobs.status();
   bool any = false;
@@ -310,7 +335,7 @@ void Service::TimerLoop() {
     // The next look is due a second after this one starts, not after it
     // ends: on a FakeClock, a test advancing the clock while this pass runs
     // would otherwise find the timer waiting for the advance after.
-    Clock::TimePoint next = options_.clock->Now() + std::chrono::seconds(1);
+    Clock::TimePoint next = options_.clock->Now() + std::chrono::milliseconds(timer_period_ms_);
     lock.unlock();
     Heartbeat();
     RunDueSchedules();

@@ -22,7 +22,9 @@
 #include "server/resource_groups.h"
 #include "server/run_recorder.h"
 #include "server/server_pipeline.h"
+#include "store/action_requests.h"
 #include "store/pipeline_leases.h"
+#include "store/replica_notices.h"
 #include "util/cancel_token.h"
 #include "util/thread_annotations.h"
 
@@ -59,10 +61,13 @@ class Service : public PipelineService {
         hub_(hub),
         options_(std::move(options)),
         resource_groups_(std::make_unique<ResourceGroups>(store)),
-        leases_(LeasesOf(store)) {
+        leases_(LeasesOf(store)),
+        notices_(NoticesOf(store)),
+        requests_(ActionRequestsOf(store)) {
     shared_ = leases_->SharedByServers();
     if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
     if (options_.lease_timeout_ms < 1000) options_.lease_timeout_ms = 1000;
+    timer_period_ms_ = TimerPeriodMs();
     if (!options_.executor_factory) options_.executor_factory = ShellExecutorFactory();
     if (options_.clock == nullptr) options_.clock = MachineClock();
   }
@@ -192,7 +197,9 @@ class Service : public PipelineService {
   StatusOr<std::vector<UpstreamArtifacts>> ProjectArtifactsFor(const Job& job,
                                                                const PipelineContext& context,
                                                                const ProjectRecord& project);
-  void Enqueue(int64_t pipeline_id);
+  // fresh: a pipeline just created (not downstream): with a shared database
+  // and every worker busy, it is left free for an idle replica (notice free).
+  void Enqueue(int64_t pipeline_id, bool fresh = false);
   void WorkerLoop();
   void RunOnce(int64_t pipeline_id);
   // Runs pipeline id, taken off the queue, as active (lock held on entry
@@ -238,12 +245,40 @@ class Service : public PipelineService {
   // *claimed says whether ReleaseUnlessQueued must follow.
   Status ClaimForAction(int64_t pipeline_id, bool* claimed);
   void ReleaseUnlessQueued(int64_t pipeline_id, bool claimed);
+  // ReleaseUnlessQueued when it goes out of scope.
+  struct ReleaseAfter {
+    Service* service;
+    int64_t id;
+    bool claimed;
+    ~ReleaseAfter() { service->ReleaseUnlessQueued(id, claimed); }
+  };
   // A job action: `live` on the pipeline's running scheduler when it has
   // one and accepts it; else `stored` changes the store and the pipeline is
   // queued to run (again). Returns the job's row afterwards.
-  StatusOr<JobRecord> JobAction(int64_t job_id,
+  // action: its name in action_requests, for a pipeline another replica
+  // owns (Forward); *forwarded (if given) says whether that replica did it.
+  StatusOr<JobRecord> JobAction(int64_t job_id, const char* action,
                                 const std::function<Status(Scheduler*, const JobRecord&)>& live,
-                                const std::function<Status(const JobRecord&)>& stored);
+                                const std::function<Status(const JobRecord&)>& stored,
+                                bool* forwarded = nullptr);
+
+  // Notices and forwarded actions (service_notices.cc, docs/replicas.md).
+  // Starts listening and the notice thread (shared database only).
+  Status StartNotices();
+  void StopNotices();
+  // From the listener's thread: queued for the notice thread (answers wake
+  // the waiting Forward at once).
+  void OnNotice(const ReplicaNotice& notice);
+  void NoticeLoop();
+  // Takes action request id if this replica owns its pipeline, performs it
+  // as if asked here and writes the answer.
+  void PerformRequest(int64_t id);
+  // Whether an action refused by ClaimForAction may go to the owner.
+  bool CanForward() const;
+  // Asks the pipeline's owner to do action and waits (bounded) for its
+  // answer: the id of the job or pipeline the action left, or the error it
+  // gave, or an error saying that nobody answered (nothing was done).
+  StatusOr<int64_t> Forward(int64_t pipeline_id, std::optional<int64_t> job_id, const char* action);
   // Skipped jobs waiting for `job` (its dependents through needs,
   // transitively, and later stages' jobs: JobGraph::WaitingFor) become
   // created so that a new run processes them again (GitLab's
@@ -293,9 +328,22 @@ class Service : public PipelineService {
   std::mutex repo_mu_;
   std::map<int64_t, std::unique_ptr<std::mutex>> repo_locks_ GUARDED_BY(repo_mu_);
 
-  UniqueFd builds_lock_;          // LockBuildsDir's, from Start to Stop.
-  PipelineLeases* const leases_;  // The store's; never null (Create checks).
-  bool shared_ = false;           // Other servers may share the database.
+  UniqueFd builds_lock_;                      // LockBuildsDir's, from Start to Stop.
+  PipelineLeases* const leases_;              // The store's; never null (Create checks).
+  bool shared_ = false;                       // Other servers may share the database.
+  ReplicaNotices* notices_;                   // The store's (SqlStore has them on both backends).
+  ActionRequests* requests_;                  // Likewise.
+  std::unique_ptr<NoticeListener> listener_;  // From StartNotices to StopNotices.
+  std::thread notice_thread_;
+  std::condition_variable notice_cv_;  // notices_queue_ and stop, for the notice thread.
+  std::deque<ReplicaNotice> notices_queue_ GUARDED_BY(mu_);
+  // An action request was answered (or notices were missed), for Forward.
+  std::condition_variable answer_cv_;
+  // How often the timer looks at leases, free pipelines, schedules and
+  // expiries: a second, or SLIPWAY_TEST_TIMER_MS (docs/replicas.md): a test
+  // makes it long to show that a notice alone wakes a replica.
+  static int64_t TimerPeriodMs();
+  int64_t timer_period_ms_ = 1000;
 
   // When RemoveExpiredArtifacts last looked (Unix ms); only the timer uses it.
   int64_t artifacts_checked_ms_ = 0;

@@ -103,7 +103,18 @@ void Service::Heartbeat() {
     LogLine(LogLevel::kError, "lease_error").Str("error", recovered.message());
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (!stopping_) ClaimFreeLocked();
+  if (stopping_) return;
+  ClaimFreeLocked();
+  // Requests whose notice was lost, or left to this replica by one that
+  // died: the notice thread performs them.
+  if (requests_ == nullptr || listener_ == nullptr) return;
+  auto pending = requests_->PendingActionRequests(options_.replica_id);
+  if (!pending.ok()) {
+    LogLine(LogLevel::kError, "action_request_error").Str("error", pending.status().message());
+    return;
+  }
+  for (int64_t id : *pending) notices_queue_.push_back({ReplicaNotice::Kind::kRequest, id});
+  if (!pending->empty()) notice_cv_.notify_one();
 }
 
 Status Service::ClaimForAction(int64_t pipeline_id, bool* claimed) {

@@ -47,6 +47,9 @@ StatusOr<const LibPq*> Load() {
   Resolve(handle, "PQftype", &pq.PQftype, &missing);
   Resolve(handle, "PQunescapeBytea", &pq.PQunescapeBytea, &missing);
   Resolve(handle, "PQfreemem", &pq.PQfreemem, &missing);
+  Resolve(handle, "PQsocket", &pq.PQsocket, &missing);
+  Resolve(handle, "PQconsumeInput", &pq.PQconsumeInput, &missing);
+  Resolve(handle, "PQnotifies", &pq.PQnotifies, &missing);
   if (!missing.empty()) {
     return Status::Error(std::string("postgresql: ") + kLibrary + " has no " + missing);
   }

@@ -36,6 +36,10 @@ struct LibPq {
   decltype(&::PQftype) PQftype = nullptr;
   decltype(&::PQunescapeBytea) PQunescapeBytea = nullptr;
   decltype(&::PQfreemem) PQfreemem = nullptr;
+  // LISTEN (store/postgres_listener.cc).
+  decltype(&::PQsocket) PQsocket = nullptr;
+  decltype(&::PQconsumeInput) PQconsumeInput = nullptr;
+  decltype(&::PQnotifies) PQnotifies = nullptr;
 };
 
 // Loads libpq (libpq.so.5) on the first call; later calls return the same

@@ -444,6 +444,25 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_unsent ON deliveries (publisher, lease_expires_at) WHERE done_at IS NULL;
 CREATE INDEX deliveries_by_done_at ON deliveries (done_at);
 )sql",
+    // 22: actions asked through one replica on a pipeline another runs
+    // (docs/replicas.md, store/action_requests.h).
+    R"sql(
+CREATE TABLE action_requests (
+  id {pk},
+  pipeline_id BIGINT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+  job_id BIGINT,
+  action TEXT NOT NULL CHECK (action IN ('cancel_job', 'retry_job', 'play_job',
+    'cancel_pipeline', 'retry_pipeline')),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'taken', 'done', 'failed')),
+  requested_by TEXT NOT NULL,
+  taken_by TEXT,
+  result_id BIGINT,
+  error TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX action_requests_by_state ON action_requests (state, pipeline_id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

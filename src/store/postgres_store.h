@@ -10,6 +10,8 @@
 
 namespace slipway {
 
+class SharedListener;
+
 class PostgresStore : public SqlStore {
  public:
   // url: "postgresql://user@host:port/db?..." (libpq's URI syntax).
@@ -17,8 +19,15 @@ class PostgresStore : public SqlStore {
   static StatusOr<std::unique_ptr<PostgresStore>> Open(const std::string& url,
                                                        StoreOptions options = {});
 
+  // LISTENs with a connection of its own, one for all the store's
+  // subscribers (store/postgres_listener.h).
+  StatusOr<std::unique_ptr<NoticeListener>> Listen(
+      std::function<void(const ReplicaNotice&)> on_notice) override;
+
  private:
   using SqlStore::SqlStore;
+  // Set by Open: the subscribers' one listening connection.
+  std::shared_ptr<SharedListener> listener_;
 };
 
 }  // namespace slipway

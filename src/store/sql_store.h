@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "store/action_requests.h"
 #include "store/delivery_claims.h"
 #include "store/pipeline_leases.h"
+#include "store/replica_notices.h"
 #include "store/secret_box.h"
 #include "store/sql_database.h"
 #include "store/store.h"
@@ -23,7 +25,11 @@
 
 namespace slipway {
 
-class SqlStore : public Store, public PipelineLeases, public DeliveryClaims {
+class SqlStore : public Store,
+                 public PipelineLeases,
+                 public DeliveryClaims,
+                 public ReplicaNotices,
+                 public ActionRequests {
  public:
   // db must already be migrated to the latest schema version.
   SqlStore(std::unique_ptr<SqlDatabase> db, StoreOptions options);
@@ -209,8 +215,26 @@ class SqlStore : public Store, public PipelineLeases, public DeliveryClaims {
                                                           int64_t expires_at, int limit) override;
   Status PruneDeliveries(int64_t before_ms) override;
 
+  // Notices and action requests (sql_store_notices.cc). Listen: an error
+  // but for PostgresStore.
+  Status Notify(const ReplicaNotice& notice) override;
+  StatusOr<std::unique_ptr<NoticeListener>> Listen(
+      std::function<void(const ReplicaNotice&)> on_notice) override;
+  StatusOr<ActionRequest> CreateActionRequest(const ActionRequest& request) override;
+  StatusOr<std::optional<ActionRequest>> GetActionRequest(int64_t id) override;
+  StatusOr<std::optional<ActionRequest>> TakeActionRequest(int64_t id,
+                                                           std::string_view owner) override;
+  StatusOr<std::vector<int64_t>> PendingActionRequests(std::string_view owner) override;
+  StatusOr<bool> FinishActionRequest(int64_t id, std::string_view owner,
+                                     std::optional<int64_t> result_id,
+                                     std::string_view error) override;
+  StatusOr<bool> AbandonActionRequest(int64_t id, std::string_view error) override;
+
  private:
   int64_t Now() const;
+  // Sends notice with PostgreSQL (delivered when the caller's transaction
+  // commits, at once outside one); nothing with SQLite.
+  Status NotifyLocked(const ReplicaNotice& notice) REQUIRES(mu_);
   // The *Locked helpers expect mu_ held (and, where they write, a transaction).
   StatusOr<std::optional<PipelineRecord>> GetPipelineLocked(int64_t id);
   // The project hooks whose column ("id" or "project_id") is value.

@@ -57,11 +57,19 @@ StatusOr<std::vector<int64_t>> SqlStore::RenewLeases(std::string_view owner, int
 
 Status SqlStore::ReleasePipeline(int64_t id, std::string_view owner) {
   std::lock_guard<std::mutex> lock(mu_);
-  return db_
-      ->Query(
-          "UPDATE pipelines SET owner = NULL, lease_expires_at = NULL WHERE id = ? AND owner = ?",
-          {id, std::string(owner)})
-      .status();
+  SqlTransaction txn(db_.get());
+  if (Status s = txn.Begin(); !s.ok()) return s;
+  auto rows = db_->Query(
+      "UPDATE pipelines SET owner = NULL, lease_expires_at = NULL WHERE id = ? AND owner = ? "
+      "RETURNING CASE WHEN " +
+          std::string(kActive) + " THEN 1 ELSE 0 END",
+      {id, std::string(owner)});
+  if (!rows.ok()) return rows.status();
+  // Still to run: an idle server may take it at once.
+  if (!rows->empty() && rows->front().Int(0) == 1) {
+    if (Status s = NotifyLocked({ReplicaNotice::Kind::kFree, id}); !s.ok()) return s;
+  }
+  return txn.Commit();
 }
 
 StatusOr<RecoveredPipelines> SqlStore::RecoverPipelines(const LeaseRecovery& what) {
@@ -111,6 +119,7 @@ StatusOr<RecoveredPipelines> SqlStore::RecoverPipelines(const LeaseRecovery& wha
       Status failed = fail_running(db_->Query(
           select_jobs + " WHERE status = 'running' AND pipeline_id = ? ORDER BY id", {id}));
       if (!failed.ok()) return failed;
+      if (Status s = NotifyLocked({ReplicaNotice::Kind::kFree, id}); !s.ok()) return s;
     }
   }
   std::sort(out.pipeline_ids.begin(), out.pipeline_ids.end());
