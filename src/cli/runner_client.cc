@@ -220,11 +220,12 @@ std::shared_ptr<RunnerClient::Attempt> RunnerClient::Connect(size_t server, int 
     StatusOr<HttpFetchResponse> response =
         Call(server, "GET", path, "", [&](std::string_view chunk) -> Status {
           if (stop.canceled()) return Status::Error("stopping");
-          attempt->hello = true;
           partial.append(chunk);
           for (size_t nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n')) {
             std::string line = partial.substr(0, nl);
             partial.erase(0, nl + 1);
+            // Connected: not before the server's hello (an error's body is none).
+            if (line.find("\"type\":\"hello\"") != std::string::npos) attempt->hello = true;
             if (!line.empty()) OnMessage(server, line);
           }
           if (partial.size() > kMaxMessageBytes) {
