@@ -54,6 +54,14 @@ TEST(HelpTest, HelpPrintsTheUsageOfTheNamedCommand) {
   EXPECT_THAT(add.out, testing::HasSubstr("\n  --no-check "));
   // The same as --help.
   EXPECT_EQ(RunSlipway({"project", "add", "--help"}).out, add.out + "\n");
+
+  // --url repeats (one connection per server replica, docs/runners.md).
+  CliResult runner = RunSlipway({"help", "runner"});
+  EXPECT_EQ(runner.exit_code, 0);
+  EXPECT_THAT(runner.out,
+              testing::HasSubstr("\n  --url URL ... REQUIRED      The server, e.g. "
+                                 "https://ci.example:8443; repeated: the replicas of one "
+                                 "installation, which share --concurrency\n"));
 }
 
 TEST(HelpTest, AMissingSubcommandPrintsThatCommandsUsage) {

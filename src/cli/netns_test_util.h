@@ -18,10 +18,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -68,6 +77,132 @@ inline void Remove(const std::string& ns) {
     for (pid_t pid : pids) WaitGone(pid);
   }
   Run({"ip", "netns", "del", ns});
+}
+
+// The port a `slipway serve` listening on address:0 says it got, from its
+// log at log_path; 0 when it says none within WaitFor's time.
+inline int WaitForPort(const std::string& log_path, const std::string& address) {
+  std::string at = "://" + address + ":";
+  int port = 0;
+  WaitFor([&] {
+    std::string log = Slurp(log_path);
+    size_t found = log.find(at);
+    if (found == std::string::npos || log.find('\n', found) == std::string::npos) return false;
+    port = std::atoi(log.c_str() + found + at.size());
+    return true;
+  });
+  return port;
+}
+
+// How many lines the file at path has (0 when there is none).
+inline int LinesIn(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Whether the runner whose --dir is dir holds a lease now (a job's
+// directory DIR/jobs/<job id>-<fence> exists): killed now, that job's
+// attempt is lost for sure.
+inline bool Holding(const std::string& dir) {
+  std::error_code ec;
+  return std::filesystem::exists(dir + "/jobs") && !std::filesystem::is_empty(dir + "/jobs", ec);
+}
+
+// One line of a job's record file (MARKS/<job name>), which its attempts
+// append to wherever they run: "start|tick|end <job id> <runner>".
+struct Record {
+  std::string what;
+  int64_t job_id = 0;
+  std::string runner;
+};
+
+inline std::vector<Record> Records(const std::string& path) {
+  std::vector<Record> records;
+  std::ifstream in(path);
+  Record r;
+  while (in >> r.what >> r.job_id >> r.runner) records.push_back(r);
+  return records;
+}
+
+// The records of different job ids do not interleave: each attempt's lines
+// are one block, so no two attempts of a job ran at once.
+inline bool OneAttemptAtATime(const std::vector<Record>& records, std::string* why) {
+  std::set<int64_t> closed;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (closed.count(records[i].job_id) != 0) {
+      *why = "job " + std::to_string(records[i].job_id) + " wrote again after another attempt";
+      return false;
+    }
+    if (i + 1 < records.size() && records[i + 1].job_id != records[i].job_id) {
+      closed.insert(records[i].job_id);
+    }
+  }
+  return true;
+}
+
+// The checks of a pipeline whose jobs (`count` names, every attempt in
+// `jobs`, the API's list with retried ones) each wrote start/end records
+// to MARKS/<name> and the lines "<name> line 1".."<name> line <lines>":
+// every job name ended exactly once (its last attempt succeeded, the ones
+// before failed with runner_system_failure, no id listed twice), each
+// attempt ran on one runner (the one the API names for the successful
+// one) and the attempts of a job did not overlap, the successful attempt's
+// log has every line in order and a lost one's a gap-free prefix. Returns
+// how many attempts were lost.
+inline int CheckEachJobEndedOnce(const nlohmann::json& jobs, const std::string& marks, int lines,
+                                 int count, const std::function<std::string(int64_t)>& trace) {
+  std::map<std::string, std::vector<nlohmann::json>> attempts;  // By name, in id order.
+  std::set<int64_t> ids;
+  for (const nlohmann::json& j : jobs) {
+    EXPECT_TRUE(ids.insert(j["id"].get<int64_t>()).second) << "job listed twice: " << j.dump();
+    attempts[j["name"]].push_back(j);
+  }
+  EXPECT_EQ(attempts.size(), static_cast<size_t>(count));
+  int lost = 0;
+  for (auto& [name, tries] : attempts) {
+    std::sort(tries.begin(), tries.end(),
+              [](const nlohmann::json& a, const nlohmann::json& b) { return a["id"] < b["id"]; });
+    EXPECT_EQ(tries.back()["status"], "success") << tries.back().dump();
+    for (size_t i = 0; i + 1 < tries.size(); ++i) {
+      EXPECT_EQ(tries[i]["status"], "failed") << tries[i].dump();
+      EXPECT_EQ(tries[i]["failure_reason"], "runner_system_failure") << tries[i].dump();
+      ++lost;
+    }
+    std::vector<Record> records = Records(marks + "/" + name);
+    std::string why;
+    EXPECT_TRUE(OneAttemptAtATime(records, &why)) << name << ": " << why;
+    std::map<int64_t, std::string> ran_on;
+    for (const Record& r : records) {
+      auto [it, first] = ran_on.emplace(r.job_id, r.runner);
+      EXPECT_EQ(it->second, r.runner) << name << " ran on two runners";
+    }
+    const nlohmann::json& done = tries.back();
+    int64_t done_id = done["id"].get<int64_t>();
+    EXPECT_EQ(ran_on[done_id], done["runner"]["description"]) << name << " " << done.dump();
+    EXPECT_EQ(std::count_if(records.begin(), records.end(),
+                            [&](const Record& r) { return r.job_id == done_id; }),
+              2)
+        << name;
+    // Every line a runner had acknowledged is in the log, in order, once:
+    // all of them for the attempt that succeeded, a prefix for the others.
+    for (const nlohmann::json& attempt : tries) {
+      int64_t id = attempt["id"].get<int64_t>();
+      std::istringstream log(trace(id));
+      std::string line;
+      int next = 1;
+      std::string prefix = name + " line ";
+      while (std::getline(log, line)) {
+        if (line.rfind(prefix, 0) != 0) continue;
+        EXPECT_EQ(line, prefix + std::to_string(next)) << name << " (" << id << ")";
+        ++next;
+      }
+      if (id == done_id) {
+        EXPECT_EQ(next, lines + 1) << name << ":\n" << trace(id);
+      }
+    }
+  }
+  return lost;
 }
 
 class Hosts {
@@ -141,6 +276,13 @@ class Hosts {
   // the pid is slipway's), its output appended to log_path.
   pid_t Spawn(const std::string& ns, const std::vector<std::string>& args,
               const std::string& log_path) {
+    std::vector<std::string> argv = {SLIPWAY_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return SpawnCommand(ns, argv, log_path);
+  }
+  // Starts argv (a program and its arguments) in namespace ns, likewise.
+  pid_t SpawnCommand(const std::string& ns, const std::vector<std::string>& command,
+                     const std::string& log_path) {
     pid_t pid = fork();
     if (pid == 0) {
       // Gone with the test, should it be killed (a ctest timeout); what
@@ -152,8 +294,8 @@ class Hosts {
       dup2(fd, 1);
       dup2(fd, 2);
       syscall(SYS_close_range, 3, ~0U, 0);
-      std::vector<std::string> storage = {"ip", "netns", "exec", ns, SLIPWAY_BINARY};
-      storage.insert(storage.end(), args.begin(), args.end());
+      std::vector<std::string> storage = {"ip", "netns", "exec", ns};
+      storage.insert(storage.end(), command.begin(), command.end());
       std::vector<char*> argv;
       for (std::string& a : storage) argv.push_back(a.data());
       argv.push_back(nullptr);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -157,7 +158,7 @@ RunnerClient::RunnerClient(RunnerOptions options)
               : std::make_unique<ShellExecutor>(ShellExecutor::Options())) {}
 
 RunnerClient::~RunnerClient() {
-  std::map<int64_t, std::shared_ptr<ActiveJob>> jobs;
+  decltype(jobs_) jobs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     jobs.swap(jobs_);
@@ -168,12 +169,12 @@ RunnerClient::~RunnerClient() {
   }
 }
 
-StatusOr<HttpFetchResponse> RunnerClient::Call(const std::string& method, const std::string& path,
-                                               std::string body,
+StatusOr<HttpFetchResponse> RunnerClient::Call(size_t server, const std::string& method,
+                                               const std::string& path, std::string body,
                                                std::function<Status(std::string_view)> sink,
                                                std::chrono::milliseconds timeout) {
   HttpFetchRequest request;
-  request.url = options_.url + path;
+  request.url = options_.urls[server] + path;
   request.method = method;
   request.body = std::move(body);
   request.headers = {{"PRIVATE-TOKEN", options_.token}};
@@ -187,52 +188,162 @@ StatusOr<HttpFetchResponse> RunnerClient::Call(const std::string& method, const 
   return HttpFetch(request, http);
 }
 
-int RunnerClient::Run(const CancelToken& stop) {
-  std::string path = "/api/v4/runners/connect?concurrency=" + std::to_string(options_.concurrency) +
+// One connection to a server: the long exchange runs in a thread of its own
+// so that a newer connection (announcing another concurrency) can replace it
+// meanwhile; the server closes the older one when the newer one connects.
+struct RunnerClient::Attempt {
+  int concurrency = 0;
+  std::thread thread;
+  std::atomic<bool> hello{false};  // The server answered: it is connected.
+  std::atomic<bool> done{false};
+  int refused = 0;    // The HTTP status of a refusal (401, 403, 400); set before done.
+  std::string ended;  // Why the exchange ended; set before done.
+};
+
+int RunnerClient::WantedLocked(size_t server) {
+  // Not "its jobs here plus the free slots": the server counts its jobs
+  // itself, and one that ended there may still be finishing here.
+  int others = 0;
+  for (const auto& [key, job] : jobs_) others += !job->done && key.first != server;
+  return std::clamp(options_.concurrency - others, 0, 256);
+}
+
+std::shared_ptr<RunnerClient::Attempt> RunnerClient::Connect(size_t server, int concurrency,
+                                                             const CancelToken& stop) {
+  auto attempt = std::make_shared<Attempt>();
+  attempt->concurrency = concurrency;
+  std::string path = "/api/v4/runners/connect?concurrency=" + std::to_string(concurrency) +
                      "&executor=" + options_.executor +
                      "&tags=" + PercentEncode(Join(options_.tags));
-  while (!stop.canceled()) {
+  attempt->thread = std::thread([this, server, path, attempt, &stop] {
     std::string partial;
-    bool announced = false;
     StatusOr<HttpFetchResponse> response =
-        Call("GET", path, "", [&](std::string_view chunk) -> Status {
+        Call(server, "GET", path, "", [&](std::string_view chunk) -> Status {
           if (stop.canceled()) return Status::Error("stopping");
-          if (!announced) {
-            std::fprintf(stderr, "slipway runner: connected to %s\n", options_.url.c_str());
-            announced = true;
-          }
           partial.append(chunk);
           for (size_t nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n')) {
             std::string line = partial.substr(0, nl);
             partial.erase(0, nl + 1);
-            if (!line.empty()) OnMessage(line);
+            // Connected: not before the server's hello (an error's body is none).
+            if (line.find("\"type\":\"hello\"") != std::string::npos) attempt->hello = true;
+            if (!line.empty()) OnMessage(server, line);
           }
           if (partial.size() > kMaxMessageBytes) {
             return Status::Error("a message from the server is too long");
           }
           return Status::Ok();
         });
-    ReapFinished();
-    if (stop.canceled()) break;
     if (response.ok() &&
         (response->status == 401 || response->status == 403 || response->status == 400)) {
-      std::fprintf(stderr, "slipway runner: the server refused the connection: %d %s\n",
-                   response->status, response->body.c_str());
-      return 1;
+      attempt->refused = response->status;
+      attempt->ended = std::to_string(response->status) + " " + response->body;
+    } else {
+      attempt->ended = response.ok() ? "status " + std::to_string(response->status)
+                                     : response.status().message();
     }
-    std::fprintf(stderr, "slipway runner: connection to %s ended (%s); reconnecting\n",
-                 options_.url.c_str(),
-                 response.ok() ? ("status " + std::to_string(response->status)).c_str()
-                               : response.status().message().c_str());
-    // Not a busy loop against a server that is down.
-    for (int i = 0; i < 10 && !stop.canceled(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  return 0;
+    attempt->done = true;
+    std::lock_guard<std::mutex> lock(mu_);
+    changed_.notify_all();
+  });
+  return attempt;
 }
 
-void RunnerClient::OnMessage(const std::string& line) {
+void RunnerClient::Serve(size_t server, const CancelToken& stop) {
+  const std::string& url = options_.urls[server];
+  auto backoff = std::chrono::seconds(1);
+  bool announced = false;
+  std::shared_ptr<Attempt> current;
+  std::vector<std::shared_ptr<Attempt>> replaced;
+  for (;;) {
+    int wanted;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (refused_ || stop.canceled()) break;
+      wanted = WantedLocked(server);
+      if (current == nullptr) {
+        current = Connect(server, wanted, stop);
+      } else if (current->hello && !current->done && wanted != current->concurrency) {
+        // Another server took a slot, or one freed: this one's figure changed.
+        replaced.push_back(std::move(current));
+        current = Connect(server, wanted, stop);
+      }
+      changed_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    ReapFinished();
+    for (auto it = replaced.begin(); it != replaced.end();) {
+      if ((*it)->done) {
+        (*it)->thread.join();
+        it = replaced.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (current->hello && !announced) {
+      std::fprintf(stderr, "slipway runner: connected to %s\n", url.c_str());
+      announced = true;
+      backoff = std::chrono::seconds(1);
+    }
+    if (!current->done) continue;
+    current->thread.join();
+    if (current->refused != 0) {
+      std::fprintf(stderr, "slipway runner: the server refused the connection: %s (%s)\n",
+                   current->ended.c_str(), url.c_str());
+      std::lock_guard<std::mutex> lock(mu_);
+      refused_ = true;
+      changed_.notify_all();
+      break;
+    }
+    if (stop.canceled()) break;
+    std::fprintf(stderr, "slipway runner: connection to %s ended (%s); reconnecting in %lld s\n",
+                 url.c_str(), current->ended.c_str(), static_cast<long long>(backoff.count()));
+    current = nullptr;
+    announced = false;
+    // Not a busy loop against a server that is down; the others keep working.
+    auto until = std::chrono::steady_clock::now() + backoff;
+    backoff = std::min(backoff * 2, std::chrono::seconds(30));
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!refused_ && !stop.canceled() && std::chrono::steady_clock::now() < until) {
+      changed_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  }
+  // Each ends at its next message (stop is set) or when the server closes it.
+  if (current != nullptr) replaced.push_back(std::move(current));
+  for (auto& attempt : replaced) {
+    if (attempt->thread.joinable()) attempt->thread.join();
+  }
+}
+
+int RunnerClient::Run(const CancelToken& stop) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lease_timeouts_.assign(options_.urls.size(), std::chrono::milliseconds(30000));
+  }
+  // A refusal by one server stops the others' connections too.
+  CancelToken all;
+  std::atomic<bool> watching{true};
+  std::thread watcher([&] {
+    while (watching) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (refused_ || stop.canceled()) break;
+        changed_.wait_for(lock, std::chrono::milliseconds(100));
+      }
+    }
+    all.Cancel();
+  });
+  std::vector<std::thread> servers;
+  for (size_t i = 0; i < options_.urls.size(); ++i) {
+    servers.emplace_back([this, i, &all] { Serve(i, all); });
+  }
+  for (std::thread& t : servers) t.join();
+  watching = false;
+  watcher.join();
+  ReapFinished();
+  std::lock_guard<std::mutex> lock(mu_);
+  return refused_ ? 1 : 0;
+}
+
+void RunnerClient::OnMessage(size_t server, const std::string& line) {
   ReapFinished();
   BoundedJson parsed = ParseBoundedJson(line);
   if (parsed.error != JsonParseError::kNone || !parsed.value.is_object()) {
@@ -246,13 +357,14 @@ void RunnerClient::OnMessage(const std::string& line) {
   std::lock_guard<std::mutex> lock(mu_);
   if (type == "hello") {
     if (m.value("lease_timeout_ms", json()).is_number_integer()) {
-      lease_timeout_ = std::chrono::milliseconds(m["lease_timeout_ms"].get<int64_t>());
+      lease_timeouts_[server] = std::chrono::milliseconds(m["lease_timeout_ms"].get<int64_t>());
     }
   } else if (type == "job") {
     auto active = std::make_shared<ActiveJob>();
+    active->server = server;
     active->job_id = job_id;
     active->fence = fence;
-    auto& slot = jobs_[job_id];
+    auto& slot = jobs_[{server, job_id}];
     if (slot) slot->cancel.Cancel();  // An older lease of the same job: it lost it.
     std::shared_ptr<ActiveJob> older = std::move(slot);
     slot = active;
@@ -260,8 +372,9 @@ void RunnerClient::OnMessage(const std::string& line) {
       if (older && older->thread.joinable()) older->thread.join();
       RunJob(active, line);
     });
+    changed_.notify_all();
   } else if (type == "cancel") {
-    auto it = jobs_.find(job_id);
+    auto it = jobs_.find({server, job_id});
     if (it != jobs_.end() && it->second->fence == fence) it->second->cancel.Cancel();
   }
 }
@@ -290,12 +403,13 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
   std::chrono::milliseconds lease_timeout;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    lease_timeout = lease_timeout_;
+    lease_timeout = lease_timeouts_[active->server];
   }
+  const size_t server = active->server;
   RemoteLog log(
       active->job_id, active->fence, lease_timeout,
-      [this](const std::string& path, std::string body, std::chrono::milliseconds timeout) {
-        return Call("POST", path, std::move(body), nullptr, timeout);
+      [this, server](const std::string& path, std::string body, std::chrono::milliseconds timeout) {
+        return Call(server, "POST", path, std::move(body), nullptr, timeout);
       },
       &active->cancel);
   Job job;
@@ -314,8 +428,30 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
   Status read = parsed.error == JsonParseError::kNone
                     ? RemoteJobFromJson(parsed.value, &job, &spec)
                     : Status::Error("the job message is not JSON");
+  // A slot of the runner's concurrency (its lease is renewed meanwhile).
+  bool slot = false;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    // In the order the jobs came.
+    slot_queue_.push_back(active.get());
+    auto turn = [&] {
+      return running_ < options_.concurrency && slot_queue_.front() == active.get();
+    };
+    if (!turn()) log.Write(job.name, "Waiting for a free slot on this runner...\n");
+    while (!turn() && !active->cancel.canceled()) {
+      changed_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    slot_queue_.erase(std::find(slot_queue_.begin(), slot_queue_.end(), active.get()));
+    changed_.notify_all();
+    if (!active->cancel.canceled()) {
+      ++running_;
+      slot = true;
+    }
+  }
   Status made = read.ok() ? MakeDirs(run_dir) : read;
-  if (!made.ok()) {
+  if (!slot) {
+    result.outcome = JobOutcome::kCanceled;
+  } else if (!made.ok()) {
     fail("Reading the job failed: " + made.message());
   } else {
     // The commit, as a bundle from the server, into this runner's own copy
@@ -335,7 +471,7 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
       StatusOr<HttpFetchResponse> got =
           out == nullptr
               ? StatusOr<HttpFetchResponse>(Status::Error("cannot write " + bundle))
-              : Call("GET", job_path + "/repository" + fence, "",
+              : Call(server, "GET", job_path + "/repository" + fence, "",
                      [out](std::string_view chunk) -> Status {
                        if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) {
                          return Status::Error("cannot write the bundle");
@@ -359,9 +495,10 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
       fail("Fetching the commit failed: " + fetched.message());
     } else {
       spec.repository = repo;
-      RunnerCall call = [this](const std::string& method, const std::string& path, std::string body,
-                               std::function<Status(std::string_view)> sink) {
-        return Call(method, path, std::move(body), std::move(sink));
+      RunnerCall call = [this, server](const std::string& method, const std::string& path,
+                                       std::string body,
+                                       std::function<Status(std::string_view)> sink) {
+        return Call(server, method, path, std::move(body), std::move(sink));
       };
       RemoteArtifacts from_server(call, job_path, fence, run_dir);
       JobHost host;
@@ -397,7 +534,7 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
     // The end must get through: a few tries over a dropped connection; a
     // lease that expires meanwhile makes the job the server's again.
     for (int attempt = 0; attempt < 5; ++attempt) {
-      StatusOr<HttpFetchResponse> sent = Call("PUT", job_path + fence, report.dump());
+      StatusOr<HttpFetchResponse> sent = Call(server, "PUT", job_path + fence, report.dump());
       if (sent.ok() && (sent->status < 300 || sent->status == 409 || sent->status == 400)) break;
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
@@ -405,7 +542,9 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
   Status removed = RemoveTree(run_dir);
   (void)removed;
   std::lock_guard<std::mutex> lock(mu_);
+  if (slot) --running_;
   active->done = true;
+  changed_.notify_all();
 }
 
 }  // namespace slipway

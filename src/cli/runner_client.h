@@ -1,20 +1,27 @@
 // `slipway runner`: a remote runner (docs/runners.md). It keeps one
-// connection to the server open, on which the server pushes jobs; it runs
+// connection open to each server it is given (the replicas of one
+// installation, docs/replicas.md), on which that server pushes jobs; it runs
 // each with its executor (shell or slurm) in a directory of its own, streams the
 // log back, renews the job's lease and reports the end, all over plain
-// HTTP requests that name the lease's fence.
+// HTTP requests to the server that pushed the job, naming the lease's fence.
+// Its concurrency is shared: each server is told (as the connection's
+// concurrency) the runner's concurrency less the jobs of the other servers
+// it holds, and a connection whose figure changed is replaced by one with
+// the new figure.
 #ifndef SLIPWAY_CLI_RUNNER_CLIENT_H_
 #define SLIPWAY_CLI_RUNNER_CLIENT_H_
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "exec/executor.h"
@@ -26,7 +33,9 @@
 namespace slipway {
 
 struct RunnerOptions {
-  std::string url;  // The server's base URL, http(s)://host:port.
+  // The servers' base URLs, http(s)://host:port: one, or the replicas of
+  // one installation (one database).
+  std::vector<std::string> urls;
   std::string token;
   std::vector<std::string> tags;
   int concurrency = 1;
@@ -42,14 +51,17 @@ class RunnerClient {
   explicit RunnerClient(RunnerOptions options);
   ~RunnerClient();  // Cancels and joins the jobs still running.
 
-  // Connects and runs what the server pushes until stop is set (checked at
-  // every message, the server's pings included), reconnecting after a
-  // dropped connection. Returns 0 when stopped, 1 when the server refuses
-  // the token (401) or the options (400), with the reason on stderr.
+  // Connects to every server and runs what they push until stop is set
+  // (checked at every message, the servers' pings included), reconnecting
+  // after a dropped connection (1 s, doubling up to 30 s while the server
+  // cannot be reached). Returns 0 when stopped, 1 when a server refuses the
+  // token (401, 403) or the options (400), with the reason on stderr.
   int Run(const CancelToken& stop);
 
  private:
+  struct Attempt;
   struct ActiveJob {
+    size_t server = 0;  // Index in options_.urls: where the job came from.
     int64_t job_id = 0;
     int64_t fence = 0;
     CancelToken cancel;
@@ -57,12 +69,19 @@ class RunnerClient {
     bool done = false;
   };
 
-  void OnMessage(const std::string& line);
+  // Keeps a connection to one server until stop (or a refusal).
+  void Serve(size_t server, const CancelToken& stop);
+  // Opens a connection announcing concurrency, in a thread of its own.
+  std::shared_ptr<Attempt> Connect(size_t server, int concurrency, const CancelToken& stop);
+  // The concurrency a server is told: the runner's, less the jobs of the
+  // other servers it holds.
+  int WantedLocked(size_t server) REQUIRES(mu_);
+  void OnMessage(size_t server, const std::string& line);
   void RunJob(std::shared_ptr<ActiveJob> active, std::string message);
-  // A request to the server's API with the runner's token, bounded by
+  // A request to a server's API with the runner's token, bounded by
   // timeout as a whole.
-  StatusOr<HttpFetchResponse> Call(const std::string& method, const std::string& path,
-                                   std::string body = "",
+  StatusOr<HttpFetchResponse> Call(size_t server, const std::string& method,
+                                   const std::string& path, std::string body = "",
                                    std::function<Status(std::string_view)> sink = nullptr,
                                    std::chrono::milliseconds timeout = std::chrono::minutes(10));
   void ReapFinished();
@@ -75,8 +94,17 @@ class RunnerClient {
   // repositories only grow).
   std::set<std::string> fetched_ GUARDED_BY(fetch_mu_);
   std::mutex mu_;
-  std::chrono::milliseconds lease_timeout_ GUARDED_BY(mu_){30000};
-  std::map<int64_t, std::shared_ptr<ActiveJob>> jobs_ GUARDED_BY(mu_);  // By job id.
+  std::condition_variable changed_;  // A job came or ended, a slot freed, a refusal.
+  // By server, from its hello.
+  std::vector<std::chrono::milliseconds> lease_timeouts_ GUARDED_BY(mu_);
+  // By server and job id.
+  std::map<std::pair<size_t, int64_t>, std::shared_ptr<ActiveJob>> jobs_ GUARDED_BY(mu_);
+  // Jobs running now (at most options_.concurrency): two servers may push
+  // into the same free slot before hearing of the other's job; the later
+  // job waits here for a slot, its lease renewed meanwhile.
+  int running_ GUARDED_BY(mu_) = 0;
+  std::deque<const ActiveJob*> slot_queue_ GUARDED_BY(mu_);  // Waiting for a slot, in order.
+  bool refused_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace slipway

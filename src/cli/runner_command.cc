@@ -1,5 +1,6 @@
-// `slipway runner --url URL --token TOKEN`: a remote runner for a
-// `slipway serve` (docs/runners.md, docs/cli.md).
+// `slipway runner --url URL... --token TOKEN`: a remote runner for a
+// `slipway serve`, or for several replicas of one (docs/runners.md,
+// docs/cli.md).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,13 +17,14 @@ namespace slipway {
 namespace {
 
 int RunRunner(RunnerOptions options) {
-  HttpUrl url;
-  if (!ParseHttpUrl(options.url, &url)) {
-    std::fprintf(stderr, "slipway: --url must be an http(s):// URL, not '%s'\n",
-                 options.url.c_str());
-    return 2;
+  for (std::string& server : options.urls) {
+    HttpUrl url;
+    if (!ParseHttpUrl(server, &url)) {
+      std::fprintf(stderr, "slipway: --url must be an http(s):// URL, not '%s'\n", server.c_str());
+      return 2;
+    }
+    while (!server.empty() && server.back() == '/') server.pop_back();
   }
-  while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
   if (options.token.empty()) {
     const char* env = std::getenv("SLIPWAY_RUNNER_TOKEN");
     if (env != nullptr) options.token = env;
@@ -56,9 +58,12 @@ void AddRunnerCommand(CLI::App* app, int* exit_code) {
   auto options = std::make_shared<RunnerOptions>();
   CLI::App* cmd = app->add_subcommand(
       "runner", "Run jobs a `slipway serve` pushes to this machine (a remote runner)");
-  cmd->add_option("--url", options->url, "The server, e.g. https://ci.example:8443")
+  cmd->add_option("--url", options->urls,
+                  "The server, e.g. https://ci.example:8443; repeated: the replicas of one "
+                  "installation, which share --concurrency")
       ->type_name("URL")
-      ->required();
+      ->required()
+      ->allow_extra_args(false);
   cmd->add_option("--token", options->token,
                   "A token of the role runner (slipway token create --role runner); default: "
                   "$SLIPWAY_RUNNER_TOKEN")

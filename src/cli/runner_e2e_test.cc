@@ -414,6 +414,24 @@ TEST_F(RunnerE2eTest, UnknownAndRevokedTokensAre401AndLogged) {
       << Slurp(server_log_);
 }
 
+// `--url` repeated (docs/runners.md, "Several server replicas"): a server
+// that cannot be reached is retried, with a growing pause, while the
+// others' jobs run.
+TEST_F(RunnerE2eTest, AServerThatIsDownIsRetriedWhileTheOthersJobsRun) {
+  Start("job:\n  script: echo from-the-live-one\n");
+  // Nothing listens on port 1.
+  Runner runner(port_, runner_token_, dir_ + "/box", {"--url", "http://127.0.0.1:1"});
+  WaitOnline(1);
+  int64_t pipeline = CreatePipeline();
+  EXPECT_EQ(WaitPipelineDone(pipeline), "success") << runner.log();
+  EXPECT_NE(Trace(Job(pipeline, "job")["id"].get<int64_t>()).find("from-the-live-one"),
+            std::string::npos);
+  EXPECT_TRUE(WaitFor([&] {
+    return runner.log().find("connection to http://127.0.0.1:1 ended") != std::string::npos &&
+           runner.log().find("reconnecting in 2 s") != std::string::npos;
+  })) << runner.log();
+}
+
 TEST_F(RunnerE2eTest, KilledRunnerLosesItsJobWhichIsRetriedOnAnother) {
   std::string mark = marks_ + "/long.pid";
   Start(R"(

@@ -34,42 +34,13 @@ namespace {
 namespace fs = std::filesystem;
 using netns_test::Hosts;
 using netns_test::kServerAddress;
+using netns_test::OneAttemptAtATime;
+using netns_test::Record;
+using netns_test::Records;
 using nlohmann::json;
 using serve_test::HttpAt;
 using serve_test::HttpReply;
 using serve_test::RunSlipway;
-
-// One line of a job's record file (MARKS/<job name>), which its attempts
-// append to wherever they run: "start|tick|end <job id> <runner>".
-struct Record {
-  std::string what;
-  int64_t job_id = 0;
-  std::string runner;
-};
-
-std::vector<Record> Records(const std::string& path) {
-  std::vector<Record> records;
-  std::istringstream in(fs::exists(path) ? Slurp(path) : "");
-  Record r;
-  while (in >> r.what >> r.job_id >> r.runner) records.push_back(r);
-  return records;
-}
-
-// The records of different job ids do not interleave: each attempt's lines
-// are one block, so no two attempts of a job ran at once.
-bool OneAttemptAtATime(const std::vector<Record>& records, std::string* why) {
-  std::set<int64_t> closed;
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (closed.count(records[i].job_id) != 0) {
-      *why = "job " + std::to_string(records[i].job_id) + " wrote again after another attempt";
-      return false;
-    }
-    if (i + 1 < records.size() && records[i + 1].job_id != records[i].job_id) {
-      closed.insert(records[i].job_id);
-    }
-  }
-  return true;
-}
 
 class RunnerNetnsE2eTest : public ::testing::Test {
  protected:
@@ -103,14 +74,8 @@ class RunnerNetnsE2eTest : public ::testing::Test {
                  {"serve", "--data", data_, "--listen", std::string(kServerAddress) + ":0",
                   "--jobs", "8", "--max-pipelines", "1", "--runner-lease-timeout", "2"},
                  server_log_);
-    std::string at = std::string("://") + kServerAddress + ":";
-    ASSERT_TRUE(WaitFor([&] {
-      std::string log = Slurp(server_log_);
-      size_t found = log.find(at);
-      if (found == std::string::npos || log.find('\n', found) == std::string::npos) return false;
-      port_ = std::atoi(log.c_str() + found + at.size());
-      return true;
-    })) << Slurp(server_log_);
+    port_ = netns_test::WaitForPort(server_log_, kServerAddress);
+    ASSERT_GT(port_, 0) << Slurp(server_log_);
   }
 
   // `slipway runner` named name (its token's name) on host k; its pid.
@@ -317,16 +282,8 @@ default:
   }
   WaitOnline(3);
   int64_t pipeline = CreatePipeline();
-  auto ended = [&] {
-    std::string text = fs::exists(marks_ + "/ended") ? Slurp(marks_ + "/ended") : "";
-    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-  };
-  // Killed while it holds a lease (its job directory exists): that job's
-  // attempt is lost for sure.
-  auto holding = [&](const std::string& name) {
-    std::error_code ec;
-    return fs::exists(dir_.Sub(name + "/jobs")) && !fs::is_empty(dir_.Sub(name + "/jobs"), ec);
-  };
+  auto ended = [&] { return netns_test::LinesIn(marks_ + "/ended"); };
+  auto holding = [&](const std::string& name) { return netns_test::Holding(dir_.Sub(name)); };
   for (auto [victim, replacement, at] :
        {std::tuple<std::string, std::string, int>{"r1", "r4", kJobs / 3},
         {"r2", "r5", 2 * kJobs / 3}}) {
@@ -339,61 +296,8 @@ default:
   }
   ASSERT_EQ(WaitPipelineDone(pipeline), "success") << Slurp(server_log_);
 
-  json jobs = AllJobs(pipeline);
-  std::map<std::string, std::vector<json>> attempts;  // By name, in id order.
-  std::set<int64_t> ids;
-  for (const json& j : jobs) {
-    EXPECT_TRUE(ids.insert(j["id"].get<int64_t>()).second) << "job listed twice: " << j.dump();
-    attempts[j["name"]].push_back(j);
-  }
-  ASSERT_EQ(attempts.size(), static_cast<size_t>(kJobs));
-  int lost = 0;
-  for (auto& [name, tries] : attempts) {
-    std::sort(tries.begin(), tries.end(),
-              [](const json& a, const json& b) { return a["id"] < b["id"]; });
-    // Ended exactly once: the last attempt succeeded, the ones before
-    // failed because their runner was gone.
-    EXPECT_EQ(tries.back()["status"], "success") << tries.back().dump();
-    for (size_t i = 0; i + 1 < tries.size(); ++i) {
-      EXPECT_EQ(tries[i]["status"], "failed") << tries[i].dump();
-      EXPECT_EQ(tries[i]["failure_reason"], "runner_system_failure") << tries[i].dump();
-      ++lost;
-    }
-    // One runner per attempt, one attempt at a time.
-    std::vector<Record> records = Records(marks_ + "/" + name);
-    std::string why;
-    EXPECT_TRUE(OneAttemptAtATime(records, &why)) << name << ": " << why;
-    std::map<int64_t, std::string> ran_on;
-    for (const Record& r : records) {
-      auto [it, first] = ran_on.emplace(r.job_id, r.runner);
-      EXPECT_EQ(it->second, r.runner) << name << " ran on two runners";
-    }
-    const json& done = tries.back();
-    int64_t done_id = done["id"].get<int64_t>();
-    EXPECT_EQ(ran_on[done_id], done["runner"]["description"]) << name << " " << done.dump();
-    EXPECT_EQ(std::count_if(records.begin(), records.end(),
-                            [&](const Record& r) { return r.job_id == done_id; }),
-              2)
-        << name << ":\n"
-        << Slurp(marks_ + "/" + name);
-    // Every line a runner had acknowledged is in the log, in order, once:
-    // all of them for the attempt that succeeded, a prefix for the others.
-    for (const json& attempt : tries) {
-      int64_t id = attempt["id"].get<int64_t>();
-      std::istringstream trace(Trace(id));
-      std::string line;
-      int next = 1;
-      std::string prefix = name + " line ";
-      while (std::getline(trace, line)) {
-        if (line.rfind(prefix, 0) != 0) continue;
-        EXPECT_EQ(line, prefix + std::to_string(next)) << name << " (" << id << ")";
-        ++next;
-      }
-      if (id == done_id) {
-        EXPECT_EQ(next, kLines + 1) << name << ":\n" << Trace(id);
-      }
-    }
-  }
+  int lost = netns_test::CheckEachJobEndedOnce(AllJobs(pipeline), marks_, kLines, kJobs,
+                                               [&](int64_t id) { return Trace(id); });
   // Both victims held a lease when they were killed.
   EXPECT_GE(lost, 2);
   RecordProperty("lost_attempts", lost);

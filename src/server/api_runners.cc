@@ -74,7 +74,9 @@ HttpResponse ConnectRunner(ApiContext& ctx) {
   info.tags = SplitTags(ctx.req.Query("tags").value_or(""));
   if (info.tags.size() > kMaxTags) return BadParam("tags");
   std::string concurrency = ctx.req.Query("concurrency").value_or("1");
-  std::optional<int64_t> n = ParseId(concurrency);
+  // 0: connected but without a free slot now (a runner of several
+  // replicas whose slots the others' jobs hold, docs/runners.md).
+  std::optional<int64_t> n = concurrency == "0" ? std::optional<int64_t>(0) : ParseId(concurrency);
   if (!n || *n > kMaxConcurrency) return BadParam("concurrency");
   info.concurrency = static_cast<int>(*n);
   info.executor = ctx.req.Query("executor").value_or("shell");

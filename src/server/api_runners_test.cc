@@ -71,8 +71,13 @@ TEST_F(ApiRunnersTest, ReportsForJobsNotLeasedGet409AndBadParams400) {
   EXPECT_EQ(Json(r)["message"], "400 Bad request - fence does not have a valid value");
   r = Call("PUT", "/api/v4/runners/jobs/7?fence=3", runner_, R"({"outcome":"won"})");
   EXPECT_EQ(r.status, 400);
-  r = Call("GET", "/api/v4/runners/connect?concurrency=0", runner_);
+  r = Call("GET", "/api/v4/runners/connect?concurrency=-1", runner_);
   EXPECT_EQ(r.status, 400);
+  r = Call("GET", "/api/v4/runners/connect?concurrency=257", runner_);
+  EXPECT_EQ(r.status, 400);
+  // 0: connected without a free slot (a runner of several replicas).
+  r = Call("GET", "/api/v4/runners/connect?concurrency=0", runner_);
+  EXPECT_EQ(r.status, 200) << r.body;
   r = Call("GET", "/api/v4/runners/connect?executor=docker", runner_);
   EXPECT_EQ(r.status, 400);
 }

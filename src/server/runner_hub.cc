@@ -24,6 +24,9 @@ struct RunnerHub::Lease {
   std::optional<JobResult> result;       // Set by Finish (or on expiry).
   std::optional<ArchiveFile> artifacts;  // The upload, as Finish names it.
   bool cancel_sent = false;
+  // The job message, pushed by Run once the lease is recorded (on_leased).
+  std::string message;
+  bool pushed = false;
   // The artifacts upload: appended to by the API's threads (not under the
   // hub's mu_, a chunk is up to a MiB), closed by Run once the lease ended.
   std::mutex upload_mu;
@@ -148,8 +151,12 @@ void RunnerHub::DispatchLocked() {
     message["type"] = "job";
     message["job_id"] = lease->spec->job_id;
     message["fence"] = lease->fence;
-    chosen->Push(message.dump() + "\n");
+    // Not pushed here: Run records the lease first (a server killed between
+    // the two must not leave a job running on a runner while the database
+    // says it waits: another replica would run it again at once).
+    lease->message = message.dump() + "\n";
     it = waiting_.erase(it);
+    cv_.notify_all();
   }
 }
 
@@ -181,14 +188,20 @@ JobResult RunnerHub::Run(const Job& job, const JobSpec& spec, RemoteJobFiles fil
                              "...\n");
   }
   JobResult result;
-  bool announced = false;
   for (;;) {
-    if (lease->fence != 0 && !announced && on_leased) {
-      announced = true;
-      RunnerInfo info = seen_[lease->runner_id].info;
-      lock.unlock();
-      on_leased(info);
-      lock.lock();
+    if (lease->fence != 0 && !lease->pushed) {
+      lease->pushed = true;
+      if (on_leased) {
+        RunnerInfo info = seen_[lease->runner_id].info;
+        lock.unlock();
+        on_leased(info);
+        lock.lock();
+      }
+      // The lease runs from the push. A runner that went away meanwhile
+      // never gets the job: its lease expires.
+      lease->renewed = clock_->Now();
+      auto connection = connections_.find(lease->runner_id);
+      if (connection != connections_.end() && !shutdown_) connection->second->Push(lease->message);
       continue;
     }
     if (lease->result) {

@@ -116,7 +116,8 @@ class RunnerHub {
   // files.job_dir before Run returns (a mismatch fails the job as a
   // runner_system_failure).
   // on_leased (optional) is called, without the hub's lock, once a runner
-  // took the job.
+  // was chosen and before the job is pushed to it (so the lease is recorded
+  // before the job can run anywhere).
   JobResult Run(const Job& job, const JobSpec& spec, RemoteJobFiles files, LogSink* log,
                 const CancelToken& cancel,
                 const std::function<void(const RunnerInfo&)>& on_leased = nullptr);
