@@ -59,8 +59,19 @@ Status Service::RecoverLeases(bool starting, int64_t now_ms) {
     what.previous_owner = options_.replica_id;
     what.everything = !shared_;
   }
+  if (!what.everything) {
+    what.new_owner = options_.replica_id;
+    what.lease_end = LeaseEnd(now_ms);
+  }
   StatusOr<RecoveredPipelines> recovered = leases_->RecoverPipelines(what);
   if (!recovered.ok()) return recovered.status();
+  // Held while their interrupted jobs end and are retried, then free: the
+  // timer's claim (or another replica's, on the notice) resumes them.
+  auto free_them = [&] {
+    if (what.everything) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int64_t id : recovered->pipeline_ids) ReleaseLocked(id);
+  };
   if (shared_ && !recovered->pipeline_ids.empty()) {
     for (int64_t id : recovered->pipeline_ids) {
       LogLine(LogLevel::kWarn, "pipeline_taken_over")
@@ -69,7 +80,9 @@ Status Service::RecoverLeases(bool starting, int64_t now_ms) {
           .Str("message", "the server that ran it stopped renewing its lease");
     }
   }
-  return FinishInterrupted(recovered->jobs);
+  Status finished = FinishInterrupted(recovered->jobs);
+  free_them();
+  return finished;
 }
 
 void Service::Heartbeat() {

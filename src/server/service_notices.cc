@@ -158,6 +158,22 @@ StatusOr<int64_t> Service::Forward(int64_t pipeline_id, std::optional<int64_t> j
       return Status::Error(what + ": the action was done but its answer names nothing");
     }
     if (request.state == "failed") return Status::Error(request.error);
+    if (request.state == "pending") {
+      // The pipeline may have become free meanwhile (its owner ended it, or
+      // died and the pipeline was taken over and ended): no owner will take
+      // the request then, and this replica does it as an owner would.
+      bool claimed = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return Status::Error(what + ": this server is stopping");
+        claimed = ClaimLocked(pipeline_id);
+      }
+      if (claimed) {
+        PerformRequest(id);
+        ReleaseUnlessQueued(pipeline_id, true);
+        continue;
+      }
+    }
     const auto waited = std::chrono::steady_clock::now() - start;
     if (request.state == "pending" && waited >= timeout) {
       auto abandoned = requests_->AbandonActionRequest(id, "nobody answered");

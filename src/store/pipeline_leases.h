@@ -27,10 +27,16 @@ struct LeaseRecovery {
   // Every running job and every owned pipeline (a single server starting:
   // nobody else can be running anything).
   bool everything = false;
+  // Not everything: the recovering server, which holds each recovered
+  // pipeline (owner, lease until lease_end) while it ends the interrupted
+  // jobs and retries them, then frees it. Freed at once, no server could
+  // claim and resume the pipeline before its retries exist.
+  std::string new_owner;
+  int64_t lease_end = 0;
 };
 
 struct RecoveredPipelines {
-  std::vector<int64_t> pipeline_ids;  // Freed (owner cleared), by id.
+  std::vector<int64_t> pipeline_ids;  // Freed, or held by new_owner (above), by id.
   std::vector<JobRecord> jobs;        // Were running, now failed (runner_system_failure).
 };
 

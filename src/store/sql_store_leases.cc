@@ -113,12 +113,15 @@ StatusOr<RecoveredPipelines> SqlStore::RecoverPipelines(const LeaseRecovery& wha
     for (const SqlRow& row : *left) {
       int64_t id = row.Int(0);
       out.pipeline_ids.push_back(id);
-      auto freed = db_->Query(
-          "UPDATE pipelines SET owner = NULL, lease_expires_at = NULL WHERE id = ?", {id});
-      if (!freed.ok()) return freed.status();
+      const bool held = !what.new_owner.empty();
+      auto taken = db_->Query("UPDATE pipelines SET owner = ?, lease_expires_at = ? WHERE id = ?",
+                              {held ? SqlValue(what.new_owner) : SqlValue(),
+                               held ? SqlValue(what.lease_end) : SqlValue(), id});
+      if (!taken.ok()) return taken.status();
       Status failed = fail_running(db_->Query(
           select_jobs + " WHERE status = 'running' AND pipeline_id = ? ORDER BY id", {id}));
       if (!failed.ok()) return failed;
+      if (held) continue;
       if (Status s = NotifyLocked({ReplicaNotice::Kind::kFree, id}); !s.ok()) return s;
     }
   }
