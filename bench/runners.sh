@@ -26,6 +26,7 @@ slipway=$build/slipway
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
+runner_pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -73,6 +74,7 @@ start_runner() {  # name [extra]; sets runner
     >"$work/$1.log" 2>&1 &
   runner=$!
   pids+=("$runner")
+  runner_pids+=("$runner")
 }
 api() { curl -sf -H "PRIVATE-TOKEN: $admin" "$@"; }
 wait_online() {  # count
@@ -98,11 +100,19 @@ until api "$url/api/v4/projects/1/pipelines/$pipeline" | python3 -c \
   sleep 0.5
 done
 [ -n "$perf_pid" ] && kill -INT "$perf_pid" && wait "$perf_pid" || true
+# CPU time (user + system, clock ticks) since each started: the server's and
+# the runners' own (fields 14, 15 of /proc/PID/stat), and the job processes'
+# the runners waited for (16, 17).
+cpu() { awk '{ sub(/^.*\) /, ""); print $12 + $13, $14 + $15 }' "/proc/$1/stat"; }
+server_cpu=$(cpu "$server")
+runner_cpu=$(for p in "${runner_pids[@]}"; do cpu "$p"; done |
+  awk '{ own += $1; jobs += $2 } END { print own, jobs }')
 for page in $(seq 1 $(((jobs + 99) / 100))); do
   api "$url/api/v4/projects/1/pipelines/$pipeline/jobs?per_page=100&page=$page"
   echo
 done >"$work/jobs.json"
-python3 - "$work/jobs.json" "$work/starts" "$jobs" "$runners" "$concurrency" <<'PY'
+python3 - "$work/jobs.json" "$work/starts" "$jobs" "$runners" "$concurrency" \
+  "$(getconf CLK_TCK) $server_cpu $runner_cpu" <<'PY'
 import json, sys
 from datetime import datetime
 def ms(iso):
@@ -124,6 +134,9 @@ print("| figure | median | p90 | p99 | max |\n|---|---|---|---|---|")
 for name, d in (("ready -> leased (ms)", leased), ("ready -> script starts (ms)", to_script)):
     vals = list(d.values())
     print(f"| {name} | {q(vals, .5):.0f} | {q(vals, .9):.0f} | {q(vals, .99):.0f} | {max(vals):.0f} |")
+tck, server, _, runners_own, jobs_cpu = map(float, sys.argv[6].split())
+print(f"CPU per job (ms, since start): server {server / tck / n * 1000:.1f}, "
+      f"runners {runners_own / tck / n * 1000:.1f}, job processes {jobs_cpu / tck / n * 1000:.1f}")
 PY
 
 # 2. A runner killed with SIGKILL: its job fails within the lease timeout.
