@@ -339,8 +339,9 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
   JobSpec spec;
   JobResult result;
   std::optional<ArchiveFile> uploaded;
-  // The job's own directory: its log, artifacts and reports, the bundle and
-  // the artifacts it gets; its workspace is its executor's (runner_executors.h).
+  // The job's own directory: the bundle, the artifacts the job gets, and the
+  // artifacts and reports it leaves; its workspace is its executor's
+  // (runner_executors.h).
   std::string job_dir = options_.dir + "/jobs/" + std::to_string(active->job_id) + "-" +
                         std::to_string(active->fence);
   auto fail = [&](const std::string& what) {
