@@ -8,7 +8,8 @@
 #    queued (started_at - queued_duration: pending, GitLab's ready), when a
 #    runner took it (started_at) and when it ended. Prints jobs/s over the
 #    pipeline (first queued to last finished) and, per job, ready -> lease
-#    and ready -> script start: median, p90, p99, max.
+#    and ready -> script start (also without the first R x C jobs, which
+#    wait for the commit to reach each runner): median, p90, p99, max.
 # 2. A runner killed with SIGKILL during a job: the time from the kill to the
 #    job's failing (runner_system_failure) with --runner-lease-timeout L s.
 # No hyperfine: both figures are measured inside one run.
@@ -26,6 +27,7 @@ slipway=$build/slipway
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
+runner_pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -73,6 +75,7 @@ start_runner() {  # name [extra]; sets runner
     >"$work/$1.log" 2>&1 &
   runner=$!
   pids+=("$runner")
+  runner_pids+=("$runner")
 }
 api() { curl -sf -H "PRIVATE-TOKEN: $admin" "$@"; }
 wait_online() {  # count
@@ -98,11 +101,19 @@ until api "$url/api/v4/projects/1/pipelines/$pipeline" | python3 -c \
   sleep 0.5
 done
 [ -n "$perf_pid" ] && kill -INT "$perf_pid" && wait "$perf_pid" || true
+# CPU time (user + system, clock ticks) since each started: the server's and
+# the runners' own (fields 14, 15 of /proc/PID/stat), and the job processes'
+# the runners waited for (16, 17).
+cpu() { awk '{ sub(/^.*\) /, ""); print $12 + $13, $14 + $15 }' "/proc/$1/stat"; }
+server_cpu=$(cpu "$server")
+runner_cpu=$(for p in "${runner_pids[@]}"; do cpu "$p"; done |
+  awk '{ own += $1; jobs += $2 } END { print own, jobs }')
 for page in $(seq 1 $(((jobs + 99) / 100))); do
   api "$url/api/v4/projects/1/pipelines/$pipeline/jobs?per_page=100&page=$page"
   echo
 done >"$work/jobs.json"
-python3 - "$work/jobs.json" "$work/starts" "$jobs" "$runners" "$concurrency" <<'PY'
+python3 - "$work/jobs.json" "$work/starts" "$jobs" "$runners" "$concurrency" \
+  "$(getconf CLK_TCK) $server_cpu $runner_cpu" <<'PY'
 import json, sys
 from datetime import datetime
 def ms(iso):
@@ -114,6 +125,7 @@ bad = [j["name"] for j in jobs if j["status"] != "success"]
 assert len(jobs) == n and not bad, f"{len(jobs)} jobs, not successful: {bad[:5]}"
 ready = {j["id"]: ms(j["started_at"]) - j["queued_duration"] * 1000 for j in jobs}
 leased = {j["id"]: j["queued_duration"] * 1000 for j in jobs}
+names = {j["id"]: j["name"] for j in jobs}
 to_script = {i: starts[i] - ready[i] for i in ready}
 span = (max(ms(j["finished_at"]) for j in jobs) - min(ready.values())) / 1000
 def q(values, p):
@@ -121,9 +133,16 @@ def q(values, p):
     return v[min(len(v) - 1, int(p * len(v)))]
 print(f"{n} jobs, {runners} runners x {conc}: {span:.2f} s, {n / span:.1f} jobs/s")
 print("| figure | median | p90 | p99 | max |\n|---|---|---|---|---|")
-for name, d in (("ready -> leased (ms)", leased), ("ready -> script starts (ms)", to_script)):
+# The first R x C jobs are each runner's first of the commit: they wait for
+# its bundle, git fetch and checkout, once per runner and commit.
+warm = {i: d for i, d in to_script.items() if int(names[i][1:]) >= runners * conc}
+for name, d in (("ready -> leased (ms)", leased), ("ready -> script starts (ms)", to_script),
+                ("ready -> script starts, after the first R x C jobs (ms)", warm)):
     vals = list(d.values())
     print(f"| {name} | {q(vals, .5):.0f} | {q(vals, .9):.0f} | {q(vals, .99):.0f} | {max(vals):.0f} |")
+tck, server, _, runners_own, jobs_cpu = map(float, sys.argv[6].split())
+print(f"CPU per job (ms, since start): server {server / tck / n * 1000:.1f}, "
+      f"runners {runners_own / tck / n * 1000:.1f}, job processes {jobs_cpu / tck / n * 1000:.1f}")
 PY
 
 # 2. A runner killed with SIGKILL: its job fails within the lease timeout.

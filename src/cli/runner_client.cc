@@ -152,10 +152,12 @@ class RemoteLog : public LogSink {
 
 RunnerClient::RunnerClient(RunnerOptions options)
     : options_(std::move(options)),
-      executor_(
-          options_.executor == "slurm"
-              ? std::unique_ptr<Executor>(std::make_unique<SlurmExecutor>(ShellExecutor::Options()))
-              : std::make_unique<ShellExecutor>(ShellExecutor::Options())) {}
+      executors_(options_.dir, [slurm = options_.executor == "slurm"](const std::string& state) {
+        ShellExecutor::Options shell;
+        shell.state_dir = state;
+        return slurm ? std::unique_ptr<Executor>(std::make_unique<SlurmExecutor>(shell))
+                     : std::make_unique<ShellExecutor>(shell);
+      }) {}
 
 RunnerClient::~RunnerClient() {
   decltype(jobs_) jobs;
@@ -397,6 +399,42 @@ void RunnerClient::ReapFinished() {
   }
 }
 
+Status RunnerClient::FetchCommit(size_t server, const std::string& path, const std::string& job_dir,
+                                 const std::string& commit, const std::string& repo) {
+  const std::string key = repo + " " + commit;
+  auto have = [&] {
+    std::lock_guard<std::mutex> lock(fetched_mu_);
+    return fetched_.count(key) != 0;
+  };
+  if (have()) return Status::Ok();
+  // Jobs that need a commit being fetched wait for it rather than ask the
+  // server for another bundle.
+  std::lock_guard<std::mutex> fetching(fetch_mu_);
+  if (have()) return Status::Ok();
+  std::string bundle = job_dir + "/commit.bundle";
+  FILE* out = std::fopen(bundle.c_str(), "wbe");
+  if (out == nullptr) return Status::Error("cannot write " + bundle);
+  StatusOr<HttpFetchResponse> got =
+      Call(server, "GET", path, "", [out](std::string_view chunk) -> Status {
+        if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) {
+          return Status::Error("cannot write the bundle");
+        }
+        return Status::Ok();
+      });
+  std::fclose(out);
+  if (!got.ok()) return got.status();
+  if (got->status != 200) {
+    return Status::Error("the server answered " + std::to_string(got->status) + " " + got->body);
+  }
+  Status fetched = MakeDirs(options_.dir + "/repos");
+  if (fetched.ok()) fetched = FetchCommitBundle(bundle, commit, repo);
+  if (fetched.ok()) {
+    std::lock_guard<std::mutex> lock(fetched_mu_);
+    fetched_.insert(key);
+  }
+  return fetched;
+}
+
 void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message) {
   const std::string job_path = "/api/v4/runners/jobs/" + std::to_string(active->job_id);
   const std::string fence = "?fence=" + std::to_string(active->fence);
@@ -416,7 +454,10 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
   JobSpec spec;
   JobResult result;
   std::optional<ArchiveFile> uploaded;
-  std::string run_dir = options_.dir + "/jobs/" + std::to_string(active->job_id) + "-" +
+  // The job's own directory: the bundle, the artifacts the job gets, and the
+  // artifacts and reports it leaves; its workspace is its executor's
+  // (runner_executors.h).
+  std::string job_dir = options_.dir + "/jobs/" + std::to_string(active->job_id) + "-" +
                         std::to_string(active->fence);
   auto fail = [&](const std::string& what) {
     log.Write(job.name, "ERROR: " + what + "\nERROR: Job failed (system failure)\n");
@@ -448,7 +489,7 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
       slot = true;
     }
   }
-  Status made = read.ok() ? MakeDirs(run_dir) : read;
+  Status made = read.ok() ? MakeDirs(job_dir) : read;
   if (!slot) {
     result.outcome = JobOutcome::kCanceled;
   } else if (!made.ok()) {
@@ -458,39 +499,8 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
     // of the project's repository, unless an earlier job brought it.
     const std::string* project = spec.variables.Get("CI_PROJECT_ID");
     std::string repo = options_.dir + "/repos/project-" + (project ? *project : "0") + ".git";
-    const std::string fetched_key = repo + " " + spec.commit;
-    bool have = false;
-    {
-      std::lock_guard<std::mutex> lock(fetch_mu_);
-      have = fetched_.count(fetched_key) != 0;
-    }
-    Status fetched = Status::Ok();
-    if (!have) {
-      std::string bundle = run_dir + "/commit.bundle";
-      FILE* out = std::fopen(bundle.c_str(), "wbe");
-      StatusOr<HttpFetchResponse> got =
-          out == nullptr
-              ? StatusOr<HttpFetchResponse>(Status::Error("cannot write " + bundle))
-              : Call(server, "GET", job_path + "/repository" + fence, "",
-                     [out](std::string_view chunk) -> Status {
-                       if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) {
-                         return Status::Error("cannot write the bundle");
-                       }
-                       return Status::Ok();
-                     });
-      if (out != nullptr) std::fclose(out);
-      fetched = got.ok() ? Status::Ok() : got.status();
-      if (fetched.ok() && got->status != 200) {
-        fetched =
-            Status::Error("the server answered " + std::to_string(got->status) + " " + got->body);
-      }
-      if (fetched.ok()) {
-        std::lock_guard<std::mutex> lock(fetch_mu_);
-        fetched = MakeDirs(options_.dir + "/repos");
-        if (fetched.ok()) fetched = FetchCommitBundle(bundle, spec.commit, repo);
-        if (fetched.ok()) fetched_.insert(fetched_key);
-      }
-    }
+    Status fetched =
+        FetchCommit(server, job_path + "/repository" + fence, job_dir, spec.commit, repo);
     if (!fetched.ok()) {
       fail("Fetching the commit failed: " + fetched.message());
     } else {
@@ -500,18 +510,21 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
                                        std::function<Status(std::string_view)> sink) {
         return Call(server, method, path, std::move(body), std::move(sink));
       };
-      RemoteArtifacts from_server(call, job_path, fence, run_dir);
+      RemoteArtifacts from_server(call, job_path, fence, job_dir);
+      std::unique_ptr<RunnerExecutors::Lease> executor =
+          executors_.Take(project ? *project : "0", spec.commit);
       JobHost host;
-      host.run_dir = run_dir;
-      host.job_dir = run_dir + "/job";
+      host.run_dir = executor->run_dir();
+      host.job_dir = job_dir;
       // Caches stay on this runner, per project, as GitLab Runner keeps
       // them without a distributed cache.
       host.cache_dir = options_.dir + "/cache/project-" + (project ? *project : "0");
       host.artifacts = &from_server;
-      result = executor_->Run(job, spec, host, &log, active->cancel);
+      result = executor->executor()->Run(job, spec, host, &log, active->cancel);
+      executor.reset();
       if (result.outcome != JobOutcome::kCanceled) {
         StatusOr<std::optional<ArchiveFile>> sent =
-            UploadArtifacts(call, job_path, fence, host.job_dir, run_dir);
+            UploadArtifacts(call, job_path, fence, job_dir, job_dir);
         if (!sent.ok()) {
           fail("Uploading the artifacts failed: " + sent.status().message());
         } else {
@@ -539,7 +552,7 @@ void RunnerClient::RunJob(std::shared_ptr<ActiveJob> active, std::string message
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
   }
-  Status removed = RemoveTree(run_dir);
+  Status removed = RemoveTree(job_dir);
   (void)removed;
   std::lock_guard<std::mutex> lock(mu_);
   if (slot) --running_;

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/runner_executors.h"
 #include "exec/executor.h"
 #include "util/cancel_token.h"
 #include "util/http_get.h"
@@ -40,7 +41,7 @@ struct RunnerOptions {
   std::vector<std::string> tags;
   int concurrency = 1;
   std::string executor = "shell";  // or "slurm" (exec/slurm_executor.h).
-  std::string dir;                 // Where jobs' workspaces and the fetched repositories live.
+  std::string dir;  // Where workspaces, jobs' directories and fetched repositories live.
   // PEM file of the CAs an https:// server's certificate is checked
   // against. Empty: $SSL_CERT_FILE, else the system's store.
   std::string ca_file;
@@ -85,14 +86,21 @@ class RunnerClient {
                                    std::function<Status(std::string_view)> sink = nullptr,
                                    std::chrono::milliseconds timeout = std::chrono::minutes(10));
   void ReapFinished();
+  // Brings commit into the bare repository repo unless it is there: the
+  // bundle from path (the job's .../repository?fence=F) through job_dir.
+  Status FetchCommit(size_t server, const std::string& path, const std::string& job_dir,
+                     const std::string& commit, const std::string& repo);
 
   RunnerOptions options_;
-  std::unique_ptr<Executor> executor_;
-  std::mutex fetch_mu_;  // One git fetch into the runner's repositories at a time.
+  RunnerExecutors executors_;  // Per project and commit.
+  // Held while a commit is fetched: one bundle download and git fetch into
+  // the runner's repositories at a time.
+  std::mutex fetch_mu_;
+  std::mutex fetched_mu_;
   // "<repo> <commit>" of the commits fetched into the runner's repositories
   // since it started: a later job of the same commit fetches nothing (the
   // repositories only grow).
-  std::set<std::string> fetched_ GUARDED_BY(fetch_mu_);
+  std::set<std::string> fetched_ GUARDED_BY(fetched_mu_);
   std::mutex mu_;
   std::condition_variable changed_;  // A job came or ended, a slot freed, a refusal.
   // By server, from its hello.

@@ -216,7 +216,8 @@ tagged:
       << Slurp(server_log_) << plain.log() << gpu.log();
   json tagged = Job(pipeline, "tagged");
   std::string tagged_log = Trace(tagged["id"].get<int64_t>());
-  EXPECT_NE(tagged_log.find("tagged ran in " + dir_ + "/gpu/jobs/"), std::string::npos)
+  EXPECT_NE(tagged_log.find("tagged ran in " + dir_ + "/gpu/builds/project-1/builds/"),
+            std::string::npos)
       << tagged_log;
   EXPECT_NE(tagged_log.find("checked out"), std::string::npos) << tagged_log;
   // The job names its runner, in GitLab's shape.
@@ -254,6 +255,55 @@ tagged:
                                              "127.0.0.1\r\nPRIVATE-TOKEN: " +
                                              gpu_token + "\r\nContent-Length: 2097152\r\n\r\n");
   EXPECT_EQ(chunk.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << chunk;
+}
+
+// Jobs of one commit on a runner share its workspaces (docs/runners.md, "On
+// the runner"): the second runs in the directory the first used, brought
+// back to exactly the commit — what the first added is gone, what it
+// changed, deleted or committed is as the commit has it.
+TEST_F(RunnerE2eTest, ASecondJobOfTheSameCommitGetsTheCommitsTreeInTheSameWorkspace) {
+  Start(R"yml(
+stages: [first, second]
+dirty:
+  stage: first
+  script:
+    - echo "dirty ran in $CI_PROJECT_DIR."
+    - echo left > new.txt
+    - mkdir -p made/deeper
+    - echo left > made/deeper/file
+    - echo changed > file.txt
+    - chmod +x file.txt
+    - rm .gitlab-ci.yml
+    - git -c user.email=j@b -c user.name=j commit -qam dirty
+    - echo left > "$HOME/home.txt"
+check:
+  stage: second
+  script:
+    - echo "check ran in $CI_PROJECT_DIR."
+    - test ! -e new.txt
+    - test ! -e made
+    - test ! -e "$HOME/home.txt"
+    - test "$(cat file.txt)" = ci
+    - test ! -x file.txt
+    - test -f .gitlab-ci.yml
+    - test "$(git rev-parse HEAD)" = "$CI_COMMIT_SHA"
+    - test -z "$(git status --porcelain)"
+    - echo "clean workspace"
+)yml");
+  Runner runner(port_, runner_token_, dir_ + "/box");
+  WaitOnline(1);
+  int64_t pipeline = CreatePipeline();
+  std::string status = WaitPipelineDone(pipeline);
+  std::string dirty = Trace(Job(pipeline, "dirty")["id"].get<int64_t>());
+  std::string check = Trace(Job(pipeline, "check")["id"].get<int64_t>());
+  ASSERT_EQ(status, "success") << dirty << check << runner.log();
+  EXPECT_NE(check.find("clean workspace"), std::string::npos) << check;
+  // The same directory: the workspace was reused, not made anew.
+  std::string workspace = dir_ + "/box/builds/project-1/builds/0/";
+  size_t at = dirty.find("dirty ran in " + workspace);
+  ASSERT_NE(at, std::string::npos) << dirty;
+  std::string path = dirty.substr(at + 13, dirty.find('.', at + 13 + workspace.size()) - at - 13);
+  EXPECT_NE(check.find("check ran in " + path + "."), std::string::npos) << path << "\n" << check;
 }
 
 // A job waits pending (not running) until a runner takes it, and says why

@@ -165,7 +165,7 @@ long:
     max: 1
     when: [runner_system_failure]
   script:
-    - r=${CI_PROJECT_DIR%/jobs/*}; r=${r##*/}
+    - r=${CI_PROJECT_DIR%/builds/project-*}; r=${r##*/}
     - echo "start $CI_JOB_ID $r" >> )" +
             file + R"(
     - if [ ! -e )" +
@@ -256,7 +256,7 @@ default:
     when: [runner_system_failure]
 .work: &work
   script:
-    - r=${CI_PROJECT_DIR%/jobs/*}; r=${r##*/}
+    - r=${CI_PROJECT_DIR%/builds/project-*}; r=${r##*/}
     - echo "start $CI_JOB_ID $r" >> )" +
                     marks_ + R"(/$CI_JOB_NAME
     - for i in $(seq 1 10); do echo "$CI_JOB_NAME line $i"; done

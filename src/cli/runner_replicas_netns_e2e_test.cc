@@ -198,7 +198,7 @@ default:
     when: [runner_system_failure]
 .work:
   script:
-    - r=${CI_PROJECT_DIR%/jobs/*}; r=${r##*/}
+    - r=${CI_PROJECT_DIR%/builds/project-*}; r=${r##*/}
     - echo "+ $CI_JOB_ID" >> )" +
                     marks_ +
                     R"(/$r.slots

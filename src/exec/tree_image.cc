@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 namespace slipway {
 namespace {
@@ -189,6 +190,36 @@ bool ContentEquals(int dir_fd, const std::string& name, const std::string& expec
   return have == expected.size() && got.compare(0, have, expected) == 0;
 }
 
+// Reads from fd until buffer is full or the file ends; the bytes read, -1
+// on an error.
+ssize_t ReadFull(int fd, std::vector<char>* buffer) {
+  size_t have = 0;
+  while (have < buffer->size()) {
+    ssize_t n = read(fd, buffer->data() + have, buffer->size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(have);
+}
+
+// True if the file name in dir_fd holds the bytes of the file from: how a
+// file too large to cache is checked (else it would be written again by
+// every write that follows the one that wrote it within MayHideChanges).
+bool SameContentAs(int dir_fd, const std::string& name, const std::string& from) {
+  UniqueFd ours(openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd source(open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!ours.valid() || !source.valid()) return false;
+  std::vector<char> a(size_t{64} << 10), b(a.size());
+  for (;;) {
+    ssize_t n = ReadFull(ours.get(), &a);
+    if (n < 0 || n != ReadFull(source.get(), &b)) return false;
+    if (n == 0) return true;
+    if (std::memcmp(a.data(), b.data(), static_cast<size_t>(n)) != 0) return false;
+  }
+}
+
 }  // namespace
 
 bool TreeImage::Unchanged(int dir_fd, const Item& item, const struct stat& st,
@@ -199,7 +230,8 @@ bool TreeImage::Unchanged(int dir_fd, const Item& item, const struct stat& st,
     return false;
   }
   if (!MayHideChanges(stamp.ctime, written_at)) return true;
-  return item.cached && ContentEquals(dir_fd, item.name, item.data);
+  return item.cached ? ContentEquals(dir_fd, item.name, item.data)
+                     : SameContentAs(dir_fd, item.name, JoinPath(root_, item.path));
 }
 
 Status TreeImage::WriteTo(const std::string& dest, Stamps* stamps,

@@ -1,5 +1,6 @@
 #include "exec/tree_image.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -149,6 +150,35 @@ TEST_F(TreeImageTest, StampedWriteComparesFilesChangedWithinTheClocksTick) {
     EXPECT_EQ(Slurp(dest + "/top.txt"), recent ? "top\n" : "TOP\n");
     ASSERT_TRUE(RemoveTree(dest).ok());
   }
+}
+
+// A file too large to cache, stamped within the window in which a change
+// could hide (right after the write that made it), is compared with its
+// source: left as it is when equal (a pool's workspace is not rewritten by
+// every job), written again when it differs.
+TEST_F(TreeImageTest, StampedWriteComparesLargeFilesWithTheirSource) {
+  TreeImage image = Image();
+  std::string dest = tmp_.Sub("ws");
+  TreeImage::Stamps stamps;
+  ASSERT_TRUE(image.WriteTo(dest, &stamps).ok());
+  int fd = open((dest + "/a/large.bin").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(image.WriteTo(dest, &stamps).ok());
+  struct stat st;
+  ASSERT_EQ(fstat(fd, &st), 0);
+  close(fd);
+  EXPECT_EQ(st.st_nlink, 1u);  // Still the file in dest: not removed and written again.
+
+  ASSERT_EQ(Sh(dest,
+               "printf y | dd of=a/large.bin bs=1 seek=5 conv=notrunc status=none && "
+               "touch -d 2001-02-03T04:05:06 a/large.bin"),
+            0);
+  st = Lstat(dest + "/a/large.bin");
+  stamps.files["a/large.bin"].ino = st.st_ino;
+  stamps.files["a/large.bin"].ctime = st.st_ctim;
+  stamps.written_at = st.st_ctim;
+  ASSERT_TRUE(image.WriteTo(dest, &stamps).ok());
+  EXPECT_EQ(Sh(tmp_.path(), "cmp -s src/a/large.bin ws/a/large.bin"), 0);
 }
 
 // A later image (the next run's) may want other content at the same path:

@@ -9,6 +9,11 @@ JobResult RemoteExecutor::Run(const Job& job, const JobSpec& spec, const JobHost
   RemoteJobFiles files;
   files.repository = spec.repository;
   files.job_dir = host.job_dir;
+  // The job's message names only the sources that left artifacts: the
+  // runner asks for no archive that is not there (a request, and a file,
+  // before the script starts).
+  JobSpec pushed = spec;
+  pushed.artifacts_from.clear();
   for (const JobSpec::ArtifactSource& source : spec.artifacts_from) {
     if (host.artifacts == nullptr) break;
     StatusOr<std::string> dir = host.artifacts->Fetch(source);
@@ -18,12 +23,13 @@ JobResult RemoteExecutor::Run(const Job& job, const JobSpec& spec, const JobHost
                                ") cannot be sent: " + dir.status().message() + "\n");
     } else if (!dir->empty()) {
       files.artifacts_from[source.job_id] = *dir;
+      pushed.artifacts_from.push_back(source);
     }
   }
   auto leased = [&](const RunnerInfo& info) {
     if (on_leased_) on_leased_(spec.job_id, JobRunner{info.id, info.description, info.tags});
   };
-  return hub_->Run(job, spec, std::move(files), log, cancel, leased);
+  return hub_->Run(job, pushed, std::move(files), log, cancel, leased);
 }
 
 ExecutorFactory RemoteExecutorFactory(RunnerHub* hub, ExecutorFactory local) {
