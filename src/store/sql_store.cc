@@ -269,14 +269,6 @@ Status SqlStore::DeletePipeline(int64_t id) {
   return Status::Ok();
 }
 
-StatusOr<std::vector<PipelineRecord>> SqlStore::ListPipelinesToResume() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return OpenRows(db_->Query(kSelectPipeline +
-                             " WHERE status IN ('created', 'waiting_for_resource', 'preparing', "
-                             "'pending', 'running') ORDER BY id"),
-                  &SqlStore::PipelineFrom);
-}
-
 StatusOr<std::vector<PipelineRecord>> SqlStore::ListDownstreamPipelines(int64_t pipeline_id) {
   std::lock_guard<std::mutex> lock(mu_);
   return OpenRows(

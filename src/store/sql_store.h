@@ -52,14 +52,12 @@ class SqlStore : public Store,
   StatusOr<Page<PipelineRecord>> ListPipelines(const PipelineFilter& filter) override;
   StatusOr<PipelineRecord> UpdatePipelineStatus(int64_t id, CiStatus status) override;
   Status DeletePipeline(int64_t id) override;
-  StatusOr<std::vector<PipelineRecord>> ListPipelinesToResume() override;
   StatusOr<std::vector<PipelineRecord>> ListDownstreamPipelines(int64_t pipeline_id) override;
 
   StatusOr<std::optional<JobRecord>> GetJob(int64_t id) override;
   StatusOr<Page<JobRecord>> ListJobs(const JobFilter& filter) override;
   StatusOr<JobRecord> UpdateJob(int64_t id, const JobUpdate& update) override;
   StatusOr<JobRecord> RetryJob(int64_t id) override;
-  StatusOr<std::vector<JobRecord>> MarkInterruptedJobs() override;
 
   StatusOr<int64_t> AppendLog(int64_t job_id, std::string_view bytes) override;
   StatusOr<LogSlice> ReadLog(int64_t job_id, int64_t offset, int64_t max_bytes) override;

@@ -162,26 +162,6 @@ StatusOr<JobRecord> SqlStore::RetryJob(int64_t id) {
   return inserted;
 }
 
-StatusOr<std::vector<JobRecord>> SqlStore::MarkInterruptedJobs() {
-  std::lock_guard<std::mutex> lock(mu_);
-  SqlTransaction txn(db_.get());
-  if (Status s = txn.Begin(); !s.ok()) return s;
-  auto rows = db_->Query(kSelectJob + " WHERE status = 'running' ORDER BY id");
-  if (!rows.ok()) return rows.status();
-  int64_t now = Now();
-  JobUpdate update;
-  update.status = CiStatus::kFailed;
-  update.failure_reason = "runner_system_failure";
-  std::vector<JobRecord> out;
-  for (const SqlRow& row : *rows) {
-    auto failed = SetJobStatusLocked(JobFromRow(row), update, now);
-    if (!failed.ok()) return failed.status();
-    out.push_back(std::move(*failed));
-  }
-  if (Status s = txn.Commit(); !s.ok()) return s;
-  return out;
-}
-
 // ---- logs
 
 StatusOr<int64_t> SqlStore::AppendLog(int64_t job_id, std::string_view bytes) {

@@ -448,8 +448,6 @@ class Store {
   virtual StatusOr<PipelineRecord> UpdatePipelineStatus(int64_t id, CiStatus status) = 0;
   // Deletes the pipeline with its jobs, logs and artifacts index.
   virtual Status DeletePipeline(int64_t id) = 0;
-  // Pipelines a restarted server must continue: status created .. running.
-  virtual StatusOr<std::vector<PipelineRecord>> ListPipelinesToResume() = 0;
   // The pipelines whose upstream_pipeline_id is pipeline_id (those its
   // trigger jobs created), by id.
   virtual StatusOr<std::vector<PipelineRecord>> ListDownstreamPipelines(int64_t pipeline_id) = 0;
@@ -463,10 +461,6 @@ class Store {
   // GitLab's retry: the finished job is marked retried and a copy is created
   // (status created, retry_count + 1, fresh log). Returns the new job.
   virtual StatusOr<JobRecord> RetryJob(int64_t id) = 0;
-  // After a crash: every running job becomes failed with failure_reason
-  // runner_system_failure. Returns them (as updated) so that the caller can
-  // retry those whose retry:when allows it.
-  virtual StatusOr<std::vector<JobRecord>> MarkInterruptedJobs() = 0;
 
   // ---- job logs: append-only, addressed by byte offset.
   // Appends bytes at the end of the job's log; returns the new size.

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "store/pipeline_leases.h"
 #include "store/store.h"
 #include "store/store_test_backend.h"
 #include "store/store_test_records.h"
@@ -23,6 +24,16 @@ class StoreJobsTest : public StoreTest {
     if (IsSkipped() || HasFatalFailure()) return;
     project_id_ = AddTestProject(store_.get(), "group/app");
     ASSERT_NE(project_id_, 0);
+  }
+
+  // What a single server starting after a crash does (Service::Recover):
+  // every running job fails with runner_system_failure; returns them.
+  StatusOr<std::vector<JobRecord>> InterruptedJobs() {
+    LeaseRecovery everything;
+    everything.everything = true;
+    auto recovered = LeasesOf(store_.get())->RecoverPipelines(everything);
+    if (!recovered.ok()) return recovered.status();
+    return recovered->jobs;
   }
 
   // A pipeline with jobs named as given; returns their ids in order.
@@ -209,7 +220,7 @@ TEST_P(StoreJobsTest, InterruptedJobsFailWithRunnerSystemFailure) {
   ASSERT_TRUE(store_->UpdatePipelineStatus(pipeline_id_, CiStatus::kRunning).ok());
   Reopen();  // As after a crash.
 
-  auto interrupted = store_->MarkInterruptedJobs();
+  auto interrupted = InterruptedJobs();
   ASSERT_TRUE(interrupted.ok()) << interrupted.status().message();
   ASSERT_EQ(interrupted->size(), 1u);
   EXPECT_EQ((*interrupted)[0].id, ids[0]);
@@ -220,12 +231,12 @@ TEST_P(StoreJobsTest, InterruptedJobsFailWithRunnerSystemFailure) {
   EXPECT_EQ((*stored)->failure_reason, "runner_system_failure");
   EXPECT_EQ((*store_->GetJob(ids[1]))->status, CiStatus::kPending);
   // Nothing is running any more, so a second call finds nothing.
-  EXPECT_TRUE(store_->MarkInterruptedJobs()->empty());
+  EXPECT_TRUE(InterruptedJobs()->empty());
 
-  auto resume = store_->ListPipelinesToResume();
+  // The pipeline is still to run: the server claims it again.
+  auto resume = LeasesOf(store_.get())->ClaimNextPipeline("server", 1);
   ASSERT_TRUE(resume.ok());
-  ASSERT_EQ(resume->size(), 1u);
-  EXPECT_EQ((*resume)[0].id, pipeline_id_);
+  EXPECT_EQ(*resume, std::optional<int64_t>(pipeline_id_));
 }
 
 TEST_P(StoreJobsTest, LogsAreReadByByteOffset) {
@@ -322,7 +333,7 @@ TEST_P(StoreJobsTest, LogLinesWrittenBeforeAKillSurvive) {
   std::string expected;
   for (int i = 0; i < kLines; ++i) expected += "line " + std::to_string(i) + "\n";
   EXPECT_EQ(ReadAll(id), expected);
-  auto interrupted = store_->MarkInterruptedJobs();
+  auto interrupted = InterruptedJobs();
   ASSERT_TRUE(interrupted.ok());
   ASSERT_EQ(interrupted->size(), 1u);
   EXPECT_EQ((*interrupted)[0].log_size, static_cast<int64_t>(expected.size()));

@@ -87,7 +87,6 @@ class StoreSecretsTest : public StoreTest {
     filter.project_id = project_id;
     filter.sort = "asc";  // The one with variables was made first.
     EXPECT_EQ(store_->ListPipelines(filter)->items.at(0).variables, kVariables);
-    EXPECT_EQ(store_->ListPipelinesToResume()->at(0).variables, kVariables);
     EXPECT_EQ(store_->UpdatePipelineStatus(pipeline, CiStatus::kPending)->variables, kVariables);
     EXPECT_EQ((*store_->GetSchedule(schedule))->variables, kVariables);
     EXPECT_EQ(store_->ListSchedules(project_id)->at(0).variables, kVariables);  // By id.
