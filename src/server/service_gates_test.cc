@@ -131,8 +131,10 @@ TEST_P(ServiceGatesTest, AFreezeHoldsDeployJobsUntilItEnds) {
   JobRecord done =
       WaitJob(pipeline, "deploy", [](const JobRecord& j) { return IsFinished(j.status); });
   EXPECT_EQ(done.status, CiStatus::kSuccess);
-  EXPECT_EQ((*store_->DeploymentOfJob(deploy_id))->status, "success");
+  // The deployment is written after the job's status: read it once the
+  // pipeline's worker let go.
   EXPECT_EQ(WaitDone(pipeline).status, CiStatus::kSuccess);
+  EXPECT_EQ((*store_->DeploymentOfJob(deploy_id))->status, "success");
 }
 
 TEST_P(ServiceGatesTest, AnAdminsApprovalDeploysDuringAFreeze) {
