@@ -1,10 +1,13 @@
 // Notices among servers and action requests (replica_notices.h,
 // action_requests.h) against both backends; the listener against the real
 // PostgreSQL server, with a second store as the other server.
+#include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "store/action_requests.h"
@@ -190,6 +193,47 @@ TEST_P(StoreNoticesTest, ANoticeInsideATransactionWaitsForItsCommit) {
   listener->reset();
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(heard, std::vector<std::string>{"free:2"});  // The rolled back one never came.
+}
+
+// The descriptors open now, by number.
+std::set<int> OpenDescriptors() {
+  std::set<int> fds;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return fds;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') fds.insert(std::atoi(entry->d_name));
+  }
+  closedir(dir);
+  return fds;
+}
+
+// A job must not inherit the listening connection or its wake-up pipe.
+TEST_P(StoreNoticesTest, TheListenersDescriptorsAreClosedOnExec) {
+  if (GetParam() == Backend::kSqlite) GTEST_SKIP() << "no notices with SQLite";
+  std::set<int> before = OpenDescriptors();
+  std::mutex mu;
+  bool heard = false;
+  auto listener = NoticesOf(store_.get())->Listen([&](const ReplicaNotice&) {
+    std::lock_guard<std::mutex> lock(mu);
+    heard = true;
+  });
+  ASSERT_TRUE(listener.ok()) << listener.status().message();
+  // Heard: its connection is open.
+  ASSERT_TRUE(WaitFor([&] {
+    EXPECT_TRUE(NoticesOf(store_.get())->Notify({ReplicaNotice::Kind::kChanged, 0}).ok());
+    std::lock_guard<std::mutex> lock(mu);
+    return heard;
+  }));
+  int added = 0;
+  for (int fd : OpenDescriptors()) {
+    if (before.count(fd) > 0) continue;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0) continue;  // The directory listing's own, closed since.
+    ++added;
+    EXPECT_NE(flags & FD_CLOEXEC, 0) << "descriptor " << fd << " would reach a job";
+  }
+  EXPECT_GE(added, 2);  // The connection and the pipe at least.
+  listener->reset();
 }
 
 TEST_P(StoreNoticesTest, AListenerThatLosesItsConnectionListensAgainAndSaysWhatItMissed) {
