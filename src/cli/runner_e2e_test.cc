@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cli/serve_test_util.h"
+#include "util/git.h"
 #include "util/test_dir.h"
 #include "util/test_repo.h"
 #include "util/test_wait.h"
@@ -409,8 +410,14 @@ test:
   json summary = Get(
       "/api/v4/projects/1/pipelines/" + std::to_string(pipeline) + "/test_report_summary", admin_);
   EXPECT_EQ(summary["total"]["count"], 1) << summary.dump();
-  // Nothing of the transfers is left on either side once the jobs ended.
-  EXPECT_TRUE(fs::is_empty(data_ + "/runner-bundles")) << data_;
+  // Nothing of the transfers is left on either side once the jobs ended
+  // but the commit's bundle, kept for the commit's next jobs.
+  std::vector<std::string> left;
+  for (const auto& entry : fs::recursive_directory_iterator(data_ + "/runner-bundles")) {
+    if (entry.is_regular_file()) left.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(left,
+            std::vector<std::string>{*GitOutput(repo_.dir(), {"rev-parse", "HEAD"}) + ".bundle"});
   EXPECT_TRUE(WaitFor([&] { return fs::is_empty(dir_ + "/r1/jobs"); })) << runner.log();
 }
 

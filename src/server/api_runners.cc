@@ -231,14 +231,8 @@ HttpResponse RunnerJobRepository(ApiContext& ctx) {
       ctx.runners->Source(ctx.token->id, ids->first, ids->second, &repository, &commit);
   if (lease != LeaseError::kNone) return LeaseAnswer(lease, ids->first);
   std::string path = ctx.runners->BundlePath(ids->first, ids->second);
-  if (::access(path.c_str(), R_OK) != 0) {
-    std::string partial = path + ".partial";
-    Status made = MakeCommitBundle(repository, commit, partial);
-    if (made.ok() && std::rename(partial.c_str(), path.c_str()) != 0) {
-      made = Status::Error("cannot rename " + partial);
-    }
-    if (!made.ok()) return JsonError(500, "500 Internal Server Error - " + made.message());
-  }
+  Status made = ctx.runners->bundles().LinkTo(repository, commit, path);
+  if (!made.ok()) return JsonError(500, "500 Internal Server Error - " + made.message());
   HttpResponse response;
   response.headers = {{"Content-Type", "application/octet-stream"}};
   response.file_path = path;

@@ -1,11 +1,22 @@
 #include "server/runner_bundle.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <future>
 
+#include "exec/beneath_io.h"
 #include "exec/file_tree.h"
 #include "util/git.h"
+#include "util/unique_fd.h"
 
 namespace slipway {
 
@@ -19,6 +30,76 @@ bool IsHexCommit(const std::string& commit) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+// An empty bare repository, as git's repository layout (gitrepository-
+// layout(5)) has it, written without running git.
+Status MakeBareRepository(const std::string& dir) {
+  Status s;
+  for (const char* sub : {"/objects/info", "/objects/pack", "/refs/heads", "/refs/tags"}) {
+    if (s.ok()) s = MakeDirs(dir + sub);
+  }
+  if (s.ok()) s = WriteFile(dir + "/HEAD", "ref: refs/heads/main\n");
+  if (s.ok()) {
+    s = WriteFile(dir + "/config",
+                  "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n");
+  }
+  return s;
+}
+
+// Reads a bundle's header (git's bundle format, v2 or v3 with SHA-1 object
+// ids) from fd, checks that it holds commit and needs no other commit, and
+// returns the offset where its pack starts.
+StatusOr<uint64_t> ReadBundleHeader(int fd, const std::string& commit) {
+  constexpr size_t kMaxHeader = 64 << 10;
+  std::string head(kMaxHeader, '\0');
+  ssize_t n;
+  do {
+    n = ::pread(fd, head.data(), head.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Status::Error(std::string("cannot read: ") + std::strerror(errno));
+  head.resize(static_cast<size_t>(n));
+  size_t end = head.find("\n\n");
+  if (end == std::string::npos) return Status::Error("not a git bundle (no end of header)");
+  std::vector<std::string> lines;
+  for (size_t at = 0; at <= end;) {
+    size_t next = std::min(head.find('\n', at), end);
+    lines.push_back(head.substr(at, next - at));
+    at = next + 1;
+  }
+  if (lines[0] != "# v2 git bundle" && lines[0] != "# v3 git bundle") {
+    return Status::Error("not a git bundle of version 2 or 3");
+  }
+  bool has = false;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (line.starts_with("@")) {
+      if (line != "@object-format=sha1") return Status::Error("unsupported bundle " + line);
+    } else if (line.starts_with("-")) {
+      return Status::Error("the bundle needs commits this repository does not have");
+    } else {
+      has = has || line.substr(0, line.find(' ')) == commit;
+    }
+  }
+  if (!has) return Status::Error("the bundle does not hold commit " + commit);
+  return uint64_t{end + 2};
+}
+
+// Copies what fd holds from offset on into a new file at path.
+Status CopyFrom(int fd, uint64_t offset, const std::string& path) {
+  UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444));
+  if (out.get() < 0) return Status::Error("cannot create " + path + ": " + std::strerror(errno));
+  std::string buffer(1 << 16, '\0');
+  for (off_t at = static_cast<off_t>(offset);;) {
+    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::Error(std::string("cannot read the bundle: ") + std::strerror(errno));
+    if (n == 0) break;
+    at += n;
+    Status written = WriteAll(out.get(), std::string_view(buffer.data(), n), path);
+    if (!written.ok()) return written;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -37,14 +118,18 @@ Status MakeCommitBundle(const std::string& repository, const std::string& commit
   if (!common.ok()) return common.status();
   std::string scratch = bundle_path + ".git";
   Status s = RemoveTree(scratch);
-  if (s.ok()) s = GitOutput(".", {"init", "-q", "--bare", scratch}).status();
+  if (s.ok()) s = MakeBareRepository(scratch);
   // The mirror's objects, borrowed: nothing is copied, nothing written there.
   if (s.ok()) s = WriteFile(scratch + "/objects/info/alternates", *common + "/objects\n");
+  if (s.ok()) s = MakeDirs(scratch + "/refs/slipway");
+  if (s.ok()) s = WriteFile(scratch + "/" + kBundleRef, commit + "\n");
   if (s.ok()) {
-    s = GitOutput(scratch, {"update-ref", kBundleRef, commit}).status();
-    if (!s.ok()) s = Status::Error("commit " + commit + " is not in " + repository);
+    s = GitOutput(scratch, {"bundle", "create", "-q", bundle_path, kBundleRef}).status();
+    // Why, in the words a user understands.
+    if (!s.ok() && !GitOutput(scratch, {"cat-file", "-e", commit + "^{commit}"}).ok()) {
+      s = Status::Error("commit " + commit + " is not in " + repository);
+    }
   }
-  if (s.ok()) s = GitOutput(scratch, {"bundle", "create", "-q", bundle_path, kBundleRef}).status();
   Status removed = RemoveTree(scratch);
   return s.ok() ? removed : s;
 }
@@ -52,18 +137,136 @@ Status MakeCommitBundle(const std::string& repository, const std::string& commit
 Status FetchCommitBundle(const std::string& bundle_file, const std::string& commit,
                          const std::string& repo) {
   if (!IsHexCommit(commit)) return Status::Error("not a commit id: '" + commit + "'");
-  std::error_code ec;
-  std::string bundle_path = std::filesystem::absolute(bundle_file, ec).string();
-  if (ec) return Status::Error("cannot resolve " + bundle_file + ": " + ec.message());
   struct stat st;
   Status s;
-  if (::stat(repo.c_str(), &st) != 0) s = GitOutput(".", {"init", "-q", "--bare", repo}).status();
-  if (s.ok()) {
-    s = GitOutput(repo, {"fetch", "-q", "--no-tags", bundle_path,
-                         std::string("+") + kBundleRef + ":refs/slipway/jobs/" + commit})
-            .status();
+  if (::stat(repo.c_str(), &st) != 0) s = MakeBareRepository(repo);
+  if (!s.ok()) return s;
+  UniqueFd in(::open(bundle_file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0)
+    return Status::Error("cannot open " + bundle_file + ": " + std::strerror(errno));
+  StatusOr<uint64_t> pack_start = ReadBundleHeader(in.get(), commit);
+  if (!pack_start.ok()) return Status::Error(bundle_file + ": " + pack_start.status().message());
+  // The pack, as `git index-pack` takes it: a file in the repository's pack
+  // directory, indexed (and checked) there, then named by its checksum.
+  static std::atomic<uint64_t> incoming{0};
+  std::string pack_dir = repo + "/objects/pack";
+  std::string base =
+      pack_dir + "/incoming-" + std::to_string(::getpid()) + "-" + std::to_string(++incoming);
+  s = CopyFrom(in.get(), *pack_start, base + ".pack");
+  StatusOr<std::string> indexed =
+      s.ok() ? GitOutput(repo, {"index-pack", base + ".pack"}) : StatusOr<std::string>(s);
+  if (indexed.ok() && !IsHexCommit(*indexed)) {
+    indexed = Status::Error("git index-pack printed '" + *indexed + "'");
   }
-  if (s.ok()) s = GitOutput(repo, {"cat-file", "-e", commit + "^{commit}"}).status();
+  if (indexed.ok()) {
+    // The index last: git looks for packs by their indexes.
+    std::string name = pack_dir + "/pack-" + *indexed;
+    if (std::rename((base + ".pack").c_str(), (name + ".pack").c_str()) != 0 ||
+        std::rename((base + ".idx").c_str(), (name + ".idx").c_str()) != 0) {
+      indexed = Status::Error("cannot rename " + base + ": " + std::strerror(errno));
+    }
+  }
+  if (!indexed.ok()) {
+    std::remove((base + ".pack").c_str());
+    std::remove((base + ".idx").c_str());
+    return indexed.status();
+  }
+  s = MakeDirs(repo + "/refs/slipway/jobs");
+  return s.ok() ? ReplaceFile(repo + "/refs/slipway/jobs", commit, commit + "\n") : s;
+}
+
+CommitBundles::CommitBundles(std::string dir, size_t keep) : dir_(std::move(dir)), keep_(keep) {
+  // What an earlier server left (a killed one's scratch repositories and
+  // bundles): gone once an hour old. A live replica's are younger, or made
+  // again when it finds them gone (LinkTo).
+  (void)MakeDirs(dir_);  // Failing, LinkTo says why.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_time_type now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code ignored;
+    fs::file_time_type written =
+        fs::symlink_status(it->path(), ignored).type() == fs::file_type::symlink
+            ? now - std::chrono::hours(2)
+            : fs::last_write_time(it->path(), ignored);
+    if (!ignored && now - written > std::chrono::hours(1)) fs::remove_all(it->path(), ignored);
+  }
+}
+
+CommitBundles::~CommitBundles() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [commit, entry] : bundles_) entry.made.wait();
+}
+
+CommitBundles::Entry CommitBundles::StartLocked(const std::string& repository,
+                                                const std::string& commit) {
+  Entry entry;
+  entry.id = ++next_id_;
+  // A name of this process's own: replicas sharing dir each make theirs and
+  // rename it in place (the same commit's bundles are equivalent).
+  std::string partial = dir_ + "/" + commit + "." + std::to_string(::getpid()) + "." +
+                        std::to_string(entry.id) + ".partial";
+  std::string path = PathOf(commit);
+  entry.made = std::async(std::launch::async, [repository, commit, partial, path] {
+                 Status s = MakeCommitBundle(repository, commit, partial);
+                 if (s.ok() && std::rename(partial.c_str(), path.c_str()) != 0) {
+                   s = Status::Error("cannot rename " + partial + ": " + std::strerror(errno));
+                 }
+                 if (!s.ok()) std::remove(partial.c_str());
+                 return s;
+               }).share();
+  bundles_[commit] = entry;
+  order_.push_back(commit);
+  // The oldest made beyond keep_ go (one being made goes later).
+  while (order_.size() > keep_) {
+    auto old = bundles_.find(order_.front());
+    if (old != bundles_.end()) {
+      if (old->second.made.wait_for(std::chrono::seconds(0)) != std::future_status::ready) break;
+      std::remove(PathOf(old->first).c_str());
+      bundles_.erase(old);
+    }
+    order_.pop_front();
+  }
+  return entry;
+}
+
+void CommitBundles::Forget(const std::string& commit, uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = bundles_.find(commit);
+  if (it == bundles_.end() || it->second.id != id) return;
+  bundles_.erase(it);
+  order_.erase(std::find(order_.begin(), order_.end(), commit));
+}
+
+void CommitBundles::Prepare(const std::string& repository, const std::string& commit) {
+  if (!IsHexCommit(commit)) return;  // LinkTo says why.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bundles_.count(commit) == 0) StartLocked(repository, commit);
+}
+
+Status CommitBundles::LinkTo(const std::string& repository, const std::string& commit,
+                             const std::string& path) {
+  if (!IsHexCommit(commit)) return Status::Error("not a commit id: '" + commit + "'");
+  if (::access(path.c_str(), F_OK) == 0) return Status::Ok();
+  Status s;
+  // A second try when the first found the bundle gone (removed by another
+  // replica sharing dir) or failed.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Entry entry;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = bundles_.find(commit);
+      entry = it != bundles_.end() ? it->second : StartLocked(repository, commit);
+    }
+    s = entry.made.get();
+    if (s.ok()) {
+      if (::link(PathOf(commit).c_str(), path.c_str()) == 0 || errno == EEXIST) {
+        return Status::Ok();
+      }
+      s = Status::Error("cannot link " + path + ": " + std::strerror(errno));
+    }
+    Forget(commit, entry.id);
+  }
   return s;
 }
 

@@ -70,7 +70,9 @@ void RunnerHub::Connection::Close() {
 void RunnerHub::Connection::Closed() { hub_->Disconnected(this); }
 
 RunnerHub::RunnerHub(Options options)
-    : options_(options), clock_(options.clock != nullptr ? options.clock : MachineClock()) {
+    : options_(options),
+      clock_(options.clock != nullptr ? options.clock : MachineClock()),
+      bundles_(options.bundle_dir + "/commits") {
   // Fences stay monotonic across restarts of the server: a runner still
   // holding one from before cannot match a new lease.
   next_fence_ = WallMillis() * 1000;
@@ -177,6 +179,8 @@ JobResult RunnerHub::Run(const Job& job, const JobSpec& spec, RemoteJobFiles fil
   lease->spec = &spec;
   lease->files = std::move(files);
   lease->log = log;
+  // Under way by the time a runner asks for it (api_runners.cc).
+  bundles_.Prepare(lease->files.repository, spec.commit);
   std::unique_lock<std::mutex> lock(mu_);
   waiting_.push_back(lease);
   DispatchLocked();

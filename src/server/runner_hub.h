@@ -22,6 +22,7 @@
 #include "exec/executor.h"
 #include "image/tree_archive.h"
 #include "server/http_message.h"
+#include "server/runner_bundle.h"
 #include "util/clock.h"
 #include "util/thread_annotations.h"
 
@@ -67,9 +68,9 @@ class RunnerHub {
     // A job whose runner has not been heard of (heartbeat, log chunk) for
     // this long loses its lease and fails with runner_system_failure.
     std::chrono::milliseconds lease_timeout{30000};
-    // Where the bundles of leased jobs' commits are made (runner_bundle.h),
-    // and the archives of the artifacts going to and coming from runners;
-    // each is removed when its lease ends.
+    // Where the bundles of jobs' commits are kept (runner_bundle.h: in
+    // commits/, linked per lease), and the archives of the artifacts going to
+    // and coming from runners; a lease's are removed when it ends.
     std::string bundle_dir;
     // The largest artifacts archive a runner may send for one job (413
     // beyond); it also bounds what the archive unpacks to.
@@ -151,6 +152,9 @@ class RunnerHub {
   std::string UploadPath(int64_t job_id, int64_t fence) const;
   std::string DownloadPath(int64_t job_id, int64_t fence, int64_t from_job) const;
   std::chrono::milliseconds lease_timeout() const { return options_.lease_timeout; }
+  // The commits' bundles (in bundle_dir/commits), one per commit: a job
+  // waiting for a runner starts its commit's.
+  CommitBundles& bundles() { return bundles_; }
 
   // Makes every Run return now (kCanceled) and every later one at once: the
   // server is stopping and no runner can report any more.
@@ -187,6 +191,7 @@ class RunnerHub {
 
   Options options_;
   Clock* clock_;
+  CommitBundles bundles_;
   std::mutex mu_;
   std::condition_variable cv_;
   int64_t next_fence_ GUARDED_BY(mu_);
