@@ -1,5 +1,6 @@
 // The routes of remote runners (docs/runners.md): a runner token connects
-// (GET /runners/connect, the push channel), fetches its job's commit and
+// (GET /runners/connect, the push channel), changes its connection's free
+// slots (POST /runners/slots), fetches its job's commit and
 // reports heartbeats, log chunks and the end; an admin lists runners
 // (GET /runners). Every report names the job and the lease's fence: one
 // the job is no longer leased under is refused with 409.
@@ -85,6 +86,23 @@ HttpResponse ConnectRunner(ApiContext& ctx) {
   response.headers = {{"Content-Type", "application/x-ndjson"}, {"Cache-Control", "no-store"}};
   response.push = ctx.runners->Connect(std::move(info));
   return response;
+}
+
+HttpResponse SetRunnerSlots(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  BoundedJson parsed = ParseBoundedJson(ctx.req.body);
+  if (parsed.error != JsonParseError::kNone || !parsed.value.is_object()) {
+    return JsonError(400, "400 Bad request - the body is not a JSON object");
+  }
+  const json concurrency = parsed.value.value("concurrency", json());
+  if (!concurrency.is_number_integer() || concurrency.get<int64_t>() < 0 ||
+      concurrency.get<int64_t>() > kMaxConcurrency) {
+    return BadParam("concurrency");
+  }
+  if (!ctx.runners->SetConcurrency(ctx.token->id, concurrency.get<int>())) {
+    return JsonError(409, "409 Conflict - this runner is not connected");
+  }
+  return JsonOk(200, {{"status", "ok"}});
 }
 
 HttpResponse RunnerHeartbeat(ApiContext& ctx) {

@@ -112,6 +112,21 @@ std::shared_ptr<RunnerHub::Connection> RunnerHub::Connect(RunnerInfo info) {
   return connection;
 }
 
+bool RunnerHub::SetConcurrency(int64_t runner_id, int concurrency) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (connections_.count(runner_id) == 0) return false;
+    // The connection's own info keeps what it announced; seen_ is what
+    // DispatchLocked counts against.
+    seen_[runner_id].info.concurrency = concurrency;
+    DispatchLocked();
+  }
+  LogLine(LogLevel::kDebug, "runner_slots")
+      .Int("runner_id", runner_id)
+      .Int("concurrency", concurrency);
+  return true;
+}
+
 void RunnerHub::Disconnected(Connection* connection) {
   LogLine(LogLevel::kInfo, "runner_disconnected").Int("runner_id", connection->info().id);
   std::lock_guard<std::mutex> lock(mu_);
@@ -133,7 +148,8 @@ void RunnerHub::DispatchLocked() {
     Connection* chosen = nullptr;
     for (auto& [id, connection] : connections_) {
       const RunnerInfo& info = connection->info();
-      if (HasTags(info, *lease->job) && seen_[id].running < info.concurrency) {
+      const RunnerStatus& status = seen_[id];
+      if (HasTags(info, *lease->job) && status.running < status.info.concurrency) {
         chosen = connection.get();
         break;
       }

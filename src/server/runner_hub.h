@@ -105,6 +105,10 @@ class RunnerHub {
   // Registers a connected runner (replacing an earlier connection of the
   // same runner, which is closed) and offers it the waiting jobs.
   std::shared_ptr<Connection> Connect(RunnerInfo info);
+  // Sets the concurrency of runner_id's live connection (a runner of
+  // several replicas whose other servers' jobs took or freed slots) and
+  // offers it the waiting jobs at once. False when it is not connected.
+  bool SetConcurrency(int64_t runner_id, int concurrency);
 
   // Runs one job on a runner: queues it until a connected runner with all
   // of job.tags has a free slot, pushes it there under a new lease, and

@@ -207,6 +207,37 @@ TEST_F(RunnerHubTest, ConcurrencyBoundsJobsPerRunner) {
   EXPECT_EQ(done_b.get().outcome, JobOutcome::kSuccess);
 }
 
+// A runner of several replicas changes its connection's free slots in
+// place (POST /api/v4/runners/slots): a job waiting for a slot is pushed the
+// moment they grow, on the same connection.
+TEST_F(RunnerHubTest, SlotsThatGrowOnTheLiveConnectionTakeAWaitingJobAtOnce) {
+  auto connection = hub_->Connect(Runner(1, {}, 0));
+  Inbox runner(connection);
+  EXPECT_FALSE(hub_->SetConcurrency(2, 1)) << "runner 2 is not connected";
+  Job job = MakeJob("a", {});
+  JobSpec spec = MakeSpec(30);
+  TextSink log;
+  CancelToken cancel;
+  auto done = std::async(std::launch::async,
+                         [&] { return hub_->Run(job, spec, Files("/r.git"), &log, cancel); });
+  ASSERT_TRUE(WaitFor([&] { return log.text().find("Waiting") != std::string::npos; }));
+  EXPECT_FALSE(runner.HasJob()) << "a job went to a runner without a free slot";
+  EXPECT_TRUE(hub_->SetConcurrency(1, 1));
+  json message = runner.Next("job");
+  EXPECT_EQ(message["job_id"], 30);
+  EXPECT_TRUE(hub_->Online(1));
+  bool closed = false;
+  connection->Take(&closed);
+  EXPECT_FALSE(closed) << "the connection was replaced";
+  JobResult ok;
+  ok.outcome = JobOutcome::kSuccess;
+  ASSERT_EQ(hub_->Finish(1, 30, message["fence"].get<int64_t>(), ok), LeaseError::kNone);
+  EXPECT_EQ(done.get().outcome, JobOutcome::kSuccess);
+  // Gone: nothing to change.
+  connection->Closed();
+  EXPECT_FALSE(hub_->SetConcurrency(1, 1));
+}
+
 TEST_F(RunnerHubTest, SilentRunnerLosesTheLeaseAndItsLateReportIsRefused) {
   Inbox runner(hub_->Connect(Runner(1, {})));
   Job job = MakeJob("slow", {});
