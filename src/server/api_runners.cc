@@ -214,27 +214,18 @@ HttpResponse RunnerDownloadArtifacts(ApiContext& ctx) {
   if (!ids) return error;
   std::optional<int64_t> from = ParseId(ctx.params["from_job_id"]);
   if (!from) return BadParam("from_job_id");
-  std::string dir;
-  LeaseError lease =
-      ctx.runners->ArtifactsFrom(ctx.token->id, ids->first, ids->second, *from, &dir);
+  std::string path;
+  ArchiveFile archive;
+  Status packed;
+  LeaseError lease = ctx.runners->ArtifactsArchive(ctx.token->id, ids->first, ids->second, *from,
+                                                   &path, &archive, &packed);
   if (lease != LeaseError::kNone) return LeaseAnswer(lease, ids->first);
+  if (!packed.ok()) return JsonError(500, "500 Internal Server Error - " + packed.message());
   // Only the jobs this one gets artifacts from, and only those that have some.
-  if (dir.empty()) return JsonError(404, "404 Not Found");
-  std::string path = ctx.runners->DownloadPath(ids->first, ids->second, *from);
-  std::string partial = path + ".partial";
-  std::remove(partial.c_str());
-  StatusOr<ArchiveFile> packed = PackTree(dir, {}, partial);
-  if (packed.ok() && packed->size == 0) return JsonError(404, "404 Not Found");
-  if (packed.ok() && std::rename(partial.c_str(), path.c_str()) != 0) {
-    packed = Status::Error("cannot rename " + partial);
-  }
-  if (!packed.ok()) {
-    std::remove(partial.c_str());
-    return JsonError(500, "500 Internal Server Error - " + packed.status().message());
-  }
+  if (path.empty()) return JsonError(404, "404 Not Found");
   HttpResponse response;
   response.headers = {{"Content-Type", "application/x-tar"},
-                      {"X-Slipway-Archive-Digest", packed->digest}};
+                      {"X-Slipway-Archive-Digest", archive.digest}};
   response.file_path = path;
   return response;
 }

@@ -365,27 +365,60 @@ TEST_F(RunnerHubTest, ArtifactsUploadIsOrderedBoundedAndCheckedAgainstItsDigest)
 }
 
 // A runner gets the artifacts of the jobs its job gets them from, and of
-// no other job.
-TEST_F(RunnerHubTest, ArtifactsGoOnlyToTheJobsThatGetThem) {
-  Inbox runner(hub_->Connect(Runner(1, {})));
-  Job job = MakeJob("test", {});
-  JobSpec spec = MakeSpec(40);
+// no other job: one archive per job that left them, packed on the first ask
+// and shared by every lease that gets them, removed when the last ends.
+TEST_F(RunnerHubTest, ArtifactsGoOnlyToTheJobsThatGetThemPackedOnceForAll) {
+  TempDir stored;
+  std::filesystem::create_directories(stored.Sub("39/out"));
+  std::ofstream(stored.Sub("39/out/a.txt")) << "built\n";
+  std::filesystem::create_directories(stored.Sub("38"));  // Left nothing.
+  Inbox runner(hub_->Connect(Runner(1, {}, 2)));
+  Job job = MakeJob("test", {}), other = MakeJob("lint", {});
+  JobSpec spec = MakeSpec(40), other_spec = MakeSpec(41);
   TextSink log;
   CancelToken cancel;
   RemoteJobFiles files = Files("/r.git");
-  files.artifacts_from[39] = "/stored/39/artifacts";
+  files.artifacts_from[39] = stored.Sub("39");
+  files.artifacts_from[38] = stored.Sub("38");
   auto done =
       std::async(std::launch::async, [&] { return hub_->Run(job, spec, files, &log, cancel); });
   int64_t fence = runner.Next("job")["fence"].get<int64_t>();
-  std::string dir;
-  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence, 39, &dir), LeaseError::kNone);
-  EXPECT_EQ(dir, "/stored/39/artifacts");
-  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence, 12, &dir), LeaseError::kNone);
-  EXPECT_EQ(dir, "");
-  EXPECT_EQ(hub_->ArtifactsFrom(2, 40, fence, 39, &dir), LeaseError::kStaleFence);
-  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence + 1, 39, &dir), LeaseError::kStaleFence);
+  std::string path;
+  ArchiveFile archive;
+  Status packed;
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 40, fence, 39, &path, &archive, &packed), LeaseError::kNone);
+  ASSERT_TRUE(packed.ok()) << packed.message();
+  ASSERT_NE(path, "");
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ(archive.size, std::filesystem::file_size(path));
+  EXPECT_EQ(archive.digest, "sha256:" + Sha256Hex(Slurp(path)));
+  const std::string first_path = path, first_digest = archive.digest;
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 40, fence, 38, &path, &archive, &packed), LeaseError::kNone);
+  EXPECT_EQ(path, "") << "an empty tree is not sent";
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 40, fence, 12, &path, &archive, &packed), LeaseError::kNone);
+  EXPECT_EQ(path, "") << "not a job 40 gets artifacts from";
+  EXPECT_EQ(hub_->ArtifactsArchive(2, 40, fence, 39, &path, &archive, &packed),
+            LeaseError::kStaleFence);
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 40, fence + 1, 39, &path, &archive, &packed),
+            LeaseError::kStaleFence);
+
+  // Another job getting 39's artifacts gets the same archive, not packed
+  // again (a file added now would change a new one).
+  std::ofstream(stored.Sub("39/out/late.txt")) << "late\n";
+  auto other_done = std::async(std::launch::async,
+                               [&] { return hub_->Run(other, other_spec, files, &log, cancel); });
+  int64_t other_fence = runner.Next("job")["fence"].get<int64_t>();
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 41, other_fence, 39, &path, &archive, &packed),
+            LeaseError::kNone);
+  EXPECT_EQ(path, first_path);
+  EXPECT_EQ(archive.digest, first_digest);
+  // Kept while a lease that gets it lives; gone with the last one.
   EXPECT_EQ(hub_->Finish(1, 40, fence, JobResult()), LeaseError::kNone);
   done.get();
+  EXPECT_TRUE(std::filesystem::exists(first_path));
+  EXPECT_EQ(hub_->Finish(1, 41, other_fence, JobResult()), LeaseError::kNone);
+  other_done.get();
+  EXPECT_TRUE(std::filesystem::is_empty(bundles_.path()));
 }
 
 }  // namespace
