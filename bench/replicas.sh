@@ -19,7 +19,8 @@ if [ "${1:-}" = prepare ] || [ "${1:-}" = takeover ]; then
   start_a() {
     setsid "$BENCH_SLIPWAY" serve --data "$work/data" --database "$BENCH_URL" \
       --builds-dir "$work/builds-a" --replica-id a --listen 127.0.0.1:0 --log-level warn \
-      --lease-timeout "$BENCH_LEASE" >"$work/a.out" 2>>"$work/a.err" &
+      --lease-timeout "$BENCH_LEASE" --runner-lease-timeout "$BENCH_RUNNER_LEASE" \
+      >"$work/a.out" 2>>"$work/a.err" &
     echo $! >"$work/a.pid"
     while ! grep -q "listening on" "$work/a.out"; do sleep 0.02; done
     awk '{print $NF}' "$work/a.out" >"$work/a.url"
@@ -86,12 +87,19 @@ token=$("$slipway" token create --data "$work/data" --database "$url" --name ben
 export BENCH_WORK=$work BENCH_URL=$url BENCH_TOKEN=$token BENCH_SLIPWAY=$slipway
 
 for lease in "${leases[@]}"; do
-  export BENCH_LEASE=$lease
+  # serve refuses a lease timeout below 2/3 of the runner lease timeout
+  # plus 1 s (docs/replicas.md): the longest runner lease it takes, at most
+  # the default 30 (no runner here); 1 s leaves none.
+  runner_lease=$((3 * (lease - 1) / 2))
+  [ "$runner_lease" -le 30 ] || runner_lease=30
+  [ "$runner_lease" -ge 1 ] || { echo "--lease-timeout $lease: replicas need at least 2" >&2; exit 2; }
+  export BENCH_LEASE=$lease BENCH_RUNNER_LEASE=$runner_lease
   if [ -n "$b_pid" ]; then kill "$b_pid"; wait "$b_pid" 2>/dev/null || true; fi
   [ -s "$work/a.pid" ] && kill -9 "$(cat "$work/a.pid")" 2>/dev/null || true
   rm -f "$work/a.pid"
   "$slipway" serve --data "$work/data" --database "$url" --builds-dir "$work/builds-b" \
     --replica-id b --listen 127.0.0.1:0 --log-level warn --lease-timeout "$lease" \
+    --runner-lease-timeout "$runner_lease" \
     >"$work/b.out" 2>"$work/b.err" &
   b_pid=$!
   while ! grep -q "listening on" "$work/b.out"; do sleep 0.05; done

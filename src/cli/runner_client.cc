@@ -191,8 +191,9 @@ StatusOr<HttpFetchResponse> RunnerClient::Call(size_t server, const std::string&
 }
 
 // One connection to a server: the long exchange runs in a thread of its own
-// so that a newer connection (announcing another concurrency) can replace it
-// meanwhile; the server closes the older one when the newer one connects.
+// so that a newer connection can replace it meanwhile (when the server did
+// not take a change of its concurrency, TellSlots); the server closes the
+// older one when the newer one connects.
 struct RunnerClient::Attempt {
   int concurrency = 0;
   std::thread thread;
@@ -250,6 +251,20 @@ std::shared_ptr<RunnerClient::Attempt> RunnerClient::Connect(size_t server, int 
   return attempt;
 }
 
+bool RunnerClient::TellSlots(size_t server, int concurrency) {
+  // Bounded: a server that does not answer soon is replaced by a new
+  // connection, as before the route existed.
+  StatusOr<HttpFetchResponse> told =
+      Call(server, "POST", "/api/v4/runners/slots", json({{"concurrency", concurrency}}).dump(),
+           nullptr, std::chrono::seconds(10));
+  if (told.ok() && told->status == 200) return true;
+  std::fprintf(stderr, "slipway runner: cannot change the free slots on %s (%s); reconnecting\n",
+               options_.urls[server].c_str(),
+               told.ok() ? ("status " + std::to_string(told->status)).c_str()
+                         : told.status().message().c_str());
+  return false;
+}
+
 void RunnerClient::Serve(size_t server, const CancelToken& stop) {
   const std::string& url = options_.urls[server];
   auto backoff = std::chrono::seconds(1);
@@ -258,6 +273,7 @@ void RunnerClient::Serve(size_t server, const CancelToken& stop) {
   std::vector<std::shared_ptr<Attempt>> replaced;
   for (;;) {
     int wanted;
+    bool tell = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (refused_ || stop.canceled()) break;
@@ -266,10 +282,17 @@ void RunnerClient::Serve(size_t server, const CancelToken& stop) {
         current = Connect(server, wanted, stop);
       } else if (current->hello && !current->done && wanted != current->concurrency) {
         // Another server took a slot, or one freed: this one's figure changed.
-        replaced.push_back(std::move(current));
-        current = Connect(server, wanted, stop);
+        tell = true;
       }
-      changed_.wait_for(lock, std::chrono::milliseconds(100));
+      if (!tell) changed_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    if (tell && !TellSlots(server, wanted)) {
+      // The server does not know this connection any more (or has no such
+      // route): a new connection announces the figure, replacing the old.
+      replaced.push_back(std::move(current));
+      current = Connect(server, wanted, stop);
+    } else if (tell) {
+      current->concurrency = wanted;
     }
     ReapFinished();
     for (auto it = replaced.begin(); it != replaced.end();) {

@@ -6,8 +6,9 @@
 // HTTP requests to the server that pushed the job, naming the lease's fence.
 // Its concurrency is shared: each server is told (as the connection's
 // concurrency) the runner's concurrency less the jobs of the other servers
-// it holds, and a connection whose figure changed is replaced by one with
-// the new figure.
+// it holds, and told again (POST /api/v4/runners/slots) whenever that figure
+// changes; a server that does not take it gets a new connection with the
+// new figure instead.
 #ifndef SLIPWAY_CLI_RUNNER_CLIENT_H_
 #define SLIPWAY_CLI_RUNNER_CLIENT_H_
 
@@ -77,6 +78,9 @@ class RunnerClient {
   // The concurrency a server is told: the runner's, less the jobs of the
   // other servers it holds.
   int WantedLocked(size_t server) REQUIRES(mu_);
+  // Tells a server its connection's new concurrency; false when it did not
+  // take it (no connection of this runner there, an error, no answer).
+  bool TellSlots(size_t server, int concurrency);
   void OnMessage(size_t server, const std::string& line);
   void RunJob(std::shared_ptr<ActiveJob> active, std::string message);
   // A request to a server's API with the runner's token, bounded by

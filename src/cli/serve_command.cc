@@ -93,6 +93,28 @@ int Serve(const ServeOptions& options) {
     std::fprintf(stderr, "slipway: --listen must be HOST:PORT, not '%s'\n", options.listen.c_str());
     return 2;
   }
+  // Replicas sharing a PostgreSQL database (docs/replicas.md, "Remote
+  // runners"): a dead replica's runners give its jobs up within two thirds
+  // of the runner lease timeout of their last accepted report; the replica
+  // taking its pipelines over reruns them once the pipelines' lease ended,
+  // which can be a second (the renewal period) after that report. So
+  // S >= 2/3 R + 1, in whole seconds 3 S >= 2 R + 3.
+  const std::string& database = options.data.database;
+  bool shared = database.starts_with("postgresql://") || database.starts_with("postgres://");
+  int lease = options.lease_timeout_s, runner_lease = options.runner_lease_timeout_s;
+  if (shared && 3 * int64_t{lease} < 2 * int64_t{runner_lease} + 3) {
+    // None fits a lease timeout of 1 s.
+    std::string or_lower =
+        lease > 1 ? " or --runner-lease-timeout at most " + std::to_string(3 * (lease - 1) / 2)
+                  : "";
+    std::fprintf(stderr,
+                 "slipway: --lease-timeout %d is too short for --runner-lease-timeout %d: another "
+                 "replica could rerun a dead replica's jobs before its runners gave them up; "
+                 "give --lease-timeout at least %d (two thirds of --runner-lease-timeout plus a "
+                 "second)%s\n",
+                 lease, runner_lease, (2 * runner_lease + 5) / 3, or_lower.c_str());
+    return 2;
+  }
   // Before anything is created: a server that cannot run its jobs safely
   // as asked does not start.
   CdEventsOptions cdevent_options;

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,6 +291,47 @@ TEST(ServeE2eTest, JobsSeeNoServerDescriptorAndServerDescriptorsAreCloseOnExec) 
   EXPECT_THAT(UnexpectedDescriptors(trace), ::testing::IsEmpty()) << trace;
   EXPECT_THAT(DescriptorsWithoutCloseOnExec(server.pid()), ::testing::IsEmpty());
   close(idle);
+}
+
+// Replicas sharing a PostgreSQL database (docs/replicas.md, "Remote
+// runners"): a pipeline lease shorter than two thirds of the runner lease
+// plus a second would let a replica rerun a dead one's jobs before its
+// runners gave them up. Refused before the database is opened (none listens
+// here); SQLite (one server) takes any pair.
+TEST(ServeE2eTest, ALeaseTimeoutRunnersCannotKeepUpWithStopsAReplicasStart) {
+  TempDir dir;
+  // Jobs of a root server pass through to DATA-builds (docs/server.md).
+  ASSERT_EQ(chmod(dir.path().c_str(), 0711), 0);
+  const std::string postgres = "postgresql://127.0.0.1:1/none";
+  auto serve = [&](std::vector<std::string> args, std::string* err) {
+    args.insert(args.begin(), {"serve", "--data", dir.Sub("data"), "--listen", "127.0.0.1:0"});
+    int rc = 0;
+    RunSlipway(args, &rc, err);
+    return rc;
+  };
+  std::string err;
+  EXPECT_EQ(serve({"--database", postgres, "--lease-timeout", "3"}, &err), 2);
+  EXPECT_EQ(err,
+            "slipway: --lease-timeout 3 is too short for --runner-lease-timeout 30: another "
+            "replica could rerun a dead replica's jobs before its runners gave them up; give "
+            "--lease-timeout at least 21 (two thirds of --runner-lease-timeout plus a second) "
+            "or --runner-lease-timeout at most 3\n");
+  EXPECT_EQ(serve({"--database", postgres, "--lease-timeout", "20"}, &err), 2);
+  EXPECT_EQ(
+      serve({"--database", postgres, "--lease-timeout", "1", "--runner-lease-timeout", "1"}, &err),
+      2);
+  EXPECT_THAT(err, ::testing::EndsWith("at least 2 (two thirds of --runner-lease-timeout plus "
+                                       "a second)\n"));
+  // Exactly enough: on to the database, which is not there.
+  EXPECT_EQ(
+      serve({"--database", postgres, "--lease-timeout", "3", "--runner-lease-timeout", "3"}, &err),
+      1);
+  EXPECT_THAT(err, ::testing::Not(::testing::HasSubstr("--lease-timeout")));
+  EXPECT_EQ(serve({"--database", postgres, "--lease-timeout", "21"}, &err), 1);
+  EXPECT_THAT(err, ::testing::Not(::testing::HasSubstr("--lease-timeout")));
+  Server sqlite(dir.Sub("data"), dir.Sub("sqlite.log"), "127.0.0.1:0", {},
+                {"--lease-timeout", "1", "--runner-lease-timeout", "60"});
+  EXPECT_GT(sqlite.WaitForPort(), 0) << Slurp(dir.Sub("sqlite.log"));
 }
 
 // The server's path of containment is on its start-up log line.

@@ -100,20 +100,26 @@ class ServeReplicasTest : public ::testing::Test {
 
   // Registers the repository with pipeline yaml as project 1; an admin
   // token's header.
-  std::vector<std::string> AddProject(const std::string& yaml) {
+  std::vector<std::string> AddProject(const std::string& yaml,
+                                      const std::string& executor = "shell") {
     repo_.Write(".gitlab-ci.yml", yaml);
     repo_.Commit("pipeline");
-    EXPECT_EQ(Admin({"project", "add", "app", repo_.dir()}), "1");
+    EXPECT_EQ(Admin({"project", "add", "app", repo_.dir(), "--executor", executor}), "1");
     return {"PRIVATE-TOKEN: " + Admin({"token", "create", "--name", "e2e", "--role", "admin"})};
   }
 
   // Replica `id` on the shared data directory and database, with its own
-  // builds directory and a 3 s lease (unless extra says otherwise); its port.
+  // builds directory, a 3 s lease and a 2 s runner lease (unless extra says
+  // otherwise: serve refuses a lease shorter than 2/3 of the runner lease
+  // plus 1 s); its port.
   int StartReplica(const std::string& id, std::vector<std::string> extra = {},
                    const std::vector<std::string>& env = {}) {
     std::string log = dir_ + "/" + id + ".log";
     if (std::find(extra.begin(), extra.end(), "--lease-timeout") == extra.end()) {
       extra.insert(extra.end(), {"--lease-timeout", "3"});
+    }
+    if (std::find(extra.begin(), extra.end(), "--runner-lease-timeout") == extra.end()) {
+      extra.insert(extra.end(), {"--runner-lease-timeout", "2"});
     }
     extra.insert(extra.end(), {"--database", schema_.url(), "--builds-dir", dir_ + "/builds-" + id,
                                "--replica-id", id});
@@ -477,6 +483,76 @@ work:
   EXPECT_TRUE(fs::exists(dir_ + "/builds-b/1"));
   std::ofstream(stop).close();
   ASSERT_TRUE(WaitFor([&] { return Slurp(marks_ + "/done") == "2\n1\n"; })) << Log("a");
+}
+
+// A runner of both replicas (`--url A --url B --concurrency 1`) tells each
+// its free slots on the connection it has (POST /api/v4/runners/slots,
+// logged by the server as runner_slots) rather than by connecting again:
+// each replica sees it connect once, and b's job waiting for the slot a's
+// job holds is pushed the moment that job ends.
+TEST_F(ServeReplicasTest, ARunnerOfBothReplicasChangesItsSlotsWithoutReconnecting) {
+  std::string stop = marks_ + "/stop";
+  std::vector<std::string> auth = AddProject(R"(
+work:
+  script:
+    - if [ "$CI_PIPELINE_IID" = 1 ]; then touch )" +
+                                                 marks_ + R"(/started; while [ ! -e )" + stop +
+                                                 R"( ]; do sleep 0.1; done; fi
+    - echo "$CI_PIPELINE_IID" >> )" + marks_ + R"(/done
+)",
+                                             "remote");
+  std::string token = Admin({"token", "create", "--name", "box", "--role", "runner"});
+  a_ = StartReplica("a", {"--log-level", "debug"});
+  ASSERT_GT(a_, 0) << Log("a");
+  b_ = StartReplica("b", {"--log-level", "debug"});
+  ASSERT_GT(b_, 0) << Log("b");
+  struct Runner {
+    pid_t pid;
+    ~Runner() {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } runner{serve_test::SpawnSlipway({"runner", "--url", "http://127.0.0.1:" + std::to_string(a_),
+                                     "--url", "http://127.0.0.1:" + std::to_string(b_), "--token",
+                                     token, "--concurrency", "1", "--dir", dir_ + "/runner"},
+                                    dir_ + "/runner.log")};
+  auto logged = [&](const std::string& id, const std::string& what) {
+    return Log(id).find(what) != std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor([&] {
+    return logged("a", "runner_connected") && logged("b", "runner_connected");
+  })) << Slurp(dir_ + "/runner.log");
+  const std::string first_id = NewPipeline(a_, auth);
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(marks_ + "/started"); }))
+      << Log("a") << Slurp(dir_ + "/runner.log");
+  // a's job holds the runner's one slot: b is told it has none.
+  ASSERT_TRUE(WaitFor([&] { return logged("b", R"("event":"runner_slots")"); }))
+      << Log("b") << Slurp(dir_ + "/runner.log");
+  EXPECT_TRUE(logged("b", R"("event":"runner_slots","runner_id":2,"concurrency":0)")) << Log("b");
+  const std::string second_id = NewPipeline(b_, auth);
+  ASSERT_TRUE(WaitFor([&] { return Jobs(b_, second_id, auth)["work"]["status"] == "pending"; }));
+  EXPECT_FALSE(fs::exists(marks_ + "/done"));
+  std::ofstream(stop).close();
+  for (const auto& [port, id] : {std::pair(a_, first_id), std::pair(b_, second_id)}) {
+    ASSERT_TRUE(WaitFor([&, port = port, id = id] {
+      HttpReply p = Http(port, "GET", "/api/v4/projects/1/pipelines/" + id, auth);
+      return p.status == 200 && nlohmann::json::parse(p.body)["status"] == "success";
+    })) << Log("a")
+        << Log("b") << Slurp(dir_ + "/runner.log");
+  }
+  EXPECT_EQ(Slurp(marks_ + "/done"), "1\n2\n");
+  EXPECT_TRUE(logged("b", R"("event":"runner_slots","runner_id":2,"concurrency":1)")) << Log("b");
+  // One connection to each, never replaced.
+  for (const char* id : {"a", "b"}) {
+    std::string log = Log(id);
+    size_t connected = 0;
+    for (size_t at = log.find("runner_connected"); at != std::string::npos;
+         at = log.find("runner_connected", at + 1)) {
+      ++connected;
+    }
+    EXPECT_EQ(connected, 1u) << id << ":\n" << log;
+    EXPECT_EQ(log.find(R"("replaced":true)"), std::string::npos) << id << ":\n" << log;
+  }
 }
 
 // A write through one replica empties the response caches of the others.

@@ -32,6 +32,7 @@ const std::vector<RouteEntry>& ApiRoutes() {
       {"GET", {"user"}, Role::kRead, GetUser},
       {"GET", {"runners"}, Role::kAdmin, ListRunners},
       {"GET", {"runners", "connect"}, Role::kRunner, ConnectRunner},
+      {"POST", {"runners", "slots"}, Role::kRunner, SetRunnerSlots},
       {"POST", {"runners", "jobs", ":job_id", "heartbeat"}, Role::kRunner, RunnerHeartbeat},
       {"POST", {"runners", "jobs", ":job_id", "trace"}, Role::kRunner, RunnerAppendTrace},
       {"PUT", {"runners", "jobs", ":job_id"}, Role::kRunner, RunnerFinishJob},

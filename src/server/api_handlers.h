@@ -14,6 +14,7 @@ HttpResponse GetUser(ApiContext& ctx);
 // Remote runners (api_runners.cc, docs/runners.md).
 HttpResponse ListRunners(ApiContext& ctx);
 HttpResponse ConnectRunner(ApiContext& ctx);
+HttpResponse SetRunnerSlots(ApiContext& ctx);
 HttpResponse RunnerHeartbeat(ApiContext& ctx);
 HttpResponse RunnerAppendTrace(ApiContext& ctx);
 HttpResponse RunnerFinishJob(ApiContext& ctx);

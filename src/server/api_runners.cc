@@ -1,5 +1,6 @@
 // The routes of remote runners (docs/runners.md): a runner token connects
-// (GET /runners/connect, the push channel), fetches its job's commit and
+// (GET /runners/connect, the push channel), changes its connection's free
+// slots (POST /runners/slots), fetches its job's commit and
 // reports heartbeats, log chunks and the end; an admin lists runners
 // (GET /runners). Every report names the job and the lease's fence: one
 // the job is no longer leased under is refused with 409.
@@ -85,6 +86,23 @@ HttpResponse ConnectRunner(ApiContext& ctx) {
   response.headers = {{"Content-Type", "application/x-ndjson"}, {"Cache-Control", "no-store"}};
   response.push = ctx.runners->Connect(std::move(info));
   return response;
+}
+
+HttpResponse SetRunnerSlots(ApiContext& ctx) {
+  if (ctx.runners == nullptr) return ServiceUnavailable();
+  BoundedJson parsed = ParseBoundedJson(ctx.req.body);
+  if (parsed.error != JsonParseError::kNone || !parsed.value.is_object()) {
+    return JsonError(400, "400 Bad request - the body is not a JSON object");
+  }
+  const json concurrency = parsed.value.value("concurrency", json());
+  if (!concurrency.is_number_integer() || concurrency.get<int64_t>() < 0 ||
+      concurrency.get<int64_t>() > kMaxConcurrency) {
+    return BadParam("concurrency");
+  }
+  if (!ctx.runners->SetConcurrency(ctx.token->id, concurrency.get<int>())) {
+    return JsonError(409, "409 Conflict - this runner is not connected");
+  }
+  return JsonOk(200, {{"status", "ok"}});
 }
 
 HttpResponse RunnerHeartbeat(ApiContext& ctx) {
@@ -196,27 +214,18 @@ HttpResponse RunnerDownloadArtifacts(ApiContext& ctx) {
   if (!ids) return error;
   std::optional<int64_t> from = ParseId(ctx.params["from_job_id"]);
   if (!from) return BadParam("from_job_id");
-  std::string dir;
-  LeaseError lease =
-      ctx.runners->ArtifactsFrom(ctx.token->id, ids->first, ids->second, *from, &dir);
+  std::string path;
+  ArchiveFile archive;
+  Status packed;
+  LeaseError lease = ctx.runners->ArtifactsArchive(ctx.token->id, ids->first, ids->second, *from,
+                                                   &path, &archive, &packed);
   if (lease != LeaseError::kNone) return LeaseAnswer(lease, ids->first);
+  if (!packed.ok()) return JsonError(500, "500 Internal Server Error - " + packed.message());
   // Only the jobs this one gets artifacts from, and only those that have some.
-  if (dir.empty()) return JsonError(404, "404 Not Found");
-  std::string path = ctx.runners->DownloadPath(ids->first, ids->second, *from);
-  std::string partial = path + ".partial";
-  std::remove(partial.c_str());
-  StatusOr<ArchiveFile> packed = PackTree(dir, {}, partial);
-  if (packed.ok() && packed->size == 0) return JsonError(404, "404 Not Found");
-  if (packed.ok() && std::rename(partial.c_str(), path.c_str()) != 0) {
-    packed = Status::Error("cannot rename " + partial);
-  }
-  if (!packed.ok()) {
-    std::remove(partial.c_str());
-    return JsonError(500, "500 Internal Server Error - " + packed.status().message());
-  }
+  if (path.empty()) return JsonError(404, "404 Not Found");
   HttpResponse response;
   response.headers = {{"Content-Type", "application/x-tar"},
-                      {"X-Slipway-Archive-Digest", packed->digest}};
+                      {"X-Slipway-Archive-Digest", archive.digest}};
   response.file_path = path;
   return response;
 }

@@ -58,8 +58,8 @@ TEST_F(ApiRunnersTest, RunnerTokenReachesRunnerRoutesOnly) {
       EXPECT_EQ(as_runner.status, 403) << route.method << " " << target << ": " << as_runner.body;
     }
   }
-  EXPECT_EQ(runner_routes,
-            7);  // connect, heartbeat, trace, finish, repository, artifacts up and down.
+  // connect, slots, heartbeat, trace, finish, repository, artifacts up and down.
+  EXPECT_EQ(runner_routes, 8);
 }
 
 TEST_F(ApiRunnersTest, ReportsForJobsNotLeasedGet409AndBadParams400) {
@@ -80,6 +80,35 @@ TEST_F(ApiRunnersTest, ReportsForJobsNotLeasedGet409AndBadParams400) {
   EXPECT_EQ(r.status, 200) << r.body;
   r = Call("GET", "/api/v4/runners/connect?executor=docker", runner_);
   EXPECT_EQ(r.status, 400);
+}
+
+TEST_F(ApiRunnersTest, SlotsChangeOnlyALiveConnectionWithinTheRange) {
+  HttpResponse r = Call("POST", "/api/v4/runners/slots", runner_, R"({"concurrency":2})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(Json(r)["message"], "409 Conflict - this runner is not connected");
+  r = Call("GET", "/api/v4/runners/connect?concurrency=0", runner_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::shared_ptr<PushChannel> connection = r.push;
+  for (const char* bad : {R"({"concurrency":257})", R"({"concurrency":-1})",
+                          R"({"concurrency":"2"})", R"({"concurrency":1.5})", R"({})"}) {
+    r = Call("POST", "/api/v4/runners/slots", runner_, bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(Json(r)["message"], "400 Bad request - concurrency does not have a valid value");
+  }
+  r = Call("POST", "/api/v4/runners/slots", runner_, "[2]");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["message"], "400 Bad request - the body is not a JSON object");
+  EXPECT_EQ(Call("POST", "/api/v4/runners/slots", admin_, R"({"concurrency":2})").status, 403);
+  EXPECT_EQ(Call("POST", "/api/v4/runners/slots", "slw_not-a-token", R"({"concurrency":2})").status,
+            401);
+  r = Call("POST", "/api/v4/runners/slots", runner_, R"({"concurrency":256})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r)["status"], "ok");
+  ASSERT_EQ(runners_->Runners().size(), 1u);
+  EXPECT_EQ(runners_->Runners()[0].info.concurrency, 256);
+  bool closed = false;
+  connection->Take(&closed);
+  EXPECT_FALSE(closed) << "the connection was replaced";
 }
 
 TEST_F(ApiRunnersTest, UnknownTokenIs401AndRunnersAreListedForAdmins) {

@@ -34,6 +34,17 @@ struct RunnerHub::Lease {
   bool upload_closed GUARDED_BY(upload_mu) = false;
 };
 
+// The archive of one job's artifacts going to runners (ArtifactsArchive).
+struct RunnerHub::Packed {
+  std::string path;
+  int holders = 0;  // Live leases that get these artifacts; under the hub's mu_.
+  // Held while packing, so that concurrent asks pack once, and by
+  // RemoveArchive, so that an archive being packed is removed after.
+  std::mutex mu;
+  std::optional<ArchiveFile> archive GUARDED_BY(mu);  // Once packed.
+  bool removed GUARDED_BY(mu) = false;
+};
+
 void RunnerHub::Connection::SetWaker(std::function<void()> waker) {
   std::lock_guard<std::mutex> lock(mu_);
   waker_ = std::move(waker);
@@ -76,6 +87,7 @@ RunnerHub::RunnerHub(Options options)
   // Fences stay monotonic across restarts of the server: a runner still
   // holding one from before cannot match a new lease.
   next_fence_ = WallMillis() * 1000;
+  instance_ = next_fence_;
 }
 
 RunnerHub::~RunnerHub() = default;
@@ -114,6 +126,21 @@ std::shared_ptr<RunnerHub::Connection> RunnerHub::Connect(RunnerInfo info) {
   return connection;
 }
 
+bool RunnerHub::SetConcurrency(int64_t runner_id, int concurrency) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (connections_.count(runner_id) == 0) return false;
+    // The connection's own info keeps what it announced; seen_ is what
+    // DispatchLocked counts against.
+    seen_[runner_id].info.concurrency = concurrency;
+    DispatchLocked();
+  }
+  LogLine(LogLevel::kDebug, "runner_slots")
+      .Int("runner_id", runner_id)
+      .Int("concurrency", concurrency);
+  return true;
+}
+
 void RunnerHub::Disconnected(Connection* connection) {
   LogLine(LogLevel::kInfo, "runner_disconnected").Int("runner_id", connection->info().id);
   std::lock_guard<std::mutex> lock(mu_);
@@ -135,7 +162,8 @@ void RunnerHub::DispatchLocked() {
     Connection* chosen = nullptr;
     for (auto& [id, connection] : connections_) {
       const RunnerInfo& info = connection->info();
-      if (HasTags(info, *lease->job) && seen_[id].running < info.concurrency) {
+      const RunnerStatus& status = seen_[id];
+      if (HasTags(info, *lease->job) && status.running < status.info.concurrency) {
         chosen = connection.get();
         break;
       }
@@ -149,6 +177,7 @@ void RunnerHub::DispatchLocked() {
     lease->renewed = clock_->Now();
     ++seen_[lease->runner_id].running;
     leases_[lease->spec->job_id] = lease;
+    HoldArchivesLocked(*lease);
     nlohmann::json message = RemoteJobToJson(*lease->job, *lease->spec);
     message["type"] = "job";
     message["job_id"] = lease->spec->job_id;
@@ -247,9 +276,11 @@ JobResult RunnerHub::Run(const Job& job, const JobSpec& spec, RemoteJobFiles fil
     if (it != leases_.end() && it->second == lease) leases_.erase(it);
     auto status = seen_.find(lease->runner_id);
     if (status != seen_.end()) --status->second.running;
+    std::vector<std::shared_ptr<Packed>> unused = ReleaseArchivesLocked(*lease);
     DispatchLocked();
     lock.unlock();
     Collect(lease.get(), job, &result);
+    for (const auto& packed : unused) RemoveArchive(packed.get());
   }
   if (cancel.canceled() && result.outcome != JobOutcome::kSuccess) {
     result.outcome = JobOutcome::kCanceled;
@@ -326,11 +357,6 @@ std::string RunnerHub::UploadPath(int64_t job_id, int64_t fence) const {
          ".artifacts.tar";
 }
 
-std::string RunnerHub::DownloadPath(int64_t job_id, int64_t fence, int64_t from_job) const {
-  return options_.bundle_dir + "/" + std::to_string(job_id) + "-" + std::to_string(fence) +
-         ".from-" + std::to_string(from_job) + ".tar";
-}
-
 LeaseError RunnerHub::AppendArtifacts(int64_t runner_id, int64_t job_id, int64_t fence,
                                       uint64_t offset, std::string_view bytes, int* refused_status,
                                       std::string* why) {
@@ -370,14 +396,73 @@ LeaseError RunnerHub::AppendArtifacts(int64_t runner_id, int64_t job_id, int64_t
   return LeaseError::kNone;
 }
 
-LeaseError RunnerHub::ArtifactsFrom(int64_t runner_id, int64_t job_id, int64_t fence,
-                                    int64_t from_job, std::string* dir) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::shared_ptr<Lease> lease;
-  LeaseError error = Find(runner_id, job_id, fence, &lease);
-  if (error != LeaseError::kNone) return error;
-  auto it = lease->files.artifacts_from.find(from_job);
-  *dir = it == lease->files.artifacts_from.end() ? "" : it->second;
+void RunnerHub::HoldArchivesLocked(const Lease& lease) {
+  for (const auto& [from, dir] : lease.files.artifacts_from) {
+    std::shared_ptr<Packed>& packed = packed_[from];
+    if (packed == nullptr) {
+      packed = std::make_shared<Packed>();
+      packed->path = options_.bundle_dir + "/artifacts-" + std::to_string(from) + "-" +
+                     std::to_string(instance_) + "-" + std::to_string(++next_packed_) + ".tar";
+    }
+    ++packed->holders;
+  }
+}
+
+std::vector<std::shared_ptr<RunnerHub::Packed>> RunnerHub::ReleaseArchivesLocked(
+    const Lease& lease) {
+  std::vector<std::shared_ptr<Packed>> unused;
+  for (const auto& [from, dir] : lease.files.artifacts_from) {
+    auto it = packed_.find(from);
+    if (it == packed_.end() || --it->second->holders > 0) continue;
+    unused.push_back(std::move(it->second));
+    packed_.erase(it);
+  }
+  return unused;
+}
+
+void RunnerHub::RemoveArchive(Packed* packed) {
+  std::lock_guard<std::mutex> lock(packed->mu);
+  packed->removed = true;
+  std::remove(packed->path.c_str());
+  std::remove((packed->path + ".partial").c_str());
+}
+
+LeaseError RunnerHub::ArtifactsArchive(int64_t runner_id, int64_t job_id, int64_t fence,
+                                       int64_t from_job, std::string* path, ArchiveFile* archive,
+                                       Status* error) {
+  path->clear();
+  *error = Status::Ok();
+  std::string dir;
+  std::shared_ptr<Packed> packed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<Lease> lease;
+    LeaseError found = Find(runner_id, job_id, fence, &lease);
+    if (found != LeaseError::kNone) return found;
+    auto it = lease->files.artifacts_from.find(from_job);
+    if (it == lease->files.artifacts_from.end()) return LeaseError::kNone;
+    dir = it->second;
+    packed = packed_.at(from_job);  // The lease holds it.
+  }
+  // Not under mu_: packing reads the whole tree.
+  std::lock_guard<std::mutex> lock(packed->mu);
+  if (packed->removed) return LeaseError::kUnknownJob;  // The lease ended meanwhile.
+  if (!packed->archive) {
+    std::string partial = packed->path + ".partial";
+    std::remove(partial.c_str());
+    StatusOr<ArchiveFile> made = PackTree(dir, {}, partial);
+    if (made.ok() && made->size > 0 && std::rename(partial.c_str(), packed->path.c_str()) != 0) {
+      made = Status::Error("cannot rename " + partial);
+    }
+    if (!made.ok()) {
+      std::remove(partial.c_str());
+      *error = made.status();
+      return LeaseError::kNone;
+    }
+    packed->archive = *made;
+  }
+  *archive = *packed->archive;
+  if (archive->size > 0) *path = packed->path;  // An empty tree: nothing to send.
   return LeaseError::kNone;
 }
 
@@ -401,9 +486,6 @@ void RunnerHub::Collect(Lease* lease, const Job& job, JobResult* result) {
   }
   std::remove(uploaded.c_str());
   std::remove(BundlePath(job_id, lease->fence).c_str());
-  for (const auto& [from, dir] : lease->files.artifacts_from) {
-    std::remove(DownloadPath(job_id, lease->fence, from).c_str());
-  }
 }
 
 std::vector<RunnerStatus> RunnerHub::Runners() {

@@ -106,6 +106,10 @@ class RunnerHub {
   // Registers a connected runner (replacing an earlier connection of the
   // same runner, which is closed) and offers it the waiting jobs.
   std::shared_ptr<Connection> Connect(RunnerInfo info);
+  // Sets the concurrency of runner_id's live connection (a runner of
+  // several replicas whose other servers' jobs took or freed slots) and
+  // offers it the waiting jobs at once. False when it is not connected.
+  bool SetConcurrency(int64_t runner_id, int concurrency);
 
   // Runs one job on a runner: queues it until a connected runner with all
   // of job.tags has a free slot, pushes it there under a new lease, and
@@ -138,19 +142,22 @@ class RunnerHub {
   // max_artifacts_bytes) and *why says why.
   LeaseError AppendArtifacts(int64_t runner_id, int64_t job_id, int64_t fence, uint64_t offset,
                              std::string_view bytes, int* refused_status, std::string* why);
-  // The directory of from_job's artifacts, when from_job is one the leased
-  // job gets artifacts from and it has some; "" otherwise.
-  LeaseError ArtifactsFrom(int64_t runner_id, int64_t job_id, int64_t fence, int64_t from_job,
-                           std::string* dir);
+  // The archive of from_job's artifacts for a leased job that gets them
+  // (JobSpec::artifacts_from): packed on the first ask of any lease, the
+  // same file for every live lease that gets from_job's artifacts (they do
+  // not change once from_job ended), removed when the last of those leases
+  // ends. *path is "" when the job gets none from from_job or it left none;
+  // *error says why packing failed (then *path is "" too).
+  LeaseError ArtifactsArchive(int64_t runner_id, int64_t job_id, int64_t fence, int64_t from_job,
+                              std::string* path, ArchiveFile* archive, Status* error);
   // The repository and commit of a leased job (for its bundle).
   LeaseError Source(int64_t runner_id, int64_t job_id, int64_t fence, std::string* repository,
                     std::string* commit);
 
   // Where the bundle of job_id's commit under fence is kept, and the
-  // archives of its artifacts: the upload, and each job's it gets.
+  // archive of the artifacts its runner uploads.
   std::string BundlePath(int64_t job_id, int64_t fence) const;
   std::string UploadPath(int64_t job_id, int64_t fence) const;
-  std::string DownloadPath(int64_t job_id, int64_t fence, int64_t from_job) const;
   std::chrono::milliseconds lease_timeout() const { return options_.lease_timeout; }
   // The commits' bundles (in bundle_dir/commits), one per commit: a job
   // waiting for a runner starts its commit's.
@@ -174,6 +181,12 @@ class RunnerHub {
 
  private:
   struct Lease;
+  struct Packed;
+  // Each live lease holds the archives of the jobs it gets artifacts from;
+  // Release returns those it held last, to be removed (without mu_).
+  void HoldArchivesLocked(const Lease& lease) REQUIRES(mu_);
+  std::vector<std::shared_ptr<Packed>> ReleaseArchivesLocked(const Lease& lease) REQUIRES(mu_);
+  static void RemoveArchive(Packed* packed);
   // Pushes waiting jobs to runners with free slots, in arrival order.
   void DispatchLocked() REQUIRES(mu_);
   // Whether the runner has every one of the job's tags.
@@ -200,6 +213,12 @@ class RunnerHub {
   std::map<int64_t, RunnerStatus> seen_ GUARDED_BY(mu_);
   std::deque<std::shared_ptr<Lease>> waiting_ GUARDED_BY(mu_);
   std::map<int64_t, std::shared_ptr<Lease>> leases_ GUARDED_BY(mu_);  // By job id.
+  // The archives of artifacts going to runners, by the job that left them.
+  std::map<int64_t, std::shared_ptr<Packed>> packed_ GUARDED_BY(mu_);
+  int64_t next_packed_ GUARDED_BY(mu_) = 0;  // Names each one's file apart.
+  // Names this server's archives apart from another replica's in a shared
+  // data directory: the first fence it handed out.
+  int64_t instance_ = 0;
 };
 
 }  // namespace slipway

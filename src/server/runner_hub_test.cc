@@ -207,6 +207,37 @@ TEST_F(RunnerHubTest, ConcurrencyBoundsJobsPerRunner) {
   EXPECT_EQ(done_b.get().outcome, JobOutcome::kSuccess);
 }
 
+// A runner of several replicas changes its connection's free slots in
+// place (POST /api/v4/runners/slots): a job waiting for a slot is pushed the
+// moment they grow, on the same connection.
+TEST_F(RunnerHubTest, SlotsThatGrowOnTheLiveConnectionTakeAWaitingJobAtOnce) {
+  auto connection = hub_->Connect(Runner(1, {}, 0));
+  Inbox runner(connection);
+  EXPECT_FALSE(hub_->SetConcurrency(2, 1)) << "runner 2 is not connected";
+  Job job = MakeJob("a", {});
+  JobSpec spec = MakeSpec(30);
+  TextSink log;
+  CancelToken cancel;
+  auto done = std::async(std::launch::async,
+                         [&] { return hub_->Run(job, spec, Files("/r.git"), &log, cancel); });
+  ASSERT_TRUE(WaitFor([&] { return log.text().find("Waiting") != std::string::npos; }));
+  EXPECT_FALSE(runner.HasJob()) << "a job went to a runner without a free slot";
+  EXPECT_TRUE(hub_->SetConcurrency(1, 1));
+  json message = runner.Next("job");
+  EXPECT_EQ(message["job_id"], 30);
+  EXPECT_TRUE(hub_->Online(1));
+  bool closed = false;
+  connection->Take(&closed);
+  EXPECT_FALSE(closed) << "the connection was replaced";
+  JobResult ok;
+  ok.outcome = JobOutcome::kSuccess;
+  ASSERT_EQ(hub_->Finish(1, 30, message["fence"].get<int64_t>(), ok), LeaseError::kNone);
+  EXPECT_EQ(done.get().outcome, JobOutcome::kSuccess);
+  // Gone: nothing to change.
+  connection->Closed();
+  EXPECT_FALSE(hub_->SetConcurrency(1, 1));
+}
+
 TEST_F(RunnerHubTest, SilentRunnerLosesTheLeaseAndItsLateReportIsRefused) {
   Inbox runner(hub_->Connect(Runner(1, {})));
   Job job = MakeJob("slow", {});
@@ -336,27 +367,60 @@ TEST_F(RunnerHubTest, ArtifactsUploadIsOrderedBoundedAndCheckedAgainstItsDigest)
 }
 
 // A runner gets the artifacts of the jobs its job gets them from, and of
-// no other job.
-TEST_F(RunnerHubTest, ArtifactsGoOnlyToTheJobsThatGetThem) {
-  Inbox runner(hub_->Connect(Runner(1, {})));
-  Job job = MakeJob("test", {});
-  JobSpec spec = MakeSpec(40);
+// no other job: one archive per job that left them, packed on the first ask
+// and shared by every lease that gets them, removed when the last ends.
+TEST_F(RunnerHubTest, ArtifactsGoOnlyToTheJobsThatGetThemPackedOnceForAll) {
+  TempDir stored;
+  std::filesystem::create_directories(stored.Sub("39/out"));
+  std::ofstream(stored.Sub("39/out/a.txt")) << "built\n";
+  std::filesystem::create_directories(stored.Sub("38"));  // Left nothing.
+  Inbox runner(hub_->Connect(Runner(1, {}, 2)));
+  Job job = MakeJob("test", {}), other = MakeJob("lint", {});
+  JobSpec spec = MakeSpec(40), other_spec = MakeSpec(41);
   TextSink log;
   CancelToken cancel;
   RemoteJobFiles files = Files("/r.git");
-  files.artifacts_from[39] = "/stored/39/artifacts";
+  files.artifacts_from[39] = stored.Sub("39");
+  files.artifacts_from[38] = stored.Sub("38");
   auto done =
       std::async(std::launch::async, [&] { return hub_->Run(job, spec, files, &log, cancel); });
   int64_t fence = runner.Next("job")["fence"].get<int64_t>();
-  std::string dir;
-  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence, 39, &dir), LeaseError::kNone);
-  EXPECT_EQ(dir, "/stored/39/artifacts");
-  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence, 12, &dir), LeaseError::kNone);
-  EXPECT_EQ(dir, "");
-  EXPECT_EQ(hub_->ArtifactsFrom(2, 40, fence, 39, &dir), LeaseError::kStaleFence);
-  EXPECT_EQ(hub_->ArtifactsFrom(1, 40, fence + 1, 39, &dir), LeaseError::kStaleFence);
+  std::string path;
+  ArchiveFile archive;
+  Status packed;
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 40, fence, 39, &path, &archive, &packed), LeaseError::kNone);
+  ASSERT_TRUE(packed.ok()) << packed.message();
+  ASSERT_NE(path, "");
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ(archive.size, std::filesystem::file_size(path));
+  EXPECT_EQ(archive.digest, "sha256:" + Sha256Hex(Slurp(path)));
+  const std::string first_path = path, first_digest = archive.digest;
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 40, fence, 38, &path, &archive, &packed), LeaseError::kNone);
+  EXPECT_EQ(path, "") << "an empty tree is not sent";
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 40, fence, 12, &path, &archive, &packed), LeaseError::kNone);
+  EXPECT_EQ(path, "") << "not a job 40 gets artifacts from";
+  EXPECT_EQ(hub_->ArtifactsArchive(2, 40, fence, 39, &path, &archive, &packed),
+            LeaseError::kStaleFence);
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 40, fence + 1, 39, &path, &archive, &packed),
+            LeaseError::kStaleFence);
+
+  // Another job getting 39's artifacts gets the same archive, not packed
+  // again (a file added now would change a new one).
+  std::ofstream(stored.Sub("39/out/late.txt")) << "late\n";
+  auto other_done = std::async(std::launch::async,
+                               [&] { return hub_->Run(other, other_spec, files, &log, cancel); });
+  int64_t other_fence = runner.Next("job")["fence"].get<int64_t>();
+  EXPECT_EQ(hub_->ArtifactsArchive(1, 41, other_fence, 39, &path, &archive, &packed),
+            LeaseError::kNone);
+  EXPECT_EQ(path, first_path);
+  EXPECT_EQ(archive.digest, first_digest);
+  // Kept while a lease that gets it lives; gone with the last one.
   EXPECT_EQ(hub_->Finish(1, 40, fence, JobResult()), LeaseError::kNone);
   done.get();
+  EXPECT_TRUE(std::filesystem::exists(first_path));
+  EXPECT_EQ(hub_->Finish(1, 41, other_fence, JobResult()), LeaseError::kNone);
+  other_done.get();
+  EXPECT_TRUE(std::filesystem::is_empty(bundles_.path()));
 }
 
 }  // namespace

@@ -227,6 +227,9 @@ class Service : public PipelineService {
   int64_t LeaseEnd() const { return LeaseEnd(NowMs()); }
   // Takes pipeline id for this server unless another one holds it.
   bool ClaimLocked(int64_t id) REQUIRES(mu_);
+  // Whether ClaimLocked(id) could succeed now: the pipeline is free or this
+  // server's (a read, not a write; true when the read fails). Without mu_.
+  bool MayClaim(int64_t id);
   void ReleaseLocked(int64_t id) REQUIRES(mu_);
   // Claims free pipelines into the queue: as many as workers are idle with
   // a shared database, every one without (a single server starting).

@@ -22,6 +22,18 @@ bool Service::ClaimLocked(int64_t id) {
   return *claimed;
 }
 
+bool Service::MayClaim(int64_t id) {
+  if (!shared_) return true;
+  StatusOr<std::optional<std::string>> owner = leases_->PipelineOwner(id);
+  if (!owner.ok()) {
+    LogLine(LogLevel::kError, "lease_error")
+        .Int("pipeline_id", id)
+        .Str("error", owner.status().message());
+    return true;  // The claim decides, as without the read.
+  }
+  return !*owner || **owner == options_.replica_id;
+}
+
 void Service::ReleaseLocked(int64_t id) {
   if (!shared_) return;
   Status released = leases_->ReleasePipeline(id, options_.replica_id);

@@ -161,9 +161,13 @@ StatusOr<int64_t> Service::Forward(int64_t pipeline_id, std::optional<int64_t> j
     if (request.state == "pending") {
       // The pipeline may have become free meanwhile (its owner ended it, or
       // died and the pipeline was taken over and ended): no owner will take
-      // the request then, and this replica does it as an owner would.
+      // the request then, and this replica does it as an owner would. A
+      // read first: the claim (a write) only when the pipeline is free or
+      // this replica's (recovery took it over for this one). Another
+      // replica's, even with its lease ended, cannot be claimed: recovery
+      // frees it first.
       bool claimed = false;
-      {
+      if (MayClaim(pipeline_id)) {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopping_) return Status::Error(what + ": this server is stopping");
         claimed = ClaimLocked(pipeline_id);

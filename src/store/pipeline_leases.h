@@ -49,6 +49,10 @@ class PipelineLeases {
   // Takes pipeline id for owner until expires_at when it has no owner or is
   // owner's already; false when another server owns it.
   virtual StatusOr<bool> ClaimPipeline(int64_t id, std::string_view owner, int64_t expires_at) = 0;
+  // Who holds pipeline id now: its owner's replica id, or nullopt when it is
+  // free (or there is no such pipeline). A plain read: a caller that waits
+  // for a pipeline to become free polls this, not ClaimPipeline's write.
+  virtual StatusOr<std::optional<std::string>> PipelineOwner(int64_t id) = 0;
   // Takes the oldest active (created .. running) pipeline without an owner
   // for owner; each such pipeline goes to exactly one caller, also across
   // servers (PostgreSQL: FOR UPDATE SKIP LOCKED). None: there is none.

@@ -193,6 +193,7 @@ class SqlStore : public Store,
   // Leases of pipelines among servers (pipeline_leases.h, sql_store_leases.cc).
   bool SharedByServers() override;
   StatusOr<bool> ClaimPipeline(int64_t id, std::string_view owner, int64_t expires_at) override;
+  StatusOr<std::optional<std::string>> PipelineOwner(int64_t id) override;
   StatusOr<std::optional<int64_t>> ClaimNextPipeline(std::string_view owner,
                                                      int64_t expires_at) override;
   StatusOr<std::vector<int64_t>> RenewLeases(std::string_view owner, int64_t expires_at) override;

@@ -28,6 +28,14 @@ StatusOr<bool> SqlStore::ClaimPipeline(int64_t id, std::string_view owner, int64
   return !rows->empty();
 }
 
+StatusOr<std::optional<std::string>> SqlStore::PipelineOwner(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto rows = db_->Query("SELECT owner FROM pipelines WHERE id = ?", {id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || rows->at(0).IsNull(0)) return std::optional<std::string>();
+  return std::optional<std::string>(rows->at(0).Text(0));
+}
+
 StatusOr<std::optional<int64_t>> SqlStore::ClaimNextPipeline(std::string_view owner,
                                                              int64_t expires_at) {
   std::lock_guard<std::mutex> lock(mu_);

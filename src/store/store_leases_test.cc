@@ -83,15 +83,20 @@ TEST_P(StoreLeasesTest, ClaimsFinishedAndHeldPipelinesOnlyAsTheRulesSay) {
   int64_t held = AddPipeline();
   int64_t done = AddPipeline();
   ASSERT_TRUE(store_->UpdatePipelineStatus(done, CiStatus::kSuccess).ok());
+  EXPECT_EQ(*leases_->PipelineOwner(held), std::nullopt);
   EXPECT_TRUE(*leases_->ClaimPipeline(held, "a", 1000));
-  EXPECT_TRUE(*leases_->ClaimPipeline(held, "a", 1500));  // Its own again.
+  EXPECT_EQ(*leases_->PipelineOwner(held), "a");
+  EXPECT_EQ(*leases_->PipelineOwner(held + 1000), std::nullopt);  // No such pipeline.
+  EXPECT_TRUE(*leases_->ClaimPipeline(held, "a", 1500));          // Its own again.
   EXPECT_FALSE(*leases_->ClaimPipeline(held, "b", 1000));
   // Finished pipelines are never claimed as work, only by id (an action).
   EXPECT_FALSE(leases_->ClaimNextPipeline("b", 1000)->has_value());
   ASSERT_TRUE(leases_->ReleasePipeline(held, "b").ok());  // Not b's: nothing happens.
   EXPECT_FALSE(*leases_->ClaimPipeline(held, "b", 1000));
   ASSERT_TRUE(leases_->ReleasePipeline(held, "a").ok());
+  EXPECT_EQ(*leases_->PipelineOwner(held), std::nullopt);
   EXPECT_EQ(*leases_->ClaimNextPipeline("b", 1000), held);
+  EXPECT_EQ(*leases_->PipelineOwner(held), "b");
   EXPECT_EQ(*leases_->RenewLeases("b", 5000), std::vector<int64_t>{held});
   EXPECT_TRUE(leases_->RenewLeases("a", 5000)->empty());
 }
