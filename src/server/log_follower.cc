@@ -36,9 +36,12 @@ std::unique_ptr<LogFollower::Following> LogFollower::Follow(int64_t job_id, int6
   ++it->second.watchers;
   if (added) {
     // Read at once: what was appended between the watcher's own read and
-    // now sent its notice before anyone here followed the job.
+    // now sent its notice before anyone here followed the job. And once more
+    // `settle` later: an append left without a notice because of one sent
+    // before (nobody here heard it) has committed by then.
     it->second.position = position;
     it->second.due = std::chrono::steady_clock::now();
+    it->second.settle = true;
     cv_.notify_all();
   }
   return std::unique_ptr<Following>(new Following(this, job_id));
@@ -58,7 +61,7 @@ void LogFollower::OnNotice(const ReplicaNotice& notice) {
   for (auto& [id, job] : jobs_) {
     if (job.finished || (notice.kind == Kind::kLog && id != notice.id)) continue;
     job.due = now;
-    job.settle = notice.kind == Kind::kLog;
+    job.settle = true;
   }
   cv_.notify_all();
 }

@@ -9,9 +9,10 @@
 //    after an append, at most one per job every 100 ms, and one when the
 //    job finished), and once more `settle` later: an append whose notice
 //    was left out for the 100 ms had committed before then;
-//  - every `poll` (notices can be missed), and at once, for every job, when
-//    the notice connection was lost (ReplicaNotice::kMissed);
-//  - when it gets its first watcher.
+//  - at once, and `settle` later, when it gets its first watcher, and for
+//    every job when the notice connection was lost (ReplicaNotice::kMissed):
+//    a notice sent before (unheard here) may have left an append without one;
+//  - every `poll` (notices can be missed).
 // A read that finds the job finished publishes the rest and LogHub::Finish.
 // Reads run on a thread of the follower's own, never on the notice thread.
 #ifndef SLIPWAY_SERVER_LOG_FOLLOWER_H_
@@ -68,7 +69,7 @@ class LogFollower {
     int watchers = 0;
     int64_t position = 0;  // Read and published up to here.
     bool finished = false;
-    bool settle = false;  // A notice came: read again `settle` after the next read.
+    bool settle = false;  // Read again `settle` after the next read.
     std::chrono::steady_clock::time_point due;
   };
 
