@@ -77,6 +77,7 @@ class RemoteLog : public LogSink {
   ~RemoteLog() override { Stop(); }
 
   void Write(std::string_view, std::string_view bytes) override {
+    if (lost_) return;  // Nothing more is sent.
     std::lock_guard<std::mutex> lock(mu_);
     pending_.append(bytes);
     if (pending_.size() >= kMaxLogChunk) cv_.notify_all();
@@ -97,23 +98,30 @@ class RemoteLog : public LogSink {
   void Loop() {
     // When the last accepted report was sent (the lease was made before).
     auto last_sent = std::chrono::steady_clock::now();
+    bool refused = false;  // The last report was not accepted.
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      cv_.wait_for(lock, kLogFlushPeriod,
-                   [this] { return stopping_ || pending_.size() >= kMaxLogChunk; });
+      // After a refusal, a full period before trying again (a refused full
+      // chunk would otherwise be sent again at once).
+      cv_.wait_for(lock, kLogFlushPeriod, [this, refused] {
+        return !refused && (stopping_ || pending_.size() >= kMaxLogChunk);
+      });
+      refused = false;
       bool stopping = stopping_;
       std::string chunk = pending_.substr(0, kMaxLogChunk);
       pending_.erase(0, chunk.size());
-      bool more = !pending_.empty();
       lock.unlock();
       auto now = std::chrono::steady_clock::now();
       if (!lost_ && (!chunk.empty() || now - last_sent >= heartbeat_every_)) {
-        std::string path = base_ + (chunk.empty() ? "/heartbeat" : "/trace") + fence_;
+        // offset: a chunk sent again after a lost answer is stored once.
+        std::string path =
+            chunk.empty() ? base_ + "/heartbeat" + fence_
+                          : base_ + "/trace" + fence_ + "&offset=" + std::to_string(log_accepted_);
         // A request through a silent network must not outlast the lease.
         auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(last_sent + give_up_after_ - now);
-        StatusOr<HttpFetchResponse> sent =
-            post_(path, std::move(chunk), std::max(left, heartbeat_every_ / 2));
+        StatusOr<HttpFetchResponse> sent = post_(path, chunk, std::max(left, heartbeat_every_ / 2));
+        refused = !sent.ok() || sent->status >= 300;
         if (sent.ok() && sent->status == 409) {
           std::fprintf(stderr, "slipway runner: %s: the server took the job back (%s)\n",
                        base_.c_str(), sent->body.c_str());
@@ -121,6 +129,7 @@ class RemoteLog : public LogSink {
           cancel_->Cancel();
         } else if (sent.ok() && sent->status < 300) {
           last_sent = now;
+          log_accepted_ += chunk.size();
         } else if (std::chrono::steady_clock::now() - last_sent >= give_up_after_) {
           std::fprintf(stderr,
                        "slipway runner: %s: no report reached the server for %lld ms (%s); "
@@ -131,10 +140,13 @@ class RemoteLog : public LogSink {
           lost_ = true;
           cancel_->Cancel();
         }
-        // Other failures: the next round tries again.
+        // Other failures (the server could not store the chunk: 503, or the
+        // request failed): the next round sends the same bytes again, ahead
+        // of those written since.
       }
       lock.lock();
-      if (stopping && !more && pending_.empty()) return;
+      if (refused && !lost_) pending_.insert(0, chunk);
+      if (lost_ || (stopping && pending_.empty())) return;
     }
   }
 
@@ -143,6 +155,7 @@ class RemoteLog : public LogSink {
   Post post_;
   CancelToken* cancel_;
   std::atomic<bool> lost_{false};
+  uint64_t log_accepted_ = 0;  // Log bytes the server took (Loop's only).
   std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_ GUARDED_BY(mu_);

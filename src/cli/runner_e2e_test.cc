@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -536,6 +538,79 @@ long:
   EXPECT_NE(retried["id"], job_id);
   EXPECT_NE(Trace(retried["id"].get<int64_t>()).find("second-attempt-done"), std::string::npos);
   if (job_group > 1) kill(-job_group, SIGKILL);  // What the killed runner left, if anything.
+}
+
+// A log chunk the database refused is not acknowledged (503, docs/runners.md
+// "Reports") and the runner sends it again: once the database takes writes
+// again, every line is in the job's log exactly once, in order. The refusal
+// is the database's own: a trigger another connection adds to the log table.
+TEST_F(RunnerE2eTest, ALogChunkTheDatabaseRefusedIsSentAgainAndStoredOnce) {
+  std::string go = marks_ + "/go", again = marks_ + "/again";
+  Start(R"(
+chatty:
+  script:
+    - echo before-refusal | tr a-z A-Z
+    - while [ ! -e ")" +
+        go + R"(" ]; do sleep 0.05; done
+    - echo during-refusal | tr a-z A-Z
+    - while [ ! -e ")" +
+        again + R"(" ]; do sleep 0.05; done
+    - echo after-refusal | tr a-z A-Z
+)");
+  Runner runner(port_, runner_token_, dir_ + "/r");
+  WaitOnline(1);
+  int64_t pipeline = CreatePipeline();
+  auto [job_id, fence] = Leased(dir_ + "/r");
+  ASSERT_GT(job_id, 0) << Slurp(server_log_) << runner.log();
+  ASSERT_TRUE(WaitFor([&] { return Trace(job_id).find("BEFORE-REFUSAL") != std::string::npos; }))
+      << Trace(job_id) << runner.log();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_ + "/slipway.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  auto exec = [&](const char* sql) {
+    char* error = nullptr;
+    int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (error != nullptr ? error : "");
+    sqlite3_free(error);
+  };
+  exec(
+      "CREATE TRIGGER refuse_log BEFORE INSERT ON job_log_chunks "
+      "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  std::string job_path = "/api/v4/runners/jobs/" + std::to_string(job_id);
+  HttpReply refused = Http(port_, "POST", job_path + "/trace?fence=" + std::to_string(fence),
+                           {"PRIVATE-TOKEN: " + runner_token_}, "posted-while-refused\n");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(json::parse(refused.body, nullptr, false)["message"],
+            "503 Service Unavailable - the log of job " + std::to_string(job_id) +
+                " could not be stored; send it again");
+  // The runner's own chunk is refused too (at least once) before writes work again.
+  size_t refusals = 0;
+  std::ofstream(go).close();
+  ASSERT_TRUE(WaitFor([&] {
+    std::string log = Slurp(server_log_);
+    refusals = 0;
+    for (size_t at = log.find("runner_log_error"); at != std::string::npos;
+         at = log.find("runner_log_error", at + 1)) {
+      ++refusals;
+    }
+    return refusals >= 2;
+  })) << Slurp(server_log_);
+  exec("DROP TRIGGER refuse_log");
+  sqlite3_close(db);
+  std::ofstream(again).close();
+  ASSERT_EQ(WaitPipelineDone(pipeline), "success") << Slurp(server_log_) << runner.log();
+
+  std::string trace = Trace(job_id);
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = trace.find(what); at != std::string::npos; at = trace.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("DURING-REFUSAL"), 1u) << trace;
+  EXPECT_EQ(count("posted-while-refused"), 0u) << trace;
+  EXPECT_LT(trace.find("BEFORE-REFUSAL"), trace.find("DURING-REFUSAL")) << trace;
+  EXPECT_LT(trace.find("DURING-REFUSAL"), trace.find("AFTER-REFUSAL")) << trace;
 }
 
 TEST_F(RunnerE2eTest, CancelKillsTheJobsProcessGroupOnTheRunner) {

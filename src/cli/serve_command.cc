@@ -16,6 +16,7 @@
 #include "server/forge_status.h"
 #include "server/http_server.h"
 #include "server/job_users.h"
+#include "server/log_follower.h"
 #include "server/log_hub.h"
 #include "server/pipeline_service.h"
 #include "server/project_hooks.h"
@@ -210,8 +211,14 @@ int Serve(const ServeOptions& options) {
   server_options.tls_cert_file = options.tls_cert_file;
   server_options.tls_key_file = options.tls_key_file;
   // Jobs other servers sharing the database run: their live logs come from it.
+  std::unique_ptr<LogFollower> follower;
   PipelineLeases* leases = LeasesOf(store.get());
-  if (leases != nullptr && leases->SharedByServers()) server_options.follow_store_ms = 1000;
+  if (leases != nullptr && leases->SharedByServers()) {
+    LogFollower::Options follow;
+    follow.poll = std::chrono::milliseconds(ServerTimerPeriodMs());
+    follower = std::make_unique<LogFollower>(store.get(), &hub, follow);
+    server_options.follower = follower.get();
+  }
   HttpServer server(&api, store.get(), &hub, server_options);
   Status started = server.Start();
   if (!started.ok()) {

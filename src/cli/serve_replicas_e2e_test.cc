@@ -2,18 +2,24 @@
 // database and one data directory, each with its own builds directory
 // (docs/replicas.md). Skipped without SLIPWAY_TEST_POSTGRES_URL
 // (scripts/postgres.sh start).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "cli/serve_test_util.h"
 #include "server/test_http_recorder.h"
@@ -66,6 +72,50 @@ class PostgresSchema {
   std::string base_;
   std::string name_;
   std::string url_;
+};
+
+// A live log (GET …/trace/stream) read on a thread of its own as it comes.
+class SseWatcher {
+ public:
+  SseWatcher(int port, const std::string& target, const std::string& auth)
+      : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + "\r\n\r\n";
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        write(fd_, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+      return;
+    }
+    reader_ = std::thread([this] {
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fd_, buf, sizeof buf)) > 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        text_.append(buf, static_cast<size_t>(n));
+      }
+    });
+  }
+  ~SseWatcher() {
+    shutdown(fd_, SHUT_RDWR);
+    if (reader_.joinable()) reader_.join();
+    close(fd_);
+  }
+  bool Has(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_.find(what) != std::string::npos;
+  }
+  std::string text() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_;
+  }
+
+ private:
+  int fd_;
+  std::mutex mu_;
+  std::string text_;
+  std::thread reader_;
 };
 
 class ServeReplicasTest : public ::testing::Test {
@@ -131,6 +181,14 @@ class ServeReplicasTest : public ::testing::Test {
     a_ = StartReplica("a");
     ASSERT_GT(a_, 0) << Log("a");
     b_ = StartReplica("b");
+    ASSERT_GT(b_, 0) << Log("b");
+  }
+  // As StartAB, b's timer looking once an hour (and its leases as long):
+  // only a notice wakes b.
+  void StartAAndSleepingB() {
+    a_ = StartReplica("a");
+    ASSERT_GT(a_, 0) << Log("a");
+    b_ = StartReplica("b", {"--lease-timeout", "3600"}, {"SLIPWAY_TEST_TIMER_MS=3600000"});
     ASSERT_GT(b_, 0) << Log("b");
   }
   // A pipeline for main created through port: its id.
@@ -465,10 +523,7 @@ work:
     - echo "$CI_PIPELINE_IID" >> )" + marks_ +
                                              R"(/done
 )");
-  a_ = StartReplica("a");
-  ASSERT_GT(a_, 0) << Log("a");
-  b_ = StartReplica("b", {"--lease-timeout", "3600"}, {"SLIPWAY_TEST_TIMER_MS=3600000"});
-  ASSERT_GT(b_, 0) << Log("b");
+  ASSERT_NO_FATAL_FAILURE(StartAAndSleepingB());
   const std::string first_id = NewPipeline(a_, auth);
   ASSERT_TRUE(WaitFor([&] { return Jobs(a_, first_id, auth)["work"]["status"] == "running"; }));
   // a's only worker is busy: the second pipeline is left free, and b runs it.
@@ -553,6 +608,45 @@ work:
     EXPECT_EQ(connected, 1u) << id << ":\n" << log;
     EXPECT_EQ(log.find(R"("replaced":true)"), std::string::npos) << id << ":\n" << log;
   }
+}
+
+// A live log through b of a job a runs. b's timer, and with it the
+// fallback poll of its live logs, looks once an hour: only the `log:`
+// notices of a's appends can bring each line to b's two watchers (one
+// reader for both, server/log_follower.h), and only a's notice when the job
+// ended can end their streams.
+TEST_F(ServeReplicasTest, WatchersOnAnotherReplicaGetEachLineOnItsNotice) {
+  std::string go = marks_ + "/go";
+  std::vector<std::string> auth = AddProject(R"(
+talk:
+  script:
+    - for i in 1 2 3; do while [ ! -e )" + go +
+                                             R"($i ]; do sleep 0.05; done; echo "line-$i"; done
+)");
+  ASSERT_NO_FATAL_FAILURE(StartAAndSleepingB());
+  const std::string id = NewPipeline(a_, auth);
+  ASSERT_TRUE(WaitFor([&] { return Jobs(a_, id, auth)["talk"]["status"] == "running"; }))
+      << Log("a");
+  const std::string target =
+      "/api/v4/projects/1/jobs/" + Jobs(a_, id, auth)["talk"]["id"].dump() + "/trace/stream";
+  SseWatcher first(b_, target, auth[0]), second(b_, target, auth[0]);
+  // Each answers once it is subscribed and has sent what is stored.
+  ASSERT_TRUE(WaitFor([&] { return first.Has("\r\n\r\n") && second.Has("\r\n\r\n"); }))
+      << first.text() << Log("b");
+  ASSERT_TRUE(first.Has("HTTP/1.1 200 OK")) << first.text();
+  for (const std::string i : {"1", "2", "3"}) {
+    std::ofstream(go + i).close();
+    ASSERT_TRUE(WaitFor([&] { return first.Has("line-" + i) && second.Has("line-" + i); }))
+        << i << "\n"
+        << first.text() << "\n"
+        << second.text() << Log("b");
+  }
+  EXPECT_TRUE(WaitFor([&] {
+    return first.Has("event: end\ndata: {\"status\": \"success\"}") &&
+           second.Has("event: end\ndata: {\"status\": \"success\"}");
+  })) << first.text()
+      << "\n"
+      << second.text();
 }
 
 // A write through one replica empties the response caches of the others.

@@ -31,6 +31,15 @@ class LogSink {
   // Raw bytes from the job (stdout and stderr interleaved as produced), or
   // lines the executor writes itself ("$ command", section headers).
   virtual void Write(std::string_view job_name, std::string_view bytes) = 0;
+  // As Write, and says whether the bytes were kept, for a writer that must
+  // not acknowledge what was lost (a remote runner's log chunk): a sink that
+  // stores them returns the store's error, one that passes them on returns
+  // its next sink's answer. On an error nothing of bytes was kept, so the
+  // writer may send the same bytes again. By default: Write, then Ok.
+  virtual Status WriteChecked(std::string_view job_name, std::string_view bytes) {
+    Write(job_name, bytes);
+    return Status::Ok();
+  }
 };
 
 struct DownstreamRun;

@@ -31,8 +31,13 @@ class JobLogFile : public LogSink {
   // Thread-safe. A failing disk write is not fatal to the job: the bytes
   // still reach next.
   void Write(std::string_view job_name, std::string_view bytes) override;
+  // The bytes go to the file only once next kept them, so that a chunk
+  // written again after an error is in the file once.
+  Status WriteChecked(std::string_view job_name, std::string_view bytes) override;
 
  private:
+  void Append(std::string_view bytes);
+
   LogSink* next_;
   std::mutex mu_;
   std::FILE* file_ GUARDED_BY(mu_) = nullptr;
@@ -51,6 +56,9 @@ class MaskingLogSink : public LogSink {
   MaskingLogSink& operator=(const MaskingLogSink&) = delete;
 
   void Write(std::string_view job_name, std::string_view bytes) override;
+  // When next refuses the masked bytes, the stream is left as it was before
+  // bytes (nothing of them is held back either): the same bytes may come again.
+  Status WriteChecked(std::string_view job_name, std::string_view bytes) override;
   void Flush();
 
  private:

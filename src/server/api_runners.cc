@@ -15,6 +15,7 @@
 #include "server/gitlab_json.h"
 #include "server/runner_bundle.h"
 #include "util/bounded_json.h"
+#include "util/logger.h"
 
 namespace slipway {
 
@@ -49,6 +50,15 @@ std::optional<std::pair<int64_t, int64_t>> JobAndFence(ApiContext& ctx, HttpResp
   if (job_id && !fence) *error = BadParam("fence");
   if (!job_id || !fence) return std::nullopt;
   return std::make_pair(*job_id, *fence);
+}
+
+// A byte offset query parameter: digits only, at most 19 of them.
+std::optional<uint64_t> ParseOffset(const std::string& text) {
+  if (text.empty() || text.size() > 19 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoull(text);
 }
 
 HttpResponse LeaseAnswer(LeaseError error, int64_t job_id) {
@@ -118,9 +128,22 @@ HttpResponse RunnerAppendTrace(ApiContext& ctx) {
   HttpResponse error;
   auto ids = JobAndFence(ctx, &error);
   if (!ids) return error;
+  std::optional<uint64_t> offset;
+  if (std::optional<std::string> text = ctx.req.Query("offset")) {
+    offset = ParseOffset(*text);
+    if (!offset) return BadParam("offset");
+  }
+  int refused = 0;
+  std::string why;
   // Larger bodies never get here: the server answers 413 (max_body_bytes).
-  return LeaseAnswer(ctx.runners->AppendLog(ctx.token->id, ids->first, ids->second, ctx.req.body),
-                     ids->first);
+  LeaseError lease = ctx.runners->AppendLog(ctx.token->id, ids->first, ids->second, offset,
+                                            ctx.req.body, &refused, &why);
+  if (lease != LeaseError::kNone || refused == 0) return LeaseAnswer(lease, ids->first);
+  if (refused == 416) return JsonError(416, "416 Range Not Satisfiable - " + why);
+  // Not acknowledged: the runner sends the same bytes again (docs/runners.md).
+  LogLine(LogLevel::kError, "runner_log_error").Int("job_id", ids->first).Str("error", why);
+  return JsonError(503, "503 Service Unavailable - the log of job " + std::to_string(ids->first) +
+                            " could not be stored; send it again");
 }
 
 HttpResponse RunnerFinishJob(ApiContext& ctx) {
@@ -189,17 +212,13 @@ HttpResponse RunnerUploadArtifacts(ApiContext& ctx) {
   HttpResponse error;
   auto ids = JobAndFence(ctx, &error);
   if (!ids) return error;
-  std::string offset_text = ctx.req.Query("offset").value_or("");
-  if (offset_text.empty() || offset_text.size() > 19 ||
-      offset_text.find_first_not_of("0123456789") != std::string::npos) {
-    return BadParam("offset");
-  }
+  std::optional<uint64_t> offset = ParseOffset(ctx.req.Query("offset").value_or(""));
+  if (!offset) return BadParam("offset");
   int refused = 0;
   std::string why;
   // Chunks are bounded by the server's request body limit (413 before here).
-  LeaseError lease =
-      ctx.runners->AppendArtifacts(ctx.token->id, ids->first, ids->second, std::stoull(offset_text),
-                                   ctx.req.body, &refused, &why);
+  LeaseError lease = ctx.runners->AppendArtifacts(ctx.token->id, ids->first, ids->second, *offset,
+                                                  ctx.req.body, &refused, &why);
   if (lease != LeaseError::kNone || refused == 0) return LeaseAnswer(lease, ids->first);
   const char* reason = refused == 413   ? "413 Payload Too Large - "
                        : refused == 416 ? "416 Range Not Satisfiable - "

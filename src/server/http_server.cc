@@ -581,16 +581,18 @@ asio::awaitable<void> HttpServer::Impl::Stream(S& stream, const HttpResponse& he
   out += log.CatchUp();
   out += log.EndIfFinished();
   if (!co_await WriteRaw(stream, std::move(out), sent)) co_return;
+  // What another server sharing the database writes comes through the hub
+  // too, read by the follower once for all of the job's watchers.
+  std::unique_ptr<LogFollower::Following> following;
+  if (options.follower != nullptr && !log.done()) {
+    following = options.follower->Follow(head.stream->job_id, log.position());
+  }
   std::deque<std::pair<int64_t, std::string>> chunks;
   asio::steady_timer batch(stream.get_executor());
   const std::chrono::milliseconds heartbeat = std::chrono::seconds(options.heartbeat_s);
-  const std::chrono::milliseconds wait =
-      options.follow_store_ms > 0
-          ? std::min(heartbeat, std::chrono::milliseconds(options.follow_store_ms))
-          : heartbeat;
   auto last_sent = std::chrono::steady_clock::now();
   while (!log.done()) {
-    bool woken = co_await watch->Wait(wait);
+    bool woken = co_await watch->Wait(heartbeat);
     if (woken && options.sse_batch_ms > 0) {
       // Let a burst of small chunks (a log written line by line) gather:
       // one write instead of one per line, for every watcher.
@@ -602,8 +604,6 @@ asio::awaitable<void> HttpServer::Impl::Stream(S& stream, const HttpResponse& he
     watch->Take(&chunks, &finished);
     out.clear();
     for (const auto& [offset, bytes] : chunks) out += log.OnChunk(offset, bytes);
-    // What another server sharing the database wrote (docs/replicas.md).
-    if (!woken && options.follow_store_ms > 0) out += log.CatchUp();
     // Also on a timeout: a job can end without a Finish (canceled before it ran).
     if (finished || !woken) out += log.EndIfFinished();
     auto now = std::chrono::steady_clock::now();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "server/api.h"
+#include "server/log_follower.h"
 #include "server/log_hub.h"
 #include "store/store.h"
 #include "util/status.h"
@@ -27,10 +28,10 @@ struct HttpServerOptions {
   int idle_timeout_s = 60;  // A keep-alive connection idle this long is closed.
   int heartbeat_s = 15;     // SSE comment interval.
   int sse_batch_ms = 100;   // Live chunks arriving within this time are sent in one write.
-  // > 0: a live log also reads the store this often, for the bytes another
-  // server sharing the database writes (docs/replicas.md); 0: only what this
-  // server's LogHub publishes.
-  int follow_store_ms = 0;
+  // Set: a live log's job is also followed in the store, for the bytes
+  // another server sharing the database writes (docs/replicas.md); null:
+  // only what this server's LogHub publishes. Must outlive the server.
+  LogFollower* follower = nullptr;
   // HTTPS: PEM files of the certificate chain and of its private key, both
   // or neither. The key file must be readable by its owner only (as the
   // secrets key). TLS 1.2 and 1.3 only, OpenSSL's default ciphers.

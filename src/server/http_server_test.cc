@@ -179,7 +179,9 @@ TEST_F(HttpServerTest, LiveLogFollowsTheStoreForBytesAnotherServerWrites) {
   HttpServerOptions options;
   options.port = 0;
   options.io_threads = 1;
-  options.follow_store_ms = 50;
+  // Without notices (SQLite) the follower polls.
+  LogFollower log_follower(store_.get(), &hub_, {std::chrono::milliseconds(50)});
+  options.follower = &log_follower;
   HttpServer follower(api_.get(), store_.get(), &hub_, options);
   ASSERT_TRUE(follower.Start().ok());
   PipelineRecord p =

@@ -537,7 +537,11 @@ Status Service::RunStoredPipeline(const PipelineRecord& record, Active* active) 
   recorder.set_log_listener([this](int64_t job_id, int64_t offset, std::string_view bytes) {
     hub_->Publish(job_id, offset, bytes);
   });
-  recorder.set_finished_listener([this](int64_t job_id) { hub_->Finish(job_id); });
+  recorder.set_finished_listener([this](int64_t job_id) {
+    hub_->Finish(job_id);
+    // The other replicas' watchers of the job end now too (log_follower.h).
+    if (shared_ && notices_ != nullptr) (void)notices_->Notify({ReplicaNotice::Kind::kLog, job_id});
+  });
   std::mutex failed_mu;
   std::vector<FailedDeployment> failed;  // GUARDED_BY(failed_mu)
   recorder.set_deployment_listener([&](const DeploymentRecord& d, const JobRun& run) {

@@ -45,6 +45,12 @@ namespace slipway {
 using RollbackListener =
     std::function<void(const DeploymentRecord& failed, const DeploymentRecord& rollback)>;
 
+// How often a server's timer looks at leases, free pipelines, schedules and
+// expiries, and a live log follows a job in the store without a notice: a
+// second, or SLIPWAY_TEST_TIMER_MS (docs/replicas.md): a test makes it long
+// to show that a notice alone wakes a replica.
+int64_t ServerTimerPeriodMs();
+
 struct ServiceOptions {
   std::string data_dir;
   std::string builds_dir;  // Empty: DefaultBuildsDir(data_dir), i.e. DATA-builds.

@@ -338,26 +338,27 @@ void RunRecorder::Leased(int64_t job_id, const JobRunner& runner) {
 }
 
 void RunRecorder::Write(std::string_view job_name, std::string_view bytes) {
+  Status s = WriteChecked(job_name, bytes);
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!detached_) KeepError(s);
+  }
+}
+
+Status RunRecorder::WriteChecked(std::string_view job_name, std::string_view bytes) {
   if (next_ != nullptr) next_->Write(job_name, bytes);
   int64_t id = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (detached_) return;
+    if (detached_) return Status::Error("the server is stopping: the log is not stored");
     auto it = jobs_.find(std::string(job_name));
     if (it != jobs_.end()) id = it->second.id;
   }
-  Status s;
-  if (id == 0) {
-    s = Status::Error("log for unknown job '" + std::string(job_name) + "'");
-  } else {
-    StatusOr<int64_t> size = store_->AppendLog(id, bytes);
-    s = size.status();
-    if (size.ok() && on_log_) on_log_(id, *size - static_cast<int64_t>(bytes.size()), bytes);
-  }
-  if (!s.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    KeepError(s);
-  }
+  if (id == 0) return Status::Error("log for unknown job '" + std::string(job_name) + "'");
+  StatusOr<int64_t> size = store_->AppendLog(id, bytes);
+  if (!size.ok()) return size.status();
+  if (on_log_) on_log_(id, *size - static_cast<int64_t>(bytes.size()), bytes);
+  return Status::Ok();
 }
 
 Status RunRecorder::Finish(const RunResult& result) {

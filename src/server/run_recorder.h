@@ -77,6 +77,9 @@ class RunRecorder : public RunObserver, public LogSink {
   // kept (see status()) and later updates still go through.
   void OnJobUpdate(const JobRun& run) override;
   void Write(std::string_view job_name, std::string_view bytes) override;
+  // The store's answer (AppendLog is one transaction: on an error nothing
+  // was appended); an error once detached.
+  Status WriteChecked(std::string_view job_name, std::string_view bytes) override;
 
   // From now on nothing more is written (status changes, log bytes): the
   // store keeps the run as it is, as if the process had died here. For a

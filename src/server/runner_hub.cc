@@ -24,6 +24,7 @@ struct RunnerHub::Lease {
   std::optional<JobResult> result;       // Set by Finish (or on expiry).
   std::optional<ArchiveFile> artifacts;  // The upload, as Finish names it.
   bool cancel_sent = false;
+  uint64_t log_received = 0;  // Log bytes of this lease stored so far (AppendLog).
   // The job message, pushed by Run once the lease is recorded (on_leased).
   std::string message;
   bool pushed = false;
@@ -309,12 +310,32 @@ LeaseError RunnerHub::Heartbeat(int64_t runner_id, int64_t job_id, int64_t fence
 }
 
 LeaseError RunnerHub::AppendLog(int64_t runner_id, int64_t job_id, int64_t fence,
-                                std::string_view bytes) {
+                                std::optional<uint64_t> offset, std::string_view bytes,
+                                int* refused_status, std::string* why) {
   std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<Lease> lease;
+  *refused_status = 0;
   LeaseError error = Find(runner_id, job_id, fence, &lease);
+  if (error != LeaseError::kNone) return error;
+  if (offset) {
+    if (*offset > lease->log_received) {
+      *refused_status = 416;
+      *why = "the log chunk starts at byte " + std::to_string(*offset) + " but " +
+             std::to_string(lease->log_received) + " were received";
+      return error;
+    }
+    // A chunk sent again whose first answer was lost: only what is new.
+    bytes.remove_prefix(std::min<uint64_t>(lease->log_received - *offset, bytes.size()));
+  }
+  if (bytes.empty()) return error;
   // Under mu_: Run does not return (ending the sink's life) meanwhile.
-  if (error == LeaseError::kNone) lease->log->Write(lease->job->name, bytes);
+  Status stored = lease->log->WriteChecked(lease->job->name, bytes);
+  if (stored.ok()) {
+    lease->log_received += bytes.size();
+  } else {
+    *refused_status = 503;
+    *why = stored.message();
+  }
   return error;
 }
 

@@ -132,7 +132,16 @@ class RunnerHub {
   // when it is leased under another fence (given to another runner, or to
   // this one again later).
   LeaseError Heartbeat(int64_t runner_id, int64_t job_id, int64_t fence);
-  LeaseError AppendLog(int64_t runner_id, int64_t job_id, int64_t fence, std::string_view bytes);
+  // Appends bytes to the job's log. offset (when the runner sends one) is
+  // where bytes start among the log bytes of this lease: the part already
+  // received is skipped, so a chunk sent again after a lost answer is
+  // stored once. With kNone, *refused_status is 0 once the bytes are stored
+  // (the store has them), or 503 when the store failed (nothing of them was
+  // kept: the runner sends them again) or 416 when offset is past what was
+  // received; *why says why.
+  LeaseError AppendLog(int64_t runner_id, int64_t job_id, int64_t fence,
+                       std::optional<uint64_t> offset, std::string_view bytes, int* refused_status,
+                       std::string* why);
   // artifacts: the archive the runner uploaded (AppendArtifacts), if any.
   LeaseError Finish(int64_t runner_id, int64_t job_id, int64_t fence, JobResult result,
                     std::optional<ArchiveFile> artifacts = std::nullopt);

@@ -130,15 +130,28 @@ TEST_F(RunnerHubTest, TaggedJobGoesOnlyToARunnerWithAllItsTags) {
   EXPECT_EQ(taken.tags, (std::vector<std::string>{"gpu", "linux"}));
   EXPECT_EQ(hub_->StuckReason(10), std::nullopt) << "a leased job is not stuck";
 
-  EXPECT_EQ(hub_->AppendLog(2, 10, fence, "hello from the runner\n"), LeaseError::kNone);
+  int refused = -1;
+  std::string why;
+  EXPECT_EQ(hub_->AppendLog(2, 10, fence, 0, "hello from the runner\n", &refused, &why),
+            LeaseError::kNone);
+  EXPECT_EQ(refused, 0) << why;
+  // Sent again (its answer was lost) with more: only what is new is kept.
+  EXPECT_EQ(hub_->AppendLog(2, 10, fence, 0, "hello from the runner\nand more\n", &refused, &why),
+            LeaseError::kNone);
+  EXPECT_EQ(refused, 0) << why;
+  // Past what was received: a gap, refused.
+  EXPECT_EQ(hub_->AppendLog(2, 10, fence, 100, "gap\n", &refused, &why), LeaseError::kNone);
+  EXPECT_EQ(refused, 416);
+  EXPECT_EQ(why, "the log chunk starts at byte 100 but 31 were received");
   // Another runner, or this one with another fence, cannot touch the job.
-  EXPECT_EQ(hub_->AppendLog(1, 10, fence, "forged\n"), LeaseError::kStaleFence);
+  EXPECT_EQ(hub_->AppendLog(1, 10, fence, std::nullopt, "forged\n", &refused, &why),
+            LeaseError::kStaleFence);
   EXPECT_EQ(hub_->Finish(2, 10, fence - 1, JobResult()), LeaseError::kStaleFence);
   JobResult ok;
   ok.outcome = JobOutcome::kSuccess;
   EXPECT_EQ(hub_->Finish(2, 10, fence, ok), LeaseError::kNone);
   EXPECT_EQ(done.get().outcome, JobOutcome::kSuccess);
-  EXPECT_EQ(log.text(), "hello from the runner\n");
+  EXPECT_EQ(log.text(), "hello from the runner\nand more\n");
   // Ended: any later report is refused.
   EXPECT_EQ(hub_->Heartbeat(2, 10, fence), LeaseError::kUnknownJob);
 }

@@ -67,7 +67,7 @@ class Service : public PipelineService {
     shared_ = leases_->SharedByServers();
     if (options_.max_running_pipelines < 1) options_.max_running_pipelines = 1;
     if (options_.lease_timeout_ms < 1000) options_.lease_timeout_ms = 1000;
-    timer_period_ms_ = TimerPeriodMs();
+    timer_period_ms_ = ServerTimerPeriodMs();
     if (!options_.executor_factory) options_.executor_factory = ShellExecutorFactory();
     if (options_.clock == nullptr) options_.clock = MachineClock();
   }
@@ -342,11 +342,7 @@ class Service : public PipelineService {
   std::deque<ReplicaNotice> notices_queue_ GUARDED_BY(mu_);
   // An action request was answered (or notices were missed), for Forward.
   std::condition_variable answer_cv_;
-  // How often the timer looks at leases, free pipelines, schedules and
-  // expiries: a second, or SLIPWAY_TEST_TIMER_MS (docs/replicas.md): a test
-  // makes it long to show that a notice alone wakes a replica.
-  static int64_t TimerPeriodMs();
-  int64_t timer_period_ms_ = 1000;
+  int64_t timer_period_ms_ = 1000;  // ServerTimerPeriodMs().
 
   // When RemoveExpiredArtifacts last looked (Unix ms); only the timer uses it.
   int64_t artifacts_checked_ms_ = 0;

@@ -24,12 +24,6 @@ constexpr int64_t kForwardTimeoutMs = 10000;
 
 }  // namespace
 
-int64_t Service::TimerPeriodMs() {
-  const char* ms = std::getenv("SLIPWAY_TEST_TIMER_MS");
-  if (ms == nullptr || *ms == '\0') return 1000;
-  return std::clamp<int64_t>(std::atoll(ms), 1, int64_t{24} * 3600 * 1000);
-}
-
 Status Service::StartNotices() {
   if (!shared_ || notices_ == nullptr) return Status::Ok();
   auto listener = notices_->Listen([this](const ReplicaNotice& notice) { OnNotice(notice); });
@@ -48,6 +42,7 @@ void Service::StopNotices() {
 
 void Service::OnNotice(const ReplicaNotice& notice) {
   using Kind = ReplicaNotice::Kind;
+  if (notice.kind == Kind::kLog) return;  // For live logs (log_follower.h): the most frequent.
   std::lock_guard<std::mutex> lock(mu_);
   if (notice.kind == Kind::kRequestDone || notice.kind == Kind::kMissed) answer_cv_.notify_all();
   if (notice.kind == Kind::kFree || notice.kind == Kind::kRequest || notice.kind == Kind::kMissed) {
@@ -206,4 +201,10 @@ StatusOr<int64_t> Service::Forward(int64_t pipeline_id, std::optional<int64_t> j
 }
 
 }  // namespace internal
+
+int64_t ServerTimerPeriodMs() {
+  const char* ms = std::getenv("SLIPWAY_TEST_TIMER_MS");
+  if (ms == nullptr || *ms == '\0') return 1000;
+  return std::clamp<int64_t>(std::atoll(ms), 1, int64_t{24} * 3600 * 1000);
+}
 }  // namespace slipway

@@ -8,10 +8,9 @@ struct Word {
   std::string_view text;
 };
 constexpr Word kWords[] = {
-    {ReplicaNotice::Kind::kFree, "free"},
-    {ReplicaNotice::Kind::kRequest, "request"},
-    {ReplicaNotice::Kind::kRequestDone, "done"},
-    {ReplicaNotice::Kind::kChanged, "changed"},
+    {ReplicaNotice::Kind::kFree, "free"},        {ReplicaNotice::Kind::kRequest, "request"},
+    {ReplicaNotice::Kind::kRequestDone, "done"}, {ReplicaNotice::Kind::kChanged, "changed"},
+    {ReplicaNotice::Kind::kLog, "log"},
 };
 
 }  // namespace

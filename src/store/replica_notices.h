@@ -26,6 +26,7 @@ struct ReplicaNotice {
     kRequest,      // "request:<request id>": an action request waits for its pipeline's owner.
     kRequestDone,  // "done:<request id>": an action request was answered.
     kChanged,      // "changed:<pipeline id or 0>": a write through the API (caches are stale).
+    kLog,          // "log:<job id>": the job's log grew, or the job finished.
     // Not on the wire: the listener lost its connection and is listening
     // again; notices sent meanwhile are lost (look at the store again).
     kMissed,

@@ -8,10 +8,12 @@
 #ifndef SLIPWAY_STORE_SQL_STORE_H_
 #define SLIPWAY_STORE_SQL_STORE_H_
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/action_requests.h"
@@ -234,6 +236,10 @@ class SqlStore : public Store,
   // Sends notice with PostgreSQL (delivered when the caller's transaction
   // commits, at once outside one); nothing with SQLite.
   Status NotifyLocked(const ReplicaNotice& notice) REQUIRES(mu_);
+  // After a log append has committed: `log:<job_id>` unless one was sent for
+  // the job within kLogNoticeGap (docs/replicas.md, "Notices").
+  void NoticeLogLocked(int64_t job_id) REQUIRES(mu_);
+  static constexpr std::chrono::milliseconds kLogNoticeGap{100};
   // The *Locked helpers expect mu_ held (and, where they write, a transaction).
   StatusOr<std::optional<PipelineRecord>> GetPipelineLocked(int64_t id);
   // The project hooks whose column ("id" or "project_id") is value.
@@ -304,6 +310,8 @@ class SqlStore : public Store,
 
   std::mutex mu_;
   std::unique_ptr<SqlDatabase> db_ GUARDED_BY(mu_);
+  // When `log:<job id>` was last sent, by job (PostgreSQL only).
+  std::unordered_map<int64_t, std::chrono::steady_clock::time_point> log_noticed_ GUARDED_BY(mu_);
   const StoreOptions options_;
   std::optional<SecretBox> secrets_;  // Set by SetUpSecrets; then constant.
 };

@@ -182,6 +182,7 @@ StatusOr<int64_t> SqlStore::AppendLog(int64_t job_id, std::string_view bytes) {
                  {job_id, new_size - size, size, SqlValue::Blob(std::string(bytes))});
   if (!inserted.ok()) return inserted.status();
   if (Status s = txn.Commit(); !s.ok()) return s;
+  NoticeLogLocked(job_id);
   return new_size;
 }
 

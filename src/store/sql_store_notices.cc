@@ -43,6 +43,24 @@ Status SqlStore::NotifyLocked(const ReplicaNotice& notice) {
       .status();
 }
 
+void SqlStore::NoticeLogLocked(int64_t job_id) {
+  if (db_->dialect() != SqlDialect::kPostgres) return;
+  auto now = std::chrono::steady_clock::now();
+  auto [it, added] = log_noticed_.try_emplace(job_id, now);
+  if (!added && now - it->second < kLogNoticeGap) return;
+  it->second = now;
+  // A NOTIFY in the append's transaction would hold PostgreSQL's
+  // notification lock (one per database) across the commit's WAL flush, so
+  // every appending replica would wait on it: sent just after, on its own.
+  // Its failure is not the append's (the bytes are stored): a missed notice
+  // costs a watcher the fallback poll.
+  (void)NotifyLocked({ReplicaNotice::Kind::kLog, job_id});
+  if (log_noticed_.size() > 4096) {
+    std::erase_if(log_noticed_,
+                  [&](const auto& entry) { return now - entry.second >= kLogNoticeGap; });
+  }
+}
+
 Status SqlStore::Notify(const ReplicaNotice& notice) {
   std::lock_guard<std::mutex> lock(mu_);
   return NotifyLocked(notice);

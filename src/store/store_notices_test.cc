@@ -22,7 +22,8 @@ namespace {
 
 TEST(ReplicaNoticeTest, PayloadsRoundTripAndOthersAreRefused) {
   for (auto kind : {ReplicaNotice::Kind::kFree, ReplicaNotice::Kind::kRequest,
-                    ReplicaNotice::Kind::kRequestDone, ReplicaNotice::Kind::kChanged}) {
+                    ReplicaNotice::Kind::kRequestDone, ReplicaNotice::Kind::kChanged,
+                    ReplicaNotice::Kind::kLog}) {
     std::optional<ReplicaNotice> back = ParseNotice(NoticePayload({kind, 42}));
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(back->kind, kind);
@@ -69,8 +70,31 @@ class StoreNoticesTest : public StoreTest {
     return created.ok() ? *created : ActionRequest{};
   }
 
+  // Listens to store_'s notices: their payloads in Heard().
+  void Record() {
+    auto listener = NoticesOf(store_.get())->Listen([this](const ReplicaNotice& notice) {
+      std::lock_guard<std::mutex> lock(heard_mu_);
+      heard_.push_back(NoticePayload(notice));
+    });
+    ASSERT_TRUE(listener.ok()) << listener.status().message();
+    listener_ = std::move(*listener);
+  }
+  std::vector<std::string> Heard() {
+    std::lock_guard<std::mutex> lock(heard_mu_);
+    return heard_;
+  }
+  // Waits for a first notice, then stops listening: nothing more arrives.
+  std::vector<std::string> HeardOnceSomething() {
+    EXPECT_TRUE(WaitFor([&] { return !Heard().empty(); }));
+    listener_.reset();
+    return Heard();
+  }
+
   int64_t project_id_ = 0;
   ActionRequests* requests_ = nullptr;
+  std::mutex heard_mu_;
+  std::vector<std::string> heard_;
+  std::unique_ptr<NoticeListener> listener_;
 };
 
 TEST_P(StoreNoticesTest, OnlyThePipelinesOwnerTakesARequestAndOnlyOnce) {
@@ -170,13 +194,7 @@ TEST_P(StoreNoticesTest, AListenerHearsTheOtherServersWritesAndIgnoresMalformedP
 
 TEST_P(StoreNoticesTest, ANoticeInsideATransactionWaitsForItsCommit) {
   if (GetParam() == Backend::kSqlite) GTEST_SKIP() << "no notices with SQLite";
-  std::mutex mu;
-  std::vector<std::string> heard;
-  auto listener = NoticesOf(store_.get())->Listen([&](const ReplicaNotice& notice) {
-    std::lock_guard<std::mutex> lock(mu);
-    heard.push_back(NoticePayload(notice));
-  });
-  ASSERT_TRUE(listener.ok()) << listener.status().message();
+  ASSERT_NO_FATAL_FAILURE(Record());
   std::unique_ptr<SqlDatabase> raw = RawDatabase();
   ASSERT_TRUE(raw->Begin().ok());
   ASSERT_TRUE(
@@ -186,13 +204,25 @@ TEST_P(StoreNoticesTest, ANoticeInsideATransactionWaitsForItsCommit) {
   ASSERT_TRUE(
       raw->Query(std::string("SELECT pg_notify(") + kNoticeChannelSql + ", 'free:2')").ok());
   ASSERT_TRUE(raw->ExecScript("COMMIT").ok());
-  ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard<std::mutex> lock(mu);
-    return !heard.empty();
-  }));
-  listener->reset();
-  std::lock_guard<std::mutex> lock(mu);
-  EXPECT_EQ(heard, std::vector<std::string>{"free:2"});  // The rolled back one never came.
+  // The rolled back one never came.
+  EXPECT_EQ(HeardOnceSomething(), std::vector<std::string>{"free:2"});
+}
+
+// A log append tells the other servers (after its commit): their live-log
+// watchers of the job read it (docs/replicas.md, "Live logs"). A failed
+// append tells nobody.
+TEST_P(StoreNoticesTest, ALogAppendSendsItsJobsLogNotice) {
+  if (GetParam() == Backend::kSqlite) GTEST_SKIP() << "no notices with SQLite";
+  ASSERT_NO_FATAL_FAILURE(Record());
+  auto other = OpenStore(url_, Options());
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  int64_t pipeline = AddPipeline();
+  auto jobs = store_->ListJobs({.pipeline_id = pipeline});
+  ASSERT_TRUE(jobs.ok() && jobs->items.size() == 1u);
+  const int64_t job = jobs->items[0].id;
+  EXPECT_FALSE((*other)->AppendLog(job + 1000, "no such job\n").ok());
+  ASSERT_TRUE((*other)->AppendLog(job, "line 1\n").ok());
+  EXPECT_EQ(HeardOnceSomething(), std::vector<std::string>{"log:" + std::to_string(job)});
 }
 
 // The descriptors open now, by number.
