@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <utility>
+#include <vector>
 
 #include "exec/beneath_io.h"
 #include "exec/file_tree.h"
@@ -85,6 +87,26 @@ StatusOr<uint64_t> ReadBundleHeader(int fd, const std::string& commit) {
   return uint64_t{end + 2};
 }
 
+// Removes all but the keep most recently written refs in dir. Every job's
+// workspace copies its repository's refs (exec/workspace.cc): a runner that
+// ran jobs of thousands of commits would copy thousands. The commits' objects
+// stay (nothing here collects garbage).
+void DropOldestRefs(const std::string& dir, size_t keep) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<fs::file_time_type, fs::path>> refs;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code ignored;
+    refs.emplace_back(fs::last_write_time(it->path(), ignored), it->path());
+  }
+  if (refs.size() <= keep) return;
+  std::sort(refs.begin(), refs.end());
+  for (size_t i = 0; i + keep < refs.size(); ++i) {
+    std::error_code ignored;
+    fs::remove(refs[i].second, ignored);
+  }
+}
+
 // Copies what fd holds from offset on into a new file at path.
 Status CopyFrom(int fd, uint64_t offset, const std::string& path) {
   UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444));
@@ -135,7 +157,7 @@ Status MakeCommitBundle(const std::string& repository, const std::string& commit
 }
 
 Status FetchCommitBundle(const std::string& bundle_file, const std::string& commit,
-                         const std::string& repo) {
+                         const std::string& repo, size_t keep_refs) {
   if (!IsHexCommit(commit)) return Status::Error("not a commit id: '" + commit + "'");
   struct stat st;
   Status s;
@@ -171,8 +193,11 @@ Status FetchCommitBundle(const std::string& bundle_file, const std::string& comm
     std::remove((base + ".idx").c_str());
     return indexed.status();
   }
-  s = MakeDirs(repo + "/refs/slipway/jobs");
-  return s.ok() ? ReplaceFile(repo + "/refs/slipway/jobs", commit, commit + "\n") : s;
+  const std::string refs = repo + "/refs/slipway/jobs";
+  s = MakeDirs(refs);
+  if (s.ok()) s = ReplaceFile(refs, commit, commit + "\n");
+  if (s.ok()) DropOldestRefs(refs, keep_refs);
+  return s;
 }
 
 CommitBundles::CommitBundles(std::string dir, size_t keep) : dir_(std::move(dir)), keep_(keep) {

@@ -29,8 +29,10 @@ Status MakeCommitBundle(const std::string& repository, const std::string& commit
 // (created when missing) as `refs/slipway/jobs/<commit>`: the bundle must
 // hold commit and need no other; its pack is checked and indexed by `git
 // index-pack` (the one process this runs) and kept as one of repo's packs.
+// Only the keep_refs most recent of those refs stay (their commits' objects
+// do too).
 Status FetchCommitBundle(const std::string& bundle_path, const std::string& commit,
-                         const std::string& repo);
+                         const std::string& repo, size_t keep_refs = 64);
 
 // The bundles of the commits runners ask for: one per commit, made once and
 // shared by every lease of that commit (every job of a pipeline, on every

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <vector>
@@ -31,6 +32,13 @@ TEST(RunnerBundleTest, CommitTravelsThroughABundleIntoTheRunnersRepository) {
   ASSERT_TRUE(MakeCommitBundle(repo.dir(), second, tmp.Sub("2.bundle")).ok());
   ASSERT_TRUE(FetchCommitBundle(tmp.Sub("2.bundle"), second, runner_repo).ok());
   EXPECT_EQ(*GitOutput(runner_repo, {"show", second + ":a.txt"}), "two");
+  // A third commit with two refs kept: the first's ref goes, its objects stay.
+  std::string third = repo.Commit("three", "a.txt");
+  ASSERT_TRUE(MakeCommitBundle(repo.dir(), third, tmp.Sub("3.bundle")).ok());
+  ASSERT_TRUE(FetchCommitBundle(tmp.Sub("3.bundle"), third, runner_repo, /*keep_refs=*/2).ok());
+  EXPECT_EQ(*GitOutput(runner_repo, {"for-each-ref", "--format=%(objectname)"}),
+            std::min(second, third) + "\n" + std::max(second, third));
+  EXPECT_EQ(*GitOutput(runner_repo, {"show", first + ":a.txt"}), "one");
 }
 
 TEST(RunnerBundleTest, MissingOrMalformedCommitsAreRefused) {
