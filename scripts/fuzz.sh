@@ -39,6 +39,8 @@ seed image_json_fuzz d '{"auths":{"https://index.docker.io/v1/":{"auth":"dXNlcjp
 # file through it, a hard link, a whiteout, an opaque directory, "..".
 seed layer_unpack_fuzz a $'#a/b/f\n\n\x03abc%l\n/etc\n\x01.#l/passwd\n\n\x01x'
 seed layer_unpack_fuzz b $'$h\na/b/f\n\x01.#a/.wh.b\n\n\x01.&d\n\n\x01.#d/.wh..wh..opq\n\n\x01.#../x\n\n\x01y'
+seed git_bundle_fuzz a $'# v2 git bundle\n0123456789abcdef0123456789abcdef01234567 refs/slipway/job\n\nPACK'
+seed git_bundle_fuzz b $'# v3 git bundle\n@object-format=sha1\n-0123456789abcdef0123456789abcdef01234567 x\n\n'
 seed glob_fuzz a $'**/*.{js,ts}\nsrc/a/b.ts'
 seed glob_fuzz b $'[a-c]?/**/x\\*\nb1/y/x*'
 seed glob_fuzz c $'configs/**.yml\nconfigs/a/b.yml'

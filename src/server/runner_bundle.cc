@@ -18,6 +18,7 @@
 #include "exec/beneath_io.h"
 #include "exec/file_tree.h"
 #include "util/git.h"
+#include "util/git_bundle.h"
 #include "util/unique_fd.h"
 
 namespace slipway {
@@ -49,42 +50,19 @@ Status MakeBareRepository(const std::string& dir) {
   return s;
 }
 
-// Reads a bundle's header (git's bundle format, v2 or v3 with SHA-1 object
-// ids) from fd, checks that it holds commit and needs no other commit, and
-// returns the offset where its pack starts.
+// Reads the header of the bundle open at fd (util/git_bundle.h) and returns
+// the offset where its pack starts.
 StatusOr<uint64_t> ReadBundleHeader(int fd, const std::string& commit) {
-  constexpr size_t kMaxHeader = 64 << 10;
-  std::string head(kMaxHeader, '\0');
+  std::string head(kMaxBundleHeader, '\0');
   ssize_t n;
   do {
     n = ::pread(fd, head.data(), head.size(), 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Status::Error(std::string("cannot read: ") + std::strerror(errno));
   head.resize(static_cast<size_t>(n));
-  size_t end = head.find("\n\n");
-  if (end == std::string::npos) return Status::Error("not a git bundle (no end of header)");
-  std::vector<std::string> lines;
-  for (size_t at = 0; at <= end;) {
-    size_t next = std::min(head.find('\n', at), end);
-    lines.push_back(head.substr(at, next - at));
-    at = next + 1;
-  }
-  if (lines[0] != "# v2 git bundle" && lines[0] != "# v3 git bundle") {
-    return Status::Error("not a git bundle of version 2 or 3");
-  }
-  bool has = false;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    const std::string& line = lines[i];
-    if (line.starts_with("@")) {
-      if (line != "@object-format=sha1") return Status::Error("unsupported bundle " + line);
-    } else if (line.starts_with("-")) {
-      return Status::Error("the bundle needs commits this repository does not have");
-    } else {
-      has = has || line.substr(0, line.find(' ')) == commit;
-    }
-  }
-  if (!has) return Status::Error("the bundle does not hold commit " + commit);
-  return uint64_t{end + 2};
+  StatusOr<size_t> pack = ParseBundleHeader(head, commit);
+  if (!pack.ok()) return pack.status();
+  return uint64_t{*pack};
 }
 
 // Removes all but the keep most recently written refs in dir. Every job's
