@@ -16,13 +16,18 @@
 namespace slipway {
 namespace {
 
-TEST(RunnerBundleTest, CommitTravelsThroughABundleIntoTheRunnersRepository) {
+// A server's repository with two commits, each writing its message into
+// a.txt, and where a runner's repository goes.
+class RunnerBundleTest : public ::testing::Test {
+ protected:
   TestRepo repo;
-  // Each commit writes its message into a.txt.
   std::string first = repo.Commit("one", "a.txt");
   std::string second = repo.Commit("two", "a.txt");
   TempDir tmp;
   std::string runner_repo = tmp.Sub("runner.git");
+};
+
+TEST_F(RunnerBundleTest, CommitTravelsThroughABundleIntoTheRunnersRepository) {
   // The older commit: no ref names it any more in a later state of the
   // server's repository, and it still travels.
   ASSERT_TRUE(MakeCommitBundle(repo.dir(), first, tmp.Sub("1.bundle")).ok());
@@ -41,10 +46,7 @@ TEST(RunnerBundleTest, CommitTravelsThroughABundleIntoTheRunnersRepository) {
   EXPECT_EQ(*GitOutput(runner_repo, {"show", first + ":a.txt"}), "one");
 }
 
-TEST(RunnerBundleTest, MissingOrMalformedCommitsAreRefused) {
-  TestRepo repo;
-  repo.Commit("only");
-  TempDir tmp;
+TEST_F(RunnerBundleTest, MissingOrMalformedCommitsAreRefused) {
   std::string absent(40, 'e');
   EXPECT_EQ(MakeCommitBundle(repo.dir(), absent, tmp.Sub("x.bundle")).message(),
             "commit " + absent + " is not in " + repo.dir());
@@ -54,12 +56,7 @@ TEST(RunnerBundleTest, MissingOrMalformedCommitsAreRefused) {
             "not a commit id: 'HEAD'");
 }
 
-TEST(RunnerBundleTest, BundlesThatAreNotWhatTheRunnerAskedForAreRefused) {
-  TestRepo repo;
-  std::string first = repo.Commit("one", "a.txt");
-  std::string second = repo.Commit("two", "a.txt");
-  TempDir tmp;
-  std::string runner_repo = tmp.Sub("runner.git");
+TEST_F(RunnerBundleTest, BundlesThatAreNotWhatTheRunnerAskedForAreRefused) {
   ASSERT_TRUE(MakeCommitBundle(repo.dir(), first, tmp.Sub("1.bundle")).ok());
   EXPECT_EQ(FetchCommitBundle(tmp.Sub("1.bundle"), second, runner_repo).message(),
             tmp.Sub("1.bundle") + ": the bundle does not hold commit " + second);
